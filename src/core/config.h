@@ -1,0 +1,84 @@
+/*
+ * config.h - the server configuration (YAML, see docs/config.md).
+ *
+ * Loaded with libcyaml against a schema; the same key table drives loading,
+ * defaults, `kizuna serve --print-config` and docs/config.md.  A loaded
+ * config is immutable; reload builds a new one and swaps.
+ */
+#ifndef KZ_CORE_CONFIG_H
+#define KZ_CORE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Who a connection is: from an input's `identity:` or a client certificate. */
+struct kz_identity {
+    char *user;
+    char *nation;           /* ISO 3166 alpha-3, e.g. USA */
+    char *clearance;        /* UNCLASSIFIED | CONFIDENTIAL | SECRET | TOP SECRET */
+    char **groups_in;       /* may receive from these groups */
+    unsigned n_groups_in;
+    char **groups_out;      /* sends into these groups */
+    unsigned n_groups_out;
+    char **roles;
+    unsigned n_roles;
+    char *command;          /* alliance command id, optional */
+};
+
+struct kz_input_conf {
+    char *name;             /* unique key used in logs, metrics, ports file */
+    char *protocol;         /* tcp | http (tls | https | enroll later) */
+    char *listen;           /* HOST:PORT; port 0 picks a free port */
+    struct kz_identity *identity;
+    char *default_label;    /* label for events without `access` */
+    char *ceiling;          /* highest label accepted on this input */
+};
+
+struct kz_config {
+    struct {
+        char *id;
+        char *nation;
+    } node;
+    struct {
+        char *backend;          /* sqlite */
+        char *path;             /* relative to --data; default kizuna.db */
+        unsigned max_delay_ms;
+        unsigned retention_days;
+        uint64_t retention_bytes;
+    } store;
+    struct {
+        unsigned max_event_bytes;
+        unsigned out_queue_bytes;
+        unsigned max_connections;
+        unsigned http_max_body;
+        unsigned http_max_headers;
+        unsigned http_timeout_ms;
+        unsigned idle_timeout_s;
+    } limits;
+    struct {
+        char *level;
+    } log;
+    struct kz_input_conf *inputs;
+    unsigned n_inputs;
+};
+
+/*
+ * Load and validate `path`.  On error returns KZ_ERR_CONFIG and writes a
+ * message naming the file (and line where known) to errbuf.  Free the result
+ * with kz_config_free().
+ */
+int kz_config_load(const char *path, struct kz_config **out, char *errbuf, size_t errlen);
+
+/* A config with every default and one plain TCP input on 127.0.0.1:8087. */
+struct kz_config *kz_config_default(void);
+
+void kz_config_free(struct kz_config *cfg);
+
+/* Write the effective configuration as YAML (for --print-config). */
+void kz_config_print(const struct kz_config *cfg, FILE *out);
+
+/* Write the key table as a Markdown table (docs/config.md). */
+void kz_config_print_docs(FILE *out);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * cot.h - Cursor-on-Target events: the in-memory form, the XML codec and
+ * the JSON (GeoJSON Feature) encoding used by REST and SSE.
+ *
+ * Ownership: every string in struct kz_event is heap-allocated and owned by
+ * the event; kz_event_clear() frees them all.  Decoding never keeps pointers
+ * into the input buffer.
+ */
+#ifndef KZ_COT_H
+#define KZ_COT_H
+
+#include "core/core.h"
+
+#define KZ_POINT_UNKNOWN 9999999.0
+
+struct kz_dest {
+    char *callsign;     /* NULL when addressed by uid */
+    char *uid;          /* NULL when addressed by callsign */
+};
+
+struct kz_event {
+    /* <event> attributes */
+    char *version;      /* as sent; encoder writes "2.0" when NULL */
+    char *uid;
+    char *type;
+    char *how;
+    char *access;       /* releasability label (banner string) or NULL */
+    char *qos;          /* NULL when absent or empty */
+    char *opex;         /* NULL when absent or empty */
+    int64_t time;       /* µs since epoch, UTC */
+    int64_t start;
+    int64_t stale;
+
+    /* <point> */
+    double lat, lon, hae, ce, le;
+
+    /*
+     * Inner XML of <detail>, verbatim (without the <detail> tags), or NULL
+     * when the event has no <detail> element.  "" for <detail/>.
+     */
+    char *detail;
+    size_t detail_len;
+
+    /* Fields parsed out of <detail> for the server (all may be NULL). */
+    char *callsign;         /* contact@callsign */
+    char *endpoint;         /* contact@endpoint */
+    char *group_name;       /* __group@name */
+    char *group_role;       /* __group@role */
+    char *link_uid;         /* first link@uid (target of t-x-d-d) */
+    char *chat_room;        /* __chat@chatroom */
+    char *chat_sender;      /* __chat@senderCallsign */
+    char *remarks;          /* text of <remarks>, the chat body for b-t-f */
+    struct kz_dest *dests;  /* marti/dest entries with callsign or uid */
+    unsigned n_dests;
+
+    /* Set by the server, not by the codec. */
+    uint64_t seq;           /* server sequence number, 0 = not yet */
+    int64_t recv_time;      /* µs */
+    char *origin_input;     /* input name */
+    char *origin_user;      /* sender identity's user */
+};
+
+/* Zero the struct and set the point fields to KZ_POINT_UNKNOWN. */
+void kz_event_init(struct kz_event *ev);
+/* Free every owned string; the struct is left as after kz_event_init(). */
+void kz_event_clear(struct kz_event *ev);
+/* Deep copy. */
+void kz_event_copy(struct kz_event *dst, const struct kz_event *src);
+
+/* Type helpers (type strings are case-sensitive). */
+bool kz_cot_type_is(const struct kz_event *ev, const char *type);   /* exact */
+bool kz_cot_type_has_prefix(const struct kz_event *ev, const char *prefix);
+
+/* ---- decoding ------------------------------------------------------- */
+
+struct kz_cot_limits {
+    size_t max_event_bytes;     /* default 65536 */
+    unsigned max_depth;         /* element nesting, default 32 */
+    unsigned max_dests;         /* marti/dest entries kept, default 64 */
+};
+
+void kz_cot_limits_default(struct kz_cot_limits *lim);
+
+/*
+ * A reusable decoder.  It holds one expat parser (reset between events, hash
+ * salt set once) so decoding does not allocate a parser or read the system
+ * random source per event.  One decoder per thread; cheap to keep per
+ * connection.
+ */
+struct kz_cot_decoder;
+
+struct kz_cot_decoder *kz_cot_decoder_new(const struct kz_cot_limits *lim);
+void kz_cot_decoder_free(struct kz_cot_decoder *dec);
+
+/*
+ * Decode exactly one <event> document from xml[0..len).  An XML declaration,
+ * whitespace, and any bytes before "<event" are skipped; a DOCTYPE or entity
+ * declaration is refused (KZ_REJ_ENTITY).  On success fills `ev` (which must
+ * be initialised; previous contents are cleared) and returns KZ_OK.  On
+ * failure returns KZ_ERR_PARSE (or KZ_ERR_TOOBIG), leaves `ev` cleared, sets
+ * *reason to the reject class and writes a one-line human-readable
+ * explanation to errbuf (may be NULL).
+ *
+ * Validation: version, uid, type, how, time, start, stale required; times in
+ * ISO 8601 UTC; stale >= start; exactly one <point> with lat in [-90,90],
+ * lon in [-180,180], finite numbers; type matches \w+(-\w+)*(;[^;]*)? and how
+ * matches \w(-\w+)*; element depth <= max_depth.
+ */
+int kz_cot_decode(struct kz_cot_decoder *dec, const char *xml, size_t len,
+                  struct kz_event *ev, enum kz_reject *reason,
+                  char *errbuf, size_t errlen);
+
+/* ---- encoding ------------------------------------------------------- */
+
+/*
+ * Append canonical XML to `out`:
+ *   <?xml version="1.0" encoding="UTF-8"?>\n<event version="2.0" uid=".."
+ *   type=".." how=".." time=".." start=".." stale=".." [access=".."]
+ *   [qos=".."] [opex=".."]><point lat=".." lon=".." hae=".." ce=".."
+ *   le=".."/>[<detail>...</detail>]</event>
+ * No trailing newline (the stream splits right after </event>).  Numbers use
+ * the shortest form that round-trips ("%.17g" trimmed); unknown values are
+ * written as 9999999.0.  The detail is written verbatim.
+ */
+void kz_cot_encode_xml(const struct kz_event *ev, struct kz_sbuf *out);
+
+/*
+ * Append the event as a GeoJSON Feature object:
+ *   {"type":"Feature","id":uid,"geometry":{"type":"Point",
+ *    "coordinates":[lon,lat,hae?]},"properties":{"uid","type","how","time",
+ *    "start","stale","access","callsign","group","role","ce","le",
+ *    "seq","remarks","detail"}}
+ * Times as ISO strings; unknown hae/ce/le omitted; absent fields omitted.
+ */
+void kz_cot_encode_json(const struct kz_event *ev, struct kz_sbuf *out);
+
+#endif

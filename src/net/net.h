@@ -1,0 +1,106 @@
+/*
+ * net.h - listeners, CoT stream connections and the per-connection output
+ * queue shared by every protocol.  Loop thread only.
+ *
+ * Output path: protocol code pushes refcounted buffers onto a kz_outq;
+ * the queue marks itself dirty; once per loop pass (a uv_check handle) every
+ * dirty queue is written with one writev (uv_write with many bufs).  A queue
+ * holds at most `limit` bytes (including bytes in flight); a push over the
+ * limit fails and the owner disconnects the slow consumer.
+ */
+#ifndef KZ_NET_H
+#define KZ_NET_H
+
+#include <uv.h>
+
+#include "core/core.h"
+#include "route/route.h"
+
+/* ---- loop-wide state -------------------------------------------------- */
+
+/* Start the flush-once-per-pass machinery.  Call once per loop. */
+void kz_net_init(uv_loop_t *loop);
+/* Stop it (before uv_loop_close). */
+void kz_net_shutdown(void);
+
+/* ---- output queue ----------------------------------------------------- */
+
+#define KZ_OUTQ_IOV_MAX 512
+
+struct kz_outq;
+
+/* Called when the queue's write fails or finishes draining after close. */
+typedef void (*kz_outq_error_cb)(struct kz_outq *q, int uv_status);
+
+struct kz_outq {
+    uv_stream_t *stream;        /* where to write */
+    size_t limit;               /* bytes, queued + in flight */
+    size_t bytes;               /* queued + in flight */
+    struct kz_rbuf **ring;      /* pending buffers */
+    unsigned head, count, cap;
+    struct kz_rbuf *inflight[KZ_OUTQ_IOV_MAX];
+    unsigned n_inflight;
+    uv_write_t req;
+    bool writing;
+    bool dirty;
+    bool dead;                  /* stream closing: drop everything */
+    kz_outq_error_cb on_error;
+    void (*on_drained)(struct kz_outq *q);  /* optional: queue became empty */
+    struct kz_outq *next_dirty;
+};
+
+void kz_outq_init(struct kz_outq *q, uv_stream_t *stream, size_t limit,
+                  kz_outq_error_cb on_error);
+/*
+ * Queue a buffer (takes a reference).  Returns KZ_OK, or KZ_ERR_TOOBIG when
+ * it would exceed the limit (nothing queued), or KZ_ERR_CLOSED when dead.
+ */
+int kz_outq_push(struct kz_outq *q, struct kz_rbuf *b);
+/* Copy bytes into a new buffer and push it. */
+int kz_outq_push_copy(struct kz_outq *q, const void *data, size_t len);
+/*
+ * Drop all queued buffers.  If a write is in flight its buffers are released
+ * in its callback; the owner must not free `q` until kz_outq_idle(q).
+ */
+void kz_outq_kill(struct kz_outq *q);
+static inline bool kz_outq_idle(const struct kz_outq *q) { return !q->writing; }
+
+/* ---- listeners -------------------------------------------------------- */
+
+/*
+ * Called for each accepted connection.  `server` is the listening handle;
+ * the callee calls uv_accept() itself.
+ */
+typedef void (*kz_accept_cb)(void *ud, struct kz_input *input, uv_stream_t *server);
+
+struct kz_listener;
+
+/*
+ * Bind and listen on input->conf->listen ("HOST:PORT", IPv4 or [IPv6]).
+ * Sets input->port to the bound port.  Returns KZ_OK or KZ_ERR_IO / KZ_ERR_CONFIG
+ * with a log line naming the input and the cause.
+ */
+int kz_listener_start(uv_loop_t *loop, struct kz_input *input, kz_accept_cb cb, void *ud,
+                      struct kz_listener **out);
+void kz_listener_stop(struct kz_listener *l);
+
+/* Parse "HOST:PORT" / "[V6]:PORT" into a sockaddr. */
+int kz_parse_hostport(const char *s, struct sockaddr_storage *ss);
+
+/* ---- CoT stream connections ------------------------------------------- */
+
+struct kz_stream_opts {
+    struct kz_router *router;
+    size_t max_event_bytes;
+    size_t out_queue_bytes;
+    unsigned max_connections;
+    unsigned idle_timeout_s;    /* close after this long with no input; 0 = never */
+};
+
+/* An accept callback for `tcp` inputs; `ud` is a struct kz_stream_opts *. */
+void kz_stream_accept(void *ud, struct kz_input *input, uv_stream_t *server);
+
+/* Close every stream connection (shutdown). */
+void kz_stream_close_all(void);
+
+#endif

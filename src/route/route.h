@@ -1,0 +1,155 @@
+/*
+ * route.h - the router: accepts decoded events, keeps the latest state per
+ * uid, and fans each event out to the subscribers allowed to receive it.
+ *
+ * Everything here runs on the loop thread.
+ *
+ * Delivery: kz_router_submit() serializes an event at most once per wire
+ * format into a refcounted buffer and hands that buffer to each recipient's
+ * deliver() callback.  Whether a subscriber may receive an event is decided
+ * by one function, kz_router_visible(): the group rule (sender's OUT groups
+ * meet the recipient's IN groups), directed delivery (marti/dest), and the
+ * release rule on the event's label.
+ */
+#ifndef KZ_ROUTE_H
+#define KZ_ROUTE_H
+
+#include <uv.h>
+
+#include "core/core.h"
+#include "cot/cot.h"
+#include "store/store.h"
+
+/* ---- groups: names interned to bit indexes --------------------------- */
+
+#define KZ_MAX_GROUPS 256
+
+struct kz_groupset {
+    uint64_t w[KZ_MAX_GROUPS / 64];
+};
+
+/*
+ * Build a set from names, interning new names.  Returns KZ_ERR_TOOBIG when
+ * more than KZ_MAX_GROUPS distinct names exist process-wide.
+ */
+int kz_groupset_from(struct kz_groupset *gs, char *const *names, unsigned n);
+bool kz_groupset_meets(const struct kz_groupset *a, const struct kz_groupset *b);
+
+/* ---- inputs: a listener's runtime view of its configuration ---------- */
+
+struct kz_input {
+    const struct kz_input_conf *conf;
+    const struct kz_identity *identity;   /* conf->identity, or NULL (TLS) */
+    struct kz_groupset in;                 /* from identity->groups_in */
+    struct kz_groupset out;                /* from identity->groups_out */
+    int port;                              /* bound port, after listen */
+};
+
+/* ---- subscribers ------------------------------------------------------ */
+
+enum kz_wire {
+    KZ_WIRE_XML,    /* canonical CoT XML (TAK stream, version 0) */
+    KZ_WIRE_SSE,    /* "event: cot\nid: SEQ\ndata: <GeoJSON Feature>\n\n" */
+    KZ_WIRE__COUNT
+};
+
+struct kz_sub;
+
+/*
+ * Queue `buf` for the subscriber.  The callee takes its own reference if it
+ * keeps the buffer.  It must not detach or free the subscriber from inside
+ * this call; to drop a slow consumer it schedules its own close and returns
+ * KZ_ERR_TOOBIG.
+ */
+typedef int (*kz_deliver_fn)(struct kz_sub *sub, struct kz_rbuf *buf);
+
+struct kz_sub {
+    /* Set by the owner before kz_router_attach(). */
+    const struct kz_identity *identity;
+    const struct kz_input *input;
+    enum kz_wire wire;
+    kz_deliver_fn deliver;
+
+    /* Maintained by the router. */
+    uint64_t id;
+    struct kz_groupset in;
+    struct kz_groupset out;
+    char *callsign;         /* learned from the subscriber's own events */
+    char *uid;
+    struct kz_sub *prev, *next;
+    bool attached;
+};
+
+/*
+ * Fill a subscriber that is only used to ask kz_router_visible() (REST
+ * handlers).  It is never attached and owns nothing.
+ */
+void kz_sub_viewer(struct kz_sub *sub, const struct kz_input *input);
+
+/* ---- the router ------------------------------------------------------- */
+
+struct kz_router;
+
+struct kz_router_opts {
+    struct kz_store *store;             /* may be NULL (no persistence) */
+    const struct kz_input *inputs;      /* every input, for origin lookup */
+    unsigned n_inputs;
+    const char *node_id;
+};
+
+struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *opts);
+void kz_router_free(struct kz_router *r);
+
+/*
+ * Rebuild the latest state from the store (startup, before any attach).
+ * Returns KZ_OK or the store's error.
+ */
+int kz_router_restore(struct kz_router *r);
+
+/*
+ * Attach a subscriber and replay to it every current, non-stale event it may
+ * see (latest-state replay), oldest first.
+ */
+void kz_router_attach(struct kz_router *r, struct kz_sub *sub);
+/* Detach; frees router-owned fields.  Safe on a never-attached sub. */
+void kz_router_detach(struct kz_router *r, struct kz_sub *sub);
+
+/*
+ * Accept one decoded event from `input` (and subscriber `from`, NULL for
+ * REST).  Takes over the contents of *ev (ev is left cleared).  Applies the
+ * input's default label, assigns seq and recv_time, updates state, hands
+ * the event to the store, and fans it out.  Control types are handled here:
+ * t-x-c-t (ping) is answered to `from` only; t-x-d-d removes its link uid.
+ *
+ * `ack` (may be NULL) is called once the event is committed (KZ_OK) or the
+ * store failed; with no store it is called before this returns.
+ * Returns KZ_OK, or a reject (KZ_ERR_DENIED with *why set) in which case
+ * nothing was stored or delivered and `ack` is not called.
+ */
+int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,
+                     struct kz_event *ev, kz_store_ack_cb ack, void *ack_ud,
+                     enum kz_reject *why);
+
+/* The one recipient check.  `ev` must carry origin_input. */
+bool kz_router_visible(struct kz_router *r, const struct kz_event *ev,
+                       const struct kz_sub *to);
+
+/*
+ * Call fn for every current (non-stale) track visible to `viewer`, oldest
+ * first.  The event is valid only during the call.
+ */
+void kz_router_foreach_track(struct kz_router *r, const struct kz_sub *viewer,
+                             void (*fn)(void *ud, const struct kz_event *ev), void *ud);
+
+/* Counts for /metrics. */
+struct kz_router_stats {
+    uint64_t subscribers;
+    uint64_t tracks;
+    uint64_t last_seq;
+};
+void kz_router_stats(struct kz_router *r, struct kz_router_stats *out);
+
+/* Encode an event in a wire format (used by the router and by REST). */
+void kz_wire_encode(enum kz_wire wire, const struct kz_event *ev, struct kz_sbuf *out);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * store.h - durable event log and latest-state table.
+ *
+ * The store owns one database connection on its own thread.  The loop
+ * thread hands it work through a locked queue; the store thread commits in
+ * batches (a batch closes when it is max_delay_ms old or holds
+ * KZ_STORE_MAX_BATCH records) and reports completion back to the loop with
+ * uv_async.  Every callback below runs on the loop thread.
+ *
+ * An event is *acknowledged* when its batch has committed: its ack callback
+ * then reports KZ_OK.  A kill -9 after the callback never loses it.
+ *
+ * Schema (numbered migrations, PRAGMA user_version):
+ *   events(seq INTEGER PRIMARY KEY, uid, type, time, start, stale,
+ *          recv_time, label, origin_input, origin_user, xml)
+ *   tracks(uid PRIMARY KEY, seq, type, stale, label, origin_input,
+ *          origin_user, xml)
+ */
+#ifndef KZ_STORE_H
+#define KZ_STORE_H
+
+#include <uv.h>
+
+#include "core/core.h"
+#include "cot/cot.h"
+
+#define KZ_STORE_MAX_BATCH 4096
+
+struct kz_store;
+
+struct kz_store_opts {
+    const char *path;           /* database file; ":memory:" for tests */
+    unsigned max_delay_ms;      /* batch window, default 50 */
+    int64_t retention_us;       /* drop events older than this; 0 = keep */
+    int64_t retention_bytes;    /* keep the events table under this; 0 = no cap */
+};
+
+/*
+ * Open (creating and migrating as needed) and start the store thread.
+ * Returns KZ_OK or KZ_ERR_DB / KZ_ERR_IO with a log line naming the cause.
+ */
+int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts,
+                  struct kz_store **out);
+
+/*
+ * Flush everything queued, stop the thread, close the database.  Pending
+ * ack callbacks are called (KZ_OK if committed, KZ_ERR_CLOSED otherwise)
+ * before this returns.  Must be called before the loop is closed.
+ */
+void kz_store_close(struct kz_store *st);
+
+typedef void (*kz_store_ack_cb)(void *ud, int status);
+
+/*
+ * Queue one accepted event for the log and the tracks table.  `ev` must have
+ * seq, recv_time and origin set; `xml` is its canonical encoding.  Both are
+ * copied; the caller keeps ownership.  `cb` may be NULL.  Never blocks on
+ * the database.
+ */
+void kz_store_append(struct kz_store *st, const struct kz_event *ev,
+                     const char *xml, size_t xml_len,
+                     kz_store_ack_cb cb, void *ud);
+
+/* Queue removal of a uid from the tracks table (t-x-d-d). */
+void kz_store_delete_track(struct kz_store *st, const char *uid);
+
+/*
+ * Startup only, before the loop runs: call `fn` for every row of the tracks
+ * table whose stale time is after `now_us`, in seq order.  Also returns the
+ * highest seq in the events table in *max_seq so sequence numbers continue.
+ */
+typedef void (*kz_store_track_fn)(void *ud, uint64_t seq, const char *xml,
+                                  size_t xml_len, const char *label,
+                                  const char *origin_input,
+                                  const char *origin_user);
+int kz_store_load(struct kz_store *st, int64_t now_us, kz_store_track_fn fn,
+                  void *ud, uint64_t *max_seq);
+
+/* A query over the events log (GET /api/v1/events). */
+struct kz_store_query {
+    const char *uid;            /* NULL = any */
+    const char *type;           /* NULL = any; a trailing '*' matches a prefix */
+    int64_t since_us;           /* recv_time >= since; 0 = no bound */
+    int64_t until_us;           /* recv_time < until; 0 = no bound */
+    unsigned limit;             /* 1..10000; rows newest first */
+};
+
+struct kz_store_row {
+    uint64_t seq;
+    int64_t recv_time;
+    char *label;
+    char *origin_input;
+    char *origin_user;
+    char *xml;
+    size_t xml_len;
+};
+
+/*
+ * Run a query on the store thread.  `done` is called on the loop thread
+ * with the rows (owned by the store; valid only during the call) or with
+ * status != KZ_OK and no rows.  The query strings are copied.
+ */
+typedef void (*kz_store_query_cb)(void *ud, int status,
+                                  const struct kz_store_row *rows, size_t n);
+void kz_store_query(struct kz_store *st, const struct kz_store_query *q,
+                    kz_store_query_cb done, void *ud);
+
+struct kz_store_stats {
+    uint64_t appended;          /* records queued */
+    uint64_t committed;         /* records committed */
+    uint64_t batches;
+    uint64_t errors;
+    int64_t lag_us;             /* age of the oldest uncommitted record, 0 if none */
+    int64_t db_bytes;           /* page_count * page_size at the last batch */
+};
+
+void kz_store_stats(struct kz_store *st, struct kz_store_stats *out);
+
+#endif
