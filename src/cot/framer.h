@@ -15,15 +15,16 @@
  *
  * Consecutive rejects (junk runs, oversized events, and rejects the caller
  * reports through kz_framer_note_reject()) are counted; the caller resets
- * the count with kz_framer_note_ok() after an event decodes.  When it reaches KZ_FRAMER_MAX_STRIKES the feed returns
+ * the count with kz_framer_note_ok() after an event decodes.  When the count
+ * reaches KZ_FRAMER_MAX_STRIKES the feed returns
  * KZ_ERR_CLOSED and the caller should close the connection.
  *
  * Memory: only a partial event is copied into the framer's own buffer
  * (capacity <= max_event + a small margin); complete events inside `data`
  * are handed to the callback without copying.
  */
-#ifndef KZ_NET_FRAMER_H
-#define KZ_NET_FRAMER_H
+#ifndef KZ_COT_FRAMER_H
+#define KZ_COT_FRAMER_H
 
 #include "core/core.h"
 
