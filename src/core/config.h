@@ -18,11 +18,11 @@ struct kz_identity {
     char *nation;           /* ISO 3166 alpha-3, e.g. USA */
     char *clearance;        /* UNCLASSIFIED | CONFIDENTIAL | SECRET | TOP SECRET */
     char **groups_in;       /* may receive from these groups */
-    unsigned n_groups_in;
+    unsigned groups_in_count;
     char **groups_out;      /* sends into these groups */
-    unsigned n_groups_out;
+    unsigned groups_out_count;
     char **roles;
-    unsigned n_roles;
+    unsigned roles_count;
     char *command;          /* alliance command id, optional */
 };
 
@@ -35,32 +35,41 @@ struct kz_input_conf {
     char *ceiling;          /* highest label accepted on this input */
 };
 
+struct kz_config_node {
+    char *id;
+    char *nation;
+};
+
+struct kz_config_store {
+    char *backend;              /* sqlite */
+    char *path;                 /* relative to --data; default kizuna.db */
+    unsigned max_delay_ms;
+    unsigned retention_days;
+    uint64_t retention_bytes;   /* 0 = no size cap */
+};
+
+struct kz_config_limits {
+    unsigned max_event_bytes;
+    unsigned out_queue_bytes;
+    unsigned max_connections;
+    unsigned http_max_body;
+    unsigned http_max_headers;
+    unsigned http_timeout_ms;
+    unsigned idle_timeout_s;    /* 0 = never */
+};
+
+struct kz_config_log {
+    char *level;
+};
+
+/* Field names (and the *_count members) are fixed by the YAML schema. */
 struct kz_config {
-    struct {
-        char *id;
-        char *nation;
-    } node;
-    struct {
-        char *backend;          /* sqlite */
-        char *path;             /* relative to --data; default kizuna.db */
-        unsigned max_delay_ms;
-        unsigned retention_days;
-        uint64_t retention_bytes;
-    } store;
-    struct {
-        unsigned max_event_bytes;
-        unsigned out_queue_bytes;
-        unsigned max_connections;
-        unsigned http_max_body;
-        unsigned http_max_headers;
-        unsigned http_timeout_ms;
-        unsigned idle_timeout_s;
-    } limits;
-    struct {
-        char *level;
-    } log;
+    struct kz_config_node *node;
+    struct kz_config_store *store;
+    struct kz_config_limits *limits;
+    struct kz_config_log *log;
     struct kz_input_conf *inputs;
-    unsigned n_inputs;
+    unsigned inputs_count;
 };
 
 /*
@@ -70,8 +79,11 @@ struct kz_config {
  */
 int kz_config_load(const char *path, struct kz_config **out, char *errbuf, size_t errlen);
 
-/* A config with every default and one plain TCP input on 127.0.0.1:8087. */
-struct kz_config *kz_config_default(void);
+/*
+ * The built-in configuration: every default, a plain CoT input on
+ * 127.0.0.1:8087 and HTTP on 127.0.0.1:8080.
+ */
+struct kz_config *kz_config_default(char *errbuf, size_t errlen);
 
 void kz_config_free(struct kz_config *cfg);
 

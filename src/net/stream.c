@@ -1,0 +1,295 @@
+/*
+ * stream.c - CoT XML stream connections (plain TCP inputs).
+ *
+ * Life cycle: accept -> attach to the router (latest-state replay) -> read,
+ * frame, decode, submit -> close.  A connection is never freed inside one of
+ * its own callbacks: closing marks it, detaches it in the close callback
+ * and frees it there (after libuv cancelled any write in flight).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cot/framer.h"
+#include "net/net.h"
+
+#define READ_BUF_SIZE 65536
+#define REJECT_LOG_PER_SEC 10
+
+struct kz_stream {
+    uv_tcp_t tcp;
+    uv_timer_t idle;
+    struct kz_input *input;
+    struct kz_stream_opts *opts;
+    struct kz_framer framer;
+    struct kz_outq q;
+    struct kz_sub sub;
+    struct kz_stream *prev, *next;
+    int64_t last_rx_us;
+    char peer[64];
+    bool closing;
+};
+
+/* Loop-wide: the read buffer and the decoder are used synchronously. */
+static char read_buf[READ_BUF_SIZE];
+static bool read_buf_busy;
+static struct kz_cot_decoder *decoder;
+static size_t decoder_limit;
+static struct kz_stream *streams;
+
+/* Rejects are logged, but at most REJECT_LOG_PER_SEC lines per second. */
+static int64_t reject_window;
+static unsigned reject_logged, reject_suppressed;
+
+static void log_reject(struct kz_stream *s, enum kz_reject why, const char *detail)
+{
+    int64_t sec = kz_mono_us() / 1000000;
+    char q[200];
+
+    if (sec != reject_window) {
+        if (reject_suppressed)
+            kz_log(KZ_LOG_WARN, "event rejects not logged", "count=%u", reject_suppressed);
+        reject_window = sec;
+        reject_logged = reject_suppressed = 0;
+    }
+    if (reject_logged++ >= REJECT_LOG_PER_SEC) {
+        reject_suppressed++;
+        return;
+    }
+    kz_log(KZ_LOG_WARN, "event rejected", "input=%s peer=%s reason=%s detail=%s",
+           s->input->conf->name, s->peer, kz_reject_name(why),
+           kz_log_quote(q, sizeof(q), detail, strlen(detail)));
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    struct kz_stream *s = h->data;
+    kz_router_detach(s->opts->router, &s->sub);
+    kz_framer_release(&s->framer);
+    free(s);
+}
+
+static void on_idle_closed(uv_handle_t *h)
+{
+    struct kz_stream *s = h->data;
+    uv_close((uv_handle_t *)&s->tcp, on_closed);
+}
+
+static void stream_close(struct kz_stream *s, const char *why)
+{
+    if (s->closing)
+        return;
+    s->closing = true;
+    kz_log(KZ_LOG_INFO, "connection closed", "input=%s peer=%s reason=\"%s\"",
+           s->input->conf->name, s->peer, why);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    kz_metrics.conns_open--;
+    kz_outq_kill(&s->q);
+    uv_read_stop((uv_stream_t *)&s->tcp);
+    uv_close((uv_handle_t *)&s->idle, on_idle_closed);
+}
+
+static void on_write_error(struct kz_outq *q, int status)
+{
+    struct kz_stream *s = (struct kz_stream *)((char *)q - offsetof(struct kz_stream, q));
+    stream_close(s, uv_strerror(status));
+}
+
+static int deliver(struct kz_sub *sub, struct kz_rbuf *buf)
+{
+    struct kz_stream *s = (struct kz_stream *)((char *)sub - offsetof(struct kz_stream, sub));
+    if (s->closing)
+        return KZ_ERR_CLOSED;
+    int rc = kz_outq_push(&s->q, buf);
+    if (rc == KZ_ERR_TOOBIG) {
+        kz_metrics.slow_consumer_drops++;
+        kz_log(KZ_LOG_WARN, "slow consumer disconnected", "input=%s peer=%s queued=%zu limit=%zu",
+               s->input->conf->name, s->peer, s->q.bytes, s->q.limit);
+        stream_close(s, "output queue over limit");
+    }
+    return rc;
+}
+
+/* ---- input ------------------------------------------------------------ */
+
+static void on_frame(void *ud, const char *xml, size_t len)
+{
+    struct kz_stream *s = ud;
+    struct kz_event ev;
+    enum kz_reject why = KZ_REJ_XML;
+    char err[160];
+
+    if (s->closing)
+        return;
+    kz_event_init(&ev);
+    if (kz_cot_decode(decoder, xml, len, &ev, &why, err, sizeof(err)) != KZ_OK) {
+        kz_metrics.rejects[why]++;
+        log_reject(s, why, err);
+        if (kz_framer_note_reject(&s->framer) == KZ_ERR_CLOSED) {
+            kz_metrics.garbage_closes++;
+            stream_close(s, "too many consecutive rejects");
+        }
+        return;
+    }
+    kz_framer_note_ok(&s->framer);
+    if (kz_router_submit(s->opts->router, s->input, &s->sub, &ev, NULL, NULL, &why) != KZ_OK) {
+        kz_metrics.rejects[why]++;
+        log_reject(s, why, "refused by router");
+        kz_event_clear(&ev);
+    }
+}
+
+static void on_frame_reject(void *ud, enum kz_reject why, const char *detail)
+{
+    struct kz_stream *s = ud;
+    kz_metrics.rejects[why]++;
+    log_reject(s, why, detail);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    KZ_UNUSED(h);
+    KZ_UNUSED(suggested);
+    /* One shared buffer: each read is consumed before the next is made. */
+    if (read_buf_busy) {
+        *buf = uv_buf_init(NULL, 0);
+        return;
+    }
+    read_buf_busy = true;
+    *buf = uv_buf_init(read_buf, sizeof(read_buf));
+}
+
+static void on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
+{
+    struct kz_stream *s = h->data;
+
+    if (buf->base == read_buf)
+        read_buf_busy = false;
+    if (n < 0) {
+        stream_close(s, n == UV_EOF ? "peer closed" : uv_strerror((int)n));
+        return;
+    }
+    if (n == 0 || s->closing)
+        return;
+    s->last_rx_us = kz_mono_us();
+    if (kz_framer_feed(&s->framer, buf->base, (size_t)n, on_frame, on_frame_reject, s) ==
+        KZ_ERR_CLOSED) {
+        kz_metrics.garbage_closes++;
+        stream_close(s, "too many consecutive rejects");
+    }
+}
+
+/* ---- accept / idle / shutdown ----------------------------------------- */
+
+static void on_idle_check(uv_timer_t *t)
+{
+    struct kz_stream *s = t->data;
+    int64_t silent = kz_mono_us() - s->last_rx_us;
+    if (silent >= (int64_t)s->opts->idle_timeout_s * 1000000)
+        stream_close(s, "idle timeout");
+}
+
+static void peer_name(struct kz_stream *s)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    char host[48] = "?";
+    int port = 0;
+
+    if (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET6) {
+            uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof(host));
+            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        } else {
+            uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof(host));
+            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        }
+    }
+    snprintf(s->peer, sizeof(s->peer), "%s:%d", host, port);
+}
+
+static void ensure_decoder(size_t max_event)
+{
+    if (decoder && decoder_limit == max_event)
+        return;
+    struct kz_cot_limits lim;
+    kz_cot_limits_default(&lim);
+    lim.max_event_bytes = max_event;
+    kz_cot_decoder_free(decoder);
+    decoder = kz_cot_decoder_new(&lim);
+    decoder_limit = max_event;
+}
+
+static void free_data(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void refuse(uv_stream_t *server)
+{
+    uv_tcp_t *t = kz_xmalloc(sizeof(*t));
+    uv_tcp_init(server->loop, t);
+    t->data = t;
+    if (uv_accept(server, (uv_stream_t *)t) == 0)
+        kz_metrics.conn_limit_refusals++;
+    uv_close((uv_handle_t *)t, free_data);
+}
+
+void kz_stream_accept(void *ud, struct kz_input *input, uv_stream_t *server)
+{
+    struct kz_stream_opts *opts = ud;
+
+    if (kz_metrics.conns_open >= opts->max_connections) {
+        kz_log(KZ_LOG_WARN, "connection refused: limit reached", "input=%s max=%u",
+               input->conf->name, opts->max_connections);
+        refuse(server);
+        return;
+    }
+    struct kz_stream *s = kz_xcalloc(1, sizeof(*s));
+    s->input = input;
+    s->opts = opts;
+    uv_tcp_init(server->loop, &s->tcp);
+    s->tcp.data = s;
+    if (uv_accept(server, (uv_stream_t *)&s->tcp) != 0) {
+        uv_close((uv_handle_t *)&s->tcp, free_data);
+        return;
+    }
+    uv_tcp_nodelay(&s->tcp, 1);
+    uv_timer_init(server->loop, &s->idle);
+    s->idle.data = s;
+    peer_name(s);
+    ensure_decoder(opts->max_event_bytes);
+    kz_framer_init(&s->framer, opts->max_event_bytes);
+    kz_outq_init(&s->q, (uv_stream_t *)&s->tcp, opts->out_queue_bytes, on_write_error);
+    s->last_rx_us = kz_mono_us();
+    s->next = streams;
+    if (streams)
+        streams->prev = s;
+    streams = s;
+    kz_metrics.conns_open++;
+    kz_metrics.conns_total++;
+    kz_log(KZ_LOG_INFO, "connection accepted", "input=%s peer=%s", input->conf->name, s->peer);
+
+    s->sub.identity = input->identity;
+    s->sub.input = input;
+    s->sub.wire = KZ_WIRE_XML;
+    s->sub.deliver = deliver;
+    kz_router_attach(opts->router, &s->sub);
+    if (opts->idle_timeout_s) {
+        uint64_t ms = opts->idle_timeout_s * 1000ull;
+        uv_timer_start(&s->idle, on_idle_check, ms, ms / 4 ? ms / 4 : 1);
+    }
+    uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
+}
+
+void kz_stream_close_all(void)
+{
+    while (streams)
+        stream_close(streams, "server shutting down");
+    kz_cot_decoder_free(decoder);
+    decoder = NULL;
+}
