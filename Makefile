@@ -1,0 +1,57 @@
+# Entry points only; the build itself is CMake + ctest (see README.md).
+#   make demo   build, start the server with config/kizuna.yaml and the simulator
+#   make test   unit + integration + interop tests, then again under ASan+UBSan,
+#               then a short fuzz smoke run
+#   make bench  benchmarks (never part of make test)
+#   make fuzz   longer fuzzing (FUZZ_SECONDS per target, default 300)
+
+BUILD       ?= build
+ASAN_BUILD  ?= build-asan
+FUZZ_BUILD  ?= build-fuzz
+JOBS        ?= $(shell nproc)
+FUZZ_SECONDS ?= 300
+SMOKE_SECONDS ?= 20
+
+.PHONY: all deps build test test-asan fuzz-build fuzz fuzz-smoke bench demo clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DDEVELOPER=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j2
+	$(MAKE) test-asan
+	$(MAKE) fuzz-smoke
+
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DDEVELOPER=ON -DCMAKE_BUILD_TYPE=Debug \
+	      -DSANITIZE=address,undefined
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ctest --output-on-failure --timeout 900 -j2
+
+fuzz-build: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DKZ_FUZZ=ON -DBUILD_TESTING=OFF \
+	      -DSANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+
+fuzz-smoke: fuzz-build
+	scripts/fuzz.sh $(FUZZ_BUILD) $(SMOKE_SECONDS)
+
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+bench: build
+	bench/run.sh $(BUILD)
+
+demo: build
+	scripts/demo.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

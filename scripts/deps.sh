@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install the Debian packages kizuna needs to build, test and run.
+# As root: installs what is missing.  Otherwise: prints the command and fails.
+set -eu
+
+PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
+      libuv1-dev libexpat1-dev libjansson-dev libcyaml-dev libsqlite3-dev
+      libsodium-dev libcmocka-dev node-llhttp ca-certificates"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+# Node.js and npm run the integration, interop and browser tests.  Any
+# installed node (e.g. a newer upstream build) is fine; otherwise Debian's.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" != 0 ]; then
+    echo "kizuna needs these Debian packages:$missing" >&2
+    echo "run as root:  apt-get update && $cmd" >&2
+    exit 1
+fi
+echo "installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >&2
