@@ -40,6 +40,7 @@ static void usage(FILE *out)
             "  -d, --data DIR       data directory for the store (default ./data)\n"
             "  --ports-file FILE    write {\"inputs\": {NAME: PORT}} once every input listens\n"
             "  --print-config       print the effective configuration and exit\n"
+            "  --config-docs        print the table of configuration keys (Markdown)\n"
             "  --log-level LEVEL    debug, info, warn or error (overrides log.level)\n");
 }
 
@@ -236,12 +237,13 @@ static void teardown(struct server *srv)
 static int parse_args(int argc, char **argv, struct server *srv, const char **cfg_path,
                       bool *print, const char **level)
 {
-    enum { OPT_PORTS = 256, OPT_PRINT, OPT_LEVEL };
+    enum { OPT_PORTS = 256, OPT_PRINT, OPT_LEVEL, OPT_DOCS };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},  {"data", required_argument, NULL, 'd'},
         {"ports-file", required_argument, NULL, OPT_PORTS},
         {"print-config", no_argument, NULL, OPT_PRINT},
         {"log-level", required_argument, NULL, OPT_LEVEL},
+        {"config-docs", no_argument, NULL, OPT_DOCS},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     int c;
@@ -254,6 +256,7 @@ static int parse_args(int argc, char **argv, struct server *srv, const char **cf
         case OPT_PORTS: srv->ports_file = optarg; break;
         case OPT_PRINT: *print = true; break;
         case OPT_LEVEL: *level = optarg; break;
+        case OPT_DOCS: kz_config_print_docs(stdout); return -1;
         case 'h': usage(stdout); return -1;
         default: usage(stderr); return 2;
         }
