@@ -1,0 +1,103 @@
+/*
+ * migrate.c - numbered schema migrations.  PRAGMA user_version holds the
+ * number of migrations applied; migration N is migrations[N - 1].  Append
+ * new ones at the end and never edit a published one: databases in the
+ * field have already run it.
+ */
+#include <stdio.h>
+
+#include "store/internal.h"
+
+static const char *const migrations[] = {
+    /* 1: the event log and the latest event per uid. */
+    "CREATE TABLE events ("
+    " seq INTEGER PRIMARY KEY,"
+    " uid TEXT NOT NULL,"
+    " type TEXT NOT NULL,"
+    " time INTEGER NOT NULL,"
+    " start INTEGER NOT NULL,"
+    " stale INTEGER NOT NULL,"
+    " recv_time INTEGER NOT NULL,"
+    " label TEXT,"
+    " origin_input TEXT,"
+    " origin_user TEXT,"
+    " xml TEXT NOT NULL);"
+    "CREATE INDEX events_uid ON events(uid);"
+    "CREATE INDEX events_recv_time ON events(recv_time);"
+    "CREATE INDEX events_type ON events(type);"
+    "CREATE TABLE tracks ("
+    " uid TEXT PRIMARY KEY,"
+    " seq INTEGER NOT NULL,"
+    " type TEXT NOT NULL,"
+    " stale INTEGER NOT NULL,"
+    " label TEXT,"
+    " origin_input TEXT,"
+    " origin_user TEXT,"
+    " xml TEXT NOT NULL);"
+    "CREATE INDEX tracks_stale ON tracks(stale);",
+};
+
+static int user_version(struct kz__db *db, int64_t *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db->db, "PRAGMA user_version", -1, &s, NULL);
+
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? KZ_OK : kz__db_fail(db, "PRAGMA user_version", rc);
+}
+
+static int exec(struct kz__db *db, const char *sql, const char *what)
+{
+    int rc = sqlite3_exec(db->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? KZ_OK : kz__db_fail(db, what, rc);
+}
+
+/*
+ * Apply the next migration, if any, in its own transaction.  The version is
+ * read inside the write transaction so two processes opening the same new
+ * file cannot both apply it.  Sets *done when the schema is current.
+ */
+static int step(struct kz__db *db, bool *done)
+{
+    const int64_t latest = (int64_t)KZ_ARRAY_LEN(migrations);
+    char sql[64];
+    int64_t v = 0;
+    int err;
+
+    if ((err = exec(db, "BEGIN IMMEDIATE", "BEGIN")) != KZ_OK)
+        return err;
+    if ((err = user_version(db, &v)) != KZ_OK)
+        goto out;
+    if (v > latest) {
+        kz_log(KZ_LOG_ERROR, "store: database schema is newer than this build",
+               "user_version=%lld known=%lld", (long long)v, (long long)latest);
+        err = KZ_ERR_DB;
+        goto out;
+    }
+    *done = v == latest;
+    if (*done)
+        goto out;
+    snprintf(sql, sizeof(sql), "PRAGMA user_version=%lld", (long long)v + 1);
+    if ((err = exec(db, migrations[v], "migration")) != KZ_OK ||
+        (err = exec(db, sql, "PRAGMA user_version")) != KZ_OK)
+        goto out;
+    if ((err = exec(db, "COMMIT", "COMMIT")) == KZ_OK)
+        kz_log(KZ_LOG_INFO, "store: schema migrated", "user_version=%lld", (long long)v + 1);
+    return err;
+out:
+    if (!sqlite3_get_autocommit(db->db))
+        sqlite3_exec(db->db, err == KZ_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    return err;
+}
+
+int kz__db_migrate(struct kz__db *db)
+{
+    bool done = false;
+    int err = KZ_OK;
+
+    while (!done && err == KZ_OK)
+        err = step(db, &done);
+    return err;
+}

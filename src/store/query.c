@@ -1,0 +1,146 @@
+/*
+ * query.c - GET /api/v1/events on the store thread.  The statement is built
+ * per query: queries are rare next to appends, and each filter left out is
+ * one the planner need not consider.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+enum { P_UID = 1, P_TYPE, P_TYPE_END, P_SINCE, P_UNTIL, P_LIMIT };
+
+/*
+ * The smallest string greater than every string starting with `p`, so a
+ * prefix match is a range scan on events_type.  NULL when there is none
+ * (the prefix is all 0xff bytes).  Free the result.
+ */
+static char *prefix_end(const char *p, size_t len)
+{
+    char *end = kz_xstrndup(p, len);
+
+    while (len > 0 && (unsigned char)end[len - 1] == 0xff)
+        end[--len] = '\0';
+    if (len == 0) {
+        free(end);
+        return NULL;
+    }
+    end[len - 1] = (char)((unsigned char)end[len - 1] + 1);
+    return end;
+}
+
+struct type_filter {
+    const char *value; /* NULL: no filter */
+    size_t len;
+    bool prefix;
+    char *end; /* prefix only; NULL: no upper bound */
+};
+
+static void type_filter_init(struct type_filter *tf, const char *type)
+{
+    memset(tf, 0, sizeof(*tf));
+    if (!type)
+        return;
+    tf->len = strlen(type);
+    tf->prefix = tf->len > 0 && type[tf->len - 1] == '*';
+    if (tf->prefix && --tf->len == 0)
+        return; /* "*" matches everything */
+    tf->value = type;
+    if (tf->prefix)
+        tf->end = prefix_end(type, tf->len);
+}
+
+static void build_sql(struct kz_sbuf *sql, const struct kz_store_query *q,
+                      const struct type_filter *tf)
+{
+    kz_sbuf_adds(sql, "SELECT seq, recv_time, label, origin_input, origin_user, xml"
+                      " FROM events WHERE 1");
+    if (q->uid)
+        kz_sbuf_adds(sql, " AND uid = ?1");
+    if (tf->value)
+        kz_sbuf_adds(sql, tf->prefix ? " AND type >= ?2" : " AND type = ?2");
+    if (tf->end)
+        kz_sbuf_adds(sql, " AND type < ?3");
+    if (q->since_us)
+        kz_sbuf_adds(sql, " AND recv_time >= ?4");
+    if (q->until_us)
+        kz_sbuf_adds(sql, " AND recv_time < ?5");
+    kz_sbuf_adds(sql, " ORDER BY seq DESC LIMIT ?6");
+}
+
+static void bind_all(sqlite3_stmt *s, const struct kz_store_query *q, const struct type_filter *tf)
+{
+    if (q->uid)
+        sqlite3_bind_text(s, P_UID, q->uid, -1, SQLITE_STATIC);
+    if (tf->value)
+        sqlite3_bind_text64(s, P_TYPE, tf->value, tf->len, SQLITE_STATIC, SQLITE_UTF8);
+    if (tf->end)
+        sqlite3_bind_text(s, P_TYPE_END, tf->end, -1, SQLITE_STATIC);
+    if (q->since_us)
+        sqlite3_bind_int64(s, P_SINCE, q->since_us);
+    if (q->until_us)
+        sqlite3_bind_int64(s, P_UNTIL, q->until_us);
+    sqlite3_bind_int64(s, P_LIMIT, q->limit);
+}
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+    return kz_xstrdup((const char *)sqlite3_column_text(s, i));
+}
+
+static void add_row(struct kz__query *qq, sqlite3_stmt *s)
+{
+    struct kz_store_row *r;
+    size_t len;
+
+    if (qq->n_rows == qq->cap_rows) {
+        qq->cap_rows = qq->cap_rows ? 2 * qq->cap_rows : 16;
+        qq->rows = kz_xrealloc(qq->rows, qq->cap_rows * sizeof(*qq->rows));
+    }
+    r = &qq->rows[qq->n_rows++];
+    r->seq = (uint64_t)sqlite3_column_int64(s, 0);
+    r->recv_time = sqlite3_column_int64(s, 1);
+    r->label = col_dup(s, 2);
+    r->origin_input = col_dup(s, 3);
+    r->origin_user = col_dup(s, 4);
+    len = (size_t)sqlite3_column_bytes(s, 5);
+    r->xml = kz_xstrndup((const char *)sqlite3_column_text(s, 5), len);
+    r->xml_len = len;
+}
+
+void kz__query_rows_free(struct kz__query *q)
+{
+    for (size_t i = 0; i < q->n_rows; i++) {
+        free(q->rows[i].label);
+        free(q->rows[i].origin_input);
+        free(q->rows[i].origin_user);
+        free(q->rows[i].xml);
+    }
+    KZ_FREE(q->rows);
+    q->n_rows = q->cap_rows = 0;
+}
+
+void kz__db_query(struct kz__db *db, struct kz__job *job)
+{
+    struct kz__query *qq = &job->u.query;
+    struct kz_sbuf sql = KZ_SBUF_INIT;
+    struct type_filter tf;
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    type_filter_init(&tf, qq->q.type);
+    build_sql(&sql, &qq->q, &tf);
+    rc = sqlite3_prepare_v2(db->db, sql.buf, (int)sql.len, &s, NULL);
+    if (rc != SQLITE_OK)
+        goto out;
+    bind_all(s, &qq->q, &tf);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        add_row(qq, s);
+out:
+    job->status = rc == SQLITE_DONE ? KZ_OK : kz__db_fail(db, "SELECT FROM events", rc);
+    if (job->status != KZ_OK)
+        kz__query_rows_free(qq);
+    sqlite3_finalize(s);
+    free(tf.end);
+    kz_sbuf_release(&sql);
+}

@@ -1,0 +1,321 @@
+/*
+ * sqlite.c - the SQLite connection: open and tune it, write a batch in one
+ * transaction, read the tracks back at startup.
+ *
+ * Every function here runs with st->db_mu held (store thread, or the caller
+ * of kz_store_load), so the connection is opened without SQLite's own mutex.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+/* Long enough to ride out another process (kizuna cert issue, backups). */
+#define BUSY_TIMEOUT_MS 5000
+
+static const char sql_ins_event[] =
+    "INSERT INTO events(seq, uid, type, time, start, stale, recv_time, label,"
+    " origin_input, origin_user, xml) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+
+/* An older event arriving late must not replace a newer one. */
+static const char sql_up_track[] =
+    "INSERT INTO tracks(uid, seq, type, stale, label, origin_input, origin_user, xml)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    " ON CONFLICT(uid) DO UPDATE SET seq = excluded.seq, type = excluded.type,"
+    " stale = excluded.stale, label = excluded.label,"
+    " origin_input = excluded.origin_input, origin_user = excluded.origin_user,"
+    " xml = excluded.xml WHERE excluded.seq > tracks.seq";
+
+int kz__db_fail(struct kz__db *db, const char *what, int rc)
+{
+    char msg[512];
+    const char *m = db->db ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc);
+
+    kz_log(KZ_LOG_ERROR, "store: sqlite failed", "call=%s rc=%d err=%s", what, rc,
+           kz_log_quote(msg, sizeof(msg), m, strlen(m)));
+    return KZ_ERR_DB;
+}
+
+/* Errors that mean "the file or the disk", not "the database". */
+static bool is_io_error(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_FULL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static int step_reset(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc;
+}
+
+static int exec(struct kz__db *db, const char *sql)
+{
+    int rc = sqlite3_exec(db->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? KZ_OK : kz__db_fail(db, sql, rc);
+}
+
+static int pragma_int(struct kz__db *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db->db, sql, -1, &s, NULL);
+
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? KZ_OK : kz__db_fail(db, sql, rc);
+}
+
+/*
+ * WAL lets readers (kz_store_load, queries, backups) run beside the writer
+ * and makes a commit one sequential append.  synchronous=FULL fsyncs the WAL
+ * at every commit: with NORMAL a commit survives kill -9 (it is in the page
+ * cache) but not a power cut, and we acknowledge an event only once it
+ * would survive both.  Batching is what keeps that fsync affordable.
+ */
+static int tune(struct kz__db *db)
+{
+    sqlite3_stmt *s = NULL;
+    const char *mode = NULL;
+    int rc, err = KZ_ERR_DB;
+
+    sqlite3_extended_result_codes(db->db, 1);
+    sqlite3_busy_timeout(db->db, BUSY_TIMEOUT_MS);
+    rc = sqlite3_prepare_v2(db->db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        mode = (const char *)sqlite3_column_text(s, 0);
+    if (!mode) {
+        err = kz__db_fail(db, "PRAGMA journal_mode=WAL", rc);
+        goto out;
+    }
+    /* An in-memory database (tests) has no WAL; anything else must. */
+    if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0) {
+        kz_log(KZ_LOG_ERROR, "store: cannot enable WAL", "journal_mode=%s", mode);
+        goto out;
+    }
+    if (exec(db, "PRAGMA synchronous=FULL") != KZ_OK)
+        goto out;
+    /* Truncate the WAL to 64 MiB after a checkpoint so a burst does not pin disk. */
+    if (exec(db, "PRAGMA journal_size_limit=67108864") != KZ_OK)
+        goto out;
+    err = pragma_int(db, "PRAGMA page_size", &db->page_size);
+out:
+    sqlite3_finalize(s);
+    return err;
+}
+
+static int prepare(struct kz__db *db, const char *sql, sqlite3_stmt **out)
+{
+    int rc = sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+    return rc == SQLITE_OK ? KZ_OK : kz__db_fail(db, sql, rc);
+}
+
+static int prepare_all(struct kz__db *db)
+{
+    if (prepare(db, "BEGIN IMMEDIATE", &db->begin) != KZ_OK ||
+        prepare(db, "COMMIT", &db->commit) != KZ_OK ||
+        prepare(db, "ROLLBACK", &db->rollback) != KZ_OK ||
+        prepare(db, sql_ins_event, &db->ins_event) != KZ_OK ||
+        prepare(db, sql_up_track, &db->up_track) != KZ_OK ||
+        prepare(db, "DELETE FROM tracks WHERE uid = ?1", &db->del_track) != KZ_OK ||
+        prepare(db, "PRAGMA page_count", &db->page_count) != KZ_OK ||
+        prepare(db, "PRAGMA freelist_count", &db->freelist_count) != KZ_OK)
+        return KZ_ERR_DB;
+    return KZ_OK;
+}
+
+int kz__db_open(struct kz__db *db, const char *path)
+{
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc, err;
+
+    memset(db, 0, sizeof(*db));
+    rc = sqlite3_open_v2(path, &db->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        err = kz__db_fail(db, "sqlite3_open_v2()", rc);
+        goto fail;
+    }
+    if ((err = tune(db)) != KZ_OK || (err = kz__db_migrate(db)) != KZ_OK ||
+        (err = prepare_all(db)) != KZ_OK) {
+        rc = sqlite3_extended_errcode(db->db);
+        goto fail;
+    }
+    return KZ_OK;
+fail:
+    kz_log(KZ_LOG_ERROR, "store: cannot open database", "path=%s", path);
+    kz__db_close(db);
+    return is_io_error(rc) ? KZ_ERR_IO : err;
+}
+
+void kz__db_close(struct kz__db *db)
+{
+    sqlite3_stmt **stmts[] = {&db->begin,    &db->commit,    &db->rollback,   &db->ins_event,
+                              &db->up_track, &db->del_track, &db->page_count, &db->freelist_count};
+
+    for (size_t i = 0; i < KZ_ARRAY_LEN(stmts); i++) {
+        sqlite3_finalize(*stmts[i]);
+        *stmts[i] = NULL;
+    }
+    if (db->db && sqlite3_close(db->db) != SQLITE_OK)
+        kz__db_fail(db, "sqlite3_close()", sqlite3_errcode(db->db));
+    db->db = NULL;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Returns SQLITE_DONE or the failing statement's code. */
+static int write_rec(struct kz__db *db, const struct kz__rec *r)
+{
+    sqlite3_stmt *s = db->ins_event;
+    int rc;
+
+    if (r->seq)
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)r->seq);
+    else
+        sqlite3_bind_null(s, 1);
+    bind_text(s, 2, r->uid);
+    bind_text(s, 3, r->type);
+    sqlite3_bind_int64(s, 4, r->time);
+    sqlite3_bind_int64(s, 5, r->start);
+    sqlite3_bind_int64(s, 6, r->stale);
+    sqlite3_bind_int64(s, 7, r->recv_time);
+    bind_text(s, 8, r->label);
+    bind_text(s, 9, r->origin_input);
+    bind_text(s, 10, r->origin_user);
+    sqlite3_bind_text64(s, 11, r->xml, r->xml_len, SQLITE_STATIC, SQLITE_UTF8);
+    if ((rc = step_reset(s)) != SQLITE_DONE)
+        return rc;
+
+    s = db->up_track;
+    bind_text(s, 1, r->uid);
+    sqlite3_bind_int64(s, 2, sqlite3_last_insert_rowid(db->db));
+    bind_text(s, 3, r->type);
+    sqlite3_bind_int64(s, 4, r->stale);
+    bind_text(s, 5, r->label);
+    bind_text(s, 6, r->origin_input);
+    bind_text(s, 7, r->origin_user);
+    sqlite3_bind_text64(s, 8, r->xml, r->xml_len, SQLITE_STATIC, SQLITE_UTF8);
+    return step_reset(s);
+}
+
+static int write_job(struct kz__db *db, const struct kz__job *job)
+{
+    if (job->kind == KZ__JOB_APPEND)
+        return write_rec(db, &job->u.rec);
+    bind_text(db->del_track, 1, job->u.rec.uid);
+    return step_reset(db->del_track);
+}
+
+/*
+ * A row the schema refuses (a duplicate seq) fails alone; anything else
+ * (disk full, I/O error) fails the whole batch, which is rolled back.
+ */
+int kz__db_write(struct kz__db *db, struct kz__job *batch)
+{
+    struct kz__job *j;
+    size_t refused = 0;
+    int rc, err;
+
+    if ((rc = step_reset(db->begin)) != SQLITE_DONE) {
+        err = kz__db_fail(db, "BEGIN", rc);
+        goto fail;
+    }
+    for (j = batch; j; j = j->next) {
+        rc = write_job(db, j);
+        j->status = rc == SQLITE_DONE ? KZ_OK : KZ_ERR_DB;
+        if (rc == SQLITE_DONE)
+            continue;
+        /* RAISE(ROLLBACK) in a trigger is a constraint that ends the transaction. */
+        if ((rc & 0xff) != SQLITE_CONSTRAINT || sqlite3_get_autocommit(db->db)) {
+            err = kz__db_fail(db, "INSERT", rc);
+            goto fail;
+        }
+        if (refused++ == 0)
+            kz__db_fail(db, "INSERT (row refused)", rc);
+    }
+    if ((rc = step_reset(db->commit)) != SQLITE_DONE) {
+        err = kz__db_fail(db, "COMMIT", rc);
+        goto fail;
+    }
+    return refused ? KZ_ERR_DB : KZ_OK;
+fail:
+    /* Some errors already rolled back; ROLLBACK outside a transaction fails. */
+    if (!sqlite3_get_autocommit(db->db))
+        step_reset(db->rollback);
+    for (j = batch; j; j = j->next)
+        j->status = err;
+    return err;
+}
+
+static int64_t pragma_step(sqlite3_stmt *s)
+{
+    int64_t v = -1;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return v;
+}
+
+int64_t kz__db_file_bytes(struct kz__db *db)
+{
+    int64_t pages = pragma_step(db->page_count);
+    return pages < 0 ? -1 : pages * db->page_size;
+}
+
+int64_t kz__db_used_bytes(struct kz__db *db)
+{
+    int64_t pages = pragma_step(db->page_count);
+    int64_t free_pages = pragma_step(db->freelist_count);
+
+    if (pages < 0 || free_pages < 0)
+        return -1;
+    return (pages - free_pages) * db->page_size;
+}
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+    return (const char *)sqlite3_column_text(s, i);
+}
+
+int kz__db_load(struct kz__db *db, int64_t now_us, kz_store_track_fn fn, void *ud,
+                uint64_t *max_seq)
+{
+    static const char sql_tracks[] = "SELECT seq, xml, label, origin_input, origin_user"
+                                     " FROM tracks WHERE stale > ?1 ORDER BY seq";
+    /* Tracks count too: retention may have emptied the events table. */
+    static const char sql_max[] = "SELECT max(coalesce((SELECT max(seq) FROM events), 0),"
+                                  " coalesce((SELECT max(seq) FROM tracks), 0))";
+    sqlite3_stmt *s = NULL;
+    int64_t max = 0;
+    int rc, err;
+
+    if ((err = pragma_int(db, sql_max, &max)) != KZ_OK)
+        return err;
+    rc = sqlite3_prepare_v2(db->db, sql_tracks, -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        goto out;
+    sqlite3_bind_int64(s, 1, now_us);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        fn(ud, (uint64_t)sqlite3_column_int64(s, 0), col_text(s, 1),
+           (size_t)sqlite3_column_bytes(s, 1), col_text(s, 2), col_text(s, 3), col_text(s, 4));
+    }
+out:
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return kz__db_fail(db, "SELECT FROM tracks", rc);
+    if (max_seq)
+        *max_seq = (uint64_t)max;
+    return KZ_OK;
+}

@@ -1,0 +1,724 @@
+/*
+ * Unit tests for the store: acks after commit, batching, reload, queries,
+ * retention, migrations and error paths.  Each test gets its own temporary
+ * directory and loop; a second sqlite3 connection checks what is on disk.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/internal.h"
+#include "store/store.h"
+
+#define SEC 1000000LL
+#define HOUR (3600 * SEC)
+
+struct fx {
+    char dir[64];
+    char path[96];
+    uv_loop_t loop;
+    struct kz_store *st;
+};
+
+/* ---- fixture -------------------------------------------------------- */
+
+static int setup(void **state)
+{
+    struct fx *fx = calloc(1, sizeof(*fx));
+
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/kz_store_XXXXXX");
+    if (!fx || !mkdtemp(fx->dir) || uv_loop_init(&fx->loop) != 0)
+        return -1;
+    snprintf(fx->path, sizeof(fx->path), "%s/kizuna.db", fx->dir);
+    kz__store_retention_every_us = 5 * SEC;
+    *state = fx;
+    return 0;
+}
+
+static void close_store(struct fx *fx)
+{
+    kz_store_close(fx->st);
+    fx->st = NULL;
+    uv_run(&fx->loop, UV_RUN_DEFAULT);
+}
+
+static int teardown(void **state)
+{
+    struct fx *fx = *state;
+    char cmd[128];
+
+    if (fx->st)
+        close_store(fx);
+    assert_int_equal(uv_loop_close(&fx->loop), 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(fx);
+    return 0;
+}
+
+static void open_store(struct fx *fx, unsigned delay_ms, int64_t ret_us, int64_t ret_bytes)
+{
+    struct kz_store_opts o = {fx->path, delay_ms, ret_us, ret_bytes};
+    assert_int_equal(kz_store_open(&fx->loop, &o, &fx->st), KZ_OK);
+    assert_non_null(fx->st);
+}
+
+/* ---- loop helpers --------------------------------------------------- */
+
+static void on_deadline(uv_timer_t *t)
+{
+    *(bool *)t->data = true;
+}
+
+/* Run the loop until *count >= want or timeout_ms passes; returns *count. */
+static size_t run_until(struct fx *fx, const size_t *count, size_t want, unsigned timeout_ms)
+{
+    uv_timer_t timer;
+    bool expired = false;
+
+    uv_timer_init(&fx->loop, &timer);
+    timer.data = &expired;
+    uv_timer_start(&timer, on_deadline, timeout_ms, 0);
+    while ((!count || *count < want) && !expired)
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&timer, NULL);
+    uv_run(&fx->loop, UV_RUN_NOWAIT);
+    return count ? *count : 0;
+}
+
+static void run_for(struct fx *fx, unsigned ms)
+{
+    run_until(fx, NULL, 0, ms);
+}
+
+/* ---- events --------------------------------------------------------- */
+
+struct acks {
+    size_t n, ok;
+    int last_status;
+    int64_t last_mono;
+};
+
+static void on_ack(void *ud, int status)
+{
+    struct acks *a = ud;
+    a->n++;
+    a->ok += status == KZ_OK;
+    a->last_status = status;
+    a->last_mono = kz_mono_us();
+}
+
+static void append(struct fx *fx, const char *uid, const char *type, uint64_t seq, int64_t recv,
+                   int64_t stale, struct acks *acks)
+{
+    struct kz_event ev;
+    char xml[256];
+    int n;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.uid = (char *)uid;
+    ev.type = (char *)type;
+    ev.access = (char *)"UNCLASSIFIED//REL TO USA, JPN";
+    ev.time = ev.start = recv;
+    ev.stale = stale;
+    ev.seq = seq;
+    ev.recv_time = recv;
+    ev.origin_input = (char *)"cot-us";
+    ev.origin_user = (char *)"local-us";
+    n = snprintf(xml, sizeof(xml), "<event uid=\"%s\" type=\"%s\" seq=\"%llu\"/>", uid, type,
+                 (unsigned long long)seq);
+    kz_store_append(fx->st, &ev, xml, (size_t)n, acks ? on_ack : NULL, acks);
+}
+
+/* An event that is current for an hour, received now. */
+static void append_now(struct fx *fx, const char *uid, uint64_t seq, struct acks *acks)
+{
+    int64_t now = kz_now_us();
+    append(fx, uid, "a-f-G-U-C", seq, now, now + HOUR, acks);
+}
+
+/* ---- a second connection, as another process would see the file ----- */
+
+static int64_t sql_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    int64_t v = -1;
+
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* ---- tests ---------------------------------------------------------- */
+
+static void test_append_acks(void **state)
+{
+    struct fx *fx = *state;
+    struct acks acks = {0};
+    struct kz_store_stats stats;
+    const size_t n = 1000;
+    char uid[32];
+
+    open_store(fx, 20, 0, 0);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(uid, sizeof(uid), "unit-%zu", i % 50);
+        append_now(fx, uid, i + 1, &acks);
+    }
+    assert_int_equal(run_until(fx, &acks.n, n, 10000), n);
+    assert_int_equal(acks.ok, n);
+    kz_store_stats(fx->st, &stats);
+    assert_int_equal(stats.appended, n);
+    assert_int_equal(stats.committed, n);
+    assert_int_equal(stats.errors, 0);
+    assert_int_equal(stats.lag_us, 0);
+    assert_true(stats.db_bytes > 0);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events"), n);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM tracks"), 50);
+}
+
+struct commit_check {
+    const char *path;
+    size_t n, found;
+};
+
+static void on_ack_check_disk(void *ud, int status)
+{
+    struct commit_check *c = ud;
+    char sql[96];
+
+    assert_int_equal(status, KZ_OK);
+    c->n++;
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE seq = %zu", c->n);
+    c->found += sql_int(c->path, sql) == 1;
+}
+
+static void test_ack_after_commit(void **state)
+{
+    struct fx *fx = *state;
+    struct commit_check check = {fx->path, 0, 0};
+    struct kz_event ev;
+    const char xml[] = "<event/>";
+
+    open_store(fx, 10, 0, 0);
+    memset(&ev, 0, sizeof(ev));
+    ev.type = (char *)"a-f-G";
+    ev.stale = kz_now_us() + HOUR;
+    /* Acks arrive in order, so the n-th ack is for seq n. */
+    for (uint64_t i = 1; i <= 20; i++) {
+        ev.uid = (char *)(i % 2 ? "odd" : "even");
+        ev.seq = i;
+        ev.recv_time = kz_now_us();
+        kz_store_append(fx->st, &ev, xml, strlen(xml), on_ack_check_disk, &check);
+        if (i % 7 == 0)
+            run_for(fx, 15);
+    }
+    run_until(fx, &check.n, 20, 5000);
+    assert_int_equal(check.n, 20);
+    assert_int_equal(check.found, 20);
+}
+
+static void test_batching(void **state)
+{
+    struct fx *fx = *state;
+    struct acks acks = {0};
+    struct kz_store_stats stats;
+    uint64_t before;
+    int64_t t0, ms;
+
+    open_store(fx, 50, 0, 0);
+    /* Well inside one window: one or two batches, not hundreds. */
+    for (uint64_t i = 1; i <= 2000; i++)
+        append_now(fx, "burst", i, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 2000, 10000), 2000);
+    kz_store_stats(fx->st, &stats);
+    assert_true(stats.batches >= 1 && stats.batches <= 3);
+
+    /* A lone event waits out the window, then commits promptly. */
+    acks = (struct acks){0};
+    t0 = kz_mono_us();
+    append_now(fx, "lone", 2001, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
+    ms = (acks.last_mono - t0) / 1000;
+    assert_true(ms >= 45);
+    assert_true(ms <= 50 + 400);
+
+    /* More than a batch holds: full batches, no more. */
+    kz_store_stats(fx->st, &stats);
+    before = stats.batches;
+    acks = (struct acks){0};
+    for (uint64_t i = 0; i < 10000; i++)
+        append_now(fx, "flood", 3000 + i, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 10000, 20000), 10000);
+    kz_store_stats(fx->st, &stats);
+    assert_true(stats.batches - before >= 3 && stats.batches - before <= 8);
+    assert_int_equal(stats.committed, 12001);
+}
+
+static void test_close_flushes(void **state)
+{
+    struct fx *fx = *state;
+    struct acks acks = {0};
+
+    /* A window far longer than the test: only close can commit these. */
+    open_store(fx, 60000, 0, 0);
+    for (uint64_t i = 1; i <= 300; i++)
+        append_now(fx, "pending", i, &acks);
+    kz_store_close(fx->st);
+    fx->st = NULL;
+    assert_int_equal(acks.n, 300);
+    assert_int_equal(acks.ok, 300);
+    uv_run(&fx->loop, UV_RUN_DEFAULT);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events"), 300);
+}
+
+struct loaded {
+    size_t n;
+    uint64_t seq[8];
+    char xml[8][256];
+    char label[64], input[32], user[32];
+};
+
+static void on_track(void *ud, uint64_t seq, const char *xml, size_t xml_len, const char *label,
+                     const char *origin_input, const char *origin_user)
+{
+    struct loaded *l = ud;
+
+    assert_true(l->n < 8);
+    assert_int_equal(strlen(xml), xml_len);
+    l->seq[l->n] = seq;
+    snprintf(l->xml[l->n], sizeof(l->xml[0]), "%s", xml);
+    snprintf(l->label, sizeof(l->label), "%s", label ? label : "(null)");
+    snprintf(l->input, sizeof(l->input), "%s", origin_input ? origin_input : "(null)");
+    snprintf(l->user, sizeof(l->user), "%s", origin_user ? origin_user : "(null)");
+    l->n++;
+}
+
+static void test_reopen_load(void **state)
+{
+    struct fx *fx = *state;
+    struct acks acks = {0};
+    struct loaded l = {0};
+    int64_t now = kz_now_us();
+    uint64_t max_seq = 0;
+
+    open_store(fx, 10, 0, 0);
+    append(fx, "alpha", "a-f-G", 1, now, now + HOUR, &acks);
+    append(fx, "bravo", "a-h-G", 2, now, now + HOUR, &acks);
+    append(fx, "alpha", "a-f-G", 3, now, now + HOUR, &acks);
+    append(fx, "gone", "a-n-G", 4, now - HOUR, now - 60 * SEC, &acks);
+    append(fx, "alpha", "a-f-G", 6, now, now + HOUR, &acks);
+    run_until(fx, &acks.n, 5, 5000);
+    /* A late, older report of alpha, in a batch of its own. */
+    append(fx, "alpha", "a-f-G", 5, now, now + HOUR, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 6, 5000), 6);
+    assert_int_equal(acks.ok, 6);
+    close_store(fx);
+
+    open_store(fx, 10, 0, 0);
+    assert_int_equal(kz_store_load(fx->st, now, on_track, &l, &max_seq), KZ_OK);
+    assert_int_equal(max_seq, 6);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.seq[0], 2);
+    assert_int_equal(l.seq[1], 6);
+    assert_non_null(strstr(l.xml[0], "uid=\"bravo\""));
+    assert_non_null(strstr(l.xml[1], "seq=\"6\""));
+    assert_string_equal(l.label, "UNCLASSIFIED//REL TO USA, JPN");
+    assert_string_equal(l.input, "cot-us");
+    assert_string_equal(l.user, "local-us");
+}
+
+static void test_delete_track(void **state)
+{
+    struct fx *fx = *state;
+    struct acks acks = {0};
+    struct loaded l = {0};
+    uint64_t max_seq = 0;
+
+    open_store(fx, 10, 0, 0);
+    append_now(fx, "keep", 1, &acks);
+    append_now(fx, "drop", 2, &acks);
+    append_now(fx, "back", 3, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 3, 5000), 3);
+    kz_store_delete_track(fx->st, "drop");
+    /* Deleted and reported again in one batch: order is kept. */
+    kz_store_delete_track(fx->st, "back");
+    append_now(fx, "back", 4, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 4, 5000), 4);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM tracks WHERE uid = 'drop'"), 0);
+    close_store(fx);
+
+    open_store(fx, 10, 0, 0);
+    assert_int_equal(kz_store_load(fx->st, kz_now_us(), on_track, &l, &max_seq), KZ_OK);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.seq[0], 1);
+    assert_int_equal(l.seq[1], 4);
+    assert_int_equal(max_seq, 4);
+    /* The log keeps every event; only the latest-state row goes. */
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events"), 4);
+}
+
+struct result {
+    size_t calls;
+    int status;
+    size_t n;
+    uint64_t seq[64];
+};
+
+static void on_rows(void *ud, int status, const struct kz_store_row *rows, size_t n)
+{
+    struct result *r = ud;
+
+    r->calls++;
+    r->status = status;
+    r->n = n;
+    for (size_t i = 0; i < n && i < KZ_ARRAY_LEN(r->seq); i++) {
+        r->seq[i] = rows[i].seq;
+        assert_int_equal(strlen(rows[i].xml), rows[i].xml_len);
+        assert_string_equal(rows[i].origin_input, "cot-us");
+    }
+}
+
+static struct result query(struct fx *fx, const char *uid, const char *type, int64_t since,
+                           int64_t until, unsigned limit)
+{
+    struct kz_store_query q = {uid, type, since, until, limit};
+    struct result r = {0};
+
+    kz_store_query(fx->st, &q, on_rows, &r);
+    assert_int_equal(r.calls, 0); /* never from inside the call */
+    run_until(fx, &r.calls, 1, 5000);
+    assert_int_equal(r.calls, 1);
+    return r;
+}
+
+static void test_query_filters(void **state)
+{
+    struct fx *fx = *state;
+    static const char *const types[] = {"a-f-G-U-C", "a-h-G", "a-f-A", "b-t-f", "a-f"};
+    struct acks acks = {0};
+    const int64_t t0 = 1700000000 * SEC;
+    struct result r;
+
+    open_store(fx, 5, 0, 0);
+    /* seq i is received at t0 + i s, from uid u<i%3>, with types[i%5]. */
+    for (uint64_t i = 1; i <= 30; i++) {
+        char uid[8];
+        snprintf(uid, sizeof(uid), "u%llu", (unsigned long long)(i % 3));
+        append(fx, uid, types[i % 5], i, t0 + (int64_t)i * SEC, t0 + HOUR, &acks);
+    }
+    assert_int_equal(run_until(fx, &acks.n, 30, 5000), 30);
+
+    r = query(fx, NULL, NULL, 0, 0, 100);
+    assert_int_equal(r.status, KZ_OK);
+    assert_int_equal(r.n, 30);
+    assert_int_equal(r.seq[0], 30); /* newest first */
+    assert_int_equal(r.seq[29], 1);
+
+    r = query(fx, "u1", NULL, 0, 0, 100);
+    assert_int_equal(r.n, 10);
+    assert_int_equal(r.seq[0], 28);
+
+    r = query(fx, NULL, "a-f", 0, 0, 100); /* exact: i % 5 == 4 */
+    assert_int_equal(r.n, 6);
+    assert_int_equal(r.seq[0], 29);
+
+    r = query(fx, NULL, "a-f-*", 0, 0, 100); /* a-f-G-U-C and a-f-A */
+    assert_int_equal(r.n, 12);
+    assert_int_equal(r.seq[0], 30);
+    assert_int_equal(r.seq[1], 27);
+
+    r = query(fx, NULL, "a-*", 0, 0, 100);
+    assert_int_equal(r.n, 24);
+    r = query(fx, NULL, "*", 0, 0, 100);
+    assert_int_equal(r.n, 30);
+
+    r = query(fx, NULL, NULL, t0 + 10 * SEC, t0 + 20 * SEC, 100);
+    assert_int_equal(r.n, 10);
+    assert_int_equal(r.seq[0], 19);
+    assert_int_equal(r.seq[9], 10);
+
+    r = query(fx, "u2", "a-f-*", t0 + 5 * SEC, 0, 2);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.seq[0], 20); /* of 5, 17, 20 */
+    assert_int_equal(r.seq[1], 17);
+
+    r = query(fx, "nobody", NULL, 0, 0, 10);
+    assert_int_equal(r.status, KZ_OK);
+    assert_int_equal(r.n, 0);
+
+    r = query(fx, NULL, NULL, 0, 0, 0);
+    assert_int_equal(r.status, KZ_ERR_INVAL);
+    r = query(fx, NULL, NULL, 0, 0, 10001);
+    assert_int_equal(r.status, KZ_ERR_INVAL);
+}
+
+static void test_retention_age(void **state)
+{
+    struct fx *fx = *state;
+    struct acks acks = {0};
+    struct loaded l = {0};
+    struct result r;
+    int64_t now = kz_now_us();
+
+    kz__store_retention_every_us = 50 * 1000;
+    open_store(fx, 5, HOUR, 0);
+    /* Old events; "old-live" is still current, "old-dead" went stale long ago. */
+    append(fx, "old-live", "a-f-G", 1, now - 3 * HOUR, now + HOUR, &acks);
+    append(fx, "old-dead", "a-f-G", 2, now - 3 * HOUR, now - 2 * HOUR, &acks);
+    append(fx, "fresh", "a-f-G", 3, now, now + HOUR, &acks);
+    append(fx, "fresh-stale", "a-f-G", 4, now, now - 10 * SEC, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 4, 5000), 4);
+    run_for(fx, 300);
+
+    r = query(fx, NULL, NULL, 0, 0, 100);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.seq[0], 4);
+    assert_int_equal(r.seq[1], 3);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM tracks WHERE uid = 'old-dead'"), 0);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM tracks"), 3);
+    close_store(fx);
+
+    /* The current track survives even though its event has aged out. */
+    open_store(fx, 5, HOUR, 0);
+    assert_int_equal(kz_store_load(fx->st, now, on_track, &l, NULL), KZ_OK);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.seq[0], 1);
+    assert_int_equal(l.seq[1], 3);
+}
+
+static void test_retention_bytes(void **state)
+{
+    struct fx *fx = *state;
+    const int64_t cap = 256 * 1024;
+    struct acks acks = {0};
+    struct kz_event ev;
+    char *xml = malloc(1024);
+    int64_t used, now = kz_now_us();
+
+    kz__store_retention_every_us = 50 * 1000;
+    open_store(fx, 5, 0, cap);
+    memset(xml, 'x', 1024);
+    memset(&ev, 0, sizeof(ev));
+    ev.type = (char *)"a-f-G";
+    ev.stale = now + HOUR;
+    for (uint64_t i = 1; i <= 2000; i++) {
+        char uid[16];
+        snprintf(uid, sizeof(uid), "u%llu", (unsigned long long)(i % 20));
+        ev.uid = uid;
+        ev.seq = i;
+        ev.recv_time = now;
+        kz_store_append(fx->st, &ev, xml, 1024, on_ack, &acks);
+    }
+    free(xml);
+    assert_int_equal(run_until(fx, &acks.n, 2000, 10000), 2000);
+    run_for(fx, 500);
+
+    used = sql_int(fx->path, "SELECT (page_count - freelist_count) * page_size"
+                             " FROM pragma_page_count(), pragma_freelist_count(),"
+                             " pragma_page_size()");
+    assert_true(used > 0 && used <= cap);
+    /* The newest survive, the oldest went, and so did the rest in between. */
+    assert_int_equal(sql_int(fx->path, "SELECT max(seq) FROM events"), 2000);
+    assert_true(sql_int(fx->path, "SELECT min(seq) FROM events") > 1000);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM tracks"), 20);
+}
+
+static void test_migrations(void **state)
+{
+    struct fx *fx = *state;
+    struct acks acks = {0};
+    struct kz_store *st = NULL;
+    struct kz_store_opts o = {fx->path, 5, 0, 0};
+
+    open_store(fx, 5, 0, 0);
+    append_now(fx, "x", 1, &acks);
+    run_until(fx, &acks.n, 1, 5000);
+    close_store(fx);
+    assert_int_equal(sql_int(fx->path, "PRAGMA user_version"), 1);
+
+    open_store(fx, 5, 0, 0); /* no migration reruns */
+    close_store(fx);
+    assert_int_equal(sql_int(fx->path, "PRAGMA user_version"), 1);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events"), 1);
+
+    /* A schema from a newer build is refused, not reinterpreted. */
+    sql_exec(fx->path, "PRAGMA user_version=99");
+    assert_int_equal(kz_store_open(&fx->loop, &o, &st), KZ_ERR_DB);
+    assert_null(st);
+}
+
+static void test_wal_mode(void **state)
+{
+    struct fx *fx = *state;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+
+    open_store(fx, 5, 0, 0);
+    close_store(fx);
+    assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+static void test_unwritable_path(void **state)
+{
+    struct fx *fx = *state;
+    struct kz_store *st = (struct kz_store *)1;
+    struct kz_store_opts o = {"/nonexistent-kizuna-dir/sub/kizuna.db", 5, 0, 0};
+
+    assert_int_equal(kz_store_open(&fx->loop, &o, &st), KZ_ERR_IO);
+    assert_null(st);
+    /* A directory where the file should be. */
+    st = (struct kz_store *)1;
+    o.path = fx->dir;
+    assert_int_not_equal(kz_store_open(&fx->loop, &o, &st), KZ_OK);
+    assert_null(st);
+    o.path = NULL;
+    assert_int_equal(kz_store_open(&fx->loop, &o, &st), KZ_ERR_INVAL);
+}
+
+static void test_commit_failure(void **state)
+{
+    struct fx *fx = *state;
+    struct acks acks = {0}, bad = {0}, after = {0};
+    struct kz_store_stats stats;
+
+    open_store(fx, 20, 0, 0);
+    append_now(fx, "a", 1, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
+
+    /* A duplicate seq is refused on its own; its batch-mates commit. */
+    append_now(fx, "dup", 1, &bad);
+    append_now(fx, "b", 2, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 2, 5000), 2);
+    run_until(fx, &bad.n, 1, 5000);
+    assert_int_equal(bad.last_status, KZ_ERR_DB);
+    assert_int_equal(acks.ok, 2);
+
+    /* A failure that aborts the transaction fails every record in it. */
+    sql_exec(fx->path, "CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.uid = 'boom'"
+                       " BEGIN SELECT RAISE(ROLLBACK, 'injected'); END");
+    bad = (struct acks){0};
+    append_now(fx, "c", 3, &bad);
+    append_now(fx, "boom", 4, &bad);
+    append_now(fx, "d", 5, &bad);
+    assert_int_equal(run_until(fx, &bad.n, 3, 5000), 3);
+    assert_int_equal(bad.ok, 0);
+    assert_int_equal(bad.last_status, KZ_ERR_DB);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events WHERE seq >= 3"), 0);
+    kz_store_stats(fx->st, &stats);
+    assert_int_equal(stats.errors, 2);
+    assert_int_equal(stats.committed, 2);
+
+    /* The store carries on. */
+    sql_exec(fx->path, "DROP TRIGGER boom");
+    append_now(fx, "c", 3, &after);
+    assert_int_equal(run_until(fx, &after.n, 1, 5000), 1);
+    assert_int_equal(after.last_status, KZ_OK);
+}
+
+static void test_bad_input(void **state)
+{
+    struct fx *fx = *state;
+    struct acks acks = {0};
+    struct kz_event ev;
+
+    open_store(fx, 5, 0, 0);
+    memset(&ev, 0, sizeof(ev));
+    ev.type = (char *)"a-f-G"; /* no uid */
+    kz_store_append(fx->st, &ev, "<event/>", 8, on_ack, &acks);
+    assert_int_equal(acks.n, 0);
+    assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
+    assert_int_equal(acks.last_status, KZ_ERR_INVAL);
+    kz_store_delete_track(fx->st, NULL);
+}
+
+static void test_memory_db(void **state)
+{
+    struct fx *fx = *state;
+    struct kz_store_opts o = {":memory:", 5, 0, 0};
+    struct acks acks = {0};
+    struct result r;
+
+    assert_int_equal(kz_store_open(&fx->loop, &o, &fx->st), KZ_OK);
+    append_now(fx, "m", 7, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
+    r = query(fx, "m", NULL, 0, 0, 10);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.seq[0], 7);
+}
+
+/* Sustained append rate through the whole path: queue, batch, fsync, ack. */
+static void test_throughput(void **state)
+{
+    struct fx *fx = *state;
+    struct acks acks = {0};
+    const size_t n = 50000;
+    char uid[16];
+    int64_t t0, us;
+
+    open_store(fx, 50, 0, 0);
+    t0 = kz_mono_us();
+    for (size_t i = 0; i < n; i++) {
+        snprintf(uid, sizeof(uid), "t%zu", i % 500);
+        append_now(fx, uid, i + 1, &acks);
+        if (i % 1000 == 999)
+            uv_run(&fx->loop, UV_RUN_NOWAIT);
+    }
+    assert_int_equal(run_until(fx, &acks.n, n, 60000), n);
+    us = kz_mono_us() - t0;
+    print_message("store: %zu appends acked in %lld ms: %.0f rows/s\n", n, (long long)us / 1000,
+                  (double)n * 1e6 / (double)us);
+    assert_int_equal(acks.ok, n);
+    assert_true((double)n * 1e6 / (double)us >= 2000.0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_append_acks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_after_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batching, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_flushes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_track, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_age, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwritable_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_db, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
