@@ -1,0 +1,2 @@
+/* placeholder, replaced by the subsystem's sources */
+typedef int kz__placeholder_label;
