@@ -45,6 +45,8 @@ struct kz_framer {
     bool in_event;      /* buf starts at "<event" */
     bool skipping;      /* discarding an oversized event until its end */
     bool in_junk;       /* inside a junk run already reported */
+    bool in_body;       /* past the event's start tag */
+    char quote;         /* open quote while scanning the start tag, or 0 */
 };
 
 void kz_framer_init(struct kz_framer *f, size_t max_event);

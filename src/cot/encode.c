@@ -1,0 +1,160 @@
+/* encode.c - struct kz_event to canonical CoT XML; number and UTF-8 helpers. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cot/internal.h"
+
+size_t kz__cot_fmt_num(double v, char *buf)
+{
+    int n = 0;
+
+    if (v == KZ_POINT_UNKNOWN) {
+        memcpy(buf, "9999999.0", 10);
+        return 9;
+    }
+    if (!isfinite(v))
+        return (size_t)snprintf(buf, KZ__COT_NUMLEN, "%s", isnan(v) ? "nan" : "inf");
+    /*
+     * %g trims trailing zeros, so the first precision that reads back is
+     * the shortest form; 15 digits cover every value typed as decimal.
+     */
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(buf, KZ__COT_NUMLEN, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return (size_t)n;
+}
+
+size_t kz__utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    uint32_t c = s[0], min;
+    size_t len;
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2, c &= 0x1F, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, c &= 0x0F, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, c &= 0x07, min = 0x10000;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+/* XML 1.0 has no way to carry these, even as references. */
+static bool xml_char(uint32_t c)
+{
+    return c >= 0x20 ? c != 0xFFFE && c != 0xFFFF : c == 0x9 || c == 0xA || c == 0xD;
+}
+
+/*
+ * Attribute value escaping.  Beyond kz_sbuf_add_xml() this writes tab, CR
+ * and LF as references (a parser normalises literal ones to spaces) and
+ * replaces what XML cannot carry with U+FFFD, so the output always parses
+ * and reads back as the same string.
+ */
+static void add_attr_value(struct kz_sbuf *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), run = 0, i = 0;
+
+    while (i < n) {
+        uint32_t c;
+        size_t len = kz__utf8_seq(p + i, n - i, &c);
+        const char *rep;
+
+        if (len == 0 || !xml_char(c)) {
+            rep = "\xEF\xBF\xBD";
+        } else {
+            switch (c) {
+            case '&': rep = "&amp;"; break;
+            case '<': rep = "&lt;"; break;
+            case '>': rep = "&gt;"; break;
+            case '"': rep = "&quot;"; break;
+            case '\t': rep = "&#9;"; break;
+            case '\n': rep = "&#10;"; break;
+            case '\r': rep = "&#13;"; break;
+            default: i += len; continue;
+            }
+        }
+        kz_sbuf_add(out, s + run, i - run);
+        kz_sbuf_adds(out, rep);
+        i += len ? len : 1;
+        run = i;
+    }
+    kz_sbuf_add(out, s + run, n - run);
+}
+
+static void add_attr(struct kz_sbuf *out, const char *name, const char *value)
+{
+    kz_sbuf_adds(out, " ");
+    kz_sbuf_adds(out, name);
+    kz_sbuf_adds(out, "=\"");
+    add_attr_value(out, value ? value : "");
+    kz_sbuf_adds(out, "\"");
+}
+
+static void add_time(struct kz_sbuf *out, const char *name, int64_t us)
+{
+    char t[KZ_TIME_STRLEN];
+
+    kz_time_format(us, t);
+    add_attr(out, name, t);
+}
+
+static void add_num(struct kz_sbuf *out, const char *name, double v)
+{
+    char b[KZ__COT_NUMLEN];
+
+    kz__cot_fmt_num(v, b);
+    add_attr(out, name, b);
+}
+
+void kz_cot_encode_xml(const struct kz_event *ev, struct kz_sbuf *out)
+{
+    kz_sbuf_grow(out, 320 + (ev->detail ? ev->detail_len : 0));
+    kz_sbuf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<event");
+    add_attr(out, "version", ev->version ? ev->version : "2.0");
+    add_attr(out, "uid", ev->uid);
+    add_attr(out, "type", ev->type);
+    add_attr(out, "how", ev->how);
+    add_time(out, "time", ev->time);
+    add_time(out, "start", ev->start);
+    add_time(out, "stale", ev->stale);
+    if (ev->access && *ev->access)
+        add_attr(out, "access", ev->access);
+    if (ev->qos && *ev->qos)
+        add_attr(out, "qos", ev->qos);
+    if (ev->opex && *ev->opex)
+        add_attr(out, "opex", ev->opex);
+    kz_sbuf_adds(out, "><point");
+    add_num(out, "lat", ev->lat);
+    add_num(out, "lon", ev->lon);
+    add_num(out, "hae", ev->hae);
+    add_num(out, "ce", ev->ce);
+    add_num(out, "le", ev->le);
+    kz_sbuf_adds(out, "/>");
+    if (ev->detail) {
+        kz_sbuf_adds(out, "<detail>");
+        kz_sbuf_add(out, ev->detail, ev->detail_len);
+        kz_sbuf_adds(out, "</detail>");
+    }
+    kz_sbuf_adds(out, "</event>");
+}

@@ -1,0 +1,57 @@
+/*
+ * internal.h - helpers shared by the CoT codec's source files.  Not part of
+ * the subsystem's interface: other folders include cot.h and framer.h only.
+ */
+#ifndef KZ_COT_INTERNAL_H
+#define KZ_COT_INTERNAL_H
+
+#include "cot/cot.h"
+
+/* Room for any message a decode failure produces. */
+#define KZ__COT_ERRLEN 192
+/* Room for any number kz__cot_fmt_num() writes, NUL included. */
+#define KZ__COT_NUMLEN 32
+
+/* Why a decode failed: the reject class and a one-line explanation. */
+struct kz__cot_err {
+    enum kz_reject reason;
+    char msg[KZ__COT_ERRLEN];
+};
+
+/* Record a failure; always returns KZ_ERR_PARSE so callers can return it. */
+int kz__cot_fail(struct kz__cot_err *e, enum kz_reject reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Take and validate the attributes of <event> / <point> (expat's NULL-ended
+ * name, value list) into `ev`.  On failure `ev` may hold some fields; the
+ * caller clears it.
+ */
+int kz__cot_event_attrs(struct kz_event *ev, const char **atts, struct kz__cot_err *e);
+int kz__cot_point_attrs(struct kz_event *ev, const char **atts, struct kz__cot_err *e);
+
+/*
+ * Offset of the first "<event" followed by whitespace, '>' or '/' in
+ * p[0..n), or n when there is none.  When there is none and `tail` is not
+ * NULL, *tail is the offset where an incomplete "<event" token may begin
+ * (n when the last bytes cannot start one), so a stream reader keeps only
+ * p[*tail..n) for the next read.
+ */
+size_t kz__cot_find_start(const char *p, size_t n, size_t *tail);
+
+/*
+ * Shortest decimal form of v that reads back as the same double; the
+ * unknown value is written "9999999.0", non-finite values "nan"/"inf" (the
+ * callers that cannot carry those check isfinite() first).  Returns the
+ * length; `buf` holds KZ__COT_NUMLEN bytes.
+ */
+size_t kz__cot_fmt_num(double v, char *buf);
+
+/*
+ * Length (1-4) of the well-formed UTF-8 sequence at s[0..n), storing its
+ * code point, or 0 when the bytes there are not one (overlong forms,
+ * surrogates and values past U+10FFFF are not).
+ */
+size_t kz__utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
+
+#endif
