@@ -1,0 +1,77 @@
+/*
+ * metrics.c - GET /metrics: the global counters, router and store figures
+ * in the Prometheus text exposition format, version 0.0.4.
+ */
+#include "http/internal.h"
+
+static void head(struct kz_sbuf *out, const char *name, const char *type, const char *help)
+{
+    kz_sbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void metric(struct kz_sbuf *out, const char *name, const char *type, const char *help,
+                   uint64_t v)
+{
+    head(out, name, type, help);
+    kz_sbuf_addf(out, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void connections(struct kz_sbuf *out)
+{
+    head(out, "kizuna_connections", "gauge", "Open connections by kind.");
+    kz_sbuf_addf(out, "kizuna_connections{kind=\"cot\"} %llu\n",
+                 (unsigned long long)kz_metrics.conns_open);
+    kz_sbuf_addf(out, "kizuna_connections{kind=\"http\"} %llu\n",
+                 (unsigned long long)kz_metrics.http_conns_open);
+    metric(out, "kizuna_connections_total", "counter", "CoT stream connections accepted.",
+           kz_metrics.conns_total);
+}
+
+static void rejects(struct kz_sbuf *out)
+{
+    head(out, "kizuna_rejects_total", "counter", "Inputs refused, by reason.");
+    for (unsigned i = 0; i < KZ_REJ__COUNT; i++) {
+        kz_sbuf_addf(out, "kizuna_rejects_total{reason=\"%s\"} %llu\n",
+                     kz_reject_name((enum kz_reject)i),
+                     (unsigned long long)kz_metrics.rejects[i]);
+    }
+}
+
+static void store(struct kz_sbuf *out, struct kz_store *st)
+{
+    struct kz_store_stats ss;
+
+    kz_store_stats(st, &ss);
+    metric(out, "kizuna_store_committed_total", "counter", "Records committed to the store.",
+           ss.committed);
+    metric(out, "kizuna_store_errors_total", "counter", "Store errors.", ss.errors);
+    head(out, "kizuna_store_lag_seconds", "gauge", "Age of the oldest uncommitted record.");
+    kz_sbuf_addf(out, "kizuna_store_lag_seconds %.6f\n", (double)ss.lag_us / 1e6);
+    metric(out, "kizuna_store_bytes", "gauge", "Size of the database.",
+           ss.db_bytes > 0 ? (uint64_t)ss.db_bytes : 0);
+}
+
+void kz__http_metrics(struct kz_sbuf *out, struct kz_router *r, struct kz_store *st)
+{
+    struct kz_router_stats rs = {0};
+
+    if (r)
+        kz_router_stats(r, &rs);
+    connections(out);
+    metric(out, "kizuna_http_requests_total", "counter", "HTTP requests received.",
+           kz_metrics.http_requests);
+    metric(out, "kizuna_events_in_total", "counter", "Events accepted.", kz_metrics.events_in);
+    metric(out, "kizuna_deliveries_total", "counter", "Event copies queued to recipients.",
+           kz_metrics.deliveries);
+    metric(out, "kizuna_bytes_out_total", "counter", "Bytes queued to clients.",
+           kz_metrics.bytes_out);
+    rejects(out);
+    metric(out, "kizuna_slow_consumer_drops_total", "counter",
+           "Clients dropped for not reading fast enough.", kz_metrics.slow_consumer_drops);
+    metric(out, "kizuna_garbage_closes_total", "counter",
+           "Stream connections closed for sending garbage.", kz_metrics.garbage_closes);
+    metric(out, "kizuna_tracks", "gauge", "Current tracks (latest state per uid).", rs.tracks);
+    metric(out, "kizuna_subscribers", "gauge", "Attached subscribers.", rs.subscribers);
+    if (st)
+        store(out, st);
+}

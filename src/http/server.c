@@ -1,0 +1,527 @@
+/*
+ * server.c - HTTP connection life cycle: accept, read, feed the parser,
+ * dispatch one request at a time, keep-alive, timeouts, draining and close.
+ *
+ * States (enum kz__http_state) and what moves between them:
+ *   READING   --request ready-->  dispatch: respond (stay), hold (BUSY), SSE
+ *   BUSY      --async answer-->   READING (pending bytes parsed first)
+ *   any       --last response-->  DRAINING --queue empty--> LINGER --EOF/timer--> CLOSING
+ * Requests are answered strictly in order: while one waits (BUSY) the socket
+ * is not read and bytes already received wait in c->pending.
+ *
+ * Memory: a connection is freed only when both uv handles have closed and no
+ * callback (router ack, store query) still holds a reference, so a client
+ * that disconnects early never leaves a dangling pointer behind.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/internal.h"
+
+static struct kz__http_conn *conns;     /* every live connection */
+static uint64_t last_conn_id;
+static char read_slab[65536];           /* loop thread only; reads are consumed at once */
+
+static void feed(struct kz__http_conn *c, const char *data, size_t len);
+static void on_timer(uv_timer_t *t);
+
+/* ---- options ------------------------------------------------------------ */
+
+static void fill_defaults(struct kz_http_opts *o)
+{
+    if (!o->max_body)
+        o->max_body = 1u << 20;
+    if (!o->max_headers)
+        o->max_headers = 64;
+    if (!o->timeout_ms)
+        o->timeout_ms = 30000;
+    if (!o->out_queue_bytes)
+        o->out_queue_bytes = 4u << 20;
+    if (!o->max_event_bytes)
+        o->max_event_bytes = 65536;
+    if (!o->max_connections)
+        o->max_connections = 1024;
+}
+
+/* ---- reading and timers --------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    KZ_UNUSED(h);
+    KZ_UNUSED(suggested);
+    *buf = uv_buf_init(read_slab, sizeof(read_slab));
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+
+static void update_reading(struct kz__http_conn *c)
+{
+    bool want = !c->eof && c->state != KZ__HTTP_BUSY && c->state != KZ__HTTP_CLOSING;
+
+    if (want && !c->reading) {
+        int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+        if (rc != 0) {
+            kz__http_close(c, uv_strerror(rc));
+            return;
+        }
+    } else if (!want && c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+    }
+    c->reading = want;
+}
+
+void kz__http_arm_timer(struct kz__http_conn *c, uint64_t ms, uint64_t repeat)
+{
+    uv_timer_start(&c->timer, on_timer, ms, repeat);
+}
+
+void kz__http_schedule_close(struct kz__http_conn *c)
+{
+    c->drop = true;
+    kz__http_arm_timer(c, 0, 0);
+}
+
+/* ---- closing -------------------------------------------------------------- */
+
+static void conn_free(struct kz__http_conn *c)
+{
+    KZ_ASSERT(kz_outq_idle(&c->outq));
+    kz__http_parser_release(&c->hp);
+    kz_sbuf_release(&c->pending);
+    if (c->dec)
+        kz_cot_decoder_free(c->dec);
+    free(c->post.uid);
+    free(c);
+}
+
+void kz__http_unref(struct kz__http_conn *c)
+{
+    KZ_ASSERT(c->refs > 0);
+    if (--c->refs == 0)
+        conn_free(c);
+}
+
+void kz__http_hold(struct kz__http_conn *c)
+{
+    c->refs++;
+    c->state = KZ__HTTP_BUSY;
+    uv_timer_stop(&c->timer);
+}
+
+static void on_close(uv_handle_t *h)
+{
+    struct kz__http_conn *c = h->data;
+
+    if (--c->handles == 0)
+        kz__http_unref(c);
+}
+
+static void unlink_conn(struct kz__http_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (conns == c)
+        conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+void kz__http_close(struct kz__http_conn *c, const char *why)
+{
+    if (c->state == KZ__HTTP_CLOSING)
+        return;
+    kz_log(KZ_LOG_DEBUG, "http connection closed", "conn=%llu peer=%s why=\"%s\"",
+           (unsigned long long)c->id, c->peer, why);
+    kz__http_sse_stop(c);
+    c->state = KZ__HTTP_CLOSING;
+    unlink_conn(c);
+    if (c->counted)
+        kz_metrics.http_conns_open--;
+    c->counted = false;
+    kz_outq_kill(&c->outq);
+    if (c->reading)
+        uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = false;
+    uv_close((uv_handle_t *)&c->timer, on_close);
+    uv_close((uv_handle_t *)&c->tcp, on_close);
+}
+
+void kz_http_close_all(void)
+{
+    while (conns)
+        kz__http_close(conns, "shutdown");
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct kz__http_conn *c = req->handle->data;
+
+    if (status < 0)
+        kz__http_close(c, uv_strerror(status));
+}
+
+/* Everything is written: half-close and discard input briefly, so the peer
+ * reads our last response instead of a reset caused by its unread bytes. */
+static void start_linger(struct kz__http_conn *c)
+{
+    if (c->eof) {
+        kz__http_close(c, "done");
+        return;
+    }
+    c->state = KZ__HTTP_LINGER;
+    if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
+        kz__http_close(c, "shutdown failed");
+        return;
+    }
+    kz__http_arm_timer(c, KZ__HTTP_LINGER_MS, 0);
+    update_reading(c);
+}
+
+static void start_draining(struct kz__http_conn *c)
+{
+    c->state = KZ__HTTP_DRAINING;
+    kz_sbuf_release(&c->pending);
+    if (c->outq.bytes == 0 && kz_outq_idle(&c->outq)) {
+        start_linger(c);
+        return;
+    }
+    kz__http_arm_timer(c, c->lim.timeout_ms, 0);
+    update_reading(c);
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+int kz__http_push(struct kz__http_conn *c, const void *data, size_t len)
+{
+    int rc = kz_outq_push_copy(&c->outq, data, len);
+    if (rc != KZ_OK)
+        kz__http_close(c, "output queue full");
+    return rc;
+}
+
+static void on_outq_error(struct kz_outq *q, int status)
+{
+    struct kz__http_conn *c = q->stream->data;
+    kz__http_close(c, status < 0 ? uv_strerror(status) : "write finished");
+}
+
+static void resume(struct kz__http_conn *c)
+{
+    struct kz_sbuf buf = c->pending;
+
+    c->pending = (struct kz_sbuf)KZ_SBUF_INIT;
+    feed(c, buf.buf, buf.len);
+    kz_sbuf_release(&buf);
+    if (c->eof && c->state == KZ__HTTP_READING)
+        start_draining(c);
+}
+
+static void on_drained(struct kz_outq *q)
+{
+    struct kz__http_conn *c = q->stream->data;
+
+    if (c->state == KZ__HTTP_DRAINING) {
+        start_linger(c);
+    } else if (c->state == KZ__HTTP_BUSY && c->wait_drain) {
+        c->wait_drain = false;
+        c->state = KZ__HTTP_READING;
+        kz__http_arm_timer(c, c->lim.timeout_ms, 0);
+        resume(c);
+    }
+}
+
+static void log_request(struct kz__http_conn *c)
+{
+    const struct kz__http_req *req = &c->hp.req;
+    const char *path = req->target.path ? req->target.path : "-";
+    const char *method = req->target.path ? llhttp_method_name((llhttp_method_t)req->method) : "-";
+    enum kz_log_level lvl = c->status >= 400 && c->status != 404 ? KZ_LOG_WARN : KZ_LOG_DEBUG;
+    char qpath[256];
+
+    if (lvl < kz_log_min)
+        return;
+    kz_log(lvl, "http request", "conn=%llu peer=%s method=%s path=%s status=%d ms=%.3f",
+           (unsigned long long)c->id, c->peer,
+           method,
+           kz_log_quote(qpath, sizeof(qpath), path, strlen(path)), c->status,
+           req->start_us ? (double)(kz_mono_us() - req->start_us) / 1000.0 : 0.0);
+}
+
+void kz__http_request_done(struct kz__http_conn *c)
+{
+    log_request(c);
+    kz__http_parser_next(&c->hp);
+    c->deadline = false;
+}
+
+void kz__http_finish(struct kz__http_conn *c, bool keep_alive)
+{
+    kz__http_request_done(c);
+    if (!keep_alive) {
+        start_draining(c);
+        return;
+    }
+    c->state = KZ__HTTP_READING;
+    if (c->outq.bytes > c->lim.out_queue_bytes / 2) {
+        /* The client pipelines faster than it reads: wait for the queue. */
+        c->state = KZ__HTTP_BUSY;
+        c->wait_drain = true;
+        kz__http_arm_timer(c, c->lim.timeout_ms, 0);
+        return;
+    }
+    kz__http_arm_timer(c, c->lim.timeout_ms, 0);
+    if (!c->in_feed)
+        resume(c);
+}
+
+void kz__http_respond(struct kz__http_conn *c, int status, const char *ctype,
+                      const char *extra, const void *body, size_t len)
+{
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    bool keep = c->hp.req.keep_alive && status < 500 && status != 413 && status != 431;
+
+    if (c->state == KZ__HTTP_CLOSING)
+        return;
+    c->status = status;
+    kz__http_format(&sb, status, ctype, extra, keep, body, len);
+    struct kz_rbuf *b = kz_rbuf_from_sbuf(&sb);
+    kz_sbuf_release(&sb);
+    int rc = kz_outq_push(&c->outq, b);
+    kz_rbuf_unref(b);
+    if (rc != KZ_OK) {
+        kz__http_close(c, "output queue full");
+        return;
+    }
+    kz__http_finish(c, keep);
+}
+
+void kz__http_error_extra(struct kz__http_conn *c, int status, const char *extra,
+                          const char *msg)
+{
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+
+    kz_sbuf_adds(&sb, "{\"error\":");
+    kz__json_str(&sb, msg, strlen(msg));
+    kz_sbuf_adds(&sb, "}\n");
+    kz__http_respond(c, status, "application/json", extra, sb.buf, sb.len);
+    kz_sbuf_release(&sb);
+}
+
+void kz__http_error(struct kz__http_conn *c, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    kz__http_error_extra(c, status, NULL, msg);
+}
+
+/* ---- input ---------------------------------------------------------------- */
+
+static void refuse_request(struct kz__http_conn *c)
+{
+    kz_metrics.http_requests++;
+    c->hp.req.keep_alive = false;
+    kz__http_error(c, c->hp.error_status, "%s", c->hp.error_reason);
+}
+
+static void feed(struct kz__http_conn *c, const char *data, size_t len)
+{
+    c->in_feed = true;
+    while (len > 0 && c->state == KZ__HTTP_READING) {
+        size_t used = 0;
+        int rc = kz__http_parser_feed(&c->hp, data, len, &used);
+        data += used;
+        len -= used;
+        if (rc != KZ_OK) {
+            refuse_request(c);
+            break;
+        }
+        if (!c->hp.ready)
+            break;
+        kz_metrics.http_requests++;
+        kz__http_dispatch(c);
+        KZ_ASSERT(!c->hp.ready || c->state == KZ__HTTP_BUSY || c->state == KZ__HTTP_CLOSING);
+    }
+    c->in_feed = false;
+    if (c->state == KZ__HTTP_BUSY && len > 0)
+        kz_sbuf_add(&c->pending, data, len);
+    if (c->state == KZ__HTTP_READING && c->hp.in_message && !c->deadline) {
+        /* A request has begun: it must be complete within timeout_ms. */
+        c->deadline = true;
+        kz__http_arm_timer(c, c->lim.timeout_ms, 0);
+    }
+    update_reading(c);
+}
+
+static void on_eof(struct kz__http_conn *c)
+{
+    c->eof = true;
+    update_reading(c);
+    switch (c->state) {
+    case KZ__HTTP_READING:
+        if (c->hp.in_message)
+            kz__http_close(c, "eof in request");
+        else
+            start_draining(c);
+        break;
+    case KZ__HTTP_BUSY:
+    case KZ__HTTP_DRAINING:
+        break;  /* finish the answer, then close */
+    default:
+        kz__http_close(c, "eof");
+        break;
+    }
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    struct kz__http_conn *c = s->data;
+
+    if (n == 0 || c->state == KZ__HTTP_CLOSING)
+        return;
+    if (n == UV_EOF) {
+        on_eof(c);
+        return;
+    }
+    if (n < 0) {
+        kz__http_close(c, uv_strerror((int)n));
+        return;
+    }
+    switch (c->state) {
+    case KZ__HTTP_READING:
+        feed(c, buf->base, (size_t)n);
+        break;
+    case KZ__HTTP_BUSY:
+        kz_sbuf_add(&c->pending, buf->base, (size_t)n);
+        break;
+    default:    /* SSE, draining, lingering: input is ignored but bounded */
+        c->discarded += (size_t)n;
+        if (c->discarded > KZ__HTTP_LINGER_BYTES)
+            kz__http_close(c, "too much input after the last response");
+        break;
+    }
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct kz__http_conn *c = t->data;
+
+    if (c->drop) {
+        kz__http_close(c, "slow consumer");
+        return;
+    }
+    switch (c->state) {
+    case KZ__HTTP_READING:
+        if (!c->deadline) {
+            kz__http_close(c, "idle timeout");
+            break;
+        }
+        c->hp.req.keep_alive = false;
+        kz_metrics.http_requests++;
+        kz__http_error(c, 408, "request not complete within %u ms", c->lim.timeout_ms);
+        break;
+    case KZ__HTTP_SSE:
+        kz__http_sse_keepalive(c);
+        break;
+    case KZ__HTTP_CLOSING:
+        break;
+    default:
+        kz__http_close(c, "timeout");
+        break;
+    }
+}
+
+static void on_continue(void *ud)
+{
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    struct kz__http_conn *c = ud;
+    kz__http_push(c, cont, sizeof(cont) - 1);
+}
+
+/* ---- accept --------------------------------------------------------------- */
+
+static void peer_name(struct kz__http_conn *c)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            uv_ip6_name(a, host, sizeof(host));
+            port = ntohs(a->sin6_port);
+        } else {
+            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+            uv_ip4_name(a, host, sizeof(host));
+            port = ntohs(a->sin_port);
+        }
+    }
+    snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
+}
+
+static struct kz__http_conn *conn_new(const struct kz_http_opts *opts, struct kz_input *input)
+{
+    struct kz__http_conn *c = kz_xcalloc(1, sizeof(*c));
+    struct kz__http_limits lim;
+
+    c->opts = opts;
+    c->lim = *opts;
+    fill_defaults(&c->lim);
+    c->input = input;
+    c->refs = 1;
+    c->id = ++last_conn_id;
+    lim.max_header_bytes = KZ__HTTP_MAX_HEADER_BYTES;
+    lim.max_headers = c->lim.max_headers;
+    lim.max_body = c->lim.max_body;
+    kz__http_parser_init(&c->hp, &lim);
+    c->hp.on_continue = on_continue;
+    c->hp.ud = c;
+    c->tcp.data = c;
+    c->timer.data = c;
+    return c;
+}
+
+void kz_http_accept(void *ud, struct kz_input *input, uv_stream_t *server)
+{
+    struct kz__http_conn *c = conn_new(ud, input);
+    int rc;
+
+    uv_tcp_init(server->loop, &c->tcp);
+    uv_timer_init(server->loop, &c->timer);
+    c->handles = 2;
+    c->next = conns;
+    if (conns)
+        conns->prev = c;
+    conns = c;
+    kz_outq_init(&c->outq, (uv_stream_t *)&c->tcp, c->lim.out_queue_bytes, on_outq_error);
+    c->outq.on_drained = on_drained;
+    rc = uv_accept(server, (uv_stream_t *)&c->tcp);
+    if (rc != 0) {
+        kz_log(KZ_LOG_WARN, "accept() failed", "input=%s err=\"%s\"", input->conf->name,
+               uv_strerror(rc));
+        kz__http_close(c, "accept failed");
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    peer_name(c);
+    if (kz_metrics.http_conns_open >= c->lim.max_connections) {
+        kz_metrics.conn_limit_refusals++;
+        kz_log(KZ_LOG_WARN, "http connection refused", "input=%s peer=%s max_connections=%u",
+               input->conf->name, c->peer, c->lim.max_connections);
+        kz__http_error(c, 503, "too many connections");
+        return;
+    }
+    c->counted = true;
+    kz_metrics.http_conns_open++;
+    kz_log(KZ_LOG_DEBUG, "http connection", "conn=%llu input=%s peer=%s",
+           (unsigned long long)c->id, input->conf->name, c->peer);
+    kz__http_arm_timer(c, c->lim.timeout_ms, 0);
+    update_reading(c);
+}
