@@ -1,0 +1,650 @@
+// harness.mjs - start the real kizuna binary and talk to it over the wire.
+//
+// Every wait here has a timeout and waits for a condition, never for a fixed
+// time.  A server is stopped with SIGTERM; the stop fails the test when the
+// process does not exit in time or its stderr shows an error-level log line
+// or sanitizer output.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const SOURCE_DIR = process.env.KZ_SOURCE_DIR || path.resolve(here, '../../..');
+export const KIZUNA_BIN = process.env.KIZUNA_BIN || path.join(SOURCE_DIR, 'build/kizuna');
+
+const FATAL_PATTERNS = [/AddressSanitizer/, /runtime error:/, /LeakSanitizer/, /ThreadSanitizer/];
+const live = new Set();
+
+// A test that dies half-way must not leave servers behind.
+process.on('exit', () => {
+    for (const child of live) {
+        try { child.kill('SIGKILL'); } catch { /* already gone */ }
+    }
+});
+
+export function uniq(prefix = 'it') {
+    return `${prefix}-${crypto.randomBytes(5).toString('hex')}`;
+}
+
+export async function waitUntil(fn, { timeout = 5000, interval = 20, what = 'condition' } = {}) {
+    const deadline = Date.now() + timeout;
+    let last;
+    for (;;) {
+        last = await fn();
+        if (last) return last;
+        if (Date.now() >= deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, interval));
+    }
+}
+
+export function withTimeout(promise, ms, what) {
+    let timer;
+    const t = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    });
+    return Promise.race([promise, t]).finally(() => clearTimeout(timer));
+}
+
+// ---- configuration -------------------------------------------------------
+
+export function identity(user, groupsIn, groupsOut = groupsIn, extra = {}) {
+    return { user, nation: 'USA', clearance: 'SECRET', groups_in: groupsIn, groups_out: groupsOut, ...extra };
+}
+
+export function tcpInput(name, groupsIn = ['Cyan'], groupsOut = groupsIn, extra = {}) {
+    return {
+        name, protocol: 'tcp', listen: '127.0.0.1:0',
+        identity: identity(`${name}-user`, groupsIn, groupsOut), default_label: 'UNCLASSIFIED', ...extra,
+    };
+}
+
+export function httpInput(name, groupsIn = ['Cyan'], groupsOut = groupsIn, extra = {}) {
+    return {
+        name, protocol: 'http', listen: '127.0.0.1:0',
+        identity: identity(`${name}-user`, groupsIn, groupsOut), ...extra,
+    };
+}
+
+function yamlScalar(v) {
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    return JSON.stringify(String(v));
+}
+
+function yamlFlow(v) {
+    if (Array.isArray(v)) return `[${v.map(yamlFlow).join(', ')}]`;
+    if (v !== null && typeof v === 'object')
+        return `{${Object.entries(v).map(([k, x]) => `${k}: ${yamlFlow(x)}`).join(', ')}}`;
+    return yamlScalar(v);
+}
+
+// Block mappings at the top, flow style inside: the shape of the sample config.
+export function toYaml(config) {
+    const lines = [];
+    for (const [key, value] of Object.entries(config)) {
+        if (Array.isArray(value) && value.some((x) => x !== null && typeof x === 'object')) {
+            lines.push(`${key}:`);
+            for (const item of value) {
+                const entries = Object.entries(item);
+                entries.forEach(([k, x], i) => lines.push(`${i === 0 ? '  - ' : '    '}${k}: ${yamlFlow(x)}`));
+            }
+        } else {
+            lines.push(`${key}: ${yamlFlow(value)}`);
+        }
+    }
+    return lines.join('\n') + '\n';
+}
+
+export function makeConfig({ inputs, limits = {}, store = {}, log = {}, node = {} } = {}) {
+    return {
+        node: { id: 'test-1', nation: 'USA', ...node },
+        store: { backend: 'sqlite', path: 'kizuna.db', max_delay_ms: 50, retention_days: 30, retention_bytes: 0, ...store },
+        limits: {
+            max_event_bytes: 65536, out_queue_bytes: 4194304, max_connections: 10000, http_max_body: 1048576,
+            http_max_headers: 64, http_timeout_ms: 30000, idle_timeout_s: 0, ...limits,
+        },
+        log: { level: 'info', ...log },
+        inputs: inputs || [tcpInput('us'), httpInput('web', ['Cyan', 'Red'], ['Cyan'])],
+    };
+}
+
+// ---- server process ------------------------------------------------------
+
+export class Server {
+    constructor(opts) {
+        this.opts = opts;
+        this.dataDir = opts.dataDir;
+        this.stderr = '';
+        this.ports = {};
+    }
+
+    port(name) {
+        const p = this.ports[name];
+        assert.ok(p, `no port for input "${name}" in ports file`);
+        return p;
+    }
+
+    async start() {
+        const dir = this.opts.dir;
+        this.configPath = path.join(dir, `kizuna-${Date.now()}.yaml`);
+        this.portsPath = path.join(dir, `ports-${Date.now()}.json`);
+        fs.writeFileSync(this.configPath, toYaml(this.config));
+        const args = ['serve', '-c', this.configPath, '--data', this.dataDir, '--ports-file', this.portsPath];
+        this.proc = spawn(KIZUNA_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        live.add(this.proc);
+        this.stderr = '';
+        this.proc.stderr.setEncoding('utf8');
+        this.proc.stderr.on('data', (d) => {
+            this.stderr += d;
+            if (process.env.KZ_TEST_VERBOSE) process.stderr.write(d);
+        });
+        this.proc.stdout.resume();
+        this.exited = new Promise((resolve) => {
+            this.proc.on('exit', (code, signal) => {
+                live.delete(this.proc);
+                this.exitInfo = { code, signal };
+                resolve(this.exitInfo);
+            });
+        });
+        const names = this.config.inputs.map((i) => i.name);
+        await waitUntil(() => {
+            if (this.exitInfo)
+                throw new Error(`kizuna serve exited early (${JSON.stringify(this.exitInfo)}):\n${this.stderr}`);
+            return this.readPorts(names);
+        }, { timeout: 15000, what: `ports file ${this.portsPath}` }).catch((e) => {
+            this.proc.kill('SIGKILL');
+            throw new Error(`${e.message}\nstderr:\n${this.stderr}`);
+        });
+        return this;
+    }
+
+    readPorts(names) {
+        let parsed;
+        try {
+            parsed = JSON.parse(fs.readFileSync(this.portsPath, 'utf8'));
+        } catch {
+            return false;
+        }
+        if (!parsed.inputs || !names.every((n) => Number.isInteger(parsed.inputs[n]))) return false;
+        this.ports = parsed.inputs;
+        return true;
+    }
+
+    // Problems in stderr: sanitizer output always; error-level lines unless expected.
+    problems({ expectErrors = false } = {}) {
+        const found = [];
+        for (const line of this.stderr.split('\n')) {
+            if (FATAL_PATTERNS.some((re) => re.test(line))) found.push(line);
+            else if (!expectErrors && /level=error/.test(line)) found.push(line);
+        }
+        return found;
+    }
+
+    async stop({ expectErrors = false, timeout = 10000 } = {}) {
+        if (!this.proc || this.exitInfo) return this.check(expectErrors);
+        this.proc.kill('SIGTERM');
+        try {
+            await withTimeout(this.exited, timeout, 'kizuna serve to exit after SIGTERM');
+        } catch (e) {
+            this.proc.kill('SIGKILL');
+            await this.exited;
+            throw new Error(`${e.message}\nstderr tail:\n${this.stderr.slice(-4000)}`);
+        }
+        return this.check(expectErrors, true);
+    }
+
+    check(expectErrors, wantCleanExit = false) {
+        const bad = this.problems({ expectErrors });
+        assert.deepEqual(bad, [], `kizuna serve stderr has problems:\n${bad.join('\n')}`);
+        if (wantCleanExit)
+            assert.equal(this.exitInfo.code, 0,
+                `kizuna serve exit after SIGTERM: ${JSON.stringify(this.exitInfo)}\n${this.stderr.slice(-2000)}`);
+    }
+
+    async kill9() {
+        this.proc.kill('SIGKILL');
+        await withTimeout(this.exited, 5000, 'kizuna serve to die after SIGKILL');
+        const bad = this.stderr.split('\n').filter((l) => FATAL_PATTERNS.some((re) => re.test(l)));
+        assert.deepEqual(bad, [], `sanitizer output before kill -9:\n${bad.join('\n')}`);
+    }
+
+    // Stop (if running) and start again on the same data directory.  With
+    // samePorts the inputs listen on the ports they had before.
+    async restart({ samePorts = false, expectErrors = false } = {}) {
+        if (this.proc && !this.exitInfo) await this.stop({ expectErrors });
+        if (samePorts)
+            this.config = {
+                ...this.config,
+                inputs: this.config.inputs.map((i) => ({ ...i, listen: `127.0.0.1:${this.ports[i.name]}` })),
+            };
+        this.exitInfo = undefined;
+        return this.start();
+    }
+
+    cleanup() {
+        fs.rmSync(this.opts.dir, { recursive: true, force: true });
+    }
+}
+
+// startServer({inputs, limits, ...}) or startServer({config}) on a fresh
+// temporary data directory (or `dataDir`).
+export async function startServer(opts = {}) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-it-'));
+    const dataDir = opts.dataDir || path.join(dir, 'data');
+    fs.mkdirSync(dataDir, { recursive: true });
+    const server = new Server({ dir, dataDir });
+    server.config = opts.config || makeConfig(opts);
+    return server.start();
+}
+
+// ---- CoT events ----------------------------------------------------------
+
+export function xmlEscape(s) {
+    return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+export function iso(ms) {
+    return new Date(ms).toISOString();
+}
+
+// Build one CoT event.  Detail parts: callsign, group {name, role}, dests
+// [{callsign}|{uid}], link {uid, type, relation}, remarks, extra (raw XML).
+export function cotEvent(o = {}) {
+    const now = o.now ?? Date.now();
+    const attrs = {
+        version: '2.0',
+        uid: o.uid ?? uniq('ev'),
+        type: o.type ?? 'a-f-G-U-C',
+        how: o.how ?? 'm-g',
+        time: o.time ?? iso(now),
+        start: o.start ?? iso(now),
+        stale: o.stale ?? iso(now + (o.staleMs ?? 120000)),
+    };
+    if (o.access !== undefined) attrs.access = o.access;
+    const p = { lat: 35.7, lon: 139.3, hae: 10, ce: 5, le: 9999999.0, ...(o.point || {}) };
+    let detail = '';
+    if (o.callsign) detail += `<contact callsign="${xmlEscape(o.callsign)}" endpoint="*:-1:stcp"/>`;
+    if (o.group) detail += `<__group name="${xmlEscape(o.group.name)}" role="${xmlEscape(o.group.role ?? 'Team Member')}"/>`;
+    if (o.dests && o.dests.length)
+        detail += `<marti>${o.dests.map((d) => `<dest ${Object.entries(d).map(([k, v]) => `${k}="${xmlEscape(v)}"`).join(' ')}/>`).join('')}</marti>`;
+    if (o.link) detail += `<link uid="${xmlEscape(o.link.uid)}" type="${xmlEscape(o.link.type ?? 'a-f-G')}" relation="${xmlEscape(o.link.relation ?? 'none')}"/>`;
+    if (o.remarks !== undefined) detail += `<remarks>${xmlEscape(o.remarks)}</remarks>`;
+    if (o.extra) detail += o.extra;
+    const attrText = Object.entries(attrs).map(([k, v]) => `${k}="${xmlEscape(v)}"`).join(' ');
+    const pointText = Object.entries(p).map(([k, v]) => `${k}="${v}"`).join(' ');
+    const decl = o.decl === false ? '' : '<?xml version="1.0" encoding="UTF-8"?>\n';
+    const detailXml = o.noDetail ? '' : `<detail>${detail}</detail>`;
+    return `${decl}<event ${attrText}><point ${pointText}/>${detailXml}</event>`;
+}
+
+export function pingEvent(uid = uniq('ping')) {
+    const now = Date.now();
+    return cotEvent({ uid, type: 't-x-c-t', how: 'm-g', stale: iso(now + 10000), point: { lat: 0, lon: 0, hae: 0, ce: 9999999, le: 9999999 } });
+}
+
+export function deleteEvent(targetUid, uid = uniq('del')) {
+    return cotEvent({ uid, type: 't-x-d-d', how: 'h-g-i-g-o', link: { uid: targetUid, type: 'a-f-G-U-C', relation: 'none' }, extra: '<__forcedelete/>' });
+}
+
+function unescapeXml(s) {
+    return s.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (m, e) => {
+        switch (e) {
+        case 'lt': return '<';
+        case 'gt': return '>';
+        case 'amp': return '&';
+        case 'quot': return '"';
+        case 'apos': return "'";
+        default: return String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+        }
+    });
+}
+
+export function parseAttrs(tag) {
+    const out = {};
+    const re = /([A-Za-z_][\w:.-]*)\s*=\s*("([^"]*)"|'([^']*)')/g;
+    let m;
+    while ((m = re.exec(tag)) !== null) out[m[1]] = unescapeXml(m[3] ?? m[4]);
+    return out;
+}
+
+// A light structural view of one received <event> document.
+export function parseEvent(xml) {
+    const start = xml.indexOf('<event');
+    const body = xml.slice(start);
+    const evTag = body.match(/^<event\b[^>]*>/);
+    const ptTag = body.match(/<point\b[^>]*>/);
+    const det = body.match(/<detail>([\s\S]*)<\/detail>/) || body.match(/<detail\b[^>]*>([\s\S]*)<\/detail>/);
+    const ev = evTag ? parseAttrs(evTag[0].slice(6)) : {};
+    const pt = ptTag ? parseAttrs(ptTag[0].slice(6)) : {};
+    const detail = det ? det[1] : (/<detail\s*\/>/.test(body) ? '' : null);
+    const contact = detail && detail.match(/<contact\b[^>]*>/);
+    return {
+        xml: body, ...ev, attrs: ev,
+        point: Object.fromEntries(Object.entries(pt).map(([k, v]) => [k, Number(v)])),
+        detail,
+        callsign: contact ? parseAttrs(contact[0]).callsign : undefined,
+    };
+}
+
+// ---- CoT TCP client ------------------------------------------------------
+
+export class CotClient {
+    constructor(socket, name) {
+        this.socket = socket;
+        this.name = name;
+        this.events = [];
+        this.buf = '';
+        this.waiters = [];
+        this.closed = false;
+        this.closedPromise = new Promise((resolve) => { this.resolveClosed = resolve; });
+        socket.setEncoding('utf8');
+        socket.on('data', (d) => this.onData(d));
+        socket.on('error', (e) => { this.error = e; });
+        socket.on('close', () => {
+            this.closed = true;
+            this.resolveClosed();
+            this.wake();
+        });
+    }
+
+    static connect(port, { host = '127.0.0.1', name = `client:${port}` } = {}) {
+        return withTimeout(new Promise((resolve, reject) => {
+            const s = net.connect({ port, host }, () => {
+                s.removeListener('error', reject);
+                resolve(new CotClient(s, name));
+            });
+            s.once('error', reject);
+        }), 5000, `TCP connect to ${host}:${port}`);
+    }
+
+    onData(d) {
+        this.buf += d;
+        let end;
+        while ((end = this.buf.indexOf('</event>')) >= 0) {
+            const chunk = this.buf.slice(0, end + 8);
+            this.buf = this.buf.slice(end + 8);
+            const ev = parseEvent(chunk);
+            ev.receivedAt = Date.now();
+            this.events.push(ev);
+        }
+        this.wake();
+    }
+
+    wake() {
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const w of waiters) w();
+    }
+
+    send(xml) {
+        const data = Array.isArray(xml) ? xml.join('') : xml;
+        return new Promise((resolve, reject) => {
+            this.socket.write(data, (err) => (err ? reject(err) : resolve()));
+        });
+    }
+
+    // Resolves with the first received event (from index `from`) matching pred.
+    async waitFor(pred, { timeout = 5000, what = 'an event', from = 0 } = {}) {
+        const deadline = Date.now() + timeout;
+        let i = from;
+        for (;;) {
+            for (; i < this.events.length; i++) if (pred(this.events[i])) return this.events[i];
+            if (this.closed) throw new Error(`${this.name}: connection closed while waiting for ${what}`);
+            const left = deadline - Date.now();
+            if (left <= 0)
+                throw new Error(`${this.name}: timed out after ${timeout} ms waiting for ${what}; got ${this.events.length} events: ${this.events.slice(-5).map((e) => `${e.type}/${e.uid}`).join(', ')}`);
+            await new Promise((resolve) => {
+                const t = setTimeout(resolve, left);
+                this.waiters.push(() => { clearTimeout(t); resolve(); });
+            });
+        }
+    }
+
+    waitUid(uid, opts = {}) {
+        return this.waitFor((e) => e.uid === uid, { what: `uid ${uid}`, ...opts });
+    }
+
+    has(uid) {
+        return this.events.some((e) => e.uid === uid);
+    }
+
+    waitClosed(timeout = 5000) {
+        return withTimeout(this.closedPromise, timeout, `${this.name} to be closed by the server`);
+    }
+
+    close() {
+        this.socket.destroy();
+        return this.closedPromise;
+    }
+}
+
+// Send a fresh marker from `sender` and wait until every receiver has it:
+// after that, anything the server was going to deliver earlier has arrived.
+export async function barrier(sender, receivers, opts = {}) {
+    const uid = uniq('marker');
+    await sender.send(cotEvent({ uid, ...opts }));
+    await Promise.all(receivers.map((r) => r.waitUid(uid, { what: `marker ${uid}` })));
+    return uid;
+}
+
+// ---- HTTP ----------------------------------------------------------------
+
+export function request(port, method, urlPath, { body, headers = {}, timeout = 10000 } = {}) {
+    return withTimeout(new Promise((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent: false, headers }, (res) => {
+            let data = '';
+            res.setEncoding('utf8');
+            res.on('data', (d) => { data += d; });
+            res.on('end', () => resolve({
+                status: res.statusCode, headers: res.headers, body: data,
+                json() { return JSON.parse(data); },
+            }));
+            res.on('error', reject);
+        });
+        req.on('error', reject);
+        if (body !== undefined) req.write(body);
+        req.end();
+    }), timeout, `${method} ${urlPath}`);
+}
+
+export function postEvent(port, xml) {
+    return request(port, 'POST', '/api/v1/events', { body: xml, headers: { 'content-type': 'application/xml' } });
+}
+
+// Prometheus text -> [{name, labels, value}].
+export function parseMetrics(text) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        if (!line || line.startsWith('#')) continue;
+        const m = line.match(/^([a-zA-Z_:][\w:]*)(\{([^}]*)\})?\s+(\S+)/);
+        if (!m) continue;
+        const labels = {};
+        if (m[3]) for (const lm of m[3].matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[lm[1]] = lm[2];
+        out.push({ name: m[1], labels, value: Number(m[4]) });
+    }
+    return out;
+}
+
+// Sum of the samples of `name` whose labels include `labels` (0 when absent).
+export function metricValue(samples, name, labels = {}) {
+    return samples
+        .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+        .reduce((a, s) => a + s.value, 0);
+}
+
+export async function metrics(port) {
+    const res = await request(port, 'GET', '/metrics');
+    assert.equal(res.status, 200, `/metrics status ${res.status}`);
+    const samples = parseMetrics(res.body);
+    samples.text = res.body;
+    return samples;
+}
+
+export async function metric(port, name, labels = {}) {
+    return metricValue(await metrics(port), name, labels);
+}
+
+// The uids in a JSON answer from /api/v1/events or /api/v1/tracks, whatever
+// the envelope: an array, {events: [...]}, or a FeatureCollection.
+export function uidsOf(json) {
+    const items = Array.isArray(json) ? json : json.features || json.events || json.items || [];
+    return items.map((x) => x.uid ?? x.properties?.uid ?? x.id);
+}
+
+export async function tracks(port) {
+    const res = await request(port, 'GET', '/api/v1/tracks');
+    assert.equal(res.status, 200, `/api/v1/tracks status ${res.status}: ${res.body}`);
+    const json = res.json();
+    assert.equal(json.type, 'FeatureCollection');
+    assert.ok(Array.isArray(json.features));
+    return json;
+}
+
+// Server-Sent Events client: every `data:` line parsed as JSON.
+export class SseClient {
+    static open(port, urlPath = '/api/v1/stream') {
+        const c = new SseClient();
+        return withTimeout(new Promise((resolve, reject) => {
+            c.req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
+                c.res = res;
+                c.status = res.statusCode;
+                c.headers = res.headers;
+                res.setEncoding('utf8');
+                res.on('data', (d) => c.onData(d));
+                res.on('end', () => { c.closed = true; c.wake(); });
+                resolve(c);
+            });
+            c.req.on('error', reject);
+        }), 5000, `SSE ${urlPath}`);
+    }
+
+    constructor() {
+        this.buf = '';
+        this.events = [];
+        this.waiters = [];
+        this.closed = false;
+    }
+
+    onData(d) {
+        this.buf += d.replace(/\r\n/g, '\n');
+        let end;
+        while ((end = this.buf.indexOf('\n\n')) >= 0) {
+            const block = this.buf.slice(0, end);
+            this.buf = this.buf.slice(end + 2);
+            const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
+            if (!data) continue;
+            try {
+                this.events.push(JSON.parse(data));
+            } catch {
+                this.events.push({ unparsed: data });
+            }
+        }
+        this.wake();
+    }
+
+    wake() {
+        const w = this.waiters;
+        this.waiters = [];
+        for (const f of w) f();
+    }
+
+    async waitFor(pred, { timeout = 5000, what = 'an SSE event' } = {}) {
+        const deadline = Date.now() + timeout;
+        let i = 0;
+        for (;;) {
+            for (; i < this.events.length; i++) if (pred(this.events[i])) return this.events[i];
+            if (this.closed) throw new Error(`SSE stream ended while waiting for ${what}`);
+            const left = deadline - Date.now();
+            if (left <= 0) throw new Error(`timed out after ${timeout} ms waiting for ${what}; got ${this.events.length} SSE events`);
+            await new Promise((resolve) => {
+                const t = setTimeout(resolve, left);
+                this.waiters.push(() => { clearTimeout(t); resolve(); });
+            });
+        }
+    }
+
+    waitUid(uid, opts = {}) {
+        return this.waitFor((f) => (f.properties?.uid ?? f.id) === uid, { what: `SSE uid ${uid}`, ...opts });
+    }
+
+    has(uid) {
+        return this.events.some((f) => (f.properties?.uid ?? f.id) === uid);
+    }
+
+    close() {
+        this.req.destroy();
+    }
+}
+
+// ---- the CLI ----------------------------------------------------------------
+
+// Run `kizuna ARGS` to completion; resolves {code, signal, stdout, stderr}.
+export function runCli(args, { input, timeout = 15000, env } = {}) {
+    return withTimeout(new Promise((resolve, reject) => {
+        const child = spawn(KIZUNA_BIN, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+        live.add(child);
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8');
+        child.stderr.setEncoding('utf8');
+        child.stdout.on('data', (d) => { stdout += d; });
+        child.stderr.on('data', (d) => { stderr += d; });
+        child.on('error', reject);
+        child.on('close', (code, signal) => {
+            live.delete(child);
+            resolve({ code, signal, stdout, stderr });
+        });
+        child.stdin.on('error', () => { /* the command may exit before reading */ });
+        child.stdin.end(input);
+    }), timeout, `kizuna ${args.join(' ')}`);
+}
+
+// Start a long-running `kizuna ARGS`; lines of stdout are collected.
+export function spawnCli(args) {
+    const child = spawn(KIZUNA_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(child);
+    const c = { child, stdout: '', stderr: '', lines: [], waiters: [] };
+    const wake = () => { const w = c.waiters; c.waiters = []; for (const f of w) f(); };
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+        c.stdout += d;
+        const parts = c.stdout.split('\n');
+        c.stdout = parts.pop();
+        c.lines.push(...parts);
+        wake();
+    });
+    child.stderr.on('data', (d) => { c.stderr += d; wake(); });
+    c.exited = new Promise((resolve) => child.on('close', (code, signal) => {
+        live.delete(child);
+        c.exitInfo = { code, signal };
+        wake();
+        resolve(c.exitInfo);
+    }));
+    c.waitFor = async (pred, { timeout = 5000, what = 'output' } = {}) => {
+        const deadline = Date.now() + timeout;
+        for (;;) {
+            const hit = pred(c);
+            if (hit) return hit;
+            if (c.exitInfo) throw new Error(`kizuna ${args[0]} exited (${JSON.stringify(c.exitInfo)}) while waiting for ${what}; stderr:\n${c.stderr}`);
+            const left = deadline - Date.now();
+            if (left <= 0) throw new Error(`timed out after ${timeout} ms waiting for ${what}; stderr:\n${c.stderr}`);
+            await new Promise((resolve) => {
+                const t = setTimeout(resolve, left);
+                c.waiters.push(() => { clearTimeout(t); resolve(); });
+            });
+        }
+    };
+    c.stop = async (signal = 'SIGINT', timeout = 5000) => {
+        if (!c.exitInfo) child.kill(signal);
+        return withTimeout(c.exited, timeout, `kizuna ${args[0]} to exit on ${signal}`);
+    };
+    return c;
+}
