@@ -1,0 +1,645 @@
+/*
+ * In-process tests of the HTTP server: a router (one without a store, one
+ * with an in-memory store), http listeners on 127.0.0.1:0, the uv loop on
+ * the test's main thread and a small blocking client on a second thread.
+ *
+ * The client thread only does socket I/O and records what it saw; every
+ * assertion runs on the main thread after the client has finished.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <cmocka.h>
+
+#include "http/http.h"
+
+enum { IN_WEB, IN_RED, IN_DB, IN_LIMITED, N_INPUTS };
+
+static uv_loop_t loop;
+static struct kz_input inputs[N_INPUTS];
+static struct kz_input_conf confs[N_INPUTS];
+static struct kz_identity ids[N_INPUTS];
+static struct kz_listener *listeners[N_INPUTS];
+static struct kz_http_opts opts, opts_db, opts_limited;
+static struct kz_router *router, *router_db;
+static struct kz_store *store;
+static char *cyan[] = {"Cyan"}, *red[] = {"Red"};
+
+/* ---- the blocking client ------------------------------------------------------ */
+
+#define RESP_MAX (1 << 20)
+
+struct resp {
+    char *raw;          /* everything read, NUL-terminated */
+    size_t len;
+    int status;
+    const char *body;   /* after the blank line */
+};
+
+static int client_connect(int input)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    struct timeval tv = {.tv_sec = 5};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    sa.sin_port = htons((uint16_t)inputs[input].port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void send_all(int fd, const char *s, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+        if (n <= 0)
+            return;
+        s += n;
+        len -= (size_t)n;
+    }
+}
+
+/* Read until EOF (or timeout/reset), appending to r. */
+static void read_all(int fd, struct resp *r)
+{
+    if (!r->raw)
+        r->raw = calloc(1, RESP_MAX + 1);
+    while (r->len < RESP_MAX) {
+        ssize_t n = recv(fd, r->raw + r->len, RESP_MAX - r->len, 0);
+        if (n <= 0)
+            break;
+        r->len += (size_t)n;
+    }
+    r->raw[r->len] = '\0';
+}
+
+/* Read until `needle` appears (or EOF/timeout). */
+static bool read_until(int fd, struct resp *r, const char *needle)
+{
+    if (!r->raw)
+        r->raw = calloc(1, RESP_MAX + 1);
+    while (!strstr(r->raw, needle) && r->len < RESP_MAX) {
+        ssize_t n = recv(fd, r->raw + r->len, RESP_MAX - r->len, 0);
+        if (n <= 0)
+            return false;
+        r->len += (size_t)n;
+        r->raw[r->len] = '\0';
+    }
+    return strstr(r->raw, needle) != NULL;
+}
+
+static void parse_resp(struct resp *r)
+{
+    const char *end;
+
+    r->status = 0;
+    r->body = "";
+    if (!r->raw || sscanf(r->raw, "HTTP/1.1 %d", &r->status) != 1)
+        return;
+    end = strstr(r->raw, "\r\n\r\n");
+    r->body = end ? end + 4 : "";
+}
+
+/* One request on a fresh connection; the server closes after it. */
+static void exchange(int input, const char *req, struct resp *r)
+{
+    int fd = client_connect(input);
+    if (fd < 0)
+        return;
+    send_all(fd, req, strlen(req));
+    read_all(fd, r);
+    close(fd);
+    parse_resp(r);
+}
+
+static void resp_free(struct resp *r)
+{
+    free(r->raw);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- running a client against the loop ---------------------------------------- */
+
+struct client {
+    void (*fn)(struct client *c);
+    uv_async_t done;
+    struct resp r[4];
+    int n;
+    bool ok;
+};
+
+static void *client_main(void *arg)
+{
+    struct client *c = arg;
+    c->fn(c);
+    uv_async_send(&c->done);
+    return NULL;
+}
+
+static void on_client_done(uv_async_t *a)
+{
+    uv_stop(a->loop);
+}
+
+/* Run fn on a thread while the loop serves it; returns when fn has finished. */
+static void run_client(struct client *c, void (*fn)(struct client *c))
+{
+    pthread_t t;
+
+    memset(c, 0, sizeof(*c));
+    c->fn = fn;
+    uv_async_init(&loop, &c->done, on_client_done);
+    assert_int_equal(pthread_create(&t, NULL, client_main, c), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    pthread_join(t, NULL);
+    uv_close((uv_handle_t *)&c->done, NULL);
+    for (int i = 0; i < 16; i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+}
+
+static void client_free(struct client *c)
+{
+    for (size_t i = 0; i < KZ_ARRAY_LEN(c->r); i++)
+        resp_free(&c->r[i]);
+}
+
+/* ---- fixtures ------------------------------------------------------------------- */
+
+static void make_input(int i, const char *name, char **groups)
+{
+    confs[i] = (struct kz_input_conf){.name = (char *)name, .protocol = "http",
+                                      .listen = "127.0.0.1:0", .default_label = "UNCLASSIFIED"};
+    ids[i] = (struct kz_identity){.user = (char *)name, .nation = "USA", .clearance = "SECRET",
+                                  .groups_in = groups, .groups_in_count = 1,
+                                  .groups_out = groups, .groups_out_count = 1};
+    confs[i].identity = &ids[i];
+    inputs[i].conf = &confs[i];
+    inputs[i].identity = &ids[i];
+    kz_groupset_from(&inputs[i].in, groups, 1);
+    kz_groupset_from(&inputs[i].out, groups, 1);
+}
+
+static int setup(void **state)
+{
+    struct kz_store_opts so = {.path = ":memory:", .max_delay_ms = 5};
+    (void)state;
+
+    kz_log_min = KZ_LOG_ERROR;
+    uv_loop_init(&loop);
+    kz_net_init(&loop);
+    make_input(IN_WEB, "web", cyan);
+    make_input(IN_RED, "red", red);
+    make_input(IN_DB, "web-db", cyan);
+    make_input(IN_LIMITED, "limited", cyan);
+    router = kz_router_new(&loop, &(struct kz_router_opts){.inputs = inputs,
+                                                           .n_inputs = N_INPUTS,
+                                                           .node_id = "test"});
+    assert_int_equal(kz_store_open(&loop, &so, &store), KZ_OK);
+    router_db = kz_router_new(&loop, &(struct kz_router_opts){.store = store,
+                                                              .inputs = inputs,
+                                                              .n_inputs = N_INPUTS,
+                                                              .node_id = "test"});
+    opts = (struct kz_http_opts){.router = router, .max_body = 4096, .max_headers = 16,
+                                 .timeout_ms = 1000, .out_queue_bytes = 65536};
+    opts_db = opts;
+    opts_db.router = router_db;
+    opts_db.store = store;
+    opts_limited = opts;
+    opts_limited.max_connections = 1;
+    assert_int_equal(kz_listener_start(&loop, &inputs[IN_WEB], kz_http_accept, &opts,
+                                       &listeners[IN_WEB]), KZ_OK);
+    assert_int_equal(kz_listener_start(&loop, &inputs[IN_RED], kz_http_accept, &opts,
+                                       &listeners[IN_RED]), KZ_OK);
+    assert_int_equal(kz_listener_start(&loop, &inputs[IN_DB], kz_http_accept, &opts_db,
+                                       &listeners[IN_DB]), KZ_OK);
+    assert_int_equal(kz_listener_start(&loop, &inputs[IN_LIMITED], kz_http_accept,
+                                       &opts_limited, &listeners[IN_LIMITED]), KZ_OK);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N_INPUTS; i++)
+        kz_listener_stop(listeners[i]);
+    kz_http_close_all();
+    for (int i = 0; i < 16; i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    kz_store_close(store);
+    kz_router_free(router);
+    kz_router_free(router_db);
+    kz_net_shutdown();
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    return 0;
+}
+
+/* ---- requests ------------------------------------------------------------------------ */
+
+#define EVENT_FMT                                                                          \
+    "<?xml version=\"1.0\"?><event version=\"2.0\" uid=\"%s\" type=\"a-f-G-U-C\" "         \
+    "how=\"m-g\" time=\"2024-01-01T00:00:00Z\" start=\"2024-01-01T00:00:00Z\" "            \
+    "stale=\"2099-01-01T00:00:00Z\"><point lat=\"35.5\" lon=\"139.7\" hae=\"10\" "         \
+    "ce=\"5\" le=\"5\"/><detail><contact callsign=\"%s\"/></detail></event>"
+
+static void post_event(int input, const char *uid, struct resp *r)
+{
+    char body[1024], req[2048];
+    int n = snprintf(body, sizeof(body), EVENT_FMT, uid, uid);
+
+    snprintf(req, sizeof(req),
+             "POST /api/v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: application/xml\r\n"
+             "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
+             n, body);
+    exchange(input, req, r);
+}
+
+#define GET(path) "GET " path " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+
+static void c_healthz(struct client *c)
+{
+    exchange(IN_WEB, GET("/healthz"), &c->r[0]);
+    /* HTTP/1.0 without keep-alive is closed by the server after one answer. */
+    exchange(IN_WEB, "GET /healthz HTTP/1.0\r\n\r\n", &c->r[1]);
+}
+
+static void test_healthz(void **state)
+{
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_healthz);
+    assert_int_equal(c.r[0].status, 200);
+    assert_string_equal(c.r[0].body, "ok\n");
+    assert_non_null(strstr(c.r[0].raw, "Connection: close\r\n"));
+    assert_int_equal(c.r[1].status, 200);
+    assert_string_equal(c.r[1].body, "ok\n");
+    client_free(&c);
+}
+
+static void c_post_and_tracks(struct client *c)
+{
+    post_event(IN_WEB, "HTTP-TEST-1", &c->r[0]);
+    exchange(IN_WEB, GET("/api/v1/tracks"), &c->r[1]);
+    exchange(IN_RED, GET("/api/v1/tracks"), &c->r[2]);
+    exchange(IN_WEB, GET("/api/v1/events"), &c->r[3]);
+}
+
+static void test_post_then_tracks(void **state)
+{
+    struct client c;
+    uint64_t in = kz_metrics.events_in;
+    (void)state;
+
+    run_client(&c, c_post_and_tracks);
+    assert_int_equal(c.r[0].status, 201);
+    assert_non_null(strstr(c.r[0].body, "\"uid\":\"HTTP-TEST-1\""));
+    assert_non_null(strstr(c.r[0].body, "\"seq\":"));
+    assert_true(kz_metrics.events_in == in + 1);
+
+    assert_int_equal(c.r[1].status, 200);
+    assert_non_null(strstr(c.r[1].raw, "Content-Type: application/geo+json\r\n"));
+    assert_non_null(strstr(c.r[1].body, "\"FeatureCollection\""));
+    assert_non_null(strstr(c.r[1].body, "HTTP-TEST-1"));
+
+    /* Another group may not see it. */
+    assert_int_equal(c.r[2].status, 200);
+    assert_null(strstr(c.r[2].body, "HTTP-TEST-1"));
+
+    /* No store behind this router. */
+    assert_int_equal(c.r[3].status, 503);
+    assert_non_null(strstr(c.r[3].body, "\"error\""));
+    client_free(&c);
+}
+
+static void c_bad_post(struct client *c)
+{
+    const char *req = "POST /api/v1/events HTTP/1.1\r\nContent-Length: 12\r\n"
+                      "Connection: close\r\n\r\n<event></ev>";
+    exchange(IN_WEB, req, &c->r[0]);
+    req = "POST /api/v1/events HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    exchange(IN_WEB, req, &c->r[1]);
+}
+
+static void test_bad_post(void **state)
+{
+    struct client c;
+    uint64_t xml = kz_metrics.rejects[KZ_REJ_XML], missing = kz_metrics.rejects[KZ_REJ_MISSING];
+    (void)state;
+
+    run_client(&c, c_bad_post);
+    assert_int_equal(c.r[0].status, 400);
+    assert_non_null(strstr(c.r[0].body, "{\"error\":\"missing: "));
+    assert_true(kz_metrics.rejects[KZ_REJ_MISSING] == missing + 1);
+    assert_int_equal(c.r[1].status, 400);
+    assert_non_null(strstr(c.r[1].body, "{\"error\":\"xml: "));
+    assert_true(kz_metrics.rejects[KZ_REJ_XML] == xml + 1);
+    client_free(&c);
+}
+
+static void c_not_found(struct client *c)
+{
+    exchange(IN_WEB, GET("/nope"), &c->r[0]);
+    exchange(IN_WEB, "DELETE /api/v1/events HTTP/1.1\r\nConnection: close\r\n\r\n", &c->r[1]);
+    exchange(IN_WEB, "POST /healthz HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+             &c->r[2]);
+    exchange(IN_WEB, GET("/api/v1/tracks/"), &c->r[3]);
+}
+
+static void test_not_found_and_method(void **state)
+{
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_not_found);
+    assert_int_equal(c.r[0].status, 404);
+    assert_non_null(strstr(c.r[0].raw, "Content-Type: application/json\r\n"));
+    assert_string_equal(c.r[0].body, "{\"error\":\"not found\"}\n");
+    assert_int_equal(c.r[1].status, 405);
+    assert_non_null(strstr(c.r[1].raw, "\r\nAllow: GET, POST\r\n"));
+    assert_int_equal(c.r[2].status, 405);
+    assert_non_null(strstr(c.r[2].raw, "\r\nAllow: GET\r\n"));
+    assert_int_equal(c.r[3].status, 404);
+    client_free(&c);
+}
+
+static void c_limits(struct client *c)
+{
+    char *big = malloc(200000);
+    int n = snprintf(big, 200000, "POST /api/v1/events HTTP/1.1\r\nContent-Length: 150000\r\n\r\n");
+    int fd;
+
+    /* 413: the answer must arrive even though we keep sending the body. */
+    memset(big + n, 'x', 150000);
+    fd = client_connect(IN_WEB);
+    send_all(fd, big, (size_t)n + 150000);
+    read_all(fd, &c->r[0]);
+    close(fd);
+    parse_resp(&c->r[0]);
+
+    /* 431: more header fields than max_headers (16). */
+    n = snprintf(big, 200000, "GET /healthz HTTP/1.1\r\n");
+    for (int i = 0; i < 20; i++)
+        n += snprintf(big + n, (size_t)(200000 - n), "X-Field-%d: %d\r\n", i, i);
+    snprintf(big + n, (size_t)(200000 - n), "\r\n");
+    exchange(IN_WEB, big, &c->r[1]);
+
+    /* 431: header bytes over 16 KiB. */
+    n = snprintf(big, 200000, "GET /healthz HTTP/1.1\r\nX-Big: ");
+    memset(big + n, 'y', 20000);
+    snprintf(big + n + 20000, 100, "\r\n\r\n");
+    exchange(IN_WEB, big, &c->r[2]);
+
+    /* 400: garbage. */
+    exchange(IN_WEB, "HELLO THERE\r\n\r\n", &c->r[3]);
+    free(big);
+}
+
+static void test_limits(void **state)
+{
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_limits);
+    assert_int_equal(c.r[0].status, 413);
+    assert_non_null(strstr(c.r[0].raw, "Connection: close\r\n"));
+    assert_int_equal(c.r[1].status, 431);
+    assert_int_equal(c.r[2].status, 431);
+    assert_int_equal(c.r[3].status, 400);
+    assert_non_null(strstr(c.r[3].body, "\"error\""));
+    client_free(&c);
+}
+
+static void c_pipeline(struct client *c)
+{
+    /* Three requests in one write, including an asynchronous POST in the middle. */
+    char body[1024], req[4096];
+    int n = snprintf(body, sizeof(body), EVENT_FMT, "PIPE-1", "PIPE-1");
+    snprintf(req, sizeof(req),
+             "GET /healthz HTTP/1.1\r\n\r\n"
+             "POST /api/v1/events HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s"
+             "GET /nope HTTP/1.1\r\n\r\n"
+             "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n",
+             n, body);
+    exchange(IN_DB, req, &c->r[0]);
+}
+
+static void test_pipelining(void **state)
+{
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_pipeline);
+    const char *p = c.r[0].raw;
+    assert_non_null(p);
+    int want[] = {200, 201, 404, 200};
+    for (int i = 0; i < 4; i++) {
+        int status = 0;
+        p = strstr(p, "HTTP/1.1 ");
+        assert_non_null(p);
+        assert_int_equal(sscanf(p, "HTTP/1.1 %d", &status), 1);
+        assert_int_equal(status, want[i]);
+        p += 9;
+    }
+    assert_null(strstr(p, "HTTP/1.1 "));
+    client_free(&c);
+}
+
+static void c_store_events(struct client *c)
+{
+    post_event(IN_DB, "DB-1", &c->r[0]);
+    post_event(IN_DB, "DB-2", &c->r[1]);
+    exchange(IN_DB, GET("/api/v1/events?limit=10&type=a-f-*"), &c->r[2]);
+    exchange(IN_DB, GET("/api/v1/events?limit=0"), &c->r[3]);
+}
+
+static void test_store_events(void **state)
+{
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_store_events);
+    assert_int_equal(c.r[0].status, 201);
+    assert_int_equal(c.r[1].status, 201);
+    assert_int_equal(c.r[2].status, 200);
+    const char *a = strstr(c.r[2].body, "DB-1"), *b = strstr(c.r[2].body, "DB-2");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(b < a);     /* newest first */
+    assert_int_equal(strncmp(c.r[2].body, "{\"events\":[", 11), 0);
+    assert_int_equal(c.r[3].status, 400);
+    assert_non_null(strstr(c.r[3].body, "limit"));
+    client_free(&c);
+}
+
+static void c_sse(struct client *c)
+{
+    int fd = client_connect(IN_WEB);
+    const char *req = "GET /api/v1/stream HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n";
+
+    send_all(fd, req, strlen(req));
+    if (!read_until(fd, &c->r[0], "\r\n\r\n"))
+        goto out;
+    post_event(IN_WEB, "SSE-TEST-1", &c->r[1]);
+    c->ok = read_until(fd, &c->r[0], "SSE-TEST-1");
+    exchange(IN_WEB, GET("/metrics"), &c->r[2]);
+out:
+    close(fd);
+}
+
+static void test_sse(void **state)
+{
+    struct client c;
+    struct kz_router_stats rs;
+    (void)state;
+
+    run_client(&c, c_sse);
+    parse_resp(&c.r[0]);
+    assert_int_equal(c.r[0].status, 200);
+    assert_non_null(strstr(c.r[0].raw, "Content-Type: text/event-stream\r\n"));
+    assert_non_null(strstr(c.r[0].raw, "Cache-Control: no-cache\r\n"));
+    assert_int_equal(c.r[1].status, 201);
+    assert_true(c.ok);
+    assert_non_null(strstr(c.r[0].body, "event: cot\n"));
+    assert_non_null(strstr(c.r[0].body, "data: {"));
+    /* While the stream was open it was a subscriber. */
+    assert_non_null(strstr(c.r[2].body, "\nkizuna_subscribers 1\n"));
+    kz_router_stats(router, &rs);
+    assert_true(rs.subscribers == 0);
+    client_free(&c);
+}
+
+static void c_metrics(struct client *c)
+{
+    exchange(IN_DB, GET("/metrics"), &c->r[0]);
+}
+
+static void test_metrics(void **state)
+{
+    static const char *names[] = {
+        "# TYPE kizuna_connections gauge\n",
+        "\nkizuna_connections{kind=\"cot\"} ",
+        "\nkizuna_connections{kind=\"http\"} ",
+        "\nkizuna_connections_total ",
+        "\nkizuna_http_requests_total ",
+        "\nkizuna_events_in_total ",
+        "\nkizuna_deliveries_total ",
+        "\nkizuna_bytes_out_total ",
+        "\nkizuna_rejects_total{reason=\"xml\"} ",
+        "\nkizuna_rejects_total{reason=\"label\"} ",
+        "\nkizuna_slow_consumer_drops_total ",
+        "\nkizuna_garbage_closes_total ",
+        "\nkizuna_tracks ",
+        "\nkizuna_subscribers ",
+        "\nkizuna_store_committed_total ",
+        "\nkizuna_store_errors_total ",
+        "\nkizuna_store_lag_seconds ",
+        "\nkizuna_store_bytes ",
+        "# HELP kizuna_http_requests_total ",
+    };
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_metrics);
+    assert_int_equal(c.r[0].status, 200);
+    assert_non_null(strstr(c.r[0].raw, "Content-Type: text/plain; version=0.0.4"));
+    for (size_t i = 0; i < KZ_ARRAY_LEN(names); i++) {
+        if (!strstr(c.r[0].body, names[i]))
+            fail_msg("missing %s", names[i]);
+    }
+    client_free(&c);
+}
+
+static void c_timeout_and_limit(struct client *c)
+{
+    int hold = client_connect(IN_WEB);
+    int fd;
+
+    /* max_connections = 1 on this input, and one connection is already open. */
+    exchange(IN_LIMITED, GET("/healthz"), &c->r[0]);
+
+    /* A request that never completes is answered 408 after timeout_ms. */
+    fd = client_connect(IN_WEB);
+    send_all(fd, "GET /healthz HTTP/1.1\r\nHost: ", 29);
+    read_all(fd, &c->r[1]);
+    close(fd);
+    parse_resp(&c->r[1]);
+
+    /* An idle connection is closed without a word. */
+    read_all(hold, &c->r[2]);
+    close(hold);
+}
+
+static void test_timeout_and_limit(void **state)
+{
+    struct client c;
+    uint64_t refusals = kz_metrics.conn_limit_refusals;
+    (void)state;
+
+    run_client(&c, c_timeout_and_limit);
+    assert_int_equal(c.r[0].status, 503);
+    assert_true(kz_metrics.conn_limit_refusals == refusals + 1);
+    assert_int_equal(c.r[1].status, 408);
+    assert_int_equal(c.r[2].len, 0);
+    client_free(&c);
+}
+
+static void c_disconnect_before_ack(struct client *c)
+{
+    char body[1024], req[2048];
+    int n = snprintf(body, sizeof(body), EVENT_FMT, "GONE-1", "GONE-1");
+    int fd = client_connect(IN_DB);
+
+    snprintf(req, sizeof(req), "POST /api/v1/events HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s",
+             n, body);
+    /* Reset right away: the ack arrives for a connection that is gone. */
+    struct linger lg = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    send_all(fd, req, strlen(req));
+    close(fd);
+    usleep(100000);
+    exchange(IN_DB, GET("/healthz"), &c->r[0]);
+}
+
+static void test_disconnect_before_ack(void **state)
+{
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_disconnect_before_ack);
+    assert_int_equal(c.r[0].status, 200);
+    client_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_healthz),
+        cmocka_unit_test(test_post_then_tracks),
+        cmocka_unit_test(test_bad_post),
+        cmocka_unit_test(test_not_found_and_method),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_pipelining),
+        cmocka_unit_test(test_store_events),
+        cmocka_unit_test(test_sse),
+        cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_timeout_and_limit),
+        cmocka_unit_test(test_disconnect_before_ack),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
