@@ -25,6 +25,8 @@
 #define TAIL_MAX (PI_MAX + 16)
 /* Whitespace allowed in "</event   >"; bounds what is rescanned after a short read. */
 #define END_WS_MAX 32
+/* Bytes copied per step while completing a buffered partial event. */
+#define FILL_STEP 2048
 
 struct feed {
     kz_frame_cb on_event;
@@ -65,6 +67,11 @@ size_t kz__cot_find_start(const char *p, size_t n, size_t *tail)
     if (tail)
         *tail = n;
     return n;
+}
+
+size_t kz_cot_find_event(const char *p, size_t n)
+{
+    return kz__cot_find_start(p, n, NULL);
 }
 
 /*
@@ -139,6 +146,11 @@ static size_t event_end(struct kz_framer *f, const char *p, size_t n)
             f->in_body = true;
             if (p[i - 1] == '/')
                 return i + 1;
+        } else if (p[i] == '<') {
+            /* Never valid in a start tag: end this broken event at the
+             * nearest "</event>" rather than swallow the next one. */
+            f->in_body = true;
+            break;
         }
     }
     if (!f->in_body) {
@@ -258,13 +270,16 @@ static size_t step_prologue(struct kz_framer *f, const char *p, size_t n, struct
     return i;
 }
 
-/* Run the state machine over p[0..n); returns the bytes consumed. */
-static size_t step(struct kz_framer *f, const char *p, size_t n, struct feed *fd)
+/*
+ * Run the state machine over p[0..n), stopping once `stop` bytes are
+ * consumed or it needs more; returns the bytes consumed.
+ */
+static size_t step(struct kz_framer *f, const char *p, size_t n, size_t stop, struct feed *fd)
 {
     size_t i = 0;
     bool more = false;
 
-    while (i < n && !more && !fd->closed) {
+    while (i < n && i < stop && !more && !fd->closed) {
         if (f->in_event)
             i += step_event(f, p + i, n - i, fd, &more);
         else if (f->skipping)
@@ -313,9 +328,10 @@ static size_t feed_buffered(struct kz_framer *f, const char *data, size_t len, s
     size_t take, used;
 
     KZ_ASSERT(old < limit);
-    take = min_sz(len, limit - old);
+    /* Modest steps: whatever follows the buffered construct is better read in place. */
+    take = min_sz(len, min_sz(limit - old, FILL_STEP));
     append(f, data, take);
-    used = step(f, f->buf, f->len, fd);
+    used = step(f, f->buf, f->len, old, fd);
     if (used >= old) {
         /* The buffered part is done; what follows is read from `data` in place. */
         f->len = 0;
@@ -340,7 +356,7 @@ int kz_framer_feed(struct kz_framer *f, const char *data, size_t len, kz_frame_c
             len -= used;
             continue;
         }
-        size_t used = step(f, data, len, &fd);
+        size_t used = step(f, data, len, len, &fd);
         if (!fd.closed && used < len)
             append(f, data + used, len - used);
         break;

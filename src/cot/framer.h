@@ -69,6 +69,13 @@ int kz_framer_note_reject(struct kz_framer *f);
 /* The caller accepted an event: reset the strike count. */
 static inline void kz_framer_note_ok(struct kz_framer *f) { f->strikes = 0; }
 
+/*
+ * Offset of the first "<event" start token in p[0..n), or n when there is
+ * none.  Used to retry a frame that did not decode from the next event
+ * inside it (junk glued to a valid event must not lose the event).
+ */
+size_t kz_cot_find_event(const char *p, size_t n);
+
 /* Bytes currently buffered (for memory accounting). */
 static inline size_t kz_framer_pending(const struct kz_framer *f) { return f->len; }
 

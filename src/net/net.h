@@ -5,8 +5,11 @@
  * Output path: protocol code pushes refcounted buffers onto a kz_outq;
  * the queue marks itself dirty; once per loop pass (a uv_check handle) every
  * dirty queue is written with one writev (uv_write with many bufs).  A queue
- * holds at most `limit` bytes (including bytes in flight); a push over the
- * limit fails and the owner disconnects the slow consumer.
+ * holds at most `limit` bytes (including bytes in flight).  A push that
+ * would exceed the limit first tries to hand the queue to the kernel right
+ * away (a burst larger than the limit can arrive within one loop pass);
+ * only if the kernel will not take it does the push fail, and the owner
+ * disconnects the slow consumer.
  */
 #ifndef KZ_NET_H
 #define KZ_NET_H
@@ -38,8 +41,10 @@ struct kz_outq {
     size_t bytes;               /* queued + in flight */
     struct kz_rbuf **ring;      /* pending buffers */
     unsigned head, count, cap;
+    uint32_t head_off;          /* bytes of ring[head] already written */
     struct kz_rbuf *inflight[KZ_OUTQ_IOV_MAX];
     unsigned n_inflight;
+    size_t inflight_bytes;
     uv_write_t req;
     bool writing;
     bool dirty;

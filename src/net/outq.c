@@ -109,10 +109,56 @@ static void ring_grow(struct kz_outq *q)
     q->head = 0;
 }
 
+/* Pop fully written buffers after a direct write of `n` bytes. */
+static void consume(struct kz_outq *q, size_t n)
+{
+    q->bytes -= n;
+    while (n) {
+        struct kz_rbuf *b = q->ring[q->head];
+        size_t left = b->len - q->head_off;
+        if (n < left) {
+            q->head_off += (uint32_t)n;
+            return;
+        }
+        n -= left;
+        q->head_off = 0;
+        q->head = (q->head + 1) % q->cap;
+        q->count--;
+        kz_rbuf_unref(b);
+    }
+}
+
+static unsigned fill_iov(struct kz_outq *q, uv_buf_t *iov)
+{
+    unsigned n = 0;
+    for (; n < q->count && n < KZ_OUTQ_IOV_MAX; n++) {
+        struct kz_rbuf *b = q->ring[(q->head + n) % q->cap];
+        uint32_t off = n == 0 ? q->head_off : 0;
+        iov[n] = uv_buf_init(b->data + off, b->len - off);
+    }
+    return n;
+}
+
+/* Write what the kernel takes now, without waiting (pressure only). */
+static void write_now(struct kz_outq *q)
+{
+    uv_buf_t iov[KZ_OUTQ_IOV_MAX];
+
+    while (!q->writing && q->count) {
+        unsigned n = fill_iov(q, iov);
+        int rc = uv_try_write(q->stream, iov, n);
+        if (rc <= 0)
+            return;
+        consume(q, (size_t)rc);
+    }
+}
+
 int kz_outq_push(struct kz_outq *q, struct kz_rbuf *b)
 {
     if (q->dead)
         return KZ_ERR_CLOSED;
+    if (q->bytes + b->len > q->limit)
+        write_now(q);
     if (q->bytes + b->len > q->limit)
         return KZ_ERR_TOOBIG;
     if (q->count == q->cap)
@@ -134,10 +180,10 @@ int kz_outq_push_copy(struct kz_outq *q, const void *data, size_t len)
 
 static void release_inflight(struct kz_outq *q)
 {
-    for (unsigned i = 0; i < q->n_inflight; i++) {
-        q->bytes -= q->inflight[i]->len;
+    for (unsigned i = 0; i < q->n_inflight; i++)
         kz_rbuf_unref(q->inflight[i]);
-    }
+    q->bytes -= q->inflight_bytes;
+    q->inflight_bytes = 0;
     q->n_inflight = 0;
 }
 
@@ -168,14 +214,15 @@ static void flush_one(struct kz_outq *q)
 
     if (q->writing || q->count == 0)
         return;
-    while (q->count && n < KZ_OUTQ_IOV_MAX) {
-        struct kz_rbuf *b = q->ring[q->head];
+    n = fill_iov(q, iov);
+    q->inflight_bytes = 0;
+    for (unsigned i = 0; i < n; i++) {
+        q->inflight[i] = q->ring[q->head];
+        q->inflight_bytes += iov[i].len;
         q->head = (q->head + 1) % q->cap;
-        q->count--;
-        q->inflight[n] = b;
-        iov[n] = uv_buf_init(b->data, b->len);
-        n++;
     }
+    q->count -= n;
+    q->head_off = 0;
     q->n_inflight = n;
     q->writing = true;
     int rc = uv_write(&q->req, q->stream, iov, n, on_written);
@@ -192,13 +239,8 @@ void kz_outq_kill(struct kz_outq *q)
 {
     unlink_dirty(q);
     q->dead = true;
-    while (q->count) {
-        struct kz_rbuf *b = q->ring[q->head];
-        q->head = (q->head + 1) % q->cap;
-        q->count--;
-        q->bytes -= b->len;
-        kz_rbuf_unref(b);
-    }
+    if (q->count)
+        consume(q, q->bytes - q->inflight_bytes);
     free(q->ring);
     q->ring = NULL;
     q->cap = 0;

@@ -116,31 +116,49 @@ static int deliver(struct kz_sub *sub, struct kz_rbuf *buf)
 
 /* ---- input ------------------------------------------------------------ */
 
-static void on_frame(void *ud, const char *xml, size_t len)
+/* Decode and submit one event; false when it was rejected. */
+static bool take_event(struct kz_stream *s, const char *xml, size_t len)
 {
-    struct kz_stream *s = ud;
     struct kz_event ev;
     enum kz_reject why = KZ_REJ_XML;
     char err[160];
 
-    if (s->closing)
-        return;
     kz_event_init(&ev);
     if (kz_cot_decode(decoder, xml, len, &ev, &why, err, sizeof(err)) != KZ_OK) {
         kz_metrics.rejects[why]++;
         log_reject(s, why, err);
-        if (kz_framer_note_reject(&s->framer) == KZ_ERR_CLOSED) {
-            kz_metrics.garbage_closes++;
-            stream_close(s, "too many consecutive rejects");
-        }
-        return;
+        return false;
     }
-    kz_framer_note_ok(&s->framer);
     if (kz_router_submit(s->opts->router, s->input, &s->sub, &ev, NULL, NULL, &why) != KZ_OK) {
         kz_metrics.rejects[why]++;
         log_reject(s, why, "refused by router");
         kz_event_clear(&ev);
+        return false;
     }
+    return true;
+}
+
+static void on_frame(void *ud, const char *xml, size_t len)
+{
+    struct kz_stream *s = ud;
+
+    if (s->closing)
+        return;
+    /* A broken event may have swallowed the start of a good one: retry
+     * from each later "<event" inside the frame. */
+    while (!take_event(s, xml, len)) {
+        if (kz_framer_note_reject(&s->framer) == KZ_ERR_CLOSED) {
+            kz_metrics.garbage_closes++;
+            stream_close(s, "too many consecutive rejects");
+            return;
+        }
+        size_t next = len > 1 ? kz_cot_find_event(xml + 1, len - 1) + 1 : len;
+        if (next >= len)
+            return;
+        xml += next;
+        len -= next;
+    }
+    kz_framer_note_ok(&s->framer);
 }
 
 static void on_frame_reject(void *ud, enum kz_reject why, const char *detail)
