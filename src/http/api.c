@@ -167,7 +167,7 @@ static void post_ack(void *ud, int status)
     struct kz__http_conn *c = ud;
     struct kz_sbuf sb = KZ_SBUF_INIT;
 
-    if (c->post.in_submit)
+    if (c->post.in_submit && !c->post.ping)
         c->post.seq = router_last_seq(c);
     c->post.acked = true;
     if (c->state == KZ__HTTP_CLOSING)
@@ -205,6 +205,8 @@ static void post_events(struct kz__http_conn *c)
     c->post.uid = kz_xstrdup(ev.uid);
     c->post.seq = 0;
     c->post.acked = false;
+    /* A ping is answered, not stored: it gets no sequence number. */
+    c->post.ping = kz_cot_type_is(&ev, "t-x-c-t");
     kz__http_hold(c);
     c->post.in_submit = true;
     rc = kz_router_submit(c->opts->router, c->input, NULL, &ev, post_ack, c, &why);
@@ -213,11 +215,12 @@ static void post_events(struct kz__http_conn *c)
     if (rc != KZ_OK) {
         /* Refused: the ack will never come, so answer and drop the hold here. */
         KZ_FREE(c->post.uid);
+        kz_metrics.rejects[why < KZ_REJ__COUNT ? why : KZ_REJ_XML]++;
         kz__http_error(c, 400, "%s: refused", kz_reject_name(why));
         kz__http_unref(c);
         return;
     }
-    if (!c->post.acked)
+    if (!c->post.acked && !c->post.ping)
         c->post.seq = router_last_seq(c);
 }
 

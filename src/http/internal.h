@@ -195,8 +195,10 @@ struct kz__http_conn {
         uint64_t seq;
         bool in_submit;
         bool acked;
+        bool ping;
     } post;
     int status;                     /* of the response to the current request */
+    const char *error;              /* its error message, while it is being sent */
     uint64_t id;
     char peer[64];
     struct kz__http_conn *prev, *next;

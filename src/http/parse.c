@@ -55,6 +55,7 @@ static int on_url_complete(llhttp_t *p)
     int rc = kz__http_parse_target(&hp->req.arena, hp->url.buf ? hp->url.buf : "", hp->url.len,
                                    &hp->req.target);
 
+    hp->req.method = p->method;
     if (rc == KZ_ERR_TOOBIG)
         return refuse(hp, 400, "too many query parameters");
     if (rc != KZ_OK)

@@ -238,15 +238,17 @@ static void log_request(struct kz__http_conn *c)
     const char *path = req->target.path ? req->target.path : "-";
     const char *method = req->target.path ? llhttp_method_name((llhttp_method_t)req->method) : "-";
     enum kz_log_level lvl = c->status >= 400 && c->status != 404 ? KZ_LOG_WARN : KZ_LOG_DEBUG;
-    char qpath[256];
+    char qpath[256], qerr[256] = "";
 
     if (lvl < kz_log_min)
         return;
-    kz_log(lvl, "http request", "conn=%llu peer=%s method=%s path=%s status=%d ms=%.3f",
-           (unsigned long long)c->id, c->peer,
-           method,
+    if (c->error)
+        kz_log_quote(qerr, sizeof(qerr), c->error, strlen(c->error));
+    kz_log(lvl, "http request", "conn=%llu peer=%s method=%s path=%s status=%d ms=%.3f%s%s",
+           (unsigned long long)c->id, c->peer, method,
            kz_log_quote(qpath, sizeof(qpath), path, strlen(path)), c->status,
-           req->start_us ? (double)(kz_mono_us() - req->start_us) / 1000.0 : 0.0);
+           req->start_us ? (double)(kz_mono_us() - req->start_us) / 1000.0 : 0.0,
+           c->error ? " error=" : "", qerr);
 }
 
 void kz__http_request_done(struct kz__http_conn *c)
@@ -289,6 +291,14 @@ void kz__http_respond(struct kz__http_conn *c, int status, const char *ctype,
     struct kz_rbuf *b = kz_rbuf_from_sbuf(&sb);
     kz_sbuf_release(&sb);
     int rc = kz_outq_push(&c->outq, b);
+    if (rc == KZ_ERR_TOOBIG && c->outq.bytes == 0) {
+        /* One response over the queue limit (a big query): it is built
+         * already, so it may go out alone; the next request waits for it. */
+        size_t limit = c->outq.limit;
+        c->outq.limit = b->len;
+        rc = kz_outq_push(&c->outq, b);
+        c->outq.limit = limit;
+    }
     kz_rbuf_unref(b);
     if (rc != KZ_OK) {
         kz__http_close(c, "output queue full");
@@ -305,7 +315,9 @@ void kz__http_error_extra(struct kz__http_conn *c, int status, const char *extra
     kz_sbuf_adds(&sb, "{\"error\":");
     kz__json_str(&sb, msg, strlen(msg));
     kz_sbuf_adds(&sb, "}\n");
+    c->error = msg;     /* for the request log line, during this call only */
     kz__http_respond(c, status, "application/json", extra, sb.buf, sb.len);
+    c->error = NULL;
     kz_sbuf_release(&sb);
 }
 

@@ -199,7 +199,7 @@ static int setup(void **state)
     struct kz_store_opts so = {.path = ":memory:", .max_delay_ms = 5};
     (void)state;
 
-    kz_log_min = KZ_LOG_ERROR;
+    kz_log_min = getenv("KZ_TEST_DEBUG") ? KZ_LOG_DEBUG : KZ_LOG_ERROR;
     uv_loop_init(&loop);
     kz_net_init(&loop);
     make_input(IN_WEB, "web", cyan);
@@ -232,6 +232,8 @@ static int setup(void **state)
     return 0;
 }
 
+static void submit(struct kz_router *r, int input, const char *uid);
+
 static int teardown(void **state)
 {
     (void)state;
@@ -241,6 +243,7 @@ static int teardown(void **state)
     for (int i = 0; i < 16; i++)
         uv_run(&loop, UV_RUN_NOWAIT);
     kz_store_close(store);
+    submit(NULL, 0, NULL);
     kz_router_free(router);
     kz_router_free(router_db);
     kz_net_shutdown();
@@ -626,6 +629,102 @@ static void test_disconnect_before_ack(void **state)
     client_free(&c);
 }
 
+/* Submit an event straight to a router (no HTTP). */
+static void submit(struct kz_router *r, int input, const char *uid)
+{
+    static struct kz_cot_decoder *dec;
+    struct kz_cot_limits lim;
+    struct kz_event ev;
+    enum kz_reject why;
+    char xml[1024];
+    int n = snprintf(xml, sizeof(xml), EVENT_FMT, uid, uid);
+
+    if (!dec) {
+        kz_cot_limits_default(&lim);
+        dec = kz_cot_decoder_new(&lim);
+    }
+    if (!r) {
+        kz_cot_decoder_free(dec);
+        dec = NULL;
+        return;
+    }
+    kz_event_init(&ev);
+    assert_int_equal(kz_cot_decode(dec, xml, (size_t)n, &ev, &why, NULL, 0), KZ_OK);
+    assert_int_equal(kz_router_submit(r, &inputs[input], NULL, &ev, NULL, NULL, &why), KZ_OK);
+    kz_event_clear(&ev);
+}
+
+static void c_big_tracks(struct client *c)
+{
+    exchange(IN_WEB, GET("/api/v1/tracks"), &c->r[0]);
+}
+
+static void test_big_response(void **state)
+{
+    struct client c;
+    char uid[32];
+    (void)state;
+
+    /* 500 tracks make a body several times the 64 KiB queue limit. */
+    for (int i = 0; i < 500; i++) {
+        snprintf(uid, sizeof(uid), "BIG-%03d", i);
+        submit(router, IN_WEB, uid);
+    }
+    run_client(&c, c_big_tracks);
+    assert_int_equal(c.r[0].status, 200);
+    assert_true(strlen(c.r[0].body) > 65536);
+    assert_non_null(strstr(c.r[0].body, "BIG-000"));
+    assert_non_null(strstr(c.r[0].body, "BIG-499"));
+    assert_string_equal(c.r[0].body + strlen(c.r[0].body) - 3, "]}\n");
+    client_free(&c);
+}
+
+static int slow_fd = -1;
+
+static void c_slow_open(struct client *c)
+{
+    int rcv = 4096;
+    const char *req = "GET /api/v1/stream HTTP/1.1\r\n\r\n";
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    /* A small receive window so the server's queue fills quickly. */
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+    sa.sin_port = htons((uint16_t)inputs[IN_WEB].port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        return;
+    }
+    send_all(fd, req, strlen(req));
+    c->ok = read_until(fd, &c->r[0], "\r\n\r\n");
+    slow_fd = fd;
+}
+
+static void test_slow_consumer(void **state)
+{
+    uint64_t drops = kz_metrics.slow_consumer_drops;
+    struct kz_router_stats rs;
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_slow_open);
+    assert_true(c.ok);
+    /* Events the client never reads: the connection must be dropped, not grow. */
+    for (int i = 0; i < 20000 && kz_metrics.slow_consumer_drops == drops; i++) {
+        submit(router, IN_WEB, "SLOW-1");
+        if (i % 50 == 0)
+            uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    for (int i = 0; i < 16; i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    assert_true(kz_metrics.slow_consumer_drops == drops + 1);
+    kz_router_stats(router, &rs);
+    assert_true(rs.subscribers == 0);
+    close(slow_fd);
+    client_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -640,6 +739,8 @@ int main(void)
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_timeout_and_limit),
         cmocka_unit_test(test_disconnect_before_ack),
+        cmocka_unit_test(test_slow_consumer),
+        cmocka_unit_test(test_big_response),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
