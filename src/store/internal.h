@@ -39,6 +39,7 @@ struct kz__job {
     enum kz__job_kind kind;
     int status;        /* written by the store thread */
     int64_t queued_us; /* kz_mono_us() when queued */
+    size_t batch_pos;  /* store thread: position in its batch */
     void *ud;
     kz_store_ack_cb ack;    /* APPEND, may be NULL */
     kz_store_query_cb done; /* QUERY */
@@ -61,6 +62,8 @@ struct kz__db {
     sqlite3_stmt *ins_event, *up_track, *del_track;
     sqlite3_stmt *page_count, *freelist_count;
     int64_t page_size;
+    struct kz__job **scratch; /* batch.c: tracks work, reused between batches */
+    size_t scratch_cap;
 };
 
 struct kz_store {
@@ -105,7 +108,10 @@ void kz__store_main(void *arg);
 /* sqlite.c: KZ_OK, KZ_ERR_IO (cannot open the file) or KZ_ERR_DB. */
 int kz__db_open(struct kz__db *db, const char *path);
 void kz__db_close(struct kz__db *db);
-/* Write one batch in one transaction; sets every job's status. */
+/* sqlite3_step() then sqlite3_reset(); returns the step's code. */
+int kz__db_step(sqlite3_stmt *s);
+
+/* batch.c: write one batch in one transaction; sets every job's status. */
 int kz__db_write(struct kz__db *db, struct kz__job *batch);
 /* Bytes in pages that hold data (excludes the free list); -1 on error. */
 int64_t kz__db_used_bytes(struct kz__db *db);

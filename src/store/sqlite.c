@@ -1,6 +1,6 @@
 /*
- * sqlite.c - the SQLite connection: open and tune it, write a batch in one
- * transaction, read the tracks back at startup.
+ * sqlite.c - the SQLite connection: open and tune it, measure it, read the
+ * tracks back at startup.  The write path is in batch.c.
  *
  * Every function here runs with st->db_mu held (store thread, or the caller
  * of kz_store_load), so the connection is opened without SQLite's own mutex.
@@ -51,7 +51,7 @@ static bool is_io_error(int rc)
     }
 }
 
-static int step_reset(sqlite3_stmt *s)
+int kz__db_step(sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
@@ -103,6 +103,9 @@ static int tune(struct kz__db *db)
         goto out;
     }
     if (exec(db, "PRAGMA synchronous=FULL") != KZ_OK)
+        goto out;
+    /* The uid and type indexes take random inserts; keep their pages hot. */
+    if (exec(db, "PRAGMA cache_size=-16384") != KZ_OK)
         goto out;
     /* Truncate the WAL to 64 MiB after a checkpoint so a burst does not pin disk. */
     if (exec(db, "PRAGMA journal_size_limit=67108864") != KZ_OK)
@@ -158,6 +161,8 @@ fail:
 
 void kz__db_close(struct kz__db *db)
 {
+    KZ_FREE(db->scratch);
+    db->scratch_cap = 0;
     sqlite3_stmt **stmts[] = {&db->begin,    &db->commit,    &db->rollback,   &db->ins_event,
                               &db->up_track, &db->del_track, &db->page_count, &db->freelist_count};
 
@@ -168,95 +173,6 @@ void kz__db_close(struct kz__db *db)
     if (db->db && sqlite3_close(db->db) != SQLITE_OK)
         kz__db_fail(db, "sqlite3_close()", sqlite3_errcode(db->db));
     db->db = NULL;
-}
-
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
-
-/* Returns SQLITE_DONE or the failing statement's code. */
-static int write_rec(struct kz__db *db, const struct kz__rec *r)
-{
-    sqlite3_stmt *s = db->ins_event;
-    int rc;
-
-    if (r->seq)
-        sqlite3_bind_int64(s, 1, (sqlite3_int64)r->seq);
-    else
-        sqlite3_bind_null(s, 1);
-    bind_text(s, 2, r->uid);
-    bind_text(s, 3, r->type);
-    sqlite3_bind_int64(s, 4, r->time);
-    sqlite3_bind_int64(s, 5, r->start);
-    sqlite3_bind_int64(s, 6, r->stale);
-    sqlite3_bind_int64(s, 7, r->recv_time);
-    bind_text(s, 8, r->label);
-    bind_text(s, 9, r->origin_input);
-    bind_text(s, 10, r->origin_user);
-    sqlite3_bind_text64(s, 11, r->xml, r->xml_len, SQLITE_STATIC, SQLITE_UTF8);
-    if ((rc = step_reset(s)) != SQLITE_DONE)
-        return rc;
-
-    s = db->up_track;
-    bind_text(s, 1, r->uid);
-    sqlite3_bind_int64(s, 2, sqlite3_last_insert_rowid(db->db));
-    bind_text(s, 3, r->type);
-    sqlite3_bind_int64(s, 4, r->stale);
-    bind_text(s, 5, r->label);
-    bind_text(s, 6, r->origin_input);
-    bind_text(s, 7, r->origin_user);
-    sqlite3_bind_text64(s, 8, r->xml, r->xml_len, SQLITE_STATIC, SQLITE_UTF8);
-    return step_reset(s);
-}
-
-static int write_job(struct kz__db *db, const struct kz__job *job)
-{
-    if (job->kind == KZ__JOB_APPEND)
-        return write_rec(db, &job->u.rec);
-    bind_text(db->del_track, 1, job->u.rec.uid);
-    return step_reset(db->del_track);
-}
-
-/*
- * A row the schema refuses (a duplicate seq) fails alone; anything else
- * (disk full, I/O error) fails the whole batch, which is rolled back.
- */
-int kz__db_write(struct kz__db *db, struct kz__job *batch)
-{
-    struct kz__job *j;
-    size_t refused = 0;
-    int rc, err;
-
-    if ((rc = step_reset(db->begin)) != SQLITE_DONE) {
-        err = kz__db_fail(db, "BEGIN", rc);
-        goto fail;
-    }
-    for (j = batch; j; j = j->next) {
-        rc = write_job(db, j);
-        j->status = rc == SQLITE_DONE ? KZ_OK : KZ_ERR_DB;
-        if (rc == SQLITE_DONE)
-            continue;
-        /* RAISE(ROLLBACK) in a trigger is a constraint that ends the transaction. */
-        if ((rc & 0xff) != SQLITE_CONSTRAINT || sqlite3_get_autocommit(db->db)) {
-            err = kz__db_fail(db, "INSERT", rc);
-            goto fail;
-        }
-        if (refused++ == 0)
-            kz__db_fail(db, "INSERT (row refused)", rc);
-    }
-    if ((rc = step_reset(db->commit)) != SQLITE_DONE) {
-        err = kz__db_fail(db, "COMMIT", rc);
-        goto fail;
-    }
-    return refused ? KZ_ERR_DB : KZ_OK;
-fail:
-    /* Some errors already rolled back; ROLLBACK outside a transaction fails. */
-    if (!sqlite3_get_autocommit(db->db))
-        step_reset(db->rollback);
-    for (j = batch; j; j = j->next)
-        j->status = err;
-    return err;
 }
 
 static int64_t pragma_step(sqlite3_stmt *s)

@@ -10,6 +10,8 @@
 
 #include "store/internal.h"
 
+#define SLOW_BATCH_US (1000 * 1000)
+
 int64_t kz__store_retention_every_us = 5 * 1000 * 1000;
 
 static bool retention_due(const struct kz_store *st, int64_t now)
@@ -65,13 +67,20 @@ static void complete(struct kz_store *st, struct kz__job *list, bool was_batch, 
 
 static void run_batch(struct kz_store *st, struct kz__job *list)
 {
-    int64_t bytes;
+    int64_t bytes, t0 = kz_mono_us(), took;
+    size_t n = 0;
     int err;
 
     uv_mutex_lock(&st->db_mu);
     err = kz__db_write(&st->db, list);
     bytes = kz__db_file_bytes(&st->db);
     uv_mutex_unlock(&st->db_mu);
+    took = kz_mono_us() - t0;
+    for (struct kz__job *j = list; j; j = j->next)
+        n++;
+    /* A slow disk shows here first, long before the queue grows. */
+    kz_log(took > SLOW_BATCH_US ? KZ_LOG_WARN : KZ_LOG_DEBUG, "store: batch written",
+           "records=%zu us=%lld status=%s", n, (long long)took, kz_strerror(err));
     uv_mutex_lock(&st->mu);
     if (bytes >= 0)
         st->stats.db_bytes = bytes;

@@ -331,21 +331,26 @@ static void test_reopen_load(void **state)
     append(fx, "alpha", "a-f-G", 3, now, now + HOUR, &acks);
     append(fx, "gone", "a-n-G", 4, now - HOUR, now - 60 * SEC, &acks);
     append(fx, "alpha", "a-f-G", 6, now, now + HOUR, &acks);
-    run_until(fx, &acks.n, 5, 5000);
-    /* A late, older report of alpha, in a batch of its own. */
+    /* Late, older reports: one in the same batch as the newer one... */
+    append(fx, "charlie", "a-f-G", 8, now, now + HOUR, &acks);
+    append(fx, "charlie", "a-f-G", 7, now, now + HOUR, &acks);
+    run_until(fx, &acks.n, 7, 5000);
+    /* ...and one in a batch of its own. */
     append(fx, "alpha", "a-f-G", 5, now, now + HOUR, &acks);
-    assert_int_equal(run_until(fx, &acks.n, 6, 5000), 6);
-    assert_int_equal(acks.ok, 6);
+    assert_int_equal(run_until(fx, &acks.n, 8, 5000), 8);
+    assert_int_equal(acks.ok, 8);
     close_store(fx);
 
     open_store(fx, 10, 0, 0);
     assert_int_equal(kz_store_load(fx->st, now, on_track, &l, &max_seq), KZ_OK);
-    assert_int_equal(max_seq, 6);
-    assert_int_equal(l.n, 2);
+    assert_int_equal(max_seq, 8);
+    assert_int_equal(l.n, 3);
     assert_int_equal(l.seq[0], 2);
     assert_int_equal(l.seq[1], 6);
+    assert_int_equal(l.seq[2], 8);
     assert_non_null(strstr(l.xml[0], "uid=\"bravo\""));
     assert_non_null(strstr(l.xml[1], "seq=\"6\""));
+    assert_non_null(strstr(l.xml[2], "seq=\"8\""));
     assert_string_equal(l.label, "UNCLASSIFIED//REL TO USA, JPN");
     assert_string_equal(l.input, "cot-us");
     assert_string_equal(l.user, "local-us");
@@ -364,10 +369,13 @@ static void test_delete_track(void **state)
     append_now(fx, "back", 3, &acks);
     assert_int_equal(run_until(fx, &acks.n, 3, 5000), 3);
     kz_store_delete_track(fx->st, "drop");
-    /* Deleted and reported again in one batch: order is kept. */
+    /* In one batch: deleted then reported again, reported then deleted. */
     kz_store_delete_track(fx->st, "back");
     append_now(fx, "back", 4, &acks);
-    assert_int_equal(run_until(fx, &acks.n, 4, 5000), 4);
+    append_now(fx, "brief", 5, &acks);
+    kz_store_delete_track(fx->st, "brief");
+    assert_int_equal(run_until(fx, &acks.n, 5, 5000), 5);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM tracks WHERE uid = 'brief'"), 0);
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM tracks WHERE uid = 'drop'"), 0);
     close_store(fx);
 
@@ -376,9 +384,9 @@ static void test_delete_track(void **state)
     assert_int_equal(l.n, 2);
     assert_int_equal(l.seq[0], 1);
     assert_int_equal(l.seq[1], 4);
-    assert_int_equal(max_seq, 4);
+    assert_int_equal(max_seq, 5);
     /* The log keeps every event; only the latest-state row goes. */
-    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events"), 4);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events"), 5);
 }
 
 struct result {
