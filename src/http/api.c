@@ -77,14 +77,12 @@ static void get_tracks(struct kz__http_conn *c)
 /* ---- GET /api/v1/events ------------------------------------------------------- */
 
 /* Rebuild the event from a stored row; false when it no longer decodes. */
-static bool row_event(struct kz__http_conn *c, const struct kz_store_row *row,
-                      struct kz_event *ev)
+static bool row_event(struct kz__http_conn *c, const struct kz_store_row *row, struct kz_event *ev)
 {
     enum kz_reject why;
     char err[160];
 
-    if (kz_cot_decode(decoder(c), row->xml, row->xml_len, ev, &why, err, sizeof(err)) !=
-        KZ_OK) {
+    if (kz_cot_decode(decoder(c), row->xml, row->xml_len, ev, &why, err, sizeof(err)) != KZ_OK) {
         kz_log(KZ_LOG_WARN, "stored event does not decode", "seq=%llu reason=%s",
                (unsigned long long)row->seq, kz_reject_name(why));
         return false;

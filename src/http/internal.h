@@ -15,10 +15,10 @@
 #include "http/http.h"
 
 /* Fixed limits (the configurable ones are in struct kz_http_opts). */
-#define KZ__HTTP_MAX_HEADER_BYTES 16384     /* request line + header names/values */
-#define KZ__HTTP_MAX_PARAMS 64              /* query-string parameters */
+#define KZ__HTTP_MAX_HEADER_BYTES 16384 /* request line + header names/values */
+#define KZ__HTTP_MAX_PARAMS 64          /* query-string parameters */
 #define KZ__HTTP_SSE_KEEPALIVE_MS 15000
-#define KZ__HTTP_LINGER_MS 2000             /* read-and-discard after an error reply */
+#define KZ__HTTP_LINGER_MS 2000 /* read-and-discard after an error reply */
 #define KZ__HTTP_LINGER_BYTES (1u << 20)
 
 /* ---- arena: many small allocations, one release ------------------------ */
@@ -39,12 +39,12 @@ void kz__arena_release(struct kz__arena *a);
 /* ---- request target: path and query string ----------------------------- */
 
 struct kz__http_param {
-    const char *name;   /* percent-decoded, NUL-terminated */
-    const char *value;  /* percent-decoded, "" when there is no '=' */
+    const char *name;  /* percent-decoded, NUL-terminated */
+    const char *value; /* percent-decoded, "" when there is no '=' */
 };
 
 struct kz__http_target {
-    const char *path;   /* percent-decoded, starts with '/' */
+    const char *path; /* percent-decoded, starts with '/' */
     struct kz__http_param *params;
     unsigned n_params;
 };
@@ -74,26 +74,26 @@ const char *kz__http_param(const struct kz__http_target *t, const char *name);
  * into `q` (strings point into t).  Unknown parameters are ignored.
  * Returns KZ_OK or KZ_ERR_INVAL with a message for the client in errbuf.
  */
-int kz__http_events_query(const struct kz__http_target *t, struct kz_store_query *q,
-                          char *errbuf, size_t errlen);
+int kz__http_events_query(const struct kz__http_target *t, struct kz_store_query *q, char *errbuf,
+                          size_t errlen);
 
 /* ---- the request parser (llhttp + limits, no I/O) ----------------------- */
 
 struct kz__http_header {
-    const char *name;   /* as sent, NUL-terminated */
+    const char *name; /* as sent, NUL-terminated */
     const char *value;
 };
 
 struct kz__http_req {
     struct kz__arena arena;
-    uint8_t method;                 /* llhttp_method_t */
+    uint8_t method; /* llhttp_method_t */
     struct kz__http_target target;
     struct kz__http_header *headers;
     unsigned n_headers;
     struct kz_sbuf body;
     bool keep_alive;
-    bool expect_continue;           /* "Expect: 100-continue" */
-    int64_t start_us;               /* monotonic, first byte of the request */
+    bool expect_continue; /* "Expect: 100-continue" */
+    int64_t start_us;     /* monotonic, first byte of the request */
 };
 
 struct kz__http_limits {
@@ -106,13 +106,13 @@ struct kz__http_parser {
     llhttp_t p;
     struct kz__http_limits lim;
     struct kz__http_req req;
-    struct kz_sbuf url, field, value;   /* spans being accumulated */
+    struct kz_sbuf url, field, value; /* spans being accumulated */
     size_t header_bytes;
-    bool in_message;                /* a request has started */
+    bool in_message; /* a request has started */
     bool headers_done;
-    bool ready;                     /* a complete request is in `req` */
-    int error_status;               /* 400, 413, 431 after KZ_ERR_PARSE */
-    const char *error_reason;       /* static text for the client */
+    bool ready;               /* a complete request is in `req` */
+    int error_status;         /* 400, 413, 431 after KZ_ERR_PARSE */
+    const char *error_reason; /* static text for the client */
     /* Called when a request's headers ask for "100 Continue" (may be NULL). */
     void (*on_continue)(void *ud);
     void *ud;
@@ -128,8 +128,7 @@ void kz__http_parser_release(struct kz__http_parser *hp);
  * KZ_ERR_PARSE when the request is refused: hp->error_status and
  * hp->error_reason say how to answer; the connection must then be closed.
  */
-int kz__http_parser_feed(struct kz__http_parser *hp, const char *data, size_t len,
-                         size_t *used);
+int kz__http_parser_feed(struct kz__http_parser *hp, const char *data, size_t len, size_t *used);
 
 /* Drop the finished request and get ready for the next one. */
 void kz__http_parser_next(struct kz__http_parser *hp);
@@ -159,11 +158,11 @@ void kz__http_metrics(struct kz_sbuf *out, struct kz_router *r, struct kz_store 
 /* ---- connections ---------------------------------------------------------- */
 
 enum kz__http_state {
-    KZ__HTTP_READING,   /* parsing requests */
-    KZ__HTTP_BUSY,      /* waiting for an async answer (ack, query) or for output to drain */
-    KZ__HTTP_SSE,       /* an event stream: input is discarded */
-    KZ__HTTP_DRAINING,  /* last response queued; close once written */
-    KZ__HTTP_LINGER,    /* written and shut down; discard input until EOF or timer */
+    KZ__HTTP_READING,  /* parsing requests */
+    KZ__HTTP_BUSY,     /* waiting for an async answer (ack, query) or for output to drain */
+    KZ__HTTP_SSE,      /* an event stream: input is discarded */
+    KZ__HTTP_DRAINING, /* last response queued; close once written */
+    KZ__HTTP_LINGER,   /* written and shut down; discard input until EOF or timer */
     KZ__HTTP_CLOSING,
 };
 
@@ -174,31 +173,31 @@ struct kz__http_conn {
     struct kz_outq outq;
     struct kz__http_parser hp;
     const struct kz_http_opts *opts;
-    struct kz_http_opts lim;        /* opts with defaults filled in */
+    struct kz_http_opts lim; /* opts with defaults filled in */
     struct kz_input *input;
     enum kz__http_state state;
-    unsigned refs;                  /* 1 while handles are open + 1 per pending callback */
-    unsigned handles;               /* uv handles not yet closed */
+    unsigned refs;    /* 1 while handles are open + 1 per pending callback */
+    unsigned handles; /* uv handles not yet closed */
     bool reading;
     bool in_feed;
-    bool counted;                   /* included in kz_metrics.http_conns_open */
-    bool deadline;                  /* the timer is a request deadline */
-    bool eof;                       /* the peer has half-closed */
-    bool wait_drain;                /* BUSY until the output queue drains */
-    bool drop;                      /* slow SSE consumer: close from the timer */
-    size_t discarded;               /* bytes read while draining/lingering */
-    struct kz_sbuf pending;         /* bytes received while busy, not yet parsed */
-    struct kz_sub sub;              /* SSE subscriber (attached when sub.attached) */
-    struct kz_cot_decoder *dec;     /* created on the first POST */
-    struct {                        /* the POST waiting for its ack */
+    bool counted;               /* included in kz_metrics.http_conns_open */
+    bool deadline;              /* the timer is a request deadline */
+    bool eof;                   /* the peer has half-closed */
+    bool wait_drain;            /* BUSY until the output queue drains */
+    bool drop;                  /* slow SSE consumer: close from the timer */
+    size_t discarded;           /* bytes read while draining/lingering */
+    struct kz_sbuf pending;     /* bytes received while busy, not yet parsed */
+    struct kz_sub sub;          /* SSE subscriber (attached when sub.attached) */
+    struct kz_cot_decoder *dec; /* created on the first POST */
+    struct {                    /* the POST waiting for its ack */
         char *uid;
         uint64_t seq;
         bool in_submit;
         bool acked;
         bool ping;
     } post;
-    int status;                     /* of the response to the current request */
-    const char *error;              /* its error message, while it is being sent */
+    int status;        /* of the response to the current request */
+    const char *error; /* its error message, while it is being sent */
     uint64_t id;
     char peer[64];
     struct kz__http_conn *prev, *next;
@@ -208,11 +207,10 @@ struct kz__http_conn {
  * Queue a complete response for the current request and finish it (keep-alive
  * or close).  The connection may already be closing: then nothing happens.
  */
-void kz__http_respond(struct kz__http_conn *c, int status, const char *ctype,
-                      const char *extra, const void *body, size_t len);
+void kz__http_respond(struct kz__http_conn *c, int status, const char *ctype, const char *extra,
+                      const void *body, size_t len);
 /* {"error": msg} with the given status (and extra header lines, may be NULL). */
-void kz__http_error_extra(struct kz__http_conn *c, int status, const char *extra,
-                          const char *msg);
+void kz__http_error_extra(struct kz__http_conn *c, int status, const char *extra, const char *msg);
 void kz__http_error(struct kz__http_conn *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -32,8 +32,7 @@ static void rejects(struct kz_sbuf *out)
     head(out, "kizuna_rejects_total", "counter", "Inputs refused, by reason.");
     for (unsigned i = 0; i < KZ_REJ__COUNT; i++) {
         kz_sbuf_addf(out, "kizuna_rejects_total{reason=\"%s\"} %llu\n",
-                     kz_reject_name((enum kz_reject)i),
-                     (unsigned long long)kz_metrics.rejects[i]);
+                     kz_reject_name((enum kz_reject)i), (unsigned long long)kz_metrics.rejects[i]);
     }
 }
 

@@ -85,8 +85,8 @@ static int on_header_value_complete(llhttp_t *p)
     if (!req->headers)
         req->headers = kz__arena_alloc(&req->arena, hp->lim.max_headers * sizeof(*req->headers));
     /* Trailing optional whitespace is not part of the value (RFC 9110 5.5). */
-    while (hp->value.len && (hp->value.buf[hp->value.len - 1] == ' ' ||
-                             hp->value.buf[hp->value.len - 1] == '\t'))
+    while (hp->value.len &&
+           (hp->value.buf[hp->value.len - 1] == ' ' || hp->value.buf[hp->value.len - 1] == '\t'))
         hp->value.len--;
     struct kz__http_header *h = &req->headers[req->n_headers++];
     h->name = kz__arena_strndup(&req->arena, hp->field.buf ? hp->field.buf : "", hp->field.len);
@@ -193,8 +193,7 @@ void kz__http_parser_next(struct kz__http_parser *hp)
         llhttp_resume(&hp->p);
 }
 
-int kz__http_parser_feed(struct kz__http_parser *hp, const char *data, size_t len,
-                         size_t *used)
+int kz__http_parser_feed(struct kz__http_parser *hp, const char *data, size_t len, size_t *used)
 {
     KZ_ASSERT(!hp->ready);
     llhttp_errno_t e = llhttp_execute(&hp->p, data, len);

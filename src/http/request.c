@@ -98,8 +98,7 @@ int kz__http_percent_decode(char *dst, const char *src, size_t len, bool plus_is
     return KZ_OK;
 }
 
-static int decode_into(struct kz__arena *a, const char *s, size_t len, bool plus,
-                       const char **out)
+static int decode_into(struct kz__arena *a, const char *s, size_t len, bool plus, const char **out)
 {
     char *p = kz__arena_alloc(a, len + 1);
     int rc = kz__http_percent_decode(p, s, len, plus, NULL);
@@ -247,8 +246,8 @@ static int nonempty_param(const struct kz__http_target *t, const char *name, con
     return KZ_OK;
 }
 
-int kz__http_events_query(const struct kz__http_target *t, struct kz_store_query *q,
-                          char *errbuf, size_t errlen)
+int kz__http_events_query(const struct kz__http_target *t, struct kz_store_query *q, char *errbuf,
+                          size_t errlen)
 {
     const char *limit = kz__http_param(t, "limit");
 

@@ -19,9 +19,9 @@
 
 #include "http/internal.h"
 
-static struct kz__http_conn *conns;     /* every live connection */
+static struct kz__http_conn *conns; /* every live connection */
 static uint64_t last_conn_id;
-static char read_slab[65536];           /* loop thread only; reads are consumed at once */
+static char read_slab[65536]; /* loop thread only; reads are consumed at once */
 
 static void feed(struct kz__http_conn *c, const char *data, size_t len);
 static void on_timer(uv_timer_t *t);
@@ -278,8 +278,8 @@ void kz__http_finish(struct kz__http_conn *c, bool keep_alive)
         resume(c);
 }
 
-void kz__http_respond(struct kz__http_conn *c, int status, const char *ctype,
-                      const char *extra, const void *body, size_t len)
+void kz__http_respond(struct kz__http_conn *c, int status, const char *ctype, const char *extra,
+                      const void *body, size_t len)
 {
     struct kz_sbuf sb = KZ_SBUF_INIT;
     bool keep = c->hp.req.keep_alive && status < 500 && status != 413 && status != 431;
@@ -307,15 +307,14 @@ void kz__http_respond(struct kz__http_conn *c, int status, const char *ctype,
     kz__http_finish(c, keep);
 }
 
-void kz__http_error_extra(struct kz__http_conn *c, int status, const char *extra,
-                          const char *msg)
+void kz__http_error_extra(struct kz__http_conn *c, int status, const char *extra, const char *msg)
 {
     struct kz_sbuf sb = KZ_SBUF_INIT;
 
     kz_sbuf_adds(&sb, "{\"error\":");
     kz__json_str(&sb, msg, strlen(msg));
     kz_sbuf_adds(&sb, "}\n");
-    c->error = msg;     /* for the request log line, during this call only */
+    c->error = msg; /* for the request log line, during this call only */
     kz__http_respond(c, status, "application/json", extra, sb.buf, sb.len);
     c->error = NULL;
     kz_sbuf_release(&sb);
@@ -383,7 +382,7 @@ static void on_eof(struct kz__http_conn *c)
         break;
     case KZ__HTTP_BUSY:
     case KZ__HTTP_DRAINING:
-        break;  /* finish the answer, then close */
+        break; /* finish the answer, then close */
     default:
         kz__http_close(c, "eof");
         break;
@@ -411,7 +410,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     case KZ__HTTP_BUSY:
         kz_sbuf_add(&c->pending, buf->base, (size_t)n);
         break;
-    default:    /* SSE, draining, lingering: input is ignored but bounded */
+    default: /* SSE, draining, lingering: input is ignored but bounded */
         c->discarded += (size_t)n;
         if (c->discarded > KZ__HTTP_LINGER_BYTES)
             kz__http_close(c, "too much input after the last response");
@@ -532,8 +531,8 @@ void kz_http_accept(void *ud, struct kz_input *input, uv_stream_t *server)
     }
     c->counted = true;
     kz_metrics.http_conns_open++;
-    kz_log(KZ_LOG_DEBUG, "http connection", "conn=%llu input=%s peer=%s",
-           (unsigned long long)c->id, input->conf->name, c->peer);
+    kz_log(KZ_LOG_DEBUG, "http connection", "conn=%llu input=%s peer=%s", (unsigned long long)c->id,
+           input->conf->name, c->peer);
     kz__http_arm_timer(c, c->lim.timeout_ms, 0);
     update_reading(c);
 }

@@ -50,7 +50,7 @@ static void test_percent_decode(void **state)
     decode_bad("abc%2");
     decode_bad("%zz");
     decode_bad("%4g");
-    decode_bad("%00");          /* an encoded NUL would truncate C strings */
+    decode_bad("%00"); /* an encoded NUL would truncate C strings */
     decode_bad("a%0");
 }
 
@@ -72,7 +72,7 @@ static void test_target_path(void **state)
     assert_int_equal(t.n_params, 0);
 
     assert_int_equal(target(&a, "/a%20b/c+d", &t), KZ_OK);
-    assert_string_equal(t.path, "/a b/c+d");    /* '+' is literal in paths */
+    assert_string_equal(t.path, "/a b/c+d"); /* '+' is literal in paths */
 
     assert_int_equal(target(&a, "/x#frag", &t), KZ_OK);
     assert_string_equal(t.path, "/x");
@@ -217,9 +217,18 @@ static void test_events_query(void **state)
     assert_true(q.since_us == 1608148774000000);
 
     const char *bad[] = {
-        "/e?limit=0", "/e?limit=10001", "/e?limit=-1", "/e?limit=abc", "/e?limit=",
-        "/e?limit=99999999999999999999", "/e?limit=1.5", "/e?since=yesterday",
-        "/e?until=2020-12-16", "/e?since=", "/e?uid=", "/e?type=",
+        "/e?limit=0",
+        "/e?limit=10001",
+        "/e?limit=-1",
+        "/e?limit=abc",
+        "/e?limit=",
+        "/e?limit=99999999999999999999",
+        "/e?limit=1.5",
+        "/e?since=yesterday",
+        "/e?until=2020-12-16",
+        "/e?since=",
+        "/e?uid=",
+        "/e?type=",
         "/e?since=2021-01-01T00:00:00Z&until=2020-01-01T00:00:00Z",
     };
     for (size_t i = 0; i < KZ_ARRAY_LEN(bad); i++) {
@@ -406,8 +415,7 @@ static void test_limit_body(void **state)
 
     /* Declared too large: refused before any body byte arrives. */
     parser_setup(100, 64);
-    assert_int_equal(feed_str("POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n", 1000, NULL),
-                     413);
+    assert_int_equal(feed_str("POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n", 1000, NULL), 413);
     kz__http_parser_release(&hp);
 
     /* Exactly the limit is fine. */
@@ -467,7 +475,7 @@ static void test_malformed(void **state)
         "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
         "GET /%zz HTTP/1.1\r\n\r\n",
         "GET /a?b=%0 HTTP/1.1\r\n\r\n",
-        "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",   /* a TLS ClientHello */
+        "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", /* a TLS ClientHello */
     };
     (void)state;
 
@@ -518,9 +526,9 @@ static void test_json_str(void **state)
     json_is("l1\nl2\t\x01", 7, "\"l1\\u000al2\\u0009\\u0001\"");
     json_is("\xe6\x97\xa5\xe6\x9c\xac", 6, "\"\xe6\x97\xa5\xe6\x9c\xac\"");
     json_is("\xf0\x9f\x9a\x81", 4, "\"\xf0\x9f\x9a\x81\"");
-    json_is("a\xffz", 3, "\"a\\ufffdz\"");              /* invalid byte */
-    json_is("\xe6\x97", 2, "\"\\ufffd\\ufffd\"");         /* truncated */
-    json_is("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");         /* overlong */
+    json_is("a\xffz", 3, "\"a\\ufffdz\"");                   /* invalid byte */
+    json_is("\xe6\x97", 2, "\"\\ufffd\\ufffd\"");            /* truncated */
+    json_is("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");            /* overlong */
     json_is("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
     json_is("a\0b", 3, "\"a\\u0000b\"");
 }

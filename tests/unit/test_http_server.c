@@ -40,10 +40,10 @@ static char *cyan[] = {"Cyan"}, *red[] = {"Red"};
 #define RESP_MAX (1 << 20)
 
 struct resp {
-    char *raw;          /* everything read, NUL-terminated */
+    char *raw; /* everything read, NUL-terminated */
     size_t len;
     int status;
-    const char *body;   /* after the blank line */
+    const char *body; /* after the blank line */
 };
 
 static int client_connect(int input)
@@ -182,11 +182,17 @@ static void client_free(struct client *c)
 
 static void make_input(int i, const char *name, char **groups)
 {
-    confs[i] = (struct kz_input_conf){.name = (char *)name, .protocol = "http",
-                                      .listen = "127.0.0.1:0", .default_label = "UNCLASSIFIED"};
-    ids[i] = (struct kz_identity){.user = (char *)name, .nation = "USA", .clearance = "SECRET",
-                                  .groups_in = groups, .groups_in_count = 1,
-                                  .groups_out = groups, .groups_out_count = 1};
+    confs[i] = (struct kz_input_conf){.name = (char *)name,
+                                      .protocol = "http",
+                                      .listen = "127.0.0.1:0",
+                                      .default_label = "UNCLASSIFIED"};
+    ids[i] = (struct kz_identity){.user = (char *)name,
+                                  .nation = "USA",
+                                  .clearance = "SECRET",
+                                  .groups_in = groups,
+                                  .groups_in_count = 1,
+                                  .groups_out = groups,
+                                  .groups_out_count = 1};
     confs[i].identity = &ids[i];
     inputs[i].conf = &confs[i];
     inputs[i].identity = &ids[i];
@@ -206,29 +212,34 @@ static int setup(void **state)
     make_input(IN_RED, "red", red);
     make_input(IN_DB, "web-db", cyan);
     make_input(IN_LIMITED, "limited", cyan);
-    router = kz_router_new(&loop, &(struct kz_router_opts){.inputs = inputs,
-                                                           .n_inputs = N_INPUTS,
-                                                           .node_id = "test"});
+    router = kz_router_new(
+        &loop, &(struct kz_router_opts){.inputs = inputs, .n_inputs = N_INPUTS, .node_id = "test"});
     assert_int_equal(kz_store_open(&loop, &so, &store), KZ_OK);
-    router_db = kz_router_new(&loop, &(struct kz_router_opts){.store = store,
-                                                              .inputs = inputs,
-                                                              .n_inputs = N_INPUTS,
-                                                              .node_id = "test"});
-    opts = (struct kz_http_opts){.router = router, .max_body = 4096, .max_headers = 16,
-                                 .timeout_ms = 1000, .out_queue_bytes = 65536};
+    router_db = kz_router_new(
+        &loop, &(struct kz_router_opts){
+                   .store = store, .inputs = inputs, .n_inputs = N_INPUTS, .node_id = "test"});
+    opts = (struct kz_http_opts){.router = router,
+                                 .max_body = 4096,
+                                 .max_headers = 16,
+                                 .timeout_ms = 1000,
+                                 .out_queue_bytes = 65536};
     opts_db = opts;
     opts_db.router = router_db;
     opts_db.store = store;
     opts_limited = opts;
     opts_limited.max_connections = 1;
-    assert_int_equal(kz_listener_start(&loop, &inputs[IN_WEB], kz_http_accept, &opts,
-                                       &listeners[IN_WEB]), KZ_OK);
-    assert_int_equal(kz_listener_start(&loop, &inputs[IN_RED], kz_http_accept, &opts,
-                                       &listeners[IN_RED]), KZ_OK);
-    assert_int_equal(kz_listener_start(&loop, &inputs[IN_DB], kz_http_accept, &opts_db,
-                                       &listeners[IN_DB]), KZ_OK);
-    assert_int_equal(kz_listener_start(&loop, &inputs[IN_LIMITED], kz_http_accept,
-                                       &opts_limited, &listeners[IN_LIMITED]), KZ_OK);
+    assert_int_equal(
+        kz_listener_start(&loop, &inputs[IN_WEB], kz_http_accept, &opts, &listeners[IN_WEB]),
+        KZ_OK);
+    assert_int_equal(
+        kz_listener_start(&loop, &inputs[IN_RED], kz_http_accept, &opts, &listeners[IN_RED]),
+        KZ_OK);
+    assert_int_equal(
+        kz_listener_start(&loop, &inputs[IN_DB], kz_http_accept, &opts_db, &listeners[IN_DB]),
+        KZ_OK);
+    assert_int_equal(kz_listener_start(&loop, &inputs[IN_LIMITED], kz_http_accept, &opts_limited,
+                                       &listeners[IN_LIMITED]),
+                     KZ_OK);
     return 0;
 }
 
@@ -254,10 +265,10 @@ static int teardown(void **state)
 
 /* ---- requests ------------------------------------------------------------------------ */
 
-#define EVENT_FMT                                                                          \
-    "<?xml version=\"1.0\"?><event version=\"2.0\" uid=\"%s\" type=\"a-f-G-U-C\" "         \
-    "how=\"m-g\" time=\"2024-01-01T00:00:00Z\" start=\"2024-01-01T00:00:00Z\" "            \
-    "stale=\"2099-01-01T00:00:00Z\"><point lat=\"35.5\" lon=\"139.7\" hae=\"10\" "         \
+#define EVENT_FMT                                                                                  \
+    "<?xml version=\"1.0\"?><event version=\"2.0\" uid=\"%s\" type=\"a-f-G-U-C\" "                 \
+    "how=\"m-g\" time=\"2024-01-01T00:00:00Z\" start=\"2024-01-01T00:00:00Z\" "                    \
+    "stale=\"2099-01-01T00:00:00Z\"><point lat=\"35.5\" lon=\"139.7\" hae=\"10\" "                 \
     "ce=\"5\" le=\"5\"/><detail><contact callsign=\"%s\"/></detail></event>"
 
 static void post_event(int input, const char *uid, struct resp *r)
@@ -483,7 +494,7 @@ static void test_store_events(void **state)
     const char *a = strstr(c.r[2].body, "DB-1"), *b = strstr(c.r[2].body, "DB-2");
     assert_non_null(a);
     assert_non_null(b);
-    assert_true(b < a);     /* newest first */
+    assert_true(b < a); /* newest first */
     assert_int_equal(strncmp(c.r[2].body, "{\"events\":[", 11), 0);
     assert_int_equal(c.r[3].status, 400);
     assert_non_null(strstr(c.r[3].body, "limit"));
@@ -608,8 +619,8 @@ static void c_disconnect_before_ack(struct client *c)
     int n = snprintf(body, sizeof(body), EVENT_FMT, "GONE-1", "GONE-1");
     int fd = client_connect(IN_DB);
 
-    snprintf(req, sizeof(req), "POST /api/v1/events HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s",
-             n, body);
+    snprintf(req, sizeof(req), "POST /api/v1/events HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s", n,
+             body);
     /* Reset right away: the ack arrives for a connection that is gone. */
     struct linger lg = {1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
