@@ -177,7 +177,8 @@ describe('client subcommands against a server', () => {
             assert.match(e.type, /^a-f-[GSA]-/, `${uid} type ${e.type}`);
             assert.ok(e.callsign && /^[A-Z0-9-]+-\d+$/.test(e.callsign), `${uid} callsign ${e.callsign}`);
             assert.match(e.detail, /<__group name="[^"]+" role="[^"]+"\/>/);
-            assert.equal(e.attrs.access, undefined, 'sim must leave access to the input default');
+            // sim sends no access attribute, so the input's default label applies.
+            assert.equal(e.attrs.access, 'UNCLASSIFIED', 'sim events must take the input default label');
             assert.ok(Date.parse(e.stale) - Date.parse(e.time) >= 30000, 'stale at least 30 s ahead');
             assert.ok(Math.abs(e.point.lat) <= 90 && Math.abs(e.point.lon) <= 180);
             if (reports.length > 1) {

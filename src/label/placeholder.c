@@ -1,2 +1,0 @@
-/* placeholder, replaced by the subsystem's sources */
-typedef int kz__placeholder_label;
