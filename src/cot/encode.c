@@ -6,9 +6,50 @@
 
 #include "cot/internal.h"
 
+/*
+ * Coordinates are decimals with a few fraction digits.  When m / 10^k for
+ * the smallest k <= 8 is exactly v, "m with k fraction digits" is the
+ * shortest form that reads back (IEEE division rounds m / 10^k the way
+ * strtod rounds the decimal), and writing it by hand is ten times cheaper
+ * than printf and strtod.  Returns 0 when v is not such a number.
+ */
+static size_t fmt_fixed(double v, char *buf)
+{
+    static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+    double a = fabs(v);
+    char digits[24];
+    size_t n = 0, len = 0;
+
+    if (!(a < 1e9) || (a != 0.0 && a < 1e-4))
+        return 0;
+    for (int k = 0; k < (int)KZ_ARRAY_LEN(p10); k++) {
+        double m = nearbyint(a * p10[k]);
+        if (m / p10[k] != a)
+            continue;
+        uint64_t u = (uint64_t)m;
+        do
+            digits[n++] = (char)('0' + u % 10);
+        while ((u /= 10) != 0);
+        while (n <= (size_t)k)
+            digits[n++] = '0';
+        if (signbit(v))
+            buf[len++] = '-';
+        while (n > (size_t)k)
+            buf[len++] = digits[--n];
+        if (k > 0)
+            buf[len++] = '.';
+        while (n > 0)
+            buf[len++] = digits[--n];
+        buf[len] = '\0';
+        return len;
+    }
+    return 0;
+}
+
 size_t kz__cot_fmt_num(double v, char *buf)
 {
     int n = 0;
+    size_t len;
 
     if (v == KZ_POINT_UNKNOWN) {
         memcpy(buf, "9999999.0", 10);
@@ -16,6 +57,8 @@ size_t kz__cot_fmt_num(double v, char *buf)
     }
     if (!isfinite(v))
         return (size_t)snprintf(buf, KZ__COT_NUMLEN, "%s", isnan(v) ? "nan" : "inf");
+    if ((len = fmt_fixed(v, buf)) != 0)
+        return len;
     /*
      * %g trims trailing zeros, so the first precision that reads back is
      * the shortest form; 15 digits cover every value typed as decimal.
@@ -76,10 +119,15 @@ static void add_attr_value(struct kz_sbuf *out, const char *s)
     size_t n = strlen(s), run = 0, i = 0;
 
     while (i < n) {
-        uint32_t c;
-        size_t len = kz__utf8_seq(p + i, n - i, &c);
+        uint32_t c = p[i];
+        size_t len;
         const char *rep;
 
+        if (c >= 0x20 && c < 0x7f && c != '&' && c != '<' && c != '>' && c != '"') {
+            i++;
+            continue;
+        }
+        len = kz__utf8_seq(p + i, n - i, &c);
         if (len == 0 || !xml_char(c)) {
             rep = "\xEF\xBF\xBD";
         } else {

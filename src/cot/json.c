@@ -20,11 +20,16 @@ static void add_str(struct kz_sbuf *out, const char *s, size_t n)
     kz_sbuf_grow(out, n + 2);
     kz_sbuf_adds(out, "\"");
     while (i < n) {
-        uint32_t c;
-        size_t len = kz__utf8_seq(p + i, n - i, &c);
+        uint32_t c = p[i];
+        size_t len;
         char esc[8];
         const char *rep = esc;
 
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            i++;
+            continue;
+        }
+        len = kz__utf8_seq(p + i, n - i, &c);
         if (len == 0)
             rep = "\\ufffd";
         else if (c == '"')

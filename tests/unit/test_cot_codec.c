@@ -1,0 +1,800 @@
+/* Unit tests for the CoT decoder, validation rules and the XML/JSON encoders. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include "cot/cot.h"
+
+#define T0 "2020-12-16T19:59:34.913Z"
+#define T1 "2020-12-16T20:05:49.913Z"
+#define TIMES "time=\"" T0 "\" start=\"" T0 "\" stale=\"" T1 "\""
+
+/* An ATAK self-SA as commo writes it (about 700 bytes). */
+static const char sa_xml[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+    "<event version=\"2.0\" uid=\"ANDROID-589520ccfcd20f01\" type=\"a-f-G-U-C\" how=\"m-g\" "
+    TIMES "><point lat=\"35.6762\" lon=\"139.6503\" hae=\"40.2\" ce=\"9.9\" "
+    "le=\"9999999.0\"/><detail><takv os=\"29\" version=\"4.2.0.4 (e7c0aaea).1608052012-CIV\" "
+    "device=\"SAMSUNG SM-G975U1\" platform=\"ATAK-CIV\"/><contact endpoint=\"*:-1:stcp\" "
+    "phone=\"+15555555555\" callsign=\"JENNY\"/><uid Droid=\"JENNY\"/><precisionlocation "
+    "altsrc=\"GPS\" geopointsrc=\"GPS\"/><__group role=\"Team Member\" name=\"Cyan\"/><status "
+    "battery=\"78\"/><track course=\"80.24833892285461\" speed=\"0.0\"/></detail></event>";
+
+/* A 1:1 GeoChat through a server, with directed delivery. */
+static const char chat_xml[] =
+    "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+    "<event version='2.0' uid='GeoChat.ANDROID-589520ccfcd20f01.BOB-UID.0a1b2c3d' "
+    "type='b-t-f' how='h-g-i-g-o' time='" T0 "' start='" T0 "' stale='2020-12-17T19:59:34.913Z'>"
+    "<point lat='35.6762' lon='139.6503' hae='9999999.0' ce='9999999.0' le='9999999.0'/>"
+    "<detail><__chat parent='RootContactGroup' groupOwner='false' messageId='0a1b2c3d' "
+    "chatroom='BOB' id='BOB-UID' senderCallsign='JENNY'><chatgrp uid0='ANDROID-589520ccfcd20f01' "
+    "uid1='BOB-UID' id='BOB-UID'/></__chat><link uid='ANDROID-589520ccfcd20f01' "
+    "type='a-f-G-U-C' relation='p-p'/><__serverdestination "
+    "destinations='192.168.1.10:4242:tcp:ANDROID-589520ccfcd20f01'/><remarks "
+    "source='BAO.F.ATAK.ANDROID-589520ccfcd20f01' to='BOB-UID' time='" T0 "'>Meet at the "
+    "&lt;north&gt; gate &amp; bring water</remarks><marti><dest callsign='BOB'/>"
+    "<dest mission='ops'/><dest uid='ALICE-UID'/></marti></detail></event>";
+
+static const char delete_xml[] =
+    "<event version=\"2.0\" uid=\"delete-1\" type=\"t-x-d-d\" how=\"h-g-i-g-o\" " TIMES ">"
+    "<point lat=\"0\" lon=\"0\" hae=\"0\" ce=\"9999999\" le=\"9999999\"/><detail>"
+    "<link uid=\"marker-42\" relation=\"none\" type=\"none\"/><__forcedelete/></detail></event>";
+
+/* node-cot: <detail> before <point>, empty optional attributes, six-nines unknown. */
+static const char node_xml[] =
+    "<event version=\"2.0\" uid=\"node-1\" type=\"a-f-G-E-V-C\" how=\"m-g\" " TIMES
+    " qos=\"\" opex=\"\" access=\"\"><detail><contact callsign=\"NODE\" "
+    "endpoint=\"*:-1:stcp\"/><_flow-tags_><NodeCoT-12.23.0>" T0 "</NodeCoT-12.23.0>"
+    "</_flow-tags_></detail><point lat=\"-33.5\" lon=\"-70.25\" hae=\"0\" ce=\"999999\" "
+    "le=\"999999\"/></event>\n";
+
+static struct kz_cot_decoder *dec;
+
+static int setup(void **state)
+{
+    (void)state;
+    dec = kz_cot_decoder_new(NULL);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    kz_cot_decoder_free(dec);
+    return 0;
+}
+
+static void decode_ok(const char *xml, struct kz_event *ev)
+{
+    enum kz_reject why = KZ_REJ__COUNT;
+    char err[256] = "";
+
+    kz_event_init(ev);
+    int rc = kz_cot_decode(dec, xml, strlen(xml), ev, &why, err, sizeof(err));
+    if (rc != KZ_OK)
+        fail_msg("decode failed (%s): %s", kz_reject_name(why), err);
+}
+
+/* Decoding must fail with `want`; returns the message for further checks. */
+static const char *decode_bad(const char *xml, enum kz_reject want)
+{
+    static char err[256];
+    struct kz_event ev;
+    enum kz_reject why = KZ_REJ__COUNT;
+
+    kz_event_init(&ev);
+    err[0] = '\0';
+    int rc = kz_cot_decode(dec, xml, strlen(xml), &ev, &why, err, sizeof(err));
+    if (rc == KZ_OK)
+        fail_msg("decoded, expected reject %s", kz_reject_name(want));
+    if (why != want)
+        fail_msg("reject %s (%s), expected %s", kz_reject_name(why), err, kz_reject_name(want));
+    assert_true(err[0] != '\0');
+    assert_null(strchr(err, '\n'));
+    assert_null(ev.uid);
+    assert_null(ev.detail);
+    return err;
+}
+
+static void assert_str_eq(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        assert_ptr_equal(a, b);
+    else
+        assert_string_equal(a, b);
+}
+
+static void assert_same_event(const struct kz_event *a, const struct kz_event *b)
+{
+    assert_str_eq(a->version, b->version);
+    assert_str_eq(a->uid, b->uid);
+    assert_str_eq(a->type, b->type);
+    assert_str_eq(a->how, b->how);
+    assert_str_eq(a->access, b->access);
+    assert_str_eq(a->qos, b->qos);
+    assert_str_eq(a->opex, b->opex);
+    assert_true(a->time == b->time && a->start == b->start && a->stale == b->stale);
+    assert_true(a->lat == b->lat && a->lon == b->lon && a->hae == b->hae);
+    assert_true(a->ce == b->ce && a->le == b->le);
+    assert_int_equal(a->detail_len, b->detail_len);
+    if (a->detail || b->detail)
+        assert_memory_equal(a->detail, b->detail, a->detail_len);
+    assert_str_eq(a->callsign, b->callsign);
+    assert_str_eq(a->endpoint, b->endpoint);
+    assert_str_eq(a->group_name, b->group_name);
+    assert_str_eq(a->group_role, b->group_role);
+    assert_str_eq(a->link_uid, b->link_uid);
+    assert_str_eq(a->chat_room, b->chat_room);
+    assert_str_eq(a->chat_sender, b->chat_sender);
+    assert_str_eq(a->remarks, b->remarks);
+    assert_int_equal(a->n_dests, b->n_dests);
+    for (unsigned i = 0; i < a->n_dests; i++) {
+        assert_str_eq(a->dests[i].callsign, b->dests[i].callsign);
+        assert_str_eq(a->dests[i].uid, b->dests[i].uid);
+    }
+}
+
+/* decode -> encode -> decode gives the same event, and encoding is then stable. */
+static void round_trip(const char *xml)
+{
+    struct kz_event a, b;
+    struct kz_sbuf x1 = KZ_SBUF_INIT, x2 = KZ_SBUF_INIT;
+
+    decode_ok(xml, &a);
+    kz_cot_encode_xml(&a, &x1);
+    decode_ok(x1.buf, &b);
+    assert_same_event(&a, &b);
+    kz_cot_encode_xml(&b, &x2);
+    assert_string_equal(x1.buf, x2.buf);
+    kz_sbuf_release(&x1);
+    kz_sbuf_release(&x2);
+    kz_event_clear(&a);
+    kz_event_clear(&b);
+}
+
+/* ---- realistic events ------------------------------------------------- */
+
+static void test_sa(void **state)
+{
+    struct kz_event ev;
+
+    (void)state;
+    decode_ok(sa_xml, &ev);
+    assert_string_equal(ev.version, "2.0");
+    assert_string_equal(ev.uid, "ANDROID-589520ccfcd20f01");
+    assert_string_equal(ev.type, "a-f-G-U-C");
+    assert_string_equal(ev.how, "m-g");
+    assert_true(ev.time == 1608148774913000 && ev.start == ev.time);
+    assert_true(ev.stale == 1608149149913000);
+    assert_true(ev.lat == 35.6762 && ev.lon == 139.6503 && ev.hae == 40.2 && ev.ce == 9.9);
+    assert_true(ev.le == KZ_POINT_UNKNOWN);
+    assert_string_equal(ev.callsign, "JENNY");
+    assert_string_equal(ev.endpoint, "*:-1:stcp");
+    assert_string_equal(ev.group_name, "Cyan");
+    assert_string_equal(ev.group_role, "Team Member");
+    assert_null(ev.access);
+    assert_null(ev.link_uid);
+    assert_null(ev.remarks);
+    assert_int_equal(ev.n_dests, 0);
+    assert_non_null(strstr(ev.detail, "<track course=\"80.24833892285461\""));
+    assert_true(kz_cot_type_is(&ev, "a-f-G-U-C"));
+    assert_false(kz_cot_type_is(&ev, "a-f-G"));
+    assert_true(kz_cot_type_has_prefix(&ev, "a-f-"));
+    assert_false(kz_cot_type_has_prefix(&ev, "a-h-"));
+    kz_event_clear(&ev);
+    round_trip(sa_xml);
+}
+
+static void test_chat(void **state)
+{
+    struct kz_event ev;
+
+    (void)state;
+    decode_ok(chat_xml, &ev);
+    assert_true(kz_cot_type_has_prefix(&ev, "b-t-f"));
+    assert_string_equal(ev.chat_room, "BOB");
+    assert_string_equal(ev.chat_sender, "JENNY");
+    assert_string_equal(ev.link_uid, "ANDROID-589520ccfcd20f01");
+    assert_string_equal(ev.remarks, "Meet at the <north> gate & bring water");
+    assert_true(ev.hae == KZ_POINT_UNKNOWN && ev.ce == KZ_POINT_UNKNOWN);
+    /* The mission destination carries neither callsign nor uid. */
+    assert_int_equal(ev.n_dests, 2);
+    assert_string_equal(ev.dests[0].callsign, "BOB");
+    assert_null(ev.dests[0].uid);
+    assert_null(ev.dests[1].callsign);
+    assert_string_equal(ev.dests[1].uid, "ALICE-UID");
+    kz_event_clear(&ev);
+    round_trip(chat_xml);
+}
+
+static void test_delete(void **state)
+{
+    struct kz_event ev;
+
+    (void)state;
+    decode_ok(delete_xml, &ev);
+    assert_true(kz_cot_type_is(&ev, "t-x-d-d"));
+    assert_string_equal(ev.link_uid, "marker-42");
+    assert_true(ev.lat == 0.0 && ev.lon == 0.0 && ev.hae == 0.0);
+    assert_true(ev.ce == KZ_POINT_UNKNOWN && ev.le == KZ_POINT_UNKNOWN);
+    kz_event_clear(&ev);
+    round_trip(delete_xml);
+}
+
+static void test_node_cot(void **state)
+{
+    struct kz_event ev;
+
+    (void)state;
+    decode_ok(node_xml, &ev);
+    assert_null(ev.qos);
+    assert_null(ev.opex);
+    assert_null(ev.access);
+    assert_string_equal(ev.callsign, "NODE");
+    assert_true(ev.lat == -33.5 && ev.lon == -70.25 && ev.hae == 0.0);
+    assert_true(ev.ce == KZ_POINT_UNKNOWN && ev.le == KZ_POINT_UNKNOWN);
+    kz_event_clear(&ev);
+    round_trip(node_xml);
+}
+
+static void test_canonical_xml(void **state)
+{
+    static const char in[] =
+        "<event version='2.0' uid='x&quot;1' type='a-h-A-M-F;ext' how='h-e' " TIMES
+        " access='SECRET//REL TO USA, JPN' qos='1-r-c' opex='e-KEEN SWORD'>"
+        "<point lat='1.5' lon='-2' hae='9999999' ce='0.1' le='999999'/></event>";
+    static const char want[] =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<event version=\"2.0\" uid=\"x&quot;1\" "
+        "type=\"a-h-A-M-F;ext\" how=\"h-e\" " TIMES " access=\"SECRET//REL TO USA, JPN\" "
+        "qos=\"1-r-c\" opex=\"e-KEEN SWORD\"><point lat=\"1.5\" lon=\"-2\" hae=\"9999999.0\" "
+        "ce=\"0.1\" le=\"9999999.0\"/></event>";
+    struct kz_event ev;
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+
+    (void)state;
+    decode_ok(in, &ev);
+    assert_null(ev.detail);
+    kz_cot_encode_xml(&ev, &sb);
+    assert_string_equal(sb.buf, want);
+    kz_sbuf_release(&sb);
+
+    /* Fields the decoder never saw: defaults and escaping of line breaks. */
+    kz_event_clear(&ev);
+    ev.uid = strdup("a\tb\nc\rd<&>");
+    ev.type = strdup("a-f-G");
+    ev.how = strdup("m-g");
+    ev.lat = 1.0;
+    ev.lon = 2.0;
+    kz_cot_encode_xml(&ev, &sb);
+    assert_non_null(
+        strstr(sb.buf, "<event version=\"2.0\" uid=\"a&#9;b&#10;c&#13;d&lt;&amp;&gt;\""));
+    assert_non_null(strstr(sb.buf, "time=\"1970-01-01T00:00:00.000Z\""));
+    assert_true(sb.buf[sb.len - 1] == '>');
+    round_trip(sb.buf);
+    kz_sbuf_release(&sb);
+    kz_event_clear(&ev);
+}
+
+static void test_numbers(void **state)
+{
+    static const struct { const char *in, *out; } cases[] = {
+        {"0.1", "0.1"}, {"35.6762", "35.6762"}, {"-0.3333333333333333", "-0.3333333333333333"},
+        {"1e-300", "1e-300"}, {"  12.50 ", "12.5"}, {"+7", "7"}, {"90", "90"},
+        {"0.30000000000000004", "0.30000000000000004"}, {"-180", "-180"},
+        {"0.0001", "0.0001"}, {"0.00001", "1e-05"}, {"-0", "-0"}, {"123456789.12345678",
+        "123456789.12345678"}, {"1e9", "1000000000"}, {"80.24833892285461", "80.24833892285461"},
+        {"4.94065645841246544e-324", "4.94065645841247e-324"},
+    };
+    char xml[512], want[64];
+
+    (void)state;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(cases); i++) {
+        struct kz_event ev;
+        struct kz_sbuf sb = KZ_SBUF_INIT;
+        snprintf(xml, sizeof(xml),
+                 "<event version='2' uid='n' type='a' how='h' " TIMES "><point lat='1' lon='2' "
+                 "hae='%s' ce='1' le='1'/></event>", cases[i].in);
+        decode_ok(xml, &ev);
+        kz_cot_encode_xml(&ev, &sb);
+        snprintf(want, sizeof(want), " hae=\"%s\" ", cases[i].out);
+        if (!strstr(sb.buf, want))
+            fail_msg("%s: want %s in %s", cases[i].in, want, sb.buf);
+        kz_sbuf_release(&sb);
+        kz_event_clear(&ev);
+    }
+}
+
+/* <detail> content is passed through byte for byte, whatever its form. */
+static void test_detail_passthrough(void **state)
+{
+    static const char inner[] =
+        "\r\n  <contact callsign='A &amp; B' endpoint=\"*:-1:stcp\"   />\n"
+        "<!-- a comment with <event> in it -->"
+        "<remarks><![CDATA[raw <b>bold</b> & ]]>&#x263A; caf\xc3\xa9</remarks>"
+        "<x:ext xmlns:x='urn:x'><x:y a=\"&lt;&gt;\"/></x:ext><detail/>\t";
+    char xml[1024];
+    struct kz_event ev;
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+
+    (void)state;
+    snprintf(xml, sizeof(xml),
+             "<event version='2.0' uid='p' type='a-f' how='h-e' " TIMES ">"
+             "<point lat='1' lon='2' hae='3' ce='4' le='5'/><detail>%s</detail></event>", inner);
+    decode_ok(xml, &ev);
+    assert_int_equal(ev.detail_len, strlen(inner));
+    assert_memory_equal(ev.detail, inner, strlen(inner));
+    assert_string_equal(ev.callsign, "A & B");
+    assert_string_equal(ev.remarks, "raw <b>bold</b> & \xe2\x98\xba caf\xc3\xa9");
+    kz_cot_encode_xml(&ev, &sb);
+    assert_non_null(strstr(sb.buf, inner));
+    kz_sbuf_release(&sb);
+    kz_event_clear(&ev);
+    round_trip(xml);
+}
+
+static void test_empty_detail(void **state)
+{
+    static const char *forms[] = {"<detail/>", "<detail></detail>", "<detail />"};
+    char xml[512];
+
+    (void)state;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(forms); i++) {
+        struct kz_event ev;
+        struct kz_sbuf sb = KZ_SBUF_INIT;
+        snprintf(xml, sizeof(xml),
+                 "<event version='2.0' uid='e' type='a' how='h' " TIMES ">%s"
+                 "<point lat='1' lon='2'/></event>", forms[i]);
+        decode_ok(xml, &ev);
+        assert_non_null(ev.detail);
+        assert_int_equal(ev.detail_len, 0);
+        assert_string_equal(ev.detail, "");
+        kz_cot_encode_xml(&ev, &sb);
+        assert_non_null(strstr(sb.buf, "/><detail></detail></event>"));
+        kz_sbuf_release(&sb);
+        kz_event_clear(&ev);
+    }
+}
+
+static void test_prologue_and_reuse(void **state)
+{
+    struct kz_event ev;
+    char xml[2048];
+
+    (void)state;
+    /* Junk, a declaration, whitespace and a look-alike element before the event. */
+    snprintf(xml, sizeof(xml), "\xef\xbb\xbfgarbage<events>\n<?xml version='1.0'?>\r\n%s  \n",
+             delete_xml);
+    decode_ok(xml, &ev);
+    assert_string_equal(ev.uid, "delete-1");
+    kz_event_clear(&ev);
+    /* A failure leaves nothing behind for the next document. */
+    decode_bad("<event version='2.0' uid='z' type='a' how='h'", KZ_REJ_XML);
+    decode_ok(chat_xml, &ev);
+    /* Previous contents are cleared, not leaked (the sanitizer build checks). */
+    assert_int_equal(kz_cot_decode(dec, sa_xml, strlen(sa_xml), &ev, NULL, NULL, 0), KZ_OK);
+    assert_null(ev.remarks);
+    assert_int_equal(ev.n_dests, 0);
+    kz_event_clear(&ev);
+}
+
+static void test_copy(void **state)
+{
+    struct kz_event a, b;
+
+    (void)state;
+    decode_ok(chat_xml, &a);
+    a.origin_input = strdup("cot-tcp");
+    a.seq = 7;
+    kz_event_copy(&b, &a);
+    assert_same_event(&a, &b);
+    assert_ptr_not_equal(a.detail, b.detail);
+    assert_ptr_not_equal(a.dests[0].callsign, b.dests[0].callsign);
+    assert_string_equal(b.origin_input, "cot-tcp");
+    assert_true(b.seq == 7);
+    kz_event_clear(&a);
+    assert_string_equal(b.dests[1].uid, "ALICE-UID");
+    kz_event_clear(&b);
+    assert_true(b.lat == KZ_POINT_UNKNOWN && b.uid == NULL && b.n_dests == 0);
+}
+
+/* ---- validation: one test per rule ------------------------------------ */
+
+static const char *make(char *buf, size_t size, const char *attrs, const char *point)
+{
+    snprintf(buf, size, "<event %s><point %s/></event>", attrs, point);
+    return buf;
+}
+
+#define GOOD_ATTRS "version='2.0' uid='u' type='a-f-G' how='m-g' " TIMES
+#define GOOD_POINT "lat='1' lon='2' hae='3' ce='4' le='5'"
+
+static void test_reject_missing(void **state)
+{
+    static const char *names[] = {"version", "uid", "type", "how", "time", "start", "stale"};
+    char xml[512], attrs[256], want[64];
+
+    (void)state;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(names); i++) {
+        /* Rename one attribute so it is missing. */
+        snprintf(attrs, sizeof(attrs), "%s", GOOD_ATTRS);
+        char *at = strstr(attrs, names[i]);
+        at[0] = 'X';
+        snprintf(want, sizeof(want), "missing attribute '%s'", names[i]);
+        assert_string_equal(decode_bad(make(xml, sizeof(xml), attrs, GOOD_POINT),
+                                       KZ_REJ_MISSING), want);
+    }
+    assert_string_equal(decode_bad(make(xml, sizeof(xml), "version='2.0' uid='' type='a' "
+                                        "how='h' " TIMES, GOOD_POINT), KZ_REJ_MISSING),
+                        "empty attribute 'uid'");
+    assert_string_equal(decode_bad("<event " GOOD_ATTRS "><detail/></event>", KZ_REJ_MISSING),
+                        "missing <point>");
+    assert_string_equal(decode_bad("<event " GOOD_ATTRS "/>", KZ_REJ_MISSING), "missing <point>");
+    assert_string_equal(decode_bad(make(xml, sizeof(xml), GOOD_ATTRS, "lon='2'"),
+                                   KZ_REJ_MISSING), "missing attribute 'lat' on <point>");
+}
+
+static void test_reject_time(void **state)
+{
+    static const char *bad[] = {"2020-12-16T19:59:34", "2020-12-16T19:59:34+09:00", "yesterday",
+                                "2020-02-30T00:00:00Z", "2020-12-16 19:59:34Z"};
+    char xml[512], attrs[256];
+
+    (void)state;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(bad); i++) {
+        snprintf(attrs, sizeof(attrs), "version='2' uid='u' type='a' how='h' time='" T0 "' "
+                 "start='%s' stale='" T1 "'", bad[i]);
+        const char *err = decode_bad(make(xml, sizeof(xml), attrs, GOOD_POINT), KZ_REJ_TIME);
+        assert_non_null(strstr(err, "start '"));
+        assert_non_null(strstr(err, bad[i]));
+    }
+    /* Forms seen on the wire are accepted. */
+    struct kz_event ev;
+    decode_ok(make(xml, sizeof(xml), "version='2' uid='u' type='a' how='h' "
+                   "time='2020-12-16T19:59:34Z' start='2020-12-16T19:59:34.913456Z' "
+                   "stale='2020-12-16T19:59:35.1+00:00'", GOOD_POINT), &ev);
+    assert_true(ev.start == 1608148774913456 && ev.stale == 1608148775100000);
+    kz_event_clear(&ev);
+}
+
+static void test_reject_stale(void **state)
+{
+    char xml[512];
+    struct kz_event ev;
+
+    (void)state;
+    const char *err = decode_bad(make(xml, sizeof(xml), "version='2' uid='u' type='a' how='h' "
+                                      "time='" T0 "' start='" T1 "' stale='" T0 "'", GOOD_POINT),
+                                 KZ_REJ_STALE);
+    assert_string_equal(err, "stale " T0 " before start " T1);
+    /* stale == start is allowed. */
+    decode_ok(make(xml, sizeof(xml), "version='2' uid='u' type='a' how='h' time='" T0 "' "
+                   "start='" T0 "' stale='" T0 "'", GOOD_POINT), &ev);
+    kz_event_clear(&ev);
+}
+
+static void test_reject_point(void **state)
+{
+    static const struct { const char *point, *msg; } bad[] = {
+        {"lat='91.5' lon='0'", "lat 91.5 out of range"},
+        {"lat='-90.0001' lon='0'", "lat -90.0001 out of range"},
+        {"lat='0' lon='180.5'", "lon 180.5 out of range"},
+        {"lat='abc' lon='0'", "lat 'abc' is not a number"},
+        {"lat='NaN' lon='0'", "lat 'NaN' is not a number"},
+        {"lat='0' lon='inf'", "lon 'inf' is not a number"},
+        {"lat='0' lon='1e999'", "lon '1e999' is not a number"},
+        {"lat='0x10' lon='0'", "lat '0x10' is not a number"},
+        {"lat='' lon='0'", "lat '' is not a number"},
+        {"lat='1 2' lon='0'", "lat '1 2' is not a number"},
+        {"lat='0' lon='0' hae='-'", "hae '-' is not a number"},
+        {"lat='0' lon='0' ce='-1'", "ce -1 out of range"},
+        {"lat='0' lon='0' le='-0.5'", "le -0.5 out of range"},
+    };
+    char xml[512];
+
+    (void)state;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(bad); i++)
+        assert_string_equal(decode_bad(make(xml, sizeof(xml), GOOD_ATTRS, bad[i].point),
+                                       KZ_REJ_POINT), bad[i].msg);
+    assert_string_equal(decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='2'/>"
+                                   "<point lat='1' lon='2'/></event>", KZ_REJ_POINT),
+                        "more than one <point>");
+}
+
+static void test_reject_type(void **state)
+{
+    static const char *bad_types[] = {"-a", "a-", "a--f", "a-f-G U", "a;b;c", "a.f", "\xc3\xa9"};
+    static const char *good_types[] = {"a", "a-f-G-U-C", "b-m-p-s-p-i", "a-f-G;x y", "A_1-2;",
+                                       "u-d-c-c"};
+    static const char *bad_hows[] = {"hg", "h-", "h--e", "-h", "m g", "h-g-i-g-o-"};
+    static const char *good_hows[] = {"h", "m-g", "h-g-i-g-o", "m-R-abc", "_"};
+    char xml[512], attrs[256];
+    struct kz_event ev;
+
+    (void)state;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(bad_types); i++) {
+        snprintf(attrs, sizeof(attrs), "version='2' uid='u' type='%s' how='h' " TIMES,
+                 bad_types[i]);
+        assert_non_null(strstr(decode_bad(make(xml, sizeof(xml), attrs, GOOD_POINT),
+                                          KZ_REJ_TYPE), "is not a CoT type"));
+    }
+    for (size_t i = 0; i < KZ_ARRAY_LEN(bad_hows); i++) {
+        snprintf(attrs, sizeof(attrs), "version='2' uid='u' type='a' how='%s' " TIMES,
+                 bad_hows[i]);
+        assert_non_null(strstr(decode_bad(make(xml, sizeof(xml), attrs, GOOD_POINT),
+                                          KZ_REJ_TYPE), "is not a CoT how"));
+    }
+    for (size_t i = 0; i < KZ_ARRAY_LEN(good_types); i++) {
+        snprintf(attrs, sizeof(attrs), "version='2' uid='u' type='%s' how='%s' " TIMES,
+                 good_types[i], good_hows[i % KZ_ARRAY_LEN(good_hows)]);
+        decode_ok(make(xml, sizeof(xml), attrs, GOOD_POINT), &ev);
+        assert_string_equal(ev.type, good_types[i]);
+        kz_event_clear(&ev);
+    }
+}
+
+static void test_reject_xml(void **state)
+{
+    (void)state;
+    assert_string_equal(decode_bad("", KZ_REJ_XML), "no <event> element");
+    assert_string_equal(decode_bad("<events " GOOD_ATTRS "/>", KZ_REJ_XML), "no <event> element");
+    assert_string_equal(decode_bad("<event", KZ_REJ_XML), "no <event> element");
+    assert_non_null(strstr(decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='2'></event>",
+                                      KZ_REJ_XML), "not well-formed XML: mismatched tag"));
+    decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='2'/></event><event/>", KZ_REJ_XML);
+    decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='2'/><detail>&nbsp;</detail></event>",
+               KZ_REJ_XML);
+    decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='2'/>\xff</event>", KZ_REJ_XML);
+    decode_bad("<event " GOOD_ATTRS " uid='again'><point lat='1' lon='2'/></event>", KZ_REJ_XML);
+    assert_string_equal(decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='2'/><detail/>"
+                                   "<detail/></event>", KZ_REJ_XML), "more than one <detail>");
+}
+
+/* ---- hostile input ---------------------------------------------------- */
+
+static void test_billion_laughs(void **state)
+{
+    static const char lol[] =
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE event [\n <!ENTITY lol \"lol\">\n"
+        " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+        " <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
+        " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+        " <!ENTITY lol9 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
+        "]>\n<event " GOOD_ATTRS "><point " GOOD_POINT "/><detail><remarks>&lol9;</remarks>"
+        "</detail></event>";
+
+    (void)state;
+    assert_string_equal(decode_bad(lol, KZ_REJ_ENTITY), "DOCTYPE/entity declarations are refused");
+    decode_bad("<!DOCTYPE event SYSTEM \"file:///etc/passwd\"><event " GOOD_ATTRS "><point "
+               GOOD_POINT "/></event>", KZ_REJ_ENTITY);
+    /* Without the declaration the reference is simply undefined. */
+    decode_bad("<event " GOOD_ATTRS "><point " GOOD_POINT "/><detail>&lol9;</detail></event>",
+               KZ_REJ_XML);
+}
+
+static void test_depth(void **state)
+{
+    struct kz_cot_limits lim;
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    struct kz_event ev;
+
+    (void)state;
+    kz_cot_limits_default(&lim);
+    /* event > detail > 30 nested = 32 elements: allowed; one more is not. */
+    for (int extra = 30; extra <= 31; extra++) {
+        kz_sbuf_reset(&sb);
+        kz_sbuf_adds(&sb, "<event " GOOD_ATTRS "><point " GOOD_POINT "/><detail>");
+        for (int i = 0; i < extra; i++)
+            kz_sbuf_adds(&sb, "<a>");
+        for (int i = 0; i < extra; i++)
+            kz_sbuf_adds(&sb, "</a>");
+        kz_sbuf_adds(&sb, "</detail></event>");
+        if (extra + 2 <= (int)lim.max_depth) {
+            decode_ok(sb.buf, &ev);
+            kz_event_clear(&ev);
+        } else {
+            assert_string_equal(decode_bad(sb.buf, KZ_REJ_DEPTH),
+                                "elements nested deeper than 32");
+        }
+    }
+    /* A very deep document stops at the limit instead of growing a stack. */
+    kz_sbuf_reset(&sb);
+    kz_sbuf_adds(&sb, "<event " GOOD_ATTRS "><point " GOOD_POINT "/><detail>");
+    for (int i = 0; i < 20000; i++)
+        kz_sbuf_adds(&sb, "<a>");
+    decode_bad(sb.buf, KZ_REJ_DEPTH);
+    kz_sbuf_release(&sb);
+}
+
+static void test_too_big(void **state)
+{
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    struct kz_event ev;
+    enum kz_reject why;
+    char err[128];
+    size_t big = 1 << 20;
+
+    (void)state;
+    kz_sbuf_adds(&sb, "<event " GOOD_ATTRS " access='");
+    kz_sbuf_grow(&sb, big);
+    memset(sb.buf + sb.len, 'A', big);
+    sb.len += big;
+    kz_sbuf_adds(&sb, "'><point " GOOD_POINT "/></event>");
+    kz_event_init(&ev);
+    assert_int_equal(kz_cot_decode(dec, sb.buf, sb.len, &ev, &why, err, sizeof(err)),
+                     KZ_ERR_TOOBIG);
+    assert_int_equal(why, KZ_REJ_TOO_BIG);
+    assert_non_null(strstr(err, "exceeds the limit of 65536"));
+
+    /* Within a raised limit the same attribute is fine. */
+    struct kz_cot_limits lim;
+    kz_cot_limits_default(&lim);
+    lim.max_event_bytes = 2 << 20;
+    struct kz_cot_decoder *big_dec = kz_cot_decoder_new(&lim);
+    assert_int_equal(kz_cot_decode(big_dec, sb.buf, sb.len, &ev, NULL, NULL, 0), KZ_OK);
+    assert_int_equal(strlen(ev.access), big);
+    kz_event_clear(&ev);
+    kz_cot_decoder_free(big_dec);
+    kz_sbuf_release(&sb);
+}
+
+static void test_max_dests(void **state)
+{
+    struct kz_cot_limits lim;
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    struct kz_event ev;
+
+    (void)state;
+    kz_cot_limits_default(&lim);
+    lim.max_dests = 3;
+    struct kz_cot_decoder *d = kz_cot_decoder_new(&lim);
+    kz_sbuf_adds(&sb, "<event " GOOD_ATTRS "><point " GOOD_POINT "/><detail><marti>");
+    for (int i = 0; i < 10; i++)
+        kz_sbuf_addf(&sb, "<dest callsign='C%d'/>", i);
+    kz_sbuf_adds(&sb, "</marti><dest callsign='outside'/></detail></event>");
+    kz_event_init(&ev);
+    assert_int_equal(kz_cot_decode(d, sb.buf, sb.len, &ev, NULL, NULL, 0), KZ_OK);
+    assert_int_equal(ev.n_dests, 3);
+    assert_string_equal(ev.dests[2].callsign, "C2");
+    kz_event_clear(&ev);
+    kz_cot_decoder_free(d);
+    kz_sbuf_release(&sb);
+}
+
+/* ---- JSON ------------------------------------------------------------- */
+
+static json_t *to_json(const struct kz_event *ev)
+{
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    json_error_t jerr;
+
+    kz_cot_encode_json(ev, &sb);
+    json_t *j = json_loadb(sb.buf, sb.len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (!j)
+        fail_msg("invalid JSON (%s): %s", jerr.text, sb.buf);
+    kz_sbuf_release(&sb);
+    return j;
+}
+
+static void test_json_feature(void **state)
+{
+    struct kz_event ev;
+
+    (void)state;
+    decode_ok(sa_xml, &ev);
+    ev.seq = 42;
+    json_t *j = to_json(&ev);
+    json_t *p = json_object_get(j, "properties");
+    json_t *c = json_object_get(json_object_get(j, "geometry"), "coordinates");
+    assert_string_equal(json_string_value(json_object_get(j, "type")), "Feature");
+    assert_string_equal(json_string_value(json_object_get(j, "id")), ev.uid);
+    assert_int_equal(json_array_size(c), 3);
+    assert_true(json_real_value(json_array_get(c, 0)) == 139.6503);
+    assert_true(json_real_value(json_array_get(c, 1)) == 35.6762);
+    assert_true(json_real_value(json_array_get(c, 2)) == 40.2);
+    assert_string_equal(json_string_value(json_object_get(p, "time")), T0);
+    assert_string_equal(json_string_value(json_object_get(p, "stale")), T1);
+    assert_string_equal(json_string_value(json_object_get(p, "callsign")), "JENNY");
+    assert_string_equal(json_string_value(json_object_get(p, "group")), "Cyan");
+    assert_string_equal(json_string_value(json_object_get(p, "role")), "Team Member");
+    assert_true(json_number_value(json_object_get(p, "ce")) == 9.9);
+    assert_null(json_object_get(p, "le"));      /* unknown */
+    assert_null(json_object_get(p, "access"));  /* absent */
+    assert_null(json_object_get(p, "remarks"));
+    assert_int_equal(json_integer_value(json_object_get(p, "seq")), 42);
+    assert_memory_equal(json_string_value(json_object_get(p, "detail")), ev.detail,
+                        ev.detail_len);
+    json_decref(j);
+    kz_event_clear(&ev);
+
+    decode_ok(chat_xml, &ev);
+    j = to_json(&ev);
+    p = json_object_get(j, "properties");
+    c = json_object_get(json_object_get(j, "geometry"), "coordinates");
+    assert_int_equal(json_array_size(c), 2); /* hae unknown */
+    assert_string_equal(json_string_value(json_object_get(p, "remarks")),
+                        "Meet at the <north> gate & bring water");
+    assert_null(json_object_get(p, "seq"));
+    json_decref(j);
+    kz_event_clear(&ev);
+}
+
+/* Anything other code puts in an event still yields valid JSON. */
+static void test_json_odd_strings(void **state)
+{
+    static const char odd[] = "q\"b\\s/\x01\x1f\n\t\x7f \xff\xfe \xc0\xaf \xed\xa0\x80 "
+                              "\xf4\x90\x80\x80 \xe2\x82 ok \xf0\x9f\x98\x80 \xe2\x80\xa8";
+    struct kz_event ev;
+
+    (void)state;
+    kz_event_init(&ev);
+    ev.uid = strdup(odd);
+    ev.type = strdup(odd);
+    ev.remarks = strdup(odd);
+    ev.detail = malloc(sizeof(odd));
+    memcpy(ev.detail, odd, sizeof(odd));
+    ev.detail_len = sizeof(odd); /* includes the NUL byte */
+    ev.lat = 0.0 / 0.0;
+    json_t *j = to_json(&ev);
+    json_t *p = json_object_get(j, "properties");
+    const char *s = json_string_value(json_object_get(p, "remarks"));
+    assert_non_null(strstr(s, "q\"b\\s/\x01\x1f\n\t\x7f \xef\xbf\xbd"));
+    assert_non_null(strstr(s, " ok \xf0\x9f\x98\x80 \xe2\x80\xa8"));
+    assert_null(strstr(s, "\xff"));
+    assert_int_equal(json_string_length(json_object_get(p, "detail")),
+                     strlen(json_string_value(json_object_get(p, "detail"))) + 1);
+    assert_true(json_is_null(json_array_get(
+        json_object_get(json_object_get(j, "geometry"), "coordinates"), 1)));
+    json_decref(j);
+
+    /* The XML encoder also keeps such strings parseable. */
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    struct kz_event back;
+    free(ev.type);
+    ev.type = strdup("a-f");
+    ev.how = strdup("h");
+    free(ev.detail);
+    ev.detail = NULL;
+    ev.lat = ev.lon = 0.0;
+    kz_cot_encode_xml(&ev, &sb);
+    decode_ok(sb.buf, &back);
+    assert_non_null(strstr(back.uid, "/\xef\xbf\xbd\xef\xbf\xbd\n\t\x7f \xef\xbf\xbd\xef\xbf\xbd"));
+    kz_event_clear(&back);
+    kz_sbuf_release(&sb);
+    kz_event_clear(&ev);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sa),
+        cmocka_unit_test(test_chat),
+        cmocka_unit_test(test_delete),
+        cmocka_unit_test(test_node_cot),
+        cmocka_unit_test(test_canonical_xml),
+        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_detail_passthrough),
+        cmocka_unit_test(test_empty_detail),
+        cmocka_unit_test(test_prologue_and_reuse),
+        cmocka_unit_test(test_copy),
+        cmocka_unit_test(test_reject_missing),
+        cmocka_unit_test(test_reject_time),
+        cmocka_unit_test(test_reject_stale),
+        cmocka_unit_test(test_reject_point),
+        cmocka_unit_test(test_reject_type),
+        cmocka_unit_test(test_reject_xml),
+        cmocka_unit_test(test_billion_laughs),
+        cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_too_big),
+        cmocka_unit_test(test_max_dests),
+        cmocka_unit_test(test_json_feature),
+        cmocka_unit_test(test_json_odd_strings),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
