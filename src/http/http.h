@@ -12,6 +12,24 @@
  *   GET  /api/v1/stream           Server-Sent Events, one per CoT event
  * The caller's identity is the input's configured identity (plain http);
  * client certificates come with the TLS work.
+ *
+ * Errors are JSON {"error": "..."}: 400 bad request or parameter (a refused
+ * CoT body says "<reject reason>: <detail>"), 404, 405 with Allow, 408 request
+ * not complete within timeout_ms, 413 body over max_body, 431 over 16 KiB of
+ * request line and headers or over max_headers fields, 500 store failure,
+ * 503 no store (events query) or over max_connections.  After 408/413/431/
+ * 400-malformed and 5xx the connection is closed (half-close, then input is
+ * discarded for up to 2 s so the client reads the answer).
+ *
+ * GET /api/v1/events: since/until ISO 8601 UTC on receive time, type may end
+ * in '*' (prefix), limit 1..10000 (default 100; anything else is 400); rows
+ * are limited first, then filtered for the caller, newest first.
+ *
+ * Connections: keep-alive and pipelining, answered in order, one at a time;
+ * an idle connection is closed after timeout_ms.  SSE sends ": keepalive"
+ * every 15 s; a stream whose queue exceeds out_queue_bytes is dropped
+ * (kz_metrics.slow_consumer_drops).  A single response larger than the
+ * queue (a big query) is still sent, alone.
  */
 #ifndef KZ_HTTP_H
 #define KZ_HTTP_H
@@ -32,7 +50,11 @@ struct kz_http_opts {
 /* Accept callback for `http` inputs; `ud` is a struct kz_http_opts *. */
 void kz_http_accept(void *ud, struct kz_input *input, uv_stream_t *server);
 
-/* Close every HTTP connection (shutdown). */
+/*
+ * Close every HTTP connection (shutdown).  A connection still waiting for a
+ * store ack or query is freed when that callback runs, so close the store
+ * (which calls them) afterwards, before the loop is closed.
+ */
 void kz_http_close_all(void);
 
 #endif
