@@ -354,6 +354,24 @@ static void test_parse_chunked(void **state)
     kz__http_parser_release(&hp);
 }
 
+static void test_parse_upgrade(void **state)
+{
+    (void)state;
+    /* We never upgrade: the request is answered and the connection closed. */
+    parser_setup(1024, 64);
+    assert_int_equal(feed_str("GET /api/v1/stream HTTP/1.1\r\nConnection: Upgrade\r\n"
+                              "Upgrade: websocket\r\n\r\n\x81\x85garbage",
+                              1000, NULL),
+                     0);
+    assert_string_equal(hp.req.target.path, "/api/v1/stream");
+    assert_false(hp.req.keep_alive);
+    kz__http_parser_release(&hp);
+
+    parser_setup(1024, 64);
+    assert_int_equal(feed_str("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 1000, NULL), 400);
+    kz__http_parser_release(&hp);
+}
+
 static void test_limit_header_bytes(void **state)
 {
     struct kz_sbuf sb = KZ_SBUF_INIT;
@@ -546,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_parse_pipelined),
         cmocka_unit_test(test_parse_http10),
         cmocka_unit_test(test_parse_chunked),
+        cmocka_unit_test(test_parse_upgrade),
         cmocka_unit_test(test_limit_header_bytes),
         cmocka_unit_test(test_limit_header_count),
         cmocka_unit_test(test_limit_body),
