@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -683,6 +685,79 @@ static void test_memory_db(void **state)
     assert_int_equal(r.seq[0], 7);
 }
 
+static void on_ack_report(void *ud, int status)
+{
+    uint64_t seq = (uint64_t)(uintptr_t)ud;
+
+    if (status == KZ_OK && write(STDOUT_FILENO, &seq, sizeof(seq)) != sizeof(seq))
+        _exit(3);
+}
+
+/* The child: append forever, reporting each acked seq on stdout (a pipe). */
+static _Noreturn void writer_child(const char *path)
+{
+    struct kz_store_opts o = {path, 5, 0, 0};
+    struct kz_store *st;
+    struct kz_event ev;
+    uv_loop_t loop;
+    char xml[128];
+
+    kz_log_min = KZ_LOG_ERROR;
+    if (uv_loop_init(&loop) != 0 || kz_store_open(&loop, &o, &st) != KZ_OK)
+        _exit(2);
+    memset(&ev, 0, sizeof(ev));
+    ev.uid = (char *)"k9";
+    ev.type = (char *)"a-f-G";
+    for (uint64_t seq = 1;; seq++) {
+        int n =
+            snprintf(xml, sizeof(xml), "<event uid=\"k9\" seq=\"%llu\"/>", (unsigned long long)seq);
+        ev.seq = seq;
+        ev.recv_time = kz_now_us();
+        ev.stale = ev.recv_time + HOUR;
+        kz_store_append(st, &ev, xml, (size_t)n, on_ack_report, (void *)(uintptr_t)seq);
+        if (seq % 100 == 0)
+            uv_run(&loop, UV_RUN_ONCE);
+    }
+}
+
+/* kill -9 at an arbitrary point never loses an acknowledged event. */
+static void test_kill9_keeps_acked(void **state)
+{
+    struct fx *fx = *state;
+    uint64_t seq, acked = 0, max_acked = 0;
+    int fds[2], wstatus;
+    char sql[96];
+    pid_t pid;
+
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        writer_child(fx->path);
+    }
+    close(fds[1]);
+    while (acked < 3000 && read(fds[0], &seq, sizeof(seq)) == sizeof(seq)) {
+        assert_int_equal(seq, max_acked + 1); /* acks come in order */
+        max_acked = seq;
+        acked++;
+    }
+    kill(pid, SIGKILL);
+    assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+    assert_true(WIFSIGNALED(wstatus));
+    while (read(fds[0], &seq, sizeof(seq)) == sizeof(seq))
+        max_acked = seq;
+    close(fds[0]);
+    assert_true(max_acked >= 3000);
+
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE seq <= %llu",
+             (unsigned long long)max_acked);
+    assert_int_equal(sql_int(fx->path, sql), max_acked);
+    assert_true(sql_int(fx->path, "SELECT seq FROM tracks WHERE uid = 'k9'") >= (int64_t)max_acked);
+}
+
 /* Sustained append rate through the whole path: queue, batch, fsync, ack. */
 static void test_throughput(void **state)
 {
@@ -726,6 +801,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_db, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill9_keeps_acked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
