@@ -14,6 +14,7 @@ static const struct kz_cmd {
     {"tail", kz_cmd_tail, "print the live CoT stream"},
     {"sim", kz_cmd_sim, "simulate allied units moving around bases in Japan"},
     {"version", kz_cmd_version, "print the version"},
+    {"label", kz_cmd_label, "check a classification/releasability label"},
 };
 
 static void usage(FILE *out)

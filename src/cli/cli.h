@@ -11,5 +11,6 @@ int kz_cmd_send(int argc, char **argv);
 int kz_cmd_tail(int argc, char **argv);
 int kz_cmd_sim(int argc, char **argv);
 int kz_cmd_version(int argc, char **argv);
+int kz_cmd_label(int argc, char **argv);
 
 #endif
