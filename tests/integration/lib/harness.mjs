@@ -199,9 +199,16 @@ export class Server {
         return this.check(expectErrors, true);
     }
 
+    // The sanitizer's whole report (stack traces included), for the failure message.
+    sanitizerReport() {
+        const lines = this.stderr.split('\n');
+        const at = lines.findIndex((l) => FATAL_PATTERNS.some((re) => re.test(l)));
+        return at < 0 ? '' : lines.slice(at, at + 60).join('\n');
+    }
+
     check(expectErrors, wantCleanExit = false) {
         const bad = this.problems({ expectErrors });
-        assert.deepEqual(bad, [], `kizuna serve stderr has problems:\n${bad.join('\n')}`);
+        assert.deepEqual(bad, [], `kizuna serve stderr has problems:\n${bad.join('\n')}\n${this.sanitizerReport()}`);
         if (wantCleanExit)
             assert.equal(this.exitInfo.code, 0,
                 `kizuna serve exit after SIGTERM: ${JSON.stringify(this.exitInfo)}\n${this.stderr.slice(-2000)}`);
@@ -211,7 +218,7 @@ export class Server {
         this.proc.kill('SIGKILL');
         await withTimeout(this.exited, 5000, 'kizuna serve to die after SIGKILL');
         const bad = this.stderr.split('\n').filter((l) => FATAL_PATTERNS.some((re) => re.test(l)));
-        assert.deepEqual(bad, [], `sanitizer output before kill -9:\n${bad.join('\n')}`);
+        assert.deepEqual(bad, [], `sanitizer output before kill -9:\n${this.sanitizerReport()}`);
     }
 
     // Stop (if running) and start again on the same data directory.  With
@@ -599,7 +606,10 @@ export function runCli(args, { input, timeout = 15000, env } = {}) {
         child.on('error', reject);
         child.on('close', (code, signal) => {
             live.delete(child);
-            resolve({ code, signal, stdout, stderr });
+            if (FATAL_PATTERNS.some((re) => re.test(stderr)))
+                reject(new Error(`sanitizer output from kizuna ${args.join(' ')}:\n${stderr}`));
+            else
+                resolve({ code, signal, stdout, stderr });
         });
         child.stdin.on('error', () => { /* the command may exit before reading */ });
         child.stdin.end(input);
@@ -644,7 +654,9 @@ export function spawnCli(args) {
     };
     c.stop = async (signal = 'SIGINT', timeout = 5000) => {
         if (!c.exitInfo) child.kill(signal);
-        return withTimeout(c.exited, timeout, `kizuna ${args[0]} to exit on ${signal}`);
+        const info = await withTimeout(c.exited, timeout, `kizuna ${args[0]} to exit on ${signal}`);
+        assert.ok(!FATAL_PATTERNS.some((re) => re.test(c.stderr)), `sanitizer output from kizuna ${args[0]}:\n${c.stderr}`);
+        return info;
     };
     return c;
 }
