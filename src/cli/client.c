@@ -90,8 +90,7 @@ int kz__cli_connect(const struct kz_cli_server *srv, int *fd, char *errbuf, size
         return KZ_OK;
     if (kz__cli_stop)
         return KZ_ERR_CLOSED;
-    snprintf(errbuf, errlen, "connect() to %s:%s failed: %s", srv->host, srv->port,
-             strerror(err));
+    snprintf(errbuf, errlen, "connect() to %s:%s failed: %s", srv->host, srv->port, strerror(err));
     return KZ_ERR_IO;
 }
 

@@ -23,9 +23,9 @@
 struct send_ctx {
     struct kz_cot_decoder *dec;
     struct kz_framer *fr;
-    struct kz_sbuf wire;    /* every valid event, ready to write */
-    unsigned n_events;      /* events seen, valid or not (1-based index) */
-    unsigned n_bad;         /* events and junk runs rejected */
+    struct kz_sbuf wire; /* every valid event, ready to write */
+    unsigned n_events;   /* events seen, valid or not (1-based index) */
+    unsigned n_bad;      /* events and junk runs rejected */
 };
 
 static void usage(FILE *out)
@@ -100,8 +100,7 @@ static int read_events(FILE *in, const char *name, size_t max_event, struct send
     while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
         kz_framer_feed(&fr, chunk, n, on_event, on_reject, c);
     if (!only_space(fr.buf, fr.len)) {
-        fprintf(stderr, "kizuna send: event %u is incomplete at end of input\n",
-                c->n_events + 1);
+        fprintf(stderr, "kizuna send: event %u is incomplete at end of input\n", c->n_events + 1);
         c->n_bad++;
     }
     kz_framer_release(&fr);

@@ -32,18 +32,18 @@ static const struct base {
     const char *id;
     double lat, lon;
 } bases[] = {
-    {"USFJ", 35.748, 139.348},          /* Yokota AB, Fussa, Tokyo */
-    {"USARJ", 35.50, 139.39},           /* Camp Zama, Kanagawa */
-    {"C7F", 35.283, 139.667},           /* Fleet Activities Yokosuka */
-    {"JMSDF-SDF", 35.30, 139.64},       /* Funakoshi, Yokosuka */
-    {"JGSDF-GCC", 35.80, 139.60},       /* Camp Asaka, Tokyo/Saitama */
-    {"IIIMEF", 26.39, 127.86},          /* Camp Courtney, Okinawa */
-    {"18WG", 26.356, 127.768},          /* Kadena AB, Okinawa */
-    {"35FW", 40.703, 141.368},          /* Misawa AB, Aomori (also JASDF) */
-    {"CFAS", 33.16, 129.72},            /* Fleet Activities Sasebo */
-    {"MCAS-IWAKUNI", 34.146, 132.236},  /* MCAS Iwakuni, Yamaguchi */
-    {"JGSDF-WA", 32.80, 130.76},        /* Camp Kengun, Kumamoto */
-    {"AFP-GHQ", 14.609, 121.062},       /* Camp Aguinaldo, Quezon City */
+    {"USFJ", 35.748, 139.348},         /* Yokota AB, Fussa, Tokyo */
+    {"USARJ", 35.50, 139.39},          /* Camp Zama, Kanagawa */
+    {"C7F", 35.283, 139.667},          /* Fleet Activities Yokosuka */
+    {"JMSDF-SDF", 35.30, 139.64},      /* Funakoshi, Yokosuka */
+    {"JGSDF-GCC", 35.80, 139.60},      /* Camp Asaka, Tokyo/Saitama */
+    {"IIIMEF", 26.39, 127.86},         /* Camp Courtney, Okinawa */
+    {"18WG", 26.356, 127.768},         /* Kadena AB, Okinawa */
+    {"35FW", 40.703, 141.368},         /* Misawa AB, Aomori (also JASDF) */
+    {"CFAS", 33.16, 129.72},           /* Fleet Activities Sasebo */
+    {"MCAS-IWAKUNI", 34.146, 132.236}, /* MCAS Iwakuni, Yamaguchi */
+    {"JGSDF-WA", 32.80, 130.76},       /* Camp Kengun, Kumamoto */
+    {"AFP-GHQ", 14.609, 121.062},      /* Camp Aguinaldo, Quezon City */
 };
 
 enum motion { ORBIT, PATROL };
@@ -54,55 +54,53 @@ enum motion { ORBIT, PATROL };
  * sea and aircraft orbit off the coast).
  */
 static const struct force {
-    const char *callsign;   /* units are "<callsign>-<n>" */
+    const char *callsign; /* units are "<callsign>-<n>" */
     const char *base;
     const char *type;
-    const char *team;       /* __group colour */
+    const char *team; /* __group colour */
     enum motion motion;
-    double ae, an;          /* orbit centre / patrol start */
-    double be, bn;          /* patrol end */
-    double radius_km;       /* orbit only */
-    double speed;           /* m/s */
-    double hae;             /* m; KZ_POINT_UNKNOWN for ground units */
+    double ae, an;    /* orbit centre / patrol start */
+    double be, bn;    /* patrol end */
+    double radius_km; /* orbit only */
+    double speed;     /* m/s */
+    double hae;       /* m; KZ_POINT_UNKNOWN for ground units */
 } forces[] = {
     {"USFJ", "USFJ", "a-f-G-U-C", "Cyan", ORBIT, 0, 0, 0, 0, 2.5, 8, KZ_POINT_UNKNOWN},
     {"USARJ", "USARJ", "a-f-G-U-C-I", "Cyan", PATROL, -2, 0, 4, -8, 0, 10, KZ_POINT_UNKNOWN},
     {"C7F", "C7F", "a-f-S-C", "Cyan", PATROL, 8.4, 8.5, 8.4, -9.3, 0, 8, 0},
     {"JMSDF-SDF", "JMSDF-SDF", "a-f-S-C", "Dark Blue", PATROL, 12.7, 11.1, 12.7, -8.9, 0, 7, 0},
-    {"JGSDF-GCC", "JGSDF-GCC", "a-f-G-U-C", "Green", ORBIT, 0, 0, 0, 0, 4, 12,
-     KZ_POINT_UNKNOWN},
+    {"JGSDF-GCC", "JGSDF-GCC", "a-f-G-U-C", "Green", ORBIT, 0, 0, 0, 0, 4, 12, KZ_POINT_UNKNOWN},
     {"IIIMEF", "IIIMEF", "a-f-G-U-C-I", "Cyan", ORBIT, 0, 0, 0, 0, 3, 6, KZ_POINT_UNKNOWN},
     {"18WG", "18WG", "a-f-A-M-F", "Cyan", ORBIT, -30, 0, 0, 0, 25, 220, 7500},
     {"JASDF-MISAWA", "35FW", "a-f-A-M-F", "Blue", ORBIT, 30, 0, 0, 0, 30, 230, 9000},
     {"CFAS", "CFAS", "a-f-S-C", "Cyan", PATROL, -11.2, -12.2, -25.2, -28.9, 0, 8, 0},
     {"MCAS-IWAKUNI", "MCAS-IWAKUNI", "a-f-A-M-H", "Cyan", ORBIT, 5, 0, 0, 0, 12, 60, 500},
-    {"JGSDF-WA", "JGSDF-WA", "a-f-G-U-C-I", "Green", PATROL, 0, 0, 10, -6, 0, 9,
-     KZ_POINT_UNKNOWN},
+    {"JGSDF-WA", "JGSDF-WA", "a-f-G-U-C-I", "Green", PATROL, 0, 0, 10, -6, 0, 9, KZ_POINT_UNKNOWN},
     {"AFP", "AFP-GHQ", "a-f-G-U-C", "Yellow", ORBIT, 0, 0, 0, 0, 3, 7, KZ_POINT_UNKNOWN},
 };
 
 struct unit {
     const struct force *force;
     const struct base *base;
-    struct kz_event ev;     /* uid, type, how and callsign fixed; the rest per report */
-    double phase;           /* orbit: start angle (rad); patrol: start fraction 0..1 */
-    double speed;           /* m/s, the force's speed varied per unit */
-    int dir;                /* orbit: +1 clockwise, -1 counter-clockwise */
-    int64_t due;            /* monotonic µs of the next report */
+    struct kz_event ev; /* uid, type, how and callsign fixed; the rest per report */
+    double phase;       /* orbit: start angle (rad); patrol: start fraction 0..1 */
+    double speed;       /* m/s, the force's speed varied per unit */
+    int dir;            /* orbit: +1 clockwise, -1 counter-clockwise */
+    int64_t due;        /* monotonic µs of the next report */
 };
 
 struct sim {
     struct kz_cli_server srv;
     unsigned n_units;
     double hz;
-    double duration;        /* seconds, 0 = until stopped */
+    double duration; /* seconds, 0 = until stopped */
     uint64_t rng;
     struct unit *units;
     struct kz_sbuf batch;
     struct kz_sbuf detail;
     int fd;
-    int64_t t0;             /* monotonic start */
-    int64_t period;         /* µs between reports of one unit */
+    int64_t t0;     /* monotonic start */
+    int64_t period; /* µs between reports of one unit */
     int64_t reconnect_at;
     int backoff;
     uint64_t sent;
@@ -195,8 +193,8 @@ static void build_detail(struct sim *s, const struct unit *u, double course)
                  "<track course=\"%.1f\" speed=\"%.1f\"/>"
                  "<takv platform=\"kizuna-sim\" version=\"%s\" device=\"simulator\" os=\"%s\"/>"
                  "<uid Droid=\"",
-                 u->force->team, lead ? "Team Lead" : "Team Member", course, u->speed,
-                 KZ_VERSION, "linux");
+                 u->force->team, lead ? "Team Lead" : "Team Member", course, u->speed, KZ_VERSION,
+                 "linux");
     kz_sbuf_add_xml(&s->detail, cs, strlen(cs));
     kz_sbuf_adds(&s->detail, "\"/>");
 }
@@ -427,8 +425,8 @@ static int parse_args(int argc, char **argv, struct sim *s)
 
 int kz_cmd_sim(int argc, char **argv)
 {
-    struct sim s = {.n_units = 12, .hz = 1.0, .fd = -1,
-                    .batch = KZ_SBUF_INIT, .detail = KZ_SBUF_INIT};
+    struct sim s = {
+        .n_units = 12, .hz = 1.0, .fd = -1, .batch = KZ_SBUF_INIT, .detail = KZ_SBUF_INIT};
     int rc;
 
     kz__cli_parse_server(KZ_CLI_DEFAULT_SERVER, &s.srv);

@@ -20,7 +20,7 @@ struct tail_ctx {
     struct kz_sbuf line;
     size_t max_event;
     bool json;
-    bool out_failed;    /* stdout is gone: stop */
+    bool out_failed; /* stdout is gone: stop */
     int out_errno;
 };
 
@@ -64,8 +64,7 @@ static void print_event(struct tail_ctx *c, const struct kz_event *ev)
     if (c->json || start == NULL)
         start = c->line.buf;
     one_line((char *)start, c->line.len - (size_t)(start - c->line.buf));
-    if (fputs(start, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) == EOF)
-    {
+    if (fputs(start, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
         c->out_failed = true;
         c->out_errno = errno;
     }
@@ -91,8 +90,8 @@ static void on_event(void *ud, const char *xml, size_t len)
 static void on_reject(void *ud, enum kz_reject why, const char *detail)
 {
     KZ_UNUSED(ud);
-    fprintf(stderr, "kizuna tail: skipped bytes from the server (%s): %s\n",
-            kz_reject_name(why), detail);
+    fprintf(stderr, "kizuna tail: skipped bytes from the server (%s): %s\n", kz_reject_name(why),
+            detail);
 }
 
 /* Read until the server closes, an error, a stop signal or stdout fails. */
