@@ -180,6 +180,12 @@ static void unit_place(const struct unit *u, double t, double *e, double *n, dou
     }
 }
 
+/* 1e-7 degrees is about a centimetre: more digits would only be noise on the wire. */
+static double round7(double deg)
+{
+    return round(deg * 1e7) / 1e7;
+}
+
 static void build_detail(struct sim *s, const struct unit *u, double course)
 {
     const char *cs = u->ev.callsign;
@@ -202,15 +208,16 @@ static void build_detail(struct sim *s, const struct unit *u, double course)
 static void unit_report(struct sim *s, struct unit *u, int64_t mono_now)
 {
     double e, n, course, t = (double)(mono_now - s->t0) / 1e6;
-    int64_t now = kz_now_us();
+    /* Whole milliseconds, as TAK clients write their times. */
+    int64_t now = kz_now_us() / 1000 * 1000;
     int64_t life = 3 * s->period > MIN_STALE_US ? 3 * s->period : MIN_STALE_US;
     bool air = u->force->hae > 100 && u->force->hae != KZ_POINT_UNKNOWN;
 
     unit_place(u, t, &e, &n, &course);
     u->ev.time = u->ev.start = now;
     u->ev.stale = now + life;
-    u->ev.lat = u->base->lat + n / KM_PER_DEG;
-    u->ev.lon = u->base->lon + e / (KM_PER_DEG * cos(u->ev.lat * M_PI / 180.0));
+    u->ev.lat = round7(u->base->lat + n / KM_PER_DEG);
+    u->ev.lon = round7(u->base->lon + e / (KM_PER_DEG * cos(u->ev.lat * M_PI / 180.0)));
     u->ev.hae = u->force->hae;
     u->ev.ce = air ? 50.0 : 10.0;
     u->ev.le = air ? 50.0 : KZ_POINT_UNKNOWN;
