@@ -14,6 +14,7 @@ describe('directed delivery, ping, delete', () => {
     let bob;
     let carol;
     const sa = {};
+    const deleted = {};
 
     before(async () => {
         server = await startServer({ inputs: [tcpInput('us'), httpInput('web', ['Cyan'])] });
@@ -106,5 +107,21 @@ describe('directed delivery, ping, delete', () => {
         } finally {
             await late.close();
         }
+        deleted.target = target;
+        deleted.keep = keep;
+    });
+
+    test('a delete survives a restart', async () => {
+        assert.ok(deleted.target, 'needs the delete test above');
+        for (const cl of [alice, bob, carol]) await cl.close();
+        await server.restart();
+        const listed = (await tracks(server.port('web'))).features.map((f) => f.properties?.uid ?? f.id);
+        assert.ok(listed.includes(deleted.keep), 'kept track lost in the restart');
+        assert.ok(!listed.includes(deleted.target), 'deleted track is back after a restart');
+        alice = await CotClient.connect(server.port('us'), { name: 'alice' });
+        bob = await CotClient.connect(server.port('us'), { name: 'bob' });
+        carol = await CotClient.connect(server.port('us'), { name: 'carol' });
+        await barrier(alice, [bob]);
+        assert.equal(bob.has(deleted.target), false, 'deleted track replayed after a restart');
     });
 });
