@@ -32,11 +32,11 @@ struct kz_cot_decoder {
     bool failed;
     unsigned depth;
     bool seen_point, seen_detail, seen_remarks, in_detail;
-    enum child child;           /* the open <detail> child we read text or <dest> from */
-    XML_Index detail_start;     /* first byte of the detail's content */
-    const char *doc;            /* the bytes handed to expat */
+    enum child child;       /* the open <detail> child we read text or <dest> from */
+    XML_Index detail_start; /* first byte of the detail's content */
+    const char *doc;        /* the bytes handed to expat */
     unsigned dests_cap;
-    struct kz_sbuf text;        /* remarks text being collected */
+    struct kz_sbuf text; /* remarks text being collected */
 };
 
 static unsigned long draw_salt(void)
@@ -171,8 +171,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     if (dec->failed)
         return;
     if (++dec->depth > dec->lim.max_depth) {
-        kz__cot_fail(&dec->err, KZ_REJ_DEPTH, "elements nested deeper than %u",
-                     dec->lim.max_depth);
+        kz__cot_fail(&dec->err, KZ_REJ_DEPTH, "elements nested deeper than %u", dec->lim.max_depth);
         stop(dec);
         return;
     }
@@ -237,10 +236,9 @@ static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *s
     stop(dec);
 }
 
-static void XMLCALL on_entity(void *ud, const XML_Char *name, int is_param,
-                              const XML_Char *value, int value_len, const XML_Char *base,
-                              const XML_Char *sysid, const XML_Char *pubid,
-                              const XML_Char *notation)
+static void XMLCALL on_entity(void *ud, const XML_Char *name, int is_param, const XML_Char *value,
+                              int value_len, const XML_Char *base, const XML_Char *sysid,
+                              const XML_Char *pubid, const XML_Char *notation)
 {
     struct kz_cot_decoder *dec = ud;
 
@@ -301,8 +299,8 @@ static int check_prologue(struct kz_cot_decoder *dec, const char *xml, size_t le
     return KZ_OK;
 }
 
-int kz_cot_decode(struct kz_cot_decoder *dec, const char *xml, size_t len,
-                  struct kz_event *ev, enum kz_reject *reason, char *errbuf, size_t errlen)
+int kz_cot_decode(struct kz_cot_decoder *dec, const char *xml, size_t len, struct kz_event *ev,
+                  enum kz_reject *reason, char *errbuf, size_t errlen)
 {
     size_t off;
     int rc;

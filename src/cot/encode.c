@@ -131,6 +131,7 @@ static void add_attr_value(struct kz_sbuf *out, const char *s)
         if (len == 0 || !xml_char(c)) {
             rep = "\xEF\xBF\xBD";
         } else {
+            /* clang-format off */
             switch (c) {
             case '&': rep = "&amp;"; break;
             case '<': rep = "&lt;"; break;
@@ -141,6 +142,7 @@ static void add_attr_value(struct kz_sbuf *out, const char *s)
             case '\r': rep = "&#13;"; break;
             default: i += len; continue;
             }
+            /* clang-format on */
         }
         kz_sbuf_add(out, s + run, i - run);
         kz_sbuf_adds(out, rep);

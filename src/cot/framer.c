@@ -160,8 +160,7 @@ static size_t event_end(struct kz_framer *f, const char *p, size_t n)
     return find_close(p, n, i, &f->scan);
 }
 
-static size_t step_event(struct kz_framer *f, const char *p, size_t n, struct feed *fd,
-                         bool *more)
+static size_t step_event(struct kz_framer *f, const char *p, size_t n, struct feed *fd, bool *more)
 {
     size_t m = min_sz(n, f->max_event);
     size_t end = event_end(f, p, m);

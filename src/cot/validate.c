@@ -38,8 +38,7 @@ static const char *shown(char buf[48], const char *s)
 
 static bool is_word(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 /* \w+(-\w+)*, returning the end of the match or NULL. */
@@ -78,8 +77,19 @@ static bool how_ok(const char *s)
     return s && *s == '\0';
 }
 
-enum { A_VERSION, A_UID, A_TYPE, A_HOW, A_TIME, A_START, A_STALE, A_ACCESS, A_QOS, A_OPEX,
-       A__COUNT };
+enum {
+    A_VERSION,
+    A_UID,
+    A_TYPE,
+    A_HOW,
+    A_TIME,
+    A_START,
+    A_STALE,
+    A_ACCESS,
+    A_QOS,
+    A_OPEX,
+    A__COUNT
+};
 
 static const char *const event_attr_names[A__COUNT] = {
     "version", "uid", "type", "how", "time", "start", "stale", "access", "qos", "opex",
@@ -109,8 +119,8 @@ static int parse_times(struct kz_event *ev, const char **v, struct kz__cot_err *
                                 event_attr_names[A_TIME + i], shown(b1, s));
     }
     if (ev->stale < ev->start)
-        return kz__cot_fail(e, KZ_REJ_STALE, "stale %s before start %s",
-                            shown(b1, v[A_STALE]), shown(b2, v[A_START]));
+        return kz__cot_fail(e, KZ_REJ_STALE, "stale %s before start %s", shown(b1, v[A_STALE]),
+                            shown(b2, v[A_START]));
     return KZ_OK;
 }
 
@@ -129,11 +139,9 @@ int kz__cot_event_attrs(struct kz_event *ev, const char **atts, struct kz__cot_e
     pick(atts, event_attr_names, A__COUNT, v);
     for (int i = A_VERSION; i <= A_STALE; i++) {
         if (!v[i])
-            return kz__cot_fail(e, KZ_REJ_MISSING, "missing attribute '%s'",
-                                event_attr_names[i]);
+            return kz__cot_fail(e, KZ_REJ_MISSING, "missing attribute '%s'", event_attr_names[i]);
         if (!*v[i])
-            return kz__cot_fail(e, KZ_REJ_MISSING, "empty attribute '%s'",
-                                event_attr_names[i]);
+            return kz__cot_fail(e, KZ_REJ_MISSING, "empty attribute '%s'", event_attr_names[i]);
     }
     if (!type_ok(v[A_TYPE]))
         return kz__cot_fail(e, KZ_REJ_TYPE, "type '%s' is not a CoT type", shown(b, v[A_TYPE]));
@@ -190,11 +198,15 @@ static const char *const point_attr_names[P__COUNT] = {"lat", "lon", "hae", "ce"
 static bool in_range(int which, double v)
 {
     switch (which) {
-    case P_LAT: return v >= -90.0 && v <= 90.0;
-    case P_LON: return v >= -180.0 && v <= 180.0;
+    case P_LAT:
+        return v >= -90.0 && v <= 90.0;
+    case P_LON:
+        return v >= -180.0 && v <= 180.0;
     case P_CE:
-    case P_LE: return v >= 0.0;
-    default: return true;
+    case P_LE:
+        return v >= 0.0;
+    default:
+        return true;
     }
 }
 
@@ -215,8 +227,8 @@ int kz__cot_point_attrs(struct kz_event *ev, const char **atts, struct kz__cot_e
             continue;
         }
         if (!parse_num(v[i], &d))
-            return kz__cot_fail(e, KZ_REJ_POINT, "%s '%s' is not a number",
-                                point_attr_names[i], shown(b, v[i]));
+            return kz__cot_fail(e, KZ_REJ_POINT, "%s '%s' is not a number", point_attr_names[i],
+                                shown(b, v[i]));
         if (i >= P_HAE && (d == KZ_POINT_UNKNOWN || d == 999999.0)) {
             /* Six nines is the .proto comments' spelling of unknown; keep one. */
             *dst[i] = KZ_POINT_UNKNOWN;
