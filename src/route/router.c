@@ -238,9 +238,10 @@ static void forget_uid(struct kz_router *r, const char *uid)
 {
     if (!uid)
         return;
-    kz__tracks_del(&r->tracks, uid);
+    /* Store first: `uid` may belong to the track that is about to be freed. */
     if (r->store)
         kz_store_delete_track(r->store, uid);
+    kz__tracks_del(&r->tracks, uid);
 }
 
 /* ---- submit and fan-out ---------------------------------------------- */
