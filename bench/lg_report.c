@@ -199,6 +199,8 @@ void report_fanout(void)
     double rss = o.pid ? (double)proc_kb(o.pid, "VmRSS") / 1024.0 : -1;
     double hwm = o.pid ? (double)proc_kb(o.pid, "VmHWM") / 1024.0 : -1;
     double q[5] = {0.5, 0.9, 0.99, 0.999, 1};
+    if (scrape())   /* after the drain: everything the window sent is committed */
+        s_end.committed = metric("kizuna_store_committed_total");
     double ms[5];
     for (int i = 0; i < 5; i++)
         ms[i] = hist_ms(&st.lat, q[i]);
@@ -290,7 +292,7 @@ static void preload(void)
     loop_until(settled, o.n + 1, o.n + 1, 1000);
 }
 
-static void storm_print(double rss0, double cpu0, int64_t t_begin, int64_t t_end)
+static void storm_print(double rss0, double cpu0, double gen0, int64_t t_begin, int64_t t_end)
 {
     struct hist *h = calloc(3, sizeof(*h));
     int done = 0;
@@ -308,7 +310,7 @@ static void storm_print(double rss0, double cpu0, int64_t t_begin, int64_t t_end
     double secs = (double)(t_end - t_begin) / 1e9;
     double rss1 = (double)proc_kb(o.pid, "VmRSS"), hwm = (double)proc_kb(o.pid, "VmHWM");
     double per_conn = (rss1 - rss0) / o.n;
-    double cpu = pct(cpu0, proc_cpu_s(o.pid), secs);
+    double cpu = pct(cpu0, proc_cpu_s(o.pid), secs), gen = pct(gen0, self_cpu_s(), secs);
     printf("{\"label\":\"%s\",\"mode\":\"storm\",\"clients\":%d,\"tracks\":%d,\"conn_rate\":%g,"
            "\"completed\":%d,\"closed\":%llu,\"storm_s\":%.3f,",
            o.label ? o.label : "", o.n, o.tracks, o.storm, done,
@@ -318,16 +320,17 @@ static void storm_print(double rss0, double cpu0, int64_t t_begin, int64_t t_end
         printf("\"%s_p50_ms\":%.3f,\"%s_p99_ms\":%.3f,\"%s_max_ms\":%.3f,", nm[k],
                hist_ms(&h[k], 0.5), nm[k], hist_ms(&h[k], 0.99), nm[k], hist_ms(&h[k], 1));
     printf("\"srv_rss_before_mb\":%.1f,\"srv_rss_after_mb\":%.1f,\"srv_hwm_mb\":%.1f,"
-           "\"rss_per_conn_kb\":%.1f,\"srv_cpu_pct\":%.1f,\"replayed_events\":%llu}\n",
-           rss0 / 1024, rss1 / 1024, hwm / 1024, per_conn, cpu,
+           "\"rss_per_conn_kb\":%.1f,\"srv_cpu_pct\":%.1f,\"gen_cpu_pct\":%.1f,"
+           "\"gen_bound\":%d,\"replayed_events\":%llu}\n",
+           rss0 / 1024, rss1 / 1024, hwm / 1024, per_conn, cpu, gen, gen > 90,
            (unsigned long long)st.rx_events);
     printf("# %s storm %d clients at %g/s, %d tracks: %d/%d replayed in %.1f s | connect p99 "
            "%.2f ms | first event p50 %.1f p99 %.1f ms | replay p50 %.0f p99 %.0f max %.0f ms "
-           "| RSS %.1f -> %.1f MB (%.1f KB/conn) | server %.0f%% CPU\n",
+           "| RSS %.1f -> %.1f MB (%.1f KB/conn) | server %.0f%% CPU | gen %.0f%%\n",
            o.label ? o.label : "-", o.n, o.storm, o.tracks, done, o.n, secs,
            hist_ms(&h[0], 0.99), hist_ms(&h[1], 0.5), hist_ms(&h[1], 0.99),
            hist_ms(&h[2], 0.5), hist_ms(&h[2], 0.99), hist_ms(&h[2], 1), rss0 / 1024,
-           rss1 / 1024, per_conn, cpu);
+           rss1 / 1024, per_conn, cpu, gen);
     fflush(stdout);
     free(h);
 }
@@ -347,9 +350,9 @@ void run_storm(void)
     preload();
     phase_deadline = now_ns() + 60000000000LL;
     loop_until(probe_done, o.n + 1, o.n + 2, 1000);
-    double rss0 = (double)proc_kb(o.pid, "VmRSS"), cpu0 = proc_cpu_s(o.pid);
+    double rss0 = (double)proc_kb(o.pid, "VmRSS"), cpu0 = proc_cpu_s(o.pid), gen0 = self_cpu_s();
     int64_t t_begin = now_ns();
     phase_deadline = t_begin + (int64_t)(o.n / o.storm * 1e9) + 120000000000LL;
     loop_until(storm_done, 0, o.n, o.storm);
-    storm_print(rss0, cpu0, t_begin, now_ns());
+    storm_print(rss0, cpu0, gen0, t_begin, now_ns());
 }

@@ -229,6 +229,10 @@ static void client_connect(struct client *c)
     if (c->fd < 0)
         die("socket (raise ulimit -n)");
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (c->role == R_SLOW) {
+        int small = 4096;   /* a stuck reader: little room in our kernel buffer */
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    }
     c->t_start = now_ns();
     if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
         die("connect");

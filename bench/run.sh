@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# run.sh BUILD_DIR - the kizuna benchmark suite (make bench), side by side with
+# nats-server and mosquitto on the same workloads.
+#
+# Environment:
+#   BENCH_QUICK=1     W1 only at 200×10 and 1000×1 (plus the ATAK variant)
+#   BENCH_REPS=N      repetitions per run; the table shows medians (default 1)
+#   BENCH_WORKLOADS   which of "1 2 3 5 6" to run (default all)
+#   BENCH_PEERS       which of "kizuna nats mosquitto" to run (default all)
+#   BENCH_WARMUP, BENCH_WINDOW, BENCH_DRAIN   seconds (default 3, 10, 3)
+#   BENCH_PIN=0       do not pin server and generator to different cores
+#   BENCH_DOC=FILE    where the table goes (default docs/performance.md)
+#   MOSQ_NODELAY=0    leave Nagle on in mosquitto (default: TCP_NODELAY like kizuna)
+#
+# Every server listens on 127.0.0.1 only, runs under timeout(1) and is
+# stopped by its pid.  Results: one JSON line per run in $WORK/results.jsonl.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+BUILD=$(cd "${1:-$ROOT/build}" && pwd)
+KIZUNA=$BUILD/kizuna
+QUICK=${BENCH_QUICK:-0}
+REPS=${BENCH_REPS:-1}
+WORKLOADS=${BENCH_WORKLOADS:-1 2 3 5 6}
+PEERS=${BENCH_PEERS:-kizuna nats mosquitto}
+WARM=${BENCH_WARMUP:-3}
+WIN=${BENCH_WINDOW:-10}
+DRAIN=${BENCH_DRAIN:-3}
+DOC=${BENCH_DOC:-$ROOT/docs/performance.md}
+W6_QUEUE=262144
+WORK=$(mktemp -d /tmp/kizuna-bench.XXXXXX)
+RESULTS=$WORK/results.jsonl
+LG=$WORK/loadgen
+SRV_TIMEOUT=300
+CMDLINE="bench/run.sh ${1:-build}"
+for v in BENCH_QUICK BENCH_REPS BENCH_WORKLOADS BENCH_PEERS BENCH_PIN; do
+    if [ -n "${!v:-}" ]; then CMDLINE="$v=\"${!v}\" $CMDLINE"; fi
+done
+
+say() { printf '%s\n' "$*" >&2; }
+
+[ -x "$KIZUNA" ] || { say "run.sh: no kizuna binary in $BUILD"; exit 1; }
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 12000 ]; then
+    say "run.sh: ulimit -n is $(ulimit -n); W3 needs ~10 000 descriptors"
+fi
+
+# ---- peers -------------------------------------------------------------------
+
+have_peer() { command -v "$1" >/dev/null 2>&1; }
+
+install_peers() {
+    have_peer nats-server && have_peer mosquitto && return 0
+    local cmd="apt-get install -y --no-install-recommends nats-server mosquitto"
+    if [ "$(id -u)" = 0 ]; then
+        say "run.sh: installing peers: $cmd"
+        DEBIAN_FRONTEND=noninteractive $cmd >"$WORK/apt.log" 2>&1 ||
+            { apt-get update >>"$WORK/apt.log" 2>&1 &&
+              DEBIAN_FRONTEND=noninteractive $cmd >>"$WORK/apt.log" 2>&1; } ||
+            say "run.sh: apt-get failed, see $WORK/apt.log"
+    else
+        say "run.sh: peers missing; as root run: $cmd  (skipping peers)"
+    fi
+}
+
+peer_enabled() {
+    case " $PEERS " in *" $1 "*) ;; *) return 1 ;; esac
+    case $1 in
+    kizuna) return 0 ;;
+    nats) have_peer nats-server ;;
+    mosquitto) have_peer mosquitto ;;
+    esac
+}
+
+# ---- processes -----------------------------------------------------------------
+
+SRV_PIN=() GEN_PIN=()
+if [ "${BENCH_PIN:-1}" != 0 ] && [ "$(nproc)" -ge 2 ] && have_peer taskset; then
+    SRV_PIN=(taskset -c 1) GEN_PIN=(taskset -c 0)
+fi
+
+port_busy() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 12000))
+        if ! port_busy "$p"; then echo "$p"; return; fi
+    done
+}
+
+wait_port() {
+    for _ in $(seq 100); do
+        if port_busy "$1"; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# start_server LOG CMD... : sets TPID (timeout) and SPID (the server itself).
+start_server() {
+    local log=$1
+    shift
+    "${SRV_PIN[@]}" timeout -k 5 "$SRV_TIMEOUT" "$@" >"$log" 2>&1 &
+    TPID=$!
+    SPID=
+    for _ in $(seq 50); do
+        SPID=$(pgrep -P "$TPID" | head -1 || true)
+        if [ -n "$SPID" ]; then return 0; fi
+        sleep 0.1
+    done
+    say "run.sh: server did not start: $*"
+    cat "$log" >&2
+    return 1
+}
+
+# stop_server NAME : TERM by pid, KILL after 10 s; notes a server that died early.
+stop_server() {
+    if ! kill -0 "$SPID" 2>/dev/null; then
+        say "run.sh: $1 (pid $SPID) died during the run; log: $SRV_LOG"
+        tail -5 "$SRV_LOG" >&2 || true
+        echo "$1 died during ${LABEL:-?}; see $SRV_LOG" >>"$WORK/problems.txt"
+    fi
+    kill -TERM "$SPID" 2>/dev/null || true
+    for _ in $(seq 100); do
+        kill -0 "$TPID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$SPID" 2>/dev/null || true
+    wait "$TPID" 2>/dev/null || true
+}
+
+# ---- kizuna ----------------------------------------------------------------------
+
+# kz_config GROUPS QUEUE_BYTES MAX_DELAY_MS > yaml
+kz_config() {
+    local groups=$1 queue=$2 delay=$3 i
+    cat <<EOF
+node: {id: bench, nation: USA}
+store: {backend: sqlite, path: kizuna.db, max_delay_ms: $delay}
+limits: {max_event_bytes: 65536, out_queue_bytes: $queue, max_connections: 20000}
+log: {level: warn}
+inputs:
+EOF
+    for ((i = 0; i < groups; i++)); do
+        local name=cot g=Cyan
+        if [ "$groups" -gt 1 ]; then name=cot$i g=G$i; fi
+        echo "  - {name: $name, protocol: tcp, listen: \"127.0.0.1:0\", identity: {user: b$i," \
+             "nation: USA, clearance: SECRET, groups_in: [$g], groups_out: [$g]}}"
+    done
+    echo "  - {name: web, protocol: http, listen: \"127.0.0.1:0\", identity: {user: w," \
+         "nation: USA, clearance: SECRET, groups_in: [Cyan], groups_out: [Cyan]}}"
+}
+
+KZ_GROUPS=1 KZ_QUEUE=4194304 KZ_DELAY=50 KZ_DATA_ROOT=$WORK
+
+start_kizuna() {
+    local dir
+    dir=$(mktemp -d "$KZ_DATA_ROOT/kz.XXXXXX")
+    KZ_DIR=$dir
+    kz_config "$KZ_GROUPS" "$KZ_QUEUE" "$KZ_DELAY" >"$dir/kizuna.yaml"
+    SRV_LOG=$dir/kizuna.log
+    start_server "$SRV_LOG" "$KIZUNA" serve -c "$dir/kizuna.yaml" --data "$dir/data" \
+        --ports-file "$dir/ports.json" || return 1
+    for _ in $(seq 100); do
+        if [ -s "$dir/ports.json" ]; then break; fi
+        sleep 0.1
+    done
+    local ports
+    ports=$(tr -d ' \n' <"$dir/ports.json")
+    WEB=$(sed 's/.*"web":\([0-9]*\).*/\1/' <<<"$ports")
+    PORTS=$(grep -o '"cot[0-9]*":[0-9]*' <<<"$ports" | sort -V | cut -d: -f2 | paste -sd,)
+    [ -n "$PORTS" ] && [ -n "$WEB" ] || { say "run.sh: no ports from kizuna"; return 1; }
+}
+
+start_nats() {
+    local p
+    p=$(free_port)
+    SRV_LOG=$WORK/nats-$p.log
+    start_server "$SRV_LOG" nats-server -a 127.0.0.1 -p "$p" || return 1
+    wait_port "$p"
+    PORTS=$p WEB=
+}
+
+start_mosquitto() {
+    local p conf
+    p=$(free_port)
+    conf=$WORK/mosquitto-$p.conf
+    cat >"$conf" <<EOF
+listener $p 127.0.0.1
+allow_anonymous true
+persistence false
+log_dest stderr
+log_type error
+log_type warning
+max_connections -1
+set_tcp_nodelay $([ "${MOSQ_NODELAY:-1}" = 1 ] && echo true || echo false)
+EOF
+    SRV_LOG=$WORK/mosquitto-$p.log
+    start_server "$SRV_LOG" mosquitto -c "$conf" || return 1
+    wait_port "$p"
+    PORTS=$p WEB=
+}
+
+# Bytes the store holds on disk per committed event (db + wal + shm).
+disk_fields() {
+    local bytes events
+    bytes=$(find "$KZ_DIR/data" -type f -name 'kizuna.db*' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+    events=$(grep -o '"srv_committed":[0-9-]*' <<<"$1" | cut -d: -f2)
+    awk -v b="$bytes" -v e="$events" 'BEGIN {
+        printf(",\"disk_bytes\":%d,\"disk_bytes_per_event\":%.1f", b, e > 0 ? b / e : -1) }'
+}
+
+# ---- one run ---------------------------------------------------------------------
+
+# run LABEL PEER LOADGEN_ARGS... : start the peer, run the generator, stop the peer.
+run() {
+    local label=$1 peer=$2 mode=cot out json extra= rep
+    shift 2
+    peer_enabled "$peer" || return 0
+    case $peer in nats) mode=nats ;; mosquitto) mode=mqtt ;; esac
+    LABEL=$label
+    for ((rep = 1; rep <= REPS; rep++)); do
+        "start_$peer" || { echo "$peer failed to start for $label" >>"$WORK/problems.txt"; continue; }
+        out=$WORK/run.out
+        if ! "${GEN_PIN[@]}" "$LG" -m "$mode" -p "$PORTS" -P "$SPID" ${WEB:+--metrics "$WEB"} \
+            -w "$WARM" -d "$WIN" --drain "$DRAIN" --label "$label" "$@" >"$out" 2>"$WORK/run.err"; then
+            say "run.sh: loadgen failed for $label: $(tail -2 "$WORK/run.err")"
+            echo "loadgen failed for $label: $(tail -1 "$WORK/run.err")" >>"$WORK/problems.txt"
+        fi
+        json=$(grep '^{' "$out" || true)
+        if [ -n "$json" ]; then
+            if [ "$peer" = kizuna ] && [ "${label%%/*}" = W5 ]; then
+                extra=$(disk_fields "$json")
+            fi
+            echo "${json%\}}$extra}" >>"$RESULTS"
+            grep '^# ' "$out" >&2 || true
+        fi
+        stop_server "$peer"
+        if [ "$peer" = kizuna ]; then rm -rf "$KZ_DIR"; fi
+    done
+}
+
+# ---- workloads --------------------------------------------------------------------
+
+w1() {
+    local grid="10x0.1 10x1 10x10 100x0.1 100x1 100x10 200x0.1 200x1 200x10 1000x0.1 1000x1 1000x10"
+    [ "$QUICK" = 1 ] && grid="200x10 1000x1"
+    for nr in $grid; do
+        for peer in kizuna nats mosquitto; do
+            run "W1/$peer/375B" "$peer" -n "${nr%x*}" -r "${nr#*x}"
+        done
+    done
+    for peer in kizuna nats mosquitto; do
+        run "W1/$peer/ATAK ~800B" "$peer" -n 200 -r 10 --atak
+    done
+}
+
+w2() {
+    KZ_GROUPS=4
+    for peer in kizuna nats mosquitto; do
+        run "W2/$peer/4 groups" "$peer" -n 200 -r 10 -g 4
+    done
+    KZ_GROUPS=1
+}
+
+w3() {
+    run "W3/kizuna/storm" kizuna -n 5000 --storm 1000 --tracks 2000
+}
+
+w5() {
+    run "W5/kizuna/disk, 50 ms" kizuna -n 200 -r 10
+    KZ_DELAY=5 run "W5/kizuna/disk, 5 ms" kizuna -n 200 -r 10
+    KZ_DELAY=500 run "W5/kizuna/disk, 500 ms" kizuna -n 200 -r 10
+    if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+        KZ_DATA_ROOT=$(mktemp -d /dev/shm/kizuna-bench.XXXXXX)
+        run "W5/kizuna/tmpfs, 50 ms" kizuna -n 200 -r 10
+        rm -rf "$KZ_DATA_ROOT"
+        KZ_DATA_ROOT=$WORK
+    fi
+}
+
+w6() {
+    KZ_QUEUE=$W6_QUEUE
+    run "W6/kizuna/no-slow" kizuna -n 200 -r 10
+    run "W6/kizuna/slow" kizuna -n 200 -r 10 --slow 1
+    KZ_QUEUE=4194304
+}
+
+# ---- report ----------------------------------------------------------------------
+
+machine() {
+    local cpu
+    cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+    echo "$(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)" \
+         "RAM, kernel $(uname -r)"
+}
+
+write_doc() {
+    local table=$1 begin='<!-- bench:begin -->' end='<!-- bench:end -->' new=$WORK/section.md
+    {
+        echo "$begin"
+        echo "## Latest run"
+        echo
+        echo "- Command: \`$CMDLINE\`"
+        echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); kizuna $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+        echo "- Machine: $(machine); load average before the run: $LOADAVG"
+        echo "- Peers: $(nats-server --version 2>/dev/null || echo 'nats-server absent');" \
+             "$(mosquitto -h 2>/dev/null | head -1 || echo 'mosquitto absent')"
+        echo "- Warm-up ${WARM} s, window ${WIN} s, drain ≤ ${DRAIN} s, ${REPS} repetition(s) (medians)," \
+             "server pinned: ${SRV_PIN[*]:-no}, generator pinned: ${GEN_PIN[*]:-no}"
+        echo "- W4: needs the TLS input (issue 3)."
+        echo
+        cat "$table"
+        if [ -s "$WORK/problems.txt" ]; then
+            echo
+            echo "Problems during the run:"
+            sed 's/^/- /' "$WORK/problems.txt"
+        fi
+        echo "$end"
+    } >"$new"
+    if [ -f "$DOC" ] && grep -q "$begin" "$DOC"; then
+        awk -v f="$new" -v b="$begin" -v e="$end" '
+            $0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
+            $0 == e { skip = 0; next }
+            !skip' "$DOC" >"$DOC.tmp" && mv "$DOC.tmp" "$DOC"
+    else
+        { [ -f "$DOC" ] && cat "$DOC" && echo; cat "$new"; } >"$DOC.tmp" && mv "$DOC.tmp" "$DOC"
+    fi
+}
+
+main() {
+    install_peers
+    cc -O2 -std=gnu17 -Wall -o "$LG" "$HERE/loadgen.c" "$HERE/lg_proto.c" "$HERE/lg_report.c"
+    LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+    say "run.sh: results in $WORK (load average $LOADAVG; numbers are noisy when the machine is shared)"
+    : >"$RESULTS"
+    for w in $WORKLOADS; do
+        "w$w"
+    done
+    say "W4: needs the TLS input (issue 3)"
+    awk -v QUEUE="$W6_QUEUE" -f "$HERE/table.awk" "$RESULTS" >"$WORK/table.md"
+    cat "$WORK/table.md"
+    write_doc "$WORK/table.md"
+    say "run.sh: table written to $DOC"
+}
+
+main
