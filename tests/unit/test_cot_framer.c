@@ -313,6 +313,23 @@ static void test_events_not_matched(void **state)
     free(got);
 }
 
+/* An unquoted '<' ends a broken start tag, so the event after it is not swallowed. */
+static void test_broken_start_tag(void **state)
+{
+    static const char s[] = "<event a='1' <event b=\"it's\"/></event><event c='2'/>";
+    char *got;
+
+    (void)state;
+    got = run_cuts(s, strlen(s), 65536, NULL, 0, NULL);
+    assert_string_equal(got, "E38:<event a='1' <event b=\"it's\"/></event>\nE14:<event c='2'/>\n");
+    free(got);
+    /* The caller's retry helper finds the next start token only. */
+    assert_int_equal(kz_cot_find_event(s, strlen(s)), 0);
+    assert_int_equal(kz_cot_find_event(s + 1, strlen(s) - 1) + 1, 13);
+    assert_int_equal(kz_cot_find_event("<events><event", 14), 14);
+    assert_int_equal(kz_cot_find_event("x<event>", 8), 1);
+}
+
 static void test_pending_bounded(void **state)
 {
     struct kz_framer f;
@@ -356,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_strikes_close),
         cmocka_unit_test(test_strike_from_callback),
         cmocka_unit_test(test_events_not_matched),
+        cmocka_unit_test(test_broken_start_tag),
         cmocka_unit_test(test_pending_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
