@@ -245,7 +245,7 @@ struct log_capture {
 };
 
 /* Collect cyaml's error lines (they carry line and column) for the caller. */
-static void capture_log(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
+__attribute__((format(printf, 3, 0))) static void capture_log(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
 {
     struct log_capture *c = ctx;
     if (level < CYAML_LOG_ERROR || c->used + 2 >= c->len)

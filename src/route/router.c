@@ -401,6 +401,6 @@ void kz_wire_encode(enum kz_wire wire, const struct kz_event *ev, struct kz_sbuf
         kz_sbuf_add(out, "\n\n", 2);
         break;
     default:
-        KZ_ASSERT(!"unknown wire format");
+        kz__bug(__FILE__, __LINE__, "unknown wire format");
     }
 }
