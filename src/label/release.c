@@ -66,25 +66,44 @@ static bool deny(enum kz_deny *why, enum kz_deny reason)
     return reason == KZ_DENY_NONE;
 }
 
-bool kz_may_release(const struct kz_label *label, const struct kz_release_subject *who,
-                    enum kz_deny *why)
+/* Inputs that never occur once labels and subjects are parsed. */
+static bool refuse_invalid(const struct kz_label *label, const struct kz_release_subject *who,
+                           enum kz_deny *why)
 {
     if (!kz__label_valid(label))
         return deny(why, KZ_DENY_BAD_LABEL);
     if (who == NULL || who->clearance == KZ_LEVEL_INVALID || who->clearance >= KZ_LEVEL__COUNT)
         return deny(why, KZ_DENY_UNKNOWN_CLEARANCE);
-    if (who->nation == KZ_NATION_NONE || who->nation > KZ__NATIONS)
-        return deny(why, KZ_DENY_UNKNOWN_NATION);
-    if (who->clearance < label->level)
-        return deny(why, KZ_DENY_CLEARANCE);
-    if (who->nation == label->originator)
-        return deny(why, KZ_DENY_NONE);
-    if (label->caveats & KZ_CAVEAT_NOFORN)
-        return deny(why, KZ_DENY_NOFORN);
-    if (!(label->flags & KZ_LABEL_F_REL)) {
-        /* Public information only when nothing at all restricts it. */
-        bool public = label->level == KZ_LEVEL_UNCLASSIFIED && label->caveats == 0;
-        return deny(why, public ? KZ_DENY_NONE : KZ_DENY_NATION);
+    return deny(why, KZ_DENY_UNKNOWN_NATION);
+}
+
+/*
+ * The terms are combined with & and | rather than && and || on purpose: the
+ * outcome varies from one recipient to the next, and mispredicted branches
+ * were most of the cost.
+ */
+bool kz_may_release(const struct kz_label *label, const struct kz_release_subject *who,
+                    enum kz_deny *why)
+{
+    unsigned n, cleared, own, free_to_go, listed, ok;
+
+    if (!kz__label_valid(label) || who == NULL ||
+        (unsigned)who->clearance - 1u >= KZ_LEVEL__COUNT - 1u ||
+        (unsigned)who->nation - 1u >= KZ__NATIONS)
+        return refuse_invalid(label, who, why);
+    n = who->nation;
+    cleared = who->clearance >= label->level;
+    own = n == label->originator;
+    free_to_go = (label->caveats & KZ_CAVEAT_NOFORN) == 0;
+    /* Without REL TO only public information (UNCLASSIFIED, no caveat) goes abroad. */
+    listed = (label->flags & KZ_LABEL_F_REL)
+                 ? (unsigned)kz__bit(label->release, n)
+                 : (unsigned)(label->level == KZ_LEVEL_UNCLASSIFIED && label->caveats == 0);
+    ok = cleared & (own | (free_to_go & listed));
+    if (why != NULL) {
+        unsigned reason = !cleared ? KZ_DENY_CLEARANCE
+                                   : !free_to_go ? KZ_DENY_NOFORN : KZ_DENY_NATION;
+        *why = (enum kz_deny)(reason * (ok ^ 1u));
     }
-    return deny(why, kz__bit(label->release, who->nation) ? KZ_DENY_NONE : KZ_DENY_NATION);
+    return ok != 0;
 }
