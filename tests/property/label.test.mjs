@@ -17,7 +17,9 @@ const SEED = Number(process.env.KZ_SEED ?? (Date.now() % 2 ** 31));
 
 // ---- the oracle ---------------------------------------------------------
 
-const RANK = { UNCLASSIFIED: 1, U: 1, CONFIDENTIAL: 2, C: 2, SECRET: 3, S: 3, 'TOP SECRET': 4, TS: 4 };
+const RANK = {
+    UNCLASSIFIED: 1, U: 1, CONFIDENTIAL: 2, C: 2, SECRET: 3, S: 3, 'TOP SECRET': 4, TS: 4,
+};
 // The ISO codes this test draws from; every one is assigned.
 const KNOWN = new Set(['USA', 'JPN', 'PHL', 'AUS', 'KOR', 'GBR', 'CAN', 'NZL', 'FRA', 'DEU',
     'IND', 'ITA', 'ESP', 'NLD', 'NOR', 'POL', 'TUR', 'SGP', 'THA', 'VNM', 'IDN', 'MYS', 'TWN',
@@ -98,10 +100,11 @@ function generator(seed) {
     const pick = (a) => a[Math.floor(rnd() * a.length)];
     const chance = (p) => rnd() < p;
     const blank = () => pick(['', '', '', ' ', '  ', '\t']);
-    const cased = (s) => pick([s, s, s.toLowerCase(), [...s].map((c) => (chance(0.5) ? c.toLowerCase() : c)).join('')]);
+    const mixed = (s) => [...s].map((c) => (chance(0.5) ? c.toLowerCase() : c)).join('');
+    const cased = (s) => pick([s, s, s.toLowerCase(), mixed(s)]);
     const knownList = [...KNOWN];
-    const levels = ['UNCLASSIFIED', 'U', 'CONFIDENTIAL', 'C', 'SECRET', 'S', 'TOP SECRET', 'TOP  SECRET',
-        'TOP\tSECRET', 'TS'];
+    const levels = ['UNCLASSIFIED', 'U', 'CONFIDENTIAL', 'C', 'SECRET', 'S', 'TOP SECRET',
+        'TOP  SECRET', 'TOP\tSECRET', 'TS'];
     const badLevels = ['SECRETT', 'TOPSECRET', 'RESTRICTED', '', 'UNCLAS', 'S E C R E T'];
     const controls = ['NOFORN', 'NF', 'ORCON', 'OC', 'FOUO', 'RELIDO'];
     const code = () => {
@@ -127,7 +130,8 @@ function generator(seed) {
             list += c;
         });
         if (chance(0.01)) list += ',';
-        return cased('REL') + pick([' ', '  ', '\t']) + cased('TO') + (list ? ' ' + blank() : '') + list;
+        const head = cased('REL') + pick([' ', '  ', '\t']) + cased('TO');
+        return head + (list ? ' ' + blank() : '') + list;
     };
     const banner = () => {
         let s = chance(0.04) ? pick(badLevels) : cased(pick(levels));
@@ -136,7 +140,8 @@ function generator(seed) {
         const parts = [];
         if (kind < 0.8) parts.push(relTo());
         const extra = chance(0.5) ? Math.floor(rnd() * 3) : 0;
-        for (let i = 0; i < extra; i++) parts.push(cased(pick(chance(0.03) ? ['FOO', 'REL', 'RELTO'] : controls)));
+        for (let i = 0; i < extra; i++)
+            parts.push(cased(pick(chance(0.03) ? ['FOO', 'REL', 'RELTO'] : controls)));
         if (parts.length === 0) parts.push(cased(pick(controls)));
         for (let i = parts.length - 1; i > 0; i--) {
             const j = Math.floor(rnd() * (i + 1));
@@ -148,10 +153,13 @@ function generator(seed) {
         return s;
     };
     const allies = ['USA', 'JPN', 'PHL', 'AUS', 'KOR', 'GBR', 'CAN', 'NZL'];
-    const nations = [...allies, ...allies, ...allies, ...knownList, 'usa', ' JPN ', 'XXX', 'US', ''];
-    const clearances = ['UNCLASSIFIED', 'CONFIDENTIAL', 'SECRET', 'TOP SECRET', 'SECRET', 'TOP SECRET', 'TS',
+    const nations = [...allies, ...allies, ...allies, ...knownList,
+        'usa', ' JPN ', 'XXX', 'US', ''];
+    const clearances = ['UNCLASSIFIED', 'CONFIDENTIAL', 'SECRET', 'TOP SECRET', 'SECRET',
+        'TOP SECRET', 'TS',
         'U', 'C', 'S', 'TS', 'secret', ' Top  Secret ', 'SECRETT', 'NONE', ''];
-    const origins = ['USA', 'USA', 'USA', 'JPN', 'JPN', 'PHL', 'GBR', 'AUS', 'KOR', 'FRA', '-', '-', 'XXX'];
+    const origins = ['USA', 'USA', 'USA', 'JPN', 'JPN', 'PHL', 'GBR', 'AUS', 'KOR', 'FRA',
+        '-', '-', 'XXX'];
     return () => {
         const lab = banner();
         // Keep tabs out of the label field: the driver's lines are tab-separated.
@@ -167,7 +175,10 @@ function runDriver(lines) {
         const chunks = [];
         child.stdout.on('data', (b) => chunks.push(b));
         child.on('error', reject);
-        child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`driver exit ${code}`))));
+        child.on('close', (code) => {
+            if (code === 0) resolve(Buffer.concat(chunks));
+            else reject(new Error(`driver exit ${code}`));
+        });
         let i = 0;
         const pump = () => {
             while (i < lines.length) {
