@@ -21,6 +21,7 @@
 struct sample {
     int64_t wall;
     double srv_cpu_s, gen_cpu_s;
+    double busy_s, softirq_s, steal_s;     /* whole machine, /proc/stat */
     double events_in, deliveries, committed, slow_drops;
 };
 
@@ -66,6 +67,25 @@ static long proc_kb(int pid, const char *key)
             v = strtol(line + kl + 1, NULL, 10);
     fclose(f);
     return v;
+}
+
+/* Machine-wide busy, softirq and steal seconds (all CPUs) from /proc/stat. */
+static void machine_cpu(struct sample *s)
+{
+    unsigned long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    s->busy_s = s->softirq_s = s->steal_s = -1;
+    if (!f)
+        return;
+    if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &v[6], &v[7]) == 8) {
+        double hz = (double)sysconf(_SC_CLK_TCK);
+        /* user nice system idle iowait irq softirq steal */
+        s->busy_s = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
+        s->softirq_s = (double)v[6] / hz;
+        s->steal_s = (double)v[7] / hz;
+    }
+    fclose(f);
 }
 
 static double self_cpu_s(void)
@@ -125,6 +145,7 @@ static void take(struct sample *s, int64_t now)
     s->wall = now;
     s->srv_cpu_s = o.pid ? proc_cpu_s(o.pid) : -1;
     s->gen_cpu_s = self_cpu_s();
+    machine_cpu(s);
     s->events_in = s->deliveries = s->committed = s->slow_drops = -1;
     if (scrape()) {
         s->events_in = metric("kizuna_events_in_total");
@@ -226,6 +247,12 @@ void report_fanout(void)
     printf("\"srv_cpu_pct\":%.1f,\"srv_rss_mb\":%.1f,\"srv_rss_max_mb\":%.1f,"
            "\"srv_hwm_mb\":%.1f,\"gen_cpu_pct\":%.1f,\"gen_bound\":%d,",
            srv, rss, (double)rss_max_kb / 1024.0, hwm, gen, gen > 90);
+    double busy = pct(s_begin.busy_s, s_end.busy_s, secs);
+    double other = busy < 0 || srv < 0 ? -1 : busy - srv - gen;
+    printf("\"machine_busy_pct\":%.1f,\"softirq_pct\":%.1f,\"steal_pct\":%.1f,"
+           "\"other_cpu_pct\":%.1f,",
+           busy, pct(s_begin.softirq_s, s_end.softirq_s, secs),
+           pct(s_begin.steal_s, s_end.steal_s, secs), other);
     printf("\"srv_events_in\":%.0f,\"srv_deliveries\":%.0f,\"srv_committed\":%.0f,"
            "\"srv_slow_drops\":%.0f,\"store_lag_max_s\":%.3f",
            diff(s_begin.events_in, s_end.events_in),
@@ -234,9 +261,10 @@ void report_fanout(void)
     print_trace();
     printf("}\n");
     printf("# %s %s %dx%g: offered %.0f/s delivered %.0f/s ratio %.4f | ms p50 %.2f p90 %.2f "
-           "p99 %.2f p99.9 %.2f max %.2f | server %.0f%% CPU %.1f MB | gen %.0f%%%s%s\n",
+           "p99 %.2f p99.9 %.2f max %.2f | server %.0f%% CPU %.1f MB | gen %.0f%% | "
+           "others %.0f%%%s%s\n",
            o.label ? o.label : "-", mn[o.mode], o.n, o.rate, offered, deliv, ratio, ms[0],
-           ms[1], ms[2], ms[3], ms[4], srv, rss, gen, gen > 90 ? " GENERATOR-BOUND" : "",
+           ms[1], ms[2], ms[3], ms[4], srv, rss, gen, other, gen > 90 ? " GENERATOR-BOUND" : "",
            st.cross ? " CROSS-GROUP DELIVERIES" : "");
     fflush(stdout);
 }

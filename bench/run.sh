@@ -28,7 +28,7 @@ WARM=${BENCH_WARMUP:-3}
 WIN=${BENCH_WINDOW:-10}
 DRAIN=${BENCH_DRAIN:-3}
 DOC=${BENCH_DOC:-$ROOT/docs/performance.md}
-W6_QUEUE=262144
+W6_QUEUE=1048576
 WORK=$(mktemp -d /tmp/kizuna-bench.XXXXXX)
 RESULTS=$WORK/results.jsonl
 LG=$WORK/loadgen
@@ -206,7 +206,8 @@ EOF
 # Bytes the store holds on disk per committed event (db + wal + shm).
 disk_fields() {
     local bytes events
-    bytes=$(find "$KZ_DIR/data" -type f -name 'kizuna.db*' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+    bytes=$(find "$KZ_DIR/data" -type f -name 'kizuna.db*' -printf '%s\n' |
+        awk '{s += $1} END {print s + 0}')
     events=$(grep -o '"srv_committed":[0-9-]*' <<<"$1" | cut -d: -f2)
     awk -v b="$bytes" -v e="$events" 'BEGIN {
         printf(",\"disk_bytes\":%d,\"disk_bytes_per_event\":%.1f", b, e > 0 ? b / e : -1) }'
@@ -222,10 +223,14 @@ run() {
     case $peer in nats) mode=nats ;; mosquitto) mode=mqtt ;; esac
     LABEL=$label
     for ((rep = 1; rep <= REPS; rep++)); do
-        "start_$peer" || { echo "$peer failed to start for $label" >>"$WORK/problems.txt"; continue; }
+        if ! "start_$peer"; then
+            echo "$peer failed to start for $label" >>"$WORK/problems.txt"
+            continue
+        fi
         out=$WORK/run.out
         if ! "${GEN_PIN[@]}" "$LG" -m "$mode" -p "$PORTS" -P "$SPID" ${WEB:+--metrics "$WEB"} \
-            -w "$WARM" -d "$WIN" --drain "$DRAIN" --label "$label" "$@" >"$out" 2>"$WORK/run.err"; then
+            -w "$WARM" -d "$WIN" --drain "$DRAIN" --label "$label" "$@" \
+            >"$out" 2>"$WORK/run.err"; then
             say "run.sh: loadgen failed for $label: $(tail -2 "$WORK/run.err")"
             echo "loadgen failed for $label: $(tail -1 "$WORK/run.err")" >>"$WORK/problems.txt"
         fi
@@ -299,16 +304,19 @@ machine() {
 
 write_doc() {
     local table=$1 begin='<!-- bench:begin -->' end='<!-- bench:end -->' new=$WORK/section.md
+    local REV
+    REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
     {
         echo "$begin"
         echo "## Latest run"
         echo
         echo "- Command: \`$CMDLINE\`"
-        echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); kizuna $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+        echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); kizuna $REV"
         echo "- Machine: $(machine); load average before the run: $LOADAVG"
         echo "- Peers: $(nats-server --version 2>/dev/null || echo 'nats-server absent');" \
              "$(mosquitto -h 2>/dev/null | head -1 || echo 'mosquitto absent')"
-        echo "- Warm-up ${WARM} s, window ${WIN} s, drain ≤ ${DRAIN} s, ${REPS} repetition(s) (medians)," \
+        echo "- Warm-up ${WARM} s, window ${WIN} s, drain ≤ ${DRAIN} s," \
+             "${REPS} repetition(s) (medians)," \
              "server pinned: ${SRV_PIN[*]:-no}, generator pinned: ${GEN_PIN[*]:-no}"
         echo "- W4: needs the TLS input (issue 3)."
         echo
@@ -334,7 +342,8 @@ main() {
     install_peers
     cc -O2 -std=gnu17 -Wall -o "$LG" "$HERE/loadgen.c" "$HERE/lg_proto.c" "$HERE/lg_report.c"
     LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
-    say "run.sh: results in $WORK (load average $LOADAVG; numbers are noisy when the machine is shared)"
+    say "run.sh: results in $WORK (load average $LOADAVG;" \
+        "numbers are noisy when the machine is shared)"
     : >"$RESULTS"
     for w in $WORKLOADS; do
         "w$w"
