@@ -90,6 +90,7 @@ static const cyaml_schema_field_t top_fields[] = {
     SECTION("log", struct kz_config, log, log_fields),
     CYAML_FIELD_SEQUENCE("inputs", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct kz_config,
                          inputs, &input_entry, 0, 64),
+    STR("alliance", struct kz_config, alliance),
     CYAML_FIELD_END,
 };
 
@@ -397,6 +398,8 @@ void kz_config_print(const struct kz_config *cfg, FILE *out)
             fprintf(out, "  %s: %llu\n", dot + 1,
                     (unsigned long long)*(const uint64_t *)field);
     }
+    if (cfg->alliance)
+        fprintf(out, "alliance: %s\n", cfg->alliance);
     print_inputs(cfg, out);
 }
 

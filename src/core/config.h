@@ -70,6 +70,7 @@ struct kz_config {
     struct kz_config_log *log;
     struct kz_input_conf *inputs;
     unsigned inputs_count;
+    char *alliance;             /* alliance model file (YAML), optional */
 };
 
 /*
