@@ -20,6 +20,7 @@
 struct server {
     uv_loop_t loop;
     struct kz_config *cfg;
+    struct kz_label_policy policy;
     struct kz_input *inputs;
     struct kz_listener **listeners;
     struct kz_store *store;
@@ -100,19 +101,19 @@ static int open_store(struct server *srv)
 static int init_inputs(struct server *srv)
 {
     unsigned n = srv->cfg->inputs_count;
+    char err[512];
 
     srv->inputs = kz_xcalloc(n ? n : 1, sizeof(*srv->inputs));
     srv->listeners = kz_xcalloc(n ? n : 1, sizeof(*srv->listeners));
-    for (unsigned i = 0; i < n; i++) {
-        struct kz_input *in = &srv->inputs[i];
-        const struct kz_identity *id = srv->cfg->inputs[i].identity;
-        in->conf = &srv->cfg->inputs[i];
-        in->identity = id;
-        if (id && (kz_groupset_from(&in->in, id->groups_in, id->groups_in_count) ||
-                   kz_groupset_from(&in->out, id->groups_out, id->groups_out_count)))
-            return KZ_ERR_CONFIG;
-    }
+    if (kz_label_policy_from_config(srv->cfg->labels, &srv->policy, err, sizeof(err)))
+        goto fail;
+    for (unsigned i = 0; i < n; i++)
+        if (kz_input_init(&srv->inputs[i], &srv->cfg->inputs[i], &srv->policy, err, sizeof(err)))
+            goto fail;
     return KZ_OK;
+fail:
+    kz_log(KZ_LOG_ERROR, "bad configuration", "error=\"%s\"", err);
+    return KZ_ERR_CONFIG;
 }
 
 static int start_inputs(struct server *srv)
@@ -200,6 +201,7 @@ static int start(struct server *srv)
     if ((rc = open_store(srv)) != KZ_OK)
         return rc;
     srv->router = kz_router_new(&srv->loop, &(struct kz_router_opts){
+                                                .policy = &srv->policy,
                                                 .store = srv->store,
                                                 .inputs = srv->inputs,
                                                 .n_inputs = srv->cfg->inputs_count,
@@ -305,5 +307,5 @@ int kz_cmd_serve(int argc, char **argv)
     }
     teardown(&srv);
     kz_log(KZ_LOG_INFO, "stopped", NULL);
-    return rc == KZ_OK ? 0 : 1;
+    return rc == KZ_OK ? 0 : rc == KZ_ERR_CONFIG ? 2 : 1;
 }

@@ -91,6 +91,7 @@ static const cyaml_schema_field_t top_fields[] = {
     CYAML_FIELD_SEQUENCE("inputs", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct kz_config,
                          inputs, &input_entry, 0, 64),
     STR("alliance", struct kz_config, alliance),
+    CYAML_FIELD_IGNORE("labels", CYAML_FLAG_OPTIONAL),  /* config_labels.c */
     CYAML_FIELD_END,
 };
 
@@ -256,9 +257,8 @@ __attribute__((format(printf, 3, 0))) static void capture_log(cyaml_log_t level,
         c->used += (size_t)n < c->len - c->used ? (size_t)n : c->len - c->used - 1;
 }
 
-static int finish_load(cyaml_err_t err, struct kz_config *cfg, const cyaml_config_t *cc,
-                       const char *path, struct kz_config **out, char *errbuf, size_t errlen,
-                       size_t used)
+static int finish_load(cyaml_err_t err, struct kz_config *cfg, const char *path, const char *text, size_t len, struct kz_config **out,
+                       char *errbuf, size_t errlen, size_t used)
 {
     if (err != CYAML_OK) {
         if (used == 0)
@@ -269,9 +269,11 @@ static int finish_load(cyaml_err_t err, struct kz_config *cfg, const cyaml_confi
         cfg = kz_xcalloc(1, sizeof(*cfg));
     }
     apply_defaults(cfg);
-    int rc = validate(cfg, path, errbuf, errlen);
+    int rc = kz__config_load_labels(path, text, len, &cfg->labels, errbuf, errlen);
+    if (rc == KZ_OK)
+        rc = validate(cfg, path, errbuf, errlen);
     if (rc) {
-        cyaml_free(cc, &top_schema, cfg, 0);
+        kz_config_free(cfg);
         return rc;
     }
     *out = cfg;
@@ -303,7 +305,7 @@ int kz_config_load(const char *path, struct kz_config **out, char *errbuf, size_
     init_cyaml(&cc, &cap, errbuf, errlen, path);
     prefix = cap.used;
     cyaml_err_t err = cyaml_load_file(path, &cc, &top_schema, (cyaml_data_t **)&cfg, NULL);
-    return finish_load(err, cfg, &cc, path, out, errbuf, errlen, cap.used - prefix);
+    return finish_load(err, cfg, path, NULL, 0, out, errbuf, errlen, cap.used - prefix);
 }
 
 static const char default_yaml[] =
@@ -330,7 +332,8 @@ struct kz_config *kz_config_default(char *errbuf, size_t errlen)
     init_cyaml(&cc, &cap, errbuf, errlen, "(built-in)");
     cyaml_err_t err = cyaml_load_data((const uint8_t *)default_yaml, sizeof(default_yaml) - 1,
                                       &cc, &top_schema, (cyaml_data_t **)&cfg, NULL);
-    if (finish_load(err, cfg, &cc, "(built-in)", &out, errbuf, errlen, 0) != KZ_OK)
+    if (finish_load(err, cfg, "(built-in)", default_yaml, sizeof(default_yaml) - 1, &out,
+                    errbuf, errlen, 0) != KZ_OK)
         return NULL;
     return out;
 }
@@ -338,8 +341,11 @@ struct kz_config *kz_config_default(char *errbuf, size_t errlen)
 void kz_config_free(struct kz_config *cfg)
 {
     cyaml_config_t cc = {.mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR};
-    if (cfg)
-        cyaml_free(&cc, &top_schema, cfg, 0);
+    if (!cfg)
+        return;
+    kz__config_free_labels(cfg->labels);
+    cfg->labels = NULL;
+    cyaml_free(&cc, &top_schema, cfg, 0);
 }
 
 /* ---- printing ------------------------------------------------------- */

@@ -62,6 +62,22 @@ struct kz_config_log {
     char *level;
 };
 
+/* One row of a data-keyed table: FVEY: [USA, AUS, ...]. */
+struct kz_config_label_row {
+    char *key;
+    char **values;
+    unsigned values_count;
+};
+
+/* `labels:`; defaults: policy US, the built-in tetragraphs and level names. */
+struct kz_config_labels {
+    char *policy;
+    struct kz_config_label_row *tetragraphs;    /* NULL = built-in set */
+    unsigned tetragraphs_count;
+    struct kz_config_label_row *level_names;    /* LEVEL: [names], first is canonical */
+    unsigned level_names_count;
+};
+
 /* Field names (and the *_count members) are fixed by the YAML schema. */
 struct kz_config {
     struct kz_config_node *node;
@@ -71,7 +87,13 @@ struct kz_config {
     struct kz_input_conf *inputs;
     unsigned inputs_count;
     char *alliance;             /* alliance model file (YAML), optional */
+    struct kz_config_labels *labels;    /* never NULL after load */
 };
+
+/* Internal to core: the `labels:` reader (text NULL = read `path`). */
+int kz__config_load_labels(const char *path, const char *text, size_t len,
+                           struct kz_config_labels **out, char *err, size_t errlen);
+void kz__config_free_labels(struct kz_config_labels *l);
 
 /*
  * Load and validate `path`.  On error returns KZ_ERR_CONFIG and writes a

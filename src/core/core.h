@@ -160,7 +160,8 @@ enum kz_reject {
     KZ_REJ_DEPTH,      /* nesting deeper than the limit */
     KZ_REJ_ENTITY,     /* DTD / entity declarations are refused */
     KZ_REJ_JUNK,       /* bytes between events that are not XML prologue */
-    KZ_REJ_LABEL,      /* access label unparseable or over the ceiling */
+    KZ_REJ_LABEL,      /* access label unparseable (or absent with no default) */
+    KZ_REJ_CEILING,    /* label above the input's ceiling */
     KZ_REJ__COUNT
 };
 

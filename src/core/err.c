@@ -39,6 +39,7 @@ static const char *const reject_names[KZ_REJ__COUNT] = {
     [KZ_REJ_ENTITY] = "entity",
     [KZ_REJ_JUNK] = "junk",
     [KZ_REJ_LABEL] = "label",
+    [KZ_REJ_CEILING] = "ceiling",
 };
 
 const char *kz_reject_name(enum kz_reject r)

@@ -66,9 +66,9 @@ static void get_tracks(struct kz__http_conn *c)
     struct features f = {KZ_SBUF_INIT, 0};
     struct kz_sub viewer;
 
-    kz_sub_viewer(&viewer, c->input);
+    kz_sub_viewer(c->opts->router, &viewer, c->input);
     kz_sbuf_adds(&f.sb, "{\"type\":\"FeatureCollection\",\"features\":[");
-    kz_router_foreach_track(c->opts->router, &viewer, add_feature, &f);
+    kz_router_foreach_track(c->opts->router, &viewer, KZ_EXIT_REST_TRACKS, add_feature, &f);
     kz_sbuf_adds(&f.sb, "]}\n");
     kz__http_respond(c, 200, "application/geo+json", NULL, f.sb.buf, f.sb.len);
     kz_sbuf_release(&f.sb);
@@ -113,11 +113,11 @@ static void events_done(void *ud, int status, const struct kz_store_row *rows, s
         kz__http_error(c, 500, "store query failed: %s", kz_strerror(status));
         goto out;
     }
-    kz_sub_viewer(&viewer, c->input);
+    kz_sub_viewer(c->opts->router, &viewer, c->input);
     kz_event_init(&ev);
     kz_sbuf_adds(&f.sb, "{\"events\":[");
     for (size_t i = 0; i < n; i++) {
-        if (row_event(c, &rows[i], &ev) && kz_router_visible(c->opts->router, &ev, &viewer))
+        if (row_event(c, &rows[i], &ev) && kz_router_visible(c->opts->router, &ev, &viewer, KZ_EXIT_REST_EVENTS))
             add_feature(&f, &ev);
         kz_event_clear(&ev);
     }

@@ -50,6 +50,23 @@ static void store(struct kz_sbuf *out, struct kz_store *st)
            ss.db_bytes > 0 ? (uint64_t)ss.db_bytes : 0);
 }
 
+static void release(struct kz_sbuf *out, const struct kz_router_stats *rs)
+{
+    head(out, "kizuna_release_checks_total", "counter",
+         "Release-rule checks, by exit (every place data leaves).");
+    for (int e = 0; e < KZ_EXIT__COUNT; e++)
+        kz_sbuf_addf(out, "kizuna_release_checks_total{exit=\"%s\"} %llu\n",
+                     kz_exit_name((enum kz_exit)e), (unsigned long long)rs->checks[e]);
+    head(out, "kizuna_release_denials_total", "counter", "Release-rule denials, by exit.");
+    for (int e = 0; e < KZ_EXIT__COUNT; e++)
+        kz_sbuf_addf(out, "kizuna_release_denials_total{exit=\"%s\"} %llu\n",
+                     kz_exit_name((enum kz_exit)e), (unsigned long long)rs->denials[e]);
+    head(out, "kizuna_release_denial_reasons_total", "counter", "Release-rule denials, by reason.");
+    for (int d = 1; d < KZ_DENY__COUNT; d++)
+        kz_sbuf_addf(out, "kizuna_release_denial_reasons_total{reason=\"%s\"} %llu\n",
+                     kz_deny_name((enum kz_deny)d), (unsigned long long)rs->deny_reasons[d]);
+}
+
 void kz__http_metrics(struct kz_sbuf *out, struct kz_router *r, struct kz_store *st)
 {
     struct kz_router_stats rs = {0};
@@ -71,6 +88,7 @@ void kz__http_metrics(struct kz_sbuf *out, struct kz_router *r, struct kz_store 
            "Stream connections closed for sending garbage.", kz_metrics.garbage_closes);
     metric(out, "kizuna_tracks", "gauge", "Current tracks (latest state per uid).", rs.tracks);
     metric(out, "kizuna_subscribers", "gauge", "Attached subscribers.", rs.subscribers);
+    release(out, &rs);
     if (st)
         store(out, st);
 }

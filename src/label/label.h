@@ -150,6 +150,15 @@ int kz_label_policy_add_tetragraph(struct kz_label_policy *p, const char *code,
                                    const char *const *members, size_t n, char *err,
                                    size_t errlen);
 
+/*
+ * Build the policy from the configuration's `labels:` section: configured
+ * level names first (canonical), the US names as aliases, and the
+ * configured tetragraphs (the built-in FVEY and NATO when none are given).
+ * Returns KZ_OK or KZ_ERR_CONFIG with a message in err.
+ */
+int kz_label_policy_from_config(const struct kz_config_labels *c, struct kz_label_policy *p,
+                                char *err, size_t errlen);
+
 /* ---- parse and format ------------------------------------------------- */
 
 /*

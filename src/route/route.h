@@ -18,6 +18,7 @@
 
 #include "core/core.h"
 #include "cot/cot.h"
+#include "label/label.h"
 #include "store/store.h"
 
 /* ---- groups: names interned to bit indexes --------------------------- */
@@ -42,8 +43,40 @@ struct kz_input {
     const struct kz_identity *identity;   /* conf->identity, or NULL (TLS) */
     struct kz_groupset in;                 /* from identity->groups_in */
     struct kz_groupset out;                /* from identity->groups_out */
+    struct kz_release_subject subject;     /* identity's nation and clearance */
+    struct kz_label default_label;         /* originator = identity's nation */
+    struct kz_label ceiling;
+    bool has_default_label;
+    bool has_ceiling;
     int port;                              /* bound port, after listen */
 };
+
+/*
+ * Build an input from its configuration: intern its groups, pre-parse its
+ * identity for the release rule, parse its default label and ceiling.
+ * Returns KZ_OK or KZ_ERR_CONFIG with a message naming the input in err.
+ */
+int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf,
+                  const struct kz_label_policy *policy, char *err, size_t errlen);
+
+/* ---- exits: every place an event leaves the process ------------------- */
+
+/*
+ * Each exit passes its id to kz_router_visible(); /metrics counts checks and
+ * denials per exit, and tests/docs/exits.sh fails when event data is
+ * encoded for output anywhere that is not one of these.
+ */
+enum kz_exit {
+    KZ_EXIT_FANOUT,         /* live CoT stream */
+    KZ_EXIT_DIRECTED,       /* marti/dest addressed delivery */
+    KZ_EXIT_REPLAY,         /* latest-state replay on connect */
+    KZ_EXIT_SSE,            /* GET /api/v1/stream (live and replay) */
+    KZ_EXIT_REST_TRACKS,    /* GET /api/v1/tracks */
+    KZ_EXIT_REST_EVENTS,    /* GET /api/v1/events */
+    KZ_EXIT__COUNT
+};
+
+const char *kz_exit_name(enum kz_exit e);
 
 /* ---- subscribers ------------------------------------------------------ */
 
@@ -54,6 +87,7 @@ enum kz_wire {
 };
 
 struct kz_sub;
+struct kz_router;
 
 /*
  * Queue `buf` for the subscriber.  The callee takes its own reference if it
@@ -74,6 +108,7 @@ struct kz_sub {
     uint64_t id;
     struct kz_groupset in;
     struct kz_groupset out;
+    struct kz_release_subject subject;
     char *callsign;         /* learned from the subscriber's own events */
     char *uid;
     struct kz_sub *prev, *next;
@@ -84,13 +119,14 @@ struct kz_sub {
  * Fill a subscriber that is only used to ask kz_router_visible() (REST
  * handlers).  It is never attached and owns nothing.
  */
-void kz_sub_viewer(struct kz_sub *sub, const struct kz_input *input);
+void kz_sub_viewer(struct kz_router *r, struct kz_sub *sub, const struct kz_input *input);
 
 /* ---- the router ------------------------------------------------------- */
 
 struct kz_router;
 
 struct kz_router_opts {
+    const struct kz_label_policy *policy;   /* labels; must outlive the router */
     struct kz_store *store;             /* may be NULL (no persistence) */
     const struct kz_input *inputs;      /* every input, for origin lookup */
     unsigned n_inputs;
@@ -116,10 +152,12 @@ void kz_router_detach(struct kz_router *r, struct kz_sub *sub);
 
 /*
  * Accept one decoded event from `input` (and subscriber `from`, NULL for
- * REST).  Takes over the contents of *ev (ev is left cleared).  Applies the
- * input's default label, assigns seq and recv_time, updates state, hands
- * the event to the store, and fans it out.  Control types are handled here:
- * t-x-c-t (ping) is answered to `from` only; t-x-d-d removes its link uid.
+ * REST).  Takes over the contents of *ev (ev is left cleared).  Labels the
+ * event (its `access`, else the input's default label; unparseable, absent
+ * or above the input's ceiling is a reject), rewrites `access` in canonical
+ * form, assigns seq and recv_time, updates state, hands the event to the
+ * store, and fans it out.  Control types are handled here: t-x-c-t (ping)
+ * is answered to `from` only; t-x-d-d removes its link uid.
  *
  * `ack` (may be NULL) is called once the event is committed (KZ_OK) or the
  * store failed; with no store it is called before this returns.
@@ -130,15 +168,21 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
                      struct kz_event *ev, kz_store_ack_cb ack, void *ack_ud,
                      enum kz_reject *why);
 
-/* The one recipient check.  `ev` must carry origin_input. */
-bool kz_router_visible(struct kz_router *r, const struct kz_event *ev,
-                       const struct kz_sub *to);
+/*
+ * The one recipient check for events that are not in the latest state
+ * (REST queries of the log): the group rule of ev->origin_input, directed
+ * delivery, and the release rule on ev->access (re-parsed; originator = the
+ * origin input's nation).  Unknown origin or label: false.
+ */
+bool kz_router_visible(struct kz_router *r, const struct kz_event *ev, const struct kz_sub *to,
+                       enum kz_exit exit);
 
 /*
- * Call fn for every current (non-stale) track visible to `viewer`, oldest
- * first.  The event is valid only during the call.
+ * Call fn for every current (non-stale) track visible to `viewer` through
+ * `exit`, oldest first.  The event is valid only during the call.
  */
 void kz_router_foreach_track(struct kz_router *r, const struct kz_sub *viewer,
+                             enum kz_exit exit,
                              void (*fn)(void *ud, const struct kz_event *ev), void *ud);
 
 /* Counts for /metrics. */
@@ -146,6 +190,9 @@ struct kz_router_stats {
     uint64_t subscribers;
     uint64_t tracks;
     uint64_t last_seq;
+    uint64_t checks[KZ_EXIT__COUNT];        /* release-rule checks per exit */
+    uint64_t denials[KZ_EXIT__COUNT];       /* ... that said no */
+    uint64_t deny_reasons[KZ_DENY__COUNT];  /* all denials by reason */
 };
 void kz_router_stats(struct kz_router *r, struct kz_router_stats *out);
 

@@ -15,6 +15,7 @@
 
 struct kz_router {
     uv_loop_t *loop;
+    const struct kz_label_policy *policy;
     struct kz_store *store;
     const struct kz_input *inputs;
     unsigned n_inputs;
@@ -26,6 +27,11 @@ struct kz_router {
     uint64_t last_seq;
     uv_timer_t expire_timer;
     struct kz_sbuf scratch;         /* reused for encoding */
+    uint64_t checks[KZ_EXIT__COUNT];
+    uint64_t denials[KZ_EXIT__COUNT];
+    uint64_t deny_reasons[KZ_DENY__COUNT];
+    int64_t deny_log_second;        /* rate limit for denial log lines */
+    uint64_t deny_unlogged;
 };
 
 static void on_expire(uv_timer_t *t)
@@ -40,6 +46,7 @@ struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *op
 {
     struct kz_router *r = kz_xcalloc(1, sizeof(*r));
     r->loop = loop;
+    r->policy = opts->policy;
     r->store = opts->store;
     r->inputs = opts->inputs;
     r->n_inputs = opts->n_inputs;
@@ -95,51 +102,97 @@ static bool dest_matches(const struct kz_event *ev, const struct kz_sub *to)
     return false;
 }
 
+/* One log line per second at most; the counters carry the totals. */
+static void log_denial(struct kz_router *r, const struct kz_event *ev, const struct kz_sub *to,
+                       enum kz_exit exit, enum kz_deny why)
+{
+    int64_t sec = kz_mono_us() / 1000000;
+    if (sec == r->deny_log_second) {
+        r->deny_unlogged++;
+        return;
+    }
+    r->deny_log_second = sec;
+    kz_log(KZ_LOG_INFO, "release denied", "uid=%s exit=%s reason=%s to=%s unlogged=%llu",
+           ev->uid, kz_exit_name(exit), kz_deny_name(why),
+           to->identity && to->identity->user ? to->identity->user : "-",
+           (unsigned long long)r->deny_unlogged);
+    r->deny_unlogged = 0;
+}
+
 /*
  * The one place that decides whether an event may go to a recipient:
- * the group rule, then directed delivery.  The release rule on ev->access
- * joins here (labels).
+ * the group rule, directed delivery, then the release rule on its label.
  */
-static bool visible(const struct kz_event *ev, const struct kz_groupset *out,
-                    const struct kz_sub *to)
+static bool visible(struct kz_router *r, const struct kz_event *ev, const struct kz_label *label,
+                    const struct kz_groupset *out, const struct kz_sub *to, enum kz_exit exit)
 {
+    enum kz_deny why;
+
     if (!kz_groupset_meets(out, &to->in))
         return false;
     if (ev->n_dests && !dest_matches(ev, to))
         return false;
-    return true;
+    r->checks[exit]++;
+    if (kz_may_release(label, &to->subject, &why))
+        return true;
+    r->denials[exit]++;
+    r->deny_reasons[why]++;
+    log_denial(r, ev, to, exit, why);
+    return false;
 }
 
-bool kz_router_visible(struct kz_router *r, const struct kz_event *ev, const struct kz_sub *to)
+/* Parse a stored or queried event's label; originator = its input's nation. */
+static void label_of(struct kz_router *r, const struct kz_event *ev, const struct kz_input *in,
+                     struct kz_label *out)
+{
+    memset(out, 0, sizeof(*out));   /* invalid: releases nothing */
+    if (ev->access &&
+        kz_label_parse(r->policy, ev->access, strlen(ev->access), out, NULL, 0) == KZ_OK)
+        out->originator = in->subject.nation;
+}
+
+bool kz_router_visible(struct kz_router *r, const struct kz_event *ev, const struct kz_sub *to,
+                       enum kz_exit exit)
 {
     const struct kz_input *in = find_input(r, ev->origin_input);
+    struct kz_label label;
+
     if (!in)
         return false;   /* unknown origin: fail closed */
-    return visible(ev, &in->out, to);
+    label_of(r, ev, in, &label);
+    return visible(r, ev, &label, &in->out, to, exit);
 }
 
 /* ---- subscribers ------------------------------------------------------ */
 
-static void sub_groups(struct kz_sub *sub)
+/* Groups and release subject; an identity that does not resolve sees nothing. */
+static void sub_identity(struct kz_router *r, struct kz_sub *sub)
 {
+    memset(&sub->in, 0, sizeof(sub->in));
+    memset(&sub->out, 0, sizeof(sub->out));
+    memset(&sub->subject, 0, sizeof(sub->subject));
     if (sub->input && sub->identity == sub->input->identity) {
         sub->in = sub->input->in;
         sub->out = sub->input->out;
+        sub->subject = sub->input->subject;
     } else if (sub->identity) {
-        kz_groupset_from(&sub->in, sub->identity->groups_in, sub->identity->groups_in_count);
-        kz_groupset_from(&sub->out, sub->identity->groups_out, sub->identity->groups_out_count);
-    } else {
-        memset(&sub->in, 0, sizeof(sub->in));
-        memset(&sub->out, 0, sizeof(sub->out));
+        if (kz_groupset_from(&sub->in, sub->identity->groups_in,
+                             sub->identity->groups_in_count) ||
+            kz_groupset_from(&sub->out, sub->identity->groups_out,
+                             sub->identity->groups_out_count) ||
+            kz_release_subject_from(sub->identity, r->policy, &sub->subject)) {
+            memset(&sub->in, 0, sizeof(sub->in));
+            memset(&sub->subject, 0, sizeof(sub->subject));
+        }
     }
 }
 
-void kz_sub_viewer(struct kz_sub *sub, const struct kz_input *input)
+void kz_sub_viewer(struct kz_router *r, struct kz_sub *sub, const struct kz_input *input)
 {
     memset(sub, 0, sizeof(*sub));
     sub->input = input;
     sub->identity = input ? input->identity : NULL;
-    sub_groups(sub);
+    sub_identity(r, sub);
 }
 
 static struct kz_rbuf *track_wire(struct kz_router *r, struct kz_track *tr, enum kz_wire w)
@@ -165,7 +218,7 @@ void kz_router_attach(struct kz_router *r, struct kz_sub *sub)
     int64_t now = kz_now_us();
 
     KZ_ASSERT(!sub->attached && sub->deliver);
-    sub_groups(sub);
+    sub_identity(r, sub);
     sub->id = ++r->next_sub_id;
     sub->prev = NULL;
     sub->next = r->subs;
@@ -174,8 +227,9 @@ void kz_router_attach(struct kz_router *r, struct kz_sub *sub)
     r->subs = sub;
     sub->attached = true;
     r->n_subs++;
+    enum kz_exit exit = sub->wire == KZ_WIRE_SSE ? KZ_EXIT_SSE : KZ_EXIT_REPLAY;
     for (struct kz_track *tr = r->tracks.head; tr; tr = tr->next)
-        if (tr->ev.stale >= now && visible(&tr->ev, &tr->out, sub))
+        if (tr->ev.stale >= now && visible(r, &tr->ev, &tr->label, &tr->out, sub, exit))
             deliver(sub, track_wire(r, tr, sub->wire));
 }
 
@@ -246,13 +300,45 @@ static void forget_uid(struct kz_router *r, const char *uid)
 
 /* ---- submit and fan-out ---------------------------------------------- */
 
+/*
+ * Label the event: its own access, else the input's default; refuse what
+ * does not parse or is above the input's ceiling.  The event leaves with
+ * the canonical form of its label.
+ */
+static int label_event(struct kz_router *r, const struct kz_input *input, struct kz_event *ev,
+                       struct kz_label *label, enum kz_reject *why)
+{
+    if (ev->access) {
+        if (kz_label_parse(r->policy, ev->access, strlen(ev->access), label, NULL, 0)) {
+            *why = KZ_REJ_LABEL;
+            return KZ_ERR_DENIED;
+        }
+        label->originator = input->subject.nation;
+    } else if (input->has_default_label) {
+        *label = input->default_label;
+    } else {
+        *why = KZ_REJ_LABEL;
+        return KZ_ERR_DENIED;
+    }
+    if (input->has_ceiling && !kz_label_dominated(label, &input->ceiling)) {
+        *why = KZ_REJ_CEILING;
+        return KZ_ERR_DENIED;
+    }
+    kz_sbuf_reset(&r->scratch);
+    if (kz_label_format(r->policy, label, &r->scratch) != KZ_OK) {
+        *why = KZ_REJ_LABEL;
+        return KZ_ERR_DENIED;
+    }
+    free(ev->access);
+    ev->access = kz_xstrndup(r->scratch.buf, r->scratch.len);
+    return KZ_OK;
+}
+
 static void stamp(struct kz_router *r, const struct kz_input *input, struct kz_event *ev)
 {
     const struct kz_input_conf *conf = input->conf;
     const struct kz_identity *id = input->identity;
 
-    if (!ev->access && conf->default_label)
-        ev->access = kz_xstrdup(conf->default_label);
     ev->seq = ++r->last_seq;
     ev->recv_time = kz_now_us();
     free(ev->origin_input);
@@ -267,9 +353,12 @@ static void stamp(struct kz_router *r, const struct kz_input *input, struct kz_e
  */
 static void fan_out(struct kz_router *r, struct kz_track *tr, const struct kz_sub *from)
 {
-    for (struct kz_sub *s = r->subs; s; s = s->next)
-        if (s != from && visible(&tr->ev, &tr->out, s))
+    enum kz_exit live = tr->ev.n_dests ? KZ_EXIT_DIRECTED : KZ_EXIT_FANOUT;
+    for (struct kz_sub *s = r->subs; s; s = s->next) {
+        enum kz_exit exit = s->wire == KZ_WIRE_SSE ? KZ_EXIT_SSE : live;
+        if (s != from && visible(r, &tr->ev, &tr->label, &tr->out, s, exit))
             deliver(s, track_wire(r, tr, s->wire));
+    }
 }
 
 static void persist(struct kz_router *r, struct kz_track *tr, kz_store_ack_cb ack, void *ud)
@@ -287,7 +376,8 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
                      struct kz_event *ev, kz_store_ack_cb ack, void *ack_ud,
                      enum kz_reject *why)
 {
-    KZ_UNUSED(why);
+    struct kz_label label;
+
     if (from)
         learn_identity(from, ev);
     if (kz_cot_type_is(ev, "t-x-c-t")) {
@@ -297,6 +387,8 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
             ack(ack_ud, KZ_OK);
         return KZ_OK;
     }
+    if (label_event(r, input, ev, &label, why) != KZ_OK)
+        return KZ_ERR_DENIED;
     stamp(r, input, ev);
     kz_metrics.events_in++;
 
@@ -304,7 +396,7 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
     if (is_delete)
         forget_uid(r, ev->link_uid);
 
-    struct kz_track *tr = kz__tracks_put(&r->tracks, ev, &input->out);
+    struct kz_track *tr = kz__tracks_put(&r->tracks, ev, &label, &input->out);
     persist(r, tr, ack, ack_ud);
     fan_out(r, tr, from);
     if (is_delete)
@@ -315,11 +407,12 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
 /* ---- state access ----------------------------------------------------- */
 
 void kz_router_foreach_track(struct kz_router *r, const struct kz_sub *viewer,
+                             enum kz_exit exit,
                              void (*fn)(void *ud, const struct kz_event *ev), void *ud)
 {
     int64_t now = kz_now_us();
     for (struct kz_track *tr = r->tracks.head; tr; tr = tr->next)
-        if (tr->ev.stale >= now && visible(&tr->ev, &tr->out, viewer))
+        if (tr->ev.stale >= now && visible(r, &tr->ev, &tr->label, &tr->out, viewer, exit))
             fn(ud, &tr->ev);
 }
 
@@ -328,6 +421,9 @@ void kz_router_stats(struct kz_router *r, struct kz_router_stats *out)
     out->subscribers = r->n_subs;
     out->tracks = r->tracks.count;
     out->last_seq = r->last_seq;
+    memcpy(out->checks, r->checks, sizeof(out->checks));
+    memcpy(out->denials, r->denials, sizeof(out->denials));
+    memcpy(out->deny_reasons, r->deny_reasons, sizeof(out->deny_reasons));
 }
 
 /* ---- restore from the store ------------------------------------------ */
@@ -338,8 +434,9 @@ struct restore_ctx {
     size_t loaded, skipped;
 };
 
-static void restore_one(void *ud, uint64_t seq, const char *xml, size_t len, const char *label,
-                        const char *origin_input, const char *origin_user)
+static void restore_one(void *ud, uint64_t seq, const char *xml, size_t len,
+                        const char *stored_label, const char *origin_input,
+                        const char *origin_user)
 {
     struct restore_ctx *c = ud;
     struct kz_event ev;
@@ -355,13 +452,17 @@ static void restore_one(void *ud, uint64_t seq, const char *xml, size_t len, con
         return;
     }
     ev.seq = seq;
-    if (!ev.access && label)
-        ev.access = kz_xstrdup(label);
+    if (!ev.access && stored_label)
+        ev.access = kz_xstrdup(stored_label);
     ev.origin_input = kz_xstrdup(origin_input);
     ev.origin_user = kz_xstrdup(origin_user);
-    /* An input that no longer exists has no OUT groups: nobody sees it. */
+    /* An input that no longer exists has no groups and no label: nobody
+     * sees its events. */
     struct kz_groupset none = {{0}};
-    kz__tracks_put(&c->r->tracks, &ev, in ? &in->out : &none);
+    struct kz_label label = {0};
+    if (in)
+        label_of(c->r, &ev, in, &label);
+    kz__tracks_put(&c->r->tracks, &ev, &label, in ? &in->out : &none);
     c->loaded++;
 }
 

@@ -93,7 +93,7 @@ static void list_append(struct kz_tracks *t, struct kz_track *tr)
 }
 
 struct kz_track *kz__tracks_put(struct kz_tracks *t, struct kz_event *ev,
-                                const struct kz_groupset *out)
+                                const struct kz_label *label, const struct kz_groupset *out)
 {
     struct kz_track **slot = slot_of(t, ev->uid);
     struct kz_track *tr = *slot;
@@ -113,6 +113,7 @@ struct kz_track *kz__tracks_put(struct kz_tracks *t, struct kz_event *ev,
     }
     tr->ev = *ev;
     kz_event_init(ev);
+    tr->label = *label;
     tr->out = *out;
     list_append(t, tr);
     if (t->count > t->n_buckets)

@@ -10,6 +10,7 @@
 
 struct kz_track {
     struct kz_event ev;                     /* owned */
+    struct kz_label label;                  /* parsed ev.access */
     struct kz_groupset out;                 /* sender's OUT groups */
     struct kz_rbuf *wire[KZ_WIRE__COUNT];   /* cached encodings, lazily made */
     struct kz_track *hnext;                 /* hash chain */
@@ -31,7 +32,7 @@ struct kz_track *kz__tracks_get(struct kz_tracks *t, const char *uid);
  * The track moves to the newest end.  Returns the track.
  */
 struct kz_track *kz__tracks_put(struct kz_tracks *t, struct kz_event *ev,
-                                const struct kz_groupset *out);
+                                const struct kz_label *label, const struct kz_groupset *out);
 /* Remove and free; false when absent. */
 bool kz__tracks_del(struct kz_tracks *t, const char *uid);
 /* Remove every track whose stale time is before now_us; returns how many. */

@@ -26,6 +26,7 @@
 enum { IN_WEB, IN_RED, IN_DB, IN_LIMITED, N_INPUTS };
 
 static uv_loop_t loop;
+static struct kz_label_policy policy;
 static struct kz_input inputs[N_INPUTS];
 static struct kz_input_conf confs[N_INPUTS];
 static struct kz_identity ids[N_INPUTS];
@@ -194,10 +195,7 @@ static void make_input(int i, const char *name, char **groups)
                                   .groups_out = groups,
                                   .groups_out_count = 1};
     confs[i].identity = &ids[i];
-    inputs[i].conf = &confs[i];
-    inputs[i].identity = &ids[i];
-    kz_groupset_from(&inputs[i].in, groups, 1);
-    kz_groupset_from(&inputs[i].out, groups, 1);
+    assert_int_equal(kz_input_init(&inputs[i], &confs[i], &policy, NULL, 0), KZ_OK);
 }
 
 static int setup(void **state)
@@ -207,17 +205,18 @@ static int setup(void **state)
 
     kz_log_min = getenv("KZ_TEST_DEBUG") ? KZ_LOG_DEBUG : KZ_LOG_ERROR;
     uv_loop_init(&loop);
+    kz_label_policy_init_default(&policy);
     kz_net_init(&loop);
     make_input(IN_WEB, "web", cyan);
     make_input(IN_RED, "red", red);
     make_input(IN_DB, "web-db", cyan);
     make_input(IN_LIMITED, "limited", cyan);
     router = kz_router_new(
-        &loop, &(struct kz_router_opts){.inputs = inputs, .n_inputs = N_INPUTS, .node_id = "test"});
+        &loop, &(struct kz_router_opts){.policy = &policy, .inputs = inputs, .n_inputs = N_INPUTS, .node_id = "test"});
     assert_int_equal(kz_store_open(&loop, &so, &store), KZ_OK);
     router_db = kz_router_new(
         &loop, &(struct kz_router_opts){
-                   .store = store, .inputs = inputs, .n_inputs = N_INPUTS, .node_id = "test"});
+                   .policy = &policy, .store = store, .inputs = inputs, .n_inputs = N_INPUTS, .node_id = "test"});
     opts = (struct kz_http_opts){.router = router,
                                  .max_body = 4096,
                                  .max_headers = 16,

@@ -18,6 +18,7 @@ struct probe {
 };
 
 static uv_loop_t loop;
+static struct kz_label_policy policy;
 static struct kz_input inputs[3];
 static struct kz_input_conf confs[3];
 static struct kz_identity ids[3];
@@ -67,20 +68,18 @@ static void make_input(int i, const char *name, char **groups)
                                   .groups_in_count = 1, .groups_out = groups,
                                   .groups_out_count = 1};
     confs[i].identity = &ids[i];
-    inputs[i].conf = &confs[i];
-    inputs[i].identity = &ids[i];
-    kz_groupset_from(&inputs[i].in, groups, 1);
-    kz_groupset_from(&inputs[i].out, groups, 1);
+    assert_int_equal(kz_input_init(&inputs[i], &confs[i], &policy, NULL, 0), KZ_OK);
 }
 
 static int setup(void **state)
 {
     (void)state;
     uv_loop_init(&loop);
+    kz_label_policy_init_default(&policy);
     make_input(0, "a", cyan);
     make_input(1, "b", cyan);
     make_input(2, "c", red);
-    router = kz_router_new(&loop, &(struct kz_router_opts){.inputs = inputs, .n_inputs = 3});
+    router = kz_router_new(&loop, &(struct kz_router_opts){.policy = &policy, .inputs = inputs, .n_inputs = 3});
     return 0;
 }
 
@@ -229,8 +228,8 @@ static int tracks_with(const char *uid, int input)
 {
     struct kz_sub viewer;
     struct { const char *uid; int n; } c = {uid, 0};
-    kz_sub_viewer(&viewer, &inputs[input]);
-    kz_router_foreach_track(router, &viewer, count_uid, &c);
+    kz_sub_viewer(router, &viewer, &inputs[input]);
+    kz_router_foreach_track(router, &viewer, KZ_EXIT_REST_TRACKS, count_uid, &c);
     return c.n;
 }
 
@@ -279,12 +278,14 @@ static void test_visible_unknown_origin(void **state)
     struct kz_sub viewer;
     struct kz_event ev;
     make_event(&ev, "x", "a-f-G", 60);
-    kz_sub_viewer(&viewer, &inputs[1]);
+    kz_sub_viewer(router, &viewer, &inputs[1]);
     ev.origin_input = kz_xstrdup("a");
-    assert_true(kz_router_visible(router, &ev, &viewer));
+    assert_false(kz_router_visible(router, &ev, &viewer, KZ_EXIT_REST_EVENTS)); /* no label */
+    ev.access = kz_xstrdup("UNCLASSIFIED");
+    assert_true(kz_router_visible(router, &ev, &viewer, KZ_EXIT_REST_EVENTS));
     free(ev.origin_input);
     ev.origin_input = kz_xstrdup("gone");
-    assert_false(kz_router_visible(router, &ev, &viewer));   /* fail closed */
+    assert_false(kz_router_visible(router, &ev, &viewer, KZ_EXIT_REST_EVENTS));   /* fail closed */
     kz_event_clear(&ev);
 }
 

@@ -1,0 +1,69 @@
+/* input.c - an input's runtime form: groups, release subject, labels. */
+#include <stdio.h>
+#include <string.h>
+
+#include "route/route.h"
+
+static const char *const exit_names[KZ_EXIT__COUNT] = {
+    [KZ_EXIT_FANOUT] = "fanout",         [KZ_EXIT_DIRECTED] = "directed",
+    [KZ_EXIT_REPLAY] = "replay",         [KZ_EXIT_SSE] = "sse",
+    [KZ_EXIT_REST_TRACKS] = "rest_tracks", [KZ_EXIT_REST_EVENTS] = "rest_events",
+};
+
+const char *kz_exit_name(enum kz_exit e)
+{
+    return (unsigned)e < KZ_EXIT__COUNT ? exit_names[e] : "unknown";
+}
+
+static int parse_label(const struct kz_label_policy *p, const char *name, const char *what,
+                       const char *text, uint16_t originator, struct kz_label *out, char *err,
+                       size_t errlen)
+{
+    char why[256];
+    if (kz_label_parse(p, text, strlen(text), out, why, sizeof(why)) != KZ_OK) {
+        snprintf(err, errlen, "input '%s': %s \"%s\": %s", name, what, text, why);
+        return KZ_ERR_CONFIG;
+    }
+    out->originator = originator;
+    return KZ_OK;
+}
+
+int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf,
+                  const struct kz_label_policy *policy, char *err, size_t errlen)
+{
+    const struct kz_identity *id = conf->identity;
+
+    memset(in, 0, sizeof(*in));
+    in->conf = conf;
+    in->identity = id;
+    if (!id)
+        return KZ_OK;   /* identities come from certificates */
+    if (kz_groupset_from(&in->in, id->groups_in, id->groups_in_count) ||
+        kz_groupset_from(&in->out, id->groups_out, id->groups_out_count)) {
+        snprintf(err, errlen, "input '%s': more than %d distinct groups", conf->name,
+                 KZ_MAX_GROUPS);
+        return KZ_ERR_CONFIG;
+    }
+    if (kz_release_subject_from(id, policy, &in->subject) != KZ_OK) {
+        snprintf(err, errlen, "input '%s': identity nation '%s' or clearance '%s' is unknown",
+                 conf->name, id->nation ? id->nation : "", id->clearance ? id->clearance : "");
+        return KZ_ERR_CONFIG;
+    }
+    if (conf->default_label) {
+        if (parse_label(policy, conf->name, "default_label", conf->default_label,
+                        in->subject.nation, &in->default_label, err, errlen))
+            return KZ_ERR_CONFIG;
+        in->has_default_label = true;
+    }
+    if (conf->ceiling) {
+        if (parse_label(policy, conf->name, "ceiling", conf->ceiling, in->subject.nation,
+                        &in->ceiling, err, errlen))
+            return KZ_ERR_CONFIG;
+        in->has_ceiling = true;
+        if (in->has_default_label && !kz_label_dominated(&in->default_label, &in->ceiling)) {
+            snprintf(err, errlen, "input '%s': default_label is above its ceiling", conf->name);
+            return KZ_ERR_CONFIG;
+        }
+    }
+    return KZ_OK;
+}
