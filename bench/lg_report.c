@@ -283,6 +283,12 @@ static bool preload_flushed(int64_t now)
 
 static bool probe_done(int64_t now)
 {
+    if (cl[o.n + 1].fd < 0) {
+        fprintf(stderr, "loadgen: the server closed the probe after %llu of %d tracks "
+                "(replay larger than its output queue limit?)\n",
+                (unsigned long long)cl[o.n + 1].got, o.tracks);
+        exit(2);
+    }
     if (now > phase_deadline) {
         fprintf(stderr, "loadgen: probe saw %llu of %d tracks\n",
                 (unsigned long long)cl[o.n + 1].got, o.tracks);

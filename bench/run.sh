@@ -6,7 +6,8 @@
 #   BENCH_QUICK=1     W1 only at 200×10 and 1000×1 (plus the ATAK variant)
 #   BENCH_REPS=N      repetitions per run; the table shows medians (default 1)
 #   BENCH_WORKLOADS   which of "1 2 3 5 6" to run (default all)
-#   BENCH_PEERS       which of "kizuna nats mosquitto" to run (default all)
+#   BENCH_PEERS       which of "ref kizuna nats mosquitto" to run (default all); ref is
+#                     bench/fanout_ref.c, a framing-only server: the ceiling of the moment
 #   BENCH_WARMUP, BENCH_WINDOW, BENCH_DRAIN   seconds (default 3, 10, 3)
 #   BENCH_PIN=0       do not pin server and generator to different cores
 #   BENCH_DOC=FILE    where the table goes (default docs/performance.md)
@@ -23,7 +24,7 @@ KIZUNA=$BUILD/kizuna
 QUICK=${BENCH_QUICK:-0}
 REPS=${BENCH_REPS:-1}
 WORKLOADS=${BENCH_WORKLOADS:-1 2 3 5 6}
-PEERS=${BENCH_PEERS:-kizuna nats mosquitto}
+PEERS=${BENCH_PEERS:-ref kizuna nats mosquitto}
 WARM=${BENCH_WARMUP:-3}
 WIN=${BENCH_WINDOW:-10}
 DRAIN=${BENCH_DRAIN:-3}
@@ -32,6 +33,7 @@ W6_QUEUE=1048576
 WORK=$(mktemp -d /tmp/kizuna-bench.XXXXXX)
 RESULTS=$WORK/results.jsonl
 LG=$WORK/loadgen
+REF=$WORK/fanout_ref
 SRV_TIMEOUT=300
 CMDLINE="bench/run.sh ${1:-build}"
 for v in BENCH_QUICK BENCH_REPS BENCH_WORKLOADS BENCH_PEERS BENCH_PIN; do
@@ -67,7 +69,7 @@ install_peers() {
 peer_enabled() {
     case " $PEERS " in *" $1 "*) ;; *) return 1 ;; esac
     case $1 in
-    kizuna) return 0 ;;
+    kizuna | ref) return 0 ;;
     nats) have_peer nats-server ;;
     mosquitto) have_peer mosquitto ;;
     esac
@@ -174,6 +176,15 @@ start_kizuna() {
     [ -n "$PORTS" ] && [ -n "$WEB" ] || { say "run.sh: no ports from kizuna"; return 1; }
 }
 
+start_ref() {
+    local p
+    p=$(free_port)
+    SRV_LOG=$WORK/ref-$p.log
+    start_server "$SRV_LOG" "$REF" "$p" || return 1
+    wait_port "$p"
+    PORTS=$p WEB=
+}
+
 start_nats() {
     local p
     p=$(free_port)
@@ -253,11 +264,11 @@ w1() {
     local grid="10x0.1 10x1 10x10 100x0.1 100x1 100x10 200x0.1 200x1 200x10 1000x0.1 1000x1 1000x10"
     [ "$QUICK" = 1 ] && grid="200x10 1000x1"
     for nr in $grid; do
-        for peer in kizuna nats mosquitto; do
+        for peer in ref kizuna nats mosquitto; do
             run "W1/$peer/375B" "$peer" -n "${nr%x*}" -r "${nr#*x}"
         done
     done
-    for peer in kizuna nats mosquitto; do
+    for peer in ref kizuna nats mosquitto; do
         run "W1/$peer/ATAK ~800B" "$peer" -n 200 -r 10 --atak
     done
 }
@@ -314,7 +325,7 @@ write_doc() {
         echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); kizuna $REV"
         echo "- Machine: $(machine); load average before the run: $LOADAVG"
         echo "- Peers: $(nats-server --version 2>/dev/null || echo 'nats-server absent');" \
-             "$(mosquitto -h 2>/dev/null | head -1 || echo 'mosquitto absent')"
+             "$( (mosquitto -h 2>/dev/null || true) | head -1)"
         echo "- Warm-up ${WARM} s, window ${WIN} s, drain ≤ ${DRAIN} s," \
              "${REPS} repetition(s) (medians)," \
              "server pinned: ${SRV_PIN[*]:-no}, generator pinned: ${GEN_PIN[*]:-no}"
@@ -341,6 +352,7 @@ write_doc() {
 main() {
     install_peers
     cc -O2 -std=gnu17 -Wall -o "$LG" "$HERE/loadgen.c" "$HERE/lg_proto.c" "$HERE/lg_report.c"
+    cc -O2 -std=gnu17 -Wall -o "$REF" "$HERE/fanout_ref.c"
     LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
     say "run.sh: results in $WORK (load average $LOADAVG;" \
         "numbers are noisy when the machine is shared)"

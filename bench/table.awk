@@ -182,7 +182,8 @@ function targets(    base, slow, grow, lim) {
 
 END {
     header("workload;peer;N×R;offered/s;delivered/s;ratio;p50 ms;p90 ms;p99 ms;p99.9 ms;" \
-           "max ms;server CPU %;server RSS MB (peak);generator CPU %;rest of machine CPU %;notes")
+           "max ms;server CPU %;server RSS MB (peak);generator CPU %;" \
+           "rest of machine CPU % (other processes, softirq, steal);notes")
     for (i = 1; i <= NL; i++)
         if (KIND[ORDER[i]] == "fanout")
             fanout_row(ORDER[i])
@@ -192,7 +193,8 @@ END {
             continue
         if (!hdr++) {
             print ""
-            header("workload;peer;clients;tracks;replayed all;connect p99 ms;" \
+            header("workload;peer;clients;tracks;replayed all;" \
+                   "TCP connect p99 ms (generator's view);" \
                    "first event p50 / p99 ms;replay p50 / p99 / max ms;storm s;server RSS MB;" \
                    "RSS per connection KB;server / generator CPU %")
         }
