@@ -68,7 +68,7 @@ export function tcpInput(name, groupsIn = ['Cyan'], groupsOut = groupsIn, extra 
 export function httpInput(name, groupsIn = ['Cyan'], groupsOut = groupsIn, extra = {}) {
     return {
         name, protocol: 'http', listen: '127.0.0.1:0',
-        identity: identity(`${name}-user`, groupsIn, groupsOut), ...extra,
+        identity: identity(`${name}-user`, groupsIn, groupsOut), default_label: 'UNCLASSIFIED', ...extra,
     };
 }
 
