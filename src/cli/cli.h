@@ -12,5 +12,34 @@ int kz_cmd_tail(int argc, char **argv);
 int kz_cmd_sim(int argc, char **argv);
 int kz_cmd_version(int argc, char **argv);
 int kz_cmd_label(int argc, char **argv);
+int kz_cmd_ca(int argc, char **argv);
+int kz_cmd_cert(int argc, char **argv);
+int kz_cmd_user(int argc, char **argv);
+
+/* Identity options shared by `user add` and `cert issue` (user.c). */
+#include "core/core.h"
+#include <getopt.h>
+
+enum {
+    KZ__OPT_NATION = 200, KZ__OPT_CLEARANCE, KZ__OPT_COMMAND, KZ__OPT_GROUPS,
+    KZ__OPT_GROUPS_IN, KZ__OPT_GROUPS_OUT, KZ__OPT_ROLES
+};
+#define KZ__CLI_IDOPTS \
+    {"nation", required_argument, NULL, KZ__OPT_NATION}, \
+    {"clearance", required_argument, NULL, KZ__OPT_CLEARANCE}, \
+    {"command", required_argument, NULL, KZ__OPT_COMMAND}, \
+    {"groups", required_argument, NULL, KZ__OPT_GROUPS}, \
+    {"groups-in", required_argument, NULL, KZ__OPT_GROUPS_IN}, \
+    {"groups-out", required_argument, NULL, KZ__OPT_GROUPS_OUT}, \
+    {"roles", required_argument, NULL, KZ__OPT_ROLES}
+
+/* id.user/nation/clearance/command point into argv; the lists are owned. */
+struct kz__cli_idopts {
+    struct kz_identity id;
+};
+bool kz__cli_idopt(struct kz__cli_idopts *o, int c, const char *arg);
+/* 0, or 2 after printing a usage error for `cmd`. */
+int kz__cli_idopts_check(const char *cmd, const struct kz__cli_idopts *o);
+void kz__cli_idopts_release(struct kz__cli_idopts *o);
 
 #endif

@@ -35,6 +35,26 @@ static const char *const migrations[] = {
     " origin_user TEXT,"
     " xml TEXT NOT NULL);"
     "CREATE INDEX tracks_stale ON tracks(stale);",
+    /* 2: users (identities for certificate CNs, enrollment passwords) and
+     * the certificates issued to them (revocation feeds the CRL). */
+    "CREATE TABLE users ("
+    " user TEXT PRIMARY KEY,"
+    " nation TEXT NOT NULL,"
+    " clearance TEXT NOT NULL,"
+    " groups_in TEXT NOT NULL DEFAULT '',"
+    " groups_out TEXT NOT NULL DEFAULT '',"
+    " roles TEXT NOT NULL DEFAULT '',"
+    " command TEXT,"
+    " password_hash TEXT,"
+    " created INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL);"
+    "CREATE TABLE certs ("
+    " serial TEXT PRIMARY KEY,"
+    " user TEXT NOT NULL,"
+    " issued INTEGER NOT NULL,"
+    " not_after INTEGER NOT NULL,"
+    " revoked INTEGER);"
+    "CREATE INDEX certs_user ON certs(user);",
 };
 
 static int user_version(struct kz__db *db, int64_t *out)

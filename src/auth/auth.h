@@ -1,0 +1,161 @@
+/*
+ * auth.h - identities, users, the certificate authority and enrollment.
+ *
+ * PKI files live in one directory (default DATA/pki):
+ *   ca.pem, ca.key         the CA (key mode 0600)
+ *   crl.pem                the CA's revocation list, rewritten on revoke
+ *   server.pem, server.key the server certificate for the TLS inputs
+ *   USER.pem, USER.key, USER.p12   client certificates from `cert issue`
+ * Every file is written to a temporary name and renamed into place, so a
+ * running server never reads half a file.
+ *
+ * Users live in the store's database (tables users and certs, created by
+ * the store's migrations).  The functions here open their own SQLite
+ * connection; they block and are meant for the CLI and for the server's
+ * worker thread (kz_users_load), never for the loop thread.
+ *
+ * Errors: KZ_OK or a KZ_ERR_* code with a one-line message in `err`
+ * (every function taking err/errlen writes one on failure).
+ */
+#ifndef KZ_AUTH_H
+#define KZ_AUTH_H
+
+#include <stdio.h>
+
+#include "core/core.h"
+
+#define KZ_AUTH_DEFAULT_P12_PASSWORD "atakatak"
+#define KZ_AUTH_MAX_CSR_BYTES 16384
+
+/* ---- users --------------------------------------------------------------- */
+
+/*
+ * One users-table row.  Owned strings; list fields are comma-separated in
+ * the table and split here.  kz_user_clear() frees them.
+ */
+struct kz_user {
+    struct kz_identity id;      /* user, nation, clearance, groups, roles, command */
+    char *password_hash;        /* Argon2id (libsodium string) or NULL */
+};
+
+void kz_user_clear(struct kz_user *u);
+
+/* Open (no migration: the store does that) the database at `path`. */
+struct kz_userdb;
+int kz_userdb_open(const char *path, struct kz_userdb **out, char *err, size_t errlen);
+void kz_userdb_close(struct kz_userdb *db);
+/*
+ * CLI: create DATA if needed, migrate DATA/kizuna.db (through the store, so
+ * the schema is the server's) and open it.
+ */
+int kz_userdb_open_data(const char *data_dir, struct kz_userdb **out, char *err, size_t errlen);
+
+/*
+ * Insert or replace a user's identity.  The password hash is kept unless
+ * `password` is not NULL (then it is replaced with a fresh Argon2id hash).
+ */
+int kz_userdb_put(struct kz_userdb *db, const struct kz_identity *id, const char *password,
+                  char *err, size_t errlen);
+/* KZ_ERR_NOTFOUND when there is no such user. */
+int kz_userdb_get(struct kz_userdb *db, const char *user, struct kz_user *out, char *err,
+                  size_t errlen);
+int kz_userdb_del(struct kz_userdb *db, const char *user, char *err, size_t errlen);
+int kz_userdb_set_password(struct kz_userdb *db, const char *user, const char *password,
+                           char *err, size_t errlen);
+/* Call fn for each user, by name.  The row is valid during the call. */
+int kz_userdb_each(struct kz_userdb *db, void (*fn)(void *ud, const struct kz_user *u), void *ud,
+                   char *err, size_t errlen);
+/* KZ_OK when `password` matches the stored hash, KZ_ERR_DENIED otherwise. */
+int kz_userdb_check_password(struct kz_userdb *db, const char *user, const char *password);
+
+/* Record an issued certificate (serial as upper-case hex). */
+int kz_userdb_add_cert(struct kz_userdb *db, const char *user, const char *serial,
+                       int64_t not_after_us, char *err, size_t errlen);
+/*
+ * Mark every unrevoked certificate of `user` revoked; *n = how many.
+ * KZ_ERR_NOTFOUND when there was none.
+ */
+int kz_userdb_revoke_user(struct kz_userdb *db, const char *user, unsigned *n, char *err,
+                          size_t errlen);
+/* Call fn(serial_hex, revoked_at_us) for every revoked certificate. */
+int kz_userdb_each_revoked(struct kz_userdb *db, void (*fn)(void *ud, const char *serial,
+                                                             int64_t revoked_us),
+                           void *ud, char *err, size_t errlen);
+
+/* Argon2id (libsodium interactive limits). */
+int kz_password_hash(const char *password, char *out, size_t outlen);
+bool kz_password_verify(const char *hash, const char *password);
+
+/* Parse "a,b,c" into a NULL-free array of n strings (free with kz_strv_free). */
+char **kz_strv_split(const char *csv, unsigned *n);
+void kz_strv_free(char **v, unsigned n);
+
+/* ---- the in-memory user table the server looks identities up in ------- */
+
+/*
+ * An immutable snapshot of every user (built off the loop, swapped in on it).
+ * kz_users_find() returns a pointer valid for the snapshot's lifetime.
+ */
+struct kz_users;
+int kz_users_load(const char *db_path, struct kz_users **out, char *err, size_t errlen);
+const struct kz_user *kz_users_find(const struct kz_users *u, const char *user);
+unsigned kz_users_count(const struct kz_users *u);
+void kz_users_ref(struct kz_users *u);
+void kz_users_unref(struct kz_users *u);    /* NULL is fine */
+
+/* ---- the certificate authority ----------------------------------------- */
+
+struct kz_pki {
+    char dir[512];
+    char ca[600], ca_key[600], crl[600], server[600], server_key[600];
+};
+
+void kz_pki_paths(struct kz_pki *p, const char *dir);
+
+enum kz_key_alg { KZ_KEY_EC_P256, KZ_KEY_RSA3072 };
+
+/*
+ * Create ca.pem/ca.key (10 years), an empty crl.pem and server.pem/.key
+ * (2 years) for `hosts` ("localhost,127.0.0.1"; DNS names and IP
+ * addresses).  KZ_ERR_EXISTS when ca.pem exists and !force.
+ */
+int kz_ca_init(const char *dir, enum kz_key_alg alg, const char *hosts, const char *org,
+               bool force, char *err, size_t errlen);
+
+/*
+ * Issue a client certificate (CN = user, 1 year) and write USER.pem,
+ * USER.key and USER.p12 (the key, the certificate and the CA, protected by
+ * p12_password).  *serial receives the serial as hex (free it).
+ */
+int kz_cert_issue(const char *dir, const char *user, int days, const char *p12_password,
+                  char **serial, int64_t *not_after_us, char *err, size_t errlen);
+
+/* Rewrite crl.pem listing every revoked serial from the database. */
+int kz_crl_write(const char *dir, struct kz_userdb *db, char *err, size_t errlen);
+
+/*
+ * Enrollment: sign a CSR whose subject CN equals `user` (case-insensitive)
+ * and carries no other RDNs than `allowed_rdns` (NULL-terminated short
+ * names, e.g. {"O","OU",NULL}, may be NULL).  `csr` is PEM or bare base64
+ * DER, at most KZ_AUTH_MAX_CSR_BYTES.  Key: EC P-256/P-384 or RSA 2048-4096.
+ * On success *cert_der / *ca_der are malloc'd DER (free both), *serial hex.
+ * KZ_ERR_PARSE (not a CSR, bad signature), KZ_ERR_DENIED (wrong CN, key or
+ * names), KZ_ERR_TOOBIG.
+ */
+int kz_csr_sign(const char *dir, const char *csr, size_t len, const char *user,
+                const char *const *allowed_rdns, int days, unsigned char **cert_der,
+                size_t *cert_len, unsigned char **ca_der, size_t *ca_len, char **serial,
+                int64_t *not_after_us, char *err, size_t errlen);
+
+/*
+ * Write a data package for `user` to `zip_path`: the client and truststore
+ * .p12 files and a connection preference file pointing at host:port (ssl).
+ */
+int kz_cert_package(const char *dir, const char *user, const char *host, int port,
+                    const char *p12_password, const char *zip_path, char *err, size_t errlen);
+
+/* Write `data` to `path` atomically (tmp + fsync + rename) with `mode`. */
+int kz_write_file(const char *path, const void *data, size_t len, unsigned mode, char *err,
+                  size_t errlen);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * snapshot.c - an immutable, refcounted copy of the users table.
+ *
+ * The server loads it on a worker thread (the database read may block) and
+ * swaps it in on the loop; connections keep a reference to the snapshot
+ * their identity points into, so a reload never frees an identity in use.
+ * The reference count is touched on the loop thread only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+
+struct kz_users {
+    unsigned refs;
+    struct kz_user *v;      /* sorted by user name */
+    unsigned n, cap;
+};
+
+static void add(void *ud, const struct kz_user *u)
+{
+    struct kz_users *us = ud;
+    struct kz_user *dst;
+
+    if (us->n == us->cap) {
+        us->cap = us->cap ? us->cap * 2 : 16;
+        us->v = kz_xrealloc(us->v, us->cap * sizeof(*us->v));
+    }
+    dst = &us->v[us->n++];
+    /* Steal nothing: the row is freed by the caller, so copy it. */
+    memset(dst, 0, sizeof(*dst));
+    dst->id.user = kz_xstrdup(u->id.user);
+    dst->id.nation = kz_xstrdup(u->id.nation);
+    dst->id.clearance = kz_xstrdup(u->id.clearance);
+    dst->id.command = kz_xstrdup(u->id.command);
+    dst->id.groups_in = kz_xcalloc(u->id.groups_in_count + 1, sizeof(char *));
+    for (unsigned i = 0; i < u->id.groups_in_count; i++)
+        dst->id.groups_in[i] = kz_xstrdup(u->id.groups_in[i]);
+    dst->id.groups_in_count = u->id.groups_in_count;
+    dst->id.groups_out = kz_xcalloc(u->id.groups_out_count + 1, sizeof(char *));
+    for (unsigned i = 0; i < u->id.groups_out_count; i++)
+        dst->id.groups_out[i] = kz_xstrdup(u->id.groups_out[i]);
+    dst->id.groups_out_count = u->id.groups_out_count;
+    dst->id.roles = kz_xcalloc(u->id.roles_count + 1, sizeof(char *));
+    for (unsigned i = 0; i < u->id.roles_count; i++)
+        dst->id.roles[i] = kz_xstrdup(u->id.roles[i]);
+    dst->id.roles_count = u->id.roles_count;
+}
+
+int kz_users_load(const char *db_path, struct kz_users **out, char *err, size_t errlen)
+{
+    struct kz_userdb *db = NULL;
+    struct kz_users *us;
+    int rc = kz_userdb_open(db_path, &db, err, errlen);
+
+    if (rc)
+        return rc;
+    us = kz_xcalloc(1, sizeof(*us));
+    us->refs = 1;
+    rc = kz_userdb_each(db, add, us, err, errlen);
+    kz_userdb_close(db);
+    if (rc) {
+        kz_users_unref(us);
+        return rc;
+    }
+    *out = us;
+    return KZ_OK;
+}
+
+const struct kz_user *kz_users_find(const struct kz_users *us, const char *user)
+{
+    unsigned lo = 0, hi = us ? us->n : 0;
+
+    /* Rows come sorted by SQLite's binary collation, i.e. strcmp order. */
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        int c = strcmp(us->v[mid].id.user, user);
+        if (c == 0)
+            return &us->v[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+unsigned kz_users_count(const struct kz_users *us)
+{
+    return us ? us->n : 0;
+}
+
+void kz_users_ref(struct kz_users *us)
+{
+    us->refs++;
+}
+
+void kz_users_unref(struct kz_users *us)
+{
+    if (!us || --us->refs)
+        return;
+    for (unsigned i = 0; i < us->n; i++)
+        kz_user_clear(&us->v[i]);
+    free(us->v);
+    free(us);
+}

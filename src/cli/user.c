@@ -1,0 +1,231 @@
+/*
+ * user.c - `kizuna user add|del|list|passwd`: the users table that maps a
+ * certificate CN (or an enrollment login) to an identity.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "cli/cli.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: kizuna user add USER --nation N --clearance L [--groups G,...]\n"
+            "                       [--groups-in G,...] [--groups-out G,...] [--roles R,...]\n"
+            "                       [--command ID] [--password P | --password-stdin]\n"
+            "       kizuna user del USER\n"
+            "       kizuna user list [--json]\n"
+            "       kizuna user passwd USER [--password P | --password-stdin]\n"
+            "\n"
+            "common: --data DIR   data directory holding kizuna.db (default ./data)\n"
+            "Clearance: UNCLASSIFIED, CONFIDENTIAL, SECRET or \"TOP SECRET\".  --groups sets\n"
+            "both IN (receive) and OUT (send) groups.  A running server sees changes\n"
+            "within two seconds.  Passwords are stored as Argon2id hashes.\n");
+}
+
+static const char *const clearances[] = {"UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "TOP SECRET"};
+
+void kz__cli_idopts_release(struct kz__cli_idopts *o)
+{
+    kz_strv_free(o->id.groups_in, o->id.groups_in_count);
+    kz_strv_free(o->id.groups_out, o->id.groups_out_count);
+    kz_strv_free(o->id.roles, o->id.roles_count);
+    memset(&o->id, 0, sizeof(o->id));
+}
+
+/* Handle one identity option; false when `c` is not one of them. */
+bool kz__cli_idopt(struct kz__cli_idopts *o, int c, const char *arg)
+{
+    struct kz_identity *id = &o->id;
+    switch (c) {
+    case KZ__OPT_NATION: id->nation = (char *)arg; return true;
+    case KZ__OPT_CLEARANCE: id->clearance = (char *)arg; return true;
+    case KZ__OPT_COMMAND: id->command = (char *)arg; return true;
+    case KZ__OPT_GROUPS:
+        kz_strv_free(id->groups_in, id->groups_in_count);
+        kz_strv_free(id->groups_out, id->groups_out_count);
+        id->groups_in = kz_strv_split(arg, &id->groups_in_count);
+        id->groups_out = kz_strv_split(arg, &id->groups_out_count);
+        return true;
+    case KZ__OPT_GROUPS_IN:
+        kz_strv_free(id->groups_in, id->groups_in_count);
+        id->groups_in = kz_strv_split(arg, &id->groups_in_count);
+        return true;
+    case KZ__OPT_GROUPS_OUT:
+        kz_strv_free(id->groups_out, id->groups_out_count);
+        id->groups_out = kz_strv_split(arg, &id->groups_out_count);
+        return true;
+    case KZ__OPT_ROLES:
+        kz_strv_free(id->roles, id->roles_count);
+        id->roles = kz_strv_split(arg, &id->roles_count);
+        return true;
+    default: return false;
+    }
+}
+
+int kz__cli_idopts_check(const char *cmd, const struct kz__cli_idopts *o)
+{
+    if (!o->id.user || !o->id.nation || !o->id.clearance) {
+        fprintf(stderr, "kizuna %s: --user, --nation and --clearance are required\n", cmd);
+        return 2;
+    }
+    if (strlen(o->id.nation) != 3 || strspn(o->id.nation, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3) {
+        fprintf(stderr, "kizuna %s: --nation '%s' is not an ISO 3166 alpha-3 code\n", cmd,
+                o->id.nation);
+        return 2;
+    }
+    for (size_t i = 0; i < KZ_ARRAY_LEN(clearances); i++)
+        if (strcmp(o->id.clearance, clearances[i]) == 0)
+            return 0;
+    fprintf(stderr, "kizuna %s: --clearance '%s' is not one of UNCLASSIFIED, CONFIDENTIAL, "
+                    "SECRET, TOP SECRET\n", cmd, o->id.clearance);
+    return 2;
+}
+
+/* ---- password input ------------------------------------------------------ */
+
+static char *read_password_stdin(void)
+{
+    char buf[1024];
+    if (!fgets(buf, sizeof(buf), stdin))
+        return NULL;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return buf[0] ? kz_xstrdup(buf) : NULL;
+}
+
+/* ---- subcommands --------------------------------------------------------- */
+
+struct uopts {
+    const char *data;
+    const char *password;
+    bool password_stdin;
+    bool json;
+    struct kz__cli_idopts ido;
+};
+
+static int parse(int argc, char **argv, struct uopts *o)
+{
+    enum { OPT_DATA = 300, OPT_PASS, OPT_PASS_STDIN, OPT_JSON };
+    static const struct option opts[] = {
+        KZ__CLI_IDOPTS,
+        {"data", required_argument, NULL, OPT_DATA},
+        {"password", required_argument, NULL, OPT_PASS},
+        {"password-stdin", no_argument, NULL, OPT_PASS_STDIN},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (kz__cli_idopt(&o->ido, c, optarg))
+            continue;
+        switch (c) {
+        case OPT_DATA: o->data = optarg; break;
+        case OPT_PASS: o->password = optarg; break;
+        case OPT_PASS_STDIN: o->password_stdin = true; break;
+        case OPT_JSON: o->json = true; break;
+        case 'h': usage(stdout); return -1;
+        default: usage(stderr); return 2;
+        }
+    }
+    return 0;
+}
+
+static void print_user(void *ud, const struct kz_user *u)
+{
+    const struct kz_identity *id = &u->id;
+    bool json = *(bool *)ud;
+
+    if (!json) {
+        printf("%s\t%s\t%s\tin=", id->user, id->nation, id->clearance);
+        for (unsigned i = 0; i < id->groups_in_count; i++)
+            printf("%s%s", i ? "," : "", id->groups_in[i]);
+        printf("\tout=");
+        for (unsigned i = 0; i < id->groups_out_count; i++)
+            printf("%s%s", i ? "," : "", id->groups_out[i]);
+        printf("\troles=");
+        for (unsigned i = 0; i < id->roles_count; i++)
+            printf("%s%s", i ? "," : "", id->roles[i]);
+        printf("\tpassword=%s\n", u->password_hash ? "yes" : "no");
+        return;
+    }
+    /* Names are restricted by `cert issue`; groups come from operators. */
+    printf("{\"user\":\"%s\",\"nation\":\"%s\",\"clearance\":\"%s\",\"password\":%s}\n",
+           id->user, id->nation, id->clearance, u->password_hash ? "true" : "false");
+}
+
+static int run(const char *sub, const char *user, struct uopts *o, struct kz_userdb *db)
+{
+    char err[512] = "";
+    char *pw = NULL;
+    int rc = KZ_OK;
+
+    if (o->password_stdin && !(pw = read_password_stdin())) {
+        fprintf(stderr, "kizuna user %s: no password on stdin\n", sub);
+        return 2;
+    }
+    const char *password = pw ? pw : o->password;
+    if (strcmp(sub, "add") == 0) {
+        o->ido.id.user = (char *)user;
+        if ((rc = kz__cli_idopts_check("user add", &o->ido)) != 0)
+            goto out;
+        rc = kz_userdb_put(db, &o->ido.id, password, err, sizeof(err));
+    } else if (strcmp(sub, "del") == 0) {
+        rc = kz_userdb_del(db, user, err, sizeof(err));
+    } else if (strcmp(sub, "passwd") == 0) {
+        if (!password) {
+            fprintf(stderr, "kizuna user passwd: --password or --password-stdin required\n");
+            rc = 2;
+            goto out;
+        }
+        rc = kz_userdb_set_password(db, user, password, err, sizeof(err));
+    } else {
+        rc = kz_userdb_each(db, print_user, &o->json, err, sizeof(err));
+    }
+    if (rc > 0 && err[0]) {
+        fprintf(stderr, "kizuna user %s: %s\n", sub, err);
+        rc = 1;
+    }
+out:
+    free(pw);
+    return rc;
+}
+
+int kz_cmd_user(int argc, char **argv)
+{
+    struct uopts o = {.data = "data"};
+    struct kz_userdb *db = NULL;
+    char err[512];
+    int rc;
+
+    if (argc < 2 || (strcmp(argv[1], "add") && strcmp(argv[1], "del") &&
+                     strcmp(argv[1], "list") && strcmp(argv[1], "passwd"))) {
+        bool help = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+        usage(help ? stdout : stderr);
+        return help ? 0 : 2;
+    }
+    const char *sub = argv[1];
+    bool list = strcmp(sub, "list") == 0;
+    if ((rc = parse(argc - 1, argv + 1, &o)) != 0)
+        goto out;
+    if (optind + (list ? 0 : 1) != argc - 1) {
+        usage(stderr);
+        rc = 2;
+        goto out;
+    }
+    if (kz_userdb_open_data(o.data, &db, err, sizeof(err)) != KZ_OK) {
+        fprintf(stderr, "kizuna user: %s\n", err);
+        rc = 1;
+        goto out;
+    }
+    rc = run(sub, list ? NULL : argv[optind + 1], &o, db);
+    kz_userdb_close(db);
+out:
+    kz__cli_idopts_release(&o.ido);
+    return rc < 0 ? 0 : rc;
+}
