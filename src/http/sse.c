@@ -14,13 +14,13 @@ static struct kz__http_conn *conn_of(struct kz_sub *sub)
     return (struct kz__http_conn *)((char *)sub - offsetof(struct kz__http_conn, sub));
 }
 
-static int sse_queue(struct kz__http_conn *c, struct kz_rbuf *buf)
+static int sse_queue(struct kz__http_conn *c, struct kz_rbuf *buf, bool replay)
 {
     int rc;
 
     if (c->state != KZ__HTTP_SSE || c->drop)
         return KZ_ERR_CLOSED;
-    rc = kz_outq_push(&c->outq, buf);
+    rc = replay ? kz_outq_push_replay(&c->outq, buf) : kz_outq_push(&c->outq, buf);
     if (rc == KZ_ERR_TOOBIG) {
         kz_metrics.slow_consumer_drops++;
         kz_log(KZ_LOG_WARN, "slow consumer dropped", "conn=%llu peer=%s queued=%zu",
@@ -33,7 +33,7 @@ static int sse_queue(struct kz__http_conn *c, struct kz_rbuf *buf)
 
 static int sse_deliver(struct kz_sub *sub, struct kz_rbuf *buf)
 {
-    return sse_queue(conn_of(sub), buf);
+    return sse_queue(conn_of(sub), buf, sub->replaying);
 }
 
 void kz__http_sse_start(struct kz__http_conn *c)
@@ -63,7 +63,7 @@ void kz__http_sse_keepalive(struct kz__http_conn *c)
     static const char ka[] = ": keepalive\n\n";
     struct kz_rbuf *b = kz_rbuf_new(ka, sizeof(ka) - 1);
 
-    sse_queue(c, b);
+    sse_queue(c, b, false);
     kz_rbuf_unref(b);
 }
 

@@ -42,6 +42,7 @@ struct kz_outq {
     struct kz_rbuf **ring;      /* pending buffers */
     unsigned head, count, cap;
     uint32_t head_off;          /* bytes of ring[head] already written */
+    size_t exempt;              /* leading bytes of replay, not held to `limit` */
     struct kz_rbuf *inflight[KZ_OUTQ_IOV_MAX];
     unsigned n_inflight;
     size_t inflight_bytes;
@@ -61,6 +62,12 @@ void kz_outq_init(struct kz_outq *q, uv_stream_t *stream, size_t limit,
  * it would exceed the limit (nothing queued), or KZ_ERR_CLOSED when dead.
  */
 int kz_outq_push(struct kz_outq *q, struct kz_rbuf *b);
+/*
+ * Queue latest-state replay (takes a reference).  Replay buffers are shared
+ * with the state cache, so a queue only holds pointers to them; they are not
+ * held to the limit, which applies to live traffic queued behind them.
+ */
+int kz_outq_push_replay(struct kz_outq *q, struct kz_rbuf *b);
 /* Copy bytes into a new buffer and push it. */
 int kz_outq_push_copy(struct kz_outq *q, const void *data, size_t len);
 /*

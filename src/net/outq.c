@@ -17,6 +17,7 @@ static struct kz_outq *dirty_head;
 static bool started;
 
 static void flush_one(struct kz_outq *q);
+static void drained(struct kz_outq *q);
 
 static void on_check(uv_check_t *h)
 {
@@ -109,10 +110,17 @@ static void ring_grow(struct kz_outq *q)
     q->head = 0;
 }
 
+/* `n` queued bytes left the queue: replay drains first (it is queued first). */
+static void account(struct kz_outq *q, size_t n)
+{
+    q->bytes -= n;
+    q->exempt -= n < q->exempt ? n : q->exempt;
+}
+
 /* Pop fully written buffers after a direct write of `n` bytes. */
 static void consume(struct kz_outq *q, size_t n)
 {
-    q->bytes -= n;
+    account(q, n);
     while (n) {
         struct kz_rbuf *b = q->ring[q->head];
         size_t left = b->len - q->head_off;
@@ -153,20 +161,36 @@ static void write_now(struct kz_outq *q)
     }
 }
 
-int kz_outq_push(struct kz_outq *q, struct kz_rbuf *b)
+static void enqueue(struct kz_outq *q, struct kz_rbuf *b)
 {
-    if (q->dead)
-        return KZ_ERR_CLOSED;
-    if (q->bytes + b->len > q->limit)
-        write_now(q);
-    if (q->bytes + b->len > q->limit)
-        return KZ_ERR_TOOBIG;
     if (q->count == q->cap)
         ring_grow(q);
     q->ring[(q->head + q->count) % q->cap] = kz_rbuf_ref(b);
     q->count++;
     q->bytes += b->len;
     mark_dirty(q);
+}
+
+int kz_outq_push(struct kz_outq *q, struct kz_rbuf *b)
+{
+    if (q->dead)
+        return KZ_ERR_CLOSED;
+    if (q->bytes - q->exempt + b->len > q->limit)
+        write_now(q);
+    if (q->bytes - q->exempt + b->len > q->limit)
+        return KZ_ERR_TOOBIG;
+    enqueue(q, b);
+    return KZ_OK;
+}
+
+int kz_outq_push_replay(struct kz_outq *q, struct kz_rbuf *b)
+{
+    if (q->dead)
+        return KZ_ERR_CLOSED;
+    /* Replay follows at most a response header: counting the exempt bytes
+     * as the first to drain is then exact enough. */
+    enqueue(q, b);
+    q->exempt += b->len;
     return KZ_OK;
 }
 
@@ -182,9 +206,22 @@ static void release_inflight(struct kz_outq *q)
 {
     for (unsigned i = 0; i < q->n_inflight; i++)
         kz_rbuf_unref(q->inflight[i]);
-    q->bytes -= q->inflight_bytes;
+    account(q, q->inflight_bytes);
     q->inflight_bytes = 0;
     q->n_inflight = 0;
+}
+
+/* An idle connection should not keep a ring sized for its largest burst. */
+static void drained(struct kz_outq *q)
+{
+    if (q->cap > 64) {
+        free(q->ring);
+        q->ring = NULL;
+        q->cap = 0;
+        q->head = 0;
+    }
+    if (q->on_drained)
+        q->on_drained(q);
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -203,8 +240,8 @@ static void on_written(uv_write_t *req, int status)
     }
     if (q->count)
         mark_dirty(q);
-    else if (q->on_drained)
-        q->on_drained(q);
+    else
+        drained(q);
 }
 
 static void flush_one(struct kz_outq *q)
@@ -214,6 +251,15 @@ static void flush_one(struct kz_outq *q)
 
     if (q->writing || q->count == 0)
         return;
+    /*
+     * Most flushes fit in the socket buffer: write directly, and only hand
+     * the rest to uv_write, whose completion re-arms the poller each time.
+     */
+    write_now(q);
+    if (q->count == 0) {
+        drained(q);
+        return;
+    }
     n = fill_iov(q, iov);
     q->inflight_bytes = 0;
     for (unsigned i = 0; i < n; i++) {

@@ -104,7 +104,7 @@ static int deliver(struct kz_sub *sub, struct kz_rbuf *buf)
     struct kz_stream *s = (struct kz_stream *)((char *)sub - offsetof(struct kz_stream, sub));
     if (s->closing)
         return KZ_ERR_CLOSED;
-    int rc = kz_outq_push(&s->q, buf);
+    int rc = sub->replaying ? kz_outq_push_replay(&s->q, buf) : kz_outq_push(&s->q, buf);
     if (rc == KZ_ERR_TOOBIG) {
         kz_metrics.slow_consumer_drops++;
         kz_log(KZ_LOG_WARN, "slow consumer disconnected", "input=%s peer=%s queued=%zu limit=%zu",

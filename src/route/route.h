@@ -113,6 +113,7 @@ struct kz_sub {
     char *uid;
     struct kz_sub *prev, *next;
     bool attached;
+    bool replaying;         /* deliver() is called with latest-state replay */
 };
 
 /*

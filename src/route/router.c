@@ -228,9 +228,11 @@ void kz_router_attach(struct kz_router *r, struct kz_sub *sub)
     sub->attached = true;
     r->n_subs++;
     enum kz_exit exit = sub->wire == KZ_WIRE_SSE ? KZ_EXIT_SSE : KZ_EXIT_REPLAY;
+    sub->replaying = true;
     for (struct kz_track *tr = r->tracks.head; tr; tr = tr->next)
         if (tr->ev.stale >= now && visible(r, &tr->ev, &tr->label, &tr->out, sub, exit))
             deliver(sub, track_wire(r, tr, sub->wire));
+    sub->replaying = false;
 }
 
 void kz_router_detach(struct kz_router *r, struct kz_sub *sub)

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { CotClient, cotEvent, metric, startServer, tcpInput, httpInput, uniq, waitUntil } from './lib/harness.mjs';
+import { barrier, CotClient, cotEvent, metric, startServer, tcpInput, httpInput, uniq, waitUntil } from './lib/harness.mjs';
 
 const PAD = 'x'.repeat(8000);
 const BATCH = 50;              // events per write, ~400 KB
@@ -68,5 +68,45 @@ describe('slow consumer', () => {
             { what: 'the slow connection to leave kizuna_connections' });
         await sender.close();
         await fast.close();
+    });
+});
+
+describe('replay larger than the output queue', () => {
+    let server;
+
+    before(async () => {
+        server = await startServer({
+            inputs: [tcpInput('us'), httpInput('web', ['Cyan'])],
+            limits: { out_queue_bytes: 65536 },
+        });
+    });
+
+    after(async () => {
+        await server.stop();
+        server.cleanup();
+    });
+
+    test('a new client receives the whole state and is not taken for a slow consumer', async () => {
+        const web = server.port('web');
+        const src = await CotClient.connect(server.port('us'), { name: 'state-src' });
+        // 12 MB of state: more than the kernel's socket buffers and the
+        // 64 KiB queue together, so the replay must wait in the queue.
+        const uids = Array.from({ length: 3000 }, () => uniq('state'));
+        const pad = 'r'.repeat(4000);
+        for (let i = 0; i < uids.length; i += 500)
+            await src.send(uids.slice(i, i + 500).map((uid) => cotEvent({ uid, remarks: pad })).join(''));
+        await waitUntil(async () => (await metric(web, 'kizuna_tracks')) >= uids.length,
+            { what: 'the state to build up', timeout: 20000 });
+        const drops0 = await metric(web, 'kizuna_slow_consumer_drops_total');
+        const late = await CotClient.connect(server.port('us'), { name: 'late' });
+        late.socket.pause();        // a client busy with something else for a moment
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        late.socket.resume();
+        await late.waitUid(uids[uids.length - 1], { timeout: 20000 });
+        for (const uid of uids) assert.ok(late.has(uid), `replay missed ${uid}`);
+        assert.equal(await metric(web, 'kizuna_slow_consumer_drops_total'), drops0);
+        await barrier(src, [late]);     // and live traffic still flows
+        await src.close();
+        await late.close();
     });
 });

@@ -7,6 +7,7 @@
  * assertion runs on the main thread after the client has finished.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -204,6 +205,7 @@ static int setup(void **state)
     (void)state;
 
     kz_log_min = getenv("KZ_TEST_DEBUG") ? KZ_LOG_DEBUG : KZ_LOG_ERROR;
+    signal(SIGPIPE, SIG_IGN);   /* as kizuna serve does */
     uv_loop_init(&loop);
     kz_label_policy_init_default(&policy);
     kz_net_init(&loop);
