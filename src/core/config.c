@@ -54,6 +54,14 @@ static const cyaml_schema_field_t log_fields[] = {
     CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t tls_fields[] = {
+    STR("ca", struct kz_config_tls, ca),
+    STR("cert", struct kz_config_tls, cert),
+    STR("key", struct kz_config_tls, key),
+    STR("crl", struct kz_config_tls, crl),
+    CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t identity_fields[] = {
     STR("user", struct kz_identity, user),
     STR("nation", struct kz_identity, nation),
@@ -88,6 +96,7 @@ static const cyaml_schema_field_t top_fields[] = {
     SECTION("store", struct kz_config, store, store_fields),
     SECTION("limits", struct kz_config, limits, limits_fields),
     SECTION("log", struct kz_config, log, log_fields),
+    SECTION("tls", struct kz_config, tls, tls_fields),
     CYAML_FIELD_SEQUENCE("inputs", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct kz_config,
                          inputs, &input_entry, 0, 64),
     STR("alliance", struct kz_config, alliance),
@@ -151,6 +160,14 @@ static const struct key keys[] = {
      "Close CoT connections silent for this long (0 = never; TAK clients ping every 15 s)."},
     {"log.level", K_STR, "info", SEC(log), OFF(struct kz_config_log, level),
      "debug, info, warn or error."},
+    {"tls.ca", K_STR, "pki/ca.pem", SEC(tls), OFF(struct kz_config_tls, ca),
+     "CA that client certificates must chain to (relative to `--data`)."},
+    {"tls.cert", K_STR, "pki/server.pem", SEC(tls), OFF(struct kz_config_tls, cert),
+     "Server certificate for `tls`, `https` and `enroll` inputs."},
+    {"tls.key", K_STR, "pki/server.key", SEC(tls), OFF(struct kz_config_tls, key),
+     "Server private key."},
+    {"tls.crl", K_STR, "pki/crl.pem", SEC(tls), OFF(struct kz_config_tls, crl),
+     "Revocation list; reloaded without restart when the file changes."},
 };
 
 static const size_t section_size[] = {
@@ -158,6 +175,7 @@ static const size_t section_size[] = {
     [SEC(store) / sizeof(void *)] = sizeof(struct kz_config_store),
     [SEC(limits) / sizeof(void *)] = sizeof(struct kz_config_limits),
     [SEC(log) / sizeof(void *)] = sizeof(struct kz_config_log),
+    [SEC(tls) / sizeof(void *)] = sizeof(struct kz_config_tls),
 };
 
 static void *section_of(struct kz_config *cfg, size_t sec)
@@ -193,18 +211,31 @@ static void apply_defaults(struct kz_config *cfg)
 
 static bool known_protocol(const char *p)
 {
-    return strcmp(p, "tcp") == 0 || strcmp(p, "http") == 0;
+    return strcmp(p, "tcp") == 0 || strcmp(p, "http") == 0 || strcmp(p, "tls") == 0 ||
+           strcmp(p, "https") == 0 || strcmp(p, "enroll") == 0;
+}
+
+/* tls/https/enroll take identities from certificates or logins. */
+static bool cert_protocol(const char *p)
+{
+    return strcmp(p, "tls") == 0 || strcmp(p, "https") == 0 || strcmp(p, "enroll") == 0;
 }
 
 static int validate_input(const struct kz_input_conf *in, const char *path, char *errbuf,
                           size_t errlen)
 {
     if (!known_protocol(in->protocol))
-        return FAIL("input '%s': unknown protocol '%s' (tcp, http)",
+        return FAIL("input '%s': unknown protocol '%s' (tcp, http, tls, https, enroll)",
                     in->name, in->protocol);
     if (!strrchr(in->listen, ':'))
         return FAIL("input '%s': listen '%s' is not HOST:PORT", in->name,
                     in->listen);
+    if (cert_protocol(in->protocol)) {
+        if (in->identity)
+            return FAIL("input '%s': %s takes identities from certificates, not identity:",
+                        in->name, in->protocol);
+        return KZ_OK;
+    }
     if (!in->identity)
         return FAIL("input '%s': %s needs an identity", in->name,
                     in->protocol);

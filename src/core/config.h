@@ -28,7 +28,7 @@ struct kz_identity {
 
 struct kz_input_conf {
     char *name;             /* unique key used in logs, metrics, ports file */
-    char *protocol;         /* tcp | http (tls | https | enroll later) */
+    char *protocol;         /* tcp | http | tls | https | enroll */
     char *listen;           /* HOST:PORT; port 0 picks a free port */
     struct kz_identity *identity;
     char *default_label;    /* label for events without `access` */
@@ -62,6 +62,14 @@ struct kz_config_log {
     char *level;
 };
 
+/* Paths relative to --data; used by tls, https and enroll inputs. */
+struct kz_config_tls {
+    char *ca;
+    char *cert;
+    char *key;
+    char *crl;
+};
+
 /* One row of a data-keyed table: FVEY: [USA, AUS, ...]. */
 struct kz_config_label_row {
     char *key;
@@ -84,6 +92,7 @@ struct kz_config {
     struct kz_config_store *store;
     struct kz_config_limits *limits;
     struct kz_config_log *log;
+    struct kz_config_tls *tls;
     struct kz_input_conf *inputs;
     unsigned inputs_count;
     char *alliance;             /* alliance model file (YAML), optional */
