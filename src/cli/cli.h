@@ -12,6 +12,7 @@ int kz_cmd_tail(int argc, char **argv);
 int kz_cmd_sim(int argc, char **argv);
 int kz_cmd_version(int argc, char **argv);
 int kz_cmd_label(int argc, char **argv);
+int kz_cmd_alliance(int argc, char **argv);
 int kz_cmd_ca(int argc, char **argv);
 int kz_cmd_cert(int argc, char **argv);
 int kz_cmd_user(int argc, char **argv);

@@ -1,0 +1,42 @@
+/*
+ * internal.h - private to src/alliance/: diagnostics, calendar helpers,
+ * the command graph walks shared by the validator and the queries, and the
+ * time-zone reader.
+ */
+#ifndef KZ_ALLIANCE_INTERNAL_H
+#define KZ_ALLIANCE_INTERNAL_H
+
+#include <stdio.h>
+
+#include "alliance/alliance.h"
+
+/* Append "file:line: message" to d. */
+void kz__diag(struct kz_alliance_diag *d, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+int64_t kz__days_from_civil(int64_t y, unsigned m, unsigned d);
+void kz__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+
+/*
+ * The command superior of `id` on `day`: the holder of OPCON, else COCOM
+ * (the operational chain, where a delegated OPCON holder sits between the
+ * unit and its COCOM holder).  NULL at the top.
+ */
+const struct kz_relation *kz__superior(const struct kz_alliance *a, const char *id, int32_t day);
+
+/* True when `anc` is `id` or above it in the operational chain on `day` (bounded). */
+bool kz__is_above(const struct kz_alliance *a, const char *anc, const char *id, int32_t day);
+
+/* Every day at which some window in the model opens (for date-wise checks). */
+int32_t *kz__change_days(const struct kz_alliance *a, unsigned *n);
+
+/* Add the label of an entry to a JSON object when it has one. */
+void kz__json_label(json_t *o, const char *label);
+/* True when the view lets `lab` out (counts the hidden otherwise). */
+bool kz__visible(struct kz_alliance_view *v, const char *label, const struct kz_label *lab);
+
+/* Parse "HH:MM-HH:MM Mon-Fri" / "24/7"; KZ_ERR_PARSE. */
+int kz__duty_parse(const char *s, struct kz_duty *out);
+void kz__duty_format(const struct kz_duty *d, char *buf, size_t len);
+
+#endif

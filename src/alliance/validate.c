@@ -1,0 +1,401 @@
+/*
+ * validate.c - the rules a loaded alliance file must satisfy
+ * (docs/alliance.md, "Validation"): known ids, no cycles, the authority
+ * nesting COCOM > OPCON > TACON, ADCON in the service chain, support under
+ * a common superior, one holder at a time, and national chains in parallel
+ * mode.  Date-dependent rules are checked on every day at which any window
+ * in the file opens or closes, which covers every distinct state.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "alliance/internal.h"
+
+struct vctx {
+    const struct kz_alliance *a;
+    struct kz_alliance_diag *d;
+    unsigned start;
+    int32_t *days;
+    unsigned n_days;
+};
+
+#define V_ERR(v, line, ...) kz__diag((v)->d, (v)->a->file, (line), __VA_ARGS__)
+
+const struct kz_relation *kz__superior(const struct kz_alliance *a, const char *id, int32_t day)
+{
+    const struct kz_relation *r = kz_alliance_holder(a, id, KZ_REL_OPCON, day);
+    return r ? r : kz_alliance_holder(a, id, KZ_REL_COCOM, day);
+}
+
+bool kz__is_above(const struct kz_alliance *a, const char *anc, const char *id, int32_t day)
+{
+    for (unsigned steps = 0; id && steps <= a->n_commands; steps++) {
+        if (strcmp(anc, id) == 0)
+            return true;
+        const struct kz_relation *r = kz__superior(a, id, day);
+        id = r ? r->from : NULL;
+    }
+    return false;
+}
+
+static int cmp_day(const void *x, const void *y)
+{
+    int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+    return (a > b) - (a < b);
+}
+
+static void add_day(int32_t *days, unsigned *n, int32_t d)
+{
+    if (d != KZ_DAY_MIN && d != KZ_DAY_MAX)
+        days[(*n)++] = d;
+}
+
+int32_t *kz__change_days(const struct kz_alliance *a, unsigned *n)
+{
+    int32_t *days = kz_xcalloc(2 * (a->n_relations + a->n_commands) + 1, sizeof(int32_t));
+    unsigned k = 0;
+
+    /* A day before every window: the state "before anything changed". */
+    int32_t first = KZ_DAY_MAX;
+    for (unsigned i = 0; i < a->n_relations; i++) {
+        add_day(days, &k, a->relations[i].valid_from);
+        add_day(days, &k, a->relations[i].valid_to);
+    }
+    for (unsigned i = 0; i < a->n_commands; i++) {
+        add_day(days, &k, a->commands[i].valid_from);
+        add_day(days, &k, a->commands[i].valid_to);
+    }
+    for (unsigned i = 0; i < k; i++)
+        first = days[i] < first ? days[i] : first;
+    days[k++] = first == KZ_DAY_MAX ? 0 : first - 1;
+    qsort(days, k, sizeof(*days), cmp_day);
+    unsigned u = 0;
+    for (unsigned i = 0; i < k; i++)
+        if (u == 0 || days[u - 1] != days[i])
+            days[u++] = days[i];
+    *n = u;
+    return days;
+}
+
+/* ---- ids ------------------------------------------------------------------ */
+
+static void check_cmd_ref(struct vctx *v, const char *id, const char *what, int line)
+{
+    if (id && !kz_alliance_command(v->a, id))
+        V_ERR(v, line, "unknown command id '%s' (%s)", id, what);
+}
+
+static void check_window(struct vctx *v, int32_t from, int32_t to, int line)
+{
+    if (from >= to)
+        V_ERR(v, line, "valid_to must be after valid_from");
+}
+
+static void check_nations(struct vctx *v)
+{
+    const struct kz_alliance *a = v->a;
+    int32_t off;
+
+    for (unsigned i = 0; i < a->n_nations; i++) {
+        const struct kz_nation *n = &a->nations[i];
+        if (kz_nation_index(n->code, strlen(n->code)) == KZ_NATION_NONE)
+            V_ERR(v, n->line, "'%s' is not an ISO 3166 alpha-3 nation code", n->code);
+        if (kz_alliance_nation(a, n->code) != n)
+            V_ERR(v, n->line, "nation '%s' defined twice", n->code);
+        if (kz_tz_offset(n->tz, 0, &off) != KZ_OK)
+            V_ERR(v, n->line, "unknown time zone '%s'", n->tz);
+        check_cmd_ref(v, n->top, "nation top", n->line);
+        check_cmd_ref(v, n->lead, "nation lead", n->line);
+    }
+}
+
+static void check_commands(struct vctx *v)
+{
+    const struct kz_alliance *a = v->a;
+    int32_t off;
+
+    for (unsigned i = 0; i < a->n_commands; i++) {
+        const struct kz_command *c = &a->commands[i];
+        if (kz_alliance_command(a, c->id) != c)
+            V_ERR(v, c->line, "command id '%s' defined twice", c->id);
+        if (!kz_alliance_nation(a, c->nation))
+            V_ERR(v, c->line, "unknown nation '%s' for command '%s'", c->nation, c->id);
+        if (kz_tz_offset(c->tz, 0, &off) != KZ_OK)
+            V_ERR(v, c->line, "unknown time zone '%s'", c->tz);
+        if (c->lat < -90 || c->lat > 90 || c->lon < -180 || c->lon > 180)
+            V_ERR(v, c->line, "position out of range");
+        check_window(v, c->valid_from, c->valid_to, c->line);
+        for (unsigned p = 0; p < c->n_phases; p++) {
+            const struct kz_phase *ph = &c->phases[p];
+            check_window(v, ph->valid_from, ph->valid_to, ph->line);
+            for (unsigned q = 0; q < p; q++)
+                if (ph->valid_from < c->phases[q].valid_to &&
+                    c->phases[q].valid_from < ph->valid_to)
+                    V_ERR(v, ph->line, "phase '%s' of '%s' overlaps phase '%s'", ph->name,
+                          c->id, c->phases[q].name);
+        }
+    }
+}
+
+static void check_refs(struct vctx *v)
+{
+    const struct kz_alliance *a = v->a;
+
+    for (unsigned i = 0; i < a->n_relations; i++) {
+        const struct kz_relation *r = &a->relations[i];
+        check_cmd_ref(v, r->from, "from", r->line);
+        check_cmd_ref(v, r->to, "to", r->line);
+        check_cmd_ref(v, r->granted_by, "granted_by", r->line);
+        check_window(v, r->valid_from, r->valid_to, r->line);
+        if (strcmp(r->from, r->to) == 0)
+            V_ERR(v, r->line, "%s from '%s' to itself", kz_rel_type_name(r->type), r->from);
+    }
+    for (unsigned i = 0; i < a->n_forums; i++) {
+        const struct kz_forum *f = &a->forums[i];
+        for (unsigned m = 0; m < f->n_members; m++)
+            check_cmd_ref(v, f->members[m], "forum member", f->line);
+        for (unsigned j = 0; f->parent && j < a->n_forums; j++)
+            if (strcmp(a->forums[j].id, f->parent) == 0)
+                goto parent_ok;
+        if (f->parent)
+            V_ERR(v, f->line, "unknown forum id '%s' (parent)", f->parent);
+parent_ok:
+        if (strcmp(f->state, "standing") && strcmp(f->state, "activated") &&
+            strcmp(f->state, "inactive"))
+            V_ERR(v, f->line, "forum state must be standing, activated or inactive");
+    }
+    for (unsigned i = 0; i < a->n_approvers; i++) {
+        const struct kz_approver *p = &a->approvers[i];
+        if (!kz_alliance_nation(a, p->nation))
+            V_ERR(v, p->line, "unknown nation '%s' (approver)", p->nation);
+        check_cmd_ref(v, p->command, "approver", p->line);
+    }
+}
+
+/* ---- rules that need valid ids -------------------------------------------- */
+
+static const struct kz_command *cmd(struct vctx *v, const char *id)
+{
+    return kz_alliance_command(v->a, id);
+}
+
+/* Parallel: no command edge crosses nations; lead-nation: only OPCON/TACON may. */
+static void check_national(struct vctx *v, const struct kz_relation *r)
+{
+    const struct kz_command *f = cmd(v, r->from), *t = cmd(v, r->to);
+
+    if (!kz_rel_is_command(r->type) || strcmp(f->nation, t->nation) == 0)
+        return;
+    if (v->a->mode == KZ_MODE_PARALLEL)
+        V_ERR(v, r->line, "%s from %s (%s) to %s (%s) crosses national chains in parallel mode",
+              kz_rel_type_name(r->type), r->from, f->nation, r->to, t->nation);
+    else if (v->a->mode == KZ_MODE_LEAD_NATION &&
+             (r->type == KZ_REL_COCOM || r->type == KZ_REL_ADCON))
+        V_ERR(v, r->line, "%s never passes to another nation, even in lead-nation mode",
+              kz_rel_type_name(r->type));
+}
+
+static void check_adcon(struct vctx *v, const struct kz_relation *r)
+{
+    const struct kz_command *f = cmd(v, r->from), *t = cmd(v, r->to);
+
+    if (r->type == KZ_REL_ADCON &&
+        (strcmp(f->service, t->service) != 0 || strcmp(f->nation, t->nation) != 0))
+        V_ERR(v, r->line, "ADCON from %s (%s %s) to %s (%s %s) is outside the service chain",
+              r->from, f->nation, f->service, r->to, t->nation, t->service);
+}
+
+/* One holder of COCOM, OPCON or ADCON over a unit at a time. */
+static void check_overlap(struct vctx *v, unsigned i)
+{
+    const struct kz_relation *r = &v->a->relations[i];
+
+    if (r->type != KZ_REL_COCOM && r->type != KZ_REL_OPCON && r->type != KZ_REL_ADCON)
+        return;
+    for (unsigned j = 0; j < i; j++) {
+        const struct kz_relation *q = &v->a->relations[j];
+        if (q->type == r->type && strcmp(q->to, r->to) == 0 && r->valid_from < q->valid_to &&
+            q->valid_from < r->valid_to) {
+            V_ERR(v, r->line, "%s over %s by %s overlaps the one by %s (line %d)",
+                  kz_rel_type_name(r->type), r->to, r->from, q->from, q->line);
+            return;
+        }
+    }
+}
+
+/* Does `g` hold one of the two types over `unit` on `day` (other than `self`)? */
+static bool holds(struct vctx *v, const char *g, const char *unit, enum kz_rel_type t1,
+                  enum kz_rel_type t2, int32_t day, const struct kz_relation *self)
+{
+    for (unsigned i = 0; i < v->a->n_relations; i++) {
+        const struct kz_relation *q = &v->a->relations[i];
+        if (q != self && (q->type == t1 || q->type == t2) && strcmp(q->from, g) == 0 &&
+            strcmp(q->to, unit) == 0 && kz_day_in(q->valid_from, q->valid_to, day))
+            return true;
+    }
+    return false;
+}
+
+static bool check_opcon_on(struct vctx *v, const struct kz_relation *r, int32_t day, char *why,
+                           size_t len)
+{
+    const struct kz_relation *co = kz_alliance_holder(v->a, r->to, KZ_REL_COCOM, day);
+
+    if (r->granted_by && !holds(v, r->granted_by, r->to, KZ_REL_COCOM, KZ_REL_OPCON, day, r)) {
+        snprintf(why, len, "grantor %s holds neither COCOM nor OPCON over %s", r->granted_by,
+                 r->to);
+        return false;
+    }
+    if (co) {
+        if (kz__is_above(v->a, co->from, r->from, day))
+            return true;
+        snprintf(why, len, "%s is not %s (COCOM holder of %s) or below it", r->from, co->from,
+                 r->to);
+        return false;
+    }
+    /* No COCOM holder: only a national apex (nothing above it) may hold OPCON. */
+    if (!kz__superior(v->a, r->from, day))
+        return true;
+    snprintf(why, len, "%s has no COCOM holder and %s is not a national apex", r->to, r->from);
+    return false;
+}
+
+static bool check_tacon_on(struct vctx *v, const struct kz_relation *r, int32_t day, char *why,
+                           size_t len)
+{
+    const struct kz_relation *op = kz_alliance_holder(v->a, r->to, KZ_REL_OPCON, day);
+    const char *g = r->granted_by ? r->granted_by : op ? op->from : NULL;
+
+    if (g && holds(v, g, r->to, KZ_REL_OPCON, KZ_REL_TACON, day, r))
+        return true;
+    snprintf(why, len, "%s", g ? "grantor holds neither OPCON nor TACON over the unit"
+                               : "nobody holds OPCON over the unit to grant it");
+    return false;
+}
+
+static bool check_support_on(struct vctx *v, const struct kz_relation *r, int32_t day, char *why,
+                             size_t len)
+{
+    if (r->granted_by) {
+        if (kz__is_above(v->a, r->granted_by, r->from, day) &&
+            kz__is_above(v->a, r->granted_by, r->to, day))
+            return true;
+        snprintf(why, len, "%s is not a common superior of %s and %s", r->granted_by, r->from,
+                 r->to);
+        return false;
+    }
+    const struct kz_relation *up = kz__superior(v->a, r->from, day);
+    for (unsigned steps = 0; up && steps <= v->a->n_commands; steps++) {
+        if (kz__is_above(v->a, up->from, r->to, day))
+            return true;
+        up = kz__superior(v->a, up->from, day);
+    }
+    snprintf(why, len, "%s and %s have no common superior", r->from, r->to);
+    return false;
+}
+
+/* Check a dated rule on every distinct state inside r's window; report once. */
+static void check_dated(struct vctx *v, const struct kz_relation *r)
+{
+    bool (*fn)(struct vctx *, const struct kz_relation *, int32_t, char *, size_t) = NULL;
+    char why[300], day_s[11];
+
+    if (r->type == KZ_REL_COCOM) {
+        if (strcmp(cmd(v, r->from)->kind, "ccmd") != 0)
+            V_ERR(v, r->line, "COCOM held by %s, which is not a combatant command (kind ccmd)",
+                  r->from);
+        return;
+    }
+    if (r->type == KZ_REL_OPCON)
+        fn = check_opcon_on;
+    else if (r->type == KZ_REL_TACON)
+        fn = check_tacon_on;
+    else if (kz_rel_is_support(r->type) && r->type != KZ_REL_SUPPORT_MUTUAL)
+        fn = check_support_on;
+    for (unsigned i = 0; fn && i < v->n_days; i++) {
+        int32_t day = v->days[i];
+        if (day < r->valid_from && r->valid_from != KZ_DAY_MIN)
+            day = r->valid_from;
+        if (!kz_day_in(r->valid_from, r->valid_to, day) || fn(v, r, day, why, sizeof(why)))
+            continue;
+        kz_day_format(day, day_s);
+        V_ERR(v, r->line, "%s from %s to %s on %s: %s", kz_rel_type_name(r->type), r->from,
+              r->to, day_s, why);
+        return;
+    }
+}
+
+/* Cycles in the operational (COCOM/OPCON/TACON) or the ADCON graph on `day`. */
+static bool on_cycle(struct vctx *v, const char *start, bool adcon, int32_t day,
+                     const struct kz_relation **edge)
+{
+    const struct kz_alliance *a = v->a;
+    const char *cur = start;
+
+    /* Follow every upward edge breadth-first; reaching start again is a cycle. */
+    const char **queue = kz_xcalloc(a->n_relations + 1, sizeof(char *));
+    unsigned head = 0, tail = 0;
+    bool found = false;
+    queue[tail++] = cur;
+    while (head < tail && !found) {
+        cur = queue[head++];
+        for (unsigned i = 0; i < a->n_relations && !found; i++) {
+            const struct kz_relation *r = &a->relations[i];
+            bool kind = adcon ? r->type == KZ_REL_ADCON
+                              : kz_rel_is_command(r->type) && r->type != KZ_REL_ADCON;
+            if (!kind || strcmp(r->to, cur) != 0 || !kz_day_in(r->valid_from, r->valid_to, day))
+                continue;
+            if (strcmp(r->from, start) == 0) {
+                *edge = r;
+                found = true;
+            } else if (tail < a->n_relations) {
+                queue[tail++] = r->from;
+            }
+        }
+    }
+    free(queue);
+    return found;
+}
+
+static void check_cycles(struct vctx *v)
+{
+    const struct kz_alliance *a = v->a;
+    bool *reported = kz_xcalloc(a->n_relations + 1, sizeof(bool));
+    const struct kz_relation *e;
+    char day_s[11];
+
+    for (unsigned d = 0; d < v->n_days; d++)
+        for (unsigned c = 0; c < a->n_commands; c++)
+            for (int adcon = 0; adcon < 2; adcon++) {
+                if (!on_cycle(v, a->commands[c].id, adcon, v->days[d], &e) ||
+                    reported[e - a->relations])
+                    continue;
+                reported[e - a->relations] = true;
+                kz_day_format(v->days[d], day_s);
+                V_ERR(v, e->line, "%s from %s to %s closes a cycle in the %s chain (on %s)",
+                      kz_rel_type_name(e->type), e->from, e->to, adcon ? "ADCON" : "command",
+                      day_s);
+            }
+    free(reported);
+}
+
+unsigned kz_alliance_validate(const struct kz_alliance *a, struct kz_alliance_diag *diag)
+{
+    struct vctx v = {.a = a, .d = diag, .start = diag->count};
+
+    check_nations(&v);
+    check_commands(&v);
+    check_refs(&v);
+    if (diag->count != v.start)
+        return diag->count - v.start; /* the graph rules need valid ids */
+    v.days = kz__change_days(a, &v.n_days);
+    check_cycles(&v);
+    for (unsigned i = 0; i < a->n_relations; i++) {
+        check_national(&v, &a->relations[i]);
+        check_adcon(&v, &a->relations[i]);
+        check_overlap(&v, i);
+        check_dated(&v, &a->relations[i]);
+    }
+    free(v.days);
+    return diag->count - v.start;
+}
