@@ -19,6 +19,7 @@ static const struct kz_cmd {
     {"ca", kz_cmd_ca, "create the certificate authority and server certificate"},
     {"cert", kz_cmd_cert, "issue, revoke or package client certificates"},
     {"user", kz_cmd_user, "add, delete, list users (identities and passwords)"},
+    {"audit", kz_cmd_audit, "list or verify the audit log"},
 };
 
 static void usage(FILE *out)

@@ -16,6 +16,7 @@ int kz_cmd_alliance(int argc, char **argv);
 int kz_cmd_ca(int argc, char **argv);
 int kz_cmd_cert(int argc, char **argv);
 int kz_cmd_user(int argc, char **argv);
+int kz_cmd_audit(int argc, char **argv);
 
 /* Identity options shared by `user add` and `cert issue` (user.c). */
 #include "core/core.h"

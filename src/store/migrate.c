@@ -55,6 +55,18 @@ static const char *const migrations[] = {
     " not_after INTEGER NOT NULL,"
     " revoked INTEGER);"
     "CREATE INDEX certs_user ON certs(user);",
+    /* 3: the audit log, append-only, each record chained to the previous
+     * one by hash (store/audit.c). */
+    "CREATE TABLE audit ("
+    " id INTEGER PRIMARY KEY,"
+    " time INTEGER NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " action TEXT NOT NULL,"
+    " object TEXT NOT NULL,"
+    " detail TEXT NOT NULL,"
+    " prev_hash TEXT NOT NULL,"
+    " hash TEXT NOT NULL);"
+    "CREATE INDEX audit_action ON audit(action, object);",
 };
 
 static int user_version(struct kz__db *db, int64_t *out)

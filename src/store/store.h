@@ -105,6 +105,36 @@ typedef void (*kz_store_query_cb)(void *ud, int status,
 void kz_store_query(struct kz_store *st, const struct kz_store_query *q,
                     kz_store_query_cb done, void *ud);
 
+/* ---- audit log ---------------------------------------------------------- */
+
+/*
+ * Append an audit record (time now, the strings as given), chained to the
+ * previous record by SHA-256.  Synchronous, on the caller's thread, under
+ * the database lock: for startup and CLI use, not the event loop.
+ * Returns KZ_OK or KZ_ERR_DB.
+ */
+int kz_store_audit(struct kz_store *st, const char *actor, const char *action,
+                   const char *object, const char *detail);
+
+/*
+ * The detail of the newest record with this action and object (free() it),
+ * or KZ_ERR_NOTFOUND.  Synchronous, as above.
+ */
+int kz_store_audit_last(struct kz_store *st, const char *action, const char *object,
+                        char **detail);
+
+/*
+ * Walk the chain.  KZ_OK with the record count, or KZ_ERR_INVAL with the id
+ * of the first record whose hashes do not match (edited, removed before it,
+ * or forged), or KZ_ERR_DB.
+ */
+int kz_store_audit_verify(struct kz_store *st, uint64_t *records, int64_t *bad_id);
+
+/* Call fn for every record, oldest first (synchronous, as above). */
+typedef void (*kz_store_audit_fn)(void *ud, int64_t id, int64_t time, const char *actor,
+                                  const char *action, const char *object, const char *detail);
+int kz_store_audit_list(struct kz_store *st, kz_store_audit_fn fn, void *ud);
+
 struct kz_store_stats {
     uint64_t appended;          /* records queued */
     uint64_t committed;         /* records committed */
