@@ -232,6 +232,7 @@ static void stop(struct server *srv, const char *why)
     }
     kz_stream_close_all();
     kz_http_close_all();
+    kz_tls_stop();
     /* The store's wake-up handle keeps the loop alive; teardown() drains it. */
     uv_stop(&srv->loop);
 }
@@ -250,6 +251,25 @@ static int load_config(const char *path, struct kz_config **cfg)
     if (!*cfg) {
         fprintf(stderr, "kizuna: %s\n", err);
         return KZ_ERR_CONFIG;
+    }
+    return KZ_OK;
+}
+
+/* TLS state (certificates, CRL, users) only when a TLS input exists. */
+static int start_tls(struct server *srv)
+{
+    const struct kz_config_store *sc = srv->cfg->store;
+    char db[4096];
+
+    for (unsigned i = 0; i < srv->cfg->inputs_count; i++) {
+        const char *p = srv->cfg->inputs[i].protocol;
+        if (strcmp(p, "tls") && strcmp(p, "https") && strcmp(p, "enroll"))
+            continue;
+        if (sc->path[0] == '/')
+            snprintf(db, sizeof(db), "%s", sc->path);
+        else
+            snprintf(db, sizeof(db), "%s/%s", srv->data_dir, sc->path);
+        return kz_tls_start(&srv->loop, srv->cfg->tls, srv->data_dir, db);
     }
     return KZ_OK;
 }
@@ -276,6 +296,8 @@ static int start(struct server *srv)
                                             });
     set_opts(srv);
     if ((rc = kz_router_restore(srv->router)) != KZ_OK)
+        return rc;
+    if ((rc = start_tls(srv)) != KZ_OK)
         return rc;
     return start_inputs(srv);
 }

@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "core/core.h"
+#include "net/transport.h"
 #include "route/route.h"
 
 /* ---- loop-wide state -------------------------------------------------- */
@@ -35,8 +36,11 @@ struct kz_outq;
 /* Called when the queue's write fails or finishes draining after close. */
 typedef void (*kz_outq_error_cb)(struct kz_outq *q, int uv_status);
 
+struct kz_transport;
+
 struct kz_outq {
     uv_stream_t *stream;        /* where to write */
+    struct kz_transport *tr;    /* write through this instead (TLS); NULL = stream */
     size_t limit;               /* bytes, queued + in flight */
     size_t bytes;               /* queued + in flight */
     struct kz_rbuf **ring;      /* pending buffers */

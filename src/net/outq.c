@@ -154,7 +154,7 @@ static void write_now(struct kz_outq *q)
 
     while (!q->writing && q->count) {
         unsigned n = fill_iov(q, iov);
-        int rc = uv_try_write(q->stream, iov, n);
+        int rc = q->tr ? q->tr->ops->try_write(q->tr, iov, n) : uv_try_write(q->stream, iov, n);
         if (rc <= 0)
             return;
         consume(q, (size_t)rc);
@@ -224,10 +224,8 @@ static void drained(struct kz_outq *q)
         q->on_drained(q);
 }
 
-static void on_written(uv_write_t *req, int status)
+static void written(struct kz_outq *q, int status)
 {
-    struct kz_outq *q = req->data;
-
     q->writing = false;
     release_inflight(q);
     if (q->dead)
@@ -242,6 +240,16 @@ static void on_written(uv_write_t *req, int status)
         mark_dirty(q);
     else
         drained(q);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    written(req->data, status);
+}
+
+static void on_tr_written(void *ud, int status)
+{
+    written(ud, status);
 }
 
 static void flush_one(struct kz_outq *q)
@@ -271,7 +279,8 @@ static void flush_one(struct kz_outq *q)
     q->head_off = 0;
     q->n_inflight = n;
     q->writing = true;
-    int rc = uv_write(&q->req, q->stream, iov, n, on_written);
+    int rc = q->tr ? q->tr->ops->write(q->tr, iov, n, on_tr_written, q)
+                   : uv_write(&q->req, q->stream, iov, n, on_written);
     if (rc < 0) {
         q->writing = false;
         release_inflight(q);

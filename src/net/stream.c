@@ -1,8 +1,11 @@
 /*
- * stream.c - CoT XML stream connections (plain TCP inputs).
+ * stream.c - CoT stream connections (plain `tcp` and mutual-TLS `tls` inputs).
  *
- * Life cycle: accept -> attach to the router (latest-state replay) -> read,
- * frame, decode, submit -> close.  A connection is never freed inside one of
+ * Life cycle: accept -> [TLS handshake, identity from the certificate's CN;
+ * 10 s to finish] -> attach to the router (latest-state replay) -> read,
+ * frame, decode, submit -> close.  Nothing of the session (router attach,
+ * replay, callsign) exists before the peer is authenticated, so a storm of
+ * half-open TLS connections costs a socket and an SSL object each.  A connection is never freed inside one of
  * its own callbacks: closing marks it, detaches it in the close callback
  * and frees it there (after libuv cancelled any write in flight).
  */
@@ -14,6 +17,7 @@
 
 #define READ_BUF_SIZE 65536
 #define REJECT_LOG_PER_SEC 10
+#define HANDSHAKE_TIMEOUT_MS 10000
 
 struct kz_stream {
     uv_tcp_t tcp;
@@ -23,6 +27,8 @@ struct kz_stream {
     struct kz_framer framer;
     struct kz_outq q;
     struct kz_sub sub;
+    struct kz_transport tr;
+    struct kz_users *users_ref;     /* keeps sub.identity alive (TLS) */
     struct kz_stream *prev, *next;
     int64_t last_rx_us;
     char peer[64];
@@ -65,6 +71,8 @@ static void on_closed(uv_handle_t *h)
     struct kz_stream *s = h->data;
     kz_router_detach(s->opts->router, &s->sub);
     kz_framer_release(&s->framer);
+    s->tr.ops->release(&s->tr);
+    kz_tls_identity_put(s->users_ref);
     free(s);
 }
 
@@ -181,9 +189,26 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(read_buf, sizeof(read_buf));
 }
 
+static void on_plain(void *ud, const char *data, size_t n)
+{
+    struct kz_stream *s = ud;
+
+    if (s->closing)
+        return;
+    if (kz_framer_feed(&s->framer, data, n, on_frame, on_frame_reject, s) == KZ_ERR_CLOSED) {
+        kz_metrics.garbage_closes++;
+        stream_close(s, "too many consecutive rejects");
+    }
+}
+
+static int on_ready(void *ud);
+
+static const struct kz_transport_cbs transport_cbs = {on_ready, on_plain};
+
 static void on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
 {
     struct kz_stream *s = h->data;
+    char why[200];
 
     if (buf->base == read_buf)
         read_buf_busy = false;
@@ -194,14 +219,28 @@ static void on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
     if (n == 0 || s->closing)
         return;
     s->last_rx_us = kz_mono_us();
-    if (kz_framer_feed(&s->framer, buf->base, (size_t)n, on_frame, on_frame_reject, s) ==
-        KZ_ERR_CLOSED) {
-        kz_metrics.garbage_closes++;
-        stream_close(s, "too many consecutive rejects");
+    int rc = s->tr.ops->feed(&s->tr, buf->base, (size_t)n, &transport_cbs, s);
+    if (rc != KZ_OK && !s->closing) {
+        if (rc != KZ_ERR_CLOSED)
+            kz_metrics.garbage_closes++;
+        snprintf(why, sizeof(why), "%s", s->tr.why[0] ? s->tr.why : kz_strerror(rc));
+        if (rc != KZ_ERR_CLOSED)
+            kz_log(KZ_LOG_WARN, "tls: connection refused", "input=%s peer=%s reason=\"%s\"",
+                   s->input->conf->name, s->peer, why);
+        stream_close(s, why);
     }
 }
 
 /* ---- accept / idle / shutdown ----------------------------------------- */
+
+static void on_handshake_timeout(uv_timer_t *t)
+{
+    struct kz_stream *s = t->data;
+    kz_metrics.garbage_closes++;
+    kz_log(KZ_LOG_WARN, "tls: handshake not finished in time", "input=%s peer=%s ms=%d",
+           s->input->conf->name, s->peer, HANDSHAKE_TIMEOUT_MS);
+    stream_close(s, "handshake timeout");
+}
 
 static void on_idle_check(uv_timer_t *t)
 {
@@ -257,6 +296,42 @@ static void refuse(uv_stream_t *server)
     uv_close((uv_handle_t *)t, free_data);
 }
 
+/* The peer is who it says: attach it to the router (replay starts here). */
+static void start_session(struct kz_stream *s)
+{
+    kz_router_attach(s->opts->router, &s->sub);
+    uv_timer_stop(&s->idle);
+    if (s->opts->idle_timeout_s) {
+        uint64_t ms = s->opts->idle_timeout_s * 1000ull;
+        uv_timer_start(&s->idle, on_idle_check, ms, ms / 4 ? ms / 4 : 1);
+    }
+}
+
+/* TLS handshake done: the verified certificate's CN must be a known user. */
+static int on_ready(void *ud)
+{
+    struct kz_stream *s = ud;
+    const char *cn = kz_transport_peer_cn(&s->tr);
+    const struct kz_identity *id = kz_tls_identity_get(cn, &s->users_ref);
+
+    if (s->closing)
+        return KZ_ERR_CLOSED;
+    if (!s->tr.tls) {
+        start_session(s);
+        return KZ_OK;
+    }
+    if (!id) {
+        snprintf(s->tr.why, sizeof(s->tr.why), "certificate CN '%s' is not a known user",
+                 cn ? cn : "");
+        return KZ_ERR_DENIED;
+    }
+    s->sub.identity = id;
+    kz_log(KZ_LOG_INFO, "tls: authenticated", "input=%s peer=%s user=%s nation=%s",
+           s->input->conf->name, s->peer, id->user, id->nation);
+    start_session(s);
+    return KZ_OK;
+}
+
 void kz_stream_accept(void *ud, struct kz_input *input, uv_stream_t *server)
 {
     struct kz_stream_opts *opts = ud;
@@ -296,10 +371,13 @@ void kz_stream_accept(void *ud, struct kz_input *input, uv_stream_t *server)
     s->sub.input = input;
     s->sub.wire = KZ_WIRE_XML;
     s->sub.deliver = deliver;
-    kz_router_attach(opts->router, &s->sub);
-    if (opts->idle_timeout_s) {
-        uint64_t ms = opts->idle_timeout_s * 1000ull;
-        uv_timer_start(&s->idle, on_idle_check, ms, ms / 4 ? ms / 4 : 1);
+    if (strcmp(input->conf->protocol, "tls") == 0) {
+        kz_transport_tls_init(&s->tr, (uv_stream_t *)&s->tcp, KZ_TLS_MUTUAL);
+        s->q.tr = &s->tr;
+        uv_timer_start(&s->idle, on_handshake_timeout, HANDSHAKE_TIMEOUT_MS, 0);
+    } else {
+        kz_transport_tcp_init(&s->tr, (uv_stream_t *)&s->tcp);
+        start_session(s);
     }
     uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
 }

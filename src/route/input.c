@@ -37,7 +37,7 @@ int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf,
     in->conf = conf;
     in->identity = id;
     if (!id)
-        return KZ_OK;   /* identities come from certificates */
+        goto labels;    /* identities come from certificates; originator per sender */
     if (kz_groupset_from(&in->in, id->groups_in, id->groups_in_count) ||
         kz_groupset_from(&in->out, id->groups_out, id->groups_out_count)) {
         snprintf(err, errlen, "input '%s': more than %d distinct groups", conf->name,
@@ -49,6 +49,7 @@ int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf,
                  conf->name, id->nation ? id->nation : "", id->clearance ? id->clearance : "");
         return KZ_ERR_CONFIG;
     }
+labels:
     if (conf->default_label) {
         if (parse_label(policy, conf->name, "default_label", conf->default_label,
                         in->subject.nation, &in->default_label, err, errlen))

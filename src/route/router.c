@@ -308,16 +308,18 @@ static void forget_uid(struct kz_router *r, const char *uid)
  * the canonical form of its label.
  */
 static int label_event(struct kz_router *r, const struct kz_input *input, struct kz_event *ev,
-                       struct kz_label *label, enum kz_reject *why)
+                       const struct kz_release_subject *sender, struct kz_label *label,
+                       enum kz_reject *why)
 {
     if (ev->access) {
         if (kz_label_parse(r->policy, ev->access, strlen(ev->access), label, NULL, 0)) {
             *why = KZ_REJ_LABEL;
             return KZ_ERR_DENIED;
         }
-        label->originator = input->subject.nation;
+        label->originator = sender->nation;
     } else if (input->has_default_label) {
         *label = input->default_label;
+        label->originator = sender->nation;
     } else {
         *why = KZ_REJ_LABEL;
         return KZ_ERR_DENIED;
@@ -336,10 +338,11 @@ static int label_event(struct kz_router *r, const struct kz_input *input, struct
     return KZ_OK;
 }
 
-static void stamp(struct kz_router *r, const struct kz_input *input, struct kz_event *ev)
+static void stamp(struct kz_router *r, const struct kz_input *input, const struct kz_sub *from,
+                  struct kz_event *ev)
 {
     const struct kz_input_conf *conf = input->conf;
-    const struct kz_identity *id = input->identity;
+    const struct kz_identity *id = from && from->identity ? from->identity : input->identity;
 
     ev->seq = ++r->last_seq;
     ev->recv_time = kz_now_us();
@@ -389,16 +392,18 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
             ack(ack_ud, KZ_OK);
         return KZ_OK;
     }
-    if (label_event(r, input, ev, &label, why) != KZ_OK)
+    /* A certificate identity (TLS inputs) sends as itself, not as its input. */
+    bool own = from && from->identity && from->identity != input->identity;
+    if (label_event(r, input, ev, own ? &from->subject : &input->subject, &label, why) != KZ_OK)
         return KZ_ERR_DENIED;
-    stamp(r, input, ev);
+    stamp(r, input, from, ev);
     kz_metrics.events_in++;
 
     bool is_delete = kz_cot_type_is(ev, "t-x-d-d");
     if (is_delete)
         forget_uid(r, ev->link_uid);
 
-    struct kz_track *tr = kz__tracks_put(&r->tracks, ev, &label, &input->out);
+    struct kz_track *tr = kz__tracks_put(&r->tracks, ev, &label, own ? &from->out : &input->out);
     persist(r, tr, ack, ack_ud);
     fan_out(r, tr, from);
     if (is_delete)
