@@ -243,6 +243,7 @@ static const struct field approver_fields[] = {
 struct top {
     char *name;
     char *mode;
+    int mode_line;
     unsigned handling_min, relay_min, transit_min;
 };
 
@@ -368,6 +369,8 @@ static void load_top_key(struct ld *ld, struct kz_alliance *a, struct top *t, co
         const char *s;
         if (want_scalar(ld, v, key, &s))
             *(key[0] == 'n' ? &t->name : &t->mode) = kz_xstrdup(s);
+        if (key[0] == 'm')
+            t->mode_line = line_of(v);
     } else if (strcmp(key, "latency") == 0) {
         load_map(ld, v, "latency", t, latency_fields, KZ_ARRAY_LEN(latency_fields));
     } else if (strcmp(key, "nations") == 0) {
@@ -394,7 +397,7 @@ static void load_top_key(struct ld *ld, struct kz_alliance *a, struct top *t, co
 static void load_top(struct ld *ld, struct kz_alliance *a)
 {
     yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
-    struct top t = {NULL, NULL, 120, 30, 15};
+    struct top t = {NULL, NULL, 1, 120, 30, 15};
 
     if (!root || root->type != YAML_MAPPING_NODE) {
         kz__diag(ld->d, ld->file, root ? line_of(root) : 1, "the file must be a mapping");
@@ -417,7 +420,7 @@ static void load_top(struct ld *ld, struct kz_alliance *a)
     else if (strcmp(t.mode, "integrated") == 0)
         a->mode = KZ_MODE_INTEGRATED;
     else
-        kz__diag(ld->d, ld->file, 1, "mode must be parallel, lead-nation or integrated, not '%s'",
+        kz__diag(ld->d, ld->file, t.mode_line, "mode must be parallel, lead-nation or integrated, not '%s'",
                  t.mode);
     free(t.mode);
 }

@@ -18,6 +18,16 @@ bool kz__visible(struct kz_alliance_view *v, const char *label, const struct kz_
     return false;
 }
 
+/* A relation leaves only with its own label and those of both ends allowing it. */
+static bool rel_visible(const struct kz_alliance *a, struct kz_alliance_view *v,
+                        const struct kz_relation *r)
+{
+    const struct kz_command *f = kz_alliance_command(a, r->from), *t = kz_alliance_command(a, r->to);
+
+    return kz__visible(v, r->label, &r->lab) && (!f || kz__visible(v, f->label, &f->lab)) &&
+           (!t || kz__visible(v, t->label, &t->lab));
+}
+
 void kz__json_label(json_t *o, const char *label)
 {
     if (label)
@@ -92,7 +102,7 @@ static json_t *chain_of(const struct kz_alliance *a, const char *unit, enum kz_r
         const struct kz_relation *r = steps == 0 || t == KZ_REL_ADCON
                                           ? kz_alliance_holder(a, cur, t, day)
                                           : kz__superior(a, cur, day);
-        if (!r || !kz__visible(v, r->label, &r->lab))
+        if (!r || !rel_visible(a, v, r))
             break;
         json_array_append_new(arr, relation_json(a, r));
         cur = r->from;
@@ -118,7 +128,7 @@ int kz_alliance_chain(const struct kz_alliance *a, const char *unit, int32_t day
     for (unsigned i = 0; i < a->n_relations; i++) {
         const struct kz_relation *r = &a->relations[i];
         if (kz_rel_is_support(r->type) && strcmp(r->from, unit) == 0 &&
-            kz_day_in(r->valid_from, r->valid_to, day) && kz__visible(v, r->label, &r->lab))
+            kz_day_in(r->valid_from, r->valid_to, day) && rel_visible(a, v, r))
             json_array_append_new(support, relation_json(a, r));
     }
     json_object_set_new(chains, "SUPPORTING", support);
@@ -146,7 +156,7 @@ static bool task_path(const struct kz_alliance *a, const char *from, const char 
         for (unsigned i = 0; i < n && hit < 0 && tail < n; i++) {
             const struct kz_relation *r = &a->relations[i];
             if (r->type > KZ_REL_TACON || strcmp(r->to, node[cur]) != 0 ||
-                !kz_day_in(r->valid_from, r->valid_to, day) || !kz__visible(v, r->label, &r->lab))
+                !kz_day_in(r->valid_from, r->valid_to, day) || !rel_visible(a, v, r))
                 continue;
             node[tail] = r->from, prev[tail] = (int)cur, via[tail] = (int)i;
             if (strcmp(r->from, from) == 0)
@@ -220,7 +230,7 @@ int kz_alliance_can_task(const struct kz_alliance *a, const char *a_id, const ch
               kz_day_in(y->valid_from, y->valid_to, day) &&
               task_path(a, a_id, b_id, day, v, path);
     if (!ok && (ds = direct_support(a, a_id, b_id, day)) != NULL &&
-        kz__visible(v, ds->label, &ds->lab)) {
+        rel_visible(a, v, ds)) {
         json_array_append_new(path, relation_json(a, ds));
         json_object_set_new(o, "basis", json_string("direct support: may answer requests"));
         ok = true;
@@ -249,7 +259,7 @@ int kz_alliance_counterpart(const struct kz_alliance *a, const char *unit, int32
         const struct kz_relation *r = &a->relations[i];
         if ((r->type != KZ_REL_COUNTERPART && r->type != KZ_REL_LIAISON) ||
             (strcmp(r->from, unit) != 0 && strcmp(r->to, unit) != 0) ||
-            !kz_day_in(r->valid_from, r->valid_to, day) || !kz__visible(v, r->label, &r->lab))
+            !kz_day_in(r->valid_from, r->valid_to, day) || !rel_visible(a, v, r))
             continue;
         const struct kz_command *other =
             kz_alliance_command(a, strcmp(r->from, unit) == 0 ? r->to : r->from);
@@ -286,7 +296,13 @@ json_t *kz_alliance_forums(const struct kz_alliance *a, int32_t day, struct kz_a
         set_opt(e, "parent", f->parent);
         json_object_set_new(e, "state", json_string(f->state));
         set_opt(e, "site", f->site);
-        json_object_set_new(e, "members", strv_json(f->members, f->n_members));
+        json_t *members = json_array();
+        for (unsigned m = 0; m < f->n_members; m++) {
+            const struct kz_command *c = kz_alliance_command(a, f->members[m]);
+            if (c && kz__visible(v, c->label, &c->lab))
+                json_array_append_new(members, json_string(c->id));
+        }
+        json_object_set_new(e, "members", members);
         json_object_set_new(e, "agencies", strv_json(f->agencies, f->n_agencies));
         kz__json_label(e, f->label);
         json_array_append_new(arr, e);
@@ -339,7 +355,7 @@ json_t *kz_alliance_show(const struct kz_alliance *a, int32_t day, struct kz_all
     }
     for (unsigned i = 0; i < a->n_relations; i++) {
         const struct kz_relation *r = &a->relations[i];
-        if (kz_day_in(r->valid_from, r->valid_to, day) && kz__visible(v, r->label, &r->lab))
+        if (kz_day_in(r->valid_from, r->valid_to, day) && rel_visible(a, v, r))
             json_array_append_new(rels, relation_json(a, r));
     }
     json_object_set_new(o, "nations", nations);

@@ -38,6 +38,33 @@ bool kz__is_above(const struct kz_alliance *a, const char *anc, const char *id, 
     return false;
 }
 
+/*
+ * Is `anc` reachable from `id` going up any COCOM or OPCON edge valid on
+ * `day`, other than `skip`?  Any path counts, so one bad edge elsewhere in
+ * the file does not make every edge below it look wrong too.
+ */
+static bool reach_up(const struct kz_alliance *a, const char *anc, const char *id, int32_t day,
+                     const struct kz_relation *skip)
+{
+    const char **q = kz_xcalloc(a->n_relations + 2, sizeof(char *));
+    unsigned head = 0, tail = 0;
+    bool found = false;
+
+    q[tail++] = id;
+    while (head < tail && !found) {
+        const char *cur = q[head++];
+        found = strcmp(cur, anc) == 0;
+        for (unsigned i = 0; i < a->n_relations && !found && tail <= a->n_relations; i++) {
+            const struct kz_relation *r = &a->relations[i];
+            if (r != skip && (r->type == KZ_REL_COCOM || r->type == KZ_REL_OPCON) &&
+                strcmp(r->to, cur) == 0 && kz_day_in(r->valid_from, r->valid_to, day))
+                q[tail++] = r->from;
+        }
+    }
+    free(q);
+    return found;
+}
+
 static int cmp_day(const void *x, const void *y)
 {
     int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
@@ -247,7 +274,7 @@ static bool check_opcon_on(struct vctx *v, const struct kz_relation *r, int32_t 
         return false;
     }
     if (co) {
-        if (kz__is_above(v->a, co->from, r->from, day))
+        if (reach_up(v->a, co->from, r->from, day, r))
             return true;
         snprintf(why, len, "%s is not %s (COCOM holder of %s) or below it", r->from, co->from,
                  r->to);
@@ -276,19 +303,21 @@ static bool check_tacon_on(struct vctx *v, const struct kz_relation *r, int32_t 
 static bool check_support_on(struct vctx *v, const struct kz_relation *r, int32_t day, char *why,
                              size_t len)
 {
+    const struct kz_alliance *a = v->a;
+
     if (r->granted_by) {
-        if (kz__is_above(v->a, r->granted_by, r->from, day) &&
-            kz__is_above(v->a, r->granted_by, r->to, day))
+        if (reach_up(a, r->granted_by, r->from, day, NULL) &&
+            reach_up(a, r->granted_by, r->to, day, NULL))
             return true;
         snprintf(why, len, "%s is not a common superior of %s and %s", r->granted_by, r->from,
                  r->to);
         return false;
     }
-    const struct kz_relation *up = kz__superior(v->a, r->from, day);
-    for (unsigned steps = 0; up && steps <= v->a->n_commands; steps++) {
-        if (kz__is_above(v->a, up->from, r->to, day))
+    for (unsigned i = 0; i < a->n_commands; i++) {
+        const char *s = a->commands[i].id;
+        if (strcmp(s, r->from) != 0 && strcmp(s, r->to) != 0 &&
+            reach_up(a, s, r->from, day, NULL) && reach_up(a, s, r->to, day, NULL))
             return true;
-        up = kz__superior(v->a, up->from, day);
     }
     snprintf(why, len, "%s and %s have no common superior", r->from, r->to);
     return false;
