@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
 #include "alliance/alliance.h"
 #include "cli/cli.h"
 
@@ -316,4 +318,94 @@ int kz_cmd_alliance(int argc, char **argv)
     kz_alliance_free(a);
     kz_alliance_diag_release(&d);
     return rc;
+}
+
+/* ---- the server's model: load at startup, reload on SIGHUP ------------------ */
+
+static void log_problems(enum kz_log_level lvl, const struct kz_alliance_diag *d)
+{
+    char q[600];
+    const char *p = d->text.buf;
+
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        kz_log(lvl, "alliance: problem", "detail=%s", kz_log_quote(q, sizeof(q), p, n));
+        p += n + (nl != NULL);
+    }
+}
+
+int kz_cli_alliance_start(const char *path)
+{
+    struct kz_alliance_diag d = KZ_ALLIANCE_DIAG_INIT;
+    struct kz_alliance *a = NULL;
+    int rc;
+
+    if (!path)
+        return KZ_OK;
+    if ((rc = kz_alliance_load(path, &a, &d)) != KZ_OK) {
+        log_problems(KZ_LOG_ERROR, &d);
+        kz_log(KZ_LOG_ERROR, "alliance: model refused", "file=%s problems=%u", path, d.count);
+    } else {
+        kz_log(KZ_LOG_INFO, "alliance: model loaded", "file=%s commands=%u relationships=%u",
+               path, a->n_commands, a->n_relations);
+        kz_alliance_free(kz_alliance_set_current(a));
+    }
+    kz_alliance_diag_release(&d);
+    return rc == KZ_OK ? KZ_OK : KZ_ERR_CONFIG;
+}
+
+void kz_cli_alliance_stop(void)
+{
+    kz_alliance_free(kz_alliance_set_current(NULL));
+}
+
+struct reload {
+    uv_work_t work;
+    char *path;
+    struct kz_alliance *a;
+    struct kz_alliance_diag d;
+    int rc;
+};
+
+static bool reloading; /* one reload at a time; loop thread only */
+
+/* Threadpool: reading and validating the file stays off the loop. */
+static void reload_work(uv_work_t *w)
+{
+    struct reload *r = w->data;
+    r->rc = kz_alliance_load(r->path, &r->a, &r->d);
+}
+
+/* Loop thread: swap on success; on any problem keep serving the old model. */
+static void reload_done(uv_work_t *w, int status)
+{
+    struct reload *r = w->data;
+
+    if (status == 0 && r->rc == KZ_OK) {
+        kz_alliance_free(kz_alliance_set_current(r->a));
+        kz_log(KZ_LOG_INFO, "alliance: model reloaded", "file=%s commands=%u", r->path,
+               r->a->n_commands);
+    } else {
+        log_problems(KZ_LOG_WARN, &r->d);
+        kz_log(KZ_LOG_WARN, "alliance: reload refused, keeping the previous model",
+               "file=%s problems=%u", r->path, r->d.count);
+    }
+    kz_alliance_diag_release(&r->d);
+    free(r->path);
+    free(r);
+    reloading = false;
+}
+
+void kz_cli_alliance_reload(uv_loop_t *loop, const char *path)
+{
+    struct reload *r;
+
+    if (!path || reloading)
+        return;
+    r = kz_xcalloc(1, sizeof(*r));
+    r->path = kz_xstrdup(path);
+    r->work.data = r;
+    reloading = true;
+    uv_queue_work(loop, &r->work, reload_work, reload_done);
 }

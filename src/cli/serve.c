@@ -27,7 +27,7 @@ struct server {
     struct kz_router *router;
     struct kz_stream_opts stream_opts;
     struct kz_http_opts http_opts;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
     const char *data_dir;
     const char *ports_file;
 };
@@ -224,8 +224,10 @@ static void stop(struct server *srv, const char *why)
     kz_log(KZ_LOG_INFO, "shutting down", "reason=%s", why);
     uv_signal_stop(&srv->sigint);
     uv_signal_stop(&srv->sigterm);
+    uv_signal_stop(&srv->sighup);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
+    uv_close((uv_handle_t *)&srv->sighup, NULL);
     for (unsigned i = 0; i < srv->cfg->inputs_count; i++) {
         kz_listener_stop(srv->listeners[i]);
         srv->listeners[i] = NULL;
@@ -235,6 +237,13 @@ static void stop(struct server *srv, const char *why)
     kz_tls_stop();
     /* The store's wake-up handle keeps the loop alive; teardown() drains it. */
     uv_stop(&srv->loop);
+}
+
+static void on_sighup(uv_signal_t *h, int signum)
+{
+    struct server *srv = h->data;
+    KZ_UNUSED(signum);
+    kz_cli_alliance_reload(&srv->loop, srv->cfg->alliance);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -284,6 +293,11 @@ static int start(struct server *srv)
     srv->sigint.data = srv->sigterm.data = srv;
     uv_signal_start(&srv->sigint, on_signal, SIGINT);
     uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+    uv_signal_init(&srv->loop, &srv->sighup);
+    srv->sighup.data = srv;
+    uv_signal_start(&srv->sighup, on_sighup, SIGHUP);
+    if ((rc = kz_cli_alliance_start(srv->cfg->alliance)) != KZ_OK)
+        return rc;
     if ((rc = open_store(srv)) != KZ_OK)
         return rc;
     audit_config(srv);
@@ -322,6 +336,7 @@ static void teardown(struct server *srv)
         kz_log(KZ_LOG_WARN, "event loop closed with handles still open", NULL);
     free(srv->inputs);
     free(srv->listeners);
+    kz_cli_alliance_stop();
     kz_config_free(srv->cfg);
 }
 

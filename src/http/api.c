@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/api_alliance.h"
 #include "http/internal.h"
 
 #define CT_JSON "application/json"
@@ -245,6 +246,12 @@ static const struct route routes[] = {
     {"/api/v1/events", HTTP_GET, true, get_events},
     {"/api/v1/events", HTTP_POST, true, post_events},
     {"/api/v1/stream", HTTP_GET, true, get_stream},
+    {"/api/v1/alliance/show", HTTP_GET, false, kz__api_alliance_show},
+    {"/api/v1/alliance/chain", HTTP_GET, false, kz__api_alliance_chain},
+    {"/api/v1/alliance/can-task", HTTP_GET, false, kz__api_alliance_can_task},
+    {"/api/v1/alliance/counterpart", HTTP_GET, false, kz__api_alliance_counterpart},
+    {"/api/v1/alliance/forums", HTTP_GET, false, kz__api_alliance_forums},
+    {"/api/v1/alliance/path", HTTP_GET, false, kz__api_alliance_path},
 };
 
 static void method_not_allowed(struct kz__http_conn *c, const char *path)
