@@ -149,10 +149,12 @@ EOF
         local name=cot g=Cyan
         if [ "$groups" -gt 1 ]; then name=cot$i g=G$i; fi
         echo "  - {name: $name, protocol: tcp, listen: \"127.0.0.1:0\", identity: {user: b$i," \
-             "nation: USA, clearance: SECRET, groups_in: [$g], groups_out: [$g]}}"
+             "nation: USA, clearance: SECRET, groups_in: [$g], groups_out: [$g]}," \
+             "default_label: UNCLASSIFIED}"
     done
     echo "  - {name: web, protocol: http, listen: \"127.0.0.1:0\", identity: {user: w," \
-         "nation: USA, clearance: SECRET, groups_in: [Cyan], groups_out: [Cyan]}}"
+         "nation: USA, clearance: SECRET, groups_in: [Cyan], groups_out: [Cyan]}," \
+         "default_label: UNCLASSIFIED}"
 }
 
 KZ_GROUPS=1 KZ_QUEUE=4194304 KZ_DELAY=50 KZ_DATA_ROOT=$WORK

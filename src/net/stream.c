@@ -139,7 +139,9 @@ static bool take_event(struct kz_stream *s, const char *xml, size_t len)
     }
     if (kz_router_submit(s->opts->router, s->input, &s->sub, &ev, NULL, NULL, &why) != KZ_OK) {
         kz_metrics.rejects[why]++;
-        log_reject(s, why, "refused by router");
+        log_reject(s, why, why == KZ_REJ_CEILING ? "label above the input's ceiling"
+                                                 : "label does not parse, or none and no "
+                                                   "default_label on the input");
         kz_event_clear(&ev);
         return false;
     }
