@@ -140,6 +140,7 @@ struct kz_alliance {
     unsigned handling_min;   /* per hop, default 120 */
     unsigned relay_min;      /* an intermediate passing an answer back, default 30 */
     unsigned transit_min;    /* between two nodes, default 15 */
+    unsigned readiness_stale_h; /* readiness reports older than this are stale, default 744 */
     struct kz_nation *nations;
     unsigned n_nations;
     struct kz_command *commands;
@@ -215,6 +216,10 @@ const struct kz_phase *kz_command_phase(const struct kz_command *c, int32_t day)
  */
 const struct kz_relation *kz_alliance_holder(const struct kz_alliance *a, const char *id,
                                              enum kz_rel_type type, int32_t day);
+
+/* True when `command` is `unit` or above it in the operational chain on `day`. */
+bool kz_alliance_is_under(const struct kz_alliance *a, const char *unit, const char *command,
+                          int32_t day);
 
 /* ---- queries: every result is a new jansson object the caller owns ------- */
 

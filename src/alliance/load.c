@@ -245,6 +245,11 @@ struct top {
     char *mode;
     int mode_line;
     unsigned handling_min, relay_min, transit_min;
+    unsigned stale_after_h;
+};
+
+static const struct field readiness_fields[] = {
+    FLD(top, stale_after_h, F_UINT, false),
 };
 
 static const struct field latency_fields[] = {
@@ -373,6 +378,8 @@ static void load_top_key(struct ld *ld, struct kz_alliance *a, struct top *t, co
             t->mode_line = line_of(v);
     } else if (strcmp(key, "latency") == 0) {
         load_map(ld, v, "latency", t, latency_fields, KZ_ARRAY_LEN(latency_fields));
+    } else if (strcmp(key, "readiness") == 0) {
+        load_map(ld, v, "readiness", t, readiness_fields, KZ_ARRAY_LEN(readiness_fields));
     } else if (strcmp(key, "nations") == 0) {
         a->nations = load_list(ld, v, "nations", sizeof(struct kz_nation), nation_fields,
                                KZ_ARRAY_LEN(nation_fields), &a->n_nations, init_nation);
@@ -397,7 +404,7 @@ static void load_top_key(struct ld *ld, struct kz_alliance *a, struct top *t, co
 static void load_top(struct ld *ld, struct kz_alliance *a)
 {
     yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
-    struct top t = {NULL, NULL, 1, 120, 30, 15};
+    struct top t = {NULL, NULL, 1, 120, 30, 15, 744};
 
     if (!root || root->type != YAML_MAPPING_NODE) {
         kz__diag(ld->d, ld->file, root ? line_of(root) : 1, "the file must be a mapping");
@@ -413,6 +420,7 @@ static void load_top(struct ld *ld, struct kz_alliance *a)
     a->handling_min = t.handling_min;
     a->relay_min = t.relay_min;
     a->transit_min = t.transit_min;
+    a->readiness_stale_h = t.stale_after_h;
     if (!t.mode || strcmp(t.mode, "parallel") == 0)
         a->mode = KZ_MODE_PARALLEL;
     else if (strcmp(t.mode, "lead-nation") == 0)

@@ -89,6 +89,12 @@ static json_t *command_json(const struct kz_command *c, int32_t day)
     return o;
 }
 
+bool kz_alliance_is_under(const struct kz_alliance *a, const char *unit, const char *command,
+                          int32_t day)
+{
+    return kz__is_above(a, command, unit, day);
+}
+
 /* ---- chain ------------------------------------------------------------------- */
 
 static json_t *chain_of(const struct kz_alliance *a, const char *unit, enum kz_rel_type t,

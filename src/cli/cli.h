@@ -13,6 +13,7 @@ int kz_cmd_sim(int argc, char **argv);
 int kz_cmd_version(int argc, char **argv);
 int kz_cmd_label(int argc, char **argv);
 int kz_cmd_alliance(int argc, char **argv);
+int kz_cmd_readiness(int argc, char **argv);
 
 /*
  * The server's alliance model (alliance.c): load `path` (NULL: none) at

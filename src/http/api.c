@@ -252,6 +252,9 @@ static const struct route routes[] = {
     {"/api/v1/alliance/counterpart", HTTP_GET, false, kz__api_alliance_counterpart},
     {"/api/v1/alliance/forums", HTTP_GET, false, kz__api_alliance_forums},
     {"/api/v1/alliance/path", HTTP_GET, false, kz__api_alliance_path},
+    {"/api/v1/readiness", HTTP_POST, false, kz__api_readiness_post},
+    {"/api/v1/readiness", HTTP_GET, false, kz__api_readiness_get},
+    {"/api/v1/readiness/rollup", HTTP_GET, false, kz__api_readiness_rollup},
 };
 
 static void method_not_allowed(struct kz__http_conn *c, const char *path)

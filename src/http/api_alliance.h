@@ -14,4 +14,8 @@ void kz__api_alliance_counterpart(struct kz__http_conn *c);
 void kz__api_alliance_forums(struct kz__http_conn *c);
 void kz__api_alliance_path(struct kz__http_conn *c);
 
+void kz__api_readiness_post(struct kz__http_conn *c);
+void kz__api_readiness_get(struct kz__http_conn *c);
+void kz__api_readiness_rollup(struct kz__http_conn *c);
+
 #endif

@@ -1,0 +1,128 @@
+/*
+ * api_readiness.c - POST/GET /api/v1/readiness and GET
+ * /api/v1/readiness/rollup.  Reports live in one book on the loop thread;
+ * every answer goes through the release rule for the input's identity.
+ *
+ *   POST /api/v1/readiness        {"unit","p","s","r","t",...}: 201 with the report;
+ *                                 400 bad report or unknown unit; 403 the unit
+ *                                 belongs to another nation than the reporter's
+ *   GET  /api/v1/readiness[?unit=U[&history=1]]   latest per unit, or U's history
+ *   GET  /api/v1/readiness/rollup?command=C       counts by C-level under C
+ * Stale: older than the alliance file's readiness.stale_after_h (744 h
+ * without a model).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "alliance/alliance.h"
+#include "http/api_alliance.h"
+#include "readiness/readiness.h"
+
+static struct kz_readiness_book *book;
+static struct kz_label_policy policy;
+
+static struct kz_readiness_book *get_book(void)
+{
+    if (!book) {
+        book = kz_readiness_book_new();
+        kz_label_policy_init_default(&policy);
+    }
+    return book;
+}
+
+static int64_t stale_us(void)
+{
+    const struct kz_alliance *a = kz_alliance_current();
+    return (int64_t)(a ? a->readiness_stale_h : 744) * 3600 * 1000000;
+}
+
+static void respond(struct kz__http_conn *c, int status, json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    kz__http_respond(c, status, "application/json", NULL, s, strlen(s));
+    free(s);
+}
+
+/* With a model loaded, a unit must exist and belong to the reporter's nation. */
+static bool unit_ok(struct kz__http_conn *c, const char *unit, const char *nation)
+{
+    const struct kz_alliance *a = kz_alliance_current();
+    const struct kz_command *cmd = a ? kz_alliance_command(a, unit) : NULL;
+
+    if (a && !cmd) {
+        kz__http_error(c, 400, "unknown unit '%s'", unit);
+        return false;
+    }
+    if (cmd && strcmp(cmd->nation, nation) != 0) {
+        kz__http_error(c, 403, "%s is a %s unit: %s may not report its readiness", unit,
+                       cmd->nation, nation);
+        return false;
+    }
+    return true;
+}
+
+void kz__api_readiness_post(struct kz__http_conn *c)
+{
+    const struct kz_identity *id = c->input->identity;
+    const struct kz_sbuf *body = &c->hp.req.body;
+    struct kz_readiness r;
+    char err[300];
+
+    get_book();
+    if (!id || !id->nation) {
+        kz__http_error(c, 403, "no identity");
+        return;
+    }
+    if (kz_readiness_parse(body->buf, body->len, &policy, id->nation, &r, err, sizeof(err))) {
+        kz__http_error(c, 400, "%s", err);
+        return;
+    }
+    if (!unit_ok(c, r.unit, id->nation)) {
+        kz_readiness_clear(&r);
+        return;
+    }
+    r.reporter = kz_xstrdup(id->user);
+    json_t *o = kz_readiness_json(&r, kz_now_us(), stale_us());
+    kz_log(KZ_LOG_INFO, "readiness: report", "unit=%s overall=%u user=%s", r.unit, r.overall,
+           id->user ? id->user : "-");
+    kz_readiness_book_add(book, &r);
+    respond(c, 201, o);
+}
+
+void kz__api_readiness_get(struct kz__http_conn *c)
+{
+    const char *unit = kz__http_param(&c->hp.req.target, "unit");
+    const char *hist = kz__http_param(&c->hp.req.target, "history");
+    const struct kz_release_subject *who = &c->input->subject;
+
+    if (hist && strcmp(hist, "1") == 0) {
+        if (!unit) {
+            kz__http_error(c, 400, "history needs unit");
+            return;
+        }
+        respond(c, 200, kz_readiness_history(get_book(), unit, who, kz_now_us(), stale_us()));
+        return;
+    }
+    respond(c, 200, kz_readiness_latest(get_book(), unit, who, kz_now_us(), stale_us()));
+}
+
+static bool under(void *ud, const char *unit, const char *command)
+{
+    const struct kz_alliance *a = ud;
+    return a ? kz_alliance_is_under(a, unit, command, kz_day_of_us(kz_now_us()))
+             : strcmp(unit, command) == 0;
+}
+
+void kz__api_readiness_rollup(struct kz__http_conn *c)
+{
+    const char *command = kz__http_param(&c->hp.req.target, "command");
+
+    if (!command || !*command) {
+        kz__http_error(c, 400, "missing parameter 'command'");
+        return;
+    }
+    respond(c, 200,
+            kz_readiness_rollup(get_book(), command, under, (void *)kz_alliance_current(),
+                                &c->input->subject, kz_now_us(), stale_us()));
+}

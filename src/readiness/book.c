@@ -1,0 +1,297 @@
+/* book.c - readiness reports: parsing, history per unit, latest, roll-up. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "readiness/readiness.h"
+
+struct unit_hist {
+    char *unit;
+    struct kz_readiness *v;    /* time order */
+    unsigned n, cap;
+};
+
+struct kz_readiness_book {
+    struct unit_hist *units;
+    unsigned n, cap;
+};
+
+void kz_readiness_clear(struct kz_readiness *r)
+{
+    free(r->unit);
+    free(r->override_reason);
+    free(r->remarks);
+    free(r->banner);
+    free(r->reporter);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- parsing ------------------------------------------------------------------ */
+
+static int level(json_t *o, const char *key, uint8_t *out, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 5) {
+        snprintf(err, errlen, "'%s' must be an integer 1..5", key);
+        return KZ_ERR_INVAL;
+    }
+    *out = (uint8_t)json_integer_value(v);
+    return KZ_OK;
+}
+
+static const char *opt_str(json_t *o, const char *key, size_t max, int *rc, char *err,
+                           size_t errlen)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return NULL;
+    if (!json_is_string(v) || strlen(json_string_value(v)) > max) {
+        snprintf(err, errlen, "'%s' must be a string of at most %zu bytes", key, max);
+        *rc = KZ_ERR_INVAL;
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+static int parse_label(const struct kz_label_policy *p, const char *banner, const char *nation,
+                       struct kz_readiness *out, char *err, size_t errlen)
+{
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    char why[200];
+
+    if (kz_label_parse(p, banner, strlen(banner), &out->label, why, sizeof(why)) != KZ_OK) {
+        snprintf(err, errlen, "bad label: %s", why);
+        return KZ_ERR_INVAL;
+    }
+    out->label.originator = kz_nation_index(nation, strlen(nation));
+    kz_label_format(p, &out->label, &sb);
+    out->banner = kz_sbuf_detach(&sb, NULL);
+    return KZ_OK;
+}
+
+static int parse_fields(json_t *o, const struct kz_label_policy *p, const char *nation,
+                        struct kz_readiness *out, char *err, size_t errlen)
+{
+    int rc = KZ_OK;
+    const char *unit = opt_str(o, "unit", 64, &rc, err, errlen);
+    const char *time = opt_str(o, "time", 40, &rc, err, errlen);
+    const char *remarks = opt_str(o, "remarks", 4096, &rc, err, errlen);
+    const char *label = opt_str(o, "label", KZ_LABEL_MAX_LEN, &rc, err, errlen);
+    const char *reason = opt_str(o, "override_reason", 1024, &rc, err, errlen);
+
+    if (rc != KZ_OK)
+        return rc;
+    if (!unit || !*unit) {
+        snprintf(err, errlen, "'unit' is required");
+        return KZ_ERR_INVAL;
+    }
+    if (level(o, "p", &out->p, err, errlen) || level(o, "s", &out->s, err, errlen) ||
+        level(o, "r", &out->r, err, errlen) || level(o, "t", &out->t, err, errlen))
+        return KZ_ERR_INVAL;
+    out->unit = kz_xstrdup(unit);
+    out->remarks = kz_xstrdup(remarks);
+    out->recv_us = kz_now_us();
+    out->time_us = out->recv_us;
+    if (time && kz_time_parse(time, strlen(time), &out->time_us) != KZ_OK) {
+        snprintf(err, errlen, "'time' must be ISO 8601 UTC");
+        return KZ_ERR_INVAL;
+    }
+    uint8_t worst = out->p;
+    worst = out->s > worst ? out->s : worst;
+    worst = out->r > worst ? out->r : worst;
+    worst = out->t > worst ? out->t : worst;
+    out->overall = worst;
+    if (json_object_get(o, "overall")) {
+        if (level(o, "overall", &out->overall, err, errlen))
+            return KZ_ERR_INVAL;
+        if (out->overall != worst && (!reason || !*reason)) {
+            snprintf(err, errlen, "overall C%u is not the worst area (C%u): give override_reason",
+                     out->overall, worst);
+            return KZ_ERR_INVAL;
+        }
+        if (out->overall != worst)
+            out->override_reason = kz_xstrdup(reason);
+    }
+    return parse_label(p, label ? label : KZ_READINESS_DEFAULT_LABEL, nation, out, err, errlen);
+}
+
+int kz_readiness_parse(const char *json, size_t len, const struct kz_label_policy *policy,
+                       const char *nation, struct kz_readiness *out, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *o = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "body must be a JSON object: %s", o ? "not an object" : jerr.text);
+        json_decref(o);
+        return KZ_ERR_INVAL;
+    }
+    if (!nation || kz_nation_index(nation, strlen(nation)) == KZ_NATION_NONE) {
+        snprintf(err, errlen, "the reporter has no nation");
+        rc = KZ_ERR_INVAL;
+    } else {
+        rc = parse_fields(o, policy, nation, out, err, errlen);
+    }
+    json_decref(o);
+    if (rc != KZ_OK)
+        kz_readiness_clear(out);
+    return rc;
+}
+
+/* ---- the book ------------------------------------------------------------------- */
+
+struct kz_readiness_book *kz_readiness_book_new(void)
+{
+    return kz_xcalloc(1, sizeof(struct kz_readiness_book));
+}
+
+void kz_readiness_book_free(struct kz_readiness_book *b)
+{
+    if (!b)
+        return;
+    for (unsigned i = 0; i < b->n; i++) {
+        for (unsigned j = 0; j < b->units[i].n; j++)
+            kz_readiness_clear(&b->units[i].v[j]);
+        free(b->units[i].v);
+        free(b->units[i].unit);
+    }
+    free(b->units);
+    free(b);
+}
+
+static struct unit_hist *find(const struct kz_readiness_book *b, const char *unit)
+{
+    for (unsigned i = 0; i < b->n; i++)
+        if (strcmp(b->units[i].unit, unit) == 0)
+            return &b->units[i];
+    return NULL;
+}
+
+void kz_readiness_book_add(struct kz_readiness_book *b, struct kz_readiness *r)
+{
+    struct unit_hist *h = find(b, r->unit);
+
+    if (!h) {
+        if (b->n == b->cap) {
+            b->cap = b->cap ? 2 * b->cap : 16;
+            b->units = kz_xrealloc(b->units, b->cap * sizeof(*b->units));
+        }
+        h = &b->units[b->n++];
+        *h = (struct unit_hist){kz_xstrdup(r->unit), NULL, 0, 0};
+    }
+    if (h->n == KZ_READINESS_MAX_HISTORY) {
+        kz_readiness_clear(&h->v[0]);
+        memmove(h->v, h->v + 1, --h->n * sizeof(*h->v));
+    }
+    if (h->n == h->cap) {
+        h->cap = h->cap ? 2 * h->cap : 8;
+        h->v = kz_xrealloc(h->v, h->cap * sizeof(*h->v));
+    }
+    /* Keep time order: a late report of an older assessment goes before newer ones. */
+    unsigned at = h->n;
+    while (at > 0 && h->v[at - 1].time_us > r->time_us)
+        at--;
+    memmove(h->v + at + 1, h->v + at, (h->n - at) * sizeof(*h->v));
+    h->v[at] = *r;
+    h->n++;
+    memset(r, 0, sizeof(*r));
+}
+
+json_t *kz_readiness_json(const struct kz_readiness *r, int64_t now_us, int64_t stale_us)
+{
+    char t[KZ_TIME_STRLEN];
+    json_t *o = json_object();
+
+    json_object_set_new(o, "unit", json_string(r->unit));
+    kz_time_format(r->time_us, t);
+    json_object_set_new(o, "time", json_string(t));
+    json_object_set_new(o, "p", json_integer(r->p));
+    json_object_set_new(o, "s", json_integer(r->s));
+    json_object_set_new(o, "r", json_integer(r->r));
+    json_object_set_new(o, "t", json_integer(r->t));
+    json_object_set_new(o, "overall", json_integer(r->overall));
+    if (r->override_reason)
+        json_object_set_new(o, "override_reason", json_string(r->override_reason));
+    if (r->remarks)
+        json_object_set_new(o, "remarks", json_string(r->remarks));
+    json_object_set_new(o, "label", json_string(r->banner));
+    if (r->reporter)
+        json_object_set_new(o, "reporter", json_string(r->reporter));
+    json_object_set_new(o, "stale", json_boolean(now_us - r->time_us > stale_us));
+    return o;
+}
+
+/* The newest report of h that `who` may see, or NULL. */
+static const struct kz_readiness *latest_visible(const struct unit_hist *h,
+                                                 const struct kz_release_subject *who)
+{
+    for (unsigned j = h->n; j-- > 0;)
+        if (kz_may_release(&h->v[j].label, who, NULL))
+            return &h->v[j];
+    return NULL;
+}
+
+json_t *kz_readiness_latest(const struct kz_readiness_book *b, const char *unit,
+                            const struct kz_release_subject *who, int64_t now_us,
+                            int64_t stale_us)
+{
+    json_t *o = json_object(), *arr = json_array();
+
+    for (unsigned i = 0; i < b->n; i++) {
+        const struct kz_readiness *r;
+        if (unit && strcmp(unit, b->units[i].unit) != 0)
+            continue;
+        if ((r = latest_visible(&b->units[i], who)) != NULL)
+            json_array_append_new(arr, kz_readiness_json(r, now_us, stale_us));
+    }
+    json_object_set_new(o, "reports", arr);
+    return o;
+}
+
+json_t *kz_readiness_history(const struct kz_readiness_book *b, const char *unit,
+                             const struct kz_release_subject *who, int64_t now_us,
+                             int64_t stale_us)
+{
+    const struct unit_hist *h = find(b, unit);
+    json_t *o = json_object(), *arr = json_array();
+
+    for (unsigned j = 0; h && j < h->n; j++)
+        if (kz_may_release(&h->v[j].label, who, NULL))
+            json_array_append_new(arr, kz_readiness_json(&h->v[j], now_us, stale_us));
+    json_object_set_new(o, "unit", json_string(unit));
+    json_object_set_new(o, "history", arr);
+    return o;
+}
+
+json_t *kz_readiness_rollup(const struct kz_readiness_book *b, const char *command,
+                            bool (*under)(void *ud, const char *unit, const char *command),
+                            void *ud, const struct kz_release_subject *who, int64_t now_us,
+                            int64_t stale_us)
+{
+    unsigned count[6] = {0}, units = 0, stale = 0, worst = 0;
+    json_t *o = json_object(), *by = json_object(), *list = json_array();
+    char key[4];
+
+    for (unsigned i = 0; i < b->n; i++) {
+        const struct kz_readiness *r = latest_visible(&b->units[i], who);
+        if (!r || !under(ud, r->unit, command))
+            continue;
+        units++;
+        count[r->overall]++;
+        stale += now_us - r->time_us > stale_us;
+        worst = r->overall > worst ? r->overall : worst;
+        json_array_append_new(list, json_string(r->unit));
+    }
+    for (unsigned lv = 1; lv <= 5; lv++) {
+        snprintf(key, sizeof(key), "C%u", lv);
+        json_object_set_new(by, key, json_integer(count[lv]));
+    }
+    json_object_set_new(o, "command", json_string(command));
+    json_object_set_new(o, "units", json_integer(units));
+    json_object_set_new(o, "by_level", by);
+    json_object_set_new(o, "stale", json_integer(stale));
+    json_object_set_new(o, "worst", worst ? json_integer(worst) : json_null());
+    json_object_set_new(o, "unit_ids", list);
+    return o;
+}

@@ -1,0 +1,83 @@
+/*
+ * readiness.h - unit readiness reports (SORTS-style C-levels): personnel,
+ * equipment on hand, equipment condition and training, each 1 (best) to 5;
+ * overall is the worst of the four unless the commander overrides it with
+ * a reason.  Each report carries a label; readiness is national, so a
+ * report without one is labelled SECRET with the reporter's nation as
+ * originator, which the release rule gives to that nation only.
+ *
+ * The book keeps every report per unit (history) in memory on the loop
+ * thread.  Every function that returns reports takes the caller's release
+ * subject and leaves out what kz_may_release() refuses; nothing says how
+ * many were left out, so a roll-up does not reveal hidden units either.
+ *
+ * Ownership: kz_readiness_book_add() takes over the report's strings.
+ * JSON results are new references the caller owns.
+ */
+#ifndef KZ_READINESS_H
+#define KZ_READINESS_H
+
+#include <jansson.h>
+
+#include "core/core.h"
+#include "label/label.h"
+
+#define KZ_READINESS_DEFAULT_LABEL "SECRET"
+#define KZ_READINESS_MAX_HISTORY 1000   /* per unit; the oldest go first */
+
+struct kz_readiness {
+    char *unit;
+    int64_t time_us;        /* when the state was assessed (UTC) */
+    int64_t recv_us;        /* when the server took it */
+    uint8_t p, s, r, t;     /* 1..5 */
+    uint8_t overall;        /* worst of the four, or the override */
+    char *override_reason;  /* set when overall is not the worst */
+    char *remarks;
+    char *banner;           /* canonical label */
+    struct kz_label label;
+    char *reporter;         /* user */
+};
+
+void kz_readiness_clear(struct kz_readiness *r);
+
+/*
+ * Parse a JSON report {"unit", "p", "s", "r", "t", ["overall",
+ * "override_reason"], ["time"], ["remarks"], ["label"]} under `policy`;
+ * the label's originator is `nation` (the reporter's).  Returns KZ_OK, or
+ * KZ_ERR_INVAL with a message for the client in err.
+ */
+int kz_readiness_parse(const char *json, size_t len, const struct kz_label_policy *policy,
+                       const char *nation, struct kz_readiness *out, char *err, size_t errlen);
+
+struct kz_readiness_book;
+
+struct kz_readiness_book *kz_readiness_book_new(void);
+void kz_readiness_book_free(struct kz_readiness_book *b);
+
+/* Take over *r (left cleared); keeps history in time order per unit. */
+void kz_readiness_book_add(struct kz_readiness_book *b, struct kz_readiness *r);
+
+/* Report as JSON; "stale" when older than stale_us at now_us. */
+json_t *kz_readiness_json(const struct kz_readiness *r, int64_t now_us, int64_t stale_us);
+
+/* {"reports": [latest visible report per unit]}; unit may be NULL (all). */
+json_t *kz_readiness_latest(const struct kz_readiness_book *b, const char *unit,
+                            const struct kz_release_subject *who, int64_t now_us,
+                            int64_t stale_us);
+
+/* {"unit", "history": [every visible report, oldest first]}. */
+json_t *kz_readiness_history(const struct kz_readiness_book *b, const char *unit,
+                             const struct kz_release_subject *who, int64_t now_us,
+                             int64_t stale_us);
+
+/*
+ * Roll-up under `command`: over the latest visible report of each unit for
+ * which under(ud, unit, command) is true, {"command", "units", "by_level":
+ * {"C1": n, ...}, "stale": n, "worst"}.
+ */
+json_t *kz_readiness_rollup(const struct kz_readiness_book *b, const char *command,
+                            bool (*under)(void *ud, const char *unit, const char *command),
+                            void *ud, const struct kz_release_subject *who, int64_t now_us,
+                            int64_t stale_us);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * Unit tests for readiness reports: parsing (levels, overall = worst,
+ * override with a reason, default label), history order, the release rule
+ * on every read, roll-up counts and the stale flag.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "readiness/readiness.h"
+
+static struct kz_label_policy pol;
+
+static int setup(void **state)
+{
+    (void)state;
+    kz_label_policy_init_default(&pol);
+    return 0;
+}
+
+static int parse(const char *json, const char *nation, struct kz_readiness *r, char *err)
+{
+    return kz_readiness_parse(json, strlen(json), &pol, nation, r, err, 300);
+}
+
+static struct kz_release_subject subject(const char *nation, const char *clearance)
+{
+    struct kz_identity id = {.nation = (char *)nation, .clearance = (char *)clearance};
+    struct kz_release_subject s;
+    assert_int_equal(kz_release_subject_from(&id, &pol, &s), KZ_OK);
+    return s;
+}
+
+static void test_parse(void **state)
+{
+    struct kz_readiness r;
+    char err[300];
+    (void)state;
+    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":2,\"r\":3,\"t\":1}", "USA", &r, err),
+                     KZ_OK);
+    assert_int_equal(r.overall, 3);
+    assert_string_equal(r.banner, "SECRET");
+    kz_readiness_clear(&r);
+    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":2,\"r\":6,\"t\":1}", "USA", &r, err),
+                     KZ_ERR_INVAL);
+    assert_non_null(strstr(err, "'r' must be an integer 1..5"));
+    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1,\"overall\":2}", "USA",
+                           &r, err), KZ_ERR_INVAL);
+    assert_non_null(strstr(err, "override_reason"));
+    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1,\"overall\":2,"
+                           "\"override_reason\":\"deployment pending\"}", "USA", &r, err), KZ_OK);
+    assert_int_equal(r.overall, 2);
+    kz_readiness_clear(&r);
+    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1,\"label\":\"SECRET//REL TO XXX\"}",
+                           "USA", &r, err), KZ_ERR_INVAL);
+    assert_int_equal(parse("[1]", "USA", &r, err), KZ_ERR_INVAL);
+    assert_int_equal(parse("{\"p\":1}", "USA", &r, err), KZ_ERR_INVAL);
+    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1}", NULL, &r, err),
+                     KZ_ERR_INVAL);
+}
+
+static void add(struct kz_readiness_book *b, const char *json, const char *nation)
+{
+    struct kz_readiness r;
+    char err[300];
+    if (parse(json, nation, &r, err) != KZ_OK)
+        fail_msg("%s: %s", json, err);
+    kz_readiness_book_add(b, &r);
+}
+
+static bool under(void *ud, const char *unit, const char *command)
+{
+    (void)ud;
+    return strcmp(command, "ALL") == 0 || strcmp(unit, command) == 0;
+}
+
+static void test_book(void **state)
+{
+    struct kz_readiness_book *b = kz_readiness_book_new();
+    struct kz_release_subject us = subject("USA", "SECRET"), jp = subject("JPN", "SECRET");
+    struct kz_release_subject low = subject("USA", "CONFIDENTIAL");
+    int64_t now = kz_now_us(), day = 86400LL * 1000000;
+    json_t *o;
+    (void)state;
+    add(b, "{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":2,\"t\":1,\"time\":\"2025-06-02T00:00:00Z\"}", "USA");
+    /* A late report of an older state goes into history before the newer one. */
+    add(b, "{\"unit\":\"C7F\",\"p\":3,\"s\":1,\"r\":1,\"t\":1,\"time\":\"2025-06-01T00:00:00Z\"}", "USA");
+    add(b, "{\"unit\":\"IIIMEF\",\"p\":1,\"s\":1,\"r\":1,\"t\":4,\"label\":\"SECRET//REL TO USA, JPN\"}",
+        "USA");
+    add(b, "{\"unit\":\"JMSDF-SDF\",\"p\":2,\"s\":2,\"r\":2,\"t\":2}", "JPN");
+
+    o = kz_readiness_history(b, "C7F", &us, now, 30 * day);
+    json_t *h = json_object_get(o, "history");
+    assert_int_equal(json_array_size(h), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(h, 0), "overall")), 3);
+    assert_true(json_is_true(json_object_get(json_array_get(h, 1), "stale")));
+    json_decref(o);
+
+    /* US sees its own two units, not the Japanese one; Japan the reverse plus REL TO JPN. */
+    o = kz_readiness_latest(b, NULL, &us, now, 30 * day);
+    assert_int_equal(json_array_size(json_object_get(o, "reports")), 2);
+    json_decref(o);
+    o = kz_readiness_latest(b, NULL, &jp, now, 30 * day);
+    json_t *reps = json_object_get(o, "reports");
+    assert_int_equal(json_array_size(reps), 2);
+    char *s = json_dumps(o, 0);
+    assert_null(strstr(s, "C7F"));
+    free(s);
+    json_decref(o);
+    o = kz_readiness_latest(b, NULL, &low, now, 30 * day);
+    assert_int_equal(json_array_size(json_object_get(o, "reports")), 0);
+    json_decref(o);
+
+    o = kz_readiness_rollup(b, "ALL", under, NULL, &us, now, 30 * day);
+    assert_int_equal(json_integer_value(json_object_get(o, "units")), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "by_level"), "C2")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "by_level"), "C4")), 1);
+    assert_int_equal(json_integer_value(json_object_get(o, "worst")), 4);
+    assert_int_equal(json_integer_value(json_object_get(o, "stale")), 1);
+    json_decref(o);
+    kz_readiness_book_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_book),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
