@@ -1,0 +1,37 @@
+#!/bin/sh
+# Prove that `make test` works on a fresh Debian 12 with only make and git:
+# bootstrap a minimal bookworm into DIR (debootstrap, as root), clone this
+# repository into it and run `make test` there.  Not part of `make test`.
+#
+#   scripts/fresh-debian.sh /var/tmp/kizuna-fresh
+#
+# The host's apt sources are reused; extra CA certificates of the host (a
+# proxy's, in /usr/local/share/ca-certificates) are copied so npm can reach
+# its registry from inside.
+set -eu
+root=${1:?usage: fresh-debian.sh DIR}
+top=$(cd "$(dirname "$0")/.." && pwd)
+[ "$(id -u)" = 0 ] || { echo "fresh-debian.sh: run as root" >&2; exit 1; }
+command -v debootstrap >/dev/null || apt-get install -y --no-install-recommends debootstrap
+
+if [ ! -x "$root/bin/sh" ]; then
+    debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian
+fi
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
+    rm -f "$root/etc/apt/sources.list"
+fi
+mkdir -p "$root/usr/local/share/ca-certificates"
+cp /usr/local/share/ca-certificates/* "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
+mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+mountpoint -q "$root/dev" || mount --rbind /dev "$root/dev"
+trap 'umount -R "$root/dev" 2>/dev/null; umount "$root/proc" 2>/dev/null' EXIT
+
+chroot "$root" sh -c 'apt-get update -q && apt-get install -y -q --no-install-recommends make git'
+rm -rf "$root/src"
+git clone -q "$top" "$root/src"
+# ca-certificates arrives with make test's own install step; refresh the
+# bundle first so the copied certificates are in it for npm.
+chroot "$root" sh -c 'cd /src && scripts/deps.sh && update-ca-certificates >/dev/null &&
+    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt make test'
