@@ -140,18 +140,23 @@ int kz__db_write(struct kz__db *db, struct kz__job *batch)
         goto fail;
     }
     for (j = batch; j; j = j->next) {
-        rc = j->kind == KZ__JOB_APPEND ? insert_event(db, &j->u.rec) : SQLITE_DONE;
+        bool rd = j->kind == KZ__JOB_READINESS;
+        rc = j->kind == KZ__JOB_APPEND ? insert_event(db, &j->u.rec)
+             : rd                      ? kz__db_insert_readiness(db, &j->u.rd)
+                                       : SQLITE_DONE;
         j->status = rc == SQLITE_DONE ? KZ_OK : KZ_ERR_DB;
         if (rc == SQLITE_DONE) {
-            db->scratch[n++] = j;
+            if (!rd) /* readiness rows do not touch the tracks */
+                db->scratch[n++] = j;
             continue;
         }
         if ((rc & 0xff) != SQLITE_CONSTRAINT || sqlite3_get_autocommit(db->db)) {
-            err = kz__db_fail(db, "INSERT INTO events", rc);
+            err = kz__db_fail(db, rd ? "INSERT INTO readiness" : "INSERT INTO events", rc);
             goto fail;
         }
         if (refused++ == 0)
-            kz__db_fail(db, "INSERT INTO events (row refused)", rc);
+            kz__db_fail(db, rd ? "INSERT INTO readiness (row refused)"
+                               : "INSERT INTO events (row refused)", rc);
     }
     if ((rc = write_tracks(db, db->scratch, n)) != SQLITE_DONE) {
         err = kz__db_fail(db, "tracks", rc);

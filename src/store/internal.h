@@ -18,7 +18,7 @@
 /* Retention runs at most this often (tests lower it before kz_store_open). */
 extern int64_t kz__store_retention_every_us;
 
-enum kz__job_kind { KZ__JOB_APPEND, KZ__JOB_DELETE, KZ__JOB_QUERY };
+enum kz__job_kind { KZ__JOB_APPEND, KZ__JOB_DELETE, KZ__JOB_QUERY, KZ__JOB_READINESS };
 
 /* One event to log; the strings point into the owning job's data[]. */
 struct kz__rec {
@@ -41,11 +41,12 @@ struct kz__job {
     int64_t queued_us; /* kz_mono_us() when queued */
     size_t batch_pos;  /* store thread: position in its batch */
     void *ud;
-    kz_store_ack_cb ack;    /* APPEND, may be NULL */
+    kz_store_ack_cb ack;    /* APPEND and READINESS, may be NULL */
     kz_store_query_cb done; /* QUERY */
     union {
         struct kz__rec rec; /* APPEND; DELETE uses rec.uid only */
         struct kz__query query;
+        struct kz_store_readiness rd; /* READINESS; strings in data[] */
     } u;
     char data[];
 };
@@ -60,6 +61,7 @@ struct kz__db {
     sqlite3 *db;
     sqlite3_stmt *begin, *commit, *rollback;
     sqlite3_stmt *ins_event, *up_track, *del_track;
+    sqlite3_stmt *ins_readiness;
     sqlite3_stmt *page_count, *freelist_count;
     int64_t page_size;
     struct kz__job **scratch; /* batch.c: tracks work, reused between batches */
@@ -101,6 +103,7 @@ void kz__job_free(struct kz__job *job);
 struct kz__job *kz__job_append(const struct kz_event *ev, const char *xml, size_t xml_len);
 struct kz__job *kz__job_delete(const char *uid);
 struct kz__job *kz__job_query(const struct kz_store_query *q);
+struct kz__job *kz__job_readiness(const struct kz_store_readiness *r);
 
 /* thread.c */
 void kz__store_main(void *arg);
@@ -120,6 +123,11 @@ int kz__db_load(struct kz__db *db, int64_t now_us, kz_store_track_fn fn, void *u
                 uint64_t *max_seq);
 /* Log a failed call with the connection's message; returns KZ_ERR_DB. */
 int kz__db_fail(struct kz__db *db, const char *what, int rc);
+
+/* readiness.c: sqlite3_step()'s code for the insert; the load behind kz_store_readiness_load. */
+extern const char kz__sql_ins_readiness[];
+int kz__db_insert_readiness(struct kz__db *db, const struct kz_store_readiness *r);
+int kz__db_load_readiness(struct kz__db *db, kz_store_readiness_fn fn, void *ud);
 
 /* migrate.c */
 int kz__db_migrate(struct kz__db *db);

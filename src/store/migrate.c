@@ -67,6 +67,24 @@ static const char *const migrations[] = {
     " prev_hash TEXT NOT NULL,"
     " hash TEXT NOT NULL);"
     "CREATE INDEX audit_action ON audit(action, object);",
+    /* 4: readiness reports, every one kept (history per unit); rows are
+     * read back in id order at startup (readiness/store.c). */
+    "CREATE TABLE readiness ("
+    " id INTEGER PRIMARY KEY,"
+    " unit TEXT NOT NULL,"
+    " time INTEGER NOT NULL,"
+    " recv_time INTEGER NOT NULL,"
+    " p INTEGER NOT NULL CHECK (p BETWEEN 1 AND 5),"
+    " s INTEGER NOT NULL CHECK (s BETWEEN 1 AND 5),"
+    " r INTEGER NOT NULL CHECK (r BETWEEN 1 AND 5),"
+    " t INTEGER NOT NULL CHECK (t BETWEEN 1 AND 5),"
+    " overall INTEGER NOT NULL CHECK (overall BETWEEN 1 AND 5),"
+    " override_reason TEXT,"
+    " remarks TEXT,"
+    " label TEXT NOT NULL,"
+    " originator TEXT NOT NULL,"
+    " reporter TEXT);"
+    "CREATE INDEX readiness_unit ON readiness(unit, time);",
 };
 
 static int user_version(struct kz__db *db, int64_t *out)

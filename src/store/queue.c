@@ -123,3 +123,21 @@ struct kz__job *kz__job_query(const struct kz_store_query *q)
     c->type = pack_str(&p, q->type);
     return job;
 }
+
+struct kz__job *kz__job_readiness(const struct kz_store_readiness *r)
+{
+    size_t extra = size_of(r->unit) + size_of(r->override_reason) + size_of(r->remarks) +
+                   size_of(r->label) + size_of(r->originator) + size_of(r->reporter);
+    struct kz__job *job = job_new(KZ__JOB_READINESS, extra);
+    struct kz_store_readiness *c = &job->u.rd;
+    char *p = job->data;
+
+    *c = *r;
+    c->unit = pack_str(&p, r->unit);
+    c->override_reason = pack_str(&p, r->override_reason);
+    c->remarks = pack_str(&p, r->remarks);
+    c->label = pack_str(&p, r->label);
+    c->originator = pack_str(&p, r->originator);
+    c->reporter = pack_str(&p, r->reporter);
+    return job;
+}

@@ -130,6 +130,7 @@ static int prepare_all(struct kz__db *db)
         prepare(db, sql_ins_event, &db->ins_event) != KZ_OK ||
         prepare(db, sql_up_track, &db->up_track) != KZ_OK ||
         prepare(db, "DELETE FROM tracks WHERE uid = ?1", &db->del_track) != KZ_OK ||
+        prepare(db, kz__sql_ins_readiness, &db->ins_readiness) != KZ_OK ||
         prepare(db, "PRAGMA page_count", &db->page_count) != KZ_OK ||
         prepare(db, "PRAGMA freelist_count", &db->freelist_count) != KZ_OK)
         return KZ_ERR_DB;
@@ -164,7 +165,8 @@ void kz__db_close(struct kz__db *db)
     KZ_FREE(db->scratch);
     db->scratch_cap = 0;
     sqlite3_stmt **stmts[] = {&db->begin,    &db->commit,    &db->rollback,   &db->ins_event,
-                              &db->up_track, &db->del_track, &db->page_count, &db->freelist_count};
+                              &db->up_track, &db->del_track, &db->page_count, &db->freelist_count,
+                              &db->ins_readiness};
 
     for (size_t i = 0; i < KZ_ARRAY_LEN(stmts); i++) {
         sqlite3_finalize(*stmts[i]);

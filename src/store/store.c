@@ -95,6 +95,30 @@ void kz_store_append(struct kz_store *st, const struct kz_event *ev, const char 
     submit(st, &st->writes, job);
 }
 
+void kz_store_readiness_append(struct kz_store *st, const struct kz_store_readiness *r,
+                               kz_store_ack_cb cb, void *ud)
+{
+    struct kz__job *job = kz__job_readiness(r);
+
+    job->ack = cb;
+    job->ud = ud;
+    if (!r->unit || !r->label || !r->originator) {
+        finish_early(st, job, KZ_ERR_INVAL);
+        return;
+    }
+    submit(st, &st->writes, job);
+}
+
+int kz_store_readiness_load(struct kz_store *st, kz_store_readiness_fn fn, void *ud)
+{
+    int err;
+
+    uv_mutex_lock(&st->db_mu);
+    err = kz__db_load_readiness(&st->db, fn, ud);
+    uv_mutex_unlock(&st->db_mu);
+    return err;
+}
+
 void kz_store_delete_track(struct kz_store *st, const char *uid)
 {
     if (uid)

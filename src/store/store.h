@@ -15,6 +15,8 @@
  *          recv_time, label, origin_input, origin_user, xml)
  *   tracks(uid PRIMARY KEY, seq, type, stale, label, origin_input,
  *          origin_user, xml)
+ *   readiness(id PRIMARY KEY, unit, time, recv_time, p, s, r, t, overall,
+ *          override_reason, remarks, label, originator, reporter)
  */
 #ifndef KZ_STORE_H
 #define KZ_STORE_H
@@ -104,6 +106,41 @@ typedef void (*kz_store_query_cb)(void *ud, int status,
                                   const struct kz_store_row *rows, size_t n);
 void kz_store_query(struct kz_store *st, const struct kz_store_query *q,
                     kz_store_query_cb done, void *ud);
+
+/* ---- readiness reports --------------------------------------------------- */
+
+/*
+ * One readiness report as stored (readiness/readiness.h has the model).
+ * `label` is the canonical banner and `originator` the nation code of the
+ * label's originator (a banner does not carry it).  The optional strings
+ * may be NULL.
+ */
+struct kz_store_readiness {
+    const char *unit;
+    int64_t time_us, recv_us;
+    uint8_t p, s, r, t, overall; /* 1..5 */
+    const char *override_reason, *remarks;
+    const char *label, *originator;
+    const char *reporter;
+};
+
+/*
+ * Queue a report for the readiness table, in the same batches as events:
+ * `cb` (may be NULL) reports KZ_OK once it has committed, KZ_ERR_DB when the
+ * row was refused or the batch failed, KZ_ERR_INVAL (from the loop, never
+ * from inside this call) when unit, label or originator is missing.  The
+ * strings are copied.  Never blocks on the database.
+ */
+void kz_store_readiness_append(struct kz_store *st, const struct kz_store_readiness *r,
+                               kz_store_ack_cb cb, void *ud);
+
+/*
+ * Startup only, before the loop runs (synchronous, like kz_store_load):
+ * call `fn` for every stored report in commit order.  The strings are valid
+ * during the call only.  Returns KZ_OK or KZ_ERR_DB.
+ */
+typedef void (*kz_store_readiness_fn)(void *ud, const struct kz_store_readiness *r);
+int kz_store_readiness_load(struct kz_store *st, kz_store_readiness_fn fn, void *ud);
 
 /* ---- audit log ---------------------------------------------------------- */
 
