@@ -40,6 +40,7 @@ static const char *const reject_names[KZ_REJ__COUNT] = {
     [KZ_REJ_JUNK] = "junk",
     [KZ_REJ_LABEL] = "label",
     [KZ_REJ_CEILING] = "ceiling",
+    [KZ_REJ_PROTO] = "proto",
 };
 
 const char *kz_reject_name(enum kz_reject r)

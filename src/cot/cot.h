@@ -134,4 +134,33 @@ void kz_cot_encode_xml(const struct kz_event *ev, struct kz_sbuf *out);
  */
 void kz_cot_encode_json(const struct kz_event *ev, struct kz_sbuf *out);
 
+/* ---- TAK protocol v1 (protobuf) --------------------------------------- */
+
+/*
+ * Append the event as one TakMessage (proto/takmessage.proto) to `out`;
+ * with `framed`, preceded by the streaming header (0xbf, varint length).
+ * <detail> children that appear once with exactly a typed message's
+ * attributes and no content become Contact, Group (__group),
+ * PrecisionLocation, Status, Takv or Track; everything else is carried
+ * verbatim in xmlDetail.  Times travel as milliseconds (finer digits are
+ * lost: the protocol has none), the event's version attribute not at all.
+ */
+void kz_cot_encode_proto(const struct kz_event *ev, bool framed, struct kz_sbuf *out);
+
+/*
+ * Decode one TakMessage payload (no frame header) from buf[0..len) into
+ * `ev` (initialised; previous contents cleared).  The event is rebuilt as
+ * XML (xmlDetail, then the typed messages whose element xmlDetail lacks)
+ * and decoded by kz_cot_decode(), so the result and its validation are
+ * those of the same event sent as XML.  Returns KZ_OK; KZ_ERR_NOTFOUND when
+ * the message carries no cotEvent (a control-only message: nothing to
+ * route); otherwise kz_cot_decode()'s codes, with *reason KZ_REJ_PROTO when
+ * the bytes are not a TakMessage, KZ_REJ_XML when xmlDetail is not
+ * well-formed, KZ_REJ_TIME for times past the year 9999.  errbuf as for
+ * kz_cot_decode().
+ */
+int kz_cot_decode_proto(struct kz_cot_decoder *dec, const void *buf, size_t len,
+                        struct kz_event *ev, enum kz_reject *reason, char *errbuf,
+                        size_t errlen);
+
 #endif

@@ -152,7 +152,7 @@ static void add_attr_value(struct kz_sbuf *out, const char *s)
     kz_sbuf_add(out, s + run, n - run);
 }
 
-static void add_attr(struct kz_sbuf *out, const char *name, const char *value)
+void kz__cot_add_attr(struct kz_sbuf *out, const char *name, const char *value)
 {
     kz_sbuf_adds(out, " ");
     kz_sbuf_adds(out, name);
@@ -166,7 +166,7 @@ static void add_time(struct kz_sbuf *out, const char *name, int64_t us)
     char t[KZ_TIME_STRLEN];
 
     kz_time_format(us, t);
-    add_attr(out, name, t);
+    kz__cot_add_attr(out, name, t);
 }
 
 static void add_num(struct kz_sbuf *out, const char *name, double v)
@@ -174,26 +174,26 @@ static void add_num(struct kz_sbuf *out, const char *name, double v)
     char b[KZ__COT_NUMLEN];
 
     kz__cot_fmt_num(v, b);
-    add_attr(out, name, b);
+    kz__cot_add_attr(out, name, b);
 }
 
 void kz_cot_encode_xml(const struct kz_event *ev, struct kz_sbuf *out)
 {
     kz_sbuf_grow(out, 320 + (ev->detail ? ev->detail_len : 0));
     kz_sbuf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<event");
-    add_attr(out, "version", ev->version ? ev->version : "2.0");
-    add_attr(out, "uid", ev->uid);
-    add_attr(out, "type", ev->type);
-    add_attr(out, "how", ev->how);
+    kz__cot_add_attr(out, "version", ev->version ? ev->version : "2.0");
+    kz__cot_add_attr(out, "uid", ev->uid);
+    kz__cot_add_attr(out, "type", ev->type);
+    kz__cot_add_attr(out, "how", ev->how);
     add_time(out, "time", ev->time);
     add_time(out, "start", ev->start);
     add_time(out, "stale", ev->stale);
     if (ev->access && *ev->access)
-        add_attr(out, "access", ev->access);
+        kz__cot_add_attr(out, "access", ev->access);
     if (ev->qos && *ev->qos)
-        add_attr(out, "qos", ev->qos);
+        kz__cot_add_attr(out, "qos", ev->qos);
     if (ev->opex && *ev->opex)
-        add_attr(out, "opex", ev->opex);
+        kz__cot_add_attr(out, "opex", ev->opex);
     kz_sbuf_adds(out, "><point");
     add_num(out, "lat", ev->lat);
     add_num(out, "lon", ev->lon);
