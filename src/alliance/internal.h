@@ -14,9 +14,6 @@
 void kz__diag(struct kz_alliance_diag *d, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-int64_t kz__days_from_civil(int64_t y, unsigned m, unsigned d);
-void kz__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
-
 /*
  * The command superior of `id` on `day`: the holder of OPCON, else COCOM
  * (the operational chain, where a delegated OPCON holder sits between the

@@ -149,7 +149,7 @@ static void local_str(const struct kz_command *c, int64_t t, char *buf, size_t l
     int64_t l = t + off, day = floor_div(l, 86400), sec = l - day * 86400, y;
     unsigned m, d;
 
-    kz__civil_from_days(day, &y, &m, &d);
+    kz_civil_from_days(day, &y, &m, &d);
     snprintf(buf, len, "%s %04d-%02u-%02u %02d:%02d %c%02d:%02d",
              wd_names[((day + 3) % 7 + 7) % 7], (int)y, m, d, (int)(sec / 3600),
              (int)(sec / 60 % 60), off < 0 ? '-' : '+', abs(off) / 3600, abs(off) / 60 % 60);

@@ -57,30 +57,6 @@ bool kz_rel_is_support(enum kz_rel_type t)
 
 /* ---- dates ---------------------------------------------------------------- */
 
-/* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant). */
-int64_t kz__days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3u : 9u)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-void kz__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 static bool num(const char *s, size_t n, unsigned *out)
 {
     unsigned v = 0;
@@ -107,7 +83,7 @@ int kz_day_parse(const char *s, int32_t *out)
         return KZ_ERR_PARSE;
     if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return KZ_ERR_PARSE;
-    *out = (int32_t)kz__days_from_civil(y, m, d);
+    *out = (int32_t)kz_days_from_civil(y, m, d);
     return KZ_OK;
 }
 
@@ -120,7 +96,7 @@ void kz_day_format(int32_t day, char buf[static 11])
         buf[0] = '\0';
         return;
     }
-    kz__civil_from_days(day, &y, &m, &d);
+    kz_civil_from_days(day, &y, &m, &d);
     snprintf(buf, 11, "%04d-%02u-%02u", (int)y, m % 100, d % 100);
 }
 

@@ -150,13 +150,13 @@ static int64_t rule_local(const struct rule_date *r, int64_t y)
     int64_t day;
 
     if (r->kind == 'J') {
-        day = kz__days_from_civil(y, 1, 1) + r->d - 1;
+        day = kz_days_from_civil(y, 1, 1) + r->d - 1;
         if (leap_year(y) && r->d >= 60)
             day++;
     } else if (r->kind == 'n') {
-        day = kz__days_from_civil(y, 1, 1) + r->d;
+        day = kz_days_from_civil(y, 1, 1) + r->d;
     } else {
-        int64_t first = kz__days_from_civil(y, (unsigned)r->m, 1);
+        int64_t first = kz_days_from_civil(y, (unsigned)r->m, 1);
         int wd1 = (int)(((first + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
         int mlen = mdays[r->m - 1] + (r->m == 2 && leap_year(y));
         int dom = 1 + (r->d - wd1 + 7) % 7 + 7 * (r->w - 1);
@@ -175,7 +175,7 @@ static int32_t rule_offset(const struct zone *z, int64_t t)
     if (!z->has_dst)
         return z->std_off;
     int64_t lt = t + z->std_off;
-    kz__civil_from_days(lt / 86400 - (lt % 86400 < 0), &y, &m, &d);
+    kz_civil_from_days(lt / 86400 - (lt % 86400 < 0), &y, &m, &d);
     /* The start is written in standard time, the end in daylight time. */
     int64_t start = rule_local(&z->start, y) - z->std_off;
     int64_t end = rule_local(&z->end, y) - z->dst_off;

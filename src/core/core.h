@@ -91,6 +91,10 @@ int64_t kz_mono_us(void);     /* monotonic clock */
 
 #define KZ_TIME_STRLEN 32
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
+int64_t kz_days_from_civil(int64_t y, unsigned m, unsigned d);
+void kz_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
 /*
  * Parse an ISO 8601 UTC timestamp: YYYY-MM-DDThh:mm:ss[.f+]Z (any number of
  * fraction digits; digits past microseconds are truncated).  Also accepts a

@@ -19,7 +19,7 @@ int64_t kz_mono_us(void)
 }
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t kz_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -29,7 +29,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void kz_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -97,7 +97,7 @@ int kz_time_parse(const char *s, size_t len, int64_t *out_us)
     }
     if (se == 60)
         se = 59; /* leap second: clamp, CoT clients do the same */
-    int64_t days = days_from_civil(y, mo, d);
+    int64_t days = kz_days_from_civil(y, mo, d);
     *out_us = ((days * 86400) + h * 3600 + mi * 60 + se) * (int64_t)1000000 + frac;
     return KZ_OK;
 }
@@ -112,7 +112,7 @@ size_t kz_time_format(int64_t us, char *buf)
     unsigned m, d;
     int n;
 
-    civil_from_days(days, &y, &m, &d);
+    kz_civil_from_days(days, &y, &m, &d);
     if (sub % 1000 == 0)
         n = snprintf(buf, KZ_TIME_STRLEN, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
                      (long long)y, m, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
