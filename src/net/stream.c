@@ -8,11 +8,17 @@
  * half-open TLS connections costs a socket and an SSL object each.  A connection is never freed inside one of
  * its own callbacks: closing marks it, detaches it in the close callback
  * and frees it there (after libuv cancelled any write in flight).
+ *
+ * TAK protocol: a `tls` connection is offered version 1 once it is
+ * authenticated (negotiate.h); once a request is answered "true" its input
+ * is read as streaming frames and its subscription switched to
+ * KZ_WIRE_PROTO, so everything queued after the response is protobuf.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cot/framer.h"
+#include "net/negotiate.h"
 #include "net/net.h"
 
 #define READ_BUF_SIZE 65536
@@ -29,6 +35,9 @@ struct kz_stream {
     struct kz_sub sub;
     struct kz_transport tr;
     struct kz_users *users_ref;     /* keeps sub.identity alive (TLS) */
+    struct kz_takp_reader takp;     /* input framing once `proto` */
+    int64_t offered_us;             /* when version 1 was offered; 0 = never */
+    bool proto;                     /* negotiated: frames in, KZ_WIRE_PROTO out */
     struct kz_stream *prev, *next;
     int64_t last_rx_us;
     char peer[64];
@@ -71,6 +80,7 @@ static void on_closed(uv_handle_t *h)
     struct kz_stream *s = h->data;
     kz_router_detach(s->opts->router, &s->sub);
     kz_framer_release(&s->framer);
+    kz_takp_reader_release(&s->takp);
     s->tr.ops->release(&s->tr);
     kz_tls_identity_put(s->users_ref);
     free(s);
@@ -124,7 +134,30 @@ static int deliver(struct kz_sub *sub, struct kz_rbuf *buf)
 
 /* ---- input ------------------------------------------------------------ */
 
-/* Decode and submit one event; false when it was rejected. */
+static void negotiate(struct kz_stream *s, struct kz_event *req);
+
+/* Submit one decoded event (taken over); false when it was rejected. */
+static bool submit(struct kz_stream *s, struct kz_event *ev)
+{
+    enum kz_reject why;
+
+    if (kz_cot_type_is(ev, KZ_TAKP_REQUEST)) {
+        negotiate(s, ev);   /* a control message: never routed */
+        kz_event_clear(ev);
+        return true;
+    }
+    if (kz_router_submit(s->opts->router, s->input, &s->sub, ev, NULL, NULL, &why) != KZ_OK) {
+        kz_metrics.rejects[why]++;
+        log_reject(s, why, why == KZ_REJ_CEILING ? "label above the input's ceiling"
+                                                 : "label does not parse, or none and no "
+                                                   "default_label on the input");
+        kz_event_clear(ev);
+        return false;
+    }
+    return true;
+}
+
+/* Decode and submit one XML event; false when it was rejected. */
 static bool take_event(struct kz_stream *s, const char *xml, size_t len)
 {
     struct kz_event ev;
@@ -137,22 +170,15 @@ static bool take_event(struct kz_stream *s, const char *xml, size_t len)
         log_reject(s, why, err);
         return false;
     }
-    if (kz_router_submit(s->opts->router, s->input, &s->sub, &ev, NULL, NULL, &why) != KZ_OK) {
-        kz_metrics.rejects[why]++;
-        log_reject(s, why, why == KZ_REJ_CEILING ? "label above the input's ceiling"
-                                                 : "label does not parse, or none and no "
-                                                   "default_label on the input");
-        kz_event_clear(&ev);
-        return false;
-    }
-    return true;
+    return submit(s, &ev);
 }
 
 static void on_frame(void *ud, const char *xml, size_t len)
 {
     struct kz_stream *s = ud;
 
-    if (s->closing)
+    /* Bytes after a request that switched the stream are not XML. */
+    if (s->closing || s->proto)
         return;
     /* A broken event may have swallowed the start of a good one: retry
      * from each later "<event" inside the frame. */
@@ -174,6 +200,8 @@ static void on_frame(void *ud, const char *xml, size_t len)
 static void on_frame_reject(void *ud, enum kz_reject why, const char *detail)
 {
     struct kz_stream *s = ud;
+    if (s->proto)
+        return;
     kz_metrics.rejects[why]++;
     log_reject(s, why, detail);
 }
@@ -191,12 +219,116 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(read_buf, sizeof(read_buf));
 }
 
+/* ---- TAK protocol ------------------------------------------------------ */
+
+static bool push_control(struct kz_stream *s, struct kz_sbuf *xml)
+{
+    if (kz_outq_push_copy(&s->q, xml->buf, xml->len) == KZ_OK)
+        return true;
+    stream_close(s, "output queue over limit");
+    return false;
+}
+
+/* Offer version 1 (tls inputs, once authenticated). */
+static void offer(struct kz_stream *s)
+{
+    struct kz_sbuf xml = KZ_SBUF_INIT;
+    char uid[48];
+
+    snprintf(uid, sizeof(uid), "protouid-%016llx", (unsigned long long)kz_now_us() ^
+             (unsigned long long)(uintptr_t)s);
+    kz_takp_offer(uid, &xml);
+    if (push_control(s, &xml))
+        s->offered_us = kz_mono_us();
+    kz_sbuf_release(&xml);
+}
+
+/*
+ * Answer a request.  The response is the last XML the peer gets: the switch
+ * happens before anything else can be queued, and the peer sends nothing
+ * but frames after it (the rest of this read is dropped as not XML).
+ */
+static void negotiate(struct kz_stream *s, struct kz_event *req)
+{
+    struct kz_sbuf xml = KZ_SBUF_INIT;
+    const char *no = NULL;
+
+    if (s->proto)
+        return;
+    if (!s->offered_us)
+        no = "no offer was made on this input";
+    else if (kz_mono_us() - s->offered_us > KZ_TAKP_WATCH_US)
+        no = "request came more than 60 s after the offer";
+    else if (!kz_takp_accepts(req))
+        no = "only version 1 is spoken";
+    kz_takp_response(req->uid, !no, &xml);
+    if (push_control(s, &xml) && !no) {
+        s->proto = true;
+        s->sub.wire = KZ_WIRE_PROTO;
+        kz_takp_reader_init(&s->takp, s->opts->max_event_bytes);
+    }
+    kz_sbuf_release(&xml);
+    kz_log(KZ_LOG_INFO, "takproto: negotiation", "input=%s peer=%s result=%s%s%s",
+           s->input->conf->name, s->peer, no ? "refused" : "protobuf", no ? " why=" : "",
+           no ? no : "");
+}
+
+/* One TakMessage.  Not protobuf closes the stream; an invalid event does not. */
+static int on_payload(void *ud, const char *buf, size_t len)
+{
+    struct kz_stream *s = ud;
+    struct kz_event ev;
+    enum kz_reject why = KZ_REJ_PROTO;
+    char err[160];
+
+    if (s->closing)
+        return KZ_ERR_CLOSED;
+    kz_event_init(&ev);
+    int rc = kz_cot_decode_proto(decoder, buf, len, &ev, &why, err, sizeof(err));
+    if (rc == KZ_ERR_NOTFOUND)
+        return KZ_OK;   /* TakControl only: nothing to route */
+    if (rc == KZ_OK && submit(s, &ev)) {
+        kz_framer_note_ok(&s->framer);
+        return KZ_OK;
+    }
+    if (rc != KZ_OK) {
+        kz_metrics.rejects[why]++;
+        log_reject(s, why, err);
+        if (why == KZ_REJ_PROTO)
+            return KZ_ERR_PARSE;
+    }
+    return kz_framer_note_reject(&s->framer);
+}
+
+static void proto_feed(struct kz_stream *s, const char *data, size_t n)
+{
+    int rc = kz_takp_reader_feed(&s->takp, data, n, on_payload, s);
+    const char *why = s->takp.why[0] ? s->takp.why : "TakMessage does not decode";
+
+    if (rc == KZ_OK || s->closing)
+        return;
+    kz_metrics.garbage_closes++;
+    if (rc == KZ_ERR_CLOSED) {
+        stream_close(s, "too many consecutive rejects");
+        return;
+    }
+    if (s->takp.why[0])
+        kz_metrics.rejects[rc == KZ_ERR_TOOBIG ? KZ_REJ_TOO_BIG : KZ_REJ_PROTO]++;
+    kz_log(KZ_LOG_WARN, "takproto: bad frame, connection closed", "input=%s peer=%s reason=\"%s\"",
+           s->input->conf->name, s->peer, why);
+    stream_close(s, why);
+}
+
 static void on_plain(void *ud, const char *data, size_t n)
 {
     struct kz_stream *s = ud;
 
     if (s->closing)
         return;
+    if (s->proto) {
+        proto_feed(s, data, n);
+        return;
+    }
     if (kz_framer_feed(&s->framer, data, n, on_frame, on_frame_reject, s) == KZ_ERR_CLOSED) {
         kz_metrics.garbage_closes++;
         stream_close(s, "too many consecutive rejects");
@@ -330,7 +462,9 @@ static int on_ready(void *ud)
     s->sub.identity = id;
     kz_log(KZ_LOG_INFO, "tls: authenticated", "input=%s peer=%s user=%s nation=%s",
            s->input->conf->name, s->peer, id->user, id->nation);
-    start_session(s);
+    offer(s);
+    if (!s->closing)
+        start_session(s);
     return KZ_OK;
 }
 

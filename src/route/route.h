@@ -83,6 +83,7 @@ const char *kz_exit_name(enum kz_exit e);
 enum kz_wire {
     KZ_WIRE_XML,    /* canonical CoT XML (TAK stream, version 0) */
     KZ_WIRE_SSE,    /* "event: cot\nid: SEQ\ndata: <GeoJSON Feature>\n\n" */
+    KZ_WIRE_PROTO,  /* TAK protocol v1 stream: 0xbf, varint length, TakMessage */
     KZ_WIRE__COUNT
 };
 

@@ -508,6 +508,9 @@ void kz_wire_encode(enum kz_wire wire, const struct kz_event *ev, struct kz_sbuf
         kz_cot_encode_json(ev, out);
         kz_sbuf_add(out, "\n\n", 2);
         break;
+    case KZ_WIRE_PROTO:
+        kz_cot_encode_proto(ev, true, out);
+        break;
     default:
         kz__bug(__FILE__, __LINE__, "unknown wire format");
     }
