@@ -120,7 +120,8 @@ static int start_inputs(struct server *srv)
 {
     for (unsigned i = 0; i < srv->cfg->inputs_count; i++) {
         struct kz_input *in = &srv->inputs[i];
-        bool http = strcmp(in->conf->protocol, "http") == 0;
+        const char *p = in->conf->protocol;
+        bool http = !strcmp(p, "http") || !strcmp(p, "https") || !strcmp(p, "enroll");
         int rc = kz_listener_start(&srv->loop, in, http ? kz_http_accept : kz_stream_accept,
                                    http ? (void *)&srv->http_opts : (void *)&srv->stream_opts,
                                    &srv->listeners[i]);
@@ -216,6 +217,7 @@ static void set_opts(struct server *srv)
         .out_queue_bytes = lim->out_queue_bytes,
         .max_event_bytes = lim->max_event_bytes,
         .max_connections = lim->max_connections,
+        .node_id = srv->cfg->node->id,
     };
 }
 

@@ -65,11 +65,10 @@ static void add_feature(void *ud, const struct kz_event *ev)
 static void get_tracks(struct kz__http_conn *c)
 {
     struct features f = {KZ_SBUF_INIT, 0};
-    struct kz_sub viewer;
 
-    kz_sub_viewer(c->opts->router, &viewer, c->input);
     kz_sbuf_adds(&f.sb, "{\"type\":\"FeatureCollection\",\"features\":[");
-    kz_router_foreach_track(c->opts->router, &viewer, KZ_EXIT_REST_TRACKS, add_feature, &f);
+    kz_router_foreach_track(c->opts->router, kz__http_viewer(c), KZ_EXIT_REST_TRACKS, add_feature,
+                            &f);
     kz_sbuf_adds(&f.sb, "]}\n");
     kz__http_respond(c, 200, "application/geo+json", NULL, f.sb.buf, f.sb.len);
     kz_sbuf_release(&f.sb);
@@ -105,7 +104,6 @@ static void events_done(void *ud, int status, const struct kz_store_row *rows, s
 {
     struct kz__http_conn *c = ud;
     struct features f = {KZ_SBUF_INIT, 0};
-    struct kz_sub viewer;
     struct kz_event ev;
 
     if (c->state == KZ__HTTP_CLOSING)
@@ -114,11 +112,11 @@ static void events_done(void *ud, int status, const struct kz_store_row *rows, s
         kz__http_error(c, 500, "store query failed: %s", kz_strerror(status));
         goto out;
     }
-    kz_sub_viewer(c->opts->router, &viewer, c->input);
     kz_event_init(&ev);
     kz_sbuf_adds(&f.sb, "{\"events\":[");
     for (size_t i = 0; i < n; i++) {
-        if (row_event(c, &rows[i], &ev) && kz_router_visible(c->opts->router, &ev, &viewer, KZ_EXIT_REST_EVENTS))
+        if (row_event(c, &rows[i], &ev) &&
+            kz_router_visible(c->opts->router, &ev, kz__http_viewer(c), KZ_EXIT_REST_EVENTS))
             add_feature(&f, &ev);
         kz_event_clear(&ev);
     }
@@ -207,9 +205,14 @@ static void post_events(struct kz__http_conn *c)
     /* A ping is answered, not stored: it gets no sequence number. */
     c->post.ping = kz_cot_type_is(&ev, "t-x-c-t");
     kz__http_hold(c);
+    /* A certificate identity sends as itself (a ping has no sender to answer). */
+    struct kz_sub from = *kz__http_viewer(c);
+    bool own = c->identity && c->identity != c->input->identity && !c->post.ping;
     c->post.in_submit = true;
-    rc = kz_router_submit(c->opts->router, c->input, NULL, &ev, post_ack, c, &why);
+    rc = kz_router_submit(c->opts->router, c->input, own ? &from : NULL, &ev, post_ack, c, &why);
     c->post.in_submit = false;
+    KZ_FREE(from.callsign);
+    KZ_FREE(from.uid);
     kz_event_clear(&ev);
     if (rc != KZ_OK) {
         /* Refused: the ack will never come, so answer and drop the hold here. */
@@ -237,25 +240,41 @@ struct route {
     llhttp_method_t method;
     bool needs_router;
     void (*fn)(struct kz__http_conn *c);
+    unsigned on; /* enum kz__http_kind bits: which inputs serve it */
 };
 
+#define API (KZ__HTTP_PLAIN | KZ__HTTP_HTTPS)
+#define ANY (KZ__HTTP_PLAIN | KZ__HTTP_HTTPS | KZ__HTTP_ENROLL)
+
 static const struct route routes[] = {
-    {"/healthz", HTTP_GET, false, get_healthz},
-    {"/metrics", HTTP_GET, false, get_metrics},
-    {"/api/v1/tracks", HTTP_GET, true, get_tracks},
-    {"/api/v1/events", HTTP_GET, true, get_events},
-    {"/api/v1/events", HTTP_POST, true, post_events},
-    {"/api/v1/stream", HTTP_GET, true, get_stream},
-    {"/api/v1/alliance/show", HTTP_GET, false, kz__api_alliance_show},
-    {"/api/v1/alliance/chain", HTTP_GET, false, kz__api_alliance_chain},
-    {"/api/v1/alliance/can-task", HTTP_GET, false, kz__api_alliance_can_task},
-    {"/api/v1/alliance/counterpart", HTTP_GET, false, kz__api_alliance_counterpart},
-    {"/api/v1/alliance/forums", HTTP_GET, false, kz__api_alliance_forums},
-    {"/api/v1/alliance/path", HTTP_GET, false, kz__api_alliance_path},
-    {"/api/v1/readiness", HTTP_POST, false, kz__api_readiness_post},
-    {"/api/v1/readiness", HTTP_GET, false, kz__api_readiness_get},
-    {"/api/v1/readiness/rollup", HTTP_GET, false, kz__api_readiness_rollup},
+    {"/healthz", HTTP_GET, false, get_healthz, ANY},
+    {"/metrics", HTTP_GET, false, get_metrics, API},
+    {"/api/v1/tracks", HTTP_GET, true, get_tracks, API},
+    {"/api/v1/events", HTTP_GET, true, get_events, API},
+    {"/api/v1/events", HTTP_POST, true, post_events, API},
+    {"/api/v1/stream", HTTP_GET, true, get_stream, API},
+    {"/api/v1/alliance/show", HTTP_GET, false, kz__api_alliance_show, API},
+    {"/api/v1/alliance/chain", HTTP_GET, false, kz__api_alliance_chain, API},
+    {"/api/v1/alliance/can-task", HTTP_GET, false, kz__api_alliance_can_task, API},
+    {"/api/v1/alliance/counterpart", HTTP_GET, false, kz__api_alliance_counterpart, API},
+    {"/api/v1/alliance/forums", HTTP_GET, false, kz__api_alliance_forums, API},
+    {"/api/v1/alliance/path", HTTP_GET, false, kz__api_alliance_path, API},
+    {"/api/v1/readiness", HTTP_POST, false, kz__api_readiness_post, API},
+    {"/api/v1/readiness", HTTP_GET, false, kz__api_readiness_get, API},
+    {"/api/v1/readiness/rollup", HTTP_GET, false, kz__api_readiness_rollup, API},
+    {"/Marti/api/version", HTTP_GET, false, kz__marti_version, ANY},
+    {"/Marti/api/version/config", HTTP_GET, false, kz__marti_version_config, ANY},
+    {"/Marti/api/clientEndPoints", HTTP_GET, true, kz__marti_client_endpoints, API},
+    {"/Marti/api/groups/all", HTTP_GET, false, kz__marti_groups_all, API},
+    {"/Marti/api/tls/config", HTTP_GET, false, kz__enroll_tls_config, KZ__HTTP_ENROLL},
+    {"/Marti/api/tls/signClient/v2", HTTP_POST, false, kz__enroll_sign, KZ__HTTP_ENROLL},
 };
+
+/* Enrollment inputs serve only enrollment: they know no caller identity. */
+static bool served_here(const struct route *rt, const struct kz__http_conn *c)
+{
+    return (rt->on & (unsigned)c->kind) != 0;
+}
 
 static void method_not_allowed(struct kz__http_conn *c, const char *path)
 {
@@ -263,7 +282,7 @@ static void method_not_allowed(struct kz__http_conn *c, const char *path)
 
     kz_sbuf_adds(&allow, "Allow: ");
     for (size_t i = 0, n = 0; i < KZ_ARRAY_LEN(routes); i++) {
-        if (strcmp(routes[i].path, path) != 0)
+        if (strcmp(routes[i].path, path) != 0 || !served_here(&routes[i], c))
             continue;
         kz_sbuf_addf(&allow, "%s%s", n++ ? ", " : "", llhttp_method_name(routes[i].method));
     }
@@ -279,7 +298,7 @@ void kz__http_dispatch(struct kz__http_conn *c)
 
     for (size_t i = 0; i < KZ_ARRAY_LEN(routes); i++) {
         const struct route *rt = &routes[i];
-        if (strcmp(rt->path, path) != 0)
+        if (strcmp(rt->path, path) != 0 || !served_here(rt, c))
             continue;
         path_known = true;
         if (rt->method != c->hp.req.method)

@@ -67,7 +67,7 @@ static bool begin(struct kz__http_conn *c, struct q *q)
     }
     q->day = kz_day_of_us(q->t0 * 1000000);
     /* Without an identity the zero subject sees nothing that carries a label. */
-    q->view.who = &c->input->subject;
+    q->view.who = &kz__http_viewer(c)->subject;
     q->view.hidden = 0;
     return true;
 }

@@ -64,7 +64,7 @@ static bool unit_ok(struct kz__http_conn *c, const char *unit, const char *natio
 
 void kz__api_readiness_post(struct kz__http_conn *c)
 {
-    const struct kz_identity *id = c->input->identity;
+    const struct kz_identity *id = c->identity;
     const struct kz_sbuf *body = &c->hp.req.body;
     struct kz_readiness r;
     char err[300];
@@ -94,7 +94,7 @@ void kz__api_readiness_get(struct kz__http_conn *c)
 {
     const char *unit = kz__http_param(&c->hp.req.target, "unit");
     const char *hist = kz__http_param(&c->hp.req.target, "history");
-    const struct kz_release_subject *who = &c->input->subject;
+    const struct kz_release_subject *who = &kz__http_viewer(c)->subject;
 
     if (hist && strcmp(hist, "1") == 0) {
         if (!unit) {
@@ -124,5 +124,5 @@ void kz__api_readiness_rollup(struct kz__http_conn *c)
     }
     respond(c, 200,
             kz_readiness_rollup(get_book(), command, under, (void *)kz_alliance_current(),
-                                &c->input->subject, kz_now_us(), stale_us()));
+                                &kz__http_viewer(c)->subject, kz_now_us(), stale_us()));
 }

@@ -10,8 +10,14 @@
  *   GET  /api/v1/events?uid=&type=&since=&until=&limit=   JSON from the log
  *   POST /api/v1/events           CoT XML body; 201 only after commit
  *   GET  /api/v1/stream           Server-Sent Events, one per CoT event
- * The caller's identity is the input's configured identity (plain http);
- * client certificates come with the TLS work.
+ *   GET  /Marti/api/version, /version/config, /clientEndPoints, /groups/all
+ * The caller's identity is the input's configured identity (http) or the
+ * users-table entry of the client certificate's CN (https).  `enroll`
+ * inputs (TLS, no client certificate) serve only /healthz, the version
+ * endpoints and enrollment with Basic auth:
+ *   GET  /Marti/api/tls/config    certificateConfig XML
+ *   POST /Marti/api/tls/signClient/v2?clientUid=&version=   CSR -> certificate
+ * One accept callback serves the three protocols.
  *
  * Errors are JSON {"error": "..."}: 400 bad request or parameter (a refused
  * CoT body says "<reject reason>: <detail>"), 404, 405 with Allow, 408 request
@@ -45,6 +51,8 @@ struct kz_http_opts {
     size_t out_queue_bytes;         /* per connection, default 4 MiB */
     size_t max_event_bytes;         /* CoT decode limit for POST bodies */
     unsigned max_connections;       /* default 1024 */
+    const char *node_id;            /* Marti envelopes' nodeId (may be NULL) */
+    unsigned enroll_days;           /* validity of enrolled certificates, default 365 */
 };
 
 /* Accept callback for `http` inputs; `ud` is a struct kz_http_opts *. */

@@ -20,6 +20,7 @@
 #define KZ__HTTP_SSE_KEEPALIVE_MS 15000
 #define KZ__HTTP_LINGER_MS 2000 /* read-and-discard after an error reply */
 #define KZ__HTTP_LINGER_BYTES (1u << 20)
+#define KZ__HTTP_HANDSHAKE_MS 10000 /* a TLS handshake must be done by then */
 
 /* ---- arena: many small allocations, one release ------------------------ */
 
@@ -157,6 +158,13 @@ void kz__http_metrics(struct kz_sbuf *out, struct kz_router *r, struct kz_store 
 
 /* ---- connections ---------------------------------------------------------- */
 
+/* What an input serves: its protocol decides the transport, identity and routes. */
+enum kz__http_kind {
+    KZ__HTTP_PLAIN = 1,  /* http: identity from the input's configuration */
+    KZ__HTTP_HTTPS = 2,  /* https: client certificate, identity from its CN */
+    KZ__HTTP_ENROLL = 4, /* enroll: TLS without client certificate, Basic auth per request */
+};
+
 enum kz__http_state {
     KZ__HTTP_READING,  /* parsing requests */
     KZ__HTTP_BUSY,     /* waiting for an async answer (ack, query) or for output to drain */
@@ -168,6 +176,13 @@ enum kz__http_state {
 
 struct kz__http_conn {
     uv_tcp_t tcp;
+    struct kz_transport tr;  /* tcp or tls; released with the connection */
+    enum kz__http_kind kind;
+    /* The caller: the input's identity (http), the certificate's users-table
+     * entry (https, kept alive by users_ref) or NULL (enroll, not yet). */
+    const struct kz_identity *identity;
+    struct kz_users *users_ref;
+    struct kz_sub view; /* identity resolved for kz_router_visible(); never attached */
     uv_timer_t timer;
     uv_shutdown_t shutdown;
     struct kz_outq outq;
@@ -234,12 +249,77 @@ void kz__http_close(struct kz__http_conn *c, const char *why);
 /* Push raw bytes; on overflow close the connection.  Returns KZ_OK or the error. */
 int kz__http_push(struct kz__http_conn *c, const void *data, size_t len);
 
+/* The caller as seen by the release rule (groups, subject). */
+static inline const struct kz_sub *kz__http_viewer(const struct kz__http_conn *c)
+{
+    return &c->view;
+}
+
 /* Route the request in c->hp.req (api.c). */
 void kz__http_dispatch(struct kz__http_conn *c);
+
+/*
+ * The connection's transport (tls_conn.c): TCP for http, TLS for https and
+ * enroll (outq writes through it); the caller's identity for http.  Then
+ * kz__http_transport_feed() takes every chunk read from the socket and
+ * hands plaintext to `plain`.  Returns what the transport's feed returns;
+ * on error c->tr.why says why.
+ */
+void kz__http_transport_init(struct kz__http_conn *c);
+int kz__http_transport_feed(struct kz__http_conn *c, const char *data, size_t len,
+                            void (*plain)(void *ud, const char *data, size_t len));
+void kz__http_transport_release(struct kz__http_conn *c);
 
 /* Turn the connection into an event stream (sse.c). */
 void kz__http_sse_start(struct kz__http_conn *c);
 void kz__http_sse_keepalive(struct kz__http_conn *c);
 void kz__http_sse_stop(struct kz__http_conn *c);
+
+/* ---- Marti (marti.c) and enrollment (enroll.c) ------------------------------- */
+
+void kz__marti_version(struct kz__http_conn *c);
+void kz__marti_version_config(struct kz__http_conn *c);
+void kz__marti_client_endpoints(struct kz__http_conn *c);
+void kz__marti_groups_all(struct kz__http_conn *c);
+void kz__enroll_tls_config(struct kz__http_conn *c);
+void kz__enroll_sign(struct kz__http_conn *c);
+/* Enrollments waiting for a worker (shutdown: they answer nobody). */
+unsigned kz__enroll_pending(void);
+
+/* Append the TAK response envelope's head / tail around `data` (marti.c). */
+void kz__marti_envelope_open(struct kz_sbuf *out, const char *type);
+void kz__marti_envelope_close(struct kz_sbuf *out, const char *node_id);
+
+/* ---- header helpers (authhdr.c, pure) ------------------------------------- */
+
+#define KZ__HTTP_MAX_USER 128
+#define KZ__HTTP_MAX_PASSWORD 256
+
+/*
+ * Parse an "Authorization: Basic base64(user:password)" value into user and
+ * password (NUL-terminated).  Returns KZ_OK, KZ_ERR_NOTFOUND (NULL or not
+ * the Basic scheme), KZ_ERR_PARSE (bad base64, no ':', an empty user, a
+ * control character) or KZ_ERR_TOOBIG (user or password over the limits).
+ */
+int kz__http_basic_auth(const char *value, char user[KZ__HTTP_MAX_USER + 1],
+                        char pass[KZ__HTTP_MAX_PASSWORD + 1]);
+
+enum kz__http_fmt { KZ__HTTP_FMT_NONE, KZ__HTTP_FMT_JSON, KZ__HTTP_FMT_XML };
+
+/*
+ * The enrollment answer's format from an Accept value: absent, empty,
+ * any type (star/star), application/json -> JSON; application/xml or text/xml -> XML
+ * (the first acceptable type in the list wins, q=0 entries are skipped);
+ * anything else -> NONE (400).
+ */
+enum kz__http_fmt kz__http_accept_fmt(const char *accept);
+
+/* Standard base64 of data[0..len), appended. */
+void kz__base64_append(struct kz_sbuf *out, const unsigned char *data, size_t len);
+/*
+ * Decode standard base64 (padding required, no whitespace) into out[0..cap).
+ * Returns KZ_OK with *n, KZ_ERR_PARSE or KZ_ERR_TOOBIG.
+ */
+int kz__base64_decode(const char *in, size_t len, unsigned char *out, size_t cap, size_t *n);
 
 #endif

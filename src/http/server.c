@@ -88,6 +88,7 @@ static void conn_free(struct kz__http_conn *c)
 {
     KZ_ASSERT(kz_outq_idle(&c->outq));
     kz__http_parser_release(&c->hp);
+    kz__http_transport_release(c);
     kz_sbuf_release(&c->pending);
     if (c->dec)
         kz_cot_decoder_free(c->dec);
@@ -389,6 +390,28 @@ static void on_eof(struct kz__http_conn *c)
     }
 }
 
+/* Plaintext from the transport. */
+static void on_plain(void *ud, const char *data, size_t n)
+{
+    struct kz__http_conn *c = ud;
+
+    switch (c->state) {
+    case KZ__HTTP_READING:
+        feed(c, data, n);
+        break;
+    case KZ__HTTP_BUSY:
+        kz_sbuf_add(&c->pending, data, n);
+        break;
+    case KZ__HTTP_CLOSING:
+        break;
+    default: /* SSE, draining, lingering: input is ignored but bounded */
+        c->discarded += n;
+        if (c->discarded > KZ__HTTP_LINGER_BYTES)
+            kz__http_close(c, "too much input after the last response");
+        break;
+    }
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     struct kz__http_conn *c = s->data;
@@ -403,18 +426,14 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         kz__http_close(c, uv_strerror((int)n));
         return;
     }
-    switch (c->state) {
-    case KZ__HTTP_READING:
-        feed(c, buf->base, (size_t)n);
-        break;
-    case KZ__HTTP_BUSY:
-        kz_sbuf_add(&c->pending, buf->base, (size_t)n);
-        break;
-    default: /* SSE, draining, lingering: input is ignored but bounded */
-        c->discarded += (size_t)n;
-        if (c->discarded > KZ__HTTP_LINGER_BYTES)
-            kz__http_close(c, "too much input after the last response");
-        break;
+    int rc = kz__http_transport_feed(c, buf->base, (size_t)n, on_plain);
+    if (rc != KZ_OK && c->state != KZ__HTTP_CLOSING) {
+        if (rc != KZ_ERR_CLOSED) {
+            kz_metrics.garbage_closes++;
+            kz_log(KZ_LOG_WARN, "tls: connection refused", "input=%s peer=%s reason=\"%s\"",
+                   c->input->conf->name, c->peer, c->tr.why[0] ? c->tr.why : kz_strerror(rc));
+        }
+        kz__http_close(c, c->tr.why[0] ? c->tr.why : kz_strerror(rc));
     }
 }
 
@@ -428,6 +447,13 @@ static void on_timer(uv_timer_t *t)
     }
     switch (c->state) {
     case KZ__HTTP_READING:
+        if (!c->tr.ready) {
+            kz_metrics.garbage_closes++;
+            kz_log(KZ_LOG_WARN, "tls: handshake not finished in time", "input=%s peer=%s",
+                   c->input->conf->name, c->peer);
+            kz__http_close(c, "handshake timeout");
+            break;
+        }
         if (!c->deadline) {
             kz__http_close(c, "idle timeout");
             break;
@@ -513,6 +539,7 @@ void kz_http_accept(void *ud, struct kz_input *input, uv_stream_t *server)
     conns = c;
     kz_outq_init(&c->outq, (uv_stream_t *)&c->tcp, c->lim.out_queue_bytes, on_outq_error);
     c->outq.on_drained = on_drained;
+    kz__http_transport_init(c);
     rc = uv_accept(server, (uv_stream_t *)&c->tcp);
     if (rc != 0) {
         kz_log(KZ_LOG_WARN, "accept() failed", "input=%s err=\"%s\"", input->conf->name,
@@ -533,6 +560,6 @@ void kz_http_accept(void *ud, struct kz_input *input, uv_stream_t *server)
     kz_metrics.http_conns_open++;
     kz_log(KZ_LOG_DEBUG, "http connection", "conn=%llu input=%s peer=%s", (unsigned long long)c->id,
            input->conf->name, c->peer);
-    kz__http_arm_timer(c, c->lim.timeout_ms, 0);
+    kz__http_arm_timer(c, c->tr.ready ? c->lim.timeout_ms : KZ__HTTP_HANDSHAKE_MS, 0);
     update_reading(c);
 }

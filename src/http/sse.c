@@ -51,7 +51,7 @@ void kz__http_sse_start(struct kz__http_conn *c)
     c->state = KZ__HTTP_SSE;
     kz_sbuf_release(&c->pending);
     kz__http_arm_timer(c, KZ__HTTP_SSE_KEEPALIVE_MS, KZ__HTTP_SSE_KEEPALIVE_MS);
-    c->sub.identity = c->input->identity;
+    c->sub.identity = c->identity;
     c->sub.input = c->input;
     c->sub.wire = KZ_WIRE_SSE;
     c->sub.deliver = sse_deliver;

@@ -8,6 +8,7 @@ static const char *const exit_names[KZ_EXIT__COUNT] = {
     [KZ_EXIT_FANOUT] = "fanout",         [KZ_EXIT_DIRECTED] = "directed",
     [KZ_EXIT_REPLAY] = "replay",         [KZ_EXIT_SSE] = "sse",
     [KZ_EXIT_REST_TRACKS] = "rest_tracks", [KZ_EXIT_REST_EVENTS] = "rest_events",
+    [KZ_EXIT_MARTI_CLIENTS] = "marti_clients",
 };
 
 const char *kz_exit_name(enum kz_exit e)

@@ -73,6 +73,7 @@ enum kz_exit {
     KZ_EXIT_SSE,            /* GET /api/v1/stream (live and replay) */
     KZ_EXIT_REST_TRACKS,    /* GET /api/v1/tracks */
     KZ_EXIT_REST_EVENTS,    /* GET /api/v1/events */
+    KZ_EXIT_MARTI_CLIENTS,  /* GET /Marti/api/clientEndPoints */
     KZ_EXIT__COUNT
 };
 
@@ -122,6 +123,9 @@ struct kz_sub {
  * handlers).  It is never attached and owns nothing.
  */
 void kz_sub_viewer(struct kz_router *r, struct kz_sub *sub, const struct kz_input *input);
+/* The same for a connection whose identity is not its input's (a client certificate). */
+void kz_sub_viewer_as(struct kz_router *r, struct kz_sub *sub, const struct kz_input *input,
+                      const struct kz_identity *id);
 
 /* ---- the router ------------------------------------------------------- */
 
@@ -186,6 +190,16 @@ bool kz_router_visible(struct kz_router *r, const struct kz_event *ev, const str
 void kz_router_foreach_track(struct kz_router *r, const struct kz_sub *viewer,
                              enum kz_exit exit,
                              void (*fn)(void *ud, const struct kz_event *ev), void *ud);
+
+/*
+ * Call fn for every attached subscriber that has reported a position (its
+ * uid) whose latest event is visible to `viewer` through `exit`.  Both
+ * pointers are valid only during the call.
+ */
+void kz_router_foreach_client(struct kz_router *r, const struct kz_sub *viewer, enum kz_exit exit,
+                              void (*fn)(void *ud, const struct kz_sub *client,
+                                         const struct kz_event *last),
+                              void *ud);
 
 /* Counts for /metrics. */
 struct kz_router_stats {

@@ -187,12 +187,18 @@ static void sub_identity(struct kz_router *r, struct kz_sub *sub)
     }
 }
 
-void kz_sub_viewer(struct kz_router *r, struct kz_sub *sub, const struct kz_input *input)
+void kz_sub_viewer_as(struct kz_router *r, struct kz_sub *sub, const struct kz_input *input,
+                      const struct kz_identity *id)
 {
     memset(sub, 0, sizeof(*sub));
     sub->input = input;
-    sub->identity = input ? input->identity : NULL;
+    sub->identity = id;
     sub_identity(r, sub);
+}
+
+void kz_sub_viewer(struct kz_router *r, struct kz_sub *sub, const struct kz_input *input)
+{
+    kz_sub_viewer_as(r, sub, input, input ? input->identity : NULL);
 }
 
 static struct kz_rbuf *track_wire(struct kz_router *r, struct kz_track *tr, enum kz_wire w)
@@ -421,6 +427,18 @@ void kz_router_foreach_track(struct kz_router *r, const struct kz_sub *viewer,
     for (struct kz_track *tr = r->tracks.head; tr; tr = tr->next)
         if (tr->ev.stale >= now && visible(r, &tr->ev, &tr->label, &tr->out, viewer, exit))
             fn(ud, &tr->ev);
+}
+
+void kz_router_foreach_client(struct kz_router *r, const struct kz_sub *viewer, enum kz_exit exit,
+                              void (*fn)(void *ud, const struct kz_sub *client,
+                                         const struct kz_event *last),
+                              void *ud)
+{
+    for (struct kz_sub *s = r->subs; s; s = s->next) {
+        struct kz_track *tr = s->uid ? kz__tracks_get(&r->tracks, s->uid) : NULL;
+        if (tr && visible(r, &tr->ev, &tr->label, &tr->out, viewer, exit))
+            fn(ud, s, &tr->ev);
+    }
 }
 
 void kz_router_stats(struct kz_router *r, struct kz_router_stats *out)

@@ -1,0 +1,296 @@
+/*
+ * enroll.c - certificate enrollment on `enroll` inputs (TLS without a
+ * client certificate, HTTP Basic auth against the users table):
+ *
+ *   GET  /Marti/api/tls/config                  certificateConfig XML
+ *   POST /Marti/api/tls/signClient/v2?clientUid=&version=
+ *        body: CSR (PEM or bare base64 DER) with CN = the Basic-auth user
+ *        200: JSON {"signedCert","ca0"} (default) or XML <enrollment> for
+ *             Accept: application/xml; 400 other Accept or a refused CSR;
+ *             401 + WWW-Authenticate for missing or wrong credentials;
+ *             413 CSR over KZ_AUTH_MAX_CSR_BYTES; 503 too many at once.
+ *
+ * Argon2id and signing take tens of milliseconds and read files, so each
+ * request runs on the libuv thread pool: the connection is held (BUSY) and
+ * answered from after_job() on the loop.  At most MAX_JOBS run at once, which
+ * also bounds how fast anyone can guess passwords.  The password never
+ * leaves the job and is wiped when the job ends.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "http/internal.h"
+
+#define MAX_JOBS 4
+#define REALM "WWW-Authenticate: Basic realm=\"kizuna enrollment\"\r\n"
+#define MAX_UID 256
+
+enum job_kind { JOB_CONFIG, JOB_SIGN };
+
+struct job {
+    uv_work_t work;
+    struct kz__http_conn *c;
+    enum job_kind kind;
+    enum kz__http_fmt fmt;
+    struct kz_users *users; /* snapshot reference: read on the worker */
+    char user[KZ__HTTP_MAX_USER + 1];
+    char pass[KZ__HTTP_MAX_PASSWORD + 1];
+    char *csr;
+    size_t csr_len;
+    char pki_dir[1024], db_path[1024];
+    unsigned days;
+    /* Results */
+    int status; /* HTTP status; 200 when cert_der is set */
+    char err[256];
+    unsigned char *cert_der, *ca_der;
+    size_t cert_len, ca_len;
+    char *serial;
+};
+
+static unsigned jobs_running;
+
+unsigned kz__enroll_pending(void)
+{
+    return jobs_running;
+}
+
+/* ---- on the worker -------------------------------------------------------------- */
+
+static bool check_password(struct job *j)
+{
+    const struct kz_user *u = kz_users_find(j->users, j->user);
+
+    return u && u->password_hash && kz_password_verify(u->password_hash, j->pass);
+}
+
+/* Record the certificate so `kizuna cert revoke USER` covers it. */
+static int record_cert(struct job *j, int64_t not_after)
+{
+    struct kz_userdb *db = NULL;
+    int rc = kz_userdb_open(j->db_path, &db, j->err, sizeof(j->err));
+
+    if (rc == KZ_OK)
+        rc = kz_userdb_add_cert(db, j->user, j->serial, not_after, j->err, sizeof(j->err));
+    kz_userdb_close(db);
+    return rc;
+}
+
+static void sign(struct job *j)
+{
+    static const char *const rdns[] = {"O", "OU", NULL};
+    int64_t not_after = 0;
+    int rc = kz_csr_sign(j->pki_dir, j->csr, j->csr_len, j->user, rdns, (int)j->days,
+                         &j->cert_der, &j->cert_len, &j->ca_der, &j->ca_len, &j->serial,
+                         &not_after, j->err, sizeof(j->err));
+
+    if (rc == KZ_ERR_TOOBIG) {
+        j->status = 413;
+    } else if (rc == KZ_ERR_PARSE || rc == KZ_ERR_DENIED) {
+        j->status = 400;
+    } else if (rc != KZ_OK) {
+        j->status = 500;
+    } else if (record_cert(j, not_after) != KZ_OK) {
+        j->status = 500;
+    } else {
+        j->status = 200;
+    }
+}
+
+static void run_job(uv_work_t *w)
+{
+    struct job *j = w->data;
+
+    j->status = 401;
+    snprintf(j->err, sizeof(j->err), "wrong username or password");
+    if (!check_password(j))
+        return;
+    j->err[0] = '\0';
+    j->status = 200;
+    if (j->kind == JOB_SIGN)
+        sign(j);
+}
+
+/* ---- answers (loop) ----------------------------------------------------------- */
+
+static void xml_escaped(struct kz_sbuf *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': kz_sbuf_adds(out, "&lt;"); break;
+        case '>': kz_sbuf_adds(out, "&gt;"); break;
+        case '&': kz_sbuf_adds(out, "&amp;"); break;
+        case '"': kz_sbuf_adds(out, "&quot;"); break;
+        case '\'': kz_sbuf_adds(out, "&apos;"); break;
+        default: kz_sbuf_add(out, s, 1); break;
+        }
+    }
+}
+
+/* The subject fields a CSR may carry besides CN (both optional for us). */
+static void answer_config(struct kz__http_conn *c)
+{
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    const char *ou = c->opts->node_id ? c->opts->node_id : "kizuna";
+
+    kz_sbuf_adds(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+                      "<ns2:certificateConfig xmlns=\"http://bbn.com/marti/xml/config\" "
+                      "xmlns:ns2=\"com.bbn.marti.config\"><nameEntries>"
+                      "<nameEntry name=\"O\" value=\"kizuna\"/><nameEntry name=\"OU\" value=\"");
+    xml_escaped(&sb, ou);
+    kz_sbuf_adds(&sb, "\"/></nameEntries></ns2:certificateConfig>\n");
+    kz__http_respond(c, 200, "application/xml", NULL, sb.buf, sb.len);
+    kz_sbuf_release(&sb);
+}
+
+static void answer_cert(struct kz__http_conn *c, const struct job *j)
+{
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    bool xml = j->fmt == KZ__HTTP_FMT_XML;
+
+    kz_sbuf_adds(&sb, xml ? "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<enrollment><signedCert>"
+                          : "{\"signedCert\":\"");
+    kz__base64_append(&sb, j->cert_der, j->cert_len);
+    kz_sbuf_adds(&sb, xml ? "</signedCert><ca>" : "\",\"ca0\":\"");
+    kz__base64_append(&sb, j->ca_der, j->ca_len);
+    kz_sbuf_adds(&sb, xml ? "</ca></enrollment>\n" : "\"}\n");
+    kz__http_respond(c, 200, xml ? "application/xml" : "application/json", NULL, sb.buf, sb.len);
+    kz_sbuf_release(&sb);
+}
+
+static void answer(struct kz__http_conn *c, const struct job *j)
+{
+    if (j->status == 401) {
+        kz_log(KZ_LOG_WARN, "enroll: authentication failed", "input=%s peer=%s user=%s",
+               c->input->conf->name, c->peer, j->user);
+        kz__http_error_extra(c, 401, REALM, j->err);
+    } else if (j->status != 200) {
+        kz_log(KZ_LOG_WARN, "enroll: refused", "input=%s peer=%s user=%s reason=\"%s\"",
+               c->input->conf->name, c->peer, j->user, j->err);
+        kz__http_error(c, j->status, "%s", j->err);
+    } else if (j->kind == JOB_CONFIG) {
+        answer_config(c);
+    } else {
+        kz_log(KZ_LOG_INFO, "enroll: certificate issued", "input=%s peer=%s user=%s serial=%s",
+               c->input->conf->name, c->peer, j->user, j->serial);
+        answer_cert(c, j);
+    }
+}
+
+static void job_free(struct job *j)
+{
+    kz_users_unref(j->users);
+    explicit_bzero(j->pass, sizeof(j->pass));
+    free(j->csr);
+    free(j->cert_der);
+    free(j->ca_der);
+    free(j->serial);
+    free(j);
+}
+
+static void after_job(uv_work_t *w, int status)
+{
+    struct job *j = w->data;
+    struct kz__http_conn *c = j->c;
+
+    KZ_UNUSED(status);
+    jobs_running--;
+    if (c->state != KZ__HTTP_CLOSING)
+        answer(c, j);
+    job_free(j);
+    kz__http_unref(c);
+}
+
+/* ---- request handling (loop) ------------------------------------------------- */
+
+static bool credentials(struct kz__http_conn *c, struct job *j)
+{
+    const char *h = kz__http_header(&c->hp.req, "Authorization");
+    int rc = kz__http_basic_auth(h, j->user, j->pass);
+
+    if (rc == KZ_OK)
+        return true;
+    kz__http_error_extra(c, 401, REALM,
+                         rc == KZ_ERR_NOTFOUND ? "Basic authentication required"
+                                               : "malformed Basic credentials");
+    return false;
+}
+
+static void start(struct kz__http_conn *c, struct job *j)
+{
+    if (jobs_running >= MAX_JOBS) {
+        job_free(j);
+        kz__http_error_extra(c, 503, "Retry-After: 1\r\n", "too many enrollments at once");
+        return;
+    }
+    j->c = c;
+    j->work.data = j;
+    j->users = kz_tls_users();
+    kz_users_ref(j->users);
+    snprintf(j->pki_dir, sizeof(j->pki_dir), "%s", kz_tls_pki_dir());
+    snprintf(j->db_path, sizeof(j->db_path), "%s", kz_tls_db_path());
+    j->days = c->opts->enroll_days ? c->opts->enroll_days : 365;
+    kz__http_hold(c);
+    if (uv_queue_work(c->tcp.loop, &j->work, run_job, after_job) != 0) {
+        job_free(j);
+        kz__http_error(c, 500, "cannot queue the enrollment");
+        kz__http_unref(c);
+        return;
+    }
+    jobs_running++;
+}
+
+void kz__enroll_tls_config(struct kz__http_conn *c)
+{
+    struct job *j = kz_xcalloc(1, sizeof(*j));
+
+    j->kind = JOB_CONFIG;
+    if (!credentials(c, j)) {
+        job_free(j);
+        return;
+    }
+    start(c, j);
+}
+
+/* What can be refused without a worker: format, size, parameters. */
+static bool sign_request_ok(struct kz__http_conn *c, struct job *j)
+{
+    const struct kz_sbuf *body = &c->hp.req.body;
+    const char *uid = kz__http_param(&c->hp.req.target, "clientUid");
+
+    j->fmt = kz__http_accept_fmt(kz__http_header(&c->hp.req, "Accept"));
+    if (j->fmt == KZ__HTTP_FMT_NONE) {
+        kz__http_error(c, 400, "Accept must allow application/json or application/xml");
+        return false;
+    }
+    if (body->len > KZ_AUTH_MAX_CSR_BYTES) {
+        kz__http_error(c, 413, "CSR over %d bytes", KZ_AUTH_MAX_CSR_BYTES);
+        return false;
+    }
+    if (body->len == 0) {
+        kz__http_error(c, 400, "empty body: expected a certificate signing request");
+        return false;
+    }
+    if (uid && strlen(uid) > MAX_UID) {
+        kz__http_error(c, 400, "clientUid over %d bytes", MAX_UID);
+        return false;
+    }
+    return true;
+}
+
+void kz__enroll_sign(struct kz__http_conn *c)
+{
+    struct job *j = kz_xcalloc(1, sizeof(*j));
+    const struct kz_sbuf *body = &c->hp.req.body;
+
+    j->kind = JOB_SIGN;
+    if (!credentials(c, j) || !sign_request_ok(c, j)) {
+        job_free(j);
+        return;
+    }
+    j->csr = kz_xmalloc(body->len + 1);
+    memcpy(j->csr, body->buf, body->len);
+    j->csr[body->len] = '\0';
+    j->csr_len = body->len;
+    start(c, j);
+}
