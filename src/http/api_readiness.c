@@ -1,11 +1,14 @@
 /*
  * api_readiness.c - POST/GET /api/v1/readiness and GET
- * /api/v1/readiness/rollup.  Reports live in one book on the loop thread;
- * every answer goes through the release rule for the input's identity.
+ * /api/v1/readiness/rollup.  Reports live in one book on the loop thread,
+ * rebuilt from the store at startup (kz_http_readiness_load); every answer
+ * goes through the release rule for the input's identity.
  *
- *   POST /api/v1/readiness        {"unit","p","s","r","t",...}: 201 with the report;
- *                                 400 bad report or unknown unit; 403 the unit
- *                                 belongs to another nation than the reporter's
+ *   POST /api/v1/readiness        {"unit","p","s","r","t",...}: 201 with the report,
+ *                                 only after it has committed; 400 bad report or
+ *                                 unknown unit; 403 the unit belongs to another
+ *                                 nation than the reporter's; 500 the store
+ *                                 failed; 503 no store
  *   GET  /api/v1/readiness[?unit=U[&history=1]]   latest per unit, or U's history
  *   GET  /api/v1/readiness/rollup?command=C       counts by C-level under C
  * Stale: older than the alliance file's readiness.stale_after_h (744 h
@@ -62,14 +65,66 @@ static bool unit_ok(struct kz__http_conn *c, const char *unit, const char *natio
     return true;
 }
 
+int kz_http_readiness_load(struct kz_store *st)
+{
+    unsigned loaded = 0, skipped = 0;
+    int err = kz_readiness_book_load(get_book(), st, &policy, &loaded, &skipped);
+
+    if (err == KZ_OK)
+        kz_log(skipped ? KZ_LOG_WARN : KZ_LOG_INFO, "readiness: reports restored",
+               "loaded=%u skipped=%u", loaded, skipped);
+    else
+        kz_log(KZ_LOG_ERROR, "readiness: cannot restore reports", "err=%s", kz_strerror(err));
+    return err;
+}
+
+/* A report waiting for its commit; owned by the ack, not by the connection. */
+struct pending {
+    struct kz__http_conn *c;
+    struct kz_readiness r;
+};
+
+/*
+ * A committed report goes into the book even when its client has gone: it
+ * is acknowledged, and it would be back after a restart anyway.
+ */
+static void post_ack(void *ud, int status)
+{
+    struct pending *p = ud;
+    struct kz__http_conn *c = p->c;
+    json_t *o = NULL;
+
+    if (status == KZ_OK) {
+        kz_log(KZ_LOG_INFO, "readiness: report", "unit=%s overall=%u user=%s", p->r.unit,
+               p->r.overall, p->r.reporter ? p->r.reporter : "-");
+        if (c->state != KZ__HTTP_CLOSING)
+            o = kz_readiness_json(&p->r, kz_now_us(), stale_us());
+        kz_readiness_book_add(get_book(), &p->r);
+    }
+    if (c->state != KZ__HTTP_CLOSING) {
+        if (o)
+            respond(c, 201, o);
+        else
+            kz__http_error(c, 500, "store: %s", kz_strerror(status));
+    }
+    kz_readiness_clear(&p->r);
+    free(p);
+    kz__http_unref(c);
+}
+
 void kz__api_readiness_post(struct kz__http_conn *c)
 {
     const struct kz_identity *id = c->identity;
     const struct kz_sbuf *body = &c->hp.req.body;
+    struct pending *p;
     struct kz_readiness r;
     char err[300];
 
     get_book();
+    if (!c->opts->store) {
+        kz__http_error(c, 503, "no store configured");
+        return;
+    }
     if (!id || !id->nation) {
         kz__http_error(c, 403, "no identity");
         return;
@@ -83,11 +138,12 @@ void kz__api_readiness_post(struct kz__http_conn *c)
         return;
     }
     r.reporter = kz_xstrdup(id->user);
-    json_t *o = kz_readiness_json(&r, kz_now_us(), stale_us());
-    kz_log(KZ_LOG_INFO, "readiness: report", "unit=%s overall=%u user=%s", r.unit, r.overall,
-           id->user ? id->user : "-");
-    kz_readiness_book_add(book, &r);
-    respond(c, 201, o);
+    p = kz_xmalloc(sizeof(*p));
+    p->c = c;
+    p->r = r;
+    /* Answered from post_ack, after the commit (like POST /api/v1/events). */
+    kz__http_hold(c);
+    kz_readiness_save(c->opts->store, &p->r, post_ack, p);
 }
 
 void kz__api_readiness_get(struct kz__http_conn *c)

@@ -59,6 +59,13 @@ struct kz_http_opts {
 void kz_http_accept(void *ud, struct kz_input *input, uv_stream_t *server);
 
 /*
+ * Startup, before the inputs start: rebuild the readiness book behind
+ * /api/v1/readiness from the store (every acknowledged report, history
+ * included).  Returns KZ_OK or KZ_ERR_DB.
+ */
+int kz_http_readiness_load(struct kz_store *st);
+
+/*
  * Close every HTTP connection (shutdown).  A connection still waiting for a
  * store ack or query is freed when that callback runs, so close the store
  * (which calls them) afterwards, before the loop is closed.

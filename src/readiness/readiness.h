@@ -7,9 +7,11 @@
  * originator, which the release rule gives to that nation only.
  *
  * The book keeps every report per unit (history) in memory on the loop
- * thread.  Every function that returns reports takes the caller's release
- * subject and leaves out what kz_may_release() refuses; nothing says how
- * many were left out, so a roll-up does not reveal hidden units either.
+ * thread; the store keeps every acknowledged one (persist.c), and the book
+ * is rebuilt from it at startup.  Every function that returns reports takes
+ * the caller's release subject and leaves out what kz_may_release()
+ * refuses; nothing says how many were left out, so a roll-up does not
+ * reveal hidden units either.
  *
  * Ownership: kz_readiness_book_add() takes over the report's strings.
  * JSON results are new references the caller owns.
@@ -21,6 +23,7 @@
 
 #include "core/core.h"
 #include "label/label.h"
+#include "store/store.h"
 
 #define KZ_READINESS_DEFAULT_LABEL "SECRET"
 #define KZ_READINESS_MAX_HISTORY 1000   /* per unit; the oldest go first */
@@ -79,5 +82,26 @@ json_t *kz_readiness_rollup(const struct kz_readiness_book *b, const char *comma
                             bool (*under)(void *ud, const char *unit, const char *command),
                             void *ud, const struct kz_release_subject *who, int64_t now_us,
                             int64_t stale_us);
+
+/* ---- persistence (persist.c) ---------------------------------------------- */
+
+/*
+ * Queue `r` for the store; `cb` reports KZ_OK once it has committed (see
+ * kz_store_readiness_append).  `r` is copied; the caller keeps it, and adds
+ * it to the book only on KZ_OK, so the book never shows an unacknowledged
+ * report.
+ */
+void kz_readiness_save(struct kz_store *st, const struct kz_readiness *r, kz_store_ack_cb cb,
+                       void *ud);
+
+/*
+ * Startup: add every stored report to `b` (history included), the labels
+ * parsed again under `policy`.  A stored label the policy no longer parses
+ * is left out with a warning (it cannot be released safely).  Sets *loaded
+ * and *skipped (may be NULL).  Returns KZ_OK or KZ_ERR_DB.
+ */
+int kz_readiness_book_load(struct kz_readiness_book *b, struct kz_store *st,
+                           const struct kz_label_policy *policy, unsigned *loaded,
+                           unsigned *skipped);
 
 #endif
