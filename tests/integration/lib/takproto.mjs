@@ -181,7 +181,7 @@ export class TakpClient {
             if (!r || this.buf.length < r[1] + Number(r[0])) break;
             const payload = this.buf.subarray(r[1], r[1] + Number(r[0]));
             this.buf = this.buf.subarray(r[1] + Number(r[0]));
-            this.messages.push(decodeTakMessage(payload));
+            this.messages.push({ ...decodeTakMessage(payload), raw: Buffer.from(payload) });
         }
         this.wake();
     }
