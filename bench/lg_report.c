@@ -253,6 +253,8 @@ void report_fanout(void)
            "\"other_cpu_pct\":%.1f,",
            busy, pct(s_begin.softirq_s, s_end.softirq_s, secs),
            pct(s_begin.steal_s, s_end.steal_s, secs), other);
+    printf("\"tls\":%d,\"cipher\":\"%s\",\"tls_failed\":%llu,", o.tls,
+           o.tls ? tls_cipher() : "-", (unsigned long long)(o.tls ? tls_failed() : 0));
     printf("\"srv_events_in\":%.0f,\"srv_deliveries\":%.0f,\"srv_committed\":%.0f,"
            "\"srv_slow_drops\":%.0f,\"store_lag_max_s\":%.3f",
            diff(s_begin.events_in, s_end.events_in),
@@ -367,6 +369,17 @@ static void storm_print(double rss0, double cpu0, double gen0, int64_t t_begin, 
            rss1 / 1024, per_conn, cpu, gen);
     fflush(stdout);
     free(h);
+}
+
+/* W4 idle: server CPU and memory, and how many connections kizuna holds. */
+void idle_take(struct idle_sample *s)
+{
+    s->wall = now_ns();
+    s->srv_cpu_s = proc_cpu_s(o.pid);
+    s->gen_cpu_s = self_cpu_s();
+    s->rss_kb = (double)proc_kb(o.pid, "VmRSS");
+    s->hwm_kb = (double)proc_kb(o.pid, "VmHWM");
+    s->conns = scrape() ? metric("kizuna_connections{kind=\"cot\"}") : -1;
 }
 
 void run_storm(void)

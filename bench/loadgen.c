@@ -33,7 +33,7 @@
 #include "loadgen.h"
 
 struct opts o = {.mode = M_COT, .n = 10, .rate = 1, .warm = 3, .dur = 10, .drain = 3,
-                 .groups = 1, .conn_rate = 2000, .tracks = 2000};
+                 .groups = 1, .conn_rate = 2000, .tracks = 2000, .inflight = 128};
 struct stats st;
 struct client *cl;
 int n_all;                      /* clients including slow, preload and probe */
@@ -174,10 +174,12 @@ static uint32_t want_events(const struct client *c)
     return e | (c->wlen > c->woff ? EPOLLOUT : 0);
 }
 
-static void client_close(struct client *c)
+void client_close(struct client *c)
 {
     if (c->fd < 0)
         return;
+    if (c->ssl)
+        tls_free(c);
     epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
@@ -187,7 +189,8 @@ static void client_close(struct client *c)
 static void flush_out(struct client *c)
 {
     while (c->woff < c->wlen) {
-        ssize_t k = send(c->fd, c->wb + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+        ssize_t k = c->ssl ? tls_send(c, c->wb + c->woff, c->wlen - c->woff)
+                           : send(c->fd, c->wb + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
         if (k < 0) {
             if (errno != EAGAIN && errno != EINTR)
                 client_close(c);
@@ -219,7 +222,7 @@ void client_write(struct client *c, const void *p, size_t n)
         flush_out(c);
 }
 
-static void client_connect(struct client *c)
+void client_connect(struct client *c)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
     int one = 1;
@@ -238,10 +241,12 @@ static void client_connect(struct client *c)
         die("connect");
     c->ev_mask = 0;
     c->in_ep = false;
+    c->tcp_up = false;
     ep_set(c, EPOLLOUT);
 }
 
-static void on_connected(struct client *c)
+/* TCP is up: plain clients are connected, TLS clients start the handshake. */
+static void on_tcp_up(struct client *c)
 {
     int err = 0;
     socklen_t len = sizeof(err);
@@ -250,6 +255,16 @@ static void on_connected(struct client *c)
         errno = err;
         die("connect (is the server up?)");
     }
+    c->tcp_up = true;
+    if (o.tls)
+        tls_start(c);
+    else
+        mark_connected(c);
+}
+
+/* Ready to talk (with --tls: handshake done); t_conn includes the handshake. */
+void mark_connected(struct client *c)
+{
     c->connected = true;
     c->t_conn = now_ns();
     st.n_connected++;
@@ -321,12 +336,13 @@ static size_t frame_cot(struct client *c, const char *p, size_t n, int64_t now)
     }
 }
 
-static void on_readable(struct client *c)
+static void read_once(struct client *c)
 {
     size_t have = c->clen;
     if (have)
         memcpy(rbuf, c->carry, have);
-    ssize_t k = read(c->fd, rbuf + have, sizeof(rbuf) - have);
+    ssize_t k = c->ssl ? tls_recv(c, rbuf + have, sizeof(rbuf) - have)
+                       : read(c->fd, rbuf + have, sizeof(rbuf) - have);
     if (k <= 0) {
         if (k == 0 || (errno != EAGAIN && errno != EINTR))
             client_close(c);
@@ -346,6 +362,13 @@ static void on_readable(struct client *c)
     memcpy(c->carry, rbuf + used, c->clen);
     if (c->clen == sizeof(rbuf))
         die("frame larger than the read buffer");
+}
+
+static void on_readable(struct client *c)
+{
+    do
+        read_once(c);
+    while (c->fd >= 0 && c->tls_more);
 }
 
 /* ---- the schedule ------------------------------------------------------ */
@@ -391,8 +414,10 @@ static void dispatch(int timeout_ns)
         if (c->fd < 0)
             continue;
         if (!c->connected) {
-            if (evs[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-                on_connected(c);
+            if (c->tcp_up)
+                tls_handshake(c);
+            else if (evs[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+                on_tcp_up(c);
             continue;
         }
         if (evs[i].events & EPOLLOUT)
@@ -488,6 +513,8 @@ static void usage(void)
           "               -d DURATION_S [-s PAD_BYTES] [--atak] [-g GROUPS] [-P SERVER_PID]\n"
           "               [--drain S] [--slow K] [--metrics HTTP_PORT] [--label TEXT]\n"
           "               [--conn-rate PER_S] [--storm PER_S --tracks T]\n"
+          "               [--tls --cert PEM --key PEM --ca PEM [--idle S [--inflight K]]]\n"
+          "  --idle: open -n TLS connections, K handshakes at a time, hold them S s.\n"
           "  -p takes one port per group (round-robin) or one port for all groups;\n"
           "  with one port, mqtt/nats groups use one topic per group.\n",
           stderr);
@@ -512,6 +539,9 @@ static void parse_args(int argc, char **argv)
         {"slow", required_argument, 0, 'S'}, {"metrics", required_argument, 0, 'M'},
         {"label", required_argument, 0, 'L'}, {"conn-rate", required_argument, 0, 'C'},
         {"storm", required_argument, 0, 'T'}, {"tracks", required_argument, 0, 'K'},
+        {"tls", no_argument, 0, 'X'},        {"cert", required_argument, 0, 'c'},
+        {"key", required_argument, 0, 'k'},  {"ca", required_argument, 0, 'a'},
+        {"idle", required_argument, 0, 'I'}, {"inflight", required_argument, 0, 'F'},
         {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "m:p:n:r:w:d:s:g:P:h", lo, NULL)) != -1) {
@@ -535,10 +565,18 @@ static void parse_args(int argc, char **argv)
         case 'C': o.conn_rate = atof(optarg); break;
         case 'T': o.storm = atof(optarg); break;
         case 'K': o.tracks = atoi(optarg); break;
+        case 'X': o.tls = true; break;
+        case 'c': o.tls_cert = optarg; break;
+        case 'k': o.tls_key = optarg; break;
+        case 'a': o.tls_ca = optarg; break;
+        case 'I': o.idle = atof(optarg); break;
+        case 'F': o.inflight = atoi(optarg); break;
         default: usage();
         }
     }
-    if (!o.n_ports || o.n < 1 || o.rate <= 0 || o.groups < 1 || o.dur <= 0)
+    if (!o.n_ports || o.n < 1 || o.rate <= 0 || o.groups < 1 || o.dur <= 0 || o.inflight < 1)
+        usage();
+    if (o.tls && (o.mode != M_COT || !o.tls_cert || !o.tls_key || !o.tls_ca))
         usage();
 }
 
@@ -560,7 +598,11 @@ int main(int argc, char **argv)
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
         die("epoll_create1");
-    if (o.storm > 0)
+    if (o.tls)
+        tls_setup();
+    if (o.idle > 0)
+        run_tls_idle();
+    else if (o.storm > 0)
         run_storm();
     else
         run_fanout();

@@ -2,7 +2,8 @@
  * loadgen.h - shared state of the benchmark load generator (bench/ only).
  *
  * loadgen.c runs the loop and the CoT framing, lg_proto.c speaks MQTT and
- * NATS, lg_report.c samples the server and prints the results.  All of it
+ * NATS, lg_tls.c wraps CoT in mutual TLS, lg_report.c samples the server
+ * and prints the results.  All of it
  * is one single-threaded program; nothing here is thread-safe.
  */
 #ifndef KZ_BENCH_LOADGEN_H
@@ -11,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define MAX_PORTS 64
 #define HIST_N (40 * 256)
@@ -23,14 +25,19 @@ struct opts {
     int ports[MAX_PORTS], n_ports;
     int n, pad, groups, pid, slow, metrics_port, tracks;
     double rate, warm, dur, drain, conn_rate, storm;
-    bool atak;
+    bool atak, tls;
     const char *label;
+    const char *tls_cert, *tls_key, *tls_ca;
+    double idle;                /* W4 idle: seconds to hold the connections */
+    int inflight;               /* W4 idle: handshakes in progress at once */
 };
 
 struct client {
     int idx, id, group, fd;
     enum role role;
-    bool connected, ready, in_ep;
+    bool tcp_up, connected, ready, in_ep;
+    bool tls_more;              /* OpenSSL holds more decrypted input than fitted */
+    void *ssl;                  /* SSL * with --tls, else NULL */
     uint32_t ev_mask, seq;
     char *wb;                   /* pending output, wb[woff..wlen) */
     size_t wlen, woff, wcap;
@@ -68,6 +75,10 @@ void on_event(struct client *c, const char *p, size_t n, int64_t now);
 size_t build_event(const struct client *c, const char *uid_prefix, int64_t t, char *out,
                    size_t cap);
 void loop_until(bool (*stop)(int64_t now), int from, int to, double rate);
+void ep_set(struct client *c, uint32_t events);
+void client_connect(struct client *c);
+void client_close(struct client *c);
+void mark_connected(struct client *c);
 
 /* lg_proto.c: handshake, publish and framing for MQTT and NATS (CoT needs none). */
 void proto_hello(struct client *c);
@@ -79,5 +90,22 @@ void sample_tick(int64_t now);
 void window_mark(int64_t now, int end);
 void report_fanout(void);
 void run_storm(void);
+
+struct idle_sample {
+    int64_t wall;
+    double srv_cpu_s, gen_cpu_s, rss_kb, hwm_kb, conns;     /* conns: kizuna_connections */
+};
+void idle_take(struct idle_sample *s);
+
+/* lg_tls.c: mutual TLS on the same sockets (W4) and the idle-connection storm. */
+void tls_setup(void);
+void tls_start(struct client *c);
+void tls_handshake(struct client *c);
+ssize_t tls_send(struct client *c, const void *p, size_t n);
+ssize_t tls_recv(struct client *c, void *p, size_t cap);
+void tls_free(struct client *c);
+const char *tls_cipher(void);
+uint64_t tls_failed(void);
+void run_tls_idle(void);
 
 #endif

@@ -3,9 +3,10 @@
 # nats-server and mosquitto on the same workloads.
 #
 # Environment:
-#   BENCH_QUICK=1     W1 only at 200×10 and 1000×1 (plus the ATAK variant)
+#   BENCH_QUICK=1     W1 and W4 only at 200×10 and 1000×1 (plus the ATAK variant)
 #   BENCH_REPS=N      repetitions per run; the table shows medians (default 1)
-#   BENCH_WORKLOADS   which of "1 2 3 5 6" to run (default all)
+#   BENCH_WORKLOADS   which of "1 2 3 4 5 6" to run (default all)
+#   BENCH_IDLE=N      W4: idle TLS connections to hold (default 10000)
 #   BENCH_PEERS       which of "ref kizuna nats mosquitto" to run (default all); ref is
 #                     bench/fanout_ref.c, a framing-only server: the ceiling of the moment
 #   BENCH_WARMUP, BENCH_WINDOW, BENCH_DRAIN   seconds (default 3, 10, 3)
@@ -23,7 +24,8 @@ BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 KIZUNA=$BUILD/kizuna
 QUICK=${BENCH_QUICK:-0}
 REPS=${BENCH_REPS:-1}
-WORKLOADS=${BENCH_WORKLOADS:-1 2 3 5 6}
+WORKLOADS=${BENCH_WORKLOADS:-1 2 3 4 5 6}
+IDLE_N=${BENCH_IDLE:-10000}
 PEERS=${BENCH_PEERS:-ref kizuna nats mosquitto}
 WARM=${BENCH_WARMUP:-3}
 WIN=${BENCH_WINDOW:-10}
@@ -36,7 +38,7 @@ LG=$WORK/loadgen
 REF=$WORK/fanout_ref
 SRV_TIMEOUT=300
 CMDLINE="bench/run.sh ${1:-build}"
-for v in BENCH_QUICK BENCH_REPS BENCH_WORKLOADS BENCH_PEERS BENCH_PIN; do
+for v in BENCH_QUICK BENCH_REPS BENCH_WORKLOADS BENCH_PEERS BENCH_PIN BENCH_IDLE; do
     if [ -n "${!v:-}" ]; then CMDLINE="$v=\"${!v}\" $CMDLINE"; fi
 done
 
@@ -135,7 +137,7 @@ stop_server() {
 
 # ---- kizuna ----------------------------------------------------------------------
 
-# kz_config GROUPS QUEUE_BYTES MAX_DELAY_MS > yaml
+# kz_config GROUPS QUEUE_BYTES MAX_DELAY_MS > yaml; KZ_TLS=1: one mutual-TLS input
 kz_config() {
     local groups=$1 queue=$2 delay=$3 i
     cat <<EOF
@@ -143,8 +145,15 @@ node: {id: bench, nation: USA}
 store: {backend: sqlite, path: kizuna.db, max_delay_ms: $delay}
 limits: {max_event_bytes: 65536, out_queue_bytes: $queue, max_connections: 20000}
 log: {level: warn}
-inputs:
 EOF
+    if [ "$KZ_TLS" = 1 ]; then
+        echo "tls: {ca: pki/ca.pem, cert: pki/server.pem, key: pki/server.key, crl: pki/crl.pem}"
+        echo "inputs:"
+        echo "  - {name: cot, protocol: tls, listen: \"127.0.0.1:0\", default_label: UNCLASSIFIED}"
+        groups=0
+    else
+        echo "inputs:"
+    fi
     for ((i = 0; i < groups; i++)); do
         local name=cot g=Cyan
         if [ "$groups" -gt 1 ]; then name=cot$i g=G$i; fi
@@ -157,13 +166,27 @@ EOF
          "default_label: UNCLASSIFIED}"
 }
 
-KZ_GROUPS=1 KZ_QUEUE=4194304 KZ_DELAY=50 KZ_DATA_ROOT=$WORK
+KZ_GROUPS=1 KZ_QUEUE=4194304 KZ_DELAY=50 KZ_DATA_ROOT=$WORK KZ_TLS=0
+PKI=$WORK/pki-data   # CA, server and client certificates, users table: copied per TLS server
+
+# One CA, server certificate and client certificate (user "bench", in the users
+# table of the template data dir) for the whole invocation, made by the kizuna CLI.
+pki_setup() {
+    TLS_ARGS=(--tls --cert "$PKI/pki/bench.pem" --key "$PKI/pki/bench.key"
+              --ca "$PKI/pki/ca.pem")
+    [ -f "$PKI/pki/bench.pem" ] && return 0
+    "$KIZUNA" ca init --data "$PKI" >"$WORK/pki.log" 2>&1 &&
+        "$KIZUNA" cert issue --user bench --nation USA --clearance SECRET --groups Cyan \
+            --data "$PKI" >>"$WORK/pki.log" 2>&1 ||
+        { say "run.sh: kizuna ca init / cert issue failed:"; cat "$WORK/pki.log" >&2; return 1; }
+}
 
 start_kizuna() {
     local dir
     dir=$(mktemp -d "$KZ_DATA_ROOT/kz.XXXXXX")
     KZ_DIR=$dir
     kz_config "$KZ_GROUPS" "$KZ_QUEUE" "$KZ_DELAY" >"$dir/kizuna.yaml"
+    if [ "$KZ_TLS" = 1 ]; then cp -a "$PKI" "$dir/data"; fi
     SRV_LOG=$dir/kizuna.log
     start_server "$SRV_LOG" "$KIZUNA" serve -c "$dir/kizuna.yaml" --data "$dir/data" \
         --ports-file "$dir/ports.json" || return 1
@@ -287,6 +310,22 @@ w3() {
     run "W3/kizuna/storm" kizuna -n 5000 --storm 1000 --tracks 2000
 }
 
+# W4: W1 over mutual TLS next to the same W1 in plain TCP (same server build,
+# same minute), then a handshake storm that leaves BENCH_IDLE TLS connections
+# idle (and the same in plain TCP, to split TLS from per-connection state).
+w4() {
+    local grid="10x0.1 10x1 10x10 100x0.1 100x1 100x10 200x0.1 200x1 200x10 1000x0.1 1000x1 1000x10"
+    [ "$QUICK" = 1 ] && grid="200x10 1000x1"
+    pki_setup || { echo "W4: no certificates (see $WORK/pki.log)" >>"$WORK/problems.txt"; return; }
+    for nr in $grid; do
+        run "W4/kizuna/plain" kizuna -n "${nr%x*}" -r "${nr#*x}"
+        KZ_TLS=1 run "W4/kizuna/TLS" kizuna -n "${nr%x*}" -r "${nr#*x}" "${TLS_ARGS[@]}"
+    done
+    KZ_TLS=1 run "W4/kizuna/idle TLS" kizuna -n "$IDLE_N" --idle 10 --inflight 128 \
+        "${TLS_ARGS[@]}"
+    run "W4/kizuna/idle plain" kizuna -n "$IDLE_N" --idle 10 --inflight 128
+}
+
 w5() {
     run "W5/kizuna/disk, 50 ms" kizuna -n 200 -r 10
     KZ_DELAY=5 run "W5/kizuna/disk, 5 ms" kizuna -n 200 -r 10
@@ -331,7 +370,6 @@ write_doc() {
         echo "- Warm-up ${WARM} s, window ${WIN} s, drain ≤ ${DRAIN} s," \
              "${REPS} repetition(s) (medians)," \
              "server pinned: ${SRV_PIN[*]:-no}, generator pinned: ${GEN_PIN[*]:-no}"
-        echo "- W4: needs the TLS input (issue 3)."
         echo
         cat "$table"
         if [ -s "$WORK/problems.txt" ]; then
@@ -353,7 +391,8 @@ write_doc() {
 
 main() {
     install_peers
-    cc -O2 -std=gnu17 -Wall -o "$LG" "$HERE/loadgen.c" "$HERE/lg_proto.c" "$HERE/lg_report.c"
+    cc -O2 -std=gnu17 -Wall -o "$LG" "$HERE/loadgen.c" "$HERE/lg_proto.c" "$HERE/lg_report.c" \
+        "$HERE/lg_tls.c" -lssl -lcrypto
     cc -O2 -std=gnu17 -Wall -o "$REF" "$HERE/fanout_ref.c"
     LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
     say "run.sh: results in $WORK (load average $LOADAVG;" \
@@ -362,7 +401,6 @@ main() {
     for w in $WORKLOADS; do
         "w$w"
     done
-    say "W4: needs the TLS input (issue 3)"
     awk -v QUEUE="$W6_QUEUE" -f "$HERE/table.awk" "$RESULTS" >"$WORK/table.md"
     cat "$WORK/table.md"
     write_doc "$WORK/table.md"

@@ -76,7 +76,7 @@ function header(names,    n, i, c, s) {
     lab = F["label"] "@" F["n"] F["clients"] "x" F["rate"] "g" F["groups"] "s" F["slow"]
     if (!(lab in CNT)) {
         ORDER[++NL] = lab
-        KIND[lab] = F["mode"] == "storm" ? "storm" : "fanout"
+        KIND[lab] = F["mode"] == "storm" || F["mode"] == "idle" ? F["mode"] : "fanout"
     }
     c = ++CNT[lab]
     for (k in F)
@@ -85,6 +85,8 @@ function header(names,    n, i, c, s) {
 
 function fanout_note(lab, variant,    note) {
     note = variant
+    if (med(lab, "tls")) note = note ", " V[lab, "cipher", 1]
+    if (med(lab, "tls_failed") > 0) note = note ", " med(lab, "tls_failed") " handshakes failed"
     if (med(lab, "gen_bound")) note = note ", GENERATOR-BOUND"
     if (med(lab, "cross_group") > 0) note = note ", CROSS-GROUP " med(lab, "cross_group")
     if (med(lab, "closed") > 0) note = note ", " med(lab, "closed") " clients closed"
@@ -140,6 +142,24 @@ function storm_row(lab,    p, c) {
     row(c, 12)
 }
 
+function idle_row(lab,    p, c) {
+    split(V[lab, "label", 1], p, "/")
+    c[1] = p[1]
+    c[2] = p[2]
+    c[3] = p[3]
+    c[4] = med(lab, "tls") ? V[lab, "cipher", 1] : "plain TCP"
+    c[5] = sprintf("%d/%d", med(lab, "connected"), med(lab, "clients"))
+    c[6] = sprintf("%.0f", med(lab, "hs_per_s"))
+    c[7] = ms(med(lab, "hs_p50_ms")) " / " ms(med(lab, "hs_p99_ms"))
+    c[8] = sprintf("%.0f / %.0f%s", med(lab, "srv_cpu_pct"), med(lab, "gen_cpu_pct"),
+                   med(lab, "gen_bound") ? " GENERATOR-BOUND" : "")
+    c[9] = sprintf("%.0f", med(lab, "srv_conns"))
+    c[10] = sprintf("%.1f → %.1f", med(lab, "srv_rss_before_mb"), med(lab, "srv_rss_after_mb"))
+    c[11] = sprintf("%.1f", med(lab, "rss_per_conn_kb"))
+    c[12] = med(lab, "closed")
+    row(c, 12)
+}
+
 function find(prefix, n, rate,    i) {
     for (i = 1; i <= NL; i++)
         if (index(V[ORDER[i], "label", 1], prefix) == 1 && med(ORDER[i], "n") == n && \
@@ -160,14 +180,52 @@ function w1_target(lab, what, min_ratio, max_p99) {
            verdict(med(lab, "ratio") >= min_ratio && med(lab, "p99_ms") <= max_p99))
 }
 
+function find_label(label,    i) {
+    for (i = 1; i <= NL; i++)
+        if (V[ORDER[i], "label", 1] == label)
+            return ORDER[i]
+    return ""
+}
+
+function w4_targets(    i, tls, plain, r, any) {
+    for (i = 1; i <= NL; i++) {
+        tls = ORDER[i]
+        if (V[tls, "label", 1] != "W4/kizuna/TLS")
+            continue
+        plain = find("W4/kizuna/plain", med(tls, "n"), med(tls, "rate"))
+        if (plain == "" || med(plain, "delivered_per_s") <= 0)
+            continue
+        any = 1
+        r = med(tls, "delivered_per_s") / med(plain, "delivered_per_s")
+        printf("- W4 %d × %s Hz over mutual TLS ≥ 50 %% of plain: delivered/s %s vs %s = " \
+               "%.2f, ratio %.4f; p99 %s vs %s = %.2f×; server CPU %.0f %% vs %.0f %%: %s.\n",
+               med(tls, "n"), med(tls, "rate"), fmt_rate(med(tls, "delivered_per_s")),
+               fmt_rate(med(plain, "delivered_per_s")), r, med(tls, "ratio"),
+               msu(med(tls, "p99_ms")), msu(med(plain, "p99_ms")),
+               med(plain, "p99_ms") > 0 ? med(tls, "p99_ms") / med(plain, "p99_ms") : -1,
+               med(tls, "srv_cpu_pct"), med(plain, "srv_cpu_pct"),
+               verdict(r >= 0.5 && med(tls, "ratio") >= 0.999))
+    }
+    tls = find_label("W4/kizuna/idle TLS")
+    if (tls != "") {
+        any = 1
+        printf("- %d idle TLS connections in ≤ 100 MB RSS: %d held, RSS %.1f MB " \
+               "(%.1f KB per connection), handshakes %.0f/s: %s.\n", med(tls, "clients"),
+               med(tls, "srv_conns"), med(tls, "srv_rss_after_mb"), med(tls, "rss_per_conn_kb"),
+               med(tls, "hs_per_s"), med(tls, "clients") < 10000 ? "**not judged** (< 10 000)" : \
+               verdict(med(tls, "srv_rss_after_mb") <= 100 && med(tls, "srv_conns") >= 10000))
+    }
+    if (!any)
+        print "- W4 (TLS ≥ 50 % of plain; 10 000 idle TLS connections ≤ 100 MB): not run."
+}
+
 function targets(    base, slow, grow, lim) {
     print ""
     print "### Targets (issue 6)"
     print ""
     w1_target(find("W1/kizuna/375B", 200, 10), "200 × 10 Hz", 0.99999, 10)
     w1_target(find("W1/kizuna/375B", 1000, 1), "1000 × 1 Hz", 0.999, 50)
-    print "- 10 000 idle TLS connections in ≤ 100 MB; W4 ≥ 50 % of W1: not measured " \
-          "(W4 needs the TLS input, issue 3)."
+    w4_targets()
     base = find("W6/kizuna/no-slow", 200, 10)
     slow = find("W6/kizuna/slow", 200, 10)
     if (base == "" || slow == "")
@@ -199,6 +257,19 @@ END {
                    "RSS per connection KB;server / generator CPU %")
         }
         storm_row(ORDER[i])
+    }
+    hdr = 0
+    for (i = 1; i <= NL; i++) {
+        if (KIND[ORDER[i]] != "idle")
+            continue
+        if (!hdr++) {
+            print ""
+            header("workload;peer;variant;transport;connected;handshakes/s (connects/s);" \
+                   "handshake p50 / p99 ms (128 in flight);server / generator CPU % (storm);" \
+                   "server holds;server RSS MB (before → after idle);RSS per connection KB;" \
+                   "closed")
+        }
+        idle_row(ORDER[i])
     }
     targets()
 }
