@@ -33,7 +33,6 @@ struct job {
     struct kz__http_conn *c;
     enum job_kind kind;
     enum kz__http_fmt fmt;
-    struct kz_users *users; /* snapshot reference: read on the worker */
     char user[KZ__HTTP_MAX_USER + 1];
     char pass[KZ__HTTP_MAX_PASSWORD + 1];
     char *csr;
@@ -57,26 +56,13 @@ unsigned kz__enroll_pending(void)
 
 /* ---- on the worker -------------------------------------------------------------- */
 
-static bool check_password(struct job *j)
-{
-    const struct kz_user *u = kz_users_find(j->users, j->user);
-
-    return u && u->password_hash && kz_password_verify(u->password_hash, j->pass);
-}
-
 /* Record the certificate so `kizuna cert revoke USER` covers it. */
-static int record_cert(struct job *j, int64_t not_after)
+static int record_cert(struct job *j, struct kz_userdb *db, int64_t not_after)
 {
-    struct kz_userdb *db = NULL;
-    int rc = kz_userdb_open(j->db_path, &db, j->err, sizeof(j->err));
-
-    if (rc == KZ_OK)
-        rc = kz_userdb_add_cert(db, j->user, j->serial, not_after, j->err, sizeof(j->err));
-    kz_userdb_close(db);
-    return rc;
+    return kz_userdb_add_cert(db, j->user, j->serial, not_after, j->err, sizeof(j->err));
 }
 
-static void sign(struct job *j)
+static void sign(struct job *j, struct kz_userdb *db)
 {
     static const char *const rdns[] = {"O", "OU", NULL};
     int64_t not_after = 0;
@@ -90,25 +76,31 @@ static void sign(struct job *j)
         j->status = 400;
     } else if (rc != KZ_OK) {
         j->status = 500;
-    } else if (record_cert(j, not_after) != KZ_OK) {
+    } else if (record_cert(j, db, not_after) != KZ_OK) {
         j->status = 500;
     } else {
         j->status = 200;
     }
 }
 
+/* Password hashes live only in the database (the users snapshot has none). */
 static void run_job(uv_work_t *w)
 {
     struct job *j = w->data;
+    struct kz_userdb *db = NULL;
 
-    j->status = 401;
-    snprintf(j->err, sizeof(j->err), "wrong username or password");
-    if (!check_password(j))
+    j->status = 500;
+    if (kz_userdb_open(j->db_path, &db, j->err, sizeof(j->err)) != KZ_OK)
         return;
-    j->err[0] = '\0';
-    j->status = 200;
-    if (j->kind == JOB_SIGN)
-        sign(j);
+    if (kz_userdb_check_password(db, j->user, j->pass) != KZ_OK) {
+        j->status = 401;
+        snprintf(j->err, sizeof(j->err), "wrong username or password");
+    } else if (j->kind == JOB_SIGN) {
+        sign(j, db);
+    } else {
+        j->status = 200;
+    }
+    kz_userdb_close(db);
 }
 
 /* ---- answers (loop) ----------------------------------------------------------- */
@@ -179,7 +171,6 @@ static void answer(struct kz__http_conn *c, const struct job *j)
 
 static void job_free(struct job *j)
 {
-    kz_users_unref(j->users);
     explicit_bzero(j->pass, sizeof(j->pass));
     free(j->csr);
     free(j->cert_der);
@@ -225,8 +216,6 @@ static void start(struct kz__http_conn *c, struct job *j)
     }
     j->c = c;
     j->work.data = j;
-    j->users = kz_tls_users();
-    kz_users_ref(j->users);
     snprintf(j->pki_dir, sizeof(j->pki_dir), "%s", kz_tls_pki_dir());
     snprintf(j->db_path, sizeof(j->db_path), "%s", kz_tls_db_path());
     j->days = c->opts->enroll_days ? c->opts->enroll_days : 365;
