@@ -225,11 +225,12 @@ bool kz_alliance_is_under(const struct kz_alliance *a, const char *unit, const c
 
 /*
  * Label filter for REST: entries whose label `who` may not see are left
- * out.  NULL = no filtering (CLI on the operator's own file).
+ * out, silently: nothing in an answer says that anything was, nor how many
+ * (that alone would reveal them).  NULL = no filtering (CLI on the
+ * operator's own file).
  */
 struct kz_alliance_view {
     const struct kz_release_subject *who;
-    unsigned hidden;   /* incremented per entry left out */
 };
 
 /*

@@ -29,7 +29,7 @@ int32_t *kz__change_days(const struct kz_alliance *a, unsigned *n);
 
 /* Add the label of an entry to a JSON object when it has one. */
 void kz__json_label(json_t *o, const char *label);
-/* True when the view lets `lab` out (counts the hidden otherwise). */
+/* True when the view lets `lab` out. */
 bool kz__visible(struct kz_alliance_view *v, const char *label, const struct kz_label *lab);
 
 /* Parse "HH:MM-HH:MM Mon-Fri" / "24/7"; KZ_ERR_PARSE. */

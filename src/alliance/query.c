@@ -10,12 +10,7 @@
 
 bool kz__visible(struct kz_alliance_view *v, const char *label, const struct kz_label *lab)
 {
-    if (!v || !v->who || !label)
-        return true;
-    if (kz_may_release(lab, v->who, NULL))
-        return true;
-    v->hidden++;
-    return false;
+    return !v || !v->who || !label || kz_may_release(lab, v->who, NULL);
 }
 
 /* A relation leaves only with its own label and those of both ends allowing it. */

@@ -2,8 +2,9 @@
  * api_alliance.c - GET /api/v1/alliance/{show,chain,can-task,counterpart,
  * forums,path}: the alliance queries as JSON, answered from the model the
  * server loaded (kz_alliance_current()).  Entries carrying a label the
- * caller may not see are left out (the input's release subject); the
- * answer's "hidden" says how many were.
+ * caller may not see are left out (the input's release subject), silently:
+ * an answer never says that, or how many, entries were left out, and a
+ * hidden command is answered like an unknown one (404).
  *
  * Parameters: at=YYYY-MM-DD (path: an ISO time, Z or +hh:mm), unit=, from=,
  * to=, via=, routes=1..50, compare=1 (path: hub-and-spokes vs lattice), hub=.
@@ -68,7 +69,6 @@ static bool begin(struct kz__http_conn *c, struct q *q)
     q->day = kz_day_of_us(q->t0 * 1000000);
     /* Without an identity the zero subject sees nothing that carries a label. */
     q->view.who = &kz__http_viewer(c)->subject;
-    q->view.hidden = 0;
     return true;
 }
 
@@ -81,7 +81,7 @@ static const char *need(struct kz__http_conn *c, const char *name)
 }
 
 /* Evaluated after the query: `o` is filled by the call in the argument list. */
-static void reply(struct kz__http_conn *c, struct q *q, int rc, json_t **op)
+static void reply(struct kz__http_conn *c, int rc, json_t **op)
 {
     json_t *o = *op;
 
@@ -93,7 +93,6 @@ static void reply(struct kz__http_conn *c, struct q *q, int rc, json_t **op)
         kz__http_error(c, 400, "%s", kz_strerror(rc));
         return;
     }
-    json_object_set_new(o, "hidden", json_integer(q->view.hidden));
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8));
     json_decref(o);
     kz__http_respond(c, 200, "application/json", NULL, s, strlen(s));
@@ -108,7 +107,7 @@ void kz__api_alliance_show(struct kz__http_conn *c)
     if (!begin(c, &q))
         return;
     o = kz_alliance_show(q.a, q.day, &q.view);
-    reply(c, &q, KZ_OK, &o);
+    reply(c, KZ_OK, &o);
 }
 
 void kz__api_alliance_forums(struct kz__http_conn *c)
@@ -119,7 +118,7 @@ void kz__api_alliance_forums(struct kz__http_conn *c)
     if (!begin(c, &q))
         return;
     o = kz_alliance_forums(q.a, q.day, &q.view);
-    reply(c, &q, KZ_OK, &o);
+    reply(c, KZ_OK, &o);
 }
 
 void kz__api_alliance_chain(struct kz__http_conn *c)
@@ -129,7 +128,7 @@ void kz__api_alliance_chain(struct kz__http_conn *c)
     json_t *o = NULL;
 
     if (begin(c, &q) && (unit = need(c, "unit")) != NULL)
-        reply(c, &q, kz_alliance_chain(q.a, unit, q.day, &q.view, &o), &o);
+        reply(c, kz_alliance_chain(q.a, unit, q.day, &q.view, &o), &o);
 }
 
 void kz__api_alliance_counterpart(struct kz__http_conn *c)
@@ -139,7 +138,7 @@ void kz__api_alliance_counterpart(struct kz__http_conn *c)
     json_t *o = NULL;
 
     if (begin(c, &q) && (unit = need(c, "unit")) != NULL)
-        reply(c, &q, kz_alliance_counterpart(q.a, unit, q.day, &q.view, &o), &o);
+        reply(c, kz_alliance_counterpart(q.a, unit, q.day, &q.view, &o), &o);
 }
 
 void kz__api_alliance_can_task(struct kz__http_conn *c)
@@ -149,22 +148,85 @@ void kz__api_alliance_can_task(struct kz__http_conn *c)
     json_t *o = NULL;
 
     if (begin(c, &q) && (from = need(c, "from")) != NULL && (to = need(c, "to")) != NULL)
-        reply(c, &q, kz_alliance_can_task(q.a, from, to, q.day, &q.view, &o), &o);
+        reply(c, kz_alliance_can_task(q.a, from, to, q.day, &q.view, &o), &o);
 }
 
-/* The latency analysis names commands only: refused when any is hidden from the caller. */
-static bool path_visible(struct q *q, const char *const *ids, size_t n)
+/* ---- path: the latency analysis, filtered after the fact ------------------- */
+
+#define ALL_ROUTES 50
+
+static bool cmd_hidden(const struct q *q, const char *id)
 {
-    for (size_t i = 0; i < n; i++) {
-        const struct kz_command *cmd = ids[i] ? kz_alliance_command(q->a, ids[i]) : NULL;
-        if (cmd && cmd->label && !kz_may_release(&cmd->lab, q->view.who, NULL))
+    const struct kz_command *cmd = id ? kz_alliance_command(q->a, id) : NULL;
+    return cmd && cmd->label && !kz_may_release(&cmd->lab, q->view.who, NULL);
+}
+
+static bool forum_hidden(const struct q *q, const char *id)
+{
+    for (unsigned i = 0; i < q->a->n_forums; i++) {
+        const struct kz_forum *f = &q->a->forums[i];
+        if (strcmp(f->id, id) == 0)
+            return f->label && !kz_may_release(&f->lab, q->view.who, NULL);
+    }
+    return false;
+}
+
+/* A route leaves only when every command on it and every forum it uses may. */
+static bool route_visible(const struct q *q, json_t *route)
+{
+    json_t *hop;
+    size_t i;
+
+    json_array_foreach(json_object_get(route, "hops"), i, hop) {
+        const char *node = json_string_value(json_object_get(hop, "node"));
+        const char *link = json_string_value(json_object_get(hop, "link"));
+        if (cmd_hidden(q, node) || (link && forum_hidden(q, link)))
             return false;
     }
-    for (unsigned i = 0; i < q->a->n_commands; i++)
-        if (q->a->commands[i].label &&
-            !kz_may_release(&q->a->commands[i].lab, q->view.who, NULL))
-            q->view.hidden++;
-    return q->view.hidden == 0;
+    json_array_foreach(json_object_get(route, "via"), i, hop)
+        if (cmd_hidden(q, json_string_value(hop)))
+            return false;
+    return true;
+}
+
+/* Keep the first `max` routes the caller may see, fastest first as computed. */
+static void filter_routes(const struct q *q, json_t *o, size_t max)
+{
+    json_t *routes = json_object_get(o, "routes");
+
+    for (size_t i = 0; i < json_array_size(routes);) {
+        if (i < max && route_visible(q, json_array_get(routes, i)))
+            i++;
+        else
+            json_array_remove(routes, i);
+    }
+}
+
+/* Pairs with a command the caller may not see are left out; the totals follow. */
+static void filter_pairs(const struct q *q, json_t *o)
+{
+    static const char *const keys[] = {"hub_mean_s", "hub_worst_s", "lattice_mean_s",
+                                       "lattice_worst_s"};
+    json_t *pairs = json_object_get(o, "pairs");
+
+    for (size_t i = 0; i < json_array_size(pairs);) {
+        json_t *p = json_array_get(pairs, i);
+        if (cmd_hidden(q, json_string_value(json_object_get(p, "a"))) ||
+            cmd_hidden(q, json_string_value(json_object_get(p, "b"))))
+            json_array_remove(pairs, i);
+        else
+            i++;
+    }
+    for (unsigned k = 0; k < KZ_ARRAY_LEN(keys); k++) {
+        json_int_t sum = 0, worst = 0, v;
+        size_t n = json_array_size(pairs);
+        for (size_t i = 0; i < n; i++) {
+            v = json_integer_value(json_object_get(json_array_get(pairs, i), keys[k]));
+            sum += v;
+            worst = v > worst ? v : worst;
+        }
+        json_object_set_new(o, keys[k], json_integer(k % 2 ? worst : n ? sum / (json_int_t)n : 0));
+    }
 }
 
 void kz__api_alliance_path(struct kz__http_conn *c)
@@ -177,28 +239,32 @@ void kz__api_alliance_path(struct kz__http_conn *c)
     const char *from, *to;
     json_t *o = NULL;
     struct q q;
+    int rc;
 
     if (!begin(c, &q))
         return;
-    if (routes < 1 || routes > 50) {
+    if (routes < 1 || routes > ALL_ROUTES) {
         kz__http_error(c, 400, "routes must be 1..50");
         return;
     }
     if (cmp && strcmp(cmp, "1") == 0) {
-        const char *ids[] = {hub};
-        if (!path_visible(&q, ids, 1)) {
-            kz__http_error(c, 403, "the model holds commands not releasable to you");
-            return;
-        }
-        reply(c, &q, kz_alliance_compare_topology(q.a, hub, q.t0, &o), &o);
+        if (!hub && q.a->n_nations)
+            hub = q.a->nations[0].top;
+        rc = cmd_hidden(&q, hub) ? KZ_ERR_NOTFOUND
+                                 : kz_alliance_compare_topology(q.a, hub, q.t0, &o);
+        if (rc == KZ_OK)
+            filter_pairs(&q, o);
+        reply(c, rc, &o);
         return;
     }
     if ((from = need(c, "from")) == NULL || (to = need(c, "to")) == NULL)
         return;
-    const char *ids[] = {from, to, via};
-    if (!path_visible(&q, ids, 3)) {
-        kz__http_error(c, 403, "the model holds commands not releasable to you");
-        return;
-    }
-    reply(c, &q, kz_alliance_paths(q.a, from, to, via, q.t0, (unsigned)routes, &o), &o);
+    /* A hidden end or waypoint is answered like an unknown one. */
+    if (cmd_hidden(&q, from) || cmd_hidden(&q, to) || cmd_hidden(&q, via))
+        rc = KZ_ERR_NOTFOUND;
+    else
+        rc = kz_alliance_paths(q.a, from, to, via, q.t0, ALL_ROUTES, &o);
+    if (rc == KZ_OK)
+        filter_routes(&q, o, routes);
+    reply(c, rc, &o);
 }

@@ -144,7 +144,22 @@ describe('REST /api/v1/alliance', () => {
         assert.equal(phl.status, 404);
         const show = await get('phl', '/api/v1/alliance/show?at=2025-01-01');
         assert.ok(!JSON.stringify(show.json).includes('JFLT'));
-        assert.ok(show.json.hidden > 0);
+        // Nothing in an answer says that entries were left out, or how many.
+        assert.ok(!('hidden' in show.json));
+        assert.deepEqual(Object.keys(show.json).sort(), Object.keys((await get('web', '/api/v1/alliance/show?at=2025-01-01')).json).sort());
+        // A hidden command is answered exactly like an unknown one, in path too.
+        const hiddenPath = await get('phl', '/api/v1/alliance/path?from=JFLT&to=JHQ&at=2025-01-06T09:00Z');
+        const unknownPath = await get('phl', '/api/v1/alliance/path?from=NOPE&to=JHQ&at=2025-01-06T09:00Z');
+        assert.equal(hiddenPath.status, 404);
+        assert.deepEqual(hiddenPath.json, unknownPath.json);
+        // Routes between visible commands leave out what the caller may not see.
+        const route = await get('phl', '/api/v1/alliance/path?from=FLT&to=JHQ&at=2025-01-06T09:00Z');
+        assert.equal(route.status, 200, JSON.stringify(route.json));
+        assert.ok(route.json.routes.length > 0);
+        assert.ok(!JSON.stringify(route.json).includes('JFLT'));
+        const cmp = await get('phl', '/api/v1/alliance/path?compare=1&at=2025-01-06T00:00Z');
+        assert.equal(cmp.status, 200, JSON.stringify(cmp.json));
+        assert.ok(!JSON.stringify(cmp.json).includes('JFLT'));
     });
 
     test('hot reload: a bad file is refused and the old model keeps serving', async () => {
