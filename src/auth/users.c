@@ -6,6 +6,7 @@
  * users/certs, so a busy timeout is enough to share the WAL database.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -326,13 +327,33 @@ int kz_userdb_each(struct kz_userdb *db, void (*fn)(void *ud, const struct kz_us
     return rc;
 }
 
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static char dummy_hash[crypto_pwhash_STRBYTES];
+
+static void make_dummy_hash(void)
+{
+    unsigned char secret[16];
+    char text[33];
+
+    randombytes_buf(secret, sizeof(secret));
+    sodium_bin2hex(text, sizeof(text), secret, sizeof(secret));
+    if (kz_password_hash(text, dummy_hash, sizeof(dummy_hash)) != KZ_OK)
+        dummy_hash[0] = '\0';
+}
+
 int kz_userdb_check_password(struct kz_userdb *db, const char *user, const char *password)
 {
     struct kz_user u;
     char err[128];
 
-    if (kz_userdb_get(db, user, &u, err, sizeof(err)) != KZ_OK)
+    if (kz_userdb_get(db, user, &u, err, sizeof(err)) != KZ_OK || !u.password_hash) {
+        /* Spend the same time as a real check, so the answer's timing does
+         * not tell which user names exist. */
+        pthread_once(&dummy_once, make_dummy_hash);
+        kz_password_verify(dummy_hash, password);
+        kz_user_clear(&u);
         return KZ_ERR_DENIED;
+    }
     bool ok = kz_password_verify(u.password_hash, password);
     kz_user_clear(&u);
     return ok ? KZ_OK : KZ_ERR_DENIED;
