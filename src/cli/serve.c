@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/auth.h"
 #include "cli/cli.h"
 #include "http/http.h"
 #include "net/net.h"
@@ -285,6 +286,14 @@ static int start_tls(struct server *srv)
     return KZ_OK;
 }
 
+/* Certificate identities, for events stored or queried by sender name. */
+static const struct kz_identity *user_identity(void *ud, const char *user)
+{
+    const struct kz_user *u = kz_users_find(kz_tls_users(), user);
+    KZ_UNUSED(ud);
+    return u ? &u->id : NULL;
+}
+
 static int start(struct server *srv)
 {
     int rc;
@@ -311,11 +320,13 @@ static int start(struct server *srv)
                                                 .inputs = srv->inputs,
                                                 .n_inputs = srv->cfg->inputs_count,
                                                 .node_id = srv->cfg->node->id,
+                                                .user_identity = user_identity,
                                             });
     set_opts(srv);
-    if ((rc = kz_router_restore(srv->router)) != KZ_OK)
-        return rc;
+    /* TLS first: restoring events of certificate users needs their identities. */
     if ((rc = start_tls(srv)) != KZ_OK)
+        return rc;
+    if ((rc = kz_router_restore(srv->router)) != KZ_OK)
         return rc;
     return start_inputs(srv);
 }

@@ -133,6 +133,13 @@ struct kz_router;
 
 struct kz_router_opts {
     const struct kz_label_policy *policy;   /* labels; must outlive the router */
+    /*
+     * Identity of a user by name, for events from inputs whose identities
+     * come from certificates (stored or queried events carry only the user
+     * name).  May be NULL; the result is borrowed for the call.
+     */
+    const struct kz_identity *(*user_identity)(void *ud, const char *user);
+    void *user_ud;
     struct kz_store *store;             /* may be NULL (no persistence) */
     const struct kz_input *inputs;      /* every input, for origin lookup */
     unsigned n_inputs;

@@ -16,6 +16,8 @@
 struct kz_router {
     uv_loop_t *loop;
     const struct kz_label_policy *policy;
+    const struct kz_identity *(*user_identity)(void *ud, const char *user);
+    void *user_ud;
     struct kz_store *store;
     const struct kz_input *inputs;
     unsigned n_inputs;
@@ -47,6 +49,8 @@ struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *op
     struct kz_router *r = kz_xcalloc(1, sizeof(*r));
     r->loop = loop;
     r->policy = opts->policy;
+    r->user_identity = opts->user_identity;
+    r->user_ud = opts->user_ud;
     r->store = opts->store;
     r->inputs = opts->inputs;
     r->n_inputs = opts->n_inputs;
@@ -141,26 +145,54 @@ static bool visible(struct kz_router *r, const struct kz_event *ev, const struct
     return false;
 }
 
-/* Parse a stored or queried event's label; originator = its input's nation. */
-static void label_of(struct kz_router *r, const struct kz_event *ev, const struct kz_input *in,
+/*
+ * Who sent a stored or queried event: its input's identity, or, on inputs
+ * whose identities come from certificates, the sender's own (resolved by
+ * user name).  False when neither is known: nobody sees the event.
+ */
+static bool origin_of(struct kz_router *r, const struct kz_event *ev, struct kz_groupset *out,
+                      uint16_t *nation)
+{
+    const struct kz_input *in = find_input(r, ev->origin_input);
+    const struct kz_identity *id;
+    struct kz_release_subject who;
+
+    if (in && in->identity) {
+        *out = in->out;
+        *nation = in->subject.nation;
+        return true;
+    }
+    if (!in || !r->user_identity || !ev->origin_user ||
+        !(id = r->user_identity(r->user_ud, ev->origin_user)))
+        return false;
+    if (kz_groupset_from(out, id->groups_out, id->groups_out_count) ||
+        kz_release_subject_from(id, r->policy, &who))
+        return false;
+    *nation = who.nation;
+    return true;
+}
+
+/* Parse a stored or queried event's label with the given originator. */
+static void label_of(struct kz_router *r, const struct kz_event *ev, uint16_t originator,
                      struct kz_label *out)
 {
     memset(out, 0, sizeof(*out));   /* invalid: releases nothing */
     if (ev->access &&
         kz_label_parse(r->policy, ev->access, strlen(ev->access), out, NULL, 0) == KZ_OK)
-        out->originator = in->subject.nation;
+        out->originator = originator;
 }
 
 bool kz_router_visible(struct kz_router *r, const struct kz_event *ev, const struct kz_sub *to,
                        enum kz_exit exit)
 {
-    const struct kz_input *in = find_input(r, ev->origin_input);
+    struct kz_groupset out;
     struct kz_label label;
+    uint16_t nation;
 
-    if (!in)
+    if (!origin_of(r, ev, &out, &nation))
         return false;   /* unknown origin: fail closed */
-    label_of(r, ev, in, &label);
-    return visible(r, ev, &label, &in->out, to, exit);
+    label_of(r, ev, nation, &label);
+    return visible(r, ev, &label, &out, to, exit);
 }
 
 /* ---- subscribers ------------------------------------------------------ */
@@ -469,7 +501,6 @@ static void restore_one(void *ud, uint64_t seq, const char *xml, size_t len,
     char err[160];
 
     kz_event_init(&ev);
-    const struct kz_input *in = find_input(c->r, origin_input);
     if (kz_cot_decode(c->dec, xml, len, &ev, &why, err, sizeof(err)) != KZ_OK) {
         kz_log(KZ_LOG_WARN, "stored track does not decode; skipped", "seq=%llu reason=%s",
                (unsigned long long)seq, kz_reject_name(why));
@@ -481,13 +512,14 @@ static void restore_one(void *ud, uint64_t seq, const char *xml, size_t len,
         ev.access = kz_xstrdup(stored_label);
     ev.origin_input = kz_xstrdup(origin_input);
     ev.origin_user = kz_xstrdup(origin_user);
-    /* An input that no longer exists has no groups and no label: nobody
+    /* A sender that no longer exists has no groups and no label: nobody
      * sees its events. */
-    struct kz_groupset none = {{0}};
+    struct kz_groupset out = {{0}};
     struct kz_label label = {0};
-    if (in)
-        label_of(c->r, &ev, in, &label);
-    kz__tracks_put(&c->r->tracks, &ev, &label, in ? &in->out : &none);
+    uint16_t nation;
+    if (origin_of(c->r, &ev, &out, &nation))
+        label_of(c->r, &ev, nation, &label);
+    kz__tracks_put(&c->r->tracks, &ev, &label, &out);
     c->loaded++;
 }
 

@@ -13,7 +13,8 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 
 import {
-    CotClient, cotEvent, runCli, startServer, tcpInput, uniq, waitUntil, withTimeout,
+    CotClient, cotEvent, httpInput, request, runCli, startServer, tcpInput, tracks, uidsOf, uniq,
+    waitUntil, withTimeout,
 } from './lib/harness.mjs';
 
 let server;
@@ -134,4 +135,49 @@ test('a revoked certificate is refused after the CRL reloads, without restart', 
     await t.waitUid(uid2);
     await b.close();
     await t.close();
+});
+
+test('an expired certificate from the right CA is refused', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-expired-'));
+    fs.writeFileSync(path.join(dir, 'index.txt'), '');
+    fs.writeFileSync(path.join(dir, 'serial'), '1000\n');
+    fs.writeFileSync(path.join(dir, 'ca.cnf'), [
+        '[ca]', 'default_ca = d', '[d]', `database = ${dir}/index.txt`, `serial = ${dir}/serial`,
+        `new_certs_dir = ${dir}`, 'default_md = sha256', 'policy = p', 'unique_subject = no',
+        'x509_extensions = ext', '[p]', 'commonName = supplied',
+        '[ext]', 'keyUsage = digitalSignature', 'extendedKeyUsage = clientAuth', '',
+    ].join('\n'));
+    const run = (args) => {
+        const r = spawnSync('openssl', args, { encoding: 'utf8', timeout: 20000 });
+        assert.equal(r.status, 0, `openssl ${args[0]}: ${r.stderr}`);
+    };
+    run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+        '-keyout', path.join(dir, 'alice.key'), '-subj', '/CN=alice', '-out', path.join(dir, 'alice.csr')]);
+    run(['ca', '-batch', '-config', path.join(dir, 'ca.cnf'), '-cert', path.join(pki, 'ca.pem'),
+        '-keyfile', path.join(pki, 'ca.key'), '-in', path.join(dir, 'alice.csr'),
+        '-out', path.join(dir, 'alice.pem'), '-startdate', '20200101000000Z', '-enddate', '20200201000000Z']);
+    await assertRefused(server.port('cot-tls'), 'alice', dir);
+    await waitUntil(() => /expired/i.test(server.stderr), { what: 'the refusal to name the expiry' });
+    fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('events of certificate users survive a restart and reach REST viewers', async () => {
+    server.config.inputs.push({ ...httpInput('web'), default_label: 'UNCLASSIFIED' });
+    await server.restart();
+    const a = await tlsConnect(server.port('cot-tls'), 'alice');
+    const t = await CotClient.connect(server.port('cot'));
+    const uid = uniq('cert-user');
+    await a.send(cotEvent({ uid, callsign: 'ALICE' }));
+    await t.waitUid(uid);
+    await a.close();
+    await t.close();
+    await server.restart();
+    const late = await CotClient.connect(server.port('cot'));
+    await late.waitUid(uid, { what: 'replay of a certificate user\'s event after restart' });
+    await late.close();
+    assert.ok(uidsOf(await tracks(server.port('web'))).includes(uid), '/api/v1/tracks');
+    await waitUntil(async () => {
+        const res = await request(server.port('web'), 'GET', `/api/v1/events?uid=${uid}`);
+        return uidsOf(res.json()).includes(uid);
+    }, { what: '/api/v1/events to list it' });
 });
