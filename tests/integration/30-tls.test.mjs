@@ -13,7 +13,7 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 
 import {
-    CotClient, cotEvent, httpInput, request, runCli, startServer, tcpInput, tracks, uidsOf, uniq,
+    CotClient, cotEvent, httpInput, metric, request, runCli, startServer, tcpInput, tracks, uidsOf, uniq,
     waitUntil, withTimeout,
 } from './lib/harness.mjs';
 
@@ -180,4 +180,44 @@ test('events of certificate users survive a restart and reach REST viewers', asy
         const res = await request(server.port('web'), 'GET', `/api/v1/events?uid=${uid}`);
         return uidsOf(res.json()).includes(uid);
     }, { what: '/api/v1/events to list it' });
+});
+
+test('a storm of unfinished handshakes creates no sessions', async () => {
+    const web = server.port('web');
+    const subs0 = await metric(web, 'kizuna_subscribers');
+    // The first bytes of a TLS ClientHello, then nothing: truncated handshakes.
+    const partial = Buffer.from('16030100c8010000c40303', 'hex');
+    const socks = await Promise.all(Array.from({ length: 200 }, () => new Promise((resolve) => {
+        const s = net.connect(server.port('cot-tls'), '127.0.0.1', () => { s.write(partial); resolve(s); });
+        s.on('error', () => {});
+    })));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await metric(web, 'kizuna_subscribers'), subs0, 'sessions exist before authentication');
+    for (const s of socks) s.destroy();
+    // The server is still fine for an authenticated client.
+    const b = await tlsConnect(server.port('cot-tls'), 'bob');
+    const t = await CotClient.connect(server.port('cot'));
+    const uid = uniq('after-storm');
+    await b.send(cotEvent({ uid }));
+    await t.waitUid(uid);
+    await b.close();
+    await t.close();
+});
+
+test('a data package unzips to the expected files and its .p12 opens with atakatak', async () => {
+    const out = path.join(os.tmpdir(), `kizuna-pkg-${process.pid}.zip`);
+    await cli('cert', 'package', '--user', 'bob', '--host', 'kizuna.example', '--out', out);
+    const list = spawnSync('unzip', ['-Z1', out], { encoding: 'utf8' });
+    assert.equal(list.status, 0, list.stderr);
+    const files = list.stdout.trim().split('\n');
+    assert.ok(files.some((f) => f.endsWith('manifest.xml')), files.join(','));
+    assert.ok(files.some((f) => f.endsWith('.pref')), files.join(','));
+    const p12s = files.filter((f) => f.endsWith('.p12'));
+    assert.equal(p12s.length, 2, `client and truststore .p12: ${files.join(',')}`);
+    for (const f of p12s) {
+        const x = spawnSync('sh', ['-c', `unzip -p '${out}' '${f}' | openssl pkcs12 -passin pass:atakatak -noout`],
+            { encoding: 'utf8' });
+        assert.equal(x.status, 0, `${f}: ${x.stderr}`);
+    }
+    fs.rmSync(out, { force: true });
 });
