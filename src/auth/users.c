@@ -343,7 +343,7 @@ static void make_dummy_hash(void)
 
 int kz_userdb_check_password(struct kz_userdb *db, const char *user, const char *password)
 {
-    struct kz_user u;
+    struct kz_user u = {0};
     char err[128];
 
     if (kz_userdb_get(db, user, &u, err, sizeof(err)) != KZ_OK || !u.password_hash) {
