@@ -19,6 +19,8 @@
 
 #define RELOAD_MS 2000
 #define READ_CHUNK 16384
+#define TLS_RECORD_MAX 16384     /* largest TLS plaintext record */
+#define WBIO_KEEP_MAX 65536      /* larger write BIOs are replaced once drained */
 
 /* ---- TCP ---------------------------------------------------------------- */
 
@@ -324,6 +326,14 @@ static int flush_wbio(struct kz_transport *t, kz_transport_write_cb cb, void *ud
     w->cb = cb;
     w->ud = ud;
     w->len = (size_t)BIO_read(c->wbio, w->data, (int)pending);
+    if (w->len > WBIO_KEEP_MAX) {
+        /* A memory BIO keeps the size of its largest burst: start afresh. */
+        BIO *fresh = BIO_new(BIO_s_mem());
+        if (fresh) {
+            SSL_set0_wbio(c->ssl, fresh);
+            c->wbio = fresh;
+        }
+    }
     uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
     int rc = uv_write(&w->req, t->stream, &b, 1, on_wreq_done);
     if (rc < 0) {
@@ -408,15 +418,36 @@ static int tls_write(struct kz_transport *t, const uv_buf_t *iov, unsigned n,
                      kz_transport_write_cb cb, void *ud)
 {
     struct tls_conn *c = t->tls;
+    /*
+     * Events are small; one SSL_write each would make one TLS record each,
+     * and the per-record cost dominated fan-out.  Gather them into full
+     * records instead.  Loop thread only, so one staging buffer will do.
+     */
+    static char stage[TLS_RECORD_MAX];
+    size_t used = 0;
 
-    /* The write BIO grows as needed, so SSL_write takes every byte. */
     for (unsigned i = 0; i < n; i++) {
-        if (iov[i].len && SSL_write(c->ssl, iov[i].base, (int)iov[i].len) <= 0) {
-            fail(t, KZ_ERR_IO, "SSL_write");
-            return UV_EPROTO;
+        const char *p = iov[i].base;
+        size_t left = iov[i].len;
+        while (left) {
+            size_t take = left < sizeof(stage) - used ? left : sizeof(stage) - used;
+            memcpy(stage + used, p, take);
+            used += take;
+            p += take;
+            left -= take;
+            /* The write BIO grows as needed, so SSL_write takes every byte. */
+            if (used == sizeof(stage) && SSL_write(c->ssl, stage, (int)used) <= 0)
+                goto fail;
+            if (used == sizeof(stage))
+                used = 0;
         }
     }
+    if (used && SSL_write(c->ssl, stage, (int)used) <= 0)
+        goto fail;
     return flush_wbio(t, cb, ud);
+fail:
+    fail(t, KZ_ERR_IO, "SSL_write");
+    return UV_EPROTO;
 }
 
 static int tls_try_write(struct kz_transport *t, const uv_buf_t *iov, unsigned n)
@@ -454,6 +485,8 @@ void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, enum kz_
     if (!c->ssl || !c->rbio || !c->wbio)
         kz__bug(__FILE__, __LINE__, "out of memory in OpenSSL");
     BIO_set_mem_eof_return(c->rbio, -1);
+    /* Idle connections should not keep two 16 KiB record buffers each. */
+    SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
     SSL_set_bio(c->ssl, c->rbio, c->wbio);
     SSL_set_accept_state(c->ssl);
 }
