@@ -312,7 +312,7 @@ static int start(struct server *srv)
     if ((rc = open_store(srv)) != KZ_OK)
         return rc;
     audit_config(srv);
-    if ((rc = kz_http_readiness_load(srv->store)) != KZ_OK)
+    if ((rc = kz_http_readiness_load(srv->store, &srv->policy)) != KZ_OK)
         return rc;
     srv->router = kz_router_new(&srv->loop, &(struct kz_router_opts){
                                                 .policy = &srv->policy,

@@ -22,15 +22,24 @@
 #include "readiness/readiness.h"
 
 static struct kz_readiness_book *book;
-static struct kz_label_policy policy;
+static const struct kz_label_policy *policy;    /* the server's, from the config */
 
 static struct kz_readiness_book *get_book(void)
 {
-    if (!book) {
+    if (!book)
         book = kz_readiness_book_new();
-        kz_label_policy_init_default(&policy);
-    }
     return book;
+}
+
+/* The configured marking policy; the built-in one before the server set it. */
+static const struct kz_label_policy *label_policy(void)
+{
+    static struct kz_label_policy builtin;
+    if (!policy) {
+        kz_label_policy_init_default(&builtin);
+        policy = &builtin;
+    }
+    return policy;
 }
 
 static int64_t stale_us(void)
@@ -65,10 +74,11 @@ static bool unit_ok(struct kz__http_conn *c, const char *unit, const char *natio
     return true;
 }
 
-int kz_http_readiness_load(struct kz_store *st)
+int kz_http_readiness_load(struct kz_store *st, const struct kz_label_policy *p)
 {
     unsigned loaded = 0, skipped = 0;
-    int err = kz_readiness_book_load(get_book(), st, &policy, &loaded, &skipped);
+    policy = p;
+    int err = kz_readiness_book_load(get_book(), st, label_policy(), &loaded, &skipped);
 
     if (err == KZ_OK)
         kz_log(skipped ? KZ_LOG_WARN : KZ_LOG_INFO, "readiness: reports restored",
@@ -129,7 +139,7 @@ void kz__api_readiness_post(struct kz__http_conn *c)
         kz__http_error(c, 403, "no identity");
         return;
     }
-    if (kz_readiness_parse(body->buf, body->len, &policy, id->nation, &r, err, sizeof(err))) {
+    if (kz_readiness_parse(body->buf, body->len, label_policy(), id->nation, &r, err, sizeof(err))) {
         kz__http_error(c, 400, "%s", err);
         return;
     }

@@ -63,7 +63,7 @@ void kz_http_accept(void *ud, struct kz_input *input, uv_stream_t *server);
  * /api/v1/readiness from the store (every acknowledged report, history
  * included).  Returns KZ_OK or KZ_ERR_DB.
  */
-int kz_http_readiness_load(struct kz_store *st);
+int kz_http_readiness_load(struct kz_store *st, const struct kz_label_policy *policy);
 
 /*
  * Close every HTTP connection (shutdown).  A connection still waiting for a
