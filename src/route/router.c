@@ -415,6 +415,28 @@ static void persist(struct kz_router *r, struct kz_track *tr, kz_store_ack_cb ac
     kz_store_append(r->store, &tr->ev, xml->data, xml->len, ack, ud);
 }
 
+/*
+ * A sender may delete only a track it could receive: otherwise anyone who
+ * learned a uid could remove another nation's withheld track.
+ */
+static bool may_delete(struct kz_router *r, const struct kz_input *input,
+                       const struct kz_sub *from, const char *uid)
+{
+    struct kz_track *tr = uid ? kz__tracks_get(&r->tracks, uid) : NULL;
+    struct kz_sub viewer;
+
+    if (!tr)
+        return true;    /* nothing in state; the store forgets it too */
+    if (!from) {
+        kz_sub_viewer(r, &viewer, input);
+        from = &viewer;
+    }
+    if (kz_groupset_meets(&tr->out, &from->in) && kz_may_release(&tr->label, &from->subject, NULL))
+        return true;
+    kz_log(KZ_LOG_WARN, "delete of a track the sender may not see ignored", "uid=%s", uid);
+    return false;
+}
+
 int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,
                      struct kz_event *ev, kz_store_ack_cb ack, void *ack_ud,
                      enum kz_reject *why)
@@ -438,7 +460,7 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
     kz_metrics.events_in++;
 
     bool is_delete = kz_cot_type_is(ev, "t-x-d-d");
-    if (is_delete)
+    if (is_delete && may_delete(r, input, from, ev->link_uid))
         forget_uid(r, ev->link_uid);
 
     struct kz_track *tr = kz__tracks_put(&r->tracks, ev, &label, own ? &from->out : &input->out);

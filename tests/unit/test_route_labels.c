@@ -182,12 +182,54 @@ static void test_query_exit(void **state)
     kz_event_clear(&ev);
 }
 
+static void count_cb(void *ud, const struct kz_event *ev)
+{
+    struct { const char *uid; int n; } *c = ud;
+    if (strcmp(ev->uid, c->uid) == 0)
+        c->n++;
+}
+
+static int count_uid(const char *uid, int in)
+{
+    struct kz_sub viewer;
+    struct { const char *uid; int n; } c = {uid, 0};
+    kz_sub_viewer(router, &viewer, &inputs[in]);
+    kz_router_foreach_track(router, &viewer, KZ_EXIT_REST_TRACKS, count_cb, &c);
+    return c.n;
+}
+
+static void delete_from(int in, const char *target)
+{
+    struct kz_event ev;
+    enum kz_reject why;
+    make_event(&ev, "del", "UNCLASSIFIED");
+    free(ev.type);
+    ev.type = kz_xstrdup("t-x-d-d");
+    ev.link_uid = kz_xstrdup(target);
+    assert_int_equal(kz_router_submit(router, &inputs[in], NULL, &ev, NULL, NULL, &why), KZ_OK);
+    kz_event_clear(&ev);
+}
+
+static void test_delete_needs_sight(void **state)
+{
+    (void)state;
+    enum kz_reject why;
+    assert_int_equal(submit(US, "nf-track", "SECRET//NOFORN", &why), KZ_OK);
+    delete_from(PH, "nf-track");                /* PHL may not see it: ignored */
+    assert_int_equal(count_uid("nf-track", US), 1);
+    delete_from(JP, "nf-track");                /* nor may Japan */
+    assert_int_equal(count_uid("nf-track", US), 1);
+    delete_from(US, "nf-track");
+    assert_int_equal(count_uid("nf-track", US), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_input_labelling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_on_every_exit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_exit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_needs_sight, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
