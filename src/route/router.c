@@ -416,11 +416,12 @@ static void persist(struct kz_router *r, struct kz_track *tr, kz_store_ack_cb ac
 }
 
 /*
- * A sender may delete only a track it could receive: otherwise anyone who
- * learned a uid could remove another nation's withheld track.
+ * A sender may replace or delete only a track it could receive: otherwise
+ * anyone who learned a uid could overwrite or remove another nation's
+ * withheld track.
  */
-static bool may_delete(struct kz_router *r, const struct kz_input *input,
-                       const struct kz_sub *from, const char *uid)
+static bool may_touch(struct kz_router *r, const struct kz_input *input,
+                      const struct kz_sub *from, const char *uid)
 {
     struct kz_track *tr = uid ? kz__tracks_get(&r->tracks, uid) : NULL;
     struct kz_sub viewer;
@@ -433,7 +434,7 @@ static bool may_delete(struct kz_router *r, const struct kz_input *input,
     }
     if (kz_groupset_meets(&tr->out, &from->in) && kz_may_release(&tr->label, &from->subject, NULL))
         return true;
-    kz_log(KZ_LOG_WARN, "delete of a track the sender may not see ignored", "uid=%s", uid);
+    kz_log(KZ_LOG_WARN, "uid of a track the sender may not see; refused", "uid=%s", uid);
     return false;
 }
 
@@ -456,11 +457,15 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
     bool own = from && from->identity && from->identity != input->identity;
     if (label_event(r, input, ev, own ? &from->subject : &input->subject, &label, why) != KZ_OK)
         return KZ_ERR_DENIED;
+    if (!may_touch(r, input, from, ev->uid)) {
+        *why = KZ_REJ_CONFLICT;
+        return KZ_ERR_DENIED;
+    }
     stamp(r, input, from, ev);
     kz_metrics.events_in++;
 
     bool is_delete = kz_cot_type_is(ev, "t-x-d-d");
-    if (is_delete && may_delete(r, input, from, ev->link_uid))
+    if (is_delete && may_touch(r, input, from, ev->link_uid))
         forget_uid(r, ev->link_uid);
 
     struct kz_track *tr = kz__tracks_put(&r->tracks, ev, &label, own ? &from->out : &input->out);

@@ -219,6 +219,13 @@ static void test_delete_needs_sight(void **state)
     assert_int_equal(count_uid("nf-track", US), 1);
     delete_from(JP, "nf-track");                /* nor may Japan */
     assert_int_equal(count_uid("nf-track", US), 1);
+    /* Nor may they overwrite it under the same uid. */
+    assert_int_equal(submit(JP, "nf-track", "UNCLASSIFIED", &why), KZ_ERR_DENIED);
+    assert_int_equal(why, KZ_REJ_CONFLICT);
+    assert_int_equal(count_uid("nf-track", JP), 0);
+    assert_int_equal(submit(US, "nf-track", "UNCLASSIFIED", &why), KZ_OK);  /* the owner may */
+    assert_int_equal(count_uid("nf-track", JP), 1);
+    assert_int_equal(submit(JP, "nf-track", "UNCLASSIFIED", &why), KZ_OK);  /* now visible */
     delete_from(US, "nf-track");
     assert_int_equal(count_uid("nf-track", US), 0);
 }
