@@ -167,6 +167,7 @@ enum kz_reject {
     KZ_REJ_LABEL,      /* access label unparseable (or absent with no default) */
     KZ_REJ_CEILING,    /* label above the input's ceiling */
     KZ_REJ_CONFLICT,   /* uid of a track the sender may not see */
+    KZ_REJ_OVERLOAD,   /* the store is too far behind to accept more */
     KZ_REJ_PROTO,      /* TAK protocol frame or TakMessage that does not decode */
     KZ_REJ__COUNT
 };

@@ -41,6 +41,7 @@ static const char *const reject_names[KZ_REJ__COUNT] = {
     [KZ_REJ_LABEL] = "label",
     [KZ_REJ_CEILING] = "ceiling",
     [KZ_REJ_CONFLICT] = "conflict",
+    [KZ_REJ_OVERLOAD] = "overload",
     [KZ_REJ_PROTO] = "proto",
 };
 

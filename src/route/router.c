@@ -464,6 +464,11 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
         *why = KZ_REJ_CONFLICT;
         return KZ_ERR_DENIED;
     }
+    /* Refused, not acknowledged: better than memory growing behind a stalled disk. */
+    if (r->store && kz_store_busy(r->store)) {
+        *why = KZ_REJ_OVERLOAD;
+        return KZ_ERR_DENIED;
+    }
     stamp(r, input, from, ev);
     kz_metrics.events_in++;
 

@@ -81,6 +81,14 @@ static void submit(struct kz_store *st, struct kz__jobq *q, struct kz__job *job)
     uv_mutex_unlock(&st->mu);
 }
 
+bool kz_store_busy(struct kz_store *st)
+{
+    uv_mutex_lock(&st->mu);
+    bool busy = st->writes.n >= KZ_STORE_MAX_PENDING;
+    uv_mutex_unlock(&st->mu);
+    return busy;
+}
+
 void kz_store_append(struct kz_store *st, const struct kz_event *ev, const char *xml,
                      size_t xml_len, kz_store_ack_cb cb, void *ud)
 {

@@ -27,6 +27,8 @@
 #include "cot/cot.h"
 
 #define KZ_STORE_MAX_BATCH 4096
+/* Queued, uncommitted writes beyond which kz_store_busy() says so. */
+#define KZ_STORE_MAX_PENDING 131072
 
 struct kz_store;
 
@@ -62,6 +64,13 @@ typedef void (*kz_store_ack_cb)(void *ud, int status);
 void kz_store_append(struct kz_store *st, const struct kz_event *ev,
                      const char *xml, size_t xml_len,
                      kz_store_ack_cb cb, void *ud);
+
+/*
+ * True when KZ_STORE_MAX_PENDING writes wait for the disk: the caller should
+ * refuse new events rather than let a stalled disk grow memory without
+ * bound.  Loop thread; takes the queue lock briefly.
+ */
+bool kz_store_busy(struct kz_store *st);
 
 /* Queue removal of a uid from the tracks table (t-x-d-d). */
 void kz_store_delete_track(struct kz_store *st, const char *uid);
