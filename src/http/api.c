@@ -218,7 +218,10 @@ static void post_events(struct kz__http_conn *c)
         /* Refused: the ack will never come, so answer and drop the hold here. */
         KZ_FREE(c->post.uid);
         kz_metrics.rejects[why < KZ_REJ__COUNT ? why : KZ_REJ_XML]++;
-        kz__http_error(c, 400, "%s: refused", kz_reject_name(why));
+        if (why == KZ_REJ_OVERLOAD)
+            kz__http_error_extra(c, 503, "Retry-After: 5\r\n", "overload: the store is behind");
+        else
+            kz__http_error(c, 400, "%s: refused", kz_reject_name(why));
         kz__http_unref(c);
         return;
     }
