@@ -136,6 +136,17 @@ static int deliver(struct kz_sub *sub, struct kz_rbuf *buf)
 
 static void negotiate(struct kz_stream *s, struct kz_event *req);
 
+/* Why the router refused an event that decoded. */
+static const char *refusal(enum kz_reject why)
+{
+    switch (why) {
+    case KZ_REJ_CEILING: return "label above the input's ceiling";
+    case KZ_REJ_CONFLICT: return "uid of a track this sender may not see";
+    case KZ_REJ_OVERLOAD: return "the store is behind; event not accepted";
+    default: return "label does not parse, or none and no default_label on the input";
+    }
+}
+
 /* Submit one decoded event (taken over); false when it was rejected. */
 static bool submit(struct kz_stream *s, struct kz_event *ev)
 {
@@ -148,9 +159,7 @@ static bool submit(struct kz_stream *s, struct kz_event *ev)
     }
     if (kz_router_submit(s->opts->router, s->input, &s->sub, ev, NULL, NULL, &why) != KZ_OK) {
         kz_metrics.rejects[why]++;
-        log_reject(s, why, why == KZ_REJ_CEILING ? "label above the input's ceiling"
-                                                 : "label does not parse, or none and no "
-                                                   "default_label on the input");
+        log_reject(s, why, refusal(why));
         kz_event_clear(ev);
         return false;
     }
