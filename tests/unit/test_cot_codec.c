@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "cot/cot.h"
+#include "cot_decode_helpers.h"
 
 #define T0 "2020-12-16T19:59:34.913Z"
 #define T1 "2020-12-16T20:05:49.913Z"
@@ -54,54 +55,6 @@ static const char node_xml[] =
     "endpoint=\"*:-1:stcp\"/><_flow-tags_><NodeCoT-12.23.0>" T0 "</NodeCoT-12.23.0>"
     "</_flow-tags_></detail><point lat=\"-33.5\" lon=\"-70.25\" hae=\"0\" ce=\"999999\" "
     "le=\"999999\"/></event>\n";
-
-static struct kz_cot_decoder *dec;
-
-static int setup(void **state)
-{
-    (void)state;
-    dec = kz_cot_decoder_new(NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    kz_cot_decoder_free(dec);
-    return 0;
-}
-
-static void decode_ok(const char *xml, struct kz_event *ev)
-{
-    enum kz_reject why = KZ_REJ__COUNT;
-    char err[256] = "";
-
-    kz_event_init(ev);
-    int rc = kz_cot_decode(dec, xml, strlen(xml), ev, &why, err, sizeof(err));
-    if (rc != KZ_OK)
-        fail_msg("decode failed (%s): %s", kz_reject_name(why), err);
-}
-
-/* Decoding must fail with `want`; returns the message for further checks. */
-static const char *decode_bad(const char *xml, enum kz_reject want)
-{
-    static char err[256];
-    struct kz_event ev;
-    enum kz_reject why = KZ_REJ__COUNT;
-
-    kz_event_init(&ev);
-    err[0] = '\0';
-    int rc = kz_cot_decode(dec, xml, strlen(xml), &ev, &why, err, sizeof(err));
-    if (rc == KZ_OK)
-        fail_msg("decoded, expected reject %s", kz_reject_name(want));
-    if (why != want)
-        fail_msg("reject %s (%s), expected %s", kz_reject_name(why), err, kz_reject_name(want));
-    assert_true(err[0] != '\0');
-    assert_null(strchr(err, '\n'));
-    assert_null(ev.uid);
-    assert_null(ev.detail);
-    return err;
-}
 
 static void assert_str_eq(const char *a, const char *b)
 {
