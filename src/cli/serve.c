@@ -320,6 +320,7 @@ static int start(struct server *srv)
                                                 .inputs = srv->inputs,
                                                 .n_inputs = srv->cfg->inputs_count,
                                                 .node_id = srv->cfg->node->id,
+                                                .max_tracks = srv->cfg->limits->max_tracks,
                                                 .user_identity = user_identity,
                                             });
     set_opts(srv);

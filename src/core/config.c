@@ -46,6 +46,7 @@ static const cyaml_schema_field_t limits_fields[] = {
     UINT("http_max_headers", struct kz_config_limits, http_max_headers),
     UINT("http_timeout_ms", struct kz_config_limits, http_timeout_ms),
     UINT("idle_timeout_s", struct kz_config_limits, idle_timeout_s),
+    UINT("max_tracks", struct kz_config_limits, max_tracks),
     CYAML_FIELD_END,
 };
 
@@ -158,6 +159,8 @@ static const struct key keys[] = {
     {"limits.idle_timeout_s", K_UINT, "0", SEC(limits),
      OFF(struct kz_config_limits, idle_timeout_s),
      "Close CoT connections silent for this long (0 = never; TAK clients ping every 15 s)."},
+    {"limits.max_tracks", K_UINT, "200000", SEC(limits), OFF(struct kz_config_limits, max_tracks),
+     "Distinct uids kept in the latest state; events with new uids beyond it are refused."},
     {"log.level", K_STR, "info", SEC(log), OFF(struct kz_config_log, level),
      "debug, info, warn or error."},
     {"tls.ca", K_STR, "pki/ca.pem", SEC(tls), OFF(struct kz_config_tls, ca),

@@ -56,6 +56,7 @@ struct kz_config_limits {
     unsigned http_max_headers;
     unsigned http_timeout_ms;
     unsigned idle_timeout_s;    /* 0 = never */
+    unsigned max_tracks;        /* distinct uids in the latest state */
 };
 
 struct kz_config_log {

@@ -168,6 +168,7 @@ enum kz_reject {
     KZ_REJ_CEILING,    /* label above the input's ceiling */
     KZ_REJ_CONFLICT,   /* uid of a track the sender may not see */
     KZ_REJ_OVERLOAD,   /* the store is too far behind to accept more */
+    KZ_REJ_STATE_FULL, /* a new uid while limits.max_tracks uids are current */
     KZ_REJ_PROTO,      /* TAK protocol frame or TakMessage that does not decode */
     KZ_REJ__COUNT
 };

@@ -42,6 +42,7 @@ static const char *const reject_names[KZ_REJ__COUNT] = {
     [KZ_REJ_CEILING] = "ceiling",
     [KZ_REJ_CONFLICT] = "conflict",
     [KZ_REJ_OVERLOAD] = "overload",
+    [KZ_REJ_STATE_FULL] = "state_full",
     [KZ_REJ_PROTO] = "proto",
 };
 

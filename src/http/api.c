@@ -218,8 +218,10 @@ static void post_events(struct kz__http_conn *c)
         /* Refused: the ack will never come, so answer and drop the hold here. */
         KZ_FREE(c->post.uid);
         kz_metrics.rejects[why < KZ_REJ__COUNT ? why : KZ_REJ_XML]++;
-        if (why == KZ_REJ_OVERLOAD)
-            kz__http_error_extra(c, 503, "Retry-After: 5\r\n", "overload: the store is behind");
+        if (why == KZ_REJ_OVERLOAD || why == KZ_REJ_STATE_FULL)
+            kz__http_error_extra(c, 503, "Retry-After: 5\r\n",
+                                 why == KZ_REJ_OVERLOAD ? "overload: the store is behind"
+                                                        : "state_full: too many current uids");
         else
             kz__http_error(c, 400, "%s: refused", kz_reject_name(why));
         kz__http_unref(c);

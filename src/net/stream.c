@@ -143,6 +143,7 @@ static const char *refusal(enum kz_reject why)
     case KZ_REJ_CEILING: return "label above the input's ceiling";
     case KZ_REJ_CONFLICT: return "uid of a track this sender may not see";
     case KZ_REJ_OVERLOAD: return "the store is behind; event not accepted";
+    case KZ_REJ_STATE_FULL: return "a new uid, and limits.max_tracks uids are current";
     default: return "label does not parse, or none and no default_label on the input";
     }
 }

@@ -27,6 +27,7 @@ struct kz_router {
     uint64_t n_subs;
     uint64_t next_sub_id;
     uint64_t last_seq;
+    size_t max_tracks;
     uv_timer_t expire_timer;
     struct kz_sbuf scratch;         /* reused for encoding */
     uint64_t checks[KZ_EXIT__COUNT];
@@ -55,6 +56,7 @@ struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *op
     r->inputs = opts->inputs;
     r->n_inputs = opts->n_inputs;
     r->node_id = kz_xstrdup(opts->node_id ? opts->node_id : "kizuna");
+    r->max_tracks = opts->max_tracks ? opts->max_tracks : 200000;
     kz__tracks_init(&r->tracks);
     uv_timer_init(loop, &r->expire_timer);
     r->expire_timer.data = r;
@@ -462,6 +464,11 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
         return KZ_ERR_DENIED;
     if (!may_touch(r, input, from, ev->uid)) {
         *why = KZ_REJ_CONFLICT;
+        return KZ_ERR_DENIED;
+    }
+    /* Every uid costs memory until it is stale: a sender must not grow it without bound. */
+    if (r->tracks.count >= r->max_tracks && !kz__tracks_get(&r->tracks, ev->uid)) {
+        *why = KZ_REJ_STATE_FULL;
         return KZ_ERR_DENIED;
     }
     /* Refused, not acknowledged: better than memory growing behind a stalled disk. */

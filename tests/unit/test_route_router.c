@@ -289,6 +289,28 @@ static void test_visible_unknown_origin(void **state)
     kz_event_clear(&ev);
 }
 
+static void test_state_is_bounded(void **state)
+{
+    (void)state;
+    struct kz_router *small = kz_router_new(
+        &loop, &(struct kz_router_opts){.policy = &policy, .inputs = inputs, .n_inputs = 3,
+                                        .max_tracks = 2});
+    struct kz_event ev;
+    enum kz_reject why = KZ_REJ__COUNT;
+    const char *uids[] = {"t1", "t2", "t1"};
+
+    for (size_t i = 0; i < KZ_ARRAY_LEN(uids); i++) {
+        make_event(&ev, uids[i], "a-f-G", 60);
+        assert_int_equal(kz_router_submit(small, &inputs[0], NULL, &ev, NULL, NULL, &why), KZ_OK);
+    }
+    make_event(&ev, "t3", "a-f-G", 60);         /* a third uid: refused */
+    assert_int_equal(kz_router_submit(small, &inputs[0], NULL, &ev, NULL, NULL, &why),
+                     KZ_ERR_DENIED);
+    assert_int_equal(why, KZ_REJ_STATE_FULL);
+    kz_event_clear(&ev);
+    kz_router_free(small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +320,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_and_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_visible_unknown_origin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_is_bounded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
