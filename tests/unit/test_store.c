@@ -18,59 +18,22 @@
 
 #include "store/internal.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 #define SEC 1000000LL
 #define HOUR (3600 * SEC)
-
-struct fx {
-    char dir[64];
-    char path[96];
-    uv_loop_t loop;
-    struct kz_store *st;
-};
 
 /* ---- fixture -------------------------------------------------------- */
 
 static int setup(void **state)
 {
-    struct fx *fx = calloc(1, sizeof(*fx));
-
-    snprintf(fx->dir, sizeof(fx->dir), "/tmp/kz_store_XXXXXX");
-    if (!fx || !mkdtemp(fx->dir) || uv_loop_init(&fx->loop) != 0)
-        return -1;
-    snprintf(fx->path, sizeof(fx->path), "%s/kizuna.db", fx->dir);
     kz__store_retention_every_us = 5 * SEC;
-    *state = fx;
-    return 0;
-}
-
-static void close_store(struct fx *fx)
-{
-    kz_store_close(fx->st);
-    fx->st = NULL;
-    uv_run(&fx->loop, UV_RUN_DEFAULT);
+    return store_fx_setup(state);
 }
 
 static int teardown(void **state)
 {
-    struct fx *fx = *state;
-    char cmd[128];
-
-    if (fx->st)
-        close_store(fx);
-    assert_int_equal(uv_loop_close(&fx->loop), 0);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-    if (system(cmd) != 0)
-        return -1;
-    free(fx);
-    return 0;
-}
-
-static void open_store(struct fx *fx, unsigned delay_ms, int64_t ret_us, int64_t ret_bytes)
-{
-    struct kz_store_opts o = {fx->path, delay_ms, ret_us, ret_bytes};
-    assert_int_equal(kz_store_open(&fx->loop, &o, &fx->st), KZ_OK);
-    assert_non_null(fx->st);
+    return store_fx_teardown(state);
 }
 
 /* ---- loop helpers --------------------------------------------------- */

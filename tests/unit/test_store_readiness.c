@@ -15,56 +15,18 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store_fixture.h"
 
 #define SEC 1000000LL
 
-struct fx {
-    char dir[64];
-    char path[96];
-    uv_loop_t loop;
-    struct kz_store *st;
-};
-
 static int setup(void **state)
 {
-    struct fx *fx = calloc(1, sizeof(*fx));
-
-    if (!fx)
-        return -1;
-    snprintf(fx->dir, sizeof(fx->dir), "/tmp/kz_ready_XXXXXX");
-    if (!mkdtemp(fx->dir) || uv_loop_init(&fx->loop) != 0)
-        return -1;
-    snprintf(fx->path, sizeof(fx->path), "%s/kizuna.db", fx->dir);
-    *state = fx;
-    return 0;
-}
-
-static void close_store(struct fx *fx)
-{
-    kz_store_close(fx->st);
-    fx->st = NULL;
-    uv_run(&fx->loop, UV_RUN_DEFAULT);
+    return store_fx_setup(state);
 }
 
 static int teardown(void **state)
 {
-    struct fx *fx = *state;
-    char cmd[128];
-
-    if (fx->st)
-        close_store(fx);
-    assert_int_equal(uv_loop_close(&fx->loop), 0);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-    if (system(cmd) != 0)
-        return -1;
-    free(fx);
-    return 0;
-}
-
-static void open_store(struct fx *fx, unsigned delay_ms)
-{
-    struct kz_store_opts o = {fx->path, delay_ms, 0, 0};
-    assert_int_equal(kz_store_open(&fx->loop, &o, &fx->st), KZ_OK);
+    return store_fx_teardown(state);
 }
 
 static void on_deadline(uv_timer_t *t)
@@ -146,7 +108,7 @@ static void test_ack_after_commit(void **state)
     struct kz_store_readiness r = report("C7F", 1000 * SEC, 3);
     struct kz_store_stats stats;
 
-    open_store(fx, 200);
+    open_store(fx, 200, 0, 0);
     kz_store_readiness_append(fx->st, &r, on_ack, &acks);
     /* Never from inside the call; not before the batch window has passed. */
     assert_int_equal(acks.n, 0);
@@ -171,7 +133,7 @@ static void test_mixed_batch(void **state)
     struct kz_event ev;
     const char xml[] = "<event uid=\"e1\"/>";
 
-    open_store(fx, 50);
+    open_store(fx, 50, 0, 0);
     memset(&ev, 0, sizeof(ev));
     ev.uid = (char *)"e1";
     ev.type = (char *)"a-f-G";
@@ -220,7 +182,7 @@ static void test_reload(void **state)
     const char *units[] = {"C7F", "IIIMEF", "C7F", "C7F"};
     const int64_t times[] = {3000 * SEC, 1000 * SEC, 1000 * SEC, 2000 * SEC};
 
-    open_store(fx, 5);
+    open_store(fx, 5, 0, 0);
     for (size_t i = 0; i < KZ_ARRAY_LEN(units); i++) {
         struct kz_store_readiness r = report(units[i], times[i], (uint8_t)(i + 1));
         kz_store_readiness_append(fx->st, &r, on_ack, &acks);
@@ -229,7 +191,7 @@ static void test_reload(void **state)
     assert_int_equal(acks.ok, 4);
     close_store(fx);
 
-    open_store(fx, 5);
+    open_store(fx, 5, 0, 0);
     assert_int_equal(kz_store_readiness_load(fx->st, on_row, &l), KZ_OK);
     assert_int_equal(l.n, 4);
     assert_true(l.fields_ok);
@@ -249,7 +211,7 @@ static void test_refused(void **state)
     struct kz_store_readiness out_of_range = report("C7F", 1000 * SEC, 1);
     struct kz_store_readiness no_label = report("C7F", 1000 * SEC, 1);
 
-    open_store(fx, 20);
+    open_store(fx, 20, 0, 0);
     out_of_range.p = 9;
     no_label.label = NULL;
     kz_store_readiness_append(fx->st, &no_label, on_ack, &bad);
@@ -274,7 +236,7 @@ static void test_close_flushes(void **state)
     struct acks acks = {0};
     struct kz_store_readiness r = report("C7F", 1000 * SEC, 1);
 
-    open_store(fx, 10000);
+    open_store(fx, 10000, 0, 0);
     kz_store_readiness_append(fx->st, &r, on_ack, &acks);
     kz_store_close(fx->st);
     fx->st = NULL;
