@@ -64,4 +64,25 @@ static inline void open_store(struct fx *fx, unsigned delay_ms, int64_t ret_us,
     assert_non_null(fx->st);
 }
 
+static inline void on_deadline(uv_timer_t *t)
+{
+    *(bool *)t->data = true;
+}
+
+/* Run the loop until *count >= want or timeout_ms passes; returns *count. */
+static inline size_t run_until(struct fx *fx, const size_t *count, size_t want, unsigned timeout_ms)
+{
+    uv_timer_t timer;
+    bool expired = false;
+
+    uv_timer_init(&fx->loop, &timer);
+    timer.data = &expired;
+    uv_timer_start(&timer, on_deadline, timeout_ms, 0);
+    while ((!count || *count < want) && !expired)
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&timer, NULL);
+    uv_run(&fx->loop, UV_RUN_NOWAIT);
+    return count ? *count : 0;
+}
+
 #endif

@@ -29,25 +29,6 @@ static int teardown(void **state)
     return store_fx_teardown(state);
 }
 
-static void on_deadline(uv_timer_t *t)
-{
-    *(bool *)t->data = true;
-}
-
-static size_t run_until(struct fx *fx, const size_t *count, size_t want, unsigned timeout_ms)
-{
-    uv_timer_t timer;
-    bool expired = false;
-
-    uv_timer_init(&fx->loop, &timer);
-    timer.data = &expired;
-    uv_timer_start(&timer, on_deadline, timeout_ms, 0);
-    while (*count < want && !expired)
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&timer, NULL);
-    uv_run(&fx->loop, UV_RUN_NOWAIT);
-    return *count;
-}
 
 /* A second connection, as another process would see the file. */
 static int64_t sql_int(const char *path, const char *sql)
