@@ -86,6 +86,8 @@ void kz__http_metrics(struct kz_sbuf *out, struct kz_router *r, struct kz_store 
            "Clients dropped for not reading fast enough.", kz_metrics.slow_consumer_drops);
     metric(out, "kizuna_garbage_closes_total", "counter",
            "Stream connections closed for sending garbage.", kz_metrics.garbage_closes);
+    metric(out, "kizuna_connection_refusals_total", "counter",
+           "Connections refused at limits.max_connections.", kz_metrics.conn_limit_refusals);
     metric(out, "kizuna_tracks", "gauge", "Current tracks (latest state per uid).", rs.tracks);
     metric(out, "kizuna_subscribers", "gauge", "Attached subscribers.", rs.subscribers);
     release(out, &rs);
