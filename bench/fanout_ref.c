@@ -103,7 +103,7 @@ static void on_read(struct conn *c)
         off = end;
     }
     if (off == 0 && c->in_len == IN_MAX)
-        off = c->in_len;    /* an event larger than the buffer: discard */
+        off = c->in_len; /* an event larger than the buffer: discard */
     memmove(c->in, c->in + off, c->in_len - off);
     c->in_len -= off;
 }
@@ -157,7 +157,8 @@ static void on_accept(int lfd)
 
 static int listen_on(int port)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001),
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(0x7f000001),
                              .sin_port = htons((uint16_t)port)};
     int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)

@@ -14,7 +14,7 @@
 
 #include "loadgen.h"
 
-static char pbuf[1 << 17];      /* one outgoing packet */
+static char pbuf[1 << 17]; /* one outgoing packet */
 
 static int topic(const struct client *c, char *out, size_t cap)
 {

@@ -21,7 +21,7 @@
 struct sample {
     int64_t wall;
     double srv_cpu_s, gen_cpu_s;
-    double busy_s, softirq_s, steal_s;     /* whole machine, /proc/stat */
+    double busy_s, softirq_s, steal_s; /* whole machine, /proc/stat */
     double events_in, deliveries, committed, slow_drops;
 };
 
@@ -77,8 +77,8 @@ static void machine_cpu(struct sample *s)
     s->busy_s = s->softirq_s = s->steal_s = -1;
     if (!f)
         return;
-    if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-               &v[4], &v[5], &v[6], &v[7]) == 8) {
+    if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+               &v[5], &v[6], &v[7]) == 8) {
         double hz = (double)sysconf(_SC_CLK_TCK);
         /* user nice system idle iowait irq softirq steal */
         s->busy_s = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
@@ -220,7 +220,7 @@ void report_fanout(void)
     double rss = o.pid ? (double)proc_kb(o.pid, "VmRSS") / 1024.0 : -1;
     double hwm = o.pid ? (double)proc_kb(o.pid, "VmHWM") / 1024.0 : -1;
     double q[5] = {0.5, 0.9, 0.99, 0.999, 1};
-    if (scrape())   /* after the drain: everything the window sent is committed */
+    if (scrape()) /* after the drain: everything the window sent is committed */
         s_end.committed = metric("kizuna_store_committed_total");
     double ms[5];
     for (int i = 0; i < 5; i++)
@@ -228,8 +228,8 @@ void report_fanout(void)
 
     printf("{\"label\":\"%s\",\"mode\":\"%s\",\"n\":%d,\"rate\":%g,\"groups\":%d,"
            "\"slow\":%d,\"atak\":%d,\"pad\":%d,\"warm_s\":%g,\"window_s\":%g,",
-           o.label ? o.label : "", mn[o.mode], o.n, o.rate, o.groups, o.slow, o.atak, o.pad,
-           o.warm, o.dur);
+           o.label ? o.label : "", mn[o.mode], o.n, o.rate, o.groups, o.slow, o.atak, o.pad, o.warm,
+           o.dur);
     printf("\"sent\":%llu,\"expected\":%llu,\"delivered_of_sent\":%llu,\"offered_per_s\":%.0f,"
            "\"delivered_per_s\":%.0f,\"ratio\":%.6f,",
            (unsigned long long)st.sent_win, (unsigned long long)st.expected,
@@ -239,9 +239,8 @@ void report_fanout(void)
     printf("\"cross_group\":%llu,\"bad_frames\":%llu,\"self_echo\":%llu,\"replayed\":%llu,"
            "\"closed\":%llu,"
            "\"bytes_per_delivery\":%.0f,\"send_lag_max_ms\":%.3f,",
-           (unsigned long long)st.cross, (unsigned long long)st.bad,
-           (unsigned long long)st.self, (unsigned long long)st.replayed,
-           (unsigned long long)st.closed,
+           (unsigned long long)st.cross, (unsigned long long)st.bad, (unsigned long long)st.self,
+           (unsigned long long)st.replayed, (unsigned long long)st.closed,
            st.rx_events ? (double)st.rx_bytes / (double)st.rx_events : 0,
            (double)st.send_lag_max / 1e6);
     printf("\"srv_cpu_pct\":%.1f,\"srv_rss_mb\":%.1f,\"srv_rss_max_mb\":%.1f,"
@@ -253,20 +252,19 @@ void report_fanout(void)
            "\"other_cpu_pct\":%.1f,",
            busy, pct(s_begin.softirq_s, s_end.softirq_s, secs),
            pct(s_begin.steal_s, s_end.steal_s, secs), other);
-    printf("\"tls\":%d,\"cipher\":\"%s\",\"tls_failed\":%llu,", o.tls,
-           o.tls ? tls_cipher() : "-", (unsigned long long)(o.tls ? tls_failed() : 0));
+    printf("\"tls\":%d,\"cipher\":\"%s\",\"tls_failed\":%llu,", o.tls, o.tls ? tls_cipher() : "-",
+           (unsigned long long)(o.tls ? tls_failed() : 0));
     printf("\"srv_events_in\":%.0f,\"srv_deliveries\":%.0f,\"srv_committed\":%.0f,"
            "\"srv_slow_drops\":%.0f,\"store_lag_max_s\":%.3f",
-           diff(s_begin.events_in, s_end.events_in),
-           diff(s_begin.deliveries, s_end.deliveries), s_end.committed, s_end.slow_drops,
-           lag_max_s);
+           diff(s_begin.events_in, s_end.events_in), diff(s_begin.deliveries, s_end.deliveries),
+           s_end.committed, s_end.slow_drops, lag_max_s);
     print_trace();
     printf("}\n");
     printf("# %s %s %dx%g: offered %.0f/s delivered %.0f/s ratio %.4f | ms p50 %.2f p90 %.2f "
            "p99 %.2f p99.9 %.2f max %.2f | server %.0f%% CPU %.1f MB | gen %.0f%% | "
            "others %.0f%%%s%s\n",
-           o.label ? o.label : "-", mn[o.mode], o.n, o.rate, offered, deliv, ratio, ms[0],
-           ms[1], ms[2], ms[3], ms[4], srv, rss, gen, other, gen > 90 ? " GENERATOR-BOUND" : "",
+           o.label ? o.label : "-", mn[o.mode], o.n, o.rate, offered, deliv, ratio, ms[0], ms[1],
+           ms[2], ms[3], ms[4], srv, rss, gen, other, gen > 90 ? " GENERATOR-BOUND" : "",
            st.cross ? " CROSS-GROUP DELIVERIES" : "");
     fflush(stdout);
 }
@@ -286,7 +284,8 @@ static bool preload_flushed(int64_t now)
 static bool probe_done(int64_t now)
 {
     if (cl[o.n + 1].fd < 0) {
-        fprintf(stderr, "loadgen: the server closed the probe after %llu of %d tracks "
+        fprintf(stderr,
+                "loadgen: the server closed the probe after %llu of %d tracks "
                 "(replay larger than its output queue limit?)\n",
                 (unsigned long long)cl[o.n + 1].got, o.tracks);
         exit(2);
@@ -349,8 +348,8 @@ static void storm_print(double rss0, double cpu0, double gen0, int64_t t_begin, 
     double cpu = pct(cpu0, proc_cpu_s(o.pid), secs), gen = pct(gen0, self_cpu_s(), secs);
     printf("{\"label\":\"%s\",\"mode\":\"storm\",\"clients\":%d,\"tracks\":%d,\"conn_rate\":%g,"
            "\"completed\":%d,\"closed\":%llu,\"storm_s\":%.3f,",
-           o.label ? o.label : "", o.n, o.tracks, o.storm, done,
-           (unsigned long long)st.closed, secs);
+           o.label ? o.label : "", o.n, o.tracks, o.storm, done, (unsigned long long)st.closed,
+           secs);
     const char *nm[3] = {"connect", "first_event", "replay"};
     for (int k = 0; k < 3; k++)
         printf("\"%s_p50_ms\":%.3f,\"%s_p99_ms\":%.3f,\"%s_max_ms\":%.3f,", nm[k],
@@ -363,10 +362,9 @@ static void storm_print(double rss0, double cpu0, double gen0, int64_t t_begin, 
     printf("# %s storm %d clients at %g/s, %d tracks: %d/%d replayed in %.1f s | connect p99 "
            "%.2f ms | first event p50 %.1f p99 %.1f ms | replay p50 %.0f p99 %.0f max %.0f ms "
            "| RSS %.1f -> %.1f MB (%.1f KB/conn) | server %.0f%% CPU | gen %.0f%%\n",
-           o.label ? o.label : "-", o.n, o.storm, o.tracks, done, o.n, secs,
-           hist_ms(&h[0], 0.99), hist_ms(&h[1], 0.5), hist_ms(&h[1], 0.99),
-           hist_ms(&h[2], 0.5), hist_ms(&h[2], 0.99), hist_ms(&h[2], 1), rss0 / 1024,
-           rss1 / 1024, per_conn, cpu, gen);
+           o.label ? o.label : "-", o.n, o.storm, o.tracks, done, o.n, secs, hist_ms(&h[0], 0.99),
+           hist_ms(&h[1], 0.5), hist_ms(&h[1], 0.99), hist_ms(&h[2], 0.5), hist_ms(&h[2], 0.99),
+           hist_ms(&h[2], 1), rss0 / 1024, rss1 / 1024, per_conn, cpu, gen);
     fflush(stdout);
     free(h);
 }

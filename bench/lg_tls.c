@@ -25,7 +25,7 @@
 
 #include "loadgen.h"
 
-#define NET_READ (64 * 1024)        /* ciphertext per read(2) */
+#define NET_READ (64 * 1024) /* ciphertext per read(2) */
 
 static SSL_CTX *ctx;
 static char cipher[64] = "-";
@@ -61,7 +61,7 @@ void tls_setup(void)
     /* Partial writes: client_write() appends to wb, which may move. */
     long mode = SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
     if (o.idle > 0)
-        mode |= SSL_MODE_RELEASE_BUFFERS;   /* 10 000 idle clients: keep the generator small */
+        mode |= SSL_MODE_RELEASE_BUFFERS; /* 10 000 idle clients: keep the generator small */
     SSL_CTX_set_mode(ctx, mode);
 }
 
@@ -72,7 +72,7 @@ void tls_start(struct client *c)
     BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new_socket(c->fd, BIO_NOCLOSE);
     if (!s || !rb || !wb)
         ssl_die("SSL_new");
-    BIO_set_mem_eof_return(rb, -1);     /* empty means "wait", not EOF */
+    BIO_set_mem_eof_return(rb, -1); /* empty means "wait", not EOF */
     SSL_set_bio(s, rb, wb);
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s), "127.0.0.1");
     SSL_set_connect_state(s);
@@ -181,7 +181,7 @@ ssize_t tls_recv(struct client *c, void *p, size_t cap)
                 continue;
             }
             if (f == 0)
-                return (ssize_t)got;    /* EOF: the next call returns 0 */
+                return (ssize_t)got; /* EOF: the next call returns 0 */
             return got ? (ssize_t)got : -1;
         }
         if (got)
@@ -262,8 +262,8 @@ static void idle_print(const struct idle_sample *a, const struct idle_sample *b,
     printf("# %s: %llu/%d connections (%s) in %.1f s, %.0f handshakes/s (%d in flight; "
            "server %.0f%% CPU, gen %.0f%%%s) | handshake p50 %.1f p99 %.1f ms | after %g s idle: "
            "server holds %.0f, RSS %.1f -> %.1f MB = %.1f KB/connection, %llu closed\n",
-           o.label ? o.label : "-", (unsigned long long)st.n_connected, o.n, cipher, storm_s,
-           rate, o.inflight, srv, gen, gen > 90 ? " GENERATOR-BOUND" : "", hist_ms(hs, 0.5),
+           o.label ? o.label : "-", (unsigned long long)st.n_connected, o.n, cipher, storm_s, rate,
+           o.inflight, srv, gen, gen > 90 ? " GENERATOR-BOUND" : "", hist_ms(hs, 0.5),
            hist_ms(hs, 0.99), o.idle, z->conns, a->rss_kb / 1024, z->rss_kb / 1024, per_conn,
            (unsigned long long)st.closed);
     fflush(stdout);

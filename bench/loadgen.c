@@ -32,18 +32,26 @@
 
 #include "loadgen.h"
 
-struct opts o = {.mode = M_COT, .n = 10, .rate = 1, .warm = 3, .dur = 10, .drain = 3,
-                 .groups = 1, .conn_rate = 2000, .tracks = 2000, .inflight = 128};
+struct opts o = {.mode = M_COT,
+                 .n = 10,
+                 .rate = 1,
+                 .warm = 3,
+                 .dur = 10,
+                 .drain = 3,
+                 .groups = 1,
+                 .conn_rate = 2000,
+                 .tracks = 2000,
+                 .inflight = 128};
 struct stats st;
 struct client *cl;
-int n_all;                      /* clients including slow, preload and probe */
+int n_all; /* clients including slow, preload and probe */
 int ep;
-static char rbuf[1 << 20];      /* shared read buffer; leftovers go to c->carry */
-static char sbuf[1 << 16];      /* one outgoing event */
+static char rbuf[1 << 20];                       /* shared read buffer; leftovers go to c->carry */
+static char sbuf[1 << 16];                       /* one outgoing event */
 static int64_t t_run, t0, w_start, w_end, d_end; /* t_run: program start */
-static int64_t send_j, sendable; /* next global send index; non-slow senders */
-static double send_step;          /* ns between two sends, all clients together */
-static int *gsize;                /* non-slow clients per group */
+static int64_t send_j, sendable;                 /* next global send index; non-slow senders */
+static double send_step;                         /* ns between two sends, all clients together */
+static int *gsize;                               /* non-slow clients per group */
 
 int64_t now_ns(void)
 {
@@ -129,8 +137,7 @@ static const char ATAK_DETAIL[] =
  * (one track each); the marker is last in <remarks> and <remarks> last in
  * <detail>, so a receiver finds it near the end of the frame.
  */
-size_t build_event(const struct client *c, const char *uid_prefix, int64_t t, char *out,
-                   size_t cap)
+size_t build_event(const struct client *c, const char *uid_prefix, int64_t t, char *out, size_t cap)
 {
     char now[32], stale[32], det[700] = "", pad[4096];
     int id = c->id;
@@ -150,8 +157,8 @@ size_t build_event(const struct client *c, const char *uid_prefix, int64_t t, ch
                      " time=\"%s\" start=\"%s\" stale=\"%s\"><point lat=\"%.6f\" lon=\"%.6f\""
                      " hae=\"41.5\" ce=\"9.9\" le=\"9.9\"/><detail>%s<remarks>%s"
                      "KZB c=%d g=%d s=%u t=%lld</remarks></detail></event>",
-                     uid_prefix, id, now, now, stale, lat, lon, det, pad, id, c->group,
-                     c->seq, (long long)t);
+                     uid_prefix, id, now, now, stale, lat, lon, det, pad, id, c->group, c->seq,
+                     (long long)t);
     return (size_t)n;
 }
 
@@ -233,7 +240,7 @@ void client_connect(struct client *c)
         die("socket (raise ulimit -n)");
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (c->role == R_SLOW) {
-        int small = 4096;   /* a stuck reader: little room in our kernel buffer */
+        int small = 4096; /* a stuck reader: little room in our kernel buffer */
         setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
     }
     c->t_start = now_ns();
@@ -306,11 +313,11 @@ void on_event(struct client *c, const char *p, size_t n, int64_t now)
     strtoul(end + 3, &end, 10);
     long long t = strtoll(end + 3, &end, 10);
     if (t < t_run) {
-        st.replayed++;  /* latest state of an earlier run, sent on connect */
+        st.replayed++; /* latest state of an earlier run, sent on connect */
         return;
     }
     if (from == c->id) {
-        st.self++;      /* MQTT has no "no local" in 3.1.1 */
+        st.self++; /* MQTT has no "no local" in 3.1.1 */
         return;
     }
     if (grp != c->group)
@@ -487,7 +494,10 @@ static void run_fanout(void)
     gsize = calloc((size_t)o.groups, sizeof(*gsize));
     cl = calloc((size_t)n_all, sizeof(*cl));
     for (int i = 0; i < n_all; i++) {
-        cl[i] = (struct client){.idx = i, .id = i, .fd = -1, .group = i % o.groups,
+        cl[i] = (struct client){.idx = i,
+                                .id = i,
+                                .fd = -1,
+                                .group = i % o.groups,
                                 .role = i < o.n ? R_NORMAL : R_SLOW};
         if (i >= o.n)
             cl[i].group = 0;
@@ -534,44 +544,95 @@ static void parse_ports(const char *s)
 
 static void parse_args(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"atak", no_argument, 0, 'A'},       {"drain", required_argument, 0, 'D'},
-        {"slow", required_argument, 0, 'S'}, {"metrics", required_argument, 0, 'M'},
-        {"label", required_argument, 0, 'L'}, {"conn-rate", required_argument, 0, 'C'},
-        {"storm", required_argument, 0, 'T'}, {"tracks", required_argument, 0, 'K'},
-        {"tls", no_argument, 0, 'X'},        {"cert", required_argument, 0, 'c'},
-        {"key", required_argument, 0, 'k'},  {"ca", required_argument, 0, 'a'},
-        {"idle", required_argument, 0, 'I'}, {"inflight", required_argument, 0, 'F'},
-        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"atak", no_argument, 0, 'A'},
+                                       {"drain", required_argument, 0, 'D'},
+                                       {"slow", required_argument, 0, 'S'},
+                                       {"metrics", required_argument, 0, 'M'},
+                                       {"label", required_argument, 0, 'L'},
+                                       {"conn-rate", required_argument, 0, 'C'},
+                                       {"storm", required_argument, 0, 'T'},
+                                       {"tracks", required_argument, 0, 'K'},
+                                       {"tls", no_argument, 0, 'X'},
+                                       {"cert", required_argument, 0, 'c'},
+                                       {"key", required_argument, 0, 'k'},
+                                       {"ca", required_argument, 0, 'a'},
+                                       {"idle", required_argument, 0, 'I'},
+                                       {"inflight", required_argument, 0, 'F'},
+                                       {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "m:p:n:r:w:d:s:g:P:h", lo, NULL)) != -1) {
         switch (ch) {
         case 'm':
             o.mode = !strcmp(optarg, "mqtt") ? M_MQTT : !strcmp(optarg, "nats") ? M_NATS : M_COT;
             break;
-        case 'p': parse_ports(optarg); break;
-        case 'n': o.n = atoi(optarg); break;
-        case 'r': o.rate = atof(optarg); break;
-        case 'w': o.warm = atof(optarg); break;
-        case 'd': o.dur = atof(optarg); break;
-        case 's': o.pad = atoi(optarg); break;
-        case 'g': o.groups = atoi(optarg); break;
-        case 'P': o.pid = atoi(optarg); break;
-        case 'A': o.atak = true; break;
-        case 'D': o.drain = atof(optarg); break;
-        case 'S': o.slow = atoi(optarg); break;
-        case 'M': o.metrics_port = atoi(optarg); break;
-        case 'L': o.label = optarg; break;
-        case 'C': o.conn_rate = atof(optarg); break;
-        case 'T': o.storm = atof(optarg); break;
-        case 'K': o.tracks = atoi(optarg); break;
-        case 'X': o.tls = true; break;
-        case 'c': o.tls_cert = optarg; break;
-        case 'k': o.tls_key = optarg; break;
-        case 'a': o.tls_ca = optarg; break;
-        case 'I': o.idle = atof(optarg); break;
-        case 'F': o.inflight = atoi(optarg); break;
-        default: usage();
+        case 'p':
+            parse_ports(optarg);
+            break;
+        case 'n':
+            o.n = atoi(optarg);
+            break;
+        case 'r':
+            o.rate = atof(optarg);
+            break;
+        case 'w':
+            o.warm = atof(optarg);
+            break;
+        case 'd':
+            o.dur = atof(optarg);
+            break;
+        case 's':
+            o.pad = atoi(optarg);
+            break;
+        case 'g':
+            o.groups = atoi(optarg);
+            break;
+        case 'P':
+            o.pid = atoi(optarg);
+            break;
+        case 'A':
+            o.atak = true;
+            break;
+        case 'D':
+            o.drain = atof(optarg);
+            break;
+        case 'S':
+            o.slow = atoi(optarg);
+            break;
+        case 'M':
+            o.metrics_port = atoi(optarg);
+            break;
+        case 'L':
+            o.label = optarg;
+            break;
+        case 'C':
+            o.conn_rate = atof(optarg);
+            break;
+        case 'T':
+            o.storm = atof(optarg);
+            break;
+        case 'K':
+            o.tracks = atoi(optarg);
+            break;
+        case 'X':
+            o.tls = true;
+            break;
+        case 'c':
+            o.tls_cert = optarg;
+            break;
+        case 'k':
+            o.tls_key = optarg;
+            break;
+        case 'a':
+            o.tls_ca = optarg;
+            break;
+        case 'I':
+            o.idle = atof(optarg);
+            break;
+        case 'F':
+            o.inflight = atoi(optarg);
+            break;
+        default:
+            usage();
         }
     }
     if (!o.n_ports || o.n < 1 || o.rate <= 0 || o.groups < 1 || o.dur <= 0 || o.inflight < 1)

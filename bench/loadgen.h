@@ -28,22 +28,22 @@ struct opts {
     bool atak, tls;
     const char *label;
     const char *tls_cert, *tls_key, *tls_ca;
-    double idle;                /* W4 idle: seconds to hold the connections */
-    int inflight;               /* W4 idle: handshakes in progress at once */
+    double idle;  /* W4 idle: seconds to hold the connections */
+    int inflight; /* W4 idle: handshakes in progress at once */
 };
 
 struct client {
     int idx, id, group, fd;
     enum role role;
     bool tcp_up, connected, ready, in_ep;
-    bool tls_more;              /* OpenSSL holds more decrypted input than fitted */
-    void *ssl;                  /* SSL * with --tls, else NULL */
+    bool tls_more; /* OpenSSL holds more decrypted input than fitted */
+    void *ssl;     /* SSL * with --tls, else NULL */
     uint32_t ev_mask, seq;
-    char *wb;                   /* pending output, wb[woff..wlen) */
+    char *wb; /* pending output, wb[woff..wlen) */
     size_t wlen, woff, wcap;
-    char *carry;                /* partial frame kept between reads */
+    char *carry; /* partial frame kept between reads */
     size_t clen, ccap;
-    uint64_t got;               /* storm and probe: events received */
+    uint64_t got; /* storm and probe: events received */
     int64_t t_start, t_conn, t_first, t_done;
 };
 
@@ -93,7 +93,7 @@ void run_storm(void);
 
 struct idle_sample {
     int64_t wall;
-    double srv_cpu_s, gen_cpu_s, rss_kb, hwm_kb, conns;     /* conns: kizuna_connections */
+    double srv_cpu_s, gen_cpu_s, rss_kb, hwm_kb, conns; /* conns: kizuna_connections */
 };
 void idle_take(struct idle_sample *s);
 

@@ -52,10 +52,10 @@ enum kz_rel_type {
 
 /* Duty hours in the command's own time zone; days bit 0 = Monday. */
 struct kz_duty {
-    bool always;       /* staffed around the clock */
-    uint16_t start;    /* minutes after local midnight */
-    uint16_t end;      /* minutes after local midnight, > start */
-    uint8_t days;      /* weekday bits */
+    bool always;    /* staffed around the clock */
+    uint16_t start; /* minutes after local midnight */
+    uint16_t end;   /* minutes after local midnight, > start */
+    uint8_t days;   /* weekday bits */
 };
 
 /* A dated description of a command (e.g. "management HQ" then "JFHQ phase 1"). */
@@ -67,11 +67,11 @@ struct kz_phase {
 };
 
 struct kz_nation {
-    char *code;        /* ISO 3166 alpha-3 */
+    char *code; /* ISO 3166 alpha-3 */
     char *name;
-    char *tz;          /* IANA zone */
-    char *top;         /* command id: the nation's top command (hub candidate) */
-    char *lead;        /* command id: the nation's lead command in theatre */
+    char *tz;   /* IANA zone */
+    char *top;  /* command id: the nation's top command (hub candidate) */
+    char *lead; /* command id: the nation's lead command in theatre */
     int line;
 };
 
@@ -79,27 +79,27 @@ struct kz_command {
     char *id;
     char *name;
     char *nation;
-    char *service;     /* joint, navy, army, ...: the ADCON chain */
-    char *kind;        /* ccmd, jfhq, component, joint-operational, ... */
+    char *service; /* joint, navy, army, ...: the ADCON chain */
+    char *kind;    /* ccmd, jfhq, component, joint-operational, ... */
     char *echelon;
-    char *hq;          /* site name */
+    char *hq; /* site name */
     double lat, lon;
-    char *tz;          /* IANA zone */
+    char *tz; /* IANA zone */
     struct kz_duty duty;
-    unsigned handling_min;   /* 0: the model default */
+    unsigned handling_min; /* 0: the model default */
     int32_t valid_from, valid_to;
     struct kz_phase *phases;
     unsigned n_phases;
-    char *label;       /* banner, or NULL = releasable to every caller */
+    char *label; /* banner, or NULL = releasable to every caller */
     struct kz_label lab;
     int line;
 };
 
 struct kz_relation {
     enum kz_rel_type type;
-    char *from;        /* holder / supporting / one end */
-    char *to;          /* subject / supported / other end */
-    char *granted_by;  /* OPCON/TACON grantor, SUPPORT establisher; may be NULL */
+    char *from;       /* holder / supporting / one end */
+    char *to;         /* subject / supported / other end */
+    char *granted_by; /* OPCON/TACON grantor, SUPPORT establisher; may be NULL */
     char *scope;
     char *directive;
     int32_t valid_from, valid_to;
@@ -111,12 +111,12 @@ struct kz_relation {
 struct kz_forum {
     char *id;
     char *name;
-    char *parent;      /* forum id, may be NULL */
-    char *state;       /* standing | activated | inactive */
+    char *parent; /* forum id, may be NULL */
+    char *state;  /* standing | activated | inactive */
     char *site;
-    char **members;    /* command ids */
+    char **members; /* command ids */
     unsigned n_members;
-    char **agencies;   /* members that are not commands (free text) */
+    char **agencies; /* members that are not commands (free text) */
     unsigned n_agencies;
     unsigned handling_min;
     int32_t valid_from, valid_to;
@@ -128,18 +128,18 @@ struct kz_forum {
 struct kz_approver {
     char *nation;
     char *command;
-    char **kinds;      /* plan kinds: exercise, operation, hadr */
+    char **kinds; /* plan kinds: exercise, operation, hadr */
     unsigned n_kinds;
     int line;
 };
 
 struct kz_alliance {
-    char *file;        /* as given to the loader */
+    char *file; /* as given to the loader */
     char *name;
     enum kz_alliance_mode mode;
-    unsigned handling_min;   /* per hop, default 120 */
-    unsigned relay_min;      /* an intermediate passing an answer back, default 30 */
-    unsigned transit_min;    /* between two nodes, default 15 */
+    unsigned handling_min;      /* per hop, default 120 */
+    unsigned relay_min;         /* an intermediate passing an answer back, default 30 */
+    unsigned transit_min;       /* between two nodes, default 15 */
     unsigned readiness_stale_h; /* readiness reports older than this are stale, default 744 */
     struct kz_nation *nations;
     unsigned n_nations;
@@ -159,7 +159,10 @@ struct kz_alliance_diag {
     unsigned count;
 };
 
-#define KZ_ALLIANCE_DIAG_INIT {KZ_SBUF_INIT, 0}
+#define KZ_ALLIANCE_DIAG_INIT                                                                      \
+    {                                                                                              \
+        KZ_SBUF_INIT, 0                                                                            \
+    }
 
 void kz_alliance_diag_release(struct kz_alliance_diag *d);
 
@@ -176,7 +179,7 @@ int kz_alliance_load(const char *path, struct kz_alliance **out, struct kz_allia
 /* Validation rules only (kz_alliance_load runs them); returns the count added. */
 unsigned kz_alliance_validate(const struct kz_alliance *a, struct kz_alliance_diag *diag);
 
-void kz_alliance_free(struct kz_alliance *a);   /* NULL is fine */
+void kz_alliance_free(struct kz_alliance *a); /* NULL is fine */
 
 /*
  * The model the server answers from (loop thread only).  set_current()
@@ -273,9 +276,9 @@ int kz_tz_offset(const char *tz, int64_t utc_s, int32_t *off_s);
  * Routes a request from `from` to `to` can take at `t0_s` (UTC seconds)
  * over command and coordination links (counterpart, liaison, coordinating
  * authority, DIRLAUTH, support, common forum membership), at most
- * `max_routes`, fastest first; with `via` (may be NULL) only routes through it.  Each hop is timed: transit, waiting for the
- * node's next duty window in its own zone, handling; the answer returns the
- * same way with each intermediate relaying it.  JSON:
+ * `max_routes`, fastest first; with `via` (may be NULL) only routes through it.  Each hop is timed:
+ * transit, waiting for the node's next duty window in its own zone, handling; the answer returns
+ * the same way with each intermediate relaying it.  JSON:
  * {"from","to","start","routes":[{"via":[...],"response_s","hops":[{"node",
  * "tz","arrive","arrive_local","start_local","done_local","wait_s",...}]}]}.
  */

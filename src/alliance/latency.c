@@ -10,7 +10,7 @@
 
 #include "alliance/internal.h"
 
-#define MAX_HOPS 5       /* links per route: bounds the enumeration */
+#define MAX_HOPS 5 /* links per route: bounds the enumeration */
 #define MAX_PATHS 4096
 #define WEEK_S (7 * 86400)
 
@@ -150,9 +150,9 @@ static void local_str(const struct kz_command *c, int64_t t, char *buf, size_t l
     unsigned m, d;
 
     kz_civil_from_days(day, &y, &m, &d);
-    snprintf(buf, len, "%s %04d-%02u-%02u %02d:%02d %c%02d:%02d",
-             wd_names[((day + 3) % 7 + 7) % 7], (int)y, m, d, (int)(sec / 3600),
-             (int)(sec / 60 % 60), off < 0 ? '-' : '+', abs(off) / 3600, abs(off) / 60 % 60);
+    snprintf(buf, len, "%s %04d-%02u-%02u %02d:%02d %c%02d:%02d", wd_names[((day + 3) % 7 + 7) % 7],
+             (int)y, m, d, (int)(sec / 3600), (int)(sec / 60 % 60), off < 0 ? '-' : '+',
+             abs(off) / 3600, abs(off) / 60 % 60);
 }
 
 static json_t *utc_json(int64_t t)
@@ -277,8 +277,8 @@ static int64_t simulate(const struct graph *g, const struct path *p, int64_t t0,
             continue;
         json_t *h = json_object();
         json_object_set_new(h, "node", json_string(c->id));
-        json_object_set_new(h, "link", json_string(g->adj[(unsigned)p->node[i - 1] * g->n +
-                                                          (unsigned)p->node[i]]));
+        json_object_set_new(
+            h, "link", json_string(g->adj[(unsigned)p->node[i - 1] * g->n + (unsigned)p->node[i]]));
         json_object_set_new(h, "tz", json_string(c->tz));
         json_object_set_new(h, "arrive", utc_json(arrive));
         local_str(c, arrive, buf, sizeof(buf));
@@ -415,8 +415,7 @@ static json_t *pair_json(const struct graph *g, int a, int b, int hub, int64_t t
     json_object_set_new(o, "direct_link_in_model",
                         json_boolean(g->adj[(unsigned)a * g->n + (unsigned)b] != NULL));
     json_object_set_new(o, "at_start_hub_s", json_integer(pair_time(g, a, b, hub, true, t0)));
-    json_object_set_new(o, "at_start_lattice_s",
-                        json_integer(pair_time(g, a, b, hub, false, t0)));
+    json_object_set_new(o, "at_start_lattice_s", json_integer(pair_time(g, a, b, hub, false, t0)));
     json_object_set_new(o, "hub_mean_s", json_integer(st[0].sum / (int64_t)st[0].n));
     json_object_set_new(o, "hub_worst_s", json_integer(st[0].worst));
     json_object_set_new(o, "lattice_mean_s", json_integer(st[1].sum / (int64_t)st[1].n));

@@ -102,7 +102,8 @@ static void set_field(struct ld *ld, const yaml_node_t *n, void *obj, const stru
     const char *s = NULL;
 
     if (f->type == F_STRV) {
-        set_strv(ld, n, f->name, (char ***)(void *)p, (unsigned *)(void *)((char *)obj + f->count_off));
+        set_strv(ld, n, f->name, (char ***)(void *)p,
+                 (unsigned *)(void *)((char *)obj + f->count_off));
         return;
     }
     if (f->type == F_PHASES) {
@@ -112,15 +113,21 @@ static void set_field(struct ld *ld, const yaml_node_t *n, void *obj, const stru
     if (!want_scalar(ld, n, f->name, &s))
         return;
     switch (f->type) {
-    case F_STR: *(char **)(void *)p = kz_xstrdup(s); break;
+    case F_STR:
+        *(char **)(void *)p = kz_xstrdup(s);
+        break;
     case F_FROM:
     case F_TO:
         if (kz_day_parse(s, (int32_t *)(void *)p) != KZ_OK)
-            kz__diag(ld->d, ld->file, line_of(n), "'%s': bad date '%s' (want YYYY-MM-DD)",
-                     f->name, s);
+            kz__diag(ld->d, ld->file, line_of(n), "'%s': bad date '%s' (want YYYY-MM-DD)", f->name,
+                     s);
         break;
-    case F_UINT: set_uint(ld, n, f->name, s, (unsigned *)(void *)p); break;
-    case F_DOUBLE: set_double(ld, n, f->name, s, (double *)(void *)p); break;
+    case F_UINT:
+        set_uint(ld, n, f->name, s, (unsigned *)(void *)p);
+        break;
+    case F_DOUBLE:
+        set_double(ld, n, f->name, s, (double *)(void *)p);
+        break;
     case F_DUTY:
         if (kz__duty_parse(s, (struct kz_duty *)(void *)p) != KZ_OK)
             kz__diag(ld->d, ld->file, line_of(n),
@@ -130,7 +137,8 @@ static void set_field(struct ld *ld, const yaml_node_t *n, void *obj, const stru
         if (kz_rel_type_parse(s, (enum kz_rel_type *)(void *)p) != KZ_OK)
             kz__diag(ld->d, ld->file, line_of(n), "unknown relationship type '%s'", s);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -148,16 +156,14 @@ static void load_map(struct ld *ld, const yaml_node_t *n, const char *what, void
         kz__diag(ld->d, ld->file, line_of(n), "%s must be a mapping", what);
         return;
     }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
-         pr++) {
+    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
         const yaml_node_t *k = node(ld, pr->key), *v = node(ld, pr->value);
         const char *key = scalar(k);
         size_t i;
         for (i = 0; key && i < nf && strcmp(fields[i].name, key) != 0; i++)
             ;
         if (!key || i == nf) {
-            kz__diag(ld->d, ld->file, line_of(k), "unknown key '%s' in %s", key ? key : "?",
-                     what);
+            kz__diag(ld->d, ld->file, line_of(k), "unknown key '%s' in %s", key ? key : "?", what);
             continue;
         }
         if (seen[i]) {
@@ -172,8 +178,14 @@ static void load_map(struct ld *ld, const yaml_node_t *n, const char *what, void
             kz__diag(ld->d, ld->file, line_of(n), "%s: missing '%s'", what, fields[i].name);
 }
 
-#define FLD(s, name, type, req) {#name, type, offsetof(struct s, name), 0, req}
-#define FLDV(s, name, req) {#name, F_STRV, offsetof(struct s, name), offsetof(struct s, n_##name), req}
+#define FLD(s, name, type, req)                                                                    \
+    {                                                                                              \
+#name, type, offsetof(struct s, name), 0, req                                              \
+    }
+#define FLDV(s, name, req)                                                                         \
+    {                                                                                              \
+#name, F_STRV, offsetof(struct s, name), offsetof(struct s, n_##name), req                 \
+    }
 
 static const struct field phase_fields[] = {
     FLD(kz_phase, name, F_STR, true),
@@ -183,8 +195,8 @@ static const struct field phase_fields[] = {
 };
 
 static const struct field nation_fields[] = {
-    FLD(kz_nation, code, F_STR, true), FLD(kz_nation, name, F_STR, true),
-    FLD(kz_nation, tz, F_STR, true),   FLD(kz_nation, top, F_STR, false),
+    FLD(kz_nation, code, F_STR, true),  FLD(kz_nation, name, F_STR, true),
+    FLD(kz_nation, tz, F_STR, true),    FLD(kz_nation, top, F_STR, false),
     FLD(kz_nation, lead, F_STR, false),
 };
 
@@ -203,34 +215,25 @@ static const struct field command_fields[] = {
     FLD(kz_command, handling_min, F_UINT, false),
     FLD(kz_command, valid_from, F_FROM, false),
     FLD(kz_command, valid_to, F_TO, false),
-    {"phases", F_PHASES, offsetof(struct kz_command, phases),
-     offsetof(struct kz_command, n_phases), false},
+    {"phases", F_PHASES, offsetof(struct kz_command, phases), offsetof(struct kz_command, n_phases),
+     false},
     FLD(kz_command, label, F_STR, false),
 };
 
 static const struct field relation_fields[] = {
-    FLD(kz_relation, type, F_REL, true),
-    FLD(kz_relation, from, F_STR, true),
-    FLD(kz_relation, to, F_STR, true),
-    FLD(kz_relation, granted_by, F_STR, false),
-    FLD(kz_relation, scope, F_STR, false),
-    FLD(kz_relation, directive, F_STR, false),
-    FLD(kz_relation, valid_from, F_FROM, false),
-    FLD(kz_relation, valid_to, F_TO, false),
+    FLD(kz_relation, type, F_REL, true),         FLD(kz_relation, from, F_STR, true),
+    FLD(kz_relation, to, F_STR, true),           FLD(kz_relation, granted_by, F_STR, false),
+    FLD(kz_relation, scope, F_STR, false),       FLD(kz_relation, directive, F_STR, false),
+    FLD(kz_relation, valid_from, F_FROM, false), FLD(kz_relation, valid_to, F_TO, false),
     FLD(kz_relation, label, F_STR, false),
 };
 
 static const struct field forum_fields[] = {
-    FLD(kz_forum, id, F_STR, true),
-    FLD(kz_forum, name, F_STR, true),
-    FLD(kz_forum, parent, F_STR, false),
-    FLD(kz_forum, state, F_STR, true),
-    FLD(kz_forum, site, F_STR, false),
-    FLDV(kz_forum, members, true),
-    FLDV(kz_forum, agencies, false),
-    FLD(kz_forum, handling_min, F_UINT, false),
-    FLD(kz_forum, valid_from, F_FROM, false),
-    FLD(kz_forum, valid_to, F_TO, false),
+    FLD(kz_forum, id, F_STR, true),           FLD(kz_forum, name, F_STR, true),
+    FLD(kz_forum, parent, F_STR, false),      FLD(kz_forum, state, F_STR, true),
+    FLD(kz_forum, site, F_STR, false),        FLDV(kz_forum, members, true),
+    FLDV(kz_forum, agencies, false),          FLD(kz_forum, handling_min, F_UINT, false),
+    FLD(kz_forum, valid_from, F_FROM, false), FLD(kz_forum, valid_to, F_TO, false),
     FLD(kz_forum, label, F_STR, false),
 };
 
@@ -387,9 +390,9 @@ static void load_top_key(struct ld *ld, struct kz_alliance *a, struct top *t, co
         a->commands = load_list(ld, v, "commands", sizeof(struct kz_command), command_fields,
                                 KZ_ARRAY_LEN(command_fields), &a->n_commands, init_command);
     } else if (strcmp(key, "relationships") == 0) {
-        a->relations = load_list(ld, v, "relationships", sizeof(struct kz_relation),
-                                 relation_fields, KZ_ARRAY_LEN(relation_fields), &a->n_relations,
-                                 init_relation);
+        a->relations =
+            load_list(ld, v, "relationships", sizeof(struct kz_relation), relation_fields,
+                      KZ_ARRAY_LEN(relation_fields), &a->n_relations, init_relation);
     } else if (strcmp(key, "forums") == 0) {
         a->forums = load_list(ld, v, "forums", sizeof(struct kz_forum), forum_fields,
                               KZ_ARRAY_LEN(forum_fields), &a->n_forums, init_forum);
@@ -428,8 +431,8 @@ static void load_top(struct ld *ld, struct kz_alliance *a)
     else if (strcmp(t.mode, "integrated") == 0)
         a->mode = KZ_MODE_INTEGRATED;
     else
-        kz__diag(ld->d, ld->file, t.mode_line, "mode must be parallel, lead-nation or integrated, not '%s'",
-                 t.mode);
+        kz__diag(ld->d, ld->file, t.mode_line,
+                 "mode must be parallel, lead-nation or integrated, not '%s'", t.mode);
     free(t.mode);
 }
 
@@ -442,8 +445,8 @@ static int parse_file(struct ld *ld, FILE *f)
     yaml_parser_set_input_file(&parser, f);
     if (!yaml_parser_load(&parser, &ld->doc)) {
         kz__diag(ld->d, ld->file, (int)parser.problem_mark.line + 1, "YAML: %s%s%s",
-                 parser.problem ? parser.problem : "syntax error",
-                 parser.context ? " " : "", parser.context ? parser.context : "");
+                 parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
+                 parser.context ? parser.context : "");
         rc = KZ_ERR_PARSE;
     }
     yaml_parser_delete(&parser);

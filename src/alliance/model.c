@@ -38,9 +38,12 @@ int kz_rel_type_parse(const char *s, enum kz_rel_type *out)
 const char *kz_alliance_mode_name(enum kz_alliance_mode m)
 {
     switch (m) {
-    case KZ_MODE_PARALLEL: return "parallel";
-    case KZ_MODE_LEAD_NATION: return "lead-nation";
-    case KZ_MODE_INTEGRATED: return "integrated";
+    case KZ_MODE_PARALLEL:
+        return "parallel";
+    case KZ_MODE_LEAD_NATION:
+        return "lead-nation";
+    case KZ_MODE_INTEGRATED:
+        return "integrated";
     }
     return "?";
 }
@@ -153,8 +156,7 @@ const struct kz_relation *kz_alliance_holder(const struct kz_alliance *a, const 
 {
     for (unsigned i = 0; i < a->n_relations; i++) {
         const struct kz_relation *r = &a->relations[i];
-        if (r->type == type && strcmp(r->to, id) == 0 &&
-            kz_day_in(r->valid_from, r->valid_to, day))
+        if (r->type == type && strcmp(r->to, id) == 0 && kz_day_in(r->valid_from, r->valid_to, day))
             return r;
     }
     return NULL;

@@ -17,7 +17,8 @@ bool kz__visible(struct kz_alliance_view *v, const char *label, const struct kz_
 static bool rel_visible(const struct kz_alliance *a, struct kz_alliance_view *v,
                         const struct kz_relation *r)
 {
-    const struct kz_command *f = kz_alliance_command(a, r->from), *t = kz_alliance_command(a, r->to);
+    const struct kz_command *f = kz_alliance_command(a, r->from),
+                            *t = kz_alliance_command(a, r->to);
 
     return kz__visible(v, r->label, &r->lab) && (!f || kz__visible(v, f->label, &f->lab)) &&
            (!t || kz__visible(v, t->label, &t->lab));
@@ -125,7 +126,8 @@ int kz_alliance_chain(const struct kz_alliance *a, const char *unit, int32_t day
     set_day(o, "date", day);
     json_object_set_new(o, "exists", json_boolean(kz_day_in(c->valid_from, c->valid_to, day)));
     for (unsigned i = 0; i < KZ_ARRAY_LEN(types); i++)
-        json_object_set_new(chains, kz_rel_type_name(types[i]), chain_of(a, unit, types[i], day, v));
+        json_object_set_new(chains, kz_rel_type_name(types[i]),
+                            chain_of(a, unit, types[i], day, v));
     for (unsigned i = 0; i < a->n_relations; i++) {
         const struct kz_relation *r = &a->relations[i];
         if (kz_rel_is_support(r->type) && strcmp(r->from, unit) == 0 &&
@@ -178,8 +180,8 @@ static const struct kz_relation *direct_support(const struct kz_alliance *a, con
 {
     for (unsigned i = 0; i < a->n_relations; i++) {
         const struct kz_relation *r = &a->relations[i];
-        if (r->type == KZ_REL_SUPPORT_DS && strcmp(r->from, b) == 0 &&
-            strcmp(r->to, from) == 0 && kz_day_in(r->valid_from, r->valid_to, day))
+        if (r->type == KZ_REL_SUPPORT_DS && strcmp(r->from, b) == 0 && strcmp(r->to, from) == 0 &&
+            kz_day_in(r->valid_from, r->valid_to, day))
             return r;
     }
     return NULL;
@@ -207,8 +209,8 @@ static void why_not(const struct kz_alliance *a, const struct kz_command *x,
     json_object_set_new(o, "reason", json_string(buf));
     for (unsigned i = 0; i < a->n_relations; i++) {
         const struct kz_relation *r = &a->relations[i];
-        if (r->type <= KZ_REL_TACON && strcmp(r->from, x->id) == 0 &&
-            strcmp(r->to, y->id) == 0 && !kz_day_in(r->valid_from, r->valid_to, day)) {
+        if (r->type <= KZ_REL_TACON && strcmp(r->from, x->id) == 0 && strcmp(r->to, y->id) == 0 &&
+            !kz_day_in(r->valid_from, r->valid_to, day)) {
             json_object_set_new(o, "other_dates", relation_json(a, r));
             break;
         }
@@ -228,10 +230,8 @@ int kz_alliance_can_task(const struct kz_alliance *a, const char *a_id, const ch
     json_object_set_new(o, "to", json_string(b_id));
     set_day(o, "date", day);
     bool ok = kz_day_in(x->valid_from, x->valid_to, day) &&
-              kz_day_in(y->valid_from, y->valid_to, day) &&
-              task_path(a, a_id, b_id, day, v, path);
-    if (!ok && (ds = direct_support(a, a_id, b_id, day)) != NULL &&
-        rel_visible(a, v, ds)) {
+              kz_day_in(y->valid_from, y->valid_to, day) && task_path(a, a_id, b_id, day, v, path);
+    if (!ok && (ds = direct_support(a, a_id, b_id, day)) != NULL && rel_visible(a, v, ds)) {
         json_array_append_new(path, relation_json(a, ds));
         json_object_set_new(o, "basis", json_string("direct support: may answer requests"));
         ok = true;

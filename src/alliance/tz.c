@@ -18,8 +18,8 @@
 #define TZ_MAX_ZONES 64
 
 struct rule_date {
-    char kind;   /* 'M' month.week.day, 'J' julian 1..365, 'n' zero-based with leap */
-    int m, w, d; /* M: month, week, weekday; J/n: day in d */
+    char kind;    /* 'M' month.week.day, 'J' julian 1..365, 'n' zero-based with leap */
+    int m, w, d;  /* M: month, week, weekday; J/n: day in d */
     int32_t time; /* seconds after local midnight */
 };
 

@@ -158,8 +158,8 @@ static void check_commands(struct vctx *v)
             for (unsigned q = 0; q < p; q++)
                 if (ph->valid_from < c->phases[q].valid_to &&
                     c->phases[q].valid_from < ph->valid_to)
-                    V_ERR(v, ph->line, "phase '%s' of '%s' overlaps phase '%s'", ph->name,
-                          c->id, c->phases[q].name);
+                    V_ERR(v, ph->line, "phase '%s' of '%s' overlaps phase '%s'", ph->name, c->id,
+                          c->phases[q].name);
         }
     }
 }
@@ -186,7 +186,7 @@ static void check_refs(struct vctx *v)
                 goto parent_ok;
         if (f->parent)
             V_ERR(v, f->line, "unknown forum id '%s' (parent)", f->parent);
-parent_ok:
+    parent_ok:
         if (strcmp(f->state, "standing") && strcmp(f->state, "activated") &&
             strcmp(f->state, "inactive"))
             V_ERR(v, f->line, "forum state must be standing, activated or inactive");
@@ -295,8 +295,9 @@ static bool check_tacon_on(struct vctx *v, const struct kz_relation *r, int32_t 
 
     if (g && holds(v, g, r->to, KZ_REL_OPCON, KZ_REL_TACON, day, r))
         return true;
-    snprintf(why, len, "%s", g ? "grantor holds neither OPCON nor TACON over the unit"
-                               : "nobody holds OPCON over the unit to grant it");
+    snprintf(why, len, "%s",
+             g ? "grantor holds neither OPCON nor TACON over the unit"
+               : "nobody holds OPCON over the unit to grant it");
     return false;
 }
 
@@ -348,8 +349,8 @@ static void check_dated(struct vctx *v, const struct kz_relation *r)
         if (!kz_day_in(r->valid_from, r->valid_to, day) || fn(v, r, day, why, sizeof(why)))
             continue;
         kz_day_format(day, day_s);
-        V_ERR(v, r->line, "%s from %s to %s on %s: %s", kz_rel_type_name(r->type), r->from,
-              r->to, day_s, why);
+        V_ERR(v, r->line, "%s from %s to %s on %s: %s", kz_rel_type_name(r->type), r->from, r->to,
+              day_s, why);
         return;
     }
 }

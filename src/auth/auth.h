@@ -34,8 +34,8 @@
  * the table and split here.  kz_user_clear() frees them.
  */
 struct kz_user {
-    struct kz_identity id;      /* user, nation, clearance, groups, roles, command */
-    char *password_hash;        /* Argon2id (libsodium string) or NULL */
+    struct kz_identity id; /* user, nation, clearance, groups, roles, command */
+    char *password_hash;   /* Argon2id (libsodium string) or NULL */
 };
 
 void kz_user_clear(struct kz_user *u);
@@ -60,8 +60,8 @@ int kz_userdb_put(struct kz_userdb *db, const struct kz_identity *id, const char
 int kz_userdb_get(struct kz_userdb *db, const char *user, struct kz_user *out, char *err,
                   size_t errlen);
 int kz_userdb_del(struct kz_userdb *db, const char *user, char *err, size_t errlen);
-int kz_userdb_set_password(struct kz_userdb *db, const char *user, const char *password,
-                           char *err, size_t errlen);
+int kz_userdb_set_password(struct kz_userdb *db, const char *user, const char *password, char *err,
+                           size_t errlen);
 /* Call fn for each user, by name.  The row is valid during the call. */
 int kz_userdb_each(struct kz_userdb *db, void (*fn)(void *ud, const struct kz_user *u), void *ud,
                    char *err, size_t errlen);
@@ -78,9 +78,9 @@ int kz_userdb_add_cert(struct kz_userdb *db, const char *user, const char *seria
 int kz_userdb_revoke_user(struct kz_userdb *db, const char *user, unsigned *n, char *err,
                           size_t errlen);
 /* Call fn(serial_hex, revoked_at_us) for every revoked certificate. */
-int kz_userdb_each_revoked(struct kz_userdb *db, void (*fn)(void *ud, const char *serial,
-                                                             int64_t revoked_us),
-                           void *ud, char *err, size_t errlen);
+int kz_userdb_each_revoked(struct kz_userdb *db,
+                           void (*fn)(void *ud, const char *serial, int64_t revoked_us), void *ud,
+                           char *err, size_t errlen);
 
 /* Argon2id (libsodium interactive limits). */
 int kz_password_hash(const char *password, char *out, size_t outlen);
@@ -101,7 +101,7 @@ int kz_users_load(const char *db_path, struct kz_users **out, char *err, size_t 
 const struct kz_user *kz_users_find(const struct kz_users *u, const char *user);
 unsigned kz_users_count(const struct kz_users *u);
 void kz_users_ref(struct kz_users *u);
-void kz_users_unref(struct kz_users *u);    /* NULL is fine */
+void kz_users_unref(struct kz_users *u); /* NULL is fine */
 
 /* ---- the certificate authority ----------------------------------------- */
 
@@ -119,8 +119,8 @@ enum kz_key_alg { KZ_KEY_EC_P256, KZ_KEY_RSA3072 };
  * (2 years) for `hosts` ("localhost,127.0.0.1"; DNS names and IP
  * addresses).  KZ_ERR_EXISTS when ca.pem exists and !force.
  */
-int kz_ca_init(const char *dir, enum kz_key_alg alg, const char *hosts, const char *org,
-               bool force, char *err, size_t errlen);
+int kz_ca_init(const char *dir, enum kz_key_alg alg, const char *hosts, const char *org, bool force,
+               char *err, size_t errlen);
 
 /*
  * Issue a client certificate (CN = user, 1 year) and write USER.pem,

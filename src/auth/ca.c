@@ -26,8 +26,8 @@ static int make_dir(const char *dir, char *err, size_t errlen)
 static int write_empty_crl(const struct kz_pki *p, X509 *ca, EVP_PKEY *key, char *err,
                            size_t errlen);
 
-int kz_ca_init(const char *dir, enum kz_key_alg alg, const char *hosts, const char *org,
-               bool force, char *err, size_t errlen)
+int kz_ca_init(const char *dir, enum kz_key_alg alg, const char *hosts, const char *org, bool force,
+               char *err, size_t errlen)
 {
     struct kz_pki p;
     EVP_PKEY *ca_key = NULL, *srv_key = NULL;
@@ -47,15 +47,24 @@ int kz_ca_init(const char *dir, enum kz_key_alg alg, const char *hosts, const ch
         rc = kz__ssl_fail("key generation", err, errlen);
         goto out;
     }
-    struct kz__cert_spec cs = {.kind = KZ__CERT_CA, .cn = "kizuna CA", .org = org,
-                               .pubkey = ca_key, .issuer_key = ca_key, .days = CA_DAYS};
+    struct kz__cert_spec cs = {.kind = KZ__CERT_CA,
+                               .cn = "kizuna CA",
+                               .org = org,
+                               .pubkey = ca_key,
+                               .issuer_key = ca_key,
+                               .days = CA_DAYS};
     if (!(ca = kz__make_cert(&cs, err, errlen))) {
         rc = KZ_ERR_INVAL;
         goto out;
     }
-    struct kz__cert_spec ss = {.kind = KZ__CERT_SERVER, .cn = "kizuna server", .org = org,
-                               .hosts = hosts, .pubkey = srv_key, .issuer = ca,
-                               .issuer_key = ca_key, .days = SERVER_DAYS};
+    struct kz__cert_spec ss = {.kind = KZ__CERT_SERVER,
+                               .cn = "kizuna server",
+                               .org = org,
+                               .hosts = hosts,
+                               .pubkey = srv_key,
+                               .issuer = ca,
+                               .issuer_key = ca_key,
+                               .days = SERVER_DAYS};
     if (!(srv = kz__make_cert(&ss, err, errlen))) {
         rc = KZ_ERR_INVAL;
         goto out;
@@ -76,8 +85,8 @@ out:
 
 /* ---- client certificates -------------------------------------------------- */
 
-static int write_client(const struct kz_pki *p, const char *user, const char *pass,
-                        EVP_PKEY *key, X509 *cert, X509 *ca, char *err, size_t errlen)
+static int write_client(const struct kz_pki *p, const char *user, const char *pass, EVP_PKEY *key,
+                        X509 *cert, X509 *ca, char *err, size_t errlen)
 {
     char path[700];
     int rc;
@@ -119,8 +128,12 @@ int kz_cert_issue(const char *dir, const char *user, int days, const char *p12_p
         rc = kz__ssl_fail("key generation", err, errlen);
         goto out;
     }
-    struct kz__cert_spec spec = {.kind = KZ__CERT_CLIENT, .cn = user, .pubkey = key,
-                                 .issuer = ca, .issuer_key = ca_key, .days = days};
+    struct kz__cert_spec spec = {.kind = KZ__CERT_CLIENT,
+                                 .cn = user,
+                                 .pubkey = key,
+                                 .issuer = ca,
+                                 .issuer_key = ca_key,
+                                 .days = days};
     if (!(cert = kz__make_cert(&spec, err, errlen))) {
         rc = KZ_ERR_INVAL;
         goto out;

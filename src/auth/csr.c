@@ -155,9 +155,12 @@ int kz_csr_sign(const char *dir, const char *csr, size_t len, const char *user,
     kz_pki_paths(&p, dir);
     if ((rc = kz__load_ca(&p, &ca, &ca_key, err, errlen)) != KZ_OK)
         goto out;
-    struct kz__cert_spec spec = {.kind = KZ__CERT_CLIENT, .subject = X509_REQ_get_subject_name(req),
-                                 .pubkey = X509_REQ_get0_pubkey(req), .issuer = ca,
-                                 .issuer_key = ca_key, .days = days};
+    struct kz__cert_spec spec = {.kind = KZ__CERT_CLIENT,
+                                 .subject = X509_REQ_get_subject_name(req),
+                                 .pubkey = X509_REQ_get0_pubkey(req),
+                                 .issuer = ca,
+                                 .issuer_key = ca_key,
+                                 .days = days};
     if (!(cert = kz__make_cert(&spec, err, errlen))) {
         rc = KZ_ERR_INVAL;
         goto out;

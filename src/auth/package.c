@@ -25,13 +25,14 @@ static void pref_xml(struct kz_sbuf *sb, const char *user, const char *host, int
                      "    <entry key=\"enabled0\" class=\"class java.lang.Boolean\">true</entry>\n"
                      "    <entry key=\"connectString0\" class=\"class java.lang.String\">");
     kz_sbuf_add_xml(sb, host, strlen(host));
-    kz_sbuf_addf(sb, ":%d:ssl</entry>\n  </preference>\n"
-                     "  <preference version=\"1\" name=\"com.atakmap.app_preferences\">\n"
-                     "    <entry key=\"displayServerConnectionWidget\" "
-                     "class=\"class java.lang.Boolean\">true</entry>\n"
-                     "    <entry key=\"caLocation\" class=\"class java.lang.String\">"
-                     "cert/truststore-kizuna.p12</entry>\n"
-                     "    <entry key=\"caPassword\" class=\"class java.lang.String\">",
+    kz_sbuf_addf(sb,
+                 ":%d:ssl</entry>\n  </preference>\n"
+                 "  <preference version=\"1\" name=\"com.atakmap.app_preferences\">\n"
+                 "    <entry key=\"displayServerConnectionWidget\" "
+                 "class=\"class java.lang.Boolean\">true</entry>\n"
+                 "    <entry key=\"caLocation\" class=\"class java.lang.String\">"
+                 "cert/truststore-kizuna.p12</entry>\n"
+                 "    <entry key=\"caPassword\" class=\"class java.lang.String\">",
                  port);
     kz_sbuf_add_xml(sb, pass, strlen(pass));
     kz_sbuf_adds(sb, "</entry>\n    <entry key=\"certificateLocation\" "
@@ -104,8 +105,8 @@ static int add_entry(zip_t *z, const char *name, const void *data, size_t len)
     return zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
 }
 
-static int truststore(const struct kz_pki *p, const char *pass, char **out, size_t *len,
-                      char *err, size_t errlen)
+static int truststore(const struct kz_pki *p, const char *pass, char **out, size_t *len, char *err,
+                      size_t errlen)
 {
     char path[700];
     X509 *ca = kz__read_cert(p->ca, err, errlen);

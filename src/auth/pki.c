@@ -192,8 +192,8 @@ static void san_list(const char *hosts, char *out, size_t outlen)
     v = kz_strv_split(hosts, &n);
     for (unsigned i = 0; i < n && used < outlen; i++) {
         bool ip = strspn(v[i], "0123456789.") == strlen(v[i]) || strchr(v[i], ':');
-        int w = snprintf(out + used, outlen - used, "%s%s:%s", i ? "," : "", ip ? "IP" : "DNS",
-                         v[i]);
+        int w =
+            snprintf(out + used, outlen - used, "%s%s:%s", i ? "," : "", ip ? "IP" : "DNS", v[i]);
         used += w > 0 ? (size_t)w : 0;
     }
     kz_strv_free(v, n);
@@ -232,10 +232,10 @@ X509 *kz__make_cert(const struct kz__cert_spec *spec, char *err, size_t errlen)
         goto fail;
     if (!spec->subject) {
         if (spec->org)
-            X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                                       (const unsigned char *)spec->org, -1, -1, 0);
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)spec->cn,
-                                   -1, -1, 0);
+            X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)spec->org,
+                                       -1, -1, 0);
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)spec->cn, -1,
+                                   -1, 0);
     }
     if (!X509_set_version(x, 2) || !random_serial(x) || !X509_set_subject_name(x, name) ||
         !X509_set_issuer_name(x, X509_get_subject_name(issuer)) ||

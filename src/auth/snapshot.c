@@ -13,7 +13,7 @@
 
 struct kz_users {
     unsigned refs;
-    struct kz_user *v;      /* sorted by user name */
+    struct kz_user *v; /* sorted by user name */
     unsigned n, cap;
 };
 

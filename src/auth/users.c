@@ -140,8 +140,7 @@ int kz_password_hash(const char *password, char *out, size_t outlen)
 {
     if (outlen < crypto_pwhash_STRBYTES || sodium_init() < 0)
         return KZ_ERR_INVAL;
-    if (crypto_pwhash_str_alg(out, password, strlen(password),
-                              crypto_pwhash_OPSLIMIT_INTERACTIVE,
+    if (crypto_pwhash_str_alg(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                               crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13))
         return KZ_ERR_NOMEM;
     return KZ_OK;
@@ -286,8 +285,8 @@ int kz_userdb_del(struct kz_userdb *db, const char *user, char *err, size_t errl
     return changed_one(db, user, err, errlen);
 }
 
-int kz_userdb_set_password(struct kz_userdb *db, const char *user, const char *password,
-                           char *err, size_t errlen)
+int kz_userdb_set_password(struct kz_userdb *db, const char *user, const char *password, char *err,
+                           size_t errlen)
 {
     char hash[crypto_pwhash_STRBYTES];
     sqlite3_stmt *s = NULL;
@@ -297,8 +296,8 @@ int kz_userdb_set_password(struct kz_userdb *db, const char *user, const char *p
         snprintf(err, errlen, "cannot hash the password");
         return KZ_ERR_NOMEM;
     }
-    if ((rc = prepare(db, "UPDATE users SET password_hash = ?2, updated = ?3 WHERE user = ?1",
-                      &s, err, errlen)) != KZ_OK)
+    if ((rc = prepare(db, "UPDATE users SET password_hash = ?2, updated = ?3 WHERE user = ?1", &s,
+                      err, errlen)) != KZ_OK)
         return rc;
     sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
@@ -403,8 +402,8 @@ int kz_userdb_each_revoked(struct kz_userdb *db,
                            char *err, size_t errlen)
 {
     sqlite3_stmt *s = NULL;
-    int rc = prepare(db, "SELECT serial, revoked FROM certs WHERE revoked IS NOT NULL", &s, err,
-                     errlen);
+    int rc =
+        prepare(db, "SELECT serial, revoked FROM certs WHERE revoked IS NOT NULL", &s, err, errlen);
 
     if (rc)
         return rc;

@@ -29,21 +29,21 @@ struct opts {
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: kizuna alliance check FILE...\n"
-        "       kizuna alliance show [--at DATE]\n"
-        "       kizuna alliance chain UNIT [--at DATE]\n"
-        "       kizuna alliance can-task A B [--at DATE]\n"
-        "       kizuna alliance counterpart UNIT [--at DATE]\n"
-        "       kizuna alliance forums [--at DATE]\n"
-        "       kizuna alliance path FROM TO [--at TIME] [--routes N] [--via ID]\n"
-        "       kizuna alliance path --compare-topology [--at TIME] [--hub ID]\n"
-        "\n"
-        "  -f, --file FILE   alliance model (default " DEFAULT_FILE ")\n"
-        "  --at DATE|TIME    YYYY-MM-DD, or YYYY-MM-DDThh:mm[:ss](Z|+hh:mm) for path;\n"
-        "                    default now\n"
-        "  --json            print JSON (what /api/v1/alliance/... returns)\n"
-        "\n"
-        "check prints every problem as FILE:LINE: message and exits 2 when there is one.\n");
+            "usage: kizuna alliance check FILE...\n"
+            "       kizuna alliance show [--at DATE]\n"
+            "       kizuna alliance chain UNIT [--at DATE]\n"
+            "       kizuna alliance can-task A B [--at DATE]\n"
+            "       kizuna alliance counterpart UNIT [--at DATE]\n"
+            "       kizuna alliance forums [--at DATE]\n"
+            "       kizuna alliance path FROM TO [--at TIME] [--routes N] [--via ID]\n"
+            "       kizuna alliance path --compare-topology [--at TIME] [--hub ID]\n"
+            "\n"
+            "  -f, --file FILE   alliance model (default " DEFAULT_FILE ")\n"
+            "  --at DATE|TIME    YYYY-MM-DD, or YYYY-MM-DDThh:mm[:ss](Z|+hh:mm) for path;\n"
+            "                    default now\n"
+            "  --json            print JSON (what /api/v1/alliance/... returns)\n"
+            "\n"
+            "check prints every problem as FILE:LINE: message and exits 2 when there is one.\n");
 }
 
 /* YYYY-MM-DD[Thh:mm[:ss]](Z|+hh:mm|-hh:mm) -> UTC seconds; a bare date is 00:00Z. */
@@ -127,14 +127,14 @@ static void text_chain(json_t *o)
 
     printf("%s (%s) on %s%s%s\n", str(u, "id"), str(u, "name"), str(o, "date"),
            *str(u, "phase") ? ", phase: " : "", str(u, "phase"));
-    json_object_foreach(chains, type, arr) {
+    json_object_foreach(chains, type, arr)
+    {
         size_t i;
         json_t *r;
         printf("  %-10s", type);
         if (json_array_size(arr) == 0)
             printf(" (none)");
-        json_array_foreach(arr, i, r)
-            printf(" %s %s", i ? "<-" : "<-", str(r, "from"));
+        json_array_foreach(arr, i, r) printf(" %s %s", i ? "<-" : "<-", str(r, "from"));
         putchar('\n');
     }
 }
@@ -147,10 +147,9 @@ static void text_can_task(json_t *o)
     printf("%s %s task %s on %s\n", str(o, "from"),
            json_is_true(json_object_get(o, "allowed")) ? "MAY" : "may NOT", str(o, "to"),
            str(o, "date"));
-    json_array_foreach(json_object_get(o, "path"), i, r)
-        printf("  %s %s over %s%s%s%s\n", str(r, "from"), str(r, "type"), str(r, "to"),
-               *str(r, "directive") ? "  (" : "", str(r, "directive"),
-               *str(r, "directive") ? ")" : "");
+    json_array_foreach(json_object_get(o, "path"), i, r) printf(
+        "  %s %s over %s%s%s%s\n", str(r, "from"), str(r, "type"), str(r, "to"),
+        *str(r, "directive") ? "  (" : "", str(r, "directive"), *str(r, "directive") ? ")" : "");
     if (*str(o, "reason"))
         printf("  why not: %s\n", str(o, "reason"));
 }
@@ -162,18 +161,20 @@ static void text_path(json_t *o)
 
     printf("request %s -> %s%s%s, sent %s\n", str(o, "from"), str(o, "to"),
            *str(o, "via") ? " via " : "", str(o, "via"), str(o, "start_local"));
-    json_array_foreach(json_object_get(o, "routes"), i, r) {
+    json_array_foreach(json_object_get(o, "routes"), i, r)
+    {
         json_int_t s = json_integer_value(json_object_get(r, "response_s"));
         printf("\nroute %zu: ", i + 1);
         json_array_foreach(json_object_get(r, "via"), k, h)
             printf("%s%s", k ? " -> " : "", json_string_value(h));
         printf("\n  %-10s %-14s %-26s %-26s %-26s %8s\n", "node", "link", "arrives (local)",
                "starts (local)", "done (local)", "wait");
-        json_array_foreach(json_object_get(r, "hops"), k, h) {
+        json_array_foreach(json_object_get(r, "hops"), k, h)
+        {
             json_int_t w = json_integer_value(json_object_get(h, "wait_s"));
-            printf("  %-10s %-14s %-26s %-26s %-26s %4lldh%02lld\n", str(h, "node"),
-                   str(h, "link"), str(h, "arrive_local"), str(h, "start_local"),
-                   str(h, "done_local"), (long long)(w / 3600), (long long)(w / 60 % 60));
+            printf("  %-10s %-14s %-26s %-26s %-26s %4lldh%02lld\n", str(h, "node"), str(h, "link"),
+                   str(h, "arrive_local"), str(h, "start_local"), str(h, "done_local"),
+                   (long long)(w / 3600), (long long)(w / 60 % 60));
         }
         printf("  answer back at %s: %s after %lldh%02lld\n", str(o, "from"),
                str(r, "answer_local"), (long long)(s / 3600), (long long)(s / 60 % 60));
@@ -193,14 +194,16 @@ static void text_compare(json_t *o)
 
     printf("hub-and-spokes (all through %s) versus lattice (direct links), %s, from %s\n",
            str(o, "hub"), str(o, "samples"), str(o, "start"));
-    json_array_foreach(json_object_get(o, "pairs"), i, p) {
+    json_array_foreach(json_object_get(o, "pairs"), i, p)
+    {
         printf("  %-9s <-> %-9s", str(p, "a"), str(p, "b"));
         hm("hub mean", p, "hub_mean_s");
         hm("worst", p, "hub_worst_s");
         hm("| lattice mean", p, "lattice_mean_s");
         hm("worst", p, "lattice_worst_s");
         printf("%s\n", json_is_true(json_object_get(p, "direct_link_in_model"))
-                           ? "" : "  (no direct link in the model yet)");
+                           ? ""
+                           : "  (no direct link in the model yet)");
     }
     printf("  %-23s", "all pairs");
     hm("hub mean", o, "hub_mean_s");
@@ -212,8 +215,7 @@ static void text_compare(json_t *o)
 
 /* ---- dispatch ----------------------------------------------------------------- */
 
-static int run_query(struct kz_alliance *a, const char *sub, int argc, char **argv,
-                     struct opts *o)
+static int run_query(struct kz_alliance *a, const char *sub, int argc, char **argv, struct opts *o)
 {
     json_t *out = NULL;
     int rc = KZ_OK;
@@ -258,26 +260,48 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
     enum { OPT_AT = 256, OPT_JSON, OPT_CMP, OPT_HUB, OPT_ROUTES, OPT_VIA };
     static const struct option lo[] = {
-        {"file", required_argument, NULL, 'f'},   {"at", required_argument, NULL, OPT_AT},
-        {"json", no_argument, NULL, OPT_JSON},    {"compare-topology", no_argument, NULL, OPT_CMP},
-        {"hub", required_argument, NULL, OPT_HUB}, {"routes", required_argument, NULL, OPT_ROUTES},
+        {"file", required_argument, NULL, 'f'},
+        {"at", required_argument, NULL, OPT_AT},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"compare-topology", no_argument, NULL, OPT_CMP},
+        {"hub", required_argument, NULL, OPT_HUB},
+        {"routes", required_argument, NULL, OPT_ROUTES},
         {"via", required_argument, NULL, OPT_VIA},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
         switch (c) {
-        case 'f': o->file = optarg; break;
-        case OPT_AT: o->at = optarg; break;
-        case OPT_JSON: o->json = true; break;
-        case OPT_CMP: o->compare = true; break;
-        case OPT_HUB: o->hub = optarg; break;
-        case OPT_VIA: o->via = optarg; break;
-        case OPT_ROUTES: o->routes = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'h': usage(stdout); return -1;
-        default: usage(stderr); return 2;
+        case 'f':
+            o->file = optarg;
+            break;
+        case OPT_AT:
+            o->at = optarg;
+            break;
+        case OPT_JSON:
+            o->json = true;
+            break;
+        case OPT_CMP:
+            o->compare = true;
+            break;
+        case OPT_HUB:
+            o->hub = optarg;
+            break;
+        case OPT_VIA:
+            o->via = optarg;
+            break;
+        case OPT_ROUTES:
+            o->routes = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     o->t0 = kz_now_us() / 1000000;
@@ -347,8 +371,8 @@ int kz_cli_alliance_start(const char *path)
         log_problems(KZ_LOG_ERROR, &d);
         kz_log(KZ_LOG_ERROR, "alliance: model refused", "file=%s problems=%u", path, d.count);
     } else {
-        kz_log(KZ_LOG_INFO, "alliance: model loaded", "file=%s commands=%u relationships=%u",
-               path, a->n_commands, a->n_relations);
+        kz_log(KZ_LOG_INFO, "alliance: model loaded", "file=%s commands=%u relationships=%u", path,
+               a->n_commands, a->n_relations);
         kz_alliance_free(kz_alliance_set_current(a));
     }
     kz_alliance_diag_release(&d);

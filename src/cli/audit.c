@@ -19,8 +19,8 @@ static void usage(FILE *out)
                  "  --db FILE        the database file itself\n");
 }
 
-static void print_record(void *ud, int64_t id, int64_t time, const char *actor,
-                         const char *action, const char *object, const char *detail)
+static void print_record(void *ud, int64_t id, int64_t time, const char *actor, const char *action,
+                         const char *object, const char *detail)
 {
     char ts[KZ_TIME_STRLEN];
     KZ_UNUSED(ud);
@@ -75,10 +75,18 @@ int kz_cmd_audit(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': data = optarg; break;
-        case 'b': db = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'd':
+            data = optarg;
+            break;
+        case 'b':
+            db = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind + 1 != argc ||

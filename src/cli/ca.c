@@ -8,28 +8,31 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: kizuna ca init [--dir DIR] [--data DATA] [--host H,...] [--org O]\n"
-            "                      [--rsa] [--force]\n"
-            "\n"
-            "Write DIR/ca.pem, ca.key (mode 0600), crl.pem and a server certificate\n"
-            "server.pem/server.key for the given host names and IP addresses.\n"
-            "  --dir DIR      PKI directory (default DATA/pki)\n"
-            "  --data DATA    data directory (default ./data)\n"
-            "  --host LIST    server names/addresses (default localhost,127.0.0.1)\n"
-            "  --org O        organisation (O=) in the CA and server subjects\n"
-            "  --rsa          RSA 3072 keys instead of EC P-256\n"
-            "  --force        replace an existing CA (every issued certificate dies)\n");
+    fprintf(out, "usage: kizuna ca init [--dir DIR] [--data DATA] [--host H,...] [--org O]\n"
+                 "                      [--rsa] [--force]\n"
+                 "\n"
+                 "Write DIR/ca.pem, ca.key (mode 0600), crl.pem and a server certificate\n"
+                 "server.pem/server.key for the given host names and IP addresses.\n"
+                 "  --dir DIR      PKI directory (default DATA/pki)\n"
+                 "  --data DATA    data directory (default ./data)\n"
+                 "  --host LIST    server names/addresses (default localhost,127.0.0.1)\n"
+                 "  --org O        organisation (O=) in the CA and server subjects\n"
+                 "  --rsa          RSA 3072 keys instead of EC P-256\n"
+                 "  --force        replace an existing CA (every issued certificate dies)\n");
 }
 
 int kz_cmd_ca(int argc, char **argv)
 {
     enum { OPT_DIR = 300, OPT_DATA, OPT_HOST, OPT_ORG, OPT_RSA, OPT_FORCE };
     static const struct option opts[] = {
-        {"dir", required_argument, NULL, OPT_DIR},   {"data", required_argument, NULL, OPT_DATA},
-        {"host", required_argument, NULL, OPT_HOST}, {"org", required_argument, NULL, OPT_ORG},
-        {"rsa", no_argument, NULL, OPT_RSA},         {"force", no_argument, NULL, OPT_FORCE},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+        {"dir", required_argument, NULL, OPT_DIR},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"host", required_argument, NULL, OPT_HOST},
+        {"org", required_argument, NULL, OPT_ORG},
+        {"rsa", no_argument, NULL, OPT_RSA},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *dir = NULL, *data = "data", *hosts = "localhost,127.0.0.1", *org = NULL;
     bool rsa = false, force = false;
@@ -44,14 +47,30 @@ int kz_cmd_ca(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
         switch (c) {
-        case OPT_DIR: dir = optarg; break;
-        case OPT_DATA: data = optarg; break;
-        case OPT_HOST: hosts = optarg; break;
-        case OPT_ORG: org = optarg; break;
-        case OPT_RSA: rsa = true; break;
-        case OPT_FORCE: force = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case OPT_DIR:
+            dir = optarg;
+            break;
+        case OPT_DATA:
+            data = optarg;
+            break;
+        case OPT_HOST:
+            hosts = optarg;
+            break;
+        case OPT_ORG:
+            org = optarg;
+            break;
+        case OPT_RSA:
+            rsa = true;
+            break;
+        case OPT_FORCE:
+            force = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc - 1) {
@@ -69,8 +88,8 @@ int kz_cmd_ca(int argc, char **argv)
         return 1;
     }
     kz_userdb_close(db);
-    int rc = kz_ca_init(dir, rsa ? KZ_KEY_RSA3072 : KZ_KEY_EC_P256, hosts, org, force, err,
-                        sizeof(err));
+    int rc =
+        kz_ca_init(dir, rsa ? KZ_KEY_RSA3072 : KZ_KEY_EC_P256, hosts, org, force, err, sizeof(err));
     if (rc != KZ_OK) {
         fprintf(stderr, "kizuna ca init: %s\n", err);
         return 1;

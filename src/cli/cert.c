@@ -12,20 +12,19 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: kizuna cert issue --user U --nation N --clearance L [--groups G,...]\n"
-            "                         [--roles R,...] [--days D] [--p12-password P]\n"
-            "       kizuna cert revoke USER\n"
-            "       kizuna cert package --user U --host H [--port P] [--out FILE]\n"
-            "                           [--p12-password P]\n"
-            "\n"
-            "common: --dir DIR (PKI, default DATA/pki), --data DATA (default ./data)\n"
-            "issue    writes DIR/U.pem, U.key, U.p12 (password default \"atakatak\") and\n"
-            "         records the identity in the users table (same options as user add)\n"
-            "revoke   revokes every certificate of USER and rewrites DIR/crl.pem; a\n"
-            "         running server reloads it within two seconds\n"
-            "package  writes a data package (default U-kizuna.zip) with U.p12, the\n"
-            "         truststore and a connection to H:P (default 8089) over ssl\n");
+    fprintf(out, "usage: kizuna cert issue --user U --nation N --clearance L [--groups G,...]\n"
+                 "                         [--roles R,...] [--days D] [--p12-password P]\n"
+                 "       kizuna cert revoke USER\n"
+                 "       kizuna cert package --user U --host H [--port P] [--out FILE]\n"
+                 "                           [--p12-password P]\n"
+                 "\n"
+                 "common: --dir DIR (PKI, default DATA/pki), --data DATA (default ./data)\n"
+                 "issue    writes DIR/U.pem, U.key, U.p12 (password default \"atakatak\") and\n"
+                 "         records the identity in the users table (same options as user add)\n"
+                 "revoke   revokes every certificate of USER and rewrites DIR/crl.pem; a\n"
+                 "         running server reloads it within two seconds\n"
+                 "package  writes a data package (default U-kizuna.zip) with U.p12, the\n"
+                 "         truststore and a connection to H:P (default 8089) over ssl\n");
 }
 
 struct copts {
@@ -40,11 +39,15 @@ static int parse(int argc, char **argv, struct copts *o)
     enum { OPT_DIR = 300, OPT_DATA, OPT_USER, OPT_HOST, OPT_PORT, OPT_OUT, OPT_PASS, OPT_DAYS };
     static const struct option opts[] = {
         KZ__CLI_IDOPTS,
-        {"dir", required_argument, NULL, OPT_DIR},   {"data", required_argument, NULL, OPT_DATA},
-        {"user", required_argument, NULL, OPT_USER}, {"host", required_argument, NULL, OPT_HOST},
-        {"port", required_argument, NULL, OPT_PORT}, {"out", required_argument, NULL, OPT_OUT},
+        {"dir", required_argument, NULL, OPT_DIR},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"user", required_argument, NULL, OPT_USER},
+        {"host", required_argument, NULL, OPT_HOST},
+        {"port", required_argument, NULL, OPT_PORT},
+        {"out", required_argument, NULL, OPT_OUT},
         {"p12-password", required_argument, NULL, OPT_PASS},
-        {"days", required_argument, NULL, OPT_DAYS}, {"help", no_argument, NULL, 'h'},
+        {"days", required_argument, NULL, OPT_DAYS},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -54,16 +57,36 @@ static int parse(int argc, char **argv, struct copts *o)
         if (kz__cli_idopt(&o->ido, c, optarg))
             continue;
         switch (c) {
-        case OPT_DIR: o->dir = optarg; break;
-        case OPT_DATA: o->data = optarg; break;
-        case OPT_USER: o->user = optarg; break;
-        case OPT_HOST: o->host = optarg; break;
-        case OPT_PORT: o->port = atoi(optarg); break;
-        case OPT_OUT: o->out = optarg; break;
-        case OPT_PASS: o->pass = optarg; break;
-        case OPT_DAYS: o->days = atoi(optarg); break;
-        case 'h': usage(stdout); return -1;
-        default: usage(stderr); return 2;
+        case OPT_DIR:
+            o->dir = optarg;
+            break;
+        case OPT_DATA:
+            o->data = optarg;
+            break;
+        case OPT_USER:
+            o->user = optarg;
+            break;
+        case OPT_HOST:
+            o->host = optarg;
+            break;
+        case OPT_PORT:
+            o->port = atoi(optarg);
+            break;
+        case OPT_OUT:
+            o->out = optarg;
+            break;
+        case OPT_PASS:
+            o->pass = optarg;
+            break;
+        case OPT_DAYS:
+            o->days = atoi(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!o->dir) {
@@ -86,8 +109,8 @@ static int issue(struct copts *o, struct kz_userdb *db, char *err, size_t errlen
     o->ido.id.user = (char *)o->user;
     if ((rc = kz__cli_idopts_check("cert issue", &o->ido)) != 0)
         return rc;
-    if ((rc = kz_cert_issue(o->dir, o->user, o->days, o->pass, &serial, &not_after, err,
-                            errlen)) != KZ_OK)
+    if ((rc = kz_cert_issue(o->dir, o->user, o->days, o->pass, &serial, &not_after, err, errlen)) !=
+        KZ_OK)
         return 1;
     if (kz_userdb_put(db, &o->ido.id, NULL, err, errlen) != KZ_OK ||
         kz_userdb_add_cert(db, o->user, serial, not_after, err, errlen) != KZ_OK) {
@@ -107,8 +130,8 @@ static int revoke(struct copts *o, struct kz_userdb *db, char *err, size_t errle
     if (kz_userdb_revoke_user(db, o->user, &n, err, errlen) != KZ_OK ||
         kz_crl_write(o->dir, db, err, errlen) != KZ_OK)
         return 1;
-    printf("revoked %u certificate%s of %s; %s/crl.pem updated\n", n, n == 1 ? "" : "s",
-           o->user, o->dir);
+    printf("revoked %u certificate%s of %s; %s/crl.pem updated\n", n, n == 1 ? "" : "s", o->user,
+           o->dir);
     return 0;
 }
 
@@ -126,8 +149,7 @@ static int package(struct copts *o, char *err, size_t errlen)
     }
     if (kz_cert_package(o->dir, o->user, o->host, o->port, o->pass, o->out, err, errlen) != KZ_OK)
         return 1;
-    printf("wrote %s (connect %s:%d ssl, keystore password as issued)\n", o->out, o->host,
-           o->port);
+    printf("wrote %s (connect %s:%d ssl, keystore password as issued)\n", o->out, o->host, o->port);
     return 0;
 }
 
@@ -157,12 +179,12 @@ static int dispatch(const char *sub, struct copts *o)
 
 int kz_cmd_cert(int argc, char **argv)
 {
-    struct copts o = {.data = "data", .port = 8089, .days = 365,
-                      .pass = KZ_AUTH_DEFAULT_P12_PASSWORD};
+    struct copts o = {
+        .data = "data", .port = 8089, .days = 365, .pass = KZ_AUTH_DEFAULT_P12_PASSWORD};
     int rc;
 
-    if (argc < 2 || (strcmp(argv[1], "issue") && strcmp(argv[1], "revoke") &&
-                     strcmp(argv[1], "package"))) {
+    if (argc < 2 ||
+        (strcmp(argv[1], "issue") && strcmp(argv[1], "revoke") && strcmp(argv[1], "package"))) {
         bool help = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
         usage(help ? stdout : stderr);
         return help ? 0 : 2;

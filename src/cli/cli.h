@@ -35,17 +35,24 @@ int kz_cmd_audit(int argc, char **argv);
 #include <getopt.h>
 
 enum {
-    KZ__OPT_NATION = 200, KZ__OPT_CLEARANCE, KZ__OPT_COMMAND, KZ__OPT_GROUPS,
-    KZ__OPT_GROUPS_IN, KZ__OPT_GROUPS_OUT, KZ__OPT_ROLES
+    KZ__OPT_NATION = 200,
+    KZ__OPT_CLEARANCE,
+    KZ__OPT_COMMAND,
+    KZ__OPT_GROUPS,
+    KZ__OPT_GROUPS_IN,
+    KZ__OPT_GROUPS_OUT,
+    KZ__OPT_ROLES
 };
-#define KZ__CLI_IDOPTS \
-    {"nation", required_argument, NULL, KZ__OPT_NATION}, \
-    {"clearance", required_argument, NULL, KZ__OPT_CLEARANCE}, \
-    {"command", required_argument, NULL, KZ__OPT_COMMAND}, \
-    {"groups", required_argument, NULL, KZ__OPT_GROUPS}, \
-    {"groups-in", required_argument, NULL, KZ__OPT_GROUPS_IN}, \
-    {"groups-out", required_argument, NULL, KZ__OPT_GROUPS_OUT}, \
-    {"roles", required_argument, NULL, KZ__OPT_ROLES}
+#define KZ__CLI_IDOPTS                                                                             \
+    {"nation", required_argument, NULL, KZ__OPT_NATION},                                           \
+        {"clearance", required_argument, NULL, KZ__OPT_CLEARANCE},                                 \
+        {"command", required_argument, NULL, KZ__OPT_COMMAND},                                     \
+        {"groups", required_argument, NULL, KZ__OPT_GROUPS},                                       \
+        {"groups-in", required_argument, NULL, KZ__OPT_GROUPS_IN},                                 \
+        {"groups-out", required_argument, NULL, KZ__OPT_GROUPS_OUT},                               \
+    {                                                                                              \
+        "roles", required_argument, NULL, KZ__OPT_ROLES                                            \
+    }
 
 /* id.user/nation/clearance/command point into argv; the lists are owned. */
 struct kz__cli_idopts {

@@ -8,14 +8,13 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: kizuna label check STRING...\n"
-            "\n"
-            "Parse each classification/releasability banner under the default US\n"
-            "policy and print its canonical form, one per line, e.g.\n"
-            "  kizuna label check 'secret // rel to jpn,usa'  ->  SECRET//REL TO USA, JPN\n"
-            "Exit status: 0 if every STRING parses, 2 otherwise (the error is printed\n"
-            "on stderr).  See docs/labels.md for the syntax.\n");
+    fprintf(out, "usage: kizuna label check STRING...\n"
+                 "\n"
+                 "Parse each classification/releasability banner under the default US\n"
+                 "policy and print its canonical form, one per line, e.g.\n"
+                 "  kizuna label check 'secret // rel to jpn,usa'  ->  SECRET//REL TO USA, JPN\n"
+                 "Exit status: 0 if every STRING parses, 2 otherwise (the error is printed\n"
+                 "on stderr).  See docs/labels.md for the syntax.\n");
 }
 
 static int check(const struct kz_label_policy *p, const char *s)

@@ -20,18 +20,18 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: kizuna readiness report UNIT P S R T [--remarks TEXT] [--label BANNER]\n"
-        "                                [--time ISO] [--overall N --reason TEXT]\n"
-        "       kizuna readiness list [UNIT]\n"
-        "       kizuna readiness history UNIT\n"
-        "       kizuna readiness rollup COMMAND\n"
-        "\n"
-        "  -s, --server HOST:PORT   the server's HTTP input (default " DEFAULT_HTTP ")\n"
-        "\n"
-        "P, S, R, T: personnel, equipment on hand, equipment condition, training, 1 (best)\n"
-        "to 5; overall is the worst.  Without --label a report is SECRET and releasable\n"
-        "to the reporter's nation only.  Prints the server's JSON; exit 0 on success,\n"
-        "1 when the server refuses or cannot be reached, 2 on usage errors.\n");
+            "usage: kizuna readiness report UNIT P S R T [--remarks TEXT] [--label BANNER]\n"
+            "                                [--time ISO] [--overall N --reason TEXT]\n"
+            "       kizuna readiness list [UNIT]\n"
+            "       kizuna readiness history UNIT\n"
+            "       kizuna readiness rollup COMMAND\n"
+            "\n"
+            "  -s, --server HOST:PORT   the server's HTTP input (default " DEFAULT_HTTP ")\n"
+            "\n"
+            "P, S, R, T: personnel, equipment on hand, equipment condition, training, 1 (best)\n"
+            "to 5; overall is the worst.  Without --label a report is SECRET and releasable\n"
+            "to the reporter's nation only.  Prints the server's JSON; exit 0 on success,\n"
+            "1 when the server refuses or cannot be reached, 2 on usage errors.\n");
 }
 
 /* One request, Connection: close; the reply's status and body. */
@@ -166,10 +166,13 @@ int kz_cmd_readiness(int argc, char **argv)
 {
     enum { OPT_REMARKS = 256, OPT_LABEL, OPT_TIME, OPT_OVERALL, OPT_REASON };
     static const struct option lo[] = {
-        {"server", required_argument, NULL, 's'},     {"remarks", required_argument, NULL, OPT_REMARKS},
-        {"label", required_argument, NULL, OPT_LABEL}, {"time", required_argument, NULL, OPT_TIME},
+        {"server", required_argument, NULL, 's'},
+        {"remarks", required_argument, NULL, OPT_REMARKS},
+        {"label", required_argument, NULL, OPT_LABEL},
+        {"time", required_argument, NULL, OPT_TIME},
         {"overall", required_argument, NULL, OPT_OVERALL},
-        {"reason", required_argument, NULL, OPT_REASON}, {"help", no_argument, NULL, 'h'},
+        {"reason", required_argument, NULL, OPT_REASON},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct report_opts ro = {0};
@@ -180,14 +183,30 @@ int kz_cmd_readiness(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:h", lo, NULL)) != -1) {
         switch (c) {
-        case 's': server = optarg; break;
-        case OPT_REMARKS: ro.remarks = optarg; break;
-        case OPT_LABEL: ro.label = optarg; break;
-        case OPT_TIME: ro.time = optarg; break;
-        case OPT_OVERALL: ro.overall = level(optarg); break;
-        case OPT_REASON: ro.reason = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 's':
+            server = optarg;
+            break;
+        case OPT_REMARKS:
+            ro.remarks = optarg;
+            break;
+        case OPT_LABEL:
+            ro.label = optarg;
+            break;
+        case OPT_TIME:
+            ro.time = optarg;
+            break;
+        case OPT_OVERALL:
+            ro.overall = level(optarg);
+            break;
+        case OPT_REASON:
+            ro.reason = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind >= argc || kz__cli_parse_server(server, &srv) != KZ_OK) {

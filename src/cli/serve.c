@@ -68,8 +68,7 @@ static int write_ports_file(struct server *srv)
     }
     fprintf(f, "{\"inputs\": {");
     for (unsigned i = 0; i < srv->cfg->inputs_count; i++)
-        fprintf(f, "%s\"%s\": %d", i ? ", " : "", srv->inputs[i].conf->name,
-                srv->inputs[i].port);
+        fprintf(f, "%s\"%s\": %d", i ? ", " : "", srv->inputs[i].conf->name, srv->inputs[i].port);
     fprintf(f, "}}\n");
     if (fclose(f) != 0 || rename(tmp, srv->ports_file) != 0) {
         kz_log(KZ_LOG_ERROR, "cannot write ports file", "path=%s error=\"%s\"", srv->ports_file,
@@ -158,8 +157,7 @@ static void describe_input(const struct kz_input_conf *in, struct kz_sbuf *sb)
                  in->default_label ? in->default_label : "", in->ceiling ? in->ceiling : "");
     if (!id)
         return;
-    kz_sbuf_addf(sb, " user=%s nation=%s clearance=\"%s\"", id->user, id->nation,
-                 id->clearance);
+    kz_sbuf_addf(sb, " user=%s nation=%s clearance=\"%s\"", id->user, id->nation, id->clearance);
     add_list(sb, "groups_in", id->groups_in, id->groups_in_count);
     add_list(sb, "groups_out", id->groups_out, id->groups_out_count);
     add_list(sb, "roles", id->roles, id->roles_count);
@@ -356,31 +354,49 @@ static void teardown(struct server *srv)
     kz_config_free(srv->cfg);
 }
 
-static int parse_args(int argc, char **argv, struct server *srv, const char **cfg_path,
-                      bool *print, const char **level)
+static int parse_args(int argc, char **argv, struct server *srv, const char **cfg_path, bool *print,
+                      const char **level)
 {
     enum { OPT_PORTS = 256, OPT_PRINT, OPT_LEVEL, OPT_DOCS };
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},  {"data", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"data", required_argument, NULL, 'd'},
         {"ports-file", required_argument, NULL, OPT_PORTS},
         {"print-config", no_argument, NULL, OPT_PRINT},
         {"log-level", required_argument, NULL, OPT_LEVEL},
         {"config-docs", no_argument, NULL, OPT_DOCS},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:d:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': *cfg_path = optarg; break;
-        case 'd': srv->data_dir = optarg; break;
-        case OPT_PORTS: srv->ports_file = optarg; break;
-        case OPT_PRINT: *print = true; break;
-        case OPT_LEVEL: *level = optarg; break;
-        case OPT_DOCS: kz_config_print_docs(stdout); return -1;
-        case 'h': usage(stdout); return -1;
-        default: usage(stderr); return 2;
+        case 'c':
+            *cfg_path = optarg;
+            break;
+        case 'd':
+            srv->data_dir = optarg;
+            break;
+        case OPT_PORTS:
+            srv->ports_file = optarg;
+            break;
+        case OPT_PRINT:
+            *print = true;
+            break;
+        case OPT_LEVEL:
+            *level = optarg;
+            break;
+        case OPT_DOCS:
+            kz_config_print_docs(stdout);
+            return -1;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc) {

@@ -12,18 +12,17 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: kizuna user add USER --nation N --clearance L [--groups G,...]\n"
-            "                       [--groups-in G,...] [--groups-out G,...] [--roles R,...]\n"
-            "                       [--command ID] [--password P | --password-stdin]\n"
-            "       kizuna user del USER\n"
-            "       kizuna user list [--json]\n"
-            "       kizuna user passwd USER [--password P | --password-stdin]\n"
-            "\n"
-            "common: --data DIR   data directory holding kizuna.db (default ./data)\n"
-            "Clearance: UNCLASSIFIED, CONFIDENTIAL, SECRET or \"TOP SECRET\".  --groups sets\n"
-            "both IN (receive) and OUT (send) groups.  A running server sees changes\n"
-            "within two seconds.  Passwords are stored as Argon2id hashes.\n");
+    fprintf(out, "usage: kizuna user add USER --nation N --clearance L [--groups G,...]\n"
+                 "                       [--groups-in G,...] [--groups-out G,...] [--roles R,...]\n"
+                 "                       [--command ID] [--password P | --password-stdin]\n"
+                 "       kizuna user del USER\n"
+                 "       kizuna user list [--json]\n"
+                 "       kizuna user passwd USER [--password P | --password-stdin]\n"
+                 "\n"
+                 "common: --data DIR   data directory holding kizuna.db (default ./data)\n"
+                 "Clearance: UNCLASSIFIED, CONFIDENTIAL, SECRET or \"TOP SECRET\".  --groups sets\n"
+                 "both IN (receive) and OUT (send) groups.  A running server sees changes\n"
+                 "within two seconds.  Passwords are stored as Argon2id hashes.\n");
 }
 
 static const char *const clearances[] = {"UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "TOP SECRET"};
@@ -41,9 +40,15 @@ bool kz__cli_idopt(struct kz__cli_idopts *o, int c, const char *arg)
 {
     struct kz_identity *id = &o->id;
     switch (c) {
-    case KZ__OPT_NATION: id->nation = (char *)arg; return true;
-    case KZ__OPT_CLEARANCE: id->clearance = (char *)arg; return true;
-    case KZ__OPT_COMMAND: id->command = (char *)arg; return true;
+    case KZ__OPT_NATION:
+        id->nation = (char *)arg;
+        return true;
+    case KZ__OPT_CLEARANCE:
+        id->clearance = (char *)arg;
+        return true;
+    case KZ__OPT_COMMAND:
+        id->command = (char *)arg;
+        return true;
     case KZ__OPT_GROUPS:
         kz_strv_free(id->groups_in, id->groups_in_count);
         kz_strv_free(id->groups_out, id->groups_out_count);
@@ -62,7 +67,8 @@ bool kz__cli_idopt(struct kz__cli_idopts *o, int c, const char *arg)
         kz_strv_free(id->roles, id->roles_count);
         id->roles = kz_strv_split(arg, &id->roles_count);
         return true;
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -80,8 +86,10 @@ int kz__cli_idopts_check(const char *cmd, const struct kz__cli_idopts *o)
     for (size_t i = 0; i < KZ_ARRAY_LEN(clearances); i++)
         if (strcmp(o->id.clearance, clearances[i]) == 0)
             return 0;
-    fprintf(stderr, "kizuna %s: --clearance '%s' is not one of UNCLASSIFIED, CONFIDENTIAL, "
-                    "SECRET, TOP SECRET\n", cmd, o->id.clearance);
+    fprintf(stderr,
+            "kizuna %s: --clearance '%s' is not one of UNCLASSIFIED, CONFIDENTIAL, "
+            "SECRET, TOP SECRET\n",
+            cmd, o->id.clearance);
     return 2;
 }
 
@@ -125,12 +133,24 @@ static int parse(int argc, char **argv, struct uopts *o)
         if (kz__cli_idopt(&o->ido, c, optarg))
             continue;
         switch (c) {
-        case OPT_DATA: o->data = optarg; break;
-        case OPT_PASS: o->password = optarg; break;
-        case OPT_PASS_STDIN: o->password_stdin = true; break;
-        case OPT_JSON: o->json = true; break;
-        case 'h': usage(stdout); return -1;
-        default: usage(stderr); return 2;
+        case OPT_DATA:
+            o->data = optarg;
+            break;
+        case OPT_PASS:
+            o->password = optarg;
+            break;
+        case OPT_PASS_STDIN:
+            o->password_stdin = true;
+            break;
+        case OPT_JSON:
+            o->json = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     return 0;
@@ -155,8 +175,8 @@ static void print_user(void *ud, const struct kz_user *u)
         return;
     }
     /* Names are restricted by `cert issue`; groups come from operators. */
-    printf("{\"user\":\"%s\",\"nation\":\"%s\",\"clearance\":\"%s\",\"password\":%s}\n",
-           id->user, id->nation, id->clearance, u->password_hash ? "true" : "false");
+    printf("{\"user\":\"%s\",\"nation\":\"%s\",\"clearance\":\"%s\",\"password\":%s}\n", id->user,
+           id->nation, id->clearance, u->password_hash ? "true" : "false");
 }
 
 static int run(const char *sub, const char *user, struct uopts *o, struct kz_userdb *db)
@@ -203,8 +223,8 @@ int kz_cmd_user(int argc, char **argv)
     char err[512];
     int rc;
 
-    if (argc < 2 || (strcmp(argv[1], "add") && strcmp(argv[1], "del") &&
-                     strcmp(argv[1], "list") && strcmp(argv[1], "passwd"))) {
+    if (argc < 2 || (strcmp(argv[1], "add") && strcmp(argv[1], "del") && strcmp(argv[1], "list") &&
+                     strcmp(argv[1], "passwd"))) {
         bool help = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
         usage(help ? stdout : stderr);
         return help ? 0 : 2;

@@ -11,7 +11,7 @@
 
 /* ---- schema --------------------------------------------------------- */
 
-#define STR(key, st, mem) \
+#define STR(key, st, mem)                                                                          \
     CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, st, mem, 0, 4096)
 #define UINT(key, st, mem) CYAML_FIELD_UINT(key, CYAML_FLAG_OPTIONAL, st, mem)
 
@@ -19,9 +19,9 @@ static const cyaml_schema_value_t string_entry = {
     CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, 256),
 };
 
-#define STRLIST(key, st, mem) \
-    CYAML_FIELD_SEQUENCE(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, st, mem, &string_entry, \
-                         0, 256)
+#define STRLIST(key, st, mem)                                                                      \
+    CYAML_FIELD_SEQUENCE(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, st, mem, &string_entry, 0, \
+                         256)
 
 static const cyaml_schema_field_t node_fields[] = {
     STR("id", struct kz_config_node, id),
@@ -89,7 +89,7 @@ static const cyaml_schema_value_t input_entry = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct kz_input_conf, input_fields),
 };
 
-#define SECTION(key, st, mem, fields) \
+#define SECTION(key, st, mem, fields)                                                              \
     CYAML_FIELD_MAPPING_PTR(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, st, mem, fields)
 
 static const cyaml_schema_field_t top_fields[] = {
@@ -101,7 +101,7 @@ static const cyaml_schema_field_t top_fields[] = {
     CYAML_FIELD_SEQUENCE("inputs", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct kz_config,
                          inputs, &input_entry, 0, 64),
     STR("alliance", struct kz_config, alliance),
-    CYAML_FIELD_IGNORE("labels", CYAML_FLAG_OPTIONAL),  /* config_labels.c */
+    CYAML_FIELD_IGNORE("labels", CYAML_FLAG_OPTIONAL), /* config_labels.c */
     CYAML_FIELD_END,
 };
 
@@ -116,9 +116,9 @@ enum key_kind { K_STR, K_UINT, K_U64 };
 struct key {
     const char *path;
     enum key_kind kind;
-    const char *def;            /* default as text; NULL = none */
-    size_t section;             /* offset of the section pointer in kz_config */
-    size_t offset;              /* offset of the field in its section */
+    const char *def; /* default as text; NULL = none */
+    size_t section;  /* offset of the section pointer in kz_config */
+    size_t offset;   /* offset of the field in its section */
     const char *doc;
 };
 
@@ -136,10 +136,9 @@ static const struct key keys[] = {
      "Database file, relative to `--data`."},
     {"store.max_delay_ms", K_UINT, "50", SEC(store), OFF(struct kz_config_store, max_delay_ms),
      "Longest time an accepted event waits for its batch to commit."},
-    {"store.retention_days", K_UINT, "30", SEC(store),
-     OFF(struct kz_config_store, retention_days), "Events older than this are deleted."},
-    {"store.retention_bytes", K_U64, "0", SEC(store),
-     OFF(struct kz_config_store, retention_bytes),
+    {"store.retention_days", K_UINT, "30", SEC(store), OFF(struct kz_config_store, retention_days),
+     "Events older than this are deleted."},
+    {"store.retention_bytes", K_U64, "0", SEC(store), OFF(struct kz_config_store, retention_bytes),
      "Oldest events are deleted while the database is larger (0 = no cap)."},
     {"limits.max_event_bytes", K_UINT, "65536", SEC(limits),
      OFF(struct kz_config_limits, max_event_bytes),
@@ -228,11 +227,10 @@ static int validate_input(const struct kz_input_conf *in, const char *path, char
                           size_t errlen)
 {
     if (!known_protocol(in->protocol))
-        return FAIL("input '%s': unknown protocol '%s' (tcp, http, tls, https, enroll)",
-                    in->name, in->protocol);
+        return FAIL("input '%s': unknown protocol '%s' (tcp, http, tls, https, enroll)", in->name,
+                    in->protocol);
     if (!strrchr(in->listen, ':'))
-        return FAIL("input '%s': listen '%s' is not HOST:PORT", in->name,
-                    in->listen);
+        return FAIL("input '%s': listen '%s' is not HOST:PORT", in->name, in->listen);
     if (cert_protocol(in->protocol)) {
         if (in->identity)
             return FAIL("input '%s': %s takes identities from certificates, not identity:",
@@ -240,8 +238,7 @@ static int validate_input(const struct kz_input_conf *in, const char *path, char
         return KZ_OK;
     }
     if (!in->identity)
-        return FAIL("input '%s': %s needs an identity", in->name,
-                    in->protocol);
+        return FAIL("input '%s': %s needs an identity", in->name, in->protocol);
     if (!in->identity->user || !in->identity->nation || !in->identity->clearance)
         return FAIL("input '%s': identity needs user, nation and clearance", in->name);
     return KZ_OK;
@@ -252,11 +249,9 @@ static int validate(const struct kz_config *cfg, const char *path, char *errbuf,
     enum kz_log_level lvl;
 
     if (kz_log_level_parse(cfg->log->level, &lvl) != KZ_OK)
-        return FAIL("log.level '%s' is not one of %s", cfg->log->level,
-                    "debug, info, warn, error");
+        return FAIL("log.level '%s' is not one of %s", cfg->log->level, "debug, info, warn, error");
     if (strcmp(cfg->store->backend, "sqlite") != 0)
-        return FAIL("store.backend '%s' is not supported (%s)",
-                    cfg->store->backend, "sqlite");
+        return FAIL("store.backend '%s' is not supported (%s)", cfg->store->backend, "sqlite");
     if (cfg->limits->max_event_bytes < 256 || cfg->limits->max_event_bytes > 8 << 20)
         return FAIL("%s", "limits.max_event_bytes must be in 256..8388608");
     if (cfg->limits->out_queue_bytes < cfg->limits->max_event_bytes)
@@ -281,7 +276,8 @@ struct log_capture {
 };
 
 /* Collect cyaml's error lines (they carry line and column) for the caller. */
-__attribute__((format(printf, 3, 0))) static void capture_log(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
+__attribute__((format(printf, 3, 0))) static void capture_log(cyaml_log_t level, void *ctx,
+                                                              const char *fmt, va_list args)
 {
     struct log_capture *c = ctx;
     if (level < CYAML_LOG_ERROR || c->used + 2 >= c->len)
@@ -291,8 +287,8 @@ __attribute__((format(printf, 3, 0))) static void capture_log(cyaml_log_t level,
         c->used += (size_t)n < c->len - c->used ? (size_t)n : c->len - c->used - 1;
 }
 
-static int finish_load(cyaml_err_t err, struct kz_config *cfg, const char *path, const char *text, size_t len, struct kz_config **out,
-                       char *errbuf, size_t errlen, size_t used)
+static int finish_load(cyaml_err_t err, struct kz_config *cfg, const char *path, const char *text,
+                       size_t len, struct kz_config **out, char *errbuf, size_t errlen, size_t used)
 {
     if (err != CYAML_OK) {
         if (used == 0)
@@ -364,10 +360,10 @@ struct kz_config *kz_config_default(char *errbuf, size_t errlen)
     struct kz_config *cfg = NULL, *out = NULL;
 
     init_cyaml(&cc, &cap, errbuf, errlen, "(built-in)");
-    cyaml_err_t err = cyaml_load_data((const uint8_t *)default_yaml, sizeof(default_yaml) - 1,
-                                      &cc, &top_schema, (cyaml_data_t **)&cfg, NULL);
-    if (finish_load(err, cfg, "(built-in)", default_yaml, sizeof(default_yaml) - 1, &out,
-                    errbuf, errlen, 0) != KZ_OK)
+    cyaml_err_t err = cyaml_load_data((const uint8_t *)default_yaml, sizeof(default_yaml) - 1, &cc,
+                                      &top_schema, (cyaml_data_t **)&cfg, NULL);
+    if (finish_load(err, cfg, "(built-in)", default_yaml, sizeof(default_yaml) - 1, &out, errbuf,
+                    errlen, 0) != KZ_OK)
         return NULL;
     return out;
 }
@@ -423,8 +419,8 @@ void kz_config_print(const struct kz_config *cfg, FILE *out)
     for (size_t i = 0; i < KZ_ARRAY_LEN(keys); i++) {
         const struct key *k = &keys[i];
         const char *dot = strchr(k->path, '.');
-        const char *field = (const char *)*(void *const *)((const char *)cfg + k->section) +
-                            k->offset;
+        const char *field =
+            (const char *)*(void *const *)((const char *)cfg + k->section) + k->offset;
         if (strncmp(section, k->path, (size_t)(dot - k->path)) != 0 ||
             section[dot - k->path] != '.') {
             fprintf(out, "%.*s:\n", (int)(dot - k->path), k->path);
@@ -435,8 +431,7 @@ void kz_config_print(const struct kz_config *cfg, FILE *out)
         else if (k->kind == K_UINT)
             fprintf(out, "  %s: %u\n", dot + 1, *(const unsigned *)field);
         else
-            fprintf(out, "  %s: %llu\n", dot + 1,
-                    (unsigned long long)*(const uint64_t *)field);
+            fprintf(out, "  %s: %llu\n", dot + 1, (unsigned long long)*(const uint64_t *)field);
     }
     if (cfg->alliance)
         fprintf(out, "alliance: %s\n", cfg->alliance);

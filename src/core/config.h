@@ -15,24 +15,24 @@
 /* Who a connection is: from an input's `identity:` or a client certificate. */
 struct kz_identity {
     char *user;
-    char *nation;           /* ISO 3166 alpha-3, e.g. USA */
-    char *clearance;        /* UNCLASSIFIED | CONFIDENTIAL | SECRET | TOP SECRET */
-    char **groups_in;       /* may receive from these groups */
+    char *nation;     /* ISO 3166 alpha-3, e.g. USA */
+    char *clearance;  /* UNCLASSIFIED | CONFIDENTIAL | SECRET | TOP SECRET */
+    char **groups_in; /* may receive from these groups */
     unsigned groups_in_count;
-    char **groups_out;      /* sends into these groups */
+    char **groups_out; /* sends into these groups */
     unsigned groups_out_count;
     char **roles;
     unsigned roles_count;
-    char *command;          /* alliance command id, optional */
+    char *command; /* alliance command id, optional */
 };
 
 struct kz_input_conf {
-    char *name;             /* unique key used in logs, metrics, ports file */
-    char *protocol;         /* tcp | http | tls | https | enroll */
-    char *listen;           /* HOST:PORT; port 0 picks a free port */
+    char *name;     /* unique key used in logs, metrics, ports file */
+    char *protocol; /* tcp | http | tls | https | enroll */
+    char *listen;   /* HOST:PORT; port 0 picks a free port */
     struct kz_identity *identity;
-    char *default_label;    /* label for events without `access` */
-    char *ceiling;          /* highest label accepted on this input */
+    char *default_label; /* label for events without `access` */
+    char *ceiling;       /* highest label accepted on this input */
 };
 
 struct kz_config_node {
@@ -41,11 +41,11 @@ struct kz_config_node {
 };
 
 struct kz_config_store {
-    char *backend;              /* sqlite */
-    char *path;                 /* relative to --data; default kizuna.db */
+    char *backend; /* sqlite */
+    char *path;    /* relative to --data; default kizuna.db */
     unsigned max_delay_ms;
     unsigned retention_days;
-    uint64_t retention_bytes;   /* 0 = no size cap */
+    uint64_t retention_bytes; /* 0 = no size cap */
 };
 
 struct kz_config_limits {
@@ -55,8 +55,8 @@ struct kz_config_limits {
     unsigned http_max_body;
     unsigned http_max_headers;
     unsigned http_timeout_ms;
-    unsigned idle_timeout_s;    /* 0 = never */
-    unsigned max_tracks;        /* distinct uids in the latest state */
+    unsigned idle_timeout_s; /* 0 = never */
+    unsigned max_tracks;     /* distinct uids in the latest state */
 };
 
 struct kz_config_log {
@@ -81,9 +81,9 @@ struct kz_config_label_row {
 /* `labels:`; defaults: policy US, the built-in tetragraphs and level names. */
 struct kz_config_labels {
     char *policy;
-    struct kz_config_label_row *tetragraphs;    /* NULL = built-in set */
+    struct kz_config_label_row *tetragraphs; /* NULL = built-in set */
     unsigned tetragraphs_count;
-    struct kz_config_label_row *level_names;    /* LEVEL: [names], first is canonical */
+    struct kz_config_label_row *level_names; /* LEVEL: [names], first is canonical */
     unsigned level_names_count;
 };
 
@@ -96,8 +96,8 @@ struct kz_config {
     struct kz_config_tls *tls;
     struct kz_input_conf *inputs;
     unsigned inputs_count;
-    char *alliance;             /* alliance model file (YAML), optional */
-    struct kz_config_labels *labels;    /* never NULL after load */
+    char *alliance;                  /* alliance model file (YAML), optional */
+    struct kz_config_labels *labels; /* never NULL after load */
 };
 
 /* Internal to core: the `labels:` reader (text NULL = read `path`). */

@@ -143,7 +143,7 @@ static int find_labels(struct walk *w, struct kz_config_labels *l)
             return KZ_ERR_CONFIG;
     } while (w->ev.type == YAML_STREAM_START_EVENT || w->ev.type == YAML_DOCUMENT_START_EVENT);
     if (w->ev.type != YAML_MAPPING_START_EVENT)
-        return KZ_OK;   /* empty file, or not a map: the schema reports it */
+        return KZ_OK; /* empty file, or not a map: the schema reports it */
     for (;;) {
         if (next(w))
             return KZ_ERR_CONFIG;

@@ -44,14 +44,21 @@ const char *kz_strerror(int err);
 void *kz_xmalloc(size_t n);
 void *kz_xcalloc(size_t nmemb, size_t size);
 void *kz_xrealloc(void *p, size_t n);
-char *kz_xstrdup(const char *s);              /* NULL in, NULL out */
-char *kz_xstrndup(const char *s, size_t n);   /* always NUL-terminates */
+char *kz_xstrdup(const char *s);            /* NULL in, NULL out */
+char *kz_xstrndup(const char *s, size_t n); /* always NUL-terminates */
 void *kz_xmemdup(const void *p, size_t n);
-#define KZ_FREE(p) do { free(p); (p) = NULL; } while (0)
+#define KZ_FREE(p)                                                                                 \
+    do {                                                                                           \
+        free(p);                                                                                   \
+        (p) = NULL;                                                                                \
+    } while (0)
 
 /* Invariant checks: abort with file:line.  Never for bad input. */
-#define KZ_ASSERT(c) \
-    do { if (!(c)) kz__bug(__FILE__, __LINE__, #c); } while (0)
+#define KZ_ASSERT(c)                                                                               \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            kz__bug(__FILE__, __LINE__, #c);                                                       \
+    } while (0)
 _Noreturn void kz__bug(const char *file, int line, const char *what);
 
 #define KZ_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -70,8 +77,11 @@ extern enum kz_log_level kz_log_min;
  * through kz_log_quote() by the caller.  Nothing is formatted when the level
  * is below kz_log_min.
  */
-#define kz_log(lvl, msg, ...) \
-    do { if ((lvl) >= kz_log_min) kz__log((lvl), (msg), __VA_ARGS__); } while (0)
+#define kz_log(lvl, msg, ...)                                                                      \
+    do {                                                                                           \
+        if ((lvl) >= kz_log_min)                                                                   \
+            kz__log((lvl), (msg), __VA_ARGS__);                                                    \
+    } while (0)
 void kz__log(enum kz_log_level lvl, const char *msg, const char *kv, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -86,8 +96,8 @@ const char *kz_log_quote(char *buf, size_t size, const char *s, size_t len);
 
 /* ---- time: int64 microseconds since the Unix epoch, UTC ------------- */
 
-int64_t kz_now_us(void);      /* wall clock */
-int64_t kz_mono_us(void);     /* monotonic clock */
+int64_t kz_now_us(void);  /* wall clock */
+int64_t kz_mono_us(void); /* monotonic clock */
 
 #define KZ_TIME_STRLEN 32
 
@@ -112,22 +122,24 @@ size_t kz_time_format(int64_t us, char *buf);
 /* ---- growable string buffer ----------------------------------------- */
 
 struct kz_sbuf {
-    char *buf;      /* NUL-terminated when non-NULL */
+    char *buf; /* NUL-terminated when non-NULL */
     size_t len;
     size_t cap;
 };
 
-#define KZ_SBUF_INIT { NULL, 0, 0 }
+#define KZ_SBUF_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void kz_sbuf_grow(struct kz_sbuf *sb, size_t extra);
 void kz_sbuf_add(struct kz_sbuf *sb, const void *data, size_t len);
 void kz_sbuf_adds(struct kz_sbuf *sb, const char *s);
-void kz_sbuf_addf(struct kz_sbuf *sb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void kz_sbuf_addf(struct kz_sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append with XML escaping of & < > " ' (attribute-safe). */
 void kz_sbuf_add_xml(struct kz_sbuf *sb, const char *s, size_t len);
-void kz_sbuf_reset(struct kz_sbuf *sb);     /* len = 0, keep memory */
-void kz_sbuf_release(struct kz_sbuf *sb);   /* free memory */
+void kz_sbuf_reset(struct kz_sbuf *sb);   /* len = 0, keep memory */
+void kz_sbuf_release(struct kz_sbuf *sb); /* free memory */
 /* Hand the buffer to the caller (free() it); sb is left empty. */
 char *kz_sbuf_detach(struct kz_sbuf *sb, size_t *len);
 
@@ -147,8 +159,12 @@ struct kz_rbuf {
 struct kz_rbuf *kz_rbuf_new(const void *data, size_t len);
 /* Copies the content of sb and resets sb (its memory is kept for reuse). */
 struct kz_rbuf *kz_rbuf_from_sbuf(struct kz_sbuf *sb);
-static inline struct kz_rbuf *kz_rbuf_ref(struct kz_rbuf *b) { b->refs++; return b; }
-void kz_rbuf_unref(struct kz_rbuf *b);    /* NULL is fine */
+static inline struct kz_rbuf *kz_rbuf_ref(struct kz_rbuf *b)
+{
+    b->refs++;
+    return b;
+}
+void kz_rbuf_unref(struct kz_rbuf *b); /* NULL is fine */
 
 /* ---- metrics (loop thread) ------------------------------------------ */
 
@@ -176,12 +192,12 @@ enum kz_reject {
 const char *kz_reject_name(enum kz_reject r);
 
 struct kz_metrics {
-    uint64_t conns_open;        /* gauge: CoT stream connections */
+    uint64_t conns_open; /* gauge: CoT stream connections */
     uint64_t conns_total;
-    uint64_t http_conns_open;   /* gauge */
+    uint64_t http_conns_open; /* gauge */
     uint64_t http_requests;
-    uint64_t events_in;         /* accepted events */
-    uint64_t deliveries;        /* event copies queued to recipients */
+    uint64_t events_in;  /* accepted events */
+    uint64_t deliveries; /* event copies queued to recipients */
     uint64_t bytes_out;
     uint64_t rejects[KZ_REJ__COUNT];
     uint64_t slow_consumer_drops;

@@ -57,7 +57,7 @@ struct kz_metrics kz_metrics;
 
 _Noreturn void kz__bug(const char *file, int line, const char *what)
 {
-    fprintf(stderr, "level=error msg=\"BUG: assertion failed\" what=\"%s\" at=%s:%d\n",
-            what, file, line);
+    fprintf(stderr, "level=error msg=\"BUG: assertion failed\" what=\"%s\" at=%s:%d\n", what, file,
+            line);
     abort();
 }

@@ -25,8 +25,8 @@ void kz__log(enum kz_log_level lvl, const char *msg, const char *kv, ...)
     size_t n;
 
     kz_time_format(kz_now_us(), ts);
-    n = (size_t)snprintf(line, sizeof(line), "ts=%s level=%s msg=\"%s\"", ts,
-                         level_names[lvl], msg);
+    n = (size_t)snprintf(line, sizeof(line), "ts=%s level=%s msg=\"%s\"", ts, level_names[lvl],
+                         msg);
     if (kv && n < sizeof(line) - 1) {
         va_list ap;
         line[n++] = ' ';

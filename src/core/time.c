@@ -66,14 +66,14 @@ int kz_time_parse(const char *s, size_t len, int64_t *out_us)
     unsigned y, mo, d, h, mi, se, frac = 0, scale = 1000000;
     size_t i = 19;
 
-    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-        s[13] != ':' || s[16] != ':')
+    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+        s[16] != ':')
         return KZ_ERR_PARSE;
     if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
         !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
         return KZ_ERR_PARSE;
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 ||
-        mi > 59 || se > 60)
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 ||
+        se > 60)
         return KZ_ERR_PARSE;
     if (s[i] == '.') {
         size_t start = ++i;
@@ -89,8 +89,8 @@ int kz_time_parse(const char *s, size_t len, int64_t *out_us)
     }
     if (i + 1 == len && (s[i] == 'Z' || s[i] == 'z')) {
         /* UTC */
-    } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 1] == '0' &&
-               s[i + 2] == '0' && s[i + 3] == ':' && s[i + 4] == '0' && s[i + 5] == '0') {
+    } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 1] == '0' && s[i + 2] == '0' &&
+               s[i + 3] == ':' && s[i + 4] == '0' && s[i + 5] == '0') {
         /* +00:00 is UTC too; other offsets are not CoT */
     } else {
         return KZ_ERR_PARSE;
@@ -114,12 +114,12 @@ size_t kz_time_format(int64_t us, char *buf)
 
     kz_civil_from_days(days, &y, &m, &d);
     if (sub % 1000 == 0)
-        n = snprintf(buf, KZ_TIME_STRLEN, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
-                     (long long)y, m, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
-                     (unsigned)(rem % 60), (unsigned)(sub / 1000));
+        n = snprintf(buf, KZ_TIME_STRLEN, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m,
+                     d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60),
+                     (unsigned)(sub / 1000));
     else
-        n = snprintf(buf, KZ_TIME_STRLEN, "%04lld-%02u-%02uT%02u:%02u:%02u.%06uZ",
-                     (long long)y, m, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
-                     (unsigned)(rem % 60), (unsigned)sub);
+        n = snprintf(buf, KZ_TIME_STRLEN, "%04lld-%02u-%02uT%02u:%02u:%02u.%06uZ", (long long)y, m,
+                     d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60),
+                     (unsigned)sub);
     return n > 0 ? (size_t)n : 0;
 }

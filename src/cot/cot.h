@@ -14,20 +14,20 @@
 #define KZ_POINT_UNKNOWN 9999999.0
 
 struct kz_dest {
-    char *callsign;     /* NULL when addressed by uid */
-    char *uid;          /* NULL when addressed by callsign */
+    char *callsign; /* NULL when addressed by uid */
+    char *uid;      /* NULL when addressed by callsign */
 };
 
 struct kz_event {
     /* <event> attributes */
-    char *version;      /* as sent; encoder writes "2.0" when NULL */
+    char *version; /* as sent; encoder writes "2.0" when NULL */
     char *uid;
     char *type;
     char *how;
-    char *access;       /* releasability label (banner string) or NULL */
-    char *qos;          /* NULL when absent or empty */
-    char *opex;         /* NULL when absent or empty */
-    int64_t time;       /* µs since epoch, UTC */
+    char *access; /* releasability label (banner string) or NULL */
+    char *qos;    /* NULL when absent or empty */
+    char *opex;   /* NULL when absent or empty */
+    int64_t time; /* µs since epoch, UTC */
     int64_t start;
     int64_t stale;
 
@@ -42,22 +42,22 @@ struct kz_event {
     size_t detail_len;
 
     /* Fields parsed out of <detail> for the server (all may be NULL). */
-    char *callsign;         /* contact@callsign */
-    char *endpoint;         /* contact@endpoint */
-    char *group_name;       /* __group@name */
-    char *group_role;       /* __group@role */
-    char *link_uid;         /* first link@uid (target of t-x-d-d) */
-    char *chat_room;        /* __chat@chatroom */
-    char *chat_sender;      /* __chat@senderCallsign */
-    char *remarks;          /* text of <remarks>, the chat body for b-t-f */
-    struct kz_dest *dests;  /* marti/dest entries with callsign or uid */
+    char *callsign;        /* contact@callsign */
+    char *endpoint;        /* contact@endpoint */
+    char *group_name;      /* __group@name */
+    char *group_role;      /* __group@role */
+    char *link_uid;        /* first link@uid (target of t-x-d-d) */
+    char *chat_room;       /* __chat@chatroom */
+    char *chat_sender;     /* __chat@senderCallsign */
+    char *remarks;         /* text of <remarks>, the chat body for b-t-f */
+    struct kz_dest *dests; /* marti/dest entries with callsign or uid */
     unsigned n_dests;
 
     /* Set by the server, not by the codec. */
-    uint64_t seq;           /* server sequence number, 0 = not yet */
-    int64_t recv_time;      /* µs */
-    char *origin_input;     /* input name */
-    char *origin_user;      /* sender identity's user */
+    uint64_t seq;       /* server sequence number, 0 = not yet */
+    int64_t recv_time;  /* µs */
+    char *origin_input; /* input name */
+    char *origin_user;  /* sender identity's user */
 };
 
 /* Zero the struct and set the point fields to KZ_POINT_UNKNOWN. */
@@ -68,15 +68,15 @@ void kz_event_clear(struct kz_event *ev);
 void kz_event_copy(struct kz_event *dst, const struct kz_event *src);
 
 /* Type helpers (type strings are case-sensitive). */
-bool kz_cot_type_is(const struct kz_event *ev, const char *type);   /* exact */
+bool kz_cot_type_is(const struct kz_event *ev, const char *type); /* exact */
 bool kz_cot_type_has_prefix(const struct kz_event *ev, const char *prefix);
 
 /* ---- decoding ------------------------------------------------------- */
 
 struct kz_cot_limits {
-    size_t max_event_bytes;     /* default 65536 */
-    unsigned max_depth;         /* element nesting, default 32 */
-    unsigned max_dests;         /* marti/dest entries kept, default 64 */
+    size_t max_event_bytes; /* default 65536 */
+    unsigned max_depth;     /* element nesting, default 32 */
+    unsigned max_dests;     /* marti/dest entries kept, default 64 */
 };
 
 void kz_cot_limits_default(struct kz_cot_limits *lim);
@@ -106,9 +106,8 @@ void kz_cot_decoder_free(struct kz_cot_decoder *dec);
  * lon in [-180,180], finite numbers; type matches \w+(-\w+)*(;[^;]*)? and how
  * matches \w(-\w+)*; element depth <= max_depth.
  */
-int kz_cot_decode(struct kz_cot_decoder *dec, const char *xml, size_t len,
-                  struct kz_event *ev, enum kz_reject *reason,
-                  char *errbuf, size_t errlen);
+int kz_cot_decode(struct kz_cot_decoder *dec, const char *xml, size_t len, struct kz_event *ev,
+                  enum kz_reject *reason, char *errbuf, size_t errlen);
 
 /* ---- encoding ------------------------------------------------------- */
 
@@ -160,7 +159,6 @@ void kz_cot_encode_proto(const struct kz_event *ev, bool framed, struct kz_sbuf 
  * kz_cot_decode().
  */
 int kz_cot_decode_proto(struct kz_cot_decoder *dec, const void *buf, size_t len,
-                        struct kz_event *ev, enum kz_reject *reason, char *errbuf,
-                        size_t errlen);
+                        struct kz_event *ev, enum kz_reject *reason, char *errbuf, size_t errlen);
 
 #endif

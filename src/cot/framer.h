@@ -36,17 +36,17 @@ typedef void (*kz_frame_cb)(void *ud, const char *xml, size_t len);
 typedef void (*kz_frame_reject_cb)(void *ud, enum kz_reject why, const char *detail);
 
 struct kz_framer {
-    char *buf;          /* pending partial data */
+    char *buf; /* pending partial data */
     size_t len;
     size_t cap;
-    size_t scan;        /* bytes of buf already searched for the end token */
+    size_t scan; /* bytes of buf already searched for the end token */
     size_t max_event;
-    unsigned strikes;   /* consecutive rejects */
-    bool in_event;      /* buf starts at "<event" */
-    bool skipping;      /* discarding an oversized event until its end */
-    bool in_junk;       /* inside a junk run already reported */
-    bool in_body;       /* past the event's start tag */
-    char quote;         /* open quote while scanning the start tag, or 0 */
+    unsigned strikes; /* consecutive rejects */
+    bool in_event;    /* buf starts at "<event" */
+    bool skipping;    /* discarding an oversized event until its end */
+    bool in_junk;     /* inside a junk run already reported */
+    bool in_body;     /* past the event's start tag */
+    char quote;       /* open quote while scanning the start tag, or 0 */
 };
 
 void kz_framer_init(struct kz_framer *f, size_t max_event);
@@ -57,8 +57,8 @@ void kz_framer_release(struct kz_framer *f);
  * each reject, in stream order.  Returns KZ_OK, or KZ_ERR_CLOSED when the
  * strike limit is reached (no further callbacks are made for this call).
  */
-int kz_framer_feed(struct kz_framer *f, const char *data, size_t len,
-                   kz_frame_cb on_event, kz_frame_reject_cb on_reject, void *ud);
+int kz_framer_feed(struct kz_framer *f, const char *data, size_t len, kz_frame_cb on_event,
+                   kz_frame_reject_cb on_reject, void *ud);
 
 /*
  * The caller rejected an event the framer delivered (e.g. it did not
@@ -67,7 +67,10 @@ int kz_framer_feed(struct kz_framer *f, const char *data, size_t len,
 int kz_framer_note_reject(struct kz_framer *f);
 
 /* The caller accepted an event: reset the strike count. */
-static inline void kz_framer_note_ok(struct kz_framer *f) { f->strikes = 0; }
+static inline void kz_framer_note_ok(struct kz_framer *f)
+{
+    f->strikes = 0;
+}
 
 /*
  * Offset of the first "<event" start token in p[0..n), or n when there is
@@ -77,6 +80,9 @@ static inline void kz_framer_note_ok(struct kz_framer *f) { f->strikes = 0; }
 size_t kz_cot_find_event(const char *p, size_t n);
 
 /* Bytes currently buffered (for memory accounting). */
-static inline size_t kz_framer_pending(const struct kz_framer *f) { return f->len; }
+static inline size_t kz_framer_pending(const struct kz_framer *f)
+{
+    return f->len;
+}
 
 #endif

@@ -37,8 +37,8 @@ struct kind_def {
     const char *elem;
     const char *atts[4];
     unsigned n_atts;
-    unsigned optional;      /* bit i: atts[i] may be absent (then never empty) */
-    bool numeric;           /* values are numbers that must read back as written */
+    unsigned optional; /* bit i: atts[i] may be absent (then never empty) */
+    bool numeric;      /* values are numbers that must read back as written */
 };
 
 static const struct kind_def kinds[K__COUNT] = {
@@ -52,17 +52,17 @@ static const struct kind_def kinds[K__COUNT] = {
 
 /* What the scan learned about one kind of typed element. */
 struct found {
-    unsigned count;         /* top-level occurrences */
-    bool movable;           /* the first one may become the typed message */
-    size_t start, end;      /* the first one's bytes in the scanned document */
-    size_t tag_end;         /* end of its start tag */
-    char *val[4];           /* its attribute values, by kind_def order */
+    unsigned count;    /* top-level occurrences */
+    bool movable;      /* the first one may become the typed message */
+    size_t start, end; /* the first one's bytes in the scanned document */
+    size_t tag_end;    /* end of its start tag */
+    char *val[4];      /* its attribute values, by kind_def order */
 };
 
 struct scan {
     XML_Parser xp;
     unsigned depth;
-    int open;               /* kind of the open top-level child if it is a first one */
+    int open; /* kind of the open top-level child if it is a first one */
     struct found f[K__COUNT];
 };
 
@@ -117,7 +117,7 @@ static bool take_atts(struct found *f, enum kind k, const char **atts)
         if (j == d->n_atts)
             return false;
         if ((d->optional >> j & 1u) && !*atts[i + 1])
-            return false;   /* "" and absent look the same in proto3 */
+            return false; /* "" and absent look the same in proto3 */
         if (d->numeric && !exact_number(k, atts[i + 1]))
             return false;
         seen |= 1u << j;
@@ -407,16 +407,16 @@ static void add_typed(struct kz_sbuf *x, const Takproto__Detail *d, const struct
     if (d->group && !s->f[K_GROUP].count)
         add_elem(x, K_GROUP, (char *[]){d->group->name, d->group->role});
     if (d->precisionlocation && !s->f[K_PRECISION].count)
-        add_elem(x, K_PRECISION, (char *[]){d->precisionlocation->geopointsrc,
-                                            d->precisionlocation->altsrc});
+        add_elem(x, K_PRECISION,
+                 (char *[]){d->precisionlocation->geopointsrc, d->precisionlocation->altsrc});
     if (d->status && !s->f[K_STATUS].count) {
         /* TAK caps the battery at INT_MAX. */
         double b = d->status->battery > INT32_MAX ? INT32_MAX : d->status->battery;
         add_num_elem(x, K_STATUS, &b, 1);
     }
     if (d->takv && !s->f[K_TAKV].count)
-        add_elem(x, K_TAKV, (char *[]){d->takv->device, d->takv->platform, d->takv->os,
-                                       d->takv->version});
+        add_elem(x, K_TAKV,
+                 (char *[]){d->takv->device, d->takv->platform, d->takv->os, d->takv->version});
     if (d->track && !s->f[K_TRACK].count)
         add_num_elem(x, K_TRACK, (double[]){d->track->speed, d->track->course}, 2);
 }

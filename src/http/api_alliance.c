@@ -177,15 +177,15 @@ static bool route_visible(const struct q *q, json_t *route)
     json_t *hop;
     size_t i;
 
-    json_array_foreach(json_object_get(route, "hops"), i, hop) {
+    json_array_foreach(json_object_get(route, "hops"), i, hop)
+    {
         const char *node = json_string_value(json_object_get(hop, "node"));
         const char *link = json_string_value(json_object_get(hop, "link"));
         if (cmd_hidden(q, node) || (link && forum_hidden(q, link)))
             return false;
     }
-    json_array_foreach(json_object_get(route, "via"), i, hop)
-        if (cmd_hidden(q, json_string_value(hop)))
-            return false;
+    json_array_foreach(json_object_get(route, "via"), i,
+                       hop) if (cmd_hidden(q, json_string_value(hop))) return false;
     return true;
 }
 

@@ -22,7 +22,7 @@
 #include "readiness/readiness.h"
 
 static struct kz_readiness_book *book;
-static const struct kz_label_policy *policy;    /* the server's, from the config */
+static const struct kz_label_policy *policy; /* the server's, from the config */
 
 static struct kz_readiness_book *get_book(void)
 {
@@ -139,7 +139,8 @@ void kz__api_readiness_post(struct kz__http_conn *c)
         kz__http_error(c, 403, "no identity");
         return;
     }
-    if (kz_readiness_parse(body->buf, body->len, label_policy(), id->nation, &r, err, sizeof(err))) {
+    if (kz_readiness_parse(body->buf, body->len, label_policy(), id->nation, &r, err,
+                           sizeof(err))) {
         kz__http_error(c, 400, "%s", err);
         return;
     }

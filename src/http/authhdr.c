@@ -54,8 +54,8 @@ int kz__base64_decode(const char *in, size_t len, unsigned char *out, size_t cap
             if (pad || (v[k] = b64_value(in[i + (size_t)k])) < 0)
                 return KZ_ERR_PARSE;
         }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-                     (uint32_t)v[3];
+        uint32_t w =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         size_t take = 3 - (size_t)pad;
         if (o + take > cap)
             return KZ_ERR_TOOBIG;

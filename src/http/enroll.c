@@ -66,9 +66,9 @@ static void sign(struct job *j, struct kz_userdb *db)
 {
     static const char *const rdns[] = {"O", "OU", NULL};
     int64_t not_after = 0;
-    int rc = kz_csr_sign(j->pki_dir, j->csr, j->csr_len, j->user, rdns, (int)j->days,
-                         &j->cert_der, &j->cert_len, &j->ca_der, &j->ca_len, &j->serial,
-                         &not_after, j->err, sizeof(j->err));
+    int rc = kz_csr_sign(j->pki_dir, j->csr, j->csr_len, j->user, rdns, (int)j->days, &j->cert_der,
+                         &j->cert_len, &j->ca_der, &j->ca_len, &j->serial, &not_after, j->err,
+                         sizeof(j->err));
 
     if (rc == KZ_ERR_TOOBIG) {
         j->status = 413;
@@ -109,12 +109,24 @@ static void xml_escaped(struct kz_sbuf *out, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '<': kz_sbuf_adds(out, "&lt;"); break;
-        case '>': kz_sbuf_adds(out, "&gt;"); break;
-        case '&': kz_sbuf_adds(out, "&amp;"); break;
-        case '"': kz_sbuf_adds(out, "&quot;"); break;
-        case '\'': kz_sbuf_adds(out, "&apos;"); break;
-        default: kz_sbuf_add(out, s, 1); break;
+        case '<':
+            kz_sbuf_adds(out, "&lt;");
+            break;
+        case '>':
+            kz_sbuf_adds(out, "&gt;");
+            break;
+        case '&':
+            kz_sbuf_adds(out, "&amp;");
+            break;
+        case '"':
+            kz_sbuf_adds(out, "&quot;");
+            break;
+        case '\'':
+            kz_sbuf_adds(out, "&apos;");
+            break;
+        default:
+            kz_sbuf_add(out, s, 1);
+            break;
         }
     }
 }

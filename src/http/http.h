@@ -44,15 +44,15 @@
 
 struct kz_http_opts {
     struct kz_router *router;
-    struct kz_store *store;         /* may be NULL */
-    size_t max_body;                /* bytes, default 1 MiB */
-    unsigned max_headers;           /* default 64 */
-    unsigned timeout_ms;            /* idle / slow-request timeout, default 30000 */
-    size_t out_queue_bytes;         /* per connection, default 4 MiB */
-    size_t max_event_bytes;         /* CoT decode limit for POST bodies */
-    unsigned max_connections;       /* default 1024 */
-    const char *node_id;            /* Marti envelopes' nodeId (may be NULL) */
-    unsigned enroll_days;           /* validity of enrolled certificates, default 365 */
+    struct kz_store *store;   /* may be NULL */
+    size_t max_body;          /* bytes, default 1 MiB */
+    unsigned max_headers;     /* default 64 */
+    unsigned timeout_ms;      /* idle / slow-request timeout, default 30000 */
+    size_t out_queue_bytes;   /* per connection, default 4 MiB */
+    size_t max_event_bytes;   /* CoT decode limit for POST bodies */
+    unsigned max_connections; /* default 1024 */
+    const char *node_id;      /* Marti envelopes' nodeId (may be NULL) */
+    unsigned enroll_days;     /* validity of enrolled certificates, default 365 */
 };
 
 /* Accept callback for `http` inputs; `ud` is a struct kz_http_opts *. */

@@ -176,7 +176,7 @@ enum kz__http_state {
 
 struct kz__http_conn {
     uv_tcp_t tcp;
-    struct kz_transport tr;  /* tcp or tls; released with the connection */
+    struct kz_transport tr; /* tcp or tls; released with the connection */
     enum kz__http_kind kind;
     /* The caller: the input's identity (http), the certificate's users-table
      * entry (https, kept alive by users_ref) or NULL (enroll, not yet). */

@@ -67,8 +67,8 @@ void kz__marti_version_config(struct kz__http_conn *c)
 
     host_name(c, host, sizeof(host));
     kz__marti_envelope_open(&sb, "ServerConfig");
-    kz_sbuf_adds(&sb, "{\"version\":\"kizuna-" KZ_VERSION "\",\"api\":\"" MARTI_API
-                      "\",\"hostname\":");
+    kz_sbuf_adds(&sb,
+                 "{\"version\":\"kizuna-" KZ_VERSION "\",\"api\":\"" MARTI_API "\",\"hostname\":");
     kz__json_str(&sb, host, strlen(host));
     kz_sbuf_adds(&sb, "}");
     kz__marti_envelope_close(&sb, c->opts->node_id);
@@ -120,8 +120,8 @@ void kz__marti_client_endpoints(struct kz__http_conn *c)
 
     kz__marti_envelope_open(&cl.sb, "com.bbn.marti.remote.ClientEndpoint");
     kz_sbuf_adds(&cl.sb, "[");
-    kz_router_foreach_client(c->opts->router, kz__http_viewer(c), KZ_EXIT_MARTI_CLIENTS,
-                             add_client, &cl);
+    kz_router_foreach_client(c->opts->router, kz__http_viewer(c), KZ_EXIT_MARTI_CLIENTS, add_client,
+                             &cl);
     kz_sbuf_adds(&cl.sb, "]");
     kz__marti_envelope_close(&cl.sb, c->opts->node_id);
     respond_sbuf(c, &cl.sb);

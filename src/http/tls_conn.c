@@ -61,8 +61,8 @@ static int on_ready(void *ud)
     if (c->state == KZ__HTTP_CLOSING)
         return KZ_ERR_CLOSED;
     if (c->kind != KZ__HTTP_HTTPS) {
-        kz_log(KZ_LOG_DEBUG, "http: tls ready", "conn=%llu peer=%s",
-               (unsigned long long)c->id, c->peer);
+        kz_log(KZ_LOG_DEBUG, "http: tls ready", "conn=%llu peer=%s", (unsigned long long)c->id,
+               c->peer);
         return KZ_OK;
     }
     cn = kz_transport_peer_cn(&c->tr);

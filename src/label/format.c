@@ -35,8 +35,7 @@ static void add_rel_to(const struct kz_label_policy *p, const struct kz_label *l
     }
 }
 
-int kz_label_format(const struct kz_label_policy *p, const struct kz_label *l,
-                    struct kz_sbuf *out)
+int kz_label_format(const struct kz_label_policy *p, const struct kz_label *l, struct kz_sbuf *out)
 {
     const char *sep = "//";
 

@@ -12,9 +12,9 @@
 
 /* A dissemination control other than REL TO. */
 struct kz__caveat {
-    uint16_t bit;           /* enum kz_caveat */
-    const char *name;       /* canonical, written by kz_label_format() */
-    const char *abbrev;     /* portion-mark form also accepted, or NULL */
+    uint16_t bit;       /* enum kz_caveat */
+    const char *name;   /* canonical, written by kz_label_format() */
+    const char *abbrev; /* portion-mark form also accepted, or NULL */
 };
 
 /*

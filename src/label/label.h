@@ -32,13 +32,13 @@
 
 /* Nations: ISO 3166-1 alpha-3 codes, indexes 1..KZ_NATION_COUNT. */
 #define KZ_NATION_NONE 0
-#define KZ_NATION_WORDS 4           /* bitmap words covering indexes 0..255 */
-#define KZ_LABEL_MAX_TETRA 64       /* tetragraphs per policy */
-#define KZ_LABEL_MAX_NAMES 8        /* names (canonical + aliases) per level */
-#define KZ_LABEL_NAME_MAX 40        /* bytes of a level name, NUL included */
+#define KZ_NATION_WORDS 4     /* bitmap words covering indexes 0..255 */
+#define KZ_LABEL_MAX_TETRA 64 /* tetragraphs per policy */
+#define KZ_LABEL_MAX_NAMES 8  /* names (canonical + aliases) per level */
+#define KZ_LABEL_NAME_MAX 40  /* bytes of a level name, NUL included */
 
 enum kz_level {
-    KZ_LEVEL_INVALID = 0,           /* zero-filled labels and subjects */
+    KZ_LEVEL_INVALID = 0, /* zero-filled labels and subjects */
     KZ_LEVEL_UNCLASSIFIED,
     KZ_LEVEL_CONFIDENTIAL,
     KZ_LEVEL_SECRET,
@@ -54,51 +54,51 @@ enum kz_caveat {
     KZ_CAVEAT_RELIDO = 1u << 3,
 };
 
-#define KZ_LABEL_F_REL 0x01u        /* kz_label.flags: a REL TO list is present */
+#define KZ_LABEL_F_REL 0x01u /* kz_label.flags: a REL TO list is present */
 
 struct kz_label {
-    uint16_t policy;                /* kz_label_policy.id that parsed it */
-    uint8_t level;                  /* enum kz_level */
-    uint8_t flags;                  /* KZ_LABEL_F_* */
-    uint16_t caveats;               /* enum kz_caveat bits */
-    uint16_t originator;            /* nation index; KZ_NATION_NONE = unknown */
-    uint64_t tetra;                 /* tetragraphs written (policy-local bits) */
-    uint64_t rel[KZ_NATION_WORDS];  /* trigraphs written */
+    uint16_t policy;               /* kz_label_policy.id that parsed it */
+    uint8_t level;                 /* enum kz_level */
+    uint8_t flags;                 /* KZ_LABEL_F_* */
+    uint16_t caveats;              /* enum kz_caveat bits */
+    uint16_t originator;           /* nation index; KZ_NATION_NONE = unknown */
+    uint64_t tetra;                /* tetragraphs written (policy-local bits) */
+    uint64_t rel[KZ_NATION_WORDS]; /* trigraphs written */
     /* rel plus the expansion of every tetragraph: what the rule tests. */
     uint64_t release[KZ_NATION_WORDS];
 };
 
 struct kz_label_tetra {
-    char code[5];                   /* four letters A-Z, NUL */
-    bool expands;                   /* false: known, releases to no nation */
+    char code[5]; /* four letters A-Z, NUL */
+    bool expands; /* false: known, releases to no nation */
     uint64_t members[KZ_NATION_WORDS];
 };
 
 struct kz_label_policy {
-    uint16_t id;                    /* copied into every label it parses */
-    char name[16];                  /* "US", "JPN", ...: for logs and docs */
+    uint16_t id;   /* copied into every label it parses */
+    char name[16]; /* "US", "JPN", ...: for logs and docs */
     /* names[level][0] is the canonical name, the rest are accepted aliases. */
     char names[KZ_LEVEL__COUNT][KZ_LABEL_MAX_NAMES][KZ_LABEL_NAME_MAX];
     unsigned tetra_count;
     struct kz_label_tetra tetra[KZ_LABEL_MAX_TETRA];
-    uint8_t tetra_sorted[KZ_LABEL_MAX_TETRA];  /* indexes in code order */
+    uint8_t tetra_sorted[KZ_LABEL_MAX_TETRA]; /* indexes in code order */
 };
 
 /* Who data would leave to, pre-parsed from a struct kz_identity. */
 struct kz_release_subject {
-    uint16_t nation;                /* nation index; KZ_NATION_NONE = unknown */
-    uint8_t clearance;              /* enum kz_level; INVALID = unknown */
+    uint16_t nation;   /* nation index; KZ_NATION_NONE = unknown */
+    uint8_t clearance; /* enum kz_level; INVALID = unknown */
 };
 
 /* Why kz_may_release() said no.  Names appear in /metrics and logs. */
 enum kz_deny {
-    KZ_DENY_NONE = 0,               /* released */
-    KZ_DENY_CLEARANCE,              /* clearance below the label's level */
-    KZ_DENY_NATION,                 /* nation neither originator nor in REL TO */
-    KZ_DENY_NOFORN,                 /* NOFORN and nation is not the originator */
-    KZ_DENY_UNKNOWN_CLEARANCE,      /* subject's clearance did not parse */
-    KZ_DENY_UNKNOWN_NATION,         /* subject's nation is not an ISO code */
-    KZ_DENY_BAD_LABEL,              /* label invalid (never parsed) */
+    KZ_DENY_NONE = 0,          /* released */
+    KZ_DENY_CLEARANCE,         /* clearance below the label's level */
+    KZ_DENY_NATION,            /* nation neither originator nor in REL TO */
+    KZ_DENY_NOFORN,            /* NOFORN and nation is not the originator */
+    KZ_DENY_UNKNOWN_CLEARANCE, /* subject's clearance did not parse */
+    KZ_DENY_UNKNOWN_NATION,    /* subject's nation is not an ISO code */
+    KZ_DENY_BAD_LABEL,         /* label invalid (never parsed) */
     KZ_DENY__COUNT
 };
 
@@ -136,8 +136,8 @@ void kz_label_policy_init_default(struct kz_label_policy *p);
  * '/', ',', a control byte or outer blanks; already names a level) or
  * KZ_ERR_TOOBIG (KZ_LABEL_MAX_NAMES reached), with a message in err.
  */
-int kz_label_policy_add_level_name(struct kz_label_policy *p, enum kz_level level,
-                                   const char *name, char *err, size_t errlen);
+int kz_label_policy_add_level_name(struct kz_label_policy *p, enum kz_level level, const char *name,
+                                   char *err, size_t errlen);
 
 /*
  * Add tetragraph `code` (four letters, any case, stored upper-case) expanding
@@ -147,8 +147,7 @@ int kz_label_policy_add_level_name(struct kz_label_policy *p, enum kz_level leve
  * Labels parsed before the call keep their meaning.
  */
 int kz_label_policy_add_tetragraph(struct kz_label_policy *p, const char *code,
-                                   const char *const *members, size_t n, char *err,
-                                   size_t errlen);
+                                   const char *const *members, size_t n, char *err, size_t errlen);
 
 /*
  * Build the policy from the configuration's `labels:` section: configured
@@ -170,8 +169,8 @@ int kz_label_policy_from_config(const struct kz_config_labels *c, struct kz_labe
  * or KZ_ERR_TOOBIG (over KZ_LABEL_MAX_LEN) with a one-line message in err
  * (which may be NULL); on error *out is zero-filled, hence invalid.
  */
-int kz_label_parse(const struct kz_label_policy *p, const char *s, size_t len,
-                   struct kz_label *out, char *err, size_t errlen);
+int kz_label_parse(const struct kz_label_policy *p, const char *s, size_t len, struct kz_label *out,
+                   char *err, size_t errlen);
 
 /*
  * Append the canonical banner of `l` to `out`: the level's canonical name,
@@ -180,8 +179,7 @@ int kz_label_parse(const struct kz_label_policy *p, const char *s, size_t len,
  * tetragraphs alphabetically, as written (not expanded).  Returns KZ_OK or
  * KZ_ERR_INVAL (invalid label, or `l` was not parsed under `p`).
  */
-int kz_label_format(const struct kz_label_policy *p, const struct kz_label *l,
-                    struct kz_sbuf *out);
+int kz_label_format(const struct kz_label_policy *p, const struct kz_label *l, struct kz_sbuf *out);
 
 /* ---- lattice ---------------------------------------------------------- */
 

@@ -70,8 +70,8 @@ static uint16_t common_originator(const struct kz_label *a, const struct kz_labe
  * Write `reach` into acc as its REL TO in the shortest form: trigraphs a kept
  * tetragraph covers are left out, except USA, which is always listed.
  */
-static void set_rel(const struct kz_label_policy *p, struct kz_label *acc,
-                    const uint64_t reach[W], uint64_t tetra)
+static void set_rel(const struct kz_label_policy *p, struct kz_label *acc, const uint64_t reach[W],
+                    uint64_t tetra)
 {
     uint64_t covered[W] = {0};
     uint16_t usa = kz_nation_index("USA", 3);
@@ -94,8 +94,8 @@ static void set_rel(const struct kz_label_policy *p, struct kz_label *acc,
  * and originator already set.  An originator-only set is written without REL
  * TO when the level or a caveat already keeps it from being public.
  */
-static void set_reach(const struct kz_label_policy *p, struct kz_label *acc,
-                      uint64_t reach[W], uint64_t tetra)
+static void set_reach(const struct kz_label_policy *p, struct kz_label *acc, uint64_t reach[W],
+                      uint64_t tetra)
 {
     uint64_t rest[W];
 
@@ -117,7 +117,7 @@ static void set_reach(const struct kz_label_policy *p, struct kz_label *acc,
     else if (acc->originator != KZ_NATION_NONE)
         set_rel(p, acc, reach, 0);
     else
-        acc->caveats |= KZ_CAVEAT_NOFORN;   /* reaches nobody */
+        acc->caveats |= KZ_CAVEAT_NOFORN; /* reaches nobody */
 }
 
 int kz_label_aggregate(const struct kz_label_policy *p, struct kz_label *acc,
@@ -133,7 +133,7 @@ int kz_label_aggregate(const struct kz_label_policy *p, struct kz_label *acc,
     pa = kz__label_reach(acc, ra);
     pb = kz__label_reach(part, rb);
     if (pa && pb)
-        return KZ_OK;               /* both public: so is the whole */
+        return KZ_OK; /* both public: so is the whole */
     tetra = tetra_kept(acc, part);
     acc->originator = common_originator(acc, part);
     if (part->level > acc->level)

@@ -14,12 +14,12 @@
 
 /* Longest token quoted in an error message. */
 #define TOK_MAX 32
-#define TOK(b, e) (int)((e) - (b) > TOK_MAX ? TOK_MAX : (e) - (b)), (b), \
-                  ((e) - (b) > TOK_MAX ? "..." : "")
+#define TOK(b, e)                                                                                  \
+    (int)((e) - (b) > TOK_MAX ? TOK_MAX : (e) - (b)), (b), ((e) - (b) > TOK_MAX ? "..." : "")
 
 struct parser {
     const struct kz_label_policy *p;
-    const char *s;              /* start of input, for offsets */
+    const char *s; /* start of input, for offsets */
     struct kz_label *out;
     char *err;
     size_t errlen;
@@ -81,8 +81,7 @@ static int add_code(struct parser *ps, const char *b, const char *e)
         return fail(ps, "unknown country or organization code '%.*s%s' at byte %zu", TOK(b, e),
                     off(ps, b));
     if (nat != KZ_NATION_NONE ? kz__bit(l->rel, nat) : ((l->tetra >> t) & 1u))
-        return fail(ps, "duplicate code '%.*s%s' in REL TO at byte %zu", TOK(b, e),
-                    off(ps, b));
+        return fail(ps, "duplicate code '%.*s%s' in REL TO at byte %zu", TOK(b, e), off(ps, b));
     if (nat != KZ_NATION_NONE)
         kz__bit_set(l->rel, nat);
     else
@@ -166,8 +165,7 @@ static int parse_control(struct parser *ps, const char *b, const char *e)
         l->caveats |= c->bit;
         return KZ_OK;
     }
-    return fail(ps, "unknown dissemination control '%.*s%s' at byte %zu", TOK(b, e),
-                off(ps, b));
+    return fail(ps, "unknown dissemination control '%.*s%s' at byte %zu", TOK(b, e), off(ps, b));
 }
 
 /* Everything after the "//" that ends the level. */
@@ -195,8 +193,9 @@ static int parse_controls(struct parser *ps, const char *b, const char *e)
         te = slash != NULL ? slash : e;
         trim(&tb, &te);
         if (tb == te)
-            return fail(ps, slash != NULL ? "empty control before '/' at byte %zu"
-                                          : "trailing '/' at byte %zu",
+            return fail(ps,
+                        slash != NULL ? "empty control before '/' at byte %zu"
+                                      : "trailing '/' at byte %zu",
                         off(ps, slash != NULL ? slash : b - 1));
         rc = parse_control(ps, tb, te);
         if (rc != KZ_OK || slash == NULL)
@@ -246,8 +245,8 @@ static int parse(struct parser *ps, const char *s, size_t len)
     return KZ_OK;
 }
 
-int kz_label_parse(const struct kz_label_policy *p, const char *s, size_t len,
-                   struct kz_label *out, char *err, size_t errlen)
+int kz_label_parse(const struct kz_label_policy *p, const char *s, size_t len, struct kz_label *out,
+                   char *err, size_t errlen)
 {
     struct parser ps = {p, s, out, err, errlen};
     int rc;

@@ -111,8 +111,8 @@ static bool name_ok(const char *name, size_t len)
     return true;
 }
 
-int kz_label_policy_add_level_name(struct kz_label_policy *p, enum kz_level level,
-                                   const char *name, char *err, size_t errlen)
+int kz_label_policy_add_level_name(struct kz_label_policy *p, enum kz_level level, const char *name,
+                                   char *err, size_t errlen)
 {
     size_t len = name != NULL ? strlen(name) : 0;
     int i = 0;
@@ -122,8 +122,8 @@ int kz_label_policy_add_level_name(struct kz_label_policy *p, enum kz_level leve
     if (!name_ok(name, len))
         return seterr(err, errlen, KZ_ERR_INVAL,
                       "bad level name '%.40s': 1-%d bytes, no '/', ',', control bytes, "
-                      "outer or double spaces", name != NULL ? name : "",
-                      KZ_LABEL_NAME_MAX - 1);
+                      "outer or double spaces",
+                      name != NULL ? name : "", KZ_LABEL_NAME_MAX - 1);
     if (kz__level_lookup(p, name, len) != KZ_LEVEL_INVALID)
         return seterr(err, errlen, KZ_ERR_INVAL, "level name '%s' is already in use", name);
     while (i < KZ_LABEL_MAX_NAMES && p->names[level][i][0] != '\0')
@@ -158,8 +158,7 @@ static void insert_sorted(struct kz_label_policy *p, unsigned idx)
 }
 
 int kz_label_policy_add_tetragraph(struct kz_label_policy *p, const char *code,
-                                   const char *const *members, size_t n, char *err,
-                                   size_t errlen)
+                                   const char *const *members, size_t n, char *err, size_t errlen)
 {
     struct kz_label_tetra t;
 
@@ -170,13 +169,12 @@ int kz_label_policy_add_tetragraph(struct kz_label_policy *p, const char *code,
     if (kz__tetra_lookup(p, code, 4) >= 0)
         return seterr(err, errlen, KZ_ERR_EXISTS, "tetragraph %s defined twice", code);
     if (p->tetra_count == KZ_LABEL_MAX_TETRA)
-        return seterr(err, errlen, KZ_ERR_TOOBIG, "more than %d tetragraphs",
-                      KZ_LABEL_MAX_TETRA);
+        return seterr(err, errlen, KZ_ERR_TOOBIG, "more than %d tetragraphs", KZ_LABEL_MAX_TETRA);
     for (int i = 0; i < 4; i++)
         t.code[i] = kz__upper(code[i]);
     for (size_t i = 0; i < n; i++) {
-        uint16_t nat = members[i] != NULL ? kz_nation_index(members[i], strlen(members[i]))
-                                          : KZ_NATION_NONE;
+        uint16_t nat =
+            members[i] != NULL ? kz_nation_index(members[i], strlen(members[i])) : KZ_NATION_NONE;
         if (nat == KZ_NATION_NONE)
             return seterr(err, errlen, KZ_ERR_INVAL,
                           "tetragraph %s: '%.16s' is not an ISO 3166 alpha-3 code", t.code,

@@ -30,8 +30,10 @@ static int add_levels(struct kz_label_policy *p, const struct kz_config_labels *
         const struct kz_config_label_row *row = &c->level_names[i];
         enum kz_level lv = level_named(row->key);
         if (lv == KZ_LEVEL_INVALID) {
-            snprintf(err, errlen, "labels.level_names: '%s' is not UNCLASSIFIED, CONFIDENTIAL, "
-                     "SECRET or TOP SECRET", row->key);
+            snprintf(err, errlen,
+                     "labels.level_names: '%s' is not UNCLASSIFIED, CONFIDENTIAL, "
+                     "SECRET or TOP SECRET",
+                     row->key);
             return KZ_ERR_CONFIG;
         }
         for (unsigned j = 0; j < row->values_count; j++)
@@ -45,8 +47,8 @@ static int add_levels(struct kz_label_policy *p, const struct kz_config_labels *
     return KZ_OK;
 }
 
-static int add_tetragraphs(struct kz_label_policy *p, const struct kz_config_labels *c,
-                           char *err, size_t errlen)
+static int add_tetragraphs(struct kz_label_policy *p, const struct kz_config_labels *c, char *err,
+                           size_t errlen)
 {
     static const char *const fvey[] = {"USA", "AUS", "CAN", "GBR", "NZL"};
 

@@ -101,8 +101,9 @@ bool kz_may_release(const struct kz_label *label, const struct kz_release_subjec
                  : (unsigned)(label->level == KZ_LEVEL_UNCLASSIFIED && label->caveats == 0);
     ok = cleared & (own | (free_to_go & listed));
     if (why != NULL) {
-        unsigned reason = !cleared ? KZ_DENY_CLEARANCE
-                                   : !free_to_go ? KZ_DENY_NOFORN : KZ_DENY_NATION;
+        unsigned reason = !cleared      ? KZ_DENY_CLEARANCE
+                          : !free_to_go ? KZ_DENY_NOFORN
+                                        : KZ_DENY_NATION;
         *why = (enum kz_deny)(reason * (ok ^ 1u));
     }
     return ok != 0;

@@ -72,8 +72,7 @@ int kz_listener_start(uv_loop_t *loop, struct kz_input *input, kz_accept_cb cb, 
     int rc;
 
     if (kz_parse_hostport(input->conf->listen, &ss) != KZ_OK) {
-        kz_log(KZ_LOG_ERROR, "bad listen address", "input=%s listen=%s", name,
-               input->conf->listen);
+        kz_log(KZ_LOG_ERROR, "bad listen address", "input=%s listen=%s", name, input->conf->listen);
         return KZ_ERR_CONFIG;
     }
     struct kz_listener *l = kz_xcalloc(1, sizeof(*l));

@@ -114,8 +114,8 @@ static size_t frames(struct kz_takp_reader *r, const unsigned char *p, size_t n,
     return used;
 }
 
-int kz_takp_reader_feed(struct kz_takp_reader *r, const char *data, size_t n,
-                        kz_takp_frame_cb cb, void *ud)
+int kz_takp_reader_feed(struct kz_takp_reader *r, const char *data, size_t n, kz_takp_frame_cb cb,
+                        void *ud)
 {
     int rc = KZ_OK;
     size_t used;

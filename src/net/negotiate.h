@@ -37,9 +37,9 @@ bool kz_takp_accepts(const struct kz_event *ev);
 typedef int (*kz_takp_frame_cb)(void *ud, const char *payload, size_t len);
 
 struct kz_takp_reader {
-    struct kz_sbuf buf;     /* a partial frame: at most header + max + one read */
-    size_t max;             /* payload limit */
-    char why[96];           /* the last framing error, for the log */
+    struct kz_sbuf buf; /* a partial frame: at most header + max + one read */
+    size_t max;         /* payload limit */
+    char why[96];       /* the last framing error, for the log */
 };
 
 void kz_takp_reader_init(struct kz_takp_reader *r, size_t max_payload);
@@ -52,7 +52,7 @@ void kz_takp_reader_release(struct kz_takp_reader *r);
  * KZ_ERR_TOOBIG (payload over the limit).  After an error the stream cannot
  * be resynchronised: close it.
  */
-int kz_takp_reader_feed(struct kz_takp_reader *r, const char *data, size_t n,
-                        kz_takp_frame_cb cb, void *ud);
+int kz_takp_reader_feed(struct kz_takp_reader *r, const char *data, size_t n, kz_takp_frame_cb cb,
+                        void *ud);
 
 #endif

@@ -39,28 +39,27 @@ typedef void (*kz_outq_error_cb)(struct kz_outq *q, int uv_status);
 struct kz_transport;
 
 struct kz_outq {
-    uv_stream_t *stream;        /* where to write */
-    struct kz_transport *tr;    /* write through this instead (TLS); NULL = stream */
-    size_t limit;               /* bytes, queued + in flight */
-    size_t bytes;               /* queued + in flight */
-    struct kz_rbuf **ring;      /* pending buffers */
+    uv_stream_t *stream;     /* where to write */
+    struct kz_transport *tr; /* write through this instead (TLS); NULL = stream */
+    size_t limit;            /* bytes, queued + in flight */
+    size_t bytes;            /* queued + in flight */
+    struct kz_rbuf **ring;   /* pending buffers */
     unsigned head, count, cap;
-    uint32_t head_off;          /* bytes of ring[head] already written */
-    size_t exempt;              /* leading bytes of replay, not held to `limit` */
+    uint32_t head_off; /* bytes of ring[head] already written */
+    size_t exempt;     /* leading bytes of replay, not held to `limit` */
     struct kz_rbuf *inflight[KZ_OUTQ_IOV_MAX];
     unsigned n_inflight;
     size_t inflight_bytes;
     uv_write_t req;
     bool writing;
     bool dirty;
-    bool dead;                  /* stream closing: drop everything */
+    bool dead; /* stream closing: drop everything */
     kz_outq_error_cb on_error;
-    void (*on_drained)(struct kz_outq *q);  /* optional: queue became empty */
+    void (*on_drained)(struct kz_outq *q); /* optional: queue became empty */
     struct kz_outq *next_dirty;
 };
 
-void kz_outq_init(struct kz_outq *q, uv_stream_t *stream, size_t limit,
-                  kz_outq_error_cb on_error);
+void kz_outq_init(struct kz_outq *q, uv_stream_t *stream, size_t limit, kz_outq_error_cb on_error);
 /*
  * Queue a buffer (takes a reference).  Returns KZ_OK, or KZ_ERR_TOOBIG when
  * it would exceed the limit (nothing queued), or KZ_ERR_CLOSED when dead.
@@ -79,7 +78,10 @@ int kz_outq_push_copy(struct kz_outq *q, const void *data, size_t len);
  * in its callback; the owner must not free `q` until kz_outq_idle(q).
  */
 void kz_outq_kill(struct kz_outq *q);
-static inline bool kz_outq_idle(const struct kz_outq *q) { return !q->writing; }
+static inline bool kz_outq_idle(const struct kz_outq *q)
+{
+    return !q->writing;
+}
 
 /* ---- listeners -------------------------------------------------------- */
 
@@ -110,7 +112,7 @@ struct kz_stream_opts {
     size_t max_event_bytes;
     size_t out_queue_bytes;
     unsigned max_connections;
-    unsigned idle_timeout_s;    /* close after this long with no input; 0 = never */
+    unsigned idle_timeout_s; /* close after this long with no input; 0 = never */
 };
 
 /* An accept callback for `tcp` inputs; `ud` is a struct kz_stream_opts *. */

@@ -12,7 +12,7 @@
 #include "net/net.h"
 
 static uv_check_t flush_check;
-static uv_idle_t flush_idle;       /* keeps poll from blocking while dirty */
+static uv_idle_t flush_idle; /* keeps poll from blocking while dirty */
 static struct kz_outq *dirty_head;
 static bool started;
 
@@ -66,7 +66,7 @@ void kz_net_shutdown(void)
 static void mark_dirty(struct kz_outq *q)
 {
     if (q->dirty || q->writing)
-        return;     /* a write in flight re-marks the queue when it ends */
+        return; /* a write in flight re-marks the queue when it ends */
     q->dirty = true;
     q->next_dirty = dirty_head;
     dirty_head = q;
@@ -88,8 +88,7 @@ static void unlink_dirty(struct kz_outq *q)
     q->next_dirty = NULL;
 }
 
-void kz_outq_init(struct kz_outq *q, uv_stream_t *stream, size_t limit,
-                  kz_outq_error_cb on_error)
+void kz_outq_init(struct kz_outq *q, uv_stream_t *stream, size_t limit, kz_outq_error_cb on_error)
 {
     memset(q, 0, sizeof(*q));
     q->stream = stream;

@@ -5,9 +5,9 @@
  * 10 s to finish] -> attach to the router (latest-state replay) -> read,
  * frame, decode, submit -> close.  Nothing of the session (router attach,
  * replay, callsign) exists before the peer is authenticated, so a storm of
- * half-open TLS connections costs a socket and an SSL object each.  A connection is never freed inside one of
- * its own callbacks: closing marks it, detaches it in the close callback
- * and frees it there (after libuv cancelled any write in flight).
+ * half-open TLS connections costs a socket and an SSL object each.  A connection is never freed
+ * inside one of its own callbacks: closing marks it, detaches it in the close callback and frees it
+ * there (after libuv cancelled any write in flight).
  *
  * TAK protocol: a `tls` connection is offered version 1 once it is
  * authenticated (negotiate.h); once a request is answered "true" its input
@@ -34,10 +34,10 @@ struct kz_stream {
     struct kz_outq q;
     struct kz_sub sub;
     struct kz_transport tr;
-    struct kz_users *users_ref;     /* keeps sub.identity alive (TLS) */
-    struct kz_takp_reader takp;     /* input framing once `proto` */
-    int64_t offered_us;             /* when version 1 was offered; 0 = never */
-    bool proto;                     /* negotiated: frames in, KZ_WIRE_PROTO out */
+    struct kz_users *users_ref; /* keeps sub.identity alive (TLS) */
+    struct kz_takp_reader takp; /* input framing once `proto` */
+    int64_t offered_us;         /* when version 1 was offered; 0 = never */
+    bool proto;                 /* negotiated: frames in, KZ_WIRE_PROTO out */
     struct kz_stream *prev, *next;
     int64_t last_rx_us;
     char peer[64];
@@ -97,8 +97,8 @@ static void stream_close(struct kz_stream *s, const char *why)
     if (s->closing)
         return;
     s->closing = true;
-    kz_log(KZ_LOG_INFO, "connection closed", "input=%s peer=%s reason=\"%s\"",
-           s->input->conf->name, s->peer, why);
+    kz_log(KZ_LOG_INFO, "connection closed", "input=%s peer=%s reason=\"%s\"", s->input->conf->name,
+           s->peer, why);
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -140,11 +140,16 @@ static void negotiate(struct kz_stream *s, struct kz_event *req);
 static const char *refusal(enum kz_reject why)
 {
     switch (why) {
-    case KZ_REJ_CEILING: return "label above the input's ceiling";
-    case KZ_REJ_CONFLICT: return "uid of a track this sender may not see";
-    case KZ_REJ_OVERLOAD: return "the store is behind; event not accepted";
-    case KZ_REJ_STATE_FULL: return "a new uid, and limits.max_tracks uids are current";
-    default: return "label does not parse, or none and no default_label on the input";
+    case KZ_REJ_CEILING:
+        return "label above the input's ceiling";
+    case KZ_REJ_CONFLICT:
+        return "uid of a track this sender may not see";
+    case KZ_REJ_OVERLOAD:
+        return "the store is behind; event not accepted";
+    case KZ_REJ_STATE_FULL:
+        return "a new uid, and limits.max_tracks uids are current";
+    default:
+        return "label does not parse, or none and no default_label on the input";
     }
 }
 
@@ -154,7 +159,7 @@ static bool submit(struct kz_stream *s, struct kz_event *ev)
     enum kz_reject why;
 
     if (kz_cot_type_is(ev, KZ_TAKP_REQUEST)) {
-        negotiate(s, ev);   /* a control message: never routed */
+        negotiate(s, ev); /* a control message: never routed */
         kz_event_clear(ev);
         return true;
     }
@@ -245,8 +250,8 @@ static void offer(struct kz_stream *s)
     struct kz_sbuf xml = KZ_SBUF_INIT;
     char uid[48];
 
-    snprintf(uid, sizeof(uid), "protouid-%016llx", (unsigned long long)kz_now_us() ^
-             (unsigned long long)(uintptr_t)s);
+    snprintf(uid, sizeof(uid), "protouid-%016llx",
+             (unsigned long long)kz_now_us() ^ (unsigned long long)(uintptr_t)s);
     kz_takp_offer(uid, &xml);
     if (push_control(s, &xml))
         s->offered_us = kz_mono_us();
@@ -296,7 +301,7 @@ static int on_payload(void *ud, const char *buf, size_t len)
     kz_event_init(&ev);
     int rc = kz_cot_decode_proto(decoder, buf, len, &ev, &why, err, sizeof(err));
     if (rc == KZ_ERR_NOTFOUND)
-        return KZ_OK;   /* TakControl only: nothing to route */
+        return KZ_OK; /* TakControl only: nothing to route */
     if (rc == KZ_OK && submit(s, &ev)) {
         kz_framer_note_ok(&s->framer);
         return KZ_OK;

@@ -19,8 +19,8 @@
 
 #define RELOAD_MS 2000
 #define READ_CHUNK 16384
-#define TLS_RECORD_MAX 16384     /* largest TLS plaintext record */
-#define WBIO_KEEP_MAX 65536      /* larger write BIOs are replaced once drained */
+#define TLS_RECORD_MAX 16384 /* largest TLS plaintext record */
+#define WBIO_KEEP_MAX 65536  /* larger write BIOs are replaced once drained */
 
 /* ---- TCP ---------------------------------------------------------------- */
 
@@ -79,7 +79,7 @@ void kz_transport_tcp_init(struct kz_transport *t, uv_stream_t *stream)
     memset(t, 0, sizeof(*t));
     t->ops = &tcp_ops;
     t->stream = stream;
-    t->ready = true;        /* plain inputs are who their config says */
+    t->ready = true; /* plain inputs are who their config says */
 }
 
 /* ---- server state ------------------------------------------------------- */
@@ -173,7 +173,7 @@ static void do_reload(uv_work_t *w)
     if (!st.new_server_only) {
         SSL_CTX_free(st.new_mutual);
         st.new_mutual = NULL;
-        st.crl_mtime.tv_sec = 0;    /* try again next time */
+        st.crl_mtime.tv_sec = 0; /* try again next time */
     }
 }
 
@@ -255,7 +255,7 @@ void kz_tls_stop(void)
     if (!st.started)
         return;
     if (st.working) {
-        st.stopping = true;     /* finish from after_reload() */
+        st.stopping = true; /* finish from after_reload() */
         return;
     }
     uv_timer_stop(&st.timer);
@@ -308,7 +308,7 @@ void kz_tls_identity_put(struct kz_users *ref)
 
 struct tls_conn {
     SSL *ssl;
-    BIO *rbio, *wbio;      /* network side: bytes in, bytes out */
+    BIO *rbio, *wbio; /* network side: bytes in, bytes out */
 };
 
 /* Send whatever OpenSSL produced (handshake records, alerts, data). */
@@ -357,7 +357,7 @@ static int fail(struct kz_transport *t, int rc, const char *what)
         ERR_error_string_n(e, buf, sizeof(buf));
     ERR_clear_error();
     snprintf(t->why, sizeof(t->why), "%s%s%s", what, buf[0] ? ": " : "", buf);
-    flush_wbio(t, NULL, NULL);      /* the alert tells the peer why */
+    flush_wbio(t, NULL, NULL); /* the alert tells the peer why */
     return rc;
 }
 
@@ -463,7 +463,7 @@ static void tls_release(struct kz_transport *t)
     struct tls_conn *c = t->tls;
     if (!c)
         return;
-    SSL_free(c->ssl);      /* frees both BIOs */
+    SSL_free(c->ssl); /* frees both BIOs */
     free(c);
     t->tls = NULL;
 }
@@ -499,8 +499,7 @@ const char *kz_transport_peer_cn(const struct kz_transport *t)
 
     if (!x || SSL_get_verify_result(c->ssl) != X509_V_OK)
         return NULL;
-    if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
-                                  sizeof(cn)) <= 0)
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn)) <= 0)
         return NULL;
     return cn;
 }

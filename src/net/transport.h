@@ -40,8 +40,8 @@ struct kz_transport_ops {
      */
     int (*feed)(struct kz_transport *t, const char *in, size_t n,
                 const struct kz_transport_cbs *cbs, void *ud);
-    int (*write)(struct kz_transport *t, const uv_buf_t *iov, unsigned n,
-                 kz_transport_write_cb cb, void *ud);
+    int (*write)(struct kz_transport *t, const uv_buf_t *iov, unsigned n, kz_transport_write_cb cb,
+                 void *ud);
     int (*try_write)(struct kz_transport *t, const uv_buf_t *iov, unsigned n);
     void (*release)(struct kz_transport *t);
 };
@@ -49,9 +49,9 @@ struct kz_transport_ops {
 struct kz_transport {
     const struct kz_transport_ops *ops;
     uv_stream_t *stream;
-    void *tls;              /* TLS state (tls.c); NULL for TCP */
-    bool ready;             /* authenticated: data may flow */
-    char why[160];          /* last failure, for the log */
+    void *tls;     /* TLS state (tls.c); NULL for TCP */
+    bool ready;    /* authenticated: data may flow */
+    char why[160]; /* last failure, for the log */
 };
 
 void kz_transport_tcp_init(struct kz_transport *t, uv_stream_t *stream);

@@ -6,7 +6,7 @@
 
 struct unit_hist {
     char *unit;
-    struct kz_readiness *v;    /* time order */
+    struct kz_readiness *v; /* time order */
     unsigned n, cap;
 };
 
@@ -233,8 +233,7 @@ static const struct kz_readiness *latest_visible(const struct unit_hist *h,
 }
 
 json_t *kz_readiness_latest(const struct kz_readiness_book *b, const char *unit,
-                            const struct kz_release_subject *who, int64_t now_us,
-                            int64_t stale_us)
+                            const struct kz_release_subject *who, int64_t now_us, int64_t stale_us)
 {
     json_t *o = json_object(), *arr = json_array();
 
@@ -250,8 +249,7 @@ json_t *kz_readiness_latest(const struct kz_readiness_book *b, const char *unit,
 }
 
 json_t *kz_readiness_history(const struct kz_readiness_book *b, const char *unit,
-                             const struct kz_release_subject *who, int64_t now_us,
-                             int64_t stale_us)
+                             const struct kz_release_subject *who, int64_t now_us, int64_t stale_us)
 {
     const struct unit_hist *h = find(b, unit);
     json_t *o = json_object(), *arr = json_array();

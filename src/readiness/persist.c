@@ -52,8 +52,8 @@ static bool relabel(const struct kz_label_policy *p, const struct kz_store_readi
 
     if (orig == KZ_NATION_NONE ||
         kz_label_parse(p, row->label, strlen(row->label), &r->label, why, sizeof(why)) != KZ_OK) {
-        kz_log(KZ_LOG_WARN, "readiness: stored report left out", "unit=%s label=\"%s\" originator=%s",
-               row->unit, row->label, row->originator);
+        kz_log(KZ_LOG_WARN, "readiness: stored report left out",
+               "unit=%s label=\"%s\" originator=%s", row->unit, row->label, row->originator);
         return false;
     }
     r->label.originator = orig;

@@ -26,19 +26,19 @@
 #include "store/store.h"
 
 #define KZ_READINESS_DEFAULT_LABEL "SECRET"
-#define KZ_READINESS_MAX_HISTORY 1000   /* per unit; the oldest go first */
+#define KZ_READINESS_MAX_HISTORY 1000 /* per unit; the oldest go first */
 
 struct kz_readiness {
     char *unit;
-    int64_t time_us;        /* when the state was assessed (UTC) */
-    int64_t recv_us;        /* when the server took it */
-    uint8_t p, s, r, t;     /* 1..5 */
-    uint8_t overall;        /* worst of the four, or the override */
-    char *override_reason;  /* set when overall is not the worst */
+    int64_t time_us;       /* when the state was assessed (UTC) */
+    int64_t recv_us;       /* when the server took it */
+    uint8_t p, s, r, t;    /* 1..5 */
+    uint8_t overall;       /* worst of the four, or the override */
+    char *override_reason; /* set when overall is not the worst */
     char *remarks;
-    char *banner;           /* canonical label */
+    char *banner; /* canonical label */
     struct kz_label label;
-    char *reporter;         /* user */
+    char *reporter; /* user */
 };
 
 void kz_readiness_clear(struct kz_readiness *r);
@@ -65,8 +65,7 @@ json_t *kz_readiness_json(const struct kz_readiness *r, int64_t now_us, int64_t 
 
 /* {"reports": [latest visible report per unit]}; unit may be NULL (all). */
 json_t *kz_readiness_latest(const struct kz_readiness_book *b, const char *unit,
-                            const struct kz_release_subject *who, int64_t now_us,
-                            int64_t stale_us);
+                            const struct kz_release_subject *who, int64_t now_us, int64_t stale_us);
 
 /* {"unit", "history": [every visible report, oldest first]}. */
 json_t *kz_readiness_history(const struct kz_readiness_book *b, const char *unit,

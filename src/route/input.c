@@ -5,9 +5,12 @@
 #include "route/route.h"
 
 static const char *const exit_names[KZ_EXIT__COUNT] = {
-    [KZ_EXIT_FANOUT] = "fanout",         [KZ_EXIT_DIRECTED] = "directed",
-    [KZ_EXIT_REPLAY] = "replay",         [KZ_EXIT_SSE] = "sse",
-    [KZ_EXIT_REST_TRACKS] = "rest_tracks", [KZ_EXIT_REST_EVENTS] = "rest_events",
+    [KZ_EXIT_FANOUT] = "fanout",
+    [KZ_EXIT_DIRECTED] = "directed",
+    [KZ_EXIT_REPLAY] = "replay",
+    [KZ_EXIT_SSE] = "sse",
+    [KZ_EXIT_REST_TRACKS] = "rest_tracks",
+    [KZ_EXIT_REST_EVENTS] = "rest_events",
     [KZ_EXIT_MARTI_CLIENTS] = "marti_clients",
 };
 
@@ -38,7 +41,7 @@ int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf,
     in->conf = conf;
     in->identity = id;
     if (!id)
-        goto labels;    /* identities come from certificates; originator per sender */
+        goto labels; /* identities come from certificates; originator per sender */
     if (kz_groupset_from(&in->in, id->groups_in, id->groups_in_count) ||
         kz_groupset_from(&in->out, id->groups_out, id->groups_out_count)) {
         snprintf(err, errlen, "input '%s': more than %d distinct groups", conf->name,

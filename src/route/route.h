@@ -40,15 +40,15 @@ bool kz_groupset_meets(const struct kz_groupset *a, const struct kz_groupset *b)
 
 struct kz_input {
     const struct kz_input_conf *conf;
-    const struct kz_identity *identity;   /* conf->identity, or NULL (TLS) */
-    struct kz_groupset in;                 /* from identity->groups_in */
-    struct kz_groupset out;                /* from identity->groups_out */
-    struct kz_release_subject subject;     /* identity's nation and clearance */
-    struct kz_label default_label;         /* originator = identity's nation */
+    const struct kz_identity *identity; /* conf->identity, or NULL (TLS) */
+    struct kz_groupset in;              /* from identity->groups_in */
+    struct kz_groupset out;             /* from identity->groups_out */
+    struct kz_release_subject subject;  /* identity's nation and clearance */
+    struct kz_label default_label;      /* originator = identity's nation */
     struct kz_label ceiling;
     bool has_default_label;
     bool has_ceiling;
-    int port;                              /* bound port, after listen */
+    int port; /* bound port, after listen */
 };
 
 /*
@@ -67,13 +67,13 @@ int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf,
  * encoded for output anywhere that is not one of these.
  */
 enum kz_exit {
-    KZ_EXIT_FANOUT,         /* live CoT stream */
-    KZ_EXIT_DIRECTED,       /* marti/dest addressed delivery */
-    KZ_EXIT_REPLAY,         /* latest-state replay on connect */
-    KZ_EXIT_SSE,            /* GET /api/v1/stream (live and replay) */
-    KZ_EXIT_REST_TRACKS,    /* GET /api/v1/tracks */
-    KZ_EXIT_REST_EVENTS,    /* GET /api/v1/events */
-    KZ_EXIT_MARTI_CLIENTS,  /* GET /Marti/api/clientEndPoints */
+    KZ_EXIT_FANOUT,        /* live CoT stream */
+    KZ_EXIT_DIRECTED,      /* marti/dest addressed delivery */
+    KZ_EXIT_REPLAY,        /* latest-state replay on connect */
+    KZ_EXIT_SSE,           /* GET /api/v1/stream (live and replay) */
+    KZ_EXIT_REST_TRACKS,   /* GET /api/v1/tracks */
+    KZ_EXIT_REST_EVENTS,   /* GET /api/v1/events */
+    KZ_EXIT_MARTI_CLIENTS, /* GET /Marti/api/clientEndPoints */
     KZ_EXIT__COUNT
 };
 
@@ -82,9 +82,9 @@ const char *kz_exit_name(enum kz_exit e);
 /* ---- subscribers ------------------------------------------------------ */
 
 enum kz_wire {
-    KZ_WIRE_XML,    /* canonical CoT XML (TAK stream, version 0) */
-    KZ_WIRE_SSE,    /* "event: cot\nid: SEQ\ndata: <GeoJSON Feature>\n\n" */
-    KZ_WIRE_PROTO,  /* TAK protocol v1 stream: 0xbf, varint length, TakMessage */
+    KZ_WIRE_XML,   /* canonical CoT XML (TAK stream, version 0) */
+    KZ_WIRE_SSE,   /* "event: cot\nid: SEQ\ndata: <GeoJSON Feature>\n\n" */
+    KZ_WIRE_PROTO, /* TAK protocol v1 stream: 0xbf, varint length, TakMessage */
     KZ_WIRE__COUNT
 };
 
@@ -111,11 +111,11 @@ struct kz_sub {
     struct kz_groupset in;
     struct kz_groupset out;
     struct kz_release_subject subject;
-    char *callsign;         /* learned from the subscriber's own events */
+    char *callsign; /* learned from the subscriber's own events */
     char *uid;
     struct kz_sub *prev, *next;
     bool attached;
-    bool replaying;         /* deliver() is called with latest-state replay */
+    bool replaying; /* deliver() is called with latest-state replay */
 };
 
 /*
@@ -132,7 +132,7 @@ void kz_sub_viewer_as(struct kz_router *r, struct kz_sub *sub, const struct kz_i
 struct kz_router;
 
 struct kz_router_opts {
-    const struct kz_label_policy *policy;   /* labels; must outlive the router */
+    const struct kz_label_policy *policy; /* labels; must outlive the router */
     /*
      * Identity of a user by name, for events from inputs whose identities
      * come from certificates (stored or queried events carry only the user
@@ -140,11 +140,11 @@ struct kz_router_opts {
      */
     const struct kz_identity *(*user_identity)(void *ud, const char *user);
     void *user_ud;
-    struct kz_store *store;             /* may be NULL (no persistence) */
-    const struct kz_input *inputs;      /* every input, for origin lookup */
+    struct kz_store *store;        /* may be NULL (no persistence) */
+    const struct kz_input *inputs; /* every input, for origin lookup */
     unsigned n_inputs;
     const char *node_id;
-    unsigned max_tracks;                /* 0 = the default, 200 000 */
+    unsigned max_tracks; /* 0 = the default, 200 000 */
 };
 
 struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *opts);
@@ -179,8 +179,7 @@ void kz_router_detach(struct kz_router *r, struct kz_sub *sub);
  * nothing was stored or delivered and `ack` is not called.
  */
 int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,
-                     struct kz_event *ev, kz_store_ack_cb ack, void *ack_ud,
-                     enum kz_reject *why);
+                     struct kz_event *ev, kz_store_ack_cb ack, void *ack_ud, enum kz_reject *why);
 
 /*
  * The one recipient check for events that are not in the latest state
@@ -195,8 +194,7 @@ bool kz_router_visible(struct kz_router *r, const struct kz_event *ev, const str
  * Call fn for every current (non-stale) track visible to `viewer` through
  * `exit`, oldest first.  The event is valid only during the call.
  */
-void kz_router_foreach_track(struct kz_router *r, const struct kz_sub *viewer,
-                             enum kz_exit exit,
+void kz_router_foreach_track(struct kz_router *r, const struct kz_sub *viewer, enum kz_exit exit,
                              void (*fn)(void *ud, const struct kz_event *ev), void *ud);
 
 /*
@@ -214,9 +212,9 @@ struct kz_router_stats {
     uint64_t subscribers;
     uint64_t tracks;
     uint64_t last_seq;
-    uint64_t checks[KZ_EXIT__COUNT];        /* release-rule checks per exit */
-    uint64_t denials[KZ_EXIT__COUNT];       /* ... that said no */
-    uint64_t deny_reasons[KZ_DENY__COUNT];  /* all denials by reason */
+    uint64_t checks[KZ_EXIT__COUNT];       /* release-rule checks per exit */
+    uint64_t denials[KZ_EXIT__COUNT];      /* ... that said no */
+    uint64_t deny_reasons[KZ_DENY__COUNT]; /* all denials by reason */
 };
 void kz_router_stats(struct kz_router *r, struct kz_router_stats *out);
 

@@ -23,17 +23,17 @@ struct kz_router {
     unsigned n_inputs;
     char *node_id;
     struct kz_tracks tracks;
-    struct kz_sub *subs;            /* attached subscribers */
+    struct kz_sub *subs; /* attached subscribers */
     uint64_t n_subs;
     uint64_t next_sub_id;
     uint64_t last_seq;
     size_t max_tracks;
     uv_timer_t expire_timer;
-    struct kz_sbuf scratch;         /* reused for encoding */
+    struct kz_sbuf scratch; /* reused for encoding */
     uint64_t checks[KZ_EXIT__COUNT];
     uint64_t denials[KZ_EXIT__COUNT];
     uint64_t deny_reasons[KZ_DENY__COUNT];
-    int64_t deny_log_second;        /* rate limit for denial log lines */
+    int64_t deny_log_second; /* rate limit for denial log lines */
     uint64_t deny_unlogged;
 };
 
@@ -118,8 +118,8 @@ static void log_denial(struct kz_router *r, const struct kz_event *ev, const str
         return;
     }
     r->deny_log_second = sec;
-    kz_log(KZ_LOG_INFO, "release denied", "uid=%s exit=%s reason=%s to=%s unlogged=%llu",
-           ev->uid, kz_exit_name(exit), kz_deny_name(why),
+    kz_log(KZ_LOG_INFO, "release denied", "uid=%s exit=%s reason=%s to=%s unlogged=%llu", ev->uid,
+           kz_exit_name(exit), kz_deny_name(why),
            to->identity && to->identity->user ? to->identity->user : "-",
            (unsigned long long)r->deny_unlogged);
     r->deny_unlogged = 0;
@@ -178,7 +178,7 @@ static bool origin_of(struct kz_router *r, const struct kz_event *ev, struct kz_
 static void label_of(struct kz_router *r, const struct kz_event *ev, uint16_t originator,
                      struct kz_label *out)
 {
-    memset(out, 0, sizeof(*out));   /* invalid: releases nothing */
+    memset(out, 0, sizeof(*out)); /* invalid: releases nothing */
     if (ev->access &&
         kz_label_parse(r->policy, ev->access, strlen(ev->access), out, NULL, 0) == KZ_OK)
         out->originator = originator;
@@ -192,7 +192,7 @@ bool kz_router_visible(struct kz_router *r, const struct kz_event *ev, const str
     uint16_t nation;
 
     if (!origin_of(r, ev, &out, &nation))
-        return false;   /* unknown origin: fail closed */
+        return false; /* unknown origin: fail closed */
     label_of(r, ev, nation, &label);
     return visible(r, ev, &label, &out, to, exit);
 }
@@ -210,8 +210,7 @@ static void sub_identity(struct kz_router *r, struct kz_sub *sub)
         sub->out = sub->input->out;
         sub->subject = sub->input->subject;
     } else if (sub->identity) {
-        if (kz_groupset_from(&sub->in, sub->identity->groups_in,
-                             sub->identity->groups_in_count) ||
+        if (kz_groupset_from(&sub->in, sub->identity->groups_in, sub->identity->groups_in_count) ||
             kz_groupset_from(&sub->out, sub->identity->groups_out,
                              sub->identity->groups_out_count) ||
             kz_release_subject_from(sub->identity, r->policy, &sub->subject)) {
@@ -422,21 +421,21 @@ static void persist(struct kz_router *r, struct kz_track *tr, kz_store_ack_cb ac
  * anyone who learned a uid could overwrite or remove another nation's
  * withheld track.
  */
-static bool may_touch(struct kz_router *r, const struct kz_input *input,
-                      const struct kz_sub *from, const char *uid)
+static bool may_touch(struct kz_router *r, const struct kz_input *input, const struct kz_sub *from,
+                      const char *uid)
 {
     struct kz_track *tr = uid ? kz__tracks_get(&r->tracks, uid) : NULL;
     struct kz_sub viewer;
 
     if (!tr)
-        return true;    /* nothing in state; the store forgets it too */
+        return true; /* nothing in state; the store forgets it too */
     if (!from) {
         kz_sub_viewer(r, &viewer, input);
         from = &viewer;
     }
     const struct kz_identity *id = from->identity;
     if (id && id->user && tr->ev.origin_user && strcmp(id->user, tr->ev.origin_user) == 0)
-        return true;    /* its own report */
+        return true; /* its own report */
     if (kz_groupset_meets(&tr->out, &from->in) && kz_may_release(&tr->label, &from->subject, NULL))
         return true;
     kz_log(KZ_LOG_WARN, "uid of a track the sender may not see; refused", "uid=%s", uid);
@@ -444,8 +443,7 @@ static bool may_touch(struct kz_router *r, const struct kz_input *input,
 }
 
 int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,
-                     struct kz_event *ev, kz_store_ack_cb ack, void *ack_ud,
-                     enum kz_reject *why)
+                     struct kz_event *ev, kz_store_ack_cb ack, void *ack_ud, enum kz_reject *why)
 {
     struct kz_label label;
 
@@ -487,14 +485,13 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
     persist(r, tr, ack, ack_ud);
     fan_out(r, tr, from);
     if (is_delete)
-        forget_uid(r, tr->ev.uid);  /* a delete is logged and sent, never state */
+        forget_uid(r, tr->ev.uid); /* a delete is logged and sent, never state */
     return KZ_OK;
 }
 
 /* ---- state access ----------------------------------------------------- */
 
-void kz_router_foreach_track(struct kz_router *r, const struct kz_sub *viewer,
-                             enum kz_exit exit,
+void kz_router_foreach_track(struct kz_router *r, const struct kz_sub *viewer, enum kz_exit exit,
                              void (*fn)(void *ud, const struct kz_event *ev), void *ud)
 {
     int64_t now = kz_now_us();
@@ -534,8 +531,7 @@ struct restore_ctx {
 };
 
 static void restore_one(void *ud, uint64_t seq, const char *xml, size_t len,
-                        const char *stored_label, const char *origin_input,
-                        const char *origin_user)
+                        const char *stored_label, const char *origin_input, const char *origin_user)
 {
     struct restore_ctx *c = ud;
     struct kz_event ev;

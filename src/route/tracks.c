@@ -6,7 +6,7 @@
 
 static uint64_t hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;    /* FNV-1a */
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     while (*s) {
         h ^= (unsigned char)*s++;
         h *= 1099511628211ULL;

@@ -9,19 +9,19 @@
 #include "route/route.h"
 
 struct kz_track {
-    struct kz_event ev;                     /* owned */
-    struct kz_label label;                  /* parsed ev.access */
-    struct kz_groupset out;                 /* sender's OUT groups */
-    struct kz_rbuf *wire[KZ_WIRE__COUNT];   /* cached encodings, lazily made */
-    struct kz_track *hnext;                 /* hash chain */
-    struct kz_track *prev, *next;           /* update order */
+    struct kz_event ev;                   /* owned */
+    struct kz_label label;                /* parsed ev.access */
+    struct kz_groupset out;               /* sender's OUT groups */
+    struct kz_rbuf *wire[KZ_WIRE__COUNT]; /* cached encodings, lazily made */
+    struct kz_track *hnext;               /* hash chain */
+    struct kz_track *prev, *next;         /* update order */
 };
 
 struct kz_tracks {
     struct kz_track **buckets;
-    size_t n_buckets;                       /* power of two */
+    size_t n_buckets; /* power of two */
     size_t count;
-    struct kz_track *head, *tail;           /* oldest ... newest update */
+    struct kz_track *head, *tail; /* oldest ... newest update */
 };
 
 void kz__tracks_init(struct kz_tracks *t);

@@ -18,7 +18,7 @@
 
 static void field(crypto_hash_sha256_state *h, const char *s)
 {
-    crypto_hash_sha256_update(h, (const unsigned char *)s, strlen(s) + 1);   /* with NUL */
+    crypto_hash_sha256_update(h, (const unsigned char *)s, strlen(s) + 1); /* with NUL */
 }
 
 static void chain_hash(const char *prev, int64_t time, const char *actor, const char *action,
@@ -49,8 +49,8 @@ static const char *text(sqlite3_stmt *s, int col)
 static int last_hash(struct kz__db *db, char out[HASH_HEX])
 {
     sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(db->db, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1", -1,
-                                &s, NULL);
+    int rc =
+        sqlite3_prepare_v2(db->db, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1", -1, &s, NULL);
     snprintf(out, HASH_HEX, "%s", GENESIS);
     if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
         snprintf(out, HASH_HEX, "%s", text(s, 0));
@@ -87,8 +87,8 @@ static int insert(struct kz__db *db, const char *actor, const char *action, cons
     return rc == SQLITE_DONE ? KZ_OK : kz__db_fail(db, "audit: insert", rc);
 }
 
-int kz_store_audit(struct kz_store *st, const char *actor, const char *action,
-                   const char *object, const char *detail)
+int kz_store_audit(struct kz_store *st, const char *actor, const char *action, const char *object,
+                   const char *detail)
 {
     int rc;
 
@@ -104,8 +104,7 @@ int kz_store_audit(struct kz_store *st, const char *actor, const char *action,
     return rc;
 }
 
-int kz_store_audit_last(struct kz_store *st, const char *action, const char *object,
-                        char **detail)
+int kz_store_audit_last(struct kz_store *st, const char *action, const char *object, char **detail)
 {
     sqlite3_stmt *s = NULL;
     int rc;
@@ -144,8 +143,8 @@ int kz_store_audit_verify(struct kz_store *st, uint64_t *records, int64_t *bad_i
                             "FROM audit ORDER BY id",
                             -1, &s, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        chain_hash(prev, sqlite3_column_int64(s, 1), text(s, 2), text(s, 3), text(s, 4),
-                   text(s, 5), hash);
+        chain_hash(prev, sqlite3_column_int64(s, 1), text(s, 2), text(s, 3), text(s, 4), text(s, 5),
+                   hash);
         if (strcmp(prev, text(s, 6)) != 0 || strcmp(hash, text(s, 7)) != 0) {
             *bad_id = sqlite3_column_int64(s, 0);
             break;

@@ -155,8 +155,9 @@ int kz__db_write(struct kz__db *db, struct kz__job *batch)
             goto fail;
         }
         if (refused++ == 0)
-            kz__db_fail(db, rd ? "INSERT INTO readiness (row refused)"
-                               : "INSERT INTO events (row refused)", rc);
+            kz__db_fail(
+                db, rd ? "INSERT INTO readiness (row refused)" : "INSERT INTO events (row refused)",
+                rc);
     }
     if ((rc = write_tracks(db, db->scratch, n)) != SQLITE_DONE) {
         err = kz__db_fail(db, "tracks", rc);

@@ -164,9 +164,9 @@ void kz__db_close(struct kz__db *db)
 {
     KZ_FREE(db->scratch);
     db->scratch_cap = 0;
-    sqlite3_stmt **stmts[] = {&db->begin,    &db->commit,    &db->rollback,   &db->ins_event,
-                              &db->up_track, &db->del_track, &db->page_count, &db->freelist_count,
-                              &db->ins_readiness};
+    sqlite3_stmt **stmts[] = {&db->begin,      &db->commit,         &db->rollback,
+                              &db->ins_event,  &db->up_track,       &db->del_track,
+                              &db->page_count, &db->freelist_count, &db->ins_readiness};
 
     for (size_t i = 0; i < KZ_ARRAY_LEN(stmts); i++) {
         sqlite3_finalize(*stmts[i]);

@@ -33,18 +33,17 @@
 struct kz_store;
 
 struct kz_store_opts {
-    const char *path;           /* database file; ":memory:" for tests */
-    unsigned max_delay_ms;      /* batch window, default 50 */
-    int64_t retention_us;       /* drop events older than this; 0 = keep */
-    int64_t retention_bytes;    /* keep the events table under this; 0 = no cap */
+    const char *path;        /* database file; ":memory:" for tests */
+    unsigned max_delay_ms;   /* batch window, default 50 */
+    int64_t retention_us;    /* drop events older than this; 0 = keep */
+    int64_t retention_bytes; /* keep the events table under this; 0 = no cap */
 };
 
 /*
  * Open (creating and migrating as needed) and start the store thread.
  * Returns KZ_OK or KZ_ERR_DB / KZ_ERR_IO with a log line naming the cause.
  */
-int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts,
-                  struct kz_store **out);
+int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_store **out);
 
 /*
  * Flush everything queued, stop the thread, close the database.  Pending
@@ -61,9 +60,8 @@ typedef void (*kz_store_ack_cb)(void *ud, int status);
  * copied; the caller keeps ownership.  `cb` may be NULL.  Never blocks on
  * the database.
  */
-void kz_store_append(struct kz_store *st, const struct kz_event *ev,
-                     const char *xml, size_t xml_len,
-                     kz_store_ack_cb cb, void *ud);
+void kz_store_append(struct kz_store *st, const struct kz_event *ev, const char *xml,
+                     size_t xml_len, kz_store_ack_cb cb, void *ud);
 
 /*
  * True when KZ_STORE_MAX_PENDING writes wait for the disk: the caller should
@@ -80,20 +78,19 @@ void kz_store_delete_track(struct kz_store *st, const char *uid);
  * table whose stale time is after `now_us`, in seq order.  Also returns the
  * highest seq in the events table in *max_seq so sequence numbers continue.
  */
-typedef void (*kz_store_track_fn)(void *ud, uint64_t seq, const char *xml,
-                                  size_t xml_len, const char *label,
-                                  const char *origin_input,
+typedef void (*kz_store_track_fn)(void *ud, uint64_t seq, const char *xml, size_t xml_len,
+                                  const char *label, const char *origin_input,
                                   const char *origin_user);
-int kz_store_load(struct kz_store *st, int64_t now_us, kz_store_track_fn fn,
-                  void *ud, uint64_t *max_seq);
+int kz_store_load(struct kz_store *st, int64_t now_us, kz_store_track_fn fn, void *ud,
+                  uint64_t *max_seq);
 
 /* A query over the events log (GET /api/v1/events). */
 struct kz_store_query {
-    const char *uid;            /* NULL = any */
-    const char *type;           /* NULL = any; a trailing '*' matches a prefix */
-    int64_t since_us;           /* recv_time >= since; 0 = no bound */
-    int64_t until_us;           /* recv_time < until; 0 = no bound */
-    unsigned limit;             /* 1..10000; rows newest first */
+    const char *uid;  /* NULL = any */
+    const char *type; /* NULL = any; a trailing '*' matches a prefix */
+    int64_t since_us; /* recv_time >= since; 0 = no bound */
+    int64_t until_us; /* recv_time < until; 0 = no bound */
+    unsigned limit;   /* 1..10000; rows newest first */
 };
 
 struct kz_store_row {
@@ -111,10 +108,9 @@ struct kz_store_row {
  * with the rows (owned by the store; valid only during the call) or with
  * status != KZ_OK and no rows.  The query strings are copied.
  */
-typedef void (*kz_store_query_cb)(void *ud, int status,
-                                  const struct kz_store_row *rows, size_t n);
-void kz_store_query(struct kz_store *st, const struct kz_store_query *q,
-                    kz_store_query_cb done, void *ud);
+typedef void (*kz_store_query_cb)(void *ud, int status, const struct kz_store_row *rows, size_t n);
+void kz_store_query(struct kz_store *st, const struct kz_store_query *q, kz_store_query_cb done,
+                    void *ud);
 
 /* ---- readiness reports --------------------------------------------------- */
 
@@ -159,15 +155,14 @@ int kz_store_readiness_load(struct kz_store *st, kz_store_readiness_fn fn, void 
  * the database lock: for startup and CLI use, not the event loop.
  * Returns KZ_OK or KZ_ERR_DB.
  */
-int kz_store_audit(struct kz_store *st, const char *actor, const char *action,
-                   const char *object, const char *detail);
+int kz_store_audit(struct kz_store *st, const char *actor, const char *action, const char *object,
+                   const char *detail);
 
 /*
  * The detail of the newest record with this action and object (free() it),
  * or KZ_ERR_NOTFOUND.  Synchronous, as above.
  */
-int kz_store_audit_last(struct kz_store *st, const char *action, const char *object,
-                        char **detail);
+int kz_store_audit_last(struct kz_store *st, const char *action, const char *object, char **detail);
 
 /*
  * Walk the chain.  KZ_OK with the record count, or KZ_ERR_INVAL with the id
@@ -182,12 +177,12 @@ typedef void (*kz_store_audit_fn)(void *ud, int64_t id, int64_t time, const char
 int kz_store_audit_list(struct kz_store *st, kz_store_audit_fn fn, void *ud);
 
 struct kz_store_stats {
-    uint64_t appended;          /* records queued */
-    uint64_t committed;         /* records committed */
+    uint64_t appended;  /* records queued */
+    uint64_t committed; /* records committed */
     uint64_t batches;
     uint64_t errors;
-    int64_t lag_us;             /* age of the oldest uncommitted record, 0 if none */
-    int64_t db_bytes;           /* page_count * page_size at the last batch */
+    int64_t lag_us;   /* age of the oldest uncommitted record, 0 if none */
+    int64_t db_bytes; /* page_count * page_size at the last batch */
 };
 
 void kz_store_stats(struct kz_store *st, struct kz_store_stats *out);

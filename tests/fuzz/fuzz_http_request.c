@@ -44,8 +44,7 @@ static void feed_all(struct kz__http_parser *hp, const struct kz__http_limits *l
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct kz__http_limits lim = {.max_header_bytes = 16384, .max_headers = 64,
-                                  .max_body = 65536};
+    struct kz__http_limits lim = {.max_header_bytes = 16384, .max_headers = 64, .max_body = 65536};
     struct kz__http_parser hp;
     bool dead = false;
 

@@ -42,7 +42,8 @@ static void init(void)
           "policy setup");
     for (size_t i = 0; i < 3; i++) {
         check(kz_label_parse(&policies[0], fixed_src[i], strlen(fixed_src[i]), &fixed[i], NULL,
-                             0) == KZ_OK, "fixed label");
+                             0) == KZ_OK,
+              "fixed label");
         fixed[i].originator = kz_nation_index("USA", 3);
     }
 }

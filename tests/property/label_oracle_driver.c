@@ -36,7 +36,7 @@ static int decide(const struct kz_label_policy *p, char *line, size_t len)
     memset(&id, 0, sizeof(id));
     id.nation = f[1];
     id.clearance = f[2];
-    kz_release_subject_from(&id, p, &who);    /* a failure leaves a deny-all subject */
+    kz_release_subject_from(&id, p, &who); /* a failure leaves a deny-all subject */
     return kz_may_release(&l, &who, NULL) ? 1 : 0;
 }
 
@@ -56,8 +56,7 @@ int main(void)
             line[--n] = '\0';
         r = decide(&policy, line, (size_t)n);
         if (r < 0) {
-            fprintf(stderr, "label_oracle_driver: line %lu: want 4 tab-separated fields\n",
-                    lineno);
+            fprintf(stderr, "label_oracle_driver: line %lu: want 4 tab-separated fields\n", lineno);
             free(line);
             return 1;
         }

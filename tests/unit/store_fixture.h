@@ -56,8 +56,7 @@ static inline int store_fx_teardown(void **state)
     return 0;
 }
 
-static inline void open_store(struct fx *fx, unsigned delay_ms, int64_t ret_us,
-                              int64_t ret_bytes)
+static inline void open_store(struct fx *fx, unsigned delay_ms, int64_t ret_us, int64_t ret_bytes)
 {
     struct kz_store_opts o = {fx->path, delay_ms, ret_us, ret_bytes};
     assert_int_equal(kz_store_open(&fx->loop, &o, &fx->st), KZ_OK);

@@ -140,8 +140,8 @@ static void test_small_model(void **state)
                      KZ_OK);
     assert_int_equal(resp(o), 5400);
     json_decref(o);
-    assert_int_equal(
-        kz_alliance_paths(a, "FLT", "JHQ", "CCMD", utc("2025-06-10T00:00:00Z"), 5, &o), KZ_OK);
+    assert_int_equal(kz_alliance_paths(a, "FLT", "JHQ", "CCMD", utc("2025-06-10T00:00:00Z"), 5, &o),
+                     KZ_OK);
     assert_int_equal(resp(o), 23 * 3600);
     assert_string_equal(hop(o, 0, "arrive_local"), "Mon 2025-06-09 14:15 -10:00");
     json_decref(o);
@@ -176,8 +176,8 @@ static void test_shipped_example(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_offsets),       cmocka_unit_test(test_weekend_and_dst),
-        cmocka_unit_test(test_date_line),     cmocka_unit_test(test_small_model),
+        cmocka_unit_test(test_offsets),         cmocka_unit_test(test_weekend_and_dst),
+        cmocka_unit_test(test_date_line),       cmocka_unit_test(test_small_model),
         cmocka_unit_test(test_shipped_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

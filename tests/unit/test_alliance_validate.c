@@ -185,8 +185,8 @@ static void test_can_task(void **state)
 {
     struct kz_alliance *a = good();
     (void)state;
-    assert_true(allowed(a, "CCMD", "SHIP", "2024-06-01", NULL));   /* COCOM */
-    assert_true(allowed(a, "COMP", "SHIP", "2025-06-01", NULL));   /* OPCON via FLT */
+    assert_true(allowed(a, "CCMD", "SHIP", "2024-06-01", NULL));             /* COCOM */
+    assert_true(allowed(a, "COMP", "SHIP", "2025-06-01", NULL));             /* OPCON via FLT */
     assert_false(allowed(a, "FLT", "SHIP", "2024-06-01", "holds no COCOM")); /* before OPCON */
     assert_true(allowed(a, "FLT", "SHIP", "2025-01-01", NULL));
     assert_false(allowed(a, "LONE", "SHIP", "2025-06-01", "holds no"));
@@ -253,9 +253,9 @@ static void test_shipped_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_files),     cmocka_unit_test(test_missing_file),
-        cmocka_unit_test(test_dates),         cmocka_unit_test(test_chain_by_date),
-        cmocka_unit_test(test_can_task),      cmocka_unit_test(test_release_filter),
+        cmocka_unit_test(test_bad_files),    cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_dates),        cmocka_unit_test(test_chain_by_date),
+        cmocka_unit_test(test_can_task),     cmocka_unit_test(test_release_filter),
         cmocka_unit_test(test_shipped_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,8 +33,8 @@ static int setup(void **state)
     snprintf(fx->pki, sizeof(fx->pki), "%s/pki", fx->dir);
     if (kz_userdb_open_data(fx->dir, &fx->db, err, sizeof(err)) != KZ_OK)
         return -1;
-    if (kz_ca_init(fx->pki, KZ_KEY_EC_P256, "localhost,127.0.0.1", NULL, false, err,
-                   sizeof(err)) != KZ_OK)
+    if (kz_ca_init(fx->pki, KZ_KEY_EC_P256, "localhost,127.0.0.1", NULL, false, err, sizeof(err)) !=
+        KZ_OK)
         return -1;
     *state = fx;
     return 0;
@@ -81,8 +81,9 @@ static void test_issue_and_revoke(void **state)
     int64_t not_after = 0;
     unsigned n = 0;
 
-    assert_int_equal(kz_cert_issue(fx->pki, "alice", 30, "atakatak", &serial, &not_after, err,
-                                   sizeof(err)), KZ_OK);
+    assert_int_equal(
+        kz_cert_issue(fx->pki, "alice", 30, "atakatak", &serial, &not_after, err, sizeof(err)),
+        KZ_OK);
     assert_true(not_after > kz_now_us());
     snprintf(path, sizeof(path), "%s/alice.pem", fx->pki);
     X509 *cert = load(path);
@@ -94,12 +95,11 @@ static void test_issue_and_revoke(void **state)
                      KZ_OK);
     assert_int_equal(kz_userdb_revoke_user(fx->db, "alice", &n, err, sizeof(err)), KZ_OK);
     assert_int_equal(n, 1);
-    assert_int_equal(kz_userdb_revoke_user(fx->db, "alice", &n, err, sizeof(err)),
-                     KZ_ERR_NOTFOUND);
+    assert_int_equal(kz_userdb_revoke_user(fx->db, "alice", &n, err, sizeof(err)), KZ_ERR_NOTFOUND);
     assert_int_equal(kz_crl_write(fx->pki, fx->db, err, sizeof(err)), KZ_OK);
     /* Names that would escape the directory are refused. */
-    assert_int_equal(kz_cert_issue(fx->pki, "../x", 30, "p", &serial, &not_after, err,
-                                   sizeof(err)), KZ_ERR_INVAL);
+    assert_int_equal(kz_cert_issue(fx->pki, "../x", 30, "p", &serial, &not_after, err, sizeof(err)),
+                     KZ_ERR_INVAL);
     free(serial);
     X509_free(cert);
     X509_free(ca);
@@ -109,9 +109,13 @@ static void test_users_and_passwords(void **state)
 {
     struct fx *fx = *state;
     char *groups[] = {"Cyan", "Red"};
-    struct kz_identity id = {.user = "bob", .nation = "JPN", .clearance = "SECRET",
-                             .groups_in = groups, .groups_in_count = 2,
-                             .groups_out = groups, .groups_out_count = 1};
+    struct kz_identity id = {.user = "bob",
+                             .nation = "JPN",
+                             .clearance = "SECRET",
+                             .groups_in = groups,
+                             .groups_in_count = 2,
+                             .groups_out = groups,
+                             .groups_out_count = 1};
     struct kz_user u;
     struct kz_users *snap = NULL;
     char err[256], path[160];
@@ -170,8 +174,8 @@ static int sign(struct fx *fx, const char *csr, size_t len, const char *user)
     int64_t na;
     static const char *const rdns[] = {"O", "OU", NULL};
 
-    int rc = kz_csr_sign(fx->pki, csr, len, user, rdns, 30, &cert, &cert_len, &ca, &ca_len,
-                         &serial, &na, err, sizeof(err));
+    int rc = kz_csr_sign(fx->pki, csr, len, user, rdns, 30, &cert, &cert_len, &ca, &ca_len, &serial,
+                         &na, err, sizeof(err));
     if (rc == KZ_OK) {
         assert_true(cert_len > 100 && ca_len > 100);
         assert_non_null(serial);
@@ -209,11 +213,12 @@ static void test_package(void **state)
     char err[256], zip[160], cmd[300], *serial = NULL;
     int64_t na;
 
-    assert_int_equal(kz_cert_issue(fx->pki, "carol", 30, "atakatak", &serial, &na, err,
-                                   sizeof(err)), KZ_OK);
+    assert_int_equal(
+        kz_cert_issue(fx->pki, "carol", 30, "atakatak", &serial, &na, err, sizeof(err)), KZ_OK);
     snprintf(zip, sizeof(zip), "%s/carol.zip", fx->dir);
-    assert_int_equal(kz_cert_package(fx->pki, "carol", "tak.example", 8089, "atakatak", zip, err,
-                                     sizeof(err)), KZ_OK);
+    assert_int_equal(
+        kz_cert_package(fx->pki, "carol", "tak.example", 8089, "atakatak", zip, err, sizeof(err)),
+        KZ_OK);
     snprintf(cmd, sizeof(cmd), "unzip -tq %s >/dev/null", zip);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(kz_cert_package(fx->pki, "nobody", "h", 8089, "p", zip, err, sizeof(err)),

@@ -48,9 +48,9 @@ static void test_defaults_and_values(void **state)
     char err[512];
     assert_int_equal(load(good, &cfg, err, sizeof(err)), KZ_OK);
     assert_string_equal(cfg->node->id, "n1");
-    assert_string_equal(cfg->node->nation, "USA");        /* default */
+    assert_string_equal(cfg->node->nation, "USA"); /* default */
     assert_int_equal(cfg->store->max_delay_ms, 20);
-    assert_int_equal(cfg->store->retention_days, 30);      /* default */
+    assert_int_equal(cfg->store->retention_days, 30); /* default */
     assert_int_equal(cfg->limits->max_event_bytes, 65536);
     assert_int_equal(cfg->limits->out_queue_bytes, 4194304);
     assert_string_equal(cfg->log->level, "info");

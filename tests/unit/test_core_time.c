@@ -38,11 +38,11 @@ static void test_parse_invalid(void **state)
     (void)state;
     parse_bad("");
     parse_bad("2020-12-16");
-    parse_bad("2020-12-16T19:59:34");         /* no zone */
-    parse_bad("2020-12-16T19:59:34+09:00");   /* not UTC */
+    parse_bad("2020-12-16T19:59:34");       /* no zone */
+    parse_bad("2020-12-16T19:59:34+09:00"); /* not UTC */
     parse_bad("2020-12-16 19:59:34Z");
     parse_bad("2020-13-16T19:59:34Z");
-    parse_bad("2023-02-29T00:00:00Z");        /* not a leap year */
+    parse_bad("2023-02-29T00:00:00Z"); /* not a leap year */
     parse_bad("2020-12-16T24:00:00Z");
     parse_bad("2020-12-16T19:59:34.Z");
     parse_bad("2020-12-16T19:59:34ZZ");
@@ -110,9 +110,9 @@ static void test_log_quote(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_valid),     cmocka_unit_test(test_parse_invalid),
+        cmocka_unit_test(test_parse_valid),      cmocka_unit_test(test_parse_invalid),
         cmocka_unit_test(test_format_roundtrip), cmocka_unit_test(test_sbuf_xml_escape),
-        cmocka_unit_test(test_rbuf_refcount),   cmocka_unit_test(test_log_quote),
+        cmocka_unit_test(test_rbuf_refcount),    cmocka_unit_test(test_log_quote),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

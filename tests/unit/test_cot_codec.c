@@ -20,8 +20,8 @@
 /* An ATAK self-SA as commo writes it (about 700 bytes). */
 static const char sa_xml[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-    "<event version=\"2.0\" uid=\"ANDROID-589520ccfcd20f01\" type=\"a-f-G-U-C\" how=\"m-g\" "
-    TIMES "><point lat=\"35.6762\" lon=\"139.6503\" hae=\"40.2\" ce=\"9.9\" "
+    "<event version=\"2.0\" uid=\"ANDROID-589520ccfcd20f01\" type=\"a-f-G-U-C\" how=\"m-g\" " TIMES
+    "><point lat=\"35.6762\" lon=\"139.6503\" hae=\"40.2\" ce=\"9.9\" "
     "le=\"9999999.0\"/><detail><takv os=\"29\" version=\"4.2.0.4 (e7c0aaea).1608052012-CIV\" "
     "device=\"SAMSUNG SM-G975U1\" platform=\"ATAK-CIV\"/><contact endpoint=\"*:-1:stcp\" "
     "phone=\"+15555555555\" callsign=\"JENNY\"/><uid Droid=\"JENNY\"/><precisionlocation "
@@ -237,12 +237,24 @@ static void test_canonical_xml(void **state)
 
 static void test_numbers(void **state)
 {
-    static const struct { const char *in, *out; } cases[] = {
-        {"0.1", "0.1"}, {"35.6762", "35.6762"}, {"-0.3333333333333333", "-0.3333333333333333"},
-        {"1e-300", "1e-300"}, {"  12.50 ", "12.5"}, {"+7", "7"}, {"90", "90"},
-        {"0.30000000000000004", "0.30000000000000004"}, {"-180", "-180"},
-        {"0.0001", "0.0001"}, {"0.00001", "1e-05"}, {"-0", "-0"}, {"123456789.12345678",
-        "123456789.12345678"}, {"1e9", "1000000000"}, {"80.24833892285461", "80.24833892285461"},
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"0.1", "0.1"},
+        {"35.6762", "35.6762"},
+        {"-0.3333333333333333", "-0.3333333333333333"},
+        {"1e-300", "1e-300"},
+        {"  12.50 ", "12.5"},
+        {"+7", "7"},
+        {"90", "90"},
+        {"0.30000000000000004", "0.30000000000000004"},
+        {"-180", "-180"},
+        {"0.0001", "0.0001"},
+        {"0.00001", "1e-05"},
+        {"-0", "-0"},
+        {"123456789.12345678", "123456789.12345678"},
+        {"1e9", "1000000000"},
+        {"80.24833892285461", "80.24833892285461"},
         {"4.94065645841246544e-324", "4.94065645841247e-324"},
     };
     char xml[512], want[64];
@@ -253,7 +265,8 @@ static void test_numbers(void **state)
         struct kz_sbuf sb = KZ_SBUF_INIT;
         snprintf(xml, sizeof(xml),
                  "<event version='2' uid='n' type='a' how='h' " TIMES "><point lat='1' lon='2' "
-                 "hae='%s' ce='1' le='1'/></event>", cases[i].in);
+                 "hae='%s' ce='1' le='1'/></event>",
+                 cases[i].in);
         decode_ok(xml, &ev);
         kz_cot_encode_xml(&ev, &sb);
         snprintf(want, sizeof(want), " hae=\"%s\" ", cases[i].out);
@@ -279,7 +292,8 @@ static void test_detail_passthrough(void **state)
     (void)state;
     snprintf(xml, sizeof(xml),
              "<event version='2.0' uid='p' type='a-f' how='h-e' " TIMES ">"
-             "<point lat='1' lon='2' hae='3' ce='4' le='5'/><detail>%s</detail></event>", inner);
+             "<point lat='1' lon='2' hae='3' ce='4' le='5'/><detail>%s</detail></event>",
+             inner);
     decode_ok(xml, &ev);
     assert_int_equal(ev.detail_len, strlen(inner));
     assert_memory_equal(ev.detail, inner, strlen(inner));
@@ -326,7 +340,8 @@ static void test_empty_detail(void **state)
         struct kz_sbuf sb = KZ_SBUF_INIT;
         snprintf(xml, sizeof(xml),
                  "<event version='2.0' uid='e' type='a' how='h' " TIMES ">%s"
-                 "<point lat='1' lon='2'/></event>", forms[i]);
+                 "<point lat='1' lon='2'/></event>",
+                 forms[i]);
         decode_ok(xml, &ev);
         assert_non_null(ev.detail);
         assert_int_equal(ev.detail_len, 0);
@@ -417,12 +432,11 @@ static void test_json_feature(void **state)
     assert_string_equal(json_string_value(json_object_get(p, "group")), "Cyan");
     assert_string_equal(json_string_value(json_object_get(p, "role")), "Team Member");
     assert_true(json_number_value(json_object_get(p, "ce")) == 9.9);
-    assert_null(json_object_get(p, "le"));      /* unknown */
-    assert_null(json_object_get(p, "access"));  /* absent */
+    assert_null(json_object_get(p, "le"));     /* unknown */
+    assert_null(json_object_get(p, "access")); /* absent */
     assert_null(json_object_get(p, "remarks"));
     assert_int_equal(json_integer_value(json_object_get(p, "seq")), 42);
-    assert_memory_equal(json_string_value(json_object_get(p, "detail")), ev.detail,
-                        ev.detail_len);
+    assert_memory_equal(json_string_value(json_object_get(p, "detail")), ev.detail, ev.detail_len);
     json_decref(j);
     kz_event_clear(&ev);
 
@@ -462,8 +476,8 @@ static void test_json_odd_strings(void **state)
     assert_null(strstr(s, "\xff"));
     assert_int_equal(json_string_length(json_object_get(p, "detail")),
                      strlen(json_string_value(json_object_get(p, "detail"))) + 1);
-    assert_true(json_is_null(json_array_get(
-        json_object_get(json_object_get(j, "geometry"), "coordinates"), 1)));
+    assert_true(json_is_null(
+        json_array_get(json_object_get(json_object_get(j, "geometry"), "coordinates"), 1)));
     json_decref(j);
 
     /* The XML encoder also keeps such strings parseable. */

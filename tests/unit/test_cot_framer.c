@@ -10,18 +10,19 @@
 
 #include "cot/framer.h"
 
-#define EV(uid) "<event version='2.0' uid='" uid "' type='a-f-G' how='m-g' " \
-    "time='2020-12-16T19:59:34.913Z' start='2020-12-16T19:59:34.913Z' "      \
+#define EV(uid)                                                                                    \
+    "<event version='2.0' uid='" uid "' type='a-f-G' how='m-g' "                                   \
+    "time='2020-12-16T19:59:34.913Z' start='2020-12-16T19:59:34.913Z' "                            \
     "stale='2020-12-16T20:05:49.913Z'><point lat='1' lon='2' hae='3' ce='4' le='5'/>"
 
 /* What the callbacks saw, as text: "E<len>:<bytes>\n" and "R:<reason>\n". */
 struct rec {
     struct kz_sbuf log;
-    const char *data;       /* the bytes of the current feed, to spot copies */
+    const char *data; /* the bytes of the current feed, to spot copies */
     size_t data_len;
     unsigned events, rejects, copied;
     struct kz_framer *f;
-    bool accept;            /* report every event as decoded */
+    bool accept; /* report every event as decoded */
 };
 
 static void on_event(void *ud, const char *xml, size_t len)
@@ -64,8 +65,8 @@ static int feed(struct kz_framer *f, struct rec *r, const char *p, size_t n)
 }
 
 /* Feed `s` cut at the given offsets (ascending); returns the log (caller frees). */
-static char *run_cuts(const char *s, size_t n, size_t max_event, const size_t *cuts,
-                      size_t ncuts, int *rc_out)
+static char *run_cuts(const char *s, size_t n, size_t max_event, const size_t *cuts, size_t ncuts,
+                      int *rc_out)
 {
     struct kz_framer f;
     struct rec r;
@@ -126,7 +127,7 @@ static void test_stream_splits(void **state)
     static const char e2[] = "<event uid='a/>b>' how=\"'>\" type='t-x-c-t'/>";
     static const char e3[] = EV("three") "</event \n >";
     static const char e4[] = EV("four") "<detail><eventual/><events x='</event'/>"
-                             "<remarks>&lt;/event&gt;</remarks></detail></event>";
+                                        "<remarks>&lt;/event&gt;</remarks></detail></event>";
     char stream[4096], want[8192];
 
     (void)state;
@@ -134,8 +135,8 @@ static void test_stream_splits(void **state)
              "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n%s\n \r\n"
              "<?xml version='1.0'?>%s\t%s<?xml version=\"1.0\"?>\n%s\n",
              e1, e2, e3, e4);
-    snprintf(want, sizeof(want), "E%zu:%s\nE%zu:%s\nE%zu:%s\nE%zu:%s\n", strlen(e1), e1,
-             strlen(e2), e2, strlen(e3), e3, strlen(e4), e4);
+    snprintf(want, sizeof(want), "E%zu:%s\nE%zu:%s\nE%zu:%s\nE%zu:%s\n", strlen(e1), e1, strlen(e2),
+             e2, strlen(e3), e3, strlen(e4), e4);
     check_splits(stream, 65536, want);
 }
 
@@ -150,8 +151,8 @@ static void test_junk_splits(void **state)
      * start tag, a comment, an unfinished declaration. */
     snprintf(stream, sizeof(stream),
              "GET / HTTP/1.1\r\n\r\n<eventx>%s<!-- c -->  <events>%s<?xml\x01", e1, e2);
-    snprintf(want, sizeof(want), "R:junk\nE%zu:%s\nR:junk\nE%zu:%s\n", strlen(e1), e1,
-             strlen(e2), e2);
+    snprintf(want, sizeof(want), "R:junk\nE%zu:%s\nR:junk\nE%zu:%s\n", strlen(e1), e1, strlen(e2),
+             e2);
     check_splits(stream, 65536, want);
 }
 
@@ -167,8 +168,8 @@ static void test_oversized_splits(void **state)
              "%s<event uid='big'><detail>%.600s</detail></event>%s"
              "<event uid='open'><detail>%.600s%s \n",
              small, big, small, big, small);
-    snprintf(want, sizeof(want), "E%zu:%s\nR:too_big\nE%zu:%s\nR:too_big\nE%zu:%s\n",
-             strlen(small), small, strlen(small), small, strlen(small), small);
+    snprintf(want, sizeof(want), "E%zu:%s\nR:too_big\nE%zu:%s\nR:too_big\nE%zu:%s\n", strlen(small),
+             small, strlen(small), small, strlen(small), small);
     check_splits(stream, 256, want);
 }
 
@@ -291,8 +292,7 @@ static void test_strike_from_callback(void **state)
         kz_sbuf_adds(&s, "<event/>");
     kz_framer_init(&f, 65536);
     rec_init(&r, &f);
-    assert_int_equal(kz_framer_feed(&f, s.buf, s.len, reject_each, on_reject, &r),
-                     KZ_ERR_CLOSED);
+    assert_int_equal(kz_framer_feed(&f, s.buf, s.len, reject_each, on_reject, &r), KZ_ERR_CLOSED);
     assert_int_equal(r.events, KZ_FRAMER_MAX_STRIKES);
     kz_framer_release(&f);
     kz_sbuf_release(&r.log);
@@ -365,16 +365,11 @@ static void test_pending_bounded(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stream_splits),
-        cmocka_unit_test(test_junk_splits),
-        cmocka_unit_test(test_oversized_splits),
-        cmocka_unit_test(test_size_boundary),
-        cmocka_unit_test(test_many_per_read_zero_copy),
-        cmocka_unit_test(test_strikes_close),
-        cmocka_unit_test(test_strike_from_callback),
-        cmocka_unit_test(test_events_not_matched),
-        cmocka_unit_test(test_broken_start_tag),
-        cmocka_unit_test(test_pending_bounded),
+        cmocka_unit_test(test_stream_splits),           cmocka_unit_test(test_junk_splits),
+        cmocka_unit_test(test_oversized_splits),        cmocka_unit_test(test_size_boundary),
+        cmocka_unit_test(test_many_per_read_zero_copy), cmocka_unit_test(test_strikes_close),
+        cmocka_unit_test(test_strike_from_callback),    cmocka_unit_test(test_events_not_matched),
+        cmocka_unit_test(test_broken_start_tag),        cmocka_unit_test(test_pending_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

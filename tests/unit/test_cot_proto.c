@@ -14,17 +14,18 @@
 #define T0 "2020-12-16T19:59:34.913Z"
 #define T1 "2020-12-16T20:05:49.913Z"
 #define T0_MS 1608148774913ULL
-#define HEAD "<event version=\"2.0\" uid=\"U-1\" type=\"a-f-G-U-C\" how=\"m-g\" time=\"" T0 \
-             "\" start=\"" T0 "\" stale=\"" T1 "\"><point lat=\"35.6762\" lon=\"139.6503\" " \
-             "hae=\"40.2\" ce=\"9.9\" le=\"9999999.0\"/>"
+#define HEAD                                                                                       \
+    "<event version=\"2.0\" uid=\"U-1\" type=\"a-f-G-U-C\" how=\"m-g\" time=\"" T0                 \
+    "\" start=\"" T0 "\" stale=\"" T1 "\"><point lat=\"35.6762\" lon=\"139.6503\" "                \
+    "hae=\"40.2\" ce=\"9.9\" le=\"9999999.0\"/>"
 
 /* An ATAK self-SA: contact has an extra attribute, so it stays XML. */
 static const char sa_xml[] =
     HEAD "<detail><takv os=\"29\" version=\"4.2.0.4 (e7c0aaea).1608052012-CIV\" "
-    "device=\"SAMSUNG SM-G975U1\" platform=\"ATAK-CIV\"/><contact endpoint=\"*:-1:stcp\" "
-    "phone=\"+15555555555\" callsign=\"JENNY\"/><uid Droid=\"JENNY\"/><precisionlocation "
-    "altsrc=\"GPS\" geopointsrc=\"GPS\"/><__group role=\"Team Member\" name=\"Cyan\"/><status "
-    "battery=\"78\"/><track course=\"80.24833892285461\" speed=\"0.0\"/></detail></event>";
+         "device=\"SAMSUNG SM-G975U1\" platform=\"ATAK-CIV\"/><contact endpoint=\"*:-1:stcp\" "
+         "phone=\"+15555555555\" callsign=\"JENNY\"/><uid Droid=\"JENNY\"/><precisionlocation "
+         "altsrc=\"GPS\" geopointsrc=\"GPS\"/><__group role=\"Team Member\" name=\"Cyan\"/><status "
+         "battery=\"78\"/><track course=\"80.24833892285461\" speed=\"0.0\"/></detail></event>";
 
 static struct kz_cot_decoder *dec;
 
@@ -59,8 +60,7 @@ static Takproto__TakMessage *to_msg(const struct kz_event *ev)
     struct kz_sbuf b = KZ_SBUF_INIT;
 
     kz_cot_encode_proto(ev, false, &b);
-    Takproto__TakMessage *m =
-        takproto__tak_message__unpack(NULL, b.len, (const uint8_t *)b.buf);
+    Takproto__TakMessage *m = takproto__tak_message__unpack(NULL, b.len, (const uint8_t *)b.buf);
     assert_non_null(m);
     kz_sbuf_release(&b);
     return m;
@@ -167,15 +167,15 @@ static void test_sa_round_trip(void **state)
 static void test_stays_xml(void **state)
 {
     static const char *const kept[] = {
-        "<contact callsign=\"A\"/><contact callsign=\"B\"/>",     /* twice */
-        "<contact callsign=\"A\" endpoint=\"\"/>",                /* empty optional */
-        "<contact endpoint=\"*:-1:stcp\"/>",                      /* required missing */
-        "<__group name=\"Cyan\" role=\"x\"><sub/></__group>",     /* child */
+        "<contact callsign=\"A\"/><contact callsign=\"B\"/>", /* twice */
+        "<contact callsign=\"A\" endpoint=\"\"/>",            /* empty optional */
+        "<contact endpoint=\"*:-1:stcp\"/>",                  /* required missing */
+        "<__group name=\"Cyan\" role=\"x\"><sub/></__group>", /* child */
         "<status battery=\"-1\"/>",
         "<status battery=\"4294967296\"/>",
         "<track speed=\"nan\" course=\"1\"/>",
         "<track speed=\"1\" course=\"x\"/>",
-        "<takv device=\"d\" platform=\"p\" os=\"o\"/>",           /* version missing */
+        "<takv device=\"d\" platform=\"p\" os=\"o\"/>", /* version missing */
         "<precisionlocation geopointsrc=\"GPS\" altsrc=\"GPS\">text</precisionlocation>",
         "<precisionlocation geopointsrc=\"GPS\" altsrc=\"GPS\"><!-- c --></precisionlocation>",
     };
@@ -222,7 +222,7 @@ static void test_typed_to_xml(void **state)
     d.xmldetail = "<remarks>a &amp; b</remarks>";
     ct.callsign = "VIPER";
     d.contact = &ct;
-    st.battery = 4294967295u;   /* capped at INT_MAX */
+    st.battery = 4294967295u; /* capped at INT_MAX */
     d.status = &st;
     tr.speed = 12.5, tr.course = 270;
     d.track = &tr;
@@ -292,10 +292,11 @@ static void test_escaping_and_labels(void **state)
 
     KZ_UNUSED(state);
     decode_xml("<event version=\"2.0\" uid=\"q&quot;&lt;&amp;\" type=\"a-f-G\" how=\"m-g\" "
-               "access=\"UNCLASSIFIED//REL TO USA, JPN\" qos=\"1-r-c\" time=\"" T0
-               "\" start=\"" T0 "\" stale=\"" T1 "\"><point lat=\"0\" lon=\"0\" hae=\"0\" "
+               "access=\"UNCLASSIFIED//REL TO USA, JPN\" qos=\"1-r-c\" time=\"" T0 "\" start=\"" T0
+               "\" stale=\"" T1 "\"><point lat=\"0\" lon=\"0\" hae=\"0\" "
                "ce=\"0\" le=\"0\"/><detail><contact callsign=\"a&apos;b &amp; &#233;\"/>"
-               "</detail></event>", &ev);
+               "</detail></event>",
+               &ev);
     round_trip(&ev, &back);
     assert_string_equal(back.uid, "q\"<&");
     assert_string_equal(back.access, "UNCLASSIFIED//REL TO USA, JPN");
@@ -339,9 +340,9 @@ static void expect_reject(Takproto__TakMessage *m, int want_rc, enum kz_reject w
 static void test_malformed(void **state)
 {
     static const unsigned char junk[][6] = {
-        {0x12, 0x05, 0x0a, 0x01},           /* cotEvent longer than the message */
-        {0xff, 0xff, 0xff, 0xff, 0xff},     /* bad tag varint */
-        {0x0a, 0x80},                       /* truncated length */
+        {0x12, 0x05, 0x0a, 0x01},       /* cotEvent longer than the message */
+        {0xff, 0xff, 0xff, 0xff, 0xff}, /* bad tag varint */
+        {0x0a, 0x80},                   /* truncated length */
     };
     Takproto__TakMessage m = TAKPROTO__TAK_MESSAGE__INIT;
     Takproto__TakControl ctl = TAKPROTO__TAK_CONTROL__INIT;
@@ -352,12 +353,12 @@ static void test_malformed(void **state)
     KZ_UNUSED(state);
     for (size_t i = 0; i < KZ_ARRAY_LEN(junk); i++) {
         kz_event_init(&ev);
-        assert_int_not_equal(kz_cot_decode_proto(dec, junk[i], sizeof(junk[i]), &ev, &why, err,
-                                                 sizeof(err)), KZ_OK);
+        assert_int_not_equal(
+            kz_cot_decode_proto(dec, junk[i], sizeof(junk[i]), &ev, &why, err, sizeof(err)), KZ_OK);
         assert_int_equal(why, KZ_REJ_PROTO);
         assert_has(err, "does not decode");
     }
-    m.takcontrol = &ctl;        /* control only: nothing to route */
+    m.takcontrol = &ctl; /* control only: nothing to route */
     expect_reject(&m, KZ_ERR_NOTFOUND, KZ_REJ_PROTO);
 }
 
@@ -387,8 +388,8 @@ static void test_bad_fields(void **state)
     c.type = "a-f-G";
     c.detail = &d;
     static const char *const bad_detail[] = {
-        "</detail><detail>", "<a>", "</detail><point lat=\"1\" lon=\"1\"/><detail>",
-        "<!DOCTYPE x>", "\xff",
+        "</detail><detail>", "<a>",  "</detail><point lat=\"1\" lon=\"1\"/><detail>",
+        "<!DOCTYPE x>",      "\xff",
     };
     for (size_t i = 0; i < KZ_ARRAY_LEN(bad_detail); i++) {
         d.xmldetail = (char *)bad_detail[i];
@@ -419,7 +420,7 @@ static void test_limits(void **state)
     c.uid = "L", c.type = "a-f-G", c.how = "m-g";
     c.sendtime = c.starttime = c.staletime = T0_MS;
     c.detail = &d;
-    ct.callsign = quotes;       /* 200 bytes in protobuf, 1200 as XML */
+    ct.callsign = quotes; /* 200 bytes in protobuf, 1200 as XML */
     d.contact = &ct;
     size_t n = takproto__tak_message__get_packed_size(&m);
     uint8_t *buf = malloc(n);

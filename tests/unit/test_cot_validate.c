@@ -38,17 +38,20 @@ static void test_reject_missing(void **state)
         char *at = strstr(attrs, names[i]);
         at[0] = 'X';
         snprintf(want, sizeof(want), "missing attribute '%s'", names[i]);
-        assert_string_equal(decode_bad(make(xml, sizeof(xml), attrs, GOOD_POINT),
-                                       KZ_REJ_MISSING), want);
+        assert_string_equal(decode_bad(make(xml, sizeof(xml), attrs, GOOD_POINT), KZ_REJ_MISSING),
+                            want);
     }
-    assert_string_equal(decode_bad(make(xml, sizeof(xml), "version='2.0' uid='' type='a' "
-                                        "how='h' " TIMES, GOOD_POINT), KZ_REJ_MISSING),
+    assert_string_equal(decode_bad(make(xml, sizeof(xml),
+                                        "version='2.0' uid='' type='a' "
+                                        "how='h' " TIMES,
+                                        GOOD_POINT),
+                                   KZ_REJ_MISSING),
                         "empty attribute 'uid'");
     assert_string_equal(decode_bad("<event " GOOD_ATTRS "><detail/></event>", KZ_REJ_MISSING),
                         "missing <point>");
     assert_string_equal(decode_bad("<event " GOOD_ATTRS "/>", KZ_REJ_MISSING), "missing <point>");
-    assert_string_equal(decode_bad(make(xml, sizeof(xml), GOOD_ATTRS, "lon='2'"),
-                                   KZ_REJ_MISSING), "missing attribute 'lat' on <point>");
+    assert_string_equal(decode_bad(make(xml, sizeof(xml), GOOD_ATTRS, "lon='2'"), KZ_REJ_MISSING),
+                        "missing attribute 'lat' on <point>");
 }
 
 static void test_reject_time(void **state)
@@ -59,17 +62,22 @@ static void test_reject_time(void **state)
 
     (void)state;
     for (size_t i = 0; i < KZ_ARRAY_LEN(bad); i++) {
-        snprintf(attrs, sizeof(attrs), "version='2' uid='u' type='a' how='h' time='" T0 "' "
-                 "start='%s' stale='" T1 "'", bad[i]);
+        snprintf(attrs, sizeof(attrs),
+                 "version='2' uid='u' type='a' how='h' time='" T0 "' "
+                 "start='%s' stale='" T1 "'",
+                 bad[i]);
         const char *err = decode_bad(make(xml, sizeof(xml), attrs, GOOD_POINT), KZ_REJ_TIME);
         assert_non_null(strstr(err, "start '"));
         assert_non_null(strstr(err, bad[i]));
     }
     /* Forms seen on the wire are accepted. */
     struct kz_event ev;
-    decode_ok(make(xml, sizeof(xml), "version='2' uid='u' type='a' how='h' "
+    decode_ok(make(xml, sizeof(xml),
+                   "version='2' uid='u' type='a' how='h' "
                    "time='2020-12-16T19:59:34Z' start='2020-12-16T19:59:34.913456Z' "
-                   "stale='2020-12-16T19:59:35.1+00:00'", GOOD_POINT), &ev);
+                   "stale='2020-12-16T19:59:35.1+00:00'",
+                   GOOD_POINT),
+              &ev);
     assert_true(ev.start == 1608148774913456 && ev.stale == 1608148775100000);
     kz_event_clear(&ev);
 }
@@ -80,19 +88,26 @@ static void test_reject_stale(void **state)
     struct kz_event ev;
 
     (void)state;
-    const char *err = decode_bad(make(xml, sizeof(xml), "version='2' uid='u' type='a' how='h' "
-                                      "time='" T0 "' start='" T1 "' stale='" T0 "'", GOOD_POINT),
+    const char *err = decode_bad(make(xml, sizeof(xml),
+                                      "version='2' uid='u' type='a' how='h' "
+                                      "time='" T0 "' start='" T1 "' stale='" T0 "'",
+                                      GOOD_POINT),
                                  KZ_REJ_STALE);
     assert_string_equal(err, "stale " T0 " before start " T1);
     /* stale == start is allowed. */
-    decode_ok(make(xml, sizeof(xml), "version='2' uid='u' type='a' how='h' time='" T0 "' "
-                   "start='" T0 "' stale='" T0 "'", GOOD_POINT), &ev);
+    decode_ok(make(xml, sizeof(xml),
+                   "version='2' uid='u' type='a' how='h' time='" T0 "' "
+                   "start='" T0 "' stale='" T0 "'",
+                   GOOD_POINT),
+              &ev);
     kz_event_clear(&ev);
 }
 
 static void test_reject_point(void **state)
 {
-    static const struct { const char *point, *msg; } bad[] = {
+    static const struct {
+        const char *point, *msg;
+    } bad[] = {
         {"lat='91.5' lon='0'", "lat 91.5 out of range"},
         {"lat='-90.0001' lon='0'", "lat -90.0001 out of range"},
         {"lat='0' lon='180.5'", "lon 180.5 out of range"},
@@ -111,18 +126,19 @@ static void test_reject_point(void **state)
 
     (void)state;
     for (size_t i = 0; i < KZ_ARRAY_LEN(bad); i++)
-        assert_string_equal(decode_bad(make(xml, sizeof(xml), GOOD_ATTRS, bad[i].point),
-                                       KZ_REJ_POINT), bad[i].msg);
+        assert_string_equal(
+            decode_bad(make(xml, sizeof(xml), GOOD_ATTRS, bad[i].point), KZ_REJ_POINT), bad[i].msg);
     assert_string_equal(decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='2'/>"
-                                   "<point lat='1' lon='2'/></event>", KZ_REJ_POINT),
+                                   "<point lat='1' lon='2'/></event>",
+                                   KZ_REJ_POINT),
                         "more than one <point>");
 }
 
 static void test_reject_type(void **state)
 {
     static const char *bad_types[] = {"-a", "a-", "a--f", "a-f-G U", "a;b;c", "a.f", "\xc3\xa9"};
-    static const char *good_types[] = {"a", "a-f-G-U-C", "b-m-p-s-p-i", "a-f-G;x y", "A_1-2;",
-                                       "u-d-c-c"};
+    static const char *good_types[] = {"a",         "a-f-G-U-C", "b-m-p-s-p-i",
+                                       "a-f-G;x y", "A_1-2;",    "u-d-c-c"};
     static const char *bad_hows[] = {"hg", "h-", "h--e", "-h", "m g", "h-g-i-g-o-"};
     static const char *good_hows[] = {"h", "m-g", "h-g-i-g-o", "m-R-abc", "_"};
     char xml[512], attrs[256];
@@ -132,14 +148,13 @@ static void test_reject_type(void **state)
     for (size_t i = 0; i < KZ_ARRAY_LEN(bad_types); i++) {
         snprintf(attrs, sizeof(attrs), "version='2' uid='u' type='%s' how='h' " TIMES,
                  bad_types[i]);
-        assert_non_null(strstr(decode_bad(make(xml, sizeof(xml), attrs, GOOD_POINT),
-                                          KZ_REJ_TYPE), "is not a CoT type"));
+        assert_non_null(strstr(decode_bad(make(xml, sizeof(xml), attrs, GOOD_POINT), KZ_REJ_TYPE),
+                               "is not a CoT type"));
     }
     for (size_t i = 0; i < KZ_ARRAY_LEN(bad_hows); i++) {
-        snprintf(attrs, sizeof(attrs), "version='2' uid='u' type='a' how='%s' " TIMES,
-                 bad_hows[i]);
-        assert_non_null(strstr(decode_bad(make(xml, sizeof(xml), attrs, GOOD_POINT),
-                                          KZ_REJ_TYPE), "is not a CoT how"));
+        snprintf(attrs, sizeof(attrs), "version='2' uid='u' type='a' how='%s' " TIMES, bad_hows[i]);
+        assert_non_null(strstr(decode_bad(make(xml, sizeof(xml), attrs, GOOD_POINT), KZ_REJ_TYPE),
+                               "is not a CoT how"));
     }
     for (size_t i = 0; i < KZ_ARRAY_LEN(good_types); i++) {
         snprintf(attrs, sizeof(attrs), "version='2' uid='u' type='%s' how='%s' " TIMES,
@@ -156,15 +171,18 @@ static void test_reject_xml(void **state)
     assert_string_equal(decode_bad("", KZ_REJ_XML), "no <event> element");
     assert_string_equal(decode_bad("<events " GOOD_ATTRS "/>", KZ_REJ_XML), "no <event> element");
     assert_string_equal(decode_bad("<event", KZ_REJ_XML), "no <event> element");
-    assert_non_null(strstr(decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='2'></event>",
-                                      KZ_REJ_XML), "not well-formed XML: mismatched tag"));
+    assert_non_null(
+        strstr(decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='2'></event>", KZ_REJ_XML),
+               "not well-formed XML: mismatched tag"));
     decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='2'/></event><event/>", KZ_REJ_XML);
     decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='2'/><detail>&nbsp;</detail></event>",
                KZ_REJ_XML);
     decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='2'/>\xff</event>", KZ_REJ_XML);
     decode_bad("<event " GOOD_ATTRS " uid='again'><point lat='1' lon='2'/></event>", KZ_REJ_XML);
     assert_string_equal(decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='2'/><detail/>"
-                                   "<detail/></event>", KZ_REJ_XML), "more than one <detail>");
+                                   "<detail/></event>",
+                                   KZ_REJ_XML),
+                        "more than one <detail>");
 }
 
 /* ---- hostile input ---------------------------------------------------- */
@@ -182,8 +200,9 @@ static void test_billion_laughs(void **state)
 
     (void)state;
     assert_string_equal(decode_bad(lol, KZ_REJ_ENTITY), "DOCTYPE/entity declarations are refused");
-    decode_bad("<!DOCTYPE event SYSTEM \"file:///etc/passwd\"><event " GOOD_ATTRS "><point "
-               GOOD_POINT "/></event>", KZ_REJ_ENTITY);
+    decode_bad("<!DOCTYPE event SYSTEM \"file:///etc/passwd\"><event " GOOD_ATTRS
+               "><point " GOOD_POINT "/></event>",
+               KZ_REJ_ENTITY);
     /* Without the declaration the reference is simply undefined. */
     decode_bad("<event " GOOD_ATTRS "><point " GOOD_POINT "/><detail>&lol9;</detail></event>",
                KZ_REJ_XML);
@@ -210,8 +229,7 @@ static void test_depth(void **state)
             decode_ok(sb.buf, &ev);
             kz_event_clear(&ev);
         } else {
-            assert_string_equal(decode_bad(sb.buf, KZ_REJ_DEPTH),
-                                "elements nested deeper than 32");
+            assert_string_equal(decode_bad(sb.buf, KZ_REJ_DEPTH), "elements nested deeper than 32");
         }
     }
     /* A very deep document stops at the limit instead of growing a stack. */
@@ -281,16 +299,11 @@ static void test_max_dests(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reject_missing),
-        cmocka_unit_test(test_reject_time),
-        cmocka_unit_test(test_reject_stale),
-        cmocka_unit_test(test_reject_point),
-        cmocka_unit_test(test_reject_type),
-        cmocka_unit_test(test_reject_xml),
-        cmocka_unit_test(test_billion_laughs),
-        cmocka_unit_test(test_depth),
-        cmocka_unit_test(test_too_big),
-        cmocka_unit_test(test_max_dests),
+        cmocka_unit_test(test_reject_missing), cmocka_unit_test(test_reject_time),
+        cmocka_unit_test(test_reject_stale),   cmocka_unit_test(test_reject_point),
+        cmocka_unit_test(test_reject_type),    cmocka_unit_test(test_reject_xml),
+        cmocka_unit_test(test_billion_laughs), cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_too_big),        cmocka_unit_test(test_max_dests),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -84,10 +84,10 @@ static void test_basic_bad(void **state)
     assert_int_equal(basic("Bearer abc", user, pass), KZ_ERR_NOTFOUND);
     assert_int_equal(basic("Basicdtpw", user, pass), KZ_ERR_NOTFOUND);
     assert_int_equal(basic("Basic !!!!", user, pass), KZ_ERR_PARSE);
-    assert_int_equal(basic("Basic dXNlcg==", user, pass), KZ_ERR_PARSE);  /* "user": no ':' */
-    assert_int_equal(basic("Basic OnB3", user, pass), KZ_ERR_PARSE);      /* ":pw": no user */
-    assert_int_equal(basic("Basic dQp4OnA=", user, pass), KZ_ERR_PARSE);  /* "u\nx:p" */
-    assert_int_equal(basic("Basic dQB4OnA=", user, pass), KZ_ERR_PARSE);  /* "u\0x:p" */
+    assert_int_equal(basic("Basic dXNlcg==", user, pass), KZ_ERR_PARSE); /* "user": no ':' */
+    assert_int_equal(basic("Basic OnB3", user, pass), KZ_ERR_PARSE);     /* ":pw": no user */
+    assert_int_equal(basic("Basic dQp4OnA=", user, pass), KZ_ERR_PARSE); /* "u\nx:p" */
+    assert_int_equal(basic("Basic dQB4OnA=", user, pass), KZ_ERR_PARSE); /* "u\0x:p" */
     assert_string_equal(user, "");
     /* Longer than user + ':' + password can be: refused before decoding overflows. */
     memcpy(big, "Basic ", 6);
@@ -143,10 +143,8 @@ static void test_accept(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_base64),
-        cmocka_unit_test(test_basic_ok),
-        cmocka_unit_test(test_basic_bad),
-        cmocka_unit_test(test_basic_user_limit),
+        cmocka_unit_test(test_base64),    cmocka_unit_test(test_basic_ok),
+        cmocka_unit_test(test_basic_bad), cmocka_unit_test(test_basic_user_limit),
         cmocka_unit_test(test_accept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -205,7 +205,7 @@ static int setup(void **state)
     (void)state;
 
     kz_log_min = getenv("KZ_TEST_DEBUG") ? KZ_LOG_DEBUG : KZ_LOG_ERROR;
-    signal(SIGPIPE, SIG_IGN);   /* as kizuna serve does */
+    signal(SIGPIPE, SIG_IGN); /* as kizuna serve does */
     uv_loop_init(&loop);
     kz_label_policy_init_default(&policy);
     kz_net_init(&loop);
@@ -214,11 +214,14 @@ static int setup(void **state)
     make_input(IN_DB, "web-db", cyan);
     make_input(IN_LIMITED, "limited", cyan);
     router = kz_router_new(
-        &loop, &(struct kz_router_opts){.policy = &policy, .inputs = inputs, .n_inputs = N_INPUTS, .node_id = "test"});
-    assert_int_equal(kz_store_open(&loop, &so, &store), KZ_OK);
-    router_db = kz_router_new(
         &loop, &(struct kz_router_opts){
-                   .policy = &policy, .store = store, .inputs = inputs, .n_inputs = N_INPUTS, .node_id = "test"});
+                   .policy = &policy, .inputs = inputs, .n_inputs = N_INPUTS, .node_id = "test"});
+    assert_int_equal(kz_store_open(&loop, &so, &store), KZ_OK);
+    router_db = kz_router_new(&loop, &(struct kz_router_opts){.policy = &policy,
+                                                              .store = store,
+                                                              .inputs = inputs,
+                                                              .n_inputs = N_INPUTS,
+                                                              .node_id = "test"});
     opts = (struct kz_http_opts){.router = router,
                                  .max_body = 4096,
                                  .max_headers = 16,

@@ -212,28 +212,28 @@ static void test_policy_building(void **state)
     (void)state;
 
     kz_label_policy_init(&p, 7, "TEST");
-    assert_int_equal(kz_label_policy_add_level_name(&p, KZ_LEVEL_SECRET, "SECRET", err,
-                                                    sizeof(err)), KZ_OK);
-    assert_int_equal(kz_label_policy_add_level_name(&p, KZ_LEVEL_TOP_SECRET, "secret", err,
-                                                    sizeof(err)), KZ_ERR_INVAL);
+    assert_int_equal(
+        kz_label_policy_add_level_name(&p, KZ_LEVEL_SECRET, "SECRET", err, sizeof(err)), KZ_OK);
+    assert_int_equal(
+        kz_label_policy_add_level_name(&p, KZ_LEVEL_TOP_SECRET, "secret", err, sizeof(err)),
+        KZ_ERR_INVAL);
     assert_non_null(strstr(err, "already in use"));
-    assert_int_equal(kz_label_policy_add_level_name(&p, KZ_LEVEL_SECRET, "A/B", err,
-                                                    sizeof(err)), KZ_ERR_INVAL);
-    assert_int_equal(kz_label_policy_add_level_name(&p, KZ_LEVEL_SECRET, " X", err,
-                                                    sizeof(err)), KZ_ERR_INVAL);
-    assert_int_equal(kz_label_policy_add_level_name(&p, KZ_LEVEL_SECRET, "", err,
-                                                    sizeof(err)), KZ_ERR_INVAL);
-    assert_int_equal(kz_label_policy_add_level_name(&p, KZ_LEVEL_INVALID, "Z", err,
-                                                    sizeof(err)), KZ_ERR_INVAL);
+    assert_int_equal(kz_label_policy_add_level_name(&p, KZ_LEVEL_SECRET, "A/B", err, sizeof(err)),
+                     KZ_ERR_INVAL);
+    assert_int_equal(kz_label_policy_add_level_name(&p, KZ_LEVEL_SECRET, " X", err, sizeof(err)),
+                     KZ_ERR_INVAL);
+    assert_int_equal(kz_label_policy_add_level_name(&p, KZ_LEVEL_SECRET, "", err, sizeof(err)),
+                     KZ_ERR_INVAL);
+    assert_int_equal(kz_label_policy_add_level_name(&p, KZ_LEVEL_INVALID, "Z", err, sizeof(err)),
+                     KZ_ERR_INVAL);
     for (int i = 1; i < KZ_LABEL_MAX_NAMES; i++) {
         char name[8] = {'N', (char)('0' + i), '\0'};
-        assert_int_equal(kz_label_policy_add_level_name(&p, KZ_LEVEL_SECRET, name, err,
-                                                        sizeof(err)), KZ_OK);
+        assert_int_equal(
+            kz_label_policy_add_level_name(&p, KZ_LEVEL_SECRET, name, err, sizeof(err)), KZ_OK);
     }
-    assert_int_equal(kz_label_policy_add_level_name(&p, KZ_LEVEL_SECRET, "N9", err,
-                                                    sizeof(err)), KZ_ERR_TOOBIG);
-    assert_int_equal(kz_label_policy_add_tetragraph(&p, "PACA", pac, 3, err, sizeof(err)),
-                     KZ_OK);
+    assert_int_equal(kz_label_policy_add_level_name(&p, KZ_LEVEL_SECRET, "N9", err, sizeof(err)),
+                     KZ_ERR_TOOBIG);
+    assert_int_equal(kz_label_policy_add_tetragraph(&p, "PACA", pac, 3, err, sizeof(err)), KZ_OK);
     assert_int_equal(kz_label_policy_add_tetragraph(&p, "paca", pac, 3, err, sizeof(err)),
                      KZ_ERR_EXISTS);
     assert_int_equal(kz_label_policy_add_tetragraph(&p, "BAD", pac, 3, err, sizeof(err)),
@@ -242,8 +242,7 @@ static void test_policy_building(void **state)
                      KZ_ERR_INVAL);
     assert_non_null(strstr(err, "'XXX' is not an ISO 3166 alpha-3 code"));
     /* Tetragraphs are written alphabetically whatever order they were added in. */
-    assert_int_equal(kz_label_policy_add_tetragraph(&p, "AAAA", NULL, 0, err, sizeof(err)),
-                     KZ_OK);
+    assert_int_equal(kz_label_policy_add_tetragraph(&p, "AAAA", NULL, 0, err, sizeof(err)), KZ_OK);
     {
         struct kz_label l;
         struct kz_sbuf sb = KZ_SBUF_INIT;
@@ -289,12 +288,9 @@ static void test_format_invalid(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid),
-        cmocka_unit_test(test_invalid),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_every_nation),
-        cmocka_unit_test(test_policy_building),
-        cmocka_unit_test(test_format_invalid),
+        cmocka_unit_test(test_valid),           cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_limits),          cmocka_unit_test(test_every_nation),
+        cmocka_unit_test(test_policy_building), cmocka_unit_test(test_format_invalid),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -15,7 +15,10 @@ static int setup(void **state)
 {
     static const char *const names[][2] = {
         /* An example national policy: its own names on the same ordered scale. */
-        {"公開", "KOUKAI"}, {"取扱注意", "TORIATSUKAI CHUI"}, {"秘", "HI"}, {"極秘", "GOKUHI"},
+        {"公開", "KOUKAI"},
+        {"取扱注意", "TORIATSUKAI CHUI"},
+        {"秘", "HI"},
+        {"極秘", "GOKUHI"},
     };
     static const char *const fvey[] = {"USA", "AUS", "CAN", "GBR", "NZL"};
     (void)state;
@@ -23,8 +26,9 @@ static int setup(void **state)
     kz_label_policy_init(&jpn, 1, "JPN");
     for (int lv = KZ_LEVEL_UNCLASSIFIED; lv < KZ_LEVEL__COUNT; lv++)
         for (int i = 0; i < 2; i++)
-            assert_int_equal(kz_label_policy_add_level_name(&jpn, (enum kz_level)lv,
-                                                            names[lv - 1][i], NULL, 0), KZ_OK);
+            assert_int_equal(
+                kz_label_policy_add_level_name(&jpn, (enum kz_level)lv, names[lv - 1][i], NULL, 0),
+                KZ_OK);
     assert_int_equal(kz_label_policy_add_tetragraph(&jpn, "NATO", NULL, 0, NULL, 0), KZ_OK);
     assert_int_equal(kz_label_policy_add_tetragraph(&jpn, "FVEY", fvey, 5, NULL, 0), KZ_OK);
     return 0;
@@ -152,8 +156,7 @@ static void test_fail_closed(void **state)
     assert_false(kz_may_release(&l, NULL, &why));
     assert_int_equal(why, KZ_DENY_UNKNOWN_CLEARANCE);
     /* A failed parse is invalid, hence released to nobody. */
-    assert_int_equal(kz_label_parse(&us, "SECRET//REL TO USA, XYZ", 23, &l, NULL, 0),
-                     KZ_ERR_PARSE);
+    assert_int_equal(kz_label_parse(&us, "SECRET//REL TO USA, XYZ", 23, &l, NULL, 0), KZ_ERR_PARSE);
     assert_false(kz_may_release(&l, &s, &why));
     assert_int_equal(why, KZ_DENY_BAD_LABEL);
     /* Identity strings are trimmed and case-insensitive. */
@@ -188,8 +191,7 @@ static void agg(const char *a, const char *orig_a, const char *b, const char *or
     assert_int_equal(kz_label_format(&us, &acc, &sb), KZ_OK);
     if (strcmp(sb.buf, want) != 0)
         fail_msg("%s + %s -> %s, want %s", a, b, sb.buf, want);
-    assert_int_equal(acc.originator,
-                     want_orig ? kz_nation_index(want_orig, 3) : KZ_NATION_NONE);
+    assert_int_equal(acc.originator, want_orig ? kz_nation_index(want_orig, 3) : KZ_NATION_NONE);
     kz_sbuf_release(&sb);
 }
 
@@ -213,24 +215,23 @@ static void test_aggregate(void **state)
         "SECRET//REL TO USA, FVEY, NATO", "USA");
     agg("SECRET//REL TO USA, FVEY, NATO", "USA", "C//REL TO USA, CAN, NZL, NATO", "USA",
         "SECRET//REL TO USA, CAN, NZL, NATO", "USA");
-    agg("SECRET//REL TO USA, GBR, FVEY", "USA", "UNCLASSIFIED", "JPN",
-        "SECRET//REL TO USA, FVEY", "USA");
+    agg("SECRET//REL TO USA, GBR, FVEY", "USA", "UNCLASSIFIED", "JPN", "SECRET//REL TO USA, FVEY",
+        "USA");
     /* Release sets shrink to the common nations... */
-    agg("U//REL TO USA, JPN", "USA", "U//REL TO USA, PHL", "USA",
-        "UNCLASSIFIED//REL TO USA", "USA");
+    agg("U//REL TO USA, JPN", "USA", "U//REL TO USA, PHL", "USA", "UNCLASSIFIED//REL TO USA",
+        "USA");
     /* ...counting each part's originator, which may not survive the roll-up. */
     agg("SECRET//REL TO USA, JPN", "USA", "SECRET//REL TO USA, JPN", "JPN",
         "SECRET//REL TO USA, JPN", NULL);
-    agg("SECRET//REL TO JPN", "USA", "SECRET//REL TO USA", "JPN",
-        "SECRET//REL TO USA, JPN", NULL);
+    agg("SECRET//REL TO JPN", "USA", "SECRET//REL TO USA", "JPN", "SECRET//REL TO USA, JPN", NULL);
     agg("U//REL TO JPN", "USA", "U//REL TO GBR", "JPN", "UNCLASSIFIED//REL TO JPN", NULL);
     agg("SECRET", "USA", "SECRET", "JPN", "SECRET", NULL);
     /* Nobody in common: NOFORN without originator releases to nobody. */
     agg("U//REL TO JPN", "KOR", "U//REL TO GBR", "PHL", "UNCLASSIFIED//NOFORN", NULL);
     agg("SECRET//NOFORN", "USA", "SECRET//REL TO USA, JPN", "JPN", "SECRET//NOFORN", NULL);
     /* Highest level wins whatever the order. */
-    agg("C//REL TO USA, JPN", "USA", "TS//REL TO USA, JPN", "USA",
-        "TOP SECRET//REL TO USA, JPN", "USA");
+    agg("C//REL TO USA, JPN", "USA", "TS//REL TO USA, JPN", "USA", "TOP SECRET//REL TO USA, JPN",
+        "USA");
 }
 
 static void test_aggregate_invalid(void **state)
@@ -270,21 +271,17 @@ static void test_ceiling(void **state)
     memset(&zero, 0, sizeof(zero));
     /* A national input with a level-only ceiling takes any release set. */
     assert_true(kz_label_dominated(&shared, &secret_usa));
-    assert_true(kz_label_dominated(LBL("SECRET//NOFORN", "USA"),
-                                   &secret_usa));
+    assert_true(kz_label_dominated(LBL("SECRET//NOFORN", "USA"), &secret_usa));
     assert_true(kz_label_dominated(&pub, &secret_usa));
-    assert_false(kz_label_dominated(LBL("TS//REL TO USA", "USA"),
-                                    &secret_usa));
+    assert_false(kz_label_dominated(LBL("TS//REL TO USA", "USA"), &secret_usa));
     /* ...but not another nation's originator-only data. */
     assert_false(kz_label_dominated(LBL("SECRET", "JPN"), &secret_usa));
     /* A public ceiling accepts public information only. */
     assert_true(kz_label_dominated(&pub, &pub));
-    assert_false(kz_label_dominated(LBL("U//REL TO USA, PHL", "PHL"),
-                                    &pub));
+    assert_false(kz_label_dominated(LBL("U//REL TO USA, PHL", "PHL"), &pub));
     assert_false(kz_label_dominated(LBL("C", "PHL"), &pub));
     /* A shared ceiling refuses what its members may not all see. */
-    assert_true(kz_label_dominated(LBL("S//REL TO USA, JPN, PHL", "USA"),
-                                   &shared));
+    assert_true(kz_label_dominated(LBL("S//REL TO USA, JPN, PHL", "USA"), &shared));
     assert_false(kz_label_dominated(LBL("S//NOFORN", "USA"), &shared));
     assert_false(kz_label_dominated(&zero, &secret_usa));
     assert_false(kz_label_dominated(&pub, &zero));
@@ -326,8 +323,8 @@ static void test_jpn_policy(void **state)
 /* ---- random roll-ups: sound against the rule, and the least upper bound ---- */
 
 static const char *const pool_levels[] = {"U", "C", "S", "TS"};
-static const char *const pool_codes[] = {"USA", "JPN", "PHL", "AUS", "GBR", "KOR", "CAN",
-                                         "NZL", "FRA", "FVEY", "NATO"};
+static const char *const pool_codes[] = {"USA", "JPN", "PHL", "AUS",  "GBR", "KOR",
+                                         "CAN", "NZL", "FRA", "FVEY", "NATO"};
 static const char *const pool_orig[] = {NULL, "USA", "JPN", "PHL", "GBR"};
 
 static unsigned rnd(unsigned *seed, unsigned n)

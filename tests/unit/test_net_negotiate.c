@@ -14,7 +14,7 @@ struct seen {
     size_t n;
     size_t lens[8];
     char first[8];
-    int stop_at;    /* return an error for this frame (1-based), 0 = never */
+    int stop_at; /* return an error for this frame (1-based), 0 = never */
 };
 
 static int on_frame(void *ud, const char *p, size_t len)
@@ -46,7 +46,8 @@ static void test_reader_splits(void **state)
         kz_takp_reader_init(&r, 4096);
         if (bytewise) {
             for (size_t i = 0; i < n; i++)
-                assert_int_equal(kz_takp_reader_feed(&r, (char *)stream + i, 1, on_frame, &s), KZ_OK);
+                assert_int_equal(kz_takp_reader_feed(&r, (char *)stream + i, 1, on_frame, &s),
+                                 KZ_OK);
         } else {
             assert_int_equal(kz_takp_reader_feed(&r, (char *)stream, n, on_frame, &s), KZ_OK);
         }
@@ -66,16 +67,18 @@ static void test_reader_errors(void **state)
     static const unsigned char no_magic[] = {'<', 'e'};
     static const unsigned char long_varint[] = {0xbf, 0xff, 0xff, 0xff, 0xff, 0xff,
                                                 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
-    static const unsigned char too_big[] = {0xbf, 0x81, 0x08};     /* 1025 */
+    static const unsigned char too_big[] = {0xbf, 0x81, 0x08}; /* 1025 */
     struct kz_takp_reader r;
     struct seen s = {0};
 
     KZ_UNUSED(state);
     kz_takp_reader_init(&r, 1024);
-    assert_int_equal(kz_takp_reader_feed(&r, (const char *)no_magic, 2, on_frame, &s), KZ_ERR_PARSE);
+    assert_int_equal(kz_takp_reader_feed(&r, (const char *)no_magic, 2, on_frame, &s),
+                     KZ_ERR_PARSE);
     assert_non_null(strstr(r.why, "0x3c"));
-    assert_int_equal(kz_takp_reader_feed(&r, (const char *)long_varint, sizeof(long_varint),
-                                         on_frame, &s), KZ_ERR_PARSE);
+    assert_int_equal(
+        kz_takp_reader_feed(&r, (const char *)long_varint, sizeof(long_varint), on_frame, &s),
+        KZ_ERR_PARSE);
     assert_non_null(strstr(r.why, "varint"));
     assert_int_equal(kz_takp_reader_feed(&r, (const char *)too_big, 3, on_frame, &s),
                      KZ_ERR_TOOBIG);

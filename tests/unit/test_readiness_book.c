@@ -49,15 +49,20 @@ static void test_parse(void **state)
     assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":2,\"r\":6,\"t\":1}", "USA", &r, err),
                      KZ_ERR_INVAL);
     assert_non_null(strstr(err, "'r' must be an integer 1..5"));
-    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1,\"overall\":2}", "USA",
-                           &r, err), KZ_ERR_INVAL);
+    assert_int_equal(
+        parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1,\"overall\":2}", "USA", &r, err),
+        KZ_ERR_INVAL);
     assert_non_null(strstr(err, "override_reason"));
     assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1,\"overall\":2,"
-                           "\"override_reason\":\"deployment pending\"}", "USA", &r, err), KZ_OK);
+                           "\"override_reason\":\"deployment pending\"}",
+                           "USA", &r, err),
+                     KZ_OK);
     assert_int_equal(r.overall, 2);
     kz_readiness_clear(&r);
-    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1,\"label\":\"SECRET//REL TO XXX\"}",
-                           "USA", &r, err), KZ_ERR_INVAL);
+    assert_int_equal(
+        parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1,\"label\":\"SECRET//REL TO XXX\"}",
+              "USA", &r, err),
+        KZ_ERR_INVAL);
     assert_int_equal(parse("[1]", "USA", &r, err), KZ_ERR_INVAL);
     assert_int_equal(parse("{\"p\":1}", "USA", &r, err), KZ_ERR_INVAL);
     assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1}", NULL, &r, err),
@@ -87,10 +92,14 @@ static void test_book(void **state)
     int64_t now = kz_now_us(), day = 86400LL * 1000000;
     json_t *o;
     (void)state;
-    add(b, "{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":2,\"t\":1,\"time\":\"2025-06-02T00:00:00Z\"}", "USA");
+    add(b, "{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":2,\"t\":1,\"time\":\"2025-06-02T00:00:00Z\"}",
+        "USA");
     /* A late report of an older state goes into history before the newer one. */
-    add(b, "{\"unit\":\"C7F\",\"p\":3,\"s\":1,\"r\":1,\"t\":1,\"time\":\"2025-06-01T00:00:00Z\"}", "USA");
-    add(b, "{\"unit\":\"IIIMEF\",\"p\":1,\"s\":1,\"r\":1,\"t\":4,\"label\":\"SECRET//REL TO USA, JPN\"}",
+    add(b, "{\"unit\":\"C7F\",\"p\":3,\"s\":1,\"r\":1,\"t\":1,\"time\":\"2025-06-01T00:00:00Z\"}",
+        "USA");
+    add(b,
+        "{\"unit\":\"IIIMEF\",\"p\":1,\"s\":1,\"r\":1,\"t\":4,\"label\":\"SECRET//REL TO USA, "
+        "JPN\"}",
         "USA");
     add(b, "{\"unit\":\"JMSDF-SDF\",\"p\":2,\"s\":2,\"r\":2,\"t\":2}", "JPN");
 

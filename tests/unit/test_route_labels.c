@@ -51,12 +51,17 @@ static void attach(struct probe *p, int in)
 static void make_input(int i, const char *name, const char *nation, const char *clearance,
                        const char *ceiling)
 {
-    ids[i] = (struct kz_identity){.user = (char *)name, .nation = (char *)nation,
-                                  .clearance = (char *)clearance, .groups_in = cyan,
-                                  .groups_in_count = 1, .groups_out = cyan,
+    ids[i] = (struct kz_identity){.user = (char *)name,
+                                  .nation = (char *)nation,
+                                  .clearance = (char *)clearance,
+                                  .groups_in = cyan,
+                                  .groups_in_count = 1,
+                                  .groups_out = cyan,
                                   .groups_out_count = 1};
-    confs[i] = (struct kz_input_conf){.name = (char *)name, .protocol = "tcp",
-                                      .identity = &ids[i], .default_label = "UNCLASSIFIED",
+    confs[i] = (struct kz_input_conf){.name = (char *)name,
+                                      .protocol = "tcp",
+                                      .identity = &ids[i],
+                                      .default_label = "UNCLASSIFIED",
                                       .ceiling = (char *)ceiling};
     assert_int_equal(kz_input_init(&inputs[i], &confs[i], &policy, NULL, 0), KZ_OK);
 }
@@ -69,8 +74,8 @@ static int setup(void **state)
     make_input(US, "us", "USA", "SECRET", "SECRET");
     make_input(JP, "jp", "JPN", "SECRET", "SECRET//REL TO USA, JPN");
     make_input(PH, "ph", "PHL", "UNCLASSIFIED", NULL);
-    router = kz_router_new(&loop, &(struct kz_router_opts){.policy = &policy, .inputs = inputs,
-                                                           .n_inputs = N_IN});
+    router = kz_router_new(
+        &loop, &(struct kz_router_opts){.policy = &policy, .inputs = inputs, .n_inputs = N_IN});
     return 0;
 }
 
@@ -112,7 +117,7 @@ static void test_input_labelling(void **state)
     attach(&us, US);
     assert_int_equal(submit(JP, "canon", "secret // rel to jpn,usa", &why), KZ_OK);
     assert_non_null(strstr(us.last, "access=\"SECRET//REL TO USA, JPN\""));
-    assert_int_equal(submit(JP, "none", NULL, &why), KZ_OK);   /* input default */
+    assert_int_equal(submit(JP, "none", NULL, &why), KZ_OK); /* input default */
     assert_non_null(strstr(us.last, "access=\"UNCLASSIFIED\""));
     assert_int_equal(submit(JP, "bad", "SECRET//REL TO XYZ", &why), KZ_ERR_DENIED);
     assert_int_equal(why, KZ_REJ_LABEL);
@@ -136,22 +141,22 @@ static void test_release_on_every_exit(void **state)
 
     assert_int_equal(submit(US, "relusjp", "SECRET//REL TO USA, JPN", &why), KZ_OK);
     assert_int_equal(jp.n, j + 1);
-    assert_int_equal(ph.n, p);               /* PHL: not in REL TO, and uncleared */
+    assert_int_equal(ph.n, p); /* PHL: not in REL TO, and uncleared */
     assert_int_equal(submit(US, "nf", "SECRET//NOFORN", &why), KZ_OK);
-    assert_int_equal(jp.n, j + 1);           /* NOFORN stays home */
+    assert_int_equal(jp.n, j + 1); /* NOFORN stays home */
     assert_int_equal(submit(US, "pub", "UNCLASSIFIED", &why), KZ_OK);
-    assert_int_equal(ph.n, p + 1);           /* public information reaches all */
+    assert_int_equal(ph.n, p + 1); /* public information reaches all */
     assert_int_equal(jp.n, j + 2);
     assert_int_equal(submit(US, "conf", "CONFIDENTIAL//REL TO USA, PHL", &why), KZ_OK);
-    assert_int_equal(ph.n, p + 1);           /* PHL identity is UNCLASSIFIED only */
-    assert_int_equal(jp.n, j + 2);           /* JPN not in REL TO */
-    assert_int_equal(us.n, u + 4);           /* the originator nation sees all four */
+    assert_int_equal(ph.n, p + 1); /* PHL identity is UNCLASSIFIED only */
+    assert_int_equal(jp.n, j + 2); /* JPN not in REL TO */
+    assert_int_equal(us.n, u + 4); /* the originator nation sees all four */
     kz_router_detach(router, &us.sub);
 
     /* Replay applies the same rule. */
     struct probe jp2;
     attach(&jp2, JP);
-    assert_int_equal(jp2.n, 2);              /* relusjp and pub */
+    assert_int_equal(jp2.n, 2); /* relusjp and pub */
     kz_router_detach(router, &jp2.sub);
 
     struct kz_router_stats st;
@@ -184,7 +189,10 @@ static void test_query_exit(void **state)
 
 static void count_cb(void *ud, const struct kz_event *ev)
 {
-    struct { const char *uid; int n; } *c = ud;
+    struct {
+        const char *uid;
+        int n;
+    } *c = ud;
     if (strcmp(ev->uid, c->uid) == 0)
         c->n++;
 }
@@ -192,7 +200,10 @@ static void count_cb(void *ud, const struct kz_event *ev)
 static int count_uid(const char *uid, int in)
 {
     struct kz_sub viewer;
-    struct { const char *uid; int n; } c = {uid, 0};
+    struct {
+        const char *uid;
+        int n;
+    } c = {uid, 0};
     kz_sub_viewer(router, &viewer, &inputs[in]);
     kz_router_foreach_track(router, &viewer, KZ_EXIT_REST_TRACKS, count_cb, &c);
     return c.n;
@@ -215,17 +226,17 @@ static void test_delete_needs_sight(void **state)
     (void)state;
     enum kz_reject why;
     assert_int_equal(submit(US, "nf-track", "SECRET//NOFORN", &why), KZ_OK);
-    delete_from(PH, "nf-track");                /* PHL may not see it: ignored */
+    delete_from(PH, "nf-track"); /* PHL may not see it: ignored */
     assert_int_equal(count_uid("nf-track", US), 1);
-    delete_from(JP, "nf-track");                /* nor may Japan */
+    delete_from(JP, "nf-track"); /* nor may Japan */
     assert_int_equal(count_uid("nf-track", US), 1);
     /* Nor may they overwrite it under the same uid. */
     assert_int_equal(submit(JP, "nf-track", "UNCLASSIFIED", &why), KZ_ERR_DENIED);
     assert_int_equal(why, KZ_REJ_CONFLICT);
     assert_int_equal(count_uid("nf-track", JP), 0);
-    assert_int_equal(submit(US, "nf-track", "UNCLASSIFIED", &why), KZ_OK);  /* the owner may */
+    assert_int_equal(submit(US, "nf-track", "UNCLASSIFIED", &why), KZ_OK); /* the owner may */
     assert_int_equal(count_uid("nf-track", JP), 1);
-    assert_int_equal(submit(JP, "nf-track", "UNCLASSIFIED", &why), KZ_OK);  /* now visible */
+    assert_int_equal(submit(JP, "nf-track", "UNCLASSIFIED", &why), KZ_OK); /* now visible */
     delete_from(US, "nf-track");
     assert_int_equal(count_uid("nf-track", US), 0);
 }

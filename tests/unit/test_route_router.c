@@ -61,11 +61,14 @@ static bool probe_saw(const struct probe *p, const char *needle)
 
 static void make_input(int i, const char *name, char **groups)
 {
-    confs[i] = (struct kz_input_conf){.name = (char *)name, .protocol = "tcp",
-                                      .default_label = "UNCLASSIFIED"};
-    ids[i] = (struct kz_identity){.user = (char *)name, .nation = "USA",
-                                  .clearance = "SECRET", .groups_in = groups,
-                                  .groups_in_count = 1, .groups_out = groups,
+    confs[i] = (struct kz_input_conf){
+        .name = (char *)name, .protocol = "tcp", .default_label = "UNCLASSIFIED"};
+    ids[i] = (struct kz_identity){.user = (char *)name,
+                                  .nation = "USA",
+                                  .clearance = "SECRET",
+                                  .groups_in = groups,
+                                  .groups_in_count = 1,
+                                  .groups_out = groups,
                                   .groups_out_count = 1};
     confs[i].identity = &ids[i];
     assert_int_equal(kz_input_init(&inputs[i], &confs[i], &policy, NULL, 0), KZ_OK);
@@ -79,7 +82,8 @@ static int setup(void **state)
     make_input(0, "a", cyan);
     make_input(1, "b", cyan);
     make_input(2, "c", red);
-    router = kz_router_new(&loop, &(struct kz_router_opts){.policy = &policy, .inputs = inputs, .n_inputs = 3});
+    router = kz_router_new(
+        &loop, &(struct kz_router_opts){.policy = &policy, .inputs = inputs, .n_inputs = 3});
     return 0;
 }
 
@@ -108,9 +112,9 @@ static void make_event(struct kz_event *ev, const char *uid, const char *type, i
 static void submit(int input, struct probe *from, struct kz_event *ev)
 {
     enum kz_reject why;
-    assert_int_equal(kz_router_submit(router, &inputs[input], from ? &from->sub : NULL, ev, NULL,
-                                      NULL, &why),
-                     KZ_OK);
+    assert_int_equal(
+        kz_router_submit(router, &inputs[input], from ? &from->sub : NULL, ev, NULL, NULL, &why),
+        KZ_OK);
 }
 
 static void test_fanout_groups(void **state)
@@ -123,11 +127,11 @@ static void test_fanout_groups(void **state)
     probe_attach(&c, 2);
     make_event(&ev, "unit-1", "a-f-G-U-C", 60);
     submit(0, &a, &ev);
-    assert_int_equal(a.n, 0);             /* never back to the sender */
-    assert_int_equal(b.n, 1);             /* Cyan -> Cyan */
-    assert_int_equal(c.n, 0);             /* Cyan -/-> Red */
+    assert_int_equal(a.n, 0); /* never back to the sender */
+    assert_int_equal(b.n, 1); /* Cyan -> Cyan */
+    assert_int_equal(c.n, 0); /* Cyan -/-> Red */
     assert_true(probe_saw(&b, "uid=\"unit-1\""));
-    assert_true(probe_saw(&b, "access=\"UNCLASSIFIED\""));   /* input default label */
+    assert_true(probe_saw(&b, "access=\"UNCLASSIFIED\"")); /* input default label */
     probe_release(&a);
     probe_release(&b);
     probe_release(&c);
@@ -146,7 +150,7 @@ static void test_encoded_once(void **state)
     submit(0, &a, &ev);
     assert_int_equal(b1.n, before1 + 1);
     assert_int_equal(b2.n, before2 + 1);
-    assert_ptr_equal(b1.got[b1.n - 1], b2.got[b2.n - 1]);    /* one shared buffer */
+    assert_ptr_equal(b1.got[b1.n - 1], b2.got[b2.n - 1]); /* one shared buffer */
     probe_release(&a);
     probe_release(&b1);
     probe_release(&b2);
@@ -161,7 +165,7 @@ static void test_directed(void **state)
     probe_attach(&bob, 1);
     probe_attach(&carol, 1);
 
-    make_event(&ev, "bob-sa", "a-f-G-U-C", 60);   /* learn callsign + uid */
+    make_event(&ev, "bob-sa", "a-f-G-U-C", 60); /* learn callsign + uid */
     ev.callsign = kz_xstrdup("BOB");
     submit(1, &bob, &ev);
     make_event(&ev, "carol-sa", "a-f-G-U-C", 60);
@@ -212,14 +216,17 @@ static void test_ping(void **state)
     assert_int_equal(a.n, na + 1);
     assert_true(probe_saw(&a, "type=\"t-x-c-t-r\""));
     assert_int_equal(b.n, nb);
-    assert_int_equal(st1.tracks, st0.tracks);      /* pings are not state */
+    assert_int_equal(st1.tracks, st0.tracks); /* pings are not state */
     probe_release(&a);
     probe_release(&b);
 }
 
 static void count_uid(void *ud, const struct kz_event *ev)
 {
-    struct { const char *uid; int n; } *c = ud;
+    struct {
+        const char *uid;
+        int n;
+    } *c = ud;
     if (strcmp(ev->uid, c->uid) == 0)
         c->n++;
 }
@@ -227,7 +234,10 @@ static void count_uid(void *ud, const struct kz_event *ev)
 static int tracks_with(const char *uid, int input)
 {
     struct kz_sub viewer;
-    struct { const char *uid; int n; } c = {uid, 0};
+    struct {
+        const char *uid;
+        int n;
+    } c = {uid, 0};
     kz_sub_viewer(router, &viewer, &inputs[input]);
     kz_router_foreach_track(router, &viewer, KZ_EXIT_REST_TRACKS, count_uid, &c);
     return c.n;
@@ -242,17 +252,17 @@ static void test_delete_and_replay(void **state)
     probe_attach(&b, 1);
     make_event(&ev, "marker-1", "b-m-p-s-m", 60);
     submit(0, &a, &ev);
-    make_event(&ev, "marker-1", "b-m-p-s-m", 60);      /* update: still one track */
+    make_event(&ev, "marker-1", "b-m-p-s-m", 60); /* update: still one track */
     ev.lat = 10;
     submit(0, &a, &ev);
-    make_event(&ev, "old-1", "a-f-G", -1);              /* already stale */
+    make_event(&ev, "old-1", "a-f-G", -1); /* already stale */
     ev.start = ev.stale - 1;
     submit(0, &a, &ev);
     assert_int_equal(tracks_with("marker-1", 1), 1);
-    assert_int_equal(tracks_with("marker-1", 2), 0);    /* Red cannot see Cyan */
+    assert_int_equal(tracks_with("marker-1", 2), 0); /* Red cannot see Cyan */
     assert_int_equal(tracks_with("old-1", 1), 0);
 
-    probe_attach(&late, 1);                             /* replay */
+    probe_attach(&late, 1); /* replay */
     assert_true(probe_saw(&late, "marker-1"));
     assert_true(probe_saw(&late, "lat=\"10\""));
     assert_false(probe_saw(&late, "old-1"));
@@ -262,9 +272,9 @@ static void test_delete_and_replay(void **state)
     ev.link_uid = kz_xstrdup("marker-1");
     unsigned nb = b.n;
     submit(0, &a, &ev);
-    assert_int_equal(b.n, nb + 1);                      /* delete is forwarded */
+    assert_int_equal(b.n, nb + 1); /* delete is forwarded */
     assert_int_equal(tracks_with("marker-1", 1), 0);
-    assert_int_equal(tracks_with("del-1", 1), 0);       /* and is not state */
+    assert_int_equal(tracks_with("del-1", 1), 0); /* and is not state */
     probe_attach(&late, 1);
     assert_false(probe_saw(&late, "marker-1"));
     probe_release(&late);
@@ -285,7 +295,7 @@ static void test_visible_unknown_origin(void **state)
     assert_true(kz_router_visible(router, &ev, &viewer, KZ_EXIT_REST_EVENTS));
     free(ev.origin_input);
     ev.origin_input = kz_xstrdup("gone");
-    assert_false(kz_router_visible(router, &ev, &viewer, KZ_EXIT_REST_EVENTS));   /* fail closed */
+    assert_false(kz_router_visible(router, &ev, &viewer, KZ_EXIT_REST_EVENTS)); /* fail closed */
     kz_event_clear(&ev);
 }
 
@@ -293,8 +303,8 @@ static void test_state_is_bounded(void **state)
 {
     (void)state;
     struct kz_router *small = kz_router_new(
-        &loop, &(struct kz_router_opts){.policy = &policy, .inputs = inputs, .n_inputs = 3,
-                                        .max_tracks = 2});
+        &loop, &(struct kz_router_opts){
+                   .policy = &policy, .inputs = inputs, .n_inputs = 3, .max_tracks = 2});
     struct kz_event ev;
     enum kz_reject why = KZ_REJ__COUNT;
     const char *uids[] = {"t1", "t2", "t1"};
@@ -303,7 +313,7 @@ static void test_state_is_bounded(void **state)
         make_event(&ev, uids[i], "a-f-G", 60);
         assert_int_equal(kz_router_submit(small, &inputs[0], NULL, &ev, NULL, NULL, &why), KZ_OK);
     }
-    make_event(&ev, "t3", "a-f-G", 60);         /* a third uid: refused */
+    make_event(&ev, "t3", "a-f-G", 60); /* a third uid: refused */
     assert_int_equal(kz_router_submit(small, &inputs[0], NULL, &ev, NULL, NULL, &why),
                      KZ_ERR_DENIED);
     assert_int_equal(why, KZ_REJ_STATE_FULL);

@@ -38,7 +38,6 @@ static int teardown(void **state)
 
 /* ---- loop helpers --------------------------------------------------- */
 
-
 static void run_for(struct fx *fx, unsigned ms)
 {
     run_until(fx, NULL, 0, ms);

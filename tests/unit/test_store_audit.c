@@ -81,7 +81,7 @@ static void test_chain_and_last(void **state)
     assert_int_equal(kz_store_audit_last(st, "config", "nothing", &detail), KZ_ERR_NOTFOUND);
     assert_null(detail);
     close_store();
-    open_store();   /* the chain continues across restarts */
+    open_store(); /* the chain continues across restarts */
     assert_int_equal(kz_store_audit(st, "admin", "config", "labels", "policy=US"), KZ_OK);
     assert_int_equal(kz_store_audit_verify(st, &n, &bad), KZ_OK);
     assert_int_equal(n, 4);

@@ -77,10 +77,10 @@ static void test_busy_when_the_disk_stalls(void **state)
     o.path = path;
     uv_loop_init(&loop);
     assert_int_equal(kz_store_open(&loop, &o, &st), KZ_OK);
-    append_one();                   /* one track, so the loader calls back */
+    append_one(); /* one track, so the loader calls back */
     wait_acks();
     assert_int_equal(kz_store_load(st, 0, stall, NULL, &max_seq), KZ_OK);
-    wait_acks();                    /* the lock is free again: everything commits */
+    wait_acks(); /* the lock is free again: everything commits */
     assert_false(kz_store_busy(st));
     kz_store_close(st);
     uv_run(&loop, UV_RUN_DEFAULT);

@@ -29,7 +29,6 @@ static int teardown(void **state)
     return store_fx_teardown(state);
 }
 
-
 /* A second connection, as another process would see the file. */
 static int64_t sql_int(const char *path, const char *sql)
 {
