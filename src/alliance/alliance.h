@@ -181,14 +181,6 @@ unsigned kz_alliance_validate(const struct kz_alliance *a, struct kz_alliance_di
 
 void kz_alliance_free(struct kz_alliance *a); /* NULL is fine */
 
-/*
- * The model the server answers from (loop thread only).  set_current()
- * installs `a` (may be NULL) and returns the previous model, which the
- * caller frees: nothing else keeps a pointer to it across loop turns.
- */
-const struct kz_alliance *kz_alliance_current(void);
-struct kz_alliance *kz_alliance_set_current(struct kz_alliance *a);
-
 /* ---- names, dates, lookups --------------------------------------------- */
 
 const char *kz_rel_type_name(enum kz_rel_type t);

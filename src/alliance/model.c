@@ -109,22 +109,6 @@ int32_t kz_day_of_us(int64_t us)
     return (int32_t)(s / 86400 - (s % 86400 < 0));
 }
 
-/* ---- the serving model ----------------------------------------------------- */
-
-static struct kz_alliance *current;
-
-const struct kz_alliance *kz_alliance_current(void)
-{
-    return current;
-}
-
-struct kz_alliance *kz_alliance_set_current(struct kz_alliance *a)
-{
-    struct kz_alliance *old = current;
-    current = a;
-    return old;
-}
-
 /* ---- lookups -------------------------------------------------------------- */
 
 const struct kz_command *kz_alliance_command(const struct kz_alliance *a, const char *id)

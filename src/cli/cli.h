@@ -15,16 +15,6 @@ int kz_cmd_label(int argc, char **argv);
 int kz_cmd_alliance(int argc, char **argv);
 int kz_cmd_readiness(int argc, char **argv);
 
-/*
- * The server's alliance model (alliance.c): load `path` (NULL: none) at
- * startup, returning KZ_ERR_CONFIG with the problems logged; reload it
- * off the loop on SIGHUP, keeping the old model when the new file has
- * problems; free it at shutdown.
- */
-struct uv_loop_s;
-int kz_cli_alliance_start(const char *path);
-void kz_cli_alliance_reload(struct uv_loop_s *loop, const char *path);
-void kz_cli_alliance_stop(void);
 int kz_cmd_ca(int argc, char **argv);
 int kz_cmd_cert(int argc, char **argv);
 int kz_cmd_user(int argc, char **argv);

@@ -1,36 +1,20 @@
 /*
- * serve.c - `kizuna serve`: load the configuration, open the store,
- * restore state, start every input, run the loop until SIGINT/SIGTERM,
- * then stop in order (inputs, connections, store flush).
+ * serve.c - `kizuna serve`: parse the arguments, load the configuration,
+ * then hand over to the server (src/server/) until SIGINT/SIGTERM.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "auth/auth.h"
 #include "cli/cli.h"
-#include "http/http.h"
-#include "net/net.h"
-#include "store/store.h"
+#include "server/server.h"
 
-struct server {
-    uv_loop_t loop;
-    struct kz_config *cfg;
-    struct kz_label_policy policy;
-    struct kz_input *inputs;
-    struct kz_listener **listeners;
-    struct kz_store *store;
-    struct kz_router *router;
-    struct kz_stream_opts stream_opts;
-    struct kz_http_opts http_opts;
-    uv_signal_t sigint, sigterm, sighup;
+struct serve_args {
+    const char *cfg_path;
     const char *data_dir;
     const char *ports_file;
+    const char *level;
+    bool print;
 };
 
 static void usage(FILE *out)
@@ -46,316 +30,7 @@ static void usage(FILE *out)
             "  --log-level LEVEL    debug, info, warn or error (overrides log.level)\n");
 }
 
-static int make_dir(const char *path)
-{
-    if (mkdir(path, 0700) == 0 || errno == EEXIST)
-        return KZ_OK;
-    kz_log(KZ_LOG_ERROR, "cannot create data directory", "path=%s error=\"%s\"", path,
-           strerror(errno));
-    return KZ_ERR_IO;
-}
-
-/* Snapshot files: write a temporary file, then rename it into place. */
-static int write_ports_file(struct server *srv)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", srv->ports_file);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        kz_log(KZ_LOG_ERROR, "cannot write ports file", "path=%s error=\"%s\"", tmp,
-               strerror(errno));
-        return KZ_ERR_IO;
-    }
-    fprintf(f, "{\"inputs\": {");
-    for (unsigned i = 0; i < srv->cfg->inputs_count; i++)
-        fprintf(f, "%s\"%s\": %d", i ? ", " : "", srv->inputs[i].conf->name, srv->inputs[i].port);
-    fprintf(f, "}}\n");
-    if (fclose(f) != 0 || rename(tmp, srv->ports_file) != 0) {
-        kz_log(KZ_LOG_ERROR, "cannot write ports file", "path=%s error=\"%s\"", srv->ports_file,
-               strerror(errno));
-        return KZ_ERR_IO;
-    }
-    return KZ_OK;
-}
-
-static int open_store(struct server *srv)
-{
-    const struct kz_config_store *sc = srv->cfg->store;
-    char path[4096];
-    struct kz_store_opts so = {
-        .path = path,
-        .max_delay_ms = sc->max_delay_ms,
-        .retention_us = (int64_t)sc->retention_days * 86400 * 1000000,
-        .retention_bytes = (int64_t)sc->retention_bytes,
-    };
-
-    if (make_dir(srv->data_dir) != KZ_OK)
-        return KZ_ERR_IO;
-    if (sc->path[0] == '/')
-        snprintf(path, sizeof(path), "%s", sc->path);
-    else
-        snprintf(path, sizeof(path), "%s/%s", srv->data_dir, sc->path);
-    return kz_store_open(&srv->loop, &so, &srv->store);
-}
-
-static int init_inputs(struct server *srv)
-{
-    unsigned n = srv->cfg->inputs_count;
-    char err[512];
-
-    srv->inputs = kz_xcalloc(n ? n : 1, sizeof(*srv->inputs));
-    srv->listeners = kz_xcalloc(n ? n : 1, sizeof(*srv->listeners));
-    if (kz_label_policy_from_config(srv->cfg->labels, &srv->policy, err, sizeof(err)))
-        goto fail;
-    for (unsigned i = 0; i < n; i++)
-        if (kz_input_init(&srv->inputs[i], &srv->cfg->inputs[i], &srv->policy, err, sizeof(err)))
-            goto fail;
-    return KZ_OK;
-fail:
-    kz_log(KZ_LOG_ERROR, "bad configuration", "error=\"%s\"", err);
-    return KZ_ERR_CONFIG;
-}
-
-static int start_inputs(struct server *srv)
-{
-    for (unsigned i = 0; i < srv->cfg->inputs_count; i++) {
-        struct kz_input *in = &srv->inputs[i];
-        const char *p = in->conf->protocol;
-        bool http = !strcmp(p, "http") || !strcmp(p, "https") || !strcmp(p, "enroll");
-        int rc = kz_listener_start(&srv->loop, in, http ? kz_http_accept : kz_stream_accept,
-                                   http ? (void *)&srv->http_opts : (void *)&srv->stream_opts,
-                                   &srv->listeners[i]);
-        if (rc)
-            return rc;
-    }
-    return srv->ports_file ? write_ports_file(srv) : KZ_OK;
-}
-
-static void add_list(struct kz_sbuf *sb, const char *key, char **v, unsigned n)
-{
-    kz_sbuf_addf(sb, " %s=", key);
-    for (unsigned i = 0; i < n; i++)
-        kz_sbuf_addf(sb, "%s%s", i ? "," : "", v[i]);
-}
-
-static void describe_labels(const struct kz_config_labels *l, struct kz_sbuf *sb)
-{
-    kz_sbuf_addf(sb, "policy=%s", l->policy);
-    for (unsigned i = 0; i < l->tetragraphs_count; i++)
-        add_list(sb, l->tetragraphs[i].key, l->tetragraphs[i].values,
-                 l->tetragraphs[i].values_count);
-    for (unsigned i = 0; i < l->level_names_count; i++)
-        add_list(sb, l->level_names[i].key, l->level_names[i].values,
-                 l->level_names[i].values_count);
-}
-
-static void describe_input(const struct kz_input_conf *in, struct kz_sbuf *sb)
-{
-    const struct kz_identity *id = in->identity;
-
-    kz_sbuf_addf(sb, "protocol=%s default_label=\"%s\" ceiling=\"%s\"", in->protocol,
-                 in->default_label ? in->default_label : "", in->ceiling ? in->ceiling : "");
-    if (!id)
-        return;
-    kz_sbuf_addf(sb, " user=%s nation=%s clearance=\"%s\"", id->user, id->nation, id->clearance);
-    add_list(sb, "groups_in", id->groups_in, id->groups_in_count);
-    add_list(sb, "groups_out", id->groups_out, id->groups_out_count);
-    add_list(sb, "roles", id->roles, id->roles_count);
-}
-
-/* Record the object's description in the audit log when it changed. */
-static void audit_if_changed(struct kz_store *st, const char *object, const char *detail)
-{
-    char *last = NULL;
-
-    if (kz_store_audit_last(st, "config", object, &last) == KZ_OK && strcmp(last, detail) == 0) {
-        free(last);
-        return;
-    }
-    free(last);
-    if (kz_store_audit(st, "kizuna serve", "config", object, detail) == KZ_OK)
-        kz_log(KZ_LOG_INFO, "audit: configuration change recorded", "object=%s", object);
-    else
-        kz_log(KZ_LOG_ERROR, "audit: cannot record configuration change", "object=%s", object);
-}
-
-/* Labels and identities decide what leaves: every change is audited. */
-static void audit_config(struct server *srv)
-{
-    struct kz_sbuf sb = KZ_SBUF_INIT;
-    char object[96];
-
-    describe_labels(srv->cfg->labels, &sb);
-    audit_if_changed(srv->store, "labels", sb.buf);
-    for (unsigned i = 0; i < srv->cfg->inputs_count; i++) {
-        kz_sbuf_reset(&sb);
-        describe_input(&srv->cfg->inputs[i], &sb);
-        snprintf(object, sizeof(object), "input:%s", srv->cfg->inputs[i].name);
-        audit_if_changed(srv->store, object, sb.buf);
-    }
-    kz_sbuf_release(&sb);
-}
-
-static void set_opts(struct server *srv)
-{
-    const struct kz_config_limits *lim = srv->cfg->limits;
-
-    srv->stream_opts = (struct kz_stream_opts){
-        .router = srv->router,
-        .max_event_bytes = lim->max_event_bytes,
-        .out_queue_bytes = lim->out_queue_bytes,
-        .max_connections = lim->max_connections,
-        .idle_timeout_s = lim->idle_timeout_s,
-    };
-    srv->http_opts = (struct kz_http_opts){
-        .router = srv->router,
-        .store = srv->store,
-        .max_body = lim->http_max_body,
-        .max_headers = lim->http_max_headers,
-        .timeout_ms = lim->http_timeout_ms,
-        .out_queue_bytes = lim->out_queue_bytes,
-        .max_event_bytes = lim->max_event_bytes,
-        .max_connections = lim->max_connections,
-        .node_id = srv->cfg->node->id,
-    };
-}
-
-static void stop(struct server *srv, const char *why)
-{
-    kz_log(KZ_LOG_INFO, "shutting down", "reason=%s", why);
-    uv_signal_stop(&srv->sigint);
-    uv_signal_stop(&srv->sigterm);
-    uv_signal_stop(&srv->sighup);
-    uv_close((uv_handle_t *)&srv->sigint, NULL);
-    uv_close((uv_handle_t *)&srv->sigterm, NULL);
-    uv_close((uv_handle_t *)&srv->sighup, NULL);
-    for (unsigned i = 0; i < srv->cfg->inputs_count; i++) {
-        kz_listener_stop(srv->listeners[i]);
-        srv->listeners[i] = NULL;
-    }
-    kz_stream_close_all();
-    kz_http_close_all();
-    kz_tls_stop();
-    /* The store's wake-up handle keeps the loop alive; teardown() drains it. */
-    uv_stop(&srv->loop);
-}
-
-static void on_sighup(uv_signal_t *h, int signum)
-{
-    struct server *srv = h->data;
-    KZ_UNUSED(signum);
-    kz_cli_alliance_reload(&srv->loop, srv->cfg->alliance);
-}
-
-static void on_signal(uv_signal_t *h, int signum)
-{
-    stop(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
-}
-
-static int load_config(const char *path, struct kz_config **cfg)
-{
-    char err[1024];
-
-    *cfg = path ? (kz_config_load(path, cfg, err, sizeof(err)) ? NULL : *cfg)
-                : kz_config_default(err, sizeof(err));
-    if (!*cfg) {
-        fprintf(stderr, "kizuna: %s\n", err);
-        return KZ_ERR_CONFIG;
-    }
-    return KZ_OK;
-}
-
-/* TLS state (certificates, CRL, users) only when a TLS input exists. */
-static int start_tls(struct server *srv)
-{
-    const struct kz_config_store *sc = srv->cfg->store;
-    char db[4096];
-
-    for (unsigned i = 0; i < srv->cfg->inputs_count; i++) {
-        const char *p = srv->cfg->inputs[i].protocol;
-        if (strcmp(p, "tls") && strcmp(p, "https") && strcmp(p, "enroll"))
-            continue;
-        if (sc->path[0] == '/')
-            snprintf(db, sizeof(db), "%s", sc->path);
-        else
-            snprintf(db, sizeof(db), "%s/%s", srv->data_dir, sc->path);
-        return kz_tls_start(&srv->loop, srv->cfg->tls, srv->data_dir, db);
-    }
-    return KZ_OK;
-}
-
-/* Certificate identities, for events stored or queried by sender name. */
-static const struct kz_identity *user_identity(void *ud, const char *user)
-{
-    const struct kz_user *u = kz_users_find(kz_tls_users(), user);
-    KZ_UNUSED(ud);
-    return u ? &u->id : NULL;
-}
-
-static int start(struct server *srv)
-{
-    int rc;
-
-    kz_net_init(&srv->loop);
-    uv_signal_init(&srv->loop, &srv->sigint);
-    uv_signal_init(&srv->loop, &srv->sigterm);
-    srv->sigint.data = srv->sigterm.data = srv;
-    uv_signal_start(&srv->sigint, on_signal, SIGINT);
-    uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
-    uv_signal_init(&srv->loop, &srv->sighup);
-    srv->sighup.data = srv;
-    uv_signal_start(&srv->sighup, on_sighup, SIGHUP);
-    if ((rc = kz_cli_alliance_start(srv->cfg->alliance)) != KZ_OK)
-        return rc;
-    if ((rc = open_store(srv)) != KZ_OK)
-        return rc;
-    audit_config(srv);
-    if ((rc = kz_http_readiness_load(srv->store, &srv->policy)) != KZ_OK)
-        return rc;
-    srv->router = kz_router_new(&srv->loop, &(struct kz_router_opts){
-                                                .policy = &srv->policy,
-                                                .store = srv->store,
-                                                .inputs = srv->inputs,
-                                                .n_inputs = srv->cfg->inputs_count,
-                                                .node_id = srv->cfg->node->id,
-                                                .max_tracks = srv->cfg->limits->max_tracks,
-                                                .user_identity = user_identity,
-                                            });
-    set_opts(srv);
-    /* TLS first: restoring events of certificate users needs their identities. */
-    if ((rc = start_tls(srv)) != KZ_OK)
-        return rc;
-    if ((rc = kz_router_restore(srv->router)) != KZ_OK)
-        return rc;
-    return start_inputs(srv);
-}
-
-/* Let pending close callbacks run without blocking. */
-static void drain(uv_loop_t *loop)
-{
-    for (int i = 0; i < 8; i++)
-        uv_run(loop, UV_RUN_NOWAIT);
-}
-
-static void teardown(struct server *srv)
-{
-    drain(&srv->loop);
-    if (srv->store)
-        kz_store_close(srv->store);
-    drain(&srv->loop);
-    kz_router_free(srv->router);
-    kz_net_shutdown();
-    uv_run(&srv->loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(&srv->loop) != 0)
-        kz_log(KZ_LOG_WARN, "event loop closed with handles still open", NULL);
-    free(srv->inputs);
-    free(srv->listeners);
-    kz_cli_alliance_stop();
-    kz_config_free(srv->cfg);
-}
-
-static int parse_args(int argc, char **argv, struct server *srv, const char **cfg_path, bool *print,
-                      const char **level)
+static int parse_args(int argc, char **argv, struct serve_args *a)
 {
     enum { OPT_PORTS = 256, OPT_PRINT, OPT_LEVEL, OPT_DOCS };
     static const struct option opts[] = {
@@ -374,19 +49,19 @@ static int parse_args(int argc, char **argv, struct server *srv, const char **cf
     while ((c = getopt_long(argc, argv, "c:d:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            *cfg_path = optarg;
+            a->cfg_path = optarg;
             break;
         case 'd':
-            srv->data_dir = optarg;
+            a->data_dir = optarg;
             break;
         case OPT_PORTS:
-            srv->ports_file = optarg;
+            a->ports_file = optarg;
             break;
         case OPT_PRINT:
-            *print = true;
+            a->print = true;
             break;
         case OPT_LEVEL:
-            *level = optarg;
+            a->level = optarg;
             break;
         case OPT_DOCS:
             kz_config_print_docs(stdout);
@@ -406,42 +81,45 @@ static int parse_args(int argc, char **argv, struct server *srv, const char **cf
     return 0;
 }
 
+static int load_config(const char *path, struct kz_config **cfg)
+{
+    char err[1024];
+
+    *cfg = path ? (kz_config_load(path, cfg, err, sizeof(err)) ? NULL : *cfg)
+                : kz_config_default(err, sizeof(err));
+    if (!*cfg) {
+        fprintf(stderr, "kizuna: %s\n", err);
+        return KZ_ERR_CONFIG;
+    }
+    return KZ_OK;
+}
+
 int kz_cmd_serve(int argc, char **argv)
 {
-    struct server srv = {.data_dir = "data"};
-    const char *cfg_path = NULL, *level = NULL;
-    bool print = false;
-    int rc = parse_args(argc, argv, &srv, &cfg_path, &print, &level);
+    struct serve_args a = {.data_dir = "data"};
+    struct kz_server srv;
+    struct kz_config *cfg;
+    int rc = parse_args(argc, argv, &a);
 
     if (rc)
         return rc < 0 ? 0 : rc;
-    if (load_config(cfg_path, &srv.cfg) != KZ_OK)
+    if (load_config(a.cfg_path, &cfg) != KZ_OK)
         return 2;
-    if (print) {
-        kz_config_print(srv.cfg, stdout);
-        kz_config_free(srv.cfg);
+    if (a.print) {
+        kz_config_print(cfg, stdout);
+        kz_config_free(cfg);
         return 0;
     }
-    if (kz_log_level_parse(level ? level : srv.cfg->log->level, &kz_log_min) != KZ_OK) {
-        fprintf(stderr, "kizuna serve: bad log level '%s'\n", level);
-        kz_config_free(srv.cfg);
+    if (kz_log_level_parse(a.level ? a.level : cfg->log->level, &kz_log_min) != KZ_OK) {
+        fprintf(stderr, "kizuna serve: bad log level '%s'\n", a.level);
+        kz_config_free(cfg);
         return 2;
     }
-    signal(SIGPIPE, SIG_IGN);
-    uv_loop_init(&srv.loop);
-    kz_log(KZ_LOG_INFO, "starting", "version=%s node=%s config=%s data=%s", KZ_VERSION,
-           srv.cfg->node->id, cfg_path ? cfg_path : "(built-in)", srv.data_dir);
-    rc = init_inputs(&srv);
-    if (rc == KZ_OK) {
-        rc = start(&srv);
-        if (rc == KZ_OK) {
-            uv_run(&srv.loop, UV_RUN_DEFAULT);
-        } else {
-            kz_log(KZ_LOG_ERROR, "startup failed", "error=\"%s\"", kz_strerror(rc));
-            stop(&srv, "startup failed");
-        }
-    }
-    teardown(&srv);
+    kz_server_init(&srv, cfg, a.cfg_path, a.data_dir, a.ports_file);
+    rc = kz_server_start(&srv);
+    if (rc == KZ_OK)
+        kz_server_run(&srv);
+    kz_server_release(&srv);
     kz_log(KZ_LOG_INFO, "stopped", NULL);
     return rc == KZ_OK ? 0 : rc == KZ_ERR_CONFIG ? 2 : 1;
 }

@@ -228,8 +228,8 @@ static void start(struct kz__http_conn *c, struct job *j)
     }
     j->c = c;
     j->work.data = j;
-    snprintf(j->pki_dir, sizeof(j->pki_dir), "%s", kz_tls_pki_dir());
-    snprintf(j->db_path, sizeof(j->db_path), "%s", kz_tls_db_path());
+    snprintf(j->pki_dir, sizeof(j->pki_dir), "%s", c->opts->pki_dir);
+    snprintf(j->db_path, sizeof(j->db_path), "%s", c->opts->db_path);
     j->days = c->opts->enroll_days ? c->opts->enroll_days : 365;
     kz__http_hold(c);
     if (uv_queue_work(c->tcp.loop, &j->work, run_job, after_job) != 0) {

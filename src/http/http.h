@@ -43,6 +43,10 @@
 #include "net/net.h"
 
 struct kz_http_opts {
+    struct kz_net *net;
+    struct kz_tls_creds *creds; /* https and enroll inputs */
+    const char *pki_dir;        /* enrollment: the CA's directory */
+    const char *db_path;        /* enrollment: the users table */
     struct kz_router *router;
     struct kz_store *store;   /* may be NULL */
     size_t max_body;          /* bytes, default 1 MiB */

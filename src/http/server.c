@@ -204,7 +204,7 @@ int kz__http_push(struct kz__http_conn *c, const void *data, size_t len)
 
 static void on_outq_error(struct kz_outq *q, int status)
 {
-    struct kz__http_conn *c = q->stream->data;
+    struct kz__http_conn *c = q->tr->stream->data;
     kz__http_close(c, status < 0 ? uv_strerror(status) : "write finished");
 }
 
@@ -221,7 +221,7 @@ static void resume(struct kz__http_conn *c)
 
 static void on_drained(struct kz_outq *q)
 {
-    struct kz__http_conn *c = q->stream->data;
+    struct kz__http_conn *c = q->tr->stream->data;
 
     if (c->state == KZ__HTTP_DRAINING) {
         start_linger(c);
@@ -537,7 +537,7 @@ void kz_http_accept(void *ud, struct kz_input *input, uv_stream_t *server)
     if (conns)
         conns->prev = c;
     conns = c;
-    kz_outq_init(&c->outq, (uv_stream_t *)&c->tcp, c->lim.out_queue_bytes, on_outq_error);
+    kz_outq_init(&c->outq, c->opts->net, &c->tr, c->lim.out_queue_bytes, on_outq_error);
     c->outq.on_drained = on_drained;
     kz__http_transport_init(c);
     rc = uv_accept(server, (uv_stream_t *)&c->tcp);

@@ -39,8 +39,8 @@ void kz__http_transport_init(struct kz__http_conn *c)
         return;
     }
     kz_transport_tls_init(&c->tr, (uv_stream_t *)&c->tcp,
-                          c->kind == KZ__HTTP_HTTPS ? KZ_TLS_MUTUAL : KZ_TLS_SERVER_ONLY);
-    c->outq.tr = &c->tr;
+                          c->kind == KZ__HTTP_HTTPS ? c->opts->creds->mutual
+                                                    : c->opts->creds->server_only);
     set_viewer(c, NULL);
 }
 
@@ -66,7 +66,7 @@ static int on_ready(void *ud)
         return KZ_OK;
     }
     cn = kz_transport_peer_cn(&c->tr);
-    id = kz_tls_identity_get(cn, &c->users_ref);
+    id = kz_tls_identity_get(c->opts->creds, cn, &c->users_ref);
     if (!id) {
         snprintf(c->tr.why, sizeof(c->tr.why), "certificate CN '%s' is not a known user",
                  cn ? cn : "");

@@ -22,10 +22,37 @@
 
 /* ---- loop-wide state -------------------------------------------------- */
 
-/* Start the flush-once-per-pass machinery.  Call once per loop. */
-void kz_net_init(uv_loop_t *loop);
-/* Stop it (before uv_loop_close). */
-void kz_net_shutdown(void);
+#define KZ_NET_READ_BUF 65536
+
+struct kz_outq;
+struct kz_stream;
+struct kz_cot_decoder;
+
+/*
+ * Everything the network layer shares across connections of one loop: the
+ * flush-once-per-pass machinery, the read buffer and CoT decoder that stream
+ * reads use synchronously, the list of stream connections and the reject-log
+ * rate limit.  Owned by the server (struct kz_server); loop thread only.
+ */
+struct kz_net {
+    uv_loop_t *loop;
+    uv_check_t flush_check;
+    uv_idle_t flush_idle; /* keeps poll from blocking while dirty */
+    struct kz_outq *dirty_head;
+    bool started;
+    char read_buf[KZ_NET_READ_BUF]; /* reads are consumed at once */
+    bool read_buf_busy;
+    struct kz_cot_decoder *decoder;
+    size_t decoder_limit;
+    struct kz_stream *streams; /* every live CoT stream connection */
+    int64_t reject_window;     /* rejects logged per second, at most REJECT_LOG_PER_SEC */
+    unsigned reject_logged, reject_suppressed;
+};
+
+/* Start the flush-once-per-pass machinery on `loop`. */
+void kz_net_init(struct kz_net *net, uv_loop_t *loop);
+/* Stop it and free the shared decoder (before uv_loop_close). */
+void kz_net_shutdown(struct kz_net *net);
 
 /* ---- output queue ----------------------------------------------------- */
 
@@ -39,8 +66,8 @@ typedef void (*kz_outq_error_cb)(struct kz_outq *q, int uv_status);
 struct kz_transport;
 
 struct kz_outq {
-    uv_stream_t *stream;     /* where to write */
-    struct kz_transport *tr; /* write through this instead (TLS); NULL = stream */
+    struct kz_net *net;      /* whose flush pass writes this queue */
+    struct kz_transport *tr; /* where to write (tcp or tls) */
     size_t limit;            /* bytes, queued + in flight */
     size_t bytes;            /* queued + in flight */
     struct kz_rbuf **ring;   /* pending buffers */
@@ -50,7 +77,6 @@ struct kz_outq {
     struct kz_rbuf *inflight[KZ_OUTQ_IOV_MAX];
     unsigned n_inflight;
     size_t inflight_bytes;
-    uv_write_t req;
     bool writing;
     bool dirty;
     bool dead; /* stream closing: drop everything */
@@ -59,7 +85,8 @@ struct kz_outq {
     struct kz_outq *next_dirty;
 };
 
-void kz_outq_init(struct kz_outq *q, uv_stream_t *stream, size_t limit, kz_outq_error_cb on_error);
+void kz_outq_init(struct kz_outq *q, struct kz_net *net, struct kz_transport *tr, size_t limit,
+                  kz_outq_error_cb on_error);
 /*
  * Queue a buffer (takes a reference).  Returns KZ_OK, or KZ_ERR_TOOBIG when
  * it would exceed the limit (nothing queued), or KZ_ERR_CLOSED when dead.
@@ -108,7 +135,9 @@ int kz_parse_hostport(const char *s, struct sockaddr_storage *ss);
 /* ---- CoT stream connections ------------------------------------------- */
 
 struct kz_stream_opts {
+    struct kz_net *net;
     struct kz_router *router;
+    struct kz_tls_creds *creds; /* for `tls` inputs; the server swaps its contents on reload */
     size_t max_event_bytes;
     size_t out_queue_bytes;
     unsigned max_connections;
@@ -119,6 +148,6 @@ struct kz_stream_opts {
 void kz_stream_accept(void *ud, struct kz_input *input, uv_stream_t *server);
 
 /* Close every stream connection (shutdown). */
-void kz_stream_close_all(void);
+void kz_stream_close_all(struct kz_net *net);
 
 #endif

@@ -11,20 +11,15 @@
 
 #include "net/net.h"
 
-static uv_check_t flush_check;
-static uv_idle_t flush_idle; /* keeps poll from blocking while dirty */
-static struct kz_outq *dirty_head;
-static bool started;
-
 static void flush_one(struct kz_outq *q);
 static void drained(struct kz_outq *q);
 
 static void on_check(uv_check_t *h)
 {
-    KZ_UNUSED(h);
+    struct kz_net *net = h->data;
     /* Writes may complete synchronously and re-mark queues; take the list. */
-    struct kz_outq *q = dirty_head;
-    dirty_head = NULL;
+    struct kz_outq *q = net->dirty_head;
+    net->dirty_head = NULL;
     while (q) {
         struct kz_outq *next = q->next_dirty;
         q->next_dirty = NULL;
@@ -33,8 +28,8 @@ static void on_check(uv_check_t *h)
             flush_one(q);
         q = next;
     }
-    if (!dirty_head)
-        uv_idle_stop(&flush_idle);
+    if (!net->dirty_head)
+        uv_idle_stop(&net->flush_idle);
 }
 
 static void on_idle(uv_idle_t *h)
@@ -42,25 +37,30 @@ static void on_idle(uv_idle_t *h)
     KZ_UNUSED(h);
 }
 
-void kz_net_init(uv_loop_t *loop)
+void kz_net_init(struct kz_net *net, uv_loop_t *loop)
 {
-    uv_check_init(loop, &flush_check);
-    uv_check_start(&flush_check, on_check);
-    uv_unref((uv_handle_t *)&flush_check);
-    uv_idle_init(loop, &flush_idle);
-    started = true;
+    memset(net, 0, sizeof(*net));
+    net->loop = loop;
+    uv_check_init(loop, &net->flush_check);
+    net->flush_check.data = net;
+    uv_check_start(&net->flush_check, on_check);
+    uv_unref((uv_handle_t *)&net->flush_check);
+    uv_idle_init(loop, &net->flush_idle);
+    net->started = true;
 }
 
-void kz_net_shutdown(void)
+void kz_net_shutdown(struct kz_net *net)
 {
-    if (!started)
+    if (!net->started)
         return;
-    uv_idle_stop(&flush_idle);
-    uv_check_stop(&flush_check);
-    uv_close((uv_handle_t *)&flush_idle, NULL);
-    uv_close((uv_handle_t *)&flush_check, NULL);
-    dirty_head = NULL;
-    started = false;
+    uv_idle_stop(&net->flush_idle);
+    uv_check_stop(&net->flush_check);
+    uv_close((uv_handle_t *)&net->flush_idle, NULL);
+    uv_close((uv_handle_t *)&net->flush_check, NULL);
+    net->dirty_head = NULL;
+    net->started = false;
+    kz_cot_decoder_free(net->decoder);
+    net->decoder = NULL;
 }
 
 static void mark_dirty(struct kz_outq *q)
@@ -68,17 +68,17 @@ static void mark_dirty(struct kz_outq *q)
     if (q->dirty || q->writing)
         return; /* a write in flight re-marks the queue when it ends */
     q->dirty = true;
-    q->next_dirty = dirty_head;
-    dirty_head = q;
-    if (!uv_is_active((uv_handle_t *)&flush_idle))
-        uv_idle_start(&flush_idle, on_idle);
+    q->next_dirty = q->net->dirty_head;
+    q->net->dirty_head = q;
+    if (!uv_is_active((uv_handle_t *)&q->net->flush_idle))
+        uv_idle_start(&q->net->flush_idle, on_idle);
 }
 
 static void unlink_dirty(struct kz_outq *q)
 {
     if (!q->dirty)
         return;
-    for (struct kz_outq **p = &dirty_head; *p; p = &(*p)->next_dirty) {
+    for (struct kz_outq **p = &q->net->dirty_head; *p; p = &(*p)->next_dirty) {
         if (*p == q) {
             *p = q->next_dirty;
             break;
@@ -88,13 +88,14 @@ static void unlink_dirty(struct kz_outq *q)
     q->next_dirty = NULL;
 }
 
-void kz_outq_init(struct kz_outq *q, uv_stream_t *stream, size_t limit, kz_outq_error_cb on_error)
+void kz_outq_init(struct kz_outq *q, struct kz_net *net, struct kz_transport *tr, size_t limit,
+                  kz_outq_error_cb on_error)
 {
     memset(q, 0, sizeof(*q));
-    q->stream = stream;
+    q->net = net;
+    q->tr = tr;
     q->limit = limit;
     q->on_error = on_error;
-    q->req.data = q;
 }
 
 static void ring_grow(struct kz_outq *q)
@@ -153,7 +154,7 @@ static void write_now(struct kz_outq *q)
 
     while (!q->writing && q->count) {
         unsigned n = fill_iov(q, iov);
-        int rc = q->tr ? q->tr->ops->try_write(q->tr, iov, n) : uv_try_write(q->stream, iov, n);
+        int rc = q->tr->ops->try_write(q->tr, iov, n);
         if (rc <= 0)
             return;
         consume(q, (size_t)rc);
@@ -241,11 +242,6 @@ static void written(struct kz_outq *q, int status)
         drained(q);
 }
 
-static void on_written(uv_write_t *req, int status)
-{
-    written(req->data, status);
-}
-
 static void on_tr_written(void *ud, int status)
 {
     written(ud, status);
@@ -278,8 +274,7 @@ static void flush_one(struct kz_outq *q)
     q->head_off = 0;
     q->n_inflight = n;
     q->writing = true;
-    int rc = q->tr ? q->tr->ops->write(q->tr, iov, n, on_tr_written, q)
-                   : uv_write(&q->req, q->stream, iov, n, on_written);
+    int rc = q->tr->ops->write(q->tr, iov, n, on_tr_written, q);
     if (rc < 0) {
         q->writing = false;
         release_inflight(q);

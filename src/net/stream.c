@@ -21,7 +21,6 @@
 #include "net/negotiate.h"
 #include "net/net.h"
 
-#define READ_BUF_SIZE 65536
 #define REJECT_LOG_PER_SEC 10
 #define HANDSHAKE_TIMEOUT_MS 10000
 
@@ -44,30 +43,20 @@ struct kz_stream {
     bool closing;
 };
 
-/* Loop-wide: the read buffer and the decoder are used synchronously. */
-static char read_buf[READ_BUF_SIZE];
-static bool read_buf_busy;
-static struct kz_cot_decoder *decoder;
-static size_t decoder_limit;
-static struct kz_stream *streams;
-
-/* Rejects are logged, but at most REJECT_LOG_PER_SEC lines per second. */
-static int64_t reject_window;
-static unsigned reject_logged, reject_suppressed;
-
 static void log_reject(struct kz_stream *s, enum kz_reject why, const char *detail)
 {
+    struct kz_net *net = s->opts->net;
     int64_t sec = kz_mono_us() / 1000000;
     char q[200];
 
-    if (sec != reject_window) {
-        if (reject_suppressed)
-            kz_log(KZ_LOG_WARN, "event rejects not logged", "count=%u", reject_suppressed);
-        reject_window = sec;
-        reject_logged = reject_suppressed = 0;
+    if (sec != net->reject_window) {
+        if (net->reject_suppressed)
+            kz_log(KZ_LOG_WARN, "event rejects not logged", "count=%u", net->reject_suppressed);
+        net->reject_window = sec;
+        net->reject_logged = net->reject_suppressed = 0;
     }
-    if (reject_logged++ >= REJECT_LOG_PER_SEC) {
-        reject_suppressed++;
+    if (net->reject_logged++ >= REJECT_LOG_PER_SEC) {
+        net->reject_suppressed++;
         return;
     }
     kz_log(KZ_LOG_WARN, "event rejected", "input=%s peer=%s reason=%s detail=%s",
@@ -102,7 +91,7 @@ static void stream_close(struct kz_stream *s, const char *why)
     if (s->prev)
         s->prev->next = s->next;
     else
-        streams = s->next;
+        s->opts->net->streams = s->next;
     if (s->next)
         s->next->prev = s->prev;
     kz_metrics.conns_open--;
@@ -180,7 +169,7 @@ static bool take_event(struct kz_stream *s, const char *xml, size_t len)
     char err[160];
 
     kz_event_init(&ev);
-    if (kz_cot_decode(decoder, xml, len, &ev, &why, err, sizeof(err)) != KZ_OK) {
+    if (kz_cot_decode(s->opts->net->decoder, xml, len, &ev, &why, err, sizeof(err)) != KZ_OK) {
         kz_metrics.rejects[why]++;
         log_reject(s, why, err);
         return false;
@@ -223,15 +212,17 @@ static void on_frame_reject(void *ud, enum kz_reject why, const char *detail)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    KZ_UNUSED(h);
+    struct kz_stream *s = h->data;
+    struct kz_net *net = s->opts->net;
+
     KZ_UNUSED(suggested);
     /* One shared buffer: each read is consumed before the next is made. */
-    if (read_buf_busy) {
+    if (net->read_buf_busy) {
         *buf = uv_buf_init(NULL, 0);
         return;
     }
-    read_buf_busy = true;
-    *buf = uv_buf_init(read_buf, sizeof(read_buf));
+    net->read_buf_busy = true;
+    *buf = uv_buf_init(net->read_buf, sizeof(net->read_buf));
 }
 
 /* ---- TAK protocol ------------------------------------------------------ */
@@ -299,7 +290,7 @@ static int on_payload(void *ud, const char *buf, size_t len)
     if (s->closing)
         return KZ_ERR_CLOSED;
     kz_event_init(&ev);
-    int rc = kz_cot_decode_proto(decoder, buf, len, &ev, &why, err, sizeof(err));
+    int rc = kz_cot_decode_proto(s->opts->net->decoder, buf, len, &ev, &why, err, sizeof(err));
     if (rc == KZ_ERR_NOTFOUND)
         return KZ_OK; /* TakControl only: nothing to route */
     if (rc == KZ_OK && submit(s, &ev)) {
@@ -359,8 +350,8 @@ static void on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
     struct kz_stream *s = h->data;
     char why[200];
 
-    if (buf->base == read_buf)
-        read_buf_busy = false;
+    if (buf->base == s->opts->net->read_buf)
+        s->opts->net->read_buf_busy = false;
     if (n < 0) {
         stream_close(s, n == UV_EOF ? "peer closed" : uv_strerror((int)n));
         return;
@@ -418,16 +409,16 @@ static void peer_name(struct kz_stream *s)
     snprintf(s->peer, sizeof(s->peer), "%s:%d", host, port);
 }
 
-static void ensure_decoder(size_t max_event)
+static void ensure_decoder(struct kz_net *net, size_t max_event)
 {
-    if (decoder && decoder_limit == max_event)
+    if (net->decoder && net->decoder_limit == max_event)
         return;
     struct kz_cot_limits lim;
     kz_cot_limits_default(&lim);
     lim.max_event_bytes = max_event;
-    kz_cot_decoder_free(decoder);
-    decoder = kz_cot_decoder_new(&lim);
-    decoder_limit = max_event;
+    kz_cot_decoder_free(net->decoder);
+    net->decoder = kz_cot_decoder_new(&lim);
+    net->decoder_limit = max_event;
 }
 
 static void free_data(uv_handle_t *h)
@@ -461,7 +452,7 @@ static int on_ready(void *ud)
 {
     struct kz_stream *s = ud;
     const char *cn = kz_transport_peer_cn(&s->tr);
-    const struct kz_identity *id = kz_tls_identity_get(cn, &s->users_ref);
+    const struct kz_identity *id = kz_tls_identity_get(s->opts->creds, cn, &s->users_ref);
 
     if (s->closing)
         return KZ_ERR_CLOSED;
@@ -506,14 +497,14 @@ void kz_stream_accept(void *ud, struct kz_input *input, uv_stream_t *server)
     uv_timer_init(server->loop, &s->idle);
     s->idle.data = s;
     peer_name(s);
-    ensure_decoder(opts->max_event_bytes);
+    ensure_decoder(opts->net, opts->max_event_bytes);
     kz_framer_init(&s->framer, opts->max_event_bytes);
-    kz_outq_init(&s->q, (uv_stream_t *)&s->tcp, opts->out_queue_bytes, on_write_error);
+    kz_outq_init(&s->q, opts->net, &s->tr, opts->out_queue_bytes, on_write_error);
     s->last_rx_us = kz_mono_us();
-    s->next = streams;
-    if (streams)
-        streams->prev = s;
-    streams = s;
+    s->next = opts->net->streams;
+    if (s->next)
+        s->next->prev = s;
+    opts->net->streams = s;
     kz_metrics.conns_open++;
     kz_metrics.conns_total++;
     kz_log(KZ_LOG_INFO, "connection accepted", "input=%s peer=%s", input->conf->name, s->peer);
@@ -523,8 +514,7 @@ void kz_stream_accept(void *ud, struct kz_input *input, uv_stream_t *server)
     s->sub.wire = KZ_WIRE_XML;
     s->sub.deliver = deliver;
     if (strcmp(input->conf->protocol, "tls") == 0) {
-        kz_transport_tls_init(&s->tr, (uv_stream_t *)&s->tcp, KZ_TLS_MUTUAL);
-        s->q.tr = &s->tr;
+        kz_transport_tls_init(&s->tr, (uv_stream_t *)&s->tcp, opts->creds->mutual);
         uv_timer_start(&s->idle, on_handshake_timeout, HANDSHAKE_TIMEOUT_MS, 0);
     } else {
         kz_transport_tcp_init(&s->tr, (uv_stream_t *)&s->tcp);
@@ -533,10 +523,8 @@ void kz_stream_accept(void *ud, struct kz_input *input, uv_stream_t *server)
     uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
 }
 
-void kz_stream_close_all(void)
+void kz_stream_close_all(struct kz_net *net)
 {
-    while (streams)
-        stream_close(streams, "server shutting down");
-    kz_cot_decoder_free(decoder);
-    decoder = NULL;
+    while (net->streams)
+        stream_close(net->streams, "server shutting down");
 }

@@ -52,28 +52,49 @@ struct kz_transport {
     void *tls;     /* TLS state (tls.c); NULL for TCP */
     bool ready;    /* authenticated: data may flow */
     char why[160]; /* last failure, for the log */
+    /* TCP: the one write the output queue has in flight needs no allocation. */
+    struct {
+        uv_write_t req;
+        kz_transport_write_cb cb;
+        void *ud;
+        bool busy;
+    } tcpw;
 };
 
 void kz_transport_tcp_init(struct kz_transport *t, uv_stream_t *stream);
 
+/* A write that carries its callback (and, for TLS records, its bytes). */
+struct kz__wreq {
+    uv_write_t req;
+    kz_transport_write_cb cb;
+    void *ud;
+    size_t len;
+    char data[];
+};
+/* uv_write callback for a kz__wreq: calls cb, frees the request. */
+void kz__wreq_done(uv_write_t *req, int status);
+
 /* ---- TLS --------------------------------------------------------------- */
 
-/* Which server context: client certificate required (tls, https) or not (enroll). */
-enum kz_tls_mode { KZ_TLS_MUTUAL, KZ_TLS_SERVER_ONLY };
+struct ssl_ctx_st;
+struct kz_users;
 
 /*
- * Load the CA, server certificate, key and CRL and start reloading the CRL
- * (and the users table at `db_path`) every 2 s without blocking the loop.
- * Relative paths are taken from `data_dir`.  KZ_ERR_CONFIG with a log line
- * when a file is missing or does not load.
+ * What TLS inputs need: the two server contexts (client certificate required
+ * for tls/https, not for enroll) and the users snapshot that maps a verified
+ * certificate's CN to an identity.  Owned and reloaded by the server
+ * (server/creds.c), which swaps the pointers on the loop thread; a
+ * connection keeps its own SSL (which references its context) and a
+ * reference to the snapshot it was authenticated against.
  */
-int kz_tls_start(uv_loop_t *loop, const struct kz_config_tls *conf, const char *data_dir,
-                 const char *db_path);
-void kz_tls_stop(void);
-bool kz_tls_started(void);
+struct kz_tls_creds {
+    struct ssl_ctx_st *mutual;
+    struct ssl_ctx_st *server_only;
+    struct kz_users *users;
+};
 
-/* A server-side TLS transport on `stream`.  Release with t->ops->release(). */
-void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, enum kz_tls_mode mode);
+/* A server-side TLS transport on `stream` from `ctx`.  Release with t->ops->release(). */
+void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, struct ssl_ctx_st *ctx);
 
 /* After ready: the verified client certificate's CN, or NULL. */
 const char *kz_transport_peer_cn(const struct kz_transport *t);
@@ -83,14 +104,8 @@ const char *kz_transport_peer_cn(const struct kz_transport *t);
  * The snapshot reference is stored in *ref (release with kz_tls_identity_put)
  * so the identity stays valid across reloads.
  */
-struct kz_users;
-const struct kz_identity *kz_tls_identity_get(const char *cn, struct kz_users **ref);
+const struct kz_identity *kz_tls_identity_get(const struct kz_tls_creds *c, const char *cn,
+                                              struct kz_users **ref);
 void kz_tls_identity_put(struct kz_users *ref);
-/* The current users snapshot (borrowed; valid until the next loop pass). */
-struct kz_users *kz_tls_users(void);
-
-/* PKI directory the server uses (for enrollment). */
-const char *kz_tls_pki_dir(void);
-const char *kz_tls_db_path(void);
 
 #endif

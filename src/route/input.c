@@ -32,7 +32,7 @@ static int parse_label(const struct kz_label_policy *p, const char *name, const 
     return KZ_OK;
 }
 
-int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf,
+int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf, struct kz_groups *groups,
                   const struct kz_label_policy *policy, char *err, size_t errlen)
 {
     const struct kz_identity *id = conf->identity;
@@ -42,8 +42,8 @@ int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf,
     in->identity = id;
     if (!id)
         goto labels; /* identities come from certificates; originator per sender */
-    if (kz_groupset_from(&in->in, id->groups_in, id->groups_in_count) ||
-        kz_groupset_from(&in->out, id->groups_out, id->groups_out_count)) {
+    if (kz_groupset_from(groups, &in->in, id->groups_in, id->groups_in_count) ||
+        kz_groupset_from(groups, &in->out, id->groups_out, id->groups_out_count)) {
         snprintf(err, errlen, "input '%s': more than %d distinct groups", conf->name,
                  KZ_MAX_GROUPS);
         return KZ_ERR_CONFIG;

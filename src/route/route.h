@@ -30,10 +30,23 @@ struct kz_groupset {
 };
 
 /*
- * Build a set from names, interning new names.  Returns KZ_ERR_TOOBIG when
- * more than KZ_MAX_GROUPS distinct names exist process-wide.
+ * The intern table: group names to bit indexes.  It only grows (names are
+ * few: teams, nations, missions); one per server, shared by its inputs and
+ * router.  Loop thread only.
  */
-int kz_groupset_from(struct kz_groupset *gs, char *const *names, unsigned n);
+struct kz_groups {
+    char *names[KZ_MAX_GROUPS];
+    unsigned n;
+};
+
+/* Free the interned names; the table is empty afterwards. */
+void kz_groups_release(struct kz_groups *g);
+
+/*
+ * Build a set from names, interning new names in g.  Returns KZ_ERR_TOOBIG
+ * when more than KZ_MAX_GROUPS distinct names would exist.
+ */
+int kz_groupset_from(struct kz_groups *g, struct kz_groupset *gs, char *const *names, unsigned n);
 bool kz_groupset_meets(const struct kz_groupset *a, const struct kz_groupset *b);
 
 /* ---- inputs: a listener's runtime view of its configuration ---------- */
@@ -56,7 +69,7 @@ struct kz_input {
  * identity for the release rule, parse its default label and ceiling.
  * Returns KZ_OK or KZ_ERR_CONFIG with a message naming the input in err.
  */
-int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf,
+int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf, struct kz_groups *groups,
                   const struct kz_label_policy *policy, char *err, size_t errlen);
 
 /* ---- exits: every place an event leaves the process ------------------- */
@@ -133,6 +146,7 @@ struct kz_router;
 
 struct kz_router_opts {
     const struct kz_label_policy *policy; /* labels; must outlive the router */
+    struct kz_groups *groups;             /* the server's intern table */
     /*
      * Identity of a user by name, for events from inputs whose identities
      * come from certificates (stored or queried events carry only the user

@@ -16,6 +16,7 @@
 struct kz_router {
     uv_loop_t *loop;
     const struct kz_label_policy *policy;
+    struct kz_groups *groups;
     const struct kz_identity *(*user_identity)(void *ud, const char *user);
     void *user_ud;
     struct kz_store *store;
@@ -50,6 +51,7 @@ struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *op
     struct kz_router *r = kz_xcalloc(1, sizeof(*r));
     r->loop = loop;
     r->policy = opts->policy;
+    r->groups = opts->groups;
     r->user_identity = opts->user_identity;
     r->user_ud = opts->user_ud;
     r->store = opts->store;
@@ -167,7 +169,7 @@ static bool origin_of(struct kz_router *r, const struct kz_event *ev, struct kz_
     if (!in || !r->user_identity || !ev->origin_user ||
         !(id = r->user_identity(r->user_ud, ev->origin_user)))
         return false;
-    if (kz_groupset_from(out, id->groups_out, id->groups_out_count) ||
+    if (kz_groupset_from(r->groups, out, id->groups_out, id->groups_out_count) ||
         kz_release_subject_from(id, r->policy, &who))
         return false;
     *nation = who.nation;
@@ -210,8 +212,9 @@ static void sub_identity(struct kz_router *r, struct kz_sub *sub)
         sub->out = sub->input->out;
         sub->subject = sub->input->subject;
     } else if (sub->identity) {
-        if (kz_groupset_from(&sub->in, sub->identity->groups_in, sub->identity->groups_in_count) ||
-            kz_groupset_from(&sub->out, sub->identity->groups_out,
+        if (kz_groupset_from(r->groups, &sub->in, sub->identity->groups_in,
+                             sub->identity->groups_in_count) ||
+            kz_groupset_from(r->groups, &sub->out, sub->identity->groups_out,
                              sub->identity->groups_out_count) ||
             kz_release_subject_from(sub->identity, r->policy, &sub->subject)) {
             memset(&sub->in, 0, sizeof(sub->in));

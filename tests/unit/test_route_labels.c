@@ -23,6 +23,7 @@ struct probe {
 
 static uv_loop_t loop;
 static struct kz_label_policy policy;
+static struct kz_groups group_table; /* the intern table a server would own */
 static struct kz_input inputs[N_IN];
 static struct kz_input_conf confs[N_IN];
 static struct kz_identity ids[N_IN];
@@ -63,7 +64,7 @@ static void make_input(int i, const char *name, const char *nation, const char *
                                       .identity = &ids[i],
                                       .default_label = "UNCLASSIFIED",
                                       .ceiling = (char *)ceiling};
-    assert_int_equal(kz_input_init(&inputs[i], &confs[i], &policy, NULL, 0), KZ_OK);
+    assert_int_equal(kz_input_init(&inputs[i], &confs[i], &group_table, &policy, NULL, 0), KZ_OK);
 }
 
 static int setup(void **state)
@@ -75,7 +76,8 @@ static int setup(void **state)
     make_input(JP, "jp", "JPN", "SECRET", "SECRET//REL TO USA, JPN");
     make_input(PH, "ph", "PHL", "UNCLASSIFIED", NULL);
     router = kz_router_new(
-        &loop, &(struct kz_router_opts){.policy = &policy, .inputs = inputs, .n_inputs = N_IN});
+        &loop, &(struct kz_router_opts){
+                   .policy = &policy, .groups = &group_table, .inputs = inputs, .n_inputs = N_IN});
     return 0;
 }
 

@@ -19,6 +19,7 @@ struct probe {
 
 static uv_loop_t loop;
 static struct kz_label_policy policy;
+static struct kz_groups group_table; /* the intern table a server would own */
 static struct kz_input inputs[3];
 static struct kz_input_conf confs[3];
 static struct kz_identity ids[3];
@@ -71,7 +72,7 @@ static void make_input(int i, const char *name, char **groups)
                                   .groups_out = groups,
                                   .groups_out_count = 1};
     confs[i].identity = &ids[i];
-    assert_int_equal(kz_input_init(&inputs[i], &confs[i], &policy, NULL, 0), KZ_OK);
+    assert_int_equal(kz_input_init(&inputs[i], &confs[i], &group_table, &policy, NULL, 0), KZ_OK);
 }
 
 static int setup(void **state)
@@ -83,7 +84,8 @@ static int setup(void **state)
     make_input(1, "b", cyan);
     make_input(2, "c", red);
     router = kz_router_new(
-        &loop, &(struct kz_router_opts){.policy = &policy, .inputs = inputs, .n_inputs = 3});
+        &loop, &(struct kz_router_opts){
+                   .policy = &policy, .groups = &group_table, .inputs = inputs, .n_inputs = 3});
     return 0;
 }
 
@@ -302,9 +304,11 @@ static void test_visible_unknown_origin(void **state)
 static void test_state_is_bounded(void **state)
 {
     (void)state;
-    struct kz_router *small = kz_router_new(
-        &loop, &(struct kz_router_opts){
-                   .policy = &policy, .inputs = inputs, .n_inputs = 3, .max_tracks = 2});
+    struct kz_router *small = kz_router_new(&loop, &(struct kz_router_opts){.policy = &policy,
+                                                                            .groups = &group_table,
+                                                                            .inputs = inputs,
+                                                                            .n_inputs = 3,
+                                                                            .max_tracks = 2});
     struct kz_event ev;
     enum kz_reject why = KZ_REJ__COUNT;
     const char *uids[] = {"t1", "t2", "t1"};

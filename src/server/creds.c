@@ -1,0 +1,239 @@
+/*
+ * creds.c - the server's TLS credentials: the two SSL_CTXs (client
+ * certificate required, or not for enrollment) with the CA and CRL, and the
+ * users snapshot that maps a certificate's CN to an identity.
+ *
+ * Reload (nginx-style): every 2 s a worker thread reads the users table and,
+ * when crl.pem changed, builds new SSL_CTXs; the loop swaps them into
+ * srv->tls.  A failed reload keeps the old state.  Connections hold their own
+ * SSL (which references the SSL_CTX it was made from) and a reference to the
+ * users snapshot they were authenticated against, so swapping never disturbs
+ * them.
+ */
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "auth/auth.h"
+#include "server/server.h"
+
+#define RELOAD_MS 2000
+
+struct kz_creds {
+    struct kz_tls_creds *live; /* the server's: what connections use */
+    char ca[1024], cert[1024], key[1024], crl[1024], db_path[4096];
+    struct timespec crl_mtime;
+    uv_timer_t timer;
+    uv_work_t work;
+    bool working, stopping;
+    /* Worker results, taken on the loop in after_reload(). */
+    SSL_CTX *new_mutual, *new_server_only;
+    struct kz_users *new_users;
+    char err[512];
+};
+
+static void resolve(char *out, size_t len, const char *data_dir, const char *path)
+{
+    if (path[0] == '/')
+        snprintf(out, len, "%s", path);
+    else
+        snprintf(out, len, "%s/%s", data_dir, path);
+}
+
+static void ssl_err(struct kz_creds *c, const char *what)
+{
+    unsigned long e = ERR_get_error();
+    char buf[256] = "unknown";
+    if (e)
+        ERR_error_string_n(e, buf, sizeof(buf));
+    ERR_clear_error();
+    snprintf(c->err, sizeof(c->err), "%s: %s", what, buf);
+}
+
+/* Runs on a worker thread: only reads files and builds new objects. */
+static SSL_CTX *build_ctx(struct kz_creds *c, bool mutual)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+    if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+        SSL_CTX_use_certificate_chain_file(ctx, c->cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        ssl_err(c, "server certificate/key");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    SSL_CTX_set_num_tickets(ctx, 0);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    if (!mutual)
+        return ctx;
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+    if (SSL_CTX_load_verify_locations(ctx, c->ca, NULL) != 1 ||
+        X509_STORE_load_file(store, c->crl) != 1) {
+        ssl_err(c, "CA or CRL");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    SSL_CTX_set_verify_depth(ctx, 4);
+    return ctx;
+}
+
+static bool crl_changed(struct kz_creds *c)
+{
+    struct stat sb;
+    if (stat(c->crl, &sb) != 0)
+        return false;
+    if (sb.st_mtim.tv_sec == c->crl_mtime.tv_sec && sb.st_mtim.tv_nsec == c->crl_mtime.tv_nsec)
+        return false;
+    c->crl_mtime = sb.st_mtim;
+    return true;
+}
+
+static void do_reload(uv_work_t *w)
+{
+    struct kz_creds *c = w->data;
+
+    c->err[0] = '\0';
+    if (kz_users_load(c->db_path, &c->new_users, c->err, sizeof(c->err)) != KZ_OK)
+        c->new_users = NULL;
+    if (!crl_changed(c))
+        return;
+    c->new_mutual = build_ctx(c, true);
+    c->new_server_only = c->new_mutual ? build_ctx(c, false) : NULL;
+    if (!c->new_server_only) {
+        SSL_CTX_free(c->new_mutual);
+        c->new_mutual = NULL;
+        c->crl_mtime.tv_sec = 0; /* try again next time */
+    }
+}
+
+static void drop_new(struct kz_creds *c)
+{
+    kz_users_unref(c->new_users);
+    SSL_CTX_free(c->new_mutual);
+    SSL_CTX_free(c->new_server_only);
+    c->new_users = NULL;
+    c->new_mutual = c->new_server_only = NULL;
+}
+
+static void swap_in(struct kz_creds *c)
+{
+    struct kz_tls_creds *live = c->live;
+
+    if (c->new_users) {
+        kz_users_unref(live->users);
+        live->users = c->new_users;
+        c->new_users = NULL;
+    }
+    if (c->new_mutual) {
+        bool first = !live->mutual;
+        SSL_CTX_free(live->mutual);
+        SSL_CTX_free(live->server_only);
+        live->mutual = c->new_mutual;
+        live->server_only = c->new_server_only;
+        c->new_mutual = c->new_server_only = NULL;
+        if (!first)
+            kz_log(KZ_LOG_INFO, "tls: CRL reloaded", "crl=%s", c->crl);
+    }
+}
+
+static void free_creds(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+/* The timer is the last handle: its close callback frees the reloader. */
+static void finish_stop(struct kz_creds *c)
+{
+    drop_new(c);
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->timer, free_creds);
+}
+
+static void after_reload(uv_work_t *w, int status)
+{
+    struct kz_creds *c = w->data;
+
+    KZ_UNUSED(status);
+    c->working = false;
+    if (c->stopping) {
+        finish_stop(c);
+        return;
+    }
+    if (c->err[0])
+        kz_log(KZ_LOG_WARN, "tls: reload failed; keeping the previous state", "error=\"%s\"",
+               c->err);
+    swap_in(c);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct kz_creds *c = t->data;
+
+    if (c->working)
+        return;
+    c->working = true;
+    if (uv_queue_work(t->loop, &c->work, do_reload, after_reload) != 0)
+        c->working = false;
+}
+
+static struct kz_creds *creds_new(struct kz_server *srv)
+{
+    const struct kz_config_tls *conf = srv->cfg->tls;
+    struct kz_creds *c = kz_xcalloc(1, sizeof(*c));
+
+    c->live = &srv->tls;
+    c->work.data = c;
+    resolve(c->ca, sizeof(c->ca), srv->data_dir, conf->ca);
+    resolve(c->cert, sizeof(c->cert), srv->data_dir, conf->cert);
+    resolve(c->key, sizeof(c->key), srv->data_dir, conf->key);
+    resolve(c->crl, sizeof(c->crl), srv->data_dir, conf->crl);
+    snprintf(c->db_path, sizeof(c->db_path), "%s", srv->db_path);
+    snprintf(srv->pki_dir, sizeof(srv->pki_dir), "%s", c->ca);
+    char *slash = strrchr(srv->pki_dir, '/');
+    if (slash)
+        *slash = '\0';
+    return c;
+}
+
+int kz__creds_start(struct kz_server *srv)
+{
+    struct kz_creds *c = creds_new(srv);
+
+    /* Startup may block: nothing is being served yet. */
+    do_reload(&c->work);
+    if (!c->new_mutual) {
+        kz_log(KZ_LOG_ERROR, "tls: cannot load the certificates", "error=\"%s\"", c->err);
+        drop_new(c);
+        free(c);
+        return KZ_ERR_CONFIG;
+    }
+    swap_in(c);
+    uv_timer_init(&srv->loop, &c->timer);
+    c->timer.data = c;
+    uv_timer_start(&c->timer, on_timer, RELOAD_MS, RELOAD_MS);
+    uv_unref((uv_handle_t *)&c->timer);
+    srv->creds = c;
+    kz_log(KZ_LOG_INFO, "tls: ready", "ca=%s cert=%s crl=%s users=%u", c->ca, c->cert, c->crl,
+           kz_users_count(srv->tls.users));
+    return KZ_OK;
+}
+
+void kz__creds_stop(struct kz_server *srv)
+{
+    struct kz_creds *c = srv->creds;
+
+    srv->creds = NULL;
+    if (c && c->working)
+        c->stopping = true; /* after_reload() finishes */
+    else if (c)
+        finish_stop(c);
+    SSL_CTX_free(srv->tls.mutual);
+    SSL_CTX_free(srv->tls.server_only);
+    kz_users_unref(srv->tls.users);
+    memset(&srv->tls, 0, sizeof(srv->tls));
+}

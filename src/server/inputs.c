@@ -1,0 +1,80 @@
+/*
+ * inputs.c - the server's inputs: build each from its configuration, bind
+ * its listener with the accept callback its protocol needs, and write the
+ * ports file once every input listens.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "server/server.h"
+
+int kz__server_inputs_init(struct kz_server *srv)
+{
+    unsigned n = srv->cfg->inputs_count;
+    char err[512];
+
+    srv->n_inputs = n;
+    srv->inputs = kz_xcalloc(n ? n : 1, sizeof(*srv->inputs));
+    srv->listeners = kz_xcalloc(n ? n : 1, sizeof(*srv->listeners));
+    if (kz_label_policy_from_config(srv->cfg->labels, &srv->policy, err, sizeof(err)))
+        goto fail;
+    for (unsigned i = 0; i < n; i++)
+        if (kz_input_init(&srv->inputs[i], &srv->cfg->inputs[i], &srv->groups, &srv->policy, err,
+                          sizeof(err)))
+            goto fail;
+    return KZ_OK;
+fail:
+    kz_log(KZ_LOG_ERROR, "bad configuration", "error=\"%s\"", err);
+    return KZ_ERR_CONFIG;
+}
+
+/* Snapshot files: write a temporary file, then rename it into place. */
+static int write_ports_file(struct kz_server *srv)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", srv->ports_file);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        kz_log(KZ_LOG_ERROR, "cannot write ports file", "path=%s error=\"%s\"", tmp,
+               strerror(errno));
+        return KZ_ERR_IO;
+    }
+    fprintf(f, "{\"inputs\": {");
+    for (unsigned i = 0; i < srv->n_inputs; i++)
+        fprintf(f, "%s\"%s\": %d", i ? ", " : "", srv->inputs[i].conf->name, srv->inputs[i].port);
+    fprintf(f, "}}\n");
+    if (fclose(f) != 0 || rename(tmp, srv->ports_file) != 0) {
+        kz_log(KZ_LOG_ERROR, "cannot write ports file", "path=%s error=\"%s\"", srv->ports_file,
+               strerror(errno));
+        return KZ_ERR_IO;
+    }
+    return KZ_OK;
+}
+
+static bool is_http(enum kz_input_protocol p)
+{
+    return p == KZ_PROTO_HTTP || p == KZ_PROTO_HTTPS || p == KZ_PROTO_ENROLL;
+}
+
+int kz__server_inputs_start(struct kz_server *srv)
+{
+    for (unsigned i = 0; i < srv->n_inputs; i++) {
+        struct kz_input *in = &srv->inputs[i];
+        bool http = is_http(in->conf->protocol);
+        int rc = kz_listener_start(&srv->loop, in, http ? kz_http_accept : kz_stream_accept,
+                                   http ? (void *)&srv->http_opts : (void *)&srv->stream_opts,
+                                   &srv->listeners[i]);
+        if (rc)
+            return rc;
+    }
+    return srv->ports_file ? write_ports_file(srv) : KZ_OK;
+}
+
+void kz__server_inputs_stop(struct kz_server *srv)
+{
+    for (unsigned i = 0; i < srv->n_inputs; i++) {
+        kz_listener_stop(srv->listeners[i]);
+        srv->listeners[i] = NULL;
+    }
+}

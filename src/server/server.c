@@ -1,0 +1,250 @@
+/*
+ * server.c - the life cycle of a node: start (store, restore, credentials,
+ * inputs), run, stop in order (inputs, connections, credentials), release
+ * (flush the store, close the loop, free).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "auth/auth.h"
+#include "server/server.h"
+
+void kz_server_init(struct kz_server *srv, struct kz_config *cfg, const char *config_path,
+                    const char *data_dir, const char *ports_file)
+{
+    const char *sp = cfg->store->path;
+
+    memset(srv, 0, sizeof(*srv));
+    srv->cfg = cfg;
+    srv->config_path = config_path;
+    srv->data_dir = data_dir;
+    srv->ports_file = ports_file;
+    if (sp[0] == '/')
+        snprintf(srv->db_path, sizeof(srv->db_path), "%s", sp);
+    else
+        snprintf(srv->db_path, sizeof(srv->db_path), "%s/%s", data_dir, sp);
+}
+
+static int make_dir(const char *path)
+{
+    if (mkdir(path, 0700) == 0 || errno == EEXIST)
+        return KZ_OK;
+    kz_log(KZ_LOG_ERROR, "cannot create data directory", "path=%s error=\"%s\"", path,
+           strerror(errno));
+    return KZ_ERR_IO;
+}
+
+static int open_store(struct kz_server *srv)
+{
+    const struct kz_config_store *sc = srv->cfg->store;
+    struct kz_store_opts so = {
+        .path = srv->db_path,
+        .max_delay_ms = sc->max_delay_ms,
+        .retention_us = (int64_t)sc->retention_days * 86400 * 1000000,
+        .retention_bytes = (int64_t)sc->retention_bytes,
+    };
+
+    if (make_dir(srv->data_dir) != KZ_OK)
+        return KZ_ERR_IO;
+    return kz_store_open(&srv->loop, &so, &srv->store);
+}
+
+static void restore_readiness(struct kz_server *srv)
+{
+    unsigned loaded = 0, skipped = 0;
+    int rc = kz_readiness_book_load(srv->book, srv->store, &srv->policy, &loaded, &skipped);
+
+    if (rc == KZ_OK)
+        kz_log(skipped ? KZ_LOG_WARN : KZ_LOG_INFO, "readiness: reports restored",
+               "loaded=%u skipped=%u", loaded, skipped);
+    else
+        kz_log(KZ_LOG_ERROR, "readiness: cannot restore reports", "err=%s", kz_strerror(rc));
+}
+
+/* Certificate identities, for events stored or queried by sender name. */
+static const struct kz_identity *user_identity(void *ud, const char *user)
+{
+    struct kz_server *srv = ud;
+    const struct kz_user *u = kz_users_find(srv->tls.users, user);
+    return u ? &u->id : NULL;
+}
+
+static bool has_tls_input(const struct kz_server *srv)
+{
+    for (unsigned i = 0; i < srv->n_inputs; i++) {
+        enum kz_input_protocol p = srv->cfg->inputs[i].protocol;
+        if (p == KZ_PROTO_TLS || p == KZ_PROTO_HTTPS || p == KZ_PROTO_ENROLL)
+            return true;
+    }
+    return false;
+}
+
+static void new_router(struct kz_server *srv)
+{
+    srv->router = kz_router_new(&srv->loop, &(struct kz_router_opts){
+                                                .policy = &srv->policy,
+                                                .groups = &srv->groups,
+                                                .store = srv->store,
+                                                .inputs = srv->inputs,
+                                                .n_inputs = srv->n_inputs,
+                                                .node_id = srv->cfg->node->id,
+                                                .max_tracks = srv->cfg->limits->max_tracks,
+                                                .user_identity = user_identity,
+                                                .user_ud = srv,
+                                            });
+}
+
+static void set_opts(struct kz_server *srv)
+{
+    const struct kz_config_limits *lim = srv->cfg->limits;
+
+    srv->stream_opts = (struct kz_stream_opts){
+        .net = &srv->net,
+        .router = srv->router,
+        .creds = &srv->tls,
+        .max_event_bytes = lim->max_event_bytes,
+        .out_queue_bytes = lim->out_queue_bytes,
+        .max_connections = lim->max_connections,
+        .idle_timeout_s = lim->idle_timeout_s,
+    };
+    srv->http_opts = (struct kz_http_opts){
+        .net = &srv->net,
+        .creds = &srv->tls,
+        .pki_dir = srv->pki_dir,
+        .db_path = srv->db_path,
+        .router = srv->router,
+        .store = srv->store,
+        .max_body = lim->http_max_body,
+        .max_headers = lim->http_max_headers,
+        .timeout_ms = lim->http_timeout_ms,
+        .out_queue_bytes = lim->out_queue_bytes,
+        .max_event_bytes = lim->max_event_bytes,
+        .max_connections = lim->max_connections,
+        .node_id = srv->cfg->node->id,
+    };
+}
+
+static void on_sighup(uv_signal_t *h, int signum)
+{
+    KZ_UNUSED(signum);
+    kz_server_reload(h->data);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    kz_server_stop(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void start_signals(struct kz_server *srv)
+{
+    uv_signal_init(&srv->loop, &srv->sigint);
+    uv_signal_init(&srv->loop, &srv->sigterm);
+    uv_signal_init(&srv->loop, &srv->sighup);
+    srv->sigint.data = srv->sigterm.data = srv->sighup.data = srv;
+    uv_signal_start(&srv->sigint, on_signal, SIGINT);
+    uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&srv->sighup, on_sighup, SIGHUP);
+}
+
+/* Bring the node up in dependency order; the caller releases on failure. */
+static int start(struct kz_server *srv)
+{
+    int rc;
+
+    if ((rc = kz__server_inputs_init(srv)) != KZ_OK)
+        return rc;
+    kz_net_init(&srv->net, &srv->loop);
+    start_signals(srv);
+    if ((rc = kz__server_alliance_load(srv)) != KZ_OK)
+        return rc;
+    if ((rc = open_store(srv)) != KZ_OK)
+        return rc;
+    kz__server_audit_config(srv, "kizuna serve");
+    srv->book = kz_readiness_book_new();
+    restore_readiness(srv);
+    new_router(srv);
+    set_opts(srv);
+    /* TLS first: restoring events of certificate users needs their identities. */
+    if (has_tls_input(srv) && (rc = kz__creds_start(srv)) != KZ_OK)
+        return rc;
+    if ((rc = kz_router_restore(srv->router)) != KZ_OK)
+        return rc;
+    return kz__server_inputs_start(srv);
+}
+
+int kz_server_start(struct kz_server *srv)
+{
+    int rc;
+
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_init(&srv->loop);
+    kz_log(KZ_LOG_INFO, "starting", "version=%s node=%s config=%s data=%s", KZ_VERSION,
+           srv->cfg->node->id, srv->config_path ? srv->config_path : "(built-in)", srv->data_dir);
+    if ((rc = start(srv)) != KZ_OK) {
+        kz_log(KZ_LOG_ERROR, "startup failed", "error=\"%s\"", kz_strerror(rc));
+        kz_server_stop(srv, "startup failed");
+    }
+    return rc;
+}
+
+void kz_server_run(struct kz_server *srv)
+{
+    uv_run(&srv->loop, UV_RUN_DEFAULT);
+}
+
+static void close_signal(uv_signal_t *s)
+{
+    if (!uv_is_closing((uv_handle_t *)s) && s->loop) {
+        uv_signal_stop(s);
+        uv_close((uv_handle_t *)s, NULL);
+    }
+}
+
+void kz_server_stop(struct kz_server *srv, const char *why)
+{
+    if (srv->stopping)
+        return;
+    srv->stopping = true;
+    kz_log(KZ_LOG_INFO, "shutting down", "reason=%s", why);
+    close_signal(&srv->sigint);
+    close_signal(&srv->sigterm);
+    close_signal(&srv->sighup);
+    kz__server_inputs_stop(srv);
+    kz_stream_close_all(&srv->net);
+    kz_http_close_all();
+    kz__creds_stop(srv);
+    /* The store's wake-up handle keeps the loop alive; release drains it. */
+    uv_stop(&srv->loop);
+}
+
+/* Let pending close callbacks run without blocking. */
+static void drain(uv_loop_t *loop)
+{
+    for (int i = 0; i < 8; i++)
+        uv_run(loop, UV_RUN_NOWAIT);
+}
+
+void kz_server_release(struct kz_server *srv)
+{
+    if (!srv->stopping)
+        kz_server_stop(srv, "release");
+    drain(&srv->loop);
+    if (srv->store)
+        kz_store_close(srv->store);
+    drain(&srv->loop);
+    kz_router_free(srv->router);
+    kz_net_shutdown(&srv->net);
+    uv_run(&srv->loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&srv->loop) != 0)
+        kz_log(KZ_LOG_WARN, "event loop closed with handles still open", NULL);
+    kz_readiness_book_free(srv->book);
+    kz_alliance_free(srv->alliance);
+    free(srv->inputs);
+    free(srv->listeners);
+    kz_groups_release(&srv->groups);
+    kz__server_retired_free(srv);
+    kz_config_free(srv->cfg);
+}

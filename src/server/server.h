@@ -1,0 +1,110 @@
+/*
+ * server.h - struct kz_server: the composition root.  It owns every piece of
+ * runtime state of a running node (the loop, the configuration, the label
+ * policy, the group table, the inputs and their listeners, the store, the
+ * router, the network and HTTP state, the TLS credentials and users
+ * snapshot, the alliance model and the readiness book), wires them together
+ * and runs their life cycle:
+ *
+ *   kz_server_init()    take over a loaded configuration; allocate nothing
+ *   kz_server_start()   open the store, restore state, bind every input
+ *   kz_server_run()     run the loop until kz_server_stop() (SIGINT/SIGTERM)
+ *   kz_server_release() close everything in order and free it
+ *
+ * Reload (SIGHUP, kz_server_reload()) is nginx-style: the configuration file
+ * and the alliance model are read off the loop into new objects; on success
+ * the reloadable parts are swapped in, on any problem the running state is
+ * kept and the problem logged with file:line.  Changes that need a restart
+ * (listen addresses, store path) are logged as such and not applied.
+ *
+ * Everything here runs on the loop thread except the reload workers, which
+ * only read files and build new objects.
+ */
+#ifndef KZ_SERVER_H
+#define KZ_SERVER_H
+
+#include "alliance/alliance.h"
+#include "http/http.h"
+#include "net/net.h"
+#include "readiness/readiness.h"
+#include "route/route.h"
+#include "store/store.h"
+
+struct kz_creds;
+struct kz_config_retired;
+
+struct kz_server {
+    uv_loop_t loop;
+    const char *config_path; /* NULL: built-in defaults; SIGHUP then re-reads nothing */
+    const char *data_dir;
+    const char *ports_file;
+    struct kz_config *cfg;
+    struct kz_config_retired *retired; /* replaced configurations (see reload.c) */
+    struct kz_label_policy policy;
+    struct kz_groups groups;
+    struct kz_input *inputs;
+    struct kz_listener **listeners;
+    unsigned n_inputs;
+    struct kz_store *store;
+    struct kz_router *router;
+    struct kz_net net;
+    struct kz_tls_creds tls;      /* contexts + users, swapped by creds.c */
+    struct kz_creds *creds;       /* their reloader; NULL without TLS inputs */
+    struct kz_alliance *alliance; /* current model, or NULL */
+    struct kz_readiness_book *book;
+    struct kz_stream_opts stream_opts;
+    struct kz_http_opts http_opts;
+    char db_path[4096]; /* the store file (users table for TLS identities) */
+    char pki_dir[1024]; /* the CA directory, for enrollment */
+    uv_signal_t sigint, sigterm, sighup;
+    bool reloading; /* one reload at a time */
+    bool stopping;
+};
+
+/*
+ * Set the server up around a loaded configuration, which it takes over (and
+ * frees in kz_server_release()).  config_path is what SIGHUP re-reads (NULL:
+ * built-in defaults, nothing to re-read).  Paths are borrowed and must
+ * outlive the server.
+ */
+void kz_server_init(struct kz_server *srv, struct kz_config *cfg, const char *config_path,
+                    const char *data_dir, const char *ports_file);
+
+/*
+ * Bring the node up: store, restored state, credentials, inputs.  Returns
+ * KZ_OK, or an error after logging its cause; the caller then calls
+ * kz_server_release() either way.
+ */
+int kz_server_start(struct kz_server *srv);
+
+/* Run the loop until the server stops. */
+void kz_server_run(struct kz_server *srv);
+
+/* Stop accepting, close every connection and let kz_server_run() return. */
+void kz_server_stop(struct kz_server *srv, const char *why);
+
+/* Flush the store, close every handle, free everything. */
+void kz_server_release(struct kz_server *srv);
+
+/* SIGHUP: re-read the configuration and the alliance model (reload.c). */
+void kz_server_reload(struct kz_server *srv);
+
+/* ---- private to src/server/ ------------------------------------------------ */
+
+/* inputs.c: build the inputs from srv->cfg, bind them, write the ports file. */
+int kz__server_inputs_init(struct kz_server *srv);
+int kz__server_inputs_start(struct kz_server *srv);
+void kz__server_inputs_stop(struct kz_server *srv);
+
+/* audit.c: record the labels and input identities when they changed. */
+void kz__server_audit_config(struct kz_server *srv, const char *who);
+
+/* creds.c: TLS contexts, CRL and users snapshot, reloaded every 2 s. */
+int kz__creds_start(struct kz_server *srv);
+void kz__creds_stop(struct kz_server *srv);
+
+/* reload.c */
+int kz__server_alliance_load(struct kz_server *srv);
+void kz__server_retired_free(struct kz_server *srv);
+
+#endif
