@@ -121,7 +121,7 @@ static int build_inputs(struct kz_server *srv, const struct kz_config *cfg, stru
     for (unsigned i = 0; i < srv->n_inputs; i++) {
         if (kz_input_init(&out[i], &cfg->inputs[i], &srv->groups, &srv->policy, err, sizeof(err)) !=
             KZ_OK) {
-            kz_log(KZ_LOG_ERROR, "reload: configuration refused, keeping the running one",
+            kz_log(KZ_LOG_WARN, "reload: configuration refused, keeping the running one",
                    "error=\"%s\"", err);
             return KZ_ERR_CONFIG;
         }
@@ -244,7 +244,7 @@ static void reload_done(uv_work_t *w, int status)
         return;
     }
     if (r->config_path && !r->cfg)
-        kz_log(KZ_LOG_ERROR, "reload: configuration refused, keeping the running one",
+        kz_log(KZ_LOG_WARN, "reload: configuration refused, keeping the running one",
                "error=\"%s\"", r->cfg_err);
     else if (r->cfg)
         config_apply(srv, r->cfg);
