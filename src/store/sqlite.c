@@ -212,3 +212,8 @@ int64_t kz__db_used_bytes(struct kz__db *db)
         return -1;
     return (pages - free_pages) * db->page_size;
 }
+
+const char *kz_store_sqlite_version(void)
+{
+    return sqlite3_libversion();
+}

@@ -214,6 +214,9 @@ struct kz_store_stats {
 
 void kz_store_stats(struct kz_store *st, struct kz_store_stats *out);
 
+/* The SQLite library's version ("3.46.1"), for `kizuna version`. */
+const char *kz_store_sqlite_version(void);
+
 /* ---- users and certificates --------------------------------------------- */
 
 /*
