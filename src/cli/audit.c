@@ -101,8 +101,9 @@ int kz_cmd_audit(int argc, char **argv)
         return 2;
     }
     if (!db) {
-        if (kz__cli_db_path("audit", config, data, path, sizeof(path)) != 0)
-            return 1;
+        int rc = kz__cli_db_path("audit", config, data, path, sizeof(path));
+        if (rc != 0)
+            return rc;
         db = path;
     }
     kz_log_min = KZ_LOG_WARN;

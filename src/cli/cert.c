@@ -170,8 +170,8 @@ static int dispatch(const char *sub, struct copts *o)
     }
     if (strcmp(sub, "package") == 0) {
         rc = package(o, err, sizeof(err));
-    } else if (kz__cli_userdb_open("cert", o->config, o->data, &db) != 0) {
-        return 1;
+    } else if ((rc = kz__cli_userdb_open("cert", o->config, o->data, &db)) != 0) {
+        return rc;
     } else {
         rc = strcmp(sub, "issue") == 0 ? issue(o, db, err, sizeof(err))
                                        : revoke(o, db, err, sizeof(err));

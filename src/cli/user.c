@@ -108,7 +108,7 @@ int kz__cli_db_path(const char *cmd, const char *config, const char *data, char 
     if (config ? kz_config_load(config, &cfg, err, sizeof(err)) != KZ_OK
                : !(cfg = kz_config_default(err, sizeof(err)))) {
         fprintf(stderr, "kizuna %s: %s\n", cmd, err);
-        return 1;
+        return 2;
     }
     if (kz_store_path(data, cfg->store->path, buf, len) == KZ_OK)
         rc = 0;
@@ -122,10 +122,11 @@ int kz__cli_userdb_open(const char *cmd, const char *config, const char *data,
                         struct kz_userdb **db)
 {
     char path[4096], err[512];
+    int rc;
 
     *db = NULL;
-    if (kz__cli_db_path(cmd, config, data, path, sizeof(path)) != 0)
-        return 1;
+    if ((rc = kz__cli_db_path(cmd, config, data, path, sizeof(path))) != 0)
+        return rc;
     if (mkdir(data, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "kizuna %s: cannot create %s: %s\n", cmd, data, strerror(errno));
         return 1;
