@@ -11,7 +11,7 @@
  *
  * Threads: the loop thread builds jobs and pushes them under st->mu; the
  * store thread pops them, runs them with st->db_mu held, and hands finished
- * jobs back (kz__store_finish).  A job belongs to exactly one list at a
+ * jobs back (thread.c: complete()).  A job belongs to exactly one list at a
  * time, and whoever holds it last frees it with kz__job_free().
  */
 #ifndef KZ_STORE_INTERNAL_H

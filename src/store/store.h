@@ -178,7 +178,9 @@ int kz_store_readiness_load(struct kz_store *st, kz_store_readiness_fn fn, void 
  * in its next batch, which a blocked caller makes commit at once (not after
  * max_delay_ms); the call returns once that batch has committed, so KZ_OK
  * means durable, as for an acknowledged event.  Any thread but the store
- * thread; it blocks, so not the loop's hot path.  Returns KZ_OK, KZ_ERR_DB,
+ * thread, and not inside a kz_store_load/kz_store_readiness_load callback
+ * (that holds the lock the store thread needs); it blocks, so not the
+ * loop's hot path.  Returns KZ_OK, KZ_ERR_DB,
  * KZ_ERR_INVAL (a NULL string) or KZ_ERR_CLOSED (the store is closing).
  */
 int kz_store_audit(struct kz_store *st, const char *actor, const char *action, const char *object,
