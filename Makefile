@@ -23,10 +23,15 @@ build: deps
 	cmake -S . -B $(BUILD) -DDEVELOPER=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD) -j$(JOBS)
 
+# After each run, scripts/check-counts.sh checks that every test and fuzz
+# target the sources define was registered, ran and passed.
 test: build
-	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j2
+	cd $(BUILD) && ctest --output-on-failure --no-tests=error --timeout 600 -j2
+	scripts/check-counts.sh ctest $(BUILD)
 	$(MAKE) test-asan
+	scripts/check-counts.sh ctest $(ASAN_BUILD)
 	$(MAKE) fuzz-smoke
+	scripts/check-counts.sh fuzz $(FUZZ_BUILD)
 
 test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DDEVELOPER=ON -DCMAKE_BUILD_TYPE=Debug \

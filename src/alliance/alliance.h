@@ -263,6 +263,8 @@ json_t *kz_alliance_show(const struct kz_alliance *a, int32_t day, struct kz_all
 
 /* UTC offset in seconds of IANA zone `tz` at `utc_s`; KZ_ERR_NOTFOUND/PARSE. */
 int kz_tz_offset(const char *tz, int64_t utc_s, int32_t *off_s);
+/* The same from the bytes of one TZif file, not cached (fuzzing); KZ_ERR_PARSE. */
+int kz_tz_offset_tzif(const void *buf, size_t len, int64_t utc_s, int32_t *off_s);
 
 /*
  * Routes a request from `from` to `to` can take at `t0_s` (UTC seconds)

@@ -310,22 +310,12 @@ static const struct zone *zone_get(const char *tz)
     return z;
 }
 
-int kz_tz_offset(const char *tz, int64_t utc_s, int32_t *off_s)
+static int32_t zone_offset(const struct zone *z, int64_t utc_s)
 {
-    const struct zone *z;
-
-    if (!tz || !name_ok(tz))
-        return KZ_ERR_PARSE;
-    if ((z = zone_get(tz)) == NULL)
-        return KZ_ERR_NOTFOUND;
-    if (z->n_trans == 0 || utc_s < z->trans[0]) {
-        *off_s = z->n_trans == 0 && z->has_rule ? rule_offset(z, utc_s) : z->utoff[0];
-        return KZ_OK;
-    }
-    if (utc_s >= z->trans[z->n_trans - 1] && z->has_rule) {
-        *off_s = rule_offset(z, utc_s);
-        return KZ_OK;
-    }
+    if (z->n_trans == 0 || utc_s < z->trans[0])
+        return z->n_trans == 0 && z->has_rule ? rule_offset(z, utc_s) : z->utoff[0];
+    if (utc_s >= z->trans[z->n_trans - 1] && z->has_rule)
+        return rule_offset(z, utc_s);
     uint32_t lo = 0, hi = z->n_trans; /* last transition <= utc_s */
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -334,6 +324,30 @@ int kz_tz_offset(const char *tz, int64_t utc_s, int32_t *off_s)
         else
             hi = mid;
     }
-    *off_s = z->utoff[z->idx[lo]];
+    return z->utoff[z->idx[lo]];
+}
+
+int kz_tz_offset(const char *tz, int64_t utc_s, int32_t *off_s)
+{
+    const struct zone *z;
+
+    if (!tz || !name_ok(tz))
+        return KZ_ERR_PARSE;
+    if ((z = zone_get(tz)) == NULL)
+        return KZ_ERR_NOTFOUND;
+    *off_s = zone_offset(z, utc_s);
     return KZ_OK;
+}
+
+int kz_tz_offset_tzif(const void *buf, size_t len, int64_t utc_s, int32_t *off_s)
+{
+    struct zone *z = kz_xcalloc(1, sizeof(*z));
+    int rc = KZ_ERR_PARSE;
+
+    if (len <= TZ_MAX_FILE && parse_tzif(z, buf, len)) {
+        *off_s = zone_offset(z, utc_s);
+        rc = KZ_OK;
+    }
+    zone_free(z);
+    return rc;
 }

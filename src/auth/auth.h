@@ -9,10 +9,11 @@
  * Every file is written to a temporary name and renamed into place, so a
  * running server never reads half a file.
  *
- * Users live in the store's database (tables users and certs, created by
- * the store's migrations).  The functions here open their own SQLite
- * connection; they block and are meant for the CLI and for the server's
- * worker thread (kz_users_load), never for the loop thread.
+ * Users live in the store's database (tables users and certs; the SQL is in
+ * store/users.c).  The functions here work through a users connection of
+ * the store (struct kz_store_users); they block and are meant for the CLI
+ * and for the server's worker threads (kz_users_load, enrollment), never
+ * for the loop thread.
  *
  * Errors: KZ_OK or a KZ_ERR_* code with a one-line message in `err`
  * (every function taking err/errlen writes one on failure).
@@ -40,15 +41,16 @@ struct kz_user {
 
 void kz_user_clear(struct kz_user *u);
 
-/* Open (no migration: the store does that) the database at `path`. */
+/*
+ * Open the database at `path` (migrated to the store's schema if needed).
+ * kz_userdb_open wants the file to exist (a server's worker: the running
+ * store made it); kz_userdb_create makes it (the CLI; the directory must
+ * exist).
+ */
 struct kz_userdb;
 int kz_userdb_open(const char *path, struct kz_userdb **out, char *err, size_t errlen);
-void kz_userdb_close(struct kz_userdb *db);
-/*
- * CLI: create DATA if needed, migrate DATA/kizuna.db (through the store, so
- * the schema is the server's) and open it.
- */
-int kz_userdb_open_data(const char *data_dir, struct kz_userdb **out, char *err, size_t errlen);
+int kz_userdb_create(const char *path, struct kz_userdb **out, char *err, size_t errlen);
+void kz_userdb_close(struct kz_userdb *db); /* NULL is fine */
 
 /*
  * Insert or replace a user's identity.  The password hash is kept unless

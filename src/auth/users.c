@@ -1,83 +1,50 @@
 /*
- * users.c - the users and certs tables (SQLite, own connection) and
- * Argon2id password hashes (libsodium).
- *
- * The store's thread owns the event tables; this connection only touches
- * users/certs, so a busy timeout is enough to share the WAL database.
+ * users.c - the users model over the store's users and certs tables
+ * (store/users.c holds the SQL): identities with their group and role
+ * lists, and Argon2id password hashes (libsodium).
  */
-#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "auth/auth.h"
 #include "store/store.h"
 
-#define BUSY_TIMEOUT_MS 5000
-
 struct kz_userdb {
-    sqlite3 *db;
+    struct kz_store_users *st;
 };
 
-static int db_fail(struct kz_userdb *db, const char *what, char *err, size_t errlen)
-{
-    snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db->db));
-    return KZ_ERR_DB;
-}
-
-int kz_userdb_open(const char *path, struct kz_userdb **out, char *err, size_t errlen)
+static int open_db(const char *path, bool create, struct kz_userdb **out, char *err, size_t errlen)
 {
     struct kz_userdb *db = kz_xcalloc(1, sizeof(*db));
+    int rc = kz_store_users_open(path, create, &db->st, err, errlen);
 
-    if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open %s: %s", path,
-                 db->db ? sqlite3_errmsg(db->db) : "out of memory");
-        kz_userdb_close(db);
-        return KZ_ERR_IO;
+    *out = NULL;
+    if (rc != KZ_OK) {
+        free(db);
+        return rc;
     }
-    sqlite3_busy_timeout(db->db, BUSY_TIMEOUT_MS);
     *out = db;
     return KZ_OK;
 }
 
-int kz_userdb_open_data(const char *data_dir, struct kz_userdb **out, char *err, size_t errlen)
+int kz_userdb_open(const char *path, struct kz_userdb **out, char *err, size_t errlen)
 {
-    char path[4096];
-    uv_loop_t loop;
-    struct kz_store *st = NULL;
-    int rc;
+    return open_db(path, false, out, err, errlen);
+}
 
-    if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", data_dir, strerror(errno));
-        return KZ_ERR_IO;
-    }
-    snprintf(path, sizeof(path), "%s/kizuna.db", data_dir);
-    uv_loop_init(&loop);
-    struct kz_store_opts so = {.path = path, .max_delay_ms = 50};
-    /* The store's open/migrate chatter is noise for a CLI command. */
-    enum kz_log_level saved = kz_log_min;
-    kz_log_min = saved > KZ_LOG_WARN ? saved : KZ_LOG_WARN;
-    rc = kz_store_open(&loop, &so, &st);
-    if (rc == KZ_OK)
-        kz_store_close(st);
-    kz_log_min = saved;
-    uv_run(&loop, UV_RUN_NOWAIT);
-    uv_loop_close(&loop);
-    if (rc != KZ_OK) {
-        snprintf(err, errlen, "cannot open the database %s", path);
-        return rc;
-    }
-    return kz_userdb_open(path, out, err, errlen);
+int kz_userdb_create(const char *path, struct kz_userdb **out, char *err, size_t errlen)
+{
+    return open_db(path, true, out, err, errlen);
 }
 
 void kz_userdb_close(struct kz_userdb *db)
 {
     if (!db)
         return;
-    sqlite3_close(db->db);
+    kz_store_users_close(db->st);
     free(db);
 }
 
@@ -155,175 +122,95 @@ bool kz_password_verify(const char *hash, const char *password)
 
 /* ---- rows -------------------------------------------------------------- */
 
-static char *col_str(sqlite3_stmt *s, int i)
+static void row_user(const struct kz_store_user *r, struct kz_user *u)
 {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? kz_xstrdup((const char *)t) : NULL;
-}
-
-static void row_user(sqlite3_stmt *s, struct kz_user *u)
-{
-    char *gi = col_str(s, 3), *go = col_str(s, 4), *ro = col_str(s, 5);
-
     memset(u, 0, sizeof(*u));
-    u->id.user = col_str(s, 0);
-    u->id.nation = col_str(s, 1);
-    u->id.clearance = col_str(s, 2);
-    u->id.groups_in = kz_strv_split(gi, &u->id.groups_in_count);
-    u->id.groups_out = kz_strv_split(go, &u->id.groups_out_count);
-    u->id.roles = kz_strv_split(ro, &u->id.roles_count);
-    u->id.command = col_str(s, 6);
-    u->password_hash = col_str(s, 7);
-    free(gi);
-    free(go);
-    free(ro);
-}
-
-#define USER_COLS "user, nation, clearance, groups_in, groups_out, roles, command, password_hash"
-
-static int prepare(struct kz_userdb *db, const char *sql, sqlite3_stmt **s, char *err,
-                   size_t errlen)
-{
-    if (sqlite3_prepare_v2(db->db, sql, -1, s, NULL) != SQLITE_OK)
-        return db_fail(db, "prepare", err, errlen);
-    return KZ_OK;
-}
-
-static int exec_done(struct kz_userdb *db, sqlite3_stmt *s, const char *what, char *err,
-                     size_t errlen)
-{
-    int rc = sqlite3_step(s);
-    int out = rc == SQLITE_DONE ? KZ_OK : db_fail(db, what, err, errlen);
-    sqlite3_finalize(s);
-    return out;
+    u->id.user = kz_xstrdup(r->user);
+    u->id.nation = kz_xstrdup(r->nation);
+    u->id.clearance = kz_xstrdup(r->clearance);
+    u->id.groups_in = kz_strv_split(r->groups_in, &u->id.groups_in_count);
+    u->id.groups_out = kz_strv_split(r->groups_out, &u->id.groups_out_count);
+    u->id.roles = kz_strv_split(r->roles, &u->id.roles_count);
+    u->id.command = r->command ? kz_xstrdup(r->command) : NULL;
+    u->password_hash = r->password_hash ? kz_xstrdup(r->password_hash) : NULL;
 }
 
 int kz_userdb_put(struct kz_userdb *db, const struct kz_identity *id, const char *password,
                   char *err, size_t errlen)
 {
     char hash[crypto_pwhash_STRBYTES];
-    char *gi = strv_join(id->groups_in, id->groups_in_count);
-    char *go = strv_join(id->groups_out, id->groups_out_count);
-    char *ro = strv_join(id->roles, id->roles_count);
-    sqlite3_stmt *s = NULL;
-    int64_t now = kz_now_us();
+    struct kz_store_user r = {
+        .user = id->user,
+        .nation = id->nation,
+        .clearance = id->clearance,
+        .groups_in = strv_join(id->groups_in, id->groups_in_count),
+        .groups_out = strv_join(id->groups_out, id->groups_out_count),
+        .roles = strv_join(id->roles, id->roles_count),
+        .command = id->command,
+        .password_hash = password ? hash : NULL,
+    };
     int rc;
 
     if (password && kz_password_hash(password, hash, sizeof(hash)) != KZ_OK) {
         snprintf(err, errlen, "cannot hash the password");
         rc = KZ_ERR_NOMEM;
-        goto out;
+    } else {
+        rc = kz_store_user_put(db->st, &r, err, errlen);
     }
-    rc = prepare(db,
-                 "INSERT INTO users (" USER_COLS ", created, updated)"
-                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
-                 " ON CONFLICT(user) DO UPDATE SET nation = ?2, clearance = ?3, groups_in = ?4,"
-                 " groups_out = ?5, roles = ?6, command = ?7,"
-                 " password_hash = coalesce(?8, password_hash), updated = ?9",
-                 &s, err, errlen);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(s, 1, id->user, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, id->nation, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, id->clearance, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, gi, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, go, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 6, ro, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 7, id->command, -1, SQLITE_STATIC);
-    if (password)
-        sqlite3_bind_text(s, 8, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 9, now);
-    rc = exec_done(db, s, "insert user", err, errlen);
-out:
-    free(gi);
-    free(go);
-    free(ro);
+    free((char *)r.groups_in);
+    free((char *)r.groups_out);
+    free((char *)r.roles);
     return rc;
+}
+
+static void copy_row(void *ud, const struct kz_store_user *r)
+{
+    row_user(r, ud);
 }
 
 int kz_userdb_get(struct kz_userdb *db, const char *user, struct kz_user *out, char *err,
                   size_t errlen)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = prepare(db, "SELECT " USER_COLS " FROM users WHERE user = ?1", &s, err, errlen);
-
-    if (rc)
-        return rc;
-    sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    if (step == SQLITE_ROW) {
-        row_user(s, out);
-        rc = KZ_OK;
-    } else if (step == SQLITE_DONE) {
-        snprintf(err, errlen, "no user '%s'", user);
-        rc = KZ_ERR_NOTFOUND;
-    } else {
-        rc = db_fail(db, "select user", err, errlen);
-    }
-    sqlite3_finalize(s);
-    return rc;
-}
-
-static int changed_one(struct kz_userdb *db, const char *user, char *err, size_t errlen)
-{
-    if (sqlite3_changes(db->db) > 0)
-        return KZ_OK;
-    snprintf(err, errlen, "no user '%s'", user);
-    return KZ_ERR_NOTFOUND;
+    return kz_store_user_get(db->st, user, copy_row, out, err, errlen);
 }
 
 int kz_userdb_del(struct kz_userdb *db, const char *user, char *err, size_t errlen)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = prepare(db, "DELETE FROM users WHERE user = ?1", &s, err, errlen);
-
-    if (rc)
-        return rc;
-    sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
-    if ((rc = exec_done(db, s, "delete user", err, errlen)) != KZ_OK)
-        return rc;
-    return changed_one(db, user, err, errlen);
+    return kz_store_user_del(db->st, user, err, errlen);
 }
 
 int kz_userdb_set_password(struct kz_userdb *db, const char *user, const char *password, char *err,
                            size_t errlen)
 {
     char hash[crypto_pwhash_STRBYTES];
-    sqlite3_stmt *s = NULL;
-    int rc;
 
     if (kz_password_hash(password, hash, sizeof(hash)) != KZ_OK) {
         snprintf(err, errlen, "cannot hash the password");
         return KZ_ERR_NOMEM;
     }
-    if ((rc = prepare(db, "UPDATE users SET password_hash = ?2, updated = ?3 WHERE user = ?1", &s,
-                      err, errlen)) != KZ_OK)
-        return rc;
-    sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, kz_now_us());
-    if ((rc = exec_done(db, s, "update password", err, errlen)) != KZ_OK)
-        return rc;
-    return changed_one(db, user, err, errlen);
+    return kz_store_user_set_password(db->st, user, hash, err, errlen);
+}
+
+struct each_ctx {
+    void (*fn)(void *ud, const struct kz_user *u);
+    void *ud;
+};
+
+static void each_row(void *ud, const struct kz_store_user *r)
+{
+    struct each_ctx *c = ud;
+    struct kz_user u;
+
+    row_user(r, &u);
+    c->fn(c->ud, &u);
+    kz_user_clear(&u);
 }
 
 int kz_userdb_each(struct kz_userdb *db, void (*fn)(void *ud, const struct kz_user *u), void *ud,
                    char *err, size_t errlen)
 {
-    sqlite3_stmt *s = NULL;
-    struct kz_user u;
-    int rc = prepare(db, "SELECT " USER_COLS " FROM users ORDER BY user", &s, err, errlen);
-
-    if (rc)
-        return rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        row_user(s, &u);
-        fn(ud, &u);
-        kz_user_clear(&u);
-    }
-    rc = rc == SQLITE_DONE ? KZ_OK : db_fail(db, "select users", err, errlen);
-    sqlite3_finalize(s);
-    return rc;
+    struct each_ctx c = {fn, ud};
+    return kz_store_users_each(db->st, each_row, &c, err, errlen);
 }
 
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
@@ -363,53 +250,18 @@ int kz_userdb_check_password(struct kz_userdb *db, const char *user, const char 
 int kz_userdb_add_cert(struct kz_userdb *db, const char *user, const char *serial,
                        int64_t not_after_us, char *err, size_t errlen)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = prepare(db, "INSERT INTO certs (serial, user, issued, not_after) VALUES (?1,?2,?3,?4)",
-                     &s, err, errlen);
-
-    if (rc)
-        return rc;
-    sqlite3_bind_text(s, 1, serial, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, user, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, kz_now_us());
-    sqlite3_bind_int64(s, 4, not_after_us);
-    return exec_done(db, s, "insert cert", err, errlen);
+    return kz_store_cert_add(db->st, user, serial, not_after_us, err, errlen);
 }
 
 int kz_userdb_revoke_user(struct kz_userdb *db, const char *user, unsigned *n, char *err,
                           size_t errlen)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = prepare(db, "UPDATE certs SET revoked = ?2 WHERE user = ?1 AND revoked IS NULL", &s,
-                     err, errlen);
-
-    if (rc)
-        return rc;
-    sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, kz_now_us());
-    if ((rc = exec_done(db, s, "revoke", err, errlen)) != KZ_OK)
-        return rc;
-    *n = (unsigned)sqlite3_changes(db->db);
-    if (*n == 0) {
-        snprintf(err, errlen, "user '%s' has no unrevoked certificate", user);
-        return KZ_ERR_NOTFOUND;
-    }
-    return KZ_OK;
+    return kz_store_certs_revoke(db->st, user, n, err, errlen);
 }
 
 int kz_userdb_each_revoked(struct kz_userdb *db,
                            void (*fn)(void *ud, const char *serial, int64_t revoked_us), void *ud,
                            char *err, size_t errlen)
 {
-    sqlite3_stmt *s = NULL;
-    int rc =
-        prepare(db, "SELECT serial, revoked FROM certs WHERE revoked IS NOT NULL", &s, err, errlen);
-
-    if (rc)
-        return rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        fn(ud, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1));
-    rc = rc == SQLITE_DONE ? KZ_OK : db_fail(db, "select revoked", err, errlen);
-    sqlite3_finalize(s);
-    return rc;
+    return kz_store_certs_each_revoked(db->st, fn, ud, err, errlen);
 }

@@ -83,10 +83,8 @@ int kz_cmd_ca(int argc, char **argv)
     }
     /* Creates DATA and the users table, so `cert issue` can record users. */
     struct kz_userdb *db = NULL;
-    if (kz_userdb_open_data(data, &db, err, sizeof(err)) != KZ_OK) {
-        fprintf(stderr, "kizuna ca init: %s\n", err);
+    if (kz__cli_userdb_open("ca init", NULL, data, &db) != 0)
         return 1;
-    }
     kz_userdb_close(db);
     int rc =
         kz_ca_init(dir, rsa ? KZ_KEY_RSA3072 : KZ_KEY_EC_P256, hosts, org, force, err, sizeof(err));

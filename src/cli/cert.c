@@ -18,7 +18,8 @@ static void usage(FILE *out)
                  "       kizuna cert package --user U --host H [--port P] [--out FILE]\n"
                  "                           [--p12-password P]\n"
                  "\n"
-                 "common: --dir DIR (PKI, default DATA/pki), --data DATA (default ./data)\n"
+                 "common: --dir DIR (PKI, default DATA/pki), --data DATA (default ./data),\n"
+                 "        -c, --config FILE (its store.path names the database)\n"
                  "issue    writes DIR/U.pem, U.key, U.p12 (password default \"atakatak\") and\n"
                  "         records the identity in the users table (same options as user add)\n"
                  "revoke   revokes every certificate of USER and rewrites DIR/crl.pem; a\n"
@@ -28,7 +29,7 @@ static void usage(FILE *out)
 }
 
 struct copts {
-    const char *dir, *data, *user, *host, *out, *pass;
+    const char *dir, *data, *config, *user, *host, *out, *pass;
     int port, days;
     struct kz__cli_idopts ido;
     char dirbuf[512];
@@ -41,6 +42,7 @@ static int parse(int argc, char **argv, struct copts *o)
         KZ__CLI_IDOPTS,
         {"dir", required_argument, NULL, OPT_DIR},
         {"data", required_argument, NULL, OPT_DATA},
+        {"config", required_argument, NULL, 'c'},
         {"user", required_argument, NULL, OPT_USER},
         {"host", required_argument, NULL, OPT_HOST},
         {"port", required_argument, NULL, OPT_PORT},
@@ -53,7 +55,7 @@ static int parse(int argc, char **argv, struct copts *o)
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         if (kz__cli_idopt(&o->ido, c, optarg))
             continue;
         switch (c) {
@@ -62,6 +64,9 @@ static int parse(int argc, char **argv, struct copts *o)
             break;
         case OPT_DATA:
             o->data = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
             break;
         case OPT_USER:
             o->user = optarg;
@@ -165,8 +170,8 @@ static int dispatch(const char *sub, struct copts *o)
     }
     if (strcmp(sub, "package") == 0) {
         rc = package(o, err, sizeof(err));
-    } else if (kz_userdb_open_data(o->data, &db, err, sizeof(err)) != KZ_OK) {
-        rc = 1;
+    } else if ((rc = kz__cli_userdb_open("cert", o->config, o->data, &db)) != 0) {
+        return rc;
     } else {
         rc = strcmp(sub, "issue") == 0 ? issue(o, db, err, sizeof(err))
                                        : revoke(o, db, err, sizeof(err));

@@ -53,4 +53,15 @@ bool kz__cli_idopt(struct kz__cli_idopts *o, int c, const char *arg);
 int kz__cli_idopts_check(const char *cmd, const struct kz__cli_idopts *o);
 void kz__cli_idopts_release(struct kz__cli_idopts *o);
 
+/*
+ * The database file as `kizuna serve -c CONFIG --data DATA` would open it
+ * (store.path of CONFIG, or of the built-in defaults when NULL).  0, or the
+ * exit code (2 bad configuration, 1 otherwise) after printing why for `cmd`.
+ */
+int kz__cli_db_path(const char *cmd, const char *config, const char *data, char *buf, size_t len);
+/* Create DATA if needed and open (creating, migrating) that database: 0 or an exit code. */
+struct kz_userdb;
+int kz__cli_userdb_open(const char *cmd, const char *config, const char *data,
+                        struct kz_userdb **db);
+
 #endif

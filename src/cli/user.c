@@ -2,13 +2,16 @@
  * user.c - `kizuna user add|del|list|passwd`: the users table that maps a
  * certificate CN (or an enrollment login) to an identity.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "auth/auth.h"
 #include "cli/cli.h"
+#include "store/store.h"
 
 static void usage(FILE *out)
 {
@@ -19,7 +22,8 @@ static void usage(FILE *out)
                  "       kizuna user list [--json]\n"
                  "       kizuna user passwd USER [--password P | --password-stdin]\n"
                  "\n"
-                 "common: --data DIR   data directory holding kizuna.db (default ./data)\n"
+                 "common: --data DIR      data directory (default ./data)\n"
+                 "        -c, --config FILE  configuration whose store.path names the database\n"
                  "Clearance: UNCLASSIFIED, CONFIDENTIAL, SECRET or \"TOP SECRET\".  --groups sets\n"
                  "both IN (receive) and OUT (send) groups.  A running server sees changes\n"
                  "within two seconds.  Passwords are stored as Argon2id hashes.\n");
@@ -93,6 +97,50 @@ int kz__cli_idopts_check(const char *cmd, const struct kz__cli_idopts *o)
     return 2;
 }
 
+/* ---- the database -------------------------------------------------------- */
+
+int kz__cli_db_path(const char *cmd, const char *config, const char *data, char *buf, size_t len)
+{
+    struct kz_config *cfg = NULL;
+    char err[1024];
+    int rc = 1;
+
+    if (config ? kz_config_load(config, &cfg, err, sizeof(err)) != KZ_OK
+               : !(cfg = kz_config_default(err, sizeof(err)))) {
+        fprintf(stderr, "kizuna %s: %s\n", cmd, err);
+        return 2;
+    }
+    if (kz_store_path(data, cfg->store->path, buf, len) == KZ_OK)
+        rc = 0;
+    else
+        fprintf(stderr, "kizuna %s: the database path is too long\n", cmd);
+    kz_config_free(cfg);
+    return rc;
+}
+
+int kz__cli_userdb_open(const char *cmd, const char *config, const char *data,
+                        struct kz_userdb **db)
+{
+    char path[4096], err[512];
+    int rc;
+
+    *db = NULL;
+    if ((rc = kz__cli_db_path(cmd, config, data, path, sizeof(path))) != 0)
+        return rc;
+    if (mkdir(data, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "kizuna %s: cannot create %s: %s\n", cmd, data, strerror(errno));
+        return 1;
+    }
+    /* The store's open/migrate chatter is noise for a CLI command. */
+    if (kz_log_min < KZ_LOG_WARN)
+        kz_log_min = KZ_LOG_WARN;
+    if (kz_userdb_create(path, db, err, sizeof(err)) != KZ_OK) {
+        fprintf(stderr, "kizuna %s: %s\n", cmd, err);
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- password input ------------------------------------------------------ */
 
 static char *read_password_stdin(void)
@@ -107,7 +155,7 @@ static char *read_password_stdin(void)
 /* ---- subcommands --------------------------------------------------------- */
 
 struct uopts {
-    const char *data;
+    const char *data, *config;
     const char *password;
     bool password_stdin;
     bool json;
@@ -120,6 +168,7 @@ static int parse(int argc, char **argv, struct uopts *o)
     static const struct option opts[] = {
         KZ__CLI_IDOPTS,
         {"data", required_argument, NULL, OPT_DATA},
+        {"config", required_argument, NULL, 'c'},
         {"password", required_argument, NULL, OPT_PASS},
         {"password-stdin", no_argument, NULL, OPT_PASS_STDIN},
         {"json", no_argument, NULL, OPT_JSON},
@@ -129,12 +178,15 @@ static int parse(int argc, char **argv, struct uopts *o)
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         if (kz__cli_idopt(&o->ido, c, optarg))
             continue;
         switch (c) {
         case OPT_DATA:
             o->data = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
             break;
         case OPT_PASS:
             o->password = optarg;
@@ -220,7 +272,6 @@ int kz_cmd_user(int argc, char **argv)
 {
     struct uopts o = {.data = "data"};
     struct kz_userdb *db = NULL;
-    char err[512];
     int rc;
 
     if (argc < 2 || (strcmp(argv[1], "add") && strcmp(argv[1], "del") && strcmp(argv[1], "list") &&
@@ -238,11 +289,8 @@ int kz_cmd_user(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    if (kz_userdb_open_data(o.data, &db, err, sizeof(err)) != KZ_OK) {
-        fprintf(stderr, "kizuna user: %s\n", err);
-        rc = 1;
+    if ((rc = kz__cli_userdb_open("user", o.config, o.data, &db)) != 0)
         goto out;
-    }
     rc = run(sub, list ? NULL : argv[optind + 1], &o, db);
     kz_userdb_close(db);
 out:

@@ -1,13 +1,13 @@
 /* version.c - `kizuna version`: our version and the libraries linked in. */
 #include <expat.h>
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <uv.h>
 
 #include "cli/cli.h"
 #include "core/core.h"
+#include "store/store.h"
 
 static const char *expat_version(void)
 {
@@ -32,7 +32,7 @@ int kz_cmd_version(int argc, char **argv)
     printf("kizuna %s\n", KZ_VERSION);
     printf("libuv %s\n", uv_version_string());
     printf("expat %s\n", expat_version());
-    printf("sqlite %s\n", sqlite3_libversion());
+    printf("sqlite %s\n", kz_store_sqlite_version());
     printf("jansson %s\n", jansson_version_str());
     return 0;
 }

@@ -3,8 +3,9 @@
  * the previous record's hash and its own fields, so removing or editing a
  * record breaks the chain that kz_store_audit_verify() walks.
  *
- * These calls take the database lock and run on the caller's thread: they
- * are for startup and the CLI, never for the event loop's hot path.
+ * kz_store_audit writes through the store thread, in its batches; the
+ * reads below borrow the store's connection under its lock on the caller's
+ * thread.  All of them block: startup and the CLI, never the loop's hot path.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -46,61 +47,81 @@ static const char *text(sqlite3_stmt *s, int col)
     return t ? (const char *)t : "";
 }
 
+static const char sql_last[] = "SELECT hash FROM audit ORDER BY id DESC LIMIT 1";
+static const char sql_insert[] = "INSERT INTO audit(time, actor, action, object, detail,"
+                                 " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+struct audit_job {
+    struct kz__job job;
+    int64_t time;
+    const char *actor, *action, *object, *detail; /* in data[] */
+    char data[];
+};
+
 static int last_hash(struct kz__db *db, char out[HASH_HEX])
 {
-    sqlite3_stmt *s = NULL;
-    int rc =
-        sqlite3_prepare_v2(db->db, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1", -1, &s, NULL);
+    sqlite3_stmt *s = kz__db_stmt(db, sql_last);
+    int rc;
+
+    if (!s)
+        return SQLITE_ERROR;
     snprintf(out, HASH_HEX, "%s", GENESIS);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+    if ((rc = sqlite3_step(s)) == SQLITE_ROW)
         snprintf(out, HASH_HEX, "%s", text(s, 0));
-    sqlite3_finalize(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KZ_OK : kz__db_fail(db, "audit: last", rc);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? SQLITE_DONE : rc;
 }
 
-static int insert(struct kz__db *db, const char *actor, const char *action, const char *object,
-                  const char *detail)
+/* In the batch's transaction, so the last hash cannot change under us. */
+static int write_record(struct kz__db *db, struct kz__job *job)
 {
+    const struct audit_job *a = (const struct audit_job *)job;
     char prev[HASH_HEX], hash[HASH_HEX];
-    sqlite3_stmt *s = NULL;
-    int64_t now = kz_now_us();
+    sqlite3_stmt *s;
     int rc = last_hash(db, prev);
 
-    if (rc != KZ_OK)
+    if (rc != SQLITE_DONE)
         return rc;
-    chain_hash(prev, now, actor, action, object, detail, hash);
-    rc = sqlite3_prepare_v2(db->db,
-                            "INSERT INTO audit(time, actor, action, object, detail, prev_hash, "
-                            "hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            -1, &s, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(s, 1, now);
-        sqlite3_bind_text(s, 2, actor, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, object, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 5, detail, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 6, prev, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 7, hash, -1, SQLITE_STATIC);
-        rc = sqlite3_step(s);
-    }
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? KZ_OK : kz__db_fail(db, "audit: insert", rc);
+    if (!(s = kz__db_stmt(db, sql_insert)))
+        return SQLITE_ERROR;
+    chain_hash(prev, a->time, a->actor, a->action, a->object, a->detail, hash);
+    sqlite3_bind_int64(s, 1, a->time);
+    kz__bind_text(s, 2, a->actor);
+    kz__bind_text(s, 3, a->action);
+    kz__bind_text(s, 4, a->object);
+    kz__bind_text(s, 5, a->detail);
+    kz__bind_text(s, 6, prev);
+    kz__bind_text(s, 7, hash);
+    return kz__db_step(s);
 }
+
+static const struct kz__job_ops append_ops = {
+    .table = "audit",
+    .write = write_record,
+};
 
 int kz_store_audit(struct kz_store *st, const char *actor, const char *action, const char *object,
                    const char *detail)
 {
+    struct audit_job *a;
+    char *p;
     int rc;
 
+    if (!actor || !action || !object || !detail)
+        return KZ_ERR_INVAL;
     if (sodium_init() < 0)
         return KZ_ERR_IO;
-    uv_mutex_lock(&st->db_mu);
-    /* IMMEDIATE: the last hash must not change between read and insert. */
-    rc = sqlite3_exec(st->db.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
-             ? insert(&st->db, actor, action, object, detail)
-             : KZ_ERR_DB;
-    sqlite3_exec(st->db.db, rc == KZ_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
-    uv_mutex_unlock(&st->db_mu);
+    a = kz__job_new(&append_ops, sizeof(*a),
+                    kz__str_size(actor) + kz__str_size(action) + kz__str_size(object) +
+                        kz__str_size(detail));
+    p = a->data;
+    a->time = kz_now_us();
+    a->actor = kz__pack_str(&p, actor);
+    a->action = kz__pack_str(&p, action);
+    a->object = kz__pack_str(&p, object);
+    a->detail = kz__pack_str(&p, detail);
+    rc = kz__store_run_sync(st, &a->job);
+    kz__job_free(&a->job);
     return rc;
 }
 

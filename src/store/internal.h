@@ -2,11 +2,17 @@
  * internal.h - what the store's source files share.  Other folders include
  * store/store.h only.
  *
+ * The store grows by tables: each table's file (events.c, tracks.c,
+ * readiness.c, audit.c, ...) packs its work into jobs and gives them a
+ * struct kz__job_ops saying how to write, read, answer and free them.  The
+ * generic parts (queue.c, thread.c, batch.c, sqlite.c, store.c) never look
+ * inside a job.  A new table is one file with its ops and public calls, plus
+ * its CREATE TABLE appended to migrate.c.
+ *
  * Threads: the loop thread builds jobs and pushes them under st->mu; the
- * store thread pops them, writes them with st->db_mu held, and pushes
- * finished jobs that carry a callback onto st->done for the loop thread.
- * A job belongs to exactly one list at a time, and whoever pops it last
- * frees it with kz__job_free().
+ * store thread pops them, runs them with st->db_mu held, and hands finished
+ * jobs back (thread.c: complete()).  A job belongs to exactly one list at a
+ * time, and whoever holds it last frees it with kz__job_free().
  */
 #ifndef KZ_STORE_INTERNAL_H
 #define KZ_STORE_INTERNAL_H
@@ -18,9 +24,49 @@
 /* Retention runs at most this often (tests lower it before kz_store_open). */
 extern int64_t kz__store_retention_every_us;
 
-enum kz__job_kind { KZ__JOB_APPEND, KZ__JOB_DELETE, KZ__JOB_QUERY, KZ__JOB_READINESS };
+struct kz__db;
+struct kz__job;
 
-/* One event to log; the strings point into the owning job's data[]. */
+/*
+ * How one kind of job runs.  Exactly one of write and read is set: a write
+ * job joins the batches (one transaction, acknowledged after COMMIT), a
+ * read job runs on its own between batches.  Store thread unless noted.
+ */
+struct kz__job_ops {
+    const char *table; /* for log lines: "INSERT INTO <table>" */
+    /* Returns SQLITE_DONE, or the failing statement's code: a constraint
+     * failure refuses this job alone, anything else fails the batch. */
+    int (*write)(struct kz__db *db, struct kz__job *job);
+    /* After every write of a batch and before its COMMIT, each distinct
+     * after_writes of the batch's jobs runs once; SQLITE_DONE or an error. */
+    int (*after_writes)(struct kz__db *db, struct kz__job *batch);
+    /* Sets job->status (and whatever results the job carries). */
+    void (*read)(struct kz__db *db, struct kz__job *job);
+    /* Loop thread: report the outcome.  NULL: job->ack(job->ud, status). */
+    void (*deliver)(struct kz__job *job);
+    /* Free what the job owns beyond its own allocation; may be NULL. */
+    void (*release)(struct kz__job *job);
+    bool counted; /* counts in kz_store_stats appended/committed */
+};
+
+/*
+ * The head of every job.  A table embeds it first in its own struct (so
+ * free(job) frees the whole allocation) and usually packs its strings after
+ * it: one malloc on the loop thread, one free later.
+ */
+struct kz__job {
+    struct kz__job *next;
+    const struct kz__job_ops *ops;
+    int status;        /* written by the store thread */
+    int64_t queued_us; /* kz_mono_us() when queued */
+    size_t batch_pos;  /* store thread: position in its batch */
+    bool notify;       /* someone waits for deliver() */
+    uv_sem_t *wait;    /* kz__store_run_sync: posted instead of deliver() */
+    kz_store_ack_cb ack;
+    void *ud;
+};
+
+/* One event (events.c) or one track deletion (tracks.c, uid only). */
 struct kz__rec {
     uint64_t seq; /* 0: let the database pick one */
     int64_t time, start, stale, recv_time;
@@ -28,43 +74,37 @@ struct kz__rec {
     size_t xml_len;
 };
 
-struct kz__query {
-    struct kz_store_query q;   /* strings point into the job's data[] */
-    struct kz_store_row *rows; /* filled on the store thread */
-    size_t n_rows, cap_rows;
-};
-
-struct kz__job {
-    struct kz__job *next;
-    enum kz__job_kind kind;
-    int status;        /* written by the store thread */
-    int64_t queued_us; /* kz_mono_us() when queued */
-    size_t batch_pos;  /* store thread: position in its batch */
-    void *ud;
-    kz_store_ack_cb ack;    /* APPEND and READINESS, may be NULL */
-    kz_store_query_cb done; /* QUERY */
-    union {
-        struct kz__rec rec; /* APPEND; DELETE uses rec.uid only */
-        struct kz__query query;
-        struct kz_store_readiness rd; /* READINESS; strings in data[] */
-    } u;
+struct kz__rec_job {
+    struct kz__job job;
+    struct kz__rec rec; /* strings point into data[] */
     char data[];
 };
+
+/* events.c, tracks.c: tracks.c picks these jobs out of a batch. */
+extern const struct kz__job_ops kz__event_append_ops;
+extern const struct kz__job_ops kz__track_delete_ops;
+/* tracks.c: apply a batch's events and deletions to the tracks table. */
+int kz__tracks_after_writes(struct kz__db *db, struct kz__job *batch);
 
 struct kz__jobq {
     struct kz__job *head, **tail;
     size_t n;
 };
 
-/* The connection and its reusable statements; used under st->db_mu. */
+#define KZ__DB_MAX_STMTS 32
+
+/* The connection and its cached statements; used under st->db_mu. */
 struct kz__db {
     sqlite3 *db;
     sqlite3_stmt *begin, *commit, *rollback;
-    sqlite3_stmt *ins_event, *up_track, *del_track;
-    sqlite3_stmt *ins_readiness;
     sqlite3_stmt *page_count, *freelist_count;
     int64_t page_size;
-    struct kz__job **scratch; /* batch.c: tracks work, reused between batches */
+    struct {
+        const char *sql; /* compared by address: a table's static string */
+        sqlite3_stmt *stmt;
+    } cache[KZ__DB_MAX_STMTS];
+    size_t n_cache;
+    struct kz__job **scratch; /* after_writes hooks: reused between batches */
     size_t scratch_cap;
 };
 
@@ -75,10 +115,11 @@ struct kz_store {
 
     uv_mutex_t mu;          /* everything down to `stats` */
     uv_cond_t cond;         /* store thread sleeps here */
-    struct kz__jobq writes; /* appends and deletes, in order */
+    struct kz__jobq writes; /* write jobs, in order */
     struct kz__jobq queries;
     struct kz__jobq done;
     bool stopping;
+    unsigned urgent;        /* queued writes someone blocks on: commit now */
     int64_t inflight_since; /* queued_us of the oldest record being written, 0 = none */
     struct kz_store_stats stats;
 
@@ -98,42 +139,69 @@ void kz__jobq_init(struct kz__jobq *q);
 void kz__jobq_push(struct kz__jobq *q, struct kz__job *job);
 /* Detach up to `max` jobs from the head, as a NULL-terminated list. */
 struct kz__job *kz__jobq_take(struct kz__jobq *q, size_t max);
+/*
+ * A zeroed job of `size` bytes (the table's struct, head first) plus
+ * `extra` bytes for strings; never NULL.
+ */
+void *kz__job_new(const struct kz__job_ops *ops, size_t size, size_t extra);
 void kz__job_free(struct kz__job *job);
-/* New jobs holding copies of their arguments (see kz_store_append & co). */
-struct kz__job *kz__job_append(const struct kz_event *ev, const char *xml, size_t xml_len);
-struct kz__job *kz__job_delete(const char *uid);
-struct kz__job *kz__job_query(const struct kz_store_query *q);
-struct kz__job *kz__job_readiness(const struct kz_store_readiness *r);
+/* Bytes kz__pack_str needs for `s` (0 for NULL). */
+size_t kz__str_size(const char *s);
+/* Copy s[0..len) and a NUL to *p and advance it; NULL stays NULL. */
+const char *kz__pack(char **p, const char *s, size_t len);
+const char *kz__pack_str(char **p, const char *s);
+
+/* store.c: the loop-thread side. */
+/* Queue a write (kz__job_ops.write) or read job; never blocks on the database. */
+void kz__store_submit(struct kz_store *st, struct kz__job *job);
+/* Answer a job without running it (bad arguments), from the loop, later. */
+void kz__store_finish_early(struct kz_store *st, struct kz__job *job, int status);
+/*
+ * Queue the job, wait until it has run (for a write: committed) and return
+ * its status; the caller still owns the job and frees it.  Any thread but
+ * the store thread; a write is committed at once, not after max_delay.
+ */
+int kz__store_run_sync(struct kz_store *st, struct kz__job *job);
 
 /* thread.c */
 void kz__store_main(void *arg);
 
-/* sqlite.c: KZ_OK, KZ_ERR_IO (cannot open the file) or KZ_ERR_DB. */
-int kz__db_open(struct kz__db *db, const char *path);
+/*
+ * sqlite.c: open (creating the file only when `create`), tune and migrate a
+ * connection; every connection to the database comes through here.
+ * KZ_OK, KZ_ERR_IO (cannot open the file) or KZ_ERR_DB.
+ */
+int kz__db_open(struct kz__db *db, const char *path, bool create);
 void kz__db_close(struct kz__db *db);
+/*
+ * The connection's prepared statement for `sql`, which must be a string
+ * that lives as long as the process (a table's static SQL); prepared on
+ * first use, reset after each kz__db_step.  NULL (logged) on error.
+ */
+sqlite3_stmt *kz__db_stmt(struct kz__db *db, const char *sql);
 /* sqlite3_step() then sqlite3_reset(); returns the step's code. */
 int kz__db_step(sqlite3_stmt *s);
-
-/* batch.c: write one batch in one transaction; sets every job's status. */
-int kz__db_write(struct kz__db *db, struct kz__job *batch);
+/* Bind a string, or NULL when v is NULL; the string must outlive the step. */
+void kz__bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Log a failed call with the connection's message; returns KZ_ERR_DB. */
+int kz__db_fail(struct kz__db *db, const char *what, int rc);
 /* Bytes in pages that hold data (excludes the free list); -1 on error. */
 int64_t kz__db_used_bytes(struct kz__db *db);
 int64_t kz__db_file_bytes(struct kz__db *db);
-int kz__db_load(struct kz__db *db, int64_t now_us, kz_store_track_fn fn, void *ud,
-                uint64_t *max_seq);
-/* Log a failed call with the connection's message; returns KZ_ERR_DB. */
-int kz__db_fail(struct kz__db *db, const char *what, int rc);
 
-/* readiness.c: sqlite3_step()'s code for the insert; the load behind kz_store_readiness_load. */
-extern const char kz__sql_ins_readiness[];
-int kz__db_insert_readiness(struct kz__db *db, const struct kz_store_readiness *r);
-int kz__db_load_readiness(struct kz__db *db, kz_store_readiness_fn fn, void *ud);
+/* batch.c: write one batch in one transaction; sets every job's status. */
+int kz__db_write(struct kz__db *db, struct kz__job *batch);
 
 /* migrate.c */
 int kz__db_migrate(struct kz__db *db);
 
-/* query.c: runs on the store thread, fills job->u.query and job->status. */
-void kz__db_query(struct kz__db *db, struct kz__job *job);
+/* query.c: the events read behind kz_store_query. */
+struct kz__query {
+    struct kz_store_query q;   /* strings point into the job's data[] */
+    struct kz_store_row *rows; /* filled on the store thread */
+    size_t n_rows, cap_rows;
+};
+int kz__db_query(struct kz__db *db, struct kz__query *qq);
 void kz__query_rows_free(struct kz__query *q);
 
 /* retention.c: sets *more when it stopped before reaching its targets. */

@@ -144,8 +144,13 @@ out:
 
 int kz__db_migrate(struct kz__db *db)
 {
+    int64_t v = 0;
     bool done = false;
-    int err = KZ_OK;
+    int err = user_version(db, &v);
+
+    /* Current already (every open but the first): no write lock needed. */
+    if (err != KZ_OK || v == (int64_t)KZ_ARRAY_LEN(migrations))
+        return err;
 
     while (!done && err == KZ_OK)
         err = step(db, &done);

@@ -1,7 +1,7 @@
 /*
- * query.c - GET /api/v1/events on the store thread.  The statement is built
- * per query: queries are rare next to appends, and each filter left out is
- * one the planner need not consider.
+ * query.c - GET /api/v1/events on the store thread (events.c's read).
+ * The statement is built per query: queries are rare next to appends, and
+ * each filter left out is one the planner need not consider.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -120,13 +120,12 @@ void kz__query_rows_free(struct kz__query *q)
     q->n_rows = q->cap_rows = 0;
 }
 
-void kz__db_query(struct kz__db *db, struct kz__job *job)
+int kz__db_query(struct kz__db *db, struct kz__query *qq)
 {
-    struct kz__query *qq = &job->u.query;
     struct kz_sbuf sql = KZ_SBUF_INIT;
     struct type_filter tf;
     sqlite3_stmt *s = NULL;
-    int rc;
+    int rc, err;
 
     type_filter_init(&tf, qq->q.type);
     build_sql(&sql, &qq->q, &tf);
@@ -137,10 +136,11 @@ void kz__db_query(struct kz__db *db, struct kz__job *job)
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         add_row(qq, s);
 out:
-    job->status = rc == SQLITE_DONE ? KZ_OK : kz__db_fail(db, "SELECT FROM events", rc);
-    if (job->status != KZ_OK)
+    err = rc == SQLITE_DONE ? KZ_OK : kz__db_fail(db, "SELECT FROM events", rc);
+    if (err != KZ_OK)
         kz__query_rows_free(qq);
     sqlite3_finalize(s);
     free(tf.end);
     kz_sbuf_release(&sql);
+    return err;
 }

@@ -1,7 +1,8 @@
 /*
  * queue.c - jobs and the lists that carry them between threads.  A job is
- * one allocation: the struct followed by copies of its strings, so queueing
- * an event costs one malloc on the loop thread and one free later.
+ * one allocation: the table's struct (the generic head first) followed by
+ * copies of its strings, so queueing costs one malloc on the loop thread
+ * and one free later.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,20 +41,32 @@ struct kz__job *kz__jobq_take(struct kz__jobq *q, size_t max)
     return first;
 }
 
+void *kz__job_new(const struct kz__job_ops *ops, size_t size, size_t extra)
+{
+    struct kz__job *job;
+
+    KZ_ASSERT(size >= sizeof(*job));
+    KZ_ASSERT((ops->write != NULL) != (ops->read != NULL));
+    job = kz_xmalloc(size + extra);
+    memset(job, 0, size);
+    job->ops = ops;
+    job->queued_us = kz_mono_us();
+    return job;
+}
+
 void kz__job_free(struct kz__job *job)
 {
-    if (job->kind == KZ__JOB_QUERY)
-        kz__query_rows_free(&job->u.query);
+    if (job->ops->release)
+        job->ops->release(job);
     free(job);
 }
 
-static size_t size_of(const char *s)
+size_t kz__str_size(const char *s)
 {
     return s ? strlen(s) + 1 : 0;
 }
 
-/* Copy `s` to *p and advance it; NULL stays NULL. */
-static const char *pack(char **p, const char *s, size_t len)
+const char *kz__pack(char **p, const char *s, size_t len)
 {
     char *r = *p;
 
@@ -65,79 +78,7 @@ static const char *pack(char **p, const char *s, size_t len)
     return r;
 }
 
-static const char *pack_str(char **p, const char *s)
+const char *kz__pack_str(char **p, const char *s)
 {
-    return s ? pack(p, s, strlen(s)) : NULL;
-}
-
-static struct kz__job *job_new(enum kz__job_kind kind, size_t extra)
-{
-    struct kz__job *job = kz_xmalloc(sizeof(*job) + extra);
-
-    memset(job, 0, sizeof(*job));
-    job->kind = kind;
-    job->queued_us = kz_mono_us();
-    return job;
-}
-
-struct kz__job *kz__job_append(const struct kz_event *ev, const char *xml, size_t xml_len)
-{
-    size_t extra = size_of(ev->uid) + size_of(ev->type) + size_of(ev->access) +
-                   size_of(ev->origin_input) + size_of(ev->origin_user) + xml_len + 1;
-    struct kz__job *job = job_new(KZ__JOB_APPEND, extra);
-    struct kz__rec *r = &job->u.rec;
-    char *p = job->data;
-
-    r->seq = ev->seq;
-    r->time = ev->time;
-    r->start = ev->start;
-    r->stale = ev->stale;
-    r->recv_time = ev->recv_time;
-    r->uid = pack_str(&p, ev->uid);
-    r->type = pack_str(&p, ev->type);
-    r->label = pack_str(&p, ev->access);
-    r->origin_input = pack_str(&p, ev->origin_input);
-    r->origin_user = pack_str(&p, ev->origin_user);
-    r->xml = pack(&p, xml ? xml : "", xml ? xml_len : 0);
-    r->xml_len = xml ? xml_len : 0;
-    return job;
-}
-
-struct kz__job *kz__job_delete(const char *uid)
-{
-    struct kz__job *job = job_new(KZ__JOB_DELETE, size_of(uid));
-    char *p = job->data;
-
-    job->u.rec.uid = pack_str(&p, uid);
-    return job;
-}
-
-struct kz__job *kz__job_query(const struct kz_store_query *q)
-{
-    struct kz__job *job = job_new(KZ__JOB_QUERY, size_of(q->uid) + size_of(q->type));
-    struct kz_store_query *c = &job->u.query.q;
-    char *p = job->data;
-
-    *c = *q;
-    c->uid = pack_str(&p, q->uid);
-    c->type = pack_str(&p, q->type);
-    return job;
-}
-
-struct kz__job *kz__job_readiness(const struct kz_store_readiness *r)
-{
-    size_t extra = size_of(r->unit) + size_of(r->override_reason) + size_of(r->remarks) +
-                   size_of(r->label) + size_of(r->originator) + size_of(r->reporter);
-    struct kz__job *job = job_new(KZ__JOB_READINESS, extra);
-    struct kz_store_readiness *c = &job->u.rd;
-    char *p = job->data;
-
-    *c = *r;
-    c->unit = pack_str(&p, r->unit);
-    c->override_reason = pack_str(&p, r->override_reason);
-    c->remarks = pack_str(&p, r->remarks);
-    c->label = pack_str(&p, r->label);
-    c->originator = pack_str(&p, r->originator);
-    c->reporter = pack_str(&p, r->reporter);
-    return job;
+    return s ? kz__pack(p, s, strlen(s)) : NULL;
 }

@@ -1,28 +1,29 @@
 /*
  * readiness.c - the readiness table: one row per report, written in the
- * store thread's batches (batch.c) and read back once at startup.  Rows are
+ * store thread's batches and read back once at startup.  Rows are
  * never updated; the history per unit is the rows in id (commit) order.
  */
 #include "store/internal.h"
 
-const char kz__sql_ins_readiness[] =
+static const char sql_insert[] =
     "INSERT INTO readiness(unit, time, recv_time, p, s, r, t, overall, override_reason,"
     " remarks, label, originator, reporter)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
+struct readiness_job {
+    struct kz__job job;
+    struct kz_store_readiness rd; /* strings point into data[] */
+    char data[];
+};
 
-int kz__db_insert_readiness(struct kz__db *db, const struct kz_store_readiness *r)
+static int write_report(struct kz__db *db, struct kz__job *job)
 {
-    sqlite3_stmt *s = db->ins_readiness;
+    const struct kz_store_readiness *r = &((struct readiness_job *)job)->rd;
+    sqlite3_stmt *s = kz__db_stmt(db, sql_insert);
 
-    bind_text(s, 1, r->unit);
+    if (!s)
+        return SQLITE_ERROR;
+    kz__bind_text(s, 1, r->unit);
     sqlite3_bind_int64(s, 2, r->time_us);
     sqlite3_bind_int64(s, 3, r->recv_us);
     sqlite3_bind_int(s, 4, r->p);
@@ -30,13 +31,54 @@ int kz__db_insert_readiness(struct kz__db *db, const struct kz_store_readiness *
     sqlite3_bind_int(s, 6, r->r);
     sqlite3_bind_int(s, 7, r->t);
     sqlite3_bind_int(s, 8, r->overall);
-    bind_text(s, 9, r->override_reason);
-    bind_text(s, 10, r->remarks);
-    bind_text(s, 11, r->label);
-    bind_text(s, 12, r->originator);
-    bind_text(s, 13, r->reporter);
+    kz__bind_text(s, 9, r->override_reason);
+    kz__bind_text(s, 10, r->remarks);
+    kz__bind_text(s, 11, r->label);
+    kz__bind_text(s, 12, r->originator);
+    kz__bind_text(s, 13, r->reporter);
     return kz__db_step(s);
 }
+
+static const struct kz__job_ops append_ops = {
+    .table = "readiness",
+    .write = write_report,
+};
+
+static struct kz__job *report_job(const struct kz_store_readiness *r)
+{
+    size_t extra = kz__str_size(r->unit) + kz__str_size(r->override_reason) +
+                   kz__str_size(r->remarks) + kz__str_size(r->label) + kz__str_size(r->originator) +
+                   kz__str_size(r->reporter);
+    struct readiness_job *j = kz__job_new(&append_ops, sizeof(*j), extra);
+    struct kz_store_readiness *c = &j->rd;
+    char *p = j->data;
+
+    *c = *r;
+    c->unit = kz__pack_str(&p, r->unit);
+    c->override_reason = kz__pack_str(&p, r->override_reason);
+    c->remarks = kz__pack_str(&p, r->remarks);
+    c->label = kz__pack_str(&p, r->label);
+    c->originator = kz__pack_str(&p, r->originator);
+    c->reporter = kz__pack_str(&p, r->reporter);
+    return &j->job;
+}
+
+void kz_store_readiness_append(struct kz_store *st, const struct kz_store_readiness *r,
+                               kz_store_ack_cb cb, void *ud)
+{
+    struct kz__job *job = report_job(r);
+
+    job->ack = cb;
+    job->ud = ud;
+    job->notify = cb != NULL;
+    if (!r->unit || !r->label || !r->originator) {
+        kz__store_finish_early(st, job, KZ_ERR_INVAL);
+        return;
+    }
+    kz__store_submit(st, job);
+}
+
+/* ---- startup ------------------------------------------------------------- */
 
 static const char *col_text(sqlite3_stmt *s, int i)
 {
@@ -48,7 +90,7 @@ static uint8_t col_level(sqlite3_stmt *s, int i)
     return (uint8_t)sqlite3_column_int(s, i);
 }
 
-int kz__db_load_readiness(struct kz__db *db, kz_store_readiness_fn fn, void *ud)
+static int load(struct kz__db *db, kz_store_readiness_fn fn, void *ud)
 {
     static const char sql[] = "SELECT unit, time, recv_time, p, s, r, t, overall,"
                               " override_reason, remarks, label, originator, reporter"
@@ -77,4 +119,14 @@ int kz__db_load_readiness(struct kz__db *db, kz_store_readiness_fn fn, void *ud)
     }
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? KZ_OK : kz__db_fail(db, "SELECT FROM readiness", rc);
+}
+
+int kz_store_readiness_load(struct kz_store *st, kz_store_readiness_fn fn, void *ud)
+{
+    int err;
+
+    uv_mutex_lock(&st->db_mu);
+    err = load(&st->db, fn, ud);
+    uv_mutex_unlock(&st->db_mu);
+    return err;
 }

@@ -1,9 +1,11 @@
 /*
- * sqlite.c - the SQLite connection: open and tune it, measure it, read the
- * tracks back at startup.  The write path is in batch.c.
+ * sqlite.c - the SQLite connection: open and tune it, cache the tables'
+ * statements, measure it.  The write path is in batch.c, the SQL of each
+ * table in that table's file.
  *
- * Every function here runs with st->db_mu held (store thread, or the caller
- * of kz_store_load), so the connection is opened without SQLite's own mutex.
+ * A connection is used by one thread at a time: the store's under st->db_mu
+ * (store thread, or the caller of kz_store_load & co), a users connection
+ * (users.c) by its opener.  So it is opened without SQLite's own mutex.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,19 +14,6 @@
 
 /* Long enough to ride out another process (kizuna cert issue, backups). */
 #define BUSY_TIMEOUT_MS 5000
-
-static const char sql_ins_event[] =
-    "INSERT INTO events(seq, uid, type, time, start, stale, recv_time, label,"
-    " origin_input, origin_user, xml) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-
-/* An older event arriving late must not replace a newer one. */
-static const char sql_up_track[] =
-    "INSERT INTO tracks(uid, seq, type, stale, label, origin_input, origin_user, xml)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-    " ON CONFLICT(uid) DO UPDATE SET seq = excluded.seq, type = excluded.type,"
-    " stale = excluded.stale, label = excluded.label,"
-    " origin_input = excluded.origin_input, origin_user = excluded.origin_user,"
-    " xml = excluded.xml WHERE excluded.seq > tracks.seq";
 
 int kz__db_fail(struct kz__db *db, const char *what, int rc)
 {
@@ -127,19 +116,39 @@ static int prepare_all(struct kz__db *db)
     if (prepare(db, "BEGIN IMMEDIATE", &db->begin) != KZ_OK ||
         prepare(db, "COMMIT", &db->commit) != KZ_OK ||
         prepare(db, "ROLLBACK", &db->rollback) != KZ_OK ||
-        prepare(db, sql_ins_event, &db->ins_event) != KZ_OK ||
-        prepare(db, sql_up_track, &db->up_track) != KZ_OK ||
-        prepare(db, "DELETE FROM tracks WHERE uid = ?1", &db->del_track) != KZ_OK ||
-        prepare(db, kz__sql_ins_readiness, &db->ins_readiness) != KZ_OK ||
         prepare(db, "PRAGMA page_count", &db->page_count) != KZ_OK ||
         prepare(db, "PRAGMA freelist_count", &db->freelist_count) != KZ_OK)
         return KZ_ERR_DB;
     return KZ_OK;
 }
 
-int kz__db_open(struct kz__db *db, const char *path)
+sqlite3_stmt *kz__db_stmt(struct kz__db *db, const char *sql)
 {
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    sqlite3_stmt *s = NULL;
+
+    for (size_t i = 0; i < db->n_cache; i++)
+        if (db->cache[i].sql == sql)
+            return db->cache[i].stmt;
+    KZ_ASSERT(db->n_cache < KZ__DB_MAX_STMTS);
+    if (prepare(db, sql, &s) != KZ_OK)
+        return NULL;
+    db->cache[db->n_cache].sql = sql;
+    db->cache[db->n_cache++].stmt = s;
+    return s;
+}
+
+void kz__bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+int kz__db_open(struct kz__db *db, const char *path, bool create)
+{
+    const int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     int rc, err;
 
     memset(db, 0, sizeof(*db));
@@ -162,16 +171,18 @@ fail:
 
 void kz__db_close(struct kz__db *db)
 {
+    sqlite3_stmt **stmts[] = {&db->begin, &db->commit, &db->rollback, &db->page_count,
+                              &db->freelist_count};
+
     KZ_FREE(db->scratch);
     db->scratch_cap = 0;
-    sqlite3_stmt **stmts[] = {&db->begin,      &db->commit,         &db->rollback,
-                              &db->ins_event,  &db->up_track,       &db->del_track,
-                              &db->page_count, &db->freelist_count, &db->ins_readiness};
-
     for (size_t i = 0; i < KZ_ARRAY_LEN(stmts); i++) {
         sqlite3_finalize(*stmts[i]);
         *stmts[i] = NULL;
     }
+    for (size_t i = 0; i < db->n_cache; i++)
+        sqlite3_finalize(db->cache[i].stmt);
+    db->n_cache = 0;
     if (db->db && sqlite3_close(db->db) != SQLITE_OK)
         kz__db_fail(db, "sqlite3_close()", sqlite3_errcode(db->db));
     db->db = NULL;
@@ -202,38 +213,7 @@ int64_t kz__db_used_bytes(struct kz__db *db)
     return (pages - free_pages) * db->page_size;
 }
 
-static const char *col_text(sqlite3_stmt *s, int i)
+const char *kz_store_sqlite_version(void)
 {
-    return (const char *)sqlite3_column_text(s, i);
-}
-
-int kz__db_load(struct kz__db *db, int64_t now_us, kz_store_track_fn fn, void *ud,
-                uint64_t *max_seq)
-{
-    static const char sql_tracks[] = "SELECT seq, xml, label, origin_input, origin_user"
-                                     " FROM tracks WHERE stale > ?1 ORDER BY seq";
-    /* Tracks count too: retention may have emptied the events table. */
-    static const char sql_max[] = "SELECT max(coalesce((SELECT max(seq) FROM events), 0),"
-                                  " coalesce((SELECT max(seq) FROM tracks), 0))";
-    sqlite3_stmt *s = NULL;
-    int64_t max = 0;
-    int rc, err;
-
-    if ((err = pragma_int(db, sql_max, &max)) != KZ_OK)
-        return err;
-    rc = sqlite3_prepare_v2(db->db, sql_tracks, -1, &s, NULL);
-    if (rc != SQLITE_OK)
-        goto out;
-    sqlite3_bind_int64(s, 1, now_us);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        fn(ud, (uint64_t)sqlite3_column_int64(s, 0), col_text(s, 1),
-           (size_t)sqlite3_column_bytes(s, 1), col_text(s, 2), col_text(s, 3), col_text(s, 4));
-    }
-out:
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
-        return kz__db_fail(db, "SELECT FROM tracks", rc);
-    if (max_seq)
-        *max_seq = (uint64_t)max;
-    return KZ_OK;
+    return sqlite3_libversion();
 }

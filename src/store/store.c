@@ -2,23 +2,18 @@
  * store.c - the loop-thread side of the store: open and close, queueing
  * work, and delivering completions through the async handle.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/internal.h"
 
-#define DEFAULT_DELAY_MS 50
-#define QUERY_MAX_LIMIT 10000
-
 static void deliver(struct kz__job *job)
 {
-    if (job->kind == KZ__JOB_QUERY) {
-        const struct kz__query *q = &job->u.query;
-        job->done(job->ud, job->status, job->status == KZ_OK ? q->rows : NULL,
-                  job->status == KZ_OK ? q->n_rows : 0);
-    } else if (job->ack) {
+    if (job->ops->deliver)
+        job->ops->deliver(job);
+    else if (job->ack)
         job->ack(job->ud, job->status);
-    }
     kz__job_free(job);
 }
 
@@ -47,7 +42,7 @@ static void on_async(uv_async_t *h)
  * Callbacks always run from the loop, never from inside the call that
  * queued them, so a caller may hold locks or half-built state around it.
  */
-static void finish_early(struct kz_store *st, struct kz__job *job, int status)
+void kz__store_finish_early(struct kz_store *st, struct kz__job *job, int status)
 {
     job->status = status;
     uv_mutex_lock(&st->mu);
@@ -56,29 +51,48 @@ static void finish_early(struct kz_store *st, struct kz__job *job, int status)
     uv_async_send(&st->async);
 }
 
-static void submit(struct kz_store *st, struct kz__jobq *q, struct kz__job *job)
+void kz__store_submit(struct kz_store *st, struct kz__job *job)
 {
+    struct kz__jobq *q = job->ops->write ? &st->writes : &st->queries;
     bool wake;
 
     uv_mutex_lock(&st->mu);
     if (st->stopping) {
         /* Only reachable from a callback run by kz_store_close itself. */
         job->status = KZ_ERR_CLOSED;
-        kz__jobq_push(&st->done, job);
+        if (job->wait)
+            uv_sem_post(job->wait);
+        else
+            kz__jobq_push(&st->done, job);
         uv_mutex_unlock(&st->mu);
         return;
     }
     kz__jobq_push(q, job);
-    if (job->kind == KZ__JOB_APPEND)
+    if (job->ops->counted)
         st->stats.appended++;
+    if (job->wait && q == &st->writes)
+        st->urgent++;
     /*
      * The store thread sleeps until the oldest write is max_delay old, so
      * it needs waking only when that clock starts or the batch is full.
      */
-    wake = q != &st->writes || q->n == 1 || q->n >= KZ_STORE_MAX_BATCH;
+    wake = q != &st->writes || q->n == 1 || q->n >= KZ_STORE_MAX_BATCH || job->wait;
     if (wake)
         uv_cond_signal(&st->cond);
     uv_mutex_unlock(&st->mu);
+}
+
+int kz__store_run_sync(struct kz_store *st, struct kz__job *job)
+{
+    uv_sem_t done;
+
+    KZ_ASSERT(uv_sem_init(&done, 0) == 0);
+    job->wait = &done;
+    kz__store_submit(st, job);
+    uv_sem_wait(&done);
+    uv_sem_destroy(&done);
+    job->wait = NULL;
+    return job->status;
 }
 
 bool kz_store_busy(struct kz_store *st)
@@ -87,64 +101,6 @@ bool kz_store_busy(struct kz_store *st)
     bool busy = st->writes.n >= KZ_STORE_MAX_PENDING;
     uv_mutex_unlock(&st->mu);
     return busy;
-}
-
-void kz_store_append(struct kz_store *st, const struct kz_event *ev, const char *xml,
-                     size_t xml_len, kz_store_ack_cb cb, void *ud)
-{
-    struct kz__job *job = kz__job_append(ev, xml, xml_len);
-
-    job->ack = cb;
-    job->ud = ud;
-    if (!ev->uid || !ev->type || !xml) {
-        finish_early(st, job, KZ_ERR_INVAL);
-        return;
-    }
-    submit(st, &st->writes, job);
-}
-
-void kz_store_readiness_append(struct kz_store *st, const struct kz_store_readiness *r,
-                               kz_store_ack_cb cb, void *ud)
-{
-    struct kz__job *job = kz__job_readiness(r);
-
-    job->ack = cb;
-    job->ud = ud;
-    if (!r->unit || !r->label || !r->originator) {
-        finish_early(st, job, KZ_ERR_INVAL);
-        return;
-    }
-    submit(st, &st->writes, job);
-}
-
-int kz_store_readiness_load(struct kz_store *st, kz_store_readiness_fn fn, void *ud)
-{
-    int err;
-
-    uv_mutex_lock(&st->db_mu);
-    err = kz__db_load_readiness(&st->db, fn, ud);
-    uv_mutex_unlock(&st->db_mu);
-    return err;
-}
-
-void kz_store_delete_track(struct kz_store *st, const char *uid)
-{
-    if (uid)
-        submit(st, &st->writes, kz__job_delete(uid));
-}
-
-void kz_store_query(struct kz_store *st, const struct kz_store_query *q, kz_store_query_cb done,
-                    void *ud)
-{
-    struct kz__job *job = kz__job_query(q);
-
-    job->done = done;
-    job->ud = ud;
-    if (q->limit < 1 || q->limit > QUERY_MAX_LIMIT) {
-        finish_early(st, job, KZ_ERR_INVAL);
-        return;
-    }
-    submit(st, &st->queries, job);
 }
 
 void kz_store_stats(struct kz_store *st, struct kz_store_stats *out)
@@ -160,15 +116,12 @@ void kz_store_stats(struct kz_store *st, struct kz_store_stats *out)
     out->lag_us = oldest ? kz_mono_us() - oldest : 0;
 }
 
-int kz_store_load(struct kz_store *st, int64_t now_us, kz_store_track_fn fn, void *ud,
-                  uint64_t *max_seq)
+int kz_store_path(const char *data_dir, const char *store_path, char *buf, size_t len)
 {
-    int err;
+    int n = store_path[0] == '/' ? snprintf(buf, len, "%s", store_path)
+                                 : snprintf(buf, len, "%s/%s", data_dir, store_path);
 
-    uv_mutex_lock(&st->db_mu);
-    err = kz__db_load(&st->db, now_us, fn, ud, max_seq);
-    uv_mutex_unlock(&st->db_mu);
-    return err;
+    return n >= 0 && (size_t)n < len ? KZ_OK : KZ_ERR_TOOBIG;
 }
 
 static void destroy(struct kz_store *st)
@@ -218,13 +171,13 @@ int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_s
     kz__jobq_init(&st->queries);
     kz__jobq_init(&st->done);
     st->loop = loop;
-    st->max_delay_us = (int64_t)(opts->max_delay_ms ? opts->max_delay_ms : DEFAULT_DELAY_MS) * 1000;
+    st->max_delay_us = (int64_t)opts->max_delay_ms * 1000;
     st->retention_us = opts->retention_us > 0 ? opts->retention_us : 0;
     st->retention_bytes = opts->retention_bytes > 0 ? opts->retention_bytes : 0;
     KZ_ASSERT(uv_mutex_init(&st->mu) == 0);
     KZ_ASSERT(uv_mutex_init(&st->db_mu) == 0);
     KZ_ASSERT(uv_cond_init(&st->cond) == 0);
-    if ((err = kz__db_open(&st->db, opts->path)) != KZ_OK) {
+    if ((err = kz__db_open(&st->db, opts->path, true)) != KZ_OK) {
         destroy(st);
         return err;
     }

@@ -1,14 +1,25 @@
 /*
- * store.h - durable event log and latest-state table.
+ * store.h - durable event log and latest-state table, readiness reports,
+ * the audit log, users and certificates: the only owner of SQL.
  *
  * The store owns one database connection on its own thread.  The loop
  * thread hands it work through a locked queue; the store thread commits in
  * batches (a batch closes when it is max_delay_ms old or holds
  * KZ_STORE_MAX_BATCH records) and reports completion back to the loop with
- * uv_async.  Every callback below runs on the loop thread.
+ * uv_async.  Every callback below runs on the loop thread unless noted.
  *
  * An event is *acknowledged* when its batch has committed: its ack callback
  * then reports KZ_OK.  A kill -9 after the callback never loses it.
+ *
+ * Which connection does what:
+ *   - the store thread's connection writes every row of events, tracks,
+ *     readiness and audit (in its batches) and answers kz_store_query;
+ *   - the startup loads (kz_store_load, kz_store_readiness_load) and the
+ *     audit reads borrow that connection under its lock, on the caller's
+ *     thread;
+ *   - users and certs are read and written through a connection of their
+ *     own (struct kz_store_users), opened the same way, by the CLI and the
+ *     server's worker threads; the store thread never touches those tables.
  *
  * Schema (numbered migrations, PRAGMA user_version):
  *   events(seq INTEGER PRIMARY KEY, uid, type, time, start, stale,
@@ -17,6 +28,10 @@
  *          origin_user, xml)
  *   readiness(id PRIMARY KEY, unit, time, recv_time, p, s, r, t, overall,
  *          override_reason, remarks, label, originator, reporter)
+ *   audit(id PRIMARY KEY, time, actor, action, object, detail, prev_hash, hash)
+ *   users(user PRIMARY KEY, nation, clearance, groups_in, groups_out, roles,
+ *          command, password_hash, created, updated)
+ *   certs(serial PRIMARY KEY, user, issued, not_after, revoked)
  */
 #ifndef KZ_STORE_H
 #define KZ_STORE_H
@@ -32,12 +47,20 @@
 
 struct kz_store;
 
+/* Filled from the configuration by the caller: the store has no defaults. */
 struct kz_store_opts {
     const char *path;        /* database file; ":memory:" for tests */
-    unsigned max_delay_ms;   /* batch window, default 50 */
+    unsigned max_delay_ms;   /* batch window (store.max_delay_ms); 0 = none */
     int64_t retention_us;    /* drop events older than this; 0 = keep */
     int64_t retention_bytes; /* keep the events table under this; 0 = no cap */
 };
+
+/*
+ * The database file for the configuration's store.path: `store_path` itself
+ * when absolute, else data_dir/store_path.  KZ_OK, or KZ_ERR_TOOBIG when it
+ * does not fit in `len` bytes.
+ */
+int kz_store_path(const char *data_dir, const char *store_path, char *buf, size_t len);
 
 /*
  * Open (creating and migrating as needed) and start the store thread.
@@ -150,17 +173,23 @@ int kz_store_readiness_load(struct kz_store *st, kz_store_readiness_fn fn, void 
 /* ---- audit log ---------------------------------------------------------- */
 
 /*
- * Append an audit record (time now, the strings as given), chained to the
- * previous record by SHA-256.  Synchronous, on the caller's thread, under
- * the database lock: for startup and CLI use, not the event loop.
- * Returns KZ_OK or KZ_ERR_DB.
+ * Append an audit record (time now, the strings as given, all required),
+ * chained to the previous record by SHA-256.  The store thread writes it
+ * in its next batch, which a blocked caller makes commit at once (not after
+ * max_delay_ms); the call returns once that batch has committed, so KZ_OK
+ * means durable, as for an acknowledged event.  Any thread but the store
+ * thread, and not inside a kz_store_load/kz_store_readiness_load callback
+ * (that holds the lock the store thread needs); it blocks, so not the
+ * loop's hot path.  Returns KZ_OK, KZ_ERR_DB,
+ * KZ_ERR_INVAL (a NULL string) or KZ_ERR_CLOSED (the store is closing).
  */
 int kz_store_audit(struct kz_store *st, const char *actor, const char *action, const char *object,
                    const char *detail);
 
 /*
  * The detail of the newest record with this action and object (free() it),
- * or KZ_ERR_NOTFOUND.  Synchronous, as above.
+ * or KZ_ERR_NOTFOUND.  The audit reads are synchronous on the caller's
+ * thread, on the store's connection under its lock: startup and CLI only.
  */
 int kz_store_audit_last(struct kz_store *st, const char *action, const char *object, char **detail);
 
@@ -186,5 +215,69 @@ struct kz_store_stats {
 };
 
 void kz_store_stats(struct kz_store *st, struct kz_store_stats *out);
+
+/* The SQLite library's version ("3.46.1"), for `kizuna version`. */
+const char *kz_store_sqlite_version(void);
+
+/* ---- users and certificates --------------------------------------------- */
+
+/*
+ * A connection for the users and certs tables, separate from the store
+ * thread's (see the top of this file).  Every call is synchronous on the
+ * caller's thread and may wait up to 5 s for a lock held by another
+ * connection: the CLI and worker threads, never the loop thread.  One
+ * thread at a time per handle.  Errors: KZ_OK or a KZ_ERR_* code with a
+ * one-line message in `err`.
+ */
+struct kz_store_users;
+
+/*
+ * One users row.  Lists are comma-separated, as stored ("" or NULL: none;
+ * auth/ splits them).  In a callback the strings live during the call only.
+ */
+struct kz_store_user {
+    const char *user, *nation, *clearance;
+    const char *groups_in, *groups_out, *roles;
+    const char *command;       /* NULL: none */
+    const char *password_hash; /* NULL: none (put: keep the stored one) */
+};
+typedef void (*kz_store_user_fn)(void *ud, const struct kz_store_user *u);
+
+/*
+ * Open the database at `path`, migrating it to the current schema.  With
+ * `create` a missing file is created (the CLI); without, it is an error (a
+ * server's worker: the running store made it).  KZ_ERR_IO or KZ_ERR_DB.
+ */
+int kz_store_users_open(const char *path, bool create, struct kz_store_users **out, char *err,
+                        size_t errlen);
+void kz_store_users_close(struct kz_store_users *u); /* NULL is fine */
+
+/* Insert a user, or replace every field of an existing one but a NULL hash. */
+int kz_store_user_put(struct kz_store_users *u, const struct kz_store_user *r, char *err,
+                      size_t errlen);
+/* Call fn once with the row; KZ_ERR_NOTFOUND (fn not called) when there is none. */
+int kz_store_user_get(struct kz_store_users *u, const char *user, kz_store_user_fn fn, void *ud,
+                      char *err, size_t errlen);
+/* Call fn for each user, by name (strcmp order). */
+int kz_store_users_each(struct kz_store_users *u, kz_store_user_fn fn, void *ud, char *err,
+                        size_t errlen);
+/* KZ_ERR_NOTFOUND when there is no such user. */
+int kz_store_user_del(struct kz_store_users *u, const char *user, char *err, size_t errlen);
+int kz_store_user_set_password(struct kz_store_users *u, const char *user, const char *hash,
+                               char *err, size_t errlen);
+
+/* Record an issued certificate (serial as upper-case hex); KZ_ERR_DB if known. */
+int kz_store_cert_add(struct kz_store_users *u, const char *user, const char *serial,
+                      int64_t not_after_us, char *err, size_t errlen);
+/*
+ * Mark every unrevoked certificate of `user` revoked; *n = how many.
+ * KZ_ERR_NOTFOUND when there was none.
+ */
+int kz_store_certs_revoke(struct kz_store_users *u, const char *user, unsigned *n, char *err,
+                          size_t errlen);
+/* Call fn(serial_hex, revoked_at_us) for every revoked certificate. */
+typedef void (*kz_store_revoked_fn)(void *ud, const char *serial, int64_t revoked_us);
+int kz_store_certs_each_revoked(struct kz_store_users *u, kz_store_revoked_fn fn, void *ud,
+                                char *err, size_t errlen);
 
 #endif

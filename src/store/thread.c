@@ -2,9 +2,10 @@
  * thread.c - the store thread.  It sleeps until there is something to do,
  * then in this order: answers queries, runs retention when due, and commits
  * a batch once the oldest queued write is max_delay old (or the batch is
- * full, or the store is closing).  Queries come first so a REST reader
- * never waits out a batch window; retention before the batch so a steady
- * stream of full batches cannot starve it.
+ * full, a caller blocks on one of its writes, or the store is closing).
+ * Queries come first so a REST reader never waits out a batch window;
+ * retention before the batch so a steady stream of full batches cannot
+ * starve it.
  */
 #include <stdlib.h>
 
@@ -25,13 +26,13 @@ static bool batch_due(const struct kz_store *st, int64_t now)
 {
     if (!st->writes.head)
         return false;
-    return st->stopping || st->writes.n >= KZ_STORE_MAX_BATCH ||
+    return st->stopping || st->urgent || st->writes.n >= KZ_STORE_MAX_BATCH ||
            now >= st->writes.head->queued_us + st->max_delay_us;
 }
 
 /*
- * Hand finished jobs to the loop, or free them when nobody waits for the
- * answer.  Called without st->mu.
+ * Hand finished jobs to whoever waits: a blocked kz__store_run_sync caller,
+ * the loop, or nobody (then they are freed here).  Called without st->mu.
  */
 static void complete(struct kz_store *st, struct kz__job *list, bool was_batch, int err)
 {
@@ -45,10 +46,12 @@ static void complete(struct kz_store *st, struct kz__job *list, bool was_batch, 
         st->stats.errors += err != KZ_OK;
     }
     for (; list; list = next) {
-        next = list->next;
-        if (was_batch && list->kind == KZ__JOB_APPEND && list->status == KZ_OK)
+        next = list->next; /* a posted job is the waiter's at once */
+        if (was_batch && list->ops->counted && list->status == KZ_OK)
             st->stats.committed++;
-        if (list->ack || list->done) {
+        if (list->wait) {
+            uv_sem_post(list->wait);
+        } else if (list->notify) {
             kz__jobq_push(&st->done, list);
             wake = true;
         } else {
@@ -92,7 +95,7 @@ static void run_queries(struct kz_store *st, struct kz__job *list)
 {
     uv_mutex_lock(&st->db_mu);
     for (struct kz__job *j = list; j; j = j->next)
-        kz__db_query(&st->db, j);
+        j->ops->read(&st->db, j);
     uv_mutex_unlock(&st->db_mu);
     complete(st, list, false, KZ_OK);
 }
@@ -144,6 +147,9 @@ void kz__store_main(void *arg)
         } else if (batch_due(st, now)) {
             list = kz__jobq_take(&st->writes, KZ_STORE_MAX_BATCH);
             st->inflight_since = list->queued_us;
+            for (struct kz__job *j = list; j; j = j->next)
+                if (j->wait)
+                    st->urgent--;
             uv_mutex_unlock(&st->mu);
             run_batch(st, list);
         } else if (st->stopping) {

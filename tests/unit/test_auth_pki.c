@@ -25,13 +25,14 @@ struct fx {
 static int setup(void **state)
 {
     struct fx *fx = calloc(1, sizeof(*fx));
-    char err[256];
+    char err[256], path[128];
 
     snprintf(fx->dir, sizeof(fx->dir), "/tmp/kz_auth_XXXXXX");
     if (!mkdtemp(fx->dir))
         return -1;
     snprintf(fx->pki, sizeof(fx->pki), "%s/pki", fx->dir);
-    if (kz_userdb_open_data(fx->dir, &fx->db, err, sizeof(err)) != KZ_OK)
+    snprintf(path, sizeof(path), "%s/kizuna.db", fx->dir);
+    if (kz_userdb_create(path, &fx->db, err, sizeof(err)) != KZ_OK)
         return -1;
     if (kz_ca_init(fx->pki, KZ_KEY_EC_P256, "localhost,127.0.0.1", NULL, false, err, sizeof(err)) !=
         KZ_OK)

@@ -119,12 +119,63 @@ static void test_removal_detected(void **state)
     close_store();
 }
 
+static int64_t count_on_disk(void)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    int64_t n = -1;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit", -1, &s, NULL), SQLITE_OK);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+static void on_ack(void *ud, int status)
+{
+    assert_int_equal(status, KZ_OK);
+    (*(int *)ud)++;
+}
+
+/*
+ * A record goes through the store thread, in a batch with the events queued
+ * before it, and is on disk when the call returns, however long the batch
+ * window.
+ */
+static void test_written_by_the_store_thread(void **state)
+{
+    struct kz_store_opts o = {.path = path, .max_delay_ms = 60000};
+    struct kz_event ev;
+    int acked = 0;
+
+    (void)state;
+    close_store();
+    assert_int_equal(kz_store_open(&loop, &o, &st), KZ_OK);
+    kz_event_init(&ev);
+    ev.uid = "u";
+    ev.type = "a-f-G";
+    ev.seq = 1;
+    ev.recv_time = ev.time = ev.start = kz_now_us();
+    ev.stale = ev.time + 60000000;
+    kz_store_append(st, &ev, "<event/>", 8, on_ack, &acked);
+    assert_int_equal(kz_store_audit(st, "admin", "config", "labels", "policy=US"), KZ_OK);
+    assert_int_equal(count_on_disk(), 1);
+    while (acked == 0) /* the event committed in the same batch */
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_int_equal(kz_store_audit(st, "admin", NULL, "labels", "x"), KZ_ERR_INVAL);
+    close_store();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_chain_and_last, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit_detected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removal_detected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_written_by_the_store_thread, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

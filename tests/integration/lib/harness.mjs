@@ -3,7 +3,11 @@
 // Every wait here has a timeout and waits for a condition, never for a fixed
 // time.  A server is stopped with SIGTERM; the stop fails the test when the
 // process does not exit in time or its stderr shows an error-level log line
-// or sanitizer output.
+// or sanitizer output.  A server that exits without the test asking for it
+// (crash, sanitizer abort, exit(1)) is recorded with its stderr tail and
+// fails the next stop(), restart() or kill9(), and the test file at exit if
+// nothing checked it.  Tests end a server on purpose only through this API
+// (stop, kill9, killWith), so the harness knows the exit was asked for.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -21,13 +25,6 @@ export const KIZUNA_BIN = process.env.KIZUNA_BIN || path.join(SOURCE_DIR, 'build
 
 const FATAL_PATTERNS = [/AddressSanitizer/, /runtime error:/, /LeakSanitizer/, /ThreadSanitizer/];
 const live = new Set();
-
-// A test that dies half-way must not leave servers behind.
-process.on('exit', () => {
-    for (const child of live) {
-        try { child.kill('SIGKILL'); } catch { /* already gone */ }
-    }
-});
 
 export function uniq(prefix = 'it') {
     return `${prefix}-${crypto.randomBytes(5).toString('hex')}`;
@@ -116,12 +113,48 @@ export function makeConfig({ inputs, limits = {}, store = {}, log = {}, node = {
 
 // ---- server process ------------------------------------------------------
 
+// How much of stderr an exit report keeps: enough for a whole sanitizer report.
+const TAIL_CHARS = 8000;
+
+// Servers of this process, for the exit sweep below.
+const servers = new Set();
+
+// A test that dies half-way must not leave servers behind, and a server that
+// died (or reported a sanitizer error) without anybody checking it fails the
+// test file even when every test passed.
+process.on('exit', () => {
+    const reports = [];
+    for (const s of servers) {
+        if (s.proc && !s.exitInfo) {
+            const bad = s.problems({ expectErrors: true });
+            if (bad.length) reports.push(`kizuna serve (still running) has sanitizer output:\n${s.sanitizerReport()}`);
+        }
+        reports.push(...s.unexpectedExits.filter((e) => !e.reported).map(formatExit));
+    }
+    for (const child of live) {
+        try { child.kill('SIGKILL'); } catch { /* already gone */ }
+    }
+    if (reports.length) {
+        process.stderr.write(`harness: ${reports.length} unchecked server problem(s):\n${reports.join('\n')}\n`);
+        process.exitCode = 1;
+    }
+});
+
+function formatExit(e) {
+    return `kizuna serve exited without being asked (code=${e.code} signal=${e.signal})` +
+        `\nstderr tail:\n${e.stderrTail}`;
+}
+
 export class Server {
     constructor(opts) {
         this.opts = opts;
         this.dataDir = opts.dataDir;
-        this.stderr = '';
+        this.stderr = '';        // every run's stderr, runs separated by a marker line
+        this.runFrom = 0;        // where the current run's stderr starts in this.stderr
+        this.runs = 0;
+        this.unexpectedExits = [];
         this.ports = {};
+        servers.add(this);
     }
 
     port(name) {
@@ -136,32 +169,77 @@ export class Server {
         this.portsPath = path.join(dir, `ports-${Date.now()}.json`);
         fs.writeFileSync(this.configPath, toYaml(this.config));
         const args = ['serve', '-c', this.configPath, '--data', this.dataDir, '--ports-file', this.portsPath];
-        this.proc = spawn(KIZUNA_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-        live.add(this.proc);
-        this.stderr = '';
-        this.proc.stderr.setEncoding('utf8');
-        this.proc.stderr.on('data', (d) => {
-            this.stderr += d;
-            if (process.env.KZ_TEST_VERBOSE) process.stderr.write(d);
-        });
-        this.proc.stdout.resume();
-        this.exited = new Promise((resolve) => {
-            this.proc.on('exit', (code, signal) => {
-                live.delete(this.proc);
-                this.exitInfo = { code, signal };
-                resolve(this.exitInfo);
-            });
-        });
+        this.spawn(KIZUNA_BIN, args);
         const names = this.config.inputs.map((i) => i.name);
         await waitUntil(() => {
             if (this.exitInfo)
-                throw new Error(`kizuna serve exited early (${JSON.stringify(this.exitInfo)}):\n${this.stderr}`);
+                throw new Error(`kizuna serve exited early (${JSON.stringify(this.exitInfo)}):\n${this.runStderr()}`);
             return this.readPorts(names);
         }, { timeout: 15000, what: `ports file ${this.portsPath}` }).catch((e) => {
+            this.markExitAsked();
             this.proc.kill('SIGKILL');
-            throw new Error(`${e.message}\nstderr:\n${this.stderr}`);
+            this.exitProblems(); // reported right here, with the whole stderr
+            throw new Error(`${e.message}\nstderr:\n${this.runStderr()}`);
         });
         return this;
+    }
+
+    // Start one run of the process.  Earlier runs' stderr is kept; a marker
+    // line separates the runs.
+    spawn(bin, args) {
+        this.runs += 1;
+        if (this.stderr) this.stderr += `\n----- harness: run ${this.runs} of kizuna serve -----\n`;
+        this.runFrom = this.stderr.length;
+        this.exitInfo = undefined;
+        this.exitAsked = false;
+        const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        this.proc = proc;
+        live.add(proc);
+        proc.stderr.setEncoding('utf8');
+        proc.stderr.on('data', (d) => {
+            this.stderr += d;
+            if (process.env.KZ_TEST_VERBOSE) process.stderr.write(d);
+        });
+        proc.stdout.resume();
+        // 'close', not 'exit': by then stderr is drained, so a sanitizer report is whole.
+        this.exited = new Promise((resolve) => {
+            proc.on('close', (code, signal) => {
+                live.delete(proc);
+                this.exitInfo = { code, signal };
+                if (!this.exitAsked)
+                    this.unexpectedExits.push({ code, signal, stderrTail: this.runStderr().slice(-TAIL_CHARS) });
+                resolve(this.exitInfo);
+            });
+        });
+    }
+
+    runStderr() {
+        return this.stderr.slice(this.runFrom);
+    }
+
+    // The test is about to end the process itself (SIGTERM, SIGKILL, ...).
+    markExitAsked() {
+        this.exitAsked = true;
+    }
+
+    // Send a signal the test means to end the server with; its exit is then
+    // expected.  (SIGHUP and other non-fatal signals go through proc.kill.)
+    async killWith(signal, timeout = 5000) {
+        this.markExitAsked();
+        if (!this.exitInfo) this.proc.kill(signal);
+        return withTimeout(this.exited, timeout, `kizuna serve to die after ${signal}`);
+    }
+
+    // Every exit nobody asked for, as failure messages; each is reported once.
+    exitProblems() {
+        const fresh = this.unexpectedExits.filter((e) => !e.reported);
+        for (const e of fresh) e.reported = true;
+        return fresh.map(formatExit);
+    }
+
+    assertNoUnexpectedExit() {
+        const bad = this.exitProblems();
+        assert.deepEqual(bad, [], bad.join('\n'));
     }
 
     readPorts(names) {
@@ -176,61 +254,71 @@ export class Server {
         return true;
     }
 
-    // Problems in stderr: sanitizer output always; error-level lines unless expected.
+    // Problems in the current run's stderr: sanitizer output always;
+    // error-level lines unless expected.
     problems({ expectErrors = false } = {}) {
         const found = [];
-        for (const line of this.stderr.split('\n')) {
+        for (const line of this.runStderr().split('\n')) {
             if (FATAL_PATTERNS.some((re) => re.test(line))) found.push(line);
             else if (!expectErrors && /level=error/.test(line)) found.push(line);
         }
         return found;
     }
 
+    // SIGTERM and wait.  Fails on an exit nobody asked for (even one that
+    // happened long before), a non-zero exit status, or problems in stderr.
     async stop({ expectErrors = false, timeout = 10000 } = {}) {
-        if (!this.proc || this.exitInfo) return this.check(expectErrors);
-        this.proc.kill('SIGTERM');
-        try {
-            await withTimeout(this.exited, timeout, 'kizuna serve to exit after SIGTERM');
-        } catch (e) {
-            this.proc.kill('SIGKILL');
-            await this.exited;
-            throw new Error(`${e.message}\nstderr tail:\n${this.stderr.slice(-4000)}`);
+        if (!this.proc) return;
+        const wasRunning = !this.exitInfo;
+        if (wasRunning) {
+            this.markExitAsked();
+            this.proc.kill('SIGTERM');
+            try {
+                await withTimeout(this.exited, timeout, 'kizuna serve to exit after SIGTERM');
+            } catch (e) {
+                this.proc.kill('SIGKILL');
+                await this.exited;
+                throw new Error(`${e.message}\nstderr tail:\n${this.runStderr().slice(-4000)}`);
+            }
         }
-        return this.check(expectErrors, true);
+        this.check(expectErrors, wasRunning);
     }
 
     // The sanitizer's whole report (stack traces included), for the failure message.
     sanitizerReport() {
-        const lines = this.stderr.split('\n');
+        const lines = this.runStderr().split('\n');
         const at = lines.findIndex((l) => FATAL_PATTERNS.some((re) => re.test(l)));
         return at < 0 ? '' : lines.slice(at, at + 60).join('\n');
     }
 
     check(expectErrors, wantCleanExit = false) {
+        this.assertNoUnexpectedExit();
         const bad = this.problems({ expectErrors });
         assert.deepEqual(bad, [], `kizuna serve stderr has problems:\n${bad.join('\n')}\n${this.sanitizerReport()}`);
         if (wantCleanExit)
             assert.equal(this.exitInfo.code, 0,
-                `kizuna serve exit after SIGTERM: ${JSON.stringify(this.exitInfo)}\n${this.stderr.slice(-2000)}`);
+                `kizuna serve exit after SIGTERM: ${JSON.stringify(this.exitInfo)}\n${this.runStderr().slice(-2000)}`);
     }
 
+    // kill -9 on purpose; sanitizer output before the kill still fails.
     async kill9() {
-        this.proc.kill('SIGKILL');
-        await withTimeout(this.exited, 5000, 'kizuna serve to die after SIGKILL');
-        const bad = this.stderr.split('\n').filter((l) => FATAL_PATTERNS.some((re) => re.test(l)));
+        this.assertNoUnexpectedExit();
+        await this.killWith('SIGKILL');
+        const bad = this.runStderr().split('\n').filter((l) => FATAL_PATTERNS.some((re) => re.test(l)));
         assert.deepEqual(bad, [], `sanitizer output before kill -9:\n${this.sanitizerReport()}`);
     }
 
     // Stop (if running) and start again on the same data directory.  With
-    // samePorts the inputs listen on the ports they had before.
+    // samePorts the inputs listen on the ports they had before.  A server
+    // that died without being asked fails here, with its stderr.
     async restart({ samePorts = false, expectErrors = false } = {}) {
         if (this.proc && !this.exitInfo) await this.stop({ expectErrors });
+        else this.assertNoUnexpectedExit();
         if (samePorts)
             this.config = {
                 ...this.config,
                 inputs: this.config.inputs.map((i) => ({ ...i, listen: `127.0.0.1:${this.ports[i.name]}` })),
             };
-        this.exitInfo = undefined;
         return this.start();
     }
 

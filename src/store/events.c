@@ -1,0 +1,144 @@
+/*
+ * events.c - the events table: the log of every accepted event, written in
+ * the store thread's batches and read by kz_store_query (query.c builds the
+ * SQL).  The latest state per uid is derived from the same jobs (tracks.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+#define QUERY_MAX_LIMIT 10000
+
+static const char sql_insert[] =
+    "INSERT INTO events(seq, uid, type, time, start, stale, recv_time, label,"
+    " origin_input, origin_user, xml) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+
+/* Sets r->seq when it was 0. */
+static int write_event(struct kz__db *db, struct kz__job *job)
+{
+    struct kz__rec *r = &((struct kz__rec_job *)job)->rec;
+    sqlite3_stmt *s = kz__db_stmt(db, sql_insert);
+    int rc;
+
+    if (!s)
+        return SQLITE_ERROR;
+    if (r->seq)
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)r->seq);
+    else
+        sqlite3_bind_null(s, 1);
+    kz__bind_text(s, 2, r->uid);
+    kz__bind_text(s, 3, r->type);
+    sqlite3_bind_int64(s, 4, r->time);
+    sqlite3_bind_int64(s, 5, r->start);
+    sqlite3_bind_int64(s, 6, r->stale);
+    sqlite3_bind_int64(s, 7, r->recv_time);
+    kz__bind_text(s, 8, r->label);
+    kz__bind_text(s, 9, r->origin_input);
+    kz__bind_text(s, 10, r->origin_user);
+    sqlite3_bind_text64(s, 11, r->xml, r->xml_len, SQLITE_STATIC, SQLITE_UTF8);
+    rc = kz__db_step(s);
+    if (rc == SQLITE_DONE && !r->seq)
+        r->seq = (uint64_t)sqlite3_last_insert_rowid(db->db);
+    return rc;
+}
+
+const struct kz__job_ops kz__event_append_ops = {
+    .table = "events",
+    .write = write_event,
+    .after_writes = kz__tracks_after_writes,
+    .counted = true,
+};
+
+static struct kz__job *event_job(const struct kz_event *ev, const char *xml, size_t xml_len)
+{
+    size_t extra = kz__str_size(ev->uid) + kz__str_size(ev->type) + kz__str_size(ev->access) +
+                   kz__str_size(ev->origin_input) + kz__str_size(ev->origin_user) + xml_len + 1;
+    struct kz__rec_job *j = kz__job_new(&kz__event_append_ops, sizeof(*j), extra);
+    struct kz__rec *r = &j->rec;
+    char *p = j->data;
+
+    r->seq = ev->seq;
+    r->time = ev->time;
+    r->start = ev->start;
+    r->stale = ev->stale;
+    r->recv_time = ev->recv_time;
+    r->uid = kz__pack_str(&p, ev->uid);
+    r->type = kz__pack_str(&p, ev->type);
+    r->label = kz__pack_str(&p, ev->access);
+    r->origin_input = kz__pack_str(&p, ev->origin_input);
+    r->origin_user = kz__pack_str(&p, ev->origin_user);
+    r->xml = kz__pack(&p, xml ? xml : "", xml ? xml_len : 0);
+    r->xml_len = xml ? xml_len : 0;
+    return &j->job;
+}
+
+void kz_store_append(struct kz_store *st, const struct kz_event *ev, const char *xml,
+                     size_t xml_len, kz_store_ack_cb cb, void *ud)
+{
+    struct kz__job *job = event_job(ev, xml, xml_len);
+
+    job->ack = cb;
+    job->ud = ud;
+    job->notify = cb != NULL;
+    if (!ev->uid || !ev->type || !xml) {
+        kz__store_finish_early(st, job, KZ_ERR_INVAL);
+        return;
+    }
+    kz__store_submit(st, job);
+}
+
+/* ---- queries ------------------------------------------------------------- */
+
+struct query_job {
+    struct kz__job job;
+    kz_store_query_cb done;
+    struct kz__query query;
+    char data[];
+};
+
+static void run_query(struct kz__db *db, struct kz__job *job)
+{
+    job->status = kz__db_query(db, &((struct query_job *)job)->query);
+}
+
+static void deliver_query(struct kz__job *job)
+{
+    struct query_job *j = (struct query_job *)job;
+    bool ok = job->status == KZ_OK;
+
+    j->done(job->ud, job->status, ok ? j->query.rows : NULL, ok ? j->query.n_rows : 0);
+}
+
+static void release_query(struct kz__job *job)
+{
+    kz__query_rows_free(&((struct query_job *)job)->query);
+}
+
+static const struct kz__job_ops query_ops = {
+    .table = "events",
+    .read = run_query,
+    .deliver = deliver_query,
+    .release = release_query,
+};
+
+void kz_store_query(struct kz_store *st, const struct kz_store_query *q, kz_store_query_cb done,
+                    void *ud)
+{
+    size_t extra = kz__str_size(q->uid) + kz__str_size(q->type);
+    struct query_job *j = kz__job_new(&query_ops, sizeof(*j), extra);
+    struct kz_store_query *c = &j->query.q;
+    char *p = j->data;
+
+    *c = *q;
+    c->uid = kz__pack_str(&p, q->uid);
+    c->type = kz__pack_str(&p, q->type);
+    j->done = done;
+    j->job.ud = ud;
+    j->job.notify = true;
+    if (q->limit < 1 || q->limit > QUERY_MAX_LIMIT) {
+        kz__store_finish_early(st, &j->job, KZ_ERR_INVAL);
+        return;
+    }
+    kz__store_submit(st, &j->job);
+}
