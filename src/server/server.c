@@ -15,17 +15,11 @@
 void kz_server_init(struct kz_server *srv, struct kz_config *cfg, const char *config_path,
                     const char *data_dir, const char *ports_file)
 {
-    const char *sp = cfg->store->path;
-
     memset(srv, 0, sizeof(*srv));
     srv->cfg = cfg;
     srv->config_path = config_path;
     srv->data_dir = data_dir;
     srv->ports_file = ports_file;
-    if (sp[0] == '/')
-        snprintf(srv->db_path, sizeof(srv->db_path), "%s", sp);
-    else
-        snprintf(srv->db_path, sizeof(srv->db_path), "%s/%s", data_dir, sp);
 }
 
 static int make_dir(const char *path)
@@ -47,6 +41,10 @@ static int open_store(struct kz_server *srv)
         .retention_bytes = (int64_t)sc->retention_bytes,
     };
 
+    if (kz_store_path(srv->data_dir, sc->path, srv->db_path, sizeof(srv->db_path)) != KZ_OK) {
+        kz_log(KZ_LOG_ERROR, "store path too long", "data=%s path=%s", srv->data_dir, sc->path);
+        return KZ_ERR_CONFIG;
+    }
     if (make_dir(srv->data_dir) != KZ_OK)
         return KZ_ERR_IO;
     return kz_store_open(&srv->loop, &so, &srv->store);
