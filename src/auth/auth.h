@@ -86,10 +86,6 @@ int kz_userdb_each_revoked(struct kz_userdb *db,
 int kz_password_hash(const char *password, char *out, size_t outlen);
 bool kz_password_verify(const char *hash, const char *password);
 
-/* Parse "a,b,c" into a NULL-free array of n strings (free with kz_strv_free). */
-char **kz_strv_split(const char *csv, unsigned *n);
-void kz_strv_free(char **v, unsigned n);
-
 /* ---- the in-memory user table the server looks identities up in ------- */
 
 /*
@@ -153,9 +149,5 @@ int kz_csr_sign(const char *dir, const char *csr, size_t len, const char *user,
  */
 int kz_cert_package(const char *dir, const char *user, const char *host, int port,
                     const char *p12_password, const char *zip_path, char *err, size_t errlen);
-
-/* Write `data` to `path` atomically (tmp + fsync + rename) with `mode`. */
-int kz_write_file(const char *path, const void *data, size_t len, unsigned mode, char *err,
-                  size_t errlen);
 
 #endif

@@ -143,6 +143,40 @@ void kz_sbuf_release(struct kz_sbuf *sb); /* free memory */
 /* Hand the buffer to the caller (free() it); sb is left empty. */
 char *kz_sbuf_detach(struct kz_sbuf *sb, size_t *len);
 
+/* ---- JSON strings and UTF-8 ------------------------------------------ */
+
+/*
+ * Length of the valid UTF-8 sequence at s (at most n bytes, n >= 1), with
+ * the code point in *cp; 0 (and *cp untouched) for an invalid, overlong,
+ * surrogate or truncated sequence.
+ */
+size_t kz_utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
+
+/*
+ * Append s[0..len) as a quoted JSON string literal.  '"' and '\\' are
+ * backslash-escaped, control bytes and DEL become \u00XX, valid UTF-8 is
+ * copied, and each byte of an invalid sequence becomes \ufffd, so the output
+ * is always valid JSON.  `s` may contain NUL bytes.
+ */
+void kz_json_escape(struct kz_sbuf *out, const char *s, size_t len);
+
+/* ---- files and string lists ----------------------------------------- */
+
+/*
+ * Replace `path` atomically with `data` (file mode `mode`): readers and a
+ * crash see the old content or the new, never a mix.  KZ_OK, or KZ_ERR_IO
+ * with errno kept and a message "cannot write PATH: ..." in err.
+ */
+int kz_write_file(const char *path, const void *data, size_t len, unsigned mode, char *err,
+                  size_t errlen);
+
+/*
+ * Split "a,b,c" into an array of *n malloc'd strings, empty items dropped
+ * (NULL and *n = 0 for none).  The caller frees it with kz_strv_free().
+ */
+char **kz_strv_split(const char *csv, unsigned *n);
+void kz_strv_free(char **v, unsigned n); /* NULL is fine */
+
 /* ---- refcounted immutable byte buffers ------------------------------ */
 
 /*

@@ -50,11 +50,4 @@ size_t kz__cot_fmt_num(double v, char *buf);
 /* Append ` name="value"`, escaped so that it reads back as `value`. */
 void kz__cot_add_attr(struct kz_sbuf *out, const char *name, const char *value);
 
-/*
- * Length (1-4) of the well-formed UTF-8 sequence at s[0..n), storing its
- * code point, or 0 when the bytes there are not one (overlong forms,
- * surrogates and values past U+10FFFF are not).
- */
-size_t kz__utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
-
 #endif
