@@ -243,4 +243,7 @@ extern struct kz_metrics kz_metrics;
 
 #include "core/config.h"
 
+/* Unsafe libc functions fail the build in every file (git banned.h). */
+#include "core/banned.h"
+
 #endif
