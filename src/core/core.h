@@ -47,18 +47,29 @@ void *kz_xrealloc(void *p, size_t n);
 char *kz_xstrdup(const char *s);            /* NULL in, NULL out */
 char *kz_xstrndup(const char *s, size_t n); /* always NUL-terminates */
 void *kz_xmemdup(const void *p, size_t n);
+/*
+ * The out-of-memory policy for allocators we do not wrap (expat, OpenSSL):
+ * when one returns NULL for an allocation, call this.  Logs `what` and
+ * `bytes` (0 when unknown) and aborts, as the kz_x* wrappers do.
+ */
+_Noreturn void kz_oom(const char *what, size_t bytes);
 #define KZ_FREE(p)                                                                                 \
     do {                                                                                           \
         free(p);                                                                                   \
         (p) = NULL;                                                                                \
     } while (0)
 
-/* Invariant checks: abort with file:line.  Never for bad input. */
+/*
+ * Invariant checks: log and abort with file:line (redis serverAssert, git
+ * BUG).  For states the code itself must never reach; never for bad input,
+ * which gets an error code.  Call these, not kz__bug().
+ */
 #define KZ_ASSERT(c)                                                                               \
     do {                                                                                           \
         if (!(c))                                                                                  \
             kz__bug(__FILE__, __LINE__, #c);                                                       \
     } while (0)
+#define KZ_BUG(msg) kz__bug(__FILE__, __LINE__, (msg))
 _Noreturn void kz__bug(const char *file, int line, const char *what);
 
 #define KZ_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

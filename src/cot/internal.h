@@ -5,6 +5,8 @@
 #ifndef KZ_COT_INTERNAL_H
 #define KZ_COT_INTERNAL_H
 
+#include <expat.h>
+
 #include "cot/cot.h"
 
 /* Room for any message a decode failure produces. */
@@ -49,5 +51,18 @@ size_t kz__cot_fmt_num(double v, char *buf);
 
 /* Append ` name="value"`, escaped so that it reads back as `value`. */
 void kz__cot_add_attr(struct kz_sbuf *out, const char *name, const char *value);
+
+/*
+ * The expat hash salt (against hash-flooding), drawn once per process from
+ * the system random source.  Thread-safe.
+ */
+unsigned long kz__cot_hash_salt(void);
+
+/*
+ * A new UTF-8 expat parser with kz__cot_hash_salt() set (aborts on out of
+ * memory, see kz_oom).  Free it with XML_ParserFree(); XML_ParserReset()
+ * drops the salt, so set it again after a reset.
+ */
+XML_Parser kz__cot_xml_parser(void);
 
 #endif

@@ -68,15 +68,6 @@ struct scan {
 
 /* ---- scanning the children of <detail> -------------------------------- */
 
-static unsigned long hash_salt(void)
-{
-    static unsigned long salt;
-
-    if (salt == 0 && (getentropy(&salt, sizeof(salt)) != 0 || salt == 0))
-        salt = (unsigned long)time(NULL) ^ 0x9e3779b9UL;
-    return salt;
-}
-
 static int kind_of(const char *name)
 {
     for (int k = 0; k < K__COUNT; k++)
@@ -205,10 +196,7 @@ static int scan_detail(struct scan *s, const char *doc, size_t len, char *errbuf
 
     memset(s, 0, sizeof(*s));
     s->open = -1;
-    s->xp = XML_ParserCreate("UTF-8");
-    if (!s->xp)
-        kz__bug(__FILE__, __LINE__, "XML_ParserCreate: out of memory");
-    XML_SetHashSalt(s->xp, hash_salt());
+    s->xp = kz__cot_xml_parser();
     XML_SetUserData(s->xp, s);
     XML_SetElementHandler(s->xp, scan_start, scan_end);
     XML_SetCharacterDataHandler(s->xp, scan_text);
