@@ -1,6 +1,6 @@
 /*
  * internal.h - helpers shared by the CoT codec's source files.  Not part of
- * the subsystem's interface: other folders include cot.h and framer.h only.
+ * the subsystem's interface: other folders include cot.h only.
  */
 #ifndef KZ_COT_INTERNAL_H
 #define KZ_COT_INTERNAL_H

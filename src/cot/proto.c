@@ -308,17 +308,9 @@ static void leftover(const struct scan *s, const struct kz_event *ev, struct kz_
 static void pack(Takproto__TakMessage *m, bool framed, struct kz_sbuf *out)
 {
     size_t n = takproto__tak_message__get_packed_size(m);
-    unsigned char hdr[11];
-    size_t h = 0;
+    unsigned char hdr[KZ_TAKP_HEADER_MAX];
+    size_t h = framed ? kz_takp_put_header(hdr, n) : 0;
 
-    if (framed) {
-        uint64_t v = n;
-        hdr[h++] = 0xbf;
-        do {
-            hdr[h++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-            v >>= 7;
-        } while (v);
-    }
     kz_sbuf_grow(out, h + n + 1);
     kz_sbuf_add(out, hdr, h);
     takproto__tak_message__pack(m, (uint8_t *)out->buf + out->len);
