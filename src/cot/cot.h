@@ -66,12 +66,9 @@ struct kz_event {
 void kz_event_init(struct kz_event *ev);
 /* Free every owned string; the struct is left as after kz_event_init(). */
 void kz_event_clear(struct kz_event *ev);
-/* Deep copy. */
-void kz_event_copy(struct kz_event *dst, const struct kz_event *src);
 
 /* Type helpers (type strings are case-sensitive). */
 bool kz_cot_type_is(const struct kz_event *ev, const char *type); /* exact */
-bool kz_cot_type_has_prefix(const struct kz_event *ev, const char *prefix);
 
 /* ---- decoding ------------------------------------------------------- */
 

@@ -268,11 +268,6 @@ void kz_tls_stop(void)
     st.started = st.stopping = false;
 }
 
-bool kz_tls_started(void)
-{
-    return st.started;
-}
-
 const char *kz_tls_pki_dir(void)
 {
     return st.pki_dir;
