@@ -2,8 +2,6 @@
  * pki.c - the certificate authority: keys, certificates, PKCS#12 files and
  * the CRL, with the OpenSSL 3 API (no shell-outs).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -12,8 +10,6 @@
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "auth/internal.h"
 
