@@ -43,9 +43,11 @@ static int sync_dir(const char *path)
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    rc = fsync(fd);
+    /* Some file systems cannot sync a directory (EINVAL): nothing more to do there. */
+    rc = fsync(fd) == 0 || errno == EINVAL ? 0 : errno;
     close(fd);
-    return rc;
+    errno = rc;
+    return rc ? -1 : 0;
 }
 
 /*
