@@ -4,9 +4,10 @@
  * The decoder keeps one parser for its whole life.  XML_ParserReset() drops
  * the handlers and the hash salt, so both are set again before each
  * document; the salt is drawn once per process (kz__cot_hash_salt), so a
- * decode never reads the system random source.  Documents never reach expat's DTD machinery:
- * everything before "<event" is skipped (and refused when it declares a DOCTYPE or an entity), and
- * the DOCTYPE/entity handlers abort the parse as a second line.
+ * decode never reads the system random source.  Documents never reach
+ * expat's DTD machinery: everything before "<event" is skipped (and refused
+ * when it declares a DOCTYPE or an entity), and the DOCTYPE/entity handlers
+ * abort the parse as a second line.
  */
 #include <limits.h>
 #include <pthread.h>

@@ -478,7 +478,7 @@ void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, enum kz_
     c->rbio = BIO_new(BIO_s_mem());
     c->wbio = BIO_new(BIO_s_mem());
     if (!c->ssl || !c->rbio || !c->wbio)
-        kz_oom("SSL_new", 0);
+        kz_oom("OpenSSL", 0);
     BIO_set_mem_eof_return(c->rbio, -1);
     /* Idle connections should not keep two 16 KiB record buffers each. */
     SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
