@@ -189,7 +189,8 @@ void kz__api_readiness_rollup(struct kz__http_conn *c)
         kz__http_error(c, 400, "missing parameter 'command'");
         return;
     }
-    respond(c, 200,
-            kz_readiness_rollup(get_book(), command, under, (void *)kz_alliance_current(),
-                                &kz__http_viewer(c)->subject, kz_now_us(), stale_us()));
+    struct kz_readiness_rollup_opts o = {
+        command,     under,     (void *)kz_alliance_current(), &kz__http_viewer(c)->subject,
+        kz_now_us(), stale_us()};
+    respond(c, 200, kz_readiness_rollup(get_book(), &o));
 }

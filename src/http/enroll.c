@@ -65,10 +65,15 @@ static int record_cert(struct job *j, struct kz_userdb *db, int64_t not_after)
 static void sign(struct job *j, struct kz_userdb *db)
 {
     static const char *const rdns[] = {"O", "OU", NULL};
-    int64_t not_after = 0;
-    int rc = kz_csr_sign(j->pki_dir, j->csr, j->csr_len, j->user, rdns, (int)j->days, &j->cert_der,
-                         &j->cert_len, &j->ca_der, &j->ca_len, &j->serial, &not_after, j->err,
-                         sizeof(j->err));
+    struct kz_csr_request req = {j->pki_dir, j->csr, j->csr_len, j->user, rdns, (int)j->days};
+    struct kz_csr_result res;
+    int rc = kz_csr_sign(&req, &res, j->err, sizeof(j->err));
+    int64_t not_after = res.not_after_us;
+
+    /* The job owns the result now and frees it with itself. */
+    j->cert_der = res.cert_der, j->cert_len = res.cert_len;
+    j->ca_der = res.ca_der, j->ca_len = res.ca_len;
+    j->serial = res.serial;
 
     if (rc == KZ_ERR_TOOBIG) {
         j->status = 413;

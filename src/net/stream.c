@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cot/framer.h"
+#include "cot/cot.h"
 #include "net/negotiate.h"
 #include "net/net.h"
 

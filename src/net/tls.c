@@ -268,11 +268,6 @@ void kz_tls_stop(void)
     st.started = st.stopping = false;
 }
 
-bool kz_tls_started(void)
-{
-    return st.started;
-}
-
 const char *kz_tls_pki_dir(void)
 {
     return st.pki_dir;
@@ -483,7 +478,7 @@ void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, enum kz_
     c->rbio = BIO_new(BIO_s_mem());
     c->wbio = BIO_new(BIO_s_mem());
     if (!c->ssl || !c->rbio || !c->wbio)
-        kz__bug(__FILE__, __LINE__, "out of memory in OpenSSL");
+        kz_oom("OpenSSL", 0);
     BIO_set_mem_eof_return(c->rbio, -1);
     /* Idle connections should not keep two 16 KiB record buffers each. */
     SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);

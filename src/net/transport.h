@@ -70,7 +70,6 @@ enum kz_tls_mode { KZ_TLS_MUTUAL, KZ_TLS_SERVER_ONLY };
 int kz_tls_start(uv_loop_t *loop, const struct kz_config_tls *conf, const char *data_dir,
                  const char *db_path);
 void kz_tls_stop(void);
-bool kz_tls_started(void);
 
 /* A server-side TLS transport on `stream`.  Release with t->ops->release(). */
 void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, enum kz_tls_mode mode);

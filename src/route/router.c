@@ -600,6 +600,6 @@ void kz_wire_encode(enum kz_wire wire, const struct kz_event *ev, struct kz_sbuf
         kz_cot_encode_proto(ev, true, out);
         break;
     default:
-        kz__bug(__FILE__, __LINE__, "unknown wire format");
+        KZ_BUG("unknown wire format");
     }
 }
