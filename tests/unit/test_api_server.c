@@ -1,7 +1,8 @@
 /*
- * In-process tests of the HTTP server: a router (one without a store, one
- * with an in-memory store), http listeners on 127.0.0.1:0, the uv loop on
- * the test's main thread and a small blocking client on a second thread.
+ * In-process tests of the REST API over the HTTP engine: a router (one
+ * without a store, one with an in-memory store), an engine and an api
+ * context per router, http listeners on 127.0.0.1:0, the uv loop on the
+ * test's main thread and a small blocking client on a second thread.
  *
  * The client thread only does socket I/O and records what it saw; every
  * assertion runs on the main thread after the client has finished.
@@ -22,7 +23,7 @@
 #include <sys/time.h>
 #include <cmocka.h>
 
-#include "http/http.h"
+#include "api/api.h"
 
 enum { IN_WEB, IN_RED, IN_DB, IN_LIMITED, N_INPUTS };
 
@@ -32,7 +33,8 @@ static struct kz_input inputs[N_INPUTS];
 static struct kz_input_conf confs[N_INPUTS];
 static struct kz_identity ids[N_INPUTS];
 static struct kz_listener *listeners[N_INPUTS];
-static struct kz_http_opts opts, opts_db, opts_limited;
+static struct kz_api api, api_db;
+static struct kz_http *http, *http_db, *http_limited;
 static struct kz_router *router, *router_db;
 static struct kz_store *store;
 static char *cyan[] = {"Cyan"}, *red[] = {"Red"};
@@ -222,26 +224,31 @@ static int setup(void **state)
                                                               .inputs = inputs,
                                                               .n_inputs = N_INPUTS,
                                                               .node_id = "test"});
-    opts = (struct kz_http_opts){.router = router,
-                                 .max_body = 4096,
-                                 .max_headers = 16,
-                                 .timeout_ms = 1000,
-                                 .out_queue_bytes = 65536};
-    opts_db = opts;
-    opts_db.router = router_db;
-    opts_db.store = store;
-    opts_limited = opts;
-    opts_limited.max_connections = 1;
+    kz_api_init(&api, &(struct kz_api_opts){.router = router, .policy = &policy});
+    kz_api_init(&api_db,
+                &(struct kz_api_opts){.router = router_db, .store = store, .policy = &policy});
+    struct kz_http_opts opts = {.max_body = 4096,
+                                .max_headers = 16,
+                                .timeout_ms = 1000,
+                                .out_queue_bytes = 65536,
+                                .caller = kz_api_caller_ops(&api)};
+    http = kz_http_new(&opts);
+    kz_http_add_routes(http, api.routes, api.n_routes, &api);
+    opts.max_connections = 1;
+    http_limited = kz_http_new(&opts);
+    kz_http_add_routes(http_limited, api.routes, api.n_routes, &api);
+    opts.max_connections = 0;
+    opts.caller = kz_api_caller_ops(&api_db);
+    http_db = kz_http_new(&opts);
+    kz_http_add_routes(http_db, api_db.routes, api_db.n_routes, &api_db);
     assert_int_equal(
-        kz_listener_start(&loop, &inputs[IN_WEB], kz_http_accept, &opts, &listeners[IN_WEB]),
-        KZ_OK);
+        kz_listener_start(&loop, &inputs[IN_WEB], kz_http_accept, http, &listeners[IN_WEB]), KZ_OK);
     assert_int_equal(
-        kz_listener_start(&loop, &inputs[IN_RED], kz_http_accept, &opts, &listeners[IN_RED]),
-        KZ_OK);
+        kz_listener_start(&loop, &inputs[IN_RED], kz_http_accept, http, &listeners[IN_RED]), KZ_OK);
     assert_int_equal(
-        kz_listener_start(&loop, &inputs[IN_DB], kz_http_accept, &opts_db, &listeners[IN_DB]),
+        kz_listener_start(&loop, &inputs[IN_DB], kz_http_accept, http_db, &listeners[IN_DB]),
         KZ_OK);
-    assert_int_equal(kz_listener_start(&loop, &inputs[IN_LIMITED], kz_http_accept, &opts_limited,
+    assert_int_equal(kz_listener_start(&loop, &inputs[IN_LIMITED], kz_http_accept, http_limited,
                                        &listeners[IN_LIMITED]),
                      KZ_OK);
     return 0;
@@ -254,7 +261,9 @@ static int teardown(void **state)
     (void)state;
     for (int i = 0; i < N_INPUTS; i++)
         kz_listener_stop(listeners[i]);
-    kz_http_close_all();
+    kz_http_close_all(http);
+    kz_http_close_all(http_db);
+    kz_http_close_all(http_limited);
     for (int i = 0; i < 16; i++)
         uv_run(&loop, UV_RUN_NOWAIT);
     kz_store_close(store);
@@ -263,6 +272,11 @@ static int teardown(void **state)
     kz_router_free(router_db);
     kz_net_shutdown();
     uv_run(&loop, UV_RUN_DEFAULT);
+    kz_http_free(http);
+    kz_http_free(http_db);
+    kz_http_free(http_limited);
+    kz_api_release(&api);
+    kz_api_release(&api_db);
     assert_int_equal(uv_loop_close(&loop), 0);
     return 0;
 }
@@ -665,7 +679,7 @@ static void submit(struct kz_router *r, int input, const char *uid)
     }
     kz_event_init(&ev);
     assert_int_equal(kz_cot_decode(dec, xml, (size_t)n, &ev, &why, NULL, 0), KZ_OK);
-    assert_int_equal(kz_router_submit(r, &inputs[input], NULL, &ev, NULL, NULL, &why), KZ_OK);
+    assert_int_equal(kz_router_submit(r, &inputs[input], NULL, &ev, NULL, NULL, &why, NULL), KZ_OK);
     kz_event_clear(&ev);
 }
 
