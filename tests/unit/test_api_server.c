@@ -201,6 +201,20 @@ static void make_input(int i, const char *name, char **groups)
     assert_int_equal(kz_input_init(&inputs[i], &confs[i], &policy, NULL, 0), KZ_OK);
 }
 
+/* Engine features no REST v1 route uses yet: {id} parameters and a required role. */
+static void echo_id(struct kz_http_req *req, void *app)
+{
+    const char *id = kz_http_path_param(req, "id");
+    (void)app;
+    kz_http_respond(req, 200, "text/plain", NULL, id ? id : "-", id ? strlen(id) : 1);
+}
+
+static const struct kz_http_route engine_rows[] = {
+    {"GET", "/test/things/{id}", echo_id, NULL, KZ_HTTP_ON_API},
+    {"GET", "/test/ops-only", echo_id, "ops", KZ_HTTP_ON_API},
+    {"GET", "/test/enroll-only", echo_id, NULL, KZ_HTTP_ON_ENROLL},
+};
+
 static int setup(void **state)
 {
     struct kz_store_opts so = {.path = ":memory:", .max_delay_ms = 5};
@@ -234,6 +248,7 @@ static int setup(void **state)
                                 .caller = kz_api_caller_ops(&api)};
     http = kz_http_new(&opts);
     kz_http_add_routes(http, api.routes, api.n_routes, &api);
+    kz_http_add_routes(http, engine_rows, KZ_ARRAY_LEN(engine_rows), NULL);
     opts.max_connections = 1;
     http_limited = kz_http_new(&opts);
     kz_http_add_routes(http_limited, api.routes, api.n_routes, &api);
@@ -407,6 +422,32 @@ static void test_not_found_and_method(void **state)
     assert_int_equal(c.r[2].status, 405);
     assert_non_null(strstr(c.r[2].raw, "\r\nAllow: GET\r\n"));
     assert_int_equal(c.r[3].status, 404);
+    client_free(&c);
+}
+
+static void c_engine_routes(struct client *c)
+{
+    exchange(IN_WEB, GET("/test/things/42"), &c->r[0]);
+    exchange(IN_WEB, GET("/test/ops-only"), &c->r[1]);
+    exchange(IN_WEB, GET("/test/enroll-only"), &c->r[2]);
+    exchange(IN_WEB,
+             "POST /test/things/7 HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+             &c->r[3]);
+}
+
+static void test_engine_routes(void **state)
+{
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_engine_routes);
+    assert_int_equal(c.r[0].status, 200);
+    assert_string_equal(c.r[0].body, "42");
+    assert_int_equal(c.r[1].status, 403);
+    assert_non_null(strstr(c.r[1].body, "role 'ops' required"));
+    assert_int_equal(c.r[2].status, 404); /* not served on http inputs */
+    assert_int_equal(c.r[3].status, 405);
+    assert_non_null(strstr(c.r[3].raw, "\r\nAllow: GET\r\n"));
     client_free(&c);
 }
 
@@ -761,6 +802,7 @@ int main(void)
         cmocka_unit_test(test_post_then_tracks),
         cmocka_unit_test(test_bad_post),
         cmocka_unit_test(test_not_found_and_method),
+        cmocka_unit_test(test_engine_routes),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_pipelining),
         cmocka_unit_test(test_store_events),
