@@ -533,6 +533,61 @@ static void test_pipelining(void **state)
     client_free(&c);
 }
 
+/* Security review F1: POSTs back to back in one write, each answered with its own uid. */
+static void pipelined_posts(int input, int n, struct resp *r)
+{
+    struct kz_sbuf req = KZ_SBUF_INIT;
+    char body[1024], uid[32];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(uid, sizeof(uid), "PIPE-%d-%d", input, i);
+        int len = snprintf(body, sizeof(body), EVENT_FMT, uid, uid);
+        kz_sbuf_addf(&req, "POST /api/v1/events HTTP/1.1\r\nContent-Length: %d\r\n%s\r\n%s", len,
+                     i == n - 1 ? "Connection: close\r\n" : "", body);
+    }
+    exchange(input, req.buf, r);
+    kz_sbuf_release(&req);
+}
+
+static void c_pipelined_posts(struct client *c)
+{
+    pipelined_posts(IN_DB, 2, &c->r[0]);
+    pipelined_posts(IN_DB, 3, &c->r[1]);
+    pipelined_posts(IN_WEB, 3, &c->r[2]); /* no store: acknowledged inside the submit */
+}
+
+static void assert_posts(const struct resp *r, int input, int n)
+{
+    const char *p = r->raw;
+    char want[64];
+
+    assert_non_null(p);
+    for (int i = 0; i < n; i++) {
+        int status = 0;
+        p = strstr(p, "HTTP/1.1 ");
+        assert_non_null(p);
+        assert_int_equal(sscanf(p, "HTTP/1.1 %d", &status), 1);
+        assert_int_equal(status, 201);
+        snprintf(want, sizeof(want), "{\"uid\":\"PIPE-%d-%d\",\"seq\":", input, i);
+        p = strstr(p, "\r\n\r\n");
+        assert_non_null(p);
+        assert_memory_equal(p + 4, want, strlen(want));
+    }
+    assert_null(strstr(p, "HTTP/1.1 "));
+}
+
+static void test_pipelined_posts(void **state)
+{
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_pipelined_posts);
+    assert_posts(&c.r[0], IN_DB, 2);
+    assert_posts(&c.r[1], IN_DB, 3);
+    assert_posts(&c.r[2], IN_WEB, 3);
+    client_free(&c);
+}
+
 static void c_store_events(struct client *c)
 {
     post_event(IN_DB, "DB-1", &c->r[0]);
@@ -805,6 +860,7 @@ int main(void)
         cmocka_unit_test(test_engine_routes),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_pipelining),
+        cmocka_unit_test(test_pipelined_posts),
         cmocka_unit_test(test_store_events),
         cmocka_unit_test(test_sse),
         cmocka_unit_test(test_metrics),
