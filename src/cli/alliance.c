@@ -389,6 +389,7 @@ struct reload {
     char *path;
     struct kz_alliance *a;
     struct kz_alliance_diag d;
+    const struct kz_alliance **slot;
     int rc;
 };
 
@@ -408,6 +409,8 @@ static void reload_done(uv_work_t *w, int status)
 
     if (status == 0 && r->rc == KZ_OK) {
         kz_alliance_free(kz_alliance_set_current(r->a));
+        if (r->slot)
+            *r->slot = r->a;
         kz_log(KZ_LOG_INFO, "alliance: model reloaded", "file=%s commands=%u", r->path,
                r->a->n_commands);
     } else {
@@ -421,7 +424,7 @@ static void reload_done(uv_work_t *w, int status)
     reloading = false;
 }
 
-void kz_cli_alliance_reload(uv_loop_t *loop, const char *path)
+void kz_cli_alliance_reload(uv_loop_t *loop, const char *path, const struct kz_alliance **slot)
 {
     struct reload *r;
 
@@ -429,6 +432,7 @@ void kz_cli_alliance_reload(uv_loop_t *loop, const char *path)
         return;
     r = kz_xcalloc(1, sizeof(*r));
     r->path = kz_xstrdup(path);
+    r->slot = slot;
     r->work.data = r;
     reloading = true;
     uv_queue_work(loop, &r->work, reload_work, reload_done);

@@ -23,7 +23,10 @@ int kz_cmd_readiness(int argc, char **argv);
  */
 struct uv_loop_s;
 int kz_cli_alliance_start(const char *path);
-void kz_cli_alliance_reload(struct uv_loop_s *loop, const char *path);
+struct kz_alliance;
+/* After a successful reload *slot (may be NULL) points to the new model. */
+void kz_cli_alliance_reload(struct uv_loop_s *loop, const char *path,
+                            const struct kz_alliance **slot);
 void kz_cli_alliance_stop(void);
 int kz_cmd_ca(int argc, char **argv);
 int kz_cmd_cert(int argc, char **argv);

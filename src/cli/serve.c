@@ -12,9 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "auth/auth.h"
 #include "cli/cli.h"
 #include "http/http.h"
+#include "marti/marti.h"
 #include "net/net.h"
 #include "store/store.h"
 
@@ -27,7 +29,11 @@ struct server {
     struct kz_store *store;
     struct kz_router *router;
     struct kz_stream_opts stream_opts;
-    struct kz_http_opts http_opts;
+    /* HTTP: the engine, and what it serves (start_http / stop_http) */
+    struct kz_http *http;
+    struct kz_api api;
+    struct kz_marti marti;
+    struct kz_readiness_book *book;
     uv_signal_t sigint, sigterm, sighup;
     const char *data_dir;
     const char *ports_file;
@@ -123,7 +129,7 @@ static int start_inputs(struct server *srv)
         const char *p = in->conf->protocol;
         bool http = !strcmp(p, "http") || !strcmp(p, "https") || !strcmp(p, "enroll");
         int rc = kz_listener_start(&srv->loop, in, http ? kz_http_accept : kz_stream_accept,
-                                   http ? (void *)&srv->http_opts : (void *)&srv->stream_opts,
+                                   http ? (void *)srv->http : (void *)&srv->stream_opts,
                                    &srv->listeners[i]);
         if (rc)
             return rc;
@@ -207,17 +213,46 @@ static void set_opts(struct server *srv)
         .max_connections = lim->max_connections,
         .idle_timeout_s = lim->idle_timeout_s,
     };
-    srv->http_opts = (struct kz_http_opts){
-        .router = srv->router,
-        .store = srv->store,
-        .max_body = lim->http_max_body,
-        .max_headers = lim->http_max_headers,
-        .timeout_ms = lim->http_timeout_ms,
-        .out_queue_bytes = lim->out_queue_bytes,
-        .max_event_bytes = lim->max_event_bytes,
-        .max_connections = lim->max_connections,
-        .node_id = srv->cfg->node->id,
-    };
+}
+
+/*
+ * The HTTP engine and the resources it serves: REST v1 (api/, with the
+ * readiness book this server owns) and Marti/enrollment (marti/).
+ */
+static int start_http(struct server *srv)
+{
+    const struct kz_config_limits *lim = srv->cfg->limits;
+
+    srv->book = kz_readiness_book_new();
+    kz_api_init(&srv->api, &(struct kz_api_opts){.router = srv->router,
+                                                 .store = srv->store,
+                                                 .policy = &srv->policy,
+                                                 .book = srv->book,
+                                                 .max_event_bytes = lim->max_event_bytes});
+    srv->api.alliance = kz_alliance_current(); /* on_sighup keeps it current */
+    kz_marti_init(&srv->marti, &(struct kz_marti_opts){.router = srv->router,
+                                                       .node_id = srv->cfg->node->id,
+                                                       .view = kz_api_view});
+    srv->http = kz_http_new(&(struct kz_http_opts){.max_body = lim->http_max_body,
+                                                   .max_headers = lim->http_max_headers,
+                                                   .timeout_ms = lim->http_timeout_ms,
+                                                   .out_queue_bytes = lim->out_queue_bytes,
+                                                   .max_connections = lim->max_connections,
+                                                   .caller = kz_api_caller_ops(&srv->api)});
+    kz_http_add_routes(srv->http, srv->api.routes, srv->api.n_routes, &srv->api);
+    kz_http_add_routes(srv->http, srv->marti.routes, srv->marti.n_routes, &srv->marti);
+    return kz_api_readiness_load(&srv->api);
+}
+
+/* Once the loop has run dry: the store's acks and the enrollment workers
+ * answered their held requests, and every connection is freed. */
+static void stop_http(struct server *srv)
+{
+    kz_http_free(srv->http);
+    srv->http = NULL;
+    kz_api_release(&srv->api);
+    kz_readiness_book_free(srv->book);
+    srv->book = NULL;
 }
 
 static void stop(struct server *srv, const char *why)
@@ -234,7 +269,8 @@ static void stop(struct server *srv, const char *why)
         srv->listeners[i] = NULL;
     }
     kz_stream_close_all();
-    kz_http_close_all();
+    if (srv->http)
+        kz_http_close_all(srv->http);
     kz_tls_stop();
     /* The store's wake-up handle keeps the loop alive; teardown() drains it. */
     uv_stop(&srv->loop);
@@ -244,7 +280,7 @@ static void on_sighup(uv_signal_t *h, int signum)
 {
     struct server *srv = h->data;
     KZ_UNUSED(signum);
-    kz_cli_alliance_reload(&srv->loop, srv->cfg->alliance);
+    kz_cli_alliance_reload(&srv->loop, srv->cfg->alliance, &srv->api.alliance);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -310,8 +346,6 @@ static int start(struct server *srv)
     if ((rc = open_store(srv)) != KZ_OK)
         return rc;
     audit_config(srv);
-    if ((rc = kz_http_readiness_load(srv->store, &srv->policy)) != KZ_OK)
-        return rc;
     srv->router = kz_router_new(&srv->loop, &(struct kz_router_opts){
                                                 .policy = &srv->policy,
                                                 .store = srv->store,
@@ -322,6 +356,8 @@ static int start(struct server *srv)
                                                 .user_identity = user_identity,
                                             });
     set_opts(srv);
+    if ((rc = start_http(srv)) != KZ_OK)
+        return rc;
     /* TLS first: restoring events of certificate users needs their identities. */
     if ((rc = start_tls(srv)) != KZ_OK)
         return rc;
@@ -346,6 +382,7 @@ static void teardown(struct server *srv)
     kz_router_free(srv->router);
     kz_net_shutdown();
     uv_run(&srv->loop, UV_RUN_DEFAULT);
+    stop_http(srv); /* every connection is freed now, enrollment workers included */
     if (uv_loop_close(&srv->loop) != 0)
         kz_log(KZ_LOG_WARN, "event loop closed with handles still open", NULL);
     free(srv->inputs);

@@ -188,6 +188,33 @@ int kz_write_file(const char *path, const void *data, size_t len, unsigned mode,
 char **kz_strv_split(const char *csv, unsigned *n);
 void kz_strv_free(char **v, unsigned n); /* NULL is fine */
 
+/* ---- arena: many small allocations, one release (arena.c) ----------- */
+
+struct kz_arena_chunk;
+
+/* Zero-initialise ({0}) before use; one owner, one thread. */
+struct kz_arena {
+    struct kz_arena_chunk *head;
+};
+
+/* Never NULL (aborts on OOM).  Memory is 16-byte aligned and not zeroed;
+ * it stays valid until kz_arena_release(). */
+void *kz_arena_alloc(struct kz_arena *a, size_t n);
+/* Copy s[0..n) and NUL-terminate. */
+char *kz_arena_strndup(struct kz_arena *a, const char *s, size_t n);
+/* Free every chunk; the arena is empty and reusable afterwards. */
+void kz_arena_release(struct kz_arena *a);
+
+/* ---- base64 (base64.c) ------------------------------------------------ */
+
+/* Standard base64 of data[0..len), appended. */
+void kz_base64_append(struct kz_sbuf *out, const unsigned char *data, size_t len);
+/*
+ * Decode standard base64 (padding required, no whitespace) into out[0..cap).
+ * Returns KZ_OK with *n, KZ_ERR_PARSE or KZ_ERR_TOOBIG.
+ */
+int kz_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap, size_t *n);
+
 /* ---- refcounted immutable byte buffers ------------------------------ */
 
 /*

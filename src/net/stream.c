@@ -163,7 +163,7 @@ static bool submit(struct kz_stream *s, struct kz_event *ev)
         kz_event_clear(ev);
         return true;
     }
-    if (kz_router_submit(s->opts->router, s->input, &s->sub, ev, NULL, NULL, &why) != KZ_OK) {
+    if (kz_router_submit(s->opts->router, s->input, &s->sub, ev, NULL, NULL, &why, NULL) != KZ_OK) {
         kz_metrics.rejects[why]++;
         log_reject(s, why, refusal(why));
         kz_event_clear(ev);
