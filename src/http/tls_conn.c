@@ -28,11 +28,11 @@ static void set_viewer(struct kz__http_conn *c, const struct kz_identity *id)
 
 void kz__http_transport_init(struct kz__http_conn *c)
 {
-    const char *proto = c->input->conf->protocol;
+    enum kz_input_protocol proto = c->input->conf->protocol;
 
-    c->kind = strcmp(proto, "https") == 0    ? KZ__HTTP_HTTPS
-              : strcmp(proto, "enroll") == 0 ? KZ__HTTP_ENROLL
-                                             : KZ__HTTP_PLAIN;
+    c->kind = proto == KZ_PROTO_HTTPS    ? KZ__HTTP_HTTPS
+              : proto == KZ_PROTO_ENROLL ? KZ__HTTP_ENROLL
+                                         : KZ__HTTP_PLAIN;
     if (c->kind == KZ__HTTP_PLAIN) {
         kz_transport_tcp_init(&c->tr, (uv_stream_t *)&c->tcp);
         set_viewer(c, c->input->identity);
