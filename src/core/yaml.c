@@ -427,9 +427,11 @@ int kz_yaml_load(const struct kz_yaml_schema *s, const char *text, size_t len, v
     yaml_parser_initialize(&p);
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
     if (!yaml_parser_load(&p, &y.doc)) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "YAML: %s%s%s", p.problem ? p.problem : "syntax error",
+                 p.context ? " " : "", p.context ? p.context : "");
         y.problems++;
-        o->report(o->ud, (int)p.problem_mark.line + 1, (int)p.problem_mark.column + 1,
-                  p.problem ? p.problem : "syntax error");
+        o->report(o->ud, (int)p.problem_mark.line + 1, (int)p.problem_mark.column + 1, msg);
         rc = KZ_ERR_PARSE;
     } else {
         load_root(&y, obj);
