@@ -250,16 +250,23 @@ static void parse_label(struct ld *ld, const char *banner, struct kz_label *out,
     out->originator = nation ? kz_nation_index(nation, strlen(nation)) : KZ_NATION_NONE;
 }
 
+/* The nation of command `id`; the model may lack required ids here (they are reported). */
+static const char *nation_of(const struct kz_alliance *a, const char *id)
+{
+    for (unsigned i = 0; id && i < a->n_commands; i++)
+        if (a->commands[i].id && strcmp(a->commands[i].id, id) == 0)
+            return a->commands[i].nation;
+    return NULL;
+}
+
 static void parse_labels(struct ld *ld, struct kz_alliance *a)
 {
     for (unsigned i = 0; i < a->n_commands; i++)
         parse_label(ld, a->commands[i].label, &a->commands[i].lab, a->commands[i].nation,
                     a->commands[i].line);
-    for (unsigned i = 0; i < a->n_relations; i++) {
-        const struct kz_command *c = kz_alliance_command(a, a->relations[i].from);
-        parse_label(ld, a->relations[i].label, &a->relations[i].lab, c ? c->nation : NULL,
-                    a->relations[i].line);
-    }
+    for (unsigned i = 0; i < a->n_relations; i++)
+        parse_label(ld, a->relations[i].label, &a->relations[i].lab,
+                    nation_of(a, a->relations[i].from), a->relations[i].line);
     for (unsigned i = 0; i < a->n_forums; i++)
         parse_label(ld, a->forums[i].label, &a->forums[i].lab, NULL, a->forums[i].line);
 }

@@ -239,8 +239,7 @@ static bool set_scalar(const struct kz_yaml_row *r, const char *s, void *base, c
             return bad_name(r, s, why, len);
         *(int *)field = idx;
         return true;
-    default:
-        KZ_ASSERT(!"not a scalar row");
+    default: /* not a scalar row: callers check */
         return false;
     }
 }
@@ -444,27 +443,34 @@ int kz_yaml_load(const struct kz_yaml_schema *s, const char *text, size_t len, v
 int kz_yaml_read_file(const char *path, char **text, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    char *buf = kz_xmalloc(FILE_MAX_BYTES + 1);
-    size_t n = 0;
+    size_t cap = 4096, n = 0;
+    char *buf;
     int rc = KZ_OK;
 
     *text = NULL;
-    if (!f) {
-        free(buf);
+    if (!f)
         return KZ_ERR_IO;
+    buf = kz_xmalloc(cap);
+    for (;;) {
+        n += fread(buf + n, 1, cap - n - 1, f);
+        if (ferror(f) || feof(f))
+            break;
+        if (cap > FILE_MAX_BYTES) {
+            rc = KZ_ERR_TOOBIG;
+            break;
+        }
+        cap *= 2;
+        buf = kz_xrealloc(buf, cap);
     }
-    n = fread(buf, 1, FILE_MAX_BYTES + 1, f);
-    if (ferror(f))
+    if (rc == KZ_OK && ferror(f))
         rc = KZ_ERR_IO;
-    else if (n > FILE_MAX_BYTES)
-        rc = KZ_ERR_TOOBIG;
     fclose(f);
     if (rc != KZ_OK) {
         free(buf);
         return rc;
     }
     buf[n] = '\0';
-    *text = kz_xrealloc(buf, n + 1);
+    *text = buf;
     *len = n;
     return KZ_OK;
 }
@@ -731,7 +737,9 @@ static bool same_value(const struct kz_yaml_row *r, const void *a, const void *b
 static void diff_row(const struct differ *d, const struct kz_yaml_row *r, const char *shown,
                      const void *a, const void *b)
 {
-    const void *pa = *(void *const *)at(a, r->off), *pb = *(void *const *)at(b, r->off);
+    bool ptr = r->type == KZ_YAML_MAP && r->size > 0;
+    const void *pa = ptr ? *(void *const *)at(a, r->off) : NULL;
+    const void *pb = ptr ? *(void *const *)at(b, r->off) : NULL;
 
     if (r->type == KZ_YAML_MAP && r->size == 0)
         diff_map(d, r->path, shown, a, b);
