@@ -93,6 +93,7 @@ static const struct kz_yaml_row rows[] = {
      .type = KZ_YAML_U64,
      .off = offsetof(STORE, retention_bytes),
      .def = "0",
+     .max = INT64_MAX,
      .doc = "Oldest events are deleted while the database is larger (0 = no cap)."},
     SECTION("limits", limits, LIM, RL, "Limits, read for each event, connection or request."),
     UINT("limits.max_event_bytes", LIM, max_event_bytes, "65536", 256, 8u << 20, RL,
@@ -148,10 +149,11 @@ static const struct kz_yaml_row rows[] = {
      .off = offsetof(IN, protocol),
      .names = protocols,
      .flags = RQ,
-     .doc = "`tcp` (CoT XML stream), `tls` (CoT over mutual TLS with TAK protocol negotiation), "
-            "`http` (REST API, SSE, metrics), `https` (REST API and Marti over TLS with client "
-            "certificates) or `enroll` (certificate enrollment over TLS with Basic auth). The TLS "
-            "kinds use the `tls:` section and take identities from certificates."},
+     .doc = "`tcp` (CoT XML stream), `tls` (CoT over mutual TLS with TAK protocol negotiation, "
+            "8089), `http` (REST API, SSE, metrics), `https` (REST API and Marti over TLS with "
+            "client certificates, 8443) or `enroll` (certificate enrollment over TLS with Basic "
+            "auth, 8446). The TLS kinds use the `tls:` section and take identities from "
+            "certificates."},
     STRN("inputs.listen", IN, listen, 1, 128, RQ,
          "`HOST:PORT` or `[IPv6]:PORT`; port 0 picks a free port (see `--ports-file`)."),
     {.path = "inputs.identity",
@@ -369,9 +371,11 @@ static void doc_type(const struct kz_yaml_row *r, char *buf, size_t len)
 static void doc_range(const struct kz_yaml_row *r, char *buf, size_t len)
 {
     buf[0] = '\0';
-    if (r->type == KZ_YAML_UINT)
+    if (r->type == KZ_YAML_UINT || r->type == KZ_YAML_U64)
         snprintf(buf, len, "%llu..%llu", (unsigned long long)r->min,
-                 (unsigned long long)(r->max ? r->max : 4294967295u));
+                 (unsigned long long)(r->max                   ? r->max
+                                      : r->type == KZ_YAML_U64 ? UINT64_MAX
+                                                               : UINT32_MAX));
     else if (r->type == KZ_YAML_STR && r->max)
         snprintf(buf, len, "%llu..%llu chars", (unsigned long long)r->min,
                  (unsigned long long)r->max);
