@@ -16,10 +16,13 @@ if ! diff -u "$have" "$want"; then
     exit 1
 fi
 echo "docs/config.md matches the key table"
-"$bin" serve --print-config >"$have"
-"$bin" serve -c "$have" --print-config >"$again"
-if ! diff -u "$have" "$again"; then
-    echo "--print-config does not load back to the same configuration"
-    exit 1
-fi
+sample="$(dirname "$doc")/../config/kizuna.yaml"
+for cfg in "" "$sample"; do
+    "$bin" serve ${cfg:+-c "$cfg"} --print-config >"$have"
+    "$bin" serve -c "$have" --print-config >"$again"
+    if ! diff -u "$have" "$again"; then
+        echo "--print-config of ${cfg:-the built-in configuration} does not load back identically"
+        exit 1
+    fi
+done
 echo "--print-config loads back identically"
