@@ -126,8 +126,8 @@ static int start_inputs(struct server *srv)
 {
     for (unsigned i = 0; i < srv->cfg->inputs_count; i++) {
         struct kz_input *in = &srv->inputs[i];
-        const char *p = in->conf->protocol;
-        bool http = !strcmp(p, "http") || !strcmp(p, "https") || !strcmp(p, "enroll");
+        enum kz_input_protocol p = in->conf->protocol;
+        bool http = p == KZ_PROTO_HTTP || p == KZ_PROTO_HTTPS || p == KZ_PROTO_ENROLL;
         int rc = kz_listener_start(&srv->loop, in, http ? kz_http_accept : kz_stream_accept,
                                    http ? (void *)srv->http : (void *)&srv->stream_opts,
                                    &srv->listeners[i]);
@@ -159,8 +159,9 @@ static void describe_input(const struct kz_input_conf *in, struct kz_sbuf *sb)
 {
     const struct kz_identity *id = in->identity;
 
-    kz_sbuf_addf(sb, "protocol=%s default_label=\"%s\" ceiling=\"%s\"", in->protocol,
-                 in->default_label ? in->default_label : "", in->ceiling ? in->ceiling : "");
+    kz_sbuf_addf(sb, "protocol=%s default_label=\"%s\" ceiling=\"%s\"",
+                 kz_input_protocol_name(in->protocol), in->default_label ? in->default_label : "",
+                 in->ceiling ? in->ceiling : "");
     if (!id)
         return;
     kz_sbuf_addf(sb, " user=%s nation=%s clearance=\"%s\"", id->user, id->nation, id->clearance);
@@ -308,8 +309,8 @@ static int start_tls(struct server *srv)
     char db[4096];
 
     for (unsigned i = 0; i < srv->cfg->inputs_count; i++) {
-        const char *p = srv->cfg->inputs[i].protocol;
-        if (strcmp(p, "tls") && strcmp(p, "https") && strcmp(p, "enroll"))
+        enum kz_input_protocol p = srv->cfg->inputs[i].protocol;
+        if (p != KZ_PROTO_TLS && p != KZ_PROTO_HTTPS && p != KZ_PROTO_ENROLL)
             continue;
         if (sc->path[0] == '/')
             snprintf(db, sizeof(db), "%s", sc->path);

@@ -41,11 +41,11 @@ static int open_caller(struct kz__http_conn *c, const char *cn)
     return KZ_OK;
 }
 
-static enum kz_http_on kind_of(const char *proto)
+static enum kz_http_on kind_of(enum kz_input_protocol proto)
 {
-    return strcmp(proto, "https") == 0    ? KZ_HTTP_ON_HTTPS
-           : strcmp(proto, "enroll") == 0 ? KZ_HTTP_ON_ENROLL
-                                          : KZ_HTTP_ON_PLAIN;
+    return proto == KZ_PROTO_HTTPS    ? KZ_HTTP_ON_HTTPS
+           : proto == KZ_PROTO_ENROLL ? KZ_HTTP_ON_ENROLL
+                                      : KZ_HTTP_ON_PLAIN;
 }
 
 int kz__http_transport_init(struct kz__http_conn *c)

@@ -522,7 +522,7 @@ void kz_stream_accept(void *ud, struct kz_input *input, uv_stream_t *server)
     s->sub.input = input;
     s->sub.wire = KZ_WIRE_XML;
     s->sub.deliver = deliver;
-    if (strcmp(input->conf->protocol, "tls") == 0) {
+    if (input->conf->protocol == KZ_PROTO_TLS) {
         kz_transport_tls_init(&s->tr, (uv_stream_t *)&s->tcp, KZ_TLS_MUTUAL);
         s->q.tr = &s->tr;
         uv_timer_start(&s->idle, on_handshake_timeout, HANDSHAKE_TIMEOUT_MS, 0);

@@ -144,7 +144,7 @@ struct kz_router_opts {
     const struct kz_input *inputs; /* every input, for origin lookup */
     unsigned n_inputs;
     const char *node_id;
-    unsigned max_tracks; /* 0 = the default, 200 000 */
+    unsigned max_tracks; /* limits.max_tracks; 0 = no cap */
 };
 
 struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *opts);

@@ -57,7 +57,7 @@ struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *op
     r->inputs = opts->inputs;
     r->n_inputs = opts->n_inputs;
     r->node_id = kz_xstrdup(opts->node_id ? opts->node_id : "kizuna");
-    r->max_tracks = opts->max_tracks ? opts->max_tracks : 200000;
+    r->max_tracks = opts->max_tracks ? opts->max_tracks : SIZE_MAX; /* 0: no cap */
     kz__tracks_init(&r->tracks);
     uv_timer_init(loop, &r->expire_timer);
     r->expire_timer.data = r;

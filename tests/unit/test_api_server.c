@@ -187,7 +187,7 @@ static void client_free(struct client *c)
 static void make_input(int i, const char *name, char **groups)
 {
     confs[i] = (struct kz_input_conf){.name = (char *)name,
-                                      .protocol = "http",
+                                      .protocol = KZ_PROTO_HTTP,
                                       .listen = "127.0.0.1:0",
                                       .default_label = "UNCLASSIFIED"};
     ids[i] = (struct kz_identity){.user = (char *)name,

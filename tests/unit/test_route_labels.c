@@ -59,7 +59,7 @@ static void make_input(int i, const char *name, const char *nation, const char *
                                   .groups_out = cyan,
                                   .groups_out_count = 1};
     confs[i] = (struct kz_input_conf){.name = (char *)name,
-                                      .protocol = "tcp",
+                                      .protocol = KZ_PROTO_TCP,
                                       .identity = &ids[i],
                                       .default_label = "UNCLASSIFIED",
                                       .ceiling = (char *)ceiling};

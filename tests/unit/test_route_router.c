@@ -62,7 +62,7 @@ static bool probe_saw(const struct probe *p, const char *needle)
 static void make_input(int i, const char *name, char **groups)
 {
     confs[i] = (struct kz_input_conf){
-        .name = (char *)name, .protocol = "tcp", .default_label = "UNCLASSIFIED"};
+        .name = (char *)name, .protocol = KZ_PROTO_TCP, .default_label = "UNCLASSIFIED"};
     ids[i] = (struct kz_identity){.user = (char *)name,
                                   .nation = "USA",
                                   .clearance = "SECRET",
