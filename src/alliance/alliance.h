@@ -140,7 +140,7 @@ struct kz_alliance {
     unsigned handling_min;      /* per hop, default 120 */
     unsigned relay_min;         /* an intermediate passing an answer back, default 30 */
     unsigned transit_min;       /* between two nodes, default 15 */
-    unsigned readiness_stale_h; /* readiness reports older than this are stale, default 744 */
+    unsigned readiness_stale_h; /* reports older than this are stale (KZ_ALLIANCE_STALE_AFTER_H) */
     struct kz_nation *nations;
     unsigned n_nations;
     struct kz_command *commands;
@@ -175,6 +175,13 @@ void kz_alliance_diag_release(struct kz_alliance_diag *d);
  * or KZ_ERR_CONFIG (rules) with *out NULL.  Free with kz_alliance_free().
  */
 int kz_alliance_load(const char *path, struct kz_alliance **out, struct kz_alliance_diag *diag);
+
+/* The same from `len` bytes of YAML; `name` stands for the file in messages. */
+int kz_alliance_load_mem(const char *name, const char *text, size_t len, struct kz_alliance **out,
+                         struct kz_alliance_diag *diag);
+
+/* The default of `readiness.stale_after_h`, also when no model is loaded. */
+#define KZ_ALLIANCE_STALE_AFTER_H 744
 
 /* Validation rules only (kz_alliance_load runs them); returns the count added. */
 unsigned kz_alliance_validate(const struct kz_alliance *a, struct kz_alliance_diag *diag);

@@ -34,6 +34,5 @@ bool kz__visible(struct kz_alliance_view *v, const char *label, const struct kz_
 
 /* Parse "HH:MM-HH:MM Mon-Fri" / "24/7"; KZ_ERR_PARSE. */
 int kz__duty_parse(const char *s, struct kz_duty *out);
-void kz__duty_format(const struct kz_duty *d, char *buf, size_t len);
 
 #endif

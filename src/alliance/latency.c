@@ -70,15 +70,6 @@ int kz__duty_parse(const char *s, struct kz_duty *out)
     return s[n] ? parse_days(s + n, &out->days) : KZ_OK;
 }
 
-void kz__duty_format(const struct kz_duty *d, char *buf, size_t len)
-{
-    if (d->always)
-        snprintf(buf, len, "24/7");
-    else
-        snprintf(buf, len, "%02u:%02u-%02u:%02u days=0x%02x", d->start / 60u, d->start % 60u,
-                 d->end / 60u, d->end % 60u, d->days);
-}
-
 /* ---- local time ------------------------------------------------------------ */
 
 static int32_t offset(const char *tz, int64_t t)

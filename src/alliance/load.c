@@ -1,296 +1,84 @@
 /*
  * load.c - the alliance YAML file into struct kz_alliance.
  *
- * libyaml's document API keeps the line of every node, so each problem can
- * be reported as file:line.  The shape is table-driven: one row per key with
- * its type and offset, as for the server configuration.  Loading never stops
- * at the first problem: a staff officer fixing the file wants the whole list.
+ * The shape is one row per key for the table-driven YAML loader
+ * (core/yaml.h), as for the server configuration; dates, duty hours and
+ * relationship types are CUSTOM fields.  Loading never stops at the first
+ * problem: a staff officer fixing the file wants the whole list, each as
+ * file:line.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "alliance/internal.h"
+#include "core/yaml.h"
 
 struct ld {
-    yaml_document_t doc;
     const char *file;
     struct kz_alliance_diag *d;
     const struct kz_label_policy *policy;
 };
 
-enum ftype { F_STR, F_FROM, F_TO, F_UINT, F_DOUBLE, F_DUTY, F_STRV, F_REL, F_PHASES };
+/* ---- CUSTOM fields ------------------------------------------------------ */
 
-struct field {
-    const char *name;
-    enum ftype type;
-    size_t off;
-    size_t count_off; /* F_STRV, F_PHASES */
-    bool required;
-};
-
-static int line_of(const yaml_node_t *n)
+static void *field(void *obj, const struct kz_yaml_row *r)
 {
-    return (int)n->start_mark.line + 1;
+    return (char *)obj + r->off;
 }
 
-static yaml_node_t *node(struct ld *ld, yaml_node_item_t i)
+static const char *key_of(const struct kz_yaml_row *r)
 {
-    return yaml_document_get_node(&ld->doc, i);
+    const char *dot = strrchr(r->path, '.');
+    return dot ? dot + 1 : r->path;
 }
 
-static const char *scalar(const yaml_node_t *n)
+static void load_day(struct kz_yaml *y, const yaml_node_t *n, void *obj,
+                     const struct kz_yaml_row *r)
 {
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+    const char *s = kz_yaml_scalar(n);
+
+    if (!s)
+        kz_yaml_report(y, n, "'%s' must be a scalar", key_of(r));
+    else if (kz_day_parse(s, field(obj, r)) != KZ_OK)
+        kz_yaml_report(y, n, "'%s': bad date '%s' (want YYYY-MM-DD)", key_of(r), s);
 }
 
-static bool want_scalar(struct ld *ld, const yaml_node_t *n, const char *key, const char **out)
+static void load_duty(struct kz_yaml *y, const yaml_node_t *n, void *obj,
+                      const struct kz_yaml_row *r)
 {
-    *out = scalar(n);
-    if (!*out)
-        kz__diag(ld->d, ld->file, line_of(n), "'%s' must be a scalar", key);
-    return *out != NULL;
+    const char *s = kz_yaml_scalar(n);
+
+    if (!s)
+        kz_yaml_report(y, n, "'%s' must be a scalar", key_of(r));
+    else if (kz__duty_parse(s, field(obj, r)) != KZ_OK)
+        kz_yaml_report(y, n,
+                       "'duty': bad duty hours '%s' (want \"HH:MM-HH:MM Mon-Fri\" or \"24/7\")", s);
 }
 
-static void set_strv(struct ld *ld, const yaml_node_t *n, const char *key, char ***v,
-                     unsigned *count)
+static void load_rel(struct kz_yaml *y, const yaml_node_t *n, void *obj,
+                     const struct kz_yaml_row *r)
 {
-    if (n->type != YAML_SEQUENCE_NODE) {
-        kz__diag(ld->d, ld->file, line_of(n), "'%s' must be a list", key);
-        return;
-    }
-    size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-    *v = kz_xcalloc(len ? len : 1, sizeof(char *));
-    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-         it++) {
-        const char *s;
-        if (want_scalar(ld, node(ld, *it), key, &s))
-            (*v)[(*count)++] = kz_xstrdup(s);
-    }
+    const char *s = kz_yaml_scalar(n);
+
+    if (!s)
+        kz_yaml_report(y, n, "'%s' must be a scalar", key_of(r));
+    else if (kz_rel_type_parse(s, field(obj, r)) != KZ_OK)
+        kz_yaml_report(y, n, "unknown relationship type '%s'", s);
 }
 
-static void set_uint(struct ld *ld, const yaml_node_t *n, const char *key, const char *s,
-                     unsigned *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *s == '-' || *s == '\0' || *end || v > 100000)
-        kz__diag(ld->d, ld->file, line_of(n), "'%s' must be a whole number 0..100000", key);
-    else
-        *out = (unsigned)v;
-}
+static const struct kz_yaml_ops day_ops = {.load = load_day};
+static const struct kz_yaml_ops duty_ops = {.load = load_duty};
+static const struct kz_yaml_ops rel_ops = {.load = load_rel};
 
-static void set_double(struct ld *ld, const yaml_node_t *n, const char *key, const char *s,
-                       double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (*s == '\0' || *end)
-        kz__diag(ld->d, ld->file, line_of(n), "'%s' must be a number", key);
-    else
-        *out = v;
-}
-
-static void load_phases(struct ld *ld, const yaml_node_t *n, void *obj, const struct field *f);
-
-static void set_field(struct ld *ld, const yaml_node_t *n, void *obj, const struct field *f)
-{
-    char *p = (char *)obj + f->off;
-    const char *s = NULL;
-
-    if (f->type == F_STRV) {
-        set_strv(ld, n, f->name, (char ***)(void *)p,
-                 (unsigned *)(void *)((char *)obj + f->count_off));
-        return;
-    }
-    if (f->type == F_PHASES) {
-        load_phases(ld, n, obj, f);
-        return;
-    }
-    if (!want_scalar(ld, n, f->name, &s))
-        return;
-    switch (f->type) {
-    case F_STR:
-        *(char **)(void *)p = kz_xstrdup(s);
-        break;
-    case F_FROM:
-    case F_TO:
-        if (kz_day_parse(s, (int32_t *)(void *)p) != KZ_OK)
-            kz__diag(ld->d, ld->file, line_of(n), "'%s': bad date '%s' (want YYYY-MM-DD)", f->name,
-                     s);
-        break;
-    case F_UINT:
-        set_uint(ld, n, f->name, s, (unsigned *)(void *)p);
-        break;
-    case F_DOUBLE:
-        set_double(ld, n, f->name, s, (double *)(void *)p);
-        break;
-    case F_DUTY:
-        if (kz__duty_parse(s, (struct kz_duty *)(void *)p) != KZ_OK)
-            kz__diag(ld->d, ld->file, line_of(n),
-                     "'duty': bad duty hours '%s' (want \"HH:MM-HH:MM Mon-Fri\" or \"24/7\")", s);
-        break;
-    case F_REL:
-        if (kz_rel_type_parse(s, (enum kz_rel_type *)(void *)p) != KZ_OK)
-            kz__diag(ld->d, ld->file, line_of(n), "unknown relationship type '%s'", s);
-        break;
-    default:
-        break;
-    }
-}
-
-/*
- * Fill `obj` from mapping `n` by `fields`.  Unknown and repeated keys and
- * missing required ones are reported.
- */
-static void load_map(struct ld *ld, const yaml_node_t *n, const char *what, void *obj,
-                     const struct field *fields, size_t nf)
-{
-    bool seen[32] = {false};
-
-    KZ_ASSERT(nf <= KZ_ARRAY_LEN(seen));
-    if (n->type != YAML_MAPPING_NODE) {
-        kz__diag(ld->d, ld->file, line_of(n), "%s must be a mapping", what);
-        return;
-    }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = node(ld, pr->key), *v = node(ld, pr->value);
-        const char *key = scalar(k);
-        size_t i;
-        for (i = 0; key && i < nf && strcmp(fields[i].name, key) != 0; i++)
-            ;
-        if (!key || i == nf) {
-            kz__diag(ld->d, ld->file, line_of(k), "unknown key '%s' in %s", key ? key : "?", what);
-            continue;
-        }
-        if (seen[i]) {
-            kz__diag(ld->d, ld->file, line_of(k), "key '%s' repeated in %s", key, what);
-            continue;
-        }
-        seen[i] = true;
-        set_field(ld, v, obj, &fields[i]);
-    }
-    for (size_t i = 0; i < nf; i++)
-        if (fields[i].required && !seen[i])
-            kz__diag(ld->d, ld->file, line_of(n), "%s: missing '%s'", what, fields[i].name);
-}
-
-#define FLD(s, name, type, req)                                                                    \
-    {                                                                                              \
-#name, type, offsetof(struct s, name), 0, req                                              \
-    }
-#define FLDV(s, name, req)                                                                         \
-    {                                                                                              \
-#name, F_STRV, offsetof(struct s, name), offsetof(struct s, n_##name), req                 \
-    }
-
-static const struct field phase_fields[] = {
-    FLD(kz_phase, name, F_STR, true),
-    FLD(kz_phase, note, F_STR, false),
-    FLD(kz_phase, valid_from, F_FROM, false),
-    FLD(kz_phase, valid_to, F_TO, false),
-};
-
-static const struct field nation_fields[] = {
-    FLD(kz_nation, code, F_STR, true),  FLD(kz_nation, name, F_STR, true),
-    FLD(kz_nation, tz, F_STR, true),    FLD(kz_nation, top, F_STR, false),
-    FLD(kz_nation, lead, F_STR, false),
-};
-
-static const struct field command_fields[] = {
-    FLD(kz_command, id, F_STR, true),
-    FLD(kz_command, name, F_STR, true),
-    FLD(kz_command, nation, F_STR, true),
-    FLD(kz_command, service, F_STR, true),
-    FLD(kz_command, kind, F_STR, true),
-    FLD(kz_command, echelon, F_STR, false),
-    FLD(kz_command, hq, F_STR, false),
-    FLD(kz_command, lat, F_DOUBLE, false),
-    FLD(kz_command, lon, F_DOUBLE, false),
-    FLD(kz_command, tz, F_STR, true),
-    FLD(kz_command, duty, F_DUTY, false),
-    FLD(kz_command, handling_min, F_UINT, false),
-    FLD(kz_command, valid_from, F_FROM, false),
-    FLD(kz_command, valid_to, F_TO, false),
-    {"phases", F_PHASES, offsetof(struct kz_command, phases), offsetof(struct kz_command, n_phases),
-     false},
-    FLD(kz_command, label, F_STR, false),
-};
-
-static const struct field relation_fields[] = {
-    FLD(kz_relation, type, F_REL, true),         FLD(kz_relation, from, F_STR, true),
-    FLD(kz_relation, to, F_STR, true),           FLD(kz_relation, granted_by, F_STR, false),
-    FLD(kz_relation, scope, F_STR, false),       FLD(kz_relation, directive, F_STR, false),
-    FLD(kz_relation, valid_from, F_FROM, false), FLD(kz_relation, valid_to, F_TO, false),
-    FLD(kz_relation, label, F_STR, false),
-};
-
-static const struct field forum_fields[] = {
-    FLD(kz_forum, id, F_STR, true),           FLD(kz_forum, name, F_STR, true),
-    FLD(kz_forum, parent, F_STR, false),      FLD(kz_forum, state, F_STR, true),
-    FLD(kz_forum, site, F_STR, false),        FLDV(kz_forum, members, true),
-    FLDV(kz_forum, agencies, false),          FLD(kz_forum, handling_min, F_UINT, false),
-    FLD(kz_forum, valid_from, F_FROM, false), FLD(kz_forum, valid_to, F_TO, false),
-    FLD(kz_forum, label, F_STR, false),
-};
-
-static const struct field approver_fields[] = {
-    FLD(kz_approver, nation, F_STR, true),
-    FLD(kz_approver, command, F_STR, true),
-    FLDV(kz_approver, kinds, false),
-};
-
-struct top {
-    char *name;
-    char *mode;
-    int mode_line;
-    unsigned handling_min, relay_min, transit_min;
-    unsigned stale_after_h;
-};
-
-static const struct field readiness_fields[] = {
-    FLD(top, stale_after_h, F_UINT, false),
-};
-
-static const struct field latency_fields[] = {
-    FLD(top, handling_min, F_UINT, false),
-    FLD(top, relay_min, F_UINT, false),
-    FLD(top, transit_min, F_UINT, false),
-};
+/* ---- new entries ---------------------------------------------------------- */
 
 /* Open windows unless the file says otherwise. */
 static void init_window(int32_t *from, int32_t *to)
 {
     *from = KZ_DAY_MIN;
     *to = KZ_DAY_MAX;
-}
-
-/*
- * Load the list `n` into a new array of `size`-byte entries whose `line`
- * member is at `line_off`.  `init` prepares each entry before its fields.
- */
-static void *load_list(struct ld *ld, const yaml_node_t *n, const char *what, size_t size,
-                       const struct field *fields, size_t nf, unsigned *count,
-                       void (*init)(void *obj, int line))
-{
-    if (n->type != YAML_SEQUENCE_NODE) {
-        kz__diag(ld->d, ld->file, line_of(n), "'%s' must be a list", what);
-        return NULL;
-    }
-    size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-    char *arr = kz_xcalloc(len ? len : 1, size);
-    for (size_t i = 0; i < len; i++) {
-        const yaml_node_t *item = node(ld, n->data.sequence.items.start[i]);
-        char ctx[64];
-        snprintf(ctx, sizeof(ctx), "%s entry", what);
-        init(arr + i * size, line_of(item));
-        load_map(ld, item, ctx, arr + i * size, fields, nf);
-    }
-    *count = (unsigned)len;
-    return arr;
 }
 
 static void init_phase(void *o, int line)
@@ -332,14 +120,120 @@ static void init_approver(void *o, int line)
     ((struct kz_approver *)o)->line = line;
 }
 
-static void load_phases(struct ld *ld, const yaml_node_t *n, void *obj, const struct field *f)
-{
-    struct kz_phase **ph = (struct kz_phase **)(void *)((char *)obj + f->off);
-    unsigned *cnt = (unsigned *)(void *)((char *)obj + f->count_off);
+/* ---- the key table ---------------------------------------------------------- */
 
-    *ph = load_list(ld, n, "phases", sizeof(**ph), phase_fields, KZ_ARRAY_LEN(phase_fields), cnt,
-                    init_phase);
-}
+#define KZ_XSTR(x) #x
+#define KZ_STR(x) KZ_XSTR(x)
+
+#define RQ KZ_YAML_REQUIRED
+#define S(p, st, m, fl)                                                                            \
+    {                                                                                              \
+        .path = p, .type = KZ_YAML_STR, .off = offsetof(st, m), .flags = fl                        \
+    }
+#define U(p, st, m, dflt)                                                                          \
+    {                                                                                              \
+        .path = p, .type = KZ_YAML_UINT, .off = offsetof(st, m), .def = dflt, .max = 100000        \
+    }
+#define D(p, st, m)                                                                                \
+    {                                                                                              \
+        .path = p, .type = KZ_YAML_DOUBLE, .off = offsetof(st, m)                                  \
+    }
+#define C(p, st, m, ops_, fl)                                                                      \
+    {                                                                                              \
+        .path = p, .type = KZ_YAML_CUSTOM, .off = offsetof(st, m), .ops = ops_, .flags = fl        \
+    }
+#define V(p, st, m, fl)                                                                            \
+    {                                                                                              \
+        .path = p, .type = KZ_YAML_STRV, .off = offsetof(st, m), .count_off = offsetof(st, n_##m), \
+        .flags = fl                                                                                \
+    }
+#define L(p, st, m, cnt, entry, init_)                                                             \
+    {                                                                                              \
+        .path = p, .type = KZ_YAML_LIST, .off = offsetof(st, m), .count_off = offsetof(st, cnt),   \
+        .size = sizeof(entry), .init = init_                                                       \
+    }
+#define WINDOW(p, st)                                                                              \
+    C(p ".valid_from", st, valid_from, &day_ops, 0), C(p ".valid_to", st, valid_to, &day_ops, 0)
+
+static const char *const modes[] = {"parallel", "lead-nation", "integrated", NULL};
+
+_Static_assert(sizeof(enum kz_alliance_mode) == sizeof(int), "ENUM rows are stored as int");
+
+#define A struct kz_alliance
+#define NAT struct kz_nation
+#define CMD struct kz_command
+#define PH struct kz_phase
+#define REL struct kz_relation
+#define FOR struct kz_forum
+#define APP struct kz_approver
+
+static const struct kz_yaml_row rows[] = {
+    {.path = "name", .type = KZ_YAML_STR, .off = offsetof(A, name), .def = "alliance"},
+    {.path = "mode",
+     .type = KZ_YAML_ENUM,
+     .off = offsetof(A, mode),
+     .def = "parallel",
+     .names = modes},
+    {.path = "latency", .type = KZ_YAML_MAP},
+    U("latency.handling_min", A, handling_min, "120"),
+    U("latency.relay_min", A, relay_min, "30"),
+    U("latency.transit_min", A, transit_min, "15"),
+    {.path = "readiness", .type = KZ_YAML_MAP},
+    U("readiness.stale_after_h", A, readiness_stale_h, KZ_STR(KZ_ALLIANCE_STALE_AFTER_H)),
+    L("nations", A, nations, n_nations, NAT, init_nation),
+    S("nations.code", NAT, code, RQ),
+    S("nations.name", NAT, name, RQ),
+    S("nations.tz", NAT, tz, RQ),
+    S("nations.top", NAT, top, 0),
+    S("nations.lead", NAT, lead, 0),
+    L("commands", A, commands, n_commands, CMD, init_command),
+    S("commands.id", CMD, id, RQ),
+    S("commands.name", CMD, name, RQ),
+    S("commands.nation", CMD, nation, RQ),
+    S("commands.service", CMD, service, RQ),
+    S("commands.kind", CMD, kind, RQ),
+    S("commands.echelon", CMD, echelon, 0),
+    S("commands.hq", CMD, hq, 0),
+    D("commands.lat", CMD, lat),
+    D("commands.lon", CMD, lon),
+    S("commands.tz", CMD, tz, RQ),
+    C("commands.duty", CMD, duty, &duty_ops, 0),
+    U("commands.handling_min", CMD, handling_min, NULL),
+    WINDOW("commands", CMD),
+    L("commands.phases", CMD, phases, n_phases, PH, init_phase),
+    S("commands.phases.name", PH, name, RQ),
+    S("commands.phases.note", PH, note, 0),
+    WINDOW("commands.phases", PH),
+    S("commands.label", CMD, label, 0),
+    L("relationships", A, relations, n_relations, REL, init_relation),
+    C("relationships.type", REL, type, &rel_ops, RQ),
+    S("relationships.from", REL, from, RQ),
+    S("relationships.to", REL, to, RQ),
+    S("relationships.granted_by", REL, granted_by, 0),
+    S("relationships.scope", REL, scope, 0),
+    S("relationships.directive", REL, directive, 0),
+    WINDOW("relationships", REL),
+    S("relationships.label", REL, label, 0),
+    L("forums", A, forums, n_forums, FOR, init_forum),
+    S("forums.id", FOR, id, RQ),
+    S("forums.name", FOR, name, RQ),
+    S("forums.parent", FOR, parent, 0),
+    S("forums.state", FOR, state, RQ),
+    S("forums.site", FOR, site, 0),
+    V("forums.members", FOR, members, RQ),
+    V("forums.agencies", FOR, agencies, 0),
+    U("forums.handling_min", FOR, handling_min, NULL),
+    WINDOW("forums", FOR),
+    S("forums.label", FOR, label, 0),
+    L("approvers", A, approvers, n_approvers, APP, init_approver),
+    S("approvers.nation", APP, nation, RQ),
+    S("approvers.command", APP, command, RQ),
+    V("approvers.kinds", APP, kinds, 0),
+};
+
+static const struct kz_yaml_schema schema = {rows, KZ_ARRAY_LEN(rows)};
+
+/* ---- labels and loading ------------------------------------------------------ */
 
 /* Parse the labels written in the file, so every exit can filter by them. */
 static void parse_label(struct ld *ld, const char *banner, struct kz_label *out, const char *nation,
@@ -356,140 +250,80 @@ static void parse_label(struct ld *ld, const char *banner, struct kz_label *out,
     out->originator = nation ? kz_nation_index(nation, strlen(nation)) : KZ_NATION_NONE;
 }
 
+/* The nation of command `id`; the model may lack required ids here (they are reported). */
+static const char *nation_of(const struct kz_alliance *a, const char *id)
+{
+    for (unsigned i = 0; id && i < a->n_commands; i++)
+        if (a->commands[i].id && strcmp(a->commands[i].id, id) == 0)
+            return a->commands[i].nation;
+    return NULL;
+}
+
 static void parse_labels(struct ld *ld, struct kz_alliance *a)
 {
     for (unsigned i = 0; i < a->n_commands; i++)
         parse_label(ld, a->commands[i].label, &a->commands[i].lab, a->commands[i].nation,
                     a->commands[i].line);
-    for (unsigned i = 0; i < a->n_relations; i++) {
-        const struct kz_command *c = kz_alliance_command(a, a->relations[i].from);
-        parse_label(ld, a->relations[i].label, &a->relations[i].lab, c ? c->nation : NULL,
-                    a->relations[i].line);
-    }
+    for (unsigned i = 0; i < a->n_relations; i++)
+        parse_label(ld, a->relations[i].label, &a->relations[i].lab,
+                    nation_of(a, a->relations[i].from), a->relations[i].line);
     for (unsigned i = 0; i < a->n_forums; i++)
         parse_label(ld, a->forums[i].label, &a->forums[i].lab, NULL, a->forums[i].line);
 }
 
-static void load_top_key(struct ld *ld, struct kz_alliance *a, struct top *t, const char *key,
-                         const yaml_node_t *v, const yaml_node_t *k)
+static void report(void *ud, int line, int col, const char *msg)
 {
-    if (strcmp(key, "name") == 0 || strcmp(key, "mode") == 0) {
-        const char *s;
-        if (want_scalar(ld, v, key, &s))
-            *(key[0] == 'n' ? &t->name : &t->mode) = kz_xstrdup(s);
-        if (key[0] == 'm')
-            t->mode_line = line_of(v);
-    } else if (strcmp(key, "latency") == 0) {
-        load_map(ld, v, "latency", t, latency_fields, KZ_ARRAY_LEN(latency_fields));
-    } else if (strcmp(key, "readiness") == 0) {
-        load_map(ld, v, "readiness", t, readiness_fields, KZ_ARRAY_LEN(readiness_fields));
-    } else if (strcmp(key, "nations") == 0) {
-        a->nations = load_list(ld, v, "nations", sizeof(struct kz_nation), nation_fields,
-                               KZ_ARRAY_LEN(nation_fields), &a->n_nations, init_nation);
-    } else if (strcmp(key, "commands") == 0) {
-        a->commands = load_list(ld, v, "commands", sizeof(struct kz_command), command_fields,
-                                KZ_ARRAY_LEN(command_fields), &a->n_commands, init_command);
-    } else if (strcmp(key, "relationships") == 0) {
-        a->relations =
-            load_list(ld, v, "relationships", sizeof(struct kz_relation), relation_fields,
-                      KZ_ARRAY_LEN(relation_fields), &a->n_relations, init_relation);
-    } else if (strcmp(key, "forums") == 0) {
-        a->forums = load_list(ld, v, "forums", sizeof(struct kz_forum), forum_fields,
-                              KZ_ARRAY_LEN(forum_fields), &a->n_forums, init_forum);
-    } else if (strcmp(key, "approvers") == 0) {
-        a->approvers = load_list(ld, v, "approvers", sizeof(struct kz_approver), approver_fields,
-                                 KZ_ARRAY_LEN(approver_fields), &a->n_approvers, init_approver);
-    } else {
-        kz__diag(ld->d, ld->file, line_of(k), "unknown key '%s'", key);
-    }
+    struct ld *ld = ud;
+
+    KZ_UNUSED(col); /* the alliance's messages are file:line, like its validator's */
+    kz__diag(ld->d, ld->file, line, "%s", msg);
 }
 
-static void load_top(struct ld *ld, struct kz_alliance *a)
-{
-    yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
-    struct top t = {NULL, NULL, 1, 120, 30, 15, 744};
-
-    if (!root || root->type != YAML_MAPPING_NODE) {
-        kz__diag(ld->d, ld->file, root ? line_of(root) : 1, "the file must be a mapping");
-        return;
-    }
-    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
-         p++) {
-        const yaml_node_t *k = node(ld, p->key);
-        const char *key = scalar(k);
-        load_top_key(ld, a, &t, key ? key : "?", node(ld, p->value), k);
-    }
-    a->name = t.name ? t.name : kz_xstrdup("alliance");
-    a->handling_min = t.handling_min;
-    a->relay_min = t.relay_min;
-    a->transit_min = t.transit_min;
-    a->readiness_stale_h = t.stale_after_h;
-    if (!t.mode || strcmp(t.mode, "parallel") == 0)
-        a->mode = KZ_MODE_PARALLEL;
-    else if (strcmp(t.mode, "lead-nation") == 0)
-        a->mode = KZ_MODE_LEAD_NATION;
-    else if (strcmp(t.mode, "integrated") == 0)
-        a->mode = KZ_MODE_INTEGRATED;
-    else
-        kz__diag(ld->d, ld->file, t.mode_line,
-                 "mode must be parallel, lead-nation or integrated, not '%s'", t.mode);
-    free(t.mode);
-}
-
-static int parse_file(struct ld *ld, FILE *f)
-{
-    yaml_parser_t parser;
-    int rc = KZ_OK;
-
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
-    if (!yaml_parser_load(&parser, &ld->doc)) {
-        kz__diag(ld->d, ld->file, (int)parser.problem_mark.line + 1, "YAML: %s%s%s",
-                 parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
-                 parser.context ? parser.context : "");
-        rc = KZ_ERR_PARSE;
-    }
-    yaml_parser_delete(&parser);
-    return rc;
-}
-
-int kz_alliance_load(const char *path, struct kz_alliance **out, struct kz_alliance_diag *diag)
+int kz_alliance_load_mem(const char *name, const char *text, size_t len, struct kz_alliance **out,
+                         struct kz_alliance_diag *diag)
 {
     struct kz_label_policy *policy = kz_xmalloc(sizeof(*policy));
-    struct ld ld = {.file = path, .d = diag, .policy = policy};
-    struct kz_alliance *a = NULL;
+    struct ld ld = {.file = name, .d = diag, .policy = policy};
+    struct kz_yaml_opts o = {.report = report, .ud = &ld};
+    struct kz_alliance *a = kz_xcalloc(1, sizeof(*a));
     unsigned before = diag->count;
-    FILE *f = fopen(path, "rb");
     int rc;
 
     *out = NULL;
     kz_label_policy_init_default(policy);
-    if (!f) {
-        kz_sbuf_addf(&diag->text, "%s: cannot open: %s\n", path, strerror(errno));
-        diag->count++;
-        free(policy);
-        return KZ_ERR_IO;
-    }
-    rc = parse_file(&ld, f);
-    fclose(f);
-    if (rc != KZ_OK)
+    a->file = kz_xstrdup(name);
+    rc = kz_yaml_load(&schema, text, len, a, &o);
+    if (rc == KZ_ERR_PARSE)
         goto out;
-    a = kz_xcalloc(1, sizeof(*a));
-    a->file = kz_xstrdup(path);
-    load_top(&ld, a);
-    yaml_document_delete(&ld.doc);
     parse_labels(&ld, a);
     if (diag->count != before) {
         rc = KZ_ERR_PARSE;
         goto out;
     }
-    if (kz_alliance_validate(a, diag) != 0)
-        rc = KZ_ERR_CONFIG;
+    rc = kz_alliance_validate(a, diag) != 0 ? KZ_ERR_CONFIG : KZ_OK;
 out:
     free(policy);
     if (rc != KZ_OK)
         kz_alliance_free(a);
     else
         *out = a;
+    return rc;
+}
+
+int kz_alliance_load(const char *path, struct kz_alliance **out, struct kz_alliance_diag *diag)
+{
+    char *text;
+    size_t len;
+    int rc = kz_yaml_read_file(path, &text, &len);
+
+    *out = NULL;
+    if (rc != KZ_OK) {
+        kz_sbuf_addf(&diag->text, "%s: cannot open: %s\n", path,
+                     rc == KZ_ERR_TOOBIG ? "too large" : strerror(errno));
+        diag->count++;
+        return KZ_ERR_IO;
+    }
+    rc = kz_alliance_load_mem(path, text, len, out, diag);
+    free(text);
     return rc;
 }

@@ -164,6 +164,14 @@ static void check_commands(struct vctx *v)
     }
 }
 
+static bool forum_known(const struct kz_alliance *a, const char *id)
+{
+    for (unsigned j = 0; j < a->n_forums; j++)
+        if (strcmp(a->forums[j].id, id) == 0)
+            return true;
+    return false;
+}
+
 static void check_refs(struct vctx *v)
 {
     const struct kz_alliance *a = v->a;
@@ -181,12 +189,8 @@ static void check_refs(struct vctx *v)
         const struct kz_forum *f = &a->forums[i];
         for (unsigned m = 0; m < f->n_members; m++)
             check_cmd_ref(v, f->members[m], "forum member", f->line);
-        for (unsigned j = 0; f->parent && j < a->n_forums; j++)
-            if (strcmp(a->forums[j].id, f->parent) == 0)
-                goto parent_ok;
-        if (f->parent)
+        if (f->parent && !forum_known(a, f->parent))
             V_ERR(v, f->line, "unknown forum id '%s' (parent)", f->parent);
-    parent_ok:
         if (strcmp(f->state, "standing") && strcmp(f->state, "activated") &&
             strcmp(f->state, "inactive"))
             V_ERR(v, f->line, "forum state must be standing, activated or inactive");

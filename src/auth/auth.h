@@ -88,10 +88,6 @@ int kz_userdb_each_revoked(struct kz_userdb *db,
 int kz_password_hash(const char *password, char *out, size_t outlen);
 bool kz_password_verify(const char *hash, const char *password);
 
-/* Parse "a,b,c" into a NULL-free array of n strings (free with kz_strv_free). */
-char **kz_strv_split(const char *csv, unsigned *n);
-void kz_strv_free(char **v, unsigned n);
-
 /* ---- the in-memory user table the server looks identities up in ------- */
 
 /*
@@ -135,19 +131,39 @@ int kz_cert_issue(const char *dir, const char *user, int days, const char *p12_p
 /* Rewrite crl.pem listing every revoked serial from the database. */
 int kz_crl_write(const char *dir, struct kz_userdb *db, char *err, size_t errlen);
 
+/* What an enrollment asks kz_csr_sign() to sign.  Borrowed for the call. */
+struct kz_csr_request {
+    const char *dir;                 /* PKI directory (ca.pem, ca.key) */
+    const char *csr;                 /* PEM or bare base64 DER, not NUL-terminated */
+    size_t len;                      /* at most KZ_AUTH_MAX_CSR_BYTES */
+    const char *user;                /* the subject CN must equal it (any case) */
+    const char *const *allowed_rdns; /* other RDNs allowed: NULL-terminated short
+                                        names, e.g. {"O","OU",NULL}; may be NULL */
+    int days;                        /* validity of the certificate */
+};
+
+/* The signed certificate.  Owned by the caller: kz_csr_result_release(). */
+struct kz_csr_result {
+    unsigned char *cert_der; /* the client certificate, DER */
+    size_t cert_len;
+    unsigned char *ca_der; /* the issuing CA, DER */
+    size_t ca_len;
+    char *serial; /* hex */
+    int64_t not_after_us;
+};
+
 /*
- * Enrollment: sign a CSR whose subject CN equals `user` (case-insensitive)
- * and carries no other RDNs than `allowed_rdns` (NULL-terminated short
- * names, e.g. {"O","OU",NULL}, may be NULL).  `csr` is PEM or bare base64
- * DER, at most KZ_AUTH_MAX_CSR_BYTES.  Key: EC P-256/P-384 or RSA 2048-4096.
- * On success *cert_der / *ca_der are malloc'd DER (free both), *serial hex.
- * KZ_ERR_PARSE (not a CSR, bad signature), KZ_ERR_DENIED (wrong CN, key or
- * names), KZ_ERR_TOOBIG.
+ * Enrollment: sign req->csr, whose subject CN equals req->user and carries
+ * no other RDNs than req->allowed_rdns.  Key: EC P-256/P-384 or RSA
+ * 2048-4096.  `res` is overwritten; on success it holds the certificate,
+ * on failure it is empty.  KZ_OK, KZ_ERR_PARSE (not a CSR, bad signature),
+ * KZ_ERR_DENIED (wrong CN, key or names), KZ_ERR_TOOBIG, or another error
+ * loading the CA; the reason is in err.
  */
-int kz_csr_sign(const char *dir, const char *csr, size_t len, const char *user,
-                const char *const *allowed_rdns, int days, unsigned char **cert_der,
-                size_t *cert_len, unsigned char **ca_der, size_t *ca_len, char **serial,
-                int64_t *not_after_us, char *err, size_t errlen);
+int kz_csr_sign(const struct kz_csr_request *req, struct kz_csr_result *res, char *err,
+                size_t errlen);
+/* Free what a result holds and empty it; an empty result is fine. */
+void kz_csr_result_release(struct kz_csr_result *res);
 
 /*
  * Write a data package for `user` to `zip_path`: the client and truststore
@@ -155,9 +171,5 @@ int kz_csr_sign(const char *dir, const char *csr, size_t len, const char *user,
  */
 int kz_cert_package(const char *dir, const char *user, const char *host, int port,
                     const char *p12_password, const char *zip_path, char *err, size_t errlen);
-
-/* Write `data` to `path` atomically (tmp + fsync + rename) with `mode`. */
-int kz_write_file(const char *path, const void *data, size_t len, unsigned mode, char *err,
-                  size_t errlen);
 
 #endif

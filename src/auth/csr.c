@@ -129,55 +129,71 @@ static int to_der(X509 *x, unsigned char **out, size_t *len)
     return KZ_OK;
 }
 
-int kz_csr_sign(const char *dir, const char *csr, size_t len, const char *user,
-                const char *const *allowed_rdns, int days, unsigned char **cert_der,
-                size_t *cert_len, unsigned char **ca_der, size_t *ca_len, char **serial,
-                int64_t *not_after_us, char *err, size_t errlen)
+/* Sign the checked request `x509_req` with the CA in `dir` into `res`. */
+static int issue(const struct kz_csr_request *req, X509_REQ *x509_req, struct kz_csr_result *res,
+                 char *err, size_t errlen)
 {
     struct kz_pki p;
-    X509_REQ *req = NULL;
     X509 *ca = NULL, *cert = NULL;
     EVP_PKEY *ca_key = NULL;
     int rc;
 
-    *cert_der = *ca_der = NULL;
-    if (len > KZ_AUTH_MAX_CSR_BYTES) {
-        snprintf(err, errlen, "CSR over %d bytes", KZ_AUTH_MAX_CSR_BYTES);
-        return KZ_ERR_TOOBIG;
-    }
-    if (!(req = parse_csr(csr, len))) {
-        ERR_clear_error();
-        snprintf(err, errlen, "body is not a PEM or base64 DER certificate request");
-        return KZ_ERR_PARSE;
-    }
-    if ((rc = check_csr(req, user, allowed_rdns, err, errlen)) != KZ_OK)
-        goto out;
-    kz_pki_paths(&p, dir);
+    kz_pki_paths(&p, req->dir);
     if ((rc = kz__load_ca(&p, &ca, &ca_key, err, errlen)) != KZ_OK)
         goto out;
     struct kz__cert_spec spec = {.kind = KZ__CERT_CLIENT,
-                                 .subject = X509_REQ_get_subject_name(req),
-                                 .pubkey = X509_REQ_get0_pubkey(req),
+                                 .subject = X509_REQ_get_subject_name(x509_req),
+                                 .pubkey = X509_REQ_get0_pubkey(x509_req),
                                  .issuer = ca,
                                  .issuer_key = ca_key,
-                                 .days = days};
+                                 .days = req->days};
     if (!(cert = kz__make_cert(&spec, err, errlen))) {
         rc = KZ_ERR_INVAL;
         goto out;
     }
-    if ((rc = to_der(cert, cert_der, cert_len)) != KZ_OK ||
-        (rc = to_der(ca, ca_der, ca_len)) != KZ_OK) {
-        OPENSSL_free(*cert_der);
-        *cert_der = NULL;
+    if ((rc = to_der(cert, &res->cert_der, &res->cert_len)) != KZ_OK ||
+        (rc = to_der(ca, &res->ca_der, &res->ca_len)) != KZ_OK) {
         snprintf(err, errlen, "cannot encode the certificate");
         goto out;
     }
-    *serial = kz__serial_hex(cert);
-    *not_after_us = kz__not_after_us(cert);
+    res->serial = kz__serial_hex(cert);
+    res->not_after_us = kz__not_after_us(cert);
 out:
-    X509_REQ_free(req);
     X509_free(ca);
     X509_free(cert);
     EVP_PKEY_free(ca_key);
     return rc;
+}
+
+int kz_csr_sign(const struct kz_csr_request *req, struct kz_csr_result *res, char *err,
+                size_t errlen)
+{
+    X509_REQ *x509_req;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    if (req->len > KZ_AUTH_MAX_CSR_BYTES) {
+        snprintf(err, errlen, "CSR over %d bytes", KZ_AUTH_MAX_CSR_BYTES);
+        return KZ_ERR_TOOBIG;
+    }
+    if (!(x509_req = parse_csr(req->csr, req->len))) {
+        ERR_clear_error();
+        snprintf(err, errlen, "body is not a PEM or base64 DER certificate request");
+        return KZ_ERR_PARSE;
+    }
+    rc = check_csr(x509_req, req->user, req->allowed_rdns, err, errlen);
+    if (rc == KZ_OK)
+        rc = issue(req, x509_req, res, err, errlen);
+    X509_REQ_free(x509_req);
+    if (rc != KZ_OK)
+        kz_csr_result_release(res);
+    return rc;
+}
+
+void kz_csr_result_release(struct kz_csr_result *res)
+{
+    OPENSSL_free(res->cert_der);
+    OPENSSL_free(res->ca_der);
+    free(res->serial);
+    memset(res, 0, sizeof(*res));
 }

@@ -88,21 +88,26 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
     return kz_sbuf_detach(&sb, len);
 }
 
-/* Add a copy of data[0..len) as `name`, stored (p12 files do not compress). */
+/*
+ * Add a copy of data[0..len) as `name`, stored (p12 files do not compress).
+ * KZ_OK or KZ_ERR_IO (libzip keeps the reason in zip_strerror(z)).
+ */
 static int add_entry(zip_t *z, const char *name, const void *data, size_t len)
 {
     void *copy = kz_xmemdup(data, len ? len : 1);
     zip_source_t *src = zip_source_buffer(z, copy, len, 1);
     if (!src) {
         free(copy);
-        return -1;
+        return KZ_ERR_IO;
     }
     zip_int64_t idx = zip_file_add(z, name, src, ZIP_FL_ENC_UTF_8 | ZIP_FL_OVERWRITE);
     if (idx < 0) {
         zip_source_free(src);
-        return -1;
+        return KZ_ERR_IO;
     }
-    return zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
+    if (zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0) != 0)
+        return KZ_ERR_IO;
+    return KZ_OK;
 }
 
 static int truststore(const struct kz_pki *p, const char *pass, char **out, size_t *len, char *err,

@@ -2,8 +2,6 @@
  * pki.c - the certificate authority: keys, certificates, PKCS#12 files and
  * the CRL, with the OpenSSL 3 API (no shell-outs).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -12,8 +10,6 @@
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "auth/internal.h"
 
@@ -41,43 +37,6 @@ int kz__ssl_fail(const char *what, char *err, size_t errlen)
 }
 
 /* ---- files -------------------------------------------------------------- */
-
-/* Snapshot files: write tmp, fsync, rename, so readers see old or new. */
-int kz_write_file(const char *path, const void *data, size_t len, unsigned mode, char *err,
-                  size_t errlen)
-{
-    char tmp[1024];
-    int fd, rc = KZ_OK;
-
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    unlink(tmp);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
-    if (fd < 0)
-        goto fail;
-    for (const char *p = data; len > 0;) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto fail;
-        p += n;
-        len -= (size_t)n;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0)
-        goto fail;
-    return rc;
-fail:
-    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    return KZ_ERR_IO;
-}
 
 /* Write whatever a PEM writer puts into a memory BIO to `path`. */
 int kz__bio_to_file(BIO *b, const char *path, unsigned mode, char *err, size_t errlen)

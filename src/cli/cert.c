@@ -2,6 +2,7 @@
  * cert.c - `kizuna cert issue|revoke|package`: client certificates, the
  * CRL a running server reloads, and ATAK/iTAK data packages.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,26 @@ struct copts {
     struct kz__cli_idopts ido;
     char dirbuf[512];
 };
+
+/* A whole decimal number in [min, max]; false for anything else. */
+static bool int_arg(const char *s, long min, long max, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+static int range_error(void)
+{
+    fprintf(stderr, "kizuna cert: --port must be 1-65535 and --days 1-3650\n");
+    return 2;
+}
 
 static int parse(int argc, char **argv, struct copts *o)
 {
@@ -75,7 +96,8 @@ static int parse(int argc, char **argv, struct copts *o)
             o->host = optarg;
             break;
         case OPT_PORT:
-            o->port = atoi(optarg);
+            if (!int_arg(optarg, 1, 65535, &o->port))
+                return range_error();
             break;
         case OPT_OUT:
             o->out = optarg;
@@ -84,7 +106,8 @@ static int parse(int argc, char **argv, struct copts *o)
             o->pass = optarg;
             break;
         case OPT_DAYS:
-            o->days = atoi(optarg);
+            if (!int_arg(optarg, 1, 3650, &o->days))
+                return range_error();
             break;
         case 'h':
             usage(stdout);
@@ -98,10 +121,8 @@ static int parse(int argc, char **argv, struct copts *o)
         snprintf(o->dirbuf, sizeof(o->dirbuf), "%s/pki", o->data);
         o->dir = o->dirbuf;
     }
-    if (o->port <= 0 || o->port > 65535 || o->days <= 0 || o->days > 3650) {
-        fprintf(stderr, "kizuna cert: --port must be 1-65535 and --days 1-3650\n");
-        return 2;
-    }
+    if (o->port <= 0 || o->port > 65535 || o->days <= 0 || o->days > 3650)
+        return range_error();
     return 0;
 }
 

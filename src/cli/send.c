@@ -15,7 +15,6 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cot/cot.h"
-#include "cot/framer.h"
 
 #define XML_DECL "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 #define DRAIN_TIMEOUT_MS 5000

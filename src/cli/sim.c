@@ -126,7 +126,7 @@ static const struct base *find_base(const char *id)
     for (size_t i = 0; i < KZ_ARRAY_LEN(bases); i++)
         if (strcmp(bases[i].id, id) == 0)
             return &bases[i];
-    kz__bug(__FILE__, __LINE__, "a force names an unknown base");
+    KZ_BUG("a force names an unknown base");
 }
 
 static void unit_init(struct sim *s, struct unit *u, unsigned i)

@@ -12,7 +12,6 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cot/cot.h"
-#include "cot/framer.h"
 
 struct tail_ctx {
     struct kz_cot_decoder *dec;

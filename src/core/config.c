@@ -1,341 +1,310 @@
 /*
- * config.c - YAML configuration: libcyaml schema for loading, one key table
- * for defaults and documentation, and validation with precise messages.
+ * config.c - the server configuration: one key table (path, type, default,
+ * range, reloadable, doc) read by the table-driven YAML loader, printed by
+ * --print-config and --config-docs, and compared for reloads; plus the checks
+ * that involve more than one key.
  */
-#include <cyaml/cyaml.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config_internal.h"
 #include "core/core.h"
 
-/* ---- schema --------------------------------------------------------- */
+static const char *const protocols[] = {"tcp", "tls", "http", "https", "enroll", NULL};
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const backends[] = {"sqlite", NULL};
 
-#define STR(key, st, mem)                                                                          \
-    CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, st, mem, 0, 4096)
-#define UINT(key, st, mem) CYAML_FIELD_UINT(key, CYAML_FLAG_OPTIONAL, st, mem)
+_Static_assert(sizeof(enum kz_input_protocol) == sizeof(int), "ENUM rows are stored as int");
 
-static const cyaml_schema_value_t string_entry = {
-    CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, 256),
-};
-
-#define STRLIST(key, st, mem)                                                                      \
-    CYAML_FIELD_SEQUENCE(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, st, mem, &string_entry, 0, \
-                         256)
-
-static const cyaml_schema_field_t node_fields[] = {
-    STR("id", struct kz_config_node, id),
-    STR("nation", struct kz_config_node, nation),
-    CYAML_FIELD_END,
-};
-
-static const cyaml_schema_field_t store_fields[] = {
-    STR("backend", struct kz_config_store, backend),
-    STR("path", struct kz_config_store, path),
-    UINT("max_delay_ms", struct kz_config_store, max_delay_ms),
-    UINT("retention_days", struct kz_config_store, retention_days),
-    UINT("retention_bytes", struct kz_config_store, retention_bytes),
-    CYAML_FIELD_END,
-};
-
-static const cyaml_schema_field_t limits_fields[] = {
-    UINT("max_event_bytes", struct kz_config_limits, max_event_bytes),
-    UINT("out_queue_bytes", struct kz_config_limits, out_queue_bytes),
-    UINT("max_connections", struct kz_config_limits, max_connections),
-    UINT("http_max_body", struct kz_config_limits, http_max_body),
-    UINT("http_max_headers", struct kz_config_limits, http_max_headers),
-    UINT("http_timeout_ms", struct kz_config_limits, http_timeout_ms),
-    UINT("idle_timeout_s", struct kz_config_limits, idle_timeout_s),
-    UINT("max_tracks", struct kz_config_limits, max_tracks),
-    CYAML_FIELD_END,
-};
-
-static const cyaml_schema_field_t log_fields[] = {
-    STR("level", struct kz_config_log, level),
-    CYAML_FIELD_END,
-};
-
-static const cyaml_schema_field_t tls_fields[] = {
-    STR("ca", struct kz_config_tls, ca),
-    STR("cert", struct kz_config_tls, cert),
-    STR("key", struct kz_config_tls, key),
-    STR("crl", struct kz_config_tls, crl),
-    CYAML_FIELD_END,
-};
-
-static const cyaml_schema_field_t identity_fields[] = {
-    STR("user", struct kz_identity, user),
-    STR("nation", struct kz_identity, nation),
-    STR("clearance", struct kz_identity, clearance),
-    STRLIST("groups_in", struct kz_identity, groups_in),
-    STRLIST("groups_out", struct kz_identity, groups_out),
-    STRLIST("roles", struct kz_identity, roles),
-    STR("command", struct kz_identity, command),
-    CYAML_FIELD_END,
-};
-
-static const cyaml_schema_field_t input_fields[] = {
-    CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_POINTER, struct kz_input_conf, name, 1, 64),
-    CYAML_FIELD_STRING_PTR("protocol", CYAML_FLAG_POINTER, struct kz_input_conf, protocol, 1, 16),
-    CYAML_FIELD_STRING_PTR("listen", CYAML_FLAG_POINTER, struct kz_input_conf, listen, 1, 128),
-    CYAML_FIELD_MAPPING_PTR("identity", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
-                            struct kz_input_conf, identity, identity_fields),
-    STR("default_label", struct kz_input_conf, default_label),
-    STR("ceiling", struct kz_input_conf, ceiling),
-    CYAML_FIELD_END,
-};
-
-static const cyaml_schema_value_t input_entry = {
-    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct kz_input_conf, input_fields),
-};
-
-#define SECTION(key, st, mem, fields)                                                              \
-    CYAML_FIELD_MAPPING_PTR(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, st, mem, fields)
-
-static const cyaml_schema_field_t top_fields[] = {
-    SECTION("node", struct kz_config, node, node_fields),
-    SECTION("store", struct kz_config, store, store_fields),
-    SECTION("limits", struct kz_config, limits, limits_fields),
-    SECTION("log", struct kz_config, log, log_fields),
-    SECTION("tls", struct kz_config, tls, tls_fields),
-    CYAML_FIELD_SEQUENCE("inputs", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct kz_config,
-                         inputs, &input_entry, 0, 64),
-    STR("alliance", struct kz_config, alliance),
-    CYAML_FIELD_IGNORE("labels", CYAML_FLAG_OPTIONAL), /* config_labels.c */
-    CYAML_FIELD_END,
-};
-
-static const cyaml_schema_value_t top_schema = {
-    CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct kz_config, top_fields),
-};
-
-/* ---- the key table: defaults and documentation ---------------------- */
-
-enum key_kind { K_STR, K_UINT, K_U64 };
-
-struct key {
-    const char *path;
-    enum key_kind kind;
-    const char *def; /* default as text; NULL = none */
-    size_t section;  /* offset of the section pointer in kz_config */
-    size_t offset;   /* offset of the field in its section */
-    const char *doc;
-};
-
-#define SEC(s) offsetof(struct kz_config, s)
-#define OFF(st, m) offsetof(st, m)
-
-static const struct key keys[] = {
-    {"node.id", K_STR, "kizuna-1", SEC(node), OFF(struct kz_config_node, id),
-     "This node's id (stamped on every event's origin)."},
-    {"node.nation", K_STR, "USA", SEC(node), OFF(struct kz_config_node, nation),
-     "The operating nation of this node (ISO 3166 alpha-3)."},
-    {"store.backend", K_STR, "sqlite", SEC(store), OFF(struct kz_config_store, backend),
-     "Persistence backend. Only `sqlite` today."},
-    {"store.path", K_STR, "kizuna.db", SEC(store), OFF(struct kz_config_store, path),
-     "Database file, relative to `--data`."},
-    {"store.max_delay_ms", K_UINT, "50", SEC(store), OFF(struct kz_config_store, max_delay_ms),
-     "Longest time an accepted event waits for its batch to commit."},
-    {"store.retention_days", K_UINT, "30", SEC(store), OFF(struct kz_config_store, retention_days),
-     "Events older than this are deleted."},
-    {"store.retention_bytes", K_U64, "0", SEC(store), OFF(struct kz_config_store, retention_bytes),
-     "Oldest events are deleted while the database is larger (0 = no cap)."},
-    {"limits.max_event_bytes", K_UINT, "65536", SEC(limits),
-     OFF(struct kz_config_limits, max_event_bytes),
-     "Largest CoT event accepted (ATAK cannot receive more than 64 KiB)."},
-    {"limits.out_queue_bytes", K_UINT, "4194304", SEC(limits),
-     OFF(struct kz_config_limits, out_queue_bytes),
-     "Per-connection output queue; a consumer over it is disconnected."},
-    {"limits.max_connections", K_UINT, "10000", SEC(limits),
-     OFF(struct kz_config_limits, max_connections), "Open CoT connections across all inputs."},
-    {"limits.http_max_body", K_UINT, "1048576", SEC(limits),
-     OFF(struct kz_config_limits, http_max_body), "Largest HTTP request body."},
-    {"limits.http_max_headers", K_UINT, "64", SEC(limits),
-     OFF(struct kz_config_limits, http_max_headers), "Most header fields in one HTTP request."},
-    {"limits.http_timeout_ms", K_UINT, "30000", SEC(limits),
-     OFF(struct kz_config_limits, http_timeout_ms),
-     "An HTTP request must arrive completely within this time; idle keep-alive closes too."},
-    {"limits.idle_timeout_s", K_UINT, "0", SEC(limits),
-     OFF(struct kz_config_limits, idle_timeout_s),
-     "Close CoT connections silent for this long (0 = never; TAK clients ping every 15 s)."},
-    {"limits.max_tracks", K_UINT, "200000", SEC(limits), OFF(struct kz_config_limits, max_tracks),
-     "Distinct uids kept in the latest state; events with new uids beyond it are refused."},
-    {"log.level", K_STR, "info", SEC(log), OFF(struct kz_config_log, level),
-     "debug, info, warn or error."},
-    {"tls.ca", K_STR, "pki/ca.pem", SEC(tls), OFF(struct kz_config_tls, ca),
-     "CA that client certificates must chain to (relative to `--data`)."},
-    {"tls.cert", K_STR, "pki/server.pem", SEC(tls), OFF(struct kz_config_tls, cert),
-     "Server certificate for `tls`, `https` and `enroll` inputs."},
-    {"tls.key", K_STR, "pki/server.key", SEC(tls), OFF(struct kz_config_tls, key),
-     "Server private key."},
-    {"tls.crl", K_STR, "pki/crl.pem", SEC(tls), OFF(struct kz_config_tls, crl),
-     "Revocation list; reloaded without restart when the file changes."},
-};
-
-static const size_t section_size[] = {
-    [SEC(node) / sizeof(void *)] = sizeof(struct kz_config_node),
-    [SEC(store) / sizeof(void *)] = sizeof(struct kz_config_store),
-    [SEC(limits) / sizeof(void *)] = sizeof(struct kz_config_limits),
-    [SEC(log) / sizeof(void *)] = sizeof(struct kz_config_log),
-    [SEC(tls) / sizeof(void *)] = sizeof(struct kz_config_tls),
-};
-
-static void *section_of(struct kz_config *cfg, size_t sec)
+const char *kz_input_protocol_name(enum kz_input_protocol p)
 {
-    void **slot = (void **)((char *)cfg + sec);
-    if (!*slot)
-        *slot = kz_xcalloc(1, section_size[sec / sizeof(void *)]);
-    return *slot;
+    return (unsigned)p < KZ_ARRAY_LEN(protocols) - 1 ? protocols[p] : "?";
 }
 
-/*
- * Fill defaults for every absent key.  A numeric 0 counts as absent except
- * for keys whose default is 0.
- */
-static void apply_defaults(struct kz_config *cfg)
-{
-    for (size_t i = 0; i < KZ_ARRAY_LEN(keys); i++) {
-        const struct key *k = &keys[i];
-        char *field = (char *)section_of(cfg, k->section) + k->offset;
-        if (k->kind == K_STR && !*(char **)field)
-            *(char **)field = kz_xstrdup(k->def);
-        else if (k->kind == K_UINT && !*(unsigned *)field)
-            *(unsigned *)field = (unsigned)strtoul(k->def, NULL, 10);
-        else if (k->kind == K_U64 && !*(uint64_t *)field)
-            *(uint64_t *)field = strtoull(k->def, NULL, 10);
+/* ---- the key table ------------------------------------------------------- */
+
+#define RL KZ_YAML_RELOAD
+#define RQ KZ_YAML_REQUIRED
+
+#define SECTION(p, m, st, fl, d)                                                                   \
+    {                                                                                              \
+        .path = p, .type = KZ_YAML_MAP, .off = offsetof(struct kz_config, m), .size = sizeof(st),  \
+        .flags = KZ_YAML_ALWAYS | (fl), .doc = d                                                   \
     }
+#define STR(p, st, m, dflt, fl, d)                                                                 \
+    {                                                                                              \
+        .path = p, .type = KZ_YAML_STR, .off = offsetof(st, m), .def = dflt, .flags = fl, .doc = d \
+    }
+#define STRN(p, st, m, lo, hi, fl, d)                                                              \
+    {                                                                                              \
+        .path = p, .type = KZ_YAML_STR, .off = offsetof(st, m), .min = lo, .max = hi, .flags = fl, \
+        .doc = d                                                                                   \
+    }
+#define ONEOF(p, st, m, dflt, names_, fl, d)                                                       \
+    {                                                                                              \
+        .path = p, .type = KZ_YAML_STR, .off = offsetof(st, m), .def = dflt, .names = names_,      \
+        .flags = fl, .doc = d                                                                      \
+    }
+#define UINT(p, st, m, dflt, lo, hi, fl, d)                                                        \
+    {                                                                                              \
+        .path = p, .type = KZ_YAML_UINT, .off = offsetof(st, m), .def = dflt, .min = lo,           \
+        .max = hi, .flags = fl, .doc = d                                                           \
+    }
+#define STRV(p, st, m, fl, d)                                                                      \
+    {                                                                                              \
+        .path = p, .type = KZ_YAML_STRV, .off = offsetof(st, m),                                   \
+        .count_off = offsetof(st, m##_count), .flags = fl, .doc = d                                \
+    }
+#define LABELS(p, m, d)                                                                            \
+    {                                                                                              \
+        .path = p, .type = KZ_YAML_CUSTOM, .off = offsetof(struct kz_config_labels, m),            \
+        .count_off = offsetof(struct kz_config_labels, m##_count), .ops = &kz__config_label_table, \
+        .flags = RL, .doc = d                                                                      \
+    }
+
+#define NODE struct kz_config_node
+#define STORE struct kz_config_store
+#define LIM struct kz_config_limits
+#define TLS struct kz_config_tls
+#define IN struct kz_input_conf
+#define ID struct kz_identity
+
+static void init_input(void *entry, int line)
+{
+    ((struct kz_input_conf *)entry)->line = line;
 }
 
-/* ---- validation ----------------------------------------------------- */
+static const struct kz_yaml_row rows[] = {
+    SECTION("node", node, NODE, 0, "This node."),
+    STR("node.id", NODE, id, "kizuna-1", 0, "This node's id (stamped on every event's origin)."),
+    STR("node.nation", NODE, nation, "USA", 0,
+        "The operating nation of this node (ISO 3166 alpha-3)."),
+    SECTION("store", store, STORE, 0, "Persistence; the store is opened once at start."),
+    ONEOF("store.backend", STORE, backend, "sqlite", backends, 0,
+          "Persistence backend. Only `sqlite` today."),
+    STR("store.path", STORE, path, "kizuna.db", 0, "Database file, relative to `--data`."),
+    UINT("store.max_delay_ms", STORE, max_delay_ms, "50", 1, 60000, 0,
+         "Longest time an accepted event waits for its batch to commit."),
+    UINT("store.retention_days", STORE, retention_days, "30", 1, 36500, 0,
+         "Events older than this are deleted."),
+    {.path = "store.retention_bytes",
+     .type = KZ_YAML_U64,
+     .off = offsetof(STORE, retention_bytes),
+     .def = "0",
+     .max = INT64_MAX,
+     .doc = "Oldest events are deleted while the database is larger (0 = no cap)."},
+    SECTION("limits", limits, LIM, RL, "Limits, read for each event, connection or request."),
+    UINT("limits.max_event_bytes", LIM, max_event_bytes, "65536", 256, 8u << 20, RL,
+         "Largest CoT event accepted (ATAK cannot receive more than 64 KiB); for new connections."),
+    UINT("limits.out_queue_bytes", LIM, out_queue_bytes, "4194304", 256, 0, RL,
+         "Per-connection output queue (at least `limits.max_event_bytes`); a consumer over it is "
+         "disconnected."),
+    UINT("limits.max_connections", LIM, max_connections, "10000", 1, 1000000, RL,
+         "Open connections, counted apart for the CoT inputs and for the HTTP inputs."),
+    UINT("limits.http_max_body", LIM, http_max_body, "1048576", 1024, 1u << 30, RL,
+         "Largest HTTP request body."),
+    UINT("limits.http_max_headers", LIM, http_max_headers, "64", 1, 1024, RL,
+         "Most header fields in one HTTP request."),
+    UINT("limits.http_timeout_ms", LIM, http_timeout_ms, "30000", 100, 3600000, RL,
+         "An HTTP request must arrive completely within this time; idle keep-alive closes too."),
+    UINT("limits.idle_timeout_s", LIM, idle_timeout_s, "0", 0, 86400, RL,
+         "Close CoT connections silent for this long (0 = never; TAK clients ping every 15 s)."),
+    UINT("limits.max_tracks", LIM, max_tracks, "200000", 1, 100000000, RL,
+         "Distinct uids kept in the latest state; events with new uids beyond it are refused."),
+    SECTION("log", log, struct kz_config_log, RL, "Logging."),
+    ONEOF("log.level", struct kz_config_log, level, "info", log_levels, RL,
+          "debug, info, warn or error (`--log-level` overrides it)."),
+    SECTION("tls", tls, TLS, 0, "Credentials of the `tls`, `https` and `enroll` inputs."),
+    STR("tls.ca", TLS, ca, "pki/ca.pem", 0,
+        "CA that client certificates must chain to (relative to `--data`)."),
+    STR("tls.cert", TLS, cert, "pki/server.pem", 0,
+        "Server certificate for `tls`, `https` and `enroll` inputs."),
+    STR("tls.key", TLS, key, "pki/server.key", 0, "Server private key."),
+    STR("tls.crl", TLS, crl, "pki/crl.pem", 0,
+        "Revocation list; its contents are reloaded without restart when the file changes."),
+    STR("alliance", struct kz_config, alliance, NULL, RL,
+        "Path of the alliance model (YAML; see docs/alliance.md), relative to the working "
+        "directory. Optional."),
+    SECTION("labels", labels, struct kz_config_labels, RL,
+            "The marking policy (see docs/labels.md)."),
+    STR("labels.policy", struct kz_config_labels, policy, "US", RL, "Name of the marking policy."),
+    LABELS("labels.tetragraphs", tetragraphs,
+           "`{CODE: [trigraphs]}`; absent = the built-in FVEY and NATO."),
+    LABELS("labels.level_names", level_names,
+           "`{LEVEL: [names]}`, the first is canonical; the US names stay accepted."),
+    {.path = "inputs",
+     .type = KZ_YAML_LIST,
+     .off = offsetof(struct kz_config, inputs),
+     .count_off = offsetof(struct kz_config, inputs_count),
+     .size = sizeof(IN),
+     .max = 64,
+     .init = init_input,
+     .doc = "The listeners, one entry each."},
+    STRN("inputs.name", IN, name, 1, 64, RQ,
+         "Unique name, used in logs, metrics, stored origins and the ports file."),
+    {.path = "inputs.protocol",
+     .type = KZ_YAML_ENUM,
+     .off = offsetof(IN, protocol),
+     .names = protocols,
+     .flags = RQ,
+     .doc = "`tcp` (CoT XML stream), `tls` (CoT over mutual TLS with TAK protocol negotiation, "
+            "8089), `http` (REST API, SSE, metrics), `https` (REST API and Marti over TLS with "
+            "client certificates, 8443) or `enroll` (certificate enrollment over TLS with Basic "
+            "auth, 8446). The TLS kinds use the `tls:` section and take identities from "
+            "certificates."},
+    STRN("inputs.listen", IN, listen, 1, 128, RQ,
+         "`HOST:PORT` or `[IPv6]:PORT`; port 0 picks a free port (see `--ports-file`)."),
+    {.path = "inputs.identity",
+     .type = KZ_YAML_MAP,
+     .off = offsetof(IN, identity),
+     .size = sizeof(ID),
+     .flags = RL,
+     .doc = "Who connections on this input are. Required for `tcp` and `http`; not allowed for "
+            "`tls`, `https` and `enroll`, whose identities come from the users table."},
+    STR("inputs.identity.user", ID, user, NULL, RL, "User name."),
+    STR("inputs.identity.nation", ID, nation, NULL, RL, "ISO 3166 alpha-3."),
+    STR("inputs.identity.clearance", ID, clearance, NULL, RL,
+        "`UNCLASSIFIED`, `CONFIDENTIAL`, `SECRET` or `TOP SECRET`."),
+    STRV("inputs.identity.groups_in", ID, groups_in, RL, "Groups it may receive from."),
+    STRV("inputs.identity.groups_out", ID, groups_out, RL, "Groups its events go to."),
+    STRV("inputs.identity.roles", ID, roles, RL, "Roles, e.g. `viewer`."),
+    STR("inputs.identity.command", ID, command, NULL, RL, "Alliance command id. Optional."),
+    STR("inputs.default_label", IN, default_label, NULL, RL,
+        "Releasability label given to events that arrive without an `access` attribute."),
+    STR("inputs.ceiling", IN, ceiling, NULL, RL, "Highest label accepted on this input."),
+};
 
-/* Write "FILE: message" to errbuf and evaluate to KZ_ERR_CONFIG. */
-#define FAIL(fmt, ...) (snprintf(errbuf, errlen, "%s: " fmt, path, __VA_ARGS__), KZ_ERR_CONFIG)
+static const struct kz_yaml_schema schema = {rows, KZ_ARRAY_LEN(rows)};
 
-static bool known_protocol(const char *p)
+/* ---- checks across keys ------------------------------------------------- */
+
+struct problem {
+    const char *name;
+    char *err;
+    size_t errlen;
+    bool have;
+};
+
+static int fail_at(struct problem *pr, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail_at(struct problem *pr, int line, const char *fmt, ...)
 {
-    return strcmp(p, "tcp") == 0 || strcmp(p, "http") == 0 || strcmp(p, "tls") == 0 ||
-           strcmp(p, "https") == 0 || strcmp(p, "enroll") == 0;
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(pr->err, pr->errlen, "%s:%d: %s", pr->name, line > 0 ? line : 1, msg);
+    return KZ_ERR_CONFIG;
 }
 
 /* tls/https/enroll take identities from certificates or logins. */
-static bool cert_protocol(const char *p)
+static bool cert_protocol(enum kz_input_protocol p)
 {
-    return strcmp(p, "tls") == 0 || strcmp(p, "https") == 0 || strcmp(p, "enroll") == 0;
+    return p == KZ_PROTO_TLS || p == KZ_PROTO_HTTPS || p == KZ_PROTO_ENROLL;
 }
 
-static int validate_input(const struct kz_input_conf *in, const char *path, char *errbuf,
-                          size_t errlen)
+static int check_input(const struct kz_input_conf *in, struct problem *pr)
 {
-    if (!known_protocol(in->protocol))
-        return FAIL("input '%s': unknown protocol '%s' (tcp, http, tls, https, enroll)", in->name,
-                    in->protocol);
+    const char *proto = kz_input_protocol_name(in->protocol);
+
     if (!strrchr(in->listen, ':'))
-        return FAIL("input '%s': listen '%s' is not HOST:PORT", in->name, in->listen);
+        return fail_at(pr, in->line, "input '%s': listen '%s' is not HOST:PORT", in->name,
+                       in->listen);
     if (cert_protocol(in->protocol)) {
         if (in->identity)
-            return FAIL("input '%s': %s takes identities from certificates, not identity:",
-                        in->name, in->protocol);
+            return fail_at(pr, in->line,
+                           "input '%s': %s takes identities from certificates, not identity:",
+                           in->name, proto);
         return KZ_OK;
     }
     if (!in->identity)
-        return FAIL("input '%s': %s needs an identity", in->name, in->protocol);
+        return fail_at(pr, in->line, "input '%s': %s needs an identity", in->name, proto);
     if (!in->identity->user || !in->identity->nation || !in->identity->clearance)
-        return FAIL("input '%s': identity needs user, nation and clearance", in->name);
+        return fail_at(pr, in->line, "input '%s': identity needs user, nation and clearance",
+                       in->name);
     return KZ_OK;
 }
 
-static int validate(const struct kz_config *cfg, const char *path, char *errbuf, size_t errlen)
+static int line_of(const int *lines, const char *path)
 {
-    enum kz_log_level lvl;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(rows); i++)
+        if (strcmp(rows[i].path, path) == 0)
+            return lines[i];
+    return 0;
+}
 
-    if (kz_log_level_parse(cfg->log->level, &lvl) != KZ_OK)
-        return FAIL("log.level '%s' is not one of %s", cfg->log->level, "debug, info, warn, error");
-    if (strcmp(cfg->store->backend, "sqlite") != 0)
-        return FAIL("store.backend '%s' is not supported (%s)", cfg->store->backend, "sqlite");
-    if (cfg->limits->max_event_bytes < 256 || cfg->limits->max_event_bytes > 8 << 20)
-        return FAIL("%s", "limits.max_event_bytes must be in 256..8388608");
-    if (cfg->limits->out_queue_bytes < cfg->limits->max_event_bytes)
-        return FAIL("%s", "limits.out_queue_bytes must be >= limits.max_event_bytes");
+static int check(const struct kz_config *cfg, const int *lines, struct problem *pr)
+{
+    if (cfg->limits->out_queue_bytes < cfg->limits->max_event_bytes) {
+        int line = line_of(lines, "limits.out_queue_bytes");
+        return fail_at(pr, line ? line : line_of(lines, "limits.max_event_bytes"),
+                       "limits.out_queue_bytes must be >= limits.max_event_bytes");
+    }
     for (unsigned i = 0; i < cfg->inputs_count; i++) {
-        int rc = validate_input(&cfg->inputs[i], path, errbuf, errlen);
+        int rc = check_input(&cfg->inputs[i], pr);
         if (rc)
             return rc;
         for (unsigned j = 0; j < i; j++)
             if (strcmp(cfg->inputs[i].name, cfg->inputs[j].name) == 0)
-                return FAIL("duplicate input name '%s'", cfg->inputs[i].name);
+                return fail_at(pr, cfg->inputs[i].line, "duplicate input name '%s'",
+                               cfg->inputs[i].name);
     }
     return KZ_OK;
 }
 
-/* ---- loading -------------------------------------------------------- */
+/* ---- loading --------------------------------------------------------------- */
 
-struct log_capture {
-    char *buf;
-    size_t len;
-    size_t used;
-};
-
-/* Collect cyaml's error lines (they carry line and column) for the caller. */
-__attribute__((format(printf, 3, 0))) static void capture_log(cyaml_log_t level, void *ctx,
-                                                              const char *fmt, va_list args)
+/* Keep the first problem as "NAME:LINE:COL: message". */
+static void keep_first(void *ud, int line, int col, const char *msg)
 {
-    struct log_capture *c = ctx;
-    if (level < CYAML_LOG_ERROR || c->used + 2 >= c->len)
+    struct problem *pr = ud;
+
+    if (pr->have)
         return;
-    int n = vsnprintf(c->buf + c->used, c->len - c->used, fmt, args);
-    if (n > 0)
-        c->used += (size_t)n < c->len - c->used ? (size_t)n : c->len - c->used - 1;
+    pr->have = true;
+    snprintf(pr->err, pr->errlen, "%s:%d:%d: %s", pr->name, line, col, msg);
 }
 
-static int finish_load(cyaml_err_t err, struct kz_config *cfg, const char *path, const char *text,
-                       size_t len, struct kz_config **out, char *errbuf, size_t errlen, size_t used)
+int kz_config_load_mem(const char *name, const char *text, size_t len, struct kz_config **out,
+                       char *errbuf, size_t errlen)
 {
-    if (err != CYAML_OK) {
-        if (used == 0)
-            snprintf(errbuf, errlen, "%s: %s", path, cyaml_strerror(err));
-        return KZ_ERR_CONFIG;
-    }
-    if (!cfg) {
-        cfg = kz_xcalloc(1, sizeof(*cfg));
-    }
-    apply_defaults(cfg);
-    int rc = kz__config_load_labels(path, text, len, &cfg->labels, errbuf, errlen);
+    struct problem pr = {name, errbuf, errlen, false};
+    int lines[KZ_ARRAY_LEN(rows)] = {0};
+    struct kz_yaml_opts o = {.report = keep_first, .ud = &pr, .lines = lines, .empty_ok = true};
+    struct kz_config *cfg = kz_xcalloc(1, sizeof(*cfg));
+    int rc = kz_yaml_load(&schema, text, len, cfg, &o);
+
+    *out = NULL;
     if (rc == KZ_OK)
-        rc = validate(cfg, path, errbuf, errlen);
-    if (rc) {
+        rc = check(cfg, lines, &pr);
+    if (rc != KZ_OK) {
         kz_config_free(cfg);
-        return rc;
+        return KZ_ERR_CONFIG;
     }
     *out = cfg;
     return KZ_OK;
 }
 
-static void init_cyaml(cyaml_config_t *cc, struct log_capture *cap, char *errbuf, size_t errlen,
-                       const char *path)
-{
-    int n = snprintf(errbuf, errlen, "%s: ", path);
-    cap->buf = errbuf;
-    cap->len = errlen;
-    cap->used = n > 0 && (size_t)n < errlen ? (size_t)n : 0;
-    memset(cc, 0, sizeof(*cc));
-    cc->log_fn = capture_log;
-    cc->log_ctx = cap;
-    cc->log_level = CYAML_LOG_ERROR;
-    cc->mem_fn = cyaml_mem;
-    cc->flags = CYAML_CFG_NO_ALIAS;
-}
-
 int kz_config_load(const char *path, struct kz_config **out, char *errbuf, size_t errlen)
 {
-    cyaml_config_t cc;
-    struct log_capture cap;
-    struct kz_config *cfg = NULL;
-    size_t prefix;
+    char *text;
+    size_t len;
+    int rc = kz_yaml_read_file(path, &text, &len);
 
-    init_cyaml(&cc, &cap, errbuf, errlen, path);
-    prefix = cap.used;
-    cyaml_err_t err = cyaml_load_file(path, &cc, &top_schema, (cyaml_data_t **)&cfg, NULL);
-    return finish_load(err, cfg, path, NULL, 0, out, errbuf, errlen, cap.used - prefix);
+    *out = NULL;
+    if (rc != KZ_OK) {
+        snprintf(errbuf, errlen, "%s: cannot read: %s", path,
+                 rc == KZ_ERR_TOOBIG ? "too large" : strerror(errno));
+        return KZ_ERR_CONFIG;
+    }
+    rc = kz_config_load_mem(path, text, len, out, errbuf, errlen);
+    free(text);
+    return rc;
 }
 
 static const char default_yaml[] =
@@ -355,95 +324,100 @@ static const char default_yaml[] =
 
 struct kz_config *kz_config_default(char *errbuf, size_t errlen)
 {
-    cyaml_config_t cc;
-    struct log_capture cap;
-    struct kz_config *cfg = NULL, *out = NULL;
+    struct kz_config *cfg;
 
-    init_cyaml(&cc, &cap, errbuf, errlen, "(built-in)");
-    cyaml_err_t err = cyaml_load_data((const uint8_t *)default_yaml, sizeof(default_yaml) - 1, &cc,
-                                      &top_schema, (cyaml_data_t **)&cfg, NULL);
-    if (finish_load(err, cfg, "(built-in)", default_yaml, sizeof(default_yaml) - 1, &out, errbuf,
-                    errlen, 0) != KZ_OK)
+    if (kz_config_load_mem("(built-in)", default_yaml, sizeof(default_yaml) - 1, &cfg, errbuf,
+                           errlen) != KZ_OK)
         return NULL;
-    return out;
+    return cfg;
 }
 
 void kz_config_free(struct kz_config *cfg)
 {
-    cyaml_config_t cc = {.mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR};
-    if (!cfg)
-        return;
-    kz__config_free_labels(cfg->labels);
-    cfg->labels = NULL;
-    cyaml_free(&cc, &top_schema, cfg, 0);
+    kz_yaml_release(&schema, cfg);
+    free(cfg);
 }
 
-/* ---- printing ------------------------------------------------------- */
-
-static void print_list(FILE *out, const char *key, char **v, unsigned n)
-{
-    if (!n)
-        return;
-    fprintf(out, ", %s: [", key);
-    for (unsigned i = 0; i < n; i++)
-        fprintf(out, "%s%s", i ? ", " : "", v[i]);
-    fputc(']', out);
-}
-
-static void print_inputs(const struct kz_config *cfg, FILE *out)
-{
-    fprintf(out, "inputs:\n");
-    for (unsigned i = 0; i < cfg->inputs_count; i++) {
-        const struct kz_input_conf *in = &cfg->inputs[i];
-        fprintf(out, "  - name: %s\n    protocol: %s\n    listen: %s\n", in->name, in->protocol,
-                in->listen);
-        if (in->identity) {
-            const struct kz_identity *id = in->identity;
-            fprintf(out, "    identity: {user: %s, nation: %s, clearance: \"%s\"", id->user,
-                    id->nation, id->clearance);
-            print_list(out, "groups_in", id->groups_in, id->groups_in_count);
-            print_list(out, "groups_out", id->groups_out, id->groups_out_count);
-            print_list(out, "roles", id->roles, id->roles_count);
-            fprintf(out, "}\n");
-        }
-        if (in->default_label)
-            fprintf(out, "    default_label: \"%s\"\n", in->default_label);
-        if (in->ceiling)
-            fprintf(out, "    ceiling: \"%s\"\n", in->ceiling);
-    }
-}
+/* ---- printing and comparing ---------------------------------------------- */
 
 void kz_config_print(const struct kz_config *cfg, FILE *out)
 {
-    const char *section = "";
-    for (size_t i = 0; i < KZ_ARRAY_LEN(keys); i++) {
-        const struct key *k = &keys[i];
-        const char *dot = strchr(k->path, '.');
-        const char *field =
-            (const char *)*(void *const *)((const char *)cfg + k->section) + k->offset;
-        if (strncmp(section, k->path, (size_t)(dot - k->path)) != 0 ||
-            section[dot - k->path] != '.') {
-            fprintf(out, "%.*s:\n", (int)(dot - k->path), k->path);
-            section = k->path;
-        }
-        if (k->kind == K_STR)
-            fprintf(out, "  %s: %s\n", dot + 1, *(char *const *)field);
-        else if (k->kind == K_UINT)
-            fprintf(out, "  %s: %u\n", dot + 1, *(const unsigned *)field);
-        else
-            fprintf(out, "  %s: %llu\n", dot + 1, (unsigned long long)*(const uint64_t *)field);
+    kz_yaml_print(&schema, cfg, out);
+}
+
+static void doc_type(const struct kz_yaml_row *r, char *buf, size_t len)
+{
+    static const char *const kinds[] = {
+        [KZ_YAML_STR] = "string",
+        [KZ_YAML_UINT] = "integer",
+        [KZ_YAML_U64] = "integer",
+        [KZ_YAML_DOUBLE] = "number",
+        [KZ_YAML_STRV] = "list of strings",
+        [KZ_YAML_MAP] = "mapping",
+        [KZ_YAML_LIST] = "list of mappings",
+        [KZ_YAML_CUSTOM] = "mapping of lists",
+    };
+    size_t used;
+
+    if (!r->names) {
+        snprintf(buf, len, "%s", kinds[r->type]);
+        return;
     }
-    if (cfg->alliance)
-        fprintf(out, "alliance: %s\n", cfg->alliance);
-    print_inputs(cfg, out);
+    used = (size_t)snprintf(buf, len, "one of");
+    for (size_t i = 0; r->names[i] && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s `%s`", i ? "," : "", r->names[i]);
+}
+
+static void doc_range(const struct kz_yaml_row *r, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (r->type == KZ_YAML_UINT || r->type == KZ_YAML_U64)
+        snprintf(buf, len, "%llu..%llu", (unsigned long long)r->min,
+                 (unsigned long long)(r->max                   ? r->max
+                                      : r->type == KZ_YAML_U64 ? UINT64_MAX
+                                                               : UINT32_MAX));
+    else if (r->type == KZ_YAML_STR && r->max)
+        snprintf(buf, len, "%llu..%llu chars", (unsigned long long)r->min,
+                 (unsigned long long)r->max);
+    else if (r->type == KZ_YAML_LIST && r->max)
+        snprintf(buf, len, "at most %llu", (unsigned long long)r->max);
+    if (r->flags & KZ_YAML_REQUIRED)
+        snprintf(buf + strlen(buf), len - strlen(buf), "%srequired", buf[0] ? ", " : "");
 }
 
 void kz_config_print_docs(FILE *out)
 {
-    fprintf(out, "| key | type | default | meaning |\n|---|---|---|---|\n");
-    for (size_t i = 0; i < KZ_ARRAY_LEN(keys); i++) {
-        const struct key *k = &keys[i];
-        fprintf(out, "| `%s` | %s | `%s` | %s |\n", k->path,
-                k->kind == K_STR ? "string" : "integer", k->def, k->doc);
+    char type[128], range[64], def[64];
+
+    fprintf(out, "| key | type | default | range | reload | meaning |\n"
+                 "|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < KZ_ARRAY_LEN(rows); i++) {
+        const struct kz_yaml_row *r = &rows[i];
+        doc_type(r, type, sizeof(type));
+        doc_range(r, range, sizeof(range));
+        if (r->def)
+            snprintf(def, sizeof(def), "`%s`", r->def);
+        else
+            def[0] = '\0';
+        fprintf(out, "| `%s` | %s | %s | %s | %s | %s |\n", r->path, type, def, range,
+                r->flags & KZ_YAML_RELOAD ? "yes" : "restart", r->doc);
     }
+}
+
+struct diff_ctx {
+    void (*cb)(const char *key, bool reloadable, void *ud);
+    void *ud;
+};
+
+static void on_diff(const char *path, const struct kz_yaml_row *r, void *ud)
+{
+    struct diff_ctx *d = ud;
+    d->cb(path, (r->flags & KZ_YAML_RELOAD) != 0, d->ud);
+}
+
+void kz_config_diff(const struct kz_config *old, const struct kz_config *new,
+                    void (*cb)(const char *key, bool reloadable, void *ud), void *ud)
+{
+    struct diff_ctx d = {cb, ud};
+    kz_yaml_diff(&schema, old, new, on_diff, &d);
 }

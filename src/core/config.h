@@ -1,18 +1,26 @@
 /*
  * config.h - the server configuration (YAML, see docs/config.md).
  *
- * Loaded with libcyaml against a schema; the same key table drives loading,
- * defaults, `kizuna serve --print-config` and docs/config.md.  A loaded
- * config is immutable; reload builds a new one and swaps.
+ * One table (config.c, one row per key: path, type, default, range,
+ * reloadable, doc) drives loading with the table-driven YAML loader
+ * (core/yaml.h), defaults, `kizuna serve --print-config`, `--config-docs`
+ * (docs/config.md) and kz_config_diff().  A loaded config is immutable;
+ * reload builds a new one, compares and swaps.
  */
 #ifndef KZ_CORE_CONFIG_H
 #define KZ_CORE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-/* Who a connection is: from an input's `identity:` or a client certificate. */
+/*
+ * Who a connection is: from an input's `identity:` or a client certificate.
+ * It lives in core because it is the configuration's identity type (an
+ * input's `identity:` is read into it); label/, auth/ and route/ use it too,
+ * and core/ may not include them.
+ */
 struct kz_identity {
     char *user;
     char *nation;     /* ISO 3166 alpha-3, e.g. USA */
@@ -26,13 +34,26 @@ struct kz_identity {
     char *command; /* alliance command id, optional */
 };
 
+/* An input's `protocol:`, parsed once by the loader. */
+enum kz_input_protocol {
+    KZ_PROTO_TCP,    /* CoT XML stream */
+    KZ_PROTO_TLS,    /* CoT over mutual TLS with TAK protocol negotiation */
+    KZ_PROTO_HTTP,   /* REST API, SSE, metrics */
+    KZ_PROTO_HTTPS,  /* REST API and Marti over TLS with client certificates */
+    KZ_PROTO_ENROLL, /* certificate enrollment over TLS with Basic auth */
+};
+
+/* "tcp", "tls", "http", "https" or "enroll". */
+const char *kz_input_protocol_name(enum kz_input_protocol p);
+
 struct kz_input_conf {
-    char *name;     /* unique key used in logs, metrics, ports file */
-    char *protocol; /* tcp | http | tls | https | enroll */
-    char *listen;   /* HOST:PORT; port 0 picks a free port */
+    char *name; /* unique key used in logs, metrics, ports file */
+    enum kz_input_protocol protocol;
+    char *listen; /* HOST:PORT; port 0 picks a free port */
     struct kz_identity *identity;
     char *default_label; /* label for events without `access` */
     char *ceiling;       /* highest label accepted on this input */
+    int line;            /* of the entry in the file, for messages */
 };
 
 struct kz_config_node {
@@ -100,17 +121,16 @@ struct kz_config {
     struct kz_config_labels *labels; /* never NULL after load */
 };
 
-/* Internal to core: the `labels:` reader (text NULL = read `path`). */
-int kz__config_load_labels(const char *path, const char *text, size_t len,
-                           struct kz_config_labels **out, char *err, size_t errlen);
-void kz__config_free_labels(struct kz_config_labels *l);
-
 /*
- * Load and validate `path`.  On error returns KZ_ERR_CONFIG and writes a
- * message naming the file (and line where known) to errbuf.  Free the result
+ * Load and validate `path`.  On error returns KZ_ERR_CONFIG and writes
+ * "FILE:LINE:COL: message" (the first problem) to errbuf.  Free the result
  * with kz_config_free().
  */
 int kz_config_load(const char *path, struct kz_config **out, char *errbuf, size_t errlen);
+
+/* The same from `len` bytes of YAML; `name` stands for the file in messages. */
+int kz_config_load_mem(const char *name, const char *text, size_t len, struct kz_config **out,
+                       char *errbuf, size_t errlen);
 
 /*
  * The built-in configuration: every default, a plain CoT input on
@@ -125,5 +145,14 @@ void kz_config_print(const struct kz_config *cfg, FILE *out);
 
 /* Write the key table as a Markdown table (docs/config.md). */
 void kz_config_print_docs(FILE *out);
+
+/*
+ * Call `cb` for every key whose value differs between `old` and `new`
+ * ("limits.max_connections", "inputs[0].listen"; a changed number of inputs
+ * is reported once as "inputs"), saying whether the change applies without
+ * a restart.  Driven by the key table's reloadable column.
+ */
+void kz_config_diff(const struct kz_config *old, const struct kz_config *new,
+                    void (*cb)(const char *key, bool reloadable, void *ud), void *ud);
 
 #endif

@@ -1,216 +1,123 @@
 /*
- * config_labels.c - the `labels:` section.  Its tetragraph and level-name
- * tables are maps keyed by data (FVEY: [...]), which a fixed schema cannot
- * describe, so this section is read with libyaml directly; cyaml skips it.
+ * config_labels.c - the tables of the `labels:` section.  `tetragraphs` and
+ * `level_names` are maps keyed by data (FVEY: [USA, AUS, ...]), which a row
+ * per key cannot name, so the key table gives them these CUSTOM hooks.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
+#include "core/config_internal.h"
 #include "core/core.h"
 
 #define MAX_ENTRIES 64
 #define MAX_MEMBERS 256
 
-struct walk {
-    yaml_parser_t p;
-    yaml_event_t ev;
-    const char *path;
-    char *err;
-    size_t errlen;
-};
-
-static int failf(struct walk *w, const char *what)
+static struct kz_config_label_row **rows_of(const void *obj, const struct kz_yaml_row *r)
 {
-    snprintf(w->err, w->errlen, "%s:%zu: labels: %s", w->path, w->ev.start_mark.line + 1, what);
-    return KZ_ERR_CONFIG;
+    return (struct kz_config_label_row **)(void *)((char *)(uintptr_t)obj + r->off);
 }
 
-/* Advance to the next event (the previous one is released). */
-static int next(struct walk *w)
+static unsigned *count_of(const void *obj, const struct kz_yaml_row *r)
 {
-    yaml_event_delete(&w->ev);
-    if (!yaml_parser_parse(&w->p, &w->ev)) {
-        snprintf(w->err, w->errlen, "%s:%zu: %s", w->path, w->p.problem_mark.line + 1,
-                 w->p.problem ? w->p.problem : "YAML error");
-        return KZ_ERR_CONFIG;
+    return (unsigned *)(void *)((char *)(uintptr_t)obj + r->count_off);
+}
+
+static void load_row(struct kz_yaml *y, const yaml_node_pair_t *pr, struct kz_config_label_row *row,
+                     const char *what)
+{
+    const yaml_node_t *k = kz_yaml_node(y, pr->key), *v = kz_yaml_node(y, pr->value);
+    const char *key = kz_yaml_scalar(k);
+
+    if (!k || !v)
+        return;
+    if (!key) {
+        kz_yaml_report(y, k, "%s: keys must be strings", what);
+        return;
     }
-    return KZ_OK;
+    row->key = kz_xstrdup(key);
+    if (kz_yaml_strv(y, v, what, &row->values, &row->values_count) &&
+        row->values_count > MAX_MEMBERS)
+        kz_yaml_report(y, v, "%s: more than %d members", what, MAX_MEMBERS);
 }
 
-static const char *scalar(const struct walk *w)
+static void load_table(struct kz_yaml *y, const yaml_node_t *n, void *obj,
+                       const struct kz_yaml_row *r)
 {
-    return (const char *)w->ev.data.scalar.value;
-}
+    struct kz_config_label_row *rows;
+    size_t len;
 
-/* Skip the node that starts at the current event. */
-static int skip(struct walk *w)
-{
-    int depth = 0;
-    do {
-        if (w->ev.type == YAML_MAPPING_START_EVENT || w->ev.type == YAML_SEQUENCE_START_EVENT)
-            depth++;
-        else if (w->ev.type == YAML_MAPPING_END_EVENT || w->ev.type == YAML_SEQUENCE_END_EVENT)
-            depth--;
-        if (depth > 0 && next(w))
-            return KZ_ERR_CONFIG;
-    } while (depth > 0);
-    return KZ_OK;
-}
-
-/* A sequence of scalars at the current event. */
-static int string_list(struct walk *w, char ***out, unsigned *n)
-{
-    if (w->ev.type != YAML_SEQUENCE_START_EVENT)
-        return failf(w, "expected a list");
-    *out = kz_xcalloc(MAX_MEMBERS, sizeof(char *));
-    *n = 0;
-    for (;;) {
-        if (next(w))
-            return KZ_ERR_CONFIG;
-        if (w->ev.type == YAML_SEQUENCE_END_EVENT)
-            return KZ_OK;
-        if (w->ev.type != YAML_SCALAR_EVENT)
-            return failf(w, "list entries must be strings");
-        if (*n == MAX_MEMBERS)
-            return failf(w, "list too long");
-        (*out)[(*n)++] = kz_xstrdup(scalar(w));
+    if (n->type != YAML_MAPPING_NODE) {
+        kz_yaml_report(y, n, "%s must be a mapping of lists", r->path);
+        return;
     }
+    len = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    if (len > MAX_ENTRIES) {
+        kz_yaml_report(y, n, "%s: more than %d entries", r->path, MAX_ENTRIES);
+        return;
+    }
+    rows = kz_xcalloc(len ? len : 1, sizeof(*rows));
+    *rows_of(obj, r) = rows;
+    *count_of(obj, r) = (unsigned)len;
+    for (size_t i = 0; i < len; i++)
+        load_row(y, &n->data.mapping.pairs.start[i], &rows[i], r->path);
 }
 
-/* A map of KEY: [strings] at the current event. */
-static int table(struct walk *w, struct kz_config_label_row **rows, unsigned *n)
+static bool emit_table(yaml_emitter_t *e, const void *obj, const struct kz_yaml_row *r)
 {
-    if (w->ev.type != YAML_MAPPING_START_EVENT)
-        return failf(w, "expected a map");
-    *rows = kz_xcalloc(MAX_ENTRIES, sizeof(**rows));
-    *n = 0;
-    for (;;) {
-        if (next(w))
-            return KZ_ERR_CONFIG;
-        if (w->ev.type == YAML_MAPPING_END_EVENT)
-            return KZ_OK;
-        if (w->ev.type != YAML_SCALAR_EVENT)
-            return failf(w, "keys must be strings");
-        if (*n == MAX_ENTRIES)
-            return failf(w, "too many entries");
-        struct kz_config_label_row *row = &(*rows)[(*n)++];
-        row->key = kz_xstrdup(scalar(w));
-        if (next(w) || string_list(w, &row->values, &row->values_count))
-            return KZ_ERR_CONFIG;
-    }
+    const struct kz_config_label_row *rows = *rows_of(obj, r);
+    unsigned n = *count_of(obj, r);
+    const char *key = strrchr(r->path, '.') + 1;
+    bool ok;
+
+    if (!rows)
+        return true; /* the built-in table */
+    ok = kz_yaml_emit_str(e, key) && kz_yaml_emit_start(e, true, false);
+    for (unsigned i = 0; ok && i < n; i++)
+        ok = kz_yaml_emit_str(e, rows[i].key ? rows[i].key : "") &&
+             kz_yaml_emit_strv(e, rows[i].values, rows[i].values_count);
+    return ok && kz_yaml_emit_end(e, true);
 }
 
-static int section(struct walk *w, struct kz_config_labels *l)
+static bool same_strv(char **a, unsigned na, char **b, unsigned nb)
 {
-    if (w->ev.type != YAML_MAPPING_START_EVENT)
-        return failf(w, "expected a map");
-    for (;;) {
-        if (next(w))
-            return KZ_ERR_CONFIG;
-        if (w->ev.type == YAML_MAPPING_END_EVENT)
-            return KZ_OK;
-        char key[32];
-        snprintf(key, sizeof(key), "%s", scalar(w));
-        if (next(w))
-            return KZ_ERR_CONFIG;
-        int rc;
-        if (strcmp(key, "policy") == 0 && w->ev.type == YAML_SCALAR_EVENT) {
-            free(l->policy);
-            l->policy = kz_xstrdup(scalar(w));
-            rc = KZ_OK;
-        } else if (strcmp(key, "tetragraphs") == 0 && !l->tetragraphs) {
-            rc = table(w, &l->tetragraphs, &l->tetragraphs_count);
-        } else if (strcmp(key, "level_names") == 0 && !l->level_names) {
-            rc = table(w, &l->level_names, &l->level_names_count);
-        } else {
-            char msg[96];
-            snprintf(msg, sizeof(msg), "unexpected key '%s' (policy, tetragraphs, level_names)",
-                     key);
-            rc = failf(w, msg);
-        }
-        if (rc)
-            return rc;
-    }
+    if (na != nb)
+        return false;
+    for (unsigned i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return false;
+    return true;
 }
 
-/* Find the top-level `labels:` key and read its value. */
-static int find_labels(struct walk *w, struct kz_config_labels *l)
+static bool equal_tables(const void *a, const void *b, const struct kz_yaml_row *r)
 {
-    do {
-        if (next(w))
-            return KZ_ERR_CONFIG;
-    } while (w->ev.type == YAML_STREAM_START_EVENT || w->ev.type == YAML_DOCUMENT_START_EVENT);
-    if (w->ev.type != YAML_MAPPING_START_EVENT)
-        return KZ_OK; /* empty file, or not a map: the schema reports it */
-    for (;;) {
-        if (next(w))
-            return KZ_ERR_CONFIG;
-        if (w->ev.type != YAML_SCALAR_EVENT)
-            return KZ_OK;
-        bool mine = strcmp(scalar(w), "labels") == 0;
-        if (next(w))
-            return KZ_ERR_CONFIG;
-        if (mine)
-            return section(w, l);
-        if (skip(w))
-            return KZ_ERR_CONFIG;
-    }
+    const struct kz_config_label_row *ra = *rows_of(a, r), *rb = *rows_of(b, r);
+    unsigned n = *count_of(a, r);
+
+    if ((!ra) != (!rb) || n != *count_of(b, r))
+        return false;
+    for (unsigned i = 0; i < n; i++)
+        if (!ra[i].key || !rb[i].key || strcmp(ra[i].key, rb[i].key) != 0 ||
+            !same_strv(ra[i].values, ra[i].values_count, rb[i].values, rb[i].values_count))
+            return false;
+    return true;
 }
 
-int kz__config_load_labels(const char *path, const char *text, size_t len,
-                           struct kz_config_labels **out, char *err, size_t errlen)
+static void release_table(void *obj, const struct kz_yaml_row *r)
 {
-    struct walk w = {.path = path, .err = err, .errlen = errlen};
-    struct kz_config_labels *l = kz_xcalloc(1, sizeof(*l));
-    FILE *f = NULL;
-    int rc;
+    struct kz_config_label_row *rows = *rows_of(obj, r);
 
-    yaml_parser_initialize(&w.p);
-    if (text) {
-        yaml_parser_set_input_string(&w.p, (const unsigned char *)text, len);
-    } else if ((f = fopen(path, "rb"))) {
-        yaml_parser_set_input_file(&w.p, f);
-    } else {
-        snprintf(err, errlen, "%s: cannot open", path);
-        rc = KZ_ERR_CONFIG;
-        goto out;
-    }
-    w.ev.type = YAML_NO_EVENT;
-    rc = find_labels(&w, l);
-    yaml_event_delete(&w.ev);
-out:
-    yaml_parser_delete(&w.p);
-    if (f)
-        fclose(f);
-    if (rc == KZ_OK && !l->policy)
-        l->policy = kz_xstrdup("US");
-    if (rc != KZ_OK) {
-        kz__config_free_labels(l);
-        l = NULL;
-    }
-    *out = l;
-    return rc;
-}
-
-static void free_rows(struct kz_config_label_row *rows, unsigned n)
-{
-    for (unsigned i = 0; rows && i < n; i++) {
-        for (unsigned j = 0; j < rows[i].values_count; j++)
-            free(rows[i].values[j]);
-        free(rows[i].values);
+    for (unsigned i = 0; rows && i < *count_of(obj, r); i++) {
+        kz_yaml_strv_free(rows[i].values, rows[i].values_count);
         free(rows[i].key);
     }
     free(rows);
+    *rows_of(obj, r) = NULL;
+    *count_of(obj, r) = 0;
 }
 
-void kz__config_free_labels(struct kz_config_labels *l)
-{
-    if (!l)
-        return;
-    free(l->policy);
-    free_rows(l->tetragraphs, l->tetragraphs_count);
-    free_rows(l->level_names, l->level_names_count);
-    free(l);
-}
+const struct kz_yaml_ops kz__config_label_table = {
+    .load = load_table,
+    .emit = emit_table,
+    .equal = equal_tables,
+    .release = release_table,
+};

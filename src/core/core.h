@@ -47,18 +47,29 @@ void *kz_xrealloc(void *p, size_t n);
 char *kz_xstrdup(const char *s);            /* NULL in, NULL out */
 char *kz_xstrndup(const char *s, size_t n); /* always NUL-terminates */
 void *kz_xmemdup(const void *p, size_t n);
+/*
+ * The out-of-memory policy for allocators we do not wrap (expat, OpenSSL):
+ * when one returns NULL for an allocation, call this.  Logs `what` and
+ * `bytes` (0 when unknown) and aborts, as the kz_x* wrappers do.
+ */
+_Noreturn void kz_oom(const char *what, size_t bytes);
 #define KZ_FREE(p)                                                                                 \
     do {                                                                                           \
         free(p);                                                                                   \
         (p) = NULL;                                                                                \
     } while (0)
 
-/* Invariant checks: abort with file:line.  Never for bad input. */
+/*
+ * Invariant checks: log and abort with file:line (redis serverAssert, git
+ * BUG).  For states the code itself must never reach; never for bad input,
+ * which gets an error code.  Call these, not kz__bug().
+ */
 #define KZ_ASSERT(c)                                                                               \
     do {                                                                                           \
         if (!(c))                                                                                  \
             kz__bug(__FILE__, __LINE__, #c);                                                       \
     } while (0)
+#define KZ_BUG(msg) kz__bug(__FILE__, __LINE__, (msg))
 _Noreturn void kz__bug(const char *file, int line, const char *what);
 
 #define KZ_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -143,6 +154,67 @@ void kz_sbuf_release(struct kz_sbuf *sb); /* free memory */
 /* Hand the buffer to the caller (free() it); sb is left empty. */
 char *kz_sbuf_detach(struct kz_sbuf *sb, size_t *len);
 
+/* ---- JSON strings and UTF-8 ------------------------------------------ */
+
+/*
+ * Length of the valid UTF-8 sequence at s (at most n bytes, n >= 1), with
+ * the code point in *cp; 0 (and *cp untouched) for an invalid, overlong,
+ * surrogate or truncated sequence.
+ */
+size_t kz_utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
+
+/*
+ * Append s[0..len) as a quoted JSON string literal.  '"' and '\\' are
+ * backslash-escaped, control bytes and DEL become \u00XX, valid UTF-8 is
+ * copied, and each byte of an invalid sequence becomes \ufffd, so the output
+ * is always valid JSON.  `s` may contain NUL bytes.
+ */
+void kz_json_escape(struct kz_sbuf *out, const char *s, size_t len);
+
+/* ---- files and string lists ----------------------------------------- */
+
+/*
+ * Replace `path` atomically with `data` (file mode `mode`): readers and a
+ * crash see the old content or the new, never a mix.  KZ_OK, or KZ_ERR_IO
+ * with errno kept and a message "cannot write PATH: ..." in err.
+ */
+int kz_write_file(const char *path, const void *data, size_t len, unsigned mode, char *err,
+                  size_t errlen);
+
+/*
+ * Split "a,b,c" into an array of *n malloc'd strings, empty items dropped
+ * (NULL and *n = 0 for none).  The caller frees it with kz_strv_free().
+ */
+char **kz_strv_split(const char *csv, unsigned *n);
+void kz_strv_free(char **v, unsigned n); /* NULL is fine */
+
+/* ---- arena: many small allocations, one release (arena.c) ----------- */
+
+struct kz_arena_chunk;
+
+/* Zero-initialise ({0}) before use; one owner, one thread. */
+struct kz_arena {
+    struct kz_arena_chunk *head;
+};
+
+/* Never NULL (aborts on OOM).  Memory is 16-byte aligned and not zeroed;
+ * it stays valid until kz_arena_release(). */
+void *kz_arena_alloc(struct kz_arena *a, size_t n);
+/* Copy s[0..n) and NUL-terminate. */
+char *kz_arena_strndup(struct kz_arena *a, const char *s, size_t n);
+/* Free every chunk; the arena is empty and reusable afterwards. */
+void kz_arena_release(struct kz_arena *a);
+
+/* ---- base64 (base64.c) ------------------------------------------------ */
+
+/* Standard base64 of data[0..len), appended. */
+void kz_base64_append(struct kz_sbuf *out, const unsigned char *data, size_t len);
+/*
+ * Decode standard base64 (padding required, no whitespace) into out[0..cap).
+ * Returns KZ_OK with *n, KZ_ERR_PARSE or KZ_ERR_TOOBIG.
+ */
+int kz_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap, size_t *n);
+
 /* ---- refcounted immutable byte buffers ------------------------------ */
 
 /*
@@ -208,5 +280,8 @@ struct kz_metrics {
 extern struct kz_metrics kz_metrics;
 
 #include "core/config.h"
+
+/* Unsafe libc functions fail the build in every file (git banned.h). */
+#include "core/banned.h"
 
 #endif

@@ -8,10 +8,15 @@
 
 #include "core/core.h"
 
+_Noreturn void kz_oom(const char *what, size_t bytes)
+{
+    fprintf(stderr, "level=error msg=\"out of memory\" in=%s bytes=%zu\n", what, bytes);
+    abort();
+}
+
 static _Noreturn void oom(size_t n)
 {
-    fprintf(stderr, "level=error msg=\"out of memory\" bytes=%zu\n", n);
-    abort();
+    kz_oom("malloc", n);
 }
 
 void *kz_xmalloc(size_t n)

@@ -3,12 +3,14 @@
  *
  * The decoder keeps one parser for its whole life.  XML_ParserReset() drops
  * the handlers and the hash salt, so both are set again before each
- * document; the salt is drawn once, so a decode never reads the system
- * random source.  Documents never reach expat's DTD machinery: everything
- * before "<event" is skipped (and refused when it declares a DOCTYPE or an
- * entity), and the DOCTYPE/entity handlers abort the parse as a second line.
+ * document; the salt is drawn once per process (kz__cot_hash_salt), so a
+ * decode never reads the system random source.  Documents never reach
+ * expat's DTD machinery: everything before "<event" is skipped (and refused
+ * when it declares a DOCTYPE or an entity), and the DOCTYPE/entity handlers
+ * abort the parse as a second line.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,6 @@ enum child { C_NONE, C_REMARKS, C_MARTI };
 struct kz_cot_decoder {
     XML_Parser xp;
     struct kz_cot_limits lim;
-    unsigned long salt;
 
     /* State of the document being decoded. */
     struct kz_event *ev;
@@ -39,14 +40,40 @@ struct kz_cot_decoder {
     struct kz_sbuf text; /* remarks text being collected */
 };
 
-static unsigned long draw_salt(void)
+/*
+ * Process-wide because it is set once, before any parser can use it, and
+ * read-only afterwards; pthread_once makes the first draw thread-safe.
+ */
+static pthread_once_t salt_once = PTHREAD_ONCE_INIT;
+static unsigned long salt;
+
+static void draw_salt(void)
 {
     unsigned long s;
 
-    if (getentropy(&s, sizeof(s)) == 0 && s != 0)
-        return s;
+    if (getentropy(&s, sizeof(s)) == 0 && s != 0) {
+        salt = s;
+        return;
+    }
     /* No entropy source: any fixed-per-process value still beats expat's default. */
-    return (unsigned long)time(NULL) ^ (unsigned long)(uintptr_t)&s ^ 0x9e3779b9UL;
+    salt = (unsigned long)time(NULL) ^ (unsigned long)(uintptr_t)&s ^ 0x9e3779b9UL;
+}
+
+unsigned long kz__cot_hash_salt(void)
+{
+    pthread_once(&salt_once, draw_salt);
+    return salt;
+}
+
+XML_Parser kz__cot_xml_parser(void)
+{
+    XML_Parser xp = XML_ParserCreate("UTF-8");
+
+    /* expat fails only on allocation. */
+    if (!xp)
+        kz_oom("XML_ParserCreate", 0);
+    XML_SetHashSalt(xp, kz__cot_hash_salt());
+    return xp;
 }
 
 struct kz_cot_decoder *kz_cot_decoder_new(const struct kz_cot_limits *lim)
@@ -60,12 +87,7 @@ struct kz_cot_decoder *kz_cot_decoder_new(const struct kz_cot_limits *lim)
     /* expat takes an int length. */
     if (dec->lim.max_event_bytes > INT_MAX)
         dec->lim.max_event_bytes = INT_MAX;
-    dec->xp = XML_ParserCreate("UTF-8");
-    if (!dec->xp) {
-        /* expat fails only on allocation: same policy as kz_xmalloc. */
-        kz__bug(__FILE__, __LINE__, "XML_ParserCreate: out of memory");
-    }
-    dec->salt = draw_salt();
+    dec->xp = kz__cot_xml_parser();
     return dec;
 }
 
@@ -264,7 +286,7 @@ static void begin(struct kz_cot_decoder *dec, struct kz_event *ev, const char *d
     kz_sbuf_reset(&dec->text);
 
     XML_ParserReset(dec->xp, "UTF-8");
-    XML_SetHashSalt(dec->xp, dec->salt);
+    XML_SetHashSalt(dec->xp, kz__cot_hash_salt());
     XML_SetUserData(dec->xp, dec);
     XML_SetElementHandler(dec->xp, on_start, on_end);
     XML_SetCharacterDataHandler(dec->xp, on_text);

@@ -1,4 +1,4 @@
-/* encode.c - struct kz_event to canonical CoT XML; number and UTF-8 helpers. */
+/* encode.c - struct kz_event to canonical CoT XML; the number formatter. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,36 +71,6 @@ size_t kz__cot_fmt_num(double v, char *buf)
     return (size_t)n;
 }
 
-size_t kz__utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    uint32_t c = s[0], min;
-    size_t len;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, c &= 0x1F, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, c &= 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, c &= 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return len;
-}
-
 /* XML 1.0 has no way to carry these, even as references. */
 static bool xml_char(uint32_t c)
 {
@@ -127,7 +97,7 @@ static void add_attr_value(struct kz_sbuf *out, const char *s)
             i++;
             continue;
         }
-        len = kz__utf8_seq(p + i, n - i, &c);
+        len = kz_utf8_seq(p + i, n - i, &c);
         if (len == 0 || !xml_char(c)) {
             rep = "\xEF\xBF\xBD";
         } else {

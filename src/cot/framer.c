@@ -1,5 +1,5 @@
 /*
- * framer.c - split a CoT byte stream into <event> documents (framer.h).
+ * framer.c - split a CoT byte stream into <event> documents (cot.h).
  *
  * A small state machine runs over one contiguous byte range at a time:
  * prologue (whitespace, <?...?>), junk (discard up to the next "<event"),
@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cot/framer.h"
 #include "cot/internal.h"
 
 #define MIN_EVENT 32

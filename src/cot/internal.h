@@ -1,9 +1,11 @@
 /*
  * internal.h - helpers shared by the CoT codec's source files.  Not part of
- * the subsystem's interface: other folders include cot.h and framer.h only.
+ * the subsystem's interface: other folders include cot.h only.
  */
 #ifndef KZ_COT_INTERNAL_H
 #define KZ_COT_INTERNAL_H
+
+#include <expat.h>
 
 #include "cot/cot.h"
 
@@ -51,10 +53,16 @@ size_t kz__cot_fmt_num(double v, char *buf);
 void kz__cot_add_attr(struct kz_sbuf *out, const char *name, const char *value);
 
 /*
- * Length (1-4) of the well-formed UTF-8 sequence at s[0..n), storing its
- * code point, or 0 when the bytes there are not one (overlong forms,
- * surrogates and values past U+10FFFF are not).
+ * The expat hash salt (against hash-flooding), drawn once per process from
+ * the system random source.  Thread-safe.
  */
-size_t kz__utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
+unsigned long kz__cot_hash_salt(void);
+
+/*
+ * A new UTF-8 expat parser with kz__cot_hash_salt() set (aborts on out of
+ * memory, see kz_oom).  Free it with XML_ParserFree(); XML_ParserReset()
+ * drops the salt, so set it again after a reset.
+ */
+XML_Parser kz__cot_xml_parser(void);
 
 #endif

@@ -2,58 +2,14 @@
  * json.c - struct kz_event as a GeoJSON Feature for REST and SSE.
  *
  * Written by hand rather than through a jansson tree: one pass, no
- * allocation per field, and strings that are not valid UTF-8 (an event
- * built by other code) still give valid JSON, with U+FFFD in their place.
+ * allocation per field.  Strings go through kz_json_escape(), so fields that
+ * are not valid UTF-8 (an event built by other code) still give valid JSON.
  */
 #include <inttypes.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "cot/internal.h"
-
-static void add_str(struct kz_sbuf *out, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t run = 0, i = 0;
-
-    kz_sbuf_grow(out, n + 2);
-    kz_sbuf_adds(out, "\"");
-    while (i < n) {
-        uint32_t c = p[i];
-        size_t len;
-        char esc[8];
-        const char *rep = esc;
-
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            i++;
-            continue;
-        }
-        len = kz__utf8_seq(p + i, n - i, &c);
-        if (len == 0)
-            rep = "\\ufffd";
-        else if (c == '"')
-            rep = "\\\"";
-        else if (c == '\\')
-            rep = "\\\\";
-        else if (c == '\n')
-            rep = "\\n";
-        else if (c == '\t')
-            rep = "\\t";
-        else if (c < 0x20)
-            snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)c);
-        else {
-            i += len;
-            continue;
-        }
-        kz_sbuf_add(out, s + run, i - run);
-        kz_sbuf_adds(out, rep);
-        i += len ? len : 1;
-        run = i;
-    }
-    kz_sbuf_add(out, s + run, n - run);
-    kz_sbuf_adds(out, "\"");
-}
 
 static void add_num(struct kz_sbuf *out, double v)
 {
@@ -91,7 +47,7 @@ static void prop_str(struct props *pr, const char *k, const char *v)
     if (!v)
         return;
     key(pr, k);
-    add_str(pr->out, v, strlen(v));
+    kz_json_escape(pr->out, v, strlen(v));
 }
 
 static void prop_time(struct props *pr, const char *k, int64_t us)
@@ -100,7 +56,7 @@ static void prop_time(struct props *pr, const char *k, int64_t us)
     size_t n = kz_time_format(us, t);
 
     key(pr, k);
-    add_str(pr->out, t, n);
+    kz_json_escape(pr->out, t, n);
 }
 
 static void prop_num(struct props *pr, const char *k, double v)
@@ -131,7 +87,7 @@ void kz_cot_encode_json(const struct kz_event *ev, struct kz_sbuf *out)
     kz_sbuf_grow(out, 384 + (ev->detail ? ev->detail_len : 0));
     kz_sbuf_adds(out, "{\"type\":\"Feature\",\"id\":");
     if (ev->uid)
-        add_str(out, ev->uid, strlen(ev->uid));
+        kz_json_escape(out, ev->uid, strlen(ev->uid));
     else
         kz_sbuf_adds(out, "null");
     kz_sbuf_adds(out, ",");
@@ -156,7 +112,7 @@ void kz_cot_encode_json(const struct kz_event *ev, struct kz_sbuf *out)
     prop_str(&pr, "remarks", ev->remarks);
     if (ev->detail) {
         key(&pr, "detail");
-        add_str(out, ev->detail, ev->detail_len);
+        kz_json_escape(out, ev->detail, ev->detail_len);
     }
     kz_sbuf_adds(out, "}}");
 }

@@ -19,8 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <expat.h>
 
@@ -67,15 +65,6 @@ struct scan {
 };
 
 /* ---- scanning the children of <detail> -------------------------------- */
-
-static unsigned long hash_salt(void)
-{
-    static unsigned long salt;
-
-    if (salt == 0 && (getentropy(&salt, sizeof(salt)) != 0 || salt == 0))
-        salt = (unsigned long)time(NULL) ^ 0x9e3779b9UL;
-    return salt;
-}
 
 static int kind_of(const char *name)
 {
@@ -205,10 +194,7 @@ static int scan_detail(struct scan *s, const char *doc, size_t len, char *errbuf
 
     memset(s, 0, sizeof(*s));
     s->open = -1;
-    s->xp = XML_ParserCreate("UTF-8");
-    if (!s->xp)
-        kz__bug(__FILE__, __LINE__, "XML_ParserCreate: out of memory");
-    XML_SetHashSalt(s->xp, hash_salt());
+    s->xp = kz__cot_xml_parser();
     XML_SetUserData(s->xp, s);
     XML_SetElementHandler(s->xp, scan_start, scan_end);
     XML_SetCharacterDataHandler(s->xp, scan_text);
@@ -320,17 +306,9 @@ static void leftover(const struct scan *s, const struct kz_event *ev, struct kz_
 static void pack(Takproto__TakMessage *m, bool framed, struct kz_sbuf *out)
 {
     size_t n = takproto__tak_message__get_packed_size(m);
-    unsigned char hdr[11];
-    size_t h = 0;
+    unsigned char hdr[KZ_TAKP_HEADER_MAX];
+    size_t h = framed ? kz_takp_put_header(hdr, n) : 0;
 
-    if (framed) {
-        uint64_t v = n;
-        hdr[h++] = 0xbf;
-        do {
-            hdr[h++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-            v >>= 7;
-        } while (v);
-    }
     kz_sbuf_grow(out, h + n + 1);
     kz_sbuf_add(out, hdr, h);
     takproto__tak_message__pack(m, (uint8_t *)out->buf + out->len);

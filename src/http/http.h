@@ -1,79 +1,242 @@
 /*
- * http.h - the HTTP/1.1 server (libuv + llhttp) for the REST API, SSE,
- * metrics and health.  Loop thread only.
+ * http.h - the HTTP/1.1 engine (libuv + llhttp): connections, request
+ * parsing, a route table, responses and Server-Sent Events framing.  It
+ * knows no resource: the application hands it route rows and a caller
+ * hook, and handlers answer through the functions below.  Loop thread only.
  *
- * Routes (every response filtered by the caller's identity through
- * kz_router_visible()):
- *   GET  /healthz                 200 "ok"
- *   GET  /metrics                 Prometheus text
- *   GET  /api/v1/tracks           GeoJSON FeatureCollection of current state
- *   GET  /api/v1/events?uid=&type=&since=&until=&limit=   JSON from the log
- *   POST /api/v1/events           CoT XML body; 201 only after commit
- *   GET  /api/v1/stream           Server-Sent Events, one per CoT event
- *   GET  /Marti/api/version, /version/config, /clientEndPoints, /groups/all
- * The caller's identity is the input's configured identity (http) or the
- * users-table entry of the client certificate's CN (https).  `enroll`
- * inputs (TLS, no client certificate) serve only /healthz, the version
- * endpoints and enrollment with Basic auth:
- *   GET  /Marti/api/tls/config    certificateConfig XML
- *   POST /Marti/api/tls/signClient/v2?clientUid=&version=   CSR -> certificate
- * One accept callback serves the three protocols.
+ * Routes kizuna serves (rows in src/api/ and src/marti/; "api" = http and
+ * https inputs, "any" = also enroll inputs):
+ *   GET  /healthz                          any    200 "ok"
+ *   GET  /metrics                          api    Prometheus text
+ *   GET  /api/v1/tracks                    api    GeoJSON FeatureCollection of current state
+ *   GET  /api/v1/events?uid=&type=&since=&until=&limit=   api   JSON from the log
+ *   POST /api/v1/events                    api    CoT XML body; 201 only after commit
+ *   GET  /api/v1/stream                    api    Server-Sent Events, one per CoT event
+ *   GET  /api/v1/alliance/show?at=         api    the alliance model (docs/alliance.md)
+ *   GET  /api/v1/alliance/chain?unit=      api    chain of command
+ *   GET  /api/v1/alliance/can-task?from=&to=        api
+ *   GET  /api/v1/alliance/counterpart?unit=         api
+ *   GET  /api/v1/alliance/forums           api
+ *   GET  /api/v1/alliance/path?from=&to=&via=&routes=&compare=&hub=   api
+ *   POST /api/v1/readiness                 api    a readiness report; 201 after commit
+ *   GET  /api/v1/readiness?unit=&history=  api    latest per unit, or a unit's history
+ *   GET  /api/v1/readiness/rollup?command= api    counts under a command
+ *   GET  /Marti/api/version, /Marti/api/version/config   any
+ *   GET  /Marti/api/clientEndPoints, /Marti/api/groups/all  api
+ *   GET  /Marti/api/tls/config             enroll certificateConfig XML
+ *   POST /Marti/api/tls/signClient/v2?clientUid=&version=  enroll  CSR -> certificate
+ * The caller is the input's configured identity (http), the identity the
+ * application resolves for the client certificate's CN (https), or nobody
+ * (enroll: TLS without a client certificate; Basic auth per request).
  *
- * Errors are JSON {"error": "..."}: 400 bad request or parameter (a refused
- * CoT body says "<reject reason>: <detail>"), 404, 405 with Allow, 408 request
- * not complete within timeout_ms, 413 body over max_body, 431 over 16 KiB of
- * request line and headers or over max_headers fields, 500 store failure,
- * 503 no store (events query) or over max_connections.  After 408/413/431/
- * 400-malformed and 5xx the connection is closed (half-close, then input is
- * discarded for up to 2 s so the client reads the answer).
+ * The engine answers by itself: 404 (no row for the path on this input),
+ * 405 with Allow (a row for the path, not for the method), 403 (the row
+ * needs a role the caller lacks), 408 request not complete within
+ * timeout_ms, 413 body over max_body, 431 over 16 KiB of request line and
+ * headers or over max_headers fields, 400 malformed, 503 over
+ * max_connections.  Errors are JSON {"error": "..."}.  After 408/413/431/
+ * 400-malformed and 5xx the connection is closed (half-close, then input
+ * is discarded for up to 2 s so the client reads the answer).
  *
- * GET /api/v1/events: since/until ISO 8601 UTC on receive time, type may end
- * in '*' (prefix), limit 1..10000 (default 100; anything else is 400); rows
- * are limited first, then filtered for the caller, newest first.
- *
- * Connections: keep-alive and pipelining, answered in order, one at a time;
- * an idle connection is closed after timeout_ms.  SSE sends ": keepalive"
- * every 15 s; a stream whose queue exceeds out_queue_bytes is dropped
- * (kz_metrics.slow_consumer_drops).  A single response larger than the
- * queue (a big query) is still sent, alone.
+ * Connections: keep-alive and pipelining, answered strictly in order, one
+ * request at a time (a held request stops parsing; later bytes wait); an
+ * idle connection is closed after timeout_ms.  An event stream sends
+ * ": keepalive" every 15 s and is dropped when its queue exceeds
+ * out_queue_bytes (kz_metrics.slow_consumer_drops).  A single response
+ * larger than the queue (a big query) is still sent, alone.
  */
 #ifndef KZ_HTTP_H
 #define KZ_HTTP_H
 
+#include "core/core.h"
 #include "net/net.h"
 
-struct kz_http_opts {
-    struct kz_net *net;
-    struct kz_tls_creds *creds; /* https and enroll inputs */
-    const char *pki_dir;        /* enrollment: the CA's directory */
-    const char *db_path;        /* enrollment: the users table */
-    struct kz_router *router;
-    struct kz_store *store;   /* may be NULL */
-    size_t max_body;          /* bytes, default 1 MiB */
-    unsigned max_headers;     /* default 64 */
-    unsigned timeout_ms;      /* idle / slow-request timeout, default 30000 */
-    size_t out_queue_bytes;   /* per connection, default 4 MiB */
-    size_t max_event_bytes;   /* CoT decode limit for POST bodies */
-    unsigned max_connections; /* default 1024 */
-    const char *node_id;      /* Marti envelopes' nodeId (may be NULL) */
-    unsigned enroll_days;     /* validity of enrolled certificates, default 365 */
+struct kz_http;     /* the engine: its connections, routes and options */
+struct kz_http_req; /* one request, from its parse to its answer */
+struct kz_http_sse; /* a connection turned into an event stream */
+
+/* ---- routes -------------------------------------------------------------- */
+
+/* Which inputs serve a route: their protocol decides transport and caller. */
+enum kz_http_on {
+    KZ_HTTP_ON_PLAIN = 1,  /* http: the input's configured identity */
+    KZ_HTTP_ON_HTTPS = 2,  /* https: the client certificate's identity */
+    KZ_HTTP_ON_ENROLL = 4, /* enroll: no caller identity */
+    KZ_HTTP_ON_API = KZ_HTTP_ON_PLAIN | KZ_HTTP_ON_HTTPS,
+    KZ_HTTP_ON_ANY = KZ_HTTP_ON_API | KZ_HTTP_ON_ENROLL,
 };
 
-/* Accept callback for `http` inputs; `ud` is a struct kz_http_opts *. */
+/*
+ * A handler answers at once (kz_http_respond / kz_http_error /
+ * kz_http_sse_start), or takes kz_http_hold() and answers later.  `app` is
+ * the pointer given with the rows to kz_http_add_routes().
+ */
+typedef void (*kz_http_handler)(struct kz_http_req *req, void *app);
+
+struct kz_http_route {
+    const char *method; /* "GET", "POST", ... */
+    /* "/a/b", or with parameters: "/api/v1/alliance/commands/{id}" ({name}
+     * matches one non-empty segment; read it with kz_http_path_param()). */
+    const char *path;
+    kz_http_handler fn;
+    const char *role; /* the caller's identity must hold this role; NULL = none */
+    unsigned on;      /* enum kz_http_on bits */
+};
+
+/* ---- the engine ---------------------------------------------------------- */
+
+/*
+ * Who is calling.  open() runs once per connection: at accept on http
+ * inputs (cert_cn NULL), after the TLS handshake on https inputs (cert_cn =
+ * the verified certificate's CN); never on enroll inputs.  It returns
+ * KZ_OK with *identity (may be NULL: the caller sees nothing labelled) and
+ * *caller (opaque to the engine, see kz_http_caller()), or an error with a
+ * reason in why (the connection is refused and closed).  close() releases
+ * what open() returned, when the connection is freed.
+ */
+struct kz_http_caller_ops {
+    int (*open)(void *ud, const struct kz_input *input, const char *cert_cn,
+                const struct kz_identity **identity, void **caller, char *why, size_t whylen);
+    void (*close)(void *ud, void *caller);
+    void *ud;
+};
+
+struct kz_http_opts {
+    struct kz_net *net;         /* the loop's flush pass and read state */
+    struct kz_tls_creds *creds; /* https and enroll inputs; NULL without them */
+    /* Limits, from the configuration (limits.http_*, out_queue_bytes, max_connections). */
+    size_t max_body;          /* request body bytes */
+    unsigned max_headers;     /* header lines per request */
+    unsigned timeout_ms;      /* idle / slow-request timeout */
+    size_t out_queue_bytes;   /* per connection */
+    unsigned max_connections; /* open HTTP connections */
+    struct kz_http_caller_ops caller;
+};
+
+/* A new engine (opts copied).  Never NULL. */
+struct kz_http *kz_http_new(const struct kz_http_opts *opts);
+/* Reload: take the limits of opts; open connections see them from now on. */
+void kz_http_set_limits(struct kz_http *h, const struct kz_http_opts *opts);
+/*
+ * Append route rows (matched in the order added).  `rows` must outlive the
+ * engine; `app` is passed to their handlers.
+ */
+void kz_http_add_routes(struct kz_http *h, const struct kz_http_route *rows, size_t n, void *app);
+/* Accept callback (kz_listener_start) for http, https and enroll inputs; `ud` is the engine. */
 void kz_http_accept(void *ud, struct kz_input *input, uv_stream_t *server);
+/*
+ * Close every connection (shutdown).  A connection whose request is still
+ * held (a store ack or query) is freed when that answer comes, so close the
+ * store (which calls them) afterwards, then kz_http_free().
+ */
+void kz_http_close_all(struct kz_http *h);
+/* Free the engine; every connection must have been freed already.  NULL is fine. */
+void kz_http_free(struct kz_http *h);
+
+/* ---- reading a request (valid until it is answered and released) ------- */
+
+const char *kz_http_method(const struct kz_http_req *req); /* "GET" */
+const char *kz_http_path(const struct kz_http_req *req);   /* percent-decoded */
+/* The first query parameter called `name` (decoded), or NULL. */
+const char *kz_http_param(const struct kz_http_req *req, const char *name);
+/* A {name} segment of the matched route, or NULL. */
+const char *kz_http_path_param(const struct kz_http_req *req, const char *name);
+/* A header's value (case-insensitive name), or NULL. */
+const char *kz_http_header(const struct kz_http_req *req, const char *name);
+/* The body (not NUL-terminated; "" and 0 when there is none). */
+const char *kz_http_body(const struct kz_http_req *req, size_t *len);
+/*
+ * Memory that lives as long as the request (its arena): per-request state
+ * such as what an asynchronous answer needs.  Never NULL, not zeroed.
+ */
+void *kz_http_alloc(struct kz_http_req *req, size_t n);
+
+/* The caller: identity (NULL on enroll inputs) and the object caller.open() made. */
+const struct kz_identity *kz_http_identity(const struct kz_http_req *req);
+void *kz_http_caller(const struct kz_http_req *req);
+const struct kz_input *kz_http_input(const struct kz_http_req *req);
+const char *kz_http_peer(const struct kz_http_req *req); /* "host:port" */
+uv_loop_t *kz_http_loop(const struct kz_http_req *req);
+
+/* ---- answering ------------------------------------------------------------ */
 
 /*
- * Startup, before the inputs start: rebuild the readiness book behind
- * /api/v1/readiness from the store (every acknowledged report, history
- * included).  Returns KZ_OK or KZ_ERR_DB.
+ * Queue the whole response: status line, Content-Type (when ctype), the
+ * `extra` header lines (each ending in CRLF, may be NULL), Content-Length
+ * and the body (copied).  Exactly once per request.  The request is done:
+ * unless held, it is freed before this returns.  On a connection already
+ * closing nothing is sent.
  */
-int kz_http_readiness_load(struct kz_store *st, const struct kz_label_policy *policy);
+void kz_http_respond(struct kz_http_req *req, int status, const char *ctype, const char *extra,
+                     const void *body, size_t len);
+/* {"error": msg} with the given status and extra header lines (may be NULL). */
+void kz_http_error_extra(struct kz_http_req *req, int status, const char *extra, const char *msg);
+void kz_http_error(struct kz_http_req *req, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
- * Close every HTTP connection (shutdown).  A connection still waiting for a
- * store ack or query is freed when that callback runs, so close the store
- * (which calls them) afterwards, before the loop is closed.
+ * The answer comes later (a store ack, a query, a worker): the connection
+ * stops parsing and the request stays valid, answered or not, until the
+ * matching kz_http_release().  Call kz_http_respond() from the callback,
+ * then kz_http_release(); the callback may check kz_http_gone() first.
  */
-void kz_http_close_all(void);
+void kz_http_hold(struct kz_http_req *req);
+/* Drop the hold; may free the request and its connection. */
+void kz_http_release(struct kz_http_req *req);
+/* The connection is closing: nobody will read an answer. */
+bool kz_http_gone(const struct kz_http_req *req);
+
+/* ---- Server-Sent Events --------------------------------------------------- */
+
+/*
+ * Answer 200 text/event-stream and turn the connection into an event
+ * stream: the request is done (and freed), input is discarded, a
+ * ": keepalive" comment goes out every 15 s.  `on_close(ud)` is called once
+ * when the stream ends (the connection closes), never from inside
+ * kz_http_sse_push().  Returns the stream, or NULL (the connection is
+ * closing; on_close is not called).
+ */
+struct kz_http_sse *kz_http_sse_start(struct kz_http_req *req, void (*on_close)(void *ud),
+                                      void *ud);
+/*
+ * Queue one framed event (a reference is taken).  `replay` buffers are
+ * shared with a cache and not held to out_queue_bytes (kz_outq_push_replay).
+ * Returns KZ_OK, KZ_ERR_CLOSED, or KZ_ERR_TOOBIG: the client reads too
+ * slowly and is dropped from the next timer tick.
+ */
+int kz_http_sse_push(struct kz_http_sse *s, struct kz_rbuf *buf, bool replay);
+/*
+ * Frame one event: _open() appends "event: E\nid: ID\ndata: ", the caller
+ * appends the data (one line, no newline), _close() appends the blank line.
+ */
+void kz_http_sse_frame_open(struct kz_sbuf *out, const char *event, uint64_t id);
+void kz_http_sse_frame_close(struct kz_sbuf *out);
+
+/* ---- helpers for headers and bodies (pure) -------------------------------- */
+
+/* Append s as a JSON string literal (quotes, escapes; bad UTF-8 -> U+FFFD). */
+void kz__json_str(struct kz_sbuf *out, const char *s, size_t len);
+
+#define KZ_HTTP_MAX_USER 128
+#define KZ_HTTP_MAX_PASSWORD 256
+
+/*
+ * Parse an "Authorization: Basic base64(user:password)" value into user and
+ * password (NUL-terminated).  Returns KZ_OK, KZ_ERR_NOTFOUND (NULL or not
+ * the Basic scheme), KZ_ERR_PARSE (bad base64, no ':', an empty user, a
+ * control character) or KZ_ERR_TOOBIG (user or password over the limits).
+ */
+int kz_http_basic_auth(const char *value, char user[KZ_HTTP_MAX_USER + 1],
+                       char pass[KZ_HTTP_MAX_PASSWORD + 1]);
+
+enum kz_http_fmt { KZ_HTTP_FMT_NONE, KZ_HTTP_FMT_JSON, KZ_HTTP_FMT_XML };
+
+/*
+ * The answer's format from an Accept value: absent, empty, any type
+ * (star/star), application/json -> JSON; application/xml or text/xml -> XML
+ * (the first acceptable type in the list wins, q=0 entries are skipped);
+ * anything else -> NONE.
+ */
+enum kz_http_fmt kz_http_accept_fmt(const char *accept);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * parse.c - llhttp driven into struct kz__http_req, with every limit a peer
+ * parse.c - llhttp driven into struct kz_http_req, with every limit a peer
  * could push against: header bytes and count (431), body size (413), request
  * target and framing errors (400).  No I/O: the connection feeds bytes in.
  *
@@ -39,7 +39,7 @@ static int on_message_begin(llhttp_t *p)
     struct kz__http_parser *hp = parser_of(p);
 
     hp->in_message = true;
-    hp->req.start_us = kz_mono_us();
+    hp->req->start_us = kz_mono_us();
     return HPE_OK;
 }
 
@@ -52,10 +52,10 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
 static int on_url_complete(llhttp_t *p)
 {
     struct kz__http_parser *hp = parser_of(p);
-    int rc = kz__http_parse_target(&hp->req.arena, hp->url.buf ? hp->url.buf : "", hp->url.len,
-                                   &hp->req.target);
+    int rc = kz__http_parse_target(&hp->req->arena, hp->url.buf ? hp->url.buf : "", hp->url.len,
+                                   &hp->req->target);
 
-    hp->req.method = p->method;
+    hp->req->method = p->method;
     if (rc == KZ_ERR_TOOBIG)
         return refuse(hp, 400, "too many query parameters");
     if (rc != KZ_OK)
@@ -78,19 +78,19 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 static int on_header_value_complete(llhttp_t *p)
 {
     struct kz__http_parser *hp = parser_of(p);
-    struct kz__http_req *req = &hp->req;
+    struct kz_http_req *req = hp->req;
 
     if (req->n_headers == hp->lim.max_headers)
         return refuse(hp, 431, "too many header fields");
     if (!req->headers)
-        req->headers = kz__arena_alloc(&req->arena, hp->lim.max_headers * sizeof(*req->headers));
+        req->headers = kz_arena_alloc(&req->arena, hp->lim.max_headers * sizeof(*req->headers));
     /* Trailing optional whitespace is not part of the value (RFC 9110 5.5). */
     while (hp->value.len &&
            (hp->value.buf[hp->value.len - 1] == ' ' || hp->value.buf[hp->value.len - 1] == '\t'))
         hp->value.len--;
     struct kz__http_header *h = &req->headers[req->n_headers++];
-    h->name = kz__arena_strndup(&req->arena, hp->field.buf ? hp->field.buf : "", hp->field.len);
-    h->value = kz__arena_strndup(&req->arena, hp->value.buf ? hp->value.buf : "", hp->value.len);
+    h->name = kz_arena_strndup(&req->arena, hp->field.buf ? hp->field.buf : "", hp->field.len);
+    h->value = kz_arena_strndup(&req->arena, hp->value.buf ? hp->value.buf : "", hp->value.len);
     kz_sbuf_reset(&hp->field);
     kz_sbuf_reset(&hp->value);
     return HPE_OK;
@@ -99,7 +99,7 @@ static int on_header_value_complete(llhttp_t *p)
 static int on_headers_complete(llhttp_t *p)
 {
     struct kz__http_parser *hp = parser_of(p);
-    const char *expect = kz__http_header(&hp->req, "Expect");
+    const char *expect = kz__http_req_header(hp->req, "Expect");
 
     hp->headers_done = true;
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > hp->lim.max_body) {
@@ -107,7 +107,7 @@ static int on_headers_complete(llhttp_t *p)
         return -1;
     }
     if (expect && strcasecmp(expect, "100-continue") == 0) {
-        hp->req.expect_continue = true;
+        hp->req->expect_continue = true;
         if (hp->on_continue)
             hp->on_continue(hp->ud);
     }
@@ -118,9 +118,9 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     struct kz__http_parser *hp = parser_of(p);
 
-    if (hp->req.body.len + len > hp->lim.max_body)
+    if (hp->req->body.len + len > hp->lim.max_body)
         return refuse(hp, 413, "request body too large");
-    kz_sbuf_add(&hp->req.body, at, len);
+    kz_sbuf_add(&hp->req->body, at, len);
     return HPE_OK;
 }
 
@@ -128,8 +128,8 @@ static int on_message_complete(llhttp_t *p)
 {
     struct kz__http_parser *hp = parser_of(p);
 
-    hp->req.method = p->method;
-    hp->req.keep_alive = llhttp_should_keep_alive(p) && !p->upgrade;
+    hp->req->method = p->method;
+    hp->req->keep_alive = llhttp_should_keep_alive(p) && !p->upgrade;
     hp->in_message = false;
     hp->ready = true;
     return HPE_PAUSED;
@@ -153,44 +153,44 @@ void kz__http_parser_init(struct kz__http_parser *hp, const struct kz__http_limi
     hp->lim = *lim;
     if (hp->lim.max_headers == 0)
         hp->lim.max_headers = 1;
+    hp->req = kz_xcalloc(1, sizeof(*hp->req));
     llhttp_init(&hp->p, HTTP_REQUEST, &settings);
     hp->p.data = hp;
 }
 
-static void clear_request(struct kz__http_parser *hp)
+static void reset_spans(struct kz__http_parser *hp)
 {
-    struct kz__http_req *req = &hp->req;
-    struct kz_sbuf body = req->body;
-
-    kz__arena_release(&req->arena);
-    /* Keep a small body buffer for the next request; give big ones back. */
-    if (body.cap > 65536)
-        kz_sbuf_release(&body);
-    kz_sbuf_reset(&body);
-    memset(req, 0, sizeof(*req));
-    req->body = body;
     kz_sbuf_reset(&hp->url);
     kz_sbuf_reset(&hp->field);
     kz_sbuf_reset(&hp->value);
     hp->header_bytes = 0;
     hp->headers_done = false;
     hp->ready = false;
+    if (llhttp_get_errno(&hp->p) == HPE_PAUSED)
+        llhttp_resume(&hp->p);
 }
 
 void kz__http_parser_release(struct kz__http_parser *hp)
 {
-    clear_request(hp);
-    kz_sbuf_release(&hp->req.body);
+    kz__http_req_free(hp->req);
+    hp->req = NULL;
     kz_sbuf_release(&hp->url);
     kz_sbuf_release(&hp->field);
     kz_sbuf_release(&hp->value);
 }
 
+struct kz_http_req *kz__http_parser_take(struct kz__http_parser *hp)
+{
+    struct kz_http_req *req = hp->req;
+
+    hp->req = kz_xcalloc(1, sizeof(*hp->req));
+    reset_spans(hp);
+    return req;
+}
+
 void kz__http_parser_next(struct kz__http_parser *hp)
 {
-    clear_request(hp);
-    if (llhttp_get_errno(&hp->p) == HPE_PAUSED)
-        llhttp_resume(&hp->p);
+    kz__http_req_free(kz__http_parser_take(hp));
 }
 
 int kz__http_parser_feed(struct kz__http_parser *hp, const char *data, size_t len, size_t *used)
@@ -211,13 +211,4 @@ int kz__http_parser_feed(struct kz__http_parser *hp, const char *data, size_t le
         hp->error_reason = "malformed request";
     }
     return KZ_ERR_PARSE;
-}
-
-const char *kz__http_header(const struct kz__http_req *req, const char *name)
-{
-    for (unsigned i = 0; i < req->n_headers; i++) {
-        if (strcasecmp(req->headers[i].name, name) == 0)
-            return req->headers[i].value;
-    }
-    return NULL;
 }

@@ -1,59 +1,13 @@
 /*
- * request.c - the per-request arena, request-target and query-string
- * decoding, and the GET /api/v1/events parameters.  No I/O.
+ * request.c - request-target and query-string decoding, and the request
+ * object's accessors for handlers.  No I/O.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http/internal.h"
-
-/* ---- arena ---------------------------------------------------------------- */
-
-#define ARENA_CHUNK 4096
-#define ARENA_ALIGN 16
-
-struct kz__arena_chunk {
-    struct kz__arena_chunk *next;
-    size_t used, cap;
-    _Alignas(ARENA_ALIGN) unsigned char data[];
-};
-
-void *kz__arena_alloc(struct kz__arena *a, size_t n)
-{
-    struct kz__arena_chunk *c = a->head;
-
-    n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-    if (!c || c->cap - c->used < n) {
-        size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-        c = kz_xmalloc(sizeof(*c) + cap);
-        c->used = 0;
-        c->cap = cap;
-        c->next = a->head;
-        a->head = c;
-    }
-    void *p = c->data + c->used;
-    c->used += n;
-    return p;
-}
-
-char *kz__arena_strndup(struct kz__arena *a, const char *s, size_t n)
-{
-    char *p = kz__arena_alloc(a, n + 1);
-    if (n)
-        memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
-}
-
-void kz__arena_release(struct kz__arena *a)
-{
-    while (a->head) {
-        struct kz__arena_chunk *next = a->head->next;
-        free(a->head);
-        a->head = next;
-    }
-}
 
 /* ---- percent-decoding ----------------------------------------------------- */
 
@@ -76,18 +30,16 @@ int kz__http_percent_decode(char *dst, const char *src, size_t len, bool plus_is
     for (size_t i = 0; i < len; i++) {
         char ch = src[i];
         if (ch == '%') {
-            if (i + 2 >= len)
-                return KZ_ERR_PARSE;
-            int hi = hexval(src[i + 1]);
-            int lo = hexval(src[i + 2]);
+            int hi = i + 2 < len ? hexval(src[i + 1]) : -1;
+            int lo = i + 2 < len ? hexval(src[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-                return KZ_ERR_PARSE;
+                goto bad;
             dst[o++] = (char)(hi << 4 | lo);
             i += 2;
         } else if (ch == '+' && plus_is_space) {
             dst[o++] = ' ';
         } else if (ch == '\0') {
-            return KZ_ERR_PARSE;
+            goto bad;
         } else {
             dst[o++] = ch;
         }
@@ -96,13 +48,18 @@ int kz__http_percent_decode(char *dst, const char *src, size_t len, bool plus_is
     if (out_len)
         *out_len = o;
     return KZ_OK;
+bad:
+    dst[o] = '\0'; /* never leave an unterminated string behind */
+    return KZ_ERR_PARSE;
 }
 
-static int decode_into(struct kz__arena *a, const char *s, size_t len, bool plus, const char **out)
+/* *out is set only on success: a bad escape leaves no half-decoded string. */
+static int decode_into(struct kz_arena *a, const char *s, size_t len, bool plus, const char **out)
 {
-    char *p = kz__arena_alloc(a, len + 1);
+    char *p = kz_arena_alloc(a, len + 1);
     int rc = kz__http_percent_decode(p, s, len, plus, NULL);
-    *out = p;
+    if (rc == KZ_OK)
+        *out = p;
     return rc;
 }
 
@@ -132,12 +89,12 @@ static int strip_absolute(const char **url, size_t *len)
     return KZ_OK;
 }
 
-static int parse_query(struct kz__arena *a, const char *q, size_t len, struct kz__http_target *t)
+static int parse_query(struct kz_arena *a, const char *q, size_t len, struct kz__http_target *t)
 {
     const char *end = q + len;
     unsigned n = 0;
 
-    t->params = kz__arena_alloc(a, KZ__HTTP_MAX_PARAMS * sizeof(*t->params));
+    t->params = kz_arena_alloc(a, KZ__HTTP_MAX_PARAMS * sizeof(*t->params));
     while (q < end) {
         const char *amp = memchr(q, '&', (size_t)(end - q));
         const char *stop = amp ? amp : end;
@@ -158,7 +115,7 @@ static int parse_query(struct kz__arena *a, const char *q, size_t len, struct kz
     return KZ_OK;
 }
 
-int kz__http_parse_target(struct kz__arena *a, const char *url, size_t len,
+int kz__http_parse_target(struct kz_arena *a, const char *url, size_t len,
                           struct kz__http_target *out)
 {
     memset(out, 0, sizeof(*out));
@@ -191,80 +148,62 @@ const char *kz__http_param(const struct kz__http_target *t, const char *name)
     return NULL;
 }
 
-/* ---- GET /api/v1/events parameters ---------------------------------------- */
+/* ---- the request object ---------------------------------------------------- */
 
-#define EVENTS_LIMIT_DEFAULT 100
-#define EVENTS_LIMIT_MAX 10000
-
-static int parse_limit(const char *s, unsigned *out)
+void kz__http_req_free(struct kz_http_req *req)
 {
-    unsigned long v = 0;
-
-    if (!*s)
-        return KZ_ERR_INVAL;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return KZ_ERR_INVAL;
-        v = v * 10 + (unsigned long)(*s - '0');
-        if (v > EVENTS_LIMIT_MAX)
-            return KZ_ERR_INVAL;
-    }
-    if (v == 0)
-        return KZ_ERR_INVAL;
-    *out = (unsigned)v;
-    return KZ_OK;
+    if (!req)
+        return;
+    kz_arena_release(&req->arena);
+    kz_sbuf_release(&req->body);
+    free(req);
 }
 
-static int parse_time_param(const struct kz__http_target *t, const char *name, int64_t *out,
-                            char *errbuf, size_t errlen)
+const char *kz__http_req_header(const struct kz_http_req *req, const char *name)
 {
-    const char *s = kz__http_param(t, name);
-
-    *out = 0;
-    if (!s)
-        return KZ_OK;
-    if (kz_time_parse(s, strlen(s), out) != KZ_OK || *out <= 0) {
-        snprintf(errbuf, errlen, "%s: expected an ISO 8601 UTC time", name);
-        return KZ_ERR_INVAL;
+    for (unsigned i = 0; i < req->n_headers; i++) {
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value;
     }
-    return KZ_OK;
+    return NULL;
 }
 
-static int nonempty_param(const struct kz__http_target *t, const char *name, const char **out,
-                          char *errbuf, size_t errlen)
+const char *kz_http_method(const struct kz_http_req *req)
 {
-    const char *s = kz__http_param(t, name);
-
-    *out = NULL;
-    if (!s)
-        return KZ_OK;
-    if (!*s || strlen(s) > 1024) {
-        snprintf(errbuf, errlen, "%s: must be 1 to 1024 bytes", name);
-        return KZ_ERR_INVAL;
-    }
-    *out = s;
-    return KZ_OK;
+    return llhttp_method_name((llhttp_method_t)req->method);
 }
 
-int kz__http_events_query(const struct kz__http_target *t, struct kz_store_query *q, char *errbuf,
-                          size_t errlen)
+const char *kz_http_path(const struct kz_http_req *req)
 {
-    const char *limit = kz__http_param(t, "limit");
+    return req->target.path;
+}
 
-    memset(q, 0, sizeof(*q));
-    q->limit = EVENTS_LIMIT_DEFAULT;
-    if (nonempty_param(t, "uid", &q->uid, errbuf, errlen) != KZ_OK ||
-        nonempty_param(t, "type", &q->type, errbuf, errlen) != KZ_OK ||
-        parse_time_param(t, "since", &q->since_us, errbuf, errlen) != KZ_OK ||
-        parse_time_param(t, "until", &q->until_us, errbuf, errlen) != KZ_OK)
-        return KZ_ERR_INVAL;
-    if (limit && parse_limit(limit, &q->limit) != KZ_OK) {
-        snprintf(errbuf, errlen, "limit: expected an integer from 1 to %d", EVENTS_LIMIT_MAX);
-        return KZ_ERR_INVAL;
+const char *kz_http_param(const struct kz_http_req *req, const char *name)
+{
+    return kz__http_param(&req->target, name);
+}
+
+const char *kz_http_path_param(const struct kz_http_req *req, const char *name)
+{
+    for (unsigned i = 0; i < req->n_path_params; i++) {
+        if (strcmp(req->path_params[i].name, name) == 0)
+            return req->path_params[i].value;
     }
-    if (q->since_us && q->until_us && q->since_us > q->until_us) {
-        snprintf(errbuf, errlen, "since: must not be after until");
-        return KZ_ERR_INVAL;
-    }
-    return KZ_OK;
+    return NULL;
+}
+
+const char *kz_http_header(const struct kz_http_req *req, const char *name)
+{
+    return kz__http_req_header(req, name);
+}
+
+const char *kz_http_body(const struct kz_http_req *req, size_t *len)
+{
+    *len = req->body.len;
+    return req->body.buf ? req->body.buf : "";
+}
+
+void *kz_http_alloc(struct kz_http_req *req, size_t n)
+{
+    return kz_arena_alloc(&req->arena, n);
 }

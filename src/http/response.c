@@ -49,52 +49,7 @@ void kz__http_format(struct kz_sbuf *out, int status, const char *ctype, const c
         kz_sbuf_add(out, body, len);
 }
 
-/* Length of the valid UTF-8 sequence at s (max n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    size_t need;
-    uint32_t cp;
-
-    if (s[0] < 0xc2 || s[0] > 0xf4)
-        return 0;
-    need = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-    if (n < need)
-        return 0;
-    cp = s[0] & (0x7f >> need);
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((need == 3 && cp < 0x800) || (need == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return need;
-}
-
 void kz__json_str(struct kz_sbuf *out, const char *s, size_t len)
 {
-    const unsigned char *u = (const unsigned char *)s;
-
-    kz_sbuf_add(out, "\"", 1);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = u[i];
-        if (ch == '"' || ch == '\\') {
-            char esc[2] = {'\\', (char)ch};
-            kz_sbuf_add(out, esc, 2);
-        } else if (ch < 0x20 || ch == 0x7f) {
-            kz_sbuf_addf(out, "\\u%04x", ch);
-        } else if (ch < 0x80) {
-            kz_sbuf_add(out, &s[i], 1);
-        } else {
-            size_t n = utf8_len(u + i, len - i);
-            if (n == 0) {
-                kz_sbuf_adds(out, "\\ufffd");
-                continue;
-            }
-            kz_sbuf_add(out, &s[i], n);
-            i += n - 1;
-        }
-    }
-    kz_sbuf_add(out, "\"", 1);
+    kz_json_escape(out, s, len);
 }

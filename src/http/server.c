@@ -1,6 +1,7 @@
 /*
- * server.c - HTTP connection life cycle: accept, read, feed the parser,
- * dispatch one request at a time, keep-alive, timeouts, draining and close.
+ * server.c - the engine object and the HTTP connection life cycle:
+ * accept, read, feed the parser, dispatch one request at a time,
+ * keep-alive, timeouts, draining and close, and answering requests.
  *
  * States (enum kz__http_state) and what moves between them:
  *   READING   --request ready-->  dispatch: respond (stay), hold (BUSY), SSE
@@ -10,8 +11,10 @@
  * is not read and bytes already received wait in c->pending.
  *
  * Memory: a connection is freed only when both uv handles have closed and no
- * callback (router ack, store query) still holds a reference, so a client
- * that disconnects early never leaves a dangling pointer behind.
+ * held request (router ack, store query) still has a reference, so a client
+ * that disconnects early never leaves a dangling pointer behind.  Each
+ * request is its own object: an answer that resumes parsing never touches
+ * the state of the request it answered (security review F1).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,38 +22,19 @@
 
 #include "http/internal.h"
 
-static struct kz__http_conn *conns; /* every live connection */
-static uint64_t last_conn_id;
-static char read_slab[65536]; /* loop thread only; reads are consumed at once */
-
 static void feed(struct kz__http_conn *c, const char *data, size_t len);
 static void on_timer(uv_timer_t *t);
 
 /* ---- options ------------------------------------------------------------ */
 
-static void fill_defaults(struct kz_http_opts *o)
-{
-    if (!o->max_body)
-        o->max_body = 1u << 20;
-    if (!o->max_headers)
-        o->max_headers = 64;
-    if (!o->timeout_ms)
-        o->timeout_ms = 30000;
-    if (!o->out_queue_bytes)
-        o->out_queue_bytes = 4u << 20;
-    if (!o->max_event_bytes)
-        o->max_event_bytes = 65536;
-    if (!o->max_connections)
-        o->max_connections = 1024;
-}
-
 /* ---- reading and timers --------------------------------------------------- */
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
-    KZ_UNUSED(h);
+    struct kz__http_conn *c = handle->data;
+
     KZ_UNUSED(suggested);
-    *buf = uv_buf_init(read_slab, sizeof(read_slab));
+    *buf = uv_buf_init(c->h->read_slab, sizeof(c->h->read_slab));
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
@@ -87,12 +71,11 @@ void kz__http_schedule_close(struct kz__http_conn *c)
 static void conn_free(struct kz__http_conn *c)
 {
     KZ_ASSERT(kz_outq_idle(&c->outq));
+    /* Unanswered (the connection closed first): only c still refers to it. */
+    kz__http_req_free(c->cur);
     kz__http_parser_release(&c->hp);
     kz__http_transport_release(c);
     kz_sbuf_release(&c->pending);
-    if (c->dec)
-        kz_cot_decoder_free(c->dec);
-    free(c->post.uid);
     free(c);
 }
 
@@ -103,11 +86,36 @@ void kz__http_unref(struct kz__http_conn *c)
         conn_free(c);
 }
 
-void kz__http_hold(struct kz__http_conn *c)
+void kz_http_hold(struct kz_http_req *req)
 {
+    struct kz__http_conn *c = req->conn;
+
+    req->refs++;
     c->refs++;
-    c->state = KZ__HTTP_BUSY;
-    uv_timer_stop(&c->timer);
+    if (!req->answered && c->state != KZ__HTTP_CLOSING) {
+        c->state = KZ__HTTP_BUSY;
+        uv_timer_stop(&c->timer);
+    }
+}
+
+static void req_unref(struct kz_http_req *req)
+{
+    KZ_ASSERT(req->refs > 0);
+    if (--req->refs == 0)
+        kz__http_req_free(req);
+}
+
+void kz_http_release(struct kz_http_req *req)
+{
+    struct kz__http_conn *c = req->conn;
+
+    req_unref(req);
+    kz__http_unref(c);
+}
+
+bool kz_http_gone(const struct kz_http_req *req)
+{
+    return req->conn->state == KZ__HTTP_CLOSING;
 }
 
 static void on_close(uv_handle_t *h)
@@ -122,8 +130,8 @@ static void unlink_conn(struct kz__http_conn *c)
 {
     if (c->prev)
         c->prev->next = c->next;
-    else if (conns == c)
-        conns = c->next;
+    else if (c->h->conns == c)
+        c->h->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
@@ -149,10 +157,10 @@ void kz__http_close(struct kz__http_conn *c, const char *why)
     uv_close((uv_handle_t *)&c->tcp, on_close);
 }
 
-void kz_http_close_all(void)
+void kz_http_close_all(struct kz_http *h)
 {
-    while (conns)
-        kz__http_close(conns, "shutdown");
+    while (h->conns)
+        kz__http_close(h->conns, "shutdown");
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -188,7 +196,7 @@ static void start_draining(struct kz__http_conn *c)
         start_linger(c);
         return;
     }
-    kz__http_arm_timer(c, c->lim.timeout_ms, 0);
+    kz__http_arm_timer(c, c->h->opts.timeout_ms, 0);
     update_reading(c);
 }
 
@@ -228,70 +236,77 @@ static void on_drained(struct kz_outq *q)
     } else if (c->state == KZ__HTTP_BUSY && c->wait_drain) {
         c->wait_drain = false;
         c->state = KZ__HTTP_READING;
-        kz__http_arm_timer(c, c->lim.timeout_ms, 0);
+        kz__http_arm_timer(c, c->h->opts.timeout_ms, 0);
         resume(c);
     }
 }
 
-static void log_request(struct kz__http_conn *c)
+static void log_request(struct kz__http_conn *c, const struct kz_http_req *req)
 {
-    const struct kz__http_req *req = &c->hp.req;
     const char *path = req->target.path ? req->target.path : "-";
-    const char *method = req->target.path ? llhttp_method_name((llhttp_method_t)req->method) : "-";
-    enum kz_log_level lvl = c->status >= 400 && c->status != 404 ? KZ_LOG_WARN : KZ_LOG_DEBUG;
+    const char *method = req->target.path ? kz_http_method(req) : "-";
+    enum kz_log_level lvl = req->status >= 400 && req->status != 404 ? KZ_LOG_WARN : KZ_LOG_DEBUG;
     char qpath[256], qerr[256] = "";
 
     if (lvl < kz_log_min)
         return;
-    if (c->error)
-        kz_log_quote(qerr, sizeof(qerr), c->error, strlen(c->error));
+    if (req->error)
+        kz_log_quote(qerr, sizeof(qerr), req->error, strlen(req->error));
     kz_log(lvl, "http request", "conn=%llu peer=%s method=%s path=%s status=%d ms=%.3f%s%s",
            (unsigned long long)c->id, c->peer, method,
-           kz_log_quote(qpath, sizeof(qpath), path, strlen(path)), c->status,
+           kz_log_quote(qpath, sizeof(qpath), path, strlen(path)), req->status,
            req->start_us ? (double)(kz_mono_us() - req->start_us) / 1000.0 : 0.0,
-           c->error ? " error=" : "", qerr);
+           req->error ? " error=" : "", qerr);
 }
 
-void kz__http_request_done(struct kz__http_conn *c)
+void kz__http_request_done(struct kz__http_conn *c, struct kz_http_req *req)
 {
-    log_request(c);
-    kz__http_parser_next(&c->hp);
+    if (c->state != KZ__HTTP_CLOSING)
+        log_request(c, req);
     c->deadline = false;
+    if (c->cur == req)
+        c->cur = NULL;
+    req_unref(req);
 }
 
-void kz__http_finish(struct kz__http_conn *c, bool keep_alive)
+/* The parser's request becomes the connection's current one (refs = 1). */
+static struct kz_http_req *begin_request(struct kz__http_conn *c)
 {
-    kz__http_request_done(c);
+    struct kz_http_req *req = kz__http_parser_take(&c->hp);
+
+    req->conn = c;
+    req->refs = 1;
+    c->cur = req;
+    return req;
+}
+
+/* The response is queued: go on with the next pipelined request or drain and close. */
+static void finish(struct kz__http_conn *c, bool keep_alive)
+{
+    if (c->state == KZ__HTTP_CLOSING)
+        return;
     if (!keep_alive) {
         start_draining(c);
         return;
     }
     c->state = KZ__HTTP_READING;
-    if (c->outq.bytes > c->lim.out_queue_bytes / 2) {
+    if (c->outq.bytes > c->h->opts.out_queue_bytes / 2) {
         /* The client pipelines faster than it reads: wait for the queue. */
         c->state = KZ__HTTP_BUSY;
         c->wait_drain = true;
-        kz__http_arm_timer(c, c->lim.timeout_ms, 0);
+        kz__http_arm_timer(c, c->h->opts.timeout_ms, 0);
         return;
     }
-    kz__http_arm_timer(c, c->lim.timeout_ms, 0);
+    kz__http_arm_timer(c, c->h->opts.timeout_ms, 0);
     if (!c->in_feed)
         resume(c);
 }
 
-void kz__http_respond(struct kz__http_conn *c, int status, const char *ctype, const char *extra,
-                      const void *body, size_t len)
+static int queue_response(struct kz__http_conn *c, struct kz_sbuf *sb)
 {
-    struct kz_sbuf sb = KZ_SBUF_INIT;
-    bool keep = c->hp.req.keep_alive && status < 500 && status != 413 && status != 431;
-
-    if (c->state == KZ__HTTP_CLOSING)
-        return;
-    c->status = status;
-    kz__http_format(&sb, status, ctype, extra, keep, body, len);
-    struct kz_rbuf *b = kz_rbuf_from_sbuf(&sb);
-    kz_sbuf_release(&sb);
+    struct kz_rbuf *b = kz_rbuf_from_sbuf(sb);
     int rc = kz_outq_push(&c->outq, b);
+
     if (rc == KZ_ERR_TOOBIG && c->outq.bytes == 0) {
         /* One response over the queue limit (a big query): it is built
          * already, so it may go out alone; the next request waits for it. */
@@ -301,27 +316,42 @@ void kz__http_respond(struct kz__http_conn *c, int status, const char *ctype, co
         c->outq.limit = limit;
     }
     kz_rbuf_unref(b);
-    if (rc != KZ_OK) {
-        kz__http_close(c, "output queue full");
-        return;
-    }
-    kz__http_finish(c, keep);
+    return rc;
 }
 
-void kz__http_error_extra(struct kz__http_conn *c, int status, const char *extra, const char *msg)
+void kz_http_respond(struct kz_http_req *req, int status, const char *ctype, const char *extra,
+                     const void *body, size_t len)
+{
+    struct kz__http_conn *c = req->conn;
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    bool keep = req->keep_alive && status < 500 && status != 413 && status != 431;
+
+    KZ_ASSERT(!req->answered);
+    req->answered = true;
+    req->status = status;
+    if (c->state != KZ__HTTP_CLOSING) {
+        kz__http_format(&sb, status, ctype, extra, keep, body, len);
+        if (queue_response(c, &sb) != KZ_OK)
+            kz__http_close(c, "output queue full");
+        kz_sbuf_release(&sb);
+    }
+    kz__http_request_done(c, req); /* may free req */
+    finish(c, keep);
+}
+
+void kz_http_error_extra(struct kz_http_req *req, int status, const char *extra, const char *msg)
 {
     struct kz_sbuf sb = KZ_SBUF_INIT;
 
     kz_sbuf_adds(&sb, "{\"error\":");
     kz__json_str(&sb, msg, strlen(msg));
     kz_sbuf_adds(&sb, "}\n");
-    c->error = msg; /* for the request log line, during this call only */
-    kz__http_respond(c, status, "application/json", extra, sb.buf, sb.len);
-    c->error = NULL;
+    req->error = msg; /* for the request log line, during this call only */
+    kz_http_respond(req, status, "application/json", extra, sb.buf, sb.len);
     kz_sbuf_release(&sb);
 }
 
-void kz__http_error(struct kz__http_conn *c, int status, const char *fmt, ...)
+void kz_http_error(struct kz_http_req *req, int status, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -329,16 +359,26 @@ void kz__http_error(struct kz__http_conn *c, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    kz__http_error_extra(c, status, NULL, msg);
+    kz_http_error_extra(req, status, NULL, msg);
 }
 
 /* ---- input ---------------------------------------------------------------- */
 
-static void refuse_request(struct kz__http_conn *c)
+/* The engine answers by itself (a refused request, 408, 503): no keep-alive. */
+static void refuse(struct kz__http_conn *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void refuse(struct kz__http_conn *c, int status, const char *fmt, ...)
 {
+    struct kz_http_req *req = begin_request(c);
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
     kz_metrics.http_requests++;
-    c->hp.req.keep_alive = false;
-    kz__http_error(c, c->hp.error_status, "%s", c->hp.error_reason);
+    req->keep_alive = false;
+    kz_http_error_extra(req, status, NULL, msg);
 }
 
 static void feed(struct kz__http_conn *c, const char *data, size_t len)
@@ -350,14 +390,13 @@ static void feed(struct kz__http_conn *c, const char *data, size_t len)
         data += used;
         len -= used;
         if (rc != KZ_OK) {
-            refuse_request(c);
+            refuse(c, c->hp.error_status, "%s", c->hp.error_reason);
             break;
         }
         if (!c->hp.ready)
             break;
         kz_metrics.http_requests++;
-        kz__http_dispatch(c);
-        KZ_ASSERT(!c->hp.ready || c->state == KZ__HTTP_BUSY || c->state == KZ__HTTP_CLOSING);
+        kz__http_dispatch(c, begin_request(c));
     }
     c->in_feed = false;
     if (c->state == KZ__HTTP_BUSY && len > 0)
@@ -365,7 +404,7 @@ static void feed(struct kz__http_conn *c, const char *data, size_t len)
     if (c->state == KZ__HTTP_READING && c->hp.in_message && !c->deadline) {
         /* A request has begun: it must be complete within timeout_ms. */
         c->deadline = true;
-        kz__http_arm_timer(c, c->lim.timeout_ms, 0);
+        kz__http_arm_timer(c, c->h->opts.timeout_ms, 0);
     }
     update_reading(c);
 }
@@ -458,9 +497,7 @@ static void on_timer(uv_timer_t *t)
             kz__http_close(c, "idle timeout");
             break;
         }
-        c->hp.req.keep_alive = false;
-        kz_metrics.http_requests++;
-        kz__http_error(c, 408, "request not complete within %u ms", c->lim.timeout_ms);
+        refuse(c, 408, "request not complete within %u ms", c->h->opts.timeout_ms);
         break;
     case KZ__HTTP_SSE:
         kz__http_sse_keepalive(c);
@@ -503,20 +540,18 @@ static void peer_name(struct kz__http_conn *c)
     snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
 }
 
-static struct kz__http_conn *conn_new(const struct kz_http_opts *opts, struct kz_input *input)
+static struct kz__http_conn *conn_new(struct kz_http *h, struct kz_input *input)
 {
     struct kz__http_conn *c = kz_xcalloc(1, sizeof(*c));
     struct kz__http_limits lim;
 
-    c->opts = opts;
-    c->lim = *opts;
-    fill_defaults(&c->lim);
+    c->h = h;
     c->input = input;
     c->refs = 1;
-    c->id = ++last_conn_id;
+    c->id = ++h->last_conn_id;
     lim.max_header_bytes = KZ__HTTP_MAX_HEADER_BYTES;
-    lim.max_headers = c->lim.max_headers;
-    lim.max_body = c->lim.max_body;
+    lim.max_headers = h->opts.max_headers;
+    lim.max_body = h->opts.max_body;
     kz__http_parser_init(&c->hp, &lim);
     c->hp.on_continue = on_continue;
     c->hp.ud = c;
@@ -525,21 +560,28 @@ static struct kz__http_conn *conn_new(const struct kz_http_opts *opts, struct kz
     return c;
 }
 
+static void link_conn(struct kz__http_conn *c)
+{
+    struct kz_http *h = c->h;
+
+    c->next = h->conns;
+    if (h->conns)
+        h->conns->prev = c;
+    h->conns = c;
+}
+
 void kz_http_accept(void *ud, struct kz_input *input, uv_stream_t *server)
 {
     struct kz__http_conn *c = conn_new(ud, input);
+    unsigned max = c->h->opts.max_connections;
     int rc;
 
     uv_tcp_init(server->loop, &c->tcp);
     uv_timer_init(server->loop, &c->timer);
     c->handles = 2;
-    c->next = conns;
-    if (conns)
-        conns->prev = c;
-    conns = c;
-    kz_outq_init(&c->outq, c->opts->net, &c->tr, c->lim.out_queue_bytes, on_outq_error);
+    link_conn(c);
+    kz_outq_init(&c->outq, c->h->opts.net, &c->tr, c->h->opts.out_queue_bytes, on_outq_error);
     c->outq.on_drained = on_drained;
-    kz__http_transport_init(c);
     rc = uv_accept(server, (uv_stream_t *)&c->tcp);
     if (rc != 0) {
         kz_log(KZ_LOG_WARN, "accept() failed", "input=%s err=\"%s\"", input->conf->name,
@@ -549,17 +591,82 @@ void kz_http_accept(void *ud, struct kz_input *input, uv_stream_t *server)
     }
     uv_tcp_nodelay(&c->tcp, 1);
     peer_name(c);
-    if (kz_metrics.http_conns_open >= c->lim.max_connections) {
+    if (kz__http_transport_init(c) != KZ_OK) {
+        kz__http_close(c, c->tr.why);
+        return;
+    }
+    if (kz_metrics.http_conns_open >= max) {
         kz_metrics.conn_limit_refusals++;
         kz_log(KZ_LOG_WARN, "http connection refused", "input=%s peer=%s max_connections=%u",
-               input->conf->name, c->peer, c->lim.max_connections);
-        kz__http_error(c, 503, "too many connections");
+               input->conf->name, c->peer, max);
+        refuse(c, 503, "too many connections");
         return;
     }
     c->counted = true;
     kz_metrics.http_conns_open++;
     kz_log(KZ_LOG_DEBUG, "http connection", "conn=%llu input=%s peer=%s", (unsigned long long)c->id,
            input->conf->name, c->peer);
-    kz__http_arm_timer(c, c->tr.ready ? c->lim.timeout_ms : KZ__HTTP_HANDSHAKE_MS, 0);
+    kz__http_arm_timer(c, c->tr.ready ? c->h->opts.timeout_ms : KZ__HTTP_HANDSHAKE_MS, 0);
     update_reading(c);
+}
+
+/* ---- the engine ------------------------------------------------------------- */
+
+struct kz_http *kz_http_new(const struct kz_http_opts *opts)
+{
+    struct kz_http *h = kz_xcalloc(1, sizeof(*h));
+
+    h->opts = *opts;
+    return h;
+}
+
+void kz_http_set_limits(struct kz_http *h, const struct kz_http_opts *opts)
+{
+    h->opts.max_body = opts->max_body;
+    h->opts.max_headers = opts->max_headers;
+    h->opts.timeout_ms = opts->timeout_ms;
+    h->opts.out_queue_bytes = opts->out_queue_bytes;
+    h->opts.max_connections = opts->max_connections;
+}
+
+void kz_http_add_routes(struct kz_http *h, const struct kz_http_route *rows, size_t n, void *app)
+{
+    h->tables = kz_xrealloc(h->tables, (h->n_tables + 1) * sizeof(*h->tables));
+    h->tables[h->n_tables++] = (struct kz__http_table){rows, n, app};
+}
+
+void kz_http_free(struct kz_http *h)
+{
+    if (!h)
+        return;
+    KZ_ASSERT(!h->conns);
+    free(h->tables);
+    free(h);
+}
+
+/* ---- the caller, for handlers ------------------------------------------------ */
+
+const struct kz_identity *kz_http_identity(const struct kz_http_req *req)
+{
+    return req->conn->identity;
+}
+
+void *kz_http_caller(const struct kz_http_req *req)
+{
+    return req->conn->caller;
+}
+
+const struct kz_input *kz_http_input(const struct kz_http_req *req)
+{
+    return req->conn->input;
+}
+
+const char *kz_http_peer(const struct kz_http_req *req)
+{
+    return req->conn->peer;
+}
+
+uv_loop_t *kz_http_loop(const struct kz_http_req *req)
+{
+    return req->conn->tcp.loop;
 }

@@ -2,79 +2,100 @@
  * tls_conn.c - what an HTTP connection reads and writes through, and who
  * the caller is.
  *
- *   http    TCP; the caller is the input's configured identity.
- *   https   TLS with a client certificate; the caller is the users-table
- *           entry of the verified certificate's CN (refused when unknown),
- *           looked up once the handshake is done.  The snapshot reference
- *           keeps that identity valid for the connection's life.
- *   enroll  TLS without a client certificate; no caller identity at all
- *           (each request carries Basic credentials, see enroll.c).
+ *   http    TCP; the caller is resolved at accept, without a certificate.
+ *   https   TLS with a client certificate; the caller is resolved from the
+ *           verified certificate's CN once the handshake is done (refused
+ *           when the application knows no such user).
+ *   enroll  TLS without a client certificate; no caller at all (each
+ *           request carries Basic credentials).
+ *
+ * Who a caller is, is the application's business (struct
+ * kz_http_caller_ops): the engine keeps the identity and the opaque object
+ * it gets back, and gives them back to close() when the connection is freed.
  *
  * Nothing of the request machinery runs before the transport says the peer
  * is ready: bytes before the end of the handshake are TLS records only.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "http/internal.h"
 
-static void set_viewer(struct kz__http_conn *c, const struct kz_identity *id)
+static int open_caller(struct kz__http_conn *c, const char *cn)
 {
-    c->identity = id;
-    if (c->opts->router)
-        kz_sub_viewer_as(c->opts->router, &c->view, c->input, id);
-    else
-        memset(&c->view, 0, sizeof(c->view)); /* sees nothing */
+    const struct kz_http_caller_ops *ops = &c->h->opts.caller;
+    int rc;
+
+    if (!ops->open)
+        return KZ_OK; /* nobody is anybody: the caller sees nothing labelled */
+    c->tr.why[0] = '\0';
+    rc = ops->open(ops->ud, c->input, cn, &c->identity, &c->caller, c->tr.why, sizeof(c->tr.why));
+    if (rc != KZ_OK) {
+        c->identity = NULL;
+        c->caller = NULL;
+        if (!c->tr.why[0])
+            snprintf(c->tr.why, sizeof(c->tr.why), "caller refused: %s", kz_strerror(rc));
+        return rc;
+    }
+    c->caller_open = true;
+    return KZ_OK;
 }
 
-void kz__http_transport_init(struct kz__http_conn *c)
+static enum kz_http_on kind_of(enum kz_input_protocol proto)
 {
-    const char *proto = c->input->conf->protocol;
+    return proto == KZ_PROTO_HTTPS    ? KZ_HTTP_ON_HTTPS
+           : proto == KZ_PROTO_ENROLL ? KZ_HTTP_ON_ENROLL
+                                      : KZ_HTTP_ON_PLAIN;
+}
 
-    c->kind = strcmp(proto, "https") == 0    ? KZ__HTTP_HTTPS
-              : strcmp(proto, "enroll") == 0 ? KZ__HTTP_ENROLL
-                                             : KZ__HTTP_PLAIN;
-    if (c->kind == KZ__HTTP_PLAIN) {
+int kz__http_transport_init(struct kz__http_conn *c)
+{
+    c->kind = kind_of(c->input->conf->protocol);
+    if (c->kind == KZ_HTTP_ON_PLAIN) {
         kz_transport_tcp_init(&c->tr, (uv_stream_t *)&c->tcp);
-        set_viewer(c, c->input->identity);
-        return;
+        return open_caller(c, NULL);
     }
     kz_transport_tls_init(&c->tr, (uv_stream_t *)&c->tcp,
-                          c->kind == KZ__HTTP_HTTPS ? c->opts->creds->mutual
-                                                    : c->opts->creds->server_only);
-    set_viewer(c, NULL);
+                          c->kind == KZ_HTTP_ON_HTTPS ? c->h->opts.creds->mutual
+                                                      : c->h->opts.creds->server_only);
+    return KZ_OK;
 }
 
 void kz__http_transport_release(struct kz__http_conn *c)
 {
+    const struct kz_http_caller_ops *ops = &c->h->opts.caller;
+
     if (c->tr.ops)
         c->tr.ops->release(&c->tr);
-    kz_tls_identity_put(c->users_ref);
-    c->users_ref = NULL;
+    if (c->caller_open && ops->close)
+        ops->close(ops->ud, c->caller);
+    c->caller_open = false;
+    c->caller = NULL;
+    c->identity = NULL;
 }
 
 static int on_ready(void *ud)
 {
     struct kz__http_conn *c = ud;
     const char *cn;
-    const struct kz_identity *id;
 
     if (c->state == KZ__HTTP_CLOSING)
         return KZ_ERR_CLOSED;
-    if (c->kind != KZ__HTTP_HTTPS) {
+    if (c->kind != KZ_HTTP_ON_HTTPS) {
         kz_log(KZ_LOG_DEBUG, "http: tls ready", "conn=%llu peer=%s", (unsigned long long)c->id,
                c->peer);
         return KZ_OK;
     }
     cn = kz_transport_peer_cn(&c->tr);
-    id = kz_tls_identity_get(c->opts->creds, cn, &c->users_ref);
-    if (!id) {
-        snprintf(c->tr.why, sizeof(c->tr.why), "certificate CN '%s' is not a known user",
-                 cn ? cn : "");
+    if (!cn || open_caller(c, cn) != KZ_OK || !c->identity) {
+        if (!cn || !c->tr.why[0])
+            snprintf(c->tr.why, sizeof(c->tr.why), "certificate CN '%s' is not a known user",
+                     cn ? cn : "");
         return KZ_ERR_DENIED;
     }
-    set_viewer(c, id);
     kz_log(KZ_LOG_INFO, "https: authenticated", "input=%s conn=%llu peer=%s user=%s nation=%s",
-           c->input->conf->name, (unsigned long long)c->id, c->peer, id->user, id->nation);
+           c->input->conf->name, (unsigned long long)c->id, c->peer, c->identity->user,
+           c->identity->nation);
     return KZ_OK;
 }
 

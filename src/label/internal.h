@@ -53,6 +53,15 @@ static inline char kz__upper(char c)
 /* True if s[0..len) equals `name` up to ASCII case and runs of blanks. */
 bool kz__name_eq(const char *name, const char *s, size_t len);
 
+/*
+ * The parts of the built-in US policy that a configured policy shares: the
+ * US level names (canonical and short; added as aliases, duplicates
+ * ignored), and FVEY + NATO, the tetragraphs when none are configured
+ * (`p` must have none yet).
+ */
+void kz__policy_add_us_names(struct kz_label_policy *p);
+void kz__policy_add_default_tetragraphs(struct kz_label_policy *p);
+
 /* The level `s` names under p (trimmed input), or KZ_LEVEL_INVALID. */
 enum kz_level kz__level_lookup(const struct kz_label_policy *p, const char *s, size_t len);
 

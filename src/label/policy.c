@@ -29,18 +29,29 @@ void kz_label_policy_init(struct kz_label_policy *p, uint16_t id, const char *na
     snprintf(p->name, sizeof(p->name), "%s", name != NULL ? name : "");
 }
 
-void kz_label_policy_init_default(struct kz_label_policy *p)
+void kz__policy_add_us_names(struct kz_label_policy *p)
+{
+    for (int lv = KZ_LEVEL_UNCLASSIFIED; lv < KZ_LEVEL__COUNT; lv++)
+        for (int i = 0; i < 2; i++)
+            /* A configured alias may already be a US name: not an error. */
+            (void)kz_label_policy_add_level_name(p, (enum kz_level)lv, us_names[lv][i], NULL, 0);
+}
+
+void kz__policy_add_default_tetragraphs(struct kz_label_policy *p)
 {
     static const char *const fvey[] = {"USA", "AUS", "CAN", "GBR", "NZL"};
     int rc = KZ_OK;
 
-    kz_label_policy_init(p, 0, "US");
-    for (int lv = KZ_LEVEL_UNCLASSIFIED; lv < KZ_LEVEL__COUNT; lv++)
-        for (int i = 0; i < 2; i++)
-            rc |= kz_label_policy_add_level_name(p, (enum kz_level)lv, us_names[lv][i], NULL, 0);
     rc |= kz_label_policy_add_tetragraph(p, "FVEY", fvey, KZ_ARRAY_LEN(fvey), NULL, 0);
     rc |= kz_label_policy_add_tetragraph(p, "NATO", NULL, 0, NULL, 0);
     KZ_ASSERT(rc == KZ_OK);
+}
+
+void kz_label_policy_init_default(struct kz_label_policy *p)
+{
+    kz_label_policy_init(p, 0, "US");
+    kz__policy_add_us_names(p);
+    kz__policy_add_default_tetragraphs(p);
 }
 
 bool kz__name_eq(const char *name, const char *s, size_t len)

@@ -8,17 +8,10 @@
 
 #include "label/internal.h"
 
-static const char *const us_names[KZ_LEVEL__COUNT][2] = {
-    [KZ_LEVEL_UNCLASSIFIED] = {"UNCLASSIFIED", "U"},
-    [KZ_LEVEL_CONFIDENTIAL] = {"CONFIDENTIAL", "C"},
-    [KZ_LEVEL_SECRET] = {"SECRET", "S"},
-    [KZ_LEVEL_TOP_SECRET] = {"TOP SECRET", "TS"},
-};
-
 static enum kz_level level_named(const char *s)
 {
     for (int lv = KZ_LEVEL_UNCLASSIFIED; lv < KZ_LEVEL__COUNT; lv++)
-        if (strcmp(s, us_names[lv][0]) == 0)
+        if (strcmp(s, kz_level_name((enum kz_level)lv)) == 0)
             return (enum kz_level)lv;
     return KZ_LEVEL_INVALID;
 }
@@ -40,21 +33,15 @@ static int add_levels(struct kz_label_policy *p, const struct kz_config_labels *
             if (kz_label_policy_add_level_name(p, lv, row->values[j], err, errlen))
                 return KZ_ERR_CONFIG;
     }
-    for (int lv = KZ_LEVEL_UNCLASSIFIED; lv < KZ_LEVEL__COUNT; lv++)
-        for (int i = 0; i < 2; i++)
-            /* A configured alias may already be a US name: not an error. */
-            kz_label_policy_add_level_name(p, (enum kz_level)lv, us_names[lv][i], NULL, 0);
+    kz__policy_add_us_names(p);
     return KZ_OK;
 }
 
 static int add_tetragraphs(struct kz_label_policy *p, const struct kz_config_labels *c, char *err,
                            size_t errlen)
 {
-    static const char *const fvey[] = {"USA", "AUS", "CAN", "GBR", "NZL"};
-
     if (!c->tetragraphs) {
-        kz_label_policy_add_tetragraph(p, "FVEY", fvey, KZ_ARRAY_LEN(fvey), NULL, 0);
-        kz_label_policy_add_tetragraph(p, "NATO", NULL, 0, NULL, 0);
+        kz__policy_add_default_tetragraphs(p);
         return KZ_OK;
     }
     for (unsigned i = 0; i < c->tetragraphs_count; i++) {

@@ -91,7 +91,7 @@ int kz_listener_start(uv_loop_t *loop, struct kz_input *input, kz_accept_cb cb, 
     }
     input->port = bound_port(&l->tcp);
     kz_log(KZ_LOG_INFO, "listening", "input=%s protocol=%s listen=%s port=%d", name,
-           input->conf->protocol, input->conf->listen, input->port);
+           kz_input_protocol_name(input->conf->protocol), input->conf->listen, input->port);
     *out = l;
     return KZ_OK;
 }

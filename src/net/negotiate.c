@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "net/negotiate.h"
-#include "net/takproto.h"
 
 #define OFFER_STALE_US (60 * 1000000LL)
 

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cot/framer.h"
+#include "cot/cot.h"
 #include "net/negotiate.h"
 #include "net/net.h"
 
@@ -152,7 +152,7 @@ static bool submit(struct kz_stream *s, struct kz_event *ev)
         kz_event_clear(ev);
         return true;
     }
-    if (kz_router_submit(s->opts->router, s->input, &s->sub, ev, NULL, NULL, &why) != KZ_OK) {
+    if (kz_router_submit(s->opts->router, s->input, &s->sub, ev, NULL, NULL, &why, NULL) != KZ_OK) {
         kz_metrics.rejects[why]++;
         log_reject(s, why, refusal(why));
         kz_event_clear(ev);
@@ -513,7 +513,7 @@ void kz_stream_accept(void *ud, struct kz_input *input, uv_stream_t *server)
     s->sub.input = input;
     s->sub.wire = KZ_WIRE_XML;
     s->sub.deliver = deliver;
-    if (strcmp(input->conf->protocol, "tls") == 0) {
+    if (input->conf->protocol == KZ_PROTO_TLS) {
         kz_transport_tls_init(&s->tr, (uv_stream_t *)&s->tcp, opts->creds->mutual);
         uv_timer_start(&s->idle, on_handshake_timeout, HANDSHAKE_TIMEOUT_MS, 0);
     } else {

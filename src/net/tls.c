@@ -214,7 +214,7 @@ void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, SSL_CTX 
     c->rbio = BIO_new(BIO_s_mem());
     c->wbio = BIO_new(BIO_s_mem());
     if (!c->ssl || !c->rbio || !c->wbio)
-        kz__bug(__FILE__, __LINE__, "out of memory in OpenSSL");
+        kz_oom("OpenSSL", 0);
     BIO_set_mem_eof_return(c->rbio, -1);
     /* Idle connections should not keep two 16 KiB record buffers each. */
     SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);

@@ -262,22 +262,20 @@ json_t *kz_readiness_history(const struct kz_readiness_book *b, const char *unit
     return o;
 }
 
-json_t *kz_readiness_rollup(const struct kz_readiness_book *b, const char *command,
-                            bool (*under)(void *ud, const char *unit, const char *command),
-                            void *ud, const struct kz_release_subject *who, int64_t now_us,
-                            int64_t stale_us)
+json_t *kz_readiness_rollup(const struct kz_readiness_book *b,
+                            const struct kz_readiness_rollup_opts *opt)
 {
     unsigned count[6] = {0}, units = 0, stale = 0, worst = 0;
     json_t *o = json_object(), *by = json_object(), *list = json_array();
     char key[4];
 
     for (unsigned i = 0; i < b->n; i++) {
-        const struct kz_readiness *r = latest_visible(&b->units[i], who);
-        if (!r || !under(ud, r->unit, command))
+        const struct kz_readiness *r = latest_visible(&b->units[i], opt->who);
+        if (!r || !opt->under(opt->ud, r->unit, opt->command))
             continue;
         units++;
         count[r->overall]++;
-        stale += now_us - r->time_us > stale_us;
+        stale += opt->now_us - r->time_us > opt->stale_us;
         worst = r->overall > worst ? r->overall : worst;
         json_array_append_new(list, json_string(r->unit));
     }
@@ -285,7 +283,7 @@ json_t *kz_readiness_rollup(const struct kz_readiness_book *b, const char *comma
         snprintf(key, sizeof(key), "C%u", lv);
         json_object_set_new(by, key, json_integer(count[lv]));
     }
-    json_object_set_new(o, "command", json_string(command));
+    json_object_set_new(o, "command", json_string(opt->command));
     json_object_set_new(o, "units", json_integer(units));
     json_object_set_new(o, "by_level", by);
     json_object_set_new(o, "stale", json_integer(stale));

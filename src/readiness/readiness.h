@@ -72,15 +72,24 @@ json_t *kz_readiness_history(const struct kz_readiness_book *b, const char *unit
                              const struct kz_release_subject *who, int64_t now_us,
                              int64_t stale_us);
 
+/* What a roll-up covers and for whom.  Borrowed for the call. */
+struct kz_readiness_rollup_opts {
+    const char *command;
+    /* True when `unit` is under `command`; called with `ud`. */
+    bool (*under)(void *ud, const char *unit, const char *command);
+    void *ud;
+    const struct kz_release_subject *who; /* only reports released to who count */
+    int64_t now_us;
+    int64_t stale_us; /* reports older than this at now_us count as stale */
+};
+
 /*
- * Roll-up under `command`: over the latest visible report of each unit for
- * which under(ud, unit, command) is true, {"command", "units", "by_level":
- * {"C1": n, ...}, "stale": n, "worst"}.
+ * Roll-up under o->command: over the latest visible report of each unit for
+ * which o->under() is true, {"command", "units", "by_level": {"C1": n, ...},
+ * "stale": n, "worst"}.
  */
-json_t *kz_readiness_rollup(const struct kz_readiness_book *b, const char *command,
-                            bool (*under)(void *ud, const char *unit, const char *command),
-                            void *ud, const struct kz_release_subject *who, int64_t now_us,
-                            int64_t stale_us);
+json_t *kz_readiness_rollup(const struct kz_readiness_book *b,
+                            const struct kz_readiness_rollup_opts *o);
 
 /* ---- persistence (persist.c) ---------------------------------------------- */
 

@@ -32,16 +32,13 @@ static int parse_label(const struct kz_label_policy *p, const char *name, const 
     return KZ_OK;
 }
 
-int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf, struct kz_groups *groups,
-                  const struct kz_label_policy *policy, char *err, size_t errlen)
+/* The groups and release subject of an input with a configured identity. */
+static int init_identity(struct kz_input *in, const struct kz_identity *id,
+                         struct kz_groups *groups, const struct kz_label_policy *policy, char *err,
+                         size_t errlen)
 {
-    const struct kz_identity *id = conf->identity;
+    const struct kz_input_conf *conf = in->conf;
 
-    memset(in, 0, sizeof(*in));
-    in->conf = conf;
-    in->identity = id;
-    if (!id)
-        goto labels; /* identities come from certificates; originator per sender */
     if (kz_groupset_from(groups, &in->in, id->groups_in, id->groups_in_count) ||
         kz_groupset_from(groups, &in->out, id->groups_out, id->groups_out_count)) {
         snprintf(err, errlen, "input '%s': more than %d distinct groups", conf->name,
@@ -53,7 +50,20 @@ int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf, struct 
                  conf->name, id->nation ? id->nation : "", id->clearance ? id->clearance : "");
         return KZ_ERR_CONFIG;
     }
-labels:
+    return KZ_OK;
+}
+
+int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf, struct kz_groups *groups,
+                  const struct kz_label_policy *policy, char *err, size_t errlen)
+{
+    const struct kz_identity *id = conf->identity;
+
+    memset(in, 0, sizeof(*in));
+    in->conf = conf;
+    in->identity = id;
+    /* Without one, identities come from certificates; originator per sender. */
+    if (id && init_identity(in, id, groups, policy, err, errlen) != KZ_OK)
+        return KZ_ERR_CONFIG;
     if (conf->default_label) {
         if (parse_label(policy, conf->name, "default_label", conf->default_label,
                         in->subject.nation, &in->default_label, err, errlen))

@@ -96,7 +96,7 @@ const char *kz_exit_name(enum kz_exit e);
 
 enum kz_wire {
     KZ_WIRE_XML,   /* canonical CoT XML (TAK stream, version 0) */
-    KZ_WIRE_SSE,   /* "event: cot\nid: SEQ\ndata: <GeoJSON Feature>\n\n" */
+    KZ_WIRE_SSE,   /* Server-Sent Events: framed by api/stream.c (kz_router_set_wire) */
     KZ_WIRE_PROTO, /* TAK protocol v1 stream: 0xbf, varint length, TakMessage */
     KZ_WIRE__COUNT
 };
@@ -158,7 +158,7 @@ struct kz_router_opts {
     const struct kz_input *inputs; /* every input, for origin lookup */
     unsigned n_inputs;
     const char *node_id;
-    unsigned max_tracks; /* 0 = the default, 200 000 */
+    unsigned max_tracks; /* limits.max_tracks; 0 = no cap */
 };
 
 struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *opts);
@@ -188,12 +188,15 @@ void kz_router_detach(struct kz_router *r, struct kz_sub *sub);
  * is answered to `from` only; t-x-d-d removes its link uid.
  *
  * `ack` (may be NULL) is called once the event is committed (KZ_OK) or the
- * store failed; with no store it is called before this returns.
+ * store failed; with no store it is called before this returns.  `seq` (may
+ * be NULL) receives the event's sequence number before `ack` can run (0 for
+ * a ping, which is answered, not stored).
  * Returns KZ_OK, or a reject (KZ_ERR_DENIED with *why set) in which case
  * nothing was stored or delivered and `ack` is not called.
  */
 int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,
-                     struct kz_event *ev, kz_store_ack_cb ack, void *ack_ud, enum kz_reject *why);
+                     struct kz_event *ev, kz_store_ack_cb ack, void *ack_ud, enum kz_reject *why,
+                     uint64_t *seq);
 
 /*
  * The one recipient check for events that are not in the latest state
@@ -232,7 +235,16 @@ struct kz_router_stats {
 };
 void kz_router_stats(struct kz_router *r, struct kz_router_stats *out);
 
-/* Encode an event in a wire format (used by the router and by REST). */
-void kz_wire_encode(enum kz_wire wire, const struct kz_event *ev, struct kz_sbuf *out);
+/* An encoder for one wire format: appends the framed event to out. */
+typedef void (*kz_wire_fn)(const struct kz_event *ev, struct kz_sbuf *out);
+/*
+ * Set the encoder of a wire format framed above the router (KZ_WIRE_SSE is
+ * set by api/stream.c), before any subscriber of that format attaches.
+ */
+void kz_router_set_wire(struct kz_router *r, enum kz_wire wire, kz_wire_fn fn);
+
+/* Encode an event in a wire format (the router's cache and pongs). */
+void kz_wire_encode(struct kz_router *r, enum kz_wire wire, const struct kz_event *ev,
+                    struct kz_sbuf *out);
 
 #endif

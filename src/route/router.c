@@ -30,7 +30,8 @@ struct kz_router {
     uint64_t last_seq;
     size_t max_tracks;
     uv_timer_t expire_timer;
-    struct kz_sbuf scratch; /* reused for encoding */
+    struct kz_sbuf scratch;             /* reused for encoding */
+    kz_wire_fn wire_fn[KZ_WIRE__COUNT]; /* formats framed above the router (SSE) */
     uint64_t checks[KZ_EXIT__COUNT];
     uint64_t denials[KZ_EXIT__COUNT];
     uint64_t deny_reasons[KZ_DENY__COUNT];
@@ -58,7 +59,7 @@ struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *op
     r->inputs = opts->inputs;
     r->n_inputs = opts->n_inputs;
     r->node_id = kz_xstrdup(opts->node_id ? opts->node_id : "kizuna");
-    r->max_tracks = opts->max_tracks ? opts->max_tracks : 200000;
+    r->max_tracks = opts->max_tracks ? opts->max_tracks : SIZE_MAX; /* 0: no cap */
     kz__tracks_init(&r->tracks);
     uv_timer_init(loop, &r->expire_timer);
     r->expire_timer.data = r;
@@ -241,7 +242,7 @@ static struct kz_rbuf *track_wire(struct kz_router *r, struct kz_track *tr, enum
 {
     if (!tr->wire[w]) {
         kz_sbuf_reset(&r->scratch);
-        kz_wire_encode(w, &tr->ev, &r->scratch);
+        kz_wire_encode(r, w, &tr->ev, &r->scratch);
         tr->wire[w] = kz_rbuf_from_sbuf(&r->scratch);
     }
     return tr->wire[w];
@@ -325,7 +326,7 @@ static void answer_ping(struct kz_router *r, struct kz_sub *from)
     pong.stale = now + PONG_STALE_US;
     pong.lat = pong.lon = pong.hae = 0;
     kz_sbuf_reset(&r->scratch);
-    kz_wire_encode(from->wire, &pong, &r->scratch);
+    kz_wire_encode(r, from->wire, &pong, &r->scratch);
     struct kz_rbuf *buf = kz_rbuf_from_sbuf(&r->scratch);
     deliver(from, buf);
     kz_rbuf_unref(buf);
@@ -446,10 +447,13 @@ static bool may_touch(struct kz_router *r, const struct kz_input *input, const s
 }
 
 int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,
-                     struct kz_event *ev, kz_store_ack_cb ack, void *ack_ud, enum kz_reject *why)
+                     struct kz_event *ev, kz_store_ack_cb ack, void *ack_ud, enum kz_reject *why,
+                     uint64_t *seq)
 {
     struct kz_label label;
 
+    if (seq)
+        *seq = 0;
     if (from)
         learn_identity(from, ev);
     if (kz_cot_type_is(ev, "t-x-c-t")) {
@@ -478,6 +482,8 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
         return KZ_ERR_DENIED;
     }
     stamp(r, input, from, ev);
+    if (seq)
+        *seq = ev->seq; /* before persist(): a synchronous ack may read it */
     kz_metrics.events_in++;
 
     bool is_delete = kz_cot_type_is(ev, "t-x-d-d");
@@ -588,21 +594,26 @@ int kz_router_restore(struct kz_router *r)
 
 /* ---- wire formats ----------------------------------------------------- */
 
-void kz_wire_encode(enum kz_wire wire, const struct kz_event *ev, struct kz_sbuf *out)
+void kz_router_set_wire(struct kz_router *r, enum kz_wire wire, kz_wire_fn fn)
+{
+    KZ_ASSERT(wire < KZ_WIRE__COUNT);
+    r->wire_fn[wire] = fn;
+}
+
+void kz_wire_encode(struct kz_router *r, enum kz_wire wire, const struct kz_event *ev,
+                    struct kz_sbuf *out)
 {
     switch (wire) {
     case KZ_WIRE_XML:
         kz_cot_encode_xml(ev, out);
         break;
-    case KZ_WIRE_SSE:
-        kz_sbuf_addf(out, "event: cot\nid: %llu\ndata: ", (unsigned long long)ev->seq);
-        kz_cot_encode_json(ev, out);
-        kz_sbuf_add(out, "\n\n", 2);
-        break;
     case KZ_WIRE_PROTO:
         kz_cot_encode_proto(ev, true, out);
         break;
     default:
-        kz__bug(__FILE__, __LINE__, "unknown wire format");
+        if (wire >= KZ_WIRE__COUNT || !r->wire_fn[wire])
+            KZ_BUG("wire format without an encoder");
+        r->wire_fn[wire](ev, out);
+        break;
     }
 }

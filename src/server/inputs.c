@@ -63,7 +63,7 @@ int kz__server_inputs_start(struct kz_server *srv)
         struct kz_input *in = &srv->inputs[i];
         bool http = is_http(in->conf->protocol);
         int rc = kz_listener_start(&srv->loop, in, http ? kz_http_accept : kz_stream_accept,
-                                   http ? (void *)&srv->http_opts : (void *)&srv->stream_opts,
+                                   http ? (void *)srv->http : (void *)&srv->stream_opts,
                                    &srv->listeners[i]);
         if (rc)
             return rc;

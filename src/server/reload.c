@@ -71,6 +71,7 @@ int kz__server_alliance_load(struct kz_server *srv)
                a->n_commands, a->n_relations);
         kz_alliance_free(srv->alliance);
         srv->alliance = a;
+        srv->api.alliance = a;
     }
     kz_alliance_diag_release(&d);
     return rc == KZ_OK ? KZ_OK : KZ_ERR_CONFIG;
@@ -85,6 +86,7 @@ static void alliance_done(struct reload *r)
     if (r->alliance_rc == KZ_OK) {
         kz_alliance_free(srv->alliance);
         srv->alliance = r->a;
+        srv->api.alliance = r->a;
         r->a = NULL;
         kz_log(KZ_LOG_INFO, "alliance: model reloaded", "file=%s commands=%u", srv->cfg->alliance,
                srv->alliance->n_commands);
@@ -146,12 +148,9 @@ static void refresh_limits(struct kz_server *srv)
     srv->stream_opts.out_queue_bytes = lim->out_queue_bytes;
     srv->stream_opts.max_connections = lim->max_connections;
     srv->stream_opts.idle_timeout_s = lim->idle_timeout_s;
-    srv->http_opts.max_body = lim->http_max_body;
-    srv->http_opts.max_headers = lim->http_max_headers;
-    srv->http_opts.timeout_ms = lim->http_timeout_ms;
-    srv->http_opts.out_queue_bytes = lim->out_queue_bytes;
-    srv->http_opts.max_event_bytes = lim->max_event_bytes;
-    srv->http_opts.max_connections = lim->max_connections;
+    struct kz_http_opts ho = kz__server_http_opts(srv);
+    kz_http_set_limits(srv->http, &ho);
+    kz_api_set_max_event_bytes(&srv->api, lim->max_event_bytes);
 }
 
 static void retire(struct kz_server *srv, struct kz_config *old)

@@ -50,18 +50,6 @@ static int open_store(struct kz_server *srv)
     return kz_store_open(&srv->loop, &so, &srv->store);
 }
 
-static void restore_readiness(struct kz_server *srv)
-{
-    unsigned loaded = 0, skipped = 0;
-    int rc = kz_readiness_book_load(srv->book, srv->store, &srv->policy, &loaded, &skipped);
-
-    if (rc == KZ_OK)
-        kz_log(skipped ? KZ_LOG_WARN : KZ_LOG_INFO, "readiness: reports restored",
-               "loaded=%u skipped=%u", loaded, skipped);
-    else
-        kz_log(KZ_LOG_ERROR, "readiness: cannot restore reports", "err=%s", kz_strerror(rc));
-}
-
 /* Certificate identities, for events stored or queried by sender name. */
 static const struct kz_identity *user_identity(void *ud, const char *user)
 {
@@ -95,7 +83,23 @@ static void new_router(struct kz_server *srv)
                                             });
 }
 
-static void set_opts(struct kz_server *srv)
+struct kz_http_opts kz__server_http_opts(struct kz_server *srv)
+{
+    const struct kz_config_limits *lim = srv->cfg->limits;
+
+    return (struct kz_http_opts){
+        .net = &srv->net,
+        .creds = &srv->tls,
+        .max_body = lim->http_max_body,
+        .max_headers = lim->http_max_headers,
+        .timeout_ms = lim->http_timeout_ms,
+        .out_queue_bytes = lim->out_queue_bytes,
+        .max_connections = lim->max_connections,
+        .caller = kz_api_caller_ops(&srv->api),
+    };
+}
+
+static void set_stream_opts(struct kz_server *srv)
 {
     const struct kz_config_limits *lim = srv->cfg->limits;
 
@@ -108,21 +112,33 @@ static void set_opts(struct kz_server *srv)
         .max_connections = lim->max_connections,
         .idle_timeout_s = lim->idle_timeout_s,
     };
-    srv->http_opts = (struct kz_http_opts){
-        .net = &srv->net,
-        .creds = &srv->tls,
-        .pki_dir = srv->pki_dir,
-        .db_path = srv->db_path,
-        .router = srv->router,
-        .store = srv->store,
-        .max_body = lim->http_max_body,
-        .max_headers = lim->http_max_headers,
-        .timeout_ms = lim->http_timeout_ms,
-        .out_queue_bytes = lim->out_queue_bytes,
-        .max_event_bytes = lim->max_event_bytes,
-        .max_connections = lim->max_connections,
-        .node_id = srv->cfg->node->id,
-    };
+}
+
+/* The HTTP engine with the REST and Marti resources; the server owns all three. */
+static void start_http(struct kz_server *srv)
+{
+    struct kz_http_opts ho;
+
+    kz_api_init(&srv->api, &(struct kz_api_opts){
+                               .router = srv->router,
+                               .store = srv->store,
+                               .policy = &srv->policy,
+                               .book = srv->book,
+                               .max_event_bytes = srv->cfg->limits->max_event_bytes,
+                               .creds = &srv->tls,
+                           });
+    srv->api.alliance = srv->alliance;
+    kz_marti_init(&srv->marti, &(struct kz_marti_opts){
+                                   .router = srv->router,
+                                   .node_id = srv->cfg->node->id,
+                                   .view = kz_api_view,
+                                   .pki_dir = srv->pki_dir,
+                                   .db_path = srv->db_path,
+                               });
+    ho = kz__server_http_opts(srv);
+    srv->http = kz_http_new(&ho);
+    kz_http_add_routes(srv->http, srv->api.routes, srv->api.n_routes, &srv->api);
+    kz_http_add_routes(srv->http, srv->marti.routes, srv->marti.n_routes, &srv->marti);
 }
 
 static void on_sighup(uv_signal_t *h, int signum)
@@ -162,11 +178,13 @@ static int start(struct kz_server *srv)
         return rc;
     kz__server_audit_config(srv, "kizuna serve");
     srv->book = kz_readiness_book_new();
-    restore_readiness(srv);
     new_router(srv);
-    set_opts(srv);
+    set_stream_opts(srv);
     /* TLS first: restoring events of certificate users needs their identities. */
     if (has_tls_input(srv) && (rc = kz__creds_start(srv)) != KZ_OK)
+        return rc;
+    start_http(srv);
+    if ((rc = kz_api_readiness_load(&srv->api)) != KZ_OK)
         return rc;
     if ((rc = kz_router_restore(srv->router)) != KZ_OK)
         return rc;
@@ -212,7 +230,8 @@ void kz_server_stop(struct kz_server *srv, const char *why)
     close_signal(&srv->sighup);
     kz__server_inputs_stop(srv);
     kz_stream_close_all(&srv->net);
-    kz_http_close_all();
+    if (srv->http)
+        kz_http_close_all(srv->http);
     kz__creds_stop(srv);
     /* The store's wake-up handle keeps the loop alive; release drains it. */
     uv_stop(&srv->loop);
@@ -238,6 +257,9 @@ void kz_server_release(struct kz_server *srv)
     uv_run(&srv->loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&srv->loop) != 0)
         kz_log(KZ_LOG_WARN, "event loop closed with handles still open", NULL);
+    /* Only now: a held HTTP request may have been answered in the runs above. */
+    kz_http_free(srv->http);
+    kz_api_release(&srv->api);
     kz_readiness_book_free(srv->book);
     kz_alliance_free(srv->alliance);
     free(srv->inputs);

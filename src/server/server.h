@@ -24,7 +24,9 @@
 #define KZ_SERVER_H
 
 #include "alliance/alliance.h"
+#include "api/api.h"
 #include "http/http.h"
+#include "marti/marti.h"
 #include "net/net.h"
 #include "readiness/readiness.h"
 #include "route/route.h"
@@ -52,10 +54,12 @@ struct kz_server {
     struct kz_creds *creds;       /* their reloader; NULL without TLS inputs */
     struct kz_alliance *alliance; /* current model, or NULL */
     struct kz_readiness_book *book;
-    struct kz_stream_opts stream_opts;
-    struct kz_http_opts http_opts;
-    char db_path[4096]; /* the store file (users table for TLS identities) */
-    char pki_dir[1024]; /* the CA directory, for enrollment */
+    struct kz_stream_opts stream_opts; /* what CoT stream connections see */
+    struct kz_http *http;              /* the HTTP engine serving http/https/enroll inputs */
+    struct kz_api api;                 /* REST v1 resources */
+    struct kz_marti marti;             /* TAK Marti endpoints and enrollment */
+    char db_path[4096];                /* the store file (users table for TLS identities) */
+    char pki_dir[1024];                /* the CA directory, for enrollment */
     uv_signal_t sigint, sigterm, sighup;
     bool reloading; /* one reload at a time */
     bool stopping;
@@ -102,6 +106,9 @@ void kz__server_audit_config(struct kz_server *srv, const char *who);
 /* creds.c: TLS contexts, CRL and users snapshot, reloaded every 2 s. */
 int kz__creds_start(struct kz_server *srv);
 void kz__creds_stop(struct kz_server *srv);
+
+/* server.c: the HTTP engine's limits from srv->cfg. */
+struct kz_http_opts kz__server_http_opts(struct kz_server *srv);
 
 /* reload.c */
 int kz__server_alliance_load(struct kz_server *srv);

@@ -34,19 +34,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const rdns[] = {"O", "OU", NULL};
-    unsigned char *cert = NULL, *ca = NULL;
-    size_t cert_len = 0, ca_len = 0;
-    char *serial = NULL, err[256];
-    int64_t not_after = 0;
+    struct kz_csr_request req = {dir, (const char *)data, size, "alpha2", rdns, 30};
+    struct kz_csr_result res;
+    char err[256] = "";
 
-    int rc = kz_csr_sign(dir, (const char *)data, size, "alpha2", rdns, 30, &cert, &cert_len, &ca,
-                         &ca_len, &serial, &not_after, err, sizeof(err));
-    if (rc == KZ_OK && (!cert || !ca || !serial || cert_len == 0))
+    int rc = kz_csr_sign(&req, &res, err, sizeof(err));
+    if (rc == KZ_OK && (!res.cert_der || !res.ca_der || !res.serial || res.cert_len == 0))
         abort();
-    if (rc != KZ_OK && (cert || err[0] == '\0'))
+    if (rc != KZ_OK && (res.cert_der || err[0] == '\0'))
         abort(); /* a refusal always says why and hands out nothing */
-    free(cert);
-    free(ca);
-    free(serial);
+    kz_csr_result_release(&res);
     return 0;
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cot/framer.h"
+#include "cot/cot.h"
 
 struct rec {
     struct kz_sbuf log;

@@ -1,9 +1,10 @@
 /*
- * fuzz_http_request - the HTTP request parser and the target/query parsing
- * behind it.  The input is split in two at a position taken from its first
+ * fuzz_http_request - the HTTP request parser, the target/query parsing
+ * behind it and the route matcher.  The input is split in two at a position taken from its first
  * byte, so requests cut across reads are explored too.  Invariants: never
  * crash; a refused request names a 4xx status; a complete request's body
- * respects the body limit and its header count the header limit.
+ * respects the body limit and its header count the header limit; its path
+ * is a terminated string (or NULL) after any percent-escape.
  */
 #include <stdint.h>
 #include <string.h>
@@ -12,12 +13,14 @@
 
 static void check_request(const struct kz__http_parser *hp, const struct kz__http_limits *lim)
 {
-    struct kz_store_query q;
-    char err[128];
+    struct kz_http_req *req = hp->req;
 
-    KZ_ASSERT(hp->req.body.len <= lim->max_body);
-    KZ_ASSERT(hp->req.n_headers <= lim->max_headers);
-    kz__http_events_query(&hp->req.target, &q, err, sizeof(err));
+    KZ_ASSERT(req->body.len <= lim->max_body);
+    KZ_ASSERT(req->n_headers <= lim->max_headers);
+    KZ_ASSERT(req->target.path && strlen(req->target.path) < 65536);
+    kz__http_route_match("/api/v1/alliance/commands/{id}", req->target.path, req);
+    kz_http_param(req, "limit");
+    kz_http_path_param(req, "id");
 }
 
 static void feed_all(struct kz__http_parser *hp, const struct kz__http_limits *lim,

@@ -169,21 +169,20 @@ static char *make_csr(const char *cn, bool weak)
 
 static int sign(struct fx *fx, const char *csr, size_t len, const char *user)
 {
-    unsigned char *cert = NULL, *ca = NULL;
-    size_t cert_len = 0, ca_len = 0;
-    char err[256], *serial = NULL;
-    int64_t na;
     static const char *const rdns[] = {"O", "OU", NULL};
+    struct kz_csr_request req = {fx->pki, csr, len, user, rdns, 30};
+    struct kz_csr_result res;
+    char err[256];
 
-    int rc = kz_csr_sign(fx->pki, csr, len, user, rdns, 30, &cert, &cert_len, &ca, &ca_len, &serial,
-                         &na, err, sizeof(err));
+    int rc = kz_csr_sign(&req, &res, err, sizeof(err));
     if (rc == KZ_OK) {
-        assert_true(cert_len > 100 && ca_len > 100);
-        assert_non_null(serial);
+        assert_true(res.cert_len > 100 && res.ca_len > 100);
+        assert_non_null(res.serial);
+    } else {
+        assert_null(res.cert_der);
+        assert_null(res.serial);
     }
-    free(cert);
-    free(ca);
-    free(serial);
+    kz_csr_result_release(&res);
     return rc;
 }
 

@@ -73,10 +73,10 @@ static void expect_error(const char *yaml, const char *needle)
 static void test_errors(void **state)
 {
     (void)state;
-    expect_error("nodes: {id: x}\n", "Unexpected key: nodes");
-    expect_error("node: {id: x}\nlimits: {max_event_bytes: many}\n", "line: 2");
-    expect_error("log: {level: loud}\n", "log.level 'loud'");
-    expect_error("store: {backend: oracle}\n", "not supported");
+    expect_error("nodes: {id: x}\n", ":1:1: unknown key 'nodes'");
+    expect_error("node: {id: x}\nlimits: {max_event_bytes: many}\n", ":2:27: ");
+    expect_error("log: {level: loud}\n", "log.level must be debug, info, warn or error");
+    expect_error("store: {backend: oracle}\n", "store.backend must be sqlite");
     expect_error("limits: {max_event_bytes: 10}\n", "max_event_bytes");
     expect_error("inputs:\n  - {name: a, protocol: udp, listen: '127.0.0.1:1'}\n",
                  "unknown protocol 'udp'");
@@ -109,8 +109,291 @@ static void test_builtin_default(void **state)
     assert_non_null(cfg);
     assert_int_equal(cfg->inputs_count, 2);
     assert_string_equal(cfg->inputs[0].listen, "127.0.0.1:8087");
-    assert_string_equal(cfg->inputs[1].protocol, "http");
+    assert_int_equal(cfg->inputs[1].protocol, KZ_PROTO_HTTP);
+    assert_string_equal(kz_input_protocol_name(cfg->inputs[1].protocol), "http");
     kz_config_free(cfg);
+}
+
+/* ---- table-driven: the rows come from `kizuna serve --config-docs` ---- */
+
+struct doc_row {
+    char path[64];
+    char def[64];
+    unsigned long long lo, hi; /* hi 0 = no numeric range */
+};
+
+/* Cell `i` of a Markdown table line, trimmed. */
+static void cell(const char *line, int i, char *out, size_t len)
+{
+    const char *p = line, *end;
+
+    for (int k = 0; k <= i && p; k++)
+        p = strchr(p + 1, '|');
+    end = p ? strchr(p + 1, '|') : NULL;
+    out[0] = '\0';
+    if (!p || !end)
+        return;
+    for (p++; *p == ' ' && p < end; p++)
+        ;
+    while (end > p && end[-1] == ' ')
+        end--;
+    snprintf(out, len, "%.*s", (int)(end - p), p);
+}
+
+/* The rows of kz_config_print_docs(). */
+static size_t doc_rows(struct doc_row *out, size_t max)
+{
+    char *text = NULL, *line, *save = NULL;
+    size_t len = 0, n = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    kz_config_print_docs(f);
+    fclose(f);
+    for (line = strtok_r(text, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save)) {
+        struct doc_row *r = &out[n];
+        char key[80], type[256], def[80], range[64];
+        memset(r, 0, sizeof(*r));
+        cell(line, -1, key, sizeof(key));
+        if (sscanf(key, "`%63[^`]`", r->path) != 1)
+            continue;
+        cell(line, 0, type, sizeof(type));
+        cell(line, 1, def, sizeof(def));
+        cell(line, 2, range, sizeof(range));
+        if (def[0] == '`')
+            sscanf(def, "`%63[^`]`", r->def);
+        if (strstr(type, "integer"))
+            sscanf(range, "%llu..%llu", &r->lo, &r->hi);
+        n++;
+    }
+    free(text);
+    return n;
+}
+
+static struct kz_config *load_mem(const char *yaml, char *err, size_t len)
+{
+    struct kz_config *cfg = NULL;
+    int rc = kz_config_load_mem("t.yaml", yaml, strlen(yaml), &cfg, err, len);
+    assert_true(rc == KZ_OK || cfg == NULL);
+    return cfg;
+}
+
+/* "a.b" = v as YAML. */
+static void yaml_for(const char *key, const char *value, char *buf, size_t len)
+{
+    const char *dot = strchr(key, '.');
+    if (dot)
+        snprintf(buf, len, "%.*s:\n  %s: %s\n", (int)(dot - key), key, dot + 1, value);
+    else
+        snprintf(buf, len, "%s: %s\n", key, value);
+}
+
+struct changes {
+    char keys[16][80];
+    bool reload[16];
+    int n;
+};
+
+static void on_change(const char *key, bool reloadable, void *ud)
+{
+    struct changes *c = ud;
+    if (c->n < 16) {
+        snprintf(c->keys[c->n], sizeof(c->keys[0]), "%s", key);
+        c->reload[c->n++] = reloadable;
+    }
+}
+
+/* Every key with a default: writing the default explicitly changes nothing. */
+static void test_every_default(void **state)
+{
+    struct doc_row rows[128];
+    size_t n = doc_rows(rows, 128), checked = 0;
+    char err[512], yaml[256];
+    struct kz_config *empty = load_mem("", err, sizeof(err));
+    (void)state;
+
+    assert_non_null(empty);
+    assert_true(n > 40);
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].def[0])
+            continue;
+        yaml_for(rows[i].path, rows[i].def, yaml, sizeof(yaml));
+        struct kz_config *cfg = load_mem(yaml, err, sizeof(err));
+        if (!cfg)
+            fail_msg("%s: default '%s' does not load: %s", rows[i].path, rows[i].def, err);
+        struct changes c = {0};
+        kz_config_diff(empty, cfg, on_change, &c);
+        if (c.n)
+            fail_msg("%s: default '%s' differs from the loaded default", rows[i].path, rows[i].def);
+        kz_config_free(cfg);
+        checked++;
+    }
+    assert_true(checked >= 20);
+    assert_string_equal(empty->labels->policy, "US");
+    assert_null(empty->labels->tetragraphs);
+    assert_int_equal(empty->limits->max_tracks, 200000);
+    assert_int_equal(empty->inputs_count, 0);
+    kz_config_free(empty);
+}
+
+/* Every integer key: one past each end of its range is an error at file:line:col. */
+static void test_every_range(void **state)
+{
+    struct doc_row rows[128];
+    size_t n = doc_rows(rows, 128), checked = 0;
+    char err[512], yaml[256], v[32], want[256];
+    (void)state;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].hi || rows[i].hi == UINT64_MAX)
+            continue;
+        for (int end = 0; end < 2; end++) {
+            if (end == 0 && rows[i].lo == 0)
+                continue;
+            snprintf(v, sizeof(v), "%llu", end ? rows[i].hi + 1 : rows[i].lo - 1);
+            yaml_for(rows[i].path, v, yaml, sizeof(yaml));
+            if (load_mem(yaml, err, sizeof(err)))
+                fail_msg("%s = %s loads", rows[i].path, v);
+            snprintf(want, sizeof(want), "%.63s must be a whole number in %llu..%llu", rows[i].path,
+                     rows[i].lo, rows[i].hi);
+            if (strncmp(err, "t.yaml:", 7) != 0 || !strstr(err, want))
+                fail_msg("%s = %s: error '%s'", rows[i].path, v, err);
+            checked++;
+        }
+    }
+    assert_true(checked >= 10);
+}
+
+static void test_positions(void **state)
+{
+    char err[512];
+    (void)state;
+
+    assert_null(load_mem("node: {id: x}\nlimits:\n  max_connections: 0\n", err, sizeof(err)));
+    assert_string_equal(err, "t.yaml:3:20: limits.max_connections must be a whole number in "
+                             "1..1000000, not '0'");
+    assert_null(load_mem("limits:\n  max_conections: 5\n", err, sizeof(err)));
+    assert_string_equal(err, "t.yaml:2:3: unknown key 'max_conections' in limits");
+    assert_null(load_mem("inputs:\n  - {name: a, protocol: tcp, listen: '1:1', colour: red}\n", err,
+                         sizeof(err)));
+    assert_string_equal(err, "t.yaml:2:45: unknown key 'colour' in inputs");
+    assert_null(load_mem("log: {level: info}\nlog: {level: info}\n", err, sizeof(err)));
+    assert_string_equal(err, "t.yaml:2:1: key 'log' repeated");
+    assert_null(load_mem("inputs:\n  - {name: a, listen: '1:1'}\n", err, sizeof(err)));
+    assert_string_equal(err, "t.yaml:2:5: missing 'protocol' in inputs");
+    assert_null(load_mem("a: &x [1]\nb: *x\n", err, sizeof(err)));
+    assert_non_null(strstr(err, "t.yaml:1:1: unknown key 'a'"));
+    assert_null(
+        load_mem("labels: {tetragraphs: &t {A: [USA]}, level_names: *t}\n", err, sizeof(err)));
+    assert_non_null(strstr(err, "aliases are not supported"));
+    assert_null(load_mem("node: [\n", err, sizeof(err)));
+    assert_int_equal(strncmp(err, "t.yaml:2:1: ", 12), 0);
+    assert_null(load_mem("inputs:\n  - {name: a, protocol: tcp, listen: x}\n", err, sizeof(err)));
+    assert_string_equal(err, "t.yaml:2: input 'a': listen 'x' is not HOST:PORT");
+}
+
+static const char *full =
+    "node: {id: n1, nation: JPN}\n"
+    "alliance: config/alliance/us-japan.yaml\n"
+    "labels:\n"
+    "  policy: JP\n"
+    "  tetragraphs: {FVEY: [USA, AUS, CAN, GBR, NZL], QUAD: [USA, JPN, AUS, IND]}\n"
+    "  level_names: {SECRET: [\"JP SECRET\", S], TOP SECRET: [\"KIMITSU: x\"]}\n"
+    "inputs:\n"
+    "  - name: a\n"
+    "    protocol: tcp\n"
+    "    listen: 127.0.0.1:0\n"
+    "    identity: {user: \"u #1\", nation: JPN, clearance: TOP SECRET, groups_in: [Cyan, Red],\n"
+    "               groups_out: [], roles: [viewer], command: JSDF-JJOC}\n"
+    "    default_label: \"SECRET//REL TO USA, JPN\"\n"
+    "    ceiling: \"TOP SECRET\"\n"
+    "  - {name: t, protocol: tls, listen: '[::1]:0'}\n";
+
+static char *print(const struct kz_config *cfg)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    kz_config_print(cfg, f);
+    fclose(f);
+    return text;
+}
+
+/* --print-config writes everything, and what it writes loads back identically. */
+static void test_print_round_trip(void **state)
+{
+    char err[512];
+    struct kz_config *a = load_mem(full, err, sizeof(err)), *b;
+    char *ta, *tb;
+    struct changes c = {0};
+    (void)state;
+
+    if (!a)
+        fail_msg("%s", err);
+    ta = print(a);
+    assert_non_null(strstr(ta, "command: JSDF-JJOC"));
+    assert_non_null(strstr(ta, "QUAD: [USA, JPN, AUS, IND]"));
+    assert_non_null(strstr(ta, "ceiling: TOP SECRET"));
+    assert_non_null(strstr(ta, "alliance: config/alliance/us-japan.yaml"));
+    b = load_mem(ta, err, sizeof(err));
+    if (!b)
+        fail_msg("printed config does not load: %s\n%s", err, ta);
+    tb = print(b);
+    assert_string_equal(ta, tb);
+    kz_config_diff(a, b, on_change, &c);
+    assert_int_equal(c.n, 0);
+    assert_string_equal(b->inputs[0].identity->user, "u #1");
+    assert_string_equal(b->labels->level_names[1].values[0], "KIMITSU: x");
+    assert_int_equal(b->inputs[0].identity->groups_out_count, 0);
+    free(ta);
+    free(tb);
+    kz_config_free(a);
+    kz_config_free(b);
+}
+
+static bool has_change(const struct changes *c, const char *key, bool reload)
+{
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->keys[i], key) == 0)
+            return c->reload[i] == reload;
+    return false;
+}
+
+static void test_diff(void **state)
+{
+    char err[512];
+    struct kz_config *a = load_mem(full, err, sizeof(err)), *b;
+    struct changes c = {0};
+    char *text;
+    (void)state;
+
+    assert_non_null(a);
+    size_t cap = strlen(full) + 200;
+    text = malloc(cap);
+    snprintf(text, cap, "%slimits: {max_connections: 5}\nstore: {path: other.db}\n", full);
+    memcpy(strstr(text, "127.0.0.1:0"), "127.0.0.1:8", 11);
+    memcpy(strstr(text, "QUAD"), "QUAT", 4);
+    memcpy(strstr(text, "SECRET//REL"), "SECRET//RAL", 11);
+    b = load_mem(text, err, sizeof(err));
+    if (!b)
+        fail_msg("%s", err);
+    kz_config_diff(a, b, on_change, &c);
+    assert_int_equal(c.n, 5);
+    assert_true(has_change(&c, "limits.max_connections", true));
+    assert_true(has_change(&c, "store.path", false));
+    assert_true(has_change(&c, "inputs[0].listen", false));
+    assert_true(has_change(&c, "inputs[0].default_label", true));
+    assert_true(has_change(&c, "labels.tetragraphs", true));
+    kz_config_free(b);
+
+    b = load_mem("inputs:\n  - {name: t, protocol: tls, listen: '[::1]:0'}\n", err, sizeof(err));
+    assert_non_null(b);
+    c.n = 0;
+    kz_config_diff(a, b, on_change, &c);
+    assert_true(has_change(&c, "inputs", false));
+    assert_true(has_change(&c, "alliance", true));
+    kz_config_free(b);
+    kz_config_free(a);
+    free(text);
 }
 
 int main(void)
@@ -120,6 +403,11 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_builtin_default),
+        cmocka_unit_test(test_every_default),
+        cmocka_unit_test(test_every_range),
+        cmocka_unit_test(test_positions),
+        cmocka_unit_test(test_print_round_trip),
+        cmocka_unit_test(test_diff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,8 +139,6 @@ static void test_sa(void **state)
     assert_non_null(strstr(ev.detail, "<track course=\"80.24833892285461\""));
     assert_true(kz_cot_type_is(&ev, "a-f-G-U-C"));
     assert_false(kz_cot_type_is(&ev, "a-f-G"));
-    assert_true(kz_cot_type_has_prefix(&ev, "a-f-"));
-    assert_false(kz_cot_type_has_prefix(&ev, "a-h-"));
     kz_event_clear(&ev);
     round_trip(sa_xml);
 }
@@ -151,7 +149,6 @@ static void test_chat(void **state)
 
     (void)state;
     decode_ok(chat_xml, &ev);
-    assert_true(kz_cot_type_has_prefix(&ev, "b-t-f"));
     assert_string_equal(ev.chat_room, "BOB");
     assert_string_equal(ev.chat_sender, "JENNY");
     assert_string_equal(ev.link_uid, "ANDROID-589520ccfcd20f01");
@@ -375,26 +372,6 @@ static void test_prologue_and_reuse(void **state)
     kz_event_clear(&ev);
 }
 
-static void test_copy(void **state)
-{
-    struct kz_event a, b;
-
-    (void)state;
-    decode_ok(chat_xml, &a);
-    a.origin_input = strdup("cot-tcp");
-    a.seq = 7;
-    kz_event_copy(&b, &a);
-    assert_same_event(&a, &b);
-    assert_ptr_not_equal(a.detail, b.detail);
-    assert_ptr_not_equal(a.dests[0].callsign, b.dests[0].callsign);
-    assert_string_equal(b.origin_input, "cot-tcp");
-    assert_true(b.seq == 7);
-    kz_event_clear(&a);
-    assert_string_equal(b.dests[1].uid, "ALICE-UID");
-    kz_event_clear(&b);
-    assert_true(b.lat == KZ_POINT_UNKNOWN && b.uid == NULL && b.n_dests == 0);
-}
-
 /* ---- JSON ------------------------------------------------------------- */
 
 static json_t *to_json(const struct kz_event *ev)
@@ -510,7 +487,6 @@ int main(void)
         cmocka_unit_test(test_detail_fields_first),
         cmocka_unit_test(test_empty_detail),
         cmocka_unit_test(test_prologue_and_reuse),
-        cmocka_unit_test(test_copy),
         cmocka_unit_test(test_json_feature),
         cmocka_unit_test(test_json_odd_strings),
     };

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cot/framer.h"
+#include "cot/cot.h"
 
 #define EV(uid)                                                                                    \
     "<event version='2.0' uid='" uid "' type='a-f-G' how='m-g' "                                   \

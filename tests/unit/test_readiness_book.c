@@ -125,7 +125,8 @@ static void test_book(void **state)
     assert_int_equal(json_array_size(json_object_get(o, "reports")), 0);
     json_decref(o);
 
-    o = kz_readiness_rollup(b, "ALL", under, NULL, &us, now, 30 * day);
+    struct kz_readiness_rollup_opts ro = {"ALL", under, NULL, &us, now, 30 * day};
+    o = kz_readiness_rollup(b, &ro);
     assert_int_equal(json_integer_value(json_object_get(o, "units")), 2);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "by_level"), "C2")), 1);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "by_level"), "C4")), 1);

@@ -60,7 +60,7 @@ static void make_input(int i, const char *name, const char *nation, const char *
                                   .groups_out = cyan,
                                   .groups_out_count = 1};
     confs[i] = (struct kz_input_conf){.name = (char *)name,
-                                      .protocol = "tcp",
+                                      .protocol = KZ_PROTO_TCP,
                                       .identity = &ids[i],
                                       .default_label = "UNCLASSIFIED",
                                       .ceiling = (char *)ceiling};
@@ -106,7 +106,7 @@ static int submit(int in, const char *uid, const char *access, enum kz_reject *w
 {
     struct kz_event ev;
     make_event(&ev, uid, access);
-    int rc = kz_router_submit(router, &inputs[in], NULL, &ev, NULL, NULL, why);
+    int rc = kz_router_submit(router, &inputs[in], NULL, &ev, NULL, NULL, why, NULL);
     kz_event_clear(&ev);
     return rc;
 }
@@ -219,7 +219,8 @@ static void delete_from(int in, const char *target)
     free(ev.type);
     ev.type = kz_xstrdup("t-x-d-d");
     ev.link_uid = kz_xstrdup(target);
-    assert_int_equal(kz_router_submit(router, &inputs[in], NULL, &ev, NULL, NULL, &why), KZ_OK);
+    assert_int_equal(kz_router_submit(router, &inputs[in], NULL, &ev, NULL, NULL, &why, NULL),
+                     KZ_OK);
     kz_event_clear(&ev);
 }
 

@@ -63,7 +63,7 @@ static bool probe_saw(const struct probe *p, const char *needle)
 static void make_input(int i, const char *name, char **groups)
 {
     confs[i] = (struct kz_input_conf){
-        .name = (char *)name, .protocol = "tcp", .default_label = "UNCLASSIFIED"};
+        .name = (char *)name, .protocol = KZ_PROTO_TCP, .default_label = "UNCLASSIFIED"};
     ids[i] = (struct kz_identity){.user = (char *)name,
                                   .nation = "USA",
                                   .clearance = "SECRET",
@@ -114,9 +114,9 @@ static void make_event(struct kz_event *ev, const char *uid, const char *type, i
 static void submit(int input, struct probe *from, struct kz_event *ev)
 {
     enum kz_reject why;
-    assert_int_equal(
-        kz_router_submit(router, &inputs[input], from ? &from->sub : NULL, ev, NULL, NULL, &why),
-        KZ_OK);
+    assert_int_equal(kz_router_submit(router, &inputs[input], from ? &from->sub : NULL, ev, NULL,
+                                      NULL, &why, NULL),
+                     KZ_OK);
 }
 
 static void test_fanout_groups(void **state)
@@ -315,10 +315,11 @@ static void test_state_is_bounded(void **state)
 
     for (size_t i = 0; i < KZ_ARRAY_LEN(uids); i++) {
         make_event(&ev, uids[i], "a-f-G", 60);
-        assert_int_equal(kz_router_submit(small, &inputs[0], NULL, &ev, NULL, NULL, &why), KZ_OK);
+        assert_int_equal(kz_router_submit(small, &inputs[0], NULL, &ev, NULL, NULL, &why, NULL),
+                         KZ_OK);
     }
     make_event(&ev, "t3", "a-f-G", 60); /* a third uid: refused */
-    assert_int_equal(kz_router_submit(small, &inputs[0], NULL, &ev, NULL, NULL, &why),
+    assert_int_equal(kz_router_submit(small, &inputs[0], NULL, &ev, NULL, NULL, &why, NULL),
                      KZ_ERR_DENIED);
     assert_int_equal(why, KZ_REJ_STATE_FULL);
     kz_event_clear(&ev);

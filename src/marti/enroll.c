@@ -11,16 +11,18 @@
  *             413 CSR over KZ_AUTH_MAX_CSR_BYTES; 503 too many at once.
  *
  * Argon2id and signing take tens of milliseconds and read files, so each
- * request runs on the libuv thread pool: the connection is held (BUSY) and
- * answered from after_job() on the loop.  At most MAX_JOBS run at once, which
+ * request runs on the libuv thread pool: the request is held (kz_http_hold) and
+ * answered from after_job() on the loop.  At most MAX_JOBS run at once (per
+ * struct kz_marti), which
  * also bounds how fast anyone can guess passwords.  The password never
  * leaves the job and is wiped when the job ends.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth/auth.h"
-#include "http/internal.h"
+#include "marti/internal.h"
 
 #define MAX_JOBS 4
 #define REALM "WWW-Authenticate: Basic realm=\"kizuna enrollment\"\r\n"
@@ -30,11 +32,12 @@ enum job_kind { JOB_CONFIG, JOB_SIGN };
 
 struct job {
     uv_work_t work;
-    struct kz__http_conn *c;
+    struct kz_http_req *req;
+    struct kz_marti *m;
     enum job_kind kind;
-    enum kz__http_fmt fmt;
-    char user[KZ__HTTP_MAX_USER + 1];
-    char pass[KZ__HTTP_MAX_PASSWORD + 1];
+    enum kz_http_fmt fmt;
+    char user[KZ_HTTP_MAX_USER + 1];
+    char pass[KZ_HTTP_MAX_PASSWORD + 1];
     char *csr;
     size_t csr_len;
     char pki_dir[1024], db_path[1024];
@@ -47,13 +50,6 @@ struct job {
     char *serial;
 };
 
-static unsigned jobs_running;
-
-unsigned kz__enroll_pending(void)
-{
-    return jobs_running;
-}
-
 /* ---- on the worker -------------------------------------------------------------- */
 
 /* Record the certificate so `kizuna cert revoke USER` covers it. */
@@ -65,10 +61,15 @@ static int record_cert(struct job *j, struct kz_userdb *db, int64_t not_after)
 static void sign(struct job *j, struct kz_userdb *db)
 {
     static const char *const rdns[] = {"O", "OU", NULL};
-    int64_t not_after = 0;
-    int rc = kz_csr_sign(j->pki_dir, j->csr, j->csr_len, j->user, rdns, (int)j->days, &j->cert_der,
-                         &j->cert_len, &j->ca_der, &j->ca_len, &j->serial, &not_after, j->err,
-                         sizeof(j->err));
+    struct kz_csr_request req = {j->pki_dir, j->csr, j->csr_len, j->user, rdns, (int)j->days};
+    struct kz_csr_result res;
+    int rc = kz_csr_sign(&req, &res, j->err, sizeof(j->err));
+    int64_t not_after = res.not_after_us;
+
+    /* The job owns the result now and frees it with itself. */
+    j->cert_der = res.cert_der, j->cert_len = res.cert_len;
+    j->ca_der = res.ca_der, j->ca_len = res.ca_len;
+    j->serial = res.serial;
 
     if (rc == KZ_ERR_TOOBIG) {
         j->status = 413;
@@ -132,10 +133,10 @@ static void xml_escaped(struct kz_sbuf *out, const char *s)
 }
 
 /* The subject fields a CSR may carry besides CN (both optional for us). */
-static void answer_config(struct kz__http_conn *c)
+static void answer_config(struct kz_http_req *req, const struct kz_marti *m)
 {
     struct kz_sbuf sb = KZ_SBUF_INIT;
-    const char *ou = c->opts->node_id ? c->opts->node_id : "kizuna";
+    const char *ou = m->opts.node_id ? m->opts.node_id : "kizuna";
 
     kz_sbuf_adds(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
                       "<ns2:certificateConfig xmlns=\"http://bbn.com/marti/xml/config\" "
@@ -143,41 +144,43 @@ static void answer_config(struct kz__http_conn *c)
                       "<nameEntry name=\"O\" value=\"kizuna\"/><nameEntry name=\"OU\" value=\"");
     xml_escaped(&sb, ou);
     kz_sbuf_adds(&sb, "\"/></nameEntries></ns2:certificateConfig>\n");
-    kz__http_respond(c, 200, "application/xml", NULL, sb.buf, sb.len);
+    kz_http_respond(req, 200, "application/xml", NULL, sb.buf, sb.len);
     kz_sbuf_release(&sb);
 }
 
-static void answer_cert(struct kz__http_conn *c, const struct job *j)
+static void answer_cert(struct kz_http_req *req, const struct job *j)
 {
     struct kz_sbuf sb = KZ_SBUF_INIT;
-    bool xml = j->fmt == KZ__HTTP_FMT_XML;
+    bool xml = j->fmt == KZ_HTTP_FMT_XML;
 
     kz_sbuf_adds(&sb, xml ? "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<enrollment><signedCert>"
                           : "{\"signedCert\":\"");
-    kz__base64_append(&sb, j->cert_der, j->cert_len);
+    kz_base64_append(&sb, j->cert_der, j->cert_len);
     kz_sbuf_adds(&sb, xml ? "</signedCert><ca>" : "\",\"ca0\":\"");
-    kz__base64_append(&sb, j->ca_der, j->ca_len);
+    kz_base64_append(&sb, j->ca_der, j->ca_len);
     kz_sbuf_adds(&sb, xml ? "</ca></enrollment>\n" : "\"}\n");
-    kz__http_respond(c, 200, xml ? "application/xml" : "application/json", NULL, sb.buf, sb.len);
+    kz_http_respond(req, 200, xml ? "application/xml" : "application/json", NULL, sb.buf, sb.len);
     kz_sbuf_release(&sb);
 }
 
-static void answer(struct kz__http_conn *c, const struct job *j)
+static void answer(struct kz_http_req *req, const struct job *j)
 {
+    const char *input = kz_http_input(req)->conf->name, *peer = kz_http_peer(req);
+
     if (j->status == 401) {
-        kz_log(KZ_LOG_WARN, "enroll: authentication failed", "input=%s peer=%s user=%s",
-               c->input->conf->name, c->peer, j->user);
-        kz__http_error_extra(c, 401, REALM, j->err);
+        kz_log(KZ_LOG_WARN, "enroll: authentication failed", "input=%s peer=%s user=%s", input,
+               peer, j->user);
+        kz_http_error_extra(req, 401, REALM, j->err);
     } else if (j->status != 200) {
-        kz_log(KZ_LOG_WARN, "enroll: refused", "input=%s peer=%s user=%s reason=\"%s\"",
-               c->input->conf->name, c->peer, j->user, j->err);
-        kz__http_error(c, j->status, "%s", j->err);
+        kz_log(KZ_LOG_WARN, "enroll: refused", "input=%s peer=%s user=%s reason=\"%s\"", input,
+               peer, j->user, j->err);
+        kz_http_error(req, j->status, "%s", j->err);
     } else if (j->kind == JOB_CONFIG) {
-        answer_config(c);
+        answer_config(req, j->m);
     } else {
         kz_log(KZ_LOG_INFO, "enroll: certificate issued", "input=%s peer=%s user=%s serial=%s",
-               c->input->conf->name, c->peer, j->user, j->serial);
-        answer_cert(c, j);
+               input, peer, j->user, j->serial);
+        answer_cert(req, j);
     }
 }
 
@@ -194,104 +197,107 @@ static void job_free(struct job *j)
 static void after_job(uv_work_t *w, int status)
 {
     struct job *j = w->data;
-    struct kz__http_conn *c = j->c;
+    struct kz_http_req *req = j->req;
 
     KZ_UNUSED(status);
-    jobs_running--;
-    if (c->state != KZ__HTTP_CLOSING)
-        answer(c, j);
+    j->m->jobs_running--;
+    if (!kz_http_gone(req))
+        answer(req, j);
     job_free(j);
-    kz__http_unref(c);
+    kz_http_release(req);
 }
 
 /* ---- request handling (loop) ------------------------------------------------- */
 
-static bool credentials(struct kz__http_conn *c, struct job *j)
+static bool credentials(struct kz_http_req *req, struct job *j)
 {
-    const char *h = kz__http_header(&c->hp.req, "Authorization");
-    int rc = kz__http_basic_auth(h, j->user, j->pass);
+    const char *h = kz_http_header(req, "Authorization");
+    int rc = kz_http_basic_auth(h, j->user, j->pass);
 
     if (rc == KZ_OK)
         return true;
-    kz__http_error_extra(c, 401, REALM,
-                         rc == KZ_ERR_NOTFOUND ? "Basic authentication required"
-                                               : "malformed Basic credentials");
+    kz_http_error_extra(req, 401, REALM,
+                        rc == KZ_ERR_NOTFOUND ? "Basic authentication required"
+                                              : "malformed Basic credentials");
     return false;
 }
 
-static void start(struct kz__http_conn *c, struct job *j)
+static void start(struct kz_http_req *req, struct kz_marti *m, struct job *j)
 {
-    if (jobs_running >= MAX_JOBS) {
+    if (m->jobs_running >= MAX_JOBS) {
         job_free(j);
-        kz__http_error_extra(c, 503, "Retry-After: 1\r\n", "too many enrollments at once");
+        kz_http_error_extra(req, 503, "Retry-After: 1\r\n", "too many enrollments at once");
         return;
     }
-    j->c = c;
+    j->req = req;
+    j->m = m;
     j->work.data = j;
-    snprintf(j->pki_dir, sizeof(j->pki_dir), "%s", c->opts->pki_dir);
-    snprintf(j->db_path, sizeof(j->db_path), "%s", c->opts->db_path);
-    j->days = c->opts->enroll_days ? c->opts->enroll_days : 365;
-    kz__http_hold(c);
-    if (uv_queue_work(c->tcp.loop, &j->work, run_job, after_job) != 0) {
+    snprintf(j->pki_dir, sizeof(j->pki_dir), "%s", m->opts.pki_dir ? m->opts.pki_dir : "");
+    snprintf(j->db_path, sizeof(j->db_path), "%s", m->opts.db_path ? m->opts.db_path : "");
+    j->days = m->opts.enroll_days ? m->opts.enroll_days : 365;
+    kz_http_hold(req);
+    if (uv_queue_work(kz_http_loop(req), &j->work, run_job, after_job) != 0) {
         job_free(j);
-        kz__http_error(c, 500, "cannot queue the enrollment");
-        kz__http_unref(c);
+        kz_http_error(req, 500, "cannot queue the enrollment");
+        kz_http_release(req);
         return;
     }
-    jobs_running++;
+    m->jobs_running++;
 }
 
-void kz__enroll_tls_config(struct kz__http_conn *c)
+void kz__enroll_tls_config(struct kz_http_req *req, void *app)
 {
     struct job *j = kz_xcalloc(1, sizeof(*j));
 
     j->kind = JOB_CONFIG;
-    if (!credentials(c, j)) {
+    if (!credentials(req, j)) {
         job_free(j);
         return;
     }
-    start(c, j);
+    start(req, app, j);
 }
 
 /* What can be refused without a worker: format, size, parameters. */
-static bool sign_request_ok(struct kz__http_conn *c, struct job *j)
+static bool sign_request_ok(struct kz_http_req *req, struct job *j)
 {
-    const struct kz_sbuf *body = &c->hp.req.body;
-    const char *uid = kz__http_param(&c->hp.req.target, "clientUid");
+    size_t len;
+    const char *uid = kz_http_param(req, "clientUid");
 
-    j->fmt = kz__http_accept_fmt(kz__http_header(&c->hp.req, "Accept"));
-    if (j->fmt == KZ__HTTP_FMT_NONE) {
-        kz__http_error(c, 400, "Accept must allow application/json or application/xml");
+    kz_http_body(req, &len);
+    j->fmt = kz_http_accept_fmt(kz_http_header(req, "Accept"));
+    if (j->fmt == KZ_HTTP_FMT_NONE) {
+        kz_http_error(req, 400, "Accept must allow application/json or application/xml");
         return false;
     }
-    if (body->len > KZ_AUTH_MAX_CSR_BYTES) {
-        kz__http_error(c, 413, "CSR over %d bytes", KZ_AUTH_MAX_CSR_BYTES);
+    if (len > KZ_AUTH_MAX_CSR_BYTES) {
+        kz_http_error(req, 413, "CSR over %d bytes", KZ_AUTH_MAX_CSR_BYTES);
         return false;
     }
-    if (body->len == 0) {
-        kz__http_error(c, 400, "empty body: expected a certificate signing request");
+    if (len == 0) {
+        kz_http_error(req, 400, "empty body: expected a certificate signing request");
         return false;
     }
     if (uid && strlen(uid) > MAX_UID) {
-        kz__http_error(c, 400, "clientUid over %d bytes", MAX_UID);
+        kz_http_error(req, 400, "clientUid over %d bytes", MAX_UID);
         return false;
     }
     return true;
 }
 
-void kz__enroll_sign(struct kz__http_conn *c)
+void kz__enroll_sign(struct kz_http_req *req, void *app)
 {
     struct job *j = kz_xcalloc(1, sizeof(*j));
-    const struct kz_sbuf *body = &c->hp.req.body;
+    size_t len;
+    const char *body = kz_http_body(req, &len);
 
     j->kind = JOB_SIGN;
-    if (!credentials(c, j) || !sign_request_ok(c, j)) {
+    if (!credentials(req, j) || !sign_request_ok(req, j)) {
         job_free(j);
         return;
     }
-    j->csr = kz_xmalloc(body->len + 1);
-    memcpy(j->csr, body->buf, body->len);
-    j->csr[body->len] = '\0';
-    j->csr_len = body->len;
-    start(c, j);
+    j->csr = kz_xmalloc(len + 1);
+    memcpy(j->csr, body, len);
+    j->csr[len] = '\0';
+    j->csr_len = len;
+    start(req, app, j);
 }

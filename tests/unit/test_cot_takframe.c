@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "net/takproto.h"
+#include "cot/cot.h"
 
 static void test_roundtrip(void **state)
 {

@@ -1,8 +1,8 @@
 /*
- * takproto.c - TAK protocol streaming frame headers (see takproto.h).
+ * takframe.c - TAK protocol streaming frame headers (see cot.h).
  * Every length comes from the peer: bounded before anything is allocated.
  */
-#include "net/takproto.h"
+#include "cot/internal.h"
 
 int kz_takp_header(const unsigned char *p, size_t n, size_t max, size_t *hdr_len,
                    size_t *payload_len)

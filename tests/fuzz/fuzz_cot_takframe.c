@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/takproto.h"
+#include "cot/cot.h"
 #include "proto/takmessage.pb-c.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

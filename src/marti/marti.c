@@ -6,10 +6,11 @@
  * "nodeId":N}.  clientEndPoints is an exit (KZ_EXIT_MARTI_CLIENTS): a client
  * is listed only when its latest report is visible to the caller.
  */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "http/internal.h"
+#include "marti/internal.h"
 
 #define CT_JSON "application/json"
 #define MARTI_API "3"
@@ -31,22 +32,24 @@ void kz__marti_envelope_close(struct kz_sbuf *out, const char *node_id)
     kz_sbuf_adds(out, "}\n");
 }
 
-static void respond_sbuf(struct kz__http_conn *c, struct kz_sbuf *sb)
+static void respond_sbuf(struct kz_http_req *req, struct kz_sbuf *sb)
 {
-    kz__http_respond(c, 200, CT_JSON, NULL, sb->buf, sb->len);
+    kz_http_respond(req, 200, CT_JSON, NULL, sb->buf, sb->len);
     kz_sbuf_release(sb);
 }
 
-void kz__marti_version(struct kz__http_conn *c)
+static void version(struct kz_http_req *req, void *app)
 {
     static const char v[] = "kizuna " KZ_VERSION;
-    kz__http_respond(c, 200, "text/plain; charset=utf-8", NULL, v, sizeof(v) - 1);
+
+    KZ_UNUSED(app);
+    kz_http_respond(req, 200, "text/plain; charset=utf-8", NULL, v, sizeof(v) - 1);
 }
 
 /* The name the client used to reach us (Host without the port), else ours. */
-static void host_name(struct kz__http_conn *c, char *out, size_t len)
+static void host_name(struct kz_http_req *req, char *out, size_t len)
 {
-    const char *h = kz__http_header(&c->hp.req, "Host");
+    const char *h = kz_http_header(req, "Host");
     size_t n;
 
     if (h && *h) {
@@ -60,19 +63,20 @@ static void host_name(struct kz__http_conn *c, char *out, size_t len)
     out[len - 1] = '\0';
 }
 
-void kz__marti_version_config(struct kz__http_conn *c)
+static void version_config(struct kz_http_req *req, void *app)
 {
+    struct kz_marti *m = app;
     struct kz_sbuf sb = KZ_SBUF_INIT;
     char host[256];
 
-    host_name(c, host, sizeof(host));
+    host_name(req, host, sizeof(host));
     kz__marti_envelope_open(&sb, "ServerConfig");
     kz_sbuf_adds(&sb,
                  "{\"version\":\"kizuna-" KZ_VERSION "\",\"api\":\"" MARTI_API "\",\"hostname\":");
     kz__json_str(&sb, host, strlen(host));
     kz_sbuf_adds(&sb, "}");
-    kz__marti_envelope_close(&sb, c->opts->node_id);
-    respond_sbuf(c, &sb);
+    kz__marti_envelope_close(&sb, m->opts.node_id);
+    respond_sbuf(req, &sb);
 }
 
 /* ---- GET /Marti/api/clientEndPoints ------------------------------------------ */
@@ -114,17 +118,30 @@ static void add_client(void *ud, const struct kz_sub *client, const struct kz_ev
     kz_sbuf_adds(&cl->sb, "}");
 }
 
-void kz__marti_client_endpoints(struct kz__http_conn *c)
+static const struct kz_sub *viewer(struct kz_marti *m, const struct kz_http_req *req)
 {
+    static const struct kz_sub nobody; /* immutable: sees nothing labelled */
+    const struct kz_sub *v = m->opts.view ? m->opts.view(req) : NULL;
+
+    return v ? v : &nobody;
+}
+
+static void client_endpoints(struct kz_http_req *req, void *app)
+{
+    struct kz_marti *m = app;
     struct clients cl = {KZ_SBUF_INIT, 0};
 
+    if (!m->opts.router) {
+        kz_http_error(req, 503, "no router");
+        return;
+    }
     kz__marti_envelope_open(&cl.sb, "com.bbn.marti.remote.ClientEndpoint");
     kz_sbuf_adds(&cl.sb, "[");
-    kz_router_foreach_client(c->opts->router, kz__http_viewer(c), KZ_EXIT_MARTI_CLIENTS, add_client,
+    kz_router_foreach_client(m->opts.router, viewer(m, req), KZ_EXIT_MARTI_CLIENTS, add_client,
                              &cl);
     kz_sbuf_adds(&cl.sb, "]");
-    kz__marti_envelope_close(&cl.sb, c->opts->node_id);
-    respond_sbuf(c, &cl.sb);
+    kz__marti_envelope_close(&cl.sb, m->opts.node_id);
+    respond_sbuf(req, &cl.sb);
 }
 
 /* ---- GET /Marti/api/groups/all ------------------------------------------------ */
@@ -142,10 +159,11 @@ static void add_groups(struct kz_sbuf *sb, char **names, unsigned n, const char 
     }
 }
 
-void kz__marti_groups_all(struct kz__http_conn *c)
+static void groups_all(struct kz_http_req *req, void *app)
 {
+    struct kz_marti *m = app;
     struct kz_sbuf sb = KZ_SBUF_INIT;
-    const struct kz_identity *id = c->identity;
+    const struct kz_identity *id = kz_http_identity(req);
     unsigned n = 0;
 
     /* ATAK recognises the list by this exact type string. */
@@ -156,6 +174,25 @@ void kz__marti_groups_all(struct kz__http_conn *c)
         add_groups(&sb, id->groups_out, id->groups_out_count, "OUT", &n);
     }
     kz_sbuf_adds(&sb, "]");
-    kz__marti_envelope_close(&sb, c->opts->node_id);
-    respond_sbuf(c, &sb);
+    kz__marti_envelope_close(&sb, m->opts.node_id);
+    respond_sbuf(req, &sb);
+}
+
+/* ---- the route rows --------------------------------------------------------------- */
+
+static const struct kz_http_route rows[] = {
+    {"GET", "/Marti/api/version", version, NULL, KZ_HTTP_ON_ANY},
+    {"GET", "/Marti/api/version/config", version_config, NULL, KZ_HTTP_ON_ANY},
+    {"GET", "/Marti/api/clientEndPoints", client_endpoints, NULL, KZ_HTTP_ON_API},
+    {"GET", "/Marti/api/groups/all", groups_all, NULL, KZ_HTTP_ON_API},
+    {"GET", "/Marti/api/tls/config", kz__enroll_tls_config, NULL, KZ_HTTP_ON_ENROLL},
+    {"POST", "/Marti/api/tls/signClient/v2", kz__enroll_sign, NULL, KZ_HTTP_ON_ENROLL},
+};
+
+void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts)
+{
+    memset(m, 0, sizeof(*m));
+    m->opts = *opts;
+    m->routes = rows;
+    m->n_routes = KZ_ARRAY_LEN(rows);
 }

@@ -2,7 +2,7 @@
  * metrics.c - GET /metrics: the global counters, router and store figures
  * in the Prometheus text exposition format, version 0.0.4.
  */
-#include "http/internal.h"
+#include "api/internal.h"
 
 static void head(struct kz_sbuf *out, const char *name, const char *type, const char *help)
 {
@@ -67,7 +67,7 @@ static void release(struct kz_sbuf *out, const struct kz_router_stats *rs)
                      kz_deny_name((enum kz_deny)d), (unsigned long long)rs->deny_reasons[d]);
 }
 
-void kz__http_metrics(struct kz_sbuf *out, struct kz_router *r, struct kz_store *st)
+static void exposition(struct kz_sbuf *out, struct kz_router *r, struct kz_store *st)
 {
     struct kz_router_stats rs = {0};
 
@@ -93,4 +93,24 @@ void kz__http_metrics(struct kz_sbuf *out, struct kz_router *r, struct kz_store 
     release(out, &rs);
     if (st)
         store(out, st);
+}
+
+static void get_metrics(struct kz_http_req *req, void *app)
+{
+    struct kz_api *api = app;
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+
+    exposition(&sb, api->router, api->store);
+    kz_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, sb.buf, sb.len);
+    kz_sbuf_release(&sb);
+}
+
+static const struct kz_http_route rows[] = {
+    {"GET", "/metrics", get_metrics, NULL, KZ_HTTP_ON_API},
+};
+
+const struct kz_http_route *kz__api_metrics_routes(size_t *n)
+{
+    *n = KZ_ARRAY_LEN(rows);
+    return rows;
 }

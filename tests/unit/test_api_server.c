@@ -1,7 +1,8 @@
 /*
- * In-process tests of the HTTP server: a router (one without a store, one
- * with an in-memory store), http listeners on 127.0.0.1:0, the uv loop on
- * the test's main thread and a small blocking client on a second thread.
+ * In-process tests of the REST API over the HTTP engine: a router (one
+ * without a store, one with an in-memory store), an engine and an api
+ * context per router, http listeners on 127.0.0.1:0, the uv loop on the
+ * test's main thread and a small blocking client on a second thread.
  *
  * The client thread only does socket I/O and records what it saw; every
  * assertion runs on the main thread after the client has finished.
@@ -22,17 +23,20 @@
 #include <sys/time.h>
 #include <cmocka.h>
 
-#include "http/http.h"
+#include "api/api.h"
 
 enum { IN_WEB, IN_RED, IN_DB, IN_LIMITED, N_INPUTS };
 
 static uv_loop_t loop;
 static struct kz_label_policy policy;
+static struct kz_groups group_table; /* the intern table a server would own */
+static struct kz_net net;
 static struct kz_input inputs[N_INPUTS];
 static struct kz_input_conf confs[N_INPUTS];
 static struct kz_identity ids[N_INPUTS];
 static struct kz_listener *listeners[N_INPUTS];
-static struct kz_http_opts opts, opts_db, opts_limited;
+static struct kz_api api, api_db;
+static struct kz_http *http, *http_db, *http_limited;
 static struct kz_router *router, *router_db;
 static struct kz_store *store;
 static char *cyan[] = {"Cyan"}, *red[] = {"Red"};
@@ -185,7 +189,7 @@ static void client_free(struct client *c)
 static void make_input(int i, const char *name, char **groups)
 {
     confs[i] = (struct kz_input_conf){.name = (char *)name,
-                                      .protocol = "http",
+                                      .protocol = KZ_PROTO_HTTP,
                                       .listen = "127.0.0.1:0",
                                       .default_label = "UNCLASSIFIED"};
     ids[i] = (struct kz_identity){.user = (char *)name,
@@ -196,8 +200,22 @@ static void make_input(int i, const char *name, char **groups)
                                   .groups_out = groups,
                                   .groups_out_count = 1};
     confs[i].identity = &ids[i];
-    assert_int_equal(kz_input_init(&inputs[i], &confs[i], &policy, NULL, 0), KZ_OK);
+    assert_int_equal(kz_input_init(&inputs[i], &confs[i], &group_table, &policy, NULL, 0), KZ_OK);
 }
+
+/* Engine features no REST v1 route uses yet: {id} parameters and a required role. */
+static void echo_id(struct kz_http_req *req, void *app)
+{
+    const char *id = kz_http_path_param(req, "id");
+    (void)app;
+    kz_http_respond(req, 200, "text/plain", NULL, id ? id : "-", id ? strlen(id) : 1);
+}
+
+static const struct kz_http_route engine_rows[] = {
+    {"GET", "/test/things/{id}", echo_id, NULL, KZ_HTTP_ON_API},
+    {"GET", "/test/ops-only", echo_id, "ops", KZ_HTTP_ON_API},
+    {"GET", "/test/enroll-only", echo_id, NULL, KZ_HTTP_ON_ENROLL},
+};
 
 static int setup(void **state)
 {
@@ -208,40 +226,51 @@ static int setup(void **state)
     signal(SIGPIPE, SIG_IGN); /* as kizuna serve does */
     uv_loop_init(&loop);
     kz_label_policy_init_default(&policy);
-    kz_net_init(&loop);
+    kz_net_init(&net, &loop);
     make_input(IN_WEB, "web", cyan);
     make_input(IN_RED, "red", red);
     make_input(IN_DB, "web-db", cyan);
     make_input(IN_LIMITED, "limited", cyan);
-    router = kz_router_new(
-        &loop, &(struct kz_router_opts){
-                   .policy = &policy, .inputs = inputs, .n_inputs = N_INPUTS, .node_id = "test"});
+    router = kz_router_new(&loop, &(struct kz_router_opts){.policy = &policy,
+                                                           .groups = &group_table,
+                                                           .inputs = inputs,
+                                                           .n_inputs = N_INPUTS,
+                                                           .node_id = "test"});
     assert_int_equal(kz_store_open(&loop, &so, &store), KZ_OK);
     router_db = kz_router_new(&loop, &(struct kz_router_opts){.policy = &policy,
+                                                              .groups = &group_table,
                                                               .store = store,
                                                               .inputs = inputs,
                                                               .n_inputs = N_INPUTS,
                                                               .node_id = "test"});
-    opts = (struct kz_http_opts){.router = router,
-                                 .max_body = 4096,
-                                 .max_headers = 16,
-                                 .timeout_ms = 1000,
-                                 .out_queue_bytes = 65536};
-    opts_db = opts;
-    opts_db.router = router_db;
-    opts_db.store = store;
-    opts_limited = opts;
-    opts_limited.max_connections = 1;
+    kz_api_init(&api, &(struct kz_api_opts){.router = router, .policy = &policy});
+    kz_api_init(&api_db,
+                &(struct kz_api_opts){.router = router_db, .store = store, .policy = &policy});
+    struct kz_http_opts opts = {.max_body = 4096,
+                                .max_headers = 16,
+                                .timeout_ms = 1000,
+                                .out_queue_bytes = 65536,
+                                .max_connections = 10000,
+                                .net = &net,
+                                .caller = kz_api_caller_ops(&api)};
+    http = kz_http_new(&opts);
+    kz_http_add_routes(http, api.routes, api.n_routes, &api);
+    kz_http_add_routes(http, engine_rows, KZ_ARRAY_LEN(engine_rows), NULL);
+    opts.max_connections = 1;
+    http_limited = kz_http_new(&opts);
+    kz_http_add_routes(http_limited, api.routes, api.n_routes, &api);
+    opts.max_connections = 10000;
+    opts.caller = kz_api_caller_ops(&api_db);
+    http_db = kz_http_new(&opts);
+    kz_http_add_routes(http_db, api_db.routes, api_db.n_routes, &api_db);
     assert_int_equal(
-        kz_listener_start(&loop, &inputs[IN_WEB], kz_http_accept, &opts, &listeners[IN_WEB]),
-        KZ_OK);
+        kz_listener_start(&loop, &inputs[IN_WEB], kz_http_accept, http, &listeners[IN_WEB]), KZ_OK);
     assert_int_equal(
-        kz_listener_start(&loop, &inputs[IN_RED], kz_http_accept, &opts, &listeners[IN_RED]),
-        KZ_OK);
+        kz_listener_start(&loop, &inputs[IN_RED], kz_http_accept, http, &listeners[IN_RED]), KZ_OK);
     assert_int_equal(
-        kz_listener_start(&loop, &inputs[IN_DB], kz_http_accept, &opts_db, &listeners[IN_DB]),
+        kz_listener_start(&loop, &inputs[IN_DB], kz_http_accept, http_db, &listeners[IN_DB]),
         KZ_OK);
-    assert_int_equal(kz_listener_start(&loop, &inputs[IN_LIMITED], kz_http_accept, &opts_limited,
+    assert_int_equal(kz_listener_start(&loop, &inputs[IN_LIMITED], kz_http_accept, http_limited,
                                        &listeners[IN_LIMITED]),
                      KZ_OK);
     return 0;
@@ -254,15 +283,22 @@ static int teardown(void **state)
     (void)state;
     for (int i = 0; i < N_INPUTS; i++)
         kz_listener_stop(listeners[i]);
-    kz_http_close_all();
+    kz_http_close_all(http);
+    kz_http_close_all(http_db);
+    kz_http_close_all(http_limited);
     for (int i = 0; i < 16; i++)
         uv_run(&loop, UV_RUN_NOWAIT);
     kz_store_close(store);
     submit(NULL, 0, NULL);
     kz_router_free(router);
     kz_router_free(router_db);
-    kz_net_shutdown();
+    kz_net_shutdown(&net);
     uv_run(&loop, UV_RUN_DEFAULT);
+    kz_http_free(http);
+    kz_http_free(http_db);
+    kz_http_free(http_limited);
+    kz_api_release(&api);
+    kz_api_release(&api_db);
     assert_int_equal(uv_loop_close(&loop), 0);
     return 0;
 }
@@ -396,6 +432,32 @@ static void test_not_found_and_method(void **state)
     client_free(&c);
 }
 
+static void c_engine_routes(struct client *c)
+{
+    exchange(IN_WEB, GET("/test/things/42"), &c->r[0]);
+    exchange(IN_WEB, GET("/test/ops-only"), &c->r[1]);
+    exchange(IN_WEB, GET("/test/enroll-only"), &c->r[2]);
+    exchange(IN_WEB,
+             "POST /test/things/7 HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+             &c->r[3]);
+}
+
+static void test_engine_routes(void **state)
+{
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_engine_routes);
+    assert_int_equal(c.r[0].status, 200);
+    assert_string_equal(c.r[0].body, "42");
+    assert_int_equal(c.r[1].status, 403);
+    assert_non_null(strstr(c.r[1].body, "role 'ops' required"));
+    assert_int_equal(c.r[2].status, 404); /* not served on http inputs */
+    assert_int_equal(c.r[3].status, 405);
+    assert_non_null(strstr(c.r[3].raw, "\r\nAllow: GET\r\n"));
+    client_free(&c);
+}
+
 static void c_limits(struct client *c)
 {
     char *big = malloc(200000);
@@ -475,6 +537,61 @@ static void test_pipelining(void **state)
         p += 9;
     }
     assert_null(strstr(p, "HTTP/1.1 "));
+    client_free(&c);
+}
+
+/* Security review F1: POSTs back to back in one write, each answered with its own uid. */
+static void pipelined_posts(int input, int n, struct resp *r)
+{
+    struct kz_sbuf req = KZ_SBUF_INIT;
+    char body[1024], uid[32];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(uid, sizeof(uid), "PIPE-%d-%d", input, i);
+        int len = snprintf(body, sizeof(body), EVENT_FMT, uid, uid);
+        kz_sbuf_addf(&req, "POST /api/v1/events HTTP/1.1\r\nContent-Length: %d\r\n%s\r\n%s", len,
+                     i == n - 1 ? "Connection: close\r\n" : "", body);
+    }
+    exchange(input, req.buf, r);
+    kz_sbuf_release(&req);
+}
+
+static void c_pipelined_posts(struct client *c)
+{
+    pipelined_posts(IN_DB, 2, &c->r[0]);
+    pipelined_posts(IN_DB, 3, &c->r[1]);
+    pipelined_posts(IN_WEB, 3, &c->r[2]); /* no store: acknowledged inside the submit */
+}
+
+static void assert_posts(const struct resp *r, int input, int n)
+{
+    const char *p = r->raw;
+    char want[64];
+
+    assert_non_null(p);
+    for (int i = 0; i < n; i++) {
+        int status = 0;
+        p = strstr(p, "HTTP/1.1 ");
+        assert_non_null(p);
+        assert_int_equal(sscanf(p, "HTTP/1.1 %d", &status), 1);
+        assert_int_equal(status, 201);
+        snprintf(want, sizeof(want), "{\"uid\":\"PIPE-%d-%d\",\"seq\":", input, i);
+        p = strstr(p, "\r\n\r\n");
+        assert_non_null(p);
+        assert_memory_equal(p + 4, want, strlen(want));
+    }
+    assert_null(strstr(p, "HTTP/1.1 "));
+}
+
+static void test_pipelined_posts(void **state)
+{
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_pipelined_posts);
+    assert_posts(&c.r[0], IN_DB, 2);
+    assert_posts(&c.r[1], IN_DB, 3);
+    assert_posts(&c.r[2], IN_WEB, 3);
     client_free(&c);
 }
 
@@ -665,7 +782,7 @@ static void submit(struct kz_router *r, int input, const char *uid)
     }
     kz_event_init(&ev);
     assert_int_equal(kz_cot_decode(dec, xml, (size_t)n, &ev, &why, NULL, 0), KZ_OK);
-    assert_int_equal(kz_router_submit(r, &inputs[input], NULL, &ev, NULL, NULL, &why), KZ_OK);
+    assert_int_equal(kz_router_submit(r, &inputs[input], NULL, &ev, NULL, NULL, &why, NULL), KZ_OK);
     kz_event_clear(&ev);
 }
 
@@ -747,8 +864,10 @@ int main(void)
         cmocka_unit_test(test_post_then_tracks),
         cmocka_unit_test(test_bad_post),
         cmocka_unit_test(test_not_found_and_method),
+        cmocka_unit_test(test_engine_routes),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_pipelining),
+        cmocka_unit_test(test_pipelined_posts),
         cmocka_unit_test(test_store_events),
         cmocka_unit_test(test_sse),
         cmocka_unit_test(test_metrics),

@@ -1,19 +1,20 @@
 /*
- * api_alliance.c - GET /api/v1/alliance/{show,chain,can-task,counterpart,
+ * alliance.c - GET /api/v1/alliance/{show,chain,can-task,counterpart,
  * forums,path}: the alliance queries as JSON, answered from the model the
- * server loaded (kz_alliance_current()).  Entries carrying a label the
- * caller may not see are left out (the input's release subject), silently:
- * an answer never says that, or how many, entries were left out, and a
- * hidden command is answered like an unknown one (404).
+ * server loaded (api->alliance, read at request time: a reload replaces
+ * it).  Entries carrying a label the caller may not see are left out (the
+ * caller's release subject), silently: an answer never says that, or how
+ * many, entries were left out, and a hidden command is answered like an
+ * unknown one (404).
  *
  * Parameters: at=YYYY-MM-DD (path: an ISO time, Z or +hh:mm), unit=, from=,
  * to=, via=, routes=1..50, compare=1 (path: hub-and-spokes vs lattice), hub=.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "alliance/alliance.h"
-#include "http/api_alliance.h"
+#include "api/internal.h"
 
 struct q {
     const struct kz_alliance *a;
@@ -55,100 +56,105 @@ static int parse_at(const char *s, int64_t *t0)
     return KZ_OK;
 }
 
-static bool begin(struct kz__http_conn *c, struct q *q)
+static bool begin(struct kz_http_req *req, struct kz_api *api, struct q *q)
 {
-    q->a = kz_alliance_current();
+    q->a = api->alliance;
     if (!q->a) {
-        kz__http_error(c, 503, "no alliance model configured");
+        kz_http_error(req, 503, "no alliance model configured");
         return false;
     }
-    if (parse_at(kz__http_param(&c->hp.req.target, "at"), &q->t0) != KZ_OK) {
-        kz__http_error(c, 400, "bad 'at': want YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss](Z|+hh:mm)");
+    if (parse_at(kz_http_param(req, "at"), &q->t0) != KZ_OK) {
+        kz_http_error(req, 400, "bad 'at': want YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss](Z|+hh:mm)");
         return false;
     }
     q->day = kz_day_of_us(q->t0 * 1000000);
     /* Without an identity the zero subject sees nothing that carries a label. */
-    q->view.who = &kz__http_viewer(c)->subject;
+    q->view.who = &kz_api_view(req)->subject;
     return true;
 }
 
-static const char *need(struct kz__http_conn *c, const char *name)
+static const char *need(struct kz_http_req *req, const char *name)
 {
-    const char *v = kz__http_param(&c->hp.req.target, name);
+    const char *v = kz_http_param(req, name);
     if (!v || !*v)
-        kz__http_error(c, 400, "missing parameter '%s'", name);
+        kz_http_error(req, 400, "missing parameter '%s'", name);
     return v && *v ? v : NULL;
 }
 
 /* Evaluated after the query: `o` is filled by the call in the argument list. */
-static void reply(struct kz__http_conn *c, int rc, json_t **op)
+static void reply(struct kz_http_req *req, int rc, json_t **op)
 {
     json_t *o = *op;
 
     if (rc == KZ_ERR_NOTFOUND) {
-        kz__http_error(c, 404, "unknown command id");
+        kz_http_error(req, 404, "unknown command id");
         return;
     }
     if (rc != KZ_OK) {
-        kz__http_error(c, 400, "%s", kz_strerror(rc));
+        kz_http_error(req, 400, "%s", kz_strerror(rc));
         return;
     }
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8));
     json_decref(o);
-    kz__http_respond(c, 200, "application/json", NULL, s, strlen(s));
+    kz_http_respond(req, 200, "application/json", NULL, s, strlen(s));
     free(s);
 }
 
-void kz__api_alliance_show(struct kz__http_conn *c)
+static void show(struct kz_http_req *req, void *app)
 {
+    struct kz_api *api = app;
     struct q q;
     json_t *o;
 
-    if (!begin(c, &q))
+    if (!begin(req, api, &q))
         return;
     o = kz_alliance_show(q.a, q.day, &q.view);
-    reply(c, KZ_OK, &o);
+    reply(req, KZ_OK, &o);
 }
 
-void kz__api_alliance_forums(struct kz__http_conn *c)
+static void forums(struct kz_http_req *req, void *app)
 {
+    struct kz_api *api = app;
     struct q q;
     json_t *o;
 
-    if (!begin(c, &q))
+    if (!begin(req, api, &q))
         return;
     o = kz_alliance_forums(q.a, q.day, &q.view);
-    reply(c, KZ_OK, &o);
+    reply(req, KZ_OK, &o);
 }
 
-void kz__api_alliance_chain(struct kz__http_conn *c)
+static void chain(struct kz_http_req *req, void *app)
 {
+    struct kz_api *api = app;
     struct q q;
     const char *unit;
     json_t *o = NULL;
 
-    if (begin(c, &q) && (unit = need(c, "unit")) != NULL)
-        reply(c, kz_alliance_chain(q.a, unit, q.day, &q.view, &o), &o);
+    if (begin(req, api, &q) && (unit = need(req, "unit")) != NULL)
+        reply(req, kz_alliance_chain(q.a, unit, q.day, &q.view, &o), &o);
 }
 
-void kz__api_alliance_counterpart(struct kz__http_conn *c)
+static void counterpart(struct kz_http_req *req, void *app)
 {
+    struct kz_api *api = app;
     struct q q;
     const char *unit;
     json_t *o = NULL;
 
-    if (begin(c, &q) && (unit = need(c, "unit")) != NULL)
-        reply(c, kz_alliance_counterpart(q.a, unit, q.day, &q.view, &o), &o);
+    if (begin(req, api, &q) && (unit = need(req, "unit")) != NULL)
+        reply(req, kz_alliance_counterpart(q.a, unit, q.day, &q.view, &o), &o);
 }
 
-void kz__api_alliance_can_task(struct kz__http_conn *c)
+static void can_task(struct kz_http_req *req, void *app)
 {
+    struct kz_api *api = app;
     struct q q;
     const char *from, *to;
     json_t *o = NULL;
 
-    if (begin(c, &q) && (from = need(c, "from")) != NULL && (to = need(c, "to")) != NULL)
-        reply(c, kz_alliance_can_task(q.a, from, to, q.day, &q.view, &o), &o);
+    if (begin(req, api, &q) && (from = need(req, "from")) != NULL && (to = need(req, "to")) != NULL)
+        reply(req, kz_alliance_can_task(q.a, from, to, q.day, &q.view, &o), &o);
 }
 
 /* ---- path: the latency analysis, filtered after the fact ------------------- */
@@ -229,22 +235,23 @@ static void filter_pairs(const struct q *q, json_t *o)
     }
 }
 
-void kz__api_alliance_path(struct kz__http_conn *c)
+static void path(struct kz_http_req *req, void *app)
 {
-    const char *cmp = kz__http_param(&c->hp.req.target, "compare");
-    const char *rs = kz__http_param(&c->hp.req.target, "routes");
-    const char *via = kz__http_param(&c->hp.req.target, "via");
-    const char *hub = kz__http_param(&c->hp.req.target, "hub");
+    struct kz_api *api = app;
+    const char *cmp = kz_http_param(req, "compare");
+    const char *rs = kz_http_param(req, "routes");
+    const char *via = kz_http_param(req, "via");
+    const char *hub = kz_http_param(req, "hub");
     unsigned long routes = rs ? strtoul(rs, NULL, 10) : 3;
     const char *from, *to;
     json_t *o = NULL;
     struct q q;
     int rc;
 
-    if (!begin(c, &q))
+    if (!begin(req, api, &q))
         return;
     if (routes < 1 || routes > ALL_ROUTES) {
-        kz__http_error(c, 400, "routes must be 1..50");
+        kz_http_error(req, 400, "routes must be 1..50");
         return;
     }
     if (cmp && strcmp(cmp, "1") == 0) {
@@ -254,10 +261,10 @@ void kz__api_alliance_path(struct kz__http_conn *c)
                                  : kz_alliance_compare_topology(q.a, hub, q.t0, &o);
         if (rc == KZ_OK)
             filter_pairs(&q, o);
-        reply(c, rc, &o);
+        reply(req, rc, &o);
         return;
     }
-    if ((from = need(c, "from")) == NULL || (to = need(c, "to")) == NULL)
+    if ((from = need(req, "from")) == NULL || (to = need(req, "to")) == NULL)
         return;
     /* A hidden end or waypoint is answered like an unknown one. */
     if (cmd_hidden(&q, from) || cmd_hidden(&q, to) || cmd_hidden(&q, via))
@@ -266,5 +273,20 @@ void kz__api_alliance_path(struct kz__http_conn *c)
         rc = kz_alliance_paths(q.a, from, to, via, q.t0, ALL_ROUTES, &o);
     if (rc == KZ_OK)
         filter_routes(&q, o, routes);
-    reply(c, rc, &o);
+    reply(req, rc, &o);
+}
+
+static const struct kz_http_route rows[] = {
+    {"GET", "/api/v1/alliance/show", show, NULL, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/alliance/chain", chain, NULL, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/alliance/can-task", can_task, NULL, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/alliance/counterpart", counterpart, NULL, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/alliance/forums", forums, NULL, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/alliance/path", path, NULL, KZ_HTTP_ON_API},
+};
+
+const struct kz_http_route *kz__api_alliance_routes(size_t *n)
+{
+    *n = KZ_ARRAY_LEN(rows);
+    return rows;
 }

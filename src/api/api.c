@@ -1,0 +1,110 @@
+/*
+ * api.c - the REST v1 context and its route table: every resource file's
+ * rows, in order, plus GET /healthz; and the helpers the resources share.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+
+#define DEFAULT_MAX_EVENT_BYTES 65536
+
+static void get_healthz(struct kz_http_req *req, void *app)
+{
+    KZ_UNUSED(app);
+    kz_http_respond(req, 200, "text/plain; charset=utf-8", NULL, "ok\n", 3);
+}
+
+static const struct kz_http_route health_rows[] = {
+    {"GET", "/healthz", get_healthz, NULL, KZ_HTTP_ON_ANY},
+};
+
+static const struct kz_http_route *health_routes(size_t *n)
+{
+    *n = KZ_ARRAY_LEN(health_rows);
+    return health_rows;
+}
+
+static void add_rows(struct kz_api *api, const struct kz_http_route *(*get)(size_t *n))
+{
+    size_t n;
+    const struct kz_http_route *rows = get(&n);
+
+    api->routes = kz_xrealloc(api->routes, (api->n_routes + n) * sizeof(*api->routes));
+    memcpy(api->routes + api->n_routes, rows, n * sizeof(*rows));
+    api->n_routes += n;
+}
+
+static void build_table(struct kz_api *api)
+{
+    add_rows(api, health_routes);
+    add_rows(api, kz__api_metrics_routes);
+    add_rows(api, kz__api_tracks_routes);
+    add_rows(api, kz__api_events_routes);
+    add_rows(api, kz__api_stream_routes);
+    add_rows(api, kz__api_alliance_routes);
+    add_rows(api, kz__api_readiness_routes);
+}
+
+void kz_api_init(struct kz_api *api, const struct kz_api_opts *opts)
+{
+    memset(api, 0, sizeof(*api));
+    api->router = opts->router;
+    api->store = opts->store;
+    api->max_event_bytes = opts->max_event_bytes ? opts->max_event_bytes : DEFAULT_MAX_EVENT_BYTES;
+    api->creds = opts->creds;
+    kz_label_policy_init_default(&api->builtin_policy);
+    api->policy = opts->policy ? opts->policy : &api->builtin_policy;
+    api->book = opts->book;
+    if (!api->book)
+        api->book = api->own_book = kz_readiness_book_new();
+    kz__api_stream_init(api);
+    build_table(api);
+}
+
+void kz_api_release(struct kz_api *api)
+{
+    if (api->own_book)
+        kz_readiness_book_free(api->own_book);
+    if (api->dec)
+        kz_cot_decoder_free(api->dec);
+    free(api->routes);
+    memset(api, 0, sizeof(*api));
+}
+
+bool kz__api_need_router(struct kz_api *api, struct kz_http_req *req)
+{
+    if (api->router)
+        return true;
+    kz_http_error(req, 503, "no router");
+    return false;
+}
+
+void kz_api_set_max_event_bytes(struct kz_api *api, size_t max_event_bytes)
+{
+    if (api->max_event_bytes == max_event_bytes)
+        return;
+    api->max_event_bytes = max_event_bytes;
+    kz_cot_decoder_free(api->dec); /* decoding is synchronous: none is in use */
+    api->dec = NULL;
+}
+
+struct kz_cot_decoder *kz__api_decoder(struct kz_api *api)
+{
+    if (!api->dec) {
+        struct kz_cot_limits lim;
+        kz_cot_limits_default(&lim);
+        lim.max_event_bytes = api->max_event_bytes;
+        api->dec = kz_cot_decoder_new(&lim);
+    }
+    return api->dec;
+}
+
+void kz__api_respond_json(struct kz_http_req *req, int status, json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+    json_decref(o);
+    kz_http_respond(req, status, "application/json", NULL, s, strlen(s));
+    free(s);
+}

@@ -1,0 +1,38 @@
+/*
+ * internal.h - private to src/api/: each resource file's route rows and the
+ * helpers they share.  Loop thread only.
+ */
+#ifndef KZ_API_INTERNAL_H
+#define KZ_API_INTERNAL_H
+
+#include "api/api.h"
+
+/* Each resource's rows (static storage); *n receives their count. */
+const struct kz_http_route *kz__api_metrics_routes(size_t *n);
+const struct kz_http_route *kz__api_tracks_routes(size_t *n);
+const struct kz_http_route *kz__api_events_routes(size_t *n);
+const struct kz_http_route *kz__api_stream_routes(size_t *n);
+const struct kz_http_route *kz__api_alliance_routes(size_t *n);
+const struct kz_http_route *kz__api_readiness_routes(size_t *n);
+
+/* Register the SSE wire format with the router (stream.c). */
+void kz__api_stream_init(struct kz_api *api);
+
+/* False (and 503 answered) when the server runs without a router. */
+bool kz__api_need_router(struct kz_api *api, struct kz_http_req *req);
+
+/* The CoT decoder for POST bodies and stored rows (created on first use). */
+struct kz_cot_decoder *kz__api_decoder(struct kz_api *api);
+
+/* Answer with o as compact JSON (takes over the reference to o). */
+void kz__api_respond_json(struct kz_http_req *req, int status, json_t *o);
+
+/*
+ * Parse the GET /api/v1/events parameters (uid, type, since, until, limit)
+ * into `q` (strings point into the request).  Unknown parameters are
+ * ignored.  Returns KZ_OK or KZ_ERR_INVAL with a message for the client.
+ */
+int kz__api_events_query(const struct kz_http_req *req, struct kz_store_query *q, char *errbuf,
+                         size_t errlen);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * marti.h - the TAK Marti REST endpoints (marti.c) and certificate
+ * enrollment (enroll.c), served by the HTTP engine through their route rows:
+ *
+ *   GET  /Marti/api/version, /Marti/api/version/config       every input
+ *   GET  /Marti/api/clientEndPoints, /Marti/api/groups/all   http, https
+ *   GET  /Marti/api/tls/config                               enroll
+ *   POST /Marti/api/tls/signClient/v2?clientUid=&version=    enroll
+ *
+ * Wiring: kz_marti_init(&m, &opts); kz_http_add_routes(h, m.routes,
+ * m.n_routes, &m).  Loop thread only.
+ */
+#ifndef KZ_MARTI_H
+#define KZ_MARTI_H
+
+#include "http/http.h"
+#include "route/route.h"
+
+struct kz_marti_opts {
+    struct kz_router *router; /* NULL: clientEndPoints answers 503 */
+    const char *node_id;      /* Marti envelopes' nodeId (NULL: "kizuna"); borrowed */
+    unsigned enroll_days;     /* validity of enrolled certificates, default 365 */
+    const char *pki_dir;      /* enrollment: the CA's directory; borrowed */
+    const char *db_path;      /* enrollment: the users table; borrowed */
+    /* The caller's viewer for the release rule (kz_api_view); NULL: nobody. */
+    const struct kz_sub *(*view)(const struct kz_http_req *req);
+};
+
+/* The context the Marti and enrollment handlers get; fields borrowed unless noted. */
+struct kz_marti {
+    struct kz_marti_opts opts;
+    unsigned jobs_running; /* enrollments on the thread pool */
+    const struct kz_http_route *routes;
+    size_t n_routes;
+};
+
+void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts);
+
+#endif
