@@ -188,8 +188,9 @@ struct kz__http_conn {
     uv_shutdown_t shutdown;
     struct kz_outq outq;
     struct kz__http_parser hp;
-    struct kz_http_req *cur; /* dispatched, not yet answered */
-    struct kz_input *input;
+    struct kz_http_req *cur;          /* dispatched, not yet answered */
+    struct kz_input *input;           /* opaque here: handed to the caller hook */
+    const struct kz_input_conf *conf; /* its name and protocol */
     enum kz__http_state state;
     unsigned refs;    /* 1 while handles are open + 1 per hold */
     unsigned handles; /* uv handles not yet closed */

@@ -470,7 +470,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         if (rc != KZ_ERR_CLOSED) {
             kz_metrics.garbage_closes++;
             kz_log(KZ_LOG_WARN, "tls: connection refused", "input=%s peer=%s reason=\"%s\"",
-                   c->input->conf->name, c->peer, c->tr.why[0] ? c->tr.why : kz_strerror(rc));
+                   c->conf->name, c->peer, c->tr.why[0] ? c->tr.why : kz_strerror(rc));
         }
         kz__http_close(c, c->tr.why[0] ? c->tr.why : kz_strerror(rc));
     }
@@ -489,7 +489,7 @@ static void on_timer(uv_timer_t *t)
         if (!c->tr.ready) {
             kz_metrics.garbage_closes++;
             kz_log(KZ_LOG_WARN, "tls: handshake not finished in time", "input=%s peer=%s",
-                   c->input->conf->name, c->peer);
+                   c->conf->name, c->peer);
             kz__http_close(c, "handshake timeout");
             break;
         }
@@ -540,13 +540,15 @@ static void peer_name(struct kz__http_conn *c)
     snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
 }
 
-static struct kz__http_conn *conn_new(struct kz_http *h, struct kz_input *input)
+static struct kz__http_conn *conn_new(struct kz_http *h, struct kz_input *input,
+                                      const struct kz_input_conf *conf)
 {
     struct kz__http_conn *c = kz_xcalloc(1, sizeof(*c));
     struct kz__http_limits lim;
 
     c->h = h;
     c->input = input;
+    c->conf = conf;
     c->refs = 1;
     c->id = ++h->last_conn_id;
     lim.max_header_bytes = KZ__HTTP_MAX_HEADER_BYTES;
@@ -570,9 +572,10 @@ static void link_conn(struct kz__http_conn *c)
     h->conns = c;
 }
 
-void kz_http_accept(void *ud, struct kz_input *input, uv_stream_t *server)
+void kz_http_accept(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
+                    uv_stream_t *server)
 {
-    struct kz__http_conn *c = conn_new(ud, input);
+    struct kz__http_conn *c = conn_new(ud, input, conf);
     unsigned max = c->h->opts.max_connections;
     int rc;
 
@@ -584,8 +587,7 @@ void kz_http_accept(void *ud, struct kz_input *input, uv_stream_t *server)
     c->outq.on_drained = on_drained;
     rc = uv_accept(server, (uv_stream_t *)&c->tcp);
     if (rc != 0) {
-        kz_log(KZ_LOG_WARN, "accept() failed", "input=%s err=\"%s\"", input->conf->name,
-               uv_strerror(rc));
+        kz_log(KZ_LOG_WARN, "accept() failed", "input=%s err=\"%s\"", conf->name, uv_strerror(rc));
         kz__http_close(c, "accept failed");
         return;
     }
@@ -598,14 +600,14 @@ void kz_http_accept(void *ud, struct kz_input *input, uv_stream_t *server)
     if (kz_metrics.http_conns_open >= max) {
         kz_metrics.conn_limit_refusals++;
         kz_log(KZ_LOG_WARN, "http connection refused", "input=%s peer=%s max_connections=%u",
-               input->conf->name, c->peer, max);
+               conf->name, c->peer, max);
         refuse(c, 503, "too many connections");
         return;
     }
     c->counted = true;
     kz_metrics.http_conns_open++;
     kz_log(KZ_LOG_DEBUG, "http connection", "conn=%llu input=%s peer=%s", (unsigned long long)c->id,
-           input->conf->name, c->peer);
+           conf->name, c->peer);
     kz__http_arm_timer(c, c->tr.ready ? c->h->opts.timeout_ms : KZ__HTTP_HANDSHAKE_MS, 0);
     update_reading(c);
 }

@@ -50,7 +50,7 @@ static enum kz_http_on kind_of(enum kz_input_protocol proto)
 
 int kz__http_transport_init(struct kz__http_conn *c)
 {
-    c->kind = kind_of(c->input->conf->protocol);
+    c->kind = kind_of(c->conf->protocol);
     if (c->kind == KZ_HTTP_ON_PLAIN) {
         kz_transport_tcp_init(&c->tr, (uv_stream_t *)&c->tcp);
         return open_caller(c, NULL);
@@ -94,7 +94,7 @@ static int on_ready(void *ud)
         return KZ_ERR_DENIED;
     }
     kz_log(KZ_LOG_INFO, "https: authenticated", "input=%s conn=%llu peer=%s user=%s nation=%s",
-           c->input->conf->name, (unsigned long long)c->id, c->peer, c->identity->user,
+           c->conf->name, (unsigned long long)c->id, c->peer, c->identity->user,
            c->identity->nation);
     return KZ_OK;
 }

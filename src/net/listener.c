@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "net/net.h"
+#include "route/route.h"
 
 #define BACKLOG 1024
 
@@ -50,7 +51,7 @@ static void on_connection(uv_stream_t *server, int status)
                uv_strerror(status));
         return;
     }
-    l->cb(l->ud, l->input, server);
+    l->cb(l->ud, l->input, l->input->conf, server);
 }
 
 static int bound_port(uv_tcp_t *tcp)

@@ -18,7 +18,9 @@
 
 #include "core/core.h"
 #include "net/transport.h"
-#include "route/route.h"
+
+struct kz_input; /* route/route.h: a listener's runtime view of its configuration */
+struct kz_router;
 
 /* ---- loop-wide state -------------------------------------------------- */
 
@@ -116,7 +118,8 @@ static inline bool kz_outq_idle(const struct kz_outq *q)
  * Called for each accepted connection.  `server` is the listening handle;
  * the callee calls uv_accept() itself.
  */
-typedef void (*kz_accept_cb)(void *ud, struct kz_input *input, uv_stream_t *server);
+typedef void (*kz_accept_cb)(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
+                             uv_stream_t *server);
 
 struct kz_listener;
 
@@ -145,7 +148,8 @@ struct kz_stream_opts {
 };
 
 /* An accept callback for `tcp` inputs; `ud` is a struct kz_stream_opts *. */
-void kz_stream_accept(void *ud, struct kz_input *input, uv_stream_t *server);
+void kz_stream_accept(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
+                      uv_stream_t *server);
 
 /* Close every stream connection (shutdown). */
 void kz_stream_close_all(struct kz_net *net);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cot/cot.h"
 #include "net/net.h"
 
 static void flush_one(struct kz_outq *q);

@@ -20,6 +20,7 @@
 #include "cot/cot.h"
 #include "net/negotiate.h"
 #include "net/net.h"
+#include "route/route.h"
 
 #define REJECT_LOG_PER_SEC 10
 #define HANDSHAKE_TIMEOUT_MS 10000
@@ -474,8 +475,10 @@ static int on_ready(void *ud)
     return KZ_OK;
 }
 
-void kz_stream_accept(void *ud, struct kz_input *input, uv_stream_t *server)
+void kz_stream_accept(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
+                      uv_stream_t *server)
 {
+    KZ_UNUSED(conf); /* input->conf, which a reload may replace: read it there */
     struct kz_stream_opts *opts = ud;
 
     if (kz_metrics.conns_open >= opts->max_connections) {
