@@ -9,7 +9,9 @@
 #   - an include from http/ of a domain or upper folder (the engine never
 #     includes a domain header), whatever the ranks say;
 #   - a folder of src/ that is not in the order;
-#   - a cycle (implied by the rank rule, checked on its own with tsort).
+#   - a cycle (implied by the rank rule, checked on its own with tsort);
+#   - a third-party header included outside the folders allowed below, or a
+#     folder allowed a library whose CMake target does not link it.
 # Prints the edge list per folder either way.  Folders of the order that do not
 # exist yet are fine.  Usage: layering.sh SOURCE_DIR
 set -eu
@@ -33,6 +35,19 @@ main'
 
 # What src/http/ must never include (docs/architecture.md, DESIGN.md §9).
 http_denied='route store label auth alliance readiness plan mission api marti server'
+
+# Third-party headers: "header CMAKE-TARGET folder..."; a folder may include
+# the header only if it is listed, and CMakeLists.txt must link the target to
+# kz_<folder> (PRIVATE, or PUBLIC when its own header exposes the library).
+libs='uv.h PkgConfig::UV store route net cli
+jansson.h PkgConfig::JANSSON alliance readiness cli
+expat.h PkgConfig::EXPAT cot cli
+openssl/ PkgConfig::SSL auth net server
+sodium.h PkgConfig::SODIUM auth store
+zip.h PkgConfig::ZIP auth
+yaml.h PkgConfig::YAML core
+sqlite3.h PkgConfig::SQLITE store
+llhttp.h llhttp http'
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -87,6 +102,25 @@ awk -v rankf="$tmp/rank" -v denied="$http_denied" '
     }' "$tmp/edges" > "$tmp/bad"
 if [ -s "$tmp/bad" ]; then
     sed 's/^/layering: /' "$tmp/bad"
+    status=1
+fi
+
+# Third-party includes: only where allowed, and allowed only where linked.
+echo "$libs" | while read -r hdr target allowed; do
+    for f in $allowed; do
+        grep -Eq "^target_link_libraries\(kz_$f .*$target( |\))" CMakeLists.txt ||
+            echo "CMakeLists.txt: kz_$f may include <$hdr> but does not link $target"
+    done
+    grep -rn --include='*.[ch]' "^#include <$hdr" src | while IFS=: read -r file line _; do
+        dir=$(echo "$file" | cut -d/ -f2)
+        case " $allowed " in
+        *" $dir "*) ;;
+        *) echo "$file:$line: $dir includes <$hdr>: only $allowed may (see \$libs in $0)" ;;
+        esac
+    done
+done > "$tmp/libs"
+if [ -s "$tmp/libs" ]; then
+    sed 's/^/layering: /' "$tmp/libs"
     status=1
 fi
 
