@@ -34,6 +34,12 @@ struct zone {
     struct rule_date start, end;
 };
 
+/*
+ * Process-wide: a cache of the system's zoneinfo files, which are the same
+ * for every model and every server in the process.  Zones are read once,
+ * never change, and are shared by the loop and the reload workers, hence
+ * the lock.
+ */
 static pthread_mutex_t zones_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct zone *zones[TZ_MAX_ZONES];
 static unsigned n_zones;

@@ -185,6 +185,11 @@ int kz_userdb_each(struct kz_userdb *db, void (*fn)(void *ud, const struct kz_us
     return kz_store_users_each(db->st, each_row, &c, err, errlen);
 }
 
+/*
+ * Process-wide: the hash an unknown user's password is checked against, so
+ * that an unknown name costs the same Argon2id work as a known one.  Made
+ * once (pthread_once: enrollment workers race for it), read-only after.
+ */
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 static char dummy_hash[crypto_pwhash_STRBYTES];
 

@@ -53,6 +53,10 @@ const char *kz_reject_name(enum kz_reject r)
     return reject_names[r];
 }
 
+/*
+ * Process-wide: the Prometheus counters describe the process, like its log
+ * level; every subsystem bumps them from the loop thread.
+ */
 struct kz_metrics kz_metrics;
 
 _Noreturn void kz__bug(const char *file, int line, const char *what)

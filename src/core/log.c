@@ -4,6 +4,7 @@
 
 #include "core/core.h"
 
+/* Process-wide: one log stream per process, one threshold (set at start). */
 enum kz_log_level kz_log_min = KZ_LOG_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};

@@ -77,6 +77,7 @@ void kz__http_transport_release(struct kz__http_conn *c)
 static int on_ready(void *ud)
 {
     struct kz__http_conn *c = ud;
+    char buf[KZ_TLS_CN_MAX];
     const char *cn;
 
     if (c->state == KZ__HTTP_CLOSING)
@@ -86,7 +87,7 @@ static int on_ready(void *ud)
                c->peer);
         return KZ_OK;
     }
-    cn = kz_transport_peer_cn(&c->tr);
+    cn = kz_transport_peer_cn(&c->tr, buf);
     if (!cn || open_caller(c, cn) != KZ_OK || !c->identity) {
         if (!cn || !c->tr.why[0])
             snprintf(c->tr.why, sizeof(c->tr.why), "certificate CN '%s' is not a known user",

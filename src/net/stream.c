@@ -452,7 +452,8 @@ static void start_session(struct kz_stream *s)
 static int on_ready(void *ud)
 {
     struct kz_stream *s = ud;
-    const char *cn = kz_transport_peer_cn(&s->tr);
+    char buf[KZ_TLS_CN_MAX];
+    const char *cn = kz_transport_peer_cn(&s->tr, buf);
     const struct kz_identity *id = kz_tls_identity_get(s->opts->creds, cn, &s->users_ref);
 
     if (s->closing)

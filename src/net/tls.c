@@ -152,9 +152,9 @@ static int tls_write(struct kz_transport *t, const uv_buf_t *iov, unsigned n,
     /*
      * Events are small; one SSL_write each would make one TLS record each,
      * and the per-record cost dominated fan-out.  Gather them into full
-     * records instead.  Loop thread only, so one staging buffer will do.
+     * records instead.
      */
-    static char stage[TLS_RECORD_MAX];
+    char stage[TLS_RECORD_MAX];
     size_t used = 0;
 
     for (unsigned i = 0; i < n; i++) {
@@ -222,15 +222,14 @@ void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, SSL_CTX 
     SSL_set_accept_state(c->ssl);
 }
 
-const char *kz_transport_peer_cn(const struct kz_transport *t)
+const char *kz_transport_peer_cn(const struct kz_transport *t, char cn[KZ_TLS_CN_MAX])
 {
-    static char cn[256];
     struct tls_conn *c = t->tls;
     X509 *x = c ? SSL_get0_peer_certificate(c->ssl) : NULL;
 
     if (!x || SSL_get_verify_result(c->ssl) != X509_V_OK)
         return NULL;
-    if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn)) <= 0)
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, KZ_TLS_CN_MAX) <= 0)
         return NULL;
     return cn;
 }

@@ -96,8 +96,12 @@ struct kz_tls_creds {
 /* A server-side TLS transport on `stream` from `ctx`.  Release with t->ops->release(). */
 void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, struct ssl_ctx_st *ctx);
 
-/* After ready: the verified client certificate's CN, or NULL. */
-const char *kz_transport_peer_cn(const struct kz_transport *t);
+/*
+ * After ready: the verified client certificate's CN, written into the
+ * caller's cn and returned, or NULL when there is none.
+ */
+#define KZ_TLS_CN_MAX 256
+const char *kz_transport_peer_cn(const struct kz_transport *t, char cn[KZ_TLS_CN_MAX]);
 
 /*
  * Identity for a certificate CN from the current users snapshot, or NULL.
