@@ -116,6 +116,7 @@ int kz_cmd_serve(int argc, char **argv)
         return 2;
     }
     kz_server_init(&srv, cfg, a.cfg_path, a.data_dir, a.ports_file);
+    srv.log_level_fixed = a.level != NULL;
     rc = kz_server_start(&srv);
     if (rc == KZ_OK)
         kz_server_run(&srv);

@@ -61,7 +61,7 @@ const char *kz_input_protocol_name(enum kz_input_protocol p)
     {                                                                                              \
         .path = p, .type = KZ_YAML_CUSTOM, .off = offsetof(struct kz_config_labels, m),            \
         .count_off = offsetof(struct kz_config_labels, m##_count), .ops = &kz__config_label_table, \
-        .flags = RL, .doc = d                                                                      \
+        .flags = 0, .doc = d                                                                       \
     }
 
 #define NODE struct kz_config_node
@@ -127,9 +127,10 @@ static const struct kz_yaml_row rows[] = {
     STR("alliance", struct kz_config, alliance, NULL, RL,
         "Path of the alliance model (YAML; see docs/alliance.md), relative to the working "
         "directory. Optional."),
-    SECTION("labels", labels, struct kz_config_labels, RL,
+    /* Restart: labels already accepted were parsed under the running policy (tetragraph bits). */
+    SECTION("labels", labels, struct kz_config_labels, 0,
             "The marking policy (see docs/labels.md)."),
-    STR("labels.policy", struct kz_config_labels, policy, "US", RL, "Name of the marking policy."),
+    STR("labels.policy", struct kz_config_labels, policy, "US", 0, "Name of the marking policy."),
     LABELS("labels.tetragraphs", tetragraphs,
            "`{CODE: [trigraphs]}`; absent = the built-in FVEY and NATO."),
     LABELS("labels.level_names", level_names,

@@ -163,6 +163,8 @@ struct kz_router_opts {
 
 struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *opts);
 void kz_router_free(struct kz_router *r);
+/* Reload: new uids beyond max_tracks (0 = no cap) are refused from now on. */
+void kz_router_set_max_tracks(struct kz_router *r, unsigned max_tracks);
 
 /*
  * Rebuild the latest state from the store (startup, before any attach).

@@ -47,6 +47,11 @@ static void on_expire(uv_timer_t *t)
         kz_log(KZ_LOG_DEBUG, "stale tracks expired", "count=%zu", n);
 }
 
+void kz_router_set_max_tracks(struct kz_router *r, unsigned max_tracks)
+{
+    r->max_tracks = max_tracks ? max_tracks : SIZE_MAX;
+}
+
 struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *opts)
 {
     struct kz_router *r = kz_xcalloc(1, sizeof(*r));

@@ -151,6 +151,9 @@ static void refresh_limits(struct kz_server *srv)
     struct kz_http_opts ho = kz__server_http_opts(srv);
     kz_http_set_limits(srv->http, &ho);
     kz_api_set_max_event_bytes(&srv->api, lim->max_event_bytes);
+    kz_router_set_max_tracks(srv->router, lim->max_tracks);
+    if (!srv->log_level_fixed)
+        kz_log_level_parse(srv->cfg->log->level, &kz_log_min);
 }
 
 static void retire(struct kz_server *srv, struct kz_config *old)

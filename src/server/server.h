@@ -61,7 +61,8 @@ struct kz_server {
     char db_path[4096];                /* the store file (users table for TLS identities) */
     char pki_dir[1024];                /* the CA directory, for enrollment */
     uv_signal_t sigint, sigterm, sighup;
-    bool reloading; /* one reload at a time */
+    bool log_level_fixed; /* --log-level given: the file's log.level is not applied */
+    bool reloading;       /* one reload at a time */
     bool stopping;
 };
 

@@ -382,7 +382,7 @@ static void test_diff(void **state)
     assert_true(has_change(&c, "store.path", false));
     assert_true(has_change(&c, "inputs[0].listen", false));
     assert_true(has_change(&c, "inputs[0].default_label", true));
-    assert_true(has_change(&c, "labels.tetragraphs", true));
+    assert_true(has_change(&c, "labels.tetragraphs", false));
     kz_config_free(b);
 
     b = load_mem("inputs:\n  - {name: t, protocol: tls, listen: '[::1]:0'}\n", err, sizeof(err));
