@@ -4,7 +4,8 @@
 # the repository is not modified; crashes are written to tests/fuzz/artifacts/.
 # The targets that ran and passed are listed, one a line, in
 # BUILD_DIR/fuzz-ran.txt (scripts/check-counts.sh fuzz compares it with
-# tests/fuzz/fuzz_*.c).  Naming targets runs only those.
+# tests/fuzz/fuzz_*.c).  Naming targets runs only those; by default every
+# target of tests/fuzz/fuzz_*.c runs.
 set -eu
 usage="usage: fuzz.sh BUILD_DIR SECONDS [fuzz_TARGET ...]"
 build=${1:?$usage}
@@ -18,22 +19,22 @@ mkdir -p "$artifacts"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT INT TERM
 
-named=$#
+# The targets are the sources' (tests/fuzz/fuzz_*.c), not whatever binaries a
+# build directory holds: a stale binary is not run, a missing one fails.
 if [ $# -eq 0 ]; then
-    set -- "$build"/tests/fuzz/fuzz_*
-else
-    for t in "$@"; do
-        shift
-        set -- "$@" "$build/tests/fuzz/$t"
+    for src in "$top"/tests/fuzz/fuzz_*.c; do
+        name=$(basename "$src" .c)
+        set -- "$@" "$name"
     done
 fi
+for t in "$@"; do
+    shift
+    set -- "$@" "$build/tests/fuzz/$t"
+done
 
 found=0
 for bin in "$@"; do
-    if ! [ -f "$bin" ] || ! [ -x "$bin" ]; then
-        [ "$named" -eq 0 ] || { echo "fuzz: no target $bin"; exit 1; }
-        continue
-    fi
+    [ -f "$bin" ] && [ -x "$bin" ] || { echo "fuzz: no target $bin (not built?)"; exit 1; }
     name=$(basename "$bin")
     seeds="$top/tests/fuzz/corpus/${name#fuzz_}"
     [ -d "$seeds" ] || { echo "fuzz: $name has no seed corpus $seeds"; exit 1; }
