@@ -131,7 +131,7 @@ static void post_ack(void *ud, int status)
         kz_http_error(p->req, 500, "store: %s", kz_strerror(status));
     } else {
         kz_sbuf_adds(&sb, "{\"uid\":");
-        kz__json_str(&sb, p->uid, strlen(p->uid));
+        kz_json_escape(&sb, p->uid, strlen(p->uid));
         kz_sbuf_addf(&sb, ",\"seq\":%llu}\n", (unsigned long long)p->seq);
         kz_http_respond(p->req, 201, "application/json", NULL, sb.buf, sb.len);
     }

@@ -215,9 +215,6 @@ void kz_http_sse_frame_close(struct kz_sbuf *out);
 
 /* ---- helpers for headers and bodies (pure) -------------------------------- */
 
-/* Append s as a JSON string literal (quotes, escapes; bad UTF-8 -> U+FFFD). */
-void kz__json_str(struct kz_sbuf *out, const char *s, size_t len);
-
 #define KZ_HTTP_MAX_USER 128
 #define KZ_HTTP_MAX_PASSWORD 256
 

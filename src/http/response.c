@@ -48,8 +48,3 @@ void kz__http_format(struct kz_sbuf *out, int status, const char *ctype, const c
     if (len)
         kz_sbuf_add(out, body, len);
 }
-
-void kz__json_str(struct kz_sbuf *out, const char *s, size_t len)
-{
-    kz_json_escape(out, s, len);
-}

@@ -344,7 +344,7 @@ void kz_http_error_extra(struct kz_http_req *req, int status, const char *extra,
     struct kz_sbuf sb = KZ_SBUF_INIT;
 
     kz_sbuf_adds(&sb, "{\"error\":");
-    kz__json_str(&sb, msg, strlen(msg));
+    kz_json_escape(&sb, msg, strlen(msg));
     kz_sbuf_adds(&sb, "}\n");
     req->error = msg; /* for the request log line, during this call only */
     kz_http_respond(req, status, "application/json", extra, sb.buf, sb.len);

@@ -19,7 +19,7 @@
 void kz__marti_envelope_open(struct kz_sbuf *out, const char *type)
 {
     kz_sbuf_adds(out, "{\"version\":\"" MARTI_API "\",\"type\":");
-    kz__json_str(out, type, strlen(type));
+    kz_json_escape(out, type, strlen(type));
     kz_sbuf_adds(out, ",\"data\":");
 }
 
@@ -28,7 +28,7 @@ void kz__marti_envelope_close(struct kz_sbuf *out, const char *node_id)
     const char *n = node_id ? node_id : "kizuna";
 
     kz_sbuf_adds(out, ",\"nodeId\":");
-    kz__json_str(out, n, strlen(n));
+    kz_json_escape(out, n, strlen(n));
     kz_sbuf_adds(out, "}\n");
 }
 
@@ -73,7 +73,7 @@ static void version_config(struct kz_http_req *req, void *app)
     kz__marti_envelope_open(&sb, "ServerConfig");
     kz_sbuf_adds(&sb,
                  "{\"version\":\"kizuna-" KZ_VERSION "\",\"api\":\"" MARTI_API "\",\"hostname\":");
-    kz__json_str(&sb, host, strlen(host));
+    kz_json_escape(&sb, host, strlen(host));
     kz_sbuf_adds(&sb, "}");
     kz__marti_envelope_close(&sb, m->opts.node_id);
     respond_sbuf(req, &sb);
@@ -90,7 +90,7 @@ static void add_str(struct kz_sbuf *sb, const char *key, const char *v)
 {
     kz_sbuf_addf(sb, ",\"%s\":", key);
     if (v)
-        kz__json_str(sb, v, strlen(v));
+        kz_json_escape(sb, v, strlen(v));
     else
         kz_sbuf_adds(sb, "\"\"");
 }
@@ -107,7 +107,7 @@ static void add_client(void *ud, const struct kz_sub *client, const struct kz_ev
     kz_sbuf_adds(&cl->sb, cl->n++ ? ",{" : "{");
     kz_sbuf_adds(&cl->sb, "\"callsign\":");
     const char *cs = client->callsign ? client->callsign : "";
-    kz__json_str(&cl->sb, cs, strlen(cs));
+    kz_json_escape(&cl->sb, cs, strlen(cs));
     add_str(&cl->sb, "uid", client->uid);
     add_str(&cl->sb, "username", user);
     add_str(&cl->sb, "team", last->group_name);
@@ -151,7 +151,7 @@ static void add_groups(struct kz_sbuf *sb, char **names, unsigned n, const char 
 {
     for (unsigned i = 0; i < n; i++) {
         kz_sbuf_adds(sb, (*count)++ ? ",{\"name\":" : "{\"name\":");
-        kz__json_str(sb, names[i], strlen(names[i]));
+        kz_json_escape(sb, names[i], strlen(names[i]));
         kz_sbuf_addf(sb,
                      ",\"direction\":\"%s\",\"created\":\"1970-01-01\",\"type\":\"SYSTEM\","
                      "\"bitpos\":%u,\"active\":true,\"description\":\"\"}",

@@ -436,7 +436,7 @@ static void test_format(void **state)
 static void json_is(const char *in, size_t len, const char *want)
 {
     struct kz_sbuf sb = KZ_SBUF_INIT;
-    kz__json_str(&sb, in, len);
+    kz_json_escape(&sb, in, len);
     assert_string_equal(sb.buf, want);
     kz_sbuf_release(&sb);
 }
