@@ -7,8 +7,6 @@
 
 #include "api/internal.h"
 
-#define DEFAULT_MAX_EVENT_BYTES 65536
-
 static void get_healthz(struct kz_http_req *req, void *app)
 {
     KZ_UNUSED(app);
@@ -51,7 +49,7 @@ void kz_api_init(struct kz_api *api, const struct kz_api_opts *opts)
     memset(api, 0, sizeof(*api));
     api->router = opts->router;
     api->store = opts->store;
-    api->max_event_bytes = opts->max_event_bytes ? opts->max_event_bytes : DEFAULT_MAX_EVENT_BYTES;
+    api->max_event_bytes = opts->max_event_bytes;
     api->creds = opts->creds;
     kz_label_policy_init_default(&api->builtin_policy);
     api->policy = opts->policy ? opts->policy : &api->builtin_policy;

@@ -37,8 +37,8 @@ struct kz_api_opts {
     struct kz_store *store;               /* NULL: events query and readiness POST 503 */
     const struct kz_label_policy *policy; /* NULL: the built-in default policy */
     struct kz_readiness_book *book;       /* borrowed; NULL: an empty book of its own */
-    size_t max_event_bytes;               /* CoT decode limit for POST bodies; 0 = 64 KiB */
-    const struct kz_tls_creds *creds;     /* https callers' users snapshot; NULL: none */
+    size_t max_event_bytes; /* CoT decode limit for POST bodies (limits.max_event_bytes) */
+    const struct kz_tls_creds *creds; /* https callers' users snapshot; NULL: none */
 };
 
 /*

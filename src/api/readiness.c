@@ -12,8 +12,8 @@
  *                                 failed; 503 no store
  *   GET  /api/v1/readiness[?unit=U[&history=1]]   latest per unit, or U's history
  *   GET  /api/v1/readiness/rollup?command=C       counts by C-level under C
- * Stale: older than the alliance file's readiness.stale_after_h (744 h
- * without a model).
+ * Stale: older than the alliance file's readiness.stale_after_h
+ * (KZ_ALLIANCE_STALE_AFTER_H without a model).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +23,7 @@
 static int64_t stale_us(const struct kz_api *api)
 {
     const struct kz_alliance *a = api->alliance;
-    return (int64_t)(a ? a->readiness_stale_h : 744) * 3600 * 1000000;
+    return (int64_t)(a ? a->readiness_stale_h : KZ_ALLIANCE_STALE_AFTER_H) * 3600 * 1000000;
 }
 
 /* With a model loaded, a unit must exist and belong to the reporter's nation. */

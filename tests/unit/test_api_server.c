@@ -243,9 +243,12 @@ static int setup(void **state)
                                                               .inputs = inputs,
                                                               .n_inputs = N_INPUTS,
                                                               .node_id = "test"});
-    kz_api_init(&api, &(struct kz_api_opts){.router = router, .policy = &policy});
-    kz_api_init(&api_db,
-                &(struct kz_api_opts){.router = router_db, .store = store, .policy = &policy});
+    kz_api_init(
+        &api, &(struct kz_api_opts){.router = router, .policy = &policy, .max_event_bytes = 65536});
+    kz_api_init(&api_db, &(struct kz_api_opts){.router = router_db,
+                                               .store = store,
+                                               .policy = &policy,
+                                               .max_event_bytes = 65536});
     struct kz_http_opts opts = {.max_body = 4096,
                                 .max_headers = 16,
                                 .timeout_ms = 1000,
