@@ -221,6 +221,11 @@ static int check_input(const struct kz_input_conf *in, struct problem *pr)
             return fail_at(pr, in->line,
                            "input '%s': %s takes identities from certificates, not identity:",
                            in->name, proto);
+        if (in->protocol != KZ_PROTO_ENROLL && !in->default_label)
+            return fail_at(pr, in->line,
+                           "input '%s': %s needs default_label: devices (ATAK, WinTAK, iTAK) "
+                           "send unlabelled events, which would all be refused",
+                           in->name, proto);
         return KZ_OK;
     }
     if (!in->identity)

@@ -306,7 +306,7 @@ static const char *full =
     "               groups_out: [], roles: [viewer], command: JSDF-JJOC}\n"
     "    default_label: \"SECRET//REL TO USA, JPN\"\n"
     "    ceiling: \"TOP SECRET\"\n"
-    "  - {name: t, protocol: tls, listen: '[::1]:0'}\n";
+    "  - {name: t, protocol: tls, listen: '[::1]:0', default_label: UNCLASSIFIED}\n";
 
 static char *print(const struct kz_config *cfg)
 {
@@ -385,7 +385,8 @@ static void test_diff(void **state)
     assert_true(has_change(&c, "labels.tetragraphs", false));
     kz_config_free(b);
 
-    b = load_mem("inputs:\n  - {name: t, protocol: tls, listen: '[::1]:0'}\n", err, sizeof(err));
+    b = load_mem("inputs:\n  - {name: t, protocol: tls, listen: '[::1]:0', default_label: U}\n",
+                 err, sizeof(err));
     assert_non_null(b);
     c.n = 0;
     kz_config_diff(a, b, on_change, &c);
@@ -394,6 +395,28 @@ static void test_diff(void **state)
     kz_config_free(b);
     kz_config_free(a);
     free(text);
+}
+
+/* Devices send unlabelled events: a TLS or HTTPS input without default_label would refuse all. */
+static void test_tls_needs_default_label(void **state)
+{
+    static const char *const protos[] = {"tls", "https"};
+    char err[512], yaml[200];
+    struct kz_config *c;
+    (void)state;
+
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(yaml, sizeof(yaml), "inputs:\n  - {name: t, protocol: %s, listen: ':0'}\n",
+                 protos[i]);
+        assert_null(load_mem(yaml, err, sizeof(err)));
+        assert_non_null(strstr(err, "t.yaml:2: input 't': "));
+        assert_non_null(strstr(err, "needs default_label"));
+        assert_non_null(strstr(err, "send unlabelled events"));
+    }
+    c = load_mem("inputs:\n  - {name: e, protocol: enroll, listen: ':0'}\n", err, sizeof(err));
+    if (!c)
+        fail_msg("%s", err);
+    kz_config_free(c);
 }
 
 int main(void)
@@ -408,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_positions),
         cmocka_unit_test(test_print_round_trip),
         cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_tls_needs_default_label),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
