@@ -169,15 +169,21 @@ void kz_alliance_diag_release(struct kz_alliance_diag *d);
 /* ---- load and validate ------------------------------------------------- */
 
 /*
- * Read and validate `path`.  Every problem (syntax, unknown key, missing or
+ * Read and validate `path`, parsing its labels under `policy` (the server's
+ * configured marking policy; NULL = the built-in default policy).  The
+ * labels in the model carry that policy's id, so they may only be formatted
+ * or aggregated under the same policy; `policy` need not outlive the call.
+ * Every problem (syntax, unknown key, missing or
  * bad value, every validation rule) is appended to `diag`.  Returns KZ_OK
  * with *out set, or KZ_ERR_IO (cannot read), KZ_ERR_PARSE (YAML or shape)
  * or KZ_ERR_CONFIG (rules) with *out NULL.  Free with kz_alliance_free().
  */
-int kz_alliance_load(const char *path, struct kz_alliance **out, struct kz_alliance_diag *diag);
+int kz_alliance_load(const char *path, const struct kz_label_policy *policy,
+                     struct kz_alliance **out, struct kz_alliance_diag *diag);
 
 /* The same from `len` bytes of YAML; `name` stands for the file in messages. */
-int kz_alliance_load_mem(const char *name, const char *text, size_t len, struct kz_alliance **out,
+int kz_alliance_load_mem(const char *name, const char *text, size_t len,
+                         const struct kz_label_policy *policy, struct kz_alliance **out,
                          struct kz_alliance_diag *diag);
 
 /* The default of `readiness.stale_after_h`, also when no model is loaded. */

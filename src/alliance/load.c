@@ -279,10 +279,11 @@ static void report(void *ud, int line, int col, const char *msg)
     kz__diag(ld->d, ld->file, line, "%s", msg);
 }
 
-int kz_alliance_load_mem(const char *name, const char *text, size_t len, struct kz_alliance **out,
+int kz_alliance_load_mem(const char *name, const char *text, size_t len,
+                         const struct kz_label_policy *policy, struct kz_alliance **out,
                          struct kz_alliance_diag *diag)
 {
-    struct kz_label_policy *policy = kz_xmalloc(sizeof(*policy));
+    struct kz_label_policy *builtin = NULL;
     struct ld ld = {.file = name, .d = diag, .policy = policy};
     struct kz_yaml_opts o = {.report = report, .ud = &ld};
     struct kz_alliance *a = kz_xcalloc(1, sizeof(*a));
@@ -290,7 +291,11 @@ int kz_alliance_load_mem(const char *name, const char *text, size_t len, struct 
     int rc;
 
     *out = NULL;
-    kz_label_policy_init_default(policy);
+    if (!policy) {
+        builtin = kz_xmalloc(sizeof(*builtin));
+        kz_label_policy_init_default(builtin);
+        ld.policy = builtin;
+    }
     a->file = kz_xstrdup(name);
     rc = kz_yaml_load(&schema, text, len, a, &o);
     if (rc == KZ_ERR_PARSE)
@@ -302,7 +307,7 @@ int kz_alliance_load_mem(const char *name, const char *text, size_t len, struct 
     }
     rc = kz_alliance_validate(a, diag) != 0 ? KZ_ERR_CONFIG : KZ_OK;
 out:
-    free(policy);
+    free(builtin);
     if (rc != KZ_OK)
         kz_alliance_free(a);
     else
@@ -310,7 +315,8 @@ out:
     return rc;
 }
 
-int kz_alliance_load(const char *path, struct kz_alliance **out, struct kz_alliance_diag *diag)
+int kz_alliance_load(const char *path, const struct kz_label_policy *policy,
+                     struct kz_alliance **out, struct kz_alliance_diag *diag)
 {
     char *text;
     size_t len;
@@ -323,7 +329,7 @@ int kz_alliance_load(const char *path, struct kz_alliance **out, struct kz_allia
         diag->count++;
         return KZ_ERR_IO;
     }
-    rc = kz_alliance_load_mem(path, text, len, out, diag);
+    rc = kz_alliance_load_mem(path, text, len, policy, out, diag);
     free(text);
     return rc;
 }

@@ -17,6 +17,7 @@
 
 struct opts {
     const char *file;
+    const char *config;
     const char *at;
     const char *hub;
     const char *via;
@@ -39,6 +40,8 @@ static void usage(FILE *out)
             "       kizuna alliance path --compare-topology [--at TIME] [--hub ID]\n"
             "\n"
             "  -f, --file FILE   alliance model (default " DEFAULT_FILE ")\n"
+            "  -c, --config FILE parse labels under the marking policy of this server\n"
+            "                    configuration (its labels: section; default built-in)\n"
             "  --at DATE|TIME    YYYY-MM-DD, or YYYY-MM-DDThh:mm[:ss](Z|+hh:mm) for path;\n"
             "                    default now\n"
             "  --json            print JSON (what /api/v1/alliance/... returns)\n"
@@ -79,7 +82,7 @@ static int parse_at(const char *s, int64_t *out)
     return KZ_OK;
 }
 
-static int cmd_check(int argc, char **argv)
+static int cmd_check(int argc, char **argv, const struct kz_label_policy *p)
 {
     int rc = 0;
 
@@ -90,7 +93,7 @@ static int cmd_check(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         struct kz_alliance_diag d = KZ_ALLIANCE_DIAG_INIT;
         struct kz_alliance *a = NULL;
-        int err = kz_alliance_load(argv[i], &a, &d);
+        int err = kz_alliance_load(argv[i], p, &a, &d);
         if (err == KZ_OK) {
             printf("%s: ok (%u nations, %u commands, %u relationships, %u forums)\n", argv[i],
                    a->n_nations, a->n_commands, a->n_relations, a->n_forums);
@@ -261,6 +264,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     enum { OPT_AT = 256, OPT_JSON, OPT_CMP, OPT_HUB, OPT_ROUTES, OPT_VIA };
     static const struct option lo[] = {
         {"file", required_argument, NULL, 'f'},
+        {"config", required_argument, NULL, 'c'},
         {"at", required_argument, NULL, OPT_AT},
         {"json", no_argument, NULL, OPT_JSON},
         {"compare-topology", no_argument, NULL, OPT_CMP},
@@ -273,10 +277,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:c:h", lo, NULL)) != -1) {
         switch (c) {
         case 'f':
             o->file = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
             break;
         case OPT_AT:
             o->at = optarg;
@@ -331,9 +338,12 @@ int kz_cmd_alliance(int argc, char **argv)
         return 2;
     }
     const char *sub = argv[optind++];
+    struct kz_label_policy policy;
+    if ((rc = kz__cli_policy("alliance", o.config, &policy)) != 0)
+        return rc;
     if (strcmp(sub, "check") == 0)
-        return cmd_check(argc - optind, argv + optind);
-    if (kz_alliance_load(o.file, &a, &d) != KZ_OK) {
+        return cmd_check(argc - optind, argv + optind, &policy);
+    if (kz_alliance_load(o.file, &policy, &a, &d) != KZ_OK) {
         fputs(d.text.buf ? d.text.buf : "", stderr);
         kz_alliance_diag_release(&d);
         return 1;

@@ -64,4 +64,18 @@ struct kz_userdb;
 int kz__cli_userdb_open(const char *cmd, const char *config, const char *data,
                         struct kz_userdb **db);
 
+/*
+ * The marking policy of configuration `config` (its labels: section), or the
+ * built-in default policy when NULL (label.c).  0, or 2 after printing why.
+ */
+struct kz_label_policy;
+int kz__cli_policy(const char *cmd, const char *config, struct kz_label_policy *p);
+
+/*
+ * Identities have one namespace: 0 when no input identity of `config` (the
+ * built-in configuration when NULL) is named `user`, else 2 after printing
+ * that the name is taken (user.c).
+ */
+int kz__cli_name_free(const char *cmd, const char *config, const char *user);
+
 #endif

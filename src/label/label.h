@@ -153,6 +153,9 @@ int kz_label_policy_add_tetragraph(struct kz_label_policy *p, const char *code,
  * Build the policy from the configuration's `labels:` section: configured
  * level names first (canonical), the US names as aliases, and the
  * configured tetragraphs (the built-in FVEY and NATO when none are given).
+ * Each policy built gets an id of its own (never 0, the default policy's),
+ * so kz_label_format() and kz_label_aggregate() refuse a label parsed under
+ * another policy, even one built from the same section.  Thread-safe.
  * Returns KZ_OK or KZ_ERR_CONFIG with a message in err.
  */
 int kz_label_policy_from_config(const struct kz_config_labels *c, struct kz_label_policy *p,

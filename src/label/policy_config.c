@@ -3,6 +3,7 @@
  * Configured level names come first (the first is the canonical one);
  * the US names stay accepted as aliases so every policy reads US banners.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,12 +54,28 @@ static int add_tetragraphs(struct kz_label_policy *p, const struct kz_config_lab
     return KZ_OK;
 }
 
+/*
+ * A new policy id, never 0 (the default policy's).  Process-wide by nature:
+ * ids distinguish every policy built in the process; atomic because the CLI
+ * and tests may build policies from several threads.
+ */
+static uint16_t next_id(void)
+{
+    static atomic_uint counter;
+    unsigned id;
+
+    do
+        id = atomic_fetch_add(&counter, 1u) + 1u;
+    while ((uint16_t)id == 0);
+    return (uint16_t)id;
+}
+
 int kz_label_policy_from_config(const struct kz_config_labels *c, struct kz_label_policy *p,
                                 char *err, size_t errlen)
 {
     char why[200] = "";
 
-    kz_label_policy_init(p, 0, c->policy);
+    kz_label_policy_init(p, next_id(), c->policy);
     if (add_levels(p, c, why, sizeof(why)) || add_tetragraphs(p, c, why, sizeof(why))) {
         snprintf(err, errlen, "labels: %s", why);
         return KZ_ERR_CONFIG;

@@ -63,7 +63,7 @@ int kz__server_alliance_load(struct kz_server *srv)
 
     if (!path)
         return KZ_OK;
-    if ((rc = kz_alliance_load(path, &a, &d)) != KZ_OK) {
+    if ((rc = kz_alliance_load(path, &srv->policy, &a, &d)) != KZ_OK) {
         log_problems(KZ_LOG_ERROR, &d);
         kz_log(KZ_LOG_ERROR, "alliance: model refused", "file=%s problems=%u", path, d.count);
     } else {
@@ -221,7 +221,8 @@ static void reload_work(uv_work_t *w)
         r->alliance_path = kz_xstrdup(alliance);
     }
     r->alliance_tried = true;
-    r->alliance_rc = kz_alliance_load(r->alliance_path, &r->a, &r->d);
+    /* The policy is fixed for the server's life (labels: needs a restart). */
+    r->alliance_rc = kz_alliance_load(r->alliance_path, &r->srv->policy, &r->a, &r->d);
 }
 
 static void reload_free(struct reload *r)

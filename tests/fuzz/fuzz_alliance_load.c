@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct kz_alliance_diag d = KZ_ALLIANCE_DIAG_INIT;
     struct kz_alliance *a = NULL;
 
-    if (kz_alliance_load_mem("fuzz.yaml", (const char *)data, size, &a, &d) == KZ_OK) {
+    if (kz_alliance_load_mem("fuzz.yaml", (const char *)data, size, NULL, &a, &d) == KZ_OK) {
         if (!a) {
             fprintf(stderr, "fuzz_alliance_load: KZ_OK without a model\n");
             abort();

@@ -69,7 +69,7 @@ static struct kz_alliance *load(const char *rel)
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s", getenv("KZ_TEST_DATA") ? getenv("KZ_TEST_DATA") : "tests",
              rel);
-    if (kz_alliance_load(path, &a, &d) != KZ_OK)
+    if (kz_alliance_load(path, NULL, &a, &d) != KZ_OK)
         fail_msg("%s: %s", path, d.text.buf);
     kz_alliance_diag_release(&d);
     return a;

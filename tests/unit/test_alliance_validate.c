@@ -48,7 +48,7 @@ static void expect_bad(const char *name, const char *words)
     struct kz_alliance *a = (void *)1;
     char *path = data_path(name), want[4200];
 
-    assert_int_not_equal(kz_alliance_load(path, &a, &d), KZ_OK);
+    assert_int_not_equal(kz_alliance_load(path, NULL, &a, &d), KZ_OK);
     assert_null(a);
     snprintf(want, sizeof(want), "%s:%d: ", path, bad_line(path));
     if (!d.text.buf || !strstr(d.text.buf, want) || !strstr(d.text.buf, words))
@@ -93,7 +93,7 @@ static void test_missing_file(void **state)
     struct kz_alliance_diag d = KZ_ALLIANCE_DIAG_INIT;
     struct kz_alliance *a;
     (void)state;
-    assert_int_equal(kz_alliance_load("/nonexistent/x.yaml", &a, &d), KZ_ERR_IO);
+    assert_int_equal(kz_alliance_load("/nonexistent/x.yaml", NULL, &a, &d), KZ_ERR_IO);
     assert_non_null(strstr(d.text.buf, "/nonexistent/x.yaml: cannot open"));
     kz_alliance_diag_release(&d);
 }
@@ -103,7 +103,7 @@ static struct kz_alliance *good(void)
     struct kz_alliance_diag d = KZ_ALLIANCE_DIAG_INIT;
     struct kz_alliance *a = NULL;
     char *path = data_path("good.yaml");
-    if (kz_alliance_load(path, &a, &d) != KZ_OK)
+    if (kz_alliance_load(path, NULL, &a, &d) != KZ_OK)
         fail_msg("good.yaml: %s", d.text.buf);
     kz_alliance_diag_release(&d);
     free(path);
@@ -230,7 +230,7 @@ static void test_shipped_file(void **state)
     (void)state;
     snprintf(path, sizeof(path), "%s/../config/alliance/us-japan.yaml",
              getenv("KZ_TEST_DATA") ? getenv("KZ_TEST_DATA") : "tests");
-    if (kz_alliance_load(path, &a, &d) != KZ_OK)
+    if (kz_alliance_load(path, NULL, &a, &d) != KZ_OK)
         fail_msg("%s", d.text.buf);
     /* USFJ: management HQ until 2025-03-30, then JFHQ phase 1. */
     const struct kz_command *usfj = kz_alliance_command(a, "USFJ");
