@@ -133,7 +133,8 @@ static int issue(struct copts *o, struct kz_userdb *db, char *err, size_t errlen
     int rc;
 
     o->ido.id.user = (char *)o->user;
-    if ((rc = kz__cli_idopts_check("cert issue", &o->ido)) != 0)
+    if ((rc = kz__cli_idopts_check("cert issue", &o->ido)) != 0 ||
+        (rc = kz__cli_name_free("cert issue", o->config, &o->ido.id)) != 0)
         return rc;
     if ((rc = kz_cert_issue(o->dir, o->user, o->days, o->pass, &serial, &not_after, err, errlen)) !=
         KZ_OK)

@@ -73,9 +73,9 @@ int kz__cli_policy(const char *cmd, const char *config, struct kz_label_policy *
 
 /*
  * Identities have one namespace: 0 when no input identity of `config` (the
- * built-in configuration when NULL) is named `user`, else 2 after printing
- * that the name is taken (user.c).
+ * built-in configuration when NULL) has the name id->user, else 2 after
+ * printing which input holds it (user.c).
  */
-int kz__cli_name_free(const char *cmd, const char *config, const char *user);
+int kz__cli_name_free(const char *cmd, const char *config, const struct kz_identity *id);
 
 #endif

@@ -23,7 +23,10 @@ static void usage(FILE *out)
                  "       kizuna user passwd USER [--password P | --password-stdin]\n"
                  "\n"
                  "common: --data DIR      data directory (default ./data)\n"
-                 "        -c, --config FILE  configuration whose store.path names the database\n"
+                 "        -c, --config FILE  the server's configuration: its store.path names the\n"
+                 "                           database, and add refuses a USER that one of its\n"
+                 "                           inputs has as identity (default: the built-in\n"
+                 "                           configuration, identities local and web)\n"
                  "Clearance: UNCLASSIFIED, CONFIDENTIAL, SECRET or \"TOP SECRET\".  --groups sets\n"
                  "both IN (receive) and OUT (send) groups.  A running server sees changes\n"
                  "within two seconds.  Passwords are stored as Argon2id hashes.\n");
@@ -114,6 +117,31 @@ int kz__cli_db_path(const char *cmd, const char *config, const char *data, char 
         rc = 0;
     else
         fprintf(stderr, "kizuna %s: the database path is too long\n", cmd);
+    kz_config_free(cfg);
+    return rc;
+}
+
+int kz__cli_name_free(const char *cmd, const char *config, const struct kz_identity *id)
+{
+    struct kz_config *cfg = NULL;
+    char err[1024];
+    int rc = 0;
+
+    if (config ? kz_config_load(config, &cfg, err, sizeof(err)) != KZ_OK
+               : !(cfg = kz_config_default(err, sizeof(err)))) {
+        fprintf(stderr, "kizuna %s: %s\n", cmd, err);
+        return 2;
+    }
+    for (unsigned i = 0; i < cfg->inputs_count && rc == 0; i++) {
+        const struct kz_input_conf *in = &cfg->inputs[i];
+        if (in->identity && in->identity->user && strcmp(in->identity->user, id->user) == 0) {
+            fprintf(stderr,
+                    "kizuna %s: '%s' is the identity of input '%s' in %s; configuration "
+                    "identities and users share one namespace, choose another name\n",
+                    cmd, id->user, in->name, config ? config : "the built-in configuration");
+            rc = 2;
+        }
+    }
     kz_config_free(cfg);
     return rc;
 }
@@ -244,7 +272,8 @@ static int run(const char *sub, const char *user, struct uopts *o, struct kz_use
     const char *password = pw ? pw : o->password;
     if (strcmp(sub, "add") == 0) {
         o->ido.id.user = (char *)user;
-        if ((rc = kz__cli_idopts_check("user add", &o->ido)) != 0)
+        if ((rc = kz__cli_idopts_check("user add", &o->ido)) != 0 ||
+            (rc = kz__cli_name_free("user add", o->config, &o->ido.id)) != 0)
             goto out;
         rc = kz_userdb_put(db, &o->ido.id, password, err, sizeof(err));
     } else if (strcmp(sub, "del") == 0) {

@@ -1,12 +1,14 @@
 /*
- * inputs.c - the server's inputs: build each from its configuration, bind
- * its listener with the accept callback its protocol needs, and write the
- * ports file once every input listens.
+ * inputs.c - the server's inputs: build each from its configuration, check
+ * that no input identity is also a user of the users table, bind each
+ * listener with the accept callback its protocol needs, and write the ports
+ * file once every input listens.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "server/server.h"
 
 int kz__server_inputs_init(struct kz_server *srv)
@@ -57,8 +59,45 @@ static bool is_http(enum kz_input_protocol p)
     return p == KZ_PROTO_HTTP || p == KZ_PROTO_HTTPS || p == KZ_PROTO_ENROLL;
 }
 
+/*
+ * Identities have one namespace: a configuration identity named like a user
+ * of the users table (a certificate or login) would let one borrow the
+ * other's tracks and name, so the configuration is refused.
+ */
+int kz__server_identities_check(const char *db_path, const struct kz_config *cfg, char *err,
+                                size_t errlen)
+{
+    struct kz_users *users = NULL;
+    char why[512];
+    int rc = KZ_OK;
+
+    if (kz_users_load(db_path, &users, why, sizeof(why)) != KZ_OK) {
+        snprintf(err, errlen, "cannot read the users table: %s", why);
+        return KZ_ERR_IO;
+    }
+    for (unsigned i = 0; i < cfg->inputs_count && rc == KZ_OK; i++) {
+        const struct kz_identity *id = cfg->inputs[i].identity;
+        if (id && id->user && kz_users_find(users, id->user)) {
+            snprintf(err, errlen,
+                     "input '%s': identity user '%s' is also a user in the users table "
+                     "(kizuna user list); configuration identities and users share one "
+                     "namespace: rename the identity or delete the user",
+                     cfg->inputs[i].name, id->user);
+            rc = KZ_ERR_CONFIG;
+        }
+    }
+    kz_users_unref(users);
+    return rc;
+}
+
 int kz__server_inputs_start(struct kz_server *srv)
 {
+    char err[768];
+
+    if (kz__server_identities_check(srv->db_path, srv->cfg, err, sizeof(err)) != KZ_OK) {
+        kz_log(KZ_LOG_ERROR, "bad configuration", "error=\"%s\"", err);
+        return KZ_ERR_CONFIG;
+    }
     for (unsigned i = 0; i < srv->n_inputs; i++) {
         struct kz_input *in = &srv->inputs[i];
         bool http = is_http(in->conf->protocol);

@@ -211,8 +211,11 @@ static void reload_work(uv_work_t *w)
     const char *alliance;
 
     if (r->config_path &&
-        kz_config_load(r->config_path, &r->cfg, r->cfg_err, sizeof(r->cfg_err)) != KZ_OK)
+        (kz_config_load(r->config_path, &r->cfg, r->cfg_err, sizeof(r->cfg_err)) != KZ_OK ||
+         kz__server_identities_check(r->srv->db_path, r->cfg, r->cfg_err, sizeof(r->cfg_err)))) {
+        kz_config_free(r->cfg);
         r->cfg = NULL;
+    }
     alliance = r->cfg ? r->cfg->alliance : r->alliance_path;
     if (!alliance)
         return;

@@ -98,6 +98,9 @@ void kz_server_reload(struct kz_server *srv);
 
 /* inputs.c: build the inputs from srv->cfg, bind them, write the ports file. */
 int kz__server_inputs_init(struct kz_server *srv);
+/* Refuse (KZ_ERR_CONFIG, or KZ_ERR_IO) a cfg whose input identity is a user of db_path. */
+int kz__server_identities_check(const char *db_path, const struct kz_config *cfg, char *err,
+                                size_t errlen);
 int kz__server_inputs_start(struct kz_server *srv);
 void kz__server_inputs_stop(struct kz_server *srv);
 
