@@ -5,7 +5,8 @@
 #
 #   scripts/fresh-debian.sh /var/tmp/kizuna-fresh
 #
-# The host's apt sources are reused; extra CA certificates of the host (a
+# The host's apt sources are reused (debootstrap takes its mirror from them,
+# deb.debian.org only when they name none); extra CA certificates of the host (a
 # proxy's, in /usr/local/share/ca-certificates) are copied so npm can reach
 # its registry from inside.
 set -eu
@@ -14,8 +15,36 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "fresh-debian.sh: run as root" >&2; exit 1; }
 command -v debootstrap >/dev/null || apt-get install -y --no-install-recommends debootstrap
 
+# The Debian mirror of the host's apt sources: the URI serving the bookworm
+# suite in /etc/apt/sources.list.d/*.sources (deb822) or /etc/apt/sources.list
+# ("deb [options] URI SUITE ..."), else the first that is not a security
+# archive; deb.debian.org only when the host names none.
+host_mirror() {
+    for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        awk 'function flush() { if (uri != "" && deb) {
+                 if (main && best == "") best = uri; if (any == "" && uri !~ /security/) any = uri }
+                 uri = ""; main = 0; deb = 0 }
+             /^[ \t]*$/ { flush(); next }
+             /^[ \t]*#/ { next }
+             tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
+             tolower($1) == "uris:" { uri = $2 }
+             tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == "bookworm") main = 1 }
+             END { flush(); print (best != "" ? best : any) }' "$f"
+    done
+    if [ -f /etc/apt/sources.list ]; then
+        awk '/^[ \t]*deb[ \t]/ { sub(/\[[^]]*\]/, ""); uri = $2
+                 if ($3 == "bookworm" && best == "") best = uri
+                 if (any == "" && uri !~ /security/) any = uri }
+             END { print (best != "" ? best : any) }' /etc/apt/sources.list
+    fi
+}
+mirror=$(host_mirror | sed -n '/./{p;q;}')
+mirror=${mirror:-http://deb.debian.org/debian}
+echo "fresh-debian.sh: Debian mirror $mirror"
+
 if [ ! -x "$root/bin/sh" ]; then
-    debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian
+    debootstrap --variant=minbase bookworm "$root" "$mirror"
 fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 if [ -f /etc/apt/sources.list.d/debian.sources ]; then
