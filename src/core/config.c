@@ -173,7 +173,8 @@ static const struct kz_yaml_row rows[] = {
     STRV("inputs.identity.roles", ID, roles, RL, "Roles, e.g. `viewer`."),
     STR("inputs.identity.command", ID, command, NULL, RL, "Alliance command id. Optional."),
     STR("inputs.default_label", IN, default_label, NULL, RL,
-        "Releasability label given to events that arrive without an `access` attribute."),
+        "Releasability label given to events that arrive without an `access` attribute. "
+        "Required for `tls` and `https` (devices send unlabelled events)."),
     STR("inputs.ceiling", IN, ceiling, NULL, RL, "Highest label accepted on this input."),
 };
 
