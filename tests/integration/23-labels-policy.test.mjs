@@ -1,7 +1,8 @@
 // 23-labels-policy: the configured marking policy (`labels:`) on the real
 // binary.  The configuration narrows FVEY to USA and GBR and names SECRET
 // HIMITSU; every place that parses a label follows it: CoT events, the
-// alliance model, `kizuna label check -c` and `kizuna alliance -c`.  With the
+// alliance model, readiness reports, `kizuna label check -c` and
+// `kizuna alliance -c`.  With the
 // built-in policy (FVEY = the five nations) AUS would see all of it.
 
 import assert from 'node:assert/strict';
@@ -99,6 +100,22 @@ describe('the configured marking policy', () => {
         assert.ok(gb.includes('FVEYCELL') && !gb.includes('ANZUCELL'), gb);
         const hidden = await request(server.port('web-au'), 'GET', '/api/v1/alliance/chain?unit=FVEYCELL');
         assert.equal(hidden.status, 404);
+    });
+
+    test('readiness reports parse under the policy: REL TO FVEY is hidden from AUS', async () => {
+        const post = (body) => request(server.port('web-us'), 'POST', '/api/v1/readiness',
+            { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+        let r = await post({ unit: 'FVEYCELL', p: 1, s: 1, r: 1, t: 1, label: 'SECRET//REL TO FVEY' });
+        assert.equal(r.status, 201, r.body);
+        r = await post({ unit: 'ANZUCELL', p: 2, s: 2, r: 2, t: 2, label: 'HIMITSU//REL TO ANZU' });
+        assert.equal(r.status, 201, r.body);
+        const units = async (input) => {
+            const g = await request(server.port(input), 'GET', '/api/v1/readiness');
+            assert.equal(g.status, 200, g.body);
+            return JSON.parse(g.body).reports.map((x) => x.unit).sort();
+        };
+        assert.deepEqual(await units('web-au'), ['ANZUCELL']);
+        assert.deepEqual(await units('web-gb'), ['FVEYCELL']);
     });
 
     test('kizuna label check -c uses the configured policy', async () => {
