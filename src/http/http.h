@@ -140,6 +140,8 @@ const char *kz_http_method(const struct kz_http_req *req); /* "GET" */
 const char *kz_http_path(const struct kz_http_req *req);   /* percent-decoded */
 /* The first query parameter called `name` (decoded), or NULL. */
 const char *kz_http_param(const struct kz_http_req *req, const char *name);
+/* The first query parameter whose name is not in `known` (NULL-terminated), or NULL. */
+const char *kz_http_param_unknown(const struct kz_http_req *req, const char *const *known);
 /* A {name} segment of the matched route, or NULL. */
 const char *kz_http_path_param(const struct kz_http_req *req, const char *name);
 /* A header's value (case-insensitive name), or NULL. */

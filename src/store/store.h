@@ -114,6 +114,9 @@ struct kz_store_query {
     int64_t since_us; /* recv_time >= since; 0 = no bound */
     int64_t until_us; /* recv_time < until; 0 = no bound */
     unsigned limit;   /* 1..10000; rows newest first */
+    /* Only rows older than this seq (a page's cursor: where the last one
+     * stopped); 0 = from the newest. */
+    uint64_t before_seq;
 };
 
 struct kz_store_row {
