@@ -27,7 +27,7 @@
  *   tracks(uid PRIMARY KEY, seq, type, stale, label, origin_input,
  *          origin_user, xml)
  *   readiness(id PRIMARY KEY, unit, time, recv_time, p, s, r, t, overall,
- *          override_reason, remarks, label, originator, reporter)
+ *          override_reason, remarks, label, originator, reporter, groups_out)
  *   audit(id PRIMARY KEY, time, actor, action, object, detail, prev_hash, hash)
  *   users(user PRIMARY KEY, nation, clearance, groups_in, groups_out, roles,
  *          command, password_hash, created, updated)
@@ -153,6 +153,9 @@ struct kz_store_readiness {
     const char *override_reason, *remarks;
     const char *label, *originator;
     const char *reporter;
+    /* The reporter's OUT groups, as the readiness layer encodes them; NULL:
+     * none recorded (a row from before migration 5). */
+    const char *groups;
 };
 
 /*
