@@ -9,7 +9,7 @@
  *   GET  /healthz                          any    200 "ok"
  *   GET  /metrics                          api    Prometheus text
  *   GET  /api/v1/tracks                    api    GeoJSON FeatureCollection of current state
- *   GET  /api/v1/events?uid=&type=&since=&until=&limit=   api   JSON from the log
+ *   GET  /api/v1/events?uid=&type=&since=&until=&limit=&cursor=   api   JSON from the log
  *   POST /api/v1/events                    api    CoT XML body; 201 only after commit
  *   GET  /api/v1/stream                    api    Server-Sent Events, one per CoT event
  *   GET  /api/v1/alliance/show?at=         api    the alliance model (docs/alliance.md)
