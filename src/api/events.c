@@ -1,10 +1,12 @@
 /*
  * events.c - GET /api/v1/events (the log, newest first, filtered for the
- * caller after the limit) and POST /api/v1/events (a CoT XML body, answered
- * 201 {"uid","seq"} only after the router's store committed it).
+ * caller before the limit, in pages linked by a cursor) and POST
+ * /api/v1/events (a CoT XML body, answered 201 {"uid","seq"} only after the
+ * router's store committed it).
  *
  * GET parameters: since/until ISO 8601 UTC on receive time, type may end in
- * '*' (prefix), uid, limit 1..10000 (default 100; anything else is 400).
+ * '*' (prefix), uid, limit 1..10000 (default 100), cursor (the `next` of an
+ * earlier page); a malformed value or any other parameter is 400.
  * POST answers 400 for a body that does not decode or is refused ("<reject
  * reason>: <detail>"), 503 + Retry-After when the store is behind or the
  * state is full, 500 when the store failed.
@@ -21,9 +23,23 @@
 
 /* ---- GET /api/v1/events ------------------------------------------------------- */
 
+/*
+ * A page is read in batches of max(limit, SCAN_BATCH_MIN) rows and filtered
+ * for the caller until it holds `limit` visible events or the log is
+ * exhausted; at most SCAN_BATCHES batches per request bound the work, and
+ * a page cut short by that still carries a cursor, so the client goes on.
+ */
+#define SCAN_BATCH_MIN 100
+#define SCAN_BATCHES 10
+
 struct query {
     struct kz_api *api;
     struct kz_http_req *req;
+    struct kz_store_query sq; /* the next batch; its strings point into the request */
+    unsigned want;            /* the page size (limit) */
+    unsigned found;           /* visible events in the page so far */
+    unsigned batches;
+    struct kz_sbuf page; /* {"events":[ and the Features so far */
 };
 
 /* Rebuild the event from a stored row; false when it no longer decodes. */
@@ -51,40 +67,66 @@ static bool row_event(struct kz_api *api, const struct kz_store_row *row, struct
     return true;
 }
 
-static void answer_rows(struct query *q, const struct kz_store_row *rows, size_t n)
+/* Add the rows the caller may see to the page; true once it is full (*last: the last added). */
+static bool take_rows(struct query *q, const struct kz_store_row *rows, size_t n, uint64_t *last)
 {
-    struct kz_sbuf sb = KZ_SBUF_INIT;
     struct kz_event ev;
-    unsigned count = 0;
+    bool full = false;
 
     kz_event_init(&ev);
-    kz_sbuf_adds(&sb, "{\"events\":[");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !full; i++) {
         if (row_event(q->api, &rows[i], &ev) &&
             kz_router_visible(q->api->router, &ev, kz_api_view(q->req), KZ_EXIT_REST_EVENTS)) {
-            if (count++)
-                kz_sbuf_add(&sb, ",", 1);
-            kz_cot_encode_json(&ev, &sb);
+            if (q->found++)
+                kz_sbuf_add(&q->page, ",", 1);
+            kz_cot_encode_json(&ev, &q->page);
+            *last = rows[i].seq;
+            full = q->found == q->want;
         }
         kz_event_clear(&ev);
     }
-    kz_sbuf_adds(&sb, "]}\n");
-    kz_http_respond(q->req, 200, "application/json", NULL, sb.buf, sb.len);
-    kz_sbuf_release(&sb);
+    return full;
+}
+
+/*
+ * The one place the answer is written: {"events":[...],"next":C} where C
+ * is the cursor for the next page (the seq to continue below, as a
+ * string), or null when the log below this page is exhausted.
+ */
+static void answer_page(struct query *q, uint64_t next)
+{
+    if (next)
+        kz_sbuf_addf(&q->page, "],\"next\":\"%llu\"}\n", (unsigned long long)next);
+    else
+        kz_sbuf_adds(&q->page, "],\"next\":null}\n");
+    kz_http_respond(q->req, 200, "application/json", NULL, q->page.buf, q->page.len);
 }
 
 static void events_done(void *ud, int status, const struct kz_store_row *rows, size_t n)
 {
     struct query *q = ud;
-    struct kz_http_req *req = q->req;
+    uint64_t last = 0;
 
-    if (kz_http_gone(req))
-        ;
-    else if (status != KZ_OK)
-        kz_http_error(req, 500, "store query failed: %s", kz_strerror(status));
-    else
-        answer_rows(q, rows, n);
-    kz_http_release(req);
+    if (kz_http_gone(q->req))
+        goto out;
+    if (status != KZ_OK) {
+        kz_http_error(q->req, 500, "store query failed: %s", kz_strerror(status));
+        goto out;
+    }
+    if (take_rows(q, rows, n, &last))
+        answer_page(q, last); /* full: go on below the last event shown */
+    else if (n < q->sq.limit)
+        answer_page(q, 0); /* nothing older matches */
+    else if (++q->batches == SCAN_BATCHES)
+        answer_page(q, rows[n - 1].seq); /* the budget is spent: go on below the last row read */
+    else {
+        q->sq.before_seq = rows[n - 1].seq;
+        kz_store_query(q->api->store, &q->sq, events_done, q);
+        return;
+    }
+out:
+    kz_sbuf_release(&q->page);
+    kz_http_release(q->req);
 }
 
 static void get_events(struct kz_http_req *req, void *app)
@@ -105,10 +147,11 @@ static void get_events(struct kz_http_req *req, void *app)
         return;
     }
     q = kz_http_alloc(req, sizeof(*q));
-    q->api = api;
-    q->req = req;
+    *q = (struct query){.api = api, .req = req, .sq = sq, .want = sq.limit, .page = KZ_SBUF_INIT};
+    q->sq.limit = sq.limit < SCAN_BATCH_MIN ? SCAN_BATCH_MIN : sq.limit;
+    kz_sbuf_adds(&q->page, "{\"events\":[");
     kz_http_hold(req);
-    kz_store_query(api->store, &sq, events_done, q);
+    kz_store_query(api->store, &q->sq, events_done, q);
 }
 
 /* ---- POST /api/v1/events ------------------------------------------------------ */
@@ -275,14 +318,39 @@ static int nonempty_param(const struct kz_http_req *req, const char *name, const
     return KZ_OK;
 }
 
+/* A `next` from an earlier page: the seq to continue below, 1..INT64_MAX in decimal. */
+static int parse_cursor(const struct kz_http_req *req, uint64_t *out, char *errbuf, size_t errlen)
+{
+    const char *s = kz_http_param(req, "cursor");
+    size_t len = s ? strlen(s) : 0;
+
+    *out = 0;
+    if (!s)
+        return KZ_OK;
+    if (len > 0 && len <= 19 && s[0] != '0' && strspn(s, "0123456789") == len)
+        *out = strtoull(s, NULL, 10);
+    if (*out == 0 || *out > INT64_MAX) {
+        snprintf(errbuf, errlen, "cursor: expected the 'next' of an earlier page");
+        return KZ_ERR_INVAL;
+    }
+    return KZ_OK;
+}
+
 int kz__api_events_query(const struct kz_http_req *req, struct kz_store_query *q, char *errbuf,
                          size_t errlen)
 {
+    static const char *const known[] = {"uid", "type", "since", "until", "limit", "cursor", NULL};
     const char *limit = kz_http_param(req, "limit");
+    const char *unknown = kz_http_param_unknown(req, known);
 
     memset(q, 0, sizeof(*q));
     q->limit = EVENTS_LIMIT_DEFAULT;
-    if (nonempty_param(req, "uid", &q->uid, errbuf, errlen) != KZ_OK ||
+    if (unknown) {
+        snprintf(errbuf, errlen, "unknown parameter '%.64s'", unknown);
+        return KZ_ERR_INVAL;
+    }
+    if (parse_cursor(req, &q->before_seq, errbuf, errlen) != KZ_OK ||
+        nonempty_param(req, "uid", &q->uid, errbuf, errlen) != KZ_OK ||
         nonempty_param(req, "type", &q->type, errbuf, errlen) != KZ_OK ||
         parse_time_param(req, "since", &q->since_us, errbuf, errlen) != KZ_OK ||
         parse_time_param(req, "until", &q->until_us, errbuf, errlen) != KZ_OK)

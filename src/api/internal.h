@@ -28,9 +28,9 @@ struct kz_cot_decoder *kz__api_decoder(struct kz_api *api);
 void kz__api_respond_json(struct kz_http_req *req, int status, json_t *o);
 
 /*
- * Parse the GET /api/v1/events parameters (uid, type, since, until, limit)
- * into `q` (strings point into the request).  Unknown parameters are
- * ignored.  Returns KZ_OK or KZ_ERR_INVAL with a message for the client.
+ * Parse the GET /api/v1/events parameters (uid, type, since, until, limit,
+ * cursor) into `q` (strings point into the request).  Any other parameter
+ * is refused.  Returns KZ_OK or KZ_ERR_INVAL with a message for the client.
  */
 int kz__api_events_query(const struct kz_http_req *req, struct kz_store_query *q, char *errbuf,
                          size_t errlen);

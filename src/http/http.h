@@ -9,7 +9,7 @@
  *   GET  /healthz                          any    200 "ok"
  *   GET  /metrics                          api    Prometheus text
  *   GET  /api/v1/tracks                    api    GeoJSON FeatureCollection of current state
- *   GET  /api/v1/events?uid=&type=&since=&until=&limit=   api   JSON from the log
+ *   GET  /api/v1/events?uid=&type=&since=&until=&limit=&cursor=   api   JSON from the log
  *   POST /api/v1/events                    api    CoT XML body; 201 only after commit
  *   GET  /api/v1/stream                    api    Server-Sent Events, one per CoT event
  *   GET  /api/v1/alliance/show?at=         api    the alliance model (docs/alliance.md)
@@ -140,6 +140,8 @@ const char *kz_http_method(const struct kz_http_req *req); /* "GET" */
 const char *kz_http_path(const struct kz_http_req *req);   /* percent-decoded */
 /* The first query parameter called `name` (decoded), or NULL. */
 const char *kz_http_param(const struct kz_http_req *req, const char *name);
+/* The first query parameter whose name is not in `known` (NULL-terminated), or NULL. */
+const char *kz_http_param_unknown(const struct kz_http_req *req, const char *const *known);
 /* A {name} segment of the matched route, or NULL. */
 const char *kz_http_path_param(const struct kz_http_req *req, const char *name);
 /* A header's value (case-insensitive name), or NULL. */

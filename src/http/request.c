@@ -183,6 +183,19 @@ const char *kz_http_param(const struct kz_http_req *req, const char *name)
     return kz__http_param(&req->target, name);
 }
 
+const char *kz_http_param_unknown(const struct kz_http_req *req, const char *const *known)
+{
+    for (unsigned i = 0; i < req->target.n_params; i++) {
+        const char *name = req->target.params[i].name;
+        const char *const *k = known;
+        while (*k && strcmp(*k, name) != 0)
+            k++;
+        if (!*k)
+            return name;
+    }
+    return NULL;
+}
+
 const char *kz_http_path_param(const struct kz_http_req *req, const char *name)
 {
     for (unsigned i = 0; i < req->n_path_params; i++) {

@@ -1,4 +1,7 @@
-/* book.c - readiness reports: parsing, history per unit, latest, roll-up. */
+/*
+ * book.c - readiness reports: parsing, history per unit, latest, roll-up,
+ * each answer filtered for its caller (groups, label, hidden units).
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +25,7 @@ void kz_readiness_clear(struct kz_readiness *r)
     free(r->remarks);
     free(r->banner);
     free(r->reporter);
+    kz_strv_free(r->groups, r->n_groups);
     memset(r, 0, sizeof(*r));
 }
 
@@ -222,18 +226,42 @@ json_t *kz_readiness_json(const struct kz_readiness *r, int64_t now_us, int64_t 
     return o;
 }
 
-/* The newest report of h that `who` may see, or NULL. */
-static const struct kz_readiness *latest_visible(const struct unit_hist *h,
-                                                 const struct kz_release_subject *who)
+/* ---- who may see what ------------------------------------------------------- */
+
+static bool unit_visible(const struct kz_readiness_viewer *v, const char *unit)
 {
+    return !v->unit_visible || v->unit_visible(v->ud, unit);
+}
+
+/* The group rule: one of the reporter's OUT groups is one of the caller's IN groups. */
+static bool groups_meet(const struct kz_readiness *r, const struct kz_readiness_viewer *v)
+{
+    for (unsigned i = 0; i < r->n_groups; i++)
+        for (unsigned j = 0; j < v->n_in; j++)
+            if (strcmp(r->groups[i], v->in[j]) == 0)
+                return true;
+    return false;
+}
+
+static bool visible(const struct kz_readiness *r, const struct kz_readiness_viewer *v)
+{
+    return groups_meet(r, v) && kz_may_release(&r->label, v->who, NULL);
+}
+
+/* The newest report of h that `v` may see, or NULL. */
+static const struct kz_readiness *latest_visible(const struct unit_hist *h,
+                                                 const struct kz_readiness_viewer *v)
+{
+    if (!unit_visible(v, h->unit))
+        return NULL;
     for (unsigned j = h->n; j-- > 0;)
-        if (kz_may_release(&h->v[j].label, who, NULL))
+        if (visible(&h->v[j], v))
             return &h->v[j];
     return NULL;
 }
 
 json_t *kz_readiness_latest(const struct kz_readiness_book *b, const char *unit,
-                            const struct kz_release_subject *who, int64_t now_us, int64_t stale_us)
+                            const struct kz_readiness_viewer *v, int64_t now_us, int64_t stale_us)
 {
     json_t *o = json_object(), *arr = json_array();
 
@@ -241,7 +269,7 @@ json_t *kz_readiness_latest(const struct kz_readiness_book *b, const char *unit,
         const struct kz_readiness *r;
         if (unit && strcmp(unit, b->units[i].unit) != 0)
             continue;
-        if ((r = latest_visible(&b->units[i], who)) != NULL)
+        if ((r = latest_visible(&b->units[i], v)) != NULL)
             json_array_append_new(arr, kz_readiness_json(r, now_us, stale_us));
     }
     json_object_set_new(o, "reports", arr);
@@ -249,13 +277,13 @@ json_t *kz_readiness_latest(const struct kz_readiness_book *b, const char *unit,
 }
 
 json_t *kz_readiness_history(const struct kz_readiness_book *b, const char *unit,
-                             const struct kz_release_subject *who, int64_t now_us, int64_t stale_us)
+                             const struct kz_readiness_viewer *v, int64_t now_us, int64_t stale_us)
 {
-    const struct unit_hist *h = find(b, unit);
+    const struct unit_hist *h = unit_visible(v, unit) ? find(b, unit) : NULL;
     json_t *o = json_object(), *arr = json_array();
 
     for (unsigned j = 0; h && j < h->n; j++)
-        if (kz_may_release(&h->v[j].label, who, NULL))
+        if (visible(&h->v[j], v))
             json_array_append_new(arr, kz_readiness_json(&h->v[j], now_us, stale_us));
     json_object_set_new(o, "unit", json_string(unit));
     json_object_set_new(o, "history", arr);
@@ -268,8 +296,10 @@ json_t *kz_readiness_rollup(const struct kz_readiness_book *b,
     unsigned count[6] = {0}, units = 0, stale = 0, worst = 0;
     json_t *o = json_object(), *by = json_object(), *list = json_array();
     char key[4];
+    /* A hidden command is answered like an unknown one: nothing is under it. */
+    bool known = unit_visible(opt->who, opt->command);
 
-    for (unsigned i = 0; i < b->n; i++) {
+    for (unsigned i = 0; known && i < b->n; i++) {
         const struct kz_readiness *r = latest_visible(&b->units[i], opt->who);
         if (!r || !opt->under(opt->ud, r->unit, opt->command))
             continue;

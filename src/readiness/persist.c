@@ -2,16 +2,31 @@
  * persist.c - readiness reports to and from the store.  The store knows
  * rows, not labels: the banner goes down as text with the originator's
  * nation code beside it (a banner does not carry the originator), and both
- * are parsed again on the way back up, under the policy of the day.
+ * are parsed again on the way back up, under the policy of the day.  The
+ * reporter's OUT groups go down as a JSON array of names.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "readiness/readiness.h"
 
+/* ["a","b"] (free() it). */
+static char *groups_json(const struct kz_readiness *r)
+{
+    json_t *a = json_array();
+    char *s;
+
+    for (unsigned i = 0; i < r->n_groups; i++)
+        json_array_append_new(a, json_string(r->groups[i]));
+    s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s ? s : kz_xstrdup("[]");
+}
+
 void kz_readiness_save(struct kz_store *st, const struct kz_readiness *r, kz_store_ack_cb cb,
                        void *ud)
 {
+    char *groups = groups_json(r);
     struct kz_store_readiness row = {
         .unit = r->unit,
         .time_us = r->time_us,
@@ -26,9 +41,11 @@ void kz_readiness_save(struct kz_store *st, const struct kz_readiness *r, kz_sto
         .label = r->banner,
         .originator = kz_nation_code(r->label.originator),
         .reporter = r->reporter,
+        .groups = groups,
     };
 
     kz_store_readiness_append(st, &row, cb, ud);
+    free(groups);
 }
 
 struct load {
@@ -62,6 +79,22 @@ static bool relabel(const struct kz_label_policy *p, const struct kz_store_readi
     return true;
 }
 
+/* The stored groups; none (nobody sees the report) when absent or not a list of names. */
+static void groups_of(const char *stored, struct kz_readiness *r)
+{
+    json_t *a = stored ? json_loads(stored, 0, NULL) : NULL;
+    size_t i;
+    json_t *v;
+
+    r->groups = kz_xcalloc(json_array_size(a) + 1, sizeof(char *));
+    json_array_foreach(a, i, v)
+    {
+        if (json_is_string(v))
+            r->groups[r->n_groups++] = kz_xstrdup(json_string_value(v));
+    }
+    json_decref(a);
+}
+
 static void on_row(void *ud, const struct kz_store_readiness *row)
 {
     struct load *l = ud;
@@ -83,6 +116,7 @@ static void on_row(void *ud, const struct kz_store_readiness *row)
     r.override_reason = dup_opt(row->override_reason);
     r.remarks = dup_opt(row->remarks);
     r.reporter = dup_opt(row->reporter);
+    groups_of(row->groups, &r);
     kz_readiness_book_add(l->book, &r);
     l->loaded++;
 }

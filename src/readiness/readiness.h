@@ -9,9 +9,12 @@
  * The book keeps every report per unit (history) in memory on the loop
  * thread; the store keeps every acknowledged one (persist.c), and the book
  * is rebuilt from it at startup.  Every function that returns reports takes
- * the caller's release subject and leaves out what kz_may_release()
- * refuses; nothing says how many were left out, so a roll-up does not
- * reveal hidden units either.
+ * the caller (struct kz_readiness_viewer) and leaves out what it may not
+ * see, by the rules CoT events follow: the group rule (the reporter's OUT
+ * groups meet the caller's IN groups) and the release rule on the label;
+ * and reports about a unit hidden from the caller (an alliance command
+ * whose own label it may not see) are never served.  Nothing says how many
+ * were left out, so a roll-up does not reveal hidden units either.
  *
  * Ownership: kz_readiness_book_add() takes over the report's strings.
  * JSON results are new references the caller owns.
@@ -39,6 +42,8 @@ struct kz_readiness {
     char *banner; /* canonical label */
     struct kz_label label;
     char *reporter; /* user */
+    char **groups;  /* the reporter's OUT groups (who may see it, as for CoT) */
+    unsigned n_groups;
 };
 
 void kz_readiness_clear(struct kz_readiness *r);
@@ -63,14 +68,29 @@ void kz_readiness_book_add(struct kz_readiness_book *b, struct kz_readiness *r);
 /* Report as JSON; "stale" when older than stale_us at now_us. */
 json_t *kz_readiness_json(const struct kz_readiness *r, int64_t now_us, int64_t stale_us);
 
+/*
+ * Who asks.  A report is visible when one of its groups is one of `in` and
+ * kz_may_release() gives its label to `who`, and its unit is visible.
+ * Borrowed for the call.
+ */
+struct kz_readiness_viewer {
+    const struct kz_release_subject *who;
+    char *const *in; /* the caller's IN groups */
+    unsigned n_in;
+    /* False for a unit the caller may not know of: its reports are left out,
+     * and a roll-up under it counts nothing (as for an unknown command).
+     * NULL: every unit is visible. */
+    bool (*unit_visible)(void *ud, const char *unit);
+    void *ud;
+};
+
 /* {"reports": [latest visible report per unit]}; unit may be NULL (all). */
 json_t *kz_readiness_latest(const struct kz_readiness_book *b, const char *unit,
-                            const struct kz_release_subject *who, int64_t now_us, int64_t stale_us);
+                            const struct kz_readiness_viewer *v, int64_t now_us, int64_t stale_us);
 
 /* {"unit", "history": [every visible report, oldest first]}. */
 json_t *kz_readiness_history(const struct kz_readiness_book *b, const char *unit,
-                             const struct kz_release_subject *who, int64_t now_us,
-                             int64_t stale_us);
+                             const struct kz_readiness_viewer *v, int64_t now_us, int64_t stale_us);
 
 /* What a roll-up covers and for whom.  Borrowed for the call. */
 struct kz_readiness_rollup_opts {
@@ -78,7 +98,7 @@ struct kz_readiness_rollup_opts {
     /* True when `unit` is under `command`; called with `ud`. */
     bool (*under)(void *ud, const char *unit, const char *command);
     void *ud;
-    const struct kz_release_subject *who; /* only reports released to who count */
+    const struct kz_readiness_viewer *who; /* only reports visible to who count */
     int64_t now_us;
     int64_t stale_us; /* reports older than this at now_us count as stale */
 };
@@ -105,7 +125,8 @@ void kz_readiness_save(struct kz_store *st, const struct kz_readiness *r, kz_sto
 /*
  * Startup: add every stored report to `b` (history included), the labels
  * parsed again under `policy`.  A stored label the policy no longer parses
- * is left out with a warning (it cannot be released safely).  Sets *loaded
+ * is left out with a warning (it cannot be released safely).  A report
+ * stored before groups were recorded has none, so nobody sees it.  Sets *loaded
  * and *skipped (may be NULL).  Returns KZ_OK or KZ_ERR_DB.
  */
 int kz_readiness_book_load(struct kz_readiness_book *b, struct kz_store *st,

@@ -85,6 +85,9 @@ static const char *const migrations[] = {
     " originator TEXT NOT NULL,"
     " reporter TEXT);"
     "CREATE INDEX readiness_unit ON readiness(unit, time);",
+    /* 5: the reporter's OUT groups per readiness report (the group rule, as
+     * for CoT); older rows have none and are shown to nobody. */
+    "ALTER TABLE readiness ADD COLUMN groups_out TEXT;",
 };
 
 static int user_version(struct kz__db *db, int64_t *out)

@@ -27,7 +27,7 @@
  *   tracks(uid PRIMARY KEY, seq, type, stale, label, origin_input,
  *          origin_user, xml)
  *   readiness(id PRIMARY KEY, unit, time, recv_time, p, s, r, t, overall,
- *          override_reason, remarks, label, originator, reporter)
+ *          override_reason, remarks, label, originator, reporter, groups_out)
  *   audit(id PRIMARY KEY, time, actor, action, object, detail, prev_hash, hash)
  *   users(user PRIMARY KEY, nation, clearance, groups_in, groups_out, roles,
  *          command, password_hash, created, updated)
@@ -114,6 +114,9 @@ struct kz_store_query {
     int64_t since_us; /* recv_time >= since; 0 = no bound */
     int64_t until_us; /* recv_time < until; 0 = no bound */
     unsigned limit;   /* 1..10000; rows newest first */
+    /* Only rows older than this seq (a page's cursor: where the last one
+     * stopped); 0 = from the newest. */
+    uint64_t before_seq;
 };
 
 struct kz_store_row {
@@ -150,6 +153,9 @@ struct kz_store_readiness {
     const char *override_reason, *remarks;
     const char *label, *originator;
     const char *reporter;
+    /* The reporter's OUT groups, as the readiness layer encodes them; NULL:
+     * none recorded (a row from before migration 5). */
+    const char *groups;
 };
 
 /*

@@ -74,15 +74,20 @@ static void check_round_trip(const struct kz_label_policy *p, const struct kz_re
     json_decref(o);
 }
 
-/* The book lists the report to its reporter's nation at TOP SECRET. */
+/* The book lists the report to its reporter's nation at TOP SECRET, in its group. */
 static void check_book(struct kz_readiness *r)
 {
-    struct kz_release_subject who = {kz_nation_index("USA", 3), KZ_LEVEL_TOP_SECRET};
+    static char *cyan[] = {"Cyan"};
+    struct kz_release_subject us = {kz_nation_index("USA", 3), KZ_LEVEL_TOP_SECRET};
+    struct kz_readiness_viewer who = {.who = &us, .in = cyan, .n_in = 1};
     struct kz_readiness_book *b = kz_readiness_book_new();
     char *unit = kz_xstrdup(r->unit);
     int64_t now = r->recv_us;
 
-    check(kz_may_release(&r->label, &who, NULL), "the reporter's nation may not see its report");
+    check(kz_may_release(&r->label, &us, NULL), "the reporter's nation may not see its report");
+    r->groups = kz_xcalloc(2, sizeof(char *));
+    r->groups[0] = kz_xstrdup("Cyan");
+    r->n_groups = 1;
     kz_readiness_book_add(b, r);
     json_t *latest = kz_readiness_latest(b, unit, &who, now, STALE_US);
     json_t *hist = kz_readiness_history(b, unit, &who, now, STALE_US);

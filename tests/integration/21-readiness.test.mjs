@@ -1,13 +1,20 @@
 // 21-readiness: readiness reports through REST and the CLI on the real
 // binary with the shipped alliance file: overall = worst, history, roll-up,
 // the stale flag, and visibility per identity (a report is national unless
-// its label releases it).
+// its label releases it).  Then, on a model with a NOFORN command, what CoT
+// obeys holds for readiness too: the input's ceiling and the group rule
+// (security review F18), also after a restart, and a command hidden from
+// the caller is answered like an unknown one and never reported on (F19).
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { httpInput, identity, makeConfig, request, runCli, SOURCE_DIR, startServer } from './lib/harness.mjs';
+import {
+    cotEvent, httpInput, identity, makeConfig, postEvent, request, runCli, SOURCE_DIR, startServer,
+} from './lib/harness.mjs';
 
 const SHIPPED = path.join(SOURCE_DIR, 'config/alliance/us-japan.yaml');
 
@@ -88,5 +95,104 @@ describe('readiness', () => {
         assert.equal(r.code, 1);
         assert.match(r.stderr, /unknown unit/);
         assert.equal((await runCli(['readiness', '--help'])).code, 0);
+    });
+});
+
+// The small test model plus JCT, a USA command labelled NOFORN, under which SHIP is placed for
+// the roll-up.
+const GOOD = path.join(SOURCE_DIR, 'tests/unit/data/alliance/good.yaml');
+const withNoforn = () => fs.readFileSync(GOOD, 'utf8').replace('relationships:\n',
+    '  - {id: JCT, name: joint task force, nation: USA, service: joint, kind: jtf, tz: Asia/Tokyo,\n' +
+    '     label: "SECRET//NOFORN"}\nrelationships:\n');
+
+describe('readiness: ceiling, groups and hidden commands', () => {
+    let server;
+    let dir;
+    const who = (name, nation, groups = ['Cyan'], extra = {}) => httpInput(name, groups, groups,
+        { identity: identity(`${name}-user`, groups, groups, { nation, clearance: 'SECRET' }), ...extra });
+
+    before(async () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-readiness-'));
+        const file = path.join(dir, 'alliance.yaml');
+        fs.writeFileSync(file, withNoforn());
+        const config = makeConfig({
+            inputs: [
+                who('us', 'USA'), who('jp', 'JPN'), who('us-red', 'USA', ['Red']),
+                who('us-ceil', 'USA', ['Cyan'], { ceiling: 'UNCLASSIFIED' }),
+            ],
+        });
+        config.alliance = file;
+        server = await startServer({ config });
+    });
+
+    after(async () => {
+        await server.stop();
+        server.cleanup();
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    const post = (name, body) => request(server.port(name), 'POST', '/api/v1/readiness',
+        { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const get = async (name, p) => {
+        const r = await request(server.port(name), 'GET', p);
+        assert.equal(r.status, 200, r.body);
+        return r.json();
+    };
+    const units = async (name) => (await get(name, '/api/v1/readiness')).reports.map((x) => x.unit).sort();
+    const levels = { p: 1, s: 1, r: 1, t: 1 };
+
+    test('F18: a report above the input ceiling is refused as CoT is', async () => {
+        const cot = await postEvent(server.port('us-ceil'), cotEvent({ access: 'SECRET' }));
+        assert.equal(cot.status, 400);
+        for (const label of ['TOP SECRET//NOFORN', 'SECRET', undefined]) {
+            const r = await post('us-ceil', { unit: 'FLT', ...levels, ...(label ? { label } : {}) });
+            assert.equal(r.status, 400, `${label}: ${r.body}`);
+            assert.deepEqual(r.json(), cot.json(), 'the same answer as CoT above the ceiling');
+        }
+        assert.equal((await post('us-ceil', { unit: 'FLT', ...levels, label: 'UNCLASSIFIED' })).status, 201);
+        assert.deepEqual(await units('us-ceil'), ['FLT']);
+    });
+
+    test('F18: a report goes to the groups its reporter sends to, as CoT does', async () => {
+        assert.equal((await post('us-red', { unit: 'SHIP', ...levels, label: 'SECRET//REL TO USA, JPN' })).status, 201);
+        assert.equal((await post('us', { unit: 'COMP', ...levels, label: 'UNCLASSIFIED' })).status, 201);
+        assert.deepEqual(await units('us-red'), ['SHIP']);
+        assert.deepEqual(await units('us'), ['COMP', 'FLT']);
+        assert.deepEqual(await units('jp'), ['COMP', 'FLT']);
+        assert.deepEqual((await get('us', '/api/v1/readiness?unit=SHIP&history=1')).history, []);
+        assert.equal((await get('us', '/api/v1/readiness/rollup?command=CCMD')).units, 2);
+        assert.equal((await get('us-red', '/api/v1/readiness/rollup?command=CCMD')).units, 1);
+    });
+
+    test('F19: a hidden command is answered exactly like an unknown one', async () => {
+        const hidden = await post('jp', { unit: 'JCT', ...levels });
+        const unknown = await post('jp', { unit: 'NOPE', ...levels });
+        assert.equal(hidden.status, unknown.status);
+        assert.equal(hidden.body.replace('JCT', 'X'), unknown.body.replace('NOPE', 'X'));
+        // A caller who may see it still gets the nation rule.
+        assert.equal((await post('us', { unit: 'JFLT', ...levels })).status, 403);
+    });
+
+    test('F19: reports about a hidden command are never served', async () => {
+        // Its own label releases this report to JPN; the command's does not.
+        assert.equal((await post('us', { unit: 'JCT', ...levels, label: 'SECRET//REL TO USA, JPN' })).status, 201);
+        assert.ok((await units('us')).includes('JCT'));
+        assert.ok(!(await units('jp')).includes('JCT'));
+        assert.deepEqual((await get('jp', '/api/v1/readiness?unit=JCT')).reports, []);
+        const h = await get('jp', '/api/v1/readiness?unit=JCT&history=1');
+        const hn = await get('jp', '/api/v1/readiness?unit=NOPE&history=1');
+        assert.deepEqual({ ...h, unit: 'X' }, { ...hn, unit: 'X' });
+        const roll = await get('jp', '/api/v1/readiness/rollup?command=JCT');
+        const rollNope = await get('jp', '/api/v1/readiness/rollup?command=NOPE');
+        assert.deepEqual({ ...roll, command: 'X' }, { ...rollNope, command: 'X' });
+        assert.equal((await get('us', '/api/v1/readiness/rollup?command=JCT')).units, 1);
+    });
+
+    test('F18: the groups are stored with the report: the rule holds after a restart', async () => {
+        await server.kill9();
+        await server.restart();
+        assert.deepEqual(await units('us-red'), ['SHIP']);
+        assert.deepEqual(await units('us'), ['COMP', 'FLT', 'JCT']);
+        assert.deepEqual(await units('jp'), ['COMP', 'FLT']);
     });
 });

@@ -1,6 +1,7 @@
 /*
  * Unit tests for the GET /api/v1/events parameters (api/events.c): limit,
- * since/until, uid and type, and every malformed form answered 400.
+ * since/until, uid, type and cursor, and every malformed form or unknown
+ * parameter answered 400.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -54,7 +55,7 @@ static void test_events_query(void **state)
 
     assert_int_equal(events_query("/api/v1/events?uid=ANDROID-1&type=a-f-G*&limit=10000"
                                   "&since=2020-12-16T19:59:34Z&until=2020-12-16T20:00:00.5Z"
-                                  "&_=cachebuster",
+                                  "&cursor=9223372036854775807",
                                   &q, err),
                      KZ_OK);
     assert_string_equal(q.uid, "ANDROID-1");
@@ -62,6 +63,11 @@ static void test_events_query(void **state)
     assert_int_equal(q.limit, 10000);
     assert_true(q.since_us == 1608148774000000);
     assert_true(q.until_us == 1608148800500000);
+    assert_true(q.before_seq == INT64_MAX);
+    assert_int_equal(events_query("/e?cursor=42", &q, err), KZ_OK);
+    assert_true(q.before_seq == 42);
+    assert_int_equal(events_query("/e", &q, err), KZ_OK);
+    assert_true(q.before_seq == 0);
 
     assert_int_equal(events_query("/e?since=2020-12-16T19%3A59%3A34Z", &q, err), KZ_OK);
     assert_true(q.since_us == 1608148774000000);
@@ -80,6 +86,17 @@ static void test_events_query(void **state)
         "/e?uid=",
         "/e?type=",
         "/e?since=2021-01-01T00:00:00Z&until=2020-01-01T00:00:00Z",
+        "/e?cursor=",
+        "/e?cursor=0",
+        "/e?cursor=007",
+        "/e?cursor=-1",
+        "/e?cursor=12a",
+        "/e?cursor=9223372036854775808",
+        "/e?cursor=99999999999999999999",
+        /* Any parameter not documented is refused, not ignored. */
+        "/e?x=1",
+        "/e?limit=5&_=cachebuster",
+        "/e?Limit=5",
     };
     for (size_t i = 0; i < KZ_ARRAY_LEN(bad); i++) {
         assert_int_equal(events_query(bad[i], &q, err), KZ_ERR_INVAL);
@@ -87,6 +104,8 @@ static void test_events_query(void **state)
     }
     assert_int_equal(events_query("/e?limit=10001", &q, err), KZ_ERR_INVAL);
     assert_non_null(strstr(err, "limit"));
+    assert_int_equal(events_query("/e?uid=a&x=1", &q, err), KZ_ERR_INVAL);
+    assert_string_equal(err, "unknown parameter 'x'");
     events_query("/", &q, err);
     kz_arena_release(&req.arena);
 }

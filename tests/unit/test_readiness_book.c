@@ -1,7 +1,8 @@
 /*
  * Unit tests for readiness reports: parsing (levels, overall = worst,
- * override with a reason, default label), history order, the release rule
- * on every read, roll-up counts and the stale flag.
+ * override with a reason, default label), history order, the group and
+ * release rules and hidden units on every read, roll-up counts and the
+ * stale flag.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -69,13 +70,31 @@ static void test_parse(void **state)
                      KZ_ERR_INVAL);
 }
 
-static void add(struct kz_readiness_book *b, const char *json, const char *nation)
+static char *cyan[] = {"Cyan"}, *red[] = {"Red"};
+
+/* A report sent into `group` (the reporter's OUT group). */
+static void add_to(struct kz_readiness_book *b, const char *json, const char *nation,
+                   const char *group)
 {
     struct kz_readiness r;
     char err[300];
     if (parse(json, nation, &r, err) != KZ_OK)
         fail_msg("%s: %s", json, err);
+    r.groups = kz_xcalloc(2, sizeof(char *));
+    r.groups[0] = kz_xstrdup(group);
+    r.n_groups = 1;
     kz_readiness_book_add(b, &r);
+}
+
+static void add(struct kz_readiness_book *b, const char *json, const char *nation)
+{
+    add_to(b, json, nation, "Cyan");
+}
+
+/* A Cyan caller with this release subject; every unit visible. */
+static struct kz_readiness_viewer cyan_viewer(const struct kz_release_subject *who)
+{
+    return (struct kz_readiness_viewer){.who = who, .in = cyan, .n_in = 1};
 }
 
 static bool under(void *ud, const char *unit, const char *command)
@@ -87,8 +106,10 @@ static bool under(void *ud, const char *unit, const char *command)
 static void test_book(void **state)
 {
     struct kz_readiness_book *b = kz_readiness_book_new();
-    struct kz_release_subject us = subject("USA", "SECRET"), jp = subject("JPN", "SECRET");
-    struct kz_release_subject low = subject("USA", "CONFIDENTIAL");
+    struct kz_release_subject low_s = subject("USA", "CONFIDENTIAL");
+    struct kz_release_subject us_s = subject("USA", "SECRET"), jp_s = subject("JPN", "SECRET");
+    struct kz_readiness_viewer us = cyan_viewer(&us_s), jp = cyan_viewer(&jp_s);
+    struct kz_readiness_viewer low = cyan_viewer(&low_s);
     int64_t now = kz_now_us(), day = 86400LL * 1000000;
     json_t *o;
     (void)state;
@@ -136,11 +157,71 @@ static void test_book(void **state)
     kz_readiness_book_free(b);
 }
 
+static bool not_hidden(void *ud, const char *unit)
+{
+    return strcmp(unit, (const char *)ud) != 0;
+}
+
+static size_t n_reports(json_t *o, const char *key)
+{
+    size_t n = json_array_size(json_object_get(o, key));
+    json_decref(o);
+    return n;
+}
+
+/* F18: the group rule like CoT; F19: reports about a hidden unit are never served. */
+static void test_groups_and_hidden_units(void **state)
+{
+    struct kz_readiness_book *b = kz_readiness_book_new();
+    struct kz_release_subject us_s = subject("USA", "SECRET");
+    struct kz_readiness_viewer cy = cyan_viewer(&us_s);
+    struct kz_readiness_viewer rd = {.who = &us_s, .in = red, .n_in = 1};
+    struct kz_readiness_viewer none = {.who = &us_s};
+    struct kz_readiness_viewer hide = cy;
+    int64_t now = kz_now_us(), day = 86400LL * 1000000;
+    json_t *o;
+    (void)state;
+
+    add_to(b, "{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1}", "USA", "Cyan");
+    add_to(b, "{\"unit\":\"JCT\",\"p\":2,\"s\":1,\"r\":1,\"t\":1}", "USA", "Cyan");
+    add_to(b, "{\"unit\":\"C7F\",\"p\":3,\"s\":1,\"r\":1,\"t\":1}", "USA", "Red");
+    assert_int_equal(n_reports(kz_readiness_latest(b, NULL, &cy, now, day), "reports"), 2);
+    assert_int_equal(n_reports(kz_readiness_history(b, "C7F", &cy, now, day), "history"), 1);
+    assert_int_equal(n_reports(kz_readiness_history(b, "C7F", &rd, now, day), "history"), 1);
+    assert_int_equal(n_reports(kz_readiness_latest(b, NULL, &rd, now, day), "reports"), 1);
+    assert_int_equal(n_reports(kz_readiness_latest(b, NULL, &none, now, day), "reports"), 0);
+
+    hide.unit_visible = not_hidden;
+    hide.ud = (void *)"JCT";
+    o = kz_readiness_latest(b, NULL, &hide, now, day);
+    char *s = json_dumps(o, 0);
+    assert_null(strstr(s, "JCT"));
+    free(s);
+    assert_int_equal(n_reports(o, "reports"), 1);
+    assert_int_equal(n_reports(kz_readiness_latest(b, "JCT", &hide, now, day), "reports"), 0);
+    assert_int_equal(n_reports(kz_readiness_history(b, "JCT", &hide, now, day), "history"), 0);
+    struct kz_readiness_rollup_opts ro = {"ALL", under, NULL, &hide, now, day};
+    o = kz_readiness_rollup(b, &ro);
+    assert_int_equal(json_integer_value(json_object_get(o, "units")), 1);
+    json_decref(o);
+    /* A roll-up under the hidden unit itself is the roll-up of an unknown one. */
+    ro.command = "JCT";
+    o = kz_readiness_rollup(b, &ro);
+    assert_int_equal(json_integer_value(json_object_get(o, "units")), 0);
+    json_decref(o);
+    ro.who = &cy;
+    o = kz_readiness_rollup(b, &ro);
+    assert_int_equal(json_integer_value(json_object_get(o, "units")), 1);
+    json_decref(o);
+    kz_readiness_book_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_book),
+        cmocka_unit_test(test_groups_and_hidden_units),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -354,10 +354,10 @@ static void on_rows(void *ud, int status, const struct kz_store_row *rows, size_
     }
 }
 
-static struct result query(struct fx *fx, const char *uid, const char *type, int64_t since,
-                           int64_t until, unsigned limit)
+static struct result query_before(struct fx *fx, const char *uid, const char *type, int64_t since,
+                                  int64_t until, unsigned limit, uint64_t before)
 {
-    struct kz_store_query q = {uid, type, since, until, limit};
+    struct kz_store_query q = {uid, type, since, until, limit, before};
     struct result r = {0};
 
     kz_store_query(fx->st, &q, on_rows, &r);
@@ -365,6 +365,12 @@ static struct result query(struct fx *fx, const char *uid, const char *type, int
     run_until(fx, &r.calls, 1, 5000);
     assert_int_equal(r.calls, 1);
     return r;
+}
+
+static struct result query(struct fx *fx, const char *uid, const char *type, int64_t since,
+                           int64_t until, unsigned limit)
+{
+    return query_before(fx, uid, type, since, until, limit, 0);
 }
 
 static void test_query_filters(void **state)
@@ -417,6 +423,18 @@ static void test_query_filters(void **state)
     assert_int_equal(r.n, 2);
     assert_int_equal(r.seq[0], 20); /* of 5, 17, 20 */
     assert_int_equal(r.seq[1], 17);
+
+    /* A page's cursor: only rows older than it, with the other filters. */
+    r = query_before(fx, NULL, NULL, 0, 0, 3, 28);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.seq[0], 27);
+    assert_int_equal(r.seq[2], 25);
+    r = query_before(fx, "u1", "a-f-*", 0, 0, 100, 22);
+    assert_int_equal(r.n, 2); /* u1 and a-f-*: 7, 10, 22, 25 */
+    assert_int_equal(r.seq[0], 10);
+    assert_int_equal(r.seq[1], 7);
+    r = query_before(fx, NULL, NULL, 0, 0, 100, 1);
+    assert_int_equal(r.n, 0);
 
     r = query(fx, "nobody", NULL, 0, 0, 10);
     assert_int_equal(r.status, KZ_OK);

@@ -1,8 +1,9 @@
 /*
  * Unit tests for the readiness table: a report is acknowledged only after
  * its batch commits (checked from a second connection inside the ack),
- * shares batches with events, is read back in commit order after a reopen,
- * and a refused row fails alone.
+ * shares batches with events, is read back in commit order after a reopen
+ * (with the reporter's groups; none for a row from before they were
+ * stored), and a refused row fails alone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,6 +79,7 @@ static struct kz_store_readiness report(const char *unit, int64_t time_us, uint8
         .label = "SECRET//REL TO USA, JPN",
         .originator = "USA",
         .reporter = "us-user",
+        .groups = "[\"Cyan\"]",
     };
 }
 
@@ -135,6 +137,7 @@ struct loaded {
     int64_t times[8];
     uint8_t overall[8];
     bool fields_ok;
+    bool legacy; /* rows without groups are expected */
 };
 
 static void on_row(void *ud, const struct kz_store_readiness *r)
@@ -149,7 +152,8 @@ static void on_row(void *ud, const struct kz_store_readiness *r)
     l->fields_ok &= r->recv_us == r->time_us + SEC && r->p == 1 && r->r == 2 && r->t == 1 &&
                     strcmp(r->label, "SECRET//REL TO USA, JPN") == 0 &&
                     strcmp(r->originator, "USA") == 0 && strcmp(r->reporter, "us-user") == 0 &&
-                    strcmp(r->remarks, "hull maintenance") == 0 && r->override_reason == NULL;
+                    strcmp(r->remarks, "hull maintenance") == 0 && r->override_reason == NULL &&
+                    (r->groups ? strcmp(r->groups, "[\"Cyan\"]") == 0 : l->legacy);
     l->n++;
 }
 
@@ -180,6 +184,49 @@ static void test_reload(void **state)
         assert_int_equal(l.times[i], times[i]);
         assert_int_equal(l.overall[i], i + 1 > 2 ? i + 1 : 2);
     }
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* The migration that added readiness.groups_out (store/migrate.c). */
+#define GROUPS_MIGRATION 5
+
+/* A database from before migration 5 (no groups column) opens, and its rows load without groups. */
+static void test_old_schema(void **state)
+{
+    struct fx *fx = *state;
+    struct acks acks = {0};
+    struct loaded l = {.fields_ok = true, .legacy = true};
+    struct kz_store_readiness r = report("C7F", 1000 * SEC, 1);
+    int64_t version;
+    char sql[128];
+
+    open_store(fx, 5, 0, 0);
+    kz_store_readiness_append(fx->st, &r, on_ack, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
+    close_store(fx);
+    version = sql_int(fx->path, "PRAGMA user_version");
+    snprintf(sql, sizeof(sql),
+             "ALTER TABLE readiness DROP COLUMN groups_out; PRAGMA user_version=%d;",
+             GROUPS_MIGRATION - 1);
+    sql_exec(fx->path, sql);
+
+    open_store(fx, 5, 0, 0);
+    assert_int_equal(sql_int(fx->path, "PRAGMA user_version"), version);
+    kz_store_readiness_append(fx->st, &r, on_ack, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 2, 5000), 2);
+    assert_int_equal(kz_store_readiness_load(fx->st, on_row, &l), KZ_OK);
+    assert_int_equal(l.n, 2);
+    assert_true(l.fields_ok);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM readiness WHERE groups_out IS NULL"),
+                     1);
 }
 
 /* A report the schema refuses fails alone; one missing its label never reaches the queue. */
@@ -232,6 +279,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ack_after_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mixed_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_flushes, setup, teardown),
     };
