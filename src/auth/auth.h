@@ -136,7 +136,7 @@ struct kz_csr_request {
     const char *dir;                 /* PKI directory (ca.pem, ca.key) */
     const char *csr;                 /* PEM or bare base64 DER, not NUL-terminated */
     size_t len;                      /* at most KZ_AUTH_MAX_CSR_BYTES */
-    const char *user;                /* the subject CN must equal it (any case) */
+    const char *user;                /* the subject CN must equal it exactly */
     const char *const *allowed_rdns; /* other RDNs allowed: NULL-terminated short
                                         names, e.g. {"O","OU",NULL}; may be NULL */
     int days;                        /* validity of the certificate */
@@ -153,8 +153,9 @@ struct kz_csr_result {
 };
 
 /*
- * Enrollment: sign req->csr, whose subject CN equals req->user and carries
- * no other RDNs than req->allowed_rdns.  Key: EC P-256/P-384 or RSA
+ * Enrollment: sign req->csr, whose subject CN equals req->user byte for byte
+ * and carries no other RDNs than req->allowed_rdns.  The certificate's
+ * subject is CN=req->user, whatever else the CSR's subject held.  Key: EC P-256/P-384 or RSA
  * 2048-4096.  `res` is overwritten; on success it holds the certificate,
  * on failure it is empty.  KZ_OK, KZ_ERR_PARSE (not a CSR, bad signature),
  * KZ_ERR_DENIED (wrong CN, key or names), KZ_ERR_TOOBIG, or another error

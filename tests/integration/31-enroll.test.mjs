@@ -88,6 +88,11 @@ before(async () => {
     await cli('ca', 'init');
     await cli('user', 'add', 'alpha2', '--nation', 'JPN', '--clearance', 'SECRET', '--groups', 'Cyan',
         '--password', PASSWORD);
+    // F2: two users whose names differ only in case.
+    await cli('user', 'add', 'ops', '--nation', 'USA', '--clearance', 'TOP SECRET', '--groups', 'Cyan',
+        '--password', 'ops-password');
+    await cli('user', 'add', 'OPS', '--nation', 'KOR', '--clearance', 'UNCLASSIFIED', '--groups', 'Cyan',
+        '--password', 'OPS-password');
     await cli('cert', 'issue', '--user', 'alice', '--nation', 'USA', '--clearance', 'SECRET', '--groups', 'Cyan');
     await cli('cert', 'issue', '--user', 'jun', '--nation', 'JPN', '--clearance', 'SECRET', '--groups', 'Cyan');
     await cli('cert', 'issue', '--user', 'rudy', '--nation', 'USA', '--clearance', 'SECRET', '--groups', 'Red');
@@ -196,6 +201,28 @@ test('enroll: bad CSRs get 4xx with a clear message', async () => {
     r = await curl(port, sign, { user, data: 'A'.repeat(20000) });
     assert.equal(r.status, 413);
     assert.match(JSON.parse(r.body).error, /CSR over/);
+});
+
+test('enroll: the CSR common name is the user exactly; the subject comes from the user (F2)', async () => {
+    const port = server.port('enroll');
+    const other = await makeCsr('ops-claim', '/CN=ops');
+    let r = await curl(port, sign, { user: 'OPS:OPS-password', data: other.csr });
+    assert.equal(r.status, 400, r.body);
+    assert.match(JSON.parse(r.body).error, /CSR common name is not the user/);
+
+    const own = await makeCsr('ops-own', '/O=kizuna/OU=test-1/CN=OPS');
+    r = await curl(port, sign, { user: 'OPS:OPS-password', data: own.csr });
+    assert.equal(r.status, 200, r.body);
+    const v = await run('openssl', ['x509', '-noout', '-subject', '-nameopt', 'RFC2253'],
+        pem(JSON.parse(r.body).signedCert));
+    assert.equal(v.stdout.trim(), 'subject=CN=OPS');
+
+    // `cert revoke ops` covers the certificate recorded under OPS as well: older
+    // enrollments could have given it CN=ops.
+    const rv = await runCli(['cert', 'revoke', 'ops', '--data', data]);
+    assert.equal(rv.code, 0, rv.stderr);
+    assert.match(rv.stdout, /revoked 1 certificate of OPS too/);
+    assert.match(rv.stdout, /revoked 0 certificates of ops/);
 });
 
 test('https: no client certificate is refused; Marti endpoints answer with a certificate', async () => {
