@@ -88,6 +88,27 @@ int kz_userdb_each_revoked(struct kz_userdb *db,
 int kz_password_hash(const char *password, char *out, size_t outlen);
 bool kz_password_verify(const char *hash, const char *password);
 
+/* ---- password guessing (backoff.c) -------------------------------------- */
+
+/*
+ * Failed passwords per key (a login name, a peer address): the first 4
+ * cost nothing, the 5th makes the key wait 1 s, each further one doubles
+ * the wait up to 60 s; a key quiet for 15 minutes starts afresh.  At most
+ * `max_keys` keys are kept (the least recently touched one is dropped for a
+ * new one).  Keys are stored only as keyed hashes.  Times are monotonic
+ * microseconds (kz_mono_us).  Not thread-safe: one thread (the loop) uses it.
+ */
+#define KZ_BACKOFF_MAX_KEYS 4096
+struct kz_backoff;
+struct kz_backoff *kz_backoff_new(unsigned max_keys); /* never NULL */
+void kz_backoff_free(struct kz_backoff *b);           /* NULL is fine */
+/* How long `key` must still wait before its next try (0: it may try now). */
+int64_t kz_backoff_wait(struct kz_backoff *b, const char *key, int64_t now_us);
+/* Count a failure; returns the wait it now imposes (0 below 5 failures). */
+int64_t kz_backoff_fail(struct kz_backoff *b, const char *key, int64_t now_us);
+/* A success: drop what `key` had. */
+void kz_backoff_forget(struct kz_backoff *b, const char *key);
+
 /* ---- the in-memory user table the server looks identities up in ------- */
 
 /*

@@ -25,8 +25,8 @@ static void usage(FILE *out)
                  "issue    writes DIR/U.pem, U.key, U.p12 (password default \"atakatak\") and\n"
                  "         records the identity in the users table (same options as user add)\n"
                  "revoke   revokes every certificate of USER (and of names that differ only in\n"
-                 "         case) and rewrites DIR/crl.pem; a\n"
-                 "         running server reloads it within two seconds\n"
+                 "         case) and rewrites DIR/crl.pem; a running server reloads it\n"
+                 "         and closes their connections within two seconds\n"
                  "package  writes a data package (default U-kizuna.zip) with U.p12, the\n"
                  "         truststore and a connection to H:P (default 8089) over ssl\n");
 }
