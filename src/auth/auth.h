@@ -119,6 +119,10 @@ struct kz_users;
 int kz_users_load(const char *db_path, struct kz_users **out, char *err, size_t errlen);
 const struct kz_user *kz_users_find(const struct kz_users *u, const char *user);
 unsigned kz_users_count(const struct kz_users *u);
+/* Same user name, nation, clearance, command, groups (in order) and roles. */
+bool kz_identity_same(const struct kz_identity *a, const struct kz_identity *b);
+/* Every identity the same (password hashes are not compared: the snapshot has none). */
+bool kz_users_same(const struct kz_users *a, const struct kz_users *b);
 void kz_users_ref(struct kz_users *u);
 void kz_users_unref(struct kz_users *u); /* NULL is fine */
 

@@ -154,4 +154,14 @@ void kz_stream_accept(void *ud, struct kz_input *input, const struct kz_input_co
 /* Close every stream connection (shutdown). */
 void kz_stream_close_all(struct kz_net *net);
 
+/*
+ * The credentials were reloaded (server/creds.c, after it swapped the users
+ * snapshot and the CRL into opts->creds): ask fn about every stream
+ * authenticated by a client certificate.  CLOSE closes it (counted in
+ * kz_metrics.credential_closes); CHANGED takes its identity afresh from
+ * opts->creds and re-resolves its groups and release subject in place, with
+ * no replay (the attached subscriber, its callsign and uid stay).
+ */
+void kz_stream_revisit(struct kz_net *net, kz_revisit_fn fn, void *ud);
+
 #endif

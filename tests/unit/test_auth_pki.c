@@ -193,6 +193,39 @@ static int sign(struct fx *fx, const char *csr, size_t len, const char *user)
     return rc;
 }
 
+/* F7: what the server compares to find users whose open connections changed. */
+static void test_users_same(void **state)
+{
+    struct fx *fx = *state;
+    char *groups[] = {"Cyan"};
+    struct kz_identity id = {.user = "dan",
+                             .nation = "USA",
+                             .clearance = "SECRET",
+                             .groups_in = groups,
+                             .groups_in_count = 1};
+    struct kz_users *a = NULL, *b = NULL, *c = NULL;
+    char err[256], path[160];
+
+    snprintf(path, sizeof(path), "%s/kizuna.db", fx->dir);
+    assert_int_equal(kz_userdb_put(fx->db, &id, NULL, err, sizeof(err)), KZ_OK);
+    assert_int_equal(kz_users_load(path, &a, err, sizeof(err)), KZ_OK);
+    assert_int_equal(kz_users_load(path, &b, err, sizeof(err)), KZ_OK);
+    assert_true(kz_users_same(a, b));
+    assert_true(kz_identity_same(&kz_users_find(a, "dan")->id, &kz_users_find(b, "dan")->id));
+    id.clearance = "UNCLASSIFIED";
+    assert_int_equal(kz_userdb_put(fx->db, &id, NULL, err, sizeof(err)), KZ_OK);
+    assert_int_equal(kz_users_load(path, &c, err, sizeof(err)), KZ_OK);
+    assert_false(kz_users_same(a, c));
+    assert_false(kz_identity_same(&kz_users_find(a, "dan")->id, &kz_users_find(c, "dan")->id));
+    kz_users_unref(c);
+    assert_int_equal(kz_userdb_del(fx->db, "dan", err, sizeof(err)), KZ_OK);
+    assert_int_equal(kz_users_load(path, &c, err, sizeof(err)), KZ_OK);
+    assert_false(kz_users_same(a, c));
+    kz_users_unref(a);
+    kz_users_unref(b);
+    kz_users_unref(c);
+}
+
 static void test_csr(void **state)
 {
     struct fx *fx = *state;
@@ -262,6 +295,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ca_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issue_and_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users_and_passwords, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_users_same, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csr_subject, setup, teardown),
         cmocka_unit_test_setup_teardown(test_package, setup, teardown),
