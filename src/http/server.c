@@ -715,20 +715,22 @@ void kz_http_revisit(struct kz_http *h, kz_revisit_fn fn, void *ud)
 
     for (c = h->conns; c; c = next) {
         next = c->next; /* closing unlinks c */
-        if (c->kind != KZ_HTTP_ON_HTTPS || !c->caller_open || !c->identity ||
-            c->state == KZ__HTTP_CLOSING)
+        /* Authenticated by a certificate, or still in the TLS handshake (id NULL). */
+        const struct kz_identity *id = c->caller_open ? c->identity : NULL;
+        if (c->kind != KZ_HTTP_ON_HTTPS || c->state == KZ__HTTP_CLOSING || (c->tr.ready && !id))
             continue;
         why[0] = '\0';
-        switch (fn(ud, &c->tr, c->identity, why, sizeof(why))) {
+        switch (fn(ud, &c->tr, id, why, sizeof(why))) {
         case KZ_REVISIT_CLOSE:
-            kz_metrics.credential_closes++;
+            kz_metrics.credential_closes += id ? 1 : 0;
             kz_log(KZ_LOG_INFO, "https: connection closed",
                    "input=%s conn=%llu peer=%s reason=\"%s\"", c->conf->name,
                    (unsigned long long)c->id, c->peer, why);
             kz__http_close(c, why[0] ? why : "credentials withdrawn");
             break;
         case KZ_REVISIT_CHANGED:
-            reopen_caller(c);
+            if (id)
+                reopen_caller(c);
             break;
         default:
             break;

@@ -569,16 +569,20 @@ void kz_stream_revisit(struct kz_net *net, kz_revisit_fn fn, void *ud)
 
     for (s = net->streams; s; s = next) {
         next = s->next; /* stream_close() unlinks s */
-        if (s->closing || !s->users_ref || !s->sub.identity)
+        /* Authenticated by a certificate, or still in the TLS handshake (id NULL). */
+        const struct kz_identity *id = s->users_ref ? s->sub.identity : NULL;
+        if (s->closing || !s->tr.tls || (s->tr.ready && !id))
             continue;
         why[0] = '\0';
-        switch (fn(ud, &s->tr, s->sub.identity, why, sizeof(why))) {
+        switch (fn(ud, &s->tr, id, why, sizeof(why))) {
         case KZ_REVISIT_CLOSE:
-            kz_metrics.credential_closes++;
+            if (id)
+                kz_metrics.credential_closes++;
             stream_close(s, why[0] ? why : "credentials withdrawn");
             break;
         case KZ_REVISIT_CHANGED:
-            reidentify(s);
+            if (id)
+                reidentify(s);
             break;
         default:
             break;

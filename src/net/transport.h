@@ -115,6 +115,8 @@ struct x509_st *kz_transport_peer_cert(const struct kz_transport *t);
  * as `id` once the credentials were reloaded (server/creds.c decides):
  * KEEP it, re-resolve its identity from the new users snapshot (CHANGED),
  * or CLOSE it (`why` says why: "user deleted", "certificate revoked").
+ * `id` is NULL for a connection still in its TLS handshake, which verifies
+ * the certificate against the CRL of the context it was accepted with.
  */
 enum kz_revisit { KZ_REVISIT_KEEP, KZ_REVISIT_CHANGED, KZ_REVISIT_CLOSE };
 typedef enum kz_revisit (*kz_revisit_fn)(void *ud, const struct kz_transport *tr,

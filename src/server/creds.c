@@ -38,6 +38,7 @@ struct kz_creds {
     /* Worker results, taken on the loop in after_reload(). */
     SSL_CTX *new_mutual, *new_server_only;
     struct kz_users *new_users;
+    bool crl_swapped; /* the last swap brought a new CRL */
     char err[512];
 };
 
@@ -133,6 +134,7 @@ static bool swap_in(struct kz_creds *c)
     struct kz_tls_creds *live = c->live;
     bool changed = false;
 
+    c->crl_swapped = false;
     if (c->new_users) {
         changed = !kz_users_same(live->users, c->new_users);
         kz_users_unref(live->users);
@@ -148,7 +150,7 @@ static bool swap_in(struct kz_creds *c)
         c->new_mutual = c->new_server_only = NULL;
         if (!first)
             kz_log(KZ_LOG_INFO, "tls: CRL reloaded", "crl=%s", c->crl);
-        changed = true;
+        c->crl_swapped = changed = true;
     }
     return changed;
 }
@@ -173,8 +175,14 @@ static enum kz_revisit revisit(void *ud, const struct kz_transport *tr,
                                const struct kz_identity *id, char *why, size_t whylen)
 {
     struct kz_creds *c = ud;
-    const struct kz_user *u = kz_users_find(c->live->users, id->user);
+    const struct kz_user *u;
 
+    if (!id) {
+        /* Its handshake checks the old CRL: have it come again. */
+        snprintf(why, whylen, "CRL reloaded during the TLS handshake");
+        return c->crl_swapped ? KZ_REVISIT_CLOSE : KZ_REVISIT_KEEP;
+    }
+    u = kz_users_find(c->live->users, id->user);
     if (revoked(c->live->mutual, kz_transport_peer_cert(tr))) {
         snprintf(why, whylen, "certificate revoked");
         return KZ_REVISIT_CLOSE;

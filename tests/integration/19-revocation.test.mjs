@@ -124,9 +124,12 @@ test('user del closes the user\'s open TLS and https connections', async () => {
 test('cert revoke closes the connections of the revoked certificate', async () => {
     const c = await cotAs('revo');
     const h = await httpsAs('revo');
+    // A handshake under way checks the old CRL: it must start again.
+    const stalled = await CotClient.connect(server.port('cot-tls'));
     const before = await metric(server.port('web'), 'kizuna_credential_closes_total');
     await cli('cert', 'revoke', 'revo');
     await c.waitClosed(REVISIT_MS);
+    await stalled.waitClosed(REVISIT_MS);
     await withTimeout(h.gone, REVISIT_MS, 'the https connection to be closed');
     assert.match(server.stderr, /connection closed.*reason="certificate revoked"/);
     assert.equal(await metric(server.port('web'), 'kizuna_credential_closes_total'), before + 2);
