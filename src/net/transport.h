@@ -111,18 +111,6 @@ struct x509_st;
 struct x509_st *kz_transport_peer_cert(const struct kz_transport *t);
 
 /*
- * What becomes of an open connection authenticated by a client certificate
- * as `id` once the credentials were reloaded (server/creds.c decides):
- * KEEP it, re-resolve its identity from the new users snapshot (CHANGED),
- * or CLOSE it (`why` says why: "user deleted", "certificate revoked").
- * `id` is NULL for a connection still in its TLS handshake, which verifies
- * the certificate against the CRL of the context it was accepted with.
- */
-enum kz_revisit { KZ_REVISIT_KEEP, KZ_REVISIT_CHANGED, KZ_REVISIT_CLOSE };
-typedef enum kz_revisit (*kz_revisit_fn)(void *ud, const struct kz_transport *tr,
-                                         const struct kz_identity *id, char *why, size_t whylen);
-
-/*
  * Identity for a certificate CN from the current users snapshot, or NULL.
  * The snapshot reference is stored in *ref (release with kz_tls_identity_put)
  * so the identity stays valid across reloads.
