@@ -88,6 +88,16 @@ static void exposition(struct kz_sbuf *out, struct kz_router *r, struct kz_store
            "Stream connections closed for sending garbage.", kz_metrics.garbage_closes);
     metric(out, "kizuna_connection_refusals_total", "counter",
            "Connections refused at limits.max_connections.", kz_metrics.conn_limit_refusals);
+    metric(out, "kizuna_enroll_auth_failures_total", "counter",
+           "Enrollment logins with a wrong password or an unknown user.",
+           kz_metrics.enroll_auth_failures);
+    metric(out, "kizuna_enroll_backoff_total", "counter",
+           "Enrollment logins refused (429) while the user name or peer backs off.",
+           kz_metrics.enroll_backoffs);
+    metric(out, "kizuna_credential_closes_total", "counter",
+           "Authenticated TLS connections closed because the user was deleted or the "
+           "certificate revoked.",
+           kz_metrics.credential_closes);
     metric(out, "kizuna_tracks", "gauge", "Current tracks (latest state per uid).", rs.tracks);
     metric(out, "kizuna_subscribers", "gauge", "Attached subscribers.", rs.subscribers);
     release(out, &rs);

@@ -88,6 +88,27 @@ int kz_userdb_each_revoked(struct kz_userdb *db,
 int kz_password_hash(const char *password, char *out, size_t outlen);
 bool kz_password_verify(const char *hash, const char *password);
 
+/* ---- password guessing (backoff.c) -------------------------------------- */
+
+/*
+ * Failed passwords per key (a login name, a peer address): the first 4
+ * cost nothing, the 5th makes the key wait 1 s, each further one doubles
+ * the wait up to 60 s; a key quiet for 15 minutes starts afresh.  At most
+ * `max_keys` keys are kept (the least recently touched one is dropped for a
+ * new one).  Keys are stored only as keyed hashes.  Times are monotonic
+ * microseconds (kz_mono_us).  Not thread-safe: one thread (the loop) uses it.
+ */
+#define KZ_BACKOFF_MAX_KEYS 4096
+struct kz_backoff;
+struct kz_backoff *kz_backoff_new(unsigned max_keys); /* never NULL */
+void kz_backoff_free(struct kz_backoff *b);           /* NULL is fine */
+/* How long `key` must still wait before its next try (0: it may try now). */
+int64_t kz_backoff_wait(struct kz_backoff *b, const char *key, int64_t now_us);
+/* Count a failure; returns the wait it now imposes (0 below 5 failures). */
+int64_t kz_backoff_fail(struct kz_backoff *b, const char *key, int64_t now_us);
+/* A success: drop what `key` had. */
+void kz_backoff_forget(struct kz_backoff *b, const char *key);
+
 /* ---- the in-memory user table the server looks identities up in ------- */
 
 /*
@@ -98,6 +119,10 @@ struct kz_users;
 int kz_users_load(const char *db_path, struct kz_users **out, char *err, size_t errlen);
 const struct kz_user *kz_users_find(const struct kz_users *u, const char *user);
 unsigned kz_users_count(const struct kz_users *u);
+/* Same user name, nation, clearance, command, groups (in order) and roles. */
+bool kz_identity_same(const struct kz_identity *a, const struct kz_identity *b);
+/* Every identity the same (password hashes are not compared: the snapshot has none). */
+bool kz_users_same(const struct kz_users *a, const struct kz_users *b);
 void kz_users_ref(struct kz_users *u);
 void kz_users_unref(struct kz_users *u); /* NULL is fine */
 
@@ -136,7 +161,7 @@ struct kz_csr_request {
     const char *dir;                 /* PKI directory (ca.pem, ca.key) */
     const char *csr;                 /* PEM or bare base64 DER, not NUL-terminated */
     size_t len;                      /* at most KZ_AUTH_MAX_CSR_BYTES */
-    const char *user;                /* the subject CN must equal it (any case) */
+    const char *user;                /* the subject CN must equal it exactly */
     const char *const *allowed_rdns; /* other RDNs allowed: NULL-terminated short
                                         names, e.g. {"O","OU",NULL}; may be NULL */
     int days;                        /* validity of the certificate */
@@ -153,8 +178,9 @@ struct kz_csr_result {
 };
 
 /*
- * Enrollment: sign req->csr, whose subject CN equals req->user and carries
- * no other RDNs than req->allowed_rdns.  Key: EC P-256/P-384 or RSA
+ * Enrollment: sign req->csr, whose subject CN equals req->user byte for byte
+ * and carries no other RDNs than req->allowed_rdns.  The certificate's
+ * subject is CN=req->user, whatever else the CSR's subject held.  Key: EC P-256/P-384 or RSA
  * 2048-4096.  `res` is overwritten; on success it holds the certificate,
  * on failure it is empty.  KZ_OK, KZ_ERR_PARSE (not a CSR, bad signature),
  * KZ_ERR_DENIED (wrong CN, key or names), KZ_ERR_TOOBIG, or another error

@@ -1,14 +1,15 @@
 /*
  * csr.c - enrollment: check a client's certificate signing request and
  * sign it with the CA.  Everything about the request is untrusted input:
- * size, encoding, signature, subject and key are checked before signing.
+ * size, encoding, signature, subject and key are checked before signing,
+ * and only the public key is taken from it: the certificate's subject is
+ * built from the authenticated user (security review F2).
  */
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "auth/internal.h"
 
@@ -70,7 +71,9 @@ static int check_subject(X509_REQ *req, const char *user, const char *const *rdn
         if (nid == NID_commonName) {
             const char *cn = (const char *)ASN1_STRING_get0_data(v);
             size_t cn_len = (size_t)ASN1_STRING_length(v);
-            if (cn_len != strlen(user) || strncasecmp(cn, user, cn_len) != 0) {
+            /* Exactly: users are looked up case-sensitively, and "ops" and
+             * "OPS" may be two users (F2). */
+            if (cn_len != strlen(user) || memcmp(cn, user, cn_len) != 0) {
                 snprintf(err, errlen, "CSR common name is not the user '%s'", user);
                 return KZ_ERR_DENIED;
             }
@@ -142,7 +145,7 @@ static int issue(const struct kz_csr_request *req, X509_REQ *x509_req, struct kz
     if ((rc = kz__load_ca(&p, &ca, &ca_key, err, errlen)) != KZ_OK)
         goto out;
     struct kz__cert_spec spec = {.kind = KZ__CERT_CLIENT,
-                                 .subject = X509_REQ_get_subject_name(x509_req),
+                                 .cn = req->user,
                                  .pubkey = X509_REQ_get0_pubkey(x509_req),
                                  .issuer = ca,
                                  .issuer_key = ca_key,

@@ -15,10 +15,9 @@ enum kz__cert_kind { KZ__CERT_CA, KZ__CERT_SERVER, KZ__CERT_CLIENT };
 
 struct kz__cert_spec {
     enum kz__cert_kind kind;
-    const char *cn;           /* used when subject is NULL */
-    const char *org;          /* optional O= before CN */
-    const X509_NAME *subject; /* copied as is (CSR signing) */
-    const char *hosts;        /* server: "name,ip,..." for subjectAltName */
+    const char *cn;    /* the subject: [O=org,] CN=cn */
+    const char *org;   /* optional O= before CN */
+    const char *hosts; /* server: "name,ip,..." for subjectAltName */
     EVP_PKEY *pubkey;
     X509 *issuer; /* NULL: self-signed */
     EVP_PKEY *issuer_key;

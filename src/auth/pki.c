@@ -184,18 +184,17 @@ static int set_extensions(X509 *x, X509 *issuer, const struct kz__cert_spec *spe
 X509 *kz__make_cert(const struct kz__cert_spec *spec, char *err, size_t errlen)
 {
     X509 *x = X509_new();
-    X509_NAME *name = spec->subject ? X509_NAME_dup(spec->subject) : X509_NAME_new();
+    X509_NAME *name = X509_NAME_new();
     X509 *issuer = spec->issuer ? spec->issuer : x;
 
     if (!x || !name)
         goto fail;
-    if (!spec->subject) {
-        if (spec->org)
-            X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)spec->org,
-                                       -1, -1, 0);
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)spec->cn, -1,
-                                   -1, 0);
-    }
+    if (spec->org && !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+                                                 (const unsigned char *)spec->org, -1, -1, 0))
+        goto fail;
+    if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)spec->cn, -1,
+                                    -1, 0))
+        goto fail;
     if (!X509_set_version(x, 2) || !random_serial(x) || !X509_set_subject_name(x, name) ||
         !X509_set_issuer_name(x, X509_get_subject_name(issuer)) ||
         !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||

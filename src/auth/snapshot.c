@@ -85,6 +85,42 @@ const struct kz_user *kz_users_find(const struct kz_users *us, const char *user)
     return NULL;
 }
 
+static bool str_same(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool strv_same(char *const *a, unsigned na, char *const *b, unsigned nb)
+{
+    if (na != nb)
+        return false;
+    for (unsigned i = 0; i < na; i++)
+        if (!str_same(a[i], b[i]))
+            return false;
+    return true;
+}
+
+bool kz_identity_same(const struct kz_identity *a, const struct kz_identity *b)
+{
+    return str_same(a->user, b->user) && str_same(a->nation, b->nation) &&
+           str_same(a->clearance, b->clearance) && str_same(a->command, b->command) &&
+           strv_same(a->groups_in, a->groups_in_count, b->groups_in, b->groups_in_count) &&
+           strv_same(a->groups_out, a->groups_out_count, b->groups_out, b->groups_out_count) &&
+           strv_same(a->roles, a->roles_count, b->roles, b->roles_count);
+}
+
+bool kz_users_same(const struct kz_users *a, const struct kz_users *b)
+{
+    if (a == b)
+        return true;
+    if (!a || !b || a->n != b->n)
+        return false;
+    for (unsigned i = 0; i < a->n; i++)
+        if (!kz_identity_same(&a->v[i].id, &b->v[i].id))
+            return false;
+    return true;
+}
+
 unsigned kz_users_count(const struct kz_users *us)
 {
     return us ? us->n : 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "auth/auth.h"
 #include "cli/cli.h"
@@ -23,8 +24,9 @@ static void usage(FILE *out)
                  "        -c, --config FILE (its store.path names the database)\n"
                  "issue    writes DIR/U.pem, U.key, U.p12 (password default \"atakatak\") and\n"
                  "         records the identity in the users table (same options as user add)\n"
-                 "revoke   revokes every certificate of USER and rewrites DIR/crl.pem; a\n"
-                 "         running server reloads it within two seconds\n"
+                 "revoke   revokes every certificate of USER (and of names that differ only in\n"
+                 "         case) and rewrites DIR/crl.pem; a running server reloads it\n"
+                 "         and closes their connections within two seconds\n"
                  "package  writes a data package (default U-kizuna.zip) with U.p12, the\n"
                  "         truststore and a connection to H:P (default 8089) over ssl\n");
 }
@@ -150,12 +152,61 @@ static int issue(struct copts *o, struct kz_userdb *db, char *err, size_t errlen
     return 0;
 }
 
+/* Users whose name differs from o->user only in case. */
+struct variants {
+    const char *user;
+    char **names;
+    unsigned n;
+};
+
+static void add_variant(void *ud, const struct kz_user *u)
+{
+    struct variants *v = ud;
+
+    if (strcasecmp(u->id.user, v->user) != 0 || strcmp(u->id.user, v->user) == 0)
+        return;
+    v->names = kz_xrealloc(v->names, (v->n + 1) * sizeof(*v->names));
+    v->names[v->n++] = kz_xstrdup(u->id.user);
+}
+
+/*
+ * Enrollment once compared a CSR's CN with the user ignoring case, so a
+ * certificate recorded under "OPS" may carry CN=ops (security review F2):
+ * revoking "ops" revokes those too.
+ */
+static unsigned revoke_variants(struct copts *o, struct kz_userdb *db, char *err, size_t errlen)
+{
+    struct variants v = {o->user, NULL, 0};
+    unsigned total = 0, n;
+
+    if (kz_userdb_each(db, add_variant, &v, err, errlen) != KZ_OK)
+        v.n = 0;
+    for (unsigned i = 0; i < v.n; i++) {
+        if (kz_userdb_revoke_user(db, v.names[i], &n, err, errlen) == KZ_OK) {
+            printf("revoked %u certificate%s of %s too: its name differs from %s only in case, "
+                   "and older enrollments could give it CN=%s\n",
+                   n, n == 1 ? "" : "s", v.names[i], o->user, o->user);
+            total += n;
+        }
+        free(v.names[i]);
+    }
+    free(v.names);
+    return total;
+}
+
 static int revoke(struct copts *o, struct kz_userdb *db, char *err, size_t errlen)
 {
-    unsigned n = 0;
+    unsigned n = 0, others;
+    int rc = kz_userdb_revoke_user(db, o->user, &n, err, errlen);
 
-    if (kz_userdb_revoke_user(db, o->user, &n, err, errlen) != KZ_OK ||
-        kz_crl_write(o->dir, db, err, errlen) != KZ_OK)
+    if (rc != KZ_OK && rc != KZ_ERR_NOTFOUND)
+        return 1;
+    others = revoke_variants(o, db, err, errlen);
+    if (n + others == 0) {
+        snprintf(err, errlen, "user '%s' has no unrevoked certificate", o->user);
+        return 1;
+    }
+    if (kz_crl_write(o->dir, db, err, errlen) != KZ_OK)
         return 1;
     printf("revoked %u certificate%s of %s; %s/crl.pem updated\n", n, n == 1 ? "" : "s", o->user,
            o->dir);

@@ -29,7 +29,8 @@ static void usage(FILE *out)
                  "                           configuration, identities local and web)\n"
                  "Clearance: UNCLASSIFIED, CONFIDENTIAL, SECRET or \"TOP SECRET\".  --groups sets\n"
                  "both IN (receive) and OUT (send) groups.  A running server sees changes\n"
-                 "within two seconds.  Passwords are stored as Argon2id hashes.\n");
+                 "within two seconds, on open connections too: a deleted user's are closed,\n"
+                 "a changed user's re-evaluated.  Passwords are stored as Argon2id hashes.\n");
 }
 
 static const char *const clearances[] = {"UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "TOP SECRET"};

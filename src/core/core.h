@@ -275,6 +275,9 @@ struct kz_metrics {
     uint64_t slow_consumer_drops;
     uint64_t garbage_closes;
     uint64_t conn_limit_refusals;
+    uint64_t enroll_auth_failures; /* wrong enrollment passwords (marti/enroll.c) */
+    uint64_t enroll_backoffs;      /* enrollment logins refused 429 while backing off */
+    uint64_t credential_closes;    /* TLS connections closed: user deleted, cert revoked */
 };
 
 extern struct kz_metrics kz_metrics;

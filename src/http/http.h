@@ -131,6 +131,16 @@ void kz_http_accept(void *ud, struct kz_input *input, const struct kz_input_conf
  * store (which calls them) afterwards, then kz_http_free().
  */
 void kz_http_close_all(struct kz_http *h);
+/*
+ * The credentials were reloaded: ask fn about every https connection whose
+ * caller came from a client certificate.  CLOSE closes it (counted in
+ * kz_metrics.credential_closes).  CHANGED asks caller.open() again for the
+ * same certificate and swaps the new caller in (the old one is closed) when
+ * the connection is idle between requests; a refusal closes it, and so does
+ * a change while a request is under way or the connection is an event
+ * stream (nothing is answered under the old identity).
+ */
+void kz_http_revisit(struct kz_http *h, kz_revisit_fn fn, void *ud);
 /* Free the engine; every connection must have been freed already.  NULL is fine. */
 void kz_http_free(struct kz_http *h);
 

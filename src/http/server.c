@@ -672,3 +672,68 @@ uv_loop_t *kz_http_loop(const struct kz_http_req *req)
 {
     return req->conn->tcp.loop;
 }
+
+/* ---- credentials reloaded ------------------------------------------------------ */
+
+/*
+ * Ask the caller hook for the connection's caller afresh.  Only an idle
+ * connection is re-opened in place (no handler holds the old caller); one
+ * with a request under way or an event stream is closed, so that nothing
+ * is answered under the old identity.
+ */
+static void reopen_caller(struct kz__http_conn *c)
+{
+    const struct kz_http_caller_ops *ops = &c->h->opts.caller;
+    const struct kz_identity *id = NULL;
+    char cnbuf[KZ_TLS_CN_MAX], why[160] = "";
+    const char *cn = kz_transport_peer_cn(&c->tr, cnbuf);
+    void *caller = NULL, *old = c->caller;
+
+    if (c->state != KZ__HTTP_READING || c->refs != 1 || c->cur) {
+        kz__http_close(c, "identity changed during a request or event stream");
+        return;
+    }
+    if (!cn || ops->open(ops->ud, c->input, cn, &id, &caller, why, sizeof(why)) != KZ_OK || !id) {
+        if (caller && ops->close)
+            ops->close(ops->ud, caller);
+        kz_metrics.credential_closes++;
+        kz__http_close(c, why[0] ? why : "user deleted");
+        return;
+    }
+    c->identity = id;
+    c->caller = caller;
+    if (ops->close)
+        ops->close(ops->ud, old);
+    kz_log(KZ_LOG_INFO, "https: identity changed", "input=%s conn=%llu peer=%s user=%s nation=%s",
+           c->conf->name, (unsigned long long)c->id, c->peer, id->user, id->nation);
+}
+
+void kz_http_revisit(struct kz_http *h, kz_revisit_fn fn, void *ud)
+{
+    struct kz__http_conn *c, *next;
+    char why[160];
+
+    for (c = h->conns; c; c = next) {
+        next = c->next; /* closing unlinks c */
+        /* Authenticated by a certificate, or still in the TLS handshake (id NULL). */
+        const struct kz_identity *id = c->caller_open ? c->identity : NULL;
+        if (c->kind != KZ_HTTP_ON_HTTPS || c->state == KZ__HTTP_CLOSING || (c->tr.ready && !id))
+            continue;
+        why[0] = '\0';
+        switch (fn(ud, &c->tr, id, why, sizeof(why))) {
+        case KZ_REVISIT_CLOSE:
+            kz_metrics.credential_closes += id ? 1 : 0;
+            kz_log(KZ_LOG_INFO, "https: connection closed",
+                   "input=%s conn=%llu peer=%s reason=\"%s\"", c->conf->name,
+                   (unsigned long long)c->id, c->peer, why);
+            kz__http_close(c, why[0] ? why : "credentials withdrawn");
+            break;
+        case KZ_REVISIT_CHANGED:
+            if (id)
+                reopen_caller(c);
+            break;
+        default:
+            break;
+        }
+    }
+}

@@ -50,6 +50,75 @@ struct job {
     char *serial;
 };
 
+/* ---- guessing (loop) ----------------------------------------------------------- */
+
+#define KEY_MAX (KZ_HTTP_MAX_USER + 80)
+
+/* "u:NAME" and "p:ADDRESS" (the peer without its port). */
+static void guess_keys(const struct kz_http_req *req, const struct job *j, char user[KEY_MAX],
+                       char peer[KEY_MAX])
+{
+    const char *p = kz_http_peer(req), *colon = strrchr(p, ':');
+    int host = colon ? (int)(colon - p) : (int)strlen(p);
+
+    snprintf(user, KEY_MAX, "u:%s", j->user);
+    snprintf(peer, KEY_MAX, "p:%.*s", host, p);
+}
+
+static struct kz_backoff *backoff(struct kz_marti *m)
+{
+    if (!m->backoff)
+        m->backoff = kz_backoff_new(KZ_BACKOFF_MAX_KEYS);
+    return m->backoff;
+}
+
+/* True (and answered 429) when the name or the peer must wait. */
+static bool backing_off(struct kz_http_req *req, struct kz_marti *m, const struct job *j)
+{
+    char user[KEY_MAX], peer[KEY_MAX], extra[64];
+    int64_t now = kz_mono_us();
+    int64_t wu, wp;
+
+    guess_keys(req, j, user, peer);
+    wu = kz_backoff_wait(backoff(m), user, now);
+    wp = kz_backoff_wait(backoff(m), peer, now);
+    int64_t wait = wu > wp ? wu : wp;
+
+    if (wait == 0)
+        return false;
+    kz_metrics.enroll_backoffs++;
+    long secs = (long)((wait + 999999) / 1000000);
+    snprintf(extra, sizeof(extra), "Retry-After: %ld\r\n", secs);
+    kz_http_error_extra(req, 429, extra, "too many failed logins: retry later");
+    return true;
+}
+
+/* After the check: count a wrong password, or clear the name's count. */
+static void note_result(struct kz_http_req *req, struct kz_marti *m, const struct job *j)
+{
+    char user[KEY_MAX], peer[KEY_MAX];
+    int64_t now = kz_mono_us(), wu, wp;
+
+    guess_keys(req, j, user, peer);
+    if (j->status != 401) {
+        if (j->status != 500)
+            kz_backoff_forget(backoff(m), user);
+        return;
+    }
+    kz_metrics.enroll_auth_failures++;
+    wu = kz_backoff_fail(backoff(m), user, now);
+    wp = kz_backoff_fail(backoff(m), peer, now);
+    if (wu || wp)
+        kz_log(KZ_LOG_WARN, "enroll: backing off", "peer=%s user=%s user_ms=%lld peer_ms=%lld",
+               kz_http_peer(req), j->user, (long long)(wu / 1000), (long long)(wp / 1000));
+}
+
+void kz_marti_release(struct kz_marti *m)
+{
+    kz_backoff_free(m->backoff);
+    m->backoff = NULL;
+}
+
 /* ---- on the worker -------------------------------------------------------------- */
 
 /* Record the certificate so `kizuna cert revoke USER` covers it. */
@@ -201,6 +270,7 @@ static void after_job(uv_work_t *w, int status)
 
     KZ_UNUSED(status);
     j->m->jobs_running--;
+    note_result(req, j->m, j);
     if (!kz_http_gone(req))
         answer(req, j);
     job_free(j);
@@ -224,6 +294,10 @@ static bool credentials(struct kz_http_req *req, struct job *j)
 
 static void start(struct kz_http_req *req, struct kz_marti *m, struct job *j)
 {
+    if (backing_off(req, m, j)) {
+        job_free(j);
+        return;
+    }
     if (m->jobs_running >= MAX_JOBS) {
         job_free(j);
         kz_http_error_extra(req, 503, "Retry-After: 1\r\n", "too many enrollments at once");

@@ -8,7 +8,8 @@
  *   POST /Marti/api/tls/signClient/v2?clientUid=&version=    enroll
  *
  * Wiring: kz_marti_init(&m, &opts); kz_http_add_routes(h, m.routes,
- * m.n_routes, &m).  Loop thread only.
+ * m.n_routes, &m); kz_marti_release(&m) once the engine is gone.  Loop
+ * thread only.
  */
 #ifndef KZ_MARTI_H
 #define KZ_MARTI_H
@@ -26,14 +27,21 @@ struct kz_marti_opts {
     const struct kz_sub *(*view)(const struct kz_http_req *req);
 };
 
+struct kz_backoff;
+
 /* The context the Marti and enrollment handlers get; fields borrowed unless noted. */
 struct kz_marti {
     struct kz_marti_opts opts;
     unsigned jobs_running; /* enrollments on the thread pool */
+    /* Failed logins per user name and per peer address (enroll.c, F14);
+     * made on first use, bounded to KZ_BACKOFF_MAX_KEYS keys.  Owned. */
+    struct kz_backoff *backoff;
     const struct kz_http_route *routes;
     size_t n_routes;
 };
 
 void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts);
+/* Free what the endpoints hold (the back-off table).  No job may be running. */
+void kz_marti_release(struct kz_marti *m);
 
 #endif

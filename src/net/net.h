@@ -154,4 +154,26 @@ void kz_stream_accept(void *ud, struct kz_input *input, const struct kz_input_co
 /* Close every stream connection (shutdown). */
 void kz_stream_close_all(struct kz_net *net);
 
+/*
+ * What becomes of an open connection authenticated by a client certificate
+ * as `id` once the credentials were reloaded (server/creds.c decides):
+ * KEEP it, re-resolve its identity from the new users snapshot (CHANGED),
+ * or CLOSE it (`why` says why: "user deleted", "certificate revoked").
+ * `id` is NULL for a connection still in its TLS handshake, which verifies
+ * the certificate against the CRL of the context it was accepted with.
+ */
+enum kz_revisit { KZ_REVISIT_KEEP, KZ_REVISIT_CHANGED, KZ_REVISIT_CLOSE };
+typedef enum kz_revisit (*kz_revisit_fn)(void *ud, const struct kz_transport *tr,
+                                         const struct kz_identity *id, char *why, size_t whylen);
+
+/*
+ * The credentials were reloaded (server/creds.c, after it swapped the users
+ * snapshot and the CRL into opts->creds): ask fn about every stream
+ * authenticated by a client certificate.  CLOSE closes it (counted in
+ * kz_metrics.credential_closes); CHANGED takes its identity afresh from
+ * opts->creds and re-resolves its groups and release subject in place, with
+ * no replay (the attached subscriber, its callsign and uid stay).
+ */
+void kz_stream_revisit(struct kz_net *net, kz_revisit_fn fn, void *ud);
+
 #endif

@@ -532,3 +532,60 @@ void kz_stream_close_all(struct kz_net *net)
     while (net->streams)
         stream_close(net->streams, "server shutting down");
 }
+
+/* ---- credentials reloaded ----------------------------------------------- */
+
+/*
+ * The user changed: take the identity from the new snapshot and re-resolve
+ * the subscriber's groups and release subject (what kz_router_attach()
+ * computes) in place, so the next delivery is checked against it.
+ */
+static void reidentify(struct kz_stream *s)
+{
+    struct kz_users *ref = NULL;
+    const struct kz_identity *id = kz_tls_identity_get(s->opts->creds, s->sub.identity->user, &ref);
+    struct kz_sub view;
+
+    if (!id) {
+        kz_metrics.credential_closes++;
+        stream_close(s, "user deleted");
+        return;
+    }
+    kz_sub_viewer_as(s->opts->router, &view, s->input, id);
+    s->sub.identity = id;
+    s->sub.in = view.in;
+    s->sub.out = view.out;
+    s->sub.subject = view.subject;
+    kz_tls_identity_put(s->users_ref);
+    s->users_ref = ref;
+    kz_log(KZ_LOG_INFO, "tls: identity changed", "input=%s peer=%s user=%s nation=%s clearance=%s",
+           s->input->conf->name, s->peer, id->user, id->nation, id->clearance);
+}
+
+void kz_stream_revisit(struct kz_net *net, kz_revisit_fn fn, void *ud)
+{
+    struct kz_stream *s, *next;
+    char why[160];
+
+    for (s = net->streams; s; s = next) {
+        next = s->next; /* stream_close() unlinks s */
+        /* Authenticated by a certificate, or still in the TLS handshake (id NULL). */
+        const struct kz_identity *id = s->users_ref ? s->sub.identity : NULL;
+        if (s->closing || !s->tr.tls || (s->tr.ready && !id))
+            continue;
+        why[0] = '\0';
+        switch (fn(ud, &s->tr, id, why, sizeof(why))) {
+        case KZ_REVISIT_CLOSE:
+            if (id)
+                kz_metrics.credential_closes++;
+            stream_close(s, why[0] ? why : "credentials withdrawn");
+            break;
+        case KZ_REVISIT_CHANGED:
+            if (id)
+                reidentify(s);
+            break;
+        default:
+            break;
+        }
+    }
+}

@@ -233,3 +233,10 @@ const char *kz_transport_peer_cn(const struct kz_transport *t, char cn[KZ_TLS_CN
         return NULL;
     return cn;
 }
+
+struct x509_st *kz_transport_peer_cert(const struct kz_transport *t)
+{
+    struct tls_conn *c = t->tls;
+
+    return c ? SSL_get0_peer_certificate(c->ssl) : NULL;
+}

@@ -104,6 +104,13 @@ void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, struct s
 const char *kz_transport_peer_cn(const struct kz_transport *t, char cn[KZ_TLS_CN_MAX]);
 
 /*
+ * After ready: the verified client certificate (an OpenSSL X509, borrowed:
+ * valid while the transport lives), or NULL (TCP, no certificate).
+ */
+struct x509_st;
+struct x509_st *kz_transport_peer_cert(const struct kz_transport *t);
+
+/*
  * Identity for a certificate CN from the current users snapshot, or NULL.
  * The snapshot reference is stored in *ref (release with kz_tls_identity_put)
  * so the identity stays valid across reloads.

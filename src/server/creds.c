@@ -7,8 +7,14 @@
  * when crl.pem changed, builds new SSL_CTXs; the loop swaps them into
  * srv->tls.  A failed reload keeps the old state.  Connections hold their own
  * SSL (which references the SSL_CTX it was made from) and a reference to the
- * users snapshot they were authenticated against, so swapping never disturbs
- * them.
+ * users snapshot they were authenticated against, so swapping never frees
+ * anything in use.
+ *
+ * When the users or the CRL changed, every open connection authenticated by
+ * a client certificate is revisited (security review F7): a revoked
+ * certificate or a deleted user is disconnected, a changed user re-resolved
+ * (net/stream.c kz_stream_revisit, http/server.c kz_http_revisit).  So a
+ * change reaches open connections within one reload period.
  */
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -22,7 +28,8 @@
 #define RELOAD_MS 2000
 
 struct kz_creds {
-    struct kz_tls_creds *live; /* the server's: what connections use */
+    struct kz_server *srv;
+    struct kz_tls_creds *live; /* the server's (srv->tls): what connections use */
     char ca[1024], cert[1024], key[1024], crl[1024], db_path[4096];
     struct timespec crl_mtime;
     uv_timer_t timer;
@@ -31,6 +38,7 @@ struct kz_creds {
     /* Worker results, taken on the loop in after_reload(). */
     SSL_CTX *new_mutual, *new_server_only;
     struct kz_users *new_users;
+    bool crl_swapped; /* the last swap brought a new CRL */
     char err[512];
 };
 
@@ -120,11 +128,15 @@ static void drop_new(struct kz_creds *c)
     c->new_mutual = c->new_server_only = NULL;
 }
 
-static void swap_in(struct kz_creds *c)
+/* True when something connections were authenticated against changed. */
+static bool swap_in(struct kz_creds *c)
 {
     struct kz_tls_creds *live = c->live;
+    bool changed = false;
 
+    c->crl_swapped = false;
     if (c->new_users) {
+        changed = !kz_users_same(live->users, c->new_users);
         kz_users_unref(live->users);
         live->users = c->new_users;
         c->new_users = NULL;
@@ -138,7 +150,55 @@ static void swap_in(struct kz_creds *c)
         c->new_mutual = c->new_server_only = NULL;
         if (!first)
             kz_log(KZ_LOG_INFO, "tls: CRL reloaded", "crl=%s", c->crl);
+        c->crl_swapped = changed = true;
     }
+    return changed;
+}
+
+/* Is `x` on a CRL of the client-certificate context's store? */
+static bool revoked(SSL_CTX *ctx, X509 *x)
+{
+    STACK_OF(X509_OBJECT) *objs = ctx ? X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx)) : NULL;
+    X509_REVOKED *rev;
+
+    for (int i = 0; x && i < sk_X509_OBJECT_num(objs); i++) {
+        X509_CRL *crl = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(objs, i));
+        if (crl && X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) == 0 &&
+            X509_CRL_get0_by_cert(crl, &rev, x) == 1)
+            return true;
+    }
+    return false;
+}
+
+/* kz_revisit_fn: the connection's certificate and user against the new state. */
+static enum kz_revisit revisit(void *ud, const struct kz_transport *tr,
+                               const struct kz_identity *id, char *why, size_t whylen)
+{
+    struct kz_creds *c = ud;
+    const struct kz_user *u;
+
+    if (!id) {
+        /* Its handshake checks the old CRL: have it come again. */
+        snprintf(why, whylen, "CRL reloaded during the TLS handshake");
+        return c->crl_swapped ? KZ_REVISIT_CLOSE : KZ_REVISIT_KEEP;
+    }
+    u = kz_users_find(c->live->users, id->user);
+    if (revoked(c->live->mutual, kz_transport_peer_cert(tr))) {
+        snprintf(why, whylen, "certificate revoked");
+        return KZ_REVISIT_CLOSE;
+    }
+    if (!u) {
+        snprintf(why, whylen, "user deleted");
+        return KZ_REVISIT_CLOSE;
+    }
+    return kz_identity_same(&u->id, id) ? KZ_REVISIT_KEEP : KZ_REVISIT_CHANGED;
+}
+
+static void revisit_all(struct kz_creds *c)
+{
+    kz_stream_revisit(&c->srv->net, revisit, c);
+    if (c->srv->http)
+        kz_http_revisit(c->srv->http, revisit, c);
 }
 
 static void free_creds(uv_handle_t *h)
@@ -167,7 +227,8 @@ static void after_reload(uv_work_t *w, int status)
     if (c->err[0])
         kz_log(KZ_LOG_WARN, "tls: reload failed; keeping the previous state", "error=\"%s\"",
                c->err);
-    swap_in(c);
+    if (swap_in(c))
+        revisit_all(c);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -186,6 +247,7 @@ static struct kz_creds *creds_new(struct kz_server *srv)
     const struct kz_config_tls *conf = srv->cfg->tls;
     struct kz_creds *c = kz_xcalloc(1, sizeof(*c));
 
+    c->srv = srv;
     c->live = &srv->tls;
     c->work.data = c;
     resolve(c->ca, sizeof(c->ca), srv->data_dir, conf->ca);

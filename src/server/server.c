@@ -260,6 +260,7 @@ void kz_server_release(struct kz_server *srv)
     /* Only now: a held HTTP request may have been answered in the runs above. */
     kz_http_free(srv->http);
     kz_api_release(&srv->api);
+    kz_marti_release(&srv->marti);
     kz_readiness_book_free(srv->book);
     kz_alliance_free(srv->alliance);
     free(srv->inputs);

@@ -13,7 +13,8 @@ import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 
 import {
-    CotClient, cotEvent, identity, runCli, startServer, tcpInput, uniq, waitUntil, withTimeout,
+    CotClient, cotEvent, httpInput, identity, metric, runCli, startServer, tcpInput, uniq, waitUntil,
+    withTimeout,
 } from './lib/harness.mjs';
 
 let server;
@@ -88,6 +89,11 @@ before(async () => {
     await cli('ca', 'init');
     await cli('user', 'add', 'alpha2', '--nation', 'JPN', '--clearance', 'SECRET', '--groups', 'Cyan',
         '--password', PASSWORD);
+    // F2: two users whose names differ only in case.
+    await cli('user', 'add', 'ops', '--nation', 'USA', '--clearance', 'TOP SECRET', '--groups', 'Cyan',
+        '--password', 'ops-password');
+    await cli('user', 'add', 'OPS', '--nation', 'KOR', '--clearance', 'UNCLASSIFIED', '--groups', 'Cyan',
+        '--password', 'OPS-password');
     await cli('cert', 'issue', '--user', 'alice', '--nation', 'USA', '--clearance', 'SECRET', '--groups', 'Cyan');
     await cli('cert', 'issue', '--user', 'jun', '--nation', 'JPN', '--clearance', 'SECRET', '--groups', 'Cyan');
     await cli('cert', 'issue', '--user', 'rudy', '--nation', 'USA', '--clearance', 'SECRET', '--groups', 'Red');
@@ -196,6 +202,86 @@ test('enroll: bad CSRs get 4xx with a clear message', async () => {
     r = await curl(port, sign, { user, data: 'A'.repeat(20000) });
     assert.equal(r.status, 413);
     assert.match(JSON.parse(r.body).error, /CSR over/);
+});
+
+test('enroll: the CSR common name is the user exactly; the subject comes from the user (F2)', async () => {
+    const port = server.port('enroll');
+    const other = await makeCsr('ops-claim', '/CN=ops');
+    let r = await curl(port, sign, { user: 'OPS:OPS-password', data: other.csr });
+    assert.equal(r.status, 400, r.body);
+    assert.match(JSON.parse(r.body).error, /CSR common name is not the user/);
+
+    const own = await makeCsr('ops-own', '/O=kizuna/OU=test-1/CN=OPS');
+    r = await curl(port, sign, { user: 'OPS:OPS-password', data: own.csr });
+    assert.equal(r.status, 200, r.body);
+    const v = await run('openssl', ['x509', '-noout', '-subject', '-nameopt', 'RFC2253'],
+        pem(JSON.parse(r.body).signedCert));
+    assert.equal(v.stdout.trim(), 'subject=CN=OPS');
+
+    // `cert revoke ops` covers the certificate recorded under OPS as well: older
+    // enrollments could have given it CN=ops.
+    const rv = await runCli(['cert', 'revoke', 'ops', '--data', data]);
+    assert.equal(rv.code, 0, rv.stderr);
+    assert.match(rv.stdout, /revoked 1 certificate of OPS too/);
+    assert.match(rv.stdout, /revoked 0 certificates of ops/);
+});
+
+// F14: a server of its own per run, so that no other test's logins count
+// against this peer.  Returns the statuses of `wrong` wrong logins for `name`.
+async function guessing(name, wrong) {
+    const own = path.join(dir, uniq('guess'));
+    fs.mkdirSync(own);
+    const ca = await runCli(['ca', 'init', '--data', own]);
+    assert.equal(ca.code, 0, ca.stderr);
+    const r = await runCli(['user', 'add', 'guess', '--nation', 'USA', '--clearance', 'SECRET',
+        '--groups', 'Cyan', '--password', PASSWORD, '--data', own]);
+    assert.equal(r.code, 0, r.stderr);
+    const srv = await startServer({ dataDir: own, inputs: [input('enroll', 'enroll'), httpInput('web')] });
+    const statuses = [];
+    for (let i = 0; i < wrong; i++) {
+        const a = await curl(srv.port('enroll'), '/Marti/api/tls/config', { user: `${name}:wrong-${i}` });
+        statuses.push(a.status);
+        if (a.status === 429) statuses.retryAfter = Number(/Retry-After: (\d+)/i.exec(a.headers)?.[1]);
+    }
+    return { srv, statuses };
+}
+
+test('enroll: wrong passwords back off, the right one too until it expires (F14)', async () => {
+    const { srv, statuses } = await guessing('guess', 6);
+    try {
+        assert.deepEqual([...statuses], [401, 401, 401, 401, 401, 429]);
+        assert.equal(statuses.retryAfter, 1);
+        const port = srv.port('enroll');
+        let r = await curl(port, '/Marti/api/tls/config', { user: `guess:${PASSWORD}` });
+        assert.equal(r.status, 429, 'the right password during the back-off');
+        await new Promise((res) => setTimeout(res, 1100));
+        r = await curl(port, '/Marti/api/tls/config', { user: `guess:${PASSWORD}` });
+        assert.equal(r.status, 200, r.body);
+        // The name's count is cleared; the peer's is not: its next failure waits 2 s.
+        r = await curl(port, '/Marti/api/tls/config', { user: 'guess:wrong-again' });
+        assert.equal(r.status, 401);
+        r = await curl(port, '/Marti/api/tls/config', { user: 'other:x' });
+        assert.equal(r.status, 429);
+        assert.equal(r.headers.match(/Retry-After: (\d+)/i)?.[1], '2');
+        assert.equal(await metric(srv.port('web'), 'kizuna_enroll_auth_failures_total'), 6);
+        assert.equal(await metric(srv.port('web'), 'kizuna_enroll_backoff_total'), 3);
+        assert.match(srv.stderr, /enroll: backing off.*user=guess/);
+    } finally {
+        await srv.stop({ expectErrors: false });
+        srv.cleanup();
+    }
+});
+
+test('enroll: an unknown user backs off exactly like a known one (F14)', async () => {
+    const { srv, statuses } = await guessing('no-such-user', 6);
+    try {
+        assert.deepEqual([...statuses], [401, 401, 401, 401, 401, 429]);
+        assert.equal(statuses.retryAfter, 1);
+        assert.equal(await metric(srv.port('web'), 'kizuna_enroll_auth_failures_total'), 5);
+    } finally {
+        await srv.stop({ expectErrors: false });
+        srv.cleanup();
+    }
 });
 
 test('https: no client certificate is refused; Marti endpoints answer with a certificate', async () => {

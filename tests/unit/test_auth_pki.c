@@ -145,8 +145,8 @@ static void test_users_and_passwords(void **state)
     assert_int_equal(kz_userdb_del(fx->db, "bob", err, sizeof(err)), KZ_ERR_NOTFOUND);
 }
 
-/* A CSR made here with OpenSSL: EC P-256 (or a weak RSA key), subject CN. */
-static char *make_csr(const char *cn, bool weak)
+/* A CSR made here with OpenSSL: EC P-256 (or a weak RSA key), subject [O=org,] CN. */
+static char *make_csr_org(const char *cn, const char *org, bool weak)
 {
     EVP_PKEY *k = weak ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024)
                        : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
@@ -155,6 +155,8 @@ static char *make_csr(const char *cn, bool weak)
     BIO *b = BIO_new(BIO_s_mem());
     char *data, *out;
 
+    if (org)
+        X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)org, -1, -1, 0);
     X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
     X509_REQ_set_pubkey(req, k);
     X509_REQ_sign(req, k, EVP_sha256());
@@ -165,6 +167,11 @@ static char *make_csr(const char *cn, bool weak)
     X509_REQ_free(req);
     EVP_PKEY_free(k);
     return out;
+}
+
+static char *make_csr(const char *cn, bool weak)
+{
+    return make_csr_org(cn, NULL, weak);
 }
 
 static int sign(struct fx *fx, const char *csr, size_t len, const char *user)
@@ -186,14 +193,50 @@ static int sign(struct fx *fx, const char *csr, size_t len, const char *user)
     return rc;
 }
 
+/* F7: what the server compares to find users whose open connections changed. */
+static void test_users_same(void **state)
+{
+    struct fx *fx = *state;
+    char *groups[] = {"Cyan"};
+    struct kz_identity id = {.user = "dan",
+                             .nation = "USA",
+                             .clearance = "SECRET",
+                             .groups_in = groups,
+                             .groups_in_count = 1};
+    struct kz_users *a = NULL, *b = NULL, *c = NULL;
+    char err[256], path[160];
+
+    snprintf(path, sizeof(path), "%s/kizuna.db", fx->dir);
+    assert_int_equal(kz_userdb_put(fx->db, &id, NULL, err, sizeof(err)), KZ_OK);
+    assert_int_equal(kz_users_load(path, &a, err, sizeof(err)), KZ_OK);
+    assert_int_equal(kz_users_load(path, &b, err, sizeof(err)), KZ_OK);
+    assert_true(kz_users_same(a, b));
+    assert_true(kz_identity_same(&kz_users_find(a, "dan")->id, &kz_users_find(b, "dan")->id));
+    id.clearance = "UNCLASSIFIED";
+    assert_int_equal(kz_userdb_put(fx->db, &id, NULL, err, sizeof(err)), KZ_OK);
+    assert_int_equal(kz_users_load(path, &c, err, sizeof(err)), KZ_OK);
+    assert_false(kz_users_same(a, c));
+    assert_false(kz_identity_same(&kz_users_find(a, "dan")->id, &kz_users_find(c, "dan")->id));
+    kz_users_unref(c);
+    assert_int_equal(kz_userdb_del(fx->db, "dan", err, sizeof(err)), KZ_OK);
+    assert_int_equal(kz_users_load(path, &c, err, sizeof(err)), KZ_OK);
+    assert_false(kz_users_same(a, c));
+    kz_users_unref(a);
+    kz_users_unref(b);
+    kz_users_unref(c);
+}
+
 static void test_csr(void **state)
 {
     struct fx *fx = *state;
-    char *good = make_csr("Alice", false), *weak = make_csr("alice", true);
+    char *good = make_csr("alice", false), *weak = make_csr("alice", true);
     char big[KZ_AUTH_MAX_CSR_BYTES + 10];
 
     assert_int_equal(sign(fx, good, strlen(good), "alice"), KZ_OK);
     assert_int_equal(sign(fx, good, strlen(good), "mallory"), KZ_ERR_DENIED);
+    /* F2: the CN must be the user exactly; "alice" and "Alice" are two users. */
+    assert_int_equal(sign(fx, good, strlen(good), "Alice"), KZ_ERR_DENIED);
+    assert_int_equal(sign(fx, good, strlen(good), "alic"), KZ_ERR_DENIED);
     assert_int_equal(sign(fx, weak, strlen(weak), "alice"), KZ_ERR_DENIED);
     /* Bare base64 (what ATAK sends): strip the PEM armour lines. */
     char *b64 = strchr(good, '\n') + 1;
@@ -205,6 +248,26 @@ static void test_csr(void **state)
     assert_int_equal(sign(fx, big, sizeof(big), "alice"), KZ_ERR_TOOBIG);
     free(good);
     free(weak);
+}
+
+/* F2: the certificate's subject comes from the user, never from the CSR. */
+static void test_csr_subject(void **state)
+{
+    static const char *const rdns[] = {"O", "OU", NULL};
+    struct fx *fx = *state;
+    char *csr = make_csr_org("ops", "Some Other Org", false), err[256], text[256];
+    struct kz_csr_request req = {fx->pki, csr, strlen(csr), "ops", rdns, 30};
+    struct kz_csr_result res;
+
+    assert_int_equal(kz_csr_sign(&req, &res, err, sizeof(err)), KZ_OK);
+    const unsigned char *p = res.cert_der;
+    X509 *x = d2i_X509(NULL, &p, (long)res.cert_len);
+    assert_non_null(x);
+    X509_NAME_oneline(X509_get_subject_name(x), text, sizeof(text));
+    assert_string_equal(text, "/CN=ops");
+    X509_free(x);
+    kz_csr_result_release(&res);
+    free(csr);
 }
 
 static void test_package(void **state)
@@ -232,7 +295,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ca_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issue_and_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users_and_passwords, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_users_same, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csr, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csr_subject, setup, teardown),
         cmocka_unit_test_setup_teardown(test_package, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
