@@ -210,8 +210,8 @@ static void post_events(struct kz_http_req *req, void *app)
 }
 
 static const struct kz_http_route rows[] = {
-    {"GET", "/api/v1/events", get_events, NULL, KZ_HTTP_ON_API},
-    {"POST", "/api/v1/events", post_events, NULL, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/events", get_events, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
+    {"POST", "/api/v1/events", post_events, KZ_ROLE_OPERATOR, KZ_HTTP_ON_API},
 };
 
 const struct kz_http_route *kz__api_events_routes(size_t *n)

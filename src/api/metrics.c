@@ -106,7 +106,7 @@ static void get_metrics(struct kz_http_req *req, void *app)
 }
 
 static const struct kz_http_route rows[] = {
-    {"GET", "/metrics", get_metrics, NULL, KZ_HTTP_ON_API},
+    {"GET", "/metrics", get_metrics, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
 };
 
 const struct kz_http_route *kz__api_metrics_routes(size_t *n)

@@ -33,7 +33,7 @@ static void get_tracks(struct kz_http_req *req, void *app)
 }
 
 static const struct kz_http_route rows[] = {
-    {"GET", "/api/v1/tracks", get_tracks, NULL, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/tracks", get_tracks, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
 };
 
 const struct kz_http_route *kz__api_tracks_routes(size_t *n)

@@ -25,7 +25,8 @@
 
 #include "api/api.h"
 
-enum { IN_WEB, IN_RED, IN_DB, IN_LIMITED, N_INPUTS };
+/* IN_VIEWER holds only the viewer role, IN_NOROLE none; the others viewer and operator. */
+enum { IN_WEB, IN_RED, IN_DB, IN_LIMITED, IN_VIEWER, IN_NOROLE, N_INPUTS };
 
 static uv_loop_t loop;
 static struct kz_label_policy policy;
@@ -40,6 +41,7 @@ static struct kz_http *http, *http_db, *http_limited;
 static struct kz_router *router, *router_db;
 static struct kz_store *store;
 static char *cyan[] = {"Cyan"}, *red[] = {"Red"};
+static char *reader_writer[] = {KZ_ROLE_VIEWER, KZ_ROLE_OPERATOR};
 
 /* ---- the blocking client ------------------------------------------------------ */
 
@@ -186,7 +188,7 @@ static void client_free(struct client *c)
 
 /* ---- fixtures ------------------------------------------------------------------- */
 
-static void make_input(int i, const char *name, char **groups)
+static void make_input_roles(int i, const char *name, char **groups, unsigned n_roles)
 {
     confs[i] = (struct kz_input_conf){.name = (char *)name,
                                       .protocol = KZ_PROTO_HTTP,
@@ -198,7 +200,9 @@ static void make_input(int i, const char *name, char **groups)
                                   .groups_in = groups,
                                   .groups_in_count = 1,
                                   .groups_out = groups,
-                                  .groups_out_count = 1};
+                                  .groups_out_count = 1,
+                                  .roles = reader_writer,
+                                  .roles_count = n_roles};
     confs[i].identity = &ids[i];
     assert_int_equal(kz_input_init(&inputs[i], &confs[i], &group_table, &policy, NULL, 0), KZ_OK);
 }
@@ -217,6 +221,11 @@ static const struct kz_http_route engine_rows[] = {
     {"GET", "/test/enroll-only", echo_id, NULL, KZ_HTTP_ON_ENROLL},
 };
 
+static void make_input(int i, const char *name, char **groups)
+{
+    make_input_roles(i, name, groups, 2);
+}
+
 static int setup(void **state)
 {
     struct kz_store_opts so = {.path = ":memory:", .max_delay_ms = 5};
@@ -231,6 +240,8 @@ static int setup(void **state)
     make_input(IN_RED, "red", red);
     make_input(IN_DB, "web-db", cyan);
     make_input(IN_LIMITED, "limited", cyan);
+    make_input_roles(IN_VIEWER, "viewer-only", cyan, 1);
+    make_input_roles(IN_NOROLE, "no-role", cyan, 0);
     router = kz_router_new(&loop, &(struct kz_router_opts){.policy = &policy,
                                                            .groups = &group_table,
                                                            .inputs = inputs,
@@ -273,6 +284,9 @@ static int setup(void **state)
     assert_int_equal(
         kz_listener_start(&loop, &inputs[IN_DB], kz_http_accept, http_db, &listeners[IN_DB]),
         KZ_OK);
+    for (int i = IN_VIEWER; i <= IN_NOROLE; i++)
+        assert_int_equal(kz_listener_start(&loop, &inputs[i], kz_http_accept, http, &listeners[i]),
+                         KZ_OK);
     assert_int_equal(kz_listener_start(&loop, &inputs[IN_LIMITED], kz_http_accept, http_limited,
                                        &listeners[IN_LIMITED]),
                      KZ_OK);
@@ -458,6 +472,31 @@ static void test_engine_routes(void **state)
     assert_int_equal(c.r[2].status, 404); /* not served on http inputs */
     assert_int_equal(c.r[3].status, 405);
     assert_non_null(strstr(c.r[3].raw, "\r\nAllow: GET\r\n"));
+    client_free(&c);
+}
+
+static void c_roles(struct client *c)
+{
+    post_event(IN_VIEWER, "ROLE-1", &c->r[0]);
+    exchange(IN_NOROLE, GET("/api/v1/tracks"), &c->r[1]);
+    exchange(IN_NOROLE, GET("/healthz"), &c->r[2]);
+    exchange(IN_VIEWER, GET("/api/v1/tracks"), &c->r[3]);
+}
+
+/* Roles are enforced: each route row names the one it needs (issue 10 §2). */
+static void test_roles(void **state)
+{
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_roles);
+    assert_int_equal(c.r[0].status, 403);
+    assert_non_null(strstr(c.r[0].body, "{\"error\":\"role 'operator' required\"}"));
+    assert_int_equal(c.r[1].status, 403);
+    assert_non_null(strstr(c.r[1].body, "role 'viewer' required"));
+    assert_int_equal(c.r[2].status, 200); /* /healthz needs none */
+    assert_int_equal(c.r[3].status, 200);
+    assert_null(strstr(c.r[3].body, "ROLE-1"));
     client_free(&c);
 }
 
@@ -868,6 +907,7 @@ int main(void)
         cmocka_unit_test(test_bad_post),
         cmocka_unit_test(test_not_found_and_method),
         cmocka_unit_test(test_engine_routes),
+        cmocka_unit_test(test_roles),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_pipelining),
         cmocka_unit_test(test_pipelined_posts),

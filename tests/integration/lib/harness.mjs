@@ -51,8 +51,12 @@ export function withTimeout(promise, ms, what) {
 
 // ---- configuration -------------------------------------------------------
 
+// Roles viewer and operator (read and send over HTTP) unless `extra` names others.
 export function identity(user, groupsIn, groupsOut = groupsIn, extra = {}) {
-    return { user, nation: 'USA', clearance: 'SECRET', groups_in: groupsIn, groups_out: groupsOut, ...extra };
+    return {
+        user, nation: 'USA', clearance: 'SECRET', groups_in: groupsIn, groups_out: groupsOut,
+        roles: ['viewer', 'operator'], ...extra,
+    };
 }
 
 export function tcpInput(name, groupsIn = ['Cyan'], groupsOut = groupsIn, extra = {}) {
