@@ -42,8 +42,17 @@
  * request at a time (a held request stops parsing; later bytes wait); an
  * idle connection is closed after timeout_ms.  An event stream sends
  * ": keepalive" every 15 s and is dropped when its queue exceeds
- * out_queue_bytes (kz_metrics.slow_consumer_drops).  A single response
- * larger than the queue (a big query) is still sent, alone.
+ * out_queue_bytes (kz_metrics.slow_consumer_drops).
+ *
+ * Output is bounded per connection by out_queue_bytes, for every answer
+ * (security review F12).  A body whose size grows with the data (tracks,
+ * the event log) is produced piecewise (kz_http_respond_body): at most
+ * 64 KiB of it waits in the queue, the next piece is made when the queue
+ * has drained, and a client that reads nothing for timeout_ms is dropped
+ * (kz_metrics.slow_consumer_drops) and the producer freed.  Such a body
+ * goes out with Content-Length when it fits in one piece, chunked
+ * (HTTP/1.1) or close-delimited (HTTP/1.0) otherwise.  A whole body handed
+ * to kz_http_respond() that exceeds the queue goes out the same way.
  */
 #ifndef KZ_HTTP_H
 #define KZ_HTTP_H
@@ -170,6 +179,34 @@ uv_loop_t *kz_http_loop(const struct kz_http_req *req);
  */
 void kz_http_respond(struct kz_http_req *req, int status, const char *ctype, const char *extra,
                      const void *body, size_t len);
+/*
+ * A body produced piecewise while it is being sent.  next() appends about
+ * `want` more bytes of body to `out` (one item may overshoot; nothing is
+ * fine) and answers KZ_HTTP_BODY_MORE (call again), KZ_HTTP_BODY_DONE (that
+ * was the last piece) or KZ_HTTP_BODY_WAIT (nothing more now: the producer
+ * calls kz_http_body_resume() when it has some, e.g. after a store page).
+ * close(ud) runs exactly once: after DONE, or when the connection closes
+ * first (then the request is gone: a producer that still waits for a page
+ * must have its own kz_http_hold() and check kz_http_gone()).
+ */
+enum kz_http_body_step { KZ_HTTP_BODY_MORE, KZ_HTTP_BODY_DONE, KZ_HTTP_BODY_WAIT };
+
+struct kz_http_body {
+    enum kz_http_body_step (*next)(void *ud, struct kz_sbuf *out, size_t want);
+    void (*close)(void *ud);
+    void *ud;
+};
+
+/*
+ * Answer with a produced body (the struct is copied); status, ctype and
+ * extra as for kz_http_respond().  Exactly once per request.  On a
+ * connection already closing, close(ud) runs at once and nothing is sent.
+ */
+void kz_http_respond_body(struct kz_http_req *req, int status, const char *ctype, const char *extra,
+                          const struct kz_http_body *body);
+/* A producer that answered WAIT has more: go on sending (nothing when the request is gone). */
+void kz_http_body_resume(struct kz_http_req *req);
+
 /* {"error": msg} with the given status and extra header lines (may be NULL). */
 void kz_http_error_extra(struct kz_http_req *req, int status, const char *extra, const char *msg);
 void kz_http_error(struct kz_http_req *req, int status, const char *fmt, ...)
