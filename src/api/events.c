@@ -21,9 +21,29 @@
 
 /* ---- GET /api/v1/events ------------------------------------------------------- */
 
+/*
+ * The answer is produced page by page while it is sent (security review
+ * F12): a store query for the next rows below the last seq sent runs when
+ * the previous page has gone out, so a caller that does not read holds one
+ * page, never the whole answer.  `limit` counts the rows read.
+ */
+#define PAGE_BYTES 65536 /* aim of one page of rows */
+#define PAGE_ROWS_MAX 256
+
 struct query {
     struct kz_api *api;
     struct kz_http_req *req;
+    struct kz_store_query sq; /* strings point into the request */
+    unsigned left;            /* rows still to read (limit) */
+    unsigned asked;           /* rows asked in the query in flight */
+    struct kz_sbuf page;      /* the current page, encoded */
+    size_t off;               /* of it handed out */
+    size_t avg;               /* bytes per stored row so far */
+    unsigned count;           /* events sent */
+    bool in_flight;           /* a page query runs (with a hold on req) */
+    bool closed;              /* the body ended: free on the query's return */
+    bool streaming;           /* kz_http_respond_body() was called */
+    bool last;                /* no rows after the current page */
 };
 
 /* Rebuild the event from a stored row; false when it no longer decodes. */
@@ -51,46 +71,109 @@ static bool row_event(struct kz_api *api, const struct kz_store_row *row, struct
     return true;
 }
 
-static void answer_rows(struct query *q, const struct kz_store_row *rows, size_t n)
+static void encode_rows(struct query *q, const struct kz_store_row *rows, size_t n)
 {
-    struct kz_sbuf sb = KZ_SBUF_INIT;
     struct kz_event ev;
-    unsigned count = 0;
+    size_t bytes = 0;
 
     kz_event_init(&ev);
-    kz_sbuf_adds(&sb, "{\"events\":[");
     for (size_t i = 0; i < n; i++) {
+        bytes += rows[i].xml_len;
         if (row_event(q->api, &rows[i], &ev) &&
             kz_router_visible(q->api->router, &ev, kz_api_view(q->req), KZ_EXIT_REST_EVENTS)) {
-            if (count++)
-                kz_sbuf_add(&sb, ",", 1);
-            kz_cot_encode_json(&ev, &sb);
+            if (q->count++)
+                kz_sbuf_add(&q->page, ",", 1);
+            kz_cot_encode_json(&ev, &q->page);
         }
         kz_event_clear(&ev);
     }
-    kz_sbuf_adds(&sb, "]}\n");
-    kz_http_respond(q->req, 200, "application/json", NULL, sb.buf, sb.len);
-    kz_sbuf_release(&sb);
+    q->avg = n ? bytes / n + 1 : q->avg;
+    q->left -= (unsigned)n;
+    q->last = q->left == 0 || n < q->asked;
+    if (n)
+        q->sq.before_seq = rows[n - 1].seq;
+    if (q->last)
+        kz_sbuf_adds(&q->page, "]}\n");
 }
 
-static void events_done(void *ud, int status, const struct kz_store_row *rows, size_t n)
+static void free_query(struct query *q)
+{
+    kz_sbuf_release(&q->page);
+    free(q);
+}
+
+static void page_done(void *ud, int status, const struct kz_store_row *rows, size_t n);
+
+/* Ask the store for the next page (holding the request until it returns). */
+static void ask_page(struct query *q)
+{
+    unsigned rows = (unsigned)(q->avg ? PAGE_BYTES / q->avg : 16);
+
+    rows = rows < 1 ? 1 : rows > PAGE_ROWS_MAX ? PAGE_ROWS_MAX : rows;
+    q->asked = rows < q->left ? rows : q->left;
+    q->sq.limit = q->asked;
+    q->in_flight = true;
+    kz_http_hold(q->req);
+    kz_store_query(q->api->store, &q->sq, page_done, q);
+}
+
+static enum kz_http_body_step events_next(void *ud, struct kz_sbuf *out, size_t want)
+{
+    struct query *q = ud;
+    size_t n = q->page.len - q->off;
+
+    if (n > want)
+        n = want;
+    kz_sbuf_add(out, q->page.buf + q->off, n);
+    q->off += n;
+    if (q->off < q->page.len)
+        return KZ_HTTP_BODY_MORE;
+    if (q->last)
+        return KZ_HTTP_BODY_DONE;
+    q->page.len = q->off = 0;
+    ask_page(q);
+    return q->in_flight ? KZ_HTTP_BODY_WAIT : KZ_HTTP_BODY_MORE;
+}
+
+static void events_close(void *ud)
+{
+    struct query *q = ud;
+
+    q->closed = true;
+    if (!q->in_flight)
+        free_query(q);
+}
+
+static void page_done(void *ud, int status, const struct kz_store_row *rows, size_t n)
 {
     struct query *q = ud;
     struct kz_http_req *req = q->req;
 
-    if (kz_http_gone(req))
-        ;
-    else if (status != KZ_OK)
+    q->in_flight = false;
+    if (q->closed || kz_http_gone(req)) {
+        free_query(q); /* the body was closed, or never started */
+    } else if (status != KZ_OK && !q->streaming) {
         kz_http_error(req, 500, "store query failed: %s", kz_strerror(status));
-    else
-        answer_rows(q, rows, n);
-    kz_http_release(req);
+        free_query(q);
+    } else if (status != KZ_OK) {
+        kz_log(KZ_LOG_WARN, "store query failed mid-answer", "reason=%s", kz_strerror(status));
+        kz_http_body_fail(req); /* closes the body: q is freed */
+    } else {
+        encode_rows(q, rows, n);
+        if (!q->streaming) {
+            q->streaming = true;
+            kz_http_respond_body(req, 200, "application/json", NULL,
+                                 &(struct kz_http_body){events_next, events_close, q});
+        } else {
+            kz_http_body_resume(req);
+        }
+    }
+    kz_http_release(req); /* q may be gone from here */
 }
 
 static void get_events(struct kz_http_req *req, void *app)
 {
     struct kz_api *api = app;
-    struct kz_store_query sq;
     struct query *q;
     char err[160];
 
@@ -100,15 +183,17 @@ static void get_events(struct kz_http_req *req, void *app)
         kz_http_error(req, 503, "no store configured");
         return;
     }
-    if (kz__api_events_query(req, &sq, err, sizeof(err)) != KZ_OK) {
+    q = kz_xcalloc(1, sizeof(*q));
+    if (kz__api_events_query(req, &q->sq, err, sizeof(err)) != KZ_OK) {
         kz_http_error(req, 400, "%s", err);
+        free(q);
         return;
     }
-    q = kz_http_alloc(req, sizeof(*q));
     q->api = api;
     q->req = req;
-    kz_http_hold(req);
-    kz_store_query(api->store, &sq, events_done, q);
+    q->left = q->sq.limit;
+    kz_sbuf_adds(&q->page, "{\"events\":[");
+    ask_page(q);
 }
 
 /* ---- POST /api/v1/events ------------------------------------------------------ */

@@ -184,6 +184,19 @@ void kz_http_body_resume(struct kz_http_req *req)
     kz__http_body_pump(c);
 }
 
+void kz_http_body_fail(struct kz_http_req *req)
+{
+    struct kz__http_conn *c = req->conn;
+
+    if (c->body && c->body->req == req)
+        kz__http_close(c, "answer failed");
+}
+
+bool kz__http_body_stalled(const struct kz__http_conn *c)
+{
+    return c->body && !c->body->waiting && c->outq.bytes > 0;
+}
+
 /* ---- a body already built whole ------------------------------------------- */
 
 struct whole {

@@ -206,6 +206,12 @@ void kz_http_respond_body(struct kz_http_req *req, int status, const char *ctype
                           const struct kz_http_body *body);
 /* A producer that answered WAIT has more: go on sending (nothing when the request is gone). */
 void kz_http_body_resume(struct kz_http_req *req);
+/*
+ * The producer cannot go on (a store error mid-answer): the connection is
+ * closed without the last chunk, so the client sees the answer cut short.
+ * close(ud) runs before this returns.
+ */
+void kz_http_body_fail(struct kz_http_req *req);
 
 /* {"error": msg} with the given status and extra header lines (may be NULL). */
 void kz_http_error_extra(struct kz_http_req *req, int status, const char *extra, const char *msg);

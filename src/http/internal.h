@@ -257,6 +257,8 @@ void kz__http_transport_release(struct kz__http_conn *c);
  */
 void kz__http_body_pump(struct kz__http_conn *c);
 void kz__http_body_stop(struct kz__http_conn *c);
+/* A streamed body waits for the client (not for its producer) to go on. */
+bool kz__http_body_stalled(const struct kz__http_conn *c);
 /*
  * kz_http_respond() of a body over one chunk: a copy of it is streamed
  * like a produced body.  False (nothing done) for a smaller body.

@@ -502,7 +502,7 @@ static void on_timer(uv_timer_t *t)
     case KZ__HTTP_CLOSING:
         break;
     case KZ__HTTP_BUSY:
-        if (c->body && c->outq.bytes > 0) {
+        if (kz__http_body_stalled(c)) {
             /* A streamed body the client stopped reading (F12). */
             kz_metrics.slow_consumer_drops++;
             kz_log(KZ_LOG_WARN, "http slow consumer dropped", "conn=%llu peer=%s queued=%zu",

@@ -8,7 +8,7 @@
 
 #include "store/internal.h"
 
-enum { P_UID = 1, P_TYPE, P_TYPE_END, P_SINCE, P_UNTIL, P_LIMIT };
+enum { P_UID = 1, P_TYPE, P_TYPE_END, P_SINCE, P_UNTIL, P_LIMIT, P_BEFORE };
 
 /*
  * The smallest string greater than every string starting with `p`, so a
@@ -65,6 +65,8 @@ static void build_sql(struct kz_sbuf *sql, const struct kz_store_query *q,
         kz_sbuf_adds(sql, " AND recv_time >= ?4");
     if (q->until_us)
         kz_sbuf_adds(sql, " AND recv_time < ?5");
+    if (q->before_seq)
+        kz_sbuf_adds(sql, " AND seq < ?7");
     kz_sbuf_adds(sql, " ORDER BY seq DESC LIMIT ?6");
 }
 
@@ -81,6 +83,8 @@ static void bind_all(sqlite3_stmt *s, const struct kz_store_query *q, const stru
     if (q->until_us)
         sqlite3_bind_int64(s, P_UNTIL, q->until_us);
     sqlite3_bind_int64(s, P_LIMIT, q->limit);
+    if (q->before_seq)
+        sqlite3_bind_int64(s, P_BEFORE, (sqlite3_int64)q->before_seq);
 }
 
 static char *col_dup(sqlite3_stmt *s, int i)

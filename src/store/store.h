@@ -109,11 +109,12 @@ int kz_store_load(struct kz_store *st, int64_t now_us, kz_store_track_fn fn, voi
 
 /* A query over the events log (GET /api/v1/events). */
 struct kz_store_query {
-    const char *uid;  /* NULL = any */
-    const char *type; /* NULL = any; a trailing '*' matches a prefix */
-    int64_t since_us; /* recv_time >= since; 0 = no bound */
-    int64_t until_us; /* recv_time < until; 0 = no bound */
-    unsigned limit;   /* 1..10000; rows newest first */
+    const char *uid;     /* NULL = any */
+    const char *type;    /* NULL = any; a trailing '*' matches a prefix */
+    int64_t since_us;    /* recv_time >= since; 0 = no bound */
+    int64_t until_us;    /* recv_time < until; 0 = no bound */
+    unsigned limit;      /* 1..10000; rows newest first */
+    uint64_t before_seq; /* seq < before_seq (the next page); 0 = no bound */
 };
 
 struct kz_store_row {

@@ -860,7 +860,17 @@ static void submit(struct kz_router *r, int input, const char *uid)
 
 static void c_big_tracks(struct client *c)
 {
+    const char *two = "GET /api/v1/tracks HTTP/1.1\r\nHost: t\r\n\r\n" GET("/healthz");
+    int fd;
+
     exchange(IN_WEB, GET("/api/v1/tracks"), &c->r[0]);
+    /* HTTP/1.0 has no chunked coding: the body ends when the connection does. */
+    exchange(IN_WEB, "GET /api/v1/tracks HTTP/1.0\r\n\r\n", &c->r[1]);
+    /* After a chunked answer the connection goes on with the next request (raw, not parsed). */
+    fd = client_connect(IN_WEB);
+    send_all(fd, two, strlen(two));
+    read_all(fd, &c->r[2]);
+    close(fd);
 }
 
 static void test_big_response(void **state)
@@ -881,6 +891,50 @@ static void test_big_response(void **state)
     assert_non_null(strstr(c.r[0].body, "BIG-499"));
     assert_string_equal(c.r[0].body + strlen(c.r[0].body) - 3, "]}\n");
     assert_true(c.r[0].chunked); /* produced in pieces, never whole in the queue (F12) */
+    assert_int_equal(c.r[1].status, 200);
+    assert_null(strstr(c.r[1].raw, "Transfer-Encoding"));
+    assert_null(strstr(c.r[1].raw, "Content-Length"));
+    assert_string_equal(c.r[1].body, c.r[0].body);
+    assert_int_equal(strncmp(c.r[2].raw, "HTTP/1.1 200 OK\r\n", 17), 0);
+    assert_non_null(strstr(c.r[2].raw, "0\r\n\r\nHTTP/1.1 200 OK\r\n"));
+    assert_string_equal(c.r[2].raw + c.r[2].len - 3, "ok\n");
+    client_free(&c);
+}
+
+static void c_paged_events(struct client *c)
+{
+    exchange(IN_DB, GET("/api/v1/events?limit=500&type=a-f-G-U-C"), &c->r[0]);
+    exchange(IN_DB, GET("/api/v1/events?limit=20&uid=PAGE-007"), &c->r[1]);
+}
+
+/* The log is read page by page while the answer is sent (F12); limit still holds. */
+static void test_paged_events(void **state)
+{
+    struct client c;
+    char uid[32];
+    (void)state;
+
+    for (int i = 0; i < 600; i++) {
+        snprintf(uid, sizeof(uid), "PAGE-%03d", i);
+        submit(router_db, IN_DB, uid);
+    }
+    for (int i = 0; i < 100; i++) { /* let the store commit them */
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(2000);
+    }
+    run_client(&c, c_paged_events);
+    assert_int_equal(c.r[0].status, 200);
+    assert_true(c.r[0].chunked);
+    const char *newest = strstr(c.r[0].body, "PAGE-599"), *oldest = strstr(c.r[0].body, "PAGE-100");
+    assert_non_null(newest);
+    assert_non_null(oldest);
+    assert_true(newest < oldest);
+    assert_null(strstr(c.r[0].body, "PAGE-099"));
+    assert_int_equal(strncmp(c.r[0].body, "{\"events\":[", 11), 0);
+    assert_string_equal(c.r[0].body + strlen(c.r[0].body) - 3, "]}\n");
+    assert_int_equal(c.r[1].status, 200);
+    assert_false(c.r[1].chunked);
+    assert_non_null(strstr(c.r[1].body, "PAGE-007"));
     client_free(&c);
 }
 
@@ -949,6 +1003,7 @@ int main(void)
         cmocka_unit_test(test_disconnect_before_ack),
         cmocka_unit_test(test_slow_consumer),
         cmocka_unit_test(test_big_response),
+        cmocka_unit_test(test_paged_events),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

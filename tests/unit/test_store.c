@@ -357,7 +357,7 @@ static void on_rows(void *ud, int status, const struct kz_store_row *rows, size_
 static struct result query(struct fx *fx, const char *uid, const char *type, int64_t since,
                            int64_t until, unsigned limit)
 {
-    struct kz_store_query q = {uid, type, since, until, limit};
+    struct kz_store_query q = {uid, type, since, until, limit, 0};
     struct result r = {0};
 
     kz_store_query(fx->st, &q, on_rows, &r);
