@@ -29,6 +29,7 @@
  */
 #define PAGE_BYTES 65536 /* aim of one page of rows */
 #define PAGE_ROWS_MAX 256
+#define PAGE_ROWS_FIRST 4 /* before the size of a row is known */
 
 struct query {
     struct kz_api *api;
@@ -107,7 +108,7 @@ static void page_done(void *ud, int status, const struct kz_store_row *rows, siz
 /* Ask the store for the next page (holding the request until it returns). */
 static void ask_page(struct query *q)
 {
-    unsigned rows = (unsigned)(q->avg ? PAGE_BYTES / q->avg : 16);
+    unsigned rows = (unsigned)(q->avg ? PAGE_BYTES / q->avg : PAGE_ROWS_FIRST);
 
     rows = rows < 1 ? 1 : rows > PAGE_ROWS_MAX ? PAGE_ROWS_MAX : rows;
     q->asked = rows < q->left ? rows : q->left;
