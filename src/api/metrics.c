@@ -88,6 +88,10 @@ static void exposition(struct kz_sbuf *out, struct kz_router *r, struct kz_store
            "Stream connections closed for sending garbage.", kz_metrics.garbage_closes);
     metric(out, "kizuna_connection_refusals_total", "counter",
            "Connections refused at limits.max_connections.", kz_metrics.conn_limit_refusals);
+    head(out, "kizuna_accept_errors_total", "counter",
+         "Connections refused by accept(), by reason (emfile: out of file descriptors).");
+    kz_sbuf_addf(out, "kizuna_accept_errors_total{reason=\"emfile\"} %llu\n",
+                 (unsigned long long)kz_metrics.accept_emfile);
     metric(out, "kizuna_tracks", "gauge", "Current tracks (latest state per uid).", rs.tracks);
     metric(out, "kizuna_subscribers", "gauge", "Attached subscribers.", rs.subscribers);
     release(out, &rs);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "http/internal.h"
 
@@ -581,20 +582,21 @@ static void link_conn(struct kz__http_conn *c)
 }
 
 void kz_http_accept(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
-                    uv_stream_t *server)
+                    uv_loop_t *loop, uv_os_sock_t fd)
 {
     struct kz__http_conn *c = conn_new(ud, input, conf);
     unsigned max = c->h->opts.max_connections;
     int rc;
 
-    uv_tcp_init(server->loop, &c->tcp);
-    uv_timer_init(server->loop, &c->timer);
+    uv_tcp_init(loop, &c->tcp);
+    uv_timer_init(loop, &c->timer);
     c->handles = 2;
     link_conn(c);
     kz_outq_init(&c->outq, c->h->opts.net, &c->tr, c->h->opts.out_queue_bytes, on_outq_error);
     c->outq.on_drained = on_drained;
-    rc = uv_accept(server, (uv_stream_t *)&c->tcp);
+    rc = uv_tcp_open(&c->tcp, fd);
     if (rc != 0) {
+        close(fd);
         kz_log(KZ_LOG_WARN, "accept() failed", "input=%s err=\"%s\"", conf->name, uv_strerror(rc));
         kz__http_close(c, "accept failed");
         return;
