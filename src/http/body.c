@@ -24,9 +24,12 @@
 struct kz__http_stream {
     struct kz_http_body prod;
     struct kz_http_req *req;
+    struct kz_sbuf rest; /* produced, not yet queued (a piece may exceed one chunk) */
+    size_t rest_off;
     bool chunked; /* Transfer-Encoding: chunked; else close-delimited */
     bool keep;    /* keep-alive after the last piece */
     bool waiting; /* the producer answered WAIT */
+    bool done;    /* the producer answered DONE */
     bool pumping; /* inside kz__http_body_pump() */
 };
 
@@ -47,23 +50,33 @@ static enum kz_http_body_step fill(const struct kz_http_body *p, struct kz_sbuf 
     return st;
 }
 
-/* Queue one piece of body, framed.  KZ_OK, or the connection is closing. */
-static int push_piece(struct kz__http_conn *c, const struct kz__http_stream *s,
-                      const struct kz_sbuf *piece)
+/* Queue the next slice of what was produced (at most one chunk), framed.
+ * KZ_OK, or the connection is closing (s is gone). */
+static int push_rest(struct kz__http_conn *c, struct kz__http_stream *s, size_t chunk)
 {
+    const char *data = s->rest.buf + s->rest_off;
+    size_t n = s->rest.len - s->rest_off < chunk ? s->rest.len - s->rest_off : chunk;
     struct kz_sbuf sb = KZ_SBUF_INIT;
     int rc;
 
-    if (piece->len == 0)
-        return KZ_OK;
+    s->rest_off += n;
+    if (s->rest_off == s->rest.len)
+        s->rest.len = s->rest_off = 0;
     if (!s->chunked)
-        return kz__http_push(c, piece->buf, piece->len);
-    kz_sbuf_addf(&sb, "%zx\r\n", piece->len);
-    kz_sbuf_add(&sb, piece->buf, piece->len);
+        return kz__http_push(c, data, n);
+    kz_sbuf_addf(&sb, "%zx\r\n", n);
+    kz_sbuf_add(&sb, data, n);
     kz_sbuf_adds(&sb, "\r\n");
     rc = kz__http_push(c, sb.buf, sb.len);
     kz_sbuf_release(&sb);
     return rc;
+}
+
+static void stream_free(struct kz__http_stream *s)
+{
+    s->prod.close(s->prod.ud);
+    kz_sbuf_release(&s->rest);
+    free(s);
 }
 
 /* The last piece is queued: end the framing and let the connection go on. */
@@ -76,8 +89,7 @@ static void end_stream(struct kz__http_conn *c, struct kz__http_stream *s)
     if (s->chunked && kz__http_push(c, last, sizeof(last) - 1) != KZ_OK)
         return; /* closing: kz__http_body_stop() has run */
     c->body = NULL;
-    s->prod.close(s->prod.ud);
-    free(s);
+    stream_free(s);
     kz__http_request_done(c, req); /* may free req */
     kz__http_finish(c, keep);
 }
@@ -87,26 +99,26 @@ void kz__http_body_pump(struct kz__http_conn *c)
     struct kz__http_stream *s = c->body;
     size_t chunk = chunk_size(c);
 
-    if (!s || s->waiting || s->pumping || c->state == KZ__HTTP_CLOSING)
+    if (!s || s->pumping || c->state == KZ__HTTP_CLOSING)
         return;
     kz__http_arm_timer(c, c->h->opts.timeout_ms, 0); /* progress: the client reads */
     s->pumping = true;
     while (c->outq.bytes < chunk) {
-        struct kz_sbuf piece = KZ_SBUF_INIT;
-        enum kz_http_body_step st = fill(&s->prod, &piece, chunk);
-        int rc = push_piece(c, s, &piece);
-
-        kz_sbuf_release(&piece);
-        if (rc != KZ_OK)
+        if (s->rest.len == 0) {
+            if (s->done) {
+                end_stream(c, s);
+                return;
+            }
+            if (s->waiting)
+                break;
+            enum kz_http_body_step st = fill(&s->prod, &s->rest, chunk);
+            s->done = st == KZ_HTTP_BODY_DONE;
+            s->waiting = st == KZ_HTTP_BODY_WAIT;
+            if (s->rest.len == 0)
+                continue;
+        }
+        if (push_rest(c, s, chunk) != KZ_OK)
             return; /* closing: s is gone */
-        if (st == KZ_HTTP_BODY_DONE) {
-            end_stream(c, s);
-            return;
-        }
-        if (st == KZ_HTTP_BODY_WAIT) {
-            s->waiting = true;
-            break;
-        }
     }
     s->pumping = false;
 }
@@ -114,18 +126,19 @@ void kz__http_body_pump(struct kz__http_conn *c)
 void kz__http_body_stop(struct kz__http_conn *c)
 {
     struct kz__http_stream *s = c->body;
+    struct kz_http_req *req;
 
     if (!s)
         return;
     c->body = NULL;
-    s->prod.close(s->prod.ud);
-    kz__http_request_done(c, s->req); /* may free the request */
-    free(s);
+    req = s->req;
+    stream_free(s);
+    kz__http_request_done(c, req); /* may free the request */
 }
 
-/* The body did not end within its first piece: send the head and stream. */
+/* The body did not end within its first piece: send the head, then the body as it drains. */
 static void start_stream(struct kz__http_conn *c, struct kz__http_stream *s, int status,
-                         const char *ctype, const char *extra, const struct kz_sbuf *first)
+                         const char *ctype, const char *extra)
 {
     struct kz_sbuf head = KZ_SBUF_INIT;
 
@@ -133,9 +146,8 @@ static void start_stream(struct kz__http_conn *c, struct kz__http_stream *s, int
                          s->chunked ? "Transfer-Encoding: chunked\r\n" : "");
     c->body = s;
     c->state = KZ__HTTP_BUSY;
-    kz__http_arm_timer(c, c->h->opts.timeout_ms, 0);
     if (kz__http_push(c, head.buf, head.len) == KZ_OK)
-        push_piece(c, s, first);
+        kz__http_body_pump(c);
     kz_sbuf_release(&head);
 }
 
@@ -165,13 +177,12 @@ void kz_http_respond_body(struct kz_http_req *req, int status, const char *ctype
     s = kz_xcalloc(1, sizeof(*s));
     s->prod = *body;
     s->req = req;
+    s->rest = first; /* taken over */
     s->chunked = !req->http10;
     s->keep = req->keep_alive && !req->http10;
     s->waiting = st == KZ_HTTP_BODY_WAIT;
-    start_stream(c, s, status, ctype, extra, &first);
-    kz_sbuf_release(&first);
-    if (st == KZ_HTTP_BODY_DONE && c->body == s)
-        end_stream(c, s);
+    s->done = st == KZ_HTTP_BODY_DONE;
+    start_stream(c, s, status, ctype, extra);
 }
 
 void kz_http_body_resume(struct kz_http_req *req)
@@ -194,7 +205,7 @@ void kz_http_body_fail(struct kz_http_req *req)
 
 bool kz__http_body_stalled(const struct kz__http_conn *c)
 {
-    return c->body && !c->body->waiting && c->outq.bytes > 0;
+    return c->body && !(c->body->waiting && c->body->rest.len == 0) && c->outq.bytes > 0;
 }
 
 /* ---- a body already built whole ------------------------------------------- */

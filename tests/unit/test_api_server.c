@@ -834,14 +834,12 @@ static void test_disconnect_before_ack(void **state)
 }
 
 /* Submit an event straight to a router (no HTTP). */
-static void submit(struct kz_router *r, int input, const char *uid)
+static void submit_xml(struct kz_router *r, int input, const char *xml, size_t n)
 {
     static struct kz_cot_decoder *dec;
     struct kz_cot_limits lim;
     struct kz_event ev;
     enum kz_reject why;
-    char xml[1024];
-    int n = snprintf(xml, sizeof(xml), EVENT_FMT, uid, uid);
 
     if (!dec) {
         kz_cot_limits_default(&lim);
@@ -853,9 +851,17 @@ static void submit(struct kz_router *r, int input, const char *uid)
         return;
     }
     kz_event_init(&ev);
-    assert_int_equal(kz_cot_decode(dec, xml, (size_t)n, &ev, &why, NULL, 0), KZ_OK);
+    assert_int_equal(kz_cot_decode(dec, xml, n, &ev, &why, NULL, 0), KZ_OK);
     assert_int_equal(kz_router_submit(r, &inputs[input], NULL, &ev, NULL, NULL, &why, NULL), KZ_OK);
     kz_event_clear(&ev);
+}
+
+static void submit(struct kz_router *r, int input, const char *uid)
+{
+    char xml[1024];
+    int n = r ? snprintf(xml, sizeof(xml), EVENT_FMT, uid, uid) : 0;
+
+    submit_xml(r, input, xml, (size_t)n);
 }
 
 static void c_big_tracks(struct client *c)
@@ -898,6 +904,34 @@ static void test_big_response(void **state)
     assert_int_equal(strncmp(c.r[2].raw, "HTTP/1.1 200 OK\r\n", 17), 0);
     assert_non_null(strstr(c.r[2].raw, "0\r\n\r\nHTTP/1.1 200 OK\r\n"));
     assert_string_equal(c.r[2].raw + c.r[2].len - 3, "ok\n");
+    client_free(&c);
+}
+
+/* One track whose JSON (~100 KB) is bigger than the whole 64 KiB queue: sent in slices. */
+static void test_huge_feature(void **state)
+{
+    static const char head[] =
+        "<event version=\"2.0\" uid=\"HUGE-1\" type=\"a-f-G-U-C\" how=\"m-g\" "
+        "time=\"2024-01-01T00:00:00Z\" start=\"2024-01-01T00:00:00Z\" "
+        "stale=\"2099-01-01T00:00:00Z\"><point lat=\"1\" lon=\"2\" hae=\"0\" ce=\"1\" "
+        "le=\"1\"/><detail><remarks>";
+    static const char tail[] = "</remarks></detail></event>";
+    size_t pad = 50000, n = sizeof(head) - 1 + pad + sizeof(tail) - 1;
+    char *xml = malloc(n + 1);
+    struct client c;
+    (void)state;
+
+    memcpy(xml, head, sizeof(head) - 1);
+    memset(xml + sizeof(head) - 1, 'h', pad);
+    memcpy(xml + sizeof(head) - 1 + pad, tail, sizeof(tail));
+    submit_xml(router, IN_WEB, xml, n);
+    free(xml);
+    run_client(&c, c_big_tracks);
+    assert_int_equal(c.r[0].status, 200);
+    assert_true(c.r[0].chunked);
+    assert_non_null(strstr(c.r[0].body, "\"id\":\"HUGE-1\""));
+    assert_true(strlen(c.r[0].body) > 2 * pad);
+    assert_string_equal(c.r[0].body + strlen(c.r[0].body) - 3, "]}\n");
     client_free(&c);
 }
 
@@ -1003,6 +1037,7 @@ int main(void)
         cmocka_unit_test(test_disconnect_before_ack),
         cmocka_unit_test(test_slow_consumer),
         cmocka_unit_test(test_big_response),
+        cmocka_unit_test(test_huge_feature),
         cmocka_unit_test(test_paged_events),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
