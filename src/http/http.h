@@ -5,7 +5,9 @@
  * hook, and handlers answer through the functions below.  Loop thread only.
  *
  * Routes kizuna serves (rows in src/api/ and src/marti/; "api" = http and
- * https inputs, "any" = also enroll inputs):
+ * https inputs, "any" = also enroll inputs).  Each row names the role it
+ * needs (docs/api.md): the GETs on api inputs need viewer, the two POSTs on
+ * api inputs operator; /healthz, the Marti version calls and enrollment none:
  *   GET  /healthz                          any    200 "ok"
  *   GET  /metrics                          api    Prometheus text
  *   GET  /api/v1/tracks                    api    GeoJSON FeatureCollection of current state
