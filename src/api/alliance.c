@@ -277,12 +277,12 @@ static void path(struct kz_http_req *req, void *app)
 }
 
 static const struct kz_http_route rows[] = {
-    {"GET", "/api/v1/alliance/show", show, NULL, KZ_HTTP_ON_API},
-    {"GET", "/api/v1/alliance/chain", chain, NULL, KZ_HTTP_ON_API},
-    {"GET", "/api/v1/alliance/can-task", can_task, NULL, KZ_HTTP_ON_API},
-    {"GET", "/api/v1/alliance/counterpart", counterpart, NULL, KZ_HTTP_ON_API},
-    {"GET", "/api/v1/alliance/forums", forums, NULL, KZ_HTTP_ON_API},
-    {"GET", "/api/v1/alliance/path", path, NULL, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/alliance/show", show, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/alliance/chain", chain, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/alliance/can-task", can_task, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/alliance/counterpart", counterpart, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/alliance/forums", forums, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/alliance/path", path, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
 };
 
 const struct kz_http_route *kz__api_alliance_routes(size_t *n)

@@ -24,22 +24,36 @@
 /* ---- GET /api/v1/events ------------------------------------------------------- */
 
 /*
- * A page is read in batches of max(limit, SCAN_BATCH_MIN) rows and filtered
- * for the caller until it holds `limit` visible events or the log is
- * exhausted; at most SCAN_BATCHES batches per request bound the work, and
- * a page cut short by that still carries a cursor, so the client goes on.
+ * The answer is produced while it is sent (security review F12): the store
+ * is asked for the next rows below the last seq read only when what was
+ * encoded so far has gone out, so a caller that does not read holds one
+ * batch, never the whole answer.  `limit` counts the events the caller may
+ * see (F15): rows are read and filtered until the page holds `limit` of
+ * them or the log is exhausted.  At most SCAN_BATCHES × max(limit,
+ * SCAN_BATCH_MIN) rows are read per request; a page cut short by that still
+ * carries a cursor, so the client goes on.
  */
 #define SCAN_BATCH_MIN 100
 #define SCAN_BATCHES 10
+#define PAGE_BYTES 65536 /* aim of one store read */
+#define PAGE_ROWS_MAX 256
+#define PAGE_ROWS_FIRST 4 /* before the size of a row is known */
 
 struct query {
     struct kz_api *api;
     struct kz_http_req *req;
-    struct kz_store_query sq; /* the next batch; its strings point into the request */
-    unsigned want;            /* the page size (limit) */
-    unsigned found;           /* visible events in the page so far */
-    unsigned batches;
-    struct kz_sbuf page; /* {"events":[ and the Features so far */
+    struct kz_store_query sq; /* the next read; its strings point into the request */
+    unsigned want;            /* the page size (limit): visible events */
+    unsigned found;           /* visible events sent or encoded */
+    unsigned scan_left;       /* rows this request may still read */
+    unsigned asked;           /* rows asked in the read in flight */
+    struct kz_sbuf page;      /* encoded, not yet handed out */
+    size_t off;               /* of it handed out */
+    size_t avg;               /* bytes per stored row so far */
+    bool in_flight;           /* a read runs (with a hold on req) */
+    bool closed;              /* the body ended: free on the read's return */
+    bool streaming;           /* kz_http_respond_body() was called */
+    bool last;                /* the page is complete: nothing more to read */
 };
 
 /* Rebuild the event from a stored row; false when it no longer decodes. */
@@ -67,72 +81,123 @@ static bool row_event(struct kz_api *api, const struct kz_store_row *row, struct
     return true;
 }
 
-/* Add the rows the caller may see to the page; true once it is full (*last: the last added). */
-static bool take_rows(struct query *q, const struct kz_store_row *rows, size_t n, uint64_t *last)
-{
-    struct kz_event ev;
-    bool full = false;
-
-    kz_event_init(&ev);
-    for (size_t i = 0; i < n && !full; i++) {
-        if (row_event(q->api, &rows[i], &ev) &&
-            kz_router_visible(q->api->router, &ev, kz_api_view(q->req), KZ_EXIT_REST_EVENTS)) {
-            if (q->found++)
-                kz_sbuf_add(&q->page, ",", 1);
-            kz_cot_encode_json(&ev, &q->page);
-            *last = rows[i].seq;
-            full = q->found == q->want;
-        }
-        kz_event_clear(&ev);
-    }
-    return full;
-}
-
-/*
- * The one place the answer is written: {"events":[...],"next":C} where C
- * is the cursor for the next page (the seq to continue below, as a
- * string), or null when the log below this page is exhausted.
- */
-static void answer_page(struct query *q, uint64_t next)
+/* Close the page: {"events":[...],"next":C}, C the cursor or null (log exhausted). */
+static void finish(struct query *q, uint64_t next)
 {
     if (next)
         kz_sbuf_addf(&q->page, "],\"next\":\"%llu\"}\n", (unsigned long long)next);
     else
         kz_sbuf_adds(&q->page, "],\"next\":null}\n");
-    kz_http_respond(q->req, 200, "application/json", NULL, q->page.buf, q->page.len);
+    q->last = true;
 }
 
-static void events_done(void *ud, int status, const struct kz_store_row *rows, size_t n)
+/* Add the rows the caller may see; the page ends when full, exhausted or out of budget. */
+static void take_rows(struct query *q, const struct kz_store_row *rows, size_t n)
+{
+    struct kz_event ev;
+    size_t bytes = 0, i;
+
+    kz_event_init(&ev);
+    for (i = 0; i < n && q->found < q->want; i++) {
+        bytes += rows[i].xml_len;
+        if (row_event(q->api, &rows[i], &ev) &&
+            kz_router_visible(q->api->router, &ev, kz_api_view(q->req), KZ_EXIT_REST_EVENTS)) {
+            if (q->found++)
+                kz_sbuf_add(&q->page, ",", 1);
+            kz_cot_encode_json(&ev, &q->page);
+        }
+        kz_event_clear(&ev);
+    }
+    q->avg = i ? bytes / i + 1 : q->avg;
+    q->scan_left -= (unsigned)i;
+    if (i)
+        q->sq.before_seq = rows[i - 1].seq;
+    if (q->found == q->want)
+        finish(q, rows[i - 1].seq); /* full: go on below the last event shown */
+    else if (n < q->asked)
+        finish(q, 0); /* nothing older matches */
+    else if (q->scan_left == 0)
+        finish(q, q->sq.before_seq); /* the budget is spent: go on below the last row read */
+}
+
+static void free_query(struct query *q)
+{
+    kz_sbuf_release(&q->page);
+    free(q);
+}
+
+static void page_done(void *ud, int status, const struct kz_store_row *rows, size_t n);
+
+/* Ask the store for the next page (holding the request until it returns). */
+static void ask_page(struct query *q)
+{
+    unsigned rows = (unsigned)(q->avg ? PAGE_BYTES / q->avg : PAGE_ROWS_FIRST);
+
+    rows = rows < 1 ? 1 : rows > PAGE_ROWS_MAX ? PAGE_ROWS_MAX : rows;
+    q->asked = rows < q->scan_left ? rows : q->scan_left;
+    q->sq.limit = q->asked;
+    q->in_flight = true;
+    kz_http_hold(q->req);
+    kz_store_query(q->api->store, &q->sq, page_done, q);
+}
+
+static enum kz_http_body_step events_next(void *ud, struct kz_sbuf *out, size_t want)
 {
     struct query *q = ud;
-    uint64_t last = 0;
+    size_t n = q->page.len - q->off;
 
-    if (kz_http_gone(q->req))
-        goto out;
-    if (status != KZ_OK) {
-        kz_http_error(q->req, 500, "store query failed: %s", kz_strerror(status));
-        goto out;
+    if (n > want)
+        n = want;
+    kz_sbuf_add(out, q->page.buf + q->off, n);
+    q->off += n;
+    if (q->off < q->page.len)
+        return KZ_HTTP_BODY_MORE;
+    if (q->last)
+        return KZ_HTTP_BODY_DONE;
+    q->page.len = q->off = 0;
+    ask_page(q);
+    return q->in_flight ? KZ_HTTP_BODY_WAIT : KZ_HTTP_BODY_MORE;
+}
+
+static void events_close(void *ud)
+{
+    struct query *q = ud;
+
+    q->closed = true;
+    if (!q->in_flight)
+        free_query(q);
+}
+
+static void page_done(void *ud, int status, const struct kz_store_row *rows, size_t n)
+{
+    struct query *q = ud;
+    struct kz_http_req *req = q->req;
+
+    q->in_flight = false;
+    if (q->closed || kz_http_gone(req)) {
+        free_query(q); /* the body was closed, or never started */
+    } else if (status != KZ_OK && !q->streaming) {
+        kz_http_error(req, 500, "store query failed: %s", kz_strerror(status));
+        free_query(q);
+    } else if (status != KZ_OK) {
+        kz_log(KZ_LOG_WARN, "store query failed mid-answer", "reason=%s", kz_strerror(status));
+        kz_http_body_fail(req); /* closes the body: q is freed */
+    } else {
+        take_rows(q, rows, n);
+        if (!q->streaming) {
+            q->streaming = true;
+            kz_http_respond_body(req, 200, "application/json", NULL,
+                                 &(struct kz_http_body){events_next, events_close, q});
+        } else {
+            kz_http_body_resume(req);
+        }
     }
-    if (take_rows(q, rows, n, &last))
-        answer_page(q, last); /* full: go on below the last event shown */
-    else if (n < q->sq.limit)
-        answer_page(q, 0); /* nothing older matches */
-    else if (++q->batches == SCAN_BATCHES)
-        answer_page(q, rows[n - 1].seq); /* the budget is spent: go on below the last row read */
-    else {
-        q->sq.before_seq = rows[n - 1].seq;
-        kz_store_query(q->api->store, &q->sq, events_done, q);
-        return;
-    }
-out:
-    kz_sbuf_release(&q->page);
-    kz_http_release(q->req);
+    kz_http_release(req); /* q may be gone from here */
 }
 
 static void get_events(struct kz_http_req *req, void *app)
 {
     struct kz_api *api = app;
-    struct kz_store_query sq;
     struct query *q;
     char err[160];
 
@@ -142,16 +207,18 @@ static void get_events(struct kz_http_req *req, void *app)
         kz_http_error(req, 503, "no store configured");
         return;
     }
-    if (kz__api_events_query(req, &sq, err, sizeof(err)) != KZ_OK) {
+    q = kz_xcalloc(1, sizeof(*q));
+    if (kz__api_events_query(req, &q->sq, err, sizeof(err)) != KZ_OK) {
         kz_http_error(req, 400, "%s", err);
+        free(q);
         return;
     }
-    q = kz_http_alloc(req, sizeof(*q));
-    *q = (struct query){.api = api, .req = req, .sq = sq, .want = sq.limit, .page = KZ_SBUF_INIT};
-    q->sq.limit = sq.limit < SCAN_BATCH_MIN ? SCAN_BATCH_MIN : sq.limit;
+    q->api = api;
+    q->req = req;
+    q->want = q->sq.limit;
+    q->scan_left = SCAN_BATCHES * (q->want < SCAN_BATCH_MIN ? SCAN_BATCH_MIN : q->want);
     kz_sbuf_adds(&q->page, "{\"events\":[");
-    kz_http_hold(req);
-    kz_store_query(api->store, &q->sq, events_done, q);
+    ask_page(q);
 }
 
 /* ---- POST /api/v1/events ------------------------------------------------------ */
@@ -253,8 +320,8 @@ static void post_events(struct kz_http_req *req, void *app)
 }
 
 static const struct kz_http_route rows[] = {
-    {"GET", "/api/v1/events", get_events, NULL, KZ_HTTP_ON_API},
-    {"POST", "/api/v1/events", post_events, NULL, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/events", get_events, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
+    {"POST", "/api/v1/events", post_events, KZ_ROLE_OPERATOR, KZ_HTTP_ON_API},
 };
 
 const struct kz_http_route *kz__api_events_routes(size_t *n)

@@ -98,6 +98,10 @@ static void exposition(struct kz_sbuf *out, struct kz_router *r, struct kz_store
            "Authenticated TLS connections closed because the user was deleted or the "
            "certificate revoked.",
            kz_metrics.credential_closes);
+    head(out, "kizuna_accept_errors_total", "counter",
+         "Connections refused by accept(), by reason (emfile: out of file descriptors).");
+    kz_sbuf_addf(out, "kizuna_accept_errors_total{reason=\"emfile\"} %llu\n",
+                 (unsigned long long)kz_metrics.accept_emfile);
     metric(out, "kizuna_tracks", "gauge", "Current tracks (latest state per uid).", rs.tracks);
     metric(out, "kizuna_subscribers", "gauge", "Attached subscribers.", rs.subscribers);
     release(out, &rs);
@@ -116,7 +120,7 @@ static void get_metrics(struct kz_http_req *req, void *app)
 }
 
 static const struct kz_http_route rows[] = {
-    {"GET", "/metrics", get_metrics, NULL, KZ_HTTP_ON_API},
+    {"GET", "/metrics", get_metrics, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
 };
 
 const struct kz_http_route *kz__api_metrics_routes(size_t *n)

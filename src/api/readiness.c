@@ -245,9 +245,9 @@ static void rollup(struct kz_http_req *req, void *app)
 }
 
 static const struct kz_http_route rows[] = {
-    {"POST", "/api/v1/readiness", post, NULL, KZ_HTTP_ON_API},
-    {"GET", "/api/v1/readiness", get, NULL, KZ_HTTP_ON_API},
-    {"GET", "/api/v1/readiness/rollup", rollup, NULL, KZ_HTTP_ON_API},
+    {"POST", "/api/v1/readiness", post, KZ_ROLE_OPERATOR, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/readiness", get, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/readiness/rollup", rollup, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
 };
 
 const struct kz_http_route *kz__api_readiness_routes(size_t *n)

@@ -73,7 +73,7 @@ static void get_stream(struct kz_http_req *req, void *app)
 }
 
 static const struct kz_http_route rows[] = {
-    {"GET", "/api/v1/stream", get_stream, NULL, KZ_HTTP_ON_API},
+    {"GET", "/api/v1/stream", get_stream, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
 };
 
 const struct kz_http_route *kz__api_stream_routes(size_t *n)

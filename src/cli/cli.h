@@ -49,8 +49,11 @@ struct kz__cli_idopts {
     struct kz_identity id;
 };
 bool kz__cli_idopt(struct kz__cli_idopts *o, int c, const char *arg);
-/* 0, or 2 after printing a usage error for `cmd`. */
-int kz__cli_idopts_check(const char *cmd, const struct kz__cli_idopts *o);
+/*
+ * 0, or 2 after printing a usage error for `cmd`.  Without --roles the
+ * identity gets viewer and operator (a device reads and sends; docs/devices.md).
+ */
+int kz__cli_idopts_check(const char *cmd, struct kz__cli_idopts *o);
 void kz__cli_idopts_release(struct kz__cli_idopts *o);
 
 /*

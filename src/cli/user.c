@@ -80,8 +80,12 @@ bool kz__cli_idopt(struct kz__cli_idopts *o, int c, const char *arg)
     }
 }
 
-int kz__cli_idopts_check(const char *cmd, const struct kz__cli_idopts *o)
+int kz__cli_idopts_check(const char *cmd, struct kz__cli_idopts *o)
 {
+    if (o->id.roles_count == 0) {
+        kz_strv_free(o->id.roles, o->id.roles_count);
+        o->id.roles = kz_strv_split(KZ_ROLE_VIEWER "," KZ_ROLE_OPERATOR, &o->id.roles_count);
+    }
     if (!o->id.user || !o->id.nation || !o->id.clearance) {
         fprintf(stderr, "kizuna %s: --user, --nation and --clearance are required\n", cmd);
         return 2;

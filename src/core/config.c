@@ -326,7 +326,7 @@ static const char default_yaml[] =
     "    protocol: http\n"
     "    listen: 127.0.0.1:8080\n"
     "    identity: {user: web, nation: USA, clearance: UNCLASSIFIED,\n"
-    "               groups_in: [Cyan], groups_out: [Cyan], roles: [viewer]}\n"
+    "               groups_in: [Cyan], groups_out: [Cyan], roles: [viewer, operator]}\n"
     "    default_label: UNCLASSIFIED\n";
 
 struct kz_config *kz_config_default(char *errbuf, size_t errlen)

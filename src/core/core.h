@@ -278,9 +278,21 @@ struct kz_metrics {
     uint64_t enroll_auth_failures; /* wrong enrollment passwords (marti/enroll.c) */
     uint64_t enroll_backoffs;      /* enrollment logins refused 429 while backing off */
     uint64_t credential_closes;    /* TLS connections closed: user deleted, cert revoked */
+    /* accept() refused for want of descriptors (EMFILE/ENFILE): the pending
+     * connection was closed at once (net/listener.c). */
+    uint64_t accept_emfile;
 };
 
 extern struct kz_metrics kz_metrics;
+
+/*
+ * The roles an identity (inputs.identity.roles, the users table) may hold
+ * and the HTTP route rows require: viewer reads, operator sends events and
+ * reports, admin changes users and policy.  docs/api.md lists each route's.
+ */
+#define KZ_ROLE_VIEWER "viewer"
+#define KZ_ROLE_OPERATOR "operator"
+#define KZ_ROLE_ADMIN "admin"
 
 #include "core/config.h"
 

@@ -5,7 +5,9 @@
  * hook, and handlers answer through the functions below.  Loop thread only.
  *
  * Routes kizuna serves (rows in src/api/ and src/marti/; "api" = http and
- * https inputs, "any" = also enroll inputs):
+ * https inputs, "any" = also enroll inputs).  Each row names the role it
+ * needs (docs/api.md): the GETs on api inputs need viewer, the two POSTs on
+ * api inputs operator; /healthz, the Marti version calls and enrollment none:
  *   GET  /healthz                          any    200 "ok"
  *   GET  /metrics                          api    Prometheus text
  *   GET  /api/v1/tracks                    api    GeoJSON FeatureCollection of current state
@@ -42,8 +44,17 @@
  * request at a time (a held request stops parsing; later bytes wait); an
  * idle connection is closed after timeout_ms.  An event stream sends
  * ": keepalive" every 15 s and is dropped when its queue exceeds
- * out_queue_bytes (kz_metrics.slow_consumer_drops).  A single response
- * larger than the queue (a big query) is still sent, alone.
+ * out_queue_bytes (kz_metrics.slow_consumer_drops).
+ *
+ * Output is bounded per connection by out_queue_bytes, for every answer
+ * (security review F12).  A body whose size grows with the data (tracks,
+ * the event log) is produced piecewise (kz_http_respond_body): at most
+ * 64 KiB of it waits in the queue, the next piece is made when the queue
+ * has drained, and a client that reads nothing for timeout_ms is dropped
+ * (kz_metrics.slow_consumer_drops) and the producer freed.  Such a body
+ * goes out with Content-Length when it fits in one piece, chunked
+ * (HTTP/1.1) or close-delimited (HTTP/1.0) otherwise.  A whole body handed
+ * to kz_http_respond() that exceeds the queue goes out the same way.
  */
 #ifndef KZ_HTTP_H
 #define KZ_HTTP_H
@@ -124,7 +135,7 @@ void kz_http_set_limits(struct kz_http *h, const struct kz_http_opts *opts);
 void kz_http_add_routes(struct kz_http *h, const struct kz_http_route *rows, size_t n, void *app);
 /* Accept callback (kz_listener_start) for http, https and enroll inputs; `ud` is the engine. */
 void kz_http_accept(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
-                    uv_stream_t *server);
+                    uv_loop_t *loop, uv_os_sock_t fd);
 /*
  * Close every connection (shutdown).  A connection whose request is still
  * held (a store ack or query) is freed when that answer comes, so close the
@@ -182,6 +193,40 @@ uv_loop_t *kz_http_loop(const struct kz_http_req *req);
  */
 void kz_http_respond(struct kz_http_req *req, int status, const char *ctype, const char *extra,
                      const void *body, size_t len);
+/*
+ * A body produced piecewise while it is being sent.  next() appends about
+ * `want` more bytes of body to `out` (one item may overshoot; nothing is
+ * fine) and answers KZ_HTTP_BODY_MORE (call again), KZ_HTTP_BODY_DONE (that
+ * was the last piece) or KZ_HTTP_BODY_WAIT (nothing more now: the producer
+ * calls kz_http_body_resume() when it has some, e.g. after a store page).
+ * close(ud) runs exactly once: after DONE, or when the connection closes
+ * first (then the request is gone: a producer that still waits for a page
+ * must have its own kz_http_hold() and check kz_http_gone()).
+ */
+enum kz_http_body_step { KZ_HTTP_BODY_MORE, KZ_HTTP_BODY_DONE, KZ_HTTP_BODY_WAIT };
+
+struct kz_http_body {
+    enum kz_http_body_step (*next)(void *ud, struct kz_sbuf *out, size_t want);
+    void (*close)(void *ud);
+    void *ud;
+};
+
+/*
+ * Answer with a produced body (the struct is copied); status, ctype and
+ * extra as for kz_http_respond().  Exactly once per request.  On a
+ * connection already closing, close(ud) runs at once and nothing is sent.
+ */
+void kz_http_respond_body(struct kz_http_req *req, int status, const char *ctype, const char *extra,
+                          const struct kz_http_body *body);
+/* A producer that answered WAIT has more: go on sending (nothing when the request is gone). */
+void kz_http_body_resume(struct kz_http_req *req);
+/*
+ * The producer cannot go on (a store error mid-answer): the connection is
+ * closed without the last chunk, so the client sees the answer cut short.
+ * close(ud) runs before this returns.
+ */
+void kz_http_body_fail(struct kz_http_req *req);
+
 /* {"error": msg} with the given status and extra header lines (may be NULL). */
 void kz_http_error_extra(struct kz_http_req *req, int status, const char *extra, const char *msg);
 void kz_http_error(struct kz_http_req *req, int status, const char *fmt, ...)

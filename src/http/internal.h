@@ -25,6 +25,7 @@
 #define KZ__HTTP_LINGER_MS 2000 /* read-and-discard after an error reply */
 #define KZ__HTTP_LINGER_BYTES (1u << 20)
 #define KZ__HTTP_HANDSHAKE_MS 10000 /* a TLS handshake must be done by then */
+#define KZ__HTTP_CHUNK 65536        /* a streamed body: at most this much produced ahead */
 
 /* ---- request target: path and query string ----------------------------- */
 
@@ -78,6 +79,7 @@ struct kz_http_req {
     unsigned n_headers;
     struct kz_sbuf body;
     bool keep_alive;
+    bool http10;          /* HTTP/1.0: no chunked transfer coding */
     bool expect_continue; /* "Expect: 100-continue" */
     int64_t start_us;     /* monotonic, first byte of the request */
     /* Set by the engine once the request is dispatched. */
@@ -148,6 +150,9 @@ const char *kz__http_reason(int status);
  */
 void kz__http_format(struct kz_sbuf *out, int status, const char *ctype, const char *extra,
                      bool keep_alive, const void *body, size_t len);
+/* The head alone; `framing` is the header line(s) that frame the body ("" for none). */
+void kz__http_format_head(struct kz_sbuf *out, int status, const char *ctype, const char *extra,
+                          bool keep_alive, const char *framing);
 
 /* ---- the engine and its connections --------------------------------------- */
 
@@ -205,6 +210,7 @@ struct kz__http_conn {
     struct kz_sbuf pending; /* bytes received while busy, not yet parsed */
     void (*sse_close)(void *ud);
     void *sse_ud;
+    struct kz__http_stream *body; /* a streamed response in progress (body.c), or NULL */
     uint64_t id;
     char peer[64];
     struct kz__http_conn *prev, *next;
@@ -242,6 +248,25 @@ int kz__http_transport_init(struct kz__http_conn *c);
 int kz__http_transport_feed(struct kz__http_conn *c, const char *data, size_t len,
                             void (*plain)(void *ud, const char *data, size_t len));
 void kz__http_transport_release(struct kz__http_conn *c);
+
+/*
+ * Streamed bodies (body.c).  While c->body is set the connection is BUSY:
+ * input waits, and _pump() produces the next chunks whenever the output
+ * queue has drained.  _stop() ends the stream early (the connection is
+ * closing): the producer's close() runs and the request is let go.
+ */
+void kz__http_body_pump(struct kz__http_conn *c);
+void kz__http_body_stop(struct kz__http_conn *c);
+/* A streamed body waits for the client (not for its producer) to go on. */
+bool kz__http_body_stalled(const struct kz__http_conn *c);
+/*
+ * kz_http_respond() of a body over one chunk: a copy of it is streamed
+ * like a produced body.  False (nothing done) for a smaller body.
+ */
+bool kz__http_respond_big(struct kz_http_req *req, int status, const char *ctype, const char *extra,
+                          const void *body, size_t len);
+/* The answer is finished (server.c): next request or drain and close. */
+void kz__http_finish(struct kz__http_conn *c, bool keep_alive);
 
 /* Event streams (sse.c). */
 void kz__http_sse_keepalive(struct kz__http_conn *c);

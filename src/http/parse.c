@@ -130,6 +130,7 @@ static int on_message_complete(llhttp_t *p)
 
     hp->req->method = p->method;
     hp->req->keep_alive = llhttp_should_keep_alive(p) && !p->upgrade;
+    hp->req->http10 = p->http_major == 1 && p->http_minor == 0;
     hp->in_message = false;
     hp->ready = true;
     return HPE_PAUSED;

@@ -1,6 +1,6 @@
 /*
- * response.c - building responses: status lines, headers, Content-Length,
- * and JSON string escaping.  No I/O (server.c queues what is built here).
+ * response.c - building responses: status lines, headers and framing
+ * (Content-Length, or what a streamed body uses).  No I/O (server.c queues what is built here).
  */
 #include <stdio.h>
 #include <string.h>
@@ -35,16 +35,24 @@ const char *kz__http_reason(int status)
     return "Unknown";
 }
 
-void kz__http_format(struct kz_sbuf *out, int status, const char *ctype, const char *extra,
-                     bool keep_alive, const void *body, size_t len)
+void kz__http_format_head(struct kz_sbuf *out, int status, const char *ctype, const char *extra,
+                          bool keep_alive, const char *framing)
 {
     kz_sbuf_addf(out, "HTTP/1.1 %d %s\r\n", status, kz__http_reason(status));
     if (ctype)
         kz_sbuf_addf(out, "Content-Type: %s\r\n", ctype);
     if (extra)
         kz_sbuf_adds(out, extra);
-    kz_sbuf_addf(out, "Content-Length: %zu\r\nConnection: %s\r\n\r\n", len,
-                 keep_alive ? "keep-alive" : "close");
+    kz_sbuf_addf(out, "%sConnection: %s\r\n\r\n", framing, keep_alive ? "keep-alive" : "close");
+}
+
+void kz__http_format(struct kz_sbuf *out, int status, const char *ctype, const char *extra,
+                     bool keep_alive, const void *body, size_t len)
+{
+    char framing[48];
+
+    snprintf(framing, sizeof(framing), "Content-Length: %zu\r\n", len);
+    kz__http_format_head(out, status, ctype, extra, keep_alive, framing);
     if (len)
         kz_sbuf_add(out, body, len);
 }

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "http/internal.h"
 
@@ -145,6 +146,7 @@ void kz__http_close(struct kz__http_conn *c, const char *why)
            (unsigned long long)c->id, c->peer, why);
     kz__http_sse_stop(c);
     c->state = KZ__HTTP_CLOSING;
+    kz__http_body_stop(c);
     unlink_conn(c);
     if (c->counted)
         kz_metrics.http_conns_open--;
@@ -233,6 +235,8 @@ static void on_drained(struct kz_outq *q)
 
     if (c->state == KZ__HTTP_DRAINING) {
         start_linger(c);
+    } else if (c->state == KZ__HTTP_BUSY && c->body) {
+        kz__http_body_pump(c);
     } else if (c->state == KZ__HTTP_BUSY && c->wait_drain) {
         c->wait_drain = false;
         c->state = KZ__HTTP_READING;
@@ -281,7 +285,7 @@ static struct kz_http_req *begin_request(struct kz__http_conn *c)
 }
 
 /* The response is queued: go on with the next pipelined request or drain and close. */
-static void finish(struct kz__http_conn *c, bool keep_alive)
+void kz__http_finish(struct kz__http_conn *c, bool keep_alive)
 {
     if (c->state == KZ__HTTP_CLOSING)
         return;
@@ -307,14 +311,6 @@ static int queue_response(struct kz__http_conn *c, struct kz_sbuf *sb)
     struct kz_rbuf *b = kz_rbuf_from_sbuf(sb);
     int rc = kz_outq_push(&c->outq, b);
 
-    if (rc == KZ_ERR_TOOBIG && c->outq.bytes == 0) {
-        /* One response over the queue limit (a big query): it is built
-         * already, so it may go out alone; the next request waits for it. */
-        size_t limit = c->outq.limit;
-        c->outq.limit = b->len;
-        rc = kz_outq_push(&c->outq, b);
-        c->outq.limit = limit;
-    }
     kz_rbuf_unref(b);
     return rc;
 }
@@ -327,6 +323,8 @@ void kz_http_respond(struct kz_http_req *req, int status, const char *ctype, con
     bool keep = req->keep_alive && status < 500 && status != 413 && status != 431;
 
     KZ_ASSERT(!req->answered);
+    if (kz__http_respond_big(req, status, ctype, extra, body, len))
+        return; /* streamed in chunks: the queue bound holds (F12) */
     req->answered = true;
     req->status = status;
     if (c->state != KZ__HTTP_CLOSING) {
@@ -336,7 +334,7 @@ void kz_http_respond(struct kz_http_req *req, int status, const char *ctype, con
         kz_sbuf_release(&sb);
     }
     kz__http_request_done(c, req); /* may free req */
-    finish(c, keep);
+    kz__http_finish(c, keep);
 }
 
 void kz_http_error_extra(struct kz_http_req *req, int status, const char *extra, const char *msg)
@@ -504,6 +502,17 @@ static void on_timer(uv_timer_t *t)
         break;
     case KZ__HTTP_CLOSING:
         break;
+    case KZ__HTTP_BUSY:
+        if (kz__http_body_stalled(c)) {
+            /* A streamed body the client stopped reading (F12). */
+            kz_metrics.slow_consumer_drops++;
+            kz_log(KZ_LOG_WARN, "http slow consumer dropped", "conn=%llu peer=%s queued=%zu",
+                   (unsigned long long)c->id, c->peer, c->outq.bytes);
+            kz__http_close(c, "slow consumer");
+            break;
+        }
+        kz__http_close(c, "timeout");
+        break;
     default:
         kz__http_close(c, "timeout");
         break;
@@ -573,20 +582,21 @@ static void link_conn(struct kz__http_conn *c)
 }
 
 void kz_http_accept(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
-                    uv_stream_t *server)
+                    uv_loop_t *loop, uv_os_sock_t fd)
 {
     struct kz__http_conn *c = conn_new(ud, input, conf);
     unsigned max = c->h->opts.max_connections;
     int rc;
 
-    uv_tcp_init(server->loop, &c->tcp);
-    uv_timer_init(server->loop, &c->timer);
+    uv_tcp_init(loop, &c->tcp);
+    uv_timer_init(loop, &c->timer);
     c->handles = 2;
     link_conn(c);
     kz_outq_init(&c->outq, c->h->opts.net, &c->tr, c->h->opts.out_queue_bytes, on_outq_error);
     c->outq.on_drained = on_drained;
-    rc = uv_accept(server, (uv_stream_t *)&c->tcp);
+    rc = uv_tcp_open(&c->tcp, fd);
     if (rc != 0) {
+        close(fd);
         kz_log(KZ_LOG_WARN, "accept() failed", "input=%s err=\"%s\"", conf->name, uv_strerror(rc));
         kz__http_close(c, "accept failed");
         return;

@@ -183,8 +183,8 @@ static void groups_all(struct kz_http_req *req, void *app)
 static const struct kz_http_route rows[] = {
     {"GET", "/Marti/api/version", version, NULL, KZ_HTTP_ON_ANY},
     {"GET", "/Marti/api/version/config", version_config, NULL, KZ_HTTP_ON_ANY},
-    {"GET", "/Marti/api/clientEndPoints", client_endpoints, NULL, KZ_HTTP_ON_API},
-    {"GET", "/Marti/api/groups/all", groups_all, NULL, KZ_HTTP_ON_API},
+    {"GET", "/Marti/api/clientEndPoints", client_endpoints, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
+    {"GET", "/Marti/api/groups/all", groups_all, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
     {"GET", "/Marti/api/tls/config", kz__enroll_tls_config, NULL, KZ_HTTP_ON_ENROLL},
     {"POST", "/Marti/api/tls/signClient/v2", kz__enroll_sign, NULL, KZ_HTTP_ON_ENROLL},
 };

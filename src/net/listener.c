@@ -1,17 +1,42 @@
-/* listener.c - bind an input's listening socket and hand out connections. */
+/*
+ * listener.c - bind an input's listening socket, accept its connections and
+ * hand each to the input's protocol as a descriptor.
+ *
+ * kizuna accepts itself (a poll handle on the listening socket) rather than
+ * through uv_listen(): libuv meets EMFILE/ENFILE with its own spare
+ * descriptor and closes the pending connections without telling anybody
+ * (security review F13).  Here the refusal is logged (at most once a second
+ * per input) and counted (kz_metrics.accept_emfile, kizuna_accept_errors_total
+ * {reason="emfile"}), with the same trick: each listener keeps one spare
+ * descriptor, closes it to accept and close what is pending (so the socket
+ * does not stay readable and the loop does not spin), then takes it again.
+ * Once descriptors free up, connections, /healthz among them, are served
+ * again.
+ */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
 
 #include "net/net.h"
 #include "route/route.h"
 
 #define BACKLOG 1024
+#define ACCEPTS_PER_WAKE 64 /* then let the loop serve the others */
+#define EMFILE_LOG_US 1000000
 
 struct kz_listener {
-    uv_tcp_t tcp;
+    uv_tcp_t tcp; /* owns the socket */
+    uv_poll_t poll;
     struct kz_input *input;
     kz_accept_cb cb;
     void *ud;
+    int spare;              /* a descriptor given up when accept() meets EMFILE */
+    int64_t last_emfile_us; /* of the last log line about it */
+    uint64_t emfile_quiet;  /* refusals since that line */
+    int closing;            /* handles still to close */
 };
 
 int kz_parse_hostport(const char *s, struct sockaddr_storage *ss)
@@ -40,18 +65,83 @@ int kz_parse_hostport(const char *s, struct sockaddr_storage *ss)
 
 static void free_listener(uv_handle_t *h)
 {
-    free(h->data);
+    struct kz_listener *l = h->data;
+
+    if (--l->closing > 0)
+        return;
+    if (l->spare >= 0)
+        close(l->spare);
+    free(l);
 }
 
-static void on_connection(uv_stream_t *server, int status)
+static int open_spare(void)
 {
-    struct kz_listener *l = server->data;
-    if (status < 0) {
-        kz_log(KZ_LOG_WARN, "accept failed", "input=%s error=\"%s\"", l->input->conf->name,
-               uv_strerror(status));
+    return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Out of descriptors: count, log now and then, and shed what is pending. */
+static void on_emfile(struct kz_listener *l, int lfd, int err)
+{
+    int64_t now = kz_mono_us();
+    int fd;
+
+    kz_metrics.accept_emfile++;
+    l->emfile_quiet++;
+    if (now - l->last_emfile_us >= EMFILE_LOG_US) {
+        kz_log(KZ_LOG_WARN, "connection refused: out of file descriptors",
+               "input=%s error=\"%s\" refused=%llu", l->input->conf->name, strerror(err),
+               (unsigned long long)l->emfile_quiet);
+        l->last_emfile_us = now;
+        l->emfile_quiet = 0;
+    }
+    if (l->spare >= 0) {
+        close(l->spare);
+        while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+            close(fd);
+        l->spare = open_spare();
+    }
+}
+
+static void on_readable(uv_poll_t *p, int status, int events)
+{
+    struct kz_listener *l = p->data;
+    int lfd = -1;
+
+    KZ_UNUSED(events);
+    if (status < 0 || uv_fileno((uv_handle_t *)&l->tcp, &lfd) != 0)
+        return;
+    for (int i = 0; i < ACCEPTS_PER_WAKE; i++) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            l->cb(l->ud, l->input, l->input->conf, p->loop, fd);
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno == EMFILE || errno == ENFILE)
+            on_emfile(l, lfd, errno);
+        else if (errno != EAGAIN && errno != EWOULDBLOCK)
+            kz_log(KZ_LOG_WARN, "accept failed", "input=%s error=\"%s\"", l->input->conf->name,
+                   strerror(errno));
         return;
     }
-    l->cb(l->ud, l->input, l->input->conf, server);
+}
+
+/* listen() and watch the bound socket.  0 or a libuv error. */
+static int start_accepting(uv_loop_t *loop, struct kz_listener *l)
+{
+    int lfd = -1;
+    int rc = uv_fileno((uv_handle_t *)&l->tcp, &lfd);
+
+    if (rc == 0 && listen(lfd, BACKLOG) != 0)
+        rc = -errno;
+    if (rc == 0)
+        rc = uv_poll_init_socket(loop, &l->poll, lfd);
+    if (rc != 0)
+        return rc;
+    l->poll.data = l;
+    l->closing++;
+    return uv_poll_start(&l->poll, UV_READABLE, on_readable);
 }
 
 static int bound_port(uv_tcp_t *tcp)
@@ -80,14 +170,16 @@ int kz_listener_start(uv_loop_t *loop, struct kz_input *input, kz_accept_cb cb, 
     l->input = input;
     l->cb = cb;
     l->ud = ud;
+    l->spare = open_spare();
     uv_tcp_init(loop, &l->tcp);
     l->tcp.data = l;
+    l->closing = 1;
     if ((rc = uv_tcp_bind(&l->tcp, (struct sockaddr *)&ss, 0)) == 0)
-        rc = uv_listen((uv_stream_t *)&l->tcp, BACKLOG, on_connection);
+        rc = start_accepting(loop, l);
     if (rc) {
         kz_log(KZ_LOG_ERROR, "listen failed", "input=%s listen=%s error=\"%s\"", name,
                input->conf->listen, uv_strerror(rc));
-        uv_close((uv_handle_t *)&l->tcp, free_listener);
+        kz_listener_stop(l);
         return KZ_ERR_IO;
     }
     input->port = bound_port(&l->tcp);
@@ -99,6 +191,9 @@ int kz_listener_start(uv_loop_t *loop, struct kz_input *input, kz_accept_cb cb, 
 
 void kz_listener_stop(struct kz_listener *l)
 {
-    if (l)
-        uv_close((uv_handle_t *)&l->tcp, free_listener);
+    if (!l)
+        return;
+    if (l->closing > 1) /* the poll handle was started; it goes before the socket */
+        uv_close((uv_handle_t *)&l->poll, free_listener);
+    uv_close((uv_handle_t *)&l->tcp, free_listener);
 }

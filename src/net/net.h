@@ -115,11 +115,12 @@ static inline bool kz_outq_idle(const struct kz_outq *q)
 /* ---- listeners -------------------------------------------------------- */
 
 /*
- * Called for each accepted connection.  `server` is the listening handle;
- * the callee calls uv_accept() itself.
+ * Called for each accepted connection with its socket (non-blocking,
+ * close-on-exec), which the callee owns from then on: it opens it in a
+ * uv_tcp_t of `loop` (uv_tcp_open) or closes it.
  */
 typedef void (*kz_accept_cb)(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
-                             uv_stream_t *server);
+                             uv_loop_t *loop, uv_os_sock_t fd);
 
 struct kz_listener;
 
@@ -149,7 +150,7 @@ struct kz_stream_opts {
 
 /* An accept callback for `tcp` inputs; `ud` is a struct kz_stream_opts *. */
 void kz_stream_accept(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
-                      uv_stream_t *server);
+                      uv_loop_t *loop, uv_os_sock_t fd);
 
 /* Close every stream connection (shutdown). */
 void kz_stream_close_all(struct kz_net *net);

@@ -16,6 +16,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cot/cot.h"
 #include "net/negotiate.h"
@@ -427,14 +428,10 @@ static void free_data(uv_handle_t *h)
     free(h->data);
 }
 
-static void refuse(uv_stream_t *server)
+static void refuse(uv_os_sock_t fd)
 {
-    uv_tcp_t *t = kz_xmalloc(sizeof(*t));
-    uv_tcp_init(server->loop, t);
-    t->data = t;
-    if (uv_accept(server, (uv_stream_t *)t) == 0)
-        kz_metrics.conn_limit_refusals++;
-    uv_close((uv_handle_t *)t, free_data);
+    close(fd);
+    kz_metrics.conn_limit_refusals++;
 }
 
 /* The peer is who it says: attach it to the router (replay starts here). */
@@ -477,7 +474,7 @@ static int on_ready(void *ud)
 }
 
 void kz_stream_accept(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
-                      uv_stream_t *server)
+                      uv_loop_t *loop, uv_os_sock_t fd)
 {
     KZ_UNUSED(conf); /* input->conf, which a reload may replace: read it there */
     struct kz_stream_opts *opts = ud;
@@ -485,20 +482,21 @@ void kz_stream_accept(void *ud, struct kz_input *input, const struct kz_input_co
     if (kz_metrics.conns_open >= opts->max_connections) {
         kz_log(KZ_LOG_WARN, "connection refused: limit reached", "input=%s max=%u",
                input->conf->name, opts->max_connections);
-        refuse(server);
+        refuse(fd);
         return;
     }
     struct kz_stream *s = kz_xcalloc(1, sizeof(*s));
     s->input = input;
     s->opts = opts;
-    uv_tcp_init(server->loop, &s->tcp);
+    uv_tcp_init(loop, &s->tcp);
     s->tcp.data = s;
-    if (uv_accept(server, (uv_stream_t *)&s->tcp) != 0) {
+    if (uv_tcp_open(&s->tcp, fd) != 0) {
+        close(fd);
         uv_close((uv_handle_t *)&s->tcp, free_data);
         return;
     }
     uv_tcp_nodelay(&s->tcp, 1);
-    uv_timer_init(server->loop, &s->idle);
+    uv_timer_init(loop, &s->idle);
     s->idle.data = s;
     peer_name(s);
     ensure_decoder(opts->net, opts->max_event_bytes);

@@ -215,6 +215,15 @@ bool kz_router_visible(struct kz_router *r, const struct kz_event *ev, const str
  */
 void kz_router_foreach_track(struct kz_router *r, const struct kz_sub *viewer, enum kz_exit exit,
                              void (*fn)(void *ud, const struct kz_event *ev), void *ud);
+/*
+ * The same in pieces (a streamed answer): the tracks whose seq is above
+ * `after`, ascending (update order is seq order), until fn returns false.
+ * Tracks at or below `after` are skipped before any check, so each track
+ * is checked about once per answer however many pieces it takes.
+ */
+void kz_router_foreach_track_after(struct kz_router *r, const struct kz_sub *viewer,
+                                   enum kz_exit exit, uint64_t after,
+                                   bool (*fn)(void *ud, const struct kz_event *ev), void *ud);
 
 /*
  * Call fn for every attached subscriber that has reported a position (its

@@ -514,6 +514,17 @@ void kz_router_foreach_track(struct kz_router *r, const struct kz_sub *viewer, e
             fn(ud, &tr->ev);
 }
 
+void kz_router_foreach_track_after(struct kz_router *r, const struct kz_sub *viewer,
+                                   enum kz_exit exit, uint64_t after,
+                                   bool (*fn)(void *ud, const struct kz_event *ev), void *ud)
+{
+    int64_t now = kz_now_us();
+    for (struct kz_track *tr = r->tracks.head; tr; tr = tr->next)
+        if (tr->ev.seq > after && tr->ev.stale >= now &&
+            visible(r, &tr->ev, &tr->label, &tr->out, viewer, exit) && !fn(ud, &tr->ev))
+            return;
+}
+
 void kz_router_foreach_client(struct kz_router *r, const struct kz_sub *viewer, enum kz_exit exit,
                               void (*fn)(void *ud, const struct kz_sub *client,
                                          const struct kz_event *last),

@@ -168,7 +168,7 @@ static int start(struct kz_server *srv)
 {
     int rc;
 
-    if ((rc = kz__server_inputs_init(srv)) != KZ_OK)
+    if ((rc = kz__server_limits_apply(srv)) != KZ_OK || (rc = kz__server_inputs_init(srv)) != KZ_OK)
         return rc;
     kz_net_init(&srv->net, &srv->loop);
     start_signals(srv);

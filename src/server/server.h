@@ -111,6 +111,13 @@ void kz__server_audit_config(struct kz_server *srv, const char *who);
 int kz__creds_start(struct kz_server *srv);
 void kz__creds_stop(struct kz_server *srv);
 
+/*
+ * limits.c: raise the soft RLIMIT_NOFILE to the hard limit; KZ_ERR_CONFIG
+ * (logged with the numbers) when limits.max_connections of CoT and of HTTP
+ * plus a reserve do not fit under it.
+ */
+int kz__server_limits_apply(struct kz_server *srv);
+
 /* server.c: the HTTP engine's limits from srv->cfg. */
 struct kz_http_opts kz__server_http_opts(struct kz_server *srv);
 

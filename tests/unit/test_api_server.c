@@ -25,7 +25,8 @@
 
 #include "api/api.h"
 
-enum { IN_WEB, IN_RED, IN_DB, IN_LIMITED, N_INPUTS };
+/* IN_VIEWER holds only the viewer role, IN_NOROLE none; the others viewer and operator. */
+enum { IN_WEB, IN_RED, IN_DB, IN_LIMITED, IN_VIEWER, IN_NOROLE, N_INPUTS };
 
 static uv_loop_t loop;
 static struct kz_label_policy policy;
@@ -40,6 +41,7 @@ static struct kz_http *http, *http_db, *http_limited;
 static struct kz_router *router, *router_db;
 static struct kz_store *store;
 static char *cyan[] = {"Cyan"}, *red[] = {"Red"};
+static char *reader_writer[] = {KZ_ROLE_VIEWER, KZ_ROLE_OPERATOR};
 
 /* ---- the blocking client ------------------------------------------------------ */
 
@@ -49,7 +51,8 @@ struct resp {
     char *raw; /* everything read, NUL-terminated */
     size_t len;
     int status;
-    const char *body; /* after the blank line */
+    const char *body; /* after the blank line (de-chunked) */
+    bool chunked;     /* sent with Transfer-Encoding: chunked, complete */
 };
 
 static int client_connect(int input)
@@ -109,6 +112,32 @@ static bool read_until(int fd, struct resp *r, const char *needle)
     return strstr(r->raw, needle) != NULL;
 }
 
+/* Decode a chunked body in place; true when it ended with the last chunk. */
+static bool dechunk(char *body)
+{
+    char *in = body, *out = body;
+    unsigned long n;
+
+    for (;;) {
+        char *end;
+        n = strtoul(in, &end, 16);
+        if (end == in || strncmp(end, "\r\n", 2) != 0)
+            break;
+        in = end + 2;
+        if (n == 0) {
+            *out = '\0';
+            return strcmp(in, "\r\n") == 0;
+        }
+        if (strlen(in) < n + 2)
+            break;
+        memmove(out, in, n);
+        out += n;
+        in += n + 2;
+    }
+    *out = '\0';
+    return false;
+}
+
 static void parse_resp(struct resp *r)
 {
     const char *end;
@@ -119,6 +148,9 @@ static void parse_resp(struct resp *r)
         return;
     end = strstr(r->raw, "\r\n\r\n");
     r->body = end ? end + 4 : "";
+    if (end && strstr(r->raw, "\r\nTransfer-Encoding: chunked\r\n") &&
+        strstr(r->raw, "\r\nTransfer-Encoding: chunked\r\n") < end)
+        r->chunked = dechunk((char *)r->body);
 }
 
 /* One request on a fresh connection; the server closes after it. */
@@ -186,7 +218,7 @@ static void client_free(struct client *c)
 
 /* ---- fixtures ------------------------------------------------------------------- */
 
-static void make_input(int i, const char *name, char **groups)
+static void make_input_roles(int i, const char *name, char **groups, unsigned n_roles)
 {
     confs[i] = (struct kz_input_conf){.name = (char *)name,
                                       .protocol = KZ_PROTO_HTTP,
@@ -198,7 +230,9 @@ static void make_input(int i, const char *name, char **groups)
                                   .groups_in = groups,
                                   .groups_in_count = 1,
                                   .groups_out = groups,
-                                  .groups_out_count = 1};
+                                  .groups_out_count = 1,
+                                  .roles = reader_writer,
+                                  .roles_count = n_roles};
     confs[i].identity = &ids[i];
     assert_int_equal(kz_input_init(&inputs[i], &confs[i], &group_table, &policy, NULL, 0), KZ_OK);
 }
@@ -217,6 +251,11 @@ static const struct kz_http_route engine_rows[] = {
     {"GET", "/test/enroll-only", echo_id, NULL, KZ_HTTP_ON_ENROLL},
 };
 
+static void make_input(int i, const char *name, char **groups)
+{
+    make_input_roles(i, name, groups, 2);
+}
+
 static int setup(void **state)
 {
     struct kz_store_opts so = {.path = ":memory:", .max_delay_ms = 5};
@@ -231,6 +270,8 @@ static int setup(void **state)
     make_input(IN_RED, "red", red);
     make_input(IN_DB, "web-db", cyan);
     make_input(IN_LIMITED, "limited", cyan);
+    make_input_roles(IN_VIEWER, "viewer-only", cyan, 1);
+    make_input_roles(IN_NOROLE, "no-role", cyan, 0);
     router = kz_router_new(&loop, &(struct kz_router_opts){.policy = &policy,
                                                            .groups = &group_table,
                                                            .inputs = inputs,
@@ -273,6 +314,9 @@ static int setup(void **state)
     assert_int_equal(
         kz_listener_start(&loop, &inputs[IN_DB], kz_http_accept, http_db, &listeners[IN_DB]),
         KZ_OK);
+    for (int i = IN_VIEWER; i <= IN_NOROLE; i++)
+        assert_int_equal(kz_listener_start(&loop, &inputs[i], kz_http_accept, http, &listeners[i]),
+                         KZ_OK);
     assert_int_equal(kz_listener_start(&loop, &inputs[IN_LIMITED], kz_http_accept, http_limited,
                                        &listeners[IN_LIMITED]),
                      KZ_OK);
@@ -458,6 +502,31 @@ static void test_engine_routes(void **state)
     assert_int_equal(c.r[2].status, 404); /* not served on http inputs */
     assert_int_equal(c.r[3].status, 405);
     assert_non_null(strstr(c.r[3].raw, "\r\nAllow: GET\r\n"));
+    client_free(&c);
+}
+
+static void c_roles(struct client *c)
+{
+    post_event(IN_VIEWER, "ROLE-1", &c->r[0]);
+    exchange(IN_NOROLE, GET("/api/v1/tracks"), &c->r[1]);
+    exchange(IN_NOROLE, GET("/healthz"), &c->r[2]);
+    exchange(IN_VIEWER, GET("/api/v1/tracks"), &c->r[3]);
+}
+
+/* Roles are enforced: each route row names the one it needs (issue 10 §2). */
+static void test_roles(void **state)
+{
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_roles);
+    assert_int_equal(c.r[0].status, 403);
+    assert_non_null(strstr(c.r[0].body, "{\"error\":\"role 'operator' required\"}"));
+    assert_int_equal(c.r[1].status, 403);
+    assert_non_null(strstr(c.r[1].body, "role 'viewer' required"));
+    assert_int_equal(c.r[2].status, 200); /* /healthz needs none */
+    assert_int_equal(c.r[3].status, 200);
+    assert_null(strstr(c.r[3].body, "ROLE-1"));
     client_free(&c);
 }
 
@@ -765,14 +834,12 @@ static void test_disconnect_before_ack(void **state)
 }
 
 /* Submit an event straight to a router (no HTTP). */
-static void submit(struct kz_router *r, int input, const char *uid)
+static void submit_xml(struct kz_router *r, int input, const char *xml, size_t n)
 {
     static struct kz_cot_decoder *dec;
     struct kz_cot_limits lim;
     struct kz_event ev;
     enum kz_reject why;
-    char xml[1024];
-    int n = snprintf(xml, sizeof(xml), EVENT_FMT, uid, uid);
 
     if (!dec) {
         kz_cot_limits_default(&lim);
@@ -784,14 +851,32 @@ static void submit(struct kz_router *r, int input, const char *uid)
         return;
     }
     kz_event_init(&ev);
-    assert_int_equal(kz_cot_decode(dec, xml, (size_t)n, &ev, &why, NULL, 0), KZ_OK);
+    assert_int_equal(kz_cot_decode(dec, xml, n, &ev, &why, NULL, 0), KZ_OK);
     assert_int_equal(kz_router_submit(r, &inputs[input], NULL, &ev, NULL, NULL, &why, NULL), KZ_OK);
     kz_event_clear(&ev);
 }
 
+static void submit(struct kz_router *r, int input, const char *uid)
+{
+    char xml[1024];
+    int n = r ? snprintf(xml, sizeof(xml), EVENT_FMT, uid, uid) : 0;
+
+    submit_xml(r, input, xml, (size_t)n);
+}
+
 static void c_big_tracks(struct client *c)
 {
+    const char *two = "GET /api/v1/tracks HTTP/1.1\r\nHost: t\r\n\r\n" GET("/healthz");
+    int fd;
+
     exchange(IN_WEB, GET("/api/v1/tracks"), &c->r[0]);
+    /* HTTP/1.0 has no chunked coding: the body ends when the connection does. */
+    exchange(IN_WEB, "GET /api/v1/tracks HTTP/1.0\r\n\r\n", &c->r[1]);
+    /* After a chunked answer the connection goes on with the next request (raw, not parsed). */
+    fd = client_connect(IN_WEB);
+    send_all(fd, two, strlen(two));
+    read_all(fd, &c->r[2]);
+    close(fd);
 }
 
 static void test_big_response(void **state)
@@ -811,6 +896,81 @@ static void test_big_response(void **state)
     assert_non_null(strstr(c.r[0].body, "BIG-000"));
     assert_non_null(strstr(c.r[0].body, "BIG-499"));
     assert_string_equal(c.r[0].body + strlen(c.r[0].body) - 3, "]}\n");
+    assert_true(c.r[0].chunked); /* produced in pieces, never whole in the queue (F12) */
+    assert_int_equal(c.r[1].status, 200);
+    assert_null(strstr(c.r[1].raw, "Transfer-Encoding"));
+    assert_null(strstr(c.r[1].raw, "Content-Length"));
+    assert_string_equal(c.r[1].body, c.r[0].body);
+    assert_int_equal(strncmp(c.r[2].raw, "HTTP/1.1 200 OK\r\n", 17), 0);
+    assert_non_null(strstr(c.r[2].raw, "0\r\n\r\nHTTP/1.1 200 OK\r\n"));
+    assert_string_equal(c.r[2].raw + c.r[2].len - 3, "ok\n");
+    client_free(&c);
+}
+
+/* One track whose JSON (~100 KB) is bigger than the whole 64 KiB queue: sent in slices. */
+static void test_huge_feature(void **state)
+{
+    static const char head[] =
+        "<event version=\"2.0\" uid=\"HUGE-1\" type=\"a-f-G-U-C\" how=\"m-g\" "
+        "time=\"2024-01-01T00:00:00Z\" start=\"2024-01-01T00:00:00Z\" "
+        "stale=\"2099-01-01T00:00:00Z\"><point lat=\"1\" lon=\"2\" hae=\"0\" ce=\"1\" "
+        "le=\"1\"/><detail><remarks>";
+    static const char tail[] = "</remarks></detail></event>";
+    size_t pad = 50000, n = sizeof(head) - 1 + pad + sizeof(tail) - 1;
+    char *xml = malloc(n + 1);
+    struct client c;
+    (void)state;
+
+    memcpy(xml, head, sizeof(head) - 1);
+    memset(xml + sizeof(head) - 1, 'h', pad);
+    memcpy(xml + sizeof(head) - 1 + pad, tail, sizeof(tail));
+    submit_xml(router, IN_WEB, xml, n);
+    free(xml);
+    run_client(&c, c_big_tracks);
+    assert_int_equal(c.r[0].status, 200);
+    assert_true(c.r[0].chunked);
+    assert_non_null(strstr(c.r[0].body, "\"id\":\"HUGE-1\""));
+    assert_true(strlen(c.r[0].body) > 2 * pad);
+    assert_string_equal(c.r[0].body + strlen(c.r[0].body) - 3, "]}\n");
+    client_free(&c);
+}
+
+static void c_paged_events(struct client *c)
+{
+    exchange(IN_DB, GET("/api/v1/events?limit=500&type=a-f-G-U-C"), &c->r[0]);
+    exchange(IN_DB, GET("/api/v1/events?limit=20&uid=PAGE-007"), &c->r[1]);
+}
+
+/* The log is read piece by piece while the answer is sent (F12); limit still holds. */
+static void test_paged_events(void **state)
+{
+    struct client c;
+    char uid[32];
+    (void)state;
+
+    for (int i = 0; i < 600; i++) {
+        snprintf(uid, sizeof(uid), "PAGE-%03d", i);
+        submit(router_db, IN_DB, uid);
+    }
+    for (int i = 0; i < 100; i++) { /* let the store commit them */
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(2000);
+    }
+    run_client(&c, c_paged_events);
+    assert_int_equal(c.r[0].status, 200);
+    assert_true(c.r[0].chunked);
+    const char *newest = strstr(c.r[0].body, "PAGE-599"), *oldest = strstr(c.r[0].body, "PAGE-100");
+    assert_non_null(newest);
+    assert_non_null(oldest);
+    assert_true(newest < oldest);
+    assert_null(strstr(c.r[0].body, "PAGE-099"));
+    assert_int_equal(strncmp(c.r[0].body, "{\"events\":[", 11), 0);
+    /* 500 of 600 visible: the page is full and says where to go on. */
+    assert_non_null(strstr(c.r[0].body, "],\"next\":\""));
+    assert_string_equal(c.r[0].body + strlen(c.r[0].body) - 3, "\"}\n");
+    assert_int_equal(c.r[1].status, 200);
+    assert_false(c.r[1].chunked);
+    assert_non_null(strstr(c.r[1].body, "PAGE-007"));
     client_free(&c);
 }
 
@@ -868,6 +1028,7 @@ int main(void)
         cmocka_unit_test(test_bad_post),
         cmocka_unit_test(test_not_found_and_method),
         cmocka_unit_test(test_engine_routes),
+        cmocka_unit_test(test_roles),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_pipelining),
         cmocka_unit_test(test_pipelined_posts),
@@ -878,6 +1039,8 @@ int main(void)
         cmocka_unit_test(test_disconnect_before_ack),
         cmocka_unit_test(test_slow_consumer),
         cmocka_unit_test(test_big_response),
+        cmocka_unit_test(test_huge_feature),
+        cmocka_unit_test(test_paged_events),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

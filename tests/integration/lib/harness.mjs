@@ -51,8 +51,12 @@ export function withTimeout(promise, ms, what) {
 
 // ---- configuration -------------------------------------------------------
 
+// Roles viewer and operator (read and send over HTTP) unless `extra` names others.
 export function identity(user, groupsIn, groupsOut = groupsIn, extra = {}) {
-    return { user, nation: 'USA', clearance: 'SECRET', groups_in: groupsIn, groups_out: groupsOut, ...extra };
+    return {
+        user, nation: 'USA', clearance: 'SECRET', groups_in: groupsIn, groups_out: groupsOut,
+        roles: ['viewer', 'operator'], ...extra,
+    };
 }
 
 export function tcpInput(name, groupsIn = ['Cyan'], groupsOut = groupsIn, extra = {}) {
@@ -103,7 +107,7 @@ export function makeConfig({ inputs, limits = {}, store = {}, log = {}, node = {
         node: { id: 'test-1', nation: 'USA', ...node },
         store: { backend: 'sqlite', path: 'kizuna.db', max_delay_ms: 50, retention_days: 30, retention_bytes: 0, ...store },
         limits: {
-            max_event_bytes: 65536, out_queue_bytes: 4194304, max_connections: 10000, http_max_body: 1048576,
+            max_event_bytes: 65536, out_queue_bytes: 4194304, max_connections: 4096, http_max_body: 1048576,
             http_max_headers: 64, http_timeout_ms: 30000, idle_timeout_s: 0, ...limits,
         },
         log: { level: 'info', ...log },
