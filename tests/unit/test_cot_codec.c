@@ -535,8 +535,18 @@ static void test_comments_dropped(void **state)
 /* kz_cot_xml_size() is the length kz_cot_encode_xml() writes. */
 static void test_xml_size(void **state)
 {
-    const char *const docs[] = {sa_xml, chat_xml, delete_xml, node_xml,
-                                HEAD_F3 "<a v='&quot;\t'/></detail></event>"};
+    const char *const docs[] = {
+        sa_xml,
+        chat_xml,
+        delete_xml,
+        node_xml,
+        HEAD_F3 "<a v='&quot;\t'/></detail></event>",
+        "<event version='2' uid='t' type='a' time='1970-01-01T00:00:00Z' "
+        "start='1970-01-01T00:00:00.000001Z' stale='9999-12-31T23:59:59.999999Z'>"
+        "<point lat='1' lon='2'/></event>",
+    };
+    /* Times no decoded event has, as other code may build them. */
+    const int64_t odd_times[] = {-1, -1000, -62167219200LL * 1000000, INT64_MIN / 2, INT64_MAX / 2};
     struct kz_event ev;
 
     (void)state;
@@ -548,6 +558,15 @@ static void test_xml_size(void **state)
         kz_sbuf_release(&sb);
         kz_event_clear(&ev);
     }
+    decode_ok(docs[0], &ev);
+    for (size_t i = 0; i < KZ_ARRAY_LEN(odd_times); i++) {
+        struct kz_sbuf sb = KZ_SBUF_INIT;
+        ev.time = ev.start = ev.stale = odd_times[i];
+        kz_cot_encode_xml(&ev, &sb);
+        assert_int_equal(kz_cot_xml_size(&ev), sb.len);
+        kz_sbuf_release(&sb);
+    }
+    kz_event_clear(&ev);
 }
 
 static int decode_with(struct kz_cot_decoder *d, const char *xml, size_t len, char *err)
