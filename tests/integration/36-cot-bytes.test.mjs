@@ -16,6 +16,13 @@ import {
 const MAX_EVENT = 65536;
 const ACCESS_ROOM = 512; // KZ_COT_ACCESS_MAX: the decoder keeps this much room for the label
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'; // the canonical form's first line
+// A default label whose canonical form (over 512 bytes) does not fit the room kept for it.
+const WIDE = 'ABW AFG AGO AIA ALA ALB AND ARE ARG ARM ASM ATA ATF ATG AUS AUT AZE BDI BEL BEN BES BFA '
+    + 'BGD BGR BHR BHS BIH BLM BLR BLZ BMU BOL BRA BRB BRN BTN BVT BWA CAF CAN CCK CHE CHL CHN CIV '
+    + 'CMR COD COG COK COL COM CPV CRI CUB CUW CXR CYM CYP CZE DEU DJI DMA DNK DOM DZA ECU EGY ERI '
+    + 'ESH ESP EST ETH FIN FJI FLK FRA FRO FSM GAB GBR GEO GGY GHA GIB GIN GLP GMB GNB GNQ GRC GRD '
+    + 'GRL GTM GUF GUM GUY HKG HMD HND HRV HTI HUN IDN IMN IND IOT IRL IRN IRQ ISL ISR ITA JAM JEY';
+const WIDE_LABEL = `SECRET//REL TO USA, ${WIDE.split(' ').join(', ')}`;
 
 // The review's F3 input: a JPN event whose remarks hide a forged US track.
 function injection(uid, forgedUid, wrap = (x) => `<![CDATA[${x}]]>`) {
@@ -39,6 +46,7 @@ describe('what leaves is what was checked', () => {
                 tcpInput('us'),
                 { ...tcpInput('jp'), identity: jpId },
                 { ...httpInput('web-jp'), identity: jpId },
+                httpInput('web-wide', ['Cyan'], ['Cyan'], { default_label: WIDE_LABEL }),
             ],
         });
         webJp = server.port('web-jp');
@@ -129,5 +137,18 @@ describe('what leaves is what was checked', () => {
         assert.match(bad.json().error, /canonical form/);
         const q2 = await request(webJp, 'GET', `/api/v1/events?uid=${over}`);
         assert.deepEqual(uidsOf(q2.json()), []);
+    });
+
+    test('F9: a label longer than the room kept for it is refused, never written', async () => {
+        assert.ok(WIDE_LABEL.length > ACCESS_ROOM);
+        const wide = server.port('web-wide');
+        const uid = uniq('wide');
+        const res = await postEvent(wide, cotEvent({ uid }));
+        assert.equal(res.status, 400, res.body);
+        assert.match(res.json().error, /^label/);
+        const own = uniq('wide');
+        assert.equal((await postEvent(wide, cotEvent({ uid: own, access: 'SECRET' }))).status, 201);
+        await watcher.waitUid(own);
+        assert.ok(!watcher.has(uid));
     });
 });
