@@ -15,18 +15,32 @@
 
 #define KZ_POINT_UNKNOWN 9999999.0
 
+/* One <marti><dest .../>: at least one field is set. */
 struct kz_dest {
-    char *callsign; /* NULL when addressed by uid */
-    char *uid;      /* NULL when addressed by callsign */
+    char *callsign; /* NULL when not addressed by callsign */
+    char *uid;      /* NULL when not addressed by uid */
+    char *mission;  /* Data Sync mission name, or NULL */
 };
+
+/*
+ * Bytes the free <event> attributes may hold (longer ones are refused,
+ * KZ_REJ_TOO_BIG).  The canonical label the server writes into access must
+ * fit KZ_COT_ACCESS_MAX too: the decoder reserves that room (see
+ * kz_cot_decode).
+ */
+#define KZ_COT_UID_MAX 256
+#define KZ_COT_VERSION_MAX 64
+#define KZ_COT_QOS_MAX 64
+#define KZ_COT_OPEX_MAX 64
+#define KZ_COT_ACCESS_MAX 512
 
 struct kz_event {
     /* <event> attributes */
     char *version; /* as sent; encoder writes "2.0" when NULL */
     char *uid;
     char *type;
-    char *how;
-    char *access; /* releasability label (banner string) or NULL */
+    char *how;    /* NULL when absent or empty (accepted; omitted on output) */
+    char *access; /* releasability label (banner string) or NULL; "Undefined" reads as NULL */
     char *qos;    /* NULL when absent or empty */
     char *opex;   /* NULL when absent or empty */
     int64_t time; /* µs since epoch, UTC */
@@ -52,7 +66,7 @@ struct kz_event {
     char *chat_room;       /* __chat@chatroom */
     char *chat_sender;     /* __chat@senderCallsign */
     char *remarks;         /* text of <remarks>, the chat body for b-t-f */
-    struct kz_dest *dests; /* marti/dest entries with callsign or uid */
+    struct kz_dest *dests; /* marti/dest entries with a callsign, uid or mission */
     unsigned n_dests;
 
     /* Set by the server, not by the codec. */
@@ -100,10 +114,23 @@ void kz_cot_decoder_free(struct kz_cot_decoder *dec);
  * *reason to the reject class and writes a one-line human-readable
  * explanation to errbuf (may be NULL).
  *
- * Validation: version, uid, type, how, time, start, stale required; times in
- * ISO 8601 UTC; stale >= start; exactly one <point> with lat in [-90,90],
- * lon in [-180,180], finite numbers; type matches \w+(-\w+)*(;[^;]*)? and how
- * matches \w(-\w+)*; element depth <= max_depth.
+ * Validation: version, uid, type, time, start, stale required, each within
+ * its cap (KZ_COT_*_MAX); how optional; times in ISO 8601 UTC; stale >=
+ * start; exactly one <point> with lat in [-90,90], lon in [-180,180], finite
+ * numbers (hae, ce and le may be "NaN": read as KZ_POINT_UNKNOWN); type
+ * matches \w+(-\w+)*(;[^;]*)? and how matches \w(-\w+)*; element depth <=
+ * max_depth.  access="" and access="Undefined" read as no access.
+ *
+ * Stream safety: a document with "</event" anywhere before its own end tag
+ * (in a CDATA section, comment or processing instruction: the only places
+ * XML lets it stand) is refused (KZ_REJ_XML), since stream readers split
+ * at that token.  Comments and processing instructions inside <detail> are
+ * dropped from ev->detail; everything else in it is kept verbatim.
+ *
+ * Size: the canonical form (kz_cot_encode_xml) must fit max_event_bytes,
+ * counting access at no less than KZ_COT_ACCESS_MAX bytes so that the
+ * label the server writes in its place fits too; otherwise KZ_ERR_TOOBIG,
+ * KZ_REJ_TOO_BIG.
  */
 int kz_cot_decode(struct kz_cot_decoder *dec, const char *xml, size_t len, struct kz_event *ev,
                   enum kz_reject *reason, char *errbuf, size_t errlen);
@@ -113,7 +140,7 @@ int kz_cot_decode(struct kz_cot_decoder *dec, const char *xml, size_t len, struc
 /*
  * Append canonical XML to `out`:
  *   <?xml version="1.0" encoding="UTF-8"?>\n<event version="2.0" uid=".."
- *   type=".." how=".." time=".." start=".." stale=".." [access=".."]
+ *   type=".." [how=".."] time=".." start=".." stale=".." [access=".."]
  *   [qos=".."] [opex=".."]><point lat=".." lon=".." hae=".." ce=".."
  *   le=".."/>[<detail>...</detail>]</event>
  * No trailing newline (the stream splits right after </event>).  Numbers use
@@ -121,6 +148,9 @@ int kz_cot_decode(struct kz_cot_decoder *dec, const char *xml, size_t len, struc
  * written as 9999999.0.  The detail is written verbatim.
  */
 void kz_cot_encode_xml(const struct kz_event *ev, struct kz_sbuf *out);
+
+/* Bytes kz_cot_encode_xml() would append for `ev`, without writing them. */
+size_t kz_cot_xml_size(const struct kz_event *ev);
 
 /*
  * Append the event as a GeoJSON Feature object:

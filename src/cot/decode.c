@@ -38,6 +38,12 @@ struct kz_cot_decoder {
     const char *doc;        /* the bytes handed to expat */
     unsigned dests_cap;
     struct kz_sbuf text; /* remarks text being collected */
+    XML_Index root_end;  /* where the </event> end tag starts, -1 before it */
+    /* Comments and processing instructions in <detail>: left out of ev->detail. */
+    struct cut {
+        XML_Index start, end;
+    } * cuts;
+    unsigned n_cuts, cuts_cap;
 };
 
 /*
@@ -97,6 +103,7 @@ void kz_cot_decoder_free(struct kz_cot_decoder *dec)
         return;
     XML_ParserFree(dec->xp);
     kz_sbuf_release(&dec->text);
+    free(dec->cuts);
     free(dec);
 }
 
@@ -122,21 +129,28 @@ static const char *attr(const char **atts, const char *name)
     return NULL;
 }
 
+static char *nonempty(const char *s)
+{
+    return s && *s ? kz_xstrdup(s) : NULL;
+}
+
 static void add_dest(struct kz_cot_decoder *dec, const char **atts)
 {
     struct kz_event *ev = dec->ev;
     const char *cs = attr(atts, "callsign"), *uid = attr(atts, "uid");
+    const char *mission = attr(atts, "mission");
 
-    if ((!cs || !*cs) && (!uid || !*uid))
-        return; /* mission/group destinations are not ours to route */
+    if ((!cs || !*cs) && (!uid || !*uid) && (!mission || !*mission))
+        return; /* group destinations are not ours to route */
     if (ev->n_dests >= dec->lim.max_dests)
         return;
     if (ev->n_dests == dec->dests_cap) {
         dec->dests_cap = dec->dests_cap ? dec->dests_cap * 2 : 4;
         ev->dests = kz_xrealloc(ev->dests, dec->dests_cap * sizeof(*ev->dests));
     }
-    ev->dests[ev->n_dests].callsign = cs && *cs ? kz_xstrdup(cs) : NULL;
-    ev->dests[ev->n_dests].uid = uid && *uid ? kz_xstrdup(uid) : NULL;
+    ev->dests[ev->n_dests].callsign = nonempty(cs);
+    ev->dests[ev->n_dests].uid = nonempty(uid);
+    ev->dests[ev->n_dests].mission = nonempty(mission);
     ev->n_dests++;
 }
 
@@ -209,15 +223,21 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     }
 }
 
+/* The detail's bytes doc[from..to) without the cuts, into ev->detail. */
 static void end_detail(struct kz_cot_decoder *dec)
 {
     struct kz_event *ev = dec->ev;
-    XML_Index end = XML_GetCurrentByteIndex(dec->xp);
+    XML_Index at = dec->detail_start, end = XML_GetCurrentByteIndex(dec->xp);
     /* For <detail/> expat reports the end at the start tag's end: empty. */
-    size_t n = end > dec->detail_start ? (size_t)(end - dec->detail_start) : 0;
+    size_t cap = end > at ? (size_t)(end - at) : 0, n = 0;
 
-    ev->detail = kz_xmalloc(n + 1);
-    memcpy(ev->detail, dec->doc + dec->detail_start, n);
+    ev->detail = kz_xmalloc(cap + 1);
+    for (unsigned i = 0; i <= dec->n_cuts && at < end; i++) {
+        XML_Index stop = i < dec->n_cuts ? dec->cuts[i].start : end;
+        memcpy(ev->detail + n, dec->doc + at, (size_t)(stop - at));
+        n += (size_t)(stop - at);
+        at = i < dec->n_cuts ? dec->cuts[i].end : end;
+    }
     ev->detail[n] = '\0';
     ev->detail_len = n;
     dec->in_detail = false;
@@ -230,6 +250,8 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
     KZ_UNUSED(name);
     if (dec->failed)
         return;
+    if (dec->depth == 1)
+        dec->root_end = XML_GetCurrentByteIndex(dec->xp);
     if (dec->depth == 2 && dec->in_detail) {
         end_detail(dec);
     } else if (dec->depth == 3 && dec->child != C_NONE) {
@@ -246,6 +268,31 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 
     if (!dec->failed && dec->depth == 3 && dec->child == C_REMARKS && len > 0)
         kz_sbuf_add(&dec->text, s, (size_t)len);
+}
+
+/* A comment or processing instruction: dropped when inside <detail>. */
+static void cut_here(struct kz_cot_decoder *dec)
+{
+    if (dec->failed || !dec->in_detail)
+        return;
+    if (dec->n_cuts == dec->cuts_cap) {
+        dec->cuts_cap = dec->cuts_cap ? dec->cuts_cap * 2 : 4;
+        dec->cuts = kz_xrealloc(dec->cuts, dec->cuts_cap * sizeof(*dec->cuts));
+    }
+    XML_Index at = XML_GetCurrentByteIndex(dec->xp);
+    dec->cuts[dec->n_cuts++] = (struct cut){at, at + XML_GetCurrentByteCount(dec->xp)};
+}
+
+static void XMLCALL on_comment(void *ud, const XML_Char *data)
+{
+    KZ_UNUSED(data);
+    cut_here(ud);
+}
+
+static void XMLCALL on_pi(void *ud, const XML_Char *target, const XML_Char *data)
+{
+    KZ_UNUSED(target), KZ_UNUSED(data);
+    cut_here(ud);
 }
 
 static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
@@ -281,6 +328,8 @@ static void begin(struct kz_cot_decoder *dec, struct kz_event *ev, const char *d
     dec->seen_point = dec->seen_detail = dec->seen_remarks = dec->in_detail = false;
     dec->child = C_NONE;
     dec->dests_cap = 0;
+    dec->n_cuts = 0;
+    dec->root_end = -1;
     dec->err.reason = KZ_REJ_XML;
     dec->err.msg[0] = '\0';
     kz_sbuf_reset(&dec->text);
@@ -290,6 +339,8 @@ static void begin(struct kz_cot_decoder *dec, struct kz_event *ev, const char *d
     XML_SetUserData(dec->xp, dec);
     XML_SetElementHandler(dec->xp, on_start, on_end);
     XML_SetCharacterDataHandler(dec->xp, on_text);
+    XML_SetCommentHandler(dec->xp, on_comment);
+    XML_SetProcessingInstructionHandler(dec->xp, on_pi);
     XML_SetStartDoctypeDeclHandler(dec->xp, on_doctype);
     XML_SetEntityDeclHandler(dec->xp, on_entity);
 }
@@ -321,6 +372,48 @@ static int check_prologue(struct kz_cot_decoder *dec, const char *xml, size_t le
     return KZ_OK;
 }
 
+static bool name_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_' || c == ':' || c >= 0x80;
+}
+
+/*
+ * "</event" ending a name within doc[0..n): where a stream reader would
+ * split.  "</events>" closes another element and is no such token.
+ */
+static bool has_end_token(const char *doc, size_t n)
+{
+    const char *p = doc, *end = doc + n;
+
+    while ((p = memmem(p, (size_t)(end - p), "</event", 7)) != NULL) {
+        if (p + 7 == end || !name_char((unsigned char)p[7]))
+            return true;
+        p += 7;
+    }
+    return false;
+}
+
+/* The checks that need the whole parsed document; KZ_OK or the failure's code. */
+static int check_document(struct kz_cot_decoder *dec, const char *doc, size_t len)
+{
+    struct kz_event *ev = dec->ev;
+    size_t root_end = dec->root_end >= 0 ? (size_t)dec->root_end : len;
+
+    if (!dec->seen_point)
+        return kz__cot_fail(&dec->err, KZ_REJ_MISSING, "missing <point>");
+    if (has_end_token(doc, root_end))
+        return kz__cot_fail(&dec->err, KZ_REJ_XML, "\"</event\" inside the event");
+    size_t size = kz__cot_xml_size_reserved(ev, KZ_COT_ACCESS_MAX);
+    if (size > dec->lim.max_event_bytes) {
+        kz__cot_fail(&dec->err, KZ_REJ_TOO_BIG,
+                     "canonical form of %zu bytes exceeds the limit of %zu", size,
+                     dec->lim.max_event_bytes);
+        return KZ_ERR_TOOBIG;
+    }
+    return KZ_OK;
+}
+
 int kz_cot_decode(struct kz_cot_decoder *dec, const char *xml, size_t len, struct kz_event *ev,
                   enum kz_reject *reason, char *errbuf, size_t errlen)
 {
@@ -333,11 +426,9 @@ int kz_cot_decode(struct kz_cot_decoder *dec, const char *xml, size_t len, struc
     if (rc == KZ_OK) {
         begin(dec, ev, xml + off);
         parse(dec, xml + off, len - off);
-        if (!dec->failed && !dec->seen_point) {
-            kz__cot_fail(&dec->err, KZ_REJ_MISSING, "missing <point>");
-            dec->failed = true;
-        }
-        rc = dec->failed ? KZ_ERR_PARSE : KZ_OK;
+        rc = dec->failed ? KZ_ERR_PARSE : check_document(dec, xml + off, len - off);
+        if (rc != KZ_OK && dec->err.reason == KZ_REJ_TOO_BIG)
+            rc = KZ_ERR_TOOBIG; /* an attribute over its cap */
         dec->ev = NULL;
         dec->doc = NULL;
     }

@@ -78,12 +78,33 @@ static bool xml_char(uint32_t c)
 }
 
 /*
+ * Where encoded XML goes: appended to `out`, or, when it is NULL, only
+ * counted, so that kz_cot_xml_size() measures by running the encoder.
+ */
+struct xw {
+    struct kz_sbuf *out;
+    size_t n;
+};
+
+static void put(struct xw *w, const char *s, size_t n)
+{
+    if (w->out)
+        kz_sbuf_add(w->out, s, n);
+    w->n += n;
+}
+
+static void put_str(struct xw *w, const char *s)
+{
+    put(w, s, strlen(s));
+}
+
+/*
  * Attribute value escaping.  Beyond kz_sbuf_add_xml() this writes tab, CR
  * and LF as references (a parser normalises literal ones to spaces) and
  * replaces what XML cannot carry with U+FFFD, so the output always parses
  * and reads back as the same string.
  */
-static void add_attr_value(struct kz_sbuf *out, const char *s)
+static void add_attr_value(struct xw *w, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s), run = 0, i = 0;
@@ -114,67 +135,120 @@ static void add_attr_value(struct kz_sbuf *out, const char *s)
             }
             /* clang-format on */
         }
-        kz_sbuf_add(out, s + run, i - run);
-        kz_sbuf_adds(out, rep);
+        put(w, s + run, i - run);
+        put_str(w, rep);
         i += len ? len : 1;
         run = i;
     }
-    kz_sbuf_add(out, s + run, n - run);
+    put(w, s + run, n - run);
+}
+
+static void add_attr(struct xw *w, const char *name, const char *value)
+{
+    put_str(w, " ");
+    put_str(w, name);
+    put_str(w, "=\"");
+    add_attr_value(w, value ? value : "");
+    put_str(w, "\"");
 }
 
 void kz__cot_add_attr(struct kz_sbuf *out, const char *name, const char *value)
 {
-    kz_sbuf_adds(out, " ");
-    kz_sbuf_adds(out, name);
-    kz_sbuf_adds(out, "=\"");
-    add_attr_value(out, value ? value : "");
-    kz_sbuf_adds(out, "\"");
+    struct xw w = {out, 0};
+
+    add_attr(&w, name, value);
 }
 
-static void add_time(struct kz_sbuf *out, const char *name, int64_t us)
+/* Years 0000-9999, the ones ISO 8601 times in CoT name: 1970 is day 0 here. */
+#define YEAR_0_US (-62167219200LL * 1000000)
+#define YEAR_10000_US (253402300800LL * 1000000)
+
+static void add_time(struct xw *w, const char *name, int64_t us)
 {
     char t[KZ_TIME_STRLEN];
 
+    /* Counting: kz_time_format() writes 24 bytes, or 27 with microseconds. */
+    if (!w->out && us >= YEAR_0_US && us < YEAR_10000_US) {
+        w->n += strlen(name) + sizeof(" =\"\"") - 1 + (us % 1000 == 0 ? 24 : 27);
+        return;
+    }
     kz_time_format(us, t);
-    kz__cot_add_attr(out, name, t);
+    add_attr(w, name, t);
 }
 
-static void add_num(struct kz_sbuf *out, const char *name, double v)
+static void add_num(struct xw *w, const char *name, double v)
 {
     char b[KZ__COT_NUMLEN];
 
     kz__cot_fmt_num(v, b);
-    kz__cot_add_attr(out, name, b);
+    add_attr(w, name, b);
+}
+
+/* Optional attributes are written only when set and not empty. */
+static void add_opt(struct xw *w, const char *name, const char *value)
+{
+    if (value && *value)
+        add_attr(w, name, value);
+}
+
+/* The access attribute; when counting, at least `min` bytes of value. */
+static void add_access(struct xw *w, const char *access, size_t min)
+{
+    size_t before = w->n;
+
+    add_opt(w, "access", access);
+    if (!w->out && min) {
+        size_t frame = sizeof(" access=\"\"") - 1, value = w->n - before;
+        value = value > frame ? value - frame : 0;
+        w->n = before + frame + (value > min ? value : min);
+    }
+}
+
+static void encode(const struct kz_event *ev, struct xw *w, size_t access_min)
+{
+    put_str(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<event");
+    add_attr(w, "version", ev->version ? ev->version : "2.0");
+    add_attr(w, "uid", ev->uid);
+    add_attr(w, "type", ev->type);
+    add_opt(w, "how", ev->how);
+    add_time(w, "time", ev->time);
+    add_time(w, "start", ev->start);
+    add_time(w, "stale", ev->stale);
+    add_access(w, ev->access, access_min);
+    add_opt(w, "qos", ev->qos);
+    add_opt(w, "opex", ev->opex);
+    put_str(w, "><point");
+    add_num(w, "lat", ev->lat);
+    add_num(w, "lon", ev->lon);
+    add_num(w, "hae", ev->hae);
+    add_num(w, "ce", ev->ce);
+    add_num(w, "le", ev->le);
+    put_str(w, "/>");
+    if (ev->detail) {
+        put_str(w, "<detail>");
+        put(w, ev->detail, ev->detail_len);
+        put_str(w, "</detail>");
+    }
+    put_str(w, "</event>");
 }
 
 void kz_cot_encode_xml(const struct kz_event *ev, struct kz_sbuf *out)
 {
+    struct xw w = {out, 0};
+
     kz_sbuf_grow(out, 320 + (ev->detail ? ev->detail_len : 0));
-    kz_sbuf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<event");
-    kz__cot_add_attr(out, "version", ev->version ? ev->version : "2.0");
-    kz__cot_add_attr(out, "uid", ev->uid);
-    kz__cot_add_attr(out, "type", ev->type);
-    kz__cot_add_attr(out, "how", ev->how);
-    add_time(out, "time", ev->time);
-    add_time(out, "start", ev->start);
-    add_time(out, "stale", ev->stale);
-    if (ev->access && *ev->access)
-        kz__cot_add_attr(out, "access", ev->access);
-    if (ev->qos && *ev->qos)
-        kz__cot_add_attr(out, "qos", ev->qos);
-    if (ev->opex && *ev->opex)
-        kz__cot_add_attr(out, "opex", ev->opex);
-    kz_sbuf_adds(out, "><point");
-    add_num(out, "lat", ev->lat);
-    add_num(out, "lon", ev->lon);
-    add_num(out, "hae", ev->hae);
-    add_num(out, "ce", ev->ce);
-    add_num(out, "le", ev->le);
-    kz_sbuf_adds(out, "/>");
-    if (ev->detail) {
-        kz_sbuf_adds(out, "<detail>");
-        kz_sbuf_add(out, ev->detail, ev->detail_len);
-        kz_sbuf_adds(out, "</detail>");
-    }
-    kz_sbuf_adds(out, "</event>");
+    encode(ev, &w, 0);
+}
+
+size_t kz_cot_xml_size(const struct kz_event *ev)
+{
+    return kz__cot_xml_size_reserved(ev, 0);
+}
+
+size_t kz__cot_xml_size_reserved(const struct kz_event *ev, size_t access_min)
+{
+    struct xw w = {NULL, 0};
+
+    encode(ev, &w, access_min);
+    return w.n;
 }

@@ -49,6 +49,12 @@ size_t kz__cot_find_start(const char *p, size_t n, size_t *tail);
  */
 size_t kz__cot_fmt_num(double v, char *buf);
 
+/*
+ * kz_cot_xml_size(), with the access attribute counted as present and its
+ * value as at least `access_min` bytes (0: as it is).
+ */
+size_t kz__cot_xml_size_reserved(const struct kz_event *ev, size_t access_min);
+
 /* Append ` name="value"`, escaped so that it reads back as `value`. */
 void kz__cot_add_attr(struct kz_sbuf *out, const char *name, const char *value);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cot/internal.h"
 
@@ -130,6 +131,42 @@ static char *optional(const char *s)
     return s && *s ? kz_xstrdup(s) : NULL;
 }
 
+/*
+ * access="Undefined" is what ATAK 5.x, WinTAK and iTAK write when the user
+ * chose no marking: no label at all, so the input's default applies.
+ */
+static char *access_of(const char *s)
+{
+    return s && strcasecmp(s, "Undefined") == 0 ? NULL : optional(s);
+}
+
+/* Bytes each free attribute may hold (the rest have a syntax): see docs/api.md. */
+static const size_t attr_cap[A__COUNT] = {
+    [A_VERSION] = KZ_COT_VERSION_MAX, [A_UID] = KZ_COT_UID_MAX,   [A_ACCESS] = KZ_COT_ACCESS_MAX,
+    [A_QOS] = KZ_COT_QOS_MAX,         [A_OPEX] = KZ_COT_OPEX_MAX,
+};
+
+static int check_present(const char **v, struct kz__cot_err *e)
+{
+    for (int i = A_VERSION; i <= A_STALE; i++) {
+        /* Some iTAK tools send no how: accepted, and left out on output. */
+        if (i == A_HOW && (!v[i] || !*v[i]))
+            continue;
+        if (!v[i])
+            return kz__cot_fail(e, KZ_REJ_MISSING, "missing attribute '%s'", event_attr_names[i]);
+        if (!*v[i])
+            return kz__cot_fail(e, KZ_REJ_MISSING, "empty attribute '%s'", event_attr_names[i]);
+    }
+    for (int i = 0; i < A__COUNT; i++) {
+        if (attr_cap[i] && v[i] && strlen(v[i]) > attr_cap[i]) {
+            kz__cot_fail(e, KZ_REJ_TOO_BIG, "attribute '%s' is longer than %zu bytes",
+                         event_attr_names[i], attr_cap[i]);
+            return KZ_ERR_TOOBIG;
+        }
+    }
+    return KZ_OK;
+}
+
 int kz__cot_event_attrs(struct kz_event *ev, const char **atts, struct kz__cot_err *e)
 {
     const char *v[A__COUNT] = {0};
@@ -137,23 +174,19 @@ int kz__cot_event_attrs(struct kz_event *ev, const char **atts, struct kz__cot_e
     int rc;
 
     pick(atts, event_attr_names, A__COUNT, v);
-    for (int i = A_VERSION; i <= A_STALE; i++) {
-        if (!v[i])
-            return kz__cot_fail(e, KZ_REJ_MISSING, "missing attribute '%s'", event_attr_names[i]);
-        if (!*v[i])
-            return kz__cot_fail(e, KZ_REJ_MISSING, "empty attribute '%s'", event_attr_names[i]);
-    }
+    if ((rc = check_present(v, e)) != KZ_OK)
+        return rc;
     if (!type_ok(v[A_TYPE]))
         return kz__cot_fail(e, KZ_REJ_TYPE, "type '%s' is not a CoT type", shown(b, v[A_TYPE]));
-    if (!how_ok(v[A_HOW]))
+    if (v[A_HOW] && *v[A_HOW] && !how_ok(v[A_HOW]))
         return kz__cot_fail(e, KZ_REJ_TYPE, "how '%s' is not a CoT how", shown(b, v[A_HOW]));
     if ((rc = parse_times(ev, v, e)) != KZ_OK)
         return rc;
     ev->version = kz_xstrdup(v[A_VERSION]);
     ev->uid = kz_xstrdup(v[A_UID]);
     ev->type = kz_xstrdup(v[A_TYPE]);
-    ev->how = kz_xstrdup(v[A_HOW]);
-    ev->access = optional(v[A_ACCESS]);
+    ev->how = optional(v[A_HOW]);
+    ev->access = access_of(v[A_ACCESS]);
     ev->qos = optional(v[A_QOS]);
     ev->opex = optional(v[A_OPEX]);
     return KZ_OK;
@@ -191,6 +224,18 @@ static bool parse_num(const char *s, double *out)
     return end != p && *end == '\0' && isfinite(*out);
 }
 
+/* "NaN" in any case, blanks around it allowed. */
+static bool is_nan(const char *s)
+{
+    while (xml_space(*s))
+        s++;
+    if (strncasecmp(s, "nan", 3) != 0)
+        return false;
+    for (s += 3; xml_space(*s);)
+        s++;
+    return *s == '\0';
+}
+
 enum { P_LAT, P_LON, P_HAE, P_CE, P_LE, P__COUNT };
 
 static const char *const point_attr_names[P__COUNT] = {"lat", "lon", "hae", "ce", "le"};
@@ -224,6 +269,11 @@ int kz__cot_point_attrs(struct kz_event *ev, const char **atts, struct kz__cot_e
             if (i <= P_LON)
                 return kz__cot_fail(e, KZ_REJ_MISSING, "missing attribute '%s' on <point>",
                                     point_attr_names[i]);
+            continue;
+        }
+        if (i >= P_HAE && is_nan(v[i])) {
+            /* ATAK's file-transfer events carry hae="NaN": unknown, as 9999999. */
+            *dst[i] = KZ_POINT_UNKNOWN;
             continue;
         }
         if (!parse_num(v[i], &d))

@@ -377,7 +377,9 @@ static int label_event(struct kz_router *r, const struct kz_input *input, struct
         return KZ_ERR_DENIED;
     }
     kz_sbuf_reset(&r->scratch);
-    if (kz_label_format(r->policy, label, &r->scratch) != KZ_OK) {
+    /* The decoder kept room for KZ_COT_ACCESS_MAX bytes of label, no more. */
+    if (kz_label_format(r->policy, label, &r->scratch) != KZ_OK ||
+        r->scratch.len > KZ_COT_ACCESS_MAX) {
         *why = KZ_REJ_LABEL;
         return KZ_ERR_DENIED;
     }

@@ -1,8 +1,9 @@
 /*
  * Fuzz the CoT decoder.  Beyond "no crash, no leak": a rejected input
  * leaves the event empty with a one-line reason; an accepted one encodes to
- * XML that decodes to the same event and to JSON that jansson accepts with
- * the same strings.
+ * XML that fits max_event_bytes, has no "</event" before its end, and
+ * decodes to the same event, and to JSON that jansson accepts with the same
+ * strings.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,8 @@ static bool same_event(const struct kz_event *a, const struct kz_event *b)
         return false;
     for (unsigned i = 0; i < a->n_dests; i++)
         if (!same_str(a->dests[i].callsign, b->dests[i].callsign) ||
-            !same_str(a->dests[i].uid, b->dests[i].uid))
+            !same_str(a->dests[i].uid, b->dests[i].uid) ||
+            !same_str(a->dests[i].mission, b->dests[i].mission))
             return false;
     return true;
 }
@@ -61,13 +63,27 @@ static void check_rejected(const struct kz_event *ev, enum kz_reject why, const 
           "rejected event not cleared");
 }
 
-static void check_xml(const struct kz_event *ev)
+/* The only "</event" a stream reader can split at is the last one. */
+static void check_one_end(const struct kz_sbuf *sb)
+{
+    const char *end = memmem(sb->buf, sb->len, "</event", 7);
+
+    while (end && end[7] != '>' && end[7] != ' ' && end[7] != '\t' && end[7] != '\n' &&
+           end[7] != '\r' && end[7] != '/')
+        end = memmem(end + 7, sb->len - (size_t)(end + 7 - sb->buf), "</event", 7);
+    check(end == sb->buf + sb->len - 8, "\"</event\" before the end of the encoding");
+}
+
+static void check_xml(const struct kz_event *ev, size_t max)
 {
     struct kz_sbuf sb = KZ_SBUF_INIT;
     struct kz_event back;
     char err[256];
 
     kz_cot_encode_xml(ev, &sb);
+    check(sb.len == kz_cot_xml_size(ev), "kz_cot_xml_size() is not the encoded size");
+    check(sb.len <= max, "canonical form over max_event_bytes");
+    check_one_end(&sb);
     kz_event_init(&back);
     if (kz_cot_decode(roomy, sb.buf, sb.len, &back, NULL, err, sizeof(err)) != KZ_OK) {
         fprintf(stderr, "re-decode: %s\n%s\n", err, sb.buf);
@@ -120,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct kz_cot_limits lim;
         kz_cot_limits_default(&lim);
         dec = kz_cot_decoder_new(&lim);
-        /* Escaping can grow an event several times over. */
+        /* The re-decode must not fail on a limit: any refusal there is a bug. */
         lim.max_event_bytes = 64u << 20;
         roomy = kz_cot_decoder_new(&lim);
     }
@@ -129,9 +145,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_rejected(&ev, why, err);
         return 0;
     }
-    check(ev.uid && ev.type && ev.how && ev.version && ev.stale >= ev.start, "missing fields");
+    check(ev.uid && ev.type && ev.version && ev.stale >= ev.start, "missing fields");
+    check(!ev.how || *ev.how, "empty how kept");
     check(ev.lat >= -90 && ev.lat <= 90 && ev.lon >= -180 && ev.lon <= 180, "point range");
-    check_xml(&ev);
+    check_xml(&ev, 65536);
     check_json(&ev);
     kz_event_clear(&ev);
     return 0;

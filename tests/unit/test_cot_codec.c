@@ -91,6 +91,7 @@ static void assert_same_event(const struct kz_event *a, const struct kz_event *b
     for (unsigned i = 0; i < a->n_dests; i++) {
         assert_str_eq(a->dests[i].callsign, b->dests[i].callsign);
         assert_str_eq(a->dests[i].uid, b->dests[i].uid);
+        assert_str_eq(a->dests[i].mission, b->dests[i].mission);
     }
 }
 
@@ -154,12 +155,16 @@ static void test_chat(void **state)
     assert_string_equal(ev.link_uid, "ANDROID-589520ccfcd20f01");
     assert_string_equal(ev.remarks, "Meet at the <north> gate & bring water");
     assert_true(ev.hae == KZ_POINT_UNKNOWN && ev.ce == KZ_POINT_UNKNOWN);
-    /* The mission destination carries neither callsign nor uid. */
-    assert_int_equal(ev.n_dests, 2);
+    /* Every destination kind is kept: callsign, mission, uid. */
+    assert_int_equal(ev.n_dests, 3);
     assert_string_equal(ev.dests[0].callsign, "BOB");
     assert_null(ev.dests[0].uid);
+    assert_null(ev.dests[0].mission);
     assert_null(ev.dests[1].callsign);
-    assert_string_equal(ev.dests[1].uid, "ALICE-UID");
+    assert_null(ev.dests[1].uid);
+    assert_string_equal(ev.dests[1].mission, "ops");
+    assert_null(ev.dests[2].callsign);
+    assert_string_equal(ev.dests[2].uid, "ALICE-UID");
     kz_event_clear(&ev);
     round_trip(chat_xml);
 }
@@ -279,7 +284,6 @@ static void test_detail_passthrough(void **state)
 {
     static const char inner[] =
         "\r\n  <contact callsign='A &amp; B' endpoint=\"*:-1:stcp\"   />\n"
-        "<!-- a comment with <event> in it -->"
         "<remarks><![CDATA[raw <b>bold</b> & ]]>&#x263A; caf\xc3\xa9</remarks>"
         "<x:ext xmlns:x='urn:x'><x:y a=\"&lt;&gt;\"/></x:ext><detail/>\t";
     char xml[1024];
@@ -474,6 +478,149 @@ static void test_json_odd_strings(void **state)
     kz_event_clear(&ev);
 }
 
+/* ---- stream safety and size (security review F3, F9) ------------------ */
+
+#define HEAD_F3                                                                                    \
+    "<event version='2.0' uid='JP-1' type='a-f-G' how='m-g' " TIMES ">"                            \
+    "<point lat='1' lon='2'/><detail>"
+
+/* "</event" anywhere inside the event is refused: stream readers split there. */
+static void test_end_token_refused(void **state)
+{
+    static const char *const bad[] = {
+        /* The review's injection: a forged event inside CDATA. */
+        "<remarks><![CDATA[</event><event version='2.0' uid='US-TRACK' type='a-h-G' "
+        "how='m-g' access='TOP SECRET//NOFORN'><point lat='1' lon='2'/>]]></remarks>",
+        "<!-- </event> -->",
+        "<x><!--</event\n--></x>",
+        "<?pi </event>?>",
+        "<remarks><![CDATA[</event >]]></remarks>",
+        "<remarks><![CDATA[x</event]]></remarks>",
+    };
+    char xml[1024];
+    struct kz_event ev;
+
+    (void)state;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(bad); i++) {
+        snprintf(xml, sizeof(xml), HEAD_F3 "%s</detail></event>", bad[i]);
+        assert_non_null(strstr(decode_bad(xml, KZ_REJ_XML), "</event"));
+    }
+    /* Another element's end tag and escaped text are no split token. */
+    decode_ok(HEAD_F3 "<remarks><![CDATA[</events>]]>&lt;/event&gt;</remarks></detail></event>",
+              &ev);
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    kz_cot_encode_xml(&ev, &sb);
+    char *first = strstr(sb.buf, "</event");
+    assert_true(first == strstr(sb.buf, "</events>") && first);
+    assert_string_equal(strstr(first + 1, "</event"), "</event>");
+    kz_sbuf_release(&sb);
+    kz_event_clear(&ev);
+}
+
+/* Comments and processing instructions never reach the verbatim detail. */
+static void test_comments_dropped(void **state)
+{
+    struct kz_event ev;
+
+    (void)state;
+    decode_ok(HEAD_F3 "<!-- one --><a/><b x='1'><?pi data?>t<!---->u</b><?end?></detail>"
+                      "<!-- after --></event>",
+              &ev);
+    assert_string_equal(ev.detail, "<a/><b x='1'>tu</b>");
+    assert_int_equal(ev.detail_len, strlen(ev.detail));
+    kz_event_clear(&ev);
+    round_trip(HEAD_F3 "<a><!-- c --></a></detail></event>");
+}
+
+/* kz_cot_xml_size() is the length kz_cot_encode_xml() writes. */
+static void test_xml_size(void **state)
+{
+    const char *const docs[] = {
+        sa_xml,
+        chat_xml,
+        delete_xml,
+        node_xml,
+        HEAD_F3 "<a v='&quot;\t'/></detail></event>",
+        "<event version='2' uid='t' type='a' time='1970-01-01T00:00:00Z' "
+        "start='1970-01-01T00:00:00.000001Z' stale='9999-12-31T23:59:59.999999Z'>"
+        "<point lat='1' lon='2'/></event>",
+    };
+    /* Times no decoded event has, as other code may build them. */
+    const int64_t odd_times[] = {-1, -1000, -62167219200LL * 1000000, INT64_MIN / 2, INT64_MAX / 2};
+    struct kz_event ev;
+
+    (void)state;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(docs); i++) {
+        struct kz_sbuf sb = KZ_SBUF_INIT;
+        decode_ok(docs[i], &ev);
+        kz_cot_encode_xml(&ev, &sb);
+        assert_int_equal(kz_cot_xml_size(&ev), sb.len);
+        kz_sbuf_release(&sb);
+        kz_event_clear(&ev);
+    }
+    decode_ok(docs[0], &ev);
+    for (size_t i = 0; i < KZ_ARRAY_LEN(odd_times); i++) {
+        struct kz_sbuf sb = KZ_SBUF_INIT;
+        ev.time = ev.start = ev.stale = odd_times[i];
+        kz_cot_encode_xml(&ev, &sb);
+        assert_int_equal(kz_cot_xml_size(&ev), sb.len);
+        kz_sbuf_release(&sb);
+    }
+    kz_event_clear(&ev);
+}
+
+static int decode_with(struct kz_cot_decoder *d, const char *xml, size_t len, char *err)
+{
+    struct kz_event ev;
+    enum kz_reject why = KZ_REJ__COUNT;
+
+    kz_event_init(&ev);
+    int rc = kz_cot_decode(d, xml, len, &ev, &why, err, 160);
+    kz_event_clear(&ev);
+    assert_true(rc == KZ_OK || why == KZ_REJ_TOO_BIG);
+    return rc;
+}
+
+/*
+ * The canonical form fits max_event_bytes, with room for a label of
+ * KZ_COT_ACCESS_MAX bytes; escaping that inflates a small input counts.
+ */
+static void test_canonical_size(void **state)
+{
+    struct kz_cot_limits lim;
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    struct kz_event ev;
+    char err[160];
+
+    (void)state;
+    kz_cot_limits_default(&lim);
+    lim.max_event_bytes = 4096;
+    struct kz_cot_decoder *small = kz_cot_decoder_new(&lim);
+    /* 1000 raw quotes in type are 6000 bytes as &quot;. */
+    kz_sbuf_adds(&sb, "<event version='2.0' uid='q' type='a-f;");
+    for (int i = 0; i < 1000; i++)
+        kz_sbuf_adds(&sb, "\"");
+    kz_sbuf_adds(&sb, "' how='m-g' " TIMES "><point lat='1' lon='2'/></event>");
+    assert_true(sb.len < 4096);
+    assert_int_equal(decode_with(small, sb.buf, sb.len, err), KZ_ERR_TOOBIG);
+    assert_non_null(strstr(err, "canonical form of"));
+
+    /* Exactly at the limit decodes; one byte more does not. */
+    decode_ok(HEAD_F3 "<remarks></remarks></detail></event>", &ev);
+    size_t base = kz_cot_xml_size(&ev) + strlen(" access=\"\"") + KZ_COT_ACCESS_MAX;
+    kz_event_clear(&ev);
+    for (size_t extra = 0; extra < 2; extra++) {
+        kz_sbuf_reset(&sb);
+        kz_sbuf_adds(&sb, HEAD_F3 "<remarks>");
+        for (size_t i = 0; i < 4096 - base + extra; i++)
+            kz_sbuf_adds(&sb, "r");
+        kz_sbuf_adds(&sb, "</remarks></detail></event>");
+        assert_int_equal(decode_with(small, sb.buf, sb.len, err), extra ? KZ_ERR_TOOBIG : KZ_OK);
+    }
+    kz_sbuf_release(&sb);
+    kz_cot_decoder_free(small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,6 +636,10 @@ int main(void)
         cmocka_unit_test(test_prologue_and_reuse),
         cmocka_unit_test(test_json_feature),
         cmocka_unit_test(test_json_odd_strings),
+        cmocka_unit_test(test_end_token_refused),
+        cmocka_unit_test(test_comments_dropped),
+        cmocka_unit_test(test_xml_size),
+        cmocka_unit_test(test_canonical_size),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,4 +1,5 @@
 /* Unit tests for TAK protocol v1: struct kz_event <-> TakMessage (src/cot/proto.c). */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -177,7 +178,7 @@ static void test_stays_xml(void **state)
         "<track speed=\"1\" course=\"x\"/>",
         "<takv device=\"d\" platform=\"p\" os=\"o\"/>", /* version missing */
         "<precisionlocation geopointsrc=\"GPS\" altsrc=\"GPS\">text</precisionlocation>",
-        "<precisionlocation geopointsrc=\"GPS\" altsrc=\"GPS\"><!-- c --></precisionlocation>",
+        "<precisionlocation geopointsrc=\"GPS\" altsrc=\"GPS\"><![CDATA[]]></precisionlocation>",
     };
     struct kz_sbuf xml = KZ_SBUF_INIT;
 
@@ -436,6 +437,63 @@ static void test_limits(void **state)
     kz_cot_decoder_free(small);
 }
 
+/* xmlDetail goes through the same decoder: no "</event" may ride in it (F3). */
+static void test_xml_detail_injection(void **state)
+{
+    static const char *const bad[] = {
+        "<remarks><![CDATA[</event><event version=\"2.0\" uid=\"US-TRACK\" type=\"a-h-G\" "
+        "how=\"m-g\" access=\"TOP SECRET//NOFORN\"><point lat=\"1\" lon=\"2\"/>]]></remarks>",
+        "<!-- </event> -->",
+        "<?x </event>?>",
+    };
+    Takproto__TakMessage m = TAKPROTO__TAK_MESSAGE__INIT;
+    Takproto__CotEvent c = TAKPROTO__COT_EVENT__INIT;
+    Takproto__Detail d = TAKPROTO__DETAIL__INIT;
+    struct kz_event ev;
+    enum kz_reject why;
+
+    KZ_UNUSED(state);
+    m.cotevent = &c;
+    c.uid = "JP-1", c.type = "a-f-G", c.how = "m-g";
+    c.sendtime = c.starttime = c.staletime = T0_MS;
+    c.detail = &d;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(bad); i++) {
+        d.xmldetail = (char *)bad[i];
+        expect_reject(&m, KZ_ERR_PARSE, KZ_REJ_XML);
+    }
+    /* A comment without the token is dropped, the rest kept. */
+    d.xmldetail = "<a/><!-- note --><b/>";
+    assert_int_equal(from_msg(&m, &ev, &why), KZ_OK);
+    assert_string_equal(ev.detail, "<a/><b/>");
+    kz_event_clear(&ev);
+}
+
+/* Device quirks arrive the same way over protobuf: NaN hae, no how, "Undefined". */
+static void test_device_quirks(void **state)
+{
+    Takproto__TakMessage m = TAKPROTO__TAK_MESSAGE__INIT;
+    Takproto__CotEvent c = TAKPROTO__COT_EVENT__INIT;
+    struct kz_event ev, back;
+    enum kz_reject why;
+
+    KZ_UNUSED(state);
+    m.cotevent = &c;
+    c.uid = "FT-1", c.type = "b-f-t-r", c.how = "", c.access = "Undefined";
+    c.sendtime = c.starttime = c.staletime = T0_MS;
+    c.lat = 35, c.lon = 139, c.hae = NAN, c.ce = NAN, c.le = NAN;
+    assert_int_equal(from_msg(&m, &ev, &why), KZ_OK);
+    assert_null(ev.how);
+    assert_null(ev.access);
+    assert_true(ev.hae == KZ_POINT_UNKNOWN && ev.ce == KZ_POINT_UNKNOWN &&
+                ev.le == KZ_POINT_UNKNOWN);
+    round_trip(&ev, &back);
+    assert_null(back.how);
+    kz_event_clear(&back);
+    kz_event_clear(&ev);
+    c.lat = NAN;
+    expect_reject(&m, KZ_ERR_PARSE, KZ_REJ_POINT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +508,8 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_bad_fields),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_xml_detail_injection),
+        cmocka_unit_test(test_device_quirks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

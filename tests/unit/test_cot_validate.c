@@ -28,7 +28,8 @@ static const char *make(char *buf, size_t size, const char *attrs, const char *p
 
 static void test_reject_missing(void **state)
 {
-    static const char *names[] = {"version", "uid", "type", "how", "time", "start", "stale"};
+    /* how may be absent (test_missing_how). */
+    static const char *names[] = {"version", "uid", "type", "time", "start", "stale"};
     char xml[512], attrs[256], want[64];
 
     (void)state;
@@ -261,13 +262,23 @@ static void test_too_big(void **state)
     assert_int_equal(why, KZ_REJ_TOO_BIG);
     assert_non_null(strstr(err, "exceeds the limit of 65536"));
 
-    /* Within a raised limit the same attribute is fine. */
+    /* Within a raised limit the attribute is still over its own cap. */
     struct kz_cot_limits lim;
     kz_cot_limits_default(&lim);
     lim.max_event_bytes = 2 << 20;
     struct kz_cot_decoder *big_dec = kz_cot_decoder_new(&lim);
+    assert_int_equal(kz_cot_decode(big_dec, sb.buf, sb.len, &ev, &why, err, sizeof(err)),
+                     KZ_ERR_TOOBIG);
+    assert_string_equal(err, "attribute 'access' is longer than 512 bytes");
+    /* ... and a detail that size is fine. */
+    kz_sbuf_reset(&sb);
+    kz_sbuf_adds(&sb, "<event " GOOD_ATTRS "><point " GOOD_POINT "/><detail><remarks>");
+    kz_sbuf_grow(&sb, big);
+    memset(sb.buf + sb.len, 'A', big);
+    sb.len += big;
+    kz_sbuf_adds(&sb, "</remarks></detail></event>");
     assert_int_equal(kz_cot_decode(big_dec, sb.buf, sb.len, &ev, NULL, NULL, 0), KZ_OK);
-    assert_int_equal(strlen(ev.access), big);
+    assert_int_equal(strlen(ev.remarks), big);
     kz_event_clear(&ev);
     kz_cot_decoder_free(big_dec);
     kz_sbuf_release(&sb);
@@ -296,6 +307,126 @@ static void test_max_dests(void **state)
     kz_sbuf_release(&sb);
 }
 
+/* ---- free attribute caps (security review F9) -------------------------- */
+
+static void test_attr_caps(void **state)
+{
+    static const struct {
+        const char *name;
+        size_t cap;
+    } caps[] = {
+        {"uid", KZ_COT_UID_MAX},   {"version", KZ_COT_VERSION_MAX}, {"qos", KZ_COT_QOS_MAX},
+        {"opex", KZ_COT_OPEX_MAX}, {"access", KZ_COT_ACCESS_MAX},
+    };
+    char val[600], xml[1024], want[80];
+    struct kz_event ev;
+
+    (void)state;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(caps); i++) {
+        for (size_t n = caps[i].cap; n <= caps[i].cap + 1; n++) {
+            memset(val, 'V', n);
+            val[n] = '\0';
+            /* The attribute given twice is not well-formed: rename the default one. */
+            snprintf(xml, sizeof(xml),
+                     "<event version='2' uid='u' type='a' how='h' " TIMES
+                     " %s='%s'><point " GOOD_POINT "/></event>",
+                     caps[i].name, val);
+            if (strcmp(caps[i].name, "uid") == 0 || strcmp(caps[i].name, "version") == 0)
+                *strstr(xml, strcmp(caps[i].name, "uid") == 0 ? "uid='u'" : "version='2'") = 'X';
+            if (n == caps[i].cap) {
+                decode_ok(xml, &ev);
+                kz_event_clear(&ev);
+                continue;
+            }
+            snprintf(want, sizeof(want), "attribute '%s' is longer than %zu bytes", caps[i].name,
+                     caps[i].cap);
+            assert_string_equal(decode_bad(xml, KZ_REJ_TOO_BIG), want);
+        }
+    }
+    /* The review's F9 input: version='"…"' of 50 183 bytes. */
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    kz_sbuf_adds(&sb, "<event version='");
+    for (int i = 0; i < 50000; i++)
+        kz_sbuf_adds(&sb, "\"");
+    kz_sbuf_adds(&sb, "' uid='u' type='a' how='h' " TIMES "><point " GOOD_POINT "/></event>");
+    decode_bad(sb.buf, KZ_REJ_TOO_BIG);
+    kz_sbuf_release(&sb);
+}
+
+/* ---- what real devices send -------------------------------------------- */
+
+/* access="Undefined" (ATAK 5.x, WinTAK, iTAK) and access="" read as no access. */
+static void test_access_undefined(void **state)
+{
+    static const char *const none[] = {"Undefined", "undefined", ""};
+    char xml[512];
+    struct kz_event ev;
+
+    (void)state;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(none); i++) {
+        snprintf(xml, sizeof(xml),
+                 "<event " GOOD_ATTRS " access='%s'><point " GOOD_POINT "/></event>", none[i]);
+        decode_ok(xml, &ev);
+        assert_null(ev.access);
+        kz_event_clear(&ev);
+    }
+    decode_ok("<event " GOOD_ATTRS " access='SECRET'><point " GOOD_POINT "/></event>", &ev);
+    assert_string_equal(ev.access, "SECRET");
+    kz_event_clear(&ev);
+}
+
+/* NaN in hae, ce or le (ATAK file transfers) is unknown; lat and lon stay strict. */
+static void test_nan_unknown(void **state)
+{
+    struct kz_event ev;
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+
+    (void)state;
+    decode_ok("<event " GOOD_ATTRS "><point lat='1' lon='2' hae='NaN' ce='nan' le=' NAN '/>"
+              "</event>",
+              &ev);
+    assert_true(ev.hae == KZ_POINT_UNKNOWN && ev.ce == KZ_POINT_UNKNOWN &&
+                ev.le == KZ_POINT_UNKNOWN);
+    kz_cot_encode_xml(&ev, &sb);
+    assert_non_null(strstr(sb.buf, "hae=\"9999999.0\" ce=\"9999999.0\" le=\"9999999.0\""));
+    kz_sbuf_release(&sb);
+    kz_event_clear(&ev);
+    assert_string_equal(
+        decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='NaN'/></event>", KZ_REJ_POINT),
+        "lon 'NaN' is not a number");
+    assert_string_equal(decode_bad("<event " GOOD_ATTRS "><point lat='1' lon='2' hae='NaNa'/>"
+                                   "</event>",
+                                   KZ_REJ_POINT),
+                        "hae 'NaNa' is not a number");
+}
+
+/* A missing or empty how (some iTAK tools) is accepted and left out on output. */
+static void test_missing_how(void **state)
+{
+    static const char *const docs[] = {
+        "<event version='2' uid='u' type='a-f-G' " TIMES "><point " GOOD_POINT "/></event>",
+        "<event version='2' uid='u' type='a-f-G' how='' " TIMES "><point " GOOD_POINT "/></event>",
+    };
+    struct kz_event ev, back;
+
+    (void)state;
+    for (size_t i = 0; i < KZ_ARRAY_LEN(docs); i++) {
+        struct kz_sbuf sb = KZ_SBUF_INIT;
+        decode_ok(docs[i], &ev);
+        assert_null(ev.how);
+        kz_cot_encode_xml(&ev, &sb);
+        assert_null(strstr(sb.buf, "how="));
+        decode_ok(sb.buf, &back);
+        assert_null(back.how);
+        kz_sbuf_reset(&sb);
+        kz_cot_encode_json(&ev, &sb);
+        assert_null(strstr(sb.buf, "\"how\""));
+        kz_sbuf_release(&sb);
+        kz_event_clear(&ev);
+        kz_event_clear(&back);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +435,8 @@ int main(void)
         cmocka_unit_test(test_reject_type),    cmocka_unit_test(test_reject_xml),
         cmocka_unit_test(test_billion_laughs), cmocka_unit_test(test_depth),
         cmocka_unit_test(test_too_big),        cmocka_unit_test(test_max_dests),
+        cmocka_unit_test(test_attr_caps),      cmocka_unit_test(test_access_undefined),
+        cmocka_unit_test(test_nan_unknown),    cmocka_unit_test(test_missing_how),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
