@@ -18,6 +18,7 @@
 struct kz_dest {
     char *callsign; /* NULL when addressed by uid */
     char *uid;      /* NULL when addressed by callsign */
+    char *mission;  /* a Data Sync mission name, or NULL */
 };
 
 struct kz_event {
@@ -52,7 +53,7 @@ struct kz_event {
     char *chat_room;       /* __chat@chatroom */
     char *chat_sender;     /* __chat@senderCallsign */
     char *remarks;         /* text of <remarks>, the chat body for b-t-f */
-    struct kz_dest *dests; /* marti/dest entries with callsign or uid */
+    struct kz_dest *dests; /* marti/dest entries with callsign, uid or mission */
     unsigned n_dests;
 
     /* Set by the server, not by the codec. */

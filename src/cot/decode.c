@@ -126,9 +126,10 @@ static void add_dest(struct kz_cot_decoder *dec, const char **atts)
 {
     struct kz_event *ev = dec->ev;
     const char *cs = attr(atts, "callsign"), *uid = attr(atts, "uid");
+    const char *mission = attr(atts, "mission");
 
-    if ((!cs || !*cs) && (!uid || !*uid))
-        return; /* mission/group destinations are not ours to route */
+    if ((!cs || !*cs) && (!uid || !*uid) && (!mission || !*mission))
+        return; /* group destinations are not ours to route */
     if (ev->n_dests >= dec->lim.max_dests)
         return;
     if (ev->n_dests == dec->dests_cap) {
@@ -137,6 +138,7 @@ static void add_dest(struct kz_cot_decoder *dec, const char **atts)
     }
     ev->dests[ev->n_dests].callsign = cs && *cs ? kz_xstrdup(cs) : NULL;
     ev->dests[ev->n_dests].uid = uid && *uid ? kz_xstrdup(uid) : NULL;
+    ev->dests[ev->n_dests].mission = mission && *mission ? kz_xstrdup(mission) : NULL;
     ev->n_dests++;
 }
 

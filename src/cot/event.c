@@ -15,6 +15,7 @@ static void free_dests(struct kz_dest *d, unsigned n)
     for (unsigned i = 0; i < n; i++) {
         free(d[i].callsign);
         free(d[i].uid);
+        free(d[i].mission);
     }
     free(d);
 }

@@ -8,36 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "route/tracks.h"
+#include "route/internal.h"
 
 #define EXPIRE_INTERVAL_MS 5000
 #define PONG_STALE_US (20 * 1000000LL)
-
-struct kz_router {
-    uv_loop_t *loop;
-    const struct kz_label_policy *policy;
-    struct kz_groups *groups;
-    const struct kz_identity *(*user_identity)(void *ud, const char *user);
-    void *user_ud;
-    struct kz_store *store;
-    const struct kz_input *inputs;
-    unsigned n_inputs;
-    char *node_id;
-    struct kz_tracks tracks;
-    struct kz_sub *subs; /* attached subscribers */
-    uint64_t n_subs;
-    uint64_t next_sub_id;
-    uint64_t last_seq;
-    size_t max_tracks;
-    uv_timer_t expire_timer;
-    struct kz_sbuf scratch;             /* reused for encoding */
-    kz_wire_fn wire_fn[KZ_WIRE__COUNT]; /* formats framed above the router (SSE) */
-    uint64_t checks[KZ_EXIT__COUNT];
-    uint64_t denials[KZ_EXIT__COUNT];
-    uint64_t deny_reasons[KZ_DENY__COUNT];
-    int64_t deny_log_second; /* rate limit for denial log lines */
-    uint64_t deny_unlogged;
-};
 
 static void on_expire(uv_timer_t *t)
 {
@@ -52,6 +26,13 @@ void kz_router_set_max_tracks(struct kz_router *r, unsigned max_tracks)
     r->max_tracks = max_tracks ? max_tracks : SIZE_MAX;
 }
 
+void kz_router_set_identity_limits(struct kz_router *r, unsigned max_tracks_per_identity,
+                                   unsigned max_stale_s)
+{
+    r->max_tracks_per_identity = max_tracks_per_identity ? max_tracks_per_identity : SIZE_MAX;
+    r->max_stale_us = max_stale_s ? (int64_t)max_stale_s * 1000000 : INT64_MAX;
+}
+
 struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *opts)
 {
     struct kz_router *r = kz_xcalloc(1, sizeof(*r));
@@ -64,7 +45,8 @@ struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *op
     r->inputs = opts->inputs;
     r->n_inputs = opts->n_inputs;
     r->node_id = kz_xstrdup(opts->node_id ? opts->node_id : "kizuna");
-    r->max_tracks = opts->max_tracks ? opts->max_tracks : SIZE_MAX; /* 0: no cap */
+    kz_router_set_max_tracks(r, opts->max_tracks);
+    kz_router_set_identity_limits(r, opts->max_tracks_per_identity, opts->max_stale_s);
     kz__tracks_init(&r->tracks);
     uv_timer_init(loop, &r->expire_timer);
     r->expire_timer.data = r;
@@ -78,6 +60,8 @@ static void free_after_close(uv_handle_t *h)
     struct kz_router *r = h->data;
     kz__tracks_release(&r->tracks);
     kz_sbuf_release(&r->scratch);
+    kz_sbuf_release(&r->key);
+    kz_sbuf_release(&r->other_key);
     free(r->node_id);
     free(r);
 }
@@ -94,7 +78,7 @@ void kz_router_free(struct kz_router *r)
 
 /* ---- origin and the recipient check ---------------------------------- */
 
-static const struct kz_input *find_input(struct kz_router *r, const char *name)
+const struct kz_input *kz__router_input(struct kz_router *r, const char *name)
 {
     if (!name)
         return NULL;
@@ -163,7 +147,7 @@ static bool visible(struct kz_router *r, const struct kz_event *ev, const struct
 static bool origin_of(struct kz_router *r, const struct kz_event *ev, struct kz_groupset *out,
                       uint16_t *nation)
 {
-    const struct kz_input *in = find_input(r, ev->origin_input);
+    const struct kz_input *in = kz__router_input(r, ev->origin_input);
     const struct kz_identity *id;
     struct kz_release_subject who;
 
@@ -297,21 +281,8 @@ void kz_router_detach(struct kz_router *r, struct kz_sub *sub)
     }
     KZ_FREE(sub->callsign);
     KZ_FREE(sub->uid);
+    sub->uid_self = false;
     sub->prev = sub->next = NULL;
-}
-
-/* A subscriber is known by the callsign and uid of its own reports. */
-static void learn_identity(struct kz_sub *from, const struct kz_event *ev)
-{
-    if (ev->callsign && (!from->callsign || strcmp(from->callsign, ev->callsign) != 0)) {
-        free(from->callsign);
-        from->callsign = kz_xstrdup(ev->callsign);
-    }
-    if (ev->type[0] == 'a' && ev->type[1] == '-' &&
-        (!from->uid || strcmp(from->uid, ev->uid) != 0)) {
-        free(from->uid);
-        from->uid = kz_xstrdup(ev->uid);
-    }
 }
 
 /* ---- control messages ------------------------------------------------- */
@@ -400,17 +371,27 @@ static void stamp(struct kz_router *r, const struct kz_input *input, const struc
     ev->origin_user = kz_xstrdup(id && id->user ? id->user : conf->name);
 }
 
+/* What a delete removes, so it reaches only those who may see that track. */
+struct removed {
+    struct kz_label label;
+    struct kz_groupset out;
+};
+
 /*
  * Deliver to every attached subscriber but the sender.  Encodings are made
  * on first need and shared by every recipient of that wire format.
  */
-static void fan_out(struct kz_router *r, struct kz_track *tr, const struct kz_sub *from)
+static void fan_out(struct kz_router *r, struct kz_track *tr, const struct kz_sub *from,
+                    const struct removed *gone)
 {
     enum kz_exit live = tr->ev.n_dests ? KZ_EXIT_DIRECTED : KZ_EXIT_FANOUT;
     for (struct kz_sub *s = r->subs; s; s = s->next) {
         enum kz_exit exit = s->wire == KZ_WIRE_SSE ? KZ_EXIT_SSE : live;
-        if (s != from && visible(r, &tr->ev, &tr->label, &tr->out, s, exit))
-            deliver(s, track_wire(r, tr, s->wire));
+        if (s == from || !visible(r, &tr->ev, &tr->label, &tr->out, s, exit))
+            continue;
+        if (gone && !visible(r, &tr->ev, &gone->label, &gone->out, s, exit))
+            continue;
+        deliver(s, track_wire(r, tr, s->wire));
     }
 }
 
@@ -428,27 +409,158 @@ static void persist(struct kz_router *r, struct kz_track *tr, kz_store_ack_cb ac
 /*
  * A sender may replace or delete only a track it could receive: otherwise
  * anyone who learned a uid could overwrite or remove another nation's
- * withheld track.
+ * withheld track.  Its own tracks are those of its identity (input, user
+ * and nation: kz__owner_key), never of another identity with the same name.
  */
-static bool may_touch(struct kz_router *r, const struct kz_input *input, const struct kz_sub *from,
+static bool may_touch(struct kz_router *r, const struct kz_sub *from, const char *key,
                       const char *uid)
 {
     struct kz_track *tr = uid ? kz__tracks_get(&r->tracks, uid) : NULL;
-    struct kz_sub viewer;
 
-    if (!tr)
-        return true; /* nothing in state; the store forgets it too */
-    if (!from) {
-        kz_sub_viewer(r, &viewer, input);
-        from = &viewer;
-    }
-    const struct kz_identity *id = from->identity;
-    if (id && id->user && tr->ev.origin_user && strcmp(id->user, tr->ev.origin_user) == 0)
-        return true; /* its own report */
+    if (!tr || strcmp(tr->owner->key, key) == 0)
+        return true; /* nothing in state (the store forgets it too), or its own */
     if (kz_groupset_meets(&tr->out, &from->in) && kz_may_release(&tr->label, &from->subject, NULL))
         return true;
     kz_log(KZ_LOG_WARN, "uid of a track the sender may not see; refused", "uid=%s", uid);
     return false;
+}
+
+/* Client control messages are answered or consumed by the stream, never events. */
+static bool is_client_control(const struct kz_event *ev)
+{
+    return ev->type && (strncmp(ev->type, "t-x-takp-", 9) == 0 || kz_cot_type_is(ev, "t-x-c-t-r"));
+}
+
+/*
+ * Addressed to missions only: until Data Sync missions exist it reaches no
+ * one (refused and counted), and it must never be broadcast.  Mission
+ * entries beside callsigns or uids match no recipient (dest_matches).
+ */
+static bool to_mission(const struct kz_event *ev)
+{
+    for (unsigned i = 0; i < ev->n_dests; i++)
+        if (!ev->dests[i].mission || ev->dests[i].callsign || ev->dests[i].uid)
+            return false;
+    return ev->n_dests > 0;
+}
+
+/* No stale time beyond max_stale_s from now: state must drain. */
+static void clamp_stale(struct kz_router *r, struct kz_event *ev)
+{
+    int64_t now = kz_now_us();
+
+    if (ev->stale - now <= r->max_stale_us)
+        return;
+    ev->stale = now + r->max_stale_us;
+    if (ev->start > ev->stale)
+        ev->start = ev->stale;
+}
+
+/* Whether a new uid fits the sender's budget and the whole state. */
+static int room_for(struct kz_router *r, const char *key, const char *uid, enum kz_reject *why)
+{
+    if (kz__tracks_get(&r->tracks, uid))
+        return KZ_OK;
+    /* Every uid costs memory until it is stale: a sender must not grow it without bound. */
+    if (kz__tracks_owned(&r->tracks, key) >= r->max_tracks_per_identity) {
+        *why = KZ_REJ_BUDGET;
+        return KZ_ERR_DENIED;
+    }
+    if (r->tracks.count >= r->max_tracks) {
+        *why = KZ_REJ_STATE_FULL;
+        return KZ_ERR_DENIED;
+    }
+    return KZ_OK;
+}
+
+/*
+ * Every check before an event is accepted: kind, label, ownership, claims,
+ * room.  `sender` is `from`, or the input's viewer for REST.
+ */
+static int admit(struct kz_router *r, const struct kz_input *input, const struct kz_sub *sender,
+                 const struct kz_sub *from, struct kz_event *ev, struct kz_label *label,
+                 enum kz_reject *why)
+{
+    *why = is_client_control(ev) ? KZ_REJ_CONTROL : to_mission(ev) ? KZ_REJ_MISSION : KZ_REJ__COUNT;
+    if (*why != KZ_REJ__COUNT)
+        return KZ_ERR_DENIED;
+    if (label_event(r, input, ev, &sender->subject, label, why) != KZ_OK)
+        return KZ_ERR_DENIED;
+    const char *key = kz__sender_key(r, input, from, sender->subject.nation, &r->key);
+    if (!may_touch(r, sender, key, ev->uid)) {
+        *why = KZ_REJ_CONFLICT;
+        return KZ_ERR_DENIED;
+    }
+    if (!kz__claims_allow(r, from, key, ev)) {
+        *why = KZ_REJ_CLAIMED;
+        return KZ_ERR_DENIED;
+    }
+    if (room_for(r, key, ev->uid, why) != KZ_OK)
+        return KZ_ERR_DENIED;
+    /* Refused, not acknowledged: better than memory growing behind a stalled disk. */
+    if (r->store && kz_store_busy(r->store)) {
+        *why = KZ_REJ_OVERLOAD;
+        return KZ_ERR_DENIED;
+    }
+    return KZ_OK;
+}
+
+/*
+ * A delete removes its link uid only when the sender may touch that track,
+ * and then reaches only those who may see it.  One of a track the sender
+ * may not see is logged, but removes nothing and reaches no one: it would
+ * erase the track from its viewers' screens.
+ */
+enum removal { REMOVES_NOTHING, REMOVES_TRACK, REMOVES_FORBIDDEN };
+
+static enum removal removal_of(struct kz_router *r, const struct kz_sub *sender, const char *key,
+                               const struct kz_event *ev, struct removed *gone)
+{
+    struct kz_track *tr = ev->link_uid ? kz__tracks_get(&r->tracks, ev->link_uid) : NULL;
+
+    if (!tr)
+        return REMOVES_NOTHING;
+    if (!may_touch(r, sender, key, ev->link_uid))
+        return REMOVES_FORBIDDEN;
+    gone->label = tr->label;
+    gone->out = tr->out;
+    return REMOVES_TRACK;
+}
+
+/* A delete is logged and sent, never state. */
+static void accept_delete(struct kz_router *r, struct kz_sub *from, const struct kz_sub *sender,
+                          struct kz_event *ev, const struct kz_label *label, kz_store_ack_cb ack,
+                          void *ack_ud)
+{
+    struct removed gone;
+    const char *key = r->key.buf;
+    enum removal what = removal_of(r, sender, key, ev, &gone);
+    struct kz_track *tr = kz__tracks_put(&r->tracks, ev, label, &sender->out, key);
+
+    persist(r, tr, ack, ack_ud);
+    if (what != REMOVES_FORBIDDEN)
+        fan_out(r, tr, from, what == REMOVES_TRACK ? &gone : NULL);
+    if (what == REMOVES_TRACK && strcmp(tr->ev.link_uid, tr->ev.uid) != 0)
+        forget_uid(r, tr->ev.link_uid);
+    forget_uid(r, tr->ev.uid);
+}
+
+static void accept_event(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,
+                         const struct kz_sub *sender, struct kz_event *ev,
+                         const struct kz_label *label, kz_store_ack_cb ack, void *ack_ud)
+{
+    stamp(r, input, from, ev);
+    kz_metrics.events_in++;
+    const char *key = kz__sender_key(r, input, from, sender->subject.nation, &r->key);
+    if (kz_cot_type_is(ev, "t-x-d-d")) {
+        accept_delete(r, from, sender, ev, label, ack, ack_ud);
+        return;
+    }
+    struct kz_track *tr = kz__tracks_put(&r->tracks, ev, label, &sender->out, key);
+    persist(r, tr, ack, ack_ud);
+    fan_out(r, tr, from, NULL);
+    if (from)
+        kz__claims_learn(r, from, tr);
 }
 
 int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,
@@ -456,11 +568,10 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
                      uint64_t *seq)
 {
     struct kz_label label;
+    struct kz_sub viewer;
 
     if (seq)
         *seq = 0;
-    if (from)
-        learn_identity(from, ev);
     if (kz_cot_type_is(ev, "t-x-c-t")) {
         answer_ping(r, from);
         kz_event_clear(ev);
@@ -470,36 +581,15 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
     }
     /* A certificate identity (TLS inputs) sends as itself, not as its input. */
     bool own = from && from->identity && from->identity != input->identity;
-    if (label_event(r, input, ev, own ? &from->subject : &input->subject, &label, why) != KZ_OK)
+    if (!own)
+        kz_sub_viewer(r, &viewer, input);
+    const struct kz_sub *sender = own ? from : &viewer;
+    clamp_stale(r, ev);
+    if (admit(r, input, sender, from, ev, &label, why) != KZ_OK)
         return KZ_ERR_DENIED;
-    if (!may_touch(r, input, from, ev->uid)) {
-        *why = KZ_REJ_CONFLICT;
-        return KZ_ERR_DENIED;
-    }
-    /* Every uid costs memory until it is stale: a sender must not grow it without bound. */
-    if (r->tracks.count >= r->max_tracks && !kz__tracks_get(&r->tracks, ev->uid)) {
-        *why = KZ_REJ_STATE_FULL;
-        return KZ_ERR_DENIED;
-    }
-    /* Refused, not acknowledged: better than memory growing behind a stalled disk. */
-    if (r->store && kz_store_busy(r->store)) {
-        *why = KZ_REJ_OVERLOAD;
-        return KZ_ERR_DENIED;
-    }
-    stamp(r, input, from, ev);
     if (seq)
-        *seq = ev->seq; /* before persist(): a synchronous ack may read it */
-    kz_metrics.events_in++;
-
-    bool is_delete = kz_cot_type_is(ev, "t-x-d-d");
-    if (is_delete && may_touch(r, input, from, ev->link_uid))
-        forget_uid(r, ev->link_uid);
-
-    struct kz_track *tr = kz__tracks_put(&r->tracks, ev, &label, own ? &from->out : &input->out);
-    persist(r, tr, ack, ack_ud);
-    fan_out(r, tr, from);
-    if (is_delete)
-        forget_uid(r, tr->ev.uid); /* a delete is logged and sent, never state */
+        *seq = r->last_seq + 1; /* before persist(): a synchronous ack may read it */
+    accept_event(r, input, from, sender, ev, &label, ack, ack_ud);
     return KZ_OK;
 }
 
@@ -568,10 +658,12 @@ static void restore_one(void *ud, uint64_t seq, const char *xml, size_t len,
      * sees its events. */
     struct kz_groupset out = {{0}};
     struct kz_label label = {0};
-    uint16_t nation;
+    uint16_t nation = KZ_NATION_NONE;
     if (origin_of(c->r, &ev, &out, &nation))
         label_of(c->r, &ev, nation, &label);
-    kz__tracks_put(&c->r->tracks, &ev, &label, &out);
+    clamp_stale(c->r, &ev); /* also what was stored before limits.max_stale_s */
+    const char *key = kz__owner_key(c->r, origin_input, origin_user, nation, &c->r->key);
+    kz__tracks_put(&c->r->tracks, &ev, &label, &out, key);
     c->loaded++;
 }
 

@@ -155,11 +155,15 @@ static void test_chat(void **state)
     assert_string_equal(ev.remarks, "Meet at the <north> gate & bring water");
     assert_true(ev.hae == KZ_POINT_UNKNOWN && ev.ce == KZ_POINT_UNKNOWN);
     /* The mission destination carries neither callsign nor uid. */
-    assert_int_equal(ev.n_dests, 2);
+    assert_int_equal(ev.n_dests, 3);
     assert_string_equal(ev.dests[0].callsign, "BOB");
     assert_null(ev.dests[0].uid);
+    assert_null(ev.dests[0].mission);
     assert_null(ev.dests[1].callsign);
-    assert_string_equal(ev.dests[1].uid, "ALICE-UID");
+    assert_null(ev.dests[1].uid);
+    assert_string_equal(ev.dests[1].mission, "ops");
+    assert_null(ev.dests[2].callsign);
+    assert_string_equal(ev.dests[2].uid, "ALICE-UID");
     kz_event_clear(&ev);
     round_trip(chat_xml);
 }
