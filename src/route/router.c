@@ -139,10 +139,25 @@ static bool visible(struct kz_router *r, const struct kz_event *ev, const struct
     return false;
 }
 
+/* The sender's nation and OUT groups as recorded with the event when it was accepted. */
+static bool recorded_origin(struct kz_router *r, const struct kz_event *ev, struct kz_groupset *out,
+                            uint16_t *nation)
+{
+    unsigned n = 0;
+    char **groups = kz_strv_split(ev->origin_groups, &n);
+    int rc = kz_groupset_from(r->groups, out, groups, n);
+
+    kz_strv_free(groups, n);
+    *nation = kz_nation_index(ev->origin_nation, strlen(ev->origin_nation));
+    return rc == KZ_OK && *nation != KZ_NATION_NONE;
+}
+
 /*
- * Who sent a stored or queried event: its input's identity, or, on inputs
- * whose identities come from certificates, the sender's own (resolved by
- * user name).  False when neither is known: nobody sees the event.
+ * Who sent a stored or queried event: the nation and groups recorded with
+ * it.  Events stored before those were recorded: its input's identity, or,
+ * on inputs whose identities come from certificates, the sender's own
+ * (resolved by user name).  False when neither is known, or the input is
+ * gone: nobody sees the event.
  */
 static bool origin_of(struct kz_router *r, const struct kz_event *ev, struct kz_groupset *out,
                       uint16_t *nation)
@@ -151,6 +166,8 @@ static bool origin_of(struct kz_router *r, const struct kz_event *ev, struct kz_
     const struct kz_identity *id;
     struct kz_release_subject who;
 
+    if (in && ev->origin_nation)
+        return recorded_origin(r, ev, out, nation);
     if (in && in->identity) {
         *out = in->out;
         *nation = in->subject.nation;
@@ -357,8 +374,9 @@ static int label_event(struct kz_router *r, const struct kz_input *input, struct
     return KZ_OK;
 }
 
+/* Record the sender with the event: who, and its nation and OUT groups now. */
 static void stamp(struct kz_router *r, const struct kz_input *input, const struct kz_sub *from,
-                  struct kz_event *ev)
+                  const struct kz_sub *sender, struct kz_event *ev)
 {
     const struct kz_input_conf *conf = input->conf;
     const struct kz_identity *id = from && from->identity ? from->identity : input->identity;
@@ -369,6 +387,17 @@ static void stamp(struct kz_router *r, const struct kz_input *input, const struc
     ev->origin_input = kz_xstrdup(conf->name);
     free(ev->origin_user);
     ev->origin_user = kz_xstrdup(id && id->user ? id->user : conf->name);
+    free(ev->origin_nation);
+    ev->origin_nation = kz_xstrdup(kz_nation_code(sender->subject.nation));
+    KZ_FREE(ev->origin_groups);
+    if (!id)
+        return;
+    struct kz_sbuf g = KZ_SBUF_INIT;
+    for (unsigned i = 0; i < id->groups_out_count; i++) {
+        kz_sbuf_adds(&g, i ? "," : "");
+        kz_sbuf_adds(&g, id->groups_out[i]);
+    }
+    ev->origin_groups = kz_sbuf_detach(&g, NULL);
 }
 
 /* What a delete removes, so it reaches only those who may see that track. */
@@ -549,7 +578,7 @@ static void accept_event(struct kz_router *r, const struct kz_input *input, stru
                          const struct kz_sub *sender, struct kz_event *ev,
                          const struct kz_label *label, kz_store_ack_cb ack, void *ack_ud)
 {
-    stamp(r, input, from, ev);
+    stamp(r, input, from, sender, ev);
     kz_metrics.events_in++;
     const char *key = kz__sender_key(r, input, from, sender->subject.nation, &r->key);
     if (kz_cot_type_is(ev, "t-x-d-d")) {
@@ -635,7 +664,7 @@ struct restore_ctx {
 };
 
 static void restore_one(void *ud, uint64_t seq, const char *xml, size_t len,
-                        const char *stored_label, const char *origin_input, const char *origin_user)
+                        const char *stored_label, const struct kz_store_origin *origin)
 {
     struct restore_ctx *c = ud;
     struct kz_event ev;
@@ -652,8 +681,10 @@ static void restore_one(void *ud, uint64_t seq, const char *xml, size_t len,
     ev.seq = seq;
     if (!ev.access && stored_label)
         ev.access = kz_xstrdup(stored_label);
-    ev.origin_input = kz_xstrdup(origin_input);
-    ev.origin_user = kz_xstrdup(origin_user);
+    ev.origin_input = kz_xstrdup(origin->input);
+    ev.origin_user = kz_xstrdup(origin->user);
+    ev.origin_nation = kz_xstrdup(origin->nation);
+    ev.origin_groups = kz_xstrdup(origin->groups);
     /* A sender that no longer exists has no groups and no label: nobody
      * sees its events. */
     struct kz_groupset out = {{0}};
@@ -662,7 +693,7 @@ static void restore_one(void *ud, uint64_t seq, const char *xml, size_t len,
     if (origin_of(c->r, &ev, &out, &nation))
         label_of(c->r, &ev, nation, &label);
     clamp_stale(c->r, &ev); /* also what was stored before limits.max_stale_s */
-    const char *key = kz__owner_key(c->r, origin_input, origin_user, nation, &c->r->key);
+    const char *key = kz__owner_key(c->r, origin->input, origin->user, nation, &c->r->key);
     kz__tracks_put(&c->r->tracks, &ev, &label, &out, key);
     c->loaded++;
 }

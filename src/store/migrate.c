@@ -85,6 +85,12 @@ static const char *const migrations[] = {
     " originator TEXT NOT NULL,"
     " reporter TEXT);"
     "CREATE INDEX readiness_unit ON readiness(unit, time);",
+    /* 5: each event and track keeps its sender's nation and OUT groups as
+     * they were when it was accepted (NULL on older rows). */
+    "ALTER TABLE events ADD COLUMN origin_nation TEXT;"
+    "ALTER TABLE events ADD COLUMN origin_groups TEXT;"
+    "ALTER TABLE tracks ADD COLUMN origin_nation TEXT;"
+    "ALTER TABLE tracks ADD COLUMN origin_groups TEXT;",
 };
 
 static int user_version(struct kz__db *db, int64_t *out)

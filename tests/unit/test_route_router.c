@@ -639,6 +639,55 @@ static void test_identity_budget_and_stale_cap(void **state)
     kz_router_free(small);
 }
 
+static struct kz_identity reused_user = {.user = "liaison", /* re-created: now KOR */
+                                         .nation = "KOR",
+                                         .clearance = "SECRET",
+                                         .groups_in = cyan,
+                                         .groups_in_count = 1,
+                                         .groups_out = cyan,
+                                         .groups_out_count = 1};
+
+static const struct kz_identity *users_now(void *ud, const char *user)
+{
+    (void)ud;
+    return strcmp(user, reused_user.user) == 0 ? &reused_user : NULL;
+}
+
+/* F6: a stored event keeps its sender's nation; a later user of the name inherits nothing. */
+static void test_recorded_origin(void **state)
+{
+    (void)state;
+    struct kz_input_conf conf = {.name = "tls", .protocol = KZ_PROTO_TLS};
+    struct kz_input cert_input;
+    assert_int_equal(kz_input_init(&cert_input, &conf, &group_table, &policy, NULL, 0), KZ_OK);
+    struct kz_router *rt =
+        kz_router_new(&loop, &(struct kz_router_opts){.policy = &policy,
+                                                      .groups = &group_table,
+                                                      .inputs = &cert_input,
+                                                      .n_inputs = 1,
+                                                      .user_identity = users_now});
+    struct kz_identity jpn = reused_user;
+    jpn.user = "other";
+    jpn.nation = "JPN";
+    struct kz_sub kor_viewer, jpn_viewer;
+    kz_sub_viewer_as(rt, &kor_viewer, &cert_input, &reused_user);
+    kz_sub_viewer_as(rt, &jpn_viewer, &cert_input, &jpn);
+    struct kz_event ev;
+    make_event(&ev, "jpn-only", "a-f-G", 60);
+    ev.access = kz_xstrdup("SECRET//NOFORN");
+    ev.origin_input = kz_xstrdup("tls");
+    ev.origin_user = kz_xstrdup("liaison");
+    ev.origin_nation = kz_xstrdup("JPN"); /* sent by the JPN liaison, since deleted */
+    ev.origin_groups = kz_xstrdup("Cyan");
+    assert_false(kz_router_visible(rt, &ev, &kor_viewer, KZ_EXIT_REST_EVENTS));
+    assert_true(kz_router_visible(rt, &ev, &jpn_viewer, KZ_EXIT_REST_EVENTS));
+    free(ev.origin_groups); /* its recorded groups, not the user's groups now */
+    ev.origin_groups = kz_xstrdup("Red");
+    assert_false(kz_router_visible(rt, &ev, &jpn_viewer, KZ_EXIT_REST_EVENTS));
+    kz_event_clear(&ev);
+    kz_router_free(rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -657,6 +706,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_client_control_not_routed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mission_dest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identity_budget_and_stale_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recorded_origin, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
