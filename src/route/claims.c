@@ -105,10 +105,13 @@ bool kz__claims_allow(struct kz_router *r, const struct kz_sub *from, const char
         return false;
     if (kz_cot_type_is(ev, "t-x-d-d") && uid_held(r, from, key, ev->link_uid))
         return false;
-    if (binds(from, ev) && ev->callsign &&
-        (!from->callsign || strcmp(from->callsign, ev->callsign) != 0))
-        return !callsign_held(r, from, key, ev->callsign);
-    return true;
+    /* The callsign it would take, or one a device's report (not a marker) shows. */
+    bool names_client = binds(from, ev) || (is_position(ev) && is_self_report(ev));
+    if (!names_client || !ev->callsign)
+        return true;
+    if (from && from->callsign && strcmp(from->callsign, ev->callsign) == 0)
+        return true;
+    return !callsign_held(r, from, key, ev->callsign);
 }
 
 void kz__claims_learn(struct kz_router *r, struct kz_sub *from, struct kz_track *tr)

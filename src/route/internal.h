@@ -53,9 +53,9 @@ const char *kz__sender_key(struct kz_router *r, const struct kz_input *input,
 
 /*
  * False when `ev` claims what another identity holds: its uid (or the uid a
- * delete removes) is a connected client's own, or the uid or callsign it
- * would bind to `from` is held by another client or by a current track of
- * another identity's client.
+ * delete removes) is a connected client's own, or the callsign it would
+ * bind to `from`, or shows in a device's own report, is held by another
+ * client or by a current track of another identity's client.
  */
 bool kz__claims_allow(struct kz_router *r, const struct kz_sub *from, const char *key,
                       const struct kz_event *ev);
