@@ -2,15 +2,20 @@
 // input of a security-review finding: clientEndPoints shows only checked
 // facts (F4, S1-1), a callsign or uid belongs to its holder (F8), a delete
 // reaches only those who see the track it removes (F16), client control
-// messages are consumed (F17), missions are not broadcast, and one sender
-// cannot fill the state (F11).
+// messages are consumed (F17), missions are not broadcast, one sender
+// cannot fill the state (F11), and a re-created user name inherits nothing
+// of the old user's (F6).
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
     barrier, CotClient, cotEvent, deleteEvent, httpInput, identity, iso, metric, postEvent, request,
-    startServer, tcpInput, tracks, uidsOf, uniq,
+    runCli, startServer, tcpInput, tracks, uidsOf, uniq, waitUntil,
 } from './lib/harness.mjs';
 
 function nationInput(name, nation, protocol = 'tcp') {
@@ -188,5 +193,70 @@ describe('F11: one sender cannot exhaust shared state', () => {
         await server.restart();
         const again = await postEvent(server.port('web-us'), cotEvent({ uid: uniq('us-after') }));
         assert.equal(again.status, 201, again.body);
+    });
+});
+
+// curl with a client certificate from the data directory's pki/.
+function curl(port, urlPath, pki, user, { method, body } = {}) {
+    const args = ['-sk', '--max-time', '15', '-o', '-', '-w', '\n%{http_code}',
+        '--cert', path.join(pki, `${user}.pem`), '--key', path.join(pki, `${user}.key`)];
+    if (method) args.push('-X', method);
+    if (body !== undefined) args.push('--data-binary', '@-');
+    args.push(`https://127.0.0.1:${port}${urlPath}`);
+    return new Promise((resolve) => {
+        const p = execFile('curl', args, { timeout: 20000, encoding: 'utf8' }, (err, stdout) => {
+            const cut = stdout.lastIndexOf('\n');
+            resolve({ status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut) });
+        });
+        if (body !== undefined) p.stdin.end(body);
+    });
+}
+
+describe('F6: a re-created user name inherits nothing', () => {
+    let server;
+    let data;
+    let pki;
+
+    async function cli(...args) {
+        const r = await runCli([...args, '--data', data]);
+        assert.equal(r.code, 0, `kizuna ${args.join(' ')}: ${r.stderr}`);
+    }
+
+    before(async () => {
+        data = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-ids-')), 'data');
+        pki = path.join(data, 'pki');
+        await cli('ca', 'init');
+        await cli('cert', 'issue', '--user', 'liaison', '--nation', 'JPN', '--clearance', 'SECRET', '--groups', 'Cyan');
+        server = await startServer({
+            dataDir: data,
+            inputs: [{ name: 'api-tls', protocol: 'https', listen: '127.0.0.1:0', default_label: 'UNCLASSIFIED' }],
+        });
+    });
+
+    after(async () => {
+        await server.stop();
+        server.cleanup();
+    });
+
+    test('the JPN liaison\'s originator-only event stays JPN after the name is reissued to KOR', async () => {
+        const port = server.port('api-tls');
+        const uid = uniq('liaison-secret');
+        const post = await curl(port, '/api/v1/events', pki, 'liaison',
+            { method: 'POST', body: cotEvent({ uid, access: 'SECRET//NOFORN' }) });
+        assert.equal(post.status, 201, post.body);
+        await cli('user', 'del', 'liaison');
+        await waitUntil(async () => (await curl(port, '/api/v1/tracks', pki, 'liaison')).status !== 200,
+            { timeout: 10000, what: 'the deleted user to be refused' });
+        await cli('cert', 'issue', '--user', 'liaison', '--nation', 'KOR', '--clearance', 'SECRET', '--groups', 'Cyan');
+        const seen = async () => {
+            const r = await curl(port, `/api/v1/events?uid=${uid}`, pki, 'liaison');
+            return r.status === 200 && r;
+        };
+        const r = await waitUntil(seen, { timeout: 10000, what: 'the re-created user to be accepted' });
+        assert.deepEqual(uidsOf(JSON.parse(r.body)), [], `the KOR user reads the JPN event: ${r.body}`);
+        await server.restart();
+        const t = await curl(server.port('api-tls'), '/api/v1/tracks', pki, 'liaison');
+        assert.equal(t.status, 200, t.body);
+        assert.equal(uidsOf(JSON.parse(t.body)).includes(uid), false, 'restored state shows it to KOR');
     });
 });
