@@ -74,13 +74,19 @@ static bool held_by_track(const struct kz_track *tr, const char *key, int64_t no
 static bool uid_held(struct kz_router *r, const struct kz_sub *from, const char *key,
                      const char *uid)
 {
+    struct kz_track *tr = uid ? kz__tracks_get(&r->tracks, uid) : NULL;
+
     if (!uid)
         return false;
+    /* The common case, a sender updating its own track, needs no scan. */
+    if (tr && strcmp(tr->owner->key, key) == 0)
+        return false;
+    if (tr && held_by_track(tr, key, kz_now_us()))
+        return true;
     for (const struct kz_sub *s = r->subs; s; s = s->next)
         if (s != from && s->uid && strcmp(s->uid, uid) == 0 && !same_holder(r, s, key))
             return true;
-    struct kz_track *tr = kz__tracks_get(&r->tracks, uid);
-    return tr && held_by_track(tr, key, kz_now_us());
+    return false;
 }
 
 static bool callsign_held(struct kz_router *r, const struct kz_sub *from, const char *key,

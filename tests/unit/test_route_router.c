@@ -688,6 +688,70 @@ static void test_recorded_origin(void **state)
     kz_router_free(rt);
 }
 
+static void cert_attach(struct probe *p, const struct kz_input *in, const struct kz_identity *id)
+{
+    memset(p, 0, sizeof(*p));
+    p->sub.input = in;
+    p->sub.identity = id;
+    p->sub.wire = KZ_WIRE_XML;
+    p->sub.deliver = capture;
+    kz_router_attach(router, &p->sub);
+}
+
+/* F8 on TLS: a certificate user holds its callsign; another user's claim is refused. */
+static void test_certificate_holder(void **state)
+{
+    (void)state;
+    struct kz_input_conf conf = {
+        .name = "tls", .protocol = KZ_PROTO_TLS, .default_label = "UNCLASSIFIED"};
+    struct kz_input tls_in;
+    struct kz_identity alpha = {.user = "alpha",
+                                .nation = "USA",
+                                .clearance = "SECRET",
+                                .groups_in = cyan,
+                                .groups_in_count = 1,
+                                .groups_out = cyan,
+                                .groups_out_count = 1};
+    struct kz_identity bravo = alpha;
+    bravo.user = "bravo";
+    bravo.nation = "JPN";
+    assert_int_equal(kz_input_init(&tls_in, &conf, &group_table, &policy, NULL, 0), KZ_OK);
+    struct kz_router *saved = router;
+    router = kz_router_new(
+        &loop, &(struct kz_router_opts){
+                   .policy = &policy, .groups = &group_table, .inputs = &tls_in, .n_inputs = 1});
+    struct probe a, b, a2, sender;
+    struct kz_event ev;
+    enum kz_reject why;
+    cert_attach(&a, &tls_in, &alpha);
+    cert_attach(&b, &tls_in, &bravo);
+    make_sa(&ev, "alpha-sa", "ALPHA");
+    assert_int_equal(kz_router_submit(router, &tls_in, &a.sub, &ev, NULL, NULL, &why, NULL), KZ_OK);
+    make_sa(&ev, "bravo-sa", "ALPHA");
+    assert_int_equal(kz_router_submit(router, &tls_in, &b.sub, &ev, NULL, NULL, &why, NULL),
+                     KZ_ERR_DENIED);
+    assert_int_equal(why, KZ_REJ_CLAIMED);
+    /* The same certificate user reconnecting while the old connection lingers is its holder. */
+    cert_attach(&a2, &tls_in, &alpha);
+    make_sa(&ev, "alpha-sa", "ALPHA");
+    assert_int_equal(kz_router_submit(router, &tls_in, &a2.sub, &ev, NULL, NULL, &why, NULL),
+                     KZ_OK);
+    cert_attach(&sender, &tls_in, &alpha);
+    unsigned nb = b.n;
+    make_event(&ev, "dm", "b-t-f", 60);
+    add_dest(&ev, "ALPHA", NULL, NULL);
+    assert_int_equal(kz_router_submit(router, &tls_in, &sender.sub, &ev, NULL, NULL, &why, NULL),
+                     KZ_OK);
+    assert_int_equal(b.n, nb); /* bravo never gets ALPHA's messages */
+    kz_event_clear(&ev);
+    probe_release(&a);
+    probe_release(&b);
+    probe_release(&a2);
+    probe_release(&sender);
+    kz_router_free(router);
+    router = saved;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -707,6 +771,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mission_dest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identity_budget_and_stale_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recorded_origin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_certificate_holder, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
