@@ -57,13 +57,15 @@ static bool binds(const struct kz_sub *from, const struct kz_event *ev)
     return !from->uid || strcmp(from->uid, ev->uid) == 0 || (is_self_report(ev) && !from->uid_self);
 }
 
-/* Another connection of the same certificate user is the same holder (a reconnect). */
+/*
+ * Another connection of the same identity is the same holder: a device
+ * reconnecting while its old connection lingers, or devices sharing a tcp
+ * input's identity, which receive the same releases anyway.
+ */
 static bool same_holder(struct kz_router *r, const struct kz_sub *s, const char *key)
 {
-    if (!s->input)
-        return false;
-    const char *k = kz__sender_key(r, s->input, s, s->subject.nation, &r->other_key);
-    return !s->input->identity && strcmp(k, key) == 0;
+    return s->input &&
+           strcmp(kz__sender_key(r, s->input, s, s->subject.nation, &r->other_key), key) == 0;
 }
 
 static bool held_by_track(const struct kz_track *tr, const char *key, int64_t now)

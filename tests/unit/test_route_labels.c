@@ -397,6 +397,68 @@ static void test_delete_reaches_only_viewers(void **state)
     kz_router_detach(router, &jp.sub);
 }
 
+static void count_ack(void *ud, int status)
+{
+    assert_int_equal(status, KZ_OK);
+    (*(int *)ud)++;
+}
+
+static struct kz_router *router_with(struct kz_store *st)
+{
+    return kz_router_new(&loop, &(struct kz_router_opts){.policy = &policy,
+                                                         .groups = &group_table,
+                                                         .store = st,
+                                                         .inputs = inputs,
+                                                         .n_inputs = N_IN});
+}
+
+static void store_from(struct kz_router *rt, int in, const char *uid, const char *access, int *acks)
+{
+    struct kz_event ev;
+    enum kz_reject why;
+    make_event(&ev, uid, access);
+    ev.lat = 35.7; /* stored events are decoded again at restore */
+    ev.lon = 139.3;
+    assert_int_equal(kz_router_submit(rt, &inputs[in], NULL, &ev, count_ack, acks, &why, NULL),
+                     KZ_OK);
+    kz_event_clear(&ev);
+}
+
+/* S1-3: the state restored after a restart keeps each event's label and originator. */
+static void test_labels_across_restart(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kz_route_XXXXXX", path[64], cmd[96];
+    struct kz_store *st;
+    int acks = 0;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/kizuna.db", dir);
+    assert_int_equal(kz_store_open(&loop, &(struct kz_store_opts){path, 1, 0, 0}, &st), KZ_OK);
+    struct kz_router *saved = router;
+    router = router_with(st);
+    store_from(router, US, "r-us", "SECRET//NOFORN", &acks);
+    store_from(router, JX, "r-jx", "SECRET//REL TO JPN", &acks);
+    store_from(router, JX, "r-jx-us", "SECRET//REL TO USA, JPN", &acks);
+    while (acks < 3)
+        uv_run(&loop, UV_RUN_ONCE);
+    kz_router_free(router);
+
+    router = router_with(st);
+    assert_int_equal(kz_router_restore(router), KZ_OK);
+    assert_int_equal(count_uid("r-us", US), 1);
+    assert_int_equal(count_uid("r-us", JX), 0);
+    assert_int_equal(count_uid("r-jx", JX), 1);
+    assert_int_equal(count_uid("r-jx", US), 0); /* JPN national-only, withheld from the USA */
+    assert_int_equal(count_uid("r-jx-us", US), 1);
+    assert_int_equal(count_uid("r-jx-us", PH), 0);
+    kz_router_free(router);
+    router = saved;
+    kz_store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +469,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_directed_exit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_marti_clients_exit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_reaches_only_viewers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_labels_across_restart, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
