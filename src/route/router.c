@@ -400,27 +400,20 @@ static void stamp(struct kz_router *r, const struct kz_input *input, const struc
     ev->origin_groups = kz_sbuf_detach(&g, NULL);
 }
 
-/* What a delete removes, so it reaches only those who may see that track. */
-struct removed {
-    struct kz_label label;
-    struct kz_groupset out;
-};
-
 /*
  * Deliver to every attached subscriber but the sender.  Encodings are made
  * on first need and shared by every recipient of that wire format.
  */
 static void fan_out(struct kz_router *r, struct kz_track *tr, const struct kz_sub *from,
-                    const struct removed *gone)
+                    const struct kz_groupset *also_out)
 {
     enum kz_exit live = tr->ev.n_dests ? KZ_EXIT_DIRECTED : KZ_EXIT_FANOUT;
     for (struct kz_sub *s = r->subs; s; s = s->next) {
         enum kz_exit exit = s->wire == KZ_WIRE_SSE ? KZ_EXIT_SSE : live;
-        if (s == from || !visible(r, &tr->ev, &tr->label, &tr->out, s, exit))
+        if (s == from || (also_out && !kz_groupset_meets(also_out, &s->in)))
             continue;
-        if (gone && !visible(r, &tr->ev, &gone->label, &gone->out, s, exit))
-            continue;
-        deliver(s, track_wire(r, tr, s->wire));
+        if (visible(r, &tr->ev, &tr->label, &tr->out, s, exit))
+            deliver(s, track_wire(r, tr, s->wire));
     }
 }
 
@@ -502,29 +495,61 @@ static int room_for(struct kz_router *r, const char *key, const char *uid, enum 
     return KZ_OK;
 }
 
-/*
- * Every check before an event is accepted: kind, label, ownership, claims,
- * room.  `sender` is `from`, or the input's viewer for REST.
- */
-static int admit(struct kz_router *r, const struct kz_input *input, const struct kz_sub *sender,
-                 const struct kz_sub *from, struct kz_event *ev, struct kz_label *label,
-                 enum kz_reject *why)
+enum removal { REMOVES_NOTHING, REMOVES_TRACK, REMOVES_FORBIDDEN };
+
+struct removal_plan {
+    enum removal what;
+    struct kz_groupset out; /* the removed track's groups (REMOVES_TRACK) */
+};
+
+/* Replace the event's access with the canonical form of `label`. */
+static int relabel(struct kz_router *r, struct kz_event *ev, const struct kz_label *label)
 {
-    *why = is_client_control(ev) ? KZ_REJ_CONTROL : to_mission(ev) ? KZ_REJ_MISSION : KZ_REJ__COUNT;
-    if (*why != KZ_REJ__COUNT)
+    kz_sbuf_reset(&r->scratch);
+    if (kz_label_format(r->policy, label, &r->scratch) != KZ_OK)
         return KZ_ERR_DENIED;
-    if (label_event(r, input, ev, &sender->subject, label, why) != KZ_OK)
-        return KZ_ERR_DENIED;
-    const char *key = kz__sender_key(r, input, from, sender->subject.nation, &r->key);
-    if (!may_touch(r, sender, key, ev->uid)) {
-        *why = KZ_REJ_CONFLICT;
-        return KZ_ERR_DENIED;
+    free(ev->access);
+    ev->access = kz_xstrndup(r->scratch.buf, r->scratch.len);
+    return KZ_OK;
+}
+
+/*
+ * A delete removes its link uid only when the sender may touch that track.
+ * It then carries the roll-up of its own label and the track's (sent,
+ * stored and queried so) and reaches only the track's groups: a delete
+ * without `access` takes the default label, yet must not carry a NOFORN
+ * track's uid and type abroad.  A delete of a track the sender may not see
+ * is logged, but removes nothing and reaches no one: it would erase the
+ * track from its viewers' screens.
+ */
+static int plan_removal(struct kz_router *r, const struct kz_sub *sender, const char *key,
+                        struct kz_event *ev, struct kz_label *label, struct removal_plan *plan)
+{
+    struct kz_track *tr = ev->link_uid ? kz__tracks_get(&r->tracks, ev->link_uid) : NULL;
+
+    plan->what = REMOVES_NOTHING;
+    if (!tr)
+        return KZ_OK;
+    if (!may_touch(r, sender, key, ev->link_uid)) {
+        plan->what = REMOVES_FORBIDDEN;
+        return KZ_OK;
     }
+    plan->what = REMOVES_TRACK;
+    plan->out = tr->out;
+    if (kz_label_aggregate(r->policy, label, &tr->label) != KZ_OK)
+        return KZ_ERR_DENIED;
+    return relabel(r, ev, label);
+}
+
+/* Refusals that leave state as it is: claims, room (a delete needs none), the store. */
+static int may_add(struct kz_router *r, const struct kz_sub *from, const char *key,
+                   const struct kz_event *ev, enum kz_reject *why)
+{
     if (!kz__claims_allow(r, from, key, ev)) {
         *why = KZ_REJ_CLAIMED;
         return KZ_ERR_DENIED;
     }
-    if (room_for(r, key, ev->uid, why) != KZ_OK)
+    if (!kz_cot_type_is(ev, "t-x-d-d") && room_for(r, key, ev->uid, why) != KZ_OK)
         return KZ_ERR_DENIED;
     /* Refused, not acknowledged: better than memory growing behind a stalled disk. */
     if (r->store && kz_store_busy(r->store)) {
@@ -535,58 +560,57 @@ static int admit(struct kz_router *r, const struct kz_input *input, const struct
 }
 
 /*
- * A delete removes its link uid only when the sender may touch that track,
- * and then reaches only those who may see it.  One of a track the sender
- * may not see is logged, but removes nothing and reaches no one: it would
- * erase the track from its viewers' screens.
+ * Every check before an event is accepted: kind, label, ownership, claims,
+ * room.  `sender` is `from`, or the input's viewer for REST; `key` is the
+ * sender's kz__owner_key.
  */
-enum removal { REMOVES_NOTHING, REMOVES_TRACK, REMOVES_FORBIDDEN };
-
-static enum removal removal_of(struct kz_router *r, const struct kz_sub *sender, const char *key,
-                               const struct kz_event *ev, struct removed *gone)
+static int admit(struct kz_router *r, const struct kz_input *input, const struct kz_sub *sender,
+                 const struct kz_sub *from, const char *key, struct kz_event *ev,
+                 struct kz_label *label, struct removal_plan *plan, enum kz_reject *why)
 {
-    struct kz_track *tr = ev->link_uid ? kz__tracks_get(&r->tracks, ev->link_uid) : NULL;
-
-    if (!tr)
-        return REMOVES_NOTHING;
-    if (!may_touch(r, sender, key, ev->link_uid))
-        return REMOVES_FORBIDDEN;
-    gone->label = tr->label;
-    gone->out = tr->out;
-    return REMOVES_TRACK;
+    *why = is_client_control(ev) ? KZ_REJ_CONTROL : to_mission(ev) ? KZ_REJ_MISSION : KZ_REJ__COUNT;
+    if (*why != KZ_REJ__COUNT)
+        return KZ_ERR_DENIED;
+    if (label_event(r, input, ev, &sender->subject, label, why) != KZ_OK)
+        return KZ_ERR_DENIED;
+    if (!may_touch(r, sender, key, ev->uid)) {
+        *why = KZ_REJ_CONFLICT;
+        return KZ_ERR_DENIED;
+    }
+    plan->what = REMOVES_NOTHING;
+    if (kz_cot_type_is(ev, "t-x-d-d") && plan_removal(r, sender, key, ev, label, plan) != KZ_OK) {
+        *why = KZ_REJ_LABEL;
+        return KZ_ERR_DENIED;
+    }
+    return may_add(r, from, key, ev, why);
 }
 
 /* A delete is logged and sent, never state. */
-static void accept_delete(struct kz_router *r, struct kz_sub *from, const struct kz_sub *sender,
-                          struct kz_event *ev, const struct kz_label *label, kz_store_ack_cb ack,
-                          void *ack_ud)
+static void accept_delete(struct kz_router *r, struct kz_sub *from, struct kz_track *tr,
+                          const struct removal_plan *plan)
 {
-    struct removed gone;
-    const char *key = r->key.buf;
-    enum removal what = removal_of(r, sender, key, ev, &gone);
-    struct kz_track *tr = kz__tracks_put(&r->tracks, ev, label, &sender->out, key);
-
-    persist(r, tr, ack, ack_ud);
-    if (what != REMOVES_FORBIDDEN)
-        fan_out(r, tr, from, what == REMOVES_TRACK ? &gone : NULL);
-    if (what == REMOVES_TRACK && strcmp(tr->ev.link_uid, tr->ev.uid) != 0)
+    if (plan->what != REMOVES_FORBIDDEN)
+        fan_out(r, tr, from, plan->what == REMOVES_TRACK ? &plan->out : NULL);
+    if (plan->what == REMOVES_TRACK && strcmp(tr->ev.link_uid, tr->ev.uid) != 0)
         forget_uid(r, tr->ev.link_uid);
     forget_uid(r, tr->ev.uid);
 }
 
 static void accept_event(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,
-                         const struct kz_sub *sender, struct kz_event *ev,
-                         const struct kz_label *label, kz_store_ack_cb ack, void *ack_ud)
+                         const struct kz_sub *sender, const char *key, struct kz_event *ev,
+                         const struct kz_label *label, const struct removal_plan *plan,
+                         kz_store_ack_cb ack, void *ack_ud)
 {
+    bool is_delete = kz_cot_type_is(ev, "t-x-d-d");
+
     stamp(r, input, from, sender, ev);
     kz_metrics.events_in++;
-    const char *key = kz__sender_key(r, input, from, sender->subject.nation, &r->key);
-    if (kz_cot_type_is(ev, "t-x-d-d")) {
-        accept_delete(r, from, sender, ev, label, ack, ack_ud);
-        return;
-    }
     struct kz_track *tr = kz__tracks_put(&r->tracks, ev, label, &sender->out, key);
     persist(r, tr, ack, ack_ud);
+    if (is_delete) {
+        accept_delete(r, from, tr, plan);
+        return;
+    }
     fan_out(r, tr, from, NULL);
     if (from)
         kz__claims_learn(r, from, tr);
@@ -613,13 +637,18 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
     if (!own)
         kz_sub_viewer(r, &viewer, input);
     const struct kz_sub *sender = own ? from : &viewer;
+    struct removal_plan plan;
+    /* A copy: the key buffer is reused by the checks of other holders. */
+    char *key = kz_xstrdup(kz__sender_key(r, input, from, sender->subject.nation, &r->key));
     clamp_stale(r, ev);
-    if (admit(r, input, sender, from, ev, &label, why) != KZ_OK)
-        return KZ_ERR_DENIED;
-    if (seq)
-        *seq = r->last_seq + 1; /* before persist(): a synchronous ack may read it */
-    accept_event(r, input, from, sender, ev, &label, ack, ack_ud);
-    return KZ_OK;
+    int rc = admit(r, input, sender, from, key, ev, &label, &plan, why);
+    if (rc == KZ_OK) {
+        if (seq)
+            *seq = r->last_seq + 1; /* before persist(): a synchronous ack may read it */
+        accept_event(r, input, from, sender, key, ev, &label, &plan, ack, ack_ud);
+    }
+    free(key);
+    return rc;
 }
 
 /* ---- state access ----------------------------------------------------- */

@@ -119,6 +119,14 @@ describe('identities are bound, never claimed', () => {
         await barrier(us1, [jpn, kor]);
         assert.equal(jpn.has(del), false, 'JPN got the delete of a NOFORN track');
         assert.equal(kor.has(del), false, 'KOR got the delete of a NOFORN track');
+        // Stored with the track's label: the USA reads it, JPN does not.
+        await waitUntil(async () => {
+            const mine = await request(server.port('web-us'), 'GET', `/api/v1/events?uid=${del}`);
+            return uidsOf(mine.json()).includes(del);
+        }, { what: 'the delete to be stored' });
+        const q = await request(server.port('web-jpn'), 'GET', `/api/v1/events?uid=${del}`);
+        assert.equal(q.status, 200, q.body);
+        assert.deepEqual(uidsOf(q.json()), [], 'JPN reads the delete of a NOFORN track');
     });
 
     test('F17: a client-sent TAK response is consumed, never routed, stored or replayed', async () => {

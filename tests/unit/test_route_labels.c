@@ -385,6 +385,8 @@ static void test_delete_reaches_only_viewers(void **state)
     delete_from(US, "nf-hostile"); /* no access: the UNCLASSIFIED default label */
     assert_int_equal(us.n, u + 1);
     assert_non_null(strstr(us.last, "t-x-d-d"));
+    /* It carries the roll-up of its label and the track's: so it is stored and queried. */
+    assert_non_null(strstr(us.last, "access=\"SECRET//NOFORN\""));
     assert_int_equal(jp.n, j); /* Japan never saw the track, nor gets its uid now */
     assert_int_equal(count_uid("nf-hostile", US), 0);
     /* A delete of a track the sender may not see removes nothing and reaches no one. */
