@@ -18,14 +18,11 @@ const char *kz__owner_key(struct kz_router *r, const char *input, const char *us
                           struct kz_sbuf *buf)
 {
     const struct kz_input *in = kz__router_input(r, input);
+    /* Certificate inputs have no identity of their own: the user is the identity. */
+    const char *scope = !input || (in && !in->identity) ? "" : input;
 
     kz_sbuf_reset(buf);
-    /* Certificate inputs have no identity of their own: the user is the identity. */
-    kz_sbuf_addf(buf, "%s" SEP "%s" SEP "%u",
-                 in && !in->identity ? ""
-                 : input             ? input
-                                     : "",
-                 user ? user : "", (unsigned)nation);
+    kz_sbuf_addf(buf, "%s" SEP "%s" SEP "%u", scope, user ? user : "", (unsigned)nation);
     return buf->buf;
 }
 
@@ -122,11 +119,10 @@ bool kz__claims_allow(struct kz_router *r, const struct kz_sub *from, const char
     return !callsign_held(r, from, key, ev->callsign);
 }
 
-void kz__claims_learn(struct kz_router *r, struct kz_sub *from, struct kz_track *tr)
+void kz__claims_learn(struct kz_sub *from, struct kz_track *tr)
 {
     const struct kz_event *ev = &tr->ev;
 
-    KZ_UNUSED(r);
     if (!binds(from, ev))
         return;
     if (!from->uid || strcmp(from->uid, ev->uid) != 0) {

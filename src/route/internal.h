@@ -63,6 +63,6 @@ bool kz__claims_allow(struct kz_router *r, const struct kz_sub *from, const char
  * After `tr` was accepted from `from`: bind the client's uid and callsign
  * when tr is its own position report.
  */
-void kz__claims_learn(struct kz_router *r, struct kz_sub *from, struct kz_track *tr);
+void kz__claims_learn(struct kz_sub *from, struct kz_track *tr);
 
 #endif

@@ -613,7 +613,7 @@ static void accept_event(struct kz_router *r, const struct kz_input *input, stru
     }
     fan_out(r, tr, from, NULL);
     if (from)
-        kz__claims_learn(r, from, tr);
+        kz__claims_learn(from, tr);
 }
 
 int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,
