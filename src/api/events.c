@@ -74,6 +74,10 @@ static bool row_event(struct kz_api *api, const struct kz_store_row *row, struct
     ev->origin_input = kz_xstrdup(row->origin_input);
     free(ev->origin_user);
     ev->origin_user = kz_xstrdup(row->origin_user);
+    free(ev->origin_nation);
+    ev->origin_nation = kz_xstrdup(row->origin_nation);
+    free(ev->origin_groups);
+    ev->origin_groups = kz_xstrdup(row->origin_groups);
     if (row->label) {
         free(ev->access);
         ev->access = kz_xstrdup(row->label);

@@ -113,6 +113,11 @@ static const struct kz_yaml_row rows[] = {
          "Close CoT connections silent for this long (0 = never; TAK clients ping every 15 s)."),
     UINT("limits.max_tracks", LIM, max_tracks, "200000", 1, 100000000, RL,
          "Distinct uids kept in the latest state; events with new uids beyond it are refused."),
+    UINT("limits.max_tracks_per_identity", LIM, max_tracks_per_identity, "10000", 1, 100000000, RL,
+         "Current uids one sending identity may hold; its events with new uids beyond it are "
+         "refused (`budget`), so one sender cannot fill `limits.max_tracks`."),
+    UINT("limits.max_stale_s", LIM, max_stale_s, "604800", 1, 315360000, RL,
+         "Furthest a `stale` time may lie after receipt; later ones are clamped to it (7 days)."),
     SECTION("log", log, struct kz_config_log, RL, "Logging."),
     ONEOF("log.level", struct kz_config_log, level, "info", log_levels, RL,
           "debug, info, warn or error (`--log-level` overrides it)."),

@@ -76,8 +76,10 @@ struct kz_config_limits {
     unsigned http_max_body;
     unsigned http_max_headers;
     unsigned http_timeout_ms;
-    unsigned idle_timeout_s; /* 0 = never */
-    unsigned max_tracks;     /* distinct uids in the latest state */
+    unsigned idle_timeout_s;          /* 0 = never */
+    unsigned max_tracks;              /* distinct uids in the latest state */
+    unsigned max_tracks_per_identity; /* current uids of one sending identity */
+    unsigned max_stale_s;             /* stale times further ahead are clamped */
 };
 
 struct kz_config_log {

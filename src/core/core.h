@@ -258,6 +258,10 @@ enum kz_reject {
     KZ_REJ_OVERLOAD,   /* the store is too far behind to accept more */
     KZ_REJ_STATE_FULL, /* a new uid while limits.max_tracks uids are current */
     KZ_REJ_PROTO,      /* TAK protocol frame or TakMessage that does not decode */
+    KZ_REJ_CLAIMED,    /* uid or callsign held by another identity */
+    KZ_REJ_BUDGET,     /* a new uid while the sender holds max_tracks_per_identity */
+    KZ_REJ_MISSION,    /* addressed to a mission (none exist yet): reaches no one */
+    KZ_REJ_CONTROL,    /* a client's control message (t-x-takp-*, t-x-c-t-r): not an event */
     KZ_REJ__COUNT
 };
 

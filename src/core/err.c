@@ -44,6 +44,10 @@ static const char *const reject_names[KZ_REJ__COUNT] = {
     [KZ_REJ_OVERLOAD] = "overload",
     [KZ_REJ_STATE_FULL] = "state_full",
     [KZ_REJ_PROTO] = "proto",
+    [KZ_REJ_CLAIMED] = "claimed",
+    [KZ_REJ_BUDGET] = "budget",
+    [KZ_REJ_MISSION] = "mission",
+    [KZ_REJ_CONTROL] = "control",
 };
 
 const char *kz_reject_name(enum kz_reject r)

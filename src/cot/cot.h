@@ -70,10 +70,12 @@ struct kz_event {
     unsigned n_dests;
 
     /* Set by the server, not by the codec. */
-    uint64_t seq;       /* server sequence number, 0 = not yet */
-    int64_t recv_time;  /* µs */
-    char *origin_input; /* input name */
-    char *origin_user;  /* sender identity's user */
+    uint64_t seq;        /* server sequence number, 0 = not yet */
+    int64_t recv_time;   /* µs */
+    char *origin_input;  /* input name */
+    char *origin_user;   /* sender identity's user */
+    char *origin_nation; /* the sender's nation when it sent (ISO code) */
+    char *origin_groups; /* the sender's OUT groups then, comma-separated */
 };
 
 /* Zero the struct and set the point fields to KZ_POINT_UNKNOWN. */

@@ -95,7 +95,10 @@ static void add_str(struct kz_sbuf *sb, const char *key, const char *v)
         kz_sbuf_adds(sb, "\"\"");
 }
 
-/* Called by the router only for clients whose latest report passed the check. */
+/*
+ * Called by the router only for clients whose latest report passed the
+ * check: every fact printed comes from that report, never from the client.
+ */
 static void add_client(void *ud, const struct kz_sub *client, const struct kz_event *last)
 {
     struct clients *cl = ud;
@@ -106,9 +109,9 @@ static void add_client(void *ud, const struct kz_sub *client, const struct kz_ev
         return;
     kz_sbuf_adds(&cl->sb, cl->n++ ? ",{" : "{");
     kz_sbuf_adds(&cl->sb, "\"callsign\":");
-    const char *cs = client->callsign ? client->callsign : "";
+    const char *cs = last->callsign ? last->callsign : "";
     kz_json_escape(&cl->sb, cs, strlen(cs));
-    add_str(&cl->sb, "uid", client->uid);
+    add_str(&cl->sb, "uid", last->uid);
     add_str(&cl->sb, "username", user);
     add_str(&cl->sb, "team", last->group_name);
     add_str(&cl->sb, "role", last->group_role);

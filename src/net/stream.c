@@ -139,6 +139,14 @@ static const char *refusal(enum kz_reject why)
         return "the store is behind; event not accepted";
     case KZ_REJ_STATE_FULL:
         return "a new uid, and limits.max_tracks uids are current";
+    case KZ_REJ_CLAIMED:
+        return "uid or callsign held by another identity";
+    case KZ_REJ_BUDGET:
+        return "a new uid, and the sender holds limits.max_tracks_per_identity";
+    case KZ_REJ_MISSION:
+        return "addressed to a mission; missions do not exist here yet";
+    case KZ_REJ_CONTROL:
+        return "a control message of the server's";
     default:
         return "label does not parse, or none and no default_label on the input";
     }
@@ -149,8 +157,10 @@ static bool submit(struct kz_stream *s, struct kz_event *ev)
 {
     enum kz_reject why;
 
-    if (kz_cot_type_is(ev, KZ_TAKP_REQUEST)) {
-        negotiate(s, ev); /* a control message: never routed */
+    if (kz_cot_type_is(ev, KZ_TAKP_REQUEST))
+        negotiate(s, ev);
+    /* Control messages are the server's to send: consumed, never routed or stored. */
+    if (strncmp(ev->type, "t-x-takp-", 9) == 0 || kz_cot_type_is(ev, "t-x-c-t-r")) {
         kz_event_clear(ev);
         return true;
     }

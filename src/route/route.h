@@ -124,8 +124,9 @@ struct kz_sub {
     struct kz_groupset in;
     struct kz_groupset out;
     struct kz_release_subject subject;
-    char *callsign; /* learned from the subscriber's own events */
-    char *uid;
+    char *callsign; /* bound from the subscriber's own accepted position reports */
+    char *uid;      /* (route/claims.c); NULL until one was accepted */
+    bool uid_self;  /* uid bound from a report with its endpoint or team */
     struct kz_sub *prev, *next;
     bool attached;
     bool replaying; /* deliver() is called with latest-state replay */
@@ -158,13 +159,21 @@ struct kz_router_opts {
     const struct kz_input *inputs; /* every input, for origin lookup */
     unsigned n_inputs;
     const char *node_id;
-    unsigned max_tracks; /* limits.max_tracks; 0 = no cap */
+    unsigned max_tracks;              /* limits.max_tracks; 0 = no cap */
+    unsigned max_tracks_per_identity; /* limits.max_tracks_per_identity; 0 = no cap */
+    unsigned max_stale_s;             /* limits.max_stale_s; 0 = no clamp */
 };
 
 struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *opts);
 void kz_router_free(struct kz_router *r);
 /* Reload: new uids beyond max_tracks (0 = no cap) are refused from now on. */
 void kz_router_set_max_tracks(struct kz_router *r, unsigned max_tracks);
+/*
+ * Reload: the budget of current tracks per sending identity and the
+ * furthest stale time accepted (later ones are clamped); 0 = none.
+ */
+void kz_router_set_identity_limits(struct kz_router *r, unsigned max_tracks_per_identity,
+                                   unsigned max_stale_s);
 
 /*
  * Rebuild the latest state from the store (startup, before any attach).
@@ -185,9 +194,17 @@ void kz_router_detach(struct kz_router *r, struct kz_sub *sub);
  * REST).  Takes over the contents of *ev (ev is left cleared).  Labels the
  * event (its `access`, else the input's default label; unparseable, absent
  * or above the input's ceiling is a reject), rewrites `access` in canonical
- * form, assigns seq and recv_time, updates state, hands the event to the
- * store, and fans it out.  Control types are handled here: t-x-c-t (ping)
- * is answered to `from` only; t-x-d-d removes its link uid.
+ * form, clamps `stale` to max_stale_s, assigns seq and recv_time, updates
+ * state, hands the event to the store, and fans it out.  Also refused: a
+ * client's control message (KZ_REJ_CONTROL), an event addressed to a
+ * mission (KZ_REJ_MISSION), the uid of a track the sender may not see
+ * (KZ_REJ_CONFLICT), a uid or callsign another identity holds
+ * (KZ_REJ_CLAIMED), and a new uid over the sender's budget (KZ_REJ_BUDGET)
+ * or over max_tracks (KZ_REJ_STATE_FULL).  Control types are handled here:
+ * t-x-c-t (ping) is answered to `from` only; t-x-d-d removes its link uid
+ * and reaches only recipients who may see the track it removes.  An
+ * accepted position report of an attached `from` binds its uid and
+ * callsign (directed delivery, clientEndPoints).
  *
  * `ack` (may be NULL) is called once the event is committed (KZ_OK) or the
  * store failed; with no store it is called before this returns.  `seq` (may
@@ -228,7 +245,8 @@ void kz_router_foreach_track_after(struct kz_router *r, const struct kz_sub *vie
 /*
  * Call fn for every attached subscriber that has reported a position (its
  * uid) whose latest event is visible to `viewer` through `exit`.  Both
- * pointers are valid only during the call.
+ * pointers are valid only during the call; print facts of `last` (the
+ * event that was checked), never the subscriber's.
  */
 void kz_router_foreach_client(struct kz_router *r, const struct kz_sub *viewer, enum kz_exit exit,
                               void (*fn)(void *ud, const struct kz_sub *client,

@@ -8,36 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "route/tracks.h"
+#include "route/internal.h"
 
 #define EXPIRE_INTERVAL_MS 5000
 #define PONG_STALE_US (20 * 1000000LL)
-
-struct kz_router {
-    uv_loop_t *loop;
-    const struct kz_label_policy *policy;
-    struct kz_groups *groups;
-    const struct kz_identity *(*user_identity)(void *ud, const char *user);
-    void *user_ud;
-    struct kz_store *store;
-    const struct kz_input *inputs;
-    unsigned n_inputs;
-    char *node_id;
-    struct kz_tracks tracks;
-    struct kz_sub *subs; /* attached subscribers */
-    uint64_t n_subs;
-    uint64_t next_sub_id;
-    uint64_t last_seq;
-    size_t max_tracks;
-    uv_timer_t expire_timer;
-    struct kz_sbuf scratch;             /* reused for encoding */
-    kz_wire_fn wire_fn[KZ_WIRE__COUNT]; /* formats framed above the router (SSE) */
-    uint64_t checks[KZ_EXIT__COUNT];
-    uint64_t denials[KZ_EXIT__COUNT];
-    uint64_t deny_reasons[KZ_DENY__COUNT];
-    int64_t deny_log_second; /* rate limit for denial log lines */
-    uint64_t deny_unlogged;
-};
 
 static void on_expire(uv_timer_t *t)
 {
@@ -52,6 +26,13 @@ void kz_router_set_max_tracks(struct kz_router *r, unsigned max_tracks)
     r->max_tracks = max_tracks ? max_tracks : SIZE_MAX;
 }
 
+void kz_router_set_identity_limits(struct kz_router *r, unsigned max_tracks_per_identity,
+                                   unsigned max_stale_s)
+{
+    r->max_tracks_per_identity = max_tracks_per_identity ? max_tracks_per_identity : SIZE_MAX;
+    r->max_stale_us = max_stale_s ? (int64_t)max_stale_s * 1000000 : INT64_MAX;
+}
+
 struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *opts)
 {
     struct kz_router *r = kz_xcalloc(1, sizeof(*r));
@@ -64,7 +45,8 @@ struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *op
     r->inputs = opts->inputs;
     r->n_inputs = opts->n_inputs;
     r->node_id = kz_xstrdup(opts->node_id ? opts->node_id : "kizuna");
-    r->max_tracks = opts->max_tracks ? opts->max_tracks : SIZE_MAX; /* 0: no cap */
+    kz_router_set_max_tracks(r, opts->max_tracks);
+    kz_router_set_identity_limits(r, opts->max_tracks_per_identity, opts->max_stale_s);
     kz__tracks_init(&r->tracks);
     uv_timer_init(loop, &r->expire_timer);
     r->expire_timer.data = r;
@@ -78,6 +60,8 @@ static void free_after_close(uv_handle_t *h)
     struct kz_router *r = h->data;
     kz__tracks_release(&r->tracks);
     kz_sbuf_release(&r->scratch);
+    kz_sbuf_release(&r->key);
+    kz_sbuf_release(&r->other_key);
     free(r->node_id);
     free(r);
 }
@@ -94,7 +78,7 @@ void kz_router_free(struct kz_router *r)
 
 /* ---- origin and the recipient check ---------------------------------- */
 
-static const struct kz_input *find_input(struct kz_router *r, const char *name)
+const struct kz_input *kz__router_input(struct kz_router *r, const char *name)
 {
     if (!name)
         return NULL;
@@ -155,18 +139,35 @@ static bool visible(struct kz_router *r, const struct kz_event *ev, const struct
     return false;
 }
 
+/* The sender's nation and OUT groups as recorded with the event when it was accepted. */
+static bool recorded_origin(struct kz_router *r, const struct kz_event *ev, struct kz_groupset *out,
+                            uint16_t *nation)
+{
+    unsigned n = 0;
+    char **groups = kz_strv_split(ev->origin_groups, &n);
+    int rc = kz_groupset_from(r->groups, out, groups, n);
+
+    kz_strv_free(groups, n);
+    *nation = kz_nation_index(ev->origin_nation, strlen(ev->origin_nation));
+    return rc == KZ_OK && *nation != KZ_NATION_NONE;
+}
+
 /*
- * Who sent a stored or queried event: its input's identity, or, on inputs
- * whose identities come from certificates, the sender's own (resolved by
- * user name).  False when neither is known: nobody sees the event.
+ * Who sent a stored or queried event: the nation and groups recorded with
+ * it.  Events stored before those were recorded: its input's identity, or,
+ * on inputs whose identities come from certificates, the sender's own
+ * (resolved by user name).  False when neither is known, or the input is
+ * gone: nobody sees the event.
  */
 static bool origin_of(struct kz_router *r, const struct kz_event *ev, struct kz_groupset *out,
                       uint16_t *nation)
 {
-    const struct kz_input *in = find_input(r, ev->origin_input);
+    const struct kz_input *in = kz__router_input(r, ev->origin_input);
     const struct kz_identity *id;
     struct kz_release_subject who;
 
+    if (in && ev->origin_nation)
+        return recorded_origin(r, ev, out, nation);
     if (in && in->identity) {
         *out = in->out;
         *nation = in->subject.nation;
@@ -297,21 +298,8 @@ void kz_router_detach(struct kz_router *r, struct kz_sub *sub)
     }
     KZ_FREE(sub->callsign);
     KZ_FREE(sub->uid);
+    sub->uid_self = false;
     sub->prev = sub->next = NULL;
-}
-
-/* A subscriber is known by the callsign and uid of its own reports. */
-static void learn_identity(struct kz_sub *from, const struct kz_event *ev)
-{
-    if (ev->callsign && (!from->callsign || strcmp(from->callsign, ev->callsign) != 0)) {
-        free(from->callsign);
-        from->callsign = kz_xstrdup(ev->callsign);
-    }
-    if (ev->type[0] == 'a' && ev->type[1] == '-' &&
-        (!from->uid || strcmp(from->uid, ev->uid) != 0)) {
-        free(from->uid);
-        from->uid = kz_xstrdup(ev->uid);
-    }
 }
 
 /* ---- control messages ------------------------------------------------- */
@@ -388,8 +376,9 @@ static int label_event(struct kz_router *r, const struct kz_input *input, struct
     return KZ_OK;
 }
 
+/* Record the sender with the event: who, and its nation and OUT groups now. */
 static void stamp(struct kz_router *r, const struct kz_input *input, const struct kz_sub *from,
-                  struct kz_event *ev)
+                  const struct kz_sub *sender, struct kz_event *ev)
 {
     const struct kz_input_conf *conf = input->conf;
     const struct kz_identity *id = from && from->identity ? from->identity : input->identity;
@@ -400,18 +389,32 @@ static void stamp(struct kz_router *r, const struct kz_input *input, const struc
     ev->origin_input = kz_xstrdup(conf->name);
     free(ev->origin_user);
     ev->origin_user = kz_xstrdup(id && id->user ? id->user : conf->name);
+    free(ev->origin_nation);
+    ev->origin_nation = kz_xstrdup(kz_nation_code(sender->subject.nation));
+    KZ_FREE(ev->origin_groups);
+    if (!id)
+        return;
+    struct kz_sbuf g = KZ_SBUF_INIT;
+    for (unsigned i = 0; i < id->groups_out_count; i++) {
+        kz_sbuf_adds(&g, i ? "," : "");
+        kz_sbuf_adds(&g, id->groups_out[i]);
+    }
+    ev->origin_groups = kz_sbuf_detach(&g, NULL);
 }
 
 /*
  * Deliver to every attached subscriber but the sender.  Encodings are made
  * on first need and shared by every recipient of that wire format.
  */
-static void fan_out(struct kz_router *r, struct kz_track *tr, const struct kz_sub *from)
+static void fan_out(struct kz_router *r, struct kz_track *tr, const struct kz_sub *from,
+                    const struct kz_groupset *also_out)
 {
     enum kz_exit live = tr->ev.n_dests ? KZ_EXIT_DIRECTED : KZ_EXIT_FANOUT;
     for (struct kz_sub *s = r->subs; s; s = s->next) {
         enum kz_exit exit = s->wire == KZ_WIRE_SSE ? KZ_EXIT_SSE : live;
-        if (s != from && visible(r, &tr->ev, &tr->label, &tr->out, s, exit))
+        if (s == from || (also_out && !kz_groupset_meets(also_out, &s->in)))
+            continue;
+        if (visible(r, &tr->ev, &tr->label, &tr->out, s, exit))
             deliver(s, track_wire(r, tr, s->wire));
     }
 }
@@ -430,27 +433,189 @@ static void persist(struct kz_router *r, struct kz_track *tr, kz_store_ack_cb ac
 /*
  * A sender may replace or delete only a track it could receive: otherwise
  * anyone who learned a uid could overwrite or remove another nation's
- * withheld track.
+ * withheld track.  Its own tracks are those of its identity (input, user
+ * and nation: kz__owner_key), never of another identity with the same name.
  */
-static bool may_touch(struct kz_router *r, const struct kz_input *input, const struct kz_sub *from,
+static bool may_touch(struct kz_router *r, const struct kz_sub *from, const char *key,
                       const char *uid)
 {
     struct kz_track *tr = uid ? kz__tracks_get(&r->tracks, uid) : NULL;
-    struct kz_sub viewer;
 
-    if (!tr)
-        return true; /* nothing in state; the store forgets it too */
-    if (!from) {
-        kz_sub_viewer(r, &viewer, input);
-        from = &viewer;
-    }
-    const struct kz_identity *id = from->identity;
-    if (id && id->user && tr->ev.origin_user && strcmp(id->user, tr->ev.origin_user) == 0)
-        return true; /* its own report */
+    if (!tr || strcmp(tr->owner->key, key) == 0)
+        return true; /* nothing in state (the store forgets it too), or its own */
     if (kz_groupset_meets(&tr->out, &from->in) && kz_may_release(&tr->label, &from->subject, NULL))
         return true;
     kz_log(KZ_LOG_WARN, "uid of a track the sender may not see; refused", "uid=%s", uid);
     return false;
+}
+
+/* Client control messages are answered or consumed by the stream, never events. */
+static bool is_client_control(const struct kz_event *ev)
+{
+    return ev->type && (strncmp(ev->type, "t-x-takp-", 9) == 0 || kz_cot_type_is(ev, "t-x-c-t-r"));
+}
+
+/*
+ * Addressed to missions only: until Data Sync missions exist it reaches no
+ * one (refused and counted), and it must never be broadcast.  Mission
+ * entries beside callsigns or uids match no recipient (dest_matches).
+ */
+static bool to_mission(const struct kz_event *ev)
+{
+    for (unsigned i = 0; i < ev->n_dests; i++)
+        if (!ev->dests[i].mission || ev->dests[i].callsign || ev->dests[i].uid)
+            return false;
+    return ev->n_dests > 0;
+}
+
+/* No stale time beyond max_stale_s from now: state must drain. */
+static void clamp_stale(struct kz_router *r, struct kz_event *ev)
+{
+    int64_t now = kz_now_us();
+
+    if (ev->stale - now <= r->max_stale_us)
+        return;
+    ev->stale = now + r->max_stale_us;
+    if (ev->start > ev->stale)
+        ev->start = ev->stale;
+}
+
+/* Whether a new uid fits the sender's budget and the whole state. */
+static int room_for(struct kz_router *r, const char *key, const char *uid, enum kz_reject *why)
+{
+    if (kz__tracks_get(&r->tracks, uid))
+        return KZ_OK;
+    /* Every uid costs memory until it is stale: a sender must not grow it without bound. */
+    if (kz__tracks_owned(&r->tracks, key) >= r->max_tracks_per_identity) {
+        *why = KZ_REJ_BUDGET;
+        return KZ_ERR_DENIED;
+    }
+    if (r->tracks.count >= r->max_tracks) {
+        *why = KZ_REJ_STATE_FULL;
+        return KZ_ERR_DENIED;
+    }
+    return KZ_OK;
+}
+
+enum removal { REMOVES_NOTHING, REMOVES_TRACK, REMOVES_FORBIDDEN };
+
+struct removal_plan {
+    enum removal what;
+    struct kz_groupset out; /* the removed track's groups (REMOVES_TRACK) */
+};
+
+/* Replace the event's access with the canonical form of `label`. */
+static int relabel(struct kz_router *r, struct kz_event *ev, const struct kz_label *label)
+{
+    kz_sbuf_reset(&r->scratch);
+    if (kz_label_format(r->policy, label, &r->scratch) != KZ_OK)
+        return KZ_ERR_DENIED;
+    free(ev->access);
+    ev->access = kz_xstrndup(r->scratch.buf, r->scratch.len);
+    return KZ_OK;
+}
+
+/*
+ * A delete removes its link uid only when the sender may touch that track.
+ * It then carries the roll-up of its own label and the track's (sent,
+ * stored and queried so) and reaches only the track's groups: a delete
+ * without `access` takes the default label, yet must not carry a NOFORN
+ * track's uid and type abroad.  A delete of a track the sender may not see
+ * is logged, but removes nothing and reaches no one: it would erase the
+ * track from its viewers' screens.
+ */
+static int plan_removal(struct kz_router *r, const struct kz_sub *sender, const char *key,
+                        struct kz_event *ev, struct kz_label *label, struct removal_plan *plan)
+{
+    struct kz_track *tr = ev->link_uid ? kz__tracks_get(&r->tracks, ev->link_uid) : NULL;
+
+    plan->what = REMOVES_NOTHING;
+    if (!tr)
+        return KZ_OK;
+    if (!may_touch(r, sender, key, ev->link_uid)) {
+        plan->what = REMOVES_FORBIDDEN;
+        return KZ_OK;
+    }
+    plan->what = REMOVES_TRACK;
+    plan->out = tr->out;
+    if (kz_label_aggregate(r->policy, label, &tr->label) != KZ_OK)
+        return KZ_ERR_DENIED;
+    return relabel(r, ev, label);
+}
+
+/* Refusals that leave state as it is: claims, room (a delete needs none), the store. */
+static int may_add(struct kz_router *r, const struct kz_sub *from, const char *key,
+                   const struct kz_event *ev, enum kz_reject *why)
+{
+    if (!kz__claims_allow(r, from, key, ev)) {
+        *why = KZ_REJ_CLAIMED;
+        return KZ_ERR_DENIED;
+    }
+    if (!kz_cot_type_is(ev, "t-x-d-d") && room_for(r, key, ev->uid, why) != KZ_OK)
+        return KZ_ERR_DENIED;
+    /* Refused, not acknowledged: better than memory growing behind a stalled disk. */
+    if (r->store && kz_store_busy(r->store)) {
+        *why = KZ_REJ_OVERLOAD;
+        return KZ_ERR_DENIED;
+    }
+    return KZ_OK;
+}
+
+/*
+ * Every check before an event is accepted: kind, label, ownership, claims,
+ * room.  `sender` is `from`, or the input's viewer for REST; `key` is the
+ * sender's kz__owner_key.
+ */
+static int admit(struct kz_router *r, const struct kz_input *input, const struct kz_sub *sender,
+                 const struct kz_sub *from, const char *key, struct kz_event *ev,
+                 struct kz_label *label, struct removal_plan *plan, enum kz_reject *why)
+{
+    *why = is_client_control(ev) ? KZ_REJ_CONTROL : to_mission(ev) ? KZ_REJ_MISSION : KZ_REJ__COUNT;
+    if (*why != KZ_REJ__COUNT)
+        return KZ_ERR_DENIED;
+    if (label_event(r, input, ev, &sender->subject, label, why) != KZ_OK)
+        return KZ_ERR_DENIED;
+    if (!may_touch(r, sender, key, ev->uid)) {
+        *why = KZ_REJ_CONFLICT;
+        return KZ_ERR_DENIED;
+    }
+    plan->what = REMOVES_NOTHING;
+    if (kz_cot_type_is(ev, "t-x-d-d") && plan_removal(r, sender, key, ev, label, plan) != KZ_OK) {
+        *why = KZ_REJ_LABEL;
+        return KZ_ERR_DENIED;
+    }
+    return may_add(r, from, key, ev, why);
+}
+
+/* A delete is logged and sent, never state. */
+static void accept_delete(struct kz_router *r, struct kz_sub *from, struct kz_track *tr,
+                          const struct removal_plan *plan)
+{
+    if (plan->what != REMOVES_FORBIDDEN)
+        fan_out(r, tr, from, plan->what == REMOVES_TRACK ? &plan->out : NULL);
+    if (plan->what == REMOVES_TRACK && strcmp(tr->ev.link_uid, tr->ev.uid) != 0)
+        forget_uid(r, tr->ev.link_uid);
+    forget_uid(r, tr->ev.uid);
+}
+
+static void accept_event(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,
+                         const struct kz_sub *sender, const char *key, struct kz_event *ev,
+                         const struct kz_label *label, const struct removal_plan *plan,
+                         kz_store_ack_cb ack, void *ack_ud)
+{
+    bool is_delete = kz_cot_type_is(ev, "t-x-d-d");
+
+    stamp(r, input, from, sender, ev);
+    kz_metrics.events_in++;
+    struct kz_track *tr = kz__tracks_put(&r->tracks, ev, label, &sender->out, key);
+    persist(r, tr, ack, ack_ud);
+    if (is_delete) {
+        accept_delete(r, from, tr, plan);
+        return;
+    }
+    fan_out(r, tr, from, NULL);
+    if (from)
+        kz__claims_learn(from, tr);
 }
 
 int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,
@@ -458,11 +623,10 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
                      uint64_t *seq)
 {
     struct kz_label label;
+    struct kz_sub viewer;
 
     if (seq)
         *seq = 0;
-    if (from)
-        learn_identity(from, ev);
     if (kz_cot_type_is(ev, "t-x-c-t")) {
         answer_ping(r, from);
         kz_event_clear(ev);
@@ -472,37 +636,21 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
     }
     /* A certificate identity (TLS inputs) sends as itself, not as its input. */
     bool own = from && from->identity && from->identity != input->identity;
-    if (label_event(r, input, ev, own ? &from->subject : &input->subject, &label, why) != KZ_OK)
-        return KZ_ERR_DENIED;
-    if (!may_touch(r, input, from, ev->uid)) {
-        *why = KZ_REJ_CONFLICT;
-        return KZ_ERR_DENIED;
+    if (!own)
+        kz_sub_viewer(r, &viewer, input);
+    const struct kz_sub *sender = own ? from : &viewer;
+    struct removal_plan plan;
+    /* A copy: the key buffer is reused by the checks of other holders. */
+    char *key = kz_xstrdup(kz__sender_key(r, input, from, sender->subject.nation, &r->key));
+    clamp_stale(r, ev);
+    int rc = admit(r, input, sender, from, key, ev, &label, &plan, why);
+    if (rc == KZ_OK) {
+        if (seq)
+            *seq = r->last_seq + 1; /* before persist(): a synchronous ack may read it */
+        accept_event(r, input, from, sender, key, ev, &label, &plan, ack, ack_ud);
     }
-    /* Every uid costs memory until it is stale: a sender must not grow it without bound. */
-    if (r->tracks.count >= r->max_tracks && !kz__tracks_get(&r->tracks, ev->uid)) {
-        *why = KZ_REJ_STATE_FULL;
-        return KZ_ERR_DENIED;
-    }
-    /* Refused, not acknowledged: better than memory growing behind a stalled disk. */
-    if (r->store && kz_store_busy(r->store)) {
-        *why = KZ_REJ_OVERLOAD;
-        return KZ_ERR_DENIED;
-    }
-    stamp(r, input, from, ev);
-    if (seq)
-        *seq = ev->seq; /* before persist(): a synchronous ack may read it */
-    kz_metrics.events_in++;
-
-    bool is_delete = kz_cot_type_is(ev, "t-x-d-d");
-    if (is_delete && may_touch(r, input, from, ev->link_uid))
-        forget_uid(r, ev->link_uid);
-
-    struct kz_track *tr = kz__tracks_put(&r->tracks, ev, &label, own ? &from->out : &input->out);
-    persist(r, tr, ack, ack_ud);
-    fan_out(r, tr, from);
-    if (is_delete)
-        forget_uid(r, tr->ev.uid); /* a delete is logged and sent, never state */
-    return KZ_OK;
+    free(key);
+    return rc;
 }
 
 /* ---- state access ----------------------------------------------------- */
@@ -558,7 +706,7 @@ struct restore_ctx {
 };
 
 static void restore_one(void *ud, uint64_t seq, const char *xml, size_t len,
-                        const char *stored_label, const char *origin_input, const char *origin_user)
+                        const char *stored_label, const struct kz_store_origin *origin)
 {
     struct restore_ctx *c = ud;
     struct kz_event ev;
@@ -575,16 +723,20 @@ static void restore_one(void *ud, uint64_t seq, const char *xml, size_t len,
     ev.seq = seq;
     if (!ev.access && stored_label)
         ev.access = kz_xstrdup(stored_label);
-    ev.origin_input = kz_xstrdup(origin_input);
-    ev.origin_user = kz_xstrdup(origin_user);
+    ev.origin_input = kz_xstrdup(origin->input);
+    ev.origin_user = kz_xstrdup(origin->user);
+    ev.origin_nation = kz_xstrdup(origin->nation);
+    ev.origin_groups = kz_xstrdup(origin->groups);
     /* A sender that no longer exists has no groups and no label: nobody
      * sees its events. */
     struct kz_groupset out = {{0}};
     struct kz_label label = {0};
-    uint16_t nation;
+    uint16_t nation = KZ_NATION_NONE;
     if (origin_of(c->r, &ev, &out, &nation))
         label_of(c->r, &ev, nation, &label);
-    kz__tracks_put(&c->r->tracks, &ev, &label, &out);
+    clamp_stale(c->r, &ev); /* also what was stored before limits.max_stale_s */
+    const char *key = kz__owner_key(c->r, origin->input, origin->user, nation, &c->r->key);
+    kz__tracks_put(&c->r->tracks, &ev, &label, &out, key);
     c->loaded++;
 }
 

@@ -21,8 +21,44 @@ void kz__tracks_init(struct kz_tracks *t)
     t->buckets = kz_xcalloc(t->n_buckets, sizeof(*t->buckets));
 }
 
-static void track_free(struct kz_track *tr)
+static struct kz_owner **owner_slot(struct kz_owner *const *owners, const char *key)
 {
+    struct kz_owner **p = (struct kz_owner **)&owners[hash(key) & (KZ_OWNER_BUCKETS - 1)];
+    while (*p && strcmp((*p)->key, key) != 0)
+        p = &(*p)->next;
+    return p;
+}
+
+static struct kz_owner *owner_ref(struct kz_tracks *t, const char *key)
+{
+    struct kz_owner **p = owner_slot(t->owners, key);
+    if (!*p) {
+        *p = kz_xcalloc(1, sizeof(**p));
+        (*p)->key = kz_xstrdup(key);
+    }
+    (*p)->count++;
+    return *p;
+}
+
+static void owner_unref(struct kz_tracks *t, struct kz_owner *o)
+{
+    if (!o || --o->count)
+        return;
+    struct kz_owner **p = owner_slot(t->owners, o->key);
+    *p = o->next;
+    free(o->key);
+    free(o);
+}
+
+size_t kz__tracks_owned(const struct kz_tracks *t, const char *owner)
+{
+    struct kz_owner *o = *owner_slot(t->owners, owner);
+    return o ? o->count : 0;
+}
+
+static void track_free(struct kz_tracks *t, struct kz_track *tr)
+{
+    owner_unref(t, tr->owner);
     kz_event_clear(&tr->ev);
     for (int i = 0; i < KZ_WIRE__COUNT; i++)
         kz_rbuf_unref(tr->wire[i]);
@@ -34,7 +70,7 @@ void kz__tracks_release(struct kz_tracks *t)
     struct kz_track *tr = t->head;
     while (tr) {
         struct kz_track *next = tr->next;
-        track_free(tr);
+        track_free(t, tr);
         tr = next;
     }
     free(t->buckets);
@@ -93,10 +129,12 @@ static void list_append(struct kz_tracks *t, struct kz_track *tr)
 }
 
 struct kz_track *kz__tracks_put(struct kz_tracks *t, struct kz_event *ev,
-                                const struct kz_label *label, const struct kz_groupset *out)
+                                const struct kz_label *label, const struct kz_groupset *out,
+                                const char *owner)
 {
     struct kz_track **slot = slot_of(t, ev->uid);
     struct kz_track *tr = *slot;
+    struct kz_owner *o = owner_ref(t, owner);
 
     if (tr) {
         kz_event_clear(&tr->ev);
@@ -111,6 +149,10 @@ struct kz_track *kz__tracks_put(struct kz_tracks *t, struct kz_event *ev,
         *slot = tr;
         t->count++;
     }
+    if (tr->owner != o)
+        tr->bound = false; /* a claim is its holder's only */
+    owner_unref(t, tr->owner);
+    tr->owner = o;
     tr->ev = *ev;
     kz_event_init(ev);
     tr->label = *label;
@@ -127,7 +169,7 @@ static void remove_track(struct kz_tracks *t, struct kz_track **slot)
     *slot = tr->hnext;
     list_unlink(t, tr);
     t->count--;
-    track_free(tr);
+    track_free(t, tr);
 }
 
 bool kz__tracks_del(struct kz_tracks *t, const char *uid)

@@ -70,17 +70,20 @@ static bool has_tls_input(const struct kz_server *srv)
 
 static void new_router(struct kz_server *srv)
 {
-    srv->router = kz_router_new(&srv->loop, &(struct kz_router_opts){
-                                                .policy = &srv->policy,
-                                                .groups = &srv->groups,
-                                                .store = srv->store,
-                                                .inputs = srv->inputs,
-                                                .n_inputs = srv->n_inputs,
-                                                .node_id = srv->cfg->node->id,
-                                                .max_tracks = srv->cfg->limits->max_tracks,
-                                                .user_identity = user_identity,
-                                                .user_ud = srv,
-                                            });
+    srv->router = kz_router_new(
+        &srv->loop, &(struct kz_router_opts){
+                        .policy = &srv->policy,
+                        .groups = &srv->groups,
+                        .store = srv->store,
+                        .inputs = srv->inputs,
+                        .n_inputs = srv->n_inputs,
+                        .node_id = srv->cfg->node->id,
+                        .max_tracks = srv->cfg->limits->max_tracks,
+                        .max_tracks_per_identity = srv->cfg->limits->max_tracks_per_identity,
+                        .max_stale_s = srv->cfg->limits->max_stale_s,
+                        .user_identity = user_identity,
+                        .user_ud = srv,
+                    });
 }
 
 struct kz_http_opts kz__server_http_opts(struct kz_server *srv)

@@ -1,7 +1,9 @@
 /*
  * events.c - the events table: the log of every accepted event, written in
  * the store thread's batches and read by kz_store_query (query.c builds the
- * SQL).  The latest state per uid is derived from the same jobs (tracks.c).
+ * SQL).  Each row keeps who sent it (input, user) and that sender's nation
+ * and OUT groups when it sent: a later user of the same name inherits
+ * nothing.  The latest state per uid is derived from the same jobs (tracks.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,8 @@
 
 static const char sql_insert[] =
     "INSERT INTO events(seq, uid, type, time, start, stale, recv_time, label,"
-    " origin_input, origin_user, xml) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    " origin_input, origin_user, xml, origin_nation, origin_groups)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
 /* Sets r->seq when it was 0. */
 static int write_event(struct kz__db *db, struct kz__job *job)
@@ -37,6 +40,8 @@ static int write_event(struct kz__db *db, struct kz__job *job)
     kz__bind_text(s, 9, r->origin_input);
     kz__bind_text(s, 10, r->origin_user);
     sqlite3_bind_text64(s, 11, r->xml, r->xml_len, SQLITE_STATIC, SQLITE_UTF8);
+    kz__bind_text(s, 12, r->origin_nation);
+    kz__bind_text(s, 13, r->origin_groups);
     rc = kz__db_step(s);
     if (rc == SQLITE_DONE && !r->seq)
         r->seq = (uint64_t)sqlite3_last_insert_rowid(db->db);
@@ -53,7 +58,8 @@ const struct kz__job_ops kz__event_append_ops = {
 static struct kz__job *event_job(const struct kz_event *ev, const char *xml, size_t xml_len)
 {
     size_t extra = kz__str_size(ev->uid) + kz__str_size(ev->type) + kz__str_size(ev->access) +
-                   kz__str_size(ev->origin_input) + kz__str_size(ev->origin_user) + xml_len + 1;
+                   kz__str_size(ev->origin_input) + kz__str_size(ev->origin_user) +
+                   kz__str_size(ev->origin_nation) + kz__str_size(ev->origin_groups) + xml_len + 1;
     struct kz__rec_job *j = kz__job_new(&kz__event_append_ops, sizeof(*j), extra);
     struct kz__rec *r = &j->rec;
     char *p = j->data;
@@ -68,6 +74,8 @@ static struct kz__job *event_job(const struct kz_event *ev, const char *xml, siz
     r->label = kz__pack_str(&p, ev->access);
     r->origin_input = kz__pack_str(&p, ev->origin_input);
     r->origin_user = kz__pack_str(&p, ev->origin_user);
+    r->origin_nation = kz__pack_str(&p, ev->origin_nation);
+    r->origin_groups = kz__pack_str(&p, ev->origin_groups);
     r->xml = kz__pack(&p, xml ? xml : "", xml ? xml_len : 0);
     r->xml_len = xml ? xml_len : 0;
     return &j->job;

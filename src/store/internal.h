@@ -70,7 +70,8 @@ struct kz__job {
 struct kz__rec {
     uint64_t seq; /* 0: let the database pick one */
     int64_t time, start, stale, recv_time;
-    const char *uid, *type, *label, *origin_input, *origin_user, *xml;
+    const char *uid, *type, *label, *origin_input, *origin_user, *origin_nation, *origin_groups;
+    const char *xml;
     size_t xml_len;
 };
 

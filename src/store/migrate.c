@@ -88,6 +88,12 @@ static const char *const migrations[] = {
     /* 5: the reporter's OUT groups per readiness report (the group rule, as
      * for CoT); older rows have none and are shown to nobody. */
     "ALTER TABLE readiness ADD COLUMN groups_out TEXT;",
+    /* 6: each event and track keeps its sender's nation and OUT groups as
+     * they were when it was accepted (NULL on older rows). */
+    "ALTER TABLE events ADD COLUMN origin_nation TEXT;"
+    "ALTER TABLE events ADD COLUMN origin_groups TEXT;"
+    "ALTER TABLE tracks ADD COLUMN origin_nation TEXT;"
+    "ALTER TABLE tracks ADD COLUMN origin_groups TEXT;",
 };
 
 static int user_version(struct kz__db *db, int64_t *out)

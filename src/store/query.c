@@ -54,8 +54,8 @@ static void type_filter_init(struct type_filter *tf, const char *type)
 static void build_sql(struct kz_sbuf *sql, const struct kz_store_query *q,
                       const struct type_filter *tf)
 {
-    kz_sbuf_adds(sql, "SELECT seq, recv_time, label, origin_input, origin_user, xml"
-                      " FROM events WHERE 1");
+    kz_sbuf_adds(sql, "SELECT seq, recv_time, label, origin_input, origin_user, xml,"
+                      " origin_nation, origin_groups FROM events WHERE 1");
     if (q->uid)
         kz_sbuf_adds(sql, " AND uid = ?1");
     if (tf->value)
@@ -111,6 +111,8 @@ static void add_row(struct kz__query *qq, sqlite3_stmt *s)
     len = (size_t)sqlite3_column_bytes(s, 5);
     r->xml = kz_xstrndup((const char *)sqlite3_column_text(s, 5), len);
     r->xml_len = len;
+    r->origin_nation = col_dup(s, 6);
+    r->origin_groups = col_dup(s, 7);
 }
 
 void kz__query_rows_free(struct kz__query *q)
@@ -119,6 +121,8 @@ void kz__query_rows_free(struct kz__query *q)
         free(q->rows[i].label);
         free(q->rows[i].origin_input);
         free(q->rows[i].origin_user);
+        free(q->rows[i].origin_nation);
+        free(q->rows[i].origin_groups);
         free(q->rows[i].xml);
     }
     KZ_FREE(q->rows);

@@ -23,9 +23,10 @@
  *
  * Schema (numbered migrations, PRAGMA user_version):
  *   events(seq INTEGER PRIMARY KEY, uid, type, time, start, stale,
- *          recv_time, label, origin_input, origin_user, xml)
+ *          recv_time, label, origin_input, origin_user, xml, origin_nation,
+ *          origin_groups)
  *   tracks(uid PRIMARY KEY, seq, type, stale, label, origin_input,
- *          origin_user, xml)
+ *          origin_user, xml, origin_nation, origin_groups)
  *   readiness(id PRIMARY KEY, unit, time, recv_time, p, s, r, t, overall,
  *          override_reason, remarks, label, originator, reporter, groups_out)
  *   audit(id PRIMARY KEY, time, actor, action, object, detail, prev_hash, hash)
@@ -101,9 +102,18 @@ void kz_store_delete_track(struct kz_store *st, const char *uid);
  * table whose stale time is after `now_us`, in seq order.  Also returns the
  * highest seq in the events table in *max_seq so sequence numbers continue.
  */
+/*
+ * Who sent a stored event, as recorded with it.  nation and groups are NULL
+ * on rows stored before they were recorded (schema migration 5).
+ */
+struct kz_store_origin {
+    const char *input;  /* input name */
+    const char *user;   /* sender identity's user */
+    const char *nation; /* the sender's nation when it sent (ISO code) */
+    const char *groups; /* the sender's OUT groups then, comma-separated */
+};
 typedef void (*kz_store_track_fn)(void *ud, uint64_t seq, const char *xml, size_t xml_len,
-                                  const char *label, const char *origin_input,
-                                  const char *origin_user);
+                                  const char *label, const struct kz_store_origin *origin);
 int kz_store_load(struct kz_store *st, int64_t now_us, kz_store_track_fn fn, void *ud,
                   uint64_t *max_seq);
 
@@ -125,6 +135,8 @@ struct kz_store_row {
     char *label;
     char *origin_input;
     char *origin_user;
+    char *origin_nation; /* NULL before migration 5 */
+    char *origin_groups;
     char *xml;
     size_t xml_len;
 };

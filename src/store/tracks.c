@@ -15,12 +15,13 @@
 
 /* An older event arriving late must not replace a newer one. */
 static const char sql_upsert[] =
-    "INSERT INTO tracks(uid, seq, type, stale, label, origin_input, origin_user, xml)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    "INSERT INTO tracks(uid, seq, type, stale, label, origin_input, origin_user, xml,"
+    " origin_nation, origin_groups) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     " ON CONFLICT(uid) DO UPDATE SET seq = excluded.seq, type = excluded.type,"
     " stale = excluded.stale, label = excluded.label,"
     " origin_input = excluded.origin_input, origin_user = excluded.origin_user,"
-    " xml = excluded.xml WHERE excluded.seq > tracks.seq";
+    " xml = excluded.xml, origin_nation = excluded.origin_nation,"
+    " origin_groups = excluded.origin_groups WHERE excluded.seq > tracks.seq";
 static const char sql_delete[] = "DELETE FROM tracks WHERE uid = ?1";
 
 static const struct kz__rec *rec_of(const struct kz__job *job)
@@ -42,6 +43,8 @@ static int upsert(struct kz__db *db, const struct kz__rec *r)
     kz__bind_text(s, 6, r->origin_input);
     kz__bind_text(s, 7, r->origin_user);
     sqlite3_bind_text64(s, 8, r->xml, r->xml_len, SQLITE_STATIC, SQLITE_UTF8);
+    kz__bind_text(s, 9, r->origin_nation);
+    kz__bind_text(s, 10, r->origin_groups);
     return kz__db_step(s);
 }
 
@@ -175,7 +178,8 @@ static int max_seq_of(struct kz__db *db, uint64_t *out)
 static int load(struct kz__db *db, int64_t now_us, kz_store_track_fn fn, void *ud,
                 uint64_t *max_seq)
 {
-    static const char sql[] = "SELECT seq, xml, label, origin_input, origin_user"
+    static const char sql[] = "SELECT seq, xml, label, origin_input, origin_user,"
+                              " origin_nation, origin_groups"
                               " FROM tracks WHERE stale > ?1 ORDER BY seq";
     sqlite3_stmt *s = NULL;
     uint64_t max = 0;
@@ -188,8 +192,9 @@ static int load(struct kz__db *db, int64_t now_us, kz_store_track_fn fn, void *u
         goto out;
     sqlite3_bind_int64(s, 1, now_us);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct kz_store_origin o = {col_text(s, 3), col_text(s, 4), col_text(s, 5), col_text(s, 6)};
         fn(ud, (uint64_t)sqlite3_column_int64(s, 0), col_text(s, 1),
-           (size_t)sqlite3_column_bytes(s, 1), col_text(s, 2), col_text(s, 3), col_text(s, 4));
+           (size_t)sqlite3_column_bytes(s, 1), col_text(s, 2), &o);
     }
 out:
     sqlite3_finalize(s);

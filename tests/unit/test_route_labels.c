@@ -1,7 +1,8 @@
 /*
  * Unit tests for label enforcement in the router: labelling on input
  * (default, canonical form, unparseable, ceiling) and the release rule at
- * the live, directed, replay and query exits.
+ * the live, directed, replay, query and client-list exits, for events that
+ * originate in each nation.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,10 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdio.h>
 
 #include "route/route.h"
 
-enum { US, JP, PH, N_IN };
+enum { US, JP, PH, JX, N_IN }; /* JX: a JPN input without a ceiling */
 
 struct probe {
     struct kz_sub sub;
@@ -75,6 +77,7 @@ static int setup(void **state)
     make_input(US, "us", "USA", "SECRET", "SECRET");
     make_input(JP, "jp", "JPN", "SECRET", "SECRET//REL TO USA, JPN");
     make_input(PH, "ph", "PHL", "UNCLASSIFIED", NULL);
+    make_input(JX, "jx", "JPN", "SECRET", NULL);
     router = kz_router_new(
         &loop, &(struct kz_router_opts){
                    .policy = &policy, .groups = &group_table, .inputs = inputs, .n_inputs = N_IN});
@@ -244,6 +247,220 @@ static void test_delete_needs_sight(void **state)
     assert_int_equal(count_uid("nf-track", US), 0);
 }
 
+/* An event from a connected client, which then learns its uid and callsign. */
+static int send_from(struct probe *p, int in, const char *uid, const char *type, const char *access,
+                     const char *callsign, const char *to)
+{
+    struct kz_event ev;
+    enum kz_reject why;
+    make_event(&ev, uid, access);
+    free(ev.type);
+    ev.type = kz_xstrdup(type);
+    if (callsign) {
+        ev.callsign = kz_xstrdup(callsign);
+        ev.endpoint = kz_xstrdup("*:-1:stcp");
+    }
+    if (to) {
+        ev.n_dests = 1;
+        ev.dests = kz_xcalloc(1, sizeof(*ev.dests));
+        ev.dests[0].callsign = kz_xstrdup(to);
+    }
+    int rc = kz_router_submit(router, &inputs[in], &p->sub, &ev, NULL, NULL, &why, NULL);
+    kz_event_clear(&ev);
+    return rc;
+}
+
+/* S1-3: the directed exit applies the release rule, whichever nation sends. */
+static void test_directed_exit(void **state)
+{
+    (void)state;
+    struct probe us, jx, ph;
+    attach(&us, US);
+    attach(&jx, JX);
+    attach(&ph, PH);
+    assert_int_equal(send_from(&us, US, "us-sa", "a-f-G-U-C", NULL, "USA1", NULL), KZ_OK);
+    assert_int_equal(send_from(&jx, JX, "jx-sa", "a-f-G-U-C", NULL, "JPN1", NULL), KZ_OK);
+    assert_int_equal(send_from(&ph, PH, "ph-sa", "a-f-G-U-C", NULL, "PHL1", NULL), KZ_OK);
+    struct kz_router_stats st0, st1;
+    kz_router_stats(router, &st0);
+    unsigned u = us.n, j = jx.n, p = ph.n;
+
+    /* Japan's national-only message to a USA callsign is withheld. */
+    assert_int_equal(send_from(&jx, JX, "dm-1", "b-t-f", "SECRET//REL TO JPN", NULL, "USA1"),
+                     KZ_OK);
+    assert_int_equal(us.n, u);
+    /* Japan's NOFORN (originator only) is withheld too. */
+    assert_int_equal(send_from(&jx, JX, "dm-2", "b-t-f", "SECRET//NOFORN", NULL, "USA1"), KZ_OK);
+    assert_int_equal(us.n, u);
+    /* A USA NOFORN message to a JPN callsign is withheld. */
+    assert_int_equal(send_from(&us, US, "dm-3", "b-t-f", "SECRET//NOFORN", NULL, "JPN1"), KZ_OK);
+    assert_int_equal(jx.n, j);
+    /* Releasable ones arrive, at their addressee only. */
+    assert_int_equal(send_from(&jx, JX, "dm-4", "b-t-f", "SECRET//REL TO USA, JPN", NULL, "USA1"),
+                     KZ_OK);
+    assert_int_equal(us.n, u + 1);
+    assert_non_null(strstr(us.last, "dm-4"));
+    assert_int_equal(send_from(&us, US, "dm-5", "b-t-f", "UNCLASSIFIED", NULL, "PHL1"), KZ_OK);
+    assert_int_equal(ph.n, p + 1);
+    assert_int_equal(jx.n, j);
+    /* A Philippine uncleared recipient never gets a SECRET message. */
+    assert_int_equal(send_from(&us, US, "dm-6", "b-t-f", "SECRET//REL TO USA, PHL", NULL, "PHL1"),
+                     KZ_OK);
+    assert_int_equal(ph.n, p + 1);
+
+    kz_router_stats(router, &st1);
+    assert_int_equal(st1.checks[KZ_EXIT_DIRECTED] - st0.checks[KZ_EXIT_DIRECTED], 6);
+    assert_int_equal(st1.denials[KZ_EXIT_DIRECTED] - st0.denials[KZ_EXIT_DIRECTED], 4);
+    kz_router_detach(router, &us.sub);
+    kz_router_detach(router, &jx.sub);
+    kz_router_detach(router, &ph.sub);
+}
+
+struct listed {
+    char callsigns[8][32];
+    unsigned n;
+};
+
+static void list_cb(void *ud, const struct kz_sub *client, const struct kz_event *last)
+{
+    struct listed *l = ud;
+    (void)client;
+    assert_true(l->n < 8);
+    snprintf(l->callsigns[l->n++], sizeof(l->callsigns[0]), "%s",
+             last->callsign ? last->callsign : "");
+}
+
+static bool listed(int viewer_in, const char *callsign)
+{
+    struct kz_sub viewer;
+    struct listed l = {.n = 0};
+    kz_sub_viewer(router, &viewer, &inputs[viewer_in]);
+    kz_router_foreach_client(router, &viewer, KZ_EXIT_MARTI_CLIENTS, list_cb, &l);
+    for (unsigned i = 0; i < l.n; i++)
+        if (strcmp(l.callsigns[i], callsign) == 0)
+            return true;
+    return false;
+}
+
+/* S1-3: the client list shows a client only to those who may see its report. */
+static void test_marti_clients_exit(void **state)
+{
+    (void)state;
+    struct probe us, jx, ph;
+    attach(&us, US);
+    attach(&jx, JX);
+    attach(&ph, PH);
+    assert_int_equal(send_from(&us, US, "us-sa", "a-f-G-U-C", "SECRET//NOFORN", "USA-NF", NULL),
+                     KZ_OK);
+    assert_int_equal(
+        send_from(&jx, JX, "jx-sa", "a-f-G-U-C", "SECRET//REL TO JPN", "JPN-NAT", NULL), KZ_OK);
+    assert_int_equal(send_from(&ph, PH, "ph-sa", "a-f-G-U-C", "UNCLASSIFIED", "PHL-PUB", NULL),
+                     KZ_OK);
+    assert_true(listed(US, "USA-NF"));
+    assert_false(listed(US, "JPN-NAT")); /* JPN national-only: withheld from the USA */
+    assert_true(listed(US, "PHL-PUB"));
+    assert_false(listed(JX, "USA-NF"));
+    assert_true(listed(JX, "JPN-NAT"));
+    assert_false(listed(PH, "USA-NF"));
+    assert_false(listed(PH, "JPN-NAT"));
+    assert_true(listed(PH, "PHL-PUB"));
+    struct kz_router_stats st;
+    kz_router_stats(router, &st);
+    assert_true(st.denials[KZ_EXIT_MARTI_CLIENTS] >= 4);
+    kz_router_detach(router, &us.sub);
+    kz_router_detach(router, &jx.sub);
+    kz_router_detach(router, &ph.sub);
+}
+
+/* F16: a delete reaches only recipients who may see the track it removes. */
+static void test_delete_reaches_only_viewers(void **state)
+{
+    (void)state;
+    enum kz_reject why;
+    struct probe us, jp;
+    attach(&us, US);
+    attach(&jp, JP);
+    assert_int_equal(submit(US, "nf-hostile", "SECRET//NOFORN", &why), KZ_OK);
+    unsigned u = us.n, j = jp.n;
+    delete_from(US, "nf-hostile"); /* no access: the UNCLASSIFIED default label */
+    assert_int_equal(us.n, u + 1);
+    assert_non_null(strstr(us.last, "t-x-d-d"));
+    /* It carries the roll-up of its label and the track's: so it is stored and queried. */
+    assert_non_null(strstr(us.last, "access=\"SECRET//NOFORN\""));
+    assert_int_equal(jp.n, j); /* Japan never saw the track, nor gets its uid now */
+    assert_int_equal(count_uid("nf-hostile", US), 0);
+    /* A delete of a track the sender may not see removes nothing and reaches no one. */
+    assert_int_equal(submit(US, "nf-2", "SECRET//NOFORN", &why), KZ_OK);
+    u = us.n;
+    delete_from(JP, "nf-2");
+    assert_int_equal(us.n, u);
+    assert_int_equal(count_uid("nf-2", US), 1);
+    kz_router_detach(router, &us.sub);
+    kz_router_detach(router, &jp.sub);
+}
+
+static void count_ack(void *ud, int status)
+{
+    assert_int_equal(status, KZ_OK);
+    (*(int *)ud)++;
+}
+
+static struct kz_router *router_with(struct kz_store *st)
+{
+    return kz_router_new(&loop, &(struct kz_router_opts){.policy = &policy,
+                                                         .groups = &group_table,
+                                                         .store = st,
+                                                         .inputs = inputs,
+                                                         .n_inputs = N_IN});
+}
+
+static void store_from(struct kz_router *rt, int in, const char *uid, const char *access, int *acks)
+{
+    struct kz_event ev;
+    enum kz_reject why;
+    make_event(&ev, uid, access);
+    ev.lat = 35.7; /* stored events are decoded again at restore */
+    ev.lon = 139.3;
+    assert_int_equal(kz_router_submit(rt, &inputs[in], NULL, &ev, count_ack, acks, &why, NULL),
+                     KZ_OK);
+    kz_event_clear(&ev);
+}
+
+/* S1-3: the state restored after a restart keeps each event's label and originator. */
+static void test_labels_across_restart(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kz_route_XXXXXX", path[64], cmd[96];
+    struct kz_store *st;
+    int acks = 0;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/kizuna.db", dir);
+    assert_int_equal(kz_store_open(&loop, &(struct kz_store_opts){path, 1, 0, 0}, &st), KZ_OK);
+    struct kz_router *saved = router;
+    router = router_with(st);
+    store_from(router, US, "r-us", "SECRET//NOFORN", &acks);
+    store_from(router, JX, "r-jx", "SECRET//REL TO JPN", &acks);
+    store_from(router, JX, "r-jx-us", "SECRET//REL TO USA, JPN", &acks);
+    while (acks < 3)
+        uv_run(&loop, UV_RUN_ONCE);
+    kz_router_free(router);
+
+    router = router_with(st);
+    assert_int_equal(kz_router_restore(router), KZ_OK);
+    assert_int_equal(count_uid("r-us", US), 1);
+    assert_int_equal(count_uid("r-us", JX), 0);
+    assert_int_equal(count_uid("r-jx", JX), 1);
+    assert_int_equal(count_uid("r-jx", US), 0); /* JPN national-only, withheld from the USA */
+    assert_int_equal(count_uid("r-jx-us", US), 1);
+    assert_int_equal(count_uid("r-jx-us", PH), 0);
+    kz_router_free(router);
+    router = saved;
+    kz_store_close(st);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +468,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_release_on_every_exit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_exit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_needs_sight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_directed_exit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_marti_clients_exit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_reaches_only_viewers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_labels_across_restart, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,6 +77,8 @@ static void append(struct fx *fx, const char *uid, const char *type, uint64_t se
     ev.recv_time = recv;
     ev.origin_input = (char *)"cot-us";
     ev.origin_user = (char *)"local-us";
+    ev.origin_nation = (char *)"USA";
+    ev.origin_groups = (char *)"Cyan,Red";
     n = snprintf(xml, sizeof(xml), "<event uid=\"%s\" type=\"%s\" seq=\"%llu\"/>", uid, type,
                  (unsigned long long)seq);
     kz_store_append(fx->st, &ev, xml, (size_t)n, acks ? on_ack : NULL, acks);
@@ -243,12 +245,14 @@ struct loaded {
     size_t n;
     uint64_t seq[8];
     char xml[8][256];
-    char label[64], input[32], user[32];
+    char label[64], input[32], user[32], nation[8], groups[32];
 };
 
 static void on_track(void *ud, uint64_t seq, const char *xml, size_t xml_len, const char *label,
-                     const char *origin_input, const char *origin_user)
+                     const struct kz_store_origin *origin)
 {
+    const char *origin_input = origin->input, *origin_user = origin->user;
+
     struct loaded *l = ud;
 
     assert_true(l->n < 8);
@@ -258,6 +262,8 @@ static void on_track(void *ud, uint64_t seq, const char *xml, size_t xml_len, co
     snprintf(l->label, sizeof(l->label), "%s", label ? label : "(null)");
     snprintf(l->input, sizeof(l->input), "%s", origin_input ? origin_input : "(null)");
     snprintf(l->user, sizeof(l->user), "%s", origin_user ? origin_user : "(null)");
+    snprintf(l->nation, sizeof(l->nation), "%s", origin->nation ? origin->nation : "(null)");
+    snprintf(l->groups, sizeof(l->groups), "%s", origin->groups ? origin->groups : "(null)");
     l->n++;
 }
 
@@ -298,6 +304,8 @@ static void test_reopen_load(void **state)
     assert_string_equal(l.label, "UNCLASSIFIED//REL TO USA, JPN");
     assert_string_equal(l.input, "cot-us");
     assert_string_equal(l.user, "local-us");
+    assert_string_equal(l.nation, "USA"); /* F6: the sender as it was */
+    assert_string_equal(l.groups, "Cyan,Red");
 }
 
 static void test_delete_track(void **state)
@@ -351,6 +359,8 @@ static void on_rows(void *ud, int status, const struct kz_store_row *rows, size_
         r->seq[i] = rows[i].seq;
         assert_int_equal(strlen(rows[i].xml), rows[i].xml_len);
         assert_string_equal(rows[i].origin_input, "cot-us");
+        assert_string_equal(rows[i].origin_nation, "USA");
+        assert_string_equal(rows[i].origin_groups, "Cyan,Red");
     }
 }
 

@@ -54,9 +54,9 @@ static void wait_acks(void)
 
 /* Runs with the database lock held: the store thread cannot commit. */
 static void stall(void *ud, uint64_t s, const char *xml, size_t len, const char *label,
-                  const char *in, const char *user)
+                  const struct kz_store_origin *origin)
 {
-    (void)ud, (void)s, (void)xml, (void)len, (void)label, (void)in, (void)user;
+    (void)ud, (void)s, (void)xml, (void)len, (void)label, (void)origin;
     assert_false(kz_store_busy(st));
     for (int i = 0; i < KZ_STORE_MAX_PENDING + KZ_STORE_MAX_BATCH + 1; i++)
         append_one();

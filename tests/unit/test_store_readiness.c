@@ -206,15 +206,20 @@ static void test_old_schema(void **state)
     struct loaded l = {.fields_ok = true, .legacy = true};
     struct kz_store_readiness r = report("C7F", 1000 * SEC, 1);
     int64_t version;
-    char sql[128];
+    char sql[512];
 
     open_store(fx, 5, 0, 0);
     kz_store_readiness_append(fx->st, &r, on_ack, &acks);
     assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
     close_store(fx);
     version = sql_int(fx->path, "PRAGMA user_version");
+    /* Undo this migration and the ones after it (6: the events' and tracks' origins). */
     snprintf(sql, sizeof(sql),
-             "ALTER TABLE readiness DROP COLUMN groups_out; PRAGMA user_version=%d;",
+             "ALTER TABLE readiness DROP COLUMN groups_out;"
+             "ALTER TABLE events DROP COLUMN origin_nation;"
+             "ALTER TABLE events DROP COLUMN origin_groups;"
+             "ALTER TABLE tracks DROP COLUMN origin_nation;"
+             "ALTER TABLE tracks DROP COLUMN origin_groups; PRAGMA user_version=%d;",
              GROUPS_MIGRATION - 1);
     sql_exec(fx->path, sql);
 

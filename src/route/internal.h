@@ -1,0 +1,68 @@
+/*
+ * internal.h - the router's state, shared by the files of src/route only:
+ * router.c (submit, fan-out, restore) and claims.c (who holds which uid and
+ * callsign).  Loop thread only.
+ */
+#ifndef KZ_ROUTE_INTERNAL_H
+#define KZ_ROUTE_INTERNAL_H
+
+#include "route/tracks.h"
+
+struct kz_router {
+    uv_loop_t *loop;
+    const struct kz_label_policy *policy;
+    struct kz_groups *groups;
+    const struct kz_identity *(*user_identity)(void *ud, const char *user);
+    void *user_ud;
+    struct kz_store *store;
+    const struct kz_input *inputs;
+    unsigned n_inputs;
+    char *node_id;
+    struct kz_tracks tracks;
+    struct kz_sub *subs; /* attached subscribers */
+    uint64_t n_subs;
+    uint64_t next_sub_id;
+    uint64_t last_seq;
+    size_t max_tracks;
+    size_t max_tracks_per_identity; /* SIZE_MAX: no budget */
+    int64_t max_stale_us;           /* INT64_MAX: stale times are not clamped */
+    uv_timer_t expire_timer;
+    struct kz_sbuf scratch;             /* reused for encoding */
+    struct kz_sbuf key, other_key;      /* reused for owner keys */
+    kz_wire_fn wire_fn[KZ_WIRE__COUNT]; /* formats framed above the router (SSE) */
+    uint64_t checks[KZ_EXIT__COUNT];
+    uint64_t denials[KZ_EXIT__COUNT];
+    uint64_t deny_reasons[KZ_DENY__COUNT];
+    int64_t deny_log_second; /* rate limit for denial log lines */
+    uint64_t deny_unlogged;
+};
+
+const struct kz_input *kz__router_input(struct kz_router *r, const char *name);
+
+/*
+ * The key of a sending identity, for ownership, claims and budgets: the
+ * user, its nation, and its input for identities from the configuration
+ * (certificate users share one namespace across the TLS inputs).  Written
+ * into `buf`; returns buf->buf.
+ */
+const char *kz__owner_key(struct kz_router *r, const char *input, const char *user, uint16_t nation,
+                          struct kz_sbuf *buf);
+/* The key of whoever sends as `from` on `input` (from may be NULL: REST). */
+const char *kz__sender_key(struct kz_router *r, const struct kz_input *input,
+                           const struct kz_sub *from, uint16_t nation, struct kz_sbuf *buf);
+
+/*
+ * False when `ev` claims what another identity holds: its uid (or the uid a
+ * delete removes) is a connected client's own, or the callsign it would
+ * bind to `from`, or shows in a device's own report, is held by another
+ * client or by a current track of another identity's client.
+ */
+bool kz__claims_allow(struct kz_router *r, const struct kz_sub *from, const char *key,
+                      const struct kz_event *ev);
+/*
+ * After `tr` was accepted from `from`: bind the client's uid and callsign
+ * when tr is its own position report.
+ */
+void kz__claims_learn(struct kz_sub *from, struct kz_track *tr);
+
+#endif
