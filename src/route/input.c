@@ -23,13 +23,23 @@ static int parse_label(const struct kz_label_policy *p, const char *name, const 
                        const char *text, uint16_t originator, struct kz_label *out, char *err,
                        size_t errlen)
 {
+    struct kz_sbuf canon = KZ_SBUF_INIT;
     char why[256];
+    int rc = KZ_OK;
+
     if (kz_label_parse(p, text, strlen(text), out, why, sizeof(why)) != KZ_OK) {
         snprintf(err, errlen, "input '%s': %s \"%s\": %s", name, what, text, why);
         return KZ_ERR_CONFIG;
     }
     out->originator = originator;
-    return KZ_OK;
+    /* The router writes this label into events, which keep room for no longer one. */
+    if (kz_label_format(p, out, &canon) != KZ_OK || canon.len > KZ_COT_ACCESS_MAX) {
+        snprintf(err, errlen, "input '%s': %s is longer than %d bytes in its canonical form", name,
+                 what, KZ_COT_ACCESS_MAX);
+        rc = KZ_ERR_CONFIG;
+    }
+    kz_sbuf_release(&canon);
+    return rc;
 }
 
 /* The groups and release subject of an input with a configured identity. */

@@ -48,10 +48,10 @@ static rlim_t raise_nofile(void)
     return rl.rlim_cur;
 }
 
-int kz__server_limits_apply(struct kz_server *srv)
+/* KZ_OK when cfg fits in `have` descriptors; else the error is logged. */
+static int check(const struct kz_config *cfg, rlim_t have)
 {
-    const struct kz_config *cfg = srv->cfg;
-    rlim_t have = raise_nofile(), need = budget(cfg);
+    rlim_t need = budget(cfg);
     rlim_t spare = 2 * (rlim_t)cfg->inputs_count + KZ__SERVER_FD_RESERVE;
 
     if (have == RLIM_INFINITY || need <= have) {
@@ -67,4 +67,16 @@ int kz__server_limits_apply(struct kz_server *srv)
            cfg->limits->max_connections, (unsigned long long)spare, (unsigned long long)have,
            have > spare ? (unsigned long long)((have - spare) / 2) : 0ull);
     return KZ_ERR_CONFIG;
+}
+
+int kz__server_limits_apply(struct kz_server *srv)
+{
+    return check(srv->cfg, raise_nofile());
+}
+
+int kz__server_limits_check(const struct kz_config *cfg)
+{
+    struct rlimit rl;
+
+    return check(cfg, getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY);
 }

@@ -177,6 +177,11 @@ static void config_apply(struct kz_server *srv, struct kz_config *cfg)
                d.restart);
         goto refuse;
     }
+    if (kz__server_limits_check(cfg) != KZ_OK) {
+        kz_log(KZ_LOG_WARN, "reload: configuration refused, keeping the running one",
+               "error=\"limits.max_connections does not fit the descriptor limit\"");
+        goto refuse;
+    }
     fresh = kz_xcalloc(srv->n_inputs ? srv->n_inputs : 1, sizeof(*fresh));
     if (build_inputs(srv, cfg, fresh) != KZ_OK)
         goto refuse;

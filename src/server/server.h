@@ -117,6 +117,8 @@ void kz__creds_stop(struct kz_server *srv);
  * plus a reserve do not fit under it.
  */
 int kz__server_limits_apply(struct kz_server *srv);
+/* Reload: does cfg fit the descriptor limit in force?  KZ_OK, or KZ_ERR_CONFIG logged. */
+int kz__server_limits_check(const struct kz_config *cfg);
 
 /* server.c: the HTTP engine's limits from srv->cfg. */
 struct kz_http_opts kz__server_http_opts(struct kz_server *srv);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 
 import {
-    CotClient, httpInput, makeConfig, metric, request, Server, tcpInput, waitUntil,
+    CotClient, httpInput, makeConfig, metric, request, Server, tcpInput, toYaml, waitUntil,
 } from './lib/harness.mjs';
 
 const NOFILE = 256;
@@ -82,5 +82,20 @@ describe('descriptor limits (F13)', () => {
         }, { timeout: 10000, interval: 200, what: '/healthz after descriptors freed up' });
         assert.ok(await metric(web, 'kizuna_accept_errors_total', { reason: 'emfile' }) > 0);
         await server.stop();
+    });
+
+    test('a reload whose max_connections does not fit is refused; the running configuration stays', async () => {
+        const server = limitedServer(NOFILE, { max_connections: 64 });
+        servers.push(server);
+        await server.start();
+        const refusals = () => (server.stderr.match(/reload: configuration refused/g) || []).length;
+        fs.writeFileSync(server.configPath,
+            toYaml({ ...server.config, limits: { ...server.config.limits, max_connections: 200 } }));
+        server.proc.kill('SIGHUP');
+        await waitUntil(() => refusals() > 0, { what: 'the reload refusal' });
+        assert.match(server.stderr, /descriptor limit too low for limits.max_connections" max_connections=200/);
+        assert.doesNotMatch(server.stderr, /reload: configuration applied/);
+        assert.equal((await request(server.port('web'), 'GET', '/healthz')).status, 200);
+        await server.stop({ expectErrors: true });
     });
 });

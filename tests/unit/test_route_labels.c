@@ -134,6 +134,31 @@ static void test_input_labelling(void **state)
     kz_router_detach(router, &us.sub);
 }
 
+/* An input label must fit where the router writes it (KZ_COT_ACCESS_MAX). */
+static void test_input_label_too_long(void **state)
+{
+    struct kz_label_policy pol;
+    struct kz_input_conf conf = {.name = "long"};
+    struct kz_groups groups = {0};
+    struct kz_input in;
+    struct kz_sbuf text = KZ_SBUF_INIT;
+    char err[256];
+    (void)state;
+
+    kz_label_policy_init_default(&pol);
+    kz_sbuf_adds(&text, "UNCLASSIFIED//REL TO USA");
+    for (uint16_t i = 1; i <= 120; i++) /* 0 is KZ_NATION_NONE */
+        kz_sbuf_addf(&text, ", %s", kz_nation_code(i));
+    conf.default_label = text.buf;
+    assert_int_equal(kz_input_init(&in, &conf, &groups, &pol, err, sizeof(err)), KZ_ERR_CONFIG);
+    if (!strstr(err, "longer than 512 bytes"))
+        fail_msg("%s", err);
+    conf.default_label = "UNCLASSIFIED//REL TO USA, JPN";
+    assert_int_equal(kz_input_init(&in, &conf, &groups, &pol, err, sizeof(err)), KZ_OK);
+    kz_groups_release(&groups);
+    kz_sbuf_release(&text);
+}
+
 static void test_release_on_every_exit(void **state)
 {
     (void)state;
@@ -465,6 +490,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_input_labelling, setup, teardown),
+        cmocka_unit_test(test_input_label_too_long),
         cmocka_unit_test_setup_teardown(test_release_on_every_exit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_exit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_needs_sight, setup, teardown),
