@@ -74,10 +74,13 @@ describe('REST answers stream in bounded pieces (F12)', () => {
             sockets.push(await nonReader(web, i % 2 ? '/api/v1/tracks' : '/api/v1/events?limit=10000'));
         await new Promise((r) => setTimeout(r, 1000)); // the server does what it can meanwhile
         const grown = rssBytes(server.proc.pid) - rss0;
-        // Queued whole, the answers would take NON_READERS * size (~160 MB).
-        assert.ok(grown < (NON_READERS * size) / 8,
-            `RSS grew by ${(grown / 1048576).toFixed(1)} MiB for ${NON_READERS} answers of ` +
-            `${(size / 1048576).toFixed(1)} MiB`);
+        // Queued whole, the answers would take NON_READERS * size (~160 MB).  Under
+        // AddressSanitizer (make test's second pass sets ASAN_OPTIONS) freed memory stays in
+        // its quarantine, so RSS measures nothing there: the first pass checks it.
+        if (!process.env.ASAN_OPTIONS)
+            assert.ok(grown < (NON_READERS * size) / 8,
+                `RSS grew by ${(grown / 1048576).toFixed(1)} MiB for ${NON_READERS} answers of ` +
+                `${(size / 1048576).toFixed(1)} MiB`);
 
         await waitUntil(async () =>
             (await metric(web, 'kizuna_slow_consumer_drops_total')) >= drops0 + NON_READERS,

@@ -727,15 +727,18 @@ static void test_certificate_holder(void **state)
     cert_attach(&b, &tls_in, &bravo);
     make_sa(&ev, "alpha-sa", "ALPHA");
     assert_int_equal(kz_router_submit(router, &tls_in, &a.sub, &ev, NULL, NULL, &why, NULL), KZ_OK);
+    kz_event_clear(&ev);
     make_sa(&ev, "bravo-sa", "ALPHA");
     assert_int_equal(kz_router_submit(router, &tls_in, &b.sub, &ev, NULL, NULL, &why, NULL),
                      KZ_ERR_DENIED);
     assert_int_equal(why, KZ_REJ_CLAIMED);
+    kz_event_clear(&ev);
     /* The same certificate user reconnecting while the old connection lingers is its holder. */
     cert_attach(&a2, &tls_in, &alpha);
     make_sa(&ev, "alpha-sa", "ALPHA");
     assert_int_equal(kz_router_submit(router, &tls_in, &a2.sub, &ev, NULL, NULL, &why, NULL),
                      KZ_OK);
+    kz_event_clear(&ev);
     cert_attach(&sender, &tls_in, &alpha);
     unsigned nb = b.n;
     make_event(&ev, "dm", "b-t-f", 60);
