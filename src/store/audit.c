@@ -189,6 +189,14 @@ static int key_load(const struct kz_store *st, unsigned char key[KEY_BYTES])
 
     if (rc != 0)
         return rc == 1 ? KZ_OK : rc;
+    /* A head without its key: the key was lost, and a new one would hide that. */
+    if (file_path(st, "audit.head", path, sizeof(path)) != KZ_OK)
+        return KZ_ERR_INVAL;
+    if (access(path, F_OK) == 0) {
+        kz_log(KZ_LOG_ERROR, "audit: audit.key is missing but audit.head exists; restore the key",
+               "dir=%s", st->audit_dir);
+        return KZ_ERR_IO;
+    }
     if (file_path(st, "audit.key", path, sizeof(path)) != KZ_OK)
         return KZ_ERR_INVAL;
     randombytes_buf(key, KEY_BYTES);
@@ -237,7 +245,7 @@ static int head_write(const struct kz_store *st, const unsigned char *key,
 static enum anchor head_read(const struct kz_store *st, const unsigned char *key,
                              struct audit_head *h)
 {
-    char buf[HEAD_MAX], body[HEAD_MAX], tag[MAC_TEXT], want[MAC_TEXT];
+    char buf[HEAD_MAX], body[HEAD_MAX], tag[MAC_TEXT] = "", want[MAC_TEXT];
     mode_t mode;
     ssize_t n = read_small(st, "audit.head", buf, sizeof(buf) - 1, &mode);
     char *t;
@@ -275,7 +283,8 @@ struct audit_job {
     struct kz__job job;
     unsigned char key[KEY_BYTES];
     enum anchor anchor;
-    struct audit_head head; /* in: the anchor when ANCHOR_OK; out: the new end */
+    struct audit_head head; /* the anchor when ANCHOR_OK */
+    struct audit_head end;  /* out: the chain's new end */
     bool broke;             /* out: the record links to the anchor, not the database */
     struct audit_rec rec;   /* strings in data[] */
     char data[];
@@ -338,6 +347,7 @@ static int link_to(struct kz__db *db, struct audit_job *a, int64_t *id, char pre
     if (rc != SQLITE_DONE)
         return rc;
     *id = last + 1;
+    a->broke = false; /* a batch may run its writes again after a rollback */
     if (a->anchor == ANCHOR_OK) {
         if ((rc = scalar(db, sql_hash_at, a->head.id, NULL, at, sizeof(at))) != SQLITE_DONE)
             return rc;
@@ -369,9 +379,9 @@ static int write_record(struct kz__db *db, struct kz__job *job)
         return rc;
     if (!(s = kz__db_stmt(db, sql_insert)))
         return SQLITE_ERROR;
-    record_mac(a->key, prev, &a->rec, a->head.mac);
-    a->head.id = a->rec.id;
-    a->head.count = (uint64_t)count + 1;
+    record_mac(a->key, prev, &a->rec, a->end.mac);
+    a->end.id = a->rec.id;
+    a->end.count = (uint64_t)count + 1;
     sqlite3_bind_int64(s, 1, a->rec.id);
     sqlite3_bind_int64(s, 2, a->rec.time);
     kz__bind_text(s, 3, a->rec.actor);
@@ -379,7 +389,7 @@ static int write_record(struct kz__db *db, struct kz__job *job)
     kz__bind_text(s, 5, a->rec.object);
     kz__bind_text(s, 6, a->rec.detail);
     kz__bind_text(s, 7, prev);
-    kz__bind_text(s, 8, a->head.mac);
+    kz__bind_text(s, 8, a->end.mac);
     return kz__db_step(s);
 }
 
@@ -420,8 +430,8 @@ static int append_locked(struct kz_store *st, struct audit_job *a)
         kz_log(KZ_LOG_ERROR,
                "audit: the chain does not end where audit.head says; "
                "run kizuna audit verify",
-               "id=%lld", (long long)a->head.id);
-    return head_write(st, a->key, &a->head);
+               "id=%lld", (long long)a->end.id);
+    return head_write(st, a->key, &a->end);
 }
 
 int kz_store_audit(struct kz_store *st, const char *actor, const char *action, const char *object,
@@ -494,6 +504,8 @@ static const char *check_hash(struct walk *w, const struct audit_rec *r, const c
         w->c->legacy++;
         return NULL;
     }
+    if (strlen(hash) != MAC_TEXT - 1)
+        return "the record's MAC is malformed";
     if (!w->have_key)
         return "the chain has keyed records but audit.key is missing or unreadable";
     record_mac(w->key, prev, r, want);

@@ -270,6 +270,7 @@ static void test_anchor_tampering_detected(void **state)
 {
     (void)state;
     struct kz_store_audit_check c;
+    char key[128];
 
     append(2);
     close_store();
@@ -286,6 +287,12 @@ static void test_anchor_tampering_detected(void **state)
     shell("mv", "audit.key", "key.old");
     assert_non_null(verify(&c));
     assert_non_null(strstr(c.problem, "audit.key is missing"));
+    shell("cp", "head.old", "audit.head");
+    open_store(); /* a lost key is not silently replaced while a head exists */
+    assert_int_equal(kz_store_audit(st, "admin", "config", "labels", "x"), KZ_ERR_IO);
+    close_store();
+    snprintf(key, sizeof(key), "%s/audit.key", dir);
+    assert_int_equal(access(key, F_OK), -1);
 }
 
 /* A chain written before audit.key existed verifies, and continues keyed. */
