@@ -14,10 +14,13 @@ static void usage(FILE *out)
     fprintf(out, "usage: kizuna audit list|verify [-c FILE] [--data DIR] [--db FILE]\n"
                  "\n"
                  "  list      print every audit record, oldest first\n"
-                 "  verify    check the hash chain; exit 1 if a record was edited or removed\n"
+                 "  verify    check the keyed chain and its end against DATA/audit.head;\n"
+                 "            exit 1 if a record was edited, inserted or removed, the tail was\n"
+                 "            cut or the database replaced by an older copy\n"
                  "  -c, --config FILE  configuration whose store.path names the database\n"
                  "  -d, --data DIR     data directory (default ./data)\n"
-                 "  --db FILE          the database file itself\n");
+                 "  --db FILE          the database file itself (audit.key and audit.head\n"
+                 "                     are read from --data if given, else next to it)\n");
 }
 
 static void print_record(void *ud, int64_t id, int64_t time, const char *actor, const char *action,
@@ -30,14 +33,30 @@ static void print_record(void *ud, int64_t id, int64_t time, const char *actor, 
            object, detail);
 }
 
-static int run(const char *cmd, const char *db)
+static int verify(struct kz_store *st)
+{
+    struct kz_store_audit_check c;
+    int rc = kz_store_audit_verify(st, &c);
+
+    if (rc == KZ_OK)
+        printf("audit chain intact: %llu records (%llu legacy, unkeyed)%s\n",
+               (unsigned long long)c.records, (unsigned long long)c.legacy,
+               c.anchored ? ", end matches audit.head" : ", no keyed records yet");
+    else if (rc == KZ_ERR_INVAL && c.bad_id)
+        printf("audit chain BROKEN at record %lld: %s (%llu records before it verify)\n",
+               (long long)c.bad_id, c.problem, (unsigned long long)c.records);
+    else if (rc == KZ_ERR_INVAL)
+        printf("audit chain BROKEN at its end: %s (%llu records verify)\n", c.problem,
+               (unsigned long long)c.records);
+    return rc;
+}
+
+static int run(const char *cmd, const char *db, const char *dir)
 {
     uv_loop_t loop;
     struct kz_store *st;
     /* Nothing is written: the batch window does not matter. */
     struct kz_store_opts o = {.path = db};
-    uint64_t n = 0;
-    int64_t bad = 0;
     int rc;
 
     uv_loop_init(&loop);
@@ -46,15 +65,12 @@ static int run(const char *cmd, const char *db)
         uv_loop_close(&loop);
         return 1;
     }
+    if (dir)
+        kz_store_set_audit_dir(st, dir);
     if (strcmp(cmd, "list") == 0) {
         rc = kz_store_audit_list(st, print_record, NULL);
     } else {
-        rc = kz_store_audit_verify(st, &n, &bad);
-        if (rc == KZ_OK)
-            printf("audit chain intact: %llu records\n", (unsigned long long)n);
-        else if (rc == KZ_ERR_INVAL)
-            printf("audit chain BROKEN at record %lld (%llu records before it verify)\n",
-                   (long long)bad, (unsigned long long)n);
+        rc = verify(st);
     }
     kz_store_close(st);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -71,7 +87,7 @@ int kz_cmd_audit(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *data = "data", *config = NULL, *db = NULL;
+    const char *data = NULL, *config = NULL, *db = NULL;
     char path[4096];
     int c;
 
@@ -101,11 +117,13 @@ int kz_cmd_audit(int argc, char **argv)
         return 2;
     }
     if (!db) {
+        if (!data)
+            data = "data";
         int rc = kz__cli_db_path("audit", config, data, path, sizeof(path));
         if (rc != 0)
             return rc;
         db = path;
     }
     kz_log_min = KZ_LOG_WARN;
-    return run(argv[optind], db);
+    return run(argv[optind], db, data);
 }

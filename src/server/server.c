@@ -40,6 +40,7 @@ static int open_store(struct kz_server *srv)
         .retention_us = (int64_t)sc->retention_days * 86400 * 1000000,
         .retention_bytes = (int64_t)sc->retention_bytes,
     };
+    int rc;
 
     if (kz_store_path(srv->data_dir, sc->path, srv->db_path, sizeof(srv->db_path)) != KZ_OK) {
         kz_log(KZ_LOG_ERROR, "store path too long", "data=%s path=%s", srv->data_dir, sc->path);
@@ -47,7 +48,9 @@ static int open_store(struct kz_server *srv)
     }
     if (make_dir(srv->data_dir) != KZ_OK)
         return KZ_ERR_IO;
-    return kz_store_open(&srv->loop, &so, &srv->store);
+    if ((rc = kz_store_open(&srv->loop, &so, &srv->store)) == KZ_OK)
+        kz_store_set_audit_dir(srv->store, srv->data_dir); /* even when store.path is elsewhere */
+    return rc;
 }
 
 /* Certificate identities, for events stored or queried by sender name. */

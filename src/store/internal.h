@@ -127,6 +127,10 @@ struct kz_store {
     uv_mutex_t db_mu;
     struct kz__db db;
 
+    /* audit.c: one kz_store_audit at a time (record, then head anchor). */
+    uv_mutex_t audit_mu;
+    char *audit_dir; /* audit.key and audit.head; NULL: no audit log */
+
     /* Store thread only. */
     int64_t max_delay_us;
     int64_t retention_us;
@@ -163,6 +167,10 @@ void kz__store_finish_early(struct kz_store *st, struct kz__job *job, int status
  * the store thread; a write is committed at once, not after max_delay.
  */
 int kz__store_run_sync(struct kz_store *st, struct kz__job *job);
+
+/* audit.c: the store's audit state, from kz_store_open to destroy. */
+void kz__audit_init(struct kz_store *st, const char *db_path);
+void kz__audit_free(struct kz_store *st);
 
 /* thread.c */
 void kz__store_main(void *arg);

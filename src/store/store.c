@@ -126,6 +126,7 @@ int kz_store_path(const char *data_dir, const char *store_path, char *buf, size_
 
 static void destroy(struct kz_store *st)
 {
+    kz__audit_free(st);
     uv_cond_destroy(&st->cond);
     uv_mutex_destroy(&st->db_mu);
     uv_mutex_destroy(&st->mu);
@@ -177,6 +178,7 @@ int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_s
     KZ_ASSERT(uv_mutex_init(&st->mu) == 0);
     KZ_ASSERT(uv_mutex_init(&st->db_mu) == 0);
     KZ_ASSERT(uv_cond_init(&st->cond) == 0);
+    kz__audit_init(st, opts->path);
     if ((err = kz__db_open(&st->db, opts->path, true)) != KZ_OK) {
         destroy(st);
         return err;

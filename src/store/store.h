@@ -30,6 +30,7 @@
  *   readiness(id PRIMARY KEY, unit, time, recv_time, p, s, r, t, overall,
  *          override_reason, remarks, label, originator, reporter, groups_out)
  *   audit(id PRIMARY KEY, time, actor, action, object, detail, prev_hash, hash)
+ *          (hash: "hmac-sha256:HEX" keyed, or the legacy SHA-256 HEX)
  *   users(user PRIMARY KEY, nation, clearance, groups_in, groups_out, roles,
  *          command, password_hash, created, updated)
  *   certs(serial PRIMARY KEY, user, issued, not_after, revoked)
@@ -191,15 +192,26 @@ int kz_store_readiness_load(struct kz_store *st, kz_store_readiness_fn fn, void 
 /* ---- audit log ---------------------------------------------------------- */
 
 /*
+ * Keep audit.key and audit.head in `dir` (the data directory) rather than
+ * the database's own directory (the default; a ":memory:" store has none
+ * and no audit log).  Right after kz_store_open, before any audit call.
+ */
+void kz_store_set_audit_dir(struct kz_store *st, const char *dir);
+
+/*
  * Append an audit record (time now, the strings as given, all required),
- * chained to the previous record by SHA-256.  The store thread writes it
- * in its next batch, which a blocked caller makes commit at once (not after
- * max_delay_ms); the call returns once that batch has committed, so KZ_OK
- * means durable, as for an acknowledged event.  Any thread but the store
- * thread, and not inside a kz_store_load/kz_store_readiness_load callback
- * (that holds the lock the store thread needs); it blocks, so not the
- * loop's hot path.  Returns KZ_OK, KZ_ERR_DB,
- * KZ_ERR_INVAL (a NULL string) or KZ_ERR_CLOSED (the store is closing).
+ * chained to the previous record by HMAC-SHA-256 under DIR/audit.key
+ * (created on first use, 0600), then rewrite DIR/audit.head, the anchor of
+ * the chain's end (DIR: see kz_store_set_audit_dir).  The store thread writes
+ * the record in its next batch, which a blocked caller makes commit at once
+ * (not after max_delay_ms); the call returns once that batch has committed,
+ * so KZ_OK means durable, as for an acknowledged event.  Any thread but the
+ * store thread, and not inside a kz_store_load/kz_store_readiness_load
+ * callback (that holds the lock the store thread needs); it blocks, so not
+ * the loop's hot path.  Returns KZ_OK, KZ_ERR_DB, KZ_ERR_INVAL (a NULL
+ * string, or a store without an audit directory), KZ_ERR_IO (the key or the
+ * head cannot be read or written; the record may be committed) or
+ * KZ_ERR_CLOSED (the store is closing).
  */
 int kz_store_audit(struct kz_store *st, const char *actor, const char *action, const char *object,
                    const char *detail);
@@ -211,12 +223,24 @@ int kz_store_audit(struct kz_store *st, const char *actor, const char *action, c
  */
 int kz_store_audit_last(struct kz_store *st, const char *action, const char *object, char **detail);
 
+/* What kz_store_audit_verify found. */
+struct kz_store_audit_check {
+    uint64_t records;    /* records that verified, oldest first */
+    uint64_t legacy;     /* of those, unkeyed ones from before audit.key existed */
+    bool anchored;       /* the chain's end matches audit.head */
+    int64_t bad_id;      /* the first record that does not verify; 0 = none or the end */
+    const char *problem; /* static text saying what is wrong; NULL when intact */
+};
+
 /*
- * Walk the chain.  KZ_OK with the record count, or KZ_ERR_INVAL with the id
- * of the first record whose hashes do not match (edited, removed before it,
- * or forged), or KZ_ERR_DB.
+ * Walk the chain and compare its end with audit.head.  KZ_OK when intact
+ * (every record verifies, keyed ones after any legacy ones, and the end is
+ * the anchored one; a chain of legacy records only needs no anchor),
+ * KZ_ERR_INVAL with c->problem (and c->bad_id for a record) when a record
+ * was edited, inserted or removed, the tail was cut, the database or the
+ * anchor was replaced by another copy, or the key is missing; KZ_ERR_DB.
  */
-int kz_store_audit_verify(struct kz_store *st, uint64_t *records, int64_t *bad_id);
+int kz_store_audit_verify(struct kz_store *st, struct kz_store_audit_check *c);
 
 /* Call fn for every record, oldest first (synchronous, as above). */
 typedef void (*kz_store_audit_fn)(void *ud, int64_t id, int64_t time, const char *actor,

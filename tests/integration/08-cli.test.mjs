@@ -1,5 +1,6 @@
 // 08-cli: the client subcommands against a running server, and the exit
-// codes of every subcommand (0 ok, 1 runtime error, 2 usage).
+// codes of every subcommand and its second-level commands (0 ok, 1 runtime
+// error, 2 usage, with the usage on stderr), and `label check`'s exit 2.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -12,7 +13,13 @@ import {
     barrier, CotClient, cotEvent, httpInput, runCli, spawnCli, startServer, tcpInput, uniq,
 } from './lib/harness.mjs';
 
-const SUBCOMMANDS = ['serve', 'send', 'tail', 'sim', 'version'];
+// Every subcommand of `kizuna --help`, and the second-level commands that
+// parse options of their own.
+const SUBCOMMANDS = ['serve', 'send', 'tail', 'sim', 'version', 'label', 'alliance', 'readiness',
+    'ca', 'cert', 'user', 'audit'];
+const SUBSUBCOMMANDS = [['label', 'check'], ['alliance', 'check'], ['readiness', 'report'],
+    ['readiness', 'list'], ['ca', 'init'], ['cert', 'issue'], ['cert', 'revoke'], ['user', 'add'],
+    ['user', 'list'], ['audit', 'list'], ['audit', 'verify']];
 
 function freePort() {
     return new Promise((resolve, reject) => {
@@ -36,8 +43,37 @@ describe('usage and exit codes', () => {
             const r = await runCli([cmd, '--no-such-option']);
             assert.equal(r.code, 2, `${cmd}: ${r.code}\n${r.stderr}`);
             assert.notEqual(r.stderr, '');
+            assert.match(r.stderr, new RegExp(`usage: kizuna ${cmd}`), 'the usage goes to stderr');
+            assert.equal(r.stdout, '');
         });
     }
+
+    for (const args of SUBSUBCOMMANDS) {
+        const name = args.join(' ');
+        test(`kizuna ${name}: --help exits 0, an unknown option 2 with the usage on stderr`, async () => {
+            const help = await runCli([...args, '--help']);
+            assert.equal(help.code, 0, `${name} --help: ${help.code}\n${help.stderr}`);
+            assert.match(help.stdout, new RegExp(`usage: kizuna ${args[0]}`));
+            const bad = await runCli([...args, '--no-such-option']);
+            assert.equal(bad.code, 2, `${name} --no-such-option: ${bad.code}\n${bad.stderr}`);
+            assert.match(bad.stderr, new RegExp(`usage: kizuna ${args[0]}`));
+            assert.equal(bad.stdout, '');
+        });
+    }
+
+    test('kizuna label check: 0 and the canonical form for a good label, 2 for a bad one', async () => {
+        const ok = await runCli(['label', 'check', 'secret // rel to jpn,usa']);
+        assert.equal(ok.code, 0, ok.stderr);
+        assert.equal(ok.stdout, 'SECRET//REL TO USA, JPN\n');
+        for (const label of ['BOGUS//REL TO USA', 'SECRET//REL TO', '']) {
+            const r = await runCli(['label', 'check', label]);
+            assert.equal(r.code, 2, `'${label}' -> ${r.code}\n${r.stdout}${r.stderr}`);
+            assert.match(r.stderr, /kizuna label check: /, 'the error is on stderr');
+        }
+        const mixed = await runCli(['label', 'check', 'SECRET//REL TO USA', 'BOGUS']);
+        assert.equal(mixed.code, 2, 'one bad label among good ones still exits 2');
+        assert.equal((await runCli(['label', 'check'])).code, 2, 'no label at all is a usage error');
+    });
 
     test('kizuna with no or an unknown command exits 2; --help exits 0', async () => {
         assert.equal((await runCli([])).code, 2);
