@@ -117,6 +117,7 @@ struct kz_store {
     uv_mutex_t mu;          /* everything down to `stats` */
     uv_cond_t cond;         /* store thread sleeps here */
     struct kz__jobq writes; /* write jobs, in order */
+    unsigned max_pending;   /* kz_store_busy() threshold */
     struct kz__jobq queries;
     struct kz__jobq done;
     bool stopping;

@@ -98,9 +98,16 @@ int kz__store_run_sync(struct kz_store *st, struct kz__job *job)
 bool kz_store_busy(struct kz_store *st)
 {
     uv_mutex_lock(&st->mu);
-    bool busy = st->writes.n >= KZ_STORE_MAX_PENDING;
+    bool busy = st->writes.n >= st->max_pending;
     uv_mutex_unlock(&st->mu);
     return busy;
+}
+
+void kz_store_set_max_pending(struct kz_store *st, unsigned n)
+{
+    uv_mutex_lock(&st->mu);
+    st->max_pending = n ? n : KZ_STORE_MAX_PENDING;
+    uv_mutex_unlock(&st->mu);
 }
 
 void kz_store_stats(struct kz_store *st, struct kz_store_stats *out)
@@ -175,6 +182,7 @@ int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_s
     st->max_delay_us = (int64_t)opts->max_delay_ms * 1000;
     st->retention_us = opts->retention_us > 0 ? opts->retention_us : 0;
     st->retention_bytes = opts->retention_bytes > 0 ? opts->retention_bytes : 0;
+    st->max_pending = KZ_STORE_MAX_PENDING;
     KZ_ASSERT(uv_mutex_init(&st->mu) == 0);
     KZ_ASSERT(uv_mutex_init(&st->db_mu) == 0);
     KZ_ASSERT(uv_cond_init(&st->cond) == 0);

@@ -89,11 +89,18 @@ void kz_store_append(struct kz_store *st, const struct kz_event *ev, const char 
                      size_t xml_len, kz_store_ack_cb cb, void *ud);
 
 /*
- * True when KZ_STORE_MAX_PENDING writes wait for the disk: the caller should
- * refuse new events rather than let a stalled disk grow memory without
- * bound.  Loop thread; takes the queue lock briefly.
+ * True when KZ_STORE_MAX_PENDING writes (or kz_store_set_max_pending()'s
+ * number) wait for the disk: the caller should refuse new events rather
+ * than let a stalled disk grow memory without bound.  Loop thread; takes the queue lock briefly.
  */
 bool kz_store_busy(struct kz_store *st);
+
+/*
+ * Lower (or raise) the number of queued writes at which kz_store_busy()
+ * turns true; 0 restores KZ_STORE_MAX_PENDING.  Not a configuration key:
+ * tests use it to reach the refusal without 131 072 writes.  Loop thread.
+ */
+void kz_store_set_max_pending(struct kz_store *st, unsigned n);
 
 /* Queue removal of a uid from the tracks table (t-x-d-d). */
 void kz_store_delete_track(struct kz_store *st, const char *uid);

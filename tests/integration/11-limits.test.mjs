@@ -1,11 +1,13 @@
 // 11-limits: the connection limit refuses the connection over it (and is
 // counted) while the others carry on; a silent connection is closed after
-// limits.idle_timeout_s.
+// limits.idle_timeout_s, one that keeps talking stays open past it.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { barrier, CotClient, httpInput, metric, startServer, tcpInput, waitUntil } from './lib/harness.mjs';
+import {
+    barrier, CotClient, httpInput, metric, pingEvent, startServer, tcpInput, waitUntil,
+} from './lib/harness.mjs';
 
 describe('connection limits', () => {
     let server;
@@ -43,5 +45,24 @@ describe('connection limits', () => {
         await quiet.waitClosed(8000);
         const waited = Date.now() - t0;
         assert.ok(waited >= 2900, `closed after ${waited} ms, before the 3 s idle timeout`);
+    });
+
+    // The silent connection opened beside it is the clock: when the server closes that one, the
+    // talker has outlived an idle timeout, and it must outlive a second one as well.
+    test('a connection that keeps talking survives idle_timeout_s', async () => {
+        const talker = await CotClient.connect(server.port('us'), { name: 'talker' });
+        const quiet = await CotClient.connect(server.port('us'), { name: 'quiet-clock' });
+        const ping = async () => {
+            const from = talker.events.length;
+            await talker.send(pingEvent());
+            await talker.waitFor((e) => e.type === 't-x-c-t-r', { what: 'pong', from });
+            await new Promise((r) => setTimeout(r, 500));
+        };
+        while (!quiet.closed) await ping();
+        const second = await CotClient.connect(server.port('us'), { name: 'quiet-clock-2' });
+        while (!second.closed) await ping();
+        assert.equal(talker.closed, false, 'the talking connection was closed as idle');
+        await ping();
+        await talker.close();
     });
 });
