@@ -537,6 +537,24 @@ static void test_migrations(void **state)
     open_store(fx, 5, 0, 0);
     append_now(fx, "x", 1, &acks);
     run_until(fx, &acks.n, 1, 5000);
+    /*
+     * The store's own connection commits with synchronous=FULL (2) in WAL
+     * mode: an ack means the WAL was fsynced.  kill -9 cannot tell NORMAL
+     * from FULL (both survive it), so only this assertion holds the promise.
+     */
+    uv_mutex_lock(&fx->st->db_mu);
+    sqlite3_stmt *pragma = NULL;
+    assert_int_equal(sqlite3_prepare_v2(fx->st->db.db, "PRAGMA synchronous", -1, &pragma, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(pragma), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(pragma, 0), 2);
+    sqlite3_finalize(pragma);
+    assert_int_equal(sqlite3_prepare_v2(fx->st->db.db, "PRAGMA journal_mode", -1, &pragma, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(pragma), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(pragma, 0), "wal");
+    sqlite3_finalize(pragma);
+    uv_mutex_unlock(&fx->st->db_mu);
     close_store(fx);
     /* Every migration ran (other subsystems append their own). */
     int64_t version = sql_int(fx->path, "PRAGMA user_version");
