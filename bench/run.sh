@@ -137,13 +137,24 @@ stop_server() {
 
 # ---- kizuna ----------------------------------------------------------------------
 
+# As many connections as the descriptor limit allows (the server keeps a reserve of
+# about 200 for HTTP, the store and its inputs), at most 20 000.
+kz_max_conns() {
+    local n
+    n=$(ulimit -n)
+    [ "$n" = unlimited ] && n=20256
+    n=$((n - 256))
+    [ "$n" -gt 20000 ] && n=20000
+    echo "$n"
+}
+
 # kz_config GROUPS QUEUE_BYTES MAX_DELAY_MS > yaml; KZ_TLS=1: one mutual-TLS input
 kz_config() {
     local groups=$1 queue=$2 delay=$3 i
     cat <<EOF
 node: {id: bench, nation: USA}
 store: {backend: sqlite, path: kizuna.db, max_delay_ms: $delay}
-limits: {max_event_bytes: 65536, out_queue_bytes: $queue, max_connections: 20000}
+limits: {max_event_bytes: 65536, out_queue_bytes: $queue, max_connections: $(kz_max_conns)}
 log: {level: warn}
 EOF
     if [ "$KZ_TLS" = 1 ]; then

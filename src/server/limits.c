@@ -5,13 +5,16 @@
  * refused, so idle CoT sockets can never starve HTTP, the store or a TLS
  * reload of descriptors.
  *
- * The budget: limits.max_connections CoT streams plus limits.max_connections
- * HTTP connections (the key bounds each kind on its own), plus two per input
- * (its listening socket and its spare, see net/listener.c), plus
- * KZ__SERVER_FD_RESERVE for everything else: stdio and the log, the store's
- * database, journal and users connection, the TLS reload reading
- * certificates and the CRL, libuv's own handles (epoll, signals, async
- * wake-ups, its thread pool) and the alliance model file on reload.
+ * The budget: limits.max_connections CoT streams, plus two descriptors per
+ * input (its listening socket and its spare, see net/listener.c), plus
+ * KZ__SERVER_HTTP_RESERVE for HTTP (the REST API and /healthz must still
+ * answer when CoT sockets fill the budget), plus KZ__SERVER_FD_RESERVE for
+ * everything else: stdio and the log, the store's database, journal and
+ * users connection, the TLS reload reading certificates and the CRL,
+ * libuv's own handles (epoll, signals, async wake-ups, its thread pool) and
+ * the alliance model file on reload.  HTTP connections beyond the reserve
+ * share what CoT leaves; when descriptors run out anyway, accept refusals
+ * are logged and counted (net/listener.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -20,12 +23,14 @@
 #include "server/server.h"
 
 #define KZ__SERVER_FD_RESERVE 64
+#define KZ__SERVER_HTTP_RESERVE 128
+#define KZ__SERVER_RESERVE (KZ__SERVER_FD_RESERVE + KZ__SERVER_HTTP_RESERVE)
 
 /* Descriptors the configuration may need at once. */
 static rlim_t budget(const struct kz_config *cfg)
 {
-    return 2 * (rlim_t)cfg->limits->max_connections + 2 * (rlim_t)cfg->inputs_count +
-           KZ__SERVER_FD_RESERVE;
+    return (rlim_t)cfg->limits->max_connections + 2 * (rlim_t)cfg->inputs_count +
+           KZ__SERVER_RESERVE;
 }
 
 /* Raise the soft limit as far as the hard one allows; the limit now in force. */
@@ -52,7 +57,7 @@ static rlim_t raise_nofile(void)
 static int check(const struct kz_config *cfg, rlim_t have)
 {
     rlim_t need = budget(cfg);
-    rlim_t spare = 2 * (rlim_t)cfg->inputs_count + KZ__SERVER_FD_RESERVE;
+    rlim_t spare = 2 * (rlim_t)cfg->inputs_count + KZ__SERVER_RESERVE;
 
     if (have == RLIM_INFINITY || need <= have) {
         kz_log(KZ_LOG_INFO, "descriptor budget", "needed=%llu limit=%llu", (unsigned long long)need,
@@ -60,12 +65,12 @@ static int check(const struct kz_config *cfg, rlim_t have)
         return KZ_OK;
     }
     kz_log(KZ_LOG_ERROR, "descriptor limit too low for limits.max_connections",
-           "max_connections=%u needed=%llu (%u CoT + %u HTTP + %llu reserve) limit=%llu "
-           "hint=\"lower limits.max_connections to %llu or raise the limit (ulimit -n, "
-           "systemd LimitNOFILE=)\"",
+           "max_connections=%u needed=%llu (%u CoT + %llu reserve for HTTP and the rest) "
+           "limit=%llu hint=\"lower limits.max_connections to %llu or raise the limit (ulimit "
+           "-n, systemd LimitNOFILE=)\"",
            cfg->limits->max_connections, (unsigned long long)need, cfg->limits->max_connections,
-           cfg->limits->max_connections, (unsigned long long)spare, (unsigned long long)have,
-           have > spare ? (unsigned long long)((have - spare) / 2) : 0ull);
+           (unsigned long long)spare, (unsigned long long)have,
+           have > spare ? (unsigned long long)(have - spare) : 0ull);
     return KZ_ERR_CONFIG;
 }
 

@@ -14,7 +14,7 @@ import {
     CotClient, httpInput, makeConfig, metric, request, Server, tcpInput, toYaml, waitUntil,
 } from './lib/harness.mjs';
 
-const NOFILE = 256;
+const NOFILE = 512;
 
 // A server whose soft and hard RLIMIT_NOFILE are `nofile` from the start.
 function limitedServer(nofile, limits) {
@@ -39,12 +39,12 @@ describe('descriptor limits (F13)', () => {
     });
 
     test('a configuration that needs more descriptors than the limit is refused at start', async () => {
-        const server = limitedServer(NOFILE, { max_connections: 200 });
+        const server = limitedServer(NOFILE, { max_connections: 400 });
         servers.push(server);
         await assert.rejects(server.start(), (e) => {
             assert.match(e.message, /descriptor limit too low for limits.max_connections/);
-            assert.match(e.message, /max_connections=200 needed=468 \(200 CoT \+ 200 HTTP \+ 68 reserve\) limit=256/);
-            assert.match(e.message, /lower limits.max_connections to 94/);
+            assert.match(e.message, /max_connections=400 needed=596 \(400 CoT \+ 196 reserve for HTTP and the rest\) limit=512/);
+            assert.match(e.message, /lower limits.max_connections to 316/);
             return true;
         });
     });
@@ -53,7 +53,7 @@ describe('descriptor limits (F13)', () => {
         const server = limitedServer(NOFILE, { max_connections: 64 });
         servers.push(server);
         await server.start();
-        assert.match(server.stderr, /descriptor budget.*needed=196 limit=256/);
+        assert.match(server.stderr, /descriptor budget.*needed=260 limit=512/);
         const web = server.port('web');
         assert.equal((await request(web, 'GET', '/healthz')).status, 200);
 
@@ -90,10 +90,10 @@ describe('descriptor limits (F13)', () => {
         await server.start();
         const refusals = () => (server.stderr.match(/reload: configuration refused/g) || []).length;
         fs.writeFileSync(server.configPath,
-            toYaml({ ...server.config, limits: { ...server.config.limits, max_connections: 200 } }));
+            toYaml({ ...server.config, limits: { ...server.config.limits, max_connections: 400 } }));
         server.proc.kill('SIGHUP');
         await waitUntil(() => refusals() > 0, { what: 'the reload refusal' });
-        assert.match(server.stderr, /descriptor limit too low for limits.max_connections" max_connections=200/);
+        assert.match(server.stderr, /descriptor limit too low for limits.max_connections" max_connections=400/);
         assert.doesNotMatch(server.stderr, /reload: configuration applied/);
         assert.equal((await request(server.port('web'), 'GET', '/healthz')).status, 200);
         await server.stop({ expectErrors: true });
