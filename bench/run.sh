@@ -173,7 +173,8 @@ EOF
              "default_label: UNCLASSIFIED}"
     done
     echo "  - {name: web, protocol: http, listen: \"127.0.0.1:0\", identity: {user: w," \
-         "nation: USA, clearance: SECRET, groups_in: [Cyan], groups_out: [Cyan]}," \
+         "nation: USA, clearance: SECRET, groups_in: [Cyan], groups_out: [Cyan]," \
+         "roles: [viewer]}," \
          "default_label: UNCLASSIFIED}"
 }
 
