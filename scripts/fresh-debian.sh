@@ -5,10 +5,11 @@
 #
 #   scripts/fresh-debian.sh /var/tmp/kizuna-fresh
 #
-# The host's apt sources are reused (debootstrap takes its mirror from them,
-# deb.debian.org only when they name none); extra CA certificates of the host (a
-# proxy's, in /usr/local/share/ca-certificates) are copied so npm can reach
-# its registry from inside.
+# The host's package configuration is reused: debootstrap takes its mirror
+# from the host's apt sources (it stops when they name none), the apt sources
+# and the host's npm configuration (/etc/npmrc, ~/.npmrc) are copied in, and so
+# are extra CA certificates of the host (a proxy's, in
+# /usr/local/share/ca-certificates), so apt and npm reach what the host reaches.
 set -eu
 root=${1:?usage: fresh-debian.sh DIR}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +19,7 @@ command -v debootstrap >/dev/null || apt-get install -y --no-install-recommends 
 # The Debian mirror of the host's apt sources: the URI serving the bookworm
 # suite in /etc/apt/sources.list.d/*.sources (deb822) or /etc/apt/sources.list
 # ("deb [options] URI SUITE ..."), else the first that is not a security
-# archive; deb.debian.org only when the host names none.
+# archive.
 host_mirror() {
     for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources; do
         [ -f "$f" ] || continue
@@ -40,7 +41,7 @@ host_mirror() {
     fi
 }
 mirror=$(host_mirror | sed -n '/./{p;q;}')
-mirror=${mirror:-http://deb.debian.org/debian}
+[ -n "$mirror" ] || { echo "fresh-debian.sh: the host's apt sources name no Debian mirror" >&2; exit 1; }
 echo "fresh-debian.sh: Debian mirror $mirror"
 
 if [ ! -x "$root/bin/sh" ]; then
@@ -50,7 +51,11 @@ cp /etc/resolv.conf "$root/etc/resolv.conf"
 if [ -f /etc/apt/sources.list.d/debian.sources ]; then
     cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
     rm -f "$root/etc/apt/sources.list"
+elif [ -f /etc/apt/sources.list ]; then
+    cp /etc/apt/sources.list "$root/etc/apt/sources.list"
 fi
+[ -f /etc/npmrc ] && cp /etc/npmrc "$root/etc/npmrc"
+[ -f "$HOME/.npmrc" ] && mkdir -p "$root/root" && cp "$HOME/.npmrc" "$root/root/.npmrc"
 mkdir -p "$root/usr/local/share/ca-certificates"
 cp /usr/local/share/ca-certificates/* "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
