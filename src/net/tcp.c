@@ -6,14 +6,6 @@
 
 /* ---- TCP ---------------------------------------------------------------- */
 
-void kz__wreq_done(uv_write_t *req, int status)
-{
-    struct kz__wreq *w = (struct kz__wreq *)req;
-    if (w->cb)
-        w->cb(w->ud, status);
-    free(w);
-}
-
 static int tcp_feed(struct kz_transport *t, const char *in, size_t n,
                     const struct kz_transport_cbs *cbs, void *ud)
 {
@@ -33,20 +25,12 @@ static void on_tcpw_done(uv_write_t *req, int status)
 static int tcp_write(struct kz_transport *t, const uv_buf_t *iov, unsigned n,
                      kz_transport_write_cb cb, void *ud)
 {
-    if (!t->tcpw.busy) {
-        t->tcpw.req.data = t;
-        t->tcpw.cb = cb;
-        t->tcpw.ud = ud;
-        int rc = uv_write(&t->tcpw.req, t->stream, iov, n, on_tcpw_done);
-        t->tcpw.busy = rc == 0;
-        return rc;
-    }
-    struct kz__wreq *w = kz_xcalloc(1, sizeof(*w));
-    w->cb = cb;
-    w->ud = ud;
-    int rc = uv_write(&w->req, t->stream, iov, n, kz__wreq_done);
-    if (rc < 0)
-        free(w);
+    KZ_ASSERT(!t->tcpw.busy); /* the transport contract: one write in flight */
+    t->tcpw.req.data = t;
+    t->tcpw.cb = cb;
+    t->tcpw.ud = ud;
+    int rc = uv_write(&t->tcpw.req, t->stream, iov, n, on_tcpw_done);
+    t->tcpw.busy = rc == 0;
     return rc;
 }
 

@@ -37,6 +37,23 @@ void kz_tls_identity_put(struct kz_users *ref)
 
 /* ---- the TLS transport -------------------------------------------------- */
 
+/* A write of the TLS records OpenSSL produced, with its callback. */
+struct wreq {
+    uv_write_t req;
+    kz_transport_write_cb cb;
+    void *ud;
+    size_t len;
+    char data[];
+};
+
+static void on_wreq_done(uv_write_t *req, int status)
+{
+    struct wreq *w = (struct wreq *)req;
+    if (w->cb)
+        w->cb(w->ud, status);
+    free(w);
+}
+
 struct tls_conn {
     SSL *ssl;
     BIO *rbio, *wbio; /* network side: bytes in, bytes out */
@@ -53,7 +70,7 @@ static int flush_wbio(struct kz_transport *t, kz_transport_write_cb cb, void *ud
             cb(ud, pending ? UV_ECANCELED : 0);
         return 0;
     }
-    struct kz__wreq *w = kz_xmalloc(sizeof(*w) + pending);
+    struct wreq *w = kz_xmalloc(sizeof(*w) + pending);
     w->cb = cb;
     w->ud = ud;
     w->len = (size_t)BIO_read(c->wbio, w->data, (int)pending);
@@ -66,7 +83,7 @@ static int flush_wbio(struct kz_transport *t, kz_transport_write_cb cb, void *ud
         }
     }
     uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
-    int rc = uv_write(&w->req, t->stream, &b, 1, kz__wreq_done);
+    int rc = uv_write(&w->req, t->stream, &b, 1, on_wreq_done);
     if (rc < 0) {
         free(w);
         if (cb)

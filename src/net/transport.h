@@ -10,7 +10,8 @@
  * from inside feed(); nothing ever blocks.
  *
  * Writing: ops->write() takes plaintext buffers (valid until `cb`) and calls
- * cb(ud, status) once they are on the wire or failed.  ops->try_write()
+ * cb(ud, status) once they are on the wire or failed; at most one write is in
+ * flight per transport (its one user, the output queue, waits for `cb`).  ops->try_write()
  * writes what the kernel takes now and returns that count or a UV error
  * (TLS never does partial writes: UV_EAGAIN).
  */
@@ -52,7 +53,7 @@ struct kz_transport {
     void *tls;     /* TLS state (tls.c); NULL for TCP */
     bool ready;    /* authenticated: data may flow */
     char why[160]; /* last failure, for the log */
-    /* TCP: the one write the output queue has in flight needs no allocation. */
+    /* TCP: the one write in flight needs no allocation. */
     struct {
         uv_write_t req;
         kz_transport_write_cb cb;
@@ -62,17 +63,6 @@ struct kz_transport {
 };
 
 void kz_transport_tcp_init(struct kz_transport *t, uv_stream_t *stream);
-
-/* A write that carries its callback (and, for TLS records, its bytes). */
-struct kz__wreq {
-    uv_write_t req;
-    kz_transport_write_cb cb;
-    void *ud;
-    size_t len;
-    char data[];
-};
-/* uv_write callback for a kz__wreq: calls cb, frees the request. */
-void kz__wreq_done(uv_write_t *req, int status);
 
 /* ---- TLS --------------------------------------------------------------- */
 
