@@ -12,9 +12,11 @@
  * before the key existed ("legacy": plain SHA-256 chain) stay verifiable as
  * a prefix of the chain, with only the weaker guarantee they had.
  *
- * kz_store_audit writes through the store thread, in its batches; the
+ * kz_store_audit writes through the store thread, in its batches (with
+ * kz__audit_append, a table's change goes in the same transaction); the
  * reads below borrow the store's connection under its lock on the caller's
- * thread.  All of them block: startup and the CLI, never the loop's hot path.
+ * thread.  All of them block: startup, the CLI and worker threads, never the
+ * loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -279,14 +281,21 @@ static const char sql_count[] = "SELECT count(*) FROM audit";
 static const char sql_insert[] = "INSERT INTO audit(id, time, actor, action, object, detail,"
                                  " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
+static const char sql_savepoint[] = "SAVEPOINT audit_change";
+static const char sql_release[] = "RELEASE audit_change";
+static const char sql_rollback_to[] = "ROLLBACK TO audit_change";
+
 struct audit_job {
     struct kz__job job;
     unsigned char key[KEY_BYTES];
     enum anchor anchor;
-    struct audit_head head; /* the anchor when ANCHOR_OK */
-    struct audit_head end;  /* out: the chain's new end */
-    bool broke;             /* out: the record links to the anchor, not the database */
-    struct audit_rec rec;   /* strings in data[] */
+    struct audit_head head;     /* the anchor when ANCHOR_OK */
+    struct audit_head end;      /* out: the chain's new end */
+    bool broke;                 /* out: the record links to the anchor, not the database */
+    kz__audit_change_fn change; /* NULL: the record alone */
+    void *change_arg;
+    bool change_refused;  /* out: the schema refused the change */
+    struct audit_rec rec; /* strings in data[] */
     char data[];
 };
 
@@ -366,9 +375,8 @@ static int link_to(struct kz__db *db, struct audit_job *a, int64_t *id, char pre
 }
 
 /* In the batch's transaction, so the chain's end cannot change under us. */
-static int write_record(struct kz__db *db, struct kz__job *job)
+static int insert_record(struct kz__db *db, struct audit_job *a)
 {
-    struct audit_job *a = (struct audit_job *)job;
     char prev[PREV_MAX];
     int64_t count = 0;
     sqlite3_stmt *s;
@@ -393,24 +401,71 @@ static int write_record(struct kz__db *db, struct kz__job *job)
     return kz__db_step(s);
 }
 
+static int savepoint(struct kz__db *db, const char *sql)
+{
+    sqlite3_stmt *s = kz__db_stmt(db, sql);
+
+    return s ? kz__db_step(s) : SQLITE_ERROR;
+}
+
+/*
+ * The change and its record under one savepoint: a row the schema refuses
+ * (either of them) refuses this job alone and leaves neither behind, while
+ * the rest of the batch commits.
+ */
+static int write_with_change(struct kz__db *db, struct audit_job *a)
+{
+    int rc = savepoint(db, sql_savepoint);
+
+    if (rc != SQLITE_DONE)
+        return rc;
+    rc = a->change(db, a->change_arg);
+    a->change_refused = (rc & 0xff) == SQLITE_CONSTRAINT;
+    if (rc == SQLITE_DONE)
+        rc = insert_record(db, a);
+    if (rc == SQLITE_DONE)
+        return savepoint(db, sql_release);
+    /* An error that ended the transaction took the savepoint with it. */
+    if (!sqlite3_get_autocommit(db->db)) {
+        savepoint(db, sql_rollback_to);
+        savepoint(db, sql_release);
+    }
+    return rc;
+}
+
+static int write_record(struct kz__db *db, struct kz__job *job)
+{
+    struct audit_job *a = (struct audit_job *)job;
+
+    return a->change ? write_with_change(db, a) : insert_record(db, a);
+}
+
 static const struct kz__job_ops append_ops = {
     .table = "audit",
     .write = write_record,
 };
 
-static struct audit_job *job_new(const char *actor, const char *action, const char *object,
-                                 const char *detail)
+/* The same, named for the log lines of a refused change. */
+static const struct kz__job_ops change_ops = {
+    .table = "audit (with the change it records)",
+    .write = write_record,
+};
+
+static struct audit_job *job_new(const struct kz_store_audit_rec *r, kz__audit_change_fn change,
+                                 void *arg)
 {
-    struct audit_job *a = kz__job_new(&append_ops, sizeof(*a),
-                                      kz__str_size(actor) + kz__str_size(action) +
-                                          kz__str_size(object) + kz__str_size(detail));
+    struct audit_job *a = kz__job_new(change ? &change_ops : &append_ops, sizeof(*a),
+                                      kz__str_size(r->actor) + kz__str_size(r->action) +
+                                          kz__str_size(r->object) + kz__str_size(r->detail));
     char *p = a->data;
 
+    a->change = change;
+    a->change_arg = arg;
     a->rec.time = kz_now_us();
-    a->rec.actor = kz__pack_str(&p, actor);
-    a->rec.action = kz__pack_str(&p, action);
-    a->rec.object = kz__pack_str(&p, object);
-    a->rec.detail = kz__pack_str(&p, detail);
+    a->rec.actor = kz__pack_str(&p, r->actor);
+    a->rec.action = kz__pack_str(&p, r->action);
+    a->rec.object = kz__pack_str(&p, r->object);
+    a->rec.detail = kz__pack_str(&p, r->detail);
     return a;
 }
 
@@ -425,7 +480,7 @@ static int append_locked(struct kz_store *st, struct audit_job *a)
         kz_log(KZ_LOG_ERROR, "audit: audit.head is forged or corrupt; run kizuna audit verify",
                "dir=%s", st->audit_dir);
     if ((rc = kz__store_run_sync(st, &a->job)) != KZ_OK)
-        return rc;
+        return rc == KZ_ERR_DB && a->change_refused ? KZ_ERR_EXISTS : rc;
     if (a->broke)
         kz_log(KZ_LOG_ERROR,
                "audit: the chain does not end where audit.head says; "
@@ -434,23 +489,31 @@ static int append_locked(struct kz_store *st, struct audit_job *a)
     return head_write(st, a->key, &a->end);
 }
 
-int kz_store_audit(struct kz_store *st, const char *actor, const char *action, const char *object,
-                   const char *detail)
+int kz__audit_append(struct kz_store *st, const struct kz_store_audit_rec *r,
+                     kz__audit_change_fn change, void *arg)
 {
     struct audit_job *a;
     int rc;
 
-    if (!actor || !action || !object || !detail || !st->audit_dir)
+    if (!r->actor || !r->action || !r->object || !r->detail || !st->audit_dir)
         return KZ_ERR_INVAL;
     if (sodium_init() < 0)
         return KZ_ERR_IO;
-    a = job_new(actor, action, object, detail);
+    a = job_new(r, change, arg);
     uv_mutex_lock(&st->audit_mu);
     rc = append_locked(st, a);
     uv_mutex_unlock(&st->audit_mu);
     sodium_memzero(a->key, sizeof(a->key));
     kz__job_free(&a->job);
     return rc;
+}
+
+int kz_store_audit(struct kz_store *st, const char *actor, const char *action, const char *object,
+                   const char *detail)
+{
+    struct kz_store_audit_rec r = {actor, action, object, detail};
+
+    return kz__audit_append(st, &r, NULL, NULL);
 }
 
 /* ---- reading and verifying ------------------------------------------------ */
@@ -601,16 +664,17 @@ int kz_store_audit_verify(struct kz_store *st, struct kz_store_audit_check *c)
     return c->problem ? KZ_ERR_INVAL : KZ_OK;
 }
 
-int kz_store_audit_list(struct kz_store *st, kz_store_audit_fn fn, void *ud)
+/* Call fn for each row of `sql` (the listed columns, bound to `object` unless NULL). */
+static int list(struct kz_store *st, const char *sql, const char *object, kz_store_audit_fn fn,
+                void *ud)
 {
     sqlite3_stmt *s = NULL;
     int rc;
 
     uv_mutex_lock(&st->db_mu);
-    rc = sqlite3_prepare_v2(st->db.db,
-                            "SELECT id, time, actor, action, object, detail FROM audit "
-                            "ORDER BY id",
-                            -1, &s, NULL);
+    rc = sqlite3_prepare_v2(st->db.db, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK && object)
+        rc = sqlite3_bind_text(s, 1, object, -1, SQLITE_STATIC);
     while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         fn(ud, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), text(s, 2), text(s, 3),
            text(s, 4), text(s, 5));
@@ -619,6 +683,23 @@ int kz_store_audit_list(struct kz_store *st, kz_store_audit_fn fn, void *ud)
     sqlite3_finalize(s);
     uv_mutex_unlock(&st->db_mu);
     return rc == SQLITE_DONE ? KZ_OK : KZ_ERR_DB;
+}
+
+int kz_store_audit_list(struct kz_store *st, kz_store_audit_fn fn, void *ud)
+{
+    return list(st, "SELECT id, time, actor, action, object, detail FROM audit ORDER BY id", NULL,
+                fn, ud);
+}
+
+int kz_store_audit_list_object(struct kz_store *st, const char *object, kz_store_audit_fn fn,
+                               void *ud)
+{
+    if (!object)
+        return KZ_ERR_INVAL;
+    return list(st,
+                "SELECT id, time, actor, action, object, detail FROM audit WHERE object = ?1 "
+                "ORDER BY id",
+                object, fn, ud);
 }
 
 /* ---- the store's audit state ---------------------------------------------- */

@@ -3,7 +3,7 @@
  * store/store.h only.
  *
  * The store grows by tables: each table's file (events.c, tracks.c,
- * readiness.c, audit.c, ...) packs its work into jobs and gives them a
+ * readiness.c, audit.c, plans.c, ...) packs its work into jobs and gives them a
  * struct kz__job_ops saying how to write, read, answer and free them.  The
  * generic parts (queue.c, thread.c, batch.c, sqlite.c, store.c) never look
  * inside a job.  A new table is one file with its ops and public calls, plus
@@ -168,6 +168,19 @@ void kz__store_finish_early(struct kz_store *st, struct kz__job *job, int status
  * the store thread; a write is committed at once, not after max_delay.
  */
 int kz__store_run_sync(struct kz_store *st, struct kz__job *job);
+
+/*
+ * audit.c: append an audit record as kz_store_audit does.  With `change`
+ * set, the store thread first runs change(db, arg) in the same batch
+ * transaction, under a savepoint with the record: both commit or neither.
+ * `change` returns SQLITE_DONE or the failing statement's code; `arg`
+ * must live until this returns (it blocks until the batch has run).
+ * Returns what kz_store_audit does, and KZ_ERR_EXISTS when the schema
+ * refused the change (a constraint: nothing written, audit.head untouched).
+ */
+typedef int (*kz__audit_change_fn)(struct kz__db *db, void *arg);
+int kz__audit_append(struct kz_store *st, const struct kz_store_audit_rec *r,
+                     kz__audit_change_fn change, void *arg);
 
 /* audit.c: the store's audit state, from kz_store_open to destroy. */
 void kz__audit_init(struct kz_store *st, const char *db_path);

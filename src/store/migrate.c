@@ -94,6 +94,16 @@ static const char *const migrations[] = {
     "ALTER TABLE events ADD COLUMN origin_groups TEXT;"
     "ALTER TABLE tracks ADD COLUMN origin_nation TEXT;"
     "ALTER TABLE tracks ADD COLUMN origin_groups TEXT;",
+    /* 7: every revision of every plan, the plan layer's JSON, each written
+     * with its audit record (store/plans.c); a plan's audit trail is read
+     * by object. */
+    "CREATE TABLE plans ("
+    " id TEXT NOT NULL,"
+    " revision INTEGER NOT NULL,"
+    " time INTEGER NOT NULL,"
+    " doc TEXT NOT NULL,"
+    " PRIMARY KEY (id, revision));"
+    "CREATE INDEX audit_object ON audit(object);",
 };
 
 static int user_version(struct kz__db *db, int64_t *out)

@@ -1,6 +1,6 @@
 /*
  * store.h - durable event log and latest-state table, readiness reports,
- * the audit log, users and certificates: the only owner of SQL.
+ * the audit log, plans, users and certificates: the only owner of SQL.
  *
  * The store owns one database connection on its own thread.  The loop
  * thread hands it work through a locked queue; the store thread commits in
@@ -13,10 +13,10 @@
  *
  * Which connection does what:
  *   - the store thread's connection writes every row of events, tracks,
- *     readiness and audit (in its batches) and answers kz_store_query;
- *   - the startup loads (kz_store_load, kz_store_readiness_load) and the
- *     audit reads borrow that connection under its lock, on the caller's
- *     thread;
+ *     readiness, audit and plans (in its batches) and answers kz_store_query;
+ *   - the startup loads (kz_store_load, kz_store_readiness_load,
+ *     kz_store_plans_load) and the audit reads borrow that connection under
+ *     its lock, on the caller's thread;
  *   - users and certs are read and written through a connection of their
  *     own (struct kz_store_users), opened the same way, by the CLI and the
  *     server's worker threads; the store thread never touches those tables.
@@ -31,6 +31,8 @@
  *          override_reason, remarks, label, originator, reporter, groups_out)
  *   audit(id PRIMARY KEY, time, actor, action, object, detail, prev_hash, hash)
  *          (hash: "hmac-sha256:HEX" keyed, or the legacy SHA-256 HEX)
+ *   plans(id, revision, time, doc, PRIMARY KEY (id, revision)): every revision
+ *          of every plan, doc the plan layer's JSON; written with its audit record
  *   users(user PRIMARY KEY, nation, clearance, groups_in, groups_out, roles,
  *          command, password_hash, created, updated)
  *   certs(serial PRIMARY KEY, user, issued, not_after, revoked)
@@ -253,6 +255,55 @@ int kz_store_audit_verify(struct kz_store *st, struct kz_store_audit_check *c);
 typedef void (*kz_store_audit_fn)(void *ud, int64_t id, int64_t time, const char *actor,
                                   const char *action, const char *object, const char *detail);
 int kz_store_audit_list(struct kz_store *st, kz_store_audit_fn fn, void *ud);
+
+/*
+ * Every audit record whose object is `object`, oldest first (synchronous,
+ * as above; the server's worker threads call it).  KZ_OK, KZ_ERR_INVAL
+ * (object NULL) or KZ_ERR_DB.
+ */
+int kz_store_audit_list_object(struct kz_store *st, const char *object, kz_store_audit_fn fn,
+                               void *ud);
+
+/* ---- plans ---------------------------------------------------------------- */
+
+/*
+ * One revision of a plan as stored: the plan layer's JSON text (the store
+ * keeps it as given and never parses it).  Revisions are kept, never
+ * updated.  In a callback the strings live during the call only.
+ */
+struct kz_store_plan {
+    const char *id;
+    int64_t revision; /* >= 1 */
+    int64_t time_us;
+    const char *doc;
+};
+
+/* The audit record that goes with a change (all strings required). */
+struct kz_store_audit_rec {
+    const char *actor, *action, *object, *detail;
+};
+
+/*
+ * Write a plan revision and its audit record in ONE transaction: both
+ * commit or neither (a plan change is never without its audit record, nor
+ * an audit record without the change).  The record is chained exactly like
+ * kz_store_audit's (HMAC, audit.head rewritten after the commit); the
+ * strings are copied.  Synchronous like kz_store_audit: any thread but the
+ * store thread and the loop (the server calls it from its worker pool).
+ * KZ_OK once durable; KZ_ERR_EXISTS when (id, revision) is already stored
+ * (nothing written, the chain and audit.head unchanged); KZ_ERR_INVAL when
+ * a string is NULL or revision < 1; otherwise as kz_store_audit.
+ */
+int kz_store_plan_save(struct kz_store *st, const struct kz_store_plan *p,
+                       const struct kz_store_audit_rec *a);
+
+/*
+ * Call fn with the newest revision of every plan, by id (strcmp order).
+ * Startup: synchronous, on the store's connection under its lock, like the
+ * audit reads; not from inside another load's callback.  KZ_OK or KZ_ERR_DB.
+ */
+typedef void (*kz_store_plan_fn)(void *ud, const struct kz_store_plan *p);
+int kz_store_plans_load(struct kz_store *st, kz_store_plan_fn fn, void *ud);
 
 struct kz_store_stats {
     uint64_t appended;  /* records queued */

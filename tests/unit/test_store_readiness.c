@@ -213,8 +213,9 @@ static void test_old_schema(void **state)
     assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
     close_store(fx);
     version = sql_int(fx->path, "PRAGMA user_version");
-    /* Undo this migration and the ones after it (6: the events' and tracks' origins). */
+    /* Undo this migration and the ones after it (6: the events' and tracks' origins; 7: plans). */
     snprintf(sql, sizeof(sql),
+             "DROP TABLE plans; DROP INDEX audit_object;"
              "ALTER TABLE readiness DROP COLUMN groups_out;"
              "ALTER TABLE events DROP COLUMN origin_nation;"
              "ALTER TABLE events DROP COLUMN origin_groups;"
