@@ -42,6 +42,7 @@ static void build_table(struct kz_api *api)
     add_rows(api, kz__api_stream_routes);
     add_rows(api, kz__api_alliance_routes);
     add_rows(api, kz__api_readiness_routes);
+    add_rows(api, kz__api_plans_routes);
 }
 
 void kz_api_init(struct kz_api *api, const struct kz_api_opts *opts)
@@ -57,6 +58,7 @@ void kz_api_init(struct kz_api *api, const struct kz_api_opts *opts)
     if (!api->book)
         api->book = api->own_book = kz_readiness_book_new();
     kz__api_stream_init(api);
+    kz__api_plans_init(api);
     build_table(api);
 }
 
@@ -66,6 +68,7 @@ void kz_api_release(struct kz_api *api)
         kz_readiness_book_free(api->own_book);
     if (api->dec)
         kz_cot_decoder_free(api->dec);
+    kz__api_plans_release(api);
     free(api->routes);
     memset(api, 0, sizeof(*api));
 }

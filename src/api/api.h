@@ -29,6 +29,7 @@
 
 #include "alliance/alliance.h"
 #include "http/http.h"
+#include "plan/plan.h"
 #include "readiness/readiness.h"
 #include "route/route.h"
 
@@ -59,8 +60,10 @@ struct kz_api {
     /* Owned: */
     struct kz_readiness_book *own_book;
     struct kz_label_policy builtin_policy;
-    struct kz_cot_decoder *dec;   /* POST bodies and stored rows; loop thread */
-    struct kz_http_route *routes; /* the whole REST v1 table */
+    struct kz_cot_decoder *dec;        /* POST bodies and stored rows; loop thread */
+    struct kz_plan_book *plans;        /* every plan (api/plans.c) */
+    struct kz__plan_queue *plan_queue; /* plan changes, one at a time */
+    struct kz_http_route *routes;      /* the whole REST v1 table */
     size_t n_routes;
 };
 
@@ -84,6 +87,12 @@ int kz_api_readiness_load(struct kz_api *api);
  * (kz_tls_identity_get; unknown is refused).  The caller object is a
  * struct kz_sub viewer for kz_router_visible() (see kz_api_view()).
  */
+/*
+ * Startup: rebuild the plans from the store (the newest revision of each).
+ * KZ_OK or KZ_ERR_DB (logged).
+ */
+int kz_api_plans_load(struct kz_api *api);
+
 struct kz_http_caller_ops kz_api_caller_ops(struct kz_api *api);
 
 /* The caller's view for the release rule: never NULL (nobody sees nothing labelled). */

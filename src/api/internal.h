@@ -14,6 +14,11 @@ const struct kz_http_route *kz__api_events_routes(size_t *n);
 const struct kz_http_route *kz__api_stream_routes(size_t *n);
 const struct kz_http_route *kz__api_alliance_routes(size_t *n);
 const struct kz_http_route *kz__api_readiness_routes(size_t *n);
+const struct kz_http_route *kz__api_plans_routes(size_t *n);
+
+/* plans.c: the plan book and its queue of changes, from kz_api_init to kz_api_release. */
+void kz__api_plans_init(struct kz_api *api);
+void kz__api_plans_release(struct kz_api *api);
 
 /* Register the SSE wire format with the router (stream.c). */
 void kz__api_stream_init(struct kz_api *api);

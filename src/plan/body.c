@@ -11,8 +11,7 @@
 
 #include "plan/internal.h"
 
-int kz__plan_refuse(struct kz_plan_refusal *why, int status, const char *rule, const char *fmt,
-                    ...)
+int kz__plan_refuse(struct kz_plan_refusal *why, int status, const char *rule, const char *fmt, ...)
 {
     va_list ap;
 
@@ -301,8 +300,9 @@ static int item_pos(struct kz_plan_item *it, const json_t *body, struct kz_plan_
         return KZ_OK;
     if (!json_is_number(lat) || !json_is_number(lon) || fabs(json_number_value(lat)) > 90 ||
         fabs(json_number_value(lon)) > 180)
-        return kz__plan_refuse(why, 400, NULL, "'lat' and 'lon' must be given together, in "
-                                               "degrees");
+        return kz__plan_refuse(why, 400, NULL,
+                               "'lat' and 'lon' must be given together, in "
+                               "degrees");
     it->has_pos = true;
     it->lat = json_number_value(lat);
     it->lon = json_number_value(lon);
@@ -329,7 +329,7 @@ static int item_units(struct kz_plan_item *it, const json_t *v, struct kz_plan_r
 static int item_fields(struct kz_plan_item *it, const json_t *body, const struct kz_plan_ctx *ctx,
                        const struct kz_plan *p, struct kz_plan_refusal *why)
 {
-    static const char *const known[] = {"time", "lat", "lon", "place",
+    static const char *const known[] = {"time",  "lat",         "lon",  "place",
                                         "units", "description", "label"};
     const json_t *label = json_object_get(body, "label");
     const char *key, *s;
@@ -365,8 +365,7 @@ int kz__plan_item_add(struct kz_plan *p, const json_t *body, const struct kz_pla
     json_t *doc;
 
     if (p->n_items >= KZ_PLAN_MAX_ITEMS)
-        return kz__plan_refuse(why, 400, NULL, "a plan holds at most %d items",
-                               KZ_PLAN_MAX_ITEMS);
+        return kz__plan_refuse(why, 400, NULL, "a plan holds at most %d items", KZ_PLAN_MAX_ITEMS);
     if (!json_is_object(body) || item_fields(&it, body, ctx, p, why) != KZ_OK) {
         if (!json_is_object(body))
             kz__plan_refuse(why, 400, NULL, "the body must be a JSON object");
@@ -377,8 +376,8 @@ int kz__plan_item_add(struct kz_plan *p, const json_t *body, const struct kz_pla
     p->items[p->n_items++] = it;
     doc = kz_plan_to_doc(p);
     json_object_set_new(changes, "items",
-                    json_pack("{s:n, s:O}", "from", "to",
-                              json_array_get(json_object_get(doc, "items"), p->n_items - 1)));
+                        json_pack("{s:n, s:O}", "from", "to",
+                                  json_array_get(json_object_get(doc, "items"), p->n_items - 1)));
     json_decref(doc);
     return KZ_OK;
 }

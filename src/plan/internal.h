@@ -34,8 +34,8 @@ void kz__plan_approval_clear(struct kz_plan_approval *a);
 struct kz_plan *kz__plan_dup(const struct kz_plan *p, const struct kz_label_policy *policy);
 
 /* Refuse with a status and a formatted message; returns KZ_ERR_DENIED. */
-int kz__plan_refuse(struct kz_plan_refusal *why, int status, const char *rule, const char *fmt,
-                    ...) __attribute__((format(printf, 4, 5)));
+int kz__plan_refuse(struct kz_plan_refusal *why, int status, const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /*
  * body.c: apply the fields of a create/edit body to p, recording each

@@ -108,6 +108,7 @@ json_t *kz_plan_to_doc(const struct kz_plan *p)
     for (unsigned i = 0; i < p->n_items; i++)
         json_array_append_new(items, item_json(&p->items[i]));
     json_object_set_new(o, "items", items);
+    json_object_set_new(o, "version", json_integer(p->version));
     return o;
 }
 
@@ -135,8 +136,8 @@ static json_t *required_json(const struct kz_plan *p, const struct kz_alliance *
     json_t *arr = json_array();
 
     for (unsigned i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s}", "nation", req[i]->nation, "command",
-                                             req[i]->command));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s}", "nation", req[i]->nation, "command", req[i]->command));
     return arr;
 }
 
@@ -252,6 +253,7 @@ static int scalars_from(const json_t *doc, struct kz_plan *p)
 
     p->id = kz_xstrdup(str_at(doc, "id"));
     p->revision = json_integer_value(json_object_get(doc, "revision"));
+    p->version = json_integer_value(json_object_get(doc, "version"));
     p->title = kz_xstrdup(str_at(doc, "title"));
     p->legal_basis = kz_xstrdup(str_at(doc, "legal_basis"));
     p->lead = kz_xstrdup(str_at(doc, "lead"));
@@ -297,8 +299,7 @@ static int lists_from(const json_t *doc, const struct kz_label_policy *policy, s
     return KZ_OK;
 }
 
-int kz_plan_from_doc(const json_t *doc, const struct kz_label_policy *policy,
-                     struct kz_plan **out)
+int kz_plan_from_doc(const json_t *doc, const struct kz_label_policy *policy, struct kz_plan **out)
 {
     struct kz_plan *p = kz_xcalloc(1, sizeof(*p));
     uint16_t orig = nation_at(doc, KZ_NATION_NONE);

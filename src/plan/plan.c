@@ -9,8 +9,8 @@
 static const char *const kind_names[KZ_PLAN_KIND__COUNT] = {"exercise", "operation", "hadr"};
 
 static const char *const stage_names[KZ_STAGE__COUNT] = {
-    "concept", "initial_planning", "main_planning", "final_planning",
-    "execution", "assessment", "closed",
+    "concept",   "initial_planning", "main_planning", "final_planning",
+    "execution", "assessment",       "closed",
 };
 
 static const char *const consult_names[KZ_CONSULT__COUNT] = {

@@ -93,7 +93,8 @@ struct kz_plan_approval {
 
 struct kz_plan {
     char *id;
-    int64_t revision;
+    int64_t revision; /* edits: 1 at creation */
+    int64_t version;  /* every committed change (the store's key with id) */
     char *title;
     enum kz_plan_kind kind;
     char *legal_basis;
@@ -173,8 +174,7 @@ int kz_plan_apply(const struct kz_plan *cur, enum kz_plan_op_type op, const json
  * KZ_ERR_PARSE when the document or a label no longer parses.
  */
 json_t *kz_plan_to_doc(const struct kz_plan *p);
-int kz_plan_from_doc(const json_t *doc, const struct kz_label_policy *policy,
-                     struct kz_plan **out);
+int kz_plan_from_doc(const json_t *doc, const struct kz_label_policy *policy, struct kz_plan **out);
 
 /* May `who` see the plan at all (its own label)? */
 bool kz_plan_visible(const struct kz_plan *p, const struct kz_release_subject *who);

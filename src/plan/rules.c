@@ -137,9 +137,8 @@ static int op_item(struct kz_plan *p, const json_t *body, const struct kz_plan_c
 }
 
 /* The approver entry of the actor's nation for this plan, or a refusal. */
-static const struct kz_approver *approver_for(const struct kz_plan *p,
-                                              const struct kz_plan_ctx *ctx,
-                                              struct kz_plan_refusal *why)
+static const struct kz_approver *
+approver_for(const struct kz_plan *p, const struct kz_plan_ctx *ctx, struct kz_plan_refusal *why)
 {
     const struct kz_approver *req[KZ_PLAN_MAX_PARTICIPANTS];
     unsigned n = kz_plan_required(p, ctx->alliance, today(ctx), req);
@@ -150,9 +149,8 @@ static const struct kz_approver *approver_for(const struct kz_plan *p,
             continue;
         if (acts_for(ctx, req[i]->command))
             return req[i];
-        kz__plan_refuse(why, 403, NULL, "%s's command '%s' is not %s or above it",
-                        ctx->actor->user, ctx->actor->command ? ctx->actor->command : "(none)",
-                        req[i]->command);
+        kz__plan_refuse(why, 403, NULL, "%s's command '%s' is not %s or above it", ctx->actor->user,
+                        ctx->actor->command ? ctx->actor->command : "(none)", req[i]->command);
         return NULL;
     }
     kz__plan_refuse(why, 403, NULL, "plan %s needs no approval from %s", p->id, nation);
@@ -229,11 +227,10 @@ static int op_consult(struct kz_plan *p, const json_t *body, const struct kz_pla
         return kz__plan_refuse(why, 400, NULL, "no prior-consultation rule applies to plan %s",
                                p->id);
     if (!acts_for(ctx, p->consult_authority))
-        return kz__plan_refuse(why, 403, NULL,
-                               "%s's command '%s' is not %s, the consultation authority",
-                               ctx->actor->user,
-                               ctx->actor->command ? ctx->actor->command : "(none)",
-                               p->consult_authority);
+        return kz__plan_refuse(
+            why, 403, NULL, "%s's command '%s' is not %s, the consultation authority",
+            ctx->actor->user, ctx->actor->command ? ctx->actor->command : "(none)",
+            p->consult_authority);
     p->consult = s;
     kz__plan_set(&p->consult_reason, reason);
     return KZ_OK;
@@ -291,11 +288,10 @@ static int op_stage(struct kz_plan *p, const json_t *body, const struct kz_plan_
     if (need_participant(p, ctx, why))
         return KZ_ERR_DENIED;
     if (p->stage == KZ_STAGE_CLOSED || s != p->stage + 1)
-        return kz__plan_refuse(why, 409, "stage_order",
-                               "plan %s is in %s: stages go forward one at a time (next: %s)",
-                               p->id, kz_plan_stage_name(p->stage),
-                               p->stage == KZ_STAGE_CLOSED ? "none"
-                                                           : kz_plan_stage_name(p->stage + 1));
+        return kz__plan_refuse(
+            why, 409, "stage_order", "plan %s is in %s: stages go forward one at a time (next: %s)",
+            p->id, kz_plan_stage_name(p->stage),
+            p->stage == KZ_STAGE_CLOSED ? "none" : kz_plan_stage_name(p->stage + 1));
     if (s == KZ_STAGE_EXECUTION && gate_execution(p, ctx, why) != KZ_OK)
         return KZ_ERR_DENIED;
     p->stage = s;
@@ -306,8 +302,8 @@ static int op_stage(struct kz_plan *p, const json_t *body, const struct kz_plan_
 /* ---- the one entry ------------------------------------------------------------- */
 
 static const char *const actions[] = {
-    [KZ_PLAN_OP_CREATE] = "plan.create", [KZ_PLAN_OP_EDIT] = "plan.edit",
-    [KZ_PLAN_OP_ITEM] = "plan.item",     [KZ_PLAN_OP_APPROVE] = "plan.approve",
+    [KZ_PLAN_OP_CREATE] = "plan.create",   [KZ_PLAN_OP_EDIT] = "plan.edit",
+    [KZ_PLAN_OP_ITEM] = "plan.item",       [KZ_PLAN_OP_APPROVE] = "plan.approve",
     [KZ_PLAN_OP_CONSULT] = "plan.consult", [KZ_PLAN_OP_STAGE] = "plan.stage",
 };
 
@@ -380,6 +376,7 @@ int kz_plan_apply(const struct kz_plan *cur, enum kz_plan_op_type op, const json
         json_decref(changes);
         return err;
     }
+    p->version++;
     *detail = audit_detail(p, body, ctx, changes);
     json_decref(changes);
     *next = p;

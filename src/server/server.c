@@ -190,7 +190,8 @@ static int start(struct kz_server *srv)
     if (has_tls_input(srv) && (rc = kz__creds_start(srv)) != KZ_OK)
         return rc;
     start_http(srv);
-    if ((rc = kz_api_readiness_load(&srv->api)) != KZ_OK)
+    if ((rc = kz_api_readiness_load(&srv->api)) != KZ_OK ||
+        (rc = kz_api_plans_load(&srv->api)) != KZ_OK)
         return rc;
     if ((rc = kz_router_restore(srv->router)) != KZ_OK)
         return rc;
