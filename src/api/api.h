@@ -57,6 +57,9 @@ struct kz_api {
     const struct kz_alliance *alliance;
     size_t max_event_bytes;
     const struct kz_tls_creds *creds;
+    /* The server's own input, borrowed: plans on the map are sent from it
+     * (NULL: they are not sent). */
+    const struct kz_input *own_input;
     /* Owned: */
     struct kz_readiness_book *own_book;
     struct kz_label_policy builtin_policy;
@@ -92,6 +95,8 @@ int kz_api_readiness_load(struct kz_api *api);
  * KZ_OK or KZ_ERR_DB (logged).
  */
 int kz_api_plans_load(struct kz_api *api);
+/* After the router's restore: every open plan's items on the map again. */
+void kz_api_plans_publish(struct kz_api *api);
 
 struct kz_http_caller_ops kz_api_caller_ops(struct kz_api *api);
 

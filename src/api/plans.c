@@ -77,6 +77,15 @@ int kz_api_plans_load(struct kz_api *api)
     return err;
 }
 
+void kz_api_plans_publish(struct kz_api *api)
+{
+    for (unsigned i = 0; i < kz_plan_book_count(api->plans); i++) {
+        const struct kz_plan *p = kz_plan_book_at(api->plans, i);
+        if (p->stage != KZ_STAGE_CLOSED)
+            kz_plan_publish(api->router, api->own_input, p);
+    }
+}
+
 static const struct kz_release_subject *who(const struct kz_http_req *req)
 {
     return &kz_api_view(req)->subject;
@@ -157,6 +166,9 @@ static void save_done(uv_work_t *w, int status)
                t->plan->id, t->action, (long long)t->plan->revision);
         if (!kz_http_gone(req))
             kz__api_respond_json(req, code, view(t->api, req, t->plan));
+        if (t->op == KZ_PLAN_OP_CREATE || t->op == KZ_PLAN_OP_EDIT || t->op == KZ_PLAN_OP_ITEM ||
+            t->plan->stage == KZ_STAGE_CLOSED)
+            kz_plan_publish(t->api->router, t->api->own_input, t->plan);
         kz_plan_book_put(t->api->plans, t->plan);
         t->plan = NULL;
     } else if (!kz_http_gone(req)) {

@@ -151,6 +151,16 @@ int kz_cot_decode(struct kz_cot_decoder *dec, const char *xml, size_t len, struc
  */
 void kz_cot_encode_xml(const struct kz_event *ev, struct kz_sbuf *out);
 
+/*
+ * Append one element of a <detail> the server writes itself (plans):
+ * <name a="v" ...>text</name>, or <name a="v" .../> when text is NULL.
+ * `attrs` holds name/value pairs and ends with NULL; every value and the
+ * text are escaped as the encoder escapes attribute values.  `name` and the
+ * attribute names are the caller's literals.
+ */
+void kz_cot_detail_element(struct kz_sbuf *out, const char *name, const char *const *attrs,
+                           const char *text);
+
 /* Bytes kz_cot_encode_xml() would append for `ev`, without writing them. */
 size_t kz_cot_xml_size(const struct kz_event *ev);
 

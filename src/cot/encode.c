@@ -159,6 +159,26 @@ void kz__cot_add_attr(struct kz_sbuf *out, const char *name, const char *value)
     add_attr(&w, name, value);
 }
 
+void kz_cot_detail_element(struct kz_sbuf *out, const char *name, const char *const *attrs,
+                           const char *text)
+{
+    struct xw w = {out, 0};
+
+    put_str(&w, "<");
+    put_str(&w, name);
+    for (size_t i = 0; attrs && attrs[i]; i += 2)
+        add_attr(&w, attrs[i], attrs[i + 1]);
+    if (!text) {
+        put_str(&w, "/>");
+        return;
+    }
+    put_str(&w, ">");
+    add_attr_value(&w, text); /* escapes what text needs, and more */
+    put_str(&w, "</");
+    put_str(&w, name);
+    put_str(&w, ">");
+}
+
 /* Years 0000-9999, the ones ISO 8601 times in CoT name: 1970 is day 0 here. */
 #define YEAR_0_US (-62167219200LL * 1000000)
 #define YEAR_10000_US (253402300800LL * 1000000)

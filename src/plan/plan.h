@@ -29,6 +29,7 @@
 #include "alliance/alliance.h"
 #include "core/core.h"
 #include "label/label.h"
+#include "route/route.h"
 #include "store/store.h"
 
 #define KZ_ROLE_PLANNER "planner"
@@ -208,6 +209,16 @@ unsigned kz_plan_nations(const struct kz_plan *p, const struct kz_alliance *a,
 /* The approving commands this plan needs on `day`: one per participating nation. */
 unsigned kz_plan_required(const struct kz_plan *p, const struct kz_alliance *a, int32_t day,
                           const struct kz_approver *out[KZ_PLAN_MAX_PARTICIPANTS]);
+
+/* ---- on the map (publish.c) ---------------------------------------------------- */
+
+/*
+ * Send the plan's items with a place as CoT markers from the server's own
+ * input `in` (labelled like each item; the router's rules pick who receives
+ * them), or, once the plan is closed, their removals (t-x-d-d).  Sending a
+ * plan again updates its markers in place.  NULL r or in: nothing.
+ */
+void kz_plan_publish(struct kz_router *r, const struct kz_input *in, const struct kz_plan *p);
 
 /* ---- the book (book.c): every plan of the node, loop thread ----------------- */
 

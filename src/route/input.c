@@ -1,8 +1,11 @@
-/* input.c - an input's runtime form: groups, release subject, labels. */
+/*
+ * input.c - an input's runtime form (groups, release subject, labels), and
+ * the router's lookup of inputs by name.
+ */
 #include <stdio.h>
 #include <string.h>
 
-#include "route/route.h"
+#include "route/internal.h"
 
 static const char *const exit_names[KZ_EXIT__COUNT] = {
     [KZ_EXIT_FANOUT] = "fanout",
@@ -91,4 +94,21 @@ int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf, struct 
         }
     }
     return KZ_OK;
+}
+
+const struct kz_input *kz__router_input(struct kz_router *r, const char *name)
+{
+    if (!name)
+        return NULL;
+    if (r->own && strcmp(r->own->conf->name, name) == 0)
+        return r->own;
+    for (unsigned i = 0; i < r->n_inputs; i++)
+        if (strcmp(r->inputs[i].conf->name, name) == 0)
+            return &r->inputs[i];
+    return NULL;
+}
+
+void kz_router_set_own_input(struct kz_router *r, const struct kz_input *in)
+{
+    r->own = in;
 }

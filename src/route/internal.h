@@ -17,6 +17,7 @@ struct kz_router {
     struct kz_store *store;
     const struct kz_input *inputs;
     unsigned n_inputs;
+    const struct kz_input *own; /* the server's own (plans), or NULL */
     char *node_id;
     struct kz_tracks tracks;
     struct kz_sub *subs; /* attached subscribers */

@@ -169,6 +169,12 @@ void kz_router_free(struct kz_router *r);
 /* Reload: new uids beyond max_tracks (0 = no cap) are refused from now on. */
 void kz_router_set_max_tracks(struct kz_router *r, unsigned max_tracks);
 /*
+ * The input the server itself sends from (plans published as CoT): it
+ * listens nowhere, but its events are looked up like any input's.  `in`
+ * must outlive the router; NULL removes it.
+ */
+void kz_router_set_own_input(struct kz_router *r, const struct kz_input *in);
+/*
  * Reload: the budget of current tracks per sending identity and the
  * furthest stale time accepted (later ones are clamped); 0 = none.
  */

@@ -78,16 +78,6 @@ void kz_router_free(struct kz_router *r)
 
 /* ---- origin and the recipient check ---------------------------------- */
 
-const struct kz_input *kz__router_input(struct kz_router *r, const char *name)
-{
-    if (!name)
-        return NULL;
-    for (unsigned i = 0; i < r->n_inputs; i++)
-        if (strcmp(r->inputs[i].conf->name, name) == 0)
-            return &r->inputs[i];
-    return NULL;
-}
-
 static bool dest_matches(const struct kz_event *ev, const struct kz_sub *to)
 {
     for (unsigned i = 0; i < ev->n_dests; i++) {

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/auth.h"
@@ -29,6 +30,39 @@ int kz__server_inputs_init(struct kz_server *srv)
 fail:
     kz_log(KZ_LOG_ERROR, "bad configuration", "error=\"%s\"", err);
     return KZ_ERR_CONFIG;
+}
+
+/*
+ * The server's own input: plans published as CoT come from it
+ * (plan/publish.c).  It listens nowhere, sends into every group and is
+ * cleared for every level: each marker's label alone decides who receives
+ * it.  Its name cannot be a configured input's (a name has no parentheses).
+ */
+int kz__server_own_input_init(struct kz_server *srv)
+{
+    char err[256];
+
+    srv->own_id = (struct kz_identity){
+        .user = kz_xstrdup("kizuna-plans"),
+        .nation = kz_xstrdup(srv->cfg->node->nation),
+        .clearance = kz_xstrdup("TOP SECRET"),
+    };
+    srv->own_conf = (struct kz_input_conf){.name = kz_xstrdup("(plans)"), .identity = &srv->own_id};
+    if (kz_input_init(&srv->own_input, &srv->own_conf, &srv->groups, &srv->policy, err,
+                      sizeof(err))) {
+        kz_log(KZ_LOG_ERROR, "bad configuration", "error=\"%s\"", err);
+        return KZ_ERR_CONFIG;
+    }
+    memset(&srv->own_input.out, 0xff, sizeof(srv->own_input.out));
+    return KZ_OK;
+}
+
+void kz__server_own_input_release(struct kz_server *srv)
+{
+    free(srv->own_id.user);
+    free(srv->own_id.nation);
+    free(srv->own_id.clearance);
+    free(srv->own_conf.name);
 }
 
 /* Snapshot files: write a temporary file, then rename it into place. */

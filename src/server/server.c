@@ -190,11 +190,16 @@ static int start(struct kz_server *srv)
     if (has_tls_input(srv) && (rc = kz__creds_start(srv)) != KZ_OK)
         return rc;
     start_http(srv);
+    if ((rc = kz__server_own_input_init(srv)) != KZ_OK)
+        return rc;
+    kz_router_set_own_input(srv->router, &srv->own_input);
+    srv->api.own_input = &srv->own_input;
     if ((rc = kz_api_readiness_load(&srv->api)) != KZ_OK ||
         (rc = kz_api_plans_load(&srv->api)) != KZ_OK)
         return rc;
     if ((rc = kz_router_restore(srv->router)) != KZ_OK)
         return rc;
+    kz_api_plans_publish(&srv->api);
     return kz__server_inputs_start(srv);
 }
 
@@ -272,6 +277,7 @@ void kz_server_release(struct kz_server *srv)
     kz_alliance_free(srv->alliance);
     free(srv->inputs);
     free(srv->listeners);
+    kz__server_own_input_release(srv);
     kz_groups_release(&srv->groups);
     kz__server_retired_free(srv);
     kz_config_free(srv->cfg);

@@ -47,6 +47,10 @@ struct kz_server {
     struct kz_input *inputs;
     struct kz_listener **listeners;
     unsigned n_inputs;
+    /* The server's own input (inputs.c): plans on the map come from it. */
+    struct kz_identity own_id;
+    struct kz_input_conf own_conf;
+    struct kz_input own_input;
     struct kz_store *store;
     struct kz_router *router;
     struct kz_net net;
@@ -102,6 +106,9 @@ int kz__server_inputs_init(struct kz_server *srv);
 int kz__server_identities_check(const char *db_path, const struct kz_config *cfg, char *err,
                                 size_t errlen);
 int kz__server_inputs_start(struct kz_server *srv);
+/* inputs.c: the server's own input (srv->own_input), and what it holds. */
+int kz__server_own_input_init(struct kz_server *srv);
+void kz__server_own_input_release(struct kz_server *srv);
 void kz__server_inputs_stop(struct kz_server *srv);
 
 /* audit.c: record the labels and input identities when they changed. */

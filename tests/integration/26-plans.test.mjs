@@ -11,7 +11,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { httpInput, identity, makeConfig, request, SOURCE_DIR, startServer } from './lib/harness.mjs';
+import {
+    barrier, CotClient, httpInput, identity, makeConfig, request, SOURCE_DIR, startServer, tcpInput,
+} from './lib/harness.mjs';
 
 const SHIPPED = path.join(SOURCE_DIR, 'config/alliance/us-japan.yaml');
 
@@ -29,6 +31,11 @@ const INPUTS = [
     who('cabinet', 'JPN', 'JPN-CABINET', ['approver']),
     who('c7f-approver', 'USA', 'C7F', ['approver']),
     who('us-viewer', 'USA', 'USFJ', []),
+    // Devices on the map: who receives a plan's markers.
+    ...[['jp-dev', 'JPN', 'SECRET'], ['phl-dev', 'PHL', 'SECRET'], ['us-low-dev', 'USA', 'CONFIDENTIAL'], ['us-dev', 'USA', 'SECRET']]
+        .map(([name, nation, clearance]) => tcpInput(name, ['Cyan'], ['Cyan'], {
+            identity: identity(name, ['Cyan'], ['Cyan'], { nation, clearance }), default_label: 'UNCLASSIFIED',
+        })),
 ];
 
 const KEEN_SWORD = {
@@ -221,6 +228,44 @@ describe('plans', () => {
         assert.equal(approval.revision, 2);
         assert.equal(a.records[3].detail.stage, 'initial_planning');
         assert.ok(a.records.every((r) => r.object === `plan:${p.id}`));
+    });
+
+    test("the plan's items reach, as CoT, only who may see them, and go when it closes", async () => {
+        const dev = {};
+        for (const name of ['jp-dev', 'phl-dev', 'us-low-dev', 'us-dev'])
+            dev[name] = await CotClient.connect(server.port(name), { name });
+        try {
+            const p = await ok('us-planner', 'POST', '/api/v1/plans', { ...KEEN_SWORD, title: 'Mapped' }, 201);
+            await ok('us-planner', 'POST', `/api/v1/plans/${p.id}/items`, {
+                time: '2026-10-25T00:00:00Z', lat: 26.35, lon: 127.77, place: 'Kadena', units: ['18WG'],
+                description: 'Airfield defence',
+            }, 201);
+            const uid = `kizuna.plan.${p.id}.1`;
+            const got = await dev['jp-dev'].waitUid(uid);
+            assert.equal(got.access, 'SECRET//REL TO USA, JPN');
+            assert.equal(got.type, 'b-m-p-s-m');
+            await dev['us-dev'].waitUid(uid);
+            await barrier(dev['us-dev'], [dev['phl-dev'], dev['us-low-dev']]);
+            assert.equal(dev['phl-dev'].has(uid), false);
+            assert.equal(dev['us-low-dev'].has(uid), false);
+            // A device that connects later gets it from the latest state.
+            const late = await CotClient.connect(server.port('jp-dev'), { name: 'late' });
+            await late.waitUid(uid);
+            late.close();
+            // Closing the plan removes the marker.
+            await approve('jp-approver', p.id, 2);
+            await approve('us-approver', p.id, 2);
+            await forward('us-planner', p.id, 'initial_planning', 'main_planning', 'final_planning', 'execution',
+                'assessment', 'closed');
+            const del = await dev['jp-dev'].waitFor((e) => e.type === 't-x-d-d' && e.xml.includes(uid),
+                { what: 'the removal' });
+            assert.ok(del);
+            const tracks = await ok('us-viewer', 'GET', '/api/v1/tracks');
+            assert.equal(JSON.stringify(tracks).includes(uid), false);
+        } finally {
+            for (const c of Object.values(dev))
+                c.close();
+        }
     });
 
     test('plans survive a restart', async () => {
