@@ -47,6 +47,13 @@ enum kz_rel_type {
     KZ_REL_DIRLAUTH,
     KZ_REL_COUNTERPART,
     KZ_REL_LIAISON,
+    /*
+     * National command: the statutory chain from the political apex to the
+     * senior operational commander (President/SecDef -> CCDR, 10 USC 162(b);
+     * Prime Minister -> Minister of Defense -> Commander JJOC).  A command
+     * relation that never crosses nations.
+     */
+    KZ_REL_NATIONAL,
     KZ_REL__COUNT
 };
 
@@ -70,8 +77,18 @@ struct kz_nation {
     char *code; /* ISO 3166 alpha-3 */
     char *name;
     char *tz;   /* IANA zone */
-    char *top;  /* command id: the nation's top command (hub candidate) */
+    char *top;  /* command id: the nation's top operational command (hub candidate) */
     char *lead; /* command id: the nation's lead command in theatre */
+    char *apex; /* command id: the political/military apex (JPN-CABINET, USA-SECDEF), or NULL */
+    int cocom;  /* may its commands hold COCOM: 1, 0, or -1 = only USA's (the default) */
+    int line;
+};
+
+/* Who commanded, at which rank, when (the rank is data: it changes with the post). */
+struct kz_commander {
+    char *name;
+    char *rank;
+    int32_t valid_from, valid_to;
     int line;
 };
 
@@ -84,12 +101,16 @@ struct kz_command {
     char *echelon;
     char *hq; /* site name */
     double lat, lon;
-    char *tz; /* IANA zone */
+    char *tz;      /* IANA zone */
+    char *aor;     /* area of responsibility, free text, may be NULL */
+    char *part_of; /* command id: an organic element of that command (staff cell, ops floor) */
     struct kz_duty duty;
     unsigned handling_min; /* 0: the model default */
     int32_t valid_from, valid_to;
     struct kz_phase *phases;
     unsigned n_phases;
+    struct kz_commander *commanders; /* dated, windows do not overlap */
+    unsigned n_commanders;
     char *label; /* banner, or NULL = releasable to every caller */
     struct kz_label lab;
     int line;
@@ -99,7 +120,7 @@ struct kz_relation {
     enum kz_rel_type type;
     char *from;       /* holder / supporting / one end */
     char *to;         /* subject / supported / other end */
-    char *granted_by; /* OPCON/TACON grantor, SUPPORT establisher; may be NULL */
+    char *granted_by; /* OPCON/TACON grantor, SUPPORT establisher, DIRLAUTH/COORD_AUTH grantor */
     char *scope;
     char *directive;
     int32_t valid_from, valid_to;
@@ -118,6 +139,8 @@ struct kz_forum {
     unsigned n_members;
     char **agencies; /* members that are not commands (free text) */
     unsigned n_agencies;
+    char **linked; /* forum ids it coordinates with, without being part of them */
+    unsigned n_linked;
     unsigned handling_min;
     int32_t valid_from, valid_to;
     char *label;
@@ -130,6 +153,33 @@ struct kz_approver {
     char *command;
     char **kinds; /* plan kinds: exercise, operation, hadr */
     unsigned n_kinds;
+    int32_t valid_from, valid_to;
+    int line;
+};
+
+/* A dated agreement between nations (access agreements, the treaty). */
+struct kz_agreement {
+    char *id;
+    char *name;
+    char **parties; /* nation codes, at least two */
+    unsigned n_parties;
+    int32_t signed_on;            /* KZ_DAY_MIN when not given */
+    int32_t valid_from, valid_to; /* in force */
+    int line;
+};
+
+/* Prior consultation (1960 exchange of notes): a rule of the model's `consultation:` list. */
+struct kz_consult_trigger {
+    char *flag;    /* major_deployment_change | major_equipment_change | combat_from_japan */
+    char **except; /* legal bases that do not trigger it, e.g. article_v */
+    unsigned n_except;
+    int line;
+};
+struct kz_consultation {
+    char *name;      /* "Prior consultation (1960 exchange of notes)" */
+    char *authority; /* command id: who records requested/agreed/declined (JPN-CABINET) */
+    struct kz_consult_trigger *triggers;
+    unsigned n_triggers;
     int line;
 };
 
@@ -151,6 +201,10 @@ struct kz_alliance {
     unsigned n_forums;
     struct kz_approver *approvers;
     unsigned n_approvers;
+    struct kz_agreement *agreements;
+    unsigned n_agreements;
+    struct kz_consultation *consultations;
+    unsigned n_consultations;
 };
 
 /* Problems found while loading or validating, one "file:line: message" each. */
@@ -199,7 +253,7 @@ void kz_alliance_free(struct kz_alliance *a); /* NULL is fine */
 const char *kz_rel_type_name(enum kz_rel_type t);
 int kz_rel_type_parse(const char *s, enum kz_rel_type *out);
 const char *kz_alliance_mode_name(enum kz_alliance_mode m);
-/* COCOM, OPCON, TACON, ADCON. */
+/* COCOM, OPCON, TACON, ADCON, NATIONAL_COMMAND. */
 bool kz_rel_is_command(enum kz_rel_type t);
 bool kz_rel_is_support(enum kz_rel_type t);
 
@@ -217,6 +271,8 @@ const struct kz_command *kz_alliance_command(const struct kz_alliance *a, const 
 const struct kz_nation *kz_alliance_nation(const struct kz_alliance *a, const char *code);
 /* The phase of `c` valid on `day`, or NULL. */
 const struct kz_phase *kz_command_phase(const struct kz_command *c, int32_t day);
+/* The commander of `c` on `day`, or NULL. */
+const struct kz_commander *kz_command_commander(const struct kz_command *c, int32_t day);
 
 /*
  * The relation of `type` whose `to` is `id` on `day` (the one holder), or
@@ -225,8 +281,31 @@ const struct kz_phase *kz_command_phase(const struct kz_command *c, int32_t day)
 const struct kz_relation *kz_alliance_holder(const struct kz_alliance *a, const char *id,
                                              enum kz_rel_type type, int32_t day);
 
-/* True when `command` is `unit` or above it in the operational chain on `day`. */
+/*
+ * True when `command` is `unit` or above it on `day`: the operational chain
+ * (OPCON, else COCOM) and the national command above it.
+ */
 bool kz_alliance_is_under(const struct kz_alliance *a, const char *unit, const char *command,
+                          int32_t day);
+
+/* ---- what plans ask (approval.c); results point into the model ------------ */
+
+/* The approving command of `nation` for plans of `kind` (exercise|operation|hadr) on `day`,
+ * or NULL when that nation approves nothing of that kind. At most one per nation and kind
+ * (the validator refuses two). */
+const struct kz_approver *kz_alliance_approver(const struct kz_alliance *a, const char *nation,
+                                               const char *kind, int32_t day);
+
+/* The first consultation rule a plan triggers: one of its set `flags` (names as above) whose
+ * trigger does not list `legal_basis` as an exception; NULL when none. */
+const struct kz_consultation *kz_alliance_consultation_for(const struct kz_alliance *a,
+                                                           const char *const *flags, unsigned n,
+                                                           const char *legal_basis);
+
+/* True when `cmd` is `target` or above it in target's OWN nation's chain on `day`: the
+ * operational chain (COCOM/OPCON/TACON) plus the national apex chain (JPN-CABINET above JPN-MOD
+ * above JJOC; USA-SECDEF above INDOPACOM above USFJ). False across nations. */
+bool kz_alliance_in_chain(const struct kz_alliance *a, const char *cmd, const char *target,
                           int32_t day);
 
 /* ---- queries: every result is a new jansson object the caller owns ------- */

@@ -24,6 +24,16 @@ const struct kz_relation *kz__superior(const struct kz_alliance *a, const char *
 /* True when `anc` is `id` or above it in the operational chain on `day` (bounded). */
 bool kz__is_above(const struct kz_alliance *a, const char *anc, const char *id, int32_t day);
 
+/*
+ * The rules on entries other than relations (validate_entries.c): organic
+ * elements, commanders, forum links, approvers, agreements, consultation.
+ * Unknown ids are reported, never followed.  Returns the count added.
+ */
+unsigned kz__validate_entries(const struct kz_alliance *a, struct kz_alliance_diag *diag);
+
+/* True when `s` is one of the `n` strings of `v`. */
+bool kz__strv_has(char *const *v, unsigned n, const char *s);
+
 /* Every day at which some window in the model opens (for date-wise checks). */
 int32_t *kz__change_days(const struct kz_alliance *a, unsigned *n);
 

@@ -186,6 +186,9 @@ static void graph_build(struct graph *g, const struct kz_alliance *a, int32_t da
         if (kz_day_in(r->valid_from, r->valid_to, day))
             link_nodes(g, cmd_index(a, r->from), cmd_index(a, r->to), kz_rel_type_name(r->type));
     }
+    for (unsigned i = 0; i < a->n_commands; i++) /* a staff cell or floor talks to its HQ */
+        if (a->commands[i].part_of)
+            link_nodes(g, (int)i, cmd_index(a, a->commands[i].part_of), "ORGANIC");
     for (unsigned i = 0; i < a->n_forums; i++) {
         const struct kz_forum *f = &a->forums[i];
         if (!kz_day_in(f->valid_from, f->valid_to, day) || strcmp(f->state, "inactive") == 0)
@@ -213,17 +216,16 @@ struct paths {
     unsigned n;
 };
 
-static void dfs(const struct graph *g, struct path *cur, int to, struct paths *out)
+/* Simple paths of exactly `len` nodes from cur to `to`. */
+static void dfs(const struct graph *g, struct path *cur, int to, unsigned len, struct paths *out)
 {
     int last = cur->node[cur->len - 1];
 
-    if (last == to) {
-        if (out->n < MAX_PATHS)
+    if (last == to || cur->len == len) {
+        if (last == to && cur->len == len && out->n < MAX_PATHS)
             out->v[out->n++] = *cur;
         return;
     }
-    if (cur->len > MAX_HOPS)
-        return;
     for (unsigned j = 0; j < g->n; j++) {
         bool seen = false;
         if (!g->adj[(unsigned)last * g->n + j])
@@ -233,17 +235,23 @@ static void dfs(const struct graph *g, struct path *cur, int to, struct paths *o
         if (seen)
             continue;
         cur->node[cur->len++] = (int)j;
-        dfs(g, cur, to, out);
+        dfs(g, cur, to, len, out);
         cur->len--;
     }
 }
 
+/*
+ * Shortest first, so that the MAX_PATHS bound, when a dense model reaches
+ * it, drops the longest routes and never a short one.
+ */
 static void enumerate(const struct graph *g, int from, int to, struct paths *out)
 {
-    struct path cur = {.node = {from}, .len = 1};
     out->v = kz_xcalloc(MAX_PATHS, sizeof(struct path));
     out->n = 0;
-    dfs(g, &cur, to, out);
+    for (unsigned len = 2; len <= MAX_HOPS + 1 && out->n < MAX_PATHS; len++) {
+        struct path cur = {.node = {from}, .len = 1};
+        dfs(g, &cur, to, len, out);
+    }
 }
 
 /* ---- timing ---------------------------------------------------------------- */

@@ -68,7 +68,22 @@ static void load_rel(struct kz_yaml *y, const yaml_node_t *n, void *obj,
         kz_yaml_report(y, n, "unknown relationship type '%s'", s);
 }
 
+/* true | false into an int (the field's "unset" value is the init's). */
+static void load_bool(struct kz_yaml *y, const yaml_node_t *n, void *obj,
+                      const struct kz_yaml_row *r)
+{
+    const char *s = kz_yaml_scalar(n);
+
+    if (s && strcmp(s, "true") == 0)
+        *(int *)field(obj, r) = 1;
+    else if (s && strcmp(s, "false") == 0)
+        *(int *)field(obj, r) = 0;
+    else
+        kz_yaml_report(y, n, "'%s' must be true or false", key_of(r));
+}
+
 static const struct kz_yaml_ops day_ops = {.load = load_day};
+static const struct kz_yaml_ops bool_ops = {.load = load_bool};
 static const struct kz_yaml_ops duty_ops = {.load = load_duty};
 static const struct kz_yaml_ops rel_ops = {.load = load_rel};
 
@@ -90,7 +105,16 @@ static void init_phase(void *o, int line)
 
 static void init_nation(void *o, int line)
 {
-    ((struct kz_nation *)o)->line = line;
+    struct kz_nation *n = o;
+    n->cocom = -1;
+    n->line = line;
+}
+
+static void init_commander(void *o, int line)
+{
+    struct kz_commander *c = o;
+    init_window(&c->valid_from, &c->valid_to);
+    c->line = line;
 }
 
 static void init_command(void *o, int line)
@@ -117,7 +141,27 @@ static void init_forum(void *o, int line)
 
 static void init_approver(void *o, int line)
 {
-    ((struct kz_approver *)o)->line = line;
+    struct kz_approver *p = o;
+    init_window(&p->valid_from, &p->valid_to);
+    p->line = line;
+}
+
+static void init_agreement(void *o, int line)
+{
+    struct kz_agreement *g = o;
+    init_window(&g->valid_from, &g->valid_to);
+    g->signed_on = KZ_DAY_MIN;
+    g->line = line;
+}
+
+static void init_consultation(void *o, int line)
+{
+    ((struct kz_consultation *)o)->line = line;
+}
+
+static void init_trigger(void *o, int line)
+{
+    ((struct kz_consult_trigger *)o)->line = line;
 }
 
 /* ---- the key table ---------------------------------------------------------- */
@@ -166,6 +210,10 @@ _Static_assert(sizeof(enum kz_alliance_mode) == sizeof(int), "ENUM rows are stor
 #define REL struct kz_relation
 #define FOR struct kz_forum
 #define APP struct kz_approver
+#define CDR struct kz_commander
+#define AGR struct kz_agreement
+#define CON struct kz_consultation
+#define TRG struct kz_consult_trigger
 
 static const struct kz_yaml_row rows[] = {
     {.path = "name", .type = KZ_YAML_STR, .off = offsetof(A, name), .def = "alliance"},
@@ -186,6 +234,8 @@ static const struct kz_yaml_row rows[] = {
     S("nations.tz", NAT, tz, RQ),
     S("nations.top", NAT, top, 0),
     S("nations.lead", NAT, lead, 0),
+    S("nations.apex", NAT, apex, 0),
+    C("nations.cocom", NAT, cocom, &bool_ops, 0),
     L("commands", A, commands, n_commands, CMD, init_command),
     S("commands.id", CMD, id, RQ),
     S("commands.name", CMD, name, RQ),
@@ -197,6 +247,8 @@ static const struct kz_yaml_row rows[] = {
     D("commands.lat", CMD, lat),
     D("commands.lon", CMD, lon),
     S("commands.tz", CMD, tz, RQ),
+    S("commands.aor", CMD, aor, 0),
+    S("commands.part_of", CMD, part_of, 0),
     C("commands.duty", CMD, duty, &duty_ops, 0),
     U("commands.handling_min", CMD, handling_min, NULL),
     WINDOW("commands", CMD),
@@ -204,6 +256,10 @@ static const struct kz_yaml_row rows[] = {
     S("commands.phases.name", PH, name, RQ),
     S("commands.phases.note", PH, note, 0),
     WINDOW("commands.phases", PH),
+    L("commands.commanders", CMD, commanders, n_commanders, CDR, init_commander),
+    S("commands.commanders.name", CDR, name, RQ),
+    S("commands.commanders.rank", CDR, rank, RQ),
+    WINDOW("commands.commanders", CDR),
     S("commands.label", CMD, label, 0),
     L("relationships", A, relations, n_relations, REL, init_relation),
     C("relationships.type", REL, type, &rel_ops, RQ),
@@ -222,13 +278,27 @@ static const struct kz_yaml_row rows[] = {
     S("forums.site", FOR, site, 0),
     V("forums.members", FOR, members, RQ),
     V("forums.agencies", FOR, agencies, 0),
+    V("forums.linked", FOR, linked, 0),
     U("forums.handling_min", FOR, handling_min, NULL),
     WINDOW("forums", FOR),
     S("forums.label", FOR, label, 0),
     L("approvers", A, approvers, n_approvers, APP, init_approver),
     S("approvers.nation", APP, nation, RQ),
     S("approvers.command", APP, command, RQ),
-    V("approvers.kinds", APP, kinds, 0),
+    V("approvers.kinds", APP, kinds, RQ),
+    WINDOW("approvers", APP),
+    L("agreements", A, agreements, n_agreements, AGR, init_agreement),
+    S("agreements.id", AGR, id, RQ),
+    S("agreements.name", AGR, name, RQ),
+    V("agreements.parties", AGR, parties, RQ),
+    C("agreements.signed", AGR, signed_on, &day_ops, 0),
+    WINDOW("agreements", AGR),
+    L("consultation", A, consultations, n_consultations, CON, init_consultation),
+    S("consultation.name", CON, name, RQ),
+    S("consultation.authority", CON, authority, RQ),
+    L("consultation.triggers", CON, triggers, n_triggers, TRG, init_trigger),
+    S("consultation.triggers.flag", TRG, flag, RQ),
+    V("consultation.triggers.except", TRG, except, 0),
 };
 
 static const struct kz_yaml_schema schema = {rows, KZ_ARRAY_LEN(rows)};

@@ -18,6 +18,7 @@ static const char *const rel_names[KZ_REL__COUNT] = {
     [KZ_REL_DIRLAUTH] = "DIRLAUTH",
     [KZ_REL_COUNTERPART] = "COUNTERPART",
     [KZ_REL_LIAISON] = "LIAISON",
+    [KZ_REL_NATIONAL] = "NATIONAL_COMMAND",
 };
 
 const char *kz_rel_type_name(enum kz_rel_type t)
@@ -50,7 +51,7 @@ const char *kz_alliance_mode_name(enum kz_alliance_mode m)
 
 bool kz_rel_is_command(enum kz_rel_type t)
 {
-    return t <= KZ_REL_ADCON;
+    return t <= KZ_REL_ADCON || t == KZ_REL_NATIONAL;
 }
 
 bool kz_rel_is_support(enum kz_rel_type t)
@@ -135,6 +136,14 @@ const struct kz_phase *kz_command_phase(const struct kz_command *c, int32_t day)
     return NULL;
 }
 
+const struct kz_commander *kz_command_commander(const struct kz_command *c, int32_t day)
+{
+    for (unsigned i = 0; i < c->n_commanders; i++)
+        if (kz_day_in(c->commanders[i].valid_from, c->commanders[i].valid_to, day))
+            return &c->commanders[i];
+    return NULL;
+}
+
 const struct kz_relation *kz_alliance_holder(const struct kz_alliance *a, const char *id,
                                              enum kz_rel_type type, int32_t day)
 {
@@ -185,12 +194,19 @@ static void free_command(struct kz_command *c)
     free(c->echelon);
     free(c->hq);
     free(c->tz);
+    free(c->aor);
+    free(c->part_of);
     free(c->label);
     for (unsigned i = 0; i < c->n_phases; i++) {
         free(c->phases[i].name);
         free(c->phases[i].note);
     }
     free(c->phases);
+    for (unsigned i = 0; i < c->n_commanders; i++) {
+        free(c->commanders[i].name);
+        free(c->commanders[i].rank);
+    }
+    free(c->commanders);
 }
 
 static void free_forum(struct kz_forum *f)
@@ -203,43 +219,73 @@ static void free_forum(struct kz_forum *f)
     free(f->label);
     free_strv(f->members, f->n_members);
     free_strv(f->agencies, f->n_agencies);
+    free_strv(f->linked, f->n_linked);
+}
+
+static void free_nation(struct kz_nation *n)
+{
+    free(n->code);
+    free(n->name);
+    free(n->tz);
+    free(n->top);
+    free(n->lead);
+    free(n->apex);
+}
+
+static void free_relation(struct kz_relation *r)
+{
+    free(r->from);
+    free(r->to);
+    free(r->granted_by);
+    free(r->scope);
+    free(r->directive);
+    free(r->label);
+}
+
+static void free_plan_rules(struct kz_alliance *a)
+{
+    for (unsigned i = 0; i < a->n_approvers; i++) {
+        free(a->approvers[i].nation);
+        free(a->approvers[i].command);
+        free_strv(a->approvers[i].kinds, a->approvers[i].n_kinds);
+    }
+    free(a->approvers);
+    for (unsigned i = 0; i < a->n_agreements; i++) {
+        free(a->agreements[i].id);
+        free(a->agreements[i].name);
+        free_strv(a->agreements[i].parties, a->agreements[i].n_parties);
+    }
+    free(a->agreements);
+    for (unsigned i = 0; i < a->n_consultations; i++) {
+        struct kz_consultation *c = &a->consultations[i];
+        for (unsigned t = 0; t < c->n_triggers; t++) {
+            free(c->triggers[t].flag);
+            free_strv(c->triggers[t].except, c->triggers[t].n_except);
+        }
+        free(c->triggers);
+        free(c->name);
+        free(c->authority);
+    }
+    free(a->consultations);
 }
 
 void kz_alliance_free(struct kz_alliance *a)
 {
     if (!a)
         return;
-    for (unsigned i = 0; i < a->n_nations; i++) {
-        struct kz_nation *n = &a->nations[i];
-        free(n->code);
-        free(n->name);
-        free(n->tz);
-        free(n->top);
-        free(n->lead);
-    }
+    for (unsigned i = 0; i < a->n_nations; i++)
+        free_nation(&a->nations[i]);
     for (unsigned i = 0; i < a->n_commands; i++)
         free_command(&a->commands[i]);
-    for (unsigned i = 0; i < a->n_relations; i++) {
-        struct kz_relation *r = &a->relations[i];
-        free(r->from);
-        free(r->to);
-        free(r->granted_by);
-        free(r->scope);
-        free(r->directive);
-        free(r->label);
-    }
+    for (unsigned i = 0; i < a->n_relations; i++)
+        free_relation(&a->relations[i]);
     for (unsigned i = 0; i < a->n_forums; i++)
         free_forum(&a->forums[i]);
-    for (unsigned i = 0; i < a->n_approvers; i++) {
-        free(a->approvers[i].nation);
-        free(a->approvers[i].command);
-        free_strv(a->approvers[i].kinds, a->approvers[i].n_kinds);
-    }
+    free_plan_rules(a);
     free(a->nations);
     free(a->commands);
     free(a->relations);
     free(a->forums);
-    free(a->approvers);
     free(a->file);
     free(a->name);
     free(a);

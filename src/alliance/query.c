@@ -66,6 +66,7 @@ static json_t *command_json(const struct kz_command *c, int32_t day)
 {
     json_t *o = json_object();
     const struct kz_phase *ph = kz_command_phase(c, day);
+    const struct kz_commander *cdr = kz_command_commander(c, day);
 
     json_object_set_new(o, "id", json_string(c->id));
     json_object_set_new(o, "name", json_string(c->name));
@@ -77,6 +78,14 @@ static json_t *command_json(const struct kz_command *c, int32_t day)
     json_object_set_new(o, "lat", json_real(c->lat));
     json_object_set_new(o, "lon", json_real(c->lon));
     json_object_set_new(o, "tz", json_string(c->tz));
+    set_opt(o, "aor", c->aor);
+    set_opt(o, "part_of", c->part_of);
+    if (cdr) {
+        json_t *k = json_object();
+        json_object_set_new(k, "name", json_string(cdr->name));
+        json_object_set_new(k, "rank", json_string(cdr->rank));
+        json_object_set_new(o, "commander", k);
+    }
     if (ph) {
         json_object_set_new(o, "phase", json_string(ph->name));
         set_opt(o, "phase_note", ph->note);
@@ -142,6 +151,12 @@ int kz_alliance_chain(const struct kz_alliance *a, const char *unit, int32_t day
 
 /* ---- can-task ----------------------------------------------------------------- */
 
+/* Relations that let their holder task: COCOM, OPCON, TACON and national command. */
+static bool tasking(enum kz_rel_type t)
+{
+    return t <= KZ_REL_TACON || t == KZ_REL_NATIONAL;
+}
+
 /* Breadth-first search upwards from b over tasking relations; NULL-terminated path. */
 static bool task_path(const struct kz_alliance *a, const char *from, const char *b, int32_t day,
                       struct kz_alliance_view *v, json_t *path)
@@ -158,7 +173,7 @@ static bool task_path(const struct kz_alliance *a, const char *from, const char 
         unsigned cur = head++;
         for (unsigned i = 0; i < n && hit < 0 && tail < n; i++) {
             const struct kz_relation *r = &a->relations[i];
-            if (r->type > KZ_REL_TACON || strcmp(r->to, node[cur]) != 0 ||
+            if (!tasking(r->type) || strcmp(r->to, node[cur]) != 0 ||
                 !kz_day_in(r->valid_from, r->valid_to, day) || !rel_visible(a, v, r))
                 continue;
             node[tail] = r->from, prev[tail] = (int)cur, via[tail] = (int)i;
@@ -209,7 +224,7 @@ static void why_not(const struct kz_alliance *a, const struct kz_command *x,
     json_object_set_new(o, "reason", json_string(buf));
     for (unsigned i = 0; i < a->n_relations; i++) {
         const struct kz_relation *r = &a->relations[i];
-        if (r->type <= KZ_REL_TACON && strcmp(r->from, x->id) == 0 && strcmp(r->to, y->id) == 0 &&
+        if (tasking(r->type) && strcmp(r->from, x->id) == 0 && strcmp(r->to, y->id) == 0 &&
             !kz_day_in(r->valid_from, r->valid_to, day)) {
             json_object_set_new(o, "other_dates", relation_json(a, r));
             break;
@@ -305,11 +320,34 @@ json_t *kz_alliance_forums(const struct kz_alliance *a, int32_t day, struct kz_a
         }
         json_object_set_new(e, "members", members);
         json_object_set_new(e, "agencies", strv_json(f->agencies, f->n_agencies));
+        if (f->n_linked)
+            json_object_set_new(e, "linked", strv_json(f->linked, f->n_linked));
         kz__json_label(e, f->label);
         json_array_append_new(arr, e);
     }
     json_object_set_new(o, "forums", arr);
     return o;
+}
+
+/* Agreements in force on `day`; they are public texts, so no label. */
+static json_t *agreements_json(const struct kz_alliance *a, int32_t day)
+{
+    json_t *arr = json_array();
+
+    for (unsigned i = 0; i < a->n_agreements; i++) {
+        const struct kz_agreement *g = &a->agreements[i];
+        if (!kz_day_in(g->valid_from, g->valid_to, day))
+            continue;
+        json_t *e = json_object();
+        json_object_set_new(e, "id", json_string(g->id));
+        json_object_set_new(e, "name", json_string(g->name));
+        json_object_set_new(e, "parties", strv_json(g->parties, g->n_parties));
+        set_day(e, "signed", g->signed_on);
+        set_day(e, "valid_from", g->valid_from);
+        set_day(e, "valid_to", g->valid_to);
+        json_array_append_new(arr, e);
+    }
+    return arr;
 }
 
 /* ---- show: each nation's commands as a tree by operational superior ---------------- */
@@ -364,5 +402,6 @@ json_t *kz_alliance_show(const struct kz_alliance *a, int32_t day, struct kz_all
     json_t *fo = kz_alliance_forums(a, day, v);
     json_object_set(o, "forums", json_object_get(fo, "forums"));
     json_decref(fo);
+    json_object_set_new(o, "agreements", agreements_json(a, day));
     return o;
 }

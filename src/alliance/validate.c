@@ -2,9 +2,11 @@
  * validate.c - the rules a loaded alliance file must satisfy
  * (docs/alliance.md, "Validation"): known ids, no cycles, the authority
  * nesting COCOM > OPCON > TACON, ADCON in the service chain, support under
- * a common superior, one holder at a time, and national chains in parallel
- * mode.  Date-dependent rules are checked on every day at which any window
- * in the file opens or closes, which covers every distinct state.
+ * a common superior, one holder at a time, national chains in parallel
+ * mode and under each nation's apex, grantors of DIRLAUTH and coordinating
+ * authority.  Date-dependent rules are checked on every day at which any
+ * window in the file opens or closes, which covers every distinct state.
+ * The entries that are not relations are checked in validate_entries.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,9 @@ struct vctx {
 const struct kz_relation *kz__superior(const struct kz_alliance *a, const char *id, int32_t day)
 {
     const struct kz_relation *r = kz_alliance_holder(a, id, KZ_REL_OPCON, day);
-    return r ? r : kz_alliance_holder(a, id, KZ_REL_COCOM, day);
+    if (!r)
+        r = kz_alliance_holder(a, id, KZ_REL_COCOM, day);
+    return r ? r : kz_alliance_holder(a, id, KZ_REL_NATIONAL, day);
 }
 
 bool kz__is_above(const struct kz_alliance *a, const char *anc, const char *id, int32_t day)
@@ -39,9 +43,9 @@ bool kz__is_above(const struct kz_alliance *a, const char *anc, const char *id, 
 }
 
 /*
- * Is `anc` reachable from `id` going up any COCOM or OPCON edge valid on
- * `day`, other than `skip`?  Any path counts, so one bad edge elsewhere in
- * the file does not make every edge below it look wrong too.
+ * Is `anc` reachable from `id` going up any COCOM, OPCON or national command
+ * edge valid on `day`, other than `skip`?  Any path counts, so one bad edge
+ * elsewhere in the file does not make every edge below it look wrong too.
  */
 static bool reach_up(const struct kz_alliance *a, const char *anc, const char *id, int32_t day,
                      const struct kz_relation *skip)
@@ -56,7 +60,9 @@ static bool reach_up(const struct kz_alliance *a, const char *anc, const char *i
         found = strcmp(cur, anc) == 0;
         for (unsigned i = 0; i < a->n_relations && !found && tail <= a->n_relations; i++) {
             const struct kz_relation *r = &a->relations[i];
-            if (r != skip && (r->type == KZ_REL_COCOM || r->type == KZ_REL_OPCON) &&
+            if (r != skip &&
+                (r->type == KZ_REL_COCOM || r->type == KZ_REL_OPCON ||
+                 r->type == KZ_REL_NATIONAL) &&
                 strcmp(r->to, cur) == 0 && kz_day_in(r->valid_from, r->valid_to, day))
                 q[tail++] = r->from;
         }
@@ -133,6 +139,10 @@ static void check_nations(struct vctx *v)
             V_ERR(v, n->line, "unknown time zone '%s'", n->tz);
         check_cmd_ref(v, n->top, "nation top", n->line);
         check_cmd_ref(v, n->lead, "nation lead", n->line);
+        check_cmd_ref(v, n->apex, "nation apex", n->line);
+        const struct kz_command *apex = n->apex ? kz_alliance_command(a, n->apex) : NULL;
+        if (apex && strcmp(apex->nation, n->code) != 0)
+            V_ERR(v, n->line, "apex %s of %s is a command of %s", apex->id, n->code, apex->nation);
     }
 }
 
@@ -220,8 +230,8 @@ static void check_national(struct vctx *v, const struct kz_relation *r)
     if (v->a->mode == KZ_MODE_PARALLEL)
         V_ERR(v, r->line, "%s from %s (%s) to %s (%s) crosses national chains in parallel mode",
               kz_rel_type_name(r->type), r->from, f->nation, r->to, t->nation);
-    else if (v->a->mode == KZ_MODE_LEAD_NATION &&
-             (r->type == KZ_REL_COCOM || r->type == KZ_REL_ADCON))
+    else if (r->type == KZ_REL_NATIONAL || (v->a->mode == KZ_MODE_LEAD_NATION &&
+                                            (r->type == KZ_REL_COCOM || r->type == KZ_REL_ADCON)))
         V_ERR(v, r->line, "%s never passes to another nation, even in lead-nation mode",
               kz_rel_type_name(r->type));
 }
@@ -230,8 +240,14 @@ static void check_adcon(struct vctx *v, const struct kz_relation *r)
 {
     const struct kz_command *f = cmd(v, r->from), *t = cmd(v, r->to);
 
-    if (r->type == KZ_REL_ADCON &&
-        (strcmp(f->service, t->service) != 0 || strcmp(f->nation, t->nation) != 0))
+    if (r->type != KZ_REL_ADCON)
+        return;
+    if (strcmp(f->service, "joint") == 0)
+        V_ERR(v, r->line,
+              "ADCON held by %s, a joint headquarters: ADCON runs in Service channels "
+              "(a joint HQ's own elements are part_of it)",
+              r->from);
+    else if (strcmp(f->service, t->service) != 0 || strcmp(f->nation, t->nation) != 0)
         V_ERR(v, r->line, "ADCON from %s (%s %s) to %s (%s %s) is outside the service chain",
               r->from, f->nation, f->service, r->to, t->nation, t->service);
 }
@@ -241,7 +257,8 @@ static void check_overlap(struct vctx *v, unsigned i)
 {
     const struct kz_relation *r = &v->a->relations[i];
 
-    if (r->type != KZ_REL_COCOM && r->type != KZ_REL_OPCON && r->type != KZ_REL_ADCON)
+    if (r->type != KZ_REL_COCOM && r->type != KZ_REL_OPCON && r->type != KZ_REL_ADCON &&
+        r->type != KZ_REL_NATIONAL)
         return;
     for (unsigned j = 0; j < i; j++) {
         const struct kz_relation *q = &v->a->relations[j];
@@ -254,16 +271,40 @@ static void check_overlap(struct vctx *v, unsigned i)
     }
 }
 
-/* Does `g` hold one of the two types over `unit` on `day` (other than `self`)? */
-static bool holds(struct vctx *v, const char *g, const char *unit, enum kz_rel_type t1,
-                  enum kz_rel_type t2, int32_t day, const struct kz_relation *self)
+#define BIT(t) (1u << (t))
+
+/* Does `g` hold one of the `types` (BIT mask) over `unit` on `day` (other than `self`)? */
+static bool holds(struct vctx *v, const char *g, const char *unit, unsigned types, int32_t day,
+                  const struct kz_relation *self)
 {
     for (unsigned i = 0; i < v->a->n_relations; i++) {
         const struct kz_relation *q = &v->a->relations[i];
-        if (q != self && (q->type == t1 || q->type == t2) && strcmp(q->from, g) == 0 &&
+        if (q != self && (types & BIT(q->type)) && strcmp(q->from, g) == 0 &&
             strcmp(q->to, unit) == 0 && kz_day_in(q->valid_from, q->valid_to, day))
             return true;
     }
+    return false;
+}
+
+/*
+ * A chain outside COCOM (a national chain of any depth, or the national
+ * command above a CCDR): its holder must be the unit's national apex or
+ * below it, in the unit's own nation.
+ */
+static bool under_apex(struct vctx *v, const struct kz_relation *r, int32_t day, char *why,
+                       size_t len)
+{
+    const struct kz_command *u = cmd(v, r->to);
+    const struct kz_nation *n = kz_alliance_nation(v->a, u->nation);
+
+    if (!n->apex) {
+        snprintf(why, len, "%s has no COCOM holder and nation %s names no apex", r->to, u->nation);
+        return false;
+    }
+    if (strcmp(cmd(v, r->from)->nation, u->nation) == 0 && reach_up(v->a, n->apex, r->from, day, r))
+        return true;
+    snprintf(why, len, "%s is not %s (national apex of %s) or below it", r->from, n->apex,
+             u->nation);
     return false;
 }
 
@@ -272,7 +313,8 @@ static bool check_opcon_on(struct vctx *v, const struct kz_relation *r, int32_t 
 {
     const struct kz_relation *co = kz_alliance_holder(v->a, r->to, KZ_REL_COCOM, day);
 
-    if (r->granted_by && !holds(v, r->granted_by, r->to, KZ_REL_COCOM, KZ_REL_OPCON, day, r)) {
+    if (r->granted_by &&
+        !holds(v, r->granted_by, r->to, BIT(KZ_REL_COCOM) | BIT(KZ_REL_OPCON), day, r)) {
         snprintf(why, len, "grantor %s holds neither COCOM nor OPCON over %s", r->granted_by,
                  r->to);
         return false;
@@ -284,24 +326,39 @@ static bool check_opcon_on(struct vctx *v, const struct kz_relation *r, int32_t 
                  r->to);
         return false;
     }
-    /* No COCOM holder: only a national apex (nothing above it) may hold OPCON. */
-    if (!kz__superior(v->a, r->from, day))
-        return true;
-    snprintf(why, len, "%s has no COCOM holder and %s is not a national apex", r->to, r->from);
-    return false;
+    return under_apex(v, r, day, why, len);
 }
 
 static bool check_tacon_on(struct vctx *v, const struct kz_relation *r, int32_t day, char *why,
                            size_t len)
 {
     const struct kz_relation *op = kz_alliance_holder(v->a, r->to, KZ_REL_OPCON, day);
-    const char *g = r->granted_by ? r->granted_by : op ? op->from : NULL;
+    const struct kz_relation *co = kz_alliance_holder(v->a, r->to, KZ_REL_COCOM, day);
+    const char *g = r->granted_by ? r->granted_by : op ? op->from : co ? co->from : NULL;
+    unsigned may = BIT(KZ_REL_COCOM) | BIT(KZ_REL_OPCON) | BIT(KZ_REL_TACON);
 
-    if (g && holds(v, g, r->to, KZ_REL_OPCON, KZ_REL_TACON, day, r))
+    /* OPCON is inherent in COCOM, TACON in OPCON: a COCOM holder may grant it too. */
+    if (g && holds(v, g, r->to, may, day, r))
         return true;
     snprintf(why, len, "%s",
-             g ? "grantor holds neither OPCON nor TACON over the unit"
-               : "nobody holds OPCON over the unit to grant it");
+             g ? "grantor holds neither COCOM, OPCON nor TACON over the unit"
+               : "nobody holds COCOM or OPCON over the unit to grant it");
+    return false;
+}
+
+/* DIRLAUTH and coordinating authority: granted by a superior of `from`, in its nation. */
+static bool check_grantor_on(struct vctx *v, const struct kz_relation *r, int32_t day, char *why,
+                             size_t len)
+{
+    const struct kz_command *g = cmd(v, r->granted_by), *f = cmd(v, r->from);
+
+    if (strcmp(g->nation, f->nation) != 0)
+        snprintf(why, len, "grantor %s (%s) is not of %s's nation (%s)", g->id, g->nation, f->id,
+                 f->nation);
+    else if (strcmp(g->id, f->id) != 0 && reach_up(v->a, g->id, f->id, day, NULL))
+        return true;
+    else
+        snprintf(why, len, "grantor %s is not a superior of %s", g->id, f->id);
     return false;
 }
 
@@ -328,6 +385,35 @@ static bool check_support_on(struct vctx *v, const struct kz_relation *r, int32_
     return false;
 }
 
+/* COCOM: a combatant command of a nation whose policy allows it (USA by default). */
+static void check_cocom(struct vctx *v, const struct kz_relation *r)
+{
+    const struct kz_command *f = cmd(v, r->from);
+    const struct kz_nation *n = kz_alliance_nation(v->a, f->nation);
+    bool may = n->cocom < 0 ? strcmp(n->code, "USA") == 0 : n->cocom == 1;
+
+    if (strcmp(f->kind, "ccmd") != 0)
+        V_ERR(v, r->line, "COCOM held by %s, which is not a combatant command (kind ccmd)",
+              r->from);
+    else if (!may)
+        V_ERR(v, r->line,
+              "COCOM held by %s of %s: COCOM is a US statutory authority (10 USC 164); "
+              "set 'cocom: true' on the nation to allow it",
+              r->from, n->code);
+}
+
+/* The apex is the top of its nation: nothing commands it. */
+static void check_apex(struct vctx *v, const struct kz_relation *r)
+{
+    const struct kz_command *t = cmd(v, r->to);
+    const struct kz_nation *n = kz_alliance_nation(v->a, t->nation);
+
+    if (n->apex && strcmp(n->apex, r->to) == 0 && r->type != KZ_REL_ADCON &&
+        kz_rel_is_command(r->type))
+        V_ERR(v, r->line, "%s from %s over %s, the national apex of %s", kz_rel_type_name(r->type),
+              r->from, r->to, n->code);
+}
+
 /* Check a dated rule on every distinct state inside r's window; report once. */
 static void check_dated(struct vctx *v, const struct kz_relation *r)
 {
@@ -335,15 +421,22 @@ static void check_dated(struct vctx *v, const struct kz_relation *r)
     char why[300], day_s[11];
 
     if (r->type == KZ_REL_COCOM) {
-        if (strcmp(cmd(v, r->from)->kind, "ccmd") != 0)
-            V_ERR(v, r->line, "COCOM held by %s, which is not a combatant command (kind ccmd)",
-                  r->from);
+        check_cocom(v, r);
+        return;
+    }
+    if ((r->type == KZ_REL_DIRLAUTH || r->type == KZ_REL_COORD_AUTH) && !r->granted_by) {
+        V_ERR(v, r->line, "%s from %s to %s needs granted_by (the commander who grants it)",
+              kz_rel_type_name(r->type), r->from, r->to);
         return;
     }
     if (r->type == KZ_REL_OPCON)
         fn = check_opcon_on;
+    else if (r->type == KZ_REL_NATIONAL)
+        fn = under_apex;
     else if (r->type == KZ_REL_TACON)
         fn = check_tacon_on;
+    else if (r->type == KZ_REL_DIRLAUTH || r->type == KZ_REL_COORD_AUTH)
+        fn = check_grantor_on;
     else if (kz_rel_is_support(r->type) && r->type != KZ_REL_SUPPORT_MUTUAL)
         fn = check_support_on;
     for (unsigned i = 0; fn && i < v->n_days; i++) {
@@ -420,7 +513,9 @@ unsigned kz_alliance_validate(const struct kz_alliance *a, struct kz_alliance_di
     check_nations(&v);
     check_commands(&v);
     check_refs(&v);
-    if (diag->count != v.start)
+    bool ids_ok = diag->count == v.start;
+    kz__validate_entries(a, diag);
+    if (!ids_ok)
         return diag->count - v.start; /* the graph rules need valid ids */
     v.days = kz__change_days(a, &v.n_days);
     check_cycles(&v);
@@ -428,6 +523,7 @@ unsigned kz_alliance_validate(const struct kz_alliance *a, struct kz_alliance_di
         check_national(&v, &a->relations[i]);
         check_adcon(&v, &a->relations[i]);
         check_overlap(&v, i);
+        check_apex(&v, &a->relations[i]);
         check_dated(&v, &a->relations[i]);
     }
     free(v.days);

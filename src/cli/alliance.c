@@ -170,12 +170,12 @@ static void text_path(json_t *o)
         printf("\nroute %zu: ", i + 1);
         json_array_foreach(json_object_get(r, "via"), k, h)
             printf("%s%s", k ? " -> " : "", json_string_value(h));
-        printf("\n  %-10s %-14s %-26s %-26s %-26s %8s\n", "node", "link", "arrives (local)",
+        printf("\n  %-16s %-16s %-27s %-27s %-27s %5s\n", "node", "link", "arrives (local)",
                "starts (local)", "done (local)", "wait");
         json_array_foreach(json_object_get(r, "hops"), k, h)
         {
             json_int_t w = json_integer_value(json_object_get(h, "wait_s"));
-            printf("  %-10s %-14s %-26s %-26s %-26s %4lldh%02lld\n", str(h, "node"), str(h, "link"),
+            printf("  %-16s %-16s %-27s %-27s %-27s %2lldh%02lld\n", str(h, "node"), str(h, "link"),
                    str(h, "arrive_local"), str(h, "start_local"), str(h, "done_local"),
                    (long long)(w / 3600), (long long)(w / 60 % 60));
         }

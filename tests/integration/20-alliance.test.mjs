@@ -20,7 +20,7 @@ describe('kizuna alliance (CLI)', () => {
     test('check: the shipped file is valid', async () => {
         const r = await runCli(['alliance', 'check', SHIPPED]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
-        assert.match(r.stdout, /ok \(3 nations, \d+ commands/);
+        assert.match(r.stdout, /ok \(4 nations, \d+ commands/);
     });
 
     test('check: every problem as file:line, exit 2', async () => {
@@ -35,10 +35,11 @@ describe('kizuna alliance (CLI)', () => {
         assert.equal((await runCli(['alliance', '--help'])).code, 0);
     });
 
-    test('chain by date: the GSDF moves from the Joint Staff to the JJOC on 2025-03-24', async () => {
+    test('chain by date: the GSDF moves from the Minister to the JJOC on 2025-03-24', async () => {
         const at = async (d) => JSON.parse((await runCli(['alliance', '-f', SHIPPED, 'chain', 'JGSDF-GCC', '--at', d, '--json'])).stdout);
-        assert.equal((await at('2025-03-23')).chains.OPCON[0].from, 'JSO');
-        assert.equal((await at('2025-03-24')).chains.OPCON[0].from, 'JJOC');
+        // Before the JJOC the Minister commanded, through the Joint Staff (domain review #9, #10).
+        assert.deepEqual((await at('2025-03-23')).chains.OPCON.map((r) => r.from), ['JPN-MOD', 'JPN-CABINET']);
+        assert.deepEqual((await at('2025-03-24')).chains.OPCON.map((r) => r.from), ['JJOC', 'JPN-MOD', 'JPN-CABINET']);
         const usfj = JSON.parse((await runCli(['alliance', '-f', SHIPPED, 'chain', 'USFJ', '--at', '2025-03-29', '--json'])).stdout);
         assert.equal(usfj.unit.phase, 'management HQ');
         assert.equal(usfj.chains.COCOM[0].from, 'INDOPACOM');
@@ -63,12 +64,19 @@ describe('kizuna alliance (CLI)', () => {
         assert.equal(hub.routes[0].hops[0].node, 'INDOPACOM');
         assert.equal(hub.routes[0].hops[0].arrive_local, 'Mon 2025-06-09 14:15 -10:00');
         assert.equal(hub.routes[0].response_s, 23.5 * 3600);
+        // The doctrinal route INDOPACOM -> PACFLT -> C7F (review #13), and the 24/7 floors.
+        const doctrinal = JSON.parse((await runCli(['alliance', '-f', SHIPPED, 'path', 'JJOC', 'C7F', '--at', at, '--via', 'PACFLT', '--json'])).stdout);
+        assert.deepEqual(doctrinal.routes[0].via, ['JJOC', 'INDOPACOM', 'PACFLT', 'C7F']);
+        assert.equal(doctrinal.routes[0].response_s, 26.25 * 3600);
+        const floors = JSON.parse((await runCli(['alliance', '-f', SHIPPED, 'path', 'JJOC-OPS', 'C7F-MOC', '--at', at, '--json'])).stdout);
+        assert.deepEqual(floors.routes[0].via, ['JJOC-OPS', 'INDOPACOM-JOC', 'PACFLT-MOC', 'C7F-MOC']);
+        assert.equal(floors.routes[0].response_s, 4 * 3600);
         const text = await runCli(['alliance', '-f', SHIPPED, 'path', 'JJOC', 'C7F', '--at', at]);
         assert.match(text.stdout, /answer back at JJOC: Tue 2025-06-10 14:30 \+09:00 after 5h30/);
         const cmp = await runCli(['alliance', '-f', SHIPPED, 'path', '--compare-topology', '--at', at, '--json']);
         const c = JSON.parse(cmp.stdout);
         assert.equal(c.hub, 'INDOPACOM');
-        assert.equal(c.pairs.length, 3);
+        assert.equal(c.pairs.length, 6); // USA, JPN, PHL, AUS
         assert.ok(c.hub_mean_s > c.lattice_mean_s, JSON.stringify(c));
     });
 });
@@ -107,9 +115,10 @@ describe('REST /api/v1/alliance', () => {
         const show = await get('web', '/api/v1/alliance/show?at=2025-06-01');
         assert.equal(show.status, 200);
         assert.equal(show.json.mode, 'parallel');
-        assert.deepEqual(show.json.nations.map((n) => n.code), ['USA', 'JPN', 'PHL']);
+        assert.deepEqual(show.json.nations.map((n) => n.code), ['USA', 'JPN', 'PHL', 'AUS']);
+        assert.deepEqual(show.json.agreements.map((g) => g.id), ['US-JPN-TREATY', 'JPN-AUS-RAA']);
         const chain = await get('web', '/api/v1/alliance/chain?unit=C7F&at=2025-06-01');
-        assert.deepEqual(chain.json.chains.OPCON.map((r) => r.from), ['PACFLT', 'INDOPACOM']);
+        assert.deepEqual(chain.json.chains.OPCON.map((r) => r.from), ['PACFLT', 'INDOPACOM', 'USA-SECDEF']);
         const yes = await get('web', '/api/v1/alliance/can-task?from=INDOPACOM&to=C7F&at=2025-06-01');
         assert.equal(yes.json.allowed, true);
         const no = await get('web', '/api/v1/alliance/can-task?from=JJOC&to=C7F&at=2025-06-01');
@@ -130,7 +139,7 @@ describe('REST /api/v1/alliance', () => {
         assert.equal(r.status, 200, JSON.stringify(r.json));
         assert.equal(r.json.routes[0].response_s, 23.5 * 3600);
         const c = await get('web', '/api/v1/alliance/path?compare=1&at=2025-06-10T00:00Z');
-        assert.equal(c.json.pairs.length, 3);
+        assert.equal(c.json.pairs.length, 6);
     });
 
     test('release rule: labelled entries are hidden from a caller not in REL TO', async () => {

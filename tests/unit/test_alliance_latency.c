@@ -165,8 +165,23 @@ static void test_shipped_example(void **state)
     json_decref(o);
     assert_int_equal(direct, 5 * 3600 + 30 * 60);
     assert_int_equal(hub, 23 * 3600 + 30 * 60);
+    /* The doctrinal tasking route INDOPACOM -> PACFLT -> C7F (review #13). */
+    assert_int_equal(kz_alliance_paths(a, "JJOC", "C7F", "PACFLT", t0, 1, &o), KZ_OK);
+    assert_string_equal(hop(o, 1, "node"), "PACFLT");
+    assert_string_equal(hop(o, 2, "link"), "OPCON");
+    assert_int_equal(resp(o), 26 * 3600 + 15 * 60);
+    json_decref(o);
+    /* The same request between the 24/7 operations floors: 4 h, on a Saturday too. */
+    assert_int_equal(kz_alliance_paths(a, "JJOC-OPS", "C7F-MOC", "INDOPACOM-JOC", t0, 1, &o),
+                     KZ_OK);
+    assert_int_equal(resp(o), 4 * 3600);
+    json_decref(o);
+    assert_int_equal(
+        kz_alliance_paths(a, "JJOC-OPS", "C7F-MOC", "INDOPACOM-JOC", t0 + 4 * 86400, 1, &o), KZ_OK);
+    assert_int_equal(resp(o), 4 * 3600);
+    json_decref(o);
     assert_int_equal(kz_alliance_compare_topology(a, NULL, t0, &o), KZ_OK);
-    assert_int_equal(json_array_size(json_object_get(o, "pairs")), 3);
+    assert_int_equal(json_array_size(json_object_get(o, "pairs")), 6); /* USA JPN PHL AUS */
     assert_true(json_integer_value(json_object_get(o, "hub_mean_s")) >
                 json_integer_value(json_object_get(o, "lattice_mean_s")));
     json_decref(o);

@@ -64,9 +64,10 @@ static void test_bad_files(void **state)
         {"bad-unknown-id.yaml", "unknown command id 'NOPE'"},
         {"bad-cycle.yaml", "closes a cycle in the command chain"},
         {"bad-opcon.yaml", "LONE is not CCMD (COCOM holder of COMP) or below it"},
-        {"bad-tacon.yaml", "nobody holds OPCON over the unit"},
+        {"bad-tacon.yaml", "grantor holds neither COCOM, OPCON nor TACON"},
         {"bad-cocom.yaml", "not a combatant command"},
         {"bad-adcon.yaml", "outside the service chain"},
+        {"bad-adcon-joint.yaml", "ADCON held by CCMD, a joint headquarters"},
         {"bad-support.yaml", "no common superior"},
         {"bad-overlap.yaml", "overlaps the one by FLT"},
         {"bad-parallel.yaml", "crosses national chains in parallel mode"},
@@ -236,12 +237,20 @@ static void test_shipped_file(void **state)
     const struct kz_command *usfj = kz_alliance_command(a, "USFJ");
     assert_string_equal(kz_command_phase(usfj, day("2025-03-29"))->name, "management HQ");
     assert_string_equal(kz_command_phase(usfj, day("2025-03-30"))->name, "JFHQ phase 1");
-    /* The GSDF's operational chain moves from the Joint Staff to the JJOC. */
+    /* The GSDF's operational chain moves from the Minister (orders executed through the
+     * Joint Staff, review #10) to the JJOC, under the Minister and the Cabinet (#9). */
     assert_int_equal(kz_alliance_chain(a, "JGSDF-GCC", day("2025-03-23"), NULL, &o), KZ_OK);
-    assert_string_equal(chain_top(o, "OPCON", 0), "JSO");
+    assert_string_equal(chain_top(o, "OPCON", 0), "JPN-MOD");
+    assert_string_equal(chain_top(o, "OPCON", 1), "JPN-CABINET");
     json_decref(o);
     assert_int_equal(kz_alliance_chain(a, "JGSDF-GCC", day("2025-03-24"), NULL, &o), KZ_OK);
     assert_string_equal(chain_top(o, "OPCON", 0), "JJOC");
+    assert_string_equal(chain_top(o, "OPCON", 1), "JPN-MOD");
+    assert_string_equal(chain_top(o, "OPCON", 2), "JPN-CABINET");
+    json_decref(o);
+    /* No GCC before 2018-03-27 (review #11). */
+    assert_int_equal(kz_alliance_chain(a, "JGSDF-GCC", day("2018-03-26"), NULL, &o), KZ_OK);
+    assert_false(json_is_true(json_object_get(o, "exists")));
     json_decref(o);
     assert_true(allowed(a, "INDOPACOM", "C7F", "2025-06-01", NULL));
     assert_false(allowed(a, "JJOC", "C7F", "2025-06-01", "separate national chains"));
