@@ -7,17 +7,7 @@
 
 #include "plan/plan.h"
 
-/* TEMPORARY declarations until the alliance and label branches merge. */
-struct kz_consultation {
-    char *name, *authority;
-};
-const struct kz_approver *kz_alliance_approver(const struct kz_alliance *a, const char *nation,
-                                               const char *kind, int32_t day);
-const struct kz_consultation *kz_alliance_consultation_for(const struct kz_alliance *a,
-                                                           const char *const *flags, unsigned n,
-                                                           const char *legal_basis);
-bool kz_alliance_in_chain(const struct kz_alliance *a, const char *cmd, const char *target,
-                          int32_t day);
+/* TEMPORARY until the label branch merges. */
 int kz_label_set_joint(struct kz_label *l, const uint16_t *nations, unsigned n);
 
 int kz__plan_kind_parse(const char *s, enum kz_plan_kind *out);
