@@ -307,6 +307,19 @@ static const char *const actions[] = {
     [KZ_PLAN_OP_CONSULT] = "plan.consult", [KZ_PLAN_OP_STAGE] = "plan.stage",
 };
 
+/* The route table checks roles too; the rules do not rely on it. */
+static int need_role(enum kz_plan_op_type op, const struct kz_plan_ctx *ctx,
+                     struct kz_plan_refusal *why)
+{
+    const char *role =
+        op == KZ_PLAN_OP_APPROVE || op == KZ_PLAN_OP_CONSULT ? KZ_ROLE_APPROVER : KZ_ROLE_PLANNER;
+
+    for (unsigned i = 0; i < ctx->actor->roles_count; i++)
+        if (strcmp(ctx->actor->roles[i], role) == 0)
+            return KZ_OK;
+    return kz__plan_refuse(why, 403, NULL, "role '%s' required", role);
+}
+
 static int dispatch(struct kz_plan *p, enum kz_plan_op_type op, const json_t *body,
                     const struct kz_plan_ctx *ctx, json_t *changes, const char **action,
                     struct kz_plan_refusal *why)
@@ -360,6 +373,10 @@ int kz_plan_apply(const struct kz_plan *cur, enum kz_plan_op_type op, const json
     *action = (unsigned)op < KZ_ARRAY_LEN(actions) ? actions[op] : "plan.?";
     if (!ctx->alliance)
         err = kz__plan_refuse(why, 409, NULL, "plans need an alliance model (alliance.file)");
+    else if (!ctx->actor || !ctx->actor->user || !ctx->actor->nation)
+        err = kz__plan_refuse(why, 403, NULL, "no identity");
+    else if (need_role(op, ctx, why) != KZ_OK)
+        err = KZ_ERR_DENIED;
     else if (!json_is_object(body))
         err = kz__plan_refuse(why, 400, NULL, "the body must be a JSON object");
     else if ((op == KZ_PLAN_OP_CREATE) != (cur == NULL))
