@@ -15,7 +15,8 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: kizuna cert issue --user U --nation N --clearance L [--groups G,...]\n"
-                 "                         [--roles R,...] [--days D] [--p12-password P]\n"
+                 "                         [--roles R,...] [--command ID] [--days D]\n"
+                 "                         [--p12-password P]\n"
                  "       kizuna cert revoke USER\n"
                  "       kizuna cert package --user U --host H [--port P] [--out FILE]\n"
                  "                           [--p12-password P]\n"
