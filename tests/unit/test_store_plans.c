@@ -262,6 +262,29 @@ static void test_list_object(void **state)
     assert_int_equal(r.n, 0);
 }
 
+/* A plan's audit trail that was edited or cut short no longer verifies. */
+static void test_tampered(void **state)
+{
+    struct fx *fx = *state;
+    struct kz_store_audit_check c;
+
+    open_store(fx, 5, 0, 0);
+    save_five(fx, 0);
+    close_store(fx);
+    sql_exec(fx->path, "UPDATE audit SET detail = 'approved by someone else' WHERE id = 3");
+    open_store(fx, 5, 0, 0);
+    assert_int_equal(kz_store_audit_verify(fx->st, &c), KZ_ERR_INVAL);
+    assert_int_equal(c.bad_id, 3);
+    close_store(fx);
+
+    /* Cut the tail, edited record included: what is left verifies record by record,
+     * but the anchor in audit.head says the chain was longer. */
+    sql_exec(fx->path, "DELETE FROM audit WHERE id > 2; DELETE FROM plans;");
+    open_store(fx, 5, 0, 0);
+    assert_int_equal(kz_store_audit_verify(fx->st, &c), KZ_ERR_INVAL);
+    assert_non_null(c.problem);
+}
+
 /* The plans and their chain survive a restart. */
 static void test_reopen(void **state)
 {
@@ -318,6 +341,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_record_refused, setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_invalid, setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_list_object, setup, store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_tampered, setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_migration, setup, store_fx_teardown),
     };
