@@ -31,6 +31,9 @@ bool kz__is_above(const struct kz_alliance *a, const char *anc, const char *id, 
  */
 unsigned kz__validate_entries(const struct kz_alliance *a, struct kz_alliance_diag *diag);
 
+/* True when the model has a forum `id`. */
+bool kz__forum_known(const struct kz_alliance *a, const char *id);
+
 /* True when `s` is one of the `n` strings of `v`. */
 bool kz__strv_has(char *const *v, unsigned n, const char *s);
 
