@@ -329,10 +329,10 @@ int kz_alliance_chain(const struct kz_alliance *a, const char *unit, int32_t day
                       struct kz_alliance_view *v, json_t **out);
 
 /*
- * May `a_id` task `b_id` on `day`?  Yes when a_id holds COCOM, OPCON or TACON
- * over b_id directly or through a chain of such relations (each link valid
- * that day), or b_id is in direct support of a_id.  {"from", "to", "date",
- * "allowed", "path": [{"from","to","relation",...}], "reason"}.
+ * May `a_id` task `b_id` on `day`?  Yes when a_id holds COCOM, OPCON, TACON
+ * or national command over b_id directly or through a chain of such
+ * relations (each link valid that day), or b_id is in direct support of a_id.  {"from", "to",
+ * "date", "allowed", "path": [{"from","to","relation",...}], "reason"}.
  */
 int kz_alliance_can_task(const struct kz_alliance *a, const char *a_id, const char *b_id,
                          int32_t day, struct kz_alliance_view *v, json_t **out);

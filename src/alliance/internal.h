@@ -17,11 +17,12 @@ void kz__diag(struct kz_alliance_diag *d, const char *file, int line, const char
 /*
  * The command superior of `id` on `day`: the holder of OPCON, else COCOM
  * (the operational chain, where a delegated OPCON holder sits between the
- * unit and its COCOM holder).  NULL at the top.
+ * unit and its COCOM holder), else national command (above a CCDR or a
+ * national joint command).  NULL at the top.
  */
 const struct kz_relation *kz__superior(const struct kz_alliance *a, const char *id, int32_t day);
 
-/* True when `anc` is `id` or above it in the operational chain on `day` (bounded). */
+/* True when `anc` is `id` or above it by kz__superior on `day` (bounded). */
 bool kz__is_above(const struct kz_alliance *a, const char *anc, const char *id, int32_t day);
 
 /*
@@ -30,6 +31,9 @@ bool kz__is_above(const struct kz_alliance *a, const char *anc, const char *id, 
  * Unknown ids are reported, never followed.  Returns the count added.
  */
 unsigned kz__validate_entries(const struct kz_alliance *a, struct kz_alliance_diag *diag);
+
+/* True when the model has a forum `id`. */
+bool kz__forum_known(const struct kz_alliance *a, const char *id);
 
 /* True when `s` is one of the `n` strings of `v`. */
 bool kz__strv_has(char *const *v, unsigned n, const char *s);

@@ -174,14 +174,6 @@ static void check_commands(struct vctx *v)
     }
 }
 
-static bool forum_known(const struct kz_alliance *a, const char *id)
-{
-    for (unsigned j = 0; j < a->n_forums; j++)
-        if (strcmp(a->forums[j].id, id) == 0)
-            return true;
-    return false;
-}
-
 static void check_refs(struct vctx *v)
 {
     const struct kz_alliance *a = v->a;
@@ -199,7 +191,7 @@ static void check_refs(struct vctx *v)
         const struct kz_forum *f = &a->forums[i];
         for (unsigned m = 0; m < f->n_members; m++)
             check_cmd_ref(v, f->members[m], "forum member", f->line);
-        if (f->parent && !forum_known(a, f->parent))
+        if (f->parent && !kz__forum_known(a, f->parent))
             V_ERR(v, f->line, "unknown forum id '%s' (parent)", f->parent);
         if (strcmp(f->state, "standing") && strcmp(f->state, "activated") &&
             strcmp(f->state, "inactive"))

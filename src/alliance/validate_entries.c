@@ -74,7 +74,7 @@ static void check_commanders(const struct kz_alliance *a, struct kz_alliance_dia
     }
 }
 
-static bool forum_known(const struct kz_alliance *a, const char *id)
+bool kz__forum_known(const struct kz_alliance *a, const char *id)
 {
     for (unsigned j = 0; j < a->n_forums; j++)
         if (strcmp(a->forums[j].id, id) == 0)
@@ -91,8 +91,11 @@ static void check_commands_forums(const struct kz_alliance *a, struct kz_allianc
     }
     for (unsigned i = 0; i < a->n_forums; i++) {
         const struct kz_forum *f = &a->forums[i];
+        for (unsigned j = 0; j < i; j++)
+            if (strcmp(a->forums[j].id, f->id) == 0)
+                E_ERR(a, d, f->line, "forum id '%s' defined twice", f->id);
         for (unsigned k = 0; k < f->n_linked; k++)
-            if (!forum_known(a, f->linked[k]) || strcmp(f->linked[k], f->id) == 0)
+            if (!kz__forum_known(a, f->linked[k]) || strcmp(f->linked[k], f->id) == 0)
                 E_ERR(a, d, f->line, "forum %s: bad linked forum id '%s'", f->id, f->linked[k]);
     }
 }

@@ -181,6 +181,14 @@ static void test_part_of(void **state)
                   "  - {id: G, name: g, state: standing, members: [JTF], linked: [F]}\n");
 }
 
+static void test_forum_duplicate(void **state)
+{
+    (void)state;
+    refused_tail("forums:\n  - {id: F, name: f, state: standing, members: [CELL]}\n"
+                 "  - {id: F, name: g, state: standing, members: [JTF]}\n",
+                 "forum id 'F' defined twice");
+}
+
 static void test_part_of_refused(void **state)
 {
     struct kz_alliance_diag d = KZ_ALLIANCE_DIAG_INIT;
@@ -298,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_cocom_policy),
         cmocka_unit_test(test_part_of),
         cmocka_unit_test(test_part_of_refused),
+        cmocka_unit_test(test_forum_duplicate),
         cmocka_unit_test(test_commanders),
         cmocka_unit_test(test_approvers),
         cmocka_unit_test(test_consultation_rules),
