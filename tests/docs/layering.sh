@@ -23,8 +23,8 @@ ranks='core
 cot
 label
 store
-route auth
-alliance readiness plan mission
+route auth alliance
+readiness plan mission
 net
 fed cluster
 http
