@@ -70,7 +70,7 @@ static void consult_recompute(struct kz_plan *p, const struct kz_plan_ctx *ctx)
     kz__plan_set(&p->consult_reason, NULL);
 }
 
-/* A new revision: approvals cleared, the diff kept, the consultation needed again. */
+/* A new revision: approvals cleared, the diff (borrowed) kept, the consultation needed again. */
 static void new_revision(struct kz_plan *p, const struct kz_plan_ctx *ctx, json_t *changes)
 {
     json_t *r;
@@ -97,7 +97,7 @@ static int not_frozen(const struct kz_plan *p, struct kz_plan_refusal *why)
 /* ---- operations ---------------------------------------------------------------- */
 
 static int op_create(struct kz_plan *p, const json_t *body, const struct kz_plan_ctx *ctx,
-                     struct kz_plan_refusal *why)
+                     json_t *changes, struct kz_plan_refusal *why)
 {
     p->id = kz_xstrdup(ctx->id);
     p->revision = 0;
@@ -107,7 +107,7 @@ static int op_create(struct kz_plan *p, const json_t *body, const struct kz_plan
     p->revisions = json_array();
     if (kz__plan_fields(p, body, true, ctx, NULL, why) != KZ_OK || need_participant(p, ctx, why))
         return KZ_ERR_DENIED;
-    new_revision(p, ctx, json_object());
+    new_revision(p, ctx, changes);
     return KZ_OK;
 }
 
@@ -122,7 +122,7 @@ static int op_edit(struct kz_plan *p, const json_t *body, const struct kz_plan_c
     /* The editor must stay a participant (or above one). */
     if (need_participant(p, ctx, why))
         return KZ_ERR_DENIED;
-    new_revision(p, ctx, json_incref(changes));
+    new_revision(p, ctx, changes);
     return KZ_OK;
 }
 
@@ -132,7 +132,7 @@ static int op_item(struct kz_plan *p, const json_t *body, const struct kz_plan_c
     if (need_participant(p, ctx, why) || not_frozen(p, why) ||
         kz__plan_item_add(p, body, ctx, changes, why) != KZ_OK)
         return KZ_ERR_DENIED;
-    new_revision(p, ctx, json_incref(changes));
+    new_revision(p, ctx, changes);
     return KZ_OK;
 }
 
@@ -326,7 +326,7 @@ static int dispatch(struct kz_plan *p, enum kz_plan_op_type op, const json_t *bo
 {
     switch (op) {
     case KZ_PLAN_OP_CREATE:
-        return op_create(p, body, ctx, why);
+        return op_create(p, body, ctx, changes, why);
     case KZ_PLAN_OP_EDIT:
         return op_edit(p, body, ctx, changes, why);
     case KZ_PLAN_OP_ITEM:
