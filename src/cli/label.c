@@ -34,6 +34,8 @@ int kz__cli_policy(const char *cmd, const char *config, struct kz_label_policy *
         kz_label_policy_from_config(cfg->labels, p, err, sizeof(err)) != KZ_OK) {
         fprintf(stderr, "kizuna %s: %s\n", cmd, err);
         rc = 2;
+    } else if (cfg->node && cfg->node->nation) { /* as the server does */
+        kz_label_policy_set_home(p, kz_nation_index(cfg->node->nation, strlen(cfg->node->nation)));
     }
     kz_config_free(cfg);
     return rc;

@@ -21,7 +21,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: kizuna readiness report UNIT P S R T [--remarks TEXT] [--label BANNER]\n"
-            "                                [--time ISO] [--overall N --reason TEXT]\n"
+            "                                [--time ISO]\n"
+            "                                [--overall N --reason-code CODE --reason TEXT]\n"
             "       kizuna readiness list [UNIT]\n"
             "       kizuna readiness history UNIT\n"
             "       kizuna readiness rollup COMMAND\n"
@@ -29,7 +30,9 @@ static void usage(FILE *out)
             "  -s, --server HOST:PORT   the server's HTTP input (default " DEFAULT_HTTP ")\n"
             "\n"
             "P, S, R, T: personnel, equipment on hand, equipment condition, training, 1 (best)\n"
-            "to 5; overall is the worst.  Without --label a report is SECRET and releasable\n"
+            "to 5, or 6 (not measured); overall is the worst measured area.  An --overall\n"
+            "that differs needs --reason-code (P, S, R, T, MISSION, OTHER) and --reason, and\n"
+            "may not be 5.  Without --label a report is SECRET//NOFORN: releasable\n"
             "to the reporter's nation only.  Prints the server's JSON; exit 0 on success,\n"
             "1 when the server refuses or cannot be reached, 2 on usage errors.\n");
 }
@@ -93,13 +96,14 @@ static void add_param(struct kz_sbuf *sb, const char *v)
     }
 }
 
-static int level(const char *s)
+/* 1..max from one digit, else -1. */
+static int level(const char *s, char max)
 {
-    return s[0] >= '1' && s[0] <= '5' && s[1] == '\0' ? s[0] - '0' : -1;
+    return s[0] >= '1' && s[0] <= max && s[1] == '\0' ? s[0] - '0' : -1;
 }
 
 struct report_opts {
-    const char *remarks, *label, *time, *reason;
+    const char *remarks, *label, *time, *reason, *reason_code;
     int overall;
 };
 
@@ -111,9 +115,9 @@ static int report(const struct kz_cli_server *srv, char **argv, const struct rep
 
     json_object_set_new(body, "unit", json_string(argv[0]));
     for (int i = 0; i < 4; i++) {
-        int lv = level(argv[1 + i]);
+        int lv = level(argv[1 + i], '6');
         if (lv < 0) {
-            fprintf(stderr, "kizuna readiness: %s must be 1..5\n", keys[i]);
+            fprintf(stderr, "kizuna readiness: %s must be 1..6\n", keys[i]);
             json_decref(body);
             return 2;
         }
@@ -129,6 +133,8 @@ static int report(const struct kz_cli_server *srv, char **argv, const struct rep
         json_object_set_new(body, "overall", json_integer(o->overall));
     if (o->reason)
         json_object_set_new(body, "override_reason", json_string(o->reason));
+    if (o->reason_code)
+        json_object_set_new(body, "reason_code", json_string(o->reason_code));
     char *s = json_dumps(body, JSON_COMPACT);
     rc = run(srv, "POST", "/api/v1/readiness", s);
     free(s);
@@ -164,7 +170,7 @@ static int query(const struct kz_cli_server *srv, const char *sub, int argc, cha
 
 int kz_cmd_readiness(int argc, char **argv)
 {
-    enum { OPT_REMARKS = 256, OPT_LABEL, OPT_TIME, OPT_OVERALL, OPT_REASON };
+    enum { OPT_REMARKS = 256, OPT_LABEL, OPT_TIME, OPT_OVERALL, OPT_REASON, OPT_CODE };
     static const struct option lo[] = {
         {"server", required_argument, NULL, 's'},
         {"remarks", required_argument, NULL, OPT_REMARKS},
@@ -172,6 +178,7 @@ int kz_cmd_readiness(int argc, char **argv)
         {"time", required_argument, NULL, OPT_TIME},
         {"overall", required_argument, NULL, OPT_OVERALL},
         {"reason", required_argument, NULL, OPT_REASON},
+        {"reason-code", required_argument, NULL, OPT_CODE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -196,10 +203,13 @@ int kz_cmd_readiness(int argc, char **argv)
             ro.time = optarg;
             break;
         case OPT_OVERALL:
-            ro.overall = level(optarg);
+            ro.overall = level(optarg, '5');
             break;
         case OPT_REASON:
             ro.reason = optarg;
+            break;
+        case OPT_CODE:
+            ro.reason_code = optarg;
             break;
         case 'h':
             usage(stdout);

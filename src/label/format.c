@@ -35,6 +35,42 @@ static void add_rel_to(const struct kz_label_policy *p, const struct kz_label *l
     }
 }
 
+/* Nations of `set`, blank-separated, alphabetical (index order). */
+static void add_nations(const uint64_t *set, struct kz_sbuf *out)
+{
+    const char *sep = "";
+
+    for (uint16_t n = 1; n <= KZ__NATIONS; n++) {
+        if (!kz__bit(set, n))
+            continue;
+        kz_sbuf_adds(out, sep);
+        kz_sbuf_add(out, kz_nation_code(n), 3);
+        sep = " ";
+    }
+}
+
+/* The classification: "[//CCC |//JOINT ]LEVEL[ CCC...][//FGI CCC...]". */
+static void add_head(const struct kz_label_policy *p, const struct kz_label *l, struct kz_sbuf *out)
+{
+    const char *level = (l->caveats & KZ_CAVEAT_CUI) ? "CUI" : p->names[l->level][0];
+
+    if (l->mark == KZ_MARK_FOREIGN) {
+        kz_sbuf_adds(out, "//");
+        add_nations(l->origins, out);
+        kz_sbuf_adds(out, " ");
+    } else if (l->mark == KZ_MARK_JOINT) {
+        kz_sbuf_adds(out, "//JOINT ");
+    }
+    kz_sbuf_adds(out, level);
+    if (l->mark == KZ_MARK_JOINT) {
+        kz_sbuf_adds(out, " ");
+        add_nations(l->origins, out);
+    } else if (l->mark == KZ_MARK_FGI) {
+        kz_sbuf_adds(out, "//FGI ");
+        add_nations(l->origins, out);
+    }
+}
+
 int kz_label_format(const struct kz_label_policy *p, const struct kz_label *l, struct kz_sbuf *out)
 {
     const char *sep = "//";
@@ -43,7 +79,7 @@ int kz_label_format(const struct kz_label_policy *p, const struct kz_label *l, s
         return KZ_ERR_INVAL;
     if (p->tetra_count < 64 && (l->tetra >> p->tetra_count) != 0)
         return KZ_ERR_INVAL;
-    kz_sbuf_adds(out, p->names[l->level][0]);
+    add_head(p, l, out);
     for (size_t i = 0; i <= kz__caveat_count; i++) {
         if (i == KZ__REL_TO_SLOT && (l->flags & KZ_LABEL_F_REL)) {
             kz_sbuf_adds(out, sep);

@@ -72,8 +72,33 @@ int kz__tetra_lookup(const struct kz_label_policy *p, const char *s, size_t len)
 static inline bool kz__label_valid(const struct kz_label *l)
 {
     return l != NULL && l->level > KZ_LEVEL_INVALID && l->level < KZ_LEVEL__COUNT &&
-           l->originator <= KZ__NATIONS;
+           l->originator <= KZ__NATIONS && l->mark <= KZ_MARK_JOINT;
 }
+
+/* Whether the `originator` field owns the label (not FOREIGN or JOINT). */
+static inline bool kz__sender_owns(const struct kz_label *l)
+{
+    return l->mark <= KZ_MARK_FGI;
+}
+
+/*
+ * The nations that own `l` and may always receive it: the originator, or
+ * the FOREIGN nation, or the JOINT co-owners (FGI nations are not owners).
+ */
+void kz__label_owners(const struct kz_label *l, uint64_t set[KZ_NATION_WORDS]);
+
+/*
+ * The marking rules a parsed label must meet (docs/labels.md, "Marking
+ * rules"): KZ_OK or KZ_ERR_PARSE with the message in err (may be NULL).
+ */
+int kz__label_check_rules(const struct kz_label_policy *p, const struct kz_label *l, char *err,
+                          size_t errlen);
+
+/* Whether a REL TO of `l` must list p's home nation: on the home's own information. */
+bool kz__rel_needs_home(const struct kz_label_policy *p, const struct kz_label *l);
+
+/* Number of nations in `set`. */
+unsigned kz__count(const uint64_t set[KZ_NATION_WORDS]);
 
 /*
  * The nations a label may reach, whatever their clearance: fills `set` and

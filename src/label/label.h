@@ -52,6 +52,24 @@ enum kz_caveat {
     KZ_CAVEAT_ORCON = 1u << 1,
     KZ_CAVEAT_NOFORN = 1u << 2,
     KZ_CAVEAT_RELIDO = 1u << 3,
+    /* Controlled Unclassified Information: written as the banner "CUI" in
+     * place of the UNCLASSIFIED level name (DoDI 5200.48); FOUO is legacy. */
+    KZ_CAVEAT_CUI = 1u << 4,
+};
+
+/*
+ * Whose information a label marks (kz_label.mark), beside the originator the
+ * receiving input sets.  NONE: the originator's own.  FGI: the originator's,
+ * holding foreign government information of the nations in `origins`
+ * ("SECRET//FGI JPN//..."); they are provenance, not owners.  FOREIGN:
+ * wholly the one nation in `origins` ("//JPN SECRET//..."), whoever sent it.
+ * JOINT: co-owned by every nation in `origins` ("//JOINT SECRET JPN USA").
+ */
+enum kz_origin_mark {
+    KZ_MARK_NONE = 0,
+    KZ_MARK_FGI,
+    KZ_MARK_FOREIGN,
+    KZ_MARK_JOINT,
 };
 
 #define KZ_LABEL_F_REL 0x01u /* kz_label.flags: a REL TO list is present */
@@ -62,10 +80,13 @@ struct kz_label {
     uint8_t flags;                 /* KZ_LABEL_F_* */
     uint16_t caveats;              /* enum kz_caveat bits */
     uint16_t originator;           /* nation index; KZ_NATION_NONE = unknown */
+    uint8_t mark;                  /* enum kz_origin_mark */
     uint64_t tetra;                /* tetragraphs written (policy-local bits) */
     uint64_t rel[KZ_NATION_WORDS]; /* trigraphs written */
     /* rel plus the expansion of every tetragraph: what the rule tests. */
     uint64_t release[KZ_NATION_WORDS];
+    /* The FGI, FOREIGN or JOINT nations (see enum kz_origin_mark). */
+    uint64_t origins[KZ_NATION_WORDS];
 };
 
 struct kz_label_tetra {
@@ -77,6 +98,10 @@ struct kz_label_tetra {
 struct kz_label_policy {
     uint16_t id;   /* copied into every label it parses */
     char name[16]; /* "US", "JPN", ...: for logs and docs */
+    /* The nation whose marking system this is (USA for the default policy):
+     * REL TO on its own information must list it, and a roll-up marks the
+     * other nations' information FGI.  KZ_NATION_NONE: neither applies. */
+    uint16_t home;
     /* names[level][0] is the canonical name, the rest are accepted aliases. */
     char names[KZ_LEVEL__COUNT][KZ_LABEL_MAX_NAMES][KZ_LABEL_NAME_MAX];
     unsigned tetra_count;
@@ -121,8 +146,11 @@ const char *kz_nation_code(uint16_t idx);
  */
 void kz_label_policy_init(struct kz_label_policy *p, uint16_t id, const char *name);
 
+/* Set the policy's home nation (the server's node.nation). */
+void kz_label_policy_set_home(struct kz_label_policy *p, uint16_t nation);
+
 /*
- * The default policy, id 0 "US": UNCLASSIFIED/U, CONFIDENTIAL/C, SECRET/S,
+ * The default policy, id 0 "US", home USA: UNCLASSIFIED/U, CONFIDENTIAL/C, SECRET/S,
  * TOP SECRET/TS; tetragraphs FVEY = USA, AUS, CAN, GBR, NZL and NATO (known,
  * no expansion).
  */
@@ -165,10 +193,14 @@ int kz_label_policy_from_config(const struct kz_config_labels *c, struct kz_labe
 
 /*
  * Parse banner `s` (`len` bytes, need not be NUL-terminated) under policy
- * `p`: LEVEL[//CONTROL[/CONTROL...]] where a CONTROL is "REL TO c, c, ..."
- * or one of FOUO, ORCON (OC), NOFORN (NF), RELIDO.  Case-insensitive; blanks
- * around separators are ignored.  `out->originator` is KZ_NATION_NONE: the
- * caller sets it (the sending input's nation).  Returns KZ_OK, KZ_ERR_PARSE
+ * `p`: [//CCC |//JOINT ]LEVEL[ CCC...][//FGI CCC...][//CONTROL[/CONTROL...]]
+ * where a CONTROL is "REL TO c, c, ..." or one of FOUO, ORCON (OC), NOFORN
+ * (NF), RELIDO; LEVEL may be CUI.  The marking rules of docs/labels.md are
+ * enforced (NOFORN/RELIDO, FOUO and ORCON levels, REL TO listing the home
+ * nation and more than one code, no RELIDO on foreign information).
+ * Case-insensitive; blanks around separators are ignored.  `out->originator`
+ * is KZ_NATION_NONE: the caller sets it (the sending input's nation).
+ * Returns KZ_OK, KZ_ERR_PARSE
  * or KZ_ERR_TOOBIG (over KZ_LABEL_MAX_LEN) with a one-line message in err
  * (which may be NULL); on error *out is zero-filled, hence invalid.
  */
@@ -184,12 +216,28 @@ int kz_label_parse(const struct kz_label_policy *p, const char *s, size_t len, s
  */
 int kz_label_format(const struct kz_label_policy *p, const struct kz_label *l, struct kz_sbuf *out);
 
+/*
+ * Mark `l` JOINT information of the `n` nations (ISO indexes, n >= 2): each
+ * becomes an originator, and it formats as "//JOINT <LEVEL> <A> <B>...
+ * [//controls]", nations alphabetical.  KZ_ERR_INVAL when n < 2, a nation is
+ * NONE, or l is invalid.
+ */
+int kz_label_set_joint(struct kz_label *l, const uint16_t *nations, unsigned n);
+
+/* True when `nation` is one of l's originators. */
+bool kz_label_has_originator(const struct kz_label *l, uint16_t nation);
+
 /* ---- lattice ---------------------------------------------------------- */
 
 /*
- * Roll `part` up into `acc` (an object built from parts): highest level,
- * union of caveats (NOFORN if any part has it), and a release set that is the
- * intersection of the parts' (tetragraphs expanded, originators counted).
+ * Roll `part` up into `acc` (an object built from parts): highest level;
+ * NOFORN and ORCON if any part has them, RELIDO only if every classified
+ * part has it (never beside NOFORN or foreign information), FOUO and CUI
+ * only while the level is UNCLASSIFIED; the originators of every part (the
+ * ones other than p's home nation marked FGI, a JOINT kept while its owners
+ * cover every part); and a release set that is the intersection of the
+ * parts' (tetragraphs expanded, originators counted), written NOFORN when it
+ * is the owners only.
  * Releasing the result to a subject implies every part may be released to
  * it, and every part is kz_label_dominated() by it.  `p` is acc's policy; the
  * result keeps it.  Tetragraphs survive only if written in every part with a
@@ -220,11 +268,11 @@ int kz_release_subject_from(const struct kz_identity *id, const struct kz_label_
 
 /*
  * The release rule (docs/labels.md): true iff who.clearance >= level and
- * (who.nation is the originator, or no NOFORN and who.nation is in the
- * expanded REL TO).  A label with neither REL TO nor NOFORN is releasable to
- * every nation when it is UNCLASSIFIED without caveats, to the originator
- * only otherwise.  On false, *why (if not NULL) says why; on true it is
- * KZ_DENY_NONE.  No allocation, no string compares.
+ * (who.nation owns the label -- the originator, the FOREIGN nation or a
+ * JOINT co-owner -- or no NOFORN and who.nation is in the expanded REL TO).  A label with neither
+ * REL TO nor NOFORN is releasable to every nation when it is UNCLASSIFIED without caveats, to the
+ * originator only otherwise.  On false, *why (if not NULL) says why; on true it is KZ_DENY_NONE. No
+ * allocation, no string compares.
  */
 bool kz_may_release(const struct kz_label *label, const struct kz_release_subject *who,
                     enum kz_deny *why);

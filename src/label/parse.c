@@ -214,10 +214,153 @@ static int check_bytes(struct parser *ps, const char *s, size_t len)
     return KZ_OK;
 }
 
+/* The level name in [b, e) (trimmed), CUI included. */
+static int parse_level(struct parser *ps, const char *b, const char *e)
+{
+    struct kz_label *l = ps->out;
+    const char *slash = memchr(b, '/', (size_t)(e - b));
+
+    if (b == e)
+        return fail(ps, "missing classification level before '//'");
+    if (slash != NULL)
+        return fail(ps, "single '/' at byte %zu: the level is followed by '//'", off(ps, slash));
+    if (kz__name_eq("CUI", b, (size_t)(e - b))) {
+        l->level = KZ_LEVEL_UNCLASSIFIED;
+        l->caveats |= KZ_CAVEAT_CUI;
+        return KZ_OK;
+    }
+    l->level = (uint8_t)kz__level_lookup(ps->p, b, (size_t)(e - b));
+    if (l->level != KZ_LEVEL_INVALID)
+        return KZ_OK;
+    if (kz__name_eq("RESTRICTED", b, (size_t)(e - b)))
+        return fail(ps,
+                    "RESTRICTED is a foreign level with no equivalent in policy %s: map it in "
+                    "labels.level_names (docs/labels.md)",
+                    ps->p->name);
+    return fail(ps, "unknown classification level '%.*s%s' in policy %s", TOK(b, e), ps->p->name);
+}
+
+/* Add nation `b..e` to the origins; `what` names the marking for messages. */
+static int add_origin(struct parser *ps, const char *b, const char *e, const char *what)
+{
+    uint16_t nat = kz_nation_index(b, (size_t)(e - b));
+
+    if (nat == KZ_NATION_NONE)
+        return fail(ps, "unknown country code '%.*s%s' in %s at byte %zu", TOK(b, e), what,
+                    off(ps, b));
+    if (kz__bit(ps->out->origins, nat))
+        return fail(ps, "duplicate code '%.*s%s' in %s at byte %zu", TOK(b, e), what, off(ps, b));
+    kz__bit_set(ps->out->origins, nat);
+    return KZ_OK;
+}
+
+/* Blank-separated country codes in [b, e). */
+static int parse_origins(struct parser *ps, const char *b, const char *e, const char *what)
+{
+    while (b < e) {
+        const char *te = find_blank(b, e);
+        int rc = add_origin(ps, b, te != NULL ? te : e, what);
+        if (rc != KZ_OK || te == NULL)
+            return rc;
+        b = te;
+        trim(&b, &e);
+    }
+    return KZ_OK;
+}
+
+/* "JOINT LEVEL CCC CCC...": the codes are the trailing three-letter words. */
+static int parse_joint(struct parser *ps, const char *b, const char *e)
+{
+    const char *le = e, *q;
+    int rc;
+
+    for (;;) {
+        q = le;
+        while (q > b && !kz__is_blank(q[-1]))
+            q--;
+        if (q == b || kz_nation_index(q, (size_t)(le - q)) == KZ_NATION_NONE)
+            break;
+        le = q;
+        while (le > b && kz__is_blank(le[-1]))
+            le--;
+    }
+    if ((rc = parse_level(ps, b, le)) != KZ_OK)
+        return rc;
+    trim(&le, &e);
+    if ((rc = parse_origins(ps, le, e, "JOINT")) != KZ_OK)
+        return rc;
+    if (kz__count(ps->out->origins) < 2)
+        return fail(ps, "JOINT needs two or more nations after the level");
+    ps->out->mark = KZ_MARK_JOINT;
+    return KZ_OK;
+}
+
+/* After a leading "//": "CCC LEVEL" (wholly foreign) or "JOINT LEVEL CCC...". */
+static int parse_owner_head(struct parser *ps, const char *b, const char *e)
+{
+    const char *te = find_blank(b, e), *rest;
+    int rc;
+
+    if (te != NULL && kz__name_eq("JOINT", b, (size_t)(te - b))) {
+        trim(&te, &e);
+        return parse_joint(ps, te, e);
+    }
+    if (te == NULL || kz_nation_index(b, (size_t)(te - b)) == KZ_NATION_NONE)
+        return fail(ps,
+                    "expected a country code or JOINT at byte %zu: a banner opening with '//' "
+                    "marks foreign information",
+                    off(ps, b));
+    if ((rc = add_origin(ps, b, te, "the foreign marking")) != KZ_OK)
+        return rc;
+    ps->out->mark = KZ_MARK_FOREIGN;
+    rest = te;
+    trim(&rest, &e);
+    return parse_level(ps, rest, e);
+}
+
+/* "FGI CCC..." in [b, e) (trimmed); false (untouched) when it is not FGI. */
+static bool is_fgi(const char *b, const char *e)
+{
+    return e - b >= 3 && kz__name_eq("FGI", b, 3) && (e - b == 3 || kz__is_blank(b[3]));
+}
+
+static int parse_fgi(struct parser *ps, const char *b, const char *e)
+{
+    const char *list = b + 3;
+    int rc;
+
+    if (ps->out->mark != KZ_MARK_NONE)
+        return fail(ps, "FGI at byte %zu: foreign or JOINT information is not marked FGI",
+                    off(ps, b));
+    trim(&list, &e);
+    if (list == e)
+        return fail(ps, "empty FGI list at byte %zu", off(ps, b));
+    if ((rc = parse_origins(ps, list, e, "FGI")) != KZ_OK)
+        return rc;
+    if (ps->p->home != KZ_NATION_NONE && kz__bit(ps->out->origins, ps->p->home))
+        return fail(ps, "FGI lists %s, the policy's own nation", kz_nation_code(ps->p->home));
+    ps->out->mark = KZ_MARK_FGI;
+    return KZ_OK;
+}
+
+/* The categories after the level: [FGI ...//]controls. */
+static int parse_after(struct parser *ps, const char *b, const char *e)
+{
+    const char *tb = b, *te = e, *sep;
+    int rc;
+
+    trim(&tb, &te);
+    if (!is_fgi(tb, te))
+        return parse_controls(ps, b, e);
+    sep = find(tb, te, "//");
+    if ((rc = parse_fgi(ps, tb, sep != NULL ? sep : te)) != KZ_OK || sep == NULL)
+        return rc;
+    return parse_controls(ps, sep + 2, e);
+}
+
 static int parse(struct parser *ps, const char *s, size_t len)
 {
-    const char *b = s, *e = s + len, *sep, *lb, *le, *slash;
-    struct kz_label *l = ps->out;
+    const char *b = s, *e = s + len, *sep, *lb, *le;
     int rc = check_bytes(ps, s, len);
 
     if (rc != KZ_OK)
@@ -225,24 +368,18 @@ static int parse(struct parser *ps, const char *s, size_t len)
     trim(&b, &e);
     if (b == e)
         return fail(ps, "empty label");
-    sep = find(b, e, "//");
     lb = b;
+    if (e - b >= 2 && b[0] == '/' && b[1] == '/')
+        lb = b + 2;
+    sep = find(lb, e, "//");
     le = sep != NULL ? sep : e;
     trim(&lb, &le);
     if (lb == le)
         return fail(ps, "missing classification level before '//'");
-    slash = memchr(lb, '/', (size_t)(le - lb));
-    if (slash != NULL)
-        return fail(ps, "single '/' at byte %zu: the level is followed by '//'", off(ps, slash));
-    l->level = (uint8_t)kz__level_lookup(ps->p, lb, (size_t)(le - lb));
-    if (l->level == KZ_LEVEL_INVALID)
-        return fail(ps, "unknown classification level '%.*s%s' in policy %s", TOK(lb, le),
-                    ps->p->name);
-    if (sep != NULL && (rc = parse_controls(ps, sep + 2, e)) != KZ_OK)
-        return rc;
-    if ((l->caveats & KZ_CAVEAT_NOFORN) && (l->flags & KZ_LABEL_F_REL))
-        return fail(ps, "NOFORN cannot be combined with REL TO");
-    return KZ_OK;
+    rc = lb != b ? parse_owner_head(ps, lb, le) : parse_level(ps, lb, le);
+    if (rc == KZ_OK && sep != NULL)
+        rc = parse_after(ps, sep + 2, e);
+    return rc != KZ_OK ? rc : kz__label_check_rules(ps->p, ps->out, ps->err, ps->errlen);
 }
 
 int kz_label_parse(const struct kz_label_policy *p, const char *s, size_t len, struct kz_label *out,

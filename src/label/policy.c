@@ -47,9 +47,15 @@ void kz__policy_add_default_tetragraphs(struct kz_label_policy *p)
     KZ_ASSERT(rc == KZ_OK);
 }
 
+void kz_label_policy_set_home(struct kz_label_policy *p, uint16_t nation)
+{
+    p->home = nation <= KZ__NATIONS ? nation : KZ_NATION_NONE;
+}
+
 void kz_label_policy_init_default(struct kz_label_policy *p)
 {
     kz_label_policy_init(p, 0, "US");
+    p->home = kz_nation_index("USA", 3);
     kz__policy_add_us_names(p);
     kz__policy_add_default_tetragraphs(p);
 }

@@ -76,6 +76,7 @@ int kz_label_policy_from_config(const struct kz_config_labels *c, struct kz_labe
     char why[200] = "";
 
     kz_label_policy_init(p, next_id(), c->policy);
+    p->home = kz_nation_index("USA", 3); /* until the server sets node.nation */
     if (add_levels(p, c, why, sizeof(why)) || add_tetragraphs(p, c, why, sizeof(why))) {
         snprintf(err, errlen, "labels: %s", why);
         return KZ_ERR_CONFIG;

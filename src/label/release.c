@@ -93,12 +93,15 @@ bool kz_may_release(const struct kz_label *label, const struct kz_release_subjec
         return refuse_invalid(label, who, why);
     n = who->nation;
     cleared = who->clearance >= label->level;
-    own = n == label->originator;
+    /* Owners: the originator, or the FOREIGN nation / JOINT co-owners (FGI is not owner). */
+    own = ((n == label->originator) & (label->mark <= KZ_MARK_FGI)) |
+          ((unsigned)kz__bit(label->origins, n) & (label->mark >= KZ_MARK_FOREIGN));
     free_to_go = (label->caveats & KZ_CAVEAT_NOFORN) == 0;
     /* Without REL TO only public information (UNCLASSIFIED, no caveat) goes abroad. */
     listed = (label->flags & KZ_LABEL_F_REL)
                  ? (unsigned)kz__bit(label->release, n)
-                 : (unsigned)(label->level == KZ_LEVEL_UNCLASSIFIED && label->caveats == 0);
+                 : (unsigned)(label->level == KZ_LEVEL_UNCLASSIFIED && label->caveats == 0 &&
+                              label->mark == KZ_MARK_NONE);
     ok = cleared & (own | (free_to_go & listed));
     if (why != NULL) {
         unsigned reason = !cleared      ? KZ_DENY_CLEARANCE

@@ -22,6 +22,7 @@ void kz_readiness_clear(struct kz_readiness *r)
 {
     free(r->unit);
     free(r->override_reason);
+    free(r->reason_code);
     free(r->remarks);
     free(r->banner);
     free(r->reporter);
@@ -31,11 +32,28 @@ void kz_readiness_clear(struct kz_readiness *r)
 
 /* ---- parsing ------------------------------------------------------------------ */
 
-static int level(json_t *o, const char *key, uint8_t *out, char *err, size_t errlen)
+/*
+ * Why a commander's overall differs from the worst measured area: the area
+ * whose measure does not reflect the unit (P, S, R, T), a mission other than
+ * the designed one (MISSION), or OTHER (the reason says what).
+ */
+const char *const kz_readiness_reason_codes[] = {"P", "S", "R", "T", "MISSION", "OTHER", NULL};
+
+static bool reason_code_known(const char *code)
+{
+    for (size_t i = 0; kz_readiness_reason_codes[i]; i++)
+        if (strcmp(code, kz_readiness_reason_codes[i]) == 0)
+            return true;
+    return false;
+}
+
+/* An integer 1..max at `key`: 5 for overall, 6 (not measured) for an area. */
+static int level(json_t *o, const char *key, int max, uint8_t *out, char *err, size_t errlen)
 {
     json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 5) {
-        snprintf(err, errlen, "'%s' must be an integer 1..5", key);
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > max) {
+        snprintf(err, errlen, "'%s' must be an integer 1..%d%s", key, max,
+                 max == KZ_READINESS_NOT_MEASURED ? " (6: not measured)" : "");
         return KZ_ERR_INVAL;
     }
     *out = (uint8_t)json_integer_value(v);
@@ -72,6 +90,63 @@ static int parse_label(const struct kz_label_policy *p, const char *banner, cons
     return KZ_OK;
 }
 
+/* The worst measured area; 0 when none was measured. */
+static uint8_t worst_measured(const struct kz_readiness *r)
+{
+    const uint8_t areas[] = {r->p, r->s, r->r, r->t};
+    uint8_t worst = 0;
+
+    for (size_t i = 0; i < KZ_ARRAY_LEN(areas); i++)
+        if (areas[i] != KZ_READINESS_NOT_MEASURED && areas[i] > worst)
+            worst = areas[i];
+    return worst;
+}
+
+/* A commander's overall: a code and a reason, and never a subjective C-5. */
+static int parse_override(json_t *o, struct kz_readiness *out, uint8_t worst, const char *reason,
+                          const char *code, char *err, size_t errlen)
+{
+    if (level(o, "overall", 5, &out->overall, err, errlen))
+        return KZ_ERR_INVAL;
+    if (out->overall == worst)
+        return KZ_OK;
+    if (out->overall == 5) {
+        snprintf(err, errlen,
+                 "overall C5 is refused as an override (worst area C%u): C-5 means a "
+                 "Service-directed resource action, reported through an area at 5",
+                 worst);
+        return KZ_ERR_INVAL;
+    }
+    if (!reason || !*reason || !code) {
+        snprintf(err, errlen,
+                 "overall C%u is not the worst area (C%u): give reason_code and override_reason",
+                 out->overall, worst);
+        return KZ_ERR_INVAL;
+    }
+    if (!reason_code_known(code)) {
+        snprintf(err, errlen, "reason_code '%.16s' is not one of P, S, R, T, MISSION, OTHER", code);
+        return KZ_ERR_INVAL;
+    }
+    out->override_reason = kz_xstrdup(reason);
+    out->reason_code = kz_xstrdup(code);
+    return KZ_OK;
+}
+
+static int parse_areas(json_t *o, struct kz_readiness *out, char *err, size_t errlen)
+{
+    const int max = KZ_READINESS_NOT_MEASURED;
+
+    if (level(o, "p", max, &out->p, err, errlen) || level(o, "s", max, &out->s, err, errlen) ||
+        level(o, "r", max, &out->r, err, errlen) || level(o, "t", max, &out->t, err, errlen))
+        return KZ_ERR_INVAL;
+    out->overall = worst_measured(out);
+    if (out->overall == 0) {
+        snprintf(err, errlen, "no area measured: at least one of p, s, r, t must be 1..5");
+        return KZ_ERR_INVAL;
+    }
+    return KZ_OK;
+}
+
 static int parse_fields(json_t *o, const struct kz_label_policy *p, const char *nation,
                         struct kz_readiness *out, char *err, size_t errlen)
 {
@@ -81,6 +156,7 @@ static int parse_fields(json_t *o, const struct kz_label_policy *p, const char *
     const char *remarks = opt_str(o, "remarks", 4096, &rc, err, errlen);
     const char *label = opt_str(o, "label", KZ_LABEL_MAX_LEN, &rc, err, errlen);
     const char *reason = opt_str(o, "override_reason", 1024, &rc, err, errlen);
+    const char *code = opt_str(o, "reason_code", 16, &rc, err, errlen);
 
     if (rc != KZ_OK)
         return rc;
@@ -88,8 +164,7 @@ static int parse_fields(json_t *o, const struct kz_label_policy *p, const char *
         snprintf(err, errlen, "'unit' is required");
         return KZ_ERR_INVAL;
     }
-    if (level(o, "p", &out->p, err, errlen) || level(o, "s", &out->s, err, errlen) ||
-        level(o, "r", &out->r, err, errlen) || level(o, "t", &out->t, err, errlen))
+    if (parse_areas(o, out, err, errlen))
         return KZ_ERR_INVAL;
     out->unit = kz_xstrdup(unit);
     out->remarks = kz_xstrdup(remarks);
@@ -99,22 +174,9 @@ static int parse_fields(json_t *o, const struct kz_label_policy *p, const char *
         snprintf(err, errlen, "'time' must be ISO 8601 UTC");
         return KZ_ERR_INVAL;
     }
-    uint8_t worst = out->p;
-    worst = out->s > worst ? out->s : worst;
-    worst = out->r > worst ? out->r : worst;
-    worst = out->t > worst ? out->t : worst;
-    out->overall = worst;
-    if (json_object_get(o, "overall")) {
-        if (level(o, "overall", &out->overall, err, errlen))
-            return KZ_ERR_INVAL;
-        if (out->overall != worst && (!reason || !*reason)) {
-            snprintf(err, errlen, "overall C%u is not the worst area (C%u): give override_reason",
-                     out->overall, worst);
-            return KZ_ERR_INVAL;
-        }
-        if (out->overall != worst)
-            out->override_reason = kz_xstrdup(reason);
-    }
+    if (json_object_get(o, "overall") &&
+        parse_override(o, out, out->overall, reason, code, err, errlen))
+        return KZ_ERR_INVAL;
     return parse_label(p, label ? label : KZ_READINESS_DEFAULT_LABEL, nation, out, err, errlen);
 }
 
@@ -217,6 +279,8 @@ json_t *kz_readiness_json(const struct kz_readiness *r, int64_t now_us, int64_t 
     json_object_set_new(o, "overall", json_integer(r->overall));
     if (r->override_reason)
         json_object_set_new(o, "override_reason", json_string(r->override_reason));
+    if (r->reason_code)
+        json_object_set_new(o, "reason_code", json_string(r->reason_code));
     if (r->remarks)
         json_object_set_new(o, "remarks", json_string(r->remarks));
     json_object_set_new(o, "label", json_string(r->banner));

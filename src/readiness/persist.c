@@ -37,6 +37,7 @@ void kz_readiness_save(struct kz_store *st, const struct kz_readiness *r, kz_sto
         .t = r->t,
         .overall = r->overall,
         .override_reason = r->override_reason,
+        .reason_code = r->reason_code,
         .remarks = r->remarks,
         .label = r->banner,
         .originator = kz_nation_code(r->label.originator),
@@ -114,6 +115,7 @@ static void on_row(void *ud, const struct kz_store_readiness *row)
     r.t = row->t;
     r.overall = row->overall;
     r.override_reason = dup_opt(row->override_reason);
+    r.reason_code = dup_opt(row->reason_code);
     r.remarks = dup_opt(row->remarks);
     r.reporter = dup_opt(row->reporter);
     groups_of(row->groups, &r);

@@ -1,10 +1,12 @@
 /*
  * readiness.h - unit readiness reports (SORTS-style C-levels): personnel,
- * equipment on hand, equipment condition and training, each 1 (best) to 5;
- * overall is the worst of the four unless the commander overrides it with
- * a reason.  Each report carries a label; readiness is national, so a
- * report without one is labelled SECRET with the reporter's nation as
- * originator, which the release rule gives to that nation only.
+ * equipment on hand, equipment condition and training, each 1 (best) to 5,
+ * or 6 "not measured"; overall (C-1..C-5) is the worst measured area unless
+ * the commander overrides it with a reason code and a reason, never to C-5
+ * (a Service-directed resource action, not a judgement) unless an area is 5.
+ * Each report carries a label; readiness is national, so a report without
+ * one is labelled SECRET//NOFORN with the reporter's nation as originator,
+ * which the release rule gives to that nation only.
  *
  * The book keeps every report per unit (history) in memory on the loop
  * thread; the store keeps every acknowledged one (persist.c), and the book
@@ -28,16 +30,18 @@
 #include "label/label.h"
 #include "store/store.h"
 
-#define KZ_READINESS_DEFAULT_LABEL "SECRET"
+#define KZ_READINESS_DEFAULT_LABEL "SECRET//NOFORN"
+#define KZ_READINESS_NOT_MEASURED 6   /* an area's level when it was not measured */
 #define KZ_READINESS_MAX_HISTORY 1000 /* per unit; the oldest go first */
 
 struct kz_readiness {
     char *unit;
     int64_t time_us;       /* when the state was assessed (UTC) */
     int64_t recv_us;       /* when the server took it */
-    uint8_t p, s, r, t;    /* 1..5 */
-    uint8_t overall;       /* worst of the four, or the override */
+    uint8_t p, s, r, t;    /* 1..5, or 6: not measured */
+    uint8_t overall;       /* worst measured area, or the override (1..5) */
     char *override_reason; /* set when overall is not the worst */
+    char *reason_code;     /* with override_reason: kz_readiness_reason_codes */
     char *remarks;
     char *banner; /* canonical label */
     struct kz_label label;
@@ -48,9 +52,13 @@ struct kz_readiness {
 
 void kz_readiness_clear(struct kz_readiness *r);
 
+/* The override reason codes (docs/alliance.md, Readiness), NULL-terminated. */
+extern const char *const kz_readiness_reason_codes[];
+
 /*
  * Parse a JSON report {"unit", "p", "s", "r", "t", ["overall",
- * "override_reason"], ["time"], ["remarks"], ["label"]} under `policy`;
+ * "reason_code", "override_reason"], ["time"], ["remarks"], ["label"]} under
+ * `policy`;
  * the label's originator is `nation` (the reporter's).  Returns KZ_OK, or
  * KZ_ERR_INVAL with a message for the client in err.
  */

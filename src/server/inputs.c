@@ -22,6 +22,9 @@ int kz__server_inputs_init(struct kz_server *srv)
     srv->listeners = kz_xcalloc(n ? n : 1, sizeof(*srv->listeners));
     if (kz_label_policy_from_config(srv->cfg->labels, &srv->policy, err, sizeof(err)))
         goto fail;
+    if (srv->cfg->node && srv->cfg->node->nation) /* the policy's home: REL TO, FGI */
+        kz_label_policy_set_home(
+            &srv->policy, kz_nation_index(srv->cfg->node->nation, strlen(srv->cfg->node->nation)));
     for (unsigned i = 0; i < n; i++)
         if (kz_input_init(&srv->inputs[i], &srv->cfg->inputs[i], &srv->groups, &srv->policy, err,
                           sizeof(err)))

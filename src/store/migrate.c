@@ -104,6 +104,33 @@ static const char *const migrations[] = {
     " doc TEXT NOT NULL,"
     " PRIMARY KEY (id, revision));"
     "CREATE INDEX audit_object ON audit(object);",
+    /* 8: readiness areas may be 6 ("not measured", GSORTS/DRRS-S), and an
+     * override carries a reason code; SQLite cannot alter a CHECK, so the
+     * table is rebuilt with its rows. */
+    "CREATE TABLE readiness7 ("
+    " id INTEGER PRIMARY KEY,"
+    " unit TEXT NOT NULL,"
+    " time INTEGER NOT NULL,"
+    " recv_time INTEGER NOT NULL,"
+    " p INTEGER NOT NULL CHECK (p BETWEEN 1 AND 6),"
+    " s INTEGER NOT NULL CHECK (s BETWEEN 1 AND 6),"
+    " r INTEGER NOT NULL CHECK (r BETWEEN 1 AND 6),"
+    " t INTEGER NOT NULL CHECK (t BETWEEN 1 AND 6),"
+    " overall INTEGER NOT NULL CHECK (overall BETWEEN 1 AND 5),"
+    " override_reason TEXT,"
+    " remarks TEXT,"
+    " label TEXT NOT NULL,"
+    " originator TEXT NOT NULL,"
+    " reporter TEXT,"
+    " groups_out TEXT,"
+    " reason_code TEXT);"
+    "INSERT INTO readiness7 (id, unit, time, recv_time, p, s, r, t, overall, override_reason,"
+    " remarks, label, originator, reporter, groups_out)"
+    " SELECT id, unit, time, recv_time, p, s, r, t, overall, override_reason, remarks, label,"
+    " originator, reporter, groups_out FROM readiness;"
+    "DROP TABLE readiness;"
+    "ALTER TABLE readiness7 RENAME TO readiness;"
+    "CREATE INDEX readiness_unit ON readiness(unit, time);",
 };
 
 static int user_version(struct kz__db *db, int64_t *out)

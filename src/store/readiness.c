@@ -7,8 +7,8 @@
 
 static const char sql_insert[] =
     "INSERT INTO readiness(unit, time, recv_time, p, s, r, t, overall, override_reason,"
-    " remarks, label, originator, reporter, groups_out)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    " remarks, label, originator, reporter, groups_out, reason_code)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 
 struct readiness_job {
     struct kz__job job;
@@ -37,6 +37,7 @@ static int write_report(struct kz__db *db, struct kz__job *job)
     kz__bind_text(s, 12, r->originator);
     kz__bind_text(s, 13, r->reporter);
     kz__bind_text(s, 14, r->groups);
+    kz__bind_text(s, 15, r->reason_code);
     return kz__db_step(s);
 }
 
@@ -49,7 +50,8 @@ static struct kz__job *report_job(const struct kz_store_readiness *r)
 {
     size_t extra = kz__str_size(r->unit) + kz__str_size(r->override_reason) +
                    kz__str_size(r->remarks) + kz__str_size(r->label) + kz__str_size(r->originator) +
-                   kz__str_size(r->reporter) + kz__str_size(r->groups);
+                   kz__str_size(r->reporter) + kz__str_size(r->groups) +
+                   kz__str_size(r->reason_code);
     struct readiness_job *j = kz__job_new(&append_ops, sizeof(*j), extra);
     struct kz_store_readiness *c = &j->rd;
     char *p = j->data;
@@ -62,6 +64,7 @@ static struct kz__job *report_job(const struct kz_store_readiness *r)
     c->originator = kz__pack_str(&p, r->originator);
     c->reporter = kz__pack_str(&p, r->reporter);
     c->groups = kz__pack_str(&p, r->groups);
+    c->reason_code = kz__pack_str(&p, r->reason_code);
     return &j->job;
 }
 
@@ -96,7 +99,7 @@ static int load(struct kz__db *db, kz_store_readiness_fn fn, void *ud)
 {
     static const char sql[] = "SELECT unit, time, recv_time, p, s, r, t, overall,"
                               " override_reason, remarks, label, originator, reporter,"
-                              " groups_out FROM readiness ORDER BY id";
+                              " groups_out, reason_code FROM readiness ORDER BY id";
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(db->db, sql, -1, &s, NULL);
 
@@ -116,6 +119,7 @@ static int load(struct kz__db *db, kz_store_readiness_fn fn, void *ud)
             .originator = col_text(s, 11),
             .reporter = col_text(s, 12),
             .groups = col_text(s, 13),
+            .reason_code = col_text(s, 14),
         };
         fn(ud, &r);
         rc = SQLITE_OK;

@@ -171,8 +171,10 @@ void kz_store_query(struct kz_store *st, const struct kz_store_query *q, kz_stor
 struct kz_store_readiness {
     const char *unit;
     int64_t time_us, recv_us;
-    uint8_t p, s, r, t, overall; /* 1..5 */
+    uint8_t p, s, r, t; /* 1..6 (6: not measured) */
+    uint8_t overall;    /* 1..5 */
     const char *override_reason, *remarks;
+    const char *reason_code; /* of an override; NULL before migration 7 */
     const char *label, *originator;
     const char *reporter;
     /* The reporter's OUT groups, as the readiness layer encodes them; NULL:

@@ -32,14 +32,18 @@ static void init(void)
 
     kz_label_policy_init_default(&policies[0]);
     kz_label_policy_init(p, 1, "JPN");
+    /* The corrected example JPN policy (docs/labels.md): 機密/極秘/秘 = TS/S/C. */
     check(kz_label_policy_add_level_name(p, KZ_LEVEL_UNCLASSIFIED, "KOUKAI", NULL, 0) == KZ_OK &&
-              kz_label_policy_add_level_name(p, KZ_LEVEL_CONFIDENTIAL, "TORIATSUKAI CHUI", NULL,
-                                             0) == KZ_OK &&
-              kz_label_policy_add_level_name(p, KZ_LEVEL_SECRET, "秘", NULL, 0) == KZ_OK &&
-              kz_label_policy_add_level_name(p, KZ_LEVEL_TOP_SECRET, "極秘", NULL, 0) == KZ_OK &&
+              kz_label_policy_add_level_name(p, KZ_LEVEL_CONFIDENTIAL, "秘", NULL, 0) == KZ_OK &&
+              kz_label_policy_add_level_name(p, KZ_LEVEL_SECRET, "極秘", NULL, 0) == KZ_OK &&
+              kz_label_policy_add_level_name(p, KZ_LEVEL_SECRET, "特定秘密", NULL, 0) == KZ_OK &&
+              kz_label_policy_add_level_name(p, KZ_LEVEL_TOP_SECRET, "機密", NULL, 0) == KZ_OK &&
+              kz_label_policy_add_level_name(p, KZ_LEVEL_TOP_SECRET, "KIMITSU", NULL, 0) ==
+                  KZ_OK &&
               kz_label_policy_add_tetragraph(p, "PACI", pac, 5, NULL, 0) == KZ_OK &&
               kz_label_policy_add_tetragraph(p, "NATO", NULL, 0, NULL, 0) == KZ_OK,
           "policy setup");
+    kz_label_policy_set_home(p, kz_nation_index("JPN", 3));
     for (size_t i = 0; i < 3; i++) {
         check(kz_label_parse(&policies[0], fixed_src[i], strlen(fixed_src[i]), &fixed[i], NULL,
                              0) == KZ_OK,

@@ -3,8 +3,9 @@
  * POST /api/v1/readiness (kz_readiness_parse, under the default marking
  * policy, for a USA reporter).  The input is the body.  Whatever the bytes:
  * a refusal comes with a message and leaves the report empty; an accepted
- * report has its levels in 1..5, an overall that is the worst area unless a
- * reason overrides it, and a canonical label its reporter's nation may see
+ * report has its areas in 1..6 (6: not measured) and overall in 1..5, an
+ * overall that is the worst measured area unless a reason code and a reason
+ * override it (never to 5), and a canonical label its reporter's nation may see
  * at TOP SECRET; its JSON form (what GET returns) parses back to the same
  * report; and the book lists it.
  */
@@ -33,18 +34,19 @@ static bool same_str(const char *a, const char *b)
 
 static void check_accepted(const struct kz_readiness *r)
 {
-    uint8_t worst = r->p;
+    uint8_t worst = 0;
 
     check(r->unit && r->unit[0] && strlen(r->unit) <= 64, "unit missing or too long");
     const uint8_t areas[] = {r->p, r->s, r->r, r->t};
-    for (size_t i = 0; i < sizeof(areas); i++)
-        check(areas[i] >= 1 && areas[i] <= 5, "area level out of 1..5");
-    worst = r->s > worst ? r->s : worst;
-    worst = r->r > worst ? r->r : worst;
-    worst = r->t > worst ? r->t : worst;
+    for (size_t i = 0; i < sizeof(areas); i++) {
+        check(areas[i] >= 1 && areas[i] <= 6, "area level out of 1..6");
+        if (areas[i] != 6 && areas[i] > worst)
+            worst = areas[i];
+    }
     check(r->overall >= 1 && r->overall <= 5, "overall out of 1..5");
     if (r->override_reason)
-        check(r->override_reason[0] && r->overall != worst, "override without a reason");
+        check(r->override_reason[0] && r->reason_code && r->overall != worst && r->overall != 5,
+              "override without a reason code, or to C-5");
     else
         check(r->overall == worst, "overall is not the worst area and has no reason");
     check(r->banner && strlen(r->banner) <= KZ_LABEL_MAX_LEN, "no canonical label");
@@ -66,7 +68,7 @@ static void check_round_trip(const struct kz_label_policy *p, const struct kz_re
               again.overall == r->overall,
           "levels changed");
     check(same_str(again.override_reason, r->override_reason) &&
-              same_str(again.remarks, r->remarks),
+              same_str(again.reason_code, r->reason_code) && same_str(again.remarks, r->remarks),
           "reason/remarks changed");
     check(strcmp(again.banner, r->banner) == 0, "canonical label is not a fixed point");
     kz_readiness_clear(&again);

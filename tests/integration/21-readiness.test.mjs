@@ -47,7 +47,7 @@ describe('readiness', () => {
         const r = await post('us', { unit: 'C7F', p: 1, s: 2, r: 3, t: 1, remarks: 'hull maintenance' });
         assert.equal(r.status, 201, r.body);
         assert.equal(r.json().overall, 3);
-        assert.equal(r.json().label, 'SECRET');
+        assert.equal(r.json().label, 'SECRET//NOFORN'); // national by default (review item 6)
         assert.equal((await post('us', { unit: 'C7F', p: 0, s: 1, r: 1, t: 1 })).status, 400);
         assert.equal((await post('us', { unit: 'NOPE', p: 1, s: 1, r: 1, t: 1 })).status, 400);
         // A Japanese identity may not report for a US unit.
@@ -95,6 +95,32 @@ describe('readiness', () => {
         assert.equal(r.code, 1);
         assert.match(r.stderr, /unknown unit/);
         assert.equal((await runCli(['readiness', '--help'])).code, 0);
+    });
+
+    test('level 6 is "not measured"; no subjective C-5; overrides carry a reason code (item 23)', async () => {
+        let r = await post('us', { unit: 'C7F', p: 1, s: 6, r: 2, t: 1 });
+        assert.equal(r.status, 201, r.body);
+        assert.equal(r.json().s, 6);
+        assert.equal(r.json().overall, 2);
+        r = await post('us', { unit: 'C7F', p: 1, s: 1, r: 3, t: 1, overall: 5, reason_code: 'OTHER', override_reason: 'x' });
+        assert.equal(r.status, 400);
+        assert.match(r.body, /C-5 means a Service-directed resource action/);
+        r = await post('us', { unit: 'C7F', p: 1, s: 1, r: 3, t: 1, overall: 2, override_reason: 'spares' });
+        assert.equal(r.status, 400);
+        assert.match(r.body, /reason_code/);
+        r = await post('us', { unit: 'C7F', p: 1, s: 1, r: 3, t: 1, overall: 2, reason_code: 'R', override_reason: 'spares' });
+        assert.equal(r.status, 201, r.body);
+        assert.equal(r.json().reason_code, 'R');
+        const h = (await get('us', '/api/v1/readiness?unit=C7F&history=1')).history;
+        assert.equal(h.at(-1).reason_code, 'R');
+        const s = ['-s', `127.0.0.1:${server.port('us')}`];
+        let c = await runCli(['readiness', 'report', ...s, 'USARJ', '1', '6', '1', '1']);
+        assert.equal(c.code, 0, c.stderr);
+        assert.equal(JSON.parse(c.stdout).s, 6);
+        c = await runCli(['readiness', 'report', ...s, 'USARJ', '1', '1', '3', '1', '--overall', '2',
+            '--reason-code', 'MISSION', '--reason', 'tasked for HADR']);
+        assert.equal(c.code, 0, c.stderr);
+        assert.equal(JSON.parse(c.stdout).reason_code, 'MISSION');
     });
 });
 

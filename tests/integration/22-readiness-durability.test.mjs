@@ -48,7 +48,7 @@ describe('readiness durability across kill -9', () => {
     const reports = [
         ['us', { unit: 'C7F', p: 1, s: 2, r: 3, t: 1, time: '2025-01-01T00:00:00Z', remarks: 'hull maintenance' }],
         ['us', { unit: 'C7F', p: 1, s: 1, r: 1, t: 1, time: '2025-03-01T00:00:00Z' }],
-        ['us', { unit: 'C7F', p: 2, s: 1, r: 1, t: 4, overall: 2, override_reason: 'training waived', time: '2025-02-01T00:00:00Z' }],
+        ['us', { unit: 'C7F', p: 2, s: 1, r: 1, t: 4, overall: 2, reason_code: 'T', override_reason: 'training waived', time: '2025-02-01T00:00:00Z' }],
         ['us', { unit: 'IIIMEF', p: 1, s: 1, r: 1, t: 2, label: 'SECRET//REL TO USA, JPN' }],
         ['jp', { unit: 'JMSDF-SDF', p: 2, s: 2, r: 2, t: 2 }],
     ];
@@ -64,7 +64,8 @@ describe('readiness durability across kill -9', () => {
         assert.equal(h[0].remarks, 'hull maintenance', when);
         assert.equal(h[0].reporter, 'us-user', when);
         assert.equal(h[1].override_reason, 'training waived', when);
-        assert.ok(h.every((x) => x.label === 'SECRET'), when);
+        assert.equal(h[1].reason_code, 'T', when);
+        assert.ok(h.every((x) => x.label === 'SECRET//NOFORN'), when);
         const latest = (await get('us', '/api/v1/readiness?unit=C7F')).reports;
         assert.equal(latest.length, 1, when);
         assert.equal(latest[0].time, '2025-03-01T00:00:00.000Z', when);

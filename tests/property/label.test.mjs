@@ -100,8 +100,19 @@ function oracleParse(policy, text) {
             return null;
         }
     }
-    if (label.rel && label.caveats.has('NOFORN')) return null;
-    return label;
+    return markingRulesHold(policy, label) ? label : null;
+}
+
+// The marking rules (docs/labels.md, "Marking rules"); both policies here have home USA.
+function markingRulesHold(policy, label) {
+    const c = label.caveats;
+    if (label.rel && c.has('NOFORN')) return false;
+    if (c.has('NOFORN') && c.has('RELIDO')) return false; // ISM-ID-00169
+    if (c.has('FOUO') && label.rank !== 1) return false; // ISM-ID-00030
+    if (c.has('ORCON') && label.rank === 1) return false; // ISM-ID-00028
+    if (label.rel && !label.rel.has('USA')) return false; // ISM-ID-00214
+    if (label.rel && label.rel.size < 2) return false; // ISM-ID-00319
+    return true;
 }
 
 // Nations the label reaches: 'ALL', or a Set.
@@ -206,6 +217,8 @@ function generator(seed, policy) {
             seen.add(c);
             codes.push(cased(c));
         }
+        // Mostly well-formed: USA listed (ISM-ID-00214), as real banners do.
+        if (n > 0 && !seen.has('USA') && chance(0.9)) codes.splice(Math.floor(rnd() * n), 1, cased('USA'));
         let list = '';
         codes.forEach((c, i) => {
             if (i > 0) list += chance(0.01) ? ' ' : blank() + ',' + blank(); // missing comma

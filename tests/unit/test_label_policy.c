@@ -67,9 +67,9 @@ static void test_defaults(void **state)
 
     assert_int_equal(policy_of("  policy: US\n", &p, err, sizeof(err)), KZ_OK);
     assert_string_equal(p.name, "US");
-    assert_true(released(&p, "SECRET//REL TO FVEY", "AUS"));
-    assert_false(released(&p, "SECRET//REL TO FVEY", "JPN"));
-    canon(&p, "s//rel to nato", "SECRET//REL TO NATO");
+    assert_true(released(&p, "SECRET//REL TO USA, FVEY", "AUS"));
+    assert_false(released(&p, "SECRET//REL TO USA, FVEY", "JPN"));
+    canon(&p, "s//rel to nato, usa", "SECRET//REL TO USA, NATO");
 }
 
 /* Narrowing FVEY in the configuration narrows every release through it. */
@@ -82,13 +82,13 @@ static void test_tetragraph_narrowing(void **state)
     assert_int_equal(policy_of("  tetragraphs: {FVEY: [USA, GBR], QUAD: [USA, JPN, AUS, IND]}\n",
                                &p, err, sizeof(err)),
                      KZ_OK);
-    assert_true(released(&p, "SECRET//REL TO FVEY", "GBR"));
-    assert_false(released(&p, "SECRET//REL TO FVEY", "AUS"));
-    assert_false(released(&p, "SECRET//REL TO FVEY", "NZL"));
-    assert_true(released(&p, "SECRET//REL TO QUAD", "IND"));
+    assert_true(released(&p, "SECRET//REL TO USA, FVEY", "GBR"));
+    assert_false(released(&p, "SECRET//REL TO USA, FVEY", "AUS"));
+    assert_false(released(&p, "SECRET//REL TO USA, FVEY", "NZL"));
+    assert_true(released(&p, "SECRET//REL TO USA, QUAD", "IND"));
     /* Configured tetragraphs replace the built-in set: NATO is no longer known. */
     struct kz_label l;
-    assert_int_not_equal(kz_label_parse(&p, "SECRET//REL TO NATO", 19, &l, err, sizeof(err)),
+    assert_int_not_equal(kz_label_parse(&p, "SECRET//REL TO USA, NATO", 24, &l, err, sizeof(err)),
                          KZ_OK);
 }
 

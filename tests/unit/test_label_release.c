@@ -13,24 +13,30 @@ static struct kz_label_policy us, jpn;
 
 static int setup(void **state)
 {
-    static const char *const names[][2] = {
-        /* An example national policy: its own names on the same ordered scale. */
-        {"公開", "KOUKAI"},
-        {"取扱注意", "TORIATSUKAI CHUI"},
-        {"秘", "HI"},
-        {"極秘", "GOKUHI"},
+    /*
+     * The example JPN policy (domain review item 2; docs/labels.md cites the
+     * sources): 機密 = TOP SECRET, 極秘 = SECRET, 秘 = CONFIDENTIAL, and
+     * 特定秘密 paired with SECRET.  取扱注意 is no level: it is UNCLASSIFIED
+     * plus a handling caveat.
+     */
+    static const char *const names[][3] = {
+        {"公開", "KOUKAI", NULL},
+        {"秘", "HI", NULL},
+        {"極秘", "GOKUHI", "特定秘密"},
+        {"機密", "KIMITSU", NULL},
     };
     static const char *const fvey[] = {"USA", "AUS", "CAN", "GBR", "NZL"};
     (void)state;
     kz_label_policy_init_default(&us);
     kz_label_policy_init(&jpn, 1, "JPN");
     for (int lv = KZ_LEVEL_UNCLASSIFIED; lv < KZ_LEVEL__COUNT; lv++)
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < 3 && names[lv - 1][i] != NULL; i++)
             assert_int_equal(
                 kz_label_policy_add_level_name(&jpn, (enum kz_level)lv, names[lv - 1][i], NULL, 0),
                 KZ_OK);
     assert_int_equal(kz_label_policy_add_tetragraph(&jpn, "NATO", NULL, 0, NULL, 0), KZ_OK);
     assert_int_equal(kz_label_policy_add_tetragraph(&jpn, "FVEY", fvey, 5, NULL, 0), KZ_OK);
+    kz_label_policy_set_home(&jpn, kz_nation_index("JPN", 3));
     return 0;
 }
 
@@ -97,11 +103,11 @@ static void test_rule(void **state)
     expect("SECRET//REL TO USA, FVEY", "USA", "AUS", "C", KZ_DENY_CLEARANCE);
     expect("SECRET//REL TO USA, FVEY", "USA", "JPN", "SECRET", KZ_DENY_NATION);
     /* A tetragraph without expansion reaches no nation. */
-    expect("SECRET//REL TO NATO", "USA", "FRA", "SECRET", KZ_DENY_NATION);
-    expect("SECRET//REL TO NATO", "USA", "USA", "SECRET", KZ_DENY_NONE);
+    expect("SECRET//REL TO USA, NATO", "USA", "FRA", "SECRET", KZ_DENY_NATION);
+    expect("SECRET//REL TO USA, NATO", "USA", "USA", "SECRET", KZ_DENY_NONE);
     /* The originator may always see its own data; REL TO need not list it. */
-    expect("SECRET//REL TO JPN", "USA", "USA", "SECRET", KZ_DENY_NONE);
-    expect("SECRET//REL TO JPN", "USA", "KOR", "SECRET", KZ_DENY_NATION);
+    expect("SECRET//REL TO USA, JPN", "PHL", "PHL", "SECRET", KZ_DENY_NONE);
+    expect("SECRET//REL TO USA, JPN", "PHL", "KOR", "SECRET", KZ_DENY_NATION);
     /* Classified without REL TO: originator only. */
     expect("SECRET", "JPN", "JPN", "SECRET", KZ_DENY_NONE);
     expect("SECRET", "JPN", "USA", "TOP SECRET", KZ_DENY_NATION);
@@ -109,13 +115,69 @@ static void test_rule(void **state)
     /* Unclassified with a caveat is not public either. */
     expect("U//FOUO", "USA", "USA", "U", KZ_DENY_NONE);
     expect("U//FOUO", "USA", "JPN", "SECRET", KZ_DENY_NATION);
-    expect("U//ORCON", "USA", "JPN", "SECRET", KZ_DENY_NATION);
+    expect("CUI", "USA", "USA", "U", KZ_DENY_NONE);
+    expect("CUI", "USA", "JPN", "SECRET", KZ_DENY_NATION);
+    expect("CUI//REL TO USA, JPN", "USA", "JPN", "U", KZ_DENY_NONE);
+    expect("CUI//REL TO USA, JPN", "USA", "PHL", "U", KZ_DENY_NATION);
     expect("U//REL TO USA, JPN", "USA", "PHL", "SECRET", KZ_DENY_NATION);
     /* Without a known originator, REL TO alone decides. */
     expect("SECRET//REL TO USA, JPN", NULL, "USA", "SECRET", KZ_DENY_NONE);
     expect("SECRET//REL TO USA, JPN", NULL, "PHL", "SECRET", KZ_DENY_NATION);
     expect("SECRET//NOFORN", NULL, "USA", "SECRET", KZ_DENY_NOFORN);
     expect("SECRET//REL TO USA, JPN/RELIDO/ORCON", "JPN", "USA", "SECRET", KZ_DENY_NONE);
+}
+
+/* Item 5: owners always receive (a JOINT is each co-owner's); FGI nations are not owners. */
+static void test_rule_origins(void **state)
+{
+    (void)state;
+    /* Wholly foreign: the foreign nation owns it, whoever relayed it. */
+    expect("//JPN SECRET", "USA", "JPN", "SECRET", KZ_DENY_NONE);
+    expect("//JPN SECRET", "USA", "USA", "SECRET", KZ_DENY_NATION);
+    expect("//JPN SECRET//NOFORN", "USA", "USA", "SECRET", KZ_DENY_NOFORN);
+    expect("//JPN SECRET//REL TO USA, JPN", "USA", "USA", "SECRET", KZ_DENY_NONE);
+    expect("//JPN SECRET//REL TO USA, JPN", "USA", "PHL", "SECRET", KZ_DENY_NATION);
+    /* JOINT: each co-owner, not the relaying input's nation. */
+    expect("//JOINT SECRET JPN USA", "PHL", "JPN", "SECRET", KZ_DENY_NONE);
+    expect("//JOINT SECRET JPN USA", "PHL", "USA", "SECRET", KZ_DENY_NONE);
+    expect("//JOINT SECRET JPN USA", "PHL", "PHL", "SECRET", KZ_DENY_NATION);
+    expect("//JOINT SECRET JPN USA//NOFORN", "USA", "JPN", "SECRET", KZ_DENY_NONE);
+    expect("//JOINT SECRET JPN USA", "USA", "JPN", "CONFIDENTIAL", KZ_DENY_CLEARANCE);
+    /* FGI: the nations named are provenance; REL TO decides for them. */
+    expect("SECRET//FGI JPN//NOFORN", "USA", "JPN", "SECRET", KZ_DENY_NOFORN);
+    expect("SECRET//FGI JPN//NOFORN", "USA", "USA", "SECRET", KZ_DENY_NONE);
+    expect("SECRET//FGI JPN//REL TO USA, JPN", "USA", "JPN", "SECRET", KZ_DENY_NONE);
+    /* Fail closed: an unknown originator owns nothing. */
+    expect("SECRET//FGI JPN", NULL, "USA", "TOP SECRET", KZ_DENY_NATION);
+}
+
+/* The interface the plans module calls. */
+static void test_set_joint(void **state)
+{
+    uint16_t jp_us[] = {kz_nation_index("USA", 3), kz_nation_index("JPN", 3)};
+    uint16_t one[] = {kz_nation_index("USA", 3), kz_nation_index("USA", 3)};
+    uint16_t none[] = {kz_nation_index("USA", 3), KZ_NATION_NONE};
+    struct kz_label l = label("SECRET//REL TO USA, JPN", "USA"), zero;
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    (void)state;
+
+    memset(&zero, 0, sizeof(zero));
+    assert_false(kz_label_has_originator(&l, jp_us[1]));
+    assert_true(kz_label_has_originator(&l, jp_us[0]));
+    assert_int_equal(kz_label_set_joint(&l, jp_us, 1), KZ_ERR_INVAL);
+    assert_int_equal(kz_label_set_joint(&l, one, 2), KZ_ERR_INVAL);
+    assert_int_equal(kz_label_set_joint(&l, none, 2), KZ_ERR_INVAL);
+    assert_int_equal(kz_label_set_joint(&zero, jp_us, 2), KZ_ERR_INVAL);
+    assert_int_equal(kz_label_set_joint(&l, jp_us, 2), KZ_OK);
+    assert_true(kz_label_has_originator(&l, jp_us[1]) && kz_label_has_originator(&l, jp_us[0]));
+    assert_false(kz_label_has_originator(&l, kz_nation_index("PHL", 3)));
+    assert_int_equal(kz_label_format(&us, &l, &sb), KZ_OK);
+    assert_string_equal(sb.buf, "//JOINT SECRET JPN USA//REL TO USA, JPN");
+    assert_false(kz_label_has_originator(&zero, jp_us[0]));
+    /* FGI nations count as originators (provenance). */
+    l = label("SECRET//FGI JPN//NOFORN", "USA");
+    assert_true(kz_label_has_originator(&l, jp_us[1]) && kz_label_has_originator(&l, jp_us[0]));
+    kz_sbuf_release(&sb);
 }
 
 static void test_fail_closed(void **state)
@@ -203,8 +265,7 @@ static void test_aggregate(void **state)
     agg("UNCLASSIFIED", "USA", "UNCLASSIFIED", "JPN", "UNCLASSIFIED", "USA");
     agg("UNCLASSIFIED", "JPN", "CONFIDENTIAL//NOFORN", "USA", "CONFIDENTIAL//NOFORN", "USA");
     agg("SECRET//REL TO USA, JPN", "USA", "C//NOFORN", "USA", "SECRET//NOFORN", "USA");
-    agg("SECRET//REL TO USA, JPN", "USA", "S//ORCON", "USA", "SECRET//ORCON", "USA");
-    agg("SECRET//REL TO USA, JPN", "USA", "CONFIDENTIAL", "USA", "SECRET", "USA");
+    agg("SECRET//REL TO USA, JPN", "USA", "S//ORCON", "USA", "SECRET//ORCON/NOFORN", "USA");
     agg("U//FOUO", "USA", "U", "USA", "UNCLASSIFIED//FOUO", "USA");
     /* Tetragraphs: kept when every part has them, else spelled out. */
     agg("SECRET//REL TO USA, FVEY", "USA", "SECRET//REL TO USA, FVEY", "USA",
@@ -217,21 +278,93 @@ static void test_aggregate(void **state)
         "SECRET//REL TO USA, CAN, NZL, NATO", "USA");
     agg("SECRET//REL TO USA, GBR, FVEY", "USA", "UNCLASSIFIED", "JPN", "SECRET//REL TO USA, FVEY",
         "USA");
-    /* Release sets shrink to the common nations... */
-    agg("U//REL TO USA, JPN", "USA", "U//REL TO USA, PHL", "USA", "UNCLASSIFIED//REL TO USA",
-        "USA");
-    /* ...counting each part's originator, which may not survive the roll-up. */
-    agg("SECRET//REL TO USA, JPN", "USA", "SECRET//REL TO USA, JPN", "JPN",
-        "SECRET//REL TO USA, JPN", NULL);
-    agg("SECRET//REL TO JPN", "USA", "SECRET//REL TO USA", "JPN", "SECRET//REL TO USA, JPN", NULL);
-    agg("U//REL TO JPN", "USA", "U//REL TO GBR", "JPN", "UNCLASSIFIED//REL TO JPN", NULL);
-    agg("SECRET", "USA", "SECRET", "JPN", "SECRET", NULL);
-    /* Nobody in common: NOFORN without originator releases to nobody. */
-    agg("U//REL TO JPN", "KOR", "U//REL TO GBR", "PHL", "UNCLASSIFIED//NOFORN", NULL);
-    agg("SECRET//NOFORN", "USA", "SECRET//REL TO USA, JPN", "JPN", "SECRET//NOFORN", NULL);
     /* Highest level wins whatever the order. */
     agg("C//REL TO USA, JPN", "USA", "TS//REL TO USA, JPN", "USA", "TOP SECRET//REL TO USA, JPN",
         "USA");
+}
+
+/* Item 6: a release set of the originator only is written NOFORN, not a bare level. */
+static void test_aggregate_noforn(void **state)
+{
+    (void)state;
+    agg("SECRET//REL TO USA, JPN", "USA", "CONFIDENTIAL", "USA", "SECRET//NOFORN", "USA");
+    agg("SECRET", "USA", "SECRET//REL TO USA, JPN", "USA", "SECRET//NOFORN", "USA");
+    agg("S//REL TO USA, GBR", "USA", "S//REL TO USA, JPN", "USA", "SECRET//NOFORN", "USA");
+    agg("U//REL TO USA, JPN", "USA", "U//REL TO USA, PHL", "USA", "UNCLASSIFIED//NOFORN", "USA");
+    /* The home nation keeps the whole when it may see every part. */
+    agg("SECRET//NOFORN", "USA", "SECRET//REL TO USA, JPN", "JPN", "SECRET//FGI JPN//NOFORN",
+        "USA");
+    /* Nobody in common: NOFORN without an owner releases to nobody. */
+    agg("SECRET", "USA", "SECRET", "JPN", "SECRET//FGI JPN//NOFORN", NULL);
+}
+
+/* Item 4: RELIDO, FOUO and CUI roll up by their own rules; NOFORN wins. */
+static void test_aggregate_caveats(void **state)
+{
+    (void)state;
+    agg("S//REL TO USA, JPN/RELIDO", "USA", "S//REL TO USA, JPN", "USA", "SECRET//REL TO USA, JPN",
+        "USA");
+    agg("S//REL TO USA, JPN/RELIDO", "USA", "C//REL TO USA, JPN/RELIDO", "USA",
+        "SECRET//REL TO USA, JPN/RELIDO", "USA");
+    /* An unclassified part does not take RELIDO off a classified roll-up. */
+    agg("S//REL TO USA, JPN/RELIDO", "USA", "U//REL TO USA, JPN", "USA",
+        "SECRET//REL TO USA, JPN/RELIDO", "USA");
+    agg("S//RELIDO", "USA", "S//NOFORN", "USA", "SECRET//NOFORN", "USA");
+    agg("U//FOUO", "USA", "S//REL TO USA, JPN", "USA", "SECRET//NOFORN", "USA");
+    agg("U//FOUO/REL TO USA, JPN", "USA", "S//REL TO USA, JPN", "USA", "SECRET//REL TO USA, JPN",
+        "USA");
+    agg("CUI//REL TO USA, JPN", "USA", "U//FOUO/REL TO USA, JPN", "USA", "CUI//REL TO USA, JPN",
+        "USA");
+    agg("CUI//REL TO USA, JPN", "USA", "C//REL TO USA, JPN", "USA", "CONFIDENTIAL//REL TO USA, JPN",
+        "USA");
+    agg("S//ORCON/REL TO USA, JPN", "USA", "S//NOFORN", "USA", "SECRET//ORCON/NOFORN", "USA");
+}
+
+/* Item 5: a roll-up keeps every originator; the home nation's holds the others' as FGI. */
+static void test_aggregate_origins(void **state)
+{
+    (void)state;
+    agg("SECRET//REL TO USA, JPN", "USA", "SECRET//REL TO USA, JPN", "JPN",
+        "SECRET//FGI JPN//REL TO USA, JPN", "USA");
+    agg("SECRET//REL TO USA, JPN", "JPN", "SECRET//REL TO USA, JPN", "USA",
+        "SECRET//FGI JPN//REL TO USA, JPN", "USA");
+    /* One foreign originator throughout: written as today (wire compatibility)... */
+    agg("SECRET//REL TO USA, JPN", "JPN", "C//REL TO USA, JPN, PHL", "JPN",
+        "SECRET//REL TO USA, JPN", "JPN");
+    /* ...or wholly foreign where a part says so. */
+    agg("//JPN SECRET//REL TO USA, JPN", "USA", "//JPN C//REL TO USA, JPN, PHL", "USA",
+        "//JPN SECRET//REL TO USA, JPN", "JPN");
+    agg("//JPN SECRET//REL TO USA, JPN", "USA", "SECRET//REL TO USA, JPN", "USA",
+        "SECRET//FGI JPN//REL TO USA, JPN", "USA");
+    agg("SECRET//FGI KOR//REL TO USA, JPN, KOR", "USA", "S//REL TO USA, JPN", "PHL",
+        "SECRET//FGI KOR PHL//REL TO USA, JPN", "USA");
+    /* FGI parts may not be RELIDO, so neither is their roll-up. */
+    agg("S//REL TO USA, JPN/RELIDO", "USA", "S//REL TO USA, JPN/RELIDO", "JPN",
+        "SECRET//FGI JPN//REL TO USA, JPN", "USA");
+    /* JOINT survives while its owners cover every part... */
+    agg("//JOINT SECRET JPN USA//REL TO USA, JPN", NULL, "C//REL TO USA, JPN, PHL", "USA",
+        "//JOINT SECRET JPN USA//REL TO USA, JPN", NULL);
+    agg("//JOINT SECRET JPN USA", NULL, "//JOINT C USA JPN//REL TO USA, JPN, PHL", NULL,
+        "//JOINT SECRET JPN USA//REL TO USA, JPN", NULL);
+    /* ...and becomes FGI when a part is not theirs, or not releasable to all of them. */
+    agg("//JOINT SECRET JPN USA//REL TO USA, JPN, PHL", NULL, "C//REL TO USA, JPN, PHL", "PHL",
+        "SECRET//FGI JPN PHL//REL TO USA, JPN, PHL", "USA");
+    agg("//JOINT SECRET JPN USA", NULL, "SECRET//NOFORN", "USA", "SECRET//FGI JPN//NOFORN", "USA");
+}
+
+/* The roll-up under a JPN-home policy: FGI names the nations other than Japan. */
+static void test_aggregate_jpn_home(void **state)
+{
+    struct kz_label acc = label_p(&jpn, "極秘//REL TO USA, JPN", "JPN");
+    struct kz_label part = label_p(&jpn, "極秘//REL TO USA, JPN", "USA");
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+    (void)state;
+
+    assert_int_equal(kz_label_aggregate(&jpn, &acc, &part), KZ_OK);
+    assert_int_equal(kz_label_format(&jpn, &acc, &sb), KZ_OK);
+    assert_string_equal(sb.buf, "極秘//FGI USA//REL TO USA, JPN");
+    assert_int_equal(acc.originator, kz_nation_index("JPN", 3));
+    kz_sbuf_release(&sb);
 }
 
 static void test_aggregate_invalid(void **state)
@@ -247,7 +380,7 @@ static void test_aggregate_invalid(void **state)
     assert_int_equal(kz_label_aggregate(&jpn, &acc, &acc), KZ_ERR_INVAL);
     /* Another policy's tetragraph bits are spelled out as nations, not kept. */
     acc = label("SECRET//REL TO USA, FVEY", "USA");
-    other = label_p(&jpn, "HI//REL TO FVEY, NATO", "USA");
+    other = label_p(&jpn, "GOKUHI//REL TO JPN, FVEY, NATO", "USA");
     assert_int_equal(kz_label_aggregate(&us, &acc, &other), KZ_OK);
     {
         struct kz_sbuf sb = KZ_SBUF_INIT;
@@ -273,7 +406,7 @@ static void test_ceiling(void **state)
     assert_true(kz_label_dominated(&shared, &secret_usa));
     assert_true(kz_label_dominated(LBL("SECRET//NOFORN", "USA"), &secret_usa));
     assert_true(kz_label_dominated(&pub, &secret_usa));
-    assert_false(kz_label_dominated(LBL("TS//REL TO USA", "USA"), &secret_usa));
+    assert_false(kz_label_dominated(LBL("TS//NOFORN", "USA"), &secret_usa));
     /* ...but not another nation's originator-only data. */
     assert_false(kz_label_dominated(LBL("SECRET", "JPN"), &secret_usa));
     /* A public ceiling accepts public information only. */
@@ -287,36 +420,53 @@ static void test_ceiling(void **state)
     assert_false(kz_label_dominated(&pub, &zero));
 }
 
-/* The example JPN policy: its own names, the same scale, the same nations. */
+/* Item 2: the example JPN policy, 機密/極秘/秘 = TS/S/C, 特定秘密 with SECRET. */
 static void test_jpn_policy(void **state)
 {
-    struct kz_label l = label_p(&jpn, " 秘 // rel to jpn, usa", "JPN");
+    struct kz_label l = label_p(&jpn, " 極秘 // rel to jpn, usa", "JPN");
     struct kz_label us_l = label("SECRET//REL TO USA, JPN", "JPN");
     struct kz_sbuf sb = KZ_SBUF_INIT;
-    struct kz_identity id = {.nation = "JPN", .clearance = "極秘"};
+    struct kz_identity id = {.nation = "JPN", .clearance = "秘"};
     struct kz_release_subject s, us_s = subject("USA", "SECRET");
+    char err[200];
     (void)state;
 
     assert_int_equal(l.level, KZ_LEVEL_SECRET);
     assert_int_equal(l.policy, 1);
     assert_int_equal(kz_label_format(&jpn, &l, &sb), KZ_OK);
-    assert_string_equal(sb.buf, "秘//REL TO USA, JPN");
-    assert_int_equal(label_p(&jpn, "toriatsukai  chui", NULL).level, KZ_LEVEL_CONFIDENTIAL);
-    assert_int_equal(label_p(&jpn, "gokuhi//NF", NULL).level, KZ_LEVEL_TOP_SECRET);
+    assert_string_equal(sb.buf, "極秘//REL TO USA, JPN");
+    assert_int_equal(label_p(&jpn, "機密", NULL).level, KZ_LEVEL_TOP_SECRET);
+    assert_int_equal(label_p(&jpn, "kimitsu//NF", NULL).level, KZ_LEVEL_TOP_SECRET);
+    assert_int_equal(label_p(&jpn, "秘", NULL).level, KZ_LEVEL_CONFIDENTIAL);
+    assert_int_equal(label_p(&jpn, "特定秘密//NF", NULL).level, KZ_LEVEL_SECRET);
+    /* 取扱注意 is a handling caveat, not a level: UNCLASSIFIED with FOUO. */
+    assert_int_equal(kz_label_parse(&jpn, "取扱注意", strlen("取扱注意"), &l, NULL, 0),
+                     KZ_ERR_PARSE);
+    l = label_p(&jpn, "公開//FOUO", "JPN");
+    assert_int_equal(l.level, KZ_LEVEL_UNCLASSIFIED);
+    assert_int_equal(l.caveats, KZ_CAVEAT_FOUO);
     /* US names are not JPN names. */
     assert_int_equal(kz_label_parse(&jpn, "SECRET", 6, &l, NULL, 0), KZ_ERR_PARSE);
-    l = label_p(&jpn, "秘//REL TO JPN, USA", "JPN");
-    /* The same decision whichever policy parsed the label or the clearance. */
+    /* A holder of a 秘 clearance is cleared to CONFIDENTIAL, not to US SECRET. */
+    l = label_p(&jpn, "極秘//REL TO JPN, USA", "JPN");
     assert_int_equal(kz_release_subject_from(&id, &jpn, &s), KZ_OK);
-    assert_int_equal(s.clearance, KZ_LEVEL_TOP_SECRET);
+    assert_int_equal(s.clearance, KZ_LEVEL_CONFIDENTIAL);
+    assert_false(kz_may_release(&l, &s, NULL));
+    assert_false(kz_may_release(&us_l, &s, NULL));
     assert_int_equal(kz_release_subject_from(&id, &us, &s), KZ_ERR_INVAL);
-    id.clearance = "HI";
+    id.clearance = "極秘";
     assert_int_equal(kz_release_subject_from(&id, &jpn, &s), KZ_OK);
     assert_true(kz_may_release(&l, &s, NULL));
     assert_true(kz_may_release(&l, &us_s, NULL));
     assert_true(kz_label_dominated(&l, &us_l) && kz_label_dominated(&us_l, &l));
     us_s = subject("PHL", "TOP SECRET");
     assert_false(kz_may_release(&l, &us_s, NULL));
+    /* JPN home: REL TO lists JPN (the mirror of ISM-ID-00214), not necessarily USA. */
+    l = label_p(&jpn, "極秘//REL TO JPN, PHL", "JPN");
+    assert_int_equal(kz_label_parse(&jpn, "極秘//REL TO USA, GBR", strlen("極秘//REL TO USA, GBR"),
+                                    &l, err, sizeof(err)),
+                     KZ_ERR_PARSE);
+    assert_non_null(strstr(err, "must list JPN"));
     kz_sbuf_release(&sb);
 }
 
@@ -333,25 +483,38 @@ static unsigned rnd(unsigned *seed, unsigned n)
     return (*seed >> 16) % n;
 }
 
+static const char *const pool_marks[] = {"SECRET//FGI JPN",        "SECRET//FGI KOR PHL",
+                                         "//JPN SECRET",           "//JPN CONFIDENTIAL",
+                                         "//JOINT SECRET JPN USA", "//JOINT C JPN PHL"};
+
+static void random_rel(unsigned *seed, struct kz_sbuf *sb, const char *sep)
+{
+    unsigned mask = rnd(seed, 1u << KZ_ARRAY_LEN(pool_codes)) | 1u | (1u << (1 + rnd(seed, 3)));
+
+    for (size_t i = 0; i < KZ_ARRAY_LEN(pool_codes); i++)
+        if (mask & (1u << i)) {
+            kz_sbuf_addf(sb, "%s%s", sep, pool_codes[i]);
+            sep = ", ";
+        }
+}
+
+/* A random valid label: levels, NOFORN, REL TO (with USA), FOUO/ORCON/RELIDO, FGI, JOINT. */
 static struct kz_label random_label(unsigned *seed)
 {
     struct kz_sbuf sb = KZ_SBUF_INIT;
     struct kz_label l;
-    unsigned kind = rnd(seed, 4), mask = rnd(seed, 1u << KZ_ARRAY_LEN(pool_codes));
+    unsigned kind = rnd(seed, 6), lv = rnd(seed, 4);
+    bool marked = kind >= 4;
 
-    kz_sbuf_adds(&sb, pool_levels[rnd(seed, 4)]);
-    if (kind == 1)
+    kz_sbuf_adds(&sb, marked ? pool_marks[rnd(seed, KZ_ARRAY_LEN(pool_marks))] : pool_levels[lv]);
+    if (kind == 1 || (kind == 4 && rnd(seed, 2)))
         kz_sbuf_adds(&sb, "//NOFORN");
-    if (kind == 2 && mask != 0) {
-        const char *sep = "//REL TO ";
-        for (size_t i = 0; i < KZ_ARRAY_LEN(pool_codes); i++)
-            if (mask & (1u << i)) {
-                kz_sbuf_addf(&sb, "%s%s", sep, pool_codes[i]);
-                sep = ", ";
-            }
-    }
+    else if (kind == 2 || kind == 5)
+        random_rel(seed, &sb, "//REL TO ");
+    if (kind == 2 && rnd(seed, 3) == 0)
+        kz_sbuf_adds(&sb, "/RELIDO");
     if (kind == 3)
-        kz_sbuf_adds(&sb, rnd(seed, 2) ? "//ORCON" : "//FOUO");
+        kz_sbuf_adds(&sb, lv == 0 ? "//FOUO" : rnd(seed, 2) ? "//ORCON" : "//RELIDO");
     l = label(sb.buf, pool_orig[rnd(seed, KZ_ARRAY_LEN(pool_orig))]);
     kz_sbuf_release(&sb);
     return l;
@@ -408,7 +571,13 @@ int main(void)
         cmocka_unit_test(test_rule),
         cmocka_unit_test(test_fail_closed),
         cmocka_unit_test(test_deny_names),
+        cmocka_unit_test(test_rule_origins),
+        cmocka_unit_test(test_set_joint),
         cmocka_unit_test(test_aggregate),
+        cmocka_unit_test(test_aggregate_noforn),
+        cmocka_unit_test(test_aggregate_caveats),
+        cmocka_unit_test(test_aggregate_origins),
+        cmocka_unit_test(test_aggregate_jpn_home),
         cmocka_unit_test(test_aggregate_invalid),
         cmocka_unit_test(test_ceiling),
         cmocka_unit_test(test_jpn_policy),

@@ -45,21 +45,91 @@ static void test_parse(void **state)
     assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":2,\"r\":3,\"t\":1}", "USA", &r, err),
                      KZ_OK);
     assert_int_equal(r.overall, 3);
-    assert_string_equal(r.banner, "SECRET");
+    /* Item 6: readiness is national, and the default says so: NOFORN, not a bare level. */
+    assert_string_equal(r.banner, "SECRET//NOFORN");
     kz_readiness_clear(&r);
-    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":2,\"r\":6,\"t\":1}", "USA", &r, err),
+    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":2,\"r\":7,\"t\":1}", "USA", &r, err),
                      KZ_ERR_INVAL);
-    assert_non_null(strstr(err, "'r' must be an integer 1..5"));
+    assert_non_null(strstr(err, "'r' must be an integer 1..6 (6: not measured)"));
+    assert_int_equal(
+        parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1,\"overall\":6}", "USA", &r, err),
+        KZ_ERR_INVAL);
+    assert_non_null(strstr(err, "'overall' must be an integer 1..5"));
     assert_int_equal(
         parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1,\"overall\":2}", "USA", &r, err),
         KZ_ERR_INVAL);
     assert_non_null(strstr(err, "override_reason"));
-    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1,\"overall\":2,"
-                           "\"override_reason\":\"deployment pending\"}",
+    assert_int_equal(
+        parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1,\"overall\":2,"
+              "\"reason_code\":\"MISSION\",\"override_reason\":\"deployment pending\"}",
+              "USA", &r, err),
+        KZ_OK);
+    assert_int_equal(r.overall, 2);
+    assert_string_equal(r.reason_code, "MISSION");
+    kz_readiness_clear(&r);
+}
+
+/* Item 23: level 6 (not measured), no subjective C-5, reason codes on overrides. */
+static void test_parse_item23(void **state)
+{
+    struct kz_readiness r;
+    char err[300];
+    json_t *j;
+    (void)state;
+
+    /* 6 is "not measured": accepted, and left out of the worst. */
+    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":2,\"r\":6,\"t\":1}", "USA", &r, err),
+                     KZ_OK);
+    assert_int_equal(r.r, 6);
+    assert_int_equal(r.overall, 2);
+    j = kz_readiness_json(&r, 0, 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "r")), 6);
+    json_decref(j);
+    kz_readiness_clear(&r);
+    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":6,\"s\":6,\"r\":6,\"t\":6}", "USA", &r, err),
+                     KZ_ERR_INVAL);
+    assert_non_null(strstr(err, "no area measured"));
+    /* A commander may not override to C-5: it is a Service-directed resource action. */
+    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":4,\"t\":1,\"overall\":5,"
+                           "\"reason_code\":\"OTHER\",\"override_reason\":\"feels bad\"}",
+                           "USA", &r, err),
+                     KZ_ERR_INVAL);
+    assert_non_null(strstr(err, "overall C5 is refused as an override"));
+    /* ...unless the worst area is 5 already (then it is no override). */
+    assert_int_equal(
+        parse("{\"unit\":\"C7F\",\"p\":5,\"s\":1,\"r\":1,\"t\":1,\"overall\":5}", "USA", &r, err),
+        KZ_OK);
+    assert_int_equal(r.overall, 5);
+    kz_readiness_clear(&r);
+    /* Overrides away from the worst need a known reason code and a reason. */
+    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":3,\"t\":1,\"overall\":2,"
+                           "\"override_reason\":\"spares arriving\"}",
+                           "USA", &r, err),
+                     KZ_ERR_INVAL);
+    assert_non_null(strstr(err, "give reason_code and override_reason"));
+    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":3,\"t\":1,\"overall\":2,"
+                           "\"reason_code\":\"X\",\"override_reason\":\"spares arriving\"}",
+                           "USA", &r, err),
+                     KZ_ERR_INVAL);
+    assert_non_null(strstr(err, "reason_code 'X' is not one of P, S, R, T, MISSION, OTHER"));
+    assert_int_equal(parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":3,\"t\":1,\"overall\":2,"
+                           "\"reason_code\":\"R\",\"override_reason\":\"spares arriving\"}",
                            "USA", &r, err),
                      KZ_OK);
-    assert_int_equal(r.overall, 2);
+    j = kz_readiness_json(&r, 0, 1);
+    assert_string_equal(json_string_value(json_object_get(j, "reason_code")), "R");
+    assert_string_equal(json_string_value(json_object_get(j, "override_reason")),
+                        "spares arriving");
+    json_decref(j);
     kz_readiness_clear(&r);
+}
+
+static void test_parse_refused(void **state)
+{
+    struct kz_readiness r;
+    char err[300];
+    (void)state;
+
     assert_int_equal(
         parse("{\"unit\":\"C7F\",\"p\":1,\"s\":1,\"r\":1,\"t\":1,\"label\":\"SECRET//REL TO XXX\"}",
               "USA", &r, err),
@@ -220,6 +290,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_parse_item23),
+        cmocka_unit_test(test_parse_refused),
         cmocka_unit_test(test_book),
         cmocka_unit_test(test_groups_and_hidden_units),
     };

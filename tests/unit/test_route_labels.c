@@ -311,8 +311,7 @@ static void test_directed_exit(void **state)
     unsigned u = us.n, j = jx.n, p = ph.n;
 
     /* Japan's national-only message to a USA callsign is withheld. */
-    assert_int_equal(send_from(&jx, JX, "dm-1", "b-t-f", "SECRET//REL TO JPN", NULL, "USA1"),
-                     KZ_OK);
+    assert_int_equal(send_from(&jx, JX, "dm-1", "b-t-f", "//JPN SECRET", NULL, "USA1"), KZ_OK);
     assert_int_equal(us.n, u);
     /* Japan's NOFORN (originator only) is withheld too. */
     assert_int_equal(send_from(&jx, JX, "dm-2", "b-t-f", "SECRET//NOFORN", NULL, "USA1"), KZ_OK);
@@ -377,8 +376,8 @@ static void test_marti_clients_exit(void **state)
     attach(&ph, PH);
     assert_int_equal(send_from(&us, US, "us-sa", "a-f-G-U-C", "SECRET//NOFORN", "USA-NF", NULL),
                      KZ_OK);
-    assert_int_equal(
-        send_from(&jx, JX, "jx-sa", "a-f-G-U-C", "SECRET//REL TO JPN", "JPN-NAT", NULL), KZ_OK);
+    assert_int_equal(send_from(&jx, JX, "jx-sa", "a-f-G-U-C", "//JPN SECRET", "JPN-NAT", NULL),
+                     KZ_OK);
     assert_int_equal(send_from(&ph, PH, "ph-sa", "a-f-G-U-C", "UNCLASSIFIED", "PHL-PUB", NULL),
                      KZ_OK);
     assert_true(listed(US, "USA-NF"));
@@ -464,7 +463,7 @@ static void test_labels_across_restart(void **state)
     struct kz_router *saved = router;
     router = router_with(st);
     store_from(router, US, "r-us", "SECRET//NOFORN", &acks);
-    store_from(router, JX, "r-jx", "SECRET//REL TO JPN", &acks);
+    store_from(router, JX, "r-jx", "//JPN SECRET", &acks);
     store_from(router, JX, "r-jx-us", "SECRET//REL TO USA, JPN", &acks);
     while (acks < 3)
         uv_run(&loop, UV_RUN_ONCE);
