@@ -7,10 +7,6 @@
 
 #include "plan/plan.h"
 
-/* TEMPORARY until the label branch merges. */
-int kz_label_set_joint(struct kz_label *l, const uint16_t *nations, unsigned n);
-bool kz_label_has_originator(const struct kz_label *l, uint16_t nation);
-
 int kz__plan_kind_parse(const char *s, enum kz_plan_kind *out);
 int kz__plan_consult_parse(const char *s, enum kz_consult_state *out);
 int kz__plan_flag_parse(const char *s); /* enum kz_plan_flag, or -1 */
