@@ -380,13 +380,15 @@ static int run_create(struct ctx *c, const char *id, const struct plan_opts *o)
     static const unsigned need = BIT(O_TITLE) | BIT(O_KIND) | BIT(O_LEGAL) | BIT(O_LEAD) |
                                  BIT(O_PARTS) | BIT(O_START) | BIT(O_END);
     json_t *body, *plan;
+    int code;
 
     KZ_UNUSED(id);
     if (!require(c, o, need) || !times_ok(c, o))
         return 2;
     body = plan_fields(o);
     json_object_set(body, "flags", o->flags);
-    return done_plan(c, call(c, "POST", "/api/v1/plans", body, &plan), plan, "created");
+    code = call(c, "POST", "/api/v1/plans", body, &plan);
+    return done_plan(c, code, plan, "created");
 }
 
 static int get_plan(const struct ctx *c, const char *id, json_t **plan)
