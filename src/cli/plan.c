@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -143,6 +144,22 @@ static void reply_release(struct reply *r)
     kz_sbuf_release(&r->raw);
 }
 
+/* The body is all there: as long as its Content-Length says, and under MAX_REPLY. */
+static bool whole(const struct reply *r)
+{
+    size_t head = (size_t)(r->body - r->raw.buf);
+    unsigned long long want;
+
+    if (r->raw.len >= MAX_REPLY)
+        return false;
+    for (const char *h = strstr(r->raw.buf, "\r\n"); h && (size_t)(h - r->raw.buf) < head;
+         h = strstr(h + 2, "\r\n")) {
+        if (strncasecmp(h + 2, "Content-Length:", 15) == 0 && sscanf(h + 17, " %llu", &want) == 1)
+            return r->body_len == want;
+    }
+    return true;
+}
+
 /*
  * One HTTP/1.0 request: the answer is Content-Length framed or ends with the
  * connection, never chunked, so reading to EOF is the whole answer.
@@ -178,6 +195,11 @@ static int http(const struct ctx *c, const char *method, const char *path, const
     }
     r->body = end + 4;
     r->body_len = r->raw.len - (size_t)(r->body - r->raw.buf);
+    if (!whole(r)) {
+        fprintf(stderr, "kizuna plan %s: the answer from %s:%s is cut short or too big\n", c->sub,
+                c->srv.host, c->srv.port);
+        return KZ_ERR_IO;
+    }
     return KZ_OK;
 }
 
@@ -644,8 +666,8 @@ static int run_ics(struct ctx *c, const char *id, const struct plan_opts *o)
             print_refusal(c, &r);
         else
             code = write_out(o->v[O_OUT], r.body, r.body_len);
-        reply_release(&r);
     }
+    reply_release(&r);
     free(path);
     return code;
 }
