@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -339,6 +340,21 @@ describe('plan CLI: requests and output (stub server with the contract\'s answer
         assert.equal(r.code, 0, r.stderr);
         assert.equal(last().url, '/api/v1/plans/p-3f2a9c01.ics');
         assert.equal(fs.readFileSync(out, 'utf8'), 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n');
+    });
+
+    test('an answer cut short of its Content-Length is an error, not a truncated file', async () => {
+        const cut = net.createServer((sock) => sock.once('data', () =>
+            sock.end('HTTP/1.0 200 OK\r\nContent-Type: text/calendar\r\nContent-Length: 100\r\n\r\nBEGIN:VCAL')));
+        await new Promise((resolve) => cut.listen(0, '127.0.0.1', resolve));
+        try {
+            const out = path.join(tmp, 'cut.ics');
+            const r = await runCli(['plan', 'ics', 'p-1', '-o', out, '-s', `127.0.0.1:${cut.address().port}`]);
+            assert.equal(r.code, 1);
+            assert.match(r.stderr, /cut short/);
+            assert.equal(fs.existsSync(out), false);
+        } finally {
+            await new Promise((resolve) => cut.close(resolve));
+        }
     });
 });
 
