@@ -11,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -22,9 +20,8 @@
 #include "plan/ics.h"
 
 #define DEFAULT_HTTP "127.0.0.1:8080"
-#define MAX_REPLY (16u << 20)
 
-/* Options that take a value, in the order of long_opts[] below. */
+/* The options, in the order of long_opts[] below (opt_name() relies on it). */
 enum opt {
     O_TITLE,
     O_KIND,
@@ -91,15 +88,9 @@ struct plan_opts {
     json_t *flags;           /* {"name": true|false} of --flag / --no-flag */
 };
 
-struct ctx {
-    struct kz_cli_server srv;
-    const char *sub;
-    bool json;
-};
-
 struct sub {
     const char *name;
-    int (*run)(struct ctx *c, const char *id, const struct plan_opts *o);
+    int (*run)(struct kz__plan_ctx *c, const char *id, const struct plan_opts *o);
     unsigned allowed;       /* besides -s and --help */
     int min_args, max_args; /* after the subcommand's name: the plan id */
     const char *usage;
@@ -130,139 +121,6 @@ static void usage(FILE *out, const struct sub *s)
     fprintf(out, "usage: kizuna plan %s\n%s", s->usage, common_help);
 }
 
-/* ---- HTTP -------------------------------------------------------------------- */
-
-struct reply {
-    int status;
-    struct kz_sbuf raw;
-    const char *body; /* into raw */
-    size_t body_len;
-};
-
-static void reply_release(struct reply *r)
-{
-    kz_sbuf_release(&r->raw);
-}
-
-/* The body is all there: as long as its Content-Length says, and under MAX_REPLY. */
-static bool whole(const struct reply *r)
-{
-    size_t head = (size_t)(r->body - r->raw.buf);
-    unsigned long long want;
-
-    if (r->raw.len >= MAX_REPLY)
-        return false;
-    for (const char *h = strstr(r->raw.buf, "\r\n"); h && (size_t)(h - r->raw.buf) < head;
-         h = strstr(h + 2, "\r\n")) {
-        if (strncasecmp(h + 2, "Content-Length:", 15) == 0 && sscanf(h + 17, " %llu", &want) == 1)
-            return r->body_len == want;
-    }
-    return true;
-}
-
-/*
- * One HTTP/1.0 request: the answer is Content-Length framed or ends with the
- * connection, never chunked, so reading to EOF is the whole answer.
- */
-static int http(const struct ctx *c, const char *method, const char *path, const char *body,
-                struct reply *r)
-{
-    struct kz_sbuf req = KZ_SBUF_INIT;
-    char err[256], buf[8192];
-    int fd, rc;
-    ssize_t n;
-
-    memset(r, 0, sizeof(*r));
-    if ((rc = kz__cli_connect(&c->srv, &fd, err, sizeof(err))) != KZ_OK) {
-        fprintf(stderr, "kizuna plan %s: %s\n", c->sub, err);
-        return rc;
-    }
-    kz_sbuf_addf(&req, "%s %s HTTP/1.0\r\nHost: %s\r\n", method, path, c->srv.host);
-    if (body)
-        kz_sbuf_addf(&req, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
-                     strlen(body));
-    kz_sbuf_addf(&req, "\r\n%s", body ? body : "");
-    rc = kz__cli_write_all(fd, req.buf, req.len);
-    while (rc == KZ_OK && (n = read(fd, buf, sizeof(buf))) > 0 && r->raw.len < MAX_REPLY)
-        kz_sbuf_add(&r->raw, buf, (size_t)n);
-    close(fd);
-    kz_sbuf_release(&req);
-    const char *end = r->raw.buf ? strstr(r->raw.buf, "\r\n\r\n") : NULL;
-    if (rc != KZ_OK || !end || sscanf(r->raw.buf, "HTTP/1.%*d %d", &r->status) != 1) {
-        fprintf(stderr, "kizuna plan %s: no HTTP answer from %s:%s\n", c->sub, c->srv.host,
-                c->srv.port);
-        return KZ_ERR_IO;
-    }
-    r->body = end + 4;
-    r->body_len = r->raw.len - (size_t)(r->body - r->raw.buf);
-    if (!whole(r)) {
-        fprintf(stderr, "kizuna plan %s: the answer from %s:%s is cut short or too big\n", c->sub,
-                c->srv.host, c->srv.port);
-        return KZ_ERR_IO;
-    }
-    return KZ_OK;
-}
-
-/* A refusal: the server's {"error","rule"} on stderr. */
-static void print_refusal(const struct ctx *c, const struct reply *r)
-{
-    json_t *j = json_loadb(r->body, r->body_len, 0, NULL);
-    const char *e = json_string_value(json_object_get(j, "error"));
-    const char *rule = json_string_value(json_object_get(j, "rule"));
-
-    if (e)
-        fprintf(stderr, "kizuna plan %s: %s (HTTP %d%s%s)\n", c->sub, e, r->status,
-                rule ? ", rule " : "", rule ? rule : "");
-    else
-        fprintf(stderr, "kizuna plan %s: HTTP %d: %.*s\n", c->sub, r->status, (int)r->body_len,
-                r->body);
-    json_decref(j);
-}
-
-/*
- * Send `body` (may be NULL; consumed) and parse the answer into *answer.
- * Returns the exit code: 0 with *answer set, else 1 after printing why.
- */
-static int call(const struct ctx *c, const char *method, const char *path, json_t *body,
-                json_t **answer)
-{
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    struct reply r;
-    int code = 1;
-
-    *answer = NULL;
-    json_decref(body);
-    if (http(c, method, path, text, &r) == KZ_OK) {
-        if (r.status / 100 != 2)
-            print_refusal(c, &r);
-        else if ((*answer = json_loadb(r.body, r.body_len, 0, NULL)) == NULL)
-            fprintf(stderr, "kizuna plan %s: the answer is not JSON\n", c->sub);
-        else
-            code = 0;
-    }
-    free(text);
-    reply_release(&r);
-    return code;
-}
-
-/* "/api/v1/plans/ID" + suffix, the id percent-encoded. */
-static char *plan_path(const char *id, const char *suffix)
-{
-    struct kz_sbuf p = KZ_SBUF_INIT;
-
-    kz_sbuf_adds(&p, "/api/v1/plans/");
-    for (const char *s = id; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-            strchr("-_~", ch))
-            kz_sbuf_add(&p, s, 1);
-        else
-            kz_sbuf_addf(&p, "%%%02X", ch);
-    }
-    kz_sbuf_adds(&p, suffix);
-    return kz_sbuf_detach(&p, NULL);
-}
-
 static void print_json(const json_t *j)
 {
     json_dumpf(j, stdout, JSON_INDENT(2));
@@ -270,7 +128,7 @@ static void print_json(const json_t *j)
 }
 
 /* Print a plan answer: raw JSON, or the summary line after `verb`. */
-static int done_plan(const struct ctx *c, int code, json_t *plan, const char *verb)
+static int done_plan(const struct kz__plan_ctx *c, int code, json_t *plan, const char *verb)
 {
     if (code == 0 && c->json)
         print_json(plan);
@@ -281,12 +139,12 @@ static int done_plan(const struct ctx *c, int code, json_t *plan, const char *ve
 }
 
 /* POST/PATCH `body` to the plan's `suffix` and print the plan that comes back. */
-static int change(const struct ctx *c, const char *method, const char *id, const char *suffix,
-                  json_t *body, const char *verb)
+static int change(const struct kz__plan_ctx *c, const char *method, const char *id,
+                  const char *suffix, json_t *body, const char *verb)
 {
-    char *path = plan_path(id, suffix);
+    char *path = kz__plan_path(id, suffix);
     json_t *plan;
-    int code = call(c, method, path, body, &plan);
+    int code = kz__plan_call(c, method, path, body, &plan);
 
     free(path);
     return done_plan(c, code, plan, verb);
@@ -300,7 +158,7 @@ static const char *opt_name(enum opt o)
 }
 
 /* Every option of `mask` given, else false after saying which is missing. */
-static bool require(const struct ctx *c, const struct plan_opts *o, unsigned mask)
+static bool require(const struct kz__plan_ctx *c, const struct plan_opts *o, unsigned mask)
 {
     for (int i = 0; i < O__COUNT; i++) {
         if ((mask & BIT(i)) && !(o->seen & BIT(i))) {
@@ -312,7 +170,7 @@ static bool require(const struct ctx *c, const struct plan_opts *o, unsigned mas
 }
 
 /* The time options given are ISO 8601 UTC, else false after saying which is not. */
-static bool times_ok(const struct ctx *c, const struct plan_opts *o)
+static bool times_ok(const struct kz__plan_ctx *c, const struct plan_opts *o)
 {
     static const enum opt times[] = {O_START, O_END, O_TIME};
     int64_t us;
@@ -328,7 +186,8 @@ static bool times_ok(const struct ctx *c, const struct plan_opts *o)
     return true;
 }
 
-static bool number(const struct ctx *c, enum opt which, const char *v, double lim, double *out)
+static bool number(const struct kz__plan_ctx *c, enum opt which, const char *v, double lim,
+                   double *out)
 {
     char *end;
 
@@ -341,7 +200,7 @@ static bool number(const struct ctx *c, enum opt which, const char *v, double li
     return false;
 }
 
-static bool revision(const struct ctx *c, const char *v, long long *out)
+static bool revision(const struct kz__plan_ctx *c, const char *v, long long *out)
 {
     char *end;
 
@@ -397,7 +256,7 @@ static json_t *plan_fields(const struct plan_opts *o)
 
 /* ---- subcommands ---------------------------------------------------------- */
 
-static int run_create(struct ctx *c, const char *id, const struct plan_opts *o)
+static int run_create(struct kz__plan_ctx *c, const char *id, const struct plan_opts *o)
 {
     static const unsigned need = BIT(O_TITLE) | BIT(O_KIND) | BIT(O_LEGAL) | BIT(O_LEAD) |
                                  BIT(O_PARTS) | BIT(O_START) | BIT(O_END);
@@ -409,21 +268,22 @@ static int run_create(struct ctx *c, const char *id, const struct plan_opts *o)
         return 2;
     body = plan_fields(o);
     json_object_set(body, "flags", o->flags);
-    code = call(c, "POST", "/api/v1/plans", body, &plan);
+    code = kz__plan_call(c, "POST", "/api/v1/plans", body, &plan);
     return done_plan(c, code, plan, "created");
 }
 
-static int get_plan(const struct ctx *c, const char *id, json_t **plan)
+static int get_plan(const struct kz__plan_ctx *c, const char *id, json_t **plan)
 {
-    char *path = plan_path(id, "");
-    int code = call(c, "GET", path, NULL, plan);
+    char *path = kz__plan_path(id, "");
+    int code = kz__plan_call(c, "GET", path, NULL, plan);
 
     free(path);
     return code;
 }
 
 /* The plan's flags with --flag/--no-flag applied: PATCH replaces the whole object. */
-static int merged_flags(const struct ctx *c, const char *id, const json_t *changes, json_t **out)
+static int merged_flags(const struct kz__plan_ctx *c, const char *id, const json_t *changes,
+                        json_t **out)
 {
     json_t *plan;
     int code = get_plan(c, id, &plan);
@@ -440,7 +300,7 @@ static int merged_flags(const struct ctx *c, const char *id, const json_t *chang
     return 0;
 }
 
-static int run_edit(struct ctx *c, const char *id, const struct plan_opts *o)
+static int run_edit(struct kz__plan_ctx *c, const char *id, const struct plan_opts *o)
 {
     json_t *body, *flags;
     int code;
@@ -464,7 +324,7 @@ static int run_edit(struct ctx *c, const char *id, const struct plan_opts *o)
 }
 
 /* --lat and --lon together, each in range, into body. */
-static bool item_position(const struct ctx *c, const struct plan_opts *o, json_t *body)
+static bool item_position(const struct kz__plan_ctx *c, const struct plan_opts *o, json_t *body)
 {
     double lat, lon;
 
@@ -481,7 +341,7 @@ static bool item_position(const struct ctx *c, const struct plan_opts *o, json_t
     return true;
 }
 
-static int run_item(struct ctx *c, const char *id, const struct plan_opts *o)
+static int run_item(struct kz__plan_ctx *c, const char *id, const struct plan_opts *o)
 {
     json_t *body;
 
@@ -501,7 +361,8 @@ static int run_item(struct ctx *c, const char *id, const struct plan_opts *o)
 }
 
 /* approve and reject: the revision decided on is --revision or the plan's current one. */
-static int decide(struct ctx *c, const char *id, const struct plan_opts *o, const char *decision)
+static int decide(struct kz__plan_ctx *c, const char *id, const struct plan_opts *o,
+                  const char *decision)
 {
     long long rev = 0;
     json_t *body, *plan;
@@ -523,17 +384,17 @@ static int decide(struct ctx *c, const char *id, const struct plan_opts *o, cons
                   strcmp(decision, "approve") == 0 ? "approved" : "rejected");
 }
 
-static int run_approve(struct ctx *c, const char *id, const struct plan_opts *o)
+static int run_approve(struct kz__plan_ctx *c, const char *id, const struct plan_opts *o)
 {
     return decide(c, id, o, "approve");
 }
 
-static int run_reject(struct ctx *c, const char *id, const struct plan_opts *o)
+static int run_reject(struct kz__plan_ctx *c, const char *id, const struct plan_opts *o)
 {
     return require(c, o, BIT(O_REASON)) ? decide(c, id, o, "reject") : 2;
 }
 
-static int run_consult(struct ctx *c, const char *id, const struct plan_opts *o)
+static int run_consult(struct kz__plan_ctx *c, const char *id, const struct plan_opts *o)
 {
     static const char *const states[] = {"requested", "agreed", "declined"};
     const char *st = o->v[O_STATE];
@@ -554,7 +415,7 @@ static int run_consult(struct ctx *c, const char *id, const struct plan_opts *o)
     return change(c, "POST", id, "/consultation", body, "consultation recorded for");
 }
 
-static int run_stage(struct ctx *c, const char *id, const struct plan_opts *o)
+static int run_stage(struct kz__plan_ctx *c, const char *id, const struct plan_opts *o)
 {
     json_t *body;
 
@@ -565,7 +426,7 @@ static int run_stage(struct ctx *c, const char *id, const struct plan_opts *o)
     return change(c, "POST", id, "/stage", body, "stage changed for");
 }
 
-static int run_show(struct ctx *c, const char *id, const struct plan_opts *o)
+static int run_show(struct kz__plan_ctx *c, const char *id, const struct plan_opts *o)
 {
     json_t *plan;
     int code = get_plan(c, id, &plan);
@@ -578,10 +439,10 @@ static int run_show(struct ctx *c, const char *id, const struct plan_opts *o)
     return code;
 }
 
-static int run_list(struct ctx *c, const char *id, const struct plan_opts *o)
+static int run_list(struct kz__plan_ctx *c, const char *id, const struct plan_opts *o)
 {
     json_t *answer;
-    int code = call(c, "GET", "/api/v1/plans", NULL, &answer);
+    int code = kz__plan_call(c, "GET", "/api/v1/plans", NULL, &answer);
 
     KZ_UNUSED(id);
     KZ_UNUSED(o);
@@ -594,11 +455,11 @@ static int run_list(struct ctx *c, const char *id, const struct plan_opts *o)
 }
 
 /* Exit 1 as well when the server says the trail does not verify. */
-static int run_audit(struct ctx *c, const char *id, const struct plan_opts *o)
+static int run_audit(struct kz__plan_ctx *c, const char *id, const struct plan_opts *o)
 {
-    char *path = plan_path(id, "/audit");
+    char *path = kz__plan_path(id, "/audit");
     json_t *answer;
-    int code = call(c, "GET", path, NULL, &answer);
+    int code = kz__plan_call(c, "GET", path, NULL, &answer);
 
     KZ_UNUSED(o);
     free(path);
@@ -647,10 +508,10 @@ static int ics_local(const char *file, const char *out)
     return code;
 }
 
-static int run_ics(struct ctx *c, const char *id, const struct plan_opts *o)
+static int run_ics(struct kz__plan_ctx *c, const char *id, const struct plan_opts *o)
 {
     char *path;
-    struct reply r;
+    struct kz__plan_reply r;
     int code = 1;
 
     if (!id == !o->v[O_FROM]) {
@@ -660,14 +521,14 @@ static int run_ics(struct ctx *c, const char *id, const struct plan_opts *o)
     }
     if (!id)
         return ics_local(o->v[O_FROM], o->v[O_OUT]);
-    path = plan_path(id, ".ics");
-    if (http(c, "GET", path, NULL, &r) == KZ_OK) {
+    path = kz__plan_path(id, ".ics");
+    if (kz__plan_http(c, "GET", path, NULL, &r) == KZ_OK) {
         if (r.status / 100 != 2)
-            print_refusal(c, &r);
+            kz__plan_refusal(c, &r);
         else
             code = write_out(o->v[O_OUT], r.body, r.body_len);
     }
-    reply_release(&r);
+    kz__plan_reply_release(&r);
     free(path);
     return code;
 }
@@ -771,7 +632,7 @@ static int check_usage(const struct sub *s, const struct plan_opts *o, int nargs
 static int dispatch(int argc, char **argv, struct plan_opts *o, const struct parsed *p)
 {
     const struct sub *s = optind < argc ? find_sub(argv[optind]) : NULL;
-    struct ctx c = {.json = (o->seen & BIT(O_JSON)) != 0};
+    struct kz__plan_ctx c = {.json = (o->seen & BIT(O_JSON)) != 0};
     int code;
 
     if (p->help || p->bad || !s) {

@@ -1,6 +1,7 @@
 /*
  * plan.h - what the files of `kizuna plan` share: plan.c parses options and
- * talks to /api/v1/plans; plan_show.c prints the answers for people.
+ * runs the subcommands, plan_http.c talks to /api/v1/plans, plan_show.c
+ * prints the answers for people.
  * Internal to src/cli/.
  *
  * The printers only read the JSON they are given (the server's answer, as
@@ -14,7 +15,51 @@
 
 #include <jansson.h>
 
+#include "cli/client.h"
 #include "core/core.h"
+
+/* ---- plan_http.c ----------------------------------------------------------- */
+
+/* What a subcommand talks to: the server, its name for messages, --json. */
+struct kz__plan_ctx {
+    struct kz_cli_server srv;
+    const char *sub;
+    bool json;
+};
+
+/* An answer: status, and the body inside raw (which owns the bytes). */
+struct kz__plan_reply {
+    int status;
+    struct kz_sbuf raw;
+    const char *body; /* into raw */
+    size_t body_len;
+};
+
+/*
+ * One request (`body` NULL or JSON text) and its whole answer in *r.
+ * KZ_OK, or KZ_ERR_IO (or KZ_ERR_CLOSED on a stop signal) after printing
+ * why: no connection, no HTTP answer, or one cut short of its
+ * Content-Length.  *r is always initialised: release it either way.
+ */
+int kz__plan_http(const struct kz__plan_ctx *c, const char *method, const char *path,
+                  const char *body, struct kz__plan_reply *r);
+void kz__plan_reply_release(struct kz__plan_reply *r);
+
+/* A non-2xx answer on stderr: "kizuna plan SUB: ERROR (HTTP N, rule R)". */
+void kz__plan_refusal(const struct kz__plan_ctx *c, const struct kz__plan_reply *r);
+
+/*
+ * Send `body` (may be NULL; consumed) and parse the JSON answer into
+ * *answer (the caller's reference).  Returns the exit code: 0 with *answer
+ * set, else 1 after printing why (*answer NULL).
+ */
+int kz__plan_call(const struct kz__plan_ctx *c, const char *method, const char *path, json_t *body,
+                  json_t **answer);
+
+/* "/api/v1/plans/ID" + suffix with the id percent-encoded; the caller frees it. */
+char *kz__plan_path(const char *id, const char *suffix);
+
+/* ---- plan_show.c ----------------------------------------------------------- */
 
 /*
  * Append `utc_us` as local time in each distinct zone of zones[0..n) (IANA
