@@ -132,8 +132,10 @@ static int done_plan(const struct kz__plan_ctx *c, int code, json_t *plan, const
 {
     if (code == 0 && c->json)
         print_json(plan);
-    else if (code == 0)
+    else if (code == 0) {
+        kz__plan_scrub(plan);
         kz__plan_print_summary(stdout, plan, verb);
+    }
     json_decref(plan);
     return code;
 }
@@ -433,8 +435,10 @@ static int run_show(struct kz__plan_ctx *c, const char *id, const struct plan_op
 
     if (code == 0 && c->json)
         print_json(plan);
-    else if (code == 0)
+    else if (code == 0) {
+        kz__plan_scrub(plan);
         kz__plan_print(stdout, plan, (o->seen & BIT(O_LOCAL)) != 0);
+    }
     json_decref(plan);
     return code;
 }
@@ -448,8 +452,10 @@ static int run_list(struct kz__plan_ctx *c, const char *id, const struct plan_op
     KZ_UNUSED(o);
     if (code == 0 && c->json)
         print_json(answer);
-    else if (code == 0)
+    else if (code == 0) {
+        kz__plan_scrub(answer);
         kz__plan_print_list(stdout, answer);
+    }
     json_decref(answer);
     return code;
 }
@@ -467,6 +473,7 @@ static int run_audit(struct kz__plan_ctx *c, const char *id, const struct plan_o
         print_json(answer);
         code = json_is_true(json_object_get(answer, "verified")) ? 0 : 1;
     } else if (code == 0) {
+        kz__plan_scrub(answer);
         code = kz__plan_print_audit(stdout, answer) ? 0 : 1;
     }
     json_decref(answer);

@@ -72,6 +72,13 @@ char *kz__plan_path(const char *id, const char *suffix);
  */
 void kz__plan_local_times(int64_t utc_us, const char *const *zones, size_t n, struct kz_sbuf *out);
 
+/*
+ * Blank the control characters (C0, DEL, C1) in every string of `j`, in
+ * place: text other people wrote must not drive the terminal.  The human
+ * printers below expect scrubbed JSON.
+ */
+void kz__plan_scrub(json_t *j);
+
 /* Header, approvals, consultation and the items as a timeline; `local`: local times. */
 void kz__plan_print(FILE *out, const json_t *plan, bool local);
 

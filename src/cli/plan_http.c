@@ -80,15 +80,19 @@ int kz__plan_http(const struct kz__plan_ctx *c, const char *method, const char *
 void kz__plan_refusal(const struct kz__plan_ctx *c, const struct kz__plan_reply *r)
 {
     json_t *j = json_loadb(r->body, r->body_len, 0, NULL);
-    const char *e = json_string_value(json_object_get(j, "error"));
-    const char *rule = json_string_value(json_object_get(j, "rule"));
+    json_t *raw = json_stringn_nocheck(r->body, r->body_len);
+    const char *e, *rule;
 
+    kz__plan_scrub(j);
+    kz__plan_scrub(raw);
+    e = json_string_value(json_object_get(j, "error"));
+    rule = json_string_value(json_object_get(j, "rule"));
     if (e)
         fprintf(stderr, "kizuna plan %s: %s (HTTP %d%s%s)\n", c->sub, e, r->status,
                 rule ? ", rule " : "", rule ? rule : "");
     else
-        fprintf(stderr, "kizuna plan %s: HTTP %d: %.*s\n", c->sub, r->status, (int)r->body_len,
-                r->body);
+        fprintf(stderr, "kizuna plan %s: HTTP %d: %s\n", c->sub, r->status, json_string_value(raw));
+    json_decref(raw);
     json_decref(j);
 }
 

@@ -4,6 +4,7 @@
  * local time), the list, the one-line summary after a change, the audit.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alliance/alliance.h"
@@ -98,6 +99,56 @@ void kz__plan_local_times(int64_t utc_us, const char *const *zones, size_t n, st
         kz_sbuf_adds(out, " ");
         add_abbr(out, zones[i], off);
         kz_sbuf_addf(out, " (%s)", zones[i]);
+    }
+}
+
+/* ---- what reaches the terminal --------------------------------------------- */
+
+/* Blank the C0 and C1 control characters of one string (same length). */
+static void scrub_string(json_t *s)
+{
+    const char *v = json_string_value(s);
+    size_t n = json_string_length(s);
+    char *c = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        bool c1 = ch == 0xc2 && i + 1 < n && (unsigned char)v[i + 1] >= 0x80 &&
+                  (unsigned char)v[i + 1] <= 0x9f;
+        if (ch >= 0x20 && ch != 0x7f && !c1)
+            continue;
+        if (!c) {
+            c = kz_xmalloc(n + 1);
+            memcpy(c, v, n + 1);
+        }
+        c[i] = ' ';
+        if (c1)
+            c[++i] = ' ';
+    }
+    if (c) {
+        json_string_setn_nocheck(s, c, n);
+        free(c);
+    }
+}
+
+void kz__plan_scrub(json_t *j)
+{
+    const char *key;
+    json_t *v;
+    size_t i;
+
+    if (json_is_string(j)) {
+        scrub_string(j);
+    } else if (json_is_object(j)) {
+        json_object_foreach(j, key, v)
+        {
+            kz__plan_scrub(v);
+        }
+    } else if (json_is_array(j)) {
+        json_array_foreach(j, i, v)
+        {
+            kz__plan_scrub(v);
+        }
     }
 }
 
@@ -349,6 +400,8 @@ void kz__plan_print_summary(FILE *out, const json_t *plan, const char *verb)
 static void print_record(FILE *out, const json_t *rec)
 {
     json_t *d = json_loads(str(rec, "detail"), 0, NULL);
+
+    kz__plan_scrub(d);
 
     fprintf(out, "%-24s %-13s %s", str(rec, "time"), str(rec, "action"),
             str_or(d, "user", str(rec, "actor")));

@@ -2,7 +2,8 @@
  * Unit tests for the people's view of a plan: local times in every
  * participant's zone (JST, HST, PHT, AEST and AEDT across Sydney's DST
  * change, an offset without an abbreviation, an unknown zone), and the
- * timeline, approvals and audit as `kizuna plan show|audit` print them.
+ * timeline, approvals and audit as `kizuna plan show|audit` print them,
+ * without the control characters of the strings they show.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -154,6 +155,32 @@ static void test_audit(void **state)
     json_decref(a);
 }
 
+/* Strings other people wrote reach the terminal without control characters. */
+static void test_scrub(void **state)
+{
+    (void)state;
+    json_t *plan = json_loads(PLAN, 0, NULL);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    json_object_set_new(plan, "title",
+                        json_string("Keen\x1b]0;owned\x07 Sword\xc2\x9b"
+                                    "2J"));
+    json_object_set_new(json_array_get(json_object_get(plan, "items"), 0), "description",
+                        json_string("line one\nline two\x7f"));
+    kz__plan_scrub(plan);
+    f = open_memstream(&text, &len);
+    kz__plan_print(f, plan, false);
+    fclose(f);
+    assert_non_null(strstr(text, "Keen ]0;owned  Sword  2J  [p-1, revision 3]\n"));
+    assert_non_null(strstr(text, "        line one line two \n"));
+    for (size_t i = 0; i < len; i++)
+        assert_true(text[i] == '\n' || ((unsigned char)text[i] >= 0x20 && text[i] != 0x7f));
+    free(text);
+    json_decref(plan);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_offsets_and_unknown),
         cmocka_unit_test(test_show),
         cmocka_unit_test(test_audit),
+        cmocka_unit_test(test_scrub),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
