@@ -519,6 +519,7 @@ describe('plan CLI against the server: Keen Sword from concept to execution', ()
         await walk(op, 3);
         await ok('secdef', 'approve', op);
         await ok('cabinet', 'approve', op);
+        await ok('cabinet', 'consult', op, '--state', 'requested', '--reason', 'received from USFJ');
         await ok('cabinet', 'consult', op, '--state', 'agreed', '--reason', 'consulted 2026-10-20');
         assert.match(await ok('us-planner', 'stage', op, '--to', 'execution'), /stage execution, consultation agreed/);
     });
