@@ -1,12 +1,14 @@
 #!/bin/sh
-# Install the Debian packages kizuna needs to build, test and run.
+# Install the Debian packages kizuna needs to build, test and run
+# (python3-icalendar: the tests open a plan's .ics with a real parser).
 # As root: installs what is missing.  Otherwise: prints the command and fails.
 set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
       libuv1-dev libexpat1-dev libjansson-dev libyaml-dev libsqlite3-dev
       libsodium-dev libcmocka-dev node-llhttp ca-certificates tzdata
-      libssl-dev libprotobuf-c-dev protobuf-c-compiler libzip-dev openssl unzip curl"
+      libssl-dev libprotobuf-c-dev protobuf-c-compiler libzip-dev openssl unzip curl
+      python3-icalendar"
 
 missing=""
 for p in $PKGS; do

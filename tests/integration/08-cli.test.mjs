@@ -16,10 +16,13 @@ import {
 // Every subcommand of `kizuna --help`, and the second-level commands that
 // parse options of their own.
 const SUBCOMMANDS = ['serve', 'send', 'tail', 'sim', 'version', 'label', 'alliance', 'readiness',
-    'ca', 'cert', 'user', 'audit'];
+    'plan', 'ca', 'cert', 'user', 'audit'];
+const PLAN_SUBCOMMANDS = ['create', 'list', 'show', 'edit', 'item', 'approve', 'reject', 'consult',
+    'stage', 'audit', 'ics'];
 const SUBSUBCOMMANDS = [['label', 'check'], ['alliance', 'check'], ['readiness', 'report'],
-    ['readiness', 'list'], ['ca', 'init'], ['cert', 'issue'], ['cert', 'revoke'], ['user', 'add'],
-    ['user', 'list'], ['audit', 'list'], ['audit', 'verify']];
+    ['readiness', 'list'], ...PLAN_SUBCOMMANDS.map((sub) => ['plan', sub]), ['ca', 'init'],
+    ['cert', 'issue'], ['cert', 'revoke'], ['user', 'add'], ['user', 'list'], ['audit', 'list'],
+    ['audit', 'verify']];
 
 function freePort() {
     return new Promise((resolve, reject) => {
