@@ -396,10 +396,10 @@ void kz__plan_print_summary(FILE *out, const json_t *plan, const char *verb)
             str(plan, "consultation"), given, required);
 }
 
-/* detail is a JSON string: {"user","identity","command","revision","reason",...}. */
+/* detail is an object: {"user","identity","command","revision","reason",...}. */
 static void print_record(FILE *out, const json_t *rec)
 {
-    json_t *d = json_loads(str(rec, "detail"), 0, NULL);
+    json_t *d = json_deep_copy(json_object_get(rec, "detail"));
 
     kz__plan_scrub(d);
 
