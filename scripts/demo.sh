@@ -9,6 +9,7 @@ data="$top/data/demo"
 ports="$data/ports.json"
 mkdir -p "$data"
 rm -f "$ports"
+cd "$top" # the configuration's alliance path is relative to the source tree
 
 "$bin" serve -c "$top/config/kizuna.yaml" --data "$data" --ports-file "$ports" &
 srv=$!
@@ -33,6 +34,10 @@ done
 
 "$bin" sim -s 127.0.0.1:8087 -n 24 -r 1 &
 sim=$!
+# The sample plans, once per data directory.
+if "$bin" plan list -s 127.0.0.1:8081 | grep -q '^no plans$'; then
+    "$top/scripts/demo-plans.sh" "$build"
+fi
 
 cat <<MSG
 
@@ -42,6 +47,8 @@ kizuna demo is running.
   metrics:                http://127.0.0.1:8080/metrics
   CoT stream for TAK tools: 127.0.0.1:8087 (US input), 127.0.0.1:8088 (JPN input)
   watch it:  $bin tail -s 127.0.0.1:8088 --json
+  joint plans: $bin plan list -s 127.0.0.1:8081   (JJOC staff: -s 127.0.0.1:8082)
+               $bin plan show ID --local -s 127.0.0.1:8081
 Press Ctrl-C to stop.
 
 MSG

@@ -10,11 +10,14 @@
 
 #include "plan/internal.h"
 
+/* ISO 8601 UTC; whole seconds (the usual planning times) without a fraction. */
 json_t *kz__plan_time_json(int64_t us)
 {
     char buf[KZ_TIME_STRLEN];
+    size_t n = kz_time_format(us, buf);
 
-    kz_time_format(us, buf);
+    if (us % 1000000 == 0 && n > 5 && strcmp(buf + n - 5, ".000Z") == 0)
+        memcpy(buf + n - 5, "Z", 2);
     return json_string(buf);
 }
 

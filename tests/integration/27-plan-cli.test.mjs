@@ -262,7 +262,7 @@ describe('plan CLI against the server: Keen Sword from concept to execution', ()
         assert.match(text, /^ {2}USA {2}USFJ +pending$/m);
         assert.match(text, /^ {2}JPN {2}JJOC +pending$/m);
         assert.match(text, /^consultation: not_required$/m);
-        assert.match(text, /^ {2}#\d+ {2}2026-10-25T00:00:00(\.000)?Z\n {8}Air defense drill\n {8}at Yokota AB \(35\.7500, 139\.3500\)$/m);
+        assert.match(text, /^ {2}#\d+ {2}2026-10-25T00:00:00Z\n {8}Air defense drill\n {8}at Yokota AB \(35\.7500, 139\.3500\)$/m);
         const local = await ok('us-planner', 'show', id, '--local');
         assert.match(local, /^ {2}#\d+ {2}2026-10-25 09:00 JST \(Asia\/Tokyo\)$/m);
         assert.match(local, /^ {2}#\d+ {2}2026-10-26 15:30 JST \(Asia\/Tokyo\)$/m);
@@ -298,7 +298,7 @@ describe('plan CLI against the server: Keen Sword from concept to execution', ()
         const p = await show('us-planner', id);
         assert.equal(p.stage, 'execution');
         assert.equal(p.revision, 4);
-        assert.equal(p.revisions.at(-1).changes.end.to, '2026-11-02T00:00:00.000Z');
+        assert.equal(p.revisions.at(-1).changes.end.to, '2026-11-02T00:00:00Z');
     });
 
     test('a caller without clearance sees nothing of a SECRET plan', async () => {

@@ -137,9 +137,9 @@ static void test_audit(void **state)
     (void)state;
     json_t *a = json_loads(
         "{\"records\":[{\"id\":7,\"time\":\"2026-10-01T00:00:00Z\",\"actor\":\"jjoc-approver\","
-        "\"action\":\"plan.approve\",\"object\":\"p-1\",\"detail\":\"{\\\"user\\\":\\\"jjoc-"
-        "approver\\\",\\\"identity\\\":\\\"jp-web\\\",\\\"command\\\":\\\"JJOC\\\",\\\"revision\\\""
-        ":3,\\\"reason\\\":\\\"ok\\\"}\"}],\"verified\":false,\"problem\":\"record 7: bad mac\"}",
+        "\"action\":\"plan.approve\",\"object\":\"p-1\",\"detail\":{\"user\":\"jjoc-approver\","
+        "\"identity\":\"jp-web\",\"command\":\"JJOC\",\"revision\":3,\"reason\":\"ok\"}}],"
+        "\"verified\":false,\"problem\":\"record 7: bad mac\"}",
         0, NULL);
     char *text = NULL;
     size_t len = 0;
