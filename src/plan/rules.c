@@ -1,7 +1,7 @@
 /*
  * rules.c - what may change a plan, and how: the stage order, who approves
  * for each nation, the prior-consultation gate, and the revision that every
- * edit makes (docs/plans.md, "Rules").
+ * edit makes (docs/plans.md: stages, approvals, prior consultation).
  */
 #include <stdlib.h>
 #include <string.h>
