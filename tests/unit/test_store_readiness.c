@@ -30,23 +30,6 @@ static int teardown(void **state)
     return store_fx_teardown(state);
 }
 
-/* A second connection, as another process would see the file. */
-static int64_t sql_int(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    int64_t v = -1;
-
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return v;
-}
-
 struct acks {
     const char *path; /* when set, each ack checks that its row is on disk */
     size_t n, ok, on_disk;
@@ -184,15 +167,6 @@ static void test_reload(void **state)
         assert_int_equal(l.times[i], times[i]);
         assert_int_equal(l.overall[i], i + 1 > 2 ? i + 1 : 2);
     }
-}
-
-static void sql_exec(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
 }
 
 /* The migration that added readiness.groups_out (store/migrate.c). */
