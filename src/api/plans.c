@@ -51,6 +51,7 @@ struct kz__plan_queue {
 };
 
 static void pump(struct kz_api *api);
+static void task_free(struct task *t);
 
 void kz__api_plans_init(struct kz_api *api)
 {
@@ -58,10 +59,17 @@ void kz__api_plans_init(struct kz_api *api)
     api->plan_queue = kz_xcalloc(1, sizeof(*api->plan_queue));
 }
 
+/* After the HTTP engine is gone: tasks still queued are dropped unanswered. */
 void kz__api_plans_release(struct kz_api *api)
 {
+    struct task *t = api->plan_queue->head, *next;
+
+    for (; t; t = next) {
+        next = t->next;
+        task_free(t);
+    }
     kz_plan_book_free(api->plans);
-    free(api->plan_queue); /* empty: the loop has run every task to its end */
+    free(api->plan_queue);
 }
 
 int kz_api_plans_load(struct kz_api *api)
