@@ -35,7 +35,8 @@ unsigned kz__count(const uint64_t set[W])
     return n;
 }
 
-bool kz__rel_needs_home(const struct kz_label_policy *p, const struct kz_label *l)
+/* Whether a REL TO of `l` must list p's home nation: on the home's own information. */
+static bool rel_needs_home(const struct kz_label_policy *p, const struct kz_label *l)
 {
     if (p->home == KZ_NATION_NONE || l->mark == KZ_MARK_FOREIGN)
         return false;
@@ -47,7 +48,7 @@ static int check_rel(const struct kz_label_policy *p, const struct kz_label *l, 
 {
     unsigned codes = kz__count(l->rel) + (unsigned)__builtin_popcountll(l->tetra);
 
-    if (kz__rel_needs_home(p, l) && !kz__bit(l->rel, p->home))
+    if (rel_needs_home(p, l) && !kz__bit(l->rel, p->home))
         return refuse(err, errlen, "REL TO must list %s, the policy's own nation (ISM-ID-00214)",
                       kz_nation_code(p->home));
     if (codes < 2)
