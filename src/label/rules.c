@@ -56,7 +56,8 @@ static int check_rel(const struct kz_label_policy *p, const struct kz_label *l, 
     return KZ_OK;
 }
 
-static int check_controls(const struct kz_label *l, char *err, size_t errlen)
+static int check_controls(const struct kz_label_policy *p, const struct kz_label *l, char *err,
+                          size_t errlen)
 {
     unsigned c = l->caveats;
 
@@ -73,6 +74,10 @@ static int check_controls(const struct kz_label *l, char *err, size_t errlen)
     if ((c & KZ_CAVEAT_RELIDO) && l->mark != KZ_MARK_NONE)
         return refuse(err, errlen,
                       "RELIDO cannot mark foreign (FGI or JOINT) information (ISM-ID-00233/00234)");
+    if (l->mark == KZ_MARK_FOREIGN && p->home != KZ_NATION_NONE && kz__bit(l->origins, p->home))
+        return refuse(err, errlen,
+                      "//%s marks foreign information, but %s is the policy's own nation",
+                      kz_nation_code(p->home), kz_nation_code(p->home));
     if ((c & KZ_CAVEAT_CUI) && l->mark != KZ_MARK_NONE)
         return refuse(err, errlen, "CUI is a US marking: not with FGI, JOINT or foreign markings");
     return KZ_OK;
@@ -81,7 +86,7 @@ static int check_controls(const struct kz_label *l, char *err, size_t errlen)
 int kz__label_check_rules(const struct kz_label_policy *p, const struct kz_label *l, char *err,
                           size_t errlen)
 {
-    int rc = check_controls(l, err, errlen);
+    int rc = check_controls(p, l, err, errlen);
 
     if (rc == KZ_OK && (l->flags & KZ_LABEL_F_REL))
         rc = check_rel(p, l, err, errlen);

@@ -105,7 +105,7 @@ function parseOwnerHead(policy, label, head) {
         label.mark = 'JOINT';
         return label.rank > 0 && addOrigins(label, words.slice(n)) && label.origins.size >= 2;
     }
-    if (!isTrigraph(words[0])) return false;
+    if (!isTrigraph(words[0]) || words[0] === HOME) return false;
     label.mark = 'FOREIGN';
     label.origins.add(words[0]);
     label.rank = headLevel(policy, label, words.slice(1).join(' '));
