@@ -94,9 +94,6 @@ void kz__label_owners(const struct kz_label *l, uint64_t set[KZ_NATION_WORDS]);
 int kz__label_check_rules(const struct kz_label_policy *p, const struct kz_label *l, char *err,
                           size_t errlen);
 
-/* Whether a REL TO of `l` must list p's home nation: on the home's own information. */
-bool kz__rel_needs_home(const struct kz_label_policy *p, const struct kz_label *l);
-
 /* Number of nations in `set`. */
 unsigned kz__count(const uint64_t set[KZ_NATION_WORDS]);
 

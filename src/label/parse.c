@@ -1,8 +1,10 @@
 /*
  * parse.c - banner string to struct kz_label.
  *
- * Grammar (docs/labels.md): LEVEL [ "//" CONTROL { "/" CONTROL } ], a CONTROL
- * being "REL TO" CODE { "," CODE } or a caveat name.  Every deviation is an
+ * Grammar (docs/labels.md): HEAD [ "//FGI" NATION... ] [ "//" CONTROL { "/"
+ * CONTROL } ], HEAD being LEVEL, "//" NATION LEVEL (wholly foreign) or
+ * "//JOINT" LEVEL NATION NATION..., and a CONTROL "REL TO" CODE { "," CODE }
+ * or a caveat name; then the marking rules (rules.c).  Every deviation is an
  * error with a message that names the offending token and its byte offset:
  * a label that does not parse is never approximated.
  */

@@ -35,7 +35,8 @@ unsigned kz__count(const uint64_t set[W])
     return n;
 }
 
-bool kz__rel_needs_home(const struct kz_label_policy *p, const struct kz_label *l)
+/* Whether a REL TO of `l` must list p's home nation: on the home's own information. */
+static bool rel_needs_home(const struct kz_label_policy *p, const struct kz_label *l)
 {
     if (p->home == KZ_NATION_NONE || l->mark == KZ_MARK_FOREIGN)
         return false;
@@ -47,7 +48,7 @@ static int check_rel(const struct kz_label_policy *p, const struct kz_label *l, 
 {
     unsigned codes = kz__count(l->rel) + (unsigned)__builtin_popcountll(l->tetra);
 
-    if (kz__rel_needs_home(p, l) && !kz__bit(l->rel, p->home))
+    if (rel_needs_home(p, l) && !kz__bit(l->rel, p->home))
         return refuse(err, errlen, "REL TO must list %s, the policy's own nation (ISM-ID-00214)",
                       kz_nation_code(p->home));
     if (codes < 2)
@@ -55,7 +56,8 @@ static int check_rel(const struct kz_label_policy *p, const struct kz_label *l, 
     return KZ_OK;
 }
 
-static int check_controls(const struct kz_label *l, char *err, size_t errlen)
+static int check_controls(const struct kz_label_policy *p, const struct kz_label *l, char *err,
+                          size_t errlen)
 {
     unsigned c = l->caveats;
 
@@ -72,6 +74,10 @@ static int check_controls(const struct kz_label *l, char *err, size_t errlen)
     if ((c & KZ_CAVEAT_RELIDO) && l->mark != KZ_MARK_NONE)
         return refuse(err, errlen,
                       "RELIDO cannot mark foreign (FGI or JOINT) information (ISM-ID-00233/00234)");
+    if (l->mark == KZ_MARK_FOREIGN && p->home != KZ_NATION_NONE && kz__bit(l->origins, p->home))
+        return refuse(err, errlen,
+                      "//%s marks foreign information, but %s is the policy's own nation",
+                      kz_nation_code(p->home), kz_nation_code(p->home));
     if ((c & KZ_CAVEAT_CUI) && l->mark != KZ_MARK_NONE)
         return refuse(err, errlen, "CUI is a US marking: not with FGI, JOINT or foreign markings");
     return KZ_OK;
@@ -80,7 +86,7 @@ static int check_controls(const struct kz_label *l, char *err, size_t errlen)
 int kz__label_check_rules(const struct kz_label_policy *p, const struct kz_label *l, char *err,
                           size_t errlen)
 {
-    int rc = check_controls(l, err, errlen);
+    int rc = check_controls(p, l, err, errlen);
 
     if (rc == KZ_OK && (l->flags & KZ_LABEL_F_REL))
         rc = check_rel(p, l, err, errlen);

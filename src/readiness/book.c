@@ -37,12 +37,12 @@ void kz_readiness_clear(struct kz_readiness *r)
  * whose measure does not reflect the unit (P, S, R, T), a mission other than
  * the designed one (MISSION), or OTHER (the reason says what).
  */
-const char *const kz_readiness_reason_codes[] = {"P", "S", "R", "T", "MISSION", "OTHER", NULL};
-
 static bool reason_code_known(const char *code)
 {
-    for (size_t i = 0; kz_readiness_reason_codes[i]; i++)
-        if (strcmp(code, kz_readiness_reason_codes[i]) == 0)
+    static const char *const codes[] = {"P", "S", "R", "T", "MISSION", "OTHER"};
+
+    for (size_t i = 0; i < KZ_ARRAY_LEN(codes); i++)
+        if (strcmp(code, codes[i]) == 0)
             return true;
     return false;
 }

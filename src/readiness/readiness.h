@@ -41,7 +41,7 @@ struct kz_readiness {
     uint8_t p, s, r, t;    /* 1..5, or 6: not measured */
     uint8_t overall;       /* worst measured area, or the override (1..5) */
     char *override_reason; /* set when overall is not the worst */
-    char *reason_code;     /* with override_reason: kz_readiness_reason_codes */
+    char *reason_code;     /* with override_reason: P, S, R, T, MISSION, OTHER (docs/api.md) */
     char *remarks;
     char *banner; /* canonical label */
     struct kz_label label;
@@ -51,9 +51,6 @@ struct kz_readiness {
 };
 
 void kz_readiness_clear(struct kz_readiness *r);
-
-/* The override reason codes (docs/alliance.md, Readiness), NULL-terminated. */
-extern const char *const kz_readiness_reason_codes[];
 
 /*
  * Parse a JSON report {"unit", "p", "s", "r", "t", ["overall",

@@ -38,8 +38,7 @@ static void init(void)
               kz_label_policy_add_level_name(p, KZ_LEVEL_SECRET, "極秘", NULL, 0) == KZ_OK &&
               kz_label_policy_add_level_name(p, KZ_LEVEL_SECRET, "特定秘密", NULL, 0) == KZ_OK &&
               kz_label_policy_add_level_name(p, KZ_LEVEL_TOP_SECRET, "機密", NULL, 0) == KZ_OK &&
-              kz_label_policy_add_level_name(p, KZ_LEVEL_TOP_SECRET, "KIMITSU", NULL, 0) ==
-                  KZ_OK &&
+              kz_label_policy_add_level_name(p, KZ_LEVEL_TOP_SECRET, "KIMITSU", NULL, 0) == KZ_OK &&
               kz_label_policy_add_tetragraph(p, "PACI", pac, 5, NULL, 0) == KZ_OK &&
               kz_label_policy_add_tetragraph(p, "NATO", NULL, 0, NULL, 0) == KZ_OK,
           "policy setup");

@@ -125,7 +125,14 @@ describe('releasability labels', () => {
         const uid = uniq('canon');
         await src.send(cotEvent({ uid, access: 'secret // rel to jpn,usa' }));
         const got = await us.waitUid(uid);
+        // From a JPN input, one originator and no FGI/JOINT written: exactly as before (no //JPN).
         assert.equal(got.attrs.access, 'SECRET//REL TO USA, JPN');
+        // FGI and JOINT leave where they were written, in canonical form (review item 5).
+        const fgi = uniq('canon-fgi'), joint = uniq('canon-joint');
+        await src.send(cotEvent({ uid: fgi, access: 'secret//fgi kor//rel to jpn,usa' }) +
+            cotEvent({ uid: joint, access: '//joint secret usa jpn//rel to usa, jpn' }));
+        assert.equal((await us.waitUid(fgi)).attrs.access, 'SECRET//FGI KOR//REL TO USA, JPN');
+        assert.equal((await us.waitUid(joint)).attrs.access, '//JOINT SECRET JPN USA//REL TO USA, JPN');
         await src.close();
         await us.close();
     });
@@ -139,11 +146,16 @@ describe('releasability labels', () => {
         const over = uniq('over'), noforn = uniq('jp-noforn'), bad = uniq('bad');
         await src.send(cotEvent({ uid: over, access: 'TOP SECRET//REL TO USA, JPN' }) +
             cotEvent({ uid: noforn, access: 'SECRET//NOFORN' }) +
-            cotEvent({ uid: bad, access: 'SECRET//REL TO USA, XYZ' }));
+            cotEvent({ uid: bad, access: 'SECRET//REL TO USA, XYZ' }) +
+            // Marking rules (review item 3): REL TO without USA, one code, NOFORN with RELIDO.
+            cotEvent({ uid: bad + '-rel', access: 'SECRET//REL TO JPN, PHL' }) +
+            cotEvent({ uid: bad + '-one', access: 'SECRET//REL TO USA' }) +
+            cotEvent({ uid: bad + '-nfr', access: 'SECRET//NOFORN/RELIDO' }));
         await barrier(src, [us]);
-        for (const uid of [over, noforn, bad]) assert.equal(us.has(uid), false, `${uid} was delivered`);
+        for (const uid of [over, noforn, bad, bad + '-rel', bad + '-one', bad + '-nfr'])
+            assert.equal(us.has(uid), false, `${uid} was delivered`);
         assert.equal(await metric(web, 'kizuna_rejects_total', { reason: 'ceiling' }), ceiling0 + 2);
-        assert.equal(await metric(web, 'kizuna_rejects_total', { reason: 'label' }), label0 + 1);
+        assert.equal(await metric(web, 'kizuna_rejects_total', { reason: 'label' }), label0 + 4);
         const res = await request(web, 'GET', `/api/v1/events?uid=${over}`);
         assert.deepEqual(uidsOf(res.json()), [], 'an over-ceiling event was stored');
         const post = await request(server.port('web-jp'), 'POST', '/api/v1/events',

@@ -27,7 +27,8 @@ function inputs() {
 // Each nation's own report (its position, labelled), and the nations that may see it.
 const REPORTS = {
     us: { callsign: 'US-NF', access: 'SECRET//NOFORN', seenBy: ['us'] },
-    jp: { callsign: 'JPN-NAT', access: 'SECRET//REL TO JPN', seenBy: ['jp'] },
+    // A wholly Japanese report (//JPN, domain review item 5): Japan's own, whoever relays it.
+    jp: { callsign: 'JPN-NAT', access: '//JPN SECRET', seenBy: ['jp'] },
     kr: { callsign: 'KOR-REL', access: 'SECRET//REL TO USA, KOR', seenBy: ['us', 'kr'] },
 };
 
@@ -61,7 +62,10 @@ describe('labels at the directed and client-list exits, and across a restart', (
         const checks0 = await metric(web, 'kizuna_release_checks_total', { exit: 'directed' });
         const denials0 = await metric(web, 'kizuna_release_denials_total', { exit: 'directed' });
         const cases = [
-            { from: 'jp', to: 'us', access: 'SECRET//REL TO JPN', arrives: false },
+            { from: 'jp', to: 'us', access: '//JPN SECRET', arrives: false },
+            { from: 'jp', to: 'us', access: '//JPN SECRET//REL TO USA, JPN', arrives: true },
+            { from: 'kr', to: 'us', access: '//JOINT SECRET KOR USA', arrives: true },
+            { from: 'kr', to: 'jp', access: '//JOINT SECRET KOR USA', arrives: false },
             { from: 'jp', to: 'us', access: 'SECRET//NOFORN', arrives: false },
             { from: 'jp', to: 'us', access: 'SECRET//REL TO USA, JPN', arrives: true },
             { from: 'us', to: 'jp', access: 'SECRET//NOFORN', arrives: false },

@@ -152,7 +152,7 @@ test('a user re-added as UNCLASSIFIED stops receiving SECRET on its open connect
     const h = await httpsAs('down');
     const t = await CotClient.connect(server.port('cot'));
     const secret1 = uniq('secret');
-    await t.send(cotEvent({ uid: secret1, access: 'SECRET//REL TO USA' }));
+    await t.send(cotEvent({ uid: secret1, access: 'SECRET//NOFORN' }));
     await c.waitUid(secret1);
     assert.match(await ask(h, '/api/v1/tracks'), new RegExp(secret1));
 
@@ -164,7 +164,7 @@ test('a user re-added as UNCLASSIFIED stops receiving SECRET on its open connect
     assert.match(server.stderr.slice(from), /tls: identity changed.*user=down.*clearance=UNCLASSIFIED/);
 
     const secret2 = uniq('secret');
-    await t.send(cotEvent({ uid: secret2, access: 'SECRET//REL TO USA' }));
+    await t.send(cotEvent({ uid: secret2, access: 'SECRET//NOFORN' }));
     await barrier(t, [c]); // an UNCLASSIFIED marker after it arrives; the SECRET one must not
     assert.equal(c.has(secret2), false, 'SECRET event delivered after the downgrade');
     assert.equal(c.closed, false);

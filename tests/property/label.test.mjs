@@ -3,7 +3,8 @@
 // docs/labels.md, working on strings and sets instead of bitmaps. Checked per
 // row: the release rule, kz_label_dominated() against a random ceiling, and the
 // canonical form (format(parse(x)) matches the oracle's string and is a fixed
-// point). Runs under the built-in policy and under a configured one (a
+// point). Banners include the marking rules, FGI, wholly foreign (//JPN) and
+// JOINT heads and CUI. Runs under the built-in policy and under a configured one (a
 // `labels:` section with FVEY narrowed, a custom tetragraph and custom level
 // names). Zero disagreements allowed.
 //
@@ -71,16 +72,71 @@ function rankOf(policy, name) {
     return policy.rank.get(squash(name)) ?? 0;
 }
 
-// Banner -> { rank, rel: Set|null, caveats: Set } or null when it must be refused.
+// The home nation of both policies here (the driver builds them without a node.nation).
+const HOME = 'USA';
+const isTrigraph = (w) => KNOWN.has(w); // the generator draws nations from KNOWN and UNKNOWN only
+
+// The level of a head: a level name or CUI (UNCLASSIFIED with the CUI control).
+function headLevel(policy, label, name) {
+    if (squash(name) === 'CUI') {
+        label.caveats.add('CUI');
+        return 1;
+    }
+    return rankOf(policy, name);
+}
+
+// Blank-separated nations (FGI, JOINT): false on an unknown or repeated one.
+function addOrigins(label, words) {
+    for (const w of words) {
+        if (!isTrigraph(w) || label.origins.has(w)) return false;
+        label.origins.add(w);
+    }
+    return true;
+}
+
+// "//CCC LEVEL" or "//JOINT LEVEL CCC CCC..." (squashed); false when refused.
+function parseOwnerHead(policy, label, head) {
+    const words = head.split(' ');
+    if (words.length < 2) return false;
+    if (words[0] === 'JOINT') {
+        let n = words.length;
+        while (n > 2 && isTrigraph(words[n - 1])) n--;
+        label.rank = headLevel(policy, label, words.slice(1, n).join(' '));
+        label.mark = 'JOINT';
+        return label.rank > 0 && addOrigins(label, words.slice(n)) && label.origins.size >= 2;
+    }
+    if (!isTrigraph(words[0]) || words[0] === HOME) return false;
+    label.mark = 'FOREIGN';
+    label.origins.add(words[0]);
+    label.rank = headLevel(policy, label, words.slice(1).join(' '));
+    return label.rank > 0;
+}
+
+// Banner -> { rank, rel: Set|null, caveats: Set, mark, origins: Set } or null when refused.
 function oracleParse(policy, text) {
     if (Buffer.byteLength(text) > MAX_LEN || /[\x00-\x08\x0a-\x1f\x7f]/.test(text)) return null;
-    const cats = text.split('//');
-    if (cats.length > 2) return null;
-    const rank = rankOf(policy, cats[0]);
-    if (!rank) return null;
-    const label = { rank, rel: null, caveats: new Set() };
-    if (cats.length === 1) return label;
-    for (const raw of cats[1].split('/')) {
+    const label = { rank: 0, rel: null, caveats: new Set(), mark: null, origins: new Set() };
+    const lead = text.replace(/^[ \t]+/, '');
+    let cats;
+    if (lead.startsWith('//')) {
+        cats = lead.slice(2).split('//');
+        if (squash(cats[0]) === '' || !parseOwnerHead(policy, label, squash(cats[0]))) return null;
+    } else {
+        cats = text.split('//');
+        label.rank = headLevel(policy, label, cats[0]);
+        if (!label.rank) return null;
+    }
+    cats = cats.slice(1);
+    const fgi = cats.length ? squash(cats[0]) : '';
+    if (fgi === 'FGI' || fgi.startsWith('FGI ')) {
+        const words = fgi.slice(3).trim().split(' ').filter((w) => w);
+        if (label.mark || !words.length || !addOrigins(label, words) || label.origins.has(HOME)) return null;
+        label.mark = 'FGI';
+        cats = cats.slice(1);
+    }
+    if (cats.length > 1) return null;
+    if (cats.length === 0) return markingRulesHold(policy, label) ? label : null;
+    for (const raw of cats[0].split('/')) {
         const c = squash(raw);
         const m = /^REL TO(?: (.*))?$/.exec(c);
         if (m) {
@@ -110,15 +166,20 @@ function markingRulesHold(policy, label) {
     if (c.has('NOFORN') && c.has('RELIDO')) return false; // ISM-ID-00169
     if (c.has('FOUO') && label.rank !== 1) return false; // ISM-ID-00030
     if (c.has('ORCON') && label.rank === 1) return false; // ISM-ID-00028
-    if (label.rel && !label.rel.has('USA')) return false; // ISM-ID-00214
+    if (c.has('RELIDO') && label.mark) return false; // ISM-ID-00233/00234
+    if (c.has('CUI') && (c.has('FOUO') || label.mark)) return false;
+    const needsHome = label.mark !== 'FOREIGN' && (label.mark !== 'JOINT' || label.origins.has(HOME));
+    if (label.rel && needsHome && !label.rel.has(HOME)) return false; // ISM-ID-00214
     if (label.rel && label.rel.size < 2) return false; // ISM-ID-00319
     return true;
 }
 
 // Nations the label reaches: 'ALL', or a Set.
 function reach(policy, label, originator) {
-    if (label.rank === 1 && !label.rel && label.caveats.size === 0) return 'ALL';
-    const out = new Set(KNOWN.has(originator) ? [originator] : []);
+    if (label.rank === 1 && !label.rel && label.caveats.size === 0 && !label.mark) return 'ALL';
+    // Owners: the originator, or the wholly foreign nation, or the JOINT co-owners (FGI: provenance).
+    const owned = label.mark === 'FOREIGN' || label.mark === 'JOINT';
+    const out = new Set(owned ? label.origins : KNOWN.has(originator) ? [originator] : []);
     if (label.rel && !label.caveats.has('NOFORN'))
         for (const code of label.rel) for (const n of policy.tetra[code] ?? [code]) out.add(n);
     return out;
@@ -150,8 +211,12 @@ function canonical(policy, label) {
             const tetra = codes.filter((x) => x in policy.tetra).sort();
             return 'REL TO ' + [...(label.rel.has('USA') ? ['USA'] : []), ...tri, ...tetra].join(', ');
         });
-    const level = policy.names[label.rank - 1][0];
-    return controls.length ? `${level}//${controls.join('/')}` : level;
+    const level = label.caveats.has('CUI') ? 'CUI' : policy.names[label.rank - 1][0];
+    const nations = [...label.origins].sort().join(' ');
+    const head = label.mark === 'FOREIGN' ? `//${nations} ${level}`
+        : label.mark === 'JOINT' ? `//JOINT ${level} ${nations}`
+            : label.mark === 'FGI' ? `${level}//FGI ${nations}` : level;
+    return controls.length ? `${head}//${controls.join('/')}` : head;
 }
 
 // The driver's answer line "RDF\tCANON" for one row.
@@ -238,8 +303,19 @@ function generator(seed, policy) {
         if (chance(0.03)) return pick(LOOKALIKE_CONTROLS);
         return cased(pick(controls));
     };
+    // Whose it is: wholly foreign, JOINT, FGI (review item 5), or CUI in place of the level.
+    const nationWord = () => cased(chance(0.95) ? pick(['USA', 'JPN', 'PHL', 'KOR', 'GBR', 'AUS']) : pick(unknown));
+    const nationWords = () => Array.from({ length: 1 + Math.floor(rnd() * 3) }, nationWord).join(pick([' ', '  ', '\t']));
+    const head = () => {
+        const r = rnd();
+        if (r < 0.04) return blank() + '//' + blank() + nationWord() + ' ' + level();
+        if (r < 0.08) return '//' + cased('JOINT') + ' ' + level() + ' ' + nationWords();
+        if (r < 0.12) return level() + pick(['//', ' // ']) + cased('FGI') + ' ' + nationWords();
+        if (r < 0.14) return cased('CUI');
+        return level();
+    };
     const plain = () => {
-        const s = level();
+        const s = head();
         const kind = rnd();
         if (kind < 0.25) return blank() + s + blank();
         const parts = [];
@@ -321,9 +397,13 @@ function runDriver(args, rows) {
 
 // Rows that reach the branches the audit found dead, counted so they stay live.
 function coverage(policy, rows) {
-    const c = { tab: 0, control: 0, nonAscii: 0, over: 0, nearLimitOk: 0, secondRel: 0 };
+    const c = { tab: 0, control: 0, nonAscii: 0, over: 0, nearLimitOk: 0, secondRel: 0,
+        fgi: 0, foreign: 0, joint: 0, cui: 0 };
     for (const [text] of rows) {
-        const ok = oracleParse(policy, text) !== null;
+        const label = oracleParse(policy, text);
+        const ok = label !== null;
+        if (ok && label.mark) c[label.mark.toLowerCase()]++;
+        if (ok && label.caveats.has('CUI')) c.cui++;
         const bytes = Buffer.byteLength(text);
         if (ok && text.includes('\t')) c.tab++;
         if (/[\x00-\x08\x0a-\x1f\x7f]/.test(text)) c.control++;

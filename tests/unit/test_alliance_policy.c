@@ -79,14 +79,14 @@ static void test_narrowed_tetragraph(void **state)
     (void)state;
 
     kz_label_policy_init_default(&builtin);
-    a = load(&builtin, "SECRET//REL TO FVEY", &d);
+    a = load(&builtin, "SECRET//REL TO USA, FVEY", &d);
     if (!a)
         fail_msg("%s", d.text.buf);
     assert_true(sees_cell(a, &builtin, "AUS"));
     kz_alliance_free(a);
 
     configured("  tetragraphs: {FVEY: [USA, GBR]}\n", &narrow);
-    a = load(&narrow, "SECRET//REL TO FVEY", &d);
+    a = load(&narrow, "SECRET//REL TO USA, FVEY", &d);
     if (!a)
         fail_msg("%s", d.text.buf);
     assert_int_equal(a->commands[1].lab.policy, narrow.id);
@@ -106,14 +106,14 @@ static void test_custom_names(void **state)
     (void)state;
 
     configured("  tetragraphs: {ANZU: [AUS, NZL, USA]}\n  level_names: {SECRET: [HIMITSU]}\n", &p);
-    a = load(&p, "HIMITSU//REL TO ANZU", &d);
+    a = load(&p, "HIMITSU//REL TO USA, ANZU", &d);
     if (!a)
         fail_msg("%s", d.text.buf);
     assert_true(sees_cell(a, &p, "AUS"));
     assert_false(sees_cell(a, &p, "GBR"));
     kz_alliance_free(a);
-    assert_null(load(NULL, "HIMITSU//REL TO ANZU", &d));
-    assert_non_null(strstr(d.text.buf, "m.yaml:7: bad label 'HIMITSU//REL TO ANZU'"));
+    assert_null(load(NULL, "HIMITSU//REL TO USA, ANZU", &d));
+    assert_non_null(strstr(d.text.buf, "m.yaml:7: bad label 'HIMITSU//REL TO USA, ANZU'"));
     kz_alliance_diag_release(&d);
 }
 

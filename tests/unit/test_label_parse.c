@@ -143,6 +143,7 @@ static void test_invalid(void **state)
         {"//JOINT SECRET JPN", "JOINT needs two or more nations"},
         {"//JOINT SECRET", "JOINT needs two or more nations"},
         {"//XYZ SECRET", "expected a country code or JOINT"},
+        {"//USA SECRET", "//USA marks foreign information, but USA is the policy's own nation"},
         {"//JPN", "expected a country code or JOINT"},
         {"//JOINT SECRET JPN USA//REL TO JPN, PHL", "REL TO must list USA"},
         {"//JOINT CUI JPN USA", "CUI is a US marking"},

@@ -133,6 +133,28 @@ static void test_bad_entries(void **state)
 }
 
 /* Each configured policy has an id of its own: a label of one is not formatted by another. */
+/* The home nation: USA until the server sets node.nation; it decides the REL TO rule. */
+static void test_home(void **state)
+{
+    struct kz_label_policy p;
+    struct kz_label l;
+    char err[256];
+    (void)state;
+
+    assert_int_equal(policy_of("  policy: JPN\n", &p, err, sizeof(err)), KZ_OK);
+    assert_int_equal(p.home, kz_nation_index("USA", 3));
+    canon(&p, "SECRET//REL TO USA, GBR", "SECRET//REL TO USA, GBR");
+    kz_label_policy_set_home(&p, kz_nation_index("JPN", 3));
+    assert_int_equal(kz_label_parse(&p, "SECRET//REL TO USA, GBR", 23, &l, err, sizeof(err)),
+                     KZ_ERR_PARSE);
+    assert_non_null(strstr(err, "REL TO must list JPN"));
+    canon(&p, "SECRET//REL TO JPN, PHL", "SECRET//REL TO JPN, PHL");
+    canon(&p, "SECRET//FGI USA//REL TO USA, JPN", "SECRET//FGI USA//REL TO USA, JPN");
+    /* Without a home neither rule applies. */
+    kz_label_policy_set_home(&p, KZ_NATION_NONE);
+    canon(&p, "SECRET//REL TO GBR, PHL", "SECRET//REL TO GBR, PHL");
+}
+
 static void test_distinct_ids(void **state)
 {
     struct kz_label_policy builtin, a, b;
@@ -162,7 +184,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),     cmocka_unit_test(test_tetragraph_narrowing),
         cmocka_unit_test(test_level_names),  cmocka_unit_test(test_bad_entries),
-        cmocka_unit_test(test_distinct_ids),
+        cmocka_unit_test(test_distinct_ids), cmocka_unit_test(test_home),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
