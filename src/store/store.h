@@ -174,7 +174,7 @@ struct kz_store_readiness {
     uint8_t p, s, r, t; /* 1..6 (6: not measured) */
     uint8_t overall;    /* 1..5 */
     const char *override_reason, *remarks;
-    const char *reason_code; /* of an override; NULL before migration 7 */
+    const char *reason_code; /* of an override; NULL before migration 8 */
     const char *label, *originator;
     const char *reporter;
     /* The reporter's OUT groups, as the readiness layer encodes them; NULL:
