@@ -80,7 +80,8 @@ static const struct kz_yaml_row rows[] = {
     SECTION("node", node, NODE, 0, "This node."),
     STR("node.id", NODE, id, "kizuna-1", 0, "This node's id (stamped on every event's origin)."),
     STR("node.nation", NODE, nation, "USA", 0,
-        "The operating nation of this node (ISO 3166 alpha-3)."),
+        "The operating nation of this node (ISO 3166 alpha-3): the label policy's home, "
+        "which FGI markings are relative to, and the nation plans on the map are sent as."),
     SECTION("store", store, STORE, 0, "Persistence; the store is opened once at start."),
     ONEOF("store.backend", STORE, backend, "sqlite", backends, 0,
           "Persistence backend. Only `sqlite` today."),
