@@ -176,3 +176,57 @@ int kz__cli_backoff_next(int prev_ms)
         return 250;
     return prev_ms >= 4000 ? 8000 : prev_ms * 2;
 }
+
+/* Read until the peer closes, up to KZ_CLI_MAX_REPLY + 1 bytes (more is refused anyway). */
+static int read_all(int fd, struct kz_sbuf *out)
+{
+    char buf[8192];
+    ssize_t n;
+
+    while (out->len <= KZ_CLI_MAX_REPLY) {
+        n = read(fd, buf, sizeof(buf));
+        if (n == 0)
+            return KZ_OK;
+        if (n < 0 && errno != EINTR)
+            return KZ_ERR_IO;
+        if (n < 0 && kz__cli_stop)
+            return KZ_ERR_CLOSED;
+        if (n > 0)
+            kz_sbuf_add(out, buf, (size_t)n);
+    }
+    return KZ_OK;
+}
+
+int kz__cli_http(const struct kz_cli_server *srv, const char *what, const char *method,
+                 const char *path, const char *body, struct kz_http_reply *reply)
+{
+    struct kz_sbuf req = KZ_SBUF_INIT, raw = KZ_SBUF_INIT;
+    char err[256];
+    int fd, rc;
+
+    memset(reply, 0, sizeof(*reply));
+    if ((rc = kz__cli_connect(srv, &fd, err, sizeof(err))) != KZ_OK) {
+        fprintf(stderr, "kizuna %s: %s\n", what, err);
+        return rc;
+    }
+    kz_sbuf_addf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method, path,
+                 srv->host);
+    if (body)
+        kz_sbuf_addf(&req, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+                     strlen(body));
+    kz_sbuf_addf(&req, "\r\n%s", body ? body : "");
+    rc = kz__cli_write_all(fd, req.buf, req.len);
+    if (rc == KZ_OK)
+        rc = read_all(fd, &raw);
+    close(fd);
+    if (rc == KZ_OK && kz_http_reply_parse(raw.buf ? raw.buf : "", raw.len, KZ_CLI_MAX_REPLY, reply,
+                                           err, sizeof(err)) != KZ_OK) {
+        fprintf(stderr, "kizuna %s: the answer from %s:%s: %s\n", what, srv->host, srv->port, err);
+        rc = KZ_ERR_IO;
+    } else if (rc != KZ_OK) {
+        fprintf(stderr, "kizuna %s: no HTTP answer from %s:%s\n", what, srv->host, srv->port);
+    }
+    kz_sbuf_release(&req);
+    kz_sbuf_release(&raw);
+    return rc;
+}

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "core/core.h"
+#include "http/http.h"
 
 #define KZ_CLI_DEFAULT_SERVER "127.0.0.1:8087"
 
@@ -56,6 +57,18 @@ int kz__cli_wait_readable(int fd, int timeout_ms);
  * read yet.  The caller still closes fd.
  */
 void kz__cli_finish(int fd, int timeout_ms);
+
+#define KZ_CLI_MAX_REPLY (16u << 20) /* bytes of an HTTP answer the clients read */
+
+/*
+ * One HTTP request to the server's HTTP input (Connection: close; `body`, if
+ * not NULL, sent as JSON) and its whole answer, parsed by the HTTP engine's
+ * parser.  KZ_OK with *reply set (any status; release it), or an error
+ * printed to stderr as "kizuna WHAT: ..." (cannot connect, not HTTP, cut
+ * short, over KZ_CLI_MAX_REPLY).
+ */
+int kz__cli_http(const struct kz_cli_server *srv, const char *what, const char *method,
+                 const char *path, const char *body, struct kz_http_reply *reply);
 
 /* Sleep up to `ms`, returning early when a stop signal arrives. */
 void kz__cli_sleep_ms(int ms);

@@ -518,7 +518,7 @@ static int ics_local(const char *file, const char *out)
 static int run_ics(struct kz__plan_ctx *c, const char *id, const struct plan_opts *o)
 {
     char *path;
-    struct kz__plan_reply r;
+    struct kz_http_reply r = {0};
     int code = 1;
 
     if (!id == !o->v[O_FROM]) {
@@ -533,9 +533,9 @@ static int run_ics(struct kz__plan_ctx *c, const char *id, const struct plan_opt
         if (r.status / 100 != 2)
             kz__plan_refusal(c, &r);
         else
-            code = write_out(o->v[O_OUT], r.body, r.body_len);
+            code = write_out(o->v[O_OUT], r.body.buf ? r.body.buf : "", r.body.len);
     }
-    kz__plan_reply_release(&r);
+    kz_http_reply_release(&r);
     free(path);
     return code;
 }

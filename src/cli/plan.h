@@ -27,26 +27,16 @@ struct kz__plan_ctx {
     bool json;
 };
 
-/* An answer: status, and the body inside raw (which owns the bytes). */
-struct kz__plan_reply {
-    int status;
-    struct kz_sbuf raw;
-    const char *body; /* into raw */
-    size_t body_len;
-};
-
 /*
- * One request (`body` NULL or JSON text) and its whole answer in *r.
- * KZ_OK, or KZ_ERR_IO (or KZ_ERR_CLOSED on a stop signal) after printing
- * why: no connection, no HTTP answer, or one cut short of its
- * Content-Length.  *r is always initialised: release it either way.
+ * One request (`body` NULL or JSON text) and its whole answer in *r (see
+ * kz__cli_http).  KZ_OK, or KZ_ERR_IO (or KZ_ERR_CLOSED on a stop signal)
+ * after printing why.  Release *r either way.
  */
 int kz__plan_http(const struct kz__plan_ctx *c, const char *method, const char *path,
-                  const char *body, struct kz__plan_reply *r);
-void kz__plan_reply_release(struct kz__plan_reply *r);
+                  const char *body, struct kz_http_reply *r);
 
 /* A non-2xx answer on stderr: "kizuna plan SUB: ERROR (HTTP N, rule R)". */
-void kz__plan_refusal(const struct kz__plan_ctx *c, const struct kz__plan_reply *r);
+void kz__plan_refusal(const struct kz__plan_ctx *c, const struct kz_http_reply *r);
 
 /*
  * Send `body` (may be NULL; consumed) and parse the JSON answer into

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -15,7 +14,6 @@
 #include "cli/client.h"
 
 #define DEFAULT_HTTP "127.0.0.1:8080"
-#define MAX_REPLY (16u << 20)
 
 static void usage(FILE *out)
 {
@@ -37,50 +35,17 @@ static void usage(FILE *out)
             "1 when the server refuses or cannot be reached, 2 on usage errors.\n");
 }
 
-/* One request, Connection: close; the reply's status and body. */
-static int http(const struct kz_cli_server *srv, const char *method, const char *path,
-                const char *body, int *status, struct kz_sbuf *reply)
-{
-    struct kz_sbuf req = KZ_SBUF_INIT;
-    char err[256], buf[8192];
-    int fd, rc;
-    ssize_t n;
-
-    if ((rc = kz__cli_connect(srv, &fd, err, sizeof(err))) != KZ_OK) {
-        fprintf(stderr, "kizuna readiness: %s\n", err);
-        return rc;
-    }
-    kz_sbuf_addf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method, path,
-                 srv->host);
-    if (body)
-        kz_sbuf_addf(&req, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
-                     strlen(body));
-    kz_sbuf_addf(&req, "\r\n%s", body ? body : "");
-    rc = kz__cli_write_all(fd, req.buf, req.len);
-    while (rc == KZ_OK && (n = read(fd, buf, sizeof(buf))) > 0 && reply->len < MAX_REPLY)
-        kz_sbuf_add(reply, buf, (size_t)n);
-    close(fd);
-    kz_sbuf_release(&req);
-    if (rc != KZ_OK || !reply->buf || sscanf(reply->buf, "HTTP/1.%*d %d", status) != 1) {
-        fprintf(stderr, "kizuna readiness: no HTTP answer from %s:%s\n", srv->host, srv->port);
-        return KZ_ERR_IO;
-    }
-    return KZ_OK;
-}
-
 static int run(const struct kz_cli_server *srv, const char *method, const char *path,
                const char *body)
 {
-    struct kz_sbuf reply = KZ_SBUF_INIT;
-    int status = 0;
-    int rc = http(srv, method, path, body, &status, &reply);
+    struct kz_http_reply reply = {0};
+    int rc = kz__cli_http(srv, "readiness", method, path, body, &reply);
+    bool ok = rc == KZ_OK && reply.status / 100 == 2;
 
-    if (rc == KZ_OK) {
-        const char *b = strstr(reply.buf, "\r\n\r\n");
-        fputs(b ? b + 4 : "", status / 100 == 2 ? stdout : stderr);
-    }
-    kz_sbuf_release(&reply);
-    return rc == KZ_OK && status / 100 == 2 ? 0 : 1;
+    if (rc == KZ_OK && reply.body.len)
+        fwrite(reply.body.buf, 1, reply.body.len, ok ? stdout : stderr);
+    kz_http_reply_release(&reply);
+    return ok ? 0 : 1;
 }
 
 /* Percent-encode a query value (ids are plain, but do not trust argv). */

@@ -294,4 +294,21 @@ enum kz_http_fmt { KZ_HTTP_FMT_NONE, KZ_HTTP_FMT_JSON, KZ_HTTP_FMT_XML };
  */
 enum kz_http_fmt kz_http_accept_fmt(const char *accept);
 
+/* ---- the client side: a whole response (reply.c) ------------------------------ */
+
+struct kz_http_reply {
+    int status;
+    struct kz_sbuf body; /* de-chunked */
+};
+
+/*
+ * Parse the whole response in `buf` (everything read until the peer closed):
+ * KZ_OK with the status and body, or KZ_ERR_PARSE with a reason in err (not
+ * HTTP, cut short of its framing, or a body over max_body).  Release with
+ * kz_http_reply_release() either way.
+ */
+int kz_http_reply_parse(const char *buf, size_t len, size_t max_body, struct kz_http_reply *out,
+                        char *err, size_t errlen);
+void kz_http_reply_release(struct kz_http_reply *r);
+
 #endif
