@@ -20,7 +20,13 @@ static int on_headers_complete(llhttp_t *p)
 {
     struct reply_parse *rp = p->data;
 
-    rp->out->status = (int)llhttp_get_status_code(p);
+    int status = (int)llhttp_get_status_code(p);
+
+    if (status < 100 || status > 999) {
+        llhttp_set_error_reason(p, "not an HTTP status");
+        return HPE_USER;
+    }
+    rp->out->status = status;
     return HPE_OK;
 }
 

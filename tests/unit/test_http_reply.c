@@ -67,6 +67,8 @@ static void test_refused(void **state)
     expect_refused("HTTP/1.1 200 OK\r\nContent-Le", 1 << 20, "cut short");
     expect_refused("", 1 << 20, "cut short");
     expect_refused("SSH-2.0-OpenSSH\r\n", 1 << 20, "");
+    /* Found by fuzz_http_reply: llhttp reads a status of 0 here. */
+    expect_refused("HTTP/1.0  0O0K2di1 200b\n\r0c\non\n", 1 << 20, "not an HTTP status");
     expect_refused("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 4, "too large");
 }
 
