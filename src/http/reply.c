@@ -14,16 +14,16 @@ struct reply_parse {
     struct kz_http_reply *out;
     size_t max_body;
     bool complete;
+    const char *refused; /* why a callback stopped the parser */
 };
 
 static int on_headers_complete(llhttp_t *p)
 {
     struct reply_parse *rp = p->data;
-
     int status = (int)llhttp_get_status_code(p);
 
     if (status < 100 || status > 999) {
-        llhttp_set_error_reason(p, "not an HTTP status");
+        rp->refused = "not an HTTP status";
         return HPE_USER;
     }
     rp->out->status = status;
@@ -35,7 +35,7 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
     struct reply_parse *rp = p->data;
 
     if (rp->out->body.len + len > rp->max_body) {
-        llhttp_set_error_reason(p, "answer body too large");
+        rp->refused = "answer body too large";
         return HPE_USER;
     }
     kz_sbuf_add(&rp->out->body, at, len);
@@ -69,7 +69,9 @@ int kz_http_reply_parse(const char *buf, size_t len, size_t max_body, struct kz_
         e = llhttp_finish(&rp.p); /* a body that ends with the connection */
     if ((e == HPE_OK || e == HPE_PAUSED) && rp.complete)
         return KZ_OK;
-    if (e == HPE_OK || e == HPE_PAUSED || e == HPE_INVALID_EOF_STATE)
+    if (rp.refused)
+        snprintf(err, errlen, "%s", rp.refused);
+    else if (e == HPE_OK || e == HPE_PAUSED || e == HPE_INVALID_EOF_STATE)
         snprintf(err, errlen, "the answer is cut short");
     else
         snprintf(err, errlen, "%s", llhttp_get_error_reason(&rp.p));
