@@ -22,8 +22,9 @@ struct stream {
     struct kz_http_sse *sse;
 };
 
-static void sse_encode(const struct kz_event *ev, struct kz_sbuf *out)
+static void sse_encode(void *ud, const struct kz_event *ev, struct kz_sbuf *out)
 {
+    (void)ud;
     kz_http_sse_frame_open(out, "cot", ev->seq);
     kz_cot_encode_json(ev, out);
     kz_http_sse_frame_close(out);
@@ -32,7 +33,7 @@ static void sse_encode(const struct kz_event *ev, struct kz_sbuf *out)
 void kz__api_stream_init(struct kz_api *api)
 {
     if (api->router)
-        kz_router_set_wire(api->router, KZ_WIRE_SSE, sse_encode);
+        kz_router_set_wire(api->router, KZ_WIRE_SSE, sse_encode, NULL);
 }
 
 static int deliver(struct kz_sub *sub, struct kz_rbuf *buf)

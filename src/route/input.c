@@ -15,6 +15,7 @@ static const char *const exit_names[KZ_EXIT__COUNT] = {
     [KZ_EXIT_REST_TRACKS] = "rest_tracks",
     [KZ_EXIT_REST_EVENTS] = "rest_events",
     [KZ_EXIT_MARTI_CLIENTS] = "marti_clients",
+    [KZ_EXIT_FEDERATION] = "federation",
 };
 
 const char *kz_exit_name(enum kz_exit e)
@@ -100,15 +101,17 @@ const struct kz_input *kz__router_input(struct kz_router *r, const char *name)
 {
     if (!name)
         return NULL;
-    if (r->own && strcmp(r->own->conf->name, name) == 0)
-        return r->own;
+    for (unsigned i = 0; i < r->n_extra; i++)
+        if (strcmp(r->extra[i]->conf->name, name) == 0)
+            return r->extra[i];
     for (unsigned i = 0; i < r->n_inputs; i++)
         if (strcmp(r->inputs[i].conf->name, name) == 0)
             return &r->inputs[i];
     return NULL;
 }
 
-void kz_router_set_own_input(struct kz_router *r, const struct kz_input *in)
+void kz_router_add_input(struct kz_router *r, const struct kz_input *in)
 {
-    r->own = in;
+    r->extra = kz_xrealloc(r->extra, (r->n_extra + 1) * sizeof(*r->extra));
+    r->extra[r->n_extra++] = in;
 }

@@ -17,7 +17,8 @@ struct kz_router {
     struct kz_store *store;
     const struct kz_input *inputs;
     unsigned n_inputs;
-    const struct kz_input *own; /* the server's own (plans), or NULL */
+    const struct kz_input **extra; /* kz_router_add_input(), in the order added */
+    unsigned n_extra;
     char *node_id;
     struct kz_tracks tracks;
     struct kz_sub *subs; /* attached subscribers */
@@ -30,7 +31,8 @@ struct kz_router {
     uv_timer_t expire_timer;
     struct kz_sbuf scratch;             /* reused for encoding */
     struct kz_sbuf key, other_key;      /* reused for owner keys */
-    kz_wire_fn wire_fn[KZ_WIRE__COUNT]; /* formats framed above the router (SSE) */
+    kz_wire_fn wire_fn[KZ_WIRE__COUNT]; /* formats framed above the router (SSE, FED) */
+    void *wire_ud[KZ_WIRE__COUNT];
     uint64_t checks[KZ_EXIT__COUNT];
     uint64_t denials[KZ_EXIT__COUNT];
     uint64_t deny_reasons[KZ_DENY__COUNT];

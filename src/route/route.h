@@ -61,7 +61,8 @@ struct kz_input {
     struct kz_label ceiling;
     bool has_default_label;
     bool has_ceiling;
-    int port; /* bound port, after listen */
+    bool federated; /* a partner node's link (fed/): what it sends is not sent on */
+    int port;       /* bound port, after listen */
 };
 
 /*
@@ -87,6 +88,7 @@ enum kz_exit {
     KZ_EXIT_REST_TRACKS,   /* GET /api/v1/tracks */
     KZ_EXIT_REST_EVENTS,   /* GET /api/v1/events */
     KZ_EXIT_MARTI_CLIENTS, /* GET /Marti/api/clientEndPoints */
+    KZ_EXIT_FEDERATION,    /* a federation link to a partner node (live and replay) */
     KZ_EXIT__COUNT
 };
 
@@ -98,6 +100,7 @@ enum kz_wire {
     KZ_WIRE_XML,   /* canonical CoT XML (TAK stream, version 0) */
     KZ_WIRE_SSE,   /* Server-Sent Events: framed by api/stream.c (kz_router_set_wire) */
     KZ_WIRE_PROTO, /* TAK protocol v1 stream: 0xbf, varint length, TakMessage */
+    KZ_WIRE_FED,   /* one FederatedEvent, unframed: set by fed/ (kz_router_set_wire) */
     KZ_WIRE__COUNT
 };
 
@@ -118,6 +121,10 @@ struct kz_sub {
     const struct kz_input *input;
     enum kz_wire wire;
     kz_deliver_fn deliver;
+    /* A federation link: events that came from a federated input are not for it,
+     * and its denials are counted here too (by enum kz_deny; may be NULL). */
+    bool federation;
+    uint64_t *deny_counts;
 
     /* Maintained by the router. */
     uint64_t id;
@@ -169,11 +176,11 @@ void kz_router_free(struct kz_router *r);
 /* Reload: new uids beyond max_tracks (0 = no cap) are refused from now on. */
 void kz_router_set_max_tracks(struct kz_router *r, unsigned max_tracks);
 /*
- * The input the server itself sends from (plans published as CoT): it
- * listens nowhere, but its events are looked up like any input's.  `in`
- * must outlive the router; NULL removes it.
+ * An input that is not a listener (the server's own, for plans on the map; a
+ * federation link's): its events are looked up like any configured input's.
+ * `in` must outlive the router.
  */
-void kz_router_set_own_input(struct kz_router *r, const struct kz_input *in);
+void kz_router_add_input(struct kz_router *r, const struct kz_input *in);
 /*
  * Reload: the budget of current tracks per sending identity and the
  * furthest stale time accepted (later ones are clamped); 0 = none.
@@ -271,12 +278,12 @@ struct kz_router_stats {
 void kz_router_stats(struct kz_router *r, struct kz_router_stats *out);
 
 /* An encoder for one wire format: appends the framed event to out. */
-typedef void (*kz_wire_fn)(const struct kz_event *ev, struct kz_sbuf *out);
+typedef void (*kz_wire_fn)(void *ud, const struct kz_event *ev, struct kz_sbuf *out);
 /*
  * Set the encoder of a wire format framed above the router (KZ_WIRE_SSE is
  * set by api/stream.c), before any subscriber of that format attaches.
  */
-void kz_router_set_wire(struct kz_router *r, enum kz_wire wire, kz_wire_fn fn);
+void kz_router_set_wire(struct kz_router *r, enum kz_wire wire, kz_wire_fn fn, void *ud);
 
 /* Encode an event in a wire format (the router's cache and pongs). */
 void kz_wire_encode(struct kz_router *r, enum kz_wire wire, const struct kz_event *ev,

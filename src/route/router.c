@@ -63,6 +63,7 @@ static void free_after_close(uv_handle_t *h)
     kz_sbuf_release(&r->key);
     kz_sbuf_release(&r->other_key);
     free(r->node_id);
+    free(r->extra);
     free(r);
 }
 
@@ -111,6 +112,13 @@ static void log_denial(struct kz_router *r, const struct kz_event *ev, const str
  * The one place that decides whether an event may go to a recipient:
  * the group rule, directed delivery, then the release rule on its label.
  */
+/* Did a partner node send it?  A link never passes that on (no relay: a mesh cannot loop). */
+static bool from_federation(struct kz_router *r, const struct kz_event *ev)
+{
+    const struct kz_input *in = kz__router_input(r, ev->origin_input);
+    return !in || in->federated;
+}
+
 static bool visible(struct kz_router *r, const struct kz_event *ev, const struct kz_label *label,
                     const struct kz_groupset *out, const struct kz_sub *to, enum kz_exit exit)
 {
@@ -120,11 +128,15 @@ static bool visible(struct kz_router *r, const struct kz_event *ev, const struct
         return false;
     if (ev->n_dests && !dest_matches(ev, to))
         return false;
+    if (to->federation && from_federation(r, ev))
+        return false;
     r->checks[exit]++;
     if (kz_may_release(label, &to->subject, &why))
         return true;
     r->denials[exit]++;
     r->deny_reasons[why]++;
+    if (to->deny_counts)
+        to->deny_counts[why]++;
     log_denial(r, ev, to, exit, why);
     return false;
 }
@@ -266,7 +278,9 @@ void kz_router_attach(struct kz_router *r, struct kz_sub *sub)
     r->subs = sub;
     sub->attached = true;
     r->n_subs++;
-    enum kz_exit exit = sub->wire == KZ_WIRE_SSE ? KZ_EXIT_SSE : KZ_EXIT_REPLAY;
+    enum kz_exit exit = sub->federation            ? KZ_EXIT_FEDERATION
+                        : sub->wire == KZ_WIRE_SSE ? KZ_EXIT_SSE
+                                                   : KZ_EXIT_REPLAY;
     sub->replaying = true;
     for (struct kz_track *tr = r->tracks.head; tr; tr = tr->next)
         if (tr->ev.stale >= now && visible(r, &tr->ev, &tr->label, &tr->out, sub, exit))
@@ -401,7 +415,9 @@ static void fan_out(struct kz_router *r, struct kz_track *tr, const struct kz_su
 {
     enum kz_exit live = tr->ev.n_dests ? KZ_EXIT_DIRECTED : KZ_EXIT_FANOUT;
     for (struct kz_sub *s = r->subs; s; s = s->next) {
-        enum kz_exit exit = s->wire == KZ_WIRE_SSE ? KZ_EXIT_SSE : live;
+        enum kz_exit exit = s->federation            ? KZ_EXIT_FEDERATION
+                            : s->wire == KZ_WIRE_SSE ? KZ_EXIT_SSE
+                                                     : live;
         if (s == from || (also_out && !kz_groupset_meets(also_out, &s->in)))
             continue;
         if (visible(r, &tr->ev, &tr->label, &tr->out, s, exit))
@@ -754,10 +770,11 @@ int kz_router_restore(struct kz_router *r)
 
 /* ---- wire formats ----------------------------------------------------- */
 
-void kz_router_set_wire(struct kz_router *r, enum kz_wire wire, kz_wire_fn fn)
+void kz_router_set_wire(struct kz_router *r, enum kz_wire wire, kz_wire_fn fn, void *ud)
 {
     KZ_ASSERT(wire < KZ_WIRE__COUNT);
     r->wire_fn[wire] = fn;
+    r->wire_ud[wire] = ud;
 }
 
 void kz_wire_encode(struct kz_router *r, enum kz_wire wire, const struct kz_event *ev,
@@ -773,7 +790,7 @@ void kz_wire_encode(struct kz_router *r, enum kz_wire wire, const struct kz_even
     default:
         if (wire >= KZ_WIRE__COUNT || !r->wire_fn[wire])
             KZ_BUG("wire format without an encoder");
-        r->wire_fn[wire](ev, out);
+        r->wire_fn[wire](r->wire_ud[wire], ev, out);
         break;
     }
 }

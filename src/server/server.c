@@ -192,7 +192,7 @@ static int start(struct kz_server *srv)
     start_http(srv);
     if ((rc = kz__server_own_input_init(srv)) != KZ_OK)
         return rc;
-    kz_router_set_own_input(srv->router, &srv->own_input);
+    kz_router_add_input(srv->router, &srv->own_input);
     srv->api.own_input = &srv->own_input;
     if ((rc = kz_api_readiness_load(&srv->api)) != KZ_OK ||
         (rc = kz_api_plans_load(&srv->api)) != KZ_OK)
