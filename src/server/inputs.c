@@ -82,6 +82,10 @@ static int write_ports_file(struct kz_server *srv)
     fprintf(f, "{\"inputs\": {");
     for (unsigned i = 0; i < srv->n_inputs; i++)
         fprintf(f, "%s\"%s\": %d", i ? ", " : "", srv->inputs[i].conf->name, srv->inputs[i].port);
+    if (srv->fed && kz_fed_port(srv->fed, false))
+        fprintf(f, ", \"federation\": %d", kz_fed_port(srv->fed, false));
+    if (srv->fed && kz_fed_port(srv->fed, true))
+        fprintf(f, ", \"federation_v1\": %d", kz_fed_port(srv->fed, true));
     fprintf(f, "}}\n");
     if (fclose(f) != 0 || rename(tmp, srv->ports_file) != 0) {
         kz_log(KZ_LOG_ERROR, "cannot write ports file", "path=%s error=\"%s\"", srv->ports_file,
@@ -130,6 +134,7 @@ int kz__server_identities_check(const char *db_path, const struct kz_config *cfg
 int kz__server_inputs_start(struct kz_server *srv)
 {
     char err[768];
+    int rc;
 
     if (kz__server_identities_check(srv->db_path, srv->cfg, err, sizeof(err)) != KZ_OK) {
         kz_log(KZ_LOG_ERROR, "bad configuration", "error=\"%s\"", err);
@@ -138,12 +143,14 @@ int kz__server_inputs_start(struct kz_server *srv)
     for (unsigned i = 0; i < srv->n_inputs; i++) {
         struct kz_input *in = &srv->inputs[i];
         bool http = is_http(in->conf->protocol);
-        int rc = kz_listener_start(&srv->loop, in, http ? kz_http_accept : kz_stream_accept,
-                                   http ? (void *)srv->http : (void *)&srv->stream_opts,
-                                   &srv->listeners[i]);
+        rc = kz_listener_start(&srv->loop, in, http ? kz_http_accept : kz_stream_accept,
+                               http ? (void *)srv->http : (void *)&srv->stream_opts,
+                               &srv->listeners[i]);
         if (rc)
             return rc;
     }
+    if ((rc = kz__server_fed_start(srv)) != KZ_OK)
+        return rc;
     return srv->ports_file ? write_ports_file(srv) : KZ_OK;
 }
 

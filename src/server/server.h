@@ -25,6 +25,7 @@
 
 #include "alliance/alliance.h"
 #include "api/api.h"
+#include "fed/fed.h"
 #include "http/http.h"
 #include "marti/marti.h"
 #include "net/net.h"
@@ -51,6 +52,9 @@ struct kz_server {
     struct kz_identity own_id;
     struct kz_input_conf own_conf;
     struct kz_input own_input;
+    /* Federation (server/fed.c): NULL fed without a `federation:` section. */
+    struct kz_fed_tls fed_tls;
+    struct kz_fed *fed;
     struct kz_store *store;
     struct kz_router *router;
     struct kz_net net;
@@ -109,6 +113,12 @@ int kz__server_inputs_start(struct kz_server *srv);
 /* inputs.c: the server's own input (srv->own_input), and what it holds. */
 int kz__server_own_input_init(struct kz_server *srv);
 void kz__server_own_input_release(struct kz_server *srv);
+
+/* fed.c: build, start (before the ports file is written), stop and free the federation. */
+int kz__server_fed_init(struct kz_server *srv);
+int kz__server_fed_start(struct kz_server *srv);
+void kz__server_fed_stop(struct kz_server *srv);
+void kz__server_fed_release(struct kz_server *srv);
 void kz__server_inputs_stop(struct kz_server *srv);
 
 /* audit.c: record the labels and input identities when they changed. */

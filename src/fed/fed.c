@@ -1,0 +1,329 @@
+/*
+ * fed.c - the federation: its peers (each an input the router knows, and a
+ * subscriber with the peer's identity), the wire format the router encodes
+ * for them, what comes in from a peer, the listeners, and the status.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fed/internal.h"
+#include "net/net.h"
+
+/* ---- outbound: what the router hands a link ------------------------------------- */
+
+/* One FederatedEvent per event, shared by every link: this node is its provenance. */
+static void fed_wire(void *ud, const struct kz_event *ev, struct kz_sbuf *out)
+{
+    struct kz_fed *f = ud;
+    struct kz_fed_meta meta = {.n_provenance = 1, .hops_current = 1, .hops_max = -1};
+
+    meta.provenance[0] = f->cfg->node->id;
+    kz_fed_encode_event(ev, &meta, out);
+}
+
+static int deliver(struct kz_sub *sub, struct kz_rbuf *buf)
+{
+    struct fed_conn *c = (struct fed_conn *)((char *)sub - offsetof(struct fed_conn, sub));
+    int rc;
+
+    if (c->closing)
+        return KZ_OK;
+    rc = c->v1 ? kz__fed_v1_deliver(c, buf) : kz__fed_v2_deliver(c, buf);
+    if (rc == KZ_OK && c->v1 && kz__fed_queued(c) > c->fed->out_queue_bytes)
+        rc = KZ_ERR_TOOBIG;
+    if (rc != KZ_OK) {
+        kz__fed_close(c, "the partner does not keep up");
+        return KZ_ERR_TOOBIG;
+    }
+    c->peer->sent++;
+    return KZ_OK;
+}
+
+void kz__fed_attach(struct fed_conn *c)
+{
+    struct fed_peer *p = c->peer;
+
+    if (c->attached || c->closing)
+        return;
+    memset(&c->sub, 0, sizeof(c->sub));
+    c->sub.identity = &p->id;
+    c->sub.input = &p->input;
+    c->sub.wire = KZ_WIRE_FED;
+    c->sub.deliver = deliver;
+    c->sub.federation = true;
+    c->sub.deny_counts = p->deny;
+    c->attached = true;
+    kz_router_attach(c->fed->router, &c->sub); /* the latest state it may see, then live */
+}
+
+/* ---- inbound --------------------------------------------------------------------- */
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* True when (uid, time, type) came in recently, over any link. */
+static bool duplicate(struct kz_fed *f, const struct kz_event *ev)
+{
+    uint64_t h = fnv1a(14695981039346656037ull, ev->uid, strlen(ev->uid));
+    size_t slot;
+
+    h = fnv1a(h, &ev->time, sizeof(ev->time));
+    h = fnv1a(h, ev->type, strlen(ev->type));
+    h |= 1; /* 0 marks an empty slot */
+    slot = (size_t)(h >> 17) & (KZ_FED_DEDUPE_SLOTS - 1);
+    if (f->seen[slot] == h)
+        return true;
+    f->seen[slot] = h;
+    return false;
+}
+
+/* Came back to us: our own node is on its way. */
+static bool looped(const struct kz_fed *f, const struct kz_fed_meta *m)
+{
+    for (unsigned i = 0; i < m->n_provenance; i++)
+        if (m->provenance[i] && strcmp(m->provenance[i], f->cfg->node->id) == 0)
+            return true;
+    return false;
+}
+
+void kz__fed_inbound(struct fed_conn *c, const uint8_t *msg, size_t len)
+{
+    struct kz_fed *f = c->fed;
+    struct fed_peer *p = c->peer;
+    struct kz_event ev;
+    struct kz_fed_meta meta;
+    enum kz_reject why;
+    char err[256];
+    int kind;
+
+    kz_event_init(&ev);
+    memset(&meta, 0, sizeof(meta));
+    kind = kz_fed_decode(f->dec, msg, len, &ev, &meta, err, sizeof(err));
+    if (kind < 0) {
+        p->rejected++;
+        kz_log(KZ_LOG_WARN, "federation: message refused", "peer=%s error=\"%s\"", p->conf->name,
+               err);
+        return;
+    }
+    p->received++;
+    if (kind == KZ_FED_CONTACT_CREATE || looped(f, &meta)) {
+        /* contacts: positions carry what a contact entry would */
+    } else if (duplicate(f, &ev)) {
+        p->duplicates++;
+    } else if (kz_router_submit(f->router, &p->input, NULL, &ev, NULL, NULL, &why, NULL) !=
+               KZ_OK) {
+        p->rejected++;
+        kz_log(KZ_LOG_DEBUG, "federation: event refused", "peer=%s reason=%s", p->conf->name,
+               kz_reject_name(why));
+    }
+    kz_event_clear(&ev);
+    kz_fed_meta_clear(&meta);
+}
+
+/* ---- links ------------------------------------------------------------------------ */
+
+void kz__fed_link_up(struct fed_conn *c)
+{
+    struct fed_peer *p = c->peer;
+    struct fed_conn *old = p->conn;
+
+    p->conn = c;
+    if (old)
+        kz__fed_close(old, "replaced by a new connection of the same peer");
+    p->state = FED_UP;
+    p->since_us = kz_now_us();
+    p->backoff_ms = 0;
+    uv_timer_stop(&p->redial);
+    kz_log(KZ_LOG_INFO, "federation: link up", "peer=%s protocol=%s direction=%s", p->conf->name,
+           c->v1 ? "v1" : "v2", c->client ? "out" : "in");
+}
+
+/* ---- the peers ----------------------------------------------------------------------- */
+
+static int peer_init(struct kz_fed *f, struct fed_peer *p, unsigned i, struct kz_groups *groups,
+                     char *err, size_t errlen)
+{
+    const struct kz_fed_peer_conf *pc = &f->cfg->federation->peers[i];
+    char name[160];
+
+    p->fed = f;
+    p->conf = pc;
+    p->index = i;
+    p->id = *pc->identity;
+    p->id.user = pc->name;
+    snprintf(name, sizeof(name), "fed:%s", pc->name);
+    p->in_conf.name = kz_xstrdup(name);
+    p->in_conf.identity = &p->id;
+    p->in_conf.default_label = pc->default_label;
+    p->in_conf.ceiling = pc->ceiling;
+    if (kz_input_init(&p->input, &p->in_conf, groups, f->policy, err, errlen) != KZ_OK)
+        return KZ_ERR_CONFIG;
+    p->input.federated = true;
+    kz_router_add_input(f->router, &p->input);
+    p->state = pc->connect ? FED_CONNECTING : FED_DOWN;
+    p->since_us = kz_now_us();
+    uv_timer_init(f->loop, &p->redial);
+    p->redial.data = p;
+    return KZ_OK;
+}
+
+int kz_fed_new(const struct kz_fed_opts *o, struct kz_fed **out, char *err, size_t errlen)
+{
+    struct kz_fed *f = kz_xcalloc(1, sizeof(*f));
+    const struct kz_config_federation *fc = o->cfg->federation;
+    struct kz_cot_limits lim;
+
+    f->loop = o->loop;
+    f->router = o->router;
+    f->policy = o->policy;
+    f->cfg = o->cfg;
+    f->tls = o->tls;
+    f->store = o->store;
+    f->max_event_bytes = o->max_event_bytes;
+    f->out_queue_bytes = o->out_queue_bytes;
+    kz_cot_limits_default(&lim);
+    if (o->max_event_bytes)
+        lim.max_event_bytes = o->max_event_bytes;
+    f->dec = kz_cot_decoder_new(&lim);
+    f->seen = kz_xcalloc(KZ_FED_DEDUPE_SLOTS, sizeof(*f->seen));
+    f->n_peers = fc ? fc->peers_count : 0;
+    f->peers = kz_xcalloc(f->n_peers + 1, sizeof(*f->peers));
+    *out = f;
+    for (unsigned i = 0; i < f->n_peers; i++)
+        if (peer_init(f, &f->peers[i], i, o->groups, err, errlen) != KZ_OK)
+            return KZ_ERR_CONFIG;
+    kz_router_set_wire(f->router, KZ_WIRE_FED, fed_wire, f);
+    return KZ_OK;
+}
+
+static void on_conn_v2(uv_stream_t *s, int status)
+{
+    if (status == 0)
+        kz__fed_accept(s->data, s, false);
+}
+
+static void on_conn_v1(uv_stream_t *s, int status)
+{
+    if (status == 0)
+        kz__fed_accept(s->data, s, true);
+}
+
+static int listen_on(struct kz_fed *f, uv_tcp_t *tcp, const char *where, uv_connection_cb cb,
+                     int *port)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    int rc;
+
+    if (kz_parse_hostport(where, &ss) != KZ_OK)
+        return KZ_ERR_CONFIG;
+    uv_tcp_init(f->loop, tcp);
+    tcp->data = f;
+    if ((rc = uv_tcp_bind(tcp, (struct sockaddr *)&ss, 0)) != 0 ||
+        (rc = uv_listen((uv_stream_t *)tcp, 128, cb)) != 0) {
+        kz_log(KZ_LOG_ERROR, "federation: cannot listen", "listen=%s error=\"%s\"", where,
+               uv_strerror(rc));
+        return KZ_ERR_IO;
+    }
+    uv_tcp_getsockname(tcp, (struct sockaddr *)&ss, &len);
+    *port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                           : ((struct sockaddr_in *)&ss)->sin_port);
+    kz_log(KZ_LOG_INFO, "federation: listening", "listen=%s port=%d", where, *port);
+    return KZ_OK;
+}
+
+int kz_fed_start(struct kz_fed *f)
+{
+    const struct kz_config_federation *fc = f->cfg->federation;
+    int rc;
+
+    if (fc && fc->listen) {
+        if ((rc = listen_on(f, &f->listen_v2, fc->listen, on_conn_v2, &f->port_v2)) != KZ_OK)
+            return rc;
+        f->has_v2 = true;
+    }
+    if (fc && fc->listen_v1) {
+        if ((rc = listen_on(f, &f->listen_v1, fc->listen_v1, on_conn_v1, &f->port_v1)) != KZ_OK)
+            return rc;
+        f->has_v1 = true;
+    }
+    for (unsigned i = 0; i < f->n_peers; i++)
+        if (f->peers[i].conf->connect)
+            kz__fed_dial(&f->peers[i]);
+    return KZ_OK;
+}
+
+int kz_fed_port(const struct kz_fed *f, bool v1)
+{
+    return !f ? 0 : v1 ? f->port_v1 : f->port_v2;
+}
+
+void kz_fed_stop(struct kz_fed *f)
+{
+    if (!f || f->stopping)
+        return;
+    f->stopping = true;
+    if (f->has_v2)
+        uv_close((uv_handle_t *)&f->listen_v2, NULL);
+    if (f->has_v1)
+        uv_close((uv_handle_t *)&f->listen_v1, NULL);
+    for (unsigned i = 0; i < f->n_peers; i++) {
+        struct fed_peer *p = &f->peers[i];
+        if (p->conn)
+            kz__fed_close(p->conn, "the node stops");
+        uv_close((uv_handle_t *)&p->redial, NULL);
+    }
+}
+
+void kz_fed_free(struct kz_fed *f)
+{
+    if (!f)
+        return;
+    for (unsigned i = 0; i < f->n_peers; i++)
+        free(f->peers[i].in_conf.name);
+    free(f->peers);
+    free(f->seen);
+    if (f->dec)
+        kz_cot_decoder_free(f->dec);
+    free(f);
+}
+
+/* ---- status ------------------------------------------------------------------------- */
+
+static const char *state_name(enum fed_state s)
+{
+    return s == FED_UP ? "up" : s == FED_CONNECTING ? "connecting" : "down";
+}
+
+static json_t *peer_json(const struct fed_peer *p)
+{
+    char since[KZ_TIME_STRLEN];
+    uint64_t denied = 0;
+
+    for (int i = 0; i < KZ_DENY__COUNT; i++)
+        denied += p->deny[i];
+    kz_time_format(p->since_us, since);
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "name", p->conf->name,
+                     "state", state_name(p->state), "protocol",
+                     p->conf->protocol ? p->conf->protocol : "v2", "since", since, "sent",
+                     (json_int_t)p->sent, "received", (json_int_t)p->received, "denied",
+                     (json_int_t)denied, "duplicates", (json_int_t)p->duplicates, "queued",
+                     (json_int_t)(p->conn ? kz__fed_queued(p->conn) : 0));
+}
+
+json_t *kz_fed_status(void *fed)
+{
+    struct kz_fed *f = fed;
+    json_t *arr = json_array();
+
+    for (unsigned i = 0; f && i < f->n_peers; i++)
+        json_array_append_new(arr, peer_json(&f->peers[i]));
+    return json_pack("{s:o}", "peers", arr);
+}

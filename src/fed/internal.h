@@ -1,0 +1,121 @@
+/*
+ * internal.h - private to src/fed/: the federation, its peers and their
+ * connections.  Loop thread only.
+ *
+ * A connection (conn.c) is a TCP socket with its TLS transport, dialed or
+ * accepted.  Once the transport is ready its peer is identified by the CA
+ * its chain comes from, and the protocol takes over: v1.c (length-prefixed
+ * FederatedEvent) or v2.c (TAK's gRPC calls).  A peer has at most one live
+ * connection: a new one replaces the old.
+ */
+#ifndef KZ_FED_INTERNAL_H
+#define KZ_FED_INTERNAL_H
+
+#include "cot/cot.h"
+#include "fed/fed.h"
+#include "fed/grpc.h"
+#include "fed/wire.h"
+#include "net/transport.h"
+
+#define KZ_FED_HEALTH_EVERY_MS 3000  /* a v2 client's HealthCheck period (TAK: <= 3 s) */
+#define KZ_FED_HEALTH_TIMEOUT_MS 15000 /* a v2 server closes a link without one this long */
+#define KZ_FED_REDIAL_MIN_MS 500
+#define KZ_FED_REDIAL_MAX_MS 30000
+#define KZ_FED_DEDUPE_SLOTS 65536     /* recent inbound events remembered (power of two) */
+
+enum fed_state { FED_DOWN, FED_CONNECTING, FED_UP };
+
+struct fed_peer;
+
+struct fed_conn {
+    struct kz_fed *fed;
+    struct fed_peer *peer; /* NULL until identified */
+    uv_tcp_t tcp;
+    uv_connect_t connect;
+    struct kz_transport t;
+    bool transport_live; /* t initialised */
+    bool client;         /* we dialed */
+    bool v1;
+    bool closing;
+    /* v1: frames in and out (one write in flight; the rest waits in `out`). */
+    struct kz_fed_v1_reader v1r;
+    struct kz_sbuf out, inflight;
+    bool writing;
+    /* v2 */
+    struct kz_grpc *grpc;
+    struct kz_grpc_call *events_out; /* where our events go */
+    bool peer_subscribed;            /* server: the peer has a ClientEventStream */
+    int64_t last_health_ms;          /* server: the peer's last HealthCheck; client: last answer */
+    uv_timer_t timer;                /* client: health checks; server: the sweep */
+    bool timer_live;
+    /* Outbound: the router's subscriber for this link, attached once events can flow. */
+    struct kz_sub sub;
+    bool attached;
+    char rbuf[64 * 1024];
+};
+
+struct fed_peer {
+    struct kz_fed *fed;
+    const struct kz_fed_peer_conf *conf;
+    unsigned index;
+    struct kz_identity id;       /* conf's identity, user = the peer's name */
+    struct kz_input_conf in_conf; /* name "fed:<peer>" */
+    struct kz_input input;
+    struct fed_conn *conn; /* the live one, or NULL */
+    enum fed_state state;
+    int64_t since_us;
+    uint64_t sent, received, duplicates, rejected;
+    uint64_t deny[KZ_DENY__COUNT];
+    uv_timer_t redial;
+    unsigned backoff_ms;
+};
+
+struct kz_fed {
+    uv_loop_t *loop;
+    struct kz_router *router;
+    const struct kz_label_policy *policy;
+    const struct kz_config *cfg;
+    struct kz_fed_tls *tls;
+    struct kz_store *store;
+    size_t max_event_bytes, out_queue_bytes;
+    struct kz_cot_decoder *dec;
+    struct fed_peer *peers;
+    unsigned n_peers;
+    uv_tcp_t listen_v2, listen_v1;
+    bool has_v2, has_v1;
+    int port_v2, port_v1;
+    uint64_t *seen; /* dedupe: hashes of recent inbound (uid, time), by slot */
+    bool stopping;
+};
+
+/* conn.c */
+/* Dial peer p (its `connect`); state CONNECTING, a redial is scheduled on failure. */
+void kz__fed_dial(struct fed_peer *p);
+/* Accept a connection on a listener (v1 or v2). */
+void kz__fed_accept(struct kz_fed *f, uv_stream_t *server, bool v1);
+/* Close a connection (once); its peer goes down and, if it dials, redials later. */
+void kz__fed_close(struct fed_conn *c, const char *why);
+/* Plaintext out through the transport (v1 framing is the caller's). */
+void kz__fed_write(struct fed_conn *c, const void *data, size_t len);
+/* Bytes waiting to be written. */
+size_t kz__fed_queued(const struct fed_conn *c);
+
+/* fed.c */
+/* The peer is identified and its protocol ready: it is up (replacing an older link). */
+void kz__fed_link_up(struct fed_conn *c);
+/* Start sending our events on this connection (attach the router subscriber). */
+void kz__fed_attach(struct fed_conn *c);
+/* One FederatedEvent from the peer. */
+void kz__fed_inbound(struct fed_conn *c, const uint8_t *msg, size_t len);
+
+/* v1.c */
+void kz__fed_v1_start(struct fed_conn *c);
+void kz__fed_v1_data(struct fed_conn *c, const char *data, size_t len);
+int kz__fed_v1_deliver(struct fed_conn *c, struct kz_rbuf *buf);
+
+/* v2.c */
+int kz__fed_v2_start(struct fed_conn *c);
+void kz__fed_v2_data(struct fed_conn *c, const char *data, size_t len);
+int kz__fed_v2_deliver(struct fed_conn *c, struct kz_rbuf *buf);
+
+#endif
