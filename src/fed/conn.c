@@ -51,6 +51,7 @@ void kz__fed_close(struct fed_conn *c, const char *why)
         p->state = p->conf->connect ? FED_CONNECTING : FED_DOWN;
         p->since_us = kz_now_us();
         kz_log(KZ_LOG_WARN, "federation: link down", "peer=%s why=\"%s\"", p->conf->name, why);
+        kz__fed_audit(p, "federation.down", why);
     } else {
         kz_log(KZ_LOG_INFO, "federation: connection closed", "peer=%s why=\"%s\"",
                p ? p->conf->name : "-", why);

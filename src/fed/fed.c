@@ -129,6 +129,45 @@ void kz__fed_inbound(struct fed_conn *c, const uint8_t *msg, size_t len)
 
 /* ---- links ------------------------------------------------------------------------ */
 
+struct audit_job {
+    uv_work_t work;
+    struct kz_store *store;
+    char object[160], detail[256];
+    const char *action;
+};
+
+static void audit_work(uv_work_t *w)
+{
+    struct audit_job *j = w->data;
+
+    if (kz_store_audit(j->store, "kizuna", j->action, j->object, j->detail) != KZ_OK)
+        kz_log(KZ_LOG_WARN, "federation: cannot record a link change in the audit log",
+               "object=%s", j->object);
+}
+
+static void audit_done(uv_work_t *w, int status)
+{
+    (void)status;
+    free(w->data);
+}
+
+/* Record a link change in the audit log, off the loop (the write blocks until durable). */
+void kz__fed_audit(struct fed_peer *p, const char *action, const char *detail)
+{
+    struct audit_job *j;
+
+    if (!p->fed->store)
+        return;
+    j = kz_xcalloc(1, sizeof(*j));
+    j->work.data = j;
+    j->store = p->fed->store;
+    j->action = action;
+    snprintf(j->object, sizeof(j->object), "federation:%s", p->conf->name);
+    snprintf(j->detail, sizeof(j->detail), "%s", detail);
+    if (uv_queue_work(p->fed->loop, &j->work, audit_work, audit_done) != 0)
+        free(j);
+}
+
 void kz__fed_link_up(struct fed_conn *c)
 {
     struct fed_peer *p = c->peer;
@@ -143,6 +182,7 @@ void kz__fed_link_up(struct fed_conn *c)
     uv_timer_stop(&p->redial);
     kz_log(KZ_LOG_INFO, "federation: link up", "peer=%s protocol=%s direction=%s", p->conf->name,
            c->v1 ? "v1" : "v2", c->client ? "out" : "in");
+    kz__fed_audit(p, "federation.up", c->client ? "dialed" : "accepted");
 }
 
 /* ---- the peers ----------------------------------------------------------------------- */

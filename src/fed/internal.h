@@ -101,6 +101,8 @@ void kz__fed_write(struct fed_conn *c, const void *data, size_t len);
 size_t kz__fed_queued(const struct fed_conn *c);
 
 /* fed.c */
+/* Record a link change (action "federation.up" / "federation.down") in the audit log. */
+void kz__fed_audit(struct fed_peer *p, const char *action, const char *detail);
 /* The peer is identified and its protocol ready: it is up (replacing an older link). */
 void kz__fed_link_up(struct fed_conn *c);
 /* Start sending our events on this connection (attach the router subscriber). */

@@ -1,7 +1,8 @@
 /*
- * audit.c - labels and input identities decide what leaves the node: the
- * server records their description in the audit log whenever it differs
- * from the last one recorded (at start and after each reload).
+ * audit.c - labels, input identities and federation peers decide what
+ * leaves the node: the server records their description in the audit log
+ * whenever it differs from the last one recorded (at start and after each
+ * reload).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,22 @@ static void describe_input(const struct kz_input_conf *in, struct kz_sbuf *sb)
     add_list(sb, "roles", id->roles, id->roles_count);
 }
 
+/* A federation peer: who it is, what it may receive and send, how it is reached. */
+static void describe_peer(const struct kz_fed_peer_conf *p, struct kz_sbuf *sb)
+{
+    const struct kz_identity *id = p->identity;
+
+    kz_sbuf_addf(sb, "ca=%s connect=%s protocol=%s relay=%s default_label=\"%s\" ceiling=\"%s\"",
+                 p->ca, p->connect ? p->connect : "", p->protocol ? p->protocol : "v2",
+                 p->relay ? "true" : "false", p->default_label ? p->default_label : "",
+                 p->ceiling ? p->ceiling : "");
+    if (!id)
+        return;
+    kz_sbuf_addf(sb, " nation=%s clearance=\"%s\"", id->nation, id->clearance);
+    add_list(sb, "groups_in", id->groups_in, id->groups_in_count);
+    add_list(sb, "groups_out", id->groups_out, id->groups_out_count);
+}
+
 /* Record the object's description in the audit log when it changed. */
 static void audit_if_changed(struct kz_store *st, const char *who, const char *object,
                              const char *detail)
@@ -69,6 +86,13 @@ void kz__server_audit_config(struct kz_server *srv, const char *who)
         kz_sbuf_reset(&sb);
         describe_input(&srv->cfg->inputs[i], &sb);
         snprintf(object, sizeof(object), "input:%s", srv->cfg->inputs[i].name);
+        audit_if_changed(srv->store, who, object, sb.buf);
+    }
+    for (unsigned i = 0; srv->cfg->federation && i < srv->cfg->federation->peers_count; i++) {
+        const struct kz_fed_peer_conf *p = &srv->cfg->federation->peers[i];
+        kz_sbuf_reset(&sb);
+        describe_peer(p, &sb);
+        snprintf(object, sizeof(object), "federation:%s", p->name);
         audit_if_changed(srv->store, who, object, sb.buf);
     }
     kz_sbuf_release(&sb);
