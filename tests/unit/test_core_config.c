@@ -501,6 +501,36 @@ static void test_federation_errors(void **state)
                  "default_label");
 }
 
+/* Every federation key needs a restart (the links and TLS contexts are built once). */
+static void test_federation_restart_only(void **state)
+{
+    char err[512], text[2048];
+    struct kz_config *a, *b;
+    struct changes c = {0};
+    (void)state;
+
+    a = load_mem(fed_yaml(PEER_JPN), err, sizeof(err));
+    assert_non_null(a);
+    snprintf(text, sizeof(text), "%s", fed_yaml(PEER_JPN "      relay: true\n"));
+    memcpy(strstr(text, "19001"), "19002", 5);
+    memcpy(strstr(text, "SECRET, groups"), "TOPSEC, groups", 6);
+    b = load_mem(text, err, sizeof(err));
+    if (!b)
+        fail_msg("%s", err);
+    kz_config_diff(a, b, on_change, &c);
+    assert_int_equal(c.n, 3);
+    assert_true(has_change(&c, "federation.peers[0].connect", false));
+    assert_true(has_change(&c, "federation.peers[0].relay", false));
+    assert_true(has_change(&c, "federation.peers[0].identity.clearance", false));
+    kz_config_free(b);
+    b = load_mem("", err, sizeof(err));
+    c.n = 0;
+    kz_config_diff(a, b, on_change, &c);
+    assert_true(has_change(&c, "federation", false));
+    kz_config_free(b);
+    kz_config_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_tls_needs_default_label),
         cmocka_unit_test(test_federation_values),
         cmocka_unit_test(test_federation_errors),
+        cmocka_unit_test(test_federation_restart_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
