@@ -16,11 +16,16 @@
 #include "core/core.h"
 
 struct kz_label_policy;
+struct ssl_ctx_st;
+struct x509_st;
+struct stack_st_X509;
 
+/* Built once at start; every pointer is owned (kz_fed_tls_release). */
 struct kz_fed_tls {
-    struct ssl_ctx_st *server; /* mutual TLS; trusts every peer CA; ALPN: selects "h2" if offered */
-    struct ssl_ctx_st *
-        *client; /* per peer (config order): trusts that peer's CA only; ALPN "h2" for v2 */
+    /* Mutual TLS; trusts every peer CA; ALPN: selects "h2" if offered (v1 peers offer none). */
+    struct ssl_ctx_st *server;
+    /* Per peer (config order): trusts that peer's CA only; ALPN "h2" for v2. */
+    struct ssl_ctx_st **client;
     struct x509_st **peer_ca; /* per peer: its CA certificate */
     unsigned n;
 };
@@ -34,17 +39,20 @@ struct kz_fed_tls {
  */
 int kz_fed_tls_build(const struct kz_config *cfg, struct kz_fed_tls *out, char *err, size_t errlen);
 
-/* The same with tls.* relative to `data_dir` (`--data`), as the TLS inputs read them. */
+/* The same with tls.* relative to `data_dir` (`--data`), as the TLS inputs read them; NULL = the
+ * working directory.  Peers' `ca` files stay relative to the working directory. */
 int kz_fed_tls_build_in(const struct kz_config *cfg, const char *data_dir, struct kz_fed_tls *out,
                         char *err, size_t errlen);
 
+/* Free every context and certificate in *t (connections made from a context keep their own
+ * reference to it, so links may outlive the release) and zero it. */
 void kz_fed_tls_release(struct kz_fed_tls *t);
 
 /*
  * The peer (index) whose CA issued this verified chain, or -1 (unknown CA:
  * refuse, log).  chain[0] must be the peer's own certificate (OpenSSL's
  * SSL_get0_verified_chain on either side); the walk follows signatures from
- * it, so a CA certificate merely appended to a chain names no one.
+ * it, so a CA certificate merely appended to a chain names no one.  `chain` is borrowed.
  */
 int kz_fed_tls_peer_of(const struct kz_fed_tls *t, struct stack_st_X509 *chain);
 
