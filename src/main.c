@@ -18,6 +18,7 @@ static const struct kz_cmd {
     {"alliance", kz_cmd_alliance, "alliance model: check, show, chain, can-task, path"},
     {"readiness", kz_cmd_readiness, "report and query unit readiness (C-levels)"},
     {"plan", kz_cmd_plan, "joint plans: create, approve, consult, stage, timeline, .ics"},
+    {"fed", kz_cmd_fed, "federation: the peers' link states and counters"},
     {"ca", kz_cmd_ca, "create the certificate authority and server certificate"},
     {"cert", kz_cmd_cert, "issue, revoke or package client certificates"},
     {"user", kz_cmd_user, "add, delete, list users (identities and passwords)"},

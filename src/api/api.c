@@ -43,6 +43,7 @@ static void build_table(struct kz_api *api)
     add_rows(api, kz__api_alliance_routes);
     add_rows(api, kz__api_readiness_routes);
     add_rows(api, kz__api_plans_routes);
+    add_rows(api, kz__api_federation_routes);
 }
 
 void kz_api_init(struct kz_api *api, const struct kz_api_opts *opts)

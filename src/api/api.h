@@ -9,6 +9,7 @@
  *   stream.c     GET /api/v1/stream (router subscriber, SSE framing)
  *   alliance.c   GET /api/v1/alliance/{show,chain,can-task,counterpart,forums,path}
  *   readiness.c  POST, GET /api/v1/readiness, GET /api/v1/readiness/rollup
+ *   federation.c GET /api/v1/federation (peers' link states; also read by /metrics)
  *   caller.c     who is calling (struct kz_http_caller_ops for the engine)
  *
  * Every object that leaves goes through kz_router_visible() (or a release
@@ -60,6 +61,15 @@ struct kz_api {
     /* The server's own input, borrowed: plans on the map are sent from it
      * (NULL: they are not sent). */
     const struct kz_input *own_input;
+    /* Federation (api/federation.c), both set by the owner: the configured
+     * peers (NULL: none), and the live status provider, which returns a new
+     * reference to {"peers":[{"name","state","protocol","since","sent",
+     * "received","denied","duplicates","queued"}]} (state up|connecting|down;
+     * since: ISO 8601 UTC of the last state change, or null).  Without a
+     * provider (or when it returns NULL) every configured peer is "down". */
+    const struct kz_config_federation *federation;
+    struct json_t *(*fed_status)(void *ud);
+    void *fed_status_ud;
     /* Owned: */
     struct kz_readiness_book *own_book;
     struct kz_label_policy builtin_policy;

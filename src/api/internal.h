@@ -15,6 +15,10 @@ const struct kz_http_route *kz__api_stream_routes(size_t *n);
 const struct kz_http_route *kz__api_alliance_routes(size_t *n);
 const struct kz_http_route *kz__api_readiness_routes(size_t *n);
 const struct kz_http_route *kz__api_plans_routes(size_t *n);
+const struct kz_http_route *kz__api_federation_routes(size_t *n);
+
+/* federation.c: the peers' status (a new reference), from the provider or the configuration. */
+json_t *kz__api_fed_status(struct kz_api *api);
 
 /* plans.c: the plan book and its queue of changes, from kz_api_init to kz_api_release. */
 void kz__api_plans_init(struct kz_api *api);

@@ -1,7 +1,10 @@
 /*
  * metrics.c - GET /metrics: the global counters, router and store figures
- * in the Prometheus text exposition format, version 0.0.4.
+ * in the Prometheus text exposition format, version 0.0.4; and each
+ * federation peer's counters from the same status as GET /api/v1/federation.
  */
+#include <string.h>
+
 #include "api/internal.h"
 
 static void head(struct kz_sbuf *out, const char *name, const char *type, const char *help)
@@ -67,6 +70,66 @@ static void release(struct kz_sbuf *out, const struct kz_router_stats *rs)
                      kz_deny_name((enum kz_deny)d), (unsigned long long)rs->deny_reasons[d]);
 }
 
+/* A label value: backslash, double quote and newline escaped. */
+static void label_value(struct kz_sbuf *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            kz_sbuf_addf(out, "\\%c", *s);
+        else if (*s == '\n')
+            kz_sbuf_add(out, "\\n", 2);
+        else
+            kz_sbuf_add(out, s, 1);
+    }
+}
+
+/* A peer's value of `field`, or for NULL 1 when its state is "up". */
+static long long fed_value(json_t *peer, const char *field)
+{
+    const char *state = json_string_value(json_object_get(peer, "state"));
+
+    if (field)
+        return json_integer_value(json_object_get(peer, field));
+    return state && strcmp(state, "up") == 0;
+}
+
+static void fed_family(struct kz_sbuf *out, json_t *peers, const char *name, const char *type,
+                       const char *help, const char *field)
+{
+    size_t i;
+    json_t *p;
+
+    head(out, name, type, help);
+    json_array_foreach(peers, i, p)
+    {
+        const char *peer = json_string_value(json_object_get(p, "name"));
+        if (!peer)
+            continue;
+        kz_sbuf_addf(out, "%s{peer=\"", name);
+        label_value(out, peer);
+        kz_sbuf_addf(out, "\"} %lld\n", fed_value(p, field));
+    }
+}
+
+static void federation(struct kz_sbuf *out, struct kz_api *api)
+{
+    json_t *st = kz__api_fed_status(api), *peers = json_object_get(st, "peers");
+
+    if (json_array_size(peers)) {
+        fed_family(out, peers, "kizuna_fed_up", "gauge", "1 while the link to the peer is up.",
+                   NULL);
+        fed_family(out, peers, "kizuna_fed_sent_total", "counter", "Events sent to the peer.",
+                   "sent");
+        fed_family(out, peers, "kizuna_fed_received_total", "counter",
+                   "Events received from the peer.", "received");
+        fed_family(out, peers, "kizuna_fed_denied_total", "counter",
+                   "Events refused on the link (release rule, ceiling, provenance).", "denied");
+        fed_family(out, peers, "kizuna_fed_duplicates_total", "counter",
+                   "Events from the peer already seen.", "duplicates");
+    }
+    json_decref(st);
+}
+
 static void exposition(struct kz_sbuf *out, struct kz_router *r, struct kz_store *st)
 {
     struct kz_router_stats rs = {0};
@@ -115,6 +178,7 @@ static void get_metrics(struct kz_http_req *req, void *app)
     struct kz_sbuf sb = KZ_SBUF_INIT;
 
     exposition(&sb, api->router, api->store);
+    federation(&sb, api);
     kz_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, sb.buf, sb.len);
     kz_sbuf_release(&sb);
 }

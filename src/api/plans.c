@@ -59,10 +59,10 @@ void kz__api_plans_init(struct kz_api *api)
     api->plan_queue = kz_xcalloc(1, sizeof(*api->plan_queue));
 }
 
-/* After the HTTP engine is gone: tasks still queued are dropped unanswered. */
+/* After the HTTP engine is gone (or when it never started): queued tasks are dropped. */
 void kz__api_plans_release(struct kz_api *api)
 {
-    struct task *t = api->plan_queue->head, *next;
+    struct task *t = api->plan_queue ? api->plan_queue->head : NULL, *next;
 
     for (; t; t = next) {
         next = t->next;

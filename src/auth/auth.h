@@ -4,7 +4,7 @@
  * PKI files live in one directory (default DATA/pki):
  *   ca.pem, ca.key         the CA (key mode 0600)
  *   crl.pem                the CA's revocation list, rewritten on revoke
- *   server.pem, server.key the server certificate for the TLS inputs
+ *   server.pem, server.key the server certificate (+ CA: the chain) for TLS and federation
  *   USER.pem, USER.key, USER.p12   client certificates from `cert issue`
  * Every file is written to a temporary name and renamed into place, so a
  * running server never reads half a file.
@@ -140,7 +140,9 @@ enum kz_key_alg { KZ_KEY_EC_P256, KZ_KEY_RSA3072 };
 /*
  * Create ca.pem/ca.key (10 years), an empty crl.pem and server.pem/.key
  * (2 years) for `hosts` ("localhost,127.0.0.1"; DNS names and IP
- * addresses).  KZ_ERR_EXISTS when ca.pem exists and !force.
+ * addresses).  server.pem holds the chain (server certificate, then the CA)
+ * and the certificate has serverAuth and clientAuth, so it is also the
+ * node's federation certificate.  KZ_ERR_EXISTS when ca.pem exists and !force.
  */
 int kz_ca_init(const char *dir, enum kz_key_alg alg, const char *hosts, const char *org, bool force,
                char *err, size_t errlen);

@@ -72,7 +72,7 @@ int kz_ca_init(const char *dir, enum kz_key_alg alg, const char *hosts, const ch
     if ((rc = kz__write_key(ca_key, p.ca_key, err, errlen)) ||
         (rc = kz__write_cert(ca, p.ca, err, errlen)) ||
         (rc = kz__write_key(srv_key, p.server_key, err, errlen)) ||
-        (rc = kz__write_cert(srv, p.server, err, errlen)) ||
+        (rc = kz__write_chain(srv, ca, p.server, err, errlen)) ||
         (rc = write_empty_crl(&p, ca, ca_key, err, errlen)))
         goto out;
 out:

@@ -34,6 +34,8 @@ int64_t kz__not_after_us(X509 *x);
 
 int kz__bio_to_file(BIO *b, const char *path, unsigned mode, char *err, size_t errlen);
 int kz__write_cert(X509 *x, const char *path, char *err, size_t errlen);
+/* The certificate then its CA, so a TLS peer gets the whole chain (federation). */
+int kz__write_chain(X509 *leaf, X509 *ca, const char *path, char *err, size_t errlen);
 int kz__write_key(EVP_PKEY *k, const char *path, char *err, size_t errlen); /* 0600 */
 X509 *kz__read_cert(const char *path, char *err, size_t errlen);
 EVP_PKEY *kz__read_key(const char *path, char *err, size_t errlen);

@@ -55,6 +55,16 @@ int kz__write_cert(X509 *x, const char *path, char *err, size_t errlen)
     return rc;
 }
 
+int kz__write_chain(X509 *leaf, X509 *ca, const char *path, char *err, size_t errlen)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    int rc = PEM_write_bio_X509(b, leaf) && PEM_write_bio_X509(b, ca)
+                 ? kz__bio_to_file(b, path, 0644, err, errlen)
+                 : kz__ssl_fail("PEM_write_bio_X509", err, errlen);
+    BIO_free(b);
+    return rc;
+}
+
 int kz__write_key(EVP_PKEY *k, const char *path, char *err, size_t errlen)
 {
     BIO *b = BIO_new(BIO_s_mem());

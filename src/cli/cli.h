@@ -15,6 +15,7 @@ int kz_cmd_label(int argc, char **argv);
 int kz_cmd_alliance(int argc, char **argv);
 int kz_cmd_readiness(int argc, char **argv);
 int kz_cmd_plan(int argc, char **argv);
+int kz_cmd_fed(int argc, char **argv);
 
 int kz_cmd_ca(int argc, char **argv);
 int kz_cmd_cert(int argc, char **argv);

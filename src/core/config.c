@@ -15,6 +15,7 @@
 static const char *const protocols[] = {"tcp", "tls", "http", "https", "enroll", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const backends[] = {"sqlite", NULL};
+static const char *const fed_protocols[] = {"v2", "v1", NULL};
 
 _Static_assert(sizeof(enum kz_input_protocol) == sizeof(int), "ENUM rows are stored as int");
 
@@ -70,10 +71,17 @@ const char *kz_input_protocol_name(enum kz_input_protocol p)
 #define TLS struct kz_config_tls
 #define IN struct kz_input_conf
 #define ID struct kz_identity
+#define FED struct kz_config_federation
+#define PEER struct kz_fed_peer_conf
 
 static void init_input(void *entry, int line)
 {
     ((struct kz_input_conf *)entry)->line = line;
+}
+
+static void init_peer(void *entry, int line)
+{
+    ((struct kz_fed_peer_conf *)entry)->line = line;
 }
 
 static const struct kz_yaml_row rows[] = {
@@ -182,6 +190,73 @@ static const struct kz_yaml_row rows[] = {
         "Releasability label given to events that arrive without an `access` attribute. "
         "Required for `tls` and `https` (devices send unlabelled events)."),
     STR("inputs.ceiling", IN, ceiling, NULL, RL, "Highest label accepted on this input."),
+    /* Restart: the links, listeners and TLS contexts are built once (server/reload.c). */
+    {.path = "federation",
+     .type = KZ_YAML_MAP,
+     .off = offsetof(struct kz_config, federation),
+     .size = sizeof(FED),
+     .doc = "Federation with other national nodes (see docs/federation.md). Optional."},
+    STRN("federation.listen", FED, listen, 1, 128, 0,
+         "`HOST:PORT` of the federation v2 (gRPC) server; port 0 picks a free port (ports file "
+         "key `federation`). Absent: not listening."),
+    STRN("federation.listen_v1", FED, listen_v1, 1, 128, 0,
+         "`HOST:PORT` of the federation v1 server (ports file key `federation_v1`). Optional."),
+    {.path = "federation.outbox",
+     .type = KZ_YAML_MAP,
+     .doc = "What is kept for a peer that is down."},
+    {.path = "federation.outbox.max_age_s",
+     .type = KZ_YAML_U64,
+     .off = offsetof(FED, outbox_max_age_s),
+     .def = "43200",
+     .min = 1,
+     .max = INT64_MAX,
+     .doc = "Events older than this are dropped from a peer's outbox."},
+    {.path = "federation.outbox.max_bytes",
+     .type = KZ_YAML_U64,
+     .off = offsetof(FED, outbox_max_bytes),
+     .def = "1073741824",
+     .min = 1,
+     .max = INT64_MAX,
+     .doc = "Largest outbox of one peer; the oldest events go first."},
+    {.path = "federation.peers",
+     .type = KZ_YAML_LIST,
+     .off = offsetof(FED, peers),
+     .count_off = offsetof(FED, peers_count),
+     .size = sizeof(PEER),
+     .max = 64,
+     .init = init_peer,
+     .doc = "The nodes federated with, one entry each."},
+    STRN("federation.peers.name", PEER, name, 1, 64, RQ,
+         "The peer's `node.id`: unique, used in logs, metrics and provenance."),
+    STR("federation.peers.ca", PEER, ca, NULL, RQ,
+        "The peer's national CA certificate (PEM, relative to the working directory); its "
+        "certificates are this peer."),
+    STRN("federation.peers.connect", PEER, connect, 1, 128, 0,
+         "`HOST:PORT` to dial; absent: the peer dials this node."),
+    ONEOF("federation.peers.protocol", PEER, protocol, "v2", fed_protocols, 0,
+          "`v2` (gRPC, TAK Server 4.x) or `v1` (length-prefixed protobuf)."),
+    {.path = "federation.peers.identity",
+     .type = KZ_YAML_MAP,
+     .off = offsetof(PEER, identity),
+     .size = sizeof(ID),
+     .flags = RQ,
+     .doc = "What the peer may receive and where its events go; its user is the peer's name."},
+    STR("federation.peers.identity.nation", ID, nation, NULL, 0, "ISO 3166 alpha-3."),
+    STR("federation.peers.identity.clearance", ID, clearance, NULL, 0,
+        "A level name of the label policy, e.g. `SECRET`."),
+    STRV("federation.peers.identity.groups_in", ID, groups_in, 0,
+         "Groups whose events are sent to the peer."),
+    STRV("federation.peers.identity.groups_out", ID, groups_out, 0,
+         "Groups the peer's events go to."),
+    STR("federation.peers.default_label", PEER, default_label, NULL, RQ,
+        "Label given to the peer's events that arrive without one (at most `ceiling`)."),
+    STR("federation.peers.ceiling", PEER, ceiling, NULL, RQ,
+        "Highest label accepted from and sent to the peer."),
+    {.path = "federation.peers.relay",
+     .type = KZ_YAML_CUSTOM,
+     .off = offsetof(PEER, relay),
+     .ops = &kz__config_bool,
+     .doc = "`true`: events from this peer are passed on to the other peers (default `false`)."},
 };
 
 static const struct kz_yaml_schema schema = {rows, KZ_ARRAY_LEN(rows)};
@@ -251,7 +326,7 @@ static int line_of(const int *lines, const char *path)
     return 0;
 }
 
-static int check(const struct kz_config *cfg, const int *lines, struct problem *pr)
+static int check(struct kz_config *cfg, const int *lines, struct problem *pr)
 {
     if (cfg->limits->out_queue_bytes < cfg->limits->max_event_bytes) {
         int line = line_of(lines, "limits.out_queue_bytes");
@@ -266,6 +341,11 @@ static int check(const struct kz_config *cfg, const int *lines, struct problem *
             if (strcmp(cfg->inputs[i].name, cfg->inputs[j].name) == 0)
                 return fail_at(pr, cfg->inputs[i].line, "duplicate input name '%s'",
                                cfg->inputs[i].name);
+    }
+    if (cfg->federation) {
+        cfg->federation->file = kz_xstrdup(pr->name);
+        return kz__config_check_federation(cfg->federation, line_of(lines, "federation"), pr->err,
+                                           pr->errlen);
     }
     return KZ_OK;
 }
@@ -347,6 +427,9 @@ struct kz_config *kz_config_default(char *errbuf, size_t errlen)
 
 void kz_config_free(struct kz_config *cfg)
 {
+    if (!cfg)
+        return;
+    kz__config_release_federation(cfg->federation);
     kz_yaml_release(&schema, cfg);
     free(cfg);
 }
@@ -372,6 +455,10 @@ static void doc_type(const struct kz_yaml_row *r, char *buf, size_t len)
     };
     size_t used;
 
+    if (r->ops == &kz__config_bool) {
+        snprintf(buf, len, "boolean");
+        return;
+    }
     if (!r->names) {
         snprintf(buf, len, "%s", kinds[r->type]);
         return;

@@ -110,6 +110,24 @@ struct kz_config_labels {
     unsigned level_names_count;
 };
 
+/* One `federation.peers` entry: a national node this node federates with. */
+struct kz_fed_peer_conf {
+    char *name, *ca, *connect, *protocol; /* protocol "v2" (default) or "v1" */
+    struct kz_identity *identity;         /* user = the peer's name */
+    char *default_label, *ceiling;
+    bool relay;
+    int line; /* of the entry in the file, for messages */
+};
+
+/* `federation:`; every key needs a restart. */
+struct kz_config_federation {
+    char *listen, *listen_v1; /* NULL: not listening */
+    uint64_t outbox_max_age_s, outbox_max_bytes;
+    struct kz_fed_peer_conf *peers;
+    unsigned peers_count;
+    char *file; /* the configuration file's name, for messages */
+};
+
 /* Field names (and the *_count members) are fixed by the YAML schema. */
 struct kz_config {
     struct kz_config_node *node;
@@ -119,8 +137,9 @@ struct kz_config {
     struct kz_config_tls *tls;
     struct kz_input_conf *inputs;
     unsigned inputs_count;
-    char *alliance;                  /* alliance model file (YAML), optional */
-    struct kz_config_labels *labels; /* never NULL after load */
+    char *alliance;                          /* alliance model file (YAML), optional */
+    struct kz_config_labels *labels;         /* never NULL after load */
+    struct kz_config_federation *federation; /* NULL when absent */
 };
 
 /*

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "auth/fedtls.h"
 #include "server/server.h"
 
 int kz__server_inputs_init(struct kz_server *srv)
@@ -29,6 +30,8 @@ int kz__server_inputs_init(struct kz_server *srv)
         if (kz_input_init(&srv->inputs[i], &srv->cfg->inputs[i], &srv->groups, &srv->policy, err,
                           sizeof(err)))
             goto fail;
+    if (kz_fed_conf_check(srv->cfg, &srv->policy, err, sizeof(err))) /* peers' labels, nations */
+        goto fail;
     return KZ_OK;
 fail:
     kz_log(KZ_LOG_ERROR, "bad configuration", "error=\"%s\"", err);

@@ -5,8 +5,9 @@
  * the running state keeps serving.
  *
  * Configuration: a change to a key the configuration table marks as needing
- * a restart (listen addresses, store path, ...) refuses the whole new file:
- * every such key is logged and nothing is half-applied.  Otherwise each
+ * a restart (listen addresses, store path, every `federation:` key, ...)
+ * refuses the whole new file: every such key is logged and nothing is
+ * half-applied.  Otherwise each
  * input is rebuilt from its new entry (default label, ceiling, identity)
  * and copied into the live input, so new events use it at once; limits are
  * re-read into the connection options.

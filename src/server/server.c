@@ -134,6 +134,7 @@ static void start_http(struct kz_server *srv)
                                .creds = &srv->tls,
                            });
     srv->api.alliance = srv->alliance;
+    srv->api.federation = srv->cfg->federation; /* restart-only: the pointer stays valid */
     kz_marti_init(&srv->marti, &(struct kz_marti_opts){
                                    .router = srv->router,
                                    .node_id = srv->cfg->node->id,

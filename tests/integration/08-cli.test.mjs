@@ -16,11 +16,12 @@ import {
 // Every subcommand of `kizuna --help`, and the second-level commands that
 // parse options of their own.
 const SUBCOMMANDS = ['serve', 'send', 'tail', 'sim', 'version', 'label', 'alliance', 'readiness',
-    'plan', 'ca', 'cert', 'user', 'audit'];
+    'plan', 'fed', 'ca', 'cert', 'user', 'audit'];
 const PLAN_SUBCOMMANDS = ['create', 'list', 'show', 'edit', 'item', 'approve', 'reject', 'consult',
     'stage', 'audit', 'ics'];
 const SUBSUBCOMMANDS = [['label', 'check'], ['alliance', 'check'], ['readiness', 'report'],
-    ['readiness', 'list'], ...PLAN_SUBCOMMANDS.map((sub) => ['plan', sub]), ['ca', 'init'],
+    ['readiness', 'list'], ...PLAN_SUBCOMMANDS.map((sub) => ['plan', sub]), ['fed', 'status'],
+    ['ca', 'init'],
     ['cert', 'issue'], ['cert', 'revoke'], ['user', 'add'], ['user', 'list'], ['audit', 'list'],
     ['audit', 'verify']];
 

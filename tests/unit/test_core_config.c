@@ -177,14 +177,20 @@ static struct kz_config *load_mem(const char *yaml, char *err, size_t len)
     return cfg;
 }
 
-/* "a.b" = v as YAML. */
+/* "a.b.c" = v as YAML, one mapping per part. */
 static void yaml_for(const char *key, const char *value, char *buf, size_t len)
 {
-    const char *dot = strchr(key, '.');
-    if (dot)
-        snprintf(buf, len, "%.*s:\n  %s: %s\n", (int)(dot - key), key, dot + 1, value);
-    else
-        snprintf(buf, len, "%s: %s\n", key, value);
+    size_t used = 0;
+    int depth = 0;
+    const char *dot;
+
+    while ((dot = strchr(key, '.')) && used < len) {
+        used += (size_t)snprintf(buf + used, len - used, "%*s%.*s:\n", 2 * depth++, "",
+                                 (int)(dot - key), key);
+        key = dot + 1;
+    }
+    if (used < len)
+        snprintf(buf + used, len - used, "%*s%s: %s\n", 2 * depth, "", key, value);
 }
 
 struct changes {
@@ -214,7 +220,8 @@ static void test_every_default(void **state)
     assert_non_null(empty);
     assert_true(n > 40);
     for (size_t i = 0; i < n; i++) {
-        if (!rows[i].def[0])
+        /* federation: is optional (its presence is a change): test_federation_* cover it. */
+        if (!rows[i].def[0] || strncmp(rows[i].path, "federation.", 11) == 0)
             continue;
         yaml_for(rows[i].path, rows[i].def, yaml, sizeof(yaml));
         struct kz_config *cfg = load_mem(yaml, err, sizeof(err));
@@ -419,6 +426,111 @@ static void test_tls_needs_default_label(void **state)
     kz_config_free(c);
 }
 
+/* ---- federation ---------------------------------------------------------- */
+
+static const char *fed_head = "federation:\n"
+                              "  listen: 127.0.0.1:0\n"
+                              "  peers:\n";
+
+static char *fed_yaml(const char *peers)
+{
+    static char buf[2048];
+    snprintf(buf, sizeof(buf), "%s%s", fed_head, peers);
+    return buf;
+}
+
+#define PEER_JPN                                                                                   \
+    "    - name: kz-jpn\n"                                                                         \
+    "      ca: pki-jpn/ca.pem\n"                                                                   \
+    "      connect: 127.0.0.1:19001\n"                                                             \
+    "      identity: {nation: JPN, clearance: SECRET, groups_in: [Cyan], groups_out: [Cyan]}\n"    \
+    "      default_label: \"UNCLASSIFIED//REL TO USA, JPN\"\n"                                     \
+    "      ceiling: \"SECRET//REL TO USA, JPN\"\n"
+
+static void test_federation_values(void **state)
+{
+    struct kz_config *cfg = NULL;
+    char err[512] = "";
+    (void)state;
+    assert_int_equal(load(fed_yaml(PEER_JPN "      relay: true\n"), &cfg, err, sizeof(err)), KZ_OK);
+    assert_non_null(cfg->federation);
+    assert_string_equal(cfg->federation->listen, "127.0.0.1:0");
+    assert_null(cfg->federation->listen_v1);
+    assert_int_equal(cfg->federation->outbox_max_age_s, 43200);
+    assert_int_equal(cfg->federation->outbox_max_bytes, 1073741824);
+    assert_int_equal(cfg->federation->peers_count, 1);
+    const struct kz_fed_peer_conf *p = &cfg->federation->peers[0];
+    assert_string_equal(p->name, "kz-jpn");
+    assert_string_equal(p->protocol, "v2");
+    assert_string_equal(p->identity->user, "kz-jpn");
+    assert_string_equal(p->identity->nation, "JPN");
+    assert_true(p->relay);
+    assert_int_equal(p->line, 4);
+    kz_config_free(cfg);
+    assert_int_equal(load(good, &cfg, err, sizeof(err)), KZ_OK);
+    assert_null(cfg->federation);
+    kz_config_free(cfg);
+}
+
+static void test_federation_errors(void **state)
+{
+    (void)state;
+    expect_error(fed_yaml(PEER_JPN PEER_JPN), ":10: duplicate federation peer name 'kz-jpn'");
+    expect_error(fed_yaml("    - name: \"\"\n      ca: a.pem\n"),
+                 "federation.peers.name must be 1..64");
+    expect_error(fed_yaml("    - name: x\n      identity: {nation: JPN, clearance: SECRET}\n"
+                          "      default_label: U\n      ceiling: U\n"),
+                 "ca");
+    expect_error(fed_yaml(PEER_JPN "      protocol: v3\n"), "federation.peers.protocol must be");
+    expect_error(fed_yaml("    - name: x\n      ca: a.pem\n      connect: nowhere\n"
+                          "      identity: {nation: JPN, clearance: SECRET}\n"
+                          "      default_label: U\n      ceiling: U\n"),
+                 ":4: federation peer 'x': connect 'nowhere' is not HOST:PORT");
+    expect_error(fed_yaml("    - name: x\n      ca: a.pem\n      identity: {nation: JPN}\n"
+                          "      default_label: U\n      ceiling: U\n"),
+                 "federation peer 'x': identity needs nation and clearance");
+    expect_error(fed_yaml(PEER_JPN "      relay: yes please\n"),
+                 "federation.peers.relay must be true or false");
+    expect_error("federation:\n  listen: 9001\n", ":1: federation: listen address '9001' is not");
+    expect_error("federation:\n  listen_v1: h:99999\n",
+                 "listen address 'h:99999' is not HOST:PORT");
+    expect_error("federation:\n  outbox: {max_age_s: 0}\n", "federation.outbox.max_age_s must be");
+    expect_error("federation:\n  outbox: {max_bytes: 0}\n", "federation.outbox.max_bytes must be");
+    expect_error(fed_yaml("    - name: x\n      ca: a.pem\n      identity: {nation: JPN, "
+                          "clearance: SECRET}\n      ceiling: U\n"),
+                 "default_label");
+}
+
+/* Every federation key needs a restart (the links and TLS contexts are built once). */
+static void test_federation_restart_only(void **state)
+{
+    char err[512], text[2048];
+    struct kz_config *a, *b;
+    struct changes c = {0};
+    (void)state;
+
+    a = load_mem(fed_yaml(PEER_JPN), err, sizeof(err));
+    assert_non_null(a);
+    snprintf(text, sizeof(text), "%s", fed_yaml(PEER_JPN "      relay: true\n"));
+    memcpy(strstr(text, "19001"), "19002", 5);
+    memcpy(strstr(text, "SECRET, groups"), "TOPSEC, groups", 6);
+    b = load_mem(text, err, sizeof(err));
+    if (!b)
+        fail_msg("%s", err);
+    kz_config_diff(a, b, on_change, &c);
+    assert_int_equal(c.n, 3);
+    assert_true(has_change(&c, "federation.peers[0].connect", false));
+    assert_true(has_change(&c, "federation.peers[0].relay", false));
+    assert_true(has_change(&c, "federation.peers[0].identity.clearance", false));
+    kz_config_free(b);
+    b = load_mem("", err, sizeof(err));
+    c.n = 0;
+    kz_config_diff(a, b, on_change, &c);
+    assert_true(has_change(&c, "federation", false));
+    kz_config_free(b);
+    kz_config_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +544,9 @@ int main(void)
         cmocka_unit_test(test_print_round_trip),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_tls_needs_default_label),
+        cmocka_unit_test(test_federation_values),
+        cmocka_unit_test(test_federation_errors),
+        cmocka_unit_test(test_federation_restart_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
