@@ -12,7 +12,7 @@ int kz__server_fed_init(struct kz_server *srv)
 
     if (!srv->cfg->federation)
         return KZ_OK;
-    if (kz_fed_tls_build(srv->cfg, &srv->fed_tls, err, sizeof(err)) != KZ_OK) {
+    if (kz_fed_tls_build_in(srv->cfg, srv->data_dir, &srv->fed_tls, err, sizeof(err)) != KZ_OK) {
         kz_log(KZ_LOG_ERROR, "federation: bad configuration", "error=\"%s\"", err);
         return KZ_ERR_CONFIG;
     }
@@ -32,7 +32,7 @@ int kz__server_fed_init(struct kz_server *srv)
         return KZ_ERR_CONFIG;
     }
     srv->api.fed_status = kz_fed_status;
-    srv->api.fed_ud = srv->fed;
+    srv->api.fed_status_ud = srv->fed;
     return KZ_OK;
 }
 
