@@ -38,6 +38,7 @@ struct kz_grpc_call {
     bool dead;      /* input is ignored: failed, cancelled, rejected or ended */
     bool done_user; /* the user expects no more callbacks */
     int status;     /* client: the peer's grpc-status (-1 none); server: the one to send */
+    size_t hdr_bytes; /* of the header block being received (RFC 9113 §6.5.2 counting) */
     char message[MESSAGE_CAP];
 };
 
@@ -360,6 +361,10 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
 {
     struct kz_grpc *g = ud;
 
+    struct kz_grpc_call *old = call_of(s, f->hd.stream_id);
+
+    if (old)
+        old->hdr_bytes = 0;
     if (g->client || f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0;
     struct kz_grpc_call *c = call_new(g, f->hd.stream_id);
@@ -396,6 +401,9 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     KZ_UNUSED(flags);
     if (!c)
         return 0;
+    c->hdr_bytes += nlen + vlen + 32;
+    if (c->hdr_bytes > MAX_HEADER_LIST)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
     if (!g->client && is(name, nlen, ":path"))
         snprintf(c->path, sizeof(c->path), "%.*s", vlen < PATH_CAP ? (int)vlen : 0, value);
     else if (g->client && is(name, nlen, "grpc-status"))

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <nghttp2/nghttp2.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -390,10 +391,145 @@ static void test_malformed(void **state)
     assert_int_equal(kz_grpc_feed(lone.g, http1, 1), KZ_ERR_PARSE); /* stays broken */
     /* An established connection: a frame HTTP/2 forbids is a connection error. */
     assert_int_equal(kz_grpc_feed(p->cl.g, data0, sizeof(data0)), KZ_ERR_PARSE);
-    lone.busy = false;
+    /* Freed while its SETTINGS write is in flight: gone once the write completes. */
     kz_grpc_free(lone.g);
+    lone.busy = false;
+    lone.cb(lone.cb_ud, UV_ECANCELED);
     kz_sbuf_release(&lone.wire);
     pair_free(p);
+}
+
+/* ---- a raw HTTP/2 client (nghttp2 itself) for what the engine never sends ------------ */
+
+#define NV(n, v)                                                                                   \
+    {                                                                                              \
+        (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE             \
+    }
+
+struct raw {
+    nghttp2_session *s;
+    const uint8_t *body;
+    size_t body_len;
+    int grpc_status;
+    uint32_t close_code;
+    bool closed;
+};
+
+static ssize_t raw_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                        nghttp2_data_source *src, void *ud)
+{
+    struct raw *r = ud;
+    size_t n = r->body_len < len ? r->body_len : len;
+
+    KZ_UNUSED(s);
+    KZ_UNUSED(id);
+    KZ_UNUSED(src);
+    memcpy(buf, r->body, n);
+    r->body += n;
+    r->body_len -= n;
+    if (r->body_len == 0)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+static int raw_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t nlen,
+                      const uint8_t *value, size_t vlen, uint8_t flags, void *ud)
+{
+    struct raw *r = ud;
+
+    KZ_UNUSED(s);
+    KZ_UNUSED(f);
+    KZ_UNUSED(flags);
+    if (nlen == 11 && !memcmp(name, "grpc-status", 11))
+        r->grpc_status = vlen == 2 ? (value[0] - '0') * 10 + value[1] - '0' : value[0] - '0';
+    return 0;
+}
+
+static int raw_close(nghttp2_session *s, int32_t id, uint32_t code, void *ud)
+{
+    struct raw *r = ud;
+
+    KZ_UNUSED(s);
+    KZ_UNUSED(id);
+    r->closed = true;
+    r->close_code = code;
+    return 0;
+}
+
+/* One connection to a new server engine with one request (an extra header `pad` bytes long
+ * when pad > 0). */
+static void raw_call(struct raw *r, struct end *sv, const void *body, size_t len, size_t pad)
+{
+    nghttp2_session_callbacks *cb;
+    char *big = memset(calloc(1, pad + 1), 'p', pad);
+    nghttp2_nv nv[] = {NV(":method", "POST"),
+                       NV(":scheme", "https"),
+                       NV(":path", "/t.T/Unary"),
+                       NV(":authority", "x"),
+                       NV("content-type", "application/grpc"),
+                       NV("x-pad", big)};
+    nghttp2_data_provider prd = {.read_callback = raw_body};
+
+    memset(r, 0, sizeof(*r));
+    sv->g = kz_grpc_new(false, &sv->t, &cbs, sv, 1 << 20);
+    r->body = body;
+    r->body_len = len;
+    r->grpc_status = -1;
+    nghttp2_session_callbacks_new(&cb);
+    nghttp2_session_callbacks_set_on_header_callback(cb, raw_header);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, raw_close);
+    nghttp2_session_client_new(&r->s, cb, r);
+    nghttp2_session_callbacks_del(cb);
+    nghttp2_submit_settings(r->s, NGHTTP2_FLAG_NONE, NULL, 0);
+    assert_true(nghttp2_submit_request(r->s, NULL, nv, pad ? 6 : 5, &prd, r) > 0);
+    for (int i = 0; i < 50 && !r->closed; i++) {
+        const uint8_t *p;
+        ssize_t n;
+        while ((n = nghttp2_session_mem_send(r->s, &p)) > 0)
+            assert_int_equal(kz_grpc_feed(sv->g, (const char *)p, (size_t)n), KZ_OK);
+        if (sv->busy) {
+            assert_true(
+                nghttp2_session_mem_recv(r->s, (const uint8_t *)sv->wire.buf, sv->wire.len) >= 0);
+            kz_sbuf_reset(&sv->wire);
+            sv->busy = false;
+            sv->cb(sv->cb_ud, 0);
+        }
+    }
+    nghttp2_session_del(r->s);
+    free(big);
+    kz_grpc_free(sv->g);
+    sv->busy = false;
+    if (sv->cb)
+        sv->cb(sv->cb_ud, UV_ECANCELED);
+    kz_sbuf_reset(&sv->wire);
+}
+
+static void test_raw_peer(void **state)
+{
+    static const uint8_t compressed[] = {1, 0, 0, 0, 2, 'x', 0};
+    static const uint8_t truncated[] = {0, 0, 0, 0, 9, 'x'};
+    struct end sv = {0};
+    struct raw r = {0};
+    KZ_UNUSED(state);
+
+    sv.t.ops = &mem_ops;
+    sv.stream_on_end = true;
+    /* A compressed message: the engine does no compression; INTERNAL, the user sees -1. */
+    raw_call(&r, &sv, compressed, sizeof(compressed), 0);
+    assert_int_equal(r.grpc_status, KZ_GRPC_INTERNAL);
+    assert_int_equal(sv.messages, 0);
+    assert_int_equal(sv.end_status, -1);
+    /* The request stream ends inside a message. */
+    raw_call(&r, &sv, truncated, sizeof(truncated), 0);
+    assert_int_equal(r.grpc_status, KZ_GRPC_INTERNAL);
+    /* A header list over 16 KiB: the stream is reset before the user hears of it. */
+    sv.calls = 0;
+    raw_call(&r, &sv, truncated, 0, 17000);
+    assert_true(r.closed);
+    assert_int_equal(r.grpc_status, -1);
+    assert_int_not_equal(r.close_code, NGHTTP2_NO_ERROR);
+    assert_int_equal(sv.calls, 0);
+    kz_sbuf_release(&sv.wire);
 }
 
 /* ---- TLS client transport against the server transport ----------------------------- */
@@ -564,7 +700,7 @@ int main(void)
         cmocka_unit_test(test_client_stream), cmocka_unit_test(test_bidi),
         cmocka_unit_test(test_too_big),       cmocka_unit_test(test_unknown_path),
         cmocka_unit_test(test_cancel),        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_tls_client),
+        cmocka_unit_test(test_raw_peer),      cmocka_unit_test(test_tls_client),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
