@@ -32,12 +32,12 @@ struct kz_grpc_call {
     struct kz_sbuf in;  /* received bytes of a message not yet whole */
     struct kz_sbuf out; /* framed messages nghttp2 has not taken yet, from out_off */
     size_t out_off;
-    bool out_eof;   /* client: half-closed; server: finished (trailers after out) */
-    bool submitted; /* server: response HEADERS submitted */
-    bool deferred;  /* the data provider waits for output */
-    bool dead;      /* input is ignored: failed, cancelled, rejected or ended */
-    bool done_user; /* the user expects no more callbacks */
-    int status;     /* client: the peer's grpc-status (-1 none); server: the one to send */
+    bool out_eof;     /* client: half-closed; server: finished (trailers after out) */
+    bool submitted;   /* server: response HEADERS submitted */
+    bool deferred;    /* the data provider waits for output */
+    bool dead;        /* input is ignored: failed, cancelled, rejected or ended */
+    bool done_user;   /* the user expects no more callbacks */
+    int status;       /* client: the peer's grpc-status (-1 none); server: the one to send */
     size_t hdr_bytes; /* of the header block being received (RFC 9113 §6.5.2 counting) */
     char message[MESSAGE_CAP];
 };

@@ -627,80 +627,145 @@ static void run_until(uv_loop_t *loop, const int *flag)
         uv_run(loop, UV_RUN_ONCE);
 }
 
-static void test_tls_client(void **state)
+/* The chain as the server sent it, issued by the test CA. */
+static void check_chain(struct tside *cl, const char *pki)
 {
-    char dir[] = "/tmp/kz_fed_grpc_XXXXXX", pki[64], err[256], cmd[96];
-    struct tside sv = {0}, cl = {0};
-    uv_loop_t loop;
-    int fds[2];
-    KZ_UNUSED(state);
+    char path[96];
 
-    assert_non_null(mkdtemp(dir));
-    snprintf(pki, sizeof(pki), "%s/pki", dir);
-    assert_int_equal(
-        kz_ca_init(pki, KZ_KEY_EC_P256, "localhost,127.0.0.1", NULL, false, err, sizeof(err)),
-        KZ_OK);
-    SSL_CTX *sctx = server_ctx(pki), *cctx = client_ctx(pki);
-    assert_int_equal(uv_loop_init(&loop), 0);
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-    tside_open(&loop, &sv, fds[0]);
-    tside_open(&loop, &cl, fds[1]);
-    kz_transport_tls_init(&sv.t, (uv_stream_t *)&sv.pipe, sctx);
-    kz_transport_tls_client_init(&cl.t, (uv_stream_t *)&cl.pipe, cctx, "localhost");
-    assert_int_equal(cl.t.ops->feed(&cl.t, NULL, 0, &tcbs, &cl), KZ_OK); /* ClientHello */
-    run_until(&loop, &cl.ready);
-    run_until(&loop, &sv.ready);
-    assert_int_equal(cl.rc, KZ_OK);
-    assert_int_equal(sv.rc, KZ_OK);
-    assert_string_equal(kz_transport_alpn(&cl.t), "h2");
-    assert_string_equal(kz_transport_alpn(&sv.t), "h2");
-
-    /* The chain as the server sent it, issued by the test CA. */
-    STACK_OF(X509) *chain = kz_transport_peer_chain(&cl.t);
+    STACK_OF(X509) *chain = kz_transport_peer_chain(&cl->t);
     assert_non_null(chain);
     assert_true(sk_X509_num(chain) >= 1);
-    snprintf(cmd, sizeof(cmd), "%s/ca.pem", pki);
-    FILE *f = fopen(cmd, "r");
+    snprintf(path, sizeof(path), "%s/ca.pem", pki);
+    FILE *f = fopen(path, "r");
     X509 *ca = PEM_read_X509(f, NULL, NULL, NULL);
     fclose(f);
     assert_int_equal(X509_verify(sk_X509_value(chain, 0), X509_get0_pubkey(ca)), 1);
     X509_free(ca);
+}
 
-    /* gRPC over it: one unary call. */
-    sv.app.ordered = cl.app.ordered = true;
-    sv.app.stream_on_end = true;
-    cl.g = cl.app.g = kz_grpc_new(true, &cl.t, &cbs, &cl.app, 1 << 20);
-    sv.g = sv.app.g = kz_grpc_new(false, &sv.t, &cbs, &sv.app, 1 << 20);
-    struct kz_grpc_call *c = kz_grpc_call_start(cl.g, "/t.T/Unary");
+/* gRPC over the TLS pair: one unary call. */
+static void unary_over(uv_loop_t *loop, struct tside *cl, struct tside *sv)
+{
+    sv->app.ordered = cl->app.ordered = true;
+    sv->app.stream_on_end = true;
+    cl->g = cl->app.g = kz_grpc_new(true, &cl->t, &cbs, &cl->app, 1 << 20);
+    sv->g = sv->app.g = kz_grpc_new(false, &sv->t, &cbs, &sv->app, 1 << 20);
+    struct kz_grpc_call *c = kz_grpc_call_start(cl->g, "/t.T/Unary");
     kz_grpc_send(c, "0", 2);
     kz_grpc_half_close(c);
-    run_until(&loop, &cl.app.ends);
-    assert_int_equal(cl.app.end_status, 0);
-    assert_int_equal(cl.app.messages, 1);
-    assert_int_equal(sv.rc, KZ_OK);
+    run_until(loop, &cl->app.ends);
+    assert_int_equal(cl->app.end_status, 0);
+    assert_int_equal(cl->app.messages, 1);
+    assert_int_equal(sv->rc, KZ_OK);
+}
 
-    kz_grpc_free(cl.g);
-    kz_grpc_free(sv.g);
-    uv_close((uv_handle_t *)&cl.pipe, NULL);
-    uv_close((uv_handle_t *)&sv.pipe, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    cl.t.ops->release(&cl.t);
-    sv.t.ops->release(&sv.t);
-    assert_int_equal(uv_loop_close(&loop), 0);
-    SSL_CTX_free(sctx);
-    SSL_CTX_free(cctx);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+/* A TLS server and client joined by a socketpair on their own loop. */
+struct tls_fx {
+    char dir[32], pki[64], other[64];
+    uv_loop_t loop;
+    struct tside sv, cl;
+    SSL_CTX *sctx, *cctx;
+};
+
+static void make_ca(const char *dir)
+{
+    char err[256];
+
+    assert_int_equal(
+        kz_ca_init(dir, KZ_KEY_EC_P256, "localhost,127.0.0.1", NULL, false, err, sizeof(err)),
+        KZ_OK);
+}
+
+/* The client trusts the server's CA, or another one when `wrong_ca`. */
+static void tls_start(struct tls_fx *x, bool wrong_ca)
+{
+    int fds[2];
+
+    snprintf(x->dir, sizeof(x->dir), "/tmp/kz_fed_grpc_XXXXXX");
+    assert_non_null(mkdtemp(x->dir));
+    snprintf(x->pki, sizeof(x->pki), "%s/pki", x->dir);
+    snprintf(x->other, sizeof(x->other), "%s/other", x->dir);
+    make_ca(x->pki);
+    if (wrong_ca)
+        make_ca(x->other);
+    x->sctx = server_ctx(x->pki);
+    x->cctx = client_ctx(wrong_ca ? x->other : x->pki);
+    assert_int_equal(uv_loop_init(&x->loop), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    tside_open(&x->loop, &x->sv, fds[0]);
+    tside_open(&x->loop, &x->cl, fds[1]);
+    kz_transport_tls_init(&x->sv.t, (uv_stream_t *)&x->sv.pipe, x->sctx);
+    kz_transport_tls_client_init(&x->cl.t, (uv_stream_t *)&x->cl.pipe, x->cctx, "localhost");
+    /* The client speaks first: the ClientHello. */
+    assert_int_equal(x->cl.t.ops->feed(&x->cl.t, NULL, 0, &tcbs, &x->cl), KZ_OK);
+}
+
+static void tls_stop(struct tls_fx *x)
+{
+    char cmd[64];
+
+    kz_grpc_free(x->cl.g);
+    kz_grpc_free(x->sv.g);
+    uv_close((uv_handle_t *)&x->cl.pipe, NULL);
+    uv_close((uv_handle_t *)&x->sv.pipe, NULL);
+    uv_run(&x->loop, UV_RUN_DEFAULT);
+    x->cl.t.ops->release(&x->cl.t);
+    x->sv.t.ops->release(&x->sv.t);
+    assert_int_equal(uv_loop_close(&x->loop), 0);
+    SSL_CTX_free(x->sctx);
+    SSL_CTX_free(x->cctx);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", x->dir);
     assert_int_equal(system(cmd), 0);
+}
+
+static void test_tls_client(void **state)
+{
+    struct tls_fx *x = calloc(1, sizeof(*x));
+    KZ_UNUSED(state);
+
+    tls_start(x, false);
+    run_until(&x->loop, &x->cl.ready);
+    run_until(&x->loop, &x->sv.ready);
+    assert_int_equal(x->cl.rc, KZ_OK);
+    assert_int_equal(x->sv.rc, KZ_OK);
+    assert_string_equal(kz_transport_alpn(&x->cl.t), "h2");
+    assert_string_equal(kz_transport_alpn(&x->sv.t), "h2");
+    check_chain(&x->cl, x->pki);
+    unary_over(&x->loop, &x->cl, &x->sv);
+    tls_stop(x);
+    free(x);
+}
+
+static void test_tls_client_wrong_ca(void **state)
+{
+    struct tls_fx *x = calloc(1, sizeof(*x));
+    KZ_UNUSED(state);
+
+    tls_start(x, true);
+    run_until(&x->loop, &x->cl.rc);
+    assert_int_equal(x->cl.rc, KZ_ERR_DENIED);
+    assert_int_equal(x->cl.ready, 0);
+    assert_string_equal(x->cl.t.why, "handshake refused: unable to get local issuer certificate");
+    assert_null(kz_transport_alpn(&x->cl.t));
+    assert_null(kz_transport_peer_chain(&x->cl.t));
+    tls_stop(x);
+    free(x);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unary),         cmocka_unit_test(test_server_stream),
-        cmocka_unit_test(test_client_stream), cmocka_unit_test(test_bidi),
-        cmocka_unit_test(test_too_big),       cmocka_unit_test(test_unknown_path),
-        cmocka_unit_test(test_cancel),        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_raw_peer),      cmocka_unit_test(test_tls_client),
+        cmocka_unit_test(test_unary),
+        cmocka_unit_test(test_server_stream),
+        cmocka_unit_test(test_client_stream),
+        cmocka_unit_test(test_bidi),
+        cmocka_unit_test(test_too_big),
+        cmocka_unit_test(test_unknown_path),
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_raw_peer),
+        cmocka_unit_test(test_tls_client),
+        cmocka_unit_test(test_tls_client_wrong_ca),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
