@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,7 @@ static void on_wreq_done(uv_write_t *req, int status)
 struct tls_conn {
     SSL *ssl;
     BIO *rbio, *wbio; /* network side: bytes in, bytes out */
+    char alpn[32];    /* the protocol agreed, NUL-terminated (kz_transport_alpn) */
 };
 
 /* Send whatever OpenSSL produced (handshake records, alerts, data). */
@@ -219,7 +221,7 @@ static void tls_release(struct kz_transport *t)
 static const struct kz_transport_ops tls_ops = {"tls", tls_feed, tls_write, tls_try_write,
                                                 tls_release};
 
-void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, SSL_CTX *ctx)
+static SSL *tls_setup(struct kz_transport *t, uv_stream_t *stream, SSL_CTX *ctx)
 {
     struct tls_conn *c = kz_xcalloc(1, sizeof(*c));
 
@@ -236,7 +238,26 @@ void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, SSL_CTX 
     /* Idle connections should not keep two 16 KiB record buffers each. */
     SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
     SSL_set_bio(c->ssl, c->rbio, c->wbio);
-    SSL_set_accept_state(c->ssl);
+    return c->ssl;
+}
+
+void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, SSL_CTX *ctx)
+{
+    SSL_set_accept_state(tls_setup(t, stream, ctx));
+}
+
+void kz_transport_tls_client_init(struct kz_transport *t, uv_stream_t *stream, SSL_CTX *ctx,
+                                  const char *server_name)
+{
+    SSL *ssl = tls_setup(t, stream, ctx);
+    unsigned char ip[16];
+
+    SSL_set_connect_state(ssl);
+    SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+    /* SNI names hosts only, never addresses (RFC 6066 §3). */
+    if (server_name && inet_pton(AF_INET, server_name, ip) != 1 &&
+        inet_pton(AF_INET6, server_name, ip) != 1)
+        SSL_set_tlsext_host_name(ssl, server_name);
 }
 
 const char *kz_transport_peer_cn(const struct kz_transport *t, char cn[KZ_TLS_CN_MAX])
@@ -256,4 +277,27 @@ struct x509_st *kz_transport_peer_cert(const struct kz_transport *t)
     struct tls_conn *c = t->tls;
 
     return c ? SSL_get0_peer_certificate(c->ssl) : NULL;
+}
+
+const char *kz_transport_alpn(const struct kz_transport *t)
+{
+    struct tls_conn *c = t->tls;
+    const unsigned char *p;
+    unsigned len;
+
+    if (!c || !t->ready)
+        return NULL;
+    SSL_get0_alpn_selected(c->ssl, &p, &len);
+    if (!p || len == 0 || len >= sizeof(c->alpn))
+        return NULL;
+    memcpy(c->alpn, p, len);
+    c->alpn[len] = '\0';
+    return c->alpn;
+}
+
+struct stack_st_X509 *kz_transport_peer_chain(const struct kz_transport *t)
+{
+    struct tls_conn *c = t->tls;
+
+    return c && t->ready ? SSL_get_peer_cert_chain(c->ssl) : NULL;
 }

@@ -3,6 +3,8 @@
  * TLS over memory BIOs.  Protocol code (CoT streams, HTTP) calls these ops
  * and never OpenSSL.  Loop thread only.
  *
+ * TLS runs in either role (server: inputs, https; client: federation links).
+ *
  * Reading: the connection reads the socket itself and hands every chunk to
  * ops->feed(), which calls cbs->ready() once when the peer is authenticated
  * (at once for TCP; after the handshake for TLS) and cbs->data() with each
@@ -85,6 +87,28 @@ struct kz_tls_creds {
 
 /* A server-side TLS transport on `stream` from `ctx`.  Release with t->ops->release(). */
 void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, struct ssl_ctx_st *ctx);
+
+/*
+ * A client-side TLS transport on a connected `stream` from `ctx`: verifies the
+ * server's chain against ctx's store (no host name check: a federation peer is
+ * known by its CA), sends SNI for a host name (not for an address) and offers
+ * the ALPN protocols set on ctx.  Start the handshake with
+ * t->ops->feed(t, NULL, 0, cbs, ud).  Release with t->ops->release().
+ */
+void kz_transport_tls_client_init(struct kz_transport *t, uv_stream_t *stream,
+                                  struct ssl_ctx_st *ctx, const char *server_name);
+
+/* After ready: the ALPN protocol agreed ("h2"), or NULL (none, or TCP). */
+const char *kz_transport_alpn(const struct kz_transport *t);
+
+/*
+ * After ready: the peer's chain as sent (an OpenSSL STACK_OF(X509), borrowed:
+ * valid while the transport lives), for the federation CA match, or NULL.
+ * On the client side it starts with the server's certificate; on the server
+ * side OpenSSL leaves the client's own certificate out (kz_transport_peer_cert).
+ */
+struct stack_st_X509;
+struct stack_st_X509 *kz_transport_peer_chain(const struct kz_transport *t);
 
 /*
  * After ready: the verified client certificate's CN, written into the

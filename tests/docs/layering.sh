@@ -47,7 +47,8 @@ sodium.h PkgConfig::SODIUM auth store
 zip.h PkgConfig::ZIP auth
 yaml.h PkgConfig::YAML core
 sqlite3.h PkgConfig::SQLITE store
-llhttp.h llhttp http'
+llhttp.h llhttp http
+nghttp2/ PkgConfig::NGHTTP2 fed'
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
