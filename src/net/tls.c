@@ -299,5 +299,7 @@ struct stack_st_X509 *kz_transport_peer_chain(const struct kz_transport *t)
 {
     struct tls_conn *c = t->tls;
 
-    return c && t->ready ? SSL_get_peer_cert_chain(c->ssl) : NULL;
+    if (!c || !t->ready || SSL_get_verify_result(c->ssl) != X509_V_OK)
+        return NULL;
+    return SSL_get0_verified_chain(c->ssl);
 }

@@ -102,10 +102,10 @@ void kz_transport_tls_client_init(struct kz_transport *t, uv_stream_t *stream,
 const char *kz_transport_alpn(const struct kz_transport *t);
 
 /*
- * After ready: the peer's chain as sent (an OpenSSL STACK_OF(X509), borrowed:
- * valid while the transport lives), for the federation CA match, or NULL.
- * On the client side it starts with the server's certificate; on the server
- * side OpenSSL leaves the client's own certificate out (kz_transport_peer_cert).
+ * After ready: the peer's verified chain (an OpenSSL STACK_OF(X509),
+ * borrowed: valid while the transport lives), the peer's own certificate
+ * first and the trusted CA last, for the federation CA match; NULL when the
+ * chain did not verify.
  */
 struct stack_st_X509;
 struct stack_st_X509 *kz_transport_peer_chain(const struct kz_transport *t);
