@@ -368,14 +368,14 @@ describe('federation v2 with @grpc/grpc-js as a TAK Server federate', () => {
     });
 
     test('a certificate from an unknown CA is refused in the handshake, and logged', async () => {
-        const before = node.runStderr().length;
+        const mark = node.runStderr().length;
         const c = new TakClient(grpc, svc, `127.0.0.1:${port}`, rogue, pki.ca, 'rogue');
         const err = await withTimeout(new Promise((resolve) => c.client.HealthCheck({ status: 'SERVING' },
             { deadline: Date.now() + 10000 }, (e, res) => resolve(e ?? { ok: res }))), 15000, 'the rogue health check');
         c.close();
         assert.ok(err.code !== undefined, `the rogue federate got an answer: ${JSON.stringify(err)}`);
         assert.equal(err.code, grpc.status.UNAVAILABLE, `${err.code} ${err.details}`);
-        await waitUntil(() => node.runStderr().slice(before).split('\n')
+        await waitUntil(() => node.runStderr().slice(mark).split('\n')
             .find((l) => /fed|peer|tls|handshake|certificate/i.test(l) && /unknown|refus|reject|verif|untrusted/i.test(l)),
         { timeout: 10000, what: 'kizuna to log the refused federate' });
         const st = await fedStatus(node, 'web-usa');
