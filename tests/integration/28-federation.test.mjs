@@ -48,8 +48,9 @@ function input(name) {
 // The node `name` in a topology where `dials[name]` lists the peers it dials
 // (their federation ports in `ports`) and `links[name]` every peer it has.
 function nodeConfig(name, pkis, links, dials, ports) {
-    const peers = links[name].map((p) => peerEntry(p, NATION[p], pkis[p].ca,
-        dials[name].includes(p) ? { connect: `127.0.0.1:${ports[p]}` } : {}));
+    const peers = links[name].map((p) => peerEntry(p, NATION[p], pkis[p].ca, {
+        local: NATION[name], ...(dials[name].includes(p) ? { connect: `127.0.0.1:${ports[p]}` } : {}),
+    }));
     return fedNodeConfig({ id: name, nation: NATION[name], pki: pkis[name], peers, viewers: VIEWERS });
 }
 

@@ -252,8 +252,8 @@ describe('federation v2 with @grpc/grpc-js as a TAK Server federate', () => {
             config: fedNodeConfig({
                 id: 'kz-usa', nation: 'USA', pki, viewers: ['USA'],
                 peers: [
-                    peerEntry('tak-jpn', 'JPN', takJpn.ca, { connect: `127.0.0.1:${takPort}` }),
-                    peerEntry('tak-phl', 'PHL', takPhl.ca),
+                    peerEntry('tak-jpn', 'JPN', takJpn.ca, { local: 'USA', connect: `127.0.0.1:${takPort}` }),
+                    peerEntry('tak-phl', 'PHL', takPhl.ca, { local: 'USA' }),
                 ],
             }),
         });

@@ -42,14 +42,17 @@ export function tlsSection(pki) {
     return { ca: pki.ca, cert: pki.cert, key: pki.key, crl: pki.crl };
 }
 
-// One `federation.peers` entry: the peer node `name` of `nation` under the CA
-// file `ca`; `connect` (HOST:PORT) makes this side dial.  Identity: the
-// peer's nation, SECRET, group Cyan both ways.
-export function peerEntry(name, nation, ca, { connect, protocol = 'v2', relay = false, ...extra } = {}) {
+// One `federation.peers` entry on a node of nation `local`: the peer node
+// `name` of `nation` under the CA file `ca`; `connect` (HOST:PORT) makes this
+// side dial.  Identity: the peer's nation, SECRET, group Cyan both ways.  The
+// ceiling is SECRET released to both nations of the link: every label that
+// may cross it (public, or releasable to both ends) is at most that.
+export function peerEntry(name, nation, ca, { local, connect, protocol = 'v2', relay = false, ...extra } = {}) {
+    assert.ok(local, `peerEntry ${name}: the local nation is needed for the ceiling`);
     return {
         name, ca, ...(connect ? { connect } : {}), protocol,
         identity: { nation, clearance: 'SECRET', groups_in: ['Cyan'], groups_out: ['Cyan'] },
-        default_label: 'UNCLASSIFIED', relay, ...extra,
+        default_label: 'UNCLASSIFIED', ceiling: `SECRET//REL TO ${local}, ${nation}`, relay, ...extra,
     };
 }
 
