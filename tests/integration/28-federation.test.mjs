@@ -55,15 +55,14 @@ function nodeConfig(name, pkis, links, dials, ports) {
 }
 
 // Start the nodes that only accept first, so every dialler knows its ports.
-async function startTopology(pkis, links, dials) {
-    const nodes = {};
+// Each node goes into `nodes` as it starts, so a failure still stops the others.
+async function startTopology(nodes, pkis, links, dials) {
     const ports = {};
     const order = [...NAMES].sort((a, b) => dials[a].length - dials[b].length);
     for (const name of order) {
         nodes[name] = await startServer({ config: nodeConfig(name, pkis, links, dials, ports) });
         ports[name] = await fedPort(nodes[name]);
     }
-    return nodes;
 }
 
 // The stored rows of `uid` on `node` that its input of `nation` may read
@@ -127,14 +126,14 @@ describe('federation: a triangle of national nodes', () => {
     const DIALS = { 'kz-usa': ['kz-jpn', 'kz-phl'], 'kz-jpn': ['kz-phl'], 'kz-phl': [] };
     let root;
     let pkis;
-    let nodes = {};
+    const nodes = {};
     const sent = [];   // {uid, from, label}
 
     before(async () => {
         root = fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-fed-'));
         pkis = {};
         for (const name of NAMES) pkis[name] = await nationalPki(root, name);
-        nodes = await startTopology(pkis, TRIANGLE, DIALS);
+        await startTopology(nodes, pkis, TRIANGLE, DIALS);
     });
 
     after(async () => {
@@ -238,13 +237,13 @@ describe('federation: no relay by default (a line USA - JPN - PHL)', () => {
     const LINE = { 'kz-usa': ['kz-jpn'], 'kz-jpn': ['kz-usa', 'kz-phl'], 'kz-phl': ['kz-jpn'] };
     const DIALS = { 'kz-usa': ['kz-jpn'], 'kz-jpn': ['kz-phl'], 'kz-phl': [] };
     let root;
-    let nodes = {};
+    const nodes = {};
 
     before(async () => {
         root = fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-fed-line-'));
         const pkis = {};
         for (const name of NAMES) pkis[name] = await nationalPki(root, name);
-        nodes = await startTopology(pkis, LINE, DIALS);
+        await startTopology(nodes, pkis, LINE, DIALS);
         for (const name of NAMES) await waitLinks(nodes[name], input(name), LINE[name]);
     });
 
