@@ -202,6 +202,68 @@ void kz_cot_encode_proto(const struct kz_event *ev, bool framed, struct kz_sbuf 
 int kz_cot_decode_proto(struct kz_cot_decoder *dec, const void *buf, size_t len,
                         struct kz_event *ev, enum kz_reject *reason, char *errbuf, size_t errlen);
 
+/* ---- TAK typed <detail> children (TAK protocol v1 and federation) ------ */
+
+#define KZ_COT_TYPED_ATTS 4
+#define KZ_COT_TYPED_MAX 8
+
+/* How a typed element's values read: text, or numbers that must read back as written. */
+enum kz_cot_typed_num { KZ_TYPED_TEXT, KZ_TYPED_UINT31, KZ_TYPED_REAL };
+
+/*
+ * One kind of <detail> child a protobuf message carries in typed fields.  A
+ * plain kind is an element with exactly (a subset allowed by `optional` of)
+ * `atts` and no content.  A list kind (`child` set) is an element without
+ * attributes whose content is only <child> elements, each with exactly one
+ * of `atts` (non-empty), in the order of `atts` (so separate repeated fields
+ * rebuild it): <marti><dest uid=".."/><dest callsign=".."/></marti>.
+ */
+struct kz_cot_typed {
+    const char *elem;
+    const char *child; /* list kind: the repeated child element; NULL: plain kind */
+    const char *atts[KZ_COT_TYPED_ATTS];
+    unsigned n_atts;
+    unsigned optional;         /* plain: bit i: atts[i] may be absent (then never empty) */
+    enum kz_cot_typed_num num; /* plain kinds */
+    bool not_default;          /* moves only when a value is not ""/0 (proto3 scalars) */
+};
+
+/* The values of one kind (owned by the split, or borrowed for kz_cot_detail_join()). */
+struct kz_cot_typed_val {
+    bool present;
+    char *s[KZ_COT_TYPED_ATTS];      /* plain text values, NULL when absent */
+    double num[KZ_COT_TYPED_ATTS];   /* plain numeric kinds: the values */
+    char **items;                    /* list kind: the values, in order */
+    unsigned *which;                 /* list kind: index into atts of each item */
+    unsigned n_items;
+};
+
+struct kz_cot_split {
+    struct kz_sbuf rest; /* the <detail> content minus the moved elements, in order */
+    struct kz_cot_typed_val v[KZ_COT_TYPED_MAX];
+};
+
+/*
+ * Split `detail` (the inner XML of <detail>) by kinds[0..n): a kind moves
+ * out (v[k].present) when its element appears once and fits the kind;
+ * everything else stays, byte for byte, in `rest`.  KZ_OK, or KZ_ERR_PARSE
+ * when the content is not well-formed (then nothing moves and rest is the
+ * detail verbatim).  Release with kz_cot_split_release() either way.
+ */
+int kz_cot_detail_split(const char *detail, size_t len, const struct kz_cot_typed *kinds,
+                        unsigned n, struct kz_cot_split *out);
+void kz_cot_split_release(struct kz_cot_split *s);
+
+/*
+ * The inverse: append `rest`, then the element of every present kind that
+ * `rest` does not already carry (rest's copy wins), numbers in their
+ * shortest form.  KZ_OK, or KZ_ERR_PARSE with a message in err when rest is
+ * not well-formed content.
+ */
+int kz_cot_detail_join(const char *rest, size_t len, const struct kz_cot_typed *kinds, unsigned n,
+                       const struct kz_cot_typed_val *vals, struct kz_sbuf *out, char *err,
+                       size_t errlen);
+
 /* ---- stream framing: a CoT XML byte stream into <event> documents ---- */
 
 /*
