@@ -231,10 +231,10 @@ struct kz_cot_typed {
 /* The values of one kind (owned by the split, or borrowed for kz_cot_detail_join()). */
 struct kz_cot_typed_val {
     bool present;
-    char *s[KZ_COT_TYPED_ATTS];      /* plain text values, NULL when absent */
-    double num[KZ_COT_TYPED_ATTS];   /* plain numeric kinds: the values */
-    char **items;                    /* list kind: the values, in order */
-    unsigned *which;                 /* list kind: index into atts of each item */
+    char *s[KZ_COT_TYPED_ATTS];    /* plain text values, NULL when absent */
+    double num[KZ_COT_TYPED_ATTS]; /* plain numeric kinds: the values */
+    char **items;                  /* list kind: the values, in order */
+    unsigned *which;               /* list kind: index into atts of each item */
     unsigned n_items;
 };
 

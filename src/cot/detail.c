@@ -262,8 +262,8 @@ int kz_cot_detail_split(const char *detail, size_t len, const struct kz_cot_type
     s.v = out->v;
     int rc = scan_detail(&s, detail, len, NULL, 0);
     for (unsigned k = 0; k < s.n; k++) {
-        out->v[k].present = rc == KZ_OK && s.f[k].count == 1 && s.f[k].movable &&
-                            has_value(&kinds[k], &out->v[k]);
+        out->v[k].present =
+            rc == KZ_OK && s.f[k].count == 1 && s.f[k].movable && has_value(&kinds[k], &out->v[k]);
         if (!out->v[k].present)
             val_release(&out->v[k]);
     }

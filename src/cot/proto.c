@@ -5,9 +5,9 @@
  * PrecisionLocation, Status, Takv, Track) only when it appears once, carries
  * exactly the attributes the message holds, has no content, and each number
  * fits the message's type; everything else stays, byte for byte, in
- * xmlDetail (kz_cot_detail_split(), shared with federation).  So the receiver rebuilds every element, attribute and value;
- * the typed elements move to the end of <detail> (as in TAK's own codec)
- * and their numbers are written in the shortest form ("0.0" becomes "0").
+ * xmlDetail (kz_cot_detail_split(), shared with federation).  So the receiver rebuilds every
+ * element, attribute and value; the typed elements move to the end of <detail> (as in TAK's own
+ * codec) and their numbers are written in the shortest form ("0.0" becomes "0").
  *
  * Receiving: the TakMessage is turned back into an <event> document and run
  * through kz_cot_decode(), so a protobuf event is parsed and validated by
@@ -30,8 +30,8 @@ enum kind { K_CONTACT, K_GROUP, K_PRECISION, K_STATUS, K_TAKV, K_TRACK, K__COUNT
 static const struct kz_cot_typed kinds[K__COUNT] = {
     [K_CONTACT] = {"contact", NULL, {"endpoint", "callsign"}, 2, 1u, KZ_TYPED_TEXT, false},
     [K_GROUP] = {"__group", NULL, {"name", "role"}, 2, 0, KZ_TYPED_TEXT, false},
-    [K_PRECISION] = {"precisionlocation", NULL, {"geopointsrc", "altsrc"}, 2, 0, KZ_TYPED_TEXT,
-                     false},
+    [K_PRECISION] =
+        {"precisionlocation", NULL, {"geopointsrc", "altsrc"}, 2, 0, KZ_TYPED_TEXT, false},
     [K_STATUS] = {"status", NULL, {"battery"}, 1, 0, KZ_TYPED_UINT31, false},
     [K_TAKV] = {"takv", NULL, {"device", "platform", "os", "version"}, 4, 0, KZ_TYPED_TEXT, false},
     [K_TRACK] = {"track", NULL, {"speed", "course"}, 2, 0, KZ_TYPED_REAL, false},
@@ -88,7 +88,8 @@ static void fill_typed(struct kz_cot_split *sp, struct typed *t, Takproto__Detai
     }
     if (v[K_TAKV].present) {
         char **tv = v[K_TAKV].s;
-        t->takv.device = tv[0], t->takv.platform = tv[1], t->takv.os = tv[2], t->takv.version = tv[3];
+        t->takv.device = tv[0], t->takv.platform = tv[1], t->takv.os = tv[2],
+        t->takv.version = tv[3];
         d->takv = &t->takv;
     }
     if (v[K_TRACK].present) {
@@ -144,8 +145,8 @@ void kz_cot_encode_proto(const struct kz_event *ev, bool framed, struct kz_sbuf 
 static void typed_vals(const Takproto__Detail *d, struct kz_cot_typed_val *v)
 {
     if (d->contact)
-        v[K_CONTACT] = (struct kz_cot_typed_val){
-            .present = true, .s = {d->contact->endpoint, d->contact->callsign}};
+        v[K_CONTACT] = (struct kz_cot_typed_val){.present = true,
+                                                 .s = {d->contact->endpoint, d->contact->callsign}};
     if (d->group)
         v[K_GROUP] =
             (struct kz_cot_typed_val){.present = true, .s = {d->group->name, d->group->role}};
@@ -162,8 +163,8 @@ static void typed_vals(const Takproto__Detail *d, struct kz_cot_typed_val *v)
             .present = true,
             .s = {d->takv->device, d->takv->platform, d->takv->os, d->takv->version}};
     if (d->track)
-        v[K_TRACK] = (struct kz_cot_typed_val){.present = true,
-                                               .num = {d->track->speed, d->track->course}};
+        v[K_TRACK] =
+            (struct kz_cot_typed_val){.present = true, .num = {d->track->speed, d->track->course}};
 }
 
 /* The <detail> content for the rebuilt event: xmlDetail, then typed elements. */
