@@ -327,7 +327,7 @@ static bool dests_ok(const Com__Atakmap__GeoEvent *g)
 static int geo_detail(const Com__Atakmap__GeoEvent *g, struct kz_sbuf *x, bool *has, char *err,
                       size_t errlen)
 {
-    struct kz_cot_typed_val v[G__COUNT];
+    struct kz_cot_typed_val v[G__COUNT] = {0};
     char *items[KZ_FED_MAX_DESTS];
     unsigned which[KZ_FED_MAX_DESTS];
     const char *p;
