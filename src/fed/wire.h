@@ -52,13 +52,16 @@ void kz_fed_encode_contact(enum kz_fed_kind op, const char *uid, const char *cal
                            const struct kz_fed_meta *meta, struct kz_sbuf *out);
 /* Decode one FederatedEvent (len <= KZ_FED_MAX_MESSAGE).  Returns the kind (> 0) with *ev and
  * *meta filled -- KZ_FED_EVENT: the CoT event, checked like any decoded CoT (dec's limits);
- * KZ_FED_CONTACT_DELETE: *ev is the equivalent t-x-d-d; KZ_FED_CONTACT_CREATE: ev->uid and
- * ev->callsign only -- or KZ_ERR_PARSE / KZ_ERR_TOOBIG with a message in err (ev, meta cleared). */
+ * KZ_FED_CONTACT_DELETE: *ev is the equivalent t-x-d-d (uid "<link uid>.delete", link type from
+ * the contact's callsign); KZ_FED_CONTACT_CREATE: ev->uid and ev->callsign only -- or, NEGATED
+ * (the kinds and the KZ_ERR_* codes share values), -KZ_ERR_PARSE / -KZ_ERR_TOOBIG with a message
+ * in err (ev, meta cleared).  So: rc > 0 a kind, rc < 0 an error.  `ev` must be initialised. */
 int kz_fed_decode(struct kz_cot_decoder *dec, const void *buf, size_t len, struct kz_event *ev,
                   struct kz_fed_meta *meta, char *err, size_t errlen);
 
 /* Federation v1 framing: u32 big-endian length + one FederatedEvent. */
 void kz_fed_v1_frame(const struct kz_sbuf *msg, struct kz_sbuf *out);
+/* Initialise with {KZ_SBUF_INIT, max}; max 0 reads as KZ_FED_MAX_MESSAGE. */
 struct kz_fed_v1_reader {
     struct kz_sbuf buf;
     size_t max;

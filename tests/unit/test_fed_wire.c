@@ -412,7 +412,7 @@ static void test_bounds(void **state)
     struct kz_event ev;
     struct kz_fed_meta meta;
     char err[200] = "";
-    static char big[KZ_FED_MAX_MESSAGE + 1];
+    static const char big[KZ_FED_MAX_MESSAGE + 1];
 
     KZ_UNUSED(state);
     kz_event_init(&ev);
@@ -422,7 +422,15 @@ static void test_bounds(void **state)
     assert_int_equal(kz_fed_decode(dec, "\xff\xff", 2, &ev, &meta, err, sizeof(err)),
                      -KZ_ERR_PARSE);
     assert_int_equal(kz_fed_decode(dec, "", 0, &ev, &meta, err, sizeof(err)), -KZ_ERR_PARSE);
+}
 
+/* Repeated fields, times, `other` and the CoT validation, each refused in turn. */
+static void test_bounds_fields(void **state)
+{
+    struct kz_event ev;
+    struct kz_fed_meta meta;
+
+    KZ_UNUSED(state);
     struct kz_event src;
     decode_xml(chat_xml, sizeof(chat_xml) - 1, &src);
     Com__Atakmap__FederatedEvent *m = to_msg(&src, NULL);
@@ -618,9 +626,10 @@ int main(void)
         cmocka_unit_test(test_stays_in_other),  cmocka_unit_test(test_no_detail),
         cmocka_unit_test(test_device_corpus),   cmocka_unit_test(test_delete_as_contact),
         cmocka_unit_test(test_contact_create),  cmocka_unit_test(test_meta_both_ways),
-        cmocka_unit_test(test_bounds),          cmocka_unit_test(test_v1_framing),
-        cmocka_unit_test(test_v1_oversize),     cmocka_unit_test(test_subscription),
-        cmocka_unit_test(test_health),          cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_bounds),          cmocka_unit_test(test_bounds_fields),
+        cmocka_unit_test(test_v1_framing),      cmocka_unit_test(test_v1_oversize),
+        cmocka_unit_test(test_subscription),    cmocka_unit_test(test_health),
+        cmocka_unit_test(test_groups),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
