@@ -123,8 +123,7 @@ static int identify(struct fed_conn *c)
     int i = kz_fed_tls_peer_of(f->tls, kz_transport_peer_chain(&c->t));
 
     if (i < 0) {
-        kz_log(KZ_LOG_WARN, "federation: refused a peer whose CA is not a configured peer's",
-               NULL);
+        kz_log(KZ_LOG_WARN, "federation: refused a peer whose CA is not a configured peer's", NULL);
         return KZ_ERR_DENIED;
     }
     if (c->peer && c->peer != &f->peers[i]) {

@@ -117,8 +117,7 @@ void kz__fed_inbound(struct fed_conn *c, const uint8_t *msg, size_t len)
         /* contacts: positions carry what a contact entry would */
     } else if (duplicate(f, &ev)) {
         p->duplicates++;
-    } else if (kz_router_submit(f->router, &p->input, NULL, &ev, NULL, NULL, &why, NULL) !=
-               KZ_OK) {
+    } else if (kz_router_submit(f->router, &p->input, NULL, &ev, NULL, NULL, &why, NULL) != KZ_OK) {
         p->rejected++;
         kz_log(KZ_LOG_DEBUG, "federation: event refused", "peer=%s reason=%s", p->conf->name,
                kz_reject_name(why));
@@ -141,8 +140,8 @@ static void audit_work(uv_work_t *w)
     struct audit_job *j = w->data;
 
     if (kz_store_audit(j->store, "kizuna", j->action, j->object, j->detail) != KZ_OK)
-        kz_log(KZ_LOG_WARN, "federation: cannot record a link change in the audit log",
-               "object=%s", j->object);
+        kz_log(KZ_LOG_WARN, "federation: cannot record a link change in the audit log", "object=%s",
+               j->object);
 }
 
 static void audit_done(uv_work_t *w, int status)

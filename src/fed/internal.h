@@ -17,11 +17,11 @@
 #include "fed/wire.h"
 #include "net/transport.h"
 
-#define KZ_FED_HEALTH_EVERY_MS 3000  /* a v2 client's HealthCheck period (TAK: <= 3 s) */
+#define KZ_FED_HEALTH_EVERY_MS 3000    /* a v2 client's HealthCheck period (TAK: <= 3 s) */
 #define KZ_FED_HEALTH_TIMEOUT_MS 15000 /* a v2 server closes a link without one this long */
 #define KZ_FED_REDIAL_MIN_MS 500
 #define KZ_FED_REDIAL_MAX_MS 30000
-#define KZ_FED_DEDUPE_SLOTS 65536     /* recent inbound events remembered (power of two) */
+#define KZ_FED_DEDUPE_SLOTS 65536 /* recent inbound events remembered (power of two) */
 
 enum fed_state { FED_DOWN, FED_CONNECTING, FED_UP };
 
@@ -58,7 +58,7 @@ struct fed_peer {
     struct kz_fed *fed;
     const struct kz_fed_peer_conf *conf;
     unsigned index;
-    struct kz_identity id;       /* conf's identity, user = the peer's name */
+    struct kz_identity id;        /* conf's identity, user = the peer's name */
     struct kz_input_conf in_conf; /* name "fed:<peer>" */
     struct kz_input input;
     struct fed_conn *conn; /* the live one, or NULL */

@@ -22,8 +22,8 @@
 
 enum call_kind {
     CALL_UNKNOWN,
-    CALL_GROUPS_IN,  /* ServerFederateGroupsStream */
-    CALL_GROUPS_OUT, /* ClientFederateGroupsStream */
+    CALL_GROUPS_IN,        /* ServerFederateGroupsStream */
+    CALL_GROUPS_OUT,       /* ClientFederateGroupsStream */
     CALL_EVENTS_TO_SERVER, /* ServerEventStream: the client's events to the server */
     CALL_EVENTS_TO_CLIENT, /* ClientEventStream: the server's events to the client */
     CALL_HEALTH,
@@ -209,8 +209,7 @@ static void server_message(struct fed_conn *c, struct kz_grpc_call *call, const 
         if (kz_fed_decode_health(msg, len, &status) != KZ_OK)
             break;
         c->last_health_ms = (int64_t)uv_now(c->fed->loop);
-        kz_fed_encode_server_health(c->peer_subscribed ? HEALTH_SERVING : HEALTH_NOT_CONNECTED,
-                                    &m);
+        kz_fed_encode_server_health(c->peer_subscribed ? HEALTH_SERVING : HEALTH_NOT_CONNECTED, &m);
         kz_grpc_send(call, m.buf, m.len);
         kz_grpc_finish(call, 0, NULL);
         break;

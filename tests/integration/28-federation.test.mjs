@@ -58,7 +58,10 @@ function nodeConfig(name, pkis, links, dials, ports) {
 // Each node goes into `nodes` as it starts, so a failure still stops the others.
 async function startTopology(nodes, pkis, links, dials) {
     const ports = {};
-    const order = [...NAMES].sort((a, b) => dials[a].length - dials[b].length);
+    // A node starts once every node it dials is listening.
+    const order = [];
+    while (order.length < NAMES.length)
+        order.push(NAMES.find((n) => !order.includes(n) && dials[n].every((d) => order.includes(d))));
     for (const name of order) {
         nodes[name] = await startServer({ config: nodeConfig(name, pkis, links, dials, ports) });
         ports[name] = await fedPort(nodes[name]);
@@ -156,6 +159,10 @@ describe('federation: a triangle of national nodes', () => {
     test('labelled events reach exactly the nodes the rule allows, once, keeping label and originator', async () => {
         for (const from of NAMES)
             for (const [key, l] of Object.entries(LABELS)) {
+                // Under a node's own marking policy REL TO lists its nation (docs/labels.md):
+                // a Philippine node cannot write REL TO USA, JPN.
+                if (key === 'relUsaJpn' && NATION[from] === 'PHL')
+                    continue;
                 const uid = uniq(`${key}-${from}`);
                 sent.push({ uid, from, key, label: l });
                 await post(nodes[from], from, uid, l.access);
@@ -172,10 +179,8 @@ describe('federation: a triangle of national nodes', () => {
             assert.equal(mine.length, 1, `${s.uid} on its own node ${s.from}`);
             for (const to of TRIANGLE[s.from]) {
                 const want = expected(s).includes(to) ? 1 : 0;
-                // Read by the originator's nation: where the label does not
-                // list it (REL TO USA, JPN from PHL) it sees the event only
-                // as its owner, i.e. when the receiving node kept the
-                // originator nation.
+                // Read by the originator's nation: it sees the event as its
+                // owner, i.e. the receiving node kept the originator nation.
                 const rows = await copies(nodes[to], s.uid, origin);
                 assert.equal(rows.length, want, `${s.key} (${s.label.access}) from ${s.from} on ${to}`);
                 if (want) assert.equal(accessOf(rows[0]), accessOf(mine[0]), `label of ${s.uid} on ${to}`);

@@ -1,9 +1,9 @@
 // 29-federation-status: a node with a `federation:` section and no live
-// peers answers GET /api/v1/federation with every configured peer "down"
-// (from the configuration), `kizuna fed status` prints them, /metrics has
-// the per-peer families; and a peer the label policy refuses (an unknown
-// nation, a default label above its ceiling) stops the start with the file
-// and line, exit 2 (not a crash).
+// peers (one it dials but cannot reach, one it only accepts) answers GET
+// /api/v1/federation with the first "connecting" and the second "down",
+// `kizuna fed status` prints them, /metrics has the per-peer families; and
+// a peer the label policy refuses (an unknown nation, a default label above
+// its ceiling) stops the start with the file and line, exit 2 (not a crash).
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,18 +11,26 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { nationalPki, tlsSection } from './lib/fed.mjs';
 import {
     httpInput, makeConfig, metrics, metricValue, request, runCli, startServer, toYaml,
 } from './lib/harness.mjs';
 
+// Real PKIs: this node's, and the two peers' CAs.
+const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-fed-status-'));
+const PKI = {};
+for (const name of ['kz-usa', 'kz-jpn', 'kz-aus'])
+    PKI[name] = await nationalPki(ROOT, name);
+process.on('exit', () => fs.rmSync(ROOT, { recursive: true, force: true }));
+
 const PEERS = [
     {
-        name: 'kz-jpn', ca: 'pki-jpn/ca.pem', connect: '127.0.0.1:1', protocol: 'v2',
+        name: 'kz-jpn', ca: PKI['kz-jpn'].ca, connect: '127.0.0.1:1', protocol: 'v2',
         identity: { nation: 'JPN', clearance: 'SECRET', groups_in: ['Cyan'], groups_out: ['Cyan'] },
         default_label: 'UNCLASSIFIED//REL TO USA, JPN', ceiling: 'SECRET//REL TO USA, JPN',
     },
     {
-        name: 'kz-aus', ca: 'pki-aus/ca.pem', protocol: 'v1',
+        name: 'kz-aus', ca: PKI['kz-aus'].ca, protocol: 'v1',
         identity: { nation: 'AUS', clearance: 'SECRET' },
         default_label: 'UNCLASSIFIED', ceiling: 'SECRET//REL TO USA, AUS', relay: true,
     },
@@ -30,6 +38,7 @@ const PEERS = [
 
 function fedConfig(peers) {
     const config = makeConfig({ inputs: [httpInput('web')] });
+    config.tls = tlsSection(PKI['kz-usa']);
     config.federation = { listen: '127.0.0.1:0', peers };
     return config;
 }
@@ -51,9 +60,9 @@ describe('federation status without live peers', () => {
         assert.equal(r.status, 200, r.body);
         const { peers } = JSON.parse(r.body);
         assert.deepEqual(peers.map((p) => [p.name, p.state, p.protocol]),
-            [['kz-jpn', 'down', 'v2'], ['kz-aus', 'down', 'v1']]);
+            [['kz-jpn', 'connecting', 'v2'], ['kz-aus', 'down', 'v1']]);
         for (const p of peers) {
-            assert.equal(p.since, null);
+            assert.match(p.since, /^\d{4}-\d\d-\d\dT/);
             for (const k of ['sent', 'received', 'denied', 'duplicates', 'queued'])
                 assert.equal(p[k], 0, `${p.name}.${k}`);
         }
@@ -65,11 +74,11 @@ describe('federation status without live peers', () => {
         assert.equal(r.code, 0, r.stderr);
         const lines = r.stdout.trim().split('\n');
         assert.match(lines[0], /^PEER\s+STATE\s+PROTO\s+SINCE\s+SENT\s+RECEIVED\s+DENIED\s+DUPLICATES\s+QUEUED$/);
-        assert.match(lines[1], /^kz-jpn\s+down\s+v2\s+-\s+0\s+0\s+0\s+0\s+0$/);
-        assert.match(lines[2], /^kz-aus\s+down\s+v1\s+-\s+0\s+0\s+0\s+0\s+0$/);
+        assert.match(lines[1], /^kz-jpn\s+connecting\s+v2\s+\S+\s+0\s+0\s+0\s+0\s+0$/);
+        assert.match(lines[2], /^kz-aus\s+down\s+v1\s+\S+\s+0\s+0\s+0\s+0\s+0$/);
         const j = await runCli(['fed', 'status', '-s', hostport, '--json']);
         assert.equal(j.code, 0, j.stderr);
-        assert.deepEqual(JSON.parse(j.stdout).peers.map((p) => p.state), ['down', 'down']);
+        assert.deepEqual(JSON.parse(j.stdout).peers.map((p) => p.state), ['connecting', 'down']);
     });
 
     test('kizuna fed status against no server exits 1', async () => {

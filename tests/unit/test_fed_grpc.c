@@ -746,7 +746,8 @@ static void test_tls_client_wrong_ca(void **state)
     assert_int_equal(x->cl.rc, KZ_ERR_DENIED);
     assert_int_equal(x->cl.ready, 0);
     /* The server sends its CA too (server.pem holds the chain): a CA the client does not trust. */
-    assert_string_equal(x->cl.t.why, "handshake refused: self-signed certificate in certificate chain");
+    assert_string_equal(x->cl.t.why,
+                        "handshake refused: self-signed certificate in certificate chain");
     assert_null(kz_transport_alpn(&x->cl.t));
     assert_null(kz_transport_peer_chain(&x->cl.t));
     tls_stop(x);
