@@ -5,7 +5,7 @@
 # comment neither hides nor satisfies anything.  See tests/docs/exits.txt.
 #
 # A call site is any of, outside src/cot/ (the codec) and src/label/ (the rule):
-#   - an encoder call: kz_cot_encode_xml/json, kz_wire_encode, track_wire
+#   - an encoder call: kz_cot_encode_xml/json, kz_fed_encode_event, kz_wire_encode, track_wire
 #   - a direct release check: kz_may_release (readiness and alliance exits)
 #   - hand-built output naming an event fact (uid, callsign, how, access,
 #     label, detail, endpoint, lat, lon, hae, team, role): a JSON key "\"uid\""
@@ -29,7 +29,7 @@ find src -name '*.c' | while read -r f; do
 done
 
 facts='uid|callsign|how|access|label|detail|endpoint|lat|lon|hae|team|role'
-pattern="kz_cot_encode_(xml|json)\(|kz_wire_encode\(|track_wire\(|kz_may_release\("
+pattern="kz_cot_encode_(xml|json)\(|kz_fed_encode_event\(|kz_wire_encode\(|track_wire\(|kz_may_release\("
 pattern="$pattern|\\\\\"($facts)\\\\\"|[^A-Za-z_]($facts)=\\\\\""
 pattern="$pattern|json_object_set(_new)?(_nocheck)?\([^,]+, *\"($facts)\""
 pattern="$pattern|json_pack[a-z_]*\(.*\"($facts)\""
