@@ -206,6 +206,9 @@ static int peer_init(struct kz_fed *f, struct fed_peer *p, unsigned i, struct kz
         return KZ_ERR_CONFIG;
     p->input.federated = true;
     kz_router_add_input(f->router, &p->input);
+    if (pc->relay)
+        kz_log(KZ_LOG_WARN, "federation: relay is not built yet; this link does not relay",
+               "peer=%s", pc->name);
     p->state = pc->connect ? FED_CONNECTING : FED_DOWN;
     p->since_us = kz_now_us();
     uv_timer_init(f->loop, &p->redial);

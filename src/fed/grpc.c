@@ -219,7 +219,8 @@ static ssize_t read_out(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len
     size_t avail = c->out.len - c->out_off;
     size_t n = avail < len ? avail : len;
 
-    memcpy(buf, c->out.buf + c->out_off, n);
+    if (n) /* an empty buffer has no memory at all */
+        memcpy(buf, c->out.buf + c->out_off, n);
     c->out_off += n;
     g->pending -= n;
     if (c->out_off == c->out.len) {
