@@ -33,6 +33,22 @@ static void timer_closed(uv_handle_t *h)
 
 static void redial_cb(uv_timer_t *t);
 
+static void close_later_cb(uv_timer_t *t)
+{
+    struct fed_conn *c = t->data;
+
+    kz__fed_close(c, "the partner does not keep up, or a write failed");
+}
+
+void kz__fed_close_later(struct fed_conn *c)
+{
+    if (c->closing || c->doomed)
+        return;
+    c->doomed = true;
+    uv_timer_stop(&c->timer);
+    uv_timer_start(&c->timer, close_later_cb, 0, 0);
+}
+
 void kz__fed_close(struct fed_conn *c, const char *why)
 {
     struct fed_peer *p = c->peer;
@@ -97,7 +113,7 @@ static void write_next(struct fed_conn *c)
     c->writing = true;
     if (c->t.ops->write(&c->t, &b, 1, wrote, c) != KZ_OK) {
         c->writing = false;
-        kz__fed_close(c, "write failed");
+        kz__fed_close_later(c); /* may run inside the router's deliver() */
     }
 }
 
@@ -198,6 +214,9 @@ static struct fed_conn *conn_new(struct kz_fed *f)
     c->v1r.max = KZ_FED_MAX_MESSAGE;
     uv_tcp_init(f->loop, &c->tcp);
     c->tcp.data = c;
+    uv_timer_init(f->loop, &c->timer);
+    c->timer.data = c;
+    c->timer_live = true;
     return c;
 }
 

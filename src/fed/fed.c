@@ -27,13 +27,13 @@ static int deliver(struct kz_sub *sub, struct kz_rbuf *buf)
     struct fed_conn *c = (struct fed_conn *)((char *)sub - offsetof(struct fed_conn, sub));
     int rc;
 
-    if (c->closing)
+    if (c->closing || c->doomed)
         return KZ_OK;
     rc = c->v1 ? kz__fed_v1_deliver(c, buf) : kz__fed_v2_deliver(c, buf);
     if (rc == KZ_OK && c->v1 && kz__fed_queued(c) > c->fed->out_queue_bytes)
         rc = KZ_ERR_TOOBIG;
     if (rc != KZ_OK) {
-        kz__fed_close(c, "the partner does not keep up");
+        kz__fed_close_later(c); /* the router forbids detaching from here */
         return KZ_ERR_TOOBIG;
     }
     c->peer->sent++;

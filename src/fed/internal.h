@@ -37,6 +37,7 @@ struct fed_conn {
     bool client;         /* we dialed */
     bool v1;
     bool closing;
+    bool doomed; /* kz__fed_close_later() was called */
     /* v1: frames in and out (one write in flight; the rest waits in `out`). */
     struct kz_fed_v1_reader v1r;
     struct kz_sbuf out, inflight;
@@ -46,7 +47,7 @@ struct fed_conn {
     struct kz_grpc_call *events_out; /* where our events go */
     bool peer_subscribed;            /* server: the peer has a ClientEventStream */
     int64_t last_health_ms;          /* server: the peer's last HealthCheck; client: last answer */
-    uv_timer_t timer;                /* client: health checks; server: the sweep */
+    uv_timer_t timer; /* v2 client: health checks; v2 server: the sweep; a deferred close */
     bool timer_live;
     /* Outbound: the router's subscriber for this link, attached once events can flow. */
     struct kz_sub sub;
@@ -93,6 +94,8 @@ struct kz_fed {
 void kz__fed_dial(struct fed_peer *p);
 /* Accept a connection on a listener (v1 or v2). */
 void kz__fed_accept(struct kz_fed *f, uv_stream_t *server, bool v1);
+/* The same from inside the router's deliver(), which may not detach: on the next loop turn. */
+void kz__fed_close_later(struct fed_conn *c);
 /* Close a connection (once); its peer goes down and, if it dials, redials later. */
 void kz__fed_close(struct fed_conn *c, const char *why);
 /* Plaintext out through the transport (v1 framing is the caller's). */

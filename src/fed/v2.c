@@ -277,9 +277,6 @@ int kz__fed_v2_start(struct fed_conn *c)
     c->grpc = kz_grpc_new(c->client, &c->t, &cbs, c, KZ_FED_MAX_MESSAGE);
     if (!c->grpc)
         return KZ_ERR_DENIED;
-    uv_timer_init(c->fed->loop, &c->timer);
-    c->timer.data = c;
-    c->timer_live = true;
     c->last_health_ms = (int64_t)uv_now(c->fed->loop);
     if (c->client)
         client_start(c);
