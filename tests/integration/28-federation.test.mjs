@@ -47,24 +47,50 @@ function input(name) {
 
 // The node `name` in a topology where `dials[name]` lists the peers it dials
 // (their federation ports in `ports`) and `links[name]` every peer it has.
-function nodeConfig(name, pkis, links, dials, ports) {
-    const peers = links[name].map((p) => peerEntry(p, NATION[p], pkis[p].ca, {
-        local: NATION[name], ...(dials[name].includes(p) ? { connect: `127.0.0.1:${ports[p]}` } : {}),
-    }));
-    return fedNodeConfig({ id: name, nation: NATION[name], pki: pkis[name], peers, viewers: VIEWERS });
+// Links named in `v1` ("a|b", names sorted) run federation v1; the others v2.
+const isV1 = (v1, a, b) => v1.has([a, b].sort().join('|'));
+
+function nodeConfig(name, pkis, links, dials, ports, v1) {
+    const peers = links[name].map((p) => {
+        const old = isV1(v1, name, p);
+        const port = old ? ports[p]?.v1 : ports[p]?.v2;
+        return peerEntry(p, NATION[p], pkis[p].ca, {
+            local: NATION[name], protocol: old ? 'v1' : 'v2',
+            ...(dials[name].includes(p) ? { connect: `127.0.0.1:${port}` } : {}),
+        });
+    });
+    const config = fedNodeConfig({ id: name, nation: NATION[name], pki: pkis[name], peers, viewers: VIEWERS });
+    if (links[name].some((p) => isV1(v1, name, p)))
+        config.federation.listen_v1 = '127.0.0.1:0';
+    return config;
+}
+
+// The v1 listener's port: key "federation_v1" of the ports file.
+async function fedPortV1(server) {
+    return waitUntil(() => {
+        try {
+            const parsed = JSON.parse(fs.readFileSync(server.portsPath, 'utf8'));
+            const p = parsed.inputs?.federation_v1;
+            return Number.isInteger(p) && p > 0 ? p : false;
+        } catch {
+            return false;
+        }
+    }, { timeout: 15000, what: `the federation v1 port in ${server.portsPath}` });
 }
 
 // Start the nodes that only accept first, so every dialler knows its ports.
 // Each node goes into `nodes` as it starts, so a failure still stops the others.
-async function startTopology(nodes, pkis, links, dials) {
+async function startTopology(nodes, pkis, links, dials, v1 = new Set()) {
     const ports = {};
     // A node starts once every node it dials is listening.
     const order = [];
     while (order.length < NAMES.length)
         order.push(NAMES.find((n) => !order.includes(n) && dials[n].every((d) => order.includes(d))));
     for (const name of order) {
-        nodes[name] = await startServer({ config: nodeConfig(name, pkis, links, dials, ports) });
-        ports[name] = await fedPort(nodes[name]);
+        nodes[name] = await startServer({ config: nodeConfig(name, pkis, links, dials, ports, v1) });
+        ports[name] = { v2: await fedPort(nodes[name]) };
+        if (nodes[name].config.federation.listen_v1)
+            ports[name].v1 = await fedPortV1(nodes[name]);
     }
 }
 
@@ -238,7 +264,7 @@ describe('federation: a triangle of national nodes', () => {
     });
 });
 
-describe('federation: no relay by default (a line USA - JPN - PHL)', () => {
+describe('federation: no relay by default (a line USA - JPN - PHL; JPN - PHL over v1)', () => {
     const LINE = { 'kz-usa': ['kz-jpn'], 'kz-jpn': ['kz-usa', 'kz-phl'], 'kz-phl': ['kz-jpn'] };
     const DIALS = { 'kz-usa': ['kz-jpn'], 'kz-jpn': ['kz-phl'], 'kz-phl': [] };
     let root;
@@ -248,7 +274,7 @@ describe('federation: no relay by default (a line USA - JPN - PHL)', () => {
         root = fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-fed-line-'));
         const pkis = {};
         for (const name of NAMES) pkis[name] = await nationalPki(root, name);
-        await startTopology(nodes, pkis, LINE, DIALS);
+        await startTopology(nodes, pkis, LINE, DIALS, new Set(['kz-jpn|kz-phl']));
         for (const name of NAMES) await waitLinks(nodes[name], input(name), LINE[name]);
     });
 
@@ -267,5 +293,7 @@ describe('federation: no relay by default (a line USA - JPN - PHL)', () => {
         assert.equal(await count(nodes['kz-phl'], uid, 'USA'), 0, 'kz-jpn relayed a USA event to kz-phl');
         const st = await fedStatus(nodes['kz-phl'], input('kz-phl'));
         assert.equal(st.peers.length, 1, JSON.stringify(st));
+        assert.equal(st.peers[0].protocol, 'v1', JSON.stringify(st));
+        assert.ok(st.peers[0].received >= 1 && st.peers[0].sent >= 1, `v1 link carried nothing: ${JSON.stringify(st)}`);
     });
 });
