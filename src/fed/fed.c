@@ -68,14 +68,16 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
     return h;
 }
 
-/* True when (uid, time, type) came in recently, over any link. */
-static bool duplicate(struct kz_fed *f, const struct kz_event *ev)
+/* True when (originating node, uid, time, type) came in recently, over any link. */
+static bool duplicate(struct kz_fed *f, const struct kz_event *ev, const struct kz_fed_meta *m)
 {
     uint64_t h = fnv1a(14695981039346656037ull, ev->uid, strlen(ev->uid));
     size_t slot;
 
     h = fnv1a(h, &ev->time, sizeof(ev->time));
     h = fnv1a(h, ev->type, strlen(ev->type));
+    if (m->n_provenance && m->provenance[0])
+        h = fnv1a(h, m->provenance[0], strlen(m->provenance[0]));
     h |= 1; /* 0 marks an empty slot */
     slot = (size_t)(h >> 17) & (KZ_FED_DEDUPE_SLOTS - 1);
     if (f->seen[slot] == h)
@@ -115,7 +117,7 @@ void kz__fed_inbound(struct fed_conn *c, const uint8_t *msg, size_t len)
     p->received++;
     if (kind == KZ_FED_CONTACT_CREATE || looped(f, &meta)) {
         /* contacts: positions carry what a contact entry would */
-    } else if (duplicate(f, &ev)) {
+    } else if (duplicate(f, &ev, &meta)) {
         p->duplicates++;
     } else if (kz_router_submit(f->router, &p->input, NULL, &ev, NULL, NULL, &why, NULL) != KZ_OK) {
         p->rejected++;
