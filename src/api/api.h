@@ -105,6 +105,8 @@ int kz_api_readiness_load(struct kz_api *api);
  * KZ_OK or KZ_ERR_DB (logged).
  */
 int kz_api_plans_load(struct kz_api *api);
+/* A plan change or audit read is running on the worker pool (the store must stay open). */
+bool kz_api_plans_busy(const struct kz_api *api);
 /* After the router's restore: every open plan's items on the map again. */
 void kz_api_plans_publish(struct kz_api *api);
 

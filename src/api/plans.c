@@ -85,6 +85,11 @@ int kz_api_plans_load(struct kz_api *api)
     return err;
 }
 
+bool kz_api_plans_busy(const struct kz_api *api)
+{
+    return api->plan_queue && api->plan_queue->busy;
+}
+
 void kz_api_plans_publish(struct kz_api *api)
 {
     for (unsigned i = 0; i < kz_plan_book_count(api->plans); i++) {

@@ -76,6 +76,10 @@ struct kz_event {
     char *origin_user;   /* sender identity's user */
     char *origin_nation; /* the sender's nation when it sent (ISO code) */
     char *origin_groups; /* the sender's OUT groups then, comma-separated */
+    /* Federation (fed/): the nodes a relayed event passed, oldest first, comma-separated, and
+     * its hop counters; NULL and 0 for events that came in any other way. */
+    char *fed_provenance;
+    int64_t fed_hops, fed_max_hops; /* max -1: unlimited */
 };
 
 /* Zero the struct and set the point fields to KZ_POINT_UNKNOWN. */

@@ -23,11 +23,12 @@ static void free_dests(struct kz_dest *d, unsigned n)
 void kz_event_clear(struct kz_event *ev)
 {
     char **strs[] = {
-        &ev->version,      &ev->uid,         &ev->type,          &ev->how,
-        &ev->access,       &ev->qos,         &ev->opex,          &ev->detail,
-        &ev->callsign,     &ev->endpoint,    &ev->group_name,    &ev->group_role,
-        &ev->link_uid,     &ev->chat_room,   &ev->chat_sender,   &ev->remarks,
-        &ev->origin_input, &ev->origin_user, &ev->origin_nation, &ev->origin_groups,
+        &ev->version,        &ev->uid,         &ev->type,          &ev->how,
+        &ev->access,         &ev->qos,         &ev->opex,          &ev->detail,
+        &ev->callsign,       &ev->endpoint,    &ev->group_name,    &ev->group_role,
+        &ev->link_uid,       &ev->chat_room,   &ev->chat_sender,   &ev->remarks,
+        &ev->origin_input,   &ev->origin_user, &ev->origin_nation, &ev->origin_groups,
+        &ev->fed_provenance,
     };
 
     for (size_t i = 0; i < KZ_ARRAY_LEN(strs); i++)

@@ -16,6 +16,12 @@ static void conn_free(uv_handle_t *h)
 {
     struct fed_conn *c = h->data;
 
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->fed->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
     if (c->transport_live)
         c->t.ops->release(&c->t);
     kz_fed_v1_reader_release(&c->v1r);
@@ -80,6 +86,12 @@ void kz__fed_close(struct fed_conn *c, const char *why)
         uv_close((uv_handle_t *)&c->timer, timer_closed);
     else
         uv_close((uv_handle_t *)&c->tcp, conn_free);
+}
+
+void kz__fed_close_all(struct kz_fed *f)
+{
+    for (struct fed_conn *c = f->conns; c; c = c->next)
+        kz__fed_close(c, "the node stops");
 }
 
 /* ---- writing -------------------------------------------------------------------- */
@@ -211,6 +223,10 @@ static struct fed_conn *conn_new(struct kz_fed *f)
     struct fed_conn *c = kz_xcalloc(1, sizeof(*c));
 
     c->fed = f;
+    c->next = f->conns;
+    if (f->conns)
+        f->conns->prev = c;
+    f->conns = c;
     c->v1r.max = KZ_FED_MAX_MESSAGE;
     uv_tcp_init(f->loop, &c->tcp);
     c->tcp.data = c;

@@ -12,14 +12,24 @@
 
 /* ---- outbound: what the router hands a link ------------------------------------- */
 
-/* One FederatedEvent per event, shared by every link: this node is its provenance. */
+/*
+ * One FederatedEvent per event, shared by every link.  Its provenance is the
+ * nodes it passed (a relayed event's) and this node; its hop count one more.
+ */
 static void fed_wire(void *ud, const struct kz_event *ev, struct kz_sbuf *out)
 {
     struct kz_fed *f = ud;
-    struct kz_fed_meta meta = {.n_provenance = 1, .hops_current = 1, .hops_max = -1};
+    struct kz_fed_meta meta = {.hops_current = ev->fed_hops + 1, .hops_max = -1};
+    char *list = kz_xstrdup(ev->fed_provenance), *save = NULL;
 
-    meta.provenance[0] = f->cfg->node->id;
+    for (char *p = list ? strtok_r(list, ",", &save) : NULL;
+         p && meta.n_provenance < KZ_FED_MAX_PROVENANCE - 1; p = strtok_r(NULL, ",", &save))
+        meta.provenance[meta.n_provenance++] = p;
+    meta.provenance[meta.n_provenance++] = f->cfg->node->id;
+    if (ev->fed_provenance)
+        meta.hops_max = ev->fed_max_hops;
     kz_fed_encode_event(ev, &meta, out);
+    free(list);
 }
 
 static int deliver(struct kz_sub *sub, struct kz_rbuf *buf)
@@ -53,6 +63,8 @@ void kz__fed_attach(struct fed_conn *c)
     c->sub.deliver = deliver;
     c->sub.federation = true;
     c->sub.deny_counts = p->deny;
+    c->sub.relay = p->conf->relay;
+    c->sub.node = p->conf->name;
     c->attached = true;
     kz_router_attach(c->fed->router, &c->sub); /* the latest state it may see, then live */
 }
@@ -84,6 +96,28 @@ static bool duplicate(struct kz_fed *f, const struct kz_event *ev, const struct 
         return true;
     f->seen[slot] = h;
     return false;
+}
+
+/*
+ * What a relay needs to pass the event on: the nodes it passed (the sending
+ * peer when it names none) and its hops.  A provenance too long to extend
+ * spends the hops, so the event is not passed on.
+ */
+static void keep_provenance(const struct fed_peer *p, const struct kz_fed_meta *m,
+                            struct kz_event *ev)
+{
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+
+    for (unsigned i = 0; i < m->n_provenance; i++)
+        if (m->provenance[i] && *m->provenance[i] && !strchr(m->provenance[i], ','))
+            kz_sbuf_addf(&sb, "%s%s", sb.len ? "," : "", m->provenance[i]);
+    if (!sb.len)
+        kz_sbuf_adds(&sb, p->conf->name);
+    ev->fed_provenance = kz_sbuf_detach(&sb, NULL);
+    ev->fed_hops = m->hops_current > 0 ? m->hops_current : 1;
+    ev->fed_max_hops = m->hops_max > 0 ? m->hops_max : -1;
+    if (m->n_provenance >= KZ_FED_MAX_PROVENANCE - 1)
+        ev->fed_max_hops = ev->fed_hops;
 }
 
 /* Came back to us: our own node is on its way. */
@@ -119,10 +153,13 @@ void kz__fed_inbound(struct fed_conn *c, const uint8_t *msg, size_t len)
         /* contacts: positions carry what a contact entry would */
     } else if (duplicate(f, &ev, &meta)) {
         p->duplicates++;
-    } else if (kz_router_submit(f->router, &p->input, NULL, &ev, NULL, NULL, &why, NULL) != KZ_OK) {
-        p->rejected++;
-        kz_log(KZ_LOG_DEBUG, "federation: event refused", "peer=%s reason=%s", p->conf->name,
-               kz_reject_name(why));
+    } else {
+        keep_provenance(p, &meta, &ev);
+        if (kz_router_submit(f->router, &p->input, NULL, &ev, NULL, NULL, &why, NULL) != KZ_OK) {
+            p->rejected++;
+            kz_log(KZ_LOG_DEBUG, "federation: event refused", "peer=%s reason=%s", p->conf->name,
+                   kz_reject_name(why));
+        }
     }
     kz_event_clear(&ev);
     kz_fed_meta_clear(&meta);
@@ -132,6 +169,7 @@ void kz__fed_inbound(struct fed_conn *c, const uint8_t *msg, size_t len)
 
 struct audit_job {
     uv_work_t work;
+    struct kz_fed *fed;
     struct kz_store *store;
     char object[160], detail[256];
     const char *action;
@@ -148,8 +186,11 @@ static void audit_work(uv_work_t *w)
 
 static void audit_done(uv_work_t *w, int status)
 {
+    struct audit_job *j = w->data;
+
     (void)status;
-    free(w->data);
+    j->fed->audits--;
+    free(j);
 }
 
 /* Record a link change in the audit log, off the loop (the write blocks until durable). */
@@ -157,16 +198,19 @@ void kz__fed_audit(struct fed_peer *p, const char *action, const char *detail)
 {
     struct audit_job *j;
 
-    if (!p->fed->store)
-        return;
+    if (!p->fed->store || p->fed->stopping)
+        return; /* a link that closes because the node stops is no policy event */
     j = kz_xcalloc(1, sizeof(*j));
     j->work.data = j;
+    j->fed = p->fed;
     j->store = p->fed->store;
     j->action = action;
     snprintf(j->object, sizeof(j->object), "federation:%s", p->conf->name);
     snprintf(j->detail, sizeof(j->detail), "%s", detail);
     if (uv_queue_work(p->fed->loop, &j->work, audit_work, audit_done) != 0)
         free(j);
+    else
+        p->fed->audits++;
 }
 
 void kz__fed_link_up(struct fed_conn *c)
@@ -208,9 +252,7 @@ static int peer_init(struct kz_fed *f, struct fed_peer *p, unsigned i, struct kz
         return KZ_ERR_CONFIG;
     p->input.federated = true;
     kz_router_add_input(f->router, &p->input);
-    if (pc->relay)
-        kz_log(KZ_LOG_WARN, "federation: relay is not built yet; this link does not relay",
-               "peer=%s", pc->name);
+
     p->state = pc->connect ? FED_CONNECTING : FED_DOWN;
     p->since_us = kz_now_us();
     uv_timer_init(f->loop, &p->redial);
@@ -304,6 +346,11 @@ int kz_fed_start(struct kz_fed *f)
     return KZ_OK;
 }
 
+unsigned kz_fed_pending(const struct kz_fed *f)
+{
+    return f ? f->audits : 0;
+}
+
 int kz_fed_port(const struct kz_fed *f, bool v1)
 {
     return !f ? 0 : v1 ? f->port_v1 : f->port_v2;
@@ -318,12 +365,9 @@ void kz_fed_stop(struct kz_fed *f)
         uv_close((uv_handle_t *)&f->listen_v2, NULL);
     if (f->has_v1)
         uv_close((uv_handle_t *)&f->listen_v1, NULL);
-    for (unsigned i = 0; i < f->n_peers; i++) {
-        struct fed_peer *p = &f->peers[i];
-        if (p->conn)
-            kz__fed_close(p->conn, "the node stops");
-        uv_close((uv_handle_t *)&p->redial, NULL);
-    }
+    kz__fed_close_all(f);
+    for (unsigned i = 0; i < f->n_peers; i++)
+        uv_close((uv_handle_t *)&f->peers[i].redial, NULL);
 }
 
 void kz_fed_free(struct kz_fed *f)

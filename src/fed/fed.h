@@ -47,6 +47,8 @@ int kz_fed_start(struct kz_fed *f);
 int kz_fed_port(const struct kz_fed *f, bool v1);
 /* Close every link and listener; the handles finish closing in later loop turns. */
 void kz_fed_stop(struct kz_fed *f);
+/* Audit records still being written (the store must stay open until 0). */
+unsigned kz_fed_pending(const struct kz_fed *f);
 /* After the loop has run the closes. NULL is fine. */
 void kz_fed_free(struct kz_fed *f);
 

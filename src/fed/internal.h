@@ -29,7 +29,8 @@ struct fed_peer;
 
 struct fed_conn {
     struct kz_fed *fed;
-    struct fed_peer *peer; /* NULL until identified */
+    struct fed_conn *prev, *next; /* every connection of the federation, live or not */
+    struct fed_peer *peer;        /* NULL until identified */
     uv_tcp_t tcp;
     uv_connect_t connect;
     struct kz_transport t;
@@ -85,7 +86,9 @@ struct kz_fed {
     uv_tcp_t listen_v2, listen_v1;
     bool has_v2, has_v1;
     int port_v2, port_v1;
-    uint64_t *seen; /* dedupe: hashes of recent inbound (uid, time), by slot */
+    uint64_t *seen;         /* dedupe: hashes of recent inbound (uid, time), by slot */
+    struct fed_conn *conns; /* all of them, so stopping closes the half-open too */
+    unsigned audits;        /* audit records being written on the worker pool */
     bool stopping;
 };
 
@@ -100,6 +103,8 @@ void kz__fed_close_later(struct fed_conn *c);
 void kz__fed_close(struct fed_conn *c, const char *why);
 /* Plaintext out through the transport (v1 framing is the caller's). */
 void kz__fed_write(struct fed_conn *c, const void *data, size_t len);
+/* Close every connection, identified or not (the node stops). */
+void kz__fed_close_all(struct kz_fed *f);
 /* Bytes waiting to be written. */
 size_t kz__fed_queued(const struct fed_conn *c);
 

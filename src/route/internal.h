@@ -41,6 +41,9 @@ struct kz_router {
 };
 
 const struct kz_input *kz__router_input(struct kz_router *r, const char *name);
+/* federation.c: may the federation link `to` have this event (before the release rule)? */
+bool kz__router_link_may_have(struct kz_router *r, const struct kz_event *ev,
+                              const struct kz_sub *to);
 
 /*
  * The key of a sending identity, for ownership, claims and budgets: the

@@ -125,6 +125,10 @@ struct kz_sub {
      * and its denials are counted here too (by enum kz_deny; may be NULL). */
     bool federation;
     uint64_t *deny_counts;
+    /* A federation link that relays (`relay: true`): events from other partners pass on to it,
+     * unless `node` (the partner's node id) is on their provenance or their hops are spent. */
+    bool relay;
+    const char *node;
 
     /* Maintained by the router. */
     uint64_t id;

@@ -112,13 +112,6 @@ static void log_denial(struct kz_router *r, const struct kz_event *ev, const str
  * The one place that decides whether an event may go to a recipient:
  * the group rule, directed delivery, then the release rule on its label.
  */
-/* Did a partner node send it?  A link never passes that on (no relay: a mesh cannot loop). */
-static bool from_federation(struct kz_router *r, const struct kz_event *ev)
-{
-    const struct kz_input *in = kz__router_input(r, ev->origin_input);
-    return !in || in->federated;
-}
-
 static bool visible(struct kz_router *r, const struct kz_event *ev, const struct kz_label *label,
                     const struct kz_groupset *out, const struct kz_sub *to, enum kz_exit exit)
 {
@@ -128,7 +121,7 @@ static bool visible(struct kz_router *r, const struct kz_event *ev, const struct
         return false;
     if (ev->n_dests && !dest_matches(ev, to))
         return false;
-    if (to->federation && from_federation(r, ev))
+    if (to->federation && !kz__router_link_may_have(r, ev, to))
         return false;
     r->checks[exit]++;
     if (kz_may_release(label, &to->subject, &why))

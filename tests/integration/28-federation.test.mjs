@@ -50,12 +50,12 @@ function input(name) {
 // Links named in `v1` ("a|b", names sorted) run federation v1; the others v2.
 const isV1 = (v1, a, b) => v1.has([a, b].sort().join('|'));
 
-function nodeConfig(name, pkis, links, dials, ports, v1) {
+function nodeConfig(name, pkis, links, dials, ports, v1, relays) {
     const peers = links[name].map((p) => {
         const old = isV1(v1, name, p);
         const port = old ? ports[p]?.v1 : ports[p]?.v2;
         return peerEntry(p, NATION[p], pkis[p].ca, {
-            local: NATION[name], protocol: old ? 'v1' : 'v2',
+            local: NATION[name], protocol: old ? 'v1' : 'v2', relay: relays.has(name),
             ...(dials[name].includes(p) ? { connect: `127.0.0.1:${port}` } : {}),
         });
     });
@@ -80,14 +80,14 @@ async function fedPortV1(server) {
 
 // Start the nodes that only accept first, so every dialler knows its ports.
 // Each node goes into `nodes` as it starts, so a failure still stops the others.
-async function startTopology(nodes, pkis, links, dials, v1 = new Set()) {
+async function startTopology(nodes, pkis, links, dials, v1 = new Set(), relays = new Set()) {
     const ports = {};
     // A node starts once every node it dials is listening.
     const order = [];
     while (order.length < NAMES.length)
         order.push(NAMES.find((n) => !order.includes(n) && dials[n].every((d) => order.includes(d))));
     for (const name of order) {
-        nodes[name] = await startServer({ config: nodeConfig(name, pkis, links, dials, ports, v1) });
+        nodes[name] = await startServer({ config: nodeConfig(name, pkis, links, dials, ports, v1, relays) });
         ports[name] = { v2: await fedPort(nodes[name]) };
         if (nodes[name].config.federation.listen_v1)
             ports[name].v1 = await fedPortV1(nodes[name]);
@@ -295,5 +295,55 @@ describe('federation: no relay by default (a line USA - JPN - PHL; JPN - PHL ove
         assert.equal(st.peers.length, 1, JSON.stringify(st));
         assert.equal(st.peers[0].protocol, 'v1', JSON.stringify(st));
         assert.ok(st.peers[0].received >= 1 && st.peers[0].sent >= 1, `v1 link carried nothing: ${JSON.stringify(st)}`);
+    });
+});
+
+describe('federation: a relay (USA - JPN - PHL, JPN relaying)', () => {
+    const LINE = { 'kz-usa': ['kz-jpn'], 'kz-jpn': ['kz-usa', 'kz-phl'], 'kz-phl': ['kz-jpn'] };
+    const DIALS = { 'kz-usa': ['kz-jpn'], 'kz-jpn': ['kz-phl'], 'kz-phl': [] };
+    let root;
+    const nodes = {};
+
+    before(async () => {
+        root = fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-fed-relay-'));
+        const pkis = {};
+        for (const name of NAMES) pkis[name] = await nationalPki(root, name);
+        await startTopology(nodes, pkis, LINE, DIALS, new Set(), new Set(['kz-jpn']));
+        for (const name of NAMES) await waitLinks(nodes[name], input(name), LINE[name]);
+    });
+
+    after(async () => {
+        await stopAll(nodes);
+        if (root) fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    test('JPN passes on what PHL may see, once, and the rule is applied again at each hop', async () => {
+        const all = uniq('relay-all');
+        const notJpn = uniq('relay-not-jpn');
+        const notPhl = uniq('relay-not-phl');
+        await post(nodes['kz-usa'], 'kz-usa', all, 'SECRET//REL TO USA, JPN, PHL');
+        await post(nodes['kz-usa'], 'kz-usa', notJpn, 'SECRET//REL TO USA, PHL');
+        await post(nodes['kz-usa'], 'kz-usa', notPhl, 'SECRET//REL TO USA, JPN');
+        await waitUntil(async () => (await count(nodes['kz-phl'], all, 'USA')) === 1,
+            { timeout: 20000, interval: 100, what: `${all} relayed to kz-phl` });
+        await waitUntil(async () => (await count(nodes['kz-jpn'], notPhl, 'USA')) === 1,
+            { timeout: 20000, interval: 100, what: `${notPhl} on kz-jpn` });
+        await barrier(nodes, LINE);
+        assert.equal(await count(nodes['kz-jpn'], all, 'USA'), 1);
+        // Not releasable to JPN: never reaches JPN, so never reaches PHL through it.
+        assert.equal(await count(nodes['kz-jpn'], notJpn, 'USA'), 0);
+        assert.equal(await count(nodes['kz-phl'], notJpn, 'USA'), 0);
+        // Releasable to JPN, not PHL: JPN keeps it, the JPN -> PHL link refuses it.
+        assert.equal(await count(nodes['kz-phl'], notPhl, 'USA'), 0);
+        // PHL's own events reach USA through JPN, and nothing loops back to its sender.
+        const back = uniq('relay-back');
+        await post(nodes['kz-phl'], 'kz-phl', back, 'SECRET//REL TO USA, JPN, PHL');
+        await waitUntil(async () => (await count(nodes['kz-usa'], back, 'PHL')) === 1,
+            { timeout: 20000, interval: 100, what: `${back} relayed to kz-usa` });
+        await barrier(nodes, LINE);
+        assert.equal(await count(nodes['kz-phl'], back, 'PHL'), 1, 'an event came back to its node');
+        assert.equal(await count(nodes['kz-usa'], all, 'USA'), 1, 'an event came back to its node');
+        const st = await fedStatus(nodes['kz-jpn'], input('kz-jpn'));
+        for (const p of st.peers) assert.ok(p.denied >= 1 || p.name === 'kz-usa', JSON.stringify(p));
     });
 });
