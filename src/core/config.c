@@ -256,7 +256,8 @@ static const struct kz_yaml_row rows[] = {
      .type = KZ_YAML_CUSTOM,
      .off = offsetof(PEER, relay),
      .ops = &kz__config_bool,
-     .doc = "`true`: events from this peer are passed on to the other peers (default `false`)."},
+     .doc = "`true`: this node relays for the link: events from it go on to the other "
+            "relaying peers and theirs to it, with provenance and hop limits (default `false`)."},
 };
 
 static const struct kz_yaml_schema schema = {rows, KZ_ARRAY_LEN(rows)};

@@ -251,6 +251,7 @@ static int peer_init(struct kz_fed *f, struct fed_peer *p, unsigned i, struct kz
     if (kz_input_init(&p->input, &p->in_conf, groups, f->policy, err, errlen) != KZ_OK)
         return KZ_ERR_CONFIG;
     p->input.federated = true;
+    p->input.relay = pc->relay;
     kz_router_add_input(f->router, &p->input);
 
     p->state = pc->connect ? FED_CONNECTING : FED_DOWN;

@@ -25,9 +25,10 @@ static bool passed(const char *provenance, const char *node)
 }
 
 /*
- * May a federation link have this event?  Anything a partner sent goes on only to a relaying
- * link, never back to a node it passed, and not beyond its hop limit (Federation Hub rules):
- * so a mesh cannot loop.  An event whose provenance is unknown (restored) is not relayed.
+ * May a federation link have this event?  Anything a partner sent goes on only from a relaying
+ * link to a relaying link, never back to a node it passed, and not beyond its hop limit
+ * (Federation Hub rules): so a mesh cannot loop.  An event whose provenance is unknown
+ * (restored from the store) is not relayed.
  */
 bool kz__router_link_may_have(struct kz_router *r, const struct kz_event *ev,
                               const struct kz_sub *to)
@@ -36,7 +37,7 @@ bool kz__router_link_may_have(struct kz_router *r, const struct kz_event *ev,
 
     if (in && !in->federated)
         return true;
-    if (!in || !to->relay || !ev->fed_provenance || !to->node)
+    if (!in || !in->relay || !to->relay || !ev->fed_provenance || !to->node)
         return false;
     if (ev->fed_max_hops >= 0 && ev->fed_hops + 1 >= ev->fed_max_hops)
         return false;

@@ -61,7 +61,8 @@ struct kz_input {
     struct kz_label ceiling;
     bool has_default_label;
     bool has_ceiling;
-    bool federated; /* a partner node's link (fed/): what it sends is not sent on */
+    bool federated; /* a partner node's link (fed/): what it sends is not sent on, */
+    bool relay;     /* unless the link relays and the next one does too */
     int port;       /* bound port, after listen */
 };
 
