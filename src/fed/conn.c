@@ -55,6 +55,13 @@ void kz__fed_close_later(struct fed_conn *c)
     uv_timer_start(&c->timer, close_later_cb, 0, 0);
 }
 
+static void identified(struct fed_conn *c)
+{
+    if (c->pending)
+        c->fed->pending--;
+    c->pending = false;
+}
+
 void kz__fed_close(struct fed_conn *c, const char *why)
 {
     struct fed_peer *p = c->peer;
@@ -63,6 +70,7 @@ void kz__fed_close(struct fed_conn *c, const char *why)
     if (c->closing)
         return;
     c->closing = true;
+    identified(c);
     if (c->attached)
         kz_router_detach(c->fed->router, &c->sub);
     c->attached = false;
@@ -133,7 +141,8 @@ void kz__fed_write(struct fed_conn *c, const void *data, size_t len)
 {
     if (c->closing)
         return;
-    kz_sbuf_add(&c->out, data, len);
+    if (len)
+        kz_sbuf_add(&c->out, data, len);
     write_next(c);
 }
 
@@ -169,6 +178,8 @@ static int on_ready(void *ud)
     struct fed_conn *c = ud;
     const char *alpn;
 
+    uv_timer_stop(&c->timer); /* the handshake deadline */
+    identified(c);
     if (identify(c) != KZ_OK)
         return KZ_ERR_DENIED;
     alpn = kz_transport_alpn(&c->t);
@@ -218,6 +229,12 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         kz__fed_close(c, c->t.why[0] ? c->t.why : "TLS refused");
 }
 
+static void handshake_expired(uv_timer_t *t)
+{
+    kz__fed_close(t->data, "no TLS handshake within 10 s");
+}
+
+/* A new connection, counted as not identified until its handshake, which has a deadline. */
 static struct fed_conn *conn_new(struct kz_fed *f)
 {
     struct fed_conn *c = kz_xcalloc(1, sizeof(*c));
@@ -233,6 +250,9 @@ static struct fed_conn *conn_new(struct kz_fed *f)
     uv_timer_init(f->loop, &c->timer);
     c->timer.data = c;
     c->timer_live = true;
+    c->pending = true;
+    f->pending++;
+    uv_timer_start(&c->timer, handshake_expired, KZ_FED_HANDSHAKE_MS, 0);
     return c;
 }
 
@@ -244,7 +264,11 @@ void kz__fed_accept(struct kz_fed *f, uv_stream_t *server, bool v1)
 
     c->v1 = v1;
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
-        uv_close((uv_handle_t *)&c->tcp, conn_free);
+        kz__fed_close(c, "accept failed");
+        return;
+    }
+    if (f->pending > KZ_FED_MAX_PENDING) {
+        kz__fed_close(c, "too many connections still in their handshake");
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);

@@ -273,7 +273,6 @@ int kz_fed_new(const struct kz_fed_opts *o, struct kz_fed **out, char *err, size
     f->cfg = o->cfg;
     f->tls = o->tls;
     f->store = o->store;
-    f->max_event_bytes = o->max_event_bytes;
     f->out_queue_bytes = o->out_queue_bytes;
     kz_cot_limits_default(&lim);
     if (o->max_event_bytes)

@@ -22,6 +22,8 @@
 #define KZ_FED_REDIAL_MIN_MS 500
 #define KZ_FED_REDIAL_MAX_MS 30000
 #define KZ_FED_DEDUPE_SLOTS 65536 /* recent inbound events remembered (power of two) */
+#define KZ_FED_HANDSHAKE_MS 10000 /* a connection not identified by then is closed */
+#define KZ_FED_MAX_PENDING 64     /* connections not identified yet; more are refused */
 
 enum fed_state { FED_DOWN, FED_CONNECTING, FED_UP };
 
@@ -38,7 +40,8 @@ struct fed_conn {
     bool client;         /* we dialed */
     bool v1;
     bool closing;
-    bool doomed; /* kz__fed_close_later() was called */
+    bool doomed;  /* kz__fed_close_later() was called */
+    bool pending; /* not identified yet: counts in kz_fed.pending */
     /* v1: frames in and out (one write in flight; the rest waits in `out`). */
     struct kz_fed_v1_reader v1r;
     struct kz_sbuf out, inflight;
@@ -79,7 +82,7 @@ struct kz_fed {
     const struct kz_config *cfg;
     struct kz_fed_tls *tls;
     struct kz_store *store;
-    size_t max_event_bytes, out_queue_bytes;
+    size_t out_queue_bytes;
     struct kz_cot_decoder *dec;
     struct fed_peer *peers;
     unsigned n_peers;
@@ -89,6 +92,7 @@ struct kz_fed {
     uint64_t *seen;         /* dedupe: hashes of recent inbound (uid, time), by slot */
     struct fed_conn *conns; /* all of them, so stopping closes the half-open too */
     unsigned audits;        /* audit records being written on the worker pool */
+    unsigned pending;       /* connections whose peer is not identified yet */
     bool stopping;
 };
 

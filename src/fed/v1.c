@@ -23,10 +23,7 @@ void kz__fed_v1_data(struct fed_conn *c, const char *data, size_t len)
 
 int kz__fed_v1_deliver(struct fed_conn *c, struct kz_rbuf *buf)
 {
-    uint8_t head[4] = {(uint8_t)(buf->len >> 24), (uint8_t)(buf->len >> 16),
-                       (uint8_t)(buf->len >> 8), (uint8_t)buf->len};
-
-    kz__fed_write(c, head, sizeof(head));
-    kz__fed_write(c, buf->data, buf->len);
+    kz_fed_v1_frame(buf->data, buf->len, &c->out);
+    kz__fed_write(c, NULL, 0); /* what was framed goes out */
     return KZ_OK;
 }

@@ -481,15 +481,15 @@ int kz_fed_decode(struct kz_cot_decoder *dec, const void *buf, size_t len, struc
 
 /* ---- federation v1 framing ------------------------------------------------ */
 
-void kz_fed_v1_frame(const struct kz_sbuf *msg, struct kz_sbuf *out)
+void kz_fed_v1_frame(const void *msg, size_t len, struct kz_sbuf *out)
 {
-    uint32_t n = (uint32_t)msg->len;
+    uint32_t n = (uint32_t)len;
     unsigned char hdr[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
                             (unsigned char)(n >> 8), (unsigned char)n};
 
     kz_sbuf_add(out, hdr, 4);
-    if (msg->len)
-        kz_sbuf_add(out, msg->buf, msg->len);
+    if (len)
+        kz_sbuf_add(out, msg, len);
 }
 
 /* Call fn for each whole message in r->buf; keep the incomplete tail. */

@@ -60,7 +60,7 @@ int kz_fed_decode(struct kz_cot_decoder *dec, const void *buf, size_t len, struc
                   struct kz_fed_meta *meta, char *err, size_t errlen);
 
 /* Federation v1 framing: u32 big-endian length + one FederatedEvent. */
-void kz_fed_v1_frame(const struct kz_sbuf *msg, struct kz_sbuf *out);
+void kz_fed_v1_frame(const void *msg, size_t len, struct kz_sbuf *out);
 /* Initialise with {KZ_SBUF_INIT, max}; max 0 reads as KZ_FED_MAX_MESSAGE. */
 struct kz_fed_v1_reader {
     struct kz_sbuf buf;

@@ -11,7 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { nationalPki, tlsSection } from './lib/fed.mjs';
+import net from 'node:net';
+
+import { fedPort, nationalPki, tlsSection } from './lib/fed.mjs';
 import {
     httpInput, makeConfig, metrics, metricValue, request, runCli, startServer, toYaml,
 } from './lib/harness.mjs';
@@ -79,6 +81,18 @@ describe('federation status without live peers', () => {
         const j = await runCli(['fed', 'status', '-s', hostport, '--json']);
         assert.equal(j.code, 0, j.stderr);
         assert.deepEqual(JSON.parse(j.stdout).peers.map((p) => p.state), ['connecting', 'down']);
+    });
+
+    test('a connection that never completes its handshake is closed after 10 s', async () => {
+        const port = await fedPort(server);
+        const sock = net.connect(port, '127.0.0.1');
+        const started = Date.now();
+        const closed = await new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('still open after 20 s')), 20000);
+            sock.on('error', () => {});
+            sock.on('close', () => { clearTimeout(timer); resolve(Date.now() - started); });
+        });
+        assert.ok(closed >= 9000, `closed after ${closed} ms, before the deadline`);
     });
 
     test('kizuna fed status against no server exits 1', async () => {

@@ -58,4 +58,30 @@ static inline const char *decode_bad(const char *xml, enum kz_reject want)
     return err;
 }
 
+/* Equal strings, both NULL included. */
+static inline void assert_str_eq(const char *a, const char *b)
+{
+    if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0))
+        fail_msg("'%s' != '%s'", a ? a : "(null)", b ? b : "(null)");
+}
+
+/* The fields the decoder parses out of <detail> are the same in both events. */
+static inline void assert_same_parsed(const struct kz_event *a, const struct kz_event *b)
+{
+    assert_str_eq(a->callsign, b->callsign);
+    assert_str_eq(a->endpoint, b->endpoint);
+    assert_str_eq(a->group_name, b->group_name);
+    assert_str_eq(a->group_role, b->group_role);
+    assert_str_eq(a->link_uid, b->link_uid);
+    assert_str_eq(a->chat_room, b->chat_room);
+    assert_str_eq(a->chat_sender, b->chat_sender);
+    assert_str_eq(a->remarks, b->remarks);
+    assert_int_equal(a->n_dests, b->n_dests);
+    for (unsigned i = 0; i < a->n_dests; i++) {
+        assert_str_eq(a->dests[i].uid, b->dests[i].uid);
+        assert_str_eq(a->dests[i].callsign, b->dests[i].callsign);
+        assert_str_eq(a->dests[i].mission, b->dests[i].mission);
+    }
+}
+
 #endif

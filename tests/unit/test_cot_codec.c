@@ -56,14 +56,6 @@ static const char node_xml[] =
     "</_flow-tags_></detail><point lat=\"-33.5\" lon=\"-70.25\" hae=\"0\" ce=\"999999\" "
     "le=\"999999\"/></event>\n";
 
-static void assert_str_eq(const char *a, const char *b)
-{
-    if (a == NULL || b == NULL)
-        assert_ptr_equal(a, b);
-    else
-        assert_string_equal(a, b);
-}
-
 static void assert_same_event(const struct kz_event *a, const struct kz_event *b)
 {
     assert_str_eq(a->version, b->version);
@@ -79,20 +71,7 @@ static void assert_same_event(const struct kz_event *a, const struct kz_event *b
     assert_int_equal(a->detail_len, b->detail_len);
     if (a->detail || b->detail)
         assert_memory_equal(a->detail, b->detail, a->detail_len);
-    assert_str_eq(a->callsign, b->callsign);
-    assert_str_eq(a->endpoint, b->endpoint);
-    assert_str_eq(a->group_name, b->group_name);
-    assert_str_eq(a->group_role, b->group_role);
-    assert_str_eq(a->link_uid, b->link_uid);
-    assert_str_eq(a->chat_room, b->chat_room);
-    assert_str_eq(a->chat_sender, b->chat_sender);
-    assert_str_eq(a->remarks, b->remarks);
-    assert_int_equal(a->n_dests, b->n_dests);
-    for (unsigned i = 0; i < a->n_dests; i++) {
-        assert_str_eq(a->dests[i].callsign, b->dests[i].callsign);
-        assert_str_eq(a->dests[i].uid, b->dests[i].uid);
-        assert_str_eq(a->dests[i].mission, b->dests[i].mission);
-    }
+    assert_same_parsed(a, b);
 }
 
 /* decode -> encode -> decode gives the same event, and encoding is then stable. */
