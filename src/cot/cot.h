@@ -80,6 +80,7 @@ struct kz_event {
      * its hop counters; NULL and 0 for events that came in any other way. */
     char *fed_provenance;
     int64_t fed_hops, fed_max_hops; /* max -1: unlimited */
+    uint64_t fed_seq; /* the sending node's sequence of a federated event (kizuna peers); 0 */
 };
 
 /* Zero the struct and set the point fields to KZ_POINT_UNKNOWN. */

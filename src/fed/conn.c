@@ -27,6 +27,7 @@ static void conn_free(uv_handle_t *h)
     kz_fed_v1_reader_release(&c->v1r);
     kz_sbuf_release(&c->out);
     kz_sbuf_release(&c->inflight);
+    kz__fed_outbox_release(c);
     free(c);
 }
 
@@ -117,6 +118,8 @@ static void wrote(void *ud, int status)
         return;
     }
     write_next(c);
+    if (c->attached && kz__fed_conn_backlog(c) < KZ_GRPC_LOW_WATER)
+        kz__fed_outbox_writable(c); /* a v1 link's paused catch-up */
 }
 
 static void write_next(struct fed_conn *c)
@@ -149,6 +152,11 @@ void kz__fed_write(struct fed_conn *c, const void *data, size_t len)
 size_t kz__fed_queued(const struct fed_conn *c)
 {
     return c->out.len + c->inflight.len;
+}
+
+size_t kz__fed_conn_backlog(const struct fed_conn *c)
+{
+    return c->grpc ? kz_grpc_queued(c->grpc) : kz__fed_queued(c);
 }
 
 /* ---- reading, identifying --------------------------------------------------------- */

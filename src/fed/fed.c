@@ -16,10 +16,9 @@
  * One FederatedEvent per event, shared by every link.  Its provenance is the
  * nodes it passed (a relayed event's) and this node; its hop count one more.
  */
-static void fed_wire(void *ud, const struct kz_event *ev, struct kz_sbuf *out)
+static void encode(struct kz_fed *f, const struct kz_event *ev, uint64_t seq, struct kz_sbuf *out)
 {
-    struct kz_fed *f = ud;
-    struct kz_fed_meta meta = {.hops_current = ev->fed_hops + 1, .hops_max = -1};
+    struct kz_fed_meta meta = {.hops_current = ev->fed_hops + 1, .hops_max = -1, .seq = seq};
     char *list = kz_xstrdup(ev->fed_provenance), *save = NULL;
 
     for (char *p = list ? strtok_r(list, ",", &save) : NULL;
@@ -32,41 +31,65 @@ static void fed_wire(void *ud, const struct kz_event *ev, struct kz_sbuf *out)
     free(list);
 }
 
+/* An event of the log carries its sequence; the latest-state replay none. */
+static void fed_wire(void *ud, const struct kz_event *ev, struct kz_sbuf *out)
+{
+    encode(ud, ev, ev->seq, out);
+}
+
+static void fed_wire_state(void *ud, const struct kz_event *ev, struct kz_sbuf *out)
+{
+    encode(ud, ev, 0, out);
+}
+
 static int deliver(struct kz_sub *sub, struct kz_rbuf *buf)
 {
     struct fed_conn *c = (struct fed_conn *)((char *)sub - offsetof(struct fed_conn, sub));
-    int rc;
 
     if (c->closing || c->doomed)
         return KZ_OK;
-    rc = c->v1 ? kz__fed_v1_deliver(c, buf) : kz__fed_v2_deliver(c, buf);
-    if (rc == KZ_OK && c->v1 && kz__fed_queued(c) > c->fed->out_queue_bytes)
-        rc = KZ_ERR_TOOBIG;
-    if (rc != KZ_OK) {
-        kz__fed_close_later(c); /* the router forbids detaching from here */
-        return KZ_ERR_TOOBIG;
-    }
-    c->peer->sent++;
-    return KZ_OK;
+    return kz__fed_outbox_deliver(c, sub->seq, sub->replaying, buf);
 }
 
-void kz__fed_attach(struct fed_conn *c)
+/* Where the peer says it stands, when that is a point of our log; else our cursor. */
+static uint64_t resume_point(struct fed_conn *c, const char *resume)
+{
+    struct kz_router_stats st;
+    char *end = NULL;
+    unsigned long long v;
+
+    if (!resume || !*resume)
+        return c->peer->cursor;
+    v = strtoull(resume, &end, 10);
+    kz_router_stats(c->fed->router, &st);
+    if (*end || v > st.last_seq) {
+        kz_log(KZ_LOG_WARN, "federation: the peer's resume point is not in this node's log",
+               "peer=%s resume=\"%.32s\"", c->peer->conf->name, resume);
+        return c->peer->cursor;
+    }
+    return v;
+}
+
+void kz__fed_attach(struct fed_conn *c, const char *resume)
 {
     struct fed_peer *p = c->peer;
 
     if (c->attached || c->closing)
         return;
+    kz__fed_outbox_start(c, resume_point(c, resume));
     memset(&c->sub, 0, sizeof(c->sub));
     c->sub.identity = &p->id;
     c->sub.input = &p->input;
     c->sub.wire = KZ_WIRE_FED;
+    c->sub.replay_wire = KZ_WIRE_FED_STATE;
     c->sub.deliver = deliver;
     c->sub.federation = true;
     c->sub.deny_counts = p->deny;
     c->sub.relay = p->conf->relay;
     c->sub.node = p->conf->name;
     c->attached = true;
-    kz_router_attach(c->fed->router, &c->sub); /* the latest state it may see, then live */
+    kz_router_attach(c->fed->router, &c->sub); /* the latest state it may see, */
+    kz__fed_outbox_catch_up(c);                /* what it missed, then live */
 }
 
 /* ---- inbound --------------------------------------------------------------------- */
@@ -142,6 +165,8 @@ void kz__fed_inbound(struct fed_conn *c, const uint8_t *msg, size_t len)
     kz_event_init(&ev);
     memset(&meta, 0, sizeof(meta));
     kind = kz_fed_decode(f->dec, msg, len, &ev, &meta, err, sizeof(err));
+    if (kind > 0 && meta.seq)
+        p->recv_seq = meta.seq; /* in order: the peer resumes after it */
     if (kind < 0) {
         p->rejected++;
         kz_log(KZ_LOG_WARN, "federation: message refused", "peer=%s error=\"%s\"", p->conf->name,
@@ -151,10 +176,11 @@ void kz__fed_inbound(struct fed_conn *c, const uint8_t *msg, size_t len)
     p->received++;
     if (kind == KZ_FED_CONTACT_CREATE || looped(f, &meta)) {
         /* contacts: positions carry what a contact entry would */
-    } else if (duplicate(f, &ev, &meta)) {
+    } else if (duplicate(f, &ev, &meta) || kz_router_has_latest(f->router, &ev)) {
         p->duplicates++;
     } else {
         keep_provenance(p, &meta, &ev);
+        ev.fed_seq = meta.seq;
         if (kz_router_submit(f->router, &p->input, NULL, &ev, NULL, NULL, &why, NULL) != KZ_OK) {
             p->rejected++;
             kz_log(KZ_LOG_DEBUG, "federation: event refused", "peer=%s reason=%s", p->conf->name,
@@ -286,6 +312,7 @@ int kz_fed_new(const struct kz_fed_opts *o, struct kz_fed **out, char *err, size
         if (peer_init(f, &f->peers[i], i, o->groups, err, errlen) != KZ_OK)
             return KZ_ERR_CONFIG;
     kz_router_set_wire(f->router, KZ_WIRE_FED, fed_wire, f);
+    kz_router_set_wire(f->router, KZ_WIRE_FED_STATE, fed_wire_state, f);
     return KZ_OK;
 }
 
@@ -325,11 +352,37 @@ static int listen_on(struct kz_fed *f, uv_tcp_t *tcp, const char *where, uv_conn
     return KZ_OK;
 }
 
+/*
+ * Where each link stands in the log and what it last received.  A peer with no cursor yet
+ * starts at the log's end: what happens from now on is kept for it.
+ */
+static int load_marks(struct kz_fed *f)
+{
+    struct kz_router_stats rs;
+    struct kz_store_fed_marks m;
+
+    kz_router_stats(f->router, &rs);
+    for (unsigned i = 0; f->store && i < f->n_peers; i++) {
+        struct fed_peer *p = &f->peers[i];
+        if (kz_store_fed_marks(f->store, p->conf->name, p->in_conf.name, &m) != KZ_OK)
+            return KZ_ERR_DB;
+        p->cursor = m.has_cursor ? m.cursor : rs.last_seq;
+        p->stored_cursor = m.has_cursor ? m.cursor : 0;
+        p->recv_seq = m.received;
+        kz__fed_sent_flush(p, NULL, NULL);
+    }
+    return KZ_OK;
+}
+
 int kz_fed_start(struct kz_fed *f)
 {
     const struct kz_config_federation *fc = f->cfg->federation;
     int rc;
 
+    if ((rc = load_marks(f)) != KZ_OK)
+        return rc;
+    kz__fed_outbox_start_timer(f);
+    f->flush_live = true;
     if (fc && fc->listen) {
         if ((rc = listen_on(f, &f->listen_v2, fc->listen, on_conn_v2, &f->port_v2)) != KZ_OK)
             return rc;
@@ -366,16 +419,22 @@ void kz_fed_stop(struct kz_fed *f)
     if (f->has_v1)
         uv_close((uv_handle_t *)&f->listen_v1, NULL);
     kz__fed_close_all(f);
-    for (unsigned i = 0; i < f->n_peers; i++)
+    for (unsigned i = 0; i < f->n_peers; i++) {
+        kz__fed_sent_flush(&f->peers[i], NULL, NULL);
         uv_close((uv_handle_t *)&f->peers[i].redial, NULL);
+    }
+    if (f->flush_live)
+        uv_close((uv_handle_t *)&f->flush, NULL);
 }
 
 void kz_fed_free(struct kz_fed *f)
 {
     if (!f)
         return;
-    for (unsigned i = 0; i < f->n_peers; i++)
+    for (unsigned i = 0; i < f->n_peers; i++) {
         free(f->peers[i].in_conf.name);
+        free(f->peers[i].log);
+    }
     free(f->peers);
     free(f->seen);
     if (f->dec)
@@ -388,6 +447,15 @@ void kz_fed_free(struct kz_fed *f)
 static const char *state_name(enum fed_state s)
 {
     return s == FED_UP ? "up" : s == FED_CONNECTING ? "connecting" : "down";
+}
+
+/* Events of the log after the last one the link was sent (before the release rule). */
+static uint64_t queued(const struct fed_peer *p)
+{
+    struct kz_router_stats rs;
+
+    kz_router_stats(p->fed->router, &rs);
+    return rs.last_seq > p->cursor ? rs.last_seq - p->cursor : 0;
 }
 
 static json_t *peer_json(const struct fed_peer *p)
@@ -403,12 +471,12 @@ static json_t *peer_json(const struct fed_peer *p)
                      p->conf->protocol ? p->conf->protocol : "v2", "since", since, "sent",
                      (json_int_t)p->sent, "received", (json_int_t)p->received, "denied",
                      (json_int_t)denied, "duplicates", (json_int_t)p->duplicates, "queued",
-                     (json_int_t)(p->conn ? kz__fed_queued(p->conn) : 0));
+                     (json_int_t)queued(p));
 }
 
 json_t *kz_fed_status(void *fed)
 {
-    struct kz_fed *f = fed;
+    const struct kz_fed *f = fed;
     json_t *arr = json_array();
 
     for (unsigned i = 0; f && i < f->n_peers; i++)

@@ -21,6 +21,8 @@
 #define OUT_COMPACT (64u << 10)     /* a call's consumed output is dropped past this */
 #define PATH_CAP 256
 #define MESSAGE_CAP 256
+#define META_NAME_CAP 32
+#define META_VALUE_CAP 64
 #define FRAME_HDR 5
 
 struct kz_grpc_call {
@@ -40,6 +42,9 @@ struct kz_grpc_call {
     int status;       /* client: the peer's grpc-status (-1 none); server: the one to send */
     size_t hdr_bytes; /* of the header block being received (RFC 9113 §6.5.2 counting) */
     char message[MESSAGE_CAP];
+    char meta_in[META_VALUE_CAP];  /* the kept header's value as received; "" none */
+    char meta_name[META_NAME_CAP]; /* server: one header to add to the response; "" none */
+    char meta_value[META_VALUE_CAP];
 };
 
 struct kz_grpc {
@@ -50,6 +55,7 @@ struct kz_grpc {
     size_t max_message;
     bool client;
     char authority[128];
+    char keep[META_NAME_CAP]; /* the header whose value each call keeps; "" none */
     struct kz_grpc_call *calls;
     size_t pending;          /* bytes in the calls' out buffers */
     struct kz_sbuf obuf;     /* output nghttp2 produced, waiting for the write */
@@ -270,11 +276,16 @@ static void resume(struct kz_grpc_call *c)
 /* Server role: response HEADERS with a data provider (messages and trailers follow). */
 static int submit_response(struct kz_grpc_call *c)
 {
-    nghttp2_nv nv[] = {NV(":status", "200"), NV("content-type", "application/grpc")};
+    nghttp2_nv nv[] = {NV(":status", "200"), NV("content-type", "application/grpc"),
+                       NV("x", c->meta_value)};
     nghttp2_data_provider prd = {.source.ptr = c, .read_callback = read_out};
 
+    nv[2].name = (uint8_t *)c->meta_name;
+    nv[2].namelen = strlen(c->meta_name);
     c->submitted = true;
-    return nghttp2_submit_response(c->g->s, c->id, nv, 2, &prd) ? KZ_ERR_CLOSED : KZ_OK;
+    return nghttp2_submit_response(c->g->s, c->id, nv, c->meta_name[0] ? 3 : 2, &prd)
+               ? KZ_ERR_CLOSED
+               : KZ_OK;
 }
 
 /* Server role: end the call with trailers (Trailers-Only when nothing was sent). */
@@ -411,6 +422,8 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
         c->status = parse_status(value, vlen);
     else if (g->client && is(name, nlen, "grpc-message"))
         pct_decode(value, vlen, c->message, sizeof(c->message));
+    else if (g->keep[0] && is(name, nlen, g->keep) && vlen < META_VALUE_CAP)
+        snprintf(c->meta_in, sizeof(c->meta_in), "%.*s", (int)vlen, value);
     return 0;
 }
 
@@ -553,7 +566,8 @@ int kz_grpc_feed(struct kz_grpc *g, const char *data, size_t len)
     return g->peer_goaway && g->peer_goaway_code == NGHTTP2_NO_ERROR ? KZ_ERR_CLOSED : KZ_ERR_PARSE;
 }
 
-struct kz_grpc_call *kz_grpc_call_start(struct kz_grpc *g, const char *path)
+struct kz_grpc_call *kz_grpc_call_start(struct kz_grpc *g, const char *path, const char *hname,
+                                        const char *hvalue)
 {
     if (!g->client || g->freeing || g->broken)
         return NULL;
@@ -563,10 +577,13 @@ struct kz_grpc_call *kz_grpc_call_start(struct kz_grpc *g, const char *path)
                        NV(":path", path),
                        NV(":authority", g->authority),
                        NV("content-type", "application/grpc"),
-                       NV("te", "trailers")};
+                       NV("te", "trailers"),
+                       NV("x", hvalue ? hvalue : "")};
     nghttp2_data_provider prd = {.source.ptr = c, .read_callback = read_out};
 
-    c->id = nghttp2_submit_request(g->s, NULL, nv, 6, &prd, c);
+    nv[6].name = (uint8_t *)(hname ? hname : "");
+    nv[6].namelen = hname ? strlen(hname) : 0;
+    c->id = nghttp2_submit_request(g->s, NULL, nv, hname && hvalue ? 7 : 6, &prd, c);
     if (c->id < 0) {
         call_free(c);
         return NULL;
@@ -622,6 +639,22 @@ void kz_grpc_cancel(struct kz_grpc_call *c)
     c->dead = true;
     nghttp2_submit_rst_stream(g->s, NGHTTP2_FLAG_NONE, c->id, NGHTTP2_CANCEL);
     pump(g);
+}
+
+void kz_grpc_keep_header(struct kz_grpc *g, const char *name)
+{
+    snprintf(g->keep, sizeof(g->keep), "%s", name);
+}
+
+const char *kz_grpc_call_header(const struct kz_grpc_call *c)
+{
+    return c->meta_in[0] ? c->meta_in : NULL;
+}
+
+void kz_grpc_call_set_header(struct kz_grpc_call *c, const char *name, const char *value)
+{
+    snprintf(c->meta_name, sizeof(c->meta_name), "%s", name);
+    snprintf(c->meta_value, sizeof(c->meta_value), "%s", value);
 }
 
 void *kz_grpc_call_data(struct kz_grpc_call *c)

@@ -65,9 +65,19 @@ void kz_grpc_set_authority(struct kz_grpc *g, const char *authority);
 /* Plaintext from the transport (its data callback).  KZ_OK; KZ_ERR_PARSE (HTTP/2 error: close);
  * KZ_ERR_CLOSED (the peer said GOAWAY and nothing is left to do: close). */
 int kz_grpc_feed(struct kz_grpc *g, const char *data, size_t len);
-/* Client role: open a call (HEADERS with :path, content-type application/grpc, te: trailers).
- * NULL when the connection is closing. */
-struct kz_grpc_call *kz_grpc_call_start(struct kz_grpc *g, const char *path);
+/* Client role: open a call (HEADERS with :path, content-type application/grpc, te: trailers,
+ * and the header hname: hvalue when both are set; names lower case).  NULL when the connection
+ * is closing. */
+struct kz_grpc_call *kz_grpc_call_start(struct kz_grpc *g, const char *path, const char *hname,
+                                        const char *hvalue);
+/* Keep the value (up to 63 bytes) of the header `name` (lower case) of every call's received
+ * headers: the request's (server role), the response's (client role). */
+void kz_grpc_keep_header(struct kz_grpc *g, const char *name);
+/* The kept header's value for this call, NULL when it had none (yet). */
+const char *kz_grpc_call_header(const struct kz_grpc_call *c);
+/* Server role, before the first send: one more response header (copied; name < 32 bytes, value
+ * < 64). */
+void kz_grpc_call_set_header(struct kz_grpc_call *c, const char *name, const char *value);
 /* Queue one message.  KZ_OK; KZ_ERR_AGAIN when more than the high-water mark (1 MiB) is queued
  * (the message IS queued; wait for on_writable before sending more); KZ_ERR_CLOSED. */
 int kz_grpc_send(struct kz_grpc_call *c, const void *msg, size_t len);

@@ -16,6 +16,7 @@
 #include "fed/grpc.h"
 #include "fed/wire.h"
 #include "net/transport.h"
+#include "store/store.h"
 
 #define KZ_FED_HEALTH_EVERY_MS 3000    /* a v2 client's HealthCheck period (TAK: <= 3 s) */
 #define KZ_FED_HEALTH_TIMEOUT_MS 15000 /* a v2 server closes a link without one this long */
@@ -28,6 +29,22 @@
 enum fed_state { FED_DOWN, FED_CONNECTING, FED_UP };
 
 struct fed_peer;
+
+/* outbox.c: a connection's place in its link's log (see outbox.c). */
+struct fed_outbox {
+    uint64_t gen;       /* the peer's connection generation this state belongs to */
+    uint64_t pos;       /* the last event of the log sent, or judged not for this link */
+    bool catching_up;   /* the log is being read; live events are held */
+    bool reading;       /* a page is being read from the store */
+    bool wait_write;    /* the next page waits for the output to drain */
+    bool overflow;      /* held events were dropped: read the log once more */
+    uint64_t caught_up; /* events sent from the log on this connection */
+    struct {
+        uint64_t seq;
+        struct kz_rbuf *buf;
+    } * held;
+    size_t n_held, cap_held;
+};
 
 struct fed_conn {
     struct kz_fed *fed;
@@ -56,6 +73,7 @@ struct fed_conn {
     /* Outbound: the router's subscriber for this link, attached once events can flow. */
     struct kz_sub sub;
     bool attached;
+    struct fed_outbox ob;
     char rbuf[64 * 1024];
 };
 
@@ -73,6 +91,13 @@ struct fed_peer {
     uint64_t deny[KZ_DENY__COUNT];
     uv_timer_t redial;
     unsigned backoff_ms;
+    /* outbox.c: where the link stands in our log, and its sent log waiting for the store. */
+    uint64_t cursor, stored_cursor;
+    uint64_t gen; /* bumped for every connection that starts sending */
+    struct kz_store_sent *log;
+    size_t n_log, cap_log;
+    /* The last of the peer's sequence numbers we received (kizuna peers): where it resumes. */
+    uint64_t recv_seq;
 };
 
 struct kz_fed {
@@ -93,6 +118,8 @@ struct kz_fed {
     struct fed_conn *conns; /* all of them, so stopping closes the half-open too */
     unsigned audits;        /* audit records being written on the worker pool */
     unsigned pending;       /* connections whose peer is not identified yet */
+    uv_timer_t flush;       /* the links' sent logs go to the store */
+    bool flush_live;
     bool stopping;
 };
 
@@ -117,10 +144,30 @@ size_t kz__fed_queued(const struct fed_conn *c);
 void kz__fed_audit(struct fed_peer *p, const char *action, const char *detail);
 /* The peer is identified and its protocol ready: it is up (replacing an older link). */
 void kz__fed_link_up(struct fed_conn *c);
-/* Start sending our events on this connection (attach the router subscriber). */
-void kz__fed_attach(struct fed_conn *c);
+/* Start sending our events on this connection (attach the router subscriber), from where the
+ * peer says it stands (`resume`, a kizuna peer's decimal sequence; NULL: our cursor). */
+void kz__fed_attach(struct fed_conn *c, const char *resume);
 /* One FederatedEvent from the peer. */
 void kz__fed_inbound(struct fed_conn *c, const uint8_t *msg, size_t len);
+
+/* Bytes written to the connection and not yet sent (either protocol). */
+size_t kz__fed_conn_backlog(const struct fed_conn *c);
+
+/* outbox.c */
+/* A connection starts sending from `resume` (the last event of our log the peer has). */
+void kz__fed_outbox_start(struct fed_conn *c, uint64_t resume);
+/* After the latest-state replay: read the log from the position, then go live. */
+void kz__fed_outbox_catch_up(struct fed_conn *c);
+/* An event the router hands the link (its seq; replay: the latest state).  KZ_OK or
+ * KZ_ERR_TOOBIG (the link is being dropped). */
+int kz__fed_outbox_deliver(struct fed_conn *c, uint64_t seq, bool replay, struct kz_rbuf *buf);
+/* The output drained: a paused catch-up goes on. */
+void kz__fed_outbox_writable(struct fed_conn *c);
+/* The connection closes: drop what it holds. */
+void kz__fed_outbox_release(struct fed_conn *c);
+/* Queue the peer's sent log and cursor for the store; cb (may be NULL) after they commit. */
+void kz__fed_sent_flush(struct fed_peer *p, kz_store_ack_cb cb, void *ud);
+void kz__fed_outbox_start_timer(struct kz_fed *f);
 
 /* v1.c */
 void kz__fed_v1_start(struct fed_conn *c);

@@ -12,7 +12,7 @@ static void on_message(void *ud, const uint8_t *msg, size_t len)
 
 void kz__fed_v1_start(struct fed_conn *c)
 {
-    kz__fed_attach(c); /* the latest state it may see, then every event */
+    kz__fed_attach(c, NULL); /* v1 has no headers: from our cursor */
 }
 
 void kz__fed_v1_data(struct fed_conn *c, const char *data, size_t len)

@@ -19,6 +19,9 @@
 #include "fed/internal.h"
 
 #define SERVICE "/com.atakmap.FederatedChannel/"
+/* kizuna's own header: where the sender of the events resumes (see outbox.c).  The dialer
+ * sends it on ClientEventStream, the acceptor on its ServerFederateGroupsStream answer. */
+#define RESUME "kz-resume"
 
 enum call_kind {
     CALL_UNKNOWN,
@@ -49,15 +52,25 @@ static enum call_kind kind_of(struct kz_grpc_call *call)
     return (enum call_kind)(uintptr_t)kz_grpc_call_data(call);
 }
 
+/* "kz-resume": the last of the peer's sequence numbers we received (none: no header). */
+static const char *resume_of(const struct fed_conn *c, char *buf, size_t len)
+{
+    if (!c->peer->recv_seq)
+        return NULL;
+    snprintf(buf, len, "%llu", (unsigned long long)c->peer->recv_seq);
+    return buf;
+}
+
 static struct kz_grpc_call *start(struct fed_conn *c, enum call_kind k)
 {
-    char path[96];
+    char path[96], resume[24];
+    const char *value = k == CALL_EVENTS_TO_CLIENT ? resume_of(c, resume, sizeof(resume)) : NULL;
     struct kz_grpc_call *call;
 
     for (size_t i = 0; i < KZ_ARRAY_LEN(methods); i++)
         if (methods[i].kind == k)
             snprintf(path, sizeof(path), SERVICE "%s", methods[i].method);
-    call = kz_grpc_call_start(c->grpc, path);
+    call = kz_grpc_call_start(c->grpc, path, value ? RESUME : NULL, value);
     if (call)
         kz_grpc_call_set_data(call, (void *)(uintptr_t)k);
     return call;
@@ -79,13 +92,13 @@ static void send_subscription(struct fed_conn *c, struct kz_grpc_call *call, int
 
 /* ---- the dialing side ---------------------------------------------------------- */
 
-static void open_events_out(struct fed_conn *c)
+static void open_events_out(struct fed_conn *c, const char *resume)
 {
     if (c->events_out)
         return;
     c->events_out = start(c, CALL_EVENTS_TO_SERVER);
     if (c->events_out)
-        kz__fed_attach(c);
+        kz__fed_attach(c, resume);
 }
 
 static void health_tick(uv_timer_t *t)
@@ -131,7 +144,7 @@ static void client_message(struct fed_conn *c, struct kz_grpc_call *call, const 
 
     switch (kind_of(call)) {
     case CALL_GROUPS_IN: /* the first FederateGroups: the server is ready for our events */
-        open_events_out(c);
+        open_events_out(c, kz_grpc_call_header(call));
         break;
     case CALL_EVENTS_TO_CLIENT:
         kz__fed_inbound(c, msg, len);
@@ -153,7 +166,7 @@ static void client_end(struct fed_conn *c, struct kz_grpc_call *call, int status
     enum call_kind k = kind_of(call);
 
     if (k == CALL_GROUPS_IN && status == GRPC_UNIMPLEMENTED)
-        open_events_out(c); /* an older peer without group streams */
+        open_events_out(c, NULL); /* an older peer without group streams */
     else if (k == CALL_EVENTS_TO_CLIENT || k == CALL_EVENTS_TO_SERVER)
         kz__fed_close(c, "the peer ended an event stream");
 }
@@ -182,6 +195,9 @@ static int on_call(void *ud, struct kz_grpc_call *call, const char *path)
         return KZ_ERR_NOTFOUND;
     kz_grpc_call_set_data(call, (void *)(uintptr_t)k);
     if (k == CALL_GROUPS_IN) {
+        char resume[24];
+        if (resume_of(c, resume, sizeof(resume)))
+            kz_grpc_call_set_header(call, RESUME, resume);
         kz_fed_encode_groups(HEALTH_SERVING, NULL, 0, &m);
         kz_grpc_send(call, m.buf, m.len);
     } else if (k == CALL_EVENTS_TO_SERVER) {
@@ -189,7 +205,7 @@ static int on_call(void *ud, struct kz_grpc_call *call, const char *path)
     } else if (k == CALL_EVENTS_TO_CLIENT && !c->events_out) {
         c->events_out = call;
         c->peer_subscribed = true;
-        kz__fed_attach(c);
+        kz__fed_attach(c, kz_grpc_call_header(call));
     }
     kz_sbuf_release(&m);
     return KZ_OK;
@@ -267,7 +283,10 @@ static void on_end(void *ud, struct kz_grpc_call *call, int status, const char *
 
 static void on_writable(void *ud)
 {
-    (void)ud; /* the router's next events go out as they come */
+    struct fed_conn *c = ud;
+
+    if (c->attached)
+        kz__fed_outbox_writable(c); /* a paused catch-up goes on */
 }
 
 int kz__fed_v2_start(struct fed_conn *c)
@@ -277,6 +296,7 @@ int kz__fed_v2_start(struct fed_conn *c)
     c->grpc = kz_grpc_new(c->client, &c->t, &cbs, c, KZ_FED_MAX_MESSAGE);
     if (!c->grpc)
         return KZ_ERR_DENIED;
+    kz_grpc_keep_header(c->grpc, RESUME);
     c->last_health_ms = (int64_t)uv_now(c->fed->loop);
     if (c->client)
         client_start(c);

@@ -163,6 +163,7 @@ static void meta_put(const struct kz_fed_meta *m, Com__Atakmap__FederatedEvent *
         fe->federatehops = &o->hops;
     }
     fe->n_federategroups = m->n_groups, fe->federategroups = m->groups;
+    fe->nodesequence = m->seq;
 }
 
 void kz_fed_meta_clear(struct kz_fed_meta *m)
@@ -202,6 +203,7 @@ static int meta_get(const Com__Atakmap__FederatedEvent *fe, struct kz_fed_meta *
     }
     if (fe->federatehops)
         m->hops_current = fe->federatehops->currenthops, m->hops_max = fe->federatehops->maxhops;
+    m->seq = fe->nodesequence;
     return KZ_OK;
 }
 

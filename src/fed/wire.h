@@ -39,6 +39,7 @@ struct kz_fed_meta {
     int64_t hops_current, hops_max; /* federateHops; 0, 0 when absent; max -1 = unlimited */
     char **groups;                  /* federateGroups */
     unsigned n_groups;
+    uint64_t seq; /* nodeSequence: the sender's event sequence (kizuna peers); 0 = none */
 };
 void kz_fed_meta_clear(struct kz_fed_meta *m);
 

@@ -98,10 +98,11 @@ const char *kz_exit_name(enum kz_exit e);
 /* ---- subscribers ------------------------------------------------------ */
 
 enum kz_wire {
-    KZ_WIRE_XML,   /* canonical CoT XML (TAK stream, version 0) */
-    KZ_WIRE_SSE,   /* Server-Sent Events: framed by api/stream.c (kz_router_set_wire) */
-    KZ_WIRE_PROTO, /* TAK protocol v1 stream: 0xbf, varint length, TakMessage */
-    KZ_WIRE_FED,   /* one FederatedEvent, unframed: set by fed/ (kz_router_set_wire) */
+    KZ_WIRE_XML,       /* canonical CoT XML (TAK stream, version 0) */
+    KZ_WIRE_SSE,       /* Server-Sent Events: framed by api/stream.c (kz_router_set_wire) */
+    KZ_WIRE_PROTO,     /* TAK protocol v1 stream: 0xbf, varint length, TakMessage */
+    KZ_WIRE_FED,       /* one FederatedEvent, unframed: set by fed/ (kz_router_set_wire) */
+    KZ_WIRE_FED_STATE, /* the same for a link's latest-state replay: no node sequence */
     KZ_WIRE__COUNT
 };
 
@@ -121,6 +122,9 @@ struct kz_sub {
     const struct kz_identity *identity;
     const struct kz_input *input;
     enum kz_wire wire;
+    /* The latest-state replay's wire format when it differs from `wire` (a federation link's
+     * replay is no part of its ordered log); KZ_WIRE_XML (0) = the same as wire. */
+    enum kz_wire replay_wire;
     kz_deliver_fn deliver;
     /* A federation link: events that came from a federated input are not for it,
      * and its denials are counted here too (by enum kz_deny; may be NULL). */
@@ -142,6 +146,7 @@ struct kz_sub {
     struct kz_sub *prev, *next;
     bool attached;
     bool replaying; /* deliver() is called with latest-state replay */
+    uint64_t seq;   /* the seq of the event deliver() is handed */
 };
 
 /*
@@ -241,6 +246,10 @@ int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct k
  * delivery, and the release rule on ev->access (re-parsed; originator = the
  * origin input's nation).  Unknown origin or label: false.
  */
+/* Is this event (uid, time, type) the latest state of its uid already?  (A federation link's
+ * replay of what this node has.) */
+bool kz_router_has_latest(struct kz_router *r, const struct kz_event *ev);
+
 bool kz_router_visible(struct kz_router *r, const struct kz_event *ev, const struct kz_sub *to,
                        enum kz_exit exit);
 

@@ -201,6 +201,14 @@ bool kz_router_visible(struct kz_router *r, const struct kz_event *ev, const str
     return visible(r, ev, &label, &out, to, exit);
 }
 
+bool kz_router_has_latest(struct kz_router *r, const struct kz_event *ev)
+{
+    const struct kz_track *tr = ev->uid ? kz__tracks_get(&r->tracks, ev->uid) : NULL;
+
+    return tr && tr->ev.time == ev->time && tr->ev.type && ev->type &&
+           strcmp(tr->ev.type, ev->type) == 0;
+}
+
 /* ---- subscribers ------------------------------------------------------ */
 
 /* Groups and release subject; an identity that does not resolve sees nothing. */
@@ -249,8 +257,9 @@ static struct kz_rbuf *track_wire(struct kz_router *r, struct kz_track *tr, enum
     return tr->wire[w];
 }
 
-static void deliver(struct kz_sub *sub, struct kz_rbuf *buf)
+static void deliver(struct kz_sub *sub, const struct kz_track *tr, struct kz_rbuf *buf)
 {
+    sub->seq = tr ? tr->ev.seq : 0;
     if (sub->deliver(sub, buf) == KZ_OK) {
         kz_metrics.deliveries++;
         kz_metrics.bytes_out += buf->len;
@@ -274,10 +283,11 @@ void kz_router_attach(struct kz_router *r, struct kz_sub *sub)
     enum kz_exit exit = sub->federation            ? KZ_EXIT_FEDERATION
                         : sub->wire == KZ_WIRE_SSE ? KZ_EXIT_SSE
                                                    : KZ_EXIT_REPLAY;
+    enum kz_wire wire = sub->replay_wire ? sub->replay_wire : sub->wire;
     sub->replaying = true;
     for (struct kz_track *tr = r->tracks.head; tr; tr = tr->next)
         if (tr->ev.stale >= now && visible(r, &tr->ev, &tr->label, &tr->out, sub, exit))
-            deliver(sub, track_wire(r, tr, sub->wire));
+            deliver(sub, tr, track_wire(r, tr, wire));
     sub->replaying = false;
 }
 
@@ -318,7 +328,7 @@ static void answer_ping(struct kz_router *r, struct kz_sub *from)
     kz_sbuf_reset(&r->scratch);
     kz_wire_encode(r, from->wire, &pong, &r->scratch);
     struct kz_rbuf *buf = kz_rbuf_from_sbuf(&r->scratch);
-    deliver(from, buf);
+    deliver(from, NULL, buf);
     kz_rbuf_unref(buf);
     kz_event_clear(&pong);
 }
@@ -414,7 +424,7 @@ static void fan_out(struct kz_router *r, struct kz_track *tr, const struct kz_su
         if (s == from || (also_out && !kz_groupset_meets(also_out, &s->in)))
             continue;
         if (visible(r, &tr->ev, &tr->label, &tr->out, s, exit))
-            deliver(s, track_wire(r, tr, s->wire));
+            deliver(s, tr, track_wire(r, tr, s->wire));
     }
 }
 

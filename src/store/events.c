@@ -14,8 +14,26 @@
 
 static const char sql_insert[] =
     "INSERT INTO events(seq, uid, type, time, start, stale, recv_time, label,"
-    " origin_input, origin_user, xml, origin_nation, origin_groups)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    " origin_input, origin_user, xml, origin_nation, origin_groups, fed_provenance, fed_hops,"
+    " fed_max_hops, fed_seq)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+
+/* The federation columns: NULL for an event that came in any other way. */
+static void bind_fed(sqlite3_stmt *s, const struct kz__rec *r)
+{
+    if (!r->fed_provenance) {
+        for (int i = 14; i <= 17; i++)
+            sqlite3_bind_null(s, i);
+        return;
+    }
+    kz__bind_text(s, 14, r->fed_provenance);
+    sqlite3_bind_int64(s, 15, r->fed_hops);
+    sqlite3_bind_int64(s, 16, r->fed_max_hops);
+    if (r->fed_seq)
+        sqlite3_bind_int64(s, 17, (sqlite3_int64)r->fed_seq);
+    else
+        sqlite3_bind_null(s, 17);
+}
 
 /* Sets r->seq when it was 0. */
 static int write_event(struct kz__db *db, struct kz__job *job)
@@ -42,6 +60,7 @@ static int write_event(struct kz__db *db, struct kz__job *job)
     sqlite3_bind_text64(s, 11, r->xml, r->xml_len, SQLITE_STATIC, SQLITE_UTF8);
     kz__bind_text(s, 12, r->origin_nation);
     kz__bind_text(s, 13, r->origin_groups);
+    bind_fed(s, r);
     rc = kz__db_step(s);
     if (rc == SQLITE_DONE && !r->seq)
         r->seq = (uint64_t)sqlite3_last_insert_rowid(db->db);
@@ -59,7 +78,8 @@ static struct kz__job *event_job(const struct kz_event *ev, const char *xml, siz
 {
     size_t extra = kz__str_size(ev->uid) + kz__str_size(ev->type) + kz__str_size(ev->access) +
                    kz__str_size(ev->origin_input) + kz__str_size(ev->origin_user) +
-                   kz__str_size(ev->origin_nation) + kz__str_size(ev->origin_groups) + xml_len + 1;
+                   kz__str_size(ev->origin_nation) + kz__str_size(ev->origin_groups) +
+                   kz__str_size(ev->fed_provenance) + xml_len + 1;
     struct kz__rec_job *j = kz__job_new(&kz__event_append_ops, sizeof(*j), extra);
     struct kz__rec *r = &j->rec;
     char *p = j->data;
@@ -76,6 +96,10 @@ static struct kz__job *event_job(const struct kz_event *ev, const char *xml, siz
     r->origin_user = kz__pack_str(&p, ev->origin_user);
     r->origin_nation = kz__pack_str(&p, ev->origin_nation);
     r->origin_groups = kz__pack_str(&p, ev->origin_groups);
+    r->fed_provenance = kz__pack_str(&p, ev->fed_provenance);
+    r->fed_hops = ev->fed_hops;
+    r->fed_max_hops = ev->fed_max_hops;
+    r->fed_seq = ev->fed_seq;
     r->xml = kz__pack(&p, xml ? xml : "", xml ? xml_len : 0);
     r->xml_len = xml ? xml_len : 0;
     return &j->job;

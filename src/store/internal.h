@@ -73,6 +73,9 @@ struct kz__rec {
     const char *uid, *type, *label, *origin_input, *origin_user, *origin_nation, *origin_groups;
     const char *xml;
     size_t xml_len;
+    const char *fed_provenance; /* NULL: not federated */
+    int64_t fed_hops, fed_max_hops;
+    uint64_t fed_seq;
 };
 
 struct kz__rec_job {

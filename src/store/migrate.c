@@ -131,6 +131,24 @@ static const char *const migrations[] = {
     "DROP TABLE readiness;"
     "ALTER TABLE readiness7 RENAME TO readiness;"
     "CREATE INDEX readiness_unit ON readiness(unit, time);",
+    /* 9: federation.  An event that came over a link keeps the nodes it
+     * passed and its hops (so a relay can pass it on from the log) and the
+     * sending node's sequence (where a link resumes); each link's sent log
+     * (what crossed, and when) and its cursor (the last event of the log it
+     * was sent). */
+    "ALTER TABLE events ADD COLUMN fed_provenance TEXT;"
+    "ALTER TABLE events ADD COLUMN fed_hops INTEGER;"
+    "ALTER TABLE events ADD COLUMN fed_max_hops INTEGER;"
+    "ALTER TABLE events ADD COLUMN fed_seq INTEGER;"
+    "CREATE INDEX events_fed_seq ON events(origin_input, fed_seq) WHERE fed_seq IS NOT NULL;"
+    "CREATE TABLE fed_sent ("
+    " peer TEXT NOT NULL,"
+    " sent INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " PRIMARY KEY (peer, sent, seq)) WITHOUT ROWID;"
+    "CREATE TABLE fed_cursor ("
+    " peer TEXT PRIMARY KEY,"
+    " seq INTEGER NOT NULL);",
 };
 
 static int user_version(struct kz__db *db, int64_t *out)

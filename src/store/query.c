@@ -1,6 +1,7 @@
 /*
  * query.c - GET /api/v1/events on the store thread (events.c's read): one
- * batch of rows, newest first, older than the page's cursor when it has one.
+ * batch of rows, newest first, older than the page's cursor when it has one;
+ * or a federation link's outbox: oldest first, newer than its cursor.
  * The statement is built per query: queries are rare next to appends, and
  * each filter left out is one the planner need not consider.
  */
@@ -9,7 +10,7 @@
 
 #include "store/internal.h"
 
-enum { P_UID = 1, P_TYPE, P_TYPE_END, P_SINCE, P_UNTIL, P_LIMIT, P_BEFORE };
+enum { P_UID = 1, P_TYPE, P_TYPE_END, P_SINCE, P_UNTIL, P_LIMIT, P_BEFORE, P_AFTER };
 
 /*
  * The smallest string greater than every string starting with `p`, so a
@@ -55,7 +56,8 @@ static void build_sql(struct kz_sbuf *sql, const struct kz_store_query *q,
                       const struct type_filter *tf)
 {
     kz_sbuf_adds(sql, "SELECT seq, recv_time, label, origin_input, origin_user, xml,"
-                      " origin_nation, origin_groups FROM events WHERE 1");
+                      " origin_nation, origin_groups, fed_provenance, fed_hops, fed_max_hops"
+                      " FROM events WHERE 1");
     if (q->uid)
         kz_sbuf_adds(sql, " AND uid = ?1");
     if (tf->value)
@@ -68,7 +70,10 @@ static void build_sql(struct kz_sbuf *sql, const struct kz_store_query *q,
         kz_sbuf_adds(sql, " AND recv_time < ?5");
     if (q->before_seq)
         kz_sbuf_adds(sql, " AND seq < ?7");
-    kz_sbuf_adds(sql, " ORDER BY seq DESC LIMIT ?6");
+    if (q->forward)
+        kz_sbuf_adds(sql, " AND seq > ?8 ORDER BY seq LIMIT ?6");
+    else
+        kz_sbuf_adds(sql, " ORDER BY seq DESC LIMIT ?6");
 }
 
 static void bind_all(sqlite3_stmt *s, const struct kz_store_query *q, const struct type_filter *tf)
@@ -86,6 +91,8 @@ static void bind_all(sqlite3_stmt *s, const struct kz_store_query *q, const stru
     sqlite3_bind_int64(s, P_LIMIT, q->limit);
     if (q->before_seq)
         sqlite3_bind_int64(s, P_BEFORE, (sqlite3_int64)q->before_seq);
+    if (q->forward)
+        sqlite3_bind_int64(s, P_AFTER, (sqlite3_int64)q->after_seq);
 }
 
 static char *col_dup(sqlite3_stmt *s, int i)
@@ -113,6 +120,9 @@ static void add_row(struct kz__query *qq, sqlite3_stmt *s)
     r->xml_len = len;
     r->origin_nation = col_dup(s, 6);
     r->origin_groups = col_dup(s, 7);
+    r->fed_provenance = sqlite3_column_type(s, 8) == SQLITE_NULL ? NULL : col_dup(s, 8);
+    r->fed_hops = sqlite3_column_int64(s, 9);
+    r->fed_max_hops = sqlite3_column_int64(s, 10);
 }
 
 void kz__query_rows_free(struct kz__query *q)
@@ -124,6 +134,7 @@ void kz__query_rows_free(struct kz__query *q)
         free(q->rows[i].origin_nation);
         free(q->rows[i].origin_groups);
         free(q->rows[i].xml);
+        free(q->rows[i].fed_provenance);
     }
     KZ_FREE(q->rows);
     q->n_rows = q->cap_rows = 0;

@@ -1,5 +1,6 @@
 /*
- * retention.c - keep the event log inside its age and size bounds.
+ * retention.c - keep the event log (and the federation's sent log) inside
+ * its age and size bounds.
  *
  * Deletes go in chunks, each its own transaction, and a run stops after
  * MAX_CHUNKS so the batches queued behind it wait milliseconds, not the
@@ -19,6 +20,10 @@ static const char sql_old_events[] = "DELETE FROM events WHERE seq IN"
 /* Stale long past: a track still current always has stale >= now. */
 static const char sql_old_tracks[] = "DELETE FROM tracks WHERE rowid IN"
                                      " (SELECT rowid FROM tracks WHERE stale < ?1 LIMIT ?2)";
+/* A link's sent log lives as long as the events it names. */
+static const char sql_old_sent[] =
+    "DELETE FROM fed_sent WHERE (peer, sent, seq) IN"
+    " (SELECT peer, sent, seq FROM fed_sent WHERE sent < ?1 LIMIT ?2)";
 static const char sql_oldest_events[] =
     "DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?2)";
 static const char sql_span[] = "SELECT max(seq) - min(seq) + 1 FROM events";
@@ -103,6 +108,7 @@ void kz__db_retention(struct kz__db *db, int64_t retention_us, int64_t retention
         int64_t cutoff = kz_now_us() - retention_us;
         events = delete_older(db, sql_old_events, cutoff, &budget);
         tracks = delete_older(db, sql_old_tracks, cutoff, &budget);
+        delete_older(db, sql_old_sent, cutoff, &budget);
     }
     if (retention_bytes > 0 && budget > 0)
         events += shed_bytes(db, retention_bytes, &budget);

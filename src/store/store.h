@@ -36,6 +36,10 @@
  *   users(user PRIMARY KEY, nation, clearance, groups_in, groups_out, roles,
  *          command, password_hash, created, updated)
  *   certs(serial PRIMARY KEY, user, issued, not_after, revoked)
+ *   events also keep, for an event that came over a federation link, fed_provenance,
+ *          fed_hops, fed_max_hops and fed_seq (the sending node's sequence)
+ *   fed_sent(peer, sent, seq): what crossed each link, and when
+ *   fed_cursor(peer PRIMARY KEY, seq): the last event of the log each link was sent
  */
 #ifndef KZ_STORE_H
 #define KZ_STORE_H
@@ -137,6 +141,10 @@ struct kz_store_query {
     /* Only rows older than this seq (a page's cursor: where the last one
      * stopped); 0 = from the newest. */
     uint64_t before_seq;
+    /* forward: oldest first, only rows newer than after_seq (a federation link's outbox);
+     * not with before_seq. */
+    bool forward;
+    uint64_t after_seq;
 };
 
 struct kz_store_row {
@@ -149,6 +157,9 @@ struct kz_store_row {
     char *origin_groups;
     char *xml;
     size_t xml_len;
+    /* Federation (migration 9): the nodes a federated event passed and its hops; NULL, 0. */
+    char *fed_provenance;
+    int64_t fed_hops, fed_max_hops;
 };
 
 /*
@@ -159,6 +170,63 @@ struct kz_store_row {
 typedef void (*kz_store_query_cb)(void *ud, int status, const struct kz_store_row *rows, size_t n);
 void kz_store_query(struct kz_store *st, const struct kz_store_query *q, kz_store_query_cb done,
                     void *ud);
+
+/* ---- federation links (fedlog.c) ------------------------------------------ */
+
+/* One event sent on a link: its seq in the events log, and when. */
+struct kz_store_sent {
+    int64_t sent_us;
+    uint64_t seq;
+};
+
+/*
+ * Queue a link's sent log (n entries, copied) and, when `cursor` is above the stored one, its
+ * new cursor: the last event of the log sent in order.  `cb` (may be NULL) reports the commit;
+ * being a write, it comes after every write queued before it has committed.
+ */
+void kz_store_fed_sent(struct kz_store *st, const char *peer, const struct kz_store_sent *items,
+                       size_t n, uint64_t cursor, kz_store_ack_cb cb, void *ud);
+
+/* Startup only (synchronous): a link's cursor (has_cursor false: none stored yet) and the
+ * highest fed_seq committed from input `input` (0: none). */
+struct kz_store_fed_marks {
+    uint64_t cursor;
+    bool has_cursor;
+    uint64_t received;
+};
+int kz_store_fed_marks(struct kz_store *st, const char *peer, const char *input,
+                       struct kz_store_fed_marks *m);
+
+/*
+ * Where a link's outbox starts: after after_seq, but not before events received since_us
+ * (0: no bound) and not beyond the newest max_bytes of XML (0: no bound).  The answer:
+ * start_seq (send what is newer) and how many events the bounds left out.
+ */
+struct kz_store_outbox_bound {
+    uint64_t after_seq;
+    int64_t since_us, max_bytes;
+    uint64_t start_seq, skipped;
+};
+typedef void (*kz_store_bound_cb)(void *ud, int status, const struct kz_store_outbox_bound *b);
+void kz_store_outbox_bound(struct kz_store *st, const struct kz_store_outbox_bound *b,
+                           kz_store_bound_cb done, void *ud);
+
+/* What crossed to a peer, oldest first, after the cursor (after_sent_us, after_seq). */
+struct kz_store_sent_query {
+    const char *peer;
+    int64_t after_sent_us;
+    uint64_t after_seq;
+    unsigned limit; /* 1..10000 */
+};
+struct kz_store_sent_row {
+    int64_t sent_us, time_us;
+    uint64_t seq;
+    char *uid, *type, *label, *origin_nation; /* NULL once retention removed the event */
+};
+typedef void (*kz_store_sent_cb)(void *ud, int status, const struct kz_store_sent_row *rows,
+                                 size_t n);
+void kz_store_fed_sent_query(struct kz_store *st, const struct kz_store_sent_query *q,
+                             kz_store_sent_cb done, void *ud);
 
 /* ---- readiness reports --------------------------------------------------- */
 

@@ -40,6 +40,7 @@ struct end {
     char path[128];
     int calls, messages, ends, end_status, againsb, writable, reject, sent;
     char end_msg[256];
+    char header[64]; /* the kept header of the last call, as received */
     size_t bytes, max_queued;
     bool ordered, stream_on_end, big_reply;
 };
@@ -122,6 +123,10 @@ static int on_call(void *ud, struct kz_grpc_call *c, const char *path)
         return KZ_ERR_NOTFOUND;
     e->call = c;
     kz_grpc_call_set_data(c, e);
+    if (kz_grpc_call_header(c)) { /* answered with a header of its own */
+        snprintf(e->header, sizeof(e->header), "%s", kz_grpc_call_header(c));
+        kz_grpc_call_set_header(c, "kz-resume", "ack");
+    }
     return KZ_OK;
 }
 
@@ -135,6 +140,8 @@ static void on_message(void *ud, struct kz_grpc_call *c, const uint8_t *msg, siz
         e->ordered = false;
     e->messages++;
     e->bytes += len;
+    if (kz_grpc_call_header(c))
+        snprintf(e->header, sizeof(e->header), "%s", kz_grpc_call_header(c));
     if (!strcmp(e->path, "/t.T/Echo"))
         kz_grpc_send(c, msg, len);
 }
@@ -217,7 +224,7 @@ static void test_unary(void **state)
     struct pair *p = pair_new(1 << 20, 1 << 20);
     KZ_UNUSED(state);
 
-    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/t.T/Unary");
+    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/t.T/Unary", NULL, NULL);
     assert_non_null(c);
     kz_grpc_call_set_data(c, &p->cl);
     assert_ptr_equal(kz_grpc_call_data(c), &p->cl);
@@ -236,12 +243,40 @@ static void test_unary(void **state)
     pair_free(p);
 }
 
+/* One header each way: the client's request carries it, the server's response answers. */
+static void test_headers(void **state)
+{
+    struct pair *p = pair_new(1 << 20, 1 << 20);
+    KZ_UNUSED(state);
+
+    kz_grpc_keep_header(p->cl.g, "kz-resume");
+    kz_grpc_keep_header(p->sv.g, "kz-resume");
+    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/t.T/Unary", "kz-resume", "4242");
+    kz_grpc_call_set_data(c, &p->cl);
+    kz_grpc_send(c, "0", 2);
+    kz_grpc_half_close(c);
+    run(&p->cl, &p->sv);
+    assert_string_equal(p->sv.header, "4242");
+    assert_string_equal(p->cl.header, "ack");
+    assert_int_equal(p->cl.end_status, 0);
+    /* A call without the header: the server sees none and adds none. */
+    p->sv.header[0] = p->cl.header[0] = '\0';
+    c = kz_grpc_call_start(p->cl.g, "/t.T/Unary", NULL, NULL);
+    kz_grpc_call_set_data(c, &p->cl);
+    kz_grpc_send(c, "0", 2);
+    kz_grpc_half_close(c);
+    run(&p->cl, &p->sv);
+    assert_string_equal(p->sv.header, "");
+    assert_string_equal(p->cl.header, "");
+    pair_free(p);
+}
+
 static void test_server_stream(void **state)
 {
     struct pair *p = pair_new(1 << 20, 1 << 20);
     KZ_UNUSED(state);
 
-    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/t.T/Stream");
+    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/t.T/Stream", NULL, NULL);
     assert_int_equal(kz_grpc_send(c, "0", 2), KZ_OK);
     kz_grpc_half_close(c);
     run(&p->cl, &p->sv);
@@ -264,7 +299,7 @@ static void test_client_stream(void **state)
     char msg[16];
     KZ_UNUSED(state);
 
-    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/t.T/Sum");
+    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/t.T/Sum", NULL, NULL);
     for (int i = 0; i < 100; i++) {
         snprintf(msg, sizeof(msg), "%d", i);
         if (i == 50) {
@@ -293,7 +328,7 @@ static void test_bidi(void **state)
     char msg[16];
     KZ_UNUSED(state);
 
-    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/t.T/Echo");
+    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/t.T/Echo", NULL, NULL);
     for (int i = 0; i < 20; i++) {
         snprintf(msg, sizeof(msg), "%d", i);
         kz_grpc_send(c, msg, strlen(msg) + 1);
@@ -315,7 +350,7 @@ static void test_too_big(void **state)
     KZ_UNUSED(state);
 
     /* Request over the server's max_message: RESOURCE_EXHAUSTED. */
-    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/t.T/Unary");
+    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/t.T/Unary", NULL, NULL);
     kz_grpc_send(c, big, sizeof(big));
     run(&p->cl, &p->sv);
     assert_int_equal(p->cl.end_status, KZ_GRPC_RESOURCE_EXHAUSTED);
@@ -325,7 +360,7 @@ static void test_too_big(void **state)
 
     /* Reply over the client's max_message: the client ends the call itself. */
     p->sv.big_reply = true;
-    c = kz_grpc_call_start(p->cl.g, "/t.T/Unary");
+    c = kz_grpc_call_start(p->cl.g, "/t.T/Unary", NULL, NULL);
     kz_grpc_half_close(c);
     run(&p->cl, &p->sv);
     assert_int_equal(p->cl.ends, 2);
@@ -341,7 +376,7 @@ static void test_unknown_path(void **state)
     struct pair *p = pair_new(1 << 20, 1 << 20);
     KZ_UNUSED(state);
 
-    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/com.example.Nope/Call");
+    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/com.example.Nope/Call", NULL, NULL);
     kz_grpc_send(c, "0", 2);
     kz_grpc_half_close(c);
     run(&p->cl, &p->sv);
@@ -357,7 +392,7 @@ static void test_cancel(void **state)
     struct pair *p = pair_new(1 << 20, 1 << 20);
     KZ_UNUSED(state);
 
-    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/t.T/Unary");
+    struct kz_grpc_call *c = kz_grpc_call_start(p->cl.g, "/t.T/Unary", NULL, NULL);
     kz_grpc_send(c, "0", 2);
     run(&p->cl, &p->sv);
     assert_int_equal(p->sv.messages, 1);
@@ -368,7 +403,7 @@ static void test_cancel(void **state)
     assert_int_equal(p->sv.ends, 1);
     assert_int_equal(p->sv.end_status, -1);
     /* The connection goes on. */
-    c = kz_grpc_call_start(p->cl.g, "/t.T/Unary");
+    c = kz_grpc_call_start(p->cl.g, "/t.T/Unary", NULL, NULL);
     kz_grpc_half_close(c);
     run(&p->cl, &p->sv);
     assert_int_equal(p->cl.ends, 2);
@@ -650,7 +685,7 @@ static void unary_over(uv_loop_t *loop, struct tside *cl, struct tside *sv)
     sv->app.stream_on_end = true;
     cl->g = cl->app.g = kz_grpc_new(true, &cl->t, &cbs, &cl->app, 1 << 20);
     sv->g = sv->app.g = kz_grpc_new(false, &sv->t, &cbs, &sv->app, 1 << 20);
-    struct kz_grpc_call *c = kz_grpc_call_start(cl->g, "/t.T/Unary");
+    struct kz_grpc_call *c = kz_grpc_call_start(cl->g, "/t.T/Unary", NULL, NULL);
     kz_grpc_send(c, "0", 2);
     kz_grpc_half_close(c);
     run_until(loop, &cl->app.ends);
@@ -757,17 +792,12 @@ static void test_tls_client_wrong_ca(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unary),
-        cmocka_unit_test(test_server_stream),
-        cmocka_unit_test(test_client_stream),
-        cmocka_unit_test(test_bidi),
-        cmocka_unit_test(test_too_big),
-        cmocka_unit_test(test_unknown_path),
-        cmocka_unit_test(test_cancel),
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_raw_peer),
-        cmocka_unit_test(test_tls_client),
-        cmocka_unit_test(test_tls_client_wrong_ca),
+        cmocka_unit_test(test_unary),         cmocka_unit_test(test_headers),
+        cmocka_unit_test(test_server_stream), cmocka_unit_test(test_client_stream),
+        cmocka_unit_test(test_bidi),          cmocka_unit_test(test_too_big),
+        cmocka_unit_test(test_unknown_path),  cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_raw_peer),
+        cmocka_unit_test(test_tls_client),    cmocka_unit_test(test_tls_client_wrong_ca),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

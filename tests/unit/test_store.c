@@ -339,7 +339,12 @@ static void on_rows(void *ud, int status, const struct kz_store_row *rows, size_
 static struct result query_before(struct fx *fx, const char *uid, const char *type, int64_t since,
                                   int64_t until, unsigned limit, uint64_t before)
 {
-    struct kz_store_query q = {uid, type, since, until, limit, before};
+    struct kz_store_query q = {.uid = uid,
+                               .type = type,
+                               .since_us = since,
+                               .until_us = until,
+                               .limit = limit,
+                               .before_seq = before};
     struct result r = {0};
 
     kz_store_query(fx->st, &q, on_rows, &r);

@@ -180,7 +180,7 @@ static void test_old_schema(void **state)
     struct loaded l = {.fields_ok = true, .legacy = true};
     struct kz_store_readiness r = report("C7F", 1000 * SEC, 1);
     int64_t version;
-    char sql[512];
+    char sql[1024];
 
     open_store(fx, 5, 0, 0);
     kz_store_readiness_append(fx->st, &r, on_ack, &acks);
@@ -188,8 +188,9 @@ static void test_old_schema(void **state)
     close_store(fx);
     version = sql_int(fx->path, "PRAGMA user_version");
     /* Undo this migration and the ones after it (6: the events' and tracks' origins; 7: plans;
-     * 8, the readiness rebuild, runs again on the table as it is). */
+     * 8, the readiness rebuild, runs again on the table as it is; 9: federation). */
     snprintf(sql, sizeof(sql),
+             UNDO_MIGRATION_9
              "DROP TABLE plans; DROP INDEX audit_object;"
              "ALTER TABLE readiness DROP COLUMN groups_out;"
              "ALTER TABLE events DROP COLUMN origin_nation;"
