@@ -449,11 +449,14 @@ static const char *state_name(enum fed_state s)
     return s == FED_UP ? "up" : s == FED_CONNECTING ? "connecting" : "down";
 }
 
-/* Events of the log after the last one the link was sent (before the release rule). */
+/* Events of the log after the last one the link was sent (before the release rule); none
+ * once the link is live (each goes out as it is routed). */
 static uint64_t queued(const struct fed_peer *p)
 {
     struct kz_router_stats rs;
 
+    if (p->conn && p->conn->attached && !p->conn->ob.catching_up)
+        return 0;
     kz_router_stats(p->fed->router, &rs);
     return rs.last_seq > p->cursor ? rs.last_seq - p->cursor : 0;
 }
