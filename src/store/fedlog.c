@@ -2,8 +2,8 @@
  * fedlog.c - what the federation keeps in the store: each link's sent log
  * (fed_sent: which event crossed to which peer, and when), its cursor
  * (fed_cursor: the last event of the log sent in order), where a link's
- * outbox starts within its bounds, and the highest sequence committed from
- * each kizuna peer (events.fed_seq), where a link resumes.
+ * outbox starts within its bounds, and the sequence of the last event
+ * committed from each kizuna peer (events.fed_seq), where that peer resumes.
  *
  * A link's outbox is the events table itself, read forward from its cursor
  * (kz_store_query with `forward`): nothing is written twice.
@@ -109,8 +109,10 @@ int kz_store_fed_marks(struct kz_store *st, const char *peer, const char *input,
     if (err == KZ_OK && found)
         m->cursor = (uint64_t)v, m->has_cursor = true;
     if (err == KZ_OK)
-        err = one_int(&st->db, "SELECT max(fed_seq) FROM events WHERE origin_input = ?1", input, &v,
-                      &found);
+        err = one_int(&st->db,
+                      "SELECT fed_seq FROM events WHERE origin_input = ?1 AND fed_seq IS NOT NULL"
+                      " ORDER BY seq DESC LIMIT 1",
+                      input, &v, &found);
     if (err == KZ_OK && found)
         m->received = (uint64_t)v;
     uv_mutex_unlock(&st->db_mu);

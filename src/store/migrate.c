@@ -140,7 +140,7 @@ static const char *const migrations[] = {
     "ALTER TABLE events ADD COLUMN fed_hops INTEGER;"
     "ALTER TABLE events ADD COLUMN fed_max_hops INTEGER;"
     "ALTER TABLE events ADD COLUMN fed_seq INTEGER;"
-    "CREATE INDEX events_fed_seq ON events(origin_input, fed_seq) WHERE fed_seq IS NOT NULL;"
+    "CREATE INDEX events_fed_seq ON events(origin_input, seq) WHERE fed_seq IS NOT NULL;"
     "CREATE TABLE fed_sent ("
     " peer TEXT NOT NULL,"
     " sent INTEGER NOT NULL,"

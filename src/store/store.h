@@ -188,7 +188,7 @@ void kz_store_fed_sent(struct kz_store *st, const char *peer, const struct kz_st
                        size_t n, uint64_t cursor, kz_store_ack_cb cb, void *ud);
 
 /* Startup only (synchronous): a link's cursor (has_cursor false: none stored yet) and the
- * highest fed_seq committed from input `input` (0: none). */
+ * fed_seq of the last event committed from input `input` (0: none). */
 struct kz_store_fed_marks {
     uint64_t cursor;
     bool has_cursor;

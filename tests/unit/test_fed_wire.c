@@ -333,8 +333,10 @@ static void test_meta_both_ways(void **state)
     in.n_provenance = 2;
     in.hops_current = 1, in.hops_max = -1;
     in.groups = groups, in.n_groups = 2;
+    in.seq = 1234567890123ull;
     decode_xml(sa_xml, sizeof(sa_xml) - 1, &ev);
     Com__Atakmap__FederatedEvent *m = to_msg(&ev, &in);
+    assert_int_equal(m->nodesequence, 1234567890123ull); /* field 1000, kizuna's */
     assert_int_equal(m->n_federateprovenance, 2);
     assert_string_equal(m->federateprovenance[1]->federationserverid, "kz-jpn");
     assert_int_equal(m->federatehops->maxhops, -1);
@@ -347,6 +349,7 @@ static void test_meta_both_ways(void **state)
     assert_int_equal(out.hops_max, -1);
     assert_int_equal(out.n_groups, 2);
     assert_string_equal(out.groups[1], "Blue");
+    assert_int_equal(out.seq, 1234567890123ull);
     kz_fed_meta_clear(&out);
     kz_event_clear(&back);
     /* absent: zeros */
@@ -356,6 +359,7 @@ static void test_meta_both_ways(void **state)
     assert_int_equal(from_msg(m, &back, &out), KZ_FED_EVENT);
     assert_int_equal(out.n_provenance + out.n_groups, 0);
     assert_int_equal(out.hops_current + out.hops_max, 0);
+    assert_int_equal(out.seq, 0);
     com__atakmap__federated_event__free_unpacked(m, NULL);
     kz_event_clear(&ev);
     kz_event_clear(&back);
