@@ -9,7 +9,8 @@
  *   stream.c     GET /api/v1/stream (router subscriber, SSE framing)
  *   alliance.c   GET /api/v1/alliance/{show,chain,can-task,counterpart,forums,path}
  *   readiness.c  POST, GET /api/v1/readiness, GET /api/v1/readiness/rollup
- *   federation.c GET /api/v1/federation (peers' link states; also read by /metrics)
+ *   federation.c GET /api/v1/federation (peers' link states; also read by /metrics) and
+ *                GET /api/v1/federation/{peer}/sent (the sent log)
  *   caller.c     who is calling (struct kz_http_caller_ops for the engine)
  *
  * Every object that leaves goes through kz_router_visible() (or a release
