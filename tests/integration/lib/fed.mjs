@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { identity, makeConfig, request, runCli, waitUntil } from './harness.mjs';
+import { identity, makeConfig, request, runCli, waitUntil, withPort } from './harness.mjs';
 
 // One nation's PKI in ROOT/pki-NAME: ca.pem, ca.key, crl.pem, server.pem and
 // server.key for `hosts` (the node's own name and address: a peer that dials
@@ -93,13 +93,14 @@ export async function fedPort(server) {
 // Restarts keep the federation port, so the peers that dial find the node again.
 export async function pinFedPort(server) {
     const port = await fedPort(server);
-    server.config = { ...server.config, federation: { ...server.config.federation, listen: `127.0.0.1:${port}` } };
+    const fed = server.config.federation;
+    server.config = { ...server.config, federation: { ...fed, listen: withPort(fed.listen, port) } };
     return port;
 }
 
 // GET /api/v1/federation through input `input`: {peers: [...]}.
 export async function fedStatus(server, input) {
-    const r = await request(server.port(input), 'GET', '/api/v1/federation');
+    const r = await request(server.port(input), 'GET', '/api/v1/federation', { host: server.host });
     assert.equal(r.status, 200, `GET /api/v1/federation: ${r.status} ${r.body}`);
     const json = r.json();
     assert.ok(Array.isArray(json.peers), `no peers array: ${r.body}`);

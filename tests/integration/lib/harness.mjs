@@ -150,9 +150,13 @@ function formatExit(e) {
 }
 
 export class Server {
+    // opts.prefix: a command the binary runs under (`ip netns exec NS`); it
+    // must exec the binary, so the pid the harness signals is kizuna's.
+    // opts.host: the address the test reaches the inputs on.
     constructor(opts) {
         this.opts = opts;
         this.dataDir = opts.dataDir;
+        this.host = opts.host || '127.0.0.1';
         this.stderr = '';        // every run's stderr, runs separated by a marker line
         this.runFrom = 0;        // where the current run's stderr starts in this.stderr
         this.runs = 0;
@@ -196,7 +200,9 @@ export class Server {
         this.runFrom = this.stderr.length;
         this.exitInfo = undefined;
         this.exitAsked = false;
-        const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        const prefix = this.opts.prefix || [];
+        const argv = [...prefix, bin, ...args];
+        const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
         this.proc = proc;
         live.add(proc);
         proc.stderr.setEncoding('utf8');
@@ -313,15 +319,16 @@ export class Server {
     }
 
     // Stop (if running) and start again on the same data directory.  With
-    // samePorts the inputs listen on the ports they had before.  A server
-    // that died without being asked fails here, with its stderr.
+    // samePorts the inputs listen on the addresses and ports they had
+    // before.  A server that died without being asked fails here, with its
+    // stderr.
     async restart({ samePorts = false, expectErrors = false } = {}) {
         if (this.proc && !this.exitInfo) await this.stop({ expectErrors });
         else this.assertNoUnexpectedExit();
         if (samePorts)
             this.config = {
                 ...this.config,
-                inputs: this.config.inputs.map((i) => ({ ...i, listen: `127.0.0.1:${this.ports[i.name]}` })),
+                inputs: this.config.inputs.map((i) => ({ ...i, listen: withPort(i.listen, this.ports[i.name]) })),
             };
         return this.start();
     }
@@ -331,13 +338,18 @@ export class Server {
     }
 }
 
+// HOST:PORT with the port replaced (an IPv6 host keeps its brackets).
+export function withPort(listen, port) {
+    return `${listen.replace(/:\d+$/, '')}:${port}`;
+}
+
 // startServer({inputs, limits, ...}) or startServer({config}) on a fresh
-// temporary data directory (or `dataDir`).
+// temporary data directory (or `dataDir`); `prefix` and `host` as in Server.
 export async function startServer(opts = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-it-'));
     const dataDir = opts.dataDir || path.join(dir, 'data');
     fs.mkdirSync(dataDir, { recursive: true });
-    const server = new Server({ dir, dataDir });
+    const server = new Server({ dir, dataDir, prefix: opts.prefix, host: opts.host });
     server.config = opts.config || makeConfig(opts);
     return server.start();
 }
@@ -535,9 +547,9 @@ export async function barrier(sender, receivers, opts = {}) {
 
 // ---- HTTP ----------------------------------------------------------------
 
-export function request(port, method, urlPath, { body, headers = {}, timeout = 10000 } = {}) {
+export function request(port, method, urlPath, { body, headers = {}, timeout = 10000, host = '127.0.0.1' } = {}) {
     return withTimeout(new Promise((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent: false, headers }, (res) => {
+        const req = http.request({ host, port, method, path: urlPath, agent: false, headers }, (res) => {
             let data = '';
             res.setEncoding('utf8');
             res.on('data', (d) => { data += d; });
@@ -553,8 +565,9 @@ export function request(port, method, urlPath, { body, headers = {}, timeout = 1
     }), timeout, `${method} ${urlPath}`);
 }
 
-export function postEvent(port, xml) {
-    return request(port, 'POST', '/api/v1/events', { body: xml, headers: { 'content-type': 'application/xml' } });
+// `opts`: request()'s host and timeout.
+export function postEvent(port, xml, opts = {}) {
+    return request(port, 'POST', '/api/v1/events', { ...opts, body: xml, headers: { 'content-type': 'application/xml' } });
 }
 
 // Prometheus text -> [{name, labels, value}].
