@@ -82,14 +82,15 @@ void kz__fed_attach(struct fed_conn *c, const char *resume)
     c->sub.input = &p->input;
     c->sub.wire = KZ_WIRE_FED;
     c->sub.replay_wire = KZ_WIRE_FED_STATE;
+    c->sub.replay_later = c->ob.catching_up;
     c->sub.deliver = deliver;
     c->sub.federation = true;
     c->sub.deny_counts = p->deny;
     c->sub.relay = p->conf->relay;
     c->sub.node = p->conf->name;
     c->attached = true;
-    kz_router_attach(c->fed->router, &c->sub); /* the latest state it may see, */
-    kz__fed_outbox_catch_up(c);                /* what it missed, then live */
+    kz_router_attach(c->fed->router, &c->sub);
+    kz__fed_outbox_catch_up(c); /* the latest state it may see, what it missed, then live */
 }
 
 /* ---- inbound --------------------------------------------------------------------- */

@@ -38,6 +38,7 @@ struct fed_outbox {
     bool reading;       /* a page is being read from the store */
     bool wait_write;    /* the next page waits for the output to drain */
     bool overflow;      /* held events were dropped: read the log once more */
+    bool replayed;      /* the latest state went out */
     uint64_t caught_up; /* events sent from the log on this connection */
     struct {
         uint64_t seq;

@@ -9,17 +9,24 @@
  * else our cursor for it (fed_cursor, moved with every send).  When a link
  * comes up:
  *
- *   1. the latest state it may see goes out at once (the router's replay,
- *      without sequence numbers: it is no part of the log);
+ *   1. the link attaches to the router, and live events that arrive from
+ *      now on are held (bounded; past the bound they are dropped and read
+ *      from the log instead);
  *   2. a write barrier (the sent log's flush) makes sure every event routed
- *      before the link came up has committed;
- *   3. the log is read forward from the position in pages, within the
- *      outbox bounds (federation.outbox: max_age_s, max_bytes), each event
+ *      before has committed;
+ *   3. the outbox bounds (federation.outbox: max_age_s, max_bytes) move the
+ *      position forward past what is too old or too much;
+ *   4. the latest state the peer may see goes out, of every track whose
+ *      latest event is at or before the position (the router's replay,
+ *      without sequence numbers: it is no part of the log); the tracks
+ *      changed since come with the log, in order;
+ *   5. the log is read forward from the position in pages, each event
  *      checked by the release rule for the peer as it goes out;
- *   4. live events that arrive meanwhile are held (bounded; past the bound
- *      they are dropped and read from the log instead) and sent after the
- *      last page, those not already sent from the log;
- *   5. then the link is live: each event is sent as it is routed.
+ *   6. the held live events not already sent from the log follow, and the
+ *      link is live: each event is sent as it is routed.
+ *
+ * So the peer receives every event once, in the order of this node's log,
+ * the replayed state (older than all of them) first.
  *
  * Every event sent is recorded in the sent log with the time it left (the
  * replay too, without moving the cursor).  A kill -9 loses nothing
@@ -302,6 +309,12 @@ static void bound_done(void *ud, int status, const struct kz_store_outbox_bound 
                c->peer->conf->name, (unsigned long long)b->skipped);
     if (b->start_seq > c->ob.pos)
         c->ob.pos = b->start_seq;
+    if (!c->ob.replayed && c->ob.pos) { /* from the log's start, the log brings it all */
+        c->ob.replayed = true;
+        kz_router_replay(c->fed->router, &c->sub, c->ob.pos);
+        if (c->doomed)
+            return;
+    }
     page(c);
 }
 
@@ -333,6 +346,7 @@ void kz__fed_outbox_start(struct fed_conn *c, uint64_t resume)
     c->ob.gen = ++p->gen;
     c->ob.pos = resume;
     c->ob.catching_up = p->fed->store != NULL;
+    c->ob.replayed = false;
     c->ob.caught_up = 0;
     kz_log(KZ_LOG_INFO, "federation: link resumes", "peer=%s position=%llu cursor=%llu",
            p->conf->name, (unsigned long long)resume, (unsigned long long)p->cursor);

@@ -125,6 +125,9 @@ struct kz_sub {
     /* The latest-state replay's wire format when it differs from `wire` (a federation link's
      * replay is no part of its ordered log); KZ_WIRE_XML (0) = the same as wire. */
     enum kz_wire replay_wire;
+    /* The owner calls kz_router_replay() itself, later (a federation link, once it knows
+     * where its outbox starts); attach replays nothing. */
+    bool replay_later;
     kz_deliver_fn deliver;
     /* A federation link: events that came from a federated input are not for it,
      * and its denials are counted here too (by enum kz_deny; may be NULL). */
@@ -206,11 +209,14 @@ int kz_router_restore(struct kz_router *r);
 
 /*
  * Attach a subscriber and replay to it every current, non-stale event it may
- * see (latest-state replay), oldest first.
+ * see (latest-state replay), oldest first; unless it replays later itself.
  */
 void kz_router_attach(struct kz_router *r, struct kz_sub *sub);
 /* Detach; frees router-owned fields.  Safe on a never-attached sub. */
 void kz_router_detach(struct kz_router *r, struct kz_sub *sub);
+/* Deliver the latest state the subscriber may see (what attach does), only of the tracks whose
+ * latest event is at most max_seq (0: all). */
+void kz_router_replay(struct kz_router *r, struct kz_sub *sub, uint64_t max_seq);
 
 /*
  * Accept one decoded event from `input` (and subscriber `from`, NULL for

@@ -268,8 +268,6 @@ static void deliver(struct kz_sub *sub, const struct kz_track *tr, struct kz_rbu
 
 void kz_router_attach(struct kz_router *r, struct kz_sub *sub)
 {
-    int64_t now = kz_now_us();
-
     KZ_ASSERT(!sub->attached && sub->deliver);
     sub_identity(r, sub);
     sub->id = ++r->next_sub_id;
@@ -280,13 +278,22 @@ void kz_router_attach(struct kz_router *r, struct kz_sub *sub)
     r->subs = sub;
     sub->attached = true;
     r->n_subs++;
+    if (!sub->replay_later)
+        kz_router_replay(r, sub, 0);
+}
+
+void kz_router_replay(struct kz_router *r, struct kz_sub *sub, uint64_t max_seq)
+{
+    int64_t now = kz_now_us();
     enum kz_exit exit = sub->federation            ? KZ_EXIT_FEDERATION
                         : sub->wire == KZ_WIRE_SSE ? KZ_EXIT_SSE
                                                    : KZ_EXIT_REPLAY;
     enum kz_wire wire = sub->replay_wire ? sub->replay_wire : sub->wire;
+
     sub->replaying = true;
     for (struct kz_track *tr = r->tracks.head; tr; tr = tr->next)
-        if (tr->ev.stale >= now && visible(r, &tr->ev, &tr->label, &tr->out, sub, exit))
+        if (tr->ev.stale >= now && (!max_seq || tr->ev.seq <= max_seq) &&
+            visible(r, &tr->ev, &tr->label, &tr->out, sub, exit))
             deliver(sub, tr, track_wire(r, tr, wire));
     sub->replaying = false;
 }
