@@ -641,6 +641,11 @@ void kz_grpc_cancel(struct kz_grpc_call *c)
     pump(g);
 }
 
+void kz_grpc_notify_writable(struct kz_grpc *g)
+{
+    g->want_writable = true;
+}
+
 void kz_grpc_keep_header(struct kz_grpc *g, const char *name)
 {
     snprintf(g->keep, sizeof(g->keep), "%s", name);

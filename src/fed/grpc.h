@@ -90,6 +90,9 @@ int kz_grpc_finish(struct kz_grpc_call *c, int status, const char *message);
 void kz_grpc_cancel(struct kz_grpc_call *c);
 void *kz_grpc_call_data(struct kz_grpc_call *c); /* a pointer the user may set */
 void kz_grpc_call_set_data(struct kz_grpc_call *c, void *p);
+/* Ask for on_writable once the queue is under the low-water mark (after a write completes),
+ * without a send having said KZ_ERR_AGAIN. */
+void kz_grpc_notify_writable(struct kz_grpc *g);
 /* Bytes queued and not yet handed to the transport's completed writes. */
 size_t kz_grpc_queued(const struct kz_grpc *g);
 /* GOAWAY, on_end(-1) for every live call, then free (at once, or when the write in flight

@@ -25,6 +25,11 @@
  *   6. the held live events not already sent from the log follow, and the
  *      link is live: each event is sent as it is routed.
  *
+ * A live link whose output backs up (half of limits.out_queue_bytes) falls
+ * behind the same way: it stops sending live and goes on from the log once
+ * the output drains, so a slow partner is neither dropped nor buffered
+ * without bound.
+ *
  * So the peer receives every event once, in the order of this node's log,
  * the replayed state (older than all of them) first.
  *
@@ -119,6 +124,12 @@ void kz__fed_outbox_start_timer(struct kz_fed *f)
 
 /* ---- sending ------------------------------------------------------------------------- */
 
+/* Output beyond which a link stops sending and waits (half of limits.out_queue_bytes). */
+static bool backed_up(const struct fed_conn *c)
+{
+    return kz__fed_conn_backlog(c) > c->fed->out_queue_bytes / 2;
+}
+
 /* Hand one encoded event to the connection; false when the link is being dropped. */
 static bool send_buf(struct fed_conn *c, struct kz_rbuf *buf)
 {
@@ -170,6 +181,22 @@ static void hold(struct fed_conn *c, uint64_t seq, struct kz_rbuf *buf)
     c->ob.n_held++;
 }
 
+static void page(struct fed_conn *c);
+
+/*
+ * The peer reads slower than events come: stop sending live, and catch up from the log once
+ * the output drains, rather than drop the link or grow its queue.
+ */
+static void fall_behind(struct fed_conn *c)
+{
+    c->ob.catching_up = true;
+    c->ob.overflow = true; /* nothing held: the log has it all */
+    held_clear(c);
+    kz_log(KZ_LOG_INFO, "federation: link falls behind; it goes on from the log",
+           "peer=%s position=%llu", c->peer->conf->name, (unsigned long long)c->ob.pos);
+    page(c);
+}
+
 int kz__fed_outbox_deliver(struct fed_conn *c, uint64_t seq, bool replay, struct kz_rbuf *buf)
 {
     if (replay) {
@@ -184,6 +211,10 @@ int kz__fed_outbox_deliver(struct fed_conn *c, uint64_t seq, bool replay, struct
     }
     if (seq <= c->ob.pos)
         return KZ_OK; /* sent from the log already */
+    if (c->fed->store && backed_up(c)) {
+        fall_behind(c);
+        return KZ_OK;
+    }
     return send_in_order(c, seq, buf) ? KZ_OK : KZ_ERR_TOOBIG;
 }
 
@@ -244,8 +275,6 @@ static void go_live(struct fed_conn *c)
            c->peer->conf->name, (unsigned long long)c->ob.caught_up, (unsigned long long)c->ob.pos);
 }
 
-static void page(struct fed_conn *c);
-
 static void page_done(void *ud, int status, const struct kz_store_row *rows, size_t n)
 {
     struct fed_conn *c = req_conn(ud, status);
@@ -257,7 +286,8 @@ static void page_done(void *ud, int status, const struct kz_store_row *rows, siz
         return;
     c->ob.reading = false;
     kz_event_init(&ev);
-    for (size_t i = 0; i < n; i++) {
+    size_t i;
+    for (i = 0; i < n && !backed_up(c); i++) { /* the rest is read again */
         if (!send_row(c, &rows[i], &ev, &scratch))
             break;
         c->ob.caught_up++;
@@ -265,7 +295,7 @@ static void page_done(void *ud, int status, const struct kz_store_row *rows, siz
     kz_sbuf_release(&scratch);
     if (c->doomed)
         return;
-    if (n == PAGE_ROWS) {
+    if (i < n || n == PAGE_ROWS) {
         page(c);
     } else if (c->ob.overflow) {
         c->ob.overflow = false; /* what was dropped is in the log: read it too */
@@ -281,8 +311,10 @@ static void page(struct fed_conn *c)
 
     if (c->ob.reading)
         return;
-    if (kz__fed_conn_backlog(c) > KZ_GRPC_HIGH_WATER) {
-        c->ob.wait_write = true; /* on_writable or the next write resumes */
+    if (backed_up(c)) {
+        c->ob.wait_write = true; /* the output drains: kz__fed_outbox_writable() */
+        if (c->grpc)
+            kz_grpc_notify_writable(c->grpc);
         return;
     }
     c->ob.reading = true;

@@ -5,7 +5,9 @@
 // link is back, kz-jpn's store (the witness) holds every committed
 // releasable event exactly once and in the order kz-usa committed them, and
 // no NOFORN one; kz-usa's GET /api/v1/federation/kz-jpn/sent (role admin)
-// lists exactly what crossed, and when.
+// lists exactly what crossed, and when.  A peer that stops reading (SIGSTOP)
+// while a flood goes out makes the link fall behind, not drop: once the
+// peer reads again, it catches up from the log, every event once, in order.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -14,7 +16,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { fedNodeConfig, nationalPki, peerEntry, pinFedPort, waitLinks, fedStatus } from './lib/fed.mjs';
-import { cotEvent, identity, postEvent, request, startServer, uniq, waitUntil } from './lib/harness.mjs';
+import {
+    CotClient, cotEvent, identity, postEvent, request, startServer, tcpInput, uniq, waitUntil,
+} from './lib/harness.mjs';
 
 const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-fed-outbox-'));
 process.on('exit', () => fs.rmSync(ROOT, { recursive: true, force: true }));
@@ -41,7 +45,7 @@ async function jpnLog(jpn, prefix) {
         const page = r.json();
         for (const ev of page.events)
             if (ev.properties.uid.startsWith(prefix))
-                out.push({ uid: ev.properties.uid, access: ev.properties.access });
+                out.push({ uid: ev.properties.uid, access: ev.properties.access, time: ev.properties.time });
         cursor = page.next;
     } while (cursor);
     return out.reverse();
@@ -80,7 +84,10 @@ describe('a link that was down gets what it missed, once and in order', () => {
             id: 'kz-usa', nation: 'USA', pki: pkis.usa, viewers: ['USA'],
             peers: [peerEntry('kz-jpn', 'JPN', pkis.jpn.ca, { local: 'USA', connect: `127.0.0.1:${port}` })],
         });
-        config.inputs.push(adminInput());
+        config.inputs.push(adminInput(), tcpInput('cot-usa', ['Cyan'], ['Cyan'], {
+            identity: identity('cot-usa-user', ['Cyan'], ['Cyan'], { nation: 'USA' }),
+        }));
+        config.limits = { ...config.limits, out_queue_bytes: 262144 }; // falls behind at 128 KiB
         usa = await startServer({ config });
         await waitLinks(usa, 'web-usa', ['kz-jpn']);
         await waitLinks(jpn, 'web-jpn', ['kz-usa']);
@@ -151,5 +158,32 @@ describe('a link that was down gets what it missed, once and in order', () => {
         assert.equal(unknown.status, 404, unknown.body);
         const bad = await request(usa.port('admin'), 'GET', '/api/v1/federation/kz-jpn/sent?since=yesterday');
         assert.equal(bad.status, 400, bad.body);
+    });
+
+    test('a peer that stops reading makes the link fall behind, not drop; it catches up in order', async () => {
+        const flood = `${prefix}-flood`;
+        const client = await CotClient.connect(usa.port('cot-usa'));
+        const logFrom = usa.runStderr().length;
+        process.kill(jpn.proc.pid, 'SIGSTOP');
+        try {
+            const t0 = Date.UTC(2026, 0, 2);
+            for (let i = 0; i < 6000; i++) {
+                const t = new Date(t0 + i).toISOString();
+                client.send(cotEvent({ uid: `${flood}-${i % 50}`, access: REL, time: t, start: t,
+                    remarks: 'x'.repeat(300) }));
+            }
+            await waitUntil(() => usa.runStderr().slice(logFrom).includes('link falls behind'),
+                { timeout: 10000, interval: 100, what: 'kz-usa to fall behind' });
+        } finally {
+            process.kill(jpn.proc.pid, 'SIGCONT');
+        }
+        let got;
+        await waitUntil(async () => (got = await jpnLog(jpn, flood)).length >= 6000,
+            { timeout: 30000, interval: 250, what: '6000 flood events on kz-jpn' });
+        const times = got.map((e) => Date.parse(e.time));
+        assert.equal(got.length, 6000, 'each once');
+        assert.deepEqual(times, [...times].sort((a, b) => a - b), 'in order');
+        assert.doesNotMatch(usa.runStderr().slice(logFrom), /link down/, 'the link never dropped');
+        client.close?.();
     });
 });
