@@ -244,6 +244,57 @@ void kz_http_release(struct kz_http_req *req);
 /* The connection is closing: nobody will read an answer. */
 bool kz_http_gone(const struct kz_http_req *req);
 
+/* ---- request bodies taken as streams --------------------------------------- */
+
+/*
+ * Rows registered with kz_http_add_stream_routes() take their request body
+ * as a stream rather than whole (an upload bigger than max_body, kept on
+ * disk): the handler runs as soon as the headers are in (kz_http_body() is
+ * empty), and must, before it returns, either answer (a refusal: the body
+ * is not read and the connection closes after the answer) or call
+ * kz_http_sink_start().  max_body does not apply: the sink bounds the body.
+ *
+ * data() gets each piece as it arrives (valid during the call only) and
+ * answers KZ_OK (more), KZ_ERR_AGAIN (taken, but no more until the handler
+ * calls kz_http_sink_resume(), later, from another callback: the socket is
+ * not read meanwhile, which is the back-pressure) or another code to
+ * refuse the body: abort() follows, then the engine answers 413 for
+ * KZ_ERR_TOOBIG, 400 for KZ_ERR_PARSE and 500 otherwise, and closes.
+ * Exactly one of end() and abort() runs, never from inside
+ * kz_http_sink_start():
+ *   - end(): the whole body has arrived; answer now, or hold and answer
+ *     later (the connection waits, as for any held request);
+ *   - abort(err): no whole body will come (KZ_ERR_CLOSED: the connection
+ *     closed or timed out; or data()'s refusal).  Clean up only: the
+ *     request is answered by the engine or nobody reads it.
+ * Answering the request before end() (kz_http_respond and friends) also
+ * ends the sink: no callback follows, and the connection closes after the
+ * answer.  A client that sends nothing for timeout_ms is dropped (abort).
+ */
+struct kz_http_sink {
+    int (*data)(void *ud, const char *buf, size_t len);
+    void (*end)(void *ud);
+    void (*abort)(void *ud, int err);
+    void *ud;
+};
+
+/*
+ * Like kz_http_add_routes(), for rows that take their body as a stream.
+ * Stream rows are matched first, at the end of the request's headers;
+ * a request that matches none goes on to the ordinary rows.
+ */
+void kz_http_add_stream_routes(struct kz_http *h, const struct kz_http_route *rows, size_t n,
+                               void *app);
+/*
+ * Take the request's body through `sink` (copied); sends "100 Continue"
+ * when the client waits for it.  KZ_OK, KZ_ERR_INVAL (not a streamed
+ * request, or called twice) or KZ_ERR_CLOSED (the connection is closing):
+ * then nothing will be called.
+ */
+int kz_http_sink_start(struct kz_http_req *req, const struct kz_http_sink *sink);
+/* data() answered KZ_ERR_AGAIN: go on reading.  Nothing when not paused or gone. */
+void kz_http_sink_resume(struct kz_http_req *req);
+
 /* ---- Server-Sent Events --------------------------------------------------- */
 
 /*

@@ -4,6 +4,10 @@
  * No row for the path is 404, a row for the path but not the method is 405
  * with Allow, a missing role is 403; all answered here.
  *
+ * Rows of a stream table (kz_http_add_stream_routes) are looked up at the
+ * end of the headers (kz__http_stream_route); dispatch skips them, but they
+ * count for 405 and its Allow.
+ *
  * Patterns are literal segments and {name} segments; a {name} matches one
  * non-empty segment and is kept (decoded, in the request's arena) for
  * kz_http_path_param().
@@ -83,8 +87,8 @@ static void method_not_allowed(struct kz__http_conn *c, struct kz_http_req *req)
     kz_sbuf_release(&allow);
 }
 
-static void call(struct kz__http_conn *c, struct kz_http_req *req, const struct kz_http_route *rt,
-                 void *app)
+void kz__http_call(struct kz__http_conn *c, struct kz_http_req *req, const struct kz_http_route *rt,
+                   void *app)
 {
     if (rt->role && !has_role(c->identity, rt->role)) {
         kz_http_error(req, 403, "role '%s' required", rt->role);
@@ -105,8 +109,8 @@ void kz__http_dispatch(struct kz__http_conn *c, struct kz_http_req *req)
             if (!served_here(rt, c) || !kz__http_route_match(rt->path, req->target.path, req))
                 continue;
             path_known = true;
-            if (strcmp(rt->method, method) == 0) {
-                call(c, req, rt, tab->app);
+            if (!tab->stream && strcmp(rt->method, method) == 0) {
+                kz__http_call(c, req, rt, tab->app);
                 return;
             }
         }
@@ -115,4 +119,23 @@ void kz__http_dispatch(struct kz__http_conn *c, struct kz_http_req *req)
         method_not_allowed(c, req);
     else
         kz_http_error(req, 404, "not found");
+}
+
+const struct kz_http_route *kz__http_stream_route(struct kz__http_conn *c, struct kz_http_req *req,
+                                                  void **app)
+{
+    const char *method = kz_http_method(req);
+
+    for (size_t t = 0; t < c->h->n_tables; t++) {
+        const struct kz__http_table *tab = &c->h->tables[t];
+        for (size_t i = 0; tab->stream && i < tab->n; i++) {
+            const struct kz_http_route *rt = &tab->rows[i];
+            if (served_here(rt, c) && strcmp(rt->method, method) == 0 &&
+                kz__http_route_match(rt->path, req->target.path, req)) {
+                *app = tab->app;
+                return rt;
+            }
+        }
+    }
+    return NULL;
 }
