@@ -159,15 +159,16 @@ void kz_http_respond_body(struct kz_http_req *req, int status, const char *ctype
     struct kz__http_stream *s;
     enum kz_http_body_step st;
 
+    /* close() after the answer: ctype and extra may live in the producer. */
     if (c->state == KZ__HTTP_CLOSING) {
-        body->close(body->ud);
         kz_http_respond(req, status, ctype, extra, NULL, 0); /* sends nothing */
+        body->close(body->ud);
         return;
     }
     st = fill(body, &first, chunk_size(c));
     if (st == KZ_HTTP_BODY_DONE && first.len <= chunk_size(c)) {
-        body->close(body->ud);
         kz_http_respond(req, status, ctype, extra, first.buf, first.len);
+        body->close(body->ud);
         kz_sbuf_release(&first);
         return;
     }
