@@ -161,6 +161,8 @@ const char *kz_http_method(const struct kz_http_req *req); /* "GET" */
 const char *kz_http_path(const struct kz_http_req *req);   /* percent-decoded */
 /* The first query parameter called `name` (decoded), or NULL. */
 const char *kz_http_param(const struct kz_http_req *req, const char *name);
+/* The n-th (from 0) query parameter called `name` (decoded), or NULL: repeated ones. */
+const char *kz_http_param_nth(const struct kz_http_req *req, const char *name, unsigned n);
 /* The first query parameter whose name is not in `known` (NULL-terminated), or NULL. */
 const char *kz_http_param_unknown(const struct kz_http_req *req, const char *const *known);
 /* A {name} segment of the matched route, or NULL. */
