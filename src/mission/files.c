@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "mission/files.h"
 
 struct kz_files {
@@ -81,6 +83,20 @@ static void index_add(struct kz_files *fs, struct kz_file *f)
         fs->v = kz_xrealloc(fs->v, fs->cap * sizeof(*fs->v));
     }
     fs->v[fs->n++] = f;
+    f->key = fs->n;
+}
+
+void kz_files_new_uid(char out[KZ_FILE_UID_LEN + 1])
+{
+    unsigned char b[16];
+
+    randombytes_buf(b, sizeof(b));
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    snprintf(out, KZ_FILE_UID_LEN + 1,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
 }
 
 bool kz_file_visible(const struct kz_file *f, const struct kz_files_viewer *v)

@@ -150,6 +150,7 @@ void kz_file_reader_close(struct kz_file_reader *r);
 
 /* One upload: the stored row and its label, parsed.  Owned by the index. */
 struct kz_file {
+    uint64_t key;             /* 1, 2, ...: its place in commit order (TAK's PrimaryKey) */
     struct kz_store_file row; /* strings owned by the index */
     struct kz_label label;
     char **groups; /* the uploader's OUT groups (who may see it, as for CoT) */
@@ -199,6 +200,9 @@ const struct kz_file *kz_files_find(const struct kz_files *fs, const char *hash,
  * copied; row->label must be the canonical banner of `label`.
  */
 typedef void (*kz_files_added_fn)(void *ud, int status, const struct kz_file *f);
+/* A fresh random (version 4) UUID for an upload's uid, lower-case. */
+#define KZ_FILE_UID_LEN 36
+void kz_files_new_uid(char out[KZ_FILE_UID_LEN + 1]);
 void kz_files_add(struct kz_files *fs, const struct kz_store_file *row,
                   const struct kz_label *label, char *const *groups, unsigned n_groups,
                   kz_files_added_fn cb, void *ud);
