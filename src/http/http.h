@@ -27,6 +27,8 @@
  *   GET  /Marti/api/clientEndPoints, /Marti/api/groups/all  api
  *   GET  /Marti/api/tls/config             enroll certificateConfig XML
  *   POST /Marti/api/tls/signClient/v2?clientUid=&version=  enroll  CSR -> certificate
+ *   POST /Marti/sync/upload, /Marti/sync/missionupload     api    a file, streamed to disk
+ *   GET  /Marti/sync/content?hash=, /Marti/sync/missionquery?hash=   api
  * The caller is the input's configured identity (http), the identity the
  * application resolves for the client certificate's CN (https), or nobody
  * (enroll: TLS without a client certificate; Basic auth per request).
@@ -34,7 +36,8 @@
  * The engine answers by itself: 404 (no row for the path on this input),
  * 405 with Allow (a row for the path, not for the method), 403 (the row
  * needs a role the caller lacks), 408 request not complete within
- * timeout_ms, 413 body over max_body, 431 over 16 KiB of request line and
+ * timeout_ms, 413 body over max_body (a stream row's sink sets its own
+ * bound), 431 over 16 KiB of request line and
  * headers or over max_headers fields, 400 malformed, 503 over
  * max_connections.  Errors are JSON {"error": "..."}.  After 408/413/431/
  * 400-malformed and 5xx the connection is closed (half-close, then input
