@@ -62,6 +62,8 @@ static void end(struct kz__http_conn *c)
     struct kz_http_sink s = c->sink;
 
     kz__http_parser_go_on(&c->hp);
+    if (!req)
+        return; /* answered before its body ended (the connection is closing) */
     req->body_ended = true;
     c->sink_req = NULL;
     c->sink_on = false;
