@@ -223,6 +223,14 @@ struct kz_http_body {
  */
 void kz_http_respond_body(struct kz_http_req *req, int status, const char *ctype, const char *extra,
                           const struct kz_http_body *body);
+/*
+ * The same for a body whose length is known beforehand (a file): it goes
+ * out with "Content-Length: length" whatever its size, keep-alive also for
+ * HTTP/1.0.  The producer must produce exactly `length` bytes: more are
+ * not sent, and a body that ends short closes the connection.
+ */
+void kz_http_respond_sized(struct kz_http_req *req, int status, const char *ctype,
+                           const char *extra, uint64_t length, const struct kz_http_body *body);
 /* A producer that answered WAIT has more: go on sending (nothing when the request is gone). */
 void kz_http_body_resume(struct kz_http_req *req);
 /*

@@ -146,7 +146,8 @@ static void answer(struct download *d)
 
     d->answered = true;
     disposition(&extra, d->name);
-    kz_http_respond_body(req, 200, d->mime, extra.buf, &(struct kz_http_body){next, body_close, d});
+    kz_http_respond_sized(req, 200, d->mime, extra.buf, d->size,
+                          &(struct kz_http_body){next, body_close, d});
     kz_sbuf_release(&extra);
     kz_http_release(req); /* the engine has it now; closing the connection closes d */
 }

@@ -69,7 +69,14 @@ static void add_str(struct kz_sbuf *sb, const char *key, const char *v)
     kz_json_escape(sb, v ? v : "", v ? strlen(v) : 0);
 }
 
-/* TAK's Metadata JSON (UploadServlet): enum-named keys. */
+/* TAK's date format, yyyy-MM-dd'T'HH:mm:ss.SSS'Z': a whole millisecond formats so. */
+static const char *tak_time(int64_t us, char t[KZ_TIME_STRLEN])
+{
+    kz_time_format(us - us % 1000, t);
+    return t;
+}
+
+/* TAK's Metadata JSON (UploadServlet): enum-named keys; what is not set is left out. */
 static void metadata_json(struct kz_sbuf *sb, const struct kz_file *f)
 {
     const struct kz_store_file *r = &f->row;
@@ -77,10 +84,9 @@ static void metadata_json(struct kz_sbuf *sb, const struct kz_file *f)
     char **kw;
     unsigned n = 0;
 
-    kz_time_format(r->time_us, t);
     kz_sbuf_adds(sb, "{\"UID\":");
     kz_json_escape(sb, r->uid, strlen(r->uid));
-    add_str(sb, "SubmissionDateTime", t);
+    add_str(sb, "SubmissionDateTime", tak_time(r->time_us, t));
     kz_sbuf_adds(sb, ",\"Keywords\":[");
     kw = kz_strv_split(r->keywords, &n);
     for (unsigned i = 0; i < n; i++) {
@@ -93,7 +99,8 @@ static void metadata_json(struct kz_sbuf *sb, const struct kz_file *f)
     add_str(sb, "SubmissionUser", r->submitter);
     kz_sbuf_addf(sb, ",\"PrimaryKey\":\"%llu\"", (unsigned long long)f->key);
     add_str(sb, "Hash", r->hash);
-    add_str(sb, "CreatorUid", r->creator_uid);
+    if (r->creator_uid)
+        add_str(sb, "CreatorUid", r->creator_uid);
     add_str(sb, "Name", r->name);
     if (r->tool)
         add_str(sb, "Tool", r->tool);
