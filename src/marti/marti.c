@@ -197,6 +197,11 @@ void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts)
     kz__marti_stream_rows(m);
 }
 
+bool kz_marti_busy(const struct kz_marti *m)
+{
+    return m->uploads > 0;
+}
+
 void kz_marti_set_max_file_bytes(struct kz_marti *m, uint64_t n)
 {
     m->max_file_bytes = n;

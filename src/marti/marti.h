@@ -52,9 +52,16 @@ struct kz_marti {
     const struct kz_http_route *stream_routes; /* the uploads */
     size_t n_stream_routes;
     uint64_t max_file_bytes; /* reloadable (kz_marti_set_max_file_bytes) */
+    unsigned uploads;        /* uploads under way (upload.c) */
 };
 
 void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts);
+/*
+ * An upload is under way: its file may still be written or its row handed
+ * to the store.  The server runs the loop until this is false before it
+ * closes the store.
+ */
+bool kz_marti_busy(const struct kz_marti *m);
 /* Reload: uploads started from now on are bounded by `n` bytes. */
 void kz_marti_set_max_file_bytes(struct kz_marti *m, uint64_t n);
 /* Free what the endpoints hold (the back-off table).  No job may be running. */

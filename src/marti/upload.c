@@ -57,6 +57,7 @@ static void finish(struct upload *u)
 {
     struct kz_http_req *req = u->req;
 
+    u->m->uploads--;
     upload_free(u);
     kz_http_release(req);
 }
@@ -384,6 +385,7 @@ static void start(struct kz_http_req *req, struct kz_marti *m, bool mission)
     u->w = kz_file_writer_new(kz_http_loop(req), kz_files_dir(m->opts.files), m->max_file_bytes,
                               hash, on_ready, u);
     kz_http_hold(req);
+    m->uploads++;
     if (kz_http_sink_start(req, &(struct kz_http_sink){sink_data, sink_end, sink_abort, u}) !=
         KZ_OK) {
         kz_file_writer_abort(u->w);

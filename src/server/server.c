@@ -274,8 +274,8 @@ void kz_server_release(struct kz_server *srv)
     if (!srv->stopping)
         kz_server_stop(srv, "release");
     drain(&srv->loop);
-    /* Worker jobs that write to the store finish before it closes. */
-    while (kz_fed_pending(srv->fed) || kz_api_plans_busy(&srv->api))
+    /* Worker jobs and uploads that write to the store finish before it closes. */
+    while (kz_fed_pending(srv->fed) || kz_api_plans_busy(&srv->api) || kz_marti_busy(&srv->marti))
         uv_run(&srv->loop, UV_RUN_ONCE);
     if (srv->store)
         kz_store_close(srv->store);
