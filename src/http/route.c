@@ -1,6 +1,7 @@
 /*
- * route.c - the route table: find the row for a request's method and path
- * on this kind of input, check the caller's role, and call its handler.
+ * route.c - the route table: the rows resources add; find the row for a
+ * request's method and path on this kind of input, check the caller's
+ * role, and call its handler.
  * No row for the path is 404, a row for the path but not the method is 405
  * with Allow, a missing role is 403; all answered here.
  *
@@ -15,6 +16,28 @@
 #include <string.h>
 
 #include "http/internal.h"
+
+/* ---- the tables ------------------------------------------------------------------ */
+
+static void add_table(struct kz_http *h, const struct kz_http_route *rows, size_t n, void *app,
+                      bool stream)
+{
+    h->tables = kz_xrealloc(h->tables, (h->n_tables + 1) * sizeof(*h->tables));
+    h->tables[h->n_tables++] = (struct kz__http_table){rows, n, app, stream};
+}
+
+void kz_http_add_routes(struct kz_http *h, const struct kz_http_route *rows, size_t n, void *app)
+{
+    add_table(h, rows, n, app, false);
+}
+
+void kz_http_add_stream_routes(struct kz_http *h, const struct kz_http_route *rows, size_t n,
+                               void *app)
+{
+    add_table(h, rows, n, app, true);
+}
+
+/* ---- matching --------------------------------------------------------------------- */
 
 /* One segment of `s` (no leading '/'): its length. */
 static size_t seg_len(const char *s)

@@ -671,24 +671,6 @@ void kz_http_set_limits(struct kz_http *h, const struct kz_http_opts *opts)
     h->opts.max_connections = opts->max_connections;
 }
 
-static void add_table(struct kz_http *h, const struct kz_http_route *rows, size_t n, void *app,
-                      bool stream)
-{
-    h->tables = kz_xrealloc(h->tables, (h->n_tables + 1) * sizeof(*h->tables));
-    h->tables[h->n_tables++] = (struct kz__http_table){rows, n, app, stream};
-}
-
-void kz_http_add_routes(struct kz_http *h, const struct kz_http_route *rows, size_t n, void *app)
-{
-    add_table(h, rows, n, app, false);
-}
-
-void kz_http_add_stream_routes(struct kz_http *h, const struct kz_http_route *rows, size_t n,
-                               void *app)
-{
-    add_table(h, rows, n, app, true);
-}
-
 void kz_http_free(struct kz_http *h)
 {
     if (!h)
