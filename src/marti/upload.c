@@ -164,8 +164,10 @@ static void on_written(void *ud, int status, const char *hash, uint64_t size)
         .originator = id->nation,
         .tool = u->tool,
     };
-    kz_files_add(u->m->opts.files, &row, &u->label, id->groups_out, id->groups_out_count, on_added,
-                 u);
+    /* The hash comes from the writer: always valid. */
+    int rc = kz_files_add(u->m->opts.files, &row, &u->label, id->groups_out, id->groups_out_count,
+                          on_added, u);
+    KZ_ASSERT(rc == KZ_OK);
 }
 
 /* ---- the body -------------------------------------------------------------------------- */

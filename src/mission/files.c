@@ -22,11 +22,20 @@
 
 #include "mission/files.h"
 
+/*
+ * Uploads are kept in commit order (v, owning) and found by hash through an
+ * open-addressing table of the newest upload of each hash (slots, a power
+ * of two, at most half full); older uploads of the same hash hang off it
+ * (kz_file.older).  A hash is uniformly random, so its first hex digits are
+ * the slot.
+ */
 struct kz_files {
     struct kz_files_opts opts;
     char dir[PATH_MAX];
     struct kz_file **v; /* owned, commit order */
     size_t n, cap;
+    struct kz_file **slots; /* newest upload per hash; borrowed from v */
+    size_t n_slots, used;
 };
 
 const char *kz_files_dir(const struct kz_files *fs)
@@ -76,14 +85,55 @@ static struct kz_file *file_new(const struct kz_store_file *row)
     return f;
 }
 
+/* The first 16 hex digits of a valid hash, as a number. */
+static size_t hash_bits(const char *hash)
+{
+    size_t h = 0;
+
+    for (int i = 0; i < 16; i++)
+        h = h << 4 | (size_t)(hash[i] <= '9' ? hash[i] - '0' : hash[i] - 'a' + 10);
+    return h;
+}
+
+/* The slot of `hash` (a valid one): where it is, or the free slot it would take. */
+static size_t slot_of(const struct kz_files *fs, const char *hash)
+{
+    size_t i = hash_bits(hash) & (fs->n_slots - 1);
+
+    while (fs->slots[i] && strcmp(fs->slots[i]->row.hash, hash) != 0)
+        i = (i + 1) & (fs->n_slots - 1);
+    return i;
+}
+
+static void grow_slots(struct kz_files *fs)
+{
+    struct kz_file **old = fs->slots;
+    size_t n = fs->n_slots;
+
+    fs->n_slots = n ? n * 2 : 256;
+    fs->slots = kz_xcalloc(fs->n_slots, sizeof(*fs->slots));
+    for (size_t i = 0; i < n; i++)
+        if (old[i])
+            fs->slots[slot_of(fs, old[i]->row.hash)] = old[i];
+    free(old);
+}
+
 static void index_add(struct kz_files *fs, struct kz_file *f)
 {
+    size_t i;
+
     if (fs->n == fs->cap) {
         fs->cap = fs->cap ? fs->cap * 2 : 64;
         fs->v = kz_xrealloc(fs->v, fs->cap * sizeof(*fs->v));
     }
     fs->v[fs->n++] = f;
     f->key = fs->n;
+    if (2 * (fs->used + 1) > fs->n_slots)
+        grow_slots(fs);
+    i = slot_of(fs, f->row.hash);
+    f->older = fs->slots[i];
+    fs->used += f->older == NULL;
+    fs->slots[i] = f;
 }
 
 void kz_files_new_uid(char out[KZ_FILE_UID_LEN + 1])
@@ -113,11 +163,13 @@ bool kz_file_visible(const struct kz_file *f, const struct kz_files_viewer *v)
 const struct kz_file *kz_files_find(const struct kz_files *fs, const char *hash,
                                     const struct kz_files_viewer *v)
 {
-    for (size_t i = fs->n; i-- > 0;) {
-        const struct kz_file *f = fs->v[i];
-        if (strcmp(f->row.hash, hash) == 0 && kz_file_visible(f, v))
+    const struct kz_file *f;
+
+    if (!kz_file_hash_valid(hash) || fs->n_slots == 0)
+        return NULL;
+    for (f = fs->slots[slot_of(fs, hash)]; f; f = f->older)
+        if (kz_file_visible(f, v))
             return f;
-    }
     return NULL;
 }
 
@@ -127,9 +179,14 @@ const struct kz_file *kz_files_find(const struct kz_files *fs, const char *hash,
 static void on_row(void *ud, const struct kz_store_file *row)
 {
     struct kz_files *fs = ud;
-    struct kz_file *f = file_new(row);
+    struct kz_file *f;
     const char *orig = row->originator ? row->originator : "";
 
+    if (!kz_file_hash_valid(row->hash)) {
+        kz_log(KZ_LOG_WARN, "files: stored row without a valid hash", "uid=%s", row->uid);
+        return;
+    }
+    f = file_new(row);
     if (kz_label_parse(fs->opts.policy, row->label, strlen(row->label), &f->label, NULL, 0) ==
         KZ_OK)
         f->label.originator = kz_nation_index(orig, strlen(orig));
@@ -190,6 +247,7 @@ void kz_files_free(struct kz_files *fs)
     for (size_t i = 0; i < fs->n; i++)
         file_free(fs->v[i]);
     free(fs->v);
+    free(fs->slots);
     free(fs);
 }
 
@@ -221,14 +279,16 @@ static void on_committed(void *ud, int status)
     free(a);
 }
 
-void kz_files_add(struct kz_files *fs, const struct kz_store_file *row,
-                  const struct kz_label *label, char *const *groups, unsigned n_groups,
-                  kz_files_added_fn cb, void *ud)
+int kz_files_add(struct kz_files *fs, const struct kz_store_file *row, const struct kz_label *label,
+                 char *const *groups, unsigned n_groups, kz_files_added_fn cb, void *ud)
 {
-    struct adding *a = kz_xcalloc(1, sizeof(*a));
+    struct adding *a;
     struct kz_sbuf csv = KZ_SBUF_INIT;
     struct kz_store_file r = *row;
 
+    if (!kz_file_hash_valid(row->hash))
+        return KZ_ERR_INVAL;
+    a = kz_xcalloc(1, sizeof(*a));
     for (unsigned i = 0; i < n_groups; i++)
         kz_sbuf_addf(&csv, "%s%s", i ? "," : "", groups[i]);
     r.groups = csv.len ? csv.buf : NULL;
@@ -239,4 +299,5 @@ void kz_files_add(struct kz_files *fs, const struct kz_store_file *row,
     a->ud = ud;
     kz_sbuf_release(&csv);
     kz_store_file_put(fs->opts.store, &a->f->row, on_committed, a);
+    return KZ_OK;
 }

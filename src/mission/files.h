@@ -155,6 +155,7 @@ struct kz_file {
     struct kz_label label;
     char **groups; /* the uploader's OUT groups (who may see it, as for CoT) */
     unsigned n_groups;
+    struct kz_file *older; /* the previous upload of the same hash, or NULL */
 };
 
 struct kz_files_opts {
@@ -196,15 +197,17 @@ const struct kz_file *kz_files_find(const struct kz_files *fs, const char *hash,
 /*
  * Record an upload: the row is committed, then added to the index and
  * counted (kz_metrics.files_stored, file_bytes), then `cb(ud, status, f)`
- * runs with the indexed file (NULL on error).  `row` and its label are
- * copied; row->label must be the canonical banner of `label`.
+ * runs with the indexed file (NULL on error: KZ_ERR_DB, KZ_ERR_CLOSED).
+ * `row` and its label are copied; row->label must be the canonical banner
+ * of `label`.  Returns KZ_OK, or KZ_ERR_INVAL (row->hash is not a valid
+ * hash; cb is not called).
  */
 typedef void (*kz_files_added_fn)(void *ud, int status, const struct kz_file *f);
+int kz_files_add(struct kz_files *fs, const struct kz_store_file *row, const struct kz_label *label,
+                 char *const *groups, unsigned n_groups, kz_files_added_fn cb, void *ud);
+
 /* A fresh random (version 4) UUID for an upload's uid, lower-case. */
 #define KZ_FILE_UID_LEN 36
 void kz_files_new_uid(char out[KZ_FILE_UID_LEN + 1]);
-void kz_files_add(struct kz_files *fs, const struct kz_store_file *row,
-                  const struct kz_label *label, char *const *groups, unsigned n_groups,
-                  kz_files_added_fn cb, void *ud);
 
 #endif

@@ -316,16 +316,75 @@ static void test_index_visibility(void **state)
     assert_null(kz_files_find(fs, HELLO_HASH, &jp_cyan)); /* NOFORN */
     assert_null(kz_files_find(fs, HELLO_HASH, &us_red));  /* not in its groups */
     /* The same uid again is refused by the store, and not indexed twice. */
-    kz_files_add(fs, &row, &lab, cyan, 1, on_added, &a);
+    assert_int_equal(kz_files_add(fs, &row, &lab, cyan, 1, on_added, &a), KZ_OK);
     assert_int_equal(run_until(fx, &a.n, 2, 5000), 2);
     assert_int_equal(a.status, KZ_ERR_DB);
+    /* The same bytes uploaded again, released to Japan: JPN sees that upload. */
+    struct kz_label rel;
+    struct kz_store_file again = row;
+    again.uid = "u-2";
+    again.name = "for-japan.txt";
+    again.label = "SECRET//REL TO USA, JPN";
+    label_of(&policy, again.label, "USA", &rel);
+    assert_int_equal(kz_files_add(fs, &again, &rel, cyan, 1, on_added, &a), KZ_OK);
+    assert_int_equal(run_until(fx, &a.n, 3, 5000), 3);
+    assert_int_equal(a.status, KZ_OK);
+    assert_string_equal(kz_files_find(fs, HELLO_HASH, &jp_cyan)->row.name, "for-japan.txt");
+    assert_int_equal(kz_files_find(fs, HELLO_HASH, &jp_cyan)->key, 2);
+    assert_non_null(kz_files_find(fs, HELLO_HASH, &us_cyan));
+    /* A hash that is not one is refused before anything is queued. */
+    again.uid = "u-3";
+    again.hash = "b94d";
+    assert_int_equal(kz_files_add(fs, &again, &rel, cyan, 1, on_added, &a), KZ_ERR_INVAL);
+    assert_null(kz_files_find(fs, "b94d", &us_cyan));
+
     kz_files_free(fs);
     /* After a restart the upload is found again, under the same rules. */
     close_store(fx);
     open_store(fx, 5, 0, 0);
     fs = open_files(fx, &policy);
-    assert_non_null(kz_files_find(fs, HELLO_HASH, &us_cyan));
-    assert_null(kz_files_find(fs, HELLO_HASH, &jp_cyan));
+    assert_string_equal(kz_files_find(fs, HELLO_HASH, &us_cyan)->row.name, "for-japan.txt");
+    assert_string_equal(kz_files_find(fs, HELLO_HASH, &jp_cyan)->row.name, "for-japan.txt");
+    assert_null(kz_files_find(fs, HELLO_HASH, &us_red));
+    kz_files_free(fs);
+}
+
+/* Many hashes (the table grows several times); each is found, and only it. */
+static void test_index_many(void **state)
+{
+    struct fx *fx = *state;
+    struct kz_label_policy policy;
+    struct kz_files *fs;
+    struct kz_label lab;
+    struct added a = {0};
+    static char *cyan[] = {"Cyan"};
+    struct kz_release_subject usa = {kz_nation_index("USA", 3), KZ_LEVEL_SECRET};
+    struct kz_files_viewer v = {&usa, cyan, 1};
+    enum { N = 700 };
+    char hashes[N][KZ_FILE_HASH_HEX + 1], uid[16];
+
+    kz_label_policy_init_default(&policy);
+    fs = open_files(fx, &policy);
+    label_of(&policy, "UNCLASSIFIED", "USA", &lab);
+    for (unsigned i = 0; i < N; i++) {
+        /* The same first digits for many: the probes must walk past them. */
+        snprintf(hashes[i], sizeof(hashes[i]), "%016x%048x", i % 7, i);
+        snprintf(uid, sizeof(uid), "u%u", i);
+        struct kz_store_file row = {.uid = uid,
+                                    .hash = hashes[i],
+                                    .name = "n",
+                                    .mime = "m",
+                                    .label = "UNCLASSIFIED",
+                                    .originator = "USA"};
+        assert_int_equal(kz_files_add(fs, &row, &lab, cyan, 1, on_added, &a), KZ_OK);
+    }
+    assert_int_equal(run_until(fx, &a.n, N, 10000), N);
+    for (unsigned i = 0; i < N; i++) {
+        const struct kz_file *f = kz_files_find(fs, hashes[i], &v);
+        assert_non_null(f);
+        assert_string_equal(f->row.hash, hashes[i]);
+    }
+    assert_null(kz_files_find(fs, HELLO_HASH, &v));
     kz_files_free(fs);
 }
 
@@ -406,6 +465,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expected_hash, setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_stale_temporaries, setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_index_visibility, setup, store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_index_many, setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_reader, setup, store_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
