@@ -6,16 +6,21 @@
 // kill -9 in the middle of a slow upload leaves no file under its hash, and
 // the restarted server removes the temporary and serves on; and a file's
 // label decides who may fetch it (a JPN caller gets 404 for a USA NOFORN
-// file, as for a hash nobody uploaded).
+// file, as for a hash nobody uploaded).  The same over an https input with
+// a client certificate, as ATAK connects.
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { httpInput, identity, metric, startServer, waitUntil, withTimeout } from './lib/harness.mjs';
+import {
+    httpInput, identity, metric, runCli, startServer, waitUntil, withTimeout,
+} from './lib/harness.mjs';
 
 const MAX_FILE = 40 << 20; // limits.max_file_bytes in this test
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
@@ -32,10 +37,11 @@ function inputs() {
     ];
 }
 
-// One request; the body (a Buffer) comes back whole, as bytes.
-function send(port, method, urlPath, { body, headers = {}, timeout = 20000 } = {}) {
+// One request; the body (a Buffer) comes back whole, as bytes.  `tls`: https options (a client certificate).
+function send(port, method, urlPath, { body, headers = {}, timeout = 20000, tls } = {}) {
+    const mod = tls ? https : http;
     return withTimeout(new Promise((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent: false, headers }, (res) => {
+        const req = mod.request({ host: '127.0.0.1', port, method, path: urlPath, agent: false, headers, ...tls }, (res) => {
             const parts = [];
             res.on('data', (d) => parts.push(d));
             res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts) }));
@@ -238,5 +244,54 @@ describe('files over Marti', () => {
         const up = await send(us, 'POST', '/Marti/sync/upload?name=after.bin', { body: data });
         assert.equal(up.status, 200, up.body.toString());
         assert.ok((await send(us, 'GET', `/Marti/sync/content?hash=${hash}`)).body.equals(data));
+    });
+});
+
+describe('files over Marti on an https input (ATAK\'s way in)', () => {
+    let server;
+    let tlsOpts;
+
+    before(async () => {
+        const data = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-files-')), 'data');
+        const pki = path.join(data, 'pki');
+        for (const args of [['ca', 'init'],
+            ['cert', 'issue', '--user', 'atak1', '--nation', 'USA', '--clearance', 'SECRET', '--groups', 'Cyan']]) {
+            const r = await runCli([...args, '--data', data]);
+            assert.equal(r.code, 0, `kizuna ${args.join(' ')}: ${r.stderr}`);
+        }
+        tlsOpts = {
+            cert: fs.readFileSync(path.join(pki, 'atak1.pem')), key: fs.readFileSync(path.join(pki, 'atak1.key')),
+            ca: fs.readFileSync(path.join(pki, 'ca.pem')), servername: 'localhost',
+        };
+        server = await startServer({
+            dataDir: data,
+            inputs: [{ name: 'api-tls', protocol: 'https', listen: '127.0.0.1:0', default_label: 'UNCLASSIFIED' }],
+        });
+    });
+
+    after(async () => {
+        if (server) {
+            await server.stop();
+            server.cleanup();
+        }
+    });
+
+    test('a mission package goes up and comes back over TLS, named by an https URL', async () => {
+        const port = server.port('api-tls');
+        const data = crypto.randomBytes(3 << 20);
+        const hash = sha256(data);
+        const mp = multipart('assetfile', 'pkg.zip', 'application/x-zip-compressed', data);
+        const up = await send(port, 'POST', `/Marti/sync/missionupload?hash=${hash}&filename=pkg.zip&creatorUid=ANDROID-1`,
+            { body: mp.body, headers: { 'content-type': mp.type }, tls: tlsOpts });
+        assert.equal(up.status, 200, up.body.toString());
+        assert.equal(up.body.toString(), `https://127.0.0.1:${port}/Marti/sync/content?hash=${hash}`);
+        const down = await send(port, 'GET', `/Marti/sync/content?hash=${hash}`, { tls: tlsOpts });
+        assert.equal(down.status, 200);
+        assert.equal(down.headers['content-type'], 'application/x-zip-compressed');
+        assert.ok(down.body.equals(data), 'downloaded bytes differ');
+        const meta = await send(port, 'POST', '/Marti/sync/upload?name=note.txt',
+            { body: 'hello', headers: { 'content-type': 'text/plain' }, tls: tlsOpts });
+        assert.equal(meta.status, 200, meta.body.toString());
+        assert.equal(JSON.parse(meta.body.toString()).SubmissionUser, 'atak1');
     });
 });
