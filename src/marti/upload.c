@@ -356,31 +356,49 @@ static bool take_framing(struct kz_http_req *req, struct upload *u)
     return true;
 }
 
-static void start(struct kz_http_req *req, struct kz_marti *m, bool mission)
+/* What can be refused before any byte of the body is read; true when answered. */
+static bool refused(struct kz_http_req *req, struct kz_marti *m, bool mission, const char *hash)
 {
     const struct kz_identity *id = kz_http_identity(req);
+
+    if (!m->opts.files)
+        kz_http_error(req, 503, "no file store");
+    else if (!id || !id->nation)
+        kz_http_error(req, 403, "no identity");
+    else if (mission && !kz_file_hash_valid(hash))
+        kz_http_error(req, 400, "hash: 64 lower-case hex digits required");
+    else
+        return false;
+    return true;
+}
+
+/* A body the file store would refuse anyway: a raw one without a name, or declared too big. */
+static bool refused_body(struct kz_http_req *req, struct upload *u)
+{
+    const char *cl = kz_http_header(req, "Content-Length");
+
+    if (u->mp)
+        return false; /* the file is one part: its size is known as it comes */
+    if (!u->name || !u->name[0]) {
+        kz_http_error(req, 400, "name required");
+        return true;
+    }
+    if (cl && strtoull(cl, NULL, 10) > u->m->max_file_bytes) {
+        kz_http_error(req, 413, "request body too large"); /* before the client sends it */
+        return true;
+    }
+    return false;
+}
+
+static void start(struct kz_http_req *req, struct kz_marti *m, bool mission)
+{
     const char *hash = mission ? kz_http_param(req, "hash") : NULL;
     struct upload *u;
 
-    if (!m->opts.files) {
-        kz_http_error(req, 503, "no file store");
+    if (refused(req, m, mission, hash))
         return;
-    }
-    if (!id || !id->nation) {
-        kz_http_error(req, 403, "no identity");
-        return;
-    }
-    if (mission && !kz_file_hash_valid(hash)) {
-        kz_http_error(req, 400, "hash: 64 lower-case hex digits required");
-        return;
-    }
     u = upload_new(m, req, mission);
-    if (!take_label(m, req, u) || !take_framing(req, u)) {
-        upload_free(u);
-        return;
-    }
-    if (!u->mp && (!u->name || !u->name[0])) {
-        kz_http_error(req, 400, "name required");
+    if (!take_label(m, req, u) || !take_framing(req, u) || refused_body(req, u)) {
         upload_free(u);
         return;
     }

@@ -191,6 +191,17 @@ describe('files over Marti', () => {
             { what: 'the partial file to go', timeout: 5000 });
         assert.deepEqual(storedFiles(server), before);
         assert.equal((await send(us, 'GET', `/Marti/sync/content?hash=${sha256(data)}`)).status, 404);
+        // Declared too big: refused at the headers, before the client sends the body.
+        const early = await withTimeout(new Promise((resolve, reject) => {
+            const req = http.request({
+                host: '127.0.0.1', port: us, method: 'POST', path: '/Marti/sync/upload?name=big.bin', agent: false,
+                headers: { 'content-length': String(MAX_FILE + 1), expect: '100-continue' },
+            }, (res) => { res.resume(); resolve(res.statusCode); });
+            req.on('continue', () => reject(new Error('100 Continue for a body over the limit')));
+            req.on('error', reject);
+            req.flushHeaders();
+        }), 5000, 'the early 413');
+        assert.equal(early, 413);
         // Exactly the limit is fine.
         const ok = await send(us, 'POST', '/Marti/sync/upload?name=max.bin', { body: data.subarray(0, MAX_FILE) });
         assert.equal(ok.status, 200, ok.body.toString());
