@@ -2,7 +2,8 @@
 // binary: an upload streamed to disk (raw and multipart, bigger than
 // limits.http_max_body) comes back byte for byte by its SHA-256; ATAK's
 // mission-package flow (missionquery, missionupload with its hash); an
-// upload over limits.max_file_bytes is answered 413 and leaves nothing; a
+// upload over limits.max_file_bytes is answered 413 and leaves nothing (the
+// limit reloads with SIGHUP); a
 // kill -9 in the middle of a slow upload leaves no file under its hash, and
 // the restarted server removes the temporary and serves on; and a file's
 // label decides who may fetch it (a JPN caller gets 404 for a USA NOFORN
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-    httpInput, identity, metric, runCli, startServer, waitUntil, withTimeout,
+    httpInput, identity, metric, runCli, startServer, toYaml, waitUntil, withTimeout,
 } from './lib/harness.mjs';
 
 const MAX_FILE = 40 << 20; // limits.max_file_bytes in this test
@@ -228,6 +229,21 @@ describe('files over Marti', () => {
         const above = await send(us, 'POST', `/Marti/sync/upload?name=ts.txt&label=${encodeURIComponent('TOP SECRET')}`,
             { body: 'x' });
         assert.equal(above.status, 403);
+    });
+
+    test('limits.max_file_bytes is applied by SIGHUP to the next upload', async () => {
+        const applied = () => server.stderr.split('\n').filter((l) => /reload: configuration applied/.test(l)).length;
+        const reload = async (limit) => {
+            const before = applied();
+            fs.writeFileSync(server.configPath, toYaml({ ...server.config, limits: { ...server.config.limits, max_file_bytes: limit } }));
+            server.proc.kill('SIGHUP');
+            await waitUntil(() => applied() > before, { what: 'the reload' });
+        };
+        const data = crypto.randomBytes(2000);
+        await reload(1000);
+        assert.equal((await send(us, 'POST', '/Marti/sync/upload?name=r.bin', { body: data })).status, 413);
+        await reload(MAX_FILE);
+        assert.equal((await send(us, 'POST', '/Marti/sync/upload?name=r.bin', { body: data })).status, 200);
     });
 
     test('kill -9 during a slow upload leaves no file under its hash; the restart removes the temporary', async () => {
