@@ -8,7 +8,8 @@
 // the restarted server removes the temporary and serves on; and a file's
 // label decides who may fetch it (a JPN caller gets 404 for a USA NOFORN
 // file, as for a hash nobody uploaded).  The same over an https input with
-// a client certificate, as ATAK connects.
+// a client certificate, as ATAK connects.  An upload whose client stalls
+// (limits.http_timeout_ms) or goes away halfway leaves nothing.
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -321,4 +322,40 @@ describe('files over Marti on an https input (ATAK\'s way in)', () => {
         assert.equal(meta.status, 200, meta.body.toString());
         assert.equal(JSON.parse(meta.body.toString()).SubmissionUser, 'atak1');
     });
+});
+
+describe('an upload that stalls or is cut off', () => {
+    let server;
+
+    before(async () => {
+        server = await startServer({ inputs: [httpInput('web')], limits: { http_timeout_ms: 600 } });
+    });
+
+    after(async () => {
+        if (server) {
+            await server.stop();
+            server.cleanup();
+        }
+    });
+
+    const temporaries = () => storedFiles(server).filter((f) => path.basename(f).startsWith('.tmp-'));
+
+    for (const how of ['stalls', 'is cut off']) {
+        test(`an upload whose client ${how} halfway is dropped and its temporary removed`, async () => {
+            const data = crypto.randomBytes(1 << 20);
+            let closed = false;
+            const req = http.request({
+                host: '127.0.0.1', port: server.port('web'), method: 'POST', path: '/Marti/sync/upload?name=s.bin',
+                agent: false, headers: { 'content-length': String(data.length) },
+            });
+            req.on('error', () => { closed = true; });
+            req.on('close', () => { closed = true; });
+            req.write(data.subarray(0, 600 * 1024));
+            await waitUntil(() => temporaries().length === 1, { what: 'the temporary', timeout: 5000 });
+            if (how === 'is cut off') req.destroy();
+            await waitUntil(() => closed, { what: 'the connection to close', timeout: 5000 });
+            await waitUntil(() => storedFiles(server).length === 0, { what: 'the temporary to go', timeout: 5000 });
+            assert.equal((await send(server.port('web'), 'GET', `/Marti/sync/content?hash=${sha256(data)}`)).status, 404);
+        });
+    }
 });
