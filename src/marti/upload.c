@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "marti/internal.h"
 
@@ -113,8 +112,11 @@ static void on_added(void *ud, int status, const struct kz_file *f)
     struct upload *u = ud;
     struct kz_sbuf sb = KZ_SBUF_INIT;
 
+    kz_log(KZ_LOG_INFO, "files: uploaded", "hash=%s name=\"%s\" size=%llu user=%s status=%s",
+           f ? f->row.hash : "-", u->name, f ? (unsigned long long)f->row.size : 0ULL,
+           f ? f->row.submitter : "-", kz_strerror(status));
     if (kz_http_gone(u->req)) {
-        finish(u);
+        finish(u); /* stored all the same: the file is whole and committed */
         return;
     }
     if (status != KZ_OK) {
@@ -126,9 +128,6 @@ static void on_added(void *ud, int status, const struct kz_file *f)
         metadata_json(&sb, f);
         kz_http_respond(u->req, 200, CT_JSON, NULL, sb.buf, sb.len);
     }
-    kz_log(KZ_LOG_INFO, "files: uploaded", "hash=%s name=\"%s\" size=%llu user=%s status=%s",
-           f ? f->row.hash : "-", u->name, f ? (unsigned long long)f->row.size : 0ULL,
-           f ? f->row.submitter : "-", kz_strerror(status));
     kz_sbuf_release(&sb);
     finish(u);
 }
