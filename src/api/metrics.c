@@ -165,6 +165,10 @@ static void exposition(struct kz_sbuf *out, struct kz_router *r, struct kz_store
          "Connections refused by accept(), by reason (emfile: out of file descriptors).");
     kz_sbuf_addf(out, "kizuna_accept_errors_total{reason=\"emfile\"} %llu\n",
                  (unsigned long long)kz_metrics.accept_emfile);
+    metric(out, "kizuna_files_stored_total", "counter", "Files uploaded over Marti and stored.",
+           kz_metrics.files_stored);
+    metric(out, "kizuna_file_bytes_stored_total", "counter", "Bytes of the files stored.",
+           kz_metrics.file_bytes);
     metric(out, "kizuna_tracks", "gauge", "Current tracks (latest state per uid).", rs.tracks);
     metric(out, "kizuna_subscribers", "gauge", "Attached subscribers.", rs.subscribers);
     release(out, &rs);

@@ -80,6 +80,7 @@ struct kz_config_limits {
     unsigned max_tracks;              /* distinct uids in the latest state */
     unsigned max_tracks_per_identity; /* current uids of one sending identity */
     unsigned max_stale_s;             /* stale times further ahead are clamped */
+    uint64_t max_file_bytes;          /* one file uploaded over Marti (streamed to disk) */
 };
 
 struct kz_config_log {

@@ -285,6 +285,8 @@ struct kz_metrics {
     /* accept() refused for want of descriptors (EMFILE/ENFILE): the pending
      * connection was closed at once (net/listener.c). */
     uint64_t accept_emfile;
+    uint64_t files_stored; /* uploads committed (mission/files.c) */
+    uint64_t file_bytes;   /* ... and their bytes */
 };
 
 extern struct kz_metrics kz_metrics;

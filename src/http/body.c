@@ -6,11 +6,12 @@
  * The first piece decides the framing: a body that ends within it goes out
  * with Content-Length like any other answer; a longer one goes out with
  * "Transfer-Encoding: chunked" (HTTP/1.1) or until the connection closes
- * (HTTP/1.0).  After that, a piece of about one chunk is produced whenever
- * the output queue has drained below one chunk (server.c's on_drained), so
- * at most two chunks of the body wait at a time.  Every drain re-arms the
- * connection's timer: a client that reads nothing for timeout_ms is dropped
- * as a slow consumer (server.c's on_timer), and the producer is closed.
+ * (HTTP/1.0), or with the Content-Length its producer announced
+ * (kz_http_respond_sized: a file whose size is known).  After that, a piece of about one chunk is
+ * produced whenever the output queue has drained below one chunk (server.c's on_drained), so at
+ * most two chunks of the body wait at a time.  Every drain re-arms the connection's timer: a client
+ * that reads nothing for timeout_ms is dropped as a slow consumer (server.c's on_timer), and the
+ * producer is closed.
  *
  * While a body streams the connection is BUSY (later requests wait) and the
  * request stays the connection's current one until its last piece.
@@ -26,11 +27,13 @@ struct kz__http_stream {
     struct kz_http_req *req;
     struct kz_sbuf rest; /* produced, not yet queued (a piece may exceed one chunk) */
     size_t rest_off;
-    bool chunked; /* Transfer-Encoding: chunked; else close-delimited */
-    bool keep;    /* keep-alive after the last piece */
-    bool waiting; /* the producer answered WAIT */
-    bool done;    /* the producer answered DONE */
-    bool pumping; /* inside kz__http_body_pump() */
+    bool chunked;  /* Transfer-Encoding: chunked; else sized or close-delimited */
+    bool sized;    /* Content-Length: the producer said how long it is */
+    uint64_t left; /* sized: body bytes not yet queued */
+    bool keep;     /* keep-alive after the last piece */
+    bool waiting;  /* the producer answered WAIT */
+    bool done;     /* the producer answered DONE */
+    bool pumping;  /* inside kz__http_body_pump() */
 };
 
 /* How much body is produced ahead: one chunk, at most half the queue. */
@@ -62,6 +65,10 @@ static int push_rest(struct kz__http_conn *c, struct kz__http_stream *s, size_t 
     s->rest_off += n;
     if (s->rest_off == s->rest.len)
         s->rest.len = s->rest_off = 0;
+    if (s->sized) {
+        n = n < s->left ? n : (size_t)s->left; /* never more than announced */
+        s->left -= n;
+    }
     if (!s->chunked)
         return kz__http_push(c, data, n);
     kz_sbuf_addf(&sb, "%zx\r\n", n);
@@ -88,6 +95,10 @@ static void end_stream(struct kz__http_conn *c, struct kz__http_stream *s)
 
     if (s->chunked && kz__http_push(c, last, sizeof(last) - 1) != KZ_OK)
         return; /* closing: kz__http_body_stop() has run */
+    if (s->sized && s->left > 0) {
+        kz__http_close(c, "answer shorter than its Content-Length"); /* the client sees it cut */
+        return;
+    }
     c->body = NULL;
     stream_free(s);
     kz__http_request_done(c, req); /* may free req */
@@ -142,8 +153,13 @@ static void start_stream(struct kz__http_conn *c, struct kz__http_stream *s, int
 {
     struct kz_sbuf head = KZ_SBUF_INIT;
 
-    kz__http_format_head(&head, status, ctype, extra, s->keep,
-                         s->chunked ? "Transfer-Encoding: chunked\r\n" : "");
+    char framing[48] = "";
+
+    if (s->chunked)
+        snprintf(framing, sizeof(framing), "Transfer-Encoding: chunked\r\n");
+    else if (s->sized)
+        snprintf(framing, sizeof(framing), "Content-Length: %llu\r\n", (unsigned long long)s->left);
+    kz__http_format_head(&head, status, ctype, extra, s->keep, framing);
     c->body = s;
     c->state = KZ__HTTP_BUSY;
     if (kz__http_push(c, head.buf, head.len) == KZ_OK)
@@ -151,23 +167,25 @@ static void start_stream(struct kz__http_conn *c, struct kz__http_stream *s, int
     kz_sbuf_release(&head);
 }
 
-void kz_http_respond_body(struct kz_http_req *req, int status, const char *ctype, const char *extra,
-                          const struct kz_http_body *body)
+/* length: the body's size when known (Content-Length), else -1. */
+static void respond_body(struct kz_http_req *req, int status, const char *ctype, const char *extra,
+                         const struct kz_http_body *body, int64_t length)
 {
     struct kz__http_conn *c = req->conn;
     struct kz_sbuf first = KZ_SBUF_INIT;
     struct kz__http_stream *s;
     enum kz_http_body_step st;
 
+    /* close() after the answer: ctype and extra may live in the producer. */
     if (c->state == KZ__HTTP_CLOSING) {
-        body->close(body->ud);
         kz_http_respond(req, status, ctype, extra, NULL, 0); /* sends nothing */
+        body->close(body->ud);
         return;
     }
     st = fill(body, &first, chunk_size(c));
     if (st == KZ_HTTP_BODY_DONE && first.len <= chunk_size(c)) {
-        body->close(body->ud);
         kz_http_respond(req, status, ctype, extra, first.buf, first.len);
+        body->close(body->ud);
         kz_sbuf_release(&first);
         return;
     }
@@ -178,11 +196,25 @@ void kz_http_respond_body(struct kz_http_req *req, int status, const char *ctype
     s->prod = *body;
     s->req = req;
     s->rest = first; /* taken over */
-    s->chunked = !req->http10;
-    s->keep = req->keep_alive && !req->http10;
+    s->sized = length >= 0;
+    s->left = s->sized ? (uint64_t)length : 0;
+    s->chunked = !s->sized && !req->http10;
+    s->keep = req->keep_alive && (s->sized || !req->http10);
     s->waiting = st == KZ_HTTP_BODY_WAIT;
     s->done = st == KZ_HTTP_BODY_DONE;
     start_stream(c, s, status, ctype, extra);
+}
+
+void kz_http_respond_body(struct kz_http_req *req, int status, const char *ctype, const char *extra,
+                          const struct kz_http_body *body)
+{
+    respond_body(req, status, ctype, extra, body, -1);
+}
+
+void kz_http_respond_sized(struct kz_http_req *req, int status, const char *ctype,
+                           const char *extra, uint64_t length, const struct kz_http_body *body)
+{
+    respond_body(req, status, ctype, extra, body, length > INT64_MAX ? -1 : (int64_t)length);
 }
 
 void kz_http_body_resume(struct kz_http_req *req)

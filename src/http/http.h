@@ -27,6 +27,8 @@
  *   GET  /Marti/api/clientEndPoints, /Marti/api/groups/all  api
  *   GET  /Marti/api/tls/config             enroll certificateConfig XML
  *   POST /Marti/api/tls/signClient/v2?clientUid=&version=  enroll  CSR -> certificate
+ *   POST /Marti/sync/upload, /Marti/sync/missionupload     api    a file, streamed to disk
+ *   GET  /Marti/sync/content?hash=, /Marti/sync/missionquery?hash=   api
  * The caller is the input's configured identity (http), the identity the
  * application resolves for the client certificate's CN (https), or nobody
  * (enroll: TLS without a client certificate; Basic auth per request).
@@ -34,7 +36,8 @@
  * The engine answers by itself: 404 (no row for the path on this input),
  * 405 with Allow (a row for the path, not for the method), 403 (the row
  * needs a role the caller lacks), 408 request not complete within
- * timeout_ms, 413 body over max_body, 431 over 16 KiB of request line and
+ * timeout_ms, 413 body over max_body (a stream row's sink sets its own
+ * bound), 431 over 16 KiB of request line and
  * headers or over max_headers fields, 400 malformed, 503 over
  * max_connections.  Errors are JSON {"error": "..."}.  After 408/413/431/
  * 400-malformed and 5xx the connection is closed (half-close, then input
@@ -161,6 +164,8 @@ const char *kz_http_method(const struct kz_http_req *req); /* "GET" */
 const char *kz_http_path(const struct kz_http_req *req);   /* percent-decoded */
 /* The first query parameter called `name` (decoded), or NULL. */
 const char *kz_http_param(const struct kz_http_req *req, const char *name);
+/* The n-th (from 0) query parameter called `name` (decoded), or NULL: repeated ones. */
+const char *kz_http_param_nth(const struct kz_http_req *req, const char *name, unsigned n);
 /* The first query parameter whose name is not in `known` (NULL-terminated), or NULL. */
 const char *kz_http_param_unknown(const struct kz_http_req *req, const char *const *known);
 /* A {name} segment of the matched route, or NULL. */
@@ -218,6 +223,14 @@ struct kz_http_body {
  */
 void kz_http_respond_body(struct kz_http_req *req, int status, const char *ctype, const char *extra,
                           const struct kz_http_body *body);
+/*
+ * The same for a body whose length is known beforehand (a file): it goes
+ * out with "Content-Length: length" whatever its size, keep-alive also for
+ * HTTP/1.0.  The producer must produce exactly `length` bytes: more are
+ * not sent, and a body that ends short closes the connection.
+ */
+void kz_http_respond_sized(struct kz_http_req *req, int status, const char *ctype,
+                           const char *extra, uint64_t length, const struct kz_http_body *body);
 /* A producer that answered WAIT has more: go on sending (nothing when the request is gone). */
 void kz_http_body_resume(struct kz_http_req *req);
 /*
@@ -243,6 +256,57 @@ void kz_http_hold(struct kz_http_req *req);
 void kz_http_release(struct kz_http_req *req);
 /* The connection is closing: nobody will read an answer. */
 bool kz_http_gone(const struct kz_http_req *req);
+
+/* ---- request bodies taken as streams --------------------------------------- */
+
+/*
+ * Rows registered with kz_http_add_stream_routes() take their request body
+ * as a stream rather than whole (an upload bigger than max_body, kept on
+ * disk): the handler runs as soon as the headers are in (kz_http_body() is
+ * empty), and must, before it returns, either answer (a refusal: the body
+ * is not read and the connection closes after the answer) or call
+ * kz_http_sink_start().  max_body does not apply: the sink bounds the body.
+ *
+ * data() gets each piece as it arrives (valid during the call only) and
+ * answers KZ_OK (more), KZ_ERR_AGAIN (taken, but no more until the handler
+ * calls kz_http_sink_resume(), later, from another callback: the socket is
+ * not read meanwhile, which is the back-pressure) or another code to
+ * refuse the body: abort() follows, then the engine answers 413 for
+ * KZ_ERR_TOOBIG, 400 for KZ_ERR_PARSE and 500 otherwise, and closes.
+ * Exactly one of end() and abort() runs, never from inside
+ * kz_http_sink_start():
+ *   - end(): the whole body has arrived; answer now, or hold and answer
+ *     later (the connection waits, as for any held request);
+ *   - abort(err): no whole body will come (KZ_ERR_CLOSED: the connection
+ *     closed or timed out; or data()'s refusal).  Clean up only: the
+ *     request is answered by the engine or nobody reads it.
+ * Answering the request before end() (kz_http_respond and friends) also
+ * ends the sink: no callback follows, and the connection closes after the
+ * answer.  A client that sends nothing for timeout_ms is dropped (abort).
+ */
+struct kz_http_sink {
+    int (*data)(void *ud, const char *buf, size_t len);
+    void (*end)(void *ud);
+    void (*abort)(void *ud, int err);
+    void *ud;
+};
+
+/*
+ * Like kz_http_add_routes(), for rows that take their body as a stream.
+ * Stream rows are matched first, at the end of the request's headers;
+ * a request that matches none goes on to the ordinary rows.
+ */
+void kz_http_add_stream_routes(struct kz_http *h, const struct kz_http_route *rows, size_t n,
+                               void *app);
+/*
+ * Take the request's body through `sink` (copied); sends "100 Continue"
+ * when the client waits for it.  KZ_OK, KZ_ERR_INVAL (not a streamed
+ * request, or called twice) or KZ_ERR_CLOSED (the connection is closing):
+ * then nothing will be called.
+ */
+int kz_http_sink_start(struct kz_http_req *req, const struct kz_http_sink *sink);
+/* data() answered KZ_ERR_AGAIN: go on reading.  Nothing when not paused or gone. */
+void kz_http_sink_resume(struct kz_http_req *req);
 
 /* ---- Server-Sent Events --------------------------------------------------- */
 

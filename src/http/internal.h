@@ -81,6 +81,8 @@ struct kz_http_req {
     bool keep_alive;
     bool http10;          /* HTTP/1.0: no chunked transfer coding */
     bool expect_continue; /* "Expect: 100-continue" */
+    bool streamed;        /* its body goes to a sink (kz_http_sink_start) */
+    bool body_ended;      /* ... and all of it has arrived */
     int64_t start_us;     /* monotonic, first byte of the request */
     /* Set by the engine once the request is dispatched. */
     struct kz__http_conn *conn;
@@ -118,6 +120,19 @@ struct kz__http_parser {
     const char *error_reason; /* static text for the client */
     /* Called when a request's headers ask for "100 Continue" (may be NULL). */
     void (*on_continue)(void *ud);
+    /*
+     * At the end of a request's headers (method, target, headers and
+     * keep_alive known): true takes its body as a stream.  The parser then
+     * pauses with head_ready; every piece of body goes to on_data(), which
+     * answers KZ_OK, or anything else to pause the parser (data_paused);
+     * at the body's end it pauses with body_done.  May be NULL.
+     */
+    bool (*stream_body)(void *ud, struct kz_http_req *req);
+    int (*on_data)(void *ud, const char *at, size_t len);
+    bool streaming;   /* the current message's body goes to on_data() */
+    bool head_ready;  /* paused at a streamed request's headers */
+    bool data_paused; /* paused by on_data() */
+    bool body_done;   /* paused at the end of a streamed body */
     void *ud;
 };
 
@@ -135,6 +150,8 @@ int kz__http_parser_feed(struct kz__http_parser *hp, const char *data, size_t le
 
 /* Hand the finished request to the caller (who frees it) and get ready for the next. */
 struct kz_http_req *kz__http_parser_take(struct kz__http_parser *hp);
+/* Clear head_ready, data_paused or body_done and let llhttp go on. */
+void kz__http_parser_go_on(struct kz__http_parser *hp);
 /* Drop the finished (or half-parsed) request and get ready for the next one. */
 void kz__http_parser_next(struct kz__http_parser *hp);
 
@@ -160,6 +177,7 @@ struct kz__http_table {
     const struct kz_http_route *rows;
     size_t n;
     void *app;
+    bool stream; /* the rows take their bodies as streams (kz_http_add_stream_routes) */
 };
 
 struct kz_http {
@@ -211,6 +229,13 @@ struct kz__http_conn {
     void (*sse_close)(void *ud);
     void *sse_ud;
     struct kz__http_stream *body; /* a streamed response in progress (body.c), or NULL */
+    /* A streamed request body (sink.c): the request whose headers matched a
+     * stream row (until it is answered), and its sink while it takes data. */
+    struct kz_http_req *sink_req;
+    struct kz_http_sink sink;
+    bool sink_on;     /* kz_http_sink_start() ran; neither end nor abort yet */
+    bool sink_paused; /* data() asked for a pause: BUSY until kz_http_sink_resume() */
+    int sink_err;     /* data() refused the body */
     uint64_t id;
     char peer[64];
     struct kz__http_conn *prev, *next;
@@ -229,6 +254,9 @@ int kz__http_push(struct kz__http_conn *c, const void *data, size_t len);
 /* The current request is answered: log it, detach it from c and drop c's reference. */
 void kz__http_request_done(struct kz__http_conn *c, struct kz_http_req *req);
 
+/* Call the row's handler, or answer 403 when the caller lacks its role (route.c). */
+void kz__http_call(struct kz__http_conn *c, struct kz_http_req *req, const struct kz_http_route *rt,
+                   void *app);
 /* Route the request (route.c): a handler, or 404/405/403 answered here. */
 void kz__http_dispatch(struct kz__http_conn *c, struct kz_http_req *req);
 /*
@@ -267,6 +295,30 @@ bool kz__http_respond_big(struct kz_http_req *req, int status, const char *ctype
                           const void *body, size_t len);
 /* The answer is finished (server.c): next request or drain and close. */
 void kz__http_finish(struct kz__http_conn *c, bool keep_alive);
+/* The parser's request becomes the connection's current one (server.c). */
+struct kz_http_req *kz__http_begin_request(struct kz__http_conn *c);
+/* BUSY -> READING: parse what waits in c->pending, then read again (server.c). */
+void kz__http_resume_input(struct kz__http_conn *c);
+
+/*
+ * Streamed request bodies (sink.c).  _wants() is the parser's stream_body
+ * hook and _data() its on_data hook.  _step() runs after each parser feed:
+ * it dispatches a streamed request at its headers, pauses, ends or refuses
+ * its body; true when it did something (feed again).  _stop() aborts the
+ * sink (the connection is closing).  _answered() is called when the
+ * request is answered before its body ended: the sink gets no more calls.
+ */
+bool kz__http_sink_wants(void *ud, struct kz_http_req *req);
+int kz__http_sink_data(void *ud, const char *at, size_t len);
+bool kz__http_sink_step(struct kz__http_conn *c);
+void kz__http_sink_stop(struct kz__http_conn *c);
+void kz__http_sink_answered(struct kz__http_conn *c, struct kz_http_req *req);
+/*
+ * The stream row for the request's method and path on this input (route.c),
+ * or NULL; *app is its table's.
+ */
+const struct kz_http_route *kz__http_stream_route(struct kz__http_conn *c, struct kz_http_req *req,
+                                                  void **app);
 
 /* Event streams (sse.c). */
 void kz__http_sse_keepalive(struct kz__http_conn *c);

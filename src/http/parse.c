@@ -5,6 +5,9 @@
  *
  * The parser pauses at the end of each request (on_message_complete returns
  * HPE_PAUSED) so pipelined requests are answered one at a time, in order.
+ * A request whose body is streamed (stream_body() says so at its headers)
+ * pauses three more ways: at its headers, when on_data() asks for a pause,
+ * and at its end; the connection goes on with kz__http_parser_go_on().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -102,15 +105,23 @@ static int on_headers_complete(llhttp_t *p)
     const char *expect = kz__http_req_header(hp->req, "Expect");
 
     hp->headers_done = true;
+    hp->req->method = p->method;
+    hp->req->keep_alive = llhttp_should_keep_alive(p) && !p->upgrade;
+    hp->req->http10 = p->http_major == 1 && p->http_minor == 0;
+    if (expect && strcasecmp(expect, "100-continue") == 0)
+        hp->req->expect_continue = true;
+    if (hp->stream_body && hp->stream_body(hp->ud, hp->req)) {
+        /* Its own limit applies (the sink's); 100 Continue once a sink takes it. */
+        hp->streaming = true;
+        hp->head_ready = true;
+        return HPE_PAUSED;
+    }
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > hp->lim.max_body) {
         refuse(hp, 413, "request body too large");
         return -1;
     }
-    if (expect && strcasecmp(expect, "100-continue") == 0) {
-        hp->req->expect_continue = true;
-        if (hp->on_continue)
-            hp->on_continue(hp->ud);
-    }
+    if (hp->req->expect_continue && hp->on_continue)
+        hp->on_continue(hp->ud);
     return 0;
 }
 
@@ -118,6 +129,12 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     struct kz__http_parser *hp = parser_of(p);
 
+    if (hp->streaming) {
+        if (hp->on_data(hp->ud, at, len) == KZ_OK)
+            return HPE_OK;
+        hp->data_paused = true;
+        return HPE_PAUSED;
+    }
     if (hp->req->body.len + len > hp->lim.max_body)
         return refuse(hp, 413, "request body too large");
     kz_sbuf_add(&hp->req->body, at, len);
@@ -128,6 +145,13 @@ static int on_message_complete(llhttp_t *p)
 {
     struct kz__http_parser *hp = parser_of(p);
 
+    if (hp->streaming) {
+        /* The streamed request was taken at its headers: hp->req is the next one. */
+        hp->streaming = false;
+        hp->in_message = false;
+        hp->body_done = true;
+        return HPE_PAUSED;
+    }
     hp->req->method = p->method;
     hp->req->keep_alive = llhttp_should_keep_alive(p) && !p->upgrade;
     hp->req->http10 = p->http_major == 1 && p->http_minor == 0;
@@ -189,6 +213,13 @@ struct kz_http_req *kz__http_parser_take(struct kz__http_parser *hp)
     return req;
 }
 
+void kz__http_parser_go_on(struct kz__http_parser *hp)
+{
+    hp->head_ready = hp->body_done = hp->data_paused = false;
+    if (llhttp_get_errno(&hp->p) == HPE_PAUSED)
+        llhttp_resume(&hp->p);
+}
+
 void kz__http_parser_next(struct kz__http_parser *hp)
 {
     kz__http_req_free(kz__http_parser_take(hp));
@@ -197,6 +228,8 @@ void kz__http_parser_next(struct kz__http_parser *hp)
 int kz__http_parser_feed(struct kz__http_parser *hp, const char *data, size_t len, size_t *used)
 {
     KZ_ASSERT(!hp->ready);
+    if (!data)
+        data = ""; /* a streamed body may end without input */
     llhttp_errno_t e = llhttp_execute(&hp->p, data, len);
     const char *pos = llhttp_get_error_pos(&hp->p);
 
@@ -205,7 +238,7 @@ int kz__http_parser_feed(struct kz__http_parser *hp, const char *data, size_t le
         return KZ_OK;
     if (pos >= data && pos <= data + len)
         *used = (size_t)(pos - data);
-    if (e == HPE_PAUSED && hp->ready)
+    if (e == HPE_PAUSED && (hp->ready || hp->head_ready || hp->body_done || hp->data_paused))
         return KZ_OK;
     if (!hp->error_status) {
         hp->error_status = 400;

@@ -183,6 +183,15 @@ const char *kz_http_param(const struct kz_http_req *req, const char *name)
     return kz__http_param(&req->target, name);
 }
 
+const char *kz_http_param_nth(const struct kz_http_req *req, const char *name, unsigned n)
+{
+    for (unsigned i = 0; i < req->target.n_params; i++) {
+        if (strcmp(req->target.params[i].name, name) == 0 && n-- == 0)
+            return req->target.params[i].value;
+    }
+    return NULL;
+}
+
 const char *kz_http_param_unknown(const struct kz_http_req *req, const char *const *known)
 {
     for (unsigned i = 0; i < req->target.n_params; i++) {

@@ -1,8 +1,13 @@
 /*
- * route.c - the route table: find the row for a request's method and path
- * on this kind of input, check the caller's role, and call its handler.
+ * route.c - the route table: the rows resources add; find the row for a
+ * request's method and path on this kind of input, check the caller's
+ * role, and call its handler.
  * No row for the path is 404, a row for the path but not the method is 405
  * with Allow, a missing role is 403; all answered here.
+ *
+ * Rows of a stream table (kz_http_add_stream_routes) are looked up at the
+ * end of the headers (kz__http_stream_route); dispatch skips them, but they
+ * count for 405 and its Allow.
  *
  * Patterns are literal segments and {name} segments; a {name} matches one
  * non-empty segment and is kept (decoded, in the request's arena) for
@@ -11,6 +16,28 @@
 #include <string.h>
 
 #include "http/internal.h"
+
+/* ---- the tables ------------------------------------------------------------------ */
+
+static void add_table(struct kz_http *h, const struct kz_http_route *rows, size_t n, void *app,
+                      bool stream)
+{
+    h->tables = kz_xrealloc(h->tables, (h->n_tables + 1) * sizeof(*h->tables));
+    h->tables[h->n_tables++] = (struct kz__http_table){rows, n, app, stream};
+}
+
+void kz_http_add_routes(struct kz_http *h, const struct kz_http_route *rows, size_t n, void *app)
+{
+    add_table(h, rows, n, app, false);
+}
+
+void kz_http_add_stream_routes(struct kz_http *h, const struct kz_http_route *rows, size_t n,
+                               void *app)
+{
+    add_table(h, rows, n, app, true);
+}
+
+/* ---- matching --------------------------------------------------------------------- */
 
 /* One segment of `s` (no leading '/'): its length. */
 static size_t seg_len(const char *s)
@@ -83,8 +110,8 @@ static void method_not_allowed(struct kz__http_conn *c, struct kz_http_req *req)
     kz_sbuf_release(&allow);
 }
 
-static void call(struct kz__http_conn *c, struct kz_http_req *req, const struct kz_http_route *rt,
-                 void *app)
+void kz__http_call(struct kz__http_conn *c, struct kz_http_req *req, const struct kz_http_route *rt,
+                   void *app)
 {
     if (rt->role && !has_role(c->identity, rt->role)) {
         kz_http_error(req, 403, "role '%s' required", rt->role);
@@ -105,8 +132,8 @@ void kz__http_dispatch(struct kz__http_conn *c, struct kz_http_req *req)
             if (!served_here(rt, c) || !kz__http_route_match(rt->path, req->target.path, req))
                 continue;
             path_known = true;
-            if (strcmp(rt->method, method) == 0) {
-                call(c, req, rt, tab->app);
+            if (!tab->stream && strcmp(rt->method, method) == 0) {
+                kz__http_call(c, req, rt, tab->app);
                 return;
             }
         }
@@ -115,4 +142,23 @@ void kz__http_dispatch(struct kz__http_conn *c, struct kz_http_req *req)
         method_not_allowed(c, req);
     else
         kz_http_error(req, 404, "not found");
+}
+
+const struct kz_http_route *kz__http_stream_route(struct kz__http_conn *c, struct kz_http_req *req,
+                                                  void **app)
+{
+    const char *method = kz_http_method(req);
+
+    for (size_t t = 0; t < c->h->n_tables; t++) {
+        const struct kz__http_table *tab = &c->h->tables[t];
+        for (size_t i = 0; tab->stream && i < tab->n; i++) {
+            const struct kz_http_route *rt = &tab->rows[i];
+            if (served_here(rt, c) && strcmp(rt->method, method) == 0 &&
+                kz__http_route_match(rt->path, req->target.path, req)) {
+                *app = tab->app;
+                return rt;
+            }
+        }
+    }
+    return NULL;
 }

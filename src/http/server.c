@@ -93,6 +93,8 @@ void kz_http_hold(struct kz_http_req *req)
 
     req->refs++;
     c->refs++;
+    if (req->streamed && !req->body_ended)
+        return; /* its body is still coming: input goes on */
     if (!req->answered && c->state != KZ__HTTP_CLOSING) {
         c->state = KZ__HTTP_BUSY;
         uv_timer_stop(&c->timer);
@@ -146,6 +148,7 @@ void kz__http_close(struct kz__http_conn *c, const char *why)
            (unsigned long long)c->id, c->peer, why);
     kz__http_sse_stop(c);
     c->state = KZ__HTTP_CLOSING;
+    kz__http_sink_stop(c);
     kz__http_body_stop(c);
     unlink_conn(c);
     if (c->counted)
@@ -229,6 +232,17 @@ static void resume(struct kz__http_conn *c)
         start_draining(c);
 }
 
+void kz__http_resume_input(struct kz__http_conn *c)
+{
+    c->state = KZ__HTTP_READING;
+    kz__http_arm_timer(c, c->h->opts.timeout_ms, 0);
+    if (c->eof && c->hp.in_message && c->pending.len == 0) {
+        kz__http_close(c, "eof in request");
+        return;
+    }
+    resume(c);
+}
+
 static void on_drained(struct kz_outq *q)
 {
     struct kz__http_conn *c = q->tr->stream->data;
@@ -274,7 +288,7 @@ void kz__http_request_done(struct kz__http_conn *c, struct kz_http_req *req)
 }
 
 /* The parser's request becomes the connection's current one (refs = 1). */
-static struct kz_http_req *begin_request(struct kz__http_conn *c)
+struct kz_http_req *kz__http_begin_request(struct kz__http_conn *c)
 {
     struct kz_http_req *req = kz__http_parser_take(&c->hp);
 
@@ -323,6 +337,10 @@ void kz_http_respond(struct kz_http_req *req, int status, const char *ctype, con
     bool keep = req->keep_alive && status < 500 && status != 413 && status != 431;
 
     KZ_ASSERT(!req->answered);
+    if (req->streamed && !req->body_ended) {
+        keep = false; /* the rest of its body is never read */
+        kz__http_sink_answered(c, req);
+    }
     if (kz__http_respond_big(req, status, ctype, extra, body, len))
         return; /* streamed in chunks: the queue bound holds (F12) */
     req->answered = true;
@@ -367,7 +385,7 @@ static void refuse(struct kz__http_conn *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void refuse(struct kz__http_conn *c, int status, const char *fmt, ...)
 {
-    struct kz_http_req *req = begin_request(c);
+    struct kz_http_req *req = kz__http_begin_request(c);
     char msg[512];
     va_list ap;
 
@@ -382,19 +400,25 @@ static void refuse(struct kz__http_conn *c, int status, const char *fmt, ...)
 static void feed(struct kz__http_conn *c, const char *data, size_t len)
 {
     c->in_feed = true;
-    while (len > 0 && c->state == KZ__HTTP_READING) {
+    /* A streamed request's body may be empty: llhttp ends it without input. */
+    while ((len > 0 || c->hp.streaming) && c->state == KZ__HTTP_READING) {
         size_t used = 0;
         int rc = kz__http_parser_feed(&c->hp, data, len, &used);
         data += used;
         len -= used;
         if (rc != KZ_OK) {
-            refuse(c, c->hp.error_status, "%s", c->hp.error_reason);
+            if (c->sink_req)
+                kz__http_close(c, c->hp.error_reason); /* malformed mid-body */
+            else
+                refuse(c, c->hp.error_status, "%s", c->hp.error_reason);
             break;
         }
+        if (kz__http_sink_step(c))
+            continue;
         if (!c->hp.ready)
             break;
         kz_metrics.http_requests++;
-        kz__http_dispatch(c, begin_request(c));
+        kz__http_dispatch(c, kz__http_begin_request(c));
     }
     c->in_feed = false;
     if (c->state == KZ__HTTP_BUSY && len > 0)
@@ -495,6 +519,10 @@ static void on_timer(uv_timer_t *t)
             kz__http_close(c, "idle timeout");
             break;
         }
+        if (c->sink_req) {
+            kz__http_close(c, "request body stalled"); /* the sink is aborted */
+            break;
+        }
         refuse(c, 408, "request not complete within %u ms", c->h->opts.timeout_ms);
         break;
     case KZ__HTTP_SSE:
@@ -565,6 +593,8 @@ static struct kz__http_conn *conn_new(struct kz_http *h, struct kz_input *input,
     lim.max_body = h->opts.max_body;
     kz__http_parser_init(&c->hp, &lim);
     c->hp.on_continue = on_continue;
+    c->hp.stream_body = kz__http_sink_wants;
+    c->hp.on_data = kz__http_sink_data;
     c->hp.ud = c;
     c->tcp.data = c;
     c->timer.data = c;
@@ -639,12 +669,6 @@ void kz_http_set_limits(struct kz_http *h, const struct kz_http_opts *opts)
     h->opts.timeout_ms = opts->timeout_ms;
     h->opts.out_queue_bytes = opts->out_queue_bytes;
     h->opts.max_connections = opts->max_connections;
-}
-
-void kz_http_add_routes(struct kz_http *h, const struct kz_http_route *rows, size_t n, void *app)
-{
-    h->tables = kz_xrealloc(h->tables, (h->n_tables + 1) * sizeof(*h->tables));
-    h->tables[h->n_tables++] = (struct kz__http_table){rows, n, app};
 }
 
 void kz_http_free(struct kz_http *h)

@@ -1,6 +1,7 @@
 /*
  * marti.c - the Marti REST endpoints TAK clients call after connecting:
- * version, server configuration, connected clients and the caller's groups.
+ * version, server configuration, connected clients and the caller's groups;
+ * the route table, with the file downloads of sync.c.
  *
  * JSON answers use TAK's envelope {"version":"3","type":T,"data":D,
  * "nodeId":N}.  clientEndPoints is an exit (KZ_EXIT_MARTI_CLIENTS): a client
@@ -121,14 +122,6 @@ static void add_client(void *ud, const struct kz_sub *client, const struct kz_ev
     kz_sbuf_adds(&cl->sb, "}");
 }
 
-static const struct kz_sub *viewer(struct kz_marti *m, const struct kz_http_req *req)
-{
-    static const struct kz_sub nobody; /* immutable: sees nothing labelled */
-    const struct kz_sub *v = m->opts.view ? m->opts.view(req) : NULL;
-
-    return v ? v : &nobody;
-}
-
 static void client_endpoints(struct kz_http_req *req, void *app)
 {
     struct kz_marti *m = app;
@@ -140,8 +133,8 @@ static void client_endpoints(struct kz_http_req *req, void *app)
     }
     kz__marti_envelope_open(&cl.sb, "com.bbn.marti.remote.ClientEndpoint");
     kz_sbuf_adds(&cl.sb, "[");
-    kz_router_foreach_client(m->opts.router, viewer(m, req), KZ_EXIT_MARTI_CLIENTS, add_client,
-                             &cl);
+    kz_router_foreach_client(m->opts.router, kz__marti_viewer(m, req), KZ_EXIT_MARTI_CLIENTS,
+                             add_client, &cl);
     kz_sbuf_adds(&cl.sb, "]");
     kz__marti_envelope_close(&cl.sb, m->opts.node_id);
     respond_sbuf(req, &cl.sb);
@@ -190,6 +183,8 @@ static const struct kz_http_route rows[] = {
     {"GET", "/Marti/api/groups/all", groups_all, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
     {"GET", "/Marti/api/tls/config", kz__enroll_tls_config, NULL, KZ_HTTP_ON_ENROLL},
     {"POST", "/Marti/api/tls/signClient/v2", kz__enroll_sign, NULL, KZ_HTTP_ON_ENROLL},
+    {"GET", "/Marti/sync/content", kz__marti_content, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
+    {"GET", "/Marti/sync/missionquery", kz__marti_mission_query, KZ_ROLE_VIEWER, KZ_HTTP_ON_API},
 };
 
 void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts)
@@ -198,4 +193,16 @@ void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts)
     m->opts = *opts;
     m->routes = rows;
     m->n_routes = KZ_ARRAY_LEN(rows);
+    m->max_file_bytes = opts->max_file_bytes;
+    kz__marti_stream_rows(m);
+}
+
+bool kz_marti_busy(const struct kz_marti *m)
+{
+    return m->uploads > 0;
+}
+
+void kz_marti_set_max_file_bytes(struct kz_marti *m, uint64_t n)
+{
+    m->max_file_bytes = n;
 }

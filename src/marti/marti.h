@@ -6,16 +6,22 @@
  *   GET  /Marti/api/clientEndPoints, /Marti/api/groups/all   http, https
  *   GET  /Marti/api/tls/config                               enroll
  *   POST /Marti/api/tls/signClient/v2?clientUid=&version=    enroll
+ *   POST /Marti/sync/upload?name=&keywords=&creatorUid=&tool=&label=   http, https
+ *   POST /Marti/sync/missionupload?hash=&filename=&creatorUid=&label=  http, https
+ *   GET  /Marti/sync/content?hash=, /Marti/sync/missionquery?hash=     http, https
  *
  * Wiring: kz_marti_init(&m, &opts); kz_http_add_routes(h, m.routes,
- * m.n_routes, &m); kz_marti_release(&m) once the engine is gone.  Loop
- * thread only.
+ * m.n_routes, &m); kz_http_add_stream_routes(h, m.stream_routes,
+ * m.n_stream_routes, &m) (the uploads take their bodies as streams);
+ * kz_marti_release(&m) once the engine is gone.  Loop thread only.
  */
 #ifndef KZ_MARTI_H
 #define KZ_MARTI_H
 
 #include "http/http.h"
 #include "route/route.h"
+
+struct kz_files;
 
 struct kz_marti_opts {
     struct kz_router *router; /* NULL: clientEndPoints answers 503 */
@@ -25,6 +31,11 @@ struct kz_marti_opts {
     const char *db_path;      /* enrollment: the users table; borrowed */
     /* The caller's viewer for the release rule (kz_api_view); NULL: nobody. */
     const struct kz_sub *(*view)(const struct kz_http_req *req);
+    /* Files: the index and directory (NULL: the file routes answer 503), the
+     * policy labels are parsed under, and limits.max_file_bytes. */
+    struct kz_files *files;
+    const struct kz_label_policy *policy;
+    uint64_t max_file_bytes;
 };
 
 struct kz_backoff;
@@ -38,9 +49,21 @@ struct kz_marti {
     struct kz_backoff *backoff;
     const struct kz_http_route *routes;
     size_t n_routes;
+    const struct kz_http_route *stream_routes; /* the uploads */
+    size_t n_stream_routes;
+    uint64_t max_file_bytes; /* reloadable (kz_marti_set_max_file_bytes) */
+    unsigned uploads;        /* uploads under way (upload.c) */
 };
 
 void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts);
+/*
+ * An upload is under way: its file may still be written or its row handed
+ * to the store.  The server runs the loop until this is false before it
+ * closes the store.
+ */
+bool kz_marti_busy(const struct kz_marti *m);
+/* Reload: uploads started from now on are bounded by `n` bytes. */
+void kz_marti_set_max_file_bytes(struct kz_marti *m, uint64_t n);
 /* Free what the endpoints hold (the back-off table).  No job may be running. */
 void kz_marti_release(struct kz_marti *m);
 

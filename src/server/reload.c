@@ -152,6 +152,7 @@ static void refresh_limits(struct kz_server *srv)
     struct kz_http_opts ho = kz__server_http_opts(srv);
     kz_http_set_limits(srv->http, &ho);
     kz_api_set_max_event_bytes(&srv->api, lim->max_event_bytes);
+    kz_marti_set_max_file_bytes(&srv->marti, lim->max_file_bytes);
     kz_router_set_max_tracks(srv->router, lim->max_tracks);
     kz_router_set_identity_limits(srv->router, lim->max_tracks_per_identity, lim->max_stale_s);
     if (!srv->log_level_fixed)

@@ -141,11 +141,16 @@ static void start_http(struct kz_server *srv)
                                    .view = kz_api_view,
                                    .pki_dir = srv->pki_dir,
                                    .db_path = srv->db_path,
+                                   .files = srv->files,
+                                   .policy = &srv->policy,
+                                   .max_file_bytes = srv->cfg->limits->max_file_bytes,
                                });
     ho = kz__server_http_opts(srv);
     srv->http = kz_http_new(&ho);
     kz_http_add_routes(srv->http, srv->api.routes, srv->api.n_routes, &srv->api);
     kz_http_add_routes(srv->http, srv->marti.routes, srv->marti.n_routes, &srv->marti);
+    kz_http_add_stream_routes(srv->http, srv->marti.stream_routes, srv->marti.n_stream_routes,
+                              &srv->marti);
 }
 
 static void on_sighup(uv_signal_t *h, int signum)
@@ -184,6 +189,10 @@ static int start(struct kz_server *srv)
     if ((rc = open_store(srv)) != KZ_OK)
         return rc;
     kz__server_audit_config(srv, "kizuna serve");
+    if ((rc = kz_files_open(
+             &(struct kz_files_opts){&srv->loop, srv->data_dir, srv->store, &srv->policy},
+             &srv->files)) != KZ_OK)
+        return rc;
     srv->book = kz_readiness_book_new();
     new_router(srv);
     set_stream_opts(srv);
@@ -265,8 +274,8 @@ void kz_server_release(struct kz_server *srv)
     if (!srv->stopping)
         kz_server_stop(srv, "release");
     drain(&srv->loop);
-    /* Worker jobs that write to the store finish before it closes. */
-    while (kz_fed_pending(srv->fed) || kz_api_plans_busy(&srv->api))
+    /* Worker jobs and uploads that write to the store finish before it closes. */
+    while (kz_fed_pending(srv->fed) || kz_api_plans_busy(&srv->api) || kz_marti_busy(&srv->marti))
         uv_run(&srv->loop, UV_RUN_ONCE);
     if (srv->store)
         kz_store_close(srv->store);
@@ -281,6 +290,7 @@ void kz_server_release(struct kz_server *srv)
     kz_http_free(srv->http);
     kz_api_release(&srv->api);
     kz_marti_release(&srv->marti);
+    kz_files_free(srv->files); /* no writer or reader is left: the loop ran dry */
     kz_readiness_book_free(srv->book);
     kz_alliance_free(srv->alliance);
     free(srv->inputs);

@@ -28,6 +28,7 @@
 #include "fed/fed.h"
 #include "http/http.h"
 #include "marti/marti.h"
+#include "mission/files.h"
 #include "net/net.h"
 #include "readiness/readiness.h"
 #include "route/route.h"
@@ -62,6 +63,7 @@ struct kz_server {
     struct kz_creds *creds;       /* their reloader; NULL without TLS inputs */
     struct kz_alliance *alliance; /* current model, or NULL */
     struct kz_readiness_book *book;
+    struct kz_files *files;            /* uploaded files (Marti sync): DATA/files and their index */
     struct kz_stream_opts stream_opts; /* what CoT stream connections see */
     struct kz_http *http;              /* the HTTP engine serving http/https/enroll inputs */
     struct kz_api api;                 /* REST v1 resources */

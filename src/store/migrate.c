@@ -149,6 +149,23 @@ static const char *const migrations[] = {
     "CREATE TABLE fed_cursor ("
     " peer TEXT PRIMARY KEY,"
     " seq INTEGER NOT NULL);",
+    /* 10: the metadata of files uploaded over Marti, one row per upload
+     * (store/files.c); the bytes are on disk under their hash. */
+    "CREATE TABLE files ("
+    " uid TEXT PRIMARY KEY,"
+    " hash TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " mime TEXT NOT NULL,"
+    " size INTEGER NOT NULL,"
+    " time INTEGER NOT NULL,"
+    " submitter TEXT,"
+    " creator_uid TEXT,"
+    " keywords TEXT,"
+    " label TEXT NOT NULL,"
+    " originator TEXT NOT NULL,"
+    " groups_out TEXT,"
+    " tool TEXT);"
+    "CREATE INDEX files_hash ON files(hash);",
 };
 
 static int user_version(struct kz__db *db, int64_t *out)

@@ -13,9 +13,9 @@
  *
  * Which connection does what:
  *   - the store thread's connection writes every row of events, tracks,
- *     readiness, audit and plans (in its batches) and answers kz_store_query;
+ *     readiness, audit, plans and files (in its batches) and answers kz_store_query;
  *   - the startup loads (kz_store_load, kz_store_readiness_load,
- *     kz_store_plans_load) and the audit reads borrow that connection under
+ *     kz_store_plans_load, kz_store_files_load) and the audit reads borrow that connection under
  *     its lock, on the caller's thread;
  *   - users and certs are read and written through a connection of their
  *     own (struct kz_store_users), opened the same way, by the CLI and the
@@ -33,6 +33,9 @@
  *          (hash: "hmac-sha256:HEX" keyed, or the legacy SHA-256 HEX)
  *   plans(id, revision, time, doc, PRIMARY KEY (id, revision)): every revision
  *          of every plan, doc the plan layer's JSON; written with its audit record
+ *   files(uid PRIMARY KEY, hash, name, mime, size, time, submitter,
+ *          creator_uid, keywords, label, originator, groups_out, tool): one row per
+ *          uploaded file; its bytes are DATA/files/<hash[0..2]>/<hash>
  *   users(user PRIMARY KEY, nation, clearance, groups_in, groups_out, roles,
  *          command, password_hash, created, updated)
  *   certs(serial PRIMARY KEY, user, issued, not_after, revoked)
@@ -374,6 +377,44 @@ int kz_store_plan_save(struct kz_store *st, const struct kz_store_plan *p,
  */
 typedef void (*kz_store_plan_fn)(void *ud, const struct kz_store_plan *p);
 int kz_store_plans_load(struct kz_store *st, kz_store_plan_fn fn, void *ud);
+
+/* ---- files ---------------------------------------------------------------- */
+
+/*
+ * The metadata of one uploaded file (the bytes are under the data
+ * directory, named by hash: mission/files.h).  `label` is the canonical
+ * banner and `originator` the nation code of its originator; `groups` the
+ * uploader's OUT groups and `keywords` the keywords, comma-separated.
+ * uid, hash, name, mime, label and originator are required; the others
+ * may be NULL.  In a callback the strings live during the call only.
+ */
+struct kz_store_file {
+    const char *uid;  /* one per upload (TAK's resource UID) */
+    const char *hash; /* SHA-256, 64 lower-case hex digits */
+    const char *name, *mime;
+    uint64_t size;
+    int64_t time_us; /* submission time */
+    const char *submitter, *creator_uid, *keywords;
+    const char *label, *originator, *groups;
+    const char *tool;
+};
+
+/*
+ * Queue a file's row, in the same batches as events: `cb` (may be NULL)
+ * reports KZ_OK once it has committed, KZ_ERR_DB when it was refused (a
+ * uid already stored) or the batch failed, KZ_ERR_INVAL (from the loop,
+ * never inside this call) when a required string is missing.  The strings
+ * are copied.  Never blocks on the database.
+ */
+void kz_store_file_put(struct kz_store *st, const struct kz_store_file *f, kz_store_ack_cb cb,
+                       void *ud);
+
+/*
+ * Startup only (synchronous, like kz_store_readiness_load): call `fn` for
+ * every stored file row in commit order.  Returns KZ_OK or KZ_ERR_DB.
+ */
+typedef void (*kz_store_file_fn)(void *ud, const struct kz_store_file *f);
+int kz_store_files_load(struct kz_store *st, kz_store_file_fn fn, void *ud);
 
 struct kz_store_stats {
     uint64_t appended;  /* records queued */

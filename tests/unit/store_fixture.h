@@ -115,10 +115,10 @@ static inline void sql_exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
-/* SQL that undoes migration 9 (the federation columns and tables), for tests that
- * rebuild an older schema. */
-#define UNDO_MIGRATION_9                                                                           \
-    "DROP INDEX events_fed_seq; DROP TABLE fed_sent; DROP TABLE fed_cursor;"                       \
+/* SQL that undoes migrations 9 (the federation columns and tables) and 10 (files), for tests
+ * that rebuild an older schema. */
+#define UNDO_MIGRATIONS_9_10                                                                       \
+    "DROP TABLE files; DROP INDEX events_fed_seq; DROP TABLE fed_sent; DROP TABLE fed_cursor;"     \
     "ALTER TABLE events DROP COLUMN fed_provenance; ALTER TABLE events DROP COLUMN fed_hops;"      \
     "ALTER TABLE events DROP COLUMN fed_max_hops; ALTER TABLE events DROP COLUMN fed_seq;"
 

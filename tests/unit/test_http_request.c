@@ -457,24 +457,102 @@ static void test_json_str(void **state)
     json_is("a\0b", 3, "\"a\\u0000b\"");
 }
 
+/* ---- bodies taken as streams ------------------------------------------------ */
+
+struct streamed {
+    struct kz_sbuf body;
+    unsigned data_calls, heads, ends;
+    bool pause_every_other;
+    char path[32];
+};
+
+static bool stream_up(void *ud, struct kz_http_req *req)
+{
+    (void)ud;
+    return strncmp(req->target.path, "/up", 3) == 0;
+}
+
+static int streamed_data(void *ud, const char *at, size_t len)
+{
+    struct streamed *st = ud;
+
+    kz_sbuf_add(&st->body, at, len);
+    st->data_calls++;
+    return st->pause_every_other && st->data_calls % 2 ? KZ_ERR_AGAIN : KZ_OK;
+}
+
+/*
+ * Feed `s` in pieces of `chunk` bytes as a connection would: take a streamed
+ * request at its headers, go on after each pause; stop at a whole ordinary
+ * request (its path in st->path).
+ */
+static void feed_streamed(const char *s, size_t chunk, struct streamed *st)
+{
+    size_t len = strlen(s), off = 0;
+    bool again = false;
+
+    while ((off < len || again) && !hp.ready) {
+        size_t n = len - off < chunk ? len - off : chunk, used = 0;
+        assert_int_equal(kz__http_parser_feed(&hp, s + off, n, &used), KZ_OK);
+        off += used;
+        again = hp.head_ready || hp.data_paused || hp.body_done;
+        if (hp.head_ready) {
+            struct kz_http_req *req = kz__http_parser_take(&hp);
+            snprintf(st->path, sizeof(st->path), "%s", req->target.path);
+            assert_true(req->keep_alive);
+            kz__http_req_free(req);
+            st->heads++;
+        }
+        st->ends += hp.body_done;
+        kz__http_parser_go_on(&hp);
+    }
+}
+
+static void test_parse_streamed(void **state)
+{
+    const char *reqs = "POST /up HTTP/1.1\r\nContent-Length: 40\r\n\r\n"
+                       "0123456789012345678901234567890123456789"
+                       "POST /up2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "5\r\nhello\r\n1f\r\n, a body over max_body, chunked\r\n0\r\n\r\n"
+                       "POST /up3 HTTP/1.1\r\nContent-Length: 0\r\n\r\n"
+                       "GET /after HTTP/1.1\r\n\r\n";
+    (void)state;
+
+    for (size_t chunk = 1; chunk <= 256; chunk *= 4) {
+        for (int pause = 0; pause < 2; pause++) {
+            struct streamed st = {KZ_SBUF_INIT, 0, 0, 0, pause == 1, ""};
+            parser_setup(16, 64); /* max_body does not bound a streamed body */
+            hp.stream_body = stream_up;
+            hp.on_data = streamed_data;
+            hp.ud = &st;
+            feed_streamed(reqs, chunk, &st);
+            assert_int_equal(st.heads, 3);
+            assert_int_equal(st.ends, 3);
+            assert_true(hp.ready);
+            assert_string_equal(hp.req->target.path, "/after");
+            assert_int_equal(hp.req->body.len, 0);
+            assert_int_equal(st.body.len, 40 + 36);
+            assert_memory_equal(st.body.buf,
+                                "0123456789012345678901234567890123456789"
+                                "hello, a body over max_body, chunked",
+                                st.body.len);
+            kz_sbuf_release(&st.body);
+            kz__http_parser_release(&hp);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_percent_decode),
-        cmocka_unit_test(test_target_path),
-        cmocka_unit_test(test_query_string),
-        cmocka_unit_test(test_query_bounded),
-        cmocka_unit_test(test_parse_simple),
-        cmocka_unit_test(test_parse_pipelined),
-        cmocka_unit_test(test_parse_http10),
-        cmocka_unit_test(test_parse_chunked),
-        cmocka_unit_test(test_parse_upgrade),
-        cmocka_unit_test(test_limit_header_bytes),
-        cmocka_unit_test(test_limit_header_count),
-        cmocka_unit_test(test_limit_body),
-        cmocka_unit_test(test_expect_continue),
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_percent_decode),     cmocka_unit_test(test_target_path),
+        cmocka_unit_test(test_query_string),       cmocka_unit_test(test_query_bounded),
+        cmocka_unit_test(test_parse_simple),       cmocka_unit_test(test_parse_pipelined),
+        cmocka_unit_test(test_parse_http10),       cmocka_unit_test(test_parse_chunked),
+        cmocka_unit_test(test_parse_upgrade),      cmocka_unit_test(test_limit_header_bytes),
+        cmocka_unit_test(test_limit_header_count), cmocka_unit_test(test_limit_body),
+        cmocka_unit_test(test_expect_continue),    cmocka_unit_test(test_parse_streamed),
+        cmocka_unit_test(test_malformed),          cmocka_unit_test(test_format),
         cmocka_unit_test(test_json_str),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
