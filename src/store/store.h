@@ -393,7 +393,7 @@ int kz_store_certs_each_revoked(struct kz_store_users *u, kz_store_revoked_fn fn
  */
 struct kz_store_mission {
     const char *guid, *name, *doc;
-    const int64_t *change_ids;     /* the changes' ids (ascending, unique) */
+    const int64_t *change_ids;      /* the changes' ids (ascending, unique) */
     const char *const *change_docs; /* their documents */
     size_t n_changes;
 };
