@@ -198,4 +198,5 @@ void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts)
     m->opts = *opts;
     m->routes = rows;
     m->n_routes = KZ_ARRAY_LEN(rows);
+    kz__marti_mission_rows(&m->mission_routes, &m->n_mission_routes);
 }

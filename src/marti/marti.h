@@ -6,15 +6,19 @@
  *   GET  /Marti/api/clientEndPoints, /Marti/api/groups/all   http, https
  *   GET  /Marti/api/tls/config                               enroll
  *   POST /Marti/api/tls/signClient/v2?clientUid=&version=    enroll
+ *   /Marti/api/missions...   Data Sync missions (missions.c, mission_subs.c,
+ *                            mission_items.c; docs/missions.md)  http, https
  *
  * Wiring: kz_marti_init(&m, &opts); kz_http_add_routes(h, m.routes,
- * m.n_routes, &m); kz_marti_release(&m) once the engine is gone.  Loop
- * thread only.
+ * m.n_routes, &m) and the same for m.mission_routes; kz_marti_missions_load
+ * at start and kz_marti_missions_hook for the router; kz_marti_release(&m)
+ * once the engine is gone.  Loop thread only.
  */
 #ifndef KZ_MARTI_H
 #define KZ_MARTI_H
 
 #include "http/http.h"
+#include "mission/mission.h"
 #include "route/route.h"
 
 struct kz_marti_opts {
@@ -25,6 +29,12 @@ struct kz_marti_opts {
     const char *db_path;      /* enrollment: the users table; borrowed */
     /* The caller's viewer for the release rule (kz_api_view); NULL: nobody. */
     const struct kz_sub *(*view)(const struct kz_http_req *req);
+    /* Data Sync missions, all owned by the server; a NULL book: the mission routes answer 503. */
+    struct kz_mission_book *missions;
+    struct kz_store *store;                 /* commits mission changes; NULL: answered at once */
+    const struct kz_mission_signer *signer; /* mission tokens */
+    const struct kz_mission_files *files;   /* file metadata; NULL: hashes only */
+    const struct kz_label_policy *policy;   /* mission labels */
 };
 
 struct kz_backoff;
@@ -38,10 +48,22 @@ struct kz_marti {
     struct kz_backoff *backoff;
     const struct kz_http_route *routes;
     size_t n_routes;
+    const struct kz_http_route *mission_routes;
+    size_t n_mission_routes;
+    unsigned mission_commits; /* mission changes waiting for the store */
 };
 
 void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts);
 /* Free what the endpoints hold (the back-off table).  No job may be running. */
 void kz_marti_release(struct kz_marti *m);
+
+/*
+ * Restore the missions and their change logs from the store (startup,
+ * before the loop runs).  A mission whose document no longer loads is
+ * skipped and logged.  KZ_OK or the store's error.
+ */
+int kz_marti_missions_load(struct kz_marti *m);
+/* The router hook for CoT with a mission dest (kz_router_set_missions). */
+void kz_marti_missions_hook(struct kz_marti *m, struct kz_router_missions *out);
 
 #endif

@@ -165,6 +165,8 @@ int kz_mission_book_adopt(struct kz_mission_book *b, struct kz_mission *m);
 void kz_mission_book_remove(struct kz_mission_book *b, struct kz_mission *m);
 /* The next change id (ids stay ascending across restarts: see kz_mission_book_adopt). */
 uint64_t kz_mission_book_next_change(struct kz_mission_book *b);
+/* A change id loaded from the store: later ids stay above it. */
+void kz_mission_book_seen_change(struct kz_mission_book *b, uint64_t id);
 
 void kz_mission_free(struct kz_mission *m);
 
@@ -335,6 +337,35 @@ void kz_mission_log_clear(struct kz_mission_log *l);
  */
 int kz_mission_body_apply(struct kz_mission *m, const char *body, size_t len, char *err,
                           size_t errlen);
+
+/* ---- notifications (notify.c) --------------------------------------------- */
+
+struct kz_event;
+
+/* What a notification says; strings borrowed for the call. */
+struct kz_mission_notice {
+    const char *cot_type; /* "t-x-m-c", "t-x-m-n", "t-x-m-d", "t-x-m-i", "t-x-m-r" */
+    const char *type;     /* <mission type=...>: "CHANGE", "CREATE", "DELETE", "INVITE", "ROLE" */
+    const char *author;   /* authorUid, or NULL */
+    const char *token;    /* an invitation's token, or NULL */
+    const char *inner;    /* XML inside <mission> (MissionChanges, role), or NULL */
+    const char *banner;   /* the notification's label, written as `access` */
+};
+
+/*
+ * Fill `ev` (initialised here; the caller clears it) with the notification:
+ * a random uid, how h-g-i-g-o, time now, stale 20 s later, point 0,0 and
+ * <detail><mission .../></detail>, as TAK Server sends it.
+ */
+void kz_mission_notice(struct kz_event *ev, const struct kz_mission *m,
+                       const struct kz_mission_notice *n, int64_t now_us);
+/* <MissionChanges><MissionChange>...</MissionChange></MissionChanges> of one change. */
+void kz_mission_change_xml(struct kz_sbuf *out, const struct kz_mission *m,
+                           const struct kz_mission_change *c, const struct kz_mission_files *files);
+/* <role type=...><permissions><permission type=.../>...</permissions></role>; nothing for none. */
+void kz_mission_role_xml(struct kz_sbuf *out, enum kz_mission_role r);
+/* A random UUID v4, lowercase. */
+void kz_mission_uuid(char out[KZ_MISSION_GUID_LEN + 1]);
 
 /* ---- persistence (doc.c): one JSON document per mission ------------------- */
 

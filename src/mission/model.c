@@ -58,7 +58,7 @@ struct kz_mission *kz_mission_book_by_guid(struct kz_mission_book *b, const char
     return NULL;
 }
 
-static void uuid_v4(char out[KZ_MISSION_GUID_LEN + 1])
+void kz_mission_uuid(char out[KZ_MISSION_GUID_LEN + 1])
 {
     unsigned char r[16];
 
@@ -90,7 +90,7 @@ struct kz_mission *kz_mission_book_add(struct kz_mission_book *b, const char *na
 
     if (kz_mission_book_get(b, name) || b->n >= KZ_MISSION_MAX)
         return NULL;
-    uuid_v4(guid);
+    kz_mission_uuid(guid);
     m = kz_xcalloc(1, sizeof(*m));
     m->name = kz_xstrdup(name);
     m->guid = kz_xstrdup(guid);
@@ -124,6 +124,12 @@ void kz_mission_book_remove(struct kz_mission_book *b, struct kz_mission *m)
             kz_mission_free(m);
             return;
         }
+}
+
+void kz_mission_book_seen_change(struct kz_mission_book *b, uint64_t id)
+{
+    if (id > b->last_change)
+        b->last_change = id;
 }
 
 uint64_t kz_mission_book_next_change(struct kz_mission_book *b)

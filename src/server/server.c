@@ -141,11 +141,18 @@ static void start_http(struct kz_server *srv)
                                    .view = kz_api_view,
                                    .pki_dir = srv->pki_dir,
                                    .db_path = srv->db_path,
+                                   .missions = srv->missions,
+                                   .store = srv->store,
+                                   .signer = srv->mission_signer,
+                                   .files = &srv->mission_files,
+                                   .policy = &srv->policy,
                                });
     ho = kz__server_http_opts(srv);
     srv->http = kz_http_new(&ho);
     kz_http_add_routes(srv->http, srv->api.routes, srv->api.n_routes, &srv->api);
     kz_http_add_routes(srv->http, srv->marti.routes, srv->marti.n_routes, &srv->marti);
+    kz_http_add_routes(srv->http, srv->marti.mission_routes, srv->marti.n_mission_routes,
+                       &srv->marti);
 }
 
 static void on_sighup(uv_signal_t *h, int signum)
@@ -190,6 +197,7 @@ static int start(struct kz_server *srv)
     /* TLS first: restoring events of certificate users needs their identities. */
     if (has_tls_input(srv) && (rc = kz__creds_start(srv)) != KZ_OK)
         return rc;
+    kz__server_missions_init(srv);
     start_http(srv);
     if ((rc = kz__server_own_input_init(srv)) != KZ_OK)
         return rc;
@@ -198,7 +206,8 @@ static int start(struct kz_server *srv)
     if ((rc = kz__server_fed_init(srv)) != KZ_OK)
         return rc;
     if ((rc = kz_api_readiness_load(&srv->api)) != KZ_OK ||
-        (rc = kz_api_plans_load(&srv->api)) != KZ_OK)
+        (rc = kz_api_plans_load(&srv->api)) != KZ_OK ||
+        (rc = kz__server_missions_start(srv)) != KZ_OK)
         return rc;
     if ((rc = kz_router_restore(srv->router)) != KZ_OK)
         return rc;
@@ -281,6 +290,7 @@ void kz_server_release(struct kz_server *srv)
     kz_http_free(srv->http);
     kz_api_release(&srv->api);
     kz_marti_release(&srv->marti);
+    kz__server_missions_release(srv);
     kz_readiness_book_free(srv->book);
     kz_alliance_free(srv->alliance);
     free(srv->inputs);
