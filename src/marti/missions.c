@@ -297,28 +297,44 @@ static void set_param(struct kz_http_req *req, const char *name, char **field)
     }
 }
 
-/* The query parameters and the optional JSON body that describe a mission. */
+/* Whether the optional JSON body applies cleanly: tried on a scratch mission first. */
+static int body_ok(const char *body, size_t len, char *err, size_t errlen)
+{
+    struct kz_mission *scratch = kz_xcalloc(1, sizeof(*scratch));
+    int rc = kz_mission_body_apply(scratch, body, len, err, errlen);
+
+    kz_mission_free(scratch);
+    return rc;
+}
+
+/*
+ * The query parameters and the optional JSON body that describe a mission;
+ * checked before anything is applied, so a refusal changes nothing.
+ */
 static int describe(struct kz_http_req *req, struct kz_mission *mi, char *err, size_t errlen)
 {
     const char *role = kz_http_param(req, "defaultRole"), *exp = kz_http_param(req, "expiration");
     size_t len = 0;
     const char *body = kz_http_body(req, &len);
+    enum kz_mission_role dr = mi->default_role;
+    /* A mission package (zip) body is not read here: contents/missionpackage is. */
+    bool json = body && len && body[0] == '{';
 
-    set_param(req, "description", &mi->description);
-    set_param(req, "chatRoom", &mi->chat_room);
-    set_param(req, "tool", &mi->tool);
-    if (role && kz_mission_role_parse(role, &mi->default_role) != KZ_OK) {
+    if (role && kz_mission_role_parse(role, &dr) != KZ_OK) {
         snprintf(err, errlen, "defaultRole: unknown role");
         return KZ_ERR_PARSE;
     }
+    if (json && body_ok(body, len, err, errlen) != KZ_OK)
+        return KZ_ERR_PARSE;
+    set_param(req, "description", &mi->description);
+    set_param(req, "chatRoom", &mi->chat_room);
+    set_param(req, "tool", &mi->tool);
+    mi->default_role = dr;
     if (exp)
         mi->expiration = strtoll(exp, NULL, 10);
     if (kz_http_param(req, "inviteOnly"))
         mi->invite_only = flag(req, "inviteOnly", false);
-    /* A mission package (zip) body is not read here: contents/missionpackage is. */
-    if (body && len && body[0] == '{')
-        return kz_mission_body_apply(mi, body, len, err, errlen);
-    return KZ_OK;
+    return json ? kz_mission_body_apply(mi, body, len, err, errlen) : KZ_OK;
 }
 
 static char *owner_token(struct kz_marti *m, const struct kz_mission *mi, const char *uid)
