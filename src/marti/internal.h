@@ -64,6 +64,10 @@ void kz__mcommit_notify(struct kz__mcommit *t, const char *client_uid, struct kz
 void kz__mcommit_changes(struct kz__mcommit *t, const struct kz_mission *mi, const char *author);
 void kz__mcommit_run(struct kz__mcommit *t, const struct kz_mission *mi, const char *guid);
 
+/* mission_commit.c: the details of a mission uid from the router (kz_mission_uids). */
+bool kz__mission_uid_details(void *ud, const char *uid, const struct kz_label *label,
+                             struct kz_mission_uid_details *out);
+
 /* missions.c: the mission route rows, for kz_marti_init. */
 void kz__marti_mission_rows(const struct kz_http_route **out, size_t *n);
 

@@ -199,4 +199,5 @@ void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts)
     m->routes = rows;
     m->n_routes = KZ_ARRAY_LEN(rows);
     kz__marti_mission_rows(&m->mission_routes, &m->n_mission_routes);
+    m->uids = (struct kz_mission_uids){kz__mission_uid_details, m};
 }

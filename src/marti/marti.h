@@ -50,7 +50,8 @@ struct kz_marti {
     size_t n_routes;
     const struct kz_http_route *mission_routes;
     size_t n_mission_routes;
-    unsigned mission_commits; /* mission changes waiting for the store */
+    unsigned mission_commits;    /* mission changes waiting for the store */
+    struct kz_mission_uids uids; /* mission uids' details, from the router's state */
 };
 
 void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts);

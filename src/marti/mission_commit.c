@@ -6,6 +6,7 @@
  * released by the router per recipient).  Also the missions' restore at
  * startup and the router's hook for CoT with a mission dest.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,7 +90,7 @@ void kz__mcommit_changes(struct kz__mcommit *t, const struct kz_mission *mi, con
         if (c->id <= t->mark || !c->content)
             continue;
         kz_sbuf_reset(&x);
-        kz_mission_change_xml(&x, mi, c, t->m->opts.files);
+        kz_mission_change_xml(&x, mi, c, t->m->opts.files, &t->m->uids);
         struct kz_mission_notice n = {"t-x-m-c", "CHANGE", author ? author : c->creator_uid,
                                       NULL,      x.buf,    c->banner};
         to_subscribers(t, mi, &n, &c->label);
@@ -103,6 +104,25 @@ void kz__mission_announce(struct kz__mcommit *t, const struct kz_mission *mi, co
     struct kz_mission_notice n = {cot_type, type, author, NULL, NULL, mi->banner};
 
     to_subscribers(t, mi, &n, &mi->label);
+}
+
+/* Called by the router only when the track's label is the item's, which the reader passed. */
+static void copy_details(void *ud, const struct kz_event *ev)
+{
+    struct kz_mission_uid_details *d = ud;
+
+    snprintf(d->type, sizeof(d->type), "%s", ev->type);
+    snprintf(d->callsign, sizeof(d->callsign), "%s", ev->callsign ? ev->callsign : "");
+    d->lat = ev->lat;
+    d->lon = ev->lon;
+}
+
+bool kz__mission_uid_details(void *ud, const char *uid, const struct kz_label *label,
+                             struct kz_mission_uid_details *out)
+{
+    struct kz_marti *m = ud;
+
+    return m->opts.router && kz_router_track_with(m->opts.router, uid, label, copy_details, out);
 }
 
 /* ---- after COMMIT ------------------------------------------------------------ */

@@ -134,8 +134,9 @@ void kz__mission_changes(struct kz_http_req *req, void *app)
         kz_mission_changes(mi, kz__mission_window_start(req), kz__mission_time_param(req, "end"),
                            !sq || strcmp(sq, "false") != 0, c.who, &v);
     json_t *a = json_array();
+    struct kz_mission_view view = kz__mission_view(m, &c);
     for (unsigned i = 0; i < n; i++)
-        json_array_append_new(a, kz_mission_change_json(mi, v[i], m->opts.files));
+        json_array_append_new(a, kz_mission_change_json(mi, v[i], &view));
     free(v);
     kz__mission_respond(m, req, 200, T_CHANGE, a);
 }

@@ -134,7 +134,7 @@ void kz__mission_respond(struct kz_marti *m, struct kz_http_req *req, int status
 
 struct kz_mission_view kz__mission_view(struct kz_marti *m, const struct kz__mcaller *c)
 {
-    return (struct kz_mission_view){.who = c->who, .files = m->opts.files};
+    return (struct kz_mission_view){.who = c->who, .files = m->opts.files, .uids = &m->uids};
 }
 
 static bool flag(struct kz_http_req *req, const char *name, bool dflt)

@@ -54,8 +54,25 @@ static json_t *resource_json(const char *hash, const struct kz_mission_files *fi
     return r;
 }
 
-static json_t *item_json(const struct kz_mission_item *it, const struct kz_mission_files *files)
+/* UidDetails: {type, callsign, location{lat, lon}}, from the uid's track; NULL when unknown. */
+static json_t *details_json(const char *uid, const struct kz_label *label,
+                            const struct kz_mission_uids *uids)
 {
+    struct kz_mission_uid_details d;
+
+    memset(&d, 0, sizeof(d));
+    if (!uids || !uids->details || !uids->details(uids->ud, uid, label, &d))
+        return NULL;
+    json_t *o =
+        json_pack("{s:s, s:{s:f, s:f}}", "type", d.type, "location", "lat", d.lat, "lon", d.lon);
+    if (d.callsign[0])
+        json_object_set_new(o, "callsign", json_string(d.callsign));
+    return o;
+}
+
+static json_t *item_json(const struct kz_mission_item *it, const struct kz_mission_view *v)
+{
+    const struct kz_mission_files *files = v->files;
     json_t *o = json_pack("{s:o, s:s}", "timestamp", kz_mission_time_json(it->timestamp),
                           "creatorUid", it->creator_uid);
 
@@ -64,6 +81,9 @@ static json_t *item_json(const struct kz_mission_item *it, const struct kz_missi
     } else {
         json_object_set_new(o, "data", json_string(it->data));
         json_object_set_new(o, "keywords", strv_json(it->keywords, it->n_keywords));
+        json_t *d = details_json(it->data, &it->label, v->uids);
+        if (d)
+            json_object_set_new(o, "details", d);
     }
     return o;
 }
@@ -75,7 +95,7 @@ static void add_items(json_t *o, const struct kz_mission *m, const struct kz_mis
     for (unsigned i = 0; !v->hide_contents && i < m->n_items; i++) {
         const struct kz_mission_item *it = &m->items[i];
         if (kz_mission_item_visible(&it->label, v->who))
-            json_array_append_new(it->is_hash ? contents : uids, item_json(it, v->files));
+            json_array_append_new(it->is_hash ? contents : uids, item_json(it, v));
     }
     json_object_set_new(o, "uids", uids);
     json_object_set_new(o, "contents", contents);
@@ -88,7 +108,7 @@ static void add_changes(json_t *o, const struct kz_mission *m, const struct kz_m
     json_t *a = json_array();
 
     for (unsigned i = 0; i < n; i++)
-        json_array_append_new(a, kz_mission_change_json(m, c[i], v->files));
+        json_array_append_new(a, kz_mission_change_json(m, c[i], v));
     free(c);
     json_object_set_new(o, "missionChanges", a);
 }
@@ -134,7 +154,7 @@ json_t *kz_mission_json(const struct kz_mission *m, const struct kz_mission_view
 }
 
 json_t *kz_mission_change_json(const struct kz_mission *m, const struct kz_mission_change *c,
-                               const struct kz_mission_files *files)
+                               const struct kz_mission_view *v)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:b}", "type",
                           kz_mission_change_name(c->type), "missionName", m->name, "missionGuid",
@@ -142,10 +162,14 @@ json_t *kz_mission_change_json(const struct kz_mission *m, const struct kz_missi
                           kz_mission_time_json(c->server_time), "creatorUid", c->creator_uid,
                           "isFederatedChange", 0);
 
-    if (c->content && c->is_hash)
-        json_object_set_new(o, "contentResource", resource_json(c->content, files));
-    else if (c->content)
+    if (c->content && c->is_hash) {
+        json_object_set_new(o, "contentResource", resource_json(c->content, v->files));
+    } else if (c->content) {
         json_object_set_new(o, "contentUid", json_string(c->content));
+        json_t *d = details_json(c->content, &c->label, v->uids);
+        if (d)
+            json_object_set_new(o, "details", d);
+    }
     return o;
 }
 

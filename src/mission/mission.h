@@ -287,11 +287,30 @@ struct kz_mission_files {
     void *ud;
 };
 
+/* ---- uids: what the router knows of a mission uid (wired by the Marti routes) ---- */
+
+struct kz_mission_uid_details {
+    char type[64], callsign[128];
+    double lat, lon;
+};
+
+struct kz_mission_uids {
+    /*
+     * Fill *out from uid's current track, only when that track's label is
+     * exactly `label` (the item's, which the reader already passed): true,
+     * else false and nothing is shown.
+     */
+    bool (*details)(void *ud, const char *uid, const struct kz_label *label,
+                    struct kz_mission_uid_details *out);
+    void *ud;
+};
+
 /* ---- JSON views (json.c), filtered for `who` ------------------------------ */
 
 struct kz_mission_view {
     const struct kz_release_subject *who;
     const struct kz_mission_files *files; /* may be NULL: Resources carry the hash only */
+    const struct kz_mission_uids *uids;   /* may be NULL: uids without details */
     const char *token;                    /* shown as `token` (create, password), or NULL */
     enum kz_mission_role owner_role;      /* shown as `ownerRole` when set */
     bool changes, logs;                   /* include missionChanges / logs */
@@ -301,9 +320,9 @@ struct kz_mission_view {
 
 /* TAK's Mission object. */
 json_t *kz_mission_json(const struct kz_mission *m, const struct kz_mission_view *v);
-/* One MissionChange (`m` gives missionName and missionGuid). */
+/* One MissionChange (`m` gives missionName and missionGuid; v->files and v->uids used). */
 json_t *kz_mission_change_json(const struct kz_mission *m, const struct kz_mission_change *c,
-                               const struct kz_mission_files *files);
+                               const struct kz_mission_view *v);
 /* A MissionSubscription: {token, clientUid, username, createTime, role}. */
 json_t *kz_mission_sub_json(const struct kz_mission_sub *s);
 /* A LogEntry. */
@@ -361,7 +380,8 @@ void kz_mission_notice(struct kz_event *ev, const struct kz_mission *m,
                        const struct kz_mission_notice *n, int64_t now_us);
 /* <MissionChanges><MissionChange>...</MissionChange></MissionChanges> of one change. */
 void kz_mission_change_xml(struct kz_sbuf *out, const struct kz_mission *m,
-                           const struct kz_mission_change *c, const struct kz_mission_files *files);
+                           const struct kz_mission_change *c, const struct kz_mission_files *files,
+                           const struct kz_mission_uids *uids);
 /* <role type=...><permissions><permission type=.../>...</permissions></role>; nothing for none. */
 void kz_mission_role_xml(struct kz_sbuf *out, enum kz_mission_role r);
 /* A random UUID v4, lowercase. */

@@ -14,6 +14,8 @@
 
 #define STALE_US (20 * 1000000LL)
 
+static void attr(struct kz_sbuf *out, const char *name, const char *v);
+
 static void text(struct kz_sbuf *out, const char *tag, const char *v)
 {
     kz_sbuf_addf(out, "<%s>", tag);
@@ -50,8 +52,25 @@ static void resource_xml(struct kz_sbuf *out, const char *hash,
     kz_sbuf_adds(out, "</contentResource>");
 }
 
+/* <details type callsign><location lat lon/></details> from the uid's track, when known. */
+static void details_xml(struct kz_sbuf *out, const char *uid, const struct kz_label *label,
+                        const struct kz_mission_uids *uids)
+{
+    struct kz_mission_uid_details d;
+
+    memset(&d, 0, sizeof(d));
+    if (!uids || !uids->details || !uids->details(uids->ud, uid, label, &d))
+        return;
+    kz_sbuf_adds(out, "<details");
+    attr(out, "type", d.type);
+    if (d.callsign[0])
+        attr(out, "callsign", d.callsign);
+    kz_sbuf_addf(out, "><location lat=\"%.7f\" lon=\"%.7f\"/></details>", d.lat, d.lon);
+}
+
 void kz_mission_change_xml(struct kz_sbuf *out, const struct kz_mission *m,
-                           const struct kz_mission_change *c, const struct kz_mission_files *files)
+                           const struct kz_mission_change *c, const struct kz_mission_files *files,
+                           const struct kz_mission_uids *uids)
 {
     kz_sbuf_adds(out, "<MissionChanges><MissionChange>");
     if (c->content && !c->is_hash)
@@ -65,6 +84,8 @@ void kz_mission_change_xml(struct kz_sbuf *out, const struct kz_mission *m,
     text(out, "type", kz_mission_change_name(c->type));
     if (c->content && c->is_hash)
         resource_xml(out, c->content, files);
+    else if (c->content)
+        details_xml(out, c->content, &c->label, uids);
     kz_sbuf_adds(out, "</MissionChange></MissionChanges>");
 }
 

@@ -70,6 +70,26 @@ bool kz_router_track_label(struct kz_router *r, const char *uid, struct kz_label
     return tr != NULL;
 }
 
+static bool same_label(const struct kz_label *a, const struct kz_label *b)
+{
+    return a->policy == b->policy && a->level == b->level && a->flags == b->flags &&
+           a->caveats == b->caveats && a->originator == b->originator && a->mark == b->mark &&
+           a->tetra == b->tetra && memcmp(a->rel, b->rel, sizeof(a->rel)) == 0 &&
+           memcmp(a->release, b->release, sizeof(a->release)) == 0 &&
+           memcmp(a->origins, b->origins, sizeof(a->origins)) == 0;
+}
+
+bool kz_router_track_with(struct kz_router *r, const char *uid, const struct kz_label *label,
+                          void (*fn)(void *ud, const struct kz_event *ev), void *ud)
+{
+    struct kz_track *tr = uid ? kz__tracks_get(&r->tracks, uid) : NULL;
+
+    if (!tr || tr->ev.stale < kz_now_us() || !same_label(&tr->label, label))
+        return false;
+    fn(ud, &tr->ev);
+    return true;
+}
+
 void kz_router_foreach_bound(struct kz_router *r, const char *uid,
                              void (*fn)(void *ud, const struct kz_sub *s), void *ud)
 {

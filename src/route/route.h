@@ -319,6 +319,13 @@ struct kz_router_missions {
 void kz_router_set_missions(struct kz_router *r, const struct kz_router_missions *m);
 /* The label of uid's current track; false when the uid is not in state. */
 bool kz_router_track_label(struct kz_router *r, const char *uid, struct kz_label *out);
+/*
+ * Call fn with uid's current track only when its label is exactly `label`
+ * (a mission item's label, which the reader already passed), so what fn
+ * shows is covered by that check; false when it was not called.
+ */
+bool kz_router_track_with(struct kz_router *r, const char *uid, const struct kz_label *label,
+                          void (*fn)(void *ud, const struct kz_event *ev), void *ud);
 /* Call fn for every attached stream client (not SSE, not federation) bound to `uid`. */
 void kz_router_foreach_bound(struct kz_router *r, const char *uid,
                              void (*fn)(void *ud, const struct kz_sub *s), void *ud);

@@ -129,11 +129,14 @@ describe('missions', () => {
         const j = await ok('web-us', 'PUT', `${M}/ops/contents?creatorUid=ANDROID-A`, { body: { uids: ['marker-1'] }, ...owner() });
         assert.equal(j.type, 'Mission');
         assert.deepEqual(j.data.uids.map((u) => u.data), ['marker-1']);
+        assert.equal(j.data.uids[0].details.type, 'a-f-G-U-C');
+        assert.equal(j.data.uids[0].details.location.lat, 35.7);
         for (const c of [dev['dev-b'], dev['dev-j']]) {
             const n = await c.waitFor((e) => e.type === 't-x-m-c' && e.detail.includes('<contentUid>marker-1</contentUid>'), { what: 't-x-m-c marker-1' });
             assert.match(n.detail, /<mission type="CHANGE"[^>]* name="ops"/);
             assert.match(n.detail, /<type>ADD_CONTENT<\/type>/);
             assert.match(n.detail, /<creatorUid>ANDROID-A<\/creatorUid>/);
+            assert.match(n.detail, /<details type="a-f-G-U-C"><location lat="35.7000000" lon="139.3000000"\/><\/details>/);
             assert.match(n.detail, /<timestamp>\d{4}-\d\d-\d\dT[\d:.]+Z<\/timestamp>/);
         }
         assert.equal(changeOf(dev['dev-o'], 'marker-1'), undefined, 'not a subscriber');

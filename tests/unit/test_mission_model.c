@@ -200,14 +200,29 @@ static int fake_meta(void *ud, const char *hash, struct kz_mission_file *out)
     return KZ_OK;
 }
 
+/* The router's view of a uid: only "u1", and only under its own label. */
+static bool fake_details(void *ud, const char *uid, const struct kz_label *label,
+                         struct kz_mission_uid_details *out)
+{
+    (void)ud;
+    if (strcmp(uid, "u1") != 0 || label->level != KZ_LEVEL_UNCLASSIFIED)
+        return false;
+    snprintf(out->type, sizeof(out->type), "a-f-G");
+    snprintf(out->callsign, sizeof(out->callsign), "ALPHA");
+    out->lat = 35.5;
+    out->lon = 139.5;
+    return true;
+}
+
 static void json_shapes(void **state)
 {
     struct kz_mission_book *b = kz_mission_book_new();
     struct kz_mission *m = mission(b, "alpha");
     struct kz_label u = label("UNCLASSIFIED");
     struct kz_mission_files files = {fake_meta, NULL};
+    struct kz_mission_uids uids = {fake_details, NULL};
     struct kz_mission_view v = {
-        .who = &JP, .files = &files, .token = "T", .owner_role = KZ_MROLE_OWNER};
+        .who = &JP, .files = &files, .uids = &uids, .token = "T", .owner_role = KZ_MROLE_OWNER};
     char hash[65];
 
     (void)state;
@@ -228,17 +243,22 @@ static void json_shapes(void **state)
     json_t *uid = json_array_get(json_object_get(j, "uids"), 0);
     assert_string_equal(json_string_value(json_object_get(uid, "data")), "u1");
     assert_string_equal(json_string_value(json_object_get(uid, "creatorUid")), "A");
+    json_t *d = json_object_get(uid, "details");
+    assert_string_equal(json_string_value(json_object_get(d, "callsign")), "ALPHA");
+    assert_true(json_real_value(json_object_get(json_object_get(d, "location"), "lat")) == 35.5);
     json_t *res = json_object_get(json_array_get(json_object_get(j, "contents"), 0), "data");
     assert_string_equal(json_string_value(json_object_get(res, "filename")), "map.kmz");
     assert_string_equal(json_string_value(json_object_get(res, "hash")), hash);
     assert_int_equal(json_integer_value(json_object_get(res, "size")), 1234);
     assert_null(json_object_get(j, "missionChanges"));
     json_decref(j);
-    json_t *c = kz_mission_change_json(m, &m->changes[2], &files);
+    json_t *c = kz_mission_change_json(m, &m->changes[2], &v);
     assert_string_equal(json_string_value(json_object_get(c, "type")), "ADD_CONTENT");
     assert_string_equal(json_string_value(json_object_get(c, "contentUid")), "u1");
     assert_string_equal(json_string_value(json_object_get(c, "missionGuid")), m->guid);
     assert_true(json_is_false(json_object_get(c, "isFederatedChange")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(c, "details"), "type")),
+                        "a-f-G");
     assert_non_null(json_object_get(c, "serverTime"));
     json_decref(c);
     kz_mission_book_free(b);
