@@ -134,12 +134,18 @@ void kz__mission_unsubscribe(struct kz_http_req *req, void *app)
     struct kz_mission *mi;
     const char *uid = param2(req, "uid", "topic"), *only = kz_http_param(req, "disconnectOnly");
     struct kz_mission_sub *s;
+    enum kz_mission_role role;
 
     kz__mission_caller(m, req, &c);
-    if (!(mi = kz__mission_for(m, req, &c, 0, NULL)))
+    if (!(mi = kz__mission_for(m, req, &c, 0, &role)))
         return;
     if (!(s = kz_mission_sub_get(mi, uid))) {
         kz_http_error(req, 404, "no subscription of '%s'", uid ? uid : "");
+        return;
+    }
+    /* Only its holder, or a caller who may set roles, ends a subscription. */
+    if (!holds(s, &c) && !(kz_mission_role_perms(role) & KZ_MPERM_SET_ROLE)) {
+        kz_http_error(req, 403, "the subscription of '%s' is another user's", uid);
         return;
     }
     /* disconnectOnly defaults to true: the subscription stays, the binding goes. */
@@ -166,7 +172,10 @@ void kz__mission_subscription(struct kz_http_req *req, void *app)
         kz_http_error(req, 404, "no subscription of '%s'", uid ? uid : "");
         return;
     }
-    kz__mission_respond(m, req, 200, T_SUB, kz_mission_sub_json(s));
+    json_t *o = kz_mission_sub_json(s);
+    if (!holds(s, &c))
+        json_object_del(o, "token"); /* a token is its holder's alone */
+    kz__mission_respond(m, req, 200, T_SUB, o);
 }
 
 void kz__mission_subscriptions(struct kz_http_req *req, void *app)

@@ -121,6 +121,12 @@ describe('missions', () => {
         assert.equal(roles.data.find((r) => r.clientUid === 'ANDROID-A').role.type, 'MISSION_OWNER');
         const mine = await ok('web-us', 'GET', `${M}/ops/subscription?uid=ANDROID-B`);
         assert.equal(mine.data.clientUid, 'ANDROID-B');
+        assert.ok(mine.data.token, 'its holder sees the token');
+        // Another user sees the subscription, never its token, and may not end it.
+        const theirs = await ok('web-jp', 'GET', `${M}/ops/subscription?uid=ANDROID-A`);
+        assert.equal(theirs.data.role.type, 'MISSION_OWNER');
+        assert.equal(theirs.data.token, undefined);
+        assert.equal((await call('web-jp', 'DELETE', `${M}/ops/subscription?uid=ANDROID-B&disconnectOnly=false`)).status, 403);
     });
 
     test('contents: a subscriber receives t-x-m-c when another client adds a uid', async () => {
