@@ -37,6 +37,13 @@ bool kz__mission_visible(const struct kz_mission *mi, const struct kz__mcaller *
 struct kz_mission *kz__mission_for(struct kz_marti *m, struct kz_http_req *req,
                                    const struct kz__mcaller *c, unsigned perms,
                                    enum kz_mission_role *role);
+/*
+ * Routes that take the mission's `password` call this before deciding a
+ * role: true when the password is being checked off the loop (return; the
+ * handler runs again with the result).
+ */
+bool kz__mission_password_first(struct kz_marti *m, struct kz_http_req *req,
+                                const struct kz__mcaller *c, kz_http_handler again);
 /* Answer TAK's envelope around `data` (taken) as application/json. */
 void kz__mission_respond(struct kz_marti *m, struct kz_http_req *req, int status, const char *type,
                          json_t *data);
@@ -67,6 +74,17 @@ void kz__mcommit_run(struct kz__mcommit *t, const struct kz_mission *mi, const c
 /* mission_commit.c: the details of a mission uid from the router (kz_mission_uids). */
 bool kz__mission_uid_details(void *ud, const char *uid, const struct kz_label *label,
                              struct kz_mission_uid_details *out);
+
+/*
+ * mission_password.c: the request's `password` against `hash` (NULL: make
+ * a hash of it, found in m->pw_hash), on the thread pool.  NONE: no
+ * password given.  PENDING: the work is queued (or refused, answered):
+ * return; `again(req, m)` runs once it is done.  OK or BAD: this is that
+ * run, and the password matched (or the hash was made) or not.
+ */
+enum kz__pw { KZ__PW_NONE, KZ__PW_PENDING, KZ__PW_OK, KZ__PW_BAD };
+enum kz__pw kz__mission_password(struct kz_marti *m, struct kz_http_req *req, const char *hash,
+                                 kz_http_handler again);
 
 /* missions.c: the mission route rows, for kz_marti_init. */
 void kz__marti_mission_rows(const struct kz_http_route **out, size_t *n);

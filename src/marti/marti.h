@@ -42,7 +42,7 @@ struct kz_backoff;
 /* The context the Marti and enrollment handlers get; fields borrowed unless noted. */
 struct kz_marti {
     struct kz_marti_opts opts;
-    unsigned jobs_running; /* enrollments on the thread pool */
+    unsigned jobs_running; /* enrollments and mission passwords on the thread pool */
     /* Failed logins per user name and per peer address (enroll.c, F14);
      * made on first use, bounded to KZ_BACKOFF_MAX_KEYS keys.  Owned. */
     struct kz_backoff *backoff;
@@ -52,6 +52,11 @@ struct kz_marti {
     size_t n_mission_routes;
     unsigned mission_commits;    /* mission changes waiting for the store */
     struct kz_mission_uids uids; /* mission uids' details, from the router's state */
+    /* mission_password.c: while a handler runs again after its password job, the request,
+     * whether the password matched, and the new hash (borrowed for that call only). */
+    const struct kz_http_req *pw_req;
+    bool pw_ok;
+    const char *pw_hash;
 };
 
 void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/auth.h"
 #include "cot/cot.h"
 #include "marti/internal.h"
 
@@ -59,19 +58,18 @@ static bool holds(const struct kz_mission_sub *s, const struct kz__mcaller *c)
  * caller holds it; else the request's, an invitation's, or the default
  * role after the mission's password.  NONE: refused.
  */
-static enum kz_mission_role joining_role(struct kz_http_req *req, struct kz_mission *mi,
-                                         const struct kz__mcaller *c, const char *uid)
+static enum kz_mission_role joining_role(struct kz_marti *m, struct kz_http_req *req,
+                                         struct kz_mission *mi, const struct kz__mcaller *c,
+                                         const char *uid)
 {
     struct kz_mission_sub *s = kz_mission_sub_get(mi, uid);
     const struct kz_mission_invite *inv = invite_of(mi, uid);
     enum kz_mission_role r = kz_mission_role_for(mi, c->has_token ? &c->token : NULL, c->admin);
-    const char *pw = kz_http_param(req, "password");
-
     if (s && holds(s, c))
         return s->role;
     if (r == KZ_MROLE_NONE && inv)
         r = inv->role;
-    if (r == KZ_MROLE_NONE && mi->password_hash && pw && kz_password_verify(mi->password_hash, pw))
+    if (r == KZ_MROLE_NONE && mi->password_hash && m->pw_req == req && m->pw_ok)
         r = mi->default_role;
     /* Another user may not take over a subscription, nor change its role. */
     if (s && r != s->role)
@@ -104,13 +102,15 @@ void kz__mission_subscribe(struct kz_http_req *req, void *app)
     const char *uid = param2(req, "uid", "topic");
 
     kz__mission_caller(m, req, &c);
+    if (kz__mission_password_first(m, req, &c, kz__mission_subscribe))
+        return;
     if (!(mi = kz__mission_for(m, req, &c, 0, NULL)))
         return;
     if (!uid || !*uid || strlen(uid) > KZ_COT_UID_MAX) {
         kz_http_error(req, 400, "uid: required");
         return;
     }
-    enum kz_mission_role role = joining_role(req, mi, &c, uid);
+    enum kz_mission_role role = joining_role(m, req, mi, &c, uid);
     if (!(kz_mission_role_perms(role) & KZ_MPERM_READ)) {
         kz_http_error(req, 403, "the mission role does not allow this");
         return;

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/auth.h"
 #include "cot/cot.h"
 #include "marti/internal.h"
 
@@ -68,17 +67,35 @@ bool kz__mission_visible(const struct kz_mission *mi, const struct kz__mcaller *
     return group && kz_mission_visible(mi, c->who);
 }
 
-/* Role per request (B.6), plus a mission password given as `password`. */
-static enum kz_mission_role role_of(struct kz_http_req *req, const struct kz_mission *mi,
-                                    const struct kz__mcaller *c)
+/*
+ * Role per request (B.6), plus the mission's password when this run of the
+ * handler follows a password check that matched (kz__mission_password).
+ */
+static enum kz_mission_role role_of(struct kz_marti *m, struct kz_http_req *req,
+                                    const struct kz_mission *mi, const struct kz__mcaller *c)
 {
     enum kz_mission_role r = kz_mission_role_for(mi, c->has_token ? &c->token : NULL, c->admin);
-    const char *pw = kz_http_param(req, "password");
 
-    if (r == KZ_MROLE_NONE && mi->password_hash && !mi->invite_only && pw &&
-        kz_password_verify(mi->password_hash, pw))
+    if (r == KZ_MROLE_NONE && mi->password_hash && !mi->invite_only && m->pw_req == req && m->pw_ok)
         r = mi->default_role;
     return r;
+}
+
+/*
+ * Before a route that takes the mission's `password` (GET, PUT
+ * .../subscription) decides a role: check it off the loop.  True: the
+ * handler returns now (it runs again when the check is done).
+ */
+bool kz__mission_password_first(struct kz_marti *m, struct kz_http_req *req,
+                                const struct kz__mcaller *c, kz_http_handler again)
+{
+    const char *name = kz_http_path_param(req, "name");
+    struct kz_mission *mi = m->opts.missions ? kz_mission_book_get(m->opts.missions, name) : NULL;
+
+    if (!mi || !mi->password_hash || !kz__mission_visible(mi, c) ||
+        kz_mission_role_for(mi, c->has_token ? &c->token : NULL, c->admin) != KZ_MROLE_NONE)
+        return false;
+    return kz__mission_password(m, req, mi->password_hash, again) == KZ__PW_PENDING;
 }
 
 struct kz_mission *kz__mission_for(struct kz_marti *m, struct kz_http_req *req,
@@ -98,7 +115,7 @@ struct kz_mission *kz__mission_for(struct kz_marti *m, struct kz_http_req *req,
         kz_http_error(req, 404, "no mission '%s'", name ? name : "");
         return NULL;
     }
-    r = role_of(req, mi, c);
+    r = role_of(m, req, mi, c);
     if ((kz_mission_role_perms(r) & perms) != perms) {
         kz_http_error(req, 403, "the mission role does not allow this");
         return NULL;
@@ -205,7 +222,7 @@ static char *access_token(struct kz_marti *m, struct kz_http_req *req, const str
         .role = role, .type = KZ_MTOKEN_ACCESS, .iat = kz_now_us() / 1000000};
     const char *uid = kz_http_param(req, "uid");
 
-    if (!mi->password_hash || !kz_http_param(req, "password") || !m->opts.signer)
+    if (!mi->password_hash || m->pw_req != req || !m->pw_ok || !m->opts.signer)
         return NULL;
     snprintf(tc.sub, sizeof(tc.sub), "%s", uid ? uid : "");
     snprintf(tc.mission, sizeof(tc.mission), "%s", mi->name);
@@ -221,6 +238,8 @@ static void get(struct kz_http_req *req, void *app)
     struct kz_mission *mi;
 
     kz__mission_caller(m, req, &c);
+    if (kz__mission_password_first(m, req, &c, get))
+        return;
     if (!(mi = kz__mission_for(m, req, &c, KZ_MPERM_READ, &role)))
         return;
     char *token = access_token(m, req, mi, role);
@@ -350,19 +369,13 @@ static char *owner_token(struct kz_marti *m, const struct kz_mission *mi, const 
     return kz_mission_token_sign(m->opts.signer, &tc);
 }
 
-static int set_password(struct kz_http_req *req, struct kz_mission *mi)
+/* The password's hash, made off the loop before create() ran again (kz__mission_password). */
+static void set_password(struct kz_marti *m, struct kz_http_req *req, struct kz_mission *mi)
 {
-    const char *pw = kz_http_param(req, "password");
-    char hash[128];
-
-    if (!pw || !*pw)
-        return KZ_OK;
-    /* Argon2id on the loop: a mission gets a password once, at creation. */
-    if (kz_password_hash(pw, hash, sizeof(hash)) != KZ_OK)
-        return KZ_ERR_INVAL;
+    if (m->pw_req != req || !m->pw_hash)
+        return;
     free(mi->password_hash);
-    mi->password_hash = kz_xstrdup(hash);
-    return KZ_OK;
+    mi->password_hash = kz_xstrdup(m->pw_hash);
 }
 
 static struct kz_mission *new_mission(struct kz_marti *m, struct kz_http_req *req,
@@ -448,16 +461,24 @@ static void create(struct kz_http_req *req, void *app)
     }
     if (kz_mission_book_get(m->opts.missions, name))
         return update(m, req, &c);
+    enum kz__pw pw = kz__mission_password(m, req, NULL, create);
+    if (pw == KZ__PW_PENDING)
+        return;
+    if (pw == KZ__PW_BAD) {
+        kz_http_error(req, 500, "cannot hash the password");
+        return;
+    }
     if (!(mi = new_mission(m, req, &c, name)))
         return;
     int rc = mission_groups(req, &c, mi);
-    if (rc == KZ_OK && (rc = describe(req, mi, err, sizeof(err))) == KZ_OK)
-        rc = set_password(req, mi);
+    if (rc == KZ_OK)
+        rc = describe(req, mi, err, sizeof(err));
+    set_password(m, req, mi);
     if (rc != KZ_OK) {
         if (rc == KZ_ERR_DENIED)
             kz_http_error(req, 403, "group: not one of the caller's groups");
         else
-            kz_http_error(req, 400, "%s", rc == KZ_ERR_PARSE ? err : "bad password");
+            kz_http_error(req, 400, "%s", err);
         kz_mission_book_remove(m->opts.missions, mi);
         return;
     }
@@ -507,7 +528,7 @@ static void delete_guid(struct kz_http_req *req, void *app)
         kz_http_error(req, 404, "no such mission");
         return;
     }
-    if (!(kz_mission_role_perms(role_of(req, mi, &c)) & KZ_MPERM_DELETE)) {
+    if (!(kz_mission_role_perms(role_of(m, req, mi, &c)) & KZ_MPERM_DELETE)) {
         kz_http_error(req, 403, "the mission role does not allow this");
         return;
     }
@@ -529,7 +550,7 @@ static void get_guid(struct kz_http_req *req, void *app)
         kz_http_error(req, 404, "no such mission");
         return;
     }
-    if (!(kz_mission_role_perms(role_of(req, mi, &c)) & KZ_MPERM_READ)) {
+    if (!(kz_mission_role_perms(role_of(m, req, mi, &c)) & KZ_MPERM_READ)) {
         kz_http_error(req, 403, "the mission role does not allow this");
         return;
     }

@@ -244,6 +244,27 @@ describe('missions', () => {
         assert.match(r.detail, /<role type="MISSION_READONLY_SUBSCRIBER"><permissions><permission type="MISSION_READ"\/><\/permissions><\/role>/);
     });
 
+    test('password missions: hidden from lists, readable with the password (checked off the loop)', async () => {
+        const c = await ok('web-us', 'PUT', `${M}/vault?creatorUid=ANDROID-A&password=s3cret&group=Cyan`, {}, 201);
+        assert.equal(c.data[0].passwordProtected, true);
+        assert.ok(!JSON.stringify(c).includes('s3cret'));
+        assert.ok(!JSON.stringify(c).includes('argon2'), 'the hash never leaves');
+        assert.ok(!(await ok('web-jp', 'GET', M)).data.some((m) => m.name === 'vault'));
+        const listed = (await ok('web-jp', 'GET', `${M}?passwordProtected=true`)).data.find((m) => m.name === 'vault');
+        assert.deepEqual(listed.uids, []);
+        assert.equal((await call('web-jp', 'GET', `${M}/vault`)).status, 403);
+        assert.equal((await call('web-jp', 'GET', `${M}/vault?password=wrong`)).status, 403);
+        const g = await ok('web-jp', 'GET', `${M}/vault?password=s3cret&uid=ANDROID-J`);
+        assert.equal(g.data[0].name, 'vault');
+        assert.equal(g.data[0].token.split('.').length, 3, 'an ACCESS token');
+        assert.equal((await call('web-jp', 'PUT', `${M}/vault/subscription?uid=ANDROID-J`)).status, 403);
+        const s = await ok('web-jp', 'PUT', `${M}/vault/subscription?uid=ANDROID-J&password=s3cret`, {}, 201);
+        assert.equal(s.data.role.type, 'MISSION_SUBSCRIBER');
+        // The subscription's token opens the mission without the password.
+        const t = await ok('web-jp', 'GET', `${M}/vault`, { headers: { Authorization: `Bearer ${s.data.token}` } });
+        assert.equal(t.data[0].name, 'vault');
+    });
+
     test('a restart keeps the mission, its contents and changes', async () => {
         await server.restart({ samePorts: true });
         const g = await ok('web-us', 'GET', `${M}/ops?changes=true`);
@@ -251,6 +272,7 @@ describe('missions', () => {
         assert.ok(g.data[0].missionChanges.some((c) => c.contentUid === 'dm-1'));
         const jp = await call('web-jp', 'GET', `${M}/ops?changes=true`);
         assert.ok(!jp.body.includes('secret-1'));
+        assert.equal((await call('web-jp', 'GET', `${M}/vault?password=s3cret`)).status, 200);
         // Without a TLS key the token key is made at start: the old token is not valid now.
         assert.equal((await ok('web-us', 'GET', `${M}/ops/role`, owner())).data.type, 'MISSION_SUBSCRIBER');
         assert.equal((await ok('web-us', 'GET', `${M}/ops/role`)).data.type, 'MISSION_SUBSCRIBER');
@@ -277,7 +299,7 @@ describe('missions', () => {
         const n = await dev['dev-a'].waitFor((e) => e.type === 't-x-m-d', { from, what: 't-x-m-d' });
         assert.match(n.detail, /<mission type="DELETE"/);
         assert.equal((await call('web-us', 'GET', `${M}/ops`)).status, 404);
-        assert.equal((await ok('web-us', 'GET', M)).data.length, 0);
+        assert.deepEqual((await ok('web-us', 'GET', M)).data.map((m) => m.name), []);
         assert.equal(notices(dev['dev-o'], 't-x-m-d').length, 0);
     });
 });
