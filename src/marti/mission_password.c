@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "auth/auth.h"
 #include "marti/internal.h"
 
@@ -39,7 +37,7 @@ static void run(uv_work_t *w)
 static void job_free(struct pw_job *j)
 {
     if (j->pw)
-        sodium_memzero(j->pw, strlen(j->pw));
+        explicit_bzero(j->pw, strlen(j->pw));
     free(j->pw);
     free(j->hash);
     free(j);
