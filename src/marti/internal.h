@@ -27,6 +27,10 @@ struct kz__mcaller {
 };
 
 void kz__mission_caller(struct kz_marti *m, struct kz_http_req *req, struct kz__mcaller *c);
+/* A query or path parameter of a mission route; NULL when absent or not valid UTF-8 (JSON
+ * and the stored documents hold only valid UTF-8). */
+const char *kz__mission_param(const struct kz_http_req *req, const char *name);
+const char *kz__mission_path(const struct kz_http_req *req, const char *name);
 /* May the caller see the mission at all (its label and groups)? */
 bool kz__mission_visible(const struct kz_mission *mi, const struct kz__mcaller *c);
 /*

@@ -73,7 +73,7 @@ void kz__mission_contents_add(struct kz_http_req *req, void *app)
     char **uids, **hashes, err[160];
     unsigned nu, nh;
     size_t len = 0;
-    const char *body = kz_http_body(req, &len), *creator = kz_http_param(req, "creatorUid");
+    const char *body = kz_http_body(req, &len), *creator = kz__mission_param(req, "creatorUid");
 
     kz__mission_caller(m, req, &c);
     if (!(mi = kz__mission_for(m, req, &c, KZ_MPERM_WRITE, NULL)))
@@ -99,8 +99,8 @@ void kz__mission_contents_remove(struct kz_http_req *req, void *app)
     struct kz_marti *m = app;
     struct kz__mcaller c;
     struct kz_mission *mi;
-    const char *hash = kz_http_param(req, "hash"), *uid = kz_http_param(req, "uid");
-    const char *creator = kz_http_param(req, "creatorUid");
+    const char *hash = kz__mission_param(req, "hash"), *uid = kz__mission_param(req, "uid");
+    const char *creator = kz__mission_param(req, "creatorUid");
     struct kz_mission_item *it;
 
     kz__mission_caller(m, req, &c);
@@ -125,7 +125,7 @@ void kz__mission_changes(struct kz_http_req *req, void *app)
     struct kz__mcaller c;
     struct kz_mission *mi;
     const struct kz_mission_change **v;
-    const char *sq = kz_http_param(req, "squashed");
+    const char *sq = kz__mission_param(req, "squashed");
 
     kz__mission_caller(m, req, &c);
     if (!(mi = kz__mission_for(m, req, &c, KZ_MPERM_READ, NULL)))
@@ -307,7 +307,7 @@ void kz__mission_log_get(struct kz_http_req *req, void *app)
     struct kz_mission *mi;
 
     kz__mission_caller(m, req, &c);
-    if (!(mi = log_home(m, &c, kz_http_path_param(req, "id"), &at))) {
+    if (!(mi = log_home(m, &c, kz__mission_path(req, "id"), &at))) {
         kz_http_error(req, 404, "no such log entry");
         return;
     }
@@ -322,7 +322,7 @@ void kz__mission_log_delete(struct kz_http_req *req, void *app)
     struct kz_mission *mi;
 
     kz__mission_caller(m, req, &c);
-    if (!(mi = log_home(m, &c, kz_http_path_param(req, "id"), &at))) {
+    if (!(mi = log_home(m, &c, kz__mission_path(req, "id"), &at))) {
         kz_http_error(req, 404, "no such log entry");
         return;
     }

@@ -64,7 +64,7 @@ static void done(uv_work_t *w, int status)
 enum kz__pw kz__mission_password(struct kz_marti *m, struct kz_http_req *req, const char *hash,
                                  kz_http_handler again)
 {
-    const char *pw = kz_http_param(req, "password");
+    const char *pw = kz__mission_param(req, "password");
     struct pw_job *j;
 
     if (m->pw_req == req)

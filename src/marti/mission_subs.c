@@ -17,9 +17,9 @@
 
 static const char *param2(struct kz_http_req *req, const char *a, const char *b)
 {
-    const char *v = kz_http_param(req, a);
+    const char *v = kz__mission_param(req, a);
 
-    return v && *v ? v : b ? kz_http_param(req, b) : NULL;
+    return v && *v ? v : b ? kz__mission_param(req, b) : NULL;
 }
 
 static char *sign(struct kz_marti *m, const struct kz_mission *mi, const char *uid,
@@ -132,7 +132,7 @@ void kz__mission_unsubscribe(struct kz_http_req *req, void *app)
     struct kz_marti *m = app;
     struct kz__mcaller c;
     struct kz_mission *mi;
-    const char *uid = param2(req, "uid", "topic"), *only = kz_http_param(req, "disconnectOnly");
+    const char *uid = param2(req, "uid", "topic"), *only = kz__mission_param(req, "disconnectOnly");
     struct kz_mission_sub *s;
     enum kz_mission_role role;
 
@@ -242,7 +242,7 @@ void kz__mission_role_set(struct kz_http_req *req, void *app)
     struct kz__mcaller c;
     struct kz_mission *mi;
     struct kz_mission_sub *s;
-    const char *uid = kz_http_param(req, "clientUid"), *name = kz_http_param(req, "role");
+    const char *uid = kz__mission_param(req, "clientUid"), *name = kz__mission_param(req, "role");
     enum kz_mission_role role = KZ_MROLE_NONE;
 
     kz__mission_caller(m, req, &c);
@@ -310,8 +310,8 @@ void kz__mission_invite(struct kz_http_req *req, void *app)
     struct kz_marti *m = app;
     struct kz__mcaller c;
     struct kz_mission *mi;
-    const char *type = kz_http_path_param(req, "type"), *who = kz_http_path_param(req, "invitee");
-    const char *name = kz_http_param(req, "role");
+    const char *type = kz__mission_path(req, "type"), *who = kz__mission_path(req, "invitee");
+    const char *name = kz__mission_param(req, "role");
     enum kz_mission_role role;
 
     kz__mission_caller(m, req, &c);
@@ -337,7 +337,7 @@ void kz__mission_invite(struct kz_http_req *req, void *app)
     inv->role = role;
     struct kz__mcommit *t = kz__mcommit_new(m, req, mi);
     if (strcmp(type, "clientUid") == 0)
-        tell_invite(m, t, mi, who, role, kz_http_param(req, "creatorUid"));
+        tell_invite(m, t, mi, who, role, kz__mission_param(req, "creatorUid"));
     kz__mcommit_run(t, mi, mi->guid);
 }
 
@@ -347,7 +347,7 @@ void kz__mission_uninvite(struct kz_http_req *req, void *app)
     struct kz__mcaller c;
     struct kz_mission *mi;
     struct kz_mission_invite *inv;
-    const char *type = kz_http_path_param(req, "type"), *who = kz_http_path_param(req, "invitee");
+    const char *type = kz__mission_path(req, "type"), *who = kz__mission_path(req, "invitee");
 
     kz__mission_caller(m, req, &c);
     if (!(mi = kz__mission_for(m, req, &c, KZ_MPERM_WRITE, NULL)))
@@ -369,7 +369,7 @@ void kz__mission_invitations(struct kz_http_req *req, void *app)
 {
     struct kz_marti *m = app;
     struct kz__mcaller c;
-    const char *uid = kz_http_param(req, "clientUid");
+    const char *uid = kz__mission_param(req, "clientUid");
     json_t *a = json_array();
 
     kz__mission_caller(m, req, &c);

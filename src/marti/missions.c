@@ -20,6 +20,30 @@
 #define T_MISSION "Mission"
 #define DEFAULT_GROUP "__ANON__"
 
+/* ---- parameters ------------------------------------------------------------------- */
+
+static const char *utf8_or_null(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = s ? strlen(s) : 0, k;
+    uint32_t cp;
+
+    for (size_t i = 0; i < n; i += k)
+        if ((k = kz_utf8_seq(p + i, n - i, &cp)) == 0 || cp == 0)
+            return NULL;
+    return s;
+}
+
+const char *kz__mission_param(const struct kz_http_req *req, const char *name)
+{
+    return utf8_or_null(kz_http_param(req, name));
+}
+
+const char *kz__mission_path(const struct kz_http_req *req, const char *name)
+{
+    return utf8_or_null(kz_http_path_param(req, name));
+}
+
 /* ---- the caller ------------------------------------------------------------------- */
 
 static bool has_role(const struct kz_identity *id, const char *role)
@@ -89,7 +113,7 @@ static enum kz_mission_role role_of(struct kz_marti *m, struct kz_http_req *req,
 bool kz__mission_password_first(struct kz_marti *m, struct kz_http_req *req,
                                 const struct kz__mcaller *c, kz_http_handler again)
 {
-    const char *name = kz_http_path_param(req, "name");
+    const char *name = kz__mission_path(req, "name");
     struct kz_mission *mi = m->opts.missions ? kz_mission_book_get(m->opts.missions, name) : NULL;
 
     if (!mi || !mi->password_hash || !kz__mission_visible(mi, c) ||
@@ -102,7 +126,7 @@ struct kz_mission *kz__mission_for(struct kz_marti *m, struct kz_http_req *req,
                                    const struct kz__mcaller *c, unsigned perms,
                                    enum kz_mission_role *role)
 {
-    const char *name = kz_http_path_param(req, "name");
+    const char *name = kz__mission_path(req, "name");
     struct kz_mission *mi;
     enum kz_mission_role r;
 
@@ -156,7 +180,7 @@ struct kz_mission_view kz__mission_view(struct kz_marti *m, const struct kz__mca
 
 static bool flag(struct kz_http_req *req, const char *name, bool dflt)
 {
-    const char *v = kz_http_param(req, name);
+    const char *v = kz__mission_param(req, name);
 
     return v ? strcmp(v, "true") == 0 || strcmp(v, "1") == 0 : dflt;
 }
@@ -165,7 +189,7 @@ static bool flag(struct kz_http_req *req, const char *name, bool dflt)
 
 static bool listed(struct kz_http_req *req, const struct kz_mission *mi)
 {
-    const char *tool = kz_http_param(req, "tool");
+    const char *tool = kz__mission_param(req, "tool");
 
     if (strcmp(mi->tool, tool ? tool : "public") != 0)
         return false;
@@ -196,7 +220,7 @@ static void list(struct kz_http_req *req, void *app)
 
 int64_t kz__mission_time_param(struct kz_http_req *req, const char *name)
 {
-    const char *v = kz_http_param(req, name);
+    const char *v = kz__mission_param(req, name);
     int64_t us = 0;
 
     if (v && kz_time_parse(v, strlen(v), &us) != KZ_OK)
@@ -206,7 +230,7 @@ int64_t kz__mission_time_param(struct kz_http_req *req, const char *name)
 
 int64_t kz__mission_window_start(struct kz_http_req *req)
 {
-    const char *secago = kz_http_param(req, "secago");
+    const char *secago = kz__mission_param(req, "secago");
     long long s = secago ? strtoll(secago, NULL, 10) : 0;
 
     if (s > 0)
@@ -220,7 +244,7 @@ static char *access_token(struct kz_marti *m, struct kz_http_req *req, const str
 {
     struct kz_mission_token_claims tc = {
         .role = role, .type = KZ_MTOKEN_ACCESS, .iat = kz_now_us() / 1000000};
-    const char *uid = kz_http_param(req, "uid");
+    const char *uid = kz__mission_param(req, "uid");
 
     if (!mi->password_hash || m->pw_req != req || !m->pw_ok || !m->opts.signer)
         return NULL;
@@ -261,7 +285,7 @@ static void get(struct kz_http_req *req, void *app)
 static int mission_label(struct kz_marti *m, struct kz_http_req *req, const struct kz__mcaller *c,
                          struct kz_label *out, struct kz_sbuf *banner)
 {
-    const char *cls = kz_http_param(req, "classification");
+    const char *cls = kz__mission_param(req, "classification");
     const struct kz_input *in = kz_http_input(req);
 
     if (cls && *cls) {
@@ -283,7 +307,7 @@ static int mission_label(struct kz_marti *m, struct kz_http_req *req, const stru
 static int mission_groups(struct kz_http_req *req, const struct kz__mcaller *c,
                           struct kz_mission *mi)
 {
-    const char *g = kz_http_param(req, "group");
+    const char *g = kz__mission_param(req, "group");
     unsigned n = 0;
     char **v = kz_strv_split(g && *g ? g : DEFAULT_GROUP, &n);
 
@@ -308,7 +332,7 @@ static int mission_groups(struct kz_http_req *req, const struct kz__mcaller *c,
 
 static void set_param(struct kz_http_req *req, const char *name, char **field)
 {
-    const char *v = kz_http_param(req, name);
+    const char *v = kz__mission_param(req, name);
 
     if (v) {
         free(*field);
@@ -332,7 +356,8 @@ static int body_ok(const char *body, size_t len, char *err, size_t errlen)
  */
 static int describe(struct kz_http_req *req, struct kz_mission *mi, char *err, size_t errlen)
 {
-    const char *role = kz_http_param(req, "defaultRole"), *exp = kz_http_param(req, "expiration");
+    const char *role = kz__mission_param(req, "defaultRole"),
+               *exp = kz__mission_param(req, "expiration");
     size_t len = 0;
     const char *body = kz_http_body(req, &len);
     enum kz_mission_role dr = mi->default_role;
@@ -351,7 +376,7 @@ static int describe(struct kz_http_req *req, struct kz_mission *mi, char *err, s
     mi->default_role = dr;
     if (exp)
         mi->expiration = strtoll(exp, NULL, 10);
-    if (kz_http_param(req, "inviteOnly"))
+    if (kz__mission_param(req, "inviteOnly"))
         mi->invite_only = flag(req, "inviteOnly", false);
     return json ? kz_mission_body_apply(mi, body, len, err, errlen) : KZ_OK;
 }
@@ -401,7 +426,7 @@ static struct kz_mission *new_mission(struct kz_marti *m, struct kz_http_req *re
 static void created(struct kz_marti *m, struct kz_http_req *req, const struct kz__mcaller *c,
                     struct kz_mission *mi)
 {
-    const char *uid = kz_http_param(req, "creatorUid");
+    const char *uid = kz__mission_param(req, "creatorUid");
     struct kz__mcommit *t = kz__mcommit_new(m, req, NULL);
     char *token;
 
@@ -445,7 +470,7 @@ static void update(struct kz_marti *m, struct kz_http_req *req, const struct kz_
 static void create(struct kz_http_req *req, void *app)
 {
     struct kz_marti *m = app;
-    const char *name = kz_http_path_param(req, "name");
+    const char *name = kz__mission_path(req, "name");
     struct kz__mcaller c;
     struct kz_mission *mi;
     char err[160];
@@ -490,7 +515,7 @@ static void create(struct kz_http_req *req, void *app)
 static void delete_mission(struct kz_marti *m, struct kz_http_req *req, const struct kz__mcaller *c,
                            struct kz_mission *mi)
 {
-    const char *uid = kz_http_param(req, "creatorUid");
+    const char *uid = kz__mission_param(req, "creatorUid");
     struct kz__mcommit *t = kz__mcommit_new(m, req, mi);
     struct kz_mission_view v = kz__mission_view(m, c);
     char *guid = kz_xstrdup(mi->guid);
@@ -520,7 +545,7 @@ static void delete_guid(struct kz_http_req *req, void *app)
     struct kz_marti *m = app;
     struct kz__mcaller c;
     struct kz_mission *mi =
-        m->opts.missions ? kz_mission_book_by_guid(m->opts.missions, kz_http_param(req, "guid"))
+        m->opts.missions ? kz_mission_book_by_guid(m->opts.missions, kz__mission_param(req, "guid"))
                          : NULL;
 
     kz__mission_caller(m, req, &c);
@@ -541,9 +566,8 @@ static void get_guid(struct kz_http_req *req, void *app)
     struct kz_marti *m = app;
     struct kz__mcaller c;
     struct kz_mission *mi =
-        m->opts.missions
-            ? kz_mission_book_by_guid(m->opts.missions, kz_http_path_param(req, "guid"))
-            : NULL;
+        m->opts.missions ? kz_mission_book_by_guid(m->opts.missions, kz__mission_path(req, "guid"))
+                         : NULL;
 
     kz__mission_caller(m, req, &c);
     if (!mi || !kz__mission_visible(mi, &c)) {

@@ -99,6 +99,10 @@ describe('missions', () => {
         const g = await ok('web-us', 'GET', `${M}/ops`);
         assert.equal(g.data[0].description, 'harbour two');
         assert.equal((await call('web-us', 'GET', `${M}/nope`)).status, 404);
+        // A name or parameter that is not UTF-8 is refused, never stored.
+        assert.equal((await call('web-us', 'PUT', `${M}/bad%FFname`)).status, 400);
+        assert.equal((await call('web-us', 'PUT', `${M}/ok2?description=%C3%28`)).status, 201);
+        assert.equal((await call('web-us', 'GET', `${M}/ok2`)).json().data[0].description, '');
         // Deleting needs MISSION_DELETE: the default role has not.
         assert.equal((await call('web-us', 'DELETE', `${M}/ops`)).status, 403);
         const role = await ok('web-us', 'GET', `${M}/ops/role`, owner());
@@ -299,7 +303,7 @@ describe('missions', () => {
         const n = await dev['dev-a'].waitFor((e) => e.type === 't-x-m-d', { from, what: 't-x-m-d' });
         assert.match(n.detail, /<mission type="DELETE"/);
         assert.equal((await call('web-us', 'GET', `${M}/ops`)).status, 404);
-        assert.deepEqual((await ok('web-us', 'GET', M)).data.map((m) => m.name), []);
+        assert.deepEqual((await ok('web-us', 'GET', M)).data.map((m) => m.name), ['ok2']);
         assert.equal(notices(dev['dev-o'], 't-x-m-d').length, 0);
     });
 });
