@@ -195,6 +195,8 @@ void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts)
     m->n_routes = KZ_ARRAY_LEN(rows);
     m->max_file_bytes = opts->max_file_bytes;
     kz__marti_stream_rows(m);
+    kz__marti_mission_rows(&m->mission_routes, &m->n_mission_routes);
+    m->uids = (struct kz_mission_uids){kz__mission_uid_details, m};
 }
 
 bool kz_marti_busy(const struct kz_marti *m)

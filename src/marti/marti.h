@@ -9,16 +9,21 @@
  *   POST /Marti/sync/upload?name=&keywords=&creatorUid=&tool=&label=   http, https
  *   POST /Marti/sync/missionupload?hash=&filename=&creatorUid=&label=  http, https
  *   GET  /Marti/sync/content?hash=, /Marti/sync/missionquery?hash=     http, https
+ *   /Marti/api/missions...   Data Sync missions (missions.c, mission_subs.c,
+ *                            mission_items.c; docs/missions.md)  http, https
  *
  * Wiring: kz_marti_init(&m, &opts); kz_http_add_routes(h, m.routes,
- * m.n_routes, &m); kz_http_add_stream_routes(h, m.stream_routes,
- * m.n_stream_routes, &m) (the uploads take their bodies as streams);
- * kz_marti_release(&m) once the engine is gone.  Loop thread only.
+ * m.n_routes, &m) and the same for m.mission_routes;
+ * kz_http_add_stream_routes(h, m.stream_routes, m.n_stream_routes, &m) (the
+ * uploads take their bodies as streams); kz_marti_missions_load at start and
+ * kz_marti_missions_hook for the router; kz_marti_release(&m) once the engine
+ * is gone.  Loop thread only.
  */
 #ifndef KZ_MARTI_H
 #define KZ_MARTI_H
 
 #include "http/http.h"
+#include "mission/mission.h"
 #include "route/route.h"
 
 struct kz_files;
@@ -32,10 +37,15 @@ struct kz_marti_opts {
     /* The caller's viewer for the release rule (kz_api_view); NULL: nobody. */
     const struct kz_sub *(*view)(const struct kz_http_req *req);
     /* Files: the index and directory (NULL: the file routes answer 503), the
-     * policy labels are parsed under, and limits.max_file_bytes. */
+     * policy labels are parsed under (files' and missions'), and limits.max_file_bytes. */
     struct kz_files *files;
     const struct kz_label_policy *policy;
     uint64_t max_file_bytes;
+    /* Data Sync missions, all owned by the server; a NULL book: the mission routes answer 503. */
+    struct kz_mission_book *missions;
+    struct kz_store *store;                 /* commits mission changes; NULL: answered at once */
+    const struct kz_mission_signer *signer; /* mission tokens */
+    const struct kz_mission_files *mission_files; /* file metadata; NULL: hashes only */
 };
 
 struct kz_backoff;
@@ -43,7 +53,7 @@ struct kz_backoff;
 /* The context the Marti and enrollment handlers get; fields borrowed unless noted. */
 struct kz_marti {
     struct kz_marti_opts opts;
-    unsigned jobs_running; /* enrollments on the thread pool */
+    unsigned jobs_running; /* enrollments and mission passwords on the thread pool */
     /* Failed logins per user name and per peer address (enroll.c, F14);
      * made on first use, bounded to KZ_BACKOFF_MAX_KEYS keys.  Owned. */
     struct kz_backoff *backoff;
@@ -53,6 +63,15 @@ struct kz_marti {
     size_t n_stream_routes;
     uint64_t max_file_bytes; /* reloadable (kz_marti_set_max_file_bytes) */
     unsigned uploads;        /* uploads under way (upload.c) */
+    const struct kz_http_route *mission_routes;
+    size_t n_mission_routes;
+    unsigned mission_commits;    /* mission changes waiting for the store */
+    struct kz_mission_uids uids; /* mission uids' details, from the router's state */
+    /* mission_password.c: while a handler runs again after its password job, the request,
+     * whether the password matched, and the new hash (borrowed for that call only). */
+    const struct kz_http_req *pw_req;
+    bool pw_ok;
+    const char *pw_hash;
 };
 
 void kz_marti_init(struct kz_marti *m, const struct kz_marti_opts *opts);
@@ -66,5 +85,14 @@ bool kz_marti_busy(const struct kz_marti *m);
 void kz_marti_set_max_file_bytes(struct kz_marti *m, uint64_t n);
 /* Free what the endpoints hold (the back-off table).  No job may be running. */
 void kz_marti_release(struct kz_marti *m);
+
+/*
+ * Restore the missions and their change logs from the store (startup,
+ * before the loop runs).  A mission whose document no longer loads is
+ * skipped and logged.  KZ_OK or the store's error.
+ */
+int kz_marti_missions_load(struct kz_marti *m);
+/* The router hook for CoT with a mission dest (kz_router_set_missions). */
+void kz_marti_missions_hook(struct kz_marti *m, struct kz_router_missions *out);
 
 #endif

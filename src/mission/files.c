@@ -160,6 +160,13 @@ bool kz_file_visible(const struct kz_file *f, const struct kz_files_viewer *v)
     return false;
 }
 
+const struct kz_file *kz_files_newest(const struct kz_files *fs, const char *hash)
+{
+    if (!kz_file_hash_valid(hash) || fs->n_slots == 0)
+        return NULL;
+    return fs->slots[slot_of(fs, hash)];
+}
+
 const struct kz_file *kz_files_find(const struct kz_files *fs, const char *hash,
                                     const struct kz_files_viewer *v)
 {

@@ -190,6 +190,8 @@ struct kz_files_viewer {
  * and one of the uploader's OUT groups is one of the viewer's IN groups.
  */
 bool kz_file_visible(const struct kz_file *f, const struct kz_files_viewer *v);
+/* The newest upload of `hash` whoever may see it (a mission judges its items itself), or NULL. */
+const struct kz_file *kz_files_newest(const struct kz_files *fs, const char *hash);
 /* The newest upload of `hash` the viewer may see, or NULL (none, or none visible). */
 const struct kz_file *kz_files_find(const struct kz_files *fs, const char *hash,
                                     const struct kz_files_viewer *v);

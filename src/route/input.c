@@ -16,6 +16,8 @@ static const char *const exit_names[KZ_EXIT__COUNT] = {
     [KZ_EXIT_REST_EVENTS] = "rest_events",
     [KZ_EXIT_MARTI_CLIENTS] = "marti_clients",
     [KZ_EXIT_FEDERATION] = "federation",
+    [KZ_EXIT_MISSION_NOTIFY] = "mission_notify",
+    [KZ_EXIT_MISSION_COT] = "mission_cot",
 };
 
 const char *kz_exit_name(enum kz_exit e)

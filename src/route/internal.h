@@ -1,7 +1,7 @@
 /*
  * internal.h - the router's state, shared by the files of src/route only:
- * router.c (submit, fan-out, restore) and claims.c (who holds which uid and
- * callsign).  Loop thread only.
+ * router.c (submit, fan-out, restore), claims.c (who holds which uid and
+ * callsign) and mission.c (Data Sync mission dests and notifications).  Loop thread only.
  */
 #ifndef KZ_ROUTE_INTERNAL_H
 #define KZ_ROUTE_INTERNAL_H
@@ -36,7 +36,8 @@ struct kz_router {
     uint64_t checks[KZ_EXIT__COUNT];
     uint64_t denials[KZ_EXIT__COUNT];
     uint64_t deny_reasons[KZ_DENY__COUNT];
-    int64_t deny_log_second; /* rate limit for denial log lines */
+    struct kz_router_missions missions; /* mission.c: the mission layer's hook (zeroed: none) */
+    int64_t deny_log_second;            /* rate limit for denial log lines */
     uint64_t deny_unlogged;
 };
 
@@ -70,5 +71,16 @@ bool kz__claims_allow(struct kz_router *r, const struct kz_sub *from, const char
  * when tr is its own position report.
  */
 void kz__claims_learn(struct kz_sub *from, struct kz_track *tr);
+
+/*
+ * mission.c: an event addressed to missions only that no dest lets `from`
+ * write to (refused: KZ_REJ_MISSION); whether `to` is a connected
+ * subscriber of `mission` (dest_matches); hand an accepted event with
+ * mission dests to the mission layer.
+ */
+bool kz__mission_refused(struct kz_router *r, const struct kz_sub *from, const struct kz_event *ev);
+bool kz__mission_member(struct kz_router *r, const char *mission, const struct kz_sub *to);
+void kz__mission_accepted(struct kz_router *r, const struct kz_sub *from,
+                          const struct kz_track *tr);
 
 #endif

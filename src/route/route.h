@@ -82,14 +82,16 @@ int kz_input_init(struct kz_input *in, const struct kz_input_conf *conf, struct 
  * encoded for output anywhere that is not one of these.
  */
 enum kz_exit {
-    KZ_EXIT_FANOUT,        /* live CoT stream */
-    KZ_EXIT_DIRECTED,      /* marti/dest addressed delivery */
-    KZ_EXIT_REPLAY,        /* latest-state replay on connect */
-    KZ_EXIT_SSE,           /* GET /api/v1/stream (live and replay) */
-    KZ_EXIT_REST_TRACKS,   /* GET /api/v1/tracks */
-    KZ_EXIT_REST_EVENTS,   /* GET /api/v1/events */
-    KZ_EXIT_MARTI_CLIENTS, /* GET /Marti/api/clientEndPoints */
-    KZ_EXIT_FEDERATION,    /* a federation link to a partner node (live and replay) */
+    KZ_EXIT_FANOUT,         /* live CoT stream */
+    KZ_EXIT_DIRECTED,       /* marti/dest addressed delivery */
+    KZ_EXIT_REPLAY,         /* latest-state replay on connect */
+    KZ_EXIT_SSE,            /* GET /api/v1/stream (live and replay) */
+    KZ_EXIT_REST_TRACKS,    /* GET /api/v1/tracks */
+    KZ_EXIT_REST_EVENTS,    /* GET /api/v1/events */
+    KZ_EXIT_MARTI_CLIENTS,  /* GET /Marti/api/clientEndPoints */
+    KZ_EXIT_FEDERATION,     /* a federation link to a partner node (live and replay) */
+    KZ_EXIT_MISSION_NOTIFY, /* Data Sync notifications (t-x-m-*) to a mission's subscribers */
+    KZ_EXIT_MISSION_COT,    /* GET /Marti/api/missions/{name}/cot */
     KZ_EXIT__COUNT
 };
 
@@ -225,8 +227,9 @@ void kz_router_replay(struct kz_router *r, struct kz_sub *sub, uint64_t max_seq)
  * or above the input's ceiling is a reject), rewrites `access` in canonical
  * form, clamps `stale` to max_stale_s, assigns seq and recv_time, updates
  * state, hands the event to the store, and fans it out.  Also refused: a
- * client's control message (KZ_REJ_CONTROL), an event addressed to a
- * mission (KZ_REJ_MISSION), the uid of a track the sender may not see
+ * client's control message (KZ_REJ_CONTROL), an event addressed to missions
+ * only that the sender may not write to (KZ_REJ_MISSION; see
+ * kz_router_set_missions), the uid of a track the sender may not see
  * (KZ_REJ_CONFLICT), a uid or callsign another identity holds
  * (KZ_REJ_CLAIMED), and a new uid over the sender's budget (KZ_REJ_BUDGET)
  * or over max_tracks (KZ_REJ_STATE_FULL).  Control types are handled here:
@@ -308,5 +311,46 @@ void kz_router_set_wire(struct kz_router *r, enum kz_wire wire, kz_wire_fn fn, v
 /* Encode an event in a wire format (the router's cache and pongs). */
 void kz_wire_encode(struct kz_router *r, enum kz_wire wire, const struct kz_event *ev,
                     struct kz_sbuf *out);
+
+/* ---- Data Sync missions (route/mission.c) ------------------------------ */
+
+/*
+ * The mission layer's hook, wired by the server.  An event whose dests
+ * are all missions is accepted only when `may_write` says its sender (an
+ * attached stream client with a bound uid) may write to one of them; it
+ * then reaches only the subscribers `subscribed` names (minus the sender),
+ * and `accepted` is called once per such mission after it was accepted
+ * (before it commits).  Pointers are valid during the call only.
+ */
+struct kz_router_missions {
+    bool (*may_write)(void *ud, const struct kz_sub *from, const char *mission);
+    bool (*subscribed)(void *ud, const struct kz_sub *to, const char *mission);
+    void (*accepted)(void *ud, const struct kz_sub *from, const char *mission,
+                     const struct kz_event *ev, const struct kz_label *label);
+    void *ud;
+};
+
+/* Set (or with NULL clear) the hook; copied. */
+void kz_router_set_missions(struct kz_router *r, const struct kz_router_missions *m);
+/* The label of uid's current track; false when the uid is not in state. */
+bool kz_router_track_label(struct kz_router *r, const char *uid, struct kz_label *out);
+/*
+ * Call fn with uid's current track only when its label is exactly `label`
+ * (a mission item's label, which the reader already passed), so what fn
+ * shows is covered by that check; false when it was not called.
+ */
+bool kz_router_track_with(struct kz_router *r, const char *uid, const struct kz_label *label,
+                          void (*fn)(void *ud, const struct kz_event *ev), void *ud);
+/* Call fn for every attached stream client (not SSE, not federation) bound to `uid`. */
+void kz_router_foreach_bound(struct kz_router *r, const char *uid,
+                             void (*fn)(void *ud, const struct kz_sub *s), void *ud);
+/*
+ * Deliver a server-made event (a mission notification labelled `label`)
+ * to the attached subscriber `to`, if the release rule lets it have it
+ * (exit mission_notify).  KZ_OK, KZ_ERR_DENIED or KZ_ERR_NOTFOUND (`to`
+ * is not attached).
+ */
+int kz_router_notify(struct kz_router *r, const struct kz_sub *to, const struct kz_event *ev,
+                     const struct kz_label *label);
 
 #endif

@@ -79,13 +79,15 @@ void kz_router_free(struct kz_router *r)
 
 /* ---- origin and the recipient check ---------------------------------- */
 
-static bool dest_matches(const struct kz_event *ev, const struct kz_sub *to)
+static bool dest_matches(struct kz_router *r, const struct kz_event *ev, const struct kz_sub *to)
 {
     for (unsigned i = 0; i < ev->n_dests; i++) {
         const struct kz_dest *d = &ev->dests[i];
         if (d->callsign && to->callsign && strcmp(d->callsign, to->callsign) == 0)
             return true;
         if (d->uid && to->uid && strcmp(d->uid, to->uid) == 0)
+            return true;
+        if (d->mission && kz__mission_member(r, d->mission, to))
             return true;
     }
     return false;
@@ -119,7 +121,7 @@ static bool visible(struct kz_router *r, const struct kz_event *ev, const struct
 
     if (!kz_groupset_meets(out, &to->in))
         return false;
-    if (ev->n_dests && !dest_matches(ev, to))
+    if (ev->n_dests && !dest_matches(r, ev, to))
         return false;
     if (to->federation && !kz__router_link_may_have(r, ev, to))
         return false;
@@ -471,19 +473,6 @@ static bool is_client_control(const struct kz_event *ev)
     return ev->type && (strncmp(ev->type, "t-x-takp-", 9) == 0 || kz_cot_type_is(ev, "t-x-c-t-r"));
 }
 
-/*
- * Addressed to missions only: until Data Sync missions exist it reaches no
- * one (refused and counted), and it must never be broadcast.  Mission
- * entries beside callsigns or uids match no recipient (dest_matches).
- */
-static bool to_mission(const struct kz_event *ev)
-{
-    for (unsigned i = 0; i < ev->n_dests; i++)
-        if (!ev->dests[i].mission || ev->dests[i].callsign || ev->dests[i].uid)
-            return false;
-    return ev->n_dests > 0;
-}
-
 /* No stale time beyond max_stale_s from now: state must drain. */
 static void clamp_stale(struct kz_router *r, struct kz_event *ev)
 {
@@ -586,7 +575,9 @@ static int admit(struct kz_router *r, const struct kz_input *input, const struct
                  const struct kz_sub *from, const char *key, struct kz_event *ev,
                  struct kz_label *label, struct removal_plan *plan, enum kz_reject *why)
 {
-    *why = is_client_control(ev) ? KZ_REJ_CONTROL : to_mission(ev) ? KZ_REJ_MISSION : KZ_REJ__COUNT;
+    *why = is_client_control(ev)              ? KZ_REJ_CONTROL
+           : kz__mission_refused(r, from, ev) ? KZ_REJ_MISSION
+                                              : KZ_REJ__COUNT;
     if (*why != KZ_REJ__COUNT)
         return KZ_ERR_DENIED;
     if (label_event(r, input, ev, &sender->subject, label, why) != KZ_OK)
@@ -625,6 +616,7 @@ static void accept_event(struct kz_router *r, const struct kz_input *input, stru
     kz_metrics.events_in++;
     struct kz_track *tr = kz__tracks_put(&r->tracks, ev, label, &sender->out, key);
     persist(r, tr, ack, ack_ud);
+    kz__mission_accepted(r, from, tr);
     if (is_delete) {
         accept_delete(r, from, tr, plan);
         return;

@@ -144,6 +144,10 @@ static void start_http(struct kz_server *srv)
                                    .files = srv->files,
                                    .policy = &srv->policy,
                                    .max_file_bytes = srv->cfg->limits->max_file_bytes,
+                                   .missions = srv->missions,
+                                   .store = srv->store,
+                                   .signer = srv->mission_signer,
+                                   .mission_files = &srv->mission_files,
                                });
     ho = kz__server_http_opts(srv);
     srv->http = kz_http_new(&ho);
@@ -151,6 +155,8 @@ static void start_http(struct kz_server *srv)
     kz_http_add_routes(srv->http, srv->marti.routes, srv->marti.n_routes, &srv->marti);
     kz_http_add_stream_routes(srv->http, srv->marti.stream_routes, srv->marti.n_stream_routes,
                               &srv->marti);
+    kz_http_add_routes(srv->http, srv->marti.mission_routes, srv->marti.n_mission_routes,
+                       &srv->marti);
 }
 
 static void on_sighup(uv_signal_t *h, int signum)
@@ -199,6 +205,7 @@ static int start(struct kz_server *srv)
     /* TLS first: restoring events of certificate users needs their identities. */
     if (has_tls_input(srv) && (rc = kz__creds_start(srv)) != KZ_OK)
         return rc;
+    kz__server_missions_init(srv);
     start_http(srv);
     if ((rc = kz__server_own_input_init(srv)) != KZ_OK)
         return rc;
@@ -207,7 +214,8 @@ static int start(struct kz_server *srv)
     if ((rc = kz__server_fed_init(srv)) != KZ_OK)
         return rc;
     if ((rc = kz_api_readiness_load(&srv->api)) != KZ_OK ||
-        (rc = kz_api_plans_load(&srv->api)) != KZ_OK)
+        (rc = kz_api_plans_load(&srv->api)) != KZ_OK ||
+        (rc = kz__server_missions_start(srv)) != KZ_OK)
         return rc;
     if ((rc = kz_router_restore(srv->router)) != KZ_OK)
         return rc;
@@ -291,6 +299,7 @@ void kz_server_release(struct kz_server *srv)
     kz_api_release(&srv->api);
     kz_marti_release(&srv->marti);
     kz_files_free(srv->files); /* no writer or reader is left: the loop ran dry */
+    kz__server_missions_release(srv);
     kz_readiness_book_free(srv->book);
     kz_alliance_free(srv->alliance);
     free(srv->inputs);

@@ -68,8 +68,13 @@ struct kz_server {
     struct kz_http *http;              /* the HTTP engine serving http/https/enroll inputs */
     struct kz_api api;                 /* REST v1 resources */
     struct kz_marti marti;             /* TAK Marti endpoints and enrollment */
-    char db_path[4096];                /* the store file (users table for TLS identities) */
-    char pki_dir[1024];                /* the CA directory, for enrollment */
+    /* Data Sync missions (missions.c): the book, the token key, and the file
+     * store's metadata callback (file_meta NULL until a file store is wired). */
+    struct kz_mission_book *missions;
+    struct kz_mission_signer *mission_signer;
+    struct kz_mission_files mission_files;
+    char db_path[4096]; /* the store file (users table for TLS identities) */
+    char pki_dir[1024]; /* the CA directory, for enrollment */
     uv_signal_t sigint, sigterm, sighup;
     bool log_level_fixed; /* --log-level given: the file's log.level is not applied */
     bool reloading;       /* one reload at a time */
@@ -122,6 +127,12 @@ int kz__server_fed_start(struct kz_server *srv);
 void kz__server_fed_stop(struct kz_server *srv);
 void kz__server_fed_release(struct kz_server *srv);
 void kz__server_inputs_stop(struct kz_server *srv);
+
+/* missions.c: the book and token key (before the HTTP engine), the restore and router
+ * hook (once store, router and engine exist), and their release (after the engine). */
+void kz__server_missions_init(struct kz_server *srv);
+int kz__server_missions_start(struct kz_server *srv);
+void kz__server_missions_release(struct kz_server *srv);
 
 /* audit.c: record the labels and input identities when they changed. */
 void kz__server_audit_config(struct kz_server *srv, const char *who);

@@ -166,6 +166,18 @@ static const char *const migrations[] = {
     " groups_out TEXT,"
     " tool TEXT);"
     "CREATE INDEX files_hash ON files(hash);",
+    /* 11: Data Sync missions (store/missions.c): one document per mission, and its
+     * change log, one row per change (IF NOT EXISTS: tests that undo an
+     * earlier migration replay this one on the tables as they are). */
+    "CREATE TABLE IF NOT EXISTS missions ("
+    " guid TEXT PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " doc TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS mission_changes ("
+    " id INTEGER PRIMARY KEY,"
+    " guid TEXT NOT NULL,"
+    " doc TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS mission_changes_guid ON mission_changes(guid, id);",
 };
 
 static int user_version(struct kz__db *db, int64_t *out)

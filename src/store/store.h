@@ -31,6 +31,8 @@
  *          override_reason, remarks, label, originator, reporter, groups_out)
  *   audit(id PRIMARY KEY, time, actor, action, object, detail, prev_hash, hash)
  *          (hash: "hmac-sha256:HEX" keyed, or the legacy SHA-256 HEX)
+ *   missions(guid PRIMARY KEY, name, doc), mission_changes(id PRIMARY KEY, guid,
+ *          doc): Data Sync missions, one document each, and their change logs
  *   plans(id, revision, time, doc, PRIMARY KEY (id, revision)): every revision
  *          of every plan, doc the plan layer's JSON; written with its audit record
  *   files(uid PRIMARY KEY, hash, name, mime, size, time, submitter,
@@ -490,5 +492,39 @@ int kz_store_certs_revoke(struct kz_store_users *u, const char *user, unsigned *
 typedef void (*kz_store_revoked_fn)(void *ud, const char *serial, int64_t revoked_us);
 int kz_store_certs_each_revoked(struct kz_store_users *u, kz_store_revoked_fn fn, void *ud,
                                 char *err, size_t errlen);
+
+/* ---- Data Sync missions (missions.c) ------------------------------------- */
+
+/*
+ * One change of a mission as stored: its whole document (the mission
+ * layer's JSON) and the changes it logged, or, with doc NULL, its deletion
+ * (its row and its changes go).  guid required; name required with doc.
+ */
+struct kz_store_mission {
+    const char *guid, *name, *doc;
+    const int64_t *change_ids;      /* the changes' ids (ascending, unique) */
+    const char *const *change_docs; /* their documents */
+    size_t n_changes;
+};
+
+/*
+ * Queue the change in the store thread's batches; `cb` (may be NULL)
+ * reports KZ_OK once it has committed (document and changes together, or
+ * neither), KZ_ERR_DB when refused or the batch failed, KZ_ERR_INVAL (from
+ * the loop, later) when guid or name is missing.  The strings are copied.
+ * Never blocks on the database.
+ */
+void kz_store_mission_write(struct kz_store *st, const struct kz_store_mission *w,
+                            kz_store_ack_cb cb, void *ud);
+
+/*
+ * Startup only (synchronous, like kz_store_plans_load): call `mission` for
+ * every stored mission document, then `change` for every stored change in
+ * id order.  The strings are valid during the call only.  KZ_OK or
+ * KZ_ERR_DB.
+ */
+typedef void (*kz_store_mission_fn)(void *ud, const char *guid, const char *doc);
+int kz_store_missions_load(struct kz_store *st, kz_store_mission_fn mission,
+                           kz_store_mission_fn change, void *ud);
 
 #endif

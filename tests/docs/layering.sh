@@ -40,9 +40,9 @@ http_denied='route store label auth alliance readiness plan mission api marti se
 # the header only if it is listed, and CMakeLists.txt must link the target to
 # kz_<folder> (PRIVATE, or PUBLIC when its own header exposes the library).
 libs='uv.h PkgConfig::UV store route mission net fed cli
-jansson.h PkgConfig::JANSSON alliance readiness plan fed cli
+jansson.h PkgConfig::JANSSON alliance readiness plan mission fed cli
 expat.h PkgConfig::EXPAT cot cli
-openssl/ PkgConfig::SSL auth net server
+openssl/ PkgConfig::SSL auth mission net server
 sodium.h PkgConfig::SODIUM auth store mission
 zip.h PkgConfig::ZIP auth
 yaml.h PkgConfig::YAML core
