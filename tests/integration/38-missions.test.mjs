@@ -4,8 +4,8 @@
 // t-x-m-c to a connected subscriber when another client adds content, a CoT
 // with <marti><dest mission/> that reaches the mission's subscribers only
 // and joins the mission, changes, cot, unsubscribe, delete, and a restart.
-// Labels: a JPN subscriber of a mission holding a US NOFORN uid never sees
-// that uid in any answer or notification.
+// Labels: a JPN subscriber of a mission holding a US NOFORN uid and file never
+// sees them in any answer or notification.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -182,6 +182,37 @@ describe('missions', () => {
         assert.equal(us.headers['content-type'], 'application/xml');
         assert.match(us.body, /^<\?xml[^>]*>\s*<events>/);
         assert.ok(us.body.includes('uid="secret-1"') && us.body.includes('uid="marker-1"'), us.body);
+    });
+
+    test('files: a mission lists an uploaded file with its Resource; a JPN subscriber never sees a US NOFORN one', async () => {
+        const upload = async (name, label) => {
+            const r = await request(server.port('web-us'), 'POST',
+                `/Marti/sync/upload?name=${name}&creatorUid=ANDROID-A&label=${encodeURIComponent(label)}`,
+                { body: `${name} ${label}`, headers: { 'content-type': 'text/plain' } });
+            assert.equal(r.status, 200, r.body);
+            return r.json().Hash;
+        };
+        const secret = await upload('secret.txt', 'SECRET//NOFORN');
+        const open = await upload('open.txt', 'UNCLASSIFIED');
+        const fromB = dev['dev-b'].events.length, fromJ = dev['dev-j'].events.length;
+        const j = await ok('web-us', 'PUT', `${M}/ops/contents?creatorUid=ANDROID-A`,
+            { body: { hashes: [secret, open] }, ...owner() });
+        const byHash = Object.fromEntries(j.data.contents.map((c) => [c.data.hash, c.data]));
+        assert.equal(byHash[secret]?.filename, 'secret.txt', JSON.stringify(j.data.contents));
+        assert.equal(byHash[secret].mimeType, 'text/plain');
+        assert.equal(byHash[open]?.filename, 'open.txt');
+        await dev['dev-b'].waitFor((e) => e.type === 't-x-m-c' && e.detail.includes(secret),
+            { what: 't-x-m-c with the NOFORN file', from: fromB });
+        await barrier(dev['dev-b'], [dev['dev-j']]);
+        const toJ = dev['dev-j'].events.slice(fromJ);
+        assert.ok(toJ.some((e) => e.type === 't-x-m-c' && e.detail.includes(open)), 'JPN gets the open file');
+        assert.ok(!toJ.some((e) => e.xml.includes(secret)), 'JPN never gets the NOFORN file');
+        for (const p of [`${M}/ops`, `${M}/ops/changes`, `${M}/ops/changes?squashed=false`,
+            `/Marti/sync/content?hash=${secret}`]) {
+            const r = await call('web-jp', 'GET', p);
+            assert.ok(!r.body.includes(secret), `${p}: ${r.body}`);
+        }
+        assert.ok((await call('web-jp', 'GET', `${M}/ops`)).body.includes(open));
     });
 
     test('a CoT with dest mission reaches the subscribers only and joins the mission', async () => {
