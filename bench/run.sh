@@ -36,6 +36,10 @@ WORK=$(mktemp -d /tmp/kizuna-bench.XXXXXX)
 RESULTS=$WORK/results.jsonl
 LG=$WORK/loadgen
 REF=$WORK/fanout_ref
+FG=$WORK/fedgen
+F2_EVENTS=${BENCH_F2_EVENTS:-100000}
+F2_TRACKS=${BENCH_F2_TRACKS:-1000}
+F2_DEADLINE=${BENCH_F2_DEADLINE:-20}
 SRV_TIMEOUT=300
 CMDLINE="bench/run.sh ${1:-build}"
 for v in BENCH_QUICK BENCH_REPS BENCH_WORKLOADS BENCH_PEERS BENCH_PIN BENCH_IDLE; do
@@ -193,12 +197,10 @@ pki_setup() {
         { say "run.sh: kizuna ca init / cert issue failed:"; cat "$WORK/pki.log" >&2; return 1; }
 }
 
-start_kizuna() {
-    local dir
-    dir=$(mktemp -d "$KZ_DATA_ROOT/kz.XXXXXX")
-    KZ_DIR=$dir
-    kz_config "$KZ_GROUPS" "$KZ_QUEUE" "$KZ_DELAY" >"$dir/kizuna.yaml"
-    if [ "$KZ_TLS" = 1 ]; then cp -a "$PKI" "$dir/data"; fi
+# kz_launch DIR : kizuna on DIR/kizuna.yaml; sets SPID TPID SRV_LOG, and from the
+# ports file WEB, PORTS (the cot inputs) and FEDP (the federation port, if any).
+kz_launch() {
+    local dir=$1 ports
     SRV_LOG=$dir/kizuna.log
     start_server "$SRV_LOG" "$KIZUNA" serve -c "$dir/kizuna.yaml" --data "$dir/data" \
         --ports-file "$dir/ports.json" || return 1
@@ -206,11 +208,20 @@ start_kizuna() {
         if [ -s "$dir/ports.json" ]; then break; fi
         sleep 0.1
     done
-    local ports
     ports=$(tr -d ' \n' <"$dir/ports.json")
     WEB=$(sed 's/.*"web":\([0-9]*\).*/\1/' <<<"$ports")
     PORTS=$(grep -o '"cot[0-9]*":[0-9]*' <<<"$ports" | sort -V | cut -d: -f2 | paste -sd,)
+    FEDP=$( (grep -o '"federation":[0-9]*' <<<"$ports" || true) | cut -d: -f2)
     [ -n "$PORTS" ] && [ -n "$WEB" ] || { say "run.sh: no ports from kizuna"; return 1; }
+}
+
+start_kizuna() {
+    local dir
+    dir=$(mktemp -d "$KZ_DATA_ROOT/kz.XXXXXX")
+    KZ_DIR=$dir
+    kz_config "$KZ_GROUPS" "$KZ_QUEUE" "$KZ_DELAY" >"$dir/kizuna.yaml"
+    if [ "$KZ_TLS" = 1 ]; then cp -a "$PKI" "$dir/data"; fi
+    kz_launch "$dir"
 }
 
 start_ref() {
@@ -357,6 +368,160 @@ w6() {
     KZ_QUEUE=4194304
 }
 
+# ---- F: federation ----------------------------------------------------------------
+
+FED_PKI=$WORK/fed-pki # pki-usa/, pki-jpn/: one CA per nation, for the whole invocation
+
+# One CA and node certificate (for 127.0.0.1) per nation, made by `kizuna ca init`.
+fed_pki() {
+    local n
+    mkdir -p "$FED_PKI"
+    for n in usa jpn; do
+        [ -f "$FED_PKI/pki-$n/server.pem" ] && continue
+        "$KIZUNA" ca init --dir "$FED_PKI/pki-$n" --data "$FED_PKI/ca-data-$n" \
+            --host localhost,127.0.0.1 --org "kz-$n" >>"$WORK/pki.log" 2>&1 ||
+            { say "run.sh: kizuna ca init for kz-$n failed:"; cat "$WORK/pki.log" >&2; return 1; }
+    done
+}
+
+# fed_config NODE NATION PEER PEER_NATION LISTEN CONNECT > yaml: one CoT input and
+# one viewer input of NATION; LISTEN: the federation port ("" = no federation at all,
+# 0 = any); CONNECT: the peer's federation port to dial ("" = accept only).  The peer
+# is SECRET, group Cyan both ways, ceiling SECRET//REL TO both nations.
+fed_config() {
+    local node=$1 nation=$2 peer=$3 pnation=$4 listen=$5 connect=$6 me=${1#kz-}
+    local who="clearance: SECRET, groups_in: [Cyan], groups_out: [Cyan]"
+    cat <<EOF
+node: {id: $node, nation: $nation}
+store: {backend: sqlite, path: kizuna.db, max_delay_ms: $KZ_DELAY}
+limits: {max_event_bytes: 65536, out_queue_bytes: $KZ_QUEUE, max_connections: 1024}
+log: {level: warn}
+inputs:
+  - {name: cot, protocol: tcp, listen: "127.0.0.1:0", default_label: UNCLASSIFIED,
+     identity: {user: f-$me, nation: $nation, $who}}
+  - {name: web, protocol: http, listen: "127.0.0.1:0", default_label: UNCLASSIFIED,
+     identity: {user: w-$me, nation: $nation, $who, roles: [viewer]}}
+EOF
+    [ -n "$listen" ] || return 0
+    local pki=$FED_PKI/pki-$me
+    cat <<EOF
+tls: {ca: $pki/ca.pem, cert: $pki/server.pem, key: $pki/server.key, crl: $pki/crl.pem}
+federation:
+  listen: "127.0.0.1:$listen"
+  peers:
+    - {name: $peer, ca: $FED_PKI/pki-${peer#kz-}/ca.pem, protocol: v2,${connect:+ connect: "127.0.0.1:$connect",}
+       identity: {nation: $pnation, $who}, default_label: UNCLASSIFIED,
+       ceiling: "SECRET//REL TO $nation, $pnation"}
+EOF
+}
+
+# fed_node VAR NODE NATION PEER PEER_NATION LISTEN CONNECT : start a node; its pids,
+# log, data dir and ports go to VAR_SPID VAR_TPID VAR_LOG VAR_DIR VAR_WEB VAR_COT VAR_FED.
+fed_node() {
+    local var=$1 dir
+    shift
+    dir=$(mktemp -d "$KZ_DATA_ROOT/$1.XXXXXX")
+    fed_config "$@" >"$dir/kizuna.yaml"
+    if ! kz_launch "$dir"; then
+        echo "$1 failed to start for $LABEL" >>"$WORK/problems.txt"
+        SPID=$SPID TPID=$TPID stop_server "$1"
+        rm -rf "$dir"
+        return 1
+    fi
+    printf -v "${var}_SPID" '%s' "$SPID"
+    printf -v "${var}_TPID" '%s' "$TPID"
+    printf -v "${var}_LOG" '%s' "$SRV_LOG"
+    printf -v "${var}_DIR" '%s' "$dir"
+    printf -v "${var}_WEB" '%s' "$WEB"
+    printf -v "${var}_COT" '%s' "$PORTS"
+    printf -v "${var}_FED" '%s' "$FEDP"
+}
+
+# fed_stop VAR NAME : stop the node fed_node started as VAR (if it runs) by its pid.
+fed_stop() {
+    local s=${1}_SPID t=${1}_TPID l=${1}_LOG d=${1}_DIR
+    [ -n "${!s:-}" ] || return 0
+    SPID=${!s} TPID=${!t} SRV_LOG=${!l} stop_server "$2"
+    rm -rf "${!d}"
+    printf -v "$s" '%s' ''
+}
+
+# fed_record OUT [JSON_FIELDS] : the JSON line of a fedgen run (plus fields) to the results.
+fed_record() {
+    local json
+    json=$(grep '^{' "$1" || true)
+    if [ -z "$json" ]; then
+        say "run.sh: fedgen failed for $LABEL: $(tail -2 "$WORK/run.err")"
+        echo "fedgen failed for $LABEL: $(tail -1 "$WORK/run.err")" >>"$WORK/problems.txt"
+        return
+    fi
+    echo "${json%\}}${2:+,$2}}" >>"$RESULTS"
+    grep '^# ' "$1" >&2 || true
+}
+
+F_ARGS=(--tracks "${BENCH_F_TRACKS:-5000}" --noforn 0.1)
+
+# F1, the ceiling: kz-usa alone (no federation) takes the same events.
+f1_alone() {
+    LABEL="F1/kizuna/kz-usa alone, no link"
+    fed_node U kz-usa USA kz-jpn JPN "" "" || return 0
+    "$FG" rate --push "$U_COT" --src-web "$U_WEB" --src-pid "$U_SPID" -w "$WARM" -d "$WIN" \
+        --drain "$DRAIN" "${F_ARGS[@]}" --label "$LABEL" >"$WORK/run.out" 2>"$WORK/run.err" ||
+        true
+    fed_record "$WORK/run.out"
+    fed_stop U kz-usa
+}
+
+# F1: kz-usa dials kz-jpn (v2); events pushed into kz-usa, counted on kz-jpn.
+f1_link() {
+    LABEL="F1/kizuna/v2 link, release filter"
+    fed_node J kz-jpn JPN kz-usa USA 0 "" || return 0
+    if fed_node U kz-usa USA kz-jpn JPN 0 "$J_FED"; then
+        "$FG" rate --push "$U_COT" --sub "$J_COT" --src-web "$U_WEB" --dst-web "$J_WEB" \
+            --src-pid "$U_SPID" --dst-pid "$J_SPID" -w "$WARM" -d "$WIN" --drain "$DRAIN" \
+            "${F_ARGS[@]}" --label "$LABEL" >"$WORK/run.out" 2>"$WORK/run.err" || true
+        fed_record "$WORK/run.out"
+    fi
+    fed_stop U kz-usa
+    fed_stop J kz-jpn
+}
+
+# F2: F2_EVENTS releasable events into kz-usa while kz-jpn is down (nothing listens
+# on the port kz-usa dials), then kz-jpn starts there; catch-up from link up.
+f2_catchup() {
+    local port back
+    LABEL="F2/kizuna/outbox catch-up"
+    port=$(free_port)
+    fed_node U kz-usa USA kz-jpn JPN 0 "$port" || return 0
+    "$FG" backlog --push "$U_COT" --src-web "$U_WEB" --events "$F2_EVENTS" \
+        --tracks "$F2_TRACKS" --deadline 60 >"$WORK/back.out" 2>"$WORK/run.err" || true
+    back=$(grep '^{' "$WORK/back.out" | sed 's/^{//; s/}$//' || true)
+    if fed_node J kz-jpn JPN kz-usa USA "$port" ""; then
+        "$FG" catchup --sub "$J_COT" --src-web "$U_WEB" --dst-web "$J_WEB" \
+            --events "$F2_EVENTS" --tracks "$F2_TRACKS" --deadline "$F2_DEADLINE" \
+            --label "$LABEL" >"$WORK/run.out" 2>"$WORK/run.err" || true
+        fed_record "$WORK/run.out" "$back"
+    fi
+    fed_stop J kz-jpn
+    fed_stop U kz-usa
+}
+
+wF() {
+    local rep pin=("${SRV_PIN[@]}")
+    fed_pki || { echo "F: no certificates (see $WORK/pki.log)" >>"$WORK/problems.txt"; return; }
+    case " $WORKLOADS " in
+    *" 1 "*) ;; # W1 ran in this invocation: its 200×10 row is the local figure
+    *) run "W1/kizuna/375B" kizuna -n 200 -r 10 ;;
+    esac
+    SRV_PIN=() # two nodes and the generator share both CPUs
+    for ((rep = 1; rep <= REPS; rep++)); do
+        f1_alone
+        f1_link
+        f2_catchup
+    done
+    SRV_PIN=("${pin[@]}")
+}
+
 # ---- report ----------------------------------------------------------------------
 
 machine() {
@@ -404,8 +569,9 @@ write_doc() {
 main() {
     install_peers
     cc -O2 -std=gnu17 -Wall -o "$LG" "$HERE/loadgen.c" "$HERE/lg_proto.c" "$HERE/lg_report.c" \
-        "$HERE/lg_tls.c" -lssl -lcrypto
+        "$HERE/lg_tls.c" "$HERE/probe.c" -lssl -lcrypto
     cc -O2 -std=gnu17 -Wall -o "$REF" "$HERE/fanout_ref.c"
+    cc -O2 -std=gnu17 -Wall -o "$FG" "$HERE/fedgen.c" "$HERE/fg_run.c" "$HERE/probe.c" -ljansson
     LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
     say "run.sh: results in $WORK (load average $LOADAVG;" \
         "numbers are noisy when the machine is shared)"

@@ -1,0 +1,74 @@
+/*
+ * fedgen.h - shared state of the federation workload generator (bench/ only).
+ *
+ * fedgen.c holds the options, the connections and the loop; fg_run.c the
+ * three modes and their reports.  One single-threaded program; nothing here
+ * is thread-safe.
+ */
+#ifndef KZ_BENCH_FEDGEN_H
+#define KZ_BENCH_FEDGEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum fg_mode { FG_RATE, FG_BACKLOG, FG_CATCHUP };
+
+struct fg_opts {
+    enum fg_mode mode;
+    int push_port, sub_port; /* kz-usa's and kz-jpn's CoT TCP inputs */
+    int src_web, dst_web;    /* their HTTP inputs (role viewer) */
+    int src_pid, dst_pid;    /* for /proc CPU and RSS */
+    const char *src_peer;    /* kz-usa's name for kz-jpn, and back */
+    const char *dst_peer;
+    const char *label;
+    int tracks;              /* uids per label class */
+    long events;             /* backlog and catchup: how many */
+    double warm, dur, drain; /* rate: seconds */
+    double noforn;           /* rate: fraction of SECRET//NOFORN events */
+    double rate;             /* events/s to push; 0: as fast as the input takes them */
+    double deadline;         /* catchup: seconds after link up; backlog: to be stored */
+};
+
+/* The one connection into kz-usa.  Counts move when a batch is fully written. */
+struct fg_pusher {
+    int fd;
+    char *buf; /* the batch being written, buf[off..len) */
+    size_t len, off, cap;
+    uint64_t built, batch_n, batch_noforn;
+    uint64_t written, noforn_written;
+    int64_t *last_ms; /* per uid and class: time of its previous event */
+    bool active;      /* still building batches */
+};
+
+/* The subscriber on kz-jpn: what arrives, and (catchup) which. */
+struct fg_sub {
+    int fd;
+    char *carry;
+    size_t clen;
+    uint64_t events, leaked, bad;
+    uint8_t *seen, *uid_seen; /* catchup: bitmaps by sequence and by uid */
+    uint64_t distinct, uids;
+    int64_t t_last_new; /* ns of the last sequence not seen before */
+};
+
+extern struct fg_opts fo;
+extern struct fg_pusher fp;
+extern struct fg_sub fs;
+
+int64_t fg_now_ns(void);
+void fg_die(const char *what);
+int fg_connect(int port);
+void fg_pusher_open(void);
+void fg_sub_open(bool bitmaps);
+/* True once every built event is written. */
+bool fg_pushed_all(void);
+/* Run the loop until now_ns() >= until_ns or stop() says so; stop may be NULL. */
+void fg_loop(int64_t until_ns, bool (*stop)(int64_t now));
+
+/* fg_run.c */
+void fg_run_rate(void);
+void fg_run_backlog(void);
+void fg_run_catchup(void);
+
+#endif
