@@ -5,7 +5,7 @@
 # Environment:
 #   BENCH_QUICK=1     W1 and W4 only at 200×10 and 1000×1 (plus the ATAK variant)
 #   BENCH_REPS=N      repetitions per run; the table shows medians (default 1)
-#   BENCH_WORKLOADS   which of "1 2 3 4 5 6" to run (default all)
+#   BENCH_WORKLOADS   which of "1 2 3 4 5 6 F" to run (default all)
 #   BENCH_IDLE=N      W4: idle TLS connections to hold (default 10000)
 #   BENCH_PEERS       which of "ref kizuna nats mosquitto" to run (default all); ref is
 #                     bench/fanout_ref.c, a framing-only server: the ceiling of the moment
@@ -13,6 +13,21 @@
 #   BENCH_PIN=0       do not pin server and generator to different cores
 #   BENCH_DOC=FILE    where the table goes (default docs/performance.md)
 #   MOSQ_NODELAY=0    leave Nagle on in mosquitto (default: TCP_NODELAY like kizuna)
+#   BENCH_F_TRACKS    F1: uids per label class (default 5000)
+#   BENCH_F2_EVENTS, BENCH_F2_TRACKS, BENCH_F2_DEADLINE   F2: events (100000) over how
+#                     many uids (1000), seconds after link up before "incomplete" (20)
+#
+# Workload F (issue 12, bench/fedgen.c): two nodes, kz-usa and kz-jpn, each with its
+# own CA from `kizuna ca init`, one federation v2 link (kz-usa dials), the peer
+# identity JPN/SECRET/Cyan.  Events carry `access`: 90 % "SECRET//REL TO USA, JPN",
+# 10 % "SECRET//NOFORN", which kz-usa's `denied` (GET /api/v1/federation) must count
+# exactly.  F1: one connection pushes 256 KiB batches into kz-usa's TCP input as fast
+# as it takes them; a subscriber on kz-jpn's TCP input counts arrivals (medians of
+# 1 s samples); next to it kz-usa alone with no link (the ingest ceiling) and the
+# local W1 200×10 row (run by F when W1 is not in BENCH_WORKLOADS).  F2: with
+# nothing listening where kz-usa dials, 100 000 releasable events into kz-usa
+# (stored), then kz-jpn starts there; time from link up until its subscriber holds
+# all of them, or "incomplete N/100000" at the deadline.  F runs unpinned.
 #
 # Every server listens on 127.0.0.1 only, runs under timeout(1) and is
 # stopped by its pid.  Results: one JSON line per run in $WORK/results.jsonl.
@@ -24,7 +39,7 @@ BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 KIZUNA=$BUILD/kizuna
 QUICK=${BENCH_QUICK:-0}
 REPS=${BENCH_REPS:-1}
-WORKLOADS=${BENCH_WORKLOADS:-1 2 3 4 5 6}
+WORKLOADS=${BENCH_WORKLOADS:-1 2 3 4 5 6 F}
 IDLE_N=${BENCH_IDLE:-10000}
 PEERS=${BENCH_PEERS:-ref kizuna nats mosquitto}
 WARM=${BENCH_WARMUP:-3}
