@@ -226,7 +226,12 @@ static void push_discard(void)
 
 void fg_sub_open(bool bitmaps)
 {
+    int big = 32 << 20;
+
     fs.fd = fg_connect(fo.sub_port);
+    /* Room for a second of arrivals while a blocking /metrics scrape holds the loop. */
+    if (setsockopt(fs.fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
+        setsockopt(fs.fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
     fs.carry = malloc(sizeof(rbuf));
     if (!fs.carry)
         fg_die("malloc");

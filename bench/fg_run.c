@@ -32,7 +32,7 @@ struct snap {
 
 /* A peer's row of GET /api/v1/federation. */
 struct link {
-    char state[16];
+    char state[16], since[40];
     double sent, received, denied, duplicates;
 };
 
@@ -43,10 +43,19 @@ static void series(char *out, size_t cap, const char *family, const char *peer)
     snprintf(out, cap, "%s{peer=\"%s\"}", family, peer);
 }
 
+/* A loaded node may miss probe_get's one-second timeout once: two more tries. */
+static bool scrape(int port)
+{
+    for (int i = 0; i < 3; i++)
+        if (probe_get(port, "/metrics", mbuf, sizeof(mbuf)))
+            return true;
+    return false;
+}
+
 static void take_src(struct snap *s)
 {
     s->src_in = s->src_refused = s->src_lag = -1;
-    if (!probe_get(fo.src_web, "/metrics", mbuf, sizeof(mbuf)))
+    if (!scrape(fo.src_web))
         return;
     s->src_in = probe_metric(mbuf, "kizuna_events_in_total");
     s->src_refused = probe_metric(mbuf, "kizuna_rejects_total{reason=\"overload\"}");
@@ -57,7 +66,7 @@ static void take_dst(struct snap *s)
 {
     char name[128];
     s->dst_recv = s->dst_dups = s->dst_lag = -1;
-    if (!fo.dst_web || !probe_get(fo.dst_web, "/metrics", mbuf, sizeof(mbuf)))
+    if (!fo.dst_web || !scrape(fo.dst_web))
         return;
     series(name, sizeof(name), "kizuna_fed_received_total", fo.dst_peer);
     s->dst_recv = probe_metric(mbuf, name);
@@ -103,7 +112,9 @@ static bool link_status(struct link *l)
         const char *state = json_string_value(json_object_get(p, "state"));
         if (!name || strcmp(name, fo.src_peer) != 0)
             continue;
+        const char *since = json_string_value(json_object_get(p, "since"));
         snprintf(l->state, sizeof(l->state), "%s", state ? state : "?");
+        snprintf(l->since, sizeof(l->since), "%s", since ? since : "");
         l->sent = num(p, "sent");
         l->received = num(p, "received");
         l->denied = num(p, "denied");
@@ -156,6 +167,11 @@ static double pct(double a, double b, int64_t ns)
     return a < 0 || b < 0 || ns <= 0 ? -1 : 100.0 * (b - a) / ((double)ns / 1e9);
 }
 
+static double per_event_us(double cpu0, double cpu1, double events)
+{
+    return cpu0 < 0 || cpu1 < 0 || events <= 0 ? -1 : (cpu1 - cpu0) * 1e6 / events;
+}
+
 static double loadavg(void)
 {
     double la = -1;
@@ -173,7 +189,8 @@ static double loadavg(void)
 struct window {
     struct snap base, begin, end, last;
     double ingest[MAX_SECS], delivered[MAX_SECS], lag_src, lag_dst;
-    int secs;
+    int n_ingest, n_delivered; /* a sample whose scrape failed is left out */
+    char since[40];            /* kz-usa's link "since" when the window began */
 };
 
 /* The window, one snapshot a second; per-second rates for the medians. */
@@ -188,8 +205,9 @@ static void sample_window(struct window *w, int64_t w_start)
         fg_loop(until, NULL);
         take(&cur);
         double secs = (double)(cur.t - prev.t) / 1e9;
-        w->ingest[w->secs] = diff(prev.src_in, cur.src_in) / secs;
-        w->delivered[w->secs++] = (double)(cur.sub - prev.sub) / secs;
+        if (prev.src_in >= 0 && cur.src_in >= 0)
+            w->ingest[w->n_ingest++] = (cur.src_in - prev.src_in) / secs;
+        w->delivered[w->n_delivered++] = (double)(cur.sub - prev.sub) / secs;
         w->lag_src = cur.src_lag > w->lag_src ? cur.src_lag : w->lag_src;
         w->lag_dst = cur.dst_lag > w->lag_dst ? cur.dst_lag : w->lag_dst;
         prev = cur;
@@ -228,8 +246,13 @@ static void print_rate(struct window *w, const struct link *l)
     double ing_avg = diff(w->begin.src_in, w->end.src_in) / secs;
     double del_avg = link ? (double)(w->end.sub - w->begin.sub) / secs : -1;
     double push = (double)(w->end.pushed - w->begin.pushed) / secs;
-    double ing = median(w->ingest, w->secs), del = link ? median(w->delivered, w->secs) : -1;
+    double ing = median(w->ingest, w->n_ingest);
+    double del = link ? median(w->delivered, w->n_delivered) : -1;
+    int relinked = link && strcmp(w->since, l->since) != 0;
     bool ok = !link || (l->denied == (double)fp.noforn_written && fs.leaked == 0);
+    /* CPU per event: what a shared machine distorts least (rates fall, costs stay). */
+    double src_us = per_event_us(w->begin.src_cpu, w->end.src_cpu, ing_avg * secs);
+    double dst_us = per_event_us(w->begin.dst_cpu, w->end.dst_cpu, del_avg * secs);
 
     printf("{\"label\":\"%s\",\"mode\":\"fed\",\"link\":%d,\"window_s\":%.3f,\"tracks\":%d,"
            "\"noforn_frac\":%g,\"push_per_s\":%.0f,\"ingest_per_s\":%.0f,\"ingest_avg_per_s\":"
@@ -239,36 +262,43 @@ static void print_rate(struct window *w, const struct link *l)
     printf("\"pushed\":%llu,\"noforn_sent\":%llu,\"src_accepted\":%.0f,\"src_refused\":%.0f,"
            "\"fed_sent\":%.0f,\"denied\":%.0f,\"received\":%llu,\"dst_fed_received\":%.0f,"
            "\"dst_duplicates\":%.0f,\"leaked\":%llu,\"bad_frames\":%llu,\"lost\":%.0f,"
-           "\"release_ok\":%d,",
+           "\"release_ok\":%d,\"relinked\":%d,\"link_state\":\"%s\",",
            (unsigned long long)fp.written, (unsigned long long)fp.noforn_written, in_total, refused,
            link ? l->sent : -1, link ? l->denied : -1, (unsigned long long)fs.events,
            diff(w->base.dst_recv, w->last.dst_recv), w->last.dst_dups,
-           (unsigned long long)fs.leaked, (unsigned long long)fs.bad, lost, ok);
+           (unsigned long long)fs.leaked, (unsigned long long)fs.bad, lost, ok, relinked,
+           link ? l->state : "-");
     printf("\"src_cpu_pct\":%.1f,\"dst_cpu_pct\":%.1f,\"gen_cpu_pct\":%.1f,\"machine_busy_pct\":"
-           "%.1f,\"softirq_pct\":%.1f,\"src_hwm_mb\":%.1f,\"dst_hwm_mb\":%.1f,\"src_lag_max_s\":"
+           "%.1f,\"softirq_pct\":%.1f,\"src_us_per_event\":%.1f,\"dst_us_per_event\":%.1f,"
+           "\"src_hwm_mb\":%.1f,\"dst_hwm_mb\":%.1f,\"src_lag_max_s\":"
            "%.3f,\"dst_lag_max_s\":%.3f,\"loadavg_1m\":%.2f}\n",
-           src, dst, gen, busy, pct(w->begin.softirq, w->end.softirq, ns),
+           src, dst, gen, busy, pct(w->begin.softirq, w->end.softirq, ns), src_us, dst_us,
            fo.src_pid ? (double)probe_kb(fo.src_pid, "VmHWM") / 1024 : -1,
            fo.dst_pid ? (double)probe_kb(fo.dst_pid, "VmHWM") / 1024 : -1, w->lag_src, w->lag_dst,
            loadavg());
-    printf("# %s: pushed %.0f/s, kz-usa ingests %.0f/s (median), delivered across the link "
-           "%.0f/s (median) | NOFORN sent %llu denied %.0f leaked %llu%s | refused %.0f lost %.0f "
-           "| CPU kz-usa %.0f%% kz-jpn %.0f%% gen %.0f%% machine %.0f%%\n",
-           fo.label ? fo.label : "-", push, ing, del, (unsigned long long)fp.noforn_written,
-           link ? l->denied : -1, (unsigned long long)fs.leaked, ok ? "" : " RELEASE CHECK FAILED",
-           refused, lost, src, dst, gen, busy);
+    printf(
+        "# %s: pushed %.0f/s, kz-usa ingests %.0f/s (median), delivered across the link "
+        "%.0f/s (median)%s | NOFORN sent %llu denied %.0f leaked %llu%s | refused %.0f lost %.0f "
+        "| CPU kz-usa %.0f%% (%.1f us/event) kz-jpn %.0f%% (%.1f us/event) gen %.0f%% machine "
+        "%.0f%%\n",
+        fo.label ? fo.label : "-", push, ing, del, relinked ? " LINK WENT DOWN" : "",
+        (unsigned long long)fp.noforn_written, link ? l->denied : -1, (unsigned long long)fs.leaked,
+        ok ? "" : " RELEASE CHECK FAILED", refused, lost, src, src_us, dst, dst_us, gen, busy);
     fflush(stdout);
 }
 
 void fg_run_rate(void)
 {
     static struct window w;
-    struct link l = {{0}, -1, -1, -1, -1};
+    struct link l = {.sent = -1, .received = -1, .denied = -1, .duplicates = -1};
 
     take(&w.base);
     if (fo.sub_port) {
         fg_sub_open(false);
         wait_link(30);
+        struct link up;
+        if (link_status(&up))
+            memcpy(w.since, up.since, sizeof(w.since));
     }
     int64_t w_start = fg_now_ns() + (int64_t)(fo.warm * 1e9);
     fg_loop(w_start, NULL);
@@ -334,7 +364,7 @@ static bool all_in(int64_t now)
 void fg_run_catchup(void)
 {
     struct snap end;
-    struct link l = {{0}, -1, -1, -1, -1};
+    struct link l = {.sent = -1, .received = -1, .denied = -1, .duplicates = -1};
 
     fg_sub_open(true);
     int64_t t_open = fg_now_ns();

@@ -457,6 +457,7 @@ fed_stop() {
     local s=${1}_SPID t=${1}_TPID l=${1}_LOG d=${1}_DIR
     [ -n "${!s:-}" ] || return 0
     SPID=${!s} TPID=${!t} SRV_LOG=${!l} stop_server "$2"
+    cp "${!l}" "$WORK/${LABEL//[^A-Za-z0-9]/_}.$2.log" 2>/dev/null || true
     rm -rf "${!d}"
     printf -v "$s" '%s' ''
 }

@@ -179,12 +179,14 @@ function fed_row(lab,    p, c) {
     c[8] = sprintf("%d / %s", med(lab, "src_refused"), med(lab, "lost") < 0 ? "-" : med(lab, "lost"))
     c[9] = sprintf("%.0f / %s / %.0f", med(lab, "src_cpu_pct"), med(lab, "dst_cpu_pct") < 0 ? "-" : \
            sprintf("%.0f", med(lab, "dst_cpu_pct")), med(lab, "gen_cpu_pct"))
-    c[10] = sprintf("%.0f", med(lab, "machine_busy_pct"))
-    c[11] = sprintf("%.1f / %s", med(lab, "src_hwm_mb"), med(lab, "dst_hwm_mb") < 0 ? "-" : \
+    c[10] = sprintf("%.1f / %s", med(lab, "src_us_per_event"), med(lab, "dst_us_per_event") < 0 ? \
+            "-" : sprintf("%.1f", med(lab, "dst_us_per_event")))
+    c[11] = sprintf("%.0f", med(lab, "machine_busy_pct"))
+    c[12] = sprintf("%.1f / %s", med(lab, "src_hwm_mb"), med(lab, "dst_hwm_mb") < 0 ? "-" : \
             sprintf("%.1f", med(lab, "dst_hwm_mb")))
-    c[12] = sprintf("%.2f / %s", med(lab, "src_lag_max_s"), med(lab, "dst_lag_max_s") < 0 ? "-" : \
+    c[13] = sprintf("%.2f / %s", med(lab, "src_lag_max_s"), med(lab, "dst_lag_max_s") < 0 ? "-" : \
             sprintf("%.2f", med(lab, "dst_lag_max_s")))
-    row(c, 12)
+    row(c, 13)
 }
 
 function catchup_row(lab,    p, c) {
@@ -354,7 +356,7 @@ END {
             header("workload;peer;variant;pushed/s;kz-usa ingests/s (median of 1 s);" \
                    "delivered at kz-jpn/s (median of 1 s);NOFORN sent / denied / leaked;" \
                    "refused (overload) / lost;CPU % kz-usa / kz-jpn / generator;" \
-                   "machine busy % (of 200);peak RSS MB kz-usa / kz-jpn;store lag max s")
+                   "CPU µs per event kz-usa / kz-jpn;machine busy % (of 200);peak RSS MB kz-usa / kz-jpn;store lag max s")
         }
         fed_row(ORDER[i])
     }
