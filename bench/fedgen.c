@@ -180,6 +180,19 @@ void fg_pusher_open(void)
     fp.active = true;
 }
 
+/* kz-usa closed the push connection: what was measured so far still counts. */
+static void push_closed(const char *why)
+{
+    fprintf(stderr, "fedgen: kz-usa closed the push connection after %llu events: %s\n",
+            (unsigned long long)fp.written, why);
+    epoll_ctl(ep, EPOLL_CTL_DEL, fp.fd, NULL);
+    close(fp.fd);
+    fp.fd = -1;
+    fp.active = false;
+    fp.off = fp.len = 0;
+    fp.closed = true;
+}
+
 /* Write what the socket takes; a batch counts once its last byte is written. */
 static void push_some(int64_t now)
 {
@@ -194,9 +207,9 @@ static void push_some(int64_t now)
         }
         ssize_t k = send(fp.fd, fp.buf + fp.off, fp.len - fp.off, MSG_NOSIGNAL);
         if (k < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                return;
-            fg_die("send to kz-usa");
+            if (errno != EAGAIN && errno != EINTR)
+                push_closed(strerror(errno));
+            return;
         }
         fp.off += (size_t)k;
         if (fp.off == fp.len) {
@@ -218,8 +231,8 @@ static void push_discard(void)
     ssize_t k;
     while ((k = read(fp.fd, rbuf, sizeof(rbuf))) > 0)
         ;
-    if (k == 0)
-        fg_die("kz-usa closed the push connection");
+    if (k == 0 || (errno != EAGAIN && errno != EINTR))
+        push_closed(k == 0 ? "end of stream" : strerror(errno));
 }
 
 /* ---- the subscriber -------------------------------------------------------------- */
@@ -297,13 +310,15 @@ static void sub_read(void)
     for (;;) {
         memcpy(rbuf, fs.carry, fs.clen);
         ssize_t k = read(fs.fd, rbuf + fs.clen, sizeof(rbuf) - fs.clen);
-        if (k == 0)
-            fg_die("kz-jpn closed the subscriber");
-        if (k < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                return;
-            fg_die("read from kz-jpn");
+        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR)) {
+            fprintf(stderr, "fedgen: kz-jpn closed the subscriber after %llu events: %s\n",
+                    (unsigned long long)fs.events, k == 0 ? "end of stream" : strerror(errno));
+            epoll_ctl(ep, EPOLL_CTL_DEL, fs.fd, NULL);
+            fs.closed = true; /* the fd stays open (and unwatched): fs.fd >= 0 means a link run */
+            return;
         }
+        if (k < 0)
+            return;
         size_t n = fs.clen + (size_t)k, used = frame(rbuf, n, fg_now_ns());
         fs.clen = n - used;
         if (fs.clen == sizeof(rbuf))
@@ -331,7 +346,8 @@ static void dispatch(int timeout_ms)
     bool pending = fp.fd >= 0 && (fp.off < fp.len || (fp.active && fo.rate <= 0));
 
     watch(fp.fd, EPOLLIN | (pending ? EPOLLOUT : 0), &push_ev);
-    watch(fs.fd, EPOLLIN, &sub_ev);
+    if (!fs.closed)
+        watch(fs.fd, EPOLLIN, &sub_ev);
     int k = epoll_wait(ep, evs, 4, timeout_ms);
     if (k < 0 && errno != EINTR)
         fg_die("epoll_wait");

@@ -39,6 +39,7 @@ struct fg_pusher {
     uint64_t written, noforn_written;
     int64_t *last_ms; /* per uid and class: time of its previous event */
     bool active;      /* still building batches */
+    bool closed;      /* kz-usa closed the connection (fd is -1 then) */
 };
 
 /* The subscriber on kz-jpn: what arrives, and (catchup) which. */
@@ -47,6 +48,7 @@ struct fg_sub {
     char *carry;
     size_t clen;
     uint64_t events, leaked, bad;
+    bool closed;              /* kz-jpn closed it */
     uint8_t *seen, *uid_seen; /* catchup: bitmaps by sequence and by uid */
     uint64_t distinct, uids;
     int64_t t_last_new; /* ns of the last sequence not seen before */

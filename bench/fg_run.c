@@ -249,7 +249,9 @@ static void print_rate(struct window *w, const struct link *l)
     double ing = median(w->ingest, w->n_ingest);
     double del = link ? median(w->delivered, w->n_delivered) : -1;
     int relinked = link && strcmp(w->since, l->since) != 0;
-    bool ok = !link || (l->denied == (double)fp.noforn_written && fs.leaked == 0);
+    /* A relink replays the latest state, and the NOFORN tracks in it are denied again. */
+    double nf = (double)fp.noforn_written;
+    bool ok = !link || (fs.leaked == 0 && (relinked ? l->denied >= nf : l->denied == nf));
     /* CPU per event: what a shared machine distorts least (rates fall, costs stay). */
     double src_us = per_event_us(w->begin.src_cpu, w->end.src_cpu, ing_avg * secs);
     double dst_us = per_event_us(w->begin.dst_cpu, w->end.dst_cpu, del_avg * secs);
@@ -262,12 +264,13 @@ static void print_rate(struct window *w, const struct link *l)
     printf("\"pushed\":%llu,\"noforn_sent\":%llu,\"src_accepted\":%.0f,\"src_refused\":%.0f,"
            "\"fed_sent\":%.0f,\"denied\":%.0f,\"received\":%llu,\"dst_fed_received\":%.0f,"
            "\"dst_duplicates\":%.0f,\"leaked\":%llu,\"bad_frames\":%llu,\"lost\":%.0f,"
-           "\"release_ok\":%d,\"relinked\":%d,\"link_state\":\"%s\",",
+           "\"release_ok\":%d,\"relinked\":%d,\"link_state\":\"%s\",\"push_closed\":%d,"
+           "\"sub_closed\":%d,",
            (unsigned long long)fp.written, (unsigned long long)fp.noforn_written, in_total, refused,
            link ? l->sent : -1, link ? l->denied : -1, (unsigned long long)fs.events,
            diff(w->base.dst_recv, w->last.dst_recv), w->last.dst_dups,
            (unsigned long long)fs.leaked, (unsigned long long)fs.bad, lost, ok, relinked,
-           link ? l->state : "-");
+           link ? l->state : "-", fp.closed, fs.closed);
     printf("\"src_cpu_pct\":%.1f,\"dst_cpu_pct\":%.1f,\"gen_cpu_pct\":%.1f,\"machine_busy_pct\":"
            "%.1f,\"softirq_pct\":%.1f,\"src_us_per_event\":%.1f,\"dst_us_per_event\":%.1f,"
            "\"src_hwm_mb\":%.1f,\"dst_hwm_mb\":%.1f,\"src_lag_max_s\":"
@@ -276,14 +279,16 @@ static void print_rate(struct window *w, const struct link *l)
            fo.src_pid ? (double)probe_kb(fo.src_pid, "VmHWM") / 1024 : -1,
            fo.dst_pid ? (double)probe_kb(fo.dst_pid, "VmHWM") / 1024 : -1, w->lag_src, w->lag_dst,
            loadavg());
-    printf(
-        "# %s: pushed %.0f/s, kz-usa ingests %.0f/s (median), delivered across the link "
-        "%.0f/s (median)%s | NOFORN sent %llu denied %.0f leaked %llu%s | refused %.0f lost %.0f "
-        "| CPU kz-usa %.0f%% (%.1f us/event) kz-jpn %.0f%% (%.1f us/event) gen %.0f%% machine "
-        "%.0f%%\n",
-        fo.label ? fo.label : "-", push, ing, del, relinked ? " LINK WENT DOWN" : "",
-        (unsigned long long)fp.noforn_written, link ? l->denied : -1, (unsigned long long)fs.leaked,
-        ok ? "" : " RELEASE CHECK FAILED", refused, lost, src, src_us, dst, dst_us, gen, busy);
+    printf("# %s: pushed %.0f/s, kz-usa ingests %.0f/s (median), delivered across the link "
+           "%.0f/s (median)%s%s%s | NOFORN sent %llu denied %.0f leaked %llu%s | refused %.0f lost "
+           "%.0f "
+           "| CPU kz-usa %.0f%% (%.1f us/event) kz-jpn %.0f%% (%.1f us/event) gen %.0f%% machine "
+           "%.0f%%\n",
+           fo.label ? fo.label : "-", push, ing, del, relinked ? " LINK WENT DOWN" : "",
+           fp.closed ? " PUSH CONNECTION CLOSED" : "", fs.closed ? " SUBSCRIBER CLOSED" : "",
+           (unsigned long long)fp.noforn_written, link ? l->denied : -1,
+           (unsigned long long)fs.leaked, ok ? "" : " RELEASE CHECK FAILED", refused, lost, src,
+           src_us, dst, dst_us, gen, busy);
     fflush(stdout);
 }
 

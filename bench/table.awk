@@ -177,6 +177,9 @@ function fed_row(lab,    p, c) {
     c[7] = med(lab, "link") ? sprintf("%d / %d / %d%s", med(lab, "noforn_sent"), \
            med(lab, "denied"), med(lab, "leaked"), med(lab, "release_ok") ? "" : " **FAILED**") : "-"
     c[8] = sprintf("%d / %s", med(lab, "src_refused"), med(lab, "lost") < 0 ? "-" : med(lab, "lost"))
+    if (med(lab, "relinked")) c[8] = c[8] ", link went down"
+    if (med(lab, "push_closed")) c[8] = c[8] ", kz-usa closed the push connection"
+    if (med(lab, "sub_closed")) c[8] = c[8] ", kz-jpn closed the subscriber"
     c[9] = sprintf("%.0f / %s / %.0f", med(lab, "src_cpu_pct"), med(lab, "dst_cpu_pct") < 0 ? "-" : \
            sprintf("%.0f", med(lab, "dst_cpu_pct")), med(lab, "gen_cpu_pct"))
     c[10] = sprintf("%.1f / %s", med(lab, "src_us_per_event"), med(lab, "dst_us_per_event") < 0 ? \
