@@ -35,6 +35,8 @@
 #define EVENT_MAX 1024
 
 struct fg_opts fo = {.tracks = 5000,
+                     .max_pending = 65536,
+                     .max_inflight = 4000,
                      .events = 100000,
                      .warm = 3,
                      .dur = 10,
@@ -141,6 +143,8 @@ static uint64_t allowance(int64_t now)
 {
     static int64_t t_start;
     uint64_t cap = BATCH_BYTES / 400;
+    if (!fg_flow_open(now))
+        return 0;
     if (fo.rate <= 0)
         return cap;
     if (!t_start)
@@ -343,7 +347,7 @@ static void dispatch(int timeout_ms)
 {
     static uint32_t push_ev, sub_ev;
     struct epoll_event evs[4];
-    bool pending = fp.fd >= 0 && (fp.off < fp.len || (fp.active && fo.rate <= 0));
+    bool pending = fp.fd >= 0 && (fp.off < fp.len || (fp.active && fo.rate <= 0 && !fp.held));
 
     watch(fp.fd, EPOLLIN | (pending ? EPOLLOUT : 0), &push_ev);
     if (!fs.closed)
@@ -368,7 +372,7 @@ void fg_loop(int64_t until_ns, bool (*stop)(int64_t now))
         if (fp.fd >= 0)
             push_some(now);
         int64_t wait_ms = (until_ns - now) / 1000000;
-        dispatch(fo.rate > 0 ? 1 : (int)(wait_ms < 10 ? wait_ms : 10));
+        dispatch(fo.rate > 0 || fp.held ? 1 : (int)(wait_ms < 10 ? wait_ms : 10));
     }
 }
 
@@ -383,7 +387,13 @@ static void usage(void)
           "              [--rate EV_PER_S] [--deadline S]\n"
           "       fedgen catchup --sub PORT --src-web PORT [--dst-web PORT] [--events N]\n"
           "              [--tracks N] [--deadline S] [--label TEXT]\n"
-          "  --src-peer/--dst-peer: kz-usa's name for kz-jpn and back (kz-jpn, kz-usa).\n",
+          "  --src-peer/--dst-peer: kz-usa's name for kz-jpn and back (kz-jpn, kz-usa).\n"
+          "  --max-pending N: hold while kz-usa has N events not yet committed, until half\n"
+          "  of that (default 65536; kizuna refuses from 131072 and closes the connection\n"
+          "  after a run of refusals); 0: never hold.\n"
+          "  --max-inflight N: with --sub, hold too while N events are sent by kz-usa and\n"
+          "  not yet received by kz-jpn (default 4000: ~1.2 MB; kizuna drops the link past\n"
+          "  limits.out_queue_bytes queued); 0: only the store.\n",
           stderr);
     exit(2);
 }
@@ -433,6 +443,12 @@ static void set_opt(int ch, const char *v)
     case 'X':
         fo.deadline = atof(v);
         break;
+    case 'M':
+        fo.max_pending = atof(v);
+        break;
+    case 'Y':
+        fo.max_inflight = atof(v);
+        break;
     case 'L':
         fo.label = v;
         break;
@@ -449,14 +465,13 @@ static void set_opt(int ch, const char *v)
 
 static void parse_args(int argc, char **argv)
 {
-    static const struct option lo[] = {{"push", 1, 0, 'p'},     {"sub", 1, 0, 's'},
-                                       {"src-web", 1, 0, 'W'},  {"dst-web", 1, 0, 'J'},
-                                       {"src-pid", 1, 0, 'P'},  {"dst-pid", 1, 0, 'Q'},
-                                       {"drain", 1, 0, 'D'},    {"noforn", 1, 0, 'N'},
-                                       {"tracks", 1, 0, 'T'},   {"events", 1, 0, 'E'},
-                                       {"rate", 1, 0, 'R'},     {"deadline", 1, 0, 'X'},
-                                       {"label", 1, 0, 'L'},    {"src-peer", 1, 0, 'A'},
-                                       {"dst-peer", 1, 0, 'B'}, {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"push", 1, 0, 'p'},        {"sub", 1, 0, 's'},          {"src-web", 1, 0, 'W'},
+        {"dst-web", 1, 0, 'J'},     {"src-pid", 1, 0, 'P'},      {"dst-pid", 1, 0, 'Q'},
+        {"drain", 1, 0, 'D'},       {"noforn", 1, 0, 'N'},       {"tracks", 1, 0, 'T'},
+        {"events", 1, 0, 'E'},      {"rate", 1, 0, 'R'},         {"deadline", 1, 0, 'X'},
+        {"label", 1, 0, 'L'},       {"src-peer", 1, 0, 'A'},     {"dst-peer", 1, 0, 'B'},
+        {"max-pending", 1, 0, 'M'}, {"max-inflight", 1, 0, 'Y'}, {0, 0, 0, 0}};
     int ch;
 
     if (argc < 2)

@@ -28,6 +28,8 @@ struct fg_opts {
     double noforn;           /* rate: fraction of SECRET//NOFORN events */
     double rate;             /* events/s to push; 0: as fast as the input takes them */
     double deadline;         /* catchup: seconds after link up; backlog: to be stored */
+    double max_pending;      /* hold above this many uncommitted events at kz-usa; 0: never */
+    double max_inflight;     /* and above this many events sent to kz-jpn, not yet received */
 };
 
 /* The one connection into kz-usa.  Counts move when a batch is fully written. */
@@ -40,6 +42,8 @@ struct fg_pusher {
     int64_t *last_ms; /* per uid and class: time of its previous event */
     bool active;      /* still building batches */
     bool closed;      /* kz-usa closed the connection (fd is -1 then) */
+    bool held;        /* kz-usa's store is behind: no new batch until it catches up */
+    uint64_t holds;   /* how often */
 };
 
 /* The subscriber on kz-jpn: what arrives, and (catchup) which. */
@@ -69,6 +73,8 @@ bool fg_pushed_all(void);
 void fg_loop(int64_t until_ns, bool (*stop)(int64_t now));
 
 /* fg_run.c */
+/* False while kz-usa's store is --max-pending behind (polled every 50 ms). */
+bool fg_flow_open(int64_t now);
 void fg_run_rate(void);
 void fg_run_backlog(void);
 void fg_run_catchup(void);
