@@ -143,7 +143,7 @@ static uint64_t allowance(int64_t now)
 {
     static int64_t t_start;
     uint64_t cap = BATCH_BYTES / 400;
-    if (!fg_flow_open(now))
+    if (fg_poll_held())
         return 0;
     if (fo.rate <= 0)
         return cap;
@@ -347,7 +347,8 @@ static void dispatch(int timeout_ms)
 {
     static uint32_t push_ev, sub_ev;
     struct epoll_event evs[4];
-    bool pending = fp.fd >= 0 && (fp.off < fp.len || (fp.active && fo.rate <= 0 && !fp.held));
+    bool pending =
+        fp.fd >= 0 && (fp.off < fp.len || (fp.active && fo.rate <= 0 && !fg_poll_held()));
 
     watch(fp.fd, EPOLLIN | (pending ? EPOLLOUT : 0), &push_ev);
     if (!fs.closed)
@@ -372,7 +373,7 @@ void fg_loop(int64_t until_ns, bool (*stop)(int64_t now))
         if (fp.fd >= 0)
             push_some(now);
         int64_t wait_ms = (until_ns - now) / 1000000;
-        dispatch(fo.rate > 0 || fp.held ? 1 : (int)(wait_ms < 10 ? wait_ms : 10));
+        dispatch(fo.rate > 0 || fg_poll_held() ? 1 : (int)(wait_ms < 10 ? wait_ms : 10));
     }
 }
 

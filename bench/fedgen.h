@@ -2,8 +2,8 @@
  * fedgen.h - shared state of the federation workload generator (bench/ only).
  *
  * fedgen.c holds the options, the connections and the loop; fg_run.c the
- * three modes and their reports.  One single-threaded program; nothing here
- * is thread-safe.
+ * three modes and their reports; fg_poll.c the HTTP readings and the poller
+ * thread.  Everything but fg_poll_*() belongs to the loop thread.
  */
 #ifndef KZ_BENCH_FEDGEN_H
 #define KZ_BENCH_FEDGEN_H
@@ -42,8 +42,6 @@ struct fg_pusher {
     int64_t *last_ms; /* per uid and class: time of its previous event */
     bool active;      /* still building batches */
     bool closed;      /* kz-usa closed the connection (fd is -1 then) */
-    bool held;        /* kz-usa's store is behind: no new batch until it catches up */
-    uint64_t holds;   /* how often */
 };
 
 /* The subscriber on kz-jpn: what arrives, and (catchup) which. */
@@ -72,9 +70,32 @@ bool fg_pushed_all(void);
 /* Run the loop until now_ns() >= until_ns or stop() says so; stop may be NULL. */
 void fg_loop(int64_t until_ns, bool (*stop)(int64_t now));
 
+/* A peer's row of kz-usa's GET /api/v1/federation. */
+struct fg_link {
+    bool ok; /* the row was read */
+    char state[16], since[40];
+    double sent, received, denied, duplicates;
+};
+
+/* What kz-usa and kz-jpn said about themselves (-1: no answer). */
+struct fg_remote {
+    int64_t t; /* when kz-usa answered */
+    double src_in, src_committed, src_refused, src_lag;
+    double dst_recv, dst_dups, dst_lag;
+    struct fg_link link;
+};
+
+/* fg_poll.c: blocking reads (loop thread only while the poller is stopped)... */
+bool fg_link_read(struct fg_link *l);
+void fg_remote_read(struct fg_remote *r, bool with_link);
+/* ...and the poller thread: the latest answers, and the hold (see fg_poll.c). */
+void fg_poll_start(bool with_link);
+void fg_poll_stop(void);
+void fg_poll_latest(struct fg_remote *r);
+bool fg_poll_held(void);
+unsigned long fg_poll_holds(void);
+
 /* fg_run.c */
-/* False while kz-usa's store is --max-pending behind (polled every 50 ms). */
-bool fg_flow_open(int64_t now);
 void fg_run_rate(void);
 void fg_run_backlog(void);
 void fg_run_catchup(void);

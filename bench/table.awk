@@ -8,6 +8,8 @@
 function parse(line,    s, n, i, kv, parts) {
     delete F
     sub(/,"rss_trace_mb":\[[^]]*\]/, "", line)
+    sub(/,"ingest_trace":\[[^]]*\]/, "", line)
+    sub(/,"delivered_trace":\[[^]]*\]/, "", line)
     s = line
     gsub(/^\{|\}$/, "", s)
     n = split(s, parts, /,"/)
