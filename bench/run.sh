@@ -27,7 +27,9 @@
 # local W1 200×10 row (run by F when W1 is not in BENCH_WORKLOADS).  F2: with
 # nothing listening where kz-usa dials, 100 000 releasable events into kz-usa
 # (stored), then kz-jpn starts there; time from link up until its subscriber holds
-# all of them, or "incomplete N/100000" at the deadline.  F runs unpinned.
+# all of them, or "incomplete N/100000" at the deadline.  F runs unpinned with 64 MiB
+# output queues, and the generator holds while kz-usa's store or the link is behind
+# (kizuna gives senders no backpressure); docs/performance.md has the details.
 #
 # Every server listens on 127.0.0.1 only, runs under timeout(1) and is
 # stopped by its pid.  Results: one JSON line per run in $WORK/results.jsonl.
