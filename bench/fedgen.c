@@ -11,8 +11,9 @@
  * uid and time it has seen.  "KZF s=<seq>" is last in <remarks>.
  *
  * This file: options, the batch builder, the two connections and the loop.
- * The modes and their results are fg_run.c.  Built by bench/run.sh (cc) or
- * bench/CMakeLists.txt, never by make test.
+ * The modes and their results are fg_run.c, the HTTP readings and the poller
+ * thread fg_poll.c.  Built by bench/run.sh (cc) or bench/CMakeLists.txt,
+ * never by make test.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -391,7 +392,7 @@ static void usage(void)
           "  --src-peer/--dst-peer: kz-usa's name for kz-jpn and back (kz-jpn, kz-usa).\n"
           "  --max-pending N: hold while kz-usa has N events not yet committed, until half\n"
           "  of that (default 65536; kizuna refuses from 131072 and closes the connection\n"
-          "  after a run of refusals); 0: never hold.\n"
+          "  after a run of refusals); 0 with --max-inflight 0: never hold.\n"
           "  --max-inflight N: with --sub, hold too while N events are sent by kz-usa and\n"
           "  not yet received by kz-jpn (default 4000: ~1.2 MB; kizuna drops the link past\n"
           "  limits.out_queue_bytes queued); 0: only the store.\n",
