@@ -347,22 +347,33 @@ static void watch(int fd, uint32_t events, uint32_t *cur)
 static void dispatch(int timeout_ms)
 {
     static uint32_t push_ev, sub_ev;
-    struct epoll_event evs[4];
+    struct epoll_event evs[16];
     bool pending =
         fp.fd >= 0 && (fp.off < fp.len || (fp.active && fo.rate <= 0 && !fg_poll_held()));
 
     watch(fp.fd, EPOLLIN | (pending ? EPOLLOUT : 0), &push_ev);
     if (!fs.closed)
         watch(fs.fd, EPOLLIN, &sub_ev);
-    int k = epoll_wait(ep, evs, 4, timeout_ms);
+    int k = epoll_wait(ep, evs, 16, timeout_ms);
     if (k < 0 && errno != EINTR)
         fg_die("epoll_wait");
     for (int i = 0; i < k; i++) {
-        if (evs[i].data.fd == fs.fd)
+        int fd = evs[i].data.fd;
+        if (fd == fs.fd)
             sub_read();
-        else if (evs[i].events & EPOLLIN)
-            push_discard();
+        else if (fd == fp.fd && fd >= 0) {
+            if (evs[i].events & EPOLLIN)
+                push_discard();
+        } else {
+            fg_relay_event(ep, fd);
+        }
     }
+}
+
+void fg_open_gate(void)
+{
+    if (fo.relay_gate > 0)
+        fg_relay_open(ep);
 }
 
 void fg_loop(int64_t until_ns, bool (*stop)(int64_t now))
@@ -388,7 +399,9 @@ static void usage(void)
           "       fedgen backlog --push PORT --src-web PORT [--events N] [--tracks N]\n"
           "              [--rate EV_PER_S] [--deadline S]\n"
           "       fedgen catchup --sub PORT --src-web PORT [--dst-web PORT] [--events N]\n"
-          "              [--tracks N] [--deadline S] [--label TEXT]\n"
+          "              [--tracks N] [--deadline S] [--label TEXT] [--gate PORT --to PORT]\n"
+          "  --gate/--to: listen on --gate once the subscriber is connected and relay each\n"
+          "  connection to kz-jpn's federation port --to (kz-usa dials --gate).\n"
           "  --src-peer/--dst-peer: kz-usa's name for kz-jpn and back (kz-jpn, kz-usa).\n"
           "  --max-pending N: hold while kz-usa has N events not yet committed, until half\n"
           "  of that (default 65536; kizuna refuses from 131072 and closes the connection\n"
@@ -451,6 +464,12 @@ static void set_opt(int ch, const char *v)
     case 'Y':
         fo.max_inflight = atof(v);
         break;
+    case 'G':
+        fo.relay_gate = atoi(v);
+        break;
+    case 'O':
+        fo.relay_to = atoi(v);
+        break;
     case 'L':
         fo.label = v;
         break;
@@ -467,13 +486,16 @@ static void set_opt(int ch, const char *v)
 
 static void parse_args(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"push", 1, 0, 'p'},        {"sub", 1, 0, 's'},          {"src-web", 1, 0, 'W'},
-        {"dst-web", 1, 0, 'J'},     {"src-pid", 1, 0, 'P'},      {"dst-pid", 1, 0, 'Q'},
-        {"drain", 1, 0, 'D'},       {"noforn", 1, 0, 'N'},       {"tracks", 1, 0, 'T'},
-        {"events", 1, 0, 'E'},      {"rate", 1, 0, 'R'},         {"deadline", 1, 0, 'X'},
-        {"label", 1, 0, 'L'},       {"src-peer", 1, 0, 'A'},     {"dst-peer", 1, 0, 'B'},
-        {"max-pending", 1, 0, 'M'}, {"max-inflight", 1, 0, 'Y'}, {0, 0, 0, 0}};
+    static const struct option lo[] = {{"push", 1, 0, 'p'},         {"sub", 1, 0, 's'},
+                                       {"src-web", 1, 0, 'W'},      {"dst-web", 1, 0, 'J'},
+                                       {"src-pid", 1, 0, 'P'},      {"dst-pid", 1, 0, 'Q'},
+                                       {"drain", 1, 0, 'D'},        {"noforn", 1, 0, 'N'},
+                                       {"tracks", 1, 0, 'T'},       {"events", 1, 0, 'E'},
+                                       {"rate", 1, 0, 'R'},         {"deadline", 1, 0, 'X'},
+                                       {"label", 1, 0, 'L'},        {"src-peer", 1, 0, 'A'},
+                                       {"dst-peer", 1, 0, 'B'},     {"max-pending", 1, 0, 'M'},
+                                       {"max-inflight", 1, 0, 'Y'}, {"gate", 1, 0, 'G'},
+                                       {"to", 1, 0, 'O'},           {0, 0, 0, 0}};
     int ch;
 
     if (argc < 2)
@@ -490,7 +512,7 @@ static void parse_args(int argc, char **argv)
     if (fo.mode != FG_CATCHUP)
         ok = ok && fo.push_port > 0;
     if (fo.mode == FG_CATCHUP)
-        ok = ok && fo.sub_port > 0;
+        ok = ok && fo.sub_port > 0 && (fo.relay_gate > 0) == (fo.relay_to > 0);
     if (!ok)
         usage();
 }

@@ -3,7 +3,8 @@
  *
  * fedgen.c holds the options, the connections and the loop; fg_run.c the
  * three modes and their reports; fg_poll.c the HTTP readings and the poller
- * thread.  Everything but fg_poll_*() belongs to the loop thread.
+ * thread; fg_relay.c F2's gate in front of kz-jpn's federation port.  Everything but fg_poll_*()
+ * belongs to the loop thread.
  */
 #ifndef KZ_BENCH_FEDGEN_H
 #define KZ_BENCH_FEDGEN_H
@@ -22,14 +23,15 @@ struct fg_opts {
     const char *src_peer;    /* kz-usa's name for kz-jpn, and back */
     const char *dst_peer;
     const char *label;
-    int tracks;              /* uids per label class */
-    long events;             /* backlog and catchup: how many */
-    double warm, dur, drain; /* rate: seconds */
-    double noforn;           /* rate: fraction of SECRET//NOFORN events */
-    double rate;             /* events/s to push; 0: as fast as the input takes them */
-    double deadline;         /* catchup: seconds after link up; backlog: to be stored */
-    double max_pending;      /* hold above this many uncommitted events at kz-usa; 0: never */
-    double max_inflight;     /* and above this many events sent to kz-jpn, not yet received */
+    int tracks;               /* uids per label class */
+    long events;              /* backlog and catchup: how many */
+    double warm, dur, drain;  /* rate: seconds */
+    double noforn;            /* rate: fraction of SECRET//NOFORN events */
+    double rate;              /* events/s to push; 0: as fast as the input takes them */
+    double deadline;          /* catchup: seconds after link up; backlog: to be stored */
+    double max_pending;       /* hold above this many uncommitted events at kz-usa; 0: never */
+    double max_inflight;      /* and above this many events sent to kz-jpn, not yet received */
+    int relay_gate, relay_to; /* catchup: the port kz-usa dials, kz-jpn's federation port */
 };
 
 /* The one connection into kz-usa.  Counts move when a batch is fully written. */
@@ -67,6 +69,8 @@ void fg_pusher_open(void);
 void fg_sub_open(bool bitmaps);
 /* True once every built event is written. */
 bool fg_pushed_all(void);
+/* catchup with --gate: start listening there and relaying to --to (fg_relay.c). */
+void fg_open_gate(void);
 /* Run the loop until now_ns() >= until_ns or stop() says so; stop may be NULL. */
 void fg_loop(int64_t until_ns, bool (*stop)(int64_t now));
 
@@ -94,6 +98,11 @@ void fg_poll_stop(void);
 void fg_poll_latest(struct fg_remote *r);
 bool fg_poll_held(void);
 unsigned long fg_poll_holds(void);
+
+/* fg_relay.c */
+void fg_relay_open(int ep);
+/* An epoll event on fd for the relay; false when fd is not the relay's. */
+bool fg_relay_event(int ep, int fd);
 
 /* fg_run.c */
 void fg_run_rate(void);

@@ -382,6 +382,7 @@ void fg_run_catchup(void)
     struct snap end;
 
     fg_sub_open(true);
+    fg_open_gate(); /* kz-jpn is reachable from here on, with the subscriber in place */
     int64_t t_open = fg_now_ns();
     bool up_before = link_up(); /* the link won the race with the subscriber */
     int64_t t_up = up_before ? t_open : wait_link(120);

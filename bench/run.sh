@@ -26,7 +26,8 @@
 # 1 s samples); next to it kz-usa alone with no link (the ingest ceiling) and the
 # local W1 200×10 row (run by F when W1 is not in BENCH_WORKLOADS).  F2: with
 # nothing listening where kz-usa dials, 100 000 releasable events into kz-usa
-# (stored), then kz-jpn starts there; time from link up until its subscriber holds
+# (stored), then kz-jpn starts and, once its subscriber is connected, fedgen relays
+# that port to kz-jpn's; time from link up until the subscriber holds
 # all of them, or "incomplete N/100000" at the deadline.  F runs unpinned with 64 MiB
 # output queues, and the generator holds while kz-usa's store or the link is behind
 # (kizuna gives senders no backpressure); docs/performance.md has the details.
@@ -508,20 +509,23 @@ f1_link() {
     fed_stop J kz-jpn
 }
 
-# F2: F2_EVENTS releasable events into kz-usa while kz-jpn is down (nothing listens
-# on the port kz-usa dials), then kz-jpn starts there; catch-up from link up.
+# F2: F2_EVENTS releasable events into kz-usa while kz-jpn is down: kz-usa dials a
+# port where nothing listens (fedgen's gate).  Then kz-jpn starts, fedgen connects
+# its subscriber and only then opens the gate, relaying to kz-jpn's federation port,
+# so no event can cross before it is counted; catch-up from link up.
 f2_catchup() {
-    local port back
+    local gate back
     LABEL="F2/kizuna/outbox catch-up"
-    port=$(free_port)
-    fed_node U kz-usa USA kz-jpn JPN 0 "$port" || return 0
+    gate=$(free_port)
+    fed_node U kz-usa USA kz-jpn JPN 0 "$gate" || return 0
     "$FG" backlog --push "$U_COT" --src-web "$U_WEB" --events "$F2_EVENTS" \
         --tracks "$F2_TRACKS" --deadline 60 >"$WORK/back.out" 2>"$WORK/run.err" || true
     back=$(grep '^{' "$WORK/back.out" | sed 's/^{//; s/}$//' || true)
-    if fed_node J kz-jpn JPN kz-usa USA "$port" ""; then
+    if fed_node J kz-jpn JPN kz-usa USA 0 ""; then
         "$FG" catchup --sub "$J_COT" --src-web "$U_WEB" --dst-web "$J_WEB" \
-            --events "$F2_EVENTS" --tracks "$F2_TRACKS" --deadline "$F2_DEADLINE" \
-            --label "$LABEL" >"$WORK/run.out" 2>"$WORK/run.err" || true
+            --gate "$gate" --to "$J_FED" --events "$F2_EVENTS" --tracks "$F2_TRACKS" \
+            --deadline "$F2_DEADLINE" --label "$LABEL" >"$WORK/run.out" 2>"$WORK/run.err" ||
+            true
         fed_record "$WORK/run.out" "$back"
     fi
     fed_stop J kz-jpn
@@ -594,7 +598,7 @@ main() {
         "$HERE/lg_tls.c" "$HERE/probe.c" -lssl -lcrypto
     cc -O2 -std=gnu17 -Wall -o "$REF" "$HERE/fanout_ref.c"
     cc -O2 -std=gnu17 -Wall -pthread -o "$FG" "$HERE/fedgen.c" "$HERE/fg_run.c" "$HERE/fg_poll.c" \
-        "$HERE/probe.c" -ljansson
+        "$HERE/fg_relay.c" "$HERE/probe.c" -ljansson
     LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
     say "run.sh: results in $WORK (load average $LOADAVG;" \
         "numbers are noisy when the machine is shared)"
