@@ -1,20 +1,17 @@
 /*
  * lg_report.c - what the load generator measures besides latency: server
  * CPU and memory from /proc, kizuna's own /metrics, and the connection
- * storm.  Prints one JSON line and one human line per run.
+ * storm.  Prints one JSON line and one human line per run.  The /proc and
+ * HTTP readings themselves are probe.c.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "loadgen.h"
+#include "probe.h"
 
 #define TRACE_MAX 512
 
@@ -33,69 +30,6 @@ static long rss_max_kb;
 static double lag_max_s = -1;
 static bool in_window;
 
-/* ---- /proc ------------------------------------------------------------- */
-
-static double proc_cpu_s(int pid)
-{
-    char path[64], buf[1024];
-    unsigned long ut = 0, stt = 0;
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')');
-    /* After "pid (comm)": state is field 3, utime 14 and stime 15. */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt) != 2)
-        return -1;
-    return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static long proc_kb(int pid, const char *key)
-{
-    char path[64], line[256];
-    long v = -1;
-    size_t kl = strlen(key);
-    snprintf(path, sizeof(path), "/proc/%d/status", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, key, kl) == 0 && line[kl] == ':')
-            v = strtol(line + kl + 1, NULL, 10);
-    fclose(f);
-    return v;
-}
-
-/* Machine-wide busy, softirq and steal seconds (all CPUs) from /proc/stat. */
-static void machine_cpu(struct sample *s)
-{
-    unsigned long long v[8] = {0};
-    FILE *f = fopen("/proc/stat", "r");
-    s->busy_s = s->softirq_s = s->steal_s = -1;
-    if (!f)
-        return;
-    if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
-               &v[5], &v[6], &v[7]) == 8) {
-        double hz = (double)sysconf(_SC_CLK_TCK);
-        /* user nice system idle iowait irq softirq steal */
-        s->busy_s = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
-        s->softirq_s = (double)v[6] / hz;
-        s->steal_s = (double)v[7] / hz;
-    }
-    fclose(f);
-}
-
-static double self_cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 /* ---- kizuna /metrics ---------------------------------------------------- */
 
 static char mtext[1 << 16];
@@ -103,49 +37,21 @@ static char mtext[1 << 16];
 /* GET /metrics into mtext; false when there is no answer within a second. */
 static bool scrape(void)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
-    struct timeval tv = {1, 0};
-    static const char req[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                              "Connection: close\r\n\r\n";
-    size_t n = 0;
-    ssize_t k;
-
-    if (!o.metrics_port)
-        return false;
-    sa.sin_port = htons((uint16_t)o.metrics_port);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return false;
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) < 0) {
-        close(fd);
-        return false;
-    }
-    while (n < sizeof(mtext) - 1 && (k = read(fd, mtext + n, sizeof(mtext) - 1 - n)) > 0)
-        n += (size_t)k;
-    close(fd);
-    mtext[n] = '\0';
-    return n > 0;
+    return o.metrics_port && probe_get(o.metrics_port, "/metrics", mtext, sizeof(mtext));
 }
 
-/* The value of an unlabelled metric in the last scrape, or -1. */
+/* The value of a metric in the last scrape, or -1. */
 static double metric(const char *name)
 {
-    size_t nl = strlen(name);
-    for (const char *p = mtext; (p = strstr(p, name)) != NULL; p += nl)
-        if ((p == mtext || p[-1] == '\n') && p[nl] == ' ')
-            return strtod(p + nl + 1, NULL);
-    return -1;
+    return probe_metric(mtext, name);
 }
 
 static void take(struct sample *s, int64_t now)
 {
     s->wall = now;
-    s->srv_cpu_s = o.pid ? proc_cpu_s(o.pid) : -1;
-    s->gen_cpu_s = self_cpu_s();
-    machine_cpu(s);
+    s->srv_cpu_s = o.pid ? probe_cpu_s(o.pid) : -1;
+    s->gen_cpu_s = probe_self_cpu_s();
+    probe_machine(&s->busy_s, &s->softirq_s, &s->steal_s);
     s->events_in = s->deliveries = s->committed = s->slow_drops = -1;
     if (scrape()) {
         s->events_in = metric("kizuna_events_in_total");
@@ -168,7 +74,7 @@ void sample_tick(int64_t now)
         return;
     next_sample = now + 1000000000LL;
     if (o.pid) {
-        long rss = proc_kb(o.pid, "VmRSS");
+        long rss = probe_kb(o.pid, "VmRSS");
         if (n_trace < TRACE_MAX)
             rss_trace[n_trace++] = rss;
         if (in_window && rss > rss_max_kb)
@@ -217,8 +123,8 @@ void report_fanout(void)
     double gen = pct(s_begin.gen_cpu_s, s_end.gen_cpu_s, secs);
     double ratio = st.expected ? (double)st.recv_of_win / (double)st.expected : 0;
     double offered = (double)st.expected / o.dur, deliv = (double)st.recv_win / o.dur;
-    double rss = o.pid ? (double)proc_kb(o.pid, "VmRSS") / 1024.0 : -1;
-    double hwm = o.pid ? (double)proc_kb(o.pid, "VmHWM") / 1024.0 : -1;
+    double rss = o.pid ? (double)probe_kb(o.pid, "VmRSS") / 1024.0 : -1;
+    double hwm = o.pid ? (double)probe_kb(o.pid, "VmHWM") / 1024.0 : -1;
     double q[5] = {0.5, 0.9, 0.99, 0.999, 1};
     if (scrape()) /* after the drain: everything the window sent is committed */
         s_end.committed = metric("kizuna_store_committed_total");
@@ -343,9 +249,9 @@ static void storm_print(double rss0, double cpu0, double gen0, int64_t t_begin, 
         }
     }
     double secs = (double)(t_end - t_begin) / 1e9;
-    double rss1 = (double)proc_kb(o.pid, "VmRSS"), hwm = (double)proc_kb(o.pid, "VmHWM");
+    double rss1 = (double)probe_kb(o.pid, "VmRSS"), hwm = (double)probe_kb(o.pid, "VmHWM");
     double per_conn = (rss1 - rss0) / o.n;
-    double cpu = pct(cpu0, proc_cpu_s(o.pid), secs), gen = pct(gen0, self_cpu_s(), secs);
+    double cpu = pct(cpu0, probe_cpu_s(o.pid), secs), gen = pct(gen0, probe_self_cpu_s(), secs);
     printf("{\"label\":\"%s\",\"mode\":\"storm\",\"clients\":%d,\"tracks\":%d,\"conn_rate\":%g,"
            "\"completed\":%d,\"closed\":%llu,\"storm_s\":%.3f,",
            o.label ? o.label : "", o.n, o.tracks, o.storm, done, (unsigned long long)st.closed,
@@ -373,10 +279,10 @@ static void storm_print(double rss0, double cpu0, double gen0, int64_t t_begin, 
 void idle_take(struct idle_sample *s)
 {
     s->wall = now_ns();
-    s->srv_cpu_s = proc_cpu_s(o.pid);
-    s->gen_cpu_s = self_cpu_s();
-    s->rss_kb = (double)proc_kb(o.pid, "VmRSS");
-    s->hwm_kb = (double)proc_kb(o.pid, "VmHWM");
+    s->srv_cpu_s = probe_cpu_s(o.pid);
+    s->gen_cpu_s = probe_self_cpu_s();
+    s->rss_kb = (double)probe_kb(o.pid, "VmRSS");
+    s->hwm_kb = (double)probe_kb(o.pid, "VmHWM");
     s->conns = scrape() ? metric("kizuna_connections{kind=\"cot\"}") : -1;
 }
 
@@ -395,7 +301,8 @@ void run_storm(void)
     preload();
     phase_deadline = now_ns() + 60000000000LL;
     loop_until(probe_done, o.n + 1, o.n + 2, 1000);
-    double rss0 = (double)proc_kb(o.pid, "VmRSS"), cpu0 = proc_cpu_s(o.pid), gen0 = self_cpu_s();
+    double rss0 = (double)probe_kb(o.pid, "VmRSS"), cpu0 = probe_cpu_s(o.pid),
+           gen0 = probe_self_cpu_s();
     int64_t t_begin = now_ns();
     phase_deadline = t_begin + (int64_t)(o.n / o.storm * 1e9) + 120000000000LL;
     loop_until(storm_done, 0, o.n, o.storm);

@@ -5,7 +5,7 @@
 # Environment:
 #   BENCH_QUICK=1     W1 and W4 only at 200×10 and 1000×1 (plus the ATAK variant)
 #   BENCH_REPS=N      repetitions per run; the table shows medians (default 1)
-#   BENCH_WORKLOADS   which of "1 2 3 4 5 6" to run (default all)
+#   BENCH_WORKLOADS   which of "1 2 3 4 5 6 F" to run (default all)
 #   BENCH_IDLE=N      W4: idle TLS connections to hold (default 10000)
 #   BENCH_PEERS       which of "ref kizuna nats mosquitto" to run (default all); ref is
 #                     bench/fanout_ref.c, a framing-only server: the ceiling of the moment
@@ -13,6 +13,24 @@
 #   BENCH_PIN=0       do not pin server and generator to different cores
 #   BENCH_DOC=FILE    where the table goes (default docs/performance.md)
 #   MOSQ_NODELAY=0    leave Nagle on in mosquitto (default: TCP_NODELAY like kizuna)
+#   BENCH_F_TRACKS    F1: uids per label class (default 5000)
+#   BENCH_F2_EVENTS, BENCH_F2_TRACKS, BENCH_F2_DEADLINE   F2: events (100000) over how
+#                     many uids (1000), seconds after link up before "incomplete" (20)
+#
+# Workload F (issue 12, bench/fedgen.c): two nodes, kz-usa and kz-jpn, each with its
+# own CA from `kizuna ca init`, one federation v2 link (kz-usa dials), the peer
+# identity JPN/SECRET/Cyan.  Events carry `access`: 90 % "SECRET//REL TO USA, JPN",
+# 10 % "SECRET//NOFORN", which kz-usa's `denied` (GET /api/v1/federation) must count
+# exactly.  F1: one connection pushes 256 KiB batches into kz-usa's TCP input as fast
+# as it takes them; a subscriber on kz-jpn's TCP input counts arrivals (medians of
+# 1 s samples); next to it kz-usa alone with no link (the ingest ceiling) and the
+# local W1 200×10 row (run by F when W1 is not in BENCH_WORKLOADS).  F2: with
+# nothing listening where kz-usa dials, 100 000 releasable events into kz-usa
+# (stored), then kz-jpn starts and, once its subscriber is connected, fedgen relays
+# that port to kz-jpn's; time from link up until the subscriber holds
+# all of them, or "incomplete N/100000" at the deadline.  F runs unpinned with 64 MiB
+# output queues, and the generator holds while kz-usa's store or the link is behind
+# (kizuna gives senders no backpressure); docs/performance.md has the details.
 #
 # Every server listens on 127.0.0.1 only, runs under timeout(1) and is
 # stopped by its pid.  Results: one JSON line per run in $WORK/results.jsonl.
@@ -24,7 +42,7 @@ BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 KIZUNA=$BUILD/kizuna
 QUICK=${BENCH_QUICK:-0}
 REPS=${BENCH_REPS:-1}
-WORKLOADS=${BENCH_WORKLOADS:-1 2 3 4 5 6}
+WORKLOADS=${BENCH_WORKLOADS:-1 2 3 4 5 6 F}
 IDLE_N=${BENCH_IDLE:-10000}
 PEERS=${BENCH_PEERS:-ref kizuna nats mosquitto}
 WARM=${BENCH_WARMUP:-3}
@@ -36,6 +54,10 @@ WORK=$(mktemp -d /tmp/kizuna-bench.XXXXXX)
 RESULTS=$WORK/results.jsonl
 LG=$WORK/loadgen
 REF=$WORK/fanout_ref
+FG=$WORK/fedgen
+F2_EVENTS=${BENCH_F2_EVENTS:-100000}
+F2_TRACKS=${BENCH_F2_TRACKS:-1000}
+F2_DEADLINE=${BENCH_F2_DEADLINE:-20}
 SRV_TIMEOUT=300
 CMDLINE="bench/run.sh ${1:-build}"
 for v in BENCH_QUICK BENCH_REPS BENCH_WORKLOADS BENCH_PEERS BENCH_PIN BENCH_IDLE; do
@@ -193,12 +215,10 @@ pki_setup() {
         { say "run.sh: kizuna ca init / cert issue failed:"; cat "$WORK/pki.log" >&2; return 1; }
 }
 
-start_kizuna() {
-    local dir
-    dir=$(mktemp -d "$KZ_DATA_ROOT/kz.XXXXXX")
-    KZ_DIR=$dir
-    kz_config "$KZ_GROUPS" "$KZ_QUEUE" "$KZ_DELAY" >"$dir/kizuna.yaml"
-    if [ "$KZ_TLS" = 1 ]; then cp -a "$PKI" "$dir/data"; fi
+# kz_launch DIR : kizuna on DIR/kizuna.yaml; sets SPID TPID SRV_LOG, and from the
+# ports file WEB, PORTS (the cot inputs) and FEDP (the federation port, if any).
+kz_launch() {
+    local dir=$1 ports
     SRV_LOG=$dir/kizuna.log
     start_server "$SRV_LOG" "$KIZUNA" serve -c "$dir/kizuna.yaml" --data "$dir/data" \
         --ports-file "$dir/ports.json" || return 1
@@ -206,11 +226,20 @@ start_kizuna() {
         if [ -s "$dir/ports.json" ]; then break; fi
         sleep 0.1
     done
-    local ports
     ports=$(tr -d ' \n' <"$dir/ports.json")
     WEB=$(sed 's/.*"web":\([0-9]*\).*/\1/' <<<"$ports")
     PORTS=$(grep -o '"cot[0-9]*":[0-9]*' <<<"$ports" | sort -V | cut -d: -f2 | paste -sd,)
+    FEDP=$( (grep -o '"federation":[0-9]*' <<<"$ports" || true) | cut -d: -f2)
     [ -n "$PORTS" ] && [ -n "$WEB" ] || { say "run.sh: no ports from kizuna"; return 1; }
+}
+
+start_kizuna() {
+    local dir
+    dir=$(mktemp -d "$KZ_DATA_ROOT/kz.XXXXXX")
+    KZ_DIR=$dir
+    kz_config "$KZ_GROUPS" "$KZ_QUEUE" "$KZ_DELAY" >"$dir/kizuna.yaml"
+    if [ "$KZ_TLS" = 1 ]; then cp -a "$PKI" "$dir/data"; fi
+    kz_launch "$dir"
 }
 
 start_ref() {
@@ -357,6 +386,168 @@ w6() {
     KZ_QUEUE=4194304
 }
 
+# ---- F: federation ----------------------------------------------------------------
+
+FED_PKI=$WORK/fed-pki # pki-usa/, pki-jpn/: one CA per nation, for the whole invocation
+
+# One CA and node certificate (for 127.0.0.1) per nation, made by `kizuna ca init`.
+fed_pki() {
+    local n
+    mkdir -p "$FED_PKI"
+    for n in usa jpn; do
+        [ -f "$FED_PKI/pki-$n/server.pem" ] && continue
+        "$KIZUNA" ca init --dir "$FED_PKI/pki-$n" --data "$FED_PKI/ca-data-$n" \
+            --host localhost,127.0.0.1 --org "kz-$n" >>"$WORK/pki.log" 2>&1 ||
+            { say "run.sh: kizuna ca init for kz-$n failed:"; cat "$WORK/pki.log" >&2; return 1; }
+    done
+}
+
+# fed_config NODE NATION PEER PEER_NATION LISTEN CONNECT > yaml: one CoT input and
+# one viewer input of NATION; LISTEN: the federation port ("" = no federation at all,
+# 0 = any); CONNECT: the peer's federation port to dial ("" = accept only).  The peer
+# is SECRET, group Cyan both ways, ceiling SECRET//REL TO both nations.
+fed_config() {
+    local node=$1 nation=$2 peer=$3 pnation=$4 listen=$5 connect=$6 me=${1#kz-}
+    local who="clearance: SECRET, groups_in: [Cyan], groups_out: [Cyan]"
+    cat <<EOF
+node: {id: $node, nation: $nation}
+store: {backend: sqlite, path: kizuna.db, max_delay_ms: $KZ_DELAY}
+limits: {max_event_bytes: 65536, out_queue_bytes: $F_QUEUE, max_connections: 1024}
+log: {level: warn}
+inputs:
+  - {name: cot, protocol: tcp, listen: "127.0.0.1:0", default_label: UNCLASSIFIED,
+     identity: {user: f-$me, nation: $nation, $who}}
+  - {name: web, protocol: http, listen: "127.0.0.1:0", default_label: UNCLASSIFIED,
+     identity: {user: w-$me, nation: $nation, $who, roles: [viewer]}}
+EOF
+    [ -n "$listen" ] || return 0
+    local pki=$FED_PKI/pki-$me
+    cat <<EOF
+tls: {ca: $pki/ca.pem, cert: $pki/server.pem, key: $pki/server.key, crl: $pki/crl.pem}
+federation:
+  listen: "127.0.0.1:$listen"
+  peers:
+    - {name: $peer, ca: $FED_PKI/pki-${peer#kz-}/ca.pem, protocol: v2,${connect:+ connect: "127.0.0.1:$connect",}
+       identity: {nation: $pnation, $who}, default_label: UNCLASSIFIED,
+       ceiling: "SECRET//REL TO $nation, $pnation"}
+EOF
+}
+
+# fed_node VAR NODE NATION PEER PEER_NATION LISTEN CONNECT : start a node; its pids,
+# log, data dir and ports go to VAR_SPID VAR_TPID VAR_LOG VAR_DIR VAR_WEB VAR_COT VAR_FED.
+fed_node() {
+    local var=$1 dir
+    shift
+    dir=$(mktemp -d "$KZ_DATA_ROOT/$1.XXXXXX")
+    fed_config "$@" >"$dir/kizuna.yaml"
+    if ! kz_launch "$dir"; then
+        echo "$1 failed to start for $LABEL" >>"$WORK/problems.txt"
+        SPID=$SPID TPID=$TPID stop_server "$1"
+        rm -rf "$dir"
+        return 1
+    fi
+    printf -v "${var}_SPID" '%s' "$SPID"
+    printf -v "${var}_TPID" '%s' "$TPID"
+    printf -v "${var}_LOG" '%s' "$SRV_LOG"
+    printf -v "${var}_DIR" '%s' "$dir"
+    printf -v "${var}_WEB" '%s' "$WEB"
+    printf -v "${var}_COT" '%s' "$PORTS"
+    printf -v "${var}_FED" '%s' "$FEDP"
+}
+
+# fed_stop VAR NAME : stop the node fed_node started as VAR (if it runs) by its pid.
+fed_stop() {
+    local s=${1}_SPID t=${1}_TPID l=${1}_LOG d=${1}_DIR
+    [ -n "${!s:-}" ] || return 0
+    SPID=${!s} TPID=${!t} SRV_LOG=${!l} stop_server "$2"
+    cp "${!l}" "$WORK/${LABEL//[^A-Za-z0-9]/_}.$2.log" 2>/dev/null || true
+    rm -rf "${!d}"
+    printf -v "$s" '%s' ''
+}
+
+# fed_record OUT [JSON_FIELDS] : the JSON line of a fedgen run (plus fields) to the results.
+fed_record() {
+    local json
+    json=$(grep '^{' "$1" || true)
+    if [ -z "$json" ]; then
+        say "run.sh: fedgen failed for $LABEL: $(tail -2 "$WORK/run.err")"
+        echo "fedgen failed for $LABEL: $(tail -1 "$WORK/run.err")" >>"$WORK/problems.txt"
+        return
+    fi
+    echo "${json%\}}${2:+,$2}}" >>"$RESULTS"
+    grep '^# ' "$1" >&2 || true
+}
+
+F_ARGS=(--tracks "${BENCH_F_TRACKS:-5000}" --noforn 0.1)
+# 64 MiB per link and subscriber: the generator's hold reacts within ~0.1-0.7 s (as
+# fast as a busy node answers HTTP); at 25 k events/s that is up to ~5 MB queued,
+# more than the default 4 MiB after which kizuna drops the link.
+F_QUEUE=67108864
+
+# F1, the ceiling: kz-usa alone (no federation) takes the same events.
+f1_alone() {
+    LABEL="F1/kizuna/kz-usa alone, no link"
+    fed_node U kz-usa USA kz-jpn JPN "" "" || return 0
+    "$FG" rate --push "$U_COT" --src-web "$U_WEB" --src-pid "$U_SPID" -w "$WARM" -d "$WIN" \
+        --drain "$DRAIN" "${F_ARGS[@]}" --label "$LABEL" >"$WORK/run.out" 2>"$WORK/run.err" ||
+        true
+    fed_record "$WORK/run.out"
+    fed_stop U kz-usa
+}
+
+# F1: kz-usa dials kz-jpn (v2); events pushed into kz-usa, counted on kz-jpn.
+f1_link() {
+    LABEL="F1/kizuna/v2 link, release filter"
+    fed_node J kz-jpn JPN kz-usa USA 0 "" || return 0
+    if fed_node U kz-usa USA kz-jpn JPN 0 "$J_FED"; then
+        "$FG" rate --push "$U_COT" --sub "$J_COT" --src-web "$U_WEB" --dst-web "$J_WEB" \
+            --src-pid "$U_SPID" --dst-pid "$J_SPID" -w "$WARM" -d "$WIN" --drain "$DRAIN" \
+            "${F_ARGS[@]}" --label "$LABEL" >"$WORK/run.out" 2>"$WORK/run.err" || true
+        fed_record "$WORK/run.out"
+    fi
+    fed_stop U kz-usa
+    fed_stop J kz-jpn
+}
+
+# F2: F2_EVENTS releasable events into kz-usa while kz-jpn is down: kz-usa dials a
+# port where nothing listens (fedgen's gate).  Then kz-jpn starts, fedgen connects
+# its subscriber and only then opens the gate, relaying to kz-jpn's federation port,
+# so no event can cross before it is counted; catch-up from link up.
+f2_catchup() {
+    local gate back
+    LABEL="F2/kizuna/outbox catch-up"
+    gate=$(free_port)
+    fed_node U kz-usa USA kz-jpn JPN 0 "$gate" || return 0
+    "$FG" backlog --push "$U_COT" --src-web "$U_WEB" --events "$F2_EVENTS" \
+        --tracks "$F2_TRACKS" --deadline 60 >"$WORK/back.out" 2>"$WORK/run.err" || true
+    back=$(grep '^{' "$WORK/back.out" | sed 's/^{//; s/}$//' || true)
+    if fed_node J kz-jpn JPN kz-usa USA 0 ""; then
+        "$FG" catchup --sub "$J_COT" --src-web "$U_WEB" --dst-web "$J_WEB" \
+            --gate "$gate" --to "$J_FED" --events "$F2_EVENTS" --tracks "$F2_TRACKS" \
+            --deadline "$F2_DEADLINE" --label "$LABEL" >"$WORK/run.out" 2>"$WORK/run.err" ||
+            true
+        fed_record "$WORK/run.out" "$back"
+    fi
+    fed_stop J kz-jpn
+    fed_stop U kz-usa
+}
+
+wF() {
+    local rep pin=("${SRV_PIN[@]}")
+    fed_pki || { echo "F: no certificates (see $WORK/pki.log)" >>"$WORK/problems.txt"; return; }
+    case " $WORKLOADS " in
+    *" 1 "*) ;; # W1 ran in this invocation: its 200×10 row is the local figure
+    *) run "W1/kizuna/375B" kizuna -n 200 -r 10 ;;
+    esac
+    SRV_PIN=() # two nodes and the generator share both CPUs
+    for ((rep = 1; rep <= REPS; rep++)); do
+        f1_alone
+        f1_link
+        f2_catchup
+    done
+    SRV_PIN=("${pin[@]}")
+}
+
 # ---- report ----------------------------------------------------------------------
 
 machine() {
@@ -404,8 +595,10 @@ write_doc() {
 main() {
     install_peers
     cc -O2 -std=gnu17 -Wall -o "$LG" "$HERE/loadgen.c" "$HERE/lg_proto.c" "$HERE/lg_report.c" \
-        "$HERE/lg_tls.c" -lssl -lcrypto
+        "$HERE/lg_tls.c" "$HERE/probe.c" -lssl -lcrypto
     cc -O2 -std=gnu17 -Wall -o "$REF" "$HERE/fanout_ref.c"
+    cc -O2 -std=gnu17 -Wall -pthread -o "$FG" "$HERE/fedgen.c" "$HERE/fg_run.c" "$HERE/fg_poll.c" \
+        "$HERE/fg_relay.c" "$HERE/probe.c" -ljansson
     LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
     say "run.sh: results in $WORK (load average $LOADAVG;" \
         "numbers are noisy when the machine is shared)"

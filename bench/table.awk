@@ -8,6 +8,8 @@
 function parse(line,    s, n, i, kv, parts) {
     delete F
     sub(/,"rss_trace_mb":\[[^]]*\]/, "", line)
+    sub(/,"ingest_trace":\[[^]]*\]/, "", line)
+    sub(/,"delivered_trace":\[[^]]*\]/, "", line)
     s = line
     gsub(/^\{|\}$/, "", s)
     n = split(s, parts, /,"/)
@@ -77,6 +79,8 @@ function header(names,    n, i, c, s) {
     if (!(lab in CNT)) {
         ORDER[++NL] = lab
         KIND[lab] = F["mode"] == "storm" || F["mode"] == "idle" ? F["mode"] : "fanout"
+        if (F["mode"] == "fed" || F["mode"] == "fed-catchup")
+            KIND[lab] = F["mode"]
     }
     c = ++CNT[lab]
     for (k in F)
@@ -158,6 +162,83 @@ function idle_row(lab,    p, c) {
     c[11] = sprintf("%.1f", med(lab, "rss_per_conn_kb"))
     c[12] = med(lab, "closed")
     row(c, 12)
+}
+
+function num(x) {
+    return x < 0 ? "-" : fmt_rate(x)
+}
+
+function fed_row(lab,    p, c) {
+    split(V[lab, "label", 1], p, "/")
+    c[1] = p[1]
+    c[2] = p[2]
+    c[3] = p[3]
+    c[4] = fmt_rate(med(lab, "push_per_s"))
+    c[5] = fmt_rate(med(lab, "ingest_per_s"))
+    c[6] = num(med(lab, "delivered_per_s"))
+    c[7] = med(lab, "link") ? sprintf("%d / %d / %d%s", med(lab, "noforn_sent"), \
+           med(lab, "denied"), med(lab, "leaked"), med(lab, "release_ok") ? "" : " **FAILED**") : "-"
+    c[8] = sprintf("%d / %s", med(lab, "src_refused"), med(lab, "lost") < 0 ? "-" : med(lab, "lost"))
+    if (med(lab, "relinked")) c[8] = c[8] ", link went down"
+    if (med(lab, "push_closed")) c[8] = c[8] ", kz-usa closed the push connection"
+    if (med(lab, "sub_closed")) c[8] = c[8] ", kz-jpn closed the subscriber"
+    c[9] = sprintf("%.0f / %s / %.0f", med(lab, "src_cpu_pct"), med(lab, "dst_cpu_pct") < 0 ? "-" : \
+           sprintf("%.0f", med(lab, "dst_cpu_pct")), med(lab, "gen_cpu_pct"))
+    c[10] = sprintf("%.1f / %s", med(lab, "src_us_per_event"), med(lab, "dst_us_per_event") < 0 ? \
+            "-" : sprintf("%.1f", med(lab, "dst_us_per_event")))
+    c[11] = sprintf("%.0f", med(lab, "machine_busy_pct"))
+    c[12] = sprintf("%.1f / %s", med(lab, "src_hwm_mb"), med(lab, "dst_hwm_mb") < 0 ? "-" : \
+            sprintf("%.1f", med(lab, "dst_hwm_mb")))
+    c[13] = sprintf("%.2f / %s", med(lab, "src_lag_max_s"), med(lab, "dst_lag_max_s") < 0 ? "-" : \
+            sprintf("%.2f", med(lab, "dst_lag_max_s")))
+    row(c, 13)
+}
+
+function catchup_row(lab,    p, c) {
+    split(V[lab, "label", 1], p, "/")
+    c[1] = p[1]
+    c[2] = p[2]
+    c[3] = sprintf("%d (%d uids)", med(lab, "events"), med(lab, "tracks"))
+    c[4] = sprintf("%d / %d", med(lab, "f2_accepted"), med(lab, "f2_refused"))
+    c[5] = sprintf("%.2f / %.2f", med(lab, "f2_push_s"), med(lab, "f2_stored_s"))
+    c[6] = sprintf("%.2f", med(lab, "link_wait_s"))
+    c[7] = sprintf("%d (%d uids)", med(lab, "received_distinct"), med(lab, "uids"))
+    c[8] = med(lab, "complete") ? sprintf("%.2f s", med(lab, "catchup_s")) : \
+           sprintf("incomplete after %d s", med(lab, "deadline_s"))
+    c[9] = sprintf("%d / %d / %d", med(lab, "fed_sent"), med(lab, "dst_fed_received"), \
+           med(lab, "dst_duplicates"))
+    c[10] = med(lab, "up_before_sub") ? "link up before the subscriber" : ""
+    row(c, 10)
+}
+
+function fed_targets(    f1, alone, w1, f2, ok) {
+    f1 = find_label("F1/kizuna/v2 link, release filter")
+    f2 = find_label("F2/kizuna/outbox catch-up")
+    if (f1 == "" && f2 == "")
+        return
+    print ""
+    print "### Targets (issue 12)"
+    print ""
+    if (f1 != "") {
+        alone = find_label("F1/kizuna/kz-usa alone, no link")
+        w1 = find("W1/kizuna/375B", 200, 10)
+        ok = med(f1, "release_ok")
+        printf("- F1 ≥ 200 000 events/s across one v2 link, release filter on: %s/s delivered " \
+               "at kz-jpn (median of 1 s), kz-usa ingesting %s/s; kz-usa alone %s/s; " \
+               "local W1 200 × 10: %s deliveries/s (%s events/s in); NOFORN sent %d, denied %d, leaked %d: %s.\n",
+               fmt_rate(med(f1, "delivered_per_s")), fmt_rate(med(f1, "ingest_per_s")),
+               alone == "" ? "not run" : fmt_rate(med(alone, "ingest_per_s")),
+               w1 == "" ? "not run" : fmt_rate(med(w1, "delivered_per_s")),
+               w1 == "" ? "-" : fmt_rate(med(w1, "n") * med(w1, "rate")),
+               med(f1, "noforn_sent"), med(f1, "denied"), med(f1, "leaked"),
+               ok ? verdict(med(f1, "delivered_per_s") >= 200000) : "**release check FAILED**")
+    }
+    if (f2 != "")
+        printf("- F2 %d-event outbox caught up ≤ 5 s after the link returns: %s: %s.\n",
+               med(f2, "events"), med(f2, "complete") ? msu(1000 * med(f2, "catchup_s")) : \
+               sprintf("incomplete %d/%d after %d s (%d uids)", med(f2, "received_distinct"),
+                       med(f2, "events"), med(f2, "deadline_s"), med(f2, "uids")),
+               verdict(med(f2, "complete") && med(f2, "catchup_s") <= 5))
 }
 
 function find(prefix, n, rate,    i) {
@@ -271,5 +352,31 @@ END {
         }
         idle_row(ORDER[i])
     }
+    hdr = 0
+    for (i = 1; i <= NL; i++) {
+        if (KIND[ORDER[i]] != "fed")
+            continue
+        if (!hdr++) {
+            print ""
+            header("workload;peer;variant;pushed/s;kz-usa ingests/s (median of 1 s);" \
+                   "delivered at kz-jpn/s (median of 1 s);NOFORN sent / denied / leaked;" \
+                   "refused (overload) / lost;CPU % kz-usa / kz-jpn / generator;" \
+                   "CPU µs per event kz-usa / kz-jpn;machine busy % (of 200);peak RSS MB kz-usa / kz-jpn;store lag max s")
+        }
+        fed_row(ORDER[i])
+    }
+    hdr = 0
+    for (i = 1; i <= NL; i++) {
+        if (KIND[ORDER[i]] != "fed-catchup")
+            continue
+        if (!hdr++) {
+            print ""
+            header("workload;peer;events;accepted / refused by kz-usa;push / stored s;" \
+                   "link wait s;distinct at kz-jpn;caught up (from link up);" \
+                   "sent / received / duplicates on the link;notes")
+        }
+        catchup_row(ORDER[i])
+    }
     targets()
+    fed_targets()
 }

@@ -1,0 +1,536 @@
+/*
+ * fedgen.c - load generator of the federation workload (F) of the kizuna
+ * benchmarks: CoT pushed into kz-usa over a plain TCP input, counted on
+ * arrival at a plain TCP input of kz-jpn after crossing the federation link.
+ *
+ * Events are W1's shape (~400 B) with an `access` label: uid kzf-r-NNNNN
+ * ("SECRET//REL TO USA, JPN") or kzf-n-NNNNN ("SECRET//NOFORN", which the
+ * release rule must keep on kz-usa), from a pool of --tracks uids per class.
+ * Each uid's time grows by at least a millisecond per event: the link
+ * carries milliseconds, and the receiver drops an event whose originator,
+ * uid and time it has seen.  "KZF s=<seq>" is last in <remarks>.
+ *
+ * This file: options, the batch builder, the two connections and the loop.
+ * The modes and their results are fg_run.c, the HTTP readings and the poller
+ * thread fg_poll.c.  Built by bench/run.sh (cc) or bench/CMakeLists.txt,
+ * never by make test.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fedgen.h"
+
+#define BATCH_BYTES (256 * 1024)
+#define EVENT_MAX 1024
+
+struct fg_opts fo = {.tracks = 5000,
+                     .max_pending = 65536,
+                     .max_inflight = 4000,
+                     .events = 100000,
+                     .warm = 3,
+                     .dur = 10,
+                     .drain = 5,
+                     .noforn = 0.1,
+                     .deadline = 20,
+                     .src_peer = "kz-jpn",
+                     .dst_peer = "kz-usa"};
+struct fg_pusher fp = {.fd = -1};
+struct fg_sub fs = {.fd = -1};
+static int ep = -1;
+static char rbuf[1 << 20]; /* the subscriber's reads; leftovers go to fs.carry */
+
+int64_t fg_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void fg_die(const char *what)
+{
+    fprintf(stderr, "fedgen: %s: %s\n", what, errno ? strerror(errno) : "failed");
+    exit(2);
+}
+
+/* A blocking connect to 127.0.0.1:port, then non-blocking with TCP_NODELAY. */
+int fg_connect(int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+    int one = 1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    sa.sin_port = htons((uint16_t)port);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        fg_die("connect (is the server up?)");
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+        fg_die("fcntl");
+    return fd;
+}
+
+/* ---- events -------------------------------------------------------------------- */
+
+/* "YYYY-MM-DDTHH:MM:SS" of a second, cached: most events share their second. */
+struct sec_cache {
+    int64_t sec;
+    char txt[24];
+};
+
+static void iso_ms(struct sec_cache *c, int64_t ms, char out[32])
+{
+    int64_t sec = ms / 1000;
+    if (sec != c->sec || !c->txt[0]) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(c->txt, sizeof(c->txt), "%Y-%m-%dT%H:%M:%S", &tm);
+        c->sec = sec;
+    }
+    snprintf(out, 32, "%s.%03dZ", c->txt, (int)(ms % 1000));
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Event number s is NOFORN when it carries the running fraction past an integer. */
+static bool is_noforn(uint64_t s)
+{
+    return fo.noforn > 0 &&
+           (uint64_t)((double)(s + 1) * fo.noforn) > (uint64_t)((double)s * fo.noforn);
+}
+
+static size_t build_event(uint64_t s, bool noforn, char *out, size_t cap)
+{
+    static struct sec_cache now_c, stale_c;
+    char now[32], stale[32];
+    int uid = (int)(s % (uint64_t)fo.tracks);
+    int64_t *last = &fp.last_ms[(noforn ? fo.tracks : 0) + uid];
+    int64_t ms = wall_ms();
+
+    if (ms <= *last)
+        ms = *last + 1;
+    *last = ms;
+    iso_ms(&now_c, ms, now);
+    iso_ms(&stale_c, ms + 3600 * 1000, stale);
+    int n = snprintf(out, cap,
+                     "<event version=\"2.0\" uid=\"kzf-%c-%05d\" type=\"a-f-G-U-C\" how=\"m-g\""
+                     " time=\"%s\" start=\"%s\" stale=\"%s\" access=\"%s\"><point lat=\"35.%06d\""
+                     " lon=\"139.%06d\" hae=\"41.5\" ce=\"9.9\" le=\"9.9\"/><detail><contact"
+                     " callsign=\"KZF-%05d\"/><remarks>KZF s=%llu</remarks></detail></event>",
+                     noforn ? 'n' : 'r', uid, now, now, stale,
+                     noforn ? "SECRET//NOFORN" : "SECRET//REL TO USA, JPN", uid * 97 % 1000000,
+                     (int)(s % 1000000), uid, (unsigned long long)s);
+    return (size_t)n;
+}
+
+/* How many events the pacing allows now (all of a batch when unpaced). */
+static uint64_t allowance(int64_t now)
+{
+    static int64_t t_start;
+    uint64_t cap = BATCH_BYTES / 400;
+    if (fg_poll_held())
+        return 0;
+    if (fo.rate <= 0)
+        return cap;
+    if (!t_start)
+        t_start = now;
+    double due = (double)(now - t_start) / 1e9 * fo.rate;
+    uint64_t ahead = (uint64_t)due > fp.built ? (uint64_t)due - fp.built : 0;
+    return ahead < cap ? ahead : cap;
+}
+
+/* A new batch of up to n events, stopping at --events in backlog mode. */
+static void fill_batch(uint64_t n)
+{
+    fp.len = fp.off = 0;
+    fp.batch_n = fp.batch_noforn = 0;
+    for (uint64_t i = 0; i < n && fp.len + EVENT_MAX <= fp.cap; i++) {
+        if (fo.mode == FG_BACKLOG && fp.built >= (uint64_t)fo.events) {
+            fp.active = false;
+            break;
+        }
+        bool nf = fo.mode == FG_RATE && is_noforn(fp.built);
+        fp.len += build_event(fp.built++, nf, fp.buf + fp.len, fp.cap - fp.len);
+        fp.batch_n++;
+        fp.batch_noforn += nf;
+    }
+}
+
+/* ---- the pusher ------------------------------------------------------------------ */
+
+void fg_pusher_open(void)
+{
+    fp.fd = fg_connect(fo.push_port);
+    fp.cap = BATCH_BYTES + EVENT_MAX;
+    fp.buf = malloc(fp.cap);
+    fp.last_ms = calloc(2 * (size_t)fo.tracks, sizeof(*fp.last_ms));
+    if (!fp.buf || !fp.last_ms)
+        fg_die("malloc");
+    fp.active = true;
+}
+
+/* kz-usa closed the push connection: what was measured so far still counts. */
+static void push_closed(const char *why)
+{
+    fprintf(stderr, "fedgen: kz-usa closed the push connection after %llu events: %s\n",
+            (unsigned long long)fp.written, why);
+    epoll_ctl(ep, EPOLL_CTL_DEL, fp.fd, NULL);
+    close(fp.fd);
+    fp.fd = -1;
+    fp.active = false;
+    fp.off = fp.len = 0;
+    fp.closed = true;
+}
+
+/* Write what the socket takes; a batch counts once its last byte is written. */
+static void push_some(int64_t now)
+{
+    for (;;) {
+        if (fp.off == fp.len) {
+            uint64_t n = fp.active ? allowance(now) : 0;
+            if (!n)
+                return;
+            fill_batch(n);
+            if (!fp.len)
+                return;
+        }
+        ssize_t k = send(fp.fd, fp.buf + fp.off, fp.len - fp.off, MSG_NOSIGNAL);
+        if (k < 0) {
+            if (errno != EAGAIN && errno != EINTR)
+                push_closed(strerror(errno));
+            return;
+        }
+        fp.off += (size_t)k;
+        if (fp.off == fp.len) {
+            fp.written += fp.batch_n;
+            fp.noforn_written += fp.batch_noforn;
+            fp.batch_n = fp.batch_noforn = 0;
+        }
+    }
+}
+
+bool fg_pushed_all(void)
+{
+    return fp.fd < 0 || (!fp.active && fp.off == fp.len);
+}
+
+/* kz-usa may send to its input's connection (nothing in this workload): discard it. */
+static void push_discard(void)
+{
+    ssize_t k;
+    while ((k = read(fp.fd, rbuf, sizeof(rbuf))) > 0)
+        ;
+    if (k == 0 || (errno != EAGAIN && errno != EINTR))
+        push_closed(k == 0 ? "end of stream" : strerror(errno));
+}
+
+/* ---- the subscriber -------------------------------------------------------------- */
+
+void fg_sub_open(bool bitmaps)
+{
+    int big = 32 << 20;
+
+    fs.fd = fg_connect(fo.sub_port);
+    /* Room for a second of arrivals while a blocking /metrics scrape holds the loop. */
+    if (setsockopt(fs.fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
+        setsockopt(fs.fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    fs.carry = malloc(sizeof(rbuf));
+    if (!fs.carry)
+        fg_die("malloc");
+    if (bitmaps) {
+        fs.seen = calloc((size_t)fo.events / 8 + 1, 1);
+        fs.uid_seen = calloc((size_t)fo.tracks / 8 + 1, 1);
+        if (!fs.seen || !fs.uid_seen)
+            fg_die("calloc");
+    }
+}
+
+static bool test_and_set(uint8_t *map, uint64_t i)
+{
+    bool was = map[i / 8] & (1u << (i % 8));
+    map[i / 8] |= (uint8_t)(1u << (i % 8));
+    return was;
+}
+
+/* One event p[0..n) arrived on kz-jpn. */
+static void on_event(const char *p, size_t n, int64_t now)
+{
+    size_t tail = n > 96 ? 96 : n;
+    const char *m = memmem(p + n - tail, tail, "KZF s=", 6);
+    const char *u = memmem(p, n > 160 ? 160 : n, "uid=\"kzf-", 9);
+
+    fs.events++;
+    if (!m || !u) {
+        fs.bad++;
+        return;
+    }
+    if (u[9] == 'n')
+        fs.leaked++; /* NOFORN on kz-jpn: the release rule failed */
+    if (!fs.seen)
+        return;
+    uint64_t s = strtoull(m + 6, NULL, 10);
+    if (s >= (uint64_t)fo.events) {
+        fs.bad++;
+        return;
+    }
+    if (!test_and_set(fs.seen, s)) {
+        fs.distinct++;
+        fs.t_last_new = now;
+    }
+    if (!test_and_set(fs.uid_seen, (uint64_t)strtol(u + 11, NULL, 10) % (uint64_t)fo.tracks))
+        fs.uids++;
+}
+
+static size_t frame(const char *p, size_t n, int64_t now)
+{
+    size_t off = 0;
+    for (;;) {
+        const char *e = memmem(p + off, n - off, "</event>", 8);
+        if (!e)
+            return off;
+        size_t end = (size_t)(e - p) + 8;
+        on_event(p + off, end - off, now);
+        off = end;
+    }
+}
+
+static void sub_read(void)
+{
+    for (;;) {
+        memcpy(rbuf, fs.carry, fs.clen);
+        ssize_t k = read(fs.fd, rbuf + fs.clen, sizeof(rbuf) - fs.clen);
+        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR)) {
+            fprintf(stderr, "fedgen: kz-jpn closed the subscriber after %llu events: %s\n",
+                    (unsigned long long)fs.events, k == 0 ? "end of stream" : strerror(errno));
+            epoll_ctl(ep, EPOLL_CTL_DEL, fs.fd, NULL);
+            fs.closed = true; /* the fd stays open (and unwatched): fs.fd >= 0 means a link run */
+            return;
+        }
+        if (k < 0)
+            return;
+        size_t n = fs.clen + (size_t)k, used = frame(rbuf, n, fg_now_ns());
+        fs.clen = n - used;
+        if (fs.clen == sizeof(rbuf))
+            fg_die("frame larger than the read buffer");
+        memcpy(fs.carry, rbuf + used, fs.clen);
+    }
+}
+
+/* ---- the loop -------------------------------------------------------------------- */
+
+static void watch(int fd, uint32_t events, uint32_t *cur)
+{
+    struct epoll_event e = {.events = events, .data.fd = fd};
+    if (fd < 0 || events == *cur)
+        return;
+    if (epoll_ctl(ep, *cur ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e) < 0)
+        fg_die("epoll_ctl");
+    *cur = events;
+}
+
+static void dispatch(int timeout_ms)
+{
+    static uint32_t push_ev, sub_ev;
+    struct epoll_event evs[16];
+    bool pending =
+        fp.fd >= 0 && (fp.off < fp.len || (fp.active && fo.rate <= 0 && !fg_poll_held()));
+
+    watch(fp.fd, EPOLLIN | (pending ? EPOLLOUT : 0), &push_ev);
+    if (!fs.closed)
+        watch(fs.fd, EPOLLIN, &sub_ev);
+    int k = epoll_wait(ep, evs, 16, timeout_ms);
+    if (k < 0 && errno != EINTR)
+        fg_die("epoll_wait");
+    for (int i = 0; i < k; i++) {
+        int fd = evs[i].data.fd;
+        if (fd == fs.fd)
+            sub_read();
+        else if (fd == fp.fd && fd >= 0) {
+            if (evs[i].events & EPOLLIN)
+                push_discard();
+        } else {
+            fg_relay_event(ep, fd);
+        }
+    }
+}
+
+void fg_open_gate(void)
+{
+    if (fo.relay_gate > 0)
+        fg_relay_open(ep);
+}
+
+void fg_loop(int64_t until_ns, bool (*stop)(int64_t now))
+{
+    for (;;) {
+        int64_t now = fg_now_ns();
+        if (now >= until_ns || (stop && stop(now)))
+            return;
+        if (fp.fd >= 0)
+            push_some(now);
+        int64_t wait_ms = (until_ns - now) / 1000000;
+        dispatch(fo.rate > 0 || fg_poll_held() ? 1 : (int)(wait_ms < 10 ? wait_ms : 10));
+    }
+}
+
+/* ---- options --------------------------------------------------------------------- */
+
+static void usage(void)
+{
+    fputs("usage: fedgen rate --push PORT [--sub PORT] --src-web PORT [--dst-web PORT]\n"
+          "              [--src-pid PID] [--dst-pid PID] [-w S] [-d S] [--drain S]\n"
+          "              [--noforn FRACTION] [--tracks N] [--rate EV_PER_S] [--label TEXT]\n"
+          "       fedgen backlog --push PORT --src-web PORT [--events N] [--tracks N]\n"
+          "              [--rate EV_PER_S] [--deadline S]\n"
+          "       fedgen catchup --sub PORT --src-web PORT [--dst-web PORT] [--events N]\n"
+          "              [--tracks N] [--deadline S] [--label TEXT] [--gate PORT --to PORT]\n"
+          "  --gate/--to: listen on --gate once the subscriber is connected and relay each\n"
+          "  connection to kz-jpn's federation port --to (kz-usa dials --gate).\n"
+          "  --src-peer/--dst-peer: kz-usa's name for kz-jpn and back (kz-jpn, kz-usa).\n"
+          "  --max-pending N: hold while kz-usa has N events not yet committed, until half\n"
+          "  of that (default 65536; kizuna refuses from 131072 and closes the connection\n"
+          "  after a run of refusals); 0 with --max-inflight 0: never hold.\n"
+          "  --max-inflight N: with --sub, hold too while N events are sent by kz-usa and\n"
+          "  not yet received by kz-jpn (default 4000: ~1.2 MB; kizuna drops the link past\n"
+          "  limits.out_queue_bytes queued); 0: only the store.\n",
+          stderr);
+    exit(2);
+}
+
+static void set_opt(int ch, const char *v)
+{
+    switch (ch) {
+    case 'p':
+        fo.push_port = atoi(v);
+        break;
+    case 's':
+        fo.sub_port = atoi(v);
+        break;
+    case 'W':
+        fo.src_web = atoi(v);
+        break;
+    case 'J':
+        fo.dst_web = atoi(v);
+        break;
+    case 'P':
+        fo.src_pid = atoi(v);
+        break;
+    case 'Q':
+        fo.dst_pid = atoi(v);
+        break;
+    case 'w':
+        fo.warm = atof(v);
+        break;
+    case 'd':
+        fo.dur = atof(v);
+        break;
+    case 'D':
+        fo.drain = atof(v);
+        break;
+    case 'N':
+        fo.noforn = atof(v);
+        break;
+    case 'T':
+        fo.tracks = atoi(v);
+        break;
+    case 'E':
+        fo.events = atol(v);
+        break;
+    case 'R':
+        fo.rate = atof(v);
+        break;
+    case 'X':
+        fo.deadline = atof(v);
+        break;
+    case 'M':
+        fo.max_pending = atof(v);
+        break;
+    case 'Y':
+        fo.max_inflight = atof(v);
+        break;
+    case 'G':
+        fo.relay_gate = atoi(v);
+        break;
+    case 'O':
+        fo.relay_to = atoi(v);
+        break;
+    case 'L':
+        fo.label = v;
+        break;
+    case 'A':
+        fo.src_peer = v;
+        break;
+    case 'B':
+        fo.dst_peer = v;
+        break;
+    default:
+        usage();
+    }
+}
+
+static void parse_args(int argc, char **argv)
+{
+    static const struct option lo[] = {{"push", 1, 0, 'p'},         {"sub", 1, 0, 's'},
+                                       {"src-web", 1, 0, 'W'},      {"dst-web", 1, 0, 'J'},
+                                       {"src-pid", 1, 0, 'P'},      {"dst-pid", 1, 0, 'Q'},
+                                       {"drain", 1, 0, 'D'},        {"noforn", 1, 0, 'N'},
+                                       {"tracks", 1, 0, 'T'},       {"events", 1, 0, 'E'},
+                                       {"rate", 1, 0, 'R'},         {"deadline", 1, 0, 'X'},
+                                       {"label", 1, 0, 'L'},        {"src-peer", 1, 0, 'A'},
+                                       {"dst-peer", 1, 0, 'B'},     {"max-pending", 1, 0, 'M'},
+                                       {"max-inflight", 1, 0, 'Y'}, {"gate", 1, 0, 'G'},
+                                       {"to", 1, 0, 'O'},           {0, 0, 0, 0}};
+    int ch;
+
+    if (argc < 2)
+        usage();
+    fo.mode = !strcmp(argv[1], "rate")      ? FG_RATE
+              : !strcmp(argv[1], "backlog") ? FG_BACKLOG
+              : !strcmp(argv[1], "catchup") ? FG_CATCHUP
+                                            : (usage(), FG_RATE);
+    optind = 2;
+    while ((ch = getopt_long(argc, argv, "w:d:", lo, NULL)) != -1)
+        set_opt(ch, optarg);
+    bool ok = fo.tracks > 0 && fo.events > 0 && fo.dur > 0 && fo.src_web > 0 && fo.noforn >= 0 &&
+              fo.noforn < 1;
+    if (fo.mode != FG_CATCHUP)
+        ok = ok && fo.push_port > 0;
+    if (fo.mode == FG_CATCHUP)
+        ok = ok && fo.sub_port > 0 && (fo.relay_gate > 0) == (fo.relay_to > 0);
+    if (!ok)
+        usage();
+}
+
+int main(int argc, char **argv)
+{
+    parse_args(argc, argv);
+    signal(SIGPIPE, SIG_IGN);
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        fg_die("epoll_create1");
+    if (fo.mode != FG_CATCHUP)
+        fg_pusher_open();
+    if (fo.mode == FG_RATE)
+        fg_run_rate();
+    else if (fo.mode == FG_BACKLOG)
+        fg_run_backlog();
+    else
+        fg_run_catchup();
+    return 0;
+}
