@@ -24,7 +24,9 @@
 
 #include "marti/internal.h"
 
-#define CT_JSON "application/json"
+/* JSON, but not exactly application/json: node-tak decodes exactly that itself, and its
+ * Files.upload then JSON.parse()s what it got, as TAK Server's answer needs. */
+#define CT_META "application/json;charset=UTF-8"
 
 struct upload {
     struct kz_marti *m;
@@ -126,7 +128,7 @@ static void on_added(void *ud, int status, const struct kz_file *f)
         kz_http_respond(u->req, 200, "text/plain", NULL, sb.buf, sb.len);
     } else {
         metadata_json(&sb, f);
-        kz_http_respond(u->req, 200, CT_JSON, NULL, sb.buf, sb.len);
+        kz_http_respond(u->req, 200, CT_META, NULL, sb.buf, sb.len);
     }
     kz_sbuf_release(&sb);
     finish(u);

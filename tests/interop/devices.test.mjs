@@ -6,7 +6,6 @@
 // empty one or "Undefined" leaves with the input's default label.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,11 +19,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const CORPUS = path.join(here, 'corpus', 'devices');
 const DEFAULT_LABEL = 'UNCLASSIFIED';
 const UNKNOWN = 9999999;
-
-function ensureNodeModules() {
-    if (fs.existsSync(path.join(here, 'node_modules', 'xml-js', 'package.json'))) return;
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit', timeout: 300000 });
-}
 
 let xmljs;
 
@@ -128,7 +122,6 @@ describe('device corpus', () => {
     let postWatcher;
 
     before(async () => {
-        ensureNodeModules();
         xmljs = (await import('xml-js')).default;
         server = await startServer({ inputs: [tcpInput('dev'), tcpInput('watch'), httpInput('web')] });
         web = server.port('web');

@@ -17,12 +17,10 @@
 // wire is the same: HTTP/2 messages on one stream).
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import {
     cotEvent, postEvent, SOURCE_DIR, startServer, tracks, uidsOf, uniq, waitUntil, withTimeout,
@@ -31,18 +29,11 @@ import {
     certChain, fedNodeConfig, fedPort, fedStatus, nationalPki, peerEntry, waitLinks,
 } from '../integration/lib/fed.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const PROTO_DIR = path.join(SOURCE_DIR, 'proto');
 const SERVICE = 'com.atakmap.FederatedChannel';
 const HEALTH_INTERVAL_MS = 3000;       // TAK's healthCheckIntervalSeconds default
 const HEALTH_SLACK_MS = 1000;          // timers on a loaded 2-core machine
 const TAK_TIMEOUT_MS = 15000;          // TAK's clientTimeoutTime: no health check, stream cut
-
-function ensureNodeModules() {
-    const have = (p) => fs.existsSync(path.join(here, 'node_modules', '@grpc', p, 'package.json'));
-    if (have('grpc-js') && have('proto-loader')) return;
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit', timeout: 300000 });
-}
 
 // fig.proto as grpc-js sees it, with ServerEventStream answering as a stream.
 function loadService(protoLoader) {
@@ -237,7 +228,6 @@ describe('federation v2 with @grpc/grpc-js as a TAK Server federate', () => {
     const clients = [];
 
     before(async () => {
-        ensureNodeModules();
         grpc = await import('@grpc/grpc-js');
         const protoLoader = await import('@grpc/proto-loader');
         svc = loadService(protoLoader.default ?? protoLoader);

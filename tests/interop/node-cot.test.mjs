@@ -1,24 +1,15 @@
-// node-cot: an independent CoT implementation (@tak-ps/node-cot 12.23.0, the
-// newest release that runs on Node 20) must parse everything kizuna emits,
+// node-cot: an independent CoT implementation (@tak-ps/node-cot 14.23.2, the
+// release @tak-ps/node-tak 12.0.0 pairs with, on Node 22) must parse everything kizuna emits,
 // and kizuna must accept and deliver what node-cot writes.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+
+import CoT, { CoTParser } from '@tak-ps/node-cot';
 
 import {
     barrier, CotClient, cotEvent, httpInput, iso, pingEvent, startServer, tcpInput, uniq,
 } from '../integration/lib/harness.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-function ensureNodeModules() {
-    if (fs.existsSync(path.join(here, 'node_modules', '@tak-ps', 'node-cot', 'package.json'))) return;
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit', timeout: 300000 });
-}
 
 // What a node-cot object says about an event, in the same shape as ours.
 function summary(cot) {
@@ -71,15 +62,12 @@ function sample(now) {
     ];
 }
 
-describe('interop with @tak-ps/node-cot 12.23.0', () => {
-    let CoT;
+describe('interop with @tak-ps/node-cot 14.23.2', () => {
     let server;
     let tx;
     let rx;
 
     before(async () => {
-        ensureNodeModules();
-        ({ default: CoT } = await import('@tak-ps/node-cot'));
         server = await startServer({ inputs: [tcpInput('us'), httpInput('web', ['Cyan'])] });
         tx = await CotClient.connect(server.port('us'), { name: 'tx' });
         rx = await CotClient.connect(server.port('us'), { name: 'rx' });
@@ -96,25 +84,25 @@ describe('interop with @tak-ps/node-cot 12.23.0', () => {
 
     test('node-cot parses every event kizuna emits, with content preserved', async () => {
         const events = sample(Date.now());
-        const sent = events.map((xml) => summary(new CoT(xml.slice(xml.indexOf('<event')))));
+        const sent = events.map((xml) => summary(CoTParser.from_xml(xml.slice(xml.indexOf('<event')))));
         const from = rx.events.length;
         await tx.send(events.join(''));
         for (const want of sent) {
             const got = await rx.waitUid(want.uid, { from });
             let parsed;
-            assert.doesNotThrow(() => { parsed = new CoT(got.xml); }, `node-cot rejects kizuna's ${want.type}:\n${got.xml}`);
+            assert.doesNotThrow(() => { parsed = CoTParser.from_xml(got.xml); }, `node-cot rejects kizuna's ${want.type}:\n${got.xml}`);
             assert.deepEqual(summary(parsed), want, `round trip of ${want.type}`);
         }
         // Whatever else kizuna sent us (replayed state, markers) must parse too.
         await barrier(tx, [rx]);
-        for (const e of rx.events) assert.doesNotThrow(() => new CoT(e.xml), `node-cot rejects:\n${e.xml}`);
+        for (const e of rx.events) assert.doesNotThrow(() => CoTParser.from_xml(e.xml), `node-cot rejects:\n${e.xml}`);
     });
 
     test('node-cot parses kizuna\'s pong', async () => {
         const from = tx.events.length;
         await tx.send(pingEvent());
         const pong = await tx.waitFor((e) => e.type === 't-x-c-t-r', { from, what: 'pong' });
-        const cot = new CoT(pong.xml);
+        const cot = CoTParser.from_xml(pong.xml);
         assert.equal(cot.raw.event._attributes.type, 't-x-c-t-r');
         assert.equal(cot.raw.event._attributes.uid, 'takPong');
     });
@@ -124,15 +112,15 @@ describe('interop with @tak-ps/node-cot 12.23.0', () => {
         const t = iso(now);
         const s = iso(now + 60000);
         const built = [
-            new CoT(`<event version="2.0" uid="${uniq('NODE')}" type="a-f-G-U-C" how="m-g" time="${t}" start="${t}" stale="${s}">`
+            CoTParser.from_xml(`<event version="2.0" uid="${uniq('NODE')}" type="a-f-G-U-C" how="m-g" time="${t}" start="${t}" stale="${s}">`
                 + '<point lat="39.1" lon="-108.5" hae="1400" ce="10" le="9999999.0"/>'
                 + '<detail><contact callsign="NODE1" endpoint="*:-1:stcp"/><__group name="Cyan" role="Team Member"/></detail></event>'),
-            await CoT.from_geojson({
+            await CoTParser.from_geojson({
                 type: 'Feature', id: uniq('poly'),
                 properties: { type: 'u-d-f', how: 'h-e', callsign: 'AREA', time: t, start: t, stale: s },
                 geometry: { type: 'Polygon', coordinates: [[[139, 35], [139.1, 35], [139.1, 35.1], [139, 35]]] },
             }),
-            await CoT.from_geojson({
+            await CoTParser.from_geojson({
                 type: 'Feature', id: uniq('hostile'),
                 properties: { type: 'a-h-G', how: 'h-e', callsign: 'HOSTILE', time: t, start: t, stale: s },
                 geometry: { type: 'Point', coordinates: [127.8, 26.3, 5] },
@@ -140,11 +128,11 @@ describe('interop with @tak-ps/node-cot 12.23.0', () => {
         ];
         // As node-tak writes them: no XML declaration, a newline after each.
         const from = rx.events.length;
-        await tx.send(built.map((c) => `${c.to_xml()}\n`).join(''));
+        await tx.send(built.map((c) => `${CoTParser.to_xml(c)}\n`).join(''));
         for (const c of built) {
             const want = summary(c);
             const got = await rx.waitUid(want.uid, { from, what: `node-cot ${want.type}` });
-            assert.deepEqual(summary(new CoT(got.xml)), want);
+            assert.deepEqual(summary(CoTParser.from_xml(got.xml)), want);
             assert.match(got.detail, /<_flow-tags_>/, 'node-cot flow tags dropped');
         }
     });
@@ -152,7 +140,7 @@ describe('interop with @tak-ps/node-cot 12.23.0', () => {
     test('a node-cot ping is answered', async () => {
         const from = tx.events.length;
         const ping = CoT.ping();
-        await tx.send(`${ping.to_xml()}\n`);
+        await tx.send(`${CoTParser.to_xml(ping)}\n`);
         await tx.waitFor((e) => e.type === 't-x-c-t-r', { from, what: 'pong to a node-cot ping' });
         await barrier(tx, [rx]);
         assert.equal(rx.has(ping.raw.event._attributes.uid), false, 'the ping was forwarded');

@@ -1,42 +1,33 @@
-// node-tak: the independent TAK client @tak-ps/node-tak 8.3.0 (with its
-// peer @tak-ps/node-cot 12.23.0, the newest pair that runs on Node 20)
+// node-tak: the independent TAK client @tak-ps/node-tak 12.0.0 (with its
+// peer @tak-ps/node-cot 14.23.2, on Node 22 from tests/interop/node_modules)
 // connects over mutual TLS with certificates from `kizuna ca init` and
 // `kizuna cert issue`; two such clients exchange CoT through kizuna.  Then
 // node-cot's own protobuf encoding travels through kizuna to an XML client
 // and back.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+
+import { CoTParser } from '@tak-ps/node-cot';
+import TAK from '@tak-ps/node-tak';
 
 import {
     CotClient, iso, runCli, startServer, tcpInput, uniq, withTimeout,
 } from '../integration/lib/harness.mjs';
 import { TakpClient, frame } from '../integration/lib/takproto.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-function ensureNodeModules() {
-    const have = (p) => fs.existsSync(path.join(here, 'node_modules', '@tak-ps', p, 'package.json'));
-    if (have('node-cot') && have('node-tak')) return;
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit', timeout: 300000 });
-}
-
-function sa(CoT, uid, callsign, now = Date.now()) {
-    return new CoT(`<event version="2.0" uid="${uid}" type="a-f-G-U-C" how="m-g" time="${iso(now)}" `
+function sa(uid, callsign, now = Date.now()) {
+    return CoTParser.from_xml(`<event version="2.0" uid="${uid}" type="a-f-G-U-C" how="m-g" time="${iso(now)}" `
         + `start="${iso(now)}" stale="${iso(now + 60000)}">`
         + '<point lat="39.1" lon="-108.5" hae="1400" ce="10" le="9999999.0"/>'
         + `<detail><contact callsign="${callsign}" endpoint="*:-1:stcp"/>`
         + '<__group name="Cyan" role="Team Member"/></detail></event>');
 }
 
-describe('interop with @tak-ps/node-tak 8.3.0 over mutual TLS', () => {
-    let CoT;
-    let TAK;
+describe('interop with @tak-ps/node-tak 12.0.0 over mutual TLS', () => {
     let server;
     let data;
     let pki;
@@ -49,10 +40,10 @@ describe('interop with @tak-ps/node-tak 8.3.0 over mutual TLS', () => {
 
     // A node-tak client, resolved once kizuna answered its first ping.
     async function takClient(user) {
-        const tak = await TAK.connect(user, new URL(`ssl://127.0.0.1:${server.port('cot-tls')}`), {
+        const tak = await TAK.connect(new URL(`ssl://127.0.0.1:${server.port('cot-tls')}`), {
             cert: fs.readFileSync(path.join(pki, `${user}.pem`), 'utf8'),
             key: fs.readFileSync(path.join(pki, `${user}.key`), 'utf8'),
-        });
+        }, { id: user });
         clients.push(tak);
         tak.received = [];
         tak.on('cot', (cot) => tak.received.push(cot));
@@ -75,9 +66,6 @@ describe('interop with @tak-ps/node-tak 8.3.0 over mutual TLS', () => {
     }
 
     before(async () => {
-        ensureNodeModules();
-        ({ default: CoT } = await import('@tak-ps/node-cot'));
-        ({ default: TAK } = await import('@tak-ps/node-tak'));
         data = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-nodetak-')), 'data');
         pki = path.join(data, 'pki');
         await cli('ca', 'init');
@@ -105,14 +93,14 @@ describe('interop with @tak-ps/node-tak 8.3.0 over mutual TLS', () => {
         const bravo = await takClient('bravo');
         assert.match(alpha.version, /^kizuna /, 'serverVersion from t-x-takp-v');
         const a = uniq('ALPHA');
-        await alpha.write([sa(CoT, a, 'ALPHA')]);
+        await alpha.write([sa(a, 'ALPHA')]);
         const got = await waitCot(bravo, a);
         assert.equal(got.raw.event.detail.contact._attributes.callsign, 'ALPHA');
         assert.equal(got.raw.event._attributes.access, 'UNCLASSIFIED');
         const b = uniq('BRAVO');
-        await bravo.write([sa(CoT, b, 'BRAVO')]);
+        await bravo.write([sa(b, 'BRAVO')]);
         const back = await waitCot(alpha, b);
-        assert.equal(back.raw.event.point._attributes.lat, '39.1');
+        assert.equal(Number(back.raw.event.point._attributes.lat), 39.1);
         assert.equal(alpha.failed, undefined);
         assert.equal(bravo.failed, undefined);
     });
@@ -124,7 +112,7 @@ describe('interop with @tak-ps/node-tak 8.3.0 over mutual TLS', () => {
         try {
             const now = Date.now();
             const uid = uniq('PB');
-            const sent = new CoT(`<event version="2.0" uid="${uid}" type="a-f-G-U-C" how="m-g" `
+            const sent = CoTParser.from_xml(`<event version="2.0" uid="${uid}" type="a-f-G-U-C" how="m-g" `
                 + `time="${iso(now)}" start="${iso(now)}" stale="${iso(now + 60000)}">`
                 + '<point lat="35.681" lon="139.767" hae="40" ce="5" le="9999999.0"/>'
                 + '<detail><contact callsign="PB-1" endpoint="*:-1:stcp"/>'
@@ -132,9 +120,9 @@ describe('interop with @tak-ps/node-tak 8.3.0 over mutual TLS', () => {
                 + '<track course="90.5" speed="3.25"/><status battery="77"/>'
                 + '<precisionlocation geopointsrc="GPS" altsrc="GPS"/>'
                 + '<__group name="Cyan" role="Team Lead"/><remarks>to XML &amp; back</remarks></detail></event>');
-            await pb.write(frame(Buffer.from(sent.to_proto(1))));
+            await pb.write(frame(Buffer.from(await CoTParser.to_proto(sent, 1))));
             const got = await xml.waitUid(uid);
-            const asXml = new CoT(got.xml);
+            const asXml = CoTParser.from_xml(got.xml);
             const d = asXml.raw.event.detail;
             assert.equal(d.contact._attributes.callsign, 'PB-1');
             assert.equal(d.takv._attributes.device, 'Pixel');
@@ -142,18 +130,18 @@ describe('interop with @tak-ps/node-tak 8.3.0 over mutual TLS', () => {
             assert.equal(Number(d.status._attributes.battery), 77);
             assert.equal(d.__group._attributes.role, 'Team Lead');
             assert.equal(d.remarks._text, 'to XML & back');
-            assert.equal(asXml.raw.event.point._attributes.lat, '35.681');
+            assert.equal(Number(asXml.raw.event.point._attributes.lat), 35.681);
 
             // Back: the XML client's event reaches the protobuf client; node-cot decodes it.
             const uid2 = uniq('XML');
-            const reply = new CoT(`<event version="2.0" uid="${uid2}" type="b-m-p-s-m" how="h-g-i-g-o" `
+            const reply = CoTParser.from_xml(`<event version="2.0" uid="${uid2}" type="b-m-p-s-m" how="h-g-i-g-o" `
                 + `time="${iso(now)}" start="${iso(now)}" stale="${iso(now + 60000)}">`
                 + '<point lat="26.2" lon="127.68" hae="9999999.0" ce="9999999.0" le="9999999.0"/>'
                 + '<detail><contact callsign="SPOT"/><usericon iconsetpath="COT_MAPPING_SPOTMAP/b-m-p-s-m/-65536"/>'
                 + '<remarks>seen</remarks></detail></event>');
-            await xml.send(reply.to_xml());
+            await xml.send(CoTParser.to_xml(reply));
             const m = await pb.waitMessage(uid2);
-            const dec = await CoT.from_proto(m.raw, 1);
+            const dec = await CoTParser.from_proto(m.raw, 1);
             assert.equal(dec.raw.event._attributes.type, 'b-m-p-s-m');
             assert.equal(dec.raw.event.detail.contact._attributes.callsign, 'SPOT');
             assert.equal(dec.raw.event.detail.usericon._attributes.iconsetpath, 'COT_MAPPING_SPOTMAP/b-m-p-s-m/-65536');
