@@ -86,6 +86,8 @@ void kz__mcommit_notify(struct kz__mcommit *t, const char *client_uid, struct kz
 /* t-x-m-c for every change logged since new(), to every live subscriber. */
 void kz__mcommit_changes(struct kz__mcommit *t, const struct kz_mission *mi, const char *author);
 void kz__mcommit_run(struct kz__mcommit *t, const struct kz_mission *mi, const char *guid);
+/* Nothing changed after all: free the task, nothing committed, answered or sent. */
+void kz__mcommit_drop(struct kz__mcommit *t);
 
 /* mission_commit.c: the details of a mission uid from the router (kz_mission_uids). */
 bool kz__mission_uid_details(void *ud, const char *uid, const struct kz_label *label,
