@@ -71,8 +71,9 @@ struct kz_api {
     const struct kz_config_federation *federation;
     struct json_t *(*fed_status)(void *ud);
     void *fed_status_ud;
-    /* Set by the owner (NULL: none): runs after every committed plan change, the new
-     * revision already in `plans` (the plan's mission follows it: server/plan_missions.c). */
+    /* Set by the owner (NULL: none): runs after each committed create, edit, item or stage
+     * change of a plan, the new version already in `plans` (the plan's mission follows it:
+     * server/plan_missions.c). */
     void (*plan_changed)(void *ud, const char *plan_id);
     void *plan_changed_ud;
     /* Owned: */
