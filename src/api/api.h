@@ -71,6 +71,11 @@ struct kz_api {
     const struct kz_config_federation *federation;
     struct json_t *(*fed_status)(void *ud);
     void *fed_status_ud;
+    /* Set by the owner (NULL: none): runs after each committed create, edit, item or stage
+     * change of a plan, the new version already in `plans` (the plan's mission follows it:
+     * server/plan_missions.c). */
+    void (*plan_changed)(void *ud, const char *plan_id);
+    void *plan_changed_ud;
     /* Owned: */
     struct kz_readiness_book *own_book;
     struct kz_label_policy builtin_policy;

@@ -184,6 +184,9 @@ static void save_done(uv_work_t *w, int status)
             kz_plan_publish(t->api->router, t->api->own_input, t->plan);
         kz_plan_book_put(t->api->plans, t->plan);
         t->plan = NULL;
+        /* Approvals and consultations leave what the plan's mission holds as it is. */
+        if (t->api->plan_changed && t->op != KZ_PLAN_OP_APPROVE && t->op != KZ_PLAN_OP_CONSULT)
+            t->api->plan_changed(t->api->plan_changed_ud, t->id);
     } else if (!kz_http_gone(req)) {
         kz_http_error(req, 500, "store: %s", kz_strerror(t->status));
     }

@@ -86,6 +86,15 @@ void kz__mcommit_notify(struct kz__mcommit *t, const char *client_uid, struct kz
 /* t-x-m-c for every change logged since new(), to every live subscriber. */
 void kz__mcommit_changes(struct kz__mcommit *t, const struct kz_mission *mi, const char *author);
 void kz__mcommit_run(struct kz__mcommit *t, const struct kz_mission *mi, const char *guid);
+/* Nothing changed after all: free the task, nothing committed, answered or sent. */
+void kz__mcommit_drop(struct kz__mcommit *t);
+
+/* mission_items.c: the label of an item: its track's, its file's, else the mission's; banner
+ * in `out`. */
+struct kz_label kz__mission_item_label(struct kz_marti *m, const struct kz_mission *mi,
+                                       const char *data, bool is_hash, struct kz_sbuf *out);
+/* mission_package.c: PUT .../contents/missionpackage. */
+void kz__mission_package(struct kz_http_req *req, void *app);
 
 /* mission_commit.c: the details of a mission uid from the router (kz_mission_uids). */
 bool kz__mission_uid_details(void *ud, const char *uid, const struct kz_label *label,

@@ -95,4 +95,19 @@ int kz_marti_missions_load(struct kz_marti *m);
 /* The router hook for CoT with a mission dest (kz_router_set_missions). */
 void kz_marti_missions_hook(struct kz_marti *m, struct kz_router_missions *out);
 
+/*
+ * Publish plan `p` as its mission (plan_mission.c, docs/missions.md): the
+ * mission named like the plan's id is made or brought up to date: the
+ * plan's title as description, its own label as classification, the uids
+ * of its placed items (each with the item's label) and `ics_hash` (the
+ * plan's calendar in the file store, labelled like the plan; NULL: none);
+ * archived (keyword "archived") once the plan is closed.  The change is
+ * committed, then announced to the live subscribers (t-x-m-n, t-x-m-c).
+ * KZ_OK (also when nothing changed), KZ_ERR_EXISTS (a mission not of this
+ * plan has the name), KZ_ERR_TOOBIG (the book is full) or KZ_ERR_CLOSED
+ * (no missions).
+ */
+struct kz_plan;
+int kz_marti_plan_mission(struct kz_marti *m, const struct kz_plan *p, const char *ics_hash);
+
 #endif

@@ -181,6 +181,13 @@ static void committed(void *ud, int status)
     task_free(t);
 }
 
+void kz__mcommit_drop(struct kz__mcommit *t)
+{
+    if (t->req)
+        kz_http_release(t->req);
+    task_free(t);
+}
+
 void kz__mcommit_run(struct kz__mcommit *t, const struct kz_mission *mi, const char *guid)
 {
     struct kz_store_mission w = {.guid = guid};

@@ -18,9 +18,8 @@
 
 /* ---- contents ------------------------------------------------------------------------ */
 
-/* The label of an item: its track's, its file's, else the mission's; banner in `out`. */
-static struct kz_label item_label(struct kz_marti *m, const struct kz_mission *mi, const char *data,
-                                  bool is_hash, struct kz_sbuf *out)
+struct kz_label kz__mission_item_label(struct kz_marti *m, const struct kz_mission *mi,
+                                       const char *data, bool is_hash, struct kz_sbuf *out)
 {
     struct kz_label l = mi->label;
     const struct kz_mission_files *f = m->opts.mission_files;
@@ -47,7 +46,7 @@ static int add_all(struct kz_marti *m, struct kz_mission *mi, char **v, unsigned
     int rc = KZ_OK;
 
     for (unsigned i = 0; i < n && rc != KZ_ERR_TOOBIG; i++) {
-        struct kz_label l = item_label(m, mi, v[i], is_hash, &banner);
+        struct kz_label l = kz__mission_item_label(m, mi, v[i], is_hash, &banner);
         rc = kz_mission_add_item(m->opts.missions, mi, v[i], is_hash, creator, banner.buf, &l,
                                  kz_now_us());
     }

@@ -585,19 +585,6 @@ static void get_guid(struct kz_http_req *req, void *app)
     kz__mission_respond(m, req, 200, T_MISSION, a);
 }
 
-/* PUT .../contents/missionpackage: its files need the file store, which is not wired yet. */
-static void mission_package(struct kz_http_req *req, void *app)
-{
-    struct kz_marti *m = app;
-    struct kz__mcaller c;
-
-    kz__mission_caller(m, req, &c);
-    if (kz__mission_for(m, req, &c, KZ_MPERM_WRITE, NULL))
-        kz_http_error(req, 501,
-                      "mission packages are not accepted yet: upload the files and "
-                      "attach them with PUT .../contents");
-}
-
 /* ---- the route rows: literal paths before {name} ones (the first match wins) ---------- */
 
 #define V KZ_ROLE_VIEWER
@@ -628,7 +615,7 @@ static const struct kz_http_route rows[] = {
     {"DELETE", M "/{name}/invite/{type}/{invitee}", kz__mission_uninvite, V, ON},
     {"PUT", M "/{name}/contents", kz__mission_contents_add, V, ON},
     {"DELETE", M "/{name}/contents", kz__mission_contents_remove, V, ON},
-    {"PUT", M "/{name}/contents/missionpackage", mission_package, V, ON},
+    {"PUT", M "/{name}/contents/missionpackage", kz__mission_package, V, ON},
     {"GET", M "/{name}/changes", kz__mission_changes, V, ON},
     {"GET", M "/{name}/cot", kz__mission_cot, V, ON},
     {"GET", M "/{name}/log", kz__mission_log, V, ON},

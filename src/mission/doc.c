@@ -116,6 +116,8 @@ char *kz_mission_doc(const struct kz_mission *m)
         json_object_set_new(o, "subs", subs_doc(m));
         json_object_set_new(o, "invites", invites_doc(m));
         json_object_set_new(o, "logs", logs_doc(m));
+        if (m->plan)
+            json_object_set_new(o, "plan", json_string(m->plan));
     }
     return dump(o);
 }
@@ -259,6 +261,7 @@ static void load_fields(struct kz_mission *m, json_t *o)
     m->creator_uid = dup(o, "creatorUid");
     m->password_hash = dup(o, "passwordHash");
     m->banner = dup(o, "banner");
+    m->plan = dup(o, "plan");
     m->create_time = num(o, "createTime");
     m->last_edited = num(o, "lastEdited");
     m->expiration = num(o, "expiration");

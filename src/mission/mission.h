@@ -130,6 +130,10 @@ struct kz_mission {
     enum kz_mission_role default_role;
     char *banner; /* the mission's label, shown as `classification` */
     struct kz_label label;
+    /* The plan this mission publishes (docs/missions.md, "Plans as missions"), or NULL.
+     * Only the plan flow writes such a mission: every caller's role is capped at
+     * MISSION_READONLY_SUBSCRIBER (kz_mission_role_for, kz_mission_stream_role). */
+    char *plan;
     struct kz_mission_item *items;
     unsigned n_items;
     struct kz_mission_sub *subs;
@@ -220,13 +224,15 @@ struct kz_mission_token_claims;
  * The caller's role on `m` for one request, as TAK Server decides it: the
  * role of a valid token for this mission (t may be NULL); else an admin
  * is MISSION_OWNER; else a password or invite-only mission gives none;
- * else the mission's default role.  (The sender of a CoT with a mission
+ * else the mission's default role.  A plan's mission (m->plan set) gives
+ * at most MISSION_READONLY_SUBSCRIBER to anyone.  (The sender of a CoT with a mission
  * dest has no token: its subscription's role counts, see
  * kz_mission_stream_role.)
  */
 enum kz_mission_role kz_mission_role_for(const struct kz_mission *m,
                                          const struct kz_mission_token_claims *t, bool admin);
-/* The role of a subscribed stream client (by clientUid), NONE when not subscribed. */
+/* The role of a subscribed stream client (by clientUid), NONE when not subscribed; capped
+ * like kz_mission_role_for's for a plan's mission. */
 enum kz_mission_role kz_mission_stream_role(const struct kz_mission *m, const char *client_uid);
 
 /* ---- tokens (token.c) ---------------------------------------------------- */

@@ -191,6 +191,7 @@ void kz_mission_free(struct kz_mission *m)
     free(m->creator_uid);
     free(m->password_hash);
     free(m->banner);
+    free(m->plan);
     free(m);
 }
 

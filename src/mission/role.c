@@ -78,8 +78,14 @@ bool kz_mission_item_visible(const struct kz_label *label, const struct kz_relea
     return kz_may_release(label, who, NULL);
 }
 
-enum kz_mission_role kz_mission_role_for(const struct kz_mission *m,
-                                         const struct kz_mission_token_claims *t, bool admin)
+/* A plan's mission is written by the plan flow only: read-only for everyone else. */
+static enum kz_mission_role capped(const struct kz_mission *m, enum kz_mission_role r)
+{
+    return m->plan && r > KZ_MROLE_READONLY_SUBSCRIBER ? KZ_MROLE_READONLY_SUBSCRIBER : r;
+}
+
+static enum kz_mission_role role_for(const struct kz_mission *m,
+                                     const struct kz_mission_token_claims *t, bool admin)
 {
     if (t && strcmp(t->guid, m->guid) == 0 && t->role != KZ_MROLE_NONE)
         return t->role;
@@ -90,10 +96,16 @@ enum kz_mission_role kz_mission_role_for(const struct kz_mission *m,
     return m->default_role;
 }
 
+enum kz_mission_role kz_mission_role_for(const struct kz_mission *m,
+                                         const struct kz_mission_token_claims *t, bool admin)
+{
+    return capped(m, role_for(m, t, admin));
+}
+
 enum kz_mission_role kz_mission_stream_role(const struct kz_mission *m, const char *client_uid)
 {
     for (unsigned i = 0; client_uid && i < m->n_subs; i++)
         if (strcmp(m->subs[i].client_uid, client_uid) == 0)
-            return m->subs[i].role;
+            return capped(m, m->subs[i].role);
     return KZ_MROLE_NONE;
 }

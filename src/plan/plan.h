@@ -219,6 +219,10 @@ unsigned kz_plan_required(const struct kz_plan *p, const struct kz_alliance *a, 
  * plan again updates its markers in place.  NULL r or in: nothing.
  */
 void kz_plan_publish(struct kz_router *r, const struct kz_input *in, const struct kz_plan *p);
+/* The uid of an item's marker: "kizuna.plan.<plan id>.<item id>" (also its mission uid). */
+#define KZ_PLAN_UID_MAX 96
+void kz_plan_item_uid(const struct kz_plan *p, const struct kz_plan_item *it, char *buf,
+                      size_t len);
 
 /* ---- the book (book.c): every plan of the node, loop thread ----------------- */
 

@@ -13,7 +13,7 @@
 #define MARKER_TYPE "b-m-p-s-m" /* a spot map marker (ATAK "Spot") */
 #define STALE_AFTER_END_US (24LL * 3600 * 1000000)
 
-static void item_uid(const struct kz_plan *p, const struct kz_plan_item *it, char *buf, size_t len)
+void kz_plan_item_uid(const struct kz_plan *p, const struct kz_plan_item *it, char *buf, size_t len)
 {
     snprintf(buf, len, "kizuna.plan.%s.%lld", p->id, (long long)it->id);
 }
@@ -54,7 +54,7 @@ static void marker(struct kz_router *r, const struct kz_input *in, const struct 
     struct kz_sbuf detail = KZ_SBUF_INIT;
     char uid[96];
 
-    item_uid(p, it, uid, sizeof(uid));
+    kz_plan_item_uid(p, it, uid, sizeof(uid));
     kz_event_init(&ev);
     ev.uid = kz_xstrdup(uid);
     ev.type = kz_xstrdup(MARKER_TYPE);
@@ -76,7 +76,7 @@ static void removal(struct kz_router *r, const struct kz_input *in, const struct
     struct kz_sbuf detail = KZ_SBUF_INIT;
     char uid[96], del[112];
 
-    item_uid(p, it, uid, sizeof(uid));
+    kz_plan_item_uid(p, it, uid, sizeof(uid));
     snprintf(del, sizeof(del), "%s.delete", uid);
     kz_event_init(&ev);
     ev.uid = kz_xstrdup(del);

@@ -207,6 +207,7 @@ static int start(struct kz_server *srv)
         return rc;
     kz__server_missions_init(srv);
     start_http(srv);
+    kz__server_plan_missions_init(srv); /* after kz_api_init */
     if ((rc = kz__server_own_input_init(srv)) != KZ_OK)
         return rc;
     kz_router_add_input(srv->router, &srv->own_input);
@@ -220,6 +221,7 @@ static int start(struct kz_server *srv)
     if ((rc = kz_router_restore(srv->router)) != KZ_OK)
         return rc;
     kz_api_plans_publish(&srv->api);
+    kz__server_plan_missions_start(srv);
     return kz__server_inputs_start(srv);
 }
 
@@ -283,7 +285,8 @@ void kz_server_release(struct kz_server *srv)
         kz_server_stop(srv, "release");
     drain(&srv->loop);
     /* Worker jobs and uploads that write to the store finish before it closes. */
-    while (kz_fed_pending(srv->fed) || kz_api_plans_busy(&srv->api) || kz_marti_busy(&srv->marti))
+    while (kz_fed_pending(srv->fed) || kz_api_plans_busy(&srv->api) ||
+           kz__server_plan_missions_busy(srv) || kz_marti_busy(&srv->marti))
         uv_run(&srv->loop, UV_RUN_ONCE);
     if (srv->store)
         kz_store_close(srv->store);
@@ -300,6 +303,7 @@ void kz_server_release(struct kz_server *srv)
     kz_marti_release(&srv->marti);
     kz_files_free(srv->files); /* no writer or reader is left: the loop ran dry */
     kz__server_missions_release(srv);
+    kz__server_plan_missions_release(srv);
     kz_readiness_book_free(srv->book);
     kz_alliance_free(srv->alliance);
     free(srv->inputs);

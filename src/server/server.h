@@ -73,8 +73,9 @@ struct kz_server {
     struct kz_mission_book *missions;
     struct kz_mission_signer *mission_signer;
     struct kz_mission_files mission_files;
-    char db_path[4096]; /* the store file (users table for TLS identities) */
-    char pki_dir[1024]; /* the CA directory, for enrollment */
+    struct kz__plan_missions *plan_missions; /* plan_missions.c: plans following as missions */
+    char db_path[4096];                      /* the store file (users table for TLS identities) */
+    char pki_dir[1024];                      /* the CA directory, for enrollment */
     uv_signal_t sigint, sigterm, sighup;
     bool log_level_fixed; /* --log-level given: the file's log.level is not applied */
     bool reloading;       /* one reload at a time */
@@ -133,6 +134,14 @@ void kz__server_inputs_stop(struct kz_server *srv);
 void kz__server_missions_init(struct kz_server *srv);
 int kz__server_missions_start(struct kz_server *srv);
 void kz__server_missions_release(struct kz_server *srv);
+
+/* plan_missions.c: every committed plan change brings the plan's mission up to date; init
+ * after the REST resources, start once plans and missions are restored, busy while a calendar
+ * is being stored, release after the engine. */
+void kz__server_plan_missions_init(struct kz_server *srv);
+void kz__server_plan_missions_start(struct kz_server *srv);
+bool kz__server_plan_missions_busy(const struct kz_server *srv);
+void kz__server_plan_missions_release(struct kz_server *srv);
 
 /* audit.c: record the labels and input identities when they changed. */
 void kz__server_audit_config(struct kz_server *srv, const char *who);

@@ -44,7 +44,7 @@ jansson.h PkgConfig::JANSSON alliance readiness plan mission fed cli
 expat.h PkgConfig::EXPAT cot cli
 openssl/ PkgConfig::SSL auth mission net server
 sodium.h PkgConfig::SODIUM auth store mission
-zip.h PkgConfig::ZIP auth
+zip.h PkgConfig::ZIP auth mission
 yaml.h PkgConfig::YAML core
 sqlite3.h PkgConfig::SQLITE store
 llhttp.h llhttp http

@@ -247,7 +247,7 @@ describe('missions', () => {
         assert.equal(squashed.data.filter((c) => c.contentUid === 'marker-1').length, 0);
         assert.equal(all.data[0].type, 'CREATE_MISSION');
         assert.ok((await ok('web-us', 'GET', `${M}/ops/changes?secago=3600`)).data.length >= 2);
-        assert.equal((await call('web-us', 'PUT', `${M}/ops/contents/missionpackage`, { body: 'PK' })).status, 501);
+        assert.equal((await call('web-us', 'PUT', `${M}/ops/contents/missionpackage`, { body: 'PK' })).status, 400, 'not a zip');
     });
 
     test('unsubscribe: disconnectOnly drops the live binding, false the subscription', async () => {

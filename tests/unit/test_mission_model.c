@@ -99,6 +99,32 @@ static void role_per_request(void **state)
     kz_mission_book_free(b);
 }
 
+/* A plan's mission (issue 13): only the plan flow writes it, whatever a caller holds. */
+static void plan_mission_read_only(void **state)
+{
+    struct kz_mission_book *b = kz_mission_book_new();
+    struct kz_mission *m = mission(b, "p-0a1b2c3d"), *back;
+    struct kz_mission_token_claims t = {.role = KZ_MROLE_OWNER};
+
+    (void)state;
+    snprintf(t.guid, sizeof(t.guid), "%s", m->guid);
+    m->plan = kz_xstrdup("p-0a1b2c3d");
+    m->default_role = KZ_MROLE_SUBSCRIBER;
+    assert_int_equal(kz_mission_role_for(m, NULL, false), KZ_MROLE_READONLY_SUBSCRIBER);
+    assert_int_equal(kz_mission_role_for(m, &t, false), KZ_MROLE_READONLY_SUBSCRIBER);
+    assert_int_equal(kz_mission_role_for(m, NULL, true), KZ_MROLE_READONLY_SUBSCRIBER);
+    kz_mission_subscribe(m, "ANDROID-1", "alice", KZ_MROLE_OWNER, NULL, NOW, NULL);
+    assert_int_equal(kz_mission_stream_role(m, "ANDROID-1"), KZ_MROLE_READONLY_SUBSCRIBER);
+    /* Kept in the stored document. */
+    char *doc = kz_mission_doc(m);
+    assert_int_equal(kz_mission_from_doc(doc, &P, &back), KZ_OK);
+    assert_string_equal(back->plan, "p-0a1b2c3d");
+    assert_int_equal(kz_mission_role_for(back, NULL, true), KZ_MROLE_READONLY_SUBSCRIBER);
+    free(doc);
+    kz_mission_free(back);
+    kz_mission_book_free(b);
+}
+
 static void guid_and_names(void **state)
 {
     struct kz_mission_book *b = kz_mission_book_new();
@@ -335,6 +361,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(roles_and_permissions),
         cmocka_unit_test(role_per_request),
+        cmocka_unit_test(plan_mission_read_only),
         cmocka_unit_test(guid_and_names),
         cmocka_unit_test(changes_and_squash),
         cmocka_unit_test(labels_filter_every_view),
