@@ -149,6 +149,8 @@ static void exposition(struct kz_sbuf *out, struct kz_router *r, struct kz_store
            "Clients dropped for not reading fast enough.", kz_metrics.slow_consumer_drops);
     metric(out, "kizuna_garbage_closes_total", "counter",
            "Stream connections closed for sending garbage.", kz_metrics.garbage_closes);
+    metric(out, "kizuna_input_holds_total", "counter",
+           "Stream inputs that stopped reading until the store caught up.", kz_metrics.input_holds);
     metric(out, "kizuna_connection_refusals_total", "counter",
            "Connections refused at limits.max_connections.", kz_metrics.conn_limit_refusals);
     metric(out, "kizuna_enroll_auth_failures_total", "counter",

@@ -96,6 +96,9 @@ static const struct kz_yaml_row rows[] = {
     STR("store.path", STORE, path, "kizuna.db", 0, "Database file, relative to `--data`."),
     UINT("store.max_delay_ms", STORE, max_delay_ms, "50", 1, 60000, 0,
          "Longest time an accepted event waits for its batch to commit."),
+    UINT("store.max_pending_writes", STORE, max_pending_writes, "131072", 64, 16777216, 0,
+         "Writes waiting for the disk at which new events are refused; at half of it CoT "
+         "stream inputs stop reading (TCP slows their senders) until a quarter is left."),
     UINT("store.retention_days", STORE, retention_days, "30", 1, 36500, 0,
          "Events older than this are deleted."),
     {.path = "store.retention_bytes",

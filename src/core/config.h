@@ -65,6 +65,7 @@ struct kz_config_store {
     char *backend; /* sqlite */
     char *path;    /* relative to --data; default kizuna.db */
     unsigned max_delay_ms;
+    unsigned max_pending_writes; /* kz_store_set_max_pending() */
     unsigned retention_days;
     uint64_t retention_bytes; /* 0 = no size cap */
 };

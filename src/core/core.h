@@ -278,6 +278,7 @@ struct kz_metrics {
     uint64_t rejects[KZ_REJ__COUNT];
     uint64_t slow_consumer_drops;
     uint64_t garbage_closes;
+    uint64_t input_holds; /* stream reads paused while the store caught up (route/hold.c) */
     uint64_t conn_limit_refusals;
     uint64_t enroll_auth_failures; /* wrong enrollment passwords (marti/enroll.c) */
     uint64_t enroll_backoffs;      /* enrollment logins refused 429 while backing off */

@@ -91,6 +91,7 @@ void kz__fed_close(struct fed_conn *c, const char *why)
     if (c->client && p && !p->conn && !c->fed->stopping)
         uv_timer_start(&p->redial, redial_cb, p->backoff_ms, 0);
     uv_read_stop((uv_stream_t *)&c->tcp);
+    kz_router_unhold(c->fed->router, &c->hold);
     if (c->timer_live)
         uv_close((uv_handle_t *)&c->timer, timer_closed);
     else
@@ -233,8 +234,23 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         kz__fed_close(c, n == UV_EOF ? "closed by the peer" : uv_strerror((int)n));
         return;
     }
-    if (n > 0 && c->t.ops->feed(&c->t, b->base, (size_t)n, &cbs, c) != KZ_OK)
+    if (n > 0 && c->t.ops->feed(&c->t, b->base, (size_t)n, &cbs, c) != KZ_OK) {
         kz__fed_close(c, c->t.why[0] ? c->t.why : "TLS refused");
+        return;
+    }
+    /* The store is behind: read no more until it catches up (TCP slows the peer). */
+    if (!c->closing && !c->hold.held && kz_router_hold(c->fed->router, &c->hold)) {
+        kz_metrics.input_holds++;
+        uv_read_stop(s);
+    }
+}
+
+static void read_resume(struct kz_router_hold *h)
+{
+    struct fed_conn *c = (struct fed_conn *)((char *)h - offsetof(struct fed_conn, hold));
+
+    if (!c->closing)
+        uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
 }
 
 static void handshake_expired(uv_timer_t *t)
@@ -253,6 +269,7 @@ static struct fed_conn *conn_new(struct kz_fed *f)
         f->conns->prev = c;
     f->conns = c;
     c->v1r.max = KZ_FED_MAX_MESSAGE;
+    c->hold.resume = read_resume;
     uv_tcp_init(f->loop, &c->tcp);
     c->tcp.data = c;
     uv_timer_init(f->loop, &c->timer);

@@ -75,6 +75,7 @@ struct fed_conn {
     struct kz_sub sub;
     bool attached;
     struct fed_outbox ob;
+    struct kz_router_hold hold; /* not reading: the store is behind (route/hold.c) */
     char rbuf[64 * 1024];
 };
 

@@ -40,6 +40,7 @@ struct kz_stream {
     int64_t offered_us;         /* when version 1 was offered; 0 = never */
     bool proto;                 /* negotiated: frames in, KZ_WIRE_PROTO out */
     struct kz_stream *prev, *next;
+    struct kz_router_hold hold; /* not reading: the store is behind (route/hold.c) */
     int64_t last_rx_us;
     char peer[64];
     bool closing;
@@ -97,6 +98,7 @@ static void stream_close(struct kz_stream *s, const char *why)
     if (s->next)
         s->next->prev = s->prev;
     kz_metrics.conns_open--;
+    kz_router_unhold(s->opts->router, &s->hold);
     kz_outq_kill(&s->q);
     uv_read_stop((uv_stream_t *)&s->tcp);
     uv_close((uv_handle_t *)&s->idle, on_idle_closed);
@@ -380,6 +382,22 @@ static void on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
             kz_log(KZ_LOG_WARN, "tls: connection refused", "input=%s peer=%s reason=\"%s\"",
                    s->input->conf->name, s->peer, why);
         stream_close(s, why);
+        return;
+    }
+    /* The store is behind: take no more until it catches up (TCP slows the sender). */
+    if (!s->closing && !s->hold.held && kz_router_hold(s->opts->router, &s->hold)) {
+        kz_metrics.input_holds++;
+        uv_read_stop((uv_stream_t *)&s->tcp);
+    }
+}
+
+static void on_resume(struct kz_router_hold *h)
+{
+    struct kz_stream *s = (struct kz_stream *)((char *)h - offsetof(struct kz_stream, hold));
+
+    if (!s->closing) {
+        s->last_rx_us = kz_mono_us(); /* held, not idle */
+        uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
     }
 }
 
@@ -398,7 +416,7 @@ static void on_idle_check(uv_timer_t *t)
 {
     struct kz_stream *s = t->data;
     int64_t silent = kz_mono_us() - s->last_rx_us;
-    if (silent >= (int64_t)s->opts->idle_timeout_s * 1000000)
+    if (!s->hold.held && silent >= (int64_t)s->opts->idle_timeout_s * 1000000)
         stream_close(s, "idle timeout");
 }
 
@@ -525,6 +543,7 @@ void kz_stream_accept(void *ud, struct kz_input *input, const struct kz_input_co
     s->sub.input = input;
     s->sub.wire = KZ_WIRE_XML;
     s->sub.deliver = deliver;
+    s->hold.resume = on_resume;
     if (input->conf->protocol == KZ_PROTO_TLS) {
         kz_transport_tls_init(&s->tr, (uv_stream_t *)&s->tcp, opts->creds->mutual);
         uv_timer_start(&s->idle, on_handshake_timeout, HANDSHAKE_TIMEOUT_MS, 0);

@@ -37,11 +37,14 @@ struct kz_router {
     uint64_t denials[KZ_EXIT__COUNT];
     uint64_t deny_reasons[KZ_DENY__COUNT];
     struct kz_router_missions missions; /* mission.c: the mission layer's hook (zeroed: none) */
+    struct kz_router_hold *holds;       /* hold.c: readers waiting for the store */
     int64_t deny_log_second;            /* rate limit for denial log lines */
     uint64_t deny_unlogged;
 };
 
 const struct kz_input *kz__router_input(struct kz_router *r, const char *name);
+/* hold.c: the store caught up; every held reader resumes. */
+void kz__router_drained(void *ud);
 /* federation.c: may the federation link `to` have this event (before the release rule)? */
 bool kz__router_link_may_have(struct kz_router *r, const struct kz_event *ev,
                               const struct kz_sub *to);

@@ -188,6 +188,23 @@ struct kz_router_opts {
 
 struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *opts);
 void kz_router_free(struct kz_router *r);
+
+/*
+ * Flow control for inputs (hold.c).  A reader embeds a kz_router_hold and,
+ * after taking a read's events, asks kz_router_hold(): true when the store
+ * is behind (kz_store_backlogged) — the reader stops reading, and
+ * h->resume(h) runs on the loop once the store has caught up.  `resume`
+ * must not ask again synchronously (it restarts reading; the next read
+ * asks).  A sender is slowed this way long before events would be refused.
+ */
+struct kz_router_hold {
+    struct kz_router_hold *prev, *next;
+    void (*resume)(struct kz_router_hold *h);
+    bool held;
+};
+bool kz_router_hold(struct kz_router *r, struct kz_router_hold *h);
+/* Forget a held reader (it closes); nothing when it is not held. */
+void kz_router_unhold(struct kz_router *r, struct kz_router_hold *h);
 /* Reload: new uids beyond max_tracks (0 = no cap) are refused from now on. */
 void kz_router_set_max_tracks(struct kz_router *r, unsigned max_tracks);
 /*

@@ -48,6 +48,8 @@ struct kz_router *kz_router_new(uv_loop_t *loop, const struct kz_router_opts *op
     kz_router_set_max_tracks(r, opts->max_tracks);
     kz_router_set_identity_limits(r, opts->max_tracks_per_identity, opts->max_stale_s);
     kz__tracks_init(&r->tracks);
+    if (r->store)
+        kz_store_on_drain(r->store, kz__router_drained, r);
     uv_timer_init(loop, &r->expire_timer);
     r->expire_timer.data = r;
     uv_timer_start(&r->expire_timer, on_expire, EXPIRE_INTERVAL_MS, EXPIRE_INTERVAL_MS);

@@ -48,9 +48,11 @@ static int open_store(struct kz_server *srv)
     }
     if (make_dir(srv->data_dir) != KZ_OK)
         return KZ_ERR_IO;
-    if ((rc = kz_store_open(&srv->loop, &so, &srv->store)) == KZ_OK)
-        kz_store_set_audit_dir(srv->store, srv->data_dir); /* even when store.path is elsewhere */
-    return rc;
+    if ((rc = kz_store_open(&srv->loop, &so, &srv->store)) != KZ_OK)
+        return rc;
+    kz_store_set_audit_dir(srv->store, srv->data_dir); /* even when store.path is elsewhere */
+    kz_store_set_max_pending(srv->store, sc->max_pending_writes);
+    return KZ_OK;
 }
 
 /* Certificate identities, for events stored or queried by sender name. */

@@ -121,6 +121,10 @@ struct kz_store {
     uv_cond_t cond;         /* store thread sleeps here */
     struct kz__jobq writes; /* write jobs, in order */
     unsigned max_pending;   /* kz_store_busy() threshold */
+    bool drain_armed;       /* kz_store_backlogged() said so: tell the loop when it drains */
+    bool drain_due;         /* ... and now it has: deliver_done() calls drain_cb */
+    void (*drain_cb)(void *ud);
+    void *drain_ud;
     struct kz__jobq queries;
     struct kz__jobq done;
     bool stopping;

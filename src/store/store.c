@@ -25,11 +25,15 @@ static size_t deliver_done(struct kz_store *st)
 
     uv_mutex_lock(&st->mu);
     list = kz__jobq_take(&st->done, SIZE_MAX);
+    bool drained = st->drain_due;
+    st->drain_due = false;
     uv_mutex_unlock(&st->mu);
     for (; list; list = next, n++) {
         next = list->next;
         deliver(list);
     }
+    if (drained && st->drain_cb)
+        st->drain_cb(st->drain_ud);
     return n;
 }
 
@@ -101,6 +105,21 @@ bool kz_store_busy(struct kz_store *st)
     bool busy = st->writes.n >= st->max_pending;
     uv_mutex_unlock(&st->mu);
     return busy;
+}
+
+bool kz_store_backlogged(struct kz_store *st)
+{
+    uv_mutex_lock(&st->mu);
+    bool backlogged = st->writes.n >= st->max_pending / 2;
+    st->drain_armed |= backlogged;
+    uv_mutex_unlock(&st->mu);
+    return backlogged;
+}
+
+void kz_store_on_drain(struct kz_store *st, void (*cb)(void *ud), void *ud)
+{
+    st->drain_cb = cb;
+    st->drain_ud = ud;
 }
 
 void kz_store_set_max_pending(struct kz_store *st, unsigned n)

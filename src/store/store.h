@@ -107,9 +107,19 @@ void kz_store_append(struct kz_store *st, const struct kz_event *ev, const char 
 bool kz_store_busy(struct kz_store *st);
 
 /*
+ * Flow control for inputs: true when half of kz_store_busy()'s number of
+ * writes wait for the disk, so readers should stop taking new events.  A
+ * true answer arms a one-shot notice: the callback set with
+ * kz_store_on_drain() runs on the loop once a batch leaves a quarter or
+ * less queued.  Loop thread; takes the queue lock briefly.
+ */
+bool kz_store_backlogged(struct kz_store *st);
+void kz_store_on_drain(struct kz_store *st, void (*cb)(void *ud), void *ud);
+
+/*
  * Lower (or raise) the number of queued writes at which kz_store_busy()
- * turns true; 0 restores KZ_STORE_MAX_PENDING.  Not a configuration key:
- * tests use it to reach the refusal without 131 072 writes.  Loop thread.
+ * turns true (store.max_pending_writes); 0 restores KZ_STORE_MAX_PENDING.
+ * Loop thread.
  */
 void kz_store_set_max_pending(struct kz_store *st, unsigned n);
 

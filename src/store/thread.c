@@ -44,6 +44,10 @@ static void complete(struct kz_store *st, struct kz__job *list, bool was_batch, 
         st->inflight_since = 0;
         st->stats.batches++;
         st->stats.errors += err != KZ_OK;
+        if (st->drain_armed && st->writes.n <= st->max_pending / 4) {
+            st->drain_armed = false;
+            st->drain_due = wake = true; /* kz_store_backlogged() readers may go on */
+        }
     }
     for (; list; list = next) {
         next = list->next; /* a posted job is the waiter's at once */

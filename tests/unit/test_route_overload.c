@@ -6,7 +6,10 @@
  * accepted again.  POST /api/v1/events answers that refusal with 503 and
  * Retry-After (src/api/events.c, the branch integration/25-events-refusals
  * reaches through state_full).  kz_store_set_max_pending() lowers the
- * threshold so that the test needs only a few writes.
+ * threshold so that the test needs only a few writes.  Long before that,
+ * at half the threshold, a reader asking kz_router_hold() is held, and
+ * resumed once the store has caught up (route/hold.c); one that closes
+ * while held (kz_router_unhold) is never resumed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +35,20 @@ static char *cyan[] = {"Cyan"};
 static struct kz_router *router;
 static struct kz_store *st;
 static unsigned submitted, acked;
+static struct kz_router_hold hold, gone;
+static unsigned resumed, resumed_gone;
+
+static void on_resume(struct kz_router_hold *h)
+{
+    assert_false(h->held);
+    resumed++;
+}
+
+static void on_resume_gone(struct kz_router_hold *h)
+{
+    (void)h;
+    resumed_gone++;
+}
 
 static void on_ack(void *ud, int status)
 {
@@ -73,6 +90,7 @@ static void stall(void *ud, uint64_t s, const char *xml, size_t len, const char 
     unsigned sent = 0;
     (void)ud, (void)s, (void)xml, (void)len, (void)label, (void)origin;
 
+    assert_false(kz_router_hold(router, &hold)); /* nothing queued yet */
     /* Updates of one uid: only the store can refuse them (no new uid, no budget). */
     while (submit("t1", &why) == KZ_OK)
         assert_true(++sent <= MAX_PENDING + KZ_STORE_MAX_BATCH);
@@ -80,6 +98,10 @@ static void stall(void *ud, uint64_t s, const char *xml, size_t len, const char 
     assert_true(kz_store_busy(st));
     assert_int_equal(submit("t2", &why), KZ_ERR_DENIED); /* a new uid too */
     assert_int_equal(why, KZ_REJ_OVERLOAD);
+    assert_true(kz_router_hold(router, &hold));
+    assert_true(kz_router_hold(router, &gone));
+    kz_router_unhold(router, &gone); /* its reader closed */
+    assert_false(gone.held);
 }
 
 static void test_busy_store_refuses_with_overload(void **state)
@@ -91,6 +113,8 @@ static void test_busy_store_refuses_with_overload(void **state)
     (void)state;
 
     kz_log_min = KZ_LOG_ERROR;
+    hold.resume = on_resume;
+    gone.resume = on_resume_gone;
     uv_loop_init(&loop);
     kz_label_policy_init_default(&policy);
     conf = (struct kz_input_conf){
@@ -115,6 +139,11 @@ static void test_busy_store_refuses_with_overload(void **state)
     assert_int_equal(kz_store_load(st, 0, stall, NULL, &max_seq), KZ_OK);
     wait_acks(); /* the lock is free again: everything accepted commits */
     assert_false(kz_store_busy(st));
+    while (!resumed)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_int_equal(resumed, 1);
+    assert_int_equal(resumed_gone, 0);
+    assert_false(kz_router_hold(router, &hold)); /* caught up: go on */
     assert_int_equal(submit("t2", &why), KZ_OK);
     wait_acks();
     kz_router_stats(router, &rs);
