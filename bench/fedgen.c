@@ -46,23 +46,11 @@ struct fg_opts fo = {.tracks = 5000,
                      .deadline = 20,
                      .src_peer = "kz-jpn",
                      .dst_peer = "kz-usa"};
+const char gen_prog[] = "fedgen";
 struct fg_pusher fp = {.fd = -1};
 struct fg_sub fs = {.fd = -1};
 static int ep = -1;
 static char rbuf[1 << 20]; /* the subscriber's reads; leftovers go to fs.carry */
-
-int64_t fg_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-void fg_die(const char *what)
-{
-    fprintf(stderr, "fedgen: %s: %s\n", what, errno ? strerror(errno) : "failed");
-    exit(2);
-}
 
 /* A blocking connect to 127.0.0.1:port, then non-blocking with TCP_NODELAY. */
 int fg_connect(int port)
@@ -73,10 +61,10 @@ int fg_connect(int port)
 
     sa.sin_port = htons((uint16_t)port);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-        fg_die("connect (is the server up?)");
+        gen_die("connect (is the server up?)");
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
-        fg_die("fcntl");
+        gen_die("fcntl");
     return fd;
 }
 
@@ -181,7 +169,7 @@ void fg_pusher_open(void)
     fp.buf = malloc(fp.cap);
     fp.last_ms = calloc(2 * (size_t)fo.tracks, sizeof(*fp.last_ms));
     if (!fp.buf || !fp.last_ms)
-        fg_die("malloc");
+        gen_die("malloc");
     fp.active = true;
 }
 
@@ -252,12 +240,12 @@ void fg_sub_open(bool bitmaps)
         setsockopt(fs.fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
     fs.carry = malloc(sizeof(rbuf));
     if (!fs.carry)
-        fg_die("malloc");
+        gen_die("malloc");
     if (bitmaps) {
         fs.seen = calloc((size_t)fo.events / 8 + 1, 1);
         fs.uid_seen = calloc((size_t)fo.tracks / 8 + 1, 1);
         if (!fs.seen || !fs.uid_seen)
-            fg_die("calloc");
+            gen_die("calloc");
     }
 }
 
@@ -299,15 +287,10 @@ static void on_event(const char *p, size_t n, int64_t now)
 
 static size_t frame(const char *p, size_t n, int64_t now)
 {
-    size_t off = 0;
-    for (;;) {
-        const char *e = memmem(p + off, n - off, "</event>", 8);
-        if (!e)
-            return off;
-        size_t end = (size_t)(e - p) + 8;
-        on_event(p + off, end - off, now);
-        off = end;
-    }
+    size_t off = 0, len;
+    for (const char *ev; (ev = gen_cot_next(p, n, &off, &len)) != NULL;)
+        on_event(ev, len, now);
+    return off;
 }
 
 static void sub_read(void)
@@ -324,10 +307,10 @@ static void sub_read(void)
         }
         if (k < 0)
             return;
-        size_t n = fs.clen + (size_t)k, used = frame(rbuf, n, fg_now_ns());
+        size_t n = fs.clen + (size_t)k, used = frame(rbuf, n, gen_now_ns());
         fs.clen = n - used;
         if (fs.clen == sizeof(rbuf))
-            fg_die("frame larger than the read buffer");
+            gen_die("frame larger than the read buffer");
         memcpy(fs.carry, rbuf + used, fs.clen);
     }
 }
@@ -340,7 +323,7 @@ static void watch(int fd, uint32_t events, uint32_t *cur)
     if (fd < 0 || events == *cur)
         return;
     if (epoll_ctl(ep, *cur ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e) < 0)
-        fg_die("epoll_ctl");
+        gen_die("epoll_ctl");
     *cur = events;
 }
 
@@ -356,7 +339,7 @@ static void dispatch(int timeout_ms)
         watch(fs.fd, EPOLLIN, &sub_ev);
     int k = epoll_wait(ep, evs, 16, timeout_ms);
     if (k < 0 && errno != EINTR)
-        fg_die("epoll_wait");
+        gen_die("epoll_wait");
     for (int i = 0; i < k; i++) {
         int fd = evs[i].data.fd;
         if (fd == fs.fd)
@@ -379,7 +362,7 @@ void fg_open_gate(void)
 void fg_loop(int64_t until_ns, bool (*stop)(int64_t now))
 {
     for (;;) {
-        int64_t now = fg_now_ns();
+        int64_t now = gen_now_ns();
         if (now >= until_ns || (stop && stop(now)))
             return;
         if (fp.fd >= 0)
@@ -523,7 +506,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
-        fg_die("epoll_create1");
+        gen_die("epoll_create1");
     if (fo.mode != FG_CATCHUP)
         fg_pusher_open();
     if (fo.mode == FG_RATE)
