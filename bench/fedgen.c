@@ -18,7 +18,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -396,91 +395,32 @@ static void usage(void)
     exit(2);
 }
 
-static void set_opt(int ch, const char *v)
-{
-    switch (ch) {
-    case 'p':
-        fo.push_port = atoi(v);
-        break;
-    case 's':
-        fo.sub_port = atoi(v);
-        break;
-    case 'W':
-        fo.src_web = atoi(v);
-        break;
-    case 'J':
-        fo.dst_web = atoi(v);
-        break;
-    case 'P':
-        fo.src_pid = atoi(v);
-        break;
-    case 'Q':
-        fo.dst_pid = atoi(v);
-        break;
-    case 'w':
-        fo.warm = atof(v);
-        break;
-    case 'd':
-        fo.dur = atof(v);
-        break;
-    case 'D':
-        fo.drain = atof(v);
-        break;
-    case 'N':
-        fo.noforn = atof(v);
-        break;
-    case 'T':
-        fo.tracks = atoi(v);
-        break;
-    case 'E':
-        fo.events = atol(v);
-        break;
-    case 'R':
-        fo.rate = atof(v);
-        break;
-    case 'X':
-        fo.deadline = atof(v);
-        break;
-    case 'M':
-        fo.max_pending = atof(v);
-        break;
-    case 'Y':
-        fo.max_inflight = atof(v);
-        break;
-    case 'G':
-        fo.relay_gate = atoi(v);
-        break;
-    case 'O':
-        fo.relay_to = atoi(v);
-        break;
-    case 'L':
-        fo.label = v;
-        break;
-    case 'A':
-        fo.src_peer = v;
-        break;
-    case 'B':
-        fo.dst_peer = v;
-        break;
-    default:
-        usage();
-    }
-}
+static const struct gen_opt opts[] = {
+    {0, "push", GEN_INT, &fo.push_port, NULL},
+    {0, "sub", GEN_INT, &fo.sub_port, NULL},
+    {0, "src-web", GEN_INT, &fo.src_web, NULL},
+    {0, "dst-web", GEN_INT, &fo.dst_web, NULL},
+    {0, "src-pid", GEN_INT, &fo.src_pid, NULL},
+    {0, "dst-pid", GEN_INT, &fo.dst_pid, NULL},
+    {'w', NULL, GEN_DOUBLE, &fo.warm, NULL},
+    {'d', NULL, GEN_DOUBLE, &fo.dur, NULL},
+    {0, "drain", GEN_DOUBLE, &fo.drain, NULL},
+    {0, "noforn", GEN_DOUBLE, &fo.noforn, NULL},
+    {0, "tracks", GEN_INT, &fo.tracks, NULL},
+    {0, "events", GEN_LONG, &fo.events, NULL},
+    {0, "rate", GEN_DOUBLE, &fo.rate, NULL},
+    {0, "deadline", GEN_DOUBLE, &fo.deadline, NULL},
+    {0, "max-pending", GEN_DOUBLE, &fo.max_pending, NULL},
+    {0, "max-inflight", GEN_DOUBLE, &fo.max_inflight, NULL},
+    {0, "gate", GEN_INT, &fo.relay_gate, NULL},
+    {0, "to", GEN_INT, &fo.relay_to, NULL},
+    {0, "label", GEN_STR, &fo.label, NULL},
+    {0, "src-peer", GEN_STR, &fo.src_peer, NULL},
+    {0, "dst-peer", GEN_STR, &fo.dst_peer, NULL},
+};
 
 static void parse_args(int argc, char **argv)
 {
-    static const struct option lo[] = {{"push", 1, 0, 'p'},         {"sub", 1, 0, 's'},
-                                       {"src-web", 1, 0, 'W'},      {"dst-web", 1, 0, 'J'},
-                                       {"src-pid", 1, 0, 'P'},      {"dst-pid", 1, 0, 'Q'},
-                                       {"drain", 1, 0, 'D'},        {"noforn", 1, 0, 'N'},
-                                       {"tracks", 1, 0, 'T'},       {"events", 1, 0, 'E'},
-                                       {"rate", 1, 0, 'R'},         {"deadline", 1, 0, 'X'},
-                                       {"label", 1, 0, 'L'},        {"src-peer", 1, 0, 'A'},
-                                       {"dst-peer", 1, 0, 'B'},     {"max-pending", 1, 0, 'M'},
-                                       {"max-inflight", 1, 0, 'Y'}, {"gate", 1, 0, 'G'},
-                                       {"to", 1, 0, 'O'},           {0, 0, 0, 0}};
-    int ch;
-
     if (argc < 2)
         usage();
     fo.mode = !strcmp(argv[1], "rate")      ? FG_RATE
@@ -488,8 +428,8 @@ static void parse_args(int argc, char **argv)
               : !strcmp(argv[1], "catchup") ? FG_CATCHUP
                                             : (usage(), FG_RATE);
     optind = 2;
-    while ((ch = getopt_long(argc, argv, "w:d:", lo, NULL)) != -1)
-        set_opt(ch, optarg);
+    if (!gen_parse_opts(argc, argv, opts, sizeof(opts) / sizeof(opts[0])))
+        usage();
     bool ok = fo.tracks > 0 && fo.events > 0 && fo.dur > 0 && fo.src_web > 0 && fo.noforn >= 0 &&
               fo.noforn < 1;
     if (fo.mode != FG_CATCHUP)

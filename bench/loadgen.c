@@ -15,7 +15,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -525,99 +524,30 @@ static void parse_ports(const char *s)
     }
 }
 
+static void parse_mode(const char *s)
+{
+    o.mode = !strcmp(s, "mqtt") ? M_MQTT : !strcmp(s, "nats") ? M_NATS : M_COT;
+}
+
+static const struct gen_opt opts[] = {
+    {'m', NULL, GEN_CALL, NULL, parse_mode},  {'p', NULL, GEN_CALL, NULL, parse_ports},
+    {'n', NULL, GEN_INT, &o.n, NULL},         {'r', NULL, GEN_DOUBLE, &o.rate, NULL},
+    {'w', NULL, GEN_DOUBLE, &o.warm, NULL},   {'d', NULL, GEN_DOUBLE, &o.dur, NULL},
+    {'s', NULL, GEN_INT, &o.pad, NULL},       {'g', NULL, GEN_INT, &o.groups, NULL},
+    {'P', NULL, GEN_INT, &o.pid, NULL},       {'h', NULL, GEN_HELP, NULL, NULL},
+    {0, "atak", GEN_TRUE, &o.atak, NULL},     {0, "drain", GEN_DOUBLE, &o.drain, NULL},
+    {0, "slow", GEN_INT, &o.slow, NULL},      {0, "metrics", GEN_INT, &o.metrics_port, NULL},
+    {0, "label", GEN_STR, &o.label, NULL},    {0, "conn-rate", GEN_DOUBLE, &o.conn_rate, NULL},
+    {0, "storm", GEN_DOUBLE, &o.storm, NULL}, {0, "tracks", GEN_INT, &o.tracks, NULL},
+    {0, "tls", GEN_TRUE, &o.tls, NULL},       {0, "cert", GEN_STR, &o.tls_cert, NULL},
+    {0, "key", GEN_STR, &o.tls_key, NULL},    {0, "ca", GEN_STR, &o.tls_ca, NULL},
+    {0, "idle", GEN_DOUBLE, &o.idle, NULL},   {0, "inflight", GEN_INT, &o.inflight, NULL},
+};
+
 static void parse_args(int argc, char **argv)
 {
-    static const struct option lo[] = {{"atak", no_argument, 0, 'A'},
-                                       {"drain", required_argument, 0, 'D'},
-                                       {"slow", required_argument, 0, 'S'},
-                                       {"metrics", required_argument, 0, 'M'},
-                                       {"label", required_argument, 0, 'L'},
-                                       {"conn-rate", required_argument, 0, 'C'},
-                                       {"storm", required_argument, 0, 'T'},
-                                       {"tracks", required_argument, 0, 'K'},
-                                       {"tls", no_argument, 0, 'X'},
-                                       {"cert", required_argument, 0, 'c'},
-                                       {"key", required_argument, 0, 'k'},
-                                       {"ca", required_argument, 0, 'a'},
-                                       {"idle", required_argument, 0, 'I'},
-                                       {"inflight", required_argument, 0, 'F'},
-                                       {0, 0, 0, 0}};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "m:p:n:r:w:d:s:g:P:h", lo, NULL)) != -1) {
-        switch (ch) {
-        case 'm':
-            o.mode = !strcmp(optarg, "mqtt") ? M_MQTT : !strcmp(optarg, "nats") ? M_NATS : M_COT;
-            break;
-        case 'p':
-            parse_ports(optarg);
-            break;
-        case 'n':
-            o.n = atoi(optarg);
-            break;
-        case 'r':
-            o.rate = atof(optarg);
-            break;
-        case 'w':
-            o.warm = atof(optarg);
-            break;
-        case 'd':
-            o.dur = atof(optarg);
-            break;
-        case 's':
-            o.pad = atoi(optarg);
-            break;
-        case 'g':
-            o.groups = atoi(optarg);
-            break;
-        case 'P':
-            o.pid = atoi(optarg);
-            break;
-        case 'A':
-            o.atak = true;
-            break;
-        case 'D':
-            o.drain = atof(optarg);
-            break;
-        case 'S':
-            o.slow = atoi(optarg);
-            break;
-        case 'M':
-            o.metrics_port = atoi(optarg);
-            break;
-        case 'L':
-            o.label = optarg;
-            break;
-        case 'C':
-            o.conn_rate = atof(optarg);
-            break;
-        case 'T':
-            o.storm = atof(optarg);
-            break;
-        case 'K':
-            o.tracks = atoi(optarg);
-            break;
-        case 'X':
-            o.tls = true;
-            break;
-        case 'c':
-            o.tls_cert = optarg;
-            break;
-        case 'k':
-            o.tls_key = optarg;
-            break;
-        case 'a':
-            o.tls_ca = optarg;
-            break;
-        case 'I':
-            o.idle = atof(optarg);
-            break;
-        case 'F':
-            o.inflight = atoi(optarg);
-            break;
-        default:
-            usage();
-        }
-    }
+    if (!gen_parse_opts(argc, argv, opts, sizeof(opts) / sizeof(opts[0])))
+        usage();
     if (!o.n_ports || o.n < 1 || o.rate <= 0 || o.groups < 1 || o.dur <= 0 || o.inflight < 1)
         usage();
     if (o.tls && (o.mode != M_COT || !o.tls_cert || !o.tls_key || !o.tls_ca))
