@@ -18,7 +18,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -46,23 +45,11 @@ struct fg_opts fo = {.tracks = 5000,
                      .deadline = 20,
                      .src_peer = "kz-jpn",
                      .dst_peer = "kz-usa"};
+const char gen_prog[] = "fedgen";
 struct fg_pusher fp = {.fd = -1};
 struct fg_sub fs = {.fd = -1};
 static int ep = -1;
 static char rbuf[1 << 20]; /* the subscriber's reads; leftovers go to fs.carry */
-
-int64_t fg_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-void fg_die(const char *what)
-{
-    fprintf(stderr, "fedgen: %s: %s\n", what, errno ? strerror(errno) : "failed");
-    exit(2);
-}
 
 /* A blocking connect to 127.0.0.1:port, then non-blocking with TCP_NODELAY. */
 int fg_connect(int port)
@@ -73,10 +60,10 @@ int fg_connect(int port)
 
     sa.sin_port = htons((uint16_t)port);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-        fg_die("connect (is the server up?)");
+        gen_die("connect (is the server up?)");
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
-        fg_die("fcntl");
+        gen_die("fcntl");
     return fd;
 }
 
@@ -181,7 +168,7 @@ void fg_pusher_open(void)
     fp.buf = malloc(fp.cap);
     fp.last_ms = calloc(2 * (size_t)fo.tracks, sizeof(*fp.last_ms));
     if (!fp.buf || !fp.last_ms)
-        fg_die("malloc");
+        gen_die("malloc");
     fp.active = true;
 }
 
@@ -252,12 +239,12 @@ void fg_sub_open(bool bitmaps)
         setsockopt(fs.fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
     fs.carry = malloc(sizeof(rbuf));
     if (!fs.carry)
-        fg_die("malloc");
+        gen_die("malloc");
     if (bitmaps) {
         fs.seen = calloc((size_t)fo.events / 8 + 1, 1);
         fs.uid_seen = calloc((size_t)fo.tracks / 8 + 1, 1);
         if (!fs.seen || !fs.uid_seen)
-            fg_die("calloc");
+            gen_die("calloc");
     }
 }
 
@@ -299,15 +286,10 @@ static void on_event(const char *p, size_t n, int64_t now)
 
 static size_t frame(const char *p, size_t n, int64_t now)
 {
-    size_t off = 0;
-    for (;;) {
-        const char *e = memmem(p + off, n - off, "</event>", 8);
-        if (!e)
-            return off;
-        size_t end = (size_t)(e - p) + 8;
-        on_event(p + off, end - off, now);
-        off = end;
-    }
+    size_t off = 0, len;
+    for (const char *ev; (ev = gen_cot_next(p, n, &off, &len)) != NULL;)
+        on_event(ev, len, now);
+    return off;
 }
 
 static void sub_read(void)
@@ -324,10 +306,10 @@ static void sub_read(void)
         }
         if (k < 0)
             return;
-        size_t n = fs.clen + (size_t)k, used = frame(rbuf, n, fg_now_ns());
+        size_t n = fs.clen + (size_t)k, used = frame(rbuf, n, gen_now_ns());
         fs.clen = n - used;
         if (fs.clen == sizeof(rbuf))
-            fg_die("frame larger than the read buffer");
+            gen_die("frame larger than the read buffer");
         memcpy(fs.carry, rbuf + used, fs.clen);
     }
 }
@@ -340,7 +322,7 @@ static void watch(int fd, uint32_t events, uint32_t *cur)
     if (fd < 0 || events == *cur)
         return;
     if (epoll_ctl(ep, *cur ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e) < 0)
-        fg_die("epoll_ctl");
+        gen_die("epoll_ctl");
     *cur = events;
 }
 
@@ -356,7 +338,7 @@ static void dispatch(int timeout_ms)
         watch(fs.fd, EPOLLIN, &sub_ev);
     int k = epoll_wait(ep, evs, 16, timeout_ms);
     if (k < 0 && errno != EINTR)
-        fg_die("epoll_wait");
+        gen_die("epoll_wait");
     for (int i = 0; i < k; i++) {
         int fd = evs[i].data.fd;
         if (fd == fs.fd)
@@ -379,7 +361,7 @@ void fg_open_gate(void)
 void fg_loop(int64_t until_ns, bool (*stop)(int64_t now))
 {
     for (;;) {
-        int64_t now = fg_now_ns();
+        int64_t now = gen_now_ns();
         if (now >= until_ns || (stop && stop(now)))
             return;
         if (fp.fd >= 0)
@@ -413,91 +395,32 @@ static void usage(void)
     exit(2);
 }
 
-static void set_opt(int ch, const char *v)
-{
-    switch (ch) {
-    case 'p':
-        fo.push_port = atoi(v);
-        break;
-    case 's':
-        fo.sub_port = atoi(v);
-        break;
-    case 'W':
-        fo.src_web = atoi(v);
-        break;
-    case 'J':
-        fo.dst_web = atoi(v);
-        break;
-    case 'P':
-        fo.src_pid = atoi(v);
-        break;
-    case 'Q':
-        fo.dst_pid = atoi(v);
-        break;
-    case 'w':
-        fo.warm = atof(v);
-        break;
-    case 'd':
-        fo.dur = atof(v);
-        break;
-    case 'D':
-        fo.drain = atof(v);
-        break;
-    case 'N':
-        fo.noforn = atof(v);
-        break;
-    case 'T':
-        fo.tracks = atoi(v);
-        break;
-    case 'E':
-        fo.events = atol(v);
-        break;
-    case 'R':
-        fo.rate = atof(v);
-        break;
-    case 'X':
-        fo.deadline = atof(v);
-        break;
-    case 'M':
-        fo.max_pending = atof(v);
-        break;
-    case 'Y':
-        fo.max_inflight = atof(v);
-        break;
-    case 'G':
-        fo.relay_gate = atoi(v);
-        break;
-    case 'O':
-        fo.relay_to = atoi(v);
-        break;
-    case 'L':
-        fo.label = v;
-        break;
-    case 'A':
-        fo.src_peer = v;
-        break;
-    case 'B':
-        fo.dst_peer = v;
-        break;
-    default:
-        usage();
-    }
-}
+static const struct gen_opt opts[] = {
+    {0, "push", GEN_INT, &fo.push_port, NULL},
+    {0, "sub", GEN_INT, &fo.sub_port, NULL},
+    {0, "src-web", GEN_INT, &fo.src_web, NULL},
+    {0, "dst-web", GEN_INT, &fo.dst_web, NULL},
+    {0, "src-pid", GEN_INT, &fo.src_pid, NULL},
+    {0, "dst-pid", GEN_INT, &fo.dst_pid, NULL},
+    {'w', NULL, GEN_DOUBLE, &fo.warm, NULL},
+    {'d', NULL, GEN_DOUBLE, &fo.dur, NULL},
+    {0, "drain", GEN_DOUBLE, &fo.drain, NULL},
+    {0, "noforn", GEN_DOUBLE, &fo.noforn, NULL},
+    {0, "tracks", GEN_INT, &fo.tracks, NULL},
+    {0, "events", GEN_LONG, &fo.events, NULL},
+    {0, "rate", GEN_DOUBLE, &fo.rate, NULL},
+    {0, "deadline", GEN_DOUBLE, &fo.deadline, NULL},
+    {0, "max-pending", GEN_DOUBLE, &fo.max_pending, NULL},
+    {0, "max-inflight", GEN_DOUBLE, &fo.max_inflight, NULL},
+    {0, "gate", GEN_INT, &fo.relay_gate, NULL},
+    {0, "to", GEN_INT, &fo.relay_to, NULL},
+    {0, "label", GEN_STR, &fo.label, NULL},
+    {0, "src-peer", GEN_STR, &fo.src_peer, NULL},
+    {0, "dst-peer", GEN_STR, &fo.dst_peer, NULL},
+};
 
 static void parse_args(int argc, char **argv)
 {
-    static const struct option lo[] = {{"push", 1, 0, 'p'},         {"sub", 1, 0, 's'},
-                                       {"src-web", 1, 0, 'W'},      {"dst-web", 1, 0, 'J'},
-                                       {"src-pid", 1, 0, 'P'},      {"dst-pid", 1, 0, 'Q'},
-                                       {"drain", 1, 0, 'D'},        {"noforn", 1, 0, 'N'},
-                                       {"tracks", 1, 0, 'T'},       {"events", 1, 0, 'E'},
-                                       {"rate", 1, 0, 'R'},         {"deadline", 1, 0, 'X'},
-                                       {"label", 1, 0, 'L'},        {"src-peer", 1, 0, 'A'},
-                                       {"dst-peer", 1, 0, 'B'},     {"max-pending", 1, 0, 'M'},
-                                       {"max-inflight", 1, 0, 'Y'}, {"gate", 1, 0, 'G'},
-                                       {"to", 1, 0, 'O'},           {0, 0, 0, 0}};
-    int ch;
-
     if (argc < 2)
         usage();
     fo.mode = !strcmp(argv[1], "rate")      ? FG_RATE
@@ -505,8 +428,8 @@ static void parse_args(int argc, char **argv)
               : !strcmp(argv[1], "catchup") ? FG_CATCHUP
                                             : (usage(), FG_RATE);
     optind = 2;
-    while ((ch = getopt_long(argc, argv, "w:d:", lo, NULL)) != -1)
-        set_opt(ch, optarg);
+    if (!gen_parse_opts(argc, argv, opts, sizeof(opts) / sizeof(opts[0])))
+        usage();
     bool ok = fo.tracks > 0 && fo.events > 0 && fo.dur > 0 && fo.src_web > 0 && fo.noforn >= 0 &&
               fo.noforn < 1;
     if (fo.mode != FG_CATCHUP)
@@ -523,7 +446,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
-        fg_die("epoll_create1");
+        gen_die("epoll_create1");
     if (fo.mode != FG_CATCHUP)
         fg_pusher_open();
     if (fo.mode == FG_RATE)

@@ -3,8 +3,9 @@
  *
  * fedgen.c holds the options, the connections and the loop; fg_run.c the
  * three modes and their reports; fg_poll.c the HTTP readings and the poller
- * thread; fg_relay.c F2's gate in front of kz-jpn's federation port.  Everything but fg_poll_*()
- * belongs to the loop thread.
+ * thread; fg_relay.c F2's gate in front of kz-jpn's federation port; the
+ * clock, gen_die() and the cutting of a CoT stream are gen_util.c's, shared
+ * with loadgen.  Everything but fg_poll_*() belongs to the loop thread.
  */
 #ifndef KZ_BENCH_FEDGEN_H
 #define KZ_BENCH_FEDGEN_H
@@ -12,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "gen_util.h"
 
 enum fg_mode { FG_RATE, FG_BACKLOG, FG_CATCHUP };
 
@@ -62,8 +65,6 @@ extern struct fg_opts fo;
 extern struct fg_pusher fp;
 extern struct fg_sub fs;
 
-int64_t fg_now_ns(void);
-void fg_die(const char *what);
 int fg_connect(int port);
 void fg_pusher_open(void);
 void fg_sub_open(bool bitmaps);
@@ -71,7 +72,7 @@ void fg_sub_open(bool bitmaps);
 bool fg_pushed_all(void);
 /* catchup with --gate: start listening there and relaying to --to (fg_relay.c). */
 void fg_open_gate(void);
-/* Run the loop until now_ns() >= until_ns or stop() says so; stop may be NULL. */
+/* Run the loop until gen_now_ns() >= until_ns or stop() says so; stop may be NULL. */
 void fg_loop(int64_t until_ns, bool (*stop)(int64_t now));
 
 /* A peer's row of kz-usa's GET /api/v1/federation. */

@@ -98,7 +98,7 @@ void fg_remote_read(struct fg_remote *r, bool with_link)
         r->src_refused = probe_metric(buf, "kizuna_rejects_total{reason=\"overload\"}");
         r->src_lag = probe_metric(buf, "kizuna_store_lag_seconds");
     }
-    r->t = fg_now_ns(); /* kizuna counts when it answers: this is when kz-usa's figures held */
+    r->t = gen_now_ns(); /* kizuna counts when it answers: this is when kz-usa's figures held */
     if (fo.dst_web && get(fo.dst_web, "/metrics")) {
         r->dst_recv = peer_metric("kizuna_fed_received_total", fo.dst_peer);
         r->dst_dups = peer_metric("kizuna_fed_duplicates_total", fo.dst_peer);
@@ -142,7 +142,7 @@ static void *poll_main(void *arg)
     struct fg_remote r;
 
     while (!atomic_load(&stop)) {
-        int64_t next = fg_now_ns() + POLL_NS;
+        int64_t next = gen_now_ns() + POLL_NS;
         fg_remote_read(&r, with_link);
         bool was = atomic_load(&held), now = behind(&r, was);
         atomic_store(&held, now);
@@ -151,7 +151,7 @@ static void *poll_main(void *arg)
         pthread_mutex_lock(&mu);
         latest = r;
         pthread_mutex_unlock(&mu);
-        int64_t wait = next - fg_now_ns();
+        int64_t wait = next - gen_now_ns();
         if (wait > 0)
             nanosleep(&(struct timespec){0, (long)wait}, NULL);
     }
@@ -166,7 +166,7 @@ void fg_poll_start(bool with_link)
     latest = first;
     atomic_store(&stop, false);
     if (pthread_create(&poller, NULL, poll_main, with_link ? &poller : NULL) != 0)
-        fg_die("pthread_create");
+        gen_die("pthread_create");
     atomic_store(&running, true);
 }
 

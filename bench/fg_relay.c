@@ -92,7 +92,7 @@ static void add(int ep, int fd)
 {
     struct epoll_event e = {.events = EPOLLIN, .data.fd = fd};
     if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) < 0)
-        fg_die("epoll_ctl (relay)");
+        gen_die("epoll_ctl (relay)");
 }
 
 static void accept_one(int ep)
@@ -114,7 +114,7 @@ static void accept_one(int ep)
     p->up = (struct pipe){.from = a, .to = b, .buf = malloc(RELAY_BUF)};
     p->down = (struct pipe){.from = b, .to = a, .buf = malloc(RELAY_BUF)};
     if (!p->up.buf || !p->down.buf)
-        fg_die("malloc");
+        gen_die("malloc");
     add(ep, a);
     add(ep, b);
 }
@@ -129,10 +129,10 @@ void fg_relay_open(int ep)
     sa.sin_port = htons((uint16_t)fo.relay_gate);
     lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (lfd < 0)
-        fg_die("socket (relay)");
+        gen_die("socket (relay)");
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 16) < 0)
-        fg_die("bind/listen on the gate port");
+        gen_die("bind/listen on the gate port");
     add(ep, lfd);
 }
 

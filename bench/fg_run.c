@@ -33,7 +33,7 @@ struct snap {
 
 static void take_local(struct snap *s)
 {
-    s->t = fg_now_ns();
+    s->t = gen_now_ns();
     s->src_cpu = fo.src_pid ? probe_cpu_s(fo.src_pid) : -1;
     s->dst_cpu = fo.dst_pid ? probe_cpu_s(fo.dst_pid) : -1;
     s->gen_cpu = probe_self_cpu_s();
@@ -65,16 +65,16 @@ static bool link_up(void)
 /* Poll kz-usa's link state every 10 ms (reading the subscriber meanwhile); ns of "up". */
 static int64_t wait_link(double seconds)
 {
-    int64_t deadline = fg_now_ns() + (int64_t)(seconds * 1e9);
+    int64_t deadline = gen_now_ns() + (int64_t)(seconds * 1e9);
     while (!link_up()) {
-        if (fg_now_ns() > deadline) {
+        if (gen_now_ns() > deadline) {
             fprintf(stderr, "fedgen: the link to %s is not up after %.0f s\n", fo.src_peer,
                     seconds);
             exit(2);
         }
-        fg_loop(fg_now_ns() + 10000000, NULL);
+        fg_loop(gen_now_ns() + 10000000, NULL);
     }
-    return fg_now_ns();
+    return gen_now_ns();
 }
 
 static double median(double *v, int n)
@@ -292,12 +292,12 @@ void fg_run_rate(void)
             memcpy(w.since, up.since, sizeof(w.since));
     }
     fg_poll_start(fo.sub_port > 0);
-    int64_t w_start = fg_now_ns() + (int64_t)(fo.warm * 1e9);
+    int64_t w_start = gen_now_ns() + (int64_t)(fo.warm * 1e9);
     fg_loop(w_start, NULL);
     take(&w.begin);
     sample_window(&w, w_start);
     fp.active = false; /* the batch in flight still goes out: the counts stay exact */
-    fg_loop(fg_now_ns() + (int64_t)(fo.drain * 1e9), drained);
+    fg_loop(gen_now_ns() + (int64_t)(fo.drain * 1e9), drained);
     fg_poll_stop();
     take_now(&w.last);
     print_rate(&w);
@@ -333,11 +333,11 @@ void fg_run_backlog(void)
     fo.noforn = 0;
     take_now(&b_base);
     fg_poll_start(false);
-    int64_t t0 = fg_now_ns(), deadline = t0 + (int64_t)(fo.deadline * 1e9);
+    int64_t t0 = gen_now_ns(), deadline = t0 + (int64_t)(fo.deadline * 1e9);
     fg_loop(deadline, pushed);
-    int64_t t_pushed = fg_now_ns();
+    int64_t t_pushed = gen_now_ns();
     fg_loop(deadline, stored);
-    int64_t t_stored = fg_now_ns();
+    int64_t t_stored = gen_now_ns();
     fg_poll_stop();
     take_now(&end);
     double acc = diff(b_base.rm.src_in, end.rm.src_in);
@@ -383,7 +383,7 @@ void fg_run_catchup(void)
 
     fg_sub_open(true);
     fg_open_gate(); /* kz-jpn is reachable from here on, with the subscriber in place */
-    int64_t t_open = fg_now_ns();
+    int64_t t_open = gen_now_ns();
     bool up_before = link_up(); /* the link won the race with the subscriber */
     int64_t t_up = up_before ? t_open : wait_link(120);
     fg_loop(t_up + (int64_t)(fo.deadline * 1e9), all_in);

@@ -183,7 +183,7 @@ static bool preload_flushed(int64_t now)
 {
     struct client *p = &cl[o.n];
     if (now > phase_deadline)
-        die("preload connection did not drain");
+        gen_die("preload connection did not drain");
     return p->connected && p->wlen == 0;
 }
 
@@ -222,14 +222,14 @@ static void preload(void)
 {
     struct client *p = &cl[o.n];
     char ev[8192];
-    phase_deadline = now_ns() + 30000000000LL;
+    phase_deadline = gen_now_ns() + 30000000000LL;
     loop_until(preload_flushed, o.n, o.n + 1, 1000);
     for (int i = 0; i < o.tracks; i++) {
         struct client t = {.id = i};
-        client_write(p, ev, build_event(&t, "kzt-", now_ns(), ev, sizeof(ev)));
+        client_write(p, ev, build_event(&t, "kzt-", gen_now_ns(), ev, sizeof(ev)));
     }
     loop_until(preload_flushed, o.n + 1, o.n + 1, 1000);
-    phase_deadline = now_ns() + 500000000LL;
+    phase_deadline = gen_now_ns() + 500000000LL;
     loop_until(settled, o.n + 1, o.n + 1, 1000);
 }
 
@@ -278,7 +278,7 @@ static void storm_print(double rss0, double cpu0, double gen0, int64_t t_begin, 
 /* W4 idle: server CPU and memory, and how many connections kizuna holds. */
 void idle_take(struct idle_sample *s)
 {
-    s->wall = now_ns();
+    s->wall = gen_now_ns();
     s->srv_cpu_s = probe_cpu_s(o.pid);
     s->gen_cpu_s = probe_self_cpu_s();
     s->rss_kb = (double)probe_kb(o.pid, "VmRSS");
@@ -299,12 +299,12 @@ void run_storm(void)
     cl[o.n].role = R_PRELOAD;
     cl[o.n + 1].role = R_PROBE;
     preload();
-    phase_deadline = now_ns() + 60000000000LL;
+    phase_deadline = gen_now_ns() + 60000000000LL;
     loop_until(probe_done, o.n + 1, o.n + 2, 1000);
     double rss0 = (double)probe_kb(o.pid, "VmRSS"), cpu0 = probe_cpu_s(o.pid),
            gen0 = probe_self_cpu_s();
-    int64_t t_begin = now_ns();
+    int64_t t_begin = gen_now_ns();
     phase_deadline = t_begin + (int64_t)(o.n / o.storm * 1e9) + 120000000000LL;
     loop_until(storm_done, 0, o.n, o.storm);
-    storm_print(rss0, cpu0, gen0, t_begin, now_ns());
+    storm_print(rss0, cpu0, gen0, t_begin, gen_now_ns());
 }

@@ -282,11 +282,11 @@ void run_tls_idle(void)
     n_all = o.n;
     cl = calloc((size_t)n_all, sizeof(*cl));
     if (!cl)
-        die("calloc");
+        gen_die("calloc");
     for (int i = 0; i < n_all; i++)
         cl[i] = (struct client){.idx = i, .id = 200000 + i, .fd = -1, .role = R_STORM};
     idle_take(&a);
-    deadline = now_ns() + 300 * 1000000000LL;
+    deadline = gen_now_ns() + 300 * 1000000000LL;
     loop_until(storm_step, 0, 0, 1);
     idle_take(&b);
     for (int i = 0; i < o.n; i++) {
@@ -297,7 +297,7 @@ void run_tls_idle(void)
         t_first = c->t_conn < t_first ? c->t_conn : t_first;
         t_last = c->t_conn > t_last ? c->t_conn : t_last;
     }
-    idle_until = now_ns() + (int64_t)(o.idle * 1e9);
+    idle_until = gen_now_ns() + (int64_t)(o.idle * 1e9);
     loop_until(idle_done, 0, 0, 1);
     idle_take(&z);
     idle_print(&a, &b, &z, hs, t_first, t_last);

@@ -15,7 +15,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -42,6 +41,7 @@ struct opts o = {.mode = M_COT,
                  .conn_rate = 2000,
                  .tracks = 2000,
                  .inflight = 128};
+const char gen_prog[] = "loadgen";
 struct stats st;
 struct client *cl;
 int n_all; /* clients including slow, preload and probe */
@@ -52,19 +52,6 @@ static int64_t t_run, t0, w_start, w_end, d_end; /* t_run: program start */
 static int64_t send_j, sendable;                 /* next global send index; non-slow senders */
 static double send_step;                         /* ns between two sends, all clients together */
 static int *gsize;                               /* non-slow clients per group */
-
-int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-void die(const char *what)
-{
-    fprintf(stderr, "loadgen: %s: %s\n", what, errno ? strerror(errno) : "failed");
-    exit(2);
-}
 
 /* ---- histogram: 256 sub-buckets per power of two (< 0.4 % error) ----- */
 
@@ -170,7 +157,7 @@ void ep_set(struct client *c, uint32_t events)
     if (events == c->ev_mask)
         return;
     if (epoll_ctl(ep, c->ev_mask || c->in_ep ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &e) < 0)
-        die("epoll_ctl");
+        gen_die("epoll_ctl");
     c->in_ep = true;
     c->ev_mask = events;
 }
@@ -221,7 +208,7 @@ void client_write(struct client *c, const void *p, size_t n)
         c->wcap = (c->wlen + n) * 2;
         c->wb = realloc(c->wb, c->wcap);
         if (!c->wb)
-            die("realloc");
+            gen_die("realloc");
     }
     memcpy(c->wb + c->wlen, p, n);
     c->wlen += n;
@@ -237,15 +224,15 @@ void client_connect(struct client *c)
     sa.sin_port = htons((uint16_t)o.ports[c->group % o.n_ports]);
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0)
-        die("socket (raise ulimit -n)");
+        gen_die("socket (raise ulimit -n)");
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (c->role == R_SLOW) {
         int small = 4096; /* a stuck reader: little room in our kernel buffer */
         setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
     }
-    c->t_start = now_ns();
+    c->t_start = gen_now_ns();
     if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
-        die("connect");
+        gen_die("connect");
     c->ev_mask = 0;
     c->in_ep = false;
     c->tcp_up = false;
@@ -260,7 +247,7 @@ static void on_tcp_up(struct client *c)
     getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err) {
         errno = err;
-        die("connect (is the server up?)");
+        gen_die("connect (is the server up?)");
     }
     c->tcp_up = true;
     if (o.tls)
@@ -273,7 +260,7 @@ static void on_tcp_up(struct client *c)
 void mark_connected(struct client *c)
 {
     c->connected = true;
-    c->t_conn = now_ns();
+    c->t_conn = gen_now_ns();
     st.n_connected++;
     proto_hello(c);
     if (o.mode == M_COT || c->role == R_SLOW)
@@ -332,15 +319,10 @@ void on_event(struct client *c, const char *p, size_t n, int64_t now)
 
 static size_t frame_cot(struct client *c, const char *p, size_t n, int64_t now)
 {
-    size_t off = 0;
-    for (;;) {
-        const char *e = memmem(p + off, n - off, "</event>", 8);
-        if (!e)
-            return off;
-        size_t end = (size_t)(e - p) + 8;
-        on_event(c, p + off, end - off, now);
-        off = end;
-    }
+    size_t off = 0, len;
+    for (const char *ev; (ev = gen_cot_next(p, n, &off, &len)) != NULL;)
+        on_event(c, ev, len, now);
+    return off;
 }
 
 static void read_once(struct client *c)
@@ -356,7 +338,7 @@ static void read_once(struct client *c)
         return;
     }
     size_t n = have + (size_t)k;
-    int64_t now = now_ns();
+    int64_t now = gen_now_ns();
     size_t used = o.mode == M_COT ? frame_cot(c, rbuf, n, now) : proto_frame(c, rbuf, n, now);
     c->clen = n - used;
     if (c->clen > c->ccap) {
@@ -364,11 +346,11 @@ static void read_once(struct client *c)
         free(c->carry);
         c->carry = malloc(c->ccap);
         if (!c->carry)
-            die("malloc");
+            gen_die("malloc");
     }
     memcpy(c->carry, rbuf + used, c->clen);
     if (c->clen == sizeof(rbuf))
-        die("frame larger than the read buffer");
+        gen_die("frame larger than the read buffer");
 }
 
 static void on_readable(struct client *c)
@@ -415,7 +397,7 @@ static void dispatch(int timeout_ns)
     struct timespec ts = {timeout_ns / 1000000000, timeout_ns % 1000000000};
     int k = epoll_pwait2(ep, evs, 1024, &ts, NULL);
     if (k < 0 && errno != EINTR)
-        die("epoll_pwait2");
+        gen_die("epoll_pwait2");
     for (int i = 0; i < k; i++) {
         struct client *c = &cl[evs[i].data.u32];
         if (c->fd < 0)
@@ -437,10 +419,10 @@ static void dispatch(int timeout_ns)
 /* Run the loop until stop() says so; connections of [from, to) follow the rate. */
 void loop_until(bool (*stop)(int64_t now), int from, int to, double rate)
 {
-    int64_t start = now_ns(), step = (int64_t)(1e9 / rate);
+    int64_t start = gen_now_ns(), step = (int64_t)(1e9 / rate);
     int next = from;
     for (;;) {
-        int64_t now = now_ns(), wake = now + 50000000;
+        int64_t now = gen_now_ns(), wake = now + 50000000;
         while (next < to && start + (next - from) * step <= now)
             client_connect(&cl[next++]);
         if (next < to && start + (next - from) * step < wake)
@@ -452,7 +434,7 @@ void loop_until(bool (*stop)(int64_t now), int from, int to, double rate)
         sample_tick(now);
         if (next >= to && stop(now))
             return;
-        int64_t wait = wake - now_ns();
+        int64_t wait = wake - gen_now_ns();
         dispatch(wait > 0 ? (int)(wait < 999999999 ? wait : 999999999) : 0);
     }
 }
@@ -507,12 +489,12 @@ static void run_fanout(void)
     loop_until(all_ready, 0, n_all, o.conn_rate);
     sendable = o.n;
     send_step = 1e9 / ((double)o.n * o.rate);
-    t0 = now_ns();
+    t0 = gen_now_ns();
     w_start = t0 + (int64_t)(o.warm * 1e9);
     w_end = w_start + (int64_t)(o.dur * 1e9);
     d_end = w_end + (int64_t)(o.drain * 1e9);
     loop_until(reached_window, n_all, n_all, 1);
-    window_mark(now_ns(), 0);
+    window_mark(gen_now_ns(), 0);
     loop_until(fanout_done, n_all, n_all, 1);
     report_fanout();
 }
@@ -542,99 +524,30 @@ static void parse_ports(const char *s)
     }
 }
 
+static void parse_mode(const char *s)
+{
+    o.mode = !strcmp(s, "mqtt") ? M_MQTT : !strcmp(s, "nats") ? M_NATS : M_COT;
+}
+
+static const struct gen_opt opts[] = {
+    {'m', NULL, GEN_CALL, NULL, parse_mode},  {'p', NULL, GEN_CALL, NULL, parse_ports},
+    {'n', NULL, GEN_INT, &o.n, NULL},         {'r', NULL, GEN_DOUBLE, &o.rate, NULL},
+    {'w', NULL, GEN_DOUBLE, &o.warm, NULL},   {'d', NULL, GEN_DOUBLE, &o.dur, NULL},
+    {'s', NULL, GEN_INT, &o.pad, NULL},       {'g', NULL, GEN_INT, &o.groups, NULL},
+    {'P', NULL, GEN_INT, &o.pid, NULL},       {'h', NULL, GEN_HELP, NULL, NULL},
+    {0, "atak", GEN_TRUE, &o.atak, NULL},     {0, "drain", GEN_DOUBLE, &o.drain, NULL},
+    {0, "slow", GEN_INT, &o.slow, NULL},      {0, "metrics", GEN_INT, &o.metrics_port, NULL},
+    {0, "label", GEN_STR, &o.label, NULL},    {0, "conn-rate", GEN_DOUBLE, &o.conn_rate, NULL},
+    {0, "storm", GEN_DOUBLE, &o.storm, NULL}, {0, "tracks", GEN_INT, &o.tracks, NULL},
+    {0, "tls", GEN_TRUE, &o.tls, NULL},       {0, "cert", GEN_STR, &o.tls_cert, NULL},
+    {0, "key", GEN_STR, &o.tls_key, NULL},    {0, "ca", GEN_STR, &o.tls_ca, NULL},
+    {0, "idle", GEN_DOUBLE, &o.idle, NULL},   {0, "inflight", GEN_INT, &o.inflight, NULL},
+};
+
 static void parse_args(int argc, char **argv)
 {
-    static const struct option lo[] = {{"atak", no_argument, 0, 'A'},
-                                       {"drain", required_argument, 0, 'D'},
-                                       {"slow", required_argument, 0, 'S'},
-                                       {"metrics", required_argument, 0, 'M'},
-                                       {"label", required_argument, 0, 'L'},
-                                       {"conn-rate", required_argument, 0, 'C'},
-                                       {"storm", required_argument, 0, 'T'},
-                                       {"tracks", required_argument, 0, 'K'},
-                                       {"tls", no_argument, 0, 'X'},
-                                       {"cert", required_argument, 0, 'c'},
-                                       {"key", required_argument, 0, 'k'},
-                                       {"ca", required_argument, 0, 'a'},
-                                       {"idle", required_argument, 0, 'I'},
-                                       {"inflight", required_argument, 0, 'F'},
-                                       {0, 0, 0, 0}};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "m:p:n:r:w:d:s:g:P:h", lo, NULL)) != -1) {
-        switch (ch) {
-        case 'm':
-            o.mode = !strcmp(optarg, "mqtt") ? M_MQTT : !strcmp(optarg, "nats") ? M_NATS : M_COT;
-            break;
-        case 'p':
-            parse_ports(optarg);
-            break;
-        case 'n':
-            o.n = atoi(optarg);
-            break;
-        case 'r':
-            o.rate = atof(optarg);
-            break;
-        case 'w':
-            o.warm = atof(optarg);
-            break;
-        case 'd':
-            o.dur = atof(optarg);
-            break;
-        case 's':
-            o.pad = atoi(optarg);
-            break;
-        case 'g':
-            o.groups = atoi(optarg);
-            break;
-        case 'P':
-            o.pid = atoi(optarg);
-            break;
-        case 'A':
-            o.atak = true;
-            break;
-        case 'D':
-            o.drain = atof(optarg);
-            break;
-        case 'S':
-            o.slow = atoi(optarg);
-            break;
-        case 'M':
-            o.metrics_port = atoi(optarg);
-            break;
-        case 'L':
-            o.label = optarg;
-            break;
-        case 'C':
-            o.conn_rate = atof(optarg);
-            break;
-        case 'T':
-            o.storm = atof(optarg);
-            break;
-        case 'K':
-            o.tracks = atoi(optarg);
-            break;
-        case 'X':
-            o.tls = true;
-            break;
-        case 'c':
-            o.tls_cert = optarg;
-            break;
-        case 'k':
-            o.tls_key = optarg;
-            break;
-        case 'a':
-            o.tls_ca = optarg;
-            break;
-        case 'I':
-            o.idle = atof(optarg);
-            break;
-        case 'F':
-            o.inflight = atoi(optarg);
-            break;
-        default:
-            usage();
-        }
-    }
+    if (!gen_parse_opts(argc, argv, opts, sizeof(opts) / sizeof(opts[0])))
+        usage();
     if (!o.n_ports || o.n < 1 || o.rate <= 0 || o.groups < 1 || o.dur <= 0 || o.inflight < 1)
         usage();
     if (o.tls && (o.mode != M_COT || !o.tls_cert || !o.tls_key || !o.tls_ca))
@@ -652,13 +565,13 @@ static void raise_nofile(void)
 
 int main(int argc, char **argv)
 {
-    t_run = now_ns();
+    t_run = gen_now_ns();
     parse_args(argc, argv);
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
-        die("epoll_create1");
+        gen_die("epoll_create1");
     if (o.tls)
         tls_setup();
     if (o.idle > 0)

@@ -3,8 +3,9 @@
  *
  * loadgen.c runs the loop and the CoT framing, lg_proto.c speaks MQTT and
  * NATS, lg_tls.c wraps CoT in mutual TLS, lg_report.c samples the server
- * and prints the results.  All of it
- * is one single-threaded program; nothing here is thread-safe.
+ * and prints the results; the clock, gen_die() and the cutting of a CoT
+ * stream are gen_util.c's, shared with fedgen.  All of it is one
+ * single-threaded program; nothing here is thread-safe.
  */
 #ifndef KZ_BENCH_LOADGEN_H
 #define KZ_BENCH_LOADGEN_H
@@ -13,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "gen_util.h"
 
 #define MAX_PORTS 64
 #define HIST_N (40 * 256)
@@ -66,8 +69,6 @@ extern struct stats st;
 extern struct client *cl;
 extern int n_all, ep;
 
-int64_t now_ns(void);
-void die(const char *what);
 void hist_add(struct hist *h, int64_t v);
 double hist_ms(const struct hist *h, double q);
 void client_write(struct client *c, const void *p, size_t n);

@@ -595,10 +595,10 @@ write_doc() {
 main() {
     install_peers
     cc -O2 -std=gnu17 -Wall -o "$LG" "$HERE/loadgen.c" "$HERE/lg_proto.c" "$HERE/lg_report.c" \
-        "$HERE/lg_tls.c" "$HERE/probe.c" -lssl -lcrypto
+        "$HERE/lg_tls.c" "$HERE/probe.c" "$HERE/gen_util.c" -lssl -lcrypto
     cc -O2 -std=gnu17 -Wall -o "$REF" "$HERE/fanout_ref.c"
     cc -O2 -std=gnu17 -Wall -pthread -o "$FG" "$HERE/fedgen.c" "$HERE/fg_run.c" "$HERE/fg_poll.c" \
-        "$HERE/fg_relay.c" "$HERE/probe.c" -ljansson
+        "$HERE/fg_relay.c" "$HERE/probe.c" "$HERE/gen_util.c" -ljansson
     LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
     say "run.sh: results in $WORK (load average $LOADAVG;" \
         "numbers are noisy when the machine is shared)"
