@@ -220,6 +220,8 @@ int kz__db_write(struct kz__db *db, struct kz__job *batch);
 
 /* migrate.c */
 int kz__db_migrate(struct kz__db *db);
+/* The schema version this build migrates to (its number of migrations). */
+int64_t kz__db_schema_latest(void);
 
 /* query.c: the events read behind kz_store_query. */
 struct kz__query {
