@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
       libuv1-dev libexpat1-dev libjansson-dev libyaml-dev libsqlite3-dev
       libsodium-dev libcmocka-dev node-llhttp ca-certificates tzdata
-      libssl-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libzip-dev openssl unzip curl
+      libssl-dev libnghttp2-dev libsystemd-dev libprotobuf-c-dev protobuf-c-compiler libzip-dev openssl unzip curl
       python3-icalendar"
 
 missing=""

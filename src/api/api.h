@@ -2,7 +2,7 @@
  * api.h - REST v1: the resources kizuna serves over the HTTP engine
  * (src/http/), one file per resource, each exporting its route rows:
  *
- *   api.c        GET /healthz; assembles the table
+ *   api.c        GET /healthz, GET /readyz; assembles the table
  *   metrics.c    GET /metrics
  *   tracks.c     GET /api/v1/tracks
  *   events.c     GET, POST /api/v1/events
@@ -71,6 +71,10 @@ struct kz_api {
     const struct kz_config_federation *federation;
     struct json_t *(*fed_status)(void *ud);
     void *fed_status_ud;
+    /* GET /readyz: set by the owner; returns NULL when the node is ready,
+     * else why not (a static string).  NULL provider: always ready. */
+    const char *(*not_ready)(void *ud);
+    void *not_ready_ud;
     /* Owned: */
     struct kz_readiness_book *own_book;
     struct kz_label_policy builtin_policy;
