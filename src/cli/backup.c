@@ -7,6 +7,10 @@
  * DATA/files/ (mission/files.h), copied after the store: a file's bytes are
  * on disk before its row commits and are never changed, so every row of the
  * copy finds its file (a file uploaded during the backup is one extra).
+ * FILE.audit.key is DATA/audit.key, the key of the store's audit chain
+ * (store/audit.c), and FILE.audit.head the chain's head anchor made for
+ * the copy (DATA/audit.head may already name records committed after the
+ * snapshot): with both the restored chain verifies to its end.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -105,6 +109,16 @@ out:
     return rc;
 }
 
+int kz__cli_copy_optional(const char *cmd, const char *from, const char *to)
+{
+    if (access(from, F_OK) != 0 && errno == ENOENT)
+        return 0;
+    if (copy_file(from, to) == 0)
+        return 0;
+    fprintf(stderr, "kizuna %s: cannot copy %s to %s: %s\n", cmd, from, to, strerror(errno));
+    return 1;
+}
+
 /* dir/name into buf; false (errno ENAMETOOLONG) when it does not fit. */
 static bool join(char *buf, size_t len, const char *dir, const char *name)
 {
@@ -188,7 +202,8 @@ static void usage(FILE *out)
             "usage: kizuna backup [-c FILE] --data DIR BACKUP\n"
             "\n"
             "Copy the store of DIR into BACKUP while the server runs (a consistent\n"
-            "snapshot), and DIR/files/ (uploaded files) into BACKUP.files/.\n"
+            "snapshot), DIR/files/ (uploaded files) into BACKUP.files/, and the audit\n"
+            "chain's key and head anchor into BACKUP.audit.key and BACKUP.audit.head.\n"
             "\n"
             "  -c, --config FILE    configuration (YAML) whose store.path to copy\n"
             "  -d, --data DIR       data directory, as given to kizuna serve (default ./data)\n");
@@ -238,10 +253,24 @@ bad:
     return 2;
 }
 
+static int backup_audit(const struct kz__cli_backup_args *a)
+{
+    char key[4096 + 16], out[4096 + 16], err[1024];
+
+    snprintf(key, sizeof(key), "%s/audit.key", a->data);
+    snprintf(out, sizeof(out), "%s.audit.head", a->file);
+    if (kz_store_backup_anchor(a->file, key, out, err, sizeof(err)) != KZ_OK) {
+        fprintf(stderr, "kizuna backup: %s\n", err);
+        return 1;
+    }
+    snprintf(out, sizeof(out), "%s.audit.key", a->file);
+    return kz__cli_copy_optional("backup", key, out);
+}
+
 int kz_cmd_backup(int argc, char **argv)
 {
     struct kz__cli_backup_args a = {.data = "data"};
-    char db[4096], files[4096 + 8], out[4096 + 8];
+    char db[4096], files[4096 + 16], out[4096 + 16];
     unsigned n = 0;
     int rc = kz__cli_backup_args("backup", argc, argv, &a, usage);
 
@@ -253,6 +282,8 @@ int kz_cmd_backup(int argc, char **argv)
     snprintf(files, sizeof(files), "%s/files", a.data);
     snprintf(out, sizeof(out), "%s.files", a.file);
     if ((rc = kz__cli_copy_files("backup", files, out, &n)) != 0)
+        return rc;
+    if ((rc = backup_audit(&a)) != 0)
         return rc;
     printf("kizuna backup: %s written from %s, %u uploaded file(s) in %s\n", a.file, db, n, out);
     return 0;

@@ -44,6 +44,8 @@ int kz__cli_copy_store(const char *cmd, const char *from, const char *to);
  * empty tree.  0, or 1 after printing why.
  */
 int kz__cli_copy_files(const char *cmd, const char *from, const char *to, unsigned *n);
+/* Copy the file `from` to `to` (mode 0600) when `from` exists: 0, or 1 after printing why. */
+int kz__cli_copy_optional(const char *cmd, const char *from, const char *to);
 
 /* Identity options shared by `user add` and `cert issue` (user.c). */
 #include "core/core.h"

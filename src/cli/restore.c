@@ -19,7 +19,9 @@ static void usage(FILE *out)
             "usage: kizuna restore [-c FILE] --data DIR [--force] BACKUP\n"
             "\n"
             "Check BACKUP (written by kizuna backup) and make it the store of DIR, with\n"
-            "the uploaded files of BACKUP.files/.  Stop the server on DIR first.\n"
+            "the uploaded files of BACKUP.files/ and the audit chain's BACKUP.audit.key\n"
+            "and BACKUP.audit.head.\n"
+            "Stop the server on DIR first.\n"
             "\n"
             "  -c, --config FILE    configuration (YAML) whose store.path to write\n"
             "  -d, --data DIR       data directory, as given to kizuna serve (default ./data)\n"
@@ -39,6 +41,26 @@ static int dir_used(const char *dir)
         used = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
     closedir(d);
     return used;
+}
+
+/* The audit chain's key and head anchor come with the store they vouch for. */
+static int restore_audit(const struct kz__cli_backup_args *a)
+{
+    static const char *const names[] = {"audit.head", "audit.key"};
+    char from[4096 + 16], to[4096 + 16];
+
+    for (size_t i = 0; i < KZ_ARRAY_LEN(names); i++) {
+        snprintf(to, sizeof(to), "%s/%s", a->data, names[i]);
+        /* A replaced store's anchor would call the restored chain cut. */
+        if (unlink(to) != 0 && errno != ENOENT) {
+            fprintf(stderr, "kizuna restore: cannot remove %s: %s\n", to, strerror(errno));
+            return 1;
+        }
+        snprintf(from, sizeof(from), "%s.%s", a->file, names[i]);
+        if (kz__cli_copy_optional("restore", from, to) != 0)
+            return 1;
+    }
+    return 0;
 }
 
 /* 0 when DATA may receive the store at `db`, else 1 after printing why. */
@@ -79,7 +101,8 @@ int kz_cmd_restore(int argc, char **argv)
         fprintf(stderr, "kizuna restore: %s; nothing was changed\n", err);
         return 1;
     }
-    if ((rc = target_ok(&a, db)) != 0 || (rc = kz__cli_copy_store("restore", a.file, db)) != 0)
+    if ((rc = target_ok(&a, db)) != 0 || (rc = kz__cli_copy_store("restore", a.file, db)) != 0 ||
+        (rc = restore_audit(&a)) != 0)
         return rc;
     snprintf(from, sizeof(from), "%s.files", a.file);
     snprintf(files, sizeof(files), "%s/files", a.data);

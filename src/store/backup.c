@@ -3,9 +3,11 @@
  * backup API) and check a copy before it is restored.  Each call opens its
  * own connections and closes them before returning; nothing here touches a
  * running store's connection, so a backup is one more reader of the WAL.
+ * A copy gets its own audit head anchor (audit.c), made for the chain it holds.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +161,69 @@ int kz_store_backup(const char *from, const char *to, kz_store_progress_fn progr
         rc = put_in_place(tmp, to, err, errlen);
     if (rc != KZ_OK)
         unlink(tmp);
+    return rc;
+}
+
+/* 1 with the key, 0 when there is none, or KZ_ERR_IO with err set. */
+static int read_key(const char *path, unsigned char key[KZ__AUDIT_KEY_BYTES], char *err,
+                    size_t errlen)
+{
+    unsigned char buf[KZ__AUDIT_KEY_BYTES + 1];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0 && errno == ENOENT)
+        return 0;
+    if (fd < 0)
+        return fail(err, errlen, KZ_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    n = read(fd, buf, sizeof(buf));
+    close(fd);
+    if (n != KZ__AUDIT_KEY_BYTES)
+        return fail(err, errlen, KZ_ERR_IO, "%s is not an audit key", path);
+    memcpy(key, buf, KZ__AUDIT_KEY_BYTES);
+    return 1;
+}
+
+/* The chain's end in the copy: count, last id and its hash; count 0 when empty. */
+static int chain_end(sqlite3 *db, uint64_t *count, int64_t *id, char *mac, size_t len)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT (SELECT count(*) FROM audit), id, hash FROM audit"
+                                " ORDER BY id DESC LIMIT 1",
+                                -1, &s, NULL);
+
+    *count = 0;
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *count = (uint64_t)sqlite3_column_int64(s, 0);
+        *id = sqlite3_column_int64(s, 1);
+        snprintf(mac, len, "%s", (const char *)sqlite3_column_text(s, 2));
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KZ_OK : KZ_ERR_DB;
+}
+
+int kz_store_backup_anchor(const char *copy, const char *key_path, const char *head_path, char *err,
+                           size_t errlen)
+{
+    unsigned char key[KZ__AUDIT_KEY_BYTES];
+    char mac[256], head[KZ__AUDIT_HEAD_MAX];
+    sqlite3 *db = NULL;
+    uint64_t count = 0;
+    int64_t id = 0;
+    int rc = read_key(key_path, key, err, errlen);
+
+    if (rc <= 0)
+        return rc;
+    if ((rc = open_db(copy, SQLITE_OPEN_READONLY, &db, err, errlen)) == KZ_OK &&
+        chain_end(db, &count, &id, mac, sizeof(mac)) != KZ_OK)
+        rc = fail(err, errlen, KZ_ERR_DB, "cannot read the audit log of %s: %s", copy,
+                  sqlite3_errmsg(db));
+    sqlite3_close(db);
+    if (rc == KZ_OK && count > 0)
+        rc = kz_write_file(head_path, head, kz__audit_head_text(key, count, id, mac, head), 0600,
+                           err, errlen);
+    sodium_memzero(key, sizeof(key));
     return rc;
 }
 

@@ -95,6 +95,16 @@ int kz_store_backup(const char *from, const char *to, kz_store_progress_fn progr
                     char *err, size_t errlen);
 
 /*
+ * Write `head_path`, the audit head anchor (store/audit.c) for the chain in
+ * the copy `copy`, tagged with the key at `key_path`: restored beside that
+ * copy as DATA/audit.head, the chain verifies to its end.  Nothing is written
+ * when there is no key or no audit record.  KZ_OK, or KZ_ERR_IO / KZ_ERR_DB
+ * with the reason in err.
+ */
+int kz_store_backup_anchor(const char *copy, const char *key_path, const char *head_path, char *err,
+                           size_t errlen);
+
+/*
  * May `path` be restored by this build?  Opens it read-only and checks
  * PRAGMA integrity_check, that it holds a kizuna schema, and that its
  * schema version (PRAGMA user_version) is not newer than this build's.

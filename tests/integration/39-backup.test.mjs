@@ -3,7 +3,8 @@
 // event acknowledged (POST answered 201) before the backup began is there;
 // of those acknowledged while it ran, the restored node has a prefix (the
 // copy is one snapshot: a commit is in it whole or not at all); an uploaded
-// file comes back by its hash.  restore refuses a data directory that is
+// file comes back by its hash, and the audit chain verifies with the key
+// that came with the backup.  restore refuses a data directory that is
 // not empty (without --force), a file that is not a store, and a schema
 // newer than the binary's, each with a message saying so.
 
@@ -91,9 +92,12 @@ describe('backup and restore', () => {
         assert.equal(down.status, 200);
         assert.equal(down.body, data);
 
-        // The new node takes writes on the restored store.
+        // The new node takes writes on the restored store, and its audit
+        // chain (the backup's key, new records appended) verifies.
         const next = await post(b, uniq('after-restore'));
         assert.ok(await listed(b, next));
+        const v = await runCli(['audit', 'verify', '--data', dataB]);
+        assert.equal(v.code, 0, `audit verify on the restored node: ${v.stdout}${v.stderr}`);
     });
 
     test('restore refuses a used data directory, a file that is not a store, a newer schema', async () => {
