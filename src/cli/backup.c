@@ -81,13 +81,19 @@ static int copy_fd(int in, int out)
     return fsync(out);
 }
 
-/* from -> to via to.tmp: a crash leaves the old file or the whole new one. */
+/*
+ * from -> to via a dot-named temporary beside it: a crash leaves the old
+ * file or the whole new one, and a leftover temporary is never copied on.
+ */
 static int copy_file(const char *from, const char *to)
 {
+    const char *base = strrchr(to, '/');
     char tmp[PATH_MAX];
-    int in = -1, out = -1, rc = -1, saved;
+    int in = -1, out = -1, rc = -1, saved, n;
 
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", to) >= sizeof(tmp)) {
+    base = base ? base + 1 : to;
+    n = snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp", (int)(base - to), to, base);
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
         errno = ENAMETOOLONG;
         return -1;
     }
