@@ -17,8 +17,8 @@
 
 static void on_watchdog(uv_timer_t *t)
 {
-    sd_notify(0, "WATCHDOG=1");
     KZ_UNUSED(t);
+    sd_notify(0, "WATCHDOG=1");
 }
 
 /* Ping at half of WatchdogSec= when systemd asked for it (WATCHDOG_USEC). */

@@ -19,6 +19,9 @@
 
 /* Pages per sqlite3_backup_step(): 16 MiB at the default 4 KiB page. */
 #define STEP_PAGES 4096
+/* A step that finds a lock waits and tries again, for 5 s in all. */
+#define BUSY_SLEEP_MS 20
+#define MAX_BUSY 250
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -68,12 +71,18 @@ static int copy_pages(sqlite3 *src, sqlite3 *dst, kz_store_progress_fn progress,
         sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
         return fail(err, errlen, KZ_ERR_DB, "cannot start the copy: %s", sqlite3_errmsg(dst));
     }
-    do {
+    for (int busy = 0; rc != SQLITE_DONE;) {
         rc = sqlite3_backup_step(b, STEP_PAGES);
-        if (progress && (rc == SQLITE_OK || rc == SQLITE_DONE))
+        if (((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) && ++busy < MAX_BUSY) {
+            sqlite3_sleep(BUSY_SLEEP_MS);
+            continue;
+        }
+        if (rc != SQLITE_OK && rc != SQLITE_DONE)
+            break;
+        if (progress)
             progress(ud, sqlite3_backup_pagecount(b) - sqlite3_backup_remaining(b),
                      sqlite3_backup_pagecount(b));
-    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    }
     sqlite3_backup_finish(b);
     sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_DONE)
