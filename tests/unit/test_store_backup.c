@@ -106,6 +106,28 @@ static void backup_copies_committed_rows_only(void **state)
     assert_int_equal(kz_store_check(out, err, sizeof(err)), KZ_OK);
 }
 
+/* A store of more than one step (4096 pages) reports its progress as it goes. */
+static void backup_reports_progress(void **state)
+{
+    struct fx *fx = *state;
+    struct seen seen = {0};
+    char out[128], err[512];
+    struct kz__db db;
+
+    make_store(fx, 0);
+    assert_int_equal(kz__db_open(&db, fx->path, false), KZ_OK);
+    exec_ok(db.db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 24)"
+                   " INSERT INTO events(uid, type, time, start, stale, recv_time, xml)"
+                   " SELECT 'big' || i, 't', 1, 1, 2, 1, hex(randomblob(400000)) FROM n");
+    kz__db_close(&db);
+    out_path(fx, "b.db", out, sizeof(out));
+    assert_int_equal(kz_store_backup(fx->path, out, on_progress, &seen, err, sizeof(err)), KZ_OK);
+    assert_true(seen.calls >= 2);
+    assert_true(seen.total > 4096);
+    assert_int_equal(seen.done, seen.total);
+    assert_int_equal(int_of(out, "SELECT count(*) FROM events"), 24);
+}
+
 static void backup_is_one_file(void **state)
 {
     struct fx *fx = *state;
@@ -218,6 +240,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(backup_copies_committed_rows_only, store_fx_setup,
                                         store_fx_teardown),
+        cmocka_unit_test_setup_teardown(backup_reports_progress, store_fx_setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(backup_is_one_file, store_fx_setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(backup_without_store_fails, store_fx_setup,
                                         store_fx_teardown),
