@@ -4,15 +4,19 @@
 #               then a short fuzz smoke run
 #   make bench  benchmarks (never part of make test)
 #   make fuzz   longer fuzzing (FUZZ_SECONDS per target, default 300)
+#   make deb    the Debian package (dpkg-buildpackage -b -us -uc), moved to $(DEB_DIR)
+#   make deb-test  build it, unpack it into a fresh root and check it
+#               (tests/package/deb-test.sh; needs root; docs/operations.md)
 
 BUILD       ?= build
 ASAN_BUILD  ?= build-asan
 FUZZ_BUILD  ?= build-fuzz
 JOBS        ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
+DEB_DIR     ?= $(BUILD)/deb
 SMOKE_SECONDS ?= 20
 
-.PHONY: all deps build test test-asan fuzz-build fuzz fuzz-smoke bench demo clean
+.PHONY: all deps build test test-asan fuzz-build fuzz fuzz-smoke bench demo clean deb deb-test
 
 all: build
 
@@ -60,3 +64,18 @@ demo: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+
+# dpkg-buildpackage writes its files next to the source tree (..); they are
+# moved into $(DEB_DIR).  The package's own build tree is obj-*/ in here.
+deb: deps
+	DEB_BUILD_OPTIONS="nocheck parallel=$(JOBS)" dpkg-buildpackage -b -us -uc
+	mkdir -p $(DEB_DIR)
+	v=$$(dpkg-parsechangelog -S Version); a=$$(dpkg-architecture -qDEB_HOST_ARCH); \
+	for f in kizuna_$${v}_$${a}.deb kizuna-dbgsym_$${v}_$${a}.deb kizuna_$${v}_$${a}.buildinfo \
+	         kizuna_$${v}_$${a}.changes; do \
+	    if [ -f ../$$f ]; then mv ../$$f $(DEB_DIR)/; fi; \
+	done
+	@ls -l $(DEB_DIR)/*.deb
+
+deb-test: deb
+	tests/package/deb-test.sh $(DEB_DIR)/kizuna_$$(dpkg-parsechangelog -S Version)_$$(dpkg-architecture -qDEB_HOST_ARCH).deb

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian packages kizuna needs to build, test and run
-# (python3-icalendar: the tests open a plan's .ics with a real parser).
+# (python3-icalendar: the tests open a plan's .ics with a real parser;
+# libsystemd-dev: sd_notify; debhelper, dpkg-dev, fakeroot, adduser: make deb).
 # As root: installs what is missing.  Otherwise: prints the command and fails.
 set -eu
 
@@ -8,7 +9,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
       libuv1-dev libexpat1-dev libjansson-dev libyaml-dev libsqlite3-dev
       libsodium-dev libcmocka-dev node-llhttp ca-certificates tzdata
       libssl-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libzip-dev openssl unzip curl
-      python3-icalendar"
+      python3-icalendar libsystemd-dev debhelper dpkg-dev fakeroot adduser"
 
 missing=""
 for p in $PKGS; do

@@ -23,6 +23,8 @@ static const struct kz_cmd {
     {"cert", kz_cmd_cert, "issue, revoke or package client certificates"},
     {"user", kz_cmd_user, "add, delete, list users (identities and passwords)"},
     {"audit", kz_cmd_audit, "list or verify the audit log"},
+    {"backup", kz_cmd_backup, "copy the store and uploaded files while the server runs"},
+    {"restore", kz_cmd_restore, "check a backup and restore it into a data directory"},
 };
 
 static void usage(FILE *out)

@@ -1,6 +1,8 @@
 /*
  * api.c - the REST v1 context and its route table: every resource file's
- * rows, in order, plus GET /healthz; and the helpers the resources share.
+ * rows, in order, plus GET /healthz (liveness: the loop answers) and GET
+ * /readyz (readiness, as the owner's provider says); and the helpers the
+ * resources share.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +15,21 @@ static void get_healthz(struct kz_http_req *req, void *app)
     kz_http_respond(req, 200, "text/plain; charset=utf-8", NULL, "ok\n", 3);
 }
 
+/* 200 {"ready":true}, or 503 {"ready":false,"reason":...} for load balancers. */
+static void get_readyz(struct kz_http_req *req, void *app)
+{
+    struct kz_api *api = app;
+    const char *why = api->not_ready ? api->not_ready(api->not_ready_ud) : NULL;
+
+    if (!why)
+        kz__api_respond_json(req, 200, json_pack("{s:b}", "ready", 1));
+    else
+        kz__api_respond_json(req, 503, json_pack("{s:b,s:s}", "ready", 0, "reason", why));
+}
+
 static const struct kz_http_route health_rows[] = {
     {"GET", "/healthz", get_healthz, NULL, KZ_HTTP_ON_ANY},
+    {"GET", "/readyz", get_readyz, NULL, KZ_HTTP_ON_ANY},
 };
 
 static const struct kz_http_route *health_routes(size_t *n)

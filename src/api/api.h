@@ -2,7 +2,7 @@
  * api.h - REST v1: the resources kizuna serves over the HTTP engine
  * (src/http/), one file per resource, each exporting its route rows:
  *
- *   api.c        GET /healthz; assembles the table
+ *   api.c        GET /healthz, GET /readyz; assembles the table
  *   metrics.c    GET /metrics
  *   tracks.c     GET /api/v1/tracks
  *   events.c     GET, POST /api/v1/events
@@ -76,6 +76,10 @@ struct kz_api {
      * server/plan_missions.c). */
     void (*plan_changed)(void *ud, const char *plan_id);
     void *plan_changed_ud;
+    /* GET /readyz: set by the owner; returns NULL when the node is ready,
+     * else why not (a static string).  NULL provider: always ready. */
+    const char *(*not_ready)(void *ud);
+    void *not_ready_ud;
     /* Owned: */
     struct kz_readiness_book *own_book;
     struct kz_label_policy builtin_policy;

@@ -21,6 +21,31 @@ int kz_cmd_ca(int argc, char **argv);
 int kz_cmd_cert(int argc, char **argv);
 int kz_cmd_user(int argc, char **argv);
 int kz_cmd_audit(int argc, char **argv);
+int kz_cmd_backup(int argc, char **argv);
+int kz_cmd_restore(int argc, char **argv);
+
+/* `backup` and `restore` (backup.c, restore.c): their options. */
+#include <stdbool.h>
+#include <stdio.h>
+struct kz__cli_backup_args {
+    const char *config, *data, *file; /* point into argv */
+    bool allow_force;                 /* restore: --force is an option */
+    bool force;
+};
+/* 0, -1 after --help, or 2 after printing a usage error with `help`. */
+int kz__cli_backup_args(const char *cmd, int argc, char **argv, struct kz__cli_backup_args *a,
+                        void (*help)(FILE *));
+/* Copy the store file `from` to `to` (progress on stderr): 0, or 1 after printing why. */
+int kz__cli_copy_store(const char *cmd, const char *from, const char *to);
+/*
+ * Copy the files of the content-addressed tree `from` (DATA/files layout:
+ * one level of subdirectories) into `to`, skipping names `to` already
+ * has and temporaries; *n counts the files copied.  A missing `from` is an
+ * empty tree.  0, or 1 after printing why.
+ */
+int kz__cli_copy_files(const char *cmd, const char *from, const char *to, unsigned *n);
+/* Copy the file `from` to `to` (mode 0600) when `from` exists: 0, or 1 after printing why. */
+int kz__cli_copy_optional(const char *cmd, const char *from, const char *to);
 
 /* Identity options shared by `user add` and `cert issue` (user.c). */
 #include "core/core.h"

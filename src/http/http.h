@@ -7,8 +7,9 @@
  * Routes kizuna serves (rows in src/api/ and src/marti/; "api" = http and
  * https inputs, "any" = also enroll inputs).  Each row names the role it
  * needs (docs/api.md): the GETs on api inputs need viewer, the two POSTs on
- * api inputs operator; /healthz, the Marti version calls and enrollment none:
+ * api inputs operator; /healthz, /readyz, the Marti version calls and enrollment none:
  *   GET  /healthz                          any    200 "ok"
+ *   GET  /readyz                           any    200 or 503 {"ready","reason"}
  *   GET  /metrics                          api    Prometheus text
  *   GET  /api/v1/tracks                    api    GeoJSON FeatureCollection of current state
  *   GET  /api/v1/events?uid=&type=&since=&until=&limit=&cursor=   api   JSON from the log

@@ -255,6 +255,8 @@ static void reload_done(uv_work_t *w, int status)
     if (status != 0 || srv->stopping) {
         kz_config_free(r->cfg);
         reload_free(r);
+        if (!srv->stopping)
+            kz__server_notify_reloading(srv, true);
         return;
     }
     if (r->config_path && !r->cfg)
@@ -265,6 +267,7 @@ static void reload_done(uv_work_t *w, int status)
     r->cfg = NULL;
     alliance_done(r);
     reload_free(r);
+    kz__server_notify_reloading(srv, true);
 }
 
 void kz_server_reload(struct kz_server *srv)
@@ -281,8 +284,10 @@ void kz_server_reload(struct kz_server *srv)
     r->config_path = srv->config_path ? kz_xstrdup(srv->config_path) : NULL;
     r->alliance_path = srv->cfg->alliance ? kz_xstrdup(srv->cfg->alliance) : NULL;
     srv->reloading = true;
+    kz__server_notify_reloading(srv, false);
     if (uv_queue_work(&srv->loop, &r->work, reload_work, reload_done) != 0) {
         srv->reloading = false;
         reload_free(r);
+        kz__server_notify_reloading(srv, true);
     }
 }

@@ -135,6 +135,7 @@ static void start_http(struct kz_server *srv)
                                .max_event_bytes = srv->cfg->limits->max_event_bytes,
                                .creds = &srv->tls,
                            });
+    kz__server_readyz_init(srv);
     srv->api.alliance = srv->alliance;
     srv->api.federation = srv->cfg->federation; /* restart-only: the pointer stays valid */
     kz_marti_init(&srv->marti, &(struct kz_marti_opts){
@@ -238,6 +239,8 @@ int kz_server_start(struct kz_server *srv)
     if ((rc = start(srv)) != KZ_OK) {
         kz_log(KZ_LOG_ERROR, "startup failed", "error=\"%s\"", kz_strerror(rc));
         kz_server_stop(srv, "startup failed");
+    } else {
+        kz__server_notify_ready(srv);
     }
     return rc;
 }
@@ -261,6 +264,7 @@ void kz_server_stop(struct kz_server *srv, const char *why)
         return;
     srv->stopping = true;
     kz_log(KZ_LOG_INFO, "shutting down", "reason=%s", why);
+    kz__server_notify_stopping(srv);
     close_signal(&srv->sigint);
     close_signal(&srv->sigterm);
     close_signal(&srv->sighup);

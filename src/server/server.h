@@ -77,8 +77,11 @@ struct kz_server {
     char db_path[4096];                      /* the store file (users table for TLS identities) */
     char pki_dir[1024];                      /* the CA directory, for enrollment */
     uv_signal_t sigint, sigterm, sighup;
+    uv_timer_t watchdog; /* systemd's watchdog ping (notify.c), when watchdog_on */
+    bool watchdog_on;
     bool log_level_fixed; /* --log-level given: the file's log.level is not applied */
     bool reloading;       /* one reload at a time */
+    bool ready;           /* started: store loaded, every input listening */
     bool stopping;
 };
 
@@ -161,6 +164,18 @@ int kz__server_limits_check(const struct kz_config *cfg);
 
 /* server.c: the HTTP engine's limits from srv->cfg. */
 struct kz_http_opts kz__server_http_opts(struct kz_server *srv);
+
+/*
+ * notify.c: systemd's notify protocol (no-ops without NOTIFY_SOCKET) and
+ * the /readyz provider.  ready: once every input listens (sets srv->ready,
+ * starts the watchdog ping); reloading: around a SIGHUP reload (done false
+ * at its start, true at its end); stopping: at shutdown (stops the ping).
+ * readyz_init: after kz_api_init(), points srv->api at the provider.
+ */
+void kz__server_notify_ready(struct kz_server *srv);
+void kz__server_notify_reloading(struct kz_server *srv, bool done);
+void kz__server_notify_stopping(struct kz_server *srv);
+void kz__server_readyz_init(struct kz_server *srv);
 
 /* reload.c */
 int kz__server_alliance_load(struct kz_server *srv);

@@ -31,6 +31,7 @@
 #include "store/internal.h"
 
 #define KEY_BYTES crypto_auth_hmacsha256_KEYBYTES
+_Static_assert(KEY_BYTES == KZ__AUDIT_KEY_BYTES, "internal.h names the key size");
 #define HASH_HEX (crypto_hash_sha256_BYTES * 2 + 1)
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 #define KEYED "hmac-sha256:"
@@ -39,7 +40,7 @@
 /* The prev_hash of a record appended when the head anchor was lost. */
 #define LOST "lost:"
 #define PREV_MAX (MAC_TEXT + sizeof(LOST))
-#define HEAD_MAX 512
+#define HEAD_MAX KZ__AUDIT_HEAD_MAX
 
 /* The chain's end as the head anchor records it. */
 struct audit_head {
@@ -226,17 +227,29 @@ static void head_tag(const unsigned char *key, const char *body, size_t len, cha
     mac_final(&h, out);
 }
 
+size_t kz__audit_head_text(const unsigned char *key, uint64_t count, int64_t id, const char *mac,
+                           char buf[KZ__AUDIT_HEAD_MAX])
+{
+    struct audit_head h = {.count = count, .id = id};
+    char tag[MAC_TEXT];
+    int n;
+
+    snprintf(h.mac, sizeof(h.mac), "%s", mac);
+    n = head_body(&h, buf, KZ__AUDIT_HEAD_MAX);
+    head_tag(key, buf, (size_t)n, tag);
+    n += snprintf(buf + n, KZ__AUDIT_HEAD_MAX - (size_t)n, "tag %s\n", tag);
+    return (size_t)n;
+}
+
 static int head_write(const struct kz_store *st, const unsigned char *key,
                       const struct audit_head *h)
 {
-    char buf[HEAD_MAX], tag[MAC_TEXT], path[1024], err[1200];
-    int n = head_body(h, buf, sizeof(buf));
+    char buf[KZ__AUDIT_HEAD_MAX], path[1024], err[1200];
+    size_t n = kz__audit_head_text(key, h->count, h->id, h->mac, buf);
 
-    head_tag(key, buf, (size_t)n, tag);
-    n += snprintf(buf + n, sizeof(buf) - (size_t)n, "tag %s\n", tag);
     if (file_path(st, "audit.head", path, sizeof(path)) != KZ_OK)
         return KZ_ERR_INVAL;
-    if (kz_write_file(path, buf, (size_t)n, 0600, err, sizeof(err)) != KZ_OK) {
+    if (kz_write_file(path, buf, n, 0600, err, sizeof(err)) != KZ_OK) {
         kz_log(KZ_LOG_ERROR, "audit: cannot write the head anchor", "err=%s", err);
         return KZ_ERR_IO;
     }

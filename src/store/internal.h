@@ -222,8 +222,20 @@ int64_t kz__db_file_bytes(struct kz__db *db);
 /* batch.c: write one batch in one transaction; sets every job's status. */
 int kz__db_write(struct kz__db *db, struct kz__job *batch);
 
+/*
+ * audit.c: the text of DATA/audit.head for a chain of `count` records
+ * ending at record `id` whose hash column is `mac`, tagged with the
+ * KZ__AUDIT_KEY_BYTES-byte `key`; its length (backup.c writes one for a copy).
+ */
+#define KZ__AUDIT_KEY_BYTES 32
+#define KZ__AUDIT_HEAD_MAX 512
+size_t kz__audit_head_text(const unsigned char *key, uint64_t count, int64_t id, const char *mac,
+                           char buf[KZ__AUDIT_HEAD_MAX]);
+
 /* migrate.c */
 int kz__db_migrate(struct kz__db *db);
+/* The schema version this build migrates to (its number of migrations). */
+int64_t kz__db_schema_latest(void);
 
 /* query.c: the events read behind kz_store_query. */
 struct kz__query {

@@ -235,6 +235,11 @@ out:
     return err;
 }
 
+int64_t kz__db_schema_latest(void)
+{
+    return (int64_t)KZ_ARRAY_LEN(migrations);
+}
+
 int kz__db_migrate(struct kz__db *db)
 {
     int64_t v = 0;

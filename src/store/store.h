@@ -75,6 +75,43 @@ struct kz_store_opts {
  */
 int kz_store_path(const char *data_dir, const char *store_path, char *buf, size_t len);
 
+/* ---- backup.c: copies of a store file, taken while the server runs -------- */
+
+/* Pages copied so far out of the file's total, after each step of a copy. */
+typedef void (*kz_store_progress_fn)(void *ud, int64_t done, int64_t total);
+
+/*
+ * Copy the database file `from` into `to` with SQLite's online backup API:
+ * one consistent snapshot (every transaction committed before the copy
+ * began, none after), taken beside a running server without stopping its
+ * writes.  `to` is written as `to`.tmp, then renamed over `to` once whole
+ * (a stale `to`-wal/-shm is removed first); the copy is a single file in
+ * rollback-journal mode.  `progress` (may be NULL) is called on the
+ * caller's thread after every step.  Both backup and restore use it.
+ * KZ_OK, or KZ_ERR_NOTFOUND (no `from`), KZ_ERR_IO, KZ_ERR_DB or
+ * KZ_ERR_TOOBIG with the reason in err.
+ */
+int kz_store_backup(const char *from, const char *to, kz_store_progress_fn progress, void *ud,
+                    char *err, size_t errlen);
+
+/*
+ * Write `head_path`, the audit head anchor (store/audit.c) for the chain in
+ * the copy `copy`, tagged with the key at `key_path`: restored beside that
+ * copy as DATA/audit.head, the chain verifies to its end.  Nothing is written
+ * when there is no key or no audit record.  KZ_OK, or KZ_ERR_IO / KZ_ERR_DB
+ * with the reason in err.
+ */
+int kz_store_backup_anchor(const char *copy, const char *key_path, const char *head_path, char *err,
+                           size_t errlen);
+
+/*
+ * May `path` be restored by this build?  Opens it read-only and checks
+ * PRAGMA integrity_check, that it holds a kizuna schema, and that its
+ * schema version (PRAGMA user_version) is not newer than this build's.
+ * KZ_OK, or KZ_ERR_NOTFOUND / KZ_ERR_IO / KZ_ERR_DB with the reason in err.
+ */
+int kz_store_check(const char *path, char *err, size_t errlen);
+
 /*
  * Open (creating and migrating as needed) and start the store thread.
  * Returns KZ_OK or KZ_ERR_DB / KZ_ERR_IO with a log line naming the cause.

@@ -48,7 +48,8 @@ zip.h PkgConfig::ZIP auth mission
 yaml.h PkgConfig::YAML core
 sqlite3.h PkgConfig::SQLITE store
 llhttp.h llhttp http
-nghttp2/ PkgConfig::NGHTTP2 fed'
+nghttp2/ PkgConfig::NGHTTP2 fed
+systemd/ PkgConfig::SYSTEMD server'
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM

@@ -26,6 +26,37 @@ static void test_healthz(void **state)
     client_free(&c);
 }
 
+static const char *why_not(void *ud)
+{
+    return ud;
+}
+
+static void c_readyz(struct client *c)
+{
+    exchange(IN_WEB, GET("/readyz"), &c->r[0]);
+    api.not_ready = why_not;
+    api.not_ready_ud = (void *)"store: behind";
+    exchange(IN_WEB, GET("/readyz"), &c->r[1]);
+    exchange(IN_NOROLE, GET("/readyz"), &c->r[2]);
+    api.not_ready = NULL;
+    api.not_ready_ud = NULL;
+}
+
+/* Readiness is the owner's to say; the answer is JSON either way, and needs no role. */
+static void test_readyz(void **state)
+{
+    struct client c;
+    (void)state;
+
+    run_client(&c, c_readyz);
+    assert_int_equal(c.r[0].status, 200);
+    assert_string_equal(c.r[0].body, "{\"ready\":true}");
+    assert_int_equal(c.r[1].status, 503);
+    assert_string_equal(c.r[1].body, "{\"ready\":false,\"reason\":\"store: behind\"}");
+    assert_int_equal(c.r[2].status, 503);
+    client_free(&c);
+}
+
 static void c_post_and_tracks(struct client *c)
 {
     post_event(IN_WEB, "HTTP-TEST-1", &c->r[0]);
@@ -470,6 +501,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_healthz),
+        cmocka_unit_test(test_readyz),
         cmocka_unit_test(test_post_then_tracks),
         cmocka_unit_test(test_bad_post),
         cmocka_unit_test(test_not_found_and_method),

@@ -202,7 +202,9 @@ export class Server {
         this.exitAsked = false;
         const prefix = this.opts.prefix || [];
         const argv = [...prefix, bin, ...args];
-        const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+        // opts.env: variables added to the server's environment (NOTIFY_SOCKET, ...).
+        const env = this.opts.env ? { ...process.env, ...this.opts.env } : process.env;
+        const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
         this.proc = proc;
         live.add(proc);
         proc.stderr.setEncoding('utf8');
@@ -344,12 +346,13 @@ export function withPort(listen, port) {
 }
 
 // startServer({inputs, limits, ...}) or startServer({config}) on a fresh
-// temporary data directory (or `dataDir`); `prefix` and `host` as in Server.
+// temporary data directory (or `dataDir`); `prefix` and `host` as in Server;
+// `env`: variables added to the server's environment.
 export async function startServer(opts = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-it-'));
     const dataDir = opts.dataDir || path.join(dir, 'data');
     fs.mkdirSync(dataDir, { recursive: true });
-    const server = new Server({ dir, dataDir, prefix: opts.prefix, host: opts.host });
+    const server = new Server({ dir, dataDir, prefix: opts.prefix, host: opts.host, env: opts.env });
     server.config = opts.config || makeConfig(opts);
     return server.start();
 }
