@@ -39,7 +39,10 @@ struct kz_cot_decoder;
 struct kz_net {
     uv_loop_t *loop;
     uv_check_t flush_check;
-    uv_idle_t flush_idle; /* keeps poll from blocking while dirty */
+    uv_idle_t flush_idle; /* keeps poll from blocking while a queue must go out */
+    uv_timer_t coalesce;  /* ends the wait of coalescing queues (KZ_OUTQ_COALESCE_MS) */
+    bool urgent;          /* a dirty queue that must go out this pass */
+    bool coalesce_due;    /* the wait is over: this pass flushes every queue */
     struct kz_outq *dirty_head;
     bool started;
     char read_buf[KZ_NET_READ_BUF]; /* reads are consumed at once */
@@ -59,6 +62,14 @@ void kz_net_shutdown(struct kz_net *net);
 /* ---- output queue ----------------------------------------------------- */
 
 #define KZ_OUTQ_IOV_MAX 512
+/*
+ * A coalescing queue (TLS: every record costs ~10 k instructions in
+ * OpenSSL, whatever its size) waits up to this long, or until it holds a
+ * full record's worth, so that events of several loop passes share one
+ * record.
+ */
+#define KZ_OUTQ_COALESCE_MS 5
+#define KZ_OUTQ_COALESCE_BYTES 16384
 
 struct kz_outq;
 
@@ -81,7 +92,8 @@ struct kz_outq {
     size_t inflight_bytes;
     bool writing;
     bool dirty;
-    bool dead; /* stream closing: drop everything */
+    bool dead;     /* stream closing: drop everything */
+    bool coalesce; /* may wait for more (KZ_OUTQ_COALESCE_MS); set by the owner */
     kz_outq_error_cb on_error;
     void (*on_drained)(struct kz_outq *q); /* optional: queue became empty */
     struct kz_outq *next_dirty;

@@ -4,7 +4,11 @@
  * Producers only append references to shared buffers; the check handle
  * turns each dirty queue into a single uv_write (one writev) after the loop
  * has processed all input of this pass.  That is what keeps the number of
- * syscalls per delivery far below one under fan-out load.
+ * syscalls per delivery far below one under fan-out load.  A coalescing
+ * queue (TLS) may also skip passes: it waits until it holds
+ * KZ_OUTQ_COALESCE_BYTES or the net's coalesce timer ends the wait
+ * (KZ_OUTQ_COALESCE_MS after the first one began), so that one record
+ * carries the events of several passes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,27 +19,57 @@
 static void flush_one(struct kz_outq *q);
 static void drained(struct kz_outq *q);
 
+static void on_idle(uv_idle_t *h)
+{
+    KZ_UNUSED(h);
+}
+
+/* The coalescing queues have waited long enough: this pass flushes them. */
+static void on_coalesce(uv_timer_t *t)
+{
+    struct kz_net *net = t->data;
+
+    net->coalesce_due = net->urgent = true;
+    if (!uv_is_active((uv_handle_t *)&net->flush_idle))
+        uv_idle_start(&net->flush_idle, on_idle);
+}
+
+/* May q skip this pass, to share a record with the next ones? */
+static bool may_wait(const struct kz_outq *q)
+{
+    return q->coalesce && !q->net->coalesce_due && !q->dead && q->bytes < KZ_OUTQ_COALESCE_BYTES;
+}
+
 static void on_check(uv_check_t *h)
 {
     struct kz_net *net = h->data;
     /* Writes may complete synchronously and re-mark queues; take the list. */
-    struct kz_outq *q = net->dirty_head;
+    struct kz_outq *q = net->dirty_head, *waiting = NULL;
     net->dirty_head = NULL;
+    net->urgent = false;
     while (q) {
         struct kz_outq *next = q->next_dirty;
-        q->next_dirty = NULL;
-        q->dirty = false;
-        if (!q->dead)
-            flush_one(q);
+        if (may_wait(q)) {
+            q->next_dirty = waiting;
+            waiting = q;
+        } else {
+            q->next_dirty = NULL;
+            q->dirty = false;
+            if (!q->dead)
+                flush_one(q);
+        }
         q = next;
     }
-    if (!net->dirty_head)
-        uv_idle_stop(&net->flush_idle);
-}
-
-static void on_idle(uv_idle_t *h)
-{
-    KZ_UNUSED(h);
+    net->coalesce_due = false;
+    for (q = waiting; q; q = waiting) {
+        waiting = q->next_dirty;
+        q->next_dirty = net->dirty_head;
+        net->dirty_head = q;
+        if (!uv_is_active((uv_handle_t *)&net->coalesce))
+            uv_timer_start(&net->coalesce, on_coalesce, KZ_OUTQ_COALESCE_MS, 0);
+    }
+    if (!net->urgent)
+        uv_idle_stop(&net->flush_idle); /* poll may sleep: the timer wakes the waiting */
 }
 
 void kz_net_init(struct kz_net *net, uv_loop_t *loop)
@@ -47,6 +81,9 @@ void kz_net_init(struct kz_net *net, uv_loop_t *loop)
     uv_check_start(&net->flush_check, on_check);
     uv_unref((uv_handle_t *)&net->flush_check);
     uv_idle_init(loop, &net->flush_idle);
+    uv_timer_init(loop, &net->coalesce);
+    net->coalesce.data = net;
+    uv_unref((uv_handle_t *)&net->coalesce);
     net->started = true;
 }
 
@@ -58,6 +95,8 @@ void kz_net_shutdown(struct kz_net *net)
     uv_check_stop(&net->flush_check);
     uv_close((uv_handle_t *)&net->flush_idle, NULL);
     uv_close((uv_handle_t *)&net->flush_check, NULL);
+    uv_timer_stop(&net->coalesce);
+    uv_close((uv_handle_t *)&net->coalesce, NULL);
     net->dirty_head = NULL;
     net->started = false;
     kz_cot_decoder_free(net->decoder);
@@ -66,13 +105,23 @@ void kz_net_shutdown(struct kz_net *net)
 
 static void mark_dirty(struct kz_outq *q)
 {
-    if (q->dirty || q->writing)
+    struct kz_net *net = q->net;
+
+    if (q->writing)
         return; /* a write in flight re-marks the queue when it ends */
-    q->dirty = true;
-    q->next_dirty = q->net->dirty_head;
-    q->net->dirty_head = q;
-    if (!uv_is_active((uv_handle_t *)&q->net->flush_idle))
-        uv_idle_start(&q->net->flush_idle, on_idle);
+    if (!q->dirty) {
+        q->dirty = true;
+        q->next_dirty = net->dirty_head;
+        net->dirty_head = q;
+    }
+    if (may_wait(q)) {
+        if (!uv_is_active((uv_handle_t *)&net->coalesce))
+            uv_timer_start(&net->coalesce, on_coalesce, KZ_OUTQ_COALESCE_MS, 0);
+        return;
+    }
+    net->urgent = true;
+    if (!uv_is_active((uv_handle_t *)&net->flush_idle))
+        uv_idle_start(&net->flush_idle, on_idle);
 }
 
 static void unlink_dirty(struct kz_outq *q)

@@ -530,6 +530,8 @@ void kz_stream_accept(void *ud, struct kz_input *input, const struct kz_input_co
     ensure_decoder(opts->net, opts->max_event_bytes);
     kz_framer_init(&s->framer, opts->max_event_bytes);
     kz_outq_init(&s->q, opts->net, &s->tr, opts->out_queue_bytes, on_write_error);
+    /* TLS pays per record, not per byte: let a few passes share one (net/outq.c). */
+    s->q.coalesce = input->conf->protocol == KZ_PROTO_TLS;
     s->last_rx_us = kz_mono_us();
     s->next = opts->net->streams;
     if (s->next)
