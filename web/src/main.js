@@ -1,0 +1,288 @@
+// main.js - the COP page: the offline map, tracks from /api/v1/tracks then live from
+// /api/v1/stream (SSE, reconnecting), MIL-STD-2525 symbols, the details panel, the
+// classification banners and the federation links.  Everything is fetched from the page's
+// own origin (the server's Content-Security-Policy allows nothing else).
+
+import * as maplibregl from 'maplibre-gl';
+import ms from 'milsymbol';
+import { forward as toMgrs } from 'mgrs';
+
+import { colourOf, parseLabel, rollUp } from './classification.js';
+import { cotToSidc, describeCotType } from './sidc.js';
+import { deleteTarget, isDrawable, isNewer, isStale, motion } from './track.js';
+
+const asset = (name) => new URL(name, import.meta.url).href;
+const $ = (id) => document.getElementById(id);
+
+// ---- the map ---------------------------------------------------------------------------
+
+async function loadStyle() {
+    const style = await (await fetch(asset('basemap.json'))).json();
+    for (const src of Object.values(style.sources)) src.data = asset(src.data);
+    return style;
+}
+
+function createMap(style) {
+    maplibregl.setWorkerUrl(asset('maplibre-gl-worker.mjs'));
+    const map = new maplibregl.Map({
+        container: 'map', style, center: [137.5, 35.5], zoom: 4.3, attributionControl: false,
+        renderWorldCopies: false,
+    });
+    map.addControl(new maplibregl.NavigationControl({ visualizePitch: true }), 'top-right');
+    map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
+    map.on('mousemove', (e) => showCursor(e.lngLat));
+    return map;
+}
+
+function fmtDeg(v, pos, neg) {
+    return `${Math.abs(v).toFixed(5)}°${v >= 0 ? pos : neg}`;
+}
+
+function mgrsOf(lon, lat) {
+    try {
+        return toMgrs([lon, lat], 5);
+    } catch {
+        return 'outside MGRS';
+    }
+}
+
+function showCursor({ lng, lat }) {
+    $('cursor').textContent = `${fmtDeg(lat, 'N', 'S')} ${fmtDeg(lng, 'E', 'W')}  ${mgrsOf(lng, lat)}`;
+}
+
+// ---- tracks ----------------------------------------------------------------------------
+
+class Tracks {
+    constructor(map) {
+        this.map = map;
+        this.shown = new Map(); // uid -> {feature, marker, el, sidc}
+        this.selected = null;
+        this.bannerQueued = false;
+        map.on('moveend', () => this.queueBanner());
+        setInterval(() => this.refreshStale(), 1000);
+    }
+
+    apply(feature) {
+        const gone = deleteTarget(feature);
+        if (gone) return this.remove(gone);
+        if (!isDrawable(feature)) return;
+        const uid = feature.properties.uid ?? feature.id;
+        const t = this.shown.get(uid);
+        if (t && !isNewer(feature, t.feature)) return;
+        if (t) this.update(t, feature);
+        else this.add(uid, feature);
+        this.queueBanner();
+        if (this.selected === uid) showDetails(this.shown.get(uid).feature);
+    }
+
+    add(uid, feature) {
+        const el = document.createElement('div');
+        el.className = 'kz-track';
+        el.dataset.uid = uid;
+        el.tabIndex = 0;
+        el.setAttribute('role', 'button');
+        const img = document.createElement('img');
+        img.alt = '';
+        const label = document.createElement('span');
+        label.className = 'kz-callsign';
+        el.append(img, label);
+        el.addEventListener('click', (e) => { e.stopPropagation(); this.select(uid); });
+        el.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.select(uid); });
+        const marker = new maplibregl.Marker({ element: el, anchor: 'top-left' });
+        const t = { feature, marker, el, img, label, sidc: undefined };
+        this.shown.set(uid, t);
+        this.update(t, feature);
+        marker.addTo(this.map);
+        $('count').textContent = `${this.shown.size} tracks`;
+    }
+
+    update(t, feature) {
+        t.feature = feature;
+        const p = feature.properties;
+        const sidc = cotToSidc(p.type);
+        if (sidc !== t.sidc) this.draw(t, sidc);
+        t.label.textContent = p.callsign ?? p.uid;
+        t.el.dataset.type = p.type;
+        t.el.dataset.access = p.access ?? '';
+        t.el.classList.toggle('kz-stale', isStale(feature, Date.now()));
+        t.el.setAttribute('aria-label', `${p.callsign ?? p.uid}, ${describeCotType(p.type) || p.type}`);
+        const [lon, lat] = feature.geometry.coordinates;
+        t.marker.setLngLat([lon, lat]);
+    }
+
+    // The symbol, placed so that its anchor (the point it stands for) is on the position.
+    draw(t, sidc) {
+        t.sidc = sidc;
+        if (!sidc) {
+            t.img.replaceWith(Object.assign(document.createElement('div'), { className: 'kz-dot' }));
+            t.marker.setOffset([-5, -5]);
+            return;
+        }
+        const sym = new ms.Symbol(sidc, { size: 24 });
+        const anchor = sym.getAnchor();
+        t.img.src = sym.toDataURL();
+        t.img.width = Math.round(sym.getSize().width);
+        t.img.height = Math.round(sym.getSize().height);
+        t.marker.setOffset([-anchor.x, -anchor.y]);
+        t.el.dataset.sidc = sidc;
+    }
+
+    remove(uid) {
+        const t = this.shown.get(uid);
+        if (!t) return;
+        t.marker.remove();
+        this.shown.delete(uid);
+        if (this.selected === uid) this.select(null);
+        $('count').textContent = `${this.shown.size} tracks`;
+        this.queueBanner();
+    }
+
+    select(uid) {
+        if (this.selected) this.shown.get(this.selected)?.el.classList.remove('kz-selected');
+        this.selected = uid;
+        const t = uid ? this.shown.get(uid) : null;
+        if (!t) {
+            $('details').hidden = true;
+            return;
+        }
+        t.el.classList.add('kz-selected');
+        showDetails(t.feature);
+    }
+
+    refreshStale() {
+        const now = Date.now();
+        for (const t of this.shown.values()) t.el.classList.toggle('kz-stale', isStale(t.feature, now));
+    }
+
+    queueBanner() {
+        if (this.bannerQueued) return;
+        this.bannerQueued = true;
+        requestAnimationFrame(() => {
+            this.bannerQueued = false;
+            this.showBanner();
+        });
+    }
+
+    // The banner marks what is on screen: the tracks inside the view and the open panel.
+    showBanner() {
+        const bounds = this.map.getBounds();
+        const labels = [];
+        for (const [uid, t] of this.shown) {
+            const [lon, lat] = t.feature.geometry.coordinates;
+            if (uid === this.selected || bounds.contains([lon, lat])) labels.push(t.feature.properties.access);
+        }
+        const b = rollUp(labels);
+        for (const id of ['banner-top', 'banner-bottom']) {
+            const el = $(id);
+            el.textContent = b.text;
+            el.style.background = b.colour.bg;
+            el.style.color = b.colour.fg;
+            el.dataset.level = String(b.level);
+        }
+    }
+}
+
+// ---- the details panel -----------------------------------------------------------------
+
+function mark(el, access) {
+    const l = parseLabel(access);
+    const c = colourOf(l);
+    el.textContent = l.text;
+    el.style.background = c.bg;
+    el.style.color = c.fg;
+}
+
+function showDetails(feature) {
+    const p = feature.properties;
+    const [lon, lat, hae] = feature.geometry.coordinates;
+    const { speed, course } = motion(feature);
+    const rows = [
+        ['callsign', p.callsign ?? '–'], ['uid', p.uid],
+        ['type', `${p.type}${describeCotType(p.type) ? ` (${describeCotType(p.type)})` : ''}`],
+        ['symbol', cotToSidc(p.type) ?? '–'], ['time', p.time], ['stale', p.stale],
+        ['position', `${fmtDeg(lat, 'N', 'S')} ${fmtDeg(lon, 'E', 'W')}`], ['MGRS', mgrsOf(lon, lat)],
+        ['altitude', hae === undefined ? '–' : `${hae} m HAE`],
+        ['speed', speed === null ? '–' : `${speed.toFixed(1)} m/s (${(speed * 1.943844).toFixed(1)} kn)`],
+        ['course', course === null ? '–' : `${course.toFixed(0)}°`],
+        ['label', p.access ?? 'UNCLASSIFIED'], ['originator', p.originator ?? '–'],
+        ['group', p.group ? `${p.group}${p.role ? ` / ${p.role}` : ''}` : '–'], ['remarks', p.remarks ?? '–'],
+    ];
+    const dl = $('details-fields');
+    dl.replaceChildren(...rows.flatMap(([k, v]) => {
+        const dt = document.createElement('dt');
+        const dd = document.createElement('dd');
+        dt.textContent = k;
+        dd.textContent = v;
+        dd.dataset.field = k;
+        return [dt, dd];
+    }));
+    $('details-title').textContent = p.callsign ?? p.uid;
+    mark($('details-marking-top'), p.access);
+    mark($('details-marking-bottom'), p.access);
+    $('details').hidden = false;
+}
+
+// ---- data ------------------------------------------------------------------------------
+
+async function loadTracks(tracks) {
+    const res = await fetch('/api/v1/tracks', { headers: { accept: 'application/geo+json' } });
+    if (!res.ok) throw new Error(`GET /api/v1/tracks: ${res.status}`);
+    for (const f of (await res.json()).features) tracks.apply(f);
+}
+
+// EventSource reconnects by itself; each new connection replays the current state first.
+function openStream(tracks) {
+    const conn = $('conn');
+    const es = new EventSource('/api/v1/stream');
+    es.addEventListener('open', () => {
+        conn.textContent = 'live';
+        conn.className = 'conn-up';
+    });
+    es.addEventListener('error', () => {
+        conn.textContent = 'reconnecting';
+        conn.className = 'conn-down';
+    });
+    es.addEventListener('cot', (e) => tracks.apply(JSON.parse(e.data)));
+}
+
+function linkRow(peer) {
+    const tr = document.createElement('tr');
+    for (const v of [peer.name, peer.state, peer.sent, peer.received, peer.denied, peer.queued]) {
+        const td = document.createElement('td');
+        td.textContent = String(v ?? '–');
+        tr.append(td);
+    }
+    tr.children[1].className = `state-${peer.state}`;
+    tr.dataset.peer = peer.name;
+    return tr;
+}
+
+async function pollLinks() {
+    try {
+        const res = await fetch('/api/v1/federation');
+        if (!res.ok) return;
+        const { peers } = await res.json();
+        $('links').hidden = peers.length === 0;
+        $('links-rows').replaceChildren(...peers.map(linkRow));
+    } catch {
+        /* the stream's indicator already says the server is away */
+    }
+}
+
+async function main() {
+    const map = createMap(await loadStyle());
+    const tracks = new Tracks(map);
+    window.kizunaCop = { map, tracks }; // for the browser tests and the console
+    $('details-close').addEventListener('click', () => tracks.select(null));
+    document.addEventListener('keydown', (e) => { if (e.key === 'Escape') tracks.select(null); });
+    map.on('click', () => tracks.select(null));
+    await loadTracks(tracks);
+    openStream(tracks);
+    pollLinks();
+    setInterval(pollLinks, 5000);
+}
+
+main().catch((e) => {
+    $('conn').textContent = `error: ${e.message}`;
+    console.error(e);
+});
