@@ -100,10 +100,10 @@ async function main() {
     fs.rmSync(out, { recursive: true, force: true });
     fs.mkdirSync(out, { recursive: true });
     await bundle();
-    fs.copyFileSync(path.join(here, 'src/index.html'), path.join(out, 'index.html'));
     fs.copyFileSync(mod('maplibre-gl/dist/maplibre-gl-worker.mjs'), path.join(out, 'maplibre-gl-worker.mjs'));
     for (const [name, fc] of Object.entries(basemapData())) fs.writeFileSync(path.join(out, name), JSON.stringify(fc));
     fs.writeFileSync(path.join(out, 'basemap.json'), JSON.stringify(basemapStyle()));
+    fs.copyFileSync(path.join(here, 'src/index.html'), path.join(out, 'index.html'));
     for (const f of fs.readdirSync(out)) writeGz(path.join(out, f));
 }
 
