@@ -1,7 +1,7 @@
 // build.mjs - build the browser COP into static files: node build.mjs OUTDIR
 //
 // OUTDIR receives, flat (the server serves one directory, no subfolders):
-//   index.html                the page (no inline script or style)
+//   index.html                the page (no inline script or style), favicon.svg
 //   app.js                    the page's code and its libraries, one ES module (esbuild)
 //   app.css                   the page's style with MapLibre's, one file (esbuild)
 //   maplibre-gl-worker.mjs    MapLibre's worker, loaded from the same origin
@@ -71,7 +71,7 @@ function basemapStyle() {
         sources: { land: src('land.json'), borders: src('borders.json'), graticule: src('graticule.json') },
         layers: [
             { id: 'sea', type: 'background', paint: { 'background-color': '#0b1620' } },
-            { id: 'graticule', type: 'line', source: 'graticule', paint: { 'line-color': '#1d3347', 'line-width': 0.6 } },
+            { id: 'graticule', type: 'line', source: 'graticule', paint: { 'line-color': '#23405a', 'line-width': 0.7 } },
             { id: 'land', type: 'fill', source: 'land', paint: { 'fill-color': '#1b2326' } },
             { id: 'coast', type: 'line', source: 'land', paint: { 'line-color': '#4f6b73', 'line-width': 1 } },
             { id: 'borders', type: 'line', source: 'borders',
@@ -103,6 +103,7 @@ async function main() {
     fs.copyFileSync(mod('maplibre-gl/dist/maplibre-gl-worker.mjs'), path.join(out, 'maplibre-gl-worker.mjs'));
     for (const [name, fc] of Object.entries(basemapData())) fs.writeFileSync(path.join(out, name), JSON.stringify(fc));
     fs.writeFileSync(path.join(out, 'basemap.json'), JSON.stringify(basemapStyle()));
+    fs.copyFileSync(path.join(here, 'src/favicon.svg'), path.join(out, 'favicon.svg'));
     fs.copyFileSync(path.join(here, 'src/index.html'), path.join(out, 'index.html'));
     for (const f of fs.readdirSync(out)) writeGz(path.join(out, f));
 }

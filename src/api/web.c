@@ -27,7 +27,7 @@
  */
 #define CSP                                                                                        \
     "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "           \
-    "img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; font-src 'self'; "         \
+    "img-src 'self' data:; connect-src 'self'; worker-src 'self'; font-src 'self'; "               \
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n"
 
 struct web_file {

@@ -40,7 +40,8 @@ function fmtDeg(v, pos, neg) {
 
 function mgrsOf(lon, lat) {
     try {
-        return toMgrs([lon, lat], 5);
+        // 53SQU2903340648 -> 53S QU 29033 40648, the way it is read out.
+        return toMgrs([lon, lat], 5).replace(/^(\d{1,2}[A-Z])([A-Z]{2})(\d{5})(\d{5})$/, '$1 $2 $3 $4');
     } catch {
         return 'outside MGRS';
     }
