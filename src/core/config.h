@@ -89,7 +89,7 @@ struct kz_config_log {
 
 /* `web:` the browser COP's static files (docs/web.md); restart to change. */
 struct kz_config_web {
-    char *root; /* directory of the built COP; "" = beside the binary, else the install prefix */
+    char *root; /* directory of the built COP; NULL or "": beside the binary, else the prefix */
 };
 
 /* Paths relative to --data; used by tls, https and enroll inputs. */

@@ -180,7 +180,7 @@ describe('browser COP', () => {
 
     test('the cursor shows lat/lon and MGRS', async () => {
         await us.page.mouse.move(683, 400);
-        await us.page.waitForFunction(() => /°N .*°E\s+\d{2}[A-Z] [A-Z]{2} \d{5} \d{5}$/.test(document.getElementById('cursor').textContent));
+        await us.page.waitForFunction(() => /°N .*°E\s+\d{2}[A-Z] [A-Z]{2} \d{5} \d{5}$/.test(document.getElementById('cursor').textContent), null, { timeout: 5000 });
     });
 
     test('a screenshot of the COP (kept in browser-artifacts/)', async () => {
