@@ -9,6 +9,7 @@
  * needs (docs/api.md): the GETs on api inputs need viewer, the two POSTs on
  * api inputs operator; /healthz, the Marti version calls and enrollment none:
  *   GET  /healthz                          any    200 "ok"
+ *   GET  /, /web/{file}                    api    the browser COP's static files (no role)
  *   GET  /metrics                          api    Prometheus text
  *   GET  /api/v1/tracks                    api    GeoJSON FeatureCollection of current state
  *   GET  /api/v1/events?uid=&type=&since=&until=&limit=&cursor=   api   JSON from the log
