@@ -1,7 +1,8 @@
 // 01-cop: the browser COP (web/, docs/web.md) in Debian's chromium, driven by
 // playwright-core, against the real binary.  Events are POSTed over the REST API;
 // the page must show them as MIL-STD-2525 symbols, move and remove them live, mark the
-// screen with the highest label on it, never show a JPN viewer a NOFORN track, load
+// screen with the highest label on it, filter by callsign and affiliation, never show a
+// JPN viewer a NOFORN track, load
 // nothing from outside 127.0.0.1, log no console error, and come with its CSP header.
 //
 // Chromium is a dependency (scripts/deps.sh installs it): without it this test fails.
@@ -175,6 +176,21 @@ describe('browser COP', () => {
     test('a deleted track vanishes and the banner comes down', async () => {
         await post(server.port('web'), deleteEvent(tracks.noforn.uid));
         await waitCount(us.page, 3);
+        await waitBanner(us.page, 'CONFIDENTIAL//REL TO USA, JPN');
+    });
+
+    test('the toolbar filters by callsign and affiliation; the banner follows what is left', async () => {
+        const waitVisible = (n) => us.page.waitForFunction((n) => document.querySelectorAll('.kz-track:not(.kz-filtered)').length === n, n, { timeout: 5000 });
+        await us.page.fill('#filter-text', 'alp');
+        await waitVisible(1);
+        assert.equal(await us.page.locator('#count').textContent(), '1 of 3 tracks');
+        await waitBanner(us.page, 'UNCLASSIFIED');
+        await us.page.fill('#filter-text', '');
+        await us.page.uncheck('#filter input[value=friend]');
+        await waitVisible(2);
+        assert.equal(await us.page.locator(`.kz-track[data-uid="${tracks.alpha.uid}"]`).isVisible(), false);
+        await us.page.check('#filter input[value=friend]');
+        await waitVisible(3);
         await waitBanner(us.page, 'CONFIDENTIAL//REL TO USA, JPN');
     });
 

@@ -9,7 +9,7 @@ import { forward as toMgrs } from 'mgrs';
 
 import { colourOf, parseLabel, rollUp } from './classification.js';
 import { cotToSidc, describeCotType } from './sidc.js';
-import { deleteTarget, isDrawable, isNewer, isStale, motion } from './track.js';
+import { deleteTarget, isDrawable, isNewer, isStale, matchesFilter, motion } from './track.js';
 
 const asset = (name) => new URL(name, import.meta.url).href;
 const $ = (id) => document.getElementById(id);
@@ -59,6 +59,7 @@ class Tracks {
         this.shown = new Map(); // uid -> {feature, marker, el, sidc}
         this.selected = null;
         this.bannerQueued = false;
+        this.filter = { text: '', groups: new Set(['friend', 'hostile', 'neutral', 'unknown', 'other']) };
         map.on('moveend', () => this.queueBanner());
         setInterval(() => this.refreshStale(), 1000);
     }
@@ -94,7 +95,7 @@ class Tracks {
         this.shown.set(uid, t);
         this.update(t, feature);
         marker.addTo(this.map);
-        $('count').textContent = `${this.shown.size} tracks`;
+        this.showCount();
     }
 
     update(t, feature) {
@@ -106,6 +107,7 @@ class Tracks {
         t.el.dataset.type = p.type;
         t.el.dataset.access = p.access ?? '';
         t.el.classList.toggle('kz-stale', isStale(feature, Date.now()));
+        t.el.classList.toggle('kz-filtered', !matchesFilter(feature, this.filter));
         t.el.setAttribute('aria-label', `${p.callsign ?? p.uid}, ${describeCotType(p.type) || p.type}`);
         const [lon, lat] = feature.geometry.coordinates;
         t.marker.setLngLat([lon, lat]);
@@ -134,8 +136,22 @@ class Tracks {
         t.marker.remove();
         this.shown.delete(uid);
         if (this.selected === uid) this.select(null);
-        $('count').textContent = `${this.shown.size} tracks`;
+        this.showCount();
         this.queueBanner();
+    }
+
+    // The toolbar changed: hide what it leaves out (off screen for the banner too).
+    setFilter(filter) {
+        this.filter = filter;
+        for (const t of this.shown.values()) t.el.classList.toggle('kz-filtered', !matchesFilter(t.feature, filter));
+        this.showCount();
+        this.queueBanner();
+    }
+
+    showCount() {
+        let n = 0;
+        for (const t of this.shown.values()) if (matchesFilter(t.feature, this.filter)) n++;
+        $('count').textContent = n === this.shown.size ? `${n} tracks` : `${n} of ${this.shown.size} tracks`;
     }
 
     select(uid) {
@@ -170,7 +186,8 @@ class Tracks {
         const labels = [];
         for (const [uid, t] of this.shown) {
             const [lon, lat] = t.feature.geometry.coordinates;
-            if (uid === this.selected || bounds.contains([lon, lat])) labels.push(t.feature.properties.access);
+            const visible = matchesFilter(t.feature, this.filter) && bounds.contains([lon, lat]);
+            if (uid === this.selected || visible) labels.push(t.feature.properties.access);
         }
         const b = rollUp(labels);
         for (const id of ['banner-top', 'banner-bottom']) {
@@ -270,10 +287,21 @@ async function pollLinks() {
     }
 }
 
+function wireFilter(tracks) {
+    const form = $('filter');
+    const read = () => ({
+        text: $('filter-text').value,
+        groups: new Set([...form.querySelectorAll('input[name=group]:checked')].map((i) => i.value)),
+    });
+    form.addEventListener('input', () => tracks.setFilter(read()));
+    form.addEventListener('submit', (e) => e.preventDefault());
+}
+
 async function main() {
     const map = createMap(await loadStyle());
     const tracks = new Tracks(map);
     window.kizunaCop = { map, tracks }; // for the browser tests and the console
+    wireFilter(tracks);
     $('details-close').addEventListener('click', () => tracks.select(null));
     document.addEventListener('keydown', (e) => { if (e.key === 'Escape') tracks.select(null); });
     map.on('click', () => tracks.select(null));

@@ -44,3 +44,27 @@ export function isNewer(next, shown) {
     const a = next.properties?.seq, b = shown.properties?.seq;
     return !(Number.isFinite(a) && Number.isFinite(b) && a < b);
 }
+
+// Filter groups of the toolbar: CoT affiliation letters by the name people use.
+export const AFFILIATION_GROUPS = {
+    friend: ['f', 'a'],
+    hostile: ['h', 's', 'j', 'k'],
+    neutral: ['n'],
+    unknown: ['u', 'p', 'o'],
+};
+
+// The toolbar's group of a type: one of AFFILIATION_GROUPS, or 'other' (not an atom).
+export function affiliationGroup(type) {
+    const m = /^a-([a-z])-/.exec(type || '');
+    if (!m) return 'other';
+    for (const [group, letters] of Object.entries(AFFILIATION_GROUPS)) if (letters.includes(m[1])) return group;
+    return 'other';
+}
+
+// Shown under the filter: its group is on, and the callsign (or uid) contains the text.
+export function matchesFilter(feature, { text = '', groups } = {}) {
+    const p = feature.properties || {};
+    if (groups && !groups.has(affiliationGroup(p.type))) return false;
+    const needle = text.trim().toLowerCase();
+    return !needle || String(p.callsign ?? p.uid ?? '').toLowerCase().includes(needle);
+}

@@ -31,3 +31,27 @@ test('what is drawn, stale, newer', () => {
     assert.ok(!isNewer(f({ seq: 3 }), f({ seq: 4 })));
     assert.ok(isNewer(f({ seq: 3 }), undefined));
 });
+
+test('affiliation groups for the toolbar', async () => {
+    const { affiliationGroup } = await import('../src/track.js');
+    assert.equal(affiliationGroup('a-f-G-U-C'), 'friend');
+    assert.equal(affiliationGroup('a-a-A'), 'friend');
+    assert.equal(affiliationGroup('a-h-S-C'), 'hostile');
+    assert.equal(affiliationGroup('a-s-G'), 'hostile');
+    assert.equal(affiliationGroup('a-n-A'), 'neutral');
+    assert.equal(affiliationGroup('a-u-U'), 'unknown');
+    assert.equal(affiliationGroup('b-m-p-s-p-i'), 'other');
+    assert.equal(affiliationGroup(undefined), 'other');
+});
+
+test('the filter: groups and callsign text', async () => {
+    const { matchesFilter } = await import('../src/track.js');
+    const alpha = f({ type: 'a-f-G', callsign: 'ALPHA-1', uid: 'u1' });
+    const noCall = f({ type: 'a-h-G', uid: 'ship-42' });
+    assert.ok(matchesFilter(alpha, {}));
+    assert.ok(matchesFilter(alpha, { text: ' alp ' }));
+    assert.ok(!matchesFilter(alpha, { text: 'bravo' }));
+    assert.ok(matchesFilter(noCall, { text: 'SHIP' }), 'the uid stands in for a missing callsign');
+    assert.ok(!matchesFilter(alpha, { groups: new Set(['hostile']) }));
+    assert.ok(matchesFilter(noCall, { groups: new Set(['hostile']), text: '42' }));
+});
