@@ -8,27 +8,12 @@
 // Chromium is a dependency (scripts/deps.sh installs it): without it this test fails.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-    cotEvent, deleteEvent, httpInput, identity, postEvent, request, SOURCE_DIR, startServer, uniq,
+    cotEvent, deleteEvent, httpInput, identity, postEvent, request, startServer, uniq,
 } from '../integration/lib/harness.mjs';
-
-const CHROMIUM = process.env.KZ_CHROMIUM || '/usr/bin/chromium';
-const requireWeb = createRequire(path.join(SOURCE_DIR, 'web/package.json'));
-
-function loadPlaywright() {
-    assert.ok(fs.existsSync(CHROMIUM),
-        `${CHROMIUM} not found: the browser tests need Debian's chromium (scripts/deps.sh installs it)`);
-    try {
-        return requireWeb('playwright-core');
-    } catch (e) {
-        assert.fail(`playwright-core not installed in web/node_modules (the build's npm ci does it): ${e.message}`);
-    }
-}
+import { launch, openCop, screenshot, waitConn } from './lib/cop.mjs';
 
 const US = { nation: 'USA', clearance: 'SECRET' };
 const JP = { nation: 'JPN', clearance: 'SECRET' };
@@ -50,23 +35,6 @@ async function post(port, xml) {
     assert.equal(r.status, 201, r.body);
 }
 
-// One browser page on an input, recording what would be a failure.
-async function openCop(browser, port) {
-    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-    const problems = [];
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => {
-        const u = new URL(r.url());
-        if (!['data:', 'blob:'].includes(u.protocol) && u.hostname !== '127.0.0.1') problems.push(`request off the node: ${r.url()}`);
-    });
-    page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()}: ${r.url()}`); });
-    page.on('requestfailed', (r) => { if (!r.url().endsWith('/api/v1/stream')) problems.push(`failed: ${r.url()}`); });
-    const response = await page.goto(`http://127.0.0.1:${port}/`);
-    await page.waitForFunction(() => document.getElementById('conn').textContent === 'live', null, { timeout: 15000 });
-    return { page, response, problems };
-}
-
 const count = (page) => page.locator('.kz-track').count();
 const waitCount = (page, n) => page.waitForFunction((n) => document.querySelectorAll('.kz-track').length === n, n, { timeout: 5000 });
 const banner = (page) => page.evaluate(() => {
@@ -81,7 +49,6 @@ describe('browser COP', () => {
     const started = Date.now();
 
     before(async () => {
-        const { chromium } = loadPlaywright();
         server = await startServer({
             inputs: [
                 { ...httpInput('web'), identity: identity('web-us', ['Cyan'], ['Cyan'], US) },
@@ -89,12 +56,8 @@ describe('browser COP', () => {
             ],
         });
         for (const t of [tracks.alpha, tracks.bravo, tracks.charlie]) await post(server.port('web'), event(t));
-        browser = await chromium.launch({
-            executablePath: CHROMIUM, headless: true,
-            // WebGL in software: the test machines have no GPU.
-            args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist', '--no-sandbox'],
-        });
-        us = await openCop(browser, server.port('web'));
+        browser = await launch();
+        us = await openCop(browser, server.port('web'), { quiet: ['/api/v1/stream', '/api/v1/federation', '/api/v1/tracks'] });
         jp = await openCop(browser, server.port('web-jp'));
     });
 
@@ -199,11 +162,33 @@ describe('browser COP', () => {
         await us.page.waitForFunction(() => /°N .*°E\s+\d{2}[A-Z] [A-Z]{2} \d{5} \d{5}$/.test(document.getElementById('cursor').textContent), null, { timeout: 5000 });
     });
 
+    test('a track past its stale time fades; a deleted one vanishes', async () => {
+        const t = { uid: uniq('stale'), type: 'a-u-G', callsign: 'FADING', access: 'UNCLASSIFIED', point: { lat: 35.0, lon: 136.0 } };
+        await post(server.port('web'), event(t, { staleMs: 1500 }));
+        const sel = `.kz-track[data-uid="${t.uid}"]`;
+        await us.page.waitForSelector(sel);
+        assert.equal(await us.page.locator(sel).evaluate((el) => el.classList.contains('kz-stale')), false);
+        await us.page.waitForSelector(`${sel}.kz-stale`, { state: 'attached', timeout: 5000 });
+        assert.ok(Number(await us.page.locator(`${sel} img`).evaluate((el) => getComputedStyle(el).opacity)) < 0.5);
+        await post(server.port('web'), deleteEvent(t.uid));
+        await us.page.waitForSelector(sel, { state: 'detached', timeout: 5000 });
+    });
+
+    test('the stream reconnects after a server restart and goes on live', async () => {
+        await server.restart({ samePorts: true });
+        await waitConn(us.page, 'live', 20000);
+        const t = { uid: uniq('after'), type: 'a-f-A', callsign: 'AFTER', access: 'UNCLASSIFIED', point: { lat: 36.0, lon: 139.0 } };
+        await post(server.port('web'), event(t));
+        await us.page.waitForSelector(`.kz-track[data-uid="${t.uid}"]`, { timeout: 5000 });
+        // The tracks from before the restart are still there (the server replays its state).
+        await us.page.waitForSelector(`.kz-track[data-uid="${tracks.charlie.uid}"]`, { timeout: 5000 });
+        await post(server.port('web'), deleteEvent(t.uid));
+        await us.page.waitForSelector(`.kz-track[data-uid="${t.uid}"]`, { state: 'detached', timeout: 5000 });
+    });
+
     test('a screenshot of the COP (kept in browser-artifacts/)', async () => {
-        const dir = path.join(process.cwd(), 'browser-artifacts');
-        fs.mkdirSync(dir, { recursive: true });
-        await us.page.screenshot({ path: path.join(dir, 'cop-usa.png') });
-        await jp.page.screenshot({ path: path.join(dir, 'cop-jpn.png') });
+        await screenshot(us.page, 'cop-usa.png');
+        await screenshot(jp.page, 'cop-jpn.png');
         // The map drew (WebGL in software): the canvas is not blank.
         const painted = await us.page.evaluate(() => {
             const c = document.querySelector('#map canvas');
