@@ -308,7 +308,7 @@ async function main() {
     await loadTracks(tracks);
     openStream(tracks);
     pollLinks();
-    setInterval(pollLinks, 5000);
+    setInterval(pollLinks, 2000);
 }
 
 main().catch((e) => {
