@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import {
     cotEvent, deleteEvent, httpInput, identity, postEvent, request, startServer, uniq,
 } from '../integration/lib/harness.mjs';
-import { launch, openCop, screenshot, waitConn } from './lib/cop.mjs';
+import { drawn, launch, openCop, screenshot, waitConn, waitDrawn, waitUidDrawn } from './lib/cop.mjs';
 
 const US = { nation: 'USA', clearance: 'SECRET' };
 const JP = { nation: 'JPN', clearance: 'SECRET' };
@@ -35,8 +35,8 @@ async function post(port, xml) {
     assert.equal(r.status, 201, r.body);
 }
 
-const count = (page) => page.locator('.kz-track').count();
-const waitCount = (page, n) => page.waitForFunction((n) => document.querySelectorAll('.kz-track').length === n, n, { timeout: 5000 });
+const waitCount = waitDrawn;
+const find = async (page, uid) => (await drawn(page)).find((d) => d.uid === uid);
 const banner = (page) => page.evaluate(() => {
     const el = document.getElementById('banner-top');
     const bottom = document.getElementById('banner-bottom');
@@ -81,11 +81,18 @@ describe('browser COP', () => {
     test('the map shows one symbol per track, with callsigns', async () => {
         await waitCount(us.page, 3);
         await waitCount(jp.page, 3);
-        const labels = await us.page.locator('.kz-track .kz-callsign').allTextContents();
-        assert.deepEqual(labels.sort(), ['ALPHA', 'BRAVO', 'CHARLIE']);
-        const sidc = await us.page.locator(`.kz-track[data-uid="${tracks.alpha.uid}"]`).getAttribute('data-sidc');
-        assert.equal(sidc, 'SFGPUCI--------');
-        assert.ok(await us.page.locator(`.kz-track[data-uid="${tracks.alpha.uid}"] img`).evaluate((img) => img.complete && img.naturalWidth > 0));
+        const shown = await drawn(us.page);
+        assert.deepEqual(shown.map((d) => d.label).sort(), ['ALPHA', 'BRAVO', 'CHARLIE']);
+        assert.equal(shown.find((d) => d.uid === tracks.alpha.uid).sidc, 'SFGPUCI--------');
+        assert.equal(shown.find((d) => d.uid === tracks.bravo.uid).sidc, 'SHSPC----------');
+        // The symbol is painted where the track is: the overlay is not blank there.
+        const painted = await us.page.evaluate(({ x, y }) => {
+            const c = document.querySelector('canvas.kz-tracks');
+            const r = c.getBoundingClientRect(), dpr = c.width / r.width;
+            const px = c.getContext('2d').getImageData(Math.round((x - r.left) * dpr), Math.round((y - r.top) * dpr), 1, 1).data;
+            return px[3];
+        }, shown.find((d) => d.uid === tracks.alpha.uid));
+        assert.ok(painted > 0, 'nothing painted at the track');
     });
 
     test('the banner shows the highest label on screen', async () => {
@@ -104,26 +111,24 @@ describe('browser COP', () => {
         const marker = { uid: uniq('marker'), type: 'a-f-G', callsign: 'MARKER', access: 'UNCLASSIFIED', point: { lat: 33.5, lon: 135.5 } };
         await post(server.port('web'), event(marker));
         await waitCount(jp.page, 4);
-        assert.equal(await jp.page.locator(`.kz-track[data-uid="${tracks.noforn.uid}"]`).count(), 0);
+        assert.equal(await find(jp.page, tracks.noforn.uid), undefined);
         assert.equal((await banner(jp.page)).text, 'CONFIDENTIAL//REL TO USA, JPN');
         await post(server.port('web'), deleteEvent(marker.uid));
         await waitCount(jp.page, 3);
     });
 
     test('a track moves between two reads', async () => {
-        const el = us.page.locator(`.kz-track[data-uid="${tracks.alpha.uid}"]`);
-        const before = await el.boundingBox();
+        const before = await find(us.page, tracks.alpha.uid);
         await post(server.port('web'), event({ ...tracks.alpha, point: { lat: 35.68, lon: 140.6 } }));
-        await us.page.waitForFunction(([uid, x]) => {
-            const r = document.querySelector(`.kz-track[data-uid="${uid}"]`).getBoundingClientRect();
-            return Math.abs(r.x - x) > 20;
-        }, [tracks.alpha.uid, before.x], { timeout: 5000 });
-        const after = await el.boundingBox();
+        await waitDrawn(us.page, `() => window.kizunaCop.tracks.layer.snapshot().some((d) => d.uid === '${tracks.alpha.uid}' && d.x > ${before.x + 20})`);
+        const after = await find(us.page, tracks.alpha.uid);
         assert.ok(after.x > before.x + 20, `moved east: ${before.x} -> ${after.x}`);
+        assert.ok(Math.abs(after.y - before.y) < 2, 'same latitude');
     });
 
     test('clicking a track opens its details with its own marking', async () => {
-        await us.page.locator(`.kz-track[data-uid="${tracks.charlie.uid}"]`).click();
+        const c = await find(us.page, tracks.charlie.uid);
+        await us.page.mouse.click(c.x, c.y);
         await us.page.waitForSelector('#details:not([hidden])');
         const field = (k) => us.page.locator(`#details dd[data-field="${k}"]`).textContent();
         assert.equal(await field('callsign'), 'CHARLIE');
@@ -143,7 +148,7 @@ describe('browser COP', () => {
     });
 
     test('the toolbar filters by callsign and affiliation; the banner follows what is left', async () => {
-        const waitVisible = (n) => us.page.waitForFunction((n) => document.querySelectorAll('.kz-track:not(.kz-filtered)').length === n, n, { timeout: 5000 });
+        const waitVisible = (n) => waitDrawn(us.page, n);
         await us.page.fill('#filter-text', 'alp');
         await waitVisible(1);
         assert.equal(await us.page.locator('#count').textContent(), '1 of 3 tracks');
@@ -151,7 +156,7 @@ describe('browser COP', () => {
         await us.page.fill('#filter-text', '');
         await us.page.uncheck('#filter input[value=friend]');
         await waitVisible(2);
-        assert.equal(await us.page.locator(`.kz-track[data-uid="${tracks.alpha.uid}"]`).isVisible(), false);
+        assert.equal(await find(us.page, tracks.alpha.uid), undefined);
         await us.page.check('#filter input[value=friend]');
         await waitVisible(3);
         await waitBanner(us.page, 'CONFIDENTIAL//REL TO USA, JPN');
@@ -165,13 +170,11 @@ describe('browser COP', () => {
     test('a track past its stale time fades; a deleted one vanishes', async () => {
         const t = { uid: uniq('stale'), type: 'a-u-G', callsign: 'FADING', access: 'UNCLASSIFIED', point: { lat: 35.0, lon: 136.0 } };
         await post(server.port('web'), event(t, { staleMs: 1500 }));
-        const sel = `.kz-track[data-uid="${t.uid}"]`;
-        await us.page.waitForSelector(sel);
-        assert.equal(await us.page.locator(sel).evaluate((el) => el.classList.contains('kz-stale')), false);
-        await us.page.waitForSelector(`${sel}.kz-stale`, { state: 'attached', timeout: 5000 });
-        assert.ok(Number(await us.page.locator(`${sel} img`).evaluate((el) => getComputedStyle(el).opacity)) < 0.5);
+        await waitUidDrawn(us.page, t.uid);
+        assert.equal((await find(us.page, t.uid)).stale, false);
+        await waitDrawn(us.page, `() => window.kizunaCop.tracks.layer.snapshot().some((d) => d.uid === '${t.uid}' && d.stale)`);
         await post(server.port('web'), deleteEvent(t.uid));
-        await us.page.waitForSelector(sel, { state: 'detached', timeout: 5000 });
+        await waitUidDrawn(us.page, t.uid, false);
     });
 
     test('the stream reconnects after a server restart and goes on live', async () => {
@@ -179,11 +182,11 @@ describe('browser COP', () => {
         await waitConn(us.page, 'live', 20000);
         const t = { uid: uniq('after'), type: 'a-f-A', callsign: 'AFTER', access: 'UNCLASSIFIED', point: { lat: 36.0, lon: 139.0 } };
         await post(server.port('web'), event(t));
-        await us.page.waitForSelector(`.kz-track[data-uid="${t.uid}"]`, { timeout: 5000 });
+        await waitUidDrawn(us.page, t.uid);
         // The tracks from before the restart are still there (the server replays its state).
-        await us.page.waitForSelector(`.kz-track[data-uid="${tracks.charlie.uid}"]`, { timeout: 5000 });
+        await waitUidDrawn(us.page, tracks.charlie.uid);
         await post(server.port('web'), deleteEvent(t.uid));
-        await us.page.waitForSelector(`.kz-track[data-uid="${t.uid}"]`, { state: 'detached', timeout: 5000 });
+        await waitUidDrawn(us.page, t.uid, false);
     });
 
     test('a screenshot of the COP (kept in browser-artifacts/)', async () => {

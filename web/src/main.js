@@ -4,10 +4,10 @@
 // own origin (the server's Content-Security-Policy allows nothing else).
 
 import * as maplibregl from 'maplibre-gl';
-import ms from 'milsymbol';
 import { forward as toMgrs } from 'mgrs';
 
 import { colourOf, parseLabel, rollUp } from './classification.js';
+import { TrackLayer } from './layer.js';
 import { cotToSidc, describeCotType } from './sidc.js';
 import { deleteTarget, isDrawable, isNewer, isStale, matchesFilter, motion } from './track.js';
 
@@ -56,11 +56,16 @@ function showCursor({ lng, lat }) {
 class Tracks {
     constructor(map) {
         this.map = map;
-        this.shown = new Map(); // uid -> {feature, marker, el, sidc}
+        this.layer = new TrackLayer(map);
+        this.shown = new Map(); // uid -> the newest Feature
         this.selected = null;
         this.bannerQueued = false;
         this.filter = { text: '', groups: new Set(['friend', 'hostile', 'neutral', 'unknown', 'other']) };
         map.on('moveend', () => this.queueBanner());
+        map.on('click', (e) => this.select(this.layer.hit(e.point)));
+        map.on('mousemove', (e) => {
+            map.getCanvas().style.cursor = this.layer.hit(e.point) ? 'pointer' : '';
+        });
         setInterval(() => this.refreshStale(), 1000);
     }
 
@@ -69,106 +74,71 @@ class Tracks {
         if (gone) return this.remove(gone);
         if (!isDrawable(feature)) return;
         const uid = feature.properties.uid ?? feature.id;
-        const t = this.shown.get(uid);
-        if (t && !isNewer(feature, t.feature)) return;
-        if (t) this.update(t, feature);
-        else this.add(uid, feature);
+        const old = this.shown.get(uid);
+        if (old && !isNewer(feature, old)) return;
+        this.shown.set(uid, feature);
+        this.draw(uid, feature, Date.now());
+        if (!old) this.queueCount();
         this.queueBanner();
-        if (this.selected === uid) showDetails(this.shown.get(uid).feature);
+        if (this.selected === uid) showDetails(feature);
     }
 
-    add(uid, feature) {
-        const el = document.createElement('div');
-        el.className = 'kz-track';
-        el.dataset.uid = uid;
-        el.tabIndex = 0;
-        el.setAttribute('role', 'button');
-        const img = document.createElement('img');
-        img.alt = '';
-        const label = document.createElement('span');
-        label.className = 'kz-callsign';
-        el.append(img, label);
-        el.addEventListener('click', (e) => { e.stopPropagation(); this.select(uid); });
-        el.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.select(uid); });
-        const marker = new maplibregl.Marker({ element: el, anchor: 'top-left' });
-        const t = { feature, marker, el, img, label, sidc: undefined };
-        this.shown.set(uid, t);
-        this.update(t, feature);
-        marker.addTo(this.map);
-        this.showCount();
-    }
-
-    update(t, feature) {
-        t.feature = feature;
+    draw(uid, feature, now) {
         const p = feature.properties;
-        const sidc = cotToSidc(p.type);
-        if (sidc !== t.sidc) this.draw(t, sidc);
-        t.label.textContent = p.callsign ?? p.uid;
-        t.el.dataset.type = p.type;
-        t.el.dataset.access = p.access ?? '';
-        t.el.classList.toggle('kz-stale', isStale(feature, Date.now()));
-        t.el.classList.toggle('kz-filtered', !matchesFilter(feature, this.filter));
-        t.el.setAttribute('aria-label', `${p.callsign ?? p.uid}, ${describeCotType(p.type) || p.type}`);
         const [lon, lat] = feature.geometry.coordinates;
-        t.marker.setLngLat([lon, lat]);
-    }
-
-    // The symbol, placed so that its anchor (the point it stands for) is on the position.
-    draw(t, sidc) {
-        t.sidc = sidc;
-        if (!sidc) {
-            t.img.replaceWith(Object.assign(document.createElement('div'), { className: 'kz-dot' }));
-            t.marker.setOffset([-5, -5]);
-            return;
-        }
-        const sym = new ms.Symbol(sidc, { size: 24 });
-        const anchor = sym.getAnchor();
-        t.img.src = sym.toDataURL();
-        t.img.width = Math.round(sym.getSize().width);
-        t.img.height = Math.round(sym.getSize().height);
-        t.marker.setOffset([-anchor.x, -anchor.y]);
-        t.el.dataset.sidc = sidc;
+        this.layer.set(uid, {
+            lngLat: [lon, lat], sidc: cotToSidc(p.type), label: p.callsign ?? p.uid,
+            stale: isStale(feature, now), hidden: !matchesFilter(feature, this.filter),
+        });
     }
 
     remove(uid) {
-        const t = this.shown.get(uid);
-        if (!t) return;
-        t.marker.remove();
-        this.shown.delete(uid);
+        if (!this.shown.delete(uid)) return;
+        this.layer.delete(uid);
         if (this.selected === uid) this.select(null);
-        this.showCount();
+        this.queueCount();
         this.queueBanner();
+    }
+
+    select(uid) {
+        const f = uid ? this.shown.get(uid) : null;
+        this.selected = f ? uid : null;
+        this.layer.select(this.selected);
+        if (f) showDetails(f);
+        else $('details').hidden = true;
+        this.queueBanner();
+    }
+
+    refreshStale() {
+        const now = Date.now();
+        for (const [uid, f] of this.shown) {
+            const it = this.layer.items.get(uid);
+            if (it && it.stale !== isStale(f, now)) this.draw(uid, f, now);
+        }
     }
 
     // The toolbar changed: hide what it leaves out (off screen for the banner too).
     setFilter(filter) {
         this.filter = filter;
-        for (const t of this.shown.values()) t.el.classList.toggle('kz-filtered', !matchesFilter(t.feature, filter));
+        const now = Date.now();
+        for (const [uid, f] of this.shown) this.draw(uid, f, now);
         this.showCount();
         this.queueBanner();
     }
 
+    queueCount() {
+        if (this.countQueued) return;
+        this.countQueued = true;
+        requestAnimationFrame(() => {
+            this.countQueued = false;
+            this.showCount();
+        });
+    }
+
     showCount() {
         let n = 0;
-        for (const t of this.shown.values()) if (matchesFilter(t.feature, this.filter)) n++;
+        for (const f of this.shown.values()) if (matchesFilter(f, this.filter)) n++;
         $('count').textContent = n === this.shown.size ? `${n} tracks` : `${n} of ${this.shown.size} tracks`;
-    }
-
-    select(uid) {
-        if (this.selected) this.shown.get(this.selected)?.el.classList.remove('kz-selected');
-        this.selected = uid;
-        const t = uid ? this.shown.get(uid) : null;
-        if (!t) {
-            $('details').hidden = true;
-            return;
-        }
-        t.el.classList.add('kz-selected');
-        showDetails(t.feature);
-    }
-
-    refreshStale() {
-        const now = Date.now();
-        for (const t of this.shown.values()) t.el.classList.toggle('kz-stale', isStale(t.feature, now));
     }
 
     queueBanner() {
@@ -184,10 +154,10 @@ class Tracks {
     showBanner() {
         const bounds = this.map.getBounds();
         const labels = [];
-        for (const [uid, t] of this.shown) {
-            const [lon, lat] = t.feature.geometry.coordinates;
-            const visible = matchesFilter(t.feature, this.filter) && bounds.contains([lon, lat]);
-            if (uid === this.selected || visible) labels.push(t.feature.properties.access);
+        for (const [uid, f] of this.shown) {
+            const [lon, lat] = f.geometry.coordinates;
+            const visible = matchesFilter(f, this.filter) && bounds.contains([lon, lat]);
+            if (uid === this.selected || visible) labels.push(f.properties.access);
         }
         const b = rollUp(labels);
         for (const id of ['banner-top', 'banner-bottom']) {
@@ -304,7 +274,6 @@ async function main() {
     wireFilter(tracks);
     $('details-close').addEventListener('click', () => tracks.select(null));
     document.addEventListener('keydown', (e) => { if (e.key === 'Escape') tracks.select(null); });
-    map.on('click', () => tracks.select(null));
     await loadTracks(tracks);
     openStream(tracks);
     pollLinks();

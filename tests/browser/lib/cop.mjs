@@ -60,3 +60,20 @@ export function screenshot(page, name) {
     fs.mkdirSync(dir, { recursive: true });
     return page.screenshot({ path: path.join(dir, name) });
 }
+
+// The tracks the COP's last frame drew: [{uid, sidc, label, stale, x, y}] (page pixels).
+export function drawn(page) {
+    return page.evaluate(() => window.kizunaCop.tracks.layer.snapshot());
+}
+
+// Wait until the last frame drew `n` tracks (or, with a function, until it holds).
+export function waitDrawn(page, n, timeout = 5000) {
+    if (typeof n === 'number')
+        return page.waitForFunction((n) => window.kizunaCop?.tracks.layer.drawn.length === n, n, { timeout });
+    return page.waitForFunction(n, null, { timeout });
+}
+
+export function waitUidDrawn(page, uid, present = true, timeout = 5000) {
+    return page.waitForFunction(([uid, present]) =>
+        window.kizunaCop?.tracks.layer.drawn.some((d) => d.uid === uid) === present, [uid, present], { timeout });
+}
