@@ -52,7 +52,7 @@ describe(`the COP with ${N} moving tracks`, () => {
     test('every track arrives; frames per second while they move at 1 Hz', async () => {
         const t0 = Date.now();
         await feed.send(batch(0));
-        await cop.page.waitForFunction((n) => window.kizunaCop?.tracks.shown.size === n, N, { timeout: 30000 });
+        await cop.page.waitForFunction((n) => window.kizunaCop?.tracks.shown.size === n, N, { timeout: 60000 });
         const loadMs = Date.now() - t0;
         // Frames while the map pans with every track on it and none moving: the drawing alone.
         const panFps = await cop.page.evaluate(() => new Promise((resolve) => {
