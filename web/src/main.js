@@ -8,6 +8,7 @@ import { forward as toMgrs } from 'mgrs';
 
 import { colourOf, parseLabel, rollUp } from './classification.js';
 import { TrackLayer } from './layer.js';
+import { byStage } from './plans.js';
 import { cotToSidc, describeCotType } from './sidc.js';
 import { deleteTarget, isDrawable, isNewer, isStale, matchesFilter, motion } from './track.js';
 
@@ -61,6 +62,7 @@ class Tracks {
         this.selected = null;
         this.bannerQueued = false;
         this.filter = { text: '', groups: new Set(['friend', 'hostile', 'neutral', 'unknown', 'other']) };
+        this.panelLabels = () => []; // labels of what open panels show (plans)
         map.on('moveend', () => this.queueBanner());
         map.on('click', (e) => this.select(this.layer.hit(e.point)));
         map.on('mousemove', (e) => {
@@ -159,6 +161,7 @@ class Tracks {
             const visible = matchesFilter(f, this.filter) && bounds.contains([lon, lat]);
             if (uid === this.selected || visible) labels.push(f.properties.access);
         }
+        labels.push(...this.panelLabels());
         const b = rollUp(labels);
         for (const id of ['banner-top', 'banner-bottom']) {
             const el = $(id);
@@ -267,11 +270,60 @@ function wireFilter(tracks) {
     form.addEventListener('submit', (e) => e.preventDefault());
 }
 
+// ---- plans -----------------------------------------------------------------------------
+
+function planItem(p) {
+    const li = document.createElement('li');
+    li.dataset.plan = p.id;
+    const top = document.createElement('div');
+    top.className = 'marking';
+    mark(top, p.label);
+    const body = document.createElement('div');
+    body.className = 'plan-body';
+    const cells = [
+        ['plan-title', p.title], ['plan-approvals', `${p.approved}/${p.required} approved`],
+        ['plan-meta plan-stage', p.stage.replace(/_/g, ' ')], ['plan-meta', `consultation ${p.consultation.replace(/_/g, ' ')}`],
+    ];
+    for (const [cls, text] of cells) body.append(Object.assign(document.createElement('span'), { className: cls, textContent: text }));
+    li.append(top, body);
+    return li;
+}
+
+// The plans panel: opened from the status line; polls the plans while it is open, and
+// its plans' labels count for the banner.
+function wirePlans(tracks) {
+    const panel = $('plans'), toggle = $('plans-toggle');
+    let plans = [];
+    const refresh = async () => {
+        try {
+            const res = await fetch('/api/v1/plans');
+            if (!res.ok) return;
+            plans = byStage((await res.json()).plans);
+            toggle.hidden = false;
+            toggle.textContent = `Plans (${plans.length})`;
+            $('plans-list').replaceChildren(...plans.map(planItem));
+            tracks.queueBanner();
+        } catch {
+            /* the stream's indicator already says the server is away */
+        }
+    };
+    tracks.panelLabels = () => (panel.hidden ? [] : plans.map((p) => p.label));
+    toggle.addEventListener('click', () => {
+        panel.hidden = !panel.hidden;
+        toggle.setAttribute('aria-expanded', String(!panel.hidden));
+        tracks.queueBanner();
+        if (!panel.hidden) refresh();
+    });
+    refresh();
+    setInterval(refresh, 3000);
+}
+
 async function main() {
     const map = createMap(await loadStyle());
     const tracks = new Tracks(map);
     window.kizunaCop = { map, tracks }; // for the browser tests and the console
     wireFilter(tracks);
+    wirePlans(tracks);
     $('details-close').addEventListener('click', () => tracks.select(null));
     document.addEventListener('keydown', (e) => { if (e.key === 'Escape') tracks.select(null); });
     await loadTracks(tracks);
