@@ -9,6 +9,7 @@ import { forward as toMgrs } from 'mgrs';
 import { colourOf, parseLabel, rollUp } from './classification.js';
 import { TrackLayer } from './layer.js';
 import { byStage } from './plans.js';
+import { areaText, boardRows } from './readiness.js';
 import { cotToSidc, describeCotType } from './sidc.js';
 import { deleteTarget, isDrawable, isNewer, isStale, matchesFilter, motion } from './track.js';
 
@@ -289,25 +290,44 @@ function planItem(p) {
     return li;
 }
 
-// The plans panel: opened from the status line; polls the plans while it is open, and
-// its plans' labels count for the banner.
-function wirePlans(tracks) {
-    const panel = $('plans'), toggle = $('plans-toggle');
-    let plans = [];
+function readinessRow(x) {
+    const tr = document.createElement('tr');
+    tr.dataset.unit = x.unit;
+    if (x.stale) {
+        tr.className = 'stale';
+        tr.title = `stale report (${x.time ?? 'time unknown'})`;
+    }
+    const cells = [x.unit, `C-${x.overall}`, areaText(x.p), areaText(x.s), areaText(x.r), areaText(x.t)];
+    for (const [i, v] of cells.entries()) {
+        const td = Object.assign(document.createElement('td'), { textContent: v });
+        if (i === 1) td.className = `c-level c-${x.overall}`;
+        tr.append(td);
+    }
+    const label = Object.assign(document.createElement('td'), { className: 'marking' });
+    mark(label, x.label);
+    tr.append(label);
+    return tr;
+}
+
+// A panel opened from the status line: `url` is polled every 3 s, `read` turns its JSON
+// into items, `render` into DOM; while the panel is open, its items' labels count for the
+// banner.
+function wirePanel(tracks, { id, url, read, render, name }) {
+    const panel = $(id), toggle = $(`${id}-toggle`), list = panel.querySelector('ol, tbody');
+    let items = [];
     const refresh = async () => {
         try {
-            const res = await fetch('/api/v1/plans');
+            const res = await fetch(url);
             if (!res.ok) return;
-            plans = byStage((await res.json()).plans);
+            items = read(await res.json());
             toggle.hidden = false;
-            toggle.textContent = `Plans (${plans.length})`;
-            $('plans-list').replaceChildren(...plans.map(planItem));
+            toggle.textContent = `${name} (${items.length})`;
+            list.replaceChildren(...items.map(render));
             tracks.queueBanner();
         } catch {
             /* the stream's indicator already says the server is away */
         }
     };
-    tracks.panelLabels = () => (panel.hidden ? [] : plans.map((p) => p.label));
     toggle.addEventListener('click', () => {
         panel.hidden = !panel.hidden;
         toggle.setAttribute('aria-expanded', String(!panel.hidden));
@@ -316,6 +336,16 @@ function wirePlans(tracks) {
     });
     refresh();
     setInterval(refresh, 3000);
+    return () => (panel.hidden ? [] : items.map((x) => x.label));
+}
+
+function wirePanels(tracks) {
+    const labels = [
+        wirePanel(tracks, { id: 'plans', name: 'Plans', url: '/api/v1/plans', read: (j) => byStage(j.plans), render: planItem }),
+        wirePanel(tracks, { id: 'readiness', name: 'Readiness', url: '/api/v1/readiness',
+            read: (j) => boardRows(j.reports), render: readinessRow }),
+    ];
+    tracks.panelLabels = () => labels.flatMap((f) => f());
 }
 
 async function main() {
@@ -323,7 +353,7 @@ async function main() {
     const tracks = new Tracks(map);
     window.kizunaCop = { map, tracks }; // for the browser tests and the console
     wireFilter(tracks);
-    wirePlans(tracks);
+    wirePanels(tracks);
     $('details-close').addEventListener('click', () => tracks.select(null));
     document.addEventListener('keydown', (e) => { if (e.key === 'Escape') tracks.select(null); });
     await loadTracks(tracks);
