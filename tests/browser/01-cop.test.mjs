@@ -147,6 +147,25 @@ describe('browser COP', () => {
         await waitBanner(us.page, 'CONFIDENTIAL//REL TO USA, JPN');
     });
 
+    test('drawings and routes from their CoT are drawn, count for the banner and go when deleted', async () => {
+        const links = (pts) => pts.map(([lat, lon]) => `<link point="${lat},${lon},0"/>`).join('');
+        const rect = uniq('rect'), route = uniq('route');
+        await post(server.port('web'), cotEvent({ uid: rect, type: 'u-d-r', access: 'SECRET//REL TO USA, JPN', point: { lat: 34.5, lon: 135.5 },
+            extra: links([[35, 135], [35, 136], [34, 136], [34, 135]]) + '<strokeColor value="-65536"/><fillColor value="1627324416"/>' }));
+        await post(server.port('web'), cotEvent({ uid: route, type: 'b-m-r', access: 'UNCLASSIFIED', point: { lat: 35.5, lon: 139.5 },
+            extra: links([[35.5, 139.5], [36, 140], [36.5, 140.2]]) }));
+        const rendered = (uids) => us.page.waitForFunction((uids) => {
+            const got = new Set(window.kizunaCop.map.queryRenderedFeatures({ layers: ['drawings-line'] }).map((f) => f.properties.uid));
+            return uids.every((u) => got.has(u)) && got.size === uids.length;
+        }, uids, { timeout: 5000 });
+        await rendered([rect, route]);
+        await waitBanner(us.page, 'SECRET//REL TO USA, JPN');
+        await post(server.port('web'), deleteEvent(rect));
+        await post(server.port('web'), deleteEvent(route));
+        await rendered([]);
+        await waitBanner(us.page, 'CONFIDENTIAL//REL TO USA, JPN');
+    });
+
     test('the toolbar filters by callsign and affiliation; the banner follows what is left', async () => {
         const waitVisible = (n) => waitDrawn(us.page, n);
         await us.page.fill('#filter-text', 'alp');

@@ -10,6 +10,7 @@ import { colourOf, parseLabel, rollUp } from './classification.js';
 import { TrackLayer } from './layer.js';
 import { byStage } from './plans.js';
 import { areaText, boardRows } from './readiness.js';
+import { cotShape } from './shapes.js';
 import { cotToSidc, describeCotType } from './sidc.js';
 import { deleteTarget, isDrawable, isNewer, isStale, matchesFilter, motion } from './track.js';
 
@@ -53,11 +54,66 @@ function showCursor({ lng, lat }) {
     $('cursor').textContent = `${fmtDeg(lat, 'N', 'S')} ${fmtDeg(lng, 'E', 'W')}  ${mgrsOf(lng, lat)}`;
 }
 
+// ---- drawings --------------------------------------------------------------------------
+
+// Drawings and routes (shapes.js) in a GeoJSON source under the tracks, updated once a frame.
+class Drawings {
+    constructor(map) {
+        this.map = map;
+        this.shapes = new Map(); // uid -> GeoJSON Feature
+        this.ready = false;
+        this.queued = false;
+        map.on('load', () => {
+            map.addSource('drawings', { type: 'geojson', data: this.collection() });
+            map.addLayer({ id: 'drawings-fill', type: 'fill', source: 'drawings',
+                filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': ['to-color', ['get', 'fill']] } });
+            map.addLayer({ id: 'drawings-line', type: 'line', source: 'drawings',
+                paint: { 'line-color': ['to-color', ['get', 'stroke']], 'line-width': ['get', 'width'] } });
+            this.ready = true;
+        });
+    }
+
+    collection() {
+        return { type: 'FeatureCollection', features: [...this.shapes.values()] };
+    }
+
+    set(uid, shape) {
+        this.shapes.set(uid, shape);
+        this.queue();
+    }
+
+    delete(uid) {
+        if (this.shapes.delete(uid)) this.queue();
+    }
+
+    queue() {
+        if (this.queued) return;
+        this.queued = true;
+        requestAnimationFrame(() => {
+            this.queued = false;
+            if (this.ready) this.map.getSource('drawings').setData(this.collection());
+            else this.map.once('load', () => this.map.getSource('drawings').setData(this.collection()));
+        });
+    }
+
+    // The labels of the drawings with a vertex inside `bounds`.
+    labelsIn(bounds) {
+        const out = [];
+        for (const s of this.shapes.values()) {
+            const g = s.geometry;
+            const pts = g.type === 'Polygon' ? g.coordinates[0] : g.coordinates;
+            if (pts.some((c) => bounds.contains(c))) out.push(s.properties.access);
+        }
+        return out;
+    }
+}
+
 // ---- tracks ----------------------------------------------------------------------------
 
 class Tracks {
     constructor(map) {
         this.map = map;
+        this.drawings = new Drawings(map);
         this.layer = new TrackLayer(map);
         this.shown = new Map(); // uid -> the newest Feature
         this.selected = null;
@@ -75,6 +131,11 @@ class Tracks {
     apply(feature) {
         const gone = deleteTarget(feature);
         if (gone) return this.remove(gone);
+        const shape = cotShape(feature);
+        if (shape) {
+            this.drawings.set(shape.properties.uid, shape);
+            return this.queueBanner();
+        }
         if (!isDrawable(feature)) return;
         const uid = feature.properties.uid ?? feature.id;
         const old = this.shown.get(uid);
@@ -96,7 +157,8 @@ class Tracks {
     }
 
     remove(uid) {
-        if (!this.shown.delete(uid)) return;
+        this.drawings.delete(uid);
+        if (!this.shown.delete(uid)) return this.queueBanner();
         this.layer.delete(uid);
         if (this.selected === uid) this.select(null);
         this.queueCount();
@@ -162,7 +224,7 @@ class Tracks {
             const visible = matchesFilter(f, this.filter) && bounds.contains([lon, lat]);
             if (uid === this.selected || visible) labels.push(f.properties.access);
         }
-        labels.push(...this.panelLabels());
+        labels.push(...this.drawings.labelsIn(bounds), ...this.panelLabels());
         const b = rollUp(labels);
         for (const id of ['banner-top', 'banner-bottom']) {
             const el = $(id);
