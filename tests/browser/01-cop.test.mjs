@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-    cotEvent, deleteEvent, httpInput, identity, postEvent, request, startServer, uniq,
+    cotEvent, deleteEvent, httpInput, identity, postEvent, request, runCli, startServer, tcpInput, uniq,
 } from '../integration/lib/harness.mjs';
-import { drawn, launch, openCop, screenshot, waitConn, waitDrawn, waitUidDrawn } from './lib/cop.mjs';
+import { drawn, launch, openCop, screenshot, waitConn, waitDrawn, waitTrack, waitUidDrawn } from './lib/cop.mjs';
 
 const US = { nation: 'USA', clearance: 'SECRET' };
 const JP = { nation: 'JPN', clearance: 'SECRET' };
@@ -42,6 +42,8 @@ const banner = (page) => page.evaluate(() => {
     const bottom = document.getElementById('banner-bottom');
     return { text: el.textContent, bg: getComputedStyle(el).backgroundColor, bottom: bottom.textContent };
 });
+const waitText = (page, sel, want) => page.waitForFunction(([sel, want]) => document.querySelector(sel)?.textContent === want,
+    [sel, want], { timeout: 5000 });
 const waitBanner = (page, text) => page.waitForFunction((t) => document.getElementById('banner-top').textContent === t, text, { timeout: 5000 });
 
 describe('browser COP', () => {
@@ -53,6 +55,7 @@ describe('browser COP', () => {
             inputs: [
                 { ...httpInput('web'), identity: identity('web-us', ['Cyan'], ['Cyan'], US) },
                 { ...httpInput('web-jp'), identity: identity('web-jp', ['Cyan'], ['Cyan'], JP) },
+                tcpInput('cot'),
             ],
         });
         for (const t of [tracks.alpha, tracks.bravo, tracks.charlie]) await post(server.port('web'), event(t));
@@ -117,10 +120,22 @@ describe('browser COP', () => {
         await waitCount(jp.page, 3);
     });
 
+    test('an event sent with `kizuna send` appears within 1 s', async () => {
+        const t = { uid: uniq('sent'), type: 'a-f-G-E-V', callsign: 'SENT', access: 'UNCLASSIFIED', point: { lat: 35.2, lon: 136.9 } };
+        const t0 = Date.now();
+        const r = await runCli(['send', '-s', `127.0.0.1:${server.port('cot')}`, '-'], { input: event(t) });
+        assert.equal(r.code, 0, r.stderr);
+        await waitUidDrawn(us.page, t.uid, true, 1000);
+        console.log(`# kizuna send -> on the map in ${Date.now() - t0} ms`);
+        // The delete comes from the sender's identity: the uid is its own (review: claimed).
+        assert.equal((await runCli(['send', '-s', `127.0.0.1:${server.port('cot')}`, '-'], { input: deleteEvent(t.uid) })).code, 0);
+        await waitUidDrawn(us.page, t.uid, false);
+    });
+
     test('a track moves between two reads', async () => {
         const before = await find(us.page, tracks.alpha.uid);
         await post(server.port('web'), event({ ...tracks.alpha, point: { lat: 35.68, lon: 140.6 } }));
-        await waitDrawn(us.page, `() => window.kizunaCop.tracks.layer.snapshot().some((d) => d.uid === '${tracks.alpha.uid}' && d.x > ${before.x + 20})`);
+        await waitTrack(us.page, tracks.alpha.uid, { xAbove: before.x + 20 });
         const after = await find(us.page, tracks.alpha.uid);
         assert.ok(after.x > before.x + 20, `moved east: ${before.x} -> ${after.x}`);
         assert.ok(Math.abs(after.y - before.y) < 2, 'same latitude');
@@ -137,6 +152,17 @@ describe('browser COP', () => {
         assert.equal(await field('course'), '90°');
         assert.match(await field('MGRS'), /^5\dS [A-Z]{2} \d{5} \d{5}$/);
         assert.equal(await us.page.locator('#details-marking-top').textContent(), 'CONFIDENTIAL//REL TO USA, JPN');
+        await us.page.keyboard.press('Escape');
+        await us.page.waitForSelector('#details', { state: 'hidden' });
+        // From the keyboard: ] and [ step through the tracks on screen by callsign.
+        await us.page.keyboard.press(']');
+        await waitText(us.page, '#details-title', 'ALPHA');
+        await us.page.keyboard.press(']');
+        await waitText(us.page, '#details-title', 'BRAVO');
+        await us.page.keyboard.press('[');
+        await waitText(us.page, '#details-title', 'ALPHA');
+        await us.page.keyboard.press('[');
+        await waitText(us.page, '#details-title', 'NOFORN-1'); // wraps round to the last
         await us.page.keyboard.press('Escape');
         await us.page.waitForSelector('#details', { state: 'hidden' });
     });
@@ -191,7 +217,7 @@ describe('browser COP', () => {
         await post(server.port('web'), event(t, { staleMs: 1500 }));
         await waitUidDrawn(us.page, t.uid);
         assert.equal((await find(us.page, t.uid)).stale, false);
-        await waitDrawn(us.page, `() => window.kizunaCop.tracks.layer.snapshot().some((d) => d.uid === '${t.uid}' && d.stale)`);
+        await waitTrack(us.page, t.uid, { stale: true });
         await post(server.port('web'), deleteEvent(t.uid));
         await waitUidDrawn(us.page, t.uid, false);
     });

@@ -182,6 +182,16 @@ class Tracks {
         }
     }
 
+    // Keyboard: the next (step 1) or previous (-1) track on screen by callsign, selected.
+    step(dir) {
+        const on = this.layer.drawn.map((d) => ({ uid: d.uid, label: d.it.label }))
+            .sort((a, b) => a.label.localeCompare(b.label) || a.uid.localeCompare(b.uid));
+        if (!on.length) return;
+        const i = on.findIndex((d) => d.uid === this.selected);
+        const next = i < 0 ? (dir > 0 ? 0 : on.length - 1) : (i + dir + on.length) % on.length;
+        this.select(on[next].uid);
+    }
+
     // The toolbar changed: hide what it leaves out (off screen for the banner too).
     setFilter(filter) {
         this.filter = filter;
@@ -417,7 +427,12 @@ async function main() {
     wireFilter(tracks);
     wirePanels(tracks);
     $('details-close').addEventListener('click', () => tracks.select(null));
-    document.addEventListener('keydown', (e) => { if (e.key === 'Escape') tracks.select(null); });
+    document.addEventListener('keydown', (e) => {
+        if (e.key === 'Escape') tracks.select(null);
+        if (e.target.closest('input, textarea, select')) return;
+        if (e.key === ']') tracks.step(1);
+        if (e.key === '[') tracks.step(-1);
+    });
     await loadTracks(tracks);
     openStream(tracks);
     pollLinks();

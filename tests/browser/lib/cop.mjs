@@ -66,11 +66,18 @@ export function drawn(page) {
     return page.evaluate(() => window.kizunaCop.tracks.layer.snapshot());
 }
 
-// Wait until the last frame drew `n` tracks (or, with a function, until it holds).
+// Wait until the last frame drew `n` tracks.
 export function waitDrawn(page, n, timeout = 5000) {
-    if (typeof n === 'number')
-        return page.waitForFunction((n) => window.kizunaCop?.tracks.layer.drawn.length === n, n, { timeout });
-    return page.waitForFunction(n, null, { timeout });
+    return page.waitForFunction((n) => window.kizunaCop?.tracks.layer.drawn.length === n, n, { timeout });
+}
+
+// Wait until the last frame drew track `uid` with `want`: {xAbove: page x, stale: bool}.
+export function waitTrack(page, uid, want, timeout = 5000) {
+    return page.waitForFunction(([uid, want]) => {
+        const d = window.kizunaCop?.tracks.layer.snapshot().find((x) => x.uid === uid);
+        return Boolean(d) && (want.xAbove === undefined || d.x > want.xAbove) &&
+            (want.stale === undefined || d.stale === want.stale);
+    }, [uid, want], { timeout });
 }
 
 export function waitUidDrawn(page, uid, present = true, timeout = 5000) {
