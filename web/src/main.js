@@ -294,7 +294,9 @@ async function loadTracks(tracks) {
     for (const f of (await res.json()).features) tracks.apply(f);
 }
 
-// EventSource reconnects by itself; each new connection replays the current state first.
+// EventSource reconnects by itself after a network error; each new connection replays the
+// current state first.  An answer that is not a stream (a 503 while the server starts, a
+// 403) closes it for good: a new one is opened 3 s later.
 function openStream(tracks) {
     const conn = $('conn');
     const es = new EventSource('/api/v1/stream');
@@ -303,8 +305,13 @@ function openStream(tracks) {
         conn.className = 'conn-up';
     });
     es.addEventListener('error', () => {
-        conn.textContent = 'reconnecting';
         conn.className = 'conn-down';
+        if (es.readyState !== EventSource.CLOSED) {
+            conn.textContent = 'reconnecting';
+            return;
+        }
+        conn.textContent = 'stream refused, retrying';
+        setTimeout(() => openStream(tracks), 3000);
     });
     es.addEventListener('cot', (e) => tracks.apply(JSON.parse(e.data)));
 }
