@@ -1,7 +1,9 @@
-// 05-readiness: the COP's readiness board on the real binary with the shipped alliance
-// model: the latest report of each unit the viewer may see, worst C-level first, with the
+// 05-readiness: the COP's readiness board and alliance panel on the real binary with the
+// shipped alliance model.  The board: the latest report of each unit the viewer may see, worst C-level first, with the
 // four areas, stale reports marked, each row's own marking; a JPN viewer does not get a
-// NOFORN report; the open board's labels count for the banner.
+// NOFORN report; the open board's labels count for the banner.  The alliance panel: each
+// nation's command tree with the superior's relationship, a command's counterparts
+// highlighted, another date asked again.
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -63,6 +65,21 @@ describe('the readiness board', () => {
         await waitText(jp.page, '#banner-top', 'SECRET//REL TO USA, JPN');
         await jp.page.click('#readiness-toggle');
         await waitText(jp.page, '#banner-top', 'UNCLASSIFIED');
+    });
+
+    test('the alliance panel: command trees with their relationships, counterparts highlighted', async () => {
+        await us.page.click('#alliance-toggle');
+        await us.page.waitForSelector('#alliance-rows li[data-command="USFJ"]');
+        const pacflt = us.page.locator('#alliance-rows li[data-command="PACFLT"]');
+        assert.match(await pacflt.locator('.rel').textContent(), /COCOM/);
+        await us.page.click('#alliance-rows li[data-command="USFJ"]');
+        await us.page.waitForSelector('#alliance-rows li.counterpart[data-command="JJOC"]', { timeout: 5000 });
+        assert.equal(await us.page.locator('#alliance-rows li.chosen').getAttribute('data-command'), 'USFJ');
+        await screenshot(us.page, 'cop-alliance.png');
+        // Another date asks again.
+        await us.page.fill('#alliance-date', '2024-01-01');
+        await us.page.waitForFunction(() => !document.querySelector('#alliance-rows li.chosen'), null, { timeout: 5000 });
+        await us.page.click('#alliance-toggle');
     });
 
     test('no console errors, no request off the node', () => {

@@ -8,6 +8,7 @@ import { forward as toMgrs } from 'mgrs';
 
 import { colourOf, parseLabel, rollUp } from './classification.js';
 import { TrackLayer } from './layer.js';
+import { commandRows, counterpartIds } from './alliance.js';
 import { byStage } from './plans.js';
 import { areaText, boardRows } from './readiness.js';
 import { cotShape } from './shapes.js';
@@ -388,16 +389,46 @@ function readinessRow(x) {
     return tr;
 }
 
+// One command of the alliance tree: a click (or Enter) asks for its counterparts on the
+// panel's date and highlights them.
+function commandItem(c) {
+    const li = document.createElement('li');
+    li.dataset.command = c.id;
+    li.tabIndex = 0;
+    li.style.paddingLeft = `${4 + c.depth * 14}px`;
+    if (c.depth === 0) li.className = 'nation-0';
+    li.append(Object.assign(document.createElement('span'), { textContent: `${c.name} (${c.id})` }));
+    if (c.relation) li.append(Object.assign(document.createElement('span'), { className: 'rel', textContent: c.relation }));
+    li.title = `${c.nation}${c.echelon ? `, ${c.echelon}` : ''}`;
+    const choose = async () => {
+        const res = await fetch(`/api/v1/alliance/counterpart?unit=${encodeURIComponent(c.id)}&at=${$('alliance-date').value}`);
+        const ids = res.ok ? counterpartIds(await res.json()) : new Set();
+        for (const el of $('alliance-rows').children) {
+            el.classList.toggle('chosen', el.dataset.command === c.id);
+            el.classList.toggle('counterpart', ids.has(el.dataset.command));
+        }
+    };
+    li.addEventListener('click', choose);
+    li.addEventListener('keydown', (e) => { if (e.key === 'Enter') choose(); });
+    return li;
+}
+
 // A panel opened from the status line: `url` is polled every 3 s, `read` turns its JSON
 // into items, `render` into DOM; while the panel is open, its items' labels count for the
 // banner.
-function wirePanel(tracks, { id, url, read, render, name }) {
+// `lazy`: the button is always there and the panel asks only while it is open (the alliance
+// model may be absent: its 503 comes only when somebody looks).
+function wirePanel(tracks, { id, url, read, render, name, every = 3000, lazy = false }) {
     const panel = $(id), toggle = $(`${id}-toggle`), list = panel.querySelector('ol, tbody');
     let items = [];
     const refresh = async () => {
+        if (lazy && panel.hidden) return;
         try {
-            const res = await fetch(url);
-            if (!res.ok) return;
+            const res = await fetch(typeof url === 'function' ? url() : url);
+            if (!res.ok) {
+                if (lazy) list.replaceChildren(Object.assign(document.createElement('li'), { textContent: `not available (${res.status})` }));
+                return;
+            }
             items = read(await res.json());
             toggle.hidden = false;
             toggle.textContent = `${name} (${items.length})`;
@@ -413,16 +444,21 @@ function wirePanel(tracks, { id, url, read, render, name }) {
         tracks.queueBanner();
         if (!panel.hidden) refresh();
     });
+    toggle.hidden = !lazy;
     refresh();
-    setInterval(refresh, 3000);
+    setInterval(refresh, every);
+    panel.addEventListener('change', refresh);
     return () => (panel.hidden ? [] : items.map((x) => x.label));
 }
 
 function wirePanels(tracks) {
+    $('alliance-date').value = new Date().toISOString().slice(0, 10);
     const labels = [
         wirePanel(tracks, { id: 'plans', name: 'Plans', url: '/api/v1/plans', read: (j) => byStage(j.plans), render: planItem }),
         wirePanel(tracks, { id: 'readiness', name: 'Readiness', url: '/api/v1/readiness',
             read: (j) => boardRows(j.reports), render: readinessRow }),
+        wirePanel(tracks, { id: 'alliance', name: 'Alliance', every: 60000, lazy: true, render: commandItem, read: commandRows,
+            url: () => `/api/v1/alliance/show?at=${$('alliance-date').value}` }),
     ];
     tracks.panelLabels = () => labels.flatMap((f) => f());
 }
