@@ -1,4 +1,5 @@
 # Entry points only; the build itself is CMake + ctest (see README.md).
+#   make build  the server and the browser COP (build/web, esbuild; Node at build time only)
 #   make demo   build, start the server with config/kizuna.yaml and the simulator
 #   make test   unit + integration + interop tests, then again under ASan+UBSan,
 #               then a short fuzz smoke run
@@ -46,7 +47,7 @@ test-asan: deps
 	    ctest --output-on-failure --timeout 900 -j2
 
 fuzz-build: deps
-	CC=clang cmake -S . -B $(FUZZ_BUILD) -DKZ_FUZZ=ON -DBUILD_TESTING=OFF \
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DKZ_FUZZ=ON -DBUILD_TESTING=OFF -DKZ_WEB=OFF \
 	      -DSANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(FUZZ_BUILD) -j$(JOBS)
 

@@ -8,6 +8,8 @@
 #   unit/<name>         tests/unit/test_*.c
 #   integration/<name>  tests/integration/*.test.mjs
 #   interop/<name>      tests/interop/*.test.mjs
+#   web/<name>          web/test/*.test.mjs (the COP's modules under node)
+#   browser/<name>      tests/browser/*.test.mjs (the COP in chromium)
 #   the fixed entries   every literal `add_test(NAME family/name` in
 #                       tests/**/CMakeLists.txt (docs/*, property/*)
 #   fuzz targets        tests/fuzz/fuzz_*.c
@@ -37,6 +39,8 @@ expected_ctest() {
     stems tests/unit 'test_*.c' | sed 's|^|unit/|'
     stems tests/integration '*.test.mjs' | sed 's|^|integration/|'
     stems tests/interop '*.test.mjs' | sed 's|^|interop/|'
+    stems web/test '*.test.mjs' | sed 's|^|web/|'
+    stems tests/browser '*.test.mjs' | sed 's|^|browser/|'
     find "$top/tests" -name CMakeLists.txt -exec cat {} + |
         sed -n 's|^[[:space:]]*add_test([[:space:]]*NAME[[:space:]][[:space:]]*\([^[:space:]$)]*/[^[:space:]$)]*\)\([[:space:])].*\)*$|\1|p'
 }

@@ -42,6 +42,7 @@ fi
 cat <<MSG
 
 kizuna demo is running.
+  the COP (browser):      http://127.0.0.1:8080/   (JPN viewer: http://127.0.0.1:8082/)
   live tracks (GeoJSON):  http://127.0.0.1:8080/api/v1/tracks
   live stream (SSE):      http://127.0.0.1:8080/api/v1/stream
   metrics:                http://127.0.0.1:8080/metrics

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian packages kizuna needs to build, test and run
 # (python3-icalendar: the tests open a plan's .ics with a real parser;
-# libsystemd-dev: sd_notify; debhelper, dpkg-dev, fakeroot, adduser: make deb).
+# libsystemd-dev: sd_notify; debhelper, dpkg-dev, fakeroot, adduser: make deb;
+# chromium: the browser COP's tests drive it headless with playwright-core).
 # As root: installs what is missing.  Otherwise: prints the command and fails.
 set -eu
 
@@ -9,7 +10,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
       libuv1-dev libexpat1-dev libjansson-dev libyaml-dev libsqlite3-dev
       libsodium-dev libcmocka-dev node-llhttp ca-certificates tzdata
       libssl-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libzip-dev openssl unzip curl
-      python3-icalendar libsystemd-dev debhelper dpkg-dev fakeroot adduser"
+      python3-icalendar libsystemd-dev debhelper dpkg-dev fakeroot adduser chromium"
 
 missing=""
 for p in $PKGS; do
@@ -17,7 +18,8 @@ for p in $PKGS; do
         missing="$missing $p"
     fi
 done
-# Node.js and npm run the integration, interop and browser tests.  Any
+# Node.js and npm build the browser COP (web/) and run the integration,
+# interop and browser tests.  Any
 # installed node (e.g. a newer upstream build) is fine; otherwise Debian's.
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"

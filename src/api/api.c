@@ -59,6 +59,7 @@ static void build_table(struct kz_api *api)
     add_rows(api, kz__api_readiness_routes);
     add_rows(api, kz__api_plans_routes);
     add_rows(api, kz__api_federation_routes);
+    add_rows(api, kz__api_web_routes);
 }
 
 void kz_api_init(struct kz_api *api, const struct kz_api_opts *opts)
@@ -85,6 +86,7 @@ void kz_api_release(struct kz_api *api)
     if (api->dec)
         kz_cot_decoder_free(api->dec);
     kz__api_plans_release(api);
+    kz__api_web_release(api);
     free(api->routes);
     memset(api, 0, sizeof(*api));
 }

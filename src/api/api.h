@@ -11,6 +11,7 @@
  *   readiness.c  POST, GET /api/v1/readiness, GET /api/v1/readiness/rollup
  *   federation.c GET /api/v1/federation (peers' link states; also read by /metrics) and
  *                GET /api/v1/federation/{peer}/sent (the sent log)
+ *   web.c        GET / and GET /web/{file}: the browser COP's static files (docs/web.md)
  *   caller.c     who is calling (struct kz_http_caller_ops for the engine)
  *
  * Every object that leaves goes through kz_router_visible() (or a release
@@ -21,6 +22,7 @@
  *   kz_api_init(&api, &(struct kz_api_opts){...});   router, store, policy, book, ...
  *   api.alliance = <the current model>;                again after every reload
  *   kz_api_readiness_load(&api);                       startup: the book from the store
+ *   kz_api_web_load(&api, dir, err, len);              startup: the COP's files (optional)
  *   h = kz_http_new(&(struct kz_http_opts){..., .caller = kz_api_caller_ops(&api)});
  *   kz_http_add_routes(h, api.routes, api.n_routes, &api);
  *   ... kz_listener_start(loop, input, kz_http_accept, h, ...) ...
@@ -86,6 +88,7 @@ struct kz_api {
     struct kz_cot_decoder *dec;        /* POST bodies and stored rows; loop thread */
     struct kz_plan_book *plans;        /* every plan (api/plans.c) */
     struct kz__plan_queue *plan_queue; /* plan changes, one at a time */
+    struct kz__api_web *web;           /* the COP's files (api/web.c), NULL: none loaded */
     struct kz_http_route *routes;      /* the whole REST v1 table */
     size_t n_routes;
 };
@@ -119,6 +122,16 @@ int kz_api_plans_load(struct kz_api *api);
 bool kz_api_plans_busy(const struct kz_api *api);
 /* After the router's restore: every open plan's items on the map again. */
 void kz_api_plans_publish(struct kz_api *api);
+
+/*
+ * Startup (blocking reads, before the loop runs): read the browser COP's
+ * files, the regular files directly in `root` (each with its NAME.gz when
+ * the build made one), into memory for GET / and GET /web/{file}; they
+ * replace any read before.  KZ_OK; KZ_ERR_NOTFOUND (no such directory),
+ * KZ_ERR_IO or KZ_ERR_TOOBIG (over 256 files or a file over 64 MiB), with
+ * the reason in err.  Until it succeeds those paths answer 404.
+ */
+int kz_api_web_load(struct kz_api *api, const char *root, char *err, size_t errlen);
 
 struct kz_http_caller_ops kz_api_caller_ops(struct kz_api *api);
 

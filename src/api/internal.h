@@ -16,6 +16,10 @@ const struct kz_http_route *kz__api_alliance_routes(size_t *n);
 const struct kz_http_route *kz__api_readiness_routes(size_t *n);
 const struct kz_http_route *kz__api_plans_routes(size_t *n);
 const struct kz_http_route *kz__api_federation_routes(size_t *n);
+const struct kz_http_route *kz__api_web_routes(size_t *n);
+
+/* web.c: free the files kz_api_web_load() read. */
+void kz__api_web_release(struct kz_api *api);
 
 /* federation.c: the peers' status (a new reference), from the provider or the configuration. */
 json_t *kz__api_fed_status(struct kz_api *api);

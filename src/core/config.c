@@ -150,6 +150,11 @@ static const struct kz_yaml_row rows[] = {
     STR("tls.key", TLS, key, "pki/server.key", 0, "Server private key."),
     STR("tls.crl", TLS, crl, "pki/crl.pem", 0,
         "Revocation list; its contents are reloaded without restart when the file changes."),
+    SECTION("web", web, struct kz_config_web, 0, "The browser COP (docs/web.md)."),
+    STR("web.root", struct kz_config_web, root, NULL, 0,
+        "Directory of the built COP (`index.html`, `app.js`, ...), served at `/` and `/web/` on "
+        "`http` and `https` inputs. Empty: `web/` beside the `kizuna` binary when it holds an "
+        "`index.html` (a build directory), else the install prefix's `share/kizuna/web`."),
     STR("alliance", struct kz_config, alliance, NULL, RL,
         "Path of the alliance model (YAML; see docs/alliance.md), relative to the working "
         "directory. Optional."),

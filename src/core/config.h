@@ -88,6 +88,11 @@ struct kz_config_log {
     char *level;
 };
 
+/* `web:` the browser COP's static files (docs/web.md); restart to change. */
+struct kz_config_web {
+    char *root; /* directory of the built COP; NULL or "": beside the binary, else the prefix */
+};
+
 /* Paths relative to --data; used by tls, https and enroll inputs. */
 struct kz_config_tls {
     char *ca;
@@ -137,6 +142,7 @@ struct kz_config {
     struct kz_config_limits *limits;
     struct kz_config_log *log;
     struct kz_config_tls *tls;
+    struct kz_config_web *web;
     struct kz_input_conf *inputs;
     unsigned inputs_count;
     char *alliance;                          /* alliance model file (YAML), optional */

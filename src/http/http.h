@@ -10,6 +10,7 @@
  * api inputs operator; /healthz, /readyz, the Marti version calls and enrollment none:
  *   GET  /healthz                          any    200 "ok"
  *   GET  /readyz                           any    200 or 503 {"ready","reason"}
+ *   GET  /, /web/{file}                    api    the browser COP's static files (no role)
  *   GET  /metrics                          api    Prometheus text
  *   GET  /api/v1/tracks                    api    GeoJSON FeatureCollection of current state
  *   GET  /api/v1/events?uid=&type=&since=&until=&limit=&cursor=   api   JSON from the log

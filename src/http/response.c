@@ -15,6 +15,7 @@ static const struct {
     {200, "OK"},
     {201, "Created"},
     {204, "No Content"},
+    {304, "Not Modified"},
     {400, "Bad Request"},
     {403, "Forbidden"},
     {404, "Not Found"},
@@ -51,7 +52,11 @@ void kz__http_format(struct kz_sbuf *out, int status, const char *ctype, const c
 {
     char framing[48];
 
-    snprintf(framing, sizeof(framing), "Content-Length: %zu\r\n", len);
+    /* 204 and 304 have no content, and a 304's length would be the 200's (RFC 9110 8.6). */
+    if (status == 204 || status == 304)
+        framing[0] = '\0';
+    else
+        snprintf(framing, sizeof(framing), "Content-Length: %zu\r\n", len);
     kz__http_format_head(out, status, ctype, extra, keep_alive, framing);
     if (len)
         kz_sbuf_add(out, body, len);

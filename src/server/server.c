@@ -211,6 +211,8 @@ static int start(struct kz_server *srv)
     kz__server_missions_init(srv);
     start_http(srv);
     kz__server_plan_missions_init(srv); /* after kz_api_init */
+    if ((rc = kz__server_web_init(srv)) != KZ_OK)
+        return rc;
     if ((rc = kz__server_own_input_init(srv)) != KZ_OK)
         return rc;
     kz_router_add_input(srv->router, &srv->own_input);

@@ -132,6 +132,9 @@ void kz__server_fed_stop(struct kz_server *srv);
 void kz__server_fed_release(struct kz_server *srv);
 void kz__server_inputs_stop(struct kz_server *srv);
 
+/* web.c: read the browser COP's files (web.root or its defaults) into srv->api. */
+int kz__server_web_init(struct kz_server *srv);
+
 /* missions.c: the book and token key (before the HTTP engine), the restore and router
  * hook (once store, router and engine exist), and their release (after the engine). */
 void kz__server_missions_init(struct kz_server *srv);
