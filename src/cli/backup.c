@@ -53,20 +53,6 @@ int kz__cli_copy_store(const char *cmd, const char *from, const char *to)
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int copy_fd(int in, int out)
 {
     char buf[65536];
@@ -75,7 +61,7 @@ static int copy_fd(int in, int out)
     while ((n = read(in, buf, sizeof(buf))) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 || write_all(out, buf, (size_t)n) != 0)
+        if (n < 0 || kz_write_all(out, buf, (size_t)n) != 0)
             return -1;
     }
     return fsync(out);

@@ -173,6 +173,9 @@ void kz_json_escape(struct kz_sbuf *out, const char *s, size_t len);
 
 /* ---- files and string lists ----------------------------------------- */
 
+/* Write all of p[0..len) to fd, across short writes and EINTR: 0, or -1 with errno. */
+int kz_write_all(int fd, const void *p, size_t len);
+
 /*
  * Replace `path` atomically with `data` (file mode `mode`): readers and a
  * crash see the old content or the new, never a mix.  KZ_OK, or KZ_ERR_IO

@@ -1,5 +1,5 @@
 /*
- * fs.c - atomic file replacement (mosquitto mosquitto_write_file, git
+ * fs.c - whole writes, and atomic file replacement (mosquitto mosquitto_write_file, git
  * lockfile): write PATH.tmp, fsync it, rename it over PATH, fsync the
  * directory.
  */
@@ -11,8 +11,10 @@
 
 #include "core/core.h"
 
-static int write_all(int fd, const char *p, size_t len)
+int kz_write_all(int fd, const void *data, size_t len)
 {
+    const char *p = data;
+
     while (len > 0) {
         ssize_t n = write(fd, p, len);
         if (n < 0 && errno == EINTR)
@@ -69,7 +71,7 @@ int kz_write_file(const char *path, const void *data, size_t len, unsigned mode,
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
     if (fd < 0)
         goto fail;
-    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    if (kz_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         saved = errno;
         close(fd);
         errno = saved;
