@@ -100,6 +100,7 @@ void kz_cot_encode_json(const struct kz_event *ev, struct kz_sbuf *out)
     prop_time(&pr, "start", ev->start);
     prop_time(&pr, "stale", ev->stale);
     prop_str(&pr, "access", ev->access);
+    prop_str(&pr, "originator", ev->origin_nation);
     prop_str(&pr, "callsign", ev->callsign);
     prop_str(&pr, "group", ev->group_name);
     prop_str(&pr, "role", ev->group_role);

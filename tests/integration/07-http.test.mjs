@@ -75,6 +75,7 @@ describe('HTTP API', () => {
         assert.deepEqual(f.geometry.coordinates.slice(0, 2), [139.5, 35.5]);
         assert.equal(f.properties.callsign, 'POSTED');
         assert.equal(f.properties.type, 'a-f-G-U-C');
+        assert.equal(f.properties.originator, 'USA'); // the sending identity's nation
 
         const q = await request(web, 'GET', `/api/v1/events?uid=${uid}`);
         assert.equal(q.status, 200, q.body);

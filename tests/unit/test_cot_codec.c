@@ -394,6 +394,12 @@ static void test_json_feature(void **state)
     assert_true(json_number_value(json_object_get(p, "ce")) == 9.9);
     assert_null(json_object_get(p, "le"));     /* unknown */
     assert_null(json_object_get(p, "access")); /* absent */
+    assert_null(json_object_get(p, "originator"));
+    ev.origin_nation = kz_xstrdup("JPN"); /* set by the server when it accepts an event */
+    json_decref(j);
+    j = to_json(&ev);
+    p = json_object_get(j, "properties");
+    assert_string_equal(json_string_value(json_object_get(p, "originator")), "JPN");
     assert_null(json_object_get(p, "remarks"));
     assert_int_equal(json_integer_value(json_object_get(p, "seq")), 42);
     assert_memory_equal(json_string_value(json_object_get(p, "detail")), ev.detail, ev.detail_len);
