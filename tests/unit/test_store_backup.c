@@ -27,21 +27,6 @@ static void exec_ok(sqlite3 *db, const char *sql)
         fail_msg("%s: %s", sql, msg ? msg : "?");
 }
 
-static int64_t int_of(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    int64_t v = -1;
-
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return v;
-}
-
 /* A migrated store at fx->path with `n` events. */
 static void make_store(struct fx *fx, int n)
 {
@@ -96,8 +81,8 @@ static void backup_copies_committed_rows_only(void **state)
     exec_ok(writer, "COMMIT");
     sqlite3_close(writer);
 
-    assert_int_equal(int_of(out, "SELECT count(*) FROM events"), 3);
-    assert_int_equal(int_of(out, "PRAGMA user_version"), kz__db_schema_latest());
+    assert_int_equal(sql_int(out, "SELECT count(*) FROM events"), 3);
+    assert_int_equal(sql_int(out, "PRAGMA user_version"), kz__db_schema_latest());
     assert_true(seen.calls >= 1);
     assert_true(seen.total > 0);
     assert_int_equal(seen.done, seen.total);
@@ -125,7 +110,7 @@ static void backup_reports_progress(void **state)
     assert_true(seen.calls >= 2);
     assert_true(seen.total > 4096);
     assert_int_equal(seen.done, seen.total);
-    assert_int_equal(int_of(out, "SELECT count(*) FROM events"), 24);
+    assert_int_equal(sql_int(out, "SELECT count(*) FROM events"), 24);
 }
 
 static void backup_is_one_file(void **state)
