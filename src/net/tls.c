@@ -72,8 +72,10 @@ struct tls_conn {
     SSL *ssl;
     const char *in; /* ciphertext not yet read by OpenSSL (inside feed() only) */
     size_t in_len;
-    struct wreq *out; /* records not yet sent, or NULL */
-    char alpn[32];    /* the protocol agreed, NUL-terminated (kz_transport_alpn) */
+    struct wreq *out;                 /* records not yet sent, or NULL */
+    struct tls_hs *hs;                /* handshake on the worker pool (kz_transport_tls_offload) */
+    void (*failed)(void *ud, int rc); /* non-NULL: offload the handshake */
+    char alpn[32];                    /* the protocol agreed, NUL-terminated (kz_transport_alpn) */
 };
 
 /* Room for `n` more bytes of records in c->out. */
@@ -185,10 +187,10 @@ static int flush_out(struct kz_transport *t, kz_transport_write_cb cb, void *ud)
     return 0;
 }
 
-static int fail(struct kz_transport *t, int rc, const char *what)
+/* Why OpenSSL refused, into why: the verify result, or the last error. */
+static void describe(struct tls_conn *c, const char *what, char *why, size_t whylen)
 {
     unsigned long e = ERR_peek_last_error();
-    struct tls_conn *c = t->tls;
     long vr = SSL_get_verify_result(c->ssl);
     char buf[128] = "";
 
@@ -197,26 +199,39 @@ static int fail(struct kz_transport *t, int rc, const char *what)
     else if (e)
         ERR_error_string_n(e, buf, sizeof(buf));
     ERR_clear_error();
-    snprintf(t->why, sizeof(t->why), "%s%s%s", what, buf[0] ? ": " : "", buf);
+    snprintf(why, whylen, "%s%s%s", what, buf[0] ? ": " : "", buf);
+}
+
+static int fail(struct kz_transport *t, int rc, const char *what)
+{
+    describe(t->tls, what, t->why, sizeof(t->why));
     flush_out(t, NULL, NULL); /* the alert tells the peer why */
     return rc;
 }
 
-static int handshake(struct kz_transport *t, const struct kz_transport_cbs *cbs, void *ud)
+/*
+ * One step of the handshake over c->in, on whichever thread holds c (only
+ * ever one): KZ_OK (*done once finished) or the refusal, described in why.
+ */
+static int hs_step(struct tls_conn *c, bool *done, char *why, size_t whylen)
 {
-    struct tls_conn *c = t->tls;
     int r = SSL_do_handshake(c->ssl);
 
-    flush_out(t, NULL, NULL);
-    if (r != 1) {
-        int e = SSL_get_error(c->ssl, r);
-        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-            return KZ_OK;
-        bool not_tls = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_WRONG_VERSION_NUMBER ||
-                       ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST;
-        return fail(t, not_tls ? KZ_ERR_PARSE : KZ_ERR_DENIED,
-                    not_tls ? "not a TLS ClientHello" : "handshake refused");
-    }
+    *done = r == 1;
+    if (r == 1)
+        return KZ_OK;
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+        return KZ_OK;
+    int reason = ERR_GET_REASON(ERR_peek_last_error());
+    bool not_tls = reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_HTTP_REQUEST;
+    describe(c, not_tls ? "not a TLS ClientHello" : "handshake refused", why, whylen);
+    return not_tls ? KZ_ERR_PARSE : KZ_ERR_DENIED;
+}
+
+/* The handshake is over: the owner decides whether the peer may talk. */
+static int became_ready(struct kz_transport *t, const struct kz_transport_cbs *cbs, void *ud)
+{
     t->ready = true;
     if (cbs->ready && cbs->ready(ud) != KZ_OK) {
         if (!t->why[0])
@@ -224,6 +239,17 @@ static int handshake(struct kz_transport *t, const struct kz_transport_cbs *cbs,
         return KZ_ERR_DENIED;
     }
     return KZ_OK;
+}
+
+static int handshake(struct kz_transport *t, const struct kz_transport_cbs *cbs, void *ud)
+{
+    bool done;
+    int rc = hs_step(t->tls, &done, t->why, sizeof(t->why));
+
+    flush_out(t, NULL, NULL); /* handshake records, or the alert */
+    if (rc != KZ_OK || !done)
+        return rc;
+    return became_ready(t, cbs, ud);
 }
 
 /* Runs OpenSSL over c->in until it has taken every byte (or failed). */
@@ -253,11 +279,153 @@ static int feed_records(struct kz_transport *t, const struct kz_transport_cbs *c
     }
 }
 
+/* ---- the handshake on the worker pool ----------------------------------- */
+
+#define HS_INPUT_MAX 65536 /* handshake bytes a peer may have waiting: its flights are ~2 KB */
+
+/*
+ * While a connection handshakes with kz_transport_tls_offload, each step
+ * (SSL_do_handshake over what arrived) runs on libuv's worker pool, so a
+ * storm of handshakes (about 1.2 ms of CPU each, P-256) never stalls the
+ * loop's established connections.  Only one of the two threads holds the SSL
+ * at a time: the loop queues a step only when none is running and touches
+ * neither the SSL nor c->out until hs_done; input that arrives meanwhile
+ * waits in `next`.  Freed when the handshake is over.
+ */
+struct tls_hs {
+    uv_work_t work;
+    struct kz_transport *t; /* NULL once released while a step runs: hs_done frees all */
+    const struct kz_transport_cbs *cbs;
+    void *ud;
+    char *in;   /* the running step's input (c->in points into it) */
+    char *next; /* what arrived during the step */
+    size_t next_len;
+    bool busy, done;
+    int rc;
+    char why[160];
+};
+
+static void hs_free(struct tls_hs *hs)
+{
+    if (!hs)
+        return;
+    free(hs->in);
+    free(hs->next);
+    free(hs);
+}
+
+static void conn_free(struct tls_conn *c)
+{
+    SSL_free(c->ssl); /* frees the BIO */
+    free(c->out);
+    hs_free(c->hs);
+    free(c);
+}
+
+static void hs_work(uv_work_t *w)
+{
+    struct tls_hs *hs = (struct tls_hs *)w;
+    struct tls_conn *c = hs->work.data;
+
+    hs->rc = hs_step(c, &hs->done, hs->why, sizeof(hs->why));
+    ERR_clear_error(); /* the error queue is this worker thread's */
+}
+
+static void hs_done(uv_work_t *w, int status);
+
+/* Hands what has arrived to the next step on the worker pool. */
+static void hs_start(struct tls_conn *c)
+{
+    struct tls_hs *hs = c->hs;
+
+    free(hs->in);
+    hs->in = hs->next;
+    c->in = hs->in;
+    c->in_len = hs->next_len;
+    hs->next = NULL;
+    hs->next_len = 0;
+    hs->busy = true;
+    hs->work.data = c;
+    if (uv_queue_work(hs->t->stream->loop, &hs->work, hs_work, hs_done) != 0)
+        KZ_BUG("uv_queue_work");
+}
+
+/* The handshake is over: what followed the client's Finished is data. */
+static int hs_finish(struct kz_transport *t, struct tls_hs *hs)
+{
+    struct tls_conn *c = t->tls;
+    int rc = became_ready(t, hs->cbs, hs->ud);
+
+    if (rc == KZ_OK && c->in_len)
+        rc = feed_records(t, hs->cbs, hs->ud);
+    c->in = hs->next;
+    c->in_len = hs->next_len;
+    if (rc == KZ_OK && c->in_len)
+        rc = feed_records(t, hs->cbs, hs->ud);
+    return rc;
+}
+
+static void hs_done(uv_work_t *w, int status)
+{
+    struct tls_hs *hs = (struct tls_hs *)w;
+    struct tls_conn *c = hs->work.data;
+    struct kz_transport *t = hs->t;
+    int rc = hs->rc;
+
+    KZ_UNUSED(status);
+    hs->busy = false;
+    if (!t) {
+        conn_free(c);
+        return;
+    }
+    flush_out(t, NULL, NULL); /* handshake records, or the alert */
+    if (rc == KZ_OK && !hs->done) {
+        if (hs->next_len)
+            hs_start(c);
+        return;
+    }
+    if (rc != KZ_OK)
+        snprintf(t->why, sizeof(t->why), "%s", hs->why);
+    else
+        rc = hs_finish(t, hs);
+    c->in = NULL;
+    c->in_len = 0;
+    c->hs = NULL;
+    /* Owners release from a close callback, never inside this one: c lives on. */
+    if (rc != KZ_OK)
+        c->failed(hs->ud, rc);
+    hs_free(hs);
+}
+
+static int hs_feed(struct kz_transport *t, const char *in, size_t n,
+                   const struct kz_transport_cbs *cbs, void *ud)
+{
+    struct tls_conn *c = t->tls;
+    struct tls_hs *hs = c->hs ? c->hs : (c->hs = kz_xcalloc(1, sizeof(*c->hs)));
+
+    hs->t = t;
+    hs->cbs = cbs;
+    hs->ud = ud;
+    if (hs->next_len + n > HS_INPUT_MAX) {
+        snprintf(t->why, sizeof(t->why), "handshake: more than %d bytes waiting", HS_INPUT_MAX);
+        return KZ_ERR_PARSE;
+    }
+    hs->next = kz_xrealloc(hs->next, hs->next_len + n + 1);
+    if (n)
+        memcpy(hs->next + hs->next_len, in, n);
+    hs->next_len += n;
+    if (!hs->busy)
+        hs_start(c);
+    return KZ_OK;
+}
+
 static int tls_feed(struct kz_transport *t, const char *in, size_t n,
                     const struct kz_transport_cbs *cbs, void *ud)
 {
     struct tls_conn *c = t->tls;
 
+    if (!t->ready && c->failed)
+        return hs_feed(t, in, n, cbs, ud);
     /* OpenSSL wants more only once it has read all of it: nothing to keep. */
     c->in = in;
     c->in_len = n;
@@ -319,10 +487,12 @@ static void tls_release(struct kz_transport *t)
     struct tls_conn *c = t->tls;
     if (!c)
         return;
-    SSL_free(c->ssl); /* frees the BIO */
-    free(c->out);
-    free(c);
     t->tls = NULL;
+    if (c->hs && c->hs->busy) {
+        c->hs->t = NULL; /* the worker has c: hs_done frees it */
+        return;
+    }
+    conn_free(c);
 }
 
 static const struct kz_transport_ops tls_ops = {"tls", tls_feed, tls_write, tls_try_write,
@@ -366,6 +536,13 @@ void kz_transport_tls_client_init(struct kz_transport *t, uv_stream_t *stream, S
     if (server_name && inet_pton(AF_INET, server_name, ip) != 1 &&
         inet_pton(AF_INET6, server_name, ip) != 1)
         SSL_set_tlsext_host_name(ssl, server_name);
+}
+
+void kz_transport_tls_offload(struct kz_transport *t, void (*failed)(void *ud, int rc))
+{
+    struct tls_conn *c = t->tls;
+
+    c->failed = failed;
 }
 
 const char *kz_transport_peer_cn(const struct kz_transport *t, char cn[KZ_TLS_CN_MAX])

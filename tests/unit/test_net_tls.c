@@ -2,8 +2,10 @@
  * test_net_tls.c - the TLS transport (net/tls.c): a mutual-TLS server
  * transport and a client transport joined by a socketpair on one loop, with
  * a CA and a device certificate from kz_ca_init/kz_cert_issue.  Checks what a
- * connection keeps once traffic stops (no buffer the size of its last burst)
- * and that input cut at every byte still makes whole records.
+ * connection keeps once traffic stops (no buffer the size of its last burst),
+ * that input cut at every byte still makes whole records, and the handshake
+ * on the worker pool (kz_transport_tls_offload): accepted, refused, and
+ * released while a step runs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -75,7 +77,9 @@ struct side {
     uv_pipe_t pipe;
     int ready, rc, writes_done;
     size_t got;
-    bool bytewise; /* feed the transport one byte at a time */
+    bool bytewise;    /* feed the transport one byte at a time */
+    bool release_now; /* release the transport right after its first feed */
+    int failed_rc;    /* what kz_transport_tls_offload's callback said, 0 = nothing */
     unsigned char expect;
 };
 
@@ -110,12 +114,20 @@ static void s_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
     struct side *s = st->data;
     size_t step = s->bytewise ? 1 : (size_t)n;
 
-    for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)step) {
+    for (ssize_t off = 0; n > 0 && s->t.tls && off < n; off += (ssize_t)step) {
         int rc = s->t.ops->feed(&s->t, b->base + off, step, &cbs, s);
         if (rc != KZ_OK)
             s->rc = rc;
     }
+    if (n > 0 && s->release_now)
+        s->t.ops->release(&s->t);
     free(b->base);
+}
+
+static void s_failed(void *ud, int rc)
+{
+    struct side *s = ud;
+    s->failed_rc = rc;
 }
 
 static void s_written(void *ud, int status)
@@ -160,9 +172,11 @@ static SSL_CTX *ctx_with(const SSL_METHOD *m, const char *dir, const char *who, 
     char path[96];
 
     snprintf(path, sizeof(path), "%s/%s.pem", dir, who);
-    assert_int_equal(SSL_CTX_use_certificate_chain_file(ctx, path), 1);
+    if (who[0]) /* "": a client without a certificate */
+        assert_int_equal(SSL_CTX_use_certificate_chain_file(ctx, path), 1);
     snprintf(path, sizeof(path), "%s/%s.key", dir, who);
-    assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, path, SSL_FILETYPE_PEM), 1);
+    if (who[0])
+        assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, path, SSL_FILETYPE_PEM), 1);
     snprintf(path, sizeof(path), "%s/ca.pem", dir);
     assert_int_equal(SSL_CTX_load_verify_locations(ctx, path, NULL), 1);
     if (mutual) {
@@ -174,7 +188,8 @@ static SSL_CTX *ctx_with(const SSL_METHOD *m, const char *dir, const char *who, 
     return ctx;
 }
 
-static void pair_start(struct pair *p)
+/* offload: the server's handshake on the worker pool; client_cert: whether the client has one. */
+static void pair_start_with(struct pair *p, bool offload, bool client_cert)
 {
     char err[256], *serial = NULL;
     int64_t until;
@@ -189,13 +204,20 @@ static void pair_start(struct pair *p)
                      KZ_OK);
     free(serial);
     p->sctx = ctx_with(TLS_server_method(), p->dir, "server", true);
-    p->cctx = ctx_with(TLS_client_method(), p->dir, "dev1", false);
+    p->cctx = ctx_with(TLS_client_method(), p->dir, client_cert ? "dev1" : "", false);
     assert_int_equal(uv_loop_init(&p->loop), 0);
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
     side_open(&p->loop, &p->sv, fds[0]);
     side_open(&p->loop, &p->cl, fds[1]);
     kz_transport_tls_init(&p->sv.t, (uv_stream_t *)&p->sv.pipe, p->sctx);
     kz_transport_tls_client_init(&p->cl.t, (uv_stream_t *)&p->cl.pipe, p->cctx, "localhost");
+    if (offload)
+        kz_transport_tls_offload(&p->sv.t, s_failed);
+}
+
+static void pair_start(struct pair *p)
+{
+    pair_start_with(p, false, true);
 }
 
 static void pair_handshake(struct pair *p)
@@ -296,6 +318,57 @@ static void test_input_cut_at_every_byte(void **state)
     free(p);
 }
 
+/* The handshake on the worker pool, its input cut at every byte, then data both ways. */
+static void test_offloaded_handshake(void **state)
+{
+    struct pair *p = calloc(1, sizeof(*p));
+    KZ_UNUSED(state);
+
+    pair_start_with(p, true, true);
+    p->sv.bytewise = true;
+    pair_handshake(p);
+    assert_int_equal(p->sv.failed_rc, 0);
+    send_pattern(p, &p->cl, &p->sv, 30000, 2);
+    p->cl.expect = 0;
+    send_pattern(p, &p->sv, &p->cl, 30000, 5);
+    pair_stop(p);
+    free(p);
+}
+
+/* A client without a certificate: the refusal comes through the callback, with why. */
+static void test_offloaded_refusal(void **state)
+{
+    struct pair *p = calloc(1, sizeof(*p));
+    KZ_UNUSED(state);
+
+    pair_start_with(p, true, false);
+    assert_int_equal(p->cl.t.ops->feed(&p->cl.t, NULL, 0, &cbs, &p->cl), KZ_OK);
+    run_until(&p->loop, &p->sv.failed_rc);
+    assert_int_equal(p->sv.failed_rc, KZ_ERR_DENIED);
+    assert_int_equal(p->sv.ready, 0);
+    assert_non_null(strstr(p->sv.t.why, "handshake refused"));
+    pair_stop(p);
+    free(p);
+}
+
+/* Released while its first step may still run: the step's end frees it, and nothing runs after. */
+static void test_offloaded_release_during_step(void **state)
+{
+    struct pair *p = calloc(1, sizeof(*p));
+    KZ_UNUSED(state);
+
+    pair_start_with(p, true, true);
+    p->sv.release_now = true;
+    assert_int_equal(p->cl.t.ops->feed(&p->cl.t, NULL, 0, &cbs, &p->cl), KZ_OK);
+    for (int i = 0; i < 100 && p->sv.t.tls; i++)
+        uv_run(&p->loop, UV_RUN_ONCE);
+    assert_null(p->sv.t.tls);
+    pair_stop(p); /* runs the loop until the step is done */
+    assert_int_equal(p->sv.ready, 0);
+    assert_int_equal(p->sv.failed_rc, 0);
+    free(p);
+}
+
 int main(void)
 {
     /* Before OpenSSL allocates anything: it has one allocator per process. */
@@ -303,6 +376,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idle_keeps_no_burst_buffer),
         cmocka_unit_test(test_input_cut_at_every_byte),
+        cmocka_unit_test(test_offloaded_handshake),
+        cmocka_unit_test(test_offloaded_refusal),
+        cmocka_unit_test(test_offloaded_release_during_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
