@@ -3,6 +3,8 @@
  * on the same non-blocking sockets and epoll loop as plain CoT, plus the
  * handshake storm that leaves N idle TLS connections open.
  *
+ * --procs K runs the storm from K processes (see storm_part below).
+ *
  * Every client presents the one certificate given with --cert/--key (its CN
  * must be in the server's users table) and verifies the server against --ca
  * for 127.0.0.1.  Writes go through a socket BIO (one send(2) per record, as
@@ -17,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -24,6 +28,7 @@
 #include <openssl/x509v3.h>
 
 #include "loadgen.h"
+#include "probe.h"
 
 #define NET_READ (64 * 1024) /* ciphertext per read(2) */
 
@@ -212,25 +217,46 @@ uint64_t tls_failed(void)
 
 /* ---- W4: handshake storm, then N idle TLS connections ------------------- */
 
-static int next_conn;
+/*
+ * --procs K splits the storm over K processes (this one and K-1 forks, each
+ * with its own epoll and its share of clients and of --inflight): a full
+ * P-256 handshake costs the client about as much CPU as the server, so one
+ * generator process cannot show a server faster than itself.  Each process
+ * reports in `shared`; the first samples the server and prints.
+ */
+struct storm_part {
+    uint64_t connected, closed, failed;
+    int64_t t_first, t_last;
+    double cpu_s; /* this process's CPU time over its storm */
+    struct hist hs;
+};
+
+struct storm_shared {
+    _Atomic int stormed; /* processes whose storm is over */
+    _Atomic int release; /* the first has sampled: the others may exit */
+    struct storm_part part[];
+};
+
+static struct storm_shared *shared;
+static int conn_from, conn_to, next_conn, part_inflight;
 static int64_t idle_until, deadline;
 
 static int in_flight(void)
 {
-    return next_conn - (int)st.n_connected - (int)st.closed;
+    return next_conn - conn_from - (int)st.n_connected - (int)st.closed;
 }
 
-/* Keeps o.inflight handshakes going until all o.n clients are connected. */
+/* Keeps this process's share of handshakes going until its clients are connected. */
 static bool storm_step(int64_t now)
 {
-    while (next_conn < o.n && in_flight() < o.inflight)
+    while (next_conn < conn_to && in_flight() < part_inflight)
         client_connect(&cl[next_conn++]);
     if (now > deadline) {
         fprintf(stderr, "loadgen: only %llu of %d TLS connections after the deadline\n",
-                (unsigned long long)st.n_connected, o.n);
+                (unsigned long long)st.n_connected, conn_to - conn_from);
         return true;
     }
-    return next_conn == o.n && in_flight() == 0;
+    return next_conn == conn_to && in_flight() == 0;
 }
 
 static bool idle_done(int64_t now)
@@ -238,68 +264,159 @@ static bool idle_done(int64_t now)
     return now >= idle_until;
 }
 
+static bool all_stormed(int64_t now)
+{
+    (void)now;
+    return shared->stormed == o.procs;
+}
+
+static bool released(int64_t now)
+{
+    (void)now;
+    return shared->release != 0;
+}
+
+/* This process's storm, into shared->part[k]. */
+static void storm_part(int k, double cpu0)
+{
+    struct storm_part *pt = &shared->part[k];
+
+    conn_from = next_conn = (int)((int64_t)o.n * k / o.procs);
+    conn_to = (int)((int64_t)o.n * (k + 1) / o.procs);
+    part_inflight = o.inflight / o.procs > 0 ? o.inflight / o.procs : 1;
+    deadline = gen_now_ns() + 300 * 1000000000LL;
+    loop_until(storm_step, 0, 0, 1);
+    pt->cpu_s = probe_self_cpu_s() - cpu0;
+    pt->t_first = INT64_MAX;
+    for (int i = conn_from; i < conn_to; i++) {
+        struct client *c = &cl[i];
+        if (!c->t_conn)
+            continue;
+        hist_add(&pt->hs, c->t_conn - c->t_start);
+        pt->t_first = c->t_conn < pt->t_first ? c->t_conn : pt->t_first;
+        pt->t_last = c->t_conn > pt->t_last ? c->t_conn : pt->t_last;
+    }
+    pt->connected = st.n_connected;
+    pt->closed = st.closed;
+    pt->failed = hs_failed;
+    shared->stormed++;
+}
+
+/* The K parts as one: sums, the earliest and latest completion, one histogram. */
+static void storm_sum(struct storm_part *all)
+{
+    memset(all, 0, sizeof(*all));
+    all->t_first = INT64_MAX;
+    for (int k = 0; k < o.procs; k++) {
+        const struct storm_part *pt = &shared->part[k];
+        all->connected += pt->connected;
+        all->closed += pt->closed;
+        all->failed += pt->failed;
+        all->cpu_s += pt->cpu_s;
+        all->t_first = pt->t_first < all->t_first ? pt->t_first : all->t_first;
+        all->t_last = pt->t_last > all->t_last ? pt->t_last : all->t_last;
+        for (int i = 0; i < HIST_N; i++)
+            all->hs.b[i] += pt->hs.b[i];
+        all->hs.count += pt->hs.count;
+        all->hs.max = pt->hs.max > all->hs.max ? pt->hs.max : all->hs.max;
+    }
+}
+
+/*
+ * CPU time per handshake is the figure a generator-bound or shared machine
+ * distorts least: the server's (all threads, over the storm) and the
+ * generator's (all its processes).
+ */
 static void idle_print(const struct idle_sample *a, const struct idle_sample *b,
-                       const struct idle_sample *z, struct hist *hs, int64_t t_first,
-                       int64_t t_last)
+                       const struct idle_sample *z, const struct storm_part *all)
 {
     double storm_s = (double)(b->wall - a->wall) / 1e9;
-    double hs_span = (double)(t_last - t_first) / 1e9;
-    double rate = hs_span > 0 ? (double)(st.n_connected - 1) / hs_span : -1;
-    double per_conn = st.n_connected ? (z->rss_kb - a->rss_kb) / (double)st.n_connected : -1;
+    double hs_span = (double)(all->t_last - all->t_first) / 1e9;
+    double n = (double)all->connected;
+    double rate = hs_span > 0 ? (n - 1) / hs_span : -1;
+    double per_conn = n > 0 ? (z->rss_kb - a->rss_kb) / n : -1;
     double srv = storm_s > 0 ? 100.0 * (b->srv_cpu_s - a->srv_cpu_s) / storm_s : -1;
-    double gen = storm_s > 0 ? 100.0 * (b->gen_cpu_s - a->gen_cpu_s) / storm_s : -1;
+    double gen = storm_s > 0 ? 100.0 * all->cpu_s / storm_s : -1;
+    double srv_us = n > 0 ? 1e6 * (b->srv_cpu_s - a->srv_cpu_s) / n : -1;
+    double gen_us = n > 0 ? 1e6 * all->cpu_s / n : -1;
+    bool bound = gen > 90.0 * o.procs;
 
     printf("{\"label\":\"%s\",\"mode\":\"idle\",\"tls\":%d,\"clients\":%d,\"inflight\":%d,"
-           "\"connected\":%llu,\"closed\":%llu,\"hs_failed\":%llu,\"cipher\":\"%s\","
+           "\"procs\":%d,\"connected\":%llu,\"closed\":%llu,\"hs_failed\":%llu,\"cipher\":\"%s\","
            "\"storm_s\":%.3f,\"hs_per_s\":%.1f,\"hs_p50_ms\":%.3f,\"hs_p99_ms\":%.3f,"
            "\"hs_max_ms\":%.3f,\"srv_cpu_pct\":%.1f,\"gen_cpu_pct\":%.1f,\"gen_bound\":%d,"
+           "\"srv_cpu_us_per_hs\":%.0f,\"gen_cpu_us_per_hs\":%.0f,"
            "\"idle_s\":%g,\"srv_conns\":%.0f,\"srv_rss_before_mb\":%.1f,"
            "\"srv_rss_after_mb\":%.1f,\"srv_hwm_mb\":%.1f,\"rss_per_conn_kb\":%.1f}\n",
-           o.label ? o.label : "", o.tls, o.n, o.inflight, (unsigned long long)st.n_connected,
-           (unsigned long long)st.closed, (unsigned long long)hs_failed, cipher, storm_s, rate,
-           hist_ms(hs, 0.5), hist_ms(hs, 0.99), hist_ms(hs, 1), srv, gen, gen > 90, o.idle,
+           o.label ? o.label : "", o.tls, o.n, o.inflight, o.procs,
+           (unsigned long long)all->connected, (unsigned long long)all->closed,
+           (unsigned long long)all->failed, cipher, storm_s, rate, hist_ms(&all->hs, 0.5),
+           hist_ms(&all->hs, 0.99), hist_ms(&all->hs, 1), srv, gen, bound, srv_us, gen_us, o.idle,
            z->conns, a->rss_kb / 1024, z->rss_kb / 1024, z->hwm_kb / 1024, per_conn);
-    printf("# %s: %llu/%d connections (%s) in %.1f s, %.0f handshakes/s (%d in flight; "
-           "server %.0f%% CPU, gen %.0f%%%s) | handshake p50 %.1f p99 %.1f ms | after %g s idle: "
-           "server holds %.0f, RSS %.1f -> %.1f MB = %.1f KB/connection, %llu closed\n",
-           o.label ? o.label : "-", (unsigned long long)st.n_connected, o.n, cipher, storm_s, rate,
-           o.inflight, srv, gen, gen > 90 ? " GENERATOR-BOUND" : "", hist_ms(hs, 0.5),
-           hist_ms(hs, 0.99), o.idle, z->conns, a->rss_kb / 1024, z->rss_kb / 1024, per_conn,
-           (unsigned long long)st.closed);
+    printf("# %s: %llu/%d connections (%s) in %.1f s, %.0f handshakes/s (%d in flight, %d "
+           "process%s; server %.0f%% CPU, gen %.0f%%%s) | CPU per handshake: server %.0f us, "
+           "gen %.0f us | handshake p50 %.1f p99 %.1f ms | after %g s idle: server holds %.0f, "
+           "RSS %.1f -> %.1f MB = %.1f KB/connection, %llu closed\n",
+           o.label ? o.label : "-", (unsigned long long)all->connected, o.n, cipher, storm_s, rate,
+           o.inflight, o.procs, o.procs > 1 ? "es" : "", srv, gen, bound ? " GENERATOR-BOUND" : "",
+           srv_us, gen_us, hist_ms(&all->hs, 0.5), hist_ms(&all->hs, 0.99), o.idle, z->conns,
+           a->rss_kb / 1024, z->rss_kb / 1024, per_conn, (unsigned long long)all->closed);
     fflush(stdout);
+}
+
+/* Forks o.procs - 1 storm processes; returns this process's part number. */
+static int storm_fork(void)
+{
+    for (int k = 1; k < o.procs; k++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            gen_die("fork");
+        if (pid > 0)
+            continue;
+        close(ep); /* an epoll set is shared across fork: each process needs its own */
+        ep = epoll_create1(EPOLL_CLOEXEC);
+        if (ep < 0)
+            gen_die("epoll_create1");
+        return k;
+    }
+    return 0;
 }
 
 void run_tls_idle(void)
 {
     struct idle_sample a, b, z;
-    struct hist *hs = calloc(1, sizeof(*hs));
-    int64_t t_first = INT64_MAX, t_last = 0;
+    size_t len = sizeof(*shared) + (size_t)o.procs * sizeof(struct storm_part);
 
-    if (o.mode != M_COT || !o.pid || !hs) {
+    if (o.mode != M_COT || !o.pid || o.procs < 1) {
         fprintf(stderr, "loadgen: --idle needs -m cot and -P SERVER_PID\n");
         exit(2);
     }
+    shared = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     n_all = o.n;
     cl = calloc((size_t)n_all, sizeof(*cl));
-    if (!cl)
+    if (!cl || shared == MAP_FAILED)
         gen_die("calloc");
     for (int i = 0; i < n_all; i++)
         cl[i] = (struct client){.idx = i, .id = 200000 + i, .fd = -1, .role = R_STORM};
     idle_take(&a);
-    deadline = gen_now_ns() + 300 * 1000000000LL;
-    loop_until(storm_step, 0, 0, 1);
-    idle_take(&b);
-    for (int i = 0; i < o.n; i++) {
-        struct client *c = &cl[i];
-        if (!c->t_conn)
-            continue;
-        hist_add(hs, c->t_conn - c->t_start);
-        t_first = c->t_conn < t_first ? c->t_conn : t_first;
-        t_last = c->t_conn > t_last ? c->t_conn : t_last;
+    int k = storm_fork();
+    storm_part(k, k ? probe_self_cpu_s() : a.gen_cpu_s);
+    if (k) {
+        loop_until(released, 0, 0, 1); /* hold the connections until sampled */
+        _exit(0);
     }
+    loop_until(all_stormed, 0, 0, 1);
+    idle_take(&b);
     idle_until = gen_now_ns() + (int64_t)(o.idle * 1e9);
     loop_until(idle_done, 0, 0, 1);
     idle_take(&z);
-    idle_print(&a, &b, &z, hs, t_first, t_last);
-    free(hs);
+    shared->release = 1;
+    while (wait(NULL) > 0)
+        ;
+    struct storm_part *all = malloc(sizeof(*all));
+    if (!all)
+        gen_die("malloc");
+    storm_sum(all);
+    idle_print(&a, &b, &z, all);
+    free(all);
 }

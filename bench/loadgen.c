@@ -40,7 +40,8 @@ struct opts o = {.mode = M_COT,
                  .groups = 1,
                  .conn_rate = 2000,
                  .tracks = 2000,
-                 .inflight = 128};
+                 .inflight = 128,
+                 .procs = 1};
 const char gen_prog[] = "loadgen";
 struct stats st;
 struct client *cl;
@@ -505,8 +506,10 @@ static void usage(void)
           "               -d DURATION_S [-s PAD_BYTES] [--atak] [-g GROUPS] [-P SERVER_PID]\n"
           "               [--drain S] [--slow K] [--metrics HTTP_PORT] [--label TEXT]\n"
           "               [--conn-rate PER_S] [--storm PER_S --tracks T]\n"
-          "               [--tls --cert PEM --key PEM --ca PEM [--idle S [--inflight K]]]\n"
-          "  --idle: open -n TLS connections, K handshakes at a time, hold them S s.\n"
+          "               [--tls --cert PEM --key PEM --ca PEM [--idle S [--inflight K]\n"
+          "               [--procs P]]]\n"
+          "  --idle: open -n TLS connections, K handshakes at a time, hold them S s;\n"
+          "  --procs: from P processes (a full handshake costs the client as much as the server).\n"
           "  -p takes one port per group (round-robin) or one port for all groups;\n"
           "  with one port, mqtt/nats groups use one topic per group.\n",
           stderr);
@@ -542,13 +545,15 @@ static const struct gen_opt opts[] = {
     {0, "tls", GEN_TRUE, &o.tls, NULL},       {0, "cert", GEN_STR, &o.tls_cert, NULL},
     {0, "key", GEN_STR, &o.tls_key, NULL},    {0, "ca", GEN_STR, &o.tls_ca, NULL},
     {0, "idle", GEN_DOUBLE, &o.idle, NULL},   {0, "inflight", GEN_INT, &o.inflight, NULL},
+    {0, "procs", GEN_INT, &o.procs, NULL},
 };
 
 static void parse_args(int argc, char **argv)
 {
     if (!gen_parse_opts(argc, argv, opts, sizeof(opts) / sizeof(opts[0])))
         usage();
-    if (!o.n_ports || o.n < 1 || o.rate <= 0 || o.groups < 1 || o.dur <= 0 || o.inflight < 1)
+    if (!o.n_ports || o.n < 1 || o.rate <= 0 || o.groups < 1 || o.dur <= 0 || o.inflight < 1 ||
+        o.procs < 1 || o.procs > 64)
         usage();
     if (o.tls && (o.mode != M_COT || !o.tls_cert || !o.tls_key || !o.tls_ca))
         usage();

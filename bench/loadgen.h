@@ -33,6 +33,7 @@ struct opts {
     const char *tls_cert, *tls_key, *tls_ca;
     double idle;  /* W4 idle: seconds to hold the connections */
     int inflight; /* W4 idle: handshakes in progress at once */
+    int procs;    /* W4 idle: processes that share the storm */
 };
 
 struct client {

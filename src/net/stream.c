@@ -359,10 +359,30 @@ static int on_ready(void *ud);
 
 static const struct kz_transport_cbs transport_cbs = {on_ready, on_plain};
 
+/* The transport refused the peer or its bytes: log why and close. */
+static void feed_failed(struct kz_stream *s, int rc)
+{
+    char why[200];
+
+    if (s->closing)
+        return;
+    if (rc != KZ_ERR_CLOSED)
+        kz_metrics.garbage_closes++;
+    snprintf(why, sizeof(why), "%s", s->tr.why[0] ? s->tr.why : kz_strerror(rc));
+    if (rc != KZ_ERR_CLOSED)
+        kz_log(KZ_LOG_WARN, "tls: connection refused", "input=%s peer=%s reason=\"%s\"",
+               s->input->conf->name, s->peer, why);
+    stream_close(s, why);
+}
+
+static void on_handshake_failed(void *ud, int rc)
+{
+    feed_failed(ud, rc);
+}
+
 static void on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
 {
     struct kz_stream *s = h->data;
-    char why[200];
 
     if (buf->base == s->opts->net->read_buf)
         s->opts->net->read_buf_busy = false;
@@ -374,14 +394,8 @@ static void on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
         return;
     s->last_rx_us = kz_mono_us();
     int rc = s->tr.ops->feed(&s->tr, buf->base, (size_t)n, &transport_cbs, s);
-    if (rc != KZ_OK && !s->closing) {
-        if (rc != KZ_ERR_CLOSED)
-            kz_metrics.garbage_closes++;
-        snprintf(why, sizeof(why), "%s", s->tr.why[0] ? s->tr.why : kz_strerror(rc));
-        if (rc != KZ_ERR_CLOSED)
-            kz_log(KZ_LOG_WARN, "tls: connection refused", "input=%s peer=%s reason=\"%s\"",
-                   s->input->conf->name, s->peer, why);
-        stream_close(s, why);
+    if (rc != KZ_OK) {
+        feed_failed(s, rc);
         return;
     }
     /* The store is behind: take no more until it catches up (TCP slows the sender). */
@@ -548,6 +562,7 @@ void kz_stream_accept(void *ud, struct kz_input *input, const struct kz_input_co
     s->hold.resume = on_resume;
     if (input->conf->protocol == KZ_PROTO_TLS) {
         kz_transport_tls_init(&s->tr, (uv_stream_t *)&s->tcp, opts->creds->mutual);
+        kz_transport_tls_offload(&s->tr, on_handshake_failed);
         uv_timer_start(&s->idle, on_handshake_timeout, HANDSHAKE_TIMEOUT_MS, 0);
     } else {
         kz_transport_tcp_init(&s->tr, (uv_stream_t *)&s->tcp);

@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,8 +17,8 @@
 #include "net/transport.h"
 
 #define READ_CHUNK 16384
-#define TLS_RECORD_MAX 16384 /* largest TLS plaintext record */
-#define WBIO_KEEP_MAX 65536  /* larger write BIOs are replaced once drained */
+#define TLS_RECORD_MAX 16384    /* largest TLS plaintext record */
+#define TLS_RECORD_OVERHEAD 256 /* header, tag, content type and padding, generously */
 
 const struct kz_identity *kz_tls_identity_get(const struct kz_tls_creds *c, const char *cn,
                                               struct kz_users **ref)
@@ -38,12 +39,16 @@ void kz_tls_identity_put(struct kz_users *ref)
 
 /* ---- the TLS transport -------------------------------------------------- */
 
-/* A write of the TLS records OpenSSL produced, with its callback. */
+/*
+ * The records OpenSSL produced, in the order produced, and the write that
+ * sends them: one allocation that grows while records are added and then
+ * goes to uv_write as it is.
+ */
 struct wreq {
     uv_write_t req;
     kz_transport_write_cb cb;
     void *ud;
-    size_t len;
+    size_t len, cap;
     char data[];
 };
 
@@ -55,35 +60,123 @@ static void on_wreq_done(uv_write_t *req, int status)
     free(w);
 }
 
+/*
+ * OpenSSL's network side is one BIO (bio_io below) that holds no buffer of
+ * its own: reads come from the chunk being fed (borrowed for the length of
+ * feed(), which runs OpenSSL until it has consumed all of it) and writes
+ * append to `out`, which the next flush hands to uv_write.  A memory BIO kept
+ * the capacity of its largest burst (16-64 KiB per connection that ever
+ * received fan-out), and cost one more copy each way.
+ */
 struct tls_conn {
     SSL *ssl;
-    BIO *rbio, *wbio; /* network side: bytes in, bytes out */
-    char alpn[32];    /* the protocol agreed, NUL-terminated (kz_transport_alpn) */
+    const char *in; /* ciphertext not yet read by OpenSSL (inside feed() only) */
+    size_t in_len;
+    struct wreq *out;                 /* records not yet sent, or NULL */
+    struct tls_hs *hs;                /* handshake on the worker pool (kz_transport_tls_offload) */
+    void (*failed)(void *ud, int rc); /* non-NULL: offload the handshake */
+    char alpn[32];                    /* the protocol agreed, NUL-terminated (kz_transport_alpn) */
 };
 
-/* Send whatever OpenSSL produced (handshake records, alerts, data). */
-static int flush_wbio(struct kz_transport *t, kz_transport_write_cb cb, void *ud)
+/* Room for `n` more bytes of records in c->out. */
+static void out_reserve(struct tls_conn *c, size_t n)
 {
-    struct tls_conn *c = t->tls;
-    size_t pending = BIO_ctrl_pending(c->wbio);
+    size_t len = c->out ? c->out->len : 0, cap = c->out ? c->out->cap : 0;
 
-    if (pending == 0 || uv_is_closing((uv_handle_t *)t->stream)) {
-        if (cb)
-            cb(ud, pending ? UV_ECANCELED : 0);
+    if (len + n <= cap)
+        return;
+    cap = cap * 2 > len + n ? cap * 2 : len + n;
+    cap = cap < 1024 ? 1024 : cap;
+    c->out = kz_xrealloc(c->out, sizeof(*c->out) + cap);
+    c->out->len = len;
+    c->out->cap = cap;
+}
+
+static int bio_io_write(BIO *b, const char *data, size_t n, size_t *written)
+{
+    struct tls_conn *c = BIO_get_data(b);
+
+    BIO_clear_retry_flags(b);
+    out_reserve(c, n);
+    memcpy(c->out->data + c->out->len, data, n);
+    c->out->len += n;
+    *written = n;
+    return 1;
+}
+
+static int bio_io_read(BIO *b, char *data, size_t n, size_t *readbytes)
+{
+    struct tls_conn *c = BIO_get_data(b);
+
+    BIO_clear_retry_flags(b);
+    if (c->in_len == 0) {
+        BIO_set_retry_read(b); /* "wait for more", never EOF */
+        *readbytes = 0;
         return 0;
     }
-    struct wreq *w = kz_xmalloc(sizeof(*w) + pending);
+    n = n < c->in_len ? n : c->in_len;
+    memcpy(data, c->in, n);
+    c->in += n;
+    c->in_len -= n;
+    *readbytes = n;
+    return 1;
+}
+
+static long bio_io_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    struct tls_conn *c = BIO_get_data(b);
+    KZ_UNUSED(num);
+    KZ_UNUSED(ptr);
+
+    switch (cmd) {
+    case BIO_CTRL_FLUSH:
+        return 1;
+    case BIO_CTRL_PENDING:
+        return (long)c->in_len;
+    case BIO_CTRL_WPENDING:
+        return c->out ? (long)c->out->len : 0;
+    default:
+        return 0;
+    }
+}
+
+static int bio_io_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+/*
+ * The BIO_METHOD is made once for the process and never freed: OpenSSL
+ * keeps a pointer to it in every BIO, and it holds no state.
+ */
+static BIO_METHOD *bio_io_method;
+static pthread_once_t bio_io_once = PTHREAD_ONCE_INIT;
+
+static void bio_io_make(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "kizuna io");
+
+    if (!m || !BIO_meth_set_write_ex(m, bio_io_write) || !BIO_meth_set_read_ex(m, bio_io_read) ||
+        !BIO_meth_set_ctrl(m, bio_io_ctrl) || !BIO_meth_set_create(m, bio_io_create))
+        kz_oom("BIO_meth_new", 0);
+    bio_io_method = m;
+}
+
+/* Send whatever OpenSSL produced (handshake records, alerts, data). */
+static int flush_out(struct kz_transport *t, kz_transport_write_cb cb, void *ud)
+{
+    struct tls_conn *c = t->tls;
+    struct wreq *w = c->out;
+
+    if (!w || w->len == 0 || uv_is_closing((uv_handle_t *)t->stream)) {
+        if (cb)
+            cb(ud, w && w->len ? UV_ECANCELED : 0);
+        return 0;
+    }
+    c->out = NULL;
     w->cb = cb;
     w->ud = ud;
-    w->len = (size_t)BIO_read(c->wbio, w->data, (int)pending);
-    if (w->len > WBIO_KEEP_MAX) {
-        /* A memory BIO keeps the size of its largest burst: start afresh. */
-        BIO *fresh = BIO_new(BIO_s_mem());
-        if (fresh) {
-            SSL_set0_wbio(c->ssl, fresh);
-            c->wbio = fresh;
-        }
-    }
     uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
     int rc = uv_write(&w->req, t->stream, &b, 1, on_wreq_done);
     if (rc < 0) {
@@ -94,10 +187,10 @@ static int flush_wbio(struct kz_transport *t, kz_transport_write_cb cb, void *ud
     return 0;
 }
 
-static int fail(struct kz_transport *t, int rc, const char *what)
+/* Why OpenSSL refused, into why: the verify result, or the last error. */
+static void describe(struct tls_conn *c, const char *what, char *why, size_t whylen)
 {
     unsigned long e = ERR_peek_last_error();
-    struct tls_conn *c = t->tls;
     long vr = SSL_get_verify_result(c->ssl);
     char buf[128] = "";
 
@@ -106,26 +199,39 @@ static int fail(struct kz_transport *t, int rc, const char *what)
     else if (e)
         ERR_error_string_n(e, buf, sizeof(buf));
     ERR_clear_error();
-    snprintf(t->why, sizeof(t->why), "%s%s%s", what, buf[0] ? ": " : "", buf);
-    flush_wbio(t, NULL, NULL); /* the alert tells the peer why */
+    snprintf(why, whylen, "%s%s%s", what, buf[0] ? ": " : "", buf);
+}
+
+static int fail(struct kz_transport *t, int rc, const char *what)
+{
+    describe(t->tls, what, t->why, sizeof(t->why));
+    flush_out(t, NULL, NULL); /* the alert tells the peer why */
     return rc;
 }
 
-static int handshake(struct kz_transport *t, const struct kz_transport_cbs *cbs, void *ud)
+/*
+ * One step of the handshake over c->in, on whichever thread holds c (only
+ * ever one): KZ_OK (*done once finished) or the refusal, described in why.
+ */
+static int hs_step(struct tls_conn *c, bool *done, char *why, size_t whylen)
 {
-    struct tls_conn *c = t->tls;
     int r = SSL_do_handshake(c->ssl);
 
-    flush_wbio(t, NULL, NULL);
-    if (r != 1) {
-        int e = SSL_get_error(c->ssl, r);
-        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-            return KZ_OK;
-        bool not_tls = ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_WRONG_VERSION_NUMBER ||
-                       ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST;
-        return fail(t, not_tls ? KZ_ERR_PARSE : KZ_ERR_DENIED,
-                    not_tls ? "not a TLS ClientHello" : "handshake refused");
-    }
+    *done = r == 1;
+    if (r == 1)
+        return KZ_OK;
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+        return KZ_OK;
+    int reason = ERR_GET_REASON(ERR_peek_last_error());
+    bool not_tls = reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_HTTP_REQUEST;
+    describe(c, not_tls ? "not a TLS ClientHello" : "handshake refused", why, whylen);
+    return not_tls ? KZ_ERR_PARSE : KZ_ERR_DENIED;
+}
+
+/* The handshake is over: the owner decides whether the peer may talk. */
+static int became_ready(struct kz_transport *t, const struct kz_transport_cbs *cbs, void *ud)
+{
     t->ready = true;
     if (cbs->ready && cbs->ready(ud) != KZ_OK) {
         if (!t->why[0])
@@ -135,15 +241,24 @@ static int handshake(struct kz_transport *t, const struct kz_transport_cbs *cbs,
     return KZ_OK;
 }
 
-static int tls_feed(struct kz_transport *t, const char *in, size_t n,
-                    const struct kz_transport_cbs *cbs, void *ud)
+static int handshake(struct kz_transport *t, const struct kz_transport_cbs *cbs, void *ud)
+{
+    bool done;
+    int rc = hs_step(t->tls, &done, t->why, sizeof(t->why));
+
+    flush_out(t, NULL, NULL); /* handshake records, or the alert */
+    if (rc != KZ_OK || !done)
+        return rc;
+    return became_ready(t, cbs, ud);
+}
+
+/* Runs OpenSSL over c->in until it has taken every byte (or failed). */
+static int feed_records(struct kz_transport *t, const struct kz_transport_cbs *cbs, void *ud)
 {
     struct tls_conn *c = t->tls;
     char buf[READ_CHUNK];
     int rc;
 
-    if (n && BIO_write(c->rbio, in, (int)n) != (int)n)
-        return fail(t, KZ_ERR_PARSE, "BIO_write");
     if (!t->ready && ((rc = handshake(t, cbs, ud)) != KZ_OK || !t->ready))
         return rc;
     for (;;) {
@@ -153,7 +268,7 @@ static int tls_feed(struct kz_transport *t, const char *in, size_t n,
             continue;
         }
         int e = SSL_get_error(c->ssl, r);
-        flush_wbio(t, NULL, NULL);
+        flush_out(t, NULL, NULL);
         if (e == SSL_ERROR_WANT_READ)
             return KZ_OK;
         if (e == SSL_ERROR_ZERO_RETURN) {
@@ -162,6 +277,162 @@ static int tls_feed(struct kz_transport *t, const char *in, size_t n,
         }
         return fail(t, KZ_ERR_PARSE, "TLS record error");
     }
+}
+
+/* ---- the handshake on the worker pool ----------------------------------- */
+
+#define HS_INPUT_MAX 65536 /* handshake bytes a peer may have waiting: its flights are ~2 KB */
+
+/*
+ * While a connection handshakes with kz_transport_tls_offload, each step
+ * (SSL_do_handshake over what arrived) runs on libuv's worker pool, so a
+ * storm of handshakes (about 1.2 ms of CPU each, P-256) never stalls the
+ * loop's established connections.  Only one of the two threads holds the SSL
+ * at a time: the loop queues a step only when none is running and touches
+ * neither the SSL nor c->out until hs_done; input that arrives meanwhile
+ * waits in `next`.  Freed when the handshake is over.
+ */
+struct tls_hs {
+    uv_work_t work;
+    struct kz_transport *t; /* NULL once released while a step runs: hs_done frees all */
+    const struct kz_transport_cbs *cbs;
+    void *ud;
+    char *in;   /* the running step's input (c->in points into it) */
+    char *next; /* what arrived during the step */
+    size_t next_len;
+    bool busy, done;
+    int rc;
+    char why[160];
+};
+
+static void hs_free(struct tls_hs *hs)
+{
+    if (!hs)
+        return;
+    free(hs->in);
+    free(hs->next);
+    free(hs);
+}
+
+static void conn_free(struct tls_conn *c)
+{
+    SSL_free(c->ssl); /* frees the BIO */
+    free(c->out);
+    hs_free(c->hs);
+    free(c);
+}
+
+static void hs_work(uv_work_t *w)
+{
+    struct tls_hs *hs = (struct tls_hs *)w;
+    struct tls_conn *c = hs->work.data;
+
+    hs->rc = hs_step(c, &hs->done, hs->why, sizeof(hs->why));
+    ERR_clear_error(); /* the error queue is this worker thread's */
+}
+
+static void hs_done(uv_work_t *w, int status);
+
+/* Hands what has arrived to the next step on the worker pool. */
+static void hs_start(struct tls_conn *c)
+{
+    struct tls_hs *hs = c->hs;
+
+    free(hs->in);
+    hs->in = hs->next;
+    c->in = hs->in;
+    c->in_len = hs->next_len;
+    hs->next = NULL;
+    hs->next_len = 0;
+    hs->busy = true;
+    hs->work.data = c;
+    if (uv_queue_work(hs->t->stream->loop, &hs->work, hs_work, hs_done) != 0)
+        KZ_BUG("uv_queue_work");
+}
+
+/* The handshake is over: what followed the client's Finished is data. */
+static int hs_finish(struct kz_transport *t, struct tls_hs *hs)
+{
+    struct tls_conn *c = t->tls;
+    int rc = became_ready(t, hs->cbs, hs->ud);
+
+    if (rc == KZ_OK && c->in_len)
+        rc = feed_records(t, hs->cbs, hs->ud);
+    c->in = hs->next;
+    c->in_len = hs->next_len;
+    if (rc == KZ_OK && c->in_len)
+        rc = feed_records(t, hs->cbs, hs->ud);
+    return rc;
+}
+
+static void hs_done(uv_work_t *w, int status)
+{
+    struct tls_hs *hs = (struct tls_hs *)w;
+    struct tls_conn *c = hs->work.data;
+    struct kz_transport *t = hs->t;
+    int rc = hs->rc;
+
+    KZ_UNUSED(status);
+    hs->busy = false;
+    if (!t) {
+        conn_free(c);
+        return;
+    }
+    flush_out(t, NULL, NULL); /* handshake records, or the alert */
+    if (rc == KZ_OK && !hs->done) {
+        if (hs->next_len)
+            hs_start(c);
+        return;
+    }
+    if (rc != KZ_OK)
+        snprintf(t->why, sizeof(t->why), "%s", hs->why);
+    else
+        rc = hs_finish(t, hs);
+    c->in = NULL;
+    c->in_len = 0;
+    c->hs = NULL;
+    /* Owners release from a close callback, never inside this one: c lives on. */
+    if (rc != KZ_OK)
+        c->failed(hs->ud, rc);
+    hs_free(hs);
+}
+
+static int hs_feed(struct kz_transport *t, const char *in, size_t n,
+                   const struct kz_transport_cbs *cbs, void *ud)
+{
+    struct tls_conn *c = t->tls;
+    struct tls_hs *hs = c->hs ? c->hs : (c->hs = kz_xcalloc(1, sizeof(*c->hs)));
+
+    hs->t = t;
+    hs->cbs = cbs;
+    hs->ud = ud;
+    if (hs->next_len + n > HS_INPUT_MAX) {
+        snprintf(t->why, sizeof(t->why), "handshake: more than %d bytes waiting", HS_INPUT_MAX);
+        return KZ_ERR_PARSE;
+    }
+    hs->next = kz_xrealloc(hs->next, hs->next_len + n + 1);
+    if (n)
+        memcpy(hs->next + hs->next_len, in, n);
+    hs->next_len += n;
+    if (!hs->busy)
+        hs_start(c);
+    return KZ_OK;
+}
+
+static int tls_feed(struct kz_transport *t, const char *in, size_t n,
+                    const struct kz_transport_cbs *cbs, void *ud)
+{
+    struct tls_conn *c = t->tls;
+
+    if (!t->ready && c->failed)
+        return hs_feed(t, in, n, cbs, ud);
+    /* OpenSSL wants more only once it has read all of it: nothing to keep. */
+    c->in = in;
+    c->in_len = n;
+    int rc = feed_records(t, cbs, ud);
+    c->in = NULL;
+    c->in_len = 0;
+    return rc;
 }
 
 static int tls_write(struct kz_transport *t, const uv_buf_t *iov, unsigned n,
@@ -174,8 +445,11 @@ static int tls_write(struct kz_transport *t, const uv_buf_t *iov, unsigned n,
      * records instead.
      */
     char stage[TLS_RECORD_MAX];
-    size_t used = 0;
+    size_t used = 0, total = 0;
 
+    for (unsigned i = 0; i < n; i++)
+        total += iov[i].len;
+    out_reserve(c, total + (total / TLS_RECORD_MAX + 1) * TLS_RECORD_OVERHEAD);
     for (unsigned i = 0; i < n; i++) {
         const char *p = iov[i].base;
         size_t left = iov[i].len;
@@ -185,7 +459,7 @@ static int tls_write(struct kz_transport *t, const uv_buf_t *iov, unsigned n,
             used += take;
             p += take;
             left -= take;
-            /* The write BIO grows as needed, so SSL_write takes every byte. */
+            /* The BIO takes every byte, so SSL_write never returns short. */
             if (used == sizeof(stage) && SSL_write(c->ssl, stage, (int)used) <= 0)
                 goto fail;
             if (used == sizeof(stage))
@@ -194,7 +468,7 @@ static int tls_write(struct kz_transport *t, const uv_buf_t *iov, unsigned n,
     }
     if (used && SSL_write(c->ssl, stage, (int)used) <= 0)
         goto fail;
-    return flush_wbio(t, cb, ud);
+    return flush_out(t, cb, ud);
 fail:
     fail(t, KZ_ERR_IO, "SSL_write");
     return UV_EPROTO;
@@ -213,9 +487,12 @@ static void tls_release(struct kz_transport *t)
     struct tls_conn *c = t->tls;
     if (!c)
         return;
-    SSL_free(c->ssl); /* frees both BIOs */
-    free(c);
     t->tls = NULL;
+    if (c->hs && c->hs->busy) {
+        c->hs->t = NULL; /* the worker has c: hs_done frees it */
+        return;
+    }
+    conn_free(c);
 }
 
 static const struct kz_transport_ops tls_ops = {"tls", tls_feed, tls_write, tls_try_write,
@@ -224,20 +501,21 @@ static const struct kz_transport_ops tls_ops = {"tls", tls_feed, tls_write, tls_
 static SSL *tls_setup(struct kz_transport *t, uv_stream_t *stream, SSL_CTX *ctx)
 {
     struct tls_conn *c = kz_xcalloc(1, sizeof(*c));
+    BIO *io;
 
     memset(t, 0, sizeof(*t));
     t->ops = &tls_ops;
     t->stream = stream;
     t->tls = c;
+    pthread_once(&bio_io_once, bio_io_make);
     c->ssl = SSL_new(ctx);
-    c->rbio = BIO_new(BIO_s_mem());
-    c->wbio = BIO_new(BIO_s_mem());
-    if (!c->ssl || !c->rbio || !c->wbio)
+    io = BIO_new(bio_io_method);
+    if (!c->ssl || !io)
         kz_oom("OpenSSL", 0);
-    BIO_set_mem_eof_return(c->rbio, -1);
+    BIO_set_data(io, c);
     /* Idle connections should not keep two 16 KiB record buffers each. */
     SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
-    SSL_set_bio(c->ssl, c->rbio, c->wbio);
+    SSL_set_bio(c->ssl, io, io); /* one reference, taken by the SSL */
     return c->ssl;
 }
 
@@ -258,6 +536,13 @@ void kz_transport_tls_client_init(struct kz_transport *t, uv_stream_t *stream, S
     if (server_name && inet_pton(AF_INET, server_name, ip) != 1 &&
         inet_pton(AF_INET6, server_name, ip) != 1)
         SSL_set_tlsext_host_name(ssl, server_name);
+}
+
+void kz_transport_tls_offload(struct kz_transport *t, void (*failed)(void *ud, int rc))
+{
+    struct tls_conn *c = t->tls;
+
+    c->failed = failed;
 }
 
 const char *kz_transport_peer_cn(const struct kz_transport *t, char cn[KZ_TLS_CN_MAX])

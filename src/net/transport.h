@@ -89,6 +89,19 @@ struct kz_tls_creds {
 void kz_transport_tls_init(struct kz_transport *t, uv_stream_t *stream, struct ssl_ctx_st *ctx);
 
 /*
+ * Run this server transport's handshake on libuv's worker pool: each step
+ * (SSL_do_handshake over the bytes that arrived) is a uv_queue_work job, so
+ * the signing and verifying of a storm of handshakes never holds up the
+ * loop.  Call right after kz_transport_tls_init.  feed() then returns KZ_OK
+ * during the handshake and the outcome comes later, on the loop: cbs->ready
+ * as usual, or `failed(ud, rc)` with rc and t->why as feed() would have
+ * returned them.  The transport keeps the cbs and ud of the last feed()
+ * until then.  release() may come at any time (it frees once a running step
+ * is done), but never from inside `failed` or `ready`.
+ */
+void kz_transport_tls_offload(struct kz_transport *t, void (*failed)(void *ud, int rc));
+
+/*
  * A client-side TLS transport on a connected `stream` from `ctx`: verifies the
  * server's chain against ctx's store (no host name check: a federation peer is
  * known by its CA), sends SNI for a host name (not for an address) and offers
