@@ -85,9 +85,9 @@ struct kz_outq {
     size_t bytes;            /* queued + in flight */
     struct kz_rbuf **ring;   /* pending buffers */
     unsigned head, count, cap;
-    uint32_t head_off; /* bytes of ring[head] already written */
-    size_t exempt;     /* leading bytes of replay, not held to `limit` */
-    struct kz_rbuf *inflight[KZ_OUTQ_IOV_MAX];
+    uint32_t head_off;         /* bytes of ring[head] already written */
+    size_t exempt;             /* leading bytes of replay, not held to `limit` */
+    struct kz_rbuf **inflight; /* what uv_write holds, allocated per write: idle costs nothing */
     unsigned n_inflight;
     size_t inflight_bytes;
     bool writing;

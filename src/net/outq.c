@@ -256,6 +256,8 @@ static void release_inflight(struct kz_outq *q)
 {
     for (unsigned i = 0; i < q->n_inflight; i++)
         kz_rbuf_unref(q->inflight[i]);
+    free(q->inflight);
+    q->inflight = NULL;
     account(q, q->inflight_bytes);
     q->inflight_bytes = 0;
     q->n_inflight = 0;
@@ -315,6 +317,7 @@ static void flush_one(struct kz_outq *q)
     }
     n = fill_iov(q, iov);
     q->inflight_bytes = 0;
+    q->inflight = kz_xmalloc(n * sizeof(*q->inflight));
     for (unsigned i = 0; i < n; i++) {
         q->inflight[i] = q->ring[q->head];
         q->inflight_bytes += iov[i].len;
