@@ -200,7 +200,12 @@ enum kz__http_state {
 
 struct kz__http_conn {
     uv_tcp_t tcp;
-    struct kz_transport tr; /* tcp or tls; released with the connection */
+    struct kz_transport tr;
+    struct kz_transport_cbs tr_cbs;
+        /* what tr calls back; here, as a handshake on the pool outlives a feed */ /* tcp or tls;
+                                                                                      released with
+                                                                                      the connection
+                                                                                    */
     enum kz_http_on kind;
     struct kz_http *h;
     /* The caller, from h->opts.caller.open() (NULL before and on enroll). */
@@ -275,6 +280,8 @@ bool kz__http_route_match(const char *pattern, const char *path, struct kz_http_
 int kz__http_transport_init(struct kz__http_conn *c);
 int kz__http_transport_feed(struct kz__http_conn *c, const char *data, size_t len,
                             void (*plain)(void *ud, const char *data, size_t len));
+/* The transport refused the peer or its bytes (rc, c->tr.why): log and close. */
+void kz__http_refused(struct kz__http_conn *c, int rc);
 void kz__http_transport_release(struct kz__http_conn *c);
 
 /*

@@ -488,14 +488,20 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         return;
     }
     int rc = kz__http_transport_feed(c, buf->base, (size_t)n, on_plain);
-    if (rc != KZ_OK && c->state != KZ__HTTP_CLOSING) {
-        if (rc != KZ_ERR_CLOSED) {
-            kz_metrics.garbage_closes++;
-            kz_log(KZ_LOG_WARN, "tls: connection refused", "input=%s peer=%s reason=\"%s\"",
-                   c->conf->name, c->peer, c->tr.why[0] ? c->tr.why : kz_strerror(rc));
-        }
-        kz__http_close(c, c->tr.why[0] ? c->tr.why : kz_strerror(rc));
+    if (rc != KZ_OK)
+        kz__http_refused(c, rc);
+}
+
+void kz__http_refused(struct kz__http_conn *c, int rc)
+{
+    if (c->state == KZ__HTTP_CLOSING)
+        return;
+    if (rc != KZ_ERR_CLOSED) {
+        kz_metrics.garbage_closes++;
+        kz_log(KZ_LOG_WARN, "tls: connection refused", "input=%s peer=%s reason=\"%s\"",
+               c->conf->name, c->peer, c->tr.why[0] ? c->tr.why : kz_strerror(rc));
     }
+    kz__http_close(c, c->tr.why[0] ? c->tr.why : kz_strerror(rc));
 }
 
 static void on_timer(uv_timer_t *t)

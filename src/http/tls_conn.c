@@ -48,6 +48,11 @@ static enum kz_http_on kind_of(enum kz_input_protocol proto)
                                       : KZ_HTTP_ON_PLAIN;
 }
 
+static void on_handshake_failed(void *ud, int rc)
+{
+    kz__http_refused(ud, rc);
+}
+
 int kz__http_transport_init(struct kz__http_conn *c)
 {
     c->kind = kind_of(c->conf->protocol);
@@ -58,6 +63,7 @@ int kz__http_transport_init(struct kz__http_conn *c)
     kz_transport_tls_init(&c->tr, (uv_stream_t *)&c->tcp,
                           c->kind == KZ_HTTP_ON_HTTPS ? c->h->opts.creds->mutual
                                                       : c->h->opts.creds->server_only);
+    kz_transport_tls_offload(&c->tr, on_handshake_failed);
     return KZ_OK;
 }
 
@@ -103,7 +109,6 @@ static int on_ready(void *ud)
 int kz__http_transport_feed(struct kz__http_conn *c, const char *data, size_t len,
                             void (*plain)(void *ud, const char *data, size_t len))
 {
-    const struct kz_transport_cbs cbs = {on_ready, plain};
-
-    return c->tr.ops->feed(&c->tr, data, len, &cbs, c);
+    c->tr_cbs = (struct kz_transport_cbs){on_ready, plain};
+    return c->tr.ops->feed(&c->tr, data, len, &c->tr_cbs, c);
 }

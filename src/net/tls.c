@@ -281,7 +281,14 @@ static int feed_records(struct kz_transport *t, const struct kz_transport_cbs *c
 
 /* ---- the handshake on the worker pool ----------------------------------- */
 
-#define HS_INPUT_MAX 65536 /* handshake bytes a peer may have waiting: its flights are ~2 KB */
+/*
+ * Input waiting for a running step: past HS_INPUT_PAUSE the connection stops
+ * reading until the step is done (a client may send data right after its
+ * Finished, before the step that reads it has run); HS_INPUT_MAX is only a
+ * safety net, as no read comes once reading has stopped.
+ */
+#define HS_INPUT_PAUSE 65536
+#define HS_INPUT_MAX (4 * HS_INPUT_PAUSE)
 
 /*
  * While a connection handshakes with kz_transport_tls_offload, each step
@@ -301,6 +308,8 @@ struct tls_hs {
     char *next; /* what arrived during the step */
     size_t next_len;
     bool busy, done;
+    uv_alloc_cb paused_alloc; /* reading stopped by hs_feed: how to start it again */
+    uv_read_cb paused_read;
     int rc;
     char why[160];
 };
@@ -332,6 +341,25 @@ static void hs_work(uv_work_t *w)
 }
 
 static void hs_done(uv_work_t *w, int status);
+
+/* libuv forgets the callbacks on uv_read_stop: keep them to start again. */
+static void hs_pause(struct tls_hs *hs)
+{
+    uv_stream_t *st = hs->t->stream;
+
+    hs->paused_alloc = st->alloc_cb;
+    hs->paused_read = st->read_cb;
+    uv_read_stop(st);
+}
+
+static void hs_resume(struct tls_hs *hs)
+{
+    if (!hs->paused_read)
+        return;
+    /* Fails only when the owner is closing the stream: nothing to read then. */
+    (void)uv_read_start(hs->t->stream, hs->paused_alloc, hs->paused_read);
+    hs->paused_read = NULL;
+}
 
 /* Hands what has arrived to the next step on the worker pool. */
 static void hs_start(struct tls_conn *c)
@@ -379,6 +407,7 @@ static void hs_done(uv_work_t *w, int status)
         return;
     }
     flush_out(t, NULL, NULL); /* handshake records, or the alert */
+    hs_resume(hs);
     if (rc == KZ_OK && !hs->done) {
         if (hs->next_len)
             hs_start(c);
@@ -414,6 +443,8 @@ static int hs_feed(struct kz_transport *t, const char *in, size_t n,
     if (n)
         memcpy(hs->next + hs->next_len, in, n);
     hs->next_len += n;
+    if (hs->busy && hs->next_len > HS_INPUT_PAUSE && !hs->paused_read)
+        hs_pause(hs);
     if (!hs->busy)
         hs_start(c);
     return KZ_OK;
