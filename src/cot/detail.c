@@ -326,10 +326,16 @@ int kz_cot_detail_join(const char *rest, size_t len, const struct kz_cot_typed *
     for (unsigned k = 0; k < s.n; k++) {
         if (!vals[k].present || s.f[k].count)
             continue;
-        if (kinds[k].child)
-            add_list(out, &kinds[k], &vals[k]);
-        else
-            add_plain(out, &kinds[k], &vals[k]);
+        kz__cot_typed_xml(out, &kinds[k], &vals[k]);
     }
     return KZ_OK;
+}
+
+void kz__cot_typed_xml(struct kz_sbuf *out, const struct kz_cot_typed *d,
+                       const struct kz_cot_typed_val *v)
+{
+    if (d->child)
+        add_list(out, d, v);
+    else
+        add_plain(out, d, v);
 }

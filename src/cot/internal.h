@@ -71,4 +71,21 @@ unsigned long kz__cot_hash_salt(void);
  */
 XML_Parser kz__cot_xml_parser(void);
 
+/* The decoder's parser (reset by whoever uses it next) and its limits, for kz_cot_build(). */
+XML_Parser kz__cot_decoder_parser(struct kz_cot_decoder *dec);
+const struct kz_cot_limits *kz__cot_decoder_limits(const struct kz_cot_decoder *dec);
+
+/* Append the element of one present typed kind, as kz_cot_detail_join() writes it. */
+void kz__cot_typed_xml(struct kz_sbuf *out, const struct kz_cot_typed *d,
+                       const struct kz_cot_typed_val *v);
+
+/* What `value`, written by kz__cot_add_attr(), reads back as: `value` itself, or tmp's buffer. */
+const char *kz__cot_attr_readback(const char *value, struct kz_sbuf *tmp);
+
+/*
+ * "</event" ending a name within doc[0..n): where a stream reader would
+ * split ("</events>" closes another element and is no such token).
+ */
+bool kz__cot_has_end_token(const char *doc, size_t n);
+
 #endif
