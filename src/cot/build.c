@@ -23,6 +23,7 @@
  *   canonical size.
  * tests/unit/test_cot_build.c holds the old path and compares the two.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@
 #define PROLOGUE "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 /* Bytes of the "<detail>" the content is parsed inside. */
 #define OPEN_LEN 8
+/* 10000-01-01T00:00:00Z: the first instant an ISO 8601 year cannot name. */
+#define YEAR_10000_US (253402300800LL * 1000000)
 
 enum child { C_NONE, C_REMARKS, C_MARTI };
 
@@ -260,8 +263,11 @@ static void typed_fields(struct build *b, const struct kz_cot_typed *d,
     char num[KZ_COT_TYPED_ATTS][KZ__COT_NUMLEN];
     const char *atts[2 * KZ_COT_TYPED_ATTS + 1];
     size_t n = 0;
+    /* Only these elements' attributes give server fields (detail_child()). */
+    bool read = !d->child && (strcmp(d->elem, "contact") == 0 || strcmp(d->elem, "__group") == 0 ||
+                              strcmp(d->elem, "link") == 0 || strcmp(d->elem, "__chat") == 0);
 
-    for (unsigned i = 0; !d->child && i < d->n_atts && i < KZ_COT_TYPED_ATTS; i++) {
+    for (unsigned i = 0; read && i < d->n_atts && i < KZ_COT_TYPED_ATTS; i++) {
         const char *s = num[i];
         if (d->num != KZ_TYPED_TEXT)
             kz__cot_fmt_num(v->num[i], num[i]);
@@ -302,11 +308,30 @@ static void add_typed(struct build *b, struct kz_sbuf *detail)
 
 /* ---- the event -------------------------------------------------------- */
 
+/*
+ * More than kz_cot_encode_xml() can write for an event with these
+ * attribute values (NULL: absent) and detail: the fixed text, each value at
+ * 6 bytes a byte ("&quot;"), times and numbers at their longest.  Counting
+ * exactly costs as much as encoding; most events are far below the limit.
+ */
+static size_t size_bound(const char *const *values, unsigned n, size_t extra, size_t detail_len)
+{
+    size_t sum = extra;
+
+    for (unsigned i = 0; i < n; i++)
+        sum += values[i] ? strlen(values[i]) : 0;
+    return 512 + 6 * sum + 3 * KZ_TIME_STRLEN + 5 * KZ__COT_NUMLEN + detail_len;
+}
+
 /* Bytes of the document the old path parsed, from "<event" on. */
 static int check_doc_size(struct build *b, const struct kz_sbuf *detail, struct kz__cot_err *e)
 {
     const struct kz_cot_parts *p = b->p;
+    const char *const values[] = {p->uid, p->type, p->how, p->access, p->qos, p->opex};
     struct kz_event t;
+
+    if (size_bound(values, KZ_ARRAY_LEN(values), 3, detail->len) <= b->lim->max_event_bytes)
+        return KZ_OK;
 
     kz_event_init(&t);
     /* Borrowed for counting only: never cleared. */
@@ -337,6 +362,35 @@ static void add_opt(const char **atts, size_t *n, const char *name, const char *
         atts[(*n)++] = name, atts[(*n)++] = kz__cot_attr_readback(v, tmp);
 }
 
+/* Write v as `width` decimal digits. */
+static char *digits(char *at, unsigned v, unsigned width)
+{
+    for (unsigned i = width; i > 0; i--, v /= 10)
+        at[i - 1] = (char)('0' + v % 10);
+    return at + width;
+}
+
+/* kz_time_format(), without printf for the whole milliseconds of the years 1970-9999. */
+static void fmt_time(int64_t us, char *buf)
+{
+    int64_t y;
+    unsigned m, d;
+
+    if (us < 0 || us % 1000 != 0 || us >= YEAR_10000_US) {
+        kz_time_format(us, buf);
+        return;
+    }
+    int64_t secs = us / 1000000, rem = secs % 86400;
+    kz_civil_from_days(secs / 86400, &y, &m, &d);
+    char *at = digits(buf, (unsigned)y, 4);
+    *at++ = '-', at = digits(at, m, 2), *at++ = '-', at = digits(at, d, 2), *at++ = 'T';
+    at = digits(at, (unsigned)(rem / 3600), 2), *at++ = ':';
+    at = digits(at, (unsigned)(rem / 60 % 60), 2), *at++ = ':';
+    at = digits(at, (unsigned)(rem % 60), 2), *at++ = '.';
+    at = digits(at, (unsigned)(us / 1000 % 1000), 3);
+    memcpy(at, "Z", 2);
+}
+
 static int event_attrs(struct build *b, struct kz__cot_err *e)
 {
     const struct kz_cot_parts *p = b->p;
@@ -349,7 +403,7 @@ static int event_attrs(struct build *b, struct kz__cot_err *e)
     size_t n = 6;
 
     add_opt(atts, &n, "how", p->how, &tmp[2]);
-    kz_time_format(p->time, t[0]), kz_time_format(p->start, t[1]), kz_time_format(p->stale, t[2]);
+    fmt_time(p->time, t[0]), fmt_time(p->start, t[1]), fmt_time(p->stale, t[2]);
     atts[n++] = "time", atts[n++] = t[0];
     atts[n++] = "start", atts[n++] = t[1];
     atts[n++] = "stale", atts[n++] = t[2];
@@ -363,15 +417,53 @@ static int event_attrs(struct build *b, struct kz__cot_err *e)
     return rc;
 }
 
+static bool in_range(unsigned which, double v)
+{
+    switch (which) {
+    case 0:
+        return v >= -90.0 && v <= 90.0;
+    case 1:
+        return v >= -180.0 && v <= 180.0;
+    case 3:
+    case 4:
+        return v >= 0.0;
+    default:
+        return true;
+    }
+}
+
+/*
+ * kz__cot_point_attrs() of the text kz__cot_fmt_num() writes, without the
+ * text: a finite value is written in a form that reads back as itself, a
+ * NaN as "nan" (unknown for hae, ce, le; not a number for lat, lon), an
+ * infinity as "inf" (not a number).  The messages show that text.
+ */
 static int point_attrs(struct build *b, struct kz__cot_err *e)
 {
+    static const char *const names[5] = {"lat", "lon", "hae", "ce", "le"};
     const struct kz_cot_parts *p = b->p;
-    char v[5][KZ__COT_NUMLEN];
+    struct kz_event *ev = b->ev;
+    const double in[5] = {p->lat, p->lon, p->hae, p->ce, p->le};
+    double *out[5] = {&ev->lat, &ev->lon, &ev->hae, &ev->ce, &ev->le};
+    char s[KZ__COT_NUMLEN];
 
-    kz__cot_fmt_num(p->lat, v[0]), kz__cot_fmt_num(p->lon, v[1]);
-    kz__cot_fmt_num(p->hae, v[2]), kz__cot_fmt_num(p->ce, v[3]), kz__cot_fmt_num(p->le, v[4]);
-    const char *atts[] = {"lat", v[0], "lon", v[1], "hae", v[2], "ce", v[3], "le", v[4], NULL};
-    return kz__cot_point_attrs(b->ev, atts, e);
+    for (unsigned i = 0; i < 5; i++) {
+        double v = in[i];
+        if (i >= 2 && (isnan(v) || v == KZ_POINT_UNKNOWN || v == 999999.0)) {
+            *out[i] = KZ_POINT_UNKNOWN;
+            continue;
+        }
+        if (!isfinite(v)) {
+            kz__cot_fmt_num(v, s);
+            return kz__cot_fail(e, KZ_REJ_POINT, "%s '%s' is not a number", names[i], s);
+        }
+        if (!in_range(i, v)) {
+            kz__cot_fmt_num(v, s);
+            return kz__cot_fail(e, KZ_REJ_POINT, "%s %s out of range", names[i], s);
+        }
+        *out[i] = v;
+    }
+    return KZ_OK;
 }
 
 /* ev->detail: the detail without the comments and instructions of the content. */
@@ -393,6 +485,24 @@ static void take_detail(struct build *b, struct kz_sbuf *detail)
     }
     ev->detail[n] = '\0';
     ev->detail_len = n;
+}
+
+/* The decoder's last check: the canonical form, with room for the server's label in access. */
+static int check_canonical_size(struct build *b, struct kz__cot_err *e)
+{
+    const struct kz_event *ev = b->ev;
+    const char *const values[] = {ev->version, ev->uid, ev->type, ev->how,
+                                  ev->access,  ev->qos, ev->opex};
+
+    if (size_bound(values, KZ_ARRAY_LEN(values), KZ_COT_ACCESS_MAX, ev->detail_len) <=
+        b->lim->max_event_bytes)
+        return KZ_OK;
+    size_t size = kz__cot_xml_size_reserved(ev, KZ_COT_ACCESS_MAX);
+    if (size <= b->lim->max_event_bytes)
+        return KZ_OK;
+    kz__cot_fail(e, KZ_REJ_TOO_BIG, "canonical form of %zu bytes exceeds the limit of %zu", size,
+                 b->lim->max_event_bytes);
+    return KZ_ERR_TOOBIG;
 }
 
 static int build(struct build *b, struct kz_sbuf *detail, struct kz__cot_err *e)
@@ -421,12 +531,7 @@ static int build(struct build *b, struct kz_sbuf *detail, struct kz__cot_err *e)
         return kz__cot_fail(e, KZ_REJ_XML, "\"</event\" inside the event");
     if (p->detail)
         take_detail(b, detail);
-    size_t size = kz__cot_xml_size_reserved(b->ev, KZ_COT_ACCESS_MAX);
-    if (size <= b->lim->max_event_bytes)
-        return KZ_OK;
-    kz__cot_fail(e, KZ_REJ_TOO_BIG, "canonical form of %zu bytes exceeds the limit of %zu", size,
-                 b->lim->max_event_bytes);
-    return KZ_ERR_TOOBIG;
+    return check_canonical_size(b, e);
 }
 
 int kz_cot_build(struct kz_cot_decoder *dec, const struct kz_cot_parts *p, struct kz_event *ev,

@@ -285,7 +285,8 @@ static void add_plain(struct kz_sbuf *x, const struct kz_cot_typed *d,
 {
     char num[KZ__COT_NUMLEN];
 
-    kz_sbuf_addf(x, "<%s", d->elem);
+    kz_sbuf_adds(x, "<");
+    kz_sbuf_adds(x, d->elem);
     for (unsigned i = 0; i < d->n_atts; i++) {
         if (d->num != KZ_TYPED_TEXT) {
             kz__cot_fmt_num(v->num[i], num);
@@ -300,13 +301,18 @@ static void add_plain(struct kz_sbuf *x, const struct kz_cot_typed *d,
 static void add_list(struct kz_sbuf *x, const struct kz_cot_typed *d,
                      const struct kz_cot_typed_val *v)
 {
-    kz_sbuf_addf(x, "<%s>", d->elem);
+    kz_sbuf_adds(x, "<");
+    kz_sbuf_adds(x, d->elem);
+    kz_sbuf_adds(x, ">");
     for (unsigned i = 0; i < v->n_items; i++) {
-        kz_sbuf_addf(x, "<%s", d->child);
+        kz_sbuf_adds(x, "<");
+        kz_sbuf_adds(x, d->child);
         kz__cot_add_attr(x, d->atts[v->which[i] % d->n_atts], v->items[i]);
         kz_sbuf_adds(x, "/>");
     }
-    kz_sbuf_addf(x, "</%s>", d->elem);
+    kz_sbuf_adds(x, "</");
+    kz_sbuf_adds(x, d->elem);
+    kz_sbuf_adds(x, ">");
 }
 
 int kz_cot_detail_join(const char *rest, size_t len, const struct kz_cot_typed *kinds, unsigned n,

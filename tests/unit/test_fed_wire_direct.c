@@ -441,6 +441,11 @@ static void gen_detail(struct kz_sbuf *d)
 static void gen_times(int64_t *send, int64_t *start, int64_t *stale)
 {
     *send = t0 + SOME(dts), *start = t0 + SOME(dts), *stale = *start + SOME(dts);
+    if (rnd(4) == 0) { /* anywhere in 1970-9999, to the millisecond */
+        uint64_t a = (uint64_t)rnd(1u << 31) << 24 ^ rnd(1u << 24), z = 253402300800000ULL;
+        *start = (int64_t)(a % z), *stale = *start + (rnd(2) ? 1 : -1) * (int64_t)rnd(100000);
+        *send = (int64_t)((a * 7) % z);
+    }
     if (rnd(20) == 0)
         *stale = 253402300799999LL + rnd(2);
 }
