@@ -81,23 +81,14 @@ static void skip_space(struct walker *w)
         w->i++;
 }
 
-/* The attributes of a start tag, copied NUL-terminated into buf. */
+/* A start tag's name and attributes: where they are in the input. */
 struct tag {
-    char buf[FLAT_TAG];
-    size_t used;
-    const char *atts[2 * FLAT_ATTS + 1];
+    size_t name_at, name_len;
+    struct {
+        size_t at, len, vat, vlen;
+    } att[FLAT_ATTS];
     unsigned n_atts;
 };
-
-static const char *keep(struct tag *t, const char *s, size_t n)
-{
-    char *at = t->buf + t->used;
-
-    memcpy(at, s, n);
-    at[n] = '\0';
-    t->used += n + 1;
-    return at;
-}
 
 /* One attribute at w->i: name S? '=' S? quoted value. */
 static bool attribute(struct walker *w, struct tag *t)
@@ -121,28 +112,51 @@ static bool attribute(struct walker *w, struct tag *t)
     if (w->i >= w->n || w->p[w->i] != quote)
         return false;
     size_t vn = w->i++ - vat;
-    if (t->used + an + vn + 2 > sizeof(t->buf))
-        return false;
     for (unsigned k = 0; k < t->n_atts; k++)
-        if (strlen(t->atts[2 * k]) == an && memcmp(t->atts[2 * k], w->p + at, an) == 0)
+        if (t->att[k].len == an && memcmp(w->p + t->att[k].at, w->p + at, an) == 0)
             return false; /* a duplicate: expat refuses it */
-    t->atts[2 * t->n_atts] = keep(t, w->p + at, an);
-    t->atts[2 * t->n_atts + 1] = keep(t, w->p + vat, vn);
+    t->att[t->n_atts].at = at, t->att[t->n_atts].len = an;
+    t->att[t->n_atts].vat = vat, t->att[t->n_atts].vlen = vn;
     t->n_atts++;
+    return true;
+}
+
+/* Report a start tag, its strings copied NUL-terminated as expat hands them over. */
+static bool report_start(struct walker *w, const struct tag *t, size_t at)
+{
+    char buf[FLAT_TAG], *end = buf;
+    const char *atts[2 * FLAT_ATTS + 1];
+    size_t need = t->name_len + 1;
+
+    for (unsigned k = 0; k < t->n_atts; k++)
+        need += t->att[k].len + t->att[k].vlen + 2;
+    if (need > sizeof(buf))
+        return false;
+    if (!w->cb)
+        return true;
+    const char *name = end;
+    memcpy(end, w->p + t->name_at, t->name_len), end += t->name_len, *end++ = '\0';
+    for (unsigned k = 0; k < t->n_atts; k++) {
+        atts[2 * k] = end;
+        memcpy(end, w->p + t->att[k].at, t->att[k].len), end += t->att[k].len, *end++ = '\0';
+        atts[2 * k + 1] = end;
+        memcpy(end, w->p + t->att[k].vat, t->att[k].vlen), end += t->att[k].vlen, *end++ = '\0';
+    }
+    atts[2 * t->n_atts] = NULL;
+    w->cb->start(w->ud, name, atts, w->base + at, w->i - at);
     return true;
 }
 
 /* A start tag at w->i ("<" and a name). */
 static bool start_tag(struct walker *w)
 {
-    struct tag t = {.used = 0};
-    size_t at = w->i++, nl = name_len(w);
+    struct tag t;
+    size_t at = w->i++;
 
-    if (!nl || nl + 1 > sizeof(t.buf))
+    t.name_at = w->i, t.name_len = name_len(w), t.n_atts = 0;
+    if (!t.name_len)
         return false;
-    size_t name_at = w->i;
-    const char *name = keep(&t, w->p + w->i, nl);
-    w->i += nl;
+    w->i += t.name_len;
     for (;;) {
         size_t before = w->i;
         skip_space(w);
@@ -153,21 +167,21 @@ static bool start_tag(struct walker *w)
         if (w->i == before || !attribute(w, &t)) /* attributes follow white space */
             return false;
     }
-    t.atts[2 * t.n_atts] = NULL;
     bool empty = w->p[w->i] == '/';
     if (empty && (++w->i >= w->n || w->p[w->i] != '>'))
         return false;
     w->i++;
     if (!empty && w->depth == FLAT_DEPTH)
         return false;
-    if (w->cb)
-        w->cb->start(w->ud, name, t.atts, w->base + at, w->i - at);
+    /* Deciding, the tag is only measured; reporting, the same tag then fits. */
+    if (!report_start(w, &t, at))
+        return false;
     if (empty) {
         if (w->cb)
             w->cb->end(w->ud, w->base + w->i, 0); /* as expat: no bytes of its own */
         return true;
     }
-    w->open[w->depth].at = name_at, w->open[w->depth].len = nl;
+    w->open[w->depth].at = t.name_at, w->open[w->depth].len = t.name_len;
     w->depth++;
     return true;
 }

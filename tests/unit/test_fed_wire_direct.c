@@ -143,21 +143,6 @@ static void check_proto(const void *buf, size_t len)
         check_proto_on(decs[i], buf, len);
 }
 
-/* The meta kz_fed_decode() refuses before it reads the event. */
-static bool meta_ok(const Com__Atakmap__FederatedEvent *fe)
-{
-    if (fe->n_federateprovenance > KZ_FED_MAX_PROVENANCE ||
-        fe->n_federategroups > KZ_FED_MAX_GROUPS)
-        return false;
-    for (size_t i = 0; i < fe->n_federateprovenance; i++)
-        if (strlen(fe->federateprovenance[i]->federationserverid) > KZ_FED_MAX_STRING)
-            return false;
-    for (size_t i = 0; i < fe->n_federategroups; i++)
-        if (strlen(fe->federategroups[i]) > KZ_FED_MAX_STRING)
-            return false;
-    return true;
-}
-
 static void check_fed_on(struct kz_cot_decoder *d, const Com__Atakmap__FederatedEvent *fe,
                          const void *buf, size_t len)
 {
@@ -184,7 +169,7 @@ static void check_fed(const void *buf, size_t len)
     Com__Atakmap__FederatedEvent *fe = com__atakmap__federated_event__unpack(NULL, len, buf);
     if (!fe)
         return;
-    if (fe->event && meta_ok(fe))
+    if (fe->event && ref_meta_ok(fe))
         for (unsigned i = 0; i < D__COUNT; i++)
             check_fed_on(decs[i], fe, buf, len);
     com__atakmap__federated_event__free_unpacked(fe, NULL);

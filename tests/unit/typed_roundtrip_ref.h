@@ -23,7 +23,7 @@
 
 enum ref_kind { RK_CONTACT, RK_GROUP, RK_PRECISION, RK_STATUS, RK_TAKV, RK_TRACK, RK__COUNT };
 
-static const struct kz_cot_typed ref_kinds[RK__COUNT] = {
+__attribute__((unused)) static const struct kz_cot_typed ref_kinds[RK__COUNT] = {
     [RK_CONTACT] = {"contact", NULL, {"endpoint", "callsign"}, 2, 1u, KZ_TYPED_TEXT, false},
     [RK_GROUP] = {"__group", NULL, {"name", "role"}, 2, 0, KZ_TYPED_TEXT, false},
     [RK_PRECISION] =
@@ -35,7 +35,7 @@ static const struct kz_cot_typed ref_kinds[RK__COUNT] = {
 
 #define REF_MAX_TIME_MS 253402300799999ULL
 
-static void ref_typed_vals(const Takproto__Detail *d, struct kz_cot_typed_val *v)
+static inline void ref_typed_vals(const Takproto__Detail *d, struct kz_cot_typed_val *v)
 {
     if (d->contact)
         v[RK_CONTACT] = (struct kz_cot_typed_val){
@@ -60,8 +60,8 @@ static void ref_typed_vals(const Takproto__Detail *d, struct kz_cot_typed_val *v
             (struct kz_cot_typed_val){.present = true, .num = {d->track->speed, d->track->course}};
 }
 
-static int ref_rebuild_event(const Takproto__CotEvent *c, struct kz_sbuf *xml, enum kz_reject *why,
-                             char *err, size_t errlen)
+static inline int ref_rebuild_event(const Takproto__CotEvent *c, struct kz_sbuf *xml,
+                                    enum kz_reject *why, char *err, size_t errlen)
 {
     struct kz_event ev;
     struct kz_sbuf detail = KZ_SBUF_INIT;
@@ -101,9 +101,9 @@ static int ref_rebuild_event(const Takproto__CotEvent *c, struct kz_sbuf *xml, e
     return KZ_OK;
 }
 
-static int ref_decode_proto(struct kz_cot_decoder *d, const void *buf, size_t len,
-                            struct kz_event *ev, enum kz_reject *reason, char *errbuf,
-                            size_t errlen)
+static inline int ref_decode_proto(struct kz_cot_decoder *d, const void *buf, size_t len,
+                                   struct kz_event *ev, enum kz_reject *reason, char *errbuf,
+                                   size_t errlen)
 {
     struct kz_sbuf xml = KZ_SBUF_INIT;
     enum kz_reject why = KZ_REJ_PROTO;
@@ -134,7 +134,7 @@ static int ref_decode_proto(struct kz_cot_decoder *d, const void *buf, size_t le
 
 enum ref_geo { RG_CONTACT, RG_GROUP, RG_PRECISION, RG_STATUS, RG_TRACK, RG_MARTI, RG__COUNT };
 
-static const struct kz_cot_typed ref_geo_kinds[RG__COUNT] = {
+__attribute__((unused)) static const struct kz_cot_typed ref_geo_kinds[RG__COUNT] = {
     [RG_CONTACT] = {"contact", NULL, {"callsign", "phone"}, 2, 2u, KZ_TYPED_TEXT, true},
     [RG_GROUP] = {"__group", NULL, {"name", "role"}, 2, 0, KZ_TYPED_TEXT, true},
     [RG_PRECISION] =
@@ -144,14 +144,14 @@ static const struct kz_cot_typed ref_geo_kinds[RG__COUNT] = {
     [RG_MARTI] = {"marti", "dest", {"uid", "callsign", "mission"}, 3, 0, KZ_TYPED_TEXT, false},
 };
 
-static const char *ref_str(const char *s)
+static inline const char *ref_str(const char *s)
 {
     return s ? s : "";
 }
 
-static int ref_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+static inline int ref_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static int ref_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+static inline int ref_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
     va_list ap;
 
@@ -161,7 +161,8 @@ static int ref_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
     return -rc;
 }
 
-static int ref_other_content(const char *other, const char **p, size_t *n, char *err, size_t errlen)
+static inline int ref_other_content(const char *other, const char **p, size_t *n, char *err,
+                                    size_t errlen)
 {
     size_t len = strlen(other);
 
@@ -179,8 +180,8 @@ static int ref_other_content(const char *other, const char **p, size_t *n, char 
     return KZ_OK;
 }
 
-static void ref_geo_vals(const Com__Atakmap__GeoEvent *g, struct kz_cot_typed_val *v, char **items,
-                         unsigned *which)
+static inline void ref_geo_vals(const Com__Atakmap__GeoEvent *g, struct kz_cot_typed_val *v,
+                                char **items, unsigned *which)
 {
     struct kz_cot_typed_val *m = &v[RG_MARTI];
 
@@ -203,8 +204,8 @@ static void ref_geo_vals(const Com__Atakmap__GeoEvent *g, struct kz_cot_typed_va
     m->present = m->n_items > 0;
 }
 
-static int ref_geo_xml(const Com__Atakmap__GeoEvent *g, struct kz_sbuf *xml, char *err,
-                       size_t errlen)
+static inline int ref_geo_xml(const Com__Atakmap__GeoEvent *g, struct kz_sbuf *xml, char *err,
+                              size_t errlen)
 {
     struct kz_cot_typed_val v[RG__COUNT] = {0};
     char *items[KZ_FED_MAX_DESTS];
@@ -249,8 +250,8 @@ static int ref_geo_xml(const Com__Atakmap__GeoEvent *g, struct kz_sbuf *xml, cha
 }
 
 /* The event of a FederatedEvent carrying a GeoEvent: its kind or a negated KZ_ERR_*. */
-static int ref_decode_geo(struct kz_cot_decoder *d, const Com__Atakmap__GeoEvent *g,
-                          struct kz_event *ev, char *err, size_t errlen)
+static inline int ref_decode_geo(struct kz_cot_decoder *d, const Com__Atakmap__GeoEvent *g,
+                                 struct kz_event *ev, char *err, size_t errlen)
 {
     struct kz_sbuf xml = KZ_SBUF_INIT;
     enum kz_reject why;
@@ -262,6 +263,59 @@ static int ref_decode_geo(struct kz_cot_decoder *d, const Com__Atakmap__GeoEvent
     }
     kz_sbuf_release(&xml);
     return rc == KZ_OK ? KZ_FED_EVENT : rc;
+}
+
+/* ---- comparison without a test framework (the fuzz targets) ------------- */
+
+static inline bool ref_same_str(const char *a, const char *b)
+{
+    return (a == NULL) == (b == NULL) && (!a || strcmp(a, b) == 0);
+}
+
+/* Every field of struct kz_event the decoders set, compared. */
+static inline bool ref_same_event(const struct kz_event *a, const struct kz_event *b)
+{
+    const char *const sa[] = {a->version,   a->uid,         a->type,       a->how,
+                              a->access,    a->qos,         a->opex,       a->callsign,
+                              a->endpoint,  a->group_name,  a->group_role, a->link_uid,
+                              a->chat_room, a->chat_sender, a->remarks};
+    const char *const sb[] = {b->version,   b->uid,         b->type,       b->how,
+                              b->access,    b->qos,         b->opex,       b->callsign,
+                              b->endpoint,  b->group_name,  b->group_role, b->link_uid,
+                              b->chat_room, b->chat_sender, b->remarks};
+    const double na[] = {a->lat, a->lon, a->hae, a->ce, a->le};
+    const double nb[] = {b->lat, b->lon, b->hae, b->ce, b->le};
+
+    for (size_t i = 0; i < sizeof(sa) / sizeof(sa[0]); i++)
+        if (!ref_same_str(sa[i], sb[i]))
+            return false;
+    if (a->time != b->time || a->start != b->start || a->stale != b->stale ||
+        memcmp(na, nb, sizeof(na)) != 0 || (a->detail == NULL) != (b->detail == NULL) ||
+        a->detail_len != b->detail_len || a->n_dests != b->n_dests)
+        return false;
+    if (a->detail && memcmp(a->detail, b->detail, a->detail_len) != 0)
+        return false;
+    for (unsigned i = 0; i < a->n_dests; i++)
+        if (!ref_same_str(a->dests[i].callsign, b->dests[i].callsign) ||
+            !ref_same_str(a->dests[i].uid, b->dests[i].uid) ||
+            !ref_same_str(a->dests[i].mission, b->dests[i].mission))
+            return false;
+    return true;
+}
+
+/* The meta kz_fed_decode() refuses before it reads the event. */
+static inline bool ref_meta_ok(const Com__Atakmap__FederatedEvent *fe)
+{
+    if (fe->n_federateprovenance > KZ_FED_MAX_PROVENANCE ||
+        fe->n_federategroups > KZ_FED_MAX_GROUPS)
+        return false;
+    for (size_t i = 0; i < fe->n_federateprovenance; i++)
+        if (strlen(fe->federateprovenance[i]->federationserverid) > KZ_FED_MAX_STRING)
+            return false;
+    for (size_t i = 0; i < fe->n_federategroups; i++)
+        if (strlen(fe->federategroups[i]) > KZ_FED_MAX_STRING)
+            return false;
+    return true;
 }
 
 #endif
