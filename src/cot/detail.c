@@ -7,7 +7,8 @@
  * An element moves only when it appears once and fits its kind exactly (see
  * struct kz_cot_typed), so the join rebuilds every element, attribute and
  * value; moved elements come back at the end of <detail> and their numbers
- * in the shortest form ("0.0" becomes "0").
+ * in the shortest form ("0.0" becomes "0").  The content is scanned by
+ * flat.c when it is in its subset of XML, by expat otherwise.
  */
 #include <errno.h>
 #include <math.h>

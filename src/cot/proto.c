@@ -191,9 +191,6 @@ static int build_event(struct kz_cot_decoder *dec, const Takproto__CotEvent *c, 
         .access = c->access,
         .qos = c->qos,
         .opex = c->opex,
-        .time = (int64_t)c->sendtime * 1000,
-        .start = (int64_t)c->starttime * 1000,
-        .stale = (int64_t)c->staletime * 1000,
         .lat = c->lat,
         .lon = c->lon,
         .hae = c->hae,
@@ -208,6 +205,9 @@ static int build_event(struct kz_cot_decoder *dec, const Takproto__CotEvent *c, 
         *why = KZ_REJ_TIME;
         return KZ_ERR_PARSE;
     }
+    /* In range now: the products fit. */
+    p.time = (int64_t)c->sendtime * 1000, p.start = (int64_t)c->starttime * 1000;
+    p.stale = (int64_t)c->staletime * 1000;
     if (c->detail) {
         p.detail = c->detail->xmldetail ? c->detail->xmldetail : "";
         p.detail_len = strlen(p.detail);

@@ -346,9 +346,6 @@ static int decode_geo(struct kz_cot_decoder *dec, const Com__Atakmap__GeoEvent *
         .type = g->type,
         .how = g->coordsource,
         .access = g->access,
-        .time = g->sendtime * 1000,
-        .start = g->starttime * 1000,
-        .stale = g->staletime * 1000,
         .lat = g->lat,
         .lon = g->lon,
         .hae = g->hae,
@@ -368,6 +365,8 @@ static int decode_geo(struct kz_cot_decoder *dec, const Com__Atakmap__GeoEvent *
                     (long long)g->sendtime, (long long)g->starttime, (long long)g->staletime);
     if (!dests_ok(g))
         return fail(err, errlen, KZ_ERR_TOOBIG, "more than %d destinations", KZ_FED_MAX_DESTS);
+    /* In range now: the products fit. */
+    p.time = g->sendtime * 1000, p.start = g->starttime * 1000, p.stale = g->staletime * 1000;
     int rc = other_content(str(g->other), &content, &p.detail_len, err, errlen);
     if (rc != KZ_OK)
         return rc;

@@ -433,6 +433,8 @@ static void gen_times(int64_t *send, int64_t *start, int64_t *stale)
     }
     if (rnd(20) == 0)
         *stale = 253402300799999LL + rnd(2);
+    if (rnd(50) == 0) /* far out of range: refused before any arithmetic on it */
+        *send = rnd(2) ? INT64_MAX - rnd(1000) : INT64_MIN + rnd(1000);
 }
 
 static void gen_proto(struct kz_sbuf *out)
