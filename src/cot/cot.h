@@ -194,10 +194,10 @@ void kz_cot_encode_proto(const struct kz_event *ev, bool framed, struct kz_sbuf 
 
 /*
  * Decode one TakMessage payload (no frame header) from buf[0..len) into
- * `ev` (initialised; previous contents cleared).  The event is rebuilt as
- * XML (xmlDetail, then the typed messages whose element xmlDetail lacks)
- * and decoded by kz_cot_decode(), so the result and its validation are
- * those of the same event sent as XML.  Returns KZ_OK; KZ_ERR_NOTFOUND when
+ * `ev` (initialised; previous contents cleared).  The event is built by
+ * kz_cot_build() (xmlDetail, then the typed messages whose element
+ * xmlDetail lacks), so the result and its validation are those of the same
+ * event sent as XML.  Returns KZ_OK; KZ_ERR_NOTFOUND when
  * the message carries no cotEvent (a control-only message: nothing to
  * route); otherwise kz_cot_decode()'s codes, with *reason KZ_REJ_PROTO when
  * the bytes are not a TakMessage, KZ_REJ_XML when xmlDetail is not
@@ -268,6 +268,43 @@ void kz_cot_split_release(struct kz_cot_split *s);
 int kz_cot_detail_join(const char *rest, size_t len, const struct kz_cot_typed *kinds, unsigned n,
                        const struct kz_cot_typed_val *vals, struct kz_sbuf *out, char *err,
                        size_t errlen);
+
+/* ---- events from typed parts (TAK protocol v1, federation) ------------- */
+
+/*
+ * An event as a protobuf message carries it: the <event> attributes and the
+ * point as values, the <detail> as XML content plus typed fields.  Every
+ * pointer is borrowed for the call.
+ */
+struct kz_cot_parts {
+    const char *uid, *type;                /* required: NULL or "" is refused */
+    const char *how, *access, *qos, *opex; /* NULL or "": absent */
+    int64_t time, start, stale;            /* µs, each within the years 0000-9999 */
+    double lat, lon, hae, ce, le;
+    const char *detail; /* content of <detail> (not NUL-terminated), or NULL: no <detail> */
+    size_t detail_len;
+    const struct kz_cot_typed *kinds; /* the typed elements, appended when detail lacks them */
+    const struct kz_cot_typed_val *vals;
+    unsigned n_kinds;
+};
+
+/*
+ * Build `ev` (initialised; previous contents cleared) from `p` without
+ * writing or parsing the whole event as XML.  The result, the accept/reject
+ * decision, the reject class and the message are those kz_cot_decode()
+ * gives for the document kz_cot_encode_xml() writes for these parts with
+ * the detail kz_cot_detail_join() builds (version "2.0"): every attribute
+ * reads back as that document would (what XML cannot carry becomes U+FFFD)
+ * and goes through the same checks, the detail content is parsed once with
+ * expat (well-formedness, depth, comments and instructions cut, the server
+ * fields of struct kz_event), and the typed fields give the server fields
+ * of the elements they stand for.  Returns KZ_OK, KZ_ERR_PARSE or
+ * KZ_ERR_TOOBIG with *reason and errbuf as kz_cot_decode(); a detail that
+ * is not well-formed is KZ_REJ_XML, "detail is not well-formed XML: ...",
+ * as kz_cot_detail_join() says it.  Uses dec's parser and limits.
+ */
+int kz_cot_build(struct kz_cot_decoder *dec, const struct kz_cot_parts *p, struct kz_event *ev,
+                 enum kz_reject *reason, char *errbuf, size_t errlen);
 
 /* ---- stream framing: a CoT XML byte stream into <event> documents ---- */
 

@@ -107,6 +107,16 @@ void kz_cot_decoder_free(struct kz_cot_decoder *dec)
     free(dec);
 }
 
+XML_Parser kz__cot_decoder_parser(struct kz_cot_decoder *dec)
+{
+    return dec->xp;
+}
+
+const struct kz_cot_limits *kz__cot_decoder_limits(const struct kz_cot_decoder *dec)
+{
+    return &dec->lim;
+}
+
 /* ---- handlers --------------------------------------------------------- */
 
 static void stop(struct kz_cot_decoder *dec)
@@ -382,7 +392,7 @@ static bool name_char(unsigned char c)
  * "</event" ending a name within doc[0..n): where a stream reader would
  * split.  "</events>" closes another element and is no such token.
  */
-static bool has_end_token(const char *doc, size_t n)
+bool kz__cot_has_end_token(const char *doc, size_t n)
 {
     const char *p = doc, *end = doc + n;
 
@@ -402,7 +412,7 @@ static int check_document(struct kz_cot_decoder *dec, const char *doc, size_t le
 
     if (!dec->seen_point)
         return kz__cot_fail(&dec->err, KZ_REJ_MISSING, "missing <point>");
-    if (has_end_token(doc, root_end))
+    if (kz__cot_has_end_token(doc, root_end))
         return kz__cot_fail(&dec->err, KZ_REJ_XML, "\"</event\" inside the event");
     size_t size = kz__cot_xml_size_reserved(ev, KZ_COT_ACCESS_MAX);
     if (size > dec->lim.max_event_bytes) {

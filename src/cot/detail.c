@@ -7,7 +7,8 @@
  * An element moves only when it appears once and fits its kind exactly (see
  * struct kz_cot_typed), so the join rebuilds every element, attribute and
  * value; moved elements come back at the end of <detail> and their numbers
- * in the shortest form ("0.0" becomes "0").
+ * in the shortest form ("0.0" becomes "0").  The content is scanned by
+ * flat.c when it is in its subset of XML, by expat otherwise.
  */
 #include <errno.h>
 #include <math.h>
@@ -115,10 +116,9 @@ static bool take_item(struct scan *s, int k, const char *name, const char **atts
     return true;
 }
 
-static void XMLCALL scan_start(void *ud, const XML_Char *name, const XML_Char **atts)
+/* A start tag at byte `at` of the scanned document, `count` bytes long. */
+static void start_at(struct scan *s, const char *name, const char **atts, size_t at, size_t count)
 {
-    struct scan *s = ud;
-
     if (++s->depth != 2) {
         if (s->depth > 2 && s->open >= 0 &&
             (s->depth > 3 || !s->kinds[s->open].child || !take_item(s, s->open, name, atts)))
@@ -130,11 +130,30 @@ static void XMLCALL scan_start(void *ud, const XML_Char *name, const XML_Char **
     if (k < 0 || ++s->f[k].count > 1)
         return;
     struct found *f = &s->f[k];
-    XML_Index at = XML_GetCurrentByteIndex(s->xp);
-    f->start = (size_t)at;
-    f->tag_end = (size_t)(at + XML_GetCurrentByteCount(s->xp));
+    f->start = at;
+    f->tag_end = at + count;
     f->movable = s->kinds[k].child ? !atts[0] : take_atts(&s->kinds[k], &s->v[k], atts);
     s->open = k;
+}
+
+/* An end tag at `at`, `count` bytes long (0: the end of an empty-element tag). */
+static void end_at(struct scan *s, size_t at, size_t count)
+{
+    if (s->depth-- != 2 || s->open < 0)
+        return;
+    struct found *f = &s->f[s->open];
+    f->end = count ? at + count : f->tag_end;
+    if (s->kinds[s->open].child && !s->v[s->open].n_items)
+        f->movable = false;
+    s->open = -1;
+}
+
+static void XMLCALL scan_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+    struct scan *s = ud;
+
+    start_at(s, name, atts, (size_t)XML_GetCurrentByteIndex(s->xp),
+             (size_t)XML_GetCurrentByteCount(s->xp));
 }
 
 static void XMLCALL scan_end(void *ud, const XML_Char *name)
@@ -142,15 +161,8 @@ static void XMLCALL scan_end(void *ud, const XML_Char *name)
     struct scan *s = ud;
 
     KZ_UNUSED(name);
-    if (s->depth-- != 2 || s->open < 0)
-        return;
-    struct found *f = &s->f[s->open];
-    int n = XML_GetCurrentByteCount(s->xp);
     /* expat reports no bytes for the end of an empty-element tag. */
-    f->end = n ? (size_t)(XML_GetCurrentByteIndex(s->xp) + n) : f->tag_end;
-    if (s->kinds[s->open].child && !s->v[s->open].n_items)
-        f->movable = false;
-    s->open = -1;
+    end_at(s, (size_t)XML_GetCurrentByteIndex(s->xp), (size_t)XML_GetCurrentByteCount(s->xp));
 }
 
 /* Text, comments, CDATA or instructions inside a typed element keep it XML. */
@@ -179,19 +191,43 @@ static void XMLCALL scan_cdata(void *ud)
     scan_text(ud, NULL, 0);
 }
 
+static void flat_start(void *ud, const char *name, const char **atts, size_t at, size_t len)
+{
+    start_at(ud, name, atts, at, len);
+}
+
+static void flat_end(void *ud, size_t at, size_t len)
+{
+    end_at(ud, at, len);
+}
+
+static void flat_text(void *ud, const char *t, size_t len)
+{
+    KZ_UNUSED(len);
+    scan_text(ud, t, 0);
+}
+
+static const struct kz__cot_flat_cb flat_cb = {flat_start, flat_end, flat_text};
+
 /*
- * Scan "<detail>" + content + "</detail>" into s (values into v).  KZ_OK, or
- * KZ_ERR_PARSE with the reason in err.
+ * Scan "<detail>" + content + "</detail>" into s (values into v), offsets
+ * in that document: flat content without expat (flat.c), the rest with it.
+ * KZ_OK, or KZ_ERR_PARSE with the reason in err.
  */
-static int scan_detail(struct scan *s, const char *content, size_t len, char *err, size_t errlen)
+static int scan_detail(struct scan *s, const char *content, size_t len, bool flat, char *err,
+                       size_t errlen)
 {
     struct kz_sbuf doc = KZ_SBUF_INIT;
     int rc = KZ_OK;
 
+    s->open = -1;
+    s->depth = 1; /* inside <detail> */
+    if (flat && kz__cot_flat_walk(content, len, 8, &flat_cb, s))
+        return KZ_OK;
+    s->depth = 0;
     kz_sbuf_adds(&doc, "<detail>");
     kz_sbuf_add(&doc, content, len);
     kz_sbuf_adds(&doc, "</detail>");
-    s->open = -1;
     s->xp = kz__cot_xml_parser();
     XML_SetUserData(s->xp, s);
     XML_SetElementHandler(s->xp, scan_start, scan_end);
@@ -256,11 +292,17 @@ static void leftover(const struct scan *s, const struct kz_cot_split *sp, const 
 int kz_cot_detail_split(const char *detail, size_t len, const struct kz_cot_typed *kinds,
                         unsigned n, struct kz_cot_split *out)
 {
+    return kz__cot_detail_split_with(detail, len, kinds, n, out, true);
+}
+
+int kz__cot_detail_split_with(const char *detail, size_t len, const struct kz_cot_typed *kinds,
+                              unsigned n, struct kz_cot_split *out, bool flat)
+{
     struct scan s = {.kinds = kinds, .n = n < KZ_COT_TYPED_MAX ? n : KZ_COT_TYPED_MAX};
 
     memset(out, 0, sizeof(*out));
     s.v = out->v;
-    int rc = scan_detail(&s, detail, len, NULL, 0);
+    int rc = scan_detail(&s, detail, len, flat, NULL, 0);
     for (unsigned k = 0; k < s.n; k++) {
         out->v[k].present =
             rc == KZ_OK && s.f[k].count == 1 && s.f[k].movable && has_value(&kinds[k], &out->v[k]);
@@ -285,7 +327,8 @@ static void add_plain(struct kz_sbuf *x, const struct kz_cot_typed *d,
 {
     char num[KZ__COT_NUMLEN];
 
-    kz_sbuf_addf(x, "<%s", d->elem);
+    kz_sbuf_adds(x, "<");
+    kz_sbuf_adds(x, d->elem);
     for (unsigned i = 0; i < d->n_atts; i++) {
         if (d->num != KZ_TYPED_TEXT) {
             kz__cot_fmt_num(v->num[i], num);
@@ -300,13 +343,18 @@ static void add_plain(struct kz_sbuf *x, const struct kz_cot_typed *d,
 static void add_list(struct kz_sbuf *x, const struct kz_cot_typed *d,
                      const struct kz_cot_typed_val *v)
 {
-    kz_sbuf_addf(x, "<%s>", d->elem);
+    kz_sbuf_adds(x, "<");
+    kz_sbuf_adds(x, d->elem);
+    kz_sbuf_adds(x, ">");
     for (unsigned i = 0; i < v->n_items; i++) {
-        kz_sbuf_addf(x, "<%s", d->child);
+        kz_sbuf_adds(x, "<");
+        kz_sbuf_adds(x, d->child);
         kz__cot_add_attr(x, d->atts[v->which[i] % d->n_atts], v->items[i]);
         kz_sbuf_adds(x, "/>");
     }
-    kz_sbuf_addf(x, "</%s>", d->elem);
+    kz_sbuf_adds(x, "</");
+    kz_sbuf_adds(x, d->elem);
+    kz_sbuf_adds(x, ">");
 }
 
 int kz_cot_detail_join(const char *rest, size_t len, const struct kz_cot_typed *kinds, unsigned n,
@@ -317,7 +365,7 @@ int kz_cot_detail_join(const char *rest, size_t len, const struct kz_cot_typed *
     struct scan s = {.kinds = kinds, .n = n < KZ_COT_TYPED_MAX ? n : KZ_COT_TYPED_MAX};
 
     s.v = scratch;
-    int rc = scan_detail(&s, rest, len, err, errlen);
+    int rc = scan_detail(&s, rest, len, true, err, errlen);
     for (unsigned k = 0; k < KZ_COT_TYPED_MAX; k++)
         val_release(&scratch[k]);
     if (rc != KZ_OK)
@@ -326,10 +374,16 @@ int kz_cot_detail_join(const char *rest, size_t len, const struct kz_cot_typed *
     for (unsigned k = 0; k < s.n; k++) {
         if (!vals[k].present || s.f[k].count)
             continue;
-        if (kinds[k].child)
-            add_list(out, &kinds[k], &vals[k]);
-        else
-            add_plain(out, &kinds[k], &vals[k]);
+        kz__cot_typed_xml(out, &kinds[k], &vals[k]);
     }
     return KZ_OK;
+}
+
+void kz__cot_typed_xml(struct kz_sbuf *out, const struct kz_cot_typed *d,
+                       const struct kz_cot_typed_val *v)
+{
+    if (d->child)
+        add_list(out, d, v);
+    else
+        add_plain(out, d, v);
 }

@@ -71,4 +71,44 @@ unsigned long kz__cot_hash_salt(void);
  */
 XML_Parser kz__cot_xml_parser(void);
 
+/* The decoder's parser (reset by whoever uses it next) and its limits, for kz_cot_build(). */
+XML_Parser kz__cot_decoder_parser(struct kz_cot_decoder *dec);
+const struct kz_cot_limits *kz__cot_decoder_limits(const struct kz_cot_decoder *dec);
+
+/* Append the element of one present typed kind, as kz_cot_detail_join() writes it. */
+void kz__cot_typed_xml(struct kz_sbuf *out, const struct kz_cot_typed *d,
+                       const struct kz_cot_typed_val *v);
+
+/* What `value`, written by kz__cot_add_attr(), reads back as: `value` itself, or tmp's buffer. */
+const char *kz__cot_attr_readback(const char *value, struct kz_sbuf *tmp);
+
+/*
+ * "</event" ending a name within doc[0..n): where a stream reader would
+ * split ("</events>" closes another element and is no such token).
+ */
+bool kz__cot_has_end_token(const char *doc, size_t n);
+
+/*
+ * What expat's handlers would be told about flat content (flat.c): a start
+ * tag (its attributes as expat lists them) at byte `at` of `len` bytes, an
+ * end tag (len 0 for the end of an empty-element tag), a run of text.
+ */
+struct kz__cot_flat_cb {
+    void (*start)(void *ud, const char *name, const char **atts, size_t at, size_t len);
+    void (*end)(void *ud, size_t at, size_t len);
+    void (*text)(void *ud, const char *s, size_t len);
+};
+
+/*
+ * When content[0..len) is in flat.c's subset of XML content, report it to
+ * cb (offsets plus `base`) and return true; otherwise return false without
+ * a call, and the caller parses with expat.
+ */
+bool kz__cot_flat_walk(const char *content, size_t len, size_t base,
+                       const struct kz__cot_flat_cb *cb, void *ud);
+
+/* kz_cot_detail_split(), with `flat` false: always with expat (for tests). */
+int kz__cot_detail_split_with(const char *detail, size_t len, const struct kz_cot_typed *kinds,
+                              unsigned n, struct kz_cot_split *out, bool flat);
+
 #endif

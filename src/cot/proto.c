@@ -9,10 +9,11 @@
  * element, attribute and value; the typed elements move to the end of <detail> (as in TAK's own
  * codec) and their numbers are written in the shortest form ("0.0" becomes "0").
  *
- * Receiving: the TakMessage is turned back into an <event> document and run
- * through kz_cot_decode(), so a protobuf event is parsed and validated by
- * exactly the code that handles XML.  Where an element appears both in
- * xmlDetail and as a typed message, the xmlDetail copy wins.
+ * Receiving: kz_cot_build() makes the event from the CotEvent's fields,
+ * xmlDetail and the typed messages, giving what the same event sent as XML
+ * gives (same checks, same reject reasons) without writing it as XML.
+ * Where an element appears both in xmlDetail and as a typed message, the
+ * xmlDetail copy wins.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,16 +168,6 @@ static void typed_vals(const Takproto__Detail *d, struct kz_cot_typed_val *v)
             (struct kz_cot_typed_val){.present = true, .num = {d->track->speed, d->track->course}};
 }
 
-/* The <detail> content for the rebuilt event: xmlDetail, then typed elements. */
-static int rebuild_detail(const Takproto__Detail *d, struct kz_sbuf *x, char *err, size_t errlen)
-{
-    struct kz_cot_typed_val v[K__COUNT] = {0};
-    const char *xd = d->xmldetail ? d->xmldetail : "";
-
-    typed_vals(d, v);
-    return kz_cot_detail_join(xd, strlen(xd), kinds, K__COUNT, v, x, err, errlen);
-}
-
 static int check_times(const Takproto__CotEvent *c, char *err, size_t errlen)
 {
     if (c->sendtime <= MAX_TIME_MS && c->starttime <= MAX_TIME_MS && c->staletime <= MAX_TIME_MS)
@@ -188,43 +179,46 @@ static int check_times(const Takproto__CotEvent *c, char *err, size_t errlen)
     return KZ_ERR_PARSE;
 }
 
-/* Rebuild the <event> document a CotEvent stands for, into `xml`. */
-static int rebuild_event(const Takproto__CotEvent *c, struct kz_sbuf *xml, enum kz_reject *why,
-                         char *err, size_t errlen)
+/* The event a CotEvent stands for: xmlDetail, then the typed messages it lacks. */
+static int build_event(struct kz_cot_decoder *dec, const Takproto__CotEvent *c, struct kz_event *ev,
+                       enum kz_reject *why, char *err, size_t errlen)
 {
-    struct kz_event ev;
-    struct kz_sbuf detail = KZ_SBUF_INIT;
+    struct kz_cot_typed_val v[K__COUNT] = {0};
+    struct kz_cot_parts p = {
+        .uid = c->uid,
+        .type = c->type,
+        .how = c->how,
+        .access = c->access,
+        .qos = c->qos,
+        .opex = c->opex,
+        .lat = c->lat,
+        .lon = c->lon,
+        .hae = c->hae,
+        .ce = c->ce,
+        .le = c->le,
+        .kinds = kinds,
+        .vals = v,
+        .n_kinds = K__COUNT,
+    };
 
     if (check_times(c, err, errlen) != KZ_OK) {
         *why = KZ_REJ_TIME;
         return KZ_ERR_PARSE;
     }
-    if (c->detail && rebuild_detail(c->detail, &detail, err, errlen) != KZ_OK) {
-        kz_sbuf_release(&detail);
-        *why = KZ_REJ_XML;
-        return KZ_ERR_PARSE;
-    }
-    kz_event_init(&ev);
-    /* Borrowed for the encoder only: never cleared. */
-    ev.uid = c->uid, ev.type = c->type, ev.how = c->how;
-    ev.access = c->access, ev.qos = c->qos, ev.opex = c->opex;
-    ev.time = (int64_t)c->sendtime * 1000;
-    ev.start = (int64_t)c->starttime * 1000;
-    ev.stale = (int64_t)c->staletime * 1000;
-    ev.lat = c->lat, ev.lon = c->lon, ev.hae = c->hae, ev.ce = c->ce, ev.le = c->le;
+    /* In range now: the products fit. */
+    p.time = (int64_t)c->sendtime * 1000, p.start = (int64_t)c->starttime * 1000;
+    p.stale = (int64_t)c->staletime * 1000;
     if (c->detail) {
-        ev.detail = detail.buf ? detail.buf : (char *)"";
-        ev.detail_len = detail.len;
+        p.detail = c->detail->xmldetail ? c->detail->xmldetail : "";
+        p.detail_len = strlen(p.detail);
+        typed_vals(c->detail, v);
     }
-    kz_cot_encode_xml(&ev, xml);
-    kz_sbuf_release(&detail);
-    return KZ_OK;
+    return kz_cot_build(dec, &p, ev, why, err, errlen);
 }
 
 int kz_cot_decode_proto(struct kz_cot_decoder *dec, const void *buf, size_t len,
                         struct kz_event *ev, enum kz_reject *reason, char *errbuf, size_t errlen)
 {
-    struct kz_sbuf xml = KZ_SBUF_INIT;
     enum kz_reject why = KZ_REJ_PROTO;
     char err[KZ__COT_ERRLEN] = "";
     int rc = KZ_ERR_PARSE;
@@ -236,12 +230,11 @@ int kz_cot_decode_proto(struct kz_cot_decoder *dec, const void *buf, size_t len,
     } else if (!m->cotevent) {
         rc = KZ_ERR_NOTFOUND;
         snprintf(err, sizeof(err), "TakMessage carries no cotEvent");
-    } else if ((rc = rebuild_event(m->cotevent, &xml, &why, err, sizeof(err))) == KZ_OK) {
-        rc = kz_cot_decode(dec, xml.buf, xml.len, ev, &why, err, sizeof(err));
+    } else {
+        rc = build_event(dec, m->cotevent, ev, &why, err, sizeof(err));
     }
     if (m)
         takproto__tak_message__free_unpacked(m, NULL);
-    kz_sbuf_release(&xml);
     if (rc != KZ_OK) {
         if (reason)
             *reason = why;

@@ -11,9 +11,9 @@
  * whole "<detail>...</detail>" element in `other`.  A t-x-d-d goes as
  * contact{DELETE, uid = link uid, callsign = link type}, as TAK sends it.
  *
- * Receiving: the event is rebuilt as XML (other's content, then the typed
- * fields other lacks) and decoded by kz_cot_decode(), so it is validated
- * exactly as a CoT event from any other input.
+ * Receiving: the event is built by kz_cot_build() from other's content and
+ * the typed fields other lacks, without writing it as XML: it is validated
+ * exactly as the same CoT event from any other input.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -325,99 +325,91 @@ static bool dests_ok(const Com__Atakmap__GeoEvent *g)
     return g->n_ptpuids + g->n_ptpcallsigns + g->n_missionnames <= KZ_FED_MAX_DESTS;
 }
 
-/* The <detail> content the GeoEvent stands for, or absent (*has = false). */
-static int geo_detail(const Com__Atakmap__GeoEvent *g, struct kz_sbuf *x, bool *has, char *err,
-                      size_t errlen)
+static int build(struct kz_cot_decoder *dec, const struct kz_cot_parts *p, struct kz_event *ev,
+                 char *err, size_t errlen)
+{
+    enum kz_reject why;
+    int rc = kz_cot_build(dec, p, ev, &why, err, errlen);
+
+    return rc == KZ_OK ? KZ_OK : -rc;
+}
+
+/* The event a GeoEvent stands for: other's content, then the typed fields other lacks. */
+static int decode_geo(struct kz_cot_decoder *dec, const Com__Atakmap__GeoEvent *g,
+                      struct kz_event *ev, char *err, size_t errlen)
 {
     struct kz_cot_typed_val v[G__COUNT] = {0};
     char *items[KZ_FED_MAX_DESTS];
     unsigned which[KZ_FED_MAX_DESTS];
-    const char *p;
-    size_t n;
-
-    if (!dests_ok(g))
-        return fail(err, errlen, KZ_ERR_TOOBIG, "more than %d destinations", KZ_FED_MAX_DESTS);
-    int rc = other_content(str(g->other), &p, &n, err, errlen);
-    if (rc != KZ_OK)
-        return rc;
-    geo_vals(g, v, items, which);
-    *has = *str(g->other) != '\0';
-    for (unsigned k = 0; k < G__COUNT; k++)
-        *has = *has || v[k].present;
-    if (!*has)
-        return KZ_OK;
-    if (kz_cot_detail_join(p, n, geo_kinds, G__COUNT, v, x, err, errlen) != KZ_OK)
-        return -KZ_ERR_PARSE;
-    return KZ_OK;
-}
-
-/* Rebuild the <event> document a GeoEvent stands for, into `xml`. */
-static int geo_xml(const Com__Atakmap__GeoEvent *g, struct kz_sbuf *xml, char *err, size_t errlen)
-{
-    struct kz_event ev;
-    struct kz_sbuf detail = KZ_SBUF_INIT;
-    bool has = false;
+    struct kz_cot_parts p = {
+        .uid = g->uid,
+        .type = g->type,
+        .how = g->coordsource,
+        .access = g->access,
+        .lat = g->lat,
+        .lon = g->lon,
+        .hae = g->hae,
+        .ce = g->ce,
+        .le = g->le,
+        .kinds = geo_kinds,
+        .vals = v,
+        .n_kinds = G__COUNT,
+    };
+    const char *content;
+    bool has;
 
     if (!time_ok(g->sendtime) || !time_ok(g->starttime) || !time_ok(g->staletime))
         return fail(err, errlen, KZ_ERR_PARSE,
                     "a time is out of range (send %lld, start %lld, "
                     "stale %lld ms)",
                     (long long)g->sendtime, (long long)g->starttime, (long long)g->staletime);
-    int rc = geo_detail(g, &detail, &has, err, errlen);
-    if (rc == KZ_OK) {
-        kz_event_init(&ev);
-        /* Borrowed for the encoder only: never cleared. */
-        ev.uid = g->uid, ev.type = g->type, ev.how = *g->coordsource ? g->coordsource : NULL;
-        ev.access = *g->access ? g->access : NULL;
-        ev.time = g->sendtime * 1000, ev.start = g->starttime * 1000;
-        ev.stale = g->staletime * 1000;
-        ev.lat = g->lat, ev.lon = g->lon, ev.hae = g->hae, ev.ce = g->ce, ev.le = g->le;
-        if (has)
-            ev.detail = detail.buf ? detail.buf : (char *)"", ev.detail_len = detail.len;
-        kz_cot_encode_xml(&ev, xml);
-    }
-    kz_sbuf_release(&detail);
-    return rc;
+    if (!dests_ok(g))
+        return fail(err, errlen, KZ_ERR_TOOBIG, "more than %d destinations", KZ_FED_MAX_DESTS);
+    /* In range now: the products fit. */
+    p.time = g->sendtime * 1000, p.start = g->starttime * 1000, p.stale = g->staletime * 1000;
+    int rc = other_content(str(g->other), &content, &p.detail_len, err, errlen);
+    if (rc != KZ_OK)
+        return rc;
+    geo_vals(g, v, items, which);
+    has = *str(g->other) != '\0';
+    for (unsigned k = 0; k < G__COUNT; k++)
+        has = has || v[k].present;
+    p.detail = has ? content : NULL;
+    rc = build(dec, &p, ev, err, errlen);
+    return rc == KZ_OK ? KZ_FED_EVENT : rc;
 }
 
 /* The t-x-d-d a contact DELETE stands for, as TAK Server rebuilds it. */
-static void delete_xml(const Com__Atakmap__ContactListEntry *c, struct kz_sbuf *xml)
+static int decode_delete(struct kz_cot_decoder *dec, const Com__Atakmap__ContactListEntry *c,
+                         struct kz_event *ev, char *err, size_t errlen)
 {
-    struct kz_event ev;
     struct kz_sbuf detail = KZ_SBUF_INIT, uid = KZ_SBUF_INIT;
     int64_t now = kz_now_us();
+    struct kz_cot_parts p = {.type = "t-x-d-d",
+                             .how = "h-g-i-g-o",
+                             .time = now,
+                             .start = now,
+                             .stale = now + 60 * 1000000LL,
+                             .hae = KZ_POINT_UNKNOWN,
+                             .ce = KZ_POINT_UNKNOWN,
+                             .le = KZ_POINT_UNKNOWN};
 
     kz_sbuf_addf(&uid, "%s.delete", c->uid);
-    kz_event_init(&ev);
-    /* Borrowed for the encoder only: never cleared. */
-    ev.uid = uid.buf, ev.type = (char *)"t-x-d-d", ev.how = (char *)"h-g-i-g-o";
-    ev.time = ev.start = now;
-    ev.stale = now + 60 * 1000000LL;
-    ev.lat = ev.lon = 0;
     kz_cot_detail_element(&detail, "link",
                           (const char *const[]){"uid", c->uid, "relation", "none", "type",
                                                 *c->callsign ? c->callsign : "none", NULL},
                           NULL);
     kz_cot_detail_element(&detail, "__forcedelete", NULL, NULL);
-    ev.detail = detail.buf, ev.detail_len = detail.len;
-    kz_cot_encode_xml(&ev, xml);
+    p.uid = uid.buf, p.detail = detail.buf, p.detail_len = detail.len;
+    int rc = build(dec, &p, ev, err, errlen);
     kz_sbuf_release(&detail);
     kz_sbuf_release(&uid);
-}
-
-static int decode_xml(struct kz_cot_decoder *dec, const struct kz_sbuf *xml, struct kz_event *ev,
-                      char *err, size_t errlen)
-{
-    enum kz_reject why;
-    int rc = kz_cot_decode(dec, xml->buf, xml->len, ev, &why, err, errlen);
-
-    return rc == KZ_OK ? KZ_OK : -rc;
+    return rc;
 }
 
 static int decode_contact(struct kz_cot_decoder *dec, const Com__Atakmap__ContactListEntry *c,
                           struct kz_event *ev, char *err, size_t errlen)
 {
-    struct kz_sbuf xml = KZ_SBUF_INIT;
     int rc;
 
     if (!*c->uid || strlen(c->uid) > KZ_COT_UID_MAX - 8 || !bounded(c->callsign))
@@ -428,26 +420,12 @@ static int decode_contact(struct kz_cot_decoder *dec, const Com__Atakmap__Contac
         ev->callsign = *c->callsign ? kz_xstrdup(c->callsign) : NULL;
         return KZ_FED_CONTACT_CREATE;
     case COM__ATAKMAP__CONTACT_LIST_ENTRY__CRUD__DELETE:
-        delete_xml(c, &xml);
-        rc = decode_xml(dec, &xml, ev, err, errlen);
-        kz_sbuf_release(&xml);
+        rc = decode_delete(dec, c, ev, err, errlen);
         return rc == KZ_OK ? KZ_FED_CONTACT_DELETE : rc;
     default:
         return fail(err, errlen, KZ_ERR_PARSE, "contact operation %d is not CREATE or DELETE",
                     (int)c->operation);
     }
-}
-
-static int decode_geo(struct kz_cot_decoder *dec, const Com__Atakmap__GeoEvent *g,
-                      struct kz_event *ev, char *err, size_t errlen)
-{
-    struct kz_sbuf xml = KZ_SBUF_INIT;
-    int rc = geo_xml(g, &xml, err, errlen);
-
-    if (rc == KZ_OK)
-        rc = decode_xml(dec, &xml, ev, err, errlen);
-    kz_sbuf_release(&xml);
-    return rc == KZ_OK ? KZ_FED_EVENT : rc;
 }
 
 int kz_fed_decode(struct kz_cot_decoder *dec, const void *buf, size_t len, struct kz_event *ev,
