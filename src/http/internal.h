@@ -200,12 +200,9 @@ enum kz__http_state {
 
 struct kz__http_conn {
     uv_tcp_t tcp;
-    struct kz_transport tr;
+    struct kz_transport tr; /* tcp or tls; released with the connection */
+    /* What tr calls back: kept here, as a handshake step on the pool outlives a feed. */
     struct kz_transport_cbs tr_cbs;
-        /* what tr calls back; here, as a handshake on the pool outlives a feed */ /* tcp or tls;
-                                                                                      released with
-                                                                                      the connection
-                                                                                    */
     enum kz_http_on kind;
     struct kz_http *h;
     /* The caller, from h->opts.caller.open() (NULL before and on enroll). */
