@@ -170,6 +170,7 @@ describe('the plans panel', () => {
         await cop.page.keyboard.press('Escape');
         await cop.page.waitForSelector('#plan-page', { state: 'hidden' });
         assert.equal(await cop.page.isVisible('#plans-list'), true);
+        await cop.page.waitForFunction((id) => document.activeElement?.dataset.plan === id, plan.id, { timeout: 5000 });
     });
 
     test('closing the panel lowers the banner to what the map shows: the items\' markers', async () => {

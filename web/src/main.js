@@ -439,7 +439,10 @@ function wirePanel(tracks, { id, url, read, render, name, every = 3000, lazy = f
             items = read(await res.json());
             toggle.hidden = false;
             toggle.textContent = `${name} (${items.length})`;
+            // Keep the keyboard where it was: the same entry (same data- key) takes focus again.
+            const was = list.contains(document.activeElement) ? JSON.stringify(document.activeElement.dataset) : null;
             list.replaceChildren(...items.map(render));
+            if (was) [...list.children].find((el) => JSON.stringify(el.dataset) === was)?.focus();
             tracks.queueBanner();
         } catch {
             /* the stream's indicator already says the server is away */

@@ -53,6 +53,7 @@ export class PlanPage {
     route() {
         const id = planOfHash(window.location.hash);
         if (id === this.id) return;
+        const prev = this.id;
         this.id = id;
         this.plan = null;
         this.shownKey = '';
@@ -62,7 +63,11 @@ export class PlanPage {
         $('plans-list').hidden = Boolean(id);
         $('plan-page').hidden = !id;
         this.showItems([]);
-        if (!id) return this.onChange();
+        if (!id) {
+            // Back to the list: the keyboard continues from the plan it came from.
+            [...$('plans-list').children].find((li) => li.dataset.plan === prev)?.focus();
+            return this.onChange();
+        }
         if ($('plans').hidden) $('plans-toggle').click();
         this.refresh();
         this.timer = setInterval(() => this.refresh(), 2000);
