@@ -176,8 +176,10 @@ describe('the plans panel', () => {
     test('closing the panel lowers the banner to what the map shows: the items\' markers', async () => {
         await cop.page.click('#plans-toggle');
         await waitText(cop.page, '#banner-top', 'SECRET//REL TO USA, JPN');
-        const markers = await cop.page.evaluate(() => window.kizunaCop.tracks.layer.drawn.map((d) => d.uid).filter((u) => u.startsWith('kizuna.plan.')));
-        assert.equal(markers.length, 2, 'the server publishes each item with a place as a marker');
+        const markers = await cop.page.evaluate(() => window.kizunaCop.tracks.layer.snapshot()
+            .filter((d) => d.uid.startsWith('kizuna.plan.')).map((d) => d.label).sort());
+        assert.deepEqual(markers, ['Keen Sword 27 #1 Yokota AB', 'Keen Sword 27 #2 Kadena AB'],
+            'the server publishes each item with a place as a marker, named by its callsign');
         await cop.page.evaluate(() => window.kizunaCop.map.jumpTo({ center: [-150, -40], zoom: 4 }));
         await waitText(cop.page, '#banner-top', 'UNCLASSIFIED');
         assert.deepEqual(cop.problems, []);
