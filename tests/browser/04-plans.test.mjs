@@ -5,7 +5,8 @@
 // The plan page (#plan/ID): its timeline in every participant's local time (JST, HST),
 // its approvals and consultation, an approval made over REST shown without a reload, only
 // the buttons the server allows the viewer (none for a viewer who may not act), a refused
-// change showing the server's error, and the plan's items on the map.
+// change showing the server's error, the consultation authority recording a consultation
+// (a refused decline without a reason first), and the plan's items on the map.
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -45,7 +46,7 @@ describe('the plans panel', () => {
 
     before(async () => {
         const config = makeConfig({ inputs: [who('us', 'USA', 'USFJ', ['planner', 'approver']), who('jp', 'JPN', 'JJOC', ['approver']),
-            who('viewer', 'USA', 'USFJ', [])] });
+            who('viewer', 'USA', 'USFJ', []), who('cabinet', 'JPN', 'JPN-CABINET', ['approver'])] });
         config.alliance = path.join(SOURCE_DIR, 'config/alliance/us-japan.yaml');
         server = await startServer({ config });
         browser = await launch();
@@ -163,6 +164,26 @@ describe('the plans panel', () => {
         for (let i = cop.problems.length - 1; i >= 0; i--) {
             if (cop.problems[i].startsWith('409: ') || /console: .*status of 409/.test(cop.problems[i])) cop.problems.splice(i, 1);
         }
+    });
+
+    test('the consultation authority records the prior consultation through the page', async () => {
+        const op = await post(server, 'us', '/api/v1/plans', { ...PLAN, title: 'Steel Gate', kind: 'operation',
+            legal_basis: 'article_vi', flags: { combat_from_japan: true } });
+        const cab = await openCop(browser, server.port('cabinet'), { quiet: ['/api/v1/stream', `/api/v1/plans/${op.id}/consultation`] });
+        await cab.page.evaluate((id) => { window.location.hash = `#plan/${id}`; }, op.id);
+        await waitText(cab.page, '#plan-fields dd[data-field=consultation]', 'required (JPN-CABINET)');
+        assert.deepEqual(await cab.page.$$eval('#plan-action-buttons button', (bs) => bs.map((b) => b.dataset.action)),
+            ['approve', 'reject', 'consult:requested', 'consult:agreed', 'consult:declined']);
+        await cab.page.click('#plan-action-buttons button[data-action="consult:declined"]');
+        await waitText(cab.page, '#plan-error', 'a declined consultation needs a reason (HTTP 400)');
+        await cab.page.fill('#plan-reason', 'agreed at the SCC');
+        await cab.page.click('#plan-action-buttons button[data-action="consult:agreed"]');
+        await waitText(cab.page, '#plan-fields dd[data-field=consultation]', 'agreed (JPN-CABINET)');
+        assert.equal(await text(cab.page, '#plan-fields dd[data-field="consult reason"]'), 'agreed at the SCC');
+        assert.equal(await text(cab.page, '#plan-error'), '');
+        await screenshot(cab.page, 'cop-plan-consultation.png');
+        assert.deepEqual(cab.problems.filter((p) => !p.startsWith('400: ')), []);
+        await cab.page.close();
     });
 
     test('Escape goes back to the list', async () => {
