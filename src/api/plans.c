@@ -11,6 +11,8 @@
  *   POST  /api/v1/plans/{id}/stage           the next stage            (planner)
  *   GET   /api/v1/plans/{id}/audit           the plan's audit records, verified (viewer)
  *
+ * Every plan answered carries "allowed": the changes its caller may make
+ * now, found by running the same rules on the plan without committing.
  * A plan the caller may not see (its own label) is 404, like an unknown
  * one.  Changes run one at a time, in arrival order: each is checked
  * against the plan as it is when its turn comes (kz_plan_apply), then the
@@ -116,9 +118,78 @@ static const struct kz_plan *plan_or_404(struct kz_api *api, struct kz_http_req 
     return NULL;
 }
 
+/* The rules' context for the caller of `req` acting on plan `id` now. */
+static struct kz_plan_ctx ctx_of(struct kz_api *api, struct kz_http_req *req, const char *id)
+{
+    const struct kz_input *in = kz_http_input(req);
+
+    return (struct kz_plan_ctx){
+        .alliance = api->alliance,
+        .policy = api->policy,
+        .actor = kz_http_identity(req),
+        .who = who(req),
+        .via = in ? in->conf->name : NULL,
+        .id = id,
+        .now_us = kz_now_us(),
+    };
+}
+
+/*
+ * Would the caller's `op` with `body` (taken) pass kz_plan_apply?  Nothing is
+ * committed.  A refusal by a gate the plan's state lifts later (approvals
+ * missing, consultation pending or declined) still counts: the caller may
+ * ask, and the server says why not yet.
+ */
+static bool may(struct kz_api *api, struct kz_http_req *req, const struct kz_plan *p,
+                enum kz_plan_op_type op, json_t *body)
+{
+    static const char *const gates[] = {"approvals_missing", "consultation_required",
+                                        "consultation_declined"};
+    struct kz_plan_ctx ctx = ctx_of(api, req, p->id);
+    struct kz_plan_refusal why = {0};
+    struct kz_plan *next = NULL;
+    const char *action;
+    char *detail = NULL;
+    bool ok = kz_plan_apply(p, op, body, &ctx, &next, &action, &detail, &why) == KZ_OK;
+
+    for (unsigned i = 0; !ok && why.rule && i < KZ_ARRAY_LEN(gates); i++)
+        ok = strcmp(why.rule, gates[i]) == 0;
+    kz_plan_free(next);
+    free(detail);
+    json_decref(body);
+    return ok;
+}
+
+/* "allowed": the changes the caller may make to the plan now (docs/api.md). */
+static json_t *allowed(struct kz_api *api, struct kz_http_req *req, const struct kz_plan *p)
+{
+    json_int_t rev = (json_int_t)p->revision;
+    json_t *out = json_array();
+
+    if (!api->store)
+        return out; /* every change is answered 503 */
+    if (may(api, req, p, KZ_PLAN_OP_APPROVE,
+            json_pack("{s:I, s:s}", "revision", rev, "decision", "approve")))
+        json_array_append_new(out, json_string("approve"));
+    if (may(api, req, p, KZ_PLAN_OP_APPROVE,
+            json_pack("{s:I, s:s, s:s}", "revision", rev, "decision", "reject", "reason", "-")))
+        json_array_append_new(out, json_string("reject"));
+    if (may(api, req, p, KZ_PLAN_OP_CONSULT,
+            json_pack("{s:s, s:s}", "state", "requested", "reason", "-")))
+        json_array_append_new(out, json_string("consult"));
+    if (p->stage < KZ_STAGE_CLOSED &&
+        may(api, req, p, KZ_PLAN_OP_STAGE,
+            json_pack("{s:s}", "to", kz_plan_stage_name((enum kz_plan_stage)(p->stage + 1)))))
+        json_array_append_new(out, json_string("advance"));
+    return out;
+}
+
 static json_t *view(struct kz_api *api, struct kz_http_req *req, const struct kz_plan *p)
 {
-    return kz_plan_view(p, api->alliance, api->policy, who(req));
+    json_t *v = kz_plan_view(p, api->alliance, api->policy, who(req));
+
+    json_object_set_new(v, "allowed", allowed(api, req, p));
+    return v;
 }
 
 static void refuse(struct kz_http_req *req, const struct kz_plan_refusal *why)
@@ -198,22 +269,13 @@ static void run_change(struct task *t)
     struct kz_api *api = t->api;
     struct kz_http_req *req = t->req;
     const struct kz_plan *cur = NULL;
-    const struct kz_input *in = kz_http_input(req);
     struct kz_plan_refusal why;
 
     if (t->op != KZ_PLAN_OP_CREATE && !(cur = plan_or_404(api, req, t->id)))
         return task_done(t);
     if (t->op == KZ_PLAN_OP_CREATE)
         kz_plan_book_new_id(api->plans, t->id);
-    struct kz_plan_ctx ctx = {
-        .alliance = api->alliance,
-        .policy = api->policy,
-        .actor = kz_http_identity(req),
-        .who = who(req),
-        .via = in ? in->conf->name : NULL,
-        .id = t->id,
-        .now_us = kz_now_us(),
-    };
+    struct kz_plan_ctx ctx = ctx_of(api, req, t->id);
     if (kz_plan_apply(cur, t->op, t->body, &ctx, &t->plan, &t->action, &t->detail, &why)) {
         refuse(req, &why);
         return task_done(t);

@@ -18,14 +18,15 @@ void kz_plan_item_uid(const struct kz_plan *p, const struct kz_plan_item *it, ch
     snprintf(buf, len, "kizuna.plan.%s.%lld", p->id, (long long)it->id);
 }
 
+/* The marker's callsign goes to `callsign` (160 bytes) too: the event's own field. */
 static void marker_detail(const struct kz_plan *p, const struct kz_plan_item *it,
-                          struct kz_sbuf *out)
+                          struct kz_sbuf *out, char callsign[160])
 {
-    char callsign[160], when[KZ_TIME_STRLEN];
+    char when[KZ_TIME_STRLEN];
     struct kz_sbuf remarks = KZ_SBUF_INIT;
 
-    snprintf(callsign, sizeof(callsign), "%.60s #%lld%s%.60s", p->title, (long long)it->id,
-             it->place ? " " : "", it->place ? it->place : "");
+    snprintf(callsign, 160, "%.60s #%lld%s%.60s", p->title, (long long)it->id, it->place ? " " : "",
+             it->place ? it->place : "");
     kz_time_format(it->time_us, when);
     kz_sbuf_addf(&remarks, "%s %s", when, it->description);
     for (unsigned i = 0; i < it->n_units; i++)
@@ -52,7 +53,7 @@ static void marker(struct kz_router *r, const struct kz_input *in, const struct 
 {
     struct kz_event ev;
     struct kz_sbuf detail = KZ_SBUF_INIT;
-    char uid[96];
+    char uid[96], callsign[160];
 
     kz_plan_item_uid(p, it, uid, sizeof(uid));
     kz_event_init(&ev);
@@ -64,8 +65,9 @@ static void marker(struct kz_router *r, const struct kz_input *in, const struct 
     ev.stale = (p->end_us > now ? p->end_us : now) + STALE_AFTER_END_US;
     ev.lat = it->lat;
     ev.lon = it->lon;
-    marker_detail(p, it, &detail);
+    marker_detail(p, it, &detail, callsign);
     ev.detail = kz_sbuf_detach(&detail, &ev.detail_len);
+    ev.callsign = kz_xstrdup(callsign); /* the GeoJSON views read it from here */
     submit(r, in, &ev);
 }
 

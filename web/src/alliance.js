@@ -24,3 +24,38 @@ export function commandRows(show) {
 export function counterpartIds(answer) {
     return new Set((answer?.counterparts || []).map((c) => c.id));
 }
+
+// ---- coordination latency: GET /api/v1/alliance/path?compare=1&at= (docs/alliance.md §6) --
+
+// The pairs of an answer as choices: [{key: "USFJ JJOC", text: "USFJ ↔ JJOC"}].
+export function latencyPairs(answer) {
+    return (answer?.pairs || []).map((p) => ({ key: `${p.a} ${p.b}`, text: `${p.a} ↔ ${p.b}` }));
+}
+
+// The bars of one pair: hub-and-spokes against lattice, mean and worst, in seconds.
+export function latencyBars(pair) {
+    return [
+        { key: 'hub-mean', text: 'hub mean', s: pair.hub_mean_s }, { key: 'hub-worst', text: 'hub worst', s: pair.hub_worst_s },
+        { key: 'lattice-mean', text: 'lattice mean', s: pair.lattice_mean_s },
+        { key: 'lattice-worst', text: 'lattice worst', s: pair.lattice_worst_s },
+    ];
+}
+
+// 93780 s -> "26h03", the way the CLI prints a duration.
+export function fmtDuration(s) {
+    if (!Number.isFinite(s) || s < 0) return '–';
+    const m = Math.round(s / 60);
+    return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}`;
+}
+
+// Horizontal bars in a `width` × `height` box: a label column, then bars scaled to the
+// longest; [{key, text, value, x, y, w, h}] in pixels (the value's text right of the bar).
+export function barLayout(bars, width, height, { labelW = 90, valueW = 50, gap = 4 } = {}) {
+    const max = Math.max(1, ...bars.map((b) => b.s || 0));
+    const h = bars.length ? (height - gap * (bars.length - 1)) / bars.length : 0;
+    const span = Math.max(0, width - labelW - valueW);
+    return bars.map((b, i) => ({
+        key: b.key, text: b.text, value: fmtDuration(b.s), x: labelW, y: i * (h + gap), h,
+        w: Math.max(1, Math.round(((b.s || 0) / max) * span)),
+    }));
+}

@@ -9,7 +9,9 @@ import { forward as toMgrs } from 'mgrs';
 import { colourOf, parseLabel, rollUp } from './classification.js';
 import { TrackLayer } from './layer.js';
 import { commandRows, counterpartIds } from './alliance.js';
-import { byStage } from './plans.js';
+import { LatencyChart } from './latency.js';
+import { PlanPage } from './planpage.js';
+import { byStage, planHash } from './plans.js';
 import { areaText, boardRows } from './readiness.js';
 import { cotShape } from './shapes.js';
 import { cotToSidc, describeCotType } from './sidc.js';
@@ -367,6 +369,11 @@ function planItem(p) {
     ];
     for (const [cls, text] of cells) body.append(Object.assign(document.createElement('span'), { className: cls, textContent: text }));
     li.append(top, body);
+    // A click (or Enter) opens the plan's page.
+    li.tabIndex = 0;
+    const open = () => { window.location.hash = planHash(p.id); };
+    li.addEventListener('click', open);
+    li.addEventListener('keydown', (e) => { if (e.key === 'Enter') open(); });
     return li;
 }
 
@@ -432,7 +439,10 @@ function wirePanel(tracks, { id, url, read, render, name, every = 3000, lazy = f
             items = read(await res.json());
             toggle.hidden = false;
             toggle.textContent = `${name} (${items.length})`;
+            // Keep the keyboard where it was: the same entry (same data- key) takes focus again.
+            const was = list.contains(document.activeElement) ? JSON.stringify(document.activeElement.dataset) : null;
             list.replaceChildren(...items.map(render));
+            if (was) [...list.children].find((el) => JSON.stringify(el.dataset) === was)?.focus();
             tracks.queueBanner();
         } catch {
             /* the stream's indicator already says the server is away */
@@ -448,19 +458,26 @@ function wirePanel(tracks, { id, url, read, render, name, every = 3000, lazy = f
     refresh();
     setInterval(refresh, every);
     panel.addEventListener('change', refresh);
-    return () => (panel.hidden ? [] : items.map((x) => x.label));
+    return () => (panel.hidden || list.hidden ? [] : items.map((x) => x.label));
 }
 
 function wirePanels(tracks) {
     $('alliance-date').value = new Date().toISOString().slice(0, 10);
+    const latency = new LatencyChart();
     const labels = [
         wirePanel(tracks, { id: 'plans', name: 'Plans', url: '/api/v1/plans', read: (j) => byStage(j.plans), render: planItem }),
         wirePanel(tracks, { id: 'readiness', name: 'Readiness', url: '/api/v1/readiness',
             read: (j) => boardRows(j.reports), render: readinessRow }),
-        wirePanel(tracks, { id: 'alliance', name: 'Alliance', every: 60000, lazy: true, render: commandItem, read: commandRows,
+        wirePanel(tracks, { id: 'alliance', name: 'Alliance', every: 60000, lazy: true, render: commandItem,
+            read: (j) => {
+                latency.load($('alliance-date').value);
+                return commandRows(j);
+            },
             url: () => `/api/v1/alliance/show?at=${$('alliance-date').value}` }),
     ];
-    tracks.panelLabels = () => labels.flatMap((f) => f());
+    const page = new PlanPage(tracks.map, mark, () => tracks.queueBanner());
+    window.kizunaCop.planPage = page;
+    tracks.panelLabels = () => [...labels.flatMap((f) => f()), ...page.labels()];
 }
 
 async function main() {
