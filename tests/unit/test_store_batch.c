@@ -3,7 +3,8 @@
  * latest-state rows go in multi-row statements (a few per batch, not one
  * per event), and that changes nothing a caller sees: a refused row still
  * fails alone, an event without a seq still gets the database's, a late
- * event never replaces a newer track, and deletions keep queue order.
+ * event never replaces a newer track, and deletions keep queue order.  The
+ * tracks table carries no index beyond its key (migration 12).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -183,6 +184,30 @@ static void test_tracks_in_one_batch(void **state)
                      1);
 }
 
+/* Indexes on tracks besides its key; each costs every upsert an entry moved. */
+#define TRACKS_INDEXES                                                                             \
+    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tracks'"              \
+    " AND sql IS NOT NULL"
+
+/* Migration 12 drops tracks(stale), also from a database that had it. */
+static void test_tracks_only_keyed(void **state)
+{
+    struct fx *fx = *state;
+    struct acks acks = {0};
+
+    open_store(fx, 5, 0, 0);
+    append_uid(fx, 1, 1, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
+    assert_int_equal(sql_int(fx->path, TRACKS_INDEXES), 0);
+    close_store(fx);
+
+    sql_exec(fx->path, "CREATE INDEX tracks_stale ON tracks(stale); PRAGMA user_version=11;");
+    open_store(fx, 5, 0, 0);
+    assert_int_equal(sql_int(fx->path, TRACKS_INDEXES), 0);
+    assert_int_equal(sql_int(fx->path, "PRAGMA user_version"), 12);
+    assert_int_equal(track_seq(fx, "u1"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +217,7 @@ int main(void)
                                         store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_tracks_in_one_batch, store_fx_setup,
                                         store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_tracks_only_keyed, store_fx_setup, store_fx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
