@@ -38,8 +38,10 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 
 static int open_db(const char *path, int flags, sqlite3 **db, char *err, size_t errlen)
 {
-    int rc = sqlite3_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc;
 
+    kz__sqlite_configure();
+    rc = sqlite3_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_extended_result_codes(*db, 1);
         sqlite3_busy_timeout(*db, 5000);

@@ -42,6 +42,63 @@ static int fail_insert(struct kz__db *db, const struct kz__job *j, const char *h
     return kz__db_fail(db, what, rc);
 }
 
+/* Jobs batch.c hands write_many at once. */
+#define RUN_MAX 256
+
+/* A constraint failure that left the transaction open refuses one row. */
+static bool refusable(struct kz__db *db, int rc)
+{
+    return (rc & 0xff) == SQLITE_CONSTRAINT && !sqlite3_get_autocommit(db->db);
+}
+
+/* From *next, the run of consecutive jobs write_many may take; advances *next. */
+static size_t take_run(struct kz__job **next, struct kz__job **run)
+{
+    const struct kz__job_ops *ops = (*next)->ops;
+    size_t n = 0;
+
+    do {
+        run[n++] = *next;
+        *next = (*next)->next;
+    } while (ops->write_many && *next && (*next)->ops == ops && n < RUN_MAX);
+    return n;
+}
+
+/*
+ * Write run[0..n): together when the table can, else (or for what is left
+ * after a refused row) one by one.  SQLITE_DONE, or a batch-failing error
+ * with *failed its job.
+ */
+static int write_run(struct kz__db *db, struct kz__job **run, size_t n, size_t *refused,
+                     struct kz__job **failed)
+{
+    size_t done = 0;
+    int rc;
+
+    if (n > 1) {
+        rc = run[0]->ops->write_many(db, run, n, &done);
+        for (size_t i = 0; i < done; i++)
+            run[i]->status = KZ_OK;
+        if (rc != SQLITE_DONE && !refusable(db, rc)) {
+            *failed = run[done];
+            return rc;
+        }
+    }
+    for (size_t i = done; i < n; i++) {
+        rc = run[i]->ops->write(db, run[i]);
+        run[i]->status = rc == SQLITE_DONE ? KZ_OK : KZ_ERR_DB;
+        if (rc == SQLITE_DONE)
+            continue;
+        if (!refusable(db, rc)) {
+            *failed = run[i];
+            return rc;
+        }
+        if ((*refused)++ == 0)
+            fail_insert(db, run[i], " (row refused)", rc);
+    }
+    return SQLITE_DONE;
+}
+
 /*
  * A row the schema refuses (a duplicate seq, a CHECK) fails alone and
  * leaves derived state alone; anything else (disk full, I/O error, a
@@ -49,7 +106,7 @@ static int fail_insert(struct kz__db *db, const struct kz__job *j, const char *h
  */
 int kz__db_write(struct kz__db *db, struct kz__job *batch)
 {
-    struct kz__job *j;
+    struct kz__job *j, *next, *failed = NULL, *run[RUN_MAX];
     size_t n = 0, refused = 0;
     int rc, err;
 
@@ -59,17 +116,12 @@ int kz__db_write(struct kz__db *db, struct kz__job *batch)
         err = kz__db_fail(db, "BEGIN", rc);
         goto fail;
     }
-    for (j = batch; j; j = j->next) {
-        rc = j->ops->write(db, j);
-        j->status = rc == SQLITE_DONE ? KZ_OK : KZ_ERR_DB;
-        if (rc == SQLITE_DONE)
-            continue;
-        if ((rc & 0xff) != SQLITE_CONSTRAINT || sqlite3_get_autocommit(db->db)) {
-            err = fail_insert(db, j, "", rc);
+    for (next = batch; next;) {
+        n = take_run(&next, run);
+        if ((rc = write_run(db, run, n, &refused, &failed)) != SQLITE_DONE) {
+            err = fail_insert(db, failed, "", rc);
             goto fail;
         }
-        if (refused++ == 0)
-            fail_insert(db, j, " (row refused)", rc);
     }
     if ((rc = run_after_writes(db, batch)) != SQLITE_DONE) {
         err = kz__db_fail(db, "after writes", rc);

@@ -12,64 +12,148 @@
 
 #define QUERY_MAX_LIMIT 10000
 
-static const char sql_insert[] =
-    "INSERT INTO events(seq, uid, type, time, start, stale, recv_time, label,"
-    " origin_input, origin_user, xml, origin_nation, origin_groups, fed_provenance, fed_hops,"
-    " fed_max_hops, fed_seq)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+#define EV_COLS 17
+#define EV_INSERT                                                                                  \
+    "INSERT OR FAIL INTO events(seq, uid, type, time, start, stale, recv_time, label,"             \
+    " origin_input, origin_user, xml, origin_nation, origin_groups, fed_provenance, fed_hops,"     \
+    " fed_max_hops, fed_seq) VALUES "
+#define EV_ROW "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+#define EV_ROWS2 EV_ROW "," EV_ROW
+#define EV_ROWS4 EV_ROWS2 "," EV_ROWS2
+#define EV_ROWS8 EV_ROWS4 "," EV_ROWS4
+#define EV_ROWS16 EV_ROWS8 "," EV_ROWS8
+#define EV_ROWS32 EV_ROWS16 "," EV_ROWS16
 
-/* The federation columns: NULL for an event that came in any other way. */
-static void bind_fed(sqlite3_stmt *s, const struct kz__rec *r)
+/*
+ * One statement per 2^i rows: a run of events is written in as few
+ * statements as its size's binary digits, so SQLite opens the table's and
+ * its four indexes' cursors once per statement, not once per event.  OR
+ * FAIL: a refused row stops its statement but keeps the rows before it
+ * (sqlite3_changes() counts them), so SQLite needs no statement journal to
+ * undo them (a multi-row ABORT would write one, to a temporary file).
+ */
+static const char *const sql_insert[] = {
+    EV_INSERT EV_ROW,   EV_INSERT EV_ROWS2,  EV_INSERT EV_ROWS4,
+    EV_INSERT EV_ROWS8, EV_INSERT EV_ROWS16, EV_INSERT EV_ROWS32,
+};
+#define EV_MAX_ROWS (1u << (KZ_ARRAY_LEN(sql_insert) - 1))
+
+static const struct kz__rec *rec_of(const struct kz__job *job)
+{
+    return &((const struct kz__rec_job *)job)->rec;
+}
+
+/* The federation columns (row parameters b+14..b+17): NULL for an event
+ * that came in any other way. */
+static void bind_fed(sqlite3_stmt *s, int b, const struct kz__rec *r)
 {
     if (!r->fed_provenance) {
         for (int i = 14; i <= 17; i++)
-            sqlite3_bind_null(s, i);
+            sqlite3_bind_null(s, b + i);
         return;
     }
-    kz__bind_text(s, 14, r->fed_provenance);
-    sqlite3_bind_int64(s, 15, r->fed_hops);
-    sqlite3_bind_int64(s, 16, r->fed_max_hops);
+    kz__bind_text(s, b + 14, r->fed_provenance);
+    sqlite3_bind_int64(s, b + 15, r->fed_hops);
+    sqlite3_bind_int64(s, b + 16, r->fed_max_hops);
     if (r->fed_seq)
-        sqlite3_bind_int64(s, 17, (sqlite3_int64)r->fed_seq);
+        sqlite3_bind_int64(s, b + 17, (sqlite3_int64)r->fed_seq);
     else
-        sqlite3_bind_null(s, 17);
+        sqlite3_bind_null(s, b + 17);
+}
+
+/* The row whose first parameter is b + 1. */
+static void bind_row(sqlite3_stmt *s, int b, const struct kz__rec *r)
+{
+    if (r->seq)
+        sqlite3_bind_int64(s, b + 1, (sqlite3_int64)r->seq);
+    else
+        sqlite3_bind_null(s, b + 1);
+    kz__bind_text(s, b + 2, r->uid);
+    kz__bind_text(s, b + 3, r->type);
+    sqlite3_bind_int64(s, b + 4, r->time);
+    sqlite3_bind_int64(s, b + 5, r->start);
+    sqlite3_bind_int64(s, b + 6, r->stale);
+    sqlite3_bind_int64(s, b + 7, r->recv_time);
+    kz__bind_text(s, b + 8, r->label);
+    kz__bind_text(s, b + 9, r->origin_input);
+    kz__bind_text(s, b + 10, r->origin_user);
+    sqlite3_bind_text64(s, b + 11, r->xml, r->xml_len, SQLITE_STATIC, SQLITE_UTF8);
+    kz__bind_text(s, b + 12, r->origin_nation);
+    kz__bind_text(s, b + 13, r->origin_groups);
+    bind_fed(s, b, r);
 }
 
 /* Sets r->seq when it was 0. */
 static int write_event(struct kz__db *db, struct kz__job *job)
 {
     struct kz__rec *r = &((struct kz__rec_job *)job)->rec;
-    sqlite3_stmt *s = kz__db_stmt(db, sql_insert);
+    sqlite3_stmt *s = kz__db_stmt(db, sql_insert[0]);
     int rc;
 
     if (!s)
         return SQLITE_ERROR;
-    if (r->seq)
-        sqlite3_bind_int64(s, 1, (sqlite3_int64)r->seq);
-    else
-        sqlite3_bind_null(s, 1);
-    kz__bind_text(s, 2, r->uid);
-    kz__bind_text(s, 3, r->type);
-    sqlite3_bind_int64(s, 4, r->time);
-    sqlite3_bind_int64(s, 5, r->start);
-    sqlite3_bind_int64(s, 6, r->stale);
-    sqlite3_bind_int64(s, 7, r->recv_time);
-    kz__bind_text(s, 8, r->label);
-    kz__bind_text(s, 9, r->origin_input);
-    kz__bind_text(s, 10, r->origin_user);
-    sqlite3_bind_text64(s, 11, r->xml, r->xml_len, SQLITE_STATIC, SQLITE_UTF8);
-    kz__bind_text(s, 12, r->origin_nation);
-    kz__bind_text(s, 13, r->origin_groups);
-    bind_fed(s, r);
+    bind_row(s, 0, r);
     rc = kz__db_step(s);
     if (rc == SQLITE_DONE && !r->seq)
         r->seq = (uint64_t)sqlite3_last_insert_rowid(db->db);
     return rc;
 }
 
+/* jobs[0..n) in one statement, n a power of two up to EV_MAX_ROWS. */
+static int write_rows(struct kz__db *db, struct kz__job **jobs, size_t n)
+{
+    size_t i = 0;
+    sqlite3_stmt *s;
+
+    while ((1u << i) < n)
+        i++;
+    if (!(s = kz__db_stmt(db, sql_insert[i])))
+        return SQLITE_ERROR;
+    for (i = 0; i < n; i++)
+        bind_row(s, (int)i * EV_COLS, rec_of(jobs[i]));
+    return kz__db_step(s);
+}
+
+/* The largest power of two <= n, at most EV_MAX_ROWS. */
+static size_t chunk_of(size_t n)
+{
+    size_t c = EV_MAX_ROWS;
+
+    while (c > n)
+        c /= 2;
+    return c;
+}
+
+/*
+ * Events that carry their seq go in multi-row statements; one without (the
+ * database picks it) alone, to read back its rowid.  Stops at the first
+ * failing row; *done counts the rows written before it.
+ */
+static int write_events(struct kz__db *db, struct kz__job **jobs, size_t n, size_t *done)
+{
+    size_t i = 0, run, c;
+    int rc = SQLITE_DONE;
+
+    while (i < n && rc == SQLITE_DONE) {
+        if (!rec_of(jobs[i])->seq) {
+            if ((rc = write_event(db, jobs[i])) == SQLITE_DONE)
+                i++;
+            continue;
+        }
+        for (run = 0; i + run < n && rec_of(jobs[i + run])->seq; run++)
+            ;
+        c = chunk_of(run);
+        rc = write_rows(db, jobs + i, c);
+        i += rc == SQLITE_DONE ? c : (size_t)sqlite3_changes64(db->db);
+    }
+    *done = i;
+    return rc;
+}
+
 const struct kz__job_ops kz__event_append_ops = {
     .table = "events",
     .write = write_event,
+    .write_many = write_events,
     .after_writes = kz__tracks_after_writes,
     .counted = true,
 };

@@ -37,6 +37,11 @@ struct kz__job_ops {
     /* Returns SQLITE_DONE, or the failing statement's code: a constraint
      * failure refuses this job alone, anything else fails the batch. */
     int (*write)(struct kz__db *db, struct kz__job *job);
+    /* Optional: write consecutive jobs[0..n) of this kind, in fewer
+     * statements.  Stops at the first row that fails: *done counts the
+     * jobs before it, which stay written, and batch.c writes the rest one
+     * by one with write (so a refused row still fails alone). */
+    int (*write_many)(struct kz__db *db, struct kz__job **jobs, size_t n, size_t *done);
     /* After every write of a batch and before its COMMIT, each distinct
      * after_writes of the batch's jobs runs once; SQLITE_DONE or an error. */
     int (*after_writes)(struct kz__db *db, struct kz__job *batch);
@@ -95,7 +100,7 @@ struct kz__jobq {
     size_t n;
 };
 
-#define KZ__DB_MAX_STMTS 32
+#define KZ__DB_MAX_STMTS 64
 
 /* The connection and its cached statements; used under st->db_mu. */
 struct kz__db {
@@ -202,6 +207,8 @@ void kz__store_main(void *arg);
  * KZ_OK, KZ_ERR_IO (cannot open the file) or KZ_ERR_DB.
  */
 int kz__db_open(struct kz__db *db, const char *path, bool create);
+/* Configure SQLite for the process, once; before every sqlite3_open_v2. */
+void kz__sqlite_configure(void);
 void kz__db_close(struct kz__db *db);
 /*
  * The connection's prepared statement for `sql`, which must be a string

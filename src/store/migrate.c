@@ -178,6 +178,12 @@ static const char *const migrations[] = {
     " guid TEXT NOT NULL,"
     " doc TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS mission_changes_guid ON mission_changes(guid, id);",
+    /* 12: no index on tracks(stale).  Every upsert moved the row's entry (its
+     * stale changes with every report), about a seventh of the store thread's
+     * work per event; what read it, the startup load and retention's purge of
+     * tracks stale for longer than the retention age, scans the table instead
+     * (one row per uid, a few milliseconds every retention run). */
+    "DROP INDEX IF EXISTS tracks_stale;",
 };
 
 static int user_version(struct kz__db *db, int64_t *out)

@@ -17,7 +17,8 @@
 
 static const char sql_old_events[] = "DELETE FROM events WHERE seq IN"
                                      " (SELECT seq FROM events WHERE recv_time < ?1 LIMIT ?2)";
-/* Stale long past: a track still current always has stale >= now. */
+/* Stale long past: a track still current always has stale >= now.  A scan
+ * of the tracks table (migration 12 dropped its stale index). */
 static const char sql_old_tracks[] = "DELETE FROM tracks WHERE rowid IN"
                                      " (SELECT rowid FROM tracks WHERE stale < ?1 LIMIT ?2)";
 /* A link's sent log lives as long as the events it names. */

@@ -14,14 +14,29 @@
 #include "store/internal.h"
 
 /* An older event arriving late must not replace a newer one. */
-static const char sql_upsert[] =
-    "INSERT INTO tracks(uid, seq, type, stale, label, origin_input, origin_user, xml,"
-    " origin_nation, origin_groups) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-    " ON CONFLICT(uid) DO UPDATE SET seq = excluded.seq, type = excluded.type,"
-    " stale = excluded.stale, label = excluded.label,"
-    " origin_input = excluded.origin_input, origin_user = excluded.origin_user,"
-    " xml = excluded.xml, origin_nation = excluded.origin_nation,"
-    " origin_groups = excluded.origin_groups WHERE excluded.seq > tracks.seq";
+#define TR_COLS 10
+#define TR_INSERT                                                                                  \
+    "INSERT INTO tracks(uid, seq, type, stale, label, origin_input, origin_user, xml,"             \
+    " origin_nation, origin_groups) VALUES "
+#define TR_UPSERT                                                                                  \
+    " ON CONFLICT(uid) DO UPDATE SET seq = excluded.seq, type = excluded.type,"                    \
+    " stale = excluded.stale, label = excluded.label,"                                             \
+    " origin_input = excluded.origin_input, origin_user = excluded.origin_user,"                   \
+    " xml = excluded.xml, origin_nation = excluded.origin_nation,"                                 \
+    " origin_groups = excluded.origin_groups WHERE excluded.seq > tracks.seq"
+#define TR_ROW "(?,?,?,?,?,?,?,?,?,?)"
+#define TR_ROWS2 TR_ROW "," TR_ROW
+#define TR_ROWS4 TR_ROWS2 "," TR_ROWS2
+#define TR_ROWS8 TR_ROWS4 "," TR_ROWS4
+#define TR_ROWS16 TR_ROWS8 "," TR_ROWS8
+#define TR_ROWS32 TR_ROWS16 "," TR_ROWS16
+
+/* One statement per 2^i distinct uids (as events.c does for the log). */
+static const char *const sql_upsert[] = {
+    TR_INSERT TR_ROW TR_UPSERT,   TR_INSERT TR_ROWS2 TR_UPSERT,  TR_INSERT TR_ROWS4 TR_UPSERT,
+    TR_INSERT TR_ROWS8 TR_UPSERT, TR_INSERT TR_ROWS16 TR_UPSERT, TR_INSERT TR_ROWS32 TR_UPSERT,
+};
+#define TR_MAX_ROWS (1u << (KZ_ARRAY_LEN(sql_upsert) - 1))
 static const char sql_delete[] = "DELETE FROM tracks WHERE uid = ?1";
 
 static const struct kz__rec *rec_of(const struct kz__job *job)
@@ -29,23 +44,50 @@ static const struct kz__rec *rec_of(const struct kz__job *job)
     return &((const struct kz__rec_job *)job)->rec;
 }
 
-static int upsert(struct kz__db *db, const struct kz__rec *r)
+static void bind_row(sqlite3_stmt *s, int b, const struct kz__rec *r)
 {
-    sqlite3_stmt *s = kz__db_stmt(db, sql_upsert);
+    kz__bind_text(s, b + 1, r->uid);
+    sqlite3_bind_int64(s, b + 2, (sqlite3_int64)r->seq);
+    kz__bind_text(s, b + 3, r->type);
+    sqlite3_bind_int64(s, b + 4, r->stale);
+    kz__bind_text(s, b + 5, r->label);
+    kz__bind_text(s, b + 6, r->origin_input);
+    kz__bind_text(s, b + 7, r->origin_user);
+    sqlite3_bind_text64(s, b + 8, r->xml, r->xml_len, SQLITE_STATIC, SQLITE_UTF8);
+    kz__bind_text(s, b + 9, r->origin_nation);
+    kz__bind_text(s, b + 10, r->origin_groups);
+}
 
-    if (!s)
+/* jobs[0..n) (distinct uids) in one statement, n a power of two up to TR_MAX_ROWS. */
+static int upsert_rows(struct kz__db *db, struct kz__job **jobs, size_t n)
+{
+    size_t i = 0;
+    sqlite3_stmt *s;
+
+    while ((1u << i) < n)
+        i++;
+    if (!(s = kz__db_stmt(db, sql_upsert[i])))
         return SQLITE_ERROR;
-    kz__bind_text(s, 1, r->uid);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)r->seq);
-    kz__bind_text(s, 3, r->type);
-    sqlite3_bind_int64(s, 4, r->stale);
-    kz__bind_text(s, 5, r->label);
-    kz__bind_text(s, 6, r->origin_input);
-    kz__bind_text(s, 7, r->origin_user);
-    sqlite3_bind_text64(s, 8, r->xml, r->xml_len, SQLITE_STATIC, SQLITE_UTF8);
-    kz__bind_text(s, 9, r->origin_nation);
-    kz__bind_text(s, 10, r->origin_groups);
+    for (i = 0; i < n; i++)
+        bind_row(s, (int)i * TR_COLS, rec_of(jobs[i]));
     return kz__db_step(s);
+}
+
+/* jobs[0..n), distinct uids, in as few statements as n's binary digits. */
+static int upsert_all(struct kz__db *db, struct kz__job **jobs, size_t n)
+{
+    size_t c = TR_MAX_ROWS;
+    int rc;
+
+    while (n > 0) {
+        while (c > n)
+            c /= 2;
+        if ((rc = upsert_rows(db, jobs, c)) != SQLITE_DONE)
+            return rc;
+        jobs += c;
+        n -= c;
+    }
+    return SQLITE_DONE;
 }
 
 static int delete_uid(struct kz__db *db, const char *uid)
@@ -69,10 +111,14 @@ static int by_uid_then_order(const void *a, const void *b)
     return (*x)->batch_pos < (*y)->batch_pos ? -1 : (*x)->batch_pos > (*y)->batch_pos;
 }
 
-/* Apply one uid's jobs[0..n), in queue order.  Returns SQLITE_DONE or an error. */
-static int apply_uid(struct kz__db *db, struct kz__job **jobs, size_t n)
+/*
+ * Apply one uid's jobs[0..n), in queue order: its deletion now; its newest
+ * event after the last deletion goes to *best (NULL: none), written last
+ * because *best may be jobs[0].
+ */
+static int apply_uid(struct kz__db *db, struct kz__job **jobs, size_t n, struct kz__job **best)
 {
-    const struct kz__rec *best = NULL;
+    struct kz__job *newest = NULL;
     size_t first = 0;
     int rc;
 
@@ -85,10 +131,11 @@ static int apply_uid(struct kz__db *db, struct kz__job **jobs, size_t n)
         }
     }
     for (size_t i = first; i < n; i++) {
-        if (!best || rec_of(jobs[i])->seq > best->seq)
-            best = rec_of(jobs[i]);
+        if (!newest || rec_of(jobs[i])->seq > rec_of(newest)->seq)
+            newest = jobs[i];
     }
-    return best ? upsert(db, best) : SQLITE_DONE;
+    *best = newest;
+    return SQLITE_DONE;
 }
 
 /* The batch's events that were written, and its deletions, in db->scratch. */
@@ -111,9 +158,14 @@ static size_t collect(struct kz__db *db, struct kz__job *batch)
     return n;
 }
 
+/*
+ * Deletions first, then each uid's newest event: a uid's deletion and its
+ * upsert are in queue order, and different uids do not interact.  The
+ * newest events go to the front of db->scratch, over groups already read.
+ */
 int kz__tracks_after_writes(struct kz__db *db, struct kz__job *batch)
 {
-    size_t n = collect(db, batch), i = 0, j;
+    size_t n = collect(db, batch), i = 0, j, n_best = 0;
     struct kz__job **jobs = db->scratch; /* collect() may have moved it */
     int rc;
 
@@ -121,10 +173,11 @@ int kz__tracks_after_writes(struct kz__db *db, struct kz__job *batch)
     for (; i < n; i = j) {
         for (j = i + 1; j < n && strcmp(rec_of(jobs[i])->uid, rec_of(jobs[j])->uid) == 0; j++)
             ;
-        if ((rc = apply_uid(db, jobs + i, j - i)) != SQLITE_DONE)
+        if ((rc = apply_uid(db, jobs + i, j - i, &jobs[n_best])) != SQLITE_DONE)
             return rc;
+        n_best += jobs[n_best] != NULL;
     }
-    return SQLITE_DONE;
+    return upsert_all(db, jobs, n_best);
 }
 
 /* The deletion itself happens in kz__tracks_after_writes, in queue order. */
