@@ -119,6 +119,7 @@ class Tracks {
         this.shown = new Map(); // uid -> the newest Feature
         this.selected = null;
         this.bannerQueued = false;
+        this.inbox = []; // stream events not applied yet (receive)
         this.filter = { text: '', groups: new Set(['friend', 'hostile', 'neutral', 'unknown', 'other']) };
         this.panelLabels = () => []; // labels of what open panels show (plans)
         map.on('moveend', () => this.queueBanner());
@@ -127,6 +128,22 @@ class Tracks {
             map.getCanvas().style.cursor = this.layer.hit(e.point) ? 'pointer' : '';
         });
         setInterval(() => this.refreshStale(), 1000);
+    }
+
+    // An event from the stream: kept (unparsed) and applied with the others of the same
+    // frame, so thousands of events a second cost one pass and one redraw, not one each.
+    // The timer applies them too while the page is hidden and draws no frames.
+    receive(data) {
+        this.inbox.push(data);
+        if (this.inbox.length > 1) return;
+        requestAnimationFrame(() => this.applyInbox());
+        setTimeout(() => this.applyInbox(), 250);
+    }
+
+    applyInbox() {
+        const inbox = this.inbox;
+        this.inbox = [];
+        for (const data of inbox) this.apply(JSON.parse(data));
     }
 
     apply(feature) {
@@ -214,7 +231,8 @@ class Tracks {
     showCount() {
         let n = 0;
         for (const f of this.shown.values()) if (matchesFilter(f, this.filter)) n++;
-        $('count').textContent = n === this.shown.size ? `${n} tracks` : `${n} of ${this.shown.size} tracks`;
+        const text = n === this.shown.size ? `${n} tracks` : `${n} of ${this.shown.size} tracks`;
+        if ($('count').textContent !== text) $('count').textContent = text;
     }
 
     queueBanner() {
@@ -237,6 +255,10 @@ class Tracks {
         }
         labels.push(...this.drawings.labelsIn(bounds), ...this.panelLabels());
         const b = rollUp(labels);
+        // Unchanged: left alone (each change of the page costs a frame to composite).
+        const key = `${b.text}|${b.colour.bg}|${b.colour.fg}|${b.level}`;
+        if (key === this.bannerKey) return;
+        this.bannerKey = key;
         for (const id of ['banner-top', 'banner-bottom']) {
             const el = $(id);
             el.textContent = b.text;
@@ -314,7 +336,7 @@ function openStream(tracks) {
         conn.textContent = 'stream refused, retrying';
         setTimeout(() => openStream(tracks), 3000);
     });
-    es.addEventListener('cot', (e) => tracks.apply(JSON.parse(e.data)));
+    es.addEventListener('cot', (e) => tracks.receive(e.data));
 }
 
 function linkRow(peer) {
