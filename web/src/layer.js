@@ -14,8 +14,7 @@ import ms from 'milsymbol';
 const SYMBOL_SIZE = 24;
 const MAX_LABELS = 600; // more tracks in view than this: symbols only, no callsigns
 const DOT = { w: 12, h: 12, ax: 6, ay: 6 };
-const BATCH_ABOVE = 1000; // tracks over which redraws for changes are batched
-const BATCH_MS = 400;     // ... for this long
+const DRAW_SHARE = 8;     // redraws for changes: at most an eighth of the time
 const STALE_ALPHA = 0.35;
 
 // A sprite from a canvas drawn at `dpr`: {px: RGBA pixels (px32: as words), pw, ph: their size, w, h: the
@@ -89,6 +88,8 @@ export class TrackLayer {
         this.selected = null;
         this.drawn = [];        // what the last frame showed: {uid, x, y, box}
         this.queued = false;
+        this.lastDraw = 0;      // when the last draw began (performance.now())
+        this.drawMs = 0;        // and how long it took
         this.canvas = document.createElement('canvas');
         this.canvas.className = 'kz-tracks';
         map.getCanvasContainer().appendChild(this.canvas);
@@ -112,8 +113,9 @@ export class TrackLayer {
     }
 
     // Redraw at the next frame, unless the map is moving (its render draws us anyway).
-    // With many tracks, changes are gathered for BATCH_MS first: they move once a
-    // second, and their events arrive spread over it.
+    // Redraws for changes take at most 1/DRAW_SHARE of the time: after a draw of d ms
+    // the next waits until DRAW_SHARE × d ms after it began.  A few tracks redraw every
+    // frame; thousands, whose events arrive spread over each second, a few times a second.
     queue() {
         if (this.queued || this.map.isMoving()) return;
         this.queued = true;
@@ -121,7 +123,8 @@ export class TrackLayer {
             this.queued = false;
             this.draw();
         });
-        if (this.items.size > BATCH_ABOVE) setTimeout(frame, BATCH_MS);
+        const wait = this.lastDraw + DRAW_SHARE * this.drawMs - performance.now();
+        if (wait > 0) setTimeout(frame, wait);
         else frame();
     }
 
@@ -151,6 +154,7 @@ export class TrackLayer {
     }
 
     draw() {
+        const t0 = performance.now();
         const { w, h, dpr } = this.resize();
         const ctx = this.canvas.getContext('2d');
         const drawn = [];
@@ -169,6 +173,8 @@ export class TrackLayer {
         if (drawn.length <= MAX_LABELS) for (const d of drawn) this.drawLabel(ctx, d);
         ctx.globalAlpha = 1;
         this.drawn = drawn;
+        this.lastDraw = t0;
+        this.drawMs = performance.now() - t0;
     }
 
     // Every symbol drawn, over a transparent image of the canvas's size.
