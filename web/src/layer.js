@@ -14,7 +14,8 @@ import ms from 'milsymbol';
 const SYMBOL_SIZE = 24;
 const MAX_LABELS = 600; // more tracks in view than this: symbols only, no callsigns
 const DOT = { w: 12, h: 12, ax: 6, ay: 6 };
-const DRAW_SHARE = 8;     // redraws for changes: at most an eighth of the time
+const DRAW_SHARE = 8;     // redraws for changes: at most an eighth of the time,
+const DRAW_WAIT_MAX = 500; // but at least two a second (ms)
 const STALE_ALPHA = 0.35;
 
 // A sprite from a canvas drawn at `dpr`: {px: RGBA pixels (px32: as words), pw, ph: their size, w, h: the
@@ -113,9 +114,10 @@ export class TrackLayer {
     }
 
     // Redraw at the next frame, unless the map is moving (its render draws us anyway).
-    // Redraws for changes take at most 1/DRAW_SHARE of the time: after a draw of d ms
-    // the next waits until DRAW_SHARE × d ms after it began.  A few tracks redraw every
-    // frame; thousands, whose events arrive spread over each second, a few times a second.
+    // Redraws for changes take at most 1/DRAW_SHARE of the time: after a draw of d ms the
+    // next waits until DRAW_SHARE × d ms (DRAW_WAIT_MAX at most) after it began.  A few
+    // tracks redraw every frame; thousands, whose events arrive spread over each second,
+    // a few times a second.
     queue() {
         if (this.queued || this.map.isMoving()) return;
         this.queued = true;
@@ -123,7 +125,7 @@ export class TrackLayer {
             this.queued = false;
             this.draw();
         });
-        const wait = this.lastDraw + DRAW_SHARE * this.drawMs - performance.now();
+        const wait = this.lastDraw + Math.min(DRAW_SHARE * this.drawMs, DRAW_WAIT_MAX) - performance.now();
         if (wait > 0) setTimeout(frame, wait);
         else frame();
     }

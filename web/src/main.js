@@ -13,7 +13,7 @@ import { byStage } from './plans.js';
 import { areaText, boardRows } from './readiness.js';
 import { cotShape } from './shapes.js';
 import { cotToSidc, describeCotType } from './sidc.js';
-import { deleteTarget, isDrawable, isNewer, isStale, matchesFilter, motion } from './track.js';
+import { deleteTarget, isDrawable, isNewer, isStale, matchesFilter, motion, nationOf } from './track.js';
 
 const asset = (name) => new URL(name, import.meta.url).href;
 const $ = (id) => document.getElementById(id);
@@ -121,6 +121,7 @@ class Tracks {
         this.bannerQueued = false;
         this.inbox = []; // stream events not applied yet (receive)
         this.filter = { text: '', groups: new Set(['friend', 'hostile', 'neutral', 'unknown', 'other']) };
+        this.nations = new Set(); // originator nations seen, for the filter's choice
         this.panelLabels = () => []; // labels of what open panels show (plans)
         map.on('moveend', () => this.queueBanner());
         map.on('click', (e) => this.select(this.layer.hit(e.point)));
@@ -161,6 +162,7 @@ class Tracks {
         this.shown.set(uid, feature);
         this.draw(uid, feature, Date.now());
         if (!old) this.queueCount();
+        if (!old && nationOf(feature) && !this.nations.has(nationOf(feature))) this.addNation(nationOf(feature));
         this.queueBanner();
         if (this.selected === uid) showDetails(feature);
     }
@@ -217,6 +219,16 @@ class Tracks {
         for (const [uid, f] of this.shown) this.draw(uid, f, now);
         this.showCount();
         this.queueBanner();
+    }
+
+    // The filter's nation choice lists every originator nation seen, in order.
+    addNation(nation) {
+        this.nations.add(nation);
+        const select = $('filter-nation');
+        const options = [...this.nations].sort().map((n) => Object.assign(document.createElement('option'), { value: n, textContent: n }));
+        const chosen = select.value;
+        select.replaceChildren(select.options[0], ...options);
+        select.value = chosen;
     }
 
     queueCount() {
@@ -368,6 +380,9 @@ function wireFilter(tracks) {
     const read = () => ({
         text: $('filter-text').value,
         groups: new Set([...form.querySelectorAll('input[name=group]:checked')].map((i) => i.value)),
+        dimensions: new Set([...form.querySelectorAll('input[name=dimension]:checked')].map((i) => i.value)),
+        typePrefix: $('filter-type').value,
+        nation: $('filter-nation').value,
     });
     form.addEventListener('input', () => tracks.setFilter(read()));
     form.addEventListener('submit', (e) => e.preventDefault());
