@@ -168,7 +168,7 @@ export class TrackLayer {
             if (box.x > w || box.y > h || box.x + box.w < 0 || box.y + box.h < 0) continue;
             drawn.push({ uid, x: p.x, y: p.y, box, it, icon });
         }
-        ctx.putImageData(this.compose(drawn, dpr), 0, 0);
+        if (this.canvas.width && this.canvas.height) ctx.putImageData(this.compose(drawn, dpr), 0, 0);
         ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
         const sel = drawn.find((d) => d.uid === this.selected);
         if (sel) this.drawRing(ctx, sel.box);
