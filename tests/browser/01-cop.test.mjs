@@ -267,7 +267,8 @@ describe('browser COP', () => {
         const t = { uid: uniq('after'), type: 'a-f-A', callsign: 'AFTER', access: 'UNCLASSIFIED', point: { lat: 36.0, lon: 139.0 } };
         await post(server.port('web'), event(t));
         await waitUidDrawn(us.page, t.uid);
-        // The tracks from before the restart are still there (the server replays its state).
+        // The tracks from before the restart are still there (the page keeps them and resumes
+        // after the last event it read, Last-Event-ID).
         await waitUidDrawn(us.page, tracks.charlie.uid);
         await post(server.port('web'), deleteEvent(t.uid));
         await waitUidDrawn(us.page, t.uid, false);
