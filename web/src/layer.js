@@ -18,12 +18,28 @@ const DRAW_SHARE = 8;     // redraws for changes: at most an eighth of the time,
 const DRAW_WAIT_MAX = 500; // but at least two a second (ms)
 const STALE_ALPHA = 0.35;
 
-// A sprite from a canvas drawn at `dpr`: {px: RGBA pixels (px32: as words), pw, ph: their size, w, h: the
-// size in CSS pixels, ax, ay: the anchor in CSS pixels}.
+// A sprite from a canvas drawn at `dpr`: {px: RGBA pixels (px32: as words), pw, ph: their
+// size, runs: [y, x0, x1] of each row's opaque runs, soft: [x, y] of its other pixels that
+// are not transparent, w, h: the size in CSS pixels, ax, ay: the anchor in CSS pixels}.
 function sprite(canvas, dpr, ax, ay) {
     const pw = canvas.width, ph = canvas.height;
     const px = canvas.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, pw, ph).data;
-    return { px, px32: new Uint32Array(px.buffer), pw, ph, w: pw / dpr, h: ph / dpr, ax, ay };
+    const runs = [], soft = [];
+    for (let y = 0; y < ph; y++) {
+        for (let x = 0; x < pw;) {
+            const a = px[(y * pw + x) * 4 + 3];
+            if (a === 255) {
+                const x0 = x;
+                while (x < pw && px[(y * pw + x) * 4 + 3] === 255) x++;
+                runs.push(y, x0, x);
+                continue;
+            }
+            if (a > 0) soft.push(x, y);
+            x++;
+        }
+    }
+    return { px, px32: new Uint32Array(px.buffer), pw, ph, runs: Int32Array.from(runs), soft: Int32Array.from(soft),
+        w: pw / dpr, h: ph / dpr, ax, ay };
 }
 
 function symbolSprite(sidc) {
@@ -53,21 +69,39 @@ function dotSprite() {
 }
 
 // Draw sprite s at pixel (x0, y0) of the image `out` ({data: RGBA, data32: the same as
-// words, width, height}), its opacity times `alpha`: source-over, on straight (not premultiplied) alpha like ImageData's.
-// Pixels are handled as 32-bit words where they are copied whole (most of a symbol).
+// words, width, height}), its opacity times `alpha`: source-over, on straight (not
+// premultiplied) alpha like ImageData's.  Opaque runs are copied as 32-bit words, the few
+// soft pixels of the edges blended; a faded sprite is blended whole.
 function blit(out, s, x0, y0, alpha) {
-    const { data: dst, data32: dst32, width, height } = out;
-    const src = s.px, src32 = s.px32;
-    const xa = Math.max(0, -x0), xb = Math.min(s.pw, width - x0);
-    const ya = Math.max(0, -y0), yb = Math.min(s.ph, height - y0);
+    const clip = {
+        xa: Math.max(0, -x0), xb: Math.min(s.pw, out.width - x0),
+        ya: Math.max(0, -y0), yb: Math.min(s.ph, out.height - y0),
+    };
+    if (alpha !== 1) return blitFaded(out, s, x0, y0, alpha, clip);
+    const { data: dst, data32: dst32, width } = out;
+    const { px: src, px32: src32, pw, runs, soft } = s;
+    const { xa, xb, ya, yb } = clip;
+    for (let i = 0; i < runs.length; i += 3) {
+        const y = runs[i];
+        if (y < ya || y >= yb) continue;
+        const a = Math.max(runs[i + 1], xa), b = Math.min(runs[i + 2], xb);
+        for (let x = a, si = y * pw + a, di = (y0 + y) * width + x0 + a; x < b; x++) dst32[di++] = src32[si++];
+    }
+    for (let i = 0; i < soft.length; i += 2) {
+        const x = soft[i], y = soft[i + 1];
+        if (x < xa || x >= xb || y < ya || y >= yb) continue;
+        const si = y * pw + x, di = (y0 + y) * width + x0 + x;
+        if (dst32[di] === 0) dst32[di] = src32[si];
+        else blend(dst, di * 4, src, si * 4, src[si * 4 + 3]);
+    }
+}
+
+function blitFaded(out, s, x0, y0, alpha, { xa, xb, ya, yb }) {
+    const { data: dst, width } = out;
+    const src = s.px;
     for (let y = ya; y < yb; y++) {
-        let si = y * s.pw + xa, di = (y0 + y) * width + x0 + xa;
-        for (let x = xa; x < xb; x++, si++, di++) {
-            const a8 = src[si * 4 + 3];
-            if (a8 === 0) continue;
-            if (alpha === 1 && (a8 === 255 || dst32[di] === 0)) dst32[di] = src32[si];
-            else blend(dst, di * 4, src, si * 4, a8 * alpha);
-        }
+        let si = (y * s.pw + xa) * 4, di = ((y0 + y) * width + x0 + xa) * 4;
+        for (let x = xa; x < xb; x++, si += 4, di += 4) if (src[si + 3]) blend(dst, di, src, si, src[si + 3] * alpha);
     }
 }
 
