@@ -144,7 +144,13 @@ class Tracks {
     applyInbox() {
         const inbox = this.inbox;
         this.inbox = [];
-        for (const data of inbox) this.apply(JSON.parse(data));
+        for (const data of inbox) {
+            try {
+                this.apply(JSON.parse(data));
+            } catch (e) {
+                console.error(e); // one bad event does not take the others with it
+            }
+        }
     }
 
     apply(feature) {
