@@ -57,7 +57,7 @@ struct query {
 };
 
 /* Rebuild the event from a stored row; false when it no longer decodes. */
-static bool row_event(struct kz_api *api, const struct kz_store_row *row, struct kz_event *ev)
+bool kz__api_row_event(struct kz_api *api, const struct kz_store_row *row, struct kz_event *ev)
 {
     enum kz_reject why;
     char err[160];
@@ -104,7 +104,7 @@ static void take_rows(struct query *q, const struct kz_store_row *rows, size_t n
     kz_event_init(&ev);
     for (i = 0; i < n && q->found < q->want; i++) {
         bytes += rows[i].xml_len;
-        if (row_event(q->api, &rows[i], &ev) &&
+        if (kz__api_row_event(q->api, &rows[i], &ev) &&
             kz_router_visible(q->api->router, &ev, kz_api_view(q->req), KZ_EXIT_REST_EVENTS)) {
             if (q->found++)
                 kz_sbuf_add(&q->page, ",", 1);

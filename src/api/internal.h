@@ -48,4 +48,8 @@ void kz__api_respond_json(struct kz_http_req *req, int status, json_t *o);
 int kz__api_events_query(const struct kz_http_req *req, struct kz_store_query *q, char *errbuf,
                          size_t errlen);
 
+/* Rebuild a stored row's event into `ev` (initialized; the caller clears it), its seq, receive
+ * time, origin and label the row's (events.c); false when it no longer decodes. */
+bool kz__api_row_event(struct kz_api *api, const struct kz_store_row *row, struct kz_event *ev);
+
 #endif

@@ -2,7 +2,8 @@
  * queue.c - jobs and the lists that carry them between threads.  A job is
  * one allocation: the table's struct (the generic head first) followed by
  * copies of its strings, so queueing costs one malloc on the loop thread
- * and one free later.
+ * and one free later.  Also the write barrier, a write job that writes
+ * nothing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -81,4 +82,28 @@ const char *kz__pack(char **p, const char *s, size_t len)
 const char *kz__pack_str(char **p, const char *s)
 {
     return s ? kz__pack(p, s, strlen(s)) : NULL;
+}
+
+/* ---- the write barrier --------------------------------------------------------------- */
+
+static int write_nothing(struct kz__db *db, struct kz__job *job)
+{
+    (void)db;
+    (void)job;
+    return SQLITE_DONE;
+}
+
+static const struct kz__job_ops barrier_ops = {
+    .table = "barrier",
+    .write = write_nothing,
+};
+
+void kz_store_barrier(struct kz_store *st, kz_store_ack_cb cb, void *ud)
+{
+    struct kz__job *j = kz__job_new(&barrier_ops, sizeof(*j), 0);
+
+    j->ack = cb;
+    j->ud = ud;
+    j->notify = true;
+    kz__store_submit(st, j);
 }

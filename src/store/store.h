@@ -222,6 +222,11 @@ struct kz_store_row {
 typedef void (*kz_store_query_cb)(void *ud, int status, const struct kz_store_row *rows, size_t n);
 void kz_store_query(struct kz_store *st, const struct kz_store_query *q, kz_store_query_cb done,
                     void *ud);
+/*
+ * A write barrier: `cb` reports KZ_OK once every write queued before it has committed
+ * (KZ_ERR_CLOSED when the store closes first), so a query asked from `cb` sees them.
+ */
+void kz_store_barrier(struct kz_store *st, kz_store_ack_cb cb, void *ud);
 
 /* ---- federation links (fedlog.c) ------------------------------------------ */
 

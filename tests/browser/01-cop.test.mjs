@@ -1,7 +1,8 @@
 // 01-cop: the browser COP (web/, docs/web.md) in Debian's chromium, driven by
 // playwright-core, against the real binary.  Events are POSTed over the REST API;
 // the page must show them as MIL-STD-2525 symbols, move and remove them live, mark the
-// screen with the highest label on it, filter by callsign and affiliation, never show a
+// screen with the highest label on it, filter by callsign, affiliation, dimension, type and
+// originator nation, never show a
 // JPN viewer a NOFORN track, load
 // nothing from outside 127.0.0.1, log no console error, and come with its CSP header.
 //
@@ -207,6 +208,38 @@ describe('browser COP', () => {
         await waitBanner(us.page, 'CONFIDENTIAL//REL TO USA, JPN');
     });
 
+    test('the toolbar filters by dimension, type prefix and originator nation', async () => {
+        const waitVisible = (n) => waitDrawn(us.page, n);
+        await us.page.uncheck('#filter input[name=dimension][value=sea]');
+        await waitVisible(2);
+        assert.equal(await find(us.page, tracks.bravo.uid), undefined, 'BRAVO (a-h-S-C) is sea surface');
+        await us.page.check('#filter input[name=dimension][value=sea]');
+        await waitVisible(3);
+        await us.page.fill('#filter-type', 'a-n');
+        await waitVisible(1);
+        assert.ok(await find(us.page, tracks.charlie.uid));
+        assert.equal(await us.page.locator('#count').textContent(), '1 of 3 tracks');
+        await us.page.fill('#filter-type', '');
+        await waitVisible(3);
+        // A track the JPN viewer sends is JPN's: the nation choice lists it once it is seen.
+        const jpn = { uid: uniq('jpn'), type: 'a-f-S-C', callsign: 'JS-KONGO', access: 'UNCLASSIFIED', point: { lat: 33.5, lon: 135.5 } };
+        await post(server.port('web-jp'), event(jpn));
+        await waitVisible(4);
+        await us.page.waitForFunction(() => [...document.querySelectorAll('#filter-nation option')].map((o) => o.value).join() === ',JPN,USA',
+            null, { timeout: 5000 });
+        await us.page.selectOption('#filter-nation', 'JPN');
+        await waitVisible(1);
+        assert.ok(await find(us.page, jpn.uid));
+        await waitBanner(us.page, 'UNCLASSIFIED');
+        await us.page.selectOption('#filter-nation', 'USA');
+        await waitVisible(3);
+        assert.equal(await find(us.page, jpn.uid), undefined);
+        await us.page.selectOption('#filter-nation', '');
+        await post(server.port('web-jp'), deleteEvent(jpn.uid));
+        await waitVisible(3);
+        await waitBanner(us.page, 'CONFIDENTIAL//REL TO USA, JPN');
+    });
+
     test('the cursor shows lat/lon and MGRS', async () => {
         await us.page.mouse.move(683, 400);
         await us.page.waitForFunction(() => /°N .*°E\s+\d{2}[A-Z] [A-Z]{2} \d{5} \d{5}$/.test(document.getElementById('cursor').textContent), null, { timeout: 5000 });
@@ -234,7 +267,8 @@ describe('browser COP', () => {
         const t = { uid: uniq('after'), type: 'a-f-A', callsign: 'AFTER', access: 'UNCLASSIFIED', point: { lat: 36.0, lon: 139.0 } };
         await post(server.port('web'), event(t));
         await waitUidDrawn(us.page, t.uid);
-        // The tracks from before the restart are still there (the server replays its state).
+        // The tracks from before the restart are still there (the page keeps them and resumes
+        // after the last event it read, Last-Event-ID).
         await waitUidDrawn(us.page, tracks.charlie.uid);
         await post(server.port('web'), deleteEvent(t.uid));
         await waitUidDrawn(us.page, t.uid, false);

@@ -433,6 +433,47 @@ static void test_query_filters(void **state)
     assert_int_equal(r.status, KZ_ERR_INVAL);
 }
 
+/* kz_store_barrier: reported after every write queued before it has committed, so a query
+ * asked then sees them (queries are otherwise answered before a waiting batch). */
+struct barrier_check {
+    struct acks *acks;
+    size_t acked_then;
+    int status;
+    size_t calls;
+};
+
+static void on_barrier(void *ud, int status)
+{
+    struct barrier_check *b = ud;
+
+    b->calls++;
+    b->status = status;
+    b->acked_then = b->acks->n;
+}
+
+static void test_barrier(void **state)
+{
+    struct fx *fx = *state;
+    struct acks acks = {0};
+    struct barrier_check b = {.acks = &acks};
+    struct kz_store_query q = {.limit = 100, .forward = true, .after_seq = 2};
+    struct result r = {0};
+
+    open_store(fx, 200, 0, 0);
+    for (uint64_t i = 1; i <= 5; i++)
+        append_now(fx, "barrier", i, &acks);
+    kz_store_barrier(fx->st, on_barrier, &b);
+    assert_int_equal(b.calls, 0); /* never from inside the call */
+    assert_int_equal(run_until(fx, &b.calls, 1, 5000), 1);
+    assert_int_equal(b.status, KZ_OK);
+    assert_int_equal(b.acked_then, 5);
+    kz_store_query(fx->st, &q, on_rows, &r);
+    run_until(fx, &r.calls, 1, 5000);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.seq[0], 3);
+    assert_int_equal(r.seq[2], 5);
+}
+
 static void test_retention_age(void **state)
 {
     struct fx *fx = *state;
@@ -746,6 +787,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reopen_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_track, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_barrier, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_age, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),

@@ -15,7 +15,7 @@ import { byStage, planHash } from './plans.js';
 import { areaText, boardRows } from './readiness.js';
 import { cotShape } from './shapes.js';
 import { cotToSidc, describeCotType } from './sidc.js';
-import { deleteTarget, isDrawable, isNewer, isStale, matchesFilter, motion } from './track.js';
+import { deleteTarget, isDrawable, isNewer, isStale, matchesFilter, motion, nationOf } from './track.js';
 
 const asset = (name) => new URL(name, import.meta.url).href;
 const $ = (id) => document.getElementById(id);
@@ -121,7 +121,9 @@ class Tracks {
         this.shown = new Map(); // uid -> the newest Feature
         this.selected = null;
         this.bannerQueued = false;
+        this.inbox = []; // stream events not applied yet (receive)
         this.filter = { text: '', groups: new Set(['friend', 'hostile', 'neutral', 'unknown', 'other']) };
+        this.nations = new Set(); // originator nations seen, for the filter's choice
         this.panelLabels = () => []; // labels of what open panels show (plans)
         map.on('moveend', () => this.queueBanner());
         map.on('click', (e) => this.select(this.layer.hit(e.point)));
@@ -129,6 +131,28 @@ class Tracks {
             map.getCanvas().style.cursor = this.layer.hit(e.point) ? 'pointer' : '';
         });
         setInterval(() => this.refreshStale(), 1000);
+    }
+
+    // An event from the stream: kept (unparsed) and applied with the others of the same
+    // frame, so thousands of events a second cost one pass and one redraw, not one each.
+    // The timer applies them too while the page is hidden and draws no frames.
+    receive(data) {
+        this.inbox.push(data);
+        if (this.inbox.length > 1) return;
+        requestAnimationFrame(() => this.applyInbox());
+        setTimeout(() => this.applyInbox(), 250);
+    }
+
+    applyInbox() {
+        const inbox = this.inbox;
+        this.inbox = [];
+        for (const data of inbox) {
+            try {
+                this.apply(JSON.parse(data));
+            } catch (e) {
+                console.error(e); // one bad event does not take the others with it
+            }
+        }
     }
 
     apply(feature) {
@@ -146,6 +170,7 @@ class Tracks {
         this.shown.set(uid, feature);
         this.draw(uid, feature, Date.now());
         if (!old) this.queueCount();
+        if (!old && nationOf(feature) && !this.nations.has(nationOf(feature))) this.addNation(nationOf(feature));
         this.queueBanner();
         if (this.selected === uid) showDetails(feature);
     }
@@ -204,6 +229,16 @@ class Tracks {
         this.queueBanner();
     }
 
+    // The filter's nation choice lists every originator nation seen, in order.
+    addNation(nation) {
+        this.nations.add(nation);
+        const select = $('filter-nation');
+        const options = [...this.nations].sort().map((n) => Object.assign(document.createElement('option'), { value: n, textContent: n }));
+        const chosen = select.value;
+        select.replaceChildren(select.options[0], ...options);
+        select.value = chosen;
+    }
+
     queueCount() {
         if (this.countQueued) return;
         this.countQueued = true;
@@ -216,7 +251,8 @@ class Tracks {
     showCount() {
         let n = 0;
         for (const f of this.shown.values()) if (matchesFilter(f, this.filter)) n++;
-        $('count').textContent = n === this.shown.size ? `${n} tracks` : `${n} of ${this.shown.size} tracks`;
+        const text = n === this.shown.size ? `${n} tracks` : `${n} of ${this.shown.size} tracks`;
+        if ($('count').textContent !== text) $('count').textContent = text;
     }
 
     queueBanner() {
@@ -239,6 +275,10 @@ class Tracks {
         }
         labels.push(...this.drawings.labelsIn(bounds), ...this.panelLabels());
         const b = rollUp(labels);
+        // Unchanged: left alone (each change of the page costs a frame to composite).
+        const key = `${b.text}|${b.colour.bg}|${b.colour.fg}|${b.level}`;
+        if (key === this.bannerKey) return;
+        this.bannerKey = key;
         for (const id of ['banner-top', 'banner-bottom']) {
             const el = $(id);
             el.textContent = b.text;
@@ -316,7 +356,7 @@ function openStream(tracks) {
         conn.textContent = 'stream refused, retrying';
         setTimeout(() => openStream(tracks), 3000);
     });
-    es.addEventListener('cot', (e) => tracks.apply(JSON.parse(e.data)));
+    es.addEventListener('cot', (e) => tracks.receive(e.data));
 }
 
 function linkRow(peer) {
@@ -348,6 +388,9 @@ function wireFilter(tracks) {
     const read = () => ({
         text: $('filter-text').value,
         groups: new Set([...form.querySelectorAll('input[name=group]:checked')].map((i) => i.value)),
+        dimensions: new Set([...form.querySelectorAll('input[name=dimension]:checked')].map((i) => i.value)),
+        typePrefix: $('filter-type').value,
+        nation: $('filter-nation').value,
     });
     form.addEventListener('input', () => tracks.setFilter(read()));
     form.addEventListener('submit', (e) => e.preventDefault());

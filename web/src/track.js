@@ -61,10 +61,40 @@ export function affiliationGroup(type) {
     return 'other';
 }
 
-// Shown under the filter: its group is on, and the callsign (or uid) contains the text.
-export function matchesFilter(feature, { text = '', groups } = {}) {
+// Filter groups of the toolbar by battle dimension: the CoT type's letter after the
+// affiliation (SOF, F, counts as ground); 'other' for anything else (not an atom, X).
+export const DIMENSION_GROUPS = {
+    air: ['A'],
+    ground: ['G', 'F'],
+    sea: ['S'],
+    subsurface: ['U'],
+    space: ['P'],
+};
+
+// The toolbar's dimension group of a type: one of DIMENSION_GROUPS, or 'other'.
+export function dimensionGroup(type) {
+    const m = /^a-[a-z]-([A-Z])(-|$)/.exec(type || '');
+    if (!m) return 'other';
+    for (const [group, letters] of Object.entries(DIMENSION_GROUPS)) if (letters.includes(m[1])) return group;
+    return 'other';
+}
+
+// The originator nation of a track ('' when the server did not say).
+export function nationOf(feature) {
+    return String(feature.properties?.originator ?? '').toUpperCase();
+}
+
+// Shown under the filter: its affiliation group and its dimension are on, its type starts
+// with the type prefix, its originator nation is the one chosen, and its callsign (or uid)
+// contains the text.  Every part left out (or empty) lets everything through.
+export function matchesFilter(feature, { text = '', groups, dimensions, nation = '', typePrefix = '' } = {}) {
     const p = feature.properties || {};
     if (groups && !groups.has(affiliationGroup(p.type))) return false;
+    if (dimensions && !dimensions.has(dimensionGroup(p.type))) return false;
+    const prefix = typePrefix.trim();
+    if (prefix && !String(p.type ?? '').startsWith(prefix)) return false;
+    const n = nation.trim().toUpperCase();
+    if (n && nationOf(feature) !== n) return false;
     const needle = text.trim().toLowerCase();
     return !needle || String(p.callsign ?? p.uid ?? '').toLowerCase().includes(needle);
 }

@@ -55,3 +55,36 @@ test('the filter: groups and callsign text', async () => {
     assert.ok(!matchesFilter(alpha, { groups: new Set(['hostile']) }));
     assert.ok(matchesFilter(noCall, { groups: new Set(['hostile']), text: '42' }));
 });
+
+test('dimension groups for the toolbar', async () => {
+    const { dimensionGroup } = await import('../src/track.js');
+    assert.equal(dimensionGroup('a-f-A-M-F'), 'air');
+    assert.equal(dimensionGroup('a-h-G-U-C'), 'ground');
+    assert.equal(dimensionGroup('a-f-F'), 'ground');
+    assert.equal(dimensionGroup('a-n-S-C'), 'sea');
+    assert.equal(dimensionGroup('a-u-U'), 'subsurface');
+    assert.equal(dimensionGroup('a-f-P-S'), 'space');
+    assert.equal(dimensionGroup('a-f-X'), 'other');
+    assert.equal(dimensionGroup('a-f-GX'), 'other');
+    assert.equal(dimensionGroup('b-m-p-s-p-i'), 'other');
+    assert.equal(dimensionGroup(undefined), 'other');
+});
+
+test('the filter: dimensions, type prefix and originator nation', async () => {
+    const { matchesFilter, nationOf } = await import('../src/track.js');
+    const ship = f({ type: 'a-h-S-C', callsign: 'SHIP', originator: 'JPN' });
+    const jet = f({ type: 'a-f-A-M-F-F', callsign: 'JET', originator: 'usa' });
+    const anon = f({ type: 'a-u-G', callsign: 'ANON' });
+    assert.equal(nationOf(jet), 'USA');
+    assert.equal(nationOf(anon), '');
+    assert.ok(matchesFilter(ship, { dimensions: new Set(['sea', 'air']) }));
+    assert.ok(!matchesFilter(ship, { dimensions: new Set(['air']) }));
+    assert.ok(matchesFilter(jet, { typePrefix: ' a-f-A ' }));
+    assert.ok(!matchesFilter(jet, { typePrefix: 'a-h' }));
+    assert.ok(!matchesFilter(jet, { typePrefix: 'a-f-a' }), 'CoT types are case-sensitive');
+    assert.ok(matchesFilter(jet, { nation: 'usa' }));
+    assert.ok(!matchesFilter(ship, { nation: 'USA' }));
+    assert.ok(!matchesFilter(anon, { nation: 'USA' }), 'no originator: not any chosen nation');
+    assert.ok(matchesFilter(anon, { nation: '' }));
+    assert.ok(matchesFilter(ship, { nation: 'JPN', dimensions: new Set(['sea']), typePrefix: 'a-h', text: 'sh' }));
+});
