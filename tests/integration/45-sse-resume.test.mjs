@@ -1,4 +1,4 @@
-// 44-sse-resume: GET /api/v1/stream sends each event's server sequence as its SSE `id:`
+// 45-sse-resume: GET /api/v1/stream sends each event's server sequence as its SSE `id:`
 // and, asked again with Last-Event-ID (as a browser's EventSource does when it
 // reconnects), sends exactly the events of the log after it that the viewer may see, in
 // order, instead of the latest-state replay, then goes on live.  An id the log cannot
