@@ -82,6 +82,8 @@ describe('the COP over https with a client certificate, fed by kizuna sim', () =
         const where = () => page.evaluate(() =>
             [...window.kizunaCop.tracks.shown].map(([uid, f]) => [uid, f.geometry.coordinates.join(',')]));
         const first = await where();
+        // The basemap's coastlines are in: the screenshot shows the whole map.
+        await page.waitForFunction(() => window.kizunaCop.map.areTilesLoaded(), null, { timeout: 10000 });
         await screenshot(page, 'cop-https-sim.png');
         // Within a few reports, most units have moved.
         await page.waitForFunction((before) => {
