@@ -15,13 +15,13 @@
  *   top-level elements that keep a typed one out, element depth, comments
  *   and processing instructions (cut from ev->detail) and the server fields
  *   (contact, __group, link, __chat, remarks, marti/dest: the same rules as
- *   decode.c's detail_child());
+ *   fields.c, shared with decode.c);
  * - each typed element appended after the content is written as the join
  *   writes it and read for the server fields from its values;
  * - the checks run in the order the old path met them: detail well-formed,
  *   the document's size, event attributes, point, depth, "</event", the
  *   canonical size.
- * tests/unit/test_cot_build.c holds the old path and compares the two.
+ * tests/unit/test_fed_wire_direct.c holds the old path and compares the two.
  */
 #include <math.h>
 #include <stdio.h>
@@ -37,8 +37,6 @@
 /* 10000-01-01T00:00:00Z: the first instant an ISO 8601 year cannot name. */
 #define YEAR_10000_US (253402300800LL * 1000000)
 
-enum child { C_NONE, C_REMARKS, C_MARTI };
-
 struct build {
     XML_Parser xp;
     const struct kz_cot_limits *lim;
@@ -47,10 +45,7 @@ struct build {
     unsigned depth;                   /* of the open element in the event: <detail> is 2 */
     unsigned deepest;                 /* deepest element met (the point: 2) */
     unsigned count[KZ_COT_TYPED_MAX]; /* top-level elements of each kind in the content */
-    bool seen_remarks;
-    enum child child; /* the open <detail> child we read text or <dest> from */
-    unsigned dests_cap;
-    struct kz_sbuf text; /* remarks text being collected */
+    struct kz__cot_fields f;          /* the server's fields from <detail> (fields.c) */
     struct cut {
         size_t start, end; /* in p->detail */
     } * cuts;
@@ -93,88 +88,17 @@ const char *kz__cot_attr_readback(const char *value, struct kz_sbuf *tmp)
     return tmp->buf;
 }
 
-/* ---- the server fields of <detail> children (as decode.c reads them) ---- */
-
-static void set_once(char **dst, const char *v)
-{
-    if (!*dst && v && *v)
-        *dst = kz_xstrdup(v);
-}
-
-static const char *attr(const char **atts, const char *name)
-{
-    for (size_t i = 0; atts[i]; i += 2)
-        if (strcmp(atts[i], name) == 0)
-            return atts[i + 1];
-    return NULL;
-}
-
-static char *nonempty(const char *s)
-{
-    return s && *s ? kz_xstrdup(s) : NULL;
-}
-
-static void add_dest(struct build *b, const char **atts)
-{
-    struct kz_event *ev = b->ev;
-    const char *cs = attr(atts, "callsign"), *uid = attr(atts, "uid");
-    const char *mission = attr(atts, "mission");
-
-    if ((!cs || !*cs) && (!uid || !*uid) && (!mission || !*mission))
-        return; /* group destinations are not ours to route */
-    if (ev->n_dests >= b->lim->max_dests)
-        return;
-    if (ev->n_dests == b->dests_cap) {
-        b->dests_cap = b->dests_cap ? b->dests_cap * 2 : 4;
-        ev->dests = kz_xrealloc(ev->dests, b->dests_cap * sizeof(*ev->dests));
-    }
-    ev->dests[ev->n_dests].callsign = nonempty(cs);
-    ev->dests[ev->n_dests].uid = nonempty(uid);
-    ev->dests[ev->n_dests].mission = nonempty(mission);
-    ev->n_dests++;
-}
-
-static void detail_child(struct build *b, const char *name, const char **atts)
-{
-    struct kz_event *ev = b->ev;
-
-    if (strcmp(name, "contact") == 0) {
-        set_once(&ev->callsign, attr(atts, "callsign"));
-        set_once(&ev->endpoint, attr(atts, "endpoint"));
-    } else if (strcmp(name, "__group") == 0) {
-        set_once(&ev->group_name, attr(atts, "name"));
-        set_once(&ev->group_role, attr(atts, "role"));
-    } else if (strcmp(name, "link") == 0) {
-        set_once(&ev->link_uid, attr(atts, "uid"));
-    } else if (strcmp(name, "__chat") == 0) {
-        set_once(&ev->chat_room, attr(atts, "chatroom"));
-        set_once(&ev->chat_sender, attr(atts, "senderCallsign"));
-    } else if (strcmp(name, "remarks") == 0 && !b->seen_remarks) {
-        b->seen_remarks = true;
-        b->child = C_REMARKS;
-    } else if (strcmp(name, "marti") == 0) {
-        b->child = C_MARTI;
-    }
-}
-
 /* A start tag at b->depth, from the content or a typed element. */
 static void element(struct build *b, const char *name, const char **atts)
 {
     if (b->depth > b->deepest)
         b->deepest = b->depth;
-    if (b->depth == 3)
-        detail_child(b, name, atts);
-    else if (b->depth == 4 && b->child == C_MARTI && strcmp(name, "dest") == 0)
-        add_dest(b, atts);
+    kz__cot_fields_start(&b->f, b->depth, name, atts);
 }
 
 static void element_end(struct build *b)
 {
-    if (b->depth == 3 && b->child != C_NONE) {
-        if (b->child == C_REMARKS && b->text.len)
-            b->ev->remarks = kz_xstrndup(b->text.buf, b->text.len);
-        b->child = C_NONE;
-    }
+    kz__cot_fields_end(&b->f, b->depth);
     b->depth--;
 }
 
@@ -201,8 +125,8 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 {
     struct build *b = ud;
 
-    if (b->depth == 3 && b->child == C_REMARKS && len > 0)
-        kz_sbuf_add(&b->text, s, (size_t)len);
+    if (len > 0)
+        kz__cot_fields_text(&b->f, b->depth, s, (size_t)len);
 }
 
 /* A comment or processing instruction: left out of ev->detail. */
@@ -244,8 +168,7 @@ static void flat_text(void *ud, const char *s, size_t len)
 {
     struct build *b = ud;
 
-    if (b->depth == 3 && b->child == C_REMARKS)
-        kz_sbuf_add(&b->text, s, len);
+    kz__cot_fields_text(&b->f, b->depth, s, len);
 }
 
 static const struct kz__cot_flat_cb flat_cb = {flat_start, flat_end, flat_text};
@@ -290,7 +213,7 @@ static void typed_fields(struct build *b, const struct kz_cot_typed *d,
     char num[KZ_COT_TYPED_ATTS][KZ__COT_NUMLEN];
     const char *atts[2 * KZ_COT_TYPED_ATTS + 1];
     size_t n = 0;
-    /* Only these elements' attributes give server fields (detail_child()). */
+    /* Only these elements' attributes give server fields (fields.c). */
     bool read = !d->child && (strcmp(d->elem, "contact") == 0 || strcmp(d->elem, "__group") == 0 ||
                               strcmp(d->elem, "link") == 0 || strcmp(d->elem, "__chat") == 0);
 
@@ -569,16 +492,17 @@ int kz_cot_build(struct kz_cot_decoder *dec, const struct kz_cot_parts *p, struc
                       .p = p,
                       .ev = ev,
                       .deepest = 2,
-                      .text = KZ_SBUF_INIT};
+                      .f = {.text = KZ_SBUF_INIT}};
     struct kz__cot_err e = {.reason = KZ_REJ_XML};
     struct kz_sbuf detail = KZ_SBUF_INIT;
 
     kz_event_clear(ev);
+    kz__cot_fields_reset(&b.f, ev, b.lim->max_dests);
     int rc = build(&b, &detail, &e);
     if (rc != KZ_OK && e.reason == KZ_REJ_TOO_BIG)
         rc = KZ_ERR_TOOBIG; /* an attribute over its cap */
     kz_sbuf_release(&detail);
-    kz_sbuf_release(&b.text);
+    kz_sbuf_release(&b.f.text);
     free(b.cuts);
     if (rc == KZ_OK)
         return KZ_OK;

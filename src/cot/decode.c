@@ -21,8 +21,6 @@
 
 #include "cot/internal.h"
 
-enum child { C_NONE, C_REMARKS, C_MARTI };
-
 struct kz_cot_decoder {
     XML_Parser xp;
     struct kz_cot_limits lim;
@@ -32,13 +30,11 @@ struct kz_cot_decoder {
     struct kz__cot_err err;
     bool failed;
     unsigned depth;
-    bool seen_point, seen_detail, seen_remarks, in_detail;
-    enum child child;       /* the open <detail> child we read text or <dest> from */
-    XML_Index detail_start; /* first byte of the detail's content */
-    const char *doc;        /* the bytes handed to expat */
-    unsigned dests_cap;
-    struct kz_sbuf text; /* remarks text being collected */
-    XML_Index root_end;  /* where the </event> end tag starts, -1 before it */
+    bool seen_point, seen_detail, in_detail;
+    struct kz__cot_fields f; /* the server's fields from <detail> (fields.c) */
+    XML_Index detail_start;  /* first byte of the detail's content */
+    const char *doc;         /* the bytes handed to expat */
+    XML_Index root_end;      /* where the </event> end tag starts, -1 before it */
     /* Comments and processing instructions in <detail>: left out of ev->detail. */
     struct cut {
         XML_Index start, end;
@@ -102,7 +98,7 @@ void kz_cot_decoder_free(struct kz_cot_decoder *dec)
     if (!dec)
         return;
     XML_ParserFree(dec->xp);
-    kz_sbuf_release(&dec->text);
+    kz_sbuf_release(&dec->f.text);
     free(dec->cuts);
     free(dec);
 }
@@ -123,68 +119,6 @@ static void stop(struct kz_cot_decoder *dec)
 {
     dec->failed = true;
     XML_StopParser(dec->xp, XML_FALSE);
-}
-
-static void set_once(char **dst, const char *v)
-{
-    if (!*dst && v && *v)
-        *dst = kz_xstrdup(v);
-}
-
-static const char *attr(const char **atts, const char *name)
-{
-    for (size_t i = 0; atts[i]; i += 2)
-        if (strcmp(atts[i], name) == 0)
-            return atts[i + 1];
-    return NULL;
-}
-
-static char *nonempty(const char *s)
-{
-    return s && *s ? kz_xstrdup(s) : NULL;
-}
-
-static void add_dest(struct kz_cot_decoder *dec, const char **atts)
-{
-    struct kz_event *ev = dec->ev;
-    const char *cs = attr(atts, "callsign"), *uid = attr(atts, "uid");
-    const char *mission = attr(atts, "mission");
-
-    if ((!cs || !*cs) && (!uid || !*uid) && (!mission || !*mission))
-        return; /* group destinations are not ours to route */
-    if (ev->n_dests >= dec->lim.max_dests)
-        return;
-    if (ev->n_dests == dec->dests_cap) {
-        dec->dests_cap = dec->dests_cap ? dec->dests_cap * 2 : 4;
-        ev->dests = kz_xrealloc(ev->dests, dec->dests_cap * sizeof(*ev->dests));
-    }
-    ev->dests[ev->n_dests].callsign = nonempty(cs);
-    ev->dests[ev->n_dests].uid = nonempty(uid);
-    ev->dests[ev->n_dests].mission = nonempty(mission);
-    ev->n_dests++;
-}
-
-static void detail_child(struct kz_cot_decoder *dec, const char *name, const char **atts)
-{
-    struct kz_event *ev = dec->ev;
-
-    if (strcmp(name, "contact") == 0) {
-        set_once(&ev->callsign, attr(atts, "callsign"));
-        set_once(&ev->endpoint, attr(atts, "endpoint"));
-    } else if (strcmp(name, "__group") == 0) {
-        set_once(&ev->group_name, attr(atts, "name"));
-        set_once(&ev->group_role, attr(atts, "role"));
-    } else if (strcmp(name, "link") == 0) {
-        set_once(&ev->link_uid, attr(atts, "uid"));
-    } else if (strcmp(name, "__chat") == 0) {
-        set_once(&ev->chat_room, attr(atts, "chatroom"));
-        set_once(&ev->chat_sender, attr(atts, "senderCallsign"));
-    } else if (strcmp(name, "remarks") == 0 && !dec->seen_remarks) {
-        dec->seen_remarks = true;
-        dec->child = C_REMARKS;
-    } else if (strcmp(name, "marti") == 0) {
-        dec->child = C_MARTI;
-    }
 }
 
 static void event_child(struct kz_cot_decoder *dec, const char *name, const char **atts)
@@ -226,10 +160,8 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
             stop(dec);
     } else if (dec->depth == 2) {
         event_child(dec, name, atts);
-    } else if (dec->depth == 3 && dec->in_detail) {
-        detail_child(dec, name, atts);
-    } else if (dec->depth == 4 && dec->child == C_MARTI && strcmp(name, "dest") == 0) {
-        add_dest(dec, atts);
+    } else if (dec->in_detail) {
+        kz__cot_fields_start(&dec->f, dec->depth, name, atts);
     }
 }
 
@@ -264,10 +196,8 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
         dec->root_end = XML_GetCurrentByteIndex(dec->xp);
     if (dec->depth == 2 && dec->in_detail) {
         end_detail(dec);
-    } else if (dec->depth == 3 && dec->child != C_NONE) {
-        if (dec->child == C_REMARKS && dec->text.len)
-            dec->ev->remarks = kz_xstrndup(dec->text.buf, dec->text.len);
-        dec->child = C_NONE;
+    } else {
+        kz__cot_fields_end(&dec->f, dec->depth);
     }
     dec->depth--;
 }
@@ -276,8 +206,8 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 {
     struct kz_cot_decoder *dec = ud;
 
-    if (!dec->failed && dec->depth == 3 && dec->child == C_REMARKS && len > 0)
-        kz_sbuf_add(&dec->text, s, (size_t)len);
+    if (!dec->failed && len > 0)
+        kz__cot_fields_text(&dec->f, dec->depth, s, (size_t)len);
 }
 
 /* A comment or processing instruction: dropped when inside <detail>. */
@@ -335,14 +265,12 @@ static void begin(struct kz_cot_decoder *dec, struct kz_event *ev, const char *d
     dec->doc = doc;
     dec->failed = false;
     dec->depth = 0;
-    dec->seen_point = dec->seen_detail = dec->seen_remarks = dec->in_detail = false;
-    dec->child = C_NONE;
-    dec->dests_cap = 0;
+    dec->seen_point = dec->seen_detail = dec->in_detail = false;
+    kz__cot_fields_reset(&dec->f, ev, dec->lim.max_dests);
     dec->n_cuts = 0;
     dec->root_end = -1;
     dec->err.reason = KZ_REJ_XML;
     dec->err.msg[0] = '\0';
-    kz_sbuf_reset(&dec->text);
 
     XML_ParserReset(dec->xp, "UTF-8");
     XML_SetHashSalt(dec->xp, kz__cot_hash_salt());

@@ -25,6 +25,29 @@ int kz__cot_fail(struct kz__cot_err *e, enum kz_reject reason, const char *fmt, 
     __attribute__((format(printf, 3, 4)));
 
 /*
+ * What the server reads out of <detail>'s children (fields.c), fed the
+ * elements and text of the detail by their depth in the event (<detail> is
+ * 2): the contact, group, link and chat fields, the first <remarks>' text
+ * and the marti destinations (at most max_dests).  Reset per event; `text`
+ * is the owner's to release.
+ */
+enum kz__cot_child { KZ__COT_CHILD_NONE, KZ__COT_CHILD_REMARKS, KZ__COT_CHILD_MARTI };
+
+struct kz__cot_fields {
+    struct kz_event *ev;
+    unsigned max_dests, dests_cap;
+    bool seen_remarks;
+    enum kz__cot_child child; /* the open <detail> child read for text or <dest> */
+    struct kz_sbuf text;      /* remarks text being collected */
+};
+
+void kz__cot_fields_reset(struct kz__cot_fields *f, struct kz_event *ev, unsigned max_dests);
+void kz__cot_fields_start(struct kz__cot_fields *f, unsigned depth, const char *name,
+                          const char **atts);
+void kz__cot_fields_text(struct kz__cot_fields *f, unsigned depth, const char *s, size_t len);
+void kz__cot_fields_end(struct kz__cot_fields *f, unsigned depth);
+
+/*
  * Take and validate the attributes of <event> / <point> (expat's NULL-ended
  * name, value list) into `ev`.  On failure `ev` may hold some fields; the
  * caller clears it.
