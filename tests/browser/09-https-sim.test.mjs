@@ -11,7 +11,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 
-import { runCli, spawnCli, startServer, tcpInput, withTimeout } from '../integration/lib/harness.mjs';
+import { cotEvent, deleteEvent, runCli, spawnCli, startServer, tcpInput, uniq, withTimeout } from '../integration/lib/harness.mjs';
 import { launch, screenshot, waitConn } from './lib/cop.mjs';
 
 const UNITS = 40;
@@ -36,6 +36,7 @@ describe('the COP over https with a client certificate, fed by kizuna sim', () =
             inputs: [
                 { name: 'cop-tls', protocol: 'https', listen: '127.0.0.1:0', default_label: 'UNCLASSIFIED' },
                 tcpInput('sim', ['Cyan'], ['Cyan'], { default_label: 'CONFIDENTIAL//REL TO USA, JPN' }),
+                tcpInput('us-ops', ['Cyan'], ['Cyan'], { default_label: 'SECRET//REL TO USA, JPN' }),
             ],
         });
         sim = spawnCli(['sim', '-s', `127.0.0.1:${server.port('sim')}`, '-n', String(UNITS), '-r', '1',
@@ -93,7 +94,33 @@ describe('the COP over https with a client certificate, fed by kizuna sim', () =
         }, first, { timeout: 20000 });
         assert.equal(sim.exitInfo, undefined, 'kizuna sim is still running');
         assert.deepEqual(problems.filter((p) => !p.includes('/api/v1/stream')), []);
-        await context.close();
+    });
+
+    test('while the simulator runs: a `kizuna send` track within 1 s, NOFORN never, a delete removes it', async () => {
+        const send = async (xml) => {
+            const r = await runCli(['send', '-s', `127.0.0.1:${server.port('us-ops')}`, '-'], { input: xml });
+            assert.equal(r.code, 0, r.stderr);
+        };
+        const shown = (uid) => page.evaluate((uid) => window.kizunaCop.tracks.shown.has(uid), uid);
+        const noforn = cotEvent({ uid: uniq('nf'), type: 'a-f-S-X', point: { lat: 34.9, lon: 139.1 }, callsign: 'NF-1', access: 'SECRET//NOFORN' });
+        const rel = cotEvent({ uid: uniq('rel'), type: 'a-f-S-X', point: { lat: 34.8, lon: 139.2 }, callsign: 'REL-1' });
+        const relUid = rel.match(/uid="([^"]+)"/)[1];
+        await send(noforn);
+        const t0 = Date.now();
+        await send(rel);
+        await page.waitForFunction((uid) => window.kizunaCop.tracks.shown.has(uid), relUid, { timeout: 1000 });
+        console.log(`# kizuna send -> on the https page in ${Date.now() - t0} ms with ${UNITS} simulated units moving`);
+        await page.waitForFunction(() => document.getElementById('banner-top').textContent === 'SECRET//REL TO USA, JPN',
+            null, { timeout: 2000 });
+        assert.equal(await page.evaluate(() => window.kizunaCop.tracks.shown.size), UNITS + 1, 'the NOFORN track never reaches JPN');
+        assert.equal(await shown(noforn.match(/uid="([^"]+)"/)[1]), false);
+        await send(deleteEvent(relUid));
+        await page.waitForFunction((uid) => !window.kizunaCop.tracks.shown.has(uid), relUid, { timeout: 2000 });
+        await page.waitForFunction(() => document.getElementById('banner-top').textContent === 'CONFIDENTIAL//REL TO USA, JPN',
+            null, { timeout: 2000 });
+        assert.equal(sim.exitInfo, undefined, 'kizuna sim is still running');
+        assert.deepEqual(problems.filter((p) => !p.includes('/api/v1/stream')), []);
+        await page.context().close();
     });
 
     test('a browser without a client certificate gets no page', async () => {
