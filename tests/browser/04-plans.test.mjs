@@ -102,7 +102,7 @@ describe('the plans panel', () => {
         ]);
         assert.equal(await text(cop.page, '#plan-fields dd[data-field=consultation]'), 'not required');
         assert.equal(await text(cop.page, '#plan-marking-top'), plan.label);
-        assert.equal(await text(cop.page, '#banner-top'), plan.label, 'the page\'s plan is on screen');
+        await waitText(cop.page, '#banner-top', plan.label, 'the page\'s plan is on screen');
     });
 
     test('the plan\'s items with a place are on the map', async () => {
