@@ -1,6 +1,7 @@
 /*
  * Unit tests for the store: acks after commit, batching, reload, queries,
- * retention, migrations and error paths.  Each test gets its own temporary
+ * retention and migrations (refusals, failed commits and kill -9:
+ * test_store_faults.c).  Each test gets its own temporary
  * directory and loop; a second sqlite3 connection checks what is on disk.
  */
 #include <setjmp.h>
@@ -19,9 +20,7 @@
 #include "store/internal.h"
 #include "store/store.h"
 #include "store_fixture.h"
-
-#define SEC 1000000LL
-#define HOUR (3600 * SEC)
+#include "store_events.h"
 
 /* ---- fixture -------------------------------------------------------- */
 
@@ -41,54 +40,6 @@ static int teardown(void **state)
 static void run_for(struct fx *fx, unsigned ms)
 {
     run_until(fx, NULL, 0, ms);
-}
-
-/* ---- events --------------------------------------------------------- */
-
-struct acks {
-    size_t n, ok;
-    int last_status;
-    int64_t last_mono;
-};
-
-static void on_ack(void *ud, int status)
-{
-    struct acks *a = ud;
-    a->n++;
-    a->ok += status == KZ_OK;
-    a->last_status = status;
-    a->last_mono = kz_mono_us();
-}
-
-static void append(struct fx *fx, const char *uid, const char *type, uint64_t seq, int64_t recv,
-                   int64_t stale, struct acks *acks)
-{
-    struct kz_event ev;
-    char xml[256];
-    int n;
-
-    memset(&ev, 0, sizeof(ev));
-    ev.uid = (char *)uid;
-    ev.type = (char *)type;
-    ev.access = (char *)"UNCLASSIFIED//REL TO USA, JPN";
-    ev.time = ev.start = recv;
-    ev.stale = stale;
-    ev.seq = seq;
-    ev.recv_time = recv;
-    ev.origin_input = (char *)"cot-us";
-    ev.origin_user = (char *)"local-us";
-    ev.origin_nation = (char *)"USA";
-    ev.origin_groups = (char *)"Cyan,Red";
-    n = snprintf(xml, sizeof(xml), "<event uid=\"%s\" type=\"%s\" seq=\"%llu\"/>", uid, type,
-                 (unsigned long long)seq);
-    kz_store_append(fx->st, &ev, xml, (size_t)n, acks ? on_ack : NULL, acks);
-}
-
-/* An event that is current for an hour, received now. */
-static void append_now(struct fx *fx, const char *uid, uint64_t seq, struct acks *acks)
-{
-    int64_t now = kz_now_us();
-    append(fx, uid, "a-f-G-U-C", seq, now, now + HOUR, acks);
 }
 
 /* ---- tests ---------------------------------------------------------- */
@@ -591,79 +542,6 @@ static void test_migrations(void **state)
     assert_null(st);
 }
 
-static void test_unwritable_path(void **state)
-{
-    struct fx *fx = *state;
-    struct kz_store *st = (struct kz_store *)1;
-    struct kz_store_opts o = {"/nonexistent-kizuna-dir/sub/kizuna.db", 5, 0, 0};
-
-    assert_int_equal(kz_store_open(&fx->loop, &o, &st), KZ_ERR_IO);
-    assert_null(st);
-    /* A directory where the file should be. */
-    st = (struct kz_store *)1;
-    o.path = fx->dir;
-    assert_int_not_equal(kz_store_open(&fx->loop, &o, &st), KZ_OK);
-    assert_null(st);
-    o.path = NULL;
-    assert_int_equal(kz_store_open(&fx->loop, &o, &st), KZ_ERR_INVAL);
-}
-
-static void test_commit_failure(void **state)
-{
-    struct fx *fx = *state;
-    struct acks acks = {0}, bad = {0}, after = {0};
-    struct kz_store_stats stats;
-
-    open_store(fx, 20, 0, 0);
-    append_now(fx, "a", 1, &acks);
-    assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
-
-    /* A duplicate seq is refused on its own; its batch-mates commit. */
-    append_now(fx, "dup", 1, &bad);
-    append_now(fx, "b", 2, &acks);
-    assert_int_equal(run_until(fx, &acks.n, 2, 5000), 2);
-    run_until(fx, &bad.n, 1, 5000);
-    assert_int_equal(bad.last_status, KZ_ERR_DB);
-    assert_int_equal(acks.ok, 2);
-
-    /* A failure that aborts the transaction fails every record in it. */
-    sql_exec(fx->path, "CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.uid = 'boom'"
-                       " BEGIN SELECT RAISE(ROLLBACK, 'injected'); END");
-    bad = (struct acks){0};
-    append_now(fx, "c", 3, &bad);
-    append_now(fx, "boom", 4, &bad);
-    append_now(fx, "d", 5, &bad);
-    assert_int_equal(run_until(fx, &bad.n, 3, 5000), 3);
-    assert_int_equal(bad.ok, 0);
-    assert_int_equal(bad.last_status, KZ_ERR_DB);
-    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events WHERE seq >= 3"), 0);
-    kz_store_stats(fx->st, &stats);
-    assert_int_equal(stats.errors, 2);
-    assert_int_equal(stats.committed, 2);
-
-    /* The store carries on. */
-    sql_exec(fx->path, "DROP TRIGGER boom");
-    append_now(fx, "c", 3, &after);
-    assert_int_equal(run_until(fx, &after.n, 1, 5000), 1);
-    assert_int_equal(after.last_status, KZ_OK);
-}
-
-static void test_bad_input(void **state)
-{
-    struct fx *fx = *state;
-    struct acks acks = {0};
-    struct kz_event ev;
-
-    open_store(fx, 5, 0, 0);
-    memset(&ev, 0, sizeof(ev));
-    ev.type = (char *)"a-f-G"; /* no uid */
-    kz_store_append(fx->st, &ev, "<event/>", 8, on_ack, &acks);
-    assert_int_equal(acks.n, 0);
-    assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
-    assert_int_equal(acks.last_status, KZ_ERR_INVAL);
-    kz_store_delete_track(fx->st, NULL);
-}
-
 static void test_memory_db(void **state)
 {
     struct fx *fx = *state;
@@ -677,79 +555,6 @@ static void test_memory_db(void **state)
     r = query(fx, "m", NULL, 0, 0, 10);
     assert_int_equal(r.n, 1);
     assert_int_equal(r.seq[0], 7);
-}
-
-static void on_ack_report(void *ud, int status)
-{
-    uint64_t seq = (uint64_t)(uintptr_t)ud;
-
-    if (status == KZ_OK && write(STDOUT_FILENO, &seq, sizeof(seq)) != sizeof(seq))
-        _exit(3);
-}
-
-/* The child: append forever, reporting each acked seq on stdout (a pipe). */
-static _Noreturn void writer_child(const char *path)
-{
-    struct kz_store_opts o = {path, 5, 0, 0};
-    struct kz_store *st;
-    struct kz_event ev;
-    uv_loop_t loop;
-    char xml[128];
-
-    kz_log_min = KZ_LOG_ERROR;
-    if (uv_loop_init(&loop) != 0 || kz_store_open(&loop, &o, &st) != KZ_OK)
-        _exit(2);
-    memset(&ev, 0, sizeof(ev));
-    ev.uid = (char *)"k9";
-    ev.type = (char *)"a-f-G";
-    for (uint64_t seq = 1;; seq++) {
-        int n =
-            snprintf(xml, sizeof(xml), "<event uid=\"k9\" seq=\"%llu\"/>", (unsigned long long)seq);
-        ev.seq = seq;
-        ev.recv_time = kz_now_us();
-        ev.stale = ev.recv_time + HOUR;
-        kz_store_append(st, &ev, xml, (size_t)n, on_ack_report, (void *)(uintptr_t)seq);
-        if (seq % 100 == 0)
-            uv_run(&loop, UV_RUN_ONCE);
-    }
-}
-
-/* kill -9 at an arbitrary point never loses an acknowledged event. */
-static void test_kill9_keeps_acked(void **state)
-{
-    struct fx *fx = *state;
-    uint64_t seq, acked = 0, max_acked = 0;
-    int fds[2], wstatus;
-    char sql[96];
-    pid_t pid;
-
-    assert_int_equal(pipe(fds), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        writer_child(fx->path);
-    }
-    close(fds[1]);
-    while (acked < 3000 && read(fds[0], &seq, sizeof(seq)) == sizeof(seq)) {
-        assert_int_equal(seq, max_acked + 1); /* acks come in order */
-        max_acked = seq;
-        acked++;
-    }
-    kill(pid, SIGKILL);
-    assert_int_equal(waitpid(pid, &wstatus, 0), pid);
-    assert_true(WIFSIGNALED(wstatus));
-    while (read(fds[0], &seq, sizeof(seq)) == sizeof(seq))
-        max_acked = seq;
-    close(fds[0]);
-    assert_true(max_acked >= 3000);
-
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE seq <= %llu",
-             (unsigned long long)max_acked);
-    assert_int_equal(sql_int(fx->path, sql), max_acked);
-    assert_true(sql_int(fx->path, "SELECT seq FROM tracks WHERE uid = 'k9'") >= (int64_t)max_acked);
 }
 
 /* Sustained append rate through the whole path: queue, batch, fsync, ack. */
@@ -791,11 +596,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retention_age, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unwritable_path, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_commit_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_db, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill9_keeps_acked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
