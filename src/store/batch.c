@@ -123,7 +123,8 @@ int kz__db_write(struct kz__db *db, struct kz__job *batch)
             goto fail;
         }
     }
-    if ((rc = run_after_writes(db, batch)) != SQLITE_DONE) {
+    if ((rc = run_after_writes(db, batch)) != SQLITE_DONE ||
+        (rc = kz__heads_write(db)) != SQLITE_DONE) {
         err = kz__db_fail(db, "after writes", rc);
         goto fail;
     }
@@ -131,8 +132,10 @@ int kz__db_write(struct kz__db *db, struct kz__job *batch)
         err = kz__db_fail(db, "COMMIT", rc);
         goto fail;
     }
+    kz__heads_committed(db);
     return refused ? KZ_ERR_DB : KZ_OK;
 fail:
+    kz__heads_forget(db); /* it may hold heads the rollback undoes */
     /* Some errors roll back by themselves; ROLLBACK outside a transaction fails. */
     if (!sqlite3_get_autocommit(db->db))
         kz__db_step(db->rollback);

@@ -12,12 +12,12 @@
 
 #define QUERY_MAX_LIMIT 10000
 
-#define EV_COLS 17
+#define EV_COLS 18
 #define EV_INSERT                                                                                  \
     "INSERT OR FAIL INTO events(seq, uid, type, time, start, stale, recv_time, label,"             \
     " origin_input, origin_user, xml, origin_nation, origin_groups, fed_provenance, fed_hops,"     \
-    " fed_max_hops, fed_seq) VALUES "
-#define EV_ROW "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " fed_max_hops, fed_seq, uid_prev) VALUES "
+#define EV_ROW "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 #define EV_ROWS2 EV_ROW "," EV_ROW
 #define EV_ROWS4 EV_ROWS2 "," EV_ROWS2
 #define EV_ROWS8 EV_ROWS4 "," EV_ROWS4
@@ -27,7 +27,7 @@
 /*
  * One statement per 2^i rows: a run of events is written in as few
  * statements as its size's binary digits, so SQLite opens the table's and
- * its four indexes' cursors once per statement, not once per event.  OR
+ * its indexes' cursors once per statement, not once per event.  OR
  * FAIL: a refused row stops its statement but keeps the rows before it
  * (sqlite3_changes() counts them), so SQLite needs no statement journal to
  * undo them (a multi-row ABORT would write one, to a temporary file).
@@ -61,8 +61,8 @@ static void bind_fed(sqlite3_stmt *s, int b, const struct kz__rec *r)
         sqlite3_bind_null(s, b + 17);
 }
 
-/* The row whose first parameter is b + 1. */
-static void bind_row(sqlite3_stmt *s, int b, const struct kz__rec *r)
+/* The row whose first parameter is b + 1; `prev` is its uid's previous row (heads.c). */
+static void bind_row(sqlite3_stmt *s, int b, const struct kz__rec *r, uint64_t prev)
 {
     if (r->seq)
         sqlite3_bind_int64(s, b + 1, (sqlite3_int64)r->seq);
@@ -81,37 +81,61 @@ static void bind_row(sqlite3_stmt *s, int b, const struct kz__rec *r)
     kz__bind_text(s, b + 12, r->origin_nation);
     kz__bind_text(s, b + 13, r->origin_groups);
     bind_fed(s, b, r);
+    if (prev)
+        sqlite3_bind_int64(s, b + 18, (sqlite3_int64)prev);
+    else
+        sqlite3_bind_null(s, b + 18);
 }
 
-/* Sets r->seq when it was 0. */
+/* Sets r->seq when it was 0 (the database picks it, so the uid's head moves after). */
 static int write_event(struct kz__db *db, struct kz__job *job)
 {
     struct kz__rec *r = &((struct kz__rec_job *)job)->rec;
     sqlite3_stmt *s = kz__db_stmt(db, sql_insert[0]);
+    uint64_t prev = 0;
     int rc;
 
     if (!s)
         return SQLITE_ERROR;
-    bind_row(s, 0, r);
+    rc = r->seq ? kz__heads_link(db, r->uid, r->seq, &prev) : kz__heads_get(db, r->uid, &prev);
+    if (rc != SQLITE_DONE)
+        return rc;
+    bind_row(s, 0, r, prev);
     rc = kz__db_step(s);
-    if (rc == SQLITE_DONE && !r->seq)
+    if (rc == SQLITE_DONE && !r->seq) {
         r->seq = (uint64_t)sqlite3_last_insert_rowid(db->db);
+        rc = kz__heads_link(db, r->uid, r->seq, &prev);
+    }
+    kz__heads_undo(db, rc == SQLITE_DONE ? 0 : 1);
     return rc;
 }
 
 /* jobs[0..n) in one statement, n a power of two up to EV_MAX_ROWS. */
 static int write_rows(struct kz__db *db, struct kz__job **jobs, size_t n)
 {
-    size_t i = 0;
+    size_t i = 0, written;
     sqlite3_stmt *s;
+    uint64_t prev;
+    int rc = SQLITE_DONE;
 
     while ((1u << i) < n)
         i++;
     if (!(s = kz__db_stmt(db, sql_insert[i])))
         return SQLITE_ERROR;
-    for (i = 0; i < n; i++)
-        bind_row(s, (int)i * EV_COLS, rec_of(jobs[i]));
-    return kz__db_step(s);
+    for (i = 0; i < n && rc == SQLITE_DONE; i++) {
+        const struct kz__rec *r = rec_of(jobs[i]);
+        if ((rc = kz__heads_link(db, r->uid, r->seq, &prev)) == SQLITE_DONE)
+            bind_row(s, (int)i * EV_COLS, r, prev);
+    }
+    if (rc != SQLITE_DONE) {
+        kz__heads_undo(db, i - 1);
+        sqlite3_clear_bindings(s);
+        return rc;
+    }
+    rc = kz__db_step(s);
+    written = rc == SQLITE_DONE ? n : (size_t)sqlite3_changes64(db->db);
+    kz__heads_undo(db, n - written);
+    return rc;
 }
 
 /* The largest power of two <= n, at most EV_MAX_ROWS. */

@@ -25,6 +25,7 @@
 extern int64_t kz__store_retention_every_us;
 
 struct kz__db;
+struct kz__heads;
 struct kz__job;
 
 /*
@@ -89,6 +90,22 @@ struct kz__rec_job {
     char data[];
 };
 
+/*
+ * heads.c: each uid's newest seq (uid_heads), cached on the store thread.
+ * SQLite codes: SQLITE_DONE or the failing statement's.
+ */
+/* *seq: the uid's newest committed seq, 0 when it has none. */
+int kz__heads_get(struct kz__db *db, const char *uid, uint64_t *seq);
+/* A row of `uid` with `seq` is being written: *prev is the uid's previous
+ * head (its uid_prev), `seq` the new one. */
+int kz__heads_link(struct kz__db *db, const char *uid, uint64_t seq, uint64_t *prev);
+/* The last statement wrote all but its last n linked rows: unlink those. */
+void kz__heads_undo(struct kz__db *db, size_t n);
+/* Before COMMIT: the batch's new heads to uid_heads. */
+int kz__heads_write(struct kz__db *db);
+/* After COMMIT / after a rolled-back batch (and at close). */
+void kz__heads_committed(struct kz__db *db);
+void kz__heads_forget(struct kz__db *db);
 /* events.c, tracks.c: tracks.c picks these jobs out of a batch. */
 extern const struct kz__job_ops kz__event_append_ops;
 extern const struct kz__job_ops kz__track_delete_ops;
@@ -115,6 +132,7 @@ struct kz__db {
     size_t n_cache;
     struct kz__job **scratch; /* after_writes hooks: reused between batches */
     size_t scratch_cap;
+    struct kz__heads *heads; /* heads.c: NULL until first used */
 };
 
 struct kz_store {

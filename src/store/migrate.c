@@ -184,6 +184,19 @@ static const char *const migrations[] = {
      * tracks stale for longer than the retention age, scans the table instead
      * (one row per uid, a few milliseconds every retention run). */
     "DROP INDEX IF EXISTS tracks_stale;",
+    /* 13: no index on events(uid): its entry for each event landed on a
+     * different leaf page and cost more than the row.  Each row names its
+     * uid's previous row instead, and uid_heads each uid's newest
+     * (store/heads.c); the rows already stored are linked here. */
+    "ALTER TABLE events ADD COLUMN uid_prev INTEGER;"
+    "UPDATE events SET uid_prev = p.prev FROM"
+    " (SELECT seq, lag(seq) OVER (PARTITION BY uid ORDER BY seq) AS prev FROM events) AS p"
+    " WHERE events.seq = p.seq AND p.prev IS NOT NULL;"
+    "CREATE TABLE uid_heads ("
+    " uid TEXT PRIMARY KEY,"
+    " seq INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO uid_heads(uid, seq) SELECT uid, max(seq) FROM events GROUP BY uid;"
+    "DROP INDEX IF EXISTS events_uid;",
 };
 
 static int user_version(struct kz__db *db, int64_t *out)

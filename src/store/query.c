@@ -3,14 +3,16 @@
  * batch of rows, newest first, older than the page's cursor when it has one;
  * or a federation link's outbox: oldest first, newer than its cursor.
  * The statement is built per query: queries are rare next to appends, and
- * each filter left out is one the planner need not consider.
+ * each filter left out is one the planner need not consider.  A query for
+ * one uid walks that uid's chain instead (heads.c): newest first, row by
+ * row, with the other filters applied here.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/internal.h"
 
-enum { P_UID = 1, P_TYPE, P_TYPE_END, P_SINCE, P_UNTIL, P_LIMIT, P_BEFORE, P_AFTER };
+enum { P_TYPE = 2, P_TYPE_END, P_SINCE, P_UNTIL, P_LIMIT, P_BEFORE, P_AFTER };
 
 /*
  * The smallest string greater than every string starting with `p`, so a
@@ -58,8 +60,6 @@ static void build_sql(struct kz_sbuf *sql, const struct kz_store_query *q,
     kz_sbuf_adds(sql, "SELECT seq, recv_time, label, origin_input, origin_user, xml,"
                       " origin_nation, origin_groups, fed_provenance, fed_hops, fed_max_hops"
                       " FROM events WHERE 1");
-    if (q->uid)
-        kz_sbuf_adds(sql, " AND uid = ?1");
     if (tf->value)
         kz_sbuf_adds(sql, tf->prefix ? " AND type >= ?2" : " AND type = ?2");
     if (tf->end)
@@ -78,8 +78,6 @@ static void build_sql(struct kz_sbuf *sql, const struct kz_store_query *q,
 
 static void bind_all(sqlite3_stmt *s, const struct kz_store_query *q, const struct type_filter *tf)
 {
-    if (q->uid)
-        sqlite3_bind_text(s, P_UID, q->uid, -1, SQLITE_STATIC);
     if (tf->value)
         sqlite3_bind_text64(s, P_TYPE, tf->value, tf->len, SQLITE_STATIC, SQLITE_UTF8);
     if (tf->end)
@@ -140,6 +138,89 @@ void kz__query_rows_free(struct kz__query *q)
     q->n_rows = q->cap_rows = 0;
 }
 
+/* ---- one uid: a walk down its chain ------------------------------------------ */
+
+static const char sql_link[] = "SELECT uid, uid_prev, type, recv_time FROM events WHERE seq = ?1";
+static const char sql_row[] = "SELECT seq, recv_time, label, origin_input, origin_user, xml,"
+                              " origin_nation, origin_groups, fed_provenance, fed_hops,"
+                              " fed_max_hops FROM events WHERE seq = ?1";
+
+/* Does a row of this type and receive time pass the query's other filters? */
+static bool wanted(const struct kz_store_query *q, const struct type_filter *tf, const char *type,
+                   int64_t recv_time)
+{
+    if (tf->value &&
+        (tf->prefix ? strncmp(type, tf->value, tf->len) != 0 : strcmp(type, tf->value) != 0))
+        return false;
+    return !(q->until_us && recv_time >= q->until_us);
+}
+
+/*
+ * The seqs of the uid's rows that match, newest first, into *out (at most
+ * `max`, 0 = all); stops where the rest are too old.  An SQLite code.
+ */
+static int walk(struct kz__db *db, const struct kz_store_query *q, const struct type_filter *tf,
+                size_t max, uint64_t **out, size_t *n)
+{
+    sqlite3_stmt *s = kz__db_stmt(db, sql_link);
+    uint64_t seq, prev;
+    size_t cap = 0;
+    int rc;
+
+    if (!s)
+        return SQLITE_ERROR;
+    if ((rc = kz__heads_get(db, q->uid, &seq)) != SQLITE_DONE)
+        return rc;
+    for (*n = 0; seq && (max == 0 || *n < max); seq = prev) {
+        if (q->forward && seq <= q->after_seq)
+            break;
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)seq);
+        if ((rc = sqlite3_step(s)) != SQLITE_ROW ||
+            strcmp(q->uid, (const char *)sqlite3_column_text(s, 0)) != 0)
+            break; /* the rest of the chain is gone (retention) */
+        int64_t recv_time = sqlite3_column_int64(s, 3);
+        bool take = (!q->before_seq || seq < q->before_seq) &&
+                    wanted(q, tf, (const char *)sqlite3_column_text(s, 2), recv_time);
+        prev = (uint64_t)sqlite3_column_int64(s, 1);
+        sqlite3_reset(s);
+        if (q->since_us && recv_time < q->since_us)
+            break; /* older rows were received earlier */
+        if (!take)
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            *out = kz_xrealloc(*out, cap * sizeof(**out));
+        }
+        (*out)[(*n)++] = seq;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_DONE : rc;
+}
+
+/* Newest first, or oldest first after `after_seq` (the oldest `limit` of them). */
+static int query_uid(struct kz__db *db, struct kz__query *qq, const struct type_filter *tf)
+{
+    const struct kz_store_query *q = &qq->q;
+    sqlite3_stmt *s = kz__db_stmt(db, sql_row);
+    uint64_t *seqs = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (!s)
+        return SQLITE_ERROR;
+    rc = walk(db, q, tf, q->forward ? 0 : q->limit, &seqs, &n);
+    for (size_t k = 0; rc == SQLITE_DONE && k < n && k < q->limit; k++) {
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)seqs[q->forward ? n - 1 - k : k]);
+        if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            add_row(qq, s);
+            rc = SQLITE_DONE;
+        }
+        sqlite3_reset(s);
+    }
+    free(seqs);
+    return rc;
+}
+
 int kz__db_query(struct kz__db *db, struct kz__query *qq)
 {
     struct kz_sbuf sql = KZ_SBUF_INIT;
@@ -148,6 +229,10 @@ int kz__db_query(struct kz__db *db, struct kz__query *qq)
     int rc, err;
 
     type_filter_init(&tf, qq->q.type);
+    if (qq->q.uid) {
+        rc = query_uid(db, qq, &tf);
+        goto out;
+    }
     build_sql(&sql, &qq->q, &tf);
     rc = sqlite3_prepare_v2(db->db, sql.buf, (int)sql.len, &s, NULL);
     if (rc != SQLITE_OK)

@@ -1,6 +1,6 @@
 /*
  * retention.c - keep the event log (and the federation's sent log) inside
- * its age and size bounds.
+ * its age and size bounds; a uid whose rows are all gone leaves uid_heads.
  *
  * Deletes go in chunks, each its own transaction, and a run stops after
  * MAX_CHUNKS so the batches queued behind it wait milliseconds, not the
@@ -25,6 +25,10 @@ static const char sql_old_tracks[] = "DELETE FROM tracks WHERE rowid IN"
 static const char sql_old_sent[] =
     "DELETE FROM fed_sent WHERE (peer, sent, seq) IN"
     " (SELECT peer, sent, seq FROM fed_sent WHERE sent < ?1 LIMIT ?2)";
+/* A uid none of whose rows is left (the cutoff is not used). */
+static const char sql_old_heads[] =
+    "DELETE FROM uid_heads WHERE uid IN (SELECT uid FROM uid_heads WHERE seq <"
+    " coalesce((SELECT min(seq) FROM events), 9223372036854775807) LIMIT ?2)";
 static const char sql_oldest_events[] =
     "DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?2)";
 static const char sql_span[] = "SELECT max(seq) - min(seq) + 1 FROM events";
@@ -113,6 +117,10 @@ void kz__db_retention(struct kz__db *db, int64_t retention_us, int64_t retention
     }
     if (retention_bytes > 0 && budget > 0)
         events += shed_bytes(db, retention_bytes, &budget);
+    if (events && budget > 0) {
+        delete_older(db, sql_old_heads, 0, &budget);
+        kz__heads_forget(db); /* it may name uids just deleted */
+    }
     /* Out of budget: there may be more; a run that finds nothing ends it. */
     *more = budget <= 0;
     if (events || tracks) {

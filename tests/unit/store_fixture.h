@@ -115,11 +115,16 @@ static inline void sql_exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
-/* SQL that undoes migrations 9 (the federation columns and tables) and 10 (files), for tests
- * that rebuild an older schema. */
-#define UNDO_MIGRATIONS_9_10                                                                       \
+/* SQL that undoes migration 13: events(uid) indexed again, no chain. */
+#define UNDO_MIGRATION_13                                                                          \
+    "DROP TABLE uid_heads; ALTER TABLE events DROP COLUMN uid_prev;"                               \
+    "CREATE INDEX events_uid ON events(uid);"
+/* ... and migrations 9 (the federation columns and tables) and 10 (files) as well, for
+ * tests that rebuild an older schema (11 and 12 run again on the tables as they are). */
+#define UNDO_MIGRATIONS_9_ON                                                                       \
     "DROP TABLE files; DROP INDEX events_fed_seq; DROP TABLE fed_sent; DROP TABLE fed_cursor;"     \
     "ALTER TABLE events DROP COLUMN fed_provenance; ALTER TABLE events DROP COLUMN fed_hops;"      \
-    "ALTER TABLE events DROP COLUMN fed_max_hops; ALTER TABLE events DROP COLUMN fed_seq;"
+    "ALTER TABLE events DROP COLUMN fed_max_hops; ALTER TABLE events DROP COLUMN "                 \
+    "fed_seq;" UNDO_MIGRATION_13
 
 #endif

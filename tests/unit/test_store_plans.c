@@ -289,7 +289,7 @@ static void test_migration(void **state)
     /* Undo this migration and the later ones (9: federation, 10: files; 8 runs again on the
      * table as it is). */
     snprintf(sql, sizeof(sql),
-             UNDO_MIGRATIONS_9_10
+             UNDO_MIGRATIONS_9_ON
              "DROP TABLE plans; DROP INDEX audit_object; PRAGMA user_version=%d;",
              PLANS_MIGRATION - 1);
     sql_exec(fx->path, sql);

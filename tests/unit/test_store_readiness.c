@@ -190,7 +190,7 @@ static void test_old_schema(void **state)
     /* Undo this migration and the ones after it (6: the events' and tracks' origins; 7: plans;
      * 8, the readiness rebuild, runs again on the table as it is; 9: federation; 10: files). */
     snprintf(sql, sizeof(sql),
-             UNDO_MIGRATIONS_9_10
+             UNDO_MIGRATIONS_9_ON
              "DROP TABLE plans; DROP INDEX audit_object;"
              "ALTER TABLE readiness DROP COLUMN groups_out;"
              "ALTER TABLE events DROP COLUMN origin_nation;"

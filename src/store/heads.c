@@ -1,0 +1,258 @@
+/*
+ * heads.c - each uid's history as a chain through the log: every events row
+ * names the seq of its uid's previous row (uid_prev), and uid_heads holds
+ * each uid's newest seq.  A uid's history is a walk from its head (query.c)
+ * instead of a B-tree index on events(uid), whose entry for each event lands
+ * on a different leaf page and cost more than the row itself.
+ *
+ * The store thread keeps the heads it has used in memory.  A batch links its
+ * rows as it writes them (kz__heads_link: the row's uid_prev, then the new
+ * head); a statement that writes fewer rows than it linked undoes the rest
+ * (kz__heads_undo).  Before COMMIT the batch's new heads go to uid_heads, one
+ * row per uid (kz__heads_write); a batch that fails forgets the cache, which
+ * then refills from the table, rolled back with it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+/* Past this many cached uids the cache is emptied after a commit. */
+#define HEADS_MAX 262144
+#define UNDO_MAX 256
+
+struct head {
+    char *uid;
+    uint64_t seq; /* 0: the uid has no row */
+    bool dirty;   /* newer than uid_heads */
+    bool listed;  /* on heads->dirty */
+    struct head *hnext;
+    struct head *dnext;
+};
+
+struct undo {
+    struct head *h;
+    uint64_t seq;
+    bool dirty;
+};
+
+struct kz__heads {
+    struct head **buckets;
+    size_t n_buckets; /* power of two */
+    size_t count;
+    struct head *dirty;
+    struct undo undo[UNDO_MAX];
+    size_t n_undo;
+};
+
+static const char sql_get[] = "SELECT seq FROM uid_heads WHERE uid = ?1";
+
+#define HD_INSERT "INSERT INTO uid_heads(uid, seq) VALUES "
+#define HD_UPSERT " ON CONFLICT(uid) DO UPDATE SET seq = excluded.seq"
+#define HD_ROW "(?,?)"
+#define HD_ROWS2 HD_ROW "," HD_ROW
+#define HD_ROWS4 HD_ROWS2 "," HD_ROWS2
+#define HD_ROWS8 HD_ROWS4 "," HD_ROWS4
+#define HD_ROWS16 HD_ROWS8 "," HD_ROWS8
+#define HD_ROWS32 HD_ROWS16 "," HD_ROWS16
+
+/* One statement per 2^i heads, as tracks.c upserts its rows. */
+static const char *const sql_put[] = {
+    HD_INSERT HD_ROW HD_UPSERT,   HD_INSERT HD_ROWS2 HD_UPSERT,  HD_INSERT HD_ROWS4 HD_UPSERT,
+    HD_INSERT HD_ROWS8 HD_UPSERT, HD_INSERT HD_ROWS16 HD_UPSERT, HD_INSERT HD_ROWS32 HD_UPSERT,
+};
+#define HD_MAX_ROWS (1u << (KZ_ARRAY_LEN(sql_put) - 1))
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    return h;
+}
+
+static struct kz__heads *heads_of(struct kz__db *db)
+{
+    if (!db->heads) {
+        db->heads = kz_xcalloc(1, sizeof(*db->heads));
+        db->heads->n_buckets = 1024;
+        db->heads->buckets = kz_xcalloc(db->heads->n_buckets, sizeof(struct head *));
+    }
+    return db->heads;
+}
+
+static void grow(struct kz__heads *hs)
+{
+    size_t n = hs->n_buckets * 2;
+    struct head **b = kz_xcalloc(n, sizeof(*b));
+
+    for (size_t i = 0; i < hs->n_buckets; i++) {
+        for (struct head *h = hs->buckets[i], *next; h; h = next) {
+            next = h->hnext;
+            h->hnext = b[hash(h->uid) & (n - 1)];
+            b[hash(h->uid) & (n - 1)] = h;
+        }
+    }
+    free(hs->buckets);
+    hs->buckets = b;
+    hs->n_buckets = n;
+}
+
+/* The uid's newest seq in uid_heads, 0 when it has none; an SQLite code. */
+static int load_seq(struct kz__db *db, const char *uid, uint64_t *seq)
+{
+    sqlite3_stmt *s = kz__db_stmt(db, sql_get);
+    int rc;
+
+    *seq = 0;
+    if (!s)
+        return SQLITE_ERROR;
+    kz__bind_text(s, 1, uid);
+    if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        *seq = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+}
+
+/* The cached head of `uid`, loaded on first use; NULL (*rc set) on error. */
+static struct head *find(struct kz__db *db, const char *uid, int *rc)
+{
+    struct kz__heads *hs = heads_of(db);
+    struct head **slot = &hs->buckets[hash(uid) & (hs->n_buckets - 1)], *h;
+    uint64_t seq;
+
+    for (h = *slot; h; h = h->hnext) {
+        if (strcmp(h->uid, uid) == 0)
+            return h;
+    }
+    if ((*rc = load_seq(db, uid, &seq)) != SQLITE_DONE)
+        return NULL;
+    h = kz_xcalloc(1, sizeof(*h));
+    h->uid = kz_xstrdup(uid);
+    h->seq = seq;
+    h->hnext = *slot;
+    *slot = h;
+    if (++hs->count > 2 * hs->n_buckets)
+        grow(hs);
+    return h;
+}
+
+int kz__heads_get(struct kz__db *db, const char *uid, uint64_t *seq)
+{
+    int rc = SQLITE_DONE;
+    struct head *h = find(db, uid, &rc);
+
+    *seq = h ? h->seq : 0;
+    return rc;
+}
+
+int kz__heads_link(struct kz__db *db, const char *uid, uint64_t seq, uint64_t *prev)
+{
+    int rc = SQLITE_DONE;
+    struct head *h = find(db, uid, &rc);
+    struct kz__heads *hs = db->heads;
+
+    if (!h)
+        return rc;
+    KZ_ASSERT(hs->n_undo < UNDO_MAX);
+    hs->undo[hs->n_undo++] = (struct undo){h, h->seq, h->dirty};
+    *prev = h->seq;
+    h->seq = seq;
+    h->dirty = true;
+    if (!h->listed) {
+        h->listed = true;
+        h->dnext = hs->dirty;
+        hs->dirty = h;
+    }
+    return SQLITE_DONE;
+}
+
+void kz__heads_undo(struct kz__db *db, size_t n)
+{
+    struct kz__heads *hs = db->heads;
+
+    KZ_ASSERT(hs ? n <= hs->n_undo : n == 0);
+    for (; n > 0; n--) {
+        struct undo *u = &hs->undo[--hs->n_undo];
+        u->h->seq = u->seq;
+        u->h->dirty = u->dirty;
+    }
+    if (hs)
+        hs->n_undo = 0;
+}
+
+/* The next n dirty heads from *h on, in one statement (n a power of two); advances *h. */
+static int put_rows(struct kz__db *db, struct head **h, size_t n)
+{
+    size_t i = 0;
+    sqlite3_stmt *s;
+
+    while ((1u << i) < n)
+        i++;
+    if (!(s = kz__db_stmt(db, sql_put[i])))
+        return SQLITE_ERROR;
+    for (i = 0; i < n; *h = (*h)->dnext) {
+        if (!(*h)->dirty)
+            continue;
+        kz__bind_text(s, (int)(2 * i + 1), (*h)->uid);
+        sqlite3_bind_int64(s, (int)(2 * i + 2), (sqlite3_int64)(*h)->seq);
+        i++;
+    }
+    return kz__db_step(s);
+}
+
+int kz__heads_write(struct kz__db *db)
+{
+    struct kz__heads *hs = db->heads;
+    struct head *h;
+    size_t n = 0, c = HD_MAX_ROWS;
+    int rc = SQLITE_DONE;
+
+    if (!hs)
+        return SQLITE_DONE;
+    for (h = hs->dirty; h; h = h->dnext)
+        n += h->dirty;
+    for (h = hs->dirty; n > 0 && rc == SQLITE_DONE; n -= c) {
+        while (c > n)
+            c /= 2;
+        rc = put_rows(db, &h, c);
+    }
+    return rc;
+}
+
+void kz__heads_forget(struct kz__db *db)
+{
+    struct kz__heads *hs = db->heads;
+
+    if (!hs)
+        return;
+    for (size_t i = 0; i < hs->n_buckets; i++) {
+        for (struct head *h = hs->buckets[i], *next; h; h = next) {
+            next = h->hnext;
+            free(h->uid);
+            free(h);
+        }
+    }
+    free(hs->buckets);
+    KZ_FREE(db->heads);
+}
+
+void kz__heads_committed(struct kz__db *db)
+{
+    struct kz__heads *hs = db->heads;
+
+    if (!hs)
+        return;
+    if (hs->count > HEADS_MAX) {
+        kz__heads_forget(db);
+        return;
+    }
+    for (struct head *h = hs->dirty, *next; h; h = next) {
+        next = h->dnext;
+        h->dirty = h->listed = false;
+        h->dnext = NULL;
+    }
+    hs->dirty = NULL;
+    hs->n_undo = 0;
+}
