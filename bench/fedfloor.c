@@ -19,9 +19,10 @@
  * The 10 % NOFORN events are made as fedgen makes them and cross like the
  * rest (the release rule is not part of the floor).  All steps run --reps
  * times (3) and each keeps its least CPU time: the first pass also pays the
- * page faults of fresh buffers, and whatever else the machine runs only adds.  Prints "# " lines and
- * one JSON line (mode "floor") for bench/run.sh and table.awk.  Built by
- * bench/run.sh (cc) or bench/CMakeLists.txt, never by make test.
+ * page faults of fresh buffers, and whatever else the machine runs only adds.
+ * Prints "# " lines and one JSON line (mode "floor") for bench/run.sh and
+ * table.awk.  Built by bench/run.sh (cc) or bench/CMakeLists.txt, never by
+ * make test.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
