@@ -226,8 +226,9 @@ function floor_step(lab, step, what, node, key, wall_key, times,    c) {
 function floor_table(lab,    c, ceil) {
     print ""
     header("F1 floor step;what (bench/fedfloor.c, one process, " med(lab, "events") \
-           " events, least of " med(lab, "reps") " runs);node;CPU µs per event;" \
-           "wall µs per event;in the floor")
+           " events, least of " med(lab, "reps") " runs, rest of the machine " \
+           sprintf("%.0f", med(lab, "others_cpu_pct")) " % busy meanwhile);node;" \
+           "CPU µs per event;wall µs per event;in the floor")
     floor_step(lab, 1, "format the event (fedgen's snprintf)", "generator", "gen_us", "", 1)
     floor_step(lab, 2, "TCP over loopback, 256 KiB writes, both ends", "each hop", "tcp_us",
                "tcp_wall_us", 3)
