@@ -115,14 +115,9 @@ static size_t build_event(uint64_t s, bool noforn, char *out, size_t cap)
     *last = ms;
     iso_ms(&now_c, ms, now);
     iso_ms(&stale_c, ms + 3600 * 1000, stale);
-    int n = snprintf(out, cap,
-                     "<event version=\"2.0\" uid=\"kzf-%c-%05d\" type=\"a-f-G-U-C\" how=\"m-g\""
-                     " time=\"%s\" start=\"%s\" stale=\"%s\" access=\"%s\"><point lat=\"35.%06d\""
-                     " lon=\"139.%06d\" hae=\"41.5\" ce=\"9.9\" le=\"9.9\"/><detail><contact"
-                     " callsign=\"KZF-%05d\"/><remarks>KZF s=%llu</remarks></detail></event>",
-                     noforn ? 'n' : 'r', uid, now, now, stale,
-                     noforn ? "SECRET//NOFORN" : "SECRET//REL TO USA, JPN", uid * 97 % 1000000,
-                     (int)(s % 1000000), uid, (unsigned long long)s);
+    int n = snprintf(out, cap, FG_EVENT_FORMAT, noforn ? 'n' : 'r', uid, now, now, stale,
+                     noforn ? FG_NOFORN : FG_RELEASABLE, uid * 97 % 1000000, (int)(s % 1000000),
+                     uid, (unsigned long long)s);
     return (size_t)n;
 }
 

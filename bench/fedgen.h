@@ -16,6 +16,19 @@
 
 #include "gen_util.h"
 
+/*
+ * One event's text, printf'd by fedgen.c's build_event() and, byte for byte,
+ * by fedfloor.c: class letter ('r' or 'n'), uid number, time, start, stale,
+ * access, lat and lon digits (int), uid number again, sequence (unsigned long long).
+ */
+#define FG_EVENT_FORMAT                                                                            \
+    "<event version=\"2.0\" uid=\"kzf-%c-%05d\" type=\"a-f-G-U-C\" how=\"m-g\""                    \
+    " time=\"%s\" start=\"%s\" stale=\"%s\" access=\"%s\"><point lat=\"35.%06d\""                  \
+    " lon=\"139.%06d\" hae=\"41.5\" ce=\"9.9\" le=\"9.9\"/><detail><contact"                       \
+    " callsign=\"KZF-%05d\"/><remarks>KZF s=%llu</remarks></detail></event>"
+#define FG_RELEASABLE "SECRET//REL TO USA, JPN"
+#define FG_NOFORN "SECRET//NOFORN"
+
 enum fg_mode { FG_RATE, FG_BACKLOG, FG_CATCHUP };
 
 struct fg_opts {

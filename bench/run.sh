@@ -31,6 +31,9 @@
 # all of them, or "incomplete N/100000" at the deadline.  F runs unpinned with 64 MiB
 # output queues, and the generator holds while kz-usa's store or the link is behind
 # (kizuna gives senders no backpressure); docs/performance.md has the details.
+# Before F1, on the quiet machine, bench/fedfloor.c times alone, in one process, each
+# step one crossing event needs (format, loopback TCP, expat, SQLite, protobuf-c, TLS,
+# nghttp2, XML encode): F1's CPU floor per crossing event and its 2-core ceiling.
 #
 # Every server listens on 127.0.0.1 only, runs under timeout(1) and is
 # stopped by its pid.  Results: one JSON line per run in $WORK/results.jsonl.
@@ -55,6 +58,7 @@ RESULTS=$WORK/results.jsonl
 LG=$WORK/loadgen
 REF=$WORK/fanout_ref
 FG=$WORK/fedgen
+FF=$WORK/fedfloor
 F2_EVENTS=${BENCH_F2_EVENTS:-100000}
 F2_TRACKS=${BENCH_F2_TRACKS:-1000}
 F2_DEADLINE=${BENCH_F2_DEADLINE:-20}
@@ -484,6 +488,17 @@ F_ARGS=(--tracks "${BENCH_F_TRACKS:-5000}" --noforn 0.1)
 # more than the default 4 MiB after which kizuna drops the link.
 F_QUEUE=67108864
 
+# F1's floor: each step of one crossing event alone, in one process (bench/fedfloor.c).
+f1_floor() {
+    LABEL="F1/floor/in one process"
+    if [ ! -x "$FF" ]; then
+        echo "fedfloor was not built (see $WORK/fedfloor-build.log)" >>"$WORK/problems.txt"
+        return 0
+    fi
+    "$FF" --dir "$KZ_DATA_ROOT" --label "$LABEL" >"$WORK/run.out" 2>"$WORK/run.err" || true
+    fed_record "$WORK/run.out"
+}
+
 # F1, the ceiling: kz-usa alone (no federation) takes the same events.
 f1_alone() {
     LABEL="F1/kizuna/kz-usa alone, no link"
@@ -540,12 +555,26 @@ wF() {
     *) run "W1/kizuna/375B" kizuna -n 200 -r 10 ;;
     esac
     SRV_PIN=() # two nodes and the generator share both CPUs
+    f1_floor
     for ((rep = 1; rep <= REPS; rep++)); do
         f1_alone
         f1_link
         f2_catchup
     done
     SRV_PIN=("${pin[@]}")
+}
+
+# fedfloor links the libraries kizuna uses and the FederatedEvent code protoc-c makes
+# from proto/ (as the CMake build does); without them F1 runs without its floor.
+build_fedfloor() {
+    mkdir -p "$WORK/proto"
+    { protoc-c --c_out="$WORK/proto" -I"$ROOT/proto" "$ROOT/proto/fig.proto" \
+        "$ROOT/proto/binarypayload.proto" &&
+        cc -O2 -std=gnu17 -Wall -pthread -I"$WORK/proto" -o "$FF" "$HERE/fedfloor.c" \
+            "$HERE/ff_node.c" "$HERE/ff_link.c" "$HERE/probe.c" "$HERE/gen_util.c" \
+            "$WORK/proto/fig.pb-c.c" "$WORK/proto/binarypayload.pb-c.c" -lexpat -lsqlite3 \
+            -lprotobuf-c -lssl -lcrypto -lnghttp2 -lm; } >"$WORK/fedfloor-build.log" 2>&1 ||
+        { say "run.sh: fedfloor did not build, see $WORK/fedfloor-build.log"; rm -f "$FF"; }
 }
 
 # ---- report ----------------------------------------------------------------------
@@ -599,6 +628,7 @@ main() {
     cc -O2 -std=gnu17 -Wall -o "$REF" "$HERE/fanout_ref.c"
     cc -O2 -std=gnu17 -Wall -pthread -o "$FG" "$HERE/fedgen.c" "$HERE/fg_run.c" "$HERE/fg_poll.c" \
         "$HERE/fg_relay.c" "$HERE/probe.c" "$HERE/gen_util.c" -ljansson
+    case " $WORKLOADS " in *" F "*) build_fedfloor ;; esac
     LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
     say "run.sh: results in $WORK (load average $LOADAVG;" \
         "numbers are noisy when the machine is shared)"

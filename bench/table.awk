@@ -3,7 +3,8 @@
 # Runs that share a label ("workload/peer/variant") and a shape (clients,
 # rate, groups, slow clients) are repetitions: each column shows the median.
 # The last section checks the targets of the benchmark issue against the
-# kizuna rows.  Plain POSIX awk (mawk works).  -v QUEUE=bytes: W6 queue limit.
+# kizuna rows; F1's line also gives the floor fedfloor measured (mode
+# "floor").  Plain POSIX awk (mawk works).  -v QUEUE=bytes: W6 queue limit.
 
 function parse(line,    s, n, i, kv, parts) {
     delete F
@@ -79,7 +80,7 @@ function header(names,    n, i, c, s) {
     if (!(lab in CNT)) {
         ORDER[++NL] = lab
         KIND[lab] = F["mode"] == "storm" || F["mode"] == "idle" ? F["mode"] : "fanout"
-        if (F["mode"] == "fed" || F["mode"] == "fed-catchup")
+        if (F["mode"] == "fed" || F["mode"] == "fed-catchup" || F["mode"] == "floor")
             KIND[lab] = F["mode"]
     }
     c = ++CNT[lab]
@@ -211,10 +212,67 @@ function catchup_row(lab,    p, c) {
     row(c, 10)
 }
 
-function fed_targets(    f1, alone, w1, f2, ok) {
+function floor_step(lab, step, what, node, key, wall_key, times,    c) {
+    c[1] = step
+    c[2] = what
+    c[3] = node
+    c[4] = sprintf("%.2f", med(lab, key))
+    c[5] = wall_key == "" ? "-" : sprintf("%.2f", med(lab, wall_key))
+    c[6] = "× " times
+    row(c, 6)
+}
+
+# bench/fedfloor.c: each step of one F1 crossing event alone, and their sum.
+function floor_table(lab,    c, ceil) {
+    print ""
+    header("F1 floor step;what (bench/fedfloor.c, one process, " med(lab, "events") \
+           " events, least of " med(lab, "reps") " runs, rest of the machine " \
+           sprintf("%.0f", med(lab, "others_cpu_pct")) " % busy meanwhile);node;" \
+           "CPU µs per event;wall µs per event;in the floor")
+    floor_step(lab, 1, "format the event (fedgen's snprintf)", "generator", "gen_us", "", 1)
+    floor_step(lab, 2, "TCP over loopback, 256 KiB writes, both ends", "each hop", "tcp_us",
+               "tcp_wall_us", 3)
+    floor_step(lab, 3, "expat parse, attributes read", "kz-usa", "parse_us", "", 1)
+    floor_step(lab, 4, "SQLite append (WAL, synchronous=FULL, 1024 per transaction)", "kz-usa",
+               "append_usa_us", "append_usa_wall_us", 1)
+    floor_step(lab, 5, sprintf("protobuf-c pack (FederatedEvent, %.0f B)", med(lab, "packed_bytes")),
+               "kz-usa", "pack_us", "", 1)
+    floor_step(lab, 6, "TLS 1.3 seal, 16 KiB records (" V[lab, "cipher", 1] ")", "kz-usa",
+               "seal_us", "", 1)
+    floor_step(lab, 7, "HTTP/2 + gRPC framing, send (nghttp2)", "kz-usa", "h2_send_us", "", 1)
+    floor_step(lab, 6, "TLS 1.3 open", "kz-jpn", "open_us", "", 1)
+    floor_step(lab, 7, "HTTP/2 + gRPC framing, receive", "kz-jpn", "h2_recv_us", "", 1)
+    floor_step(lab, 5, "protobuf-c unpack", "kz-jpn", "unpack_us", "", 1)
+    floor_step(lab, 8, "XML encode", "kz-jpn", "xml_us", "", 1)
+    floor_step(lab, 4, "SQLite append (WAL, synchronous=FULL, 1024 per transaction)", "kz-jpn",
+               "append_jpn_us", "append_jpn_wall_us", 1)
+    c[1] = ""
+    c[2] = "**floor per crossing event**"
+    c[3] = "all"
+    c[4] = sprintf("**%.2f**", med(lab, "floor_us"))
+    c[5] = ""
+    ceil = 2e6 / med(lab, "floor_us")
+    c[6] = sprintf("→ at most %s events/s on 2 cores (200 k/s allows 10.00 µs)", fmt_rate(ceil))
+    row(c, 6)
+}
+
+function floor_clause(fl) {
+    return sprintf("floor %.2f µs per crossing event on this machine → at most %s events/s on 2 cores",
+                   med(fl, "floor_us"), fmt_rate(2e6 / med(fl, "floor_us")))
+}
+
+function find_kind(kind,    i) {
+    for (i = 1; i <= NL; i++)
+        if (KIND[ORDER[i]] == kind)
+            return ORDER[i]
+    return ""
+}
+
+function fed_targets(    f1, alone, w1, f2, ok, fl) {
     f1 = find_label("F1/kizuna/v2 link, release filter")
     f2 = find_label("F2/kizuna/outbox catch-up")
-    if (f1 == "" && f2 == "")
+    fl = find_kind("floor")
+    if (f1 == "" && f2 == "" && fl == "")
         return
     print ""
     print "### Targets (issue 12)"
@@ -225,14 +283,16 @@ function fed_targets(    f1, alone, w1, f2, ok) {
         ok = med(f1, "release_ok")
         printf("- F1 ≥ 200 000 events/s across one v2 link, release filter on: %s/s delivered " \
                "at kz-jpn (median of 1 s), kz-usa ingesting %s/s; kz-usa alone %s/s; " \
-               "local W1 200 × 10: %s deliveries/s (%s events/s in); NOFORN sent %d, denied %d, leaked %d: %s.\n",
+               "local W1 200 × 10: %s deliveries/s (%s events/s in); NOFORN sent %d, denied %d, leaked %d: %s%s.\n",
                fmt_rate(med(f1, "delivered_per_s")), fmt_rate(med(f1, "ingest_per_s")),
                alone == "" ? "not run" : fmt_rate(med(alone, "ingest_per_s")),
                w1 == "" ? "not run" : fmt_rate(med(w1, "delivered_per_s")),
                w1 == "" ? "-" : fmt_rate(med(w1, "n") * med(w1, "rate")),
                med(f1, "noforn_sent"), med(f1, "denied"), med(f1, "leaked"),
-               ok ? verdict(med(f1, "delivered_per_s") >= 200000) : "**release check FAILED**")
-    }
+               ok ? verdict(med(f1, "delivered_per_s") >= 200000) : "**release check FAILED**",
+               fl == "" ? "" : "; " floor_clause(fl))
+    } else if (fl != "")
+        printf("- F1: %s.\n", floor_clause(fl))
     if (f2 != "")
         printf("- F2 %d-event outbox caught up ≤ 5 s after the link returns: %s: %s.\n",
                med(f2, "events"), med(f2, "complete") ? msu(1000 * med(f2, "catchup_s")) : \
@@ -365,6 +425,9 @@ END {
         }
         fed_row(ORDER[i])
     }
+    for (i = 1; i <= NL; i++)
+        if (KIND[ORDER[i]] == "floor")
+            floor_table(ORDER[i])
     hdr = 0
     for (i = 1; i <= NL; i++) {
         if (KIND[ORDER[i]] != "fed-catchup")
