@@ -135,7 +135,8 @@ int kz__db_write(struct kz__db *db, struct kz__job *batch)
     kz__heads_committed(db);
     return refused ? KZ_ERR_DB : KZ_OK;
 fail:
-    kz__heads_forget(db); /* it may hold heads the rollback undoes */
+    kz__heads_forget(db); /* they may hold what the rollback undoes */
+    kz__tracks_rolled_back(db);
     /* Some errors roll back by themselves; ROLLBACK outside a transaction fails. */
     if (!sqlite3_get_autocommit(db->db))
         kz__db_step(db->rollback);

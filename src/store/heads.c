@@ -63,15 +63,6 @@ static const char *const sql_put[] = {
 };
 #define HD_MAX_ROWS (1u << (KZ_ARRAY_LEN(sql_put) - 1))
 
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-    return h;
-}
-
 static struct kz__heads *heads_of(struct kz__db *db)
 {
     if (!db->heads) {
@@ -90,8 +81,8 @@ static void grow(struct kz__heads *hs)
     for (size_t i = 0; i < hs->n_buckets; i++) {
         for (struct head *h = hs->buckets[i], *next; h; h = next) {
             next = h->hnext;
-            h->hnext = b[hash(h->uid) & (n - 1)];
-            b[hash(h->uid) & (n - 1)] = h;
+            h->hnext = b[kz__str_hash(h->uid) & (n - 1)];
+            b[kz__str_hash(h->uid) & (n - 1)] = h;
         }
     }
     free(hs->buckets);
@@ -119,7 +110,7 @@ static int load_seq(struct kz__db *db, const char *uid, uint64_t *seq)
 static struct head *find(struct kz__db *db, const char *uid, int *rc)
 {
     struct kz__heads *hs = heads_of(db);
-    struct head **slot = &hs->buckets[hash(uid) & (hs->n_buckets - 1)], *h;
+    struct head **slot = &hs->buckets[kz__str_hash(uid) & (hs->n_buckets - 1)], *h;
     uint64_t seq;
 
     for (h = *slot; h; h = h->hnext) {

@@ -23,9 +23,22 @@
 
 /* Retention runs at most this often (tests lower it before kz_store_open). */
 extern int64_t kz__store_retention_every_us;
+/* The tracks table is brought up to date at least this often (0: every batch). */
+extern int64_t kz__store_tracks_every_us;
+
+/* A string's hash for the store thread's tables of uids (FNV-1a). */
+static inline uint64_t kz__str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    return h;
+}
 
 struct kz__db;
 struct kz__heads;
+struct kz__latest;
 struct kz__job;
 
 /*
@@ -109,8 +122,23 @@ void kz__heads_forget(struct kz__db *db);
 /* events.c, tracks.c: tracks.c picks these jobs out of a batch. */
 extern const struct kz__job_ops kz__event_append_ops;
 extern const struct kz__job_ops kz__track_delete_ops;
-/* tracks.c: apply a batch's events and deletions to the tracks table. */
+/* tracks.c: apply a batch's events and deletions to the tracks table (or
+ * to `latest`, flushed to it when due). */
 int kz__tracks_after_writes(struct kz__db *db, struct kz__job *batch);
+/* tracks.c: rebuild `latest` from the log after tracks_seq and write the
+ * table up to date, in its own transaction (at open, and at close); KZ_OK or
+ * KZ_ERR_DB. */
+int kz__tracks_sync(struct kz__db *db);
+/* tracks.c: a batch failed and was rolled back: `latest` may hold its events. */
+void kz__tracks_rolled_back(struct kz__db *db);
+/* latest.c: each uid's newest event not yet in the tracks table. */
+void kz__latest_put(struct kz__db *db, const struct kz__rec *r); /* copies r */
+/* Bytes held, and *count uids. */
+size_t kz__latest_bytes(const struct kz__db *db, size_t *count);
+/* Every rec held, in no order; valid until the next call here. */
+const struct kz__rec **kz__latest_list(struct kz__db *db, size_t *n);
+void kz__latest_clear(struct kz__db *db);
+void kz__latest_free(struct kz__db *db);
 
 struct kz__jobq {
     struct kz__job *head, **tail;
@@ -133,6 +161,12 @@ struct kz__db {
     struct kz__job **scratch; /* after_writes hooks: reused between batches */
     size_t scratch_cap;
     struct kz__heads *heads; /* heads.c: NULL until first used */
+    /* tracks.c, latest.c: events not yet in the tracks table, all after tracks_seq. */
+    struct kz__latest *latest;
+    uint64_t tracks_seq;       /* store_marks: the table holds every event up to it */
+    uint64_t latest_seq;       /* the newest event put in `latest` */
+    int64_t tracks_flushed_us; /* kz_mono_us() of the last flush */
+    bool latest_lost;          /* a failed batch: rebuild `latest` from the log */
 };
 
 struct kz_store {

@@ -197,6 +197,14 @@ static const char *const migrations[] = {
     " seq INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT INTO uid_heads(uid, seq) SELECT uid, max(seq) FROM events GROUP BY uid;"
     "DROP INDEX IF EXISTS events_uid;",
+    /* 14: the tracks table follows the log lazily (store/tracks.c): it holds
+     * every event up to tracks_seq, and a restart rebuilds the rest from the
+     * log.  Up to date when this runs. */
+    "CREATE TABLE IF NOT EXISTS store_marks ("
+    " name TEXT PRIMARY KEY,"
+    " value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT OR REPLACE INTO store_marks(name, value)"
+    " VALUES ('tracks_seq', coalesce((SELECT max(seq) FROM events), 0));",
 };
 
 static int user_version(struct kz__db *db, int64_t *out)

@@ -212,6 +212,7 @@ void kz__db_close(struct kz__db *db)
     KZ_FREE(db->scratch);
     db->scratch_cap = 0;
     kz__heads_forget(db);
+    kz__latest_free(db);
     for (size_t i = 0; i < KZ_ARRAY_LEN(stmts); i++) {
         sqlite3_finalize(*stmts[i]);
         *stmts[i] = NULL;

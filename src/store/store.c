@@ -206,7 +206,10 @@ int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_s
     KZ_ASSERT(uv_mutex_init(&st->db_mu) == 0);
     KZ_ASSERT(uv_cond_init(&st->cond) == 0);
     kz__audit_init(st, opts->path);
-    if ((err = kz__db_open(&st->db, opts->path, true)) != KZ_OK) {
+    if ((err = kz__db_open(&st->db, opts->path, true)) == KZ_OK &&
+        (err = kz__tracks_sync(&st->db)) != KZ_OK)
+        kz__db_close(&st->db);
+    if (err != KZ_OK) {
         destroy(st);
         return err;
     }
@@ -231,6 +234,7 @@ void kz_store_close(struct kz_store *st)
     /* A callback may queue more; submit() answers that with KZ_ERR_CLOSED. */
     while (deliver_done(st) > 0)
         ;
+    kz__tracks_sync(&st->db); /* on failure the next open rebuilds them */
     kz__db_close(&st->db);
     uv_close((uv_handle_t *)&st->async, on_closed);
 }

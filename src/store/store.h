@@ -42,7 +42,11 @@
  *          command, password_hash, created, updated)
  *   certs(serial PRIMARY KEY, user, issued, not_after, revoked)
  *   events also keep, for an event that came over a federation link, fed_provenance,
- *          fed_hops, fed_max_hops and fed_seq (the sending node's sequence)
+ *          fed_hops, fed_max_hops and fed_seq (the sending node's sequence); and
+ *          every event uid_prev, the seq of its uid's previous row (store/heads.c)
+ *   uid_heads(uid PRIMARY KEY, seq): each uid's newest row
+ *   store_marks(name PRIMARY KEY, value): tracks_seq, the newest event the
+ *          tracks table holds; it follows the log lazily (store/tracks.c)
  *   fed_sent(peer, sent, seq): what crossed each link, and when
  *   fed_cursor(peer PRIMARY KEY, seq): the last event of the log each link was sent
  */
@@ -164,8 +168,8 @@ void kz_store_set_max_pending(struct kz_store *st, unsigned n);
 void kz_store_delete_track(struct kz_store *st, const char *uid);
 
 /*
- * Startup only, before the loop runs: call `fn` for every row of the tracks
- * table whose stale time is after `now_us`, in seq order.  Also returns the
+ * Startup only, before the loop runs: bring the tracks table up to date and
+ * call `fn` for every row of it whose stale time is after `now_us`, in seq order.  Also returns the
  * highest seq in the events table in *max_seq so sequence numbers continue.
  */
 /*

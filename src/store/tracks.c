@@ -1,19 +1,29 @@
 /*
- * tracks.c - the tracks table: the latest event per uid, derived from each
- * batch's event jobs (events.c) and deletions, and read back at startup.
+ * tracks.c - the tracks table: the latest event per uid, derived from the
+ * log's event jobs (events.c) and deletions, and read back at startup.
  *
  * Every event goes to the log, but the tracks table only needs each uid's
- * net result, so a burst of 4096 reports from 500 units upserts 500 rows,
- * not 4096.  Per uid, in queue order: a delete wipes what came before it,
- * and of the reports after the last delete the highest seq wins (the same
- * rule the upsert applies against the row already stored).
+ * net result, and only a restart reads it.  A batch's events go to `latest`
+ * (latest.c), which keeps each uid's newest; `latest` is written to the table
+ * when it is due (kz__store_tracks_every_us, or when it holds LATEST_MAX uids
+ * or LATEST_MAX_BYTES), together with store_marks' tracks_seq: the table then
+ * holds every event up to that seq.  A deletion writes `latest` first and
+ * then deletes the row, so the log after tracks_seq never holds an event
+ * from before a deletion: rebuilding `latest` from there (at open, or after
+ * a failed batch) gives the same tracks, and nothing deleted comes back.
+ * An older event arriving late never replaces a newer one, in `latest` or in
+ * the table.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/internal.h"
 
-/* An older event arriving late must not replace a newer one. */
+#define LATEST_MAX 16384
+#define LATEST_MAX_BYTES (16u << 20)
+
+int64_t kz__store_tracks_every_us = 1000 * 1000;
+
 #define TR_COLS 10
 #define TR_INSERT                                                                                  \
     "INSERT INTO tracks(uid, seq, type, stale, label, origin_input, origin_user, xml,"             \
@@ -58,8 +68,8 @@ static void bind_row(sqlite3_stmt *s, int b, const struct kz__rec *r)
     kz__bind_text(s, b + 10, r->origin_groups);
 }
 
-/* jobs[0..n) (distinct uids) in one statement, n a power of two up to TR_MAX_ROWS. */
-static int upsert_rows(struct kz__db *db, struct kz__job **jobs, size_t n)
+/* recs[0..n) (distinct uids) in one statement, n a power of two up to TR_MAX_ROWS. */
+static int upsert_rows(struct kz__db *db, const struct kz__rec **recs, size_t n)
 {
     size_t i = 0;
     sqlite3_stmt *s;
@@ -69,12 +79,12 @@ static int upsert_rows(struct kz__db *db, struct kz__job **jobs, size_t n)
     if (!(s = kz__db_stmt(db, sql_upsert[i])))
         return SQLITE_ERROR;
     for (i = 0; i < n; i++)
-        bind_row(s, (int)i * TR_COLS, rec_of(jobs[i]));
+        bind_row(s, (int)i * TR_COLS, recs[i]);
     return kz__db_step(s);
 }
 
-/* jobs[0..n), distinct uids, in as few statements as n's binary digits. */
-static int upsert_all(struct kz__db *db, struct kz__job **jobs, size_t n)
+/* recs[0..n), distinct uids, in as few statements as n's binary digits. */
+static int upsert_all(struct kz__db *db, const struct kz__rec **recs, size_t n)
 {
     size_t c = TR_MAX_ROWS;
     int rc;
@@ -82,9 +92,9 @@ static int upsert_all(struct kz__db *db, struct kz__job **jobs, size_t n)
     while (n > 0) {
         while (c > n)
             c /= 2;
-        if ((rc = upsert_rows(db, jobs, c)) != SQLITE_DONE)
+        if ((rc = upsert_rows(db, recs, c)) != SQLITE_DONE)
             return rc;
-        jobs += c;
+        recs += c;
         n -= c;
     }
     return SQLITE_DONE;
@@ -100,84 +110,138 @@ static int delete_uid(struct kz__db *db, const char *uid)
     return kz__db_step(s);
 }
 
-/* By uid, then by position in the batch (qsort is not stable). */
-static int by_uid_then_order(const void *a, const void *b)
-{
-    const struct kz__job *const *x = a, *const *y = b;
-    int c = strcmp(rec_of(*x)->uid, rec_of(*y)->uid);
+static const char sql_mark[] = "UPDATE store_marks SET value = ?1 WHERE name = 'tracks_seq'";
 
-    if (c)
-        return c;
-    return (*x)->batch_pos < (*y)->batch_pos ? -1 : (*x)->batch_pos > (*y)->batch_pos;
-}
-
-/*
- * Apply one uid's jobs[0..n), in queue order: its deletion now; its newest
- * event after the last deletion goes to *best (NULL: none), written last
- * because *best may be jobs[0].
- */
-static int apply_uid(struct kz__db *db, struct kz__job **jobs, size_t n, struct kz__job **best)
+/* `latest` to the table, and the mark that says so; in the caller's transaction. */
+static int flush(struct kz__db *db)
 {
-    struct kz__job *newest = NULL;
-    size_t first = 0;
+    size_t n;
+    const struct kz__rec **recs = kz__latest_list(db, &n);
+    sqlite3_stmt *s;
     int rc;
 
-    for (size_t i = n; i-- > 0;) {
-        if (jobs[i]->ops == &kz__track_delete_ops) {
-            if ((rc = delete_uid(db, rec_of(jobs[i])->uid)) != SQLITE_DONE)
-                return rc;
-            first = i + 1;
-            break;
-        }
-    }
-    for (size_t i = first; i < n; i++) {
-        if (!newest || rec_of(jobs[i])->seq > rec_of(newest)->seq)
-            newest = jobs[i];
-    }
-    *best = newest;
+    db->tracks_flushed_us = kz_mono_us();
+    if (n == 0 && db->latest_seq == db->tracks_seq)
+        return SQLITE_DONE;
+    if ((rc = upsert_all(db, recs, n)) != SQLITE_DONE)
+        return rc;
+    if (!(s = kz__db_stmt(db, sql_mark)))
+        return SQLITE_ERROR;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)db->latest_seq);
+    if ((rc = kz__db_step(s)) != SQLITE_DONE)
+        return rc;
+    kz__latest_clear(db);
+    db->tracks_seq = db->latest_seq;
     return SQLITE_DONE;
 }
 
-/* The batch's events that were written, and its deletions, in db->scratch. */
-static size_t collect(struct kz__db *db, struct kz__job *batch)
+static bool flush_due(struct kz__db *db)
 {
-    size_t n = 0;
+    size_t count, bytes = kz__latest_bytes(db, &count);
 
-    for (struct kz__job *j = batch; j; j = j->next)
-        n++;
-    if (n > db->scratch_cap) {
-        db->scratch_cap = n;
-        db->scratch = kz_xrealloc(db->scratch, n * sizeof(*db->scratch));
-    }
-    n = 0;
-    for (struct kz__job *j = batch; j; j = j->next) {
-        bool ours = j->ops == &kz__event_append_ops || j->ops == &kz__track_delete_ops;
-        if (ours && j->status == KZ_OK)
-            db->scratch[n++] = j;
-    }
-    return n;
+    return count >= LATEST_MAX || bytes >= LATEST_MAX_BYTES ||
+           kz_mono_us() - db->tracks_flushed_us >= kz__store_tracks_every_us;
 }
 
-/*
- * Deletions first, then each uid's newest event: a uid's deletion and its
- * upsert are in queue order, and different uids do not interact.  The
- * newest events go to the front of db->scratch, over groups already read.
- */
+static void put(struct kz__db *db, const struct kz__rec *r)
+{
+    kz__latest_put(db, r);
+    if (r->seq > db->latest_seq)
+        db->latest_seq = r->seq;
+}
+
+static int rebuild(struct kz__db *db);
+
+/* In queue order: events to `latest`; a deletion flushes it, then deletes the row. */
 int kz__tracks_after_writes(struct kz__db *db, struct kz__job *batch)
 {
-    size_t n = collect(db, batch), i = 0, j, n_best = 0;
-    struct kz__job **jobs = db->scratch; /* collect() may have moved it */
     int rc;
 
-    qsort(jobs, n, sizeof(*jobs), by_uid_then_order);
-    for (; i < n; i = j) {
-        for (j = i + 1; j < n && strcmp(rec_of(jobs[i])->uid, rec_of(jobs[j])->uid) == 0; j++)
-            ;
-        if ((rc = apply_uid(db, jobs + i, j - i, &jobs[n_best])) != SQLITE_DONE)
-            return rc;
-        n_best += jobs[n_best] != NULL;
+    if (db->latest_lost && (rc = rebuild(db)) != SQLITE_DONE)
+        return rc;
+    for (struct kz__job *j = batch; j; j = j->next) {
+        if (j->status != KZ_OK)
+            continue;
+        if (j->ops == &kz__event_append_ops) {
+            put(db, rec_of(j));
+        } else if (j->ops == &kz__track_delete_ops) {
+            if ((rc = flush(db)) != SQLITE_DONE ||
+                (rc = delete_uid(db, rec_of(j)->uid)) != SQLITE_DONE)
+                return rc;
+        }
     }
-    return upsert_all(db, jobs, n_best);
+    return flush_due(db) ? flush(db) : SQLITE_DONE;
+}
+
+void kz__tracks_rolled_back(struct kz__db *db)
+{
+    kz__latest_clear(db);
+    db->latest_lost = true;
+}
+
+/* ---- rebuilding `latest` from the log ------------------------------------------- */
+
+static const char sql_seen[] = "SELECT value FROM store_marks WHERE name = 'tracks_seq'";
+static const char sql_after[] = "SELECT seq, uid, type, stale, label, origin_input, origin_user,"
+                                " xml, origin_nation, origin_groups FROM events WHERE seq > ?1"
+                                " ORDER BY seq";
+
+static const char *text_at(sqlite3_stmt *s, int i)
+{
+    return (const char *)sqlite3_column_text(s, i);
+}
+
+/* `latest` again from the log after tracks_seq (as committed). */
+static int rebuild(struct kz__db *db)
+{
+    sqlite3_stmt *s = kz__db_stmt(db, sql_seen);
+    int rc;
+
+    kz__latest_clear(db);
+    if (!s)
+        return SQLITE_ERROR;
+    if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        db->tracks_seq = db->latest_seq = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW || !(s = kz__db_stmt(db, sql_after)))
+        return rc == SQLITE_ROW ? SQLITE_ERROR : rc;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)db->tracks_seq);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct kz__rec r = {.seq = (uint64_t)sqlite3_column_int64(s, 0),
+                            .uid = text_at(s, 1),
+                            .type = text_at(s, 2),
+                            .stale = sqlite3_column_int64(s, 3),
+                            .label = text_at(s, 4),
+                            .origin_input = text_at(s, 5),
+                            .origin_user = text_at(s, 6),
+                            .xml = text_at(s, 7),
+                            .xml_len = (size_t)sqlite3_column_bytes(s, 7),
+                            .origin_nation = text_at(s, 8),
+                            .origin_groups = text_at(s, 9)};
+        put(db, &r);
+    }
+    sqlite3_reset(s);
+    db->latest_lost = rc != SQLITE_DONE;
+    return rc;
+}
+
+int kz__tracks_sync(struct kz__db *db)
+{
+    int rc = kz__db_step(db->begin);
+
+    if (rc != SQLITE_DONE)
+        return kz__db_fail(db, "BEGIN", rc);
+    if ((db->latest_lost || !db->latest) && (rc = rebuild(db)) != SQLITE_DONE)
+        goto fail;
+    if ((rc = flush(db)) != SQLITE_DONE || (rc = kz__db_step(db->commit)) != SQLITE_DONE)
+        goto fail;
+    return KZ_OK;
+fail:
+    kz__db_fail(db, "tracks sync", rc);
+    if (!sqlite3_get_autocommit(db->db))
+        kz__db_step(db->rollback);
+    kz__tracks_rolled_back(db);
+    return KZ_ERR_DB;
 }
 
 /* The deletion itself happens in kz__tracks_after_writes, in queue order. */
@@ -264,7 +328,9 @@ int kz_store_load(struct kz_store *st, int64_t now_us, kz_store_track_fn fn, voi
     int err;
 
     uv_mutex_lock(&st->db_mu);
-    err = load(&st->db, now_us, fn, ud, max_seq);
+    err = kz__tracks_sync(&st->db); /* what waits in `latest` too */
+    if (err == KZ_OK)
+        err = load(&st->db, now_us, fn, ud, max_seq);
     uv_mutex_unlock(&st->db_mu);
     return err;
 }
