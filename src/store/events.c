@@ -18,25 +18,14 @@
     " origin_input, origin_user, xml, origin_nation, origin_groups, fed_provenance, fed_hops,"     \
     " fed_max_hops, fed_seq, uid_prev) VALUES "
 #define EV_ROW "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-#define EV_ROWS2 EV_ROW "," EV_ROW
-#define EV_ROWS4 EV_ROWS2 "," EV_ROWS2
-#define EV_ROWS8 EV_ROWS4 "," EV_ROWS4
-#define EV_ROWS16 EV_ROWS8 "," EV_ROWS8
-#define EV_ROWS32 EV_ROWS16 "," EV_ROWS16
 
 /*
- * One statement per 2^i rows: a run of events is written in as few
- * statements as its size's binary digits, so SQLite opens the table's and
- * its indexes' cursors once per statement, not once per event.  OR
- * FAIL: a refused row stops its statement but keeps the rows before it
+ * A run of events goes in as few statements as its size's binary digits.
+ * OR FAIL: a refused row stops its statement but keeps the rows before it
  * (sqlite3_changes() counts them), so SQLite needs no statement journal to
  * undo them (a multi-row ABORT would write one, to a temporary file).
  */
-static const char *const sql_insert[] = {
-    EV_INSERT EV_ROW,   EV_INSERT EV_ROWS2,  EV_INSERT EV_ROWS4,
-    EV_INSERT EV_ROWS8, EV_INSERT EV_ROWS16, EV_INSERT EV_ROWS32,
-};
-#define EV_MAX_ROWS (1u << (KZ_ARRAY_LEN(sql_insert) - 1))
+static const char *const sql_insert[KZ__ROWS_N] = KZ__ROWS_SQL(EV_INSERT, EV_ROW, "");
 
 static const struct kz__rec *rec_of(const struct kz__job *job)
 {
@@ -110,17 +99,15 @@ static int write_event(struct kz__db *db, struct kz__job *job)
     return rc;
 }
 
-/* jobs[0..n) in one statement, n a power of two up to EV_MAX_ROWS. */
+/* jobs[0..n) in one statement, n a power of two up to KZ__ROWS_MAX. */
 static int write_rows(struct kz__db *db, struct kz__job **jobs, size_t n)
 {
-    size_t i = 0, written;
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = kz__db_stmt(db, sql_insert[kz__rows_index(n)]);
+    size_t i, written;
     uint64_t prev;
     int rc = SQLITE_DONE;
 
-    while ((1u << i) < n)
-        i++;
-    if (!(s = kz__db_stmt(db, sql_insert[i])))
+    if (!s)
         return SQLITE_ERROR;
     for (i = 0; i < n && rc == SQLITE_DONE; i++) {
         const struct kz__rec *r = rec_of(jobs[i]);
@@ -138,10 +125,10 @@ static int write_rows(struct kz__db *db, struct kz__job **jobs, size_t n)
     return rc;
 }
 
-/* The largest power of two <= n, at most EV_MAX_ROWS. */
+/* The largest power of two <= n, at most KZ__ROWS_MAX. */
 static size_t chunk_of(size_t n)
 {
-    size_t c = EV_MAX_ROWS;
+    size_t c = KZ__ROWS_MAX;
 
     while (c > n)
         c /= 2;

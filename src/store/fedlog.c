@@ -26,25 +26,28 @@ struct sent_job {
     char data[];
 };
 
-static const char sql_sent[] =
-    "INSERT OR IGNORE INTO fed_sent(peer, sent, seq) VALUES (?1, ?2, ?3)";
+static const char *const sql_sent[KZ__ROWS_N] =
+    KZ__ROWS_SQL("INSERT OR IGNORE INTO fed_sent(peer, sent, seq) VALUES ", "(?,?,?)", "");
 static const char sql_cursor[] = "INSERT INTO fed_cursor(peer, seq) VALUES (?1, ?2)"
                                  " ON CONFLICT(peer) DO UPDATE SET seq = max(seq, excluded.seq)";
+
+static void bind_sent(sqlite3_stmt *s, int b, const void *rows, size_t i)
+{
+    const struct sent_job *j = rows;
+
+    kz__bind_text(s, b + 1, j->peer);
+    sqlite3_bind_int64(s, b + 2, j->items[i].sent_us);
+    sqlite3_bind_int64(s, b + 3, (sqlite3_int64)j->items[i].seq);
+}
 
 static int write_sent(struct kz__db *db, struct kz__job *job)
 {
     struct sent_job *j = (struct sent_job *)job;
-    sqlite3_stmt *s = kz__db_stmt(db, sql_sent);
-    int rc = SQLITE_DONE;
+    sqlite3_stmt *s;
+    int rc;
 
-    for (size_t i = 0; s && i < j->n && rc == SQLITE_DONE; i++) {
-        kz__bind_text(s, 1, j->peer);
-        sqlite3_bind_int64(s, 2, j->items[i].sent_us);
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)j->items[i].seq);
-        rc = kz__db_step(s);
-    }
-    if (!s || rc != SQLITE_DONE)
-        return s ? rc : SQLITE_ERROR;
+    if ((rc = kz__db_rows(db, sql_sent, 3, j, j->n, bind_sent)) != SQLITE_DONE)
+        return rc;
     if (!(s = kz__db_stmt(db, sql_cursor)))
         return SQLITE_ERROR;
     kz__bind_text(s, 1, j->peer);

@@ -43,25 +43,15 @@ struct kz__heads {
     struct head *dirty;
     struct undo undo[UNDO_MAX];
     size_t n_undo;
+    struct head **list; /* kz__heads_write's rows */
+    size_t list_cap;
 };
 
 static const char sql_get[] = "SELECT seq FROM uid_heads WHERE uid = ?1";
 
-#define HD_INSERT "INSERT INTO uid_heads(uid, seq) VALUES "
-#define HD_UPSERT " ON CONFLICT(uid) DO UPDATE SET seq = excluded.seq"
-#define HD_ROW "(?,?)"
-#define HD_ROWS2 HD_ROW "," HD_ROW
-#define HD_ROWS4 HD_ROWS2 "," HD_ROWS2
-#define HD_ROWS8 HD_ROWS4 "," HD_ROWS4
-#define HD_ROWS16 HD_ROWS8 "," HD_ROWS8
-#define HD_ROWS32 HD_ROWS16 "," HD_ROWS16
-
-/* One statement per 2^i heads, as tracks.c upserts its rows. */
-static const char *const sql_put[] = {
-    HD_INSERT HD_ROW HD_UPSERT,   HD_INSERT HD_ROWS2 HD_UPSERT,  HD_INSERT HD_ROWS4 HD_UPSERT,
-    HD_INSERT HD_ROWS8 HD_UPSERT, HD_INSERT HD_ROWS16 HD_UPSERT, HD_INSERT HD_ROWS32 HD_UPSERT,
-};
-#define HD_MAX_ROWS (1u << (KZ_ARRAY_LEN(sql_put) - 1))
+static const char *const sql_put[KZ__ROWS_N] =
+    KZ__ROWS_SQL("INSERT INTO uid_heads(uid, seq) VALUES ", "(?,?)",
+                 " ON CONFLICT(uid) DO UPDATE SET seq = excluded.seq");
 
 static struct kz__heads *heads_of(struct kz__db *db)
 {
@@ -173,43 +163,31 @@ void kz__heads_undo(struct kz__db *db, size_t n)
         hs->n_undo = 0;
 }
 
-/* The next n dirty heads from *h on, in one statement (n a power of two); advances *h. */
-static int put_rows(struct kz__db *db, struct head **h, size_t n)
+static void bind_head(sqlite3_stmt *s, int b, const void *rows, size_t i)
 {
-    size_t i = 0;
-    sqlite3_stmt *s;
+    const struct head *h = ((struct head *const *)rows)[i];
 
-    while ((1u << i) < n)
-        i++;
-    if (!(s = kz__db_stmt(db, sql_put[i])))
-        return SQLITE_ERROR;
-    for (i = 0; i < n; *h = (*h)->dnext) {
-        if (!(*h)->dirty)
-            continue;
-        kz__bind_text(s, (int)(2 * i + 1), (*h)->uid);
-        sqlite3_bind_int64(s, (int)(2 * i + 2), (sqlite3_int64)(*h)->seq);
-        i++;
-    }
-    return kz__db_step(s);
+    kz__bind_text(s, b + 1, h->uid);
+    sqlite3_bind_int64(s, b + 2, (sqlite3_int64)h->seq);
 }
 
 int kz__heads_write(struct kz__db *db)
 {
     struct kz__heads *hs = db->heads;
-    struct head *h;
-    size_t n = 0, c = HD_MAX_ROWS;
-    int rc = SQLITE_DONE;
+    size_t n = 0;
 
     if (!hs)
         return SQLITE_DONE;
-    for (h = hs->dirty; h; h = h->dnext)
-        n += h->dirty;
-    for (h = hs->dirty; n > 0 && rc == SQLITE_DONE; n -= c) {
-        while (c > n)
-            c /= 2;
-        rc = put_rows(db, &h, c);
+    for (struct head *h = hs->dirty; h; h = h->dnext) {
+        if (!h->dirty)
+            continue;
+        if (n == hs->list_cap) {
+            hs->list_cap = hs->list_cap ? 2 * hs->list_cap : 256;
+            hs->list = kz_xrealloc(hs->list, hs->list_cap * sizeof(*hs->list));
+        }
+        hs->list[n++] = h;
     }
-    return rc;
+    return kz__db_rows(db, sql_put, 2, hs->list, n, bind_head);
 }
 
 void kz__heads_forget(struct kz__db *db)
@@ -226,6 +204,7 @@ void kz__heads_forget(struct kz__db *db)
         }
     }
     free(hs->buckets);
+    free(hs->list);
     KZ_FREE(db->heads);
 }
 

@@ -268,6 +268,31 @@ void kz__db_close(struct kz__db *db);
  * first use, reset after each kz__db_step.  NULL (logged) on error.
  */
 sqlite3_stmt *kz__db_stmt(struct kz__db *db, const char *sql);
+/*
+ * Multi-row statements: KZ__ROWS_SQL(head, row, tail) is the array of 6
+ * statements "head row tail", "head row,row tail", ... up to 32 rows, so a
+ * run of n rows goes in as few statements as n's binary digits and SQLite
+ * opens a table's cursors once per statement, not once per row.
+ */
+#define KZ__ROWS_2(r) r "," r
+#define KZ__ROWS_4(r) KZ__ROWS_2(r) "," KZ__ROWS_2(r)
+#define KZ__ROWS_8(r) KZ__ROWS_4(r) "," KZ__ROWS_4(r)
+#define KZ__ROWS_16(r) KZ__ROWS_8(r) "," KZ__ROWS_8(r)
+#define KZ__ROWS_32(r) KZ__ROWS_16(r) "," KZ__ROWS_16(r)
+#define KZ__ROWS_SQL(head, row, tail)                                                              \
+    {                                                                                              \
+        head row tail, head KZ__ROWS_2(row) tail, head KZ__ROWS_4(row) tail,                       \
+            head KZ__ROWS_8(row) tail, head KZ__ROWS_16(row) tail, head KZ__ROWS_32(row) tail      \
+    }
+#define KZ__ROWS_N 6
+#define KZ__ROWS_MAX 32
+/* The index in a KZ__ROWS_SQL array of the statement for n rows (a power of two). */
+size_t kz__rows_index(size_t n);
+/* Bind row i of `rows`, whose first parameter is base + 1. */
+typedef void (*kz__bind_row_fn)(sqlite3_stmt *s, int base, const void *rows, size_t i);
+/* Rows 0..n) through a KZ__ROWS_SQL array of `cols` parameters a row; an SQLite code. */
+int kz__db_rows(struct kz__db *db, const char *const sql[KZ__ROWS_N], int cols, const void *rows,
+                size_t n, kz__bind_row_fn bind);
 /* sqlite3_step() then sqlite3_reset(); returns the step's code. */
 int kz__db_step(sqlite3_stmt *s);
 /* Bind a string, or NULL when v is NULL; the string must outlive the step. */

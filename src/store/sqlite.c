@@ -73,6 +73,36 @@ int kz__db_step(sqlite3_stmt *s)
     return rc;
 }
 
+size_t kz__rows_index(size_t n)
+{
+    size_t i = 0;
+
+    while (((size_t)1 << i) < n)
+        i++;
+    KZ_ASSERT(i < KZ__ROWS_N);
+    return i;
+}
+
+int kz__db_rows(struct kz__db *db, const char *const sql[KZ__ROWS_N], int cols, const void *rows,
+                size_t n, kz__bind_row_fn bind)
+{
+    size_t c = KZ__ROWS_MAX, first = 0;
+    sqlite3_stmt *s;
+    int rc;
+
+    for (; first < n; first += c) {
+        while (c > n - first)
+            c /= 2;
+        if (!(s = kz__db_stmt(db, sql[kz__rows_index(c)])))
+            return SQLITE_ERROR;
+        for (size_t i = 0; i < c; i++)
+            bind(s, (int)i * cols, rows, first + i);
+        if ((rc = kz__db_step(s)) != SQLITE_DONE)
+            return rc;
+    }
+    return SQLITE_DONE;
+}
+
 static int exec(struct kz__db *db, const char *sql)
 {
     int rc = sqlite3_exec(db->db, sql, NULL, NULL, NULL);

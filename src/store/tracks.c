@@ -35,18 +35,9 @@ int64_t kz__store_tracks_every_us = 1000 * 1000;
     " xml = excluded.xml, origin_nation = excluded.origin_nation,"                                 \
     " origin_groups = excluded.origin_groups WHERE excluded.seq > tracks.seq"
 #define TR_ROW "(?,?,?,?,?,?,?,?,?,?)"
-#define TR_ROWS2 TR_ROW "," TR_ROW
-#define TR_ROWS4 TR_ROWS2 "," TR_ROWS2
-#define TR_ROWS8 TR_ROWS4 "," TR_ROWS4
-#define TR_ROWS16 TR_ROWS8 "," TR_ROWS8
-#define TR_ROWS32 TR_ROWS16 "," TR_ROWS16
 
-/* One statement per 2^i distinct uids (as events.c does for the log). */
-static const char *const sql_upsert[] = {
-    TR_INSERT TR_ROW TR_UPSERT,   TR_INSERT TR_ROWS2 TR_UPSERT,  TR_INSERT TR_ROWS4 TR_UPSERT,
-    TR_INSERT TR_ROWS8 TR_UPSERT, TR_INSERT TR_ROWS16 TR_UPSERT, TR_INSERT TR_ROWS32 TR_UPSERT,
-};
-#define TR_MAX_ROWS (1u << (KZ_ARRAY_LEN(sql_upsert) - 1))
+/* Distinct uids (at most one row each per statement). */
+static const char *const sql_upsert[KZ__ROWS_N] = KZ__ROWS_SQL(TR_INSERT, TR_ROW, TR_UPSERT);
 static const char sql_delete[] = "DELETE FROM tracks WHERE uid = ?1";
 
 static const struct kz__rec *rec_of(const struct kz__job *job)
@@ -54,8 +45,10 @@ static const struct kz__rec *rec_of(const struct kz__job *job)
     return &((const struct kz__rec_job *)job)->rec;
 }
 
-static void bind_row(sqlite3_stmt *s, int b, const struct kz__rec *r)
+static void bind_row(sqlite3_stmt *s, int b, const void *rows, size_t i)
 {
+    const struct kz__rec *r = ((const struct kz__rec *const *)rows)[i];
+
     kz__bind_text(s, b + 1, r->uid);
     sqlite3_bind_int64(s, b + 2, (sqlite3_int64)r->seq);
     kz__bind_text(s, b + 3, r->type);
@@ -66,38 +59,6 @@ static void bind_row(sqlite3_stmt *s, int b, const struct kz__rec *r)
     sqlite3_bind_text64(s, b + 8, r->xml, r->xml_len, SQLITE_STATIC, SQLITE_UTF8);
     kz__bind_text(s, b + 9, r->origin_nation);
     kz__bind_text(s, b + 10, r->origin_groups);
-}
-
-/* recs[0..n) (distinct uids) in one statement, n a power of two up to TR_MAX_ROWS. */
-static int upsert_rows(struct kz__db *db, const struct kz__rec **recs, size_t n)
-{
-    size_t i = 0;
-    sqlite3_stmt *s;
-
-    while ((1u << i) < n)
-        i++;
-    if (!(s = kz__db_stmt(db, sql_upsert[i])))
-        return SQLITE_ERROR;
-    for (i = 0; i < n; i++)
-        bind_row(s, (int)i * TR_COLS, recs[i]);
-    return kz__db_step(s);
-}
-
-/* recs[0..n), distinct uids, in as few statements as n's binary digits. */
-static int upsert_all(struct kz__db *db, const struct kz__rec **recs, size_t n)
-{
-    size_t c = TR_MAX_ROWS;
-    int rc;
-
-    while (n > 0) {
-        while (c > n)
-            c /= 2;
-        if ((rc = upsert_rows(db, recs, c)) != SQLITE_DONE)
-            return rc;
-        recs += c;
-        n -= c;
-    }
-    return SQLITE_DONE;
 }
 
 static int delete_uid(struct kz__db *db, const char *uid)
@@ -123,7 +84,7 @@ static int flush(struct kz__db *db)
     db->tracks_flushed_us = kz_mono_us();
     if (n == 0 && db->latest_seq == db->tracks_seq)
         return SQLITE_DONE;
-    if ((rc = upsert_all(db, recs, n)) != SQLITE_DONE)
+    if ((rc = kz__db_rows(db, sql_upsert, TR_COLS, recs, n, bind_row)) != SQLITE_DONE)
         return rc;
     if (!(s = kz__db_stmt(db, sql_mark)))
         return SQLITE_ERROR;
