@@ -69,32 +69,6 @@ int fg_connect(int port)
 
 /* ---- events -------------------------------------------------------------------- */
 
-/* "YYYY-MM-DDTHH:MM:SS" of a second, cached: most events share their second. */
-struct sec_cache {
-    int64_t sec;
-    char txt[24];
-};
-
-static void iso_ms(struct sec_cache *c, int64_t ms, char out[32])
-{
-    int64_t sec = ms / 1000;
-    if (sec != c->sec || !c->txt[0]) {
-        time_t t = (time_t)sec;
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(c->txt, sizeof(c->txt), "%Y-%m-%dT%H:%M:%S", &tm);
-        c->sec = sec;
-    }
-    snprintf(out, 32, "%s.%03dZ", c->txt, (int)(ms % 1000));
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* Event number s is NOFORN when it carries the running fraction past an integer. */
 static bool is_noforn(uint64_t s)
 {
@@ -104,17 +78,17 @@ static bool is_noforn(uint64_t s)
 
 static size_t build_event(uint64_t s, bool noforn, char *out, size_t cap)
 {
-    static struct sec_cache now_c, stale_c;
+    static struct gen_sec_cache now_c, stale_c;
     char now[32], stale[32];
     int uid = (int)(s % (uint64_t)fo.tracks);
     int64_t *last = &fp.last_ms[(noforn ? fo.tracks : 0) + uid];
-    int64_t ms = wall_ms();
+    int64_t ms = gen_wall_ms();
 
     if (ms <= *last)
         ms = *last + 1;
     *last = ms;
-    iso_ms(&now_c, ms, now);
-    iso_ms(&stale_c, ms + 3600 * 1000, stale);
+    gen_iso_ms(&now_c, ms, now);
+    gen_iso_ms(&stale_c, ms + 3600 * 1000, stale);
     int n = snprintf(out, cap, FG_EVENT_FORMAT, noforn ? 'n' : 'r', uid, now, now, stale,
                      noforn ? FG_NOFORN : FG_RELEASABLE, uid * 97 % 1000000, (int)(s % 1000000),
                      uid, (unsigned long long)s);

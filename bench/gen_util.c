@@ -1,6 +1,6 @@
 /*
- * gen_util.c - the clock, the exit on error, the CoT framing and the option
- * table shared by loadgen and fedgen (see gen_util.h).
+ * gen_util.c - the clocks, CoT times, the exit on error, the CoT framing and
+ * the option table shared by the load generators (see gen_util.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +17,26 @@ int64_t gen_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t gen_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+void gen_iso_ms(struct gen_sec_cache *c, int64_t ms, char out[32])
+{
+    int64_t sec = ms / 1000;
+    if (sec != c->sec || !c->txt[0]) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(c->txt, sizeof(c->txt), "%Y-%m-%dT%H:%M:%S", &tm);
+        c->sec = sec;
+    }
+    snprintf(out, 32, "%s.%03dZ", c->txt, (int)(ms % 1000));
 }
 
 void gen_die(const char *what)

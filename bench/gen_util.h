@@ -1,6 +1,6 @@
 /*
- * gen_util.h - what the two load generators (loadgen, fedgen) share: the
- * monotonic clock, dying with the program's name, cutting a CoT/TCP
+ * gen_util.h - what the load generators (loadgen, fedgen, fedfloor) share:
+ * the clocks, CoT times, dying with the program's name, cutting a CoT/TCP
  * stream into events, and reading options from a table.  bench/ only.  No
  * state of its own: every function but gen_parse_opts() (getopt's globals)
  * may be called from any thread.
@@ -17,6 +17,18 @@ extern const char gen_prog[];
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t gen_now_ns(void);
+
+/* CLOCK_REALTIME in milliseconds. */
+int64_t gen_wall_ms(void);
+
+/* "YYYY-MM-DDTHH:MM:SS" of a second, cached: most events share their second. */
+struct gen_sec_cache {
+    int64_t sec;
+    char txt[24];
+};
+
+/* The CoT time of `ms` (UTC, milliseconds, "Z") into out. */
+void gen_iso_ms(struct gen_sec_cache *c, int64_t ms, char out[32]);
 
 /* "<gen_prog>: <what>: <strerror(errno)>" (or "failed" when errno is 0) on stderr, exit 2. */
 void gen_die(const char *what);

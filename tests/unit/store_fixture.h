@@ -65,6 +65,21 @@ static inline void open_store(struct fx *fx, unsigned delay_ms, int64_t ret_us, 
     assert_non_null(fx->st);
 }
 
+/* Acknowledgements counted: how many, how many KZ_OK, the last status. */
+struct store_acks {
+    size_t n, ok;
+    int last;
+};
+
+static inline void store_on_ack(void *ud, int status)
+{
+    struct store_acks *a = ud;
+
+    a->n++;
+    a->ok += status == KZ_OK;
+    a->last = status;
+}
+
 static inline void on_deadline(uv_timer_t *t)
 {
     *(bool *)t->data = true;

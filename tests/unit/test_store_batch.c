@@ -21,19 +21,7 @@
 
 #define HOUR (3600 * 1000000LL)
 
-struct acks {
-    size_t n, ok;
-};
-
-static void on_ack(void *ud, int status)
-{
-    struct acks *a = ud;
-
-    a->n++;
-    a->ok += status == KZ_OK;
-}
-
-static void append(struct fx *fx, const char *uid, uint64_t seq, struct acks *acks)
+static void append(struct fx *fx, const char *uid, uint64_t seq, struct store_acks *acks)
 {
     struct kz_event ev;
     char xml[128];
@@ -49,10 +37,10 @@ static void append(struct fx *fx, const char *uid, uint64_t seq, struct acks *ac
     ev.stale = ev.recv_time + HOUR;
     ev.origin_input = (char *)"cot-us";
     ev.origin_nation = (char *)"USA";
-    kz_store_append(fx->st, &ev, xml, (size_t)n, on_ack, acks);
+    kz_store_append(fx->st, &ev, xml, (size_t)n, store_on_ack, acks);
 }
 
-static void append_uid(struct fx *fx, unsigned u, uint64_t seq, struct acks *acks)
+static void append_uid(struct fx *fx, unsigned u, uint64_t seq, struct store_acks *acks)
 {
     char uid[32];
 
@@ -90,7 +78,7 @@ static void trace_inserts(struct fx *fx, size_t *n)
 static void test_few_statements_per_batch(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     struct kz_store_stats stats;
     size_t inserts = 0;
 
@@ -118,7 +106,7 @@ static void test_few_statements_per_batch(void **state)
 static void test_refused_row_in_a_run(void **state)
 {
     struct fx *fx = *state;
-    struct acks pre = {0}, acks = {0};
+    struct store_acks pre = {0}, acks = {0};
     struct kz_store_stats stats;
 
     open_store(fx, 300, 0, 0);
@@ -153,7 +141,7 @@ static void test_refused_row_in_a_run(void **state)
 static void test_tracks_in_one_batch(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
 
     open_store(fx, 300, 0, 0);
     for (unsigned u = 0; u < 50; u++)
@@ -193,7 +181,7 @@ static void test_tracks_in_one_batch(void **state)
 static void test_tracks_only_keyed(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
 
     open_store(fx, 5, 0, 0);
     append_uid(fx, 1, 1, &acks);

@@ -33,21 +33,9 @@
     " LEFT JOIN uid_heads h USING (uid) WHERE h.seq IS NOT e.m)"                                   \
     " + (SELECT count(*) FROM uid_heads WHERE uid NOT IN (SELECT uid FROM events))"
 
-struct acks {
-    size_t n, ok;
-};
-
-static void on_ack(void *ud, int status)
-{
-    struct acks *a = ud;
-
-    a->n++;
-    a->ok += status == KZ_OK;
-}
-
 /* seq (0: the database picks) from uid, received at T0 + seq s, with `type`. */
 static void append(struct fx *fx, const char *uid, const char *type, uint64_t seq,
-                   struct acks *acks)
+                   struct store_acks *acks)
 {
     struct kz_event ev;
     char xml[128];
@@ -60,13 +48,13 @@ static void append(struct fx *fx, const char *uid, const char *type, uint64_t se
     ev.recv_time = ev.time = ev.start = T0 + (int64_t)seq * SEC;
     ev.stale = ev.recv_time + HOUR;
     ev.origin_input = (char *)"cot-us";
-    kz_store_append(fx->st, &ev, xml, (size_t)n, on_ack, acks);
+    kz_store_append(fx->st, &ev, xml, (size_t)n, store_on_ack, acks);
 }
 
 static void append_all(struct fx *fx, const char *const *uids, size_t n_uids, uint64_t from,
                        uint64_t to)
 {
-    struct acks acks = {0};
+    struct store_acks acks = {0};
 
     for (uint64_t s = from; s <= to; s++)
         append(fx, uids[s % n_uids], s % 2 ? "a-f-G" : "a-h-A", s, &acks);
@@ -164,13 +152,13 @@ static void test_walk_filters(void **state)
 static void test_refused_and_numbered_rows(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0}, bad = {0};
+    struct store_acks acks = {0}, bad = {0};
 
     open_store(fx, 20, 0, 0);
     append(fx, "a", "a-f-G", 1, &acks);
     append(fx, "a", "a-f-G", 2, &acks);
     assert_int_equal(run_until(fx, &acks.n, 2, 5000), 2);
-    acks = (struct acks){0};
+    acks = (struct store_acks){0};
     append(fx, "a", "a-f-G", 3, &acks);
     append(fx, "a", "a-f-G", 2, &bad); /* refused: seq 2 exists */
     append(fx, "a", "a-f-G", 4, &acks);
@@ -191,7 +179,7 @@ static void test_refused_and_numbered_rows(void **state)
 static void test_rolled_back_batch(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0}, bad = {0};
+    struct store_acks acks = {0}, bad = {0};
 
     open_store(fx, 20, 0, 0);
     append(fx, "a", "a-f-G", 1, &acks);
@@ -204,7 +192,7 @@ static void test_rolled_back_batch(void **state)
     assert_int_equal(bad.ok, 0);
     sql_exec(fx->path, "DROP TRIGGER boom");
 
-    acks = (struct acks){0};
+    acks = (struct store_acks){0};
     append(fx, "a", "a-f-G", 4, &acks);
     assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
     struct result r = run_query(fx, &(struct kz_store_query){.uid = "a", .limit = 10});
@@ -244,7 +232,7 @@ static void test_migration_links_old_log(void **state)
 static void test_retention_drops_heads(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     struct kz_store_query q = {.uid = "old", .limit = 10};
 
     kz__store_retention_every_us = 1000;
@@ -258,7 +246,7 @@ static void test_retention_drops_heads(void **state)
     ev.seq = 2;
     ev.recv_time = ev.time = ev.start = kz_now_us();
     ev.stale = ev.recv_time + HOUR;
-    kz_store_append(fx->st, &ev, "<event/>", 8, on_ack, &acks);
+    kz_store_append(fx->st, &ev, "<event/>", 8, store_on_ack, &acks);
     assert_int_equal(run_until(fx, &acks.n, 2, 5000), 2);
     for (int i = 0; i < 100 && sql_int(fx->path, "SELECT count(*) FROM uid_heads") != 1; i++)
         run_until(fx, NULL, 0, 20);

@@ -24,19 +24,7 @@
 #define HOUR (3600 * 1000000LL)
 #define MARK "SELECT value FROM store_marks WHERE name = 'tracks_seq'"
 
-struct acks {
-    size_t n, ok;
-};
-
-static void on_ack(void *ud, int status)
-{
-    struct acks *a = ud;
-
-    a->n++;
-    a->ok += status == KZ_OK;
-}
-
-static void append(struct fx *fx, const char *uid, uint64_t seq, struct acks *acks)
+static void append(struct fx *fx, const char *uid, uint64_t seq, struct store_acks *acks)
 {
     struct kz_event ev;
     char xml[128];
@@ -50,7 +38,7 @@ static void append(struct fx *fx, const char *uid, uint64_t seq, struct acks *ac
     ev.recv_time = ev.time = ev.start = kz_now_us();
     ev.stale = ev.recv_time + HOUR;
     ev.origin_input = (char *)"cot-us";
-    kz_store_append(fx->st, &ev, xml, (size_t)n, on_ack, acks);
+    kz_store_append(fx->st, &ev, xml, (size_t)n, store_on_ack, acks);
 }
 
 static int64_t track_seq(struct fx *fx, const char *uid)
@@ -86,7 +74,7 @@ static void on_track(void *ud, uint64_t seq, const char *xml, size_t len, const 
 static void test_table_follows_on_close(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     struct loaded l = {0};
 
     open_store(fx, 1, 0, 0);
@@ -112,7 +100,7 @@ static void test_table_follows_on_close(void **state)
 /* In a child that exits without closing the store (as kill -9 would), after every ack. */
 static void child_then_die(struct fx *fx)
 {
-    struct acks acks = {0}, bad = {0};
+    struct store_acks acks = {0}, bad = {0};
 
     kz_log_min = KZ_LOG_ERROR;
     if (uv_loop_init(&fx->loop) != 0)
@@ -165,7 +153,7 @@ static void test_crash_after_delete(void **state)
 static void test_rolled_back_flush(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0}, bad = {0};
+    struct store_acks acks = {0}, bad = {0};
 
     open_store(fx, 20, 0, 0);
     append(fx, "u1", 1, &acks);

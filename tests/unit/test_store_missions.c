@@ -14,22 +14,8 @@
 
 #include "store_fixture.h"
 
-struct acks {
-    size_t n, ok;
-    int last;
-};
-
-static void on_ack(void *ud, int status)
-{
-    struct acks *a = ud;
-
-    a->n++;
-    a->ok += status == KZ_OK;
-    a->last = status;
-}
-
-static void put(struct fx *fx, struct acks *a, const char *guid, const char *name, const char *doc,
-                int64_t first_id, size_t n)
+static void put(struct fx *fx, struct store_acks *a, const char *guid, const char *name,
+                const char *doc, int64_t first_id, size_t n)
 {
     int64_t ids[4];
     const char *docs[4] = {"{\"c\":1}", "{\"c\":2}", "{\"c\":3}", "{\"c\":4}"};
@@ -38,7 +24,7 @@ static void put(struct fx *fx, struct acks *a, const char *guid, const char *nam
 
     for (size_t i = 0; i < n; i++)
         ids[i] = first_id + (int64_t)i;
-    kz_store_mission_write(fx->st, &w, on_ack, a);
+    kz_store_mission_write(fx->st, &w, store_on_ack, a);
     assert_int_equal(a->n, want - 1); /* never from inside the call */
     assert_int_equal(run_until(fx, &a->n, want, 5000), want);
 }
@@ -46,7 +32,7 @@ static void put(struct fx *fx, struct acks *a, const char *guid, const char *nam
 static void test_write_update_delete(void **state)
 {
     struct fx *fx = *state;
-    struct acks a = {0};
+    struct store_acks a = {0};
 
     open_store(fx, 50, 0, 0);
     put(fx, &a, "g1", "alpha", "{\"v\":1}", 1, 2);
@@ -96,7 +82,7 @@ static void on_change(void *ud, const char *guid, const char *doc)
 static void test_load(void **state)
 {
     struct fx *fx = *state;
-    struct acks a = {0};
+    struct store_acks a = {0};
     struct loaded l = {0};
 
     open_store(fx, 5, 0, 0);

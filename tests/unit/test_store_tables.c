@@ -104,20 +104,6 @@ static int64_t count(struct kz_store *st)
 
 /* ---- tests --------------------------------------------------------------- */
 
-struct acks {
-    size_t n, ok;
-    int last;
-};
-
-static void on_ack(void *ud, int status)
-{
-    struct acks *a = ud;
-
-    a->n++;
-    a->ok += status == KZ_OK;
-    a->last = status;
-}
-
 static int setup(void **state)
 {
     kz_log_min = KZ_LOG_ERROR;
@@ -133,12 +119,12 @@ static int teardown(void **state)
 static void test_new_table_acks_after_commit(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     struct kz_store_stats stats;
 
     open_store(fx, 20, 0, 0);
-    kz__store_submit(fx->st, note("one", on_ack, &acks));
-    kz__store_submit(fx->st, note("two", on_ack, &acks));
+    kz__store_submit(fx->st, note("one", store_on_ack, &acks));
+    kz__store_submit(fx->st, note("two", store_on_ack, &acks));
     kz__store_submit(fx->st, note("three", NULL, NULL));
     assert_int_equal(acks.n, 0);
     assert_int_equal(run_until(fx, &acks.n, 2, 5000), 2);
@@ -155,12 +141,12 @@ static void test_new_table_acks_after_commit(void **state)
 static void test_new_table_refused_row(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0}, dup = {0};
+    struct store_acks acks = {0}, dup = {0};
 
     open_store(fx, 20, 0, 0);
-    kz__store_submit(fx->st, note("a", on_ack, &acks));
-    kz__store_submit(fx->st, note("a", on_ack, &dup));
-    kz__store_submit(fx->st, note("b", on_ack, &acks));
+    kz__store_submit(fx->st, note("a", store_on_ack, &acks));
+    kz__store_submit(fx->st, note("a", store_on_ack, &dup));
+    kz__store_submit(fx->st, note("b", store_on_ack, &acks));
     assert_int_equal(run_until(fx, &acks.n, 2, 5000), 2);
     assert_int_equal(run_until(fx, &dup.n, 1, 5000), 1);
     assert_int_equal(acks.ok, 2);
@@ -188,11 +174,11 @@ static void test_sync_write_skips_the_window(void **state)
 static void test_close_flushes(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
 
     open_store(fx, 60000, 0, 0);
-    kz__store_submit(fx->st, note("x", on_ack, &acks));
-    kz__store_submit(fx->st, note("y", on_ack, &acks));
+    kz__store_submit(fx->st, note("x", store_on_ack, &acks));
+    kz__store_submit(fx->st, note("y", store_on_ack, &acks));
     close_store(fx);
     assert_int_equal(acks.n, 2);
     assert_int_equal(acks.ok, 2);
