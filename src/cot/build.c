@@ -152,36 +152,11 @@ static void XMLCALL on_pi(void *ud, const XML_Char *target, const XML_Char *data
     cut_here(ud);
 }
 
-static void flat_start(void *ud, const char *name, const char **atts, size_t at, size_t len)
-{
-    KZ_UNUSED(at), KZ_UNUSED(len);
-    on_start(ud, name, atts);
-}
-
-static void flat_end(void *ud, size_t at, size_t len)
-{
-    KZ_UNUSED(at), KZ_UNUSED(len);
-    element_end(ud);
-}
-
-static void flat_text(void *ud, const char *s, size_t len)
-{
-    struct build *b = ud;
-
-    kz__cot_fields_text(&b->f, b->depth, s, len);
-}
-
-static const struct kz__cot_flat_cb flat_cb = {flat_start, flat_end, flat_text};
-
-/* The content, as "<detail>" + content + "</detail>": flat without expat (flat.c). */
+/* The content, as "<detail>" + content + "</detail>", with expat. */
 static int scan(struct build *b, struct kz__cot_err *e)
 {
     struct kz_sbuf doc = KZ_SBUF_INIT;
     int rc = KZ_OK;
-
-    b->depth = 2; /* inside <detail> */
-    if (kz__cot_flat_walk(b->p->detail, b->p->detail_len, 0, &flat_cb, b))
-        return KZ_OK;
 
     kz_sbuf_grow(&doc, b->p->detail_len + 18);
     kz_sbuf_adds(&doc, "<detail>");

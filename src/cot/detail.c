@@ -8,7 +8,7 @@
  * struct kz_cot_typed), so the join rebuilds every element, attribute and
  * value; moved elements come back at the end of <detail> and their numbers
  * in the shortest form ("0.0" becomes "0").  The content is scanned by
- * flat.c when it is in its subset of XML, by expat otherwise.
+ * expat.
  */
 #include <errno.h>
 #include <math.h>
@@ -191,39 +191,16 @@ static void XMLCALL scan_cdata(void *ud)
     scan_text(ud, NULL, 0);
 }
 
-static void flat_start(void *ud, const char *name, const char **atts, size_t at, size_t len)
-{
-    start_at(ud, name, atts, at, len);
-}
-
-static void flat_end(void *ud, size_t at, size_t len)
-{
-    end_at(ud, at, len);
-}
-
-static void flat_text(void *ud, const char *t, size_t len)
-{
-    KZ_UNUSED(len);
-    scan_text(ud, t, 0);
-}
-
-static const struct kz__cot_flat_cb flat_cb = {flat_start, flat_end, flat_text};
-
 /*
  * Scan "<detail>" + content + "</detail>" into s (values into v), offsets
- * in that document: flat content without expat (flat.c), the rest with it.
- * KZ_OK, or KZ_ERR_PARSE with the reason in err.
+ * in that document, with expat.  KZ_OK, or KZ_ERR_PARSE with the reason in err.
  */
-static int scan_detail(struct scan *s, const char *content, size_t len, bool flat, char *err,
-                       size_t errlen)
+static int scan_detail(struct scan *s, const char *content, size_t len, char *err, size_t errlen)
 {
     struct kz_sbuf doc = KZ_SBUF_INIT;
     int rc = KZ_OK;
 
     s->open = -1;
-    s->depth = 1; /* inside <detail> */
-    if (flat && kz__cot_flat_walk(content, len, 8, &flat_cb, s))
-        return KZ_OK;
     s->depth = 0;
     kz_sbuf_adds(&doc, "<detail>");
     kz_sbuf_add(&doc, content, len);
@@ -292,17 +269,11 @@ static void leftover(const struct scan *s, const struct kz_cot_split *sp, const 
 int kz_cot_detail_split(const char *detail, size_t len, const struct kz_cot_typed *kinds,
                         unsigned n, struct kz_cot_split *out)
 {
-    return kz__cot_detail_split_with(detail, len, kinds, n, out, true);
-}
-
-int kz__cot_detail_split_with(const char *detail, size_t len, const struct kz_cot_typed *kinds,
-                              unsigned n, struct kz_cot_split *out, bool flat)
-{
     struct scan s = {.kinds = kinds, .n = n < KZ_COT_TYPED_MAX ? n : KZ_COT_TYPED_MAX};
 
     memset(out, 0, sizeof(*out));
     s.v = out->v;
-    int rc = scan_detail(&s, detail, len, flat, NULL, 0);
+    int rc = scan_detail(&s, detail, len, NULL, 0);
     for (unsigned k = 0; k < s.n; k++) {
         out->v[k].present =
             rc == KZ_OK && s.f[k].count == 1 && s.f[k].movable && has_value(&kinds[k], &out->v[k]);
@@ -365,7 +336,7 @@ int kz_cot_detail_join(const char *rest, size_t len, const struct kz_cot_typed *
     struct scan s = {.kinds = kinds, .n = n < KZ_COT_TYPED_MAX ? n : KZ_COT_TYPED_MAX};
 
     s.v = scratch;
-    int rc = scan_detail(&s, rest, len, true, err, errlen);
+    int rc = scan_detail(&s, rest, len, err, errlen);
     for (unsigned k = 0; k < KZ_COT_TYPED_MAX; k++)
         val_release(&scratch[k]);
     if (rc != KZ_OK)

@@ -111,27 +111,4 @@ const char *kz__cot_attr_readback(const char *value, struct kz_sbuf *tmp);
  */
 bool kz__cot_has_end_token(const char *doc, size_t n);
 
-/*
- * What expat's handlers would be told about flat content (flat.c): a start
- * tag (its attributes as expat lists them) at byte `at` of `len` bytes, an
- * end tag (len 0 for the end of an empty-element tag), a run of text.
- */
-struct kz__cot_flat_cb {
-    void (*start)(void *ud, const char *name, const char **atts, size_t at, size_t len);
-    void (*end)(void *ud, size_t at, size_t len);
-    void (*text)(void *ud, const char *s, size_t len);
-};
-
-/*
- * When content[0..len) is in flat.c's subset of XML content, report it to
- * cb (offsets plus `base`) and return true; otherwise return false without
- * a call, and the caller parses with expat.
- */
-bool kz__cot_flat_walk(const char *content, size_t len, size_t base,
-                       const struct kz__cot_flat_cb *cb, void *ud);
-
-/* kz_cot_detail_split(), with `flat` false: always with expat (for tests). */
-int kz__cot_detail_split_with(const char *detail, size_t len, const struct kz_cot_typed *kinds,
-                              unsigned n, struct kz_cot_split *out, bool flat);
-
 #endif
