@@ -83,19 +83,21 @@ static int write_event(struct kz__db *db, struct kz__job *job)
     sqlite3_stmt *s = kz__db_stmt(db, sql_insert[0]);
     uint64_t prev = 0;
     int rc;
+    bool linked = r->seq != 0;
 
     if (!s)
         return SQLITE_ERROR;
-    rc = r->seq ? kz__heads_link(db, r->uid, r->seq, &prev) : kz__heads_get(db, r->uid, &prev);
+    rc = linked ? kz__heads_link(db, r->uid, r->seq, &prev) : kz__heads_get(db, r->uid, &prev);
     if (rc != SQLITE_DONE)
         return rc;
     bind_row(s, 0, r, prev);
     rc = kz__db_step(s);
-    if (rc == SQLITE_DONE && !r->seq) {
+    if (rc == SQLITE_DONE && !linked) {
         r->seq = (uint64_t)sqlite3_last_insert_rowid(db->db);
-        rc = kz__heads_link(db, r->uid, r->seq, &prev);
+        rc = kz__heads_link(db, r->uid, r->seq, &prev); /* cached by kz__heads_get */
+        linked = false;                                 /* the row is in: keep the link */
     }
-    kz__heads_undo(db, rc == SQLITE_DONE ? 0 : 1);
+    kz__heads_undo(db, linked && rc != SQLITE_DONE ? 1 : 0); /* clears the undo log */
     return rc;
 }
 

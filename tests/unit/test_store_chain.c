@@ -175,6 +175,23 @@ static void test_refused_and_numbered_rows(void **state)
     assert_int_equal(sql_int(fx->path, BAD_HEADS), 0);
 }
 
+/* Hundreds of events the database numbers, in one batch, each linked to the one before. */
+static void test_numbered_batch(void **state)
+{
+    struct fx *fx = *state;
+    struct store_acks acks = {0};
+
+    open_store(fx, 200, 0, 0);
+    for (int i = 0; i < 600; i++)
+        append(fx, i % 2 ? "a" : "b", "a-f-G", 0, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 600, 10000), 600);
+    assert_int_equal(acks.ok, 600);
+    assert_int_equal(sql_int(fx->path, BROKEN_LINKS), 0);
+    assert_int_equal(sql_int(fx->path, BAD_HEADS), 0);
+    struct result r = run_query(fx, &(struct kz_store_query){.uid = "a", .limit = 3});
+    assert_seqs(&r, (uint64_t[]){600, 598, 596}, 3);
+}
+
 /* A batch rolled back leaves no head pointing at its rows. */
 static void test_rolled_back_batch(void **state)
 {
@@ -263,6 +280,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_walk_filters, store_fx_setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_refused_and_numbered_rows, store_fx_setup,
                                         store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_numbered_batch, store_fx_setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_rolled_back_batch, store_fx_setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_migration_links_old_log, store_fx_setup,
                                         store_fx_teardown),
