@@ -175,17 +175,27 @@ static void test_refused_and_numbered_rows(void **state)
     assert_int_equal(sql_int(fx->path, BAD_HEADS), 0);
 }
 
-/* Hundreds of events the database numbers, in one batch, each linked to the one before. */
+/* Hundreds of events the database numbers, in one batch, each linked to the one before;
+ * one it refuses among them links nothing. */
 static void test_numbered_batch(void **state)
 {
     struct fx *fx = *state;
     struct store_acks acks = {0};
 
+    struct store_acks bad = {0};
+
     open_store(fx, 200, 0, 0);
-    for (int i = 0; i < 600; i++)
+    sql_exec(fx->path, "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.uid = 'bad'"
+                       " BEGIN SELECT RAISE(FAIL, 'refused'); END");
+    for (int i = 0; i < 600; i++) {
         append(fx, i % 2 ? "a" : "b", "a-f-G", 0, &acks);
+        if (i % 100 == 50)
+            append(fx, "bad", "a-f-G", 0, &bad); /* refused alone */
+    }
     assert_int_equal(run_until(fx, &acks.n, 600, 10000), 600);
+    assert_int_equal(run_until(fx, &bad.n, 6, 5000), 6);
     assert_int_equal(acks.ok, 600);
+    assert_int_equal(bad.ok, 0);
     assert_int_equal(sql_int(fx->path, BROKEN_LINKS), 0);
     assert_int_equal(sql_int(fx->path, BAD_HEADS), 0);
     struct result r = run_query(fx, &(struct kz_store_query){.uid = "a", .limit = 3});
