@@ -130,6 +130,11 @@ int kz_time_parse(const char *s, size_t len, int64_t *out_us);
  */
 size_t kz_time_format(int64_t us, char *buf);
 
+/* 10000-01-01T00:00:00Z: the first instant a four-digit year cannot name. */
+#define KZ__YEAR_10000_US (253402300800LL * 1000000)
+/* kz_time_format() with snprintf for every value: the reference its fast path must match. */
+size_t kz__time_format_printf(int64_t us, char *buf);
+
 /* ---- growable string buffer ----------------------------------------- */
 
 struct kz_sbuf {

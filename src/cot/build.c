@@ -34,8 +34,6 @@
 #define PROLOGUE "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 /* Bytes of the "<detail>" the content is parsed inside. */
 #define OPEN_LEN 8
-/* 10000-01-01T00:00:00Z: the first instant an ISO 8601 year cannot name. */
-#define YEAR_10000_US (253402300800LL * 1000000)
 
 struct build {
     XML_Parser xp;
@@ -287,35 +285,6 @@ static void add_opt(const char **atts, size_t *n, const char *name, const char *
         atts[(*n)++] = name, atts[(*n)++] = kz__cot_attr_readback(v, tmp);
 }
 
-/* Write v as `width` decimal digits. */
-static char *digits(char *at, unsigned v, unsigned width)
-{
-    for (unsigned i = width; i > 0; i--, v /= 10)
-        at[i - 1] = (char)('0' + v % 10);
-    return at + width;
-}
-
-/* kz_time_format(), without printf for the whole milliseconds of the years 1970-9999. */
-static void fmt_time(int64_t us, char *buf)
-{
-    int64_t y;
-    unsigned m, d;
-
-    if (us < 0 || us % 1000 != 0 || us >= YEAR_10000_US) {
-        kz_time_format(us, buf);
-        return;
-    }
-    int64_t secs = us / 1000000, rem = secs % 86400;
-    kz_civil_from_days(secs / 86400, &y, &m, &d);
-    char *at = digits(buf, (unsigned)y, 4);
-    *at++ = '-', at = digits(at, m, 2), *at++ = '-', at = digits(at, d, 2), *at++ = 'T';
-    at = digits(at, (unsigned)(rem / 3600), 2), *at++ = ':';
-    at = digits(at, (unsigned)(rem / 60 % 60), 2), *at++ = ':';
-    at = digits(at, (unsigned)(rem % 60), 2), *at++ = '.';
-    at = digits(at, (unsigned)(us / 1000 % 1000), 3);
-    memcpy(at, "Z", 2);
-}
-
 static int event_attrs(struct build *b, struct kz__cot_err *e)
 {
     const struct kz_cot_parts *p = b->p;
@@ -328,7 +297,7 @@ static int event_attrs(struct build *b, struct kz__cot_err *e)
     size_t n = 6;
 
     add_opt(atts, &n, "how", p->how, &tmp[2]);
-    fmt_time(p->time, t[0]), fmt_time(p->start, t[1]), fmt_time(p->stale, t[2]);
+    kz_time_format(p->time, t[0]), kz_time_format(p->start, t[1]), kz_time_format(p->stale, t[2]);
     atts[n++] = "time", atts[n++] = t[0];
     atts[n++] = "start", atts[n++] = t[1];
     atts[n++] = "stale", atts[n++] = t[2];

@@ -68,6 +68,48 @@ static void test_format_roundtrip(void **state)
     assert_string_equal(buf, "2020-12-16T19:59:34.913456Z");
 }
 
+/* The hand-written path writes what snprintf writes, at every edge and on a sweep. */
+static void format_same(int64_t us)
+{
+    char fast[KZ_TIME_STRLEN], ref[KZ_TIME_STRLEN];
+    size_t n = kz_time_format(us, fast);
+
+    assert_int_equal(n, kz__time_format_printf(us, ref));
+    assert_string_equal(fast, ref);
+}
+
+static void test_format_matches_printf(void **state)
+{
+    (void)state;
+    const int64_t edges[] = {0,
+                             1,
+                             999,
+                             1000,
+                             999999,
+                             1000000,
+                             86399999999,
+                             86400000000,
+                             951782400000000,
+                             951868800000000,
+                             4102444799999000,
+                             KZ__YEAR_10000_US - 1,
+                             KZ__YEAR_10000_US - 1000,
+                             KZ__YEAR_10000_US,
+                             KZ__YEAR_10000_US + 1,
+                             -1,
+                             -1000,
+                             -1000000,
+                             -86400000001};
+    for (size_t i = 0; i < KZ_ARRAY_LEN(edges); i++)
+        format_same(edges[i]);
+    uint64_t x = 88172645463325252u;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t us = (int64_t)(x % (uint64_t)KZ__YEAR_10000_US);
+        format_same(i % 2 ? us - us % 1000 : us);
+    }
+}
+
 static void test_sbuf_xml_escape(void **state)
 {
     (void)state;
@@ -110,9 +152,10 @@ static void test_log_quote(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_valid),      cmocka_unit_test(test_parse_invalid),
-        cmocka_unit_test(test_format_roundtrip), cmocka_unit_test(test_sbuf_xml_escape),
-        cmocka_unit_test(test_rbuf_refcount),    cmocka_unit_test(test_log_quote),
+        cmocka_unit_test(test_parse_valid),           cmocka_unit_test(test_parse_invalid),
+        cmocka_unit_test(test_format_roundtrip),      cmocka_unit_test(test_sbuf_xml_escape),
+        cmocka_unit_test(test_rbuf_refcount),         cmocka_unit_test(test_log_quote),
+        cmocka_unit_test(test_format_matches_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
