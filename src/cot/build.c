@@ -231,21 +231,6 @@ static void add_typed(struct build *b, struct kz_sbuf *detail)
 
 /* ---- the event -------------------------------------------------------- */
 
-/*
- * More than kz_cot_encode_xml() can write for an event with these
- * attribute values (NULL: absent) and detail: the fixed text, each value at
- * 6 bytes a byte ("&quot;"), times and numbers at their longest.  Counting
- * exactly costs as much as encoding; most events are far below the limit.
- */
-static size_t size_bound(const char *const *values, unsigned n, size_t extra, size_t detail_len)
-{
-    size_t sum = extra;
-
-    for (unsigned i = 0; i < n; i++)
-        sum += values[i] ? strlen(values[i]) : 0;
-    return 512 + 6 * sum + 3 * KZ_TIME_STRLEN + 5 * KZ__COT_NUMLEN + detail_len;
-}
-
 /* Bytes of the document the old path parsed, from "<event" on. */
 static int check_doc_size(struct build *b, const struct kz_sbuf *detail, struct kz__cot_err *e)
 {
@@ -253,7 +238,8 @@ static int check_doc_size(struct build *b, const struct kz_sbuf *detail, struct 
     const char *const values[] = {p->uid, p->type, p->how, p->access, p->qos, p->opex};
     struct kz_event t;
 
-    if (size_bound(values, KZ_ARRAY_LEN(values), 3, detail->len) <= b->lim->max_event_bytes)
+    if (kz__cot_xml_size_bound(values, KZ_ARRAY_LEN(values), 3, detail->len) <=
+        b->lim->max_event_bytes)
         return KZ_OK;
 
     kz_event_init(&t);
@@ -388,7 +374,7 @@ static int check_canonical_size(struct build *b, struct kz__cot_err *e)
     const char *const values[] = {ev->version, ev->uid, ev->type, ev->how,
                                   ev->access,  ev->qos, ev->opex};
 
-    if (size_bound(values, KZ_ARRAY_LEN(values), KZ_COT_ACCESS_MAX, ev->detail_len) <=
+    if (kz__cot_xml_size_bound(values, KZ_ARRAY_LEN(values), KZ_COT_ACCESS_MAX, ev->detail_len) <=
         b->lim->max_event_bytes)
         return KZ_OK;
     size_t size = kz__cot_xml_size_reserved(ev, KZ_COT_ACCESS_MAX);

@@ -342,6 +342,11 @@ static int check_document(struct kz_cot_decoder *dec, const char *doc, size_t le
         return kz__cot_fail(&dec->err, KZ_REJ_MISSING, "missing <point>");
     if (kz__cot_has_end_token(doc, root_end))
         return kz__cot_fail(&dec->err, KZ_REJ_XML, "\"</event\" inside the event");
+    const char *const values[] = {ev->version, ev->uid, ev->type, ev->how,
+                                  ev->access,  ev->qos, ev->opex};
+    if (kz__cot_xml_size_bound(values, KZ_ARRAY_LEN(values), KZ_COT_ACCESS_MAX, ev->detail_len) <=
+        dec->lim.max_event_bytes)
+        return KZ_OK;
     size_t size = kz__cot_xml_size_reserved(ev, KZ_COT_ACCESS_MAX);
     if (size > dec->lim.max_event_bytes) {
         kz__cot_fail(&dec->err, KZ_REJ_TOO_BIG,

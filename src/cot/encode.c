@@ -265,6 +265,16 @@ size_t kz_cot_xml_size(const struct kz_event *ev)
     return kz__cot_xml_size_reserved(ev, 0);
 }
 
+size_t kz__cot_xml_size_bound(const char *const *values, unsigned n, size_t extra,
+                              size_t detail_len)
+{
+    size_t sum = extra;
+
+    for (unsigned i = 0; i < n; i++)
+        sum += values[i] ? strlen(values[i]) : 0;
+    return 512 + 6 * sum + 3 * KZ_TIME_STRLEN + 5 * KZ__COT_NUMLEN + detail_len;
+}
+
 size_t kz__cot_xml_size_reserved(const struct kz_event *ev, size_t access_min)
 {
     struct xw w = {NULL, 0};

@@ -78,6 +78,16 @@ size_t kz__cot_fmt_num(double v, char *buf);
  */
 size_t kz__cot_xml_size_reserved(const struct kz_event *ev, size_t access_min);
 
+/*
+ * More than kz_cot_encode_xml() can write for an event with these
+ * attribute values (NULL: absent), `extra` bytes more of them and a detail
+ * of detail_len: the fixed text, each value at 6 bytes a byte ("&quot;"),
+ * times and numbers at their longest.  Counting exactly costs as much as
+ * encoding; most events are far below the limit, which this shows at once.
+ */
+size_t kz__cot_xml_size_bound(const char *const *values, unsigned n, size_t extra,
+                              size_t detail_len);
+
 /* Append ` name="value"`, escaped so that it reads back as `value`. */
 void kz__cot_add_attr(struct kz_sbuf *out, const char *name, const char *value);
 
