@@ -59,6 +59,9 @@ bool kz__name_eq(const char *name, const char *s, size_t len);
  * ignored), and FVEY + NATO, the tetragraphs when none are configured
  * (`p` must have none yet).
  */
+/* A new version for a policy that changed (see kz_label_policy.version).  Thread-safe. */
+void kz__policy_changed(struct kz_label_policy *p);
+
 void kz__policy_add_us_names(struct kz_label_policy *p);
 void kz__policy_add_default_tetragraphs(struct kz_label_policy *p);
 

@@ -107,6 +107,9 @@ struct kz_label_policy {
     unsigned tetra_count;
     struct kz_label_tetra tetra[KZ_LABEL_MAX_TETRA];
     uint8_t tetra_sorted[KZ_LABEL_MAX_TETRA]; /* indexes in code order */
+    /* Set from a process-wide counter by every change (init, adders, home):
+     * a value a policy has had is never seen again (struct kz_label_memo). */
+    uint64_t version;
 };
 
 /* Who data would leave to, pre-parsed from a struct kz_identity. */
@@ -215,6 +218,42 @@ int kz_label_parse(const struct kz_label_policy *p, const char *s, size_t len, s
  * KZ_ERR_INVAL (invalid label, or `l` was not parsed under `p`).
  */
 int kz_label_format(const struct kz_label_policy *p, const struct kz_label *l, struct kz_sbuf *out);
+
+/*
+ * The last banners parsed, with their labels and canonical forms: events
+ * carry a handful of distinct banners, and parsing and formatting one
+ * costs more than the rest of labelling an event.  An entry answers only
+ * for the policy (address, id and version) that parsed it.  Owned by one
+ * thread; zero-initialise, kz_label_memo_release() frees.
+ */
+#define KZ_LABEL_MEMO_SLOTS 4
+#define KZ_LABEL_MEMO_TEXT 256 /* longer banners are parsed every time */
+
+struct kz_label_memo {
+    struct kz_label_memo_slot {
+        const struct kz_label_policy *policy; /* NULL: empty */
+        uint16_t policy_id;
+        uint64_t version;
+        char text[KZ_LABEL_MEMO_TEXT]; /* the banner as given */
+        size_t len;
+        int rc; /* kz_label_parse()'s */
+        struct kz_label label;
+        bool formats;         /* kz_label_format() took the label */
+        struct kz_sbuf canon; /* what it wrote */
+    } slot[KZ_LABEL_MEMO_SLOTS];
+    unsigned next;        /* the slot a new banner replaces */
+    struct kz_sbuf spare; /* the canonical form of a banner too long to keep */
+};
+
+/*
+ * kz_label_parse(p, s, len, out, NULL, 0), remembered: returns its code and
+ * label, and on KZ_OK sets *canon to what kz_label_format(p, out) appends
+ * to an empty buffer, or to NULL when that refuses the label.  *canon lives
+ * until the next call.
+ */
+int kz_label_memo_parse(struct kz_label_memo *m, const struct kz_label_policy *p, const char *s,
+                        size_t len, struct kz_label *out, const struct kz_sbuf **canon);
+void kz_label_memo_release(struct kz_label_memo *m);
 
 /*
  * Mark `l` JOINT information of the `n` nations (ISO indexes, n >= 2): each

@@ -3,6 +3,7 @@
  * built by the configuration loader and only read afterwards.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,11 +23,19 @@ const char *kz_level_name(enum kz_level level)
     return us_names[level][0];
 }
 
+void kz__policy_changed(struct kz_label_policy *p)
+{
+    static atomic_uint_fast64_t versions;
+
+    p->version = atomic_fetch_add(&versions, 1) + 1;
+}
+
 void kz_label_policy_init(struct kz_label_policy *p, uint16_t id, const char *name)
 {
     memset(p, 0, sizeof(*p));
     p->id = id;
     snprintf(p->name, sizeof(p->name), "%s", name != NULL ? name : "");
+    kz__policy_changed(p);
 }
 
 void kz__policy_add_us_names(struct kz_label_policy *p)
@@ -50,12 +59,13 @@ void kz__policy_add_default_tetragraphs(struct kz_label_policy *p)
 void kz_label_policy_set_home(struct kz_label_policy *p, uint16_t nation)
 {
     p->home = nation <= KZ__NATIONS ? nation : KZ_NATION_NONE;
+    kz__policy_changed(p);
 }
 
 void kz_label_policy_init_default(struct kz_label_policy *p)
 {
     kz_label_policy_init(p, 0, "US");
-    p->home = kz_nation_index("USA", 3);
+    kz_label_policy_set_home(p, kz_nation_index("USA", 3));
     kz__policy_add_us_names(p);
     kz__policy_add_default_tetragraphs(p);
 }
@@ -149,6 +159,7 @@ int kz_label_policy_add_level_name(struct kz_label_policy *p, enum kz_level leve
         return seterr(err, errlen, KZ_ERR_TOOBIG, "level %s has %d names already",
                       kz_level_name(level), KZ_LABEL_MAX_NAMES);
     memcpy(p->names[level][i], name, len + 1);
+    kz__policy_changed(p);
     return KZ_OK;
 }
 
@@ -202,5 +213,6 @@ int kz_label_policy_add_tetragraph(struct kz_label_policy *p, const char *code,
     p->tetra[p->tetra_count] = t;
     insert_sorted(p, p->tetra_count);
     p->tetra_count++;
+    kz__policy_changed(p);
     return KZ_OK;
 }

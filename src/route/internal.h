@@ -31,6 +31,7 @@ struct kz_router {
     uv_timer_t expire_timer;
     struct kz_sbuf scratch;             /* reused for encoding */
     struct kz_sbuf key, other_key;      /* reused for owner keys */
+    struct kz_label_memo labels;        /* the events' banners, parsed and formatted */
     kz_wire_fn wire_fn[KZ_WIRE__COUNT]; /* formats framed above the router (SSE, FED) */
     void *wire_ud[KZ_WIRE__COUNT];
     uint64_t checks[KZ_EXIT__COUNT];
@@ -85,5 +86,17 @@ bool kz__mission_refused(struct kz_router *r, const struct kz_sub *from, const s
 bool kz__mission_member(struct kz_router *r, const char *mission, const struct kz_sub *to);
 void kz__mission_accepted(struct kz_router *r, const struct kz_sub *from,
                           const struct kz_track *tr);
+
+/*
+ * labels.c: label an event being accepted, its own access or else the
+ * input's default, refused (KZ_ERR_DENIED, *why) when it does not parse,
+ * is above the input's ceiling or has no canonical form that fits; the
+ * event's access becomes that form.  kz__router_relabel: access becomes the
+ * canonical form of `label` (KZ_ERR_DENIED when it has none).
+ */
+int kz__router_label_event(struct kz_router *r, const struct kz_input *input, struct kz_event *ev,
+                           const struct kz_release_subject *sender, struct kz_label *label,
+                           enum kz_reject *why);
+int kz__router_relabel(struct kz_router *r, struct kz_event *ev, const struct kz_label *label);
 
 #endif

@@ -64,6 +64,7 @@ static void free_after_close(uv_handle_t *h)
     kz_sbuf_release(&r->scratch);
     kz_sbuf_release(&r->key);
     kz_sbuf_release(&r->other_key);
+    kz_label_memo_release(&r->labels);
     free(r->node_id);
     free(r->extra);
     free(r);
@@ -356,44 +357,6 @@ static void forget_uid(struct kz_router *r, const char *uid)
 
 /* ---- submit and fan-out ---------------------------------------------- */
 
-/*
- * Label the event: its own access, else the input's default; refuse what
- * does not parse or is above the input's ceiling.  The event leaves with
- * the canonical form of its label.
- */
-static int label_event(struct kz_router *r, const struct kz_input *input, struct kz_event *ev,
-                       const struct kz_release_subject *sender, struct kz_label *label,
-                       enum kz_reject *why)
-{
-    if (ev->access) {
-        if (kz_label_parse(r->policy, ev->access, strlen(ev->access), label, NULL, 0)) {
-            *why = KZ_REJ_LABEL;
-            return KZ_ERR_DENIED;
-        }
-        label->originator = sender->nation;
-    } else if (input->has_default_label) {
-        *label = input->default_label;
-        label->originator = sender->nation;
-    } else {
-        *why = KZ_REJ_LABEL;
-        return KZ_ERR_DENIED;
-    }
-    if (input->has_ceiling && !kz_label_dominated(label, &input->ceiling)) {
-        *why = KZ_REJ_CEILING;
-        return KZ_ERR_DENIED;
-    }
-    kz_sbuf_reset(&r->scratch);
-    /* The decoder kept room for KZ_COT_ACCESS_MAX bytes of label, no more. */
-    if (kz_label_format(r->policy, label, &r->scratch) != KZ_OK ||
-        r->scratch.len > KZ_COT_ACCESS_MAX) {
-        *why = KZ_REJ_LABEL;
-        return KZ_ERR_DENIED;
-    }
-    free(ev->access);
-    ev->access = kz_xstrndup(r->scratch.buf, r->scratch.len);
-    return KZ_OK;
-}
-
 /* Record the sender with the event: who, and its nation and OUT groups now. */
 static void stamp(struct kz_router *r, const struct kz_input *input, const struct kz_sub *from,
                   const struct kz_sub *sender, struct kz_event *ev)
@@ -511,17 +474,6 @@ struct removal_plan {
     struct kz_groupset out; /* the removed track's groups (REMOVES_TRACK) */
 };
 
-/* Replace the event's access with the canonical form of `label`. */
-static int relabel(struct kz_router *r, struct kz_event *ev, const struct kz_label *label)
-{
-    kz_sbuf_reset(&r->scratch);
-    if (kz_label_format(r->policy, label, &r->scratch) != KZ_OK)
-        return KZ_ERR_DENIED;
-    free(ev->access);
-    ev->access = kz_xstrndup(r->scratch.buf, r->scratch.len);
-    return KZ_OK;
-}
-
 /*
  * A delete removes its link uid only when the sender may touch that track.
  * It then carries the roll-up of its own label and the track's (sent,
@@ -547,7 +499,7 @@ static int plan_removal(struct kz_router *r, const struct kz_sub *sender, const 
     plan->out = tr->out;
     if (kz_label_aggregate(r->policy, label, &tr->label) != KZ_OK)
         return KZ_ERR_DENIED;
-    return relabel(r, ev, label);
+    return kz__router_relabel(r, ev, label);
 }
 
 /* Refusals that leave state as it is: claims, room (a delete needs none), the store. */
@@ -582,7 +534,7 @@ static int admit(struct kz_router *r, const struct kz_input *input, const struct
                                               : KZ_REJ__COUNT;
     if (*why != KZ_REJ__COUNT)
         return KZ_ERR_DENIED;
-    if (label_event(r, input, ev, &sender->subject, label, why) != KZ_OK)
+    if (kz__router_label_event(r, input, ev, &sender->subject, label, why) != KZ_OK)
         return KZ_ERR_DENIED;
     if (!may_touch(r, sender, key, ev->uid)) {
         *why = KZ_REJ_CONFLICT;
