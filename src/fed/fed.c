@@ -134,7 +134,7 @@ static void keep_provenance(const struct fed_peer *p, const struct kz_fed_meta *
 
     for (unsigned i = 0; i < m->n_provenance; i++)
         if (m->provenance[i] && *m->provenance[i] && !strchr(m->provenance[i], ','))
-            kz_sbuf_addf(&sb, "%s%s", sb.len ? "," : "", m->provenance[i]);
+            kz_sbuf_adds(&sb, sb.len ? "," : ""), kz_sbuf_adds(&sb, m->provenance[i]);
     if (!sb.len)
         kz_sbuf_adds(&sb, p->conf->name);
     ev->fed_provenance = kz_sbuf_detach(&sb, NULL);
