@@ -427,16 +427,63 @@ static void test_missing_how(void **state)
     }
 }
 
+/* A random decimal: sign, 1-18 digits, a point somewhere (or none), blanks around. */
+static void random_decimal(uint64_t *x, char *out, size_t size)
+{
+    char digits[24];
+    unsigned n;
+
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+    n = 1 + (unsigned)(*x % 18);
+    for (unsigned i = 0; i < n; i++) {
+        *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+        digits[i] = (char)('0' + *x % 10);
+    }
+    unsigned point = (unsigned)(*x >> 20) % (n + 2); /* n + 1: none */
+    snprintf(out, size, "%s%s%.*s%s%.*s%s", (*x >> 40) % 7 == 0 ? " " : "",
+             (*x >> 30) % 3 == 0 ? "-" : "", (int)(point <= n ? point : n), digits,
+             point <= n ? "." : "", (int)(point <= n ? n - point : 0), digits + point,
+             (*x >> 50) % 5 == 0 ? " " : "");
+}
+
+/* Every number the decoder takes reads as strtod reads it, to the bit. */
+static void test_numbers_as_strtod(void **state)
+{
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    char num[48], doc[256];
+    struct kz_event ev;
+
+    (void)state;
+    for (int i = 0; i < 100000; i++) {
+        random_decimal(&x, num, sizeof(num));
+        snprintf(doc, sizeof(doc),
+                 "<event " GOOD_ATTRS "><point lat='1' lon='2' hae='%s'/></event>", num);
+        kz_event_init(&ev);
+        int rc = kz_cot_decode(dec, doc, strlen(doc), &ev, NULL, NULL, 0);
+        char *end;
+        double want = strtod(num, &end);
+        bool whole = end != num && strspn(end, " ") == strlen(end);
+        if (!whole || want == KZ_POINT_UNKNOWN || want == 999999.0) {
+            kz_event_clear(&ev);
+            continue;
+        }
+        if (rc != KZ_OK || memcmp(&ev.hae, &want, sizeof(want)) != 0)
+            fail_msg("'%s' read as %.17g, strtod %.17g", num, ev.hae, want);
+        kz_event_clear(&ev);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reject_missing), cmocka_unit_test(test_reject_time),
-        cmocka_unit_test(test_reject_stale),   cmocka_unit_test(test_reject_point),
-        cmocka_unit_test(test_reject_type),    cmocka_unit_test(test_reject_xml),
-        cmocka_unit_test(test_billion_laughs), cmocka_unit_test(test_depth),
-        cmocka_unit_test(test_too_big),        cmocka_unit_test(test_max_dests),
-        cmocka_unit_test(test_attr_caps),      cmocka_unit_test(test_access_undefined),
-        cmocka_unit_test(test_nan_unknown),    cmocka_unit_test(test_missing_how),
+        cmocka_unit_test(test_reject_missing),    cmocka_unit_test(test_reject_time),
+        cmocka_unit_test(test_reject_stale),      cmocka_unit_test(test_reject_point),
+        cmocka_unit_test(test_reject_type),       cmocka_unit_test(test_reject_xml),
+        cmocka_unit_test(test_billion_laughs),    cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_too_big),           cmocka_unit_test(test_max_dests),
+        cmocka_unit_test(test_attr_caps),         cmocka_unit_test(test_access_undefined),
+        cmocka_unit_test(test_nan_unknown),       cmocka_unit_test(test_missing_how),
+        cmocka_unit_test(test_numbers_as_strtod),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
