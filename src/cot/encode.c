@@ -86,12 +86,25 @@ struct xw {
     size_t n;
 };
 
-static void put(struct xw *w, const char *s, size_t n)
+/* Inline while the buffer has room: an event is some seventy small pieces. */
+static inline void put(struct xw *w, const char *s, size_t n)
 {
-    if (w->out)
-        kz_sbuf_add(w->out, s, n);
+    struct kz_sbuf *o = w->out;
+
     w->n += n;
+    if (!o)
+        return;
+    if (o->len + n + 1 > o->cap) {
+        kz_sbuf_add(o, s, n);
+        return;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
 }
+
+/* A string literal, its length known at compile time. */
+#define PUT_LIT(w, lit) put((w), (lit), sizeof(lit) - 1)
 
 static void put_str(struct xw *w, const char *s)
 {
@@ -145,11 +158,21 @@ static void add_attr_value(struct xw *w, const char *s)
 
 static void add_attr(struct xw *w, const char *name, const char *value)
 {
-    put_str(w, " ");
+    PUT_LIT(w, " ");
     put_str(w, name);
-    put_str(w, "=\"");
+    PUT_LIT(w, "=\"");
     add_attr_value(w, value ? value : "");
-    put_str(w, "\"");
+    PUT_LIT(w, "\"");
+}
+
+/* ` name="value"` for a value that needs no escaping (times, numbers). */
+static void add_plain(struct xw *w, const char *name, const char *value, size_t len)
+{
+    PUT_LIT(w, " ");
+    put_str(w, name);
+    PUT_LIT(w, "=\"");
+    put(w, value, len);
+    PUT_LIT(w, "\"");
 }
 
 void kz__cot_add_attr(struct kz_sbuf *out, const char *name, const char *value)
@@ -192,16 +215,16 @@ static void add_time(struct xw *w, const char *name, int64_t us)
         w->n += strlen(name) + sizeof(" =\"\"") - 1 + (us % 1000 == 0 ? 24 : 27);
         return;
     }
-    kz_time_format(us, t);
-    add_attr(w, name, t);
+    /* Digits, '-', ':', '.', 'T' and 'Z' only: nothing to escape. */
+    add_plain(w, name, t, kz_time_format(us, t));
 }
 
 static void add_num(struct xw *w, const char *name, double v)
 {
     char b[KZ__COT_NUMLEN];
 
-    kz__cot_fmt_num(v, b);
-    add_attr(w, name, b);
+    /* Digits, sign, point, exponent, "nan", "inf": nothing to escape. */
+    add_plain(w, name, b, kz__cot_fmt_num(v, b));
 }
 
 /* Optional attributes are written only when set and not empty. */
@@ -226,7 +249,7 @@ static void add_access(struct xw *w, const char *access, size_t min)
 
 static void encode(const struct kz_event *ev, struct xw *w, size_t access_min)
 {
-    put_str(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<event");
+    PUT_LIT(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<event");
     add_attr(w, "version", ev->version ? ev->version : "2.0");
     add_attr(w, "uid", ev->uid);
     add_attr(w, "type", ev->type);
@@ -237,19 +260,19 @@ static void encode(const struct kz_event *ev, struct xw *w, size_t access_min)
     add_access(w, ev->access, access_min);
     add_opt(w, "qos", ev->qos);
     add_opt(w, "opex", ev->opex);
-    put_str(w, "><point");
+    PUT_LIT(w, "><point");
     add_num(w, "lat", ev->lat);
     add_num(w, "lon", ev->lon);
     add_num(w, "hae", ev->hae);
     add_num(w, "ce", ev->ce);
     add_num(w, "le", ev->le);
-    put_str(w, "/>");
+    PUT_LIT(w, "/>");
     if (ev->detail) {
-        put_str(w, "<detail>");
+        PUT_LIT(w, "<detail>");
         put(w, ev->detail, ev->detail_len);
-        put_str(w, "</detail>");
+        PUT_LIT(w, "</detail>");
     }
-    put_str(w, "</event>");
+    PUT_LIT(w, "</event>");
 }
 
 void kz_cot_encode_xml(const struct kz_event *ev, struct kz_sbuf *out)
