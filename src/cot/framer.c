@@ -137,8 +137,14 @@ static size_t event_end(struct kz_framer *f, const char *p, size_t n)
     /* The start tag: its first unquoted '>' (attribute values may hold '>'). */
     for (; !f->in_body && i < n; i++) {
         if (f->quote) {
-            if (p[i] == f->quote)
-                f->quote = 0;
+            /* A value is most of a start tag: to its closing quote at once. */
+            const char *q = memchr(p + i, f->quote, n - i);
+            if (!q) {
+                i = n;
+                break;
+            }
+            i = (size_t)(q - p);
+            f->quote = 0;
         } else if (p[i] == '"' || p[i] == '\'') {
             f->quote = p[i];
         } else if (p[i] == '>') {
