@@ -96,12 +96,21 @@ static const char *const event_attr_names[A__COUNT] = {
     "version", "uid", "type", "how", "time", "start", "stale", "access", "qos", "opex",
 };
 
+/*
+ * Each attribute's value into out[k] for names[k].  The search for a name
+ * starts after the last one found: attributes mostly come in the order of
+ * `names`, so most take one comparison.
+ */
 static void pick(const char **atts, const char *const *names, size_t n, const char **out)
 {
+    size_t next = 0;
+
     for (size_t i = 0; atts[i]; i += 2) {
-        for (size_t k = 0; k < n; k++) {
+        for (size_t j = 0; j < n; j++) {
+            size_t k = (next + j) % n;
             if (strcmp(atts[i], names[k]) == 0) {
                 out[k] = atts[i + 1];
+                next = k + 1;
                 break;
             }
         }
