@@ -237,12 +237,16 @@ static bool has_value(const struct kz_cot_typed *d, const struct kz_cot_typed_va
 
 static void val_release(struct kz_cot_typed_val *v)
 {
+    /* Most of a split's eight kinds hold nothing: no call to free() for them. */
     for (unsigned j = 0; j < KZ_COT_TYPED_ATTS; j++)
-        free(v->s[j]);
-    for (unsigned i = 0; i < v->n_items; i++)
-        free(v->items[i]);
-    free(v->items);
-    free(v->which);
+        if (v->s[j])
+            free(v->s[j]);
+    if (v->items || v->which) {
+        for (unsigned i = 0; i < v->n_items; i++)
+            free(v->items[i]);
+        free(v->items);
+        free(v->which);
+    }
     memset(v, 0, sizeof(*v));
 }
 
