@@ -291,7 +291,12 @@ static int event_attrs(struct build *b, struct kz__cot_err *e)
     add_opt(atts, &n, "qos", p->qos, &tmp[4]);
     add_opt(atts, &n, "opex", p->opex, &tmp[5]);
     atts[n] = NULL;
-    int rc = kz__cot_event_attrs(b->ev, atts, e);
+    /* Times of the years 1970-9999 read back as themselves: no need to parse what was written. */
+    const int64_t times[3] = {p->time, p->start, p->stale};
+    bool known = true;
+    for (unsigned i = 0; i < 3; i++)
+        known = known && times[i] >= 0 && times[i] < KZ__YEAR_10000_US;
+    int rc = kz__cot_event_attrs_timed(b->ev, atts, known ? times : NULL, e);
     for (unsigned i = 0; i < KZ_ARRAY_LEN(tmp); i++)
         kz_sbuf_release(&tmp[i]);
     return rc;

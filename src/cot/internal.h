@@ -56,6 +56,14 @@ int kz__cot_event_attrs(struct kz_event *ev, const char **atts, struct kz__cot_e
 int kz__cot_point_attrs(struct kz_event *ev, const char **atts, struct kz__cot_err *e);
 
 /*
+ * kz__cot_event_attrs(), told what the time, start and stale attributes
+ * read as: times[0..2], each what kz_time_parse() reads back from
+ * kz_time_format() of it (true of the years 1970-9999).  NULL: read them.
+ */
+int kz__cot_event_attrs_timed(struct kz_event *ev, const char **atts, const int64_t *times,
+                              struct kz__cot_err *e);
+
+/*
  * Offset of the first "<event" followed by whitespace, '>' or '/' in
  * p[0..n), or n when there is none.  When there is none and `tail` is not
  * NULL, *tail is the offset where an incomplete "<event" token may begin

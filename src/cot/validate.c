@@ -117,14 +117,18 @@ static void pick(const char **atts, const char *const *names, size_t n, const ch
     }
 }
 
-static int parse_times(struct kz_event *ev, const char **v, struct kz__cot_err *e)
+/* The three times; `known` (or NULL): what they read as, without reading them. */
+static int parse_times(struct kz_event *ev, const char **v, const int64_t *known,
+                       struct kz__cot_err *e)
 {
     int64_t *dst[] = {&ev->time, &ev->start, &ev->stale};
     char b1[48], b2[48];
 
     for (int i = 0; i < 3; i++) {
         const char *s = v[A_TIME + i];
-        if (kz_time_parse(s, strlen(s), dst[i]) != KZ_OK)
+        if (known)
+            *dst[i] = known[i];
+        else if (kz_time_parse(s, strlen(s), dst[i]) != KZ_OK)
             return kz__cot_fail(e, KZ_REJ_TIME, "%s '%s' is not an ISO 8601 UTC time",
                                 event_attr_names[A_TIME + i], shown(b1, s));
     }
@@ -178,6 +182,12 @@ static int check_present(const char **v, struct kz__cot_err *e)
 
 int kz__cot_event_attrs(struct kz_event *ev, const char **atts, struct kz__cot_err *e)
 {
+    return kz__cot_event_attrs_timed(ev, atts, NULL, e);
+}
+
+int kz__cot_event_attrs_timed(struct kz_event *ev, const char **atts, const int64_t *times,
+                              struct kz__cot_err *e)
+{
     const char *v[A__COUNT] = {0};
     char b[48];
     int rc;
@@ -189,7 +199,7 @@ int kz__cot_event_attrs(struct kz_event *ev, const char **atts, struct kz__cot_e
         return kz__cot_fail(e, KZ_REJ_TYPE, "type '%s' is not a CoT type", shown(b, v[A_TYPE]));
     if (v[A_HOW] && *v[A_HOW] && !how_ok(v[A_HOW]))
         return kz__cot_fail(e, KZ_REJ_TYPE, "how '%s' is not a CoT how", shown(b, v[A_HOW]));
-    if ((rc = parse_times(ev, v, e)) != KZ_OK)
+    if ((rc = parse_times(ev, v, times, e)) != KZ_OK)
         return rc;
     ev->version = kz_xstrdup(v[A_VERSION]);
     ev->uid = kz_xstrdup(v[A_UID]);
