@@ -164,6 +164,7 @@ describe('a link that was down gets what it missed, once and in order', () => {
         const flood = `${prefix}-flood`;
         const client = await CotClient.connect(usa.port('cot-usa'));
         const logFrom = usa.runStderr().length;
+        const deniedBefore = (await fedStatus(usa, 'web-usa')).peers[0].denied;
         process.kill(jpn.proc.pid, 'SIGSTOP');
         try {
             const t0 = Date.UTC(2026, 0, 2);
@@ -171,6 +172,9 @@ describe('a link that was down gets what it missed, once and in order', () => {
                 const t = new Date(t0 + i).toISOString();
                 client.send(cotEvent({ uid: `${flood}-${i % 50}`, access: REL, time: t, start: t,
                     remarks: 'x'.repeat(300) }));
+                if (i % 10 === 0) // NOFORN among them: denied once each, live or from the log
+                    client.send(cotEvent({ uid: `${flood}-nf-${i % 7}`, access: NOFORN, time: t,
+                        start: t, remarks: 'x'.repeat(300) }));
             }
             await waitUntil(() => usa.runStderr().slice(logFrom).includes('link falls behind'),
                 { timeout: 10000, interval: 100, what: 'kz-usa to fall behind' });
@@ -184,6 +188,8 @@ describe('a link that was down gets what it missed, once and in order', () => {
         assert.equal(got.length, 6000, 'each once');
         assert.deepEqual(times, [...times].sort((a, b) => a - b), 'in order');
         assert.doesNotMatch(usa.runStderr().slice(logFrom), /link down/, 'the link never dropped');
+        const status = (await fedStatus(usa, 'web-usa')).peers[0];
+        assert.equal(status.denied - deniedBefore, 600, JSON.stringify(status));
         client.close?.();
     });
 });
