@@ -358,8 +358,9 @@ static void usage(void)
           "  of that (default 65536; kizuna refuses from 131072 and closes the connection\n"
           "  after a run of refusals); 0 with --max-inflight 0: never hold.\n"
           "  --max-inflight N: with --sub, hold too while N events are sent by kz-usa and\n"
-          "  not yet received by kz-jpn (default 4000: ~1.2 MB; kizuna drops the link past\n"
-          "  limits.out_queue_bytes queued); 0: only the store.\n",
+          "  not yet received by kz-jpn (default 4000: ~1.2 MB; past half of\n"
+          "  limits.out_queue_bytes queued kizuna's link falls behind and sends from its\n"
+          "  log); 0: only the store.\n",
           stderr);
     exit(2);
 }

@@ -109,11 +109,11 @@ void fg_remote_read(struct fg_remote *r, bool with_link)
 }
 
 /*
- * kizuna takes what its socket delivers and refuses events once its store has
- * 131072 pending (closing the connection after a run of refusals), and drops
- * the link when more than limits.out_queue_bytes wait for the peer: there is
- * no TCP backpressure to push against, so the generator holds instead, with
- * hysteresis (resume at half).  What waits for the peer is what kz-usa sent
+ * kizuna stops reading a CoT input while its store is behind, and a link with
+ * more than half of limits.out_queue_bytes waiting for the peer falls behind
+ * and sends from the events log, which costs more per event than live: the
+ * generator holds before either, with hysteresis (resume at half), so that F1
+ * measures the live path.  What waits for the peer is what kz-usa sent
  * and kz-jpn has not received since the link came up (what a dropped
  * connection lost never arrives): the "queued" of GET /api/v1/federation
  * leaves out the HTTP/2 layer's queue of a v2 link.
