@@ -57,17 +57,19 @@ static void grow(struct kz__latest *ls)
     ls->n_buckets = n;
 }
 
-/* A copy of r in one allocation, strings packed after it. */
-static struct latest *copy_of(const struct kz__rec *r)
+/* Bytes a copy of r takes. */
+static size_t size_of(const struct kz__rec *r)
 {
-    size_t extra = kz__str_size(r->uid) + kz__str_size(r->type) + kz__str_size(r->label) +
-                   kz__str_size(r->origin_input) + kz__str_size(r->origin_user) +
-                   kz__str_size(r->origin_nation) + kz__str_size(r->origin_groups) + r->xml_len + 1;
-    struct latest *e = kz_xmalloc(sizeof(*e) + extra);
+    return sizeof(struct latest) + kz__str_size(r->uid) + kz__str_size(r->type) +
+           kz__str_size(r->label) + kz__str_size(r->origin_input) + kz__str_size(r->origin_user) +
+           kz__str_size(r->origin_nation) + kz__str_size(r->origin_groups) + r->xml_len + 1;
+}
+
+/* r into e (at least size_of(r) bytes), strings packed after it. */
+static void pack(struct latest *e, const struct kz__rec *r)
+{
     char *p = e->data;
 
-    memset(e, 0, sizeof(*e));
-    e->size = sizeof(*e) + extra;
     e->rec.seq = r->seq;
     e->rec.stale = r->stale;
     e->rec.uid = kz__pack_str(&p, r->uid);
@@ -79,13 +81,17 @@ static struct latest *copy_of(const struct kz__rec *r)
     e->rec.origin_groups = kz__pack_str(&p, r->origin_groups);
     e->rec.xml = kz__pack(&p, r->xml, r->xml_len);
     e->rec.xml_len = r->xml_len;
-    return e;
 }
 
+/*
+ * The uid's newest event replaces what it held: in place when it fits (a
+ * unit's reports are much the same size), else in a new allocation.
+ */
 void kz__latest_put(struct kz__db *db, const struct kz__rec *r)
 {
     struct kz__latest *ls = latest_of(db);
     struct latest **slot = &ls->buckets[kz__str_hash(r->uid) & (ls->n_buckets - 1)], *e;
+    size_t size = size_of(r);
 
     for (; *slot; slot = &(*slot)->hnext) {
         if (strcmp((*slot)->rec.uid, r->uid) == 0)
@@ -93,17 +99,23 @@ void kz__latest_put(struct kz__db *db, const struct kz__rec *r)
     }
     if (*slot && (*slot)->rec.seq >= r->seq)
         return; /* an older event arriving late */
-    e = copy_of(r);
-    if (*slot) {
-        e->hnext = (*slot)->hnext;
-        ls->bytes -= (*slot)->size;
-        free(*slot);
+    if ((e = *slot) && e->size >= size) {
+        pack(e, r);
+        return;
+    }
+    struct latest *n = kz_xmalloc(size);
+    memset(n, 0, sizeof(*n));
+    n->size = size;
+    pack(n, r);
+    n->hnext = e ? e->hnext : NULL;
+    if (e) {
+        ls->bytes -= e->size;
+        free(e);
     } else {
-        e->hnext = NULL;
         ls->count++;
     }
-    *slot = e;
-    ls->bytes += e->size;
+    *slot = n;
+    ls->bytes += size;
     if (ls->count > 2 * ls->n_buckets)
         grow(ls);
 }

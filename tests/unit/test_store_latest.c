@@ -97,6 +97,41 @@ static void test_table_follows_on_close(void **state)
     assert_string_equal(l.uid[1], "even");
 }
 
+static void append_xml(struct fx *fx, uint64_t seq, const char *xml, struct store_acks *acks)
+{
+    struct kz_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.uid = (char *)"u";
+    ev.type = (char *)"a-f-G-U-C";
+    ev.seq = seq;
+    ev.recv_time = ev.time = ev.start = kz_now_us();
+    ev.stale = ev.recv_time + HOUR;
+    kz_store_append(fx->st, &ev, xml, strlen(xml), store_on_ack, acks);
+}
+
+/* A uid's newest event replaces the one held, shorter or longer. */
+static void test_newest_replaces(void **state)
+{
+    static const char *const xml[] = {
+        "<event uid=\"u\"><detail>a long one</detail></event>", "<event uid=\"u\"/>",
+        "<event uid=\"u\"><detail>longer than all before</detail></event>",
+        "<event uid=\"u\" n=\"4\"/>"};
+    struct fx *fx = *state;
+    struct store_acks acks = {0};
+
+    open_store(fx, 1, 0, 0);
+    for (size_t i = 0; i < KZ_ARRAY_LEN(xml); i++) {
+        append_xml(fx, i + 1, xml[i], &acks);
+        assert_int_equal(run_until(fx, &acks.n, i + 1, 5000), i + 1); /* one batch each */
+    }
+    close_store(fx);
+    assert_int_equal(track_seq(fx, "u"), 4);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM tracks WHERE xml = "
+                                       "'<event uid=\"u\" n=\"4\"/>'"),
+                     1);
+}
+
 /* In a child that exits without closing the store (as kill -9 would), after every ack. */
 static void child_then_die(struct fx *fx)
 {
@@ -181,6 +216,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_table_follows_on_close, store_fx_setup,
                                         store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_newest_replaces, store_fx_setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_crash_after_delete, store_fx_setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_rolled_back_flush, store_fx_setup, store_fx_teardown),
     };
