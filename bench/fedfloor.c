@@ -105,31 +105,7 @@ void ff_seq_release(struct ff_seq *s)
     free(s->off);
 }
 
-/* ---- 1. the generator: fedgen.c's build_event() ----------------------------------- */
-
-static bool is_noforn(uint64_t s)
-{
-    return (uint64_t)((double)(s + 1) * NOFORN) > (uint64_t)((double)s * NOFORN);
-}
-
-static size_t build_event(uint64_t s, bool noforn, int64_t *last_ms, char *out, size_t cap)
-{
-    static struct gen_sec_cache now_c, stale_c;
-    char now[32], stale[32];
-    int uid = (int)(s % TRACKS);
-    int64_t *last = &last_ms[(noforn ? TRACKS : 0) + uid];
-    int64_t ms = gen_wall_ms();
-
-    if (ms <= *last)
-        ms = *last + 1;
-    *last = ms;
-    gen_iso_ms(&now_c, ms, now);
-    gen_iso_ms(&stale_c, ms + 3600 * 1000, stale);
-    int n = snprintf(out, cap, FG_EVENT_FORMAT, noforn ? 'n' : 'r', uid, now, now, stale,
-                     noforn ? FG_NOFORN : FG_RELEASABLE, uid * 97 % 1000000, (int)(s % 1000000),
-                     uid, (unsigned long long)s);
-    return (size_t)n;
-}
+/* ---- 1. the generator: fg_build_event(), as fedgen builds its events ------------- */
 
 static void generate(struct ff_seq *ev, struct ff_cost *c)
 {
@@ -141,8 +117,8 @@ static void generate(struct ff_seq *ev, struct ff_cost *c)
     for (uint64_t s = 0; s < (uint64_t)n_events; s++) {
         if (ev->len + EVENT_MAX > ev->cap)
             gen_die("the event buffer is full");
-        ev->len +=
-            build_event(s, is_noforn(s), last_ms, (char *)ev->buf + ev->len, ev->cap - ev->len);
+        ev->len += fg_build_event(s, fg_is_noforn(s, NOFORN), TRACKS, last_ms,
+                                  (char *)ev->buf + ev->len, ev->cap - ev->len);
         ev->off[++ev->n] = ev->len;
     }
     ff_lap(c, &t);

@@ -69,32 +69,6 @@ int fg_connect(int port)
 
 /* ---- events -------------------------------------------------------------------- */
 
-/* Event number s is NOFORN when it carries the running fraction past an integer. */
-static bool is_noforn(uint64_t s)
-{
-    return fo.noforn > 0 &&
-           (uint64_t)((double)(s + 1) * fo.noforn) > (uint64_t)((double)s * fo.noforn);
-}
-
-static size_t build_event(uint64_t s, bool noforn, char *out, size_t cap)
-{
-    static struct gen_sec_cache now_c, stale_c;
-    char now[32], stale[32];
-    int uid = (int)(s % (uint64_t)fo.tracks);
-    int64_t *last = &fp.last_ms[(noforn ? fo.tracks : 0) + uid];
-    int64_t ms = gen_wall_ms();
-
-    if (ms <= *last)
-        ms = *last + 1;
-    *last = ms;
-    gen_iso_ms(&now_c, ms, now);
-    gen_iso_ms(&stale_c, ms + 3600 * 1000, stale);
-    int n = snprintf(out, cap, FG_EVENT_FORMAT, noforn ? 'n' : 'r', uid, now, now, stale,
-                     noforn ? FG_NOFORN : FG_RELEASABLE, uid * 97 % 1000000, (int)(s % 1000000),
-                     uid, (unsigned long long)s);
-    return (size_t)n;
-}
-
 /* How many events the pacing allows now (all of a batch when unpaced). */
 static uint64_t allowance(int64_t now)
 {
@@ -121,8 +95,9 @@ static void fill_batch(uint64_t n)
             fp.active = false;
             break;
         }
-        bool nf = fo.mode == FG_RATE && is_noforn(fp.built);
-        fp.len += build_event(fp.built++, nf, fp.buf + fp.len, fp.cap - fp.len);
+        bool nf = fo.mode == FG_RATE && fg_is_noforn(fp.built, fo.noforn);
+        fp.len +=
+            fg_build_event(fp.built++, nf, fo.tracks, fp.last_ms, fp.buf + fp.len, fp.cap - fp.len);
         fp.batch_n++;
         fp.batch_noforn += nf;
     }

@@ -17,9 +17,9 @@
 #include "gen_util.h"
 
 /*
- * One event's text, printf'd by fedgen.c's build_event() and, byte for byte,
- * by fedfloor.c: class letter ('r' or 'n'), uid number, time, start, stale,
- * access, lat and lon digits (int), uid number again, sequence (unsigned long long).
+ * One event's text, printf'd by fg_build_event() for fedgen and fedfloor: class letter ('r' or
+ * 'n'), uid number, time, start, stale, access, lat and lon digits (int), uid number again,
+ * sequence (unsigned long long).
  */
 #define FG_EVENT_FORMAT                                                                            \
     "<event version=\"2.0\" uid=\"kzf-%c-%05d\" type=\"a-f-G-U-C\" how=\"m-g\""                    \
@@ -28,6 +28,15 @@
     " callsign=\"KZF-%05d\"/><remarks>KZF s=%llu</remarks></detail></event>"
 #define FG_RELEASABLE "SECRET//REL TO USA, JPN"
 #define FG_NOFORN "SECRET//NOFORN"
+
+/* fg_event.c: is event number s NOFORN (it carries the running fraction past an integer)? */
+bool fg_is_noforn(uint64_t s, double fraction);
+/*
+ * Event number s into out (at most cap bytes; returns its length): uid s % tracks of its
+ * class, times now (each uid's at least a millisecond after its last, kept in
+ * last_ms[2 * tracks]), stale an hour later.
+ */
+size_t fg_build_event(uint64_t s, bool noforn, int tracks, int64_t *last_ms, char *out, size_t cap);
 
 enum fg_mode { FG_RATE, FG_BACKLOG, FG_CATCHUP };
 

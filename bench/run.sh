@@ -573,7 +573,7 @@ build_fedfloor() {
     { protoc-c --c_out="$WORK/proto" -I"$ROOT/proto" "$ROOT/proto/fig.proto" \
         "$ROOT/proto/binarypayload.proto" &&
         cc -O2 -std=gnu17 -Wall -pthread -I"$WORK/proto" -o "$FF" "$HERE/fedfloor.c" \
-            "$HERE/ff_node.c" "$HERE/ff_link.c" "$HERE/probe.c" "$HERE/gen_util.c" \
+            "$HERE/ff_node.c" "$HERE/ff_link.c" "$HERE/fg_event.c" "$HERE/probe.c" "$HERE/gen_util.c" \
             "$WORK/proto/fig.pb-c.c" "$WORK/proto/binarypayload.pb-c.c" -lexpat -lsqlite3 \
             -lprotobuf-c -lssl -lcrypto -lnghttp2 -lm; } >"$WORK/fedfloor-build.log" 2>&1 ||
         { say "run.sh: fedfloor did not build, see $WORK/fedfloor-build.log"; rm -f "$FF"; }
@@ -629,7 +629,7 @@ main() {
         "$HERE/lg_tls.c" "$HERE/probe.c" "$HERE/gen_util.c" -lssl -lcrypto
     cc -O2 -std=gnu17 -Wall -o "$REF" "$HERE/fanout_ref.c"
     cc -O2 -std=gnu17 -Wall -pthread -o "$FG" "$HERE/fedgen.c" "$HERE/fg_run.c" "$HERE/fg_poll.c" \
-        "$HERE/fg_relay.c" "$HERE/probe.c" "$HERE/gen_util.c" -ljansson
+        "$HERE/fg_relay.c" "$HERE/fg_event.c" "$HERE/probe.c" "$HERE/gen_util.c" -ljansson
     case " $WORKLOADS " in *" F "*) build_fedfloor ;; esac
     LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
     say "run.sh: results in $WORK (load average $LOADAVG;" \
