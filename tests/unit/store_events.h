@@ -1,6 +1,6 @@
 /*
- * store_events.h - events for the store tests of the log (test_store.c,
- * test_store_faults.c): append one with its acknowledgement counted.
+ * store_events.h - events for the store tests of the log: append one with
+ * its acknowledgement counted (struct store_acks, store_fixture.h).
  * Include after store_fixture.h.
  */
 #ifndef KZ_TEST_STORE_EVENTS_H
@@ -11,23 +11,8 @@
 #define SEC 1000000LL
 #define HOUR (3600 * SEC)
 
-struct acks {
-    size_t n, ok;
-    int last_status;
-    int64_t last_mono;
-};
-
-static inline void on_ack(void *ud, int status)
-{
-    struct acks *a = ud;
-    a->n++;
-    a->ok += status == KZ_OK;
-    a->last_status = status;
-    a->last_mono = kz_mono_us();
-}
-
 static inline void append(struct fx *fx, const char *uid, const char *type, uint64_t seq,
-                          int64_t recv, int64_t stale, struct acks *acks)
+                          int64_t recv, int64_t stale, struct store_acks *acks)
 {
     struct kz_event ev;
     char xml[256];
@@ -47,11 +32,11 @@ static inline void append(struct fx *fx, const char *uid, const char *type, uint
     ev.origin_groups = (char *)"Cyan,Red";
     n = snprintf(xml, sizeof(xml), "<event uid=\"%s\" type=\"%s\" seq=\"%llu\"/>", uid, type,
                  (unsigned long long)seq);
-    kz_store_append(fx->st, &ev, xml, (size_t)n, acks ? on_ack : NULL, acks);
+    kz_store_append(fx->st, &ev, xml, (size_t)n, acks ? store_on_ack : NULL, acks);
 }
 
 /* An event that is current for an hour, received now. */
-static inline void append_now(struct fx *fx, const char *uid, uint64_t seq, struct acks *acks)
+static inline void append_now(struct fx *fx, const char *uid, uint64_t seq, struct store_acks *acks)
 {
     int64_t now = kz_now_us();
     append(fx, uid, "a-f-G-U-C", seq, now, now + HOUR, acks);

@@ -65,10 +65,11 @@ static inline void open_store(struct fx *fx, unsigned delay_ms, int64_t ret_us, 
     assert_non_null(fx->st);
 }
 
-/* Acknowledgements counted: how many, how many KZ_OK, the last status. */
+/* Acknowledgements counted: how many, how many KZ_OK, the last status and when. */
 struct store_acks {
     size_t n, ok;
     int last;
+    int64_t last_mono;
 };
 
 static inline void store_on_ack(void *ud, int status)
@@ -78,6 +79,7 @@ static inline void store_on_ack(void *ud, int status)
     a->n++;
     a->ok += status == KZ_OK;
     a->last = status;
+    a->last_mono = kz_mono_us();
 }
 
 static inline void on_deadline(uv_timer_t *t)

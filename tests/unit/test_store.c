@@ -47,7 +47,7 @@ static void run_for(struct fx *fx, unsigned ms)
 static void test_append_acks(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     struct kz_store_stats stats;
     const size_t n = 1000;
     char uid[32];
@@ -113,7 +113,7 @@ static void test_ack_after_commit(void **state)
 static void test_batching(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     struct kz_store_stats stats;
     uint64_t before;
     int64_t t0, ms;
@@ -127,7 +127,7 @@ static void test_batching(void **state)
     assert_true(stats.batches >= 1 && stats.batches <= 3);
 
     /* A lone event waits out the window, then commits promptly. */
-    acks = (struct acks){0};
+    acks = (struct store_acks){0};
     t0 = kz_mono_us();
     append_now(fx, "lone", 2001, &acks);
     assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
@@ -138,7 +138,7 @@ static void test_batching(void **state)
     /* More than a batch holds: full batches, no more. */
     kz_store_stats(fx->st, &stats);
     before = stats.batches;
-    acks = (struct acks){0};
+    acks = (struct store_acks){0};
     for (uint64_t i = 0; i < 10000; i++)
         append_now(fx, "flood", 3000 + i, &acks);
     assert_int_equal(run_until(fx, &acks.n, 10000, 20000), 10000);
@@ -150,7 +150,7 @@ static void test_batching(void **state)
 static void test_close_flushes(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
 
     /* A window far longer than the test: only close can commit these. */
     open_store(fx, 60000, 0, 0);
@@ -193,7 +193,7 @@ static void on_track(void *ud, uint64_t seq, const char *xml, size_t xml_len, co
 static void test_reopen_load(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     struct loaded l = {0};
     int64_t now = kz_now_us();
     uint64_t max_seq = 0;
@@ -234,7 +234,7 @@ static void test_reopen_load(void **state)
 static void test_delete_track(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     struct loaded l = {0};
     uint64_t max_seq = 0;
 
@@ -315,7 +315,7 @@ static void test_query_filters(void **state)
 {
     struct fx *fx = *state;
     static const char *const types[] = {"a-f-G-U-C", "a-h-G", "a-f-A", "b-t-f", "a-f"};
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     const int64_t t0 = 1700000000 * SEC;
     struct result r;
 
@@ -387,7 +387,7 @@ static void test_query_filters(void **state)
 /* kz_store_barrier: reported after every write queued before it has committed, so a query
  * asked then sees them (queries are otherwise answered before a waiting batch). */
 struct barrier_check {
-    struct acks *acks;
+    struct store_acks *acks;
     size_t acked_then;
     int status;
     size_t calls;
@@ -405,7 +405,7 @@ static void on_barrier(void *ud, int status)
 static void test_barrier(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     struct barrier_check b = {.acks = &acks};
     struct kz_store_query q = {.limit = 100, .forward = true, .after_seq = 2};
     struct result r = {0};
@@ -428,7 +428,7 @@ static void test_barrier(void **state)
 static void test_retention_age(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     struct loaded l = {0};
     struct result r;
     int64_t now = kz_now_us();
@@ -463,7 +463,7 @@ static void test_retention_bytes(void **state)
 {
     struct fx *fx = *state;
     const int64_t cap = 256 * 1024;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     struct kz_event ev;
     char *xml = malloc(1024);
     int64_t used, now = kz_now_us();
@@ -480,7 +480,7 @@ static void test_retention_bytes(void **state)
         ev.uid = uid;
         ev.seq = i;
         ev.recv_time = now;
-        kz_store_append(fx->st, &ev, xml, 1024, on_ack, &acks);
+        kz_store_append(fx->st, &ev, xml, 1024, store_on_ack, &acks);
     }
     free(xml);
     assert_int_equal(run_until(fx, &acks.n, 2000, 10000), 2000);
@@ -499,7 +499,7 @@ static void test_retention_bytes(void **state)
 static void test_migrations(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     struct kz_store *st = NULL;
     struct kz_store_opts o = {fx->path, 5, 0, 0};
 
@@ -546,7 +546,7 @@ static void test_memory_db(void **state)
 {
     struct fx *fx = *state;
     struct kz_store_opts o = {":memory:", 5, 0, 0};
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     struct result r;
 
     assert_int_equal(kz_store_open(&fx->loop, &o, &fx->st), KZ_OK);
@@ -561,7 +561,7 @@ static void test_memory_db(void **state)
 static void test_throughput(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     const size_t n = 50000;
     char uid[16];
     int64_t t0, us;

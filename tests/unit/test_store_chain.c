@@ -18,9 +18,8 @@
 
 #include "store/internal.h"
 #include "store_fixture.h"
+#include "store_events.h"
 
-#define SEC 1000000LL
-#define HOUR (3600 * SEC)
 #define T0 (1700000000 * SEC)
 
 /* Rows whose uid_prev is not the previous row of the same uid. */
@@ -34,21 +33,12 @@
     " + (SELECT count(*) FROM uid_heads WHERE uid NOT IN (SELECT uid FROM events))"
 
 /* seq (0: the database picks) from uid, received at T0 + seq s, with `type`. */
-static void append(struct fx *fx, const char *uid, const char *type, uint64_t seq,
-                   struct store_acks *acks)
+static void log_one(struct fx *fx, const char *uid, const char *type, uint64_t seq,
+                    struct store_acks *acks)
 {
-    struct kz_event ev;
-    char xml[128];
-    int n = snprintf(xml, sizeof(xml), "<event uid=\"%s\"/>", uid);
+    int64_t recv = T0 + (int64_t)seq * SEC;
 
-    memset(&ev, 0, sizeof(ev));
-    ev.uid = (char *)uid;
-    ev.type = (char *)type;
-    ev.seq = seq;
-    ev.recv_time = ev.time = ev.start = T0 + (int64_t)seq * SEC;
-    ev.stale = ev.recv_time + HOUR;
-    ev.origin_input = (char *)"cot-us";
-    kz_store_append(fx->st, &ev, xml, (size_t)n, store_on_ack, acks);
+    append(fx, uid, type, seq, recv, recv + HOUR, acks);
 }
 
 static void append_all(struct fx *fx, const char *const *uids, size_t n_uids, uint64_t from,
@@ -57,7 +47,7 @@ static void append_all(struct fx *fx, const char *const *uids, size_t n_uids, ui
     struct store_acks acks = {0};
 
     for (uint64_t s = from; s <= to; s++)
-        append(fx, uids[s % n_uids], s % 2 ? "a-f-G" : "a-h-A", s, &acks);
+        log_one(fx, uids[s % n_uids], s % 2 ? "a-f-G" : "a-h-A", s, &acks);
     assert_int_equal(run_until(fx, &acks.n, to - from + 1, 5000), to - from + 1);
     assert_int_equal(acks.ok, to - from + 1);
 }
@@ -155,15 +145,15 @@ static void test_refused_and_numbered_rows(void **state)
     struct store_acks acks = {0}, bad = {0};
 
     open_store(fx, 20, 0, 0);
-    append(fx, "a", "a-f-G", 1, &acks);
-    append(fx, "a", "a-f-G", 2, &acks);
+    log_one(fx, "a", "a-f-G", 1, &acks);
+    log_one(fx, "a", "a-f-G", 2, &acks);
     assert_int_equal(run_until(fx, &acks.n, 2, 5000), 2);
     acks = (struct store_acks){0};
-    append(fx, "a", "a-f-G", 3, &acks);
-    append(fx, "a", "a-f-G", 2, &bad); /* refused: seq 2 exists */
-    append(fx, "a", "a-f-G", 4, &acks);
-    append(fx, "a", "a-f-G", 0, &acks); /* the database picks 5 */
-    append(fx, "a", "a-f-G", 6, &acks);
+    log_one(fx, "a", "a-f-G", 3, &acks);
+    log_one(fx, "a", "a-f-G", 2, &bad); /* refused: seq 2 exists */
+    log_one(fx, "a", "a-f-G", 4, &acks);
+    log_one(fx, "a", "a-f-G", 0, &acks); /* the database picks 5 */
+    log_one(fx, "a", "a-f-G", 6, &acks);
     assert_int_equal(run_until(fx, &acks.n, 4, 5000), 4);
     run_until(fx, &bad.n, 1, 5000);
     assert_int_equal(acks.ok, 4);
@@ -188,9 +178,9 @@ static void test_numbered_batch(void **state)
     sql_exec(fx->path, "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.uid = 'bad'"
                        " BEGIN SELECT RAISE(FAIL, 'refused'); END");
     for (int i = 0; i < 600; i++) {
-        append(fx, i % 2 ? "a" : "b", "a-f-G", 0, &acks);
+        log_one(fx, i % 2 ? "a" : "b", "a-f-G", 0, &acks);
         if (i % 100 == 50)
-            append(fx, "bad", "a-f-G", 0, &bad); /* refused alone */
+            log_one(fx, "bad", "a-f-G", 0, &bad); /* refused alone */
     }
     assert_int_equal(run_until(fx, &acks.n, 600, 10000), 600);
     assert_int_equal(run_until(fx, &bad.n, 6, 5000), 6);
@@ -209,18 +199,18 @@ static void test_rolled_back_batch(void **state)
     struct store_acks acks = {0}, bad = {0};
 
     open_store(fx, 20, 0, 0);
-    append(fx, "a", "a-f-G", 1, &acks);
+    log_one(fx, "a", "a-f-G", 1, &acks);
     assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
     sql_exec(fx->path, "CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.uid = 'boom'"
                        " BEGIN SELECT RAISE(ROLLBACK, 'injected'); END");
-    append(fx, "a", "a-f-G", 2, &bad);
-    append(fx, "boom", "a-f-G", 3, &bad);
+    log_one(fx, "a", "a-f-G", 2, &bad);
+    log_one(fx, "boom", "a-f-G", 3, &bad);
     assert_int_equal(run_until(fx, &bad.n, 2, 5000), 2);
     assert_int_equal(bad.ok, 0);
     sql_exec(fx->path, "DROP TRIGGER boom");
 
     acks = (struct store_acks){0};
-    append(fx, "a", "a-f-G", 4, &acks);
+    log_one(fx, "a", "a-f-G", 4, &acks);
     assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
     struct result r = run_query(fx, &(struct kz_store_query){.uid = "a", .limit = 10});
     assert_seqs(&r, (uint64_t[]){4, 1}, 2);
@@ -264,16 +254,9 @@ static void test_retention_drops_heads(void **state)
 
     kz__store_retention_every_us = 1000;
     open_store(fx, 1, HOUR, 0);
-    append(fx, "old", "a-f-G", 1, &acks); /* received in 2023: past the hour */
+    log_one(fx, "old", "a-f-G", 1, &acks); /* received in 2023: past the hour */
     assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
-    struct kz_event ev;
-    memset(&ev, 0, sizeof(ev));
-    ev.uid = (char *)"new";
-    ev.type = (char *)"a-f-G";
-    ev.seq = 2;
-    ev.recv_time = ev.time = ev.start = kz_now_us();
-    ev.stale = ev.recv_time + HOUR;
-    kz_store_append(fx->st, &ev, "<event/>", 8, store_on_ack, &acks);
+    append_now(fx, "new", 2, &acks);
     assert_int_equal(run_until(fx, &acks.n, 2, 5000), 2);
     for (int i = 0; i < 100 && sql_int(fx->path, "SELECT count(*) FROM uid_heads") != 1; i++)
         run_until(fx, NULL, 0, 20);

@@ -49,7 +49,7 @@ static void test_unwritable_path(void **state)
 static void test_commit_failure(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0}, bad = {0}, after = {0};
+    struct store_acks acks = {0}, bad = {0}, after = {0};
     struct kz_store_stats stats;
 
     open_store(fx, 20, 0, 0);
@@ -61,19 +61,19 @@ static void test_commit_failure(void **state)
     append_now(fx, "b", 2, &acks);
     assert_int_equal(run_until(fx, &acks.n, 2, 5000), 2);
     run_until(fx, &bad.n, 1, 5000);
-    assert_int_equal(bad.last_status, KZ_ERR_DB);
+    assert_int_equal(bad.last, KZ_ERR_DB);
     assert_int_equal(acks.ok, 2);
 
     /* A failure that aborts the transaction fails every record in it. */
     sql_exec(fx->path, "CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.uid = 'boom'"
                        " BEGIN SELECT RAISE(ROLLBACK, 'injected'); END");
-    bad = (struct acks){0};
+    bad = (struct store_acks){0};
     append_now(fx, "c", 3, &bad);
     append_now(fx, "boom", 4, &bad);
     append_now(fx, "d", 5, &bad);
     assert_int_equal(run_until(fx, &bad.n, 3, 5000), 3);
     assert_int_equal(bad.ok, 0);
-    assert_int_equal(bad.last_status, KZ_ERR_DB);
+    assert_int_equal(bad.last, KZ_ERR_DB);
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events WHERE seq >= 3"), 0);
     kz_store_stats(fx->st, &stats);
     assert_int_equal(stats.errors, 2);
@@ -83,22 +83,22 @@ static void test_commit_failure(void **state)
     sql_exec(fx->path, "DROP TRIGGER boom");
     append_now(fx, "c", 3, &after);
     assert_int_equal(run_until(fx, &after.n, 1, 5000), 1);
-    assert_int_equal(after.last_status, KZ_OK);
+    assert_int_equal(after.last, KZ_OK);
 }
 
 static void test_bad_input(void **state)
 {
     struct fx *fx = *state;
-    struct acks acks = {0};
+    struct store_acks acks = {0};
     struct kz_event ev;
 
     open_store(fx, 5, 0, 0);
     memset(&ev, 0, sizeof(ev));
     ev.type = (char *)"a-f-G"; /* no uid */
-    kz_store_append(fx->st, &ev, "<event/>", 8, on_ack, &acks);
+    kz_store_append(fx->st, &ev, "<event/>", 8, store_on_ack, &acks);
     assert_int_equal(acks.n, 0);
     assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
-    assert_int_equal(acks.last_status, KZ_ERR_INVAL);
+    assert_int_equal(acks.last, KZ_ERR_INVAL);
     kz_store_delete_track(fx->st, NULL);
 }
 

@@ -20,26 +20,9 @@
 
 #include "store/internal.h"
 #include "store_fixture.h"
+#include "store_events.h"
 
-#define HOUR (3600 * 1000000LL)
 #define MARK "SELECT value FROM store_marks WHERE name = 'tracks_seq'"
-
-static void append(struct fx *fx, const char *uid, uint64_t seq, struct store_acks *acks)
-{
-    struct kz_event ev;
-    char xml[128];
-    int n = snprintf(xml, sizeof(xml), "<event uid=\"%s\" seq=\"%llu\"/>", uid,
-                     (unsigned long long)seq);
-
-    memset(&ev, 0, sizeof(ev));
-    ev.uid = (char *)uid;
-    ev.type = (char *)"a-f-G-U-C";
-    ev.seq = seq;
-    ev.recv_time = ev.time = ev.start = kz_now_us();
-    ev.stale = ev.recv_time + HOUR;
-    ev.origin_input = (char *)"cot-us";
-    kz_store_append(fx->st, &ev, xml, (size_t)n, store_on_ack, acks);
-}
 
 static int64_t track_seq(struct fx *fx, const char *uid)
 {
@@ -79,7 +62,7 @@ static void test_table_follows_on_close(void **state)
 
     open_store(fx, 1, 0, 0);
     for (uint64_t s = 1; s <= 100; s++)
-        append(fx, s % 2 ? "odd" : "even", s, &acks);
+        append_now(fx, s % 2 ? "odd" : "even", s, &acks);
     assert_int_equal(run_until(fx, &acks.n, 100, 5000), 100);
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events"), 100);
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM tracks"), 0);
@@ -141,14 +124,14 @@ static void child_then_die(struct fx *fx)
     if (uv_loop_init(&fx->loop) != 0)
         _exit(2);
     open_store(fx, 1, 0, 0);
-    append(fx, "u1", 1, &acks);
-    append(fx, "u2", 2, &acks);
-    append(fx, "u3", 3, &acks);
+    append_now(fx, "u1", 1, &acks);
+    append_now(fx, "u2", 2, &acks);
+    append_now(fx, "u3", 3, &acks);
     if (run_until(fx, &acks.n, 3, 5000) != 3)
         _exit(3);
     kz_store_delete_track(fx->st, "u2");
-    append(fx, "u1", 5, &acks);
-    append(fx, "u2", 3, &bad); /* refused: seq 3 is u3's */
+    append_now(fx, "u1", 5, &acks);
+    append_now(fx, "u2", 3, &bad); /* refused: seq 3 is u3's */
     if (run_until(fx, &acks.n, 4, 5000) != 4 || run_until(fx, &bad.n, 1, 5000) != 1 || bad.ok)
         _exit(4);
     _exit(acks.ok == 4 ? 0 : 5);
@@ -191,16 +174,16 @@ static void test_rolled_back_flush(void **state)
     struct store_acks acks = {0}, bad = {0};
 
     open_store(fx, 20, 0, 0);
-    append(fx, "u1", 1, &acks);
+    append_now(fx, "u1", 1, &acks);
     assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);
     sql_exec(fx->path, "CREATE TRIGGER boom BEFORE UPDATE ON store_marks"
                        " BEGIN SELECT RAISE(ROLLBACK, 'injected'); END");
-    append(fx, "u2", 2, &bad);
+    append_now(fx, "u2", 2, &bad);
     kz_store_delete_track(fx->st, "u9"); /* flushes, in the same batch */
     assert_int_equal(run_until(fx, &bad.n, 1, 5000), 1);
     assert_int_equal(bad.ok, 0);
     sql_exec(fx->path, "DROP TRIGGER boom");
-    append(fx, "u3", 5, &acks);
+    append_now(fx, "u3", 5, &acks);
     assert_int_equal(run_until(fx, &acks.n, 2, 5000), 2);
     close_store(fx);
 

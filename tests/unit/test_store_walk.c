@@ -20,8 +20,8 @@
 
 #include "store/internal.h"
 #include "store_fixture.h"
+#include "store_events.h"
 
-#define SEC 1000000LL
 #define T0 (1700000000 * SEC)
 #define N_UIDS 12
 #define N_OPS 3000
@@ -44,20 +44,12 @@ static unsigned below(unsigned n)
     return (unsigned)(next_rand() % n);
 }
 
-/* seq from uid u<n>, received at T0 + seq s (so receive time grows with seq, as in a node). */
-static void append(struct fx *fx, const char *uid, uint64_t seq, struct store_acks *acks)
+/* seq from uid, received at T0 + seq s (so receive time grows with seq, as in a node). */
+static void log_one(struct fx *fx, const char *uid, uint64_t seq, struct store_acks *acks)
 {
-    struct kz_event ev;
-    char xml[64];
-    int n = snprintf(xml, sizeof(xml), "<event uid=\"%s\"/>", uid);
+    int64_t recv = T0 + (int64_t)seq * SEC;
 
-    memset(&ev, 0, sizeof(ev));
-    ev.uid = (char *)uid;
-    ev.type = (char *)types[seq % KZ_ARRAY_LEN(types)];
-    ev.seq = seq;
-    ev.recv_time = ev.time = ev.start = T0 + (int64_t)seq * SEC;
-    ev.stale = ev.recv_time + 3600 * SEC;
-    kz_store_append(fx->st, &ev, xml, (size_t)n, store_on_ack, acks);
+    append(fx, uid, types[seq % KZ_ARRAY_LEN(types)], seq, recv, recv + HOUR, acks);
 }
 
 /* A batch with a row the database rolls the whole batch back for. */
@@ -69,8 +61,8 @@ static void failing_batch(struct fx *fx, uint64_t *seq)
     sql_exec(fx->path, "CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.uid = 'boom'"
                        " BEGIN SELECT RAISE(ROLLBACK, 'injected'); END");
     snprintf(uid, sizeof(uid), "u%u", below(N_UIDS));
-    append(fx, uid, ++*seq, &bad);
-    append(fx, "boom", ++*seq, &bad);
+    log_one(fx, uid, ++*seq, &bad);
+    log_one(fx, "boom", ++*seq, &bad);
     assert_int_equal(run_until(fx, &bad.n, 2, 5000), 2);
     assert_int_equal(bad.ok, 0);
     sql_exec(fx->path, "DROP TRIGGER boom");
@@ -89,10 +81,10 @@ static void workload(struct fx *fx)
         snprintf(uid, sizeof(uid), "u%u", below(N_UIDS));
         if (r < 85) {
             seq += 1 + (below(4) == 0); /* gaps now and then */
-            append(fx, uid, seq, &acks), sent++;
+            log_one(fx, uid, seq, &acks), sent++;
         } else if (r < 92 && seq > 0) {
             struct store_acks dup = {0};
-            append(fx, uid, seq, &dup); /* refused, unless a rolled-back batch had it */
+            log_one(fx, uid, seq, &dup); /* refused, unless a rolled-back batch had it */
             assert_int_equal(run_until(fx, &dup.n, 1, 5000), 1);
         } else if (r < 97) {
             assert_int_equal(run_until(fx, &acks.n, sent, 5000), sent);
