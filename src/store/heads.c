@@ -22,12 +22,12 @@
 #define UNDO_MAX 256
 
 struct head {
-    char *uid;
-    uint64_t seq; /* 0: the uid has no row */
-    bool dirty;   /* newer than uid_heads */
-    bool listed;  /* on heads->dirty */
-    struct head *hnext;
+    struct kz__uident e; /* e.uid: the copy after the struct */
+    uint64_t seq;        /* 0: the uid has no row */
+    bool dirty;          /* newer than uid_heads */
+    bool listed;         /* on heads->dirty */
     struct head *dnext;
+    char uid[];
 };
 
 struct undo {
@@ -37,9 +37,7 @@ struct undo {
 };
 
 struct kz__heads {
-    struct head **buckets;
-    size_t n_buckets; /* power of two */
-    size_t count;
+    struct kz__uidtab t;
     struct head *dirty;
     struct undo undo[UNDO_MAX];
     size_t n_undo;
@@ -55,29 +53,9 @@ static const char *const sql_put[KZ__ROWS_N] =
 
 static struct kz__heads *heads_of(struct kz__db *db)
 {
-    if (!db->heads) {
+    if (!db->heads)
         db->heads = kz_xcalloc(1, sizeof(*db->heads));
-        db->heads->n_buckets = 1024;
-        db->heads->buckets = kz_xcalloc(db->heads->n_buckets, sizeof(struct head *));
-    }
     return db->heads;
-}
-
-static void grow(struct kz__heads *hs)
-{
-    size_t n = hs->n_buckets * 2;
-    struct head **b = kz_xcalloc(n, sizeof(*b));
-
-    for (size_t i = 0; i < hs->n_buckets; i++) {
-        for (struct head *h = hs->buckets[i], *next; h; h = next) {
-            next = h->hnext;
-            h->hnext = b[kz__str_hash(h->uid) & (n - 1)];
-            b[kz__str_hash(h->uid) & (n - 1)] = h;
-        }
-    }
-    free(hs->buckets);
-    hs->buckets = b;
-    hs->n_buckets = n;
 }
 
 /* The uid's newest seq in uid_heads, 0 when it has none; an SQLite code. */
@@ -100,22 +78,21 @@ static int load_seq(struct kz__db *db, const char *uid, uint64_t *seq)
 static struct head *find(struct kz__db *db, const char *uid, int *rc)
 {
     struct kz__heads *hs = heads_of(db);
-    struct head **slot = &hs->buckets[kz__str_hash(uid) & (hs->n_buckets - 1)], *h;
+    struct kz__uident **slot = kz__uidtab_slot(&hs->t, uid);
+    size_t len = strlen(uid);
+    struct head *h;
     uint64_t seq;
 
-    for (h = *slot; h; h = h->hnext) {
-        if (strcmp(h->uid, uid) == 0)
-            return h;
-    }
+    if (*slot)
+        return (struct head *)*slot;
     if ((*rc = load_seq(db, uid, &seq)) != SQLITE_DONE)
         return NULL;
-    h = kz_xcalloc(1, sizeof(*h));
-    h->uid = kz_xstrdup(uid);
+    h = kz_xcalloc(1, sizeof(*h) + len + 1);
+    memcpy(h->uid, uid, len + 1);
+    h->e.uid = h->uid;
     h->seq = seq;
-    h->hnext = *slot;
-    *slot = h;
-    if (++hs->count > 2 * hs->n_buckets)
-        grow(hs);
+    *slot = &h->e;
+    kz__uidtab_added(&hs->t);
     return h;
 }
 
@@ -190,20 +167,19 @@ int kz__heads_write(struct kz__db *db)
     return kz__db_rows(db, sql_put, 2, hs->list, n, bind_head);
 }
 
+static void free_one(struct kz__uident *e, void *ud)
+{
+    KZ_UNUSED(ud);
+    free(e);
+}
+
 void kz__heads_forget(struct kz__db *db)
 {
     struct kz__heads *hs = db->heads;
 
     if (!hs)
         return;
-    for (size_t i = 0; i < hs->n_buckets; i++) {
-        for (struct head *h = hs->buckets[i], *next; h; h = next) {
-            next = h->hnext;
-            free(h->uid);
-            free(h);
-        }
-    }
-    free(hs->buckets);
+    kz__uidtab_release(&hs->t, free_one);
     free(hs->list);
     KZ_FREE(db->heads);
 }
@@ -214,7 +190,7 @@ void kz__heads_committed(struct kz__db *db)
 
     if (!hs)
         return;
-    if (hs->count > HEADS_MAX) {
+    if (hs->t.count > HEADS_MAX) {
         kz__heads_forget(db);
         return;
     }

@@ -26,16 +26,28 @@ extern int64_t kz__store_retention_every_us;
 /* The tracks table is brought up to date at least this often (0: every batch). */
 extern int64_t kz__store_tracks_every_us;
 
-/* A string's hash for the store thread's tables of uids (FNV-1a). */
-static inline uint64_t kz__str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-    return h;
-}
-
+/*
+ * uidtab.c: the store thread's tables of per-uid state.  An entry is the
+ * caller's struct with a struct kz__uident first (uid points at the entry's
+ * own copy); zero-initialise the table.
+ */
+struct kz__uident {
+    struct kz__uident *hnext;
+    const char *uid;
+};
+struct kz__uidtab {
+    struct kz__uident **buckets;
+    size_t n_buckets, count;
+};
+/* The link holding uid's entry, or the NULL link where a new one goes. */
+struct kz__uident **kz__uidtab_slot(struct kz__uidtab *t, const char *uid);
+/* An entry was just linked at a slot: count it (slots found before are stale after). */
+void kz__uidtab_added(struct kz__uidtab *t);
+/* fn on every entry; fn may free it. */
+void kz__uidtab_each(struct kz__uidtab *t, void (*fn)(struct kz__uident *e, void *ud), void *ud);
+/* Every entry to free_fn, then empty (clear) or also freed (release). */
+void kz__uidtab_clear(struct kz__uidtab *t, void (*free_fn)(struct kz__uident *e, void *ud));
+void kz__uidtab_release(struct kz__uidtab *t, void (*free_fn)(struct kz__uident *e, void *ud));
 struct kz__db;
 struct kz__heads;
 struct kz__latest;
