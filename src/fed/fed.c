@@ -73,7 +73,6 @@ static uint64_t resume_point(struct fed_conn *c, const char *resume)
 void kz__fed_attach(struct fed_conn *c, const char *resume)
 {
     struct fed_peer *p = c->peer;
-    struct kz_router_stats rs;
 
     if (c->attached || c->closing)
         return;
@@ -90,8 +89,6 @@ void kz__fed_attach(struct fed_conn *c, const char *resume)
     c->sub.relay = p->conf->relay;
     c->sub.node = p->conf->name;
     c->attached = true;
-    kz_router_stats(c->fed->router, &rs);
-    c->ob.live_from = rs.last_seq;
     kz_router_attach(c->fed->router, &c->sub);
     kz__fed_outbox_catch_up(c); /* the latest state it may see, what it missed, then live */
 }

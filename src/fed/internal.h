@@ -40,8 +40,6 @@ struct fed_outbox {
     bool overflow;      /* held events were dropped: read the log once more */
     bool replayed;      /* the latest state went out */
     uint64_t caught_up; /* events sent from the log on this connection */
-    uint64_t live_from; /* the router's last seq when this connection attached: later events
-                           were judged live, their denials counted there */
     struct {
         uint64_t seq;
         struct kz_rbuf *buf;

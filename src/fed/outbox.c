@@ -241,22 +241,6 @@ static bool row_event(struct kz_fed *f, const struct kz_store_row *row, struct k
     return true;
 }
 
-/*
- * The release rule for a row of the log.  A row newer than this connection
- * was judged live already, and a denial counted then: it counts once.
- */
-static bool visible_once(struct fed_conn *c, const struct kz_event *ev)
-{
-    uint64_t *counts = c->sub.deny_counts;
-    bool ok;
-
-    if (ev->seq > c->ob.live_from)
-        c->sub.deny_counts = NULL;
-    ok = kz_router_visible(c->fed->router, ev, &c->sub, KZ_EXIT_FEDERATION);
-    c->sub.deny_counts = counts;
-    return ok;
-}
-
 static bool send_row(struct fed_conn *c, const struct kz_store_row *row, struct kz_event *ev,
                      struct kz_sbuf *scratch)
 {
@@ -264,7 +248,7 @@ static bool send_row(struct fed_conn *c, const struct kz_store_row *row, struct 
     struct kz_rbuf *buf;
     bool ok = true;
 
-    if (row_event(f, row, ev) && visible_once(c, ev)) {
+    if (row_event(f, row, ev) && kz_router_visible(f->router, ev, &c->sub, KZ_EXIT_FEDERATION)) {
         kz_sbuf_reset(scratch);
         kz_wire_encode(f->router, KZ_WIRE_FED, ev, scratch);
         buf = kz_rbuf_from_sbuf(scratch);

@@ -132,7 +132,9 @@ struct kz_sub {
     bool replay_later;
     kz_deliver_fn deliver;
     /* A federation link: events that came from a federated input are not for it,
-     * and its denials are counted here too (by enum kz_deny; may be NULL). */
+     * and its denials are counted here too (by enum kz_deny; may be NULL), once per
+     * event: an event newer than the attach was judged live, and kz_router_visible()
+     * checking it again (a link reading its log) does not count it twice. */
     bool federation;
     uint64_t *deny_counts;
     /* A federation link that relays (`relay: true`): events from other partners pass on to it,
@@ -150,8 +152,9 @@ struct kz_sub {
     bool uid_self;  /* uid bound from a report with its endpoint or team */
     struct kz_sub *prev, *next;
     bool attached;
-    bool replaying; /* deliver() is called with latest-state replay */
-    uint64_t seq;   /* the seq of the event deliver() is handed */
+    bool replaying;      /* deliver() is called with latest-state replay */
+    uint64_t attach_seq; /* the router's last seq when it attached */
+    uint64_t seq;        /* the seq of the event deliver() is handed */
 };
 
 /*

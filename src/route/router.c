@@ -117,8 +117,9 @@ static void log_denial(struct kz_router *r, const struct kz_event *ev, const str
  * The one place that decides whether an event may go to a recipient:
  * the group rule, directed delivery, then the release rule on its label.
  */
-static bool visible(struct kz_router *r, const struct kz_event *ev, const struct kz_label *label,
-                    const struct kz_groupset *out, const struct kz_sub *to, enum kz_exit exit)
+static bool judge(struct kz_router *r, const struct kz_event *ev, const struct kz_label *label,
+                  const struct kz_groupset *out, const struct kz_sub *to, enum kz_exit exit,
+                  bool again)
 {
     enum kz_deny why;
 
@@ -133,10 +134,17 @@ static bool visible(struct kz_router *r, const struct kz_event *ev, const struct
         return true;
     r->denials[exit]++;
     r->deny_reasons[why]++;
-    if (to->deny_counts)
+    if (to->deny_counts && !again)
         to->deny_counts[why]++;
     log_denial(r, ev, to, exit, why);
     return false;
+}
+
+/* An event judged as it happens (fan-out, replay, a view of the latest state). */
+static bool visible(struct kz_router *r, const struct kz_event *ev, const struct kz_label *label,
+                    const struct kz_groupset *out, const struct kz_sub *to, enum kz_exit exit)
+{
+    return judge(r, ev, label, out, to, exit, false);
 }
 
 /* The sender's nation and OUT groups as recorded with the event when it was accepted. */
@@ -203,7 +211,8 @@ bool kz_router_visible(struct kz_router *r, const struct kz_event *ev, const str
     if (!origin_of(r, ev, &out, &nation))
         return false; /* unknown origin: fail closed */
     label_of(r, ev, nation, &label);
-    return visible(r, ev, &label, &out, to, exit);
+    /* Newer than the attach: judged live already, its denial counted then. */
+    return judge(r, ev, &label, &out, to, exit, to->attached && ev->seq > to->attach_seq);
 }
 
 bool kz_router_has_latest(struct kz_router *r, const struct kz_event *ev)
@@ -282,6 +291,7 @@ void kz_router_attach(struct kz_router *r, struct kz_sub *sub)
         r->subs->prev = sub;
     r->subs = sub;
     sub->attached = true;
+    sub->attach_seq = r->last_seq;
     r->n_subs++;
     if (!sub->replay_later)
         kz_router_replay(r, sub, 0);
