@@ -118,7 +118,6 @@ static int write_rows(struct kz__db *db, struct kz__job **jobs, size_t n)
     }
     if (rc != SQLITE_DONE) {
         kz__heads_undo(db, i - 1);
-        sqlite3_clear_bindings(s);
         return rc;
     }
     rc = kz__db_step(s);

@@ -12,7 +12,7 @@
 
 #include "store/internal.h"
 
-enum { P_TYPE = 2, P_TYPE_END, P_SINCE, P_UNTIL, P_LIMIT, P_BEFORE, P_AFTER };
+enum { P_TYPE = 1, P_TYPE_END, P_SINCE, P_UNTIL, P_LIMIT, P_BEFORE, P_AFTER };
 
 /*
  * The smallest string greater than every string starting with `p`, so a
@@ -61,19 +61,19 @@ static void build_sql(struct kz_sbuf *sql, const struct kz_store_query *q,
                       " origin_nation, origin_groups, fed_provenance, fed_hops, fed_max_hops"
                       " FROM events WHERE 1");
     if (tf->value)
-        kz_sbuf_adds(sql, tf->prefix ? " AND type >= ?2" : " AND type = ?2");
+        kz_sbuf_adds(sql, tf->prefix ? " AND type >= ?1" : " AND type = ?1");
     if (tf->end)
-        kz_sbuf_adds(sql, " AND type < ?3");
+        kz_sbuf_adds(sql, " AND type < ?2");
     if (q->since_us)
-        kz_sbuf_adds(sql, " AND recv_time >= ?4");
+        kz_sbuf_adds(sql, " AND recv_time >= ?3");
     if (q->until_us)
-        kz_sbuf_adds(sql, " AND recv_time < ?5");
+        kz_sbuf_adds(sql, " AND recv_time < ?4");
     if (q->before_seq)
-        kz_sbuf_adds(sql, " AND seq < ?7");
+        kz_sbuf_adds(sql, " AND seq < ?6");
     if (q->forward)
-        kz_sbuf_adds(sql, " AND seq > ?8 ORDER BY seq LIMIT ?6");
+        kz_sbuf_adds(sql, " AND seq > ?7 ORDER BY seq LIMIT ?5");
     else
-        kz_sbuf_adds(sql, " ORDER BY seq DESC LIMIT ?6");
+        kz_sbuf_adds(sql, " ORDER BY seq DESC LIMIT ?5");
 }
 
 static void bind_all(sqlite3_stmt *s, const struct kz_store_query *q, const struct type_filter *tf)

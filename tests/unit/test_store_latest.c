@@ -194,6 +194,20 @@ static void test_rolled_back_flush(void **state)
     assert_int_equal(track_seq(fx, "u3"), 5);
 }
 
+/* A database whose mark is gone cannot say what the tracks table holds: it does not open. */
+static void test_no_mark_no_open(void **state)
+{
+    struct fx *fx = *state;
+    struct kz_store_opts o = {fx->path, 1, 0, 0};
+    struct kz_store *st = NULL;
+
+    open_store(fx, 1, 0, 0);
+    close_store(fx);
+    sql_exec(fx->path, "DROP TABLE store_marks");
+    assert_int_equal(kz_store_open(&fx->loop, &o, &st), KZ_ERR_DB);
+    assert_null(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +216,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newest_replaces, store_fx_setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_crash_after_delete, store_fx_setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_rolled_back_flush, store_fx_setup, store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_no_mark_no_open, store_fx_setup, store_fx_teardown),
     };
 
     kz__store_tracks_every_us = 3600 * 1000000LL; /* never while a test runs */
