@@ -223,7 +223,8 @@ int kz_label_format(const struct kz_label_policy *p, const struct kz_label *l, s
  * The last banners parsed, with their labels and canonical forms: events
  * carry a handful of distinct banners, and parsing and formatting one
  * costs more than the rest of labelling an event.  An entry answers only
- * for the policy (address, id and version) that parsed it.  Owned by one
+ * for the policy version that parsed it (a version is never reused, by
+ * another policy or after a change).  Owned by one
  * thread; zero-initialise, kz_label_memo_release() frees.
  */
 #define KZ_LABEL_MEMO_SLOTS 4
@@ -231,9 +232,7 @@ int kz_label_format(const struct kz_label_policy *p, const struct kz_label *l, s
 
 struct kz_label_memo {
     struct kz_label_memo_slot {
-        const struct kz_label_policy *policy; /* NULL: empty */
-        uint16_t policy_id;
-        uint64_t version;
+        uint64_t version;              /* the policy's; 0: empty */
         char text[KZ_LABEL_MEMO_TEXT]; /* the banner as given */
         size_t len;
         int rc; /* kz_label_parse()'s */

@@ -11,8 +11,8 @@
 static bool slot_holds(const struct kz_label_memo_slot *sl, const struct kz_label_policy *p,
                        const char *s, size_t len)
 {
-    return sl->policy == p && sl->len == len && sl->policy_id == p->id &&
-           sl->version == p->version && memcmp(sl->text, s, len) == 0;
+    return sl->version != 0 && sl->version == p->version && sl->len == len &&
+           memcmp(sl->text, s, len) == 0;
 }
 
 /* Parse and format into `canon`; *formats: the formatter took the label. */
@@ -52,7 +52,7 @@ int kz_label_memo_parse(struct kz_label_memo *m, const struct kz_label_policy *p
     struct kz_label_memo_slot *sl = &m->slot[m->next];
     m->next = (m->next + 1) % KZ_LABEL_MEMO_SLOTS;
     sl->rc = parse_format(p, s, len, &sl->label, &sl->canon, &sl->formats);
-    sl->policy = p, sl->policy_id = p->id, sl->version = p->version;
+    sl->version = p->version;
     memcpy(sl->text, s, len);
     sl->len = len;
     *out = sl->label;
