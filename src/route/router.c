@@ -116,10 +116,11 @@ static void log_denial(struct kz_router *r, const struct kz_event *ev, const str
 /*
  * The one place that decides whether an event may go to a recipient:
  * the group rule, directed delivery, then the release rule on its label.
+ * `again`: the subscriber had the event judged once already (its denial counted).
  */
-static bool judge(struct kz_router *r, const struct kz_event *ev, const struct kz_label *label,
-                  const struct kz_groupset *out, const struct kz_sub *to, enum kz_exit exit,
-                  bool again)
+static bool visible(struct kz_router *r, const struct kz_event *ev, const struct kz_label *label,
+                    const struct kz_groupset *out, const struct kz_sub *to, enum kz_exit exit,
+                    bool again)
 {
     enum kz_deny why;
 
@@ -138,13 +139,6 @@ static bool judge(struct kz_router *r, const struct kz_event *ev, const struct k
         to->deny_counts[why]++;
     log_denial(r, ev, to, exit, why);
     return false;
-}
-
-/* An event judged as it happens (fan-out, replay, a view of the latest state). */
-static bool visible(struct kz_router *r, const struct kz_event *ev, const struct kz_label *label,
-                    const struct kz_groupset *out, const struct kz_sub *to, enum kz_exit exit)
-{
-    return judge(r, ev, label, out, to, exit, false);
 }
 
 /* The sender's nation and OUT groups as recorded with the event when it was accepted. */
@@ -212,7 +206,7 @@ bool kz_router_visible(struct kz_router *r, const struct kz_event *ev, const str
         return false; /* unknown origin: fail closed */
     label_of(r, ev, nation, &label);
     /* Newer than the attach: judged live already, its denial counted then. */
-    return judge(r, ev, &label, &out, to, exit, to->attached && ev->seq > to->attach_seq);
+    return visible(r, ev, &label, &out, to, exit, to->attached && ev->seq > to->attach_seq);
 }
 
 bool kz_router_has_latest(struct kz_router *r, const struct kz_event *ev)
@@ -308,7 +302,7 @@ void kz_router_replay(struct kz_router *r, struct kz_sub *sub, uint64_t max_seq)
     sub->replaying = true;
     for (struct kz_track *tr = r->tracks.head; tr; tr = tr->next)
         if (tr->ev.stale >= now && (!max_seq || tr->ev.seq <= max_seq) &&
-            visible(r, &tr->ev, &tr->label, &tr->out, sub, exit))
+            visible(r, &tr->ev, &tr->label, &tr->out, sub, exit, false))
             deliver(sub, tr, track_wire(r, tr, wire));
     sub->replaying = false;
 }
@@ -407,7 +401,7 @@ static void fan_out(struct kz_router *r, struct kz_track *tr, const struct kz_su
                                                      : live;
         if (s == from || (also_out && !kz_groupset_meets(also_out, &s->in)))
             continue;
-        if (visible(r, &tr->ev, &tr->label, &tr->out, s, exit))
+        if (visible(r, &tr->ev, &tr->label, &tr->out, s, exit, false))
             deliver(s, tr, track_wire(r, tr, s->wire));
     }
 }
@@ -632,7 +626,7 @@ void kz_router_foreach_track(struct kz_router *r, const struct kz_sub *viewer, e
 {
     int64_t now = kz_now_us();
     for (struct kz_track *tr = r->tracks.head; tr; tr = tr->next)
-        if (tr->ev.stale >= now && visible(r, &tr->ev, &tr->label, &tr->out, viewer, exit))
+        if (tr->ev.stale >= now && visible(r, &tr->ev, &tr->label, &tr->out, viewer, exit, false))
             fn(ud, &tr->ev);
 }
 
@@ -643,7 +637,7 @@ void kz_router_foreach_track_after(struct kz_router *r, const struct kz_sub *vie
     int64_t now = kz_now_us();
     for (struct kz_track *tr = r->tracks.head; tr; tr = tr->next)
         if (tr->ev.seq > after && tr->ev.stale >= now &&
-            visible(r, &tr->ev, &tr->label, &tr->out, viewer, exit) && !fn(ud, &tr->ev))
+            visible(r, &tr->ev, &tr->label, &tr->out, viewer, exit, false) && !fn(ud, &tr->ev))
             return;
 }
 
@@ -654,7 +648,7 @@ void kz_router_foreach_client(struct kz_router *r, const struct kz_sub *viewer, 
 {
     for (struct kz_sub *s = r->subs; s; s = s->next) {
         struct kz_track *tr = s->uid ? kz__tracks_get(&r->tracks, s->uid) : NULL;
-        if (tr && visible(r, &tr->ev, &tr->label, &tr->out, viewer, exit))
+        if (tr && visible(r, &tr->ev, &tr->label, &tr->out, viewer, exit, false))
             fn(ud, s, &tr->ev);
     }
 }
