@@ -2,7 +2,9 @@
 # Install the Debian packages kizuna needs to build, test and run
 # (python3-icalendar: the tests open a plan's .ics with a real parser;
 # libsystemd-dev: sd_notify; debhelper, dpkg-dev, fakeroot, adduser: make deb;
-# chromium: the browser COP's tests drive it headless with playwright-core).
+# chromium: the browser COP's tests drive it headless with playwright-core;
+# libnats-dev, libpq-dev: the cluster's NATS fan-out and PostgreSQL store;
+# nats-server, postgresql-15, postgresql-15-postgis-3: the tests start real servers).
 # As root: installs what is missing.  Otherwise: prints the command and fails.
 set -eu
 
@@ -10,7 +12,8 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
       libuv1-dev libexpat1-dev libjansson-dev libyaml-dev libsqlite3-dev
       libsodium-dev libcmocka-dev node-llhttp ca-certificates tzdata
       libssl-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libzip-dev openssl unzip curl
-      python3-icalendar libsystemd-dev debhelper dpkg-dev fakeroot adduser chromium"
+      python3-icalendar libsystemd-dev debhelper dpkg-dev fakeroot adduser chromium
+      libnats-dev nats-server libpq-dev postgresql-15 postgresql-15-postgis-3"
 
 missing=""
 for p in $PKGS; do
