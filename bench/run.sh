@@ -5,7 +5,7 @@
 # Environment:
 #   BENCH_QUICK=1     W1 and W4 only at 200×10 and 1000×1 (plus the ATAK variant)
 #   BENCH_REPS=N      repetitions per run; the table shows medians (default 1)
-#   BENCH_WORKLOADS   which of "1 2 3 4 5 6 F" to run (default all)
+#   BENCH_WORKLOADS   which of "1 2 3 4 5 6 F C" to run (default all)
 #   BENCH_IDLE=N      W4: idle TLS connections to hold (default 10000)
 #   BENCH_PEERS       which of "ref kizuna nats mosquitto" to run (default all); ref is
 #                     bench/fanout_ref.c, a framing-only server: the ceiling of the moment
@@ -35,6 +35,11 @@
 # step one crossing event needs (format, loopback TCP, expat, SQLite, protobuf-c, TLS,
 # nghttp2, XML encode): F1's CPU floor per crossing event and its 2-core ceiling.
 #
+# Workload C (issue 15, bench/cluster.sh): W1 at 1000×1 and 200×10 through two kizuna
+# instances joined by one nats-server, clients split between them, next to one instance;
+# CPU per delivery sums both instances and nats-server (bench/cluster.awk: the table,
+# the ≤ 1.5× target, and what the cost means for a 50 000-device theatre).
+#
 # Every server listens on 127.0.0.1 only, runs under timeout(1) and is
 # stopped by its pid.  Results: one JSON line per run in $WORK/results.jsonl.
 set -euo pipefail
@@ -45,7 +50,7 @@ BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 KIZUNA=$BUILD/kizuna
 QUICK=${BENCH_QUICK:-0}
 REPS=${BENCH_REPS:-1}
-WORKLOADS=${BENCH_WORKLOADS:-1 2 3 4 5 6 F}
+WORKLOADS=${BENCH_WORKLOADS:-1 2 3 4 5 6 F C}
 IDLE_N=${BENCH_IDLE:-10000}
 PEERS=${BENCH_PEERS:-ref kizuna nats mosquitto}
 WARM=${BENCH_WARMUP:-3}
@@ -623,6 +628,9 @@ write_doc() {
     fi
 }
 
+# shellcheck source=bench/cluster.sh
+. "$HERE/cluster.sh"
+
 main() {
     install_peers
     cc -O2 -std=gnu17 -Wall -o "$LG" "$HERE/loadgen.c" "$HERE/lg_proto.c" "$HERE/lg_report.c" \
@@ -638,7 +646,8 @@ main() {
     for w in $WORKLOADS; do
         "w$w"
     done
-    awk -v QUEUE="$W6_QUEUE" -f "$HERE/table.awk" "$RESULTS" >"$WORK/table.md"
+    awk -v QUEUE="$W6_QUEUE" -f "$HERE/table.awk" -f "$HERE/cluster.awk" "$RESULTS" \
+        >"$WORK/table.md"
     cat "$WORK/table.md"
     write_doc "$WORK/table.md"
     say "run.sh: table written to $DOC"
