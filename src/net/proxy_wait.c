@@ -133,33 +133,66 @@ static bool take(struct kz_proxy_conn *c, size_t n)
     return true;
 }
 
+/*
+ * The peer hung up before its header was whole.  Without a single byte it
+ * is a port probe or a health check that did not speak the protocol: closed
+ * quietly, like a stream that connects and leaves.  Mid-header it is a
+ * refusal.
+ */
+static void hung_up(struct kz_proxy_conn *c, const char *why)
+{
+    if (c->have) {
+        refuse(c, why);
+        return;
+    }
+    kz_log(KZ_LOG_DEBUG, "proxy: connection closed before any byte", "input=%s reason=\"%s\"",
+           c->w->input->conf->name, why);
+    conn_finish(c, false);
+}
+
+/* Peek at what follows the bytes taken: their count, or -errno. */
+static ssize_t peek(struct kz_proxy_conn *c)
+{
+    ssize_t n;
+
+    do
+        n = recv(c->fd, c->buf + c->have, sizeof(c->buf) - c->have, MSG_PEEK);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : n;
+}
+
+/*
+ * An error on the socket (status < 0, POLLERR: a reset) still lets the
+ * bytes that came before it be read: a balancer's health check writes its
+ * LOCAL header and resets at once.  The poll handle is stopped then, so an
+ * incomplete header ends there.
+ */
 static void on_readable(uv_poll_t *p, int status, int events)
 {
     struct kz_proxy_conn *c = p->data;
     struct kz_proxy_hdr h;
     char why[128];
-    ssize_t n;
+    ssize_t n = peek(c);
 
     KZ_UNUSED(events);
-    if (status < 0) {
-        refuse(c, uv_strerror(status));
+    if (n == -EAGAIN || n == -EWOULDBLOCK) {
+        if (status < 0)
+            hung_up(c, uv_strerror(status));
         return;
     }
-    do
-        n = recv(c->fd, c->buf + c->have, sizeof(c->buf) - c->have, MSG_PEEK);
-    while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        return;
     if (n <= 0) {
-        refuse(c, n == 0 ? "closed before a complete PROXY header" : strerror(errno));
+        hung_up(c, n == 0 ? "closed before a complete PROXY header" : strerror((int)-n));
         return;
     }
     size_t before = c->have;
     c->have += (size_t)n; /* parse what was peeked with what was taken */
     int rc = kz_proxy_parse(c->buf, c->have, &h, why, sizeof(why));
     c->have = before;
-    if (rc == KZ_ERR_AGAIN && take(c, (size_t)n))
+    if (rc == KZ_ERR_AGAIN && take(c, (size_t)n)) {
+        if (status < 0)
+            hung_up(c, uv_strerror(status));
         return;
+    }
     if (rc == KZ_OK && take(c, h.len - before)) {
         header_read(c, &h);
         return;

@@ -489,19 +489,22 @@ static void test_listener_refuses(void **state)
     struct fixture *f = *state;
     uint64_t before = kz_metrics.proxy_refusals;
     static unsigned char big[KZ_PROXY_V2_HEAD];
-    int c1 = client(f, NULL), c2 = client(f, NULL), c3 = client(f, NULL);
+    int c1 = client(f, NULL), c2 = client(f, NULL), c3 = client(f, NULL), c4 = client(f, NULL);
 
     assert_int_equal(send(c1, "\x16\x03\x01\x00\x05hello", 10, 0), 10); /* a bare ClientHello */
     v2(big, 0x21, 0x11, NULL, 0);
     big[14] = 0x10; /* 4096 bytes announced */
     assert_int_equal(send(c2, big, sizeof(big), 0), (ssize_t)sizeof(big));
-    shutdown(c3, SHUT_WR); /* closes before a header */
+    assert_int_equal(send(c3, "PROXY TCP4 ", 11, 0), 11);
+    shutdown(c3, SHUT_WR); /* closes mid-header */
+    shutdown(c4, SHUT_WR); /* closes without a byte: a probe, closed quietly */
     assert_true(closed_by_server(f, c1));
     assert_true(closed_by_server(f, c2));
     assert_true(closed_by_server(f, c3));
+    assert_true(closed_by_server(f, c4));
     assert_int_equal(f->accepted, 0);
     assert_int_equal(kz_metrics.proxy_refusals - before, 3);
-    close(c1), close(c2), close(c3);
+    close(c1), close(c2), close(c3), close(c4);
 }
 
 /* Stopping the listener closes a connection still waiting for its header. */
