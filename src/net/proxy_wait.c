@@ -78,12 +78,10 @@ static void conn_finish(struct kz_proxy_conn *c, bool ok)
     uv_close((uv_handle_t *)&c->timer, on_closed);
 }
 
-/* Log a refusal (at most LOG_PER_SEC a second per input), count it, close. */
-static void refuse(struct kz_proxy_conn *c, const char *why)
+/* Count a refusal; true when it may be logged (at most LOG_PER_SEC a second per input). */
+static bool count_refusal(struct kz_proxy_waits *w)
 {
-    struct kz_proxy_waits *w = c->w;
     int64_t sec = kz_mono_us() / 1000000;
-    char peer[64], head[3 * HEAD_SHOWN];
 
     kz_metrics.proxy_refusals++;
     if (sec != w->log_second) {
@@ -93,14 +91,24 @@ static void refuse(struct kz_proxy_conn *c, const char *why)
         w->log_second = sec;
         w->logged = w->quiet = 0;
     }
-    if (w->logged++ < LOG_PER_SEC) {
+    if (w->logged++ < LOG_PER_SEC)
+        return true;
+    w->quiet++;
+    return false;
+}
+
+/* Refuse a waiting connection: count, log (its first bytes quoted), close. */
+static void refuse(struct kz_proxy_conn *c, const char *why)
+{
+    struct kz_proxy_waits *w = c->w;
+    char peer[64], head[3 * HEAD_SHOWN];
+
+    if (count_refusal(w)) {
         kz_sockaddr_name((const struct sockaddr *)&c->sock_peer, peer, sizeof(peer));
         kz_log(KZ_LOG_WARN, "proxy: connection refused", "input=%s peer=%s reason=\"%s\" head=%s",
                w->input->conf->name, peer, why,
                kz_log_quote(head, sizeof(head), (const char *)c->buf,
                             c->have < HEAD_SHOWN ? c->have : HEAD_SHOWN));
-    } else {
-        w->quiet++;
     }
     conn_finish(c, false);
 }
@@ -208,12 +216,19 @@ static void on_timeout(uv_timer_t *t)
     refuse(t->data, "no complete PROXY header within 5 s");
 }
 
-static void refuse_now(struct kz_proxy_waits *w, uv_os_sock_t fd, const char *why)
+/* Refuse a connection before it waits at all. */
+static void refuse_now(struct kz_proxy_waits *w, uv_os_sock_t fd, const struct sockaddr *peer,
+                       const char *why)
 {
+    char name[64];
+
     close(fd);
-    kz_metrics.proxy_refusals++;
-    kz_log(KZ_LOG_WARN, "proxy: connection refused", "input=%s reason=\"%s\" waiting=%u",
-           w->input->conf->name, why, w->count);
+    if (count_refusal(w)) {
+        kz_sockaddr_name(peer, name, sizeof(name));
+        kz_log(KZ_LOG_WARN, "proxy: connection refused",
+               "input=%s peer=%s reason=\"%s\" waiting=%u", w->input->conf->name, name, why,
+               w->count);
+    }
 }
 
 void kz_proxy_wait(struct kz_proxy_waits *w, uv_os_sock_t fd, const struct sockaddr *sock_peer)
@@ -221,13 +236,13 @@ void kz_proxy_wait(struct kz_proxy_waits *w, uv_os_sock_t fd, const struct socka
     struct kz_proxy_conn *c;
 
     if (w->stopping || w->count >= KZ_PROXY_PENDING_MAX) {
-        refuse_now(w, fd, "too many connections wait for their PROXY header");
+        refuse_now(w, fd, sock_peer, "too many connections wait for their PROXY header");
         return;
     }
     c = kz_xcalloc(1, sizeof(*c));
     if (uv_poll_init_socket(w->loop, &c->poll, fd) != 0) {
         free(c);
-        refuse_now(w, fd, "cannot watch the socket");
+        refuse_now(w, fd, sock_peer, "cannot watch the socket");
         return;
     }
     c->w = w;

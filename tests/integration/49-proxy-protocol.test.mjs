@@ -110,7 +110,7 @@ async function exampleFor(instances) {
 // Frontends of the test's own: one server, instance 1, each PROXY version.
 async function ownFrontends(one, fronts) {
     const own = [['one_v2', 'cot-lb', 'send-proxy-v2'], ['one_v1', 'cot-lb', 'send-proxy'],
-        ['api_v2', 'api-lb', 'send-proxy-v2']];
+        ['api_v2', 'api-lb', 'send-proxy-v2'], ['enroll_v2', 'enroll-lb', 'send-proxy-v2']];
     const text = [];
     for (const [name, input, how] of own) {
         fronts[name] = await freePort();
@@ -187,10 +187,11 @@ function certOpts(user) {
     };
 }
 
-// A TLS CoT client as `user` on `port`; .localPort is its own port.
-function tlsConnect(port, user) {
+// A TLS CoT client as `user` on `port` from `localAddress` (any of
+// 127/8 is loopback); .localPort is its own port.
+function tlsConnect(port, user, localAddress = '127.0.0.1') {
     return withTimeout(new Promise((resolve, reject) => {
-        const s = tls.connect({ ...certOpts(user), port }, () => {
+        const s = tls.connect({ ...certOpts(user), port, localAddress }, () => {
             const c = new CotClient(s, `tls:${user}@${port}`);
             c.localPort = s.localPort;
             resolve(c);
@@ -200,11 +201,11 @@ function tlsConnect(port, user) {
 }
 
 // GET over TLS as `user` (a certificate) or with Basic `auth`; {status, body, localPort}.
-function httpsGet(port, urlPath, { user, auth } = {}) {
+function httpsGet(port, urlPath, { user, auth, localAddress = '127.0.0.1' } = {}) {
     const opts = user ? certOpts(user)
         : { host: '127.0.0.1', servername: 'localhost', ca: fs.readFileSync(path.join(pki, 'ca.pem')) };
     return withTimeout(new Promise((resolve, reject) => {
-        const req = https.request({ ...opts, port, path: urlPath, agent: false, auth }, (res) => {
+        const req = https.request({ ...opts, port, path: urlPath, agent: false, auth, localAddress }, (res) => {
             let body = '';
             const localPort = res.socket.localPort;
             res.setEncoding('utf8');
@@ -284,8 +285,9 @@ test('the shipped HAProxy example is valid as it stands', () => {
 
 test('through send-proxy-v2 and send-proxy: the certificate is the identity, its labels apply', async () => {
     const one = servers[0];
-    const alice = await tlsConnect(haproxy.fronts.one_v2, 'alice');
-    const jun = await tlsConnect(haproxy.fronts.one_v1, 'jun');
+    // From addresses of their own: HAProxy itself connects from 127.0.0.1.
+    const alice = await tlsConnect(haproxy.fronts.one_v2, 'alice', '127.0.0.2');
+    const jun = await tlsConnect(haproxy.fronts.one_v1, 'jun', '127.0.0.3');
     // Both are sessions (after the handshake, the server's offer of TAK protocol arrives).
     await alice.waitFor((e) => e.type === 't-x-takp-v', { what: 'the TAK protocol offer (alice)' });
     await jun.waitFor((e) => e.type === 't-x-takp-v', { what: 'the TAK protocol offer (jun)' });
@@ -306,16 +308,16 @@ test('through send-proxy-v2 and send-proxy: the certificate is the identity, its
     await jun.send(cotEvent({ uid: fromJun, callsign: 'JUN-1' }));
     await alice.waitUid(fromJun);
 
-    // The log names each client's own port: HAProxy's header, not HAProxy's socket.
-    for (const [c, user, nation] of [[alice, 'alice', 'USA'], [jun, 'jun', 'JPN']]) {
-        const peer = `peer=127\\.0\\.0\\.1:${c.localPort}`;
+    // The log names each client's own address and port: HAProxy's header, not its socket.
+    for (const [c, user, nation, host] of [[alice, 'alice', 'USA', 2], [jun, 'jun', 'JPN', 3]]) {
+        const peer = `peer=127\\.0\\.0\\.${host}:${c.localPort}`;
         assert.match(one.stderr, new RegExp(`msg="connection accepted" input=cot-lb ${peer}\\n`));
         assert.match(one.stderr, new RegExp(`msg="tls: authenticated" input=cot-lb ${peer} user=${user} nation=${nation}`));
     }
     await sender.close();
     await alice.close();
     await jun.close();
-    await waitUntil(() => new RegExp(`connection closed" input=cot-lb peer=127\\.0\\.0\\.1:${jun.localPort} `)
+    await waitUntil(() => new RegExp(`connection closed" input=cot-lb peer=127\\.0\\.0\\.3:${jun.localPort} `)
         .test(one.stderr), { what: 'the close logged with the client\'s address' });
 });
 
@@ -328,7 +330,7 @@ test('https through send-proxy-v2: the REST API filters by the certificate, logs
         cotEvent({ uid: shared, access: 'SECRET//REL TO USA, JPN' }));
     await sender.close();
     const ids = async (user) => {
-        const r = await httpsGet(haproxy.fronts.api_v2, '/api/v1/tracks', { user });
+        const r = await httpsGet(haproxy.fronts.api_v2, '/api/v1/tracks', { user, localAddress: '127.0.0.4' });
         assert.equal(r.status, 200, r.body);
         return { ids: JSON.parse(r.body).features.map((f) => f.id), localPort: r.localPort };
     };
@@ -339,8 +341,26 @@ test('https through send-proxy-v2: the REST API filters by the certificate, logs
     assert.ok(j.ids.includes(shared) && !j.ids.includes(noforn), JSON.stringify(j.ids));
     for (const [r, user] of [[a, 'alice'], [j, 'jun']])
         await waitUntil(() => new RegExp(`msg="https: authenticated" input=api-lb conn=\\d+ ` +
-            `peer=127\\.0\\.0\\.1:${r.localPort} user=${user} `).test(one.stderr),
+            `peer=127\\.0\\.0\\.4:${r.localPort} user=${user} `).test(one.stderr),
         { what: `the https authentication of ${user} logged with its own port` });
+});
+
+test('enrollment backs off by the address in the header, not by HAProxy\'s', async () => {
+    const one = servers[0];
+    const port = haproxy.fronts.enroll_v2;
+    const before = await metric(one.port('web'), 'kizuna_enroll_backoff_total');
+    // Five failed logins from 127.0.0.5, each under a name of its own: only the address adds up.
+    for (let i = 0; i < 5; i++) {
+        const r = await httpsGet(port, '/Marti/api/tls/config', { auth: `guess${i}:x`, localAddress: '127.0.0.5' });
+        assert.equal(r.status, 401, `guess ${i}: ${r.body}`);
+    }
+    const held = await httpsGet(port, '/Marti/api/tls/config', { auth: 'kenji:kenji-password', localAddress: '127.0.0.5' });
+    assert.equal(held.status, 429, 'the address that failed five times waits, even with the right password');
+    // Another client behind the same HAProxy is not held by it.
+    const other = await httpsGet(port, '/Marti/api/tls/config', { auth: 'kenji:kenji-password', localAddress: '127.0.0.6' });
+    assert.equal(other.status, 200, other.body);
+    assert.equal(await metric(one.port('web'), 'kizuna_enroll_backoff_total') - before, 1);
+    assert.match(one.stderr, /msg="enroll: backing off" peer=127\.0\.0\.5:\d+ user=guess4 /);
 });
 
 test('directly, without a header, a proxy_protocol input refuses the connection', async () => {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <cmocka.h>
 
@@ -507,6 +508,43 @@ static void test_listener_refuses(void **state)
     close(c1), close(c2), close(c3), close(c4);
 }
 
+/*
+ * At most KZ_PROXY_PENDING_MAX connections wait: the next is refused at
+ * once; stopping the listener closes all that wait.
+ */
+static void test_listener_bounds_waiting(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t before = kz_metrics.proxy_refusals;
+    static int c[KZ_PROXY_PENDING_MAX + 1];
+    struct rlimit rl;
+
+    /* Both ends of every connection are ours: raise the soft limit as kizuna serve does. */
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < 2 * KZ_PROXY_PENDING_MAX + 64)
+        skip();
+    for (int i = 0; i <= KZ_PROXY_PENDING_MAX; i++) {
+        c[i] = client(f, NULL);
+        if (i % 64 == 63)
+            spin(f, 1); /* keep the backlog short */
+    }
+    assert_true(closed_by_server(f, c[KZ_PROXY_PENDING_MAX]));
+    assert_int_equal(kz_metrics.proxy_refusals - before, 1);
+    kz_listener_stop(f->l);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    for (int i = 0; i < KZ_PROXY_PENDING_MAX; i++) {
+        char b[4];
+        assert_int_equal(recv(c[i], b, sizeof(b), 0), 0);
+        close(c[i]);
+    }
+    close(c[KZ_PROXY_PENDING_MAX]);
+    assert_int_equal(f->accepted, 0);
+    assert_int_equal(kz_metrics.proxy_refusals - before, 1); /* stopping refuses nobody */
+    assert_int_equal(kz_listener_start(&f->loop, &f->input, on_accept, f, &f->l), KZ_OK);
+}
+
 /* Stopping the listener closes a connection still waiting for its header. */
 static void test_listener_stop_with_waiting(void **state)
 {
@@ -546,6 +584,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_listener_local_keeps_socket_peer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listener_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listener_stop_with_waiting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_listener_bounds_waiting, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
