@@ -130,6 +130,8 @@ class HAProxy {
     async start() {
         // -db: in the foreground, so the pid is HAProxy's and it stops with us.
         this.proc = spawn('haproxy', ['-db', '-f', this.cfgPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+        // Never left behind, even when the test process dies half-way.
+        process.on('exit', () => { if (!this.exitInfo) this.proc.kill('SIGKILL'); });
         for (const s of [this.proc.stdout, this.proc.stderr]) s.on('data', (d) => { this.output += d; });
         this.exited = new Promise((resolve) => this.proc.on('close', (code, signal) => {
             this.exitInfo = { code, signal };
