@@ -167,6 +167,10 @@ static void exposition(struct kz_sbuf *out, struct kz_router *r, struct kz_store
          "Connections refused by accept(), by reason (emfile: out of file descriptors).");
     kz_sbuf_addf(out, "kizuna_accept_errors_total{reason=\"emfile\"} %llu\n",
                  (unsigned long long)kz_metrics.accept_emfile);
+    metric(out, "kizuna_proxy_refusals_total", "counter",
+           "Connections of proxy_protocol inputs closed for a missing, malformed, oversized or "
+           "late PROXY header.",
+           kz_metrics.proxy_refusals);
     metric(out, "kizuna_files_stored_total", "counter", "Files uploaded over Marti and stored.",
            kz_metrics.files_stored);
     metric(out, "kizuna_file_bytes_stored_total", "counter", "Bytes of the files stored.",

@@ -207,6 +207,14 @@ static const struct kz_yaml_row rows[] = {
         "Releasability label given to events that arrive without an `access` attribute. "
         "Required for `tls` and `https` (devices send unlabelled events)."),
     STR("inputs.ceiling", IN, ceiling, NULL, RL, "Highest label accepted on this input."),
+    {.path = "inputs.proxy_protocol",
+     .type = KZ_YAML_CUSTOM,
+     .off = offsetof(IN, proxy_protocol),
+     .ops = &kz__config_bool,
+     .doc = "`true`: every connection must begin with a PROXY protocol header (v1 or v2, as "
+            "HAProxy's `send-proxy` / `send-proxy-v2` write it), whose client address is the "
+            "peer's from then on; a connection without one is closed (default `false`). For "
+            "inputs behind an L4 load balancer (docs/operations.md)."},
     /* Restart: the links, listeners and TLS contexts are built once (server/reload.c). */
     {.path = "federation",
      .type = KZ_YAML_MAP,

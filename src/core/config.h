@@ -53,6 +53,7 @@ struct kz_input_conf {
     struct kz_identity *identity;
     char *default_label; /* label for events without `access` */
     char *ceiling;       /* highest label accepted on this input */
+    bool proxy_protocol; /* connections begin with a PROXY v1/v2 header (net/proxy.h) */
     int line;            /* of the entry in the file, for messages */
 };
 
