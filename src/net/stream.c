@@ -606,6 +606,21 @@ static void reidentify(struct kz_stream *s)
            s->input->conf->name, s->peer, id->user, id->nation, id->clearance);
 }
 
+unsigned kz_stream_close_bound(struct kz_net *net, const char *uid, const char *why)
+{
+    struct kz_stream *s, *next;
+    unsigned n = 0;
+
+    for (s = net->streams; s; s = next) {
+        next = s->next; /* stream_close() unlinks s */
+        if (!s->closing && s->sub.uid && strcmp(s->sub.uid, uid) == 0) {
+            stream_close(s, why);
+            n++;
+        }
+    }
+    return n;
+}
+
 void kz_stream_revisit(struct kz_net *net, kz_revisit_fn fn, void *ud)
 {
     struct kz_stream *s, *next;

@@ -332,6 +332,32 @@ void kz_router_set_wire(struct kz_router *r, enum kz_wire wire, kz_wire_fn fn, v
 void kz_wire_encode(struct kz_router *r, enum kz_wire wire, const struct kz_event *ev,
                     struct kz_sbuf *out);
 
+/* ---- other instances of a cluster (route/remote.c) ------------------------------------ */
+
+/*
+ * Called once for every event accepted by kz_router_submit() (any input, REST, the server's
+ * own, federation), after it was stamped and handed to the store and before it is delivered:
+ * the cluster publishes it.  `from` is the sending subscriber (NULL: REST or a server input)
+ * before the event binds its uid; `xml` its canonical encoding.  All valid during the call.
+ */
+typedef void (*kz_router_tap_fn)(void *ud, const struct kz_input *input, const struct kz_sub *from,
+                                 const struct kz_event *ev, const struct kz_rbuf *xml);
+/* Set (or with NULL clear) the tap. */
+void kz_router_set_tap(struct kz_router *r, kz_router_tap_fn fn, void *ud);
+
+/*
+ * Apply an event another instance accepted: it keeps that instance's stamp (origin_input,
+ * user, nation, groups, recv_time, label in canonical form), takes this router's next seq,
+ * becomes the latest state of its uid unless that is newer (last writer wins on CoT time),
+ * is stored when `store`, and goes to this instance's subscribers by the same recipient check
+ * as every event — but never to the tap.  Its origin_input must resolve to an input added with
+ * kz_router_add_input() (a name ending in '/' stands for every name it begins).  A delete
+ * removes its link uid.  Takes over *ev (left cleared).  KZ_OK; KZ_ERR_EXISTS when its uid's
+ * latest state is as new or newer (nothing done); KZ_ERR_DENIED with *why: KZ_REJ_LABEL
+ * (unknown origin or label), KZ_REJ_STATE_FULL (a new uid over limits.max_tracks).
+ */
+int kz_router_apply(struct kz_router *r, struct kz_event *ev, bool store, enum kz_reject *why);
+
 /* ---- Data Sync missions (route/mission.c) ------------------------------ */
 
 /*

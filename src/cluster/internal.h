@@ -1,0 +1,37 @@
+/*
+ * internal.h - struct kz_cluster, shared by fanout.c (events) and ctl.c (presence and
+ * revocation) only.  Loop thread only.
+ */
+#ifndef KZ_CLUSTER_INTERNAL_H
+#define KZ_CLUSTER_INTERNAL_H
+
+#include "cluster/cluster.h"
+
+struct kz_cluster {
+    struct kz_cluster_opts o;
+    char *url, *prefix, *node_id; /* owned copies */
+    struct kz_cluster_conn *conn;
+    struct kz_cot_decoder *dec;
+    struct kz_dedupe dedupe;
+    uint64_t epoch, seq; /* this incarnation, and the last seq it published */
+    struct kz_sbuf msg;  /* reused for encoding */
+    /* What other instances' events are known by: their origin input becomes
+     * cluster/NODE/INPUT (or cluster-fed/... for what came in over federation). */
+    struct kz_input_conf in_conf[2];
+    struct kz_input in[2];
+    struct kz_cluster_stats st;
+    int64_t too_large_log_s; /* a refusal is logged once a second at most */
+};
+
+/* ctl.c: the tap's presence part (a device's first own report on a connection). */
+void kz__cluster_presence(struct kz_cluster *c, const struct kz_sub *from,
+                          const struct kz_event *ev);
+/* ctl.c: one message received on PREFIX.ctl. */
+void kz__cluster_control(struct kz_cluster *c, const uint8_t *data, size_t len);
+/*
+ * fanout.c: NATS (re)joined: resync what this instance missed while it was an island.  The
+ * latest-state KV (latest.c) fills this; today only counts and logs.
+ */
+void kz__cluster_resync(struct kz_cluster *c);
+
+#endif
