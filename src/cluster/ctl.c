@@ -41,14 +41,15 @@ static bool is_position(const struct kz_event *ev)
     return ev->type && ev->type[0] == 'a' && ev->type[1] == '-';
 }
 
-/* What route/claims.c binds: the connection's first position report, or its first own one. */
+/*
+ * A device's own report (its endpoint or team) that binds its connection to the uid for the
+ * first time (route/claims.c): the device is here now.  A marker a client places claims
+ * nothing.
+ */
 static bool first_bind(const struct kz_sub *from, const struct kz_event *ev)
 {
-    if (!from || !from->attached || !is_position(ev))
-        return false;
-    if (!from->uid)
-        return true;
-    return strcmp(from->uid, ev->uid) != 0 && (ev->endpoint || ev->group_name) && !from->uid_self;
+    return from && from->attached && !from->uid_self && is_position(ev) &&
+           (ev->endpoint || ev->group_name);
 }
 
 void kz__cluster_presence(struct kz_cluster *c, const struct kz_sub *from,

@@ -189,7 +189,7 @@ typedef enum kz_revisit (*kz_revisit_fn)(void *ud, const struct kz_transport *tr
  */
 void kz_stream_revisit(struct kz_net *net, kz_revisit_fn fn, void *ud);
 
-/* Close every stream bound to `uid` (its device's own reports), logging `why`; how many. */
+/* Close every stream bound to `uid` by its device's own reports, logging `why`; how many. */
 unsigned kz_stream_close_bound(struct kz_net *net, const char *uid, const char *why);
 
 #endif

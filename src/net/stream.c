@@ -613,7 +613,7 @@ unsigned kz_stream_close_bound(struct kz_net *net, const char *uid, const char *
 
     for (s = net->streams; s; s = next) {
         next = s->next; /* stream_close() unlinks s */
-        if (!s->closing && s->sub.uid && strcmp(s->sub.uid, uid) == 0) {
+        if (!s->closing && s->sub.uid && s->sub.uid_self && strcmp(s->sub.uid, uid) == 0) {
             stream_close(s, why);
             n++;
         }
