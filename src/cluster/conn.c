@@ -2,24 +2,24 @@
  * conn.c - the NATS connection of an instance (libnats).
  *
  * libnats runs its own threads: message and connection callbacks arrive on them.  They only
- * lock `shared`, append a copy to a bounded queue (beyond max_queue the message is dropped and
- * counted) or note the new state, and wake the loop with a uv_async; the loop takes the whole
- * queue at once and hands each message to on_message.  The connection retries forever (first
- * connect too) with a backoff of 100 ms doubling to 5 s; while it is down the instance is an
- * island and nothing it publishes is buffered for later.
+ * lock `shared`, append a copy to a bounded queue (beyond max_queue messages or 64 MiB the
+ * message is dropped and counted) or note the new state, and wake the loop with a uv_async; the
+ * loop takes the whole queue at once and hands each message to on_message.  The connection retries
+ * forever (first connect too) with a backoff of 100 ms doubling to 5 s; while it is down the
+ * instance is an island and nothing it publishes is buffered for later.
  *
  * `shared` outlives the connection: it is freed after libnats' threads were waited for
  * (kz_cluster_conn_free), and a callback that comes after the close finds `closed` set.
  */
-#include <nats/nats.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/cluster.h"
+#include "cluster/internal.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+#define MAX_QUEUE_BYTES (64u << 20) /* as NATS' own pending limit per subscription */
 
 struct qmsg {
     struct qmsg *next;
@@ -33,7 +33,7 @@ struct shared {
     pthread_mutex_t lock;
     uv_async_t *async; /* NULL once closed */
     struct qmsg *head, *tail;
-    size_t queued, max_queue;
+    size_t queued, max_queue, bytes;
     uint64_t dropped;
     int state; /* 1 joined, 0 island; the loop compares with its own */
     bool closed;
@@ -84,7 +84,7 @@ static void enqueue(struct shared *sh, enum kz_cluster_subject subj, const char 
     struct qmsg *m;
 
     pthread_mutex_lock(&sh->lock);
-    if (sh->closed || sh->queued >= sh->max_queue) {
+    if (sh->closed || sh->queued >= sh->max_queue || sh->bytes + n > MAX_QUEUE_BYTES) {
         sh->dropped++;
         pthread_mutex_unlock(&sh->lock);
         return;
@@ -102,6 +102,7 @@ static void enqueue(struct shared *sh, enum kz_cluster_subject subj, const char 
         sh->head = m;
     sh->tail = m;
     sh->queued++;
+    sh->bytes += n;
     wake(sh);
     pthread_mutex_unlock(&sh->lock);
 }
@@ -161,7 +162,7 @@ static void on_async(uv_async_t *a)
     pthread_mutex_lock(&c->sh->lock);
     m = c->sh->head;
     c->sh->head = c->sh->tail = NULL;
-    c->sh->queued = 0;
+    c->sh->queued = c->sh->bytes = 0;
     state = c->sh->state;
     pthread_mutex_unlock(&c->sh->lock);
     /* State first: messages that arrived came after the connection did. */
@@ -275,6 +276,11 @@ int kz_cluster_publish(struct kz_cluster_conn *c, enum kz_cluster_subject subj, 
     if (natsConnection_Publish(c->nc, c->subj[subj], data, (int)len) != NATS_OK)
         return KZ_ERR_AGAIN;
     return KZ_OK;
+}
+
+natsConnection *kz__cluster_conn_nats(struct kz_cluster_conn *c)
+{
+    return c ? c->nc : NULL;
 }
 
 bool kz_cluster_joined(const struct kz_cluster_conn *c)

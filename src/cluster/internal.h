@@ -5,6 +5,8 @@
 #ifndef KZ_CLUSTER_INTERNAL_H
 #define KZ_CLUSTER_INTERNAL_H
 
+#include <nats/nats.h>
+
 #include "cluster/cluster.h"
 
 struct kz_cluster {
@@ -22,6 +24,12 @@ struct kz_cluster {
     struct kz_cluster_stats st;
     int64_t too_large_log_s; /* a refusal is logged once a second at most */
 };
+
+/*
+ * conn.c: the NATS connection, for the latest-state KV and leases (JetStream contexts made
+ * from it are destroyed before kz_cluster_stop closes it); NULL after the stop.  Loop thread.
+ */
+natsConnection *kz__cluster_conn_nats(struct kz_cluster_conn *c);
 
 /* ctl.c: the tap's presence part (a device's first own report on a connection). */
 void kz__cluster_presence(struct kz_cluster *c, const struct kz_sub *from,
