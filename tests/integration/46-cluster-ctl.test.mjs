@@ -1,4 +1,5 @@
 // 46-cluster-ctl: the cluster's control subject with a real nats-server and two instances.
+// The server's max_payload is small here: a larger event is not published, and counted.
 // Presence: a device that connects to B with the uid it holds on A is closed on A (the newest
 // connection wins).  Revocation: `kizuna cert revoke` done at B disconnects the device's TLS
 // session on A, which never saw the revocation in its own store.  Both instances start from
@@ -60,7 +61,7 @@ async function cotAs(node, user) {
 }
 
 before(async () => {
-    nats = await startNats();
+    nats = await startNats({ maxPayload: 4096 });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-cluster-ctl-'));
     data.A = path.join(dir, 'A');
     data.B = path.join(dir, 'B');
@@ -127,4 +128,18 @@ test('cert revoke at B disconnects the device on A', async () => {
     await barrier(t, [stay]);
     assert.equal(stay.closed, false);
     await Promise.all([t.close(), stay.close()]);
+});
+
+test('an event larger than NATS\' max_payload stays on its instance, counted', async () => {
+    const onA = await CotClient.connect(nodes.A.port('cot'), { name: 'big@A' });
+    const watchA = await CotClient.connect(nodes.A.port('cot'), { name: 'watch@A' });
+    const watchB = await CotClient.connect(nodes.B.port('cot'), { name: 'watch@B' });
+    const big = uniq('big');
+    await onA.send(cotEvent({ uid: big, remarks: 'x'.repeat(6000) }));
+    await watchA.waitUid(big);
+    await barrier(onA, [watchA, watchB]); // a small one still flows, after the big one
+    assert.equal(watchB.has(big), false);
+    assert.equal(await metric(nodes.A.port('web'), 'kizuna_cluster_refused_too_large_total'), 1);
+    assert.match(nodes.A.stderr, /larger than NATS' max_payload/);
+    await Promise.all([onA.close(), watchA.close(), watchB.close()]);
 });

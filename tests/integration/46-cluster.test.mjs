@@ -121,6 +121,27 @@ test('labels: a NOFORN track from B reaches a USA viewer on A, never a JPN viewe
     await Promise.all([lateUs.close(), lateJp.close(), closeAll(us), closeAll(jp)]);
 });
 
+test('restarted, A replays B\'s events from its own store, under the same rule', async () => {
+    const src = await CotClient.connect(nodes.B.port('us'), { name: 'B:src' });
+    const watch = await CotClient.connect(nodes.A.port('us'), { name: 'A:watch' });
+    const noforn = uniq('kept-noforn');
+    const rel = uniq('kept-rel');
+    await src.send(cotEvent({ uid: noforn, access: 'SECRET//NOFORN' }) + cotEvent({ uid: rel, access: 'SECRET//REL TO USA, JPN' }));
+    await watch.waitUid(noforn);
+    await watch.waitUid(rel);
+    await Promise.all([src.close(), watch.close()]);
+    await nodes.A.restart({ samePorts: true });
+    await joined(nodes.A);
+    const us = await CotClient.connect(nodes.A.port('us'), { name: 'A:us' });
+    const jp = await CotClient.connect(nodes.A.port('jp'), { name: 'A:jp' });
+    await us.waitUid(noforn);
+    await us.waitUid(rel);
+    await jp.waitUid(rel);
+    await barrier(us, [jp]);
+    assert.equal(jp.has(noforn), false, 'a restored NOFORN track of B reached a JPN viewer');
+    await Promise.all([us.close(), jp.close()]);
+});
+
 test('NATS down: every instance is an island and serves its own clients; back: it heals', async () => {
     const v = await viewers();
     await nats.kill9();

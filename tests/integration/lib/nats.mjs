@@ -1,6 +1,7 @@
 // nats.mjs - a real nats-server (Debian's) for the cluster tests: a free port on 127.0.0.1,
 // a temporary directory, JetStream on (-js, for the latest-state KV), stopped by pid.  Every
 // wait is bounded.  `restart()` brings it back on the same port (the instances' reconnects).
+// `maxPayload`: the server's max_payload (bytes), through a configuration file.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -40,9 +41,10 @@ function canConnect(port) {
 }
 
 export class NatsServer {
-    constructor(port, dir) {
+    constructor(port, dir, { maxPayload } = {}) {
         this.port = port;
         this.dir = dir;
+        this.maxPayload = maxPayload;
         this.url = `nats://127.0.0.1:${port}`;
         this.log = '';
         this.proc = null;
@@ -50,6 +52,11 @@ export class NatsServer {
 
     async start() {
         const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', path.join(this.dir, 'js')];
+        if (this.maxPayload) {
+            const conf = path.join(this.dir, 'nats.conf');
+            fs.writeFileSync(conf, `max_payload: ${this.maxPayload}\n`);
+            args.push('-c', conf);
+        }
         const proc = spawn(NATS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
         this.proc = proc;
         live.add(proc);
@@ -93,9 +100,9 @@ export class NatsServer {
     }
 }
 
-export async function startNats() {
+export async function startNats(opts = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-nats-'));
-    const n = new NatsServer(await freePort(), dir);
+    const n = new NatsServer(await freePort(), dir, opts);
     try {
         return await n.start();
     } catch (e) {
