@@ -160,6 +160,8 @@ static void cluster(struct kz_sbuf *out, const struct kz_cluster *c)
            "Messages dropped: the queue to the event loop was full.", cs.dropped);
     metric(out, "kizuna_cluster_refused_total", "counter",
            "Messages refused here (malformed, unknown label, state full).", cs.refused);
+    metric(out, "kizuna_cluster_unstored_total", "counter",
+           "Events of other instances applied but not stored: the store was behind.", cs.unstored);
     metric(out, "kizuna_cluster_presence_closes_total", "counter",
            "Sessions closed: their device connected to another instance.", cs.presence_closes);
     metric(out, "kizuna_cluster_revocation_closes_total", "counter",

@@ -131,6 +131,7 @@ struct kz_cluster_opts {
     size_t max_event_bytes; /* what a received event may be (limits.max_event_bytes) */
     size_t max_queue;       /* received messages waiting for the loop */
     bool store_remote;      /* other instances' events go to this instance's store too */
+    struct kz_store *store; /* NULL: none; while it is busy, received events are not stored */
     /* Presence: another instance holds `uid` now: close this instance's sessions bound to it;
      * returns how many. */
     unsigned (*close_bound)(void *ud, const char *uid);
@@ -147,6 +148,7 @@ struct kz_cluster_stats {
     uint64_t unsent;     /* accepted while an island: not published */
     uint64_t superseded; /* received, but its uid's latest state was as new (last writer wins) */
     uint64_t refused;    /* received but refused here (bad message, unknown label, state full) */
+    uint64_t unstored;   /* applied but not stored: the store was behind */
     uint64_t partitions; /* times NATS was lost */
     uint64_t presence_closes, revocation_closes;
 };

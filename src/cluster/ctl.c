@@ -119,7 +119,7 @@ void kz__cluster_control(struct kz_cluster *c, const uint8_t *data, size_t len)
         c->st.refused++;
         kz_log(KZ_LOG_DEBUG, "cluster: control message refused", NULL);
     } else if (strcmp(m->origin, c->node_id) == 0) {
-        c->st.echoes++;
+        kz__cluster_own_origin(c, m->epoch);
     } else {
         if (m->claim)
             on_claim(c, m->origin, m->claim);

@@ -68,6 +68,28 @@ static void rename_origin(struct kz_cluster *c, struct kz_cluster_received *m)
     m->ev.origin_input = kz_sbuf_detach(&sb, NULL);
 }
 
+void kz__cluster_own_origin(struct kz_cluster *c, uint64_t epoch)
+{
+    c->st.echoes++;
+    if (epoch == c->epoch || c->twin_logged)
+        return;
+    c->twin_logged = true;
+    kz_log(KZ_LOG_ERROR, "cluster: another instance uses this node.id; its events are ignored",
+           "node=%s", c->node_id);
+}
+
+/* Stored unless the store is behind: the instance's own clients come first. */
+static bool store_now(struct kz_cluster *c)
+{
+    if (!c->o.store_remote)
+        return false;
+    if (c->o.store && kz_store_busy(c->o.store)) {
+        c->st.unstored++;
+        return false;
+    }
+    return true;
+}
+
 static void receive_event(struct kz_cluster *c, const uint8_t *data, size_t len)
 {
     struct kz_cluster_received m;
@@ -80,12 +102,12 @@ static void receive_event(struct kz_cluster *c, const uint8_t *data, size_t len)
         return;
     }
     if (strcmp(m.origin, c->node_id) == 0) {
-        c->st.echoes++;
+        kz__cluster_own_origin(c, m.epoch);
     } else if (kz_dedupe_seen(&c->dedupe, m.origin, m.epoch, m.seq)) {
         c->st.duplicates++;
     } else {
         rename_origin(c, &m);
-        switch (kz_router_apply(c->o.router, &m.ev, c->o.store_remote, &why)) {
+        switch (kz_router_apply(c->o.router, &m.ev, store_now(c), &why)) {
         case KZ_OK:
             c->st.received++;
             break;

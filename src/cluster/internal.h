@@ -23,6 +23,7 @@ struct kz_cluster {
     struct kz_input in[2];
     struct kz_cluster_stats st;
     int64_t too_large_log_s; /* a refusal is logged once a second at most */
+    bool twin_logged;        /* another instance with this node.id was reported */
 };
 
 /*
@@ -30,6 +31,13 @@ struct kz_cluster {
  * from it are destroyed before kz_cluster_stop closes it); NULL after the stop.  Loop thread.
  */
 natsConnection *kz__cluster_conn_nats(struct kz_cluster_conn *c);
+
+/*
+ * fanout.c: a message whose origin is this node.id.  NATS does not echo this instance's own
+ * messages back, so one of another epoch comes from a second instance with the same node.id:
+ * logged once as an error.  Counted as an echo either way.
+ */
+void kz__cluster_own_origin(struct kz_cluster *c, uint64_t epoch);
 
 /* ctl.c: the tap's presence part (a device's first own report on a connection). */
 void kz__cluster_presence(struct kz_cluster *c, const struct kz_sub *from,

@@ -85,6 +85,7 @@ int kz__server_cluster_init(struct kz_server *srv)
         .max_event_bytes = srv->cfg->limits->max_event_bytes,
         /* A shared PostgreSQL store holds every event once, written by its origin. */
         .store_remote = !backend || strcmp(backend, "postgres") != 0,
+        .store = srv->store,
         .close_bound = close_bound,
         .revoked = revoked,
         .ud = srv,

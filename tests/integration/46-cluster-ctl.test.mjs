@@ -143,3 +143,26 @@ test('an event larger than NATS\' max_payload stays on its instance, counted', a
     assert.match(nodes.A.stderr, /larger than NATS' max_payload/);
     await Promise.all([onA.close(), watchA.close(), watchB.close()]);
 });
+
+test('two instances with one node.id: the one that hears the other says so, once', async () => {
+    const twins = [];
+    try {
+        for (let i = 0; i < 2; i++) {
+            const config = makeConfig({ node: { id: 'twin' }, inputs: [tcpInput('cot'), httpInput('web')] });
+            config.cluster = { nats: nats.url, subject_prefix: 'kztwin' };
+            twins.push(await startServer({ config }));
+        }
+        const c = await CotClient.connect(twins[0].port('cot'), { name: 'twin0' });
+        await waitUntil(async () => {
+            await c.send(cotEvent({ uid: uniq('twin') }));
+            return /another instance uses this node.id/.test(twins[1].stderr);
+        }, { timeout: 10000, interval: 200, what: 'the twin to be reported' });
+        assert.equal((twins[1].stderr.match(/another instance uses this node.id/g) || []).length, 1);
+        await c.close();
+    } finally {
+        for (const t of twins) {
+            await t.stop({ expectErrors: true });
+            t.cleanup();
+        }
+    }
+});
