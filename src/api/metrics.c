@@ -157,7 +157,7 @@ static void cluster(struct kz_sbuf *out, const struct kz_cluster *c)
     metric(out, "kizuna_cluster_echoes_total", "counter", "Own messages that came back.",
            cs.echoes);
     metric(out, "kizuna_cluster_dropped_total", "counter",
-           "Messages dropped: the queue to the event loop was full.", cs.dropped);
+           "Messages dropped: a queue to the event loop was full.", cs.dropped);
     metric(out, "kizuna_cluster_refused_total", "counter",
            "Messages refused here (malformed, unknown label, state full).", cs.refused);
     metric(out, "kizuna_cluster_unstored_total", "counter",

@@ -43,7 +43,7 @@ struct kz_cluster_conn_opts {
 /* Counters of the connection; read on the loop. */
 struct kz_cluster_conn_stats {
     bool joined;
-    uint64_t dropped;    /* received but the queue was full */
+    uint64_t dropped;    /* received but a queue was full (ours, or libnats' own) */
     uint64_t partitions; /* times it lost the NATS server */
 };
 

@@ -121,6 +121,19 @@ static void on_ctl(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     natsMsg_Destroy(msg);
 }
 
+/* libnats' own queue of a subscription overflowed (a slow loop): those messages are gone. */
+static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
+{
+    struct shared *sh = closure;
+
+    (void)nc, (void)sub;
+    if (err != NATS_SLOW_CONSUMER)
+        return;
+    pthread_mutex_lock(&sh->lock);
+    sh->dropped++;
+    pthread_mutex_unlock(&sh->lock);
+}
+
 static int64_t reconnect_delay(natsConnection *nc, int attempts, void *closure)
 {
     int64_t ms = BACKOFF_MIN_MS;
@@ -196,6 +209,8 @@ static int set_options(struct kz_cluster_conn *c, natsOptions *no)
         s = natsOptions_SetReconnectedCB(no, on_connected, c->sh);
     if (s == NATS_OK)
         s = natsOptions_SetDisconnectedCB(no, on_disconnected, c->sh);
+    if (s == NATS_OK)
+        s = natsOptions_SetErrorHandler(no, on_error, c->sh);
     if (s == NATS_OK)
         s = natsOptions_SetPingInterval(no, 2000); /* a dead server is noticed in seconds */
     if (s == NATS_OK)
@@ -332,8 +347,10 @@ void kz_cluster_conn_free(struct kz_cluster_conn *c)
         natsConnection_Close(c->nc);
         natsConnection_Destroy(c->nc);
     }
-    /* Every libnats thread has ended: nothing touches `sh` any more. */
-    nats_CloseAndWait(5000);
-    free_shared(c->sh);
+    /* Once every libnats thread has ended nothing touches `sh`; if one has not, it is left. */
+    if (nats_CloseAndWait(5000) == NATS_OK)
+        free_shared(c->sh);
+    else
+        kz_log(KZ_LOG_WARN, "cluster: NATS threads did not end in 5 s", NULL);
     uv_close((uv_handle_t *)&c->async, on_async_closed);
 }
