@@ -4,16 +4,20 @@
 // from B reaches a USA viewer on A, never a JPN one); the sender gets no echo and nobody a
 // copy twice; the latest-state replay on A includes B's events.  NATS down: each instance is
 // an island (healthz, metrics) and keeps serving its own clients; NATS back on the same port:
-// events flow again, without duplicates.
+// events flow again, without duplicates.  An instance whose NATS is unreachable at start
+// serves as an island and joins once NATS answers.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import {
     barrier, CotClient, cotEvent, identity, makeConfig, metric, request, startServer, tcpInput,
     uniq, waitUntil,
 } from './lib/harness.mjs';
-import { startNats } from './lib/nats.mjs';
+import { freePort, NatsServer, startNats } from './lib/nats.mjs';
 
 let nats;
 const nodes = {};
@@ -185,4 +189,27 @@ test('a REST event on A reaches a client on B', async () => {
     assert.ok(res.status >= 200 && res.status < 300, `POST: ${res.status} ${res.body}`);
     await v.B.waitUid(uid);
     await closeAll(v);
+});
+
+test('NATS unreachable at start: an island that serves, and joins once NATS answers', async () => {
+    const later = new NatsServer(await freePort(), fs.mkdtempSync(path.join(os.tmpdir(), 'kizuna-nats-')));
+    const config = nodeConfig('D');
+    config.cluster = { nats: later.url };
+    const d = await startServer({ config });
+    try {
+        assert.equal((await healthz(d)).cluster, 'island');
+        assert.match(d.stderr, /cluster: NATS unreachable/);
+        const a = await CotClient.connect(d.port('us'), { name: 'D:a' });
+        const b = await CotClient.connect(d.port('us'), { name: 'D:b' });
+        await barrier(a, [b]);
+        await later.start();
+        await joined(d);
+        assert.match(d.stderr, /cluster: joined/);
+        await Promise.all([a.close(), b.close()]);
+    } finally {
+        await d.stop();
+        d.cleanup();
+        await later.stop();
+        later.cleanup();
+    }
 });
