@@ -34,19 +34,24 @@ static void set_bit(struct kz_dedupe_origin *o, uint64_t i)
     o->bits[i / 64] |= (uint64_t)1 << (i % 64);
 }
 
-/* Move the window up so that `seq` is its top. */
+/* Move the window up so that `seq` is its top: bit i (seq top-i) becomes bit i+shift. */
 static void advance(struct kz_dedupe_origin *o, uint64_t seq)
 {
+    enum { WORDS = KZ_DEDUPE_WINDOW / 64 };
     uint64_t shift = seq - o->top;
-    uint64_t old[KZ_DEDUPE_WINDOW / 64];
+    size_t words = (size_t)(shift / 64);
+    unsigned bits = (unsigned)(shift % 64);
 
-    memcpy(old, o->bits, sizeof(old));
-    memset(o->bits, 0, sizeof(o->bits));
-    if (shift < KZ_DEDUPE_WINDOW)
-        for (uint64_t i = 0; i + shift < KZ_DEDUPE_WINDOW; i++)
-            if ((old[i / 64] >> (i % 64)) & 1u)
-                set_bit(o, i + shift);
     o->top = seq;
+    if (shift >= KZ_DEDUPE_WINDOW) {
+        memset(o->bits, 0, sizeof(o->bits));
+        return;
+    }
+    for (size_t w = WORDS; w-- > 0;) {
+        uint64_t hi = w >= words ? o->bits[w - words] << bits : 0;
+        uint64_t lo = bits && w > words ? o->bits[w - words - 1] >> (64 - bits) : 0;
+        o->bits[w] = hi | lo;
+    }
 }
 
 bool kz_dedupe_seen(struct kz_dedupe *d, const char *origin, uint64_t epoch, uint64_t seq)

@@ -178,6 +178,40 @@ static void test_dedupe_window(void **state)
     free(d);
 }
 
+/* Against the plain definition: seen before, or below the window of the highest seen. */
+static void test_dedupe_model(void **state)
+{
+    enum { RANGE = 4 * KZ_DEDUPE_WINDOW };
+    struct kz_dedupe *d = calloc(1, sizeof(*d));
+    bool *seen = calloc(RANGE + 1, sizeof(*seen));
+    uint64_t top = 0, x = 12345;
+
+    (void)state;
+    for (unsigned i = 0; i < 200000; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        /* Mostly forward with jitter, sometimes a jump back or ahead. */
+        uint64_t r = x >> 33, seq;
+        if (r % 16 == 0)
+            seq = 1 + r % RANGE;
+        else
+            seq = top + 1 > 70 ? top + 1 - (r % 70) + (r % 3) : 1 + r % 70;
+        if (seq > RANGE)
+            seq = 1 + r % RANGE;
+        bool want = seen[seq] || (top >= KZ_DEDUPE_WINDOW && seq <= top - KZ_DEDUPE_WINDOW);
+        assert_int_equal(kz_dedupe_seen(d, "B", 1, seq), want);
+        seen[seq] = true;
+        if (seq > top)
+            top = seq;
+        if (top == RANGE) { /* start a new epoch to keep going */
+            memset(seen, 0, (RANGE + 1) * sizeof(*seen));
+            top = 0;
+            memset(d, 0, sizeof(*d));
+        }
+    }
+    free(seen);
+    free(d);
+}
+
 static void test_dedupe_origins_bounded(void **state)
 {
     struct kz_dedupe *d = calloc(1, sizeof(*d));
@@ -200,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_dedupe_window),
+        cmocka_unit_test(test_dedupe_model),
         cmocka_unit_test(test_dedupe_origins_bounded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
