@@ -132,9 +132,11 @@ struct kz_cluster_opts {
     size_t max_queue;       /* received messages waiting for the loop */
     bool store_remote;      /* other instances' events go to this instance's store too */
     struct kz_store *store; /* NULL: none; while it is busy, received events are not stored */
-    /* Presence: another instance holds `uid` now: close this instance's sessions bound to it;
-     * returns how many. */
-    unsigned (*close_bound)(void *ud, const char *uid);
+    /* Presence: `user` of `nation` holds `uid` on another instance now: close this instance's
+     * sessions of that sender bound to it; returns how many, *others those of another sender
+     * (left open). */
+    unsigned (*close_bound)(void *ud, const char *uid, const char *user, const char *nation,
+                            unsigned *others);
     /* Revocation: certificates revoked on some instance (serials, upper-case hex): close the
      * sessions authenticated by them; returns how many. */
     unsigned (*revoked)(void *ud, char *const *serials, size_t n);

@@ -2,8 +2,9 @@
  * ctl.c - the control subject PREFIX.ctl: presence and revocation.
  *
  * Presence: when a device's first own position report is accepted on a connection, its
- * instance claims the uid; every other instance closes its sessions bound to that uid (the
- * newest connection wins: a device that moved is not left half on the old instance).
+ * instance claims the uid; every other instance closes its sessions of the same sender bound to
+ * that uid (the newest connection wins: a device that moved is not left half on the old
+ * instance).  Another identity's claim closes nothing: a uid is bound, never claimed.
  * Revocation: certificates revoked on one instance (its CRL reloaded) are named to all, and
  * each closes the sessions they authenticated, wherever the device is.
  */
@@ -63,6 +64,7 @@ void kz__cluster_presence(struct kz_cluster *c, const struct kz_sub *from,
     claim.uid = str(ev->uid);
     claim.callsign = str(ev->callsign);
     claim.user = str(ev->origin_user);
+    claim.nation = str(ev->origin_nation);
     m.claim = &claim;
     publish_control(c, &m);
 }
@@ -87,11 +89,14 @@ void kz_cluster_publish_revoked(struct kz_cluster *c, char *const *serials, size
 
 static void on_claim(struct kz_cluster *c, const char *origin, const Kizuna__Cluster__Claim *cl)
 {
-    unsigned n;
+    unsigned n, others = 0;
 
-    if (!cl->uid || !*cl->uid || !c->o.close_bound)
+    if (!cl->uid || !*cl->uid || !cl->user || !cl->nation || !c->o.close_bound)
         return;
-    n = c->o.close_bound(c->o.ud, cl->uid);
+    n = c->o.close_bound(c->o.ud, cl->uid, cl->user, cl->nation, &others);
+    if (others)
+        kz_log(KZ_LOG_WARN, "cluster: another identity reports a uid held here; session kept",
+               "uid=%s instance=%s user=%s", cl->uid, origin, cl->user);
     if (!n)
         return;
     c->st.presence_closes += n;

@@ -24,11 +24,13 @@ static char *serial_hex(const ASN1_INTEGER *serial)
     return out;
 }
 
-static unsigned close_bound(void *ud, const char *uid)
+static unsigned close_bound(void *ud, const char *uid, const char *user, const char *nation,
+                            unsigned *others)
 {
     struct kz_server *srv = ud;
 
-    return kz_stream_close_bound(&srv->net, uid, "the device connected to another instance");
+    return kz_stream_close_bound(&srv->net, uid, user, nation,
+                                 "the device connected to another instance", others);
 }
 
 struct serials {

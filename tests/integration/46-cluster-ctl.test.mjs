@@ -34,7 +34,7 @@ function nodeConfig(id) {
         node: { id },
         inputs: [
             { name: 'cot-tls', protocol: 'tls', listen: '127.0.0.1:0', default_label: 'UNCLASSIFIED' },
-            tcpInput('cot'), httpInput('web'),
+            tcpInput('cot'), tcpInput('other'), httpInput('web'),
         ],
     });
     config.cluster = { nats: nats.url, subject_prefix: 'kzctl' };
@@ -111,6 +111,21 @@ test('a device that connects to B with its uid is closed on A; others are not', 
     assert.equal(onB.closed, false);
     assert.equal(bystander.closed, false);
     await Promise.all([onB.close(), bystander.close(), watchB.close()]);
+});
+
+test('another identity reporting a uid held on A closes nothing there', async () => {
+    const uid = uniq('held');
+    const onA = await CotClient.connect(nodes.A.port('cot'), { name: 'holder@A' });
+    await onA.send(cotEvent({ uid, callsign: 'HOLDER' }));
+    const watchB = await CotClient.connect(nodes.B.port('cot'), { name: 'watch@B' });
+    await watchB.waitUid(uid);
+    const impostor = await CotClient.connect(nodes.B.port('other'), { name: 'other@B' });
+    await impostor.send(cotEvent({ uid, callsign: 'HOLDER' }));
+    await waitUntil(() => /another identity reports a uid held here/.test(nodes.A.stderr),
+        { timeout: 5000, what: 'A to refuse the claim' });
+    await barrier(onA, [watchB]);
+    assert.equal(onA.closed, false, 'a session was closed on another identity\'s word');
+    await Promise.all([onA.close(), watchB.close(), impostor.close()]);
 });
 
 test('cert revoke at B disconnects the device on A', async () => {
