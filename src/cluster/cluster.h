@@ -72,6 +72,8 @@ struct kz_cluster_event {
     uint64_t epoch, seq;
     const struct kz_event *ev; /* canonical, stamped (origin_*, fed_*, recv_time) */
     bool federated;
+    const char *scope; /* the sender's identity scope (struct kz_tap) */
+    bool bound;
 };
 
 /* Encode `ce` (its XML in xml/len) into out (appended). */
@@ -81,8 +83,9 @@ void kz_cluster_event_encode(const struct kz_cluster_event *ce, const char *xml,
 /* A decoded Event: the event (owned: kz_event_clear), origin and sequence. */
 struct kz_cluster_received {
     char origin[128];
+    char scope[128];
     uint64_t epoch, seq;
-    bool federated;
+    bool federated, bound;
     struct kz_event ev;
 };
 

@@ -36,6 +36,8 @@ void kz_cluster_event_encode(const struct kz_cluster_event *ce, const char *xml,
     m.hops = ev->fed_hops;
     m.max_hops = ev->fed_max_hops;
     m.recv_time = ev->recv_time;
+    m.scope = str(ce->scope);
+    m.bound = ce->bound;
     size_t n = kizuna__cluster__event__get_packed_size(&m);
     kz_sbuf_grow(out, n + 1);
     kizuna__cluster__event__pack(&m, (uint8_t *)out->buf + out->len);
@@ -68,14 +70,15 @@ static void stamp(struct kz_event *ev, const Kizuna__Cluster__Event *m)
 
 static int check(const Kizuna__Cluster__Event *m, char *err, size_t errlen)
 {
-    const char *missing = !m->origin || !*m->origin   ? "origin"
-                          : !m->seq                   ? "seq"
-                          : !m->xml.len               ? "xml"
-                          : !m->nation || !*m->nation ? "nation"
-                          : !m->input || !*m->input   ? "input"
-                          : strlen(m->origin) >= 128  ? "origin (too long)"
-                          : !m->label || !*m->label   ? "label"
-                                                      : NULL;
+    const char *missing = !m->origin || !*m->origin             ? "origin"
+                          : !m->seq                             ? "seq"
+                          : !m->xml.len                         ? "xml"
+                          : !m->nation || !*m->nation           ? "nation"
+                          : !m->input || !*m->input             ? "input"
+                          : strlen(m->origin) >= 128            ? "origin (too long)"
+                          : m->scope && strlen(m->scope) >= 128 ? "scope (too long)"
+                          : !m->label || !*m->label             ? "label"
+                                                                : NULL;
     if (!missing)
         return KZ_OK;
     snprintf(err, errlen, "cluster event without %s", missing);
@@ -104,6 +107,8 @@ int kz_cluster_event_decode(struct kz_cot_decoder *dec, const uint8_t *data, siz
     if (rc == KZ_OK) {
         stamp(&out->ev, m);
         snprintf(out->origin, sizeof(out->origin), "%s", m->origin);
+        snprintf(out->scope, sizeof(out->scope), "%s", m->scope ? m->scope : "");
+        out->bound = m->bound;
         out->epoch = m->epoch;
         out->seq = m->seq;
         out->federated = m->federated;

@@ -37,29 +37,12 @@ static void publish_control(struct kz_cluster *c, Kizuna__Cluster__Control *m)
                "bytes=%zu", n);
 }
 
-static bool is_position(const struct kz_event *ev)
-{
-    return ev->type && ev->type[0] == 'a' && ev->type[1] == '-';
-}
-
-/*
- * A device's own report (its endpoint or team) that binds its connection to the uid for the
- * first time (route/claims.c): the device is here now.  A marker a client places claims
- * nothing.
- */
-static bool first_bind(const struct kz_sub *from, const struct kz_event *ev)
-{
-    return from && from->attached && !from->uid_self && is_position(ev) &&
-           (ev->endpoint || ev->group_name);
-}
-
-void kz__cluster_presence(struct kz_cluster *c, const struct kz_sub *from,
-                          const struct kz_event *ev)
+void kz__cluster_presence(struct kz_cluster *c, const struct kz_event *ev)
 {
     Kizuna__Cluster__Control m = KIZUNA__CLUSTER__CONTROL__INIT;
     Kizuna__Cluster__Claim claim = KIZUNA__CLUSTER__CLAIM__INIT;
 
-    if (!first_bind(from, ev) || !kz_cluster_joined(c->conn))
+    if (!kz_cluster_joined(c->conn))
         return;
     claim.uid = str(ev->uid);
     claim.callsign = str(ev->callsign);

@@ -21,25 +21,28 @@ static void log_too_large(struct kz_cluster *c, const struct kz_event *ev, size_
            "type=%s bytes=%zu", ev->type, len);
 }
 
-static void on_tap(void *ud, const struct kz_input *input, const struct kz_sub *from,
-                   const struct kz_event *ev, const struct kz_rbuf *xml)
+static void on_tap(void *ud, const struct kz_tap *t)
 {
     struct kz_cluster *c = ud;
+    const struct kz_event *ev = t->ev;
     struct kz_cluster_event ce = {
         .origin = c->node_id,
         .epoch = c->epoch,
         .seq = c->seq + 1,
         .ev = ev,
-        .federated = input->federated,
+        .federated = t->input->federated,
+        .scope = t->scope,
+        .bound = t->bound,
     };
 
-    kz__cluster_presence(c, from, ev);
+    if (t->first_self)
+        kz__cluster_presence(c, ev);
     if (!kz_cluster_joined(c->conn)) {
         c->st.unsent++;
         return;
     }
     kz_sbuf_reset(&c->msg);
-    kz_cluster_event_encode(&ce, xml->data, xml->len, &c->msg);
+    kz_cluster_event_encode(&ce, t->xml->data, t->xml->len, &c->msg);
     switch (kz_cluster_publish(c->conn, KZ_CLUSTER_COT, c->msg.buf, c->msg.len)) {
     case KZ_OK:
         c->seq++;
@@ -107,7 +110,8 @@ static void receive_event(struct kz_cluster *c, const uint8_t *data, size_t len)
         c->st.duplicates++;
     } else {
         rename_origin(c, &m);
-        switch (kz_router_apply(c->o.router, &m.ev, store_now(c), &why)) {
+        struct kz_apply how = {.store = store_now(c), .bound = m.bound, .scope = m.scope};
+        switch (kz_router_apply(c->o.router, &m.ev, &how, &why)) {
         case KZ_OK:
             c->st.received++;
             break;

@@ -39,9 +39,8 @@ natsConnection *kz__cluster_conn_nats(struct kz_cluster_conn *c);
  */
 void kz__cluster_own_origin(struct kz_cluster *c, uint64_t epoch);
 
-/* ctl.c: the tap's presence part (a device's first own report on a connection). */
-void kz__cluster_presence(struct kz_cluster *c, const struct kz_sub *from,
-                          const struct kz_event *ev);
+/* ctl.c: a device's own report bound its connection to its uid for the first time: claim it. */
+void kz__cluster_presence(struct kz_cluster *c, const struct kz_event *ev);
 /* ctl.c: one message received on PREFIX.ctl. */
 void kz__cluster_control(struct kz_cluster *c, const uint8_t *data, size_t len);
 /*

@@ -60,6 +60,9 @@ bool kz__router_link_may_have(struct kz_router *r, const struct kz_event *ev,
  */
 const char *kz__owner_key(struct kz_router *r, const char *input, const char *user, uint16_t nation,
                           struct kz_sbuf *buf);
+/* The same with the scope given: the input's name, or "" for a certificate identity. */
+const char *kz__owner_key_scoped(const char *scope, const char *user, uint16_t nation,
+                                 struct kz_sbuf *buf);
 /* The key of whoever sends as `from` on `input` (from may be NULL: REST). */
 const char *kz__sender_key(struct kz_router *r, const struct kz_input *input,
                            const struct kz_sub *from, uint16_t nation, struct kz_sbuf *buf);
@@ -93,6 +96,9 @@ void kz__router_persist(struct kz_router *r, struct kz_track *tr, kz_store_ack_c
 void kz__router_fan_out(struct kz_router *r, struct kz_track *tr, const struct kz_sub *from,
                         const struct kz_groupset *also_out);
 void kz__router_forget(struct kz_router *r, const char *uid);
+/* remote.c: hand an accepted track to the tap (when set); `key` its sender's owner key. */
+void kz__router_tap(struct kz_router *r, const struct kz_input *input, const struct kz_sub *from,
+                    const char *key, struct kz_track *tr, bool first_self);
 
 /*
  * mission.c: an event addressed to missions only that no dest lets `from`

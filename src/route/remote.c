@@ -15,6 +15,29 @@ void kz_router_set_tap(struct kz_router *r, kz_router_tap_fn fn, void *ud)
     r->tap_ud = ud;
 }
 
+void kz__router_tap(struct kz_router *r, const struct kz_input *input, const struct kz_sub *from,
+                    const char *key, struct kz_track *tr, bool first_self)
+{
+    char scope[256];
+    size_t n = strcspn(key, "\x1f");
+
+    if (!r->tap)
+        return;
+    if (n >= sizeof(scope))
+        n = 0; /* no input name is that long */
+    memcpy(scope, key, n);
+    scope[n] = '\0';
+    r->tap(r->tap_ud, &(struct kz_tap){
+                          .input = input,
+                          .from = from,
+                          .ev = &tr->ev,
+                          .xml = kz__router_track_wire(r, tr, KZ_WIRE_XML),
+                          .scope = scope,
+                          .bound = tr->bound,
+                          .first_self = first_self,
+                      });
+}
+
 /* Last writer wins on CoT time, then start: an older report never replaces a newer one. */
 static bool older_or_same(struct kz_router *r, const struct kz_event *ev)
 {
@@ -42,7 +65,8 @@ static void apply_delete(struct kz_router *r, struct kz_track *tr)
     kz__router_forget(r, tr->ev.uid);
 }
 
-int kz_router_apply(struct kz_router *r, struct kz_event *ev, bool store, enum kz_reject *why)
+int kz_router_apply(struct kz_router *r, struct kz_event *ev, const struct kz_apply *how,
+                    enum kz_reject *why)
 {
     struct kz_groupset out;
     struct kz_label label;
@@ -72,12 +96,13 @@ int kz_router_apply(struct kz_router *r, struct kz_event *ev, bool store, enum k
         kz_event_clear(ev);
         return rc;
     }
-    /* A copy: the key buffer is reused by the checks below. */
-    char *key = kz_xstrdup(kz__owner_key(r, ev->origin_input, ev->origin_user, nation, &r->key));
+    /* The sender's owner key as on its instance: a device that moves keeps its tracks. */
+    const char *key =
+        kz__owner_key_scoped(how->scope ? how->scope : "", ev->origin_user, nation, &r->key);
     ev->seq = ++r->last_seq;
     struct kz_track *tr = kz__tracks_put(&r->tracks, ev, &label, &out, key);
-    free(key);
-    if (store)
+    tr->bound = how->bound && !kz_cot_type_is(&tr->ev, "t-x-d-d");
+    if (how->store)
         kz__router_persist(r, tr, NULL, NULL);
     if (kz_cot_type_is(&tr->ev, "t-x-d-d"))
         apply_delete(r, tr);

@@ -575,15 +575,16 @@ static void accept_event(struct kz_router *r, const struct kz_input *input, stru
     struct kz_track *tr = kz__tracks_put(&r->tracks, ev, label, &sender->out, key);
     kz__router_persist(r, tr, ack, ack_ud);
     kz__mission_accepted(r, from, tr);
-    if (r->tap) /* before a delete frees the track */
-        r->tap(r->tap_ud, input, from, &tr->ev, kz__router_track_wire(r, tr, KZ_WIRE_XML));
     if (is_delete) {
+        kz__router_tap(r, input, from, key, tr, false); /* before the track is freed */
         accept_delete(r, from, tr, plan);
         return;
     }
     kz__router_fan_out(r, tr, from, NULL);
+    bool self = from && from->uid_self;
     if (from)
         kz__claims_learn(from, tr);
+    kz__router_tap(r, input, from, key, tr, from && !self && from->uid_self);
 }
 
 int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,

@@ -1,7 +1,7 @@
 // 46-cluster-ctl: the cluster's control subject with a real nats-server and two instances.
 // The server's max_payload is small here: a larger event is not published, and counted.
 // Presence: a device that connects to B with the uid it holds on A is closed on A (the newest
-// connection wins).  Revocation: `kizuna cert revoke` done at B disconnects the device's TLS
+// connection wins); another identity may not take that uid on B.  Revocation: `kizuna cert revoke` done at B disconnects the device's TLS
 // session on A, which never saw the revocation in its own store.  Both instances start from
 // one data directory's copy (one CA, the same users), as instances of one node do.
 
@@ -113,18 +113,20 @@ test('a device that connects to B with its uid is closed on A; others are not', 
     await Promise.all([onB.close(), bystander.close(), watchB.close()]);
 });
 
-test('another identity reporting a uid held on A closes nothing there', async () => {
+test('a uid a device holds on A is refused to another identity on B', async () => {
     const uid = uniq('held');
     const onA = await CotClient.connect(nodes.A.port('cot'), { name: 'holder@A' });
     await onA.send(cotEvent({ uid, callsign: 'HOLDER' }));
     const watchB = await CotClient.connect(nodes.B.port('cot'), { name: 'watch@B' });
     await watchB.waitUid(uid);
+    const before = await metric(nodes.B.port('web'), 'kizuna_rejects_total', { reason: 'claimed' });
     const impostor = await CotClient.connect(nodes.B.port('other'), { name: 'other@B' });
-    await impostor.send(cotEvent({ uid, callsign: 'HOLDER' }));
-    await waitUntil(() => /another identity reports a uid held here/.test(nodes.A.stderr),
-        { timeout: 5000, what: 'A to refuse the claim' });
+    await impostor.send(cotEvent({ uid, callsign: 'HOLDER', remarks: 'impostor' }));
+    await waitUntil(async () => await metric(nodes.B.port('web'), 'kizuna_rejects_total', { reason: 'claimed' }) > before,
+        { timeout: 5000, what: 'B to refuse the claim' });
     await barrier(onA, [watchB]);
-    assert.equal(onA.closed, false, 'a session was closed on another identity\'s word');
+    assert.equal(onA.closed, false, 'the holder was closed on another identity\'s report');
+    assert.equal(watchB.events.some((e) => e.uid === uid && /impostor/.test(e.xml)), false);
     await Promise.all([onA.close(), watchB.close(), impostor.close()]);
 });
 

@@ -63,7 +63,7 @@ static void make_event(struct kz_event *ev, const char *access)
 static void encode(const struct kz_event *ev, uint64_t seq, bool fed, struct kz_sbuf *out)
 {
     struct kz_sbuf xml = KZ_SBUF_INIT;
-    struct kz_cluster_event ce = {"B", 7, seq, ev, fed};
+    struct kz_cluster_event ce = {"B", 7, seq, ev, fed, "tcp-in", true};
 
     kz_cot_encode_xml(ev, &xml);
     kz_cluster_event_encode(&ce, xml.buf, xml.len, out);
@@ -87,6 +87,8 @@ static void test_round_trip(void **state)
     assert_int_equal(r.epoch, 7);
     assert_int_equal(r.seq, 42);
     assert_true(r.federated);
+    assert_true(r.bound);
+    assert_string_equal(r.scope, "tcp-in");
     assert_string_equal(r.ev.uid, ev.uid);
     assert_string_equal(r.ev.access, "SECRET//NOFORN");
     assert_int_equal(r.ev.time, ev.time);

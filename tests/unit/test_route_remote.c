@@ -45,12 +45,14 @@ static int capture(struct kz_sub *sub, struct kz_rbuf *buf)
     return KZ_OK;
 }
 
-static void tap(void *ud, const struct kz_input *input, const struct kz_sub *from,
-                const struct kz_event *ev, const struct kz_rbuf *xml)
+static char tapped_scope[64];
+
+static void tap(void *ud, const struct kz_tap *t)
 {
-    (void)ud, (void)input, (void)from, (void)ev;
+    (void)ud;
     taps++;
-    snprintf(tapped, sizeof(tapped), "%.*s", (int)xml->len, xml->data);
+    snprintf(tapped, sizeof(tapped), "%.*s", (int)t->xml->len, t->xml->data);
+    snprintf(tapped_scope, sizeof(tapped_scope), "%s", t->scope);
 }
 
 static void attach(struct probe *p, int in, bool federation)
@@ -132,13 +134,15 @@ static void remote_event(struct kz_event *ev, const char *uid, const char *acces
     ev->recv_time = time;
 }
 
+static const struct kz_apply plain = {.scope = ""};
+
 static int apply(const char *uid, const char *access, const char *origin, int64_t time)
 {
     struct kz_event ev;
     enum kz_reject why;
 
     remote_event(&ev, uid, access, origin, time);
-    int rc = kz_router_apply(router, &ev, false, &why);
+    int rc = kz_router_apply(router, &ev, &plain, &why);
     assert_null(ev.uid); /* taken over, or cleared */
     return rc;
 }
@@ -200,10 +204,10 @@ static void test_refused(void **state)
 
     (void)state;
     remote_event(&ev, "nowhere-1", "UNCLASSIFIED", "elsewhere/B/us", kz_now_us());
-    assert_int_equal(kz_router_apply(router, &ev, false, &why), KZ_ERR_DENIED);
+    assert_int_equal(kz_router_apply(router, &ev, &plain, &why), KZ_ERR_DENIED);
     assert_int_equal(why, KZ_REJ_LABEL);
     remote_event(&ev, "badlabel-1", "NOT A LABEL", "cluster/B/us", kz_now_us());
-    assert_int_equal(kz_router_apply(router, &ev, false, &why), KZ_ERR_DENIED);
+    assert_int_equal(kz_router_apply(router, &ev, &plain, &why), KZ_ERR_DENIED);
     assert_int_equal(why, KZ_REJ_LABEL);
 }
 
@@ -222,7 +226,7 @@ static void test_delete(void **state)
     free(ev.type);
     ev.type = kz_xstrdup("t-x-d-d");
     ev.link_uid = kz_xstrdup("doomed");
-    assert_int_equal(kz_router_apply(router, &ev, false, &why), KZ_OK);
+    assert_int_equal(kz_router_apply(router, &ev, &plain, &why), KZ_OK);
     remote_event(&ev, "doomed", "UNCLASSIFIED", "cluster/B/us", now);
     assert_false(kz_router_has_latest(router, &ev));
     kz_event_clear(&ev);
@@ -242,6 +246,33 @@ static void test_local_events_tapped_once(void **state)
     assert_int_equal(taps, 1);
     assert_non_null(strstr(tapped, "uid=\"local-1\""));
     assert_non_null(strstr(tapped, "access=\"UNCLASSIFIED\""));
+    assert_string_equal(tapped_scope, "us"); /* a configured identity: its input's */
+}
+
+/* A device bound on another instance holds its uid here too, for its sender only. */
+static void test_bound_elsewhere(void **state)
+{
+    struct kz_event ev;
+    enum kz_reject why;
+    struct kz_apply held = {.scope = "us", .bound = true};
+    int64_t now = kz_now_us();
+
+    (void)state;
+    remote_event(&ev, "device-9", "UNCLASSIFIED", "cluster/B/us", now);
+    free(ev.origin_user);
+    ev.origin_user = kz_xstrdup("us"); /* the "us" input's identity, as B stamped it */
+    assert_int_equal(kz_router_apply(router, &ev, &held, &why), KZ_OK);
+    /* Another identity may not take the uid here... */
+    remote_event(&ev, "device-9", "UNCLASSIFIED", "jp", now + 1000);
+    assert_int_equal(kz_router_submit(router, &inputs[JP], NULL, &ev, NULL, NULL, &why, NULL),
+                     KZ_ERR_DENIED);
+    assert_int_equal(why, KZ_REJ_CLAIMED);
+    kz_event_clear(&ev);
+    /* ...its own sender may (the device moved here). */
+    remote_event(&ev, "device-9", "UNCLASSIFIED", "us", now + 2000);
+    assert_int_equal(kz_router_submit(router, &inputs[US], NULL, &ev, NULL, NULL, &why, NULL),
+                     KZ_OK);
+    kz_event_clear(&ev);
 }
 
 int main(void)
@@ -252,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_delete),
         cmocka_unit_test(test_local_events_tapped_once),
+        cmocka_unit_test(test_bound_elsewhere),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
