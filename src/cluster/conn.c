@@ -35,7 +35,8 @@ struct shared {
     struct qmsg *head, *tail;
     size_t queued, max_queue, bytes;
     uint64_t dropped;
-    int state; /* 1 joined, 0 island; the loop compares with its own */
+    int state;            /* 1 joined, 0 island; the loop compares with its own */
+    uint64_t disconnects; /* so that a loss and a reconnect between two wake-ups is seen */
     bool closed;
 };
 
@@ -49,7 +50,8 @@ struct kz_cluster_conn {
     bool joined; /* as the loop last saw it */
     bool ever;   /* joined once */
     uint64_t partitions;
-    int64_t max_payload; /* last known; libnats answers 0 while not connected */
+    uint64_t disconnects; /* shared->disconnects the loop has seen */
+    int64_t max_payload;  /* last known; libnats answers 0 while not connected */
 };
 
 static void wake(struct shared *sh)
@@ -74,8 +76,13 @@ static void on_connected(natsConnection *nc, void *closure)
 
 static void on_disconnected(natsConnection *nc, void *closure)
 {
+    struct shared *sh = closure;
+
     (void)nc;
-    set_state(closure, 0);
+    pthread_mutex_lock(&sh->lock);
+    sh->disconnects++;
+    pthread_mutex_unlock(&sh->lock);
+    set_state(sh, 0);
 }
 
 static void enqueue(struct shared *sh, enum kz_cluster_subject subj, const char *data, int len)
@@ -170,6 +177,7 @@ static void on_async(uv_async_t *a)
 {
     struct kz_cluster_conn *c = a->data;
     struct qmsg *m;
+    uint64_t disconnects;
     int state;
 
     pthread_mutex_lock(&c->sh->lock);
@@ -177,7 +185,13 @@ static void on_async(uv_async_t *a)
     c->sh->head = c->sh->tail = NULL;
     c->sh->queued = c->sh->bytes = 0;
     state = c->sh->state;
+    disconnects = c->sh->disconnects;
     pthread_mutex_unlock(&c->sh->lock);
+    /* A loss since the last wake-up counts even when the connection is back already. */
+    if (disconnects != c->disconnects) {
+        c->disconnects = disconnects;
+        loop_state(c, false);
+    }
     /* State first: messages that arrived came after the connection did. */
     if (state && !c->joined)
         loop_state(c, true);

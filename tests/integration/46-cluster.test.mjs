@@ -181,6 +181,25 @@ test('NATS down: every instance is an island and serves its own clients; back: i
     await Promise.all([other.close(), closeAll(v)]);
 });
 
+test('NATS stopped and started again on its port (SIGTERM): events flow again, once each', async () => {
+    const v = await viewers();
+    const lostBefore = await metric(nodes.C.port('web'), 'kizuna_cluster_partitions_total');
+    await nats.restart();
+    await waitUntil(async () => await metric(nodes.C.port('web'), 'kizuna_cluster_partitions_total') > lostBefore,
+        { timeout: 15000, interval: 100, what: 'C to notice the restart' });
+    for (const n of Object.values(nodes))
+        await joined(n);
+    const uid = uniq('after-restart');
+    await v.C.send(cotEvent({ uid }));
+    await v.A.waitUid(uid, { timeout: 10000 });
+    await v.B.waitUid(uid, { timeout: 10000 });
+    for (const id of ['A', 'B', 'C'])
+        await barrier(v[id], Object.values(v).filter((c) => c !== v[id]));
+    assert.equal(count(v.A, uid), 1);
+    assert.equal(count(v.B, uid), 1);
+    await closeAll(v);
+});
+
 test('a REST event on A reaches a client on B', async () => {
     const v = await viewers();
     const uid = uniq('rest');
