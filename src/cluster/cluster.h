@@ -166,8 +166,12 @@ struct kz_cluster_stats {
 int kz_cluster_new(const struct kz_cluster_opts *o, struct kz_cluster **out);
 bool kz_cluster_is_joined(const struct kz_cluster *c);
 void kz_cluster_stats(const struct kz_cluster *c, struct kz_cluster_stats *out);
-/* Tell every instance these certificates were revoked here (ctl.c). */
-void kz_cluster_publish_revoked(struct kz_cluster *c, char *const *serials, size_t n);
+/*
+ * The serials (upper-case hex) a CRL this instance loaded revokes (ctl.c): those it had not
+ * named before are told to every instance, in messages under NATS' max_payload.  With `publish`
+ * false (the CRL at start) they are only remembered.  The strings are copied.
+ */
+void kz_cluster_crl(struct kz_cluster *c, char *const *serials, size_t n, bool publish);
 /* Leave: close the connection and clear the router's tap (the router still runs).  NULL ok. */
 void kz_cluster_stop(struct kz_cluster *c);
 /* After the router was freed.  NULL is fine. */

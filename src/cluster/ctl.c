@@ -5,8 +5,8 @@
  * instance claims the uid; every other instance closes its sessions of the same sender bound to
  * that uid (the newest connection wins: a device that moved is not left half on the old
  * instance).  Another identity's claim closes nothing: a uid is bound, never claimed.
- * Revocation: certificates revoked on one instance (its CRL reloaded) are named to all, and
- * each closes the sessions they authenticated, wherever the device is.
+ * Revocation: certificates newly revoked on one instance (its CRL reloaded) are named to all,
+ * and each closes the sessions they authenticated, wherever the device is.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +14,7 @@
 #include "cluster/internal.h"
 #include "proto/cluster.pb-c.h"
 
-#define MAX_SERIALS 65536 /* named in one message at most; a CRL beyond is cut */
+#define SERIALS_PER_MESSAGE 1024 /* about 40 KiB: well under any max_payload */
 
 static char *str(const char *s)
 {
@@ -52,22 +52,64 @@ void kz__cluster_presence(struct kz_cluster *c, const struct kz_event *ev)
     publish_control(c, &m);
 }
 
-void kz_cluster_publish_revoked(struct kz_cluster *c, char *const *serials, size_t n)
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool known(const struct kz_cluster *c, const char *serial)
+{
+    return c->n_revoked &&
+           bsearch(&serial, c->revoked, c->n_revoked, sizeof(*c->revoked), by_string) != NULL;
+}
+
+static void publish_serials(struct kz_cluster *c, char **v, size_t n)
 {
     Kizuna__Cluster__Control m = KIZUNA__CLUSTER__CONTROL__INIT;
     Kizuna__Cluster__Revoked rv = KIZUNA__CLUSTER__REVOKED__INIT;
 
-    if (!c || !n)
-        return;
-    if (!kz_cluster_joined(c->conn)) {
-        kz_log(KZ_LOG_WARN, "cluster: revocation not sent to the other instances (an island)",
-               "serials=%zu", n);
-        return;
-    }
-    rv.n_serials = n < MAX_SERIALS ? n : MAX_SERIALS;
-    rv.serials = (char **)(uintptr_t)serials;
+    rv.n_serials = n;
+    rv.serials = v;
     m.revoked = &rv;
     publish_control(c, &m);
+}
+
+void kz_cluster_crl(struct kz_cluster *c, char *const *serials, size_t n, bool publish)
+{
+    char **all = kz_xcalloc(n + 1, sizeof(*all)), **fresh = kz_xcalloc(n + 1, sizeof(*fresh));
+    size_t n_fresh = 0;
+
+    if (!c)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        all[i] = kz_xstrdup(serials[i]);
+        if (!known(c, all[i]))
+            fresh[n_fresh++] = all[i];
+    }
+    if (publish && n_fresh && !kz_cluster_joined(c->conn))
+        kz_log(KZ_LOG_WARN, "cluster: revocation not sent to the other instances (an island)",
+               "serials=%zu", n_fresh);
+    else if (publish)
+        for (size_t i = 0; i < n_fresh; i += SERIALS_PER_MESSAGE)
+            publish_serials(c, fresh + i,
+                            n_fresh - i < SERIALS_PER_MESSAGE ? n_fresh - i : SERIALS_PER_MESSAGE);
+    qsort(all, n, sizeof(*all), by_string);
+    kz__cluster_ctl_release(c);
+    c->revoked = all;
+    c->n_revoked = n;
+    all = NULL;
+out:
+    free(all);
+    free(fresh);
+}
+
+void kz__cluster_ctl_release(struct kz_cluster *c)
+{
+    for (size_t i = 0; i < c->n_revoked; i++)
+        free(c->revoked[i]);
+    free(c->revoked);
+    c->revoked = NULL;
+    c->n_revoked = 0;
 }
 
 static void on_claim(struct kz_cluster *c, const char *origin, const Kizuna__Cluster__Claim *cl)

@@ -241,6 +241,7 @@ void kz_cluster_free(struct kz_cluster *c)
     if (!c)
         return;
     kz_cluster_conn_free(c->conn);
+    kz__cluster_ctl_release(c);
     kz_cot_decoder_free(c->dec);
     for (int i = 0; i < 2; i++)
         free(c->in_conf[i].name);

@@ -24,6 +24,8 @@ struct kz_cluster {
     struct kz_cluster_stats st;
     int64_t too_large_log_s; /* a refusal is logged once a second at most */
     bool twin_logged;        /* another instance with this node.id was reported */
+    char **revoked;          /* ctl.c: the serials named so far, sorted (owned) */
+    size_t n_revoked;
 };
 
 /*
@@ -43,6 +45,9 @@ void kz__cluster_own_origin(struct kz_cluster *c, uint64_t epoch);
 void kz__cluster_presence(struct kz_cluster *c, const struct kz_event *ev);
 /* ctl.c: one message received on PREFIX.ctl. */
 void kz__cluster_control(struct kz_cluster *c, const uint8_t *data, size_t len);
+/* ctl.c: free what it holds. */
+void kz__cluster_ctl_release(struct kz_cluster *c);
+
 /*
  * fanout.c: NATS (re)joined: resync what this instance missed while it was an island.  The
  * latest-state KV (latest.c) fills this; today only counts and logs.
