@@ -357,12 +357,12 @@ static int line_of(const int *lines, const char *path)
     return 0;
 }
 
-/* nats://HOST:PORT or tls://HOST:PORT, comma-separated (a NATS cluster's seeds). */
+/* nats://HOST:PORT, comma-separated (a NATS cluster's seeds). */
 static bool nats_urls(const char *s)
 {
     for (;;) {
         size_t n = strcspn(s, ",");
-        size_t scheme = strncmp(s, "nats://", 7) == 0 ? 7 : strncmp(s, "tls://", 6) == 0 ? 6 : 0;
+        size_t scheme = strncmp(s, "nats://", 7) == 0 ? 7 : 0;
         if (!scheme || n <= scheme || memchr(s, ' ', n))
             return false;
         if (!s[n])
@@ -402,7 +402,7 @@ static int check(struct kz_config *cfg, const int *lines, struct problem *pr)
     }
     if (cfg->cluster && (!cfg->cluster->nats || !nats_urls(cfg->cluster->nats)))
         return fail_at(pr, line_of(lines, "cluster.nats"),
-                       "cluster.nats must be nats://HOST:PORT (or tls://), comma-separated");
+                       "cluster.nats must be nats://HOST:PORT, comma-separated");
     if (cfg->cluster && !subject_token(cfg->cluster->subject_prefix))
         return fail_at(pr, line_of(lines, "cluster.subject_prefix"),
                        "cluster.subject_prefix must be letters, digits, '-', '_' and inner dots");

@@ -553,10 +553,10 @@ static void test_cluster_section(void **state)
     kz_config_free(cfg);
     assert_null(load_mem("cluster:\n  subject_prefix: kz\n", err, sizeof(err)));
     assert_non_null(strstr(err, "nats"));
-    cfg = load_mem("cluster:\n  nats: nats://a:1,tls://b:2\n", err, sizeof(err));
+    cfg = load_mem("cluster:\n  nats: nats://a:1,nats://b:2\n", err, sizeof(err));
     assert_non_null(cfg);
     kz_config_free(cfg);
-    static const char *bad_urls[] = {"notaurl", "nats://", "http://h:1", "nats://a:1,",
+    static const char *bad_urls[] = {"notaurl", "nats://", "tls://h:1", "nats://a:1,",
                                      "nats://a b"};
     for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
         char yaml[128];
