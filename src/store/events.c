@@ -76,6 +76,12 @@ static void bind_row(sqlite3_stmt *s, int b, const struct kz__rec *r, uint64_t p
         sqlite3_bind_null(s, b + 18);
 }
 
+/* A point that fails is not a refused row (its event went in): the batch fails. */
+static int geo_result(int rc)
+{
+    return (rc & 0xff) == SQLITE_CONSTRAINT ? SQLITE_ERROR : rc;
+}
+
 /* Sets r->seq when it was 0 (the database picks it, so the uid's head moves after). */
 static int write_event(struct kz__db *db, struct kz__job *job)
 {
@@ -97,18 +103,33 @@ static int write_event(struct kz__db *db, struct kz__job *job)
         rc = kz__heads_link(db, r->uid, r->seq, &prev); /* cached by kz__heads_get */
         linked = false;                                 /* the row is in: keep the link */
     }
+    if (rc == SQLITE_DONE)
+        rc = geo_result(kz__geo_write(db, (const struct kz__rec *const[]){r}, 1));
     kz__heads_undo(db, linked && rc != SQLITE_DONE ? 1 : 0); /* clears the undo log */
     return rc;
 }
 
-/* jobs[0..n) in one statement, n a power of two up to KZ__ROWS_MAX. */
-static int write_rows(struct kz__db *db, struct kz__job **jobs, size_t n)
+/* The points of the `written` events of a statement that returned rc. */
+static int write_points(struct kz__db *db, struct kz__job **jobs, size_t written, int rc)
+{
+    const struct kz__rec *recs[KZ__ROWS_MAX];
+    int geo;
+
+    for (size_t i = 0; i < written; i++)
+        recs[i] = rec_of(jobs[i]);
+    geo = geo_result(kz__geo_write(db, recs, written));
+    return geo != SQLITE_DONE ? geo : rc;
+}
+
+/* jobs[0..n) in one statement, n a power of two up to KZ__ROWS_MAX; *written of them went in. */
+static int write_rows(struct kz__db *db, struct kz__job **jobs, size_t n, size_t *written)
 {
     sqlite3_stmt *s = kz__db_stmt(db, sql_insert[kz__rows_index(n)]);
-    size_t i, written;
+    size_t i;
     uint64_t prev;
     int rc = SQLITE_DONE;
 
+    *written = 0;
     if (!s)
         return SQLITE_ERROR;
     for (i = 0; i < n && rc == SQLITE_DONE; i++) {
@@ -121,9 +142,9 @@ static int write_rows(struct kz__db *db, struct kz__job **jobs, size_t n)
         return rc;
     }
     rc = kz__db_step(s);
-    written = rc == SQLITE_DONE ? n : (size_t)sqlite3_changes64(db->db);
-    kz__heads_undo(db, n - written);
-    return rc;
+    *written = rc == SQLITE_DONE ? n : (size_t)sqlite3_changes64(db->db);
+    kz__heads_undo(db, n - *written);
+    return write_points(db, jobs, *written, rc);
 }
 
 /* The largest power of two <= n, at most KZ__ROWS_MAX. */
@@ -143,7 +164,7 @@ static size_t chunk_of(size_t n)
  */
 static int write_events(struct kz__db *db, struct kz__job **jobs, size_t n, size_t *done)
 {
-    size_t i = 0, run, c;
+    size_t i = 0, run, c, written;
     int rc = SQLITE_DONE;
 
     while (i < n && rc == SQLITE_DONE) {
@@ -155,8 +176,8 @@ static int write_events(struct kz__db *db, struct kz__job **jobs, size_t n, size
         for (run = 0; i + run < n && rec_of(jobs[i + run])->seq; run++)
             ;
         c = chunk_of(run);
-        rc = write_rows(db, jobs + i, c);
-        i += rc == SQLITE_DONE ? c : (size_t)sqlite3_changes64(db->db);
+        rc = write_rows(db, jobs + i, c, &written);
+        i += written;
     }
     *done = i;
     return rc;
@@ -198,6 +219,7 @@ static struct kz__job *event_job(const struct kz_event *ev, const char *xml, siz
     r->fed_seq = ev->fed_seq;
     r->xml = kz__pack(&p, xml ? xml : "", xml ? xml_len : 0);
     r->xml_len = xml ? xml_len : 0;
+    kz__geo_point(ev, r);
     return &j->job;
 }
 
@@ -264,7 +286,8 @@ void kz_store_query(struct kz_store *st, const struct kz_store_query *q, kz_stor
     j->done = done;
     j->job.ud = ud;
     j->job.notify = true;
-    if (q->limit < 1 || q->limit > QUERY_MAX_LIMIT) {
+    if (q->limit < 1 || q->limit > QUERY_MAX_LIMIT ||
+        (q->has_bbox && (q->forward || !kz_store_bbox_valid(&q->bbox)))) {
         kz__store_finish_early(st, &j->job, KZ_ERR_INVAL);
         return;
     }

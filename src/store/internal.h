@@ -107,6 +107,8 @@ struct kz__rec {
     const char *fed_provenance; /* NULL: not federated */
     int64_t fed_hops, fed_max_hops;
     uint64_t fed_seq;
+    bool has_point; /* geo.c: the point goes to events_geo */
+    int32_t lon_e7, lat_e7;
 };
 
 struct kz__rec_job {
@@ -157,7 +159,7 @@ struct kz__jobq {
     size_t n;
 };
 
-#define KZ__DB_MAX_STMTS 64
+#define KZ__DB_MAX_STMTS 96
 
 /* The connection and its cached statements; used under st->db_mu. */
 struct kz__db {
@@ -341,6 +343,29 @@ struct kz__query {
 };
 int kz__db_query(struct kz__db *db, struct kz__query *qq);
 void kz__query_rows_free(struct kz__query *q);
+
+/*
+ * geo.c: events_geo, the R*Tree of the events' points.  SQLite codes
+ * (SQLITE_DONE or the failing statement's) unless noted.
+ */
+/* Set r->has_point and the point from the event (no position: none). */
+void kz__geo_point(const struct kz_event *ev, struct kz__rec *r);
+/* The points of recs[0..n) (those that have one; their seq set) to events_geo. */
+int kz__geo_write(struct kz__db *db, const struct kz__rec *const *recs, size_t n);
+/* Migration 15: index the point of every event already stored; KZ_OK or KZ_ERR_DB. */
+int kz__geo_backfill(struct kz__db *db);
+/* *in: the event `seq` has a point inside `box`. */
+int kz__geo_contains(struct kz__db *db, uint64_t seq, const struct kz_store_bbox *box, bool *in);
+/*
+ * fn(ud, seq) for every event in `box` with lo <= seq <= hi, newest first,
+ * until fn returns false.  The log is asked a stretch of seqs at a time,
+ * each stretch four times the last, so a box that holds many events stops
+ * after a few thousand index entries and one that holds few costs a
+ * handful of R*Tree searches.
+ */
+typedef bool (*kz__geo_seq_fn)(void *ud, uint64_t seq);
+int kz__geo_each(struct kz__db *db, const struct kz_store_bbox *box, uint64_t lo, uint64_t hi,
+                 kz__geo_seq_fn fn, void *ud);
 
 /* retention.c: sets *more when it stopped before reaching its targets. */
 void kz__db_retention(struct kz__db *db, int64_t retention_us, int64_t retention_bytes, bool *more);

@@ -205,7 +205,20 @@ static const char *const migrations[] = {
     " value INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT OR REPLACE INTO store_marks(name, value)"
     " VALUES ('tracks_seq', coalesce((SELECT max(seq) FROM events), 0));",
+    /* 15: an R*Tree of the events' points for the bbox queries (store/geo.c),
+     * filled with each batch; a deleted event takes its point along.  The
+     * events stored before are indexed after this SQL (migrate_fill). */
+    "CREATE VIRTUAL TABLE IF NOT EXISTS events_geo USING rtree_i32("
+    " seq, lon0, lon1, lat0, lat1, blk0, blk1);"
+    "CREATE TRIGGER IF NOT EXISTS events_geo_delete AFTER DELETE ON events"
+    " BEGIN DELETE FROM events_geo WHERE seq = old.seq; END;",
 };
+
+/* What a migration's SQL cannot do, run after it in its transaction. */
+static int migrate_fill(struct kz__db *db, int64_t version)
+{
+    return version == 15 ? kz__geo_backfill(db) : KZ_OK;
+}
 
 static int user_version(struct kz__db *db, int64_t *out)
 {
@@ -251,6 +264,7 @@ static int step(struct kz__db *db, bool *done)
         goto out;
     snprintf(sql, sizeof(sql), "PRAGMA user_version=%lld", (long long)v + 1);
     if ((err = exec(db, migrations[v], "migration")) != KZ_OK ||
+        (err = migrate_fill(db, v + 1)) != KZ_OK ||
         (err = exec(db, sql, "PRAGMA user_version")) != KZ_OK)
         goto out;
     if ((err = exec(db, "COMMIT", "COMMIT")) == KZ_OK)
