@@ -12,12 +12,12 @@
 
 #define QUERY_MAX_LIMIT 10000
 
-#define EV_COLS 18
+#define EV_COLS 20
 #define EV_INSERT                                                                                  \
     "INSERT OR FAIL INTO events(seq, uid, type, time, start, stale, recv_time, label,"             \
     " origin_input, origin_user, xml, origin_nation, origin_groups, fed_provenance, fed_hops,"     \
-    " fed_max_hops, fed_seq, uid_prev) VALUES "
-#define EV_ROW "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " fed_max_hops, fed_seq, uid_prev, lon_e7, lat_e7) VALUES "
+#define EV_ROW "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
 /*
  * A run of events goes in as few statements as its size's binary digits.
@@ -74,6 +74,7 @@ static void bind_row(sqlite3_stmt *s, int b, const struct kz__rec *r, uint64_t p
         sqlite3_bind_int64(s, b + 18, (sqlite3_int64)prev);
     else
         sqlite3_bind_null(s, b + 18);
+    kz__geo_bind(s, b + 19, r);
 }
 
 /* A point that fails is not a refused row (its event went in): the batch fails. */

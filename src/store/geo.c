@@ -1,40 +1,46 @@
 /*
- * geo.c - events_geo, the R*Tree of the events' points (migration 15):
- * written with the events (events.c, in the same multi-row statements'
- * style), emptied with them (a trigger on events), read by the bbox
- * queries (query.c).
+ * geo.c - each event's point: exact in events(lon_e7, lat_e7), in 1e-7
+ * degrees, and in events_geo, an R*Tree over (longitude, latitude, seq)
+ * that finds the candidates of a bbox query (query.c), written with the
+ * events (events.c, in multi-row statements as theirs) and emptied with
+ * them (a trigger on events, migration 15).
  *
- * The tree is rtree_i32, so a point is kept exactly as stored: longitude
- * and latitude in 1e-7 degrees (±1.8e9 fits an int32), and a third
- * dimension, the event's seq >> GEO_BLOCK_BITS.  With that dimension a
- * query asks the box of one stretch of the log at a time, newest first:
- * the events come back in the order the answer needs without sorting every
+ * The tree keeps 32-bit floats, rounded outward, so what it answers is a
+ * superset that the row's exact columns settle.  Its third dimension is
+ * the seq (times GEO_SEQ_SCALE): a query asks the box of one stretch of
+ * the log at a time, newest first, so the answer needs no sort of every
  * event in the box, and a box that holds most events stops after the first
- * stretch.  (seq >> 10 fits an int32 up to 2^41 events.)
+ * stretch.  The dimension must grow continuously: with a constant one
+ * (every point of a stretch alike) the tree's volumes are all zero and its
+ * insertion heuristic degenerates into a scan.  The scale weighs a seq
+ * against a degree in the tree's splits: at 1e-4, a leaf of a log that
+ * fills a theatre of a few hundred square degrees covers a few degrees
+ * and some thousands of seqs, so a small box over the whole log and a
+ * large box over its last stretch both visit few leaves.
  */
 #include <math.h>
 #include <stdlib.h>
 
 #include "store/internal.h"
 
-#define GEO_BLOCK_BITS 10
 #define GEO_E7 1e7
-/* Stretches grow fourfold up to this many blocks (a million seqs). */
-#define GEO_MAX_BLOCKS 1024
+#define GEO_SEQ_SCALE 1e-4
+/* The first stretch, in seqs; stretches grow fourfold up to GEO_MAX_STRETCH. */
+#define GEO_FIRST_STRETCH 4096
+#define GEO_MAX_STRETCH (1 << 22)
 
 #define GEO_COLS 7
-#define GEO_INSERT                                                                                 \
-    "INSERT OR REPLACE INTO events_geo(seq, lon0, lon1, lat0, lat1, blk0, blk1) VALUES "
+#define GEO_INSERT "INSERT OR REPLACE INTO events_geo(seq, lon0, lon1, lat0, lat1, s0, s1) VALUES "
 #define GEO_ROW "(?,?,?,?,?,?,?)"
 
 static const char *const sql_insert[KZ__ROWS_N] = KZ__ROWS_SQL(GEO_INSERT, GEO_ROW, "");
-static const char sql_in_box[] = "SELECT seq FROM events_geo WHERE lon0 >= ?1 AND lon1 <= ?2"
-                                 " AND lat0 >= ?3 AND lat1 <= ?4 AND blk0 >= ?5 AND blk1 <= ?6";
-static const char sql_point[] = "SELECT lon0, lat0 FROM events_geo WHERE seq = ?1";
+static const char sql_in_box[] = "SELECT seq FROM events_geo WHERE lon1 >= ?1 AND lon0 <= ?2"
+                                 " AND lat1 >= ?3 AND lat0 <= ?4 AND s1 >= ?5 AND s0 <= ?6";
+static const char sql_fill[] = "UPDATE events SET lon_e7 = ?1, lat_e7 = ?2 WHERE seq = ?3";
 
-static int32_t e7(double deg)
+static int64_t e7(double deg)
 {
-    return (int32_t)llround(deg * GEO_E7);
+    return llround(deg * GEO_E7);
 }
 
 bool kz_store_bbox_valid(const struct kz_store_bbox *b)
@@ -56,32 +62,34 @@ void kz__geo_point(const struct kz_event *ev, struct kz__rec *r)
 
     r->has_point = !none && isfinite(ev->lat) && isfinite(ev->lon) && fabs(ev->lat) <= 90.0 &&
                    fabs(ev->lon) <= 180.0;
-    r->lon_e7 = r->has_point ? e7(ev->lon) : 0;
-    r->lat_e7 = r->has_point ? e7(ev->lat) : 0;
+    r->lon = r->has_point ? ev->lon : 0.0;
+    r->lat = r->has_point ? ev->lat : 0.0;
 }
 
-static int64_t block_of(uint64_t seq)
+void kz__geo_bind(sqlite3_stmt *s, int i, const struct kz__rec *r)
 {
-    return (int64_t)(seq >> GEO_BLOCK_BITS);
+    if (!r->has_point) {
+        sqlite3_bind_null(s, i);
+        sqlite3_bind_null(s, i + 1);
+        return;
+    }
+    sqlite3_bind_int64(s, i, e7(r->lon));
+    sqlite3_bind_int64(s, i + 1, e7(r->lat));
 }
 
-/* One events_geo row: seq, the point twice (min = max), its block twice. */
-static void bind_geo(sqlite3_stmt *s, int b, uint64_t seq, int32_t lon, int32_t lat)
-{
-    sqlite3_bind_int64(s, b + 1, (sqlite3_int64)seq);
-    sqlite3_bind_int(s, b + 2, lon);
-    sqlite3_bind_int(s, b + 3, lon);
-    sqlite3_bind_int(s, b + 4, lat);
-    sqlite3_bind_int(s, b + 5, lat);
-    sqlite3_bind_int64(s, b + 6, block_of(seq));
-    sqlite3_bind_int64(s, b + 7, block_of(seq));
-}
-
-static void bind_rec(sqlite3_stmt *s, int base, const void *rows, size_t i)
+/* One events_geo row, whose first parameter is b + 1: seq, the point, the seq scaled. */
+static void bind_rec(sqlite3_stmt *s, int b, const void *rows, size_t i)
 {
     const struct kz__rec *r = ((const struct kz__rec *const *)rows)[i];
+    double t = (double)r->seq * GEO_SEQ_SCALE;
 
-    bind_geo(s, base, r->seq, r->lon_e7, r->lat_e7);
+    sqlite3_bind_int64(s, b + 1, (sqlite3_int64)r->seq);
+    sqlite3_bind_double(s, b + 2, r->lon);
+    sqlite3_bind_double(s, b + 3, r->lon);
+    sqlite3_bind_double(s, b + 4, r->lat);
+    sqlite3_bind_double(s, b + 5, r->lat);
+    sqlite3_bind_double(s, b + 6, t);
+    sqlite3_bind_double(s, b + 7, t);
 }
 
 int kz__geo_write(struct kz__db *db, const struct kz__rec *const *recs, size_t n)
@@ -108,15 +116,25 @@ static int backfill_row(struct kz__db *db, struct kz_cot_decoder *dec, sqlite3_s
 {
     struct kz__rec r = {.seq = (uint64_t)sqlite3_column_int64(sel, 0)};
     const struct kz__rec *one = &r;
+    sqlite3_stmt *fill = kz__db_stmt(db, sql_fill);
     enum kz_reject why;
     size_t len = (size_t)sqlite3_column_bytes(sel, 1);
     const char *xml = (const char *)sqlite3_column_text(sel, 1);
+    int rc;
 
     /* A row that no longer decodes has no point to index; the API skips it too. */
     if (!xml || kz_cot_decode(dec, xml, len, ev, &why, NULL, 0) != KZ_OK)
         return SQLITE_DONE;
     kz__geo_point(ev, &r);
     kz_event_clear(ev);
+    if (!r.has_point)
+        return SQLITE_DONE;
+    if (!fill)
+        return SQLITE_ERROR;
+    kz__geo_bind(fill, 1, &r);
+    sqlite3_bind_int64(fill, 3, (sqlite3_int64)r.seq);
+    if ((rc = kz__db_step(fill)) != SQLITE_DONE)
+        return rc;
     return kz__geo_write(db, &one, 1);
 }
 
@@ -146,44 +164,17 @@ int kz__geo_backfill(struct kz__db *db)
 
 /* ---- reads ------------------------------------------------------------------------- */
 
-/* The box in 1e-7 degrees, as one or two boxes (across the antimeridian: two). */
-struct e7box {
-    int32_t lon0, lon1, lat0, lat1;
-};
-
-static size_t split_box(const struct kz_store_bbox *b, struct e7box out[2])
+bool kz__geo_row_in(sqlite3_stmt *s, int col, const struct kz_store_bbox *b)
 {
-    int32_t lat0 = e7(b->min_lat), lat1 = e7(b->max_lat);
+    int64_t lon = sqlite3_column_int64(s, col), lat = sqlite3_column_int64(s, col + 1);
+    int64_t lon0 = e7(b->min_lon), lon1 = e7(b->max_lon);
 
-    if (b->min_lon <= b->max_lon) {
-        out[0] = (struct e7box){e7(b->min_lon), e7(b->max_lon), lat0, lat1};
-        return 1;
-    }
-    out[0] = (struct e7box){e7(b->min_lon), e7(180.0), lat0, lat1};
-    out[1] = (struct e7box){e7(-180.0), e7(b->max_lon), lat0, lat1};
-    return 2;
-}
-
-int kz__geo_contains(struct kz__db *db, uint64_t seq, const struct kz_store_bbox *box, bool *in)
-{
-    sqlite3_stmt *s = kz__db_stmt(db, sql_point);
-    struct e7box eb[2];
-    size_t n = split_box(box, eb);
-    int rc;
-
-    *in = false;
-    if (!s)
-        return SQLITE_ERROR;
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)seq);
-    if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int32_t lon = sqlite3_column_int(s, 0), lat = sqlite3_column_int(s, 1);
-        for (size_t i = 0; i < n; i++)
-            *in = *in || (lon >= eb[i].lon0 && lon <= eb[i].lon1 && lat >= eb[i].lat0 &&
-                          lat <= eb[i].lat1);
-        rc = SQLITE_DONE;
-    }
-    sqlite3_reset(s);
-    return rc;
+    if (sqlite3_column_type(s, col) == SQLITE_NULL ||
+        sqlite3_column_type(s, col + 1) == SQLITE_NULL)
+        return false;
+    if (lat < e7(b->min_lat) || lat > e7(b->max_lat))
+        return false;
+    return lon0 <= lon1 ? lon >= lon0 && lon <= lon1 : lon >= lon0 || lon <= lon1;
 }
 
 struct seqs {
@@ -191,30 +182,47 @@ struct seqs {
     size_t n, cap;
 };
 
-/* Append the seqs of box `b` in blocks [from, to] to *out. */
-static int stretch(struct kz__db *db, const struct e7box *b, int64_t from, int64_t to,
-                   struct seqs *out)
+/* Append the candidates of longitudes [lon0, lon1] in seqs [from, to] to *out. */
+static int stretch(struct kz__db *db, const struct kz_store_bbox *b, double lon0, double lon1,
+                   uint64_t from, uint64_t to, struct seqs *out)
 {
     sqlite3_stmt *s = kz__db_stmt(db, sql_in_box);
     int rc;
 
     if (!s)
         return SQLITE_ERROR;
-    sqlite3_bind_int(s, 1, b->lon0);
-    sqlite3_bind_int(s, 2, b->lon1);
-    sqlite3_bind_int(s, 3, b->lat0);
-    sqlite3_bind_int(s, 4, b->lat1);
-    sqlite3_bind_int64(s, 5, from);
-    sqlite3_bind_int64(s, 6, to);
+    sqlite3_bind_double(s, 1, lon0);
+    sqlite3_bind_double(s, 2, lon1);
+    sqlite3_bind_double(s, 3, b->min_lat);
+    sqlite3_bind_double(s, 4, b->max_lat);
+    sqlite3_bind_double(s, 5, (double)from * GEO_SEQ_SCALE);
+    sqlite3_bind_double(s, 6, (double)to * GEO_SEQ_SCALE);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        uint64_t seq = (uint64_t)sqlite3_column_int64(s, 0);
+        if (seq < from || seq > to)
+            continue; /* the tree's floats are rounded outward */
         if (out->n == out->cap) {
             out->cap = out->cap ? 2 * out->cap : 1024;
             out->v = kz_xrealloc(out->v, out->cap * sizeof(*out->v));
         }
-        out->v[out->n++] = (uint64_t)sqlite3_column_int64(s, 0);
+        out->v[out->n++] = seq;
     }
     sqlite3_reset(s);
-    return rc == SQLITE_DONE ? SQLITE_DONE : rc;
+    return rc;
+}
+
+/* The stretch's candidates, both halves of a box across the antimeridian. */
+static int candidates(struct kz__db *db, const struct kz_store_bbox *b, uint64_t from, uint64_t to,
+                      struct seqs *out)
+{
+    int rc;
+
+    out->n = 0;
+    if (b->min_lon <= b->max_lon)
+        return stretch(db, b, b->min_lon, b->max_lon, from, to, out);
+    if ((rc = stretch(db, b, b->min_lon, 180.0, from, to, out)) != SQLITE_DONE)
+        return rc;
+    return stretch(db, b, -180.0, b->max_lon, from, to, out);
 }
 
 static int newest_first(const void *a, const void *b)
@@ -227,24 +235,21 @@ static int newest_first(const void *a, const void *b)
 int kz__geo_each(struct kz__db *db, const struct kz_store_bbox *box, uint64_t lo, uint64_t hi,
                  kz__geo_seq_fn fn, void *ud)
 {
-    struct e7box eb[2];
-    size_t nb = split_box(box, eb);
     struct seqs got = {0};
-    int64_t lo_b = block_of(lo), top = block_of(hi), k = 1;
-    bool more = lo <= hi;
+    uint64_t top = hi, len = GEO_FIRST_STRETCH;
+    bool more = lo <= hi && hi > 0;
     int rc = SQLITE_DONE;
 
-    while (more && top >= lo_b && rc == SQLITE_DONE) {
-        int64_t from = top - k + 1 < lo_b ? lo_b : top - k + 1;
-        got.n = 0;
-        for (size_t i = 0; i < nb && rc == SQLITE_DONE; i++)
-            rc = stretch(db, &eb[i], from, top, &got);
+    while (more && rc == SQLITE_DONE) {
+        uint64_t from = top - lo + 1 > len ? top - len + 1 : lo;
+        if ((rc = candidates(db, box, from, top, &got)) != SQLITE_DONE)
+            break;
         qsort(got.v, got.n, sizeof(*got.v), newest_first);
-        for (size_t i = 0; i < got.n && more && rc == SQLITE_DONE; i++)
-            if (got.v[i] >= lo && got.v[i] <= hi)
-                more = fn(ud, got.v[i]);
+        for (size_t i = 0; i < got.n && more; i++)
+            more = fn(ud, got.v[i]);
+        more = more && from > lo;
         top = from - 1;
-        k = k * 4 > GEO_MAX_BLOCKS ? GEO_MAX_BLOCKS : k * 4;
+        len = len * 4 > GEO_MAX_STRETCH ? GEO_MAX_STRETCH : len * 4;
     }
     free(got.v);
     return rc;

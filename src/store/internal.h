@@ -107,8 +107,8 @@ struct kz__rec {
     const char *fed_provenance; /* NULL: not federated */
     int64_t fed_hops, fed_max_hops;
     uint64_t fed_seq;
-    bool has_point; /* geo.c: the point goes to events_geo */
-    int32_t lon_e7, lat_e7;
+    bool has_point; /* geo.c: the point goes to events (lon_e7, lat_e7) and events_geo */
+    double lon, lat;
 };
 
 struct kz__rec_job {
@@ -345,21 +345,25 @@ int kz__db_query(struct kz__db *db, struct kz__query *qq);
 void kz__query_rows_free(struct kz__query *q);
 
 /*
- * geo.c: events_geo, the R*Tree of the events' points.  SQLite codes
- * (SQLITE_DONE or the failing statement's) unless noted.
+ * geo.c: each event's point, exact in events(lon_e7, lat_e7) (1e-7 degrees;
+ * NULL: no position), and in events_geo, an R*Tree that finds candidates.
+ * SQLite codes (SQLITE_DONE or the failing statement's) unless noted.
  */
 /* Set r->has_point and the point from the event (no position: none). */
 void kz__geo_point(const struct kz_event *ev, struct kz__rec *r);
+/* Bind r's lon_e7 and lat_e7 (or NULLs) to parameters i and i + 1. */
+void kz__geo_bind(sqlite3_stmt *s, int i, const struct kz__rec *r);
 /* The points of recs[0..n) (those that have one; their seq set) to events_geo. */
 int kz__geo_write(struct kz__db *db, const struct kz__rec *const *recs, size_t n);
-/* Migration 15: index the point of every event already stored; KZ_OK or KZ_ERR_DB. */
+/* Migration 15: the points of every event already stored; KZ_OK or KZ_ERR_DB. */
 int kz__geo_backfill(struct kz__db *db);
-/* *in: the event `seq` has a point inside `box`. */
-int kz__geo_contains(struct kz__db *db, uint64_t seq, const struct kz_store_bbox *box, bool *in);
+/* Is the point in columns col, col + 1 (lon_e7, lat_e7) of s's row inside box? */
+bool kz__geo_row_in(sqlite3_stmt *s, int col, const struct kz_store_bbox *box);
 /*
- * fn(ud, seq) for every event in `box` with lo <= seq <= hi, newest first,
- * until fn returns false.  The log is asked a stretch of seqs at a time,
- * each stretch four times the last, so a box that holds many events stops
+ * fn(ud, seq) for the events with lo <= seq <= hi whose point may be in
+ * `box` (a superset: the caller tests the row with kz__geo_row_in), newest
+ * first, until fn returns false.  The log is asked a stretch of seqs at a
+ * time, each four times the last, so a box that holds many events stops
  * after a few thousand index entries and one that holds few costs a
  * handful of R*Tree searches.
  */

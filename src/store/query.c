@@ -140,7 +140,8 @@ void kz__query_rows_free(struct kz__query *q)
 
 /* ---- one uid: a walk down its chain ------------------------------------------ */
 
-static const char sql_link[] = "SELECT uid, uid_prev, type, recv_time FROM events WHERE seq = ?1";
+static const char sql_link[] =
+    "SELECT uid, uid_prev, type, recv_time, lon_e7, lat_e7 FROM events WHERE seq = ?1";
 static const char sql_row[] = "SELECT seq, recv_time, label, origin_input, origin_user, xml,"
                               " origin_nation, origin_groups, fed_provenance, fed_hops,"
                               " fed_max_hops FROM events WHERE seq = ?1";
@@ -180,13 +181,12 @@ static int walk(struct kz__db *db, const struct kz_store_query *q, const struct 
             break; /* the rest of the chain is gone (retention) */
         int64_t recv_time = sqlite3_column_int64(s, 3);
         bool take = (!q->before_seq || seq < q->before_seq) &&
-                    wanted(q, tf, (const char *)sqlite3_column_text(s, 2), recv_time);
+                    wanted(q, tf, (const char *)sqlite3_column_text(s, 2), recv_time) &&
+                    (!q->has_bbox || kz__geo_row_in(s, 4, &q->bbox));
         prev = (uint64_t)sqlite3_column_int64(s, 1);
         sqlite3_reset(s);
         if (q->since_us && recv_time < q->since_us)
             break; /* older rows were received earlier */
-        if (take && q->has_bbox && (rc = kz__geo_contains(db, seq, &q->bbox, &take)) != SQLITE_DONE)
-            break;
         if (!take)
             continue;
         if (*n == cap) {
@@ -232,7 +232,8 @@ static const char sql_last_until[] =
     "SELECT seq FROM events WHERE recv_time < ?1 ORDER BY recv_time DESC, seq DESC LIMIT 1";
 static const char sql_row_typed[] = "SELECT seq, recv_time, label, origin_input, origin_user, xml,"
                                     " origin_nation, origin_groups, fed_provenance, fed_hops,"
-                                    " fed_max_hops, type FROM events WHERE seq = ?1";
+                                    " fed_max_hops, type, lon_e7, lat_e7 FROM events"
+                                    " WHERE seq = ?1";
 
 /* *out: the seq the statement answers (bound to `arg` unless 0), 0 for none. */
 static int seq_of(struct kz__db *db, const char *sql, int64_t arg, uint64_t *out)
@@ -294,7 +295,8 @@ static bool take_in_box(void *ud, uint64_t seq)
     if ((w->rc = sqlite3_step(w->s)) == SQLITE_ROW) {
         int64_t recv_time = sqlite3_column_int64(w->s, 1);
         const char *type = (const char *)sqlite3_column_text(w->s, 11);
-        if (type && wanted(q, w->tf, type, recv_time) && !(q->since_us && recv_time < q->since_us))
+        if (type && wanted(q, w->tf, type, recv_time) &&
+            !(q->since_us && recv_time < q->since_us) && kz__geo_row_in(w->s, 12, &q->bbox))
             add_row(w->qq, w->s);
         w->rc = SQLITE_DONE;
     }

@@ -219,8 +219,7 @@ static void test_migration_backfills(void **state)
     append_at(fx, "a", 4, 36.0, 16.0, &acks);
     wait_acks(fx, &acks, 4);
     close_store(fx);
-    sql_exec(fx->path, "DROP TRIGGER events_geo_delete; DROP TABLE events_geo;"
-                       "PRAGMA user_version = 14;");
+    sql_exec(fx->path, UNDO_MIGRATION_15 "PRAGMA user_version = 14;");
     open_store(fx, 0, 0, 0);
     assert_int_equal(sql_int(fx->path, "PRAGMA user_version"), 15);
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events_geo"), 3);
