@@ -244,7 +244,8 @@ int kz__geo_each(struct kz__db *db, const struct kz_store_bbox *box, uint64_t lo
         uint64_t from = top - lo + 1 > len ? top - len + 1 : lo;
         if ((rc = candidates(db, box, from, top, &got)) != SQLITE_DONE)
             break;
-        qsort(got.v, got.n, sizeof(*got.v), newest_first);
+        if (got.n > 1)
+            qsort(got.v, got.n, sizeof(*got.v), newest_first);
         for (size_t i = 0; i < got.n && more; i++)
             more = fn(ud, got.v[i]);
         more = more && from > lo;
