@@ -97,14 +97,12 @@ struct shape {
 };
 
 static const struct shape shapes[] = {
-    {"nobox-recent", 0.0, true},   {"nobox-old", 0.0, false},
-    {"small-recent", 0.1, true},   {"small-old", 0.1, false}, {"medium-recent", 1.0, true},
-    {"medium-old", 1.0, false},    {"theatre-recent", 20.0, true},
-    {"theatre-old", 20.0, false},
+    {"nobox-recent", 0.0, true},    {"nobox-old", 0.0, false},    {"small-recent", 0.1, true},
+    {"small-old", 0.1, false},      {"medium-recent", 1.0, true}, {"medium-old", 1.0, false},
+    {"theatre-recent", 20.0, true}, {"theatre-old", 20.0, false},
 };
 
-static void make_case(const struct shape *sh, int64_t t0, int64_t t1, uint64_t k,
-                      struct hq_case *c)
+static void make_case(const struct shape *sh, int64_t t0, int64_t t1, uint64_t k, struct hq_case *c)
 {
     double room = HQ_SIDE - sh->side;
 
@@ -143,8 +141,7 @@ static unsigned features(const char *body)
 }
 
 /* One GET; ms, or -1 when it failed (logged). */
-static double http_case(const struct hq_opts *o, const struct hq_case *c, char *buf,
-                        unsigned *rows)
+static double http_case(const struct hq_opts *o, const struct hq_case *c, char *buf, unsigned *rows)
 {
     static struct gen_sec_cache sc;
     char path[256], since[32];
@@ -164,14 +161,12 @@ static double http_case(const struct hq_opts *o, const struct hq_case *c, char *
     return (double)(gen_now_ns() - t) / 1e6;
 }
 
-static void report(const char *shape, const char *via, double *ms, int n, double rows,
-                   int capped)
+static void report(const char *shape, const char *via, double *ms, int n, double rows, int capped)
 {
     qsort(ms, (size_t)n, sizeof(*ms), cmp_double);
     printf("{\"case\":\"%s\",\"via\":\"%s\",\"n\":%d,\"p50_ms\":%.2f,\"p99_ms\":%.2f,"
            "\"rows_mean\":%.1f,\"capped\":%d}\n",
-           shape, via, n, quantile(ms, n, 0.5), quantile(ms, n, 0.99), n ? rows / n : 0.0,
-           capped);
+           shape, via, n, quantile(ms, n, 0.5), quantile(ms, n, 0.99), n ? rows / n : 0.0, capped);
     fflush(stdout);
 }
 
@@ -248,11 +243,16 @@ int main(int argc, char **argv)
 {
     struct hq_opts o = {"sqlite", NULL, 10000000, 5000, 3, 0, 200, 5, 2.0};
     const struct gen_opt opts[] = {
-        {0, "backend", GEN_STR, &o.backend, NULL}, {0, "db", GEN_STR, &o.db, NULL},
-        {0, "events", GEN_LONG, &o.events, NULL},  {0, "units", GEN_INT, &o.units, NULL},
-        {0, "days", GEN_INT, &o.days, NULL},       {0, "port", GEN_INT, &o.port, NULL},
-        {0, "reps", GEN_INT, &o.reps, NULL},       {0, "ref-reps", GEN_INT, &o.ref_reps, NULL},
-        {0, "ref-cap", GEN_DOUBLE, &o.ref_cap_s, NULL}, {'h', "help", GEN_HELP, NULL, NULL},
+        {0, "backend", GEN_STR, &o.backend, NULL},
+        {0, "db", GEN_STR, &o.db, NULL},
+        {0, "events", GEN_LONG, &o.events, NULL},
+        {0, "units", GEN_INT, &o.units, NULL},
+        {0, "days", GEN_INT, &o.days, NULL},
+        {0, "port", GEN_INT, &o.port, NULL},
+        {0, "reps", GEN_INT, &o.reps, NULL},
+        {0, "ref-reps", GEN_INT, &o.ref_reps, NULL},
+        {0, "ref-cap", GEN_DOUBLE, &o.ref_cap_s, NULL},
+        {'h', "help", GEN_HELP, NULL, NULL},
     };
     const struct hq_backend *be = NULL;
 

@@ -116,8 +116,10 @@ static int sq_build(const struct hq_opts *o, int64_t end_us)
         fprintf(stderr, "histq: cannot open %s\n", o->db);
         return -1;
     }
-    check(db, sqlite3_exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576; BEGIN",
-                           NULL, NULL, NULL), "BEGIN");
+    check(db,
+          sqlite3_exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576; BEGIN", NULL, NULL,
+                       NULL),
+          "BEGIN");
     ev = prep(db, sql_event);
     geo = prep(db, sql_geo);
     for (long i = 1; i <= o->events; i++) {
