@@ -25,8 +25,10 @@
 
 #define GEO_E7 1e7
 #define GEO_SEQ_SCALE 1e-4
-/* The first stretch, in seqs; stretches grow fourfold up to GEO_MAX_STRETCH. */
-#define GEO_FIRST_STRETCH 4096
+/* The first stretch holds four times the rows wanted, within these bounds, in seqs;
+ * stretches grow fourfold up to GEO_MAX_STRETCH. */
+#define GEO_MIN_STRETCH 256
+#define GEO_FIRST_STRETCH_MAX 4096
 #define GEO_MAX_STRETCH (1 << 22)
 
 #define GEO_COLS 7
@@ -233,12 +235,16 @@ static int newest_first(const void *a, const void *b)
 }
 
 int kz__geo_each(struct kz__db *db, const struct kz_store_bbox *box, uint64_t lo, uint64_t hi,
-                 kz__geo_seq_fn fn, void *ud)
+                 unsigned want, kz__geo_seq_fn fn, void *ud)
 {
     struct seqs got = {0};
-    uint64_t top = hi, len = GEO_FIRST_STRETCH;
+    uint64_t top = hi, len = 4 * (uint64_t)want;
     bool more = lo <= hi && hi > 0;
     int rc = SQLITE_DONE;
+
+    len = len < GEO_MIN_STRETCH         ? GEO_MIN_STRETCH
+          : len > GEO_FIRST_STRETCH_MAX ? GEO_FIRST_STRETCH_MAX
+                                        : len;
 
     while (more && rc == SQLITE_DONE) {
         uint64_t from = top - lo + 1 > len ? top - len + 1 : lo;

@@ -363,13 +363,13 @@ bool kz__geo_row_in(sqlite3_stmt *s, int col, const struct kz_store_bbox *box);
  * fn(ud, seq) for the events with lo <= seq <= hi whose point may be in
  * `box` (a superset: the caller tests the row with kz__geo_row_in), newest
  * first, until fn returns false.  The log is asked a stretch of seqs at a
- * time, each four times the last, so a box that holds many events stops
- * after a few thousand index entries and one that holds few costs a
- * handful of R*Tree searches.
+ * time, the first sized for `want` rows, each next four times the last, so
+ * a box that holds many events stops after a few hundred index entries and
+ * one that holds few costs a handful of R*Tree searches.
  */
 typedef bool (*kz__geo_seq_fn)(void *ud, uint64_t seq);
 int kz__geo_each(struct kz__db *db, const struct kz_store_bbox *box, uint64_t lo, uint64_t hi,
-                 kz__geo_seq_fn fn, void *ud);
+                 unsigned want, kz__geo_seq_fn fn, void *ud);
 
 /* retention.c: sets *more when it stopped before reaching its targets. */
 void kz__db_retention(struct kz__db *db, int64_t retention_us, int64_t retention_bytes, bool *more);

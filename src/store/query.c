@@ -314,7 +314,7 @@ static int query_box(struct kz__db *db, struct kz__query *qq, const struct type_
         return SQLITE_ERROR;
     if ((rc = box_range(db, &qq->q, &lo, &hi)) != SQLITE_DONE)
         return rc;
-    rc = kz__geo_each(db, &qq->q.bbox, lo, hi, take_in_box, &w);
+    rc = kz__geo_each(db, &qq->q.bbox, lo, hi, qq->q.limit, take_in_box, &w);
     return rc != SQLITE_DONE ? rc : w.rc;
 }
 
