@@ -12,6 +12,7 @@
 #   BENCH_WARMUP, BENCH_WINDOW, BENCH_DRAIN   seconds (default 3, 10, 3)
 #   BENCH_PIN=0       do not pin server and generator to different cores
 #   BENCH_DOC=FILE    where the table goes (default docs/performance.md)
+#   BENCH_TMPDIR=DIR  where the work directory is made (default /tmp)
 #   MOSQ_NODELAY=0    leave Nagle on in mosquitto (default: TCP_NODELAY like kizuna)
 #   BENCH_F_TRACKS    F1: uids per label class (default 5000)
 #   BENCH_F2_EVENTS, BENCH_F2_TRACKS, BENCH_F2_DEADLINE   F2: events (100000) over how
@@ -63,7 +64,7 @@ WIN=${BENCH_WINDOW:-10}
 DRAIN=${BENCH_DRAIN:-3}
 DOC=${BENCH_DOC:-$ROOT/docs/performance.md}
 W6_QUEUE=1048576
-WORK=$(mktemp -d /tmp/kizuna-bench.XXXXXX)
+WORK=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/kizuna-bench.XXXXXX")
 RESULTS=$WORK/results.jsonl
 LG=$WORK/loadgen
 REF=$WORK/fanout_ref
