@@ -3,8 +3,10 @@
  * created (schema current, no events) with prepared INSERTs in one
  * transaction, as kizuna's store would have written them: the events rows
  * (each linked to its uid's previous one, its point in 1e-7 degrees), their
- * points in events_geo (store/geo.c's layout: degrees, and the seq times
- * 1e-4), uid_heads, the tracks
+ * points in events_geo (store/geo.c's layout: per 4 096 events, one entry
+ * per 1-degree cell of at most 256 members, its box in degrees, its seqs
+ * times 1e-4, the members as little-endian (newest seq - seq, lon_e7,
+ * lat_e7)), uid_heads, the tracks
  * table and its mark.  The reference reads the log newest first and tests
  * each event's point from its XML (expat).  bench/ only.
  */
@@ -26,8 +28,21 @@ static const char sql_event[] =
     " origin_user, xml, origin_nation, origin_groups, uid_prev, lon_e7, lat_e7)"
     " VALUES (?1, ?2, 'a-f-G-U-C', ?3, ?3, ?4, ?3, 'UNCLASSIFIED', 'cot', 'b0', ?5, 'USA',"
     " 'Cyan', ?6, ?7, ?8)";
-static const char sql_geo[] = "INSERT INTO events_geo VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?4)";
-#define SEQ_SCALE 1e-4 /* store/geo.c's GEO_SEQ_SCALE */
+static const char sql_geo[] = "INSERT INTO events_geo VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/* store/geo.c's GEO_SEQ_SCALE, GEO_CELL_DEG, GEO_GROUP_MAX; a store batch's size. */
+#define SEQ_SCALE 1e-4
+#define CELL_DEG 1.0
+#define GROUP_MAX 256
+#define CHUNK 4096
+
+struct member {
+    long long cell;
+    uint64_t seq;
+    int32_t lon, lat;
+};
+
+static struct member chunk[CHUNK];
+static size_t chunk_n;
 static const char sql_head[] = "INSERT INTO uid_heads(uid, seq) VALUES (?1, ?2)";
 static const char sql_track[] =
     "INSERT INTO tracks(uid, seq, type, stale, label, origin_input, origin_user, xml,"
@@ -56,6 +71,61 @@ static void step(sqlite3 *db, sqlite3_stmt *s, const char *what)
     sqlite3_reset(s);
 }
 
+static int by_cell_then_seq(const void *a, const void *b)
+{
+    const struct member *x = a, *y = b;
+
+    if (x->cell != y->cell)
+        return x->cell < y->cell ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* One entry: members m[0..n) of one cell. */
+static void put_entry(sqlite3 *db, sqlite3_stmt *geo, const struct member *m, size_t n)
+{
+    static unsigned char blob[GROUP_MAX * 12];
+    int32_t lon0 = m[0].lon, lon1 = lon0, lat0 = m[0].lat, lat1 = lat0;
+    uint64_t top = m[n - 1].seq;
+
+    for (size_t i = 0; i < n; i++) {
+        lon0 = m[i].lon < lon0 ? m[i].lon : lon0;
+        lon1 = m[i].lon > lon1 ? m[i].lon : lon1;
+        lat0 = m[i].lat < lat0 ? m[i].lat : lat0;
+        lat1 = m[i].lat > lat1 ? m[i].lat : lat1;
+        put_u32(blob + 12 * i, (uint32_t)(top - m[i].seq));
+        put_u32(blob + 12 * i + 4, (uint32_t)m[i].lon);
+        put_u32(blob + 12 * i + 8, (uint32_t)m[i].lat);
+    }
+    sqlite3_bind_int64(geo, 1, (sqlite3_int64)top);
+    sqlite3_bind_double(geo, 2, lon0 / 1e7);
+    sqlite3_bind_double(geo, 3, lon1 / 1e7);
+    sqlite3_bind_double(geo, 4, lat0 / 1e7);
+    sqlite3_bind_double(geo, 5, lat1 / 1e7);
+    sqlite3_bind_double(geo, 6, (double)m[0].seq * SEQ_SCALE);
+    sqlite3_bind_double(geo, 7, (double)top * SEQ_SCALE);
+    sqlite3_bind_blob(geo, 8, blob, (int)(12 * n), SQLITE_STATIC);
+    step(db, geo, "INSERT INTO events_geo");
+}
+
+static void flush_chunk(sqlite3 *db, sqlite3_stmt *geo)
+{
+    qsort(chunk, chunk_n, sizeof(*chunk), by_cell_then_seq);
+    for (size_t i = 0; i < chunk_n;) {
+        size_t j = i + 1;
+        while (j < chunk_n && j - i < GROUP_MAX && chunk[j].cell == chunk[i].cell)
+            j++;
+        put_entry(db, geo, chunk + i, j - i);
+        i = j;
+    }
+    chunk_n = 0;
+}
+
 static void put_event(sqlite3 *db, sqlite3_stmt *ev, sqlite3_stmt *geo, const struct hq_event *e,
                       uint64_t prev, char *uid, char *xml)
 {
@@ -74,11 +144,12 @@ static void put_event(sqlite3 *db, sqlite3_stmt *ev, sqlite3_stmt *geo, const st
     sqlite3_bind_int64(ev, 7, llround(e->lon * 1e7));
     sqlite3_bind_int64(ev, 8, llround(e->lat * 1e7));
     step(db, ev, "INSERT INTO events");
-    sqlite3_bind_int64(geo, 1, (sqlite3_int64)e->seq);
-    sqlite3_bind_double(geo, 2, e->lon);
-    sqlite3_bind_double(geo, 3, e->lat);
-    sqlite3_bind_double(geo, 4, (double)e->seq * SEQ_SCALE);
-    step(db, geo, "INSERT INTO events_geo");
+    chunk[chunk_n++] =
+        (struct member){(long long)floor((e->lat + 90.0) / CELL_DEG) * 1000 +
+                            (long long)floor((e->lon + 180.0) / CELL_DEG),
+                        e->seq, (int32_t)llround(e->lon * 1e7), (int32_t)llround(e->lat * 1e7)};
+    if (chunk_n == CHUNK)
+        flush_chunk(db, geo);
 }
 
 /* Each unit's newest seq to uid_heads and tracks, and the tracks mark. */
@@ -127,6 +198,7 @@ static int sq_build(const struct hq_opts *o, int64_t end_us)
         put_event(db, ev, geo, &e, last[e.unit], uid, xml);
         last[e.unit] = e.seq;
     }
+    flush_chunk(db, geo);
     sqlite3_finalize(ev);
     sqlite3_finalize(geo);
     put_heads(db, last, o->units, (uint64_t)o->events);

@@ -77,12 +77,6 @@ static void bind_row(sqlite3_stmt *s, int b, const struct kz__rec *r, uint64_t p
     kz__geo_bind(s, b + 19, r);
 }
 
-/* A point that fails is not a refused row (its event went in): the batch fails. */
-static int geo_result(int rc)
-{
-    return (rc & 0xff) == SQLITE_CONSTRAINT ? SQLITE_ERROR : rc;
-}
-
 /* Sets r->seq when it was 0 (the database picks it, so the uid's head moves after). */
 static int write_event(struct kz__db *db, struct kz__job *job)
 {
@@ -104,22 +98,8 @@ static int write_event(struct kz__db *db, struct kz__job *job)
         rc = kz__heads_link(db, r->uid, r->seq, &prev); /* cached by kz__heads_get */
         linked = false;                                 /* the row is in: keep the link */
     }
-    if (rc == SQLITE_DONE)
-        rc = geo_result(kz__geo_write(db, (const struct kz__rec *const[]){r}, 1));
     kz__heads_undo(db, linked && rc != SQLITE_DONE ? 1 : 0); /* clears the undo log */
     return rc;
-}
-
-/* The points of the `written` events of a statement that returned rc. */
-static int write_points(struct kz__db *db, struct kz__job **jobs, size_t written, int rc)
-{
-    const struct kz__rec *recs[KZ__ROWS_MAX];
-    int geo;
-
-    for (size_t i = 0; i < written; i++)
-        recs[i] = rec_of(jobs[i]);
-    geo = geo_result(kz__geo_write(db, recs, written));
-    return geo != SQLITE_DONE ? geo : rc;
 }
 
 /* jobs[0..n) in one statement, n a power of two up to KZ__ROWS_MAX; *written of them went in. */
@@ -145,7 +125,7 @@ static int write_rows(struct kz__db *db, struct kz__job **jobs, size_t n, size_t
     rc = kz__db_step(s);
     *written = rc == SQLITE_DONE ? n : (size_t)sqlite3_changes64(db->db);
     kz__heads_undo(db, n - *written);
-    return write_points(db, jobs, *written, rc);
+    return rc;
 }
 
 /* The largest power of two <= n, at most KZ__ROWS_MAX. */
@@ -184,11 +164,18 @@ static int write_events(struct kz__db *db, struct kz__job **jobs, size_t n, size
     return rc;
 }
 
+int kz__events_after_writes(struct kz__db *db, struct kz__job *batch)
+{
+    int rc = kz__geo_after_writes(db, batch);
+
+    return rc == SQLITE_DONE ? kz__tracks_after_writes(db, batch) : rc;
+}
+
 const struct kz__job_ops kz__event_append_ops = {
     .table = "events",
     .write = write_event,
     .write_many = write_events,
-    .after_writes = kz__tracks_after_writes,
+    .after_writes = kz__events_after_writes,
     .counted = true,
 };
 

@@ -353,8 +353,13 @@ void kz__query_rows_free(struct kz__query *q);
 void kz__geo_point(const struct kz_event *ev, struct kz__rec *r);
 /* Bind r's lon_e7 and lat_e7 (or NULLs) to parameters i and i + 1. */
 void kz__geo_bind(sqlite3_stmt *s, int i, const struct kz__rec *r);
-/* The points of recs[0..n) (those that have one; their seq set) to events_geo. */
+/* The points of recs[0..n) (those that have one; their seq set) to events_geo, one
+ * entry per cell (at most GEO_GROUP_MAX members). */
 int kz__geo_write(struct kz__db *db, const struct kz__rec *const *recs, size_t n);
+/* Before a batch's COMMIT: its events' points to events_geo, grouped by cell. */
+int kz__geo_after_writes(struct kz__db *db, struct kz__job *batch);
+/* events.c: the hook of every job that touches the log: the points, then the tracks. */
+int kz__events_after_writes(struct kz__db *db, struct kz__job *batch);
 /* Migration 15: the points of every event already stored; KZ_OK or KZ_ERR_DB. */
 int kz__geo_backfill(struct kz__db *db);
 /* Is the point in columns col, col + 1 (lon_e7, lat_e7) of s's row inside box? */

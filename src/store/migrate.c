@@ -207,13 +207,13 @@ static const char *const migrations[] = {
     " VALUES ('tracks_seq', coalesce((SELECT max(seq) FROM events), 0));",
     /* 15: each event's point, exact in lon_e7 and lat_e7 (1e-7 degrees; NULL:
      * no position), and an R*Tree of the points over the log's seqs for the
-     * bbox queries (store/geo.c), filled with each batch; a deleted event
-     * takes its entry along.  The events stored before are filled after this
-     * SQL (migrate_fill). */
+     * bbox queries (store/geo.c), an entry per cell and batch, its members
+     * in a blob; deleting an entry's newest event deletes the entry.  The events stored before are
+     * filled after this SQL (migrate_fill). */
     "ALTER TABLE events ADD COLUMN lon_e7 INTEGER;"
     "ALTER TABLE events ADD COLUMN lat_e7 INTEGER;"
     "CREATE VIRTUAL TABLE IF NOT EXISTS events_geo USING rtree("
-    " seq, lon0, lon1, lat0, lat1, s0, s1);"
+    " seq, lon0, lon1, lat0, lat1, s0, s1, +members);"
     "CREATE TRIGGER IF NOT EXISTS events_geo_delete AFTER DELETE ON events"
     " BEGIN DELETE FROM events_geo WHERE seq = old.seq; END;",
 };

@@ -26,6 +26,8 @@
 #define T0 (1700000000 * SEC)
 #define NO_POS 1000.0 /* lat: append the TAK "no position" point */
 #define MAX_ROWS 10000
+/* Points in events_geo: its entries' members, 12 bytes each (store/geo.c). */
+#define GEO_POINTS "SELECT coalesce(sum(length(members)), 0) / 12 FROM events_geo"
 
 /* An event of `uid` at (lat, lon), received at T0 + seq s, with canonical XML. */
 static void append_at(struct fx *fx, const char *uid, uint64_t seq, double lat, double lon,
@@ -120,7 +122,7 @@ static void test_points_and_edges(void **state)
     append_at(fx, "chat", 6, NO_POS, 0.0, &acks);
     append_at(fx, "null-island", 7, 0.0, 0.0, &acks); /* hae known: a real point */
     wait_acks(fx, &acks, 7);
-    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events_geo"), 6);
+    assert_int_equal(sql_int(fx->path, GEO_POINTS), 6);
 
     q = box_query(10.0, 30.0, 20.0, 40.0);
     query(fx, &q, &r);
@@ -200,6 +202,7 @@ static void test_retention(void **state)
         run_until(fx, &zero, 1, 20);
         left = sql_int(fx->path, "SELECT count(*) FROM events_geo");
     }
+    assert_int_equal(sql_int(fx->path, GEO_POINTS), 0);
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events"), 0);
     assert_int_equal(left, 0);
 }
@@ -222,12 +225,12 @@ static void test_migration_backfills(void **state)
     sql_exec(fx->path, UNDO_MIGRATION_15 "PRAGMA user_version = 14;");
     open_store(fx, 0, 0, 0);
     assert_int_equal(sql_int(fx->path, "PRAGMA user_version"), 15);
-    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events_geo"), 3);
+    assert_int_equal(sql_int(fx->path, GEO_POINTS), 3);
     q = box_query(10.0, 30.0, 20.0, 40.0);
     query(fx, &q, &r);
     expect_seqs(&r, (const uint64_t[]){4, 1}, 2);
     sql_exec(fx->path, "DELETE FROM events WHERE seq = 4");
-    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events_geo"), 2);
+    assert_int_equal(sql_int(fx->path, GEO_POINTS), 2);
 }
 
 /* ---- randomised: the store against a scan of what was appended ------------------------- */
@@ -276,6 +279,15 @@ static bool pt_in(const struct pt *p, const struct kz_store_query *q)
     return !q->before_seq || p->seq < q->before_seq;
 }
 
+static int64_t n_chat(const struct pt *pts)
+{
+    int64_t n = 0;
+
+    for (size_t i = 0; i < N_EVENTS; i++)
+        n += pts[i].chat;
+    return n;
+}
+
 static void random_box(struct kz_store_query *q)
 {
     double w = (double)(1u << (next_rand() % 9)) * 0.05; /* 0.05 to 12.8 degrees */
@@ -312,6 +324,9 @@ static void test_random_against_scan(void **state)
         append_at(fx, uid, pts[i].seq, pts[i].chat ? NO_POS : pts[i].lat, pts[i].lon, &acks);
     }
     wait_acks(fx, &acks, N_EVENTS);
+    /* Every point once, in fewer entries: a batch's points group by cell. */
+    assert_int_equal(sql_int(fx->path, GEO_POINTS), N_EVENTS - n_chat(pts));
+    assert_true(sql_int(fx->path, "SELECT count(*) FROM events_geo") < N_EVENTS / 2);
     for (int k = 0; k < N_QUERIES; k++) {
         struct kz_store_query q;
         size_t want = 0;
