@@ -49,10 +49,11 @@
  *          tracks table holds; it follows the log lazily (store/tracks.c)
  *   fed_sent(peer, sent, seq): what crossed each link, and when
  *   fed_cursor(peer PRIMARY KEY, seq): the last event of the log each link was sent
- *   events_geo: an R*Tree (rtree_i32) of each event's point (store/geo.c): seq; its
- *          longitude and latitude in 1e-7 degrees (min = max), and seq >> 10
- *          (min = max), so a query can ask a box for one stretch of the log at a
- *          time; an event without a position (lat 0, lon 0, hae unknown) has no row
+ *   events also keep their point, lon_e7 and lat_e7 (1e-7 degrees; NULL for an
+ *          event without a position: lat 0, lon 0, hae unknown)
+ *   events_geo: an R*Tree of the points (store/geo.c), one entry per cell of a
+ *          batch: the box of its points, its seqs (times 1e-4), and its members
+ *          (seq, lon_e7, lat_e7 each) in a blob; its id is its newest member's seq
  */
 #ifndef KZ_STORE_H
 #define KZ_STORE_H
