@@ -78,6 +78,18 @@ struct kz__job_ops {
     /* Free what the job owns beyond its own allocation; may be NULL. */
     void (*release)(struct kz__job *job);
     bool counted; /* counts in kz_store_stats appended/committed */
+    /*
+     * The same on PostgreSQL (pg*.c), where db->pg is set; NULL: this kind
+     * of job is not on PostgreSQL (yet) and fails with KZ_ERR_DB.  pg_write
+     * returns KZ_OK, KZ_ERR_EXISTS (a constraint refused this job alone: it
+     * ran under a savepoint) or anything else, which fails the batch.
+     * pg_write_many writes jobs[0..n) of this kind and sets each status
+     * (KZ_OK, or KZ_ERR_DB for a row refused alone); it returns KZ_OK or the
+     * error that fails the batch.
+     */
+    int (*pg_write)(struct kz__db *db, struct kz__job *job);
+    int (*pg_write_many)(struct kz__db *db, struct kz__job **jobs, size_t n);
+    void (*pg_read)(struct kz__db *db, struct kz__job *job);
 };
 
 /*
@@ -107,6 +119,7 @@ struct kz__rec {
     const char *fed_provenance; /* NULL: not federated */
     int64_t fed_hops, fed_max_hops;
     uint64_t fed_seq;
+    double lat, lon, hae; /* the event's point (hae KZ_POINT_UNKNOWN: none) */
 };
 
 struct kz__rec_job {
@@ -159,8 +172,16 @@ struct kz__jobq {
 
 #define KZ__DB_MAX_STMTS 64
 
-/* The connection and its cached statements; used under st->db_mu. */
+/* pg.h: a PostgreSQL connection and its state. */
+struct kz__pg;
+
+/*
+ * The connection and its cached statements; used under st->db_mu.  Either
+ * SQLite (db) or PostgreSQL (pg, and db NULL): the generic parts hand a
+ * PostgreSQL batch, read or retention run to pg*.c.
+ */
 struct kz__db {
+    struct kz__pg *pg;
     sqlite3 *db;
     sqlite3_stmt *begin, *commit, *rollback;
     sqlite3_stmt *page_count, *freelist_count;
@@ -344,5 +365,29 @@ void kz__query_rows_free(struct kz__query *q);
 
 /* retention.c: sets *more when it stopped before reaching its targets. */
 void kz__db_retention(struct kz__db *db, int64_t retention_us, int64_t retention_bytes, bool *more);
+
+/*
+ * The PostgreSQL backend (pg*.c; pg.h has the rest): where the generic parts
+ * hand over when db->pg is set, and the ops the tables' files name.
+ */
+/* pg.c: connect, set the session up and migrate; KZ_OK or KZ_ERR_DB (logged). */
+int kz__pg_open(struct kz__db *db, const char *dsn, const char *node_id);
+void kz__pg_close(struct kz__db *db);
+/* pg.c: bytes the database takes (pg_database_size), measured at most once a second. */
+int64_t kz__pg_db_bytes(struct kz__db *db);
+/* pg_batch.c: one batch in one transaction (as kz__db_write); a read job (as ops->read). */
+int kz__pg_write_batch(struct kz__db *db, struct kz__job *batch);
+void kz__pg_read(struct kz__db *db, struct kz__job *job);
+/* pg_events.c: pg_write_many, pg_write of events; pg_write of a job that writes nothing. */
+int kz__pg_write_events(struct kz__db *db, struct kz__job **jobs, size_t n);
+int kz__pg_write_event(struct kz__db *db, struct kz__job *job);
+int kz__pg_write_nothing(struct kz__db *db, struct kz__job *job);
+/* pg_tracks.c: kz_store_load. */
+int kz__pg_load(struct kz__db *db, int64_t now_us, kz_store_track_fn fn, void *ud,
+                uint64_t *max_seq);
+/* pg_query.c: kz__db_query. */
+int kz__pg_events_query(struct kz__db *db, struct kz__query *qq);
+/* pg_retention.c: kz__db_retention. */
+void kz__pg_retention(struct kz__db *db, int64_t retention_us, int64_t retention_bytes, bool *more);
 
 #endif

@@ -66,10 +66,16 @@ struct kz_store;
 
 /* Filled from the configuration by the caller: the store has no defaults. */
 struct kz_store_opts {
-    const char *path;        /* database file; ":memory:" for tests */
+    const char *path;        /* database file; ":memory:" for tests; NULL with dsn */
     unsigned max_delay_ms;   /* batch window (store.max_delay_ms); 0 = none */
     int64_t retention_us;    /* drop events older than this; 0 = keep */
     int64_t retention_bytes; /* keep the events table under this; 0 = no cap */
+    /* PostgreSQL (store.backend postgres): the libpq connection string; NULL: SQLite at path.
+     * Its password, if any, never reaches a log line. */
+    const char *dsn;
+    /* The instance writing (node.id): with each event's seq the idempotency key of its row
+     * on PostgreSQL, so a row written twice is stored once; NULL: "". */
+    const char *node_id;
 };
 
 /*
@@ -121,6 +127,14 @@ int kz_store_check(const char *path, char *err, size_t errlen);
  * Returns KZ_OK or KZ_ERR_DB / KZ_ERR_IO with a log line naming the cause.
  */
 int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_store **out);
+
+/*
+ * NULL when every table and call of this store works on its backend (always
+ * for SQLite); else a static list of the tables not yet on PostgreSQL
+ * ("audit, plans, ..."): a server must refuse to start on such a store
+ * rather than run half-working.
+ */
+const char *kz_store_unported(const struct kz_store *st);
 
 /*
  * Flush everything queued, stop the thread, close the database.  Pending
@@ -201,6 +215,10 @@ struct kz_store_query {
      * not with before_seq. */
     bool forward;
     uint64_t after_seq;
+    /* Only events whose point lies in the box minLon,minLat,maxLon,maxLat (degrees, WGS 84,
+     * edges included; min <= max); has_bbox false: anywhere. */
+    bool has_bbox;
+    double bbox[4];
 };
 
 struct kz_store_row {

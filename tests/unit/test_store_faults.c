@@ -33,7 +33,7 @@ static void test_unwritable_path(void **state)
 {
     struct fx *fx = *state;
     struct kz_store *st = (struct kz_store *)1;
-    struct kz_store_opts o = {"/nonexistent-kizuna-dir/sub/kizuna.db", 5, 0, 0};
+    struct kz_store_opts o = {"/nonexistent-kizuna-dir/sub/kizuna.db", 5, 0, 0, NULL, NULL};
 
     assert_int_equal(kz_store_open(&fx->loop, &o, &st), KZ_ERR_IO);
     assert_null(st);
@@ -113,7 +113,7 @@ static void on_ack_report(void *ud, int status)
 /* The child: append forever, reporting each acked seq on stdout (a pipe). */
 static _Noreturn void writer_child(const char *path)
 {
-    struct kz_store_opts o = {path, 5, 0, 0};
+    struct kz_store_opts o = {path, 5, 0, 0, NULL, NULL};
     struct kz_store *st;
     struct kz_event ev;
     uv_loop_t loop;

@@ -1,5 +1,5 @@
 /*
- * test_store_pg.c - the PostgreSQL backend's own checks, on a real
+ * test_store_pgbackend.c - the PostgreSQL backend's own checks, on a real
  * PostgreSQL 15 with PostGIS started for this binary (pg_fixture.h).
  */
 #include <setjmp.h>
