@@ -23,6 +23,7 @@ static int unported(struct kz__job *job)
 
 void kz__pg_read(struct kz__db *db, struct kz__job *job)
 {
+    kz__pg_revive(db->pg);
     if (job->ops->pg_read)
         job->ops->pg_read(db, job);
     else
@@ -95,7 +96,13 @@ int kz__pg_write_batch(struct kz__db *db, struct kz__job *batch)
     int err;
 
     kz__pg_revive(pg);
-    if ((err = kz__pg_exec(pg, "BEGIN")) != KZ_OK)
+    /* A connection the server dropped while idle shows at BEGIN: nothing is written yet,
+     * so connect again and retry once. */
+    if ((err = kz__pg_exec(pg, "BEGIN")) != KZ_OK && PQstatus(pg->conn) != CONNECTION_OK) {
+        kz__pg_revive(pg);
+        err = kz__pg_exec(pg, "BEGIN");
+    }
+    if (err != KZ_OK)
         goto fail;
     if ((err = write_all(db, batch, &refused)) != KZ_OK ||
         (err = kz__pg_tracks_apply(db, batch)) != KZ_OK)
@@ -105,7 +112,7 @@ int kz__pg_write_batch(struct kz__db *db, struct kz__job *batch)
         goto fail;
     return refused ? KZ_ERR_DB : KZ_OK;
 fail:
-    if (PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
+    if (PQstatus(pg->conn) == CONNECTION_OK && PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
         kz__pg_exec(pg, "ROLLBACK");
     for (struct kz__job *j = batch; j; j = j->next)
         j->status = KZ_ERR_DB;

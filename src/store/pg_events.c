@@ -6,9 +6,9 @@
  * A row's idempotency key is (origin_node, origin_seq): this instance's
  * node id and the event's seq.  ON CONFLICT DO NOTHING skips a row that is
  * already stored; RETURNING says which rows went in, and a skipped row is
- * then either the same event written again (its key is stored: KZ_OK, as
- * the first write was) or another event with a seq already taken (refused
- * alone: KZ_ERR_DB).  Nothing aborts the transaction, so no savepoints.
+ * then either the same event written again (its key is stored with its uid:
+ * KZ_OK, as the first write was) or another event with a seq already taken
+ * (refused alone: KZ_ERR_DB, as on SQLite).  Nothing aborts the transaction, so no savepoints.
  *
  * The tracks table is written in every batch (no lazy `latest` as on SQLite:
  * one multi-row upsert per batch is cheap next to the round trip), the
@@ -80,10 +80,11 @@ static void bind_row(const char **v, struct ev_params *p, const struct kz__rec *
 /* A row ON CONFLICT skipped: the same event again (KZ_OK), or a seq another one holds. */
 static int skipped(struct kz__pg *pg, const struct kz__rec *r, int *status)
 {
-    static const char sql[] = "SELECT 1 FROM events WHERE origin_node = $1 AND origin_seq = $2";
+    static const char sql[] = "SELECT 1 FROM events WHERE origin_node = $1 AND origin_seq = $2"
+                              " AND uid = $3";
     char seq[KZ__PG_NUM];
-    const char *v[2] = {pg->node_id, kz__pg_i64(seq, (int64_t)r->seq)};
-    PGresult *res = kz__pg_query(pg, sql, 2, v);
+    const char *v[3] = {pg->node_id, kz__pg_i64(seq, (int64_t)r->seq), r->uid};
+    PGresult *res = kz__pg_query(pg, sql, 3, v);
     int err = kz__pg_ok(res) ? KZ_OK : kz__pg_fail(pg, "SELECT FROM events", res);
 
     if (err == KZ_OK && PQntuples(res) == 1) {

@@ -249,7 +249,8 @@ static inline int pg_fx_new_db(struct pg_fx *p, char *buf, size_t len)
     return 0;
 }
 
-/* The first column of the first row of sql on `dsn` as an integer; -1 for no row or NULL. */
+/* The first column of the first row of sql on `dsn` as an integer (a boolean as 1 or 0); -1
+ * for no row or NULL. */
 static inline int64_t pg_fx_int(const char *dsn, const char *sql)
 {
     PGconn *c = PQconnectdb(dsn);
@@ -258,6 +259,8 @@ static inline int64_t pg_fx_int(const char *dsn, const char *sql)
 
     if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK)
         fprintf(stderr, "pg_fixture: %s: %s\n", sql, PQerrorMessage(c));
+    else if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) && PQftype(r, 0) == 16) /* bool */
+        v = PQgetvalue(r, 0, 0)[0] == 't';
     else if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
         v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
