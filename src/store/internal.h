@@ -387,6 +387,15 @@ int kz__pg_load(struct kz__db *db, int64_t now_us, kz_store_track_fn fn, void *u
                 uint64_t *max_seq);
 /* pg_query.c: kz__db_query. */
 int kz__pg_events_query(struct kz__db *db, struct kz__query *qq);
+/* pg_tables.c: readiness.c, files.c and missions.c on PostgreSQL.  Writes return KZ_OK,
+ * KZ_ERR_EXISTS (refused alone) or KZ_ERR_DB, as ops->pg_write. */
+int kz__pg_readiness_write(struct kz__db *db, const struct kz_store_readiness *r);
+int kz__pg_readiness_load(struct kz__db *db, kz_store_readiness_fn fn, void *ud);
+int kz__pg_file_write(struct kz__db *db, const struct kz_store_file *f);
+int kz__pg_files_load(struct kz__db *db, kz_store_file_fn fn, void *ud);
+int kz__pg_mission_write(struct kz__db *db, const struct kz_store_mission *w);
+int kz__pg_missions_load(struct kz__db *db, kz_store_mission_fn mission, kz_store_mission_fn change,
+                         void *ud);
 /* pg_retention.c: kz__db_retention. */
 void kz__pg_retention(struct kz__db *db, int64_t retention_us, int64_t retention_bytes, bool *more);
 

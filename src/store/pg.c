@@ -241,3 +241,17 @@ size_t kz__pg_chunk(size_t n)
         c /= 2;
     return c;
 }
+
+int kz__pg_run(struct kz__pg *pg, const char *what, const char *sql, int n,
+               const char *const *values)
+{
+    PGresult *r = kz__pg_query(pg, sql, n, values);
+    int err = KZ_OK;
+
+    if (!kz__pg_ok(r)) {
+        err = kz__pg_refused(r) ? KZ_ERR_EXISTS : KZ_ERR_DB;
+        kz__pg_fail(pg, what, r);
+    }
+    PQclear(r);
+    return err;
+}

@@ -38,6 +38,10 @@ void kz__pg_revive(struct kz__pg *pg);
 int kz__pg_fail(struct kz__pg *pg, const char *what, const PGresult *r);
 /* Did r fail with an integrity constraint (SQLSTATE class 23: unique, check, not null)? */
 bool kz__pg_refused(const PGresult *r);
+/* Run sql with n text parameters for a write: KZ_OK, KZ_ERR_EXISTS (a constraint refused it)
+ * or KZ_ERR_DB; a failure is logged naming `what`. */
+int kz__pg_run(struct kz__pg *pg, const char *what, const char *sql, int n,
+               const char *const *values);
 /* Run sql without parameters; KZ_OK or KZ_ERR_DB (logged). */
 int kz__pg_exec(struct kz__pg *pg, const char *sql);
 /* sql with n text parameters (NULL: SQL NULL); the result, which the caller PQclear()s.

@@ -16,7 +16,8 @@
  *   - no uid_heads or store_marks: an index on events(uid, seq) serves a
  *     uid's history, and the tracks table is written in every batch;
  *   - uid and type use the "C" collation: bytewise, as SQLite compares, so a
- *     type prefix is an index range.
+ *     type prefix is an index range;
+ *   - files and missions have a seq column: the commit order SQLite's rowid gives.
  */
 #include <stdio.h>
 
@@ -129,6 +130,7 @@ static const char *const migrations[] = {
     " peer text PRIMARY KEY,"
     " seq bigint NOT NULL);"
     "CREATE TABLE files ("
+    " seq bigint GENERATED ALWAYS AS IDENTITY," /* commit order, SQLite's rowid */
     " uid text PRIMARY KEY,"
     " hash text NOT NULL,"
     " name text NOT NULL,"
@@ -144,6 +146,7 @@ static const char *const migrations[] = {
     " tool text);"
     "CREATE INDEX files_hash ON files(hash);"
     "CREATE TABLE missions ("
+    " seq bigint GENERATED ALWAYS AS IDENTITY,"
     " guid text PRIMARY KEY,"
     " name text NOT NULL UNIQUE,"
     " doc text NOT NULL);"

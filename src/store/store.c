@@ -155,7 +155,7 @@ int kz_store_path(const char *data_dir, const char *store_path, char *buf, size_
  * NULL once it has them all.
  */
 static const char pg_unported[] =
-    "readiness, audit, plans, files, missions, fed_sent, fed_cursor, users, certs";
+    "audit, plans, fed_sent, fed_cursor, users, certs";
 
 const char *kz_store_unported(const struct kz_store *st)
 {
