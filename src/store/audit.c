@@ -537,6 +537,8 @@ int kz_store_audit_last(struct kz_store *st, const char *action, const char *obj
     int rc;
 
     *detail = NULL;
+    if (st->db.pg)
+        return kz__pg_unported("audit");
     uv_mutex_lock(&st->db_mu);
     rc = sqlite3_prepare_v2(st->db.db,
                             "SELECT detail FROM audit WHERE action = ? AND object = ? "
@@ -663,6 +665,8 @@ int kz_store_audit_verify(struct kz_store *st, struct kz_store_audit_check *c)
     int rc;
 
     memset(c, 0, sizeof(*c));
+    if (st->db.pg)
+        return kz__pg_unported("audit");
     if (sodium_init() < 0)
         return KZ_ERR_IO;
     w.have_key = st->audit_dir && key_read(st, w.key) == 1;
@@ -684,6 +688,8 @@ static int list(struct kz_store *st, const char *sql, const char *object, kz_sto
     sqlite3_stmt *s = NULL;
     int rc;
 
+    if (st->db.pg)
+        return kz__pg_unported("audit");
     uv_mutex_lock(&st->db_mu);
     rc = sqlite3_prepare_v2(st->db.db, sql, -1, &s, NULL);
     if (rc == SQLITE_OK && object)

@@ -396,6 +396,17 @@ int kz__pg_files_load(struct kz__db *db, kz_store_file_fn fn, void *ud);
 int kz__pg_mission_write(struct kz__db *db, const struct kz_store_mission *w);
 int kz__pg_missions_load(struct kz__db *db, kz_store_mission_fn mission, kz_store_mission_fn change,
                          void *ud);
+/* pg_fedlog.c: fedlog.c on PostgreSQL. */
+int kz__pg_fed_sent_write(struct kz__db *db, const char *peer, const struct kz_store_sent *items,
+                          size_t n, uint64_t cursor);
+int kz__pg_fed_marks(struct kz__db *db, const char *peer, const char *input,
+                     struct kz_store_fed_marks *m);
+int kz__pg_outbox_bound(struct kz__db *db, struct kz_store_outbox_bound *b);
+/* *rows (free each row's strings, then it) and *n on KZ_OK. */
+int kz__pg_sent_query(struct kz__db *db, const struct kz_store_sent_query *q,
+                      struct kz_store_sent_row **rows, size_t *n);
+/* pg_batch.c: a synchronous call of a table not on PostgreSQL yet: logged, KZ_ERR_DB. */
+int kz__pg_unported(const char *table);
 /* pg_retention.c: kz__db_retention. */
 void kz__pg_retention(struct kz__db *db, int64_t retention_us, int64_t retention_bytes, bool *more);
 

@@ -61,6 +61,8 @@ int kz_store_plans_load(struct kz_store *st, kz_store_plan_fn fn, void *ud)
 {
     int err;
 
+    if (st->db.pg)
+        return kz__pg_unported("plans");
     uv_mutex_lock(&st->db_mu);
     err = load(&st->db, fn, ud);
     uv_mutex_unlock(&st->db_mu);

@@ -226,32 +226,24 @@ static void test_pg_unreachable(void **state)
     assert_null(st);
 }
 
-/* A table not on PostgreSQL yet: named by kz_store_unported, its writes refused. */
+/* A table not on PostgreSQL yet: named by kz_store_unported; its calls fail cleanly. */
 static void test_pg_unported(void **state)
 {
     struct fx *fx = *state;
-    struct store_acks acks = {0};
-    struct kz_store_readiness r = {.unit = "1-1 INF",
-                                   .time_us = kz_now_us(),
-                                   .recv_us = kz_now_us(),
-                                   .p = 1,
-                                   .s = 1,
-                                   .r = 1,
-                                   .t = 1,
-                                   .overall = 1,
-                                   .label = "UNCLASSIFIED",
-                                   .originator = "USA"};
+    struct kz_store_audit_check c;
     const char *missing;
+    char *detail = NULL;
 
     open_store(fx, 5, 0, 0);
     missing = kz_store_unported(fx->st);
-    if (!missing || !strstr(missing, "readiness"))
-        skip(); /* readiness is on PostgreSQL now */
-    kz_store_readiness_append(fx->st, &r, store_on_ack, &acks);
-    append_at(fx, "ok", 1, 1.0, 1.0, &acks);
-    assert_int_equal(run_until(fx, &acks.n, 2, 5000), 2);
-    assert_int_equal(acks.ok, 1);
-    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events"), 1);
+    if (!missing || !strstr(missing, "audit"))
+        skip(); /* the audit log is on PostgreSQL now */
+    kz_store_set_audit_dir(fx->st, fx->dir);
+    assert_int_equal(kz_store_audit(fx->st, "alice", "test", "obj", "{}"), KZ_ERR_DB);
+    assert_int_equal(kz_store_audit_last(fx->st, "test", "obj", &detail), KZ_ERR_DB);
+    assert_null(detail);
+    assert_int_equal(kz_store_audit_verify(fx->st, &c), KZ_ERR_DB);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM audit"), 0);
 }
 
 int main(void)
