@@ -503,6 +503,25 @@ struct kz_store_stats {
 
 void kz_store_stats(struct kz_store *st, struct kz_store_stats *out);
 
+/* ---- pg_copy.c: a node's SQLite store into PostgreSQL ------------------------- */
+
+/* After each chunk of a table, and at its end: rows copied so far of its total. */
+typedef void (*kz_store_copy_progress_fn)(void *ud, const char *table, int64_t done, int64_t total);
+
+/*
+ * Copy every table of the SQLite store file `from` (opened read-only, one
+ * snapshot; its schema from migration 14 on) into the PostgreSQL database at
+ * `dsn` (its schema created or migrated first).  Rows keep their keys and go
+ * in with ON CONFLICT DO NOTHING, so a re-run copies only what is missing and
+ * changes nothing copied before.  Events get the idempotency key (node_id,
+ * seq) and, like tracks, their point from their XML; the tracks table is
+ * brought up to the log.  Audit records keep ids and hashes (the chain
+ * verifies under the same audit.key).  `progress` may be NULL.  KZ_OK, or
+ * KZ_ERR_IO (cannot read `from`) / KZ_ERR_DB with the reason in err.
+ */
+int kz_store_copy(const char *from, const char *dsn, const char *node_id,
+                  kz_store_copy_progress_fn progress, void *ud, char *err, size_t errlen);
+
 /* The SQLite library's version ("3.46.1"), for `kizuna version`. */
 const char *kz_store_sqlite_version(void);
 
