@@ -407,6 +407,25 @@ int kz__pg_sent_query(struct kz__db *db, const struct kz_store_sent_query *q,
                       struct kz_store_sent_row **rows, size_t *n);
 /* pg_batch.c: a synchronous call of a table not on PostgreSQL yet: logged, KZ_ERR_DB. */
 int kz__pg_unported(const char *table);
+/* One audit record as stored (audit.c, pg_audit.c). */
+struct kz__audit_row {
+    int64_t id, time;
+    const char *actor, *action, *object, *detail, *prev_hash, *hash;
+};
+/* pg_audit.c: audit.c's and plans.c's rows on PostgreSQL; KZ_OK, KZ_ERR_EXISTS (a write
+ * refused) or KZ_ERR_DB.  last: *id untouched when the log is empty; hash_at: "" when none. */
+int kz__pg_audit_last(struct kz__db *db, int64_t *id, char *hash, size_t len);
+int kz__pg_audit_hash_at(struct kz__db *db, int64_t id, char *hash, size_t len);
+int kz__pg_audit_count(struct kz__db *db, int64_t *count);
+int kz__pg_audit_insert(struct kz__db *db, const struct kz__audit_row *a);
+/* KZ_ERR_NOTFOUND when there is none; else *detail (free it). */
+int kz__pg_audit_last_detail(struct kz__db *db, const char *action, const char *object,
+                             char **detail);
+/* fn for each record (of `object`, or every one when NULL), oldest first, until it says false. */
+int kz__pg_audit_each(struct kz__db *db, const char *object,
+                      bool (*fn)(void *ud, const struct kz__audit_row *r), void *ud);
+int kz__pg_plan_insert(struct kz__db *db, const struct kz_store_plan *p);
+int kz__pg_plans_load(struct kz__db *db, kz_store_plan_fn fn, void *ud);
 /* pg_retention.c: kz__db_retention. */
 void kz__pg_retention(struct kz__db *db, int64_t retention_us, int64_t retention_bytes, bool *more);
 

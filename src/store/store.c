@@ -154,7 +154,7 @@ int kz_store_path(const char *data_dir, const char *store_path, char *buf, size_
  * The tables and calls the PostgreSQL backend does not have yet (pg*.c);
  * NULL once it has them all.
  */
-static const char pg_unported[] = "audit, plans, users, certs";
+static const char pg_unported[] = "users, certs";
 
 const char *kz_store_unported(const struct kz_store *st)
 {

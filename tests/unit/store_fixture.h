@@ -119,6 +119,8 @@ static inline void open_store(struct fx *fx, unsigned delay_ms, int64_t ret_us, 
     struct kz_store_opts o = store_opts(fx, delay_ms, ret_us, ret_bytes);
     assert_int_equal(kz_store_open(&fx->loop, &o, &fx->st), KZ_OK);
     assert_non_null(fx->st);
+    if (store_is_pg(fx->path)) /* audit.key and audit.head where SQLite's file would be */
+        kz_store_set_audit_dir(fx->st, fx->dir);
 }
 
 /* Acknowledgements counted: how many, how many KZ_OK, the last status and when. */
