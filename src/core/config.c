@@ -92,8 +92,8 @@ static const struct kz_yaml_row rows[] = {
         "which FGI markings are relative to, and the nation plans on the map are sent as."),
     SECTION("store", store, STORE, 0, "Persistence; the store is opened once at start."),
     ONEOF("store.backend", STORE, backend, "sqlite", backends, 0,
-          "Persistence backend: `sqlite` (the file `store.path`) or `postgres` (PostgreSQL with "
-          "PostGIS at `store.dsn`; `serve` refuses to start while a table is not on it)."),
+          "Persistence backend: `sqlite` (the file `store.path`) or `postgres` (PostgreSQL 15+ "
+          "with PostGIS at `store.dsn`, every table; see docs/operations.md)."),
     STR("store.path", STORE, path, "kizuna.db", 0, "Database file, relative to `--data`."),
     STR("store.dsn", STORE, dsn, "", 0,
         "libpq connection string of the PostgreSQL database (`store.backend: postgres`), e.g. "

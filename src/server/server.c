@@ -58,15 +58,17 @@ static int open_store(struct kz_server *srv)
         .max_delay_ms = sc->max_delay_ms,
         .retention_us = (int64_t)sc->retention_days * 86400 * 1000000,
         .retention_bytes = (int64_t)sc->retention_bytes,
-        .dsn = pg ? sc->dsn : NULL,
         .node_id = srv->cfg->node->id,
     };
     int rc;
 
     if (pg && (rc = check_postgres(srv, false)) != KZ_OK)
         return rc;
-    if (kz_store_path(srv->data_dir, sc->path, srv->db_path, sizeof(srv->db_path)) != KZ_OK) {
-        kz_log(KZ_LOG_ERROR, "store path too long", "data=%s path=%s", srv->data_dir, sc->path);
+    /* db_path: the store's locator, "postgres:DSN" for PostgreSQL (the users connection too). */
+    if (kz_store_locator(sc->backend, sc->dsn, srv->data_dir, sc->path, srv->db_path,
+                         sizeof(srv->db_path)) != KZ_OK) {
+        kz_log(KZ_LOG_ERROR, "store path too long", "data=%s path=%s", srv->data_dir,
+               pg ? "(store.dsn)" : sc->path);
         return KZ_ERR_CONFIG;
     }
     if (make_dir(srv->data_dir) != KZ_OK)

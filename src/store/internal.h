@@ -426,6 +426,19 @@ int kz__pg_audit_each(struct kz__db *db, const char *object,
                       bool (*fn)(void *ud, const struct kz__audit_row *r), void *ud);
 int kz__pg_plan_insert(struct kz__db *db, const struct kz_store_plan *p);
 int kz__pg_plans_load(struct kz__db *db, kz_store_plan_fn fn, void *ud);
+/* pg_users.c: users.c on a PostgreSQL users connection (same contracts, errors in err). */
+int kz__pg_user_put(struct kz__db *db, const struct kz_store_user *u, char *err, size_t errlen);
+int kz__pg_user_get(struct kz__db *db, const char *user, kz_store_user_fn fn, void *ud, char *err,
+                    size_t errlen);
+int kz__pg_users_each(struct kz__db *db, kz_store_user_fn fn, void *ud, char *err, size_t errlen);
+int kz__pg_user_del(struct kz__db *db, const char *user, char *err, size_t errlen);
+int kz__pg_user_set_password(struct kz__db *db, const char *user, const char *hash, char *err,
+                             size_t errlen);
+int kz__pg_cert_add(struct kz__db *db, const char *user, const char *serial, int64_t not_after_us,
+                    char *err, size_t errlen);
+int kz__pg_certs_revoke(struct kz__db *db, const char *user, unsigned *n, char *err, size_t errlen);
+int kz__pg_certs_each_revoked(struct kz__db *db, kz_store_revoked_fn fn, void *ud, char *err,
+                              size_t errlen);
 /* pg_retention.c: kz__db_retention. */
 void kz__pg_retention(struct kz__db *db, int64_t retention_us, int64_t retention_bytes, bool *more);
 

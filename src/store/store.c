@@ -154,7 +154,24 @@ int kz_store_path(const char *data_dir, const char *store_path, char *buf, size_
  * The tables and calls the PostgreSQL backend does not have yet (pg*.c);
  * NULL once it has them all.
  */
-static const char pg_unported[] = "users, certs";
+static const char *const pg_unported = NULL;
+
+const char *kz_store_pg_dsn(const char *locator)
+{
+    size_t n = sizeof(KZ_STORE_PG_LOCATOR) - 1;
+    return locator && strncmp(locator, KZ_STORE_PG_LOCATOR, n) == 0 ? locator + n : NULL;
+}
+
+int kz_store_locator(const char *backend, const char *dsn, const char *data_dir, const char *path,
+                     char *buf, size_t len)
+{
+    int n;
+
+    if (!backend || strcmp(backend, "postgres") != 0)
+        return kz_store_path(data_dir, path, buf, len);
+    n = snprintf(buf, len, "%s%s", KZ_STORE_PG_LOCATOR, dsn ? dsn : "");
+    return n >= 0 && (size_t)n < len ? KZ_OK : KZ_ERR_TOOBIG;
+}
 
 const char *kz_store_unported(const struct kz_store *st)
 {
@@ -166,8 +183,10 @@ static int open_db(struct kz__db *db, const struct kz_store_opts *opts)
 {
     int err;
 
-    if (opts->dsn)
-        return kz__pg_open(db, opts->dsn, opts->node_id);
+    const char *dsn = opts->dsn ? opts->dsn : kz_store_pg_dsn(opts->path);
+
+    if (dsn)
+        return kz__pg_open(db, dsn, opts->node_id);
     if ((err = kz__db_open(db, opts->path, true)) == KZ_OK && (err = kz__tracks_sync(db)) != KZ_OK)
         kz__db_close(db);
     return err;
@@ -221,6 +240,7 @@ fail:
 int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_store **out)
 {
     struct kz_store *st;
+    bool pg;
     int err;
 
     *out = NULL;
@@ -238,7 +258,8 @@ int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_s
     KZ_ASSERT(uv_mutex_init(&st->mu) == 0);
     KZ_ASSERT(uv_mutex_init(&st->db_mu) == 0);
     KZ_ASSERT(uv_cond_init(&st->cond) == 0);
-    kz__audit_init(st, opts->dsn ? ":memory:" : opts->path); /* PostgreSQL: set_audit_dir */
+    pg = opts->dsn || kz_store_pg_dsn(opts->path);
+    kz__audit_init(st, pg ? ":memory:" : opts->path); /* PostgreSQL: set_audit_dir */
     if ((err = open_db(&st->db, opts)) != KZ_OK) {
         destroy(st);
         return err;
@@ -247,8 +268,7 @@ int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_s
     if ((err = start(loop, st)) != KZ_OK)
         return err;
     kz_log(KZ_LOG_INFO, "store: open", "backend=%s path=%s max_delay_ms=%lld",
-           opts->dsn ? "postgres" : "sqlite", opts->dsn ? "-" : opts->path,
-           (long long)(st->max_delay_us / 1000));
+           pg ? "postgres" : "sqlite", pg ? "-" : opts->path, (long long)(st->max_delay_us / 1000));
     *out = st;
     return KZ_OK;
 }

@@ -129,6 +129,22 @@ int kz_store_check(const char *path, char *err, size_t errlen);
 int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_store **out);
 
 /*
+ * A store locator: a SQLite file's path, or KZ_STORE_PG_LOCATOR and a libpq DSN for
+ * PostgreSQL (what the server and the CLI pass around as "the store" when
+ * store.backend is postgres: kz_store_open's path, kz_store_users_open's path).
+ * kz_store_pg_dsn: the DSN of such a locator, or NULL for a file.
+ */
+#define KZ_STORE_PG_LOCATOR "postgres:"
+const char *kz_store_pg_dsn(const char *locator);
+/*
+ * The locator of the configuration's store: KZ_STORE_PG_LOCATOR and `dsn` when
+ * `backend` is "postgres", else kz_store_path(data_dir, path).  KZ_OK, or
+ * KZ_ERR_TOOBIG when it does not fit in `len` bytes.
+ */
+int kz_store_locator(const char *backend, const char *dsn, const char *data_dir, const char *path,
+                     char *buf, size_t len);
+
+/*
  * NULL when every table and call of this store works on its backend (always
  * for SQLite); else a static list of the tables not yet on PostgreSQL
  * ("audit, plans, ..."): a server must refuse to start on such a store
@@ -552,7 +568,9 @@ typedef void (*kz_store_user_fn)(void *ud, const struct kz_store_user *u);
 /*
  * Open the database at `path`, migrating it to the current schema.  With
  * `create` a missing file is created (the CLI); without, it is an error (a
- * server's worker: the running store made it).  KZ_ERR_IO or KZ_ERR_DB.
+ * server's worker: the running store made it).  A path "postgres:DSN" (a
+ * store locator, KZ_STORE_PG_LOCATOR) is the PostgreSQL database at DSN
+ * instead (`create` moot).  KZ_ERR_IO or KZ_ERR_DB.
  */
 int kz_store_users_open(const char *path, bool create, struct kz_store_users **out, char *err,
                         size_t errlen);

@@ -7,8 +7,9 @@
  *
  * Both backends: with KZ_TEST_STORE=postgres (the ctest entries *_pg) the
  * first setup starts a PostgreSQL for the binary (pg_fixture.h; stopped at
- * exit) and each test gets a fresh database, whose DSN stands in fx->path:
- * open_store() and sql_int() see it there.  A test of SQLite's own
+ * exit) and each test gets a fresh database, whose locator "postgres:DSN"
+ * (store.h) stands in fx->path: the store's calls and sql_int() take it as
+ * they take a file.  A test of SQLite's own
  * machinery calls sqlite_only(fx) first.
  */
 #ifndef KZ_TEST_STORE_FIXTURE_H
@@ -32,7 +33,7 @@ struct fx {
 /* Is this path a PostgreSQL DSN (KZ_TEST_STORE=postgres)? */
 static inline bool store_is_pg(const char *path)
 {
-    return strncmp(path, "host=", 5) == 0;
+    return kz_store_pg_dsn(path) != NULL;
 }
 
 static inline bool store_want_pg(void)
@@ -69,8 +70,12 @@ static inline int store_fx_setup(void **state)
     if (!mkdtemp(fx->dir) || uv_loop_init(&fx->loop) != 0)
         return -1;
     snprintf(fx->path, sizeof(fx->path), "%s/kizuna.db", fx->dir);
-    if (store_want_pg() && store_pg_db(fx->path, sizeof(fx->path)) != 0)
-        return -1;
+    if (store_want_pg()) {
+        size_t n = strlen(KZ_STORE_PG_LOCATOR);
+        memcpy(fx->path, KZ_STORE_PG_LOCATOR, n + 1);
+        if (store_pg_db(fx->path + n, sizeof(fx->path) - n) != 0)
+            return -1;
+    }
     *state = fx;
     return 0;
 }
@@ -109,8 +114,7 @@ static inline struct kz_store_opts store_opts(const struct fx *fx, unsigned dela
                                               int64_t ret_us, int64_t ret_bytes)
 {
     bool pg = store_is_pg(fx->path);
-    struct kz_store_opts o = {pg ? NULL : fx->path, delay_ms,   ret_us, ret_bytes,
-                              pg ? fx->path : NULL, "test-node"};
+    struct kz_store_opts o = {fx->path, delay_ms, ret_us, ret_bytes, NULL, pg ? "test-node" : NULL};
     return o;
 }
 
@@ -171,7 +175,7 @@ static inline int64_t sql_int(const char *path, const char *sql)
     int64_t v = -1;
 
     if (store_is_pg(path))
-        return pg_fx_int(path, sql);
+        return pg_fx_int(kz_store_pg_dsn(path), sql);
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
@@ -187,7 +191,7 @@ static inline void sql_exec(const char *path, const char *sql)
     sqlite3 *db = NULL;
 
     if (store_is_pg(path)) {
-        assert_int_equal(pg_fx_exec_dsn(path, sql), 0);
+        assert_int_equal(pg_fx_exec_dsn(kz_store_pg_dsn(path), sql), 0);
         return;
     }
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);

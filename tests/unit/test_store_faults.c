@@ -121,8 +121,7 @@ static void on_ack_report(void *ud, int status)
 /* The child: append forever, reporting each acked seq on stdout (a pipe). */
 static _Noreturn void writer_child(const char *path)
 {
-    bool pg = store_is_pg(path);
-    struct kz_store_opts o = {pg ? NULL : path, 5, 0, 0, pg ? path : NULL, "test-node"};
+    struct kz_store_opts o = {path, 5, 0, 0, NULL, store_is_pg(path) ? "test-node" : NULL};
     struct kz_store *st;
     struct kz_event ev;
     uv_loop_t loop;
