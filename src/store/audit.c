@@ -670,45 +670,49 @@ static const char *check_end(const struct walk *w)
     return NULL;
 }
 
-static const char *check_record(struct walk *w, sqlite3_stmt *s)
+/*
+ * Each record (of `object`, or every one when NULL), oldest first, to fn until it says
+ * false; on the store's connection under its lock.
+ */
+static int each_record(struct kz_store *st, const char *object,
+                       bool (*fn)(void *ud, const struct kz__audit_row *r), void *ud)
 {
-    struct kz__audit_row row = {sqlite3_column_int64(s, 0),
-                                sqlite3_column_int64(s, 1),
-                                text(s, 2),
-                                text(s, 3),
-                                text(s, 4),
-                                text(s, 5),
-                                text(s, 6),
-                                text(s, 7)};
-    return check_row(w, &row);
+    static const char all[] = "SELECT id, time, actor, action, object, detail, prev_hash, hash"
+                              " FROM audit ORDER BY id";
+    static const char of[] = "SELECT id, time, actor, action, object, detail, prev_hash, hash"
+                             " FROM audit WHERE object = ?1 ORDER BY id";
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    uv_mutex_lock(&st->db_mu);
+    if (st->db.pg) {
+        rc = kz__pg_audit_each(&st->db, object, fn, ud);
+        uv_mutex_unlock(&st->db_mu);
+        return rc;
+    }
+    rc = sqlite3_prepare_v2(st->db.db, object ? of : all, -1, &s, NULL);
+    if (rc == SQLITE_OK && object)
+        rc = sqlite3_bind_text(s, 1, object, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct kz__audit_row r = {sqlite3_column_int64(s, 0),
+                                  sqlite3_column_int64(s, 1),
+                                  text(s, 2),
+                                  text(s, 3),
+                                  text(s, 4),
+                                  text(s, 5),
+                                  text(s, 6),
+                                  text(s, 7)};
+        rc = fn(ud, &r) ? SQLITE_OK : SQLITE_DONE;
+    }
+    sqlite3_finalize(s);
+    uv_mutex_unlock(&st->db_mu);
+    return rc == SQLITE_DONE ? KZ_OK : KZ_ERR_DB;
 }
 
 static bool walk_row(void *ud, const struct kz__audit_row *row)
 {
     struct walk *w = ud;
     return !(w->c->problem = check_row(w, row));
-}
-
-static int walk_chain(struct kz_store *st, struct walk *w)
-{
-    sqlite3_stmt *s = NULL;
-    int rc;
-
-    uv_mutex_lock(&st->db_mu);
-    if (st->db.pg) {
-        rc = kz__pg_audit_each(&st->db, NULL, walk_row, w);
-        uv_mutex_unlock(&st->db_mu);
-        return rc;
-    }
-    rc = sqlite3_prepare_v2(st->db.db,
-                            "SELECT id, time, actor, action, object, detail, prev_hash, hash "
-                            "FROM audit ORDER BY id",
-                            -1, &s, NULL);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
-        rc = (w->c->problem = check_record(w, s)) ? SQLITE_DONE : SQLITE_OK;
-    sqlite3_finalize(s);
-    uv_mutex_unlock(&st->db_mu);
-    return rc == SQLITE_DONE ? KZ_OK : KZ_ERR_DB;
 }
 
 int kz_store_audit_verify(struct kz_store *st, struct kz_store_audit_check *c)
@@ -721,7 +725,7 @@ int kz_store_audit_verify(struct kz_store *st, struct kz_store_audit_check *c)
         return KZ_ERR_IO;
     w.have_key = st->audit_dir && key_read(st, w.key) == 1;
     w.anchor = head_read(st, w.have_key ? w.key : NULL, &w.head);
-    rc = walk_chain(st, &w);
+    rc = each_record(st, NULL, walk_row, &w);
     if (rc == KZ_OK && !c->problem)
         c->problem = check_end(&w);
     c->anchored = w.anchor == ANCHOR_OK && !c->problem;
@@ -744,48 +748,17 @@ static bool list_row(void *ud, const struct kz__audit_row *r)
     return true;
 }
 
-/* Call fn for each row of `sql` (the listed columns, bound to `object` unless NULL). */
-static int list(struct kz_store *st, const char *sql, const char *object, kz_store_audit_fn fn,
-                void *ud)
-{
-    sqlite3_stmt *s = NULL;
-    struct list_ctx l = {fn, ud};
-    int rc;
-
-    uv_mutex_lock(&st->db_mu);
-    if (st->db.pg) {
-        rc = kz__pg_audit_each(&st->db, object, list_row, &l);
-        uv_mutex_unlock(&st->db_mu);
-        return rc;
-    }
-    rc = sqlite3_prepare_v2(st->db.db, sql, -1, &s, NULL);
-    if (rc == SQLITE_OK && object)
-        rc = sqlite3_bind_text(s, 1, object, -1, SQLITE_STATIC);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        fn(ud, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), text(s, 2), text(s, 3),
-           text(s, 4), text(s, 5));
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(s);
-    uv_mutex_unlock(&st->db_mu);
-    return rc == SQLITE_DONE ? KZ_OK : KZ_ERR_DB;
-}
-
 int kz_store_audit_list(struct kz_store *st, kz_store_audit_fn fn, void *ud)
 {
-    return list(st, "SELECT id, time, actor, action, object, detail FROM audit ORDER BY id", NULL,
-                fn, ud);
+    struct list_ctx l = {fn, ud};
+    return each_record(st, NULL, list_row, &l);
 }
 
 int kz_store_audit_list_object(struct kz_store *st, const char *object, kz_store_audit_fn fn,
                                void *ud)
 {
-    if (!object)
-        return KZ_ERR_INVAL;
-    return list(st,
-                "SELECT id, time, actor, action, object, detail FROM audit WHERE object = ?1 "
-                "ORDER BY id",
-                object, fn, ud);
+    struct list_ctx l = {fn, ud};
+    return object ? each_record(st, object, list_row, &l) : KZ_ERR_INVAL;
 }
 
 /* ---- the store's audit state ---------------------------------------------- */
