@@ -341,13 +341,13 @@ static int last_record(struct kz__db *db, int64_t *id, char prev[PREV_MAX])
 /* One integer or text from a one-row statement bound to `arg` (unless < 0). */
 static int scalar(struct kz__db *db, const char *sql, int64_t arg, int64_t *n, char *t, size_t len)
 {
-    sqlite3_stmt *s = kz__db_stmt(db, sql);
+    sqlite3_stmt *s;
     int rc;
 
     if (db->pg) /* the two scalars the write path asks for */
         return lite_code(sql == sql_count ? kz__pg_audit_count(db, n)
                                           : kz__pg_audit_hash_at(db, arg, t, len));
-    if (!s)
+    if (!(s = kz__db_stmt(db, sql)))
         return SQLITE_ERROR;
     if (arg >= 0)
         sqlite3_bind_int64(s, 1, arg);
