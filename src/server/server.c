@@ -31,24 +31,51 @@ static int make_dir(const char *path)
     return KZ_ERR_IO;
 }
 
+/* store.backend postgres: store.dsn set, and every table on PostgreSQL. */
+static int check_postgres(struct kz_server *srv, bool opened)
+{
+    const char *missing;
+
+    if (!opened && !srv->cfg->store->dsn[0]) {
+        kz_log(KZ_LOG_ERROR, "store.backend postgres needs store.dsn", "config=%s",
+               srv->config_path ? srv->config_path : "(built-in)");
+        return KZ_ERR_CONFIG;
+    }
+    if (opened && (missing = kz_store_unported(srv->store)) != NULL) {
+        kz_log(KZ_LOG_ERROR, "store: the postgres backend lacks tables this server needs",
+               "missing=\"%s\" hint=\"use store.backend sqlite\"", missing);
+        return KZ_ERR_CONFIG;
+    }
+    return KZ_OK;
+}
+
 static int open_store(struct kz_server *srv)
 {
     const struct kz_config_store *sc = srv->cfg->store;
+    bool pg = strcmp(sc->backend, "postgres") == 0;
     struct kz_store_opts so = {
         .path = srv->db_path,
         .max_delay_ms = sc->max_delay_ms,
         .retention_us = (int64_t)sc->retention_days * 86400 * 1000000,
         .retention_bytes = (int64_t)sc->retention_bytes,
+        .node_id = srv->cfg->node->id,
     };
     int rc;
 
-    if (kz_store_path(srv->data_dir, sc->path, srv->db_path, sizeof(srv->db_path)) != KZ_OK) {
-        kz_log(KZ_LOG_ERROR, "store path too long", "data=%s path=%s", srv->data_dir, sc->path);
+    if (pg && (rc = check_postgres(srv, false)) != KZ_OK)
+        return rc;
+    /* db_path: the store's locator, "postgres:DSN" for PostgreSQL (the users connection too). */
+    if (kz_store_locator(sc->backend, sc->dsn, srv->data_dir, sc->path, srv->db_path,
+                         sizeof(srv->db_path)) != KZ_OK) {
+        kz_log(KZ_LOG_ERROR, "store path too long", "data=%s path=%s", srv->data_dir,
+               pg ? "(store.dsn)" : sc->path);
         return KZ_ERR_CONFIG;
     }
     if (make_dir(srv->data_dir) != KZ_OK)
         return KZ_ERR_IO;
     if ((rc = kz_store_open(&srv->loop, &so, &srv->store)) != KZ_OK)
+        return rc;
+    if (pg && (rc = check_postgres(srv, true)) != KZ_OK)
         return rc;
     kz_store_set_audit_dir(srv->store, srv->data_dir); /* even when store.path is elsewhere */
     kz_store_set_max_pending(srv->store, sc->max_pending_writes);

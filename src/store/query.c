@@ -228,6 +228,8 @@ int kz__db_query(struct kz__db *db, struct kz__query *qq)
     sqlite3_stmt *s = NULL;
     int rc, err;
 
+    if (db->pg)
+        return kz__pg_events_query(db, qq);
     type_filter_init(&tf, qq->q.type);
     if (qq->q.uid) {
         rc = query_uid(db, qq, &tf);

@@ -66,10 +66,16 @@ struct kz_store;
 
 /* Filled from the configuration by the caller: the store has no defaults. */
 struct kz_store_opts {
-    const char *path;        /* database file; ":memory:" for tests */
+    const char *path;        /* database file; ":memory:" for tests; NULL with dsn */
     unsigned max_delay_ms;   /* batch window (store.max_delay_ms); 0 = none */
     int64_t retention_us;    /* drop events older than this; 0 = keep */
     int64_t retention_bytes; /* keep the events table under this; 0 = no cap */
+    /* PostgreSQL (store.backend postgres): the libpq connection string; NULL: SQLite at path.
+     * Its password, if any, never reaches a log line. */
+    const char *dsn;
+    /* The instance writing (node.id): with each event's seq the idempotency key of its row
+     * on PostgreSQL, so a row written twice is stored once; NULL: "". */
+    const char *node_id;
 };
 
 /*
@@ -121,6 +127,30 @@ int kz_store_check(const char *path, char *err, size_t errlen);
  * Returns KZ_OK or KZ_ERR_DB / KZ_ERR_IO with a log line naming the cause.
  */
 int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_store **out);
+
+/*
+ * A store locator: a SQLite file's path, or KZ_STORE_PG_LOCATOR and a libpq DSN for
+ * PostgreSQL (what the server and the CLI pass around as "the store" when
+ * store.backend is postgres: kz_store_open's path, kz_store_users_open's path).
+ * kz_store_pg_dsn: the DSN of such a locator, or NULL for a file.
+ */
+#define KZ_STORE_PG_LOCATOR "postgres:"
+const char *kz_store_pg_dsn(const char *locator);
+/*
+ * The locator of the configuration's store: KZ_STORE_PG_LOCATOR and `dsn` when
+ * `backend` is "postgres", else kz_store_path(data_dir, path).  KZ_OK, or
+ * KZ_ERR_TOOBIG when it does not fit in `len` bytes.
+ */
+int kz_store_locator(const char *backend, const char *dsn, const char *data_dir, const char *path,
+                     char *buf, size_t len);
+
+/*
+ * NULL when every table and call of this store works on its backend (always
+ * for SQLite); else a static list of the tables not yet on PostgreSQL
+ * ("audit, plans, ..."): a server must refuse to start on such a store
+ * rather than run half-working.
+ */
+const char *kz_store_unported(const struct kz_store *st);
 
 /*
  * Flush everything queued, stop the thread, close the database.  Pending
@@ -201,6 +231,10 @@ struct kz_store_query {
      * not with before_seq. */
     bool forward;
     uint64_t after_seq;
+    /* Only events whose point lies in the box minLon,minLat,maxLon,maxLat (degrees, WGS 84,
+     * edges included; min <= max); has_bbox false: anywhere. */
+    bool has_bbox;
+    double bbox[4];
 };
 
 struct kz_store_row {
@@ -485,6 +519,25 @@ struct kz_store_stats {
 
 void kz_store_stats(struct kz_store *st, struct kz_store_stats *out);
 
+/* ---- pg_copy.c: a node's SQLite store into PostgreSQL ------------------------- */
+
+/* After each chunk of a table, and at its end: rows copied so far of its total. */
+typedef void (*kz_store_copy_progress_fn)(void *ud, const char *table, int64_t done, int64_t total);
+
+/*
+ * Copy every table of the SQLite store file `from` (opened read-only, one
+ * snapshot; its schema from migration 14 on) into the PostgreSQL database at
+ * `dsn` (its schema created or migrated first).  Rows keep their keys and go
+ * in with ON CONFLICT DO NOTHING, so a re-run copies only what is missing and
+ * changes nothing copied before.  Events get the idempotency key (node_id,
+ * seq) and, like tracks, their point from their XML; the tracks table is
+ * brought up to the log.  Audit records keep ids and hashes (the chain
+ * verifies under the same audit.key).  `progress` may be NULL.  KZ_OK, or
+ * KZ_ERR_IO (cannot read `from`) / KZ_ERR_DB with the reason in err.
+ */
+int kz_store_copy(const char *from, const char *dsn, const char *node_id,
+                  kz_store_copy_progress_fn progress, void *ud, char *err, size_t errlen);
+
 /* The SQLite library's version ("3.46.1"), for `kizuna version`. */
 const char *kz_store_sqlite_version(void);
 
@@ -515,7 +568,9 @@ typedef void (*kz_store_user_fn)(void *ud, const struct kz_store_user *u);
 /*
  * Open the database at `path`, migrating it to the current schema.  With
  * `create` a missing file is created (the CLI); without, it is an error (a
- * server's worker: the running store made it).  KZ_ERR_IO or KZ_ERR_DB.
+ * server's worker: the running store made it).  A path "postgres:DSN" (a
+ * store locator, KZ_STORE_PG_LOCATOR) is the PostgreSQL database at DSN
+ * instead (`create` moot).  KZ_ERR_IO or KZ_ERR_DB.
  */
 int kz_store_users_open(const char *path, bool create, struct kz_store_users **out, char *err,
                         size_t errlen);

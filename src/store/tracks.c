@@ -217,6 +217,7 @@ const struct kz__job_ops kz__track_delete_ops = {
     .table = "tracks",
     .write = write_delete,
     .after_writes = kz__tracks_after_writes,
+    .pg_write = kz__pg_write_nothing, /* pg_tracks.c deletes, in queue order */
 };
 
 void kz_store_delete_track(struct kz_store *st, const char *uid)
@@ -289,6 +290,11 @@ int kz_store_load(struct kz_store *st, int64_t now_us, kz_store_track_fn fn, voi
     int err;
 
     uv_mutex_lock(&st->db_mu);
+    if (st->db.pg) {
+        err = kz__pg_load(&st->db, now_us, fn, ud, max_seq);
+        uv_mutex_unlock(&st->db_mu);
+        return err;
+    }
     err = kz__tracks_sync(&st->db); /* what waits in `latest` too */
     if (err == KZ_OK)
         err = load(&st->db, now_us, fn, ud, max_seq);
