@@ -59,6 +59,7 @@ static int open_store(struct kz_server *srv)
         .retention_us = (int64_t)sc->retention_days * 86400 * 1000000,
         .retention_bytes = (int64_t)sc->retention_bytes,
         .node_id = srv->cfg->node->id,
+        .shared = pg && srv->cfg->cluster, /* docs/cluster.md: one PostgreSQL for the cluster */
     };
     int rc;
 
@@ -165,20 +166,24 @@ static void start_http(struct kz_server *srv)
     kz__server_readyz_init(srv);
     srv->api.alliance = srv->alliance;
     srv->api.federation = srv->cfg->federation; /* restart-only: the pointer stays valid */
-    kz_marti_init(&srv->marti, &(struct kz_marti_opts){
-                                   .router = srv->router,
-                                   .node_id = srv->cfg->node->id,
-                                   .view = kz_api_view,
-                                   .pki_dir = srv->pki_dir,
-                                   .db_path = srv->db_path,
-                                   .files = srv->files,
-                                   .policy = &srv->policy,
-                                   .max_file_bytes = srv->cfg->limits->max_file_bytes,
-                                   .missions = srv->missions,
-                                   .store = srv->store,
-                                   .signer = srv->mission_signer,
-                                   .mission_files = &srv->mission_files,
-                               });
+    kz_marti_init(
+        &srv->marti,
+        &(struct kz_marti_opts){
+            .router = srv->router,
+            .node_id = srv->cfg->node->id,
+            .view = kz_api_view,
+            .pki_dir = srv->pki_dir,
+            .db_path = srv->db_path,
+            .files = srv->files,
+            .policy = &srv->policy,
+            .max_file_bytes = srv->cfg->limits->max_file_bytes,
+            .missions = srv->missions,
+            .store = srv->store,
+            .signer = srv->mission_signer,
+            .mission_files = &srv->mission_files,
+            .mission_changed = kz__server_cluster_missions(srv) ? kz__server_mission_changed : NULL,
+            .mission_ud = srv,
+        });
     ho = kz__server_http_opts(srv);
     srv->http = kz_http_new(&ho);
     kz_http_add_routes(srv->http, srv->api.routes, srv->api.n_routes, &srv->api);

@@ -372,6 +372,10 @@ void kz__db_retention(struct kz__db *db, int64_t retention_us, int64_t retention
  */
 /* pg.c: connect, set the session up and migrate; KZ_OK or KZ_ERR_DB (logged). */
 int kz__pg_open(struct kz__db *db, const char *dsn, const char *node_id);
+/* pg_shared.c: the database is shared by a cluster's instances: it numbers the events rows. */
+int kz__pg_share(struct kz__db *db);
+/* mission_outbox.c: a mission change's outbox row, in its transaction (w->outbox_stamp set). */
+int kz__pg_outbox_put(struct kz__db *db, const struct kz_store_mission *w);
 void kz__pg_close(struct kz__db *db);
 /* pg.c: bytes the database takes (pg_database_size), measured at most once a second. */
 int64_t kz__pg_db_bytes(struct kz__db *db);

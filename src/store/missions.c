@@ -84,7 +84,10 @@ static int write_mission(struct kz__db *db, struct kz__job *job)
 
 static int pg_write_mission(struct kz__db *db, struct kz__job *job)
 {
-    return kz__pg_mission_write(db, &((struct mission_job *)job)->w);
+    const struct kz_store_mission *w = &((struct mission_job *)job)->w;
+    int err = kz__pg_mission_write(db, w);
+
+    return err == KZ_OK && w->outbox_stamp ? kz__pg_outbox_put(db, w) : err;
 }
 
 static const struct kz__job_ops mission_ops = {

@@ -26,6 +26,7 @@ struct kz__pg {
     PGconn *conn;
     char *where;   /* "host=... port=... dbname=... user=...": for log lines, no password */
     char *node_id; /* origin_node of the rows written here */
+    bool shared;   /* several instances write (pg_shared.c): the database numbers events */
     unsigned prepared_rows[16]; /* pg_events.c: multi-row INSERTs prepared, by size bit */
     int64_t bytes;              /* pg_database_size() at bytes_us */
     int64_t bytes_us;

@@ -155,6 +155,16 @@ static const char *const migrations[] = {
     " guid text NOT NULL,"
     " doc text NOT NULL);"
     "CREATE INDEX mission_changes_guid ON mission_changes(guid, id);",
+    /* 2: a cluster on one database (pg_shared.c): the events rows numbered by the database,
+     * and the missions' outbox, one row per committed change until its notice is published. */
+    "CREATE SEQUENCE events_seq;"
+    "CREATE TABLE mission_outbox ("
+    " origin text NOT NULL,"
+    " stamp bigint NOT NULL,"
+    " guid text NOT NULL,"
+    " change_id bigint NOT NULL,"
+    " created bigint NOT NULL,"
+    " PRIMARY KEY (origin, stamp));",
 };
 
 int64_t kz__pg_schema_latest(void)

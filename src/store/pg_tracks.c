@@ -134,11 +134,16 @@ int kz__pg_tracks_apply(struct kz__db *db, struct kz__job *batch)
 
 /* ---- startup ------------------------------------------------------------------- */
 
-/* Tracks count too: retention may have emptied the events table. */
+/* Tracks count too: retention may have emptied the events table.  So does this instance's own
+ * origin_seq: on a shared database (pg_shared.c) the rows' seq is the database's. */
 static int max_seq_of(struct kz__pg *pg, uint64_t *out)
 {
-    PGresult *r = PQexec(pg->conn, "SELECT greatest(coalesce((SELECT max(seq) FROM events), 0),"
-                                   " coalesce((SELECT max(seq) FROM tracks), 0))");
+    static const char sql[] =
+        "SELECT greatest(coalesce((SELECT max(seq) FROM events), 0),"
+        " coalesce((SELECT max(seq) FROM tracks), 0),"
+        " coalesce((SELECT max(origin_seq) FROM events WHERE origin_node = $1), 0))";
+    const char *v[1] = {pg->node_id};
+    PGresult *r = kz__pg_query(pg, sql, 1, v);
     int err = kz__pg_ok(r) && PQntuples(r) == 1 ? KZ_OK : kz__pg_fail(pg, "SELECT max(seq)", r);
 
     if (err == KZ_OK)

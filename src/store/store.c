@@ -185,8 +185,12 @@ static int open_db(struct kz__db *db, const struct kz_store_opts *opts)
 
     const char *dsn = opts->dsn ? opts->dsn : kz_store_pg_dsn(opts->path);
 
-    if (dsn)
-        return kz__pg_open(db, dsn, opts->node_id);
+    if (dsn) {
+        if ((err = kz__pg_open(db, dsn, opts->node_id)) == KZ_OK && opts->shared &&
+            (err = kz__pg_share(db)) != KZ_OK)
+            kz__pg_close(db);
+        return err;
+    }
     if ((err = kz__db_open(db, opts->path, true)) == KZ_OK && (err = kz__tracks_sync(db)) != KZ_OK)
         kz__db_close(db);
     return err;

@@ -76,6 +76,10 @@ struct kz_store_opts {
     /* The instance writing (node.id): with each event's seq the idempotency key of its row
      * on PostgreSQL, so a row written twice is stored once; NULL: "". */
     const char *node_id;
+    /* PostgreSQL shared by the instances of a cluster (a `cluster:` section): the database
+     * numbers the events rows (seq), each instance's own sequence is their origin_seq, and
+     * mission changes leave an outbox row (pg_shared.c). */
+    bool shared;
 };
 
 /*
@@ -616,6 +620,11 @@ struct kz_store_mission {
     const int64_t *change_ids;      /* the changes' ids (ascending, unique) */
     const char *const *change_docs; /* their documents */
     size_t n_changes;
+    /* A shared PostgreSQL (kz_store_opts.shared): with outbox_stamp set, the change also writes
+     * its outbox row (this instance's node.id, outbox_stamp, guid, outbox_change) in the same
+     * transaction (mission_outbox.c).  Ignored elsewhere. */
+    int64_t outbox_stamp;
+    uint64_t outbox_change;
 };
 
 /*
@@ -637,5 +646,37 @@ void kz_store_mission_write(struct kz_store *st, const struct kz_store_mission *
 typedef void (*kz_store_mission_fn)(void *ud, const char *guid, const char *doc);
 int kz_store_missions_load(struct kz_store *st, kz_store_mission_fn mission,
                            kz_store_mission_fn change, void *ud);
+
+/* ---- the missions' outbox on a shared PostgreSQL (mission_outbox.c) ------------------ */
+
+/*
+ * One mission as stored now, read by the store thread: on the loop, `cb` gets KZ_OK with its
+ * document (NULL: no such mission, deleted) and its changes' documents in id order, or an
+ * error.  The strings are valid during the call only.  PostgreSQL only (KZ_ERR_INVAL on
+ * SQLite, whose missions are each instance's own).
+ */
+typedef void (*kz_store_mission_read_cb)(void *ud, int status, const char *doc,
+                                         const char *const *changes, size_t n);
+void kz_store_mission_read(struct kz_store *st, const char *guid, kz_store_mission_read_cb cb,
+                           void *ud);
+
+/* An outbox row: a committed mission change whose notice was not published yet. */
+struct kz_store_outbox_row {
+    const char *origin, *guid;
+    int64_t stamp, created_us;
+    uint64_t change_id;
+};
+/*
+ * The outbox rows written by `origin`, and those of any instance older than `before_us`
+ * (µs since the epoch; an instance that was killed and has not come back), oldest first, at
+ * most 1000.  On the loop: `cb` with KZ_OK and the rows (valid during the call), or an error.
+ * On SQLite: KZ_OK and none.
+ */
+typedef void (*kz_store_outbox_cb)(void *ud, int status, const struct kz_store_outbox_row *rows,
+                                   size_t n);
+void kz_store_mission_outbox(struct kz_store *st, const char *origin, int64_t before_us,
+                             kz_store_outbox_cb cb, void *ud);
+/* The notice of (origin, stamp) is published: its row goes (queued, never blocks). */
+void kz_store_mission_outbox_done(struct kz_store *st, const char *origin, int64_t stamp);
 
 #endif

@@ -114,7 +114,8 @@ static inline struct kz_store_opts store_opts(const struct fx *fx, unsigned dela
                                               int64_t ret_us, int64_t ret_bytes)
 {
     bool pg = store_is_pg(fx->path);
-    struct kz_store_opts o = {fx->path, delay_ms, ret_us, ret_bytes, NULL, pg ? "test-node" : NULL};
+    struct kz_store_opts o = {fx->path, delay_ms, ret_us, ret_bytes, NULL, pg ? "test-node" : NULL,
+                              false};
     return o;
 }
 

@@ -505,7 +505,7 @@ static void test_migrations(void **state)
     struct fx *fx = *state;
     struct store_acks acks = {0};
     struct kz_store *st = NULL;
-    struct kz_store_opts o = {fx->path, 5, 0, 0, NULL, NULL};
+    struct kz_store_opts o = {fx->path, 5, 0, 0, NULL, NULL, false};
 
     sqlite_only(fx); /* test_store_pg.c: test_pg_migrations */
     open_store(fx, 5, 0, 0);
@@ -550,7 +550,7 @@ static void test_migrations(void **state)
 static void test_memory_db(void **state)
 {
     struct fx *fx = *state;
-    struct kz_store_opts o = {":memory:", 5, 0, 0, NULL, NULL};
+    struct kz_store_opts o = {":memory:", 5, 0, 0, NULL, NULL, false};
     struct store_acks acks = {0};
     struct result r;
 

@@ -33,7 +33,7 @@ static void test_unwritable_path(void **state)
 {
     struct fx *fx = *state;
     struct kz_store *st = (struct kz_store *)1;
-    struct kz_store_opts o = {"/nonexistent-kizuna-dir/sub/kizuna.db", 5, 0, 0, NULL, NULL};
+    struct kz_store_opts o = {"/nonexistent-kizuna-dir/sub/kizuna.db", 5, 0, 0, NULL, NULL, false};
 
     sqlite_only(fx); /* test_store_pgbackend.c: test_pg_unreachable */
     assert_int_equal(kz_store_open(&fx->loop, &o, &st), KZ_ERR_IO);
@@ -121,7 +121,7 @@ static void on_ack_report(void *ud, int status)
 /* The child: append forever, reporting each acked seq on stdout (a pipe). */
 static _Noreturn void writer_child(const char *path)
 {
-    struct kz_store_opts o = {path, 5, 0, 0, NULL, store_is_pg(path) ? "test-node" : NULL};
+    struct kz_store_opts o = {path, 5, 0, 0, NULL, store_is_pg(path) ? "test-node" : NULL, false};
     struct kz_store *st;
     struct kz_event ev;
     uv_loop_t loop;

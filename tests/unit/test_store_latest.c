@@ -198,7 +198,7 @@ static void test_rolled_back_flush(void **state)
 static void test_no_mark_no_open(void **state)
 {
     struct fx *fx = *state;
-    struct kz_store_opts o = {fx->path, 1, 0, 0, NULL, NULL};
+    struct kz_store_opts o = {fx->path, 1, 0, 0, NULL, NULL, false};
     struct kz_store *st = NULL;
 
     open_store(fx, 1, 0, 0);

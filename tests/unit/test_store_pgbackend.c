@@ -236,7 +236,7 @@ static void test_pg_unreachable(void **state)
 static void test_pg_unported(void **state)
 {
     struct fx *fx = *state;
-    struct kz_store_opts lite = {":memory:", 5, 0, 0, NULL, NULL};
+    struct kz_store_opts lite = {":memory:", 5, 0, 0, NULL, NULL, false};
     struct kz_store *st = NULL;
 
     open_store(fx, 5, 0, 0);

@@ -106,7 +106,7 @@ static void fill_tables(struct fx *fx, struct store_acks *acks, size_t *want)
                               .time_us = 5,
                               .label = "UNCLASSIFIED",
                               .originator = "USA"};
-    struct kz_store_mission m = {"g1", "alpha", "{\"v\":1}", ids, docs, 2};
+    struct kz_store_mission m = {"g1", "alpha", "{\"v\":1}", ids, docs, 2, 0, 0};
     struct kz_store_sent sent[] = {{10, 1}, {11, 2}, {12, 3}};
 
     for (int i = 0; i < 3; i++, r.time_us++)
@@ -262,7 +262,7 @@ static void on_report(void *ud, const struct kz_store_readiness *r)
 static void test_copy_opens(void **state)
 {
     struct pgcopy *c = *state;
-    struct kz_store_opts o = {NULL, 5, 0, 0, c->dsn, "node-a"};
+    struct kz_store_opts o = {NULL, 5, 0, 0, c->dsn, "node-a", false};
     size_t tracks = 0, reports = 0;
     uint64_t max_seq = 0;
     char err[256];
