@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
-    barrier, CotClient, cotEvent, httpInput, identity, makeConfig, request, startServer, tcpInput,
-    waitUntil,
+    barrier, CotClient, cotEvent, httpInput, identity, makeConfig, metric, request, startServer,
+    tcpInput, waitUntil,
 } from './lib/harness.mjs';
 import { startNats } from './lib/nats.mjs';
 import { startPostgres } from './lib/pg.mjs';
@@ -127,6 +127,9 @@ test('a change on A: visible through B, and B\'s subscriber gets its t-x-m-c', a
     const copies = (c) => c.events.filter((e) => e.type === 't-x-m-c' && e.detail.includes('<contentUid>marker-1</contentUid>')).length;
     assert.equal(copies(dev.B), 1);
     assert.equal(copies(dev.A), 1, 'the creator, subscribed on A, is notified by A only');
+    assert.ok(await metric(nodes.A.port('web'), 'kizuna_cluster_mission_notices_published_total') >= 2);
+    assert.ok(await metric(nodes.B.port('web'), 'kizuna_cluster_mission_notices_received_total') >= 2);
+    assert.equal(await metric(nodes.B.port('web'), 'kizuna_cluster_mission_notices_refused_total'), 0);
 });
 
 test('outbox: a change A committed but never published reaches B after A restarts', async () => {
