@@ -114,13 +114,22 @@ const char *kz__pg_text(const PGresult *r, int i, int c)
 static int session(struct kz__pg *pg)
 {
     PQsetNoticeProcessor(pg->conn, quiet, NULL);
-    return kz__pg_exec(pg, "SET synchronous_commit = on; SET client_min_messages = warning;"
-                           " SET application_name = 'kizuna'");
+    return kz__pg_exec(pg, "SET synchronous_commit = on; SET client_min_messages = warning");
 }
+
+/*
+ * A connect (and PQreset's reconnect) gives up after CONNECT_TIMEOUT_S unless the DSN says
+ * otherwise: the store thread must not hang on an unreachable server while writes queue.
+ * The DSN's own keys come after the defaults and win.
+ */
+#define CONNECT_TIMEOUT_S "10"
 
 static int connect_to(struct kz__pg *pg, const char *dsn)
 {
-    pg->conn = PQconnectdb(dsn);
+    const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+    const char *const values[] = {CONNECT_TIMEOUT_S, "kizuna", dsn, NULL};
+
+    pg->conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(pg->conn) != CONNECTION_OK)
         return kz__pg_fail(pg, "connect", NULL);
     return session(pg);

@@ -27,8 +27,10 @@ struct kz__pg {
     char *where;   /* "host=... port=... dbname=... user=...": for log lines, no password */
     char *node_id; /* origin_node of the rows written here */
     bool shared;   /* several instances write (pg_shared.c): the database numbers events */
-    unsigned prepared_rows[16]; /* pg_events.c: multi-row INSERTs prepared, by size bit */
-    int64_t bytes;              /* pg_database_size() at bytes_us */
+    /* kz__pg_rows_exec: the multi-row statements prepared on this session, a bit per size,
+     * by statement id: 0 events, 1 tracks, 2 fed_sent, 3.. the copy's tables. */
+    unsigned prepared_rows[16];
+    int64_t bytes; /* pg_database_size() at bytes_us */
     int64_t bytes_us;
 };
 

@@ -177,20 +177,12 @@ static inline int pg_fx_initdb(struct pg_fx *p)
 static inline int pg_fx_spawn(struct pg_fx *p)
 {
     char data[96], port[16], log[96];
-    char *argv[] = {PG_FX_BIN "/postgres",
-                    "-D",
-                    data,
-                    "-p",
-                    port,
-                    "-k",
-                    p->dir,
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    "fsync=off", /* the tests kill kizuna, never the machine */
-                    "-c",
-                    "max_connections=50",
-                    NULL};
+    char *argv[] = {PG_FX_BIN "/postgres", "-D", data, "-p", port, "-k", p->dir, "-c",
+                    "listen_addresses=127.0.0.1", "-c",
+                    /* The tests kill kizuna, never the machine; KZ_TEST_PG_FSYNC=on measures
+                     * with the WAL flushed as in production. */
+                    getenv("KZ_TEST_PG_FSYNC") ? "fsync=on" : "fsync=off", "-c",
+                    "max_connections=50", NULL};
 
     snprintf(data, sizeof(data), "%s/data", p->dir);
     snprintf(log, sizeof(log), "%s/postgres.log", p->dir);
