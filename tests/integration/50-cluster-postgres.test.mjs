@@ -118,19 +118,29 @@ test('only the origin writes: every event is in PostgreSQL exactly once', async 
     await Promise.all([a.close(), b.close(), c.close()]);
 });
 
-test('kill -9 of B loses nothing it acknowledged: read back through A', async () => {
-    const uids = Array.from({ length: 10 }, () => uniq('acked'));
-    for (const uid of uids) {
+test('kill -9 of B loses nothing it acknowledged: read back through A and C', async () => {
+    const noise = await CotClient.connect(nodes.B.port('us'), { name: 'B:noise' });
+    const uids = [];
+    for (let round = 0; round < 5; round++) {
+        // Stream traffic in flight, then acknowledged events: a 201 is sent after COMMIT.
+        await noise.send(Array.from({ length: 100 }, () => cotEvent({ uid: uniq('noise') })).join(''));
+        const uid = uniq('acked');
         const res = await postEvent(nodes.B.port('web'), cotEvent({ uid }));
-        assert.equal(res.status, 201, res.body); // 201: committed
+        assert.equal(res.status, 201, res.body);
+        uids.push(uid);
     }
+    await noise.send(Array.from({ length: 100 }, () => cotEvent({ uid: uniq('noise') })).join(''));
     await nodes.B.kill9();
-    for (const uid of uids)
-        assert.equal(await eventsOf(nodes.A, uid), 1, `${uid} acknowledged by B is missing`);
+    await noise.close();
+    for (const uid of uids) {
+        assert.equal(await eventsOf(nodes.A, uid), 1, `${uid} acknowledged by B is missing on A`);
+        assert.equal(await eventsOf(nodes.C, uid), 1, `${uid} acknowledged by B is missing on C`);
+    }
     await nodes.B.restart();
     await joined(nodes.B);
     for (const uid of uids)
         assert.equal(await eventsOf(nodes.B, uid), 1);
+    assert.equal(Number(pg.sql(db.name, 'SELECT count(*) - count(DISTINCT (origin_node, origin_seq)) FROM events')), 0);
 });
 
 test('restarted C replays the tracks B sent while it was down, under the release rule', async () => {
