@@ -5,7 +5,8 @@
 // t-x-m-c of a change made on A.  The outbox: a change committed on A while NATS is down
 // leaves its row in mission_outbox; A is killed (kill -9) before it could publish; NATS comes
 // back, A restarts and publishes the row at its first join: B then has the change and its
-// subscriber is notified, and the outbox is empty.
+// subscriber is notified, and the outbox is empty.  An old row of an instance that never came
+// back is published and deleted by the instances when they join again.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -150,4 +151,14 @@ test('outbox: a change A committed but never published reaches B after A restart
     assert.deepEqual((await uidsOn(nodes.B)).sort(), ['marker-1', 'marker-2']);
     await waitUntil(() => outboxRows() === 0, { timeout: 10000, what: 'the outbox row deleted' });
     assert.match(nodes.A.stderr, /outbox rows published after a join/);
+});
+
+test('outbox: an old row of an instance that never came back is published by whoever joins', async () => {
+    const guid = pg.sql(db.name, "SELECT guid FROM missions WHERE name = 'ops'");
+    pg.sql(db.name, `INSERT INTO mission_outbox(origin, stamp, guid, change_id, created) VALUES ('Z', 1, '${guid}', 1, 1)`);
+    await nats.restart();
+    for (const n of Object.values(nodes))
+        await joined(n);
+    await waitUntil(() => outboxRows() === 0, { timeout: 15000, what: 'the orphan row published and deleted' });
+    assert.match(nodes.A.stderr + nodes.B.stderr, /outbox rows published after a join" rows=1 sent=1/);
 });
