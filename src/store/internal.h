@@ -409,8 +409,6 @@ int kz__pg_outbox_bound(struct kz__db *db, struct kz_store_outbox_bound *b);
 /* *rows (free each row's strings, then it) and *n on KZ_OK. */
 int kz__pg_sent_query(struct kz__db *db, const struct kz_store_sent_query *q,
                       struct kz_store_sent_row **rows, size_t *n);
-/* pg_batch.c: a synchronous call of a table not on PostgreSQL yet: logged, KZ_ERR_DB. */
-int kz__pg_unported(const char *table);
 /* One audit record as stored (audit.c, pg_audit.c). */
 struct kz__audit_row {
     int64_t id, time;

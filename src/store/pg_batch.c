@@ -15,15 +15,11 @@
 /* Jobs handed to pg_write_many at once. */
 #define RUN_MAX 1024
 
-int kz__pg_unported(const char *table)
-{
-    kz_log(KZ_LOG_ERROR, "store: not on postgres", "table=%s", table);
-    return KZ_ERR_DB;
-}
-
+/* A kind of job without its PostgreSQL functions (a table not on PostgreSQL yet). */
 static int unported(struct kz__job *job)
 {
-    return kz__pg_unported(job->ops->table);
+    kz_log(KZ_LOG_ERROR, "store: not on postgres", "table=%s", job->ops->table);
+    return KZ_ERR_DB;
 }
 
 void kz__pg_read(struct kz__db *db, struct kz__job *job)

@@ -246,6 +246,36 @@ static void test_pg_unported(void **state)
     kz_store_close(st);
 }
 
+static int write_lite_only(struct kz__db *db, struct kz__job *job)
+{
+    (void)db, (void)job;
+    return SQLITE_DONE;
+}
+
+static const struct kz__job_ops lite_only_ops = {.table = "lite_only", .write = write_lite_only};
+
+/* A kind of job with no PostgreSQL functions (a table not ported) is refused alone. */
+static void test_pg_job_without_pg_ops(void **state)
+{
+    struct fx *fx = *state;
+    struct store_acks acks = {0}, refused = {0};
+    struct kz__job *j;
+
+    open_store(fx, 50, 0, 0);
+    append_at(fx, "before", 1, 1.0, 1.0, &acks);
+    j = kz__job_new(&lite_only_ops, sizeof(*j), 0);
+    j->ack = store_on_ack;
+    j->ud = &refused;
+    j->notify = true;
+    kz__store_submit(fx->st, j);
+    append_at(fx, "after", 2, 1.0, 1.0, &acks);
+    assert_int_equal(run_until(fx, &acks.n, 2, 5000), 2);
+    assert_int_equal(run_until(fx, &refused.n, 1, 5000), 1);
+    assert_int_equal(acks.ok, 2);
+    assert_int_equal(refused.last, KZ_ERR_DB);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events"), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +285,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pg_connection_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_unported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_job_without_pg_ops, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
