@@ -8,7 +8,8 @@
 // track.  Normalised, because they differ by design: `seq` (each store numbers its rows; the
 // shared one in the database's order), receive times (each node received the events itself),
 // and the `next` cursor's value (a seq; only whether there is a next page is compared).  Not
-// covered: federation marks (no federation link in this test) and bbox= (not on this branch).
+// covered: federation marks (no federation link in this test) and bbox= (the store filters by
+// bbox, but GET /api/v1/events takes no bbox= on this branch).
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
