@@ -25,6 +25,7 @@ static const struct kz_cmd {
     {"audit", kz_cmd_audit, "list or verify the audit log"},
     {"backup", kz_cmd_backup, "copy the store and uploaded files while the server runs"},
     {"restore", kz_cmd_restore, "check a backup and restore it into a data directory"},
+    {"store", kz_cmd_store, "copy a node's SQLite store into PostgreSQL"},
 };
 
 static void usage(FILE *out)

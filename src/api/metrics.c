@@ -134,6 +134,7 @@ static void federation(struct kz_sbuf *out, struct kz_api *api)
 static void cluster(struct kz_sbuf *out, const struct kz_cluster *c)
 {
     struct kz_cluster_stats cs;
+    struct kz_cluster_mission_stats ms;
 
     if (!c)
         return;
@@ -167,6 +168,14 @@ static void cluster(struct kz_sbuf *out, const struct kz_cluster *c)
     metric(out, "kizuna_cluster_revocation_closes_total", "counter",
            "Sessions closed: their certificate was revoked on another instance.",
            cs.revocation_closes);
+    kz_cluster_mission_stats(c, &ms);
+    metric(out, "kizuna_cluster_mission_notices_published_total", "counter",
+           "Mission changes committed to the shared PostgreSQL, told to the cluster.",
+           ms.published);
+    metric(out, "kizuna_cluster_mission_notices_received_total", "counter",
+           "Other instances' mission changes read back from the shared PostgreSQL.", ms.received);
+    metric(out, "kizuna_cluster_mission_notices_refused_total", "counter",
+           "Malformed mission notices.", ms.refused);
 }
 
 static void exposition(struct kz_sbuf *out, struct kz_router *r, struct kz_store *st)

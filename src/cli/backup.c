@@ -268,8 +268,14 @@ int kz_cmd_backup(int argc, char **argv)
 
     if (rc)
         return rc < 0 ? 0 : rc;
-    if ((rc = kz__cli_db_path("backup", a.config, a.data, db, sizeof(db))) != 0 ||
-        (rc = kz__cli_copy_store("backup", db, a.file)) != 0)
+    if ((rc = kz__cli_db_path("backup", a.config, a.data, db, sizeof(db))) != 0)
+        return rc;
+    if (kz_store_pg_dsn(db)) {
+        fprintf(stderr, "kizuna backup: the store is on PostgreSQL (store.backend postgres):"
+                        " back it up with pg_dump\n");
+        return 1;
+    }
+    if ((rc = kz__cli_copy_store("backup", db, a.file)) != 0)
         return rc;
     snprintf(files, sizeof(files), "%s/files", a.data);
     snprintf(out, sizeof(out), "%s.files", a.file);

@@ -23,6 +23,7 @@ int kz_cmd_user(int argc, char **argv);
 int kz_cmd_audit(int argc, char **argv);
 int kz_cmd_backup(int argc, char **argv);
 int kz_cmd_restore(int argc, char **argv);
+int kz_cmd_store(int argc, char **argv); /* store_copy.c */
 
 /* `backup` and `restore` (backup.c, restore.c): their options. */
 #include <stdbool.h>

@@ -97,6 +97,12 @@ int kz_cmd_restore(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     if ((rc = kz__cli_db_path("restore", a.config, a.data, db, sizeof(db))) != 0)
         return rc;
+    if (kz_store_pg_dsn(db)) {
+        fprintf(stderr, "kizuna restore: the store is on PostgreSQL (store.backend postgres):"
+                        " restore it with pg_restore, or copy a SQLite backup in with"
+                        " kizuna store copy\n");
+        return 1;
+    }
     if (kz_store_check(a.file, err, sizeof(err)) != KZ_OK) {
         fprintf(stderr, "kizuna restore: %s; nothing was changed\n", err);
         return 1;

@@ -118,7 +118,8 @@ int kz__cli_db_path(const char *cmd, const char *config, const char *data, char 
         fprintf(stderr, "kizuna %s: %s\n", cmd, err);
         return 2;
     }
-    if (kz_store_path(data, cfg->store->path, buf, len) == KZ_OK)
+    if (kz_store_locator(cfg->store->backend, cfg->store->dsn, data, cfg->store->path, buf, len) ==
+        KZ_OK)
         rc = 0;
     else
         fprintf(stderr, "kizuna %s: the database path is too long\n", cmd);

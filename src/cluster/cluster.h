@@ -25,12 +25,12 @@
 
 struct kz_cluster_conn;
 
-enum kz_cluster_subject { KZ_CLUSTER_COT, KZ_CLUSTER_CTL };
+enum kz_cluster_subject { KZ_CLUSTER_COT, KZ_CLUSTER_CTL, KZ_CLUSTER_MISSION };
 
 struct kz_cluster_conn_opts {
     uv_loop_t *loop;
     const char *url;     /* nats://HOST:PORT */
-    const char *prefix;  /* subjects PREFIX.cot and PREFIX.ctl */
+    const char *prefix;  /* subjects PREFIX.cot, PREFIX.ctl and PREFIX.mission */
     const char *node_id; /* the connection's name at the NATS server */
     size_t max_queue;    /* received messages waiting for the loop; beyond: dropped */
     /* On the loop: one received message (data valid during the call). */
@@ -143,6 +143,11 @@ struct kz_cluster_opts {
     /* Revocation: certificates revoked on some instance (serials, upper-case hex): close the
      * sessions authenticated by them; returns how many. */
     unsigned (*revoked)(void *ud, char *const *serials, size_t n);
+    /* Missions on a shared PostgreSQL (mission.c): another instance committed a change of
+     * mission `guid`; NULL: notices are ignored. */
+    void (*mission_notice)(void *ud, const char *guid, uint64_t change_id, const char *origin);
+    /* Joined NATS, the first time or again (after the resync); NULL: nothing. */
+    void (*joined)(void *ud);
     void *ud;
 };
 
@@ -172,6 +177,19 @@ void kz_cluster_stats(const struct kz_cluster *c, struct kz_cluster_stats *out);
  * false (the CRL at start) they are only remembered.  The strings are copied.
  */
 void kz_cluster_crl(struct kz_cluster *c, char *const *serials, size_t n, bool publish);
+/*
+ * A mission change committed to the shared PostgreSQL (its outbox row: origin, stamp), told to
+ * every other instance on PREFIX.mission (mission.c).  `origin` NULL: this instance.  KZ_OK, or
+ * KZ_ERR_AGAIN while an island (the row stays; publish it after the next join).
+ */
+int kz_cluster_mission_publish(struct kz_cluster *c, const char *origin, const char *guid,
+                               uint64_t change_id, int64_t stamp);
+/* Counters of those notices; read on the loop. */
+struct kz_cluster_mission_stats {
+    uint64_t published, received, refused;
+};
+void kz_cluster_mission_stats(const struct kz_cluster *c, struct kz_cluster_mission_stats *out);
+
 /* Leave: close the connection and clear the router's tap (the router still runs).  NULL ok. */
 void kz_cluster_stop(struct kz_cluster *c);
 /* After the router was freed.  NULL is fine. */

@@ -45,8 +45,8 @@ struct kz_cluster_conn {
     struct shared *sh;
     uv_async_t async;
     natsConnection *nc;
-    natsSubscription *sub_cot, *sub_ctl;
-    char subj[2][160];
+    natsSubscription *sub_cot, *sub_ctl, *sub_mission;
+    char subj[3][160];
     bool joined; /* as the loop last saw it */
     bool ever;   /* joined once */
     uint64_t partitions;
@@ -125,6 +125,13 @@ static void on_ctl(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
 {
     (void)nc, (void)sub;
     enqueue(closure, KZ_CLUSTER_CTL, natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
+    natsMsg_Destroy(msg);
+}
+
+static void on_mission(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    (void)nc, (void)sub;
+    enqueue(closure, KZ_CLUSTER_MISSION, natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
     natsMsg_Destroy(msg);
 }
 
@@ -263,7 +270,9 @@ static int connect_nats(struct kz_cluster_conn *c)
     }
     if (rc == KZ_OK &&
         (natsConnection_Subscribe(&c->sub_cot, c->nc, c->subj[0], on_cot, c->sh) != NATS_OK ||
-         natsConnection_Subscribe(&c->sub_ctl, c->nc, c->subj[1], on_ctl, c->sh) != NATS_OK)) {
+         natsConnection_Subscribe(&c->sub_ctl, c->nc, c->subj[1], on_ctl, c->sh) != NATS_OK ||
+         natsConnection_Subscribe(&c->sub_mission, c->nc, c->subj[2], on_mission, c->sh) !=
+             NATS_OK)) {
         kz_log(KZ_LOG_ERROR, "cluster: cannot subscribe", "subject=%s error=\"%s\"", c->subj[0],
                nats_GetLastError(NULL));
         rc = KZ_ERR_CONFIG;
@@ -281,6 +290,7 @@ int kz_cluster_conn_new(const struct kz_cluster_conn_opts *o, struct kz_cluster_
     c->max_payload = 1 << 20; /* NATS' default until the server says */
     snprintf(c->subj[0], sizeof(c->subj[0]), "%s.cot", o->prefix);
     snprintf(c->subj[1], sizeof(c->subj[1]), "%s.ctl", o->prefix);
+    snprintf(c->subj[2], sizeof(c->subj[2]), "%s.mission", o->prefix);
     c->sh = kz_xcalloc(1, sizeof(*c->sh));
     pthread_mutex_init(&c->sh->lock, NULL);
     c->sh->max_queue = o->max_queue ? o->max_queue : 65536;
@@ -357,6 +367,7 @@ void kz_cluster_conn_free(struct kz_cluster_conn *c)
     pthread_mutex_unlock(&c->sh->lock);
     natsSubscription_Destroy(c->sub_cot);
     natsSubscription_Destroy(c->sub_ctl);
+    natsSubscription_Destroy(c->sub_mission);
     if (c->nc) {
         natsConnection_Close(c->nc);
         natsConnection_Destroy(c->nc);

@@ -134,6 +134,8 @@ static void on_message(void *ud, enum kz_cluster_subject subj, const uint8_t *da
 
     if (subj == KZ_CLUSTER_COT)
         receive_event(c, data, len);
+    else if (subj == KZ_CLUSTER_MISSION)
+        kz__cluster_mission(c, data, len);
     else
         kz__cluster_control(c, data, len);
 }
@@ -152,6 +154,8 @@ static void on_state(void *ud, bool joined)
 
     if (joined)
         kz__cluster_resync(c);
+    if (joined && c->o.joined)
+        c->o.joined(c->o.ud);
 }
 
 /* The two inputs other instances' events are known by; no identity: each event's own. */

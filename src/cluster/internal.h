@@ -22,9 +22,10 @@ struct kz_cluster {
     struct kz_input_conf in_conf[2];
     struct kz_input in[2];
     struct kz_cluster_stats st;
-    int64_t too_large_log_s; /* a refusal is logged once a second at most */
-    bool twin_logged;        /* another instance with this node.id was reported */
-    char **revoked;          /* ctl.c: the serials named so far, sorted (owned) */
+    int64_t too_large_log_s;                  /* a refusal is logged once a second at most */
+    bool twin_logged;                         /* another instance with this node.id was reported */
+    char **revoked;                           /* ctl.c: the serials named so far, sorted (owned) */
+    struct kz_cluster_mission_stats missions; /* mission.c */
     size_t n_revoked;
 };
 
@@ -45,6 +46,8 @@ void kz__cluster_own_origin(struct kz_cluster *c, uint64_t epoch);
 void kz__cluster_presence(struct kz_cluster *c, const struct kz_event *ev);
 /* ctl.c: one message received on PREFIX.ctl. */
 void kz__cluster_control(struct kz_cluster *c, const uint8_t *data, size_t len);
+/* mission.c: one message received on PREFIX.mission. */
+void kz__cluster_mission(struct kz_cluster *c, const uint8_t *data, size_t len);
 /* ctl.c: free what it holds. */
 void kz__cluster_ctl_release(struct kz_cluster *c);
 

@@ -15,7 +15,7 @@
 
 static const char *const protocols[] = {"tcp", "tls", "http", "https", "enroll", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
-static const char *const backends[] = {"sqlite", NULL};
+static const char *const backends[] = {"sqlite", "postgres", NULL};
 static const char *const fed_protocols[] = {"v2", "v1", NULL};
 
 _Static_assert(sizeof(enum kz_input_protocol) == sizeof(int), "ENUM rows are stored as int");
@@ -94,8 +94,13 @@ static const struct kz_yaml_row rows[] = {
         "which FGI markings are relative to, and the nation plans on the map are sent as."),
     SECTION("store", store, STORE, 0, "Persistence; the store is opened once at start."),
     ONEOF("store.backend", STORE, backend, "sqlite", backends, 0,
-          "Persistence backend. Only `sqlite` today."),
+          "Persistence backend: `sqlite` (the file `store.path`) or `postgres` (PostgreSQL 15+ "
+          "with PostGIS at `store.dsn`, every table; see docs/operations.md)."),
     STR("store.path", STORE, path, "kizuna.db", 0, "Database file, relative to `--data`."),
+    STR("store.dsn", STORE, dsn, "", 0,
+        "libpq connection string of the PostgreSQL database (`store.backend: postgres`), e.g. "
+        "`host=db1 dbname=kizuna user=kizuna`; its password is never logged (prefer "
+        "`~/.pgpass` or `PGPASSWORD`)."),
     UINT("store.max_delay_ms", STORE, max_delay_ms, "50", 1, 60000, 0,
          "Longest time an accepted event waits for its batch to commit."),
     UINT("store.max_pending_writes", STORE, max_pending_writes, "131072", 64, 16777216, 0,

@@ -63,8 +63,9 @@ struct kz_config_node {
 };
 
 struct kz_config_store {
-    char *backend; /* sqlite */
+    char *backend; /* sqlite | postgres */
     char *path;    /* relative to --data; default kizuna.db */
+    char *dsn;     /* postgres: the libpq connection string */
     unsigned max_delay_ms;
     unsigned max_pending_writes; /* kz_store_set_max_pending() */
     unsigned retention_days;

@@ -88,6 +88,8 @@ void kz__mcommit_changes(struct kz__mcommit *t, const struct kz_mission *mi, con
 void kz__mcommit_run(struct kz__mcommit *t, const struct kz_mission *mi, const char *guid);
 /* Nothing changed after all: free the task, nothing committed, answered or sent. */
 void kz__mcommit_drop(struct kz__mcommit *t);
+/* Another instance committed the change (mission_reload.c): send the notices now, free t. */
+void kz__mcommit_deliver(struct kz__mcommit *t);
 
 /* mission_items.c: the label of an item: its track's, its file's, else the mission's; banner
  * in `out`. */

@@ -46,6 +46,10 @@ struct kz_marti_opts {
     struct kz_store *store;                 /* commits mission changes; NULL: answered at once */
     const struct kz_mission_signer *signer; /* mission tokens */
     const struct kz_mission_files *mission_files; /* file metadata; NULL: hashes only */
+    /* A cluster on one PostgreSQL (docs/cluster.md): every committed change of mission `guid`
+     * wrote its outbox row (stamp); this publishes its notice, after COMMIT.  NULL: none. */
+    void (*mission_changed)(void *ud, const char *guid, uint64_t change_id, int64_t stamp);
+    void *mission_ud;
 };
 
 struct kz_backoff;
@@ -66,6 +70,7 @@ struct kz_marti {
     const struct kz_http_route *mission_routes;
     size_t n_mission_routes;
     unsigned mission_commits;    /* mission changes waiting for the store */
+    int64_t outbox_stamp;        /* the last outbox stamp given (mission_changed) */
     struct kz_mission_uids uids; /* mission uids' details, from the router's state */
     /* mission_password.c: while a handler runs again after its password job, the request,
      * whether the password matched, and the new hash (borrowed for that call only). */
@@ -92,6 +97,14 @@ void kz_marti_release(struct kz_marti *m);
  * skipped and logged.  KZ_OK or the store's error.
  */
 int kz_marti_missions_load(struct kz_marti *m);
+/*
+ * Another instance committed a change of mission `guid` (mission_reload.c): `doc` and
+ * `changes` are the mission as the shared store holds it now (doc NULL: deleted).  The book
+ * takes it over and this instance's subscribers are notified of what is new, as for a change
+ * made here.
+ */
+void kz_marti_mission_reload(struct kz_marti *m, const char *guid, const char *doc,
+                             const char *const *changes, size_t n);
 /* The router hook for CoT with a mission dest (kz_router_set_missions). */
 void kz_marti_missions_hook(struct kz_marti *m, struct kz_router_missions *out);
 

@@ -23,6 +23,9 @@ struct kz__mcommit {
     struct kz_marti *m;
     struct kz_http_req *req; /* held; NULL: no one waits */
     uint64_t mark;           /* the last change id before this change */
+    int64_t stamp;           /* its outbox row (opts.mission_changed), 0: none */
+    uint64_t change;         /* the last change id after it */
+    char *guid;
     int status;
     char *body; /* the answer, or NULL: no body */
     struct notice *notices;
@@ -157,6 +160,7 @@ static void task_free(struct kz__mcommit *t)
     }
     free(t->notices);
     free(t->body);
+    free(t->guid);
     free(t);
 }
 
@@ -171,6 +175,8 @@ static void committed(void *ud, int status)
             kz_http_respond(req, t->status, t->body ? "application/json" : "text/plain", NULL,
                             t->body ? t->body : "", t->body ? strlen(t->body) : 0);
         send_notices(t);
+        if (t->stamp && t->m->opts.mission_changed)
+            t->m->opts.mission_changed(t->m->opts.mission_ud, t->guid, t->change, t->stamp);
     } else {
         kz_log(KZ_LOG_ERROR, "missions: change not committed", "err=%s", kz_strerror(status));
         if (req && !kz_http_gone(req))
@@ -178,6 +184,12 @@ static void committed(void *ud, int status)
     }
     if (req)
         kz_http_release(req);
+    task_free(t);
+}
+
+void kz__mcommit_deliver(struct kz__mcommit *t)
+{
+    send_notices(t);
     task_free(t);
 }
 
@@ -209,7 +221,15 @@ void kz__mcommit_run(struct kz__mcommit *t, const struct kz_mission *mi, const c
                 docs[n++] = kz_mission_change_doc(&mi->changes[i]);
             }
         w = (struct kz_store_mission){
-            guid, mi->name, kz_mission_doc(mi), ids, (const char *const *)docs, n};
+            guid, mi->name, kz_mission_doc(mi), ids, (const char *const *)docs, n, 0, 0};
+    }
+    if (t->m->opts.mission_changed) { /* the outbox row, unique per instance */
+        int64_t now = kz_now_us();
+        t->stamp = t->m->outbox_stamp = now > t->m->outbox_stamp ? now : t->m->outbox_stamp + 1;
+        t->change = mi ? last_change(mi) : t->mark;
+        t->guid = kz_xstrdup(guid);
+        w.outbox_stamp = t->stamp;
+        w.outbox_change = t->change;
     }
     kz_store_mission_write(t->m->opts.store, &w, committed, t);
     free((char *)w.doc);

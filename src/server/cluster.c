@@ -132,6 +132,7 @@ int kz__server_cluster_init(struct kz_server *srv)
         .revoked = revoked,
         .ud = srv,
     };
+    kz__server_cluster_missions_opts(srv, &o);
     if (kz_cluster_new(&o, &srv->cluster) != KZ_OK)
         return KZ_ERR_CONFIG;
     srv->api.cluster = srv->cluster;

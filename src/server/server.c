@@ -31,24 +31,52 @@ static int make_dir(const char *path)
     return KZ_ERR_IO;
 }
 
+/* store.backend postgres: store.dsn set, and every table on PostgreSQL. */
+static int check_postgres(struct kz_server *srv, bool opened)
+{
+    const char *missing;
+
+    if (!opened && !srv->cfg->store->dsn[0]) {
+        kz_log(KZ_LOG_ERROR, "store.backend postgres needs store.dsn", "config=%s",
+               srv->config_path ? srv->config_path : "(built-in)");
+        return KZ_ERR_CONFIG;
+    }
+    if (opened && (missing = kz_store_unported(srv->store)) != NULL) {
+        kz_log(KZ_LOG_ERROR, "store: the postgres backend lacks tables this server needs",
+               "missing=\"%s\" hint=\"use store.backend sqlite\"", missing);
+        return KZ_ERR_CONFIG;
+    }
+    return KZ_OK;
+}
+
 static int open_store(struct kz_server *srv)
 {
     const struct kz_config_store *sc = srv->cfg->store;
+    bool pg = strcmp(sc->backend, "postgres") == 0;
     struct kz_store_opts so = {
         .path = srv->db_path,
         .max_delay_ms = sc->max_delay_ms,
         .retention_us = (int64_t)sc->retention_days * 86400 * 1000000,
         .retention_bytes = (int64_t)sc->retention_bytes,
+        .node_id = srv->cfg->node->id,
+        .shared = pg && srv->cfg->cluster, /* docs/cluster.md: one PostgreSQL for the cluster */
     };
     int rc;
 
-    if (kz_store_path(srv->data_dir, sc->path, srv->db_path, sizeof(srv->db_path)) != KZ_OK) {
-        kz_log(KZ_LOG_ERROR, "store path too long", "data=%s path=%s", srv->data_dir, sc->path);
+    if (pg && (rc = check_postgres(srv, false)) != KZ_OK)
+        return rc;
+    /* db_path: the store's locator, "postgres:DSN" for PostgreSQL (the users connection too). */
+    if (kz_store_locator(sc->backend, sc->dsn, srv->data_dir, sc->path, srv->db_path,
+                         sizeof(srv->db_path)) != KZ_OK) {
+        kz_log(KZ_LOG_ERROR, "store path too long", "data=%s path=%s", srv->data_dir,
+               pg ? "(store.dsn)" : sc->path);
         return KZ_ERR_CONFIG;
     }
     if (make_dir(srv->data_dir) != KZ_OK)
         return KZ_ERR_IO;
     if ((rc = kz_store_open(&srv->loop, &so, &srv->store)) != KZ_OK)
+        return rc;
+    if (pg && (rc = check_postgres(srv, true)) != KZ_OK)
         return rc;
     kz_store_set_audit_dir(srv->store, srv->data_dir); /* even when store.path is elsewhere */
     kz_store_set_max_pending(srv->store, sc->max_pending_writes);
@@ -138,20 +166,24 @@ static void start_http(struct kz_server *srv)
     kz__server_readyz_init(srv);
     srv->api.alliance = srv->alliance;
     srv->api.federation = srv->cfg->federation; /* restart-only: the pointer stays valid */
-    kz_marti_init(&srv->marti, &(struct kz_marti_opts){
-                                   .router = srv->router,
-                                   .node_id = srv->cfg->node->id,
-                                   .view = kz_api_view,
-                                   .pki_dir = srv->pki_dir,
-                                   .db_path = srv->db_path,
-                                   .files = srv->files,
-                                   .policy = &srv->policy,
-                                   .max_file_bytes = srv->cfg->limits->max_file_bytes,
-                                   .missions = srv->missions,
-                                   .store = srv->store,
-                                   .signer = srv->mission_signer,
-                                   .mission_files = &srv->mission_files,
-                               });
+    kz_marti_init(
+        &srv->marti,
+        &(struct kz_marti_opts){
+            .router = srv->router,
+            .node_id = srv->cfg->node->id,
+            .view = kz_api_view,
+            .pki_dir = srv->pki_dir,
+            .db_path = srv->db_path,
+            .files = srv->files,
+            .policy = &srv->policy,
+            .max_file_bytes = srv->cfg->limits->max_file_bytes,
+            .missions = srv->missions,
+            .store = srv->store,
+            .signer = srv->mission_signer,
+            .mission_files = &srv->mission_files,
+            .mission_changed = kz__server_cluster_missions(srv) ? kz__server_mission_changed : NULL,
+            .mission_ud = srv,
+        });
     ho = kz__server_http_opts(srv);
     srv->http = kz_http_new(&ho);
     kz_http_add_routes(srv->http, srv->api.routes, srv->api.n_routes, &srv->api);

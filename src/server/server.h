@@ -142,6 +142,10 @@ int kz__server_cluster_init(struct kz_server *srv);
 void kz__server_cluster_stop(struct kz_server *srv);
 void kz__server_cluster_release(struct kz_server *srv);
 void kz__server_cluster_crl_changed(struct kz_server *srv);
+/* cluster_missions.c: missions on a PostgreSQL the cluster shares (docs/cluster.md). */
+bool kz__server_cluster_missions(const struct kz_server *srv);
+void kz__server_mission_changed(void *ud, const char *guid, uint64_t change_id, int64_t stamp);
+void kz__server_cluster_missions_opts(struct kz_server *srv, struct kz_cluster_opts *o);
 
 /* web.c: read the browser COP's files (web.root or its defaults) into srv->api. */
 int kz__server_web_init(struct kz_server *srv);

@@ -312,16 +312,24 @@ struct audit_job {
     char data[];
 };
 
+/* A PostgreSQL answer (pg_audit.c) as the SQLite code the write path speaks. */
+static int lite_code(int err)
+{
+    return err == KZ_OK ? SQLITE_DONE : err == KZ_ERR_EXISTS ? SQLITE_CONSTRAINT : SQLITE_ERROR;
+}
+
 /* The database's last record: SQLITE_DONE with id 0 and GENESIS when empty. */
 static int last_record(struct kz__db *db, int64_t *id, char prev[PREV_MAX])
 {
-    sqlite3_stmt *s = kz__db_stmt(db, sql_last);
+    sqlite3_stmt *s;
     int rc;
 
-    if (!s)
-        return SQLITE_ERROR;
     *id = 0;
     snprintf(prev, PREV_MAX, "%s", GENESIS);
+    if (db->pg)
+        return lite_code(kz__pg_audit_last(db, id, prev, PREV_MAX));
+    if (!(s = kz__db_stmt(db, sql_last)))
+        return SQLITE_ERROR;
     if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         *id = sqlite3_column_int64(s, 0);
         snprintf(prev, PREV_MAX, "%s", text(s, 1));
@@ -333,10 +341,13 @@ static int last_record(struct kz__db *db, int64_t *id, char prev[PREV_MAX])
 /* One integer or text from a one-row statement bound to `arg` (unless < 0). */
 static int scalar(struct kz__db *db, const char *sql, int64_t arg, int64_t *n, char *t, size_t len)
 {
-    sqlite3_stmt *s = kz__db_stmt(db, sql);
+    sqlite3_stmt *s;
     int rc;
 
-    if (!s)
+    if (db->pg) /* the two scalars the write path asks for */
+        return lite_code(sql == sql_count ? kz__pg_audit_count(db, n)
+                                          : kz__pg_audit_hash_at(db, arg, t, len));
+    if (!(s = kz__db_stmt(db, sql)))
         return SQLITE_ERROR;
     if (arg >= 0)
         sqlite3_bind_int64(s, 1, arg);
@@ -398,11 +409,16 @@ static int insert_record(struct kz__db *db, struct audit_job *a)
     if ((rc = link_to(db, a, &a->rec.id, prev)) != SQLITE_DONE ||
         (rc = scalar(db, sql_count, -1, &count, NULL, 0)) != SQLITE_DONE)
         return rc;
-    if (!(s = kz__db_stmt(db, sql_insert)))
-        return SQLITE_ERROR;
     record_mac(a->key, prev, &a->rec, a->end.mac);
     a->end.id = a->rec.id;
     a->end.count = (uint64_t)count + 1;
+    if (db->pg) {
+        struct kz__audit_row row = {a->rec.id,     a->rec.time,   a->rec.actor, a->rec.action,
+                                    a->rec.object, a->rec.detail, prev,         a->end.mac};
+        return lite_code(kz__pg_audit_insert(db, &row));
+    }
+    if (!(s = kz__db_stmt(db, sql_insert)))
+        return SQLITE_ERROR;
     sqlite3_bind_int64(s, 1, a->rec.id);
     sqlite3_bind_int64(s, 2, a->rec.time);
     kz__bind_text(s, 3, a->rec.actor);
@@ -453,15 +469,29 @@ static int write_record(struct kz__db *db, struct kz__job *job)
     return a->change ? write_with_change(db, a) : insert_record(db, a);
 }
 
+/* PostgreSQL: pg_batch.c runs the job under a savepoint, refused (KZ_ERR_EXISTS) alone. */
+static int pg_write_record(struct kz__db *db, struct kz__job *job)
+{
+    struct audit_job *a = (struct audit_job *)job;
+    int rc = a->change ? a->change(db, a->change_arg) : SQLITE_DONE;
+
+    a->change_refused = (rc & 0xff) == SQLITE_CONSTRAINT;
+    if (rc == SQLITE_DONE)
+        rc = insert_record(db, a);
+    return rc == SQLITE_DONE ? KZ_OK : (rc & 0xff) == SQLITE_CONSTRAINT ? KZ_ERR_EXISTS : KZ_ERR_DB;
+}
+
 static const struct kz__job_ops append_ops = {
     .table = "audit",
     .write = write_record,
+    .pg_write = pg_write_record,
 };
 
 /* The same, named for the log lines of a refused change. */
 static const struct kz__job_ops change_ops = {
     .table = "audit (with the change it records)",
     .write = write_record,
+    .pg_write = pg_write_record,
 };
 
 static struct audit_job *job_new(const struct kz_store_audit_rec *r, kz__audit_change_fn change,
@@ -538,6 +568,11 @@ int kz_store_audit_last(struct kz_store *st, const char *action, const char *obj
 
     *detail = NULL;
     uv_mutex_lock(&st->db_mu);
+    if (st->db.pg) {
+        rc = kz__pg_audit_last_detail(&st->db, action, object, detail);
+        uv_mutex_unlock(&st->db_mu);
+        return rc;
+    }
     rc = sqlite3_prepare_v2(st->db.db,
                             "SELECT detail FROM audit WHERE action = ? AND object = ? "
                             "ORDER BY id DESC LIMIT 1",
@@ -591,15 +626,10 @@ static const char *check_hash(struct walk *w, const struct audit_rec *r, const c
     return NULL;
 }
 
-static const char *check_record(struct walk *w, sqlite3_stmt *s)
+static const char *check_row(struct walk *w, const struct kz__audit_row *row)
 {
-    struct audit_rec r = {sqlite3_column_int64(s, 0),
-                          sqlite3_column_int64(s, 1),
-                          text(s, 2),
-                          text(s, 3),
-                          text(s, 4),
-                          text(s, 5)};
-    const char *prev = text(s, 6), *hash = text(s, 7);
+    struct audit_rec r = {row->id, row->time, row->actor, row->action, row->object, row->detail};
+    const char *prev = row->prev_hash, *hash = row->hash;
     const char *problem =
         strlen(hash) >= MAC_TEXT ? "the record's MAC is malformed" : check_hash(w, &r, prev, hash);
 
@@ -640,21 +670,49 @@ static const char *check_end(const struct walk *w)
     return NULL;
 }
 
-static int walk_chain(struct kz_store *st, struct walk *w)
+/*
+ * Each record (of `object`, or every one when NULL), oldest first, to fn until it says
+ * false; on the store's connection under its lock.
+ */
+static int each_record(struct kz_store *st, const char *object,
+                       bool (*fn)(void *ud, const struct kz__audit_row *r), void *ud)
 {
+    static const char all[] = "SELECT id, time, actor, action, object, detail, prev_hash, hash"
+                              " FROM audit ORDER BY id";
+    static const char of[] = "SELECT id, time, actor, action, object, detail, prev_hash, hash"
+                             " FROM audit WHERE object = ?1 ORDER BY id";
     sqlite3_stmt *s = NULL;
     int rc;
 
     uv_mutex_lock(&st->db_mu);
-    rc = sqlite3_prepare_v2(st->db.db,
-                            "SELECT id, time, actor, action, object, detail, prev_hash, hash "
-                            "FROM audit ORDER BY id",
-                            -1, &s, NULL);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
-        rc = (w->c->problem = check_record(w, s)) ? SQLITE_DONE : SQLITE_OK;
+    if (st->db.pg) {
+        rc = kz__pg_audit_each(&st->db, object, fn, ud);
+        uv_mutex_unlock(&st->db_mu);
+        return rc;
+    }
+    rc = sqlite3_prepare_v2(st->db.db, object ? of : all, -1, &s, NULL);
+    if (rc == SQLITE_OK && object)
+        rc = sqlite3_bind_text(s, 1, object, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct kz__audit_row r = {sqlite3_column_int64(s, 0),
+                                  sqlite3_column_int64(s, 1),
+                                  text(s, 2),
+                                  text(s, 3),
+                                  text(s, 4),
+                                  text(s, 5),
+                                  text(s, 6),
+                                  text(s, 7)};
+        rc = fn(ud, &r) ? SQLITE_OK : SQLITE_DONE;
+    }
     sqlite3_finalize(s);
     uv_mutex_unlock(&st->db_mu);
     return rc == SQLITE_DONE ? KZ_OK : KZ_ERR_DB;
+}
+
+static bool walk_row(void *ud, const struct kz__audit_row *row)
+{
+    struct walk *w = ud;
+    return !(w->c->problem = check_row(w, row));
 }
 
 int kz_store_audit_verify(struct kz_store *st, struct kz_store_audit_check *c)
@@ -667,7 +725,7 @@ int kz_store_audit_verify(struct kz_store *st, struct kz_store_audit_check *c)
         return KZ_ERR_IO;
     w.have_key = st->audit_dir && key_read(st, w.key) == 1;
     w.anchor = head_read(st, w.have_key ? w.key : NULL, &w.head);
-    rc = walk_chain(st, &w);
+    rc = each_record(st, NULL, walk_row, &w);
     if (rc == KZ_OK && !c->problem)
         c->problem = check_end(&w);
     c->anchored = w.anchor == ANCHOR_OK && !c->problem;
@@ -677,42 +735,30 @@ int kz_store_audit_verify(struct kz_store *st, struct kz_store_audit_check *c)
     return c->problem ? KZ_ERR_INVAL : KZ_OK;
 }
 
-/* Call fn for each row of `sql` (the listed columns, bound to `object` unless NULL). */
-static int list(struct kz_store *st, const char *sql, const char *object, kz_store_audit_fn fn,
-                void *ud)
-{
-    sqlite3_stmt *s = NULL;
-    int rc;
+struct list_ctx {
+    kz_store_audit_fn fn;
+    void *ud;
+};
 
-    uv_mutex_lock(&st->db_mu);
-    rc = sqlite3_prepare_v2(st->db.db, sql, -1, &s, NULL);
-    if (rc == SQLITE_OK && object)
-        rc = sqlite3_bind_text(s, 1, object, -1, SQLITE_STATIC);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        fn(ud, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), text(s, 2), text(s, 3),
-           text(s, 4), text(s, 5));
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(s);
-    uv_mutex_unlock(&st->db_mu);
-    return rc == SQLITE_DONE ? KZ_OK : KZ_ERR_DB;
+static bool list_row(void *ud, const struct kz__audit_row *r)
+{
+    struct list_ctx *l = ud;
+
+    l->fn(l->ud, r->id, r->time, r->actor, r->action, r->object, r->detail);
+    return true;
 }
 
 int kz_store_audit_list(struct kz_store *st, kz_store_audit_fn fn, void *ud)
 {
-    return list(st, "SELECT id, time, actor, action, object, detail FROM audit ORDER BY id", NULL,
-                fn, ud);
+    struct list_ctx l = {fn, ud};
+    return each_record(st, NULL, list_row, &l);
 }
 
 int kz_store_audit_list_object(struct kz_store *st, const char *object, kz_store_audit_fn fn,
                                void *ud)
 {
-    if (!object)
-        return KZ_ERR_INVAL;
-    return list(st,
-                "SELECT id, time, actor, action, object, detail FROM audit WHERE object = ?1 "
-                "ORDER BY id",
-                object, fn, ud);
+    struct list_ctx l = {fn, ud};
+    return object ? each_record(st, object, list_row, &l) : KZ_ERR_INVAL;
 }
 
 /* ---- the store's audit state ---------------------------------------------- */

@@ -110,6 +110,8 @@ int kz__db_write(struct kz__db *db, struct kz__job *batch)
     size_t n = 0, refused = 0;
     int rc, err;
 
+    if (db->pg)
+        return kz__pg_write_batch(db, batch);
     for (j = batch; j; j = j->next)
         j->batch_pos = n++;
     if ((rc = kz__db_step(db->begin)) != SQLITE_DONE) {

@@ -177,6 +177,8 @@ const struct kz__job_ops kz__event_append_ops = {
     .write_many = write_events,
     .after_writes = kz__events_after_writes,
     .counted = true,
+    .pg_write = kz__pg_write_event,
+    .pg_write_many = kz__pg_write_events,
 };
 
 static struct kz__job *event_job(const struct kz_event *ev, const char *xml, size_t xml_len)
@@ -205,6 +207,7 @@ static struct kz__job *event_job(const struct kz_event *ev, const char *xml, siz
     r->fed_hops = ev->fed_hops;
     r->fed_max_hops = ev->fed_max_hops;
     r->fed_seq = ev->fed_seq;
+    r->hae = ev->hae;
     r->xml = kz__pack(&p, xml ? xml : "", xml ? xml_len : 0);
     r->xml_len = xml ? xml_len : 0;
     kz__geo_point(ev, r);
@@ -256,6 +259,7 @@ static void release_query(struct kz__job *job)
 static const struct kz__job_ops query_ops = {
     .table = "events",
     .read = run_query,
+    .pg_read = run_query, /* kz__db_query hands it to pg_query.c */
     .deliver = deliver_query,
     .release = release_query,
 };

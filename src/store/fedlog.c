@@ -55,9 +55,16 @@ static int write_sent(struct kz__db *db, struct kz__job *job)
     return kz__db_step(s);
 }
 
+static int pg_write_sent(struct kz__db *db, struct kz__job *job)
+{
+    struct sent_job *j = (struct sent_job *)job;
+    return kz__pg_fed_sent_write(db, j->peer, j->items, j->n, j->cursor);
+}
+
 static const struct kz__job_ops sent_ops = {
     .table = "fed_sent",
     .write = write_sent,
+    .pg_write = pg_write_sent,
 };
 
 void kz_store_fed_sent(struct kz_store *st, const char *peer, const struct kz_store_sent *items,
@@ -108,6 +115,11 @@ int kz_store_fed_marks(struct kz_store *st, const char *peer, const char *input,
 
     memset(m, 0, sizeof(*m));
     uv_mutex_lock(&st->db_mu);
+    if (st->db.pg) {
+        err = kz__pg_fed_marks(&st->db, peer, input, m);
+        uv_mutex_unlock(&st->db_mu);
+        return err;
+    }
     err = one_int(&st->db, "SELECT seq FROM fed_cursor WHERE peer = ?1", peer, &v, &found);
     if (err == KZ_OK && found)
         m->cursor = (uint64_t)v, m->has_cursor = true;
@@ -179,9 +191,15 @@ static void deliver_bound(struct kz__job *job)
     j->done(job->ud, job->status, &j->b);
 }
 
+static void pg_run_bound(struct kz__db *db, struct kz__job *job)
+{
+    job->status = kz__pg_outbox_bound(db, &((struct bound_job *)job)->b);
+}
+
 static const struct kz__job_ops bound_ops = {
     .table = "events",
     .read = run_bound,
+    .pg_read = pg_run_bound,
     .deliver = deliver_bound,
 };
 
@@ -277,9 +295,18 @@ static void release_sentq(struct kz__job *job)
     free(j->rows);
 }
 
+static void pg_run_sentq(struct kz__db *db, struct kz__job *job)
+{
+    struct sentq_job *j = (struct sentq_job *)job;
+
+    job->status = kz__pg_sent_query(db, &j->q, &j->rows, &j->n);
+    j->cap = j->n;
+}
+
 static const struct kz__job_ops sentq_ops = {
     .table = "fed_sent",
     .read = run_sentq,
+    .pg_read = pg_run_sentq,
     .deliver = deliver_sentq,
     .release = release_sentq,
 };

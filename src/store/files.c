@@ -41,9 +41,15 @@ static int write_file(struct kz__db *db, struct kz__job *job)
     return kz__db_step(s);
 }
 
+static int pg_write_file(struct kz__db *db, struct kz__job *job)
+{
+    return kz__pg_file_write(db, &((struct file_job *)job)->f);
+}
+
 static const struct kz__job_ops put_ops = {
     .table = "files",
     .write = write_file,
+    .pg_write = pg_write_file,
 };
 
 static struct kz__job *file_job(const struct kz_store_file *f)
@@ -130,7 +136,7 @@ int kz_store_files_load(struct kz_store *st, kz_store_file_fn fn, void *ud)
     int err;
 
     uv_mutex_lock(&st->db_mu);
-    err = load(&st->db, fn, ud);
+    err = st->db.pg ? kz__pg_files_load(&st->db, fn, ud) : load(&st->db, fn, ud);
     uv_mutex_unlock(&st->db_mu);
     return err;
 }

@@ -78,6 +78,18 @@ struct kz__job_ops {
     /* Free what the job owns beyond its own allocation; may be NULL. */
     void (*release)(struct kz__job *job);
     bool counted; /* counts in kz_store_stats appended/committed */
+    /*
+     * The same on PostgreSQL (pg*.c), where db->pg is set; NULL: this kind
+     * of job is not on PostgreSQL (yet) and fails with KZ_ERR_DB.  pg_write
+     * returns KZ_OK, KZ_ERR_EXISTS (a constraint refused this job alone: it
+     * ran under a savepoint) or anything else, which fails the batch.
+     * pg_write_many writes jobs[0..n) of this kind and sets each status
+     * (KZ_OK, or KZ_ERR_DB for a row refused alone); it returns KZ_OK or the
+     * error that fails the batch.
+     */
+    int (*pg_write)(struct kz__db *db, struct kz__job *job);
+    int (*pg_write_many)(struct kz__db *db, struct kz__job **jobs, size_t n);
+    void (*pg_read)(struct kz__db *db, struct kz__job *job);
 };
 
 /*
@@ -107,8 +119,10 @@ struct kz__rec {
     const char *fed_provenance; /* NULL: not federated */
     int64_t fed_hops, fed_max_hops;
     uint64_t fed_seq;
-    bool has_point; /* geo.c: the point goes to events (lon_e7, lat_e7) and events_geo */
-    double lon, lat;
+    /* The event's point (geo.c): has_point false for none (TAK's 0,0 with an unknown height,
+     * or out of range); then lon and lat are 0.  hae is KZ_POINT_UNKNOWN when unknown. */
+    bool has_point;
+    double lon, lat, hae;
 };
 
 struct kz__rec_job {
@@ -161,8 +175,16 @@ struct kz__jobq {
 
 #define KZ__DB_MAX_STMTS 96
 
-/* The connection and its cached statements; used under st->db_mu. */
+/* pg.h: a PostgreSQL connection and its state. */
+struct kz__pg;
+
+/*
+ * The connection and its cached statements; used under st->db_mu.  Either
+ * SQLite (db) or PostgreSQL (pg, and db NULL): the generic parts hand a
+ * PostgreSQL batch, read or retention run to pg*.c.
+ */
 struct kz__db {
+    struct kz__pg *pg;
     sqlite3 *db;
     sqlite3_stmt *begin, *commit, *rollback;
     sqlite3_stmt *page_count, *freelist_count;
@@ -378,5 +400,83 @@ int kz__geo_each(struct kz__db *db, const struct kz_store_bbox *box, uint64_t lo
 
 /* retention.c: sets *more when it stopped before reaching its targets. */
 void kz__db_retention(struct kz__db *db, int64_t retention_us, int64_t retention_bytes, bool *more);
+
+/*
+ * The PostgreSQL backend (pg*.c; pg.h has the rest): where the generic parts
+ * hand over when db->pg is set, and the ops the tables' files name.
+ */
+/* pg.c: connect, set the session up and migrate; KZ_OK or KZ_ERR_DB (logged). */
+int kz__pg_open(struct kz__db *db, const char *dsn, const char *node_id);
+/* pg_shared.c: the database is shared by a cluster's instances: it numbers the events rows. */
+int kz__pg_share(struct kz__db *db);
+/* mission_outbox.c: a mission change's outbox row, in its transaction (w->outbox_stamp set). */
+int kz__pg_outbox_put(struct kz__db *db, const struct kz_store_mission *w);
+void kz__pg_close(struct kz__db *db);
+/* pg.c: bytes the database takes (pg_database_size), measured at most once a second. */
+int64_t kz__pg_db_bytes(struct kz__db *db);
+/* pg_batch.c: one batch in one transaction (as kz__db_write); a read job (as ops->read). */
+int kz__pg_write_batch(struct kz__db *db, struct kz__job *batch);
+void kz__pg_read(struct kz__db *db, struct kz__job *job);
+/* pg_events.c: pg_write_many, pg_write of events; pg_write of a job that writes nothing. */
+int kz__pg_write_events(struct kz__db *db, struct kz__job **jobs, size_t n);
+int kz__pg_write_event(struct kz__db *db, struct kz__job *job);
+int kz__pg_write_nothing(struct kz__db *db, struct kz__job *job);
+/* pg_tracks.c: kz_store_load. */
+int kz__pg_load(struct kz__db *db, int64_t now_us, kz_store_track_fn fn, void *ud,
+                uint64_t *max_seq);
+/* pg_query.c: kz__db_query. */
+int kz__pg_events_query(struct kz__db *db, struct kz__query *qq);
+/* pg_tables.c: readiness.c, files.c and missions.c on PostgreSQL.  Writes return KZ_OK,
+ * KZ_ERR_EXISTS (refused alone) or KZ_ERR_DB, as ops->pg_write. */
+int kz__pg_readiness_write(struct kz__db *db, const struct kz_store_readiness *r);
+int kz__pg_readiness_load(struct kz__db *db, kz_store_readiness_fn fn, void *ud);
+int kz__pg_file_write(struct kz__db *db, const struct kz_store_file *f);
+int kz__pg_files_load(struct kz__db *db, kz_store_file_fn fn, void *ud);
+int kz__pg_mission_write(struct kz__db *db, const struct kz_store_mission *w);
+int kz__pg_missions_load(struct kz__db *db, kz_store_mission_fn mission, kz_store_mission_fn change,
+                         void *ud);
+/* pg_fedlog.c: fedlog.c on PostgreSQL. */
+int kz__pg_fed_sent_write(struct kz__db *db, const char *peer, const struct kz_store_sent *items,
+                          size_t n, uint64_t cursor);
+int kz__pg_fed_marks(struct kz__db *db, const char *peer, const char *input,
+                     struct kz_store_fed_marks *m);
+int kz__pg_outbox_bound(struct kz__db *db, struct kz_store_outbox_bound *b);
+/* *rows (free each row's strings, then it) and *n on KZ_OK. */
+int kz__pg_sent_query(struct kz__db *db, const struct kz_store_sent_query *q,
+                      struct kz_store_sent_row **rows, size_t *n);
+/* One audit record as stored (audit.c, pg_audit.c). */
+struct kz__audit_row {
+    int64_t id, time;
+    const char *actor, *action, *object, *detail, *prev_hash, *hash;
+};
+/* pg_audit.c: audit.c's and plans.c's rows on PostgreSQL; KZ_OK, KZ_ERR_EXISTS (a write
+ * refused) or KZ_ERR_DB.  last: *id untouched when the log is empty; hash_at: "" when none. */
+int kz__pg_audit_last(struct kz__db *db, int64_t *id, char *hash, size_t len);
+int kz__pg_audit_hash_at(struct kz__db *db, int64_t id, char *hash, size_t len);
+int kz__pg_audit_count(struct kz__db *db, int64_t *count);
+int kz__pg_audit_insert(struct kz__db *db, const struct kz__audit_row *a);
+/* KZ_ERR_NOTFOUND when there is none; else *detail (free it). */
+int kz__pg_audit_last_detail(struct kz__db *db, const char *action, const char *object,
+                             char **detail);
+/* fn for each record (of `object`, or every one when NULL), oldest first, until it says false. */
+int kz__pg_audit_each(struct kz__db *db, const char *object,
+                      bool (*fn)(void *ud, const struct kz__audit_row *r), void *ud);
+int kz__pg_plan_insert(struct kz__db *db, const struct kz_store_plan *p);
+int kz__pg_plans_load(struct kz__db *db, kz_store_plan_fn fn, void *ud);
+/* pg_users.c: users.c on a PostgreSQL users connection (same contracts, errors in err). */
+int kz__pg_user_put(struct kz__db *db, const struct kz_store_user *u, char *err, size_t errlen);
+int kz__pg_user_get(struct kz__db *db, const char *user, kz_store_user_fn fn, void *ud, char *err,
+                    size_t errlen);
+int kz__pg_users_each(struct kz__db *db, kz_store_user_fn fn, void *ud, char *err, size_t errlen);
+int kz__pg_user_del(struct kz__db *db, const char *user, char *err, size_t errlen);
+int kz__pg_user_set_password(struct kz__db *db, const char *user, const char *hash, char *err,
+                             size_t errlen);
+int kz__pg_cert_add(struct kz__db *db, const char *user, const char *serial, int64_t not_after_us,
+                    char *err, size_t errlen);
+int kz__pg_certs_revoke(struct kz__db *db, const char *user, unsigned *n, char *err, size_t errlen);
+int kz__pg_certs_each_revoked(struct kz__db *db, kz_store_revoked_fn fn, void *ud, char *err,
+                              size_t errlen);
+/* pg_retention.c: kz__db_retention. */
+void kz__pg_retention(struct kz__db *db, int64_t retention_us, int64_t retention_bytes, bool *more);
 
 #endif

@@ -82,9 +82,18 @@ static int write_mission(struct kz__db *db, struct kz__job *job)
     return rc;
 }
 
+static int pg_write_mission(struct kz__db *db, struct kz__job *job)
+{
+    const struct kz_store_mission *w = &((struct mission_job *)job)->w;
+    int err = kz__pg_mission_write(db, w);
+
+    return err == KZ_OK && w->outbox_stamp ? kz__pg_outbox_put(db, w) : err;
+}
+
 static const struct kz__job_ops mission_ops = {
     .table = "missions",
     .write = write_mission,
+    .pg_write = pg_write_mission,
 };
 
 static struct kz__job *mission_job(const struct kz_store_mission *w)
@@ -149,6 +158,11 @@ int kz_store_missions_load(struct kz_store *st, kz_store_mission_fn mission,
     int err;
 
     uv_mutex_lock(&st->db_mu);
+    if (st->db.pg) {
+        err = kz__pg_missions_load(&st->db, mission, change, ud);
+        uv_mutex_unlock(&st->db_mu);
+        return err;
+    }
     err = load(&st->db, "SELECT guid, doc FROM missions ORDER BY rowid", mission, ud);
     if (err == KZ_OK)
         err = load(&st->db, "SELECT guid, doc FROM mission_changes ORDER BY id", change, ud);

@@ -9,13 +9,23 @@
 static const char sql_insert[] = "INSERT INTO plans(id, revision, time, doc)"
                                  " VALUES (?1, ?2, ?3, ?4)";
 
+/* A plan row on PostgreSQL (write_plan below), answering in the SQLite codes audit.c's change
+ * speaks. */
+static int pg_write_plan(struct kz__db *db, void *arg)
+{
+    int err = kz__pg_plan_insert(db, arg);
+    return err == KZ_OK ? SQLITE_DONE : err == KZ_ERR_EXISTS ? SQLITE_CONSTRAINT : SQLITE_ERROR;
+}
+
 /* Store thread, inside the audit job's savepoint; a duplicate is SQLITE_CONSTRAINT_PRIMARYKEY. */
 static int write_plan(struct kz__db *db, void *arg)
 {
     const struct kz_store_plan *p = arg;
-    sqlite3_stmt *s = kz__db_stmt(db, sql_insert);
+    sqlite3_stmt *s;
 
-    if (!s)
+    if (db->pg)
+        return pg_write_plan(db, arg);
+    if (!(s = kz__db_stmt(db, sql_insert)))
         return SQLITE_ERROR;
     kz__bind_text(s, 1, p->id);
     sqlite3_bind_int64(s, 2, p->revision);
@@ -62,7 +72,7 @@ int kz_store_plans_load(struct kz_store *st, kz_store_plan_fn fn, void *ud)
     int err;
 
     uv_mutex_lock(&st->db_mu);
-    err = load(&st->db, fn, ud);
+    err = st->db.pg ? kz__pg_plans_load(&st->db, fn, ud) : load(&st->db, fn, ud);
     uv_mutex_unlock(&st->db_mu);
     return err;
 }

@@ -325,6 +325,8 @@ int kz__db_query(struct kz__db *db, struct kz__query *qq)
     sqlite3_stmt *s = NULL;
     int rc, err;
 
+    if (db->pg)
+        return kz__pg_events_query(db, qq);
     type_filter_init(&tf, qq->q.type);
     if (qq->q.uid || qq->q.has_bbox) {
         rc = qq->q.uid ? query_uid(db, qq, &tf) : query_box(db, qq, &tf);

@@ -96,6 +96,7 @@ static int write_nothing(struct kz__db *db, struct kz__job *job)
 static const struct kz__job_ops barrier_ops = {
     .table = "barrier",
     .write = write_nothing,
+    .pg_write = kz__pg_write_nothing,
 };
 
 void kz_store_barrier(struct kz_store *st, kz_store_ack_cb cb, void *ud)

@@ -41,9 +41,15 @@ static int write_report(struct kz__db *db, struct kz__job *job)
     return kz__db_step(s);
 }
 
+static int pg_write_report(struct kz__db *db, struct kz__job *job)
+{
+    return kz__pg_readiness_write(db, &((struct readiness_job *)job)->rd);
+}
+
 static const struct kz__job_ops append_ops = {
     .table = "readiness",
     .write = write_report,
+    .pg_write = pg_write_report,
 };
 
 static struct kz__job *report_job(const struct kz_store_readiness *r)
@@ -133,7 +139,7 @@ int kz_store_readiness_load(struct kz_store *st, kz_store_readiness_fn fn, void 
     int err;
 
     uv_mutex_lock(&st->db_mu);
-    err = load(&st->db, fn, ud);
+    err = st->db.pg ? kz__pg_readiness_load(&st->db, fn, ud) : load(&st->db, fn, ud);
     uv_mutex_unlock(&st->db_mu);
     return err;
 }

@@ -109,6 +109,10 @@ void kz__db_retention(struct kz__db *db, int64_t retention_us, int64_t retention
     int budget = MAX_CHUNKS;
     int64_t events = 0, tracks = 0;
 
+    if (db->pg) {
+        kz__pg_retention(db, retention_us, retention_bytes, more);
+        return;
+    }
     if (retention_us > 0) {
         int64_t cutoff = kz_now_us() - retention_us;
         events = delete_older(db, sql_old_events, cutoff, &budget);

@@ -266,6 +266,8 @@ static int64_t pragma_step(sqlite3_stmt *s)
 
 int64_t kz__db_file_bytes(struct kz__db *db)
 {
+    if (db->pg)
+        return kz__pg_db_bytes(db);
     int64_t pages = pragma_step(db->page_count);
     return pages < 0 ? -1 : pages * db->page_size;
 }

@@ -150,6 +150,62 @@ int kz_store_path(const char *data_dir, const char *store_path, char *buf, size_
     return n >= 0 && (size_t)n < len ? KZ_OK : KZ_ERR_TOOBIG;
 }
 
+/*
+ * The tables and calls the PostgreSQL backend does not have yet (pg*.c);
+ * NULL once it has them all.
+ */
+static const char *const pg_unported = NULL;
+
+const char *kz_store_pg_dsn(const char *locator)
+{
+    size_t n = sizeof(KZ_STORE_PG_LOCATOR) - 1;
+    return locator && strncmp(locator, KZ_STORE_PG_LOCATOR, n) == 0 ? locator + n : NULL;
+}
+
+int kz_store_locator(const char *backend, const char *dsn, const char *data_dir, const char *path,
+                     char *buf, size_t len)
+{
+    int n;
+
+    if (!backend || strcmp(backend, "postgres") != 0)
+        return kz_store_path(data_dir, path, buf, len);
+    n = snprintf(buf, len, "%s%s", KZ_STORE_PG_LOCATOR, dsn ? dsn : "");
+    return n >= 0 && (size_t)n < len ? KZ_OK : KZ_ERR_TOOBIG;
+}
+
+const char *kz_store_unported(const struct kz_store *st)
+{
+    return st->db.pg ? pg_unported : NULL;
+}
+
+/* The database, brought up to date: SQLite's tracks table follows its log lazily. */
+static int open_db(struct kz__db *db, const struct kz_store_opts *opts)
+{
+    int err;
+
+    const char *dsn = opts->dsn ? opts->dsn : kz_store_pg_dsn(opts->path);
+
+    if (dsn) {
+        if ((err = kz__pg_open(db, dsn, opts->node_id)) == KZ_OK && opts->shared &&
+            (err = kz__pg_share(db)) != KZ_OK)
+            kz__pg_close(db);
+        return err;
+    }
+    if ((err = kz__db_open(db, opts->path, true)) == KZ_OK && (err = kz__tracks_sync(db)) != KZ_OK)
+        kz__db_close(db);
+    return err;
+}
+
+static void close_db(struct kz__db *db)
+{
+    if (db->pg) {
+        kz__pg_close(db);
+        return;
+    }
+    kz__tracks_sync(db); /* on failure the next open rebuilds them */
+    kz__db_close(db);
+}
+
 static void destroy(struct kz_store *st)
 {
     kz__audit_free(st);
@@ -173,14 +229,14 @@ static int start(uv_loop_t *loop, struct kz_store *st)
     st->async.data = st;
     if ((rc = uv_thread_create(&st->thread, kz__store_main, st)) != 0) {
         uv_close((uv_handle_t *)&st->async, on_closed);
-        kz__db_close(&st->db);
+        close_db(&st->db);
         kz_log(KZ_LOG_ERROR, "store: uv_thread_create() failed", "err=%s", uv_strerror(rc));
         return KZ_ERR_IO;
     }
     return KZ_OK;
 fail:
     kz_log(KZ_LOG_ERROR, "store: uv_async_init() failed", "err=%s", uv_strerror(rc));
-    kz__db_close(&st->db);
+    close_db(&st->db);
     destroy(st);
     return KZ_ERR_IO;
 }
@@ -188,10 +244,11 @@ fail:
 int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_store **out)
 {
     struct kz_store *st;
+    bool pg;
     int err;
 
     *out = NULL;
-    if (!opts || !opts->path)
+    if (!opts || (!opts->path && !opts->dsn))
         return KZ_ERR_INVAL;
     st = kz_xcalloc(1, sizeof(*st));
     kz__jobq_init(&st->writes);
@@ -205,19 +262,17 @@ int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_s
     KZ_ASSERT(uv_mutex_init(&st->mu) == 0);
     KZ_ASSERT(uv_mutex_init(&st->db_mu) == 0);
     KZ_ASSERT(uv_cond_init(&st->cond) == 0);
-    kz__audit_init(st, opts->path);
-    if ((err = kz__db_open(&st->db, opts->path, true)) == KZ_OK &&
-        (err = kz__tracks_sync(&st->db)) != KZ_OK)
-        kz__db_close(&st->db);
-    if (err != KZ_OK) {
+    pg = opts->dsn || kz_store_pg_dsn(opts->path);
+    kz__audit_init(st, pg ? ":memory:" : opts->path); /* PostgreSQL: set_audit_dir */
+    if ((err = open_db(&st->db, opts)) != KZ_OK) {
         destroy(st);
         return err;
     }
     st->stats.db_bytes = kz__db_file_bytes(&st->db);
     if ((err = start(loop, st)) != KZ_OK)
         return err;
-    kz_log(KZ_LOG_INFO, "store: open", "path=%s max_delay_ms=%lld", opts->path,
-           (long long)(st->max_delay_us / 1000));
+    kz_log(KZ_LOG_INFO, "store: open", "backend=%s path=%s max_delay_ms=%lld",
+           pg ? "postgres" : "sqlite", pg ? "-" : opts->path, (long long)(st->max_delay_us / 1000));
     *out = st;
     return KZ_OK;
 }
@@ -234,7 +289,6 @@ void kz_store_close(struct kz_store *st)
     /* A callback may queue more; submit() answers that with KZ_ERR_CLOSED. */
     while (deliver_done(st) > 0)
         ;
-    kz__tracks_sync(&st->db); /* on failure the next open rebuilds them */
-    kz__db_close(&st->db);
+    close_db(&st->db);
     uv_close((uv_handle_t *)&st->async, on_closed);
 }

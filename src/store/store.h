@@ -71,10 +71,20 @@ struct kz_store;
 
 /* Filled from the configuration by the caller: the store has no defaults. */
 struct kz_store_opts {
-    const char *path;        /* database file; ":memory:" for tests */
+    const char *path;        /* database file; ":memory:" for tests; NULL with dsn */
     unsigned max_delay_ms;   /* batch window (store.max_delay_ms); 0 = none */
     int64_t retention_us;    /* drop events older than this; 0 = keep */
     int64_t retention_bytes; /* keep the events table under this; 0 = no cap */
+    /* PostgreSQL (store.backend postgres): the libpq connection string; NULL: SQLite at path.
+     * Its password, if any, never reaches a log line. */
+    const char *dsn;
+    /* The instance writing (node.id): with each event's seq the idempotency key of its row
+     * on PostgreSQL, so a row written twice is stored once; NULL: "". */
+    const char *node_id;
+    /* PostgreSQL shared by the instances of a cluster (a `cluster:` section): the database
+     * numbers the events rows (seq), each instance's own sequence is their origin_seq, and
+     * mission changes leave an outbox row (pg_shared.c). */
+    bool shared;
 };
 
 /*
@@ -126,6 +136,30 @@ int kz_store_check(const char *path, char *err, size_t errlen);
  * Returns KZ_OK or KZ_ERR_DB / KZ_ERR_IO with a log line naming the cause.
  */
 int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_store **out);
+
+/*
+ * A store locator: a SQLite file's path, or KZ_STORE_PG_LOCATOR and a libpq DSN for
+ * PostgreSQL (what the server and the CLI pass around as "the store" when
+ * store.backend is postgres: kz_store_open's path, kz_store_users_open's path).
+ * kz_store_pg_dsn: the DSN of such a locator, or NULL for a file.
+ */
+#define KZ_STORE_PG_LOCATOR "postgres:"
+const char *kz_store_pg_dsn(const char *locator);
+/*
+ * The locator of the configuration's store: KZ_STORE_PG_LOCATOR and `dsn` when
+ * `backend` is "postgres", else kz_store_path(data_dir, path).  KZ_OK, or
+ * KZ_ERR_TOOBIG when it does not fit in `len` bytes.
+ */
+int kz_store_locator(const char *backend, const char *dsn, const char *data_dir, const char *path,
+                     char *buf, size_t len);
+
+/*
+ * NULL when every table and call of this store works on its backend (always
+ * for SQLite); else a static list of the tables not yet on PostgreSQL
+ * ("audit, plans, ..."): a server must refuse to start on such a store
+ * rather than run half-working.
+ */
+const char *kz_store_unported(const struct kz_store *st);
 
 /*
  * Flush everything queued, stop the thread, close the database.  Pending
@@ -220,10 +254,11 @@ struct kz_store_query {
     bool forward;
     uint64_t after_seq;
     /* Only events whose point lies in bbox (not with forward); an event
-     * without a position never does.  Newest first as without it: the box
-     * is asked of events_geo one stretch of seqs at a time (store/geo.c).
-     * since/until bound the stretch by the recv_time index, assuming receive
-     * times grow with seq (as the one-uid walk does). */
+     * without a position never does.  Newest first as without it.  SQLite
+     * asks events_geo one stretch of seqs at a time (store/geo.c); since/until
+     * bound the stretch by the recv_time index, assuming receive times grow
+     * with seq (as the one-uid walk does).  PostgreSQL asks the GiST index of
+     * events.pos (store/pg_query.c). */
     bool has_bbox;
     struct kz_store_bbox bbox;
 };
@@ -510,6 +545,25 @@ struct kz_store_stats {
 
 void kz_store_stats(struct kz_store *st, struct kz_store_stats *out);
 
+/* ---- pg_copy.c: a node's SQLite store into PostgreSQL ------------------------- */
+
+/* After each chunk of a table, and at its end: rows copied so far of its total. */
+typedef void (*kz_store_copy_progress_fn)(void *ud, const char *table, int64_t done, int64_t total);
+
+/*
+ * Copy every table of the SQLite store file `from` (opened read-only, one
+ * snapshot; its schema from migration 14 on) into the PostgreSQL database at
+ * `dsn` (its schema created or migrated first).  Rows keep their keys and go
+ * in with ON CONFLICT DO NOTHING, so a re-run copies only what is missing and
+ * changes nothing copied before.  Events get the idempotency key (node_id,
+ * seq) and, like tracks, their point from their XML; the tracks table is
+ * brought up to the log.  Audit records keep ids and hashes (the chain
+ * verifies under the same audit.key).  `progress` may be NULL.  KZ_OK, or
+ * KZ_ERR_IO (cannot read `from`) / KZ_ERR_DB with the reason in err.
+ */
+int kz_store_copy(const char *from, const char *dsn, const char *node_id,
+                  kz_store_copy_progress_fn progress, void *ud, char *err, size_t errlen);
+
 /* The SQLite library's version ("3.46.1"), for `kizuna version`. */
 const char *kz_store_sqlite_version(void);
 
@@ -540,7 +594,9 @@ typedef void (*kz_store_user_fn)(void *ud, const struct kz_store_user *u);
 /*
  * Open the database at `path`, migrating it to the current schema.  With
  * `create` a missing file is created (the CLI); without, it is an error (a
- * server's worker: the running store made it).  KZ_ERR_IO or KZ_ERR_DB.
+ * server's worker: the running store made it).  A path "postgres:DSN" (a
+ * store locator, KZ_STORE_PG_LOCATOR) is the PostgreSQL database at DSN
+ * instead (`create` moot).  KZ_ERR_IO or KZ_ERR_DB.
  */
 int kz_store_users_open(const char *path, bool create, struct kz_store_users **out, char *err,
                         size_t errlen);
@@ -586,6 +642,11 @@ struct kz_store_mission {
     const int64_t *change_ids;      /* the changes' ids (ascending, unique) */
     const char *const *change_docs; /* their documents */
     size_t n_changes;
+    /* A shared PostgreSQL (kz_store_opts.shared): with outbox_stamp set, the change also writes
+     * its outbox row (this instance's node.id, outbox_stamp, guid, outbox_change) in the same
+     * transaction (mission_outbox.c).  Ignored elsewhere. */
+    int64_t outbox_stamp;
+    uint64_t outbox_change;
 };
 
 /*
@@ -607,5 +668,37 @@ void kz_store_mission_write(struct kz_store *st, const struct kz_store_mission *
 typedef void (*kz_store_mission_fn)(void *ud, const char *guid, const char *doc);
 int kz_store_missions_load(struct kz_store *st, kz_store_mission_fn mission,
                            kz_store_mission_fn change, void *ud);
+
+/* ---- the missions' outbox on a shared PostgreSQL (mission_outbox.c) ------------------ */
+
+/*
+ * One mission as stored now, read by the store thread: on the loop, `cb` gets KZ_OK with its
+ * document (NULL: no such mission, deleted) and its changes' documents in id order, or an
+ * error.  The strings are valid during the call only.  PostgreSQL only (KZ_ERR_INVAL on
+ * SQLite, whose missions are each instance's own).
+ */
+typedef void (*kz_store_mission_read_cb)(void *ud, int status, const char *doc,
+                                         const char *const *changes, size_t n);
+void kz_store_mission_read(struct kz_store *st, const char *guid, kz_store_mission_read_cb cb,
+                           void *ud);
+
+/* An outbox row: a committed mission change whose notice was not published yet. */
+struct kz_store_outbox_row {
+    const char *origin, *guid;
+    int64_t stamp, created_us;
+    uint64_t change_id;
+};
+/*
+ * The outbox rows written by `origin`, and those of any instance older than `before_us`
+ * (µs since the epoch; an instance that was killed and has not come back), oldest first, at
+ * most 1000.  On the loop: `cb` with KZ_OK and the rows (valid during the call), or an error.
+ * On SQLite: KZ_OK and none.
+ */
+typedef void (*kz_store_outbox_cb)(void *ud, int status, const struct kz_store_outbox_row *rows,
+                                   size_t n);
+void kz_store_mission_outbox(struct kz_store *st, const char *origin, int64_t before_us,
+                             kz_store_outbox_cb cb, void *ud);
+/* The notice of (origin, stamp) is published: its row goes (queued, never blocks). */
+void kz_store_mission_outbox_done(struct kz_store *st, const char *origin, int64_t stamp);
 
 #endif

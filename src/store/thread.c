@@ -98,8 +98,12 @@ static void run_batch(struct kz_store *st, struct kz__job *list)
 static void run_queries(struct kz_store *st, struct kz__job *list)
 {
     uv_mutex_lock(&st->db_mu);
-    for (struct kz__job *j = list; j; j = j->next)
-        j->ops->read(&st->db, j);
+    for (struct kz__job *j = list; j; j = j->next) {
+        if (st->db.pg)
+            kz__pg_read(&st->db, j);
+        else
+            j->ops->read(&st->db, j);
+    }
     uv_mutex_unlock(&st->db_mu);
     complete(st, list, false, KZ_OK);
 }

@@ -218,6 +218,7 @@ const struct kz__job_ops kz__track_delete_ops = {
     .write = write_delete,
     /* The log's hook (events.c), so a batch of events and deletions runs it once. */
     .after_writes = kz__events_after_writes,
+    .pg_write = kz__pg_write_nothing, /* pg_tracks.c deletes, in queue order */
 };
 
 void kz_store_delete_track(struct kz_store *st, const char *uid)
@@ -290,6 +291,11 @@ int kz_store_load(struct kz_store *st, int64_t now_us, kz_store_track_fn fn, voi
     int err;
 
     uv_mutex_lock(&st->db_mu);
+    if (st->db.pg) {
+        err = kz__pg_load(&st->db, now_us, fn, ud, max_seq);
+        uv_mutex_unlock(&st->db_mu);
+        return err;
+    }
     err = kz__tracks_sync(&st->db); /* what waits in `latest` too */
     if (err == KZ_OK)
         err = load(&st->db, now_us, fn, ud, max_seq);

@@ -8,7 +8,8 @@
  * the server's worker threads (users reload, enrollment) use them, the loop
  * thread never.  The store thread never touches these tables, so the WAL
  * and a busy timeout are all the two connections need to share the file.
- * Errors are not logged: the caller gets them in `err`.
+ * Errors are not logged: the caller gets them in `err`.  A path "postgres:DSN"
+ * (KZ_STORE_PG_LOCATOR) opens a PostgreSQL connection instead (pg_users.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,11 +44,13 @@ int kz_store_users_open(const char *path, bool create, struct kz_store_users **o
                         size_t errlen)
 {
     struct kz_store_users *u = kz_xcalloc(1, sizeof(*u));
-    int rc = kz__db_open(&u->db, path, create);
+    const char *dsn = kz_store_pg_dsn(path);
+    int rc = dsn ? kz__pg_open(&u->db, dsn, NULL) : kz__db_open(&u->db, path, create);
 
     *out = NULL;
     if (rc != KZ_OK) {
-        snprintf(err, errlen, "cannot open the database %s", path);
+        /* A DSN may hold a password: the log names the server without it. */
+        snprintf(err, errlen, "cannot open the database %s", dsn ? "on postgres" : path);
         free(u);
         return rc;
     }
@@ -59,7 +62,10 @@ void kz_store_users_close(struct kz_store_users *u)
 {
     if (!u)
         return;
-    kz__db_close(&u->db);
+    if (u->db.pg)
+        kz__pg_close(&u->db);
+    else
+        kz__db_close(&u->db);
     free(u);
 }
 
@@ -112,9 +118,11 @@ static void row_user(sqlite3_stmt *s, struct kz_store_user *r)
 int kz_store_user_put(struct kz_store_users *u, const struct kz_store_user *r, char *err,
                       size_t errlen)
 {
-    sqlite3_stmt *s = stmt(u, sql_put, err, errlen);
+    sqlite3_stmt *s;
 
-    if (!s)
+    if (u->db.pg)
+        return kz__pg_user_put(&u->db, r, err, errlen);
+    if (!(s = stmt(u, sql_put, err, errlen)))
         return KZ_ERR_DB;
     kz__bind_text(s, 1, r->user);
     kz__bind_text(s, 2, r->nation);
@@ -151,11 +159,13 @@ static int each_user(struct kz_store_users *u, sqlite3_stmt *s, kz_store_user_fn
 int kz_store_user_get(struct kz_store_users *u, const char *user, kz_store_user_fn fn, void *ud,
                       char *err, size_t errlen)
 {
-    sqlite3_stmt *s = stmt(u, sql_get, err, errlen);
+    sqlite3_stmt *s;
     size_t n = 0;
     int rc;
 
-    if (!s)
+    if (u->db.pg)
+        return kz__pg_user_get(&u->db, user, fn, ud, err, errlen);
+    if (!(s = stmt(u, sql_get, err, errlen)))
         return KZ_ERR_DB;
     kz__bind_text(s, 1, user);
     if ((rc = each_user(u, s, fn, ud, &n, err, errlen)) != KZ_OK)
@@ -170,18 +180,23 @@ int kz_store_user_get(struct kz_store_users *u, const char *user, kz_store_user_
 int kz_store_users_each(struct kz_store_users *u, kz_store_user_fn fn, void *ud, char *err,
                         size_t errlen)
 {
-    sqlite3_stmt *s = stmt(u, sql_all, err, errlen);
+    sqlite3_stmt *s;
     size_t n;
 
+    if (u->db.pg)
+        return kz__pg_users_each(&u->db, fn, ud, err, errlen);
+    s = stmt(u, sql_all, err, errlen);
     return s ? each_user(u, s, fn, ud, &n, err, errlen) : KZ_ERR_DB;
 }
 
 int kz_store_user_del(struct kz_store_users *u, const char *user, char *err, size_t errlen)
 {
-    sqlite3_stmt *s = stmt(u, sql_del, err, errlen);
+    sqlite3_stmt *s;
     int rc;
 
-    if (!s)
+    if (u->db.pg)
+        return kz__pg_user_del(&u->db, user, err, errlen);
+    if (!(s = stmt(u, sql_del, err, errlen)))
         return KZ_ERR_DB;
     kz__bind_text(s, 1, user);
     if ((rc = run(u, s, "delete user", err, errlen)) != KZ_OK)
@@ -192,10 +207,12 @@ int kz_store_user_del(struct kz_store_users *u, const char *user, char *err, siz
 int kz_store_user_set_password(struct kz_store_users *u, const char *user, const char *hash,
                                char *err, size_t errlen)
 {
-    sqlite3_stmt *s = stmt(u, sql_passwd, err, errlen);
+    sqlite3_stmt *s;
     int rc;
 
-    if (!s)
+    if (u->db.pg)
+        return kz__pg_user_set_password(&u->db, user, hash, err, errlen);
+    if (!(s = stmt(u, sql_passwd, err, errlen)))
         return KZ_ERR_DB;
     kz__bind_text(s, 1, user);
     kz__bind_text(s, 2, hash);
@@ -210,9 +227,11 @@ int kz_store_user_set_password(struct kz_store_users *u, const char *user, const
 int kz_store_cert_add(struct kz_store_users *u, const char *user, const char *serial,
                       int64_t not_after_us, char *err, size_t errlen)
 {
-    sqlite3_stmt *s = stmt(u, sql_cert, err, errlen);
+    sqlite3_stmt *s;
 
-    if (!s)
+    if (u->db.pg)
+        return kz__pg_cert_add(&u->db, user, serial, not_after_us, err, errlen);
+    if (!(s = stmt(u, sql_cert, err, errlen)))
         return KZ_ERR_DB;
     kz__bind_text(s, 1, serial);
     kz__bind_text(s, 2, user);
@@ -224,11 +243,13 @@ int kz_store_cert_add(struct kz_store_users *u, const char *user, const char *se
 int kz_store_certs_revoke(struct kz_store_users *u, const char *user, unsigned *n, char *err,
                           size_t errlen)
 {
-    sqlite3_stmt *s = stmt(u, sql_revoke, err, errlen);
+    sqlite3_stmt *s;
     int rc;
 
     *n = 0;
-    if (!s)
+    if (u->db.pg)
+        return kz__pg_certs_revoke(&u->db, user, n, err, errlen);
+    if (!(s = stmt(u, sql_revoke, err, errlen)))
         return KZ_ERR_DB;
     kz__bind_text(s, 1, user);
     sqlite3_bind_int64(s, 2, kz_now_us());
@@ -245,10 +266,12 @@ int kz_store_certs_revoke(struct kz_store_users *u, const char *user, unsigned *
 int kz_store_certs_each_revoked(struct kz_store_users *u, kz_store_revoked_fn fn, void *ud,
                                 char *err, size_t errlen)
 {
-    sqlite3_stmt *s = stmt(u, sql_revoked, err, errlen);
+    sqlite3_stmt *s;
     int rc;
 
-    if (!s)
+    if (u->db.pg)
+        return kz__pg_certs_each_revoked(&u->db, fn, ud, err, errlen);
+    if (!(s = stmt(u, sql_revoked, err, errlen)))
         return KZ_ERR_DB;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         fn(ud, col(s, 0), sqlite3_column_int64(s, 1));

@@ -47,6 +47,7 @@ sodium.h PkgConfig::SODIUM auth store mission
 zip.h PkgConfig::ZIP auth mission
 yaml.h PkgConfig::YAML core
 sqlite3.h PkgConfig::SQLITE store
+libpq-fe.h PkgConfig::PQ store
 llhttp.h llhttp http
 nghttp2/ PkgConfig::NGHTTP2 fed
 systemd/ PkgConfig::SYSTEMD server

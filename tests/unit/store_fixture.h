@@ -4,6 +4,13 @@
  * Each test gets a struct fx as its cmocka state: store_fx_setup() makes
  * the directory and loop, store_fx_teardown() closes the store if open,
  * checks the loop closes cleanly and removes the directory.
+ *
+ * Both backends: with KZ_TEST_STORE=postgres (the ctest entries *_pg) the
+ * first setup starts a PostgreSQL for the binary (pg_fixture.h; stopped at
+ * exit) and each test gets a fresh database, whose locator "postgres:DSN"
+ * (store.h) stands in fx->path: the store's calls and sql_int() take it as
+ * they take a file.  A test of SQLite's own
+ * machinery calls sqlite_only(fx) first.
  */
 #ifndef KZ_TEST_STORE_FIXTURE_H
 #define KZ_TEST_STORE_FIXTURE_H
@@ -13,14 +20,45 @@
 
 #include <sqlite3.h>
 
+#include "pg_fixture.h"
 #include "store/store.h"
 
 struct fx {
     char dir[64];
-    char path[96];
+    char path[256]; /* the SQLite file, or with KZ_TEST_STORE=postgres the DSN */
     uv_loop_t loop;
     struct kz_store *st;
 };
+
+/* Is this path a PostgreSQL DSN (KZ_TEST_STORE=postgres)? */
+static inline bool store_is_pg(const char *path)
+{
+    return kz_store_pg_dsn(path) != NULL;
+}
+
+static inline bool store_want_pg(void)
+{
+    const char *b = getenv("KZ_TEST_STORE");
+    return b && strcmp(b, "postgres") == 0;
+}
+
+/* The binary's PostgreSQL: started by the first setup that needs it, stopped at exit. */
+static struct pg_fx store_pg_server;
+
+static inline void store_pg_stop(void)
+{
+    pg_fx_stop(&store_pg_server);
+}
+
+static inline int store_pg_db(char *dsn, size_t len)
+{
+    if (!store_pg_server.pid) {
+        if (pg_fx_start(&store_pg_server) != 0)
+            return -1;
+        atexit(store_pg_stop);
+    }
+    return pg_fx_new_db(&store_pg_server, dsn, len);
+}
 
 static inline int store_fx_setup(void **state)
 {
@@ -32,9 +70,22 @@ static inline int store_fx_setup(void **state)
     if (!mkdtemp(fx->dir) || uv_loop_init(&fx->loop) != 0)
         return -1;
     snprintf(fx->path, sizeof(fx->path), "%s/kizuna.db", fx->dir);
+    if (store_want_pg()) {
+        size_t n = strlen(KZ_STORE_PG_LOCATOR);
+        memcpy(fx->path, KZ_STORE_PG_LOCATOR, n + 1);
+        if (store_pg_db(fx->path + n, sizeof(fx->path) - n) != 0)
+            return -1;
+    }
     *state = fx;
     return 0;
 }
+
+/* A test of SQLite's own machinery (its file, PRAGMAs, page counts): skipped on PostgreSQL. */
+#define sqlite_only(fx)                                                                            \
+    do {                                                                                           \
+        if (store_is_pg((fx)->path))                                                               \
+            skip();                                                                                \
+    } while (0)
 
 static inline void close_store(struct fx *fx)
 {
@@ -58,11 +109,23 @@ static inline int store_fx_teardown(void **state)
     return 0;
 }
 
+/* The options for fx's store: its file, or its PostgreSQL database. */
+static inline struct kz_store_opts store_opts(const struct fx *fx, unsigned delay_ms,
+                                              int64_t ret_us, int64_t ret_bytes)
+{
+    bool pg = store_is_pg(fx->path);
+    struct kz_store_opts o = {fx->path, delay_ms, ret_us, ret_bytes, NULL, pg ? "test-node" : NULL,
+                              false};
+    return o;
+}
+
 static inline void open_store(struct fx *fx, unsigned delay_ms, int64_t ret_us, int64_t ret_bytes)
 {
-    struct kz_store_opts o = {fx->path, delay_ms, ret_us, ret_bytes};
+    struct kz_store_opts o = store_opts(fx, delay_ms, ret_us, ret_bytes);
     assert_int_equal(kz_store_open(&fx->loop, &o, &fx->st), KZ_OK);
     assert_non_null(fx->st);
+    if (store_is_pg(fx->path)) /* audit.key and audit.head where SQLite's file would be */
+        kz_store_set_audit_dir(fx->st, fx->dir);
 }
 
 /* Acknowledgements counted: how many, how many KZ_OK, the last status and when. */
@@ -112,6 +175,8 @@ static inline int64_t sql_int(const char *path, const char *sql)
     sqlite3_stmt *s = NULL;
     int64_t v = -1;
 
+    if (store_is_pg(path))
+        return pg_fx_int(kz_store_pg_dsn(path), sql);
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
@@ -126,6 +191,10 @@ static inline void sql_exec(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
 
+    if (store_is_pg(path)) {
+        assert_int_equal(pg_fx_exec_dsn(kz_store_pg_dsn(path), sql), 0);
+        return;
+    }
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);

@@ -459,7 +459,9 @@ static void test_labels_across_restart(void **state)
     int acks = 0;
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/kizuna.db", dir);
-    assert_int_equal(kz_store_open(&loop, &(struct kz_store_opts){path, 1, 0, 0}, &st), KZ_OK);
+    assert_int_equal(
+        kz_store_open(&loop, &(struct kz_store_opts){path, 1, 0, 0, NULL, NULL, false}, &st),
+        KZ_OK);
     struct kz_router *saved = router;
     router = router_with(st);
     store_from(router, US, "r-us", "SECRET//NOFORN", &acks);

@@ -17,16 +17,55 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "pg_fixture.h"
 #include "store/store.h"
 
-static char dir[64], path[96];
+/* With KZ_TEST_STORE=postgres (unit/test_store_audit_pg) path is a PostgreSQL DSN. */
+static char dir[64], path[256];
 static uv_loop_t loop;
 static struct kz_store *st;
+static struct pg_fx server;
+
+static bool on_pg(void)
+{
+    return strncmp(path, "host=", 5) == 0;
+}
+
+static void stop_server(void)
+{
+    pg_fx_stop(&server);
+}
+
+/* Where the store goes: DIR/kizuna.db, or a fresh database of this binary's PostgreSQL. */
+static void store_at(void)
+{
+    const char *b = getenv("KZ_TEST_STORE");
+
+    snprintf(path, sizeof(path), "%s/kizuna.db", dir);
+    if (!b || strcmp(b, "postgres") != 0)
+        return;
+    if (!server.pid) {
+        assert_int_equal(pg_fx_start(&server), 0);
+        atexit(stop_server);
+    }
+    assert_int_equal(pg_fx_new_db(&server, path, sizeof(path)), 0);
+}
+
+static struct kz_store_opts store_opts(unsigned max_delay_ms)
+{
+    struct kz_store_opts o = {.path = path, .max_delay_ms = max_delay_ms};
+
+    if (on_pg())
+        o.path = NULL, o.dsn = path, o.node_id = "test-node";
+    return o;
+}
 
 static void open_store(void)
 {
-    struct kz_store_opts o = {.path = path, .max_delay_ms = 5};
+    struct kz_store_opts o = store_opts(5);
     assert_int_equal(kz_store_open(&loop, &o, &st), KZ_OK);
+    if (on_pg()) /* audit.key and audit.head where SQLite's file would be */
+        kz_store_set_audit_dir(st, dir);
 }
 
 static void close_store(void)
@@ -41,7 +80,7 @@ static int setup(void **state)
     kz_log_min = KZ_LOG_ERROR + 1; /* tampering makes the store log errors */
     snprintf(dir, sizeof(dir), "/tmp/kz-audit-XXXXXX");
     assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/kizuna.db", dir);
+    store_at();
     uv_loop_init(&loop);
     open_store();
     return 0;
@@ -60,6 +99,11 @@ static int teardown(void **state)
 static void tamper(const char *sql)
 {
     sqlite3 *db;
+
+    if (on_pg()) {
+        assert_int_equal(pg_fx_exec_dsn(path, sql), 0);
+        return;
+    }
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
@@ -194,9 +238,9 @@ static void write_legacy(int n, const char *detail)
     for (int id = 1; id <= n; id++) {
         legacy_hash(prev, id, "admin", "config", "labels", detail, hash);
         snprintf(sql, sizeof(sql),
-                 "INSERT OR REPLACE INTO audit VALUES (%d, %d, 'admin', 'config', 'labels', "
-                 "'%s', '%s', '%s')",
-                 id, id, detail, prev, hash);
+                 "DELETE FROM audit WHERE id = %d; INSERT INTO audit VALUES (%d, %d, 'admin',"
+                 " 'config', 'labels', '%s', '%s', '%s')",
+                 id, id, id, detail, prev, hash);
         tamper(sql);
         memcpy(prev, hash, sizeof(prev));
     }
@@ -258,11 +302,17 @@ static void test_older_database_detected(void **state)
     (void)state;
     append(2);
     close_store();
-    shell("cp", "kizuna.db", "kizuna.db.old");
+    if (on_pg()) /* a dump of the table, restored */
+        tamper("CREATE TABLE saved AS SELECT * FROM audit");
+    else
+        shell("cp", "kizuna.db", "kizuna.db.old");
     open_store();
     append(1);
     close_store();
-    shell("cp", "kizuna.db.old", "kizuna.db");
+    if (on_pg())
+        tamper("DELETE FROM audit; INSERT INTO audit SELECT * FROM saved");
+    else
+        shell("cp", "kizuna.db.old", "kizuna.db");
     assert_broken_end("ends before");
 }
 
@@ -323,6 +373,8 @@ static int64_t count_on_disk(void)
     sqlite3_stmt *s;
     int64_t n = -1;
 
+    if (on_pg())
+        return pg_fx_int(path, "SELECT count(*) FROM audit");
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit", -1, &s, NULL), SQLITE_OK);
     if (sqlite3_step(s) == SQLITE_ROW)
@@ -345,13 +397,15 @@ static void on_ack(void *ud, int status)
  */
 static void test_written_by_the_store_thread(void **state)
 {
-    struct kz_store_opts o = {.path = path, .max_delay_ms = 60000};
+    struct kz_store_opts o = store_opts(60000);
     struct kz_event ev;
     int acked = 0;
 
     (void)state;
     close_store();
     assert_int_equal(kz_store_open(&loop, &o, &st), KZ_OK);
+    if (on_pg())
+        kz_store_set_audit_dir(st, dir);
     kz_event_init(&ev);
     ev.uid = "u";
     ev.type = "a-f-G";
@@ -373,6 +427,8 @@ static void test_memory_store_has_no_audit(void **state)
     struct kz_store_opts o = {.path = ":memory:", .max_delay_ms = 5};
 
     (void)state;
+    if (on_pg())
+        skip(); /* SQLite's in-memory store */
     close_store();
     assert_int_equal(kz_store_open(&loop, &o, &st), KZ_OK);
     assert_int_equal(kz_store_audit(st, "admin", "config", "labels", "x"), KZ_ERR_INVAL);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "store_fixture.h" /* KZ_TEST_STORE=postgres: store_want_pg(), store_pg_db() */
 
 static uv_loop_t loop;
 static struct kz_store *st;
@@ -76,7 +77,7 @@ static void run_stall(unsigned max_pending)
 {
     struct kz_store_opts o = {.max_delay_ms = 5};
     unsigned threshold = max_pending ? max_pending : KZ_STORE_MAX_PENDING;
-    char path[96], cmd[96];
+    char path[256], cmd[96];
     uint64_t max_seq;
 
     kz_log_min = KZ_LOG_ERROR;
@@ -84,6 +85,11 @@ static void run_stall(unsigned max_pending)
     snprintf(dir, sizeof(dir), "/tmp/kz-busy-XXXXXX");
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/kizuna.db", dir);
+    if (store_want_pg()) { /* the locator of a fresh database (store_fixture.h) */
+        size_t n = strlen(KZ_STORE_PG_LOCATOR);
+        memcpy(path, KZ_STORE_PG_LOCATOR, n + 1);
+        assert_int_equal(store_pg_db(path + n, sizeof(path) - n), 0);
+    }
     o.path = path;
     uv_loop_init(&loop);
     assert_int_equal(kz_store_open(&loop, &o, &st), KZ_OK);

@@ -19,7 +19,7 @@ static void put(struct fx *fx, struct store_acks *a, const char *guid, const cha
 {
     int64_t ids[4];
     const char *docs[4] = {"{\"c\":1}", "{\"c\":2}", "{\"c\":3}", "{\"c\":4}"};
-    struct kz_store_mission w = {guid, name, doc, ids, docs, n};
+    struct kz_store_mission w = {guid, name, doc, ids, docs, n, 0, 0};
     size_t want = a->n + 1;
 
     for (size_t i = 0; i < n; i++)

@@ -181,8 +181,15 @@ static void test_record_refused(void **state)
     open_store(fx, 5, 0, 0);
     assert_int_equal(save(fx, "A", 1, "{}", "create"), KZ_OK);
     close_store(fx);
-    sql_exec(fx->path, "CREATE TRIGGER no_b BEFORE INSERT ON audit WHEN NEW.object = 'plan:B'"
-                       " BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+    if (store_is_pg(fx->path))
+        sql_exec(fx->path, "CREATE FUNCTION no_b() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                           " IF NEW.object = 'plan:B' THEN RAISE EXCEPTION 'refused'; END IF;"
+                           " RETURN NEW; END $$;"
+                           "CREATE TRIGGER no_b BEFORE INSERT ON audit FOR EACH ROW"
+                           " EXECUTE FUNCTION no_b()");
+    else
+        sql_exec(fx->path, "CREATE TRIGGER no_b BEFORE INSERT ON audit WHEN NEW.object = 'plan:B'"
+                           " BEGIN SELECT RAISE(ABORT, 'refused'); END;");
     open_store(fx, 5, 0, 0);
     assert_int_equal(save(fx, "B", 1, "{}", "create"), KZ_ERR_DB);
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM plans WHERE id = 'B'"), 0);
@@ -281,6 +288,7 @@ static void test_migration(void **state)
     char sql[1024];
     int64_t version;
 
+    sqlite_only(fx); /* SQLite's migrations */
     open_store(fx, 5, 0, 0);
     assert_int_equal(kz_store_audit(fx->st, "admin", "config", "labels", "policy=US"), KZ_OK);
     close_store(fx);

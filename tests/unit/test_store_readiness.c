@@ -183,6 +183,7 @@ static void test_old_schema(void **state)
     int64_t version;
     char sql[1024];
 
+    sqlite_only(fx); /* SQLite's migrations */
     open_store(fx, 5, 0, 0);
     kz_store_readiness_append(fx->st, &r, on_ack, &acks);
     assert_int_equal(run_until(fx, &acks.n, 1, 5000), 1);

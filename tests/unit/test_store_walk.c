@@ -58,14 +58,21 @@ static void failing_batch(struct fx *fx, uint64_t *seq)
     struct store_acks bad = {0};
     char uid[8];
 
-    sql_exec(fx->path, "CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.uid = 'boom'"
-                       " BEGIN SELECT RAISE(ROLLBACK, 'injected'); END");
+    if (store_is_pg(fx->path))
+        sql_exec(fx->path, "CREATE OR REPLACE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql"
+                           " AS $$ BEGIN IF NEW.uid = 'boom' THEN RAISE EXCEPTION 'injected';"
+                           " END IF; RETURN NEW; END $$;"
+                           "CREATE TRIGGER boom BEFORE INSERT ON events FOR EACH ROW"
+                           " EXECUTE FUNCTION boom()");
+    else
+        sql_exec(fx->path, "CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.uid = 'boom'"
+                           " BEGIN SELECT RAISE(ROLLBACK, 'injected'); END");
     snprintf(uid, sizeof(uid), "u%u", below(N_UIDS));
     log_one(fx, uid, ++*seq, &bad);
     log_one(fx, "boom", ++*seq, &bad);
     assert_int_equal(run_until(fx, &bad.n, 2, 5000), 2);
     assert_int_equal(bad.ok, 0);
-    sql_exec(fx->path, "DROP TRIGGER boom");
+    sql_exec(fx->path, store_is_pg(fx->path) ? "DROP TRIGGER boom ON events" : "DROP TRIGGER boom");
 }
 
 static void workload(struct fx *fx)
@@ -118,6 +125,18 @@ static void on_rows(void *ud, int status, const struct kz_store_row *rows, size_
         r->seq[i] = rows[i].seq;
 }
 
+static void scan_pg(const char *dsn, const char *sql, struct rows *out)
+{
+    PGconn *c = PQconnectdb(dsn);
+    PGresult *r = PQexec(c, sql);
+
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    for (out->n = 0; (int)out->n < PQntuples(r); out->n++)
+        out->seq[out->n] = strtoull(PQgetvalue(r, (int)out->n, 0), NULL, 10);
+    PQclear(r);
+    PQfinish(c);
+}
+
 /* The same query as a scan of the table, from a connection of its own. */
 static void scan(const char *path, const struct kz_store_query *q, struct rows *out)
 {
@@ -126,11 +145,14 @@ static void scan(const char *path, const struct kz_store_query *q, struct rows *
     sqlite3 *db = NULL;
     sqlite3_stmt *s = NULL;
 
-    if (q->type)
+    bool pg = store_is_pg(path);
+
+    if (q->type && q->type[strlen(q->type) - 1] == '*') /* "a-*": GLOB, or LIKE 'a-%' */
         n += snprintf(sql + n, sizeof(sql) - (size_t)n,
-                      q->type[strlen(q->type) - 1] == '*' ? " AND type GLOB '%s'"
-                                                          : " AND type = '%s'",
-                      q->type);
+                      pg ? " AND type LIKE '%.*s%%'" : " AND type GLOB '%.*s*'",
+                      (int)strlen(q->type) - 1, q->type);
+    else if (q->type)
+        n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND type = '%s'", q->type);
     if (q->since_us)
         n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND recv_time >= %lld",
                       (long long)q->since_us);
@@ -145,6 +167,10 @@ static void scan(const char *path, const struct kz_store_query *q, struct rows *
                  (unsigned long long)q->after_seq, q->limit);
     else
         snprintf(sql + n, sizeof(sql) - (size_t)n, " ORDER BY seq DESC LIMIT %u", q->limit);
+    if (pg) {
+        scan_pg(kz_store_pg_dsn(path), sql, out);
+        return;
+    }
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
     for (out->n = 0; sqlite3_step(s) == SQLITE_ROW; out->n++)
@@ -198,10 +224,11 @@ static void test_walk_equals_scan(void **state)
     rng = seed ? strtoull(seed, NULL, 10) : (uint64_t)kz_now_us() | 1;
     print_message("seed %llu (KZ_TEST_SEED repeats it)\n", (unsigned long long)rng);
     workload(fx);
-    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM (SELECT uid_prev, lag(seq) OVER"
-                                       " (PARTITION BY uid ORDER BY seq) AS p FROM events)"
-                                       " WHERE uid_prev IS NOT p"),
-                     0);
+    if (!store_is_pg(fx->path)) /* SQLite's chain (migration 13) */
+        assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM (SELECT uid_prev, lag(seq) OVER"
+                                           " (PARTITION BY uid ORDER BY seq) AS p FROM events)"
+                                           " WHERE uid_prev IS NOT p"),
+                         0);
     uint64_t max_seq = (uint64_t)sql_int(fx->path, "SELECT max(seq) FROM events");
     for (unsigned i = 0; i < N_QUERIES; i++) {
         static struct rows got, want;

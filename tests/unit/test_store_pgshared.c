@@ -1,0 +1,271 @@
+/*
+ * test_store_pgshared.c - one PostgreSQL shared by two instances of a cluster
+ * (kz_store_opts.shared, store/pg_shared.c, docs/cluster.md "One PostgreSQL
+ * for the cluster"): both number their events from 1, and every row is
+ * stored once, numbered by the database; a batch written again is stored
+ * once; a restarted instance continues after its own origin_seq; a database
+ * one instance used alone first keeps its rows; the missions' outbox row
+ * commits with its change and goes once published.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+#include "store_fixture.h"
+
+struct two {
+    struct fx *fx;
+    char dsn[256];
+    struct kz_store *a, *b;
+};
+
+static int setup(void **state)
+{
+    struct two *t = calloc(1, sizeof(*t));
+    void *fx;
+
+    if (!t || store_fx_setup(&fx) != 0 || store_pg_db(t->dsn, sizeof(t->dsn)) != 0)
+        return -1;
+    t->fx = fx;
+    *state = t;
+    return 0;
+}
+
+static void close_one(struct two *t, struct kz_store **st)
+{
+    if (*st)
+        kz_store_close(*st);
+    *st = NULL;
+    for (int i = 0; i < 3; i++) /* the other store may still hold the loop */
+        uv_run(&t->fx->loop, UV_RUN_NOWAIT);
+}
+
+static int teardown(void **state)
+{
+    struct two *t = *state;
+    void *fx = t->fx;
+
+    close_one(t, &t->a);
+    close_one(t, &t->b);
+    free(t);
+    return store_fx_teardown(&fx);
+}
+
+static struct kz_store *open_node(struct two *t, const char *node, bool shared)
+{
+    struct kz_store_opts o = {NULL, 1, 0, 0, t->dsn, node, shared};
+    struct kz_store *st = NULL;
+
+    assert_int_equal(kz_store_open(&t->fx->loop, &o, &st), KZ_OK);
+    return st;
+}
+
+static void append(struct two *t, struct kz_store *st, const char *uid, uint64_t seq,
+                   struct store_acks *acks)
+{
+    struct kz_event ev;
+    struct kz_sbuf xml = KZ_SBUF_INIT;
+
+    kz_event_init(&ev);
+    ev.uid = (char *)uid;
+    ev.type = (char *)"a-f-G-U-C";
+    ev.time = ev.start = ev.recv_time = kz_now_us() + (int64_t)seq;
+    ev.stale = ev.time + 3600LL * 1000000;
+    ev.lat = 35.0;
+    ev.lon = 139.0;
+    ev.seq = seq;
+    ev.access = (char *)"UNCLASSIFIED";
+    ev.origin_input = (char *)"tcp";
+    kz_cot_encode_xml(&ev, &xml);
+    kz_store_append(st, &ev, xml.buf, xml.len, store_on_ack, acks);
+    kz_sbuf_release(&xml);
+    (void)t;
+}
+
+static void count_track(void *ud, uint64_t seq, const char *xml, size_t xml_len, const char *label,
+                        const struct kz_store_origin *origin)
+{
+    (void)seq, (void)xml, (void)xml_len, (void)label, (void)origin;
+    (*(size_t *)ud)++;
+}
+
+static int64_t count(struct two *t, const char *sql)
+{
+    return pg_fx_int(t->dsn, sql);
+}
+
+/* Two writers, each from seq 1: every event is stored once, numbered by the database. */
+static void test_two_writers(void **state)
+{
+    struct two *t = *state;
+    struct store_acks acks = {0};
+    char uid[32];
+
+    t->a = open_node(t, "node-a", true);
+    t->b = open_node(t, "node-b", true);
+    for (uint64_t s = 1; s <= 50; s++) {
+        snprintf(uid, sizeof(uid), "a-%llu", (unsigned long long)(s % 5));
+        append(t, t->a, uid, s, &acks);
+        snprintf(uid, sizeof(uid), "b-%llu", (unsigned long long)(s % 5));
+        append(t, t->b, uid, s, &acks);
+    }
+    assert_int_equal(run_until(t->fx, &acks.n, 100, 10000), 100);
+    assert_int_equal(acks.ok, 100);
+    assert_int_equal(count(t, "SELECT count(*) FROM events"), 100);
+    assert_int_equal(count(t, "SELECT count(DISTINCT seq) FROM events"), 100);
+    assert_int_equal(count(t, "SELECT count(*) FROM events WHERE origin_node = 'node-b'"), 50);
+    assert_int_equal(count(t, "SELECT count(*) FROM tracks"), 10);
+    /* Each track row names its uid's newest events row. */
+    assert_int_equal(count(t, "SELECT count(*) FROM tracks t JOIN events e ON e.seq = t.seq"
+                              " AND e.uid = t.uid"),
+                     10);
+
+    /* A batch written again (a retry) is stored once and acknowledged. */
+    acks = (struct store_acks){0};
+    for (uint64_t s = 41; s <= 50; s++) {
+        snprintf(uid, sizeof(uid), "b-%llu", (unsigned long long)(s % 5));
+        append(t, t->b, uid, s, &acks);
+    }
+    assert_int_equal(run_until(t->fx, &acks.n, 10, 10000), 10);
+    assert_int_equal(acks.ok, 10);
+    assert_int_equal(count(t, "SELECT count(*) FROM events"), 100);
+
+    /* A restarted instance continues after its own sequence. */
+    close_one(t, &t->b);
+    t->b = open_node(t, "node-b", true);
+    uint64_t max_seq = 0;
+    size_t n = 0;
+    assert_int_equal(kz_store_load(t->b, kz_now_us(), count_track, &n, &max_seq), KZ_OK);
+    assert_true(max_seq >= 50);
+    assert_int_equal(n, 10); /* both instances' tracks */
+}
+
+/* A database one instance used alone first: the shared sequence starts after its rows. */
+static void test_single_then_shared(void **state)
+{
+    struct two *t = *state;
+    struct store_acks acks = {0};
+
+    t->a = open_node(t, "node-a", false);
+    for (uint64_t s = 1; s <= 20; s++)
+        append(t, t->a, "solo", s, &acks);
+    assert_int_equal(run_until(t->fx, &acks.n, 20, 10000), 20);
+    close_one(t, &t->a);
+    t->a = open_node(t, "node-a", true);
+    t->b = open_node(t, "node-b", true);
+    acks = (struct store_acks){0};
+    append(t, t->b, "other", 1, &acks);
+    append(t, t->a, "solo", 21, &acks);
+    assert_int_equal(run_until(t->fx, &acks.n, 2, 10000), 2);
+    assert_int_equal(acks.ok, 2);
+    assert_int_equal(count(t, "SELECT count(*) FROM events"), 22);
+    assert_int_equal(count(t, "SELECT count(DISTINCT seq) FROM events"), 22);
+    assert_true(count(t, "SELECT min(seq) FROM events WHERE origin_node = 'node-b'") > 20);
+}
+
+struct outbox_seen {
+    size_t calls, rows;
+    int status;
+    int64_t stamp;
+    uint64_t change;
+    char guid[64], origin[64];
+};
+
+static void on_outbox(void *ud, int status, const struct kz_store_outbox_row *rows, size_t n)
+{
+    struct outbox_seen *s = ud;
+
+    s->calls++;
+    s->status = status;
+    s->rows = n;
+    if (n) {
+        s->stamp = rows[0].stamp;
+        s->change = rows[0].change_id;
+        snprintf(s->guid, sizeof(s->guid), "%s", rows[0].guid);
+        snprintf(s->origin, sizeof(s->origin), "%s", rows[0].origin);
+    }
+}
+
+struct read_seen {
+    size_t calls, n;
+    int status;
+    char doc[64], last[64];
+};
+
+static void on_read(void *ud, int status, const char *doc, const char *const *changes, size_t n)
+{
+    struct read_seen *s = ud;
+
+    s->calls++;
+    s->status = status;
+    s->n = n;
+    snprintf(s->doc, sizeof(s->doc), "%s", doc ? doc : "(none)");
+    snprintf(s->last, sizeof(s->last), "%s", n ? changes[n - 1] : "");
+}
+
+/* The outbox row commits with the change; another node reads the mission back; done deletes. */
+static void test_mission_outbox(void **state)
+{
+    struct two *t = *state;
+    struct store_acks acks = {0};
+    int64_t ids[2] = {7, 8};
+    const char *docs[2] = {"{\"c\":7}", "{\"c\":8}"};
+    struct kz_store_mission w = {"g-1", "alpha", "{\"m\":1}", ids, docs, 2, 1234, 8};
+    struct outbox_seen ob = {0};
+    struct read_seen rd = {0};
+
+    t->a = open_node(t, "node-a", true);
+    t->b = open_node(t, "node-b", true);
+    kz_store_mission_write(t->a, &w, store_on_ack, &acks);
+    assert_int_equal(run_until(t->fx, &acks.n, 1, 10000), 1);
+    assert_int_equal(acks.last, KZ_OK);
+    assert_int_equal(count(t, "SELECT count(*) FROM mission_outbox WHERE origin = 'node-a'"
+                              " AND stamp = 1234 AND change_id = 8 AND guid = 'g-1'"),
+                     1);
+
+    /* node-b sees node-a's row only once it is old; node-a sees its own at once. */
+    kz_store_mission_outbox(t->b, "node-b", kz_now_us() - 60000000LL, on_outbox, &ob);
+    assert_int_equal(run_until(t->fx, &ob.calls, 1, 10000), 1);
+    assert_int_equal(ob.status, KZ_OK);
+    assert_int_equal(ob.rows, 0);
+    kz_store_mission_outbox(t->a, "node-a", 0, on_outbox, &ob);
+    assert_int_equal(run_until(t->fx, &ob.calls, 2, 10000), 2);
+    assert_int_equal(ob.rows, 1);
+    assert_int_equal(ob.stamp, 1234);
+    assert_int_equal(ob.change, 8);
+    assert_string_equal(ob.guid, "g-1");
+    assert_string_equal(ob.origin, "node-a");
+
+    kz_store_mission_read(t->b, "g-1", on_read, &rd);
+    assert_int_equal(run_until(t->fx, &rd.calls, 1, 10000), 1);
+    assert_int_equal(rd.status, KZ_OK);
+    assert_string_equal(rd.doc, "{\"m\":1}");
+    assert_int_equal(rd.n, 2);
+    assert_string_equal(rd.last, "{\"c\":8}");
+    kz_store_mission_read(t->b, "no-such", on_read, &rd);
+    assert_int_equal(run_until(t->fx, &rd.calls, 2, 10000), 2);
+    assert_int_equal(rd.status, KZ_OK);
+    assert_string_equal(rd.doc, "(none)");
+
+    kz_store_mission_outbox_done(t->a, "node-a", 1234);
+    for (int i = 0; i < 500 && count(t, "SELECT count(*) FROM mission_outbox") != 0; i++)
+        run_until(t->fx, NULL, 0, 10);
+    assert_int_equal(count(t, "SELECT count(*) FROM mission_outbox"), 0);
+    kz_store_mission_outbox(t->a, "node-a", 0, on_outbox, &ob);
+    assert_int_equal(run_until(t->fx, &ob.calls, 3, 10000), 3);
+    assert_int_equal(ob.rows, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_then_shared, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mission_outbox, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
