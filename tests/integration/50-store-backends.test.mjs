@@ -1,15 +1,15 @@
 // 50-store-backends: the same events through three nodes — SQLite, PostgreSQL alone, and
 // PostgreSQL as the shared store of a cluster (with a nats-server: the database numbers the
 // rows, docs/cluster.md "One PostgreSQL for the cluster") — read back identically through
-// GET /api/v1/events (all; uid=; type= exact and prefix; since=; since= with until=; paged with
-// limit= and the `next` cursor) and GET /api/v1/tracks, for a USA and a JPN viewer (labels:
+// GET /api/v1/events (all; uid=; type= exact and prefix; since=; since= with until=; bbox=,
+// alone, with since= and across the antimeridian; paged with limit= and the `next` cursor) and
+// GET /api/v1/tracks (all and bbox=), for a USA and a JPN viewer (labels:
 // a NOFORN event is withheld from the JPN viewer by every backend alike).  The events are
 // positions of several uids and types, labelled events, and a delete (t-x-d-d) that removes a
 // track.  Normalised, because they differ by design: `seq` (each store numbers its rows; the
 // shared one in the database's order), receive times (each node received the events itself),
 // and the `next` cursor's value (a seq; only whether there is a next page is compared).  Not
-// covered: federation marks (no federation link in this test) and bbox= (the store filters by
-// bbox, but GET /api/v1/events takes no bbox= on this branch).
+// covered: federation marks (no federation link in this test).
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -89,6 +89,9 @@ const QUERIES = [
     '/api/v1/events?type=a-*',
     `/api/v1/events?since=${iso(base + 15000)}`,
     `/api/v1/events?since=${iso(base + 10000)}&until=${iso(base + 20000)}`,
+    '/api/v1/events?bbox=139.5,35.5,140.5,37.5',
+    `/api/v1/events?bbox=139.5,35.5,140.5,37.5&since=${iso(base + 25000)}`,
+    '/api/v1/events?bbox=170,30,139.6,38', // across the antimeridian: lon >= 170 or <= 139.6
 ];
 
 async function answers(node) {
@@ -97,8 +100,11 @@ async function answers(node) {
         for (const q of QUERIES) out[`${input} ${q}`] = norm((await get(node, input, q)).events);
         out[`${input} paged`] = await paged(node, input, '/api/v1/events');
         out[`${input} paged a-*`] = await paged(node, input, '/api/v1/events?type=a-*');
-        const t = await get(node, input, '/api/v1/tracks');
-        out[`${input} tracks`] = norm(t.features).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+        out[`${input} paged bbox`] = await paged(node, input, '/api/v1/events?bbox=139.5,35.5,140.5,37.5');
+        for (const t of ['/api/v1/tracks', '/api/v1/tracks?bbox=139.5,35.5,141,38.5']) {
+            const j = await get(node, input, t);
+            out[`${input} ${t}`] = norm(j.features).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+        }
     }
     return out;
 }
@@ -143,8 +149,14 @@ test('SQLite, PostgreSQL and a cluster\'s shared PostgreSQL answer the same even
     assert.equal(a['web /api/v1/events?type=a-h-G'].length, 15);
     assert.ok(a['web-jp /api/v1/events?limit=1000'].length < 41, 'the JPN viewer saw a NOFORN event');
     assert.ok(a['web paged'].length >= 6);
-    assert.ok(!a['web tracks'].some((f) => JSON.stringify(f).includes('same-3')), 'the delete left its track');
-    assert.equal(a['web tracks'].length, 7);
+    assert.ok(!a['web /api/v1/tracks'].some((f) => JSON.stringify(f).includes('same-3')), 'the delete left its track');
+    assert.equal(a['web /api/v1/tracks'].length, 7);
+    // Event i is at (139 + i/20, 35 + i/10): the box holds i = 10..25, the antimeridian box i = 0..12
+    // and the delete (the harness's default point, 139.3, 35.7);
+    // the tracks' last positions (i = 32..39) in the tracks box: i = 32..35 but the deleted same-3.
+    assert.equal(a['web /api/v1/events?bbox=139.5,35.5,140.5,37.5'].length, 16);
+    assert.equal(a['web /api/v1/events?bbox=170,30,139.6,38'].length, 14);
+    assert.equal(a['web /api/v1/tracks?bbox=139.5,35.5,141,38.5'].length, 3);
     for (const [i, name] of [[1, 'PostgreSQL'], [2, 'the cluster\'s PostgreSQL']])
         for (const k of Object.keys(a))
             assert.deepEqual(got[i][k], a[k], `${name} answers ${k} otherwise than SQLite`);
