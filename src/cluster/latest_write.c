@@ -1,0 +1,195 @@
+/*
+ * latest_write.c - the writer thread of the latest-state mirror (latest.h):
+ * records queued on the loop thread go to the bucket last-writer-wins, one
+ * pending record per uid, oldest uid first; and the periodic sweep.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/latest_int.h"
+
+/* How long the writer waits before it tries NATS again. */
+#define RETRY_MS 1000
+
+static void unlink_q(struct kz_latest *m, struct kz__kvnode *n)
+{
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        m->qhead = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        m->qtail = n->prev;
+    n->prev = n->next = NULL;
+}
+
+static void append_q(struct kz_latest *m, struct kz__kvnode *n)
+{
+    n->prev = m->qtail;
+    n->next = NULL;
+    if (m->qtail)
+        m->qtail->next = n;
+    else
+        m->qhead = n;
+    m->qtail = n;
+}
+
+/* Under m->mu: queue rec (taken over) unless a newer one of its uid waits. */
+static void enqueue(struct kz_latest *m, const char *key, struct kz_latest_rec *rec)
+{
+    struct kz__kvnode *n = kz__kvtab_find(&m->pending, key);
+
+    if (n) {
+        if (kz_latest_cmp(rec, &n->rec) > 0) {
+            kz_latest_rec_clear(&n->rec);
+            n->rec = *rec;
+            memset(rec, 0, sizeof(*rec));
+        } else {
+            kz_latest_rec_clear(rec);
+        }
+        return;
+    }
+    if (m->pending.n >= m->o.max_pending) {
+        struct kz__kvnode *old = m->qhead;
+        unlink_q(m, old);
+        kz__kvnode_free(kz__kvtab_remove(&m->pending, old->key));
+        m->st.dropped++;
+    }
+    n = kz__kvnode_new(key, rec);
+    kz__kvtab_insert(&m->pending, n);
+    append_q(m, n);
+}
+
+int kz__latest_queue_write(struct kz_latest *m, const struct kz_latest_rec *r)
+{
+    char key[KZ_KV_KEY_SIZE];
+    struct kz_latest_rec copy;
+
+    if (!r->uid || r->uid_len != strlen(r->uid) || kz_kv_key(key, r->uid, r->uid_len) != KZ_OK)
+        return KZ_ERR_INVAL;
+    kz_latest_rec_copy(&copy, r);
+    copy.revision = 0;
+    uv_mutex_lock(&m->mu);
+    enqueue(m, key, &copy);
+    uv_cond_signal(&m->cond);
+    uv_mutex_unlock(&m->mu);
+    return KZ_OK;
+}
+
+/* Under m->mu: take the oldest pending record into *key, *rec; false when none. */
+static bool take(struct kz_latest *m, char **key, struct kz_latest_rec *rec)
+{
+    struct kz__kvnode *n = m->qhead;
+
+    if (!n)
+        return false;
+    unlink_q(m, n);
+    kz__kvtab_remove(&m->pending, n->key);
+    *key = n->key;
+    *rec = n->rec;
+    free(n);
+    return true;
+}
+
+/* Write one record; on a NATS failure it goes back to the queue (unless a newer one came). */
+static bool write_one(struct kz_latest *m, struct kz_kv *kv, char *key, struct kz_latest_rec *rec)
+{
+    enum kz_kv_put outcome = KZ_KV_OLDER;
+    int rc = kz_kv_latest_put(kv, rec, &outcome, NULL);
+
+    uv_mutex_lock(&m->mu);
+    if (rc == KZ_OK && outcome == KZ_KV_WRITTEN)
+        m->st.written++;
+    else if (rc == KZ_OK)
+        m->st.older++;
+    else if (rc == KZ_ERR_AGAIN)
+        m->st.failed++;
+    else
+        m->st.dropped++;
+    if (rc == KZ_ERR_AGAIN)
+        enqueue(m, key, rec);
+    uv_mutex_unlock(&m->mu);
+    kz_latest_rec_clear(rec);
+    free(key);
+    return rc != KZ_ERR_AGAIN;
+}
+
+static void sweep(struct kz_latest *m, struct kz_kv *kv)
+{
+    size_t n = 0;
+
+    if (kz_kv_latest_sweep(kv, kz_now_us(), m->o.stale_grace, m->o.tombstone_ttl, &n) != KZ_OK)
+        return;
+    uv_mutex_lock(&m->mu);
+    m->st.purged += n;
+    uv_mutex_unlock(&m->mu);
+}
+
+/*
+ * Under m->mu: wait for work; returns false when stopping.  *due says the
+ * sweep is due.
+ */
+static bool wait_work(struct kz_latest *m, int64_t next_sweep, bool *due)
+{
+    while (!m->stopping && !m->qhead) {
+        int64_t now = kz_mono_us();
+        if (m->o.sweep_interval > 0 && now >= next_sweep)
+            break;
+        uint64_t wait_ns = 1000000000ULL;
+        if (m->o.sweep_interval > 0 && next_sweep - now < 1000000)
+            wait_ns = (uint64_t)(next_sweep - now) * 1000;
+        uv_cond_timedwait(&m->cond, &m->mu, wait_ns);
+    }
+    *due = m->o.sweep_interval > 0 && kz_mono_us() >= next_sweep;
+    return !m->stopping;
+}
+
+static bool nap(struct kz_latest *m, uint64_t ms)
+{
+    uv_mutex_lock(&m->mu);
+    if (!m->stopping)
+        uv_cond_timedwait(&m->cond, &m->mu, ms * 1000000);
+    bool stop = m->stopping;
+    uv_mutex_unlock(&m->mu);
+    return stop;
+}
+
+void kz__latest_writer_main(void *arg)
+{
+    struct kz_latest *m = arg;
+    struct kz_kv kv = {0};
+    int64_t next_sweep = kz_mono_us() + m->o.sweep_interval;
+    bool due = false;
+
+    for (;;) {
+        uv_mutex_lock(&m->mu);
+        bool go = wait_work(m, next_sweep, &due);
+        uv_mutex_unlock(&m->mu);
+        if (!go)
+            break;
+        if (!kv.kv && kz_kv_open(&kv, m->nc, m->bucket, 0) != KZ_OK) {
+            if (nap(m, RETRY_MS))
+                break;
+            continue;
+        }
+        if (due) {
+            sweep(m, &kv);
+            next_sweep = kz_mono_us() + m->o.sweep_interval;
+        }
+        char *key = NULL;
+        struct kz_latest_rec rec;
+        uv_mutex_lock(&m->mu);
+        bool got = take(m, &key, &rec);
+        uv_mutex_unlock(&m->mu);
+        if (got && !write_one(m, &kv, key, &rec) && nap(m, RETRY_MS))
+            break;
+    }
+    kz_kv_close(&kv);
+}
+
+void kz__latest_writer_release(struct kz_latest *m)
+{
+    m->qhead = m->qtail = NULL;
+    kz__kvtab_release(&m->pending);
+}
