@@ -448,3 +448,94 @@ int kz_kv_latest_sweep(struct kz_kv *kv, int64_t now, int64_t stale_grace, int64
         *purged = n;
     return rc;
 }
+
+/* ---- watching --------------------------------------------------------- */
+
+int kz_kv_watch_start(struct kz_kv_watch *w, struct kz_kv *kv, const char *keys)
+{
+    char subj[KZ_KV_KEY_SIZE + 80], stream[80];
+    jsSubOptions so;
+    jsConsumerInfo *ci = NULL;
+
+    memset(w, 0, sizeof(*w));
+    snprintf(subj, sizeof(subj), "$KV.%s.%s", kv->bucket, keys);
+    snprintf(stream, sizeof(stream), "KV_%s", kv->bucket);
+    w->prefix_len = strlen(kv->bucket) + 5;
+    jsSubOptions_Init(&so);
+    so.Stream = stream;
+    so.Config.DeliverPolicy = js_DeliverLastPerSubject;
+    so.Config.AckPolicy = js_AckNone;
+    natsStatus s = js_SubscribeSync(&w->sub, kv->js, subj, NULL, &so, NULL);
+    if (s == NATS_OK)
+        s = natsSubscription_SetPendingLimits(w->sub, -1, -1);
+    if (s == NATS_OK)
+        s = natsSubscription_GetConsumerInfo(&ci, w->sub, NULL, NULL);
+    if (s != NATS_OK) {
+        log_nats("cluster: watching the KV bucket failed", kv->bucket, s);
+        kz_kv_watch_stop(w);
+        return KZ_ERR_AGAIN;
+    }
+    /* Nothing to deliver and nothing delivered: the snapshot is empty. */
+    if (ci->NumPending == 0 && ci->Delivered.Consumer == 0)
+        w->marker_due = true;
+    jsConsumerInfo_Destroy(ci);
+    return KZ_OK;
+}
+
+static enum kz_kv_op op_of(natsMsg *m)
+{
+    const char *v = NULL;
+    if (natsMsgHeader_Get(m, "KV-Operation", &v) == NATS_OK && v &&
+        (strcmp(v, "DEL") == 0 || strcmp(v, "PURGE") == 0))
+        return KZ_KV_OP_DEL;
+    return KZ_KV_OP_PUT;
+}
+
+int kz_kv_watch_next(struct kz_kv_watch *w, int64_t timeout_ms, struct kz_kv_change *c)
+{
+    natsMsg *m = NULL;
+    jsMsgMetaData *meta = NULL;
+
+    memset(c, 0, sizeof(*c));
+    if (w->marker_due) {
+        w->marker_due = false;
+        w->snapshot_done = true;
+        c->op = KZ_KV_OP_SNAPSHOT;
+        return KZ_OK;
+    }
+    natsStatus s = natsSubscription_NextMsg(&m, w->sub, timeout_ms > 0 ? timeout_ms : 1);
+    if (s == NATS_TIMEOUT)
+        return KZ_ERR_AGAIN;
+    if (s == NATS_OK)
+        s = natsMsg_GetMetaData(&meta, m);
+    if (s != NATS_OK || strlen(natsMsg_GetSubject(m)) <= w->prefix_len) {
+        natsMsg_Destroy(m);
+        return KZ_ERR_IO;
+    }
+    c->msg = m;
+    c->op = op_of(m);
+    c->key = natsMsg_GetSubject(m) + w->prefix_len;
+    c->data = natsMsg_GetData(m);
+    c->len = (size_t)natsMsg_GetDataLength(m);
+    c->rev = meta->Sequence.Stream;
+    /* The last message pending when it was sent ends the snapshot. */
+    if (!w->snapshot_done && meta->NumPending == 0)
+        w->marker_due = true;
+    jsMsgMetaData_Destroy(meta);
+    return KZ_OK;
+}
+
+void kz_kv_change_clear(struct kz_kv_change *c)
+{
+    natsMsg_Destroy(c->msg);
+    memset(c, 0, sizeof(*c));
+}
+
+void kz_kv_watch_stop(struct kz_kv_watch *w)
+{
+    if (w->sub) {
+        natsSubscription_Unsubscribe(w->sub);
+        natsSubscription_Destroy(w->sub);
+    }
+    memset(w, 0, sizeof(*w));
+}

@@ -168,4 +168,51 @@ int kz_kv_latest_sweep(struct kz_kv *kv, int64_t now, int64_t stale_grace, int64
  */
 int kz_kv_remove_at(struct kz_kv *kv, const char *key, uint64_t rev, bool purge);
 
+/* ---- watching --------------------------------------------------------- */
+
+/*
+ * A watch of the bucket: the last value of every key (the snapshot), a
+ * marker, then every later change, in bucket order and without a gap (one
+ * ephemeral push consumer, deliver-last-per-subject, no acks).  kizuna does
+ * not use libnats' kvWatcher: its ordered consumer is reset by a libnats
+ * thread after a reconnect, and destroying the watcher then races with that
+ * reset (a use-after-free in libnats 3.4.1); a watch here is only ever
+ * replaced by the thread that owns it.  One thread at a time per watch.
+ */
+struct kz_kv_watch {
+    natsSubscription *sub;
+    size_t prefix_len; /* of "$KV.<bucket>." */
+    bool snapshot_done, marker_due;
+};
+
+enum kz_kv_op {
+    KZ_KV_OP_PUT,      /* key's value is data */
+    KZ_KV_OP_DEL,      /* key was deleted or purged */
+    KZ_KV_OP_SNAPSHOT, /* the snapshot is complete (no key) */
+};
+
+/* One change; key and data point into msg and live until kz_kv_change_clear(). */
+struct kz_kv_change {
+    enum kz_kv_op op;
+    const char *key;
+    const void *data;
+    size_t len;
+    uint64_t rev;
+    natsMsg *msg;
+};
+
+/*
+ * Watch the keys `keys` (a key, or ">" for all).  KZ_OK, KZ_ERR_AGAIN when
+ * NATS refuses (logged).
+ */
+int kz_kv_watch_start(struct kz_kv_watch *w, struct kz_kv *kv, const char *keys);
+/*
+ * The next change into *c, waiting up to timeout_ms.  KZ_OK; KZ_ERR_AGAIN on
+ * timeout; KZ_ERR_IO when the subscription failed (start a new watch).
+ */
+int kz_kv_watch_next(struct kz_kv_watch *w, int64_t timeout_ms, struct kz_kv_change *c);
+void kz_kv_change_clear(struct kz_kv_change *c);
+/* Unsubscribe (the server drops the consumer) and free; w is empty afterwards. */
+void kz_kv_watch_stop(struct kz_kv_watch *w);
+
 #endif

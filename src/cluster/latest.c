@@ -8,7 +8,7 @@
 
 #include "cluster/latest_int.h"
 
-/* How long the watcher blocks in one kvWatcher_Next() (it then looks at its flags). */
+/* How long the watcher blocks for the next change (it then looks at its flags). */
 #define WATCH_POLL_MS 250
 /* How long a thread waits before it tries NATS again. */
 #define RETRY_MS 1000
@@ -35,27 +35,28 @@ static void post(struct kz_latest *m, enum kz__item_kind kind, const char *key,
     uv_async_send(&m->async);
 }
 
-static void post_entry(struct kz_latest *m, kvEntry *e)
+static void post_change(struct kz_latest *m, const struct kz_kv_change *c)
 {
     struct kz_latest_rec r;
-    const char *key = kvEntry_Key(e);
-    kvOperation op = kvEntry_Operation(e);
+    char want[KZ_KV_KEY_SIZE];
 
-    if (op == kvOp_Delete || op == kvOp_Purge) {
-        post(m, KZ__GONE, key, NULL);
+    if (c->op == KZ_KV_OP_SNAPSHOT) {
+        post(m, KZ__SNAP_END, "", NULL);
         return;
     }
-    int vl = kvEntry_ValueLen(e);
-    char want[KZ_KV_KEY_SIZE];
-    if (kz_latest_rec_decode(&r, kvEntry_Value(e), vl > 0 ? (size_t)vl : 0) != KZ_OK ||
-        kz_kv_key(want, r.uid, r.uid_len) != KZ_OK || strcmp(want, key) != 0) {
+    if (c->op == KZ_KV_OP_DEL) {
+        post(m, KZ__GONE, c->key, NULL);
+        return;
+    }
+    if (kz_latest_rec_decode(&r, c->data, c->len) != KZ_OK ||
+        kz_kv_key(want, r.uid, r.uid_len) != KZ_OK || strcmp(want, c->key) != 0) {
         kz_latest_rec_clear(&r);
         kz_log(KZ_LOG_WARN, "cluster: a latest-state entry does not decode; ignored",
-               "bucket=%s key=%.64s", m->bucket, key);
+               "bucket=%s key=%.64s", m->bucket, c->key);
         return;
     }
-    r.revision = kvEntry_Revision(e);
-    post(m, KZ__PUT, key, &r);
+    r.revision = c->rev;
+    post(m, KZ__PUT, c->key, &r);
 }
 
 /* Wait up to ms unless stopping; true when stopping. */
@@ -70,35 +71,23 @@ static bool nap(struct kz_latest *m, uint64_t ms)
 }
 
 /* Drop the current watch (if any) and start a new one; false on failure. */
-static bool rewatch(struct kz_latest *m, struct kz_kv *kv, kvWatcher **w)
+static bool rewatch(struct kz_latest *m, struct kz_kv *kv, struct kz_kv_watch *w)
 {
     uv_mutex_lock(&m->mu);
-    m->w = NULL;
     m->resync = false;
     uv_mutex_unlock(&m->mu);
-    if (*w)
-        kvWatcher_Destroy(*w);
-    *w = NULL;
+    kz_kv_watch_stop(w);
     if (!kv->kv && kz_kv_open(kv, m->nc, m->bucket, 0) != KZ_OK)
         return false;
-    natsStatus s = kvStore_WatchAll(w, kv->kv, NULL);
-    if (s != NATS_OK) {
-        kz_log(KZ_LOG_WARN, "cluster: kvStore_WatchAll() failed", "bucket=%s status=%d", m->bucket,
-               (int)s);
+    if (kz_kv_watch_start(w, kv, ">") != KZ_OK) {
         kz_kv_close(kv);
         return false;
     }
-    uv_mutex_lock(&m->mu);
-    bool stopping = m->stopping;
-    if (!stopping)
-        m->w = *w;
-    uv_mutex_unlock(&m->mu);
-    if (!stopping)
-        post(m, KZ__SNAP_BEGIN, "", NULL);
-    return !stopping;
+    post(m, KZ__SNAP_BEGIN, "", NULL);
+    return true;
 }
 
-/* Whether the loop asked for a new watch; clears nothing. */
+/* Whether a new watch is wanted; *stopping says whether the thread is to end. */
 static bool wants_resync(struct kz_latest *m, bool *stopping)
 {
     uv_mutex_lock(&m->mu);
@@ -112,42 +101,27 @@ static void watcher_main(void *arg)
 {
     struct kz_latest *m = arg;
     struct kz_kv kv = {0};
-    kvWatcher *w = NULL;
+    struct kz_kv_watch w = {0};
     bool stopping = false;
 
     while (!stopping) {
-        if ((wants_resync(m, &stopping) || !w) && !stopping) {
-            if (!rewatch(m, &kv, &w)) {
-                stopping = nap(m, RETRY_MS);
-                continue;
-            }
+        if ((wants_resync(m, &stopping) || !w.sub) && !stopping && !rewatch(m, &kv, &w)) {
+            stopping = nap(m, RETRY_MS);
+            continue;
         }
         if (stopping)
             break;
-        kvEntry *e = NULL;
-        natsStatus s = kvWatcher_Next(&e, w, WATCH_POLL_MS);
-        if (s == NATS_TIMEOUT) {
-            continue;
-        }
-        if (s != NATS_OK) {
-            uv_mutex_lock(&m->mu);
-            m->resync = true;
-            uv_mutex_unlock(&m->mu);
+        struct kz_kv_change c;
+        int rc = kz_kv_watch_next(&w, WATCH_POLL_MS, &c);
+        if (rc == KZ_OK) {
+            post_change(m, &c);
+            kz_kv_change_clear(&c);
+        } else if (rc != KZ_ERR_AGAIN) {
+            kz_kv_watch_stop(&w); /* a new one, from a fresh snapshot */
             stopping = nap(m, WATCH_POLL_MS);
-            continue;
         }
-        if (!e) {
-            post(m, KZ__SNAP_END, "", NULL);
-            continue;
-        }
-        post_entry(m, e);
-        kvEntry_Destroy(e);
     }
-    uv_mutex_lock(&m->mu);
-    m->w = NULL;
-    uv_mutex_unlock(&m->mu);
-    if (w)
-        kvWatcher_Destroy(w);
+    kz_kv_watch_stop(&w);
     kz_kv_close(&kv);
 }
 
@@ -351,8 +325,6 @@ void kz_latest_stop(struct kz_latest *m)
         return;
     uv_mutex_lock(&m->mu);
     m->stopping = true;
-    if (m->w)
-        kvWatcher_Stop(m->w);
     uv_cond_broadcast(&m->cond);
     uv_mutex_unlock(&m->mu);
     if (m->threads) {

@@ -7,10 +7,10 @@
  * instance.
  *
  * Threads.  kz_latest_start() starts two threads of its own:
- *   - the watcher: one kvStore_WatchAll() on the bucket, which delivers the
- *     snapshot (the last value of every key) and then every later change, in
- *     bucket order and without a gap between the two, because it is one
- *     consumer.  It hands each entry to the loop thread (a locked queue and
+ *   - the watcher: one watch of the whole bucket (kz_kv_watch_start), which
+ *     delivers the snapshot (the last value of every key) and then every
+ *     later change, in bucket order and without a gap between the two,
+ *     because it is one consumer.  It hands each entry to the loop thread (a locked queue and
  *     a uv_async).  When the watch fails, after kz_latest_resync(), and so
  *     after every NATS reconnect (the connection's owner calls
  *     kz_latest_resync() from its reconnected callback), it drops the watch

@@ -61,7 +61,6 @@ struct kz_latest {
     uv_cond_t cond; /* the writer waits on it */
     bool stopping;
     bool resync;                      /* the watcher is to start a new watch */
-    kvWatcher *w;                     /* the watcher thread's current watch (for kz_latest_stop) */
     struct kz__item *head, *tail;     /* to the loop */
     struct kz__kvtab pending;         /* to the bucket: one record per uid */
     struct kz__kvnode *qhead, *qtail; /* the same, oldest first */

@@ -22,7 +22,6 @@ struct kz_lease {
     uv_mutex_t mu; /* guards down to `loop side` */
     uv_cond_t cond;
     bool stopping, release;
-    kvWatcher *w; /* the thread's watch of the key while it contends */
     struct change *head, *tail;
     uv_thread_t thread;
 
@@ -34,7 +33,7 @@ struct kz_lease {
 /* The thread's state. */
 struct holding {
     struct kz_kv kv;
-    kvWatcher *w;
+    struct kz_kv_watch w; /* of the key, while it contends */
     bool held;
     uint64_t rev;     /* the revision held */
     int64_t valid_to; /* mono µs until which the lease counts as held */
@@ -65,26 +64,10 @@ static bool nap(struct kz_lease *l, int64_t us)
     return stop;
 }
 
-static void unwatch(struct kz_lease *l, struct holding *h)
-{
-    uv_mutex_lock(&l->mu);
-    l->w = NULL;
-    uv_mutex_unlock(&l->mu);
-    if (h->w)
-        kvWatcher_Destroy(h->w);
-    h->w = NULL;
-}
-
 static void watch(struct kz_lease *l, struct holding *h)
 {
-    if (h->w || kvStore_Watch(&h->w, h->kv.kv, l->key, NULL) != NATS_OK) {
-        return;
-    }
-    uv_mutex_lock(&l->mu);
-    if (l->stopping)
-        kvWatcher_Stop(h->w);
-    l->w = h->w;
-    uv_mutex_unlock(&l->mu);
+    if (!h->w.sub)
+        kz_kv_watch_start(&h->w, &h->kv, l->key);
 }
 
 /* How long a contender waits for a release before it tries again. */
@@ -100,7 +83,7 @@ static void contend(struct kz_lease *l, struct holding *h)
     uint64_t rev = 0;
 
     if (kvStore_Create(&rev, h->kv.kv, l->key, l->holder, (int)strlen(l->holder)) == NATS_OK) {
-        unwatch(l, h);
+        kz_kv_watch_stop(&h->w); /* its renewals are of no interest */
         h->held = true;
         h->rev = rev;
         h->valid_to = sent + l->ttl * 3 / 4;
@@ -109,23 +92,23 @@ static void contend(struct kz_lease *l, struct holding *h)
         return;
     }
     watch(l, h);
-    if (!h->w) {
+    if (!h->w.sub) {
         nap(l, retry_us(l));
         return;
     }
     /* A release (a delete or purge of the key) ends the wait at once. */
     int64_t until = kz_mono_us() + retry_us(l);
-    for (int64_t left = retry_us(l); left > 0; left = until - kz_mono_us()) {
-        kvEntry *e = NULL;
-        natsStatus s = kvWatcher_Next(&e, h->w, left / 1000 > 0 ? left / 1000 : 1);
-        if (s != NATS_OK) {
-            if (s != NATS_TIMEOUT)
-                unwatch(l, h);
+    for (int64_t left = retry_us(l); left > 0 && !nap(l, 0); left = until - kz_mono_us()) {
+        struct kz_kv_change c;
+        int64_t slice = left / 1000 < 250 ? left / 1000 : 250; /* looks at stopping as often */
+        int rc = kz_kv_watch_next(&h->w, slice > 0 ? slice : 1, &c);
+        if (rc == KZ_ERR_IO)
+            kz_kv_watch_stop(&h->w);
+        if (rc != KZ_OK && rc != KZ_ERR_AGAIN)
             return;
-        }
-        kvOperation op = e ? kvEntry_Operation(e) : kvOp_Unknown;
-        kvEntry_Destroy(e);
-        if (op == kvOp_Delete || op == kvOp_Purge)
+        bool released = rc == KZ_OK && c.op == KZ_KV_OP_DEL;
+        kz_kv_change_clear(&c);
+        if (released)
             return;
     }
 }
@@ -182,7 +165,7 @@ static void lease_main(void *arg)
         else
             contend(l, &h);
     }
-    unwatch(l, &h);
+    kz_kv_watch_stop(&h.w);
     uv_mutex_lock(&l->mu);
     bool release = l->release;
     uv_mutex_unlock(&l->mu);
@@ -265,8 +248,6 @@ void kz_lease_stop(struct kz_lease *l, bool release)
     uv_mutex_lock(&l->mu);
     l->stopping = true;
     l->release = release;
-    if (l->w)
-        kvWatcher_Stop(l->w);
     uv_cond_broadcast(&l->cond);
     uv_mutex_unlock(&l->mu);
     uv_thread_join(&l->thread);

@@ -1,7 +1,8 @@
 /*
  * nats_fixture.h - a real nats-server with JetStream for the cluster tests:
  * started on a free loopback port with its store in a temporary directory,
- * waited for (bounded), stopped by pid (also at exit, whatever failed), and
+ * waited for (bounded), stopped by pid (also at exit, and by the kernel when
+ * the test process dies: PR_SET_PDEATHSIG), and
  * restartable on the same port and store.  Plus the loop helpers the tests
  * share.  NATS_SERVER overrides the binary (default: nats-server on PATH).
  */
@@ -13,10 +14,10 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,8 +25,6 @@
 
 #include <nats/nats.h>
 #include <uv.h>
-
-extern char **environ;
 
 struct nats_fx {
     pid_t pid;
@@ -127,11 +126,19 @@ static void nats_fx_start(struct nats_fx *fx)
     snprintf(log, sizeof(log), "%s/nats.log", fx->dir);
     char *argv[] = {(char *)bin, "-js", "-a", "127.0.0.1", "-p", port,
                     "-sd",       store, "-l", log,         NULL};
-    pid_t pid;
-    int rc = posix_spawnp(&pid, bin, NULL, NULL, argv, environ);
-    if (rc != 0) {
-        fprintf(stderr, "nats_fixture: cannot start %s: %s\n", bin, strerror(rc));
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "nats_fixture: fork: %s\n", strerror(errno));
         abort();
+    }
+    if (pid == 0) {
+        /* The server dies with the test, even when the test aborts (a sanitizer, a crash). */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(127);
+        execvp(bin, argv);
+        _exit(127);
     }
     nats_fx_track(pid, 0);
     fx->pid = pid;
