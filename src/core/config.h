@@ -135,6 +135,12 @@ struct kz_config_federation {
     char *file; /* the configuration file's name, for messages */
 };
 
+/* `cluster:` (docs/cluster.md); every key needs a restart. */
+struct kz_config_cluster {
+    char *nats;           /* nats://HOST:PORT */
+    char *subject_prefix; /* subjects PREFIX.cot and PREFIX.ctl */
+};
+
 /* Field names (and the *_count members) are fixed by the YAML schema. */
 struct kz_config {
     struct kz_config_node *node;
@@ -148,6 +154,7 @@ struct kz_config {
     char *alliance;                          /* alliance model file (YAML), optional */
     struct kz_config_labels *labels;         /* never NULL after load */
     struct kz_config_federation *federation; /* NULL when absent */
+    struct kz_config_cluster *cluster;       /* NULL when absent: a single instance */
 };
 
 /*

@@ -189,4 +189,13 @@ typedef enum kz_revisit (*kz_revisit_fn)(void *ud, const struct kz_transport *tr
  */
 void kz_stream_revisit(struct kz_net *net, kz_revisit_fn fn, void *ud);
 
+/*
+ * Close every stream bound to `uid` by its device's own reports whose sender is `user` of
+ * `nation` (ISO code; the user as the router stamps it: the identity's user, else the input's
+ * name), logging `why`; returns how many.  *others: streams bound to uid by another sender,
+ * left open (an identity is bound, never claimed).
+ */
+unsigned kz_stream_close_bound(struct kz_net *net, const char *uid, const char *user,
+                               const char *nation, const char *why, unsigned *others);
+
 #endif

@@ -606,6 +606,36 @@ static void reidentify(struct kz_stream *s)
            s->input->conf->name, s->peer, id->user, id->nation, id->clearance);
 }
 
+/* The sender's name as the router stamps it: the identity's user, else its input's name. */
+static const char *sender_user(const struct kz_stream *s)
+{
+    const struct kz_identity *id = s->sub.identity;
+
+    return id && id->user ? id->user : s->input->conf->name;
+}
+
+unsigned kz_stream_close_bound(struct kz_net *net, const char *uid, const char *user,
+                               const char *nation, const char *why, unsigned *others)
+{
+    struct kz_stream *s, *next;
+    unsigned n = 0;
+
+    *others = 0;
+    for (s = net->streams; s; s = next) {
+        next = s->next; /* stream_close() unlinks s */
+        if (s->closing || !s->sub.uid || !s->sub.uid_self || strcmp(s->sub.uid, uid) != 0)
+            continue;
+        const char *code = kz_nation_code(s->sub.subject.nation);
+        if (strcmp(sender_user(s), user) != 0 || !code || strcmp(code, nation) != 0) {
+            (*others)++;
+            continue;
+        }
+        stream_close(s, why);
+        n++;
+    }
+    return n;
+}
+
 void kz_stream_revisit(struct kz_net *net, kz_revisit_fn fn, void *ud)
 {
     struct kz_stream *s, *next;

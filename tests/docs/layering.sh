@@ -49,8 +49,8 @@ yaml.h PkgConfig::YAML core
 sqlite3.h PkgConfig::SQLITE store
 llhttp.h llhttp http
 nghttp2/ PkgConfig::NGHTTP2 fed
-nats/ PkgConfig::NATS cluster
-systemd/ PkgConfig::SYSTEMD server'
+systemd/ PkgConfig::SYSTEMD server
+nats/ PkgConfig::NATS cluster'
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
