@@ -86,6 +86,8 @@ void kz_latest_rec_clear(struct kz_latest_rec *r)
     free(r->origin_user);
     free(r->origin_nation);
     free(r->origin_groups);
+    free(r->provenance);
+    free(r->scope);
     memset(r, 0, sizeof(*r));
 }
 
@@ -100,6 +102,8 @@ void kz_latest_rec_copy(struct kz_latest_rec *dst, const struct kz_latest_rec *s
     dst->origin_user = kz_xstrdup(src->origin_user);
     dst->origin_nation = kz_xstrdup(src->origin_nation);
     dst->origin_groups = kz_xstrdup(src->origin_groups);
+    dst->provenance = kz_xstrdup(src->provenance);
+    dst->scope = kz_xstrdup(src->scope);
 }
 
 static int cmp_i64(int64_t a, int64_t b)
@@ -154,6 +158,13 @@ int kz_latest_rec_encode(const struct kz_latest_rec *r, uint8_t **out, size_t *l
     v.origin_nation = pb_str(r->origin_nation);
     v.origin_groups = pb_str(r->origin_groups);
     v.deleted = r->deleted;
+    v.federated = r->federated;
+    v.provenance = pb_str(r->provenance);
+    v.hops = r->hops;
+    v.max_hops = r->max_hops;
+    v.recv_time = r->recv_time;
+    v.scope = pb_str(r->scope);
+    v.bound = r->bound;
     size_t n = kizuna__cluster__latest_value__get_packed_size(&v);
     if (n > KZ_KV_VALUE_MAX)
         return KZ_ERR_TOOBIG;
@@ -190,6 +201,13 @@ int kz_latest_rec_decode(struct kz_latest_rec *r, const void *data, size_t len)
     r->origin_nation = opt_str(v->origin_nation);
     r->origin_groups = opt_str(v->origin_groups);
     r->deleted = v->deleted;
+    r->federated = v->federated;
+    r->provenance = opt_str(v->provenance);
+    r->hops = v->hops;
+    r->max_hops = v->max_hops;
+    r->recv_time = v->recv_time;
+    r->scope = opt_str(v->scope);
+    r->bound = v->bound;
     rc = KZ_OK;
 out:
     kizuna__cluster__latest_value__free_unpacked(v, NULL);

@@ -90,6 +90,10 @@ struct kz_latest_rec {
     char *origin_node, *origin_input, *origin_user, *origin_nation, *origin_groups;
     bool deleted;      /* a tombstone */
     uint64_t revision; /* the bucket revision it was read at; 0 when not read */
+    /* The rest of the origin's stamp (cluster.proto's Event has the same). */
+    bool federated, bound;
+    char *provenance, *scope;
+    int64_t hops, max_hops, recv_time;
 };
 
 void kz_latest_rec_clear(struct kz_latest_rec *r);

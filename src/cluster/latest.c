@@ -190,6 +190,8 @@ static void snapshot_done(struct kz_latest *m)
     kz__kvtab_release(fresh);
     free(fresh);
     m->snapshots++;
+    kz_log(KZ_LOG_INFO, "cluster: latest state loaded", "bucket=%s entries=%zu snapshot=%llu",
+           m->bucket, m->mirror.n, (unsigned long long)m->snapshots);
     __atomic_store_n(&m->synced, true, __ATOMIC_RELAXED);
 }
 
