@@ -530,12 +530,52 @@ static void test_restart_resync(void **state)
     natsConnection_Destroy(b);
 }
 
+/* Figures: records through the writer and back through the mirror (printed; bounded). */
+static void test_writer_rate(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    uv_loop_t loop;
+    natsConnection *nc = nats_fx_connect(&fx, 100, NULL, NULL);
+    struct seen s = {0};
+    struct kz_latest *m = NULL;
+    struct kz_latest_opts o = {.bucket = "t_rate", .sweep_interval = -1};
+
+    uv_loop_init(&loop);
+    assert_int_equal(kz_latest_start(&m, &loop, nc, &o, on_change, &s), KZ_OK);
+    struct wait_for w = {.s = &s, .m = m, .snapshots = 1};
+    assert_true(nats_fx_run_until(&loop, seen_enough, &w, 10000));
+    int64_t t0 = kz_mono_us();
+    for (int i = 0; i < N; i++) {
+        char uid[32];
+        struct kz_latest_rec r;
+        snprintf(uid, sizeof(uid), "rate.%d", i);
+        rec_make(&r, uid, 5000 + i, false);
+        assert_int_equal(kz_latest_write(m, &r), KZ_OK);
+        kz_latest_rec_clear(&r);
+    }
+    w = (struct wait_for){.s = &s, .set = N};
+    assert_true(nats_fx_run_until(&loop, seen_enough, &w, 60000));
+    double secs = (double)(kz_mono_us() - t0) / 1e6;
+    struct kz_latest_stats st;
+    kz_latest_stats(m, &st);
+    assert_int_equal(st.written, N);
+    printf("# %d records written (read, compare, conditional write) and mirrored in %.2f s: "
+           "%.0f/s\n",
+           N, secs, N / secs);
+    kz_latest_stop(m);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    natsConnection_Destroy(nc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_roundtrip), cmocka_unit_test(test_value_codec),
         cmocka_unit_test(test_lww_race),      cmocka_unit_test(test_tombstone),
         cmocka_unit_test(test_mirror),        cmocka_unit_test(test_restart_resync),
+        cmocka_unit_test(test_writer_rate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
