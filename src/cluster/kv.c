@@ -410,9 +410,8 @@ int kz_kv_remove_at(struct kz_kv *kv, const char *key, uint64_t rev, bool purge)
     return KZ_OK;
 }
 
-/* Whether r has expired at now (see kv.h). */
-static bool expired(const struct kz_latest_rec *r, int64_t now, int64_t stale_grace,
-                    int64_t tombstone_ttl)
+bool kz_latest_expired(const struct kz_latest_rec *r, int64_t now, int64_t stale_grace,
+                       int64_t tombstone_ttl)
 {
     if (r->deleted)
         return now - r->time > tombstone_ttl && now - r->stale > tombstone_ttl;
@@ -430,7 +429,7 @@ static int sweep_key(struct kz_kv *kv, const char *key, int64_t now, int64_t sta
         return rc == KZ_ERR_NOTFOUND ? KZ_OK : rc;
     int vl = kvEntry_ValueLen(e);
     if (kz_latest_rec_decode(&r, kvEntry_Value(e), vl > 0 ? (size_t)vl : 0) == KZ_OK) {
-        if (expired(&r, now, stale_grace, tombstone_ttl) &&
+        if (kz_latest_expired(&r, now, stale_grace, tombstone_ttl) &&
             kz_kv_remove_at(kv, key, kvEntry_Revision(e), true) == KZ_OK)
             (*purged)++;
         kz_latest_rec_clear(&r);

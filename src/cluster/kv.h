@@ -23,7 +23,8 @@
  * order the writes of several instances arrive in, the entry ends as the
  * greatest of them.
  *
- * Purge (kz_kv_latest_sweep).  A live entry goes once its stale time is more
+ * Purge (kz_latest_expired; kz_kv_latest_sweep scans a bucket, latest.h's
+ * mirror judges from RAM).  A live entry goes once its stale time is more
  * than `stale_grace` past; a tombstone once both its time and its stale time
  * are more than `tombstone_ttl` past.  Each purge is conditional on the
  * revision it judged, so a newer write in between survives.  A purged uid is
@@ -105,6 +106,10 @@ void kz_latest_rec_copy(struct kz_latest_rec *dst, const struct kz_latest_rec *s
  * above).  Only the uid's bytes do not take part: compare records of one uid.
  */
 int kz_latest_cmp(const struct kz_latest_rec *a, const struct kz_latest_rec *b);
+
+/* Whether r is to be purged at `now` (see Purge above). */
+bool kz_latest_expired(const struct kz_latest_rec *r, int64_t now, int64_t stale_grace,
+                       int64_t tombstone_ttl);
 
 /*
  * Encode r into a new heap buffer (*out, *len; freed by the caller).  KZ_OK,

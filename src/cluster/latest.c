@@ -253,6 +253,39 @@ static void on_async(uv_async_t *a)
     }
 }
 
+/* Every sweep_interval: the entries due for a purge go to the writer (unless it has some still). */
+static void on_sweep(uv_timer_t *t)
+{
+    struct kz_latest *m = t->data;
+    struct kz__purge *list = NULL;
+    int64_t now = kz_now_us();
+    size_t n = 0;
+
+    uv_mutex_lock(&m->mu);
+    bool busy = m->purges != NULL;
+    uv_mutex_unlock(&m->mu);
+    if (busy)
+        return;
+    for (size_t i = 0; i < m->mirror.nb && n < KZ__SWEEP_MAX; i++) {
+        for (struct kz__kvnode *e = m->mirror.b[i]; e && n < KZ__SWEEP_MAX; e = e->hnext) {
+            if (!kz_latest_expired(&e->rec, now, m->o.stale_grace, m->o.tombstone_ttl))
+                continue;
+            struct kz__purge *p = kz_xcalloc(1, sizeof(*p));
+            p->key = kz_xstrdup(e->key);
+            p->rev = e->rec.revision;
+            p->next = list;
+            list = p;
+            n++;
+        }
+    }
+    if (!list)
+        return;
+    uv_mutex_lock(&m->mu);
+    m->purges = list;
+    uv_cond_broadcast(&m->cond);
+    uv_mutex_unlock(&m->mu);
+}
+
 /* ---- API ---------------------------------------------------------------- */
 
 static void set_defaults(struct kz_latest_opts *o)
@@ -291,6 +324,13 @@ int kz_latest_start(struct kz_latest **out, uv_loop_t *loop, natsConnection *nc,
     KZ_ASSERT(uv_cond_init(&m->cond) == 0);
     KZ_ASSERT(uv_async_init(loop, &m->async, on_async) == 0);
     m->async.data = m;
+    KZ_ASSERT(uv_timer_init(loop, &m->sweep) == 0);
+    m->sweep.data = m;
+    m->handles = 2;
+    if (m->o.sweep_interval > 0) {
+        uint64_t ms = (uint64_t)(m->o.sweep_interval / 1000);
+        uv_timer_start(&m->sweep, on_sweep, ms ? ms : 1, ms ? ms : 1);
+    }
     KZ_ASSERT(uv_thread_create(&m->watcher, watcher_main, m) == 0);
     KZ_ASSERT(uv_thread_create(&m->writer, kz__latest_writer_main, m) == 0);
     m->threads = true;
@@ -302,6 +342,8 @@ static void on_closed(uv_handle_t *h)
 {
     struct kz_latest *m = h->data;
 
+    if (--m->handles > 0)
+        return;
     on_async(&m->async); /* nothing more comes: free what is queued */
     if (m->fresh) {
         kz__kvtab_release(m->fresh);
@@ -335,6 +377,7 @@ void kz_latest_stop(struct kz_latest *m)
         m->threads = false;
     }
     m->cb = ignore_change;
+    uv_close((uv_handle_t *)&m->sweep, on_closed);
     uv_close((uv_handle_t *)&m->async, on_closed);
 }
 

@@ -19,8 +19,11 @@
  *     with kz_kv_latest_put() (a read and a conditional write: never on the
  *     loop thread).  Pending writes of one uid collapse into the newest; when
  *     more than max_pending uids wait (NATS down), the oldest is dropped and
- *     counted.  Every sweep_interval it also purges expired entries
- *     (kz_kv_latest_sweep; every instance does, which is safe).
+ *     counted.  It also makes the purges the loop's sweep hands it: every
+ *     sweep_interval the loop looks through the mirror for entries due
+ *     (kz_latest_expired; at most 4096 a round) and the writer purges each,
+ *     conditional on the revision judged (every instance does, which is
+ *     safe, and none scans the bucket).
  * Everything else runs on the loop thread: the table, the callback, the
  * replay.
  *

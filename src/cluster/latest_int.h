@@ -49,6 +49,16 @@ struct kz__item {
     struct kz__item *next;
 };
 
+/* A purge the loop judged due, for the writer: key at revision rev. */
+struct kz__purge {
+    char *key;
+    uint64_t rev;
+    struct kz__purge *next;
+};
+
+/* Purges one sweep of the mirror hands the writer at most. */
+#define KZ__SWEEP_MAX 4096
+
 struct kz_latest {
     uv_loop_t *loop;
     natsConnection *nc;
@@ -64,12 +74,15 @@ struct kz_latest {
     struct kz__item *head, *tail;     /* to the loop */
     struct kz__kvtab pending;         /* to the bucket: one record per uid */
     struct kz__kvnode *qhead, *qtail; /* the same, oldest first */
+    struct kz__purge *purges;         /* to the bucket, from the loop's sweep */
     struct kz_latest_stats st;        /* written, older, dropped, failed, purged, pending */
     uv_thread_t watcher, writer;
     bool threads;
 
     /* loop side */
     uv_async_t async;
+    uv_timer_t sweep; /* every o.sweep_interval: expired entries to m->purges */
+    int handles;      /* open libuv handles; m is freed when the last closes */
     struct kz__kvtab mirror;
     struct kz__kvtab *fresh; /* the snapshot being loaded, or NULL */
     bool synced;
@@ -80,7 +93,7 @@ struct kz_latest {
 void kz__latest_writer_main(void *arg);
 /* Queue a copy of r for the writer; takes m->mu.  KZ_OK or KZ_ERR_INVAL. */
 int kz__latest_queue_write(struct kz_latest *m, const struct kz_latest_rec *r);
-/* Free the writer's queue (after the writer stopped). */
+/* Free the writer's queue and purges (after the writer stopped). */
 void kz__latest_writer_release(struct kz_latest *m);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * latest_write.c - the writer thread of the latest-state mirror (latest.h):
  * records queued on the loop thread go to the bucket last-writer-wins, one
- * pending record per uid, oldest uid first; and the periodic sweep.
+ * pending record per uid, oldest uid first; and the purges the loop's sweep
+ * of the mirror judged due (one conditional purge each: no scan of the bucket).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -115,33 +116,32 @@ static bool write_one(struct kz_latest *m, struct kz_kv *kv, char *key, struct k
     return rc != KZ_ERR_AGAIN;
 }
 
-static void sweep(struct kz_latest *m, struct kz_kv *kv)
+/* The purges the loop's sweep judged due; each is conditional on the revision judged. */
+static void purge(struct kz_latest *m, struct kz_kv *kv, struct kz__purge *p)
 {
-    size_t n = 0;
+    uint64_t n = 0;
 
-    if (kz_kv_latest_sweep(kv, kz_now_us(), m->o.stale_grace, m->o.tombstone_ttl, &n) != KZ_OK)
-        return;
+    while (p) {
+        struct kz__purge *next = p->next;
+        if (kz_kv_remove_at(kv, p->key, p->rev, true) == KZ_OK)
+            n++;
+        free(p->key);
+        free(p);
+        p = next;
+    }
+    if (n)
+        kz_log(KZ_LOG_INFO, "cluster: latest state swept", "bucket=%s purged=%llu", m->bucket,
+               (unsigned long long)n);
     uv_mutex_lock(&m->mu);
     m->st.purged += n;
     uv_mutex_unlock(&m->mu);
 }
 
-/*
- * Under m->mu: wait for work; returns false when stopping.  *due says the
- * sweep is due.
- */
-static bool wait_work(struct kz_latest *m, int64_t next_sweep, bool *due)
+/* Under m->mu: wait for work; returns false when stopping. */
+static bool wait_work(struct kz_latest *m)
 {
-    while (!m->stopping && !m->qhead) {
-        int64_t now = kz_mono_us();
-        if (m->o.sweep_interval > 0 && now >= next_sweep)
-            break;
-        uint64_t wait_ns = 1000000000ULL;
-        if (m->o.sweep_interval > 0 && next_sweep - now < 1000000)
-            wait_ns = (uint64_t)(next_sweep - now) * 1000;
-        uv_cond_timedwait(&m->cond, &m->mu, wait_ns);
-    }
-    *due = m->o.sweep_interval > 0 && kz_mono_us() >= next_sweep;
+    while (!m->stopping && !m->qhead && !m->purges)
+        uv_cond_wait(&m->cond, &m->mu);
     return !m->stopping;
 }
 
@@ -159,12 +159,10 @@ void kz__latest_writer_main(void *arg)
 {
     struct kz_latest *m = arg;
     struct kz_kv kv = {0};
-    int64_t next_sweep = kz_mono_us() + m->o.sweep_interval;
-    bool due = false;
 
     for (;;) {
         uv_mutex_lock(&m->mu);
-        bool go = wait_work(m, next_sweep, &due);
+        bool go = wait_work(m);
         uv_mutex_unlock(&m->mu);
         if (!go)
             break;
@@ -173,15 +171,14 @@ void kz__latest_writer_main(void *arg)
                 break;
             continue;
         }
-        if (due) {
-            sweep(m, &kv);
-            next_sweep = kz_mono_us() + m->o.sweep_interval;
-        }
         char *key = NULL;
         struct kz_latest_rec rec;
         uv_mutex_lock(&m->mu);
+        struct kz__purge *p = m->purges;
+        m->purges = NULL;
         bool got = take(m, &key, &rec);
         uv_mutex_unlock(&m->mu);
+        purge(m, &kv, p);
         if (got && !write_one(m, &kv, key, &rec) && nap(m, RETRY_MS))
             break;
     }
@@ -192,4 +189,10 @@ void kz__latest_writer_release(struct kz_latest *m)
 {
     m->qhead = m->qtail = NULL;
     kz__kvtab_release(&m->pending);
+    for (struct kz__purge *p = m->purges, *next; p; p = next) {
+        next = p->next;
+        free(p->key);
+        free(p);
+    }
+    m->purges = NULL;
 }

@@ -458,6 +458,45 @@ static void test_mirror(void **state)
     natsConnection_Destroy(b);
 }
 
+/* The loop's sweep of the mirror purges what expired, and every mirror sees it go. */
+static void test_mirror_sweep(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    natsConnection *nc = nats_fx_connect(&fx, 100, NULL, NULL);
+    struct kz_kv kv;
+    struct seen s = {0};
+    struct kz_latest *m = NULL;
+    struct kz_latest_opts o = {.bucket = "t_sweep", .sweep_interval = 200000};
+    int64_t now_s = kz_now_us() / 1000000;
+
+    uv_loop_init(&loop);
+    assert_int_equal(kz_kv_open(&kv, nc, "t_sweep", 0), KZ_OK);
+    put(&kv, "old.1", 1000, false); /* stale at 1000 + 3600 s after the epoch */
+    put(&kv, "old.2", 1000, false);
+    put(&kv, "old.gone", 1000, true);    /* a tombstone an hour old */
+    put(&kv, "fresh", now_s, false);     /* stale in an hour */
+    put(&kv, "fresh.gone", now_s, true); /* a tombstone younger than the ttl */
+    assert_int_equal(kz_latest_start(&m, &loop, nc, &o, on_change, &s), KZ_OK);
+    struct wait_for w = {.s = &s, .set = 3, .tomb = 2, .gone = 3};
+    assert_true(nats_fx_run_until(&loop, seen_enough, &w, 10000));
+    nats_fx_run_for(&loop, 500); /* more sweeps: nothing else goes */
+    assert_int_equal(s.gone, 3);
+    assert_non_null(kz_latest_find(m, "fresh", 5));
+    assert_non_null(kz_latest_find(m, "fresh.gone", 10));
+    assert_null(kz_latest_find(m, "old.1", 5));
+    assert_int_equal(entry_time(&kv, "old.2", NULL), -1);
+    assert_int_equal(entry_time(&kv, "fresh", NULL), now_s);
+    struct kz_latest_stats st;
+    kz_latest_stats(m, &st);
+    assert_int_equal(st.purged, 3);
+    kz_latest_stop(m);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    kz_kv_close(&kv);
+    natsConnection_Destroy(nc);
+}
+
 /* ---- resync after a nats-server restart ------------------------------------ */
 
 static void on_reconnected(natsConnection *nc, void *arg)
@@ -575,7 +614,7 @@ int main(void)
         cmocka_unit_test(test_key_roundtrip), cmocka_unit_test(test_value_codec),
         cmocka_unit_test(test_lww_race),      cmocka_unit_test(test_tombstone),
         cmocka_unit_test(test_mirror),        cmocka_unit_test(test_restart_resync),
-        cmocka_unit_test(test_writer_rate),
+        cmocka_unit_test(test_writer_rate),   cmocka_unit_test(test_mirror_sweep),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
