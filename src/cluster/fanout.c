@@ -143,7 +143,7 @@ void kz__cluster_resync(struct kz_cluster *c)
 {
     /* What was published while this instance was an island is lost to its live clients, as
      * core NATS promises; the latest state comes back with the mirror's fresh snapshot. */
-    if (c->latest)
+    if (c->latest && c->latest_joins++ > 0) /* the first join: the mirror is starting anyway */
         kz_latest_resync(c->latest);
     kz_log(KZ_LOG_DEBUG, "cluster: resync", "node=%s partitions=%llu", c->node_id,
            (unsigned long long)c->st.partitions);

@@ -28,6 +28,7 @@ struct kz_cluster {
     char **revoked;          /* ctl.c: the serials named so far, sorted (owned) */
     size_t n_revoked;
     struct kz_latest *latest; /* kvstate.c: the latest-state bucket's mirror and writer */
+    uint64_t latest_joins;    /* joins seen: every one after the first resyncs the mirror */
 };
 
 /*

@@ -228,11 +228,12 @@ static bool bucket_name_ok(const char *b)
     return true;
 }
 
+/* Per attempt, so at debug level: the threads that retry say it once (latest.c, lease.c). */
 static void log_nats(const char *what, const char *bucket, natsStatus s)
 {
     char q[256];
     const char *text = nats_GetLastError(NULL);
-    kz_log(KZ_LOG_WARN, what, "bucket=%s status=%d error=%s", bucket, (int)s,
+    kz_log(KZ_LOG_DEBUG, what, "bucket=%s status=%d error=%s", bucket, (int)s,
            kz_log_quote(q, sizeof(q), text ? text : natsStatus_GetText(s),
                         strlen(text ? text : natsStatus_GetText(s))));
 }

@@ -102,13 +102,18 @@ static void watcher_main(void *arg)
     struct kz_latest *m = arg;
     struct kz_kv kv = {0};
     struct kz_kv_watch w = {0};
-    bool stopping = false;
+    bool stopping = false, warned = false;
 
     while (!stopping) {
         if ((wants_resync(m, &stopping) || !w.sub) && !stopping && !rewatch(m, &kv, &w)) {
+            if (!warned)
+                kz_log(KZ_LOG_WARN, "cluster: the latest-state bucket does not answer; retrying",
+                       "bucket=%s", m->bucket);
+            warned = true;
             stopping = nap(m, RETRY_MS);
             continue;
         }
+        warned = false;
         if (stopping)
             break;
         struct kz_kv_change c;

@@ -93,12 +93,24 @@ static bool take(struct kz_latest *m, char **key, struct kz_latest_rec *rec)
     return true;
 }
 
+/* A failure logged once, and the recovery after it. */
+static void log_state(struct kz_latest *m, bool ok, bool *failing)
+{
+    if (ok && *failing)
+        kz_log(KZ_LOG_INFO, "cluster: latest-state writes resumed", "bucket=%s", m->bucket);
+    else if (!ok && !*failing)
+        kz_log(KZ_LOG_WARN, "cluster: latest-state writes wait for NATS", "bucket=%s", m->bucket);
+    *failing = !ok;
+}
+
 /* Write one record; on a NATS failure it goes back to the queue (unless a newer one came). */
-static bool write_one(struct kz_latest *m, struct kz_kv *kv, char *key, struct kz_latest_rec *rec)
+static bool write_one(struct kz_latest *m, struct kz_kv *kv, char *key, struct kz_latest_rec *rec,
+                      bool *failing)
 {
     enum kz_kv_put outcome = KZ_KV_OLDER;
     int rc = kz_kv_latest_put(kv, rec, &outcome, NULL);
 
+    log_state(m, rc != KZ_ERR_AGAIN, failing);
     uv_mutex_lock(&m->mu);
     if (rc == KZ_OK && outcome == KZ_KV_WRITTEN)
         m->st.written++;
@@ -159,6 +171,7 @@ void kz__latest_writer_main(void *arg)
 {
     struct kz_latest *m = arg;
     struct kz_kv kv = {0};
+    bool failing = false;
 
     for (;;) {
         uv_mutex_lock(&m->mu);
@@ -167,6 +180,7 @@ void kz__latest_writer_main(void *arg)
         if (!go)
             break;
         if (!kv.kv && kz_kv_open(&kv, m->nc, m->bucket, 0) != KZ_OK) {
+            log_state(m, false, &failing);
             if (nap(m, RETRY_MS))
                 break;
             continue;
@@ -179,7 +193,7 @@ void kz__latest_writer_main(void *arg)
         bool got = take(m, &key, &rec);
         uv_mutex_unlock(&m->mu);
         purge(m, &kv, p);
-        if (got && !write_one(m, &kv, key, &rec) && nap(m, RETRY_MS))
+        if (got && !write_one(m, &kv, key, &rec, &failing) && nap(m, RETRY_MS))
             break;
     }
     kz_kv_close(&kv);

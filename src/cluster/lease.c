@@ -154,12 +154,18 @@ static void lease_main(void *arg)
 {
     struct kz_lease *l = arg;
     struct holding h = {0};
+    bool warned = false;
 
     while (!nap(l, 0)) {
         if (!h.kv.kv && kz_kv_open(&h.kv, l->nc, l->bucket, l->ttl) != KZ_OK) {
+            if (!warned)
+                kz_log(KZ_LOG_WARN, "cluster: the lease bucket does not answer; retrying",
+                       "lease=%s bucket=%s", l->name, l->bucket);
+            warned = true;
             nap(l, 1000000);
             continue;
         }
+        warned = false;
         if (h.held)
             renew(l, &h);
         else
