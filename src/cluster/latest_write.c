@@ -193,8 +193,11 @@ void kz__latest_writer_main(void *arg)
         bool got = take(m, &key, &rec);
         uv_mutex_unlock(&m->mu);
         purge(m, &kv, p);
-        if (got && !write_one(m, &kv, key, &rec, &failing) && nap(m, RETRY_MS))
-            break;
+        if (got && !write_one(m, &kv, key, &rec, &failing)) {
+            kz_kv_close(&kv); /* bound again next time: NATS may have come back without it */
+            if (nap(m, RETRY_MS))
+                break;
+        }
     }
     kz_kv_close(&kv);
 }

@@ -3,7 +3,8 @@
 // latest-state replay of the tracks sent on A, under the release rule per client; B stopped
 // while A sends and deletes, then started again: its new clients get what A sent meanwhile
 // (only the bucket has it: B never heard it live) and not the track A deleted (which B's own
-// store still had).
+// store still had).  NATS killed: what B accepts as an island is written to the bucket once NATS
+// is back, and A's new clients are replayed it.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -129,4 +130,26 @@ test('a live event reaches B\'s clients once, whichever of the bucket and core N
     for (const uid of uids)
         assert.equal(watch.events.filter((e) => e.uid === uid).length, 1, `${uid} delivered twice`);
     await Promise.all([src.close(), watch.close()]);
+});
+
+test('NATS down: what B accepts as an island reaches the bucket once NATS is back; A replays it', async () => {
+    const src = await CotClient.connect(nodes.B.port('us'), { name: 'B:island' });
+    const before = await metric(nodes.B.port('web'), 'kizuna_cluster_latest_written_total');
+    await nats.kill9();
+    for (const n of Object.values(nodes))
+        await waitUntil(async () => await metric(n.port('web'), 'kizuna_cluster_joined') === 0,
+            { timeout: 15000, interval: 100, what: 'island mode' });
+    const unsent = await metric(nodes.B.port('web'), 'kizuna_cluster_unsent_total');
+    const island = uniq('island');
+    await src.send(cotEvent({ uid: island, callsign: 'ISLAND' }));
+    await waitUntil(async () => await metric(nodes.B.port('web'), 'kizuna_cluster_unsent_total') > unsent,
+        { timeout: 5000, interval: 50, what: 'B to accept the event as an island' });
+    await nats.start();
+    for (const n of Object.values(nodes))
+        await joined(n);
+    await waitUntil(async () => await metric(nodes.B.port('web'), 'kizuna_cluster_latest_written_total') >= before + 1,
+        { timeout: 15000, interval: 100, what: 'the island-time event written to the bucket' });
+    const late = await CotClient.connect(nodes.A.port('us'), { name: 'A:late' });
+    await late.waitUid(island, { timeout: 10000 });
+    await Promise.all([src.close(), late.close()]);
 });
