@@ -200,6 +200,21 @@ test('NATS stopped and started again on its port (SIGTERM): events flow again, o
     await closeAll(v);
 });
 
+test('directed: an event for a callsign on A, sent on B, reaches that client only', async () => {
+    const alpha = await CotClient.connect(nodes.A.port('us'), { name: 'A:alpha' });
+    const other = await CotClient.connect(nodes.A.port('us'), { name: 'A:other' });
+    const sender = await CotClient.connect(nodes.B.port('us'), { name: 'B:sender' });
+    const callsign = uniq('ALPHA');
+    await alpha.send(cotEvent({ uid: uniq('alpha-dev'), callsign }));
+    await barrier(alpha, [other]);
+    const msg = uniq('for-alpha');
+    await sender.send(cotEvent({ uid: msg, type: 'b-t-f', dests: [{ callsign }], remarks: 'hello' }));
+    await alpha.waitUid(msg);
+    await barrier(sender, [alpha, other]);
+    assert.equal(other.has(msg), false, 'a directed event reached another client');
+    await Promise.all([alpha.close(), other.close(), sender.close()]);
+});
+
 test('a REST event on A reaches a client on B', async () => {
     const v = await viewers();
     const uid = uniq('rest');
