@@ -319,13 +319,25 @@ int kz_kv_latest_get(struct kz_kv *kv, const char *uid, size_t len, struct kz_la
     return rc;
 }
 
+static void hint_set(struct kz_kv_hint *h, const struct kz_latest_rec *r, uint64_t rev)
+{
+    if (!h)
+        return;
+    h->known = rev != 0;
+    h->rev = rev;
+    h->time = r->time;
+    h->start = r->start;
+    h->deleted = r->deleted;
+}
+
 /*
  * One attempt: read, compare, write on the revision read.  KZ_OK with
  * *outcome; KZ_ERR_EXISTS when another writer got in between (try again);
  * KZ_ERR_AGAIN for NATS.
  */
 static int put_once(struct kz_kv *kv, const char *key, const struct kz_latest_rec *r,
-                    const uint8_t *val, size_t n, enum kz_kv_put *outcome, uint64_t *rev)
+                    const uint8_t *val, size_t n, struct kz_kv_hint *hint, enum kz_kv_put *outcome,
+                    uint64_t *rev)
 {
     kvEntry *e = NULL;
     uint64_t last = 0;
@@ -339,6 +351,8 @@ static int put_once(struct kz_kv *kv, const char *key, const struct kz_latest_re
         /* An entry that does not decode, or holds another uid, is overwritten. */
         if (decode_entry(e, r->uid, r->uid_len, &cur) == KZ_OK) {
             bool older = kz_latest_cmp(r, &cur) <= 0;
+            if (older)
+                hint_set(hint, &cur, last);
             kz_latest_rec_clear(&cur);
             if (older) {
                 kvEntry_Destroy(e);
@@ -350,15 +364,49 @@ static int put_once(struct kz_kv *kv, const char *key, const struct kz_latest_re
     }
     natsStatus s = last ? kvStore_Update(rev, kv->kv, key, val, (int)n, last)
                         : kvStore_Create(rev, kv->kv, key, val, (int)n);
-    if (s != NATS_OK) {
+    if (s != NATS_OK)
+        return KZ_ERR_EXISTS;
+    hint_set(hint, r, *rev);
+    *outcome = KZ_KV_WRITTEN;
+    return KZ_OK;
+}
+
+/*
+ * Without a read: the entry is at least what the hint says (the bucket only
+ * moves forward), so a record older than the hint is older than the entry,
+ * and a newer one is written on the hint's revision.  KZ_ERR_EXISTS: the
+ * hint says too little (the same times) or is out of date: read.
+ */
+static int put_hinted(struct kz_kv *kv, const char *key, const struct kz_latest_rec *r,
+                      const uint8_t *val, size_t n, struct kz_kv_hint *hint,
+                      enum kz_kv_put *outcome, uint64_t *rev)
+{
+    int c = cmp_i64(r->time, hint->time);
+    if (c == 0)
+        c = cmp_i64(r->start, hint->start);
+    if (c == 0)
+        c = (int)r->deleted - (int)hint->deleted;
+    if (c < 0) {
+        *outcome = KZ_KV_OLDER;
+        return KZ_OK;
+    }
+    if (c == 0 || kvStore_Update(rev, kv->kv, key, val, (int)n, hint->rev) != NATS_OK) {
+        hint->known = false;
         return KZ_ERR_EXISTS;
     }
+    hint_set(hint, r, *rev);
     *outcome = KZ_KV_WRITTEN;
     return KZ_OK;
 }
 
 int kz_kv_latest_put(struct kz_kv *kv, const struct kz_latest_rec *r, enum kz_kv_put *outcome,
                      uint64_t *rev)
+{
+    return kz_kv_latest_put_hinted(kv, r, NULL, outcome, rev);
+}
+
+int kz_kv_latest_put_hinted(struct kz_kv *kv, const struct kz_latest_rec *r,
+                            struct kz_kv_hint *hint, enum kz_kv_put *outcome, uint64_t *rev)
 {
     char key[KZ_KV_KEY_SIZE];
     uint8_t *val = NULL;
@@ -368,17 +416,21 @@ int kz_kv_latest_put(struct kz_kv *kv, const struct kz_latest_rec *r, enum kz_kv
     int rc = kz_kv_key(key, r->uid, r->uid_len);
     if (rc == KZ_OK)
         rc = kz_latest_rec_encode(r, &val, &n);
-    for (int i = 0; rc == KZ_OK || rc == KZ_ERR_EXISTS; i++) {
+    if (rc == KZ_OK && hint && hint->known)
+        rc = put_hinted(kv, key, r, val, n, hint, outcome, &written);
+    else if (rc == KZ_OK)
+        rc = KZ_ERR_EXISTS; /* no hint: read first */
+    for (int i = 0; rc == KZ_ERR_EXISTS; i++) {
         if (i == KZ_KV_PUT_TRIES) {
             kz_log(KZ_LOG_WARN, "cluster: a latest-state key stayed contended",
                    "bucket=%s key=%.64s", kv->bucket, key);
             rc = KZ_ERR_AGAIN;
             break;
         }
-        rc = put_once(kv, key, r, val, n, outcome, &written);
-        if (rc == KZ_OK)
-            break;
+        rc = put_once(kv, key, r, val, n, hint, outcome, &written);
     }
+    if (rc != KZ_OK && hint)
+        hint->known = false;
     free(val);
     if (rev)
         *rev = rc == KZ_OK ? written : 0;

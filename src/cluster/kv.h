@@ -156,6 +156,24 @@ int kz_kv_latest_put(struct kz_kv *kv, const struct kz_latest_rec *r, enum kz_kv
                      uint64_t *rev);
 
 /*
+ * What a writer last knew of a key's entry (its revision and order fields),
+ * kept by the caller between writes of one uid: with it, a record newer than
+ * the entry is written with one request (a conditional write on the known
+ * revision) instead of two, and an older one with none.  A write that finds
+ * the hint out of date reads and retries as without one.
+ */
+struct kz_kv_hint {
+    bool known;
+    uint64_t rev;
+    int64_t time, start;
+    bool deleted;
+};
+
+/* kz_kv_latest_put() with a hint (in and out; may be NULL). */
+int kz_kv_latest_put_hinted(struct kz_kv *kv, const struct kz_latest_rec *r,
+                            struct kz_kv_hint *hint, enum kz_kv_put *outcome, uint64_t *rev);
+
+/*
  * The entry of `uid` into *r (overwritten; r->revision set).  KZ_OK,
  * KZ_ERR_NOTFOUND (no entry, or purged), KZ_ERR_PARSE (an entry that does
  * not decode, or that holds another uid), KZ_ERR_AGAIN (NATS).

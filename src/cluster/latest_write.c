@@ -103,13 +103,53 @@ static void log_state(struct kz_latest *m, bool ok, bool *failing)
     *failing = !ok;
 }
 
+/* The writer's hint for key (empty when it knows nothing). */
+static struct kz_kv_hint hint_of(struct kz__kvtab *hints, const char *key)
+{
+    struct kz__kvnode *h = kz__kvtab_find(hints, key);
+    struct kz_kv_hint hint = {0};
+
+    if (h)
+        hint = (struct kz_kv_hint){.known = true,
+                                   .rev = h->rec.revision,
+                                   .time = h->rec.time,
+                                   .start = h->rec.start,
+                                   .deleted = h->rec.deleted};
+    return hint;
+}
+
+/* Remember (or forget) what a write learnt of key's entry; at most max_pending keys. */
+static void hint_keep(struct kz_latest *m, struct kz__kvtab *hints, const char *key,
+                      const struct kz_kv_hint *hint)
+{
+    struct kz__kvnode *h = kz__kvtab_find(hints, key);
+
+    if (!hint->known) {
+        kz__kvnode_free(kz__kvtab_remove(hints, key));
+        return;
+    }
+    if (!h) {
+        struct kz_latest_rec none = {0};
+        if (hints->n >= m->o.max_pending)
+            kz__kvtab_release(hints); /* forgetting only costs a read each */
+        h = kz__kvnode_new(key, &none);
+        kz__kvtab_insert(hints, h);
+    }
+    h->rec.revision = hint->rev;
+    h->rec.time = hint->time;
+    h->rec.start = hint->start;
+    h->rec.deleted = hint->deleted;
+}
+
 /* Write one record; on a NATS failure it goes back to the queue (unless a newer one came). */
-static bool write_one(struct kz_latest *m, struct kz_kv *kv, char *key, struct kz_latest_rec *rec,
-                      bool *failing)
+static bool write_one(struct kz_latest *m, struct kz_kv *kv, struct kz__kvtab *hints, char *key,
+                      struct kz_latest_rec *rec, bool *failing)
 {
     enum kz_kv_put outcome = KZ_KV_OLDER;
-    int rc = kz_kv_latest_put(kv, rec, &outcome, NULL);
+    struct kz_kv_hint hint = hint_of(hints, key);
+    int rc = kz_kv_latest_put_hinted(kv, rec, &hint, &outcome, NULL);
 
+    hint_keep(m, hints, key, &hint);
     log_state(m, rc != KZ_ERR_AGAIN, failing);
     uv_mutex_lock(&m->mu);
     if (rc == KZ_OK && outcome == KZ_KV_WRITTEN)
@@ -171,6 +211,7 @@ void kz__latest_writer_main(void *arg)
 {
     struct kz_latest *m = arg;
     struct kz_kv kv = {0};
+    struct kz__kvtab hints = {0}; /* what this thread last knew of each key it wrote */
     bool failing = false;
 
     for (;;) {
@@ -193,12 +234,13 @@ void kz__latest_writer_main(void *arg)
         bool got = take(m, &key, &rec);
         uv_mutex_unlock(&m->mu);
         purge(m, &kv, p);
-        if (got && !write_one(m, &kv, key, &rec, &failing)) {
+        if (got && !write_one(m, &kv, &hints, key, &rec, &failing)) {
             kz_kv_close(&kv); /* bound again next time: NATS may have come back without it */
             if (nap(m, RETRY_MS))
                 break;
         }
     }
+    kz__kvtab_release(&hints);
     kz_kv_close(&kv);
 }
 

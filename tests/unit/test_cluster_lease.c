@@ -62,10 +62,15 @@ static void start_pair(struct pair *p, uv_loop_t *loop, const char *bucket, int6
 {
     struct kz_lease_opts o = {.bucket = bucket, .ttl = ttl};
     const char *holders[2] = {"node-a", "node-b"};
+    struct kz_kv kv;
 
     memset(p, 0, sizeof(*p));
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2; i++)
         p->s[i].nc = nats_fx_connect(&fx, 100, NULL, NULL);
+    /* The bucket exists before the contenders start (what a running cluster has). */
+    assert_int_equal(kz_kv_open(&kv, p->s[0].nc, bucket, ttl), KZ_OK);
+    kz_kv_close(&kv);
+    for (int i = 0; i < 2; i++) {
         assert_int_equal(kz_lease_start(&p->s[i].l, loop, p->s[i].nc, "fed:partner-1", holders[i],
                                         &o, on_lease, &p->s[i]),
                          KZ_OK);
@@ -171,7 +176,7 @@ static void test_release(void **state)
     uv_loop_init(&loop);
     start_pair(&p, &loop, "t_lease_rel", 30 * 1000000LL); /* a ttl far above the hand-over */
     assert_true(nats_fx_run_until(&loop, one_holds, &p, 10000));
-    nats_fx_run_for(&loop, 500); /* the other is now waiting on its watch */
+    nats_fx_run_for(&loop, 1500); /* the other is now waiting on its watch */
     int h = p.s[0].held ? 0 : 1, o = 1 - h;
     int64_t released = kz_mono_us();
     kz_lease_stop(p.s[h].l, true);
