@@ -3,9 +3,10 @@
  *
  *   - every event the router accepts here (the tap: this instance is its origin) is written to
  *     the bucket, last-writer-wins on its CoT time; a delete writes its link uid's tombstone;
- *   - every change of the mirror becomes this router's latest state of its uid, quietly (live
- *     delivery is the core NATS fan-out's; fanout.c): an entry newer than the router's replaces
- *     it, a tombstone or a vanished entry removes an older one.  A new client's latest-state
+ *   - every change of the mirror (but this instance's own writes coming back live: the router
+ *     has them) becomes this router's latest state of its uid, quietly (live delivery is the
+ *     core NATS fan-out's; fanout.c): an entry newer than the router's replaces it, a
+ *     tombstone or a vanished entry removes an older one.  A new client's latest-state
  *     replay, which reads the router's latest state under the release rule per client, is so
  *     the bucket's on every instance — after a restart too, once the first snapshot is in;
  *   - NATS rejoined: the mirror resyncs from a fresh snapshot (kz__cluster_resync).
@@ -136,7 +137,10 @@ static void on_latest(void *arg, enum kz_latest_change what, const struct kz_lat
 {
     struct kz_cluster *c = arg;
 
-    if (what == KZ_LATEST_SET && !r->deleted)
+    if (what == KZ_LATEST_SET && !r->deleted && r->origin_node &&
+        strcmp(r->origin_node, c->node_id) == 0)
+        return; /* this instance's own write coming back: its router has it, or newer */
+    if (what != KZ_LATEST_GONE && !r->deleted)
         apply(c, r);
     else if (kz_router_forget_older(c->o.router, r->uid, r->time, r->start))
         c->st.latest_forgotten++;

@@ -189,7 +189,7 @@ static void snapshot_done(struct kz_latest *m)
             next = f->hnext;
             struct kz__kvnode *n = merge(cur, f->key, &f->rec);
             if (n)
-                report(m, KZ_LATEST_SET, &n->rec);
+                report(m, KZ_LATEST_LOADED, &n->rec);
         }
     }
     kz__kvtab_release(fresh);

@@ -29,14 +29,15 @@
  *
  * Changes.  The callback runs on the loop thread for every change of the
  * mirror:
- *   KZ_LATEST_SET   rec is the uid's new entry, newer than the one it
- *                   replaces (last-writer-wins, kv.h); a tombstone
- *                   (rec->deleted) says the uid was deleted;
- *   KZ_LATEST_GONE  the uid has no entry any more (purged, or absent from a
- *                   fresh snapshot); rec is the last entry the mirror had.
+ *   KZ_LATEST_SET     rec is the uid's new entry, newer than the one it
+ *                     replaces (last-writer-wins, kv.h), seen live; a
+ *                     tombstone (rec->deleted) says the uid was deleted;
+ *   KZ_LATEST_LOADED  the same, found by a snapshot;
+ *   KZ_LATEST_GONE    the uid has no entry any more (purged, or absent from
+ *                     a fresh snapshot); rec is the last entry the mirror had.
  * After a snapshot (the first, and every resync) the mirror is replaced by
- * it and the differences are reported: entries new or newer as SET, entries
- * that vanished as GONE.  A snapshot never takes an entry back to an older
+ * it and the differences are reported: entries new or newer as LOADED,
+ * entries that vanished as GONE.  A snapshot never takes an entry back to an older
  * one: where the mirror holds a newer record of a uid than the snapshot, it
  * keeps it.  rec and everything it points to live until the callback
  * returns.  The callback must not call kz_latest_stop().
@@ -54,7 +55,7 @@
 
 #define KZ_LATEST_BUCKET "kz_latest"
 
-enum kz_latest_change { KZ_LATEST_SET, KZ_LATEST_GONE };
+enum kz_latest_change { KZ_LATEST_SET, KZ_LATEST_LOADED, KZ_LATEST_GONE };
 
 typedef void (*kz_latest_fn)(void *arg, enum kz_latest_change what,
                              const struct kz_latest_rec *rec);
