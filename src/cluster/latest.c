@@ -3,6 +3,7 @@
  * watcher thread, the hand-over to the loop, and the loop side that applies
  * snapshots and live changes and answers the replay.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,6 +105,7 @@ static void watcher_main(void *arg)
     struct kz_kv_watch w = {0};
     bool stopping = false, warned = false;
 
+    pthread_setname_np(pthread_self(), "kz-kv-watch"); /* top -H, perf */
     while (!stopping) {
         if ((wants_resync(m, &stopping) || !w.sub) && !stopping && !rewatch(m, &kv, &w)) {
             if (!warned)

@@ -4,6 +4,7 @@
  * pending record per uid, oldest uid first; and the purges the loop's sweep
  * of the mirror judged due (one conditional purge each: no scan of the bucket).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,6 +215,7 @@ void kz__latest_writer_main(void *arg)
     struct kz__kvtab hints = {0}; /* what this thread last knew of each key it wrote */
     bool failing = false;
 
+    pthread_setname_np(pthread_self(), "kz-kv-write"); /* top -H, perf */
     for (;;) {
         uv_mutex_lock(&m->mu);
         bool go = wait_work(m);

@@ -1,4 +1,5 @@
 /* lease.c - one lease in a KV bucket with a ttl, held by one instance at a time (lease.h). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,6 +157,7 @@ static void lease_main(void *arg)
     struct holding h = {0};
     bool warned = false;
 
+    pthread_setname_np(pthread_self(), "kz-lease"); /* top -H, perf */
     while (!nap(l, 0)) {
         if (!h.kv.kv && kz_kv_open(&h.kv, l->nc, l->bucket, l->ttl) != KZ_OK) {
             if (!warned)
