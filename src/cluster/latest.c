@@ -299,6 +299,8 @@ static void set_defaults(struct kz_latest_opts *o)
 {
     if (!o->max_pending)
         o->max_pending = 65536;
+    if (!o->write_interval)
+        o->write_interval = 5 * 1000000LL;
     if (!o->sweep_interval)
         o->sweep_interval = 60 * 1000000LL;
     if (!o->stale_grace)

@@ -17,7 +17,9 @@
  *     and starts a new one: a fresh snapshot.
  *   - the writer: takes the records kz_latest_write() queued and writes them
  *     with kz_kv_latest_put() (a read and a conditional write: never on the
- *     loop thread).  Pending writes of one uid collapse into the newest; when
+ *     loop thread), in rounds at most every write_interval: pending writes of
+ *     one uid collapse into the newest, so a uid that reports every second is
+ *     written once a round (a tombstone starts a round at once); when
  *     more than max_pending uids wait (NATS down), the oldest is dropped and
  *     counted.  It also makes the purges the loop's sweep hands it: every
  *     sweep_interval the loop looks through the mirror for entries due
@@ -63,6 +65,7 @@ typedef void (*kz_latest_fn)(void *arg, enum kz_latest_change what,
 struct kz_latest_opts {
     const char *bucket;     /* NULL: KZ_LATEST_BUCKET */
     size_t max_pending;     /* uids waiting to be written; 0: 65536 */
+    int64_t write_interval; /* µs between rounds of writes; 0: 5 s; <0: none (write at once) */
     int64_t sweep_interval; /* µs between purges; 0: 60 s; <0: never */
     int64_t stale_grace;    /* µs a live entry stays past its stale time; 0: 60 s */
     int64_t tombstone_ttl;  /* µs a tombstone stays past its time and stale; 0: 1 h */

@@ -74,6 +74,7 @@ struct kz_latest {
     struct kz__item *head, *tail;     /* to the loop */
     struct kz__kvtab pending;         /* to the bucket: one record per uid */
     struct kz__kvnode *qhead, *qtail; /* the same, oldest first */
+    size_t urgent;                    /* tombstones in the queue: write now */
     struct kz__purge *purges;         /* to the bucket, from the loop's sweep */
     struct kz_latest_stats st;        /* written, older, dropped, failed, purged, pending */
     uv_thread_t watcher, writer;

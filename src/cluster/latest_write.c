@@ -1,7 +1,9 @@
 /*
  * latest_write.c - the writer thread of the latest-state mirror (latest.h):
  * records queued on the loop thread go to the bucket last-writer-wins, one
- * pending record per uid, oldest uid first; and the purges the loop's sweep
+ * pending record per uid, in rounds at most every write_interval (a uid that
+ * reports every second is written once a round; a tombstone starts a round
+ * at once); and the purges the loop's sweep
  * of the mirror judged due (one conditional purge each: no scan of the bucket).
  */
 #include <pthread.h>
@@ -61,6 +63,8 @@ static void enqueue(struct kz_latest *m, const char *key, struct kz_latest_rec *
     n = kz__kvnode_new(key, rec);
     kz__kvtab_insert(&m->pending, n);
     append_q(m, n);
+    if (n->rec.deleted)
+        m->urgent++; /* a delete is not held back */
 }
 
 int kz__latest_queue_write(struct kz_latest *m, const struct kz_latest_rec *r)
@@ -77,21 +81,6 @@ int kz__latest_queue_write(struct kz_latest *m, const struct kz_latest_rec *r)
     uv_cond_signal(&m->cond);
     uv_mutex_unlock(&m->mu);
     return KZ_OK;
-}
-
-/* Under m->mu: take the oldest pending record into *key, *rec; false when none. */
-static bool take(struct kz_latest *m, char **key, struct kz_latest_rec *rec)
-{
-    struct kz__kvnode *n = m->qhead;
-
-    if (!n)
-        return false;
-    unlink_q(m, n);
-    kz__kvtab_remove(&m->pending, n->key);
-    *key = n->key;
-    *rec = n->rec;
-    free(n);
-    return true;
 }
 
 /* A failure logged once, and the recovery after it. */
@@ -190,12 +179,56 @@ static void purge(struct kz_latest *m, struct kz_kv *kv, struct kz__purge *p)
     uv_mutex_unlock(&m->mu);
 }
 
-/* Under m->mu: wait for work; returns false when stopping. */
-static bool wait_work(struct kz_latest *m)
+/*
+ * Under m->mu: wait for a round of writes (due, or sooner for a tombstone) or purges.  False
+ * when stopping.
+ */
+static bool wait_round(struct kz_latest *m, int64_t due)
 {
-    while (!m->stopping && !m->qhead && !m->purges)
-        uv_cond_wait(&m->cond, &m->mu);
-    return !m->stopping;
+    for (;;) {
+        if (m->stopping)
+            return false;
+        if (m->purges || (m->qhead && (m->urgent || kz_mono_us() >= due)))
+            return true;
+        int64_t left = m->qhead ? due - kz_mono_us() : 1000000;
+        if (left > 0)
+            uv_cond_timedwait(&m->cond, &m->mu, (uint64_t)left * 1000);
+    }
+}
+
+/* Under m->mu: the whole queue, oldest first; what comes now is for the next round. */
+static struct kz__kvnode *take_round(struct kz_latest *m)
+{
+    struct kz__kvnode *head = m->qhead;
+
+    for (struct kz__kvnode *n = head; n; n = n->next)
+        kz__kvtab_remove(&m->pending, n->key);
+    m->qhead = m->qtail = NULL;
+    m->urgent = 0;
+    return head;
+}
+
+/* Write a round; on a NATS failure what is left goes back to the queue.  False then. */
+static bool write_round(struct kz_latest *m, struct kz_kv *kv, struct kz__kvtab *hints,
+                        struct kz__kvnode *n, bool *failing)
+{
+    bool ok = true;
+
+    while (n) {
+        struct kz__kvnode *next = n->next;
+        if (ok) {
+            ok = write_one(m, kv, hints, n->key, &n->rec, failing);
+        } else {
+            uv_mutex_lock(&m->mu);
+            enqueue(m, n->key, &n->rec);
+            uv_mutex_unlock(&m->mu);
+            kz_latest_rec_clear(&n->rec);
+            free(n->key);
+        }
+        free(n);
+        n = next;
+    }
+    return ok;
 }
 
 static bool nap(struct kz_latest *m, uint64_t ms)
@@ -216,9 +249,11 @@ void kz__latest_writer_main(void *arg)
     bool failing = false;
 
     pthread_setname_np(pthread_self(), "kz-kv-write"); /* top -H, perf */
+    int64_t due = kz_mono_us();
+
     for (;;) {
         uv_mutex_lock(&m->mu);
-        bool go = wait_work(m);
+        bool go = wait_round(m, due);
         uv_mutex_unlock(&m->mu);
         if (!go)
             break;
@@ -228,15 +263,16 @@ void kz__latest_writer_main(void *arg)
                 break;
             continue;
         }
-        char *key = NULL;
-        struct kz_latest_rec rec;
         uv_mutex_lock(&m->mu);
         struct kz__purge *p = m->purges;
         m->purges = NULL;
-        bool got = take(m, &key, &rec);
+        bool round = m->qhead && (m->urgent || kz_mono_us() >= due);
+        struct kz__kvnode *batch = round ? take_round(m) : NULL;
         uv_mutex_unlock(&m->mu);
         purge(m, &kv, p);
-        if (got && !write_one(m, &kv, &hints, key, &rec, &failing)) {
+        if (round)
+            due = kz_mono_us() + (m->o.write_interval > 0 ? m->o.write_interval : 0);
+        if (batch && !write_round(m, &kv, &hints, batch, &failing)) {
             kz_kv_close(&kv); /* bound again next time: NATS may have come back without it */
             if (nap(m, RETRY_MS))
                 break;

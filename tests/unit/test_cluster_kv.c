@@ -537,6 +537,63 @@ static void test_mirror_sweep(void **state)
     natsConnection_Destroy(nc);
 }
 
+static int written_at_least(void *arg)
+{
+    struct wait_for *w = arg;
+    struct kz_latest_stats st;
+    kz_latest_stats(w->m, &st);
+    return st.written >= w->snapshots; /* snapshots: the writes wanted */
+}
+
+/* Writes go in rounds: a uid reporting often is written once a round; a tombstone at once. */
+static void test_write_rounds(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    natsConnection *nc = nats_fx_connect(&fx, 100, NULL, NULL);
+    struct kz_kv kv;
+    struct seen s = {0};
+    struct kz_latest *m = NULL;
+    struct kz_latest_opts o = {
+        .bucket = "t_rounds", .sweep_interval = -1, .write_interval = 1500000};
+    struct kz_latest_rec r;
+
+    uv_loop_init(&loop);
+    assert_int_equal(kz_kv_open(&kv, nc, "t_rounds", 0), KZ_OK);
+    assert_int_equal(kz_latest_start(&m, &loop, nc, &o, on_change, &s), KZ_OK);
+    struct wait_for w = {.m = m, .snapshots = 1};
+    rec_make(&r, "round.1", 100, false);
+    assert_int_equal(kz_latest_write(m, &r), KZ_OK); /* the first round goes at once */
+    kz_latest_rec_clear(&r);
+    assert_true(nats_fx_run_until(&loop, written_at_least, &w, 5000));
+    int64_t t0 = kz_mono_us();
+    for (int t = 101; t <= 110; t++) { /* ten reports within the round */
+        rec_make(&r, "round.1", t, false);
+        assert_int_equal(kz_latest_write(m, &r), KZ_OK);
+        kz_latest_rec_clear(&r);
+    }
+    w.snapshots = 2;
+    assert_true(nats_fx_run_until(&loop, written_at_least, &w, 5000));
+    assert_true(kz_mono_us() - t0 >= 1000000); /* held back to the next round */
+    assert_int_equal(entry_time(&kv, "round.1", NULL), 110);
+    /* A tombstone does not wait for the round. */
+    t0 = kz_mono_us();
+    rec_make(&r, "round.1", 200, true);
+    assert_int_equal(kz_latest_write(m, &r), KZ_OK);
+    kz_latest_rec_clear(&r);
+    w.snapshots = 3;
+    assert_true(nats_fx_run_until(&loop, written_at_least, &w, 5000));
+    assert_true(kz_mono_us() - t0 < 1000000);
+    struct kz_latest_stats st;
+    kz_latest_stats(m, &st);
+    assert_int_equal(st.written, 3);
+    kz_latest_stop(m);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    kz_kv_close(&kv);
+    natsConnection_Destroy(nc);
+}
+
 /* ---- resync after a nats-server restart ------------------------------------ */
 
 static void on_reconnected(natsConnection *nc, void *arg)
@@ -651,7 +708,7 @@ static void test_writer_rate(void **state)
     natsConnection *nc = nats_fx_connect(&fx, 100, NULL, NULL);
     struct seen s = {0};
     struct kz_latest *m = NULL;
-    struct kz_latest_opts o = {.bucket = "t_rate", .sweep_interval = -1};
+    struct kz_latest_opts o = {.bucket = "t_rate", .sweep_interval = -1, .write_interval = -1};
     double cpu;
 
     uv_loop_init(&loop);
@@ -684,7 +741,7 @@ int main(void)
         cmocka_unit_test(test_lww_race),      cmocka_unit_test(test_tombstone),
         cmocka_unit_test(test_mirror),        cmocka_unit_test(test_restart_resync),
         cmocka_unit_test(test_writer_rate),   cmocka_unit_test(test_mirror_sweep),
-        cmocka_unit_test(test_hint),
+        cmocka_unit_test(test_hint),          cmocka_unit_test(test_write_rounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
