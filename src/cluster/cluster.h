@@ -156,6 +156,14 @@ struct kz_cluster_stats {
     uint64_t unstored;   /* applied but not stored: the store was behind */
     uint64_t partitions; /* times NATS was lost */
     uint64_t presence_closes, revocation_closes;
+    /* The latest-state KV (kvstate.c, latest.h). */
+    uint64_t latest_entries;   /* in the mirror, tombstones included */
+    uint64_t latest_written;   /* this instance's events written to the bucket */
+    uint64_t latest_dropped;   /* not written: the writer's queue was full while NATS was away */
+    uint64_t latest_snapshots; /* snapshots loaded: the first, then one per rejoin */
+    uint64_t latest_applied;   /* entries that became this router's latest state */
+    uint64_t latest_forgotten; /* tracks removed: their uid's tombstone, or its entry vanished */
+    uint64_t latest_refused;   /* entries or records that did not decode or apply */
 };
 
 /*
