@@ -140,6 +140,7 @@ struct kz_config_federation {
 struct kz_config_cluster {
     char *nats;           /* nats://HOST:PORT */
     char *subject_prefix; /* subjects PREFIX.cot and PREFIX.ctl */
+    unsigned lease_ttl_s; /* an outgoing federation link's lease (server/fedlease.c) */
 };
 
 /* Field names (and the *_count members) are fixed by the YAML schema. */
