@@ -1,63 +1,128 @@
 /*
  * fedlease.c - in a cluster, exactly one instance dials each outgoing federation link: the one
  * holding the link's lease (cluster.h, lease.h; docs/cluster.md "Federation in a cluster").
- * The others keep the link configured and idle (`standby`).  A holder cut off from NATS (an
- * island) loses the lease before the bucket can expire it, so its link stops before another
- * instance can take it.
+ * The others keep the link configured and idle (`standby`).
+ *
+ * An island.  A holder cut off from NATS cannot renew; the bucket frees the lease `ttl` after
+ * its last renewal (at least 2/3 of the ttl after the cut, renewals being every ttl/3), and an
+ * instance still joined may take it then.  So an island stops its links a quarter of the ttl
+ * after it noticed the loss of NATS (NATS notices within about 4 s: pings every 2 s), unless
+ * the lease module reported the loss first; back in the cluster with the lease still held, it
+ * dials again.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "server/server.h"
 
-struct kz_fed_lease {
-    struct kz_server *srv;
+struct lease {
+    struct kz_fed_leases *all;
     unsigned peer;
     struct kz_lease *lease;
+    bool held;  /* as the lease module last said */
+    bool owned; /* as told to the federation */
 };
+
+struct kz_fed_leases {
+    struct kz_server *srv;
+    uv_timer_t tick;
+    int64_t ttl;       /* µs */
+    int64_t joined_at; /* mono µs the cluster was last seen joined */
+    unsigned n;
+    struct lease v[];
+};
+
+static const char *peer_name(const struct lease *l)
+{
+    return kz_fed_outgoing(l->all->srv->fed, l->peer);
+}
+
+/* Owned: held, and not an island for longer than a quarter of the ttl. */
+static void judge(struct lease *l)
+{
+    struct kz_fed_leases *a = l->all;
+    bool island = kz_mono_us() - a->joined_at >= a->ttl / 4;
+    bool own = l->held && !island;
+
+    if (own == l->owned)
+        return;
+    if (!own && l->held)
+        kz_log(KZ_LOG_WARN,
+               "federation: an island for a quarter of the lease's ttl: the link stops here "
+               "before its lease can pass to another instance",
+               "peer=%s ttl_ms=%lld", peer_name(l), (long long)(a->ttl / 1000));
+    l->owned = own;
+    kz_fed_own(a->srv->fed, l->peer, own);
+}
 
 static void on_lease(void *arg, const char *name, bool held)
 {
-    struct kz_fed_lease *fl = arg;
+    struct lease *l = arg;
 
     if (held)
         kz_log(KZ_LOG_INFO, "federation: link lease held; this instance dials the link",
-               "peer=%s lease=%s", kz_fed_outgoing(fl->srv->fed, fl->peer), name);
+               "peer=%s lease=%s", peer_name(l), name);
     else
         kz_log(KZ_LOG_WARN,
                "federation: link lease lost (not renewed in time: NATS unreachable, or taken); "
                "the link stops here",
-               "peer=%s lease=%s", kz_fed_outgoing(fl->srv->fed, fl->peer), name);
-    kz_fed_own(fl->srv->fed, fl->peer, held);
+               "peer=%s lease=%s", peer_name(l), name);
+    l->held = held;
+    judge(l);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct kz_fed_leases *a = t->data;
+
+    if (kz_cluster_is_joined(a->srv->cluster))
+        a->joined_at = kz_mono_us();
+    for (unsigned i = 0; i < a->n; i++)
+        if (a->v[i].lease)
+            judge(&a->v[i]);
 }
 
 void kz__server_fed_leases_start(struct kz_server *srv)
 {
     unsigned n = kz_fed_peers(srv->fed);
-    int64_t ttl = (int64_t)srv->cfg->cluster->lease_ttl_s * 1000000;
+    struct kz_fed_leases *a = kz_xcalloc(1, sizeof(*a) + (n + 1) * sizeof(a->v[0]));
 
-    srv->fed_leases = kz_xcalloc(n + 1, sizeof(*srv->fed_leases));
-    srv->n_fed_leases = n;
+    a->srv = srv;
+    a->n = n;
+    a->ttl = (int64_t)srv->cfg->cluster->lease_ttl_s * 1000000;
+    a->joined_at = kz_mono_us(); /* joining at start counts as joined (the lease says more) */
+    srv->fed_leases = a;
+    uv_timer_init(&srv->loop, &a->tick);
+    a->tick.data = a;
+    uv_timer_start(&a->tick, on_tick, 250, 250);
     for (unsigned i = 0; i < n; i++) {
-        struct kz_fed_lease *fl = &srv->fed_leases[i];
+        struct lease *l = &a->v[i];
         const char *peer = kz_fed_outgoing(srv->fed, i);
         char what[128];
         if (!peer)
             continue;
-        fl->srv = srv;
-        fl->peer = i;
+        l->all = a;
+        l->peer = i;
         snprintf(what, sizeof(what), "fed-out/%s", peer);
-        if (kz_cluster_lease(srv->cluster, what, ttl, on_lease, fl, &fl->lease) != KZ_OK)
+        if (kz_cluster_lease(srv->cluster, what, a->ttl, on_lease, l, &l->lease) != KZ_OK)
             kz_log(KZ_LOG_ERROR, "federation: cannot contend for the link's lease; standing by",
                    "peer=%s", peer);
     }
 }
 
+static void tick_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
 void kz__server_fed_leases_stop(struct kz_server *srv)
 {
-    for (unsigned i = 0; i < srv->n_fed_leases; i++)
-        kz_cluster_lease_stop(srv->fed_leases[i].lease, true); /* the next owner at once */
-    free(srv->fed_leases);
+    struct kz_fed_leases *a = srv->fed_leases;
+
+    if (!a)
+        return;
+    for (unsigned i = 0; i < a->n; i++)
+        kz_cluster_lease_stop(a->v[i].lease, true); /* the next owner at once */
+    uv_close((uv_handle_t *)&a->tick, tick_closed);
     srv->fed_leases = NULL;
-    srv->n_fed_leases = 0;
 }

@@ -57,8 +57,7 @@ struct kz_server {
     /* Federation (server/fed.c): NULL fed without a `federation:` section. */
     struct kz_fed_tls fed_tls;
     struct kz_fed *fed;
-    struct kz_fed_lease *fed_leases; /* in a cluster: one per outgoing link (fedlease.c) */
-    unsigned n_fed_leases;
+    struct kz_fed_leases *fed_leases; /* in a cluster: the outgoing links' leases (fedlease.c) */
     /* The cluster (server/cluster.c): NULL without a `cluster:` section. */
     struct kz_cluster *cluster;
     struct kz_store *store;

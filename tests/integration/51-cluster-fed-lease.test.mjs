@@ -25,6 +25,7 @@ const TAKEOVER_BOUND_MS = TTL_S * 1000 + 4000;
 let nats;
 let root;
 let X;
+let survivor; // the instance left owning the link after the first test
 const usa = {};
 
 function partnerConfig(jpn, usaCa) {
@@ -144,6 +145,7 @@ test('one instance owns the link; the other stands by; events reach the partner 
     const next = await waitOwner([standby], 'the survivor to own the link');
     const took = Date.now() - t0;
     assert.equal(next, standby);
+    survivor = standby;
     assert.ok(took <= TAKEOVER_BOUND_MS, `takeover took ${took} ms, bound ${TAKEOVER_BOUND_MS}`);
     console.log(`takeover after kill -9: ${took} ms (ttl ${TTL_S} s)`);
 
@@ -160,5 +162,25 @@ test('one instance owns the link; the other stands by; events reach the partner 
     }
     const xs2 = await fedStatus(X, 'web-jpn');
     assert.deepEqual(xs2.peers.map((p) => [p.name, p.state]), [['kz-usa', 'up']]);
+    console.log(`at X, link kz-usa: ${JSON.stringify(xs2.peers[0])}`);
     await sub.close();
+});
+
+test('an island stops its link before its lease could pass on, and dials again once back', async () => {
+    assert.ok(survivor, 'the first test left no owner');
+    assert.equal((await link(survivor)).state, 'up');
+    const t0 = Date.now();
+    await nats.kill9();
+    // A quarter of the ttl after it noticed (a killed server: at once), or the lease module's
+    // loss: well before the ttl plus a second.
+    await waitUntil(async () => (await link(survivor)).standby === true,
+        { timeout: TTL_S * 1000 + 10000, interval: 100, what: 'the island to stop its link' });
+    const stopped = Date.now() - t0;
+    console.log(`island stopped its link after ${stopped} ms (ttl ${TTL_S} s)`);
+    assert.ok(stopped < TTL_S * 1000, `the island kept its link ${stopped} ms, ttl ${TTL_S} s`);
+    assert.match(survivor.runStderr(), /an island for a quarter of the lease's ttl|link lease lost/);
+    await waitUntil(async () => (await fedStatus(X, 'web-jpn')).peers[0].state !== 'up',
+        { timeout: 10000, interval: 100, what: 'X to see the link go' });
+    await nats.start();
+    await waitOwner([survivor], 'the instance to own the link again after NATS came back');
 });
