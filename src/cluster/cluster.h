@@ -192,6 +192,17 @@ int kz_cluster_lease(struct kz_cluster *c, const char *what, int64_t ttl_us,
                      void (*cb)(void *arg, const char *name, bool held), void *arg,
                      struct kz_lease **out);
 void kz_cluster_lease_stop(struct kz_lease *l, bool release);
+/*
+ * Who holds the leases PREFIX/what[i] (i < n; a NULL what[i] is skipped), read on a thread of its
+ * own every third of `ttl_us` (at least every 250 ms): for an instance that does not hold them.
+ * Stop it before kz_cluster_stop() (joins the thread: bounded by one NATS request).
+ */
+struct kz_lease_peek;
+int kz_cluster_lease_peek_start(struct kz_cluster *c, const char *const *what, unsigned n,
+                                int64_t ttl_us, struct kz_lease_peek **out);
+/* The holder last read of lease i into buf ("": none, or not read yet).  Any thread. */
+void kz_cluster_lease_peek(struct kz_lease_peek *p, unsigned i, char *buf, size_t len);
+void kz_cluster_lease_peek_stop(struct kz_lease_peek *p);
 /* Leave: close the connection and clear the router's tap (the router still runs).  NULL ok. */
 void kz_cluster_stop(struct kz_cluster *c);
 /* After the router was freed.  NULL is fine. */

@@ -480,8 +480,8 @@ static json_t *peer_json(const struct fed_peer *p)
                   "denied", (json_int_t)denied, "duplicates", (json_int_t)p->duplicates, "queued",
                   (json_int_t)queued(p));
     if (p->fed->leased && p->conf->connect) {
-        json_object_set_new(o, "owner",
-                            p->standby ? json_null() : json_string(p->fed->cfg->node->id));
+        const char *owner = !p->standby ? p->fed->cfg->node->id : p->owner[0] ? p->owner : NULL;
+        json_object_set_new(o, "owner", owner ? json_string(owner) : json_null());
         json_object_set_new(o, "standby", json_boolean(p->standby));
     }
     return o;

@@ -59,6 +59,8 @@ const char *kz_fed_outgoing(const struct kz_fed *f, unsigned i);
  * connection closes and it stays down (`standby`) until owned again.  Loop thread.
  */
 void kz_fed_own(struct kz_fed *f, unsigned i, bool own);
+/* The instance that owns link i, as last read (NULL or "": not known), for the status. */
+void kz_fed_set_owner(struct kz_fed *f, unsigned i, const char *owner);
 /* Close every link and listener; the handles finish closing in later loop turns. */
 void kz_fed_stop(struct kz_fed *f);
 /* Audit records still being written (the store must stay open until 0). */
@@ -68,8 +70,8 @@ void kz_fed_free(struct kz_fed *f);
 
 /* {"peers":[{"name","state","protocol","since","sent","received","denied","duplicates",
  * "queued"}]}, and with `leased` for an outgoing link "owner" (this instance's node.id while it
- * owns the link, else null) and "standby" (true: another instance's link, idle here): the REST
- * answer and the metrics' source (a new reference). */
+ * owns the link, else the owner last read, or null) and "standby" (true: another instance's link,
+ * idle here): the REST answer and the metrics' source (a new reference). */
 json_t *kz_fed_status(void *fed);
 
 #endif

@@ -102,6 +102,7 @@ struct fed_peer {
     uint64_t recv_seq;
     /* In a cluster (kz_fed_opts.leased): an outgoing link not owned here is not dialled. */
     bool standby;
+    char owner[128]; /* standing by: the instance owning it, as last read ("": not known) */
 };
 
 struct kz_fed {

@@ -2,6 +2,8 @@
  * own.c - which outgoing links this instance dials, in a cluster: the one that holds a link's
  * lease owns it (server/fedlease.c); the others keep it configured but idle (`standby`).
  */
+#include <stdio.h>
+
 #include "fed/internal.h"
 
 unsigned kz_fed_peers(const struct kz_fed *f)
@@ -64,4 +66,10 @@ void kz_fed_own(struct kz_fed *f, unsigned i, bool own)
     p->standby = false;
     take_marks(p);
     kz__fed_dial(p);
+}
+
+void kz_fed_set_owner(struct kz_fed *f, unsigned i, const char *owner)
+{
+    if (f && i < f->n_peers)
+        snprintf(f->peers[i].owner, sizeof(f->peers[i].owner), "%s", owner ? owner : "");
 }

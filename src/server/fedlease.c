@@ -26,8 +26,9 @@ struct lease {
 struct kz_fed_leases {
     struct kz_server *srv;
     uv_timer_t tick;
-    int64_t ttl;       /* µs */
-    int64_t joined_at; /* mono µs the cluster was last seen joined */
+    int64_t ttl;                /* µs */
+    int64_t joined_at;          /* mono µs the cluster was last seen joined */
+    struct kz_lease_peek *peek; /* who holds each lease, for the status of a standby */
     unsigned n;
     struct lease v[];
 };
@@ -77,9 +78,14 @@ static void on_tick(uv_timer_t *t)
 
     if (kz_cluster_is_joined(a->srv->cluster))
         a->joined_at = kz_mono_us();
-    for (unsigned i = 0; i < a->n; i++)
-        if (a->v[i].lease)
-            judge(&a->v[i]);
+    for (unsigned i = 0; i < a->n; i++) {
+        char owner[128];
+        if (!a->v[i].lease)
+            continue;
+        judge(&a->v[i]);
+        kz_cluster_lease_peek(a->peek, i, owner, sizeof(owner));
+        kz_fed_set_owner(a->srv->fed, i, owner);
+    }
 }
 
 void kz__server_fed_leases_start(struct kz_server *srv)
@@ -95,19 +101,24 @@ void kz__server_fed_leases_start(struct kz_server *srv)
     uv_timer_init(&srv->loop, &a->tick);
     a->tick.data = a;
     uv_timer_start(&a->tick, on_tick, 250, 250);
+    const char **what = kz_xcalloc(n + 1, sizeof(*what));
+    char(*names)[128] = kz_xcalloc(n + 1, sizeof(*names));
     for (unsigned i = 0; i < n; i++) {
         struct lease *l = &a->v[i];
         const char *peer = kz_fed_outgoing(srv->fed, i);
-        char what[128];
         if (!peer)
             continue;
         l->all = a;
         l->peer = i;
-        snprintf(what, sizeof(what), "fed-out/%s", peer);
-        if (kz_cluster_lease(srv->cluster, what, a->ttl, on_lease, l, &l->lease) != KZ_OK)
+        snprintf(names[i], sizeof(names[i]), "fed-out/%s", peer);
+        what[i] = names[i];
+        if (kz_cluster_lease(srv->cluster, what[i], a->ttl, on_lease, l, &l->lease) != KZ_OK)
             kz_log(KZ_LOG_ERROR, "federation: cannot contend for the link's lease; standing by",
                    "peer=%s", peer);
     }
+    kz_cluster_lease_peek_start(srv->cluster, what, n, a->ttl, &a->peek);
+    free(what);
+    free(names);
 }
 
 static void tick_closed(uv_handle_t *h)
@@ -123,6 +134,7 @@ void kz__server_fed_leases_stop(struct kz_server *srv)
         return;
     for (unsigned i = 0; i < a->n; i++)
         kz_cluster_lease_stop(a->v[i].lease, true); /* the next owner at once */
+    kz_cluster_lease_peek_stop(a->peek);
     uv_close((uv_handle_t *)&a->tick, tick_closed);
     srv->fed_leases = NULL;
 }
