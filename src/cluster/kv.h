@@ -125,7 +125,7 @@ struct kz_kv {
     natsConnection *nc; /* not owned */
     jsCtx *js;
     kvStore *kv;
-    char bucket[64];
+    char bucket[96];
 };
 
 /*
