@@ -158,7 +158,10 @@ int kz__cluster_latest_start(struct kz_cluster *c)
     for (char *p = bucket; *p; p++)
         if (*p == '.')
             *p = '_';
-    struct kz_latest_opts o = {.bucket = bucket};
+    struct kz_latest_opts o = {
+        .bucket = bucket,
+        .write_interval = c->o.latest_interval_ms ? (int64_t)c->o.latest_interval_ms * 1000 : -1,
+    };
     if (n < 0 || (size_t)n >= sizeof(bucket) ||
         kz_latest_start(&c->latest, c->o.loop, nc, &o, on_latest, c) != KZ_OK) {
         kz_log(KZ_LOG_ERROR, "cluster: the subject prefix makes no KV bucket name",

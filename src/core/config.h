@@ -139,6 +139,8 @@ struct kz_config_federation {
 struct kz_config_cluster {
     char *nats;           /* nats://HOST:PORT */
     char *subject_prefix; /* subjects PREFIX.cot and PREFIX.ctl */
+    /* Rounds of writes to the latest-state bucket; 0: every event at once. */
+    unsigned latest_interval_ms;
 };
 
 /* Field names (and the *_count members) are fixed by the YAML schema. */
