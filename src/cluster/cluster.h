@@ -135,6 +135,8 @@ struct kz_cluster_opts {
     size_t max_queue;       /* received messages waiting for the loop */
     bool store_remote;      /* other instances' events go to this instance's store too */
     struct kz_store *store; /* NULL: none; while it is busy, received events are not stored */
+    /* Rounds of writes to the latest-state bucket (kvstate.c); 0: every event at once. */
+    unsigned latest_interval_ms;
     /* Presence: `user` of `nation` holds `uid` on another instance now: close this instance's
      * sessions of that sender bound to it; returns how many, *others those of another sender
      * (left open). */

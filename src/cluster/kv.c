@@ -439,7 +439,7 @@ int kz_kv_latest_put_hinted(struct kz_kv *kv, const struct kz_latest_rec *r,
 
 int kz_kv_remove_at(struct kz_kv *kv, const char *key, uint64_t rev, bool purge)
 {
-    char subj[KZ_KV_KEY_SIZE + 80];
+    char subj[KZ_KV_KEY_SIZE + 128];
     natsMsg *msg = NULL;
     jsPubOptions po;
     jsErrCode jerr = 0;
@@ -523,7 +523,7 @@ int kz_kv_latest_sweep(struct kz_kv *kv, int64_t now, int64_t stale_grace, int64
 
 int kz_kv_watch_start(struct kz_kv_watch *w, struct kz_kv *kv, const char *keys)
 {
-    char subj[KZ_KV_KEY_SIZE + 80], stream[80];
+    char subj[KZ_KV_KEY_SIZE + 128], stream[128];
     jsSubOptions so;
     jsConsumerInfo *ci = NULL;
 

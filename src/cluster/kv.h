@@ -19,7 +19,8 @@
  * start, then a tombstone over a live record, then the XML bytes.  The
  * bucket only ever moves forward in that order: kz_kv_latest_put() reads the
  * entry, compares, and writes with kvStore_Update() on the revision it read,
- * retrying (bounded) when another writer got in between.  So whatever the
+ * retrying (bounded) when another writer got in between (with a hint of the
+ * revision, kz_kv_latest_put_hinted() skips the read).  So whatever the
  * order the writes of several instances arrive in, the entry ends as the
  * greatest of them.
  *
@@ -125,7 +126,7 @@ struct kz_kv {
     natsConnection *nc; /* not owned */
     jsCtx *js;
     kvStore *kv;
-    char bucket[64];
+    char bucket[96];
 };
 
 /*

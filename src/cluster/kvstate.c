@@ -149,10 +149,26 @@ static void on_latest(void *arg, enum kz_latest_change what, const struct kz_lat
 int kz__cluster_latest_start(struct kz_cluster *c)
 {
     natsConnection *nc = kz__cluster_conn_nats(c->conn);
+    char bucket[96];
 
     if (!nc)
         return KZ_OK; /* no connection object: nothing to mirror */
-    return kz_latest_start(&c->latest, c->o.loop, nc, NULL, on_latest, c);
+    /* One bucket per cluster: PREFIX_latest (kz_latest), a '.' of the prefix as '_'. */
+    int n = snprintf(bucket, sizeof(bucket), "%s_latest", c->prefix);
+    for (char *p = bucket; *p; p++)
+        if (*p == '.')
+            *p = '_';
+    struct kz_latest_opts o = {
+        .bucket = bucket,
+        .write_interval = c->o.latest_interval_ms ? (int64_t)c->o.latest_interval_ms * 1000 : -1,
+    };
+    if (n < 0 || (size_t)n >= sizeof(bucket) ||
+        kz_latest_start(&c->latest, c->o.loop, nc, &o, on_latest, c) != KZ_OK) {
+        kz_log(KZ_LOG_ERROR, "cluster: the subject prefix makes no KV bucket name",
+               "prefix=%s bucket=%s", c->prefix, bucket);
+        return KZ_ERR_CONFIG;
+    }
+    return KZ_OK;
 }
 
 void kz__cluster_latest_stop(struct kz_cluster *c)

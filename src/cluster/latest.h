@@ -10,22 +10,25 @@
  *   - the watcher: one watch of the whole bucket (kz_kv_watch_start), which
  *     delivers the snapshot (the last value of every key) and then every
  *     later change, in bucket order and without a gap between the two,
- *     because it is one consumer.  It hands each entry to the loop thread (a locked queue and
- *     a uv_async).  When the watch fails, after kz_latest_resync(), and so
- *     after every NATS reconnect (the connection's owner calls
- *     kz_latest_resync() from its reconnected callback), it drops the watch
- *     and starts a new one: a fresh snapshot.
+ *     because it is one consumer.  It hands each entry to the loop thread (a
+ *     locked queue and a uv_async; the queue holds at most what the bucket
+ *     holds, plus the changes the loop has not taken yet).  When the watch
+ *     fails, after kz_latest_resync(), and so after every NATS reconnect (the
+ *     connection's owner calls kz_latest_resync() from its reconnected
+ *     callback), it drops the watch and starts a new one: a fresh snapshot.
  *   - the writer: takes the records kz_latest_write() queued and writes them
- *     with kz_kv_latest_put() (a read and a conditional write: never on the
- *     loop thread), in rounds at most every write_interval: pending writes of
- *     one uid collapse into the newest, so a uid that reports every second is
- *     written once a round (a tombstone starts a round at once); when
- *     more than max_pending uids wait (NATS down), the oldest is dropped and
- *     counted.  It also makes the purges the loop's sweep hands it: every
- *     sweep_interval the loop looks through the mirror for entries due
- *     (kz_latest_expired; at most 4096 a round) and the writer purges each,
- *     conditional on the revision judged (every instance does, which is
- *     safe, and none scans the bucket).
+ *     with kz_kv_latest_put_hinted() (never on the loop thread), in rounds at
+ *     most every write_interval: pending writes of one uid collapse into the
+ *     newest, so a uid that reports every second is written once a round (a
+ *     tombstone starts a round at once).  It remembers the revision it last
+ *     wrote of each uid (up to max_pending uids), so an update is one
+ *     conditional write, not a read and a write.  When more than max_pending
+ *     uids wait (NATS down), the oldest is dropped and counted.  It also
+ *     makes the purges the loop's sweep hands it: every sweep_interval the
+ *     loop looks through the mirror for entries due (kz_latest_expired; at
+ *     most 4096 a round) and the writer purges each, conditional on the
+ *     revision judged (every instance does, which is safe, and none scans the
+ *     bucket).
  * Everything else runs on the loop thread: the table, the callback, the
  * replay.
  *
@@ -39,9 +42,9 @@
  *                     a fresh snapshot); rec is the last entry the mirror had.
  * After a snapshot (the first, and every resync) the mirror is replaced by
  * it and the differences are reported: entries new or newer as LOADED,
- * entries that vanished as GONE.  A snapshot never takes an entry back to an older
- * one: where the mirror holds a newer record of a uid than the snapshot, it
- * keeps it.  rec and everything it points to live until the callback
+ * entries that vanished as GONE.  A snapshot never takes an entry back to an
+ * older one: where the mirror holds a newer record of a uid than the
+ * snapshot, it keeps it.  rec and everything it points to live until the callback
  * returns.  The callback must not call kz_latest_stop().
  *
  * Ownership.  kz_latest_write() copies the record.  Records the mirror

@@ -62,7 +62,7 @@ struct kz__purge {
 struct kz_latest {
     uv_loop_t *loop;
     natsConnection *nc;
-    char bucket[64];
+    char bucket[96];
     struct kz_latest_opts o;
     kz_latest_fn cb;
     void *arg;

@@ -12,7 +12,7 @@ struct change {
 
 struct kz_lease {
     natsConnection *nc;
-    char bucket[64];
+    char bucket[96];
     char name[KZ_LEASE_NAME_MAX + 1];
     char holder[KZ_LEASE_NAME_MAX + 1];
     char key[KZ_KV_KEY_SIZE];
