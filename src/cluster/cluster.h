@@ -183,11 +183,12 @@ void kz_cluster_stats(const struct kz_cluster *c, struct kz_cluster_stats *out);
  */
 void kz_cluster_crl(struct kz_cluster *c, char *const *serials, size_t n, bool publish);
 /*
- * A lease (lease.h) named PREFIX/`what` (the cluster's subject prefix: clusters sharing a NATS
- * server do not share leases), held as this instance's node.id on the cluster's connection,
- * with a ttl in µs (0: 10 s).  cb on the loop thread when it is acquired or lost.  KZ_OK with
- * *out; KZ_ERR_AGAIN without a NATS connection object, KZ_ERR_INVAL for a bad name.  Stop it with
- * kz_cluster_lease_stop() before kz_cluster_stop() (`release`: hand it over at once).
+ * A lease (lease.h) named PREFIX/`what` in the cluster's bucket PREFIX_leases (the cluster's
+ * subject prefix, a '.' of it as '_': clusters sharing a NATS server do not share leases), held as
+ * this instance's node.id on the cluster's connection, with a ttl in µs (0: 10 s).  cb on the loop
+ * thread when it is acquired or lost.  KZ_OK with *out; KZ_ERR_AGAIN without a NATS connection
+ * object, KZ_ERR_INVAL for a bad name.  Stop it with kz_cluster_lease_stop() before
+ * kz_cluster_stop() (`release`: hand it over at once).
  */
 struct kz_lease;
 int kz_cluster_lease(struct kz_cluster *c, const char *what, int64_t ttl_us,

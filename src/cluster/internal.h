@@ -36,6 +36,8 @@ struct kz_cluster {
  * from it are destroyed before kz_cluster_stop closes it); NULL after the stop.  Loop thread.
  */
 natsConnection *kz__cluster_conn_nats(struct kz_cluster_conn *c);
+/* leases.c: the cluster's lease bucket, PREFIX_leases ('.' as '_'), into buf. */
+void kz__cluster_lease_bucket(const struct kz_cluster *c, char *buf, size_t len);
 
 /*
  * fanout.c: a message whose origin is this node.id.  NATS does not echo this instance's own

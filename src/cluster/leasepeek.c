@@ -20,7 +20,8 @@ struct peeked {
 struct kz_lease_peek {
     natsConnection *nc;
     int64_t every, ttl; /* µs */
-    uv_mutex_t mu;      /* guards the holders and `stopping` */
+    char bucket[96];
+    uv_mutex_t mu; /* guards the holders and `stopping` */
     uv_cond_t cond;
     bool stopping;
     uv_thread_t thread;
@@ -71,7 +72,7 @@ static void peek_main(void *arg)
 
     pthread_setname_np(pthread_self(), "kz-lease-peek"); /* top -H, perf */
     while (!nap(p, p->every)) {
-        if (!kv.kv && kz_kv_open(&kv, p->nc, KZ_LEASE_BUCKET, p->ttl) != KZ_OK)
+        if (!kv.kv && kz_kv_open(&kv, p->nc, p->bucket, p->ttl) != KZ_OK)
             continue;
         if (!look(p, &kv))
             kz_kv_close(&kv); /* bound again next round */
@@ -91,6 +92,7 @@ int kz_cluster_lease_peek_start(struct kz_cluster *c, const char *const *what, u
         return KZ_ERR_AGAIN;
     p = kz_xcalloc(1, sizeof(*p) + (n + 1) * sizeof(p->v[0]));
     p->nc = nc;
+    kz__cluster_lease_bucket(c, p->bucket, sizeof(p->bucket));
     p->ttl = ttl_us;
     p->every = ttl_us / 3 > 250000 ? ttl_us / 3 : 250000;
     p->n = n;
