@@ -26,6 +26,7 @@ let nats;
 let root;
 let X;
 let survivor; // the instance left owning the link after the first test
+let killed; // the first owner, killed in the first test
 const usa = {};
 
 function partnerConfig(jpn, usaCa) {
@@ -141,6 +142,7 @@ test('one instance owns the link; the other stands by; events reach the partner 
     // kill -9 of the owner; the survivor takes the lease after the ttl and dials.
     const t0 = Date.now();
     await owner.kill9();
+    killed = owner;
     const gap = uniq('in-the-gap'); // accepted while nobody owns the link: the outbox keeps it
     assert.ok((await post(standby, gap)).status < 300);
     sent.push(gap);
@@ -185,4 +187,29 @@ test('an island stops its link before its lease could pass on, and dials again o
         { timeout: 10000, interval: 100, what: 'X to see the link go' });
     await nats.start();
     await waitOwner([survivor], 'the instance to own the link again after NATS came back');
+});
+
+test('a stopped owner (SIGTERM) hands the link over at once', async () => {
+    assert.ok(killed && survivor, 'the first test left no instances');
+    await killed.restart(); // back, and standing by: the survivor holds the lease
+    await waitUntil(async () => {
+        const res = await request(killed.port('web-usa'), 'GET', '/healthz');
+        return JSON.parse(res.body).cluster === 'joined';
+    }, { timeout: 15000, interval: 100, what: `${killed.id} to join again` });
+    await waitUntil(async () => (await link(killed)).owner === survivor.id,
+        { timeout: TTL_S * 1000 + 2000, interval: 100, what: `${killed.id} to name the owner` });
+    assert.equal((await link(killed)).state, 'down');
+    const sub = await CotClient.connect(X.port('cot-jpn'), { name: 'sub2@X' });
+    const t0 = Date.now();
+    await survivor.stop(); // releases the lease: no ttl to wait for
+    await waitOwner([killed], 'the restarted instance to own the link');
+    const took = Date.now() - t0;
+    console.log(`handover after SIGTERM: ${took} ms (ttl ${TTL_S} s)`);
+    assert.ok(took < TTL_S * 1000, `handover took ${took} ms, not less than the ttl`);
+    const uid = uniq('after-handover');
+    assert.ok((await post(killed, uid)).status < 300);
+    await sub.waitFor((e) => e.uid === uid, { timeout: 10000, what: `${uid} at X` });
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(sub.events.filter((e) => e.uid === uid).length, 1);
+    await sub.close();
 });
