@@ -176,6 +176,20 @@ static void cluster(struct kz_sbuf *out, const struct kz_cluster *c)
            "Other instances' mission changes read back from the shared PostgreSQL.", ms.received);
     metric(out, "kizuna_cluster_mission_notices_refused_total", "counter",
            "Malformed mission notices.", ms.refused);
+    metric(out, "kizuna_cluster_latest_entries", "gauge",
+           "Entries in the latest-state mirror (tombstones included).", cs.latest_entries);
+    metric(out, "kizuna_cluster_latest_written_total", "counter",
+           "This instance's events written to the latest-state bucket.", cs.latest_written);
+    metric(out, "kizuna_cluster_latest_dropped_total", "counter",
+           "Events not written to the latest-state bucket: its queue was full.", cs.latest_dropped);
+    metric(out, "kizuna_cluster_latest_snapshots_total", "counter",
+           "Latest-state snapshots loaded (at start and after every rejoin).", cs.latest_snapshots);
+    metric(out, "kizuna_cluster_latest_applied_total", "counter",
+           "Latest-state entries that became this instance's latest state.", cs.latest_applied);
+    metric(out, "kizuna_cluster_latest_forgotten_total", "counter",
+           "Tracks removed: deleted or vanished in the latest-state bucket.", cs.latest_forgotten);
+    metric(out, "kizuna_cluster_latest_refused_total", "counter",
+           "Latest-state entries that did not decode or apply here.", cs.latest_refused);
 }
 
 static void exposition(struct kz_sbuf *out, struct kz_router *r, struct kz_store *st)

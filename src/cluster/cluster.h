@@ -135,6 +135,8 @@ struct kz_cluster_opts {
     size_t max_queue;       /* received messages waiting for the loop */
     bool store_remote;      /* other instances' events go to this instance's store too */
     struct kz_store *store; /* NULL: none; while it is busy, received events are not stored */
+    /* Rounds of writes to the latest-state bucket (kvstate.c); 0: every event at once. */
+    unsigned latest_interval_ms;
     /* Presence: `user` of `nation` holds `uid` on another instance now: close this instance's
      * sessions of that sender bound to it; returns how many, *others those of another sender
      * (left open). */
@@ -161,6 +163,14 @@ struct kz_cluster_stats {
     uint64_t unstored;   /* applied but not stored: the store was behind */
     uint64_t partitions; /* times NATS was lost */
     uint64_t presence_closes, revocation_closes;
+    /* The latest-state KV (kvstate.c, latest.h). */
+    uint64_t latest_entries;   /* in the mirror, tombstones included */
+    uint64_t latest_written;   /* this instance's events written to the bucket */
+    uint64_t latest_dropped;   /* not written: the writer's queue was full while NATS was away */
+    uint64_t latest_snapshots; /* snapshots loaded: the first, then one per rejoin */
+    uint64_t latest_applied;   /* entries that became this router's latest state */
+    uint64_t latest_forgotten; /* tracks removed: their uid's tombstone, or its entry vanished */
+    uint64_t latest_refused;   /* entries or records that did not decode or apply */
 };
 
 /*
@@ -190,6 +200,30 @@ struct kz_cluster_mission_stats {
 };
 void kz_cluster_mission_stats(const struct kz_cluster *c, struct kz_cluster_mission_stats *out);
 
+/*
+ * A lease (lease.h) named PREFIX/`what` in the cluster's bucket PREFIX_leases (the cluster's
+ * subject prefix, a '.' of it as '_': clusters sharing a NATS server do not share leases), held as
+ * this instance's node.id on the cluster's connection, with a ttl in µs (0: 10 s).  cb on the loop
+ * thread when it is acquired or lost.  KZ_OK with *out; KZ_ERR_AGAIN without a NATS connection
+ * object, KZ_ERR_INVAL for a bad name.  Stop it with kz_cluster_lease_stop() before
+ * kz_cluster_stop() (`release`: hand it over at once).
+ */
+struct kz_lease;
+int kz_cluster_lease(struct kz_cluster *c, const char *what, int64_t ttl_us,
+                     void (*cb)(void *arg, const char *name, bool held), void *arg,
+                     struct kz_lease **out);
+void kz_cluster_lease_stop(struct kz_lease *l, bool release);
+/*
+ * Who holds the leases PREFIX/what[i] (i < n; a NULL what[i] is skipped), read on a thread of its
+ * own every third of `ttl_us` (at least every 250 ms): for an instance that does not hold them.
+ * Stop it before kz_cluster_stop() (joins the thread: bounded by one NATS request).
+ */
+struct kz_lease_peek;
+int kz_cluster_lease_peek_start(struct kz_cluster *c, const char *const *what, unsigned n,
+                                int64_t ttl_us, struct kz_lease_peek **out);
+/* The holder last read of lease i into buf ("": none, or not read yet).  Any thread. */
+void kz_cluster_lease_peek(struct kz_lease_peek *p, unsigned i, char *buf, size_t len);
+void kz_cluster_lease_peek_stop(struct kz_lease_peek *p);
 /* Leave: close the connection and clear the router's tap (the router still runs).  NULL ok. */
 void kz_cluster_stop(struct kz_cluster *c);
 /* After the router was freed.  NULL is fine. */

@@ -37,6 +37,7 @@ static void on_tap(void *ud, const struct kz_tap *t)
 
     if (t->first_self)
         kz__cluster_presence(c, ev);
+    kz__cluster_latest_tap(c, t); /* while an island too: the writer waits for NATS */
     if (!kz_cluster_joined(c->conn)) {
         c->st.unsent++;
         return;
@@ -142,8 +143,10 @@ static void on_message(void *ud, enum kz_cluster_subject subj, const uint8_t *da
 
 void kz__cluster_resync(struct kz_cluster *c)
 {
-    /* The latest-state KV bucket (latest.c) reloads the mirror here; until then what was
-     * published while this instance was an island is lost to it, as core NATS promises. */
+    /* What was published while this instance was an island is lost to its live clients, as
+     * core NATS promises; the latest state comes back with the mirror's fresh snapshot. */
+    if (c->latest && c->latest_joins++ > 0) /* the first join: the mirror is starting anyway */
+        kz_latest_resync(c->latest);
     kz_log(KZ_LOG_DEBUG, "cluster: resync", "node=%s partitions=%llu", c->node_id,
            (unsigned long long)c->st.partitions);
 }
@@ -205,7 +208,7 @@ int kz_cluster_new(const struct kz_cluster_opts *o, struct kz_cluster **out)
         .on_state = on_state,
         .ud = c,
     };
-    if (kz_cluster_conn_new(&co, &c->conn) != KZ_OK)
+    if (kz_cluster_conn_new(&co, &c->conn) != KZ_OK || kz__cluster_latest_start(c) != KZ_OK)
         goto fail;
     *out = c;
     return KZ_OK;
@@ -229,6 +232,7 @@ void kz_cluster_stats(const struct kz_cluster *c, struct kz_cluster_stats *out)
     out->joined = cs.joined;
     out->dropped = cs.dropped;
     out->partitions = cs.partitions;
+    kz__cluster_latest_stats(c, out);
 }
 
 void kz_cluster_stop(struct kz_cluster *c)
@@ -236,6 +240,7 @@ void kz_cluster_stop(struct kz_cluster *c)
     if (!c)
         return;
     kz_router_set_tap(c->o.router, NULL, NULL);
+    kz__cluster_latest_stop(c); /* its JetStream contexts go before the connection */
     kz_cluster_conn_free(c->conn);
     c->conn = NULL;
 }

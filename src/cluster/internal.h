@@ -8,6 +8,7 @@
 #include <nats/nats.h>
 
 #include "cluster/cluster.h"
+#include "cluster/latest.h"
 
 struct kz_cluster {
     struct kz_cluster_opts o;
@@ -27,6 +28,8 @@ struct kz_cluster {
     char **revoked;                           /* ctl.c: the serials named so far, sorted (owned) */
     struct kz_cluster_mission_stats missions; /* mission.c */
     size_t n_revoked;
+    struct kz_latest *latest; /* kvstate.c: the latest-state bucket's mirror and writer */
+    uint64_t latest_joins;    /* joins seen: every one after the first resyncs the mirror */
 };
 
 /*
@@ -34,6 +37,8 @@ struct kz_cluster {
  * from it are destroyed before kz_cluster_stop closes it); NULL after the stop.  Loop thread.
  */
 natsConnection *kz__cluster_conn_nats(struct kz_cluster_conn *c);
+/* leases.c: the cluster's lease bucket, PREFIX_leases ('.' as '_'), into buf. */
+void kz__cluster_lease_bucket(const struct kz_cluster *c, char *buf, size_t len);
 
 /*
  * fanout.c: a message whose origin is this node.id.  NATS does not echo this instance's own
@@ -51,10 +56,16 @@ void kz__cluster_mission(struct kz_cluster *c, const uint8_t *data, size_t len);
 /* ctl.c: free what it holds. */
 void kz__cluster_ctl_release(struct kz_cluster *c);
 
-/*
- * fanout.c: NATS (re)joined: resync what this instance missed while it was an island.  The
- * latest-state KV (latest.c) fills this; today only counts and logs.
- */
+/* fanout.c: NATS (re)joined: the latest-state mirror resyncs from a fresh snapshot. */
 void kz__cluster_resync(struct kz_cluster *c);
+
+/* kvstate.c: start the latest-state mirror and writer on the connection; KZ_OK. */
+int kz__cluster_latest_start(struct kz_cluster *c);
+/* kvstate.c: an event accepted here (the tap) to the bucket. */
+void kz__cluster_latest_tap(struct kz_cluster *c, const struct kz_tap *t);
+/* kvstate.c: stop them (before the connection closes).  Not started: nothing. */
+void kz__cluster_latest_stop(struct kz_cluster *c);
+/* kvstate.c: the mirror's counters into out. */
+void kz__cluster_latest_stats(const struct kz_cluster *c, struct kz_cluster_stats *out);
 
 #endif

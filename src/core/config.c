@@ -301,6 +301,13 @@ static const struct kz_yaml_row rows[] = {
          "The NATS server, `nats://HOST:PORT` (a comma-separated list for a NATS cluster)."),
     STR("cluster.subject_prefix", CLU, subject_prefix, "kz", 0,
         "Subjects `PREFIX.cot` and `PREFIX.ctl`: one prefix per cluster sharing a NATS server."),
+    UINT("cluster.latest_interval_ms", CLU, latest_interval_ms, "5000", 0, 3600000, 0,
+         "At most this often the instance writes its clients' newest events to the cluster's "
+         "latest-state bucket, one per uid (a delete at once); `0`: every event at once. "
+         "Shorter: fresher replay on the other instances, more CPU (docs/cluster.md)."),
+    UINT("cluster.lease_ttl_s", CLU, lease_ttl_s, "10", 1, 300, 0,
+         "Life of an outgoing federation link's lease: an owner that stops renewing (killed, cut "
+         "off from NATS) gives the link to another instance after about this long."),
 };
 
 static const struct kz_yaml_schema schema = {rows, KZ_ARRAY_LEN(rows)};

@@ -141,6 +141,9 @@ struct kz_config_federation {
 struct kz_config_cluster {
     char *nats;           /* nats://HOST:PORT */
     char *subject_prefix; /* subjects PREFIX.cot and PREFIX.ctl */
+    /* Rounds of writes to the latest-state bucket; 0: every event at once. */
+    unsigned latest_interval_ms;
+    unsigned lease_ttl_s; /* an outgoing federation link's lease (server/fedlease.c) */
 };
 
 /* Field names (and the *_count members) are fixed by the YAML schema. */

@@ -79,7 +79,7 @@ void kz__fed_close(struct fed_conn *c, const char *why)
     c->grpc = NULL;
     if (live) {
         p->conn = NULL;
-        p->state = p->conf->connect ? FED_CONNECTING : FED_DOWN;
+        p->state = p->conf->connect && !p->standby ? FED_CONNECTING : FED_DOWN;
         p->since_us = kz_now_us();
         kz_log(KZ_LOG_WARN, "federation: link down", "peer=%s why=\"%s\"", p->conf->name, why);
         kz__fed_audit(p, "federation.down", why);
@@ -88,7 +88,7 @@ void kz__fed_close(struct fed_conn *c, const char *why)
                p ? p->conf->name : "-", why);
     }
     /* A dialing peer without a live link tries again, later and later. */
-    if (c->client && p && !p->conn && !c->fed->stopping)
+    if (c->client && p && !p->conn && !p->standby && !c->fed->stopping)
         uv_timer_start(&p->redial, redial_cb, p->backoff_ms, 0);
     uv_read_stop((uv_stream_t *)&c->tcp);
     kz_router_unhold(c->fed->router, &c->hold);
@@ -308,7 +308,7 @@ static void redial_cb(uv_timer_t *t)
 {
     struct fed_peer *p = t->data;
 
-    if (!p->fed->stopping && !p->conn)
+    if (!p->fed->stopping && !p->conn && !p->standby)
         kz__fed_dial(p);
 }
 

@@ -58,8 +58,8 @@ static uint64_t resume_point(struct fed_conn *c, const char *resume)
     char *end = NULL;
     unsigned long long v;
 
-    if (!resume || !*resume)
-        return c->peer->cursor;
+    if (!resume || !*resume || (c->fed->leased && !c->fed->shared_log))
+        return c->peer->cursor; /* another instance's log is not this one's */
     v = strtoull(resume, &end, 10);
     kz_router_stats(c->fed->router, &st);
     if (*end || v > st.last_seq) {
@@ -281,7 +281,8 @@ static int peer_init(struct kz_fed *f, struct fed_peer *p, unsigned i, struct kz
     p->input.relay = pc->relay;
     kz_router_add_input(f->router, &p->input);
 
-    p->state = pc->connect ? FED_CONNECTING : FED_DOWN;
+    p->standby = pc->connect && f->leased; /* until its lease is held */
+    p->state = pc->connect && !p->standby ? FED_CONNECTING : FED_DOWN;
     p->since_us = kz_now_us();
     uv_timer_init(f->loop, &p->redial);
     p->redial.data = p;
@@ -301,6 +302,8 @@ int kz_fed_new(const struct kz_fed_opts *o, struct kz_fed **out, char *err, size
     f->tls = o->tls;
     f->store = o->store;
     f->out_queue_bytes = o->out_queue_bytes;
+    f->leased = o->leased;
+    f->shared_log = o->shared_log;
     kz_cot_limits_default(&lim);
     if (o->max_event_bytes)
         lim.max_event_bytes = o->max_event_bytes;
@@ -395,7 +398,7 @@ int kz_fed_start(struct kz_fed *f)
         f->has_v1 = true;
     }
     for (unsigned i = 0; i < f->n_peers; i++)
-        if (f->peers[i].conf->connect)
+        if (f->peers[i].conf->connect && !f->peers[i].standby)
             kz__fed_dial(&f->peers[i]);
     return KZ_OK;
 }
@@ -470,12 +473,18 @@ static json_t *peer_json(const struct fed_peer *p)
     for (int i = 0; i < KZ_DENY__COUNT; i++)
         denied += p->deny[i];
     kz_time_format(p->since_us, since);
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "name", p->conf->name,
-                     "state", state_name(p->state), "protocol",
-                     p->conf->protocol ? p->conf->protocol : "v2", "since", since, "sent",
-                     (json_int_t)p->sent, "received", (json_int_t)p->received, "denied",
-                     (json_int_t)denied, "duplicates", (json_int_t)p->duplicates, "queued",
-                     (json_int_t)queued(p));
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "name", p->conf->name, "state",
+                  state_name(p->state), "protocol", p->conf->protocol ? p->conf->protocol : "v2",
+                  "since", since, "sent", (json_int_t)p->sent, "received", (json_int_t)p->received,
+                  "denied", (json_int_t)denied, "duplicates", (json_int_t)p->duplicates, "queued",
+                  (json_int_t)queued(p));
+    if (p->fed->leased && p->conf->connect) {
+        const char *owner = !p->standby ? p->fed->cfg->node->id : p->owner[0] ? p->owner : NULL;
+        json_object_set_new(o, "owner", owner ? json_string(owner) : json_null());
+        json_object_set_new(o, "standby", json_boolean(p->standby));
+    }
+    return o;
 }
 
 json_t *kz_fed_status(void *fed)

@@ -37,6 +37,11 @@ struct kz_fed_opts {
     struct kz_store *store;      /* link up/down to the audit log; may be NULL */
     size_t max_event_bytes;      /* inbound CoT decode limit */
     size_t out_queue_bytes;      /* a link queuing more than this is closed (slow partner) */
+    /* In a cluster: an outgoing link is dialled only while this instance owns it (kz_fed_own),
+     * and a peer's resume point, maybe a point of another instance's log, is not trusted unless
+     * the store is shared (one log for every instance). */
+    bool leased;
+    bool shared_log;
 };
 
 /* Build the peers (their inputs are registered with the router). KZ_OK or KZ_ERR_CONFIG. */
@@ -45,6 +50,17 @@ int kz_fed_new(const struct kz_fed_opts *o, struct kz_fed **out, char *err, size
 int kz_fed_start(struct kz_fed *f);
 /* Bound ports, for the ports file: v2 and v1 (0 when not listening). */
 int kz_fed_port(const struct kz_fed *f, bool v1);
+/* Peer i's name when it is an outgoing link (has `connect`), else NULL; i < kz_fed_peers(). */
+unsigned kz_fed_peers(const struct kz_fed *f);
+const char *kz_fed_outgoing(const struct kz_fed *f, unsigned i);
+/*
+ * With `leased`: this instance owns outgoing link i (its lease is held) and dials it, from the
+ * store's cursor for the link when that is further on; or no longer owns it: its dialled
+ * connection closes and it stays down (`standby`) until owned again.  Loop thread.
+ */
+void kz_fed_own(struct kz_fed *f, unsigned i, bool own);
+/* The instance that owns link i, as last read (NULL or "": not known), for the status. */
+void kz_fed_set_owner(struct kz_fed *f, unsigned i, const char *owner);
 /* Close every link and listener; the handles finish closing in later loop turns. */
 void kz_fed_stop(struct kz_fed *f);
 /* Audit records still being written (the store must stay open until 0). */
@@ -53,7 +69,9 @@ unsigned kz_fed_pending(const struct kz_fed *f);
 void kz_fed_free(struct kz_fed *f);
 
 /* {"peers":[{"name","state","protocol","since","sent","received","denied","duplicates",
- * "queued"}]}: the REST answer and the metrics' source (a new reference). */
+ * "queued"}]}, and with `leased` for an outgoing link "owner" (this instance's node.id while it
+ * owns the link, else the owner last read, or null) and "standby" (true: another instance's link,
+ * idle here): the REST answer and the metrics' source (a new reference). */
 json_t *kz_fed_status(void *fed);
 
 #endif

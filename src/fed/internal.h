@@ -100,6 +100,9 @@ struct fed_peer {
     size_t n_log, cap_log;
     /* The last of the peer's sequence numbers we received (kizuna peers): where it resumes. */
     uint64_t recv_seq;
+    /* In a cluster (kz_fed_opts.leased): an outgoing link not owned here is not dialled. */
+    bool standby;
+    char owner[128]; /* standing by: the instance owning it, as last read ("": not known) */
 };
 
 struct kz_fed {
@@ -123,6 +126,7 @@ struct kz_fed {
     uv_timer_t flush;       /* the links' sent logs go to the store */
     bool flush_live;
     bool stopping;
+    bool leased, shared_log; /* kz_fed_opts */
 };
 
 /* conn.c */

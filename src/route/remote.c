@@ -38,12 +38,18 @@ void kz__router_tap(struct kz_router *r, const struct kz_input *input, const str
                       });
 }
 
-/* Last writer wins on CoT time, then start: an older report never replaces a newer one. */
-static bool older_or_same(struct kz_router *r, const struct kz_event *ev)
+/*
+ * Last writer wins on CoT time, then start: an older report never replaces a newer one.  The
+ * same report, put quietly (the cluster's KV was first), is taken again to be delivered live.
+ */
+static bool older_or_same(struct kz_router *r, const struct kz_event *ev,
+                          const struct kz_apply *how)
 {
     struct kz_track *tr = kz__tracks_get(&r->tracks, ev->uid);
 
     if (!tr)
+        return false;
+    if (tr->quiet && !how->quiet && tr->ev.time == ev->time && tr->ev.start == ev->start)
         return false;
     if (tr->ev.time != ev->time)
         return tr->ev.time > ev->time;
@@ -77,7 +83,7 @@ int kz_router_apply(struct kz_router *r, struct kz_event *ev, const struct kz_ap
     if (!kz__router_origin_of(r, ev, &out, &nation) || !ev->access) {
         *why = KZ_REJ_LABEL;
         rc = KZ_ERR_DENIED;
-    } else if (older_or_same(r, ev)) {
+    } else if (older_or_same(r, ev, how)) {
         rc = KZ_ERR_EXISTS;
     } else if (!kz__tracks_get(&r->tracks, ev->uid) && r->tracks.count >= r->max_tracks) {
         *why = KZ_REJ_STATE_FULL;
@@ -104,9 +110,22 @@ int kz_router_apply(struct kz_router *r, struct kz_event *ev, const struct kz_ap
     tr->bound = how->bound && !kz_cot_type_is(&tr->ev, "t-x-d-d");
     if (how->store)
         kz__router_persist(r, tr, NULL, NULL);
+    tr->quiet = how->quiet;
+    if (how->quiet)
+        return KZ_OK; /* the latest state only */
     if (kz_cot_type_is(&tr->ev, "t-x-d-d"))
         apply_delete(r, tr);
     else
         kz__router_fan_out(r, tr, NULL, NULL);
     return KZ_OK;
+}
+
+bool kz_router_forget_older(struct kz_router *r, const char *uid, int64_t time, int64_t start)
+{
+    struct kz_track *tr = uid ? kz__tracks_get(&r->tracks, uid) : NULL;
+
+    if (!tr || tr->ev.time > time || (tr->ev.time == time && tr->ev.start > start))
+        return false;
+    kz__router_forget(r, uid);
+    return true;
 }

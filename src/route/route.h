@@ -358,6 +358,7 @@ struct kz_apply {
     bool store;        /* hand it to the store */
     bool bound;        /* its sender's device holds its uid (struct kz_tap.bound) */
     const char *scope; /* the sender's identity scope there (struct kz_tap.scope) */
+    bool quiet; /* only the latest state, to no subscriber (the cluster's KV mirror; no deletes) */
 };
 
 /*
@@ -376,6 +377,11 @@ struct kz_apply {
  */
 int kz_router_apply(struct kz_router *r, struct kz_event *ev, const struct kz_apply *how,
                     enum kz_reject *why);
+/*
+ * Forget the latest state of `uid` unless it is newer than (time, start): the cluster's KV says
+ * the uid was deleted then, or its entry vanished.  Subscribers are not told.  Whether it did.
+ */
+bool kz_router_forget_older(struct kz_router *r, const char *uid, int64_t time, int64_t start);
 
 /* ---- Data Sync missions (route/mission.c) ------------------------------ */
 

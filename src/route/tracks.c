@@ -155,6 +155,7 @@ struct kz_track *kz__tracks_put(struct kz_tracks *t, struct kz_event *ev,
     tr->owner = o;
     tr->ev = *ev;
     kz_event_init(ev);
+    tr->quiet = false;
     tr->label = *label;
     tr->out = *out;
     list_append(t, tr);

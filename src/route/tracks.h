@@ -23,6 +23,7 @@ struct kz_track {
     struct kz_groupset out;               /* sender's OUT groups */
     struct kz_owner *owner;               /* the identity that sent it */
     bool bound;                           /* a connected client's own uid (a claim) */
+    bool quiet;                           /* put quietly (the cluster's KV), not yet live */
     struct kz_rbuf *wire[KZ_WIRE__COUNT]; /* cached encodings, lazily made */
     struct kz_track *hnext;               /* hash chain */
     struct kz_track *prev, *next;         /* update order */

@@ -125,6 +125,7 @@ int kz__server_cluster_init(struct kz_server *srv)
         .prefix = cc->subject_prefix,
         .node_id = srv->cfg->node->id,
         .max_event_bytes = srv->cfg->limits->max_event_bytes,
+        .latest_interval_ms = cc->latest_interval_ms,
         /* A shared PostgreSQL store holds every event once, written by its origin. */
         .store_remote = !backend || strcmp(backend, "postgres") != 0,
         .store = srv->store,

@@ -4,6 +4,8 @@
  * `federation:` section, started once the node's own inputs listen, and
  * their status answered by REST and /metrics.
  */
+#include <string.h>
+
 #include "server/server.h"
 
 int kz__server_fed_init(struct kz_server *srv)
@@ -26,6 +28,9 @@ int kz__server_fed_init(struct kz_server *srv)
         .store = srv->store,
         .max_event_bytes = srv->cfg->limits->max_event_bytes,
         .out_queue_bytes = srv->cfg->limits->out_queue_bytes,
+        /* In a cluster the outgoing links wait for their lease (fedlease.c). */
+        .leased = srv->cfg->cluster != NULL,
+        .shared_log = srv->cfg->store->backend && strcmp(srv->cfg->store->backend, "postgres") == 0,
     };
     if (kz_fed_new(&o, &srv->fed, err, sizeof(err)) != KZ_OK) {
         kz_log(KZ_LOG_ERROR, "federation: bad configuration", "error=\"%s\"", err);
@@ -38,11 +43,16 @@ int kz__server_fed_init(struct kz_server *srv)
 
 int kz__server_fed_start(struct kz_server *srv)
 {
-    return srv->fed ? kz_fed_start(srv->fed) : KZ_OK;
+    int rc = srv->fed ? kz_fed_start(srv->fed) : KZ_OK;
+
+    if (rc == KZ_OK && srv->fed && srv->cluster)
+        kz__server_fed_leases_start(srv);
+    return rc;
 }
 
 void kz__server_fed_stop(struct kz_server *srv)
 {
+    kz__server_fed_leases_stop(srv);
     kz_fed_stop(srv->fed);
 }
 

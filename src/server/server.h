@@ -57,6 +57,7 @@ struct kz_server {
     /* Federation (server/fed.c): NULL fed without a `federation:` section. */
     struct kz_fed_tls fed_tls;
     struct kz_fed *fed;
+    struct kz_fed_leases *fed_leases; /* in a cluster: the outgoing links' leases (fedlease.c) */
     /* The cluster (server/cluster.c): NULL without a `cluster:` section. */
     struct kz_cluster *cluster;
     struct kz_store *store;
@@ -133,6 +134,9 @@ int kz__server_fed_init(struct kz_server *srv);
 int kz__server_fed_start(struct kz_server *srv);
 void kz__server_fed_stop(struct kz_server *srv);
 void kz__server_fed_release(struct kz_server *srv);
+/* fedlease.c: contend for each outgoing link's lease (a cluster); stop contending (release). */
+void kz__server_fed_leases_start(struct kz_server *srv);
+void kz__server_fed_leases_stop(struct kz_server *srv);
 void kz__server_inputs_stop(struct kz_server *srv);
 
 /* cluster.c: join the cluster (before the state is restored: its inputs resolve stored events

@@ -43,7 +43,7 @@ libs='uv.h PkgConfig::UV store route mission net fed cluster cli
 jansson.h PkgConfig::JANSSON alliance readiness plan mission fed cli
 expat.h PkgConfig::EXPAT cot cli
 openssl/ PkgConfig::SSL auth mission net server
-sodium.h PkgConfig::SODIUM auth store mission
+sodium.h PkgConfig::SODIUM auth store mission cluster
 zip.h PkgConfig::ZIP auth mission
 yaml.h PkgConfig::YAML core
 sqlite3.h PkgConfig::SQLITE store

@@ -3,7 +3,8 @@
  * are applied with their origin's stamp, released to this router's subscribers by the same
  * rule as every event, never tapped again; last writer wins on CoT time; what came in over
  * federation never goes to a federation link; a delete removes its track; an unknown origin
- * is refused.  Every locally accepted event passes the tap once.
+ * is refused.  Every locally accepted event passes the tap once.  The cluster's KV applies
+ * quietly (latest state only), and a tombstone forgets an older track.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -275,6 +276,44 @@ static void test_bound_elsewhere(void **state)
     kz_event_clear(&ev);
 }
 
+/*
+ * The cluster's KV applies quietly: the latest state only, to no subscriber; the same event
+ * from core NATS afterwards is still delivered, once.  A tombstone forgets an older track.
+ */
+static void test_quiet_then_live(void **state)
+{
+    struct probe us;
+    struct kz_event ev;
+    enum kz_reject why;
+    const struct kz_apply quiet = {.scope = "", .quiet = true};
+    int64_t t = kz_now_us();
+
+    (void)state;
+    attach(&us, US, false);
+    unsigned before = us.n;
+    remote_event(&ev, "quiet-1", "UNCLASSIFIED", "cluster/B/us", t);
+    assert_int_equal(kz_router_apply(router, &ev, &quiet, &why), KZ_OK);
+    assert_int_equal(us.n, before); /* not delivered */
+    remote_event(&ev, "quiet-1", "UNCLASSIFIED", "cluster/B/us", t);
+    assert_true(kz_router_has_latest(router, &ev)); /* but the latest state (replay) */
+    kz_event_clear(&ev);
+    assert_int_equal(apply("quiet-1", "UNCLASSIFIED", "cluster/B/us", t), KZ_OK); /* live: once */
+    assert_int_equal(us.n, before + 1);
+    assert_int_equal(apply("quiet-1", "UNCLASSIFIED", "cluster/B/us", t), KZ_ERR_EXISTS);
+    assert_int_equal(us.n, before + 1);
+    /* Quiet after live: nothing. */
+    remote_event(&ev, "quiet-1", "UNCLASSIFIED", "cluster/B/us", t);
+    assert_int_equal(kz_router_apply(router, &ev, &quiet, &why), KZ_ERR_EXISTS);
+    /* A tombstone older than the track forgets nothing; a newer one forgets it. */
+    assert_false(kz_router_forget_older(router, "quiet-1", t - 1, t - 1));
+    assert_true(kz_router_forget_older(router, "quiet-1", t + 1, t + 1));
+    assert_false(kz_router_forget_older(router, "quiet-1", t + 1, t + 1)); /* gone */
+    remote_event(&ev, "quiet-1", "UNCLASSIFIED", "cluster/B/us", t);
+    assert_false(kz_router_has_latest(router, &ev));
+    kz_event_clear(&ev);
+    kz_router_detach(router, &us.sub);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_delete),
         cmocka_unit_test(test_local_events_tapped_once),
         cmocka_unit_test(test_bound_elsewhere),
+        cmocka_unit_test(test_quiet_then_live),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
