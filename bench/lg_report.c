@@ -46,10 +46,22 @@ static double metric(const char *name)
     return probe_metric(mtext, name);
 }
 
+/* CPU seconds of every server process given with -P, or -1 without one. */
+static double servers_cpu_s(void)
+{
+    double sum = 0;
+
+    if (!o.n_pids)
+        return -1;
+    for (int i = 0; i < o.n_pids; i++)
+        sum += probe_cpu_s(o.pids[i]);
+    return sum;
+}
+
 static void take(struct sample *s, int64_t now)
 {
     s->wall = now;
-    s->srv_cpu_s = o.pid ? probe_cpu_s(o.pid) : -1;
+    s->srv_cpu_s = servers_cpu_s();
     s->gen_cpu_s = probe_self_cpu_s();
     probe_machine(&s->busy_s, &s->softirq_s, &s->steal_s);
     s->events_in = s->deliveries = s->committed = s->slow_drops = -1;
@@ -158,6 +170,11 @@ void report_fanout(void)
            "\"other_cpu_pct\":%.1f,",
            busy, pct(s_begin.softirq_s, s_end.softirq_s, secs),
            pct(s_begin.steal_s, s_end.steal_s, secs), other);
+    /* Server CPU (every -P process) per event delivered in the window. */
+    double cpu_us = s_begin.srv_cpu_s < 0 || !st.recv_win
+                        ? -1
+                        : (s_end.srv_cpu_s - s_begin.srv_cpu_s) * 1e6 / (double)st.recv_win;
+    printf("\"srv_cpu_us_per_delivery\":%.2f,", cpu_us);
     printf("\"tls\":%d,\"cipher\":\"%s\",\"tls_failed\":%llu,", o.tls, o.tls ? tls_cipher() : "-",
            (unsigned long long)(o.tls ? tls_failed() : 0));
     printf("\"srv_events_in\":%.0f,\"srv_deliveries\":%.0f,\"srv_committed\":%.0f,"

@@ -222,7 +222,7 @@ void client_connect(struct client *c)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
     int one = 1;
 
-    sa.sin_port = htons((uint16_t)o.ports[c->group % o.n_ports]);
+    sa.sin_port = htons((uint16_t)o.ports[(o.split ? c->idx : c->group) % o.n_ports]);
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0)
         gen_die("socket (raise ulimit -n)");
@@ -503,15 +503,17 @@ static void run_fanout(void)
 static void usage(void)
 {
     fputs("usage: loadgen -m cot|mqtt|nats -p PORT[,PORT...] -n CLIENTS -r HZ -w WARMUP_S\n"
-          "               -d DURATION_S [-s PAD_BYTES] [--atak] [-g GROUPS] [-P SERVER_PID]\n"
-          "               [--drain S] [--slow K] [--metrics HTTP_PORT] [--label TEXT]\n"
+          "               -d DURATION_S [-s PAD_BYTES] [--atak] [-g GROUPS] [-P PID[,PID]]\n"
+          "               [--drain S] [--slow K] [--metrics HTTP_PORT] [--label TEXT] [--split]\n"
           "               [--conn-rate PER_S] [--storm PER_S --tracks T]\n"
           "               [--tls --cert PEM --key PEM --ca PEM [--idle S [--inflight K]\n"
           "               [--procs P]]]\n"
           "  --idle: open -n TLS connections, K handshakes at a time, hold them S s;\n"
           "  --procs: from P processes (a full handshake costs the client as much as the server).\n"
           "  -p takes one port per group (round-robin) or one port for all groups;\n"
-          "  with one port, mqtt/nats groups use one topic per group.\n",
+          "  with one port, mqtt/nats groups use one topic per group;\n"
+          "  --split: clients round-robin over the ports (instances of one cluster).\n"
+          "  -P PID[,PID...]: server CPU is the sum of these processes' (RSS: the first's).\n",
           stderr);
     exit(2);
 }
@@ -527,6 +529,18 @@ static void parse_ports(const char *s)
     }
 }
 
+static void parse_pids(const char *s)
+{
+    char *end;
+    while (*s && o.n_pids < MAX_PORTS) {
+        o.pids[o.n_pids++] = (int)strtol(s, &end, 10);
+        if (end == s || (*end && *end != ','))
+            usage();
+        s = *end ? end + 1 : end;
+    }
+    o.pid = o.pids[0];
+}
+
 static void parse_mode(const char *s)
 {
     o.mode = !strcmp(s, "mqtt") ? M_MQTT : !strcmp(s, "nats") ? M_NATS : M_COT;
@@ -537,7 +551,7 @@ static const struct gen_opt opts[] = {
     {'n', NULL, GEN_INT, &o.n, NULL},         {'r', NULL, GEN_DOUBLE, &o.rate, NULL},
     {'w', NULL, GEN_DOUBLE, &o.warm, NULL},   {'d', NULL, GEN_DOUBLE, &o.dur, NULL},
     {'s', NULL, GEN_INT, &o.pad, NULL},       {'g', NULL, GEN_INT, &o.groups, NULL},
-    {'P', NULL, GEN_INT, &o.pid, NULL},       {'h', NULL, GEN_HELP, NULL, NULL},
+    {'P', NULL, GEN_CALL, NULL, parse_pids},  {'h', NULL, GEN_HELP, NULL, NULL},
     {0, "atak", GEN_TRUE, &o.atak, NULL},     {0, "drain", GEN_DOUBLE, &o.drain, NULL},
     {0, "slow", GEN_INT, &o.slow, NULL},      {0, "metrics", GEN_INT, &o.metrics_port, NULL},
     {0, "label", GEN_STR, &o.label, NULL},    {0, "conn-rate", GEN_DOUBLE, &o.conn_rate, NULL},
@@ -545,7 +559,7 @@ static const struct gen_opt opts[] = {
     {0, "tls", GEN_TRUE, &o.tls, NULL},       {0, "cert", GEN_STR, &o.tls_cert, NULL},
     {0, "key", GEN_STR, &o.tls_key, NULL},    {0, "ca", GEN_STR, &o.tls_ca, NULL},
     {0, "idle", GEN_DOUBLE, &o.idle, NULL},   {0, "inflight", GEN_INT, &o.inflight, NULL},
-    {0, "procs", GEN_INT, &o.procs, NULL},
+    {0, "procs", GEN_INT, &o.procs, NULL},    {0, "split", GEN_TRUE, &o.split, NULL},
 };
 
 static void parse_args(int argc, char **argv)

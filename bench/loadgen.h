@@ -27,6 +27,9 @@ struct opts {
     enum mode mode;
     int ports[MAX_PORTS], n_ports;
     int n, pad, groups, pid, slow, metrics_port, tracks;
+    /* -P: every server process whose CPU counts (pid is the first: RSS, storms). */
+    int pids[MAX_PORTS], n_pids;
+    bool split; /* --split: clients spread over the ports, not groups */
     double rate, warm, dur, drain, conn_rate, storm;
     bool atak, tls;
     const char *label;

@@ -5,13 +5,14 @@
 # Environment:
 #   BENCH_QUICK=1     W1 and W4 only at 200×10 and 1000×1 (plus the ATAK variant)
 #   BENCH_REPS=N      repetitions per run; the table shows medians (default 1)
-#   BENCH_WORKLOADS   which of "1 2 3 4 5 6 F" to run (default all)
+#   BENCH_WORKLOADS   which of "1 2 3 4 5 6 F H C" to run (default all)
 #   BENCH_IDLE=N      W4: idle TLS connections to hold (default 10000)
 #   BENCH_PEERS       which of "ref kizuna nats mosquitto" to run (default all); ref is
 #                     bench/fanout_ref.c, a framing-only server: the ceiling of the moment
 #   BENCH_WARMUP, BENCH_WINDOW, BENCH_DRAIN   seconds (default 3, 10, 3)
 #   BENCH_PIN=0       do not pin server and generator to different cores
 #   BENCH_DOC=FILE    where the table goes (default docs/performance.md)
+#   BENCH_TMPDIR=DIR  where the work directory is made (default /tmp)
 #   MOSQ_NODELAY=0    leave Nagle on in mosquitto (default: TCP_NODELAY like kizuna)
 #   BENCH_F_TRACKS    F1: uids per label class (default 5000)
 #   BENCH_F2_EVENTS, BENCH_F2_TRACKS, BENCH_F2_DEADLINE   F2: events (100000) over how
@@ -34,6 +35,21 @@
 # Before F1, on the quiet machine, bench/fedfloor.c times alone, in one process, each
 # step one crossing event needs (format, loopback TCP, expat, SQLite, protobuf-c, TLS,
 # nghttp2, XML encode): F1's CPU floor per crossing event and its 2-core ceiling.
+#   BENCH_H_EVENTS, BENCH_H_REPS, BENCH_H_BACKEND   H: events stored (10000000), requests
+#                     per case (200), the store kizuna runs on (sqlite)
+#
+# Workload H (issue 15, bench/histq.c): the history query.  kizuna creates an empty
+# store, histq fills it with BENCH_H_EVENTS events from 5 000 uids over a 20x20 degree
+# theatre and 3 days (timed), then, with kizuna serving it, times GET
+# /api/v1/events?bbox=&since=&limit=100 through the HTTP API for a small, a medium and
+# a theatre-wide box, each since the last hour and since the start (p50/p99), and the
+# same cases through a reference without a spatial index (the log newest first, each
+# point read from its XML).  It needs ~6 GB of disk in the bench's temporary directory.
+#
+# Workload C (issue 15, bench/cluster.sh): W1 at 1000×1 and 200×10 through two kizuna
+# instances joined by one nats-server, clients split between them, next to one instance;
+# CPU per delivery sums both instances and nats-server (bench/cluster.awk: the table,
+# the ≤ 1.5× target, and what the cost means for a 50 000-device theatre).
 #
 # Every server listens on 127.0.0.1 only, runs under timeout(1) and is
 # stopped by its pid.  Results: one JSON line per run in $WORK/results.jsonl.
@@ -45,7 +61,7 @@ BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 KIZUNA=$BUILD/kizuna
 QUICK=${BENCH_QUICK:-0}
 REPS=${BENCH_REPS:-1}
-WORKLOADS=${BENCH_WORKLOADS:-1 2 3 4 5 6 F}
+WORKLOADS=${BENCH_WORKLOADS:-1 2 3 4 5 6 F H C}
 IDLE_N=${BENCH_IDLE:-10000}
 PEERS=${BENCH_PEERS:-ref kizuna nats mosquitto}
 WARM=${BENCH_WARMUP:-3}
@@ -53,12 +69,16 @@ WIN=${BENCH_WINDOW:-10}
 DRAIN=${BENCH_DRAIN:-3}
 DOC=${BENCH_DOC:-$ROOT/docs/performance.md}
 W6_QUEUE=1048576
-WORK=$(mktemp -d /tmp/kizuna-bench.XXXXXX)
+WORK=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/kizuna-bench.XXXXXX")
 RESULTS=$WORK/results.jsonl
 LG=$WORK/loadgen
 REF=$WORK/fanout_ref
 FG=$WORK/fedgen
 FF=$WORK/fedfloor
+HQ=$WORK/histq
+H_EVENTS=${BENCH_H_EVENTS:-10000000}
+H_REPS=${BENCH_H_REPS:-200}
+H_BACKEND=${BENCH_H_BACKEND:-sqlite}
 F2_EVENTS=${BENCH_F2_EVENTS:-100000}
 F2_TRACKS=${BENCH_F2_TRACKS:-1000}
 F2_DEADLINE=${BENCH_F2_DEADLINE:-20}
@@ -579,6 +599,42 @@ build_fedfloor() {
         { say "run.sh: fedfloor did not build, see $WORK/fedfloor-build.log"; rm -f "$FF"; }
 }
 
+# ---- H: the history query (bench/histq.c) ---------------------------------------------
+
+wH() {
+    local dir db out=$WORK/histq.jsonl
+    dir=$(mktemp -d "$KZ_DATA_ROOT/kz.XXXXXX")
+    db=$dir/data/kizuna.db
+    kz_config 1 "$KZ_QUEUE" "$KZ_DELAY" >"$dir/kizuna.yaml"
+    # kizuna makes the store (its schema), histq fills it, kizuna serves it.
+    kz_launch "$dir" || { echo "H: kizuna did not start" >>"$WORK/problems.txt"; return; }
+    stop_server kizuna
+    rm -f "$dir/ports.json"
+    say "run.sh: H: building $H_EVENTS events ($H_BACKEND)"
+    "$HQ" build --backend "$H_BACKEND" --db "$db" --events "$H_EVENTS" >>"$out" ||
+        { echo "H: histq build failed" >>"$WORK/problems.txt"; return; }
+    LABEL=H
+    kz_launch "$dir" || { echo "H: kizuna did not start on the store" >>"$WORK/problems.txt"; return; }
+    "$HQ" query --backend "$H_BACKEND" --db "$db" --port "$WEB" --reps "$H_REPS" >>"$out" ||
+        echo "H: histq query failed (see $SRV_LOG)" >>"$WORK/problems.txt"
+    stop_server kizuna
+    rm -rf "$dir"
+}
+
+# histq.jsonl to a Markdown table (appended to the report).
+h_table() {
+    local f=$WORK/histq.jsonl
+    [ -s "$f" ] || return 0
+    echo
+    echo "### H: history query (GET /api/v1/events?bbox=&since=&limit=100)"
+    echo
+    sed -n 's/.*"build":"\([^"]*\)","events":\([0-9]*\).*"seconds":\([0-9.]*\),"events_per_s":\([0-9]*\).*/Store built (\1): \2 events in \3 s (\4 events\/s)./p' "$f"
+    echo
+    echo "| case | via | requests | p50 ms | p99 ms | rows (mean) | capped |"
+    echo "|---|---|---:|---:|---:|---:|---:|"
+    sed -n 's/.*"case":"\([^"]*\)","via":"\([^"]*\)","n":\([0-9]*\),"p50_ms":\([0-9.]*\),"p99_ms":\([0-9.]*\),"rows_mean":\([0-9.]*\),"capped":\([0-9]*\).*/| \1 | \2 | \3 | \4 | \5 | \6 | \7 |/p' "$f"
+}
+
 # ---- report ----------------------------------------------------------------------
 
 machine() {
@@ -623,6 +679,9 @@ write_doc() {
     fi
 }
 
+# shellcheck source=bench/cluster.sh
+. "$HERE/cluster.sh"
+
 main() {
     install_peers
     cc -O2 -std=gnu17 -Wall -o "$LG" "$HERE/loadgen.c" "$HERE/lg_proto.c" "$HERE/lg_report.c" \
@@ -631,6 +690,10 @@ main() {
     cc -O2 -std=gnu17 -Wall -pthread -o "$FG" "$HERE/fedgen.c" "$HERE/fg_run.c" "$HERE/fg_poll.c" \
         "$HERE/fg_relay.c" "$HERE/fg_event.c" "$HERE/probe.c" "$HERE/gen_util.c" -ljansson
     case " $WORKLOADS " in *" F "*) build_fedfloor ;; esac
+    case " $WORKLOADS " in *" H "*)
+        cc -O2 -std=gnu17 -Wall -o "$HQ" "$HERE/histq.c" "$HERE/hq_sqlite.c" "$HERE/probe.c" \
+            "$HERE/gen_util.c" -lsqlite3 -lexpat -lm ;;
+    esac
     LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
     say "run.sh: results in $WORK (load average $LOADAVG;" \
         "numbers are noisy when the machine is shared)"
@@ -638,7 +701,9 @@ main() {
     for w in $WORKLOADS; do
         "w$w"
     done
-    awk -v QUEUE="$W6_QUEUE" -f "$HERE/table.awk" "$RESULTS" >"$WORK/table.md"
+    awk -v QUEUE="$W6_QUEUE" -f "$HERE/table.awk" -f "$HERE/cluster.awk" "$RESULTS" \
+        >"$WORK/table.md"
+    h_table >>"$WORK/table.md"
     cat "$WORK/table.md"
     write_doc "$WORK/table.md"
     say "run.sh: table written to $DOC"

@@ -82,6 +82,8 @@ function header(names,    n, i, c, s) {
         KIND[lab] = F["mode"] == "storm" || F["mode"] == "idle" ? F["mode"] : "fanout"
         if (F["mode"] == "fed" || F["mode"] == "fed-catchup" || F["mode"] == "floor")
             KIND[lab] = F["mode"]
+        if (F["kind"] == "cluster")
+            KIND[lab] = "cluster"
     }
     c = ++CNT[lab]
     for (k in F)

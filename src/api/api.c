@@ -8,11 +8,19 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "cluster/cluster.h"
 
+/* Liveness; an instance of a cluster also says whether it is joined or an island. */
 static void get_healthz(struct kz_http_req *req, void *app)
 {
-    KZ_UNUSED(app);
-    kz_http_respond(req, 200, "text/plain; charset=utf-8", NULL, "ok\n", 3);
+    struct kz_api *api = app;
+
+    if (api->cluster)
+        kz__api_respond_json(req, 200,
+                             json_pack("{s:s,s:s}", "status", "ok", "cluster",
+                                       kz_cluster_is_joined(api->cluster) ? "joined" : "island"));
+    else
+        kz_http_respond(req, 200, "text/plain; charset=utf-8", NULL, "ok\n", 3);
 }
 
 /* 200 {"ready":true}, or 503 {"ready":false,"reason":...} for load balancers. */

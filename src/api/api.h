@@ -37,6 +37,8 @@
 #include "readiness/readiness.h"
 #include "route/route.h"
 
+struct kz_cluster;
+
 struct kz_api_opts {
     struct kz_router *router;             /* NULL: router resources answer 503 */
     struct kz_store *store;               /* NULL: events query and readiness POST 503 */
@@ -82,6 +84,9 @@ struct kz_api {
      * else why not (a static string).  NULL provider: always ready. */
     const char *(*not_ready)(void *ud);
     void *not_ready_ud;
+    /* The cluster this instance is part of (server/cluster.c), or NULL: /healthz says
+     * "joined" or "island", /metrics has its series. */
+    struct kz_cluster *cluster;
     /* Owned: */
     struct kz_readiness_book *own_book;
     struct kz_label_policy builtin_policy;

@@ -6,7 +6,8 @@
  *
  * GET parameters: since/until ISO 8601 UTC on receive time, type may end in
  * '*' (prefix), uid, limit 1..10000 (default 100), cursor (the `next` of an
- * earlier page); a malformed value or any other parameter is 400.
+ * earlier page), bbox (minLon,minLat,maxLon,maxLat); a malformed value or
+ * any other parameter is 400.
  * POST answers 400 for a body that does not decode or is refused ("<reject
  * reason>: <detail>"), 503 + Retry-After when the store is behind or the
  * state is full, 500 when the store failed.
@@ -15,6 +16,7 @@
  * request's own memory (struct post), never on the connection: pipelined
  * POSTs each have theirs.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,10 +409,72 @@ static int parse_cursor(const struct kz_http_req *req, uint64_t *out, char *errb
     return KZ_OK;
 }
 
+#define BBOX_MAX_LEN 256
+
+/* The next of the four numbers at *s, then the comma (or the end for the last). */
+static bool bbox_number(const char **s, bool last, double *out)
+{
+    char *end = NULL;
+
+    if (!**s || strchr(" \t\n\r\f\v+", **s))
+        return false; /* strtod would skip spaces; a bare "," is no number */
+    *out = strtod(*s, &end);
+    if (end == *s || !isfinite(*out) || (last ? *end != '\0' : *end != ','))
+        return false;
+    *s = last ? end : end + 1;
+    return true;
+}
+
+int kz__api_bbox_param(const struct kz_http_req *req, bool *has, struct kz_store_bbox *b,
+                       char *errbuf, size_t errlen)
+{
+    const char *s = kz_http_param(req, "bbox");
+    double v[4];
+
+    *has = false;
+    if (!s)
+        return KZ_OK;
+    for (int i = 0; i < 4; i++) {
+        if (strlen(s) > BBOX_MAX_LEN || !bbox_number(&s, i == 3, &v[i])) {
+            snprintf(errbuf, errlen,
+                     "bbox: expected minLon,minLat,maxLon,maxLat: four finite numbers in degrees");
+            return KZ_ERR_INVAL;
+        }
+    }
+    *b = (struct kz_store_bbox){v[0], v[1], v[2], v[3]};
+    if (!kz_store_bbox_valid(b)) {
+        snprintf(errbuf, errlen,
+                 "bbox: longitudes must be in [-180, 180], latitudes in [-90, 90] with "
+                 "minLat <= maxLat (minLon > maxLon crosses the antimeridian)");
+        return KZ_ERR_INVAL;
+    }
+    *has = true;
+    return KZ_OK;
+}
+
+/* Degrees at 1e-7, as the store compares them (store/geo.c). */
+static long long e7(double deg)
+{
+    return llround(deg * 1e7);
+}
+
+bool kz__api_in_bbox(const struct kz_event *ev, const struct kz_store_bbox *b)
+{
+    long long lon = e7(ev->lon), lat = e7(ev->lat);
+    long long lon0 = e7(b->min_lon), lon1 = e7(b->max_lon);
+    bool lon_in = lon0 <= lon1 ? lon >= lon0 && lon <= lon1 : lon >= lon0 || lon <= lon1;
+
+    /* TAK's "no position" (0, 0 with an unknown height), as the store reads it. */
+    if (ev->lat == 0.0 && ev->lon == 0.0 && ev->hae == KZ_POINT_UNKNOWN)
+        return false;
+    return lon_in && lat >= e7(b->min_lat) && lat <= e7(b->max_lat);
+}
+
 int kz__api_events_query(const struct kz_http_req *req, struct kz_store_query *q, char *errbuf,
                          size_t errlen)
 {
-    static const char *const known[] = {"uid", "type", "since", "until", "limit", "cursor", NULL};
+    static const char *const known[] = {"uid",   "type",   "since", "until",
+                                        "limit", "cursor", "bbox",  NULL};
     const char *limit = kz_http_param(req, "limit");
     const char *unknown = kz_http_param_unknown(req, known);
 
@@ -424,7 +488,8 @@ int kz__api_events_query(const struct kz_http_req *req, struct kz_store_query *q
         nonempty_param(req, "uid", &q->uid, errbuf, errlen) != KZ_OK ||
         nonempty_param(req, "type", &q->type, errbuf, errlen) != KZ_OK ||
         parse_time_param(req, "since", &q->since_us, errbuf, errlen) != KZ_OK ||
-        parse_time_param(req, "until", &q->until_us, errbuf, errlen) != KZ_OK)
+        parse_time_param(req, "until", &q->until_us, errbuf, errlen) != KZ_OK ||
+        kz__api_bbox_param(req, &q->has_bbox, &q->bbox, errbuf, errlen) != KZ_OK)
         return KZ_ERR_INVAL;
     if (limit && parse_limit(limit, &q->limit) != KZ_OK) {
         snprintf(errbuf, errlen, "limit: expected an integer from 1 to %d", EVENTS_LIMIT_MAX);

@@ -41,8 +41,19 @@ struct kz_cot_decoder *kz__api_decoder(struct kz_api *api);
 void kz__api_respond_json(struct kz_http_req *req, int status, json_t *o);
 
 /*
+ * The `bbox` parameter, minLon,minLat,maxLon,maxLat in degrees (WGS84, the
+ * GeoJSON order), into *b; *has false when there is none.  minLon > maxLon
+ * crosses the antimeridian.  KZ_OK, or KZ_ERR_INVAL with a message for the
+ * client (events.c).
+ */
+int kz__api_bbox_param(const struct kz_http_req *req, bool *has, struct kz_store_bbox *b,
+                       char *errbuf, size_t errlen);
+/* Is the event's point inside the box (an event without a position never is)? */
+bool kz__api_in_bbox(const struct kz_event *ev, const struct kz_store_bbox *b);
+
+/*
  * Parse the GET /api/v1/events parameters (uid, type, since, until, limit,
- * cursor) into `q` (strings point into the request).  Any other parameter
+ * cursor, bbox) into `q` (strings point into the request).  Any other parameter
  * is refused.  Returns KZ_OK or KZ_ERR_INVAL with a message for the client.
  */
 int kz__api_events_query(const struct kz_http_req *req, struct kz_store_query *q, char *errbuf,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "cluster/cluster.h"
 
 static void head(struct kz_sbuf *out, const char *name, const char *type, const char *help)
 {
@@ -130,6 +131,44 @@ static void federation(struct kz_sbuf *out, struct kz_api *api)
     json_decref(st);
 }
 
+static void cluster(struct kz_sbuf *out, const struct kz_cluster *c)
+{
+    struct kz_cluster_stats cs;
+
+    if (!c)
+        return;
+    kz_cluster_stats(c, &cs);
+    metric(out, "kizuna_cluster_joined", "gauge", "1 while joined to the cluster's NATS, 0 island.",
+           cs.joined);
+    metric(out, "kizuna_cluster_partitions_total", "counter", "Times the NATS server was lost.",
+           cs.partitions);
+    metric(out, "kizuna_cluster_published_total", "counter", "Events published to the cluster.",
+           cs.published);
+    metric(out, "kizuna_cluster_unsent_total", "counter",
+           "Events accepted while an island, not published.", cs.unsent);
+    metric(out, "kizuna_cluster_refused_too_large_total", "counter",
+           "Events not published: larger than NATS' max_payload.", cs.refused_too_large);
+    metric(out, "kizuna_cluster_received_total", "counter",
+           "Events of other instances applied here.", cs.received);
+    metric(out, "kizuna_cluster_duplicates_total", "counter",
+           "Messages of other instances seen before (origin, sequence).", cs.duplicates);
+    metric(out, "kizuna_cluster_superseded_total", "counter",
+           "Events of other instances older than their uid's latest state.", cs.superseded);
+    metric(out, "kizuna_cluster_echoes_total", "counter", "Own messages that came back.",
+           cs.echoes);
+    metric(out, "kizuna_cluster_dropped_total", "counter",
+           "Messages dropped: a queue to the event loop was full.", cs.dropped);
+    metric(out, "kizuna_cluster_refused_total", "counter",
+           "Messages refused here (malformed, unknown label, state full).", cs.refused);
+    metric(out, "kizuna_cluster_unstored_total", "counter",
+           "Events of other instances applied but not stored: the store was behind.", cs.unstored);
+    metric(out, "kizuna_cluster_presence_closes_total", "counter",
+           "Sessions closed: their device connected to another instance.", cs.presence_closes);
+    metric(out, "kizuna_cluster_revocation_closes_total", "counter",
+           "Sessions closed: their certificate was revoked on another instance.",
+           cs.revocation_closes);
+}
+
 static void exposition(struct kz_sbuf *out, struct kz_router *r, struct kz_store *st)
 {
     struct kz_router_stats rs = {0};
@@ -167,6 +206,10 @@ static void exposition(struct kz_sbuf *out, struct kz_router *r, struct kz_store
          "Connections refused by accept(), by reason (emfile: out of file descriptors).");
     kz_sbuf_addf(out, "kizuna_accept_errors_total{reason=\"emfile\"} %llu\n",
                  (unsigned long long)kz_metrics.accept_emfile);
+    metric(out, "kizuna_proxy_refusals_total", "counter",
+           "Connections of proxy_protocol inputs closed for a missing, malformed, oversized or "
+           "late PROXY header.",
+           kz_metrics.proxy_refusals);
     metric(out, "kizuna_files_stored_total", "counter", "Files uploaded over Marti and stored.",
            kz_metrics.files_stored);
     metric(out, "kizuna_file_bytes_stored_total", "counter", "Bytes of the files stored.",
@@ -185,6 +228,7 @@ static void get_metrics(struct kz_http_req *req, void *app)
 
     exposition(&sb, api->router, api->store);
     federation(&sb, api);
+    cluster(&sb, api->cluster);
     kz_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, sb.buf, sb.len);
     kz_sbuf_release(&sb);
 }

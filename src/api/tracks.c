@@ -9,6 +9,10 @@
  * long answer is being sent is sent again with its newer state, later in
  * the same answer (readers keep the last entry of an id); the answer ends
  * once it has caught up with the updates made while it was sent.
+ *
+ * bbox=minLon,minLat,maxLon,maxLat keeps the tracks whose point lies in the
+ * box (api/events.c parses it); the tracks are the router's, in memory, so
+ * the box is a test per track, not an index.
  */
 #include <stdlib.h>
 
@@ -25,6 +29,8 @@ struct tracks_body {
     unsigned n;      /* features sent */
     size_t want;     /* stop the walk once out holds this much */
     struct kz_sbuf *out;
+    bool has_bbox;
+    struct kz_store_bbox bbox;
 };
 
 static bool add_feature(void *ud, const struct kz_event *ev)
@@ -33,6 +39,10 @@ static bool add_feature(void *ud, const struct kz_event *ev)
 
     if (ev->seq > b->top)
         return false; /* this round is over */
+    if (b->has_bbox && !kz__api_in_bbox(ev, &b->bbox)) {
+        b->cursor = ev->seq;
+        return true;
+    }
     if (b->n++)
         kz_sbuf_add(b->out, ",", 1);
     kz_cot_encode_json(ev, b->out);
@@ -85,10 +95,19 @@ static void get_tracks(struct kz_http_req *req, void *app)
     struct kz_api *api = app;
     struct tracks_body *b;
     struct kz_router_stats rs;
+    struct kz_store_bbox box = {0};
+    bool has_box = false;
+    char err[200];
 
     if (!kz__api_need_router(api, req))
         return;
+    if (kz__api_bbox_param(req, &has_box, &box, err, sizeof(err)) != KZ_OK) {
+        kz_http_error(req, 400, "%s", err);
+        return;
+    }
     b = kz_xcalloc(1, sizeof(*b));
+    b->has_bbox = has_box;
+    b->bbox = box;
     b->api = api;
     b->req = req;
     kz_router_stats(api->router, &rs);

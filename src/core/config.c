@@ -4,6 +4,7 @@
  * --print-config and --config-docs, and compared for reloads; plus the checks
  * that involve more than one key.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,7 @@ const char *kz_input_protocol_name(enum kz_input_protocol p)
 #define ID struct kz_identity
 #define FED struct kz_config_federation
 #define PEER struct kz_fed_peer_conf
+#define CLU struct kz_config_cluster
 
 static void init_input(void *entry, int line)
 {
@@ -212,6 +214,14 @@ static const struct kz_yaml_row rows[] = {
         "Releasability label given to events that arrive without an `access` attribute. "
         "Required for `tls` and `https` (devices send unlabelled events)."),
     STR("inputs.ceiling", IN, ceiling, NULL, RL, "Highest label accepted on this input."),
+    {.path = "inputs.proxy_protocol",
+     .type = KZ_YAML_CUSTOM,
+     .off = offsetof(IN, proxy_protocol),
+     .ops = &kz__config_bool,
+     .doc = "`true`: every connection must begin with a PROXY protocol header (v1 or v2, as "
+            "HAProxy's `send-proxy` / `send-proxy-v2` write it), whose client address is the "
+            "peer's from then on; a connection without one is closed (default `false`). For "
+            "inputs behind an L4 load balancer (docs/operations.md)."},
     /* Restart: the links, listeners and TLS contexts are built once (server/reload.c). */
     {.path = "federation",
      .type = KZ_YAML_MAP,
@@ -280,6 +290,17 @@ static const struct kz_yaml_row rows[] = {
      .ops = &kz__config_bool,
      .doc = "`true`: this node relays for the link: events from it go on to the other "
             "relaying peers and theirs to it, with provenance and hop limits (default `false`)."},
+    /* Restart: the NATS connection is made once (server/cluster.c). */
+    {.path = "cluster",
+     .type = KZ_YAML_MAP,
+     .off = offsetof(struct kz_config, cluster),
+     .size = sizeof(CLU),
+     .doc = "Instances of one cluster sharing live CoT over NATS (see docs/cluster.md); the "
+            "instance is `node.id`, unique per instance. Optional."},
+    STRN("cluster.nats", CLU, nats, 1, 512, RQ,
+         "The NATS server, `nats://HOST:PORT` (a comma-separated list for a NATS cluster)."),
+    STR("cluster.subject_prefix", CLU, subject_prefix, "kz", 0,
+        "Subjects `PREFIX.cot` and `PREFIX.ctl`: one prefix per cluster sharing a NATS server."),
 };
 
 static const struct kz_yaml_schema schema = {rows, KZ_ARRAY_LEN(rows)};
@@ -349,6 +370,33 @@ static int line_of(const int *lines, const char *path)
     return 0;
 }
 
+/* nats://HOST:PORT, comma-separated (a NATS cluster's seeds). */
+static bool nats_urls(const char *s)
+{
+    for (;;) {
+        size_t n = strcspn(s, ",");
+        size_t scheme = strncmp(s, "nats://", 7) == 0 ? 7 : 0;
+        if (!scheme || n <= scheme || memchr(s, ' ', n))
+            return false;
+        if (!s[n])
+            return true;
+        s += n + 1; /* past the comma: another URL must follow */
+    }
+}
+
+/* A NATS subject without wildcards or empty tokens. */
+static bool subject_token(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (!n || n > 64 || s[0] == '.' || s[n - 1] == '.' || strstr(s, ".."))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
+            return false;
+    return true;
+}
+
 static int check(struct kz_config *cfg, const int *lines, struct problem *pr)
 {
     if (cfg->limits->out_queue_bytes < cfg->limits->max_event_bytes) {
@@ -365,6 +413,12 @@ static int check(struct kz_config *cfg, const int *lines, struct problem *pr)
                 return fail_at(pr, cfg->inputs[i].line, "duplicate input name '%s'",
                                cfg->inputs[i].name);
     }
+    if (cfg->cluster && (!cfg->cluster->nats || !nats_urls(cfg->cluster->nats)))
+        return fail_at(pr, line_of(lines, "cluster.nats"),
+                       "cluster.nats must be nats://HOST:PORT, comma-separated");
+    if (cfg->cluster && !subject_token(cfg->cluster->subject_prefix))
+        return fail_at(pr, line_of(lines, "cluster.subject_prefix"),
+                       "cluster.subject_prefix must be letters, digits, '-', '_' and inner dots");
     if (cfg->federation) {
         cfg->federation->file = kz_xstrdup(pr->name);
         return kz__config_check_federation(cfg->federation, line_of(lines, "federation"), pr->err,

@@ -53,6 +53,7 @@ struct kz_input_conf {
     struct kz_identity *identity;
     char *default_label; /* label for events without `access` */
     char *ceiling;       /* highest label accepted on this input */
+    bool proxy_protocol; /* connections begin with a PROXY v1/v2 header (net/proxy.h) */
     int line;            /* of the entry in the file, for messages */
 };
 
@@ -136,6 +137,12 @@ struct kz_config_federation {
     char *file; /* the configuration file's name, for messages */
 };
 
+/* `cluster:` (docs/cluster.md); every key needs a restart. */
+struct kz_config_cluster {
+    char *nats;           /* nats://HOST:PORT */
+    char *subject_prefix; /* subjects PREFIX.cot and PREFIX.ctl */
+};
+
 /* Field names (and the *_count members) are fixed by the YAML schema. */
 struct kz_config {
     struct kz_config_node *node;
@@ -149,6 +156,7 @@ struct kz_config {
     char *alliance;                          /* alliance model file (YAML), optional */
     struct kz_config_labels *labels;         /* never NULL after load */
     struct kz_config_federation *federation; /* NULL when absent */
+    struct kz_config_cluster *cluster;       /* NULL when absent: a single instance */
 };
 
 /*

@@ -294,6 +294,9 @@ struct kz_metrics {
     /* accept() refused for want of descriptors (EMFILE/ENFILE): the pending
      * connection was closed at once (net/listener.c). */
     uint64_t accept_emfile;
+    /* Connections of `proxy_protocol` inputs closed for a missing, malformed,
+     * oversized or late PROXY header (net/proxy_wait.c). */
+    uint64_t proxy_refusals;
     uint64_t files_stored; /* uploads committed (mission/files.c) */
     uint64_t file_bytes;   /* ... and their bytes */
 };

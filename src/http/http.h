@@ -140,7 +140,7 @@ void kz_http_set_limits(struct kz_http *h, const struct kz_http_opts *opts);
 void kz_http_add_routes(struct kz_http *h, const struct kz_http_route *rows, size_t n, void *app);
 /* Accept callback (kz_listener_start) for http, https and enroll inputs; `ud` is the engine. */
 void kz_http_accept(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
-                    uv_loop_t *loop, uv_os_sock_t fd);
+                    uv_loop_t *loop, uv_os_sock_t fd, const struct sockaddr *peer);
 /*
  * Close every connection (shutdown).  A connection whose request is still
  * held (a store ack or query) is freed when that answer comes, so close the

@@ -562,27 +562,6 @@ static void on_continue(void *ud)
 
 /* ---- accept --------------------------------------------------------------- */
 
-static void peer_name(struct kz__http_conn *c)
-{
-    struct sockaddr_storage ss;
-    int len = sizeof(ss);
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
-        if (ss.ss_family == AF_INET6) {
-            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-            uv_ip6_name(a, host, sizeof(host));
-            port = ntohs(a->sin6_port);
-        } else {
-            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-            uv_ip4_name(a, host, sizeof(host));
-            port = ntohs(a->sin_port);
-        }
-    }
-    snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
-}
-
 static struct kz__http_conn *conn_new(struct kz_http *h, struct kz_input *input,
                                       const struct kz_input_conf *conf)
 {
@@ -618,7 +597,7 @@ static void link_conn(struct kz__http_conn *c)
 }
 
 void kz_http_accept(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
-                    uv_loop_t *loop, uv_os_sock_t fd)
+                    uv_loop_t *loop, uv_os_sock_t fd, const struct sockaddr *peer)
 {
     struct kz__http_conn *c = conn_new(ud, input, conf);
     unsigned max = c->h->opts.max_connections;
@@ -638,7 +617,7 @@ void kz_http_accept(void *ud, struct kz_input *input, const struct kz_input_conf
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
-    peer_name(c);
+    kz_sockaddr_name(peer, c->peer, sizeof(c->peer));
     if (kz__http_transport_init(c) != KZ_OK) {
         kz__http_close(c, c->tr.why);
         return;

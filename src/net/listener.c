@@ -12,6 +12,10 @@
  * does not stay readable and the loop does not spin), then takes it again.
  * Once descriptors free up, connections, /healthz among them, are served
  * again.
+ *
+ * On a `proxy_protocol` input an accepted connection first waits for its
+ * PROXY header (net/proxy_wait.c) and goes to the protocol with the address
+ * the header names; elsewhere with the socket's peer address.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +25,7 @@
 #include <sys/socket.h>
 
 #include "net/net.h"
+#include "net/proxy.h"
 #include "route/route.h"
 
 #define BACKLOG 1024
@@ -36,7 +41,8 @@ struct kz_listener {
     int spare;              /* a descriptor given up when accept() meets EMFILE */
     int64_t last_emfile_us; /* of the last log line about it */
     uint64_t emfile_quiet;  /* refusals since that line */
-    int closing;            /* handles still to close */
+    int closing;            /* handles still to close, and the waits once stopped */
+    struct kz_proxy_waits waits;
 };
 
 int kz_parse_hostport(const char *s, struct sockaddr_storage *ss)
@@ -63,15 +69,30 @@ int kz_parse_hostport(const char *s, struct sockaddr_storage *ss)
     return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss) ? KZ_ERR_INVAL : KZ_OK;
 }
 
-static void free_listener(uv_handle_t *h)
+static void release(struct kz_listener *l)
 {
-    struct kz_listener *l = h->data;
-
     if (--l->closing > 0)
         return;
     if (l->spare >= 0)
         close(l->spare);
     free(l);
+}
+
+static void free_listener(uv_handle_t *h)
+{
+    release(h->data);
+}
+
+/* A connection's PROXY header was read: on to the protocol. */
+static void on_header(void *ud, uv_os_sock_t fd, const struct sockaddr *peer)
+{
+    struct kz_listener *l = ud;
+    l->cb(l->ud, l->input, l->input->conf, l->tcp.loop, fd, peer);
+}
+
+static void on_waits_drained(void *ud)
+{
+    release(ud);
 }
 
 static int open_spare(void)
@@ -111,9 +132,14 @@ static void on_readable(uv_poll_t *p, int status, int events)
     if (status < 0 || uv_fileno((uv_handle_t *)&l->tcp, &lfd) != 0)
         return;
     for (int i = 0; i < ACCEPTS_PER_WAKE; i++) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
+        int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            l->cb(l->ud, l->input, l->input->conf, p->loop, fd);
+            if (l->input->conf->proxy_protocol)
+                kz_proxy_wait(&l->waits, fd, (struct sockaddr *)&peer);
+            else
+                l->cb(l->ud, l->input, l->input->conf, p->loop, fd, (struct sockaddr *)&peer);
             continue;
         }
         if (errno == EINTR || errno == ECONNABORTED)
@@ -171,6 +197,8 @@ int kz_listener_start(uv_loop_t *loop, struct kz_input *input, kz_accept_cb cb, 
     l->cb = cb;
     l->ud = ud;
     l->spare = open_spare();
+    l->waits = (struct kz_proxy_waits){
+        .loop = loop, .input = input, .done = on_header, .drained = on_waits_drained, .ud = l};
     uv_tcp_init(loop, &l->tcp);
     l->tcp.data = l;
     l->closing = 1;
@@ -183,8 +211,9 @@ int kz_listener_start(uv_loop_t *loop, struct kz_input *input, kz_accept_cb cb, 
         return KZ_ERR_IO;
     }
     input->port = bound_port(&l->tcp);
-    kz_log(KZ_LOG_INFO, "listening", "input=%s protocol=%s listen=%s port=%d", name,
-           kz_input_protocol_name(input->conf->protocol), input->conf->listen, input->port);
+    kz_log(KZ_LOG_INFO, "listening", "input=%s protocol=%s listen=%s port=%d%s", name,
+           kz_input_protocol_name(input->conf->protocol), input->conf->listen, input->port,
+           input->conf->proxy_protocol ? " proxy_protocol=true" : "");
     *out = l;
     return KZ_OK;
 }
@@ -193,6 +222,8 @@ void kz_listener_stop(struct kz_listener *l)
 {
     if (!l)
         return;
+    l->closing++; /* released once no connection waits for its PROXY header */
+    kz_proxy_waits_stop(&l->waits);
     if (l->closing > 1) /* the poll handle was started; it goes before the socket */
         uv_close((uv_handle_t *)&l->poll, free_listener);
     uv_close((uv_handle_t *)&l->tcp, free_listener);

@@ -129,10 +129,12 @@ static inline bool kz_outq_idle(const struct kz_outq *q)
 /*
  * Called for each accepted connection with its socket (non-blocking,
  * close-on-exec), which the callee owns from then on: it opens it in a
- * uv_tcp_t of `loop` (uv_tcp_open) or closes it.
+ * uv_tcp_t of `loop` (uv_tcp_open) or closes it.  `peer` (borrowed for the
+ * call) is the client's address: the socket's peer, or on a
+ * `proxy_protocol` input the one its PROXY header named (net/proxy.h).
  */
 typedef void (*kz_accept_cb)(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
-                             uv_loop_t *loop, uv_os_sock_t fd);
+                             uv_loop_t *loop, uv_os_sock_t fd, const struct sockaddr *peer);
 
 struct kz_listener;
 
@@ -148,6 +150,9 @@ void kz_listener_stop(struct kz_listener *l);
 /* Parse "HOST:PORT" / "[V6]:PORT" into a sockaddr. */
 int kz_parse_hostport(const char *s, struct sockaddr_storage *ss);
 
+/* "HOST:PORT" of an AF_INET/AF_INET6 address ("?:0" otherwise) into buf (net/proxy.c). */
+void kz_sockaddr_name(const struct sockaddr *sa, char *buf, size_t len);
+
 /* ---- CoT stream connections ------------------------------------------- */
 
 struct kz_stream_opts {
@@ -162,7 +167,7 @@ struct kz_stream_opts {
 
 /* An accept callback for `tcp` inputs; `ud` is a struct kz_stream_opts *. */
 void kz_stream_accept(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
-                      uv_loop_t *loop, uv_os_sock_t fd);
+                      uv_loop_t *loop, uv_os_sock_t fd, const struct sockaddr *peer);
 
 /* Close every stream connection (shutdown). */
 void kz_stream_close_all(struct kz_net *net);
@@ -188,5 +193,14 @@ typedef enum kz_revisit (*kz_revisit_fn)(void *ud, const struct kz_transport *tr
  * no replay (the attached subscriber, its callsign and uid stay).
  */
 void kz_stream_revisit(struct kz_net *net, kz_revisit_fn fn, void *ud);
+
+/*
+ * Close every stream bound to `uid` by its device's own reports whose sender is `user` of
+ * `nation` (ISO code; the user as the router stamps it: the identity's user, else the input's
+ * name), logging `why`; returns how many.  *others: streams bound to uid by another sender,
+ * left open (an identity is bound, never claimed).
+ */
+unsigned kz_stream_close_bound(struct kz_net *net, const char *uid, const char *user,
+                               const char *nation, const char *why, unsigned *others);
 
 #endif

@@ -434,25 +434,6 @@ static void on_idle_check(uv_timer_t *t)
         stream_close(s, "idle timeout");
 }
 
-static void peer_name(struct kz_stream *s)
-{
-    struct sockaddr_storage ss;
-    int len = sizeof(ss);
-    char host[48] = "?";
-    int port = 0;
-
-    if (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&ss, &len) == 0) {
-        if (ss.ss_family == AF_INET6) {
-            uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof(host));
-            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-        } else {
-            uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof(host));
-            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-        }
-    }
-    snprintf(s->peer, sizeof(s->peer), "%s:%d", host, port);
-}
-
 static void ensure_decoder(struct kz_net *net, size_t max_event)
 {
     if (net->decoder && net->decoder_limit == max_event)
@@ -516,7 +497,7 @@ static int on_ready(void *ud)
 }
 
 void kz_stream_accept(void *ud, struct kz_input *input, const struct kz_input_conf *conf,
-                      uv_loop_t *loop, uv_os_sock_t fd)
+                      uv_loop_t *loop, uv_os_sock_t fd, const struct sockaddr *peer)
 {
     KZ_UNUSED(conf); /* input->conf, which a reload may replace: read it there */
     struct kz_stream_opts *opts = ud;
@@ -540,7 +521,7 @@ void kz_stream_accept(void *ud, struct kz_input *input, const struct kz_input_co
     uv_tcp_nodelay(&s->tcp, 1);
     uv_timer_init(loop, &s->idle);
     s->idle.data = s;
-    peer_name(s);
+    kz_sockaddr_name(peer, s->peer, sizeof(s->peer));
     ensure_decoder(opts->net, opts->max_event_bytes);
     kz_framer_init(&s->framer, opts->max_event_bytes);
     kz_outq_init(&s->q, opts->net, &s->tr, opts->out_queue_bytes, on_write_error);
@@ -604,6 +585,36 @@ static void reidentify(struct kz_stream *s)
     s->users_ref = ref;
     kz_log(KZ_LOG_INFO, "tls: identity changed", "input=%s peer=%s user=%s nation=%s clearance=%s",
            s->input->conf->name, s->peer, id->user, id->nation, id->clearance);
+}
+
+/* The sender's name as the router stamps it: the identity's user, else its input's name. */
+static const char *sender_user(const struct kz_stream *s)
+{
+    const struct kz_identity *id = s->sub.identity;
+
+    return id && id->user ? id->user : s->input->conf->name;
+}
+
+unsigned kz_stream_close_bound(struct kz_net *net, const char *uid, const char *user,
+                               const char *nation, const char *why, unsigned *others)
+{
+    struct kz_stream *s, *next;
+    unsigned n = 0;
+
+    *others = 0;
+    for (s = net->streams; s; s = next) {
+        next = s->next; /* stream_close() unlinks s */
+        if (s->closing || !s->sub.uid || !s->sub.uid_self || strcmp(s->sub.uid, uid) != 0)
+            continue;
+        const char *code = kz_nation_code(s->sub.subject.nation);
+        if (strcmp(sender_user(s), user) != 0 || !code || strcmp(code, nation) != 0) {
+            (*others)++;
+            continue;
+        }
+        stream_close(s, why);
+        n++;
+    }
+    return n;
 }
 
 void kz_stream_revisit(struct kz_net *net, kz_revisit_fn fn, void *ud)

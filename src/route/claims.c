@@ -14,13 +14,9 @@
 /* Separates the parts of a key; names from config or certificates hold none. */
 #define SEP "\x1f"
 
-const char *kz__owner_key(struct kz_router *r, const char *input, const char *user, uint16_t nation,
-                          struct kz_sbuf *buf)
+const char *kz__owner_key_scoped(const char *scope, const char *user, uint16_t nation,
+                                 struct kz_sbuf *buf)
 {
-    const struct kz_input *in = kz__router_input(r, input);
-    /* Certificate inputs have no identity of their own: the user is the identity. */
-    const char *scope = !input || (in && !in->identity) ? "" : input;
-
     char num[8], *at = num + sizeof(num);
     unsigned n = nation;
 
@@ -35,6 +31,16 @@ const char *kz__owner_key(struct kz_router *r, const char *input, const char *us
     kz_sbuf_adds(buf, SEP);
     kz_sbuf_add(buf, at, (size_t)(num + sizeof(num) - at));
     return buf->buf;
+}
+
+const char *kz__owner_key(struct kz_router *r, const char *input, const char *user, uint16_t nation,
+                          struct kz_sbuf *buf)
+{
+    const struct kz_input *in = kz__router_input(r, input);
+    /* Certificate inputs have no identity of their own: the user is the identity. */
+    const char *scope = !input || (in && !in->identity) ? "" : input;
+
+    return kz__owner_key_scoped(scope, user, nation, buf);
 }
 
 const char *kz__sender_key(struct kz_router *r, const struct kz_input *input,

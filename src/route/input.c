@@ -109,6 +109,13 @@ const struct kz_input *kz__router_input(struct kz_router *r, const char *name)
     for (unsigned i = 0; i < r->n_inputs; i++)
         if (strcmp(r->inputs[i].conf->name, name) == 0)
             return &r->inputs[i];
+    /* "cluster/": every origin of another instance (cluster/NODE/INPUT). */
+    for (unsigned i = 0; i < r->n_extra; i++) {
+        const char *n = r->extra[i]->conf->name;
+        size_t len = strlen(n);
+        if (len && n[len - 1] == '/' && strncmp(n, name, len) == 0)
+            return r->extra[i];
+    }
     return NULL;
 }
 

@@ -39,7 +39,9 @@ struct kz_router {
     uint64_t deny_reasons[KZ_DENY__COUNT];
     struct kz_router_missions missions; /* mission.c: the mission layer's hook (zeroed: none) */
     struct kz_router_hold *holds;       /* hold.c: readers waiting for the store */
-    int64_t deny_log_second;            /* rate limit for denial log lines */
+    kz_router_tap_fn tap;               /* remote.c: every accepted event (the cluster) */
+    void *tap_ud;
+    int64_t deny_log_second; /* rate limit for denial log lines */
     uint64_t deny_unlogged;
 };
 
@@ -58,6 +60,9 @@ bool kz__router_link_may_have(struct kz_router *r, const struct kz_event *ev,
  */
 const char *kz__owner_key(struct kz_router *r, const char *input, const char *user, uint16_t nation,
                           struct kz_sbuf *buf);
+/* The same with the scope given: the input's name, or "" for a certificate identity. */
+const char *kz__owner_key_scoped(const char *scope, const char *user, uint16_t nation,
+                                 struct kz_sbuf *buf);
 /* The key of whoever sends as `from` on `input` (from may be NULL: REST). */
 const char *kz__sender_key(struct kz_router *r, const struct kz_input *input,
                            const struct kz_sub *from, uint16_t nation, struct kz_sbuf *buf);
@@ -75,6 +80,25 @@ bool kz__claims_allow(struct kz_router *r, const struct kz_sub *from, const char
  * when tr is its own position report.
  */
 void kz__claims_learn(struct kz_sub *from, struct kz_track *tr);
+
+/*
+ * router.c, shared with remote.c: who sent a stored or received event (its recorded nation and
+ * OUT groups; false: nobody may see it), its label with that originator, a track's encoding in
+ * a wire format (cached), storing a track, delivering it to every attached subscriber but
+ * `from` (only to those whose IN groups meet also_out, when given), and forgetting a uid.
+ */
+bool kz__router_origin_of(struct kz_router *r, const struct kz_event *ev, struct kz_groupset *out,
+                          uint16_t *nation);
+void kz__router_label_of(struct kz_router *r, const struct kz_event *ev, uint16_t originator,
+                         struct kz_label *out);
+struct kz_rbuf *kz__router_track_wire(struct kz_router *r, struct kz_track *tr, enum kz_wire w);
+void kz__router_persist(struct kz_router *r, struct kz_track *tr, kz_store_ack_cb ack, void *ud);
+void kz__router_fan_out(struct kz_router *r, struct kz_track *tr, const struct kz_sub *from,
+                        const struct kz_groupset *also_out);
+void kz__router_forget(struct kz_router *r, const char *uid);
+/* remote.c: hand an accepted track to the tap (when set); `key` its sender's owner key. */
+void kz__router_tap(struct kz_router *r, const struct kz_input *input, const struct kz_sub *from,
+                    const char *key, struct kz_track *tr, bool first_self);
 
 /*
  * mission.c: an event addressed to missions only that no dest lets `from`

@@ -332,6 +332,51 @@ void kz_router_set_wire(struct kz_router *r, enum kz_wire wire, kz_wire_fn fn, v
 void kz_wire_encode(struct kz_router *r, enum kz_wire wire, const struct kz_event *ev,
                     struct kz_sbuf *out);
 
+/* ---- other instances of a cluster (route/remote.c) ------------------------------------ */
+
+/* What the tap sees of an accepted event; everything is valid during the call only. */
+struct kz_tap {
+    const struct kz_input *input;
+    const struct kz_sub *from; /* the sending subscriber; NULL: REST or a server input */
+    const struct kz_event *ev; /* stamped */
+    const struct kz_rbuf *xml; /* its canonical encoding */
+    const char *scope;         /* the sender's identity scope: its input's name, or "" */
+    bool bound;                /* it binds `from` to its uid (a device's report: a claim) */
+    bool first_self;           /* ... by the device's own report, for the first time */
+};
+
+/*
+ * Called once for every event accepted by kz_router_submit() (any input, REST, the server's
+ * own, federation), after it was stamped and handed to the store: the cluster publishes it.
+ */
+typedef void (*kz_router_tap_fn)(void *ud, const struct kz_tap *t);
+/* Set (or with NULL clear) the tap. */
+void kz_router_set_tap(struct kz_router *r, kz_router_tap_fn fn, void *ud);
+
+/* How kz_router_apply() takes an event of another instance. */
+struct kz_apply {
+    bool store;        /* hand it to the store */
+    bool bound;        /* its sender's device holds its uid (struct kz_tap.bound) */
+    const char *scope; /* the sender's identity scope there (struct kz_tap.scope) */
+};
+
+/*
+ * Apply an event another instance accepted: it keeps that instance's stamp (origin_input,
+ * user, nation, groups, recv_time, label in canonical form) and its sender's identity (`scope`,
+ * user, nation: the same owner as there, so a device that moves keeps its tracks), takes this
+ * router's next seq, becomes the latest state of its uid unless that is newer (last writer wins
+ * on CoT time), holds its uid and callsign for its sender when `bound` (until stale, as a
+ * disconnected client's), is stored when `store`, and goes to this instance's subscribers by
+ * the same recipient check as every event — but never to the tap.  Its origin_input must
+ * resolve to an input added with kz_router_add_input() (a name ending in '/' stands for every
+ * name it begins).  A delete removes its link uid.  Takes over *ev (left cleared).  KZ_OK;
+ * KZ_ERR_EXISTS when its uid's latest state is as new or newer (nothing done); KZ_ERR_DENIED
+ * with *why: KZ_REJ_LABEL (unknown origin or label), KZ_REJ_STATE_FULL (a new uid over
+ * limits.max_tracks).
+ */
+int kz_router_apply(struct kz_router *r, struct kz_event *ev, const struct kz_apply *how,
+                    enum kz_reject *why);
+
 /* ---- Data Sync missions (route/mission.c) ------------------------------ */
 
 /*

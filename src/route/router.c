@@ -161,8 +161,8 @@ static bool recorded_origin(struct kz_router *r, const struct kz_event *ev, stru
  * (resolved by user name).  False when neither is known, or the input is
  * gone: nobody sees the event.
  */
-static bool origin_of(struct kz_router *r, const struct kz_event *ev, struct kz_groupset *out,
-                      uint16_t *nation)
+bool kz__router_origin_of(struct kz_router *r, const struct kz_event *ev, struct kz_groupset *out,
+                          uint16_t *nation)
 {
     const struct kz_input *in = kz__router_input(r, ev->origin_input);
     const struct kz_identity *id;
@@ -186,8 +186,8 @@ static bool origin_of(struct kz_router *r, const struct kz_event *ev, struct kz_
 }
 
 /* Parse a stored or queried event's label with the given originator. */
-static void label_of(struct kz_router *r, const struct kz_event *ev, uint16_t originator,
-                     struct kz_label *out)
+void kz__router_label_of(struct kz_router *r, const struct kz_event *ev, uint16_t originator,
+                         struct kz_label *out)
 {
     memset(out, 0, sizeof(*out)); /* invalid: releases nothing */
     if (ev->access &&
@@ -202,9 +202,9 @@ bool kz_router_visible(struct kz_router *r, const struct kz_event *ev, const str
     struct kz_label label;
     uint16_t nation;
 
-    if (!origin_of(r, ev, &out, &nation))
+    if (!kz__router_origin_of(r, ev, &out, &nation))
         return false; /* unknown origin: fail closed */
-    label_of(r, ev, nation, &label);
+    kz__router_label_of(r, ev, nation, &label);
     /* Newer than the attach: judged live already, its denial counted then. */
     return visible(r, ev, &label, &out, to, exit, to->attached && ev->seq > to->attach_seq);
 }
@@ -255,7 +255,7 @@ void kz_sub_viewer(struct kz_router *r, struct kz_sub *sub, const struct kz_inpu
     kz_sub_viewer_as(r, sub, input, input ? input->identity : NULL);
 }
 
-static struct kz_rbuf *track_wire(struct kz_router *r, struct kz_track *tr, enum kz_wire w)
+struct kz_rbuf *kz__router_track_wire(struct kz_router *r, struct kz_track *tr, enum kz_wire w)
 {
     if (!tr->wire[w]) {
         kz_sbuf_reset(&r->scratch);
@@ -303,7 +303,7 @@ void kz_router_replay(struct kz_router *r, struct kz_sub *sub, uint64_t max_seq)
     for (struct kz_track *tr = r->tracks.head; tr; tr = tr->next)
         if (tr->ev.stale >= now && (!max_seq || tr->ev.seq <= max_seq) &&
             visible(r, &tr->ev, &tr->label, &tr->out, sub, exit, false))
-            deliver(sub, tr, track_wire(r, tr, wire));
+            deliver(sub, tr, kz__router_track_wire(r, tr, wire));
     sub->replaying = false;
 }
 
@@ -349,7 +349,7 @@ static void answer_ping(struct kz_router *r, struct kz_sub *from)
     kz_event_clear(&pong);
 }
 
-static void forget_uid(struct kz_router *r, const char *uid)
+void kz__router_forget(struct kz_router *r, const char *uid)
 {
     if (!uid)
         return;
@@ -391,8 +391,8 @@ static void stamp(struct kz_router *r, const struct kz_input *input, const struc
  * Deliver to every attached subscriber but the sender.  Encodings are made
  * on first need and shared by every recipient of that wire format.
  */
-static void fan_out(struct kz_router *r, struct kz_track *tr, const struct kz_sub *from,
-                    const struct kz_groupset *also_out)
+void kz__router_fan_out(struct kz_router *r, struct kz_track *tr, const struct kz_sub *from,
+                        const struct kz_groupset *also_out)
 {
     enum kz_exit live = tr->ev.n_dests ? KZ_EXIT_DIRECTED : KZ_EXIT_FANOUT;
     for (struct kz_sub *s = r->subs; s; s = s->next) {
@@ -402,18 +402,18 @@ static void fan_out(struct kz_router *r, struct kz_track *tr, const struct kz_su
         if (s == from || (also_out && !kz_groupset_meets(also_out, &s->in)))
             continue;
         if (visible(r, &tr->ev, &tr->label, &tr->out, s, exit, false))
-            deliver(s, tr, track_wire(r, tr, s->wire));
+            deliver(s, tr, kz__router_track_wire(r, tr, s->wire));
     }
 }
 
-static void persist(struct kz_router *r, struct kz_track *tr, kz_store_ack_cb ack, void *ud)
+void kz__router_persist(struct kz_router *r, struct kz_track *tr, kz_store_ack_cb ack, void *ud)
 {
     if (!r->store) {
         if (ack)
             ack(ud, KZ_OK);
         return;
     }
-    struct kz_rbuf *xml = track_wire(r, tr, KZ_WIRE_XML);
+    struct kz_rbuf *xml = kz__router_track_wire(r, tr, KZ_WIRE_XML);
     kz_store_append(r->store, &tr->ev, xml->data, xml->len, ack, ud);
 }
 
@@ -557,10 +557,10 @@ static void accept_delete(struct kz_router *r, struct kz_sub *from, struct kz_tr
                           const struct removal_plan *plan)
 {
     if (plan->what != REMOVES_FORBIDDEN)
-        fan_out(r, tr, from, plan->what == REMOVES_TRACK ? &plan->out : NULL);
+        kz__router_fan_out(r, tr, from, plan->what == REMOVES_TRACK ? &plan->out : NULL);
     if (plan->what == REMOVES_TRACK && strcmp(tr->ev.link_uid, tr->ev.uid) != 0)
-        forget_uid(r, tr->ev.link_uid);
-    forget_uid(r, tr->ev.uid);
+        kz__router_forget(r, tr->ev.link_uid);
+    kz__router_forget(r, tr->ev.uid);
 }
 
 static void accept_event(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,
@@ -573,15 +573,18 @@ static void accept_event(struct kz_router *r, const struct kz_input *input, stru
     stamp(r, input, from, sender, ev);
     kz_metrics.events_in++;
     struct kz_track *tr = kz__tracks_put(&r->tracks, ev, label, &sender->out, key);
-    persist(r, tr, ack, ack_ud);
+    kz__router_persist(r, tr, ack, ack_ud);
     kz__mission_accepted(r, from, tr);
     if (is_delete) {
+        kz__router_tap(r, input, from, key, tr, false); /* before the track is freed */
         accept_delete(r, from, tr, plan);
         return;
     }
-    fan_out(r, tr, from, NULL);
+    kz__router_fan_out(r, tr, from, NULL);
+    bool self = from && from->uid_self;
     if (from)
         kz__claims_learn(from, tr);
+    kz__router_tap(r, input, from, key, tr, from && !self && from->uid_self);
 }
 
 int kz_router_submit(struct kz_router *r, const struct kz_input *input, struct kz_sub *from,
@@ -698,8 +701,8 @@ static void restore_one(void *ud, uint64_t seq, const char *xml, size_t len,
     struct kz_groupset out = {{0}};
     struct kz_label label = {0};
     uint16_t nation = KZ_NATION_NONE;
-    if (origin_of(c->r, &ev, &out, &nation))
-        label_of(c->r, &ev, nation, &label);
+    if (kz__router_origin_of(c->r, &ev, &out, &nation))
+        kz__router_label_of(c->r, &ev, nation, &label);
     clamp_stale(c->r, &ev); /* also what was stored before limits.max_stale_s */
     const char *key = kz__owner_key(c->r, origin->input, origin->user, nation, &c->r->key);
     kz__tracks_put(&c->r->tracks, &ev, &label, &out, key);

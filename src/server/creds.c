@@ -227,8 +227,11 @@ static void after_reload(uv_work_t *w, int status)
     if (c->err[0])
         kz_log(KZ_LOG_WARN, "tls: reload failed; keeping the previous state", "error=\"%s\"",
                c->err);
-    if (swap_in(c))
+    if (swap_in(c)) {
         revisit_all(c);
+        if (c->crl_swapped)
+            kz__server_cluster_crl_changed(c->srv);
+    }
 }
 
 static void on_timer(uv_timer_t *t)

@@ -244,7 +244,7 @@ static int start(struct kz_server *srv)
         return rc;
     kz_router_add_input(srv->router, &srv->own_input);
     srv->api.own_input = &srv->own_input;
-    if ((rc = kz__server_fed_init(srv)) != KZ_OK)
+    if ((rc = kz__server_fed_init(srv)) != KZ_OK || (rc = kz__server_cluster_init(srv)) != KZ_OK)
         return rc;
     if ((rc = kz_api_readiness_load(&srv->api)) != KZ_OK ||
         (rc = kz_api_plans_load(&srv->api)) != KZ_OK ||
@@ -299,6 +299,7 @@ void kz_server_stop(struct kz_server *srv, const char *why)
     close_signal(&srv->sighup);
     kz__server_inputs_stop(srv);
     kz__server_fed_stop(srv);
+    kz__server_cluster_stop(srv);
     kz_stream_close_all(&srv->net);
     if (srv->http)
         kz_http_close_all(srv->http);
@@ -328,6 +329,7 @@ void kz_server_release(struct kz_server *srv)
     drain(&srv->loop);
     kz__server_fed_release(srv);
     kz_router_free(srv->router);
+    kz__server_cluster_release(srv); /* its inputs outlive the router */
     kz_net_shutdown(&srv->net);
     uv_run(&srv->loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&srv->loop) != 0)

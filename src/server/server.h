@@ -25,6 +25,7 @@
 
 #include "alliance/alliance.h"
 #include "api/api.h"
+#include "cluster/cluster.h"
 #include "fed/fed.h"
 #include "http/http.h"
 #include "marti/marti.h"
@@ -56,6 +57,8 @@ struct kz_server {
     /* Federation (server/fed.c): NULL fed without a `federation:` section. */
     struct kz_fed_tls fed_tls;
     struct kz_fed *fed;
+    /* The cluster (server/cluster.c): NULL without a `cluster:` section. */
+    struct kz_cluster *cluster;
     struct kz_store *store;
     struct kz_router *router;
     struct kz_net net;
@@ -131,6 +134,14 @@ int kz__server_fed_start(struct kz_server *srv);
 void kz__server_fed_stop(struct kz_server *srv);
 void kz__server_fed_release(struct kz_server *srv);
 void kz__server_inputs_stop(struct kz_server *srv);
+
+/* cluster.c: join the cluster (before the state is restored: its inputs resolve stored events
+ * of other instances), leave it at stop, free it after the router; and tell the other
+ * instances the certificates revoked by a CRL this instance loaded (creds.c). */
+int kz__server_cluster_init(struct kz_server *srv);
+void kz__server_cluster_stop(struct kz_server *srv);
+void kz__server_cluster_release(struct kz_server *srv);
+void kz__server_cluster_crl_changed(struct kz_server *srv);
 
 /* web.c: read the browser COP's files (web.root or its defaults) into srv->api. */
 int kz__server_web_init(struct kz_server *srv);

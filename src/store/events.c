@@ -12,12 +12,12 @@
 
 #define QUERY_MAX_LIMIT 10000
 
-#define EV_COLS 18
+#define EV_COLS 20
 #define EV_INSERT                                                                                  \
     "INSERT OR FAIL INTO events(seq, uid, type, time, start, stale, recv_time, label,"             \
     " origin_input, origin_user, xml, origin_nation, origin_groups, fed_provenance, fed_hops,"     \
-    " fed_max_hops, fed_seq, uid_prev) VALUES "
-#define EV_ROW "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " fed_max_hops, fed_seq, uid_prev, lon_e7, lat_e7) VALUES "
+#define EV_ROW "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
 /*
  * A run of events goes in as few statements as its size's binary digits.
@@ -74,6 +74,7 @@ static void bind_row(sqlite3_stmt *s, int b, const struct kz__rec *r, uint64_t p
         sqlite3_bind_int64(s, b + 18, (sqlite3_int64)prev);
     else
         sqlite3_bind_null(s, b + 18);
+    kz__geo_bind(s, b + 19, r);
 }
 
 /* Sets r->seq when it was 0 (the database picks it, so the uid's head moves after). */
@@ -101,14 +102,15 @@ static int write_event(struct kz__db *db, struct kz__job *job)
     return rc;
 }
 
-/* jobs[0..n) in one statement, n a power of two up to KZ__ROWS_MAX. */
-static int write_rows(struct kz__db *db, struct kz__job **jobs, size_t n)
+/* jobs[0..n) in one statement, n a power of two up to KZ__ROWS_MAX; *written of them went in. */
+static int write_rows(struct kz__db *db, struct kz__job **jobs, size_t n, size_t *written)
 {
     sqlite3_stmt *s = kz__db_stmt(db, sql_insert[kz__rows_index(n)]);
-    size_t i, written;
+    size_t i;
     uint64_t prev;
     int rc = SQLITE_DONE;
 
+    *written = 0;
     if (!s)
         return SQLITE_ERROR;
     for (i = 0; i < n && rc == SQLITE_DONE; i++) {
@@ -121,8 +123,8 @@ static int write_rows(struct kz__db *db, struct kz__job **jobs, size_t n)
         return rc;
     }
     rc = kz__db_step(s);
-    written = rc == SQLITE_DONE ? n : (size_t)sqlite3_changes64(db->db);
-    kz__heads_undo(db, n - written);
+    *written = rc == SQLITE_DONE ? n : (size_t)sqlite3_changes64(db->db);
+    kz__heads_undo(db, n - *written);
     return rc;
 }
 
@@ -143,7 +145,7 @@ static size_t chunk_of(size_t n)
  */
 static int write_events(struct kz__db *db, struct kz__job **jobs, size_t n, size_t *done)
 {
-    size_t i = 0, run, c;
+    size_t i = 0, run, c, written;
     int rc = SQLITE_DONE;
 
     while (i < n && rc == SQLITE_DONE) {
@@ -155,18 +157,25 @@ static int write_events(struct kz__db *db, struct kz__job **jobs, size_t n, size
         for (run = 0; i + run < n && rec_of(jobs[i + run])->seq; run++)
             ;
         c = chunk_of(run);
-        rc = write_rows(db, jobs + i, c);
-        i += rc == SQLITE_DONE ? c : (size_t)sqlite3_changes64(db->db);
+        rc = write_rows(db, jobs + i, c, &written);
+        i += written;
     }
     *done = i;
     return rc;
+}
+
+int kz__events_after_writes(struct kz__db *db, struct kz__job *batch)
+{
+    int rc = kz__geo_after_writes(db, batch);
+
+    return rc == SQLITE_DONE ? kz__tracks_after_writes(db, batch) : rc;
 }
 
 const struct kz__job_ops kz__event_append_ops = {
     .table = "events",
     .write = write_event,
     .write_many = write_events,
-    .after_writes = kz__tracks_after_writes,
+    .after_writes = kz__events_after_writes,
     .counted = true,
     .pg_write = kz__pg_write_event,
     .pg_write_many = kz__pg_write_events,
@@ -198,11 +207,10 @@ static struct kz__job *event_job(const struct kz_event *ev, const char *xml, siz
     r->fed_hops = ev->fed_hops;
     r->fed_max_hops = ev->fed_max_hops;
     r->fed_seq = ev->fed_seq;
-    r->lat = ev->lat;
-    r->lon = ev->lon;
     r->hae = ev->hae;
     r->xml = kz__pack(&p, xml ? xml : "", xml ? xml_len : 0);
     r->xml_len = xml ? xml_len : 0;
+    kz__geo_point(ev, r);
     return &j->job;
 }
 
@@ -270,7 +278,8 @@ void kz_store_query(struct kz_store *st, const struct kz_store_query *q, kz_stor
     j->done = done;
     j->job.ud = ud;
     j->job.notify = true;
-    if (q->limit < 1 || q->limit > QUERY_MAX_LIMIT) {
+    if (q->limit < 1 || q->limit > QUERY_MAX_LIMIT ||
+        (q->has_bbox && (q->forward || !kz_store_bbox_valid(&q->bbox)))) {
         kz__store_finish_early(st, &j->job, KZ_ERR_INVAL);
         return;
     }

@@ -119,7 +119,9 @@ struct kz__rec {
     const char *fed_provenance; /* NULL: not federated */
     int64_t fed_hops, fed_max_hops;
     uint64_t fed_seq;
-    double lat, lon, hae; /* the event's point (hae KZ_POINT_UNKNOWN: none) */
+    bool has_point; /* geo.c: the point goes to events (lon_e7, lat_e7) and events_geo */
+    double lon, lat;
+    double hae; /* pg_events.c: PostGIS points are PointZ (KZ_POINT_UNKNOWN: unknown) */
 };
 
 struct kz__rec_job {
@@ -170,7 +172,7 @@ struct kz__jobq {
     size_t n;
 };
 
-#define KZ__DB_MAX_STMTS 64
+#define KZ__DB_MAX_STMTS 96
 
 /* pg.h: a PostgreSQL connection and its state. */
 struct kz__pg;
@@ -362,6 +364,38 @@ struct kz__query {
 };
 int kz__db_query(struct kz__db *db, struct kz__query *qq);
 void kz__query_rows_free(struct kz__query *q);
+
+/*
+ * geo.c: each event's point, exact in events(lon_e7, lat_e7) (1e-7 degrees;
+ * NULL: no position), and in events_geo, an R*Tree that finds candidates.
+ * SQLite codes (SQLITE_DONE or the failing statement's) unless noted.
+ */
+/* Set r->has_point and the point from the event (no position: none). */
+void kz__geo_point(const struct kz_event *ev, struct kz__rec *r);
+/* Bind r's lon_e7 and lat_e7 (or NULLs) to parameters i and i + 1. */
+void kz__geo_bind(sqlite3_stmt *s, int i, const struct kz__rec *r);
+/* The points of recs[0..n) (those that have one; their seq set) to events_geo, one
+ * entry per cell (at most GEO_GROUP_MAX members). */
+int kz__geo_write(struct kz__db *db, const struct kz__rec *const *recs, size_t n);
+/* Before a batch's COMMIT: its events' points to events_geo, grouped by cell. */
+int kz__geo_after_writes(struct kz__db *db, struct kz__job *batch);
+/* events.c: the hook of every job that touches the log: the points, then the tracks. */
+int kz__events_after_writes(struct kz__db *db, struct kz__job *batch);
+/* Migration 15: the points of every event already stored; KZ_OK or KZ_ERR_DB. */
+int kz__geo_backfill(struct kz__db *db);
+/* Is the point in columns col, col + 1 (lon_e7, lat_e7) of s's row inside box? */
+bool kz__geo_row_in(sqlite3_stmt *s, int col, const struct kz_store_bbox *box);
+/*
+ * fn(ud, seq) for the events with lo <= seq <= hi whose point may be in
+ * `box` (a superset: the caller tests the row with kz__geo_row_in), newest
+ * first, until fn returns false.  The log is asked a stretch of seqs at a
+ * time, the first sized for `want` rows, each next four times the last, so
+ * a box that holds many events stops after a few hundred index entries and
+ * one that holds few costs a handful of R*Tree searches.
+ */
+typedef bool (*kz__geo_seq_fn)(void *ud, uint64_t seq);
+int kz__geo_each(struct kz__db *db, const struct kz_store_bbox *box, uint64_t lo, uint64_t hi,
+                 unsigned want, kz__geo_seq_fn fn, void *ud);
 
 /* retention.c: sets *more when it stopped before reaching its targets. */
 void kz__db_retention(struct kz__db *db, int64_t retention_us, int64_t retention_bytes, bool *more);

@@ -205,7 +205,24 @@ static const char *const migrations[] = {
     " value INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT OR REPLACE INTO store_marks(name, value)"
     " VALUES ('tracks_seq', coalesce((SELECT max(seq) FROM events), 0));",
+    /* 15: each event's point, exact in lon_e7 and lat_e7 (1e-7 degrees; NULL:
+     * no position), and an R*Tree of the points over the log's seqs for the
+     * bbox queries (store/geo.c), an entry per cell and batch, its members
+     * in a blob; deleting an entry's newest event deletes the entry.  The events stored before are
+     * filled after this SQL (migrate_fill). */
+    "ALTER TABLE events ADD COLUMN lon_e7 INTEGER;"
+    "ALTER TABLE events ADD COLUMN lat_e7 INTEGER;"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS events_geo USING rtree("
+    " seq, lon0, lon1, lat0, lat1, s0, s1, +members);"
+    "CREATE TRIGGER IF NOT EXISTS events_geo_delete AFTER DELETE ON events"
+    " BEGIN DELETE FROM events_geo WHERE seq = old.seq; END;",
 };
+
+/* What a migration's SQL cannot do, run after it in its transaction. */
+static int migrate_fill(struct kz__db *db, int64_t version)
+{
+    return version == 15 ? kz__geo_backfill(db) : KZ_OK;
+}
 
 static int user_version(struct kz__db *db, int64_t *out)
 {
@@ -251,6 +268,7 @@ static int step(struct kz__db *db, bool *done)
         goto out;
     snprintf(sql, sizeof(sql), "PRAGMA user_version=%lld", (long long)v + 1);
     if ((err = exec(db, migrations[v], "migration")) != KZ_OK ||
+        (err = migrate_fill(db, v + 1)) != KZ_OK ||
         (err = exec(db, sql, "PRAGMA user_version")) != KZ_OK)
         goto out;
     if ((err = exec(db, "COMMIT", "COMMIT")) == KZ_OK)

@@ -21,9 +21,6 @@
 #include "store/pg.h"
 
 #define EV_COLS 22
-/* Points outside these are not stored as positions (the codec never passes one). */
-#define LAT_OK(r) ((r)->lat >= -90.0 && (r)->lat <= 90.0 && (r)->lon >= -180.0 && (r)->lon <= 180.0)
-
 #define POS_SQL(x, y, z)                                                                           \
     "ST_SetSRID(ST_MakePoint(" x "::float8, " y "::float8, " z "::float8), 4326)::geography"
 
@@ -51,7 +48,7 @@ static const struct kz__rec *rec_of(const struct kz__job *job)
 
 static void bind_row(const char **v, struct ev_params *p, const struct kz__rec *r, const char *node)
 {
-    bool fed = r->fed_provenance != NULL, pos = LAT_OK(r);
+    bool fed = r->fed_provenance != NULL, pos = r->has_point; /* geo.c decides */
 
     v[0] = kz__pg_i64(p->nums[0], (int64_t)r->seq);
     v[1] = r->uid;

@@ -11,7 +11,7 @@
 
 #include "store/pg.h"
 
-#define MAX_PARAMS 12
+#define MAX_PARAMS 16
 
 struct params {
     const char *v[MAX_PARAMS];
@@ -50,16 +50,34 @@ static void add_type(struct kz_sbuf *sql, struct params *p, const char *type, ch
     kz_sbuf_addf(sql, " AND starts_with(type, $%d)", p->n);
 }
 
-static void add_bbox(struct kz_sbuf *sql, struct params *p, const double b[4])
+/* pos within the box west..east, south..north, edges included (the GiST index's test). */
+static void add_box(struct kz_sbuf *sql, struct params *p, double west, double south, double east,
+                    double north)
 {
-    kz_sbuf_adds(sql, " AND pos::geometry && ST_MakeEnvelope(");
+    const double edges[4] = {west, south, east, north};
+
+    kz_sbuf_adds(sql, "pos::geometry && ST_MakeEnvelope(");
     for (int i = 0; i < 4; i++) {
         KZ_ASSERT(p->n < MAX_PARAMS);
-        p->v[p->n] = kz__pg_f64(p->nums[p->n], b[i]);
+        p->v[p->n] = kz__pg_f64(p->nums[p->n], edges[i]);
         p->n++;
         kz_sbuf_addf(sql, "$%d::float8, ", p->n);
     }
     kz_sbuf_adds(sql, "4326)");
+}
+
+/* min_lon > max_lon crosses the antimeridian: two boxes (store.h). */
+static void add_bbox(struct kz_sbuf *sql, struct params *p, const struct kz_store_bbox *b)
+{
+    kz_sbuf_adds(sql, " AND (");
+    if (b->min_lon <= b->max_lon) {
+        add_box(sql, p, b->min_lon, b->min_lat, b->max_lon, b->max_lat);
+    } else {
+        add_box(sql, p, b->min_lon, b->min_lat, 180.0, b->max_lat);
+        kz_sbuf_adds(sql, " OR ");
+        add_box(sql, p, -180.0, b->min_lat, b->max_lon, b->max_lat);
+    }
+    kz_sbuf_adds(sql, ")");
 }
 
 static void build(struct kz_sbuf *sql, struct params *p, const struct kz_store_query *q,
@@ -77,7 +95,7 @@ static void build(struct kz_sbuf *sql, struct params *p, const struct kz_store_q
     if (q->until_us)
         add_int(sql, p, " AND recv_time < ", q->until_us);
     if (q->has_bbox)
-        add_bbox(sql, p, q->bbox);
+        add_bbox(sql, p, &q->bbox);
     if (q->before_seq)
         add_int(sql, p, " AND seq < ", (int64_t)q->before_seq);
     if (q->forward) {

@@ -34,7 +34,7 @@ struct tr_params {
 
 static void bind_row(const char **v, struct tr_params *p, const struct kz__rec *r)
 {
-    bool pos = r->lat >= -90.0 && r->lat <= 90.0 && r->lon >= -180.0 && r->lon <= 180.0;
+    bool pos = r->has_point;
 
     v[0] = r->uid;
     v[1] = kz__pg_i64(p->nums[0], (int64_t)r->seq);

@@ -140,7 +140,8 @@ void kz__query_rows_free(struct kz__query *q)
 
 /* ---- one uid: a walk down its chain ------------------------------------------ */
 
-static const char sql_link[] = "SELECT uid, uid_prev, type, recv_time FROM events WHERE seq = ?1";
+static const char sql_link[] =
+    "SELECT uid, uid_prev, type, recv_time, lon_e7, lat_e7 FROM events WHERE seq = ?1";
 static const char sql_row[] = "SELECT seq, recv_time, label, origin_input, origin_user, xml,"
                               " origin_nation, origin_groups, fed_provenance, fed_hops,"
                               " fed_max_hops FROM events WHERE seq = ?1";
@@ -180,7 +181,8 @@ static int walk(struct kz__db *db, const struct kz_store_query *q, const struct 
             break; /* the rest of the chain is gone (retention) */
         int64_t recv_time = sqlite3_column_int64(s, 3);
         bool take = (!q->before_seq || seq < q->before_seq) &&
-                    wanted(q, tf, (const char *)sqlite3_column_text(s, 2), recv_time);
+                    wanted(q, tf, (const char *)sqlite3_column_text(s, 2), recv_time) &&
+                    (!q->has_bbox || kz__geo_row_in(s, 4, &q->bbox));
         prev = (uint64_t)sqlite3_column_int64(s, 1);
         sqlite3_reset(s);
         if (q->since_us && recv_time < q->since_us)
@@ -221,6 +223,101 @@ static int query_uid(struct kz__db *db, struct kz__query *qq, const struct type_
     return rc;
 }
 
+/* ---- a box: events_geo's seqs, newest first (geo.c) ---------------------------------- */
+
+static const char sql_max_seq[] = "SELECT max(seq) FROM events";
+static const char sql_first_since[] =
+    "SELECT seq FROM events WHERE recv_time >= ?1 ORDER BY recv_time, seq LIMIT 1";
+static const char sql_last_until[] =
+    "SELECT seq FROM events WHERE recv_time < ?1 ORDER BY recv_time DESC, seq DESC LIMIT 1";
+static const char sql_row_typed[] = "SELECT seq, recv_time, label, origin_input, origin_user, xml,"
+                                    " origin_nation, origin_groups, fed_provenance, fed_hops,"
+                                    " fed_max_hops, type, lon_e7, lat_e7 FROM events"
+                                    " WHERE seq = ?1";
+
+/* *out: the seq the statement answers (bound to `arg` unless 0), 0 for none. */
+static int seq_of(struct kz__db *db, const char *sql, int64_t arg, uint64_t *out)
+{
+    sqlite3_stmt *s = kz__db_stmt(db, sql);
+    int rc;
+
+    *out = 0;
+    if (!s)
+        return SQLITE_ERROR;
+    if (arg)
+        sqlite3_bind_int64(s, 1, arg);
+    if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *out = (uint64_t)sqlite3_column_int64(s, 0);
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* The seqs [lo, hi] the query may answer from (lo > hi: none), by the recv_time index. */
+static int box_range(struct kz__db *db, const struct kz_store_query *q, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t v;
+    int rc;
+
+    *lo = 1;
+    if ((rc = seq_of(db, sql_max_seq, 0, hi)) != SQLITE_DONE)
+        return rc;
+    if (q->before_seq && q->before_seq - 1 < *hi)
+        *hi = q->before_seq - 1;
+    if (q->until_us) {
+        if ((rc = seq_of(db, sql_last_until, q->until_us, &v)) != SQLITE_DONE)
+            return rc;
+        *hi = v < *hi ? v : *hi;
+    }
+    if (q->since_us) {
+        if ((rc = seq_of(db, sql_first_since, q->since_us, &v)) != SQLITE_DONE)
+            return rc;
+        *lo = v ? v : *hi + 1;
+    }
+    return SQLITE_DONE;
+}
+
+struct box_walk {
+    struct kz__query *qq;
+    const struct type_filter *tf;
+    sqlite3_stmt *s;
+    int rc;
+};
+
+/* One seq in the box: its row, when the other filters take it.  False: stop. */
+static bool take_in_box(void *ud, uint64_t seq)
+{
+    struct box_walk *w = ud;
+    const struct kz_store_query *q = &w->qq->q;
+
+    sqlite3_bind_int64(w->s, 1, (sqlite3_int64)seq);
+    if ((w->rc = sqlite3_step(w->s)) == SQLITE_ROW) {
+        int64_t recv_time = sqlite3_column_int64(w->s, 1);
+        const char *type = (const char *)sqlite3_column_text(w->s, 11);
+        if (type && wanted(q, w->tf, type, recv_time) &&
+            !(q->since_us && recv_time < q->since_us) && kz__geo_row_in(w->s, 12, &q->bbox))
+            add_row(w->qq, w->s);
+        w->rc = SQLITE_DONE;
+    }
+    sqlite3_reset(w->s);
+    return w->rc == SQLITE_DONE && w->qq->n_rows < q->limit;
+}
+
+static int query_box(struct kz__db *db, struct kz__query *qq, const struct type_filter *tf)
+{
+    struct box_walk w = {qq, tf, kz__db_stmt(db, sql_row_typed), SQLITE_DONE};
+    uint64_t lo, hi;
+    int rc;
+
+    if (!w.s)
+        return SQLITE_ERROR;
+    if ((rc = box_range(db, &qq->q, &lo, &hi)) != SQLITE_DONE)
+        return rc;
+    rc = kz__geo_each(db, &qq->q.bbox, lo, hi, qq->q.limit, take_in_box, &w);
+    return rc != SQLITE_DONE ? rc : w.rc;
+}
+
 int kz__db_query(struct kz__db *db, struct kz__query *qq)
 {
     struct kz_sbuf sql = KZ_SBUF_INIT;
@@ -231,8 +328,8 @@ int kz__db_query(struct kz__db *db, struct kz__query *qq)
     if (db->pg)
         return kz__pg_events_query(db, qq);
     type_filter_init(&tf, qq->q.type);
-    if (qq->q.uid) {
-        rc = query_uid(db, qq, &tf);
+    if (qq->q.uid || qq->q.has_bbox) {
+        rc = qq->q.uid ? query_uid(db, qq, &tf) : query_box(db, qq, &tf);
         goto out;
     }
     build_sql(&sql, &qq->q, &tf);

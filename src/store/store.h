@@ -49,6 +49,11 @@
  *          tracks table holds; it follows the log lazily (store/tracks.c)
  *   fed_sent(peer, sent, seq): what crossed each link, and when
  *   fed_cursor(peer PRIMARY KEY, seq): the last event of the log each link was sent
+ *   events also keep their point, lon_e7 and lat_e7 (1e-7 degrees; NULL for an
+ *          event without a position: lat 0, lon 0, hae unknown)
+ *   events_geo: an R*Tree of the points (store/geo.c), one entry per cell of a
+ *          batch: the box of its points, its seqs (times 1e-4), and its members
+ *          (seq, lon_e7, lat_e7 each) in a blob; its id is its newest member's seq
  */
 #ifndef KZ_STORE_H
 #define KZ_STORE_H
@@ -217,6 +222,19 @@ typedef void (*kz_store_track_fn)(void *ud, uint64_t seq, const char *xml, size_
 int kz_store_load(struct kz_store *st, int64_t now_us, kz_store_track_fn fn, void *ud,
                   uint64_t *max_seq);
 
+/*
+ * A box in degrees (WGS84), edges included.  min_lon > max_lon is a box
+ * that crosses the antimeridian (from min_lon east to 180, and from -180 to
+ * max_lon).  Points are compared at 1e-7 degree (about a centimetre).
+ */
+struct kz_store_bbox {
+    double min_lon, min_lat, max_lon, max_lat;
+};
+
+/* True when every edge is finite and in range (lat [-90, 90], lon [-180,
+ * 180]) and min_lat <= max_lat. */
+bool kz_store_bbox_valid(const struct kz_store_bbox *b);
+
 /* A query over the events log (GET /api/v1/events). */
 struct kz_store_query {
     const char *uid;  /* NULL = any */
@@ -231,10 +249,13 @@ struct kz_store_query {
      * not with before_seq. */
     bool forward;
     uint64_t after_seq;
-    /* Only events whose point lies in the box minLon,minLat,maxLon,maxLat (degrees, WGS 84,
-     * edges included; min <= max); has_bbox false: anywhere. */
+    /* Only events whose point lies in bbox (not with forward); an event
+     * without a position never does.  Newest first as without it: the box
+     * is asked of events_geo one stretch of seqs at a time (store/geo.c).
+     * since/until bound the stretch by the recv_time index, assuming receive
+     * times grow with seq (as the one-uid walk does). */
     bool has_bbox;
-    double bbox[4];
+    struct kz_store_bbox bbox;
 };
 
 struct kz_store_row {

@@ -216,7 +216,8 @@ static int write_delete(struct kz__db *db, struct kz__job *job)
 const struct kz__job_ops kz__track_delete_ops = {
     .table = "tracks",
     .write = write_delete,
-    .after_writes = kz__tracks_after_writes,
+    /* The log's hook (events.c), so a batch of events and deletions runs it once. */
+    .after_writes = kz__events_after_writes,
     .pg_write = kz__pg_write_nothing, /* pg_tracks.c deletes, in queue order */
 };
 

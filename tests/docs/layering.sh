@@ -39,7 +39,7 @@ http_denied='route store label auth alliance readiness plan mission api marti se
 # Third-party headers: "header CMAKE-TARGET folder..."; a folder may include
 # the header only if it is listed, and CMakeLists.txt must link the target to
 # kz_<folder> (PRIVATE, or PUBLIC when its own header exposes the library).
-libs='uv.h PkgConfig::UV store route mission net fed cli
+libs='uv.h PkgConfig::UV store route mission net fed cluster cli
 jansson.h PkgConfig::JANSSON alliance readiness plan mission fed cli
 expat.h PkgConfig::EXPAT cot cli
 openssl/ PkgConfig::SSL auth mission net server
@@ -50,7 +50,8 @@ sqlite3.h PkgConfig::SQLITE store
 libpq-fe.h PkgConfig::PQ store
 llhttp.h llhttp http
 nghttp2/ PkgConfig::NGHTTP2 fed
-systemd/ PkgConfig::SYSTEMD server'
+systemd/ PkgConfig::SYSTEMD server
+nats/ PkgConfig::NATS cluster'
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM

@@ -200,10 +200,14 @@ static inline void sql_exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
-/* SQL that undoes migration 13: events(uid) indexed again, no chain. */
+/* SQL that undoes migration 15: no points. */
+#define UNDO_MIGRATION_15                                                                          \
+    "DROP TRIGGER events_geo_delete; DROP TABLE events_geo;"                                       \
+    "ALTER TABLE events DROP COLUMN lon_e7; ALTER TABLE events DROP COLUMN lat_e7;"
+/* SQL that undoes migration 13: events(uid) indexed again, no chain (and 15). */
 #define UNDO_MIGRATION_13                                                                          \
-    "DROP TABLE uid_heads; ALTER TABLE events DROP COLUMN uid_prev;"                               \
-    "CREATE INDEX events_uid ON events(uid);"
+    UNDO_MIGRATION_15 "DROP TABLE uid_heads; ALTER TABLE events DROP COLUMN uid_prev;"             \
+                      "CREATE INDEX events_uid ON events(uid);"
 /* ... and migrations 9 (the federation columns and tables) and 10 (files) as well, for
  * tests that rebuild an older schema (11 and 12 run again on the tables as they are). */
 #define UNDO_MIGRATIONS_9_ON                                                                       \

@@ -220,8 +220,10 @@ static void test_every_default(void **state)
     assert_non_null(empty);
     assert_true(n > 40);
     for (size_t i = 0; i < n; i++) {
-        /* federation: is optional (its presence is a change): test_federation_* cover it. */
-        if (!rows[i].def[0] || strncmp(rows[i].path, "federation.", 11) == 0)
+        /* federation: and cluster: are optional (their presence is a change): test_federation_*
+         * and test_cluster_section cover them. */
+        if (!rows[i].def[0] || strncmp(rows[i].path, "federation.", 11) == 0 ||
+            strncmp(rows[i].path, "cluster.", 8) == 0)
             continue;
         yaml_for(rows[i].path, rows[i].def, yaml, sizeof(yaml));
         struct kz_config *cfg = load_mem(yaml, err, sizeof(err));
@@ -531,6 +533,47 @@ static void test_federation_restart_only(void **state)
     kz_config_free(a);
 }
 
+/* cluster: absent is a single node; nats is required; the prefix is one NATS subject. */
+static void test_cluster_section(void **state)
+{
+    char err[512];
+    struct kz_config *cfg;
+
+    (void)state;
+    cfg = load_mem("", err, sizeof(err));
+    assert_null(cfg->cluster);
+    kz_config_free(cfg);
+    cfg = load_mem("cluster:\n  nats: nats://127.0.0.1:4222\n", err, sizeof(err));
+    assert_non_null(cfg);
+    assert_string_equal(cfg->cluster->nats, "nats://127.0.0.1:4222");
+    assert_string_equal(cfg->cluster->subject_prefix, "kz");
+    kz_config_free(cfg);
+    cfg = load_mem("cluster:\n  nats: nats://h:1\n  subject_prefix: prod.kz-1\n", err, sizeof(err));
+    assert_non_null(cfg);
+    kz_config_free(cfg);
+    assert_null(load_mem("cluster:\n  subject_prefix: kz\n", err, sizeof(err)));
+    assert_non_null(strstr(err, "nats"));
+    cfg = load_mem("cluster:\n  nats: nats://a:1,nats://b:2\n", err, sizeof(err));
+    assert_non_null(cfg);
+    kz_config_free(cfg);
+    static const char *bad_urls[] = {"notaurl", "nats://", "tls://h:1", "nats://a:1,",
+                                     "nats://a b"};
+    for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
+        char yaml[128];
+        snprintf(yaml, sizeof(yaml), "cluster:\n  nats: \"%s\"\n", bad_urls[i]);
+        assert_null(load_mem(yaml, err, sizeof(err)));
+        assert_non_null(strstr(err, "cluster.nats"));
+    }
+    static const char *bad[] = {"kz.>", "kz.*", ".kz", "kz.", "a..b", "k z"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char yaml[128];
+        snprintf(yaml, sizeof(yaml), "cluster:\n  nats: nats://h:1\n  subject_prefix: \"%s\"\n",
+                 bad[i]);
+        assert_null(load_mem(yaml, err, sizeof(err)));
+        assert_non_null(strstr(err, "cluster.subject_prefix"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -547,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_federation_values),
         cmocka_unit_test(test_federation_errors),
         cmocka_unit_test(test_federation_restart_only),
+        cmocka_unit_test(test_cluster_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,6 +139,7 @@ static void test_pg_idempotent(void **state)
 static struct rows bbox_query(struct fx *fx, double w, double s, double e, double n)
 {
     struct kz_store_query q = {.limit = 100, .has_bbox = true, .bbox = {w, s, e, n}};
+
     return run_query(fx, &q);
 }
 
@@ -177,6 +178,12 @@ static void test_pg_bbox(void **state)
     /* With the other filters: since, uid, paging. */
     struct kz_store_query q = {
         .uid = "tokyo", .limit = 1, .has_bbox = true, .bbox = {100.0, 0.0, 150.0, 50.0}};
+    /* Across the antimeridian: from 170 E east to 150 E, all but the gap 150..170 E. */
+    r = bbox_query(fx, 170.0, 0.0, 150.0, 50.0);
+    assert_int_equal(r.n, 5);
+    r = bbox_query(fx, 179.0, 0.0, 135.0, 50.0); /* only the corner point (130 E) west of 135 */
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.seq[0], 4);
     r = run_query(fx, &q);
     assert_int_equal(r.n, 1);
     assert_int_equal(r.seq[0], 5);
