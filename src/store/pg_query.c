@@ -50,20 +50,27 @@ static void add_type(struct kz_sbuf *sql, struct params *p, const char *type, ch
     kz_sbuf_addf(sql, " AND starts_with(type, $%d)", p->n);
 }
 
-/* pos within the box west..east, south..north, edges included (the GiST index's test). */
+/*
+ * pos within the box west..east, south..north, edges included: && is the GiST index's test,
+ * on float4 boxes; the coordinates are then compared exactly, so a point a hair outside an
+ * edge stays out.
+ */
 static void add_box(struct kz_sbuf *sql, struct params *p, double west, double south, double east,
                     double north)
 {
     const double edges[4] = {west, south, east, north};
+    int b = p->n + 1;
 
-    kz_sbuf_adds(sql, "pos::geometry && ST_MakeEnvelope(");
     for (int i = 0; i < 4; i++) {
         KZ_ASSERT(p->n < MAX_PARAMS);
         p->v[p->n] = kz__pg_f64(p->nums[p->n], edges[i]);
         p->n++;
-        kz_sbuf_addf(sql, "$%d::float8, ", p->n);
     }
-    kz_sbuf_adds(sql, "4326)");
+    kz_sbuf_addf(sql,
+                 "(pos::geometry && ST_MakeEnvelope($%d::float8, $%d::float8, $%d::float8,"
+                 " $%d::float8, 4326) AND ST_X(pos::geometry) BETWEEN $%d::float8 AND $%d::float8"
+                 " AND ST_Y(pos::geometry) BETWEEN $%d::float8 AND $%d::float8)",
+                 b, b + 1, b + 2, b + 3, b, b + 2, b + 1, b + 3);
 }
 
 /* min_lon > max_lon crosses the antimeridian: two boxes (store.h). */
