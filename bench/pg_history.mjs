@@ -46,9 +46,10 @@ function fill(dsn) {
 
 const ago = (us) => `(extract(epoch from now()) * 1e6)::bigint - ${us}`;
 const query = (box, since) => 'SELECT seq, recv_time, label, origin_input, origin_user, xml, origin_nation,'
-    + ' origin_groups, fed_provenance, fed_hops, fed_max_hops FROM events WHERE true'
+    + ' origin_groups, fed_provenance, fed_hops, fed_max_hops, ST_X(pos::geometry), ST_Y(pos::geometry)'
+    + ' FROM events WHERE true'
     + (since ? ` AND recv_time >= ${since}` : '')
-    + ` AND pos::geometry && ST_MakeEnvelope(${box}, 4326) ORDER BY seq DESC LIMIT 100`;
+    + ` AND (pos::geometry && ST_MakeEnvelope(${box}, 4326)) ORDER BY seq DESC LIMIT 100`;
 const shapes = {
     'bbox 1x1 deg + since 1 h': query('139, 35, 140, 36', ago(3600e6)),
     'bbox 0.1x0.1 deg + since 24 h': query('139.5, 35.5, 139.6, 35.6', ago(86400e6)),

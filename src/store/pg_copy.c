@@ -143,17 +143,22 @@ static char *num(double v)
     return kz_xstrdup(kz__pg_f64(buf, v));
 }
 
-/* The event's point from its XML: lon, lat, hae into v[0..3) (NULL when it has none). */
+/* The event's point from its XML: lon, lat, hae into v[0..3) (NULL when it has none, as
+ * geo.c decides for the store). */
 static void point_of(struct copy *c, const char *xml, size_t len, char **v)
 {
     struct kz_event ev;
+    struct kz__rec r = {0};
     enum kz_reject reason;
 
     kz_event_init(&ev);
     if (xml && kz_cot_decode(c->dec, xml, len, &ev, &reason, NULL, 0) == KZ_OK) {
-        v[0] = num(ev.lon);
-        v[1] = num(ev.lat);
-        v[2] = num(ev.hae);
+        kz__geo_point(&ev, &r);
+        if (r.has_point) {
+            v[0] = num(ev.lon);
+            v[1] = num(ev.lat);
+            v[2] = num(ev.hae);
+        }
     }
     kz_event_clear(&ev);
 }

@@ -50,34 +50,45 @@ static void add_type(struct kz_sbuf *sql, struct params *p, const char *type, ch
     kz_sbuf_addf(sql, " AND starts_with(type, $%d)", p->n);
 }
 
-/* "pos::geometry && ST_MakeEnvelope(w, s, e, n, 4326)": the GiST index's operator. */
-static void add_envelope(struct kz_sbuf *sql, struct params *p, double w, double s, double e,
-                         double n)
+/*
+ * pos in the box west..east, south..north by the GiST index's test (&&).  Its boxes are
+ * float4, so a point a hair outside an edge may pass: the exact comparison is in C (in_box),
+ * not in SQL, where it would make the planner expect a few rows and pick a worse plan.
+ */
+static void add_box(struct kz_sbuf *sql, struct params *p, double west, double south, double east,
+                    double north)
 {
-    const double b[4] = {w, s, e, n};
+    const double edges[4] = {west, south, east, north};
 
     kz_sbuf_adds(sql, "pos::geometry && ST_MakeEnvelope(");
     for (int i = 0; i < 4; i++) {
         KZ_ASSERT(p->n < MAX_PARAMS);
-        p->v[p->n] = kz__pg_f64(p->nums[p->n], b[i]);
+        p->v[p->n] = kz__pg_f64(p->nums[p->n], edges[i]);
         p->n++;
         kz_sbuf_addf(sql, "$%d::float8, ", p->n);
     }
     kz_sbuf_adds(sql, "4326)");
 }
 
-/* Edges included; a box with min_lon > max_lon crosses the antimeridian: two envelopes. */
+/* The exact test, edges included; min_lon > max_lon crosses the antimeridian. */
+static bool in_box(const struct kz_store_bbox *b, double lon, double lat)
+{
+    bool lon_in = b->min_lon <= b->max_lon ? lon >= b->min_lon && lon <= b->max_lon
+                                           : lon >= b->min_lon || lon <= b->max_lon;
+    return lon_in && lat >= b->min_lat && lat <= b->max_lat;
+}
+
+/* min_lon > max_lon crosses the antimeridian: two boxes (store.h). */
 static void add_bbox(struct kz_sbuf *sql, struct params *p, const struct kz_store_bbox *b)
 {
-    if (b->min_lon <= b->max_lon) {
-        kz_sbuf_adds(sql, " AND ");
-        add_envelope(sql, p, b->min_lon, b->min_lat, b->max_lon, b->max_lat);
-        return;
-    }
     kz_sbuf_adds(sql, " AND (");
-    add_envelope(sql, p, b->min_lon, b->min_lat, 180.0, b->max_lat);
-    kz_sbuf_adds(sql, " OR ");
-    add_envelope(sql, p, -180.0, b->min_lat, b->max_lon, b->max_lat);
+    if (b->min_lon <= b->max_lon) {
+        add_box(sql, p, b->min_lon, b->min_lat, b->max_lon, b->max_lat);
+    } else {
+        add_box(sql, p, b->min_lon, b->min_lat, 180.0, b->max_lat);
+        kz_sbuf_adds(sql, " OR ");
+        add_box(sql, p, -180.0, b->min_lat, b->max_lon, b->max_lat);
+    }
     kz_sbuf_adds(sql, ")");
 }
 
@@ -85,8 +96,8 @@ static void build(struct kz_sbuf *sql, struct params *p, const struct kz_store_q
                   char **prefix)
 {
     kz_sbuf_adds(sql, "SELECT seq, recv_time, label, origin_input, origin_user, xml,"
-                      " origin_nation, origin_groups, fed_provenance, fed_hops, fed_max_hops"
-                      " FROM events WHERE true");
+                      " origin_nation, origin_groups, fed_provenance, fed_hops, fed_max_hops,"
+                      " ST_X(pos::geometry), ST_Y(pos::geometry) FROM events WHERE true");
     if (q->uid)
         add(sql, p, " AND uid = ", q->uid);
     if (q->type)
@@ -113,45 +124,82 @@ static char *dup_or_null(const PGresult *r, int i, int c)
     return PQgetisnull(r, i, c) ? NULL : kz_xstrdup(PQgetvalue(r, i, c));
 }
 
-static void take_rows(struct kz__query *qq, const PGresult *r)
+/* Row i of r to qq (growing its array), unless the bbox's exact test refuses it. */
+static void take_row(struct kz__query *qq, const PGresult *r, int i)
 {
-    size_t n = (size_t)PQntuples(r);
+    struct kz_store_row *row;
 
-    qq->rows = kz_xcalloc(n ? n : 1, sizeof(*qq->rows));
-    qq->cap_rows = n;
-    for (int i = 0; i < (int)n; i++) {
-        struct kz_store_row *row = &qq->rows[qq->n_rows++];
-        row->seq = (uint64_t)kz__pg_int(r, i, 0);
-        row->recv_time = kz__pg_int(r, i, 1);
-        row->label = dup_or_null(r, i, 2);
-        row->origin_input = dup_or_null(r, i, 3);
-        row->origin_user = dup_or_null(r, i, 4);
-        row->xml_len = (size_t)PQgetlength(r, i, 5);
-        row->xml = kz_xstrndup(PQgetvalue(r, i, 5), row->xml_len);
-        row->origin_nation = dup_or_null(r, i, 6);
-        row->origin_groups = dup_or_null(r, i, 7);
-        row->fed_provenance = dup_or_null(r, i, 8);
-        row->fed_hops = kz__pg_int(r, i, 9);
-        row->fed_max_hops = kz__pg_int(r, i, 10);
+    if (qq->q.has_bbox &&
+        (PQgetisnull(r, i, 11) || !in_box(&qq->q.bbox, strtod(PQgetvalue(r, i, 11), NULL),
+                                          strtod(PQgetvalue(r, i, 12), NULL))))
+        return;
+    if (qq->n_rows == qq->cap_rows) {
+        qq->cap_rows = qq->cap_rows ? 2 * qq->cap_rows : 16;
+        qq->rows = kz_xrealloc(qq->rows, qq->cap_rows * sizeof(*qq->rows));
     }
+    row = &qq->rows[qq->n_rows++];
+    row->seq = (uint64_t)kz__pg_int(r, i, 0);
+    row->recv_time = kz__pg_int(r, i, 1);
+    row->label = dup_or_null(r, i, 2);
+    row->origin_input = dup_or_null(r, i, 3);
+    row->origin_user = dup_or_null(r, i, 4);
+    row->xml_len = (size_t)PQgetlength(r, i, 5);
+    row->xml = kz_xstrndup(PQgetvalue(r, i, 5), row->xml_len);
+    row->origin_nation = dup_or_null(r, i, 6);
+    row->origin_groups = dup_or_null(r, i, 7);
+    row->fed_provenance = dup_or_null(r, i, 8);
+    row->fed_hops = kz__pg_int(r, i, 9);
+    row->fed_max_hops = kz__pg_int(r, i, 10);
 }
 
-int kz__pg_events_query(struct kz__db *db, struct kz__query *qq)
+/*
+ * One page of q (its limit the rows still wanted): the rows taken, and in *last the seq of
+ * its last row, *full when it was a whole page (so there may be more).
+ */
+static int page(struct kz__db *db, struct kz__query *qq, const struct kz_store_query *q,
+                uint64_t *last, bool *full)
 {
     struct kz_sbuf sql = KZ_SBUF_INIT;
     struct params p = {.n = 0};
     char *prefix = NULL;
     PGresult *r;
-    int err = KZ_OK;
+    int err = KZ_OK, n;
 
-    build(&sql, &p, &qq->q, &prefix);
+    build(&sql, &p, q, &prefix);
     r = kz__pg_query(db->pg, sql.buf, p.n, p.v);
-    if (kz__pg_ok(r))
-        take_rows(qq, r);
-    else
+    if (kz__pg_ok(r)) {
+        n = PQntuples(r);
+        for (int i = 0; i < n; i++)
+            take_row(qq, r, i);
+        *full = n > 0 && (unsigned)n == q->limit;
+        *last = n > 0 ? (uint64_t)kz__pg_int(r, n - 1, 0) : 0;
+    } else {
         err = kz__pg_fail(db->pg, "SELECT FROM events", r);
+    }
     PQclear(r);
     free(prefix);
     kz_sbuf_release(&sql);
+    return err;
+}
+
+/* Pages until the limit is met or the log is: more than one only when a bbox row failed the
+ * exact test (a point within float4 rounding of an edge). */
+int kz__pg_events_query(struct kz__db *db, struct kz__query *qq)
+{
+    struct kz_store_query q = qq->q;
+    uint64_t last = 0;
+    bool full = true;
+    int err = KZ_OK;
+
+    while (err == KZ_OK && full && qq->n_rows < qq->q.limit) {
+        q.limit = qq->q.limit - (unsigned)qq->n_rows;
+        if (last && q.forward)
+            q.after_seq = last;
+        else if (last)
+            q.before_seq = last;
+        err = page(db, qq, &q, &last, &full);
+    }
+    if (err != KZ_OK)
+        kz__query_rows_free(qq);
     return err;
 }

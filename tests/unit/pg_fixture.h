@@ -186,7 +186,7 @@ static inline int pg_fx_spawn(struct pg_fx *p)
 
     snprintf(data, sizeof(data), "%s/data", p->dir);
     snprintf(log, sizeof(log), "%s/postgres.log", p->dir);
-    if ((p->port = pg_fx_free_port()) < 0)
+    if (!p->port && (p->port = pg_fx_free_port()) < 0) /* a restart keeps its port */
         return -1;
     snprintf(port, sizeof(port), "%d", p->port);
     if ((p->pid = fork()) < 0)
@@ -226,6 +226,22 @@ static inline int pg_fx_start(struct pg_fx *p)
 fail:
     pg_fx_stop(p);
     return -1;
+}
+
+/*
+ * Crash the server (SIGQUIT: immediate shutdown, no checkpoint: the next start recovers from
+ * the WAL, as after a kill -9) and start it again on the same directory and port.  0 or -1.
+ */
+static inline int pg_fx_crash_restart(struct pg_fx *p)
+{
+    int status;
+
+    if (p->pid <= 0)
+        return -1;
+    kill(p->pid, SIGQUIT);
+    waitpid(p->pid, &status, 0);
+    p->pid = 0;
+    return pg_fx_spawn(p);
 }
 
 /* A fresh database with postgis; its DSN in buf.  0 or -1. */

@@ -139,6 +139,7 @@ static void test_pg_idempotent(void **state)
 static struct rows bbox_query(struct fx *fx, double w, double s, double e, double n)
 {
     struct kz_store_query q = {.limit = 100, .has_bbox = true, .bbox = {w, s, e, n}};
+
     return run_query(fx, &q);
 }
 
@@ -177,6 +178,12 @@ static void test_pg_bbox(void **state)
     /* With the other filters: since, uid, paging. */
     struct kz_store_query q = {
         .uid = "tokyo", .limit = 1, .has_bbox = true, .bbox = {100.0, 0.0, 150.0, 50.0}};
+    /* Across the antimeridian: from 170 E east to 150 E, all but the gap 150..170 E. */
+    r = bbox_query(fx, 170.0, 0.0, 150.0, 50.0);
+    assert_int_equal(r.n, 5);
+    r = bbox_query(fx, 179.0, 0.0, 135.0, 50.0); /* only the corner point (130 E) west of 135 */
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.seq[0], 4);
     r = run_query(fx, &q);
     assert_int_equal(r.n, 1);
     assert_int_equal(r.seq[0], 5);
@@ -276,6 +283,98 @@ static void test_pg_job_without_pg_ops(void **state)
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events"), 2);
 }
 
+#define CRASH_EVENTS 4000
+static int crash_status[CRASH_EVENTS + 1]; /* per seq: 0 no answer yet, else status + 1 */
+
+static void on_crash_ack(void *ud, int status)
+{
+    *(int *)ud = status + 1;
+}
+
+static void append_crash(struct fx *fx, uint64_t seq)
+{
+    struct kz_event ev;
+
+    kz_event_init(&ev);
+    ev.uid = (char *)"c";
+    ev.type = (char *)"a-f-G";
+    ev.seq = seq;
+    ev.recv_time = ev.time = ev.start = kz_now_us();
+    ev.stale = ev.time + HOUR;
+    ev.lat = ev.lon = 1.0;
+    kz_store_append(fx->st, &ev, "<event/>", 8, on_crash_ack, &crash_status[seq]);
+}
+
+static size_t answered(size_t from, size_t to, int status)
+{
+    size_t n = 0;
+
+    for (size_t s = from; s < to; s++)
+        n += status ? crash_status[s] == status + 1 : crash_status[s] != 0;
+    return n;
+}
+
+/* Every seq acknowledged KZ_OK is stored (a stored one may have failed its ack: a lost COMMIT
+ * answer).  Returns how many were acknowledged. */
+static size_t check_acked_stored(const char *dsn, size_t last)
+{
+    PGconn *c = PQconnectdb(dsn);
+    PGresult *r = PQexec(c, "SELECT seq FROM events");
+    bool *in = calloc(last + 1, sizeof(*in));
+    size_t ok = 0;
+
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    for (int i = 0; i < PQntuples(r); i++) {
+        size_t seq = strtoul(PQgetvalue(r, i, 0), NULL, 10);
+        if (seq <= last)
+            in[seq] = true;
+    }
+    for (size_t s = 1; s <= last; s++) {
+        if (crash_status[s] != KZ_OK + 1)
+            continue;
+        ok++;
+        if (!in[s])
+            fail_msg("seq %zu was acknowledged but is not stored", s);
+    }
+    free(in);
+    PQclear(r);
+    PQfinish(c);
+    return ok;
+}
+
+/*
+ * PostgreSQL itself crashes (immediate shutdown, recovery from the WAL at the next start)
+ * while events are written: nothing acknowledged is lost, what failed during the outage was
+ * not acknowledged, and the store reconnects by itself.
+ */
+static void test_pg_server_crash(void **state)
+{
+    struct fx *fx = *state;
+    size_t seq = 1, before, after_restart;
+
+    memset(crash_status, 0, sizeof(crash_status));
+    open_store(fx, 2, 0, 0);
+    for (; seq <= 500; seq++)
+        append_crash(fx, seq);
+    while (answered(1, seq, 0) < seq - 1)
+        run_until(fx, NULL, 0, 20);
+    assert_int_equal(answered(1, seq, KZ_OK), 500);
+    for (size_t end = seq + 200; seq < end; seq++) /* in flight when it crashes */
+        append_crash(fx, seq);
+    assert_int_equal(pg_fx_crash_restart(&store_pg_server), 0);
+    before = seq;
+    for (int round = 0; round < 300 && answered(before, seq, KZ_OK) < 200; round++) {
+        for (int i = 0; i < 10 && seq < CRASH_EVENTS; i++, seq++)
+            append_crash(fx, seq);
+        run_until(fx, NULL, 0, 20);
+    }
+    after_restart = answered(before, seq, KZ_OK);
+    close_store(fx);
+    assert_true(after_restart >= 200);              /* it reconnected */
+    assert_int_equal(answered(1, seq, 0), seq - 1); /* everything got an answer */
+    assert_true(check_acked_stored(kz_store_pg_dsn(fx->path), seq - 1) >= 700);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +385,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pg_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_unported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_job_without_pg_ops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_server_crash, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-// 46-store-postgres: `kizuna serve` with `store.backend: postgres` on a real PostgreSQL 15
+// 50-store-postgres: `kizuna serve` with `store.backend: postgres` on a real PostgreSQL 15
 // with PostGIS (lib/pg.mjs).  The server migrates the schema and runs on it: CoT events over
 // TCP and a POST are stored there (a 201 means committed), answered by /api/v1/events, kept
 // across a kill -9 and a restart (the tracks come back), with their positions as PostGIS

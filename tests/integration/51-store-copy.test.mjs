@@ -1,4 +1,4 @@
-// 47-store-copy: `kizuna store copy --from sqlite:DATA --to postgres:DSN` moves a node's
+// 51-store-copy: `kizuna store copy --from sqlite:DATA --to postgres:DSN` moves a node's
 // store onto a real PostgreSQL 15 with PostGIS (lib/pg.mjs): a node runs on SQLite and takes
 // events over TCP, stops, and its data directory is copied; every table's rows are in
 // PostgreSQL (counted on both sides with sqlite3 and psql), progress is on stderr, the events
