@@ -21,6 +21,8 @@
 #include "store/pg.h"
 
 #define EV_COLS 22
+/* Points outside these are not stored as positions (the codec never passes one). */
+
 #define POS_SQL(x, y, z)                                                                           \
     "ST_SetSRID(ST_MakePoint(" x "::float8, " y "::float8, " z "::float8), 4326)::geography"
 
@@ -29,9 +31,10 @@ static const struct kz__pg_rows ev_insert = {
     .head = "INSERT INTO events(seq, uid, type, time, start, stale, recv_time, label, origin_input,"
             " origin_user, xml, origin_nation, origin_groups, fed_provenance, fed_hops,"
             " fed_max_hops, fed_seq, origin_node, origin_seq, pos) VALUES ",
-    .row = "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19," POS_SQL(
-        "$20", "$21", "$22") ")",
-    .tail = " ON CONFLICT DO NOTHING RETURNING seq",
+    .row = "(coalesce($1::bigint, "
+           "nextval('events_seq')),$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$"
+           "19," POS_SQL("$20", "$21", "$22") ")",
+    .tail = " ON CONFLICT DO NOTHING RETURNING origin_seq, seq",
     .cols = EV_COLS,
     .id = 0,
 };
@@ -46,9 +49,10 @@ static const struct kz__rec *rec_of(const struct kz__job *job)
     return &((const struct kz__rec_job *)job)->rec;
 }
 
-static void bind_row(const char **v, struct ev_params *p, const struct kz__rec *r, const char *node)
+static void bind_row(const char **v, struct ev_params *p, const struct kz__rec *r,
+                     const struct kz__pg *pg)
 {
-    bool fed = r->fed_provenance != NULL, pos = r->has_point; /* geo.c decides */
+    bool fed = r->fed_provenance != NULL, pos = r->has_point;
 
     v[0] = kz__pg_i64(p->nums[0], (int64_t)r->seq);
     v[1] = r->uid;
@@ -67,8 +71,10 @@ static void bind_row(const char **v, struct ev_params *p, const struct kz__rec *
     v[14] = fed ? kz__pg_i64(p->nums[5], r->fed_hops) : NULL;
     v[15] = fed ? kz__pg_i64(p->nums[6], r->fed_max_hops) : NULL;
     v[16] = fed && r->fed_seq ? kz__pg_i64(p->nums[7], (int64_t)r->fed_seq) : NULL;
-    v[17] = node;
+    v[17] = pg->node_id;
     v[18] = v[0];
+    if (pg->shared)
+        v[0] = NULL; /* the database numbers the row; r->seq is its origin_seq */
     v[19] = pos ? kz__pg_f64(p->nums[8], r->lon) : NULL;
     v[20] = pos ? kz__pg_f64(p->nums[9], r->lat) : NULL;
     v[21] = pos ? kz__pg_f64(p->nums[10], r->hae) : NULL;
@@ -95,9 +101,15 @@ static int skipped(struct kz__pg *pg, const struct kz__rec *r, int *status)
     return err;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* A row RETURNING gave back: the seq it was written with (its origin_seq), and its row's. */
+struct written {
+    uint64_t origin_seq, seq;
+};
+
+static int cmp_written(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    uint64_t x = ((const struct written *)a)->origin_seq;
+    uint64_t y = ((const struct written *)b)->origin_seq;
     return x < y ? -1 : x > y;
 }
 
@@ -106,12 +118,12 @@ static int insert_rows(struct kz__pg *pg, struct kz__job **jobs, size_t n)
 {
     const char **v = kz_xmalloc(n * EV_COLS * sizeof(*v));
     struct ev_params *p = kz_xmalloc(n * sizeof(*p));
-    uint64_t *in = NULL;
+    struct written *in = NULL, *w;
     PGresult *r;
     int err = KZ_OK, rows;
 
     for (size_t i = 0; i < n; i++)
-        bind_row(v + i * EV_COLS, &p[i], rec_of(jobs[i]), pg->node_id);
+        bind_row(v + i * EV_COLS, &p[i], rec_of(jobs[i]), pg);
     r = kz__pg_rows_exec(pg, &ev_insert, n, v);
     if (!kz__pg_ok(r)) {
         err = kz__pg_fail(pg, "INSERT INTO events", r);
@@ -120,13 +132,17 @@ static int insert_rows(struct kz__pg *pg, struct kz__job **jobs, size_t n)
     rows = PQntuples(r);
     in = kz_xmalloc(((size_t)rows + 1) * sizeof(*in));
     for (int i = 0; i < rows; i++)
-        in[i] = (uint64_t)kz__pg_int(r, i, 0);
-    qsort(in, (size_t)rows, sizeof(*in), cmp_u64);
+        in[i] = (struct written){(uint64_t)kz__pg_int(r, i, 0), (uint64_t)kz__pg_int(r, i, 1)};
+    qsort(in, (size_t)rows, sizeof(*in), cmp_written);
     for (size_t i = 0; i < n && err == KZ_OK; i++) {
-        uint64_t seq = rec_of(jobs[i])->seq;
+        struct kz__rec *rec = &((struct kz__rec_job *)jobs[i])->rec;
+        struct written key = {rec->seq, 0};
         jobs[i]->status = KZ_OK;
-        if ((size_t)rows < n && !bsearch(&seq, in, (size_t)rows, sizeof(*in), cmp_u64))
-            err = skipped(pg, rec_of(jobs[i]), &jobs[i]->status);
+        w = bsearch(&key, in, (size_t)rows, sizeof(*in), cmp_written);
+        if (!w)
+            err = skipped(pg, rec, &jobs[i]->status);
+        else if (pg->shared)
+            rec->seq = w->seq; /* the tracks row names the events row */
     }
 out:
     PQclear(r);
@@ -141,7 +157,7 @@ static int insert_unnumbered(struct kz__pg *pg, struct kz__job *job)
 {
     static const char sql[] = "SELECT coalesce(max(seq), 0) + 1 FROM events";
     struct kz__rec *r = &((struct kz__rec_job *)job)->rec;
-    PGresult *res = PQexec(pg->conn, sql);
+    PGresult *res = PQexec(pg->conn, pg->shared ? "SELECT nextval('events_seq')" : sql);
     int err;
 
     if (!kz__pg_ok(res) || PQntuples(res) != 1) {
