@@ -382,12 +382,16 @@ function targets(    base, slow, grow, lim) {
 }
 
 END {
-    header("workload;peer;N×R;offered/s;delivered/s;ratio;p50 ms;p90 ms;p99 ms;p99.9 ms;" \
-           "max ms;server CPU %;server RSS MB (peak);generator CPU %;" \
-           "rest of machine CPU % (other processes, softirq, steal);notes")
-    for (i = 1; i <= NL; i++)
-        if (KIND[ORDER[i]] == "fanout")
-            fanout_row(ORDER[i])
+    hdr = 0
+    for (i = 1; i <= NL; i++) {
+        if (KIND[ORDER[i]] != "fanout")
+            continue
+        if (!hdr++)
+            header("workload;peer;N×R;offered/s;delivered/s;ratio;p50 ms;p90 ms;p99 ms;" \
+                   "p99.9 ms;max ms;server CPU %;server RSS MB (peak);generator CPU %;" \
+                   "rest of machine CPU % (other processes, softirq, steal);notes")
+        fanout_row(ORDER[i])
+    }
     hdr = 0
     for (i = 1; i <= NL; i++) {
         if (KIND[ORDER[i]] != "storm")
