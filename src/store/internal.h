@@ -409,6 +409,8 @@ void kz__db_retention(struct kz__db *db, int64_t retention_us, int64_t retention
 int kz__pg_open(struct kz__db *db, const char *dsn, const char *node_id);
 /* pg_shared.c: the database is shared by a cluster's instances: it numbers the events rows. */
 int kz__pg_share(struct kz__db *db);
+/* Is this connection to a database the instances of a cluster share? */
+bool kz__pg_is_shared(const struct kz__db *db);
 /* mission_outbox.c: a mission change's outbox row, in its transaction (w->outbox_stamp set). */
 int kz__pg_outbox_put(struct kz__db *db, const struct kz_store_mission *w);
 void kz__pg_close(struct kz__db *db);

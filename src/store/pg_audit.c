@@ -28,10 +28,21 @@ static int one_row(struct kz__pg *pg, const char *sql, int n, const char *const 
     return KZ_OK;
 }
 
+/*
+ * The chain's end, read under a lock every writer of this database takes until its transaction
+ * ends: instances of a cluster sharing the database append one after another, each linking to
+ * the record the previous one committed (not two records on one end).
+ */
 int kz__pg_audit_last(struct kz__db *db, int64_t *id, char *hash, size_t len)
 {
     PGresult *r;
-    int err = one_row(db->pg, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", 0, NULL, &r);
+    int err =
+        one_row(db->pg, "SELECT pg_advisory_xact_lock(hashtext('kizuna.audit'))", 0, NULL, &r);
+
+    PQclear(r);
+    if (err != KZ_OK)
+        return err;
+    err = one_row(db->pg, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", 0, NULL, &r);
 
     if (err == KZ_OK && r) {
         *id = kz__pg_int(r, 0, 0);

@@ -37,3 +37,8 @@ int kz__pg_share(struct kz__db *db)
         pg->shared = true;
     return err;
 }
+
+bool kz__pg_is_shared(const struct kz__db *db)
+{
+    return db->pg && db->pg->shared;
+}

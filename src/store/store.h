@@ -438,7 +438,9 @@ struct kz_store_audit_check {
  * the anchored one; a chain of legacy records only needs no anchor),
  * KZ_ERR_INVAL with c->problem (and c->bad_id for a record) when a record
  * was edited, inserted or removed, the tail was cut, the database or the
- * anchor was replaced by another copy, or the key is missing; KZ_ERR_DB.
+ * anchor was replaced by another copy, or the key is missing; KZ_ERR_DB.  On a PostgreSQL a
+ * cluster's instances share (kz_store_opts.shared), each instance's anchor names the last record
+ * it wrote, so the chain may go on past it (other instances' records, under the same key).
  */
 int kz_store_audit_verify(struct kz_store *st, struct kz_store_audit_check *c);
 

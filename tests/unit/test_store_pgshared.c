@@ -5,12 +5,16 @@
  * stored once, numbered by the database; a batch written again is stored
  * once; a restarted instance continues after its own origin_seq; a database
  * one instance used alone first keeps its rows; the missions' outbox row
- * commits with its change and goes once published.
+ * commits with its change and goes once published; two instances appending
+ * to the audit log at once make one chain.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -260,12 +264,77 @@ static void test_mission_outbox(void **state)
     assert_int_equal(ob.rows, 0);
 }
 
+/* One instance's audit appends, on a thread of its own (kz_store_audit blocks until commit). */
+struct auditor {
+    struct kz_store *st;
+    const char *actor;
+    int failed;
+};
+
+#define AUDIT_EACH 40
+
+static void audit_many(void *arg)
+{
+    struct auditor *a = arg;
+    char detail[32];
+
+    for (int i = 0; i < AUDIT_EACH; i++) {
+        snprintf(detail, sizeof(detail), "n=%d", i);
+        if (kz_store_audit(a->st, a->actor, "test.append", "audit", detail) != KZ_OK)
+            a->failed++;
+    }
+}
+
+/* Both append at once: every record lands, ids 1..N, each linked to the one before it. */
+static void test_audit_two_writers(void **state)
+{
+    struct two *t = *state;
+    struct auditor a, b;
+    uv_thread_t ta, tb;
+
+    char da[128], db[128], cmd[512];
+
+    /* Each its own data directory, the same audit.key (docs/cluster.md). */
+    snprintf(da, sizeof(da), "%s/a", t->fx->dir);
+    snprintf(db, sizeof(db), "%s/b", t->fx->dir);
+    assert_int_equal(mkdir(da, 0700), 0);
+    assert_int_equal(mkdir(db, 0700), 0);
+    t->a = open_node(t, "node-a", true);
+    t->b = open_node(t, "node-b", true);
+    kz_store_set_audit_dir(t->a, da);
+    kz_store_set_audit_dir(t->b, db);
+    a = (struct auditor){t->a, "a", 0};
+    b = (struct auditor){t->b, "b", 0};
+    assert_int_equal(kz_store_audit(t->a, "a", "test.first", "audit", "key"), KZ_OK);
+    snprintf(cmd, sizeof(cmd), "cp -p %s/audit.key %s/audit.head %s/", da, da, db);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(uv_thread_create(&ta, audit_many, &a), 0);
+    assert_int_equal(uv_thread_create(&tb, audit_many, &b), 0);
+    uv_thread_join(&ta);
+    uv_thread_join(&tb);
+    assert_int_equal(a.failed, 0);
+    assert_int_equal(b.failed, 0);
+    assert_int_equal(count(t, "SELECT count(*) FROM audit"), 2 * AUDIT_EACH + 1);
+    assert_int_equal(count(t, "SELECT max(id) FROM audit"), 2 * AUDIT_EACH + 1);
+    assert_int_equal(count(t, "SELECT count(*) FROM audit p JOIN audit n ON n.id = p.id + 1"
+                              " WHERE n.prev_hash <> p.hash"),
+                     0);
+    assert_true(count(t, "SELECT count(DISTINCT actor) FROM audit") == 2);
+    /* Each instance's anchor is a record it wrote, inside the one chain. */
+    struct kz_store_audit_check ca = {0}, cb = {0};
+    assert_int_equal(kz_store_audit_verify(t->a, &ca), KZ_OK);
+    assert_int_equal(kz_store_audit_verify(t->b, &cb), KZ_OK);
+    assert_int_equal(ca.records, 2 * AUDIT_EACH + 1);
+    assert_int_equal(cb.records, 2 * AUDIT_EACH + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_single_then_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mission_outbox, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_two_writers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
