@@ -14,38 +14,16 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import {
-    barrier, CotClient, cotEvent, identity, makeConfig, metric, request, startServer, tcpInput,
-    uniq, waitUntil,
+    barrier, CotClient, cotEvent, metric, request, startServer, uniq, waitUntil,
 } from './lib/harness.mjs';
+import { healthz, instanceConfig, joined, stopAll } from './lib/cluster.mjs';
 import { freePort, NatsServer, startNats } from './lib/nats.mjs';
 
 let nats;
 const nodes = {};
 
-function nodeConfig(id) {
-    const jp = identity('jp-user', ['Cyan'], ['Cyan'], { nation: 'JPN', clearance: 'SECRET' });
-    const config = makeConfig({
-        node: { id },
-        inputs: [
-            tcpInput('us'),
-            { ...tcpInput('jp'), identity: jp, ceiling: 'SECRET//REL TO USA, JPN' },
-            { name: 'web', protocol: 'http', listen: '127.0.0.1:0', identity: identity('web-user', ['Cyan']), default_label: 'UNCLASSIFIED' },
-        ],
-    });
-    config.cluster = { nats: nats.url };
-    return config;
-}
+const nodeConfig = (id) => instanceConfig(id, nats.url);
 
-async function healthz(node) {
-    const res = await request(node.port('web'), 'GET', '/healthz');
-    assert.equal(res.status, 200);
-    return JSON.parse(res.body);
-}
-
-async function joined(node) {
-    await waitUntil(async () => (await healthz(node)).cluster === 'joined',
-        { timeout: 15000, interval: 100, what: 'the instance to join the cluster' });
-}
 
 // A client connected to each instance's `us` input (keyed by instance).
 async function viewers(input = 'us') {
@@ -71,16 +49,7 @@ before(async () => {
         await joined(n);
 });
 
-after(async () => {
-    for (const n of Object.values(nodes)) {
-        await n.stop();
-        n.cleanup();
-    }
-    if (nats) {
-        await nats.stop();
-        nats.cleanup();
-    }
-});
+after(() => stopAll(nodes, nats));
 
 test('a client on A receives what a client on B sends, once; the sender gets no echo', async () => {
     const v = await viewers();

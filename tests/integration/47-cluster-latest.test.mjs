@@ -10,34 +10,16 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
-    barrier, CotClient, cotEvent, deleteEvent, identity, makeConfig, metric, request, startServer,
-    tcpInput, uniq, waitUntil,
+    barrier, CotClient, cotEvent, deleteEvent, metric, startServer, uniq, waitUntil,
 } from './lib/harness.mjs';
+import { instanceConfig, joined, stopAll } from './lib/cluster.mjs';
 import { startNats } from './lib/nats.mjs';
 
 let nats;
 const nodes = {};
 
-function nodeConfig(id) {
-    const jp = identity('jp-user', ['Cyan'], ['Cyan'], { nation: 'JPN', clearance: 'SECRET' });
-    const config = makeConfig({
-        node: { id },
-        inputs: [
-            tcpInput('us'),
-            { ...tcpInput('jp'), identity: jp, ceiling: 'SECRET//REL TO USA, JPN' },
-            { name: 'web', protocol: 'http', listen: '127.0.0.1:0', identity: identity('web-user', ['Cyan']), default_label: 'UNCLASSIFIED' },
-        ],
-    });
-    config.cluster = { nats: nats.url };
-    return config;
-}
+const nodeConfig = (id) => instanceConfig(id, nats.url);
 
-async function joined(node) {
-    await waitUntil(async () => {
-        const res = await request(node.port('web'), 'GET', '/healthz');
-        return res.status === 200 && JSON.parse(res.body).cluster === 'joined';
-    }, { timeout: 15000, interval: 100, what: 'the instance to join the cluster' });
-}
 
 // The mirror's first snapshot is in (this run of the process).
 async function loaded(node) {
@@ -61,16 +43,7 @@ before(async () => {
     }
 });
 
-after(async () => {
-    for (const n of Object.values(nodes)) {
-        await n.stop();
-        n.cleanup();
-    }
-    if (nats) {
-        await nats.stop();
-        nats.cleanup();
-    }
-});
+after(() => stopAll(nodes, nats));
 
 test('B replays what A sent, also while B was down, under the release rule; not what A deleted', async () => {
     const src = await CotClient.connect(nodes.A.port('us'), { name: 'A:src' });

@@ -12,9 +12,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
-    barrier, CotClient, cotEvent, identity, makeConfig, postEvent, request, startServer, tcpInput,
-    uidsOf, uniq, waitUntil,
+    barrier, CotClient, cotEvent, postEvent, request, startServer, uidsOf, uniq, waitUntil,
 } from './lib/harness.mjs';
+import { instanceConfig, joined, stopAll } from './lib/cluster.mjs';
 import { startNats } from './lib/nats.mjs';
 import { startPostgres } from './lib/pg.mjs';
 
@@ -23,27 +23,9 @@ let pg;
 let db;
 const nodes = {};
 
-function nodeConfig(id) {
-    const jp = identity('jp-user', ['Cyan'], ['Cyan'], { nation: 'JPN', clearance: 'SECRET' });
-    const config = makeConfig({
-        node: { id },
-        inputs: [
-            tcpInput('us'),
-            { ...tcpInput('jp'), identity: jp, ceiling: 'SECRET//REL TO USA, JPN' },
-            { name: 'web', protocol: 'http', listen: '127.0.0.1:0', identity: identity('web-user', ['Cyan']), default_label: 'UNCLASSIFIED' },
-        ],
-        store: { backend: 'postgres', dsn: db.dsn, max_delay_ms: 50 },
-    });
-    config.cluster = { nats: nats.url };
-    return config;
-}
+const nodeConfig = (id) =>
+    instanceConfig(id, nats.url, { store: { backend: 'postgres', dsn: db.dsn, max_delay_ms: 50 } });
 
-async function joined(node) {
-    await waitUntil(async () => {
-        const res = await request(node.port('web'), 'GET', '/healthz');
-        return res.status === 200 && JSON.parse(res.body).cluster === 'joined';
-    }, { timeout: 15000, interval: 100, what: 'the instance to join the cluster' });
-}
 
 async function eventsOf(node, uid) {
     const res = await request(node.port('web'), 'GET', `/api/v1/events?uid=${encodeURIComponent(uid)}&limit=1000`);
@@ -64,14 +46,7 @@ before(async () => {
 });
 
 after(async () => {
-    for (const n of Object.values(nodes)) {
-        await n.stop();
-        n.cleanup();
-    }
-    if (nats) {
-        await nats.stop();
-        nats.cleanup();
-    }
+    await stopAll(nodes, nats);
     await pg?.stop();
 });
 
