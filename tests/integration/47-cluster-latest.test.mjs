@@ -1,5 +1,5 @@
 // 47-cluster-latest: the latest state of a cluster lives in NATS' JetStream KV, mirrored by every
-// instance (docs/cluster-latest.md).  Two instances, one NATS: a client connecting to B gets the
+// instance (docs/cluster.md, "Latest state and leases").  Two instances, one NATS: a client connecting to B gets the
 // latest-state replay of the tracks sent on A, under the release rule per client; B stopped
 // while A sends and deletes, then started again: its new clients get what A sent meanwhile
 // (only the bucket has it: B never heard it live) and not the track A deleted (which B's own
