@@ -168,6 +168,13 @@ static void cluster(struct kz_sbuf *out, const struct kz_cluster *c)
     metric(out, "kizuna_cluster_revocation_closes_total", "counter",
            "Sessions closed: their certificate was revoked on another instance.",
            cs.revocation_closes);
+    metric(out, "kizuna_cluster_ident_published_total", "counter",
+           "Identity-change notices sent: users deleted or changed here.", cs.ident_published);
+    metric(out, "kizuna_cluster_ident_received_total", "counter",
+           "Identity-change notices received from other instances.", cs.ident_received);
+    metric(out, "kizuna_cluster_ident_closes_total", "counter",
+           "Sessions closed: their user was deleted or changed on another instance.",
+           cs.ident_closes);
     kz_cluster_mission_stats(c, &ms);
     metric(out, "kizuna_cluster_mission_notices_published_total", "counter",
            "Mission changes committed to the shared PostgreSQL, told to the cluster.",

@@ -123,6 +123,12 @@ unsigned kz_users_count(const struct kz_users *u);
 bool kz_identity_same(const struct kz_identity *a, const struct kz_identity *b);
 /* Every identity the same (password hashes are not compared: the snapshot has none). */
 bool kz_users_same(const struct kz_users *a, const struct kz_users *b);
+/*
+ * Every user of `a` that `b` no longer has (deleted true) or has with another identity (deleted
+ * false), in name order; users only `b` has are not named.
+ */
+void kz_users_diff(const struct kz_users *a, const struct kz_users *b,
+                   void (*fn)(void *ud, const char *user, bool deleted), void *ud);
 void kz_users_ref(struct kz_users *u);
 void kz_users_unref(struct kz_users *u); /* NULL is fine */
 

@@ -121,6 +121,27 @@ bool kz_users_same(const struct kz_users *a, const struct kz_users *b)
     return true;
 }
 
+void kz_users_diff(const struct kz_users *a, const struct kz_users *b,
+                   void (*fn)(void *ud, const char *user, bool deleted), void *ud)
+{
+    unsigned i = 0, j = 0, na = a ? a->n : 0, nb = b ? b->n : 0;
+
+    while (i < na) {
+        int c = j < nb ? strcmp(a->v[i].id.user, b->v[j].id.user) : -1;
+        if (c > 0) {
+            j++; /* only b has it */
+            continue;
+        }
+        if (c < 0)
+            fn(ud, a->v[i].id.user, true);
+        else if (!kz_identity_same(&a->v[i].id, &b->v[j].id))
+            fn(ud, a->v[i].id.user, false);
+        if (c == 0)
+            j++;
+        i++;
+    }
+}
+
 unsigned kz_users_count(const struct kz_users *us)
 {
     return us ? us->n : 0;

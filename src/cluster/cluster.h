@@ -145,6 +145,10 @@ struct kz_cluster_opts {
     /* Revocation: certificates revoked on some instance (serials, upper-case hex): close the
      * sessions authenticated by them; returns how many. */
     unsigned (*revoked)(void *ud, char *const *serials, size_t n);
+    /* Identity changes (ident.c): users deleted or changed on another instance's users table;
+     * returns the sessions closed at once (a shared table is re-read instead: 0). */
+    unsigned (*users_changed)(void *ud, char *const *deleted, size_t nd, char *const *changed,
+                              size_t nc);
     /* Missions on a shared PostgreSQL (mission.c): another instance committed a change of
      * mission `guid`; NULL: notices are ignored. */
     void (*mission_notice)(void *ud, const char *guid, uint64_t change_id, const char *origin);
@@ -163,6 +167,8 @@ struct kz_cluster_stats {
     uint64_t unstored;   /* applied but not stored: the store was behind */
     uint64_t partitions; /* times NATS was lost */
     uint64_t presence_closes, revocation_closes;
+    /* Identity changes (ident.c): Users messages sent and received, sessions closed by them. */
+    uint64_t ident_published, ident_received, ident_closes;
     /* The latest-state KV (kvstate.c, latest.h). */
     uint64_t latest_entries;   /* in the mirror, tombstones included */
     uint64_t latest_written;   /* this instance's events written to the bucket */
@@ -187,6 +193,24 @@ void kz_cluster_stats(const struct kz_cluster *c, struct kz_cluster_stats *out);
  * false (the CRL at start) they are only remembered.  The strings are copied.
  */
 void kz_cluster_crl(struct kz_cluster *c, char *const *serials, size_t n, bool publish);
+/*
+ * Users this instance's users reload found deleted or changed (ident.c): named to every other
+ * instance in Users messages on PREFIX.ctl (nothing while an island: logged).  NULL c is fine.
+ */
+void kz_cluster_users(struct kz_cluster *c, char *const *deleted, size_t nd, char *const *changed,
+                      size_t nc);
+/* Sessions a users re-read that a notice asked for closed (counted as identity closes). */
+void kz_cluster_ident_closed(struct kz_cluster *c, unsigned n);
+/*
+ * The Control messages naming those users, each packed into `emit`'s buffer (valid during the
+ * call): at most KZ_CLUSTER_USERS_PER_MESSAGE names and about KZ_CLUSTER_USERS_BYTES bytes of
+ * names each (one longer name goes alone).  Loop thread or tests.
+ */
+#define KZ_CLUSTER_USERS_PER_MESSAGE 256
+#define KZ_CLUSTER_USERS_BYTES 16384
+typedef void (*kz_cluster_emit_fn)(void *ud, const uint8_t *buf, size_t len);
+void kz_cluster_users_encode(const char *origin, uint64_t epoch, char *const *deleted, size_t nd,
+                             char *const *changed, size_t nc, kz_cluster_emit_fn emit, void *ud);
 /*
  * A mission change committed to the shared PostgreSQL (its outbox row: origin, stamp), told to
  * every other instance on PREFIX.mission (mission.c).  `origin` NULL: this instance.  KZ_OK, or

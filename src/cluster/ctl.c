@@ -1,5 +1,5 @@
 /*
- * ctl.c - the control subject PREFIX.ctl: presence and revocation.
+ * ctl.c - the control subject PREFIX.ctl: presence and revocation (identity changes: ident.c).
  *
  * Presence: when a device's first own position report is accepted on a connection, its
  * instance claims the uid; every other instance closes its sessions of the same sender bound to
@@ -155,6 +155,8 @@ void kz__cluster_control(struct kz_cluster *c, const uint8_t *data, size_t len)
             on_claim(c, m->origin, m->claim);
         if (m->revoked)
             on_revoked(c, m->origin, m->revoked);
+        if (m->users)
+            kz__cluster_on_users(c, m->origin, m->users);
     }
     if (m)
         kizuna__cluster__control__free_unpacked(m, NULL);

@@ -53,6 +53,10 @@ void kz__cluster_presence(struct kz_cluster *c, const struct kz_event *ev);
 void kz__cluster_control(struct kz_cluster *c, const uint8_t *data, size_t len);
 /* mission.c: one message received on PREFIX.mission. */
 void kz__cluster_mission(struct kz_cluster *c, const uint8_t *data, size_t len);
+/* ident.c: a Users message from `origin` (not this instance). */
+struct Kizuna__Cluster__Users;
+void kz__cluster_on_users(struct kz_cluster *c, const char *origin,
+                          const struct Kizuna__Cluster__Users *u);
 /* ctl.c: free what it holds. */
 void kz__cluster_ctl_release(struct kz_cluster *c);
 

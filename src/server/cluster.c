@@ -1,8 +1,8 @@
 /*
  * cluster.c - the server's part in a cluster (`cluster:` section, docs/cluster.md): it joins
  * before the state is restored, gives /healthz and /metrics the cluster's view, closes the
- * sessions the other instances name (a device that moved, a revoked certificate), and names
- * the certificates a CRL it loaded revokes.
+ * sessions the other instances name (a device that moved, a revoked certificate, a user deleted
+ * or changed), and names the certificates a CRL it loaded revokes.
  */
 #include <openssl/bn.h>
 #include <openssl/ssl.h>
@@ -78,6 +78,55 @@ static unsigned revoked(void *ud, char *const *serials, size_t n)
     return s.closed;
 }
 
+struct names {
+    char **v; /* sorted */
+    size_t n;
+    unsigned closed;
+};
+
+static enum kz_revisit revisit_users(void *ud, const struct kz_transport *tr,
+                                     const struct kz_identity *id, char *why, size_t whylen)
+{
+    struct names *s = ud;
+
+    KZ_UNUSED(tr);
+    if (!id || !id->user || !bsearch(&id->user, s->v, s->n, sizeof(*s->v), by_string))
+        return KZ_REVISIT_KEEP;
+    snprintf(why, whylen, "user deleted or changed on another instance");
+    s->closed++;
+    return KZ_REVISIT_CLOSE;
+}
+
+/*
+ * Users deleted or changed on another instance.  A shared users table (PostgreSQL) is re-read
+ * at once and applied as a local change (creds.c).  An instance's own table cannot tell what
+ * the origin's now says: the named users' certificate sessions are closed, and a device that
+ * reconnects is authenticated against this instance's own table.
+ */
+static unsigned users_changed(void *ud, char *const *deleted, size_t nd, char *const *changed,
+                              size_t nc)
+{
+    struct kz_server *srv = ud;
+    const char *backend = srv->cfg->store->backend;
+    struct names s = {kz_xcalloc(nd + nc + 1, sizeof(char *)), 0, 0};
+
+    if (backend && strcmp(backend, "postgres") == 0) {
+        free(s.v);
+        kz__creds_reload_now(srv);
+        return 0;
+    }
+    for (size_t i = 0; i < nd; i++)
+        s.v[s.n++] = deleted[i] ? deleted[i] : (char *)(uintptr_t) "";
+    for (size_t i = 0; i < nc; i++)
+        s.v[s.n++] = changed[i] ? changed[i] : (char *)(uintptr_t) "";
+    qsort(s.v, s.n, sizeof(*s.v), by_string);
+    kz_stream_revisit(&srv->net, revisit_users, &s);
+    if (srv->http)
+        kz_http_revisit(srv->http, revisit_users, &s);
+    free(s.v);
+    return s.closed;
+}
+
 /* Every serial the CRLs of the client-certificate context revoke. */
 static void collect(SSL_CTX *ctx, char ***v, size_t *n)
 {
@@ -131,6 +180,7 @@ int kz__server_cluster_init(struct kz_server *srv)
         .store = srv->store,
         .close_bound = close_bound,
         .revoked = revoked,
+        .users_changed = users_changed,
         .ud = srv,
     };
     kz__server_cluster_missions_opts(srv, &o);

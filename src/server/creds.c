@@ -15,6 +15,10 @@
  * certificate or a deleted user is disconnected, a changed user re-resolved
  * (net/stream.c kz_stream_revisit, http/server.c kz_http_revisit).  So a
  * change reaches open connections within one reload period.
+ *
+ * In a cluster (docs/cluster.md) the users a periodic reload found deleted or changed are named
+ * to the other instances; a notice from another instance asks for a reload at once
+ * (kz__creds_reload_now), which names nothing itself.
  */
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -35,6 +39,12 @@ struct kz_creds {
     uv_timer_t timer;
     uv_work_t work;
     bool working, stopping;
+    bool by_notice;  /* the reload under way was asked for by another instance's notice */
+    bool again;      /* a notice came while a reload was under way: one more after it */
+    unsigned closed; /* sessions the last revisit closed */
+    /* Users the last swap found deleted or changed (owned names), for the cluster. */
+    char **deleted, **changed;
+    size_t n_deleted, n_changed;
     /* Worker results, taken on the loop in after_reload(). */
     SSL_CTX *new_mutual, *new_server_only;
     struct kz_users *new_users;
@@ -128,6 +138,28 @@ static void drop_new(struct kz_creds *c)
     c->new_mutual = c->new_server_only = NULL;
 }
 
+static void note_user(void *ud, const char *user, bool deleted)
+{
+    struct kz_creds *c = ud;
+    char ***v = deleted ? &c->deleted : &c->changed;
+    size_t *n = deleted ? &c->n_deleted : &c->n_changed;
+
+    *v = kz_xrealloc(*v, (*n + 1) * sizeof(**v));
+    (*v)[(*n)++] = kz_xstrdup(user);
+}
+
+static void drop_names(struct kz_creds *c)
+{
+    for (size_t i = 0; i < c->n_deleted; i++)
+        free(c->deleted[i]);
+    for (size_t i = 0; i < c->n_changed; i++)
+        free(c->changed[i]);
+    free(c->deleted);
+    free(c->changed);
+    c->deleted = c->changed = NULL;
+    c->n_deleted = c->n_changed = 0;
+}
+
 /* True when something connections were authenticated against changed. */
 static bool swap_in(struct kz_creds *c)
 {
@@ -137,6 +169,8 @@ static bool swap_in(struct kz_creds *c)
     c->crl_swapped = false;
     if (c->new_users) {
         changed = !kz_users_same(live->users, c->new_users);
+        if (changed && live->users)
+            kz_users_diff(live->users, c->new_users, note_user, c);
         kz_users_unref(live->users);
         live->users = c->new_users;
         c->new_users = NULL;
@@ -185,10 +219,12 @@ static enum kz_revisit revisit(void *ud, const struct kz_transport *tr,
     u = kz_users_find(c->live->users, id->user);
     if (revoked(c->live->mutual, kz_transport_peer_cert(tr))) {
         snprintf(why, whylen, "certificate revoked");
+        c->closed++;
         return KZ_REVISIT_CLOSE;
     }
     if (!u) {
         snprintf(why, whylen, "user deleted");
+        c->closed++;
         return KZ_REVISIT_CLOSE;
     }
     return kz_identity_same(&u->id, id) ? KZ_REVISIT_KEEP : KZ_REVISIT_CHANGED;
@@ -196,6 +232,7 @@ static enum kz_revisit revisit(void *ud, const struct kz_transport *tr,
 
 static void revisit_all(struct kz_creds *c)
 {
+    c->closed = 0;
     kz_stream_revisit(&c->srv->net, revisit, c);
     if (c->srv->http)
         kz_http_revisit(c->srv->http, revisit, c);
@@ -210,9 +247,12 @@ static void free_creds(uv_handle_t *h)
 static void finish_stop(struct kz_creds *c)
 {
     drop_new(c);
+    drop_names(c);
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, free_creds);
 }
+
+static void start(struct kz_creds *c, bool by_notice);
 
 static void after_reload(uv_work_t *w, int status)
 {
@@ -231,18 +271,40 @@ static void after_reload(uv_work_t *w, int status)
         revisit_all(c);
         if (c->crl_swapped)
             kz__server_cluster_crl_changed(c->srv);
+        if (c->by_notice)
+            kz_cluster_ident_closed(c->srv->cluster, c->closed);
+        else
+            kz_cluster_users(c->srv->cluster, c->deleted, c->n_deleted, c->changed, c->n_changed);
     }
+    drop_names(c);
+    if (c->again) {
+        c->again = false;
+        start(c, true);
+    }
+}
+
+/* A reload on a worker thread; `by_notice`: asked for by another instance. */
+static void start(struct kz_creds *c, bool by_notice)
+{
+    if (c->working) {
+        c->again = c->again || by_notice; /* the periodic one just waits for its next turn */
+        return;
+    }
+    c->working = true;
+    c->by_notice = by_notice;
+    if (uv_queue_work(c->timer.loop, &c->work, do_reload, after_reload) != 0)
+        c->working = false;
 }
 
 static void on_timer(uv_timer_t *t)
 {
-    struct kz_creds *c = t->data;
+    start(t->data, false);
+}
 
-    if (c->working)
-        return;
-    c->working = true;
-    if (uv_queue_work(t->loop, &c->work, do_reload, after_reload) != 0)
-        c->working = false;
+void kz__creds_reload_now(struct kz_server *srv)
+{
+    if (srv->creds)
+        start(srv->creds, true);
 }
 
 static struct kz_creds *creds_new(struct kz_server *srv)
@@ -278,6 +340,7 @@ int kz__creds_start(struct kz_server *srv)
         return KZ_ERR_CONFIG;
     }
     swap_in(c);
+    drop_names(c);
     uv_timer_init(&srv->loop, &c->timer);
     c->timer.data = c;
     uv_timer_start(&c->timer, on_timer, RELOAD_MS, RELOAD_MS);

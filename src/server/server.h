@@ -174,6 +174,8 @@ void kz__server_audit_config(struct kz_server *srv, const char *who);
 /* creds.c: TLS contexts, CRL and users snapshot, reloaded every 2 s. */
 int kz__creds_start(struct kz_server *srv);
 void kz__creds_stop(struct kz_server *srv);
+/* Another instance named users changed: re-read the users table at once (creds.c). */
+void kz__creds_reload_now(struct kz_server *srv);
 
 /*
  * limits.c: raise the soft RLIMIT_NOFILE to the hard limit; KZ_ERR_CONFIG

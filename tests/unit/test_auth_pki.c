@@ -226,6 +226,64 @@ static void test_users_same(void **state)
     kz_users_unref(c);
 }
 
+struct diff_seen {
+    char names[8][16];
+    bool deleted[8];
+    unsigned n;
+};
+
+static void diff_note(void *ud, const char *user, bool deleted)
+{
+    struct diff_seen *d = ud;
+
+    assert_true(d->n < 8);
+    snprintf(d->names[d->n], sizeof(d->names[d->n]), "%s", user);
+    d->deleted[d->n++] = deleted;
+}
+
+/* Cluster identity notices: which users a reload found deleted or changed, never added ones. */
+static void test_users_diff(void **state)
+{
+    struct fx *fx = *state;
+    char *groups[] = {"Cyan"};
+    struct kz_identity id = {
+        .nation = "USA", .clearance = "SECRET", .groups_in = groups, .groups_in_count = 1};
+    char *names[] = {"amy", "bea", "cid", "dov"};
+    struct kz_users *a = NULL, *b = NULL;
+    struct diff_seen d = {0};
+    char err[256], path[160];
+
+    snprintf(path, sizeof(path), "%s/kizuna.db", fx->dir);
+    for (unsigned i = 0; i < 4; i++) {
+        id.user = names[i];
+        assert_int_equal(kz_userdb_put(fx->db, &id, NULL, err, sizeof(err)), KZ_OK);
+    }
+    assert_int_equal(kz_users_load(path, &a, err, sizeof(err)), KZ_OK);
+    kz_users_diff(a, a, diff_note, &d);
+    assert_int_equal(d.n, 0);
+    assert_int_equal(kz_userdb_del(fx->db, "amy", err, sizeof(err)), KZ_OK);
+    assert_int_equal(kz_userdb_del(fx->db, "dov", err, sizeof(err)), KZ_OK);
+    id.user = "cid";
+    id.clearance = "UNCLASSIFIED";
+    assert_int_equal(kz_userdb_put(fx->db, &id, NULL, err, sizeof(err)), KZ_OK);
+    id.user = "eve"; /* added: named to nobody */
+    assert_int_equal(kz_userdb_put(fx->db, &id, NULL, err, sizeof(err)), KZ_OK);
+    assert_int_equal(kz_users_load(path, &b, err, sizeof(err)), KZ_OK);
+    kz_users_diff(a, b, diff_note, &d);
+    assert_int_equal(d.n, 3);
+    assert_string_equal(d.names[0], "amy");
+    assert_true(d.deleted[0]);
+    assert_string_equal(d.names[1], "cid");
+    assert_false(d.deleted[1]);
+    assert_string_equal(d.names[2], "dov");
+    assert_true(d.deleted[2]);
+    d.n = 0;
+    kz_users_diff(NULL, b, diff_note, &d); /* the first load: nothing to name */
+    assert_int_equal(d.n, 0);
+    kz_users_unref(a);
+    kz_users_unref(b);
+}
+
 static void test_csr(void **state)
 {
     struct fx *fx = *state;
@@ -296,6 +354,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_issue_and_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users_and_passwords, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users_same, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_users_diff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csr_subject, setup, teardown),
         cmocka_unit_test_setup_teardown(test_package, setup, teardown),

@@ -230,6 +230,143 @@ static void test_dedupe_origins_bounded(void **state)
     free(d);
 }
 
+/* What kz_cluster_users_encode emitted, decoded: every name in order, and per message. */
+struct users_seen {
+    char *deleted[512], *changed[512];
+    size_t nd, nc, messages, max_names, max_bytes;
+};
+
+static void users_emit(void *ud, const uint8_t *buf, size_t len)
+{
+    struct users_seen *u = ud;
+    Kizuna__Cluster__Control *m = kizuna__cluster__control__unpack(NULL, len, buf);
+    size_t bytes = 0;
+
+    assert_non_null(m);
+    assert_string_equal(m->origin, "kz-a");
+    assert_int_equal(m->epoch, 42);
+    assert_null(m->claim);
+    assert_null(m->revoked);
+    assert_non_null(m->users);
+    for (size_t i = 0; i < m->users->n_deleted; i++) {
+        assert_true(u->nd < 512);
+        bytes += strlen(m->users->deleted[i]);
+        u->deleted[u->nd++] = kz_xstrdup(m->users->deleted[i]);
+    }
+    for (size_t i = 0; i < m->users->n_changed; i++) {
+        assert_true(u->nc < 512);
+        bytes += strlen(m->users->changed[i]);
+        u->changed[u->nc++] = kz_xstrdup(m->users->changed[i]);
+    }
+    if (m->users->n_deleted + m->users->n_changed > u->max_names)
+        u->max_names = m->users->n_deleted + m->users->n_changed;
+    if (bytes > u->max_bytes)
+        u->max_bytes = bytes;
+    u->messages++;
+    kizuna__cluster__control__free_unpacked(m, NULL);
+}
+
+static void users_seen_free(struct users_seen *u)
+{
+    for (size_t i = 0; i < u->nd; i++)
+        free(u->deleted[i]);
+    for (size_t i = 0; i < u->nc; i++)
+        free(u->changed[i]);
+}
+
+/* Deleted and changed user names round-trip, in order, at most 256 names to a message. */
+static void test_users_round_trip(void **state)
+{
+    char *del[300], *chg[10], name[32];
+    struct users_seen seen = {0};
+
+    (void)state;
+    for (size_t i = 0; i < 300; i++) {
+        snprintf(name, sizeof(name), "user-%03zu", i);
+        del[i] = kz_xstrdup(name);
+    }
+    for (size_t i = 0; i < 10; i++) {
+        snprintf(name, sizeof(name), "changed-%zu", i);
+        chg[i] = kz_xstrdup(name);
+    }
+    kz_cluster_users_encode("kz-a", 42, del, 300, chg, 10, users_emit, &seen);
+    assert_int_equal(seen.messages, 2);
+    assert_int_equal(seen.max_names, KZ_CLUSTER_USERS_PER_MESSAGE);
+    assert_int_equal(seen.nd, 300);
+    assert_int_equal(seen.nc, 10);
+    for (size_t i = 0; i < 300; i++)
+        assert_string_equal(seen.deleted[i], del[i]);
+    for (size_t i = 0; i < 10; i++)
+        assert_string_equal(seen.changed[i], chg[i]);
+    users_seen_free(&seen);
+    memset(&seen, 0, sizeof(seen));
+    /* Nothing changed: nothing sent. */
+    kz_cluster_users_encode("kz-a", 42, del, 0, chg, 0, users_emit, &seen);
+    assert_int_equal(seen.messages, 0);
+    for (size_t i = 0; i < 300; i++)
+        free(del[i]);
+    for (size_t i = 0; i < 10; i++)
+        free(chg[i]);
+}
+
+/* Long names: the byte budget splits them; one longer than the budget goes alone. */
+static void test_users_bytes_bounded(void **state)
+{
+    char *names[4];
+    struct users_seen seen = {0};
+    size_t lens[4] = {10000, 10000, 3000, KZ_CLUSTER_USERS_BYTES + 100};
+
+    (void)state;
+    for (size_t i = 0; i < 4; i++) {
+        names[i] = kz_xcalloc(lens[i] + 1, 1);
+        memset(names[i], 'a' + (int)i, lens[i]);
+    }
+    kz_cluster_users_encode("kz-a", 42, names, 2, names + 2, 2, users_emit, &seen);
+    /* [10000] [10000, 3000] [16484] */
+    assert_int_equal(seen.messages, 3);
+    assert_int_equal(seen.max_bytes, KZ_CLUSTER_USERS_BYTES + 100);
+    assert_int_equal(seen.nd, 2);
+    assert_int_equal(seen.nc, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal(seen.deleted[i], names[i]);
+        assert_string_equal(seen.changed[i], names[i + 2]);
+    }
+    users_seen_free(&seen);
+    for (size_t i = 0; i < 4; i++)
+        free(names[i]);
+}
+
+/* A Users message from a foreign encoder decodes with its fields; garbage does not decode. */
+static void test_users_decode(void **state)
+{
+    Kizuna__Cluster__Control m = KIZUNA__CLUSTER__CONTROL__INIT;
+    Kizuna__Cluster__Users u = KIZUNA__CLUSTER__USERS__INIT;
+    char *del[] = {"alice"}, *chg[] = {"bob", "carol"};
+    uint8_t buf[256];
+    Kizuna__Cluster__Control *d;
+    static const uint8_t junk[] = {0x2a, 0x05, 0x0a, 0xff, 0xff, 0xff, 0xff};
+
+    (void)state;
+    u.deleted = del;
+    u.n_deleted = 1;
+    u.changed = chg;
+    u.n_changed = 2;
+    m.origin = "kz-b";
+    m.epoch = 7;
+    m.users = &u;
+    assert_true(kizuna__cluster__control__get_packed_size(&m) < sizeof(buf));
+    size_t n = kizuna__cluster__control__pack(&m, buf);
+    d = kizuna__cluster__control__unpack(NULL, n, buf);
+    assert_non_null(d);
+    assert_non_null(d->users);
+    assert_int_equal(d->users->n_deleted, 1);
+    assert_string_equal(d->users->deleted[0], "alice");
+    assert_int_equal(d->users->n_changed, 2);
+    assert_string_equal(d->users->changed[1], "carol");
+    kizuna__cluster__control__free_unpacked(d, NULL);
+    assert_null(kizuna__cluster__control__unpack(NULL, sizeof(junk), junk));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +375,9 @@ int main(void)
         cmocka_unit_test(test_dedupe_window),
         cmocka_unit_test(test_dedupe_model),
         cmocka_unit_test(test_dedupe_origins_bounded),
+        cmocka_unit_test(test_users_round_trip),
+        cmocka_unit_test(test_users_bytes_bounded),
+        cmocka_unit_test(test_users_decode),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
