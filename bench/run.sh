@@ -50,6 +50,8 @@
 # own server for H: initdb into $WORK/pg (as the postgres user when run as root, with
 # setpriv), a free 127.0.0.1 port, PostgreSQL's default settings (fsync on), stopped by
 # its pid at the end and on any exit of run.sh; histq fills it with COPY (~8 GB more).
+# Statements slower than 25 ms (half the target) are logged, with their parameters, in
+# $WORK/pg/postgres.log, which stays with the results.
 #
 # Workload C (issue 15, bench/cluster.sh): W1 at 1000×1 and 200×10 through two kizuna
 # instances joined by one nats-server, clients split between them, next to one instance;
@@ -607,7 +609,8 @@ build_fedfloor() {
 
 # ---- H: the history query (bench/histq.c) ---------------------------------------------
 
-# PostgreSQL for H: its own server in $WORK/pg (PG_PID, PG_DSN), run by the postgres user
+# PostgreSQL for H: its own server in $WORK/pg (PG_PID, PG_DSN; default settings, statements
+# over 25 ms logged), run by the postgres user
 # when we are root (PostgreSQL refuses root); pg_stop ends it by pid (also from the EXIT trap).
 PG_PID= PG_DIR= PG_DSN=
 pg_start() {
@@ -623,7 +626,7 @@ pg_start() {
         >"$PG_DIR/initdb.log" 2>&1 || { say "run.sh: initdb failed, see $PG_DIR/initdb.log"; return 1; }
     port=$(free_port)
     (cd "$PG_DIR" && exec "${as[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data" -p "$port" -k "$PG_DIR" \
-        -c listen_addresses=127.0.0.1) >"$PG_DIR/postgres.log" 2>&1 &
+        -c listen_addresses=127.0.0.1 -c log_min_duration_statement=25) >"$PG_DIR/postgres.log" 2>&1 &
     PG_PID=$!
     PG_DSN="host=127.0.0.1 port=$port user=kizuna dbname=kz_h connect_timeout=5"
     for _ in $(seq 300); do
