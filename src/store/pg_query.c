@@ -12,7 +12,9 @@
  * descending, and the index walks the box's events in that order and stops
  * at LIMIT.  "ORDER BY seq DESC" would leave the planner two bad plans at
  * millions of events: the log newest first, filtering every row outside the
- * box, or every row in the box, sorted.
+ * box, or every row in the box, sorted.  The cost of this order: a box that
+ * holds most of the log no longer takes the primary key backward (tens of
+ * ms at 10 M events, more with a recent since; docs/performance.md, H).
  */
 #include <stdint.h>
 #include <stdlib.h>
