@@ -2,10 +2,10 @@
  * histq.c - workload H, the history query (issue 15, "Measure"): how long
  * GET /api/v1/events?bbox=&since= takes on a log of ten million events.
  *
- *   histq build --backend sqlite --db FILE [--events N --units U --days D]
+ *   histq build --backend sqlite|postgres --db FILE|DSN [--events N --units U --days D]
  *       fills the store kizuna created (empty, schema current) and prints how
  *       long that took;
- *   histq query --backend sqlite --db FILE --port WEB [--reps R]
+ *   histq query --backend sqlite|postgres --db FILE|DSN --port WEB [--reps R]
  *       with kizuna serving that store, times each case through its HTTP
  *       API (one GET per request, limit=100, a fresh box position each
  *       time) and the same cases through the backend's reference (no
@@ -22,6 +22,7 @@
  * (no HTTP, no JSON).  bench/ only.
  */
 #define _GNU_SOURCE
+#include <expat.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ const char gen_prog[] = "histq";
 #define ANSWER_CAP (4 << 20)
 #define LIMIT 100
 
-static const struct hq_backend *const backends[] = {&hq_sqlite};
+static const struct hq_backend *const backends[] = {&hq_sqlite, &hq_pg};
 
 /* ---- the generated log ---------------------------------------------------------------- */
 
@@ -86,6 +87,45 @@ size_t hq_xml(const struct hq_event *e, char *buf, size_t cap)
                  "</detail></event>",
                  e->unit, t, t, stale, e->lat, e->lon, e->unit);
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* ---- the reference's test: an event's point from its XML ----------------------------- */
+
+struct point_ctx {
+    double lat, lon;
+    bool found;
+};
+
+static void on_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+    struct point_ctx *p = ud;
+
+    if (strcmp(name, "point") != 0)
+        return;
+    for (size_t i = 0; atts[i]; i += 2) {
+        if (strcmp(atts[i], "lat") == 0)
+            p->lat = strtod(atts[i + 1], NULL);
+        else if (strcmp(atts[i], "lon") == 0)
+            p->lon = strtod(atts[i + 1], NULL);
+    }
+    p->found = true;
+}
+
+bool hq_xml_in_case(const char *xml, int len, const struct hq_case *c)
+{
+    static XML_Parser xp;
+    struct point_ctx p = {0};
+
+    if (!c->box)
+        return true;
+    if (!xp && !(xp = XML_ParserCreate(NULL)))
+        return false;
+    XML_ParserReset(xp, NULL);
+    XML_SetUserData(xp, &p);
+    XML_SetStartElementHandler(xp, on_start);
+    if (XML_Parse(xp, xml, len, 1) != XML_STATUS_OK || !p.found)
+        return false;
+    return p.lon >= c->lon0 && p.lon <= c->lon1 && p.lat >= c->lat0 && p.lat <= c->lat1;
 }
 
 /* ---- cases ------------------------------------------------------------------------------ */
@@ -234,24 +274,20 @@ static int build(const struct hq_opts *o, const struct hq_backend *be)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: histq build|query --backend sqlite --db PATH [--events N]"
-                    " [--units U] [--days D] [--port WEB] [--reps R] [--ref-reps R]"
+    fprintf(stderr, "usage: histq build|query --backend sqlite|postgres --db PATH|DSN [--events N]"
+                    " [--units U] [--days D] [--node ID] [--port WEB] [--reps R] [--ref-reps R]"
                     " [--ref-cap S]\n");
 }
 
 int main(int argc, char **argv)
 {
-    struct hq_opts o = {"sqlite", NULL, 10000000, 5000, 3, 0, 200, 5, 2.0};
+    struct hq_opts o = {"sqlite", NULL, "bench", 10000000, 5000, 3, 0, 200, 5, 2.0};
     const struct gen_opt opts[] = {
-        {0, "backend", GEN_STR, &o.backend, NULL},
-        {0, "db", GEN_STR, &o.db, NULL},
-        {0, "events", GEN_LONG, &o.events, NULL},
-        {0, "units", GEN_INT, &o.units, NULL},
-        {0, "days", GEN_INT, &o.days, NULL},
-        {0, "port", GEN_INT, &o.port, NULL},
-        {0, "reps", GEN_INT, &o.reps, NULL},
-        {0, "ref-reps", GEN_INT, &o.ref_reps, NULL},
-        {0, "ref-cap", GEN_DOUBLE, &o.ref_cap_s, NULL},
+        {0, "backend", GEN_STR, &o.backend, NULL},   {0, "db", GEN_STR, &o.db, NULL},
+        {0, "node", GEN_STR, &o.node, NULL},         {0, "events", GEN_LONG, &o.events, NULL},
+        {0, "units", GEN_INT, &o.units, NULL},       {0, "days", GEN_INT, &o.days, NULL},
+        {0, "port", GEN_INT, &o.port, NULL},         {0, "reps", GEN_INT, &o.reps, NULL},
+        {0, "ref-reps", GEN_INT, &o.ref_reps, NULL}, {0, "ref-cap", GEN_DOUBLE, &o.ref_cap_s, NULL},
         {'h', "help", GEN_HELP, NULL, NULL},
     };
     const struct hq_backend *be = NULL;

@@ -5,8 +5,8 @@
  * the same question without a spatial index.  bench/ only.
  *
  * A backend (--backend) fills the store and answers the reference; the HTTP
- * side is the same whatever kizuna stores in.  hq_sqlite.c is SQLite's; a
- * PostgreSQL one is a struct hq_backend more in histq.c's table.
+ * side is the same whatever kizuna stores in.  hq_sqlite.c is SQLite's,
+ * hq_pg.c PostgreSQL's (--db a libpq DSN).
  */
 #ifndef KZ_BENCH_HISTQ_H
 #define KZ_BENCH_HISTQ_H
@@ -16,8 +16,9 @@
 #include <stdint.h>
 
 struct hq_opts {
-    const char *backend; /* "sqlite" */
+    const char *backend; /* "sqlite", "postgres" */
     const char *db;      /* the backend's store: a file, a DSN */
+    const char *node;    /* kizuna's node.id (PostgreSQL rows carry it) */
     long events;         /* how many to build */
     int units;           /* uids they come from */
     int days;            /* the span of their receive times, ending now */
@@ -52,6 +53,9 @@ void hq_event(const struct hq_opts *o, uint64_t seq, int64_t end_us, struct hq_e
 /* Its CoT XML (as kizuna stores it: it decodes); the length. */
 size_t hq_xml(const struct hq_event *e, char *buf, size_t cap);
 
+/* Whether an event's XML has its point in c's box (always, without a box); expat. */
+bool hq_xml_in_case(const char *xml, int len, const struct hq_case *c);
+
 struct hq_backend {
     const char *name;
     /* Fill the store (schema made by kizuna, empty) with o->events events ending at end_us. */
@@ -69,5 +73,6 @@ struct hq_backend {
 };
 
 extern const struct hq_backend hq_sqlite;
+extern const struct hq_backend hq_pg;
 
 #endif

@@ -11,7 +11,6 @@
  * each event's point from its XML (expat).  bench/ only.
  */
 #define _GNU_SOURCE
-#include <expat.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -227,46 +226,11 @@ static int sq_span(const struct hq_opts *o, int64_t *t0, int64_t *t1)
 
 /* ---- the reference: the log newest first, each point from its XML ---------------------- */
 
-struct point_ctx {
-    double lat, lon;
-    bool found;
-};
-
-static void on_start(void *ud, const XML_Char *name, const XML_Char **atts)
-{
-    struct point_ctx *p = ud;
-
-    if (strcmp(name, "point") != 0)
-        return;
-    for (size_t i = 0; atts[i]; i += 2) {
-        if (strcmp(atts[i], "lat") == 0)
-            p->lat = strtod(atts[i + 1], NULL);
-        else if (strcmp(atts[i], "lon") == 0)
-            p->lon = strtod(atts[i + 1], NULL);
-    }
-    p->found = true;
-}
-
-static bool in_case(XML_Parser xp, const char *xml, int len, const struct hq_case *c)
-{
-    struct point_ctx p = {0};
-
-    XML_ParserReset(xp, NULL);
-    XML_SetUserData(xp, &p);
-    XML_SetStartElementHandler(xp, on_start);
-    if (!c->box)
-        return true;
-    if (XML_Parse(xp, xml, len, 1) != XML_STATUS_OK || !p.found)
-        return false;
-    return p.lon >= c->lon0 && p.lon <= c->lon1 && p.lat >= c->lat0 && p.lat <= c->lat1;
-}
-
 static int sq_reference(const struct hq_opts *o, const struct hq_case *c, double cap_s,
                         unsigned *rows)
 {
     static sqlite3 *db;
     static sqlite3_stmt *s;
-    static XML_Parser xp;
     int64_t t0 = gen_now_ns();
     int rc, capped = 0;
     long n = 0;
@@ -275,13 +239,12 @@ static int sq_reference(const struct hq_opts *o, const struct hq_case *c, double
         if (sqlite3_open_v2(o->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
             return -1;
         s = prep(db, "SELECT recv_time, xml FROM events ORDER BY seq DESC");
-        xp = XML_ParserCreate(NULL);
     }
     *rows = 0;
     while (*rows < c->limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (sqlite3_column_int64(s, 0) < c->since_us)
             break; /* receive times grow with seq */
-        if (in_case(xp, (const char *)sqlite3_column_text(s, 1), sqlite3_column_bytes(s, 1), c))
+        if (hq_xml_in_case((const char *)sqlite3_column_text(s, 1), sqlite3_column_bytes(s, 1), c))
             ++*rows;
         if (++n % 4096 == 0 && (double)(gen_now_ns() - t0) / 1e9 > cap_s) {
             capped = 1;
