@@ -10,9 +10,7 @@
  *   - times and sizes are bigint (µs since the epoch, as in SQLite);
  *   - events and tracks carry the event's point, pos geography(PointZ, 4326),
  *     with a GiST index on its planar form (a bbox is a lon/lat rectangle,
- *     so the planar box test is exact; distance queries can cast back); on
- *     events, from migration 3, on (planar point, seq), for newest-first
- *     order within a box (btree_gist's <-> on seq);
+ *     so the planar box test is exact; distance queries can cast back);
  *   - events carry (origin_node, origin_seq), unique: the idempotency key,
  *     so an instance re-writing an event stores it once;
  *   - no uid_heads or store_marks: an index on events(uid, seq) serves a
@@ -167,15 +165,6 @@ static const char *const migrations[] = {
     " change_id bigint NOT NULL,"
     " created bigint NOT NULL,"
     " PRIMARY KEY (origin, stamp));",
-    /* 3: the bbox history query stops early: one GiST index on (point, seq) (btree_gist) walks
-     * the box's events nearest a seq first, so "the newest n in a box" reads n rows, not every
-     * row in the box or every newer row outside it.  It serves a box alone as well. */
-    "CREATE EXTENSION IF NOT EXISTS btree_gist;"
-    "CREATE INDEX IF NOT EXISTS events_pos_seq ON events USING gist ((pos::geometry), seq);"
-    "DROP INDEX IF EXISTS events_pos;"
-    /* The planner's estimate of a box comes from the statistics of the indexed expression,
-     * which went with the old index: without them it guesses, and can scan the whole index. */
-    "ANALYZE events;",
 };
 
 int64_t kz__pg_schema_latest(void)

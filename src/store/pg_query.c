@@ -2,21 +2,10 @@
  * pg_query.c - GET /api/v1/events on PostgreSQL: the same answers as
  * query.c gives on SQLite (newest first, older than the page's cursor; or a
  * federation link's outbox, oldest first, newer than its cursor), with the
- * bbox filter on the GiST index of events' (position, seq).  The statement
- * is built per query with only the filters asked for; the values go as
+ * bbox filter on the GiST index of events' positions.  The statement is
+ * built per query with only the filters asked for; the values go as
  * parameters.
- *
- * Newest first within a box (not across the antimeridian) is ordered by
- * `seq <-> origin` (btree_gist's distance; the origin is the page's cursor,
- * or the largest seq there can be): for seq below the origin that is seq
- * descending, and the index walks the box's events in that order and stops
- * at LIMIT.  "ORDER BY seq DESC" would leave the planner two bad plans at
- * millions of events: the log newest first, filtering every row outside the
- * box, or every row in the box, sorted.  The cost of this order: a box that
- * holds most of the log no longer takes the primary key backward (tens of
- * ms at 10 M events, more with a recent since; docs/performance.md, H).
  */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,9 +113,6 @@ static void build(struct kz_sbuf *sql, struct params *p, const struct kz_store_q
     if (q->forward) {
         add_int(sql, p, " AND seq > ", (int64_t)q->after_seq);
         kz_sbuf_adds(sql, " ORDER BY seq");
-    } else if (q->has_bbox && q->bbox.min_lon <= q->bbox.max_lon) {
-        add_int(sql, p, " ORDER BY seq <-> ", q->before_seq ? (int64_t)q->before_seq : INT64_MAX);
-        kz_sbuf_adds(sql, "::bigint");
     } else {
         kz_sbuf_adds(sql, " ORDER BY seq DESC");
     }
