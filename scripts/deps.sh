@@ -5,7 +5,8 @@
 # chromium: the browser COP's tests drive it headless with playwright-core;
 # libnats-dev, libpq-dev: the cluster's NATS fan-out and PostgreSQL store;
 # nats-server, postgresql-15, postgresql-15-postgis-3: the tests start real servers;
-# haproxy: the PROXY protocol test puts a real HAProxy in mode tcp in front of kizuna).
+# haproxy: the PROXY protocol test puts a real HAProxy in mode tcp in front of kizuna;
+# sqlite3: the store copy test counts a node's SQLite rows with the sqlite3 shell).
 # As root: installs what is missing.  Otherwise: prints the command and fails.
 set -eu
 
@@ -14,7 +15,8 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
       libsodium-dev libcmocka-dev node-llhttp ca-certificates tzdata
       libssl-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libzip-dev openssl unzip curl
       python3-icalendar libsystemd-dev debhelper dpkg-dev fakeroot adduser chromium
-      libnats-dev nats-server libpq-dev postgresql-15 postgresql-15-postgis-3 haproxy"
+      libnats-dev nats-server libpq-dev postgresql-15 postgresql-15-postgis-3 haproxy
+      sqlite3"
 
 missing=""
 for p in $PKGS; do

@@ -444,9 +444,11 @@ test('the example spreads devices over the three instances; its LOCAL health che
     for (let i = 0; i < 3; i++) {
         const r = await httpsGet(haproxy.fronts.api_https, '/Marti/api/version', { user: 'jun' });
         assert.equal(r.status, 200, r.body);
-        const at = servers.findIndex((s) => new RegExp(`msg="https: authenticated" input=api-lb conn=\\d+ ` +
+        // The answer can come before the instance's log line reaches this process: wait for it.
+        const logged = () => servers.findIndex((s) => new RegExp(`msg="https: authenticated" input=api-lb conn=\\d+ ` +
             `peer=127\\.0\\.0\\.1:${r.localPort} user=jun `).test(s.stderr));
-        assert.ok(at >= 0, `the request from port ${r.localPort} logged nowhere with its port`);
+        await waitUntil(() => logged() >= 0, { timeout: 3000, what: `the request from port ${r.localPort} logged with its port` });
+        const at = logged();
         seen.add(at);
     }
     assert.equal(seen.size, 3, `round robin reached every instance: ${[...seen]}`);

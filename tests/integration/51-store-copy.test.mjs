@@ -24,7 +24,10 @@ before(async () => {
 });
 
 after(async () => {
-    if (server) server.cleanup();
+    if (server) {
+        await server.stop().catch(() => {}); // still running when a test failed early
+        server.cleanup();
+    }
     await pg?.stop();
 });
 
