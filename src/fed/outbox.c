@@ -262,13 +262,22 @@ static bool send_row(struct fed_conn *c, const struct kz_store_row *row, struct 
     return ok;
 }
 
-/* The held live events the log did not bring, then the link is live. */
+/*
+ * The held live events the log did not bring, then the link is live.  A peer that stopped
+ * reading meanwhile makes it fall behind again (the log has what was held), never overfill.
+ */
 static void go_live(struct fed_conn *c)
 {
-    for (size_t i = 0; i < c->ob.n_held; i++)
-        if (c->ob.held[i].seq > c->ob.pos &&
-            !send_in_order(c, c->ob.held[i].seq, c->ob.held[i].buf))
+    for (size_t i = 0; i < c->ob.n_held; i++) {
+        if (c->ob.held[i].seq <= c->ob.pos)
+            continue;
+        if (c->fed->store && backed_up(c)) {
+            fall_behind(c);
+            return;
+        }
+        if (!send_in_order(c, c->ob.held[i].seq, c->ob.held[i].buf))
             break;
+    }
     held_clear(c);
     c->ob.catching_up = false;
     kz_log(KZ_LOG_INFO, "federation: link caught up", "peer=%s sent=%llu position=%llu",
