@@ -6,6 +6,8 @@
 #
 # The expected entries are derived from the sources, never counted by hand:
 #   unit/<name>         tests/unit/test_*.c
+#   unit/<name>_pg      the names in tests/CMakeLists.txt's KZ_PG_STORE_TESTS (the
+#                       same binaries again on PostgreSQL)
 #   integration/<name>  tests/integration/*.test.mjs
 #   interop/<name>      tests/interop/*.test.mjs
 #   web/<name>          web/test/*.test.mjs (the COP's modules under node)
@@ -37,6 +39,8 @@ stems() {
 
 expected_ctest() {
     stems tests/unit 'test_*.c' | sed 's|^|unit/|'
+    sed -n '/^set(KZ_PG_STORE_TESTS/,/)/p' "$top/tests/CMakeLists.txt" | tr ' ()' '\n\n\n' |
+        sed -n 's|^\(test_[A-Za-z0-9_]*\)$|unit/\1_pg|p'
     stems tests/integration '*.test.mjs' | sed 's|^|integration/|'
     stems tests/interop '*.test.mjs' | sed 's|^|interop/|'
     stems web/test '*.test.mjs' | sed 's|^|web/|'
