@@ -27,7 +27,7 @@ import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 
 import {
-    barrier, CotClient, cotEvent, httpInput, metric, runCli, SOURCE_DIR, startServer, tcpInput, uniq,
+    barrier, CotClient, cotEvent, freePort, httpInput, metric, runCli, SOURCE_DIR, startServer, tcpInput, uniq,
     waitUntil, withTimeout,
 } from './lib/harness.mjs';
 
@@ -56,18 +56,6 @@ function lbInputs() {
         tcpInput('cot', ['Cyan'], ['Cyan'], { identity: { user: 'cot-user', nation: 'USA',
             clearance: 'SECRET', groups_in: ['Cyan'], groups_out: ['Cyan'], roles: ['viewer', 'operator'] } }),
         httpInput('web')];
-}
-
-// A port nobody listens on right now (for HAProxy's frontends).
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
-    });
 }
 
 // ---- HAProxy ----------------------------------------------------------------

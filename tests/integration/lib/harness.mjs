@@ -23,6 +23,26 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const SOURCE_DIR = process.env.KZ_SOURCE_DIR || path.resolve(here, '../../..');
 export const KIZUNA_BIN = process.env.KIZUNA_BIN || path.join(SOURCE_DIR, 'build/kizuna');
 
+// A port nobody listens on right now, for a server the test starts on a port it names (HAProxy,
+// nats-server, PostgreSQL). It lies below Linux's ephemeral range (32768-60999), so between this
+// check and that server's bind a test running beside this one, binding port 0 or connecting
+// out, cannot be given it.
+function tryPort(port) {
+    return new Promise((resolve) => {
+        const s = net.createServer();
+        s.once('error', () => resolve(false));
+        s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+}
+
+export async function freePort() {
+    for (let i = 0; i < 200; i++) {
+        const port = 20000 + Math.floor(Math.random() * 12000);
+        if (await tryPort(port)) return port;
+    }
+    throw new Error('no free port in 20000-31999');
+}
+
 const FATAL_PATTERNS = [/AddressSanitizer/, /runtime error:/, /LeakSanitizer/, /ThreadSanitizer/];
 const live = new Set();
 

@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-import { waitUntil, withTimeout } from './harness.mjs';
+import { freePort, waitUntil, withTimeout } from './harness.mjs';
 
 const NATS_BIN = process.env.NATS_SERVER_BIN || 'nats-server';
 const live = new Set();
@@ -20,16 +20,7 @@ process.on('exit', () => {
     }
 });
 
-export function freePort() {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once('error', reject);
-        srv.listen(0, '127.0.0.1', () => {
-            const { port } = srv.address();
-            srv.close(() => resolve(port));
-        });
-    });
-}
+export { freePort };
 
 function canConnect(port) {
     return new Promise((resolve) => {

@@ -11,9 +11,10 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+
+import { freePort } from './harness.mjs';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const START_MS = 30000;
@@ -26,17 +27,6 @@ process.on('exit', () => {
         fs.rmSync(pg.dir, { recursive: true, force: true });
     }
 });
-
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
-    });
-}
 
 // Who runs the server: the postgres user when we are root.
 function owner() {
