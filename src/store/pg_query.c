@@ -1,17 +1,17 @@
 /*
  * pg_query.c - GET /api/v1/events on PostgreSQL: the same answers as
  * query.c gives on SQLite (newest first, older than the page's cursor; or a
- * federation link's outbox, oldest first, newer than its cursor), with the
- * bbox filter on the GiST index of events' positions.  The statement is
- * built per query with only the filters asked for; the values go as
- * parameters.
+ * federation link's outbox, oldest first, newer than its cursor); with a
+ * bbox, from the GiST index of events' (lon, lat, seq), one stretch of seqs
+ * at a time.  The statement is built per query with only the filters asked
+ * for; the values go as parameters.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/pg.h"
 
-#define MAX_PARAMS 16
+#define MAX_PARAMS 24
 
 struct params {
     const char *v[MAX_PARAMS];
@@ -50,24 +50,53 @@ static void add_type(struct kz_sbuf *sql, struct params *p, const char *type, ch
     kz_sbuf_addf(sql, " AND starts_with(type, $%d)", p->n);
 }
 
-/*
- * pos in the box west..east, south..north by the GiST index's test (&&).  Its boxes are
- * float4, so a point a hair outside an edge may pass: the exact comparison is in C (in_box),
- * not in SQL, where it would make the planner expect a few rows and pick a worse plan.
- */
-static void add_box(struct kz_sbuf *sql, struct params *p, double west, double south, double east,
-                    double north)
-{
-    const double edges[4] = {west, south, east, north};
+/* ---- a box: the (lon, lat, seq) index, one stretch of seqs at a time --------------------- */
 
-    kz_sbuf_adds(sql, "pos::geometry && ST_MakeEnvelope(");
-    for (int i = 0; i < 4; i++) {
-        KZ_ASSERT(p->n < MAX_PARAMS);
-        p->v[p->n] = kz__pg_f64(p->nums[p->n], edges[i]);
-        p->n++;
-        kz_sbuf_addf(sql, "$%d::float8, ", p->n);
-    }
-    kz_sbuf_adds(sql, "4326)");
+/*
+ * A box's newest rows come from the GiST index of each event's (lon, lat, seq x 1e-5)
+ * (KZ__PG_EVENTS_XYS, migration 3), asked for one stretch of seqs at a time, newest first,
+ * as SQLite asks events_geo (store/geo.c): the first stretch as long as the rows wanted, each
+ * next one four times longer, up to STRETCH_MAX, until the limit is met or the seqs the
+ * query may answer from are done.  A box that holds most events is done after the first
+ * stretch; one that holds few costs a tree search per stretch, each fetching only the rows
+ * in the box and the stretch.  Ordering the box's rows by seq over the whole log instead
+ * costs either the log newest first, filtered (a small box), or every row of the box,
+ * sorted (a large one).
+ */
+#define STRETCH_MAX 4000000
+/* The index keeps float4 boxes: a query box is widened past their rounding (relative
+ * 2^-23), and the exact tests (the point, the stretch's seqs) are made in C. */
+#define XY_SLACK 1e-4 /* degrees */
+/* Receive times are the origins' clocks: the seqs since/until allow are looked up this much
+ * wider, and each row's recv_time is tested exactly. */
+#define SKEW_US (60 * 1000000LL)
+
+struct stretch {
+    uint64_t bottom, top; /* seqs, inclusive */
+};
+
+static void add_num(struct kz_sbuf *sql, struct params *p, double v, const char *tail)
+{
+    KZ_ASSERT(p->n < MAX_PARAMS);
+    p->v[p->n] = kz__pg_f64(p->nums[p->n], v);
+    p->n++;
+    kz_sbuf_addf(sql, "$%d::float8%s", p->n, tail);
+}
+
+/* The index's key in the box west..east, south..north over the stretch's seqs. */
+static void add_box(struct kz_sbuf *sql, struct params *p, double west, double south, double east,
+                    double north, const struct stretch *s)
+{
+    double z0 = (double)s->bottom * 1e-5, z1 = (double)s->top * 1e-5;
+    double dz = z1 * 1e-6 + 1e-5;
+
+    kz_sbuf_adds(sql, KZ__PG_EVENTS_XYS " &&& ST_3DMakeBox(ST_MakePoint(");
+    add_num(sql, p, west - XY_SLACK, ", ");
+    add_num(sql, p, south - XY_SLACK, ", ");
+    add_num(sql, p, z0 - dz, "), ST_MakePoint(");
+    add_num(sql, p, east + XY_SLACK, ", ");
+    add_num(sql, p, north + XY_SLACK, ", ");
+    add_num(sql, p, z1 + dz, "))");
 }
 
 /* The exact test, edges included; min_lon > max_lon crosses the antimeridian. */
@@ -79,21 +108,27 @@ static bool in_box(const struct kz_store_bbox *b, double lon, double lat)
 }
 
 /* min_lon > max_lon crosses the antimeridian: two boxes (store.h). */
-static void add_bbox(struct kz_sbuf *sql, struct params *p, const struct kz_store_bbox *b)
+static void add_bbox(struct kz_sbuf *sql, struct params *p, const struct kz_store_bbox *b,
+                     const struct stretch *s)
 {
-    kz_sbuf_adds(sql, " AND (");
+    kz_sbuf_adds(sql, " AND pos IS NOT NULL AND (");
     if (b->min_lon <= b->max_lon) {
-        add_box(sql, p, b->min_lon, b->min_lat, b->max_lon, b->max_lat);
+        add_box(sql, p, b->min_lon, b->min_lat, b->max_lon, b->max_lat, s);
     } else {
-        add_box(sql, p, b->min_lon, b->min_lat, 180.0, b->max_lat);
+        add_box(sql, p, b->min_lon, b->min_lat, 180.0, b->max_lat, s);
         kz_sbuf_adds(sql, " OR ");
-        add_box(sql, p, -180.0, b->min_lat, b->max_lon, b->max_lat);
+        add_box(sql, p, -180.0, b->min_lat, b->max_lon, b->max_lat, s);
     }
     kz_sbuf_adds(sql, ")");
 }
 
+/*
+ * The statement: without a box, one page (newest first, older than before_seq, or oldest
+ * first after after_seq); with one, every row of stretch s in the box, newest first (no
+ * LIMIT: rows the float4 index lets in from outside the stretch must not take a place).
+ */
 static void build(struct kz_sbuf *sql, struct params *p, const struct kz_store_query *q,
-                  char **prefix)
+                  const struct stretch *s, char **prefix)
 {
     kz_sbuf_adds(sql, "SELECT seq, recv_time, label, origin_input, origin_user, xml,"
                       " origin_nation, origin_groups, fed_provenance, fed_hops, fed_max_hops,"
@@ -102,12 +137,15 @@ static void build(struct kz_sbuf *sql, struct params *p, const struct kz_store_q
         add(sql, p, " AND uid = ", q->uid);
     if (q->type)
         add_type(sql, p, q->type, prefix);
+    if (s) {
+        add_bbox(sql, p, &q->bbox, s);
+        kz_sbuf_adds(sql, " ORDER BY seq DESC");
+        return;
+    }
     if (q->since_us)
         add_int(sql, p, " AND recv_time >= ", q->since_us);
     if (q->until_us)
         add_int(sql, p, " AND recv_time < ", q->until_us);
-    if (q->has_bbox)
-        add_bbox(sql, p, &q->bbox);
     if (q->before_seq)
         add_int(sql, p, " AND seq < ", (int64_t)q->before_seq);
     if (q->forward) {
@@ -124,15 +162,27 @@ static char *dup_or_null(const PGresult *r, int i, int c)
     return PQgetisnull(r, i, c) ? NULL : kz_xstrdup(PQgetvalue(r, i, c));
 }
 
-/* Row i of r to qq (growing its array), unless the bbox's exact test refuses it. */
+/* Whether row i of r, from stretch s, is an answer: in the stretch, the time span and
+ * the box, by exact tests. */
+static bool row_wanted(const struct kz_store_query *q, const struct stretch *s, const PGresult *r,
+                       int i)
+{
+    uint64_t seq = (uint64_t)kz__pg_int(r, i, 0);
+    int64_t recv_time = kz__pg_int(r, i, 1);
+
+    if (seq < s->bottom || seq > s->top)
+        return false;
+    if ((q->since_us && recv_time < q->since_us) || (q->until_us && recv_time >= q->until_us))
+        return false;
+    return !PQgetisnull(r, i, 11) &&
+           in_box(&q->bbox, strtod(PQgetvalue(r, i, 11), NULL), strtod(PQgetvalue(r, i, 12), NULL));
+}
+
+/* Row i of r to qq, growing its array. */
 static void take_row(struct kz__query *qq, const PGresult *r, int i)
 {
     struct kz_store_row *row;
 
-    if (qq->q.has_bbox &&
-        (PQgetisnull(r, i, 11) || !in_box(&qq->q.bbox, strtod(PQgetvalue(r, i, 11), NULL),
-                                          strtod(PQgetvalue(r, i, 12), NULL))))
-        return;
     if (qq->n_rows == qq->cap_rows) {
         qq->cap_rows = qq->cap_rows ? 2 * qq->cap_rows : 16;
         qq->rows = kz_xrealloc(qq->rows, qq->cap_rows * sizeof(*qq->rows));
@@ -152,27 +202,21 @@ static void take_row(struct kz__query *qq, const PGresult *r, int i)
     row->fed_max_hops = kz__pg_int(r, i, 10);
 }
 
-/*
- * One page of q (its limit the rows still wanted): the rows taken, and in *last the seq of
- * its last row, *full when it was a whole page (so there may be more).
- */
-static int page(struct kz__db *db, struct kz__query *qq, const struct kz_store_query *q,
-                uint64_t *last, bool *full)
+/* The statement for q (and stretch s, with a box); its rows to qq, up to q's limit. */
+static int run(struct kz__db *db, struct kz__query *qq, const struct stretch *s)
 {
     struct kz_sbuf sql = KZ_SBUF_INIT;
     struct params p = {.n = 0};
     char *prefix = NULL;
     PGresult *r;
-    int err = KZ_OK, n;
+    int err = KZ_OK;
 
-    build(&sql, &p, q, &prefix);
+    build(&sql, &p, &qq->q, s, &prefix);
     r = kz__pg_query(db->pg, sql.buf, p.n, p.v);
     if (kz__pg_ok(r)) {
-        n = PQntuples(r);
-        for (int i = 0; i < n; i++)
-            take_row(qq, r, i);
-        *full = n > 0 && (unsigned)n == q->limit;
-        *last = n > 0 ? (uint64_t)kz__pg_int(r, n - 1, 0) : 0;
+        for (int i = 0, n = PQntuples(r); i < n && qq->n_rows < qq->q.limit; i++)
+            if (!s || row_wanted(&qq->q, s, r, i))
+                take_row(qq, r, i);
     } else {
         err = kz__pg_fail(db->pg, "SELECT FROM events", r);
     }
@@ -182,23 +226,78 @@ static int page(struct kz__db *db, struct kz__query *qq, const struct kz_store_q
     return err;
 }
 
-/* Pages until the limit is met or the log is: more than one only when a bbox row failed the
- * exact test (a point within float4 rounding of an edge). */
-int kz__pg_events_query(struct kz__db *db, struct kz__query *qq)
+/* *out: the one number `sql` answers (with `arg` as $1 unless 0); 0 for none or NULL. */
+static int seq_of(struct kz__db *db, const char *sql, int64_t arg, uint64_t *out)
 {
-    struct kz_store_query q = qq->q;
-    uint64_t last = 0;
-    bool full = true;
+    char num[KZ__PG_NUM];
+    const char *v = kz__pg_i64(num, arg);
+    PGresult *r = kz__pg_query(db->pg, sql, arg ? 1 : 0, &v);
     int err = KZ_OK;
 
-    while (err == KZ_OK && full && qq->n_rows < qq->q.limit) {
-        q.limit = qq->q.limit - (unsigned)qq->n_rows;
-        if (last && q.forward)
-            q.after_seq = last;
-        else if (last)
-            q.before_seq = last;
-        err = page(db, qq, &q, &last, &full);
+    *out = 0;
+    if (!kz__pg_ok(r))
+        err = kz__pg_fail(db->pg, "SELECT seq FROM events", r);
+    else if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        *out = (uint64_t)kz__pg_int(r, 0, 0);
+    PQclear(r);
+    return err;
+}
+
+/* The seqs [lo, hi] the query may answer from (lo > hi: none): before its cursor, and by the
+ * recv_time index, as SQLite (store/query.c), SKEW_US wider. */
+static int box_range(struct kz__db *db, const struct kz_store_query *q, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t v;
+    int err;
+
+    *lo = 1;
+    if ((err = seq_of(db, "SELECT max(seq) FROM events", 0, hi)) != KZ_OK)
+        return err;
+    if (q->before_seq && q->before_seq - 1 < *hi)
+        *hi = q->before_seq - 1;
+    if (q->until_us) {
+        err = seq_of(db,
+                     "SELECT seq FROM events WHERE recv_time < $1"
+                     " ORDER BY recv_time DESC LIMIT 1",
+                     q->until_us + SKEW_US, &v);
+        if (err != KZ_OK)
+            return err;
+        *hi = v < *hi ? v : *hi;
     }
+    if (q->since_us) {
+        err = seq_of(db,
+                     "SELECT seq FROM events WHERE recv_time >= $1"
+                     " ORDER BY recv_time LIMIT 1",
+                     q->since_us - SKEW_US, &v);
+        if (err != KZ_OK)
+            return err;
+        *lo = v ? v : *hi + 1;
+    }
+    return KZ_OK;
+}
+
+static int box_walk(struct kz__db *db, struct kz__query *qq)
+{
+    uint64_t lo, hi, len = qq->q.limit;
+    struct stretch s;
+    int err = box_range(db, &qq->q, &lo, &hi);
+
+    if (err != KZ_OK || lo > hi)
+        return err;
+    for (s.top = hi; err == KZ_OK && qq->n_rows < qq->q.limit; s.top = s.bottom - 1) {
+        s.bottom = s.top - lo + 1 > len ? s.top - len + 1 : lo;
+        err = run(db, qq, &s);
+        if (s.bottom == lo)
+            break;
+        len = len < STRETCH_MAX / 4 ? 4 * len : STRETCH_MAX;
+    }
+    return err;
+}
+
+int kz__pg_events_query(struct kz__db *db, struct kz__query *qq)
+{
+    int err = qq->q.has_bbox ? box_walk(db, qq) : run(db, qq, NULL);
+
     if (err != KZ_OK)
         kz__query_rows_free(qq);
     return err;

@@ -257,8 +257,8 @@ struct kz_store_query {
      * without a position never does.  Newest first as without it.  SQLite
      * asks events_geo one stretch of seqs at a time (store/geo.c); since/until
      * bound the stretch by the recv_time index, assuming receive times grow
-     * with seq (as the one-uid walk does).  PostgreSQL asks the GiST index of
-     * events.pos (store/pg_query.c). */
+     * with seq (as the one-uid walk does).  PostgreSQL asks its GiST index of
+     * (lon, lat, seq) the same way, stretch by stretch (store/pg_query.c). */
     bool has_bbox;
     struct kz_store_bbox bbox;
 };
