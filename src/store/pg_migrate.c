@@ -17,7 +17,8 @@
  *     uid's history, and the tracks table is written in every batch;
  *   - uid and type use the "C" collation: bytewise, as SQLite compares, so a
  *     type prefix is an index range;
- *   - files and missions have a seq column: the commit order SQLite's rowid gives.
+ *   - files and missions have a seq column: the commit order SQLite's rowid gives;
+ *   - file_content holds the bytes of uploaded files, which SQLite leaves on disk.
  */
 #include <stdio.h>
 
@@ -165,6 +166,15 @@ static const char *const migrations[] = {
     " change_id bigint NOT NULL,"
     " created bigint NOT NULL,"
     " PRIMARY KEY (origin, stamp));",
+    /* 3: the bytes of uploaded files (pg_files.c), in parts, written with a file's first row,
+     * so that every instance can serve a file whichever took the upload. */
+    "CREATE TABLE file_content ("
+    " hash text COLLATE \"C\" NOT NULL,"
+    " part integer NOT NULL CHECK (part >= 0),"
+    " data bytea NOT NULL,"
+    " PRIMARY KEY (hash, part));"
+    /* Out of line and uncompressed: uploads are mostly compressed already (images, zips). */
+    "ALTER TABLE file_content ALTER COLUMN data SET STORAGE EXTERNAL;",
 };
 
 int64_t kz__pg_schema_latest(void)
