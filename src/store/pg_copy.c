@@ -341,8 +341,13 @@ static int copy_bytes_of(struct copy *c, const char *dir, const char *hash, int6
     int n = snprintf(path, sizeof(path), "%s/files/%.2s/%s", dir, hash, hash);
     int err;
 
-    if (n <= 0 || (size_t)n >= sizeof(path) || strlen(hash) != 64)
-        return fail(c, KZ_ERR_IO, hash, "not a file hash, or its path is too long");
+    *missing = false;
+    if (n <= 0 || (size_t)n >= sizeof(path))
+        return fail(c, KZ_ERR_IO, dir, "path too long");
+    if (strlen(hash) != 64) { /* no file can have it: the index ignores such a row too */
+        *missing = true;
+        return KZ_OK;
+    }
     if ((err = kz__pg_exec(c->db.pg, "BEGIN")) != KZ_OK)
         return fail(c, err, "file_content", "BEGIN failed");
     err = kz__pg_file_content_put(c->db.pg, hash, (uint64_t)size, path);
