@@ -289,8 +289,7 @@ static void content_of(struct kz_marti *m, struct kz_http_req *req, const struct
 {
     struct download *d = kz_xcalloc(1, sizeof(*d));
 
-    if (kz_file_path(kz_files_dir(m->opts.files), f->row.hash, d->path, sizeof(d->path)) !=
-        KZ_OK) {
+    if (kz_file_path(kz_files_dir(m->opts.files), f->row.hash, d->path, sizeof(d->path)) != KZ_OK) {
         free(d);
         kz_http_error(req, 500, "path too long");
         kz_http_release(req);

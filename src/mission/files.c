@@ -358,14 +358,14 @@ void kz_files_fetch(struct kz_files *fs, const char *hash, bool bytes, kz_files_
 {
     struct fetching *g = kz_xcalloc(1, sizeof(*g));
     char tmp[PATH_MAX], path[PATH_MAX];
-    int n = snprintf(tmp, sizeof(tmp), "%s/.tmp-pg-%llu", fs->dir,
-                     (unsigned long long)++fs->fetches);
+    int n =
+        snprintf(tmp, sizeof(tmp), "%s/.tmp-pg-%llu", fs->dir, (unsigned long long)++fs->fetches);
 
     g->fs = fs;
     g->cb = cb;
     g->ud = ud;
     bytes = bytes && n > 0 && (size_t)n < sizeof(tmp) &&
             kz_file_path(fs->dir, hash, path, sizeof(path)) == KZ_OK;
-    kz_store_file_fetch(fs->opts.store, hash, bytes ? tmp : NULL, bytes ? path : NULL,
-                        on_fetched, g);
+    kz_store_file_fetch(fs->opts.store, hash, bytes ? tmp : NULL, bytes ? path : NULL, on_fetched,
+                        g);
 }

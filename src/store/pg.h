@@ -93,8 +93,7 @@ void kz__pg_file_row(const PGresult *r, int i, struct kz_store_file *f);
  * KZ_ERR_DB); get: to path through tmp (KZ_OK, KZ_ERR_NOTFOUND, KZ_ERR_INVAL, KZ_ERR_IO,
  * KZ_ERR_DB). */
 int kz__pg_file_content_put(struct kz__pg *pg, const char *hash, uint64_t size, const char *path);
-int kz__pg_file_content_get(struct kz__pg *pg, const char *hash, const char *tmp,
-                            const char *path);
+int kz__pg_file_content_get(struct kz__pg *pg, const char *hash, const char *tmp, const char *path);
 
 /* pg_tracks.c: after a batch's writes: its events and deletions to the tracks table, in queue
  * order. */

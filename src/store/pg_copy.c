@@ -354,7 +354,7 @@ static int copy_bytes_of(struct copy *c, const char *dir, const char *hash, int6
     *missing = err == KZ_ERR_EXISTS;
     if (err == KZ_OK)
         return kz__pg_exec(c->db.pg, "COMMIT") == KZ_OK ? KZ_OK
-                                                         : fail(c, KZ_ERR_DB, hash, "COMMIT failed");
+                                                        : fail(c, KZ_ERR_DB, hash, "COMMIT failed");
     kz__pg_exec(c->db.pg, "ROLLBACK");
     return *missing ? KZ_OK : fail(c, err, "file_content", hash);
 }

@@ -43,8 +43,7 @@ static bool has_part0(struct kz__pg *pg, const char *hash, int *err)
     return has;
 }
 
-static int put_part(struct kz__pg *pg, const char *hash, int64_t part, const char *data,
-                    size_t len)
+static int put_part(struct kz__pg *pg, const char *hash, int64_t part, const char *data, size_t len)
 {
     static const char sql[] = "INSERT INTO file_content(hash, part, data) VALUES ($1, $2, $3)"
                               " ON CONFLICT DO NOTHING";
@@ -112,8 +111,9 @@ static int put_parts(struct kz__pg *pg, const char *hash, uint64_t size, int fd,
         return err;
     digest_hex(&sha, hex);
     if (total != size || strcmp(hex, hash) != 0) {
-        kz_log(KZ_LOG_ERROR, "files: bytes on disk are not the file's", "hash=%s size=%llu got=%llu",
-               hash, (unsigned long long)size, (unsigned long long)total);
+        kz_log(KZ_LOG_ERROR, "files: bytes on disk are not the file's",
+               "hash=%s size=%llu got=%llu", hash, (unsigned long long)size,
+               (unsigned long long)total);
         return KZ_ERR_EXISTS;
     }
     return KZ_OK;
@@ -144,8 +144,8 @@ static int parts_of(struct kz__pg *pg, const char *hash, int64_t *n)
 {
     static const char sql[] = "SELECT count(*) FROM file_content WHERE hash = $1";
     PGresult *r = kz__pg_query(pg, sql, 1, &hash);
-    int err = kz__pg_ok(r) && PQntuples(r) == 1 ? KZ_OK
-                                                 : kz__pg_fail(pg, "SELECT FROM file_content", r);
+    int err =
+        kz__pg_ok(r) && PQntuples(r) == 1 ? KZ_OK : kz__pg_fail(pg, "SELECT FROM file_content", r);
 
     if (err == KZ_OK)
         *n = kz__pg_int(r, 0, 0);
@@ -319,9 +319,9 @@ void kz_store_file_fetch(struct kz_store *st, const char *hash, const char *tmp,
                          kz_store_file_fetch_cb cb, void *ud)
 {
     bool bytes = tmp && path;
-    struct fetch_job *j = kz__job_new(
-        &fetch_ops, sizeof(*j),
-        kz__str_size(hash) + (bytes ? kz__str_size(tmp) + kz__str_size(path) : 0));
+    struct fetch_job *j =
+        kz__job_new(&fetch_ops, sizeof(*j),
+                    kz__str_size(hash) + (bytes ? kz__str_size(tmp) + kz__str_size(path) : 0));
     char *p = j->data;
 
     j->hash = kz__pack_str(&p, hash);

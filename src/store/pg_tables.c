@@ -1,9 +1,9 @@
 /*
  * pg_tables.c - readiness reports, file metadata and Data Sync missions on
  * PostgreSQL: the SQL that readiness.c, files.c and missions.c run on
- * SQLite (and a file's bytes, which SQLite leaves on disk: pg_files.c), for the same jobs (those files hand their payloads over here when
- * db->pg is set).  Writes run inside the batch's transaction, each job
- * under the savepoint pg_batch.c gives it: a refused row (KZ_ERR_EXISTS)
+ * SQLite (and a file's bytes, which SQLite leaves on disk: pg_files.c), for the same jobs (those
+ * files hand their payloads over here when db->pg is set).  Writes run inside the batch's
+ * transaction, each job under the savepoint pg_batch.c gives it: a refused row (KZ_ERR_EXISTS)
  * leaves nothing of its job behind.  Loads run in commit order.
  */
 #include "store/pg.h"
