@@ -170,8 +170,8 @@ test('a file uploaded through A into the mission downloads through B, under its 
     assert.equal(j.status, 200, j.body);
     await waitUntil(async () => {
         const r = await call(nodes.B, 'GET', `${M}/ops`);
-        return r.status === 200 && r.json().data[0].contents.some((c) => c.data.hash === hash);
-    }, { timeout: 10000, what: 'the file in the mission on B' });
+        return r.status === 200 && r.json().data[0].contents.some((c) => c.data.hash === hash && c.data.name === 'chart.bin');
+    }, { timeout: 10000, what: 'the file in the mission on B, described as on A' });
 
     const onB = path.join(nodes.B.dataDir, 'files', hash.slice(0, 2), hash);
     assert.ok(!fs.existsSync(onB), 'B\'s disk does not have the bytes before a download');
