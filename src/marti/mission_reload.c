@@ -44,6 +44,24 @@ static struct kz_mission *rebuild(struct kz_marti *m, const char *guid, const ch
     return mi;
 }
 
+static void fetched(void *ud, int status)
+{
+    KZ_UNUSED(ud);
+    KZ_UNUSED(status); /* logged by the index when it matters */
+}
+
+/* The files of the mission that another instance took: their rows into the index, so that
+ * later answers describe them (name, type, size) as the instance that took them does. */
+static void fetch_files(struct kz_marti *m, const struct kz_mission *mi)
+{
+    if (!m->opts.files || !kz_files_fetches(m->opts.files))
+        return;
+    for (unsigned i = 0; i < mi->n_items; i++)
+        if (mi->items[i].is_hash && kz_file_hash_valid(mi->items[i].data) &&
+            !kz_files_newest(m->opts.files, mi->items[i].data))
+            kz_files_fetch(m->opts.files, mi->items[i].data, false, fetched, NULL);
+}
+
 void kz_marti_mission_reload(struct kz_marti *m, const char *guid, const char *doc,
                              const char *const *changes, size_t n)
 {
@@ -60,6 +78,7 @@ void kz_marti_mission_reload(struct kz_marti *m, const char *guid, const char *d
     }
     if (!(mi = rebuild(m, guid, doc, changes, n)))
         return;
+    fetch_files(m, mi);
     t = kz__mcommit_new(m, NULL, old); /* what is newer than the book's is news */
     if (old)
         kz_mission_book_remove(b, old);

@@ -39,52 +39,114 @@ void kz__marti_content_url(struct kz_sbuf *out, struct kz_http_req *req, const c
                  host && *host && !strpbrk(host, "/?#@ \t") ? host : "localhost", hash);
 }
 
-/* The upload of ?hash= the caller may see, or NULL after answering 400/404/503. */
-static const struct kz_file *visible_file(struct kz_marti *m, struct kz_http_req *req)
+/* What to do with the upload of ?hash= the caller may see (the request held). */
+typedef void (*kz__file_then_fn)(struct kz_marti *m, struct kz_http_req *req,
+                                 const struct kz_file *f);
+
+/* A request waiting for the store to say what it holds of a hash. */
+struct lookup {
+    struct kz_marti *m;
+    struct kz_http_req *req;
+    kz__file_then_fn then;
+    char hash[KZ_FILE_HASH_HEX + 1];
+};
+
+/* The upload of `hash` the caller may see, or NULL. */
+static const struct kz_file *find_visible(struct kz_marti *m, struct kz_http_req *req,
+                                          const char *hash)
+{
+    const struct kz_identity *id = kz_http_identity(req);
+    struct kz_files_viewer v;
+
+    if (!id)
+        return NULL;
+    v = (struct kz_files_viewer){&kz__marti_viewer(m, req)->subject, id->groups_in,
+                                 id->groups_in_count};
+    return kz_files_find(m->opts.files, hash, &v);
+}
+
+static void on_looked_up(void *ud, int status)
+{
+    struct lookup *l = ud;
+    struct kz_http_req *req = l->req;
+    bool read = status == KZ_OK || status == KZ_ERR_NOTFOUND;
+    const struct kz_file *f = read && !kz_http_gone(req) ? find_visible(l->m, req, l->hash) : NULL;
+
+    if (f) {
+        l->then(l->m, req, f); /* it has the hold now */
+    } else {
+        if (!kz_http_gone(req))
+            kz_http_error(req, read ? 404 : 503, "%s",
+                          read ? "not found" : "the store cannot be read");
+        kz_http_release(req);
+    }
+    free(l);
+}
+
+/*
+ * then(m, req, f) with the upload of ?hash= the caller may see, or answer 400/404/503.  An
+ * instance whose store keeps file bytes (PostgreSQL) asks it first about a hash its index
+ * lacks: another instance may have taken the upload.
+ */
+static void with_visible_file(struct kz_marti *m, struct kz_http_req *req, kz__file_then_fn then)
 {
     const char *hash = kz_http_param(req, "hash");
-    const struct kz_identity *id = kz_http_identity(req);
-    const struct kz_file *f = NULL;
+    const struct kz_file *f;
+    struct lookup *l;
     char lower[KZ_FILE_HASH_HEX + 1] = "";
 
     if (!m->opts.files) {
         kz_http_error(req, 503, "no file store");
-        return NULL;
+        return;
     }
     for (size_t i = 0; hash && hash[i] && i < KZ_FILE_HASH_HEX; i++)
         lower[i] = (char)(hash[i] >= 'A' && hash[i] <= 'F' ? hash[i] - 'A' + 'a' : hash[i]);
     if (!hash || strlen(hash) != KZ_FILE_HASH_HEX || !kz_file_hash_valid(lower)) {
         kz_http_error(req, 400, "hash: a SHA-256 in hex required");
-        return NULL;
+        return;
     }
-    if (id) {
-        struct kz_files_viewer v = {&kz__marti_viewer(m, req)->subject, id->groups_in,
-                                    id->groups_in_count};
-        f = kz_files_find(m->opts.files, lower, &v);
+    if ((f = find_visible(m, req, lower)) != NULL) {
+        kz_http_hold(req);
+        then(m, req, f);
+        return;
     }
-    if (!f)
+    if (!kz_http_identity(req) || !kz_files_fetches(m->opts.files)) {
         kz_http_error(req, 404, "not found");
-    return f;
+        return;
+    }
+    l = kz_xcalloc(1, sizeof(*l));
+    *l = (struct lookup){.m = m, .req = req, .then = then};
+    memcpy(l->hash, lower, sizeof(l->hash));
+    kz_http_hold(req);
+    kz_files_fetch(m->opts.files, lower, false, on_looked_up, l);
+}
+
+static void answer_query(struct kz_marti *m, struct kz_http_req *req, const struct kz_file *f)
+{
+    struct kz_sbuf sb = KZ_SBUF_INIT;
+
+    KZ_UNUSED(m);
+    kz__marti_content_url(&sb, req, f->row.hash);
+    kz_http_respond(req, 200, "text/plain", NULL, sb.buf, sb.len);
+    kz_sbuf_release(&sb);
+    kz_http_release(req);
 }
 
 void kz__marti_mission_query(struct kz_http_req *req, void *app)
 {
-    const struct kz_file *f = visible_file(app, req);
-    struct kz_sbuf sb = KZ_SBUF_INIT;
-
-    if (!f)
-        return;
-    kz__marti_content_url(&sb, req, f->row.hash);
-    kz_http_respond(req, 200, "text/plain", NULL, sb.buf, sb.len);
-    kz_sbuf_release(&sb);
+    with_visible_file(app, req, answer_query);
 }
 
 /* ---- GET /Marti/sync/content: the file, piece by piece --------------------------- */
 
 struct download {
     struct kz_http_req *req;
+    struct kz_marti *m;
     struct kz_file_reader *r;
     char *mime, *name;
+    char hash[KZ_FILE_HASH_HEX + 1];
+    char path[4096];
+    bool fetched; /* the bytes were asked of the store already */
     uint64_t size, off;
     struct kz_sbuf piece; /* read, not yet handed to the engine */
     bool reading;
@@ -184,10 +246,34 @@ static void on_piece(void *ud, int status, const char *data, size_t n)
         kz_http_body_resume(d->req);
 }
 
+static void on_opened(void *ud, int status, uint64_t size);
+
+/* The store has written the bytes to disk (or said why not): read them from there. */
+static void on_fetched(void *ud, int status)
+{
+    struct download *d = ud;
+
+    if (status != KZ_OK || kz_http_gone(d->req)) {
+        fail(d, status == KZ_ERR_NOTFOUND ? KZ_ERR_NOTFOUND : KZ_ERR_IO);
+        return;
+    }
+    d->r = kz_file_reader_open(kz_http_loop(d->req), d->path, on_opened, d);
+}
+
 static void on_opened(void *ud, int status, uint64_t size)
 {
     struct download *d = ud;
 
+    /* Not on this instance's disk: the store may keep the bytes (another instance took the
+     * upload, or the node's store was copied to PostgreSQL). */
+    if (status == KZ_ERR_NOTFOUND && !d->fetched && kz_files_fetches(d->m->opts.files) &&
+        !kz_http_gone(d->req)) {
+        kz_file_reader_close(d->r);
+        d->r = NULL;
+        d->fetched = true;
+        kz_files_fetch(d->m->opts.files, d->hash, true, on_fetched, d);
+        return;
+    }
     if (status != KZ_OK || kz_http_gone(d->req)) {
         fail(d, status);
         return;
@@ -199,25 +285,27 @@ static void on_opened(void *ud, int status, uint64_t size)
         read_next(d);
 }
 
-void kz__marti_content(struct kz_http_req *req, void *app)
+static void content_of(struct kz_marti *m, struct kz_http_req *req, const struct kz_file *f)
 {
-    struct kz_marti *m = app;
-    const struct kz_file *f = visible_file(m, req);
-    struct download *d;
-    char path[4096];
+    struct download *d = kz_xcalloc(1, sizeof(*d));
 
-    if (!f)
-        return;
-    if (kz_file_path(kz_files_dir(m->opts.files), f->row.hash, path, sizeof(path)) != KZ_OK) {
+    if (kz_file_path(kz_files_dir(m->opts.files), f->row.hash, d->path, sizeof(d->path)) != KZ_OK) {
+        free(d);
         kz_http_error(req, 500, "path too long");
+        kz_http_release(req);
         return;
     }
-    d = kz_xcalloc(1, sizeof(*d));
     d->req = req;
+    d->m = m;
     d->mime = kz_xstrdup(f->row.mime);
     d->name = kz_xstrdup(f->row.name);
-    kz_http_hold(req);
-    d->r = kz_file_reader_open(kz_http_loop(req), path, on_opened, d);
+    memcpy(d->hash, f->row.hash, sizeof(d->hash));
+    d->r = kz_file_reader_open(kz_http_loop(req), d->path, on_opened, d);
+}
+
+void kz__marti_content(struct kz_http_req *req, void *app)
+{
+    with_visible_file(app, req, content_of);
 }
 
 /* ---- the stream rows ------------------------------------------------------------------ */

@@ -8,6 +8,11 @@
  * uploader would be.  The same bytes uploaded twice are two entries with
  * one hash, each under its own label: a caller sees the file when one of
  * them is visible.
+ *
+ * On a store that keeps file bytes (PostgreSQL, which a cluster's
+ * instances share), the index also takes the uploads another instance
+ * committed, and the disk the bytes it lacks, when a caller asks for a hash
+ * (kz_files_fetch): the disk is then this instance's cache of the store.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,6 +41,7 @@ struct kz_files {
     size_t n, cap;
     struct kz_file **slots; /* newest upload per hash; borrowed from v */
     size_t n_slots, used;
+    uint64_t fetches; /* names the temporaries of kz_files_fetch */
 };
 
 const char *kz_files_dir(const struct kz_files *fs)
@@ -291,20 +297,75 @@ int kz_files_add(struct kz_files *fs, const struct kz_store_file *row, const str
 {
     struct adding *a;
     struct kz_sbuf csv = KZ_SBUF_INIT;
-    struct kz_store_file r = *row;
+    struct kz_store_file r = *row, put;
+    char bytes[PATH_MAX];
 
-    if (!kz_file_hash_valid(row->hash))
+    if (!kz_file_hash_valid(row->hash) || kz_file_path(fs->dir, row->hash, bytes, sizeof(bytes)))
         return KZ_ERR_INVAL;
     a = kz_xcalloc(1, sizeof(*a));
     for (unsigned i = 0; i < n_groups; i++)
         kz_sbuf_addf(&csv, "%s%s", i ? "," : "", groups[i]);
     r.groups = csv.len ? csv.buf : NULL;
+    r.bytes_path = NULL;
     a->fs = fs;
     a->f = file_new(&r);
     a->f->label = *label;
     a->cb = cb;
     a->ud = ud;
     kz_sbuf_release(&csv);
-    kz_store_file_put(fs->opts.store, &a->f->row, on_committed, a);
+    put = a->f->row;
+    put.bytes_path = bytes; /* a store that keeps bytes takes them from there */
+    kz_store_file_put(fs->opts.store, &put, on_committed, a);
     return KZ_OK;
+}
+
+/* ---- from the store: what another instance committed ---------------------------------- */
+
+bool kz_files_fetches(const struct kz_files *fs)
+{
+    return kz_store_keeps_file_bytes(fs->opts.store);
+}
+
+struct fetching {
+    struct kz_files *fs;
+    kz_files_fetched_fn cb;
+    void *ud;
+};
+
+static bool known_uid(const struct kz_files *fs, const struct kz_store_file *row)
+{
+    for (const struct kz_file *f = kz_files_newest(fs, row->hash); f; f = f->older)
+        if (strcmp(f->row.uid, row->uid) == 0)
+            return true;
+    return false;
+}
+
+static void on_fetched(void *ud, int status, const struct kz_store_file *rows, size_t n)
+{
+    struct fetching *g = ud;
+
+    for (size_t i = 0; i < n; i++)
+        if (!known_uid(g->fs, &rows[i]))
+            on_row(g->fs, &rows[i]);
+    if (status != KZ_OK && status != KZ_ERR_NOTFOUND)
+        kz_log(KZ_LOG_WARN, "files: cannot fetch from the store", "err=%s", kz_strerror(status));
+    g->cb(g->ud, status);
+    free(g);
+}
+
+void kz_files_fetch(struct kz_files *fs, const char *hash, bool bytes, kz_files_fetched_fn cb,
+                    void *ud)
+{
+    struct fetching *g = kz_xcalloc(1, sizeof(*g));
+    char tmp[PATH_MAX], path[PATH_MAX];
+    int n =
+        snprintf(tmp, sizeof(tmp), "%s/.tmp-pg-%llu", fs->dir, (unsigned long long)++fs->fetches);
+
+    g->fs = fs;
+    g->cb = cb;
+    g->ud = ud;
+    bytes = bytes && n > 0 && (size_t)n < sizeof(tmp) &&
+            kz_file_path(fs->dir, hash, path, sizeof(path)) == KZ_OK;
+    kz_store_file_fetch(fs->opts.store, hash, bytes ? tmp : NULL, bytes ? path : NULL, on_fetched,
+                        g);
 }

@@ -3,6 +3,8 @@
  * parser (multipart.c), the content-addressed file store on disk
  * (writer.c, reader.c) and the index of uploaded files with their labels
  * (files.c).  The Marti routes (marti/sync.c) put them together.
+ * On PostgreSQL the store keeps the bytes too (store/pg_files.c) and the
+ * disk is each instance's cache of them (kz_files_fetch).
  *
  * On disk a file is DATA/files/<h0h1>/<hash>, <hash> its SHA-256 in
  * lower-case hex: the same bytes are stored once.  A file is written to a
@@ -207,6 +209,22 @@ const struct kz_file *kz_files_find(const struct kz_files *fs, const char *hash,
 typedef void (*kz_files_added_fn)(void *ud, int status, const struct kz_file *f);
 int kz_files_add(struct kz_files *fs, const struct kz_store_file *row, const struct kz_label *label,
                  char *const *groups, unsigned n_groups, kz_files_added_fn cb, void *ud);
+
+/*
+ * Does kz_files_fetch do anything here?  True on a store that keeps file bytes
+ * (kz_store_keeps_file_bytes: PostgreSQL, which a cluster's instances share).
+ */
+bool kz_files_fetches(const struct kz_files *fs);
+/*
+ * `hash` as the store holds it now: its rows that the index lacks (uploads another instance
+ * committed) join the index, and with `bytes`, its bytes are written to DATA/files/<h0h1>/<hash>
+ * (through a temporary, checked against the hash).  Then `cb(ud, status)`: KZ_OK,
+ * KZ_ERR_NOTFOUND (the store holds no bytes of it), or KZ_ERR_INVAL / KZ_ERR_IO /
+ * KZ_ERR_DB / KZ_ERR_CLOSED (logged).  `hash` must be valid.
+ */
+typedef void (*kz_files_fetched_fn)(void *ud, int status);
+void kz_files_fetch(struct kz_files *fs, const char *hash, bool bytes, kz_files_fetched_fn cb,
+                    void *ud);
 
 /* A fresh random (version 4) UUID for an upload's uid, lower-case. */
 #define KZ_FILE_UID_LEN 36

@@ -1,6 +1,7 @@
 /*
  * files.c - the files table: the metadata of every file uploaded over
- * Marti (the bytes are on disk, content-addressed, see mission/files.h),
+ * Marti (the bytes are on disk, content-addressed, see mission/files.h;
+ * PostgreSQL keeps them too, pg_files.c),
  * one row per upload, written in the store thread's batches and read back
  * once at startup.  Rows are never updated: the same bytes uploaded twice
  * are two rows with one hash, each with its own label.
@@ -58,7 +59,7 @@ static struct kz__job *file_job(const struct kz_store_file *f)
                    kz__str_size(f->mime) + kz__str_size(f->submitter) +
                    kz__str_size(f->creator_uid) + kz__str_size(f->keywords) +
                    kz__str_size(f->label) + kz__str_size(f->originator) + kz__str_size(f->groups) +
-                   kz__str_size(f->tool);
+                   kz__str_size(f->tool) + kz__str_size(f->bytes_path);
     struct file_job *j = kz__job_new(&put_ops, sizeof(*j), extra);
     struct kz_store_file *c = &j->f;
     char *p = j->data;
@@ -75,6 +76,7 @@ static struct kz__job *file_job(const struct kz_store_file *f)
     c->originator = kz__pack_str(&p, f->originator);
     c->groups = kz__pack_str(&p, f->groups);
     c->tool = kz__pack_str(&p, f->tool);
+    c->bytes_path = kz__pack_str(&p, f->bytes_path);
     return &j->job;
 }
 

@@ -87,6 +87,19 @@ const char *kz__pg_text(const PGresult *r, int i, int c);
 int kz__pg_migrate(struct kz__pg *pg);
 int64_t kz__pg_schema_latest(void);
 
+/* pg_tables.c: the files columns a row is read from, and row i of such a result (its
+ * strings point into r). */
+#define KZ__PG_FILE_COLS                                                                           \
+    "uid, hash, name, mime, size, time, submitter, creator_uid, keywords, label, originator,"      \
+    " groups_out, tool"
+void kz__pg_file_row(const PGresult *r, int i, struct kz_store_file *f);
+/* pg_files.c: a file's bytes.  put: from the file at path, unless part 0 of hash is stored
+ * (KZ_OK, KZ_ERR_EXISTS when they cannot be read or are not the row's size and hash, or
+ * KZ_ERR_DB); get: to path through tmp (KZ_OK, KZ_ERR_NOTFOUND, KZ_ERR_INVAL, KZ_ERR_IO,
+ * KZ_ERR_DB). */
+int kz__pg_file_content_put(struct kz__pg *pg, const char *hash, uint64_t size, const char *path);
+int kz__pg_file_content_get(struct kz__pg *pg, const char *hash, const char *tmp, const char *path);
+
 /* pg_tracks.c: after a batch's writes: its events and deletions to the tracks table, in queue
  * order. */
 int kz__pg_tracks_apply(struct kz__db *db, struct kz__job *batch);

@@ -10,8 +10,12 @@
  * get their point from their XML (PostGIS positions), and events the
  * idempotency key (node id, seq) the PostgreSQL backend writes.  Audit
  * records keep their ids and hashes, so the chain still verifies under the
- * node's audit.key.
+ * node's audit.key.  Then the bytes of every file the store names, from
+ * the directory `files` beside the store file (the node's DATA/files), one
+ * file to a transaction, each hash once (pg_files.c): a copied node's
+ * files are served by every instance of the cluster.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +331,63 @@ static int after_copy(struct copy *c)
     return err == KZ_OK ? KZ_OK : fail(c, err, "readiness", "cannot reset its id sequence");
 }
 
+/* Each distinct hash of the files table: its bytes from DIR/files/<h0h1>/<hash> beside `from`,
+ * unless PostgreSQL has them.  A file missing on disk is logged and skipped (its rows are
+ * copied; no instance can serve it, as the node could not). */
+static int copy_bytes_of(struct copy *c, const char *dir, const char *hash, int64_t size,
+                         bool *missing)
+{
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof(path), "%s/files/%.2s/%s", dir, hash, hash);
+    int err;
+
+    *missing = false;
+    if (n <= 0 || (size_t)n >= sizeof(path))
+        return fail(c, KZ_ERR_IO, dir, "path too long");
+    if (strlen(hash) != 64) { /* no file can have it: the index ignores such a row too */
+        *missing = true;
+        return KZ_OK;
+    }
+    if ((err = kz__pg_exec(c->db.pg, "BEGIN")) != KZ_OK)
+        return fail(c, err, "file_content", "BEGIN failed");
+    err = kz__pg_file_content_put(c->db.pg, hash, (uint64_t)size, path);
+    *missing = err == KZ_ERR_EXISTS;
+    if (err == KZ_OK)
+        return kz__pg_exec(c->db.pg, "COMMIT") == KZ_OK ? KZ_OK
+                                                        : fail(c, KZ_ERR_DB, hash, "COMMIT failed");
+    kz__pg_exec(c->db.pg, "ROLLBACK");
+    return *missing ? KZ_OK : fail(c, err, "file_content", hash);
+}
+
+static int copy_bytes(struct copy *c, const char *from)
+{
+    static const char sql[] = "SELECT hash, max(size) FROM files GROUP BY hash ORDER BY hash";
+    char dir[PATH_MAX];
+    const char *slash = strrchr(from, '/');
+    sqlite3_stmt *s = NULL;
+    int64_t total = count_rows(c, "(SELECT DISTINCT hash FROM files)"), done = 0, missing = 0;
+    int err = KZ_OK, rc = SQLITE_ROW;
+    bool miss = false;
+
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - from) : 1, slash ? from : ".");
+    if (sqlite3_prepare_v2(c->lite, sql, -1, &s, NULL) != SQLITE_OK)
+        return fail(c, KZ_ERR_DB, "files", sqlite3_errmsg(c->lite));
+    while (err == KZ_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        err = copy_bytes_of(c, dir, (const char *)sqlite3_column_text(s, 0),
+                            sqlite3_column_int64(s, 1), &miss);
+        missing += miss;
+        if (err == KZ_OK && c->progress && (++done % 64 == 0 || done == total))
+            c->progress(c->ud, "file_content", done, total);
+    }
+    if (err == KZ_OK && rc != SQLITE_DONE)
+        err = fail(c, KZ_ERR_DB, "files", sqlite3_errmsg(c->lite));
+    sqlite3_finalize(s);
+    if (missing)
+        kz_log(KZ_LOG_WARN, "store copy: files without their bytes on disk", "dir=%s/files n=%lld",
+               dir, (long long)missing);
+    return err;
+}
+
 int kz_store_copy(const char *from, const char *dsn, const char *node_id,
                   kz_store_copy_progress_fn progress, void *ud, char *err, size_t errlen)
 {
@@ -348,6 +409,8 @@ int kz_store_copy(const char *from, const char *dsn, const char *node_id,
         rc = copy_table(&c, &tables[i], 3 + (unsigned)i);
     if (rc == KZ_OK)
         rc = after_copy(&c);
+    if (rc == KZ_OK)
+        rc = copy_bytes(&c, from);
     if (c.dec)
         kz_cot_decoder_free(c.dec);
     kz__pg_close(&c.db);

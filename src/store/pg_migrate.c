@@ -18,7 +18,8 @@
  *     uid's history, and the tracks table is written in every batch;
  *   - uid and type use the "C" collation: bytewise, as SQLite compares, so a
  *     type prefix is an index range;
- *   - files and missions have a seq column: the commit order SQLite's rowid gives.
+ *   - files and missions have a seq column: the commit order SQLite's rowid gives;
+ *   - file_content holds the bytes of uploaded files, which SQLite leaves on disk.
  */
 #include <stdio.h>
 
@@ -172,6 +173,15 @@ static const char *const migrations[] = {
     "CREATE INDEX events_pos_seq ON events USING gist ((" KZ__PG_EVENTS_XYS ")"
     " gist_geometry_ops_nd) WHERE pos IS NOT NULL;"
     "DROP INDEX events_pos;",
+    /* 4: the bytes of uploaded files (pg_files.c), in parts, written with a file's first row,
+     * so that every instance can serve a file whichever took the upload. */
+    "CREATE TABLE file_content ("
+    " hash text COLLATE \"C\" NOT NULL,"
+    " part integer NOT NULL CHECK (part >= 0),"
+    " data bytea NOT NULL,"
+    " PRIMARY KEY (hash, part));"
+    /* Out of line and uncompressed: uploads are mostly compressed already (images, zips). */
+    "ALTER TABLE file_content ALTER COLUMN data SET STORAGE EXTERNAL;",
 };
 
 int64_t kz__pg_schema_latest(void)

@@ -1,9 +1,9 @@
 /*
  * pg_tables.c - readiness reports, file metadata and Data Sync missions on
  * PostgreSQL: the SQL that readiness.c, files.c and missions.c run on
- * SQLite, for the same jobs (those files hand their payloads over here when
- * db->pg is set).  Writes run inside the batch's transaction, each job
- * under the savepoint pg_batch.c gives it: a refused row (KZ_ERR_EXISTS)
+ * SQLite (and a file's bytes, which SQLite leaves on disk: pg_files.c), for the same jobs (those
+ * files hand their payloads over here when db->pg is set).  Writes run inside the batch's
+ * transaction, each job under the savepoint pg_batch.c gives it: a refused row (KZ_ERR_EXISTS)
  * leaves nothing of its job behind.  Loads run in commit order.
  */
 #include "store/pg.h"
@@ -101,15 +101,36 @@ int kz__pg_file_write(struct kz__db *db, const struct kz_store_file *f)
                          f->originator,
                          f->groups,
                          f->tool};
+    int err = kz__pg_run(db->pg, "INSERT INTO files", sql, 13, v);
 
-    return kz__pg_run(db->pg, "INSERT INTO files", sql, 13, v);
+    /* The bytes in the row's transaction (pg_files.c): a committed row has them. */
+    if (err == KZ_OK && f->bytes_path)
+        err = kz__pg_file_content_put(db->pg, f->hash, f->size, f->bytes_path);
+    return err;
+}
+
+void kz__pg_file_row(const PGresult *r, int i, struct kz_store_file *f)
+{
+    *f = (struct kz_store_file){
+        .uid = kz__pg_text(r, i, 0),
+        .hash = kz__pg_text(r, i, 1),
+        .name = kz__pg_text(r, i, 2),
+        .mime = kz__pg_text(r, i, 3),
+        .size = (uint64_t)kz__pg_int(r, i, 4),
+        .time_us = kz__pg_int(r, i, 5),
+        .submitter = kz__pg_text(r, i, 6),
+        .creator_uid = kz__pg_text(r, i, 7),
+        .keywords = kz__pg_text(r, i, 8),
+        .label = kz__pg_text(r, i, 9),
+        .originator = kz__pg_text(r, i, 10),
+        .groups = kz__pg_text(r, i, 11),
+        .tool = kz__pg_text(r, i, 12),
+    };
 }
 
 int kz__pg_files_load(struct kz__db *db, kz_store_file_fn fn, void *ud)
 {
-    static const char sql[] = "SELECT uid, hash, name, mime, size, time, submitter, creator_uid,"
-                              " keywords, label, originator, groups_out, tool FROM files"
-                              " ORDER BY seq";
+    static const char sql[] = "SELECT " KZ__PG_FILE_COLS " FROM files ORDER BY seq";
     PGresult *r = PQexec(db->pg->conn, sql);
 
     if (!kz__pg_ok(r)) {
@@ -118,21 +139,8 @@ int kz__pg_files_load(struct kz__db *db, kz_store_file_fn fn, void *ud)
         return KZ_ERR_DB;
     }
     for (int i = 0; i < PQntuples(r); i++) {
-        struct kz_store_file f = {
-            .uid = kz__pg_text(r, i, 0),
-            .hash = kz__pg_text(r, i, 1),
-            .name = kz__pg_text(r, i, 2),
-            .mime = kz__pg_text(r, i, 3),
-            .size = (uint64_t)kz__pg_int(r, i, 4),
-            .time_us = kz__pg_int(r, i, 5),
-            .submitter = kz__pg_text(r, i, 6),
-            .creator_uid = kz__pg_text(r, i, 7),
-            .keywords = kz__pg_text(r, i, 8),
-            .label = kz__pg_text(r, i, 9),
-            .originator = kz__pg_text(r, i, 10),
-            .groups = kz__pg_text(r, i, 11),
-            .tool = kz__pg_text(r, i, 12),
-        };
+        struct kz_store_file f;
+        kz__pg_file_row(r, i, &f);
         fn(ud, &f);
     }
     PQclear(r);

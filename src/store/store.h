@@ -37,7 +37,8 @@
  *          of every plan, doc the plan layer's JSON; written with its audit record
  *   files(uid PRIMARY KEY, hash, name, mime, size, time, submitter,
  *          creator_uid, keywords, label, originator, groups_out, tool): one row per
- *          uploaded file; its bytes are DATA/files/<hash[0..2]>/<hash>
+ *          uploaded file; its bytes are DATA/files/<hash[0..2]>/<hash> (on PostgreSQL also
+ *          in file_content(hash, part, data): pg_files.c)
  *   users(user PRIMARY KEY, nation, clearance, groups_in, groups_out, roles,
  *          command, password_hash, created, updated)
  *   certs(serial PRIMARY KEY, user, issued, not_after, revoked)
@@ -517,6 +518,10 @@ struct kz_store_file {
     const char *submitter, *creator_uid, *keywords;
     const char *label, *originator, *groups;
     const char *tool;
+    /* kz_store_file_put only: the file that holds the bytes (DATA/files/<h0h1>/<hash>).  A
+     * store that keeps file bytes (kz_store_keeps_file_bytes) stores them with the row, in its
+     * transaction, once per hash; NULL: the row alone.  Ignored by SQLite. */
+    const char *bytes_path;
 };
 
 /*
@@ -535,6 +540,28 @@ void kz_store_file_put(struct kz_store *st, const struct kz_store_file *f, kz_st
  */
 typedef void (*kz_store_file_fn)(void *ud, const struct kz_store_file *f);
 int kz_store_files_load(struct kz_store *st, kz_store_file_fn fn, void *ud);
+
+/*
+ * Does the store keep the bytes of uploaded files beside their rows?  PostgreSQL does
+ * (table file_content, pg_files.c), so that every instance of a cluster, and a node whose
+ * store was copied there, can serve a file uploaded elsewhere; SQLite does not: the bytes
+ * are only on disk.
+ */
+bool kz_store_keeps_file_bytes(const struct kz_store *st);
+
+/*
+ * A file as the store holds it now, read by the store thread: every row of `hash` (also
+ * those other instances committed), and with `path` set, its bytes written to `path`
+ * through the temporary `tmp` (created, fsync'd, checked against the hash, renamed; the
+ * parent directory of `path` made when missing).  On the loop, `cb` gets KZ_OK with the rows
+ * (valid during the call; none is fine), or KZ_ERR_NOTFOUND (bytes asked for, none stored),
+ * KZ_ERR_INVAL (the stored bytes do not have the hash: nothing written; on SQLite, always),
+ * KZ_ERR_IO (writing the file failed) or KZ_ERR_DB (all logged).  Never blocks on the database.
+ */
+typedef void (*kz_store_file_fetch_cb)(void *ud, int status, const struct kz_store_file *rows,
+                                       size_t n);
+void kz_store_file_fetch(struct kz_store *st, const char *hash, const char *tmp, const char *path,
+                         kz_store_file_fetch_cb cb, void *ud);
 
 struct kz_store_stats {
     uint64_t appended;  /* records queued */

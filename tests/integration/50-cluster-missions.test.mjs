@@ -6,14 +6,21 @@
 // leaves its row in mission_outbox; A is killed (kill -9) before it could publish; NATS comes
 // back, A restarts and publishes the row at its first join: B then has the change and its
 // subscriber is notified, and the outbox is empty.  An old row of an instance that never came
-// back is published and deleted by the instances when they join again.
+// back is published and deleted by the instances when they join again.  A file uploaded
+// through A into the mission is downloaded by its hash through B, byte for byte (its bytes
+// are in PostgreSQL, table file_content), under the same label rule: a JPN caller gets 404
+// on B for a NOFORN file.
 
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import {
     barrier, CotClient, cotEvent, httpInput, identity, makeConfig, metric, request, startServer,
-    tcpInput, waitUntil,
+    tcpInput, waitUntil, withTimeout,
 } from './lib/harness.mjs';
 import { startNats } from './lib/nats.mjs';
 import { startPostgres } from './lib/pg.mjs';
@@ -34,7 +41,10 @@ const person = (proto, name) => proto(name, ['Cyan'], ['Cyan'], {
 function nodeConfig(id) {
     const config = makeConfig({
         node: { id },
-        inputs: [person(httpInput, 'web'), person(tcpInput, 'dev')],
+        inputs: [person(httpInput, 'web'), person(tcpInput, 'dev'), httpInput('web-jp', ['Cyan'], ['Cyan'], {
+            identity: identity('jp', ['Cyan'], ['Cyan'], { nation: 'JPN', clearance: 'SECRET' }),
+            default_label: 'UNCLASSIFIED',
+        })],
         store: { backend: 'postgres', dsn: db.dsn, max_delay_ms: 20 },
     });
     config.cluster = { nats: nats.url };
@@ -131,6 +141,56 @@ test('a change on A: visible through B, and B\'s subscriber gets its t-x-m-c', a
     assert.ok(await metric(nodes.A.port('web'), 'kizuna_cluster_mission_notices_published_total') >= 2);
     assert.ok(await metric(nodes.B.port('web'), 'kizuna_cluster_mission_notices_received_total') >= 2);
     assert.equal(await metric(nodes.B.port('web'), 'kizuna_cluster_mission_notices_refused_total'), 0);
+});
+
+// One request whose body comes back as bytes.
+function send(port, method, urlPath, { body, headers = {} } = {}) {
+    return withTimeout(new Promise((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent: false, headers }, (res) => {
+            const parts = [];
+            res.on('data', (d) => parts.push(d));
+            res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts) }));
+            res.on('error', reject);
+        });
+        req.on('error', reject);
+        if (body !== undefined) req.write(body);
+        req.end();
+    }), 20000, `${method} ${urlPath}`);
+}
+
+test('a file uploaded through A into the mission downloads through B, under its label', async () => {
+    const data = crypto.randomBytes((5 << 19) + 77); // 2.5 MiB and a bit: several parts
+    const hash = crypto.createHash('sha256').update(data).digest('hex');
+    const label = encodeURIComponent('SECRET//NOFORN');
+    const up = await send(nodes.A.port('web'), 'POST', `/Marti/sync/upload?name=chart.bin&label=${label}`,
+        { body: data, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(up.status, 200, up.body.toString());
+    assert.equal(pg.sql(db.name, `SELECT count(*) FROM file_content WHERE hash = '${hash}'`), '3');
+    const j = await call(nodes.A, 'PUT', `${M}/ops/contents?creatorUid=ANDROID-A`, { body: { hashes: [hash] }, ...owner() });
+    assert.equal(j.status, 200, j.body);
+    await waitUntil(async () => {
+        const r = await call(nodes.B, 'GET', `${M}/ops`);
+        return r.status === 200 && r.json().data[0].contents.some((c) => c.data.hash === hash && c.data.name === 'chart.bin');
+    }, { timeout: 10000, what: 'the file in the mission on B, described as on A' });
+
+    const onB = path.join(nodes.B.dataDir, 'files', hash.slice(0, 2), hash);
+    assert.ok(!fs.existsSync(onB), 'B\'s disk does not have the bytes before a download');
+    const jp = await send(nodes.B.port('web-jp'), 'GET', `/Marti/sync/content?hash=${hash}`);
+    assert.equal(jp.status, 404, 'a NOFORN file is not for JPN on B either');
+    assert.ok(!fs.existsSync(onB), 'a refused caller fetched nothing');
+    const q = await send(nodes.B.port('web'), 'GET', `/Marti/sync/missionquery?hash=${hash}`);
+    assert.equal(q.status, 200, q.body.toString());
+    const down = await send(nodes.B.port('web'), 'GET', `/Marti/sync/content?hash=${hash}`);
+    assert.equal(down.status, 200, down.body.toString());
+    assert.equal(down.headers['content-type'], 'application/octet-stream');
+    assert.equal(down.headers['content-length'], String(data.length));
+    assert.ok(down.body.equals(data), 'the bytes B served differ from those uploaded to A');
+    assert.ok(fs.existsSync(onB), 'B keeps the bytes it fetched');
+    const again = await send(nodes.B.port('web'), 'GET', `/Marti/sync/content?hash=${hash}`);
+    assert.ok(again.body.equals(data));
+    assert.equal((await send(nodes.B.port('web-jp'), 'GET', `/Marti/sync/content?hash=${hash}`)).status, 404);
+    const nobody = crypto.createHash('sha256').update('nobody').digest('hex');
+    assert.equal((await send(nodes.B.port('web'), 'GET', `/Marti/sync/content?hash=${nobody}`)).status, 404);
 });
 
 test('outbox: a change A committed but never published reaches B after A restarts', async () => {

@@ -5,7 +5,9 @@
  * when it does not have the hash asked for (nothing left behind), and the
  * temporaries of a dead process go at the next open; reading it back; the
  * index: an upload is found by hash by those its label and groups allow,
- * and is there again after a restart.
+ * and is there again after a restart.  On PostgreSQL (the _pg entry) the
+ * store keeps the bytes too: another index over the same store (another
+ * instance) fetches an upload it did not see, and its bytes to its disk.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +28,7 @@
 
 /* sha256("hello world") */
 #define HELLO_HASH "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 struct done {
     size_t n;
@@ -90,6 +93,22 @@ static struct kz_files *open_files(struct fx *fx, struct kz_label_policy *policy
 
     assert_int_equal(kz_files_open(&o, &fs), KZ_OK);
     return fs;
+}
+
+/* "hello world" at its place under DATA/files, as a writer leaves it. */
+static void put_hello(struct fx *fx)
+{
+    char dir[128], path[256];
+    int fd;
+
+    files_dir(fx, dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/b9", dir);
+    mkdir(path, 0700);
+    assert_int_equal(kz_file_path(dir, HELLO_HASH, path, sizeof(path)), KZ_OK);
+    fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "hello world", 11), 11);
+    close(fd);
 }
 
 static int setup(void **state)
@@ -313,6 +332,7 @@ static void test_index_visibility(void **state)
 
     kz_label_policy_init_default(&policy);
     fs = open_files(fx, &policy);
+    put_hello(fx);
     label_of(&policy, row.label, "USA", &lab);
     kz_files_add(fs, &row, &lab, cyan, 1, on_added, &a);
     assert_null(kz_files_find(fs, HELLO_HASH, &us_cyan)); /* not before the commit */
@@ -372,6 +392,10 @@ static void test_index_many(void **state)
     enum { N = 700 };
     char hashes[N][KZ_FILE_HASH_HEX + 1], uid[16];
 
+    /* The index's own machinery; on PostgreSQL each row needs its bytes, which made-up
+     * hashes cannot have. */
+    if (store_is_pg(fx->path))
+        skip();
     kz_label_policy_init_default(&policy);
     fs = open_files(fx, &policy);
     label_of(&policy, "UNCLASSIFIED", "USA", &lab);
@@ -395,6 +419,122 @@ static void test_index_many(void **state)
     }
     assert_null(kz_files_find(fs, HELLO_HASH, &v));
     kz_files_free(fs);
+}
+
+struct fetched {
+    size_t n;
+    int status;
+};
+
+static void on_fetched(void *ud, int status)
+{
+    struct fetched *f = ud;
+
+    f->status = status;
+    f->n++;
+}
+
+static int fetch(struct fx *fx, struct kz_files *fs, const char *hash, bool bytes)
+{
+    struct fetched f = {0};
+
+    kz_files_fetch(fs, hash, bytes, on_fetched, &f);
+    assert_int_equal(run_until(fx, &f.n, 1, 5000), 1);
+    return f.status;
+}
+
+static void read_all(const char *path, char *buf, size_t len, ssize_t *n)
+{
+    int fd = open(path, O_RDONLY);
+
+    assert_true(fd >= 0);
+    *n = read(fd, buf, len);
+    close(fd);
+}
+
+/* On PostgreSQL: the bytes go with the row; another instance fetches the row and the bytes. */
+static void test_fetch_from_store(void **state)
+{
+    struct fx *fx = *state;
+    struct kz_label_policy policy;
+    struct kz_files *a_fs, *b_fs;
+    struct kz_label lab;
+    struct added a = {0};
+    static char *cyan[] = {"Cyan"};
+    struct kz_release_subject usa = {kz_nation_index("USA", 3), KZ_LEVEL_SECRET};
+    struct kz_release_subject jpn = {kz_nation_index("JPN", 3), KZ_LEVEL_SECRET};
+    struct kz_files_viewer us = {&usa, cyan, 1}, jp = {&jpn, cyan, 1};
+    struct kz_store_file row = {.uid = "u-1",
+                                .hash = HELLO_HASH,
+                                .name = "hello.txt",
+                                .mime = "text/plain",
+                                .size = 11,
+                                .label = "SECRET//NOFORN",
+                                .originator = "USA"};
+    char dir[128], path[256], buf[64];
+    ssize_t n = 0;
+
+    kz_label_policy_init_default(&policy);
+    a_fs = open_files(fx, &policy);
+    b_fs = open_files(fx, &policy); /* another instance, open before the upload */
+    if (!store_is_pg(fx->path)) {
+        assert_false(kz_files_fetches(a_fs)); /* SQLite: the disk is all there is */
+        kz_files_free(a_fs);
+        kz_files_free(b_fs);
+        return;
+    }
+    assert_true(kz_files_fetches(a_fs));
+    files_dir(fx, dir, sizeof(dir));
+    assert_int_equal(kz_file_path(dir, HELLO_HASH, path, sizeof(path)), KZ_OK);
+    /* Bytes missing on disk: the row is refused, nothing half stored. */
+    label_of(&policy, row.label, "USA", &lab);
+    assert_int_equal(kz_files_add(a_fs, &row, &lab, cyan, 1, on_added, &a), KZ_OK);
+    assert_int_equal(run_until(fx, &a.n, 1, 5000), 1);
+    assert_int_equal(a.status, KZ_ERR_DB);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM files"), 0);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM file_content"), 0);
+    /* Uploaded on A: the bytes are in PostgreSQL with the row. */
+    put_hello(fx);
+    assert_int_equal(kz_files_add(a_fs, &row, &lab, cyan, 1, on_added, &a), KZ_OK);
+    assert_int_equal(run_until(fx, &a.n, 2, 5000), 2);
+    assert_int_equal(a.status, KZ_OK);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM file_content WHERE hash = '" HELLO_HASH
+                                       "' AND data = 'hello world'::bytea"),
+                     1);
+    /* The same bytes again: a second row, the bytes stored once. */
+    row.uid = "u-2";
+    assert_int_equal(kz_files_add(a_fs, &row, &lab, cyan, 1, on_added, &a), KZ_OK);
+    assert_int_equal(run_until(fx, &a.n, 3, 5000), 3);
+    assert_int_equal(a.status, KZ_OK);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM file_content"), 1);
+    /* B did not see it; a fetch brings both rows, under their label, once however often. */
+    unlink(path); /* B's disk lacks the bytes */
+    assert_null(kz_files_newest(b_fs, HELLO_HASH));
+    assert_int_equal(fetch(fx, b_fs, HELLO_HASH, false), KZ_OK);
+    assert_int_equal(fetch(fx, b_fs, HELLO_HASH, false), KZ_OK);
+    const struct kz_file *f = kz_files_find(b_fs, HELLO_HASH, &us);
+    assert_non_null(f);
+    assert_string_equal(f->row.uid, "u-2");
+    assert_non_null(f->older);
+    assert_string_equal(f->older->row.uid, "u-1");
+    assert_null(f->older->older);
+    assert_null(kz_files_find(b_fs, HELLO_HASH, &jp)); /* NOFORN on B too */
+    assert_false(exists(path));
+    /* The bytes to B's disk, identical, no temporary left. */
+    assert_int_equal(fetch(fx, b_fs, HELLO_HASH, true), KZ_OK);
+    read_all(path, buf, sizeof(buf), &n);
+    assert_int_equal(n, 11);
+    assert_memory_equal(buf, "hello world", 11);
+    assert_int_equal(count_entries(dir, ".tmp-"), 0);
+    /* A hash nobody stored; stored bytes that are not their hash: nothing written. */
+    assert_int_equal(fetch(fx, b_fs, ZERO_HASH, true), KZ_ERR_NOTFOUND);
+    sql_exec(fx->path, "UPDATE file_content SET data = 'hello there'::bytea");
+    unlink(path);
+    assert_int_equal(fetch(fx, b_fs, HELLO_HASH, true), KZ_ERR_INVAL);
+    assert_false(exists(path));
+    assert_int_equal(count_entries(dir, ".tmp-"), 0);
+    kz_files_free(a_fs);
+    kz_files_free(b_fs);
 }
 
 struct readback {
@@ -476,6 +616,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_index_visibility, setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_index_many, setup, store_fx_teardown),
         cmocka_unit_test_setup_teardown(test_reader, setup, store_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_fetch_from_store, setup, store_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

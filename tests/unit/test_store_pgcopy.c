@@ -10,6 +10,10 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/store.h"
 #include "store_fixture.h"
@@ -83,6 +87,56 @@ static void fill_events(struct fx *fx, struct store_acks *acks, size_t *want)
     *want += 300;
 }
 
+/* A file of 2.5 MiB (three parts in PostgreSQL) under DATA/files, as uploads leave them;
+ * its hash in `hash`. */
+#define BIG_BYTES (5u << 19)
+static char big_hash[65];
+
+static void write_big(struct fx *fx)
+{
+    unsigned char *b = malloc(BIG_BYTES), md[crypto_hash_sha256_BYTES];
+    char path[512];
+    int fd;
+
+    assert_non_null(b);
+    for (size_t i = 0; i < BIG_BYTES; i++)
+        b[i] = (unsigned char)(i * 7 + i / 4096);
+    crypto_hash_sha256(md, b, BIG_BYTES);
+    sodium_bin2hex(big_hash, sizeof(big_hash), md, sizeof(md));
+    snprintf(path, sizeof(path), "%s/files", fx->dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof(path), "%s/files/%.2s", fx->dir, big_hash);
+    mkdir(path, 0700);
+    snprintf(path, sizeof(path), "%s/files/%.2s/%s", fx->dir, big_hash, big_hash);
+    fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, b, BIG_BYTES), BIG_BYTES);
+    close(fd);
+    free(b);
+}
+
+static void fill_files(struct fx *fx, struct store_acks *acks, size_t *want)
+{
+    struct kz_store_file f = {.uid = "f2",
+                              .hash = big_hash,
+                              .name = "big.bin",
+                              .mime = "application/octet-stream",
+                              .size = BIG_BYTES,
+                              .time_us = 6,
+                              .label = "UNCLASSIFIED",
+                              .originator = "USA"};
+
+    write_big(fx);
+    kz_store_file_put(fx->st, &f, store_on_ack, acks);
+    f.uid = "f3"; /* the same bytes uploaded again */
+    kz_store_file_put(fx->st, &f, store_on_ack, acks);
+    /* A row whose bytes are not on disk: its row is copied, no bytes. */
+    f.uid = "f4";
+    f.hash = "0000000000000000000000000000000000000000000000000000000000000000";
+    kz_store_file_put(fx->st, &f, store_on_ack, acks);
+    *want += 3;
+}
+
 static void fill_tables(struct fx *fx, struct store_acks *acks, size_t *want)
 {
     static const int64_t ids[] = {1, 2};
@@ -148,6 +202,7 @@ static void fill(struct fx *fx)
     open_store(fx, 5, 0, 0);
     fill_events(fx, &acks, &want);
     fill_tables(fx, &acks, &want);
+    fill_files(fx, &acks, &want);
     assert_int_equal(run_until(fx, &acks.n, want, 10000), want);
     assert_int_equal(acks.ok, want);
     fill_sync(fx);
@@ -236,6 +291,14 @@ static void test_copy_every_table(void **state)
     assert_int_equal(p.events_total, 301);
     same_counts(c);
     same_rows(c);
+    /* The bytes of each file on disk, once, in parts, identical. */
+    assert_int_equal(pg_fx_int(c->dsn, "SELECT count(DISTINCT hash) FROM file_content"), 1);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT encode(sha256(string_agg(data, ''::bytea ORDER BY part)), 'hex') = '%s'"
+             " AND count(*) = 3 FROM file_content WHERE hash = '%s'",
+             big_hash, big_hash);
+    assert_int_equal(pg_fx_int(c->dsn, sql), 1);
 
     /* Again: nothing changes. */
     pg_fx_exec_dsn(c->dsn, "UPDATE events SET label = 'MARK' WHERE seq = 7");
