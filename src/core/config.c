@@ -157,6 +157,9 @@ static const struct kz_yaml_row rows[] = {
     STR("tls.key", TLS, key, "pki/server.key", 0, "Server private key."),
     STR("tls.crl", TLS, crl, "pki/crl.pem", 0,
         "Revocation list; its contents are reloaded without restart when the file changes."),
+    UINT("tls.reload_ms", TLS, reload_ms, "2000", 100, 3600000, 0,
+         "How often the CRL file and the users table are re-read. On a PostgreSQL store a users "
+         "change is also signalled as it commits (docs/cluster.md); this is then the fallback."),
     SECTION("web", web, struct kz_config_web, 0, "The browser COP (docs/web.md)."),
     STR("web.root", struct kz_config_web, root, NULL, 0,
         "Directory of the built COP (`index.html`, `app.js`, ...), served at `/` and `/web/` on "

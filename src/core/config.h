@@ -101,6 +101,7 @@ struct kz_config_tls {
     char *cert;
     char *key;
     char *crl;
+    unsigned reload_ms; /* how often the CRL and the users table are re-read */
 };
 
 /* One row of a data-keyed table: FVEY: [USA, AUS, ...]. */

@@ -3,22 +3,25 @@
  * certificate required, or not for enrollment) with the CA and CRL, and the
  * users snapshot that maps a certificate's CN to an identity.
  *
- * Reload (nginx-style): every 2 s a worker thread reads the users table and,
- * when crl.pem changed, builds new SSL_CTXs; the loop swaps them into
- * srv->tls.  A failed reload keeps the old state.  Connections hold their own
- * SSL (which references the SSL_CTX it was made from) and a reference to the
- * users snapshot they were authenticated against, so swapping never frees
- * anything in use.
+ * Reload (nginx-style): every tls.reload_ms (2 s) a worker thread reads the
+ * users table and, when crl.pem changed, builds new SSL_CTXs; the loop swaps
+ * them into srv->tls.  On a PostgreSQL store a write to the users table, by
+ * whatever wrote it, also asks for a reload as it commits (LISTEN/NOTIFY,
+ * kz_store_users_watch): the timer is then the fallback.  A failed reload
+ * keeps the old state.  Connections hold their own SSL (which references the
+ * SSL_CTX it was made from) and a reference to the users snapshot they were
+ * authenticated against, so swapping never frees anything in use.
  *
  * When the users or the CRL changed, every open connection authenticated by
  * a client certificate is revisited (security review F7): a revoked
  * certificate or a deleted user is disconnected, a changed user re-resolved
  * (net/stream.c kz_stream_revisit, http/server.c kz_http_revisit).  So a
- * change reaches open connections within one reload period.
+ * change reaches open connections within one reload period, or at once on
+ * PostgreSQL.
  *
- * In a cluster (docs/cluster.md) the users a periodic reload found deleted or changed are named
- * to the other instances; a notice from another instance asks for a reload at once
- * (kz__creds_reload_now), which names nothing itself.
+ * In a cluster (docs/cluster.md) the users a reload of its own (periodic or notified by
+ * PostgreSQL) found deleted or changed are named to the other instances; a notice from another
+ * instance asks for a reload at once (kz__creds_reload_now), which names nothing itself.
  */
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -29,8 +32,6 @@
 #include "auth/auth.h"
 #include "server/server.h"
 
-#define RELOAD_MS 2000
-
 struct kz_creds {
     struct kz_server *srv;
     struct kz_tls_creds *live; /* the server's (srv->tls): what connections use */
@@ -38,10 +39,12 @@ struct kz_creds {
     struct timespec crl_mtime;
     uv_timer_t timer;
     uv_work_t work;
+    struct kz_store_users_watch *watch; /* PostgreSQL: writes to users as they commit */
     bool working, stopping;
-    bool by_notice;  /* the reload under way was asked for by another instance's notice */
-    bool again;      /* a notice came while a reload was under way: one more after it */
-    unsigned closed; /* sessions the last revisit closed */
+    bool by_notice;    /* the reload under way was asked for by another instance's notice */
+    bool again;        /* a change was signalled during a reload: one more after it */
+    bool again_notice; /* ... signalled by other instances' notices only */
+    unsigned closed;   /* sessions the last revisit closed */
     /* Users the last swap found deleted or changed (owned names), for the cluster. */
     char **deleted, **changed;
     size_t n_deleted, n_changed;
@@ -279,32 +282,50 @@ static void after_reload(uv_work_t *w, int status)
     drop_names(c);
     if (c->again) {
         c->again = false;
-        start(c, true);
+        start(c, c->again_notice);
     }
 }
 
 /* A reload on a worker thread; `by_notice`: asked for by another instance. */
 static void start(struct kz_creds *c, bool by_notice)
 {
-    if (c->working) {
-        c->again = c->again || by_notice; /* the periodic one just waits for its next turn */
-        return;
-    }
     c->working = true;
     c->by_notice = by_notice;
     if (uv_queue_work(c->timer.loop, &c->work, do_reload, after_reload) != 0)
         c->working = false;
 }
 
+/* A change was signalled: a reload now, or one more after the one under way, which may have
+ * read the table before the change committed. */
+static void signalled(struct kz_creds *c, bool by_notice)
+{
+    if (!c->working) {
+        start(c, by_notice);
+        return;
+    }
+    c->again_notice = c->again ? c->again_notice && by_notice : by_notice;
+    c->again = true;
+}
+
 static void on_timer(uv_timer_t *t)
 {
-    start(t->data, false);
+    struct kz_creds *c = t->data;
+
+    if (!c->working) /* else it just waits for its next turn */
+        start(c, false);
+}
+
+/* A write to the shared users table committed: a reload of this instance's own, which names
+ * what it finds to the other instances like a periodic one. */
+static void on_users_written(void *ud)
+{
+    signalled(ud, false);
 }
 
 void kz__creds_reload_now(struct kz_server *srv)
 {
     if (srv->creds)
-        start(srv->creds, true);
+        signalled(srv->creds, true);
 }
 
 static struct kz_creds *creds_new(struct kz_server *srv)
@@ -343,8 +364,10 @@ int kz__creds_start(struct kz_server *srv)
     drop_names(c);
     uv_timer_init(&srv->loop, &c->timer);
     c->timer.data = c;
-    uv_timer_start(&c->timer, on_timer, RELOAD_MS, RELOAD_MS);
+    uv_timer_start(&c->timer, on_timer, srv->cfg->tls->reload_ms, srv->cfg->tls->reload_ms);
     uv_unref((uv_handle_t *)&c->timer);
+    if (kz_store_pg_dsn(c->db_path))
+        kz_store_users_watch(&srv->loop, c->db_path, on_users_written, c, &c->watch);
     srv->creds = c;
     kz_log(KZ_LOG_INFO, "tls: ready", "ca=%s cert=%s crl=%s users=%u", c->ca, c->cert, c->crl,
            kz_users_count(srv->tls.users));
@@ -356,6 +379,8 @@ void kz__creds_stop(struct kz_server *srv)
     struct kz_creds *c = srv->creds;
 
     srv->creds = NULL;
+    if (c)
+        kz_store_users_watch_stop(c->watch); /* first: it calls back into c */
     if (c && c->working)
         c->stopping = true; /* after_reload() finishes */
     else if (c)

@@ -15,8 +15,7 @@
 
 #define BYTES_EVERY_US (1000 * 1000)
 
-/* "host=h port=p dbname=d user=u": what of the DSN may be logged. */
-static char *describe(const char *dsn)
+char *kz__pg_describe(const char *dsn)
 {
     static const char *const shown[] = {"host", "hostaddr", "port", "dbname", "user"};
     PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
@@ -142,7 +141,7 @@ int kz__pg_open(struct kz__db *db, const char *dsn, const char *node_id)
 
     memset(db, 0, sizeof(*db));
     db->pg = pg;
-    pg->where = describe(dsn);
+    pg->where = kz__pg_describe(dsn);
     pg->node_id = kz_xstrdup(node_id ? node_id : "");
     if ((err = connect_to(pg, dsn)) == KZ_OK && (err = kz__pg_migrate(pg)) == KZ_OK) {
         kz_log(KZ_LOG_INFO, "store: postgres connected", "db=\"%s\" server_version=%d", pg->where,

@@ -39,6 +39,12 @@ struct kz__pg {
     int64_t bytes_us;
 };
 
+/* "host=h port=p dbname=d user=u": what of a DSN may be logged (allocated). */
+char *kz__pg_describe(const char *dsn);
+
+/* The channel the users table's trigger notifies on every write (migration 5 names it). */
+#define KZ__PG_USERS_CHANNEL "kizuna_users"
+
 /* The connection is gone: try once to connect again (before a batch). */
 void kz__pg_revive(struct kz__pg *pg);
 

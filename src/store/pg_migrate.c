@@ -181,6 +181,14 @@ static const char *const migrations[] = {
     " PRIMARY KEY (hash, part));"
     /* Out of line and uncompressed: uploads are mostly compressed already (images, zips). */
     "ALTER TABLE file_content ALTER COLUMN data SET STORAGE EXTERNAL;",
+    /* 5: every committed write to users, by any writer (the CLI, the API, a store copy),
+     * notifies kizuna_users (KZ__PG_USERS_CHANNEL), so the running instances re-read the
+     * table at once (pg_listen.c).  Once per statement: a notice names no user, and
+     * PostgreSQL folds a transaction's identical notices into one. */
+    "CREATE FUNCTION kizuna_users_notify() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN PERFORM pg_notify('kizuna_users', ''); RETURN NULL; END$$;"
+    "CREATE TRIGGER users_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON users"
+    " FOR EACH STATEMENT EXECUTE FUNCTION kizuna_users_notify();",
 };
 
 int64_t kz__pg_schema_latest(void)

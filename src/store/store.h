@@ -19,7 +19,8 @@
  *     its lock, on the caller's thread;
  *   - users and certs are read and written through a connection of their
  *     own (struct kz_store_users), opened the same way, by the CLI and the
- *     server's worker threads; the store thread never touches those tables.
+ *     server's worker threads; the store thread never touches those tables;
+ *   - on PostgreSQL, a connection of its own LISTENs for writes to users (kz_store_users_watch).
  *
  * Schema (numbered migrations, PRAGMA user_version):
  *   events(seq INTEGER PRIMARY KEY, uid, type, time, start, stale,
@@ -658,6 +659,21 @@ int kz_store_certs_revoke(struct kz_store_users *u, const char *user, unsigned *
 typedef void (*kz_store_revoked_fn)(void *ud, const char *serial, int64_t revoked_us);
 int kz_store_certs_each_revoked(struct kz_store_users *u, kz_store_revoked_fn fn, void *ud,
                                 char *err, size_t errlen);
+
+/*
+ * Changes to the users table of a PostgreSQL store as they commit (LISTEN/NOTIFY on a
+ * connection of its own, pg_listen.c): fn(ud) on the loop thread after one or more writes to
+ * the table by anyone, and once each time the connection is (re)established, as a change may
+ * have committed while nothing listened.  The connection is opened on a worker thread and
+ * opened again when lost; a notice names no user: re-read the table.  KZ_ERR_INVAL (and *out
+ * NULL) when `locator` is not a PostgreSQL store: a SQLite file has no notices.
+ */
+typedef void (*kz_store_users_watch_fn)(void *ud);
+struct kz_store_users_watch;
+int kz_store_users_watch(uv_loop_t *loop, const char *locator, kz_store_users_watch_fn fn, void *ud,
+                         struct kz_store_users_watch **out);
+/* fn is not called again; the watch frees itself once its handles closed (NULL is fine). */
+void kz_store_users_watch_stop(struct kz_store_users_watch *w);
 
 /* ---- Data Sync missions (missions.c) ------------------------------------- */
 

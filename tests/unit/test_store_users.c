@@ -1,7 +1,7 @@
 /*
  * Unit tests for the users and certs tables (store/users.c): add, find,
- * list, delete, passwords, certificates, and sharing the file with a
- * running store.
+ * list, delete, passwords, certificates, sharing the file with a running
+ * store, and (PostgreSQL) the notices of writes to users.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -217,6 +217,50 @@ static void test_beside_a_running_store(void **state)
     kz_store_users_close(u);
 }
 
+static void on_users_written(void *ud)
+{
+    (*(size_t *)ud)++;
+}
+
+/* Every write to users is heard by a watch as it commits, whatever the call (PostgreSQL). */
+static void test_watch(void **state)
+{
+    struct fx *fx = *state;
+    struct kz_store_users_watch *w = NULL;
+    struct kz_store_users *u;
+    size_t heard = 0;
+    unsigned n = 0;
+    char err[256];
+
+    if (!store_is_pg(fx->path)) {
+        assert_int_equal(kz_store_users_watch(&fx->loop, fx->path, on_users_written, &heard, &w),
+                         KZ_ERR_INVAL);
+        assert_null(w);
+        return;
+    }
+    u = open_users(fx);
+    assert_int_equal(kz_store_users_watch(&fx->loop, fx->path, on_users_written, &heard, &w),
+                     KZ_OK);
+    assert_non_null(w);
+    /* Once when listening: what committed before it may have been missed. */
+    assert_int_equal(run_until(fx, &heard, 1, 10000), 1);
+    put(u, "gina", "Cyan", NULL);
+    assert_int_equal(run_until(fx, &heard, 2, 5000), 2);
+    put(u, "gina", "Red", NULL);
+    assert_int_equal(run_until(fx, &heard, 3, 5000), 3);
+    assert_int_equal(kz_store_user_set_password(u, "gina", "$argon2id$x", err, sizeof(err)), KZ_OK);
+    assert_int_equal(run_until(fx, &heard, 4, 5000), 4);
+    assert_int_equal(kz_store_certs_revoke(u, "gina", &n, err, sizeof(err)), KZ_ERR_NOTFOUND);
+    assert_int_equal(kz_store_user_del(u, "gina", err, sizeof(err)), KZ_OK);
+    assert_int_equal(run_until(fx, &heard, 5, 5000), 5);
+    /* The certs table is not the users table: nothing more was heard. */
+    assert_int_equal(run_until(fx, NULL, 0, 300), 0);
+    assert_int_equal(heard, 5);
+    kz_store_users_watch_stop(w);
+    uv_run(&fx->loop, UV_RUN_DEFAULT); /* it frees itself once its handles closed */
+    kz_store_users_close(u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +269,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_certs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_beside_a_running_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
