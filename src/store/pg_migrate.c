@@ -11,7 +11,7 @@
  *   - events and tracks carry the event's point, pos geography(PointZ, 4326),
  *     with a GiST index on its planar form (a bbox is a lon/lat rectangle,
  *     so the planar box test is exact; distance queries can cast back);
- *     events have one over (lon, lat, seq) too since migration 3;
+ *     events' index is over (lon, lat, seq) since migration 3;
  *   - events carry (origin_node, origin_seq), unique: the idempotency key,
  *     so an instance re-writing an event stores it once;
  *   - no uid_heads or store_marks: an index on events(uid, seq) serves a
@@ -167,11 +167,12 @@ static const char *const migrations[] = {
     " change_id bigint NOT NULL,"
     " created bigint NOT NULL,"
     " PRIMARY KEY (origin, stamp));",
-    /* 3: a box's newest events (pg_query.c): a GiST index over each point's longitude,
-     * latitude and seq (n-dimensional, so a stretch of seqs in a box is one search), beside
-     * the index of the points alone (which answers a box that holds few events). */
+    /* 3: a box's newest events (pg_query.c): one GiST index over each point's longitude,
+     * latitude and seq (n-dimensional, so a stretch of seqs in a box is one search), in place
+     * of the index of the points alone. */
     "CREATE INDEX events_pos_seq ON events USING gist ((" KZ__PG_EVENTS_XYS ")"
-    " gist_geometry_ops_nd) WHERE pos IS NOT NULL;",
+    " gist_geometry_ops_nd) WHERE pos IS NOT NULL;"
+    "DROP INDEX events_pos;",
     /* 4: the bytes of uploaded files (pg_files.c), in parts, written with a file's first row,
      * so that every instance can serve a file whichever took the upload. */
     "CREATE TABLE file_content ("

@@ -58,19 +58,13 @@ static void add_type(struct kz_sbuf *sql, struct params *p, const char *type, ch
  * as SQLite asks events_geo (store/geo.c): the first stretch as long as the rows wanted, each
  * next one four times longer, up to STRETCH_MAX, until the limit is met or the seqs the
  * query may answer from are done.  A box that holds most events is done after the first
- * stretch, fetching only the rows in the box and the stretch.
- *
- * A box that holds few events would cost a search of its whole column of the tree, stretch
- * by stretch (~200 index pages over 10 million events for a 0.1-degree box): when the rows
- * the stretches found so far say that what is left holds at most REST_ROWS of the box, the
- * rest is asked of the index of the points alone (events_pos: a few pages for a small box)
- * in one statement, and those rows are sorted.  Ordering a box's rows by seq over the whole
- * log in one statement would cost either the log newest first, filtered (a small box), or
- * every row of the box, sorted (a large one).
+ * stretch; one that holds few costs a tree search per stretch, each fetching only the rows
+ * in the box and the stretch.  Ordering the box's rows by seq over the whole log instead
+ * costs either the log newest first, filtered (a small box), or every row of the box,
+ * sorted (a large one).
  */
 #define STRETCH_MAX 4000000
-#define REST_ROWS 256
-/* The indexes keep float4 boxes: a query box is widened past their rounding (relative
+/* The index keeps float4 boxes: a query box is widened past their rounding (relative
  * 2^-23), and the exact tests (the point, the stretch's seqs) are made in C. */
 #define XY_SLACK 1e-4 /* degrees */
 /* Receive times are the origins' clocks: the seqs since/until allow are looked up this much
@@ -79,8 +73,6 @@ static void add_type(struct kz_sbuf *sql, struct params *p, const char *type, ch
 
 struct stretch {
     uint64_t bottom, top; /* seqs, inclusive */
-    bool flat;            /* by the points' index, with the seqs in SQL */
-    size_t found;         /* out: rows in the stretch and the box */
 };
 
 static void add_num(struct kz_sbuf *sql, struct params *p, double v, const char *tail)
@@ -91,21 +83,13 @@ static void add_num(struct kz_sbuf *sql, struct params *p, double v, const char 
     kz_sbuf_addf(sql, "$%d::float8%s", p->n, tail);
 }
 
-/* The key of an index in the box west..east, south..north (and the stretch's seqs). */
+/* The index's key in the box west..east, south..north over the stretch's seqs. */
 static void add_box(struct kz_sbuf *sql, struct params *p, double west, double south, double east,
                     double north, const struct stretch *s)
 {
     double z0 = (double)s->bottom * 1e-5, z1 = (double)s->top * 1e-5;
     double dz = z1 * 1e-6 + 1e-5;
 
-    if (s->flat) {
-        kz_sbuf_adds(sql, "pos::geometry && ST_MakeEnvelope(");
-        add_num(sql, p, west - XY_SLACK, ", ");
-        add_num(sql, p, south - XY_SLACK, ", ");
-        add_num(sql, p, east + XY_SLACK, ", ");
-        add_num(sql, p, north + XY_SLACK, ", 4326)");
-        return;
-    }
     kz_sbuf_adds(sql, KZ__PG_EVENTS_XYS " &&& ST_3DMakeBox(ST_MakePoint(");
     add_num(sql, p, west - XY_SLACK, ", ");
     add_num(sql, p, south - XY_SLACK, ", ");
@@ -136,10 +120,6 @@ static void add_bbox(struct kz_sbuf *sql, struct params *p, const struct kz_stor
         add_box(sql, p, -180.0, b->min_lat, b->max_lon, b->max_lat, s);
     }
     kz_sbuf_adds(sql, ")");
-    if (s->flat) {
-        add_int(sql, p, " AND seq >= ", (int64_t)s->bottom);
-        add_int(sql, p, " AND seq <= ", (int64_t)s->top);
-    }
 }
 
 /*
@@ -184,16 +164,18 @@ static char *dup_or_null(const PGresult *r, int i, int c)
 
 /* Whether row i of r, from stretch s, is an answer: in the stretch, the time span and
  * the box, by exact tests. */
-static bool row_wanted(const struct kz_store_query *q, struct stretch *s, const PGresult *r, int i)
+static bool row_wanted(const struct kz_store_query *q, const struct stretch *s, const PGresult *r,
+                       int i)
 {
     uint64_t seq = (uint64_t)kz__pg_int(r, i, 0);
     int64_t recv_time = kz__pg_int(r, i, 1);
 
-    if (seq < s->bottom || seq > s->top || PQgetisnull(r, i, 11) ||
-        !in_box(&q->bbox, strtod(PQgetvalue(r, i, 11), NULL), strtod(PQgetvalue(r, i, 12), NULL)))
+    if (seq < s->bottom || seq > s->top)
         return false;
-    s->found++;
-    return !(q->since_us && recv_time < q->since_us) && !(q->until_us && recv_time >= q->until_us);
+    if ((q->since_us && recv_time < q->since_us) || (q->until_us && recv_time >= q->until_us))
+        return false;
+    return !PQgetisnull(r, i, 11) &&
+           in_box(&q->bbox, strtod(PQgetvalue(r, i, 11), NULL), strtod(PQgetvalue(r, i, 12), NULL));
 }
 
 /* Row i of r to qq, growing its array. */
@@ -221,7 +203,7 @@ static void take_row(struct kz__query *qq, const PGresult *r, int i)
 }
 
 /* The statement for q (and stretch s, with a box); its rows to qq, up to q's limit. */
-static int run(struct kz__db *db, struct kz__query *qq, struct stretch *s)
+static int run(struct kz__db *db, struct kz__query *qq, const struct stretch *s)
 {
     struct kz_sbuf sql = KZ_SBUF_INIT;
     struct params p = {.n = 0};
@@ -232,8 +214,8 @@ static int run(struct kz__db *db, struct kz__query *qq, struct stretch *s)
     build(&sql, &p, &qq->q, s, &prefix);
     r = kz__pg_query(db->pg, sql.buf, p.n, p.v);
     if (kz__pg_ok(r)) {
-        for (int i = 0, n = PQntuples(r); i < n; i++)
-            if ((!s || row_wanted(&qq->q, s, r, i)) && qq->n_rows < qq->q.limit)
+        for (int i = 0, n = PQntuples(r); i < n && qq->n_rows < qq->q.limit; i++)
+            if (!s || row_wanted(&qq->q, s, r, i))
                 take_row(qq, r, i);
     } else {
         err = kz__pg_fail(db->pg, "SELECT FROM events", r);
@@ -294,30 +276,19 @@ static int box_range(struct kz__db *db, const struct kz_store_query *q, uint64_t
     return KZ_OK;
 }
 
-/* Whether what is left below s.top, lo..top, holds at most REST_ROWS of the box, by the
- * density of the `found` rows in the `scanned` seqs above it (one more, to be safe). */
-static bool few_left(uint64_t lo, uint64_t top, uint64_t scanned, uint64_t found)
-{
-    return (double)(found + 1) / (double)scanned * (double)(top - lo + 1) <= REST_ROWS;
-}
-
 static int box_walk(struct kz__db *db, struct kz__query *qq)
 {
-    uint64_t lo, hi, len = qq->q.limit, scanned = 0, found = 0;
-    struct stretch s = {0};
+    uint64_t lo, hi, len = qq->q.limit;
+    struct stretch s;
     int err = box_range(db, &qq->q, &lo, &hi);
 
     if (err != KZ_OK || lo > hi)
         return err;
     for (s.top = hi; err == KZ_OK && qq->n_rows < qq->q.limit; s.top = s.bottom - 1) {
-        s.flat = scanned > 0 && few_left(lo, s.top, scanned, found);
-        s.bottom = s.flat || s.top - lo + 1 <= len ? lo : s.top - len + 1;
-        s.found = 0;
+        s.bottom = s.top - lo + 1 > len ? s.top - len + 1 : lo;
         err = run(db, qq, &s);
         if (s.bottom == lo)
             break;
-        scanned += s.top - s.bottom + 1;
-        found += s.found;
         len = len < STRETCH_MAX / 4 ? 4 * len : STRETCH_MAX;
     }
     return err;
