@@ -85,5 +85,7 @@ int64_t kz__pg_schema_latest(void);
 /* pg_tracks.c: after a batch's writes: its events and deletions to the tracks table, in queue
  * order. */
 int kz__pg_tracks_apply(struct kz__db *db, struct kz__job *batch);
+/* A shared database: a batch writing events takes the lock that orders their seqs (pg_shared.c). */
+int kz__pg_seq_lock(struct kz__db *db, const struct kz__job *batch);
 
 #endif
