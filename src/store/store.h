@@ -330,7 +330,8 @@ int kz_store_fed_marks(struct kz_store *st, const char *peer, const char *input,
  * Where a link's outbox starts: after after_seq, but not before events received since_us
  * (0: no bound) and not beyond the newest max_bytes of XML (0: no bound).  The answer:
  * start_seq (send what is newer), how many events the bounds left out, and the log's newest
- * seq (last_seq; at least after_seq).
+ * seq (last_seq; on a shared PostgreSQL the newest the database has numbered, so a point
+ * beyond it names no row).
  */
 struct kz_store_outbox_bound {
     uint64_t after_seq;
