@@ -27,6 +27,12 @@
  * event, the log no longer holds the event after N, more than RESUME_MAX
  * events were missed, or the store failed), the stream falls back to the
  * latest-state replay, as without Last-Event-ID.
+ *
+ * On a PostgreSQL shared by a cluster's instances (kz_store_shared) the ids
+ * are this instance's router's numbers while the log's rows are numbered by
+ * the database: an id names no row, and the client may have been served by
+ * another instance before.  Last-Event-ID is then not used: the stream
+ * starts with the latest-state replay, as without it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -228,7 +234,7 @@ static void attach(struct stream *st, bool resume, uint64_t from)
     struct kz_router_stats rs;
 
     kz_router_stats(st->api->router, &rs);
-    if (!resume || !st->api->store || from > rs.last_seq) {
+    if (!resume || !st->api->store || kz_store_shared(st->api->store) || from > rs.last_seq) {
         kz_router_attach(st->api->router, &st->sub);
         return;
     }

@@ -51,7 +51,10 @@ static int deliver(struct kz_sub *sub, struct kz_rbuf *buf)
     return kz__fed_outbox_deliver(c, sub->seq, sub->replaying, buf);
 }
 
-/* Where the peer says it stands, when that is a point of our log; else our cursor. */
+/*
+ * Where the peer says it stands, when that is a point of our log; else our cursor.  A shared
+ * log's end is the database's: the outbox checks the point against it (outbox.c).
+ */
 static uint64_t resume_point(struct fed_conn *c, const char *resume)
 {
     struct kz_router_stats st;
@@ -62,7 +65,7 @@ static uint64_t resume_point(struct fed_conn *c, const char *resume)
         return c->peer->cursor; /* another instance's log is not this one's */
     v = strtoull(resume, &end, 10);
     kz_router_stats(c->fed->router, &st);
-    if (*end || v > st.last_seq) {
+    if (*end || (!c->fed->shared_log && v > st.last_seq)) {
         kz_log(KZ_LOG_WARN, "federation: the peer's resume point is not in this node's log",
                "peer=%s resume=\"%.32s\"", c->peer->conf->name, resume);
         return c->peer->cursor;
@@ -78,6 +81,8 @@ void kz__fed_attach(struct fed_conn *c, const char *resume)
         return;
     kz__fed_outbox_start(c, resume_point(c, resume));
     memset(&c->sub, 0, sizeof(c->sub));
+    if (c->fed->shared_log) /* not attached: the shared log brings every event (outbox.c) */
+        kz_sub_viewer_as(c->fed->router, &c->sub, &p->input, &p->id);
     c->sub.identity = &p->id;
     c->sub.input = &p->input;
     c->sub.wire = KZ_WIRE_FED;
@@ -89,7 +94,8 @@ void kz__fed_attach(struct fed_conn *c, const char *resume)
     c->sub.relay = p->conf->relay;
     c->sub.node = p->conf->name;
     c->attached = true;
-    kz_router_attach(c->fed->router, &c->sub);
+    if (!c->fed->shared_log)
+        kz_router_attach(c->fed->router, &c->sub);
     kz__fed_outbox_catch_up(c); /* the latest state it may see, what it missed, then live */
 }
 
@@ -358,7 +364,8 @@ static int listen_on(struct kz_fed *f, uv_tcp_t *tcp, const char *where, uv_conn
 
 /*
  * Where each link stands in the log and what it last received.  A peer with no cursor yet
- * starts at the log's end: what happens from now on is kept for it.
+ * starts at the log's end: what happens from now on is kept for it.  A shared log's end is
+ * the database's (the router numbers this instance's events alone).
  */
 static int load_marks(struct kz_fed *f)
 {
@@ -370,7 +377,8 @@ static int load_marks(struct kz_fed *f)
         struct fed_peer *p = &f->peers[i];
         if (kz_store_fed_marks(f->store, p->conf->name, p->in_conf.name, &m) != KZ_OK)
             return KZ_ERR_DB;
-        p->cursor = m.has_cursor ? m.cursor : rs.last_seq;
+        p->cursor = m.has_cursor ? m.cursor : f->shared_log ? m.last_seq : rs.last_seq;
+        p->log_end = m.last_seq;
         p->stored_cursor = m.has_cursor ? m.cursor : 0;
         p->recv_seq = m.received;
         kz__fed_sent_flush(p, NULL, NULL);
@@ -428,7 +436,7 @@ void kz_fed_stop(struct kz_fed *f)
         uv_close((uv_handle_t *)&f->peers[i].redial, NULL);
     }
     if (f->flush_live)
-        uv_close((uv_handle_t *)&f->flush, NULL);
+        kz__fed_outbox_stop_timer(f);
 }
 
 void kz_fed_free(struct kz_fed *f)
@@ -454,15 +462,19 @@ static const char *state_name(enum fed_state s)
 }
 
 /* Events of the log after the last one the link was sent (before the release rule); none
- * once the link is live (each goes out as it is routed). */
+ * once the link is live (each goes out as it is routed) or, on a shared log, caught up. */
 static uint64_t queued(const struct fed_peer *p)
 {
     struct kz_router_stats rs;
+    uint64_t end = p->log_end;
 
     if (p->conn && p->conn->attached && !p->conn->ob.catching_up)
         return 0;
-    kz_router_stats(p->fed->router, &rs);
-    return rs.last_seq > p->cursor ? rs.last_seq - p->cursor : 0;
+    if (!p->fed->shared_log) {
+        kz_router_stats(p->fed->router, &rs);
+        end = rs.last_seq;
+    }
+    return end > p->cursor ? end - p->cursor : 0;
 }
 
 static json_t *peer_json(const struct fed_peer *p)

@@ -41,6 +41,8 @@ struct kz_fed_opts {
      * and a peer's resume point, maybe a point of another instance's log, is not trusted unless
      * the store is shared (one log for every instance). */
     bool leased;
+    /* The store is one PostgreSQL shared by the instances of a cluster: the links send from
+     * that log alone, numbered by the database (fed/outbox.c). */
     bool shared_log;
 };
 

@@ -39,6 +39,8 @@ struct fed_outbox {
     bool wait_write;    /* the next page waits for the output to drain */
     bool overflow;      /* held events were dropped: read the log once more */
     bool replayed;      /* the latest state went out */
+    bool tailing;       /* a shared log: read to its end; read again on the tail timer */
+    uint64_t state_pos; /* a shared log: the last tracks row of the latest state sent */
     uint64_t caught_up; /* events sent from the log on this connection */
     struct {
         uint64_t seq;
@@ -95,7 +97,8 @@ struct fed_peer {
     unsigned backoff_ms;
     /* outbox.c: where the link stands in our log, and its sent log waiting for the store. */
     uint64_t cursor, stored_cursor;
-    uint64_t gen; /* bumped for every connection that starts sending */
+    uint64_t log_end; /* a shared log: its newest seq, as last read (for `queued`) */
+    uint64_t gen;     /* bumped for every connection that starts sending */
     struct kz_store_sent *log;
     size_t n_log, cap_log;
     /* The last of the peer's sequence numbers we received (kizuna peers): where it resumes. */
@@ -124,9 +127,10 @@ struct kz_fed {
     unsigned audits;        /* audit records being written on the worker pool */
     unsigned pending;       /* connections whose peer is not identified yet */
     uv_timer_t flush;       /* the links' sent logs go to the store */
+    uv_timer_t tail;        /* a shared log: the links caught up read it again */
     bool flush_live;
     bool stopping;
-    bool leased, shared_log; /* kz_fed_opts */
+    bool leased, shared_log; /* kz_fed_opts; shared_log: see outbox.c */
 };
 
 /* conn.c */
@@ -174,6 +178,7 @@ void kz__fed_outbox_release(struct fed_conn *c);
 /* Queue the peer's sent log and cursor for the store; cb (may be NULL) after they commit. */
 void kz__fed_sent_flush(struct fed_peer *p, kz_store_ack_cb cb, void *ud);
 void kz__fed_outbox_start_timer(struct kz_fed *f);
+void kz__fed_outbox_stop_timer(struct kz_fed *f);
 
 /* v1.c */
 void kz__fed_v1_start(struct fed_conn *c);

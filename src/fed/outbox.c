@@ -37,6 +37,20 @@
  * replay too, without moving the cursor).  A kill -9 loses nothing
  * committed: the log and the cursor are in the store, and a receiving
  * kizuna node says where it stands.
+ *
+ * A shared log (kz_fed_opts.shared_log: one PostgreSQL for the instances of
+ * a cluster).  Its rows are numbered by the database, in the order they
+ * commit (store/pg_shared.c), while the router numbers this instance's
+ * events alone; and every instance's events are in it.  So a link sends
+ * from the log only, never live, and its position, cursor and sent log are
+ * the database's numbers: whichever instance owns the link next goes on
+ * from the same point, and a kizuna peer's point names the same row on
+ * every instance.  The link is not attached to the router (fed.c); step 4
+ * reads the latest state at the position from the tracks table (each uid's
+ * newest row, numbered by the database too); step 5 is the same; and
+ * instead of step 6 the link tails the log: once read to its end, it reads
+ * it again every TAIL_MS.  An event reaches the peer at most TAIL_MS and a
+ * query after it committed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +61,7 @@
 #define HELD_MAX 65536           /* live events held during catch-up */
 #define SENT_FLUSH_MS 200        /* the sent log goes to the store this often */
 #define SENT_FLUSH_ENTRIES 16384 /* or when this many wait */
+#define TAIL_MS 100              /* a shared log is read again this often once read to its end */
 
 /* A store request for the connection of generation `gen` of peer p. */
 struct ob_req {
@@ -115,11 +130,35 @@ static void flush_tick(uv_timer_t *t)
         kz__fed_sent_flush(&f->peers[i], NULL, NULL);
 }
 
+static void page(struct fed_conn *c);
+
+/* A shared log: every link read to its end reads what committed since. */
+static void tail_tick(uv_timer_t *t)
+{
+    struct kz_fed *f = t->data;
+
+    for (unsigned i = 0; i < f->n_peers; i++) {
+        struct fed_conn *c = f->peers[i].conn;
+        if (c && c->attached && c->ob.tailing && !c->closing && !c->doomed && !c->ob.wait_write)
+            page(c);
+    }
+}
+
 void kz__fed_outbox_start_timer(struct kz_fed *f)
 {
     uv_timer_init(f->loop, &f->flush);
     f->flush.data = f;
     uv_timer_start(&f->flush, flush_tick, SENT_FLUSH_MS, SENT_FLUSH_MS);
+    uv_timer_init(f->loop, &f->tail);
+    f->tail.data = f;
+    if (f->shared_log && f->store)
+        uv_timer_start(&f->tail, tail_tick, TAIL_MS, TAIL_MS);
+}
+
+void kz__fed_outbox_stop_timer(struct kz_fed *f)
+{
+    uv_close((uv_handle_t *)&f->flush, NULL);
+    uv_close((uv_handle_t *)&f->tail, NULL);
 }
 
 /* ---- sending ------------------------------------------------------------------------- */
@@ -180,8 +219,6 @@ static void hold(struct fed_conn *c, uint64_t seq, struct kz_rbuf *buf)
     c->ob.held[c->ob.n_held].buf = kz_rbuf_ref(buf);
     c->ob.n_held++;
 }
-
-static void page(struct fed_conn *c);
 
 /*
  * The peer reads slower than events come: stop sending live, and catch up from the log once
@@ -284,6 +321,18 @@ static void go_live(struct fed_conn *c)
            c->peer->conf->name, (unsigned long long)c->ob.caught_up, (unsigned long long)c->ob.pos);
 }
 
+/* A shared log read to its end: read again on the tail timer (the top). */
+static void tail(struct fed_conn *c)
+{
+    if (c->ob.tailing)
+        return;
+    c->ob.tailing = true;
+    c->ob.catching_up = false;
+    kz_log(KZ_LOG_INFO, "federation: link caught up; it tails the shared log",
+           "peer=%s sent=%llu position=%llu", c->peer->conf->name,
+           (unsigned long long)c->ob.caught_up, (unsigned long long)c->ob.pos);
+}
+
 static void page_done(void *ud, int status, const struct kz_store_row *rows, size_t n)
 {
     struct fed_conn *c = req_conn(ud, status);
@@ -304,8 +353,12 @@ static void page_done(void *ud, int status, const struct kz_store_row *rows, siz
     kz_sbuf_release(&scratch);
     if (c->doomed)
         return;
+    if (n && rows[n - 1].seq > c->peer->log_end)
+        c->peer->log_end = rows[n - 1].seq;
     if (i < n || n == PAGE_ROWS) {
         page(c);
+    } else if (c->fed->shared_log) {
+        tail(c);
     } else if (c->ob.overflow) {
         c->ob.overflow = false; /* what was dropped is in the log: read it too */
         barrier(c);
@@ -338,6 +391,71 @@ void kz__fed_outbox_writable(struct fed_conn *c)
     }
 }
 
+static void barrier_done(void *ud, int status);
+
+/* ---- a shared log's latest state (see the top) ----------------------------------------- */
+
+static void state_page(struct fed_conn *c);
+
+static void state_done(void *ud, int status, const struct kz_store_row *rows, size_t n)
+{
+    struct fed_conn *c = req_conn(ud, status);
+    struct kz_sbuf scratch = KZ_SBUF_INIT;
+    struct kz_event ev;
+
+    free(ud);
+    if (!c)
+        return;
+    kz_event_init(&ev);
+    for (size_t i = 0; i < n && !c->doomed; i++) {
+        c->ob.state_pos = rows[i].seq;
+        if (row_event(c->fed, &rows[i], &ev) &&
+            kz_router_visible(c->fed->router, &ev, &c->sub, KZ_EXIT_FEDERATION)) {
+            kz_sbuf_reset(&scratch);
+            kz_wire_encode(c->fed->router, KZ_WIRE_FED_STATE, &ev, &scratch);
+            struct kz_rbuf *buf = kz_rbuf_from_sbuf(&scratch);
+            if (send_buf(c, buf))
+                record(c->peer, rows[i].seq); /* no part of the log: the cursor stays */
+            kz_rbuf_unref(buf);
+        }
+        kz_event_clear(&ev);
+    }
+    kz_sbuf_release(&scratch);
+    if (c->doomed)
+        return;
+    if (n == PAGE_ROWS)
+        state_page(c);
+    else
+        page(c);
+}
+
+/* The tracks rows at or before the position, oldest first. */
+static void state_page(struct fed_conn *c)
+{
+    struct kz_store_query q = {.limit = PAGE_ROWS,
+                               .forward = true,
+                               .latest = true,
+                               .after_seq = c->ob.state_pos,
+                               .before_seq = c->ob.pos + 1};
+
+    kz_store_query(c->fed->store, &q, state_done, req_new(c));
+}
+
+/* A peer's point beyond the shared log's end (another database?): from our cursor instead. */
+static bool beyond_end(struct fed_conn *c, const struct kz_store_outbox_bound *b)
+{
+    struct fed_peer *p = c->peer;
+
+    if (c->ob.pos <= b->last_seq)
+        return false;
+    kz_log(KZ_LOG_WARN, "federation: the peer's resume point is not in this node's log",
+           "peer=%s resume=%llu log_end=%llu", p->conf->name, (unsigned long long)c->ob.pos,
+           (unsigned long long)b->last_seq);
+    c->ob.pos = p->cursor <= b->last_seq ? p->cursor : b->last_seq;
+    barrier_done(req_new(c), KZ_OK); /* the bounds again, from there */
+    return true;
+}
+
 static void bound_done(void *ud, int status, const struct kz_store_outbox_bound *b)
 {
     struct fed_conn *c = req_conn(ud, status);
@@ -345,6 +463,12 @@ static void bound_done(void *ud, int status, const struct kz_store_outbox_bound 
     free(ud);
     if (!c)
         return;
+    if (c->fed->shared_log) {
+        if (b->last_seq > c->peer->log_end)
+            c->peer->log_end = b->last_seq;
+        if (beyond_end(c, b))
+            return;
+    }
     if (b->skipped)
         kz_log(KZ_LOG_WARN, "federation: outbox bounds left events out", "peer=%s events=%llu",
                c->peer->conf->name, (unsigned long long)b->skipped);
@@ -352,6 +476,11 @@ static void bound_done(void *ud, int status, const struct kz_store_outbox_bound 
         c->ob.pos = b->start_seq;
     if (!c->ob.replayed && c->ob.pos) { /* from the log's start, the log brings it all */
         c->ob.replayed = true;
+        if (c->fed->shared_log) {
+            c->ob.state_pos = 0;
+            state_page(c);
+            return;
+        }
         kz_router_replay(c->fed->router, &c->sub, c->ob.pos);
         if (c->doomed)
             return;
@@ -387,6 +516,7 @@ void kz__fed_outbox_start(struct fed_conn *c, uint64_t resume)
     c->ob.gen = ++p->gen;
     c->ob.pos = resume;
     c->ob.catching_up = p->fed->store != NULL;
+    c->ob.tailing = false;
     c->ob.replayed = false;
     c->ob.caught_up = 0;
     kz_log(KZ_LOG_INFO, "federation: link resumes", "peer=%s position=%llu cursor=%llu",

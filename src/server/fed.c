@@ -30,7 +30,8 @@ int kz__server_fed_init(struct kz_server *srv)
         .out_queue_bytes = srv->cfg->limits->out_queue_bytes,
         /* In a cluster the outgoing links wait for their lease (fedlease.c). */
         .leased = srv->cfg->cluster != NULL,
-        .shared_log = srv->cfg->store->backend && strcmp(srv->cfg->store->backend, "postgres") == 0,
+        .shared_log = srv->cfg->cluster && srv->cfg->store->backend &&
+                      strcmp(srv->cfg->store->backend, "postgres") == 0,
     };
     if (kz_fed_new(&o, &srv->fed, err, sizeof(err)) != KZ_OK) {
         kz_log(KZ_LOG_ERROR, "federation: bad configuration", "error=\"%s\"", err);

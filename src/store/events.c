@@ -279,7 +279,8 @@ void kz_store_query(struct kz_store *st, const struct kz_store_query *q, kz_stor
     j->job.ud = ud;
     j->job.notify = true;
     if (q->limit < 1 || q->limit > QUERY_MAX_LIMIT ||
-        (q->has_bbox && (q->forward || !kz_store_bbox_valid(&q->bbox)))) {
+        (q->has_bbox && (q->forward || !kz_store_bbox_valid(&q->bbox))) ||
+        (q->latest && (!q->forward || q->has_bbox || q->uid || q->type))) {
         kz__store_finish_early(st, &j->job, KZ_ERR_INVAL);
         return;
     }

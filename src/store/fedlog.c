@@ -130,6 +130,10 @@ int kz_store_fed_marks(struct kz_store *st, const char *peer, const char *input,
                       input, &v, &found);
     if (err == KZ_OK && found)
         m->received = (uint64_t)v;
+    if (err == KZ_OK)
+        err = one_int(&st->db, "SELECT max(seq) FROM events", NULL, &v, &found);
+    if (err == KZ_OK && found)
+        m->last_seq = (uint64_t)v;
     uv_mutex_unlock(&st->db_mu);
     return err;
 }
@@ -148,6 +152,8 @@ static const char sql_bytes[] =
     " FROM events WHERE seq > ?1) WHERE total > ?2 LIMIT 1";
 static const char sql_age[] = "SELECT max(seq) FROM events WHERE seq > ?1 AND recv_time < ?2";
 static const char sql_count[] = "SELECT count(*) FROM events WHERE seq > ?1 AND seq <= ?2";
+/* No parameters: query_int's binds fail (SQLITE_RANGE), harmlessly. */
+static const char sql_last[] = "SELECT coalesce(max(seq), 0) FROM events";
 
 static int64_t query_int(struct kz__db *db, const char *sql, int64_t a, int64_t b, int *err)
 {
@@ -181,6 +187,7 @@ static void run_bound(struct kz__db *db, struct kz__job *job)
         start = v;
     b->skipped = start > after ? (uint64_t)query_int(db, sql_count, after, start, &err) : 0;
     b->start_seq = (uint64_t)start;
+    b->last_seq = (uint64_t)query_int(db, sql_last, after, start, &err);
     job->status = err;
 }
 

@@ -207,6 +207,7 @@ struct kz__db {
 
 struct kz_store {
     uv_loop_t *loop;
+    bool shared;      /* kz_store_opts.shared on PostgreSQL; set at open, read-only after */
     uv_async_t async; /* store thread -> loop: st->done has work */
     uv_thread_t thread;
 

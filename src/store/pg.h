@@ -109,5 +109,7 @@ int kz__pg_file_content_get(struct kz__pg *pg, const char *hash, const char *tmp
 /* pg_tracks.c: after a batch's writes: its events and deletions to the tracks table, in queue
  * order. */
 int kz__pg_tracks_apply(struct kz__db *db, struct kz__job *batch);
+/* A shared database: a batch writing events takes the lock that orders their seqs (pg_shared.c). */
+int kz__pg_seq_lock(struct kz__db *db, const struct kz__job *batch);
 
 #endif

@@ -103,7 +103,7 @@ int kz__pg_write_batch(struct kz__db *db, struct kz__job *batch)
         kz__pg_revive(pg);
         err = kz__pg_exec(pg, "BEGIN");
     }
-    if (err != KZ_OK)
+    if (err != KZ_OK || (err = kz__pg_seq_lock(db, batch)) != KZ_OK)
         goto fail;
     if ((err = write_all(db, batch, &refused)) != KZ_OK ||
         (err = kz__pg_tracks_apply(db, batch)) != KZ_OK)

@@ -76,6 +76,10 @@ int kz__pg_fed_marks(struct kz__db *db, const char *peer, const char *input,
                       1, &input, &v, &found);
     if (err == KZ_OK && found)
         m->received = (uint64_t)v;
+    if (err == KZ_OK)
+        err = one_int(db->pg, "SELECT max(seq) FROM events", 0, NULL, &v, &found);
+    if (err == KZ_OK && found)
+        m->last_seq = (uint64_t)v;
     return err;
 }
 
@@ -99,8 +103,14 @@ int kz__pg_outbox_bound(struct kz__db *db, struct kz_store_outbox_bound *b)
         " FROM events WHERE seq > $1) t WHERE total > $2 ORDER BY seq DESC LIMIT 1";
     static const char sql_age[] = "SELECT max(seq) FROM events WHERE seq > $1 AND recv_time < $2";
     static const char sql_count[] = "SELECT count(*) FROM events WHERE seq > $1 AND seq <= $2";
+    /* Retention may have removed the newest rows: a shared database's sequence still counts
+     * them (is_called: it has handed a number out). */
+    static const char sql_last[] =
+        "SELECT greatest((SELECT max(seq) FROM events),"
+        " (SELECT CASE WHEN is_called THEN last_value END FROM events_seq))";
     int64_t after = (int64_t)b->after_seq, start = after, v;
     int err = KZ_OK;
+    bool found;
 
     if (b->since_us && (v = two_ints(db->pg, sql_age, after, b->since_us, &err)) > start)
         start = v;
@@ -108,6 +118,8 @@ int kz__pg_outbox_bound(struct kz__db *db, struct kz_store_outbox_bound *b)
         start = v;
     b->skipped = start > after ? (uint64_t)two_ints(db->pg, sql_count, after, start, &err) : 0;
     b->start_seq = (uint64_t)start;
+    if (err == KZ_OK && (err = one_int(db->pg, sql_last, 0, NULL, &v, &found)) == KZ_OK)
+        b->last_seq = found ? (uint64_t)v : 0;
     return err;
 }
 

@@ -148,6 +148,10 @@ static void build(struct kz_sbuf *sql, struct params *p, const struct kz_store_q
         add_int(sql, p, " AND recv_time < ", q->until_us);
     if (q->before_seq)
         add_int(sql, p, " AND seq < ", (int64_t)q->before_seq);
+    if (q->latest) {
+        add_int(sql, p, " AND seq IN (SELECT seq FROM tracks WHERE stale > ", kz_now_us());
+        kz_sbuf_adds(sql, ")");
+    }
     if (q->forward) {
         add_int(sql, p, " AND seq > ", (int64_t)q->after_seq);
         kz_sbuf_adds(sql, " ORDER BY seq");

@@ -327,6 +327,10 @@ int kz__db_query(struct kz__db *db, struct kz__query *qq)
 
     if (db->pg)
         return kz__pg_events_query(db, qq);
+    if (qq->q.latest) {
+        kz__query_rows_free(qq);
+        return KZ_ERR_INVAL; /* store.h: PostgreSQL only */
+    }
     type_filter_init(&tf, qq->q.type);
     if (qq->q.uid || qq->q.has_bbox) {
         rc = qq->q.uid ? query_uid(db, qq, &tf) : query_box(db, qq, &tf);

@@ -99,6 +99,11 @@ int kz__store_run_sync(struct kz_store *st, struct kz__job *job)
     return job->status;
 }
 
+bool kz_store_shared(const struct kz_store *st)
+{
+    return st && st->shared;
+}
+
 bool kz_store_busy(struct kz_store *st)
 {
     uv_mutex_lock(&st->mu);
@@ -263,6 +268,7 @@ int kz_store_open(uv_loop_t *loop, const struct kz_store_opts *opts, struct kz_s
     KZ_ASSERT(uv_mutex_init(&st->db_mu) == 0);
     KZ_ASSERT(uv_cond_init(&st->cond) == 0);
     pg = opts->dsn || kz_store_pg_dsn(opts->path);
+    st->shared = opts->shared && pg;
     kz__audit_init(st, pg ? ":memory:" : opts->path); /* PostgreSQL: set_audit_dir */
     if ((err = open_db(&st->db, opts)) != KZ_OK) {
         destroy(st);

@@ -187,6 +187,9 @@ void kz_store_append(struct kz_store *st, const struct kz_event *ev, const char 
  * than let a stalled disk grow memory without bound.  Loop thread; takes the queue lock briefly.
  */
 bool kz_store_busy(struct kz_store *st);
+/* A PostgreSQL shared by a cluster's instances (kz_store_opts.shared): its events rows are
+ * numbered by the database, not by this instance's router. */
+bool kz_store_shared(const struct kz_store *st);
 
 /*
  * Flow control for inputs: true when half of kz_store_busy()'s number of
@@ -252,9 +255,13 @@ struct kz_store_query {
      * stopped); 0 = from the newest. */
     uint64_t before_seq;
     /* forward: oldest first, only rows newer than after_seq (a federation link's outbox);
-     * not with before_seq. */
+     * not with before_seq, unless latest. */
     bool forward;
     uint64_t after_seq;
+    /* latest (forward only, PostgreSQL only: KZ_ERR_INVAL on SQLite): only each uid's newest
+     * event, the tracks table's, when not stale now; before_seq bounds it (a federation link's
+     * latest state at its position on a shared PostgreSQL, fed/outbox.c). */
+    bool latest;
     /* Only events whose point lies in bbox (not with forward); an event
      * without a position never does.  Newest first as without it.  SQLite
      * asks events_geo one stretch of seqs at a time (store/geo.c); since/until
@@ -310,12 +317,13 @@ struct kz_store_sent {
 void kz_store_fed_sent(struct kz_store *st, const char *peer, const struct kz_store_sent *items,
                        size_t n, uint64_t cursor, kz_store_ack_cb cb, void *ud);
 
-/* Startup only (synchronous): a link's cursor (has_cursor false: none stored yet) and the
- * fed_seq of the last event committed from input `input` (0: none). */
+/* Startup only (synchronous): a link's cursor (has_cursor false: none stored yet), the
+ * fed_seq of the last event committed from input `input` (0: none) and the log's newest seq. */
 struct kz_store_fed_marks {
     uint64_t cursor;
     bool has_cursor;
     uint64_t received;
+    uint64_t last_seq;
 };
 int kz_store_fed_marks(struct kz_store *st, const char *peer, const char *input,
                        struct kz_store_fed_marks *m);
@@ -323,12 +331,14 @@ int kz_store_fed_marks(struct kz_store *st, const char *peer, const char *input,
 /*
  * Where a link's outbox starts: after after_seq, but not before events received since_us
  * (0: no bound) and not beyond the newest max_bytes of XML (0: no bound).  The answer:
- * start_seq (send what is newer) and how many events the bounds left out.
+ * start_seq (send what is newer), how many events the bounds left out, and the log's newest
+ * seq (last_seq; on a shared PostgreSQL the newest the database has numbered, so a point
+ * beyond it names no row).
  */
 struct kz_store_outbox_bound {
     uint64_t after_seq;
     int64_t since_us, max_bytes;
-    uint64_t start_seq, skipped;
+    uint64_t start_seq, skipped, last_seq;
 };
 typedef void (*kz_store_bound_cb)(void *ud, int status, const struct kz_store_outbox_bound *b);
 void kz_store_outbox_bound(struct kz_store *st, const struct kz_store_outbox_bound *b,

@@ -6,7 +6,10 @@
  * once; a restarted instance continues after its own origin_seq; a database
  * one instance used alone first keeps its rows; the missions' outbox row
  * commits with its change and goes once published; two instances appending
- * to the audit log at once make one chain.
+ * to the audit log at once make one chain; rows become visible in the order
+ * of their seq (a reader paging forward by seq while two instances write
+ * misses none); the latest-state query (kz_store_query.latest) answers each
+ * uid's newest row at or before a seq.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -328,6 +332,145 @@ static void test_audit_two_writers(void **state)
     assert_int_equal(cb.records, 2 * AUDIT_EACH + 1);
 }
 
+/* A reader paging the log forward by seq, as a federation link on a shared store does. */
+struct reader {
+    const char *dsn;
+    volatile bool stop;
+    uint64_t pos, rows, polls;
+    bool failed;
+};
+
+static bool read_after(struct reader *rd, PGconn *c)
+{
+    char sql[96];
+    PGresult *r;
+
+    snprintf(sql, sizeof(sql), "SELECT seq FROM events WHERE seq > %llu ORDER BY seq",
+             (unsigned long long)rd->pos);
+    r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        PQclear(r);
+        return false;
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        rd->pos = strtoull(PQgetvalue(r, i, 0), NULL, 10);
+        rd->rows++;
+    }
+    rd->polls++;
+    PQclear(r);
+    return true;
+}
+
+static void read_forward(void *arg)
+{
+    struct reader *rd = arg;
+    PGconn *c = PQconnectdb(rd->dsn);
+
+    while (!rd->stop && !rd->failed) {
+        rd->failed = !read_after(rd, c);
+        usleep(200);
+    }
+    rd->failed = rd->failed || !read_after(rd, c); /* every writer done: the rest */
+    PQfinish(c);
+}
+
+/*
+ * Two instances write small batches at once while a reader pages forward by seq: every row
+ * reaches the reader.  A row numbered below one it had read, committing after it, would not
+ * (store/pg_shared.c, kz__pg_seq_lock).
+ */
+static void test_seq_order_is_commit_order(void **state)
+{
+    struct two *t = *state;
+    struct store_acks acks = {0};
+    struct reader rd = {.dsn = t->dsn};
+    uv_thread_t th;
+    char uid[32];
+    const uint64_t rounds = 150, per = 8;
+
+    t->a = open_node(t, "node-a", true);
+    t->b = open_node(t, "node-b", true);
+    assert_int_equal(uv_thread_create(&th, read_forward, &rd), 0);
+    for (uint64_t r = 0; r < rounds; r++) {
+        for (uint64_t i = 1; i <= per; i++) {
+            snprintf(uid, sizeof(uid), "o-%llu", (unsigned long long)i);
+            append(t, t->a, uid, r * per + i, &acks);
+            append(t, t->b, uid, r * per + i, &acks);
+        }
+        uv_run(&t->fx->loop, UV_RUN_NOWAIT);
+        usleep(500);
+    }
+    assert_int_equal(run_until(t->fx, &acks.n, 2 * rounds * per, 30000), 2 * rounds * per);
+    rd.stop = true;
+    uv_thread_join(&th);
+    assert_false(rd.failed);
+    assert_int_equal(acks.ok, 2 * rounds * per);
+    assert_true(rd.polls > 10); /* it read while they wrote */
+    assert_int_equal(rd.rows, 2 * rounds * per);
+    assert_int_equal(rd.rows, count(t, "SELECT count(*) FROM events"));
+}
+
+struct latest {
+    size_t n;
+    uint64_t seq[16];
+    int status;
+    bool done;
+};
+
+static void on_latest(void *ud, int status, const struct kz_store_row *rows, size_t n)
+{
+    struct latest *l = ud;
+
+    l->status = status;
+    for (size_t i = 0; i < n && l->n < 16; i++)
+        l->seq[l->n++] = rows[i].seq;
+    l->done = true;
+}
+
+/* Each uid's newest row at or before a seq, oldest first; refused with other filters. */
+static void test_latest_query(void **state)
+{
+    struct two *t = *state;
+    struct store_acks acks = {0};
+    struct latest l = {0};
+
+    t->a = open_node(t, "node-a", true);
+    append(t, t->a, "x", 1, &acks);
+    append(t, t->a, "y", 2, &acks);
+    append(t, t->a, "x", 3, &acks);
+    append(t, t->a, "z", 4, &acks);
+    assert_int_equal(run_until(t->fx, &acks.n, 4, 10000), 4);
+    uint64_t x3 = (uint64_t)count(t, "SELECT seq FROM events WHERE uid = 'x' ORDER BY seq DESC"
+                                     " LIMIT 1");
+    uint64_t y = (uint64_t)count(t, "SELECT seq FROM events WHERE uid = 'y'");
+    uint64_t z = (uint64_t)count(t, "SELECT seq FROM events WHERE uid = 'z'");
+
+    /* At or before x's second row: y and x (its newest), not z. */
+    struct kz_store_query q = {.limit = 10, .forward = true, .latest = true, .before_seq = x3 + 1};
+    kz_store_query(t->a, &q, on_latest, &l);
+    while (!l.done)
+        uv_run(&t->fx->loop, UV_RUN_ONCE);
+    assert_int_equal(l.status, KZ_OK);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.seq[0], y);
+    assert_int_equal(l.seq[1], x3);
+    /* Paged by after_seq. */
+    l = (struct latest){0};
+    q = (struct kz_store_query){.limit = 10, .forward = true, .latest = true, .after_seq = x3};
+    kz_store_query(t->a, &q, on_latest, &l);
+    while (!l.done)
+        uv_run(&t->fx->loop, UV_RUN_ONCE);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.seq[0], z);
+    /* Only forward, and with no other filter. */
+    l = (struct latest){0};
+    q = (struct kz_store_query){.limit = 10, .latest = true};
+    kz_store_query(t->a, &q, on_latest, &l);
+    while (!l.done)
+        uv_run(&t->fx->loop, UV_RUN_ONCE);
+    assert_int_equal(l.status, KZ_ERR_INVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +478,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_single_then_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mission_outbox, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_two_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seq_order_is_commit_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_latest_query, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
