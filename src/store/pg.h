@@ -25,7 +25,7 @@
 /* The key of events' (lon, lat, seq) index, events_pos_seq (migration 3; pg_query.c): a
  * statement must spell it exactly so for the planner to use the index.  Never change it. */
 #define KZ__PG_EVENTS_XYS                                                                          \
-    "ST_MakePoint(ST_X(pos::geometry), ST_Y(pos::geometry), seq::float8 * 0.00001::float8)"
+    "ST_MakePoint(ST_X(pos::geometry), ST_Y(pos::geometry), seq::float8 * 0.000001::float8)"
 
 struct kz__pg {
     PGconn *conn;
