@@ -375,22 +375,35 @@ describe('federation faults in network namespaces', { skip: SKIP ?? false }, () 
         assert.ok(faultsDone, 'the fault sequence did not complete');
         const base = `/api/v1/federation/kz-jpn/sent?since=${encodeURIComponent(iso(started))}`;
         const sent = (q) => request(nodes['kz-usa'].port('admin'), 'GET', q, { host: nodes['kz-usa'].host });
-        const uids = [];
-        let r = await sent(base);
-        for (let page = 0; ; page++) {
-            assert.equal(r.status, 200, `GET ${base}: ${r.status} ${r.body}`);
-            assert.ok(page < 100, `GET ${base}: more than 100 pages`);
-            const json = r.json();
-            assert.equal(json.peer, 'kz-jpn');
-            for (const x of json.sent)
-                if (x.uid?.startsWith(`${tag}-`) || /NOFORN/.test(x.label ?? '')) uids.push({ uid: x.uid, label: x.label });
-            if (json.next === null) break;
-            r = await sent(`${base}&cursor=${encodeURIComponent(json.next)}`);
+        const list = async () => {
+            const uids = [];
+            let r = await sent(base);
+            for (let page = 0; ; page++) {
+                assert.equal(r.status, 200, `GET ${base}: ${r.status} ${r.body}`);
+                assert.ok(page < 100, `GET ${base}: more than 100 pages`);
+                const json = r.json();
+                assert.equal(json.peer, 'kz-jpn');
+                for (const x of json.sent)
+                    if (x.uid?.startsWith(`${tag}-`) || /NOFORN/.test(x.label ?? '')) uids.push({ uid: x.uid, label: x.label });
+                if (json.next === null) return uids;
+                r = await sent(`${base}&cursor=${encodeURIComponent(json.next)}`);
+            }
+        };
+        // The sent log reaches the store every 200 ms (docs/federation.md): the last events
+        // that crossed may be listed a moment after they arrived.
+        const missing = (uids) => {
+            const listed = new Set(uids.map((x) => x.uid));
+            return producer.releasable().filter((e) => !listed.has(e.uid));
+        };
+        let uids = await list();
+        let unlisted = missing(uids);
+        for (const deadline = Date.now() + 5000; unlisted.length && Date.now() < deadline;) {
+            await new Promise((r) => setTimeout(r, 100));
+            uids = await list();
+            unlisted = missing(uids);
         }
         const noforn = uids.filter((x) => x.uid?.endsWith('-noforn') || /NOFORN/.test(x.label ?? ''));
         assert.deepEqual(noforn, [], `${base} lists NOFORN events`);
-        const listed = new Set(uids.map((x) => x.uid));
-        const unlisted = producer.releasable().filter((e) => !listed.has(e.uid));
         assert.deepEqual(unlisted.map((e) => e.uid), [], `${base} misses releasable events that crossed`);
     });
 });

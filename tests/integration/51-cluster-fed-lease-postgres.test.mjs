@@ -16,8 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { CotClient, cotEvent, identity, postEvent, request, startServer, uniq, waitUntil } from './lib/harness.mjs';
-import { fedNodeConfig, fedPort, fedStatus, nationalPki, peerEntry } from './lib/fed.mjs';
+import { CotClient, request, startServer, uniq, waitUntil } from './lib/harness.mjs';
+import { fedPort, fedStatus, nationalPki } from './lib/fed.mjs';
+import { instanceConfig, partnerConfig, post, waitOwner } from './lib/fedlease.mjs';
 import { startNats } from './lib/nats.mjs';
 import { startPostgres } from './lib/pg.mjs';
 
@@ -31,52 +32,6 @@ let db;
 let root;
 let X;
 const usa = {};
-
-function partnerConfig(jpn, usaCa) {
-    const config = fedNodeConfig({
-        id: 'kz-jpn', nation: 'JPN', pki: jpn, viewers: ['JPN'],
-        peers: [peerEntry('kz-usa', 'USA', usaCa, { local: 'JPN' })],
-    });
-    config.inputs.push({
-        name: 'cot-jpn', protocol: 'tcp', listen: '127.0.0.1:0', default_label: 'UNCLASSIFIED',
-        identity: identity('cot-jpn-user', ['Cyan'], ['Cyan'], { nation: 'JPN' }),
-    });
-    return config;
-}
-
-function instanceConfig(id, pki, jpnCa, port) {
-    const config = fedNodeConfig({
-        id, nation: 'USA', pki, viewers: ['USA'],
-        peers: [peerEntry('kz-jpn', 'JPN', jpnCa, { local: 'USA', connect: `127.0.0.1:${port}` })],
-    });
-    config.cluster = { nats: nats.url, subject_prefix: 'kzleasepg', lease_ttl_s: TTL_S };
-    config.store = { backend: 'postgres', dsn: db.dsn, max_delay_ms: 20 };
-    return config;
-}
-
-async function link(node) {
-    const st = await fedStatus(node, 'web-usa');
-    const p = st.peers.find((x) => x.name === 'kz-jpn');
-    assert.ok(p, `no kz-jpn in ${JSON.stringify(st)}`);
-    return p;
-}
-
-async function waitOwner(candidates, what) {
-    let last = [];
-    try {
-        return await waitUntil(async () => {
-            last = await Promise.all(candidates.map(link));
-            const owners = candidates.filter((n, i) => last[i].owner === n.id && last[i].state === 'up');
-            return owners.length === 1 && owners[0];
-        }, { timeout: 20000, interval: 50, what });
-    } catch (e) {
-        throw new Error(`${e.message}; last ${JSON.stringify(last)}`);
-    }
-}
-
-function post(node, uid) {
-    return postEvent(node.port('web-usa'), cotEvent({ uid, access: 'UNCLASSIFIED' }));
-}
 
 // An SSE reader (GET /api/v1/stream) that keeps each event's id and uid.
 function openStream(port, lastId) {
@@ -123,7 +78,7 @@ before(async () => {
             fs.copyFileSync(path.join(first.dataDir, f), path.join(dataDir, f));
             fs.chmodSync(path.join(dataDir, f), 0o600);
         }
-        usa[id] = await startServer({ dataDir, config: instanceConfig(id, usaPki, jpnPki.ca, port) });
+        usa[id] = await startServer({ dataDir, config: instanceConfig(id, usaPki, jpnPki.ca, port, { nats: nats.url, subject_prefix: 'kzleasepg', lease_ttl_s: TTL_S }, { backend: 'postgres', dsn: db.dsn, max_delay_ms: 20 }) });
         usa[id].id = id;
         first ??= usa[id];
     }

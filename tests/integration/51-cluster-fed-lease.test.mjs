@@ -12,8 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { CotClient, cotEvent, identity, postEvent, request, startServer, uniq, waitUntil } from './lib/harness.mjs';
-import { fedNodeConfig, fedPort, fedStatus, nationalPki, peerEntry } from './lib/fed.mjs';
+import { CotClient, request, startServer, uniq, waitUntil } from './lib/harness.mjs';
+import { fedPort, fedStatus, nationalPki } from './lib/fed.mjs';
+import { instanceConfig, link, partnerConfig, post, waitOwner } from './lib/fedlease.mjs';
 import { startNats } from './lib/nats.mjs';
 
 const TTL_S = 3;
@@ -29,52 +30,6 @@ let survivor; // the instance left owning the link after the first test
 let killed; // the first owner, killed in the first test
 const usa = {};
 
-function partnerConfig(jpn, usaCa) {
-    const config = fedNodeConfig({
-        id: 'kz-jpn', nation: 'JPN', pki: jpn, viewers: ['JPN'],
-        peers: [peerEntry('kz-usa', 'USA', usaCa, { local: 'JPN' })],
-    });
-    config.inputs.push({
-        name: 'cot-jpn', protocol: 'tcp', listen: '127.0.0.1:0', default_label: 'UNCLASSIFIED',
-        identity: identity('cot-jpn-user', ['Cyan'], ['Cyan'], { nation: 'JPN' }),
-    });
-    return config;
-}
-
-function instanceConfig(id, pki, jpnCa, port) {
-    const config = fedNodeConfig({
-        id, nation: 'USA', pki, viewers: ['USA'],
-        peers: [peerEntry('kz-jpn', 'JPN', jpnCa, { local: 'USA', connect: `127.0.0.1:${port}` })],
-    });
-    config.cluster = { nats: nats.url, subject_prefix: 'kzlease', lease_ttl_s: TTL_S };
-    return config;
-}
-
-async function link(node) {
-    const st = await fedStatus(node, 'web-usa');
-    const p = st.peers.find((x) => x.name === 'kz-jpn');
-    assert.ok(p, `no kz-jpn in ${JSON.stringify(st)}`);
-    return p;
-}
-
-// The instance whose status says it owns the link, up; the other's says standby, down.
-async function waitOwner(candidates, what) {
-    let last = [];
-    try {
-        return await waitUntil(async () => {
-            last = await Promise.all(candidates.map(link));
-            const owners = candidates.filter((n, i) => last[i].owner === n.id && last[i].state === 'up');
-            return owners.length === 1 && owners[0];
-        }, { timeout: 20000, interval: 100, what });
-    } catch (e) {
-        throw new Error(`${e.message}; last ${JSON.stringify(last)}`);
-    }
-}
-
-function post(node, uid) {
-    return postEvent(node.port('web-usa'), cotEvent({ uid, access: 'UNCLASSIFIED' }));
-}
-
 const replaced = () => (X.runStderr().match(/replaced by a new connection/g) || []).length;
 
 before(async () => {
@@ -85,7 +40,7 @@ before(async () => {
     X = await startServer({ config: partnerConfig(jpnPki, usaPki.ca) });
     const port = await fedPort(X);
     for (const id of ['kz-usa-1', 'kz-usa-2']) {
-        usa[id] = await startServer({ config: instanceConfig(id, usaPki, jpnPki.ca, port) });
+        usa[id] = await startServer({ config: instanceConfig(id, usaPki, jpnPki.ca, port, { nats: nats.url, subject_prefix: 'kzlease', lease_ttl_s: TTL_S }) });
         usa[id].id = id;
     }
     for (const n of Object.values(usa))
