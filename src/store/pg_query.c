@@ -6,6 +6,7 @@
  * at a time.  The statement is built per query with only the filters asked
  * for; the values go as parameters.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,12 +101,23 @@ static void add_box(struct kz_sbuf *sql, struct params *p, double west, double s
     add_num(sql, p, z1 + dz, "))");
 }
 
-/* The exact test, edges included; min_lon > max_lon crosses the antimeridian. */
-static bool in_box(const struct kz_store_bbox *b, double lon, double lat)
+/* Degrees in units of 1e-7, the resolution SQLite's store keeps a point at (geo.c). */
+static long long e7(double deg)
 {
-    bool lon_in = b->min_lon <= b->max_lon ? lon >= b->min_lon && lon <= b->max_lon
-                                           : lon >= b->min_lon || lon <= b->max_lon;
-    return lon_in && lat >= b->min_lat && lat <= b->max_lat;
+    return llround(deg * 1e7);
+}
+
+/*
+ * The exact test, edges included, at 1e-7 degrees as on SQLite, so a point on an edge is in
+ * on both backends; min_lon > max_lon crosses the antimeridian.
+ */
+static bool in_box(const struct kz_store_bbox *b, double lon_deg, double lat_deg)
+{
+    long long lon = e7(lon_deg), lat = e7(lat_deg);
+    long long w = e7(b->min_lon), e = e7(b->max_lon), s = e7(b->min_lat), n = e7(b->max_lat);
+    bool lon_in = w <= e ? lon >= w && lon <= e : lon >= w || lon <= e;
+
+    return lon_in && lat >= s && lat <= n;
 }
 
 /* min_lon > max_lon crosses the antimeridian: two boxes (store.h). */
