@@ -56,8 +56,8 @@ static void add_type(struct kz_sbuf *sql, struct params *p, const char *type, ch
 /*
  * A box's newest rows come from the GiST index of each event's (lon, lat, seq x 1e-6)
  * (KZ__PG_EVENTS_XYS, migration 3), asked for one stretch of seqs at a time, newest first,
- * as SQLite asks events_geo (store/geo.c): the first stretch as long as the rows wanted, each
- * next one four times longer, up to STRETCH_MAX, until the limit is met or the seqs the
+ * as SQLite asks events_geo (store/geo.c): the first stretch as long as the rows wanted, the
+ * next ones longer (next_len), up to STRETCH_MAX, until the limit is met or the seqs the
  * query may answer from are done.  A box that holds most events is done after the first
  * stretch; one that holds few costs a tree search per stretch, each fetching only the rows
  * in the box and the stretch.  Ordering the box's rows by seq over the whole log instead
