@@ -9,56 +9,18 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 
 import {
-    barrier, CotClient, cotEvent, httpInput, makeConfig, metric, request, runCli, startServer,
-    tcpInput, uniq, waitUntil, withTimeout,
+    barrier, CotClient, cotEvent, httpInput, makeConfig, metric, request, startServer, tcpInput, uniq, waitUntil,
 } from './lib/harness.mjs';
+import { cli, cotAs, tlsInstanceConfig } from './lib/cluster.mjs';
 import { startNats } from './lib/nats.mjs';
 
 let nats;
 let dir;
 const nodes = {};
 const data = {};
-
-async function cli(...args) {
-    const r = await runCli(args);
-    assert.equal(r.code, 0, `kizuna ${args.join(' ')}: ${r.stderr}`);
-    return r;
-}
-
-function nodeConfig(id) {
-    const config = makeConfig({
-        node: { id },
-        inputs: [
-            { name: 'cot-tls', protocol: 'tls', listen: '127.0.0.1:0', default_label: 'UNCLASSIFIED' },
-            tcpInput('cot'), tcpInput('other'), httpInput('web'),
-        ],
-    });
-    config.cluster = { nats: nats.url, subject_prefix: 'kzctl' };
-    return config;
-}
-
-function tlsSocket(port, user) {
-    const pki = path.join(data.A, 'pki');
-    const opts = {
-        host: '127.0.0.1', port, rejectUnauthorized: false,
-        cert: fs.readFileSync(path.join(pki, `${user}.pem`)),
-        key: fs.readFileSync(path.join(pki, `${user}.key`)),
-    };
-    return withTimeout(new Promise((resolve, reject) => {
-        const s = tls.connect(opts, () => resolve(s));
-        s.once('error', reject);
-    }), 5000, `TLS connect as ${user}`);
-}
-
-async function cotAs(node, user) {
-    const c = new CotClient(await tlsSocket(node.port('cot-tls'), user), `tls:${user}`);
-    await c.waitFor((e) => e.type === 't-x-takp-v', { what: 'the protocol offer' });
-    return c;
-}
 
 before(async () => {
     nats = await startNats({ maxPayload: 4096 });
@@ -71,7 +33,7 @@ before(async () => {
             '--groups', 'Cyan', '--data', data.A);
     fs.cpSync(data.A, data.B, { recursive: true });
     for (const id of ['A', 'B']) {
-        nodes[id] = await startServer({ config: nodeConfig(id), dataDir: data[id] });
+        nodes[id] = await startServer({ config: tlsInstanceConfig(id, nats.url, 'kzctl', { tcp: ['cot', 'other'] }), dataDir: data[id] });
         await waitUntil(async () => {
             const res = await request(nodes[id].port('web'), 'GET', '/healthz');
             return JSON.parse(res.body).cluster === 'joined';
@@ -131,8 +93,8 @@ test('a uid a device holds on A is refused to another identity on B', async () =
 });
 
 test('cert revoke at B disconnects the device on A', async () => {
-    const revo = await cotAs(nodes.A, 'revo');
-    const stay = await cotAs(nodes.A, 'stay');
+    const revo = await cotAs(data.A, nodes.A, 'revo');
+    const stay = await cotAs(data.A, nodes.A, 'stay');
     await barrier(revo, [stay]);
     const t0 = Date.now();
     await cli('cert', 'revoke', 'revo', '--data', data.B);

@@ -9,56 +9,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 
-import {
-    barrier, CotClient, httpInput, makeConfig, metric, request, runCli, startServer, tcpInput,
-    waitUntil, withTimeout,
-} from './lib/harness.mjs';
+import { barrier, CotClient, metric, request, startServer, waitUntil } from './lib/harness.mjs';
+import { cli, cotAs, tlsInstanceConfig } from './lib/cluster.mjs';
 import { startNats } from './lib/nats.mjs';
 
 let nats;
 let dir;
 const nodes = {};
 const data = {};
-
-async function cli(...args) {
-    const r = await runCli(args);
-    assert.equal(r.code, 0, `kizuna ${args.join(' ')}: ${r.stderr}`);
-    return r;
-}
-
-function nodeConfig(id) {
-    const config = makeConfig({
-        node: { id },
-        inputs: [
-            { name: 'cot-tls', protocol: 'tls', listen: '127.0.0.1:0', default_label: 'UNCLASSIFIED' },
-            tcpInput('cot'), httpInput('web'),
-        ],
-    });
-    config.cluster = { nats: nats.url, subject_prefix: 'kzident' };
-    return config;
-}
-
-function tlsSocket(port, user) {
-    const pki = path.join(data.A, 'pki');
-    const opts = {
-        host: '127.0.0.1', port, rejectUnauthorized: false,
-        cert: fs.readFileSync(path.join(pki, `${user}.pem`)),
-        key: fs.readFileSync(path.join(pki, `${user}.key`)),
-    };
-    return withTimeout(new Promise((resolve, reject) => {
-        const s = tls.connect(opts, () => resolve(s));
-        s.once('error', reject);
-    }), 5000, `TLS connect as ${user}`);
-}
-
-async function cotAs(node, user) {
-    const c = new CotClient(await tlsSocket(node.port('cot-tls'), user), `tls:${user}`);
-    await c.waitFor((e) => e.type === 't-x-takp-v', { what: 'the protocol offer' });
-    return c;
-}
 
 before(async () => {
     nats = await startNats();
@@ -71,7 +31,7 @@ before(async () => {
             '--groups', 'Cyan', '--data', data.A);
     fs.cpSync(data.A, data.B, { recursive: true });
     for (const id of ['A', 'B']) {
-        nodes[id] = await startServer({ config: nodeConfig(id), dataDir: data[id] });
+        nodes[id] = await startServer({ config: tlsInstanceConfig(id, nats.url, 'kzident'), dataDir: data[id] });
         await waitUntil(async () => {
             const res = await request(nodes[id].port('web'), 'GET', '/healthz');
             return JSON.parse(res.body).cluster === 'joined';
@@ -92,8 +52,8 @@ after(async () => {
 });
 
 test('user del at B disconnects the user\'s device on A; others stay', async (t) => {
-    const gone = await cotAs(nodes.A, 'gone');
-    const stay = await cotAs(nodes.A, 'stay');
+    const gone = await cotAs(data.A, nodes.A, 'gone');
+    const stay = await cotAs(data.A, nodes.A, 'stay');
     await barrier(gone, [stay]);
     const t0 = Date.now();
     await cli('user', 'del', 'gone', '--data', data.B);
@@ -119,7 +79,7 @@ test('user del at B disconnects the user\'s device on A; others stay', async (t)
 });
 
 test('a user changed at B is closed on A and reconnects against A\'s own table', async () => {
-    const moved = await cotAs(nodes.A, 'moved');
+    const moved = await cotAs(data.A, nodes.A, 'moved');
     const before = await metric(nodes.A.port('web'), 'kizuna_cluster_ident_closes_total');
     await cli('user', 'add', 'moved', '--nation', 'USA', '--clearance', 'UNCLASSIFIED',
         '--groups', 'Cyan', '--data', data.B);
@@ -127,7 +87,7 @@ test('a user changed at B is closed on A and reconnects against A\'s own table',
     assert.match(nodes.A.stderr, /cluster: users changed on another instance.*changed=1/);
     assert.equal(await metric(nodes.A.port('web'), 'kizuna_cluster_ident_closes_total'), before + 1);
     // A's table is its own: the device is authenticated again against it.
-    const again = await cotAs(nodes.A, 'moved');
+    const again = await cotAs(data.A, nodes.A, 'moved');
     const t = await CotClient.connect(nodes.A.port('cot'));
     await barrier(t, [again]);
     assert.equal(again.closed, false);

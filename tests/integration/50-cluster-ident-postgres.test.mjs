@@ -10,13 +10,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 
-import {
-    barrier, CotClient, httpInput, makeConfig, metric, request, runCli, startServer, tcpInput,
-    waitUntil, withTimeout,
-} from './lib/harness.mjs';
+import { barrier, CotClient, metric, request, startServer, waitUntil } from './lib/harness.mjs';
+import { cli, cotAs, tlsInstanceConfig } from './lib/cluster.mjs';
 import { startNats } from './lib/nats.mjs';
 import { startPostgres } from './lib/pg.mjs';
 
@@ -33,42 +30,6 @@ let dir;
 const nodes = {};
 const data = {};
 
-async function cli(...args) {
-    const r = await runCli(args);
-    assert.equal(r.code, 0, `kizuna ${args.join(' ')}: ${r.stderr}`);
-    return r;
-}
-
-function nodeConfig(id) {
-    const config = makeConfig({
-        node: { id },
-        inputs: [
-            { name: 'cot-tls', protocol: 'tls', listen: '127.0.0.1:0', default_label: 'UNCLASSIFIED' },
-            tcpInput('cot'), httpInput('web'),
-        ],
-        store: { backend: 'postgres', dsn: db.dsn, max_delay_ms: 50 },
-    });
-    config.cluster = { nats: nats.url, subject_prefix: 'kzidentpg' };
-    config.tls = { reload_ms: RELOAD_MS };
-    return config;
-}
-
-async function cotAs(node, user) {
-    const pki = path.join(data.A, 'pki');
-    const opts = {
-        host: '127.0.0.1', port: node.port('cot-tls'), rejectUnauthorized: false,
-        cert: fs.readFileSync(path.join(pki, `${user}.pem`)),
-        key: fs.readFileSync(path.join(pki, `${user}.key`)),
-    };
-    const s = await withTimeout(new Promise((resolve, reject) => {
-        const sock = tls.connect(opts, () => resolve(sock));
-        sock.once('error', reject);
-    }), 5000, `TLS connect as ${user}`);
-    const c = new CotClient(s, `tls:${user}`);
-    await c.waitFor((e) => e.type === 't-x-takp-v', { what: 'the protocol offer' });
-    return c;
-}
-
 const sum = async (name) => (await metric(nodes.A.port('web'), name)) + (await metric(nodes.B.port('web'), name));
 
 before(async () => {
@@ -81,7 +42,9 @@ before(async () => {
     await cli('ca', 'init', '--data', data.A);
     fs.cpSync(data.A, data.B, { recursive: true });
     for (const id of ['A', 'B']) {
-        nodes[id] = await startServer({ config: nodeConfig(id), dataDir: data[id] });
+        nodes[id] = await startServer({ config: tlsInstanceConfig(id, nats.url, 'kzidentpg', {
+            store: { backend: 'postgres', dsn: db.dsn, max_delay_ms: 50 }, tls: { reload_ms: RELOAD_MS },
+        }), dataDir: data[id] });
         await waitUntil(async () => {
             const res = await request(nodes[id].port('web'), 'GET', '/healthz');
             return JSON.parse(res.body).cluster === 'joined';
@@ -114,7 +77,7 @@ async function known(node, user) {
     let c;
     await waitUntil(async () => {
         try {
-            c = await cotAs(node, user);
+            c = await cotAs(data.A, node, user);
             return true;
         } catch {
             return false;
@@ -144,8 +107,8 @@ test('user del on the shared table closes the devices of that user on both insta
     assert.match(nodes.A.stderr, /connection closed.*reason="user deleted"/);
     assert.match(nodes.B.stderr, /connection closed.*reason="user deleted"/);
     // Neither instance lets the user in again.
-    await assert.rejects(cotAs(nodes.A, 'pgone'));
-    await assert.rejects(cotAs(nodes.B, 'pgone'));
+    await assert.rejects(cotAs(data.A, nodes.A, 'pgone'));
+    await assert.rejects(cotAs(data.A, nodes.B, 'pgone'));
     // Each instance's own reload found it and named it; each heard the other.
     await waitUntil(async () => await sum('kizuna_cluster_ident_received_total') >= 1,
         { timeout: 3000, what: 'the notice to be received' });
