@@ -5,42 +5,13 @@
 // answer (beyond the node's last event) gets the replay, as without one.
 
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { CotClient, cotEvent, deleteEvent, httpInput, identity, postEvent, startServer, tcpInput, uniq } from './lib/harness.mjs';
+import { CotClient, cotEvent, deleteEvent, httpInput, identity, openStream, postEvent, startServer, tcpInput, uniq } from './lib/harness.mjs';
 
 const US = identity('us-user', ['Cyan'], ['Cyan'], { nation: 'USA', clearance: 'SECRET' });
 const JP = identity('jp-user', ['Cyan'], ['Cyan'], { nation: 'JPN', clearance: 'SECRET' });
 
-// An SSE reader that keeps each event's id, name and data, and can send Last-Event-ID.
-function openStream(port, lastId) {
-    const headers = { accept: 'text/event-stream' };
-    if (lastId !== undefined) headers['last-event-id'] = String(lastId);
-    return new Promise((resolve, reject) => {
-        const s = { events: [], waiters: [], buf: '' };
-        s.req = http.get({ host: '127.0.0.1', port, path: '/api/v1/stream', agent: false, headers }, (res) => {
-            assert.equal(res.statusCode, 200);
-            res.setEncoding('utf8');
-            res.on('data', (d) => {
-                s.buf += d;
-                let end;
-                while ((end = s.buf.indexOf('\n\n')) >= 0) {
-                    const block = s.buf.slice(0, end);
-                    s.buf = s.buf.slice(end + 2);
-                    const field = (name) => block.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
-                    if (field('data') === undefined) continue;
-                    const f = JSON.parse(field('data'));
-                    s.events.push({ id: Number(field('id')), event: field('event'), uid: f.properties.uid, type: f.properties.type,
-                        seq: f.properties.seq, link: /<link [^>]*uid="([^"]+)"/.exec(f.properties.detail ?? '')?.[1] });
-                }
-                for (const w of s.waiters.splice(0)) w();
-            });
-            resolve(s);
-        });
-        s.req.on('error', reject);
-    });
-}
 
 async function waitFor(s, pred, what, timeout = 5000) {
     const deadline = Date.now() + timeout;

@@ -11,12 +11,11 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { CotClient, request, startServer, uniq, waitUntil } from './lib/harness.mjs';
+import { CotClient, openStream, request, startServer, uniq, waitUntil } from './lib/harness.mjs';
 import { fedPort, fedStatus, nationalPki } from './lib/fed.mjs';
 import { instanceConfig, partnerConfig, post, waitOwner } from './lib/fedlease.mjs';
 import { startNats } from './lib/nats.mjs';
@@ -33,31 +32,6 @@ let root;
 let X;
 const usa = {};
 
-// An SSE reader (GET /api/v1/stream) that keeps each event's id and uid.
-function openStream(port, lastId) {
-    const headers = { accept: 'text/event-stream' };
-    if (lastId !== undefined) headers['last-event-id'] = String(lastId);
-    return new Promise((resolve, reject) => {
-        const s = { events: [], buf: '' };
-        s.req = http.get({ host: '127.0.0.1', port, path: '/api/v1/stream', agent: false, headers }, (res) => {
-            assert.equal(res.statusCode, 200);
-            res.setEncoding('utf8');
-            res.on('data', (d) => {
-                s.buf += d;
-                let end;
-                while ((end = s.buf.indexOf('\n\n')) >= 0) {
-                    const block = s.buf.slice(0, end);
-                    s.buf = s.buf.slice(end + 2);
-                    const field = (name) => block.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
-                    if (field('data') === undefined) continue;
-                    s.events.push({ id: Number(field('id')), uid: JSON.parse(field('data')).properties.uid });
-                }
-            });
-            resolve(s);
-        });
-        s.req.on('error', reject);
-    });
-}
 
 before(async () => {
     nats = await startNats();

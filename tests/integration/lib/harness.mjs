@@ -788,3 +788,33 @@ export function spawnCli(args) {
     };
     return c;
 }
+
+// An SSE reader of GET /api/v1/stream on `port` that keeps each event's id, name, uid, type,
+// seq and link in s.events (waking s.waiters), and sends Last-Event-ID when `lastId` is given.
+export function openStream(port, lastId) {
+    const headers = { accept: 'text/event-stream' };
+    if (lastId !== undefined) headers['last-event-id'] = String(lastId);
+    return new Promise((resolve, reject) => {
+        const s = { events: [], waiters: [], buf: '' };
+        s.req = http.get({ host: '127.0.0.1', port, path: '/api/v1/stream', agent: false, headers }, (res) => {
+            assert.equal(res.statusCode, 200);
+            res.setEncoding('utf8');
+            res.on('data', (d) => {
+                s.buf += d;
+                let end;
+                while ((end = s.buf.indexOf('\n\n')) >= 0) {
+                    const block = s.buf.slice(0, end);
+                    s.buf = s.buf.slice(end + 2);
+                    const field = (name) => block.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
+                    if (field('data') === undefined) continue;
+                    const f = JSON.parse(field('data'));
+                    s.events.push({ id: Number(field('id')), event: field('event'), uid: f.properties.uid, type: f.properties.type,
+                        seq: f.properties.seq, link: /<link [^>]*uid="([^"]+)"/.exec(f.properties.detail ?? '')?.[1] });
+                }
+                for (const w of s.waiters.splice(0)) w();
+            });
+            resolve(s);
+        });
+        s.req.on('error', reject);
+    });
+}
